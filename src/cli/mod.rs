@@ -1,0 +1,151 @@
+//! Command-line parsing and dispatch. Exit codes follow the interface
+//! contract: 0 ok, 1 expectations failed, 2 bad input, 3 incomplete run,
+//! 4 nondeterminism.
+
+mod output;
+mod run;
+mod test;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_EXPECT_FAILED: u8 = 1;
+pub const EXIT_BAD_INPUT: u8 = 2;
+pub const EXIT_INCOMPLETE: u8 = 3;
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  tcpsim run sims/simultaneous-close.ron
+  tcpsim run sims/lossy-transfer.ron --seed 7 --loss 0.1 --quiet
+  tcpsim run sims/normal-close.ron --format jsonl --out trace.jsonl
+  tcpsim run sims/lost-final-ack.ron --set tcp.msl_ms=500 --kinds transition,drop";
+
+const TEST_EXAMPLES: &str = "\
+Examples:
+  tcpsim test sims/
+  tcpsim test sims/normal-close.ron sims/lost-ack.ron";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tcpsim",
+    version,
+    about = "A deterministic simulator for TCP connections on lossy networks (RFC 9293).",
+    long_about = "A deterministic simulator for TCP connections on lossy networks.\n\n\
+        Runs simulation files (RON) event by event on a virtual clock: every TCP endpoint \
+        follows RFC 9293, every loss comes from a seeded ChaCha stream, and the same file \
+        and seed give the same trace and digest on any machine.",
+    after_help = "Examples:\n  tcpsim run sims/simultaneous-close.ron\n  tcpsim test sims/\n\nExit codes: 0 ok, 1 expectations failed, 2 bad input, 3 run incomplete, 4 nondeterminism."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one simulation file and print its trace.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// Run simulation files and check their `expect` blocks.
+    #[command(after_help = TEST_EXAMPLES)]
+    Test(TestArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Text,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The simulation file.
+    pub file: PathBuf,
+    /// Override the file's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override any field by its path, e.g. `links[0].loss=0.2` (VALUE is RON).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Set the loss probability of every link (both directions).
+    #[arg(long, value_name = "P")]
+    pub loss: Option<String>,
+    /// Trace format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the trace to PATH (atomically: a temp file renamed on success).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// No trace: only expectation results and the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// One line of performance figures on stderr.
+    #[arg(long)]
+    pub stats: bool,
+    /// Show only this connection's events.
+    #[arg(long, value_name = "N")]
+    pub conn: Option<u32>,
+    /// Show only this endpoint's events.
+    #[arg(long, value_name = "NAME")]
+    pub endpoint: Option<String>,
+    /// Show only these kinds: transition,send,deliver,drop,timer,app,event,congestion.
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    pub kinds: Option<Vec<String>>,
+    /// Show only events at or after this virtual time.
+    #[arg(long, value_name = "MS")]
+    pub from_ms: Option<f64>,
+    /// Show only events at or before this virtual time.
+    #[arg(long, value_name = "MS")]
+    pub to_ms: Option<f64>,
+    /// Stop after this many events (exit 3).
+    #[arg(long, value_name = "N")]
+    pub max_events: Option<u64>,
+    /// Stop at this virtual time (exit 3).
+    #[arg(long, value_name = "MS")]
+    pub max_time_ms: Option<f64>,
+    /// Colour the text trace.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TestArgs {
+    /// Files or directories (searched for *.ron).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Test(args) => test::test(&args),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints an error for people on stderr.
+pub fn error(message: &str) {
+    eprintln!("tcpsim: error: {message}");
+}

@@ -1,0 +1,100 @@
+//! Output destinations. A regular file is written to a temporary file in
+//! the same directory and renamed into place only when the run succeeded,
+//! so an existing file is never half-overwritten. Pipes, devices and
+//! `/dev/stdout` are written in place.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use tempfile::NamedTempFile;
+
+pub enum Dest {
+    Stdout(io::Stdout),
+    Temp { file: NamedTempFile, target: PathBuf },
+    Device(File),
+}
+
+impl Dest {
+    /// Opens the destination for `path` (stdout when `None`). Fails before
+    /// the run starts if the file could not be written.
+    pub fn open(path: Option<&Path>) -> Result<Dest, String> {
+        let Some(path) = path else {
+            return Ok(Dest::Stdout(io::stdout()));
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => return Err(format!("{}: is a directory", path.display())),
+            Ok(m) if !m.is_file() => {
+                let f = OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                return Ok(Dest::Device(f));
+            }
+            _ => {}
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let file = tempfile::Builder::new()
+            .prefix(".tcpsim-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| format!("{}: cannot write in {}: {e}", path.display(), dir.display()))?;
+        Ok(Dest::Temp {
+            file,
+            target: path.to_path_buf(),
+        })
+    }
+
+    /// Makes the output visible: renames a temp file into place.
+    pub fn commit(self) -> io::Result<()> {
+        match self {
+            Dest::Stdout(mut s) => s.flush(),
+            Dest::Device(mut f) => f.flush(),
+            Dest::Temp { mut file, target } => {
+                file.flush()?;
+                file.as_file().sync_all()?;
+                file.persist(&target).map_err(|e| e.error)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether this writes to the terminal.
+    pub fn is_terminal(&self) -> bool {
+        use std::io::IsTerminal;
+        matches!(self, Dest::Stdout(s) if s.is_terminal())
+    }
+}
+
+impl Write for Dest {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Dest::Stdout(s) => s.write(buf),
+            Dest::Temp { file, .. } => file.write(buf),
+            Dest::Device(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Dest::Stdout(s) => s.flush(),
+            Dest::Temp { file, .. } => file.flush(),
+            Dest::Device(f) => f.flush(),
+        }
+    }
+}
+
+/// Whether to colour output going to `dest`: `--color`, then `NO_COLOR`,
+/// then whether it is a terminal.
+pub fn use_color(choice: super::ColorChoice, dest: &Dest) -> bool {
+    match choice {
+        super::ColorChoice::Always => true,
+        super::ColorChoice::Never => false,
+        super::ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            !no_color && dest.is_terminal()
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! `tcpsim test PATH...`: run every simulation file and check its
+//! `expect` block; one line per file, then `N passed, N failed`.
+
+use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_OK, TestArgs};
+use std::path::{Path, PathBuf};
+use tcpsim::expect;
+use tcpsim::scenario;
+use tcpsim::trace::NullSink;
+use tcpsim::world::{Outcome, World};
+
+enum Verdict {
+    Pass { checks: usize, digest: String },
+    Fail { lines: Vec<String> },
+    BadInput { lines: Vec<String> },
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for e in entries {
+            if e.is_dir() || e.extension().is_some_and(|x| x == "ron") {
+                collect(&e, out)?;
+            }
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn run_file(path: &Path) -> Verdict {
+    let label = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return Verdict::BadInput {
+                lines: vec![format!("{label}: error: cannot read the file: {e}")],
+            };
+        }
+    };
+    let model = match scenario::load(&bytes, &[]) {
+        Ok(m) => m,
+        Err(errs) => {
+            return Verdict::BadInput {
+                lines: errs.iter().map(|e| e.render(&label)).collect(),
+            };
+        }
+    };
+    let seed = model.seed;
+    let mut world = World::new(model);
+    let outcome = world.run(&mut NullSink);
+    if outcome != Outcome::Completed {
+        return Verdict::Fail {
+            lines: vec![format!("run incomplete: {}", outcome.name())],
+        };
+    }
+    let checks = match &world.model().expect {
+        Some(e) => expect::check(&world, e),
+        None => Vec::new(),
+    };
+    let failed: Vec<String> = checks.iter().filter(|c| !c.ok).map(|c| c.describe()).collect();
+    if failed.is_empty() {
+        Verdict::Pass {
+            checks: checks.len(),
+            digest: world.digest(),
+        }
+    } else {
+        let mut lines = failed;
+        lines.push(format!("replay: tcpsim run {label} --seed {seed}"));
+        Verdict::Fail { lines }
+    }
+}
+
+pub fn test(args: &TestArgs) -> u8 {
+    let mut files = Vec::new();
+    for p in &args.paths {
+        if let Err(e) = collect(p, &mut files) {
+            eprintln!("{}: error: {e}", p.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    // Results land in their file's slot, so output order never depends on
+    // which thread finished first.
+    let mut verdicts: Vec<Option<Verdict>> = (0..files.len()).map(|_| None).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots = std::sync::Mutex::new(&mut verdicts);
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(files.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let v = run_file(file);
+                    slots.lock().expect("no worker panics while holding the lock")[i] = Some(v);
+                }
+            });
+        }
+    });
+    let (mut passed, mut failed, mut bad) = (0, 0, 0);
+    for (file, v) in files.iter().zip(verdicts) {
+        match v.expect("every file ran") {
+            Verdict::Pass { checks, digest } => {
+                passed += 1;
+                println!("PASS  {}  ({checks} checks, digest {digest})", file.display());
+            }
+            Verdict::Fail { lines } => {
+                failed += 1;
+                println!("FAIL  {}", file.display());
+                for l in lines {
+                    println!("        {l}");
+                }
+            }
+            Verdict::BadInput { lines } => {
+                bad += 1;
+                println!("FAIL  {}  (bad input)", file.display());
+                for l in lines {
+                    println!("        {l}");
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {} failed", failed + bad);
+    if bad > 0 {
+        EXIT_BAD_INPUT
+    } else if failed > 0 {
+        EXIT_EXPECT_FAILED
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,246 @@
+//! Human and machine summaries of a run: the header of a text trace (the
+//! settings in force), the per-endpoint path summary, and the closing
+//! summary record. Pure formatting; the CLI decides where it goes.
+
+use crate::expect::Check;
+use crate::link::LinkParams;
+use crate::model::{Model, format_addr};
+use crate::tcp::{CongestionControl, TcpConfig};
+use crate::trace::DIGEST_VERSION;
+use crate::world::{Outcome, World};
+use std::fmt::Write as _;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Header lines for a text trace (without the leading `# `).
+pub fn header_lines(model: &Model, file: &str) -> Vec<String> {
+    let mut h = vec![format!(
+        "tcpsim {VERSION}  scenario {:?}  file {file}  seed {}",
+        model.name, model.seed
+    )];
+    for (i, c) in model.configs.iter().enumerate() {
+        let label = if i == 0 { "tcp".to_string() } else { format!("tcp #{i}") };
+        h.push(format!("{label}: {}", describe_config(c)));
+    }
+    let cc = model.configs.iter().map(|c| c.congestion_control).collect::<Vec<_>>();
+    if cc.iter().all(|c| *c == CongestionControl::None) {
+        h.push("congestion control: none (the sender is limited by SND.WND only)".into());
+    }
+    for l in &model.links {
+        let a = &model.hosts[l.a as usize];
+        let b = &model.hosts[l.b as usize];
+        if l.ab == l.ba {
+            h.push(format!("link {} <-> {}: {}", a.name, b.name, describe_link(&l.ab)));
+        } else {
+            h.push(format!("link {} -> {}: {}", a.name, b.name, describe_link(&l.ab)));
+            h.push(format!("link {} -> {}: {}", b.name, a.name, describe_link(&l.ba)));
+        }
+    }
+    for host in &model.hosts {
+        let _ = host;
+    }
+    let hosts: Vec<String> = model
+        .hosts
+        .iter()
+        .map(|h| format!("{}={}", h.name, format_addr(h.addr)))
+        .collect();
+    h.push(format!("hosts: {}", hosts.join(" ")));
+    h.push(format!(
+        "connections: {}  listeners: {}  faults: {}",
+        model.connection_count(),
+        model.listeners.len(),
+        model.faults.len()
+    ));
+    if model.deviations.is_empty() {
+        h.push("RFC deviations: none".into());
+    } else {
+        for d in &model.deviations {
+            h.push(format!("RFC deviation: {d}"));
+        }
+    }
+    h
+}
+
+fn opt_ms(d: Option<crate::time::Duration>) -> String {
+    d.map_or("off".into(), |d| d.to_string())
+}
+
+fn describe_config(c: &TcpConfig) -> String {
+    let limit = |r: Option<u32>| r.map_or("infinite".into(), |n| n.to_string());
+    let mut s = format!(
+        "msl {} (TIME_WAIT {}), rto initial {} min {} max {}, r1 {}, r2 {}, r2_syn {}, mss {}, recv_buffer {}, user_timeout {}",
+        c.msl,
+        c.time_wait_len(),
+        c.rto_initial,
+        c.rto_min,
+        c.rto_max,
+        c.r1,
+        limit(c.r2),
+        limit(c.r2_syn),
+        c.mss,
+        c.recv_buffer,
+        opt_ms(c.user_timeout)
+    );
+    let mut opts = Vec::new();
+    if let Some(t) = c.linux_fin_wait_2_timeout {
+        opts.push(format!("linux_fin_wait_2_timeout {t}"));
+    }
+    if c.linux_time_wait {
+        opts.push("linux_time_wait".into());
+    }
+    if c.rfc1337 {
+        opts.push("rfc1337".into());
+    }
+    if c.rfc5961 {
+        opts.push("rfc5961".into());
+    }
+    if let Some(d) = c.delayed_ack {
+        opts.push(format!("delayed_ack {d}"));
+    }
+    opts.push(format!("congestion_control {}", c.congestion_control.name()));
+    let _ = write!(s, "; {}", opts.join(", "));
+    s
+}
+
+fn describe_link(p: &LinkParams) -> String {
+    let mut s = format!("delay {}", p.delay);
+    if p.jitter.as_nanos() > 0 {
+        let _ = write!(s, ", jitter {}", p.jitter);
+    }
+    let _ = write!(s, ", loss {}", p.loss);
+    if let Some(b) = p.burst {
+        let _ = write!(
+            s,
+            ", burst (enter_bad {} leave_bad {} loss_bad {} loss_good {})",
+            b.enter_bad, b.leave_bad, b.loss_bad, b.loss_good
+        );
+    }
+    if p.reorder.get() > 0 {
+        let _ = write!(s, ", reorder {} by {}", p.reorder, p.reorder_delay);
+    }
+    if p.duplicate.get() > 0 {
+        let _ = write!(s, ", duplicate {}", p.duplicate);
+    }
+    if p.corrupt.get() > 0 {
+        let _ = write!(s, ", corrupt {}", p.corrupt);
+    }
+    if let Some(l) = p.lifetime {
+        let _ = write!(s, ", lifetime {l}");
+    }
+    s
+}
+
+/// One line per endpoint (at most `max`): its state path and why it closed.
+pub fn path_lines(world: &World, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let total = world.endpoints().count();
+    for ep in world.endpoints().take(max) {
+        let path = if ep.log.detailed {
+            ep.log
+                .states()
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(" -> ")
+        } else {
+            format!("... -> {}", ep.tcp.state())
+        };
+        let reason = ep.tcp.close_reason().map(|r| format!("  ({r})")).unwrap_or_default();
+        lines.push(format!("conn {:>3}  {:<10} {path}{reason}", ep.conn, ep.name));
+    }
+    if total > max {
+        lines.push(format!("... and {} more endpoints", total - max));
+    }
+    lines
+}
+
+/// The closing facts of a run.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub outcome: Outcome,
+    pub digest: String,
+    pub events: u64,
+    pub transitions: u64,
+    pub connections: u64,
+    pub segments_sent: u64,
+    pub retransmissions: u64,
+    pub drops: u64,
+    pub end_ns: u64,
+    pub seed: u64,
+    pub scenario: String,
+    pub expectations: usize,
+    pub expectations_failed: usize,
+}
+
+impl Summary {
+    pub fn new(world: &World, outcome: Outcome, checks: &[Check]) -> Summary {
+        let s = world.stats();
+        Summary {
+            outcome,
+            digest: world.digest(),
+            events: s.events,
+            transitions: s.transitions,
+            connections: world.model().connection_count(),
+            segments_sent: s.segments_sent,
+            retransmissions: s.retransmissions,
+            drops: s.total_drops(),
+            end_ns: world.now().as_nanos(),
+            seed: world.model().seed,
+            scenario: world.model().name.clone(),
+            expectations: checks.len(),
+            expectations_failed: checks.iter().filter(|c| !c.ok).count(),
+        }
+    }
+
+    /// The `summary` JSONL record.
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"kind\":\"summary\",\"digest\":\"{}\",\"digest_version\":{DIGEST_VERSION},\"version\":\"{VERSION}\",\"scenario\":{},\"seed\":{},\"outcome\":\"{}\",\"events\":{},\"transitions\":{},\"connections\":{},\"segments_sent\":{},\"retransmissions\":{},\"drops\":{},\"end_ns\":{},\"expectations\":{},\"expectations_failed\":{}}}",
+            self.digest,
+            crate::trace::json_str(&self.scenario),
+            self.seed,
+            self.outcome.name(),
+            self.events,
+            self.transitions,
+            self.connections,
+            self.segments_sent,
+            self.retransmissions,
+            self.drops,
+            self.end_ns,
+            self.expectations,
+            self.expectations_failed
+        )
+    }
+
+    /// The summary line of a text trace (without `# `).
+    pub fn line(&self) -> String {
+        format!(
+            "summary: outcome={} end_ms={} events={} transitions={} connections={} segments_sent={} retransmissions={} drops={} expectations={} expectations_failed={}",
+            self.outcome.name(),
+            crate::time::Instant::from_nanos(self.end_ns),
+            self.events,
+            self.transitions,
+            self.connections,
+            self.segments_sent,
+            self.retransmissions,
+            self.drops,
+            self.expectations,
+            self.expectations_failed
+        )
+    }
+}
+
+/// An `expect` JSONL record.
+pub fn check_json(c: &Check) -> String {
+    let (conn, endpoint) = match &c.endpoint {
+        Some((conn, name)) => (conn.to_string(), crate::trace::json_str(name)),
+        None => ("null".into(), "null".into()),
+    };
+    format!(
+        "{{\"kind\":\"expect\",\"ok\":{},\"conn\":{conn},\"endpoint\":{endpoint},\"check\":{},\"expected\":{},\"actual\":{}}}",
+        c.ok,
+        crate::trace::json_str(&c.what),
+        crate::trace::json_str(&c.expected),
+        crate::trace::json_str(&c.actual)
+    )
+}

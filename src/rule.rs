@@ -1,0 +1,205 @@
+//! Behaviour IDs: the rows of the project's TCP behaviour specification
+//! (`B-<AREA>-NN`), so every transition and every processed input can say
+//! which rule handled it.
+//!
+//! IDs are stable: never renumbered or reused. A [`Rule`] is two bytes, cheap
+//! to attach to every trace record, and maps to a dense index for coverage
+//! counters.
+
+use std::fmt;
+
+/// The areas of the specification, in the order the document lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Area {
+    App,
+    Closed,
+    Listen,
+    SynSent,
+    Seq,
+    Rst,
+    Syn,
+    Ack,
+    Data,
+    Close,
+    Tmr,
+    Opt,
+}
+
+impl Area {
+    pub const VALUES: [Area; 12] = [
+        Area::App,
+        Area::Closed,
+        Area::Listen,
+        Area::SynSent,
+        Area::Seq,
+        Area::Rst,
+        Area::Syn,
+        Area::Ack,
+        Area::Data,
+        Area::Close,
+        Area::Tmr,
+        Area::Opt,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Area::App => "APP",
+            Area::Closed => "CLOSED",
+            Area::Listen => "LISTEN",
+            Area::SynSent => "SYNSENT",
+            Area::Seq => "SEQ",
+            Area::Rst => "RST",
+            Area::Syn => "SYN",
+            Area::Ack => "ACK",
+            Area::Data => "DATA",
+            Area::Close => "CLOSE",
+            Area::Tmr => "TMR",
+            Area::Opt => "OPT",
+        }
+    }
+
+    /// How many IDs the specification defines in this area.
+    pub const fn count(self) -> u8 {
+        match self {
+            Area::App => 19,
+            Area::Closed => 3,
+            Area::Listen => 4,
+            Area::SynSent => 6,
+            Area::Seq => 5,
+            Area::Rst => 5,
+            Area::Syn => 2,
+            Area::Ack => 8,
+            Area::Data => 6,
+            Area::Close => 21,
+            Area::Tmr => 13,
+            Area::Opt => 7,
+        }
+    }
+
+    const fn offset(self) -> usize {
+        let mut sum = 0;
+        let mut i = 0;
+        while i < Area::VALUES.len() {
+            if Area::VALUES[i] as u8 == self as u8 {
+                return sum;
+            }
+            sum += Area::VALUES[i].count() as usize;
+            i += 1;
+        }
+        sum
+    }
+}
+
+/// One behaviour ID, e.g. `B-CLOSE-06`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rule {
+    area: Area,
+    num: u8,
+}
+
+/// Total number of behaviour IDs in the specification.
+pub const COUNT: usize = 99;
+
+impl Rule {
+    const fn new(area: Area, num: u8) -> Rule {
+        assert!(num >= 1 && num <= area.count());
+        Rule { area, num }
+    }
+
+    pub const fn area(self) -> Area {
+        self.area
+    }
+
+    pub const fn number(self) -> u8 {
+        self.num
+    }
+
+    /// Dense index in `0..COUNT`, in specification order.
+    pub const fn index(self) -> usize {
+        self.area.offset() + self.num as usize - 1
+    }
+
+    /// Every ID, in specification order.
+    pub fn all() -> impl Iterator<Item = Rule> {
+        Area::VALUES
+            .into_iter()
+            .flat_map(|area| (1..=area.count()).map(move |num| Rule { area, num }))
+    }
+
+    /// Parses `B-CLOSE-06`.
+    pub fn parse(text: &str) -> Option<Rule> {
+        let rest = text.strip_prefix("B-")?;
+        let (area_name, num) = rest.rsplit_once('-')?;
+        let area = Area::VALUES.into_iter().find(|a| a.name() == area_name)?;
+        if num.len() != 2 {
+            return None;
+        }
+        let num: u8 = num.parse().ok()?;
+        (num >= 1 && num <= area.count()).then_some(Rule { area, num })
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "B-{}-{:02}", self.area.name(), self.num)
+    }
+}
+
+macro_rules! rules {
+    ($($name:ident = $area:ident $num:literal;)*) => {
+        $(pub const $name: Rule = Rule::new(Area::$area, $num);)*
+    };
+}
+
+rules! {
+    APP_01 = App 1; APP_02 = App 2; APP_03 = App 3; APP_04 = App 4; APP_05 = App 5;
+    APP_06 = App 6; APP_07 = App 7; APP_08 = App 8; APP_09 = App 9; APP_10 = App 10;
+    APP_11 = App 11; APP_12 = App 12; APP_13 = App 13; APP_14 = App 14; APP_15 = App 15;
+    APP_16 = App 16; APP_17 = App 17; APP_18 = App 18; APP_19 = App 19;
+    CLOSED_01 = Closed 1; CLOSED_02 = Closed 2; CLOSED_03 = Closed 3;
+    LISTEN_01 = Listen 1; LISTEN_02 = Listen 2; LISTEN_03 = Listen 3; LISTEN_04 = Listen 4;
+    SYNSENT_01 = SynSent 1; SYNSENT_02 = SynSent 2; SYNSENT_03 = SynSent 3;
+    SYNSENT_04 = SynSent 4; SYNSENT_05 = SynSent 5; SYNSENT_06 = SynSent 6;
+    SEQ_01 = Seq 1; SEQ_02 = Seq 2; SEQ_03 = Seq 3; SEQ_04 = Seq 4; SEQ_05 = Seq 5;
+    RST_01 = Rst 1; RST_02 = Rst 2; RST_03 = Rst 3; RST_04 = Rst 4; RST_05 = Rst 5;
+    SYN_01 = Syn 1; SYN_02 = Syn 2;
+    ACK_01 = Ack 1; ACK_02 = Ack 2; ACK_03 = Ack 3; ACK_04 = Ack 4; ACK_05 = Ack 5;
+    ACK_06 = Ack 6; ACK_07 = Ack 7; ACK_08 = Ack 8;
+    DATA_01 = Data 1; DATA_02 = Data 2; DATA_03 = Data 3; DATA_04 = Data 4; DATA_05 = Data 5;
+    DATA_06 = Data 6;
+    CLOSE_01 = Close 1; CLOSE_02 = Close 2; CLOSE_03 = Close 3; CLOSE_04 = Close 4;
+    CLOSE_05 = Close 5; CLOSE_06 = Close 6; CLOSE_07 = Close 7; CLOSE_08 = Close 8;
+    CLOSE_09 = Close 9; CLOSE_10 = Close 10; CLOSE_11 = Close 11; CLOSE_12 = Close 12;
+    CLOSE_13 = Close 13; CLOSE_14 = Close 14; CLOSE_15 = Close 15; CLOSE_16 = Close 16;
+    CLOSE_17 = Close 17; CLOSE_18 = Close 18; CLOSE_19 = Close 19; CLOSE_20 = Close 20;
+    CLOSE_21 = Close 21;
+    TMR_01 = Tmr 1; TMR_02 = Tmr 2; TMR_03 = Tmr 3; TMR_04 = Tmr 4; TMR_05 = Tmr 5;
+    TMR_06 = Tmr 6; TMR_07 = Tmr 7; TMR_08 = Tmr 8; TMR_09 = Tmr 9; TMR_10 = Tmr 10;
+    TMR_11 = Tmr 11; TMR_12 = Tmr 12; TMR_13 = Tmr 13;
+    OPT_01 = Opt 1; OPT_02 = Opt 2; OPT_03 = Opt 3; OPT_04 = Opt 4; OPT_05 = Opt 5;
+    OPT_06 = Opt 6; OPT_07 = Opt 7;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_specification_has_99_ids_with_dense_indexes() {
+        let all: Vec<Rule> = Rule::all().collect();
+        assert_eq!(all.len(), COUNT);
+        for (i, rule) in all.iter().enumerate() {
+            assert_eq!(rule.index(), i, "{rule}");
+        }
+    }
+
+    #[test]
+    fn ids_print_and_parse_in_the_specification_spelling() {
+        assert_eq!(CLOSE_06.to_string(), "B-CLOSE-06");
+        assert_eq!(SYNSENT_05.to_string(), "B-SYNSENT-05");
+        assert_eq!(Rule::parse("B-CLOSE-06"), Some(CLOSE_06));
+        assert_eq!(Rule::parse("B-CLOSE-22"), None);
+        assert_eq!(Rule::parse("B-CLOSE-6"), None);
+        assert_eq!(Rule::parse("CLOSE-06"), None);
+    }
+}

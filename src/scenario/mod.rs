@@ -1,0 +1,248 @@
+//! Loading simulation files: bytes → checked [`Model`], or every error with
+//! its line, column and field path.
+//!
+//! This module is the only one that knows the file format (`file`), and the
+//! only one that derives `Deserialize`. Loading runs in four stages: UTF-8
+//! check, `--set` overrides spliced into the text (`locate`), RON parsing
+//! (syntax and types; stops at the first error), then validation (every
+//! invalid value, all reported).
+
+pub mod file;
+pub mod locate;
+mod validate;
+
+pub use validate::{Diagnostic, MAX_CONNECTIONS, MAX_SEND_BYTES, validate};
+
+use crate::model::Model;
+use locate::{Doc, Pos, Step, format_path, parse_path};
+
+/// One error in a simulation file: where, and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError {
+    /// 1-based; 0 when the error is not in the file (a bad `--set`).
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl LoadError {
+    fn at(pos: Pos, message: String) -> LoadError {
+        LoadError {
+            line: pos.line,
+            col: pos.col,
+            message,
+        }
+    }
+
+    fn outside(message: String) -> LoadError {
+        LoadError {
+            line: 0,
+            col: 0,
+            message,
+        }
+    }
+
+    /// `FILE:LINE:COL: error: MESSAGE` (the interface's format).
+    pub fn render(&self, file: &str) -> String {
+        if self.line == 0 {
+            format!("{file}: error: {}", self.message)
+        } else {
+            format!("{file}:{}:{}: error: {}", self.line, self.col, self.message)
+        }
+    }
+}
+
+/// A `--set FIELD=VALUE` override: `value` is RON text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    pub path: String,
+    pub value: String,
+}
+
+impl Override {
+    /// Parses `FIELD=VALUE`.
+    pub fn parse(arg: &str) -> Result<Override, String> {
+        let (path, value) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("expected FIELD=VALUE, found {arg:?}"))?;
+        let steps =
+            parse_path(path.trim()).ok_or_else(|| format!("{path:?} is not a field path like `links[0].loss`"))?;
+        if steps.is_empty() || value.trim().is_empty() {
+            return Err(format!("expected FIELD=VALUE, found {arg:?}"));
+        }
+        Ok(Override {
+            path: format_path(&steps),
+            value: value.trim().to_string(),
+        })
+    }
+}
+
+/// The RON options every file is read with: `Option` fields take a bare
+/// value (`msl_ms: 2000`, not `Some(2000)`).
+fn ron_options() -> ron::Options {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(64)
+}
+
+/// Loads a simulation file, applying `overrides` first.
+pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError>> {
+    let original = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            let text = String::from_utf8_lossy(valid);
+            let pos = Doc::parse(&text).pos_of(text.len());
+            return Err(vec![LoadError::at(
+                pos,
+                format!(
+                    "the file is not UTF-8 text (invalid byte 0x{:02x})",
+                    bytes[e.valid_up_to()]
+                ),
+            )]);
+        }
+    };
+    let original_doc = Doc::parse(original);
+    let mut text = original.to_string();
+    for o in overrides {
+        let steps = parse_path(&o.path).expect("overrides are parsed paths");
+        match locate::splice(&text, &steps, &o.value) {
+            Ok((edited, _)) => text = edited,
+            Err(locate::SpliceError::NotFound(p)) => {
+                return Err(vec![LoadError::outside(format!(
+                    "--set {}={}: the file has no `{p}`",
+                    o.path, o.value
+                ))]);
+            }
+        }
+    }
+    let doc = Doc::parse(&text);
+    let is_overridden = |path: &[Step]| {
+        overrides.iter().find(|o| {
+            let op = parse_path(&o.path).unwrap_or_default();
+            path.starts_with(&op) || op.starts_with(path) && !path.is_empty()
+        })
+    };
+    // Where to report a problem at `path`: its position in the file as the
+    // user wrote it, noting when a --set supplied the value.
+    let report = |path: &[Step], message: String, fallback: Pos| -> LoadError {
+        let pos = match original_doc.find(path) {
+            Ok(p) | Err(p) => p,
+        };
+        let pos = if original_doc.span(path).is_none() && path.is_empty() {
+            fallback
+        } else {
+            pos
+        };
+        let field = if path.is_empty() {
+            String::new()
+        } else {
+            format!("`{}`: ", format_path(path))
+        };
+        match is_overridden(path) {
+            Some(o) => LoadError::at(pos, format!("{field}{message} (set by --set {}={})", o.path, o.value)),
+            None => LoadError::at(pos, format!("{field}{message}")),
+        }
+    };
+
+    let parsed: Result<file::SimFile, ron::error::SpannedError> = ron_options().from_str(&text);
+    let sim = match parsed {
+        Ok(sim) => sim,
+        Err(e) => {
+            let pos = Pos {
+                line: e.position.line.max(1),
+                col: e.position.col.max(1),
+            };
+            let message = ron_message(&e.code, &text);
+            if overrides.is_empty() {
+                let path = deepest_path(&doc, pos);
+                let field = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!("`{}`: ", format_path(&path))
+                };
+                return Err(vec![LoadError::at(pos, format!("{field}{message}"))]);
+            }
+            let path = deepest_path(&doc, pos);
+            return Err(vec![report(&path, message, pos)]);
+        }
+    };
+    validate(&sim).map_err(|diags| {
+        diags
+            .into_iter()
+            .map(|d| {
+                let path = parse_path(&d.path).unwrap_or_default();
+                report(&path, d.message, Pos { line: 1, col: 1 })
+            })
+            .collect()
+    })
+}
+
+/// The deepest field path at `pos`; ron often points just past the value
+/// it rejects, so the character before is tried too.
+fn deepest_path(doc: &Doc, pos: Pos) -> Vec<Step> {
+    let here = doc.path_at(pos);
+    if pos.col > 1 {
+        let before = doc.path_at(Pos {
+            line: pos.line,
+            col: pos.col - 1,
+        });
+        if before.len() > here.len() {
+            return before;
+        }
+    }
+    here
+}
+
+/// Rewords ron's error for people, with hints for common mistakes.
+fn ron_message(code: &ron::Error, text: &str) -> String {
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return "the file is empty; expected a scenario `(name: \"...\", hosts: [...], ...)`".to_string();
+    }
+    let message = code.to_string();
+    if trimmed.starts_with('{')
+        && matches!(
+            code,
+            ron::Error::ExpectedNamedStructLike(_) | ron::Error::ExpectedStructLike
+        )
+    {
+        return format!("{message}; this looks like JSON, but simulation files are RON: `(name: \"...\", ...)`");
+    }
+    if matches!(code, ron::Error::Eof) {
+        return "unexpected end of file (is a closing bracket missing?)".to_string();
+    }
+    message
+}
+
+/// `--loss P` as overrides: the loss of every link, in both directions
+/// (including per-direction blocks that set their own loss).
+pub fn loss_overrides(bytes: &[u8], value: &str) -> Vec<Override> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Vec::new();
+    };
+    let doc = Doc::parse(text);
+    let links = doc.len(&[Step::Field("links".into())]).unwrap_or(0);
+    let mut out = Vec::new();
+    for i in 0..links {
+        out.push(Override {
+            path: format!("links[{i}].loss"),
+            value: value.to_string(),
+        });
+        for dir in ["a_to_b", "b_to_a"] {
+            let p = [
+                Step::Field("links".into()),
+                Step::Index(i),
+                Step::Field(dir.into()),
+                Step::Field("loss".into()),
+            ];
+            if doc.span(&p).is_some() {
+                out.push(Override {
+                    path: format!("links[{i}].{dir}.loss"),
+                    value: value.to_string(),
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,1040 @@
+//! From the file's serde types to the runtime [`Model`], checking every
+//! value. All problems are collected, each with the field path it concerns,
+//! so a user fixes a file in one round.
+
+use super::file::*;
+use crate::link::{GilbertElliott, LinkParams};
+use crate::model::{self, Action, App, CountRange, Fault, Model, Reaction, SegmentFaultAction, Timed};
+use crate::rng::Ppm;
+use crate::rule::Rule;
+use crate::tcp::{CloseReason, CongestionControl, Flags, State, TcpConfig};
+use crate::time::{Duration, Instant};
+
+/// One problem: the field path and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: String,
+    pub message: String,
+}
+
+/// The most connections one file may describe; more would not fit in
+/// memory on any machine this runs on.
+pub const MAX_CONNECTIONS: u64 = 10_000_000;
+/// The most bytes one scripted send may queue.
+pub const MAX_SEND_BYTES: u64 = 1 << 40;
+/// Largest duration accepted anywhere, in ms (about 213 days): far
+/// beyond any timer, and far from overflowing nanoseconds.
+const MAX_MS: f64 = 1.0e10;
+
+struct V {
+    diags: Vec<Diagnostic>,
+    allow: bool,
+    deviations: Vec<String>,
+}
+
+impl V {
+    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.diags.push(Diagnostic {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    /// A duration in ms; `positive` rejects zero.
+    fn ms(&mut self, path: &str, ms: f64, positive: bool) -> Duration {
+        if !ms.is_finite() {
+            self.err(path, format!("expected a number of milliseconds, found {ms}"));
+            return Duration::ZERO;
+        }
+        if ms < 0.0 || (positive && ms == 0.0) {
+            let want = if positive { "a positive" } else { "a non-negative" };
+            self.err(path, format!("expected {want} duration in milliseconds, found {ms}"));
+            return Duration::ZERO;
+        }
+        if ms > MAX_MS {
+            self.err(
+                path,
+                format!("expected at most {MAX_MS:e} ms, found {ms} (the duration does not fit in nanoseconds)"),
+            );
+            return Duration::ZERO;
+        }
+        Duration::from_nanos((ms * 1_000_000.0).round() as u64)
+    }
+
+    fn at(&mut self, path: &str, ms: f64) -> Instant {
+        Instant::ZERO + self.ms(path, ms, false)
+    }
+
+    fn prob(&mut self, path: &str, p: f64) -> Ppm {
+        match Ppm::from_f64(p) {
+            Some(ppm) => ppm,
+            None => {
+                self.err(path, format!("expected a probability in [0, 1], found {p}"));
+                Ppm::ZERO
+            }
+        }
+    }
+
+    fn flags(&mut self, path: &str, text: &str) -> Flags {
+        match Flags::parse(text) {
+            Some(f) => f,
+            None => {
+                self.err(
+                    path,
+                    format!(
+                        "expected flags like \"FIN|ACK\" (SYN, FIN, RST, PSH, ACK joined by |, or -), found {text:?}"
+                    ),
+                );
+                Flags::NONE
+            }
+        }
+    }
+
+    fn count(&mut self, path: &str, spec: &CountSpec) -> CountRange {
+        match spec {
+            CountSpec::Exactly(n) => CountRange::exactly(*n),
+            CountSpec::Text(t) => parse_count(t).unwrap_or_else(|| {
+                self.err(
+                    path,
+                    format!("expected a count: an integer or \">= N\", \"<= N\", \"A..=B\"; found {t:?}"),
+                );
+                CountRange::exactly(0)
+            }),
+        }
+    }
+
+    fn violation(&mut self, path: &str, what: String) {
+        if self.allow {
+            self.deviations.push(format!("{path}: {what} (allow_rfc_violations)"));
+        } else {
+            self.err(
+                path,
+                format!("{what}; set `allow_rfc_violations: true` to run it anyway"),
+            );
+        }
+    }
+}
+
+fn parse_count(t: &str) -> Option<CountRange> {
+    let t = t.trim();
+    let num = |s: &str| s.trim().parse::<u64>().ok();
+    if let Some(rest) = t.strip_prefix(">=") {
+        return Some(CountRange {
+            min: num(rest)?,
+            max: u64::MAX,
+        });
+    }
+    if let Some(rest) = t.strip_prefix("<=") {
+        return Some(CountRange {
+            min: 0,
+            max: num(rest)?,
+        });
+    }
+    if let Some((a, b)) = t.split_once("..=") {
+        let (a, b) = (num(a)?, num(b)?);
+        return (a <= b).then_some(CountRange { min: a, max: b });
+    }
+    num(t).map(CountRange::exactly)
+}
+
+fn state(s: StateName) -> State {
+    State::VALUES[s as usize]
+}
+
+fn reason(r: ReasonName) -> CloseReason {
+    CloseReason::VALUES[r as usize]
+}
+
+/// Checks `file` and builds the model, or returns every problem found.
+pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
+    let mut v = V {
+        diags: Vec::new(),
+        allow: file.allow_rfc_violations,
+        deviations: Vec::new(),
+    };
+    if file.name.trim().is_empty() {
+        v.err("name", "expected a non-empty scenario name");
+    }
+    let mut configs: Vec<TcpConfig> = Vec::new();
+    let base = tcp_config(&mut v, "tcp", &TcpConfig::default(), &file.tcp, true);
+    configs.push(base.clone());
+
+    let hosts = hosts(&mut v, file);
+    let host_id = |name: &str| hosts.iter().position(|h| h.name == name).map(|i| i as u32);
+
+    let mut links: Vec<model::Link> = Vec::new();
+    for (i, l) in file.links.iter().enumerate() {
+        let p = format!("links[{i}]");
+        let a = host_id(&l.between.0);
+        let b = host_id(&l.between.1);
+        if a.is_none() {
+            v.err(
+                format!("{p}.between"),
+                format!("unknown host {:?}; hosts are {}", l.between.0, names(&hosts)),
+            );
+        }
+        if b.is_none() {
+            v.err(
+                format!("{p}.between"),
+                format!("unknown host {:?}; hosts are {}", l.between.1, names(&hosts)),
+            );
+        }
+        let both = l.both();
+        let ab = link_dir(&mut v, &p, &both, l.a_to_b.as_ref(), "a_to_b");
+        let ba = link_dir(&mut v, &p, &both, l.b_to_a.as_ref(), "b_to_a");
+        if let (Some(a), Some(b)) = (a, b) {
+            if a == b {
+                v.err(format!("{p}.between"), "expected two different hosts");
+            } else if links.iter().any(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a)) {
+                v.err(
+                    format!("{p}.between"),
+                    format!("a link between {:?} and {:?} already exists", l.between.0, l.between.1),
+                );
+            } else {
+                links.push(model::Link { a, b, ab, ba });
+            }
+        }
+    }
+    let linked = |a: u32, b: u32| links.iter().any(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a));
+
+    let mut endpoint_names: Vec<String> = Vec::new();
+    let mut listeners = Vec::new();
+    for (i, l) in file.listeners.iter().enumerate() {
+        let p = format!("listeners[{i}]");
+        check_name(&mut v, &format!("{p}.name"), &l.name, &mut endpoint_names);
+        let host = host_id(&l.host);
+        if host.is_none() {
+            v.err(
+                format!("{p}.host"),
+                format!("unknown host {:?}; hosts are {}", l.host, names(&hosts)),
+            );
+        }
+        if l.port == 0 {
+            v.err(format!("{p}.port"), "expected a port in 1..=65535, found 0");
+        }
+        if l.backlog == 0 {
+            v.err(format!("{p}.backlog"), "expected at least 1 connection, found 0");
+        }
+        if u64::from(l.backlog) > MAX_CONNECTIONS {
+            v.err(
+                format!("{p}.backlog"),
+                format!("expected at most {MAX_CONNECTIONS}, found {}", l.backlog),
+            );
+        }
+        if let Some(h) = host
+            && listeners
+                .iter()
+                .any(|x: &model::Listener| x.host == h && x.port == l.port)
+        {
+            v.err(
+                format!("{p}.port"),
+                format!("host {:?} already listens on port {}", l.host, l.port),
+            );
+        }
+        let listen_at = v.at(&format!("{p}.listen_at_ms"), l.listen_at_ms);
+        let close_at = l.close_at_ms.map(|ms| v.at(&format!("{p}.close_at_ms"), ms));
+        if close_at.is_some_and(|c| c <= listen_at) {
+            v.err(format!("{p}.close_at_ms"), "expected a time after listen_at_ms");
+        }
+        let config = endpoint_config(&mut v, &mut configs, &base, &format!("{p}.tcp"), &l.tcp);
+        let app = build_app(&mut v, &p, &l.script, &l.on_connected, &l.on_end_of_stream, false);
+        listeners.push(model::Listener {
+            name: l.name.clone(),
+            host: host.unwrap_or(0),
+            port: l.port,
+            backlog: l.backlog,
+            listen_at,
+            close_at,
+            iss: l.iss,
+            config,
+            app,
+        });
+    }
+
+    let mut connections = Vec::new();
+    let mut total: u64 = 0;
+    for (i, c) in file.connections.iter().enumerate() {
+        let p = format!("connections[{i}]");
+        if !endpoint_names.contains(&c.name) {
+            check_name(&mut v, &format!("{p}.name"), &c.name, &mut endpoint_names);
+        } else if file.listeners.iter().any(|l| l.name == c.name) {
+            v.err(
+                format!("{p}.name"),
+                format!("{:?} is already the name of a listener", c.name),
+            );
+        }
+        let host = host_id(&c.host);
+        let remote_host = host_id(&c.remote_host);
+        if host.is_none() {
+            v.err(
+                format!("{p}.host"),
+                format!("unknown host {:?}; hosts are {}", c.host, names(&hosts)),
+            );
+        }
+        if remote_host.is_none() {
+            v.err(
+                format!("{p}.remote_host"),
+                format!("unknown host {:?}; hosts are {}", c.remote_host, names(&hosts)),
+            );
+        }
+        if let (Some(a), Some(b)) = (host, remote_host) {
+            if a == b {
+                v.err(
+                    format!("{p}.remote_host"),
+                    "expected another host than `host` (connections cross a link)",
+                );
+            } else if !linked(a, b) {
+                v.err(
+                    format!("{p}.remote_host"),
+                    format!(
+                        "no link between {:?} and {:?}; add one to `links`",
+                        c.host, c.remote_host
+                    ),
+                );
+            }
+        }
+        if c.remote_port == 0 {
+            v.err(format!("{p}.remote_port"), "expected a port in 1..=65535, found 0");
+        }
+        if c.local_port == Some(0) {
+            v.err(format!("{p}.local_port"), "expected a port in 1..=65535, found 0");
+        }
+        if c.count == 0 {
+            v.err(format!("{p}.count"), "expected at least 1 connection, found 0");
+        }
+        total = total.saturating_add(u64::from(c.count));
+        if c.count > 1 && c.local_port.is_some() {
+            v.err(
+                format!("{p}.local_port"),
+                "a fixed local port allows only one connection (count: 1)",
+            );
+        }
+        let open_spread = v.ms(&format!("{p}.open_spread_ms"), c.open_spread_ms, false);
+        let config = endpoint_config(&mut v, &mut configs, &base, &format!("{p}.tcp"), &c.tcp);
+        let app = build_app(&mut v, &p, &c.script, &c.on_connected, &c.on_end_of_stream, true);
+        let peer = c.peer.as_ref().map(|peer| {
+            let pp = format!("{p}.peer");
+            if peer.name == c.name {
+                v.err(
+                    format!("{pp}.name"),
+                    "expected a name different from the connection's own",
+                );
+            } else if file.listeners.iter().any(|l| l.name == peer.name) {
+                v.err(
+                    format!("{pp}.name"),
+                    format!("{:?} is already the name of a listener", peer.name),
+                );
+            } else if !endpoint_names.contains(&peer.name) {
+                endpoint_names.push(peer.name.clone());
+            }
+            if c.local_port.is_none() {
+                v.err(
+                    format!("{p}.local_port"),
+                    "a connection with an explicit `peer` needs a fixed local_port",
+                );
+            }
+            let config = endpoint_config(&mut v, &mut configs, &base, &format!("{pp}.tcp"), &peer.tcp);
+            let app = build_app(
+                &mut v,
+                &pp,
+                &peer.script,
+                &peer.on_connected,
+                &peer.on_end_of_stream,
+                true,
+            );
+            model::Peer {
+                name: peer.name.clone(),
+                iss: peer.iss,
+                config,
+                app,
+            }
+        });
+        if let (Some(peer), Some(rh)) = (&peer, remote_host) {
+            if listeners.iter().any(|l| l.host == rh && l.port == c.remote_port) {
+                v.err(
+                    format!("{p}.peer"),
+                    format!(
+                        "host {:?} has a listener on port {}; use either the listener or `peer`",
+                        c.remote_host, c.remote_port
+                    ),
+                );
+            }
+            let _ = peer;
+        }
+        connections.push(model::Connection {
+            name: c.name.clone(),
+            host: host.unwrap_or(0),
+            local_port: c.local_port,
+            remote_host: remote_host.unwrap_or(0),
+            remote_port: c.remote_port,
+            count: c.count,
+            open_spread,
+            iss: c.iss,
+            config,
+            app,
+            peer,
+        });
+    }
+    if total > MAX_CONNECTIONS {
+        v.err(
+            "connections",
+            format!("expected at most {MAX_CONNECTIONS} connections in all, found {total}"),
+        );
+    }
+    for (i, a) in file.connections.iter().enumerate() {
+        for b in &file.connections[..i] {
+            if a.local_port.is_some()
+                && a.local_port == b.local_port
+                && a.host == b.host
+                && a.remote_host == b.remote_host
+                && a.remote_port == b.remote_port
+                && a.peer.is_some()
+                && b.peer.is_some()
+            {
+                v.err(
+                    format!("connections[{i}].local_port"),
+                    "two connections with explicit peers share one 4-tuple",
+                );
+            }
+        }
+    }
+
+    let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
+    let faults = faults(&mut v, file, &endpoint_names, &host_names, total);
+    let limits = limits(&mut v, &file.limits);
+    let expect = file.expect.as_ref().map(|e| expect(&mut v, e, &endpoint_names, total));
+
+    for (i, c) in configs.iter().enumerate() {
+        describe_deviations(&mut v, i, c);
+    }
+    if v.diags.is_empty() {
+        Ok(Model {
+            name: file.name.clone(),
+            seed: file.seed,
+            configs,
+            hosts,
+            links,
+            listeners,
+            connections,
+            faults,
+            limits,
+            expect,
+            deviations: v.deviations,
+        })
+    } else {
+        Err(v.diags)
+    }
+}
+
+fn names(hosts: &[model::Host]) -> String {
+    let list: Vec<String> = hosts.iter().map(|h| format!("{:?}", h.name)).collect();
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+fn check_name(v: &mut V, path: &str, name: &str, seen: &mut Vec<String>) {
+    if name.trim().is_empty() {
+        v.err(path, "expected a non-empty name");
+    } else if seen.iter().any(|n| n == name) {
+        v.err(path, format!("duplicate endpoint name {name:?}"));
+    } else {
+        seen.push(name.to_string());
+    }
+}
+
+fn hosts(v: &mut V, file: &SimFile) -> Vec<model::Host> {
+    if file.hosts.is_empty() {
+        v.err("hosts", "expected at least one host");
+    }
+    let mut out: Vec<model::Host> = Vec::new();
+    for (i, h) in file.hosts.iter().enumerate() {
+        let p = format!("hosts[{i}]");
+        if h.name.trim().is_empty() {
+            v.err(format!("{p}.name"), "expected a non-empty host name");
+        }
+        if out.iter().any(|x| x.name == h.name) {
+            v.err(format!("{p}.name"), format!("duplicate host name {:?}", h.name));
+        }
+        let default_addr = 0x0a00_0001u32.wrapping_add(i as u32);
+        let addr = match &h.addr {
+            None => default_addr,
+            Some(text) => model::parse_addr(text).unwrap_or_else(|| {
+                v.err(
+                    format!("{p}.addr"),
+                    format!("expected a dotted IPv4 address like \"10.0.0.1\", found {text:?}"),
+                );
+                default_addr
+            }),
+        };
+        if out.iter().any(|x| x.addr == addr) {
+            v.err(
+                format!("{p}.addr"),
+                format!("address {} is already used by another host", model::format_addr(addr)),
+            );
+        }
+        out.push(model::Host {
+            name: h.name.clone(),
+            addr,
+        });
+    }
+    out
+}
+
+fn link_dir(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDirSpec>, dir: &str) -> LinkParams {
+    let d = LinkParams::default();
+    let pick = |f: fn(&LinkDirSpec) -> Option<f64>| -> (Option<f64>, bool) {
+        match over.and_then(f) {
+            Some(x) => (Some(x), true),
+            None => (f(both), false),
+        }
+    };
+    let path = |name: &str, from_over: bool| {
+        if from_over {
+            format!("{p}.{dir}.{name}")
+        } else {
+            format!("{p}.{name}")
+        }
+    };
+    let ms =
+        |v: &mut V, name: &str, f: fn(&LinkDirSpec) -> Option<f64>, default: Duration, positive: bool| match pick(f) {
+            (Some(x), o) => v.ms(&path(name, o), x, positive),
+            (None, _) => default,
+        };
+    let delay = ms(v, "delay_ms", |s| s.delay_ms, d.delay, false);
+    let jitter = ms(v, "jitter_ms", |s| s.jitter_ms, d.jitter, false);
+    let reorder_delay = ms(v, "reorder_delay_ms", |s| s.reorder_delay_ms, d.reorder_delay, false);
+    let lifetime = match pick(|s| s.lifetime_ms) {
+        (Some(x), o) => Some(v.ms(&path("lifetime_ms", o), x, true)),
+        (None, _) => None,
+    };
+    let prob = |v: &mut V, name: &str, f: fn(&LinkDirSpec) -> Option<f64>| match pick(f) {
+        (Some(x), o) => v.prob(&path(name, o), x),
+        (None, _) => Ppm::ZERO,
+    };
+    let loss = prob(v, "loss", |s| s.loss);
+    let reorder = prob(v, "reorder", |s| s.reorder);
+    let duplicate = prob(v, "duplicate", |s| s.duplicate);
+    let corrupt = prob(v, "corrupt", |s| s.corrupt);
+    let (burst_spec, burst_over) = match over.and_then(|o| o.burst) {
+        Some(b) => (Some(b), true),
+        None => (both.burst, false),
+    };
+    let burst = burst_spec.map(|b| {
+        let bp = path("burst", burst_over);
+        GilbertElliott {
+            enter_bad: v.prob(&format!("{bp}.enter_bad"), b.enter_bad),
+            leave_bad: v.prob(&format!("{bp}.leave_bad"), b.leave_bad),
+            loss_bad: v.prob(&format!("{bp}.loss_bad"), b.loss_bad),
+            loss_good: v.prob(&format!("{bp}.loss_good"), b.loss_good),
+        }
+    });
+    if reorder > Ppm::ZERO && reorder_delay == Duration::ZERO {
+        v.err(
+            path("reorder_delay_ms", false),
+            "reordering needs a positive reorder_delay_ms (how long a segment is held back)",
+        );
+    }
+    LinkParams {
+        delay,
+        jitter,
+        loss,
+        burst,
+        reorder,
+        reorder_delay,
+        duplicate,
+        corrupt,
+        lifetime,
+    }
+}
+
+/// Builds a config from `spec` over `base`. `file_level` checks consent
+/// rules once, for the file's own block.
+fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec, file_level: bool) -> TcpConfig {
+    let _ = file_level;
+    let mut c = base.clone();
+    let f = |name: &str| format!("{p}.{name}");
+    if let Some(x) = spec.msl_ms {
+        c.msl = v.ms(&f("msl_ms"), x, true);
+    }
+    if let Some(x) = spec.rto_initial_ms {
+        c.rto_initial = v.ms(&f("rto_initial_ms"), x, true);
+    }
+    if let Some(x) = spec.rto_min_ms {
+        c.rto_min = v.ms(&f("rto_min_ms"), x, true);
+    }
+    if let Some(x) = spec.rto_max_ms {
+        c.rto_max = v.ms(&f("rto_max_ms"), x, true);
+    }
+    if let Some(x) = spec.time_wait_ms {
+        c.time_wait = Some(v.ms(&f("time_wait_ms"), x, true));
+    }
+    if let Some(x) = spec.r1 {
+        c.r1 = x;
+    }
+    if let Some(x) = spec.r2 {
+        c.r2 = match x {
+            RetryLimit::Count(n) => Some(n),
+            RetryLimit::Infinite => None,
+        };
+    }
+    if let Some(x) = spec.r2_syn {
+        c.r2_syn = match x {
+            RetryLimit::Count(n) => Some(n),
+            RetryLimit::Infinite => None,
+        };
+    }
+    if let Some(x) = spec.user_timeout_ms {
+        c.user_timeout = Some(v.ms(&f("user_timeout_ms"), x, true));
+    }
+    if let Some(x) = spec.mss_bytes {
+        if x == 0 || x > 65495 {
+            v.err(f("mss_bytes"), format!("expected an MSS in 1..=65495 bytes, found {x}"));
+        } else {
+            c.mss = x as u16;
+        }
+    }
+    if let Some(x) = spec.recv_buffer_bytes {
+        if x == 0 || x > 65535 {
+            v.err(
+                f("recv_buffer_bytes"),
+                format!("expected 1..=65535 bytes (no window scaling), found {x}"),
+            );
+        } else {
+            c.recv_buffer = x;
+        }
+    }
+    if let Some(x) = spec.linux_fin_wait_2_timeout_ms {
+        c.linux_fin_wait_2_timeout = Some(v.ms(&f("linux_fin_wait_2_timeout_ms"), x, true));
+    }
+    if let Some(x) = spec.linux_time_wait {
+        c.linux_time_wait = x;
+    }
+    if let Some(x) = spec.rfc1337 {
+        c.rfc1337 = x;
+    }
+    if let Some(x) = spec.rfc5961 {
+        c.rfc5961 = x;
+    }
+    if let Some(x) = spec.delayed_ack_ms {
+        c.delayed_ack = Some(v.ms(&f("delayed_ack_ms"), x, true));
+        v.err(f("delayed_ack_ms"), "delayed ACK (B-OPT-07) is not implemented yet");
+    }
+    if let Some(x) = spec.congestion_control {
+        c.congestion_control = match x {
+            CongestionControlName::None => CongestionControl::None,
+            CongestionControlName::Newreno => {
+                v.err(
+                    f("congestion_control"),
+                    "congestion control is not implemented yet; use `none`",
+                );
+                CongestionControl::None
+            }
+        };
+    }
+    // Consistency and RFC floors.
+    if c.rto_max < c.rto_min {
+        v.err(
+            f("rto_max_ms"),
+            format!("expected rto_max_ms >= rto_min_ms ({})", c.rto_min),
+        );
+    }
+    if spec.rto_max_ms.is_some() && c.rto_max < Duration::from_secs(60) {
+        v.violation(
+            &f("rto_max_ms"),
+            format!(
+                "RFC 6298 (2.5) requires an RTO maximum of at least 60 s, found {}",
+                c.rto_max
+            ),
+        );
+    }
+    if spec.linux_time_wait == Some(true) && spec.time_wait_ms.is_some() {
+        v.err(
+            f("time_wait_ms"),
+            "contradicts linux_time_wait: true (which fixes TIME_WAIT at 60 s); set only one",
+        );
+    }
+    if (spec.time_wait_ms.is_some() || spec.msl_ms.is_some())
+        && let Some(tw) = c.time_wait
+        && !c.linux_time_wait
+        && tw < c.msl.saturating_mul(2)
+    {
+        v.violation(
+            &f("time_wait_ms"),
+            format!(
+                "RFC 9293 §3.6.1 (MUST-13) requires TIME_WAIT >= 2×MSL = {}, found {}",
+                c.msl.saturating_mul(2),
+                tw
+            ),
+        );
+    }
+    if let Some(d) = c.delayed_ack
+        && d >= Duration::from_millis(500)
+    {
+        v.violation(
+            &f("delayed_ack_ms"),
+            format!("RFC 9293 §3.8.6.3 (MUST-40) requires an ACK delay below 500 ms, found {d}"),
+        );
+    }
+    c
+}
+
+fn endpoint_config(v: &mut V, configs: &mut Vec<TcpConfig>, base: &TcpConfig, p: &str, spec: &TcpSpec) -> usize {
+    let c = tcp_config(v, p, base, spec, false);
+    match configs.iter().position(|x| *x == c) {
+        Some(i) => i,
+        None => {
+            configs.push(c);
+            configs.len() - 1
+        }
+    }
+}
+
+/// Lists the deviations from the RFC defaults that a configuration chose,
+/// for the run header.
+fn describe_deviations(v: &mut V, index: usize, c: &TcpConfig) {
+    let who = if index == 0 {
+        "tcp".to_string()
+    } else {
+        format!("tcp config #{index}")
+    };
+    let mut add = |s: String| {
+        let line = format!("{who}: {s}");
+        if !v.deviations.contains(&line) {
+            v.deviations.push(line);
+        }
+    };
+    if c.rto_min < Duration::from_secs(1) {
+        add(format!("rto_min {} is below the RFC 6298 (2.4) 1 s", c.rto_min));
+    }
+    if c.linux_time_wait {
+        add("linux_time_wait: TIME_WAIT lasts 60 s (B-OPT-02)".into());
+    }
+    if let Some(t) = c.linux_fin_wait_2_timeout {
+        add(format!(
+            "linux_fin_wait_2_timeout {t}: orphaned FIN_WAIT_2 closes (B-OPT-01)"
+        ));
+    }
+    if c.rfc1337 {
+        add("rfc1337: TIME_WAIT ignores RST (B-OPT-03)".into());
+    }
+    if c.rfc5961 {
+        add("rfc5961: challenge ACKs for RST, SYN and old ACKs; not throttled (B-OPT-04..06)".into());
+    }
+}
+
+fn build_app(
+    v: &mut V,
+    p: &str,
+    script: &[ActionSpec],
+    on_connected: &[ReactionSpec],
+    on_eos: &[ReactionSpec],
+    may_connect: bool,
+) -> App {
+    let mut timed = Vec::with_capacity(script.len());
+    for (i, a) in script.iter().enumerate() {
+        let ap = format!("{p}.script[{i}]");
+        let (at_ms, action) = match *a {
+            ActionSpec::Listen { at_ms } => (at_ms, Action::Listen),
+            ActionSpec::Connect { at_ms } => (at_ms, Action::Connect),
+            ActionSpec::Send { at_ms, bytes } => {
+                if bytes == 0 || bytes > MAX_SEND_BYTES {
+                    v.err(
+                        format!("{ap}.bytes"),
+                        format!("expected 1..={MAX_SEND_BYTES} bytes, found {bytes}"),
+                    );
+                }
+                (at_ms, Action::Send(bytes))
+            }
+            ActionSpec::Close { at_ms } => (at_ms, Action::Close),
+            ActionSpec::Abort { at_ms } => (at_ms, Action::Abort),
+            ActionSpec::PauseRead { at_ms } => (at_ms, Action::PauseRead),
+            ActionSpec::ResumeRead { at_ms } => (at_ms, Action::ResumeRead),
+        };
+        if !may_connect && matches!(action, Action::Listen | Action::Connect) {
+            v.err(
+                &ap,
+                "a listener's connections are already open; Listen and Connect do not apply",
+            );
+        }
+        let at = v.ms(&format!("{ap}.at_ms"), at_ms, false);
+        timed.push(Timed { at, action });
+    }
+    timed.sort_by_key(|t| t.at);
+    let reactions = |v: &mut V, name: &str, list: &[ReactionSpec]| -> Vec<Reaction> {
+        list.iter()
+            .enumerate()
+            .map(|(i, r)| match *r {
+                ReactionSpec::Send { bytes } => {
+                    if bytes == 0 || bytes > MAX_SEND_BYTES {
+                        v.err(
+                            format!("{p}.{name}[{i}].bytes"),
+                            format!("expected 1..={MAX_SEND_BYTES} bytes, found {bytes}"),
+                        );
+                    }
+                    Reaction::Send(bytes)
+                }
+                ReactionSpec::Close => Reaction::Close,
+                ReactionSpec::Abort => Reaction::Abort,
+                ReactionSpec::PauseRead => Reaction::PauseRead,
+                ReactionSpec::ResumeRead => Reaction::ResumeRead,
+            })
+            .collect()
+    };
+    let on_connected = reactions(v, "on_connected", on_connected);
+    let on_end_of_stream = reactions(v, "on_end_of_stream", on_eos);
+    App {
+        script: timed,
+        on_connected,
+        on_end_of_stream,
+    }
+}
+
+fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], total: u64) -> Vec<Fault> {
+    let mut out = Vec::new();
+    let known = |n: &str| endpoints.iter().any(|e| e == n) || hosts.iter().any(|h| h == n);
+    for (i, f) in file.faults.iter().enumerate() {
+        let p = format!("faults[{i}]");
+        match f {
+            FaultSpec::Drop { matching, nth, times }
+            | FaultSpec::Delay {
+                matching, nth, times, ..
+            }
+            | FaultSpec::Duplicate {
+                matching, nth, times, ..
+            } => {
+                let mp = format!("{p}.matching");
+                if let Some(from) = &matching.from
+                    && !known(from)
+                {
+                    v.err(
+                        format!("{mp}.from"),
+                        format!("unknown endpoint {from:?}; endpoints are {}", list(endpoints)),
+                    );
+                }
+                if let Some(c) = matching.conn
+                    && u64::from(c) >= total
+                {
+                    v.err(
+                        format!("{mp}.conn"),
+                        format!("expected a connection index below {total}, found {c}"),
+                    );
+                }
+                let flags = matching.flags.as_ref().map(|t| v.flags(&format!("{mp}.flags"), t));
+                if *nth == 0 {
+                    v.err(
+                        format!("{p}.nth"),
+                        "expected 1 or more (the first matching segment is 1)",
+                    );
+                }
+                if *times == 0 {
+                    v.err(format!("{p}.times"), "expected 1 or more");
+                }
+                let action = match f {
+                    FaultSpec::Drop { .. } => SegmentFaultAction::Drop,
+                    FaultSpec::Delay { by_ms, .. } => {
+                        SegmentFaultAction::Delay(v.ms(&format!("{p}.by_ms"), *by_ms, true))
+                    }
+                    FaultSpec::Duplicate { after_ms, .. } => {
+                        SegmentFaultAction::Duplicate(v.ms(&format!("{p}.after_ms"), *after_ms, false))
+                    }
+                    _ => unreachable!("outer match"),
+                };
+                let filter = model::Filter {
+                    from: matching.from.clone(),
+                    conn: matching.conn,
+                    flags,
+                    data: matching.data,
+                    state: matching.state.map(state),
+                    retransmit: matching.retransmit,
+                };
+                out.push(Fault::Segment {
+                    filter,
+                    nth: *nth,
+                    times: *times,
+                    action,
+                });
+            }
+            FaultSpec::Inject {
+                at_ms,
+                from,
+                conn,
+                flags,
+                seq,
+                ack,
+                len,
+                wnd,
+            } => {
+                if !endpoints.iter().any(|e| e == from) {
+                    v.err(
+                        format!("{p}.from"),
+                        format!("unknown endpoint {from:?}; endpoints are {}", list(endpoints)),
+                    );
+                }
+                if u64::from(*conn) >= total {
+                    v.err(
+                        format!("{p}.conn"),
+                        format!("expected a connection index below {total}, found {conn}"),
+                    );
+                }
+                let flags = v.flags(&format!("{p}.flags"), flags);
+                let at = v.at(&format!("{p}.at_ms"), *at_ms);
+                out.push(Fault::Inject {
+                    at,
+                    conn: *conn,
+                    from: from.clone(),
+                    flags,
+                    seq: *seq,
+                    ack: *ack,
+                    len: *len,
+                    wnd: *wnd,
+                });
+            }
+            FaultSpec::Partition {
+                between,
+                from_ms,
+                to_ms,
+            } => {
+                let a = hosts.iter().position(|h| *h == between.0);
+                let b = hosts.iter().position(|h| *h == between.1);
+                for (name, found) in [(&between.0, a), (&between.1, b)] {
+                    if found.is_none() {
+                        v.err(
+                            format!("{p}.between"),
+                            format!("unknown host {name:?}; hosts are {}", list(hosts)),
+                        );
+                    }
+                }
+                let from = v.at(&format!("{p}.from_ms"), *from_ms);
+                let to = v.at(&format!("{p}.to_ms"), *to_ms);
+                if to <= from {
+                    v.err(format!("{p}.to_ms"), "expected a time after from_ms");
+                }
+                out.push(Fault::Partition {
+                    a: a.unwrap_or(0) as u32,
+                    b: b.unwrap_or(0) as u32,
+                    from,
+                    to,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".into();
+    }
+    names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+}
+
+fn limits(v: &mut V, spec: &LimitsSpec) -> model::Limits {
+    let mut l = model::Limits::default();
+    if let Some(n) = spec.max_events {
+        if n == 0 {
+            v.err("limits.max_events", "expected at least 1");
+        }
+        l.max_events = n;
+    }
+    if let Some(ms) = spec.max_time_ms {
+        l.max_time = v.at("limits.max_time_ms", ms);
+    }
+    l
+}
+
+fn expect(v: &mut V, e: &ExpectSpec, endpoints: &[String], total: u64) -> model::Expect {
+    let mut proves = Vec::new();
+    for (i, id) in e.proves.iter().enumerate() {
+        match Rule::parse(id) {
+            Some(r) => proves.push(r),
+            None => v.err(
+                format!("expect.proves[{i}]"),
+                format!("expected a behaviour ID like \"B-CLOSE-06\", found {id:?}"),
+            ),
+        }
+    }
+    let mut eps = Vec::new();
+    for (i, x) in e.endpoints.iter().enumerate() {
+        let p = format!("expect.endpoints[{i}]");
+        if !endpoints.contains(&x.name) {
+            v.err(
+                format!("{p}.name"),
+                format!("unknown endpoint {:?}; endpoints are {}", x.name, list(endpoints)),
+            );
+        }
+        if u64::from(x.conn) >= total.max(1) {
+            v.err(
+                format!("{p}.conn"),
+                format!("expected a connection index below {total}, found {}", x.conn),
+            );
+        }
+        let time_in = x
+            .time_in
+            .iter()
+            .enumerate()
+            .map(|(j, t)| (state(t.state), v.ms(&format!("{p}.time_in[{j}].ms"), t.ms, false)))
+            .collect();
+        let sent = x
+            .sent
+            .iter()
+            .enumerate()
+            .map(|(j, s)| {
+                let flags = v.flags(&format!("{p}.sent[{j}].flags"), &s.flags);
+                let at = s
+                    .at_ms
+                    .iter()
+                    .enumerate()
+                    .map(|(k, ms)| v.at(&format!("{p}.sent[{j}].at_ms[{k}]"), *ms))
+                    .collect();
+                (flags, at)
+            })
+            .collect();
+        let mut count = |name: &str, c: &Option<CountSpec>| c.as_ref().map(|c| v.count(&format!("{p}.{name}"), c));
+        eps.push(model::EndpointExpect {
+            name: x.name.clone(),
+            conn: x.conn,
+            final_state: x.final_state.map(state),
+            reason: x.reason.map(reason),
+            path: x.path.as_ref().map(|p| p.iter().map(|s| state(*s)).collect()),
+            visits: x.visits.iter().map(|s| state(*s)).collect(),
+            never_visits: x.never_visits.iter().map(|s| state(*s)).collect(),
+            time_in,
+            sent,
+            retransmissions: count("retransmissions", &x.retransmissions),
+            segments_sent: count("segments_sent", &x.segments_sent),
+            bytes_delivered: count("bytes_delivered", &x.bytes_delivered),
+            foreign_bytes: count("foreign_bytes", &x.foreign_bytes),
+        });
+    }
+    let all_connections = e.all_connections.as_ref().map(|a| model::AllExpect {
+        final_state: a.final_state.map(state),
+        all_bytes_delivered: a.all_bytes_delivered,
+        no_foreign_bytes: a.no_foreign_bytes,
+        established: a.established,
+    });
+    let drops = e.drops.as_ref().map(|d| v.count("expect.drops", d));
+    model::Expect {
+        proves,
+        endpoints: eps,
+        all_connections,
+        drops,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_parse() {
+        assert_eq!(parse_count(">= 2"), Some(CountRange { min: 2, max: u64::MAX }));
+        assert_eq!(parse_count("<=3"), Some(CountRange { min: 0, max: 3 }));
+        assert_eq!(parse_count("2..=5"), Some(CountRange { min: 2, max: 5 }));
+        assert_eq!(parse_count("5..=2"), None);
+        assert_eq!(parse_count("7"), Some(CountRange::exactly(7)));
+        assert_eq!(parse_count("x"), None);
+    }
+}

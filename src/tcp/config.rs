@@ -1,0 +1,110 @@
+//! Endpoint settings. Everything the endpoint would otherwise read from the
+//! outside world (ISS, MSL, timer bounds, the Linux options) arrives here or
+//! as a call argument, so the endpoint stays a pure function of its inputs.
+
+use crate::time::Duration;
+
+/// Congestion control algorithm (RFC 5681 + RFC 6582 NewReno, or none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum CongestionControl {
+    /// The sender is limited by SND.WND only (RFC 9293 without §3.8.2).
+    #[default]
+    None,
+    /// Slow start, congestion avoidance, fast retransmit and NewReno fast
+    /// recovery (RFC 5681, RFC 6582).
+    NewReno,
+}
+
+impl CongestionControl {
+    pub const fn name(self) -> &'static str {
+        match self {
+            CongestionControl::None => "none",
+            CongestionControl::NewReno => "newreno",
+        }
+    }
+}
+
+/// Settings shared by every endpoint that uses them. Defaults follow the
+/// project's behaviour specification, §3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpConfig {
+    /// RFC 6298 (2.1): the RTO before any RTT sample.
+    pub rto_initial: Duration,
+    /// RFC 6298 (2.4): lower bound of the RTO.
+    pub rto_min: Duration,
+    /// RFC 6298 (2.5): upper bound of the RTO, at least 60 s.
+    pub rto_max: Duration,
+    /// Maximum segment lifetime (RFC 9293 §3.4.2); TIME_WAIT lasts 2×MSL.
+    pub msl: Duration,
+    /// An explicit TIME_WAIT length, overriding 2×MSL (needs consent when
+    /// shorter; validated by the scenario loader).
+    pub time_wait: Option<Duration>,
+    /// RFC 9293 §3.8.3 R1, in retransmissions: warn the application.
+    pub r1: u32,
+    /// RFC 9293 §3.8.3 R2 for data and FIN; `None` retransmits forever.
+    pub r2: Option<u32>,
+    /// R2 for SYN and SYN,ACK.
+    pub r2_syn: Option<u32>,
+    /// RFC 9293 §3.10.8 USER TIMEOUT; off when `None`.
+    pub user_timeout: Option<Duration>,
+    /// The MSS we advertise and the largest segment we send.
+    pub mss: u16,
+    /// Receive buffer in bytes; RCV.WND = this − unread bytes (≤ 65535, no
+    /// window scaling).
+    pub recv_buffer: u32,
+    /// B-OPT-01: Linux `tcp_fin_timeout` for orphaned FIN_WAIT_2.
+    pub linux_fin_wait_2_timeout: Option<Duration>,
+    /// B-OPT-02: TIME_WAIT is 60 s whatever the MSL (Linux `TCP_TIMEWAIT_LEN`).
+    pub linux_time_wait: bool,
+    /// B-OPT-03: RFC 1337 — ignore RST in TIME_WAIT.
+    pub rfc1337: bool,
+    /// B-OPT-04..06: RFC 5961 challenge ACKs for RST, SYN and ACK.
+    pub rfc5961: bool,
+    /// B-OPT-07: delayed ACK (RFC 1122 §4.2.3.2); off when `None`.
+    pub delayed_ack: Option<Duration>,
+    pub congestion_control: CongestionControl,
+}
+
+/// Linux `TCP_TIMEWAIT_LEN`.
+pub const LINUX_TIME_WAIT: Duration = Duration::from_secs(60);
+
+/// RFC 9293 §3.7.1 (MUST-15): the MSS assumed when the peer sends none.
+pub const DEFAULT_PEER_MSS: u16 = 536;
+
+/// RFC 6298 §2 clock granularity G used in the RTO formula (B-TMR-05).
+pub const CLOCK_GRANULARITY: Duration = Duration::from_millis(1);
+
+impl Default for TcpConfig {
+    fn default() -> TcpConfig {
+        TcpConfig {
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_secs(1),
+            rto_max: Duration::from_secs(60),
+            msl: Duration::from_secs(120),
+            time_wait: None,
+            r1: 3,
+            r2: Some(8),
+            r2_syn: Some(7),
+            user_timeout: None,
+            mss: 1460,
+            recv_buffer: 65535,
+            linux_fin_wait_2_timeout: None,
+            linux_time_wait: false,
+            rfc1337: false,
+            rfc5961: false,
+            delayed_ack: None,
+            congestion_control: CongestionControl::None,
+        }
+    }
+}
+
+impl TcpConfig {
+    /// The length of TIME_WAIT in force (RFC 9293 §3.6.1 MUST-13: 2×MSL).
+    pub fn time_wait_len(&self) -> Duration {
+        if self.linux_time_wait {
+            LINUX_TIME_WAIT
+        } else {
+            self.time_wait.unwrap_or(self.msl.saturating_mul(2))
+        }
+    }
+}

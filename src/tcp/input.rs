@@ -1,0 +1,621 @@
+//! SEGMENT ARRIVES (RFC 9293 §3.10.7): one function per group of states,
+//! each a table of rules with the behaviour ID that fires.
+//!
+//! Processing in SYN_RECEIVED and the synchronized states follows the RFC's
+//! order: (0) the two checks that must precede the sequence test (a
+//! retransmitted FIN in TIME_WAIT, B-CLOSE-17; the crossing SYN,ACK of a
+//! simultaneous open, B-ACK-08), (1) sequence test, (2) RST, (3) SYN,
+//! (4) ACK, (5) text, (6) FIN. The first step that drops or returns ends
+//! processing.
+
+use super::{Cause, CloseReason, Cx, Endpoint, Origin, Output, PayloadTag};
+use super::{Segment, SeqNum, State, TcpConfig, Timer};
+use crate::rule;
+use crate::time::Instant;
+
+/// The part of an arriving segment still to be processed after trimming
+/// (B-SEQ-04) and clipping to the window.
+#[derive(Clone, Copy, Debug)]
+struct View {
+    seq: SeqNum,
+    len: u32,
+    syn: bool,
+    fin: bool,
+    /// Payload offset of the first remaining byte, as tagged by the sender.
+    payload: PayloadTag,
+}
+
+impl View {
+    fn of(seg: &Segment) -> View {
+        View {
+            seq: seg.seq,
+            len: seg.len,
+            syn: seg.flags.syn(),
+            fin: seg.flags.fin(),
+            payload: seg.payload,
+        }
+    }
+
+    fn seg_len(&self) -> u32 {
+        self.len + self.syn as u32 + self.fin as u32
+    }
+
+    /// Sequence number of the first payload byte.
+    fn text_seq(&self) -> SeqNum {
+        self.seq.add(self.syn as u32)
+    }
+
+    /// Sequence number of the FIN, if the view has one.
+    fn fin_seq(&self) -> SeqNum {
+        self.text_seq().add(self.len)
+    }
+
+    /// Drops everything before `rcv_nxt` (RFC 9293 §3.10.7.4 first step).
+    fn trim_front(&mut self, rcv_nxt: SeqNum) {
+        if !self.seq.lt(rcv_nxt) {
+            return;
+        }
+        if self.syn {
+            self.syn = false;
+            self.seq = self.seq.add(1);
+        }
+        let skip = rcv_nxt.since(self.seq).min(self.len);
+        self.seq = self.seq.add(skip);
+        self.len -= skip;
+        self.payload.offset = self.payload.offset.wrapping_add(skip);
+        if self.seq.lt(rcv_nxt) {
+            // Only an old FIN was left before RCV.NXT.
+            self.fin = false;
+            self.seq = rcv_nxt;
+        }
+    }
+
+    /// Keeps only what fits before `wnd_end`.
+    fn clip_to(&mut self, wnd_end: SeqNum) {
+        let text_start = self.text_seq();
+        if !text_start.lt(wnd_end) {
+            self.len = 0;
+            self.fin = false;
+            return;
+        }
+        let room = wnd_end.since(text_start);
+        if self.len >= room {
+            self.len = room;
+            self.fin = false;
+        }
+    }
+}
+
+/// RFC 9293 §3.4 Table 5: is a segment acceptable?
+fn acceptable(seq: SeqNum, seg_len: u32, rcv_nxt: SeqNum, rcv_wnd: u32) -> bool {
+    let wnd_end = rcv_nxt.add(rcv_wnd);
+    let starts_inside = rcv_nxt.le(seq) && seq.lt(wnd_end);
+    match (seg_len, rcv_wnd) {
+        (0, 0) => seq == rcv_nxt,
+        (0, _) => starts_inside,
+        (_, 0) => false,
+        (_, _) => {
+            let last = seq.add(seg_len - 1);
+            starts_inside || (rcv_nxt.le(last) && last.lt(wnd_end))
+        }
+    }
+}
+
+impl Endpoint {
+    /// SEGMENT ARRIVES. Resets are emitted at once; everything else the
+    /// step owes leaves at the next [`Endpoint::dispatch`].
+    pub fn handle_segment(&mut self, cfg: &TcpConfig, now: Instant, seg: &Segment, out: &mut Output) {
+        let cx = Cx { cfg, now };
+        match self.state {
+            State::Closed => self.on_closed_segment(seg, out),
+            State::Listen => self.on_listen_segment(&cx, seg, out),
+            State::SynSent => self.on_syn_sent_segment(&cx, seg, out),
+            _ => self.on_synchronized_segment(&cx, seg, out),
+        }
+        self.apply_pending_close(out);
+    }
+
+    /// B-APP-13: a CLOSE made in SYN_RECEIVED takes effect once ESTABLISHED.
+    fn apply_pending_close(&mut self, out: &mut Output) {
+        if self.close_pending && matches!(self.state, State::Established | State::CloseWait) {
+            self.close_pending = false;
+            let _ = self.close(out);
+        }
+    }
+
+    fn reply_reset(&mut self, rst: Segment, out: &mut Output) {
+        out.segments.push(rst);
+        self.stats.segments_sent += 1;
+    }
+
+    /// RFC 9293 §3.10.7.1: CLOSED (a TCB that no longer exists).
+    fn on_closed_segment(&mut self, seg: &Segment, out: &mut Output) {
+        match Segment::reset_reply(seg) {
+            // B-CLOSED-03: a reset is never answered.
+            None => out.rules.push(rule::CLOSED_03),
+            Some(rst) => {
+                // B-CLOSED-01 without ACK (<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>),
+                // B-CLOSED-02 with ACK (<SEQ=SEG.ACK><CTL=RST>).
+                out.rules.push(if seg.flags.ack() {
+                    rule::CLOSED_02
+                } else {
+                    rule::CLOSED_01
+                });
+                self.reply_reset(rst, out);
+            }
+        }
+    }
+
+    /// RFC 9293 §3.10.7.2: LISTEN.
+    fn on_listen_segment(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+        let cause = Cause::Recv(seg.flags);
+        if seg.flags.rst() {
+            // B-LISTEN-01: an incoming RST is ignored.
+            out.rules.push(rule::LISTEN_01);
+        } else if seg.flags.ack() {
+            // B-LISTEN-02: any acknowledgment is bad here.
+            out.rules.push(rule::LISTEN_02);
+            self.reply_reset(Segment::rst(seg.ack), out);
+        } else if seg.flags.syn() {
+            // B-LISTEN-03: LISTEN -> SYN_RECEIVED; the SYN,ACK leaves at
+            // dispatch.
+            out.rules.push(rule::LISTEN_03);
+            self.origin = Origin::Passive;
+            self.accept_peer_syn(cx, seg);
+            self.snd_una = self.iss;
+            self.snd_nxt = self.iss;
+            self.snd_end = self.iss.add(1);
+            // Not in the RFC's LISTEN step, but needed if the application
+            // closes before the handshake completes (B-APP-12): the SYN's
+            // window is all we know of the peer's.
+            self.set_send_window(seg.wnd, seg.seq, self.iss);
+            self.syn_pending = true;
+            self.queue_text_of_syn(cx, seg);
+            self.set_state(State::SynReceived, cause, rule::LISTEN_03, out);
+        } else {
+            // B-LISTEN-04: anything else is dropped.
+            out.rules.push(rule::LISTEN_04);
+        }
+    }
+
+    fn accept_peer_syn(&mut self, cx: &Cx, seg: &Segment) {
+        self.irs = seg.seq;
+        self.rcv_nxt = seg.seq.add(1);
+        self.peer_stream = seg.payload.stream;
+        self.learn_peer_mss(cx.cfg, seg);
+    }
+
+    fn set_send_window(&mut self, wnd: u16, wl1: SeqNum, wl2: SeqNum) {
+        self.snd_wnd = u32::from(wnd);
+        self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
+        self.snd_wl1 = wl1;
+        self.snd_wl2 = wl2;
+    }
+
+    /// Text and FIN that came with a SYN wait for ESTABLISHED (B-DATA-05).
+    fn queue_text_of_syn(&mut self, cx: &Cx, seg: &Segment) {
+        let mut view = View::of(seg);
+        view.trim_front(self.rcv_nxt);
+        view.clip_to(self.rcv_nxt.add(self.rcv_wnd(cx.cfg)));
+        if view.len > 0 {
+            let foreign = self.is_foreign(&view);
+            self.reassembly.insert(view.text_seq(), view.fin_seq(), foreign);
+        }
+        if view.fin {
+            self.held_fin = Some(view.fin_seq());
+        }
+    }
+
+    /// RFC 9293 §3.10.7.3: SYN_SENT.
+    fn on_syn_sent_segment(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+        let cause = Cause::Recv(seg.flags);
+        let f = seg.flags;
+        // First, the ACK field: acceptable iff SND.UNA < SEG.ACK =< SND.NXT.
+        let ack_ok = f.ack() && self.snd_una.lt(seg.ack) && seg.ack.le(self.snd_nxt);
+        if f.ack() && !ack_ok {
+            if f.rst() {
+                // B-SYNSENT-03: RST with an unacceptable ACK: drop.
+                out.rules.push(rule::SYNSENT_03);
+            } else {
+                // B-SYNSENT-01: an old duplicate SYN,ACK: <SEQ=SEG.ACK><CTL=RST>.
+                out.rules.push(rule::SYNSENT_01);
+                self.reply_reset(Segment::rst(seg.ack), out);
+            }
+            return;
+        }
+        // Second, RST.
+        if f.rst() {
+            if ack_ok {
+                // B-SYNSENT-02: the peer refused the connection.
+                out.rules.push(rule::SYNSENT_02);
+                self.enter_closed(CloseReason::Refused, cause, rule::SYNSENT_02, out);
+            } else {
+                // B-SYNSENT-03: a RST without ACK cannot be trusted here.
+                out.rules.push(rule::SYNSENT_03);
+            }
+            return;
+        }
+        if !f.syn() {
+            // B-SYNSENT-06: neither SYN nor RST: drop.
+            out.rules.push(rule::SYNSENT_06);
+            return;
+        }
+        // Fourth, SYN.
+        self.accept_peer_syn(cx, seg);
+        if ack_ok {
+            // B-SYNSENT-04: SYN,ACK acknowledging our SYN -> ESTABLISHED.
+            out.rules.push(rule::SYNSENT_04);
+            self.set_send_window(seg.wnd, seg.seq, seg.ack);
+            self.on_new_ack(cx, seg.ack, out);
+            self.enter_established(cause, rule::SYNSENT_04, out);
+            self.ack_now = true;
+            // Text or FIN on the SYN,ACK: continue at the text step.
+            let mut view = View::of(seg);
+            view.trim_front(self.rcv_nxt);
+            view.clip_to(self.rcv_nxt.add(self.rcv_wnd(cx.cfg)));
+            self.process_text_and_fin(cx, &view, cause, out);
+        } else {
+            // B-SYNSENT-05: simultaneous open -> SYN_RECEIVED. Our SYN goes
+            // again as SYN,ACK, so its RTT can no longer be measured.
+            out.rules.push(rule::SYNSENT_05);
+            self.set_send_window(seg.wnd, seg.seq, self.snd_una);
+            self.syn_pending = true;
+            self.timed = None;
+            self.queue_text_of_syn(cx, seg);
+            self.set_state(State::SynReceived, cause, rule::SYNSENT_05, out);
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4: SYN_RECEIVED and the synchronized states.
+    fn on_synchronized_segment(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+        let cause = Cause::Recv(seg.flags);
+        let f = seg.flags;
+        let mut view = View::of(seg);
+
+        // (0) B-CLOSE-17: the peer's FIN again (our ACK of it was lost). The
+        // literal sequence test would reject it and skip the restart, so
+        // check first: acknowledge it and restart the full 2MSL wait.
+        if self.state == State::TimeWait && f.fin() && !f.rst() && seg.end() == self.rcv_nxt {
+            out.rules.push(rule::CLOSE_17);
+            self.ack_now = true;
+            self.start_timer(Timer::TimeWait, cx.now + cx.cfg.time_wait_len(), out);
+            return;
+        }
+        // (0) B-ACK-08: in an active SYN_RECEIVED, the peer's SYN,ACK
+        // crossing ours. Its SYN is an old duplicate, trimmed here; its ACK
+        // completes the handshake in step (4).
+        let crossing_syn_ack = self.state == State::SynReceived
+            && self.origin == Origin::Active
+            && f.syn()
+            && f.ack()
+            && !f.rst()
+            && seg.seq == self.irs
+            && self.snd_una.lt(seg.ack)
+            && seg.ack.le(self.snd_nxt);
+        if crossing_syn_ack {
+            out.rules.push(rule::ACK_08);
+            view.trim_front(self.rcv_nxt);
+            self.ack_now = true;
+        }
+
+        // (1) The sequence test.
+        let rcv_wnd = self.rcv_wnd(cx.cfg);
+        let mut text_discarded = false;
+        if !acceptable(view.seq, view.seg_len(), self.rcv_nxt, rcv_wnd) {
+            if view.seg_len() > 0 && rcv_wnd == 0 && view.seq == self.rcv_nxt {
+                // B-SEQ-03: zero window: still process RST and ACK, discard
+                // the text, acknowledge.
+                out.rules.push(rule::SEQ_03);
+                view.len = 0;
+                view.fin = false;
+                view.syn = false;
+                text_discarded = true;
+                self.ack_now = true;
+            } else if f.rst() {
+                // B-SEQ-02: an unacceptable reset is dropped silently.
+                out.rules.push(rule::SEQ_02);
+                return;
+            } else {
+                // B-SEQ-01 (B-CLOSE-18 in TIME_WAIT): acknowledge, drop.
+                out.rules.push(if self.state == State::TimeWait {
+                    rule::CLOSE_18
+                } else {
+                    rule::SEQ_01
+                });
+                self.ack_now = true;
+                return;
+            }
+        }
+        if !text_discarded {
+            if view.seq.lt(self.rcv_nxt) {
+                // B-SEQ-04: trim what we already have.
+                out.rules.push(rule::SEQ_04);
+                view.trim_front(self.rcv_nxt);
+            }
+            view.clip_to(self.rcv_nxt.add(rcv_wnd));
+        }
+
+        // (2) RST.
+        if f.rst() {
+            self.on_acceptable_rst(cx, seg, cause, out);
+            return;
+        }
+
+        // (3) SYN in the window.
+        if view.syn {
+            self.on_acceptable_syn(cx, seg, cause, out);
+            return;
+        }
+
+        // (4) ACK.
+        if !f.ack() {
+            // B-ACK-01: without ACK the segment is dropped.
+            out.rules.push(rule::ACK_01);
+            return;
+        }
+        let fin_in_sequence = view.fin && view.text_seq() == self.rcv_nxt;
+        if !self.on_ack_field(cx, seg, fin_in_sequence, cause, out) {
+            return;
+        }
+
+        // (6) text, (7) FIN.
+        self.process_text_and_fin(cx, &view, cause, out);
+    }
+
+    /// Step (2) for an acceptable RST.
+    fn on_acceptable_rst(&mut self, cx: &Cx, seg: &Segment, cause: Cause, out: &mut Output) {
+        if seg.len > 0 {
+            // B-RST-05: data on a reset is ignored.
+            out.rules.push(rule::RST_05);
+        }
+        if cx.cfg.rfc5961 && seg.seq != self.rcv_nxt {
+            // B-OPT-04: RFC 5961 §3.2: in the window but not exact: a
+            // challenge ACK, and the connection survives.
+            out.rules.push(rule::OPT_04);
+            self.ack_now = true;
+            return;
+        }
+        match self.state {
+            State::SynReceived if self.origin == Origin::Passive => {
+                // B-RST-01: back to LISTEN; the application is not told.
+                out.rules.push(rule::RST_01);
+                self.return_to_listen(cx, cause, rule::RST_01, out);
+            }
+            State::SynReceived => {
+                // B-RST-02: our active open was refused.
+                out.rules.push(rule::RST_02);
+                self.enter_closed(CloseReason::Refused, cause, rule::RST_02, out);
+            }
+            State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
+                // B-RST-03: the connection is reset.
+                out.rules.push(rule::RST_03);
+                self.enter_closed(CloseReason::Reset, cause, rule::RST_03, out);
+            }
+            State::TimeWait if cx.cfg.rfc1337 => {
+                // B-OPT-03: RFC 1337 fix F1: TIME_WAIT ignores resets.
+                out.rules.push(rule::OPT_03);
+            }
+            _ => {
+                // B-RST-04: CLOSING, LAST_ACK, TIME_WAIT.
+                out.rules.push(rule::RST_04);
+                self.enter_closed(CloseReason::Reset, cause, rule::RST_04, out);
+            }
+        }
+    }
+
+    /// Step (3) for a SYN inside the window.
+    fn on_acceptable_syn(&mut self, cx: &Cx, seg: &Segment, cause: Cause, out: &mut Output) {
+        if self.state == State::SynReceived && self.origin == Origin::Passive {
+            // B-SYN-01: back to LISTEN.
+            out.rules.push(rule::SYN_01);
+            self.return_to_listen(cx, cause, rule::SYN_01, out);
+        } else if cx.cfg.rfc5961 {
+            // B-OPT-05: RFC 5961 §4: challenge ACK, drop.
+            out.rules.push(rule::OPT_05);
+            self.ack_now = true;
+        } else {
+            // B-SYN-02: reset the peer and abort.
+            out.rules.push(rule::SYN_02);
+            if let Some(rst) = Segment::reset_reply(seg) {
+                self.reply_reset(rst, out);
+            }
+            self.enter_closed(CloseReason::SynInWindow, cause, rule::SYN_02, out);
+        }
+    }
+
+    /// Step (4). Returns whether processing goes on to text and FIN.
+    fn on_ack_field(&mut self, cx: &Cx, seg: &Segment, fin_in_sequence: bool, cause: Cause, out: &mut Output) -> bool {
+        let ack = seg.ack;
+        if self.state == State::SynReceived {
+            if self.snd_una.lt(ack) && ack.le(self.snd_nxt) {
+                // B-ACK-02: SYN_RECEIVED -> ESTABLISHED; continue there.
+                out.rules.push(rule::ACK_02);
+                self.set_send_window(seg.wnd, seg.seq, ack);
+                self.on_new_ack(cx, ack, out);
+                self.enter_established(cause, rule::ACK_02, out);
+                // B-DATA-05: text that came with the SYN is delivered now.
+                self.deliver_held(cx, cause, out);
+                return true;
+            }
+            // B-ACK-03: <SEQ=SEG.ACK><CTL=RST>; drop.
+            out.rules.push(rule::ACK_03);
+            self.reply_reset(Segment::rst(ack), out);
+            return false;
+        }
+        if cx.cfg.rfc5961 {
+            // B-OPT-06: RFC 5961 §5: accept only
+            // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT.
+            let floor = self.snd_una.sub(self.max_snd_wnd);
+            if !(floor.le(ack) && ack.le(self.snd_nxt)) {
+                out.rules.push(rule::OPT_06);
+                self.ack_now = true;
+                return false;
+            }
+        }
+        if self.snd_nxt.lt(ack) {
+            // B-ACK-06: acknowledges what we never sent: ACK, drop.
+            out.rules.push(rule::ACK_06);
+            self.ack_now = true;
+            return false;
+        }
+        if self.snd_una.lt(ack) {
+            // B-ACK-04: new data acknowledged.
+            out.rules.push(rule::ACK_04);
+            self.on_new_ack(cx, ack, out);
+        } else {
+            // B-ACK-05: a duplicate; only its window may matter.
+            out.rules.push(rule::ACK_05);
+            self.on_duplicate_ack(cx, seg, out);
+        }
+        // B-ACK-07: a window update from a segment at least as new as the
+        // last one used.
+        if self.snd_wl1.lt(seg.seq) || (self.snd_wl1 == seg.seq && self.snd_wl2.le(ack)) {
+            out.rules.push(rule::ACK_07);
+            self.set_send_window(seg.wnd, seg.seq, ack);
+            self.on_window_update();
+        }
+        if self.probing && self.snd_wnd == 0 {
+            // B-DATA-06: the peer answered our probe, so it is alive: the
+            // count starts again (never give up while probes are ACKed).
+            self.retries = 0;
+        }
+        self.on_ack_in_closing_states(cx, fin_in_sequence, cause, out)
+    }
+
+    /// The state-specific part of step (4) once SND.UNA is up to date.
+    fn on_ack_in_closing_states(&mut self, cx: &Cx, fin_in_sequence: bool, cause: Cause, out: &mut Output) -> bool {
+        match self.state {
+            State::FinWait1 if self.fin_acked() && !fin_in_sequence => {
+                // B-CLOSE-03: our FIN is acknowledged.
+                out.rules.push(rule::CLOSE_03);
+                self.enter_fin_wait_2(cx, cause, rule::CLOSE_03, out);
+            }
+            // Otherwise step (7) goes FIN_WAIT_1 -> TIME_WAIT in one
+            // transition (B-CLOSE-05).
+            // B-CLOSE-04: our FIN stays in flight.
+            State::FinWait1 => out.rules.push(rule::CLOSE_04),
+            State::Closing if self.fin_acked() => {
+                // B-CLOSE-07: CLOSING -> TIME_WAIT.
+                out.rules.push(rule::CLOSE_07);
+                self.enter_time_wait(cx, cause, rule::CLOSE_07, out);
+            }
+            // B-CLOSE-08: not our FIN yet.
+            State::Closing => out.rules.push(rule::CLOSE_08),
+            State::LastAck if self.fin_acked() => {
+                // B-CLOSE-13: LAST_ACK -> CLOSED.
+                out.rules.push(rule::CLOSE_13);
+                self.enter_closed(CloseReason::Normal, cause, rule::CLOSE_13, out);
+                return false;
+            }
+            // B-CLOSE-14: not our FIN yet.
+            State::LastAck => out.rules.push(rule::CLOSE_14),
+            _ => {}
+        }
+        true
+    }
+
+    /// Steps (6) text and (7) FIN for the trimmed, clipped view.
+    fn process_text_and_fin(&mut self, cx: &Cx, view: &View, cause: Cause, out: &mut Output) {
+        let receives_text = matches!(self.state, State::Established | State::FinWait1 | State::FinWait2);
+        let text_seq = view.text_seq();
+        if view.len > 0 {
+            if !receives_text {
+                // B-DATA-04: the peer already sent its FIN; text is ignored.
+                out.rules.push(rule::DATA_04);
+            } else if text_seq == self.rcv_nxt {
+                // B-DATA-02 (B-CLOSE-10 in FIN_WAIT_1/2: after a half-close
+                // we still receive): deliver in order and acknowledge.
+                out.rules.push(if self.state == State::Established {
+                    rule::DATA_02
+                } else {
+                    rule::CLOSE_10
+                });
+                let foreign = self.is_foreign(view);
+                self.deliver(view.len, foreign, out);
+                self.ack_now = true;
+                if !self.reassembly.is_empty() || self.held_fin.is_some() {
+                    // B-DATA-03: a gap filled; deliver what was held.
+                    out.rules.push(rule::DATA_03);
+                    self.deliver_held(cx, cause, out);
+                }
+            } else {
+                // B-SEQ-05: beyond a gap: hold it, acknowledge at once.
+                out.rules.push(rule::SEQ_05);
+                let foreign = self.is_foreign(view);
+                self.reassembly.insert(text_seq, view.fin_seq(), foreign);
+                self.ack_now = true;
+            }
+        }
+        if view.fin {
+            let fin_seq = view.fin_seq();
+            if fin_seq == self.rcv_nxt {
+                self.process_fin(cx, cause, out);
+            } else if self.rcv_nxt.lt(fin_seq) && receives_text {
+                // B-SEQ-05: a FIN beyond a gap is held too.
+                out.rules.push(rule::SEQ_05);
+                self.held_fin = Some(fin_seq);
+                self.ack_now = true;
+            }
+        }
+    }
+
+    /// Delivers held text that is now in order, then a held FIN.
+    fn deliver_held(&mut self, cx: &Cx, cause: Cause, out: &mut Output) {
+        if !matches!(self.state, State::Established | State::FinWait1 | State::FinWait2) {
+            return;
+        }
+        while let Some((len, foreign)) = self.reassembly.pop_ready(self.rcv_nxt) {
+            self.deliver(len, foreign, out);
+            self.ack_now = true;
+        }
+        if self.held_fin == Some(self.rcv_nxt) {
+            self.held_fin = None;
+            self.process_fin(cx, cause, out);
+        }
+    }
+
+    /// Step (7) for a FIN at RCV.NXT.
+    fn process_fin(&mut self, cx: &Cx, cause: Cause, out: &mut Output) {
+        self.ack_now = true;
+        match self.state {
+            State::Established => {
+                // B-CLOSE-01: the peer is done sending.
+                out.rules.push(rule::CLOSE_01);
+                self.rcv_nxt = self.rcv_nxt.add(1);
+                self.set_state(State::CloseWait, cause, rule::CLOSE_01, out);
+                self.signal_eof(out);
+            }
+            State::FinWait1 => {
+                self.rcv_nxt = self.rcv_nxt.add(1);
+                if self.fin_acked() {
+                    // B-CLOSE-05: the FIN acknowledges ours: straight to
+                    // TIME_WAIT.
+                    out.rules.push(rule::CLOSE_05);
+                    self.enter_time_wait(cx, cause, rule::CLOSE_05, out);
+                } else {
+                    // B-CLOSE-06: the FINs crossed: CLOSING.
+                    out.rules.push(rule::CLOSE_06);
+                    self.set_state(State::Closing, cause, rule::CLOSE_06, out);
+                }
+                self.signal_eof(out);
+            }
+            State::FinWait2 => {
+                // B-CLOSE-09: FIN_WAIT_2 -> TIME_WAIT.
+                out.rules.push(rule::CLOSE_09);
+                self.rcv_nxt = self.rcv_nxt.add(1);
+                self.enter_time_wait(cx, cause, rule::CLOSE_09, out);
+                self.signal_eof(out);
+            }
+            _ => {
+                // B-CLOSE-20: a FIN we already have: acknowledge only.
+                out.rules.push(rule::CLOSE_20);
+            }
+        }
+    }
+
+    /// Whether the view's bytes are not the peer's at this offset.
+    fn is_foreign(&self, view: &View) -> bool {
+        let expected = view.text_seq().since(self.irs.add(1));
+        view.payload.stream != self.peer_stream || view.payload.offset != expected
+    }
+}

@@ -1,0 +1,433 @@
+//! A TCP endpoint as a sans-IO state machine (RFC 9293).
+//!
+//! Read RFC 9293 §3.3.2 (states), §3.10 (event processing) and RFC 6298
+//! (retransmission timer) first; the project's behaviour specification names
+//! every rule implemented here with a `B-<AREA>-NN` ID, and every transition
+//! carries the ID that fired.
+//!
+//! The endpoint never reads a clock, draws a random number or touches a
+//! scheduler. Callers feed it:
+//! - application calls: [`Endpoint::listen`], [`Endpoint::connect`],
+//!   [`Endpoint::send`], [`Endpoint::close`], [`Endpoint::abort`],
+//!   [`Endpoint::pause_read`], [`Endpoint::resume_read`];
+//! - arrivals: [`Endpoint::handle_segment`];
+//! - timer expiry: [`Endpoint::handle_timeout`], when
+//!   [`Endpoint::poll_timeout`] says so;
+//!
+//! and after each step (one input plus the application's synchronous
+//! reactions) call [`Endpoint::dispatch`], which emits every segment the step
+//! owes into the caller's [`Output`]. An ACK owed during the step rides on
+//! the first segment emitted, or goes alone.
+//!
+//! Time arrives as the `now` argument; the initial sequence number, MSL and
+//! every option arrive in [`TcpConfig`] or the constructor.
+
+mod app;
+mod config;
+mod input;
+mod output;
+mod reassembly;
+mod rtt;
+mod segment;
+mod seq;
+mod state;
+mod timer;
+mod transmit;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{CongestionControl, DEFAULT_PEER_MSS, LINUX_TIME_WAIT, TcpConfig};
+pub use output::{AppEvent, Call, CallError, Cause, Note, Output};
+pub use segment::{Flags, PayloadTag, Segment, payload_byte};
+pub use seq::SeqNum;
+pub use state::{CloseReason, Origin, State};
+pub use timer::{Timer, TimerAction};
+
+use crate::rule::Rule;
+use crate::time::{Duration, Instant};
+use reassembly::Reassembly;
+use rtt::RttEstimator;
+use timer::TimerTable;
+
+/// Counters an endpoint keeps about itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Every segment emitted, retransmissions and resets included.
+    pub segments_sent: u64,
+    /// Segments emitted by RETRANSMIT expiry (SYN, data, FIN, probes).
+    pub retransmissions: u64,
+    /// Payload bytes queued by the application.
+    pub bytes_queued: u64,
+    /// Payload bytes delivered to the application, in order.
+    pub bytes_delivered: u64,
+    /// Delivered bytes that were not the peer's at that offset.
+    pub foreign_bytes: u64,
+}
+
+/// The context of one call: configuration and the current time.
+#[derive(Clone, Copy)]
+struct Cx<'a> {
+    cfg: &'a TcpConfig,
+    now: Instant,
+}
+
+/// Bytes the sender assigns sequence numbers to ahead of SND.UNA at most;
+/// keeps every comparison far inside the 2^31 wrapping range.
+const SEND_AHEAD_MAX: u32 = 1 << 30;
+
+/// One TCP endpoint (a TCB, RFC 9293 §3.3.1).
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    state: State,
+    origin: Origin,
+    /// Our sending stream's payload tag.
+    stream: u32,
+    /// The peer's stream, learned from its SYN.
+    peer_stream: u32,
+    iss: SeqNum,
+    irs: SeqNum,
+
+    // Send sequence space (RFC 9293 §3.3.1 Fig. 3).
+    snd_una: SeqNum,
+    snd_nxt: SeqNum,
+    /// Just past the last byte given a sequence number; the FIN, once
+    /// queued and the backlog empty, sits at `snd_end`.
+    snd_end: SeqNum,
+    /// Queued bytes not yet given sequence numbers.
+    send_backlog: u64,
+    snd_wnd: u32,
+    snd_wl1: SeqNum,
+    snd_wl2: SeqNum,
+    max_snd_wnd: u32,
+    /// Eff.snd.MSS (RFC 9293 §3.7.1).
+    snd_mss: u16,
+
+    // Receive sequence space.
+    rcv_nxt: SeqNum,
+    /// Delivered bytes the application has not read (it paused reading).
+    rcv_unread: u32,
+    rcv_unread_foreign: u32,
+    reassembly: Reassembly,
+    /// Sequence number of a FIN that arrived ahead of a gap.
+    held_fin: Option<SeqNum>,
+
+    timers: TimerTable,
+    rtt: RttEstimator,
+    /// The one segment being timed (B-TMR-05): its end and its send time.
+    timed: Option<(SeqNum, Instant)>,
+    /// Retransmissions of the earliest unacknowledged segment.
+    retries: u32,
+
+    /// The application called CLOSE; a FIN follows the last queued byte.
+    fin_queued: bool,
+    /// A SYN or SYN,ACK is owed at the next dispatch.
+    syn_pending: bool,
+    /// An ACK is owed at the end of this step.
+    ack_now: bool,
+    /// CLOSE arrived in SYN_RECEIVED with data queued (B-APP-13).
+    close_pending: bool,
+    read_paused: bool,
+    /// The peer's FIN was processed but the application has not read up to
+    /// it yet.
+    eof_unread: bool,
+    warned: bool,
+    syn_retransmitted: bool,
+    /// A zero-window probe is outstanding (B-DATA-06).
+    probing: bool,
+    reason: Option<CloseReason>,
+    stats: EndpointStats,
+}
+
+impl Endpoint {
+    /// A new endpoint in CLOSED. `iss` is its initial send sequence number
+    /// (chosen by the caller; see the behaviour specification §1), `stream`
+    /// tags its payload.
+    pub fn new(cfg: &TcpConfig, iss: SeqNum, stream: u32) -> Endpoint {
+        Endpoint {
+            state: State::Closed,
+            origin: Origin::Active,
+            stream,
+            peer_stream: 0,
+            iss,
+            irs: SeqNum(0),
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_end: iss.add(1),
+            send_backlog: 0,
+            snd_wnd: 0,
+            snd_wl1: SeqNum(0),
+            snd_wl2: iss,
+            max_snd_wnd: 0,
+            snd_mss: config::DEFAULT_PEER_MSS.min(cfg.mss),
+            rcv_nxt: SeqNum(0),
+            rcv_unread: 0,
+            rcv_unread_foreign: 0,
+            reassembly: Reassembly::default(),
+            held_fin: None,
+            timers: TimerTable::default(),
+            rtt: RttEstimator::new(cfg),
+            timed: None,
+            retries: 0,
+            fin_queued: false,
+            syn_pending: false,
+            ack_now: false,
+            close_pending: false,
+            read_paused: false,
+            eof_unread: false,
+            warned: false,
+            syn_retransmitted: false,
+            probing: false,
+            reason: None,
+            stats: EndpointStats::default(),
+        }
+    }
+
+    // ---- getters ----
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+    pub fn iss(&self) -> SeqNum {
+        self.iss
+    }
+    pub fn irs(&self) -> SeqNum {
+        self.irs
+    }
+    pub fn stream(&self) -> u32 {
+        self.stream
+    }
+    pub fn snd_una(&self) -> SeqNum {
+        self.snd_una
+    }
+    pub fn snd_nxt(&self) -> SeqNum {
+        self.snd_nxt
+    }
+    pub fn snd_wnd(&self) -> u32 {
+        self.snd_wnd
+    }
+    pub fn snd_mss(&self) -> u16 {
+        self.snd_mss
+    }
+    pub fn rcv_nxt(&self) -> SeqNum {
+        self.rcv_nxt
+    }
+    pub fn rto(&self) -> Duration {
+        self.rtt.rto()
+    }
+    /// The smoothed RTT, once measured.
+    pub fn srtt(&self) -> Option<Duration> {
+        self.rtt.srtt()
+    }
+    /// Bytes received out of order and held until the gap fills.
+    pub fn held_bytes(&self) -> u32 {
+        self.reassembly.held_bytes()
+    }
+    pub fn stats(&self) -> &EndpointStats {
+        &self.stats
+    }
+    /// Why the endpoint last reached CLOSED.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.reason
+    }
+    pub fn timer(&self, timer: Timer) -> Option<Instant> {
+        self.timers.get(timer)
+    }
+    /// Bytes queued by the application and not yet acknowledged.
+    pub fn unacked_bytes(&self) -> u64 {
+        let first_data = self.snd_una.max(self.iss.add(1));
+        let assigned = if first_data.lt(self.snd_end) {
+            self.snd_end.since(first_data)
+        } else {
+            0
+        };
+        u64::from(assigned) + self.send_backlog
+    }
+
+    /// RCV.WND: free receive buffer, at most 65535 (no window scaling).
+    pub fn rcv_wnd(&self, cfg: &TcpConfig) -> u32 {
+        cfg.recv_buffer.saturating_sub(self.rcv_unread).min(65535)
+    }
+
+    /// When [`Endpoint::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    // ---- internal helpers shared by the submodules ----
+
+    /// The single writer of `state`: records the transition with its cause
+    /// and the behaviour that fired.
+    fn set_state(&mut self, to: State, cause: Cause, rule: Rule, out: &mut Output) {
+        let from = self.state;
+        self.state = to;
+        let reason = if to == State::Closed { self.reason } else { None };
+        out.notes.push(Note::Transition {
+            from,
+            to,
+            cause,
+            rule,
+            reason,
+        });
+    }
+
+    fn start_timer(&mut self, timer: Timer, deadline: Instant, out: &mut Output) {
+        let was_running = self.timers.set(timer, deadline);
+        let action = if was_running {
+            TimerAction::Restart
+        } else {
+            TimerAction::Start
+        };
+        out.notes.push(Note::Timer {
+            timer,
+            action,
+            deadline,
+        });
+    }
+
+    fn stop_timer(&mut self, timer: Timer, out: &mut Output) {
+        if let Some(deadline) = self.timers.get(timer) {
+            self.timers.stop(timer);
+            out.notes.push(Note::Timer {
+                timer,
+                action: TimerAction::Stop,
+                deadline,
+            });
+        }
+    }
+
+    fn stop_all_timers_except(&mut self, keep: Option<Timer>, out: &mut Output) {
+        for timer in Timer::VALUES {
+            if Some(timer) != keep {
+                self.stop_timer(timer, out);
+            }
+        }
+    }
+
+    /// Enters CLOSED: timers stop, queues are flushed, the application is
+    /// told why.
+    fn enter_closed(&mut self, reason: CloseReason, cause: Cause, rule: Rule, out: &mut Output) {
+        self.stop_all_timers_except(None, out);
+        self.reason = Some(reason);
+        self.flush_queues();
+        self.set_state(State::Closed, cause, rule, out);
+        out.notes.push(Note::Event(AppEvent::Closed(reason)));
+    }
+
+    /// A passive SYN_RECEIVED goes back to LISTEN (B-RST-01, B-SYN-01,
+    /// B-TMR-09): the TCB forgets the half-open connection and the
+    /// application is not told.
+    fn return_to_listen(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
+        self.stop_all_timers_except(None, out);
+        self.flush_queues();
+        self.rtt = RttEstimator::new(cx.cfg);
+        self.snd_una = self.iss;
+        self.snd_nxt = self.iss;
+        self.snd_end = self.iss.add(1);
+        self.snd_wnd = 0;
+        self.rcv_nxt = SeqNum(0);
+        self.irs = SeqNum(0);
+        self.retries = 0;
+        self.warned = false;
+        self.syn_retransmitted = false;
+        self.set_state(State::Listen, cause, rule, out);
+    }
+
+    fn flush_queues(&mut self) {
+        self.reassembly.clear();
+        self.held_fin = None;
+        self.send_backlog = 0;
+        self.snd_end = self.snd_nxt.max(self.snd_una);
+        self.fin_queued = false;
+        self.syn_pending = false;
+        self.ack_now = false;
+        self.close_pending = false;
+        self.probing = false;
+        self.timed = None;
+        self.rcv_unread = 0;
+        self.rcv_unread_foreign = 0;
+        self.eof_unread = false;
+    }
+
+    /// Enters TIME_WAIT: every other timer stops and the 2MSL wait starts
+    /// (B-TMR-12).
+    fn enter_time_wait(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
+        self.stop_all_timers_except(None, out);
+        self.set_state(State::TimeWait, cause, rule, out);
+        out.rules.push(crate::rule::TMR_12);
+        self.start_timer(Timer::TimeWait, cx.now + cx.cfg.time_wait_len(), out);
+    }
+
+    fn enter_established(&mut self, cause: Cause, rule: Rule, out: &mut Output) {
+        if self.syn_retransmitted {
+            // B-TMR-07: RFC 6298 (5.7).
+            out.rules.push(crate::rule::TMR_07);
+            self.rtt.raise_after_syn_timeout();
+        }
+        self.set_state(State::Established, cause, rule, out);
+        out.notes.push(Note::Event(AppEvent::Connected));
+    }
+
+    fn enter_fin_wait_2(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
+        self.set_state(State::FinWait2, cause, rule, out);
+        if let Some(timeout) = cx.cfg.linux_fin_wait_2_timeout {
+            // B-OPT-01: the Linux orphan timeout, at least 3.5 RTO
+            // (`tcp_fin_time()`).
+            let floor = Duration::from_nanos(self.rtt.rto().as_nanos().saturating_mul(7) / 2);
+            self.start_timer(Timer::FinWait2, cx.now + timeout.max(floor), out);
+        }
+    }
+
+    /// A FIN of ours has been sent (it occupies `snd_end`).
+    fn fin_sent(&self) -> bool {
+        self.fin_queued && self.send_backlog == 0 && self.snd_end.lt(self.snd_nxt)
+    }
+
+    /// Everything we sent, our FIN included, is acknowledged.
+    fn fin_acked(&self) -> bool {
+        self.fin_sent() && self.snd_una == self.snd_nxt
+    }
+
+    fn learn_peer_mss(&mut self, cfg: &TcpConfig, seg: &Segment) {
+        // RFC 9293 §3.7.1 MUST-15/16: 536 when absent; never above our own.
+        let peer = if seg.mss == 0 {
+            config::DEFAULT_PEER_MSS
+        } else {
+            seg.mss
+        };
+        self.snd_mss = peer.min(cfg.mss).max(1);
+    }
+
+    /// Hands in-order bytes to the application (or its unread buffer).
+    fn deliver(&mut self, len: u32, foreign: bool, out: &mut Output) {
+        if len == 0 {
+            return;
+        }
+        self.rcv_nxt = self.rcv_nxt.add(len);
+        self.stats.bytes_delivered += u64::from(len);
+        let foreign_bytes = if foreign { len } else { 0 };
+        self.stats.foreign_bytes += u64::from(foreign_bytes);
+        if self.read_paused {
+            self.rcv_unread += len;
+            self.rcv_unread_foreign += foreign_bytes;
+        } else {
+            out.notes.push(Note::Event(AppEvent::Data {
+                bytes: len,
+                foreign: foreign_bytes,
+            }));
+        }
+    }
+
+    /// Tells the application the stream ended, once it has read up to the
+    /// FIN.
+    fn signal_eof(&mut self, out: &mut Output) {
+        if self.read_paused {
+            self.eof_unread = true;
+        } else {
+            out.notes.push(Note::Event(AppEvent::PeerClosed));
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The retransmission timeout of RFC 6298: smoothed RTT, variance, Karn's
+//! algorithm and exponential backoff (B-TMR-05, B-TMR-06).
+
+use super::config::{CLOCK_GRANULARITY, TcpConfig};
+use crate::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RttEstimator {
+    /// Smoothed RTT in ns; meaningful once `has_sample`.
+    srtt_ns: u64,
+    rttvar_ns: u64,
+    has_sample: bool,
+    /// The RTO in force, including any backoff.
+    rto: Duration,
+}
+
+impl RttEstimator {
+    pub fn new(cfg: &TcpConfig) -> RttEstimator {
+        RttEstimator {
+            srtt_ns: 0,
+            rttvar_ns: 0,
+            has_sample: false,
+            rto: cfg.rto_initial,
+        }
+    }
+
+    pub fn rto(&self) -> Duration {
+        self.rto
+    }
+
+    pub fn srtt(&self) -> Option<Duration> {
+        self.has_sample.then_some(Duration::from_nanos(self.srtt_ns))
+    }
+
+    /// Feeds one RTT measurement (RFC 6298 (2.2), (2.3); integer ns,
+    /// truncating). A new sample also ends any backoff.
+    pub fn sample(&mut self, cfg: &TcpConfig, rtt: Duration) {
+        let r = rtt.as_nanos();
+        if self.has_sample {
+            let delta = self.srtt_ns.abs_diff(r);
+            self.rttvar_ns = (3 * self.rttvar_ns + delta) / 4;
+            self.srtt_ns = (7 * self.srtt_ns + r) / 8;
+        } else {
+            self.srtt_ns = r;
+            self.rttvar_ns = r / 2;
+            self.has_sample = true;
+        }
+        let var_term = CLOCK_GRANULARITY.as_nanos().max(self.rttvar_ns.saturating_mul(4));
+        let rto = Duration::from_nanos(self.srtt_ns.saturating_add(var_term));
+        self.rto = rto.max(cfg.rto_min).min(cfg.rto_max);
+    }
+
+    /// RFC 6298 (5.5): double the RTO on expiry, up to the maximum.
+    pub fn back_off(&mut self, cfg: &TcpConfig) {
+        self.rto = self.rto.saturating_mul(2).min(cfg.rto_max);
+    }
+
+    /// RFC 6298 (5.7): after a SYN timed out, use at least 3 s for data.
+    pub fn raise_after_syn_timeout(&mut self) {
+        self.rto = self.rto.max(Duration::from_secs(3));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// B-TMR-05: first and later samples follow RFC 6298 (2.2)–(2.4).
+    #[test]
+    fn samples_follow_rfc_6298() {
+        let cfg = TcpConfig {
+            rto_min: Duration::from_millis(1),
+            ..TcpConfig::default()
+        };
+        let mut rtt = RttEstimator::new(&cfg);
+        assert_eq!(rtt.rto(), Duration::from_secs(1));
+        rtt.sample(&cfg, Duration::from_millis(100));
+        // SRTT=100, RTTVAR=50 -> RTO = 100 + 4*50 = 300 ms.
+        assert_eq!(rtt.rto(), Duration::from_millis(300));
+        rtt.sample(&cfg, Duration::from_millis(200));
+        // RTTVAR = (3*50 + 100)/4 = 62.5; SRTT = (7*100+200)/8 = 112.5.
+        assert_eq!(rtt.srtt(), Some(Duration::from_micros(112_500)));
+        assert_eq!(rtt.rto(), Duration::from_micros(112_500 + 250_000));
+    }
+
+    /// B-TMR-05: the RTO is clamped to rto_min.
+    #[test]
+    fn rto_is_clamped_to_the_minimum() {
+        let cfg = TcpConfig::default();
+        let mut rtt = RttEstimator::new(&cfg);
+        rtt.sample(&cfg, Duration::from_millis(10));
+        assert_eq!(rtt.rto(), Duration::from_secs(1));
+    }
+
+    /// B-TMR-04: backoff doubles up to rto_max.
+    #[test]
+    fn backoff_doubles_up_to_the_maximum() {
+        let cfg = TcpConfig::default();
+        let mut rtt = RttEstimator::new(&cfg);
+        for _ in 0..10 {
+            rtt.back_off(&cfg);
+        }
+        assert_eq!(rtt.rto(), Duration::from_secs(60));
+    }
+}

@@ -1,0 +1,230 @@
+//! The TCP segment as the endpoint sees it: the header fields RFC 9293 §3.1
+//! gives meaning to, the MSS option, and a tag naming the payload bytes.
+//!
+//! Payload bytes are synthetic: the byte at offset `o` of sending stream `s`
+//! is a fixed function of `(s, o)` ([`payload_byte`]). A segment therefore
+//! carries only a [`PayloadTag`], so memory holds connection state, not data,
+//! and a receiver can still tell whether the bytes it delivers are the ones
+//! its peer sent (an old incarnation's segment carries another stream).
+
+use super::seq::SeqNum;
+use std::fmt;
+
+/// Control bits, printed in the fixed order `SYN|FIN|RST|PSH|ACK`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Flags(u8);
+
+impl Flags {
+    pub const NONE: Flags = Flags(0);
+    pub const FIN: Flags = Flags(0x01);
+    pub const SYN: Flags = Flags(0x02);
+    pub const RST: Flags = Flags(0x04);
+    pub const PSH: Flags = Flags(0x08);
+    pub const ACK: Flags = Flags(0x10);
+
+    /// The order and names used in every trace (interface contract).
+    const PRINT_ORDER: [(Flags, &'static str); 5] = [
+        (Flags::SYN, "SYN"),
+        (Flags::FIN, "FIN"),
+        (Flags::RST, "RST"),
+        (Flags::PSH, "PSH"),
+        (Flags::ACK, "ACK"),
+    ];
+
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Builds flags from wire bits, keeping only the five modelled ones.
+    pub const fn from_bits(bits: u8) -> Flags {
+        Flags(bits & 0x1f)
+    }
+
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub const fn union(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    pub const fn syn(self) -> bool {
+        self.contains(Flags::SYN)
+    }
+    pub const fn fin(self) -> bool {
+        self.contains(Flags::FIN)
+    }
+    pub const fn rst(self) -> bool {
+        self.contains(Flags::RST)
+    }
+    pub const fn ack(self) -> bool {
+        self.contains(Flags::ACK)
+    }
+    pub const fn psh(self) -> bool {
+        self.contains(Flags::PSH)
+    }
+
+    /// Parses the trace spelling (`FIN|ACK`, `-`).
+    pub fn parse(text: &str) -> Option<Flags> {
+        if text == "-" {
+            return Some(Flags::NONE);
+        }
+        let mut flags = Flags::NONE;
+        for part in text.split('|') {
+            let (flag, _) = Flags::PRINT_ORDER.iter().find(|(_, n)| *n == part)?;
+            if flags.contains(*flag) {
+                return None;
+            }
+            flags = flags.union(*flag);
+        }
+        Some(flags)
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, rhs: Flags) -> Flags {
+        self.union(rhs)
+    }
+}
+
+impl fmt::Display for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("-");
+        }
+        let mut first = true;
+        for (flag, name) in Flags::PRINT_ORDER {
+            if self.contains(flag) {
+                if !first {
+                    f.write_str("|")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Names the payload: which sending stream it comes from and the stream
+/// offset of its first byte. `stream` is assigned by whoever creates the
+/// endpoint; offsets count from the first byte after the SYN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct PayloadTag {
+    pub stream: u32,
+    pub offset: u32,
+}
+
+/// One segment. `len` counts payload bytes only; [`Segment::seg_len`] adds
+/// SYN and FIN as RFC 9293 §3.4 does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Segment {
+    pub seq: SeqNum,
+    /// Meaningful only when the ACK flag is set; 0 otherwise.
+    pub ack: SeqNum,
+    pub flags: Flags,
+    pub wnd: u16,
+    pub len: u32,
+    /// The MSS option, sent on SYN and SYN,ACK (RFC 9293 §3.7.1); 0 = absent.
+    pub mss: u16,
+    pub payload: PayloadTag,
+    /// Metadata, not a header field: the sender is retransmitting.
+    pub retransmit: bool,
+}
+
+impl Segment {
+    /// SEG.LEN of RFC 9293 §3.4: payload plus one each for SYN and FIN.
+    pub const fn seg_len(&self) -> u32 {
+        self.len + self.flags.syn() as u32 + self.flags.fin() as u32
+    }
+
+    /// The sequence number just past this segment.
+    pub const fn end(&self) -> SeqNum {
+        self.seq.add(self.seg_len())
+    }
+
+    /// `<SEQ=seq><CTL=RST>`.
+    pub const fn rst(seq: SeqNum) -> Segment {
+        Segment {
+            seq,
+            ack: SeqNum(0),
+            flags: Flags::RST,
+            wnd: 0,
+            len: 0,
+            mss: 0,
+            payload: PayloadTag { stream: 0, offset: 0 },
+            retransmit: false,
+        }
+    }
+
+    /// The reset that answers an offending segment when no connection
+    /// exists (RFC 9293 §3.10.7.1): `<SEQ=SEG.ACK><CTL=RST>` if it had ACK,
+    /// else `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`. A reset is never
+    /// answered (`None`).
+    pub fn reset_reply(offending: &Segment) -> Option<Segment> {
+        if offending.flags.rst() {
+            return None;
+        }
+        if offending.flags.ack() {
+            Some(Segment::rst(offending.ack))
+        } else {
+            let mut rst = Segment::rst(SeqNum(0));
+            rst.flags = Flags::RST | Flags::ACK;
+            rst.ack = offending.end();
+            Some(rst)
+        }
+    }
+}
+
+/// The synthetic content of byte `offset` of stream `stream`: printable
+/// ASCII, so captures are readable, varying with both arguments.
+pub fn payload_byte(stream: u32, offset: u32) -> u8 {
+    let mixed = offset.wrapping_mul(31).wrapping_add(stream.wrapping_mul(7));
+    b'a' + (mixed % 26) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_print_in_the_fixed_order() {
+        assert_eq!((Flags::ACK | Flags::FIN).to_string(), "FIN|ACK");
+        assert_eq!((Flags::ACK | Flags::SYN).to_string(), "SYN|ACK");
+        assert_eq!((Flags::ACK | Flags::PSH | Flags::FIN).to_string(), "FIN|PSH|ACK");
+        assert_eq!(Flags::NONE.to_string(), "-");
+    }
+
+    #[test]
+    fn flags_parse_what_they_print() {
+        for bits in 0..32 {
+            let flags = Flags::from_bits(bits);
+            assert_eq!(Flags::parse(&flags.to_string()), Some(flags));
+        }
+        assert_eq!(Flags::parse("ACK|ACK"), None);
+        assert_eq!(Flags::parse("URG"), None);
+    }
+
+    /// B-CLOSED-01, B-CLOSED-02, B-CLOSED-03: the shape of a reset sent
+    /// where no connection exists.
+    #[test]
+    fn reset_reply_follows_the_ack_bit() {
+        let mut syn = Segment {
+            seq: SeqNum(100),
+            flags: Flags::SYN,
+            ..Segment::default()
+        };
+        let rst = Segment::reset_reply(&syn).unwrap();
+        assert_eq!(rst.flags, Flags::RST | Flags::ACK);
+        assert_eq!((rst.seq, rst.ack), (SeqNum(0), SeqNum(101)));
+
+        syn.flags = Flags::ACK;
+        syn.ack = SeqNum(7);
+        let rst = Segment::reset_reply(&syn).unwrap();
+        assert_eq!((rst.flags, rst.seq), (Flags::RST, SeqNum(7)));
+
+        syn.flags = Flags::RST;
+        assert_eq!(Segment::reset_reply(&syn), None);
+    }
+}

@@ -1,0 +1,1416 @@
+//! Unit tests for the endpoint, smoltcp-style: one fixture per state built
+//! by feeding real inputs, a banner per state, and test names of the form
+//! `<state>_<event>_<outcome>`. Each test names the behaviour IDs it proves
+//! in its doc comment.
+
+use super::*;
+use crate::rule;
+use crate::time::{Duration, Instant};
+
+const LOCAL_ISS: u32 = 1000;
+const REMOTE_ISS: u32 = 5000;
+const LOCAL_STREAM: u32 = 1;
+const REMOTE_STREAM: u32 = 2;
+
+/// A segment from the remote peer; the payload tag matches the peer's
+/// stream at that sequence number.
+fn seg(flags: Flags, seq: u32, ack: u32) -> Segment {
+    let syn = flags.syn() as u32;
+    Segment {
+        seq: SeqNum(seq),
+        ack: SeqNum(ack),
+        flags,
+        wnd: 65535,
+        len: 0,
+        mss: if flags.syn() { 1460 } else { 0 },
+        payload: PayloadTag {
+            stream: REMOTE_STREAM,
+            offset: seq.wrapping_add(syn).wrapping_sub(REMOTE_ISS + 1),
+        },
+        retransmit: false,
+    }
+}
+
+trait SegmentExt {
+    fn len(self, n: u32) -> Segment;
+    fn wnd(self, n: u16) -> Segment;
+}
+
+impl SegmentExt for Segment {
+    fn len(mut self, n: u32) -> Segment {
+        self.len = n;
+        self
+    }
+    fn wnd(mut self, n: u16) -> Segment {
+        self.wnd = n;
+        self
+    }
+}
+
+const SYN: Flags = Flags::SYN;
+const ACK: Flags = Flags::ACK;
+const FIN_ACK: Flags = Flags::FIN.union(Flags::ACK);
+const SYN_ACK: Flags = Flags::SYN.union(Flags::ACK);
+const RST: Flags = Flags::RST;
+const PSH_ACK: Flags = Flags::PSH.union(Flags::ACK);
+
+/// One endpoint under test, with the remote side played by the test.
+struct T {
+    cfg: TcpConfig,
+    ep: Endpoint,
+    now: Instant,
+    out: Output,
+}
+
+impl T {
+    fn new() -> T {
+        T::with_cfg(TcpConfig::default())
+    }
+
+    fn with_cfg(cfg: TcpConfig) -> T {
+        let ep = Endpoint::new(&cfg, SeqNum(LOCAL_ISS), LOCAL_STREAM);
+        T {
+            cfg,
+            ep,
+            now: Instant::ZERO,
+            out: Output::default(),
+        }
+    }
+
+    fn at_ms(&mut self, ms: u64) -> &mut T {
+        self.now = Instant::from_nanos(ms * 1_000_000);
+        self
+    }
+
+    fn finish_step(&mut self) -> Vec<Segment> {
+        self.ep.dispatch(&self.cfg, self.now, &mut self.out);
+        std::mem::take(&mut self.out.segments)
+    }
+
+    /// Feeds a segment, ends the step, returns what the endpoint sent.
+    #[track_caller]
+    fn recv(&mut self, seg: Segment) -> Vec<Segment> {
+        self.out.clear();
+        self.ep.handle_segment(&self.cfg, self.now, &seg, &mut self.out);
+        self.finish_step()
+    }
+
+    /// Runs an application call, ends the step, returns what was sent.
+    #[track_caller]
+    fn call(&mut self, f: impl FnOnce(&mut Endpoint, &mut Output) -> Result<(), CallError>) -> Vec<Segment> {
+        self.out.clear();
+        f(&mut self.ep, &mut self.out).expect("call failed");
+        self.finish_step()
+    }
+
+    #[track_caller]
+    fn call_err(&mut self, f: impl FnOnce(&mut Endpoint, &mut Output) -> Result<(), CallError>) -> CallError {
+        self.out.clear();
+        let state = self.ep.state();
+        let err = f(&mut self.ep, &mut self.out).expect_err("call succeeded");
+        assert_eq!(self.ep.state(), state, "a failed call changed the state");
+        assert!(self.finish_step().is_empty(), "a failed call sent something");
+        err
+    }
+
+    /// Advances to the next timer deadline, fires it, returns what was sent.
+    #[track_caller]
+    fn fire_next_timer(&mut self) -> Vec<Segment> {
+        let at = self.ep.poll_timeout().expect("no timer armed");
+        assert!(self.now <= at, "time went backwards");
+        self.now = at;
+        self.out.clear();
+        self.ep.handle_timeout(&self.cfg, self.now, &mut self.out);
+        self.finish_step()
+    }
+
+    fn transitions(&self) -> Vec<(State, State, Rule)> {
+        self.out.transitions().collect()
+    }
+
+    fn events(&self) -> Vec<AppEvent> {
+        self.out.events().collect()
+    }
+
+    #[track_caller]
+    fn assert_rule(&self, rule: Rule) {
+        assert!(
+            self.out.rules.contains(&rule),
+            "{rule} did not fire; fired: {:?}",
+            self.out.rules
+        );
+    }
+
+    fn state(&self) -> State {
+        self.ep.state()
+    }
+}
+
+#[track_caller]
+fn one(segs: Vec<Segment>) -> Segment {
+    assert_eq!(segs.len(), 1, "expected exactly one segment, got {segs:?}");
+    segs[0]
+}
+
+#[track_caller]
+fn assert_seg(s: &Segment, flags: Flags, seq: u32, ack: u32) {
+    assert_eq!((s.flags, s.seq.0, s.ack.0), (flags, seq, ack), "segment {s:?}");
+}
+
+// ---- fixtures: one per state, built from real inputs ----
+
+fn closed() -> T {
+    T::new()
+}
+
+fn listen() -> T {
+    let mut t = T::new();
+    assert!(t.call(|ep, out| ep.listen(out)).is_empty());
+    t
+}
+
+fn syn_received() -> T {
+    let mut t = listen();
+    let synack = one(t.recv(seg(SYN, REMOTE_ISS, 0)));
+    assert_seg(&synack, SYN_ACK, LOCAL_ISS, REMOTE_ISS + 1);
+    t
+}
+
+fn syn_sent() -> T {
+    let mut t = T::new();
+    let syn = one(t.call(|ep, out| ep.connect(out)));
+    assert_seg(&syn, SYN, LOCAL_ISS, 0);
+    t
+}
+
+fn established() -> T {
+    let mut t = syn_sent();
+    t.at_ms(10);
+    let ack = one(t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(t.state(), State::Established);
+    t
+}
+
+fn fin_wait_1() -> T {
+    let mut t = established();
+    let fin = one(t.call(|ep, out| ep.close(out)));
+    assert_seg(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    t
+}
+
+fn fin_wait_2() -> T {
+    let mut t = fin_wait_1();
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 2)).is_empty());
+    assert_eq!(t.state(), State::FinWait2);
+    t
+}
+
+fn close_wait() -> T {
+    let mut t = established();
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+    assert_eq!(t.state(), State::CloseWait);
+    t
+}
+
+fn last_ack() -> T {
+    let mut t = close_wait();
+    let fin = one(t.call(|ep, out| ep.close(out)));
+    assert_seg(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+    assert_eq!(t.state(), State::LastAck);
+    t
+}
+
+fn closing() -> T {
+    let mut t = fin_wait_1();
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
+    assert_eq!(t.state(), State::Closing);
+    t
+}
+
+fn time_wait() -> T {
+    let mut t = fin_wait_2();
+    t.at_ms(100);
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 2)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
+    assert_eq!(t.state(), State::TimeWait);
+    t
+}
+
+// =========================================================================
+// Application calls
+// =========================================================================
+
+/// B-APP-01
+#[test]
+fn closed_listen_enters_listen() {
+    let t = listen();
+    assert_eq!(t.transitions(), vec![(State::Closed, State::Listen, rule::APP_01)]);
+    assert_eq!(t.ep.origin(), Origin::Passive);
+}
+
+/// B-APP-02, B-TMR-01
+#[test]
+fn closed_connect_sends_syn_with_mss_and_arms_retransmit() {
+    let t = syn_sent();
+    assert_eq!(t.transitions(), vec![(State::Closed, State::SynSent, rule::APP_02)]);
+    assert_eq!(t.ep.timer(Timer::Retransmit), Some(Instant::from_nanos(1_000_000_000)));
+    assert_eq!(t.ep.snd_nxt(), SeqNum(LOCAL_ISS + 1));
+}
+
+/// B-APP-03
+#[test]
+fn listen_connect_becomes_active_syn_sent() {
+    let mut t = listen();
+    let syn = one(t.call(|ep, out| ep.connect(out)));
+    assert_seg(&syn, SYN, LOCAL_ISS, 0);
+    assert_eq!(syn.mss, 1460);
+    assert_eq!(t.transitions(), vec![(State::Listen, State::SynSent, rule::APP_03)]);
+    assert_eq!(t.ep.origin(), Origin::Active);
+}
+
+/// B-APP-04
+#[test]
+fn open_on_an_existing_connection_is_refused() {
+    let mut t = established();
+    assert_eq!(t.call_err(|ep, out| ep.listen(out)), CallError::ConnectionExists);
+    assert_eq!(t.call_err(|ep, out| ep.connect(out)), CallError::ConnectionExists);
+    let mut t = listen();
+    assert_eq!(t.call_err(|ep, out| ep.listen(out)), CallError::ConnectionExists);
+    t.assert_rule(rule::APP_04);
+}
+
+/// B-APP-05
+#[test]
+fn closed_send_close_abort_fail() {
+    let mut t = closed();
+    assert_eq!(
+        t.call_err(|ep, out| ep.send(10, out)),
+        CallError::ConnectionDoesNotExist
+    );
+    assert_eq!(t.call_err(|ep, out| ep.close(out)), CallError::ConnectionDoesNotExist);
+    assert_eq!(t.call_err(|ep, out| ep.abort(out)), CallError::ConnectionDoesNotExist);
+    t.assert_rule(rule::APP_05);
+}
+
+/// B-APP-06
+#[test]
+fn listen_send_is_refused() {
+    let mut t = listen();
+    assert_eq!(t.call_err(|ep, out| ep.send(10, out)), CallError::RemoteUnspecified);
+}
+
+/// B-APP-07, B-DATA-01
+#[test]
+fn syn_sent_send_queues_until_established() {
+    let mut t = syn_sent();
+    assert!(t.call(|ep, out| ep.send(100, out)).is_empty());
+    t.assert_rule(rule::APP_07);
+    let segs = t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    let data = one(segs);
+    assert_seg(&data, PSH_ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(data.len, 100);
+}
+
+/// B-APP-08, B-DATA-01
+#[test]
+fn established_send_segments_by_mss_with_psh_on_the_last() {
+    let mut t = established();
+    let segs = t.call(|ep, out| ep.send(3000, out));
+    t.assert_rule(rule::APP_08);
+    let lens: Vec<u32> = segs.iter().map(|s| s.len).collect();
+    assert_eq!(lens, vec![1460, 1460, 80]);
+    assert_eq!(segs[0].flags, ACK);
+    assert_eq!(segs[2].flags, PSH_ACK);
+    assert_eq!(segs[1].seq, SeqNum(LOCAL_ISS + 1 + 1460));
+    assert_eq!(segs[1].payload.offset, 1460);
+}
+
+/// B-APP-08: CLOSE_WAIT may keep sending (B-CLOSE-12).
+#[test]
+fn close_wait_send_is_transmitted() {
+    let mut t = close_wait();
+    let s = one(t.call(|ep, out| ep.send(10, out)));
+    assert_eq!(s.len, 10);
+    assert_eq!(s.ack, SeqNum(REMOTE_ISS + 2));
+}
+
+/// B-APP-09
+#[test]
+fn send_after_close_is_refused() {
+    for mut t in [fin_wait_1(), fin_wait_2(), closing(), last_ack(), time_wait()] {
+        assert_eq!(t.call_err(|ep, out| ep.send(1, out)), CallError::ConnectionClosing);
+        t.assert_rule(rule::APP_09);
+    }
+}
+
+/// B-APP-10
+#[test]
+fn listen_close_enters_closed_with_user_close() {
+    let mut t = listen();
+    t.call(|ep, out| ep.close(out));
+    assert_eq!(t.transitions(), vec![(State::Listen, State::Closed, rule::APP_10)]);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::UserClose));
+}
+
+/// B-APP-11
+#[test]
+fn syn_sent_close_enters_closed_and_stops_the_timer() {
+    let mut t = syn_sent();
+    assert!(t.call(|ep, out| ep.close(out)).is_empty());
+    assert_eq!(t.transitions(), vec![(State::SynSent, State::Closed, rule::APP_11)]);
+    assert_eq!(t.ep.poll_timeout(), None);
+}
+
+/// B-APP-12
+#[test]
+fn syn_received_close_sends_fin_and_enters_fin_wait_1() {
+    let mut t = syn_received();
+    let fin = one(t.call(|ep, out| ep.close(out)));
+    assert_seg(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(
+        t.transitions(),
+        vec![(State::SynReceived, State::FinWait1, rule::APP_12)]
+    );
+}
+
+/// B-APP-13, B-APP-07
+#[test]
+fn syn_received_close_with_data_queued_waits_for_established() {
+    let mut t = syn_received();
+    t.call(|ep, out| ep.send(10, out));
+    assert!(t.call(|ep, out| ep.close(out)).is_empty());
+    assert_eq!(t.state(), State::SynReceived);
+    t.assert_rule(rule::APP_13);
+    let segs = t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1));
+    let s = one(segs);
+    assert_eq!(s.flags, Flags::FIN | Flags::PSH | Flags::ACK);
+    assert_eq!(s.len, 10);
+    let path: Vec<State> = t.transitions().iter().map(|t| t.1).collect();
+    assert_eq!(path, vec![State::Established, State::FinWait1]);
+}
+
+/// B-APP-14
+#[test]
+fn established_close_puts_fin_on_the_last_data_segment() {
+    let mut t = established();
+    t.out.clear();
+    t.ep.send(100, &mut t.out).unwrap();
+    t.ep.close(&mut t.out).unwrap();
+    let s = one(t.finish_step());
+    assert_eq!(s.flags, Flags::FIN | Flags::PSH | Flags::ACK);
+    assert_eq!((s.seq.0, s.len, s.seg_len()), (LOCAL_ISS + 1, 100, 101));
+    assert_eq!(
+        t.transitions(),
+        vec![(State::Established, State::FinWait1, rule::APP_14)]
+    );
+}
+
+/// B-APP-15
+#[test]
+fn close_wait_close_enters_last_ack() {
+    let t = last_ack();
+    assert_eq!(t.transitions(), vec![(State::CloseWait, State::LastAck, rule::APP_15)]);
+}
+
+/// B-APP-16
+#[test]
+fn close_after_fin_is_refused_and_sends_no_second_fin() {
+    for mut t in [fin_wait_1(), fin_wait_2(), closing(), last_ack(), time_wait()] {
+        assert_eq!(t.call_err(|ep, out| ep.close(out)), CallError::ConnectionClosing);
+        t.assert_rule(rule::APP_16);
+    }
+}
+
+/// B-APP-17
+#[test]
+fn abort_in_listen_or_syn_sent_sends_nothing() {
+    for mut t in [listen(), syn_sent()] {
+        assert!(t.call(|ep, out| ep.abort(out)).is_empty());
+        t.assert_rule(rule::APP_17);
+        assert_eq!(t.ep.close_reason(), Some(CloseReason::Aborted));
+    }
+}
+
+/// B-APP-18
+#[test]
+fn abort_when_synchronized_sends_rst_at_snd_nxt() {
+    for mut t in [syn_received(), established(), fin_wait_1(), fin_wait_2(), close_wait()] {
+        let nxt = t.ep.snd_nxt().0;
+        let rst = one(t.call(|ep, out| ep.abort(out)));
+        assert_seg(&rst, RST, nxt, 0);
+        t.assert_rule(rule::APP_18);
+        assert_eq!(t.state(), State::Closed);
+        assert!(t.events().contains(&AppEvent::Closed(CloseReason::Aborted)));
+    }
+}
+
+/// B-APP-19
+#[test]
+fn abort_in_closing_last_ack_time_wait_sends_nothing() {
+    for mut t in [closing(), last_ack(), time_wait()] {
+        assert!(t.call(|ep, out| ep.abort(out)).is_empty());
+        t.assert_rule(rule::APP_19);
+        assert_eq!(t.state(), State::Closed);
+    }
+}
+
+// =========================================================================
+// CLOSED and LISTEN
+// =========================================================================
+
+/// B-CLOSED-01
+#[test]
+fn closed_segment_without_ack_gets_rst_ack() {
+    let mut t = closed();
+    let rst = one(t.recv(seg(SYN, 700, 0)));
+    assert_seg(&rst, Flags::RST | Flags::ACK, 0, 701);
+}
+
+/// B-CLOSED-02
+#[test]
+fn closed_segment_with_ack_gets_rst_at_its_ack() {
+    let mut t = closed();
+    let rst = one(t.recv(seg(ACK, 700, 42)));
+    assert_seg(&rst, RST, 42, 0);
+}
+
+/// B-CLOSED-03
+#[test]
+fn closed_rst_is_not_answered() {
+    let mut t = closed();
+    assert!(t.recv(seg(RST, 700, 0)).is_empty());
+    t.assert_rule(rule::CLOSED_03);
+}
+
+/// B-LISTEN-01
+#[test]
+fn listen_rst_is_ignored() {
+    let mut t = listen();
+    assert!(t.recv(seg(RST, 1, 0)).is_empty());
+    assert_eq!(t.state(), State::Listen);
+}
+
+/// B-LISTEN-02
+#[test]
+fn listen_ack_gets_rst() {
+    let mut t = listen();
+    let rst = one(t.recv(seg(SYN_ACK, 1, 77)));
+    assert_seg(&rst, RST, 77, 0);
+    assert_eq!(t.state(), State::Listen);
+}
+
+/// B-LISTEN-03
+#[test]
+fn listen_syn_enters_syn_received_and_sends_syn_ack() {
+    let t = syn_received();
+    assert_eq!(
+        t.transitions(),
+        vec![(State::Listen, State::SynReceived, rule::LISTEN_03)]
+    );
+    assert!(t.ep.timer(Timer::Retransmit).is_some());
+    assert_eq!(t.ep.rcv_nxt(), SeqNum(REMOTE_ISS + 1));
+}
+
+/// B-LISTEN-04
+#[test]
+fn listen_other_segment_is_dropped() {
+    let mut t = listen();
+    assert!(t.recv(seg(Flags::FIN, 1, 0)).is_empty());
+    t.assert_rule(rule::LISTEN_04);
+}
+
+// =========================================================================
+// SYN_SENT
+// =========================================================================
+
+/// B-SYNSENT-01
+#[test]
+fn syn_sent_old_duplicate_syn_ack_gets_rst() {
+    let mut t = syn_sent();
+    let rst = one(t.recv(seg(SYN_ACK, 9000, 500)));
+    assert_seg(&rst, RST, 500, 0);
+    assert_eq!(t.state(), State::SynSent);
+}
+
+/// B-SYNSENT-02
+#[test]
+fn syn_sent_rst_with_acceptable_ack_is_refused() {
+    let mut t = syn_sent();
+    t.recv(seg(Flags::RST | Flags::ACK, 0, LOCAL_ISS + 1));
+    assert_eq!(t.state(), State::Closed);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::Refused));
+    assert_eq!(t.transitions()[0].2, rule::SYNSENT_02);
+}
+
+/// B-SYNSENT-03
+#[test]
+fn syn_sent_rst_without_acceptable_ack_is_dropped() {
+    let mut t = syn_sent();
+    assert!(t.recv(seg(RST, 0, 0)).is_empty());
+    assert!(t.recv(seg(Flags::RST | Flags::ACK, 0, 99)).is_empty());
+    assert_eq!(t.state(), State::SynSent);
+}
+
+/// B-SYNSENT-04, B-TMR-05
+#[test]
+fn syn_sent_syn_ack_establishes_and_samples_rtt() {
+    let t = established();
+    assert_eq!(
+        t.transitions(),
+        vec![(State::SynSent, State::Established, rule::SYNSENT_04)]
+    );
+    assert!(t.events().contains(&AppEvent::Connected));
+    assert_eq!(t.ep.timer(Timer::Retransmit), None);
+    // 10 ms sample: RTO = max(10 + 4*5, rto_min 1 s).
+    assert_eq!(t.ep.rto(), Duration::from_secs(1));
+}
+
+/// B-SYNSENT-05
+#[test]
+fn syn_sent_syn_enters_syn_received_and_resends_as_syn_ack() {
+    let mut t = syn_sent();
+    let synack = one(t.recv(seg(SYN, REMOTE_ISS, 0)));
+    assert_seg(&synack, SYN_ACK, LOCAL_ISS, REMOTE_ISS + 1);
+    assert_eq!(
+        t.transitions(),
+        vec![(State::SynSent, State::SynReceived, rule::SYNSENT_05)]
+    );
+    assert_eq!(t.ep.origin(), Origin::Active);
+}
+
+/// B-SYNSENT-06
+#[test]
+fn syn_sent_bare_ack_free_segment_is_dropped() {
+    let mut t = syn_sent();
+    assert!(t.recv(seg(Flags::FIN, 1, 0)).is_empty());
+    t.assert_rule(rule::SYNSENT_06);
+}
+
+// =========================================================================
+// SYN_RECEIVED
+// =========================================================================
+
+/// B-ACK-02, B-TMR-02
+#[test]
+fn syn_received_ack_establishes() {
+    let mut t = syn_received();
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)).is_empty());
+    assert_eq!(
+        t.transitions(),
+        vec![(State::SynReceived, State::Established, rule::ACK_02)]
+    );
+    assert_eq!(t.ep.timer(Timer::Retransmit), None);
+}
+
+/// B-ACK-03
+#[test]
+fn syn_received_unacceptable_ack_gets_rst() {
+    let mut t = syn_received();
+    let rst = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS)));
+    assert_seg(&rst, RST, LOCAL_ISS, 0);
+    assert_eq!(t.state(), State::SynReceived);
+}
+
+/// B-RST-01
+#[test]
+fn passive_syn_received_rst_returns_to_listen() {
+    let mut t = syn_received();
+    assert!(t.recv(seg(RST, REMOTE_ISS + 1, 0)).is_empty());
+    assert_eq!(t.transitions(), vec![(State::SynReceived, State::Listen, rule::RST_01)]);
+    assert!(t.events().is_empty(), "the application is not told");
+    assert_eq!(t.ep.poll_timeout(), None);
+}
+
+/// B-RST-02
+#[test]
+fn active_syn_received_rst_is_refused() {
+    let mut t = syn_sent();
+    t.recv(seg(SYN, REMOTE_ISS, 0));
+    t.recv(seg(RST, REMOTE_ISS + 1, 0));
+    assert_eq!(t.state(), State::Closed);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::Refused));
+}
+
+/// B-SYN-01
+#[test]
+fn passive_syn_received_syn_in_window_returns_to_listen() {
+    let mut t = syn_received();
+    assert!(t.recv(seg(SYN, REMOTE_ISS + 10, 0)).is_empty());
+    assert_eq!(t.transitions(), vec![(State::SynReceived, State::Listen, rule::SYN_01)]);
+}
+
+/// B-ACK-08
+#[test]
+fn active_syn_received_crossing_syn_ack_establishes() {
+    let mut t = syn_sent();
+    t.recv(seg(SYN, REMOTE_ISS, 0));
+    let ack = one(t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(
+        t.transitions(),
+        vec![(State::SynReceived, State::Established, rule::ACK_02)]
+    );
+    t.assert_rule(rule::ACK_08);
+}
+
+/// B-SEQ-01: a retransmitted SYN in SYN_RECEIVED fails the test and is
+/// answered by an ACK, not a new SYN,ACK.
+#[test]
+fn syn_received_retransmitted_syn_is_acknowledged() {
+    let mut t = syn_received();
+    let ack = one(t.recv(seg(SYN, REMOTE_ISS, 0)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    t.assert_rule(rule::SEQ_01);
+}
+
+/// B-DATA-05, B-CLOSE-02
+#[test]
+fn syn_received_text_and_fin_wait_for_established() {
+    let mut t = listen();
+    let syn = seg(Flags::SYN | Flags::FIN, REMOTE_ISS, 0).len(5);
+    one(t.recv(syn));
+    assert!(t.events().is_empty());
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 7);
+    assert!(t.events().contains(&AppEvent::Data { bytes: 5, foreign: 0 }));
+    let path: Vec<State> = t.transitions().iter().map(|t| t.1).collect();
+    assert_eq!(path, vec![State::Established, State::CloseWait]);
+}
+
+// =========================================================================
+// Sequence test (SYN_RECEIVED and synchronized states)
+// =========================================================================
+
+/// B-SEQ-01
+#[test]
+fn established_out_of_window_segment_is_acknowledged_and_dropped() {
+    let mut t = established();
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 1 + 70_000, LOCAL_ISS + 1).len(10)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    t.assert_rule(rule::SEQ_01);
+}
+
+/// B-SEQ-02
+#[test]
+fn established_out_of_window_rst_is_dropped_silently() {
+    let mut t = established();
+    assert!(t.recv(seg(RST, REMOTE_ISS + 1 + 70_000, 0)).is_empty());
+    assert_eq!(t.state(), State::Established);
+}
+
+/// B-SEQ-03
+#[test]
+fn zero_window_still_processes_the_ack_of_a_data_segment() {
+    let cfg = TcpConfig {
+        recv_buffer: 100,
+        ..TcpConfig::default()
+    };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    t.ep.pause_read();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100));
+    assert_eq!(t.ep.rcv_wnd(&t.cfg), 0);
+    t.call(|ep, out| ep.send(10, out));
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 101, LOCAL_ISS + 11).len(5)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 11, REMOTE_ISS + 101);
+    assert_eq!(ack.wnd, 0);
+    t.assert_rule(rule::SEQ_03);
+    assert_eq!(t.ep.snd_una(), SeqNum(LOCAL_ISS + 11));
+}
+
+/// B-SEQ-04
+#[test]
+fn established_partly_old_segment_is_trimmed() {
+    let mut t = established();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(10));
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 6, LOCAL_ISS + 1).len(10)));
+    assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 16));
+    assert!(t.events().contains(&AppEvent::Data { bytes: 5, foreign: 0 }));
+    t.assert_rule(rule::SEQ_04);
+}
+
+/// B-SEQ-05, B-DATA-03
+#[test]
+fn reordered_text_is_held_then_delivered_with_one_cumulative_ack() {
+    let mut t = established();
+    let dup = one(t.recv(seg(ACK, REMOTE_ISS + 11, LOCAL_ISS + 1).len(10)));
+    assert_eq!(dup.ack, SeqNum(REMOTE_ISS + 1), "ACK at once for out-of-order text");
+    t.assert_rule(rule::SEQ_05);
+    assert!(t.events().is_empty());
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(10)));
+    assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 21));
+    t.assert_rule(rule::DATA_03);
+    assert_eq!(t.ep.stats().bytes_delivered, 20);
+}
+
+/// B-SEQ-05, B-DATA-03: a FIN that overtakes the last data segment waits.
+#[test]
+fn fin_ahead_of_a_gap_is_held_until_the_data_arrives() {
+    let mut t = established();
+    t.recv(seg(FIN_ACK, REMOTE_ISS + 11, LOCAL_ISS + 1));
+    assert_eq!(t.state(), State::Established);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(10));
+    assert_eq!(t.state(), State::CloseWait);
+    assert_eq!(t.ep.rcv_nxt(), SeqNum(REMOTE_ISS + 12));
+    assert!(t.events().contains(&AppEvent::PeerClosed));
+}
+
+// =========================================================================
+// RST and SYN in synchronized states
+// =========================================================================
+
+/// B-RST-03
+#[test]
+fn rst_in_established_and_half_closed_states_resets() {
+    for mut t in [established(), fin_wait_1(), fin_wait_2(), close_wait()] {
+        let rcv_nxt = t.ep.rcv_nxt().0;
+        assert!(t.recv(seg(RST, rcv_nxt, 0)).is_empty());
+        assert_eq!(t.state(), State::Closed);
+        assert_eq!(t.ep.close_reason(), Some(CloseReason::Reset));
+        t.assert_rule(rule::RST_03);
+    }
+}
+
+/// B-RST-04
+#[test]
+fn rst_in_closing_last_ack_time_wait_closes() {
+    for mut t in [closing(), last_ack(), time_wait()] {
+        let rcv_nxt = t.ep.rcv_nxt().0;
+        t.recv(seg(RST, rcv_nxt, 0));
+        assert_eq!(t.state(), State::Closed);
+        t.assert_rule(rule::RST_04);
+    }
+}
+
+/// B-RST-05
+#[test]
+fn rst_carrying_data_resets_and_ignores_the_data() {
+    let mut t = established();
+    t.recv(seg(RST, REMOTE_ISS + 1, 0).len(10));
+    assert_eq!(t.state(), State::Closed);
+    assert_eq!(t.ep.stats().bytes_delivered, 0);
+    t.assert_rule(rule::RST_05);
+}
+
+/// B-SYN-02
+#[test]
+fn syn_in_window_when_synchronized_resets_and_aborts() {
+    let mut t = established();
+    let rst = one(t.recv(seg(SYN, REMOTE_ISS + 5, 0)));
+    assert_seg(&rst, Flags::RST | Flags::ACK, 0, REMOTE_ISS + 6);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::SynInWindow));
+}
+
+// =========================================================================
+// ACK processing
+// =========================================================================
+
+/// B-ACK-01
+#[test]
+fn established_segment_without_ack_is_dropped() {
+    let mut t = established();
+    assert!(t.recv(seg(Flags::PSH, REMOTE_ISS + 1, 0).len(5)).is_empty());
+    assert_eq!(t.ep.stats().bytes_delivered, 0);
+    t.assert_rule(rule::ACK_01);
+}
+
+/// B-ACK-04, B-TMR-03, B-TMR-02
+#[test]
+fn established_new_ack_advances_snd_una_and_restarts_the_timer() {
+    let mut t = established();
+    t.at_ms(20);
+    t.call(|ep, out| ep.send(3000, out));
+    t.at_ms(50);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1461));
+    t.assert_rule(rule::ACK_04);
+    t.assert_rule(rule::TMR_03);
+    assert_eq!(t.ep.snd_una(), SeqNum(LOCAL_ISS + 1461));
+    assert_eq!(t.ep.timer(Timer::Retransmit), Some(Instant::from_nanos(1_050_000_000)));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 3001));
+    t.assert_rule(rule::TMR_02);
+    assert_eq!(t.ep.timer(Timer::Retransmit), None);
+}
+
+/// B-ACK-05
+#[test]
+fn established_duplicate_ack_is_ignored() {
+    let mut t = established();
+    t.call(|ep, out| ep.send(10, out));
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)).is_empty());
+    t.assert_rule(rule::ACK_05);
+    assert_eq!(t.ep.snd_una(), SeqNum(LOCAL_ISS + 1));
+}
+
+/// B-ACK-06
+#[test]
+fn ack_of_unsent_data_is_answered_and_dropped() {
+    let mut t = established();
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 500).len(3)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(t.ep.stats().bytes_delivered, 0);
+    t.assert_rule(rule::ACK_06);
+}
+
+/// B-ACK-07
+#[test]
+fn window_updates_only_from_newer_segments() {
+    let mut t = established();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(1000));
+    assert_eq!(t.ep.snd_wnd(), 1000);
+    t.assert_rule(rule::ACK_07);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(10).wnd(2000));
+    assert_eq!(t.ep.snd_wnd(), 2000);
+}
+
+// =========================================================================
+// Data
+// =========================================================================
+
+/// B-DATA-02
+#[test]
+fn established_in_order_text_is_delivered_and_acknowledged() {
+    let mut t = established();
+    let ack = one(t.recv(seg(PSH_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100)));
+    assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 101));
+    assert_eq!(t.events(), vec![AppEvent::Data { bytes: 100, foreign: 0 }]);
+}
+
+/// B-DATA-02: the ACK rides on data sent in the same step.
+#[test]
+fn ack_rides_on_data_sent_in_the_same_step() {
+    let mut t = established();
+    t.out.clear();
+    t.ep.handle_segment(
+        &t.cfg,
+        t.now,
+        &seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(10),
+        &mut t.out,
+    );
+    t.ep.send(20, &mut t.out).unwrap();
+    let s = one(t.finish_step());
+    assert_eq!((s.len, s.ack.0), (20, REMOTE_ISS + 11));
+}
+
+/// B-DATA-04
+#[test]
+fn text_after_the_peer_fin_is_ignored() {
+    let mut t = close_wait();
+    t.recv(seg(ACK, REMOTE_ISS + 2, LOCAL_ISS + 1).len(10));
+    assert_eq!(t.ep.stats().bytes_delivered, 0);
+    t.assert_rule(rule::DATA_04);
+}
+
+/// B-DATA-06: zero window, data waits; RETRANSMIT probes with one octet
+/// and the count restarts while probes are answered.
+#[test]
+fn zero_window_is_probed_with_one_octet() {
+    let mut t = established();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+    assert!(t.call(|ep, out| ep.send(10, out)).is_empty());
+    t.assert_rule(rule::DATA_06);
+    for round in 0..12 {
+        let probe = one(t.fire_next_timer());
+        assert_eq!(probe.len, 1, "round {round}");
+        assert_eq!(probe.seq, SeqNum(LOCAL_ISS + 1));
+        t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+        assert_eq!(t.state(), State::Established, "never gives up while probes are ACKed");
+    }
+    let segs = t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(100));
+    let s = one(segs);
+    assert_eq!((s.seq.0, s.len), (LOCAL_ISS + 1, 10));
+}
+
+/// B-CLOSE-12, B-CLOSE-10: half-close: the side that closed still receives.
+#[test]
+fn fin_wait_2_still_receives_data() {
+    let mut t = fin_wait_2();
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 2).len(50)));
+    assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 51));
+    t.assert_rule(rule::CLOSE_10);
+}
+
+// =========================================================================
+// Closing
+// =========================================================================
+
+/// B-CLOSE-01
+#[test]
+fn established_fin_enters_close_wait_and_tells_the_app() {
+    let t = close_wait();
+    assert_eq!(
+        t.transitions(),
+        vec![(State::Established, State::CloseWait, rule::CLOSE_01)]
+    );
+    assert!(t.events().contains(&AppEvent::PeerClosed));
+}
+
+/// B-CLOSE-03
+#[test]
+fn fin_wait_1_ack_of_our_fin_enters_fin_wait_2() {
+    let t = fin_wait_2();
+    assert_eq!(
+        t.transitions(),
+        vec![(State::FinWait1, State::FinWait2, rule::CLOSE_03)]
+    );
+    assert_eq!(t.ep.timer(Timer::Retransmit), None);
+}
+
+/// B-CLOSE-04
+#[test]
+fn fin_wait_1_ack_not_covering_our_fin_keeps_waiting() {
+    let mut t = established();
+    t.out.clear();
+    t.ep.send(10, &mut t.out).unwrap();
+    t.ep.close(&mut t.out).unwrap();
+    t.finish_step();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 11));
+    assert_eq!(t.state(), State::FinWait1);
+    t.assert_rule(rule::CLOSE_04);
+}
+
+/// B-CLOSE-05
+#[test]
+fn fin_wait_1_recv_fin_acking_ours_enters_time_wait() {
+    let mut t = fin_wait_1();
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 2)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
+    assert_eq!(
+        t.transitions(),
+        vec![(State::FinWait1, State::TimeWait, rule::CLOSE_05)]
+    );
+}
+
+/// B-CLOSE-06
+#[test]
+fn fin_wait_1_recv_fin_not_acking_ours_enters_closing() {
+    let t = closing();
+    assert_eq!(t.transitions(), vec![(State::FinWait1, State::Closing, rule::CLOSE_06)]);
+    assert!(t.ep.timer(Timer::Retransmit).is_some(), "our FIN is still in flight");
+}
+
+/// B-CLOSE-07, B-TMR-12
+#[test]
+fn closing_ack_of_our_fin_enters_time_wait() {
+    let mut t = closing();
+    t.at_ms(50);
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 2, LOCAL_ISS + 2)).is_empty());
+    assert_eq!(t.transitions(), vec![(State::Closing, State::TimeWait, rule::CLOSE_07)]);
+    assert_eq!(t.ep.timer(Timer::Retransmit), None);
+    assert_eq!(
+        t.ep.timer(Timer::TimeWait),
+        Some(Instant::from_nanos(50_000_000 + 240_000_000_000))
+    );
+}
+
+/// B-CLOSE-08
+#[test]
+fn closing_other_ack_is_ignored() {
+    let mut t = closing();
+    t.recv(seg(ACK, REMOTE_ISS + 2, LOCAL_ISS + 1));
+    assert_eq!(t.state(), State::Closing);
+    t.assert_rule(rule::CLOSE_08);
+}
+
+/// B-CLOSE-09
+#[test]
+fn fin_wait_2_fin_enters_time_wait() {
+    let t = time_wait();
+    assert_eq!(
+        t.transitions(),
+        vec![(State::FinWait2, State::TimeWait, rule::CLOSE_09)]
+    );
+}
+
+/// B-CLOSE-11
+#[test]
+fn fin_wait_2_waits_forever_by_default() {
+    let t = fin_wait_2();
+    assert_eq!(t.ep.poll_timeout(), None);
+}
+
+/// B-CLOSE-13
+#[test]
+fn last_ack_ack_of_our_fin_closes_normally() {
+    let mut t = last_ack();
+    t.recv(seg(ACK, REMOTE_ISS + 2, LOCAL_ISS + 2));
+    assert_eq!(t.transitions(), vec![(State::LastAck, State::Closed, rule::CLOSE_13)]);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::Normal));
+}
+
+/// B-CLOSE-14
+#[test]
+fn last_ack_other_ack_is_ignored() {
+    let mut t = last_ack();
+    t.recv(seg(ACK, REMOTE_ISS + 2, LOCAL_ISS + 1));
+    assert_eq!(t.state(), State::LastAck);
+    t.assert_rule(rule::CLOSE_14);
+}
+
+/// B-CLOSE-15, B-TMR-04
+#[test]
+fn last_ack_retransmits_its_fin_with_backoff() {
+    let mut t = last_ack();
+    let fin = one(t.fire_next_timer());
+    assert_seg(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+    assert!(fin.retransmit);
+    assert_eq!(t.now, Instant::from_nanos(1_010_000_000));
+    t.assert_rule(rule::CLOSE_15);
+    t.fire_next_timer();
+    assert_eq!(t.now, Instant::from_nanos(3_010_000_000));
+}
+
+/// B-CLOSE-16
+#[test]
+fn fin_wait_1_and_closing_retransmit_the_fin() {
+    for mut t in [fin_wait_1(), closing()] {
+        let fin = one(t.fire_next_timer());
+        assert_eq!(fin.flags, FIN_ACK);
+        assert_eq!(fin.seq, SeqNum(LOCAL_ISS + 1));
+        t.assert_rule(rule::CLOSE_16);
+    }
+}
+
+/// B-CLOSE-17
+#[test]
+fn time_wait_retransmitted_fin_is_acked_and_restarts_2msl() {
+    let mut t = time_wait();
+    t.at_ms(5_000);
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 2)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
+    assert_eq!(
+        t.ep.timer(Timer::TimeWait),
+        Some(Instant::from_nanos(5_000_000_000 + 240_000_000_000))
+    );
+    assert!(t.out.notes.iter().any(|n| matches!(
+        n,
+        Note::Timer {
+            timer: Timer::TimeWait,
+            action: TimerAction::Restart,
+            ..
+        }
+    )));
+}
+
+/// B-CLOSE-18
+#[test]
+fn time_wait_other_segment_is_acked_without_restart() {
+    let mut t = time_wait();
+    let before = t.ep.timer(Timer::TimeWait);
+    t.at_ms(5_000);
+    one(t.recv(seg(ACK, REMOTE_ISS + 100_000, LOCAL_ISS + 2).len(5)));
+    t.assert_rule(rule::CLOSE_18);
+    assert_eq!(t.ep.timer(Timer::TimeWait), before);
+}
+
+/// B-CLOSE-19
+#[test]
+fn time_wait_expiry_closes_after_exactly_2msl() {
+    let mut t = time_wait();
+    assert!(t.fire_next_timer().is_empty());
+    assert_eq!(t.now, Instant::from_nanos(100_000_000 + 240_000_000_000));
+    assert_eq!(t.transitions(), vec![(State::TimeWait, State::Closed, rule::CLOSE_19)]);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::Normal));
+}
+
+/// B-CLOSE-20
+#[test]
+fn close_wait_duplicate_fin_is_only_acknowledged() {
+    let mut t = close_wait();
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 2));
+    assert_eq!(t.state(), State::CloseWait);
+}
+
+/// B-CLOSE-21, B-CLOSED-02
+#[test]
+fn closed_after_time_wait_resets_a_late_fin() {
+    let mut t = time_wait();
+    t.fire_next_timer();
+    let rst = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 2)));
+    assert_seg(&rst, RST, LOCAL_ISS + 2, 0);
+}
+
+// =========================================================================
+// Timers
+// =========================================================================
+
+/// B-TMR-10, B-TMR-09, B-TMR-04
+#[test]
+fn unanswered_syn_is_resent_on_the_rfc_schedule_then_given_up() {
+    let mut t = syn_sent();
+    let mut times = vec![];
+    while t.state() == State::SynSent {
+        let segs = t.fire_next_timer();
+        if let Some(s) = segs.first() {
+            assert_eq!(s.flags, SYN);
+            times.push(t.now.as_nanos() / 1_000_000_000);
+        }
+    }
+    assert_eq!(times, vec![1, 3, 7, 15, 31, 63, 123]);
+    assert_eq!(t.now.as_nanos(), 183_000_000_000);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::RetransmitLimit));
+    t.assert_rule(rule::TMR_09);
+}
+
+/// B-TMR-09: a passive SYN_RECEIVED gives up back to LISTEN.
+#[test]
+fn passive_syn_received_gives_up_to_listen() {
+    let mut t = syn_received();
+    while t.state() == State::SynReceived {
+        t.fire_next_timer();
+    }
+    assert_eq!(t.state(), State::Listen);
+}
+
+/// B-TMR-08, B-TMR-09
+#[test]
+fn data_retransmission_warns_at_r1_and_gives_up_after_r2() {
+    let mut t = established();
+    t.call(|ep, out| ep.send(10, out));
+    let mut warnings = 0;
+    let mut resends = 0;
+    while t.state() == State::Established {
+        resends += t.fire_next_timer().len();
+        warnings += t.events().iter().filter(|e| **e == AppEvent::RetransmitWarning).count();
+    }
+    assert_eq!((resends, warnings), (8, 1));
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::RetransmitLimit));
+}
+
+/// B-TMR-06: Karn: no RTT sample from a retransmitted segment; the
+/// backed-off RTO stays.
+#[test]
+fn karn_keeps_the_backed_off_rto() {
+    let mut t = established();
+    t.call(|ep, out| ep.send(10, out));
+    t.fire_next_timer();
+    assert_eq!(t.ep.rto(), Duration::from_secs(2));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 11));
+    assert_eq!(t.ep.rto(), Duration::from_secs(2));
+}
+
+/// B-TMR-07
+#[test]
+fn syn_timeout_raises_the_rto_to_three_seconds() {
+    let cfg = TcpConfig {
+        rto_initial: Duration::from_millis(200),
+        rto_min: Duration::from_millis(200),
+        ..TcpConfig::default()
+    };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.fire_next_timer();
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    assert_eq!(t.ep.rto(), Duration::from_secs(3));
+}
+
+/// B-TMR-11
+#[test]
+fn user_timeout_closes_when_nothing_is_acknowledged() {
+    let cfg = TcpConfig {
+        user_timeout: Some(Duration::from_secs(5)),
+        ..TcpConfig::default()
+    };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    t.call(|ep, out| ep.send(10, out));
+    while t.state() == State::Established {
+        t.fire_next_timer();
+    }
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::UserTimeout));
+    assert_eq!(t.now, Instant::from_nanos(5_000_000_000));
+}
+
+// =========================================================================
+// Options
+// =========================================================================
+
+/// B-OPT-01
+#[test]
+fn linux_fin_wait_2_timeout_closes_an_orphan() {
+    let cfg = TcpConfig {
+        linux_fin_wait_2_timeout: Some(Duration::from_secs(60)),
+        ..TcpConfig::default()
+    };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    t.call(|ep, out| ep.close(out));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 2));
+    assert_eq!(t.state(), State::FinWait2);
+    t.fire_next_timer();
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::FinWait2Timeout));
+    assert_eq!(t.now, Instant::from_nanos(60_000_000_000));
+}
+
+/// B-OPT-02
+#[test]
+fn linux_time_wait_lasts_sixty_seconds() {
+    let cfg = TcpConfig {
+        linux_time_wait: true,
+        ..TcpConfig::default()
+    };
+    assert_eq!(cfg.time_wait_len(), Duration::from_secs(60));
+}
+
+/// B-OPT-03
+#[test]
+fn rfc1337_time_wait_ignores_rst() {
+    let mut t = time_wait();
+    t.cfg.rfc1337 = true;
+    t.recv(seg(RST, REMOTE_ISS + 2, 0));
+    assert_eq!(t.state(), State::TimeWait);
+    t.assert_rule(rule::OPT_03);
+}
+
+/// B-OPT-04
+#[test]
+fn rfc5961_inexact_rst_gets_a_challenge_ack() {
+    let mut t = established();
+    t.cfg.rfc5961 = true;
+    let ack = one(t.recv(seg(RST, REMOTE_ISS + 10, 0)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(t.state(), State::Established);
+    t.recv(seg(RST, REMOTE_ISS + 1, 0));
+    assert_eq!(t.state(), State::Closed);
+}
+
+/// B-OPT-05
+#[test]
+fn rfc5961_syn_gets_a_challenge_ack() {
+    let mut t = established();
+    t.cfg.rfc5961 = true;
+    let ack = one(t.recv(seg(SYN, REMOTE_ISS + 10, 0)));
+    assert_eq!(ack.flags, ACK);
+    assert_eq!(t.state(), State::Established);
+}
+
+/// B-OPT-06
+#[test]
+fn rfc5961_ack_too_old_is_challenged_and_dropped() {
+    let mut t = established();
+    t.cfg.rfc5961 = true;
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS.wrapping_sub(100_000)).len(10)));
+    assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 1));
+    assert_eq!(t.ep.stats().bytes_delivered, 0);
+}
+
+// =========================================================================
+// Whole exchanges between two endpoints
+// =========================================================================
+
+/// Two endpoints and a lossless, zero-delay wire.
+struct Pair {
+    cfg: TcpConfig,
+    a: Endpoint,
+    b: Endpoint,
+    now: Instant,
+    out: Output,
+}
+
+impl Pair {
+    fn new() -> Pair {
+        let cfg = TcpConfig {
+            msl: Duration::from_secs(1),
+            ..TcpConfig::default()
+        };
+        let a = Endpoint::new(&cfg, SeqNum(LOCAL_ISS), LOCAL_STREAM);
+        let b = Endpoint::new(&cfg, SeqNum(REMOTE_ISS), REMOTE_STREAM);
+        Pair {
+            cfg,
+            a,
+            b,
+            now: Instant::ZERO,
+            out: Output::default(),
+        }
+    }
+
+    /// Delivers segments back and forth until both sides are quiet.
+    fn settle(&mut self, mut to_b: Vec<Segment>, mut to_a: Vec<Segment>) {
+        for _ in 0..1000 {
+            if to_a.is_empty() && to_b.is_empty() {
+                return;
+            }
+            let mut next_to_a = vec![];
+            let mut next_to_b = vec![];
+            for s in to_b.drain(..) {
+                self.out.clear();
+                self.b.handle_segment(&self.cfg, self.now, &s, &mut self.out);
+                self.b.dispatch(&self.cfg, self.now, &mut self.out);
+                next_to_a.append(&mut self.out.segments);
+            }
+            for s in to_a.drain(..) {
+                self.out.clear();
+                self.a.handle_segment(&self.cfg, self.now, &s, &mut self.out);
+                self.a.dispatch(&self.cfg, self.now, &mut self.out);
+                next_to_b.append(&mut self.out.segments);
+            }
+            to_a = next_to_a;
+            to_b = next_to_b;
+        }
+        panic!("exchange did not settle");
+    }
+
+    fn a_call(&mut self, f: impl FnOnce(&mut Endpoint, &mut Output)) -> Vec<Segment> {
+        self.out.clear();
+        f(&mut self.a, &mut self.out);
+        self.a.dispatch(&self.cfg, self.now, &mut self.out);
+        std::mem::take(&mut self.out.segments)
+    }
+
+    fn b_call(&mut self, f: impl FnOnce(&mut Endpoint, &mut Output)) -> Vec<Segment> {
+        self.out.clear();
+        f(&mut self.b, &mut self.out);
+        self.b.dispatch(&self.cfg, self.now, &mut self.out);
+        std::mem::take(&mut self.out.segments)
+    }
+}
+
+/// B-APP-14, B-CLOSE-03, B-CLOSE-09, B-CLOSE-01, B-APP-15, B-CLOSE-13:
+/// the active and passive close paths end to end.
+#[test]
+fn pair_handshake_transfer_and_four_way_close() {
+    let mut p = Pair::new();
+    p.b_call(|ep, out| ep.listen(out).unwrap());
+    let syn = p.a_call(|ep, out| ep.connect(out).unwrap());
+    p.settle(syn, vec![]);
+    assert_eq!((p.a.state(), p.b.state()), (State::Established, State::Established));
+    let data = p.a_call(|ep, out| ep.send(5000, out).unwrap());
+    p.settle(data, vec![]);
+    assert_eq!(p.b.stats().bytes_delivered, 5000);
+    assert_eq!(p.b.stats().foreign_bytes, 0);
+    let fin = p.a_call(|ep, out| ep.close(out).unwrap());
+    p.settle(fin, vec![]);
+    assert_eq!((p.a.state(), p.b.state()), (State::FinWait2, State::CloseWait));
+    let fin = p.b_call(|ep, out| ep.close(out).unwrap());
+    p.settle(vec![], fin);
+    assert_eq!((p.a.state(), p.b.state()), (State::TimeWait, State::Closed));
+}
+
+/// B-CLOSE-06, B-CLOSE-07: simultaneous close through CLOSING.
+#[test]
+fn pair_simultaneous_close_goes_through_closing() {
+    let mut p = Pair::new();
+    p.b_call(|ep, out| ep.listen(out).unwrap());
+    let syn = p.a_call(|ep, out| ep.connect(out).unwrap());
+    p.settle(syn, vec![]);
+    let fin_a = p.a_call(|ep, out| ep.close(out).unwrap());
+    let fin_b = p.b_call(|ep, out| ep.close(out).unwrap());
+    p.settle(fin_a, fin_b);
+    assert_eq!((p.a.state(), p.b.state()), (State::TimeWait, State::TimeWait));
+}
+
+/// B-SYNSENT-05, B-ACK-08: simultaneous open.
+#[test]
+fn pair_simultaneous_open_establishes_both() {
+    let mut p = Pair::new();
+    let syn_a = p.a_call(|ep, out| ep.connect(out).unwrap());
+    let syn_b = p.b_call(|ep, out| ep.connect(out).unwrap());
+    p.settle(syn_a, syn_b);
+    assert_eq!((p.a.state(), p.b.state()), (State::Established, State::Established));
+}

@@ -1,0 +1,137 @@
+//! The endpoint's timers: a fieldless [`Timer`] enum and a table of
+//! deadlines indexed by it (the quinn-proto shape). Timers that expire
+//! together fire in [`Timer::VALUES`] order (B-TMR-13), so the order never
+//! depends on how the deadlines were stored.
+
+use crate::time::Instant;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timer {
+    TimeWait,
+    FinWait2,
+    UserTimeout,
+    Retransmit,
+    DelayedAck,
+}
+
+impl Timer {
+    /// Firing order for timers with equal deadlines (B-TMR-13).
+    pub const VALUES: [Timer; 5] = [
+        Timer::TimeWait,
+        Timer::FinWait2,
+        Timer::UserTimeout,
+        Timer::Retransmit,
+        Timer::DelayedAck,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Timer::TimeWait => "TIME_WAIT",
+            Timer::FinWait2 => "FIN_WAIT_2",
+            Timer::UserTimeout => "USER_TIMEOUT",
+            Timer::Retransmit => "RETRANSMIT",
+            Timer::DelayedAck => "DELAYED_ACK",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Timer> {
+        Timer::VALUES.into_iter().find(|t| t.name() == name)
+    }
+}
+
+impl fmt::Display for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What happened to a timer, as traced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimerAction {
+    Start,
+    Restart,
+    Stop,
+    Fire,
+}
+
+impl TimerAction {
+    pub const fn name(self) -> &'static str {
+        match self {
+            TimerAction::Start => "start",
+            TimerAction::Restart => "restart",
+            TimerAction::Stop => "stop",
+            TimerAction::Fire => "fire",
+        }
+    }
+}
+
+/// Deadlines per timer; [`Instant::MAX`] means stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimerTable {
+    deadlines: [Instant; 5],
+}
+
+impl Default for TimerTable {
+    fn default() -> TimerTable {
+        TimerTable {
+            deadlines: [Instant::MAX; 5],
+        }
+    }
+}
+
+impl TimerTable {
+    pub fn get(&self, timer: Timer) -> Option<Instant> {
+        let d = self.deadlines[timer as usize];
+        (d != Instant::MAX).then_some(d)
+    }
+
+    pub fn is_running(&self, timer: Timer) -> bool {
+        self.deadlines[timer as usize] != Instant::MAX
+    }
+
+    /// Sets a deadline; returns whether the timer was already running.
+    pub fn set(&mut self, timer: Timer, deadline: Instant) -> bool {
+        let was_running = self.is_running(timer);
+        self.deadlines[timer as usize] = deadline;
+        was_running
+    }
+
+    /// Stops a timer; returns whether it was running.
+    pub fn stop(&mut self, timer: Timer) -> bool {
+        let was_running = self.is_running(timer);
+        self.deadlines[timer as usize] = Instant::MAX;
+        was_running
+    }
+
+    /// The earliest deadline of any running timer.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let d = self.deadlines.iter().copied().min().unwrap_or(Instant::MAX);
+        (d != Instant::MAX).then_some(d)
+    }
+
+    /// The first timer, in firing order, whose deadline is at or before `now`.
+    pub fn first_expired(&self, now: Instant) -> Option<Timer> {
+        Timer::VALUES.into_iter().find(|&t| self.deadlines[t as usize] <= now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// B-TMR-13: equal deadlines fire in the fixed order.
+    #[test]
+    fn expired_timers_come_out_in_the_fixed_order() {
+        let mut table = TimerTable::default();
+        let t = Instant::from_nanos(10);
+        table.set(Timer::DelayedAck, t);
+        table.set(Timer::Retransmit, t);
+        table.set(Timer::TimeWait, t);
+        assert_eq!(table.next_deadline(), Some(t));
+        assert_eq!(table.first_expired(Instant::from_nanos(9)), None);
+        assert_eq!(table.first_expired(t), Some(Timer::TimeWait));
+        table.stop(Timer::TimeWait);
+        assert_eq!(table.first_expired(t), Some(Timer::Retransmit));
+    }
+}

@@ -1,0 +1,378 @@
+//! The sending side: what [`Endpoint::dispatch`] emits at the end of a step,
+//! what the RETRANSMIT timer resends (RFC 6298 §5, RFC 9293 §3.8.1,
+//! §3.8.3), zero-window probes (§3.8.6.1), and the other timeouts
+//! (§3.10.8).
+
+use super::{AppEvent, Cause, CloseReason, Cx, Endpoint, Flags, Note, Output, PayloadTag};
+use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction};
+use crate::rule;
+use crate::time::Instant;
+
+impl Endpoint {
+    /// Emits everything the step owes, in order: a SYN or SYN,ACK, data and
+    /// FIN the windows allow, and an ACK if one is owed and nothing else
+    /// carried it. Call once at the end of every step.
+    pub fn dispatch(&mut self, cfg: &TcpConfig, now: Instant, out: &mut Output) {
+        let cx = Cx { cfg, now };
+        let mut carried_ack = false;
+        if self.syn_pending {
+            self.syn_pending = false;
+            carried_ack = self.state != State::SynSent;
+            self.send_syn(&cx, false, out);
+        }
+        if self.can_send_data() {
+            carried_ack |= self.send_data(&cx, out);
+        }
+        if self.ack_now && !carried_ack && self.can_acknowledge() {
+            self.emit(&cx, self.snd_nxt, 0, Flags::ACK, false, out);
+        }
+        self.ack_now = false;
+    }
+
+    /// States in which queued data and our FIN may be sent.
+    fn can_send_data(&self) -> bool {
+        match self.state {
+            State::Established | State::CloseWait => true,
+            // Until the FIN is out (it may still wait behind data).
+            State::FinWait1 | State::LastAck | State::Closing => !self.fin_sent(),
+            _ => false,
+        }
+    }
+
+    /// States in which a bare ACK means something to the peer.
+    fn can_acknowledge(&self) -> bool {
+        self.state == State::SynReceived || self.state.is_synchronized()
+    }
+
+    /// SYN (active) or SYN,ACK (we have the peer's SYN), with our MSS.
+    fn send_syn(&mut self, cx: &Cx, retransmit: bool, out: &mut Output) {
+        let flags = if self.state == State::SynSent {
+            Flags::SYN
+        } else {
+            Flags::SYN | Flags::ACK
+        };
+        self.snd_nxt = self.snd_nxt.max(self.iss.add(1));
+        self.emit(cx, self.iss, 0, flags, retransmit, out);
+    }
+
+    /// Sends queued bytes and the FIN within SND.WND (B-DATA-01); returns
+    /// whether any segment went out (each carries an ACK).
+    fn send_data(&mut self, cx: &Cx, out: &mut Output) -> bool {
+        self.assign_sequence_numbers();
+        let mut sent_any = false;
+        loop {
+            let in_flight = self.snd_nxt.since(self.snd_una);
+            let room = self.snd_wnd.saturating_sub(in_flight);
+            let unsent = if self.snd_nxt.lt(self.snd_end) {
+                self.snd_end.since(self.snd_nxt)
+            } else {
+                0
+            };
+            if unsent > 0 {
+                let n = unsent.min(room).min(u32::from(self.snd_mss));
+                if n == 0 {
+                    break;
+                }
+                let last = n == unsent && self.send_backlog == 0;
+                // B-APP-14: the FIN rides on the last data segment if it fits.
+                let fin = last && self.fin_queued && room > n;
+                let mut flags = Flags::ACK;
+                if last {
+                    flags = flags | Flags::PSH;
+                }
+                if fin {
+                    flags = flags | Flags::FIN;
+                }
+                self.emit(cx, self.snd_nxt, n, flags, false, out);
+                sent_any = true;
+                continue;
+            }
+            if self.fin_queued && self.send_backlog == 0 && !self.fin_sent() && room > 0 {
+                self.emit(cx, self.snd_nxt, 0, Flags::FIN | Flags::ACK, false, out);
+                sent_any = true;
+            }
+            break;
+        }
+        let nothing_in_flight = self.snd_una == self.snd_nxt;
+        if nothing_in_flight && self.has_unsent() && self.snd_wnd == 0 && !self.timers.is_running(Timer::Retransmit) {
+            // B-DATA-06: the peer's window is closed with data waiting:
+            // the RETRANSMIT timer doubles as the persist timer.
+            out.rules.push(rule::DATA_06);
+            self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
+        }
+        sent_any
+    }
+
+    /// Whether data or our FIN still waits to be sent for the first time.
+    fn has_unsent(&self) -> bool {
+        self.snd_nxt.lt(self.snd_end) || self.send_backlog > 0 || (self.fin_queued && !self.fin_sent())
+    }
+
+    /// Gives sequence numbers to backlog bytes, up to `SEND_AHEAD_MAX`
+    /// beyond SND.UNA.
+    fn assign_sequence_numbers(&mut self) {
+        if self.send_backlog == 0 {
+            return;
+        }
+        let assigned = self.snd_end.since(self.snd_una);
+        let room = SEND_AHEAD_MAX.saturating_sub(assigned);
+        let take = self.send_backlog.min(u64::from(room)) as u32;
+        self.snd_end = self.snd_end.add(take);
+        self.send_backlog -= u64::from(take);
+    }
+
+    /// Builds and emits one segment carrying ACK=RCV.NXT and WND=RCV.WND
+    /// (except the initial SYN), advancing SND.NXT over new sequence space
+    /// and arming RETRANSMIT for it (B-TMR-01).
+    fn emit(&mut self, cx: &Cx, seq: SeqNum, len: u32, flags: Flags, retransmit: bool, out: &mut Output) {
+        let wnd = self.rcv_wnd(cx.cfg) as u16;
+        let ack = if flags.ack() { self.rcv_nxt } else { SeqNum(0) };
+        let mss = if flags.syn() { cx.cfg.mss } else { 0 };
+        // The first payload byte is at ISS+1; `payload.offset` counts from it.
+        let offset = seq.add(flags.syn() as u32).since(self.iss.add(1));
+        let seg = Segment {
+            seq,
+            ack,
+            flags,
+            wnd,
+            len,
+            mss,
+            payload: PayloadTag {
+                stream: self.stream,
+                offset,
+            },
+            retransmit,
+        };
+        let end = seg.end();
+        out.segments.push(seg);
+        self.stats.segments_sent += 1;
+        if retransmit {
+            self.stats.retransmissions += 1;
+        }
+        if seg.seg_len() == 0 {
+            return;
+        }
+        if self.snd_nxt.lt(end) {
+            self.snd_nxt = end;
+        }
+        if !retransmit && self.timed.is_none() {
+            // B-TMR-05: time one segment at a time.
+            self.timed = Some((end, cx.now));
+        }
+        if !self.timers.is_running(Timer::Retransmit) {
+            // B-TMR-01: sequence space in flight needs the timer.
+            out.rules.push(rule::TMR_01);
+            self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
+        }
+        if let Some(limit) = cx.cfg.user_timeout
+            && !self.timers.is_running(Timer::UserTimeout)
+        {
+            // B-TMR-11: runs while something is unacknowledged.
+            self.start_timer(Timer::UserTimeout, cx.now + limit, out);
+        }
+    }
+
+    /// SND.UNA advanced to `ack` (B-ACK-04 and the handshake ACKs).
+    pub(super) fn on_new_ack(&mut self, cx: &Cx, ack: SeqNum, out: &mut Output) {
+        self.snd_una = ack;
+        if let Some((end, sent_at)) = self.timed {
+            if end.le(ack) {
+                // B-TMR-05: only never-retransmitted segments are timed, so
+                // this sample is valid under Karn's rule.
+                out.rules.push(rule::TMR_05);
+                self.rtt.sample(cx.cfg, cx.now.saturating_since(sent_at));
+                self.timed = None;
+            }
+        } else if self.retries > 0 {
+            // B-TMR-06: Karn: an ACK for retransmitted data gives no sample;
+            // the backed-off RTO stays until a valid one.
+            out.rules.push(rule::TMR_06);
+        }
+        self.retries = 0;
+        self.warned = false;
+        if self.snd_una == self.snd_nxt {
+            // B-TMR-02: everything acknowledged.
+            out.rules.push(rule::TMR_02);
+            self.probing = false;
+            self.stop_timer(Timer::Retransmit, out);
+            self.stop_timer(Timer::UserTimeout, out);
+        } else {
+            // B-TMR-03: new data acknowledged, more outstanding.
+            out.rules.push(rule::TMR_03);
+            self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
+            if let Some(limit) = cx.cfg.user_timeout {
+                self.start_timer(Timer::UserTimeout, cx.now + limit, out);
+            }
+        }
+    }
+
+    /// A duplicate ACK (hook for fast retransmit).
+    pub(super) fn on_duplicate_ack(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+        let _ = (cx, seg, out);
+    }
+
+    /// SND.WND changed.
+    pub(super) fn on_window_update(&mut self) {
+        if self.probing && self.snd_wnd > 0 && self.snd_una != self.snd_nxt {
+            // The window reopened while a probe byte is unacknowledged: the
+            // receiver discarded it (zero window, B-SEQ-03), so send from
+            // SND.UNA again rather than leave a hole.
+            self.probing = false;
+            self.snd_nxt = self.snd_una;
+            self.timed = None;
+        } else if self.snd_wnd > 0 {
+            self.probing = false;
+        }
+    }
+
+    /// TIMEOUTS (RFC 9293 §3.10.8): fires every timer due at `now`, in the
+    /// fixed order of [`Timer::VALUES`] (B-TMR-13).
+    pub fn handle_timeout(&mut self, cfg: &TcpConfig, now: Instant, out: &mut Output) {
+        let cx = Cx { cfg, now };
+        // Each firing stops its timer, and a restart is always later than
+        // `now`, so this ends after at most one pass over the timers.
+        for fired in 0..Timer::VALUES.len() {
+            if fired == 1 {
+                // B-TMR-13: several timers due at once fire in fixed order.
+                out.rules.push(rule::TMR_13);
+            }
+            let Some(timer) = self.timers.first_expired(now) else {
+                break;
+            };
+            self.timers.stop(timer);
+            out.notes.push(Note::Timer {
+                timer,
+                action: TimerAction::Fire,
+                deadline: now,
+            });
+            let cause = Cause::Timer(timer);
+            match timer {
+                Timer::TimeWait => {
+                    // B-CLOSE-19: 2MSL passed: CLOSED.
+                    out.rules.push(rule::CLOSE_19);
+                    self.enter_closed(CloseReason::Normal, cause, rule::CLOSE_19, out);
+                }
+                Timer::FinWait2 => {
+                    // B-OPT-01: the Linux orphan timeout.
+                    out.rules.push(rule::OPT_01);
+                    self.enter_closed(CloseReason::FinWait2Timeout, cause, rule::OPT_01, out);
+                }
+                Timer::UserTimeout => {
+                    // B-TMR-11: nothing acknowledged for too long.
+                    out.rules.push(rule::TMR_11);
+                    self.enter_closed(CloseReason::UserTimeout, cause, rule::TMR_11, out);
+                }
+                Timer::Retransmit => self.on_retransmit_timeout(&cx, out),
+                Timer::DelayedAck => {
+                    // B-OPT-07: the delayed ACK is due.
+                    out.rules.push(rule::OPT_07);
+                    self.ack_now = true;
+                }
+            }
+            if matches!(self.state, State::Closed | State::Listen) {
+                break;
+            }
+        }
+    }
+
+    /// RETRANSMIT expiry: resend the earliest unacknowledged segment (or a
+    /// zero-window probe), back off and restart (B-TMR-04), or give up
+    /// after R2 (B-TMR-09).
+    fn on_retransmit_timeout(&mut self, cx: &Cx, out: &mut Output) {
+        let cause = Cause::Timer(Timer::Retransmit);
+        let syn_unacked =
+            self.snd_una == self.iss && matches!(self.state, State::SynSent | State::SynReceived | State::FinWait1);
+        let limit = if syn_unacked { cx.cfg.r2_syn } else { cx.cfg.r2 };
+        let nothing_in_flight = self.snd_una == self.snd_nxt;
+        if nothing_in_flight && !(self.snd_wnd == 0 && self.has_unsent()) {
+            return; // Nothing to resend or probe.
+        }
+        if limit == Some(self.retries) {
+            // B-TMR-09: give up; a passive SYN_RECEIVED returns to LISTEN.
+            out.rules.push(rule::TMR_09);
+            if self.state == State::SynReceived && self.origin == super::Origin::Passive {
+                self.return_to_listen(cx, cause, rule::TMR_09, out);
+            } else {
+                self.enter_closed(CloseReason::RetransmitLimit, cause, rule::TMR_09, out);
+            }
+            return;
+        }
+        // B-TMR-04/B-TMR-06: back off first, so the resend below arms the
+        // timer with the new RTO; the timed segment is void (Karn).
+        self.rtt.back_off(cx.cfg);
+        self.timed = None;
+        if syn_unacked {
+            self.syn_retransmitted = true;
+            let state = self.state;
+            if state == State::FinWait1 {
+                // B-APP-12 closed before the handshake finished: the
+                // SYN,ACK is still the earliest unacknowledged segment.
+                self.emit(cx, self.iss, 0, Flags::SYN | Flags::ACK, true, out);
+            } else {
+                self.send_syn(cx, true, out);
+            }
+            out.rules.push(if self.state == State::SynSent {
+                rule::TMR_10
+            } else {
+                rule::TMR_04
+            });
+        } else if nothing_in_flight {
+            // B-DATA-06: probe the closed window with one new octet (or the
+            // FIN when no data is left).
+            out.rules.push(rule::DATA_06);
+            self.assign_sequence_numbers();
+            self.probing = true;
+            if self.snd_nxt.lt(self.snd_end) {
+                let last = self.snd_nxt.add(1) == self.snd_end && self.send_backlog == 0;
+                let flags = if last { Flags::ACK | Flags::PSH } else { Flags::ACK };
+                self.emit(cx, self.snd_nxt, 1, flags, true, out);
+            } else {
+                self.emit(cx, self.snd_nxt, 0, Flags::FIN | Flags::ACK, true, out);
+            }
+        } else {
+            out.rules.push(rule::TMR_04);
+            self.resend_earliest(cx, out);
+        }
+        self.retries += 1;
+        if self.retries == cx.cfg.r1 && !self.warned {
+            // B-TMR-08: tell the application the path looks bad.
+            out.rules.push(rule::TMR_08);
+            self.warned = true;
+            out.notes.push(Note::Event(AppEvent::RetransmitWarning));
+        }
+        if !self.timers.is_running(Timer::Retransmit) {
+            self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
+        }
+    }
+
+    /// Resends the segment at SND.UNA: up to one MSS of data, with the FIN
+    /// if it fits (B-CLOSE-16), or the FIN alone (B-CLOSE-15).
+    fn resend_earliest(&mut self, cx: &Cx, out: &mut Output) {
+        let data_end = if self.snd_nxt.lt(self.snd_end) {
+            self.snd_nxt
+        } else {
+            self.snd_end
+        };
+        if self.snd_una.lt(data_end) {
+            let n = data_end.since(self.snd_una).min(u32::from(self.snd_mss));
+            let reaches_end = self.snd_una.add(n) == self.snd_end && self.send_backlog == 0;
+            let mut flags = Flags::ACK;
+            if reaches_end {
+                flags = flags | Flags::PSH;
+            }
+            if reaches_end && self.fin_sent() {
+                flags = flags | Flags::FIN;
+                out.rules.push(rule::CLOSE_16);
+            }
+            self.emit(cx, self.snd_una, n, flags, true, out);
+        } else if self.fin_sent() {
+            // The FIN alone: <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=FIN,ACK>.
+            out.rules.push(if self.state == State::LastAck {
+                rule::CLOSE_15
+            } else {
+                rule::CLOSE_16
+            });
+            self.emit(cx, self.snd_end, 0, Flags::FIN | Flags::ACK, true, out);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The JSONL trace: one JSON object per line, fields as in the interface
+//! contract. Written by hand with no per-record allocation: every value is
+//! a number, a fixed name or an endpoint name (escaped).
+
+use super::{TraceEvent, TraceKind, TraceSink};
+use crate::tcp::{AppEvent, Call, Segment, TimerAction};
+use std::io::{self, Write};
+
+pub struct JsonlWriter<W: Write> {
+    out: W,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> JsonlWriter<W> {
+    pub fn new(out: W) -> JsonlWriter<W> {
+        JsonlWriter { out, error: None }
+    }
+
+    /// Writes a preformatted JSON object line (summary, expectations).
+    pub fn line(&mut self, json: &str) {
+        if self.error.is_none()
+            && let Err(e) = writeln!(self.out, "{json}")
+        {
+            self.error = Some(e);
+        }
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn write_event(&mut self, e: &TraceEvent<'_>) -> io::Result<()> {
+        let o = &mut self.out;
+        write!(
+            o,
+            "{{\"t_ns\":{},\"kind\":\"{}\",\"conn\":{},\"endpoint\":",
+            e.t.as_nanos(),
+            e.kind.name(),
+            e.conn
+        )?;
+        write_str(o, e.endpoint)?;
+        match e.kind {
+            TraceKind::Transition {
+                from,
+                to,
+                cause,
+                rule,
+                reason,
+            } => {
+                write!(
+                    o,
+                    ",\"from\":\"{from}\",\"to\":\"{to}\",\"cause\":\"{cause}\",\"rule\":\"{rule}\""
+                )?;
+                if let Some(r) = reason {
+                    write!(o, ",\"reason\":\"{r}\"")?;
+                }
+            }
+            TraceKind::Send { seg, injected } => {
+                write_segment(o, &seg)?;
+                write!(o, ",\"retransmit\":{}", seg.retransmit)?;
+                if injected {
+                    write!(o, ",\"injected\":true")?;
+                }
+            }
+            TraceKind::Deliver { seg } => write_segment(o, &seg)?,
+            TraceKind::Drop { seg, reason } => {
+                write_segment(o, &seg)?;
+                write!(o, ",\"reason\":\"{reason}\"")?;
+            }
+            TraceKind::Timer {
+                timer,
+                action,
+                deadline,
+            } => {
+                write!(o, ",\"timer\":\"{timer}\",\"action\":\"{}\"", action.name())?;
+                if matches!(action, TimerAction::Start | TimerAction::Restart) {
+                    write!(o, ",\"deadline_ns\":{}", deadline.as_nanos())?;
+                }
+            }
+            TraceKind::App { call, bytes, error } => {
+                write!(o, ",\"call\":\"{}\"", call.name())?;
+                if call == Call::Send {
+                    write!(o, ",\"bytes\":{bytes}")?;
+                }
+                if let Some(err) = error {
+                    write!(o, ",\"error\":\"{err}\"")?;
+                }
+            }
+            TraceKind::Event(ev) => {
+                write!(o, ",\"name\":\"{}\"", ev.name())?;
+                match ev {
+                    AppEvent::Data { bytes, foreign } => {
+                        write!(o, ",\"bytes\":{bytes}")?;
+                        if foreign > 0 {
+                            write!(o, ",\"foreign_bytes\":{foreign}")?;
+                        }
+                    }
+                    AppEvent::Closed(r) => write!(o, ",\"reason\":\"{r}\"")?,
+                    _ => {}
+                }
+            }
+            TraceKind::Congestion { cwnd, ssthresh } => {
+                write!(o, ",\"cwnd\":{cwnd},\"ssthresh\":{ssthresh}")?;
+            }
+        }
+        o.write_all(b"}\n")
+    }
+}
+
+fn write_segment<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
+    write!(
+        o,
+        ",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"wnd\":{}",
+        s.flags, s.seq, s.ack, s.len, s.wnd
+    )
+}
+
+/// Writes `s` as a JSON string literal.
+pub fn write_str<W: Write>(o: &mut W, s: &str) -> io::Result<()> {
+    o.write_all(b"\"")?;
+    for c in s.chars() {
+        match c {
+            '"' => o.write_all(b"\\\"")?,
+            '\\' => o.write_all(b"\\\\")?,
+            '\n' => o.write_all(b"\\n")?,
+            '\r' => o.write_all(b"\\r")?,
+            '\t' => o.write_all(b"\\t")?,
+            c if (c as u32) < 0x20 => write!(o, "\\u{:04x}", c as u32)?,
+            c => {
+                let mut buf = [0u8; 4];
+                o.write_all(c.encode_utf8(&mut buf).as_bytes())?;
+            }
+        }
+    }
+    o.write_all(b"\"")
+}
+
+/// `s` as a JSON string literal.
+pub fn json_str(s: &str) -> String {
+    let mut v = Vec::new();
+    write_str(&mut v, s).expect("writing to a Vec cannot fail");
+    String::from_utf8(v).expect("escaped JSON is UTF-8")
+}
+
+impl<W: Write> TraceSink for JsonlWriter<W> {
+    fn record(&mut self, e: &TraceEvent<'_>) {
+        if self.error.is_none()
+            && let Err(err) = self.write_event(e)
+        {
+            self.error = Some(err);
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+}

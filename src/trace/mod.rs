@@ -1,0 +1,197 @@
+//! Trace events: one record per thing that happened, in event order, and
+//! the run digest over them.
+//!
+//! The world hands every event to a [`TraceSink`] (text, JSONL, or
+//! nothing) and to the [`Digest`]. Sinks only format; they never decide
+//! anything, so every output format of a run shows the same digest.
+
+mod digest;
+mod jsonl;
+mod text;
+
+pub use digest::{DIGEST_VERSION, Digest};
+pub use jsonl::{JsonlWriter, json_str};
+pub use text::TextWriter;
+
+use crate::link::DropReason;
+use crate::rule::Rule;
+use crate::tcp::{AppEvent, Call, CallError, Cause, CloseReason, Segment, State, Timer, TimerAction};
+use crate::time::Instant;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceKind {
+    Transition {
+        from: State,
+        to: State,
+        cause: Cause,
+        rule: Rule,
+        reason: Option<CloseReason>,
+    },
+    /// A segment emitted by `endpoint`.
+    Send {
+        seg: Segment,
+        injected: bool,
+    },
+    /// A segment handed to `endpoint` (the receiver).
+    Deliver {
+        seg: Segment,
+    },
+    /// A segment lost on its way from `endpoint` (the sender).
+    Drop {
+        seg: Segment,
+        reason: DropReason,
+    },
+    Timer {
+        timer: Timer,
+        action: TimerAction,
+        deadline: Instant,
+    },
+    App {
+        call: Call,
+        bytes: u64,
+        error: Option<CallError>,
+    },
+    Event(AppEvent),
+    Congestion {
+        cwnd: u32,
+        ssthresh: u32,
+    },
+}
+
+impl TraceKind {
+    /// The `kind` field of JSONL records and the `--kinds` filter names.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            TraceKind::Transition { .. } => "transition",
+            TraceKind::Send { .. } => "send",
+            TraceKind::Deliver { .. } => "deliver",
+            TraceKind::Drop { .. } => "drop",
+            TraceKind::Timer { .. } => "timer",
+            TraceKind::App { .. } => "app",
+            TraceKind::Event(_) => "event",
+            TraceKind::Congestion { .. } => "congestion",
+        }
+    }
+
+    pub const NAMES: [&'static str; 8] = [
+        "transition",
+        "send",
+        "deliver",
+        "drop",
+        "timer",
+        "app",
+        "event",
+        "congestion",
+    ];
+}
+
+/// One trace record.
+#[derive(Clone, Copy, Debug)]
+pub struct TraceEvent<'a> {
+    pub t: Instant,
+    pub conn: u32,
+    pub endpoint: &'a str,
+    pub kind: TraceKind,
+}
+
+/// Receives every trace event of a run, in order.
+pub trait TraceSink {
+    fn record(&mut self, event: &TraceEvent<'_>);
+
+    /// Whether writing failed; the run stops early when it has.
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
+/// A sink that keeps nothing (`--quiet`, benchmarks).
+#[derive(Debug, Default)]
+pub struct NullSink;
+
+impl TraceSink for NullSink {
+    fn record(&mut self, _event: &TraceEvent<'_>) {}
+}
+
+/// A sink that keeps owned copies of every event, for tests and library
+/// users.
+#[derive(Debug, Default, Clone)]
+pub struct Recorder {
+    pub events: Vec<OwnedEvent>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedEvent {
+    pub t: Instant,
+    pub conn: u32,
+    pub endpoint: String,
+    pub kind: TraceKind,
+}
+
+impl TraceSink for Recorder {
+    fn record(&mut self, e: &TraceEvent<'_>) {
+        self.events.push(OwnedEvent {
+            t: e.t,
+            conn: e.conn,
+            endpoint: e.endpoint.to_string(),
+            kind: e.kind,
+        });
+    }
+}
+
+impl Recorder {
+    /// `(from, to)` of every transition of endpoint `name` on `conn`.
+    pub fn transitions_of(&self, conn: u32, name: &str) -> Vec<(State, State)> {
+        self.events
+            .iter()
+            .filter(|e| e.conn == conn && e.endpoint == name)
+            .filter_map(|e| match e.kind {
+                TraceKind::Transition { from, to, .. } => Some((from, to)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Passes events through to another sink only if they pass a filter.
+pub struct Filtered<'s> {
+    pub inner: &'s mut dyn TraceSink,
+    pub filter: Filter,
+}
+
+/// Which events an output shows (`--conn`, `--endpoint`, `--kinds`,
+/// `--from-ms`, `--to-ms`). The digest always covers every event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub conn: Option<u32>,
+    pub endpoint: Option<String>,
+    pub kinds: Option<Vec<String>>,
+    pub from: Option<Instant>,
+    pub to: Option<Instant>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    pub fn passes(&self, e: &TraceEvent<'_>) -> bool {
+        self.conn.is_none_or(|c| c == e.conn)
+            && self.endpoint.as_deref().is_none_or(|n| n == e.endpoint)
+            && self.kinds.as_ref().is_none_or(|k| k.iter().any(|k| k == e.kind.name()))
+            && self.from.is_none_or(|f| f <= e.t)
+            && self.to.is_none_or(|t| e.t <= t)
+    }
+}
+
+impl TraceSink for Filtered<'_> {
+    fn record(&mut self, e: &TraceEvent<'_>) {
+        if self.filter.passes(e) {
+            self.inner.record(e);
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.inner.failed()
+    }
+}

@@ -1,0 +1,194 @@
+//! The text trace: one aligned line per event, made for people.
+//!
+//! Columns: virtual time in milliseconds with microsecond precision,
+//! connection, endpoint, event, detail. State changes are marked `STATE`
+//! (bold on a terminal), losses `DROP`. The caller decides about colour; this
+//! writer never looks at the terminal itself.
+
+use super::{TraceEvent, TraceKind, TraceSink};
+use crate::tcp::{AppEvent, Segment, TimerAction};
+use anstyle::{AnsiColor, Effects, Style};
+use std::io::{self, Write};
+
+pub struct TextWriter<W: Write> {
+    out: W,
+    endpoint_width: usize,
+    color: bool,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> TextWriter<W> {
+    /// `endpoint_width` aligns the endpoint column (the longest name).
+    pub fn new(out: W, endpoint_width: usize, color: bool) -> TextWriter<W> {
+        TextWriter {
+            out,
+            endpoint_width: endpoint_width.max(8),
+            color,
+            error: None,
+        }
+    }
+
+    /// The column header line.
+    pub fn header_line(&self) -> String {
+        format!(
+            "# {:>10}  {:>4}  {:<w$}  {:<8}  detail",
+            "time_ms",
+            "conn",
+            "endpoint",
+            "event",
+            w = self.endpoint_width
+        )
+    }
+
+    /// Writes a line outside the event stream (header, summary).
+    pub fn line(&mut self, text: &str) {
+        if self.error.is_none()
+            && let Err(e) = writeln!(self.out, "{text}")
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// Flushes and returns the writer, or the first write error.
+    pub fn finish(mut self) -> io::Result<W> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn style(&self, style: Style) -> (String, String) {
+        if self.color {
+            (style.render().to_string(), style.render_reset().to_string())
+        } else {
+            (String::new(), String::new())
+        }
+    }
+
+    fn write_event(&mut self, e: &TraceEvent<'_>) -> io::Result<()> {
+        let (label, style) = match e.kind {
+            TraceKind::Transition { .. } => ("STATE", Style::new().effects(Effects::BOLD)),
+            TraceKind::Send { .. } => ("send", Style::new()),
+            TraceKind::Deliver { .. } => ("deliver", Style::new().fg_color(Some(AnsiColor::BrightBlack.into()))),
+            TraceKind::Drop { .. } => (
+                "DROP",
+                Style::new()
+                    .fg_color(Some(AnsiColor::Red.into()))
+                    .effects(Effects::BOLD),
+            ),
+            TraceKind::Timer { .. } => ("timer", Style::new().fg_color(Some(AnsiColor::Cyan.into()))),
+            TraceKind::App { .. } => ("app", Style::new().fg_color(Some(AnsiColor::Magenta.into()))),
+            TraceKind::Event(_) => ("event", Style::new().fg_color(Some(AnsiColor::Green.into()))),
+            TraceKind::Congestion { .. } => ("cwnd", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
+        };
+        let (on, off) = self.style(style);
+        write!(
+            self.out,
+            "{:>12}  {:>4}  {:<w$}  {on}{:<8}  ",
+            e.t.to_string(),
+            e.conn,
+            e.endpoint,
+            label,
+            w = self.endpoint_width
+        )?;
+        match e.kind {
+            TraceKind::Transition {
+                from,
+                to,
+                cause,
+                rule,
+                reason,
+            } => {
+                let arrow = format!("{from} -> {to}");
+                write!(self.out, "{arrow:<30}{off}  {cause}  [{rule}]")?;
+                if let Some(r) = reason {
+                    write!(self.out, "  reason={r}")?;
+                }
+            }
+            TraceKind::Send { seg, injected } => {
+                write_segment(&mut self.out, &seg)?;
+                write!(self.out, "{off}")?;
+                if seg.retransmit {
+                    write!(self.out, "  retransmit")?;
+                }
+                if injected {
+                    write!(self.out, "  injected")?;
+                }
+            }
+            TraceKind::Deliver { seg } => {
+                write_segment(&mut self.out, &seg)?;
+                write!(self.out, "{off}")?;
+            }
+            TraceKind::Drop { seg, reason } => {
+                write_segment(&mut self.out, &seg)?;
+                write!(self.out, "  lost: {reason}{off}")?;
+            }
+            TraceKind::Timer {
+                timer,
+                action,
+                deadline,
+            } => {
+                write!(self.out, "{timer} {}", action.name())?;
+                if matches!(action, TimerAction::Start | TimerAction::Restart) {
+                    write!(self.out, " -> {deadline}")?;
+                }
+                write!(self.out, "{off}")?;
+            }
+            TraceKind::App { call, bytes, error } => {
+                write!(self.out, "{}", call.name())?;
+                if call == crate::tcp::Call::Send {
+                    write!(self.out, " {bytes} bytes")?;
+                }
+                if let Some(err) = error {
+                    write!(self.out, ": error {err}")?;
+                }
+                write!(self.out, "{off}")?;
+            }
+            TraceKind::Event(ev) => {
+                write!(self.out, "{}", ev.name())?;
+                match ev {
+                    AppEvent::Data { bytes, foreign } => {
+                        write!(self.out, " {bytes} bytes")?;
+                        if foreign > 0 {
+                            write!(self.out, " ({foreign} FOREIGN)")?;
+                        }
+                    }
+                    AppEvent::Closed(r) => write!(self.out, " {r}")?,
+                    _ => {}
+                }
+                write!(self.out, "{off}")?;
+            }
+            TraceKind::Congestion { cwnd, ssthresh } => {
+                write!(self.out, "cwnd={cwnd} ssthresh={ssthresh}{off}")?;
+            }
+        }
+        writeln!(self.out)
+    }
+}
+
+fn write_segment<W: Write>(out: &mut W, s: &Segment) -> io::Result<()> {
+    write!(
+        out,
+        "{:<12} seq={} ack={} len={} wnd={}",
+        s.flags.to_string(),
+        s.seq,
+        s.ack,
+        s.len,
+        s.wnd
+    )
+}
+
+impl<W: Write> TraceSink for TextWriter<W> {
+    fn record(&mut self, e: &TraceEvent<'_>) {
+        if self.error.is_none()
+            && let Err(err) = self.write_event(e)
+        {
+            self.error = Some(err);
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+}

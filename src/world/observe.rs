@@ -1,0 +1,76 @@
+//! What the world remembers about each endpoint for expectations and
+//! summaries: the states it visited, and for endpoints someone asked about,
+//! its full path and every segment it sent with the time.
+
+use crate::tcp::{Flags, State};
+use crate::time::Instant;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointLog {
+    /// Bit `s` set when state `s` was entered (CLOSED always counts).
+    pub visited: u16,
+    /// `(state, entered at)`, from CLOSED at creation; kept only when
+    /// `detailed`.
+    pub path: Vec<(State, Instant)>,
+    /// `(flags, sent at)` of every segment; kept only when `detailed`.
+    pub sent: Vec<(Flags, Instant)>,
+    pub detailed: bool,
+    /// Segments this endpoint sent that were lost.
+    pub drops: u64,
+    /// Whether the endpoint ever reached ESTABLISHED.
+    pub established: bool,
+}
+
+impl EndpointLog {
+    pub fn new(detailed: bool, created: Instant) -> EndpointLog {
+        EndpointLog {
+            visited: State::Closed.bit(),
+            path: if detailed {
+                vec![(State::Closed, created)]
+            } else {
+                Vec::new()
+            },
+            sent: Vec::new(),
+            detailed,
+            drops: 0,
+            established: false,
+        }
+    }
+
+    pub fn on_transition(&mut self, to: State, at: Instant) {
+        self.visited |= to.bit();
+        if to == State::Established {
+            self.established = true;
+        }
+        if self.detailed {
+            self.path.push((to, at));
+        }
+    }
+
+    pub fn on_send(&mut self, flags: Flags, at: Instant) {
+        if self.detailed {
+            self.sent.push((flags, at));
+        }
+    }
+
+    pub fn visited(&self, s: State) -> bool {
+        self.visited & s.bit() != 0
+    }
+
+    /// States in order of entry.
+    pub fn states(&self) -> Vec<State> {
+        self.path.iter().map(|(s, _)| *s).collect()
+    }
+
+    /// Total time spent in `state`, counting a visit still open at `end`.
+    pub fn time_in(&self, state: State, end: Instant) -> crate::time::Duration {
+        let mut total = crate::time::Duration::ZERO;
+        for (i, (s, at)) in self.path.iter().enumerate() {
+            if *s == state {
+                let left = self.path.get(i + 1).map_or(end, |(_, t)| *t);
+                total = total + left.saturating_since(*at);
+            }
+        }
+        total
+    }
+}
