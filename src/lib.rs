@@ -1,4 +1,58 @@
 //! tcpsim: a deterministic network simulator for TCP connections.
+//!
+//! A discrete-event scheduler with a virtual clock drives RFC 9293 TCP
+//! endpoints over lossy, reordering links. **The same scenario and seed
+//! always give the same trace, byte for byte, and the same digest**: all
+//! randomness comes from seeded ChaCha8 streams, time is virtual, events at
+//! equal times run in insertion order, and nothing iterates a hash map.
+//!
+//! The TCP endpoint ([`tcp::Endpoint`]) is sans-IO: it never reads a clock,
+//! draws a random number or touches the scheduler. It takes inputs (segments,
+//! timeouts, application calls, each with `now`) and returns outputs
+//! (segments and trace notes).
+//!
+//! Codemap:
+//! - [`time`]: virtual `Instant` and `Duration` (integer nanoseconds).
+//! - [`rng`]: ChaCha8 keys per component and per-flow draw blocks; `Ppm`.
+//! - [`scheduler`]: the event queue, ordered by `(time, insertion)`.
+//! - [`tcp`]: the endpoint state machine; [`rule`]: behaviour IDs.
+//! - [`link`]: the per-direction link model and its verdicts.
+//! - [`model`]: the validated scenario; [`scenario`]: the RON file format,
+//!   validation and error positions.
+//! - [`world`]: hosts, listeners, demultiplexing and the run loop.
+//! - [`trace`]: trace events, text/JSONL writers and the digest;
+//!   [`expect`]: checking a run against its `expect` block; [`report`]:
+//!   headers and summaries.
+//!
+//! # Example
+//!
+//! ```
+//! use tcpsim::{expect, scenario, trace::Recorder, world::{Outcome, World}};
+//! use tcpsim::tcp::State;
+//!
+//! let file = r#"(
+//!     name: "example", seed: 7,
+//!     tcp: (msl_ms: 1000),
+//!     hosts: [(name: "a"), (name: "b")],
+//!     links: [(between: ("a", "b"), delay_ms: 10, loss: 0.1)],
+//!     listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
+//!     connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80,
+//!                    script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 5000), Close])],
+//!     expect: (all_connections: (final_state: CLOSED, all_bytes_delivered: true)),
+//! )"#;
+//! let model = scenario::load(file.as_bytes(), &[]).expect("a valid scenario");
+//! let mut world = World::new(model);
+//! let mut trace = Recorder::default();
+//! assert_eq!(world.run(&mut trace), Outcome::Completed);
+//!
+//! let client = world.endpoint(0, "client").unwrap();
+//! assert_eq!(client.tcp.state(), State::Closed);
+//! assert!(client.log.visited(State::TimeWait));
+//! let checks = expect::check(&world, world.model().expect.as_ref().unwrap());
+//! assert!(checks.iter().all(|c| c.ok));
+//! println!("digest {}", world.digest());
+//! ```
+
 pub mod expect;
 pub mod link;
 pub mod model;

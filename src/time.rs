@@ -93,7 +93,7 @@ impl std::ops::Add for Duration {
 impl fmt::Display for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let us = self.0 / 1_000;
-        write!(f, "{}.{:03}", us / 1_000, us % 1_000)
+        f.pad(&format!("{}.{:03}", us / 1_000, us % 1_000))
     }
 }
 
@@ -104,10 +104,10 @@ impl fmt::Display for Duration {
         let ms = self.0 / 1_000_000;
         let rest_ns = self.0 % 1_000_000;
         if rest_ns == 0 {
-            write!(f, "{ms} ms")
+            f.pad(&format!("{ms} ms"))
         } else {
             let frac = format!("{rest_ns:06}");
-            write!(f, "{ms}.{} ms", frac.trim_end_matches('0'))
+            f.pad(&format!("{ms}.{} ms", frac.trim_end_matches('0')))
         }
     }
 }

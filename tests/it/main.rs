@@ -1,0 +1,12 @@
+//! The integration test binary: one binary, one module per concern.
+//!
+//! - `sims`: every file in `sims/` meets its own `expect` block.
+//! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
+//! - `determinism`: same input, same bytes; different seed, different digest.
+//! - `cli`: exit codes, error messages, atomic outputs.
+
+mod cli;
+mod determinism;
+mod scenarios;
+mod sims;
+mod util;

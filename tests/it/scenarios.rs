@@ -1,0 +1,181 @@
+//! Behaviour pinned across many seeds and settings.
+
+use crate::util::{load, run};
+use tcpsim::expect;
+use tcpsim::tcp::State;
+use tcpsim::trace::TraceKind;
+
+/// 100 KB each way over 5 % loss with reordering and duplication: every
+/// byte delivered in order exactly once, and a clean close, for seeds 1 to
+/// 100.
+#[test]
+fn lossy_transfer_delivers_everything_for_seeds_1_to_100() {
+    let mut total_drops = 0;
+    for seed in 1..=100u64 {
+        let model = load("sims/lossy-transfer.ron", &[("seed", &seed.to_string())]);
+        let exp = model.expect.clone().unwrap();
+        let (world, rec) = run(model);
+        for c in expect::check(&world, &exp) {
+            assert!(c.ok, "seed {seed}: {}", c.describe());
+        }
+        // In order and exactly once: the receiver's delivered byte count
+        // only grows by what each DATA event says, and never sees foreign
+        // bytes (a duplicate or misplaced byte would be foreign or extra).
+        for name in ["client", "server"] {
+            let ep = world.endpoint(0, name).unwrap();
+            assert_eq!(ep.tcp.stats().bytes_delivered, 100_000, "seed {seed} {name}");
+            assert_eq!(ep.tcp.stats().foreign_bytes, 0, "seed {seed} {name}");
+        }
+        total_drops += rec
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, TraceKind::Drop { .. }))
+            .count();
+    }
+    // About 140 data segments each way per run at 5 %: thousands of drops
+    // over 100 seeds, so the test exercises loss recovery for real.
+    assert!(total_drops > 1000, "only {total_drops} drops in 100 runs");
+}
+
+/// B-CLOSE-05 versus B-CLOSE-06: a lost ACK gives TIME_WAIT directly, a
+/// lost FIN gives CLOSING.
+#[test]
+fn lost_ack_and_lost_fin_differ() {
+    let (ack, _) = run(load("sims/lost-ack.ron", &[]));
+    assert!(!ack.endpoint(0, "client").unwrap().log.visited(State::Closing));
+    let (fin, _) = run(load("sims/lost-fin-closing.ron", &[]));
+    assert!(fin.endpoint(0, "client").unwrap().log.visited(State::Closing));
+}
+
+/// With a short MSL, the server's backed-off FIN retransmission outlives
+/// the client's TIME_WAIT and is answered with a reset (why TIME_WAIT is
+/// 2 x MSL and MSL is long).
+#[test]
+fn short_time_wait_lets_a_late_fin_meet_a_reset() {
+    let (world, _) = run(load(
+        "sims/lossy-transfer.ron",
+        &[("seed", "2"), ("tcp.msl_ms", "1000")],
+    ));
+    let server = world.endpoint(0, "server").unwrap();
+    assert_eq!(server.tcp.close_reason(), Some(tcpsim::tcp::CloseReason::Reset));
+}
+
+fn inline(text: &str) -> tcpsim::model::Model {
+    tcpsim::scenario::load(text.as_bytes(), &[]).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// A population of 200 connections to one listening port: the listener
+/// keeps a fresh listening endpoint in place until it has accepted
+/// `backlog` connections; every connection completes.
+#[test]
+fn population_through_one_listener_completes() {
+    let model = inline(
+        r#"(
+        name: "population", seed: 3, tcp: (msl_ms: 500),
+        hosts: [(name: "c"), (name: "s")],
+        links: [(between: ("c", "s"), delay_ms: 2, jitter_ms: 1, loss: 0.02)],
+        listeners: [(name: "server", host: "s", port: 80, backlog: 200, on_end_of_stream: [Close])],
+        connections: [(name: "client", host: "c", remote_host: "s", remote_port: 80, count: 200,
+                       open_spread_ms: 50, script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 3000), Close])],
+        expect: (all_connections: (final_state: CLOSED, all_bytes_delivered: true, established: true)),
+    )"#,
+    );
+    let exp = model.expect.clone().unwrap();
+    let (world, _) = run(model);
+    for c in expect::check(&world, &exp) {
+        assert!(c.ok, "{}", c.describe());
+    }
+    // Every client got its own ephemeral port.
+    let mut ports: Vec<u16> = world
+        .endpoints()
+        .filter(|e| e.name == "client")
+        .map(|e| e.local_port)
+        .collect();
+    ports.sort();
+    ports.dedup();
+    assert_eq!(ports.len(), 200);
+}
+
+/// Once a listener has accepted `backlog` connections no listening
+/// endpoint remains, and further SYNs are refused with RST.
+#[test]
+fn listener_refuses_beyond_its_backlog() {
+    let (world, _) = run(inline(
+        r#"(
+        name: "backlog", seed: 1,
+        hosts: [(name: "c"), (name: "s")],
+        links: [(between: ("c", "s"), delay_ms: 1)],
+        listeners: [(name: "server", host: "s", port: 80, backlog: 3)],
+        connections: [(name: "client", host: "c", remote_host: "s", remote_port: 80, count: 5,
+                       open_spread_ms: 10, script: [Connect(at_ms: 0)])],
+    )"#,
+    ));
+    let states: Vec<State> = (0..5)
+        .map(|c| world.endpoint(c, "client").unwrap().tcp.state())
+        .collect();
+    assert_eq!(states[..3], [State::Established; 3]);
+    assert_eq!(states[3..], [State::Closed; 2]);
+    assert_eq!(
+        world.endpoint(4, "client").unwrap().tcp.close_reason(),
+        Some(tcpsim::tcp::CloseReason::Refused)
+    );
+}
+
+/// Scripted faults: `Delay` holds one segment back, `Duplicate` sends it
+/// twice; the duplicate FIN is acknowledged without a second transition.
+#[test]
+fn delay_and_duplicate_faults_apply_to_the_nth_match() {
+    let (world, rec) = run(inline(
+        r#"(
+        name: "faults", seed: 1, tcp: (msl_ms: 100),
+        hosts: [(name: "c"), (name: "s")],
+        links: [(between: ("c", "s"), delay_ms: 10)],
+        listeners: [(name: "server", host: "s", port: 80, on_end_of_stream: [Close])],
+        connections: [(name: "client", host: "c", remote_host: "s", remote_port: 80,
+                       script: [Connect(at_ms: 0), Close(at_ms: 100)])],
+        faults: [
+            Delay(matching: (from: "client", flags: "SYN"), by_ms: 40),
+            Duplicate(matching: (from: "client", flags: "FIN|ACK"), after_ms: 5),
+        ],
+    )"#,
+    ));
+    let delivered_syn = rec
+        .events
+        .iter()
+        .find(|e| e.endpoint == "server" && matches!(e.kind, TraceKind::Deliver { seg } if seg.flags.syn()))
+        .unwrap();
+    assert_eq!(delivered_syn.t.as_nanos(), 50_000_000, "10 ms link + 40 ms delay");
+    let fins_at_server = rec
+        .events
+        .iter()
+        .filter(|e| e.endpoint == "server" && matches!(e.kind, TraceKind::Deliver { seg } if seg.flags.fin() && seg.flags.ack() && seg.seq != world.endpoint(0, "server").unwrap().tcp.iss()))
+        .count();
+    assert_eq!(fins_at_server, 2, "the FIN and its duplicate");
+    assert_eq!(world.endpoint(0, "server").unwrap().tcp.state(), State::Closed);
+}
+
+/// An injected RST with the right sequence number resets an established
+/// connection (B-RST-03); one outside the window is dropped (B-SEQ-02).
+#[test]
+fn injected_resets_follow_the_window_rules() {
+    let text = |seq: i64| {
+        format!(
+            r#"(
+        name: "inject", seed: 1,
+        hosts: [(name: "c"), (name: "s")],
+        links: [(between: ("c", "s"), delay_ms: 10)],
+        listeners: [(name: "server", host: "s", port: 80, iss: 9000)],
+        connections: [(name: "client", host: "c", remote_host: "s", remote_port: 80, iss: 100,
+                       script: [Connect(at_ms: 0)])],
+        faults: [Inject(at_ms: 500, from: "client", flags: "RST", seq: {seq})],
+    )"#
+        )
+    };
+    let (world, _) = run(inline(&text(1)));
+    assert_eq!(
+        world.endpoint(0, "server").unwrap().tcp.close_reason(),
+        Some(tcpsim::tcp::CloseReason::Reset)
+    );
+    let (world, _) = run(inline(&text(100_000)));
+    assert_eq!(world.endpoint(0, "server").unwrap().tcp.state(), State::Established);
+}

@@ -1,0 +1,64 @@
+//! Shared helpers: running the built `tcpsim` binary and loading sims.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tcpsim::model::Model;
+use tcpsim::trace::Recorder;
+use tcpsim::world::{Outcome, World};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `tcpsim` binary with `args` from the repository root.
+pub fn tcpsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("tcpsim runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Loads a file under the repository root, with `--set`-style overrides.
+#[track_caller]
+pub fn load(path: &str, overrides: &[(&str, &str)]) -> Model {
+    let bytes = std::fs::read(root().join(path)).expect("file exists");
+    let overrides: Vec<_> = overrides
+        .iter()
+        .map(|(p, v)| tcpsim::scenario::Override {
+            path: p.to_string(),
+            value: v.to_string(),
+        })
+        .collect();
+    tcpsim::scenario::load(&bytes, &overrides).unwrap_or_else(|e| panic!("{path} does not load: {e:?}"))
+}
+
+/// Runs a model to the end, keeping every trace event.
+#[track_caller]
+pub fn run(model: Model) -> (World, Recorder) {
+    let mut world = World::new(model);
+    let mut rec = Recorder::default();
+    assert_eq!(world.run(&mut rec), Outcome::Completed);
+    (world, rec)
+}
+
+/// Every `*.ron` file directly under `dir`, sorted.
+pub fn ron_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("directory exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    files.sort();
+    files
+}
