@@ -21,6 +21,7 @@ fn main() {
     };
     let model = Model {
         name: "close-paths".into(),
+        description: Some("an active close built in Rust".into()),
         seed: 42,
         configs: vec![tcp],
         hosts: vec![

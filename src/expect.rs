@@ -130,6 +130,7 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
             }
         };
         count("retransmissions", &x.retransmissions, stats.retransmissions);
+        count("fast_retransmits", &x.fast_retransmits, stats.fast_retransmits);
         count("segments_sent", &x.segments_sent, stats.segments_sent);
         count("bytes_delivered", &x.bytes_delivered, stats.bytes_delivered);
         count("foreign_bytes", &x.foreign_bytes, stats.foreign_bytes);
@@ -160,18 +161,18 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
             v.push(ep);
         }
     }
-    let mut report = |what: &str, expected: String, bad: Vec<String>| {
+    // `bad` holds (connection, what differs); a connection counts once.
+    let mut report = |what: &str, expected: String, bad: Vec<(usize, String)>| {
+        let mut conns: Vec<usize> = bad.iter().map(|(c, _)| *c).collect();
+        conns.dedup();
         let mut actual = if bad.is_empty() {
             format!("all {total} connections")
         } else {
-            format!("{} of {total} connections differ", bad.len())
+            format!("{} of {total} connections differ", conns.len())
         };
         if !bad.is_empty() {
-            let _ = write!(
-                actual,
-                " (first: {})",
-                bad.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
-            );
+            let first: Vec<&str> = bad.iter().take(3).map(|(_, s)| s.as_str()).collect();
+            let _ = write!(actual, " (first: {})", first.join("; "));
         }
         out.push(Check {
             endpoint: None,
@@ -188,7 +189,7 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
             .flat_map(|(c, eps)| {
                 eps.iter()
                     .filter(|e| e.tcp.state() != s)
-                    .map(move |e| format!("conn {c} {} in {}", e.name, e.tcp.state()))
+                    .map(move |e| (c, format!("conn {c} {} in {}", e.name, e.tcp.state())))
             })
             .collect();
         report("final_state", format!("every endpoint {s}"), bad);
@@ -200,7 +201,7 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
             .flat_map(|(c, eps)| {
                 eps.iter()
                     .filter(|e| !e.log.established)
-                    .map(move |e| format!("conn {c} {} never ESTABLISHED", e.name))
+                    .map(move |e| (c, format!("conn {c} {} never ESTABLISHED", e.name)))
             })
             .collect();
         report("established", "every endpoint ESTABLISHED at some point".into(), bad);
@@ -209,14 +210,14 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
         let mut bad = Vec::new();
         for (c, eps) in sides.iter().enumerate() {
             if eps.len() != 2 {
-                bad.push(format!("conn {c} has {} endpoints", eps.len()));
+                bad.push((c, format!("conn {c} has {} endpoints", eps.len())));
                 continue;
             }
             for (a, b) in [(&eps[0], &eps[1]), (&eps[1], &eps[0])] {
                 let sent = a.tcp.stats().bytes_queued;
                 let got = b.tcp.stats().bytes_delivered;
                 if sent != got {
-                    bad.push(format!("conn {c} {} sent {sent}, {} got {got}", a.name, b.name));
+                    bad.push((c, format!("conn {c} {} sent {sent}, {} got {got}", a.name, b.name)));
                 }
             }
         }
@@ -231,9 +232,12 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
             .iter()
             .enumerate()
             .flat_map(|(c, eps)| {
-                eps.iter()
-                    .filter(|e| e.tcp.stats().foreign_bytes > 0)
-                    .map(move |e| format!("conn {c} {} got {} foreign bytes", e.name, e.tcp.stats().foreign_bytes))
+                eps.iter().filter(|e| e.tcp.stats().foreign_bytes > 0).map(move |e| {
+                    (
+                        c,
+                        format!("conn {c} {} got {} foreign bytes", e.name, e.tcp.stats().foreign_bytes),
+                    )
+                })
             })
             .collect();
         report("no_foreign_bytes", "no bytes from another stream".into(), bad);

@@ -32,6 +32,8 @@ pub enum DropReason {
     Expired,
     /// The receiving host was down.
     HostDown,
+    /// No link leads from the sender's host to the receiver's.
+    NoRoute,
 }
 
 impl DropReason {
@@ -45,6 +47,7 @@ impl DropReason {
             DropReason::Queue => "queue",
             DropReason::Expired => "expired",
             DropReason::HostDown => "host_down",
+            DropReason::NoRoute => "no_route",
         }
     }
 }

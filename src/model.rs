@@ -14,6 +14,8 @@ pub type HostId = u32;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     pub name: String,
+    /// What the scenario shows, for the run header.
+    pub description: Option<String>,
     pub seed: u64,
     /// Distinct TCP configurations; endpoints refer to them by index. Index 0
     /// is the file-wide default.
@@ -232,6 +234,7 @@ pub struct EndpointExpect {
     pub time_in: Vec<(State, Duration)>,
     pub sent: Vec<(Flags, Vec<Instant>)>,
     pub retransmissions: Option<CountRange>,
+    pub fast_retransmits: Option<CountRange>,
     pub segments_sent: Option<CountRange>,
     pub bytes_delivered: Option<CountRange>,
     pub foreign_bytes: Option<CountRange>,

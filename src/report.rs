@@ -36,9 +36,6 @@ pub fn header_lines(model: &Model, file: &str) -> Vec<String> {
             h.push(format!("link {} -> {}: {}", b.name, a.name, describe_link(&l.ba)));
         }
     }
-    for host in &model.hosts {
-        let _ = host;
-    }
     let hosts: Vec<String> = model
         .hosts
         .iter()

@@ -468,6 +468,10 @@ pub struct EndpointExpectSpec {
     pub sent: Vec<SentSpec>,
     #[serde(default)]
     pub retransmissions: Option<CountSpec>,
+    /// Of the retransmissions, those sent by fast retransmit or NewReno
+    /// partial ACKs rather than by the RETRANSMIT timer.
+    #[serde(default)]
+    pub fast_retransmits: Option<CountSpec>,
     #[serde(default)]
     pub segments_sent: Option<CountSpec>,
     #[serde(default)]

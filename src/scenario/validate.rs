@@ -22,7 +22,7 @@ pub struct Diagnostic {
 pub const MAX_CONNECTIONS: u64 = 10_000_000;
 /// The most bytes one scripted send may queue.
 pub const MAX_SEND_BYTES: u64 = 1 << 40;
-/// Largest duration accepted anywhere, in ms (about 213 days): far
+/// Largest duration accepted anywhere, in ms (about 116 days): far
 /// beyond any timer, and far from overflowing nanoseconds.
 const MAX_MS: f64 = 1.0e10;
 
@@ -156,7 +156,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         v.err("name", "expected a non-empty scenario name");
     }
     let mut configs: Vec<TcpConfig> = Vec::new();
-    let base = tcp_config(&mut v, "tcp", &TcpConfig::default(), &file.tcp, true);
+    let base = tcp_config(&mut v, "tcp", &TcpConfig::default(), &file.tcp);
     configs.push(base.clone());
 
     let hosts = hosts(&mut v, file);
@@ -180,8 +180,9 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             );
         }
         let both = l.both();
-        let ab = link_dir(&mut v, &p, &both, l.a_to_b.as_ref(), "a_to_b");
-        let ba = link_dir(&mut v, &p, &both, l.b_to_a.as_ref(), "b_to_a");
+        // Shared values are checked (and reported) once, in the first pass.
+        let ab = link_dir(&mut v, &p, &both, l.a_to_b.as_ref(), "a_to_b", true);
+        let ba = link_dir(&mut v, &p, &both, l.b_to_a.as_ref(), "b_to_a", false);
         if let (Some(a), Some(b)) = (a, b) {
             if a == b {
                 v.err(format!("{p}.between"), "expected two different hosts");
@@ -314,7 +315,9 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         let app = build_app(&mut v, &p, &c.script, &c.on_connected, &c.on_end_of_stream, true);
         let peer = c.peer.as_ref().map(|peer| {
             let pp = format!("{p}.peer");
-            if peer.name == c.name {
+            if peer.name.trim().is_empty() {
+                v.err(format!("{pp}.name"), "expected a non-empty name");
+            } else if peer.name == c.name {
                 v.err(
                     format!("{pp}.name"),
                     "expected a name different from the connection's own",
@@ -400,9 +403,15 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     }
 
     let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
-    let faults = faults(&mut v, file, &endpoint_names, &host_names, total);
+    // Connection numbers: connections first, then one per listener for its
+    // idle listening endpoint.
+    let conn_numbers = total + file.listeners.len() as u64;
+    let faults = faults(&mut v, file, &endpoint_names, &host_names, conn_numbers);
     let limits = limits(&mut v, &file.limits);
-    let expect = file.expect.as_ref().map(|e| expect(&mut v, e, &endpoint_names, total));
+    let expect = file
+        .expect
+        .as_ref()
+        .map(|e| expect(&mut v, e, &endpoint_names, conn_numbers));
 
     for (i, c) in configs.iter().enumerate() {
         describe_deviations(&mut v, i, c);
@@ -410,6 +419,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     if v.diags.is_empty() {
         Ok(Model {
             name: file.name.clone(),
+            description: file.description.clone(),
             seed: file.seed,
             configs,
             hosts,
@@ -483,7 +493,33 @@ fn hosts(v: &mut V, file: &SimFile) -> Vec<model::Host> {
     out
 }
 
-fn link_dir(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDirSpec>, dir: &str) -> LinkParams {
+/// One direction's parameters: the shared values overridden by `over`.
+/// Errors in shared values are reported only when `report_shared`, so a
+/// bad shared value is named once, not once per direction.
+fn link_dir(
+    v: &mut V,
+    p: &str,
+    both: &LinkDirSpec,
+    over: Option<&LinkDirSpec>,
+    dir: &str,
+    report_shared: bool,
+) -> LinkParams {
+    let mut quiet = V {
+        diags: Vec::new(),
+        allow: v.allow,
+        deviations: Vec::new(),
+    };
+    let params = link_dir_checked(&mut quiet, p, both, over, dir);
+    let own = format!("{p}.{dir}.");
+    for d in quiet.diags {
+        if report_shared || d.path.starts_with(&own) {
+            v.diags.push(d);
+        }
+    }
+    params
+}
+
+fn link_dir_checked(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDirSpec>, dir: &str) -> LinkParams {
     let d = LinkParams::default();
     let pick = |f: fn(&LinkDirSpec) -> Option<f64>| -> (Option<f64>, bool) {
         match over.and_then(f) {
@@ -532,8 +568,9 @@ fn link_dir(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDirSpec>, 
         }
     });
     if reorder > Ppm::ZERO && reorder_delay == Duration::ZERO {
+        let from_over = over.is_some_and(|o| o.reorder.is_some() || o.reorder_delay_ms.is_some());
         v.err(
-            path("reorder_delay_ms", false),
+            path("reorder_delay_ms", from_over),
             "reordering needs a positive reorder_delay_ms (how long a segment is held back)",
         );
     }
@@ -550,10 +587,9 @@ fn link_dir(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDirSpec>, 
     }
 }
 
-/// Builds a config from `spec` over `base`. `file_level` checks consent
-/// rules once, for the file's own block.
-fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec, file_level: bool) -> TcpConfig {
-    let _ = file_level;
+/// Builds a config from `spec` over `base`. Consent rules are checked
+/// for the values this block sets, and reported at its own fields.
+fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec) -> TcpConfig {
     let mut c = base.clone();
     let f = |name: &str| format!("{p}.{name}");
     if let Some(x) = spec.msl_ms {
@@ -620,18 +656,11 @@ fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec, file_level: 
     }
     if let Some(x) = spec.delayed_ack_ms {
         c.delayed_ack = Some(v.ms(&f("delayed_ack_ms"), x, true));
-        v.err(f("delayed_ack_ms"), "delayed ACK (B-OPT-07) is not implemented yet");
     }
     if let Some(x) = spec.congestion_control {
         c.congestion_control = match x {
             CongestionControlName::None => CongestionControl::None,
-            CongestionControlName::Newreno => {
-                v.err(
-                    f("congestion_control"),
-                    "congestion control is not implemented yet; use `none`",
-                );
-                CongestionControl::None
-            }
+            CongestionControlName::Newreno => CongestionControl::NewReno,
         };
     }
     // Consistency and RFC floors.
@@ -650,10 +679,15 @@ fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec, file_level: 
             ),
         );
     }
-    if spec.linux_time_wait == Some(true) && spec.time_wait_ms.is_some() {
+    if c.linux_time_wait && c.time_wait.is_some() && (spec.linux_time_wait.is_some() || spec.time_wait_ms.is_some()) {
+        let field = if spec.time_wait_ms.is_some() {
+            "time_wait_ms"
+        } else {
+            "linux_time_wait"
+        };
         v.err(
-            f("time_wait_ms"),
-            "contradicts linux_time_wait: true (which fixes TIME_WAIT at 60 s); set only one",
+            f(field),
+            "time_wait_ms contradicts linux_time_wait: true (which fixes TIME_WAIT at 60 s); set only one",
         );
     }
     if (spec.time_wait_ms.is_some() || spec.msl_ms.is_some())
@@ -661,16 +695,28 @@ fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec, file_level: 
         && !c.linux_time_wait
         && tw < c.msl.saturating_mul(2)
     {
+        let field = if spec.time_wait_ms.is_some() {
+            "time_wait_ms"
+        } else {
+            "msl_ms"
+        };
         v.violation(
-            &f("time_wait_ms"),
+            &f(field),
             format!(
-                "RFC 9293 §3.6.1 (MUST-13) requires TIME_WAIT >= 2×MSL = {}, found {}",
+                "RFC 9293 §3.6.1 (MUST-13) requires TIME_WAIT >= 2×MSL = {}, found TIME_WAIT {}",
                 c.msl.saturating_mul(2),
                 tw
             ),
         );
     }
-    if let Some(d) = c.delayed_ack
+    if spec.rto_initial_ms.is_some() && c.rto_max < c.rto_initial {
+        v.err(
+            f("rto_initial_ms"),
+            format!("expected rto_initial_ms <= rto_max_ms ({})", c.rto_max),
+        );
+    }
+    if spec.delayed_ack_ms.is_some()
+        && let Some(d) = c.delayed_ack
         && d >= Duration::from_millis(500)
     {
         v.violation(
@@ -682,7 +728,7 @@ fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec, file_level: 
 }
 
 fn endpoint_config(v: &mut V, configs: &mut Vec<TcpConfig>, base: &TcpConfig, p: &str, spec: &TcpSpec) -> usize {
-    let c = tcp_config(v, p, base, spec, false);
+    let c = tcp_config(v, p, base, spec);
     match configs.iter().position(|x| *x == c) {
         Some(i) => i,
         None => {
@@ -698,7 +744,7 @@ fn describe_deviations(v: &mut V, index: usize, c: &TcpConfig) {
     let who = if index == 0 {
         "tcp".to_string()
     } else {
-        format!("tcp config #{index}")
+        format!("tcp #{index}")
     };
     let mut add = |s: String| {
         let line = format!("{who}: {s}");
@@ -708,6 +754,21 @@ fn describe_deviations(v: &mut V, index: usize, c: &TcpConfig) {
     };
     if c.rto_min < Duration::from_secs(1) {
         add(format!("rto_min {} is below the RFC 6298 (2.4) 1 s", c.rto_min));
+    }
+    if c.rto_initial < Duration::from_secs(1) {
+        add(format!("rto_initial {} is below the RFC 6298 (2.1) 1 s", c.rto_initial));
+    }
+    if c.r2_syn.is_some_and(|n| n < 7) {
+        add(format!(
+            "r2_syn {} gives up on a SYN before RFC 9293 MUST-23's 3 minutes with default timers",
+            c.r2_syn.unwrap_or(0)
+        ));
+    }
+    if c.congestion_control == CongestionControl::None {
+        add("congestion_control none: RFC 9293 §3.8.2 (MUST-19) requires congestion control".into());
+    }
+    if let Some(d) = c.delayed_ack {
+        add(format!("delayed_ack {d} (B-OPT-07)"));
     }
     if c.linux_time_wait {
         add("linux_time_wait: TIME_WAIT lasts 60 s (B-OPT-02)".into());
@@ -965,7 +1026,7 @@ fn expect(v: &mut V, e: &ExpectSpec, endpoints: &[String], total: u64) -> model:
                 format!("unknown endpoint {:?}; endpoints are {}", x.name, list(endpoints)),
             );
         }
-        if u64::from(x.conn) >= total.max(1) {
+        if u64::from(x.conn) >= total {
             v.err(
                 format!("{p}.conn"),
                 format!("expected a connection index below {total}, found {}", x.conn),
@@ -1004,6 +1065,7 @@ fn expect(v: &mut V, e: &ExpectSpec, endpoints: &[String], total: u64) -> model:
             time_in,
             sent,
             retransmissions: count("retransmissions", &x.retransmissions),
+            fast_retransmits: count("fast_retransmits", &x.fast_retransmits),
             segments_sent: count("segments_sent", &x.segments_sent),
             bytes_delivered: count("bytes_delivered", &x.bytes_delivered),
             foreign_bytes: count("foreign_bytes", &x.foreign_bytes),

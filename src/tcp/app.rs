@@ -35,6 +35,7 @@ impl Endpoint {
         self.reason = None;
         self.snd_una = self.iss;
         self.snd_nxt = self.iss;
+        self.snd_max = self.iss;
         self.snd_end = self.iss.add(1);
         self.syn_pending = true;
         out.rules.push(rule);
@@ -121,7 +122,7 @@ impl Endpoint {
             State::Listen | State::SynSent => rule::APP_17,
             // B-APP-18: <SEQ=SND.NXT><CTL=RST>.
             State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
-                out.segments.push(Segment::rst(self.snd_nxt));
+                out.segments.push(Segment::rst(self.snd_max));
                 self.stats.segments_sent += 1;
                 rule::APP_18
             }

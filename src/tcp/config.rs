@@ -8,10 +8,10 @@ use crate::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum CongestionControl {
     /// The sender is limited by SND.WND only (RFC 9293 without §3.8.2).
-    #[default]
     None,
     /// Slow start, congestion avoidance, fast retransmit and NewReno fast
     /// recovery (RFC 5681, RFC 6582).
+    #[default]
     NewReno,
 }
 
@@ -93,7 +93,7 @@ impl Default for TcpConfig {
             rfc1337: false,
             rfc5961: false,
             delayed_ack: None,
-            congestion_control: CongestionControl::None,
+            congestion_control: CongestionControl::NewReno,
         }
     }
 }

@@ -164,6 +164,7 @@ impl Endpoint {
             self.accept_peer_syn(cx, seg);
             self.snd_una = self.iss;
             self.snd_nxt = self.iss;
+            self.snd_max = self.iss;
             self.snd_end = self.iss.add(1);
             // Not in the RFC's LISTEN step, but needed if the application
             // closes before the handshake completes (B-APP-12): the SYN's
@@ -211,7 +212,7 @@ impl Endpoint {
         let cause = Cause::Recv(seg.flags);
         let f = seg.flags;
         // First, the ACK field: acceptable iff SND.UNA < SEG.ACK =< SND.NXT.
-        let ack_ok = f.ack() && self.snd_una.lt(seg.ack) && seg.ack.le(self.snd_nxt);
+        let ack_ok = f.ack() && self.snd_una.lt(seg.ack) && seg.ack.le(self.snd_max);
         if f.ack() && !ack_ok {
             if f.rst() {
                 // B-SYNSENT-03: RST with an unacceptable ACK: drop.
@@ -291,7 +292,7 @@ impl Endpoint {
             && !f.rst()
             && seg.seq == self.irs
             && self.snd_una.lt(seg.ack)
-            && seg.ack.le(self.snd_nxt);
+            && seg.ack.le(self.snd_max);
         if crossing_syn_ack {
             out.rules.push(rule::ACK_08);
             view.trim_front(self.rcv_nxt);
@@ -427,7 +428,7 @@ impl Endpoint {
     fn on_ack_field(&mut self, cx: &Cx, seg: &Segment, fin_in_sequence: bool, cause: Cause, out: &mut Output) -> bool {
         let ack = seg.ack;
         if self.state == State::SynReceived {
-            if self.snd_una.lt(ack) && ack.le(self.snd_nxt) {
+            if self.snd_una.lt(ack) && ack.le(self.snd_max) {
                 // B-ACK-02: SYN_RECEIVED -> ESTABLISHED; continue there.
                 out.rules.push(rule::ACK_02);
                 self.set_send_window(seg.wnd, seg.seq, ack);
@@ -446,13 +447,13 @@ impl Endpoint {
             // B-OPT-06: RFC 5961 §5: accept only
             // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT.
             let floor = self.snd_una.sub(self.max_snd_wnd);
-            if !(floor.le(ack) && ack.le(self.snd_nxt)) {
+            if !(floor.le(ack) && ack.le(self.snd_max)) {
                 out.rules.push(rule::OPT_06);
                 self.ack_now = true;
                 return false;
             }
         }
-        if self.snd_nxt.lt(ack) {
+        if self.snd_max.lt(ack) {
             // B-ACK-06: acknowledges what we never sent: ACK, drop.
             out.rules.push(rule::ACK_06);
             self.ack_now = true;
@@ -465,7 +466,7 @@ impl Endpoint {
         } else {
             // B-ACK-05: a duplicate; only its window may matter.
             out.rules.push(rule::ACK_05);
-            self.on_duplicate_ack(cx, seg, out);
+            self.on_duplicate_ack(seg, out);
         }
         // B-ACK-07: a window update from a segment at least as new as the
         // last one used.
@@ -532,7 +533,7 @@ impl Endpoint {
                 });
                 let foreign = self.is_foreign(view);
                 self.deliver(view.len, foreign, out);
-                self.ack_now = true;
+                self.acknowledge_in_order_text(cx, view.len, out);
                 if !self.reassembly.is_empty() || self.held_fin.is_some() {
                     // B-DATA-03: a gap filled; deliver what was held.
                     out.rules.push(rule::DATA_03);

@@ -23,6 +23,7 @@
 //! every option arrive in [`TcpConfig`] or the constructor.
 
 mod app;
+mod cc;
 mod config;
 mod input;
 mod output;
@@ -55,8 +56,11 @@ use timer::TimerTable;
 pub struct EndpointStats {
     /// Every segment emitted, retransmissions and resets included.
     pub segments_sent: u64,
-    /// Segments emitted by RETRANSMIT expiry (SYN, data, FIN, probes).
+    /// Segments sent again: by RETRANSMIT expiry (SYN, data, FIN,
+    /// probes), fast retransmit, or go-back after an RTO.
     pub retransmissions: u64,
+    /// Of those, segments sent by fast retransmit or NewReno partial ACKs.
+    pub fast_retransmits: u64,
     /// Payload bytes queued by the application.
     pub bytes_queued: u64,
     /// Payload bytes delivered to the application, in order.
@@ -91,6 +95,9 @@ pub struct Endpoint {
     // Send sequence space (RFC 9293 §3.3.1 Fig. 3).
     snd_una: SeqNum,
     snd_nxt: SeqNum,
+    /// The highest sequence number sent so far, plus one (SND.NXT may go
+    /// back after an RTO; ACKs are judged against this).
+    snd_max: SeqNum,
     /// Just past the last byte given a sequence number; the FIN, once
     /// queued and the backlog empty, sits at `snd_end`.
     snd_end: SeqNum,
@@ -118,6 +125,10 @@ pub struct Endpoint {
     timed: Option<(SeqNum, Instant)>,
     /// Retransmissions of the earliest unacknowledged segment.
     retries: u32,
+    /// Congestion control state, when on.
+    cc: Option<cc::NewReno>,
+    /// In-order bytes received and not yet acknowledged (B-OPT-07).
+    ack_delayed_bytes: u32,
 
     /// The application called CLOSE; a FIN follows the last queued byte.
     fin_queued: bool,
@@ -135,6 +146,8 @@ pub struct Endpoint {
     syn_retransmitted: bool,
     /// A zero-window probe is outstanding (B-DATA-06).
     probing: bool,
+    /// Fast retransmit (or a NewReno partial ACK) owes a resend.
+    fast_retransmit_pending: bool,
     reason: Option<CloseReason>,
     stats: EndpointStats,
 }
@@ -153,6 +166,7 @@ impl Endpoint {
             irs: SeqNum(0),
             snd_una: iss,
             snd_nxt: iss,
+            snd_max: iss,
             snd_end: iss.add(1),
             send_backlog: 0,
             snd_wnd: 0,
@@ -169,6 +183,8 @@ impl Endpoint {
             rtt: RttEstimator::new(cfg),
             timed: None,
             retries: 0,
+            cc: None,
+            ack_delayed_bytes: 0,
             fin_queued: false,
             syn_pending: false,
             ack_now: false,
@@ -178,6 +194,7 @@ impl Endpoint {
             warned: false,
             syn_retransmitted: false,
             probing: false,
+            fast_retransmit_pending: false,
             reason: None,
             stats: EndpointStats::default(),
         }
@@ -326,8 +343,10 @@ impl Endpoint {
         self.rtt = RttEstimator::new(cx.cfg);
         self.snd_una = self.iss;
         self.snd_nxt = self.iss;
+        self.snd_max = self.iss;
         self.snd_end = self.iss.add(1);
         self.snd_wnd = 0;
+        self.cc = None;
         self.rcv_nxt = SeqNum(0);
         self.irs = SeqNum(0);
         self.retries = 0;
@@ -346,6 +365,8 @@ impl Endpoint {
         self.ack_now = false;
         self.close_pending = false;
         self.probing = false;
+        self.fast_retransmit_pending = false;
+        self.ack_delayed_bytes = 0;
         self.timed = None;
         self.rcv_unread = 0;
         self.rcv_unread_foreign = 0;
@@ -368,6 +389,12 @@ impl Endpoint {
             self.rtt.raise_after_syn_timeout();
         }
         self.set_state(State::Established, cause, rule, out);
+        if let Some(cc) = &self.cc {
+            out.notes.push(Note::Congestion {
+                cwnd: cc.cwnd,
+                ssthresh: cc.ssthresh,
+            });
+        }
         out.notes.push(Note::Event(AppEvent::Connected));
     }
 
@@ -381,16 +408,24 @@ impl Endpoint {
         }
     }
 
-    /// A FIN of ours has been sent (it occupies `snd_end`).
+    /// Our FIN is out since SND.NXT last moved (it occupies `snd_end`).
     fn fin_sent(&self) -> bool {
         self.fin_queued && self.send_backlog == 0 && self.snd_end.lt(self.snd_nxt)
     }
 
-    /// Everything we sent, our FIN included, is acknowledged.
-    fn fin_acked(&self) -> bool {
-        self.fin_sent() && self.snd_una == self.snd_nxt
+    /// Our FIN has been sent at least once.
+    fn fin_ever_sent(&self) -> bool {
+        self.fin_queued && self.send_backlog == 0 && self.snd_end.lt(self.snd_max)
     }
 
+    /// Everything we sent, our FIN included, is acknowledged ("acks our
+    /// FIN": SEG.ACK is past the FIN).
+    fn fin_acked(&self) -> bool {
+        self.fin_ever_sent() && self.snd_end.lt(self.snd_una)
+    }
+
+    /// Learns Eff.snd.MSS from the peer's SYN and sets up congestion
+    /// control, whose initial window depends on it.
     fn learn_peer_mss(&mut self, cfg: &TcpConfig, seg: &Segment) {
         // RFC 9293 §3.7.1 MUST-15/16: 536 when absent; never above our own.
         let peer = if seg.mss == 0 {
@@ -399,6 +434,16 @@ impl Endpoint {
             seg.mss
         };
         self.snd_mss = peer.min(cfg.mss).max(1);
+        self.cc = match cfg.congestion_control {
+            CongestionControl::None => None,
+            CongestionControl::NewReno => Some(cc::NewReno::new(u32::from(self.snd_mss), self.iss)),
+        };
+    }
+
+    /// Congestion window and slow-start threshold, when congestion control
+    /// is on.
+    pub fn congestion_window(&self) -> Option<(u32, u32)> {
+        self.cc.map(|cc| (cc.cwnd, cc.ssthresh))
     }
 
     /// Hands in-order bytes to the application (or its unread buffer).

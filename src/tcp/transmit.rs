@@ -1,17 +1,24 @@
 //! The sending side: what [`Endpoint::dispatch`] emits at the end of a step,
 //! what the RETRANSMIT timer resends (RFC 6298 §5, RFC 9293 §3.8.1,
-//! §3.8.3), zero-window probes (§3.8.6.1), and the other timeouts
-//! (§3.10.8).
+//! §3.8.3), fast retransmit and recovery (RFC 5681, RFC 6582, via `cc`),
+//! zero-window probes (§3.8.6.1), delayed ACKs (§3.8.6.3) and the other
+//! timeouts (§3.10.8).
+//!
+//! SND.NXT may move back: after an RTO with congestion control on, the
+//! sender goes back to SND.UNA and resends in slow start, as stacks without
+//! SACK do. SND.MAX remembers the highest sequence number ever sent; ACKs
+//! are judged against it and anything below it is a retransmission.
 
+use super::cc::CcAction;
 use super::{AppEvent, Cause, CloseReason, Cx, Endpoint, Flags, Note, Output, PayloadTag};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction};
 use crate::rule;
 use crate::time::Instant;
 
 impl Endpoint {
-    /// Emits everything the step owes, in order: a SYN or SYN,ACK, data and
-    /// FIN the windows allow, and an ACK if one is owed and nothing else
-    /// carried it. Call once at the end of every step.
+    /// Emits everything the step owes, in order: a SYN or SYN,ACK, a fast
+    /// retransmission, data and FIN the windows allow, and an ACK if one is
+    /// owed and nothing else carried it. Call once at the end of every step.
     pub fn dispatch(&mut self, cfg: &TcpConfig, now: Instant, out: &mut Output) {
         let cx = Cx { cfg, now };
         let mut carried_ack = false;
@@ -20,11 +27,29 @@ impl Endpoint {
             carried_ack = self.state != State::SynSent;
             self.send_syn(&cx, false, out);
         }
+        if self.fast_retransmit_pending {
+            self.fast_retransmit_pending = false;
+            if self.snd_una.lt(self.snd_max) && self.state.is_synchronized() {
+                self.stats.fast_retransmits += 1;
+                self.resend_earliest(&cx, out);
+                carried_ack = true;
+            }
+        }
         if self.can_send_data() {
             carried_ack |= self.send_data(&cx, out);
         }
         if self.ack_now && !carried_ack && self.can_acknowledge() {
-            self.emit(&cx, self.snd_nxt, 0, Flags::ACK, false, out);
+            // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with RFC 9293's SND.NXT,
+            // which never moves back: SND.MAX here. An ACK carrying a
+            // rewound SND.NXT would sit below the peer's RCV.NXT, fail its
+            // sequence test and never be read.
+            self.emit(&cx, self.snd_max, 0, Flags::ACK, false, out);
+            carried_ack = true;
+        }
+        if carried_ack {
+            // Any segment we send acknowledges everything received.
+            self.ack_delayed_bytes = 0;
+            self.stop_timer(Timer::DelayedAck, out);
         }
         self.ack_now = false;
     }
@@ -55,22 +80,33 @@ impl Endpoint {
         self.emit(cx, self.iss, 0, flags, retransmit, out);
     }
 
-    /// Sends queued bytes and the FIN within SND.WND (B-DATA-01); returns
-    /// whether any segment went out (each carries an ACK).
+    /// The usable send window: SND.WND, and cwnd when congestion control
+    /// is on.
+    fn send_window(&self) -> u32 {
+        match &self.cc {
+            Some(cc) => self.snd_wnd.min(cc.cwnd),
+            None => self.snd_wnd,
+        }
+    }
+
+    /// Sends queued bytes and the FIN within the window (B-DATA-01);
+    /// returns whether any segment went out (each carries an ACK).
     fn send_data(&mut self, cx: &Cx, out: &mut Output) -> bool {
         self.assign_sequence_numbers();
+        let window = self.send_window();
         let mut sent_any = false;
         loop {
             let in_flight = self.snd_nxt.since(self.snd_una);
-            let room = self.snd_wnd.saturating_sub(in_flight);
+            let room = window.saturating_sub(in_flight);
             let unsent = if self.snd_nxt.lt(self.snd_end) {
                 self.snd_end.since(self.snd_nxt)
             } else {
                 0
             };
             if unsent > 0 {
-                let n = unsent.min(room).min(u32::from(self.snd_mss));
-                if n == 0 {
+                let mss = u32::from(self.snd_mss);
+                let n = unsent.min(room).min(mss);
+                if n == 0 || !self.sws_allows(n, unsent, mss) {
                     break;
                 }
                 let last = n == unsent && self.send_backlog == 0;
@@ -93,7 +129,7 @@ impl Endpoint {
             }
             break;
         }
-        let nothing_in_flight = self.snd_una == self.snd_nxt;
+        let nothing_in_flight = self.snd_una == self.snd_max;
         if nothing_in_flight && self.has_unsent() && self.snd_wnd == 0 && !self.timers.is_running(Timer::Retransmit) {
             // B-DATA-06: the peer's window is closed with data waiting:
             // the RETRANSMIT timer doubles as the persist timer.
@@ -103,7 +139,18 @@ impl Endpoint {
         sent_any
     }
 
-    /// Whether data or our FIN still waits to be sent for the first time.
+    /// Sender silly-window avoidance (RFC 9293 §3.8.6.2.1, MUST-38): send
+    /// a full segment, or everything that is left (Nagle is off: every
+    /// SEND pushes), or at least half the largest window the peer has
+    /// offered. With nothing in flight a short segment goes anyway, which
+    /// stands in for the RFC's override timeout.
+    fn sws_allows(&self, n: u32, unsent: u32, mss: u32) -> bool {
+        let everything = n == unsent && self.send_backlog == 0;
+        let nothing_in_flight = self.snd_nxt == self.snd_una;
+        n >= mss || everything || n >= self.max_snd_wnd / 2 || nothing_in_flight
+    }
+
+    /// Whether data or our FIN still waits to be sent.
     fn has_unsent(&self) -> bool {
         self.snd_nxt.lt(self.snd_end) || self.send_backlog > 0 || (self.fin_queued && !self.fin_sent())
     }
@@ -122,15 +169,16 @@ impl Endpoint {
     }
 
     /// Builds and emits one segment carrying ACK=RCV.NXT and WND=RCV.WND
-    /// (except the initial SYN), advancing SND.NXT over new sequence space
-    /// and arming RETRANSMIT for it (B-TMR-01).
+    /// (except the initial SYN), advancing SND.NXT (and SND.MAX) over its
+    /// sequence space and arming RETRANSMIT for it (B-TMR-01). A segment
+    /// below SND.MAX is a retransmission whatever the caller says.
     fn emit(&mut self, cx: &Cx, seq: SeqNum, len: u32, flags: Flags, retransmit: bool, out: &mut Output) {
         let wnd = self.rcv_wnd(cx.cfg) as u16;
         let ack = if flags.ack() { self.rcv_nxt } else { SeqNum(0) };
         let mss = if flags.syn() { cx.cfg.mss } else { 0 };
         // The first payload byte is at ISS+1; `payload.offset` counts from it.
         let offset = seq.add(flags.syn() as u32).since(self.iss.add(1));
-        let seg = Segment {
+        let mut seg = Segment {
             seq,
             ack,
             flags,
@@ -143,19 +191,26 @@ impl Endpoint {
             },
             retransmit,
         };
+        let occupies = seg.seg_len() > 0;
+        if occupies && seq.lt(self.snd_max) && !flags.syn() {
+            seg.retransmit = true;
+        }
         let end = seg.end();
         out.segments.push(seg);
         self.stats.segments_sent += 1;
-        if retransmit {
+        if seg.retransmit {
             self.stats.retransmissions += 1;
         }
-        if seg.seg_len() == 0 {
+        if !occupies {
             return;
         }
         if self.snd_nxt.lt(end) {
             self.snd_nxt = end;
         }
-        if !retransmit && self.timed.is_none() {
+        if self.snd_max.lt(end) {
+            self.snd_max = end;
+        }
+        if !seg.retransmit && self.timed.is_none() {
             // B-TMR-05: time one segment at a time.
             self.timed = Some((end, cx.now));
         }
@@ -174,7 +229,12 @@ impl Endpoint {
 
     /// SND.UNA advanced to `ack` (B-ACK-04 and the handshake ACKs).
     pub(super) fn on_new_ack(&mut self, cx: &Cx, ack: SeqNum, out: &mut Output) {
+        let acked = ack.since(self.snd_una);
         self.snd_una = ack;
+        if self.snd_nxt.lt(ack) {
+            // Data resent after an RTO was acknowledged before we got to it.
+            self.snd_nxt = ack;
+        }
         if let Some((end, sent_at)) = self.timed {
             if end.le(ack) {
                 // B-TMR-05: only never-retransmitted segments are timed, so
@@ -190,30 +250,83 @@ impl Endpoint {
         }
         self.retries = 0;
         self.warned = false;
-        if self.snd_una == self.snd_nxt {
+        let flight = self.snd_max.since(self.snd_una);
+        let smss = u32::from(self.snd_mss);
+        let mut restart_for_partial_ack = false;
+        // The ACK of our SYN is not data: congestion control starts once
+        // synchronized.
+        if self.state.is_synchronized() {
+            if let Some(cc) = &mut self.cc {
+                let before = (cc.cwnd, cc.ssthresh);
+                if let CcAction::Retransmit { restart_timer } = cc.on_new_ack(acked, ack, flight, smss) {
+                    self.fast_retransmit_pending = true;
+                    restart_for_partial_ack = restart_timer;
+                }
+                self.note_congestion(before, out);
+            }
+        }
+        if self.snd_una == self.snd_max {
             // B-TMR-02: everything acknowledged.
             out.rules.push(rule::TMR_02);
             self.probing = false;
             self.stop_timer(Timer::Retransmit, out);
             self.stop_timer(Timer::UserTimeout, out);
         } else {
-            // B-TMR-03: new data acknowledged, more outstanding.
-            out.rules.push(rule::TMR_03);
-            self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
+            // B-TMR-03: new data acknowledged, more outstanding (RFC 6582
+            // restarts only on the first partial ACK; every other new ACK
+            // restarts as RFC 6298 (5.3) says).
+            let in_recovery = self.cc.is_some_and(|cc| cc.in_recovery());
+            if !in_recovery || restart_for_partial_ack {
+                out.rules.push(rule::TMR_03);
+                self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
+            }
             if let Some(limit) = cx.cfg.user_timeout {
                 self.start_timer(Timer::UserTimeout, cx.now + limit, out);
             }
         }
     }
 
-    /// A duplicate ACK (hook for fast retransmit).
-    pub(super) fn on_duplicate_ack(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
-        let _ = (cx, seg, out);
+    /// An ACK that did not advance SND.UNA (B-ACK-05): a duplicate ACK in
+    /// RFC 5681's sense feeds fast retransmit.
+    pub(super) fn on_duplicate_ack(&mut self, seg: &Segment, out: &mut Output) {
+        // RFC 5681 §2: no data, no SYN/FIN, ACK = SND.UNA, same window,
+        // and data outstanding.
+        let duplicate = seg.len == 0
+            && !seg.flags.syn()
+            && !seg.flags.fin()
+            && seg.ack == self.snd_una
+            && u32::from(seg.wnd) == self.snd_wnd
+            && self.snd_una.lt(self.snd_max);
+        if !duplicate {
+            return;
+        }
+        let flight = self.snd_max.since(self.snd_una);
+        let smss = u32::from(self.snd_mss);
+        let snd_max = self.snd_max;
+        if let Some(cc) = &mut self.cc {
+            let before = (cc.cwnd, cc.ssthresh);
+            if let CcAction::Retransmit { .. } = cc.on_duplicate_ack(seg.ack, flight, smss, snd_max) {
+                self.fast_retransmit_pending = true;
+            }
+            self.note_congestion(before, out);
+        }
+    }
+
+    /// Traces cwnd and ssthresh when they changed.
+    fn note_congestion(&self, before: (u32, u32), out: &mut Output) {
+        if let Some(cc) = &self.cc
+            && (cc.cwnd, cc.ssthresh) != before
+        {
+            out.notes.push(Note::Congestion {
+                cwnd: cc.cwnd,
+                ssthresh: cc.ssthresh,
+            });
+        }
     }
 
     /// SND.WND changed.
     pub(super) fn on_window_update(&mut self) {
-        if self.probing && self.snd_wnd > 0 && self.snd_una != self.snd_nxt {
+        if self.probing && self.snd_wnd > 0 && self.snd_una != self.snd_max {
             // The window reopened while a probe byte is unacknowledged: the
             // receiver discarded it (zero window, B-SEQ-03), so send from
             // SND.UNA again rather than leave a hole.
@@ -225,6 +338,22 @@ impl Endpoint {
         }
     }
 
+    /// In-order text arrived: acknowledge at once, or per B-OPT-07 after
+    /// the delay, the second full-sized segment, or a piggyback.
+    pub(super) fn acknowledge_in_order_text(&mut self, cx: &Cx, len: u32, out: &mut Output) {
+        let Some(delay) = cx.cfg.delayed_ack else {
+            self.ack_now = true;
+            return;
+        };
+        out.rules.push(rule::OPT_07);
+        self.ack_delayed_bytes = self.ack_delayed_bytes.saturating_add(len);
+        if self.ack_delayed_bytes >= 2 * u32::from(cx.cfg.mss) {
+            self.ack_now = true;
+        } else if !self.timers.is_running(Timer::DelayedAck) {
+            self.start_timer(Timer::DelayedAck, cx.now + delay, out);
+        }
+    }
+
     /// TIMEOUTS (RFC 9293 §3.10.8): fires every timer due at `now`, in the
     /// fixed order of [`Timer::VALUES`] (B-TMR-13).
     pub fn handle_timeout(&mut self, cfg: &TcpConfig, now: Instant, out: &mut Output) {
@@ -232,13 +361,13 @@ impl Endpoint {
         // Each firing stops its timer, and a restart is always later than
         // `now`, so this ends after at most one pass over the timers.
         for fired in 0..Timer::VALUES.len() {
+            let Some(timer) = self.timers.first_expired(now) else {
+                break;
+            };
             if fired == 1 {
                 // B-TMR-13: several timers due at once fire in fixed order.
                 out.rules.push(rule::TMR_13);
             }
-            let Some(timer) = self.timers.first_expired(now) else {
-                break;
-            };
             self.timers.stop(timer);
             out.notes.push(Note::Timer {
                 timer,
@@ -283,7 +412,7 @@ impl Endpoint {
         let syn_unacked =
             self.snd_una == self.iss && matches!(self.state, State::SynSent | State::SynReceived | State::FinWait1);
         let limit = if syn_unacked { cx.cfg.r2_syn } else { cx.cfg.r2 };
-        let nothing_in_flight = self.snd_una == self.snd_nxt;
+        let nothing_in_flight = self.snd_una == self.snd_max;
         if nothing_in_flight && !(self.snd_wnd == 0 && self.has_unsent()) {
             return; // Nothing to resend or probe.
         }
@@ -303,8 +432,7 @@ impl Endpoint {
         self.timed = None;
         if syn_unacked {
             self.syn_retransmitted = true;
-            let state = self.state;
-            if state == State::FinWait1 {
+            if self.state == State::FinWait1 {
                 // B-APP-12 closed before the handshake finished: the
                 // SYN,ACK is still the earliest unacknowledged segment.
                 self.emit(cx, self.iss, 0, Flags::SYN | Flags::ACK, true, out);
@@ -331,6 +459,13 @@ impl Endpoint {
             }
         } else {
             out.rules.push(rule::TMR_04);
+            if let Some(cc) = &mut self.cc {
+                // RFC 5681 (4): the loss window; resend from SND.UNA.
+                let before = (cc.cwnd, cc.ssthresh);
+                cc.on_timeout(self.snd_max.since(self.snd_una), u32::from(self.snd_mss), self.snd_max);
+                self.note_congestion(before, out);
+                self.snd_nxt = self.snd_una;
+            }
             self.resend_earliest(cx, out);
         }
         self.retries += 1;
@@ -348,8 +483,8 @@ impl Endpoint {
     /// Resends the segment at SND.UNA: up to one MSS of data, with the FIN
     /// if it fits (B-CLOSE-16), or the FIN alone (B-CLOSE-15).
     fn resend_earliest(&mut self, cx: &Cx, out: &mut Output) {
-        let data_end = if self.snd_nxt.lt(self.snd_end) {
-            self.snd_nxt
+        let data_end = if self.snd_max.lt(self.snd_end) {
+            self.snd_max
         } else {
             self.snd_end
         };
@@ -360,12 +495,12 @@ impl Endpoint {
             if reaches_end {
                 flags = flags | Flags::PSH;
             }
-            if reaches_end && self.fin_sent() {
+            if reaches_end && self.fin_ever_sent() {
                 flags = flags | Flags::FIN;
                 out.rules.push(rule::CLOSE_16);
             }
             self.emit(cx, self.snd_una, n, flags, true, out);
-        } else if self.fin_sent() {
+        } else if self.fin_ever_sent() {
             // The FIN alone: <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=FIN,ACK>.
             out.rules.push(if self.state == State::LastAck {
                 rule::CLOSE_15

@@ -74,7 +74,7 @@ pub struct RunStats {
     pub retransmissions: u64,
     pub deliveries: u64,
     /// Drops by reason, in `DropReason` order.
-    pub drops: [u64; 8],
+    pub drops: [u64; 9],
     pub trace_records: u64,
 }
 
@@ -939,7 +939,11 @@ impl World {
                 let rt = &mut self.listeners[l as usize];
                 rt.accepted -= 1;
                 let conn = rt.conn;
-                rt.idle.push_back(ep);
+                // A closed listener takes no more connections; its endpoint
+                // stays in LISTEN, unreachable, as after close_at.
+                if rt.open {
+                    rt.idle.push_back(ep);
+                }
                 let e = &mut self.eps[ep as usize];
                 e.remote = None;
                 e.conn = conn;
@@ -967,7 +971,9 @@ impl World {
             corrupt: false,
         };
         let name = self.names[e.name as usize].clone();
-        self.eps[ep as usize].log.on_send(seg.flags, self.sched.now());
+        if !injected {
+            self.eps[ep as usize].log.on_send(seg.flags, self.sched.now());
+        }
         self.send_packet(pkt, &name, injected, sink);
     }
 
@@ -991,7 +997,7 @@ impl World {
             return;
         };
         let Some(&dir) = self.routes.get(&(pkt.sender_host, dst_host as HostId)) else {
-            self.record_drop_named(&pkt, sender_name, DropReason::Partition, sink);
+            self.record_drop_named(&pkt, sender_name, DropReason::NoRoute, sink);
             return;
         };
         if self.partitioned(pkt.sender_host, dst_host as HostId, now) {

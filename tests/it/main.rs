@@ -4,8 +4,10 @@
 //! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
 //! - `determinism`: same input, same bytes; different seed, different digest.
 //! - `cli`: exit codes, error messages, atomic outputs.
+//! - `cross_check`: the endpoint against smoltcp's TCP, exchange by exchange.
 
 mod cli;
+mod cross_check;
 mod determinism;
 mod scenarios;
 mod sims;

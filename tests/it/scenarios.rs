@@ -47,17 +47,17 @@ fn lost_ack_and_lost_fin_differ() {
     assert!(fin.endpoint(0, "client").unwrap().log.visited(State::Closing));
 }
 
-/// With a short MSL, the server's backed-off FIN retransmission outlives
-/// the client's TIME_WAIT and is answered with a reset (why TIME_WAIT is
-/// 2 x MSL and MSL is long).
+/// With a short MSL, TIME_WAIT (2 x MSL) ends before the server's FIN
+/// retransmission arrives, so the retransmitted FIN meets a closed port and
+/// a reset: why TIME_WAIT must outlast the peer's RTO.
 #[test]
-fn short_time_wait_lets_a_late_fin_meet_a_reset() {
-    let (world, _) = run(load(
-        "sims/lossy-transfer.ron",
-        &[("seed", "2"), ("tcp.msl_ms", "1000")],
-    ));
+fn short_time_wait_lets_a_retransmitted_fin_meet_a_reset() {
+    let (world, _) = run(load("sims/lost-final-ack.ron", &[("tcp.msl_ms", "100")]));
     let server = world.endpoint(0, "server").unwrap();
     assert_eq!(server.tcp.close_reason(), Some(tcpsim::tcp::CloseReason::Reset));
+    let (world, _) = run(load("sims/lost-final-ack.ron", &[]));
+    let server = world.endpoint(0, "server").unwrap();
+    assert_eq!(server.tcp.close_reason(), Some(tcpsim::tcp::CloseReason::Normal));
 }
 
 fn inline(text: &str) -> tcpsim::model::Model {

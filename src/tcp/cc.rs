@@ -1,0 +1,186 @@
+//! Congestion control: RFC 5681 (slow start, congestion avoidance, fast
+//! retransmit, fast recovery) with NewReno's partial-ACK handling (RFC
+//! 6582). RFC 9293 §3.8.2 (MUST-19) requires it; `congestion_control: none`
+//! turns it off, leaving the sender limited by SND.WND alone.
+//!
+//! Byte counting follows RFC 5681 with L = 1 SMSS (RFC 3465): slow start
+//! grows cwnd by min(acked, SMSS) per ACK; congestion avoidance by
+//! SMSS*SMSS/cwnd per ACK. Restart after idle (RFC 5681 §4.1) is not
+//! modelled.
+
+use super::seq::SeqNum;
+
+/// What the sender must do after an ACK or a duplicate ACK.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CcAction {
+    Nothing,
+    /// Retransmit the segment at SND.UNA now (fast retransmit, or a NewReno
+    /// partial ACK); `restart_timer` for the first partial ACK.
+    Retransmit {
+        restart_timer: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewReno {
+    pub cwnd: u32,
+    pub ssthresh: u32,
+    dupacks: u32,
+    /// RFC 6582 `recover`: the highest sequence number sent when fast
+    /// recovery (or an RTO) began.
+    recover: SeqNum,
+    in_recovery: bool,
+    partial_acks: u32,
+}
+
+/// The largest window without window scaling: "arbitrarily high" initial
+/// ssthresh (RFC 5681 §3.1).
+const SSTHRESH_INITIAL: u32 = 65535;
+
+impl NewReno {
+    /// RFC 5681 §3.1 (eq. 1, RFC 3390): IW = min(4*SMSS, max(2*SMSS, 4380)).
+    pub fn new(smss: u32, iss: SeqNum) -> NewReno {
+        NewReno {
+            cwnd: (4 * smss).min((2 * smss).max(4380)),
+            ssthresh: SSTHRESH_INITIAL,
+            dupacks: 0,
+            recover: iss,
+            in_recovery: false,
+            partial_acks: 0,
+        }
+    }
+
+    pub fn in_recovery(&self) -> bool {
+        self.in_recovery
+    }
+
+    /// An ACK of new data: `acked` bytes, with `ack` the new SND.UNA and
+    /// `flight` the bytes still outstanding after it.
+    pub fn on_new_ack(&mut self, acked: u32, ack: SeqNum, flight: u32, smss: u32) -> CcAction {
+        self.dupacks = 0;
+        if self.in_recovery {
+            if self.recover.lt(ack) {
+                // RFC 6582 §3.2 step 3, full ACK: deflate, option (1).
+                self.in_recovery = false;
+                self.cwnd = self.ssthresh.min(flight.max(smss) + smss);
+                return CcAction::Nothing;
+            }
+            // Step 4, partial ACK: retransmit the next hole, deflate by the
+            // amount acked, add back one SMSS if at least that was acked.
+            self.partial_acks += 1;
+            self.cwnd = self.cwnd.saturating_sub(acked);
+            if acked >= smss {
+                self.cwnd += smss;
+            }
+            self.cwnd = self.cwnd.max(smss);
+            return CcAction::Retransmit {
+                restart_timer: self.partial_acks == 1,
+            };
+        }
+        if self.cwnd < self.ssthresh {
+            // RFC 5681 eq. 2: slow start.
+            self.cwnd = self.cwnd.saturating_add(acked.min(smss));
+        } else {
+            // RFC 5681 eq. 3: congestion avoidance, at least one byte.
+            let inc = (u64::from(smss) * u64::from(smss) / u64::from(self.cwnd.max(1))).max(1);
+            self.cwnd = self.cwnd.saturating_add(inc as u32);
+        }
+        CcAction::Nothing
+    }
+
+    /// A duplicate ACK (RFC 5681 §2 definition, checked by the caller).
+    /// `snd_max` is the highest sequence number sent.
+    pub fn on_duplicate_ack(&mut self, ack: SeqNum, flight: u32, smss: u32, snd_max: SeqNum) -> CcAction {
+        if self.in_recovery {
+            // RFC 5681 §3.2 step 4: inflate by one SMSS per duplicate.
+            self.cwnd = self.cwnd.saturating_add(smss);
+            return CcAction::Nothing;
+        }
+        self.dupacks += 1;
+        // RFC 6582 §3.2 step 2: a third duplicate only starts recovery if
+        // its ACK covers more than `recover` (avoids a second reduction
+        // for losses of the same window).
+        if self.dupacks == 3 && self.recover.lt(ack) {
+            self.ssthresh = (flight / 2).max(2 * smss);
+            self.recover = snd_max.sub(1);
+            self.in_recovery = true;
+            self.partial_acks = 0;
+            self.cwnd = self.ssthresh + 3 * smss;
+            return CcAction::Retransmit { restart_timer: false };
+        }
+        CcAction::Nothing
+    }
+
+    /// RETRANSMIT expired: RFC 5681 eq. 4 and the loss window of one SMSS.
+    pub fn on_timeout(&mut self, flight: u32, smss: u32, snd_max: SeqNum) {
+        self.ssthresh = (flight / 2).max(2 * smss);
+        self.cwnd = smss;
+        self.dupacks = 0;
+        self.in_recovery = false;
+        self.recover = snd_max.sub(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSS: u32 = 1000;
+
+    #[test]
+    fn initial_window_follows_rfc_5681() {
+        assert_eq!(NewReno::new(1460, SeqNum(0)).cwnd, 4380);
+        assert_eq!(NewReno::new(1000, SeqNum(0)).cwnd, 4000);
+        assert_eq!(NewReno::new(3000, SeqNum(0)).cwnd, 6000);
+    }
+
+    #[test]
+    fn slow_start_then_congestion_avoidance() {
+        let mut cc = NewReno::new(MSS, SeqNum(0));
+        cc.ssthresh = 6000;
+        cc.on_new_ack(1000, SeqNum(1000), 0, MSS);
+        assert_eq!(cc.cwnd, 5000);
+        cc.on_new_ack(3000, SeqNum(4000), 0, MSS);
+        assert_eq!(cc.cwnd, 6000, "at most one SMSS per ACK");
+        cc.on_new_ack(1000, SeqNum(5000), 0, MSS);
+        assert_eq!(cc.cwnd, 6000 + 1000 * 1000 / 6000);
+    }
+
+    #[test]
+    fn third_duplicate_ack_starts_fast_recovery_and_full_ack_ends_it() {
+        let mut cc = NewReno::new(MSS, SeqNum(0));
+        cc.cwnd = 10_000;
+        let snd_max = SeqNum(10_001);
+        assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max), CcAction::Nothing);
+        assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max), CcAction::Nothing);
+        assert_eq!(
+            cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max),
+            CcAction::Retransmit { restart_timer: false }
+        );
+        assert_eq!((cc.ssthresh, cc.cwnd), (5000, 8000));
+        cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max);
+        assert_eq!(cc.cwnd, 9000);
+        // Partial ACK: retransmit, restart the timer the first time.
+        assert_eq!(
+            cc.on_new_ack(2000, SeqNum(2001), 8000, MSS),
+            CcAction::Retransmit { restart_timer: true }
+        );
+        assert_eq!(cc.cwnd, 9000 - 2000 + 1000);
+        assert_eq!(
+            cc.on_new_ack(1000, SeqNum(3001), 7000, MSS),
+            CcAction::Retransmit { restart_timer: false }
+        );
+        // Full ACK beyond `recover`.
+        assert_eq!(cc.on_new_ack(7000, SeqNum(10_001), 0, MSS), CcAction::Nothing);
+        assert!(!cc.in_recovery());
+        assert_eq!(cc.cwnd, 2000);
+    }
+
+    #[test]
+    fn timeout_collapses_the_window() {
+        let mut cc = NewReno::new(MSS, SeqNum(0));
+        cc.cwnd = 20_000;
+        cc.on_timeout(16_000, MSS, SeqNum(16_001));
+        assert_eq!((cc.cwnd, cc.ssthresh), (1000, 8000));
+    }
+}
