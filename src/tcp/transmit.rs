@@ -255,15 +255,15 @@ impl Endpoint {
         let mut restart_for_partial_ack = false;
         // The ACK of our SYN is not data: congestion control starts once
         // synchronized.
-        if self.state.is_synchronized() {
-            if let Some(cc) = &mut self.cc {
-                let before = (cc.cwnd, cc.ssthresh);
-                if let CcAction::Retransmit { restart_timer } = cc.on_new_ack(acked, ack, flight, smss) {
-                    self.fast_retransmit_pending = true;
-                    restart_for_partial_ack = restart_timer;
-                }
-                self.note_congestion(before, out);
+        if self.state.is_synchronized()
+            && let Some(cc) = &mut self.cc
+        {
+            let before = (cc.cwnd, cc.ssthresh);
+            if let CcAction::Retransmit { restart_timer } = cc.on_new_ack(acked, ack, flight, smss) {
+                self.fast_retransmit_pending = true;
+                restart_for_partial_ack = restart_timer;
             }
+            self.note_congestion(before, out);
         }
         if self.snd_una == self.snd_max {
             // B-TMR-02: everything acknowledged.
