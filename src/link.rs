@@ -1,6 +1,7 @@
-//! The network link model, one [`LinkParams`] per direction: delay, jitter,
-//! Bernoulli and Gilbert-Elliott loss, reordering, duplication, corruption
-//! and a maximum segment lifetime.
+//! The network link model, one [`LinkParams`] per direction: delay and its
+//! distribution, Bernoulli and Gilbert-Elliott loss, reordering,
+//! duplication, corruption, a maximum segment lifetime, and a rate limit
+//! with a bounded FIFO queue shared by every flow on the link.
 //!
 //! Loss, reordering and delay live only here; TCP never sees them. Every
 //! decision for a segment comes from one 16-word ChaCha block keyed by (run
@@ -68,12 +69,46 @@ pub struct GilbertElliott {
     pub loss_bad: Ppm,
 }
 
+/// How the per-segment delay varies around `delay` (netem's choices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DelayDistribution {
+    /// `delay + U[0, jitter]`.
+    #[default]
+    Uniform,
+    /// Mean `delay`, standard deviation `jitter`; from the Irwin-Hall sum
+    /// of twelve 16-bit uniforms (integer arithmetic only).
+    Normal,
+    /// Mean `delay`, standard deviation `jitter`; a Pareto variable with
+    /// shape 3, standardized. Heavy right tail.
+    Pareto,
+    /// 25 % normal plus 75 % Pareto, as netem's `paretonormal` table.
+    ParetoNormal,
+}
+
+impl DelayDistribution {
+    pub const fn name(self) -> &'static str {
+        match self {
+            DelayDistribution::Uniform => "uniform",
+            DelayDistribution::Normal => "normal",
+            DelayDistribution::Pareto => "pareto",
+            DelayDistribution::ParetoNormal => "paretonormal",
+        }
+    }
+}
+
 /// One direction of a link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LinkParams {
     pub delay: Duration,
-    /// Extra delay, uniform in `[0, jitter]`.
+    /// Spread of the delay: the width of the uniform jitter, or the
+    /// standard deviation of the other distributions.
     pub jitter: Duration,
+    pub distribution: DelayDistribution,
+    /// Serialization rate in bits per second; `None` is infinitely fast.
+    pub rate_bps: Option<u64>,
+    /// FIFO capacity in bytes (with `rate_bps`), counting the segment being
+    /// serialized; a segment that does not fit is tail-dropped (`queue`).
+    pub queue_bytes: Option<u64>,
     pub loss: Ppm,
     pub burst: Option<GilbertElliott>,
     /// Probability that a segment is held back by `reorder_delay`.
@@ -90,6 +125,9 @@ impl Default for LinkParams {
         LinkParams {
             delay: Duration::from_millis(10),
             jitter: Duration::ZERO,
+            distribution: DelayDistribution::Uniform,
+            rate_bps: None,
+            queue_bytes: None,
             loss: Ppm::ZERO,
             burst: None,
             reorder: Ppm::ZERO,
@@ -113,6 +151,9 @@ enum Word {
     Duplicate = 5,
     DuplicateJitter = 6,
     Corrupt = 7,
+    /// Words 8..=13: twelve 16-bit uniforms for the normal distribution.
+    Normal = 8,
+    Pareto = 14,
 }
 
 /// Per-flow state on one link direction: the draw counter and the burst
@@ -121,6 +162,18 @@ enum Word {
 pub struct FlowState {
     pub draws: u64,
     pub burst_bad: bool,
+}
+
+/// The shared state of one link direction: when its transmitter is free.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueState {
+    pub busy_until: Instant,
+}
+
+/// Bytes a segment occupies on the wire: IPv4 and TCP headers (40 bytes,
+/// plus 4 for the MSS option on SYNs) and the payload.
+pub fn wire_bytes(len: u32, has_mss: bool) -> u64 {
+    40 + u64::from(len) + if has_mss { 4 } else { 0 }
 }
 
 /// The link's decision for one segment.
@@ -138,11 +191,39 @@ pub enum Verdict {
 }
 
 impl LinkParams {
-    /// Decides the fate of the next segment of `flow` sent at `now`.
-    pub fn judge(&self, key: &Key, flow: u64, state: &mut FlowState, now: Instant) -> Verdict {
+    /// Decides the fate of the next segment of `flow` sent at `now`, of
+    /// `bytes` on the wire, through the direction's shared `queue`.
+    ///
+    /// Order: the queue (tail drop, then serialization at `rate_bps`),
+    /// then the wire (burst and Bernoulli loss, delay, reordering,
+    /// lifetime, duplication, corruption). A segment lost on the wire still
+    /// took its turn on the transmitter.
+    pub fn judge(
+        &self,
+        key: &Key,
+        flow: u64,
+        state: &mut FlowState,
+        queue: &mut QueueState,
+        now: Instant,
+        bytes: u64,
+    ) -> Verdict {
         let w = key.block(flow, state.draws);
         state.draws += 1;
         let draw = |word: Word| w[word as usize];
+        let mut departs = now;
+        if let Some(rate) = self.rate_bps {
+            let start = queue.busy_until.max(now);
+            if let Some(cap) = self.queue_bytes {
+                let waiting_ns = start.saturating_since(now).as_nanos();
+                let waiting_bytes = (u128::from(waiting_ns) * u128::from(rate) / 8 / 1_000_000_000) as u64;
+                if cap < waiting_bytes + bytes {
+                    return Verdict::Drop(DropReason::Queue);
+                }
+            }
+            let serialize_ns = (u128::from(bytes) * 8 * 1_000_000_000).div_ceil(u128::from(rate.max(1)));
+            departs = start + Duration::from_nanos(serialize_ns.min(u128::from(u64::MAX)) as u64);
+            queue.busy_until = departs;
+        }
         if let Some(ge) = self.burst {
             let switch = if state.burst_bad { ge.leave_bad } else { ge.enter_bad };
             if switch.hit(draw(Word::BurstSwitch)) {
@@ -156,7 +237,8 @@ impl LinkParams {
         if self.loss.hit(draw(Word::Loss)) {
             return Verdict::Drop(DropReason::Loss);
         }
-        let mut transit = self.delay + self.jitter_draw(draw(Word::Jitter));
+        let queued = departs.saturating_since(now);
+        let mut transit = queued + self.delay_draw(&w, draw(Word::Jitter));
         let reordered = self.reorder.hit(draw(Word::Reorder));
         if reordered {
             transit = transit + self.reorder_delay;
@@ -167,7 +249,7 @@ impl LinkParams {
         let duplicate = self
             .duplicate
             .hit(draw(Word::Duplicate))
-            .then(|| self.delay + self.jitter_draw(draw(Word::DuplicateJitter)));
+            .then(|| queued + self.delay + self.jitter_draw(draw(Word::DuplicateJitter)));
         let duplicate = duplicate.filter(|d| !self.expired(*d)).map(|d| now + d);
         Verdict::Deliver {
             at: now + transit,
@@ -177,6 +259,30 @@ impl LinkParams {
         }
     }
 
+    /// The propagation delay of one segment under the configured
+    /// distribution; never negative.
+    fn delay_draw(&self, w: &[u32; 16], uniform_word: u32) -> Duration {
+        let sigma = i128::from(self.jitter.as_nanos());
+        // Standardized variables in 1/65536 units.
+        let normal = || {
+            let sum: i128 = w[Word::Normal as usize..Word::Normal as usize + 6]
+                .iter()
+                .map(|x| i128::from(x & 0xffff) + i128::from(x >> 16))
+                .sum();
+            // Twelve U[0, 65535] values: mean 393210, sd about 65536.
+            sum - 393_210
+        };
+        let pareto = || pareto_standardized(w[Word::Pareto as usize]);
+        let z: i128 = match self.distribution {
+            DelayDistribution::Uniform => return self.delay + self.jitter_draw(uniform_word),
+            DelayDistribution::Normal => normal(),
+            DelayDistribution::Pareto => pareto(),
+            DelayDistribution::ParetoNormal => (normal() + 3 * pareto()) / 4,
+        };
+        let ns = i128::from(self.delay.as_nanos()) + sigma * z / 65_536;
+        Duration::from_nanos(ns.clamp(0, i128::from(u64::MAX)) as u64)
+    }
+
     fn jitter_draw(&self, word: u32) -> Duration {
         Duration::from_nanos(uniform_u64(word, self.jitter.as_nanos()))
     }
@@ -184,6 +290,29 @@ impl LinkParams {
     fn expired(&self, transit: Duration) -> bool {
         self.lifetime.is_some_and(|limit| limit < transit)
     }
+}
+
+/// A Pareto variable with shape 3 and scale 1 (mean 1.5, sd sqrt(3)/2),
+/// standardized to mean 0 and sd 1, in 1/65536 units, from one 32-bit
+/// draw. X = U^(-1/3) is found by integer bisection on X^3 * U = 1, so the
+/// result is the same on every machine (no floating-point library calls).
+fn pareto_standardized(draw: u32) -> i128 {
+    // U in (0, 1] as (draw + 1) / 2^32.
+    let u = u128::from(draw) + 1;
+    // The largest x (X in 1/65536 units) with x^3 * u <= 2^80, that is
+    // X^3 * U <= 1. X is at most 2^(32/3) < 2048, so x < 2^27 and the
+    // products stay below 2^113.
+    let (mut lo, mut hi) = (65_536u128, 65_536u128 * 2048);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if mid * mid * mid * u <= 1u128 << 80 {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    // (X - 1.5) / (sqrt(3)/2), with sqrt(3)/2 = 56756/65536.
+    ((lo as i128) - 98_304) * 65_536 / 56_756
 }
 
 #[cfg(test)]
@@ -196,9 +325,73 @@ mod tests {
 
     fn run(params: &LinkParams, n: u64) -> Vec<Verdict> {
         let mut st = FlowState::default();
+        let mut q = QueueState::default();
         (0..n)
-            .map(|_| params.judge(&key(), 7, &mut st, Instant::ZERO))
+            .map(|_| params.judge(&key(), 7, &mut st, &mut q, Instant::ZERO, 1000))
             .collect()
+    }
+
+    fn delays(params: &LinkParams, n: u64) -> Vec<f64> {
+        run(params, n)
+            .into_iter()
+            .filter_map(|v| match v {
+                Verdict::Deliver { at, .. } => Some(at.as_nanos() as f64 / 1e6),
+                Verdict::Drop(_) => None,
+            })
+            .collect()
+    }
+
+    fn mean_sd(xs: &[f64]) -> (f64, f64) {
+        let m = xs.iter().sum::<f64>() / xs.len() as f64;
+        let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / xs.len() as f64;
+        (m, v.sqrt())
+    }
+
+    #[test]
+    fn normal_and_pareto_delays_have_the_configured_mean_and_spread() {
+        for dist in [DelayDistribution::Normal, DelayDistribution::Pareto] {
+            let p = LinkParams {
+                delay: Duration::from_millis(100),
+                jitter: Duration::from_millis(10),
+                distribution: dist,
+                ..LinkParams::default()
+            };
+            let (m, sd) = mean_sd(&delays(&p, 40_000));
+            assert!((99.0..101.0).contains(&m), "{dist:?} mean {m}");
+            assert!((8.5..11.5).contains(&sd), "{dist:?} sd {sd}");
+        }
+    }
+
+    #[test]
+    fn pareto_has_a_heavy_right_tail() {
+        let p = LinkParams {
+            delay: Duration::from_millis(100),
+            jitter: Duration::from_millis(10),
+            distribution: DelayDistribution::Pareto,
+            ..LinkParams::default()
+        };
+        let d = delays(&p, 40_000);
+        let max = d.iter().cloned().fold(0.0, f64::max);
+        assert!(max > 150.0, "max {max}");
+        assert!(d.iter().all(|x| *x >= 90.0), "Pareto's left side is bounded");
+    }
+
+    #[test]
+    fn rate_limit_serializes_and_a_full_queue_tail_drops() {
+        // 8 Mbit/s: 1000 bytes take 1 ms on the wire.
+        let p = LinkParams {
+            rate_bps: Some(8_000_000),
+            queue_bytes: Some(3000),
+            ..LinkParams::default()
+        };
+        // The queue holds 3000 bytes, counting the segment on the wire.
+        let v = run(&p, 4);
+        let at = |i: usize| match v[i] {
+            Verdict::Deliver { at, .. } => at.as_nanos(),
+            Verdict::Drop(r) => panic!("{i} dropped: {r}"),
+        };
+        assert_eq!((at(0), at(1), at(2)), (11_000_000, 12_000_000, 13_000_000));
+        assert_eq!(v[3], Verdict::Drop(DropReason::Queue));
     }
 
     #[test]

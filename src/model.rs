@@ -169,6 +169,11 @@ pub enum Fault {
         from: Instant,
         to: Instant,
     },
+    Crash {
+        host: HostId,
+        at: Instant,
+        restart_at: Option<Instant>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

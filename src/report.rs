@@ -142,7 +142,10 @@ pub fn path_lines(world: &World, max: usize) -> Vec<String> {
         } else {
             format!("... -> {}", ep.tcp.state())
         };
-        let reason = ep.tcp.close_reason().map(|r| format!("  ({r})")).unwrap_or_default();
+        let mut reason = ep.tcp.close_reason().map(|r| format!("  ({r})")).unwrap_or_default();
+        if ep.log.lost {
+            reason.push_str("  (lost in a host crash)");
+        }
         lines.push(format!("conn {:>3}  {:<10} {path}{reason}", ep.conn, ep.name));
     }
     if total > max {

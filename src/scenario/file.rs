@@ -122,6 +122,9 @@ pub struct LinkSpec {
     pub between: (String, String),
     pub delay_ms: Option<f64>,
     pub jitter_ms: Option<f64>,
+    pub distribution: Option<DelayDistributionName>,
+    pub rate_bps: Option<u64>,
+    pub queue_bytes: Option<u64>,
     pub loss: Option<f64>,
     pub burst: Option<BurstSpec>,
     pub reorder: Option<f64>,
@@ -141,6 +144,9 @@ impl LinkSpec {
         LinkDirSpec {
             delay_ms: self.delay_ms,
             jitter_ms: self.jitter_ms,
+            distribution: self.distribution,
+            rate_bps: self.rate_bps,
+            queue_bytes: self.queue_bytes,
             loss: self.loss,
             burst: self.burst,
             reorder: self.reorder,
@@ -157,6 +163,9 @@ impl LinkSpec {
 pub struct LinkDirSpec {
     pub delay_ms: Option<f64>,
     pub jitter_ms: Option<f64>,
+    pub distribution: Option<DelayDistributionName>,
+    pub rate_bps: Option<u64>,
+    pub queue_bytes: Option<u64>,
     pub loss: Option<f64>,
     pub burst: Option<BurstSpec>,
     pub reorder: Option<f64>,
@@ -164,6 +173,16 @@ pub struct LinkDirSpec {
     pub duplicate: Option<f64>,
     pub corrupt: Option<f64>,
     pub lifetime_ms: Option<f64>,
+}
+
+/// How link delay varies (see `link::DelayDistribution`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DelayDistributionName {
+    Uniform,
+    Normal,
+    Pareto,
+    Paretonormal,
 }
 
 /// Gilbert-Elliott burst loss.
@@ -340,6 +359,15 @@ pub enum FaultSpec {
         between: (String, String),
         from_ms: f64,
         to_ms: f64,
+    },
+    /// The host stops at `at_ms`: its connections vanish without sending
+    /// anything, segments to it are lost. At `restart_at_ms` it comes back
+    /// with no connections, and its listeners listen again.
+    Crash {
+        host: String,
+        at_ms: f64,
+        #[serde(default)]
+        restart_at_ms: Option<f64>,
     },
 }
 

@@ -3,7 +3,7 @@
 //! so a user fixes a file in one round.
 
 use super::file::*;
-use crate::link::{GilbertElliott, LinkParams};
+use crate::link::{DelayDistribution, GilbertElliott, LinkParams};
 use crate::model::{self, Action, App, CountRange, Fault, Model, Reaction, SegmentFaultAction, Timed};
 use crate::rng::Ppm;
 use crate::rule::Rule;
@@ -567,6 +567,38 @@ fn link_dir_checked(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDi
             loss_good: v.prob(&format!("{bp}.loss_good"), b.loss_good),
         }
     });
+    let distribution = match over.and_then(|o| o.distribution).or(both.distribution) {
+        None | Some(DelayDistributionName::Uniform) => DelayDistribution::Uniform,
+        Some(DelayDistributionName::Normal) => DelayDistribution::Normal,
+        Some(DelayDistributionName::Pareto) => DelayDistribution::Pareto,
+        Some(DelayDistributionName::Paretonormal) => DelayDistribution::ParetoNormal,
+    };
+    let (rate_bps, rate_over) = match over.and_then(|o| o.rate_bps) {
+        Some(r) => (Some(r), true),
+        None => (both.rate_bps, false),
+    };
+    let (queue_bytes, queue_over) = match over.and_then(|o| o.queue_bytes) {
+        Some(q) => (Some(q), true),
+        None => (both.queue_bytes, false),
+    };
+    if rate_bps == Some(0) {
+        v.err(
+            path("rate_bps", rate_over),
+            "expected a positive rate in bits per second, found 0",
+        );
+    }
+    if queue_bytes.is_some() && rate_bps.is_none() {
+        v.err(
+            path("queue_bytes", queue_over),
+            "a queue needs a rate_bps (without a rate, nothing ever waits)",
+        );
+    }
+    if queue_bytes.is_some_and(|q| q < 44) {
+        v.err(
+            path("queue_bytes", queue_over),
+            "expected at least 44 bytes (one header-only segment)",
+        );
+    }
     if reorder > Ppm::ZERO && reorder_delay == Duration::ZERO {
         let from_over = over.is_some_and(|o| o.reorder.is_some() || o.reorder_delay_ms.is_some());
         v.err(
@@ -577,6 +609,9 @@ fn link_dir_checked(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDi
     LinkParams {
         delay,
         jitter,
+        distribution,
+        rate_bps,
+        queue_bytes,
         loss,
         burst,
         reorder,
@@ -978,6 +1013,29 @@ fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], tot
                     b: b.unwrap_or(0) as u32,
                     from,
                     to,
+                });
+            }
+            FaultSpec::Crash {
+                host,
+                at_ms,
+                restart_at_ms,
+            } => {
+                let h = hosts.iter().position(|x| x == host);
+                if h.is_none() {
+                    v.err(
+                        format!("{p}.host"),
+                        format!("unknown host {host:?}; hosts are {}", list(hosts)),
+                    );
+                }
+                let at = v.at(&format!("{p}.at_ms"), *at_ms);
+                let restart_at = restart_at_ms.map(|ms| v.at(&format!("{p}.restart_at_ms"), ms));
+                if restart_at.is_some_and(|r| r <= at) {
+                    v.err(format!("{p}.restart_at_ms"), "expected a time after at_ms");
+                }
+                out.push(Fault::Crash {
+                    host: h.unwrap_or(0) as u32,
+                    at,
+                    restart_at,
                 });
             }
         }

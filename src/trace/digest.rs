@@ -87,6 +87,10 @@ impl Digest {
                 b.extend_from_slice(&cwnd.to_le_bytes());
                 b.extend_from_slice(&ssthresh.to_le_bytes());
             }
+            TraceKind::Host { up, connections_lost } => {
+                b.push(up as u8);
+                b.extend_from_slice(&connections_lost.to_le_bytes());
+            }
         }
         self.hasher.update(&self.buf);
     }
@@ -107,6 +111,7 @@ fn kind_code(k: &TraceKind) -> u8 {
         TraceKind::App { .. } => 6,
         TraceKind::Event(_) => 7,
         TraceKind::Congestion { .. } => 8,
+        TraceKind::Host { .. } => 9,
     }
 }
 

@@ -35,13 +35,13 @@ impl<W: Write> JsonlWriter<W> {
 
     fn write_event(&mut self, e: &TraceEvent<'_>) -> io::Result<()> {
         let o = &mut self.out;
-        write!(
-            o,
-            "{{\"t_ns\":{},\"kind\":\"{}\",\"conn\":{},\"endpoint\":",
-            e.t.as_nanos(),
-            e.kind.name(),
-            e.conn
-        )?;
+        write!(o, "{{\"t_ns\":{},\"kind\":\"{}\"", e.t.as_nanos(), e.kind.name())?;
+        if e.conn == super::NO_CONN {
+            // Host events belong to no connection: they name the host.
+            o.write_all(b",\"host\":")?;
+        } else {
+            write!(o, ",\"conn\":{},\"endpoint\":", e.conn)?;
+        }
         write_str(o, e.endpoint)?;
         match e.kind {
             TraceKind::Transition {
@@ -105,6 +105,10 @@ impl<W: Write> JsonlWriter<W> {
             }
             TraceKind::Congestion { cwnd, ssthresh } => {
                 write!(o, ",\"cwnd\":{cwnd},\"ssthresh\":{ssthresh}")?;
+            }
+            TraceKind::Host { up, connections_lost } => {
+                let event = if up { "restart" } else { "crash" };
+                write!(o, ",\"event\":\"{event}\",\"endpoints_lost\":{connections_lost}")?;
             }
         }
         o.write_all(b"}\n")

@@ -57,7 +57,16 @@ pub enum TraceKind {
         cwnd: u32,
         ssthresh: u32,
     },
+    /// A host crashed (`up: false`) or restarted; `endpoint` is the host
+    /// name and `conn` is [`NO_CONN`].
+    Host {
+        up: bool,
+        connections_lost: u32,
+    },
 }
+
+/// The `conn` of records that belong to no connection (host events).
+pub const NO_CONN: u32 = u32::MAX;
 
 impl TraceKind {
     /// The `kind` field of JSONL records and the `--kinds` filter names.
@@ -71,10 +80,11 @@ impl TraceKind {
             TraceKind::App { .. } => "app",
             TraceKind::Event(_) => "event",
             TraceKind::Congestion { .. } => "congestion",
+            TraceKind::Host { .. } => "host",
         }
     }
 
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 9] = [
         "transition",
         "send",
         "deliver",
@@ -83,6 +93,7 @@ impl TraceKind {
         "app",
         "event",
         "congestion",
+        "host",
     ];
 }
 

@@ -81,13 +81,23 @@ impl<W: Write> TextWriter<W> {
             TraceKind::App { .. } => ("app", Style::new().fg_color(Some(AnsiColor::Magenta.into()))),
             TraceKind::Event(_) => ("event", Style::new().fg_color(Some(AnsiColor::Green.into()))),
             TraceKind::Congestion { .. } => ("cwnd", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
+            TraceKind::Host { .. } => (
+                "HOST",
+                Style::new()
+                    .fg_color(Some(AnsiColor::Red.into()))
+                    .effects(Effects::BOLD),
+            ),
         };
         let (on, off) = self.style(style);
         write!(
             self.out,
             "{:>12}  {:>4}  {:<w$}  {on}{:<8}  ",
             e.t.to_string(),
-            e.conn,
+            if e.conn == super::NO_CONN {
+                "-".to_string()
+            } else {
+                e.conn.to_string()
+            },
             e.endpoint,
             label,
             w = self.endpoint_width
@@ -161,6 +171,16 @@ impl<W: Write> TextWriter<W> {
             }
             TraceKind::Congestion { cwnd, ssthresh } => {
                 write!(self.out, "cwnd={cwnd} ssthresh={ssthresh}{off}")?;
+            }
+            TraceKind::Host { up, connections_lost } => {
+                if up {
+                    write!(self.out, "restart (no connections; listeners listen again){off}")?;
+                } else {
+                    write!(
+                        self.out,
+                        "crash: {connections_lost} endpoints vanish without a word{off}"
+                    )?;
+                }
             }
         }
         writeln!(self.out)

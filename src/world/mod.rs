@@ -17,7 +17,7 @@ mod observe;
 
 pub use observe::EndpointLog;
 
-use crate::link::{DropReason, FlowState, LinkParams, Verdict};
+use crate::link::{DropReason, FlowState, LinkParams, QueueState, Verdict, wire_bytes};
 use crate::model::{Action, App, Fault, HostId, Model, Reaction, SegmentFaultAction};
 use crate::rng::{Key, component};
 use crate::rule;
@@ -118,6 +118,8 @@ struct Ep {
     /// The deadline a Wake event is scheduled for, or MAX.
     wake: Instant,
     listener: Option<u32>,
+    /// Its host crashed: the TCB is gone and the endpoint never acts again.
+    lost: bool,
     log: EndpointLog,
 }
 
@@ -146,6 +148,8 @@ enum Event {
     ListenerOpen(u32),
     ListenerClose(u32),
     Inject(u32),
+    Crash(u32),
+    Restart(u32),
 }
 
 /// A read-only view of one endpoint.
@@ -167,8 +171,14 @@ pub struct World {
     listeners: Vec<ListenerRt>,
     listener_at: IndexMap<(u32, u16), u32>,
     link_dirs: Vec<(LinkParams, Key)>,
+    /// The transmitter of each link direction, shared by its flows.
+    queues: Vec<QueueState>,
     routes: IndexMap<(HostId, HostId), u32>,
     host_flows: Vec<FlowState>,
+    host_up: Vec<bool>,
+    /// During a step caused by a segment: its source and connection, where
+    /// an unbound endpoint's reply goes.
+    reply_to: Option<((u32, u16), u32)>,
     next_ephemeral: Vec<u16>,
     packets: Vec<Option<Packet>>,
     free_packets: Vec<u32>,
@@ -220,9 +230,12 @@ impl World {
             demux: IndexMap::new(),
             listeners: Vec::new(),
             listener_at: IndexMap::new(),
+            queues: vec![QueueState::default(); link_dirs.len()],
             link_dirs,
             routes,
             host_flows: vec![FlowState::default(); model.hosts.len()],
+            host_up: vec![true; model.hosts.len()],
+            reply_to: None,
             next_ephemeral: vec![EPHEMERAL_FIRST; model.hosts.len()],
             packets: Vec::new(),
             free_packets: Vec::new(),
@@ -255,8 +268,15 @@ impl World {
             }
         }
         for (i, f) in world.model.faults.iter().enumerate() {
-            if let Fault::Inject { at, .. } = f {
-                world.sched.schedule(*at, Event::Inject(i as u32));
+            match *f {
+                Fault::Inject { at, .. } => world.sched.schedule(at, Event::Inject(i as u32)),
+                Fault::Crash { at, restart_at, .. } => {
+                    world.sched.schedule(at, Event::Crash(i as u32));
+                    if let Some(r) = restart_at {
+                        world.sched.schedule(r, Event::Restart(i as u32));
+                    }
+                }
+                _ => {}
             }
         }
         world
@@ -343,6 +363,7 @@ impl World {
             flow_id,
             wake: Instant::MAX,
             listener: None,
+            lost: false,
             log: EndpointLog::new(detailed, self.sched.now()),
         });
         id
@@ -465,6 +486,8 @@ impl World {
             Event::ListenerOpen(l) => self.on_listener_open(l, sink),
             Event::ListenerClose(l) => self.on_listener_close(l, sink),
             Event::Inject(f) => self.on_inject(f, sink),
+            Event::Crash(f) => self.on_crash(f, sink),
+            Event::Restart(f) => self.on_restart(f, sink),
         }
         None
     }
@@ -474,8 +497,8 @@ impl World {
     fn on_wake(&mut self, ep: u32, sink: &mut dyn TraceSink) {
         let now = self.sched.now();
         let e = &mut self.eps[ep as usize];
-        if e.wake != now {
-            return; // stale: a later reschedule replaced it
+        if e.wake != now || e.lost {
+            return; // stale: a later reschedule replaced it, or the host died
         }
         e.wake = Instant::MAX;
         match e.tcp.poll_timeout() {
@@ -489,6 +512,9 @@ impl World {
 
     fn on_script(&mut self, ep: u32, sink: &mut dyn TraceSink) {
         let e = &self.eps[ep as usize];
+        if e.lost {
+            return;
+        }
         let Some(timed) = self.app_of(e.app).script.get(e.script_pos as usize).copied() else {
             return;
         };
@@ -568,6 +594,71 @@ impl World {
         self.transmit(sender, seg, true, sink);
     }
 
+    /// The host stops: every endpoint on it vanishes without sending
+    /// anything (RFC 9293 §3.5.1, half-open connections), its listeners
+    /// stop listening.
+    fn on_crash(&mut self, f: u32, sink: &mut dyn TraceSink) {
+        let Fault::Crash { host, .. } = self.model.faults[f as usize] else {
+            return;
+        };
+        self.stats.events += 1;
+        self.host_up[host as usize] = false;
+        let mut lost = 0;
+        for ep in 0..self.eps.len() as u32 {
+            let e = &self.eps[ep as usize];
+            if e.host != host || e.lost {
+                continue;
+            }
+            lost += 1;
+            self.unbind(ep);
+            let e = &mut self.eps[ep as usize];
+            e.lost = true;
+            e.log.lost = true;
+            e.wake = Instant::MAX;
+        }
+        for (l, spec) in self.model.listeners.iter().enumerate() {
+            if spec.host == host {
+                let rt = &mut self.listeners[l];
+                rt.open = false;
+                rt.idle.clear();
+            }
+        }
+        self.emit_host_event(host, false, lost, sink);
+    }
+
+    /// The host is back, with no connections; its listeners listen again.
+    fn on_restart(&mut self, f: u32, sink: &mut dyn TraceSink) {
+        let Fault::Crash { host, .. } = self.model.faults[f as usize] else {
+            return;
+        };
+        self.stats.events += 1;
+        self.host_up[host as usize] = true;
+        self.emit_host_event(host, true, 0, sink);
+        let listeners: Vec<u32> = (0..self.model.listeners.len() as u32)
+            .filter(|&l| self.model.listeners[l as usize].host == host)
+            .collect();
+        for l in listeners {
+            let rt = &mut self.listeners[l as usize];
+            rt.open = true;
+            rt.accepted = 0;
+            self.spawn_listening(l, sink);
+        }
+    }
+
+    fn emit_host_event(&mut self, host: HostId, up: bool, lost: u32, sink: &mut dyn TraceSink) {
+        let name = self.model.hosts[host as usize].name.clone();
+        let ev = TraceEvent {
+            t: self.sched.now(),
+            conn: crate::trace::NO_CONN,
+            endpoint: &name,
+            kind: TraceKind::Host {
+                up,
+                connections_lost: lost,
+            },
+        };
+        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+    }
+
     fn on_arrive(&mut self, p: u32, sink: &mut dyn TraceSink) {
         let pkt = self.packets[p as usize].take().expect("arriving packet exists");
         self.free_packets.push(p);
@@ -640,7 +731,11 @@ impl World {
             kind: TraceKind::Deliver { seg: pkt.seg },
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        // An endpoint with no peer (LISTEN, or CLOSED before binding)
+        // answers resets to where the segment came from.
+        self.reply_to = Some((pkt.src, pkt.conn));
         self.run_step(ep, Input::Segment(pkt.seg), sink);
+        self.reply_to = None;
     }
 
     /// No endpoint and no listener: the host answers as RFC 9293
@@ -959,13 +1054,17 @@ impl World {
 
     fn transmit(&mut self, ep: u32, seg: Segment, injected: bool, sink: &mut dyn TraceSink) {
         let e = &self.eps[ep as usize];
-        let Some(remote) = e.remote else { return };
+        let (remote, conn) = match (e.remote, self.reply_to) {
+            (Some(r), _) => (r, e.conn),
+            (None, Some((r, conn))) => (r, conn),
+            (None, None) => return,
+        };
         let src = (self.model.hosts[e.host as usize].addr, e.local_port);
         let pkt = Packet {
             seg,
             src,
             dst: remote,
-            conn: e.conn,
+            conn,
             sender: ep,
             sender_host: e.host,
             corrupt: false,
@@ -1023,7 +1122,9 @@ impl World {
             let e = &mut self.eps[pkt.sender as usize];
             (e.flow_id, &mut e.flow)
         };
-        match params.judge(key, flow_id, flow, now) {
+        let queue = &mut self.queues[dir as usize];
+        let bytes = wire_bytes(pkt.seg.len, pkt.seg.mss != 0);
+        match params.judge(key, flow_id, flow, queue, now, bytes) {
             Verdict::Drop(reason) => self.record_drop_named(&pkt, sender_name, reason, sink),
             Verdict::Deliver {
                 at, corrupt, duplicate, ..

@@ -19,6 +19,8 @@ pub struct EndpointLog {
     pub drops: u64,
     /// Whether the endpoint ever reached ESTABLISHED.
     pub established: bool,
+    /// Its host crashed; the state is where it stood then.
+    pub lost: bool,
 }
 
 impl EndpointLog {
@@ -34,6 +36,7 @@ impl EndpointLog {
             detailed,
             drops: 0,
             established: false,
+            lost: false,
         }
     }
 
