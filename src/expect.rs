@@ -29,10 +29,7 @@ impl Check {
         if self.ok {
             format!("ok      {who}{}: {}", self.what, self.actual)
         } else {
-            format!(
-                "FAILED  {who}{}: expected {}, got {}",
-                self.what, self.expected, self.actual
-            )
+            format!("FAILED  {who}{}: expected {}, got {}", self.what, self.expected, self.actual)
         }
     }
 }
@@ -64,21 +61,10 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
     for x in &expect.endpoints {
         let who = Some((x.conn, x.name.clone()));
         let mut push = |what: &str, expected: String, actual: String, ok: bool| {
-            out.push(Check {
-                endpoint: who.clone(),
-                what: what.into(),
-                expected,
-                actual,
-                ok,
-            });
+            out.push(Check { endpoint: who.clone(), what: what.into(), expected, actual, ok });
         };
         let Some(ep) = world.endpoint(x.conn, &x.name) else {
-            push(
-                "exists",
-                "an endpoint with this name and connection".into(),
-                "none".into(),
-                false,
-            );
+            push("exists", "an endpoint with this name and connection".into(), "none".into(), false);
             continue;
         };
         let log = ep.log;
@@ -88,12 +74,7 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
         }
         if let Some(r) = x.reason {
             let actual = ep.tcp.close_reason();
-            push(
-                "reason",
-                r.to_string(),
-                actual.map_or("none".into(), |a| a.to_string()),
-                actual == Some(r),
-            );
+            push("reason", r.to_string(), actual.map_or("none".into(), |a| a.to_string()), actual == Some(r));
         }
         if let Some(path) = &x.path {
             let actual = log.states();
@@ -221,23 +202,16 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
                 }
             }
         }
-        report(
-            "all_bytes_delivered",
-            "every byte queued delivered to the peer".into(),
-            bad,
-        );
+        report("all_bytes_delivered", "every byte queued delivered to the peer".into(), bad);
     }
     if all.no_foreign_bytes == Some(true) {
         let bad = sides
             .iter()
             .enumerate()
             .flat_map(|(c, eps)| {
-                eps.iter().filter(|e| e.tcp.stats().foreign_bytes > 0).map(move |e| {
-                    (
-                        c,
-                        format!("conn {c} {} got {} foreign bytes", e.name, e.tcp.stats().foreign_bytes),
-                    )
-                })
+                eps.iter()
+                    .filter(|e| e.tcp.stats().foreign_bytes > 0)
+                    .map(move |e| (c, format!("conn {c} {} got {} foreign bytes", e.name, e.tcp.stats().foreign_bytes)))
             })
             .collect();
         report("no_foreign_bytes", "no bytes from another stream".into(), bad);

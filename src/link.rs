@@ -251,12 +251,7 @@ impl LinkParams {
             .hit(draw(Word::Duplicate))
             .then(|| queued + self.delay + self.jitter_draw(draw(Word::DuplicateJitter)));
         let duplicate = duplicate.filter(|d| !self.expired(*d)).map(|d| now + d);
-        Verdict::Deliver {
-            at: now + transit,
-            reordered,
-            corrupt: self.corrupt.hit(draw(Word::Corrupt)),
-            duplicate,
-        }
+        Verdict::Deliver { at: now + transit, reordered, corrupt: self.corrupt.hit(draw(Word::Corrupt)), duplicate }
     }
 
     /// The propagation delay of one segment under the configured
@@ -326,9 +321,7 @@ mod tests {
     fn run(params: &LinkParams, n: u64) -> Vec<Verdict> {
         let mut st = FlowState::default();
         let mut q = QueueState::default();
-        (0..n)
-            .map(|_| params.judge(&key(), 7, &mut st, &mut q, Instant::ZERO, 1000))
-            .collect()
+        (0..n).map(|_| params.judge(&key(), 7, &mut st, &mut q, Instant::ZERO, 1000)).collect()
     }
 
     fn delays(params: &LinkParams, n: u64) -> Vec<f64> {
@@ -379,11 +372,7 @@ mod tests {
     #[test]
     fn rate_limit_serializes_and_a_full_queue_tail_drops() {
         // 8 Mbit/s: 1000 bytes take 1 ms on the wire.
-        let p = LinkParams {
-            rate_bps: Some(8_000_000),
-            queue_bytes: Some(3000),
-            ..LinkParams::default()
-        };
+        let p = LinkParams { rate_bps: Some(8_000_000), queue_bytes: Some(3000), ..LinkParams::default() };
         // The queue holds 3000 bytes, counting the segment on the wire.
         let v = run(&p, 4);
         let at = |i: usize| match v[i] {
@@ -412,14 +401,8 @@ mod tests {
 
     #[test]
     fn loss_rate_is_close_to_the_probability() {
-        let p = LinkParams {
-            loss: Ppm::new(100_000).unwrap(),
-            ..LinkParams::default()
-        };
-        let lost = run(&p, 20_000)
-            .iter()
-            .filter(|v| matches!(v, Verdict::Drop(DropReason::Loss)))
-            .count();
+        let p = LinkParams { loss: Ppm::new(100_000).unwrap(), ..LinkParams::default() };
+        let lost = run(&p, 20_000).iter().filter(|v| matches!(v, Verdict::Drop(DropReason::Loss))).count();
         assert!((1_800..2_200).contains(&lost), "lost {lost} of 20000 at 10%");
     }
 
@@ -453,10 +436,7 @@ mod tests {
             loss_good: Ppm::ZERO,
             loss_bad: Ppm::ONE,
         };
-        let p = LinkParams {
-            burst: Some(ge),
-            ..LinkParams::default()
-        };
+        let p = LinkParams { burst: Some(ge), ..LinkParams::default() };
         let v = run(&p, 50_000);
         let lost: Vec<bool> = v.iter().map(|v| matches!(v, Verdict::Drop(_))).collect();
         let losses = lost.iter().filter(|l| **l).count();

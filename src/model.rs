@@ -184,10 +184,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_events: 100_000_000,
-            max_time: Instant::from_nanos(86_400 * 1_000_000_000),
-        }
+        Limits { max_events: 100_000_000, max_time: Instant::from_nanos(86_400 * 1_000_000_000) }
     }
 }
 

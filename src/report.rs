@@ -14,10 +14,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Header lines for a text trace (without the leading `# `).
 pub fn header_lines(model: &Model, file: &str) -> Vec<String> {
-    let mut h = vec![format!(
-        "tcpsim {VERSION}  scenario {:?}  file {file}  seed {}",
-        model.name, model.seed
-    )];
+    let mut h = vec![format!("tcpsim {VERSION}  scenario {:?}  file {file}  seed {}", model.name, model.seed)];
     for (i, c) in model.configs.iter().enumerate() {
         let label = if i == 0 { "tcp".to_string() } else { format!("tcp #{i}") };
         h.push(format!("{label}: {}", describe_config(c)));
@@ -36,11 +33,7 @@ pub fn header_lines(model: &Model, file: &str) -> Vec<String> {
             h.push(format!("link {} -> {}: {}", b.name, a.name, describe_link(&l.ba)));
         }
     }
-    let hosts: Vec<String> = model
-        .hosts
-        .iter()
-        .map(|h| format!("{}={}", h.name, format_addr(h.addr)))
-        .collect();
+    let hosts: Vec<String> = model.hosts.iter().map(|h| format!("{}={}", h.name, format_addr(h.addr))).collect();
     h.push(format!("hosts: {}", hosts.join(" ")));
     h.push(format!(
         "connections: {}  listeners: {}  faults: {}",
@@ -133,12 +126,7 @@ pub fn path_lines(world: &World, max: usize) -> Vec<String> {
     let total = world.endpoints().count();
     for ep in world.endpoints().take(max) {
         let path = if ep.log.detailed {
-            ep.log
-                .states()
-                .iter()
-                .map(|s| s.name())
-                .collect::<Vec<_>>()
-                .join(" -> ")
+            ep.log.states().iter().map(|s| s.name()).collect::<Vec<_>>().join(" -> ")
         } else {
             format!("... -> {}", ep.tcp.state())
         };

@@ -121,9 +121,7 @@ impl Rule {
 
     /// Every ID, in specification order.
     pub fn all() -> impl Iterator<Item = Rule> {
-        Area::VALUES
-            .into_iter()
-            .flat_map(|area| (1..=area.count()).map(move |num| Rule { area, num }))
+        Area::VALUES.into_iter().flat_map(|area| (1..=area.count()).map(move |num| Rule { area, num }))
     }
 
     /// Parses `B-CLOSE-06`.

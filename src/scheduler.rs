@@ -35,13 +35,7 @@ impl<E> Default for Scheduler<E> {
 
 impl<E> Scheduler<E> {
     pub fn new() -> Scheduler<E> {
-        Scheduler {
-            heap: BinaryHeap::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
-            next_seq: 0,
-            now: Instant::ZERO,
-        }
+        Scheduler { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0, now: Instant::ZERO }
     }
 
     /// The current virtual time: the time of the last event popped.
@@ -86,9 +80,7 @@ impl<E> Scheduler<E> {
         // Time never runs backwards: `schedule` refuses the past.
         assert!(self.now <= key.time, "virtual time went backwards");
         self.now = key.time;
-        let event = self.slots[key.slot as usize]
-            .take()
-            .expect("slot of a pending event is empty");
+        let event = self.slots[key.slot as usize].take().expect("slot of a pending event is empty");
         self.free.push(key.slot);
         Some((key.time, event))
     }

@@ -24,10 +24,7 @@ impl Dest {
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => return Err(format!("{}: is a directory", path.display())),
             Ok(m) if !m.is_file() => {
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let f = OpenOptions::new().write(true).open(path).map_err(|e| format!("{}: {e}", path.display()))?;
                 return Ok(Dest::Device(f));
             }
             _ => {}
@@ -41,10 +38,7 @@ impl Dest {
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(|e| format!("{}: cannot write in {}: {e}", path.display(), dir.display()))?;
-        Ok(Dest::Temp {
-            file,
-            target: path.to_path_buf(),
-        })
+        Ok(Dest::Temp { file, target: path.to_path_buf() })
     }
 
     /// Makes the output visible: renames a temp file into place.

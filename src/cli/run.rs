@@ -32,16 +32,11 @@ pub fn load_with_overrides(
     };
     let mut overrides = Vec::new();
     if let Some(seed) = seed {
-        overrides.push(Override {
-            path: "seed".into(),
-            value: seed.to_string(),
-        });
+        overrides.push(Override { path: "seed".into(), value: seed.to_string() });
     }
     if let Some(p) = loss {
         if Ppm::parse_decimal(p).is_none() {
-            error(&format!(
-                "--loss {p}: expected a probability in [0, 1] with at most 6 decimals"
-            ));
+            error(&format!("--loss {p}: expected a probability in [0, 1] with at most 6 decimals"));
             return None;
         }
         overrides.extend(scenario::loss_overrides(&bytes, p));
@@ -99,10 +94,7 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
     if let Some(kinds) = &args.kinds {
         for k in kinds {
             if !trace::TraceKind::NAMES.contains(&k.as_str()) {
-                return Err(format!(
-                    "--kinds {k}: expected some of {}",
-                    trace::TraceKind::NAMES.join(",")
-                ));
+                return Err(format!("--kinds {k}: expected some of {}", trace::TraceKind::NAMES.join(",")));
             }
         }
     }
@@ -169,10 +161,7 @@ pub fn run(args: &RunArgs) -> u8 {
         .chain(model.hosts.iter().map(|h| h.name.len()))
         .max()
         .unwrap_or(8);
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "wall-clock figures for --stats only, never in the trace"
-    )]
+    #[allow(clippy::disallowed_methods, reason = "wall-clock figures for --stats only, never in the trace")]
     let started = std::time::Instant::now();
     let mut world = World::new(model);
 
@@ -203,9 +192,7 @@ pub fn run(args: &RunArgs) -> u8 {
             (
                 outcome,
                 checks,
-                w.finish()
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| b.into_inner().map_err(|e| e.to_string())),
+                w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string())),
             )
         }
         Format::Jsonl => {
@@ -220,9 +207,7 @@ pub fn run(args: &RunArgs) -> u8 {
             (
                 outcome,
                 checks,
-                w.finish()
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| b.into_inner().map_err(|e| e.to_string())),
+                w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string())),
             )
         }
     };
@@ -288,21 +273,11 @@ fn run_world(
 ) -> Outcome {
     if quiet {
         let outcome = world.run_until(&mut NullSink, stop);
-        if writer.failed() {
-            Outcome::OutputFailed
-        } else {
-            outcome
-        }
+        if writer.failed() { Outcome::OutputFailed } else { outcome }
     } else if filter.is_empty() {
         world.run_until(writer, stop)
     } else {
-        world.run_until(
-            &mut Filtered {
-                inner: writer,
-                filter: filter.clone(),
-            },
-            stop,
-        )
+        world.run_until(&mut Filtered { inner: writer, filter: filter.clone() }, stop)
     }
 }
 

@@ -16,9 +16,7 @@ enum Verdict {
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for e in entries {
             if e.is_dir() || e.extension().is_some_and(|x| x == "ron") {
@@ -36,26 +34,20 @@ fn run_file(path: &Path) -> Verdict {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            return Verdict::BadInput {
-                lines: vec![format!("{label}: error: cannot read the file: {e}")],
-            };
+            return Verdict::BadInput { lines: vec![format!("{label}: error: cannot read the file: {e}")] };
         }
     };
     let model = match scenario::load(&bytes, &[]) {
         Ok(m) => m,
         Err(errs) => {
-            return Verdict::BadInput {
-                lines: errs.iter().map(|e| e.render(&label)).collect(),
-            };
+            return Verdict::BadInput { lines: errs.iter().map(|e| e.render(&label)).collect() };
         }
     };
     let seed = model.seed;
     let mut world = World::new(model);
     let outcome = world.run(&mut NullSink);
     if outcome != Outcome::Completed {
-        return Verdict::Fail {
-            lines: vec![format!("run incomplete: {}", outcome.name())],
-        };
+        return Verdict::Fail { lines: vec![format!("run incomplete: {}", outcome.name())] };
     }
     let checks = match &world.model().expect {
         Some(e) => expect::check(&world, e),
@@ -63,10 +55,7 @@ fn run_file(path: &Path) -> Verdict {
     };
     let failed: Vec<String> = checks.iter().filter(|c| !c.ok).map(|c| c.describe()).collect();
     if failed.is_empty() {
-        Verdict::Pass {
-            checks: checks.len(),
-            digest: world.digest(),
-        }
+        Verdict::Pass { checks: checks.len(), digest: world.digest() }
     } else {
         let mut lines = failed;
         lines.push(format!("replay: tcpsim run {label} --seed {seed}"));
@@ -82,10 +71,7 @@ pub fn test(args: &TestArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     // Results land in their file's slot, so output order never depends on
     // which thread finished first.
     let mut verdicts: Vec<Option<Verdict>> = (0..files.len()).map(|_| None).collect();

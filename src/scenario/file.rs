@@ -355,11 +355,7 @@ pub enum FaultSpec {
         wnd: u16,
     },
     /// Nothing passes between the two hosts in `[from_ms, to_ms)`.
-    Partition {
-        between: (String, String),
-        from_ms: f64,
-        to_ms: f64,
-    },
+    Partition { between: (String, String), from_ms: f64, to_ms: f64 },
     /// The host stops at `at_ms`: its connections vanish without sending
     /// anything, segments to it are lost. At `restart_at_ms` it comes back
     /// with no connections, and its listeners listen again.

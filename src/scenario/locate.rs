@@ -52,10 +52,7 @@ pub fn parse_path(path: &str) -> Option<Vec<Step>> {
             }
             i += 1;
         }
-        let len = b[i..]
-            .iter()
-            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-            .count();
+        let len = b[i..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
         if len == 0 || b[i].is_ascii_digit() {
             return None;
         }
@@ -124,11 +121,7 @@ pub struct Doc<'a> {
 impl<'a> Doc<'a> {
     /// Scans `text`; malformed input gives a partial tree rather than an error.
     pub fn parse(text: &'a str) -> Doc<'a> {
-        let mut p = Parser {
-            b: text.as_bytes(),
-            p: 0,
-            nodes: Vec::new(),
-        };
+        let mut p = Parser { b: text.as_bytes(), p: 0, nodes: Vec::new() };
         loop {
             p.skip_trivia();
             if p.at(p.p) != b'#' || p.at(p.p + 1) != b'!' {
@@ -143,12 +136,7 @@ impl<'a> Doc<'a> {
         let root = (p.p < p.b.len()).then(|| p.parse_value(0));
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Doc {
-            text,
-            line_starts,
-            nodes: p.nodes,
-            root,
-        }
+        Doc { text, line_starts, nodes: p.nodes, root }
     }
 
     /// Where the value at `path` starts; Err(pos of the innermost existing enclosing value's start)
@@ -218,10 +206,7 @@ impl<'a> Doc<'a> {
         let byte = byte.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= byte).max(1);
         let start = self.line_starts[line - 1];
-        let col = self.text[start..]
-            .char_indices()
-            .take_while(|(i, _)| start + i < byte)
-            .count();
+        let col = self.text[start..].char_indices().take_while(|(i, _)| start + i < byte).count();
         Pos { line, col: col + 1 }
     }
 
@@ -269,10 +254,9 @@ impl<'a> Doc<'a> {
     fn child(&self, n: usize, step: &Step) -> Option<usize> {
         let node = &self.nodes[n];
         let entry = match step {
-            Step::Field(name) => node
-                .entries
-                .iter()
-                .find(|e| e.key.is_some_and(|(s, e)| self.slice(s, e) == name.as_str())),
+            Step::Field(name) => {
+                node.entries.iter().find(|e| e.key.is_some_and(|(s, e)| self.slice(s, e) == name.as_str()))
+            }
             Step::Index(i) if matches!(node.kind, Kind::List | Kind::Group) => {
                 node.entries.get(*i).filter(|e| e.key.is_none())
             }
@@ -350,13 +334,7 @@ impl Parser<'_> {
 
     fn push(&mut self, kind: Kind, start: usize, open: usize, entries: Vec<Entry>) -> usize {
         let end = self.p;
-        self.nodes.push(Node {
-            kind,
-            start,
-            end,
-            open,
-            entries,
-        });
+        self.nodes.push(Node { kind, start, end, open, entries });
         self.nodes.len() - 1
     }
 
@@ -541,10 +519,7 @@ impl Parser<'_> {
         let save = self.p;
         let raw = self.at(save) == b'r' && self.at(save + 1) == b'#';
         let s = save + if raw { 2 } else { 0 };
-        let e = s + self.b[s.min(self.b.len())..]
-            .iter()
-            .take_while(|c| is_ident(**c))
-            .count();
+        let e = s + self.b[s.min(self.b.len())..].iter().take_while(|c| is_ident(**c)).count();
         if e == s || self.b[s].is_ascii_digit() {
             return None;
         }
@@ -793,9 +768,7 @@ Sim(
         ];
         for _ in 0..3000 {
             let n = next() % 40;
-            let text: String = (0..n)
-                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
-                .collect();
+            let text: String = (0..n).map(|_| pieces[(next() % pieces.len() as u64) as usize]).collect();
             poke(&text, next());
             let bytes: Vec<u8> = (0..n * 2).map(|_| next() as u8).collect();
             poke(&String::from_utf8_lossy(&bytes), next());

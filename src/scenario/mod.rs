@@ -27,19 +27,11 @@ pub struct LoadError {
 
 impl LoadError {
     fn at(pos: Pos, message: String) -> LoadError {
-        LoadError {
-            line: pos.line,
-            col: pos.col,
-            message,
-        }
+        LoadError { line: pos.line, col: pos.col, message }
     }
 
     fn outside(message: String) -> LoadError {
-        LoadError {
-            line: 0,
-            col: 0,
-            message,
-        }
+        LoadError { line: 0, col: 0, message }
     }
 
     /// `FILE:LINE:COL: error: MESSAGE` (the interface's format).
@@ -62,27 +54,20 @@ pub struct Override {
 impl Override {
     /// Parses `FIELD=VALUE`.
     pub fn parse(arg: &str) -> Result<Override, String> {
-        let (path, value) = arg
-            .split_once('=')
-            .ok_or_else(|| format!("expected FIELD=VALUE, found {arg:?}"))?;
+        let (path, value) = arg.split_once('=').ok_or_else(|| format!("expected FIELD=VALUE, found {arg:?}"))?;
         let steps =
             parse_path(path.trim()).ok_or_else(|| format!("{path:?} is not a field path like `links[0].loss`"))?;
         if steps.is_empty() || value.trim().is_empty() {
             return Err(format!("expected FIELD=VALUE, found {arg:?}"));
         }
-        Ok(Override {
-            path: format_path(&steps),
-            value: value.trim().to_string(),
-        })
+        Ok(Override { path: format_path(&steps), value: value.trim().to_string() })
     }
 }
 
 /// The RON options every file is read with: `Option` fields take a bare
 /// value (`msl_ms: 2000`, not `Some(2000)`).
 fn ron_options() -> ron::Options {
-    ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .with_recursion_limit(64)
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME).with_recursion_limit(64)
 }
 
 /// Loads a simulation file, applying `overrides` first.
@@ -95,10 +80,7 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
             let pos = Doc::parse(&text).pos_of(text.len());
             return Err(vec![LoadError::at(
                 pos,
-                format!(
-                    "the file is not UTF-8 text (invalid byte 0x{:02x})",
-                    bytes[e.valid_up_to()]
-                ),
+                format!("the file is not UTF-8 text (invalid byte 0x{:02x})", bytes[e.valid_up_to()]),
             )]);
         }
     };
@@ -109,10 +91,7 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
         match locate::splice(&text, &steps, &o.value) {
             Ok((edited, _)) => text = edited,
             Err(locate::SpliceError::NotFound(p)) => {
-                return Err(vec![LoadError::outside(format!(
-                    "--set {}={}: the file has no `{p}`",
-                    o.path, o.value
-                ))]);
+                return Err(vec![LoadError::outside(format!("--set {}={}: the file has no `{p}`", o.path, o.value))]);
             }
         }
     }
@@ -129,16 +108,8 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
         let pos = match original_doc.find(path) {
             Ok(p) | Err(p) => p,
         };
-        let pos = if original_doc.span(path).is_none() && path.is_empty() {
-            fallback
-        } else {
-            pos
-        };
-        let field = if path.is_empty() {
-            String::new()
-        } else {
-            format!("`{}`: ", format_path(path))
-        };
+        let pos = if original_doc.span(path).is_none() && path.is_empty() { fallback } else { pos };
+        let field = if path.is_empty() { String::new() } else { format!("`{}`: ", format_path(path)) };
         match is_overridden(path) {
             Some(o) => LoadError::at(pos, format!("{field}{message} (set by --set {}={})", o.path, o.value)),
             None => LoadError::at(pos, format!("{field}{message}")),
@@ -149,18 +120,11 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
     let sim = match parsed {
         Ok(sim) => sim,
         Err(e) => {
-            let pos = Pos {
-                line: e.position.line.max(1),
-                col: e.position.col.max(1),
-            };
+            let pos = Pos { line: e.position.line.max(1), col: e.position.col.max(1) };
             let message = ron_message(&e.code, &text);
             if overrides.is_empty() {
                 let path = deepest_path(&doc, pos);
-                let field = if path.is_empty() {
-                    String::new()
-                } else {
-                    format!("`{}`: ", format_path(&path))
-                };
+                let field = if path.is_empty() { String::new() } else { format!("`{}`: ", format_path(&path)) };
                 return Err(vec![LoadError::at(pos, format!("{field}{message}"))]);
             }
             let path = deepest_path(&doc, pos);
@@ -183,10 +147,7 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
 fn deepest_path(doc: &Doc, pos: Pos) -> Vec<Step> {
     let here = doc.path_at(pos);
     if pos.col > 1 {
-        let before = doc.path_at(Pos {
-            line: pos.line,
-            col: pos.col - 1,
-        });
+        let before = doc.path_at(Pos { line: pos.line, col: pos.col - 1 });
         if before.len() > here.len() {
             return before;
         }
@@ -202,10 +163,7 @@ fn ron_message(code: &ron::Error, text: &str) -> String {
     }
     let message = code.to_string();
     if trimmed.starts_with('{')
-        && matches!(
-            code,
-            ron::Error::ExpectedNamedStructLike(_) | ron::Error::ExpectedStructLike
-        )
+        && matches!(code, ron::Error::ExpectedNamedStructLike(_) | ron::Error::ExpectedStructLike)
     {
         return format!("{message}; this looks like JSON, but simulation files are RON: `(name: \"...\", ...)`");
     }
@@ -225,22 +183,11 @@ pub fn loss_overrides(bytes: &[u8], value: &str) -> Vec<Override> {
     let links = doc.len(&[Step::Field("links".into())]).unwrap_or(0);
     let mut out = Vec::new();
     for i in 0..links {
-        out.push(Override {
-            path: format!("links[{i}].loss"),
-            value: value.to_string(),
-        });
+        out.push(Override { path: format!("links[{i}].loss"), value: value.to_string() });
         for dir in ["a_to_b", "b_to_a"] {
-            let p = [
-                Step::Field("links".into()),
-                Step::Index(i),
-                Step::Field(dir.into()),
-                Step::Field("loss".into()),
-            ];
+            let p = [Step::Field("links".into()), Step::Index(i), Step::Field(dir.into()), Step::Field("loss".into())];
             if doc.span(&p).is_some() {
-                out.push(Override {
-                    path: format!("links[{i}].{dir}.loss"),
-                    value: value.to_string(),
-                });
+                out.push(Override { path: format!("links[{i}].{dir}.loss"), value: value.to_string() });
             }
         }
     }

@@ -34,10 +34,7 @@ struct V {
 
 impl V {
     fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.diags.push(Diagnostic {
-            path: path.into(),
-            message: message.into(),
-        });
+        self.diags.push(Diagnostic { path: path.into(), message: message.into() });
     }
 
     /// A duration in ms; `positive` rejects zero.
@@ -94,10 +91,7 @@ impl V {
         match spec {
             CountSpec::Exactly(n) => CountRange::exactly(*n),
             CountSpec::Text(t) => parse_count(t).unwrap_or_else(|| {
-                self.err(
-                    path,
-                    format!("expected a count: an integer or \">= N\", \"<= N\", \"A..=B\"; found {t:?}"),
-                );
+                self.err(path, format!("expected a count: an integer or \">= N\", \"<= N\", \"A..=B\"; found {t:?}"));
                 CountRange::exactly(0)
             }),
         }
@@ -107,10 +101,7 @@ impl V {
         if self.allow {
             self.deviations.push(format!("{path}: {what} (allow_rfc_violations)"));
         } else {
-            self.err(
-                path,
-                format!("{what}; set `allow_rfc_violations: true` to run it anyway"),
-            );
+            self.err(path, format!("{what}; set `allow_rfc_violations: true` to run it anyway"));
         }
     }
 }
@@ -119,16 +110,10 @@ fn parse_count(t: &str) -> Option<CountRange> {
     let t = t.trim();
     let num = |s: &str| s.trim().parse::<u64>().ok();
     if let Some(rest) = t.strip_prefix(">=") {
-        return Some(CountRange {
-            min: num(rest)?,
-            max: u64::MAX,
-        });
+        return Some(CountRange { min: num(rest)?, max: u64::MAX });
     }
     if let Some(rest) = t.strip_prefix("<=") {
-        return Some(CountRange {
-            min: 0,
-            max: num(rest)?,
-        });
+        return Some(CountRange { min: 0, max: num(rest)? });
     }
     if let Some((a, b)) = t.split_once("..=") {
         let (a, b) = (num(a)?, num(b)?);
@@ -147,11 +132,7 @@ fn reason(r: ReasonName) -> CloseReason {
 
 /// Checks `file` and builds the model, or returns every problem found.
 pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
-    let mut v = V {
-        diags: Vec::new(),
-        allow: file.allow_rfc_violations,
-        deviations: Vec::new(),
-    };
+    let mut v = V { diags: Vec::new(), allow: file.allow_rfc_violations, deviations: Vec::new() };
     if file.name.trim().is_empty() {
         v.err("name", "expected a non-empty scenario name");
     }
@@ -168,16 +149,10 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         let a = host_id(&l.between.0);
         let b = host_id(&l.between.1);
         if a.is_none() {
-            v.err(
-                format!("{p}.between"),
-                format!("unknown host {:?}; hosts are {}", l.between.0, names(&hosts)),
-            );
+            v.err(format!("{p}.between"), format!("unknown host {:?}; hosts are {}", l.between.0, names(&hosts)));
         }
         if b.is_none() {
-            v.err(
-                format!("{p}.between"),
-                format!("unknown host {:?}; hosts are {}", l.between.1, names(&hosts)),
-            );
+            v.err(format!("{p}.between"), format!("unknown host {:?}; hosts are {}", l.between.1, names(&hosts)));
         }
         let both = l.both();
         // Shared values are checked (and reported) once, in the first pass.
@@ -205,10 +180,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         check_name(&mut v, &format!("{p}.name"), &l.name, &mut endpoint_names);
         let host = host_id(&l.host);
         if host.is_none() {
-            v.err(
-                format!("{p}.host"),
-                format!("unknown host {:?}; hosts are {}", l.host, names(&hosts)),
-            );
+            v.err(format!("{p}.host"), format!("unknown host {:?}; hosts are {}", l.host, names(&hosts)));
         }
         if l.port == 0 {
             v.err(format!("{p}.port"), "expected a port in 1..=65535, found 0");
@@ -217,20 +189,12 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             v.err(format!("{p}.backlog"), "expected at least 1 connection, found 0");
         }
         if u64::from(l.backlog) > MAX_CONNECTIONS {
-            v.err(
-                format!("{p}.backlog"),
-                format!("expected at most {MAX_CONNECTIONS}, found {}", l.backlog),
-            );
+            v.err(format!("{p}.backlog"), format!("expected at most {MAX_CONNECTIONS}, found {}", l.backlog));
         }
         if let Some(h) = host
-            && listeners
-                .iter()
-                .any(|x: &model::Listener| x.host == h && x.port == l.port)
+            && listeners.iter().any(|x: &model::Listener| x.host == h && x.port == l.port)
         {
-            v.err(
-                format!("{p}.port"),
-                format!("host {:?} already listens on port {}", l.host, l.port),
-            );
+            v.err(format!("{p}.port"), format!("host {:?} already listens on port {}", l.host, l.port));
         }
         let listen_at = v.at(&format!("{p}.listen_at_ms"), l.listen_at_ms);
         let close_at = l.close_at_ms.map(|ms| v.at(&format!("{p}.close_at_ms"), ms));
@@ -259,38 +223,23 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         if !endpoint_names.contains(&c.name) {
             check_name(&mut v, &format!("{p}.name"), &c.name, &mut endpoint_names);
         } else if file.listeners.iter().any(|l| l.name == c.name) {
-            v.err(
-                format!("{p}.name"),
-                format!("{:?} is already the name of a listener", c.name),
-            );
+            v.err(format!("{p}.name"), format!("{:?} is already the name of a listener", c.name));
         }
         let host = host_id(&c.host);
         let remote_host = host_id(&c.remote_host);
         if host.is_none() {
-            v.err(
-                format!("{p}.host"),
-                format!("unknown host {:?}; hosts are {}", c.host, names(&hosts)),
-            );
+            v.err(format!("{p}.host"), format!("unknown host {:?}; hosts are {}", c.host, names(&hosts)));
         }
         if remote_host.is_none() {
-            v.err(
-                format!("{p}.remote_host"),
-                format!("unknown host {:?}; hosts are {}", c.remote_host, names(&hosts)),
-            );
+            v.err(format!("{p}.remote_host"), format!("unknown host {:?}; hosts are {}", c.remote_host, names(&hosts)));
         }
         if let (Some(a), Some(b)) = (host, remote_host) {
             if a == b {
-                v.err(
-                    format!("{p}.remote_host"),
-                    "expected another host than `host` (connections cross a link)",
-                );
+                v.err(format!("{p}.remote_host"), "expected another host than `host` (connections cross a link)");
             } else if !linked(a, b) {
                 v.err(
                     format!("{p}.remote_host"),
-                    format!(
-                        "no link between {:?} and {:?}; add one to `links`",
-                        c.host, c.remote_host
-                    ),
+                    format!("no link between {:?} and {:?}; add one to `links`", c.host, c.remote_host),
                 );
             }
         }
@@ -305,10 +254,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         }
         total = total.saturating_add(u64::from(c.count));
         if c.count > 1 && c.local_port.is_some() {
-            v.err(
-                format!("{p}.local_port"),
-                "a fixed local port allows only one connection (count: 1)",
-            );
+            v.err(format!("{p}.local_port"), "a fixed local port allows only one connection (count: 1)");
         }
         let open_spread = v.ms(&format!("{p}.open_spread_ms"), c.open_spread_ms, false);
         let config = endpoint_config(&mut v, &mut configs, &base, &format!("{p}.tcp"), &c.tcp);
@@ -318,39 +264,18 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             if peer.name.trim().is_empty() {
                 v.err(format!("{pp}.name"), "expected a non-empty name");
             } else if peer.name == c.name {
-                v.err(
-                    format!("{pp}.name"),
-                    "expected a name different from the connection's own",
-                );
+                v.err(format!("{pp}.name"), "expected a name different from the connection's own");
             } else if file.listeners.iter().any(|l| l.name == peer.name) {
-                v.err(
-                    format!("{pp}.name"),
-                    format!("{:?} is already the name of a listener", peer.name),
-                );
+                v.err(format!("{pp}.name"), format!("{:?} is already the name of a listener", peer.name));
             } else if !endpoint_names.contains(&peer.name) {
                 endpoint_names.push(peer.name.clone());
             }
             if c.local_port.is_none() {
-                v.err(
-                    format!("{p}.local_port"),
-                    "a connection with an explicit `peer` needs a fixed local_port",
-                );
+                v.err(format!("{p}.local_port"), "a connection with an explicit `peer` needs a fixed local_port");
             }
             let config = endpoint_config(&mut v, &mut configs, &base, &format!("{pp}.tcp"), &peer.tcp);
-            let app = build_app(
-                &mut v,
-                &pp,
-                &peer.script,
-                &peer.on_connected,
-                &peer.on_end_of_stream,
-                true,
-            );
-            model::Peer {
-                name: peer.name.clone(),
-                iss: peer.iss,
-                config,
-                app,
-            }
+            let app = build_app(&mut v, &pp, &peer.script, &peer.on_connected, &peer.on_end_of_stream, true);
+            model::Peer { name: peer.name.clone(), iss: peer.iss, config, app }
         });
         if let (Some(peer), Some(rh)) = (&peer, remote_host) {
             if listeners.iter().any(|l| l.host == rh && l.port == c.remote_port) {
@@ -379,10 +304,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         });
     }
     if total > MAX_CONNECTIONS {
-        v.err(
-            "connections",
-            format!("expected at most {MAX_CONNECTIONS} connections in all, found {total}"),
-        );
+        v.err("connections", format!("expected at most {MAX_CONNECTIONS} connections in all, found {total}"));
     }
     for (i, a) in file.connections.iter().enumerate() {
         for b in &file.connections[..i] {
@@ -394,10 +316,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
                 && a.peer.is_some()
                 && b.peer.is_some()
             {
-                v.err(
-                    format!("connections[{i}].local_port"),
-                    "two connections with explicit peers share one 4-tuple",
-                );
+                v.err(format!("connections[{i}].local_port"), "two connections with explicit peers share one 4-tuple");
             }
         }
     }
@@ -408,10 +327,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     let conn_numbers = total + file.listeners.len() as u64;
     let faults = faults(&mut v, file, &endpoint_names, &host_names, conn_numbers);
     let limits = limits(&mut v, &file.limits);
-    let expect = file
-        .expect
-        .as_ref()
-        .map(|e| expect(&mut v, e, &endpoint_names, conn_numbers));
+    let expect = file.expect.as_ref().map(|e| expect(&mut v, e, &endpoint_names, conn_numbers));
 
     for (i, c) in configs.iter().enumerate() {
         describe_deviations(&mut v, i, c);
@@ -438,11 +354,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
 
 fn names(hosts: &[model::Host]) -> String {
     let list: Vec<String> = hosts.iter().map(|h| format!("{:?}", h.name)).collect();
-    if list.is_empty() {
-        "none".into()
-    } else {
-        list.join(", ")
-    }
+    if list.is_empty() { "none".into() } else { list.join(", ") }
 }
 
 fn check_name(v: &mut V, path: &str, name: &str, seen: &mut Vec<String>) {
@@ -472,23 +384,14 @@ fn hosts(v: &mut V, file: &SimFile) -> Vec<model::Host> {
         let addr = match &h.addr {
             None => default_addr,
             Some(text) => model::parse_addr(text).unwrap_or_else(|| {
-                v.err(
-                    format!("{p}.addr"),
-                    format!("expected a dotted IPv4 address like \"10.0.0.1\", found {text:?}"),
-                );
+                v.err(format!("{p}.addr"), format!("expected a dotted IPv4 address like \"10.0.0.1\", found {text:?}"));
                 default_addr
             }),
         };
         if out.iter().any(|x| x.addr == addr) {
-            v.err(
-                format!("{p}.addr"),
-                format!("address {} is already used by another host", model::format_addr(addr)),
-            );
+            v.err(format!("{p}.addr"), format!("address {} is already used by another host", model::format_addr(addr)));
         }
-        out.push(model::Host {
-            name: h.name.clone(),
-            addr,
-        });
+        out.push(model::Host { name: h.name.clone(), addr });
     }
     out
 }
@@ -504,11 +407,7 @@ fn link_dir(
     dir: &str,
     report_shared: bool,
 ) -> LinkParams {
-    let mut quiet = V {
-        diags: Vec::new(),
-        allow: v.allow,
-        deviations: Vec::new(),
-    };
+    let mut quiet = V { diags: Vec::new(), allow: v.allow, deviations: Vec::new() };
     let params = link_dir_checked(&mut quiet, p, both, over, dir);
     let own = format!("{p}.{dir}.");
     for d in quiet.diags {
@@ -528,11 +427,7 @@ fn link_dir_checked(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDi
         }
     };
     let path = |name: &str, from_over: bool| {
-        if from_over {
-            format!("{p}.{dir}.{name}")
-        } else {
-            format!("{p}.{name}")
-        }
+        if from_over { format!("{p}.{dir}.{name}") } else { format!("{p}.{name}") }
     };
     let ms =
         |v: &mut V, name: &str, f: fn(&LinkDirSpec) -> Option<f64>, default: Duration, positive: bool| match pick(f) {
@@ -582,22 +477,13 @@ fn link_dir_checked(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDi
         None => (both.queue_bytes, false),
     };
     if rate_bps == Some(0) {
-        v.err(
-            path("rate_bps", rate_over),
-            "expected a positive rate in bits per second, found 0",
-        );
+        v.err(path("rate_bps", rate_over), "expected a positive rate in bits per second, found 0");
     }
     if queue_bytes.is_some() && rate_bps.is_none() {
-        v.err(
-            path("queue_bytes", queue_over),
-            "a queue needs a rate_bps (without a rate, nothing ever waits)",
-        );
+        v.err(path("queue_bytes", queue_over), "a queue needs a rate_bps (without a rate, nothing ever waits)");
     }
     if queue_bytes.is_some_and(|q| q < 44) {
-        v.err(
-            path("queue_bytes", queue_over),
-            "expected at least 44 bytes (one header-only segment)",
-        );
+        v.err(path("queue_bytes", queue_over), "expected at least 44 bytes (one header-only segment)");
     }
     if reorder > Ppm::ZERO && reorder_delay == Duration::ZERO {
         let from_over = over.is_some_and(|o| o.reorder.is_some() || o.reorder_delay_ms.is_some());
@@ -669,10 +555,7 @@ fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec) -> TcpConfig
     }
     if let Some(x) = spec.recv_buffer_bytes {
         if x == 0 || x > 65535 {
-            v.err(
-                f("recv_buffer_bytes"),
-                format!("expected 1..=65535 bytes (no window scaling), found {x}"),
-            );
+            v.err(f("recv_buffer_bytes"), format!("expected 1..=65535 bytes (no window scaling), found {x}"));
         } else {
             c.recv_buffer = x;
         }
@@ -700,41 +583,24 @@ fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec) -> TcpConfig
     }
     // Consistency and RFC floors.
     if c.rto_max < c.rto_min {
-        v.err(
-            f("rto_max_ms"),
-            format!("expected rto_max_ms >= rto_min_ms ({})", c.rto_min),
-        );
+        v.err(f("rto_max_ms"), format!("expected rto_max_ms >= rto_min_ms ({})", c.rto_min));
     }
     if spec.rto_max_ms.is_some() && c.rto_max < Duration::from_secs(60) {
         v.violation(
             &f("rto_max_ms"),
-            format!(
-                "RFC 6298 (2.5) requires an RTO maximum of at least 60 s, found {}",
-                c.rto_max
-            ),
+            format!("RFC 6298 (2.5) requires an RTO maximum of at least 60 s, found {}", c.rto_max),
         );
     }
     if c.linux_time_wait && c.time_wait.is_some() && (spec.linux_time_wait.is_some() || spec.time_wait_ms.is_some()) {
-        let field = if spec.time_wait_ms.is_some() {
-            "time_wait_ms"
-        } else {
-            "linux_time_wait"
-        };
-        v.err(
-            f(field),
-            "time_wait_ms contradicts linux_time_wait: true (which fixes TIME_WAIT at 60 s); set only one",
-        );
+        let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "linux_time_wait" };
+        v.err(f(field), "time_wait_ms contradicts linux_time_wait: true (which fixes TIME_WAIT at 60 s); set only one");
     }
     if (spec.time_wait_ms.is_some() || spec.msl_ms.is_some())
         && let Some(tw) = c.time_wait
         && !c.linux_time_wait
         && tw < c.msl.saturating_mul(2)
     {
-        let field = if spec.time_wait_ms.is_some() {
-            "time_wait_ms"
-        } else {
-            "msl_ms"
-        };
+        let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "msl_ms" };
         v.violation(
             &f(field),
             format!(
@@ -745,10 +611,7 @@ fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec) -> TcpConfig
         );
     }
     if spec.rto_initial_ms.is_some() && c.rto_max < c.rto_initial {
-        v.err(
-            f("rto_initial_ms"),
-            format!("expected rto_initial_ms <= rto_max_ms ({})", c.rto_max),
-        );
+        v.err(f("rto_initial_ms"), format!("expected rto_initial_ms <= rto_max_ms ({})", c.rto_max));
     }
     if spec.delayed_ack_ms.is_some()
         && let Some(d) = c.delayed_ack
@@ -776,11 +639,7 @@ fn endpoint_config(v: &mut V, configs: &mut Vec<TcpConfig>, base: &TcpConfig, p:
 /// Lists the deviations from the RFC defaults that a configuration chose,
 /// for the run header.
 fn describe_deviations(v: &mut V, index: usize, c: &TcpConfig) {
-    let who = if index == 0 {
-        "tcp".to_string()
-    } else {
-        format!("tcp #{index}")
-    };
+    let who = if index == 0 { "tcp".to_string() } else { format!("tcp #{index}") };
     let mut add = |s: String| {
         let line = format!("{who}: {s}");
         if !v.deviations.contains(&line) {
@@ -809,9 +668,7 @@ fn describe_deviations(v: &mut V, index: usize, c: &TcpConfig) {
         add("linux_time_wait: TIME_WAIT lasts 60 s (B-OPT-02)".into());
     }
     if let Some(t) = c.linux_fin_wait_2_timeout {
-        add(format!(
-            "linux_fin_wait_2_timeout {t}: orphaned FIN_WAIT_2 closes (B-OPT-01)"
-        ));
+        add(format!("linux_fin_wait_2_timeout {t}: orphaned FIN_WAIT_2 closes (B-OPT-01)"));
     }
     if c.rfc1337 {
         add("rfc1337: TIME_WAIT ignores RST (B-OPT-03)".into());
@@ -837,10 +694,7 @@ fn build_app(
             ActionSpec::Connect { at_ms } => (at_ms, Action::Connect),
             ActionSpec::Send { at_ms, bytes } => {
                 if bytes == 0 || bytes > MAX_SEND_BYTES {
-                    v.err(
-                        format!("{ap}.bytes"),
-                        format!("expected 1..={MAX_SEND_BYTES} bytes, found {bytes}"),
-                    );
+                    v.err(format!("{ap}.bytes"), format!("expected 1..={MAX_SEND_BYTES} bytes, found {bytes}"));
                 }
                 (at_ms, Action::Send(bytes))
             }
@@ -850,10 +704,7 @@ fn build_app(
             ActionSpec::ResumeRead { at_ms } => (at_ms, Action::ResumeRead),
         };
         if !may_connect && matches!(action, Action::Listen | Action::Connect) {
-            v.err(
-                &ap,
-                "a listener's connections are already open; Listen and Connect do not apply",
-            );
+            v.err(&ap, "a listener's connections are already open; Listen and Connect do not apply");
         }
         let at = v.ms(&format!("{ap}.at_ms"), at_ms, false);
         timed.push(Timed { at, action });
@@ -881,11 +732,7 @@ fn build_app(
     };
     let on_connected = reactions(v, "on_connected", on_connected);
     let on_end_of_stream = reactions(v, "on_end_of_stream", on_eos);
-    App {
-        script: timed,
-        on_connected,
-        on_end_of_stream,
-    }
+    App { script: timed, on_connected, on_end_of_stream }
 }
 
 fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], total: u64) -> Vec<Fault> {
@@ -895,12 +742,8 @@ fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], tot
         let p = format!("faults[{i}]");
         match f {
             FaultSpec::Drop { matching, nth, times }
-            | FaultSpec::Delay {
-                matching, nth, times, ..
-            }
-            | FaultSpec::Duplicate {
-                matching, nth, times, ..
-            } => {
+            | FaultSpec::Delay { matching, nth, times, .. }
+            | FaultSpec::Duplicate { matching, nth, times, .. } => {
                 let mp = format!("{p}.matching");
                 if let Some(from) = &matching.from
                     && !known(from)
@@ -913,17 +756,11 @@ fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], tot
                 if let Some(c) = matching.conn
                     && u64::from(c) >= total
                 {
-                    v.err(
-                        format!("{mp}.conn"),
-                        format!("expected a connection index below {total}, found {c}"),
-                    );
+                    v.err(format!("{mp}.conn"), format!("expected a connection index below {total}, found {c}"));
                 }
                 let flags = matching.flags.as_ref().map(|t| v.flags(&format!("{mp}.flags"), t));
                 if *nth == 0 {
-                    v.err(
-                        format!("{p}.nth"),
-                        "expected 1 or more (the first matching segment is 1)",
-                    );
+                    v.err(format!("{p}.nth"), "expected 1 or more (the first matching segment is 1)");
                 }
                 if *times == 0 {
                     v.err(format!("{p}.times"), "expected 1 or more");
@@ -946,34 +783,14 @@ fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], tot
                     state: matching.state.map(state),
                     retransmit: matching.retransmit,
                 };
-                out.push(Fault::Segment {
-                    filter,
-                    nth: *nth,
-                    times: *times,
-                    action,
-                });
+                out.push(Fault::Segment { filter, nth: *nth, times: *times, action });
             }
-            FaultSpec::Inject {
-                at_ms,
-                from,
-                conn,
-                flags,
-                seq,
-                ack,
-                len,
-                wnd,
-            } => {
+            FaultSpec::Inject { at_ms, from, conn, flags, seq, ack, len, wnd } => {
                 if !endpoints.iter().any(|e| e == from) {
-                    v.err(
-                        format!("{p}.from"),
-                        format!("unknown endpoint {from:?}; endpoints are {}", list(endpoints)),
-                    );
+                    v.err(format!("{p}.from"), format!("unknown endpoint {from:?}; endpoints are {}", list(endpoints)));
                 }
                 if u64::from(*conn) >= total {
-                    v.err(
-                        format!("{p}.conn"),
-                        format!("expected a connection index below {total}, found {conn}"),
-                    );
+                    v.err(format!("{p}.conn"), format!("expected a connection index below {total}, found {conn}"));
                 }
                 let flags = v.flags(&format!("{p}.flags"), flags);
                 let at = v.at(&format!("{p}.at_ms"), *at_ms);
@@ -988,19 +805,12 @@ fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], tot
                     wnd: *wnd,
                 });
             }
-            FaultSpec::Partition {
-                between,
-                from_ms,
-                to_ms,
-            } => {
+            FaultSpec::Partition { between, from_ms, to_ms } => {
                 let a = hosts.iter().position(|h| *h == between.0);
                 let b = hosts.iter().position(|h| *h == between.1);
                 for (name, found) in [(&between.0, a), (&between.1, b)] {
                     if found.is_none() {
-                        v.err(
-                            format!("{p}.between"),
-                            format!("unknown host {name:?}; hosts are {}", list(hosts)),
-                        );
+                        v.err(format!("{p}.between"), format!("unknown host {name:?}; hosts are {}", list(hosts)));
                     }
                 }
                 let from = v.at(&format!("{p}.from_ms"), *from_ms);
@@ -1008,35 +818,19 @@ fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], tot
                 if to <= from {
                     v.err(format!("{p}.to_ms"), "expected a time after from_ms");
                 }
-                out.push(Fault::Partition {
-                    a: a.unwrap_or(0) as u32,
-                    b: b.unwrap_or(0) as u32,
-                    from,
-                    to,
-                });
+                out.push(Fault::Partition { a: a.unwrap_or(0) as u32, b: b.unwrap_or(0) as u32, from, to });
             }
-            FaultSpec::Crash {
-                host,
-                at_ms,
-                restart_at_ms,
-            } => {
+            FaultSpec::Crash { host, at_ms, restart_at_ms } => {
                 let h = hosts.iter().position(|x| x == host);
                 if h.is_none() {
-                    v.err(
-                        format!("{p}.host"),
-                        format!("unknown host {host:?}; hosts are {}", list(hosts)),
-                    );
+                    v.err(format!("{p}.host"), format!("unknown host {host:?}; hosts are {}", list(hosts)));
                 }
                 let at = v.at(&format!("{p}.at_ms"), *at_ms);
                 let restart_at = restart_at_ms.map(|ms| v.at(&format!("{p}.restart_at_ms"), ms));
                 if restart_at.is_some_and(|r| r <= at) {
                     v.err(format!("{p}.restart_at_ms"), "expected a time after at_ms");
                 }
-                out.push(Fault::Crash {
-                    host: h.unwrap_or(0) as u32,
-                    at,
-                    restart_at,
-                });
+                out.push(Fault::Crash { host: h.unwrap_or(0) as u32, at, restart_at });
             }
         }
     }
@@ -1079,16 +873,10 @@ fn expect(v: &mut V, e: &ExpectSpec, endpoints: &[String], total: u64) -> model:
     for (i, x) in e.endpoints.iter().enumerate() {
         let p = format!("expect.endpoints[{i}]");
         if !endpoints.contains(&x.name) {
-            v.err(
-                format!("{p}.name"),
-                format!("unknown endpoint {:?}; endpoints are {}", x.name, list(endpoints)),
-            );
+            v.err(format!("{p}.name"), format!("unknown endpoint {:?}; endpoints are {}", x.name, list(endpoints)));
         }
         if u64::from(x.conn) >= total {
-            v.err(
-                format!("{p}.conn"),
-                format!("expected a connection index below {total}, found {}", x.conn),
-            );
+            v.err(format!("{p}.conn"), format!("expected a connection index below {total}, found {}", x.conn));
         }
         let time_in = x
             .time_in
@@ -1102,12 +890,8 @@ fn expect(v: &mut V, e: &ExpectSpec, endpoints: &[String], total: u64) -> model:
             .enumerate()
             .map(|(j, s)| {
                 let flags = v.flags(&format!("{p}.sent[{j}].flags"), &s.flags);
-                let at = s
-                    .at_ms
-                    .iter()
-                    .enumerate()
-                    .map(|(k, ms)| v.at(&format!("{p}.sent[{j}].at_ms[{k}]"), *ms))
-                    .collect();
+                let at =
+                    s.at_ms.iter().enumerate().map(|(k, ms)| v.at(&format!("{p}.sent[{j}].at_ms[{k}]"), *ms)).collect();
                 (flags, at)
             })
             .collect();
@@ -1136,12 +920,7 @@ fn expect(v: &mut V, e: &ExpectSpec, endpoints: &[String], total: u64) -> model:
         established: a.established,
     });
     let drops = e.drops.as_ref().map(|d| v.count("expect.drops", d));
-    model::Expect {
-        proves,
-        endpoints: eps,
-        all_connections,
-        drops,
-    }
+    model::Expect { proves, endpoints: eps, all_connections, drops }
 }
 
 #[cfg(test)]

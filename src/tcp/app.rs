@@ -69,11 +69,7 @@ impl Endpoint {
             State::Closed => Err(self.refuse(CallError::ConnectionDoesNotExist, rule::APP_05, out)),
             State::Listen | State::SynSent => {
                 // B-APP-10, B-APP-11: nothing was promised to a peer yet.
-                let rule = if self.state == State::Listen {
-                    rule::APP_10
-                } else {
-                    rule::APP_11
-                };
+                let rule = if self.state == State::Listen { rule::APP_10 } else { rule::APP_11 };
                 out.rules.push(rule);
                 self.enter_closed(CloseReason::UserClose, cause, rule, out);
                 Ok(())
@@ -145,10 +141,7 @@ impl Endpoint {
     pub fn resume_read(&mut self, out: &mut Output) {
         self.read_paused = false;
         if self.rcv_unread > 0 {
-            out.notes.push(Note::Event(AppEvent::Data {
-                bytes: self.rcv_unread,
-                foreign: self.rcv_unread_foreign,
-            }));
+            out.notes.push(Note::Event(AppEvent::Data { bytes: self.rcv_unread, foreign: self.rcv_unread_foreign }));
             self.rcv_unread = 0;
             self.rcv_unread_foreign = 0;
             if self.state.is_synchronized() || self.state == State::SynReceived {

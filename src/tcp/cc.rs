@@ -73,9 +73,7 @@ impl NewReno {
                 self.cwnd += smss;
             }
             self.cwnd = self.cwnd.max(smss);
-            return CcAction::Retransmit {
-                restart_timer: self.partial_acks == 1,
-            };
+            return CcAction::Retransmit { restart_timer: self.partial_acks == 1 };
         }
         if self.cwnd < self.ssthresh {
             // RFC 5681 eq. 2: slow start.
@@ -153,23 +151,14 @@ mod tests {
         let snd_max = SeqNum(10_001);
         assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max), CcAction::Nothing);
         assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max), CcAction::Nothing);
-        assert_eq!(
-            cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max),
-            CcAction::Retransmit { restart_timer: false }
-        );
+        assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max), CcAction::Retransmit { restart_timer: false });
         assert_eq!((cc.ssthresh, cc.cwnd), (5000, 8000));
         cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max);
         assert_eq!(cc.cwnd, 9000);
         // Partial ACK: retransmit, restart the timer the first time.
-        assert_eq!(
-            cc.on_new_ack(2000, SeqNum(2001), 8000, MSS),
-            CcAction::Retransmit { restart_timer: true }
-        );
+        assert_eq!(cc.on_new_ack(2000, SeqNum(2001), 8000, MSS), CcAction::Retransmit { restart_timer: true });
         assert_eq!(cc.cwnd, 9000 - 2000 + 1000);
-        assert_eq!(
-            cc.on_new_ack(1000, SeqNum(3001), 7000, MSS),
-            CcAction::Retransmit { restart_timer: false }
-        );
+        assert_eq!(cc.on_new_ack(1000, SeqNum(3001), 7000, MSS), CcAction::Retransmit { restart_timer: false });
         // Full ACK beyond `recover`.
         assert_eq!(cc.on_new_ack(7000, SeqNum(10_001), 0, MSS), CcAction::Nothing);
         assert!(!cc.in_recovery());

@@ -101,10 +101,6 @@ impl Default for TcpConfig {
 impl TcpConfig {
     /// The length of TIME_WAIT in force (RFC 9293 §3.6.1 MUST-13: 2×MSL).
     pub fn time_wait_len(&self) -> Duration {
-        if self.linux_time_wait {
-            LINUX_TIME_WAIT
-        } else {
-            self.time_wait.unwrap_or(self.msl.saturating_mul(2))
-        }
+        if self.linux_time_wait { LINUX_TIME_WAIT } else { self.time_wait.unwrap_or(self.msl.saturating_mul(2)) }
     }
 }

@@ -27,13 +27,7 @@ struct View {
 
 impl View {
     fn of(seg: &Segment) -> View {
-        View {
-            seq: seg.seq,
-            len: seg.len,
-            syn: seg.flags.syn(),
-            fin: seg.flags.fin(),
-            payload: seg.payload,
-        }
+        View { seq: seg.seq, len: seg.len, syn: seg.flags.syn(), fin: seg.flags.fin(), payload: seg.payload }
     }
 
     fn seg_len(&self) -> u32 {
@@ -136,11 +130,7 @@ impl Endpoint {
             Some(rst) => {
                 // B-CLOSED-01 without ACK (<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>),
                 // B-CLOSED-02 with ACK (<SEQ=SEG.ACK><CTL=RST>).
-                out.rules.push(if seg.flags.ack() {
-                    rule::CLOSED_02
-                } else {
-                    rule::CLOSED_01
-                });
+                out.rules.push(if seg.flags.ack() { rule::CLOSED_02 } else { rule::CLOSED_01 });
                 self.reply_reset(rst, out);
             }
         }
@@ -318,11 +308,7 @@ impl Endpoint {
                 return;
             } else {
                 // B-SEQ-01 (B-CLOSE-18 in TIME_WAIT): acknowledge, drop.
-                out.rules.push(if self.state == State::TimeWait {
-                    rule::CLOSE_18
-                } else {
-                    rule::SEQ_01
-                });
+                out.rules.push(if self.state == State::TimeWait { rule::CLOSE_18 } else { rule::SEQ_01 });
                 self.ack_now = true;
                 return;
             }
@@ -526,11 +512,7 @@ impl Endpoint {
             } else if text_seq == self.rcv_nxt {
                 // B-DATA-02 (B-CLOSE-10 in FIN_WAIT_1/2: after a half-close
                 // we still receive): deliver in order and acknowledge.
-                out.rules.push(if self.state == State::Established {
-                    rule::DATA_02
-                } else {
-                    rule::CLOSE_10
-                });
+                out.rules.push(if self.state == State::Established { rule::DATA_02 } else { rule::CLOSE_10 });
                 let foreign = self.is_foreign(view);
                 self.deliver(view.len, foreign, out);
                 self.acknowledge_in_order_text(cx, view.len, out);

@@ -256,11 +256,7 @@ impl Endpoint {
     /// Bytes queued by the application and not yet acknowledged.
     pub fn unacked_bytes(&self) -> u64 {
         let first_data = self.snd_una.max(self.iss.add(1));
-        let assigned = if first_data.lt(self.snd_end) {
-            self.snd_end.since(first_data)
-        } else {
-            0
-        };
+        let assigned = if first_data.lt(self.snd_end) { self.snd_end.since(first_data) } else { 0 };
         u64::from(assigned) + self.send_backlog
     }
 
@@ -282,37 +278,19 @@ impl Endpoint {
         let from = self.state;
         self.state = to;
         let reason = if to == State::Closed { self.reason } else { None };
-        out.notes.push(Note::Transition {
-            from,
-            to,
-            cause,
-            rule,
-            reason,
-        });
+        out.notes.push(Note::Transition { from, to, cause, rule, reason });
     }
 
     fn start_timer(&mut self, timer: Timer, deadline: Instant, out: &mut Output) {
         let was_running = self.timers.set(timer, deadline);
-        let action = if was_running {
-            TimerAction::Restart
-        } else {
-            TimerAction::Start
-        };
-        out.notes.push(Note::Timer {
-            timer,
-            action,
-            deadline,
-        });
+        let action = if was_running { TimerAction::Restart } else { TimerAction::Start };
+        out.notes.push(Note::Timer { timer, action, deadline });
     }
 
     fn stop_timer(&mut self, timer: Timer, out: &mut Output) {
         if let Some(deadline) = self.timers.get(timer) {
             self.timers.stop(timer);
-            out.notes.push(Note::Timer {
-                timer,
-                action: TimerAction::Stop,
-                deadline,
-            });
+            out.notes.push(Note::Timer { timer, action: TimerAction::Stop, deadline });
         }
     }
 
@@ -390,10 +368,7 @@ impl Endpoint {
         }
         self.set_state(State::Established, cause, rule, out);
         if let Some(cc) = &self.cc {
-            out.notes.push(Note::Congestion {
-                cwnd: cc.cwnd,
-                ssthresh: cc.ssthresh,
-            });
+            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh });
         }
         out.notes.push(Note::Event(AppEvent::Connected));
     }
@@ -428,11 +403,7 @@ impl Endpoint {
     /// control, whose initial window depends on it.
     fn learn_peer_mss(&mut self, cfg: &TcpConfig, seg: &Segment) {
         // RFC 9293 §3.7.1 MUST-15/16: 536 when absent; never above our own.
-        let peer = if seg.mss == 0 {
-            config::DEFAULT_PEER_MSS
-        } else {
-            seg.mss
-        };
+        let peer = if seg.mss == 0 { config::DEFAULT_PEER_MSS } else { seg.mss };
         self.snd_mss = peer.min(cfg.mss).max(1);
         self.cc = match cfg.congestion_control {
             CongestionControl::None => None,
@@ -459,10 +430,7 @@ impl Endpoint {
             self.rcv_unread += len;
             self.rcv_unread_foreign += foreign_bytes;
         } else {
-            out.notes.push(Note::Event(AppEvent::Data {
-                bytes: len,
-                foreign: foreign_bytes,
-            }));
+            out.notes.push(Note::Event(AppEvent::Data { bytes: len, foreign: foreign_bytes }));
         }
     }
 

@@ -54,14 +54,7 @@ impl Reassembly {
                 Some(next) if next.start.lt(end) => next.start,
                 _ => end,
             };
-            self.ranges.insert(
-                i,
-                Range {
-                    start: cursor,
-                    end: piece_end,
-                    foreign,
-                },
-            );
+            self.ranges.insert(i, Range { start: cursor, end: piece_end, foreign });
             i += 1;
             cursor = piece_end;
         }

@@ -16,12 +16,7 @@ pub struct RttEstimator {
 
 impl RttEstimator {
     pub fn new(cfg: &TcpConfig) -> RttEstimator {
-        RttEstimator {
-            srtt_ns: 0,
-            rttvar_ns: 0,
-            has_sample: false,
-            rto: cfg.rto_initial,
-        }
+        RttEstimator { srtt_ns: 0, rttvar_ns: 0, has_sample: false, rto: cfg.rto_initial }
     }
 
     pub fn rto(&self) -> Duration {
@@ -68,10 +63,7 @@ mod tests {
     /// B-TMR-05: first and later samples follow RFC 6298 (2.2)–(2.4).
     #[test]
     fn samples_follow_rfc_6298() {
-        let cfg = TcpConfig {
-            rto_min: Duration::from_millis(1),
-            ..TcpConfig::default()
-        };
+        let cfg = TcpConfig { rto_min: Duration::from_millis(1), ..TcpConfig::default() };
         let mut rtt = RttEstimator::new(&cfg);
         assert_eq!(rtt.rto(), Duration::from_secs(1));
         rtt.sample(&cfg, Duration::from_millis(100));

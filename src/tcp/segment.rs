@@ -23,13 +23,8 @@ impl Flags {
     pub const ACK: Flags = Flags(0x10);
 
     /// The order and names used in every trace (interface contract).
-    const PRINT_ORDER: [(Flags, &'static str); 5] = [
-        (Flags::SYN, "SYN"),
-        (Flags::FIN, "FIN"),
-        (Flags::RST, "RST"),
-        (Flags::PSH, "PSH"),
-        (Flags::ACK, "ACK"),
-    ];
+    const PRINT_ORDER: [(Flags, &'static str); 5] =
+        [(Flags::SYN, "SYN"), (Flags::FIN, "FIN"), (Flags::RST, "RST"), (Flags::PSH, "PSH"), (Flags::ACK, "ACK")];
 
     pub const fn bits(self) -> u8 {
         self.0
@@ -210,11 +205,7 @@ mod tests {
     /// where no connection exists.
     #[test]
     fn reset_reply_follows_the_ack_bit() {
-        let mut syn = Segment {
-            seq: SeqNum(100),
-            flags: Flags::SYN,
-            ..Segment::default()
-        };
+        let mut syn = Segment { seq: SeqNum(100), flags: Flags::SYN, ..Segment::default() };
         let rst = Segment::reset_reply(&syn).unwrap();
         assert_eq!(rst.flags, Flags::RST | Flags::ACK);
         assert_eq!((rst.seq, rst.ack), (SeqNum(0), SeqNum(101)));

@@ -72,18 +72,12 @@ impl State {
 
     /// States in which we have sent a FIN.
     pub const fn fin_sent(self) -> bool {
-        matches!(
-            self,
-            State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait
-        )
+        matches!(self, State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait)
     }
 
     /// States in which the peer's FIN has been processed.
     pub const fn fin_received(self) -> bool {
-        matches!(
-            self,
-            State::CloseWait | State::Closing | State::LastAck | State::TimeWait
-        )
+        matches!(self, State::CloseWait | State::Closing | State::LastAck | State::TimeWait)
     }
 
     /// A bit for state sets (`visited` masks).

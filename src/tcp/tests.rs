@@ -23,10 +23,7 @@ fn seg(flags: Flags, seq: u32, ack: u32) -> Segment {
         wnd: 65535,
         len: 0,
         mss: if flags.syn() { 1460 } else { 0 },
-        payload: PayloadTag {
-            stream: REMOTE_STREAM,
-            offset: seq.wrapping_add(syn).wrapping_sub(REMOTE_ISS + 1),
-        },
+        payload: PayloadTag { stream: REMOTE_STREAM, offset: seq.wrapping_add(syn).wrapping_sub(REMOTE_ISS + 1) },
         retransmit: false,
     }
 }
@@ -69,12 +66,7 @@ impl T {
 
     fn with_cfg(cfg: TcpConfig) -> T {
         let ep = Endpoint::new(&cfg, SeqNum(LOCAL_ISS), LOCAL_STREAM);
-        T {
-            cfg,
-            ep,
-            now: Instant::ZERO,
-            out: Output::default(),
-        }
+        T { cfg, ep, now: Instant::ZERO, out: Output::default() }
     }
 
     fn at_ms(&mut self, ms: u64) -> &mut T {
@@ -134,11 +126,7 @@ impl T {
 
     #[track_caller]
     fn assert_rule(&self, rule: Rule) {
-        assert!(
-            self.out.rules.contains(&rule),
-            "{rule} did not fire; fired: {:?}",
-            self.out.rules
-        );
+        assert!(self.out.rules.contains(&rule), "{rule} did not fire; fired: {:?}", self.out.rules);
     }
 
     fn state(&self) -> State {
@@ -286,10 +274,7 @@ fn open_on_an_existing_connection_is_refused() {
 #[test]
 fn closed_send_close_abort_fail() {
     let mut t = closed();
-    assert_eq!(
-        t.call_err(|ep, out| ep.send(10, out)),
-        CallError::ConnectionDoesNotExist
-    );
+    assert_eq!(t.call_err(|ep, out| ep.send(10, out)), CallError::ConnectionDoesNotExist);
     assert_eq!(t.call_err(|ep, out| ep.close(out)), CallError::ConnectionDoesNotExist);
     assert_eq!(t.call_err(|ep, out| ep.abort(out)), CallError::ConnectionDoesNotExist);
     t.assert_rule(rule::APP_05);
@@ -370,10 +355,7 @@ fn syn_received_close_sends_fin_and_enters_fin_wait_1() {
     let mut t = syn_received();
     let fin = one(t.call(|ep, out| ep.close(out)));
     assert_seg(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
-    assert_eq!(
-        t.transitions(),
-        vec![(State::SynReceived, State::FinWait1, rule::APP_12)]
-    );
+    assert_eq!(t.transitions(), vec![(State::SynReceived, State::FinWait1, rule::APP_12)]);
 }
 
 /// B-APP-13, B-APP-07
@@ -402,10 +384,7 @@ fn established_close_puts_fin_on_the_last_data_segment() {
     let s = one(t.finish_step());
     assert_eq!(s.flags, Flags::FIN | Flags::PSH | Flags::ACK);
     assert_eq!((s.seq.0, s.len, s.seg_len()), (LOCAL_ISS + 1, 100, 101));
-    assert_eq!(
-        t.transitions(),
-        vec![(State::Established, State::FinWait1, rule::APP_14)]
-    );
+    assert_eq!(t.transitions(), vec![(State::Established, State::FinWait1, rule::APP_14)]);
 }
 
 /// B-APP-15
@@ -506,10 +485,7 @@ fn listen_ack_gets_rst() {
 #[test]
 fn listen_syn_enters_syn_received_and_sends_syn_ack() {
     let t = syn_received();
-    assert_eq!(
-        t.transitions(),
-        vec![(State::Listen, State::SynReceived, rule::LISTEN_03)]
-    );
+    assert_eq!(t.transitions(), vec![(State::Listen, State::SynReceived, rule::LISTEN_03)]);
     assert!(t.ep.timer(Timer::Retransmit).is_some());
     assert_eq!(t.ep.rcv_nxt(), SeqNum(REMOTE_ISS + 1));
 }
@@ -558,10 +534,7 @@ fn syn_sent_rst_without_acceptable_ack_is_dropped() {
 #[test]
 fn syn_sent_syn_ack_establishes_and_samples_rtt() {
     let t = established();
-    assert_eq!(
-        t.transitions(),
-        vec![(State::SynSent, State::Established, rule::SYNSENT_04)]
-    );
+    assert_eq!(t.transitions(), vec![(State::SynSent, State::Established, rule::SYNSENT_04)]);
     assert!(t.events().contains(&AppEvent::Connected));
     assert_eq!(t.ep.timer(Timer::Retransmit), None);
     // 10 ms sample: RTO = max(10 + 4*5, rto_min 1 s).
@@ -574,10 +547,7 @@ fn syn_sent_syn_enters_syn_received_and_resends_as_syn_ack() {
     let mut t = syn_sent();
     let synack = one(t.recv(seg(SYN, REMOTE_ISS, 0)));
     assert_seg(&synack, SYN_ACK, LOCAL_ISS, REMOTE_ISS + 1);
-    assert_eq!(
-        t.transitions(),
-        vec![(State::SynSent, State::SynReceived, rule::SYNSENT_05)]
-    );
+    assert_eq!(t.transitions(), vec![(State::SynSent, State::SynReceived, rule::SYNSENT_05)]);
     assert_eq!(t.ep.origin(), Origin::Active);
 }
 
@@ -598,10 +568,7 @@ fn syn_sent_bare_ack_free_segment_is_dropped() {
 fn syn_received_ack_establishes() {
     let mut t = syn_received();
     assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)).is_empty());
-    assert_eq!(
-        t.transitions(),
-        vec![(State::SynReceived, State::Established, rule::ACK_02)]
-    );
+    assert_eq!(t.transitions(), vec![(State::SynReceived, State::Established, rule::ACK_02)]);
     assert_eq!(t.ep.timer(Timer::Retransmit), None);
 }
 
@@ -649,10 +616,7 @@ fn active_syn_received_crossing_syn_ack_establishes() {
     t.recv(seg(SYN, REMOTE_ISS, 0));
     let ack = one(t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1)));
     assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
-    assert_eq!(
-        t.transitions(),
-        vec![(State::SynReceived, State::Established, rule::ACK_02)]
-    );
+    assert_eq!(t.transitions(), vec![(State::SynReceived, State::Established, rule::ACK_02)]);
     t.assert_rule(rule::ACK_08);
 }
 
@@ -704,10 +668,7 @@ fn established_out_of_window_rst_is_dropped_silently() {
 /// B-SEQ-03
 #[test]
 fn zero_window_still_processes_the_ack_of_a_data_segment() {
-    let cfg = TcpConfig {
-        recv_buffer: 100,
-        ..TcpConfig::default()
-    };
+    let cfg = TcpConfig { recv_buffer: 100, ..TcpConfig::default() };
     let mut t = T::with_cfg(cfg);
     t.call(|ep, out| ep.connect(out));
     t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
@@ -884,12 +845,7 @@ fn established_in_order_text_is_delivered_and_acknowledged() {
 fn ack_rides_on_data_sent_in_the_same_step() {
     let mut t = established();
     t.out.clear();
-    t.ep.handle_segment(
-        &t.cfg,
-        t.now,
-        &seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(10),
-        &mut t.out,
-    );
+    t.ep.handle_segment(&t.cfg, t.now, &seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(10), &mut t.out);
     t.ep.send(20, &mut t.out).unwrap();
     let s = one(t.finish_step());
     assert_eq!((s.len, s.ack.0), (20, REMOTE_ISS + 11));
@@ -941,10 +897,7 @@ fn fin_wait_2_still_receives_data() {
 #[test]
 fn established_fin_enters_close_wait_and_tells_the_app() {
     let t = close_wait();
-    assert_eq!(
-        t.transitions(),
-        vec![(State::Established, State::CloseWait, rule::CLOSE_01)]
-    );
+    assert_eq!(t.transitions(), vec![(State::Established, State::CloseWait, rule::CLOSE_01)]);
     assert!(t.events().contains(&AppEvent::PeerClosed));
 }
 
@@ -952,10 +905,7 @@ fn established_fin_enters_close_wait_and_tells_the_app() {
 #[test]
 fn fin_wait_1_ack_of_our_fin_enters_fin_wait_2() {
     let t = fin_wait_2();
-    assert_eq!(
-        t.transitions(),
-        vec![(State::FinWait1, State::FinWait2, rule::CLOSE_03)]
-    );
+    assert_eq!(t.transitions(), vec![(State::FinWait1, State::FinWait2, rule::CLOSE_03)]);
     assert_eq!(t.ep.timer(Timer::Retransmit), None);
 }
 
@@ -978,10 +928,7 @@ fn fin_wait_1_recv_fin_acking_ours_enters_time_wait() {
     let mut t = fin_wait_1();
     let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 2)));
     assert_seg(&ack, ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
-    assert_eq!(
-        t.transitions(),
-        vec![(State::FinWait1, State::TimeWait, rule::CLOSE_05)]
-    );
+    assert_eq!(t.transitions(), vec![(State::FinWait1, State::TimeWait, rule::CLOSE_05)]);
 }
 
 /// B-CLOSE-06
@@ -1000,10 +947,7 @@ fn closing_ack_of_our_fin_enters_time_wait() {
     assert!(t.recv(seg(ACK, REMOTE_ISS + 2, LOCAL_ISS + 2)).is_empty());
     assert_eq!(t.transitions(), vec![(State::Closing, State::TimeWait, rule::CLOSE_07)]);
     assert_eq!(t.ep.timer(Timer::Retransmit), None);
-    assert_eq!(
-        t.ep.timer(Timer::TimeWait),
-        Some(Instant::from_nanos(50_000_000 + 240_000_000_000))
-    );
+    assert_eq!(t.ep.timer(Timer::TimeWait), Some(Instant::from_nanos(50_000_000 + 240_000_000_000)));
 }
 
 /// B-CLOSE-08
@@ -1019,10 +963,7 @@ fn closing_other_ack_is_ignored() {
 #[test]
 fn fin_wait_2_fin_enters_time_wait() {
     let t = time_wait();
-    assert_eq!(
-        t.transitions(),
-        vec![(State::FinWait2, State::TimeWait, rule::CLOSE_09)]
-    );
+    assert_eq!(t.transitions(), vec![(State::FinWait2, State::TimeWait, rule::CLOSE_09)]);
 }
 
 /// B-CLOSE-11
@@ -1081,18 +1022,13 @@ fn time_wait_retransmitted_fin_is_acked_and_restarts_2msl() {
     t.at_ms(5_000);
     let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 2)));
     assert_seg(&ack, ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
-    assert_eq!(
-        t.ep.timer(Timer::TimeWait),
-        Some(Instant::from_nanos(5_000_000_000 + 240_000_000_000))
+    assert_eq!(t.ep.timer(Timer::TimeWait), Some(Instant::from_nanos(5_000_000_000 + 240_000_000_000)));
+    assert!(
+        t.out
+            .notes
+            .iter()
+            .any(|n| matches!(n, Note::Timer { timer: Timer::TimeWait, action: TimerAction::Restart, .. }))
     );
-    assert!(t.out.notes.iter().any(|n| matches!(
-        n,
-        Note::Timer {
-            timer: Timer::TimeWait,
-            action: TimerAction::Restart,
-            ..
-        }
-    )));
 }
 
 /// B-CLOSE-18
@@ -1211,10 +1147,7 @@ fn syn_timeout_raises_the_rto_to_three_seconds() {
 /// B-TMR-11
 #[test]
 fn user_timeout_closes_when_nothing_is_acknowledged() {
-    let cfg = TcpConfig {
-        user_timeout: Some(Duration::from_secs(5)),
-        ..TcpConfig::default()
-    };
+    let cfg = TcpConfig { user_timeout: Some(Duration::from_secs(5)), ..TcpConfig::default() };
     let mut t = T::with_cfg(cfg);
     t.call(|ep, out| ep.connect(out));
     t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
@@ -1233,10 +1166,7 @@ fn user_timeout_closes_when_nothing_is_acknowledged() {
 /// B-OPT-01
 #[test]
 fn linux_fin_wait_2_timeout_closes_an_orphan() {
-    let cfg = TcpConfig {
-        linux_fin_wait_2_timeout: Some(Duration::from_secs(60)),
-        ..TcpConfig::default()
-    };
+    let cfg = TcpConfig { linux_fin_wait_2_timeout: Some(Duration::from_secs(60)), ..TcpConfig::default() };
     let mut t = T::with_cfg(cfg);
     t.call(|ep, out| ep.connect(out));
     t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
@@ -1251,10 +1181,7 @@ fn linux_fin_wait_2_timeout_closes_an_orphan() {
 /// B-OPT-02
 #[test]
 fn linux_time_wait_lasts_sixty_seconds() {
-    let cfg = TcpConfig {
-        linux_time_wait: true,
-        ..TcpConfig::default()
-    };
+    let cfg = TcpConfig { linux_time_wait: true, ..TcpConfig::default() };
     assert_eq!(cfg.time_wait_len(), Duration::from_secs(60));
 }
 
@@ -1315,19 +1242,10 @@ struct Pair {
 
 impl Pair {
     fn new() -> Pair {
-        let cfg = TcpConfig {
-            msl: Duration::from_secs(1),
-            ..TcpConfig::default()
-        };
+        let cfg = TcpConfig { msl: Duration::from_secs(1), ..TcpConfig::default() };
         let a = Endpoint::new(&cfg, SeqNum(LOCAL_ISS), LOCAL_STREAM);
         let b = Endpoint::new(&cfg, SeqNum(REMOTE_ISS), REMOTE_STREAM);
-        Pair {
-            cfg,
-            a,
-            b,
-            now: Instant::ZERO,
-            out: Output::default(),
-        }
+        Pair { cfg, a, b, now: Instant::ZERO, out: Output::default() }
     }
 
     /// Delivers segments back and forth until both sides are quiet.

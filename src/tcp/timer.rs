@@ -17,13 +17,8 @@ pub enum Timer {
 
 impl Timer {
     /// Firing order for timers with equal deadlines (B-TMR-13).
-    pub const VALUES: [Timer; 5] = [
-        Timer::TimeWait,
-        Timer::FinWait2,
-        Timer::UserTimeout,
-        Timer::Retransmit,
-        Timer::DelayedAck,
-    ];
+    pub const VALUES: [Timer; 5] =
+        [Timer::TimeWait, Timer::FinWait2, Timer::UserTimeout, Timer::Retransmit, Timer::DelayedAck];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -74,9 +69,7 @@ pub struct TimerTable {
 
 impl Default for TimerTable {
     fn default() -> TimerTable {
-        TimerTable {
-            deadlines: [Instant::MAX; 5],
-        }
+        TimerTable { deadlines: [Instant::MAX; 5] }
     }
 }
 

@@ -71,11 +71,7 @@ impl Endpoint {
 
     /// SYN (active) or SYN,ACK (we have the peer's SYN), with our MSS.
     fn send_syn(&mut self, cx: &Cx, retransmit: bool, out: &mut Output) {
-        let flags = if self.state == State::SynSent {
-            Flags::SYN
-        } else {
-            Flags::SYN | Flags::ACK
-        };
+        let flags = if self.state == State::SynSent { Flags::SYN } else { Flags::SYN | Flags::ACK };
         self.snd_nxt = self.snd_nxt.max(self.iss.add(1));
         self.emit(cx, self.iss, 0, flags, retransmit, out);
     }
@@ -98,11 +94,7 @@ impl Endpoint {
         loop {
             let in_flight = self.snd_nxt.since(self.snd_una);
             let room = window.saturating_sub(in_flight);
-            let unsent = if self.snd_nxt.lt(self.snd_end) {
-                self.snd_end.since(self.snd_nxt)
-            } else {
-                0
-            };
+            let unsent = if self.snd_nxt.lt(self.snd_end) { self.snd_end.since(self.snd_nxt) } else { 0 };
             if unsent > 0 {
                 let mss = u32::from(self.snd_mss);
                 let n = unsent.min(room).min(mss);
@@ -178,19 +170,8 @@ impl Endpoint {
         let mss = if flags.syn() { cx.cfg.mss } else { 0 };
         // The first payload byte is at ISS+1; `payload.offset` counts from it.
         let offset = seq.add(flags.syn() as u32).since(self.iss.add(1));
-        let mut seg = Segment {
-            seq,
-            ack,
-            flags,
-            wnd,
-            len,
-            mss,
-            payload: PayloadTag {
-                stream: self.stream,
-                offset,
-            },
-            retransmit,
-        };
+        let mut seg =
+            Segment { seq, ack, flags, wnd, len, mss, payload: PayloadTag { stream: self.stream, offset }, retransmit };
         let occupies = seg.seg_len() > 0;
         if occupies && seq.lt(self.snd_max) && !flags.syn() {
             seg.retransmit = true;
@@ -317,10 +298,7 @@ impl Endpoint {
         if let Some(cc) = &self.cc
             && (cc.cwnd, cc.ssthresh) != before
         {
-            out.notes.push(Note::Congestion {
-                cwnd: cc.cwnd,
-                ssthresh: cc.ssthresh,
-            });
+            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh });
         }
     }
 
@@ -369,11 +347,7 @@ impl Endpoint {
                 out.rules.push(rule::TMR_13);
             }
             self.timers.stop(timer);
-            out.notes.push(Note::Timer {
-                timer,
-                action: TimerAction::Fire,
-                deadline: now,
-            });
+            out.notes.push(Note::Timer { timer, action: TimerAction::Fire, deadline: now });
             let cause = Cause::Timer(timer);
             match timer {
                 Timer::TimeWait => {
@@ -439,11 +413,7 @@ impl Endpoint {
             } else {
                 self.send_syn(cx, true, out);
             }
-            out.rules.push(if self.state == State::SynSent {
-                rule::TMR_10
-            } else {
-                rule::TMR_04
-            });
+            out.rules.push(if self.state == State::SynSent { rule::TMR_10 } else { rule::TMR_04 });
         } else if nothing_in_flight {
             // B-DATA-06: probe the closed window with one new octet (or the
             // FIN when no data is left).
@@ -483,11 +453,7 @@ impl Endpoint {
     /// Resends the segment at SND.UNA: up to one MSS of data, with the FIN
     /// if it fits (B-CLOSE-16), or the FIN alone (B-CLOSE-15).
     fn resend_earliest(&mut self, cx: &Cx, out: &mut Output) {
-        let data_end = if self.snd_max.lt(self.snd_end) {
-            self.snd_max
-        } else {
-            self.snd_end
-        };
+        let data_end = if self.snd_max.lt(self.snd_end) { self.snd_max } else { self.snd_end };
         if self.snd_una.lt(data_end) {
             let n = data_end.since(self.snd_una).min(u32::from(self.snd_mss));
             let reaches_end = self.snd_una.add(n) == self.snd_end && self.send_backlog == 0;
@@ -502,11 +468,7 @@ impl Endpoint {
             self.emit(cx, self.snd_una, n, flags, true, out);
         } else if self.fin_ever_sent() {
             // The FIN alone: <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=FIN,ACK>.
-            out.rules.push(if self.state == State::LastAck {
-                rule::CLOSE_15
-            } else {
-                rule::CLOSE_16
-            });
+            out.rules.push(if self.state == State::LastAck { rule::CLOSE_15 } else { rule::CLOSE_16 });
             self.emit(cx, self.snd_end, 0, Flags::FIN | Flags::ACK, true, out);
         }
     }

@@ -36,10 +36,7 @@ impl std::fmt::Debug for Digest {
 
 impl Digest {
     pub fn new() -> Digest {
-        Digest {
-            hasher: Xxh3::new(),
-            buf: Vec::with_capacity(64),
-        }
+        Digest { hasher: Xxh3::new(), buf: Vec::with_capacity(64) }
     }
 
     pub fn add(&mut self, e: &TraceEvent<'_>) {
@@ -59,11 +56,7 @@ impl Digest {
             TraceKind::Send { seg, .. } | TraceKind::Deliver { seg } | TraceKind::Drop { seg, .. } => {
                 encode_segment(b, &seg);
             }
-            TraceKind::Timer {
-                timer,
-                action,
-                deadline,
-            } => {
+            TraceKind::Timer { timer, action, deadline } => {
                 b.push(timer as u8);
                 b.push(action as u8);
                 b.extend_from_slice(&deadline.as_nanos().to_le_bytes());

@@ -44,17 +44,8 @@ impl<W: Write> JsonlWriter<W> {
         }
         write_str(o, e.endpoint)?;
         match e.kind {
-            TraceKind::Transition {
-                from,
-                to,
-                cause,
-                rule,
-                reason,
-            } => {
-                write!(
-                    o,
-                    ",\"from\":\"{from}\",\"to\":\"{to}\",\"cause\":\"{cause}\",\"rule\":\"{rule}\""
-                )?;
+            TraceKind::Transition { from, to, cause, rule, reason } => {
+                write!(o, ",\"from\":\"{from}\",\"to\":\"{to}\",\"cause\":\"{cause}\",\"rule\":\"{rule}\"")?;
                 if let Some(r) = reason {
                     write!(o, ",\"reason\":\"{r}\"")?;
                 }
@@ -71,11 +62,7 @@ impl<W: Write> JsonlWriter<W> {
                 write_segment(o, &seg)?;
                 write!(o, ",\"reason\":\"{reason}\"")?;
             }
-            TraceKind::Timer {
-                timer,
-                action,
-                deadline,
-            } => {
+            TraceKind::Timer { timer, action, deadline } => {
                 write!(o, ",\"timer\":\"{timer}\",\"action\":\"{}\"", action.name())?;
                 if matches!(action, TimerAction::Start | TimerAction::Restart) {
                     write!(o, ",\"deadline_ns\":{}", deadline.as_nanos())?;
@@ -116,11 +103,7 @@ impl<W: Write> JsonlWriter<W> {
 }
 
 fn write_segment<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
-    write!(
-        o,
-        ",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"wnd\":{}",
-        s.flags, s.seq, s.ack, s.len, s.wnd
-    )
+    write!(o, ",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"wnd\":{}", s.flags, s.seq, s.ack, s.len, s.wnd)
 }
 
 /// Writes `s` as a JSON string literal.

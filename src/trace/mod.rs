@@ -84,17 +84,8 @@ impl TraceKind {
         }
     }
 
-    pub const NAMES: [&'static str; 9] = [
-        "transition",
-        "send",
-        "deliver",
-        "drop",
-        "timer",
-        "app",
-        "event",
-        "congestion",
-        "host",
-    ];
+    pub const NAMES: [&'static str; 9] =
+        ["transition", "send", "deliver", "drop", "timer", "app", "event", "congestion", "host"];
 }
 
 /// One trace record.
@@ -141,12 +132,7 @@ pub struct OwnedEvent {
 
 impl TraceSink for Recorder {
     fn record(&mut self, e: &TraceEvent<'_>) {
-        self.events.push(OwnedEvent {
-            t: e.t,
-            conn: e.conn,
-            endpoint: e.endpoint.to_string(),
-            kind: e.kind,
-        });
+        self.events.push(OwnedEvent { t: e.t, conn: e.conn, endpoint: e.endpoint.to_string(), kind: e.kind });
     }
 }
 

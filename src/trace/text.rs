@@ -20,12 +20,7 @@ pub struct TextWriter<W: Write> {
 impl<W: Write> TextWriter<W> {
     /// `endpoint_width` aligns the endpoint column (the longest name).
     pub fn new(out: W, endpoint_width: usize, color: bool) -> TextWriter<W> {
-        TextWriter {
-            out,
-            endpoint_width: endpoint_width.max(8),
-            color,
-            error: None,
-        }
+        TextWriter { out, endpoint_width: endpoint_width.max(8), color, error: None }
     }
 
     /// The column header line.
@@ -71,45 +66,29 @@ impl<W: Write> TextWriter<W> {
             TraceKind::Transition { .. } => ("STATE", Style::new().effects(Effects::BOLD)),
             TraceKind::Send { .. } => ("send", Style::new()),
             TraceKind::Deliver { .. } => ("deliver", Style::new().fg_color(Some(AnsiColor::BrightBlack.into()))),
-            TraceKind::Drop { .. } => (
-                "DROP",
-                Style::new()
-                    .fg_color(Some(AnsiColor::Red.into()))
-                    .effects(Effects::BOLD),
-            ),
+            TraceKind::Drop { .. } => {
+                ("DROP", Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD))
+            }
             TraceKind::Timer { .. } => ("timer", Style::new().fg_color(Some(AnsiColor::Cyan.into()))),
             TraceKind::App { .. } => ("app", Style::new().fg_color(Some(AnsiColor::Magenta.into()))),
             TraceKind::Event(_) => ("event", Style::new().fg_color(Some(AnsiColor::Green.into()))),
             TraceKind::Congestion { .. } => ("cwnd", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
-            TraceKind::Host { .. } => (
-                "HOST",
-                Style::new()
-                    .fg_color(Some(AnsiColor::Red.into()))
-                    .effects(Effects::BOLD),
-            ),
+            TraceKind::Host { .. } => {
+                ("HOST", Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD))
+            }
         };
         let (on, off) = self.style(style);
         write!(
             self.out,
             "{:>12}  {:>4}  {:<w$}  {on}{:<8}  ",
             e.t.to_string(),
-            if e.conn == super::NO_CONN {
-                "-".to_string()
-            } else {
-                e.conn.to_string()
-            },
+            if e.conn == super::NO_CONN { "-".to_string() } else { e.conn.to_string() },
             e.endpoint,
             label,
             w = self.endpoint_width
         )?;
         match e.kind {
-            TraceKind::Transition {
-                from,
-                to,
-                cause,
-                rule,
-                reason,
-            } => {
+            TraceKind::Transition { from, to, cause, rule, reason } => {
                 let arrow = format!("{from} -> {to}");
                 write!(self.out, "{arrow:<30}{off}  {cause}  [{rule}]")?;
                 if let Some(r) = reason {
@@ -134,11 +113,7 @@ impl<W: Write> TextWriter<W> {
                 write_segment(&mut self.out, &seg)?;
                 write!(self.out, "  lost: {reason}{off}")?;
             }
-            TraceKind::Timer {
-                timer,
-                action,
-                deadline,
-            } => {
+            TraceKind::Timer { timer, action, deadline } => {
                 write!(self.out, "{timer} {}", action.name())?;
                 if matches!(action, TimerAction::Start | TimerAction::Restart) {
                     write!(self.out, " -> {deadline}")?;
@@ -176,10 +151,7 @@ impl<W: Write> TextWriter<W> {
                 if up {
                     write!(self.out, "restart (no connections; listeners listen again){off}")?;
                 } else {
-                    write!(
-                        self.out,
-                        "crash: {connections_lost} endpoints vanish without a word{off}"
-                    )?;
+                    write!(self.out, "crash: {connections_lost} endpoints vanish without a word{off}")?;
                 }
             }
         }
@@ -188,15 +160,7 @@ impl<W: Write> TextWriter<W> {
 }
 
 fn write_segment<W: Write>(out: &mut W, s: &Segment) -> io::Result<()> {
-    write!(
-        out,
-        "{:<12} seq={} ack={} len={} wnd={}",
-        s.flags.to_string(),
-        s.seq,
-        s.ack,
-        s.len,
-        s.wnd
-    )
+    write!(out, "{:<12} seq={} ack={} len={} wnd={}", s.flags.to_string(), s.seq, s.ack, s.len, s.wnd)
 }
 
 impl<W: Write> TraceSink for TextWriter<W> {

@@ -197,20 +197,12 @@ impl World {
     /// Builds the world at time zero: endpoints for every connection,
     /// first script actions and listener openings scheduled.
     pub fn new(model: Model) -> World {
-        let mut detailed_names: Vec<String> = model
-            .expect
-            .iter()
-            .flat_map(|e| e.endpoints.iter().map(|x| x.name.clone()))
-            .collect();
+        let mut detailed_names: Vec<String> =
+            model.expect.iter().flat_map(|e| e.endpoints.iter().map(|x| x.name.clone())).collect();
         let small = model.connection_count() <= 64;
         if small {
             detailed_names.extend(model.connections.iter().map(|c| c.name.clone()));
-            detailed_names.extend(
-                model
-                    .connections
-                    .iter()
-                    .filter_map(|c| c.peer.as_ref().map(|p| p.name.clone())),
-            );
+            detailed_names.extend(model.connections.iter().filter_map(|c| c.peer.as_ref().map(|p| p.name.clone())));
             detailed_names.extend(model.listeners.iter().map(|l| l.name.clone()));
         }
         let mut link_dirs = Vec::new();
@@ -420,10 +412,7 @@ impl World {
 
     /// The endpoint called `name` that belongs to connection `conn`.
     pub fn endpoint(&self, conn: u32, name: &str) -> Option<EndpointView<'_>> {
-        self.eps
-            .iter()
-            .find(|e| e.conn == conn && self.names[e.name as usize] == name)
-            .map(|e| self.view(e))
+        self.eps.iter().find(|e| e.conn == conn && self.names[e.name as usize] == name).map(|e| self.view(e))
     }
 
     fn view<'a>(&'a self, e: &'a Ep) -> EndpointView<'a> {
@@ -557,17 +546,7 @@ impl World {
     }
 
     fn on_inject(&mut self, f: u32, sink: &mut dyn TraceSink) {
-        let Fault::Inject {
-            conn,
-            ref from,
-            flags,
-            seq,
-            ack,
-            len,
-            wnd,
-            ..
-        } = self.model.faults[f as usize]
-        else {
+        let Fault::Inject { conn, ref from, flags, seq, ack, len, wnd, .. } = self.model.faults[f as usize] else {
             return;
         };
         let Some(sender) = self.find_ep(conn, from) else { return };
@@ -576,19 +555,12 @@ impl World {
         let peer_iss = self.peer_of(sender).map_or(0, |p| self.eps[p as usize].tcp.iss().0);
         let seg = Segment {
             seq: SeqNum(s.tcp.iss().0.wrapping_add(seq as u32)),
-            ack: if flags.ack() {
-                SeqNum(peer_iss.wrapping_add(ack as u32))
-            } else {
-                SeqNum(0)
-            },
+            ack: if flags.ack() { SeqNum(peer_iss.wrapping_add(ack as u32)) } else { SeqNum(0) },
             flags,
             wnd,
             len,
             mss: 0,
-            payload: crate::tcp::PayloadTag {
-                stream: s.tcp.stream(),
-                offset: seq.wrapping_sub(1) as u32,
-            },
+            payload: crate::tcp::PayloadTag { stream: s.tcp.stream(), offset: seq.wrapping_sub(1) as u32 },
             retransmit: false,
         };
         self.transmit(sender, seg, true, sink);
@@ -634,9 +606,8 @@ impl World {
         self.stats.events += 1;
         self.host_up[host as usize] = true;
         self.emit_host_event(host, true, 0, sink);
-        let listeners: Vec<u32> = (0..self.model.listeners.len() as u32)
-            .filter(|&l| self.model.listeners[l as usize].host == host)
-            .collect();
+        let listeners: Vec<u32> =
+            (0..self.model.listeners.len() as u32).filter(|&l| self.model.listeners[l as usize].host == host).collect();
         for l in listeners {
             let rt = &mut self.listeners[l as usize];
             rt.open = true;
@@ -651,10 +622,7 @@ impl World {
             t: self.sched.now(),
             conn: crate::trace::NO_CONN,
             endpoint: &name,
-            kind: TraceKind::Host {
-                up,
-                connections_lost: lost,
-            },
+            kind: TraceKind::Host { up, connections_lost: lost },
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }
@@ -668,12 +636,8 @@ impl World {
             self.record_drop(&pkt, DropReason::Corrupt, sink);
             return;
         }
-        let key = FourTuple {
-            local_addr: pkt.dst.0,
-            local_port: pkt.dst.1,
-            remote_addr: pkt.src.0,
-            remote_port: pkt.src.1,
-        };
+        let key =
+            FourTuple { local_addr: pkt.dst.0, local_port: pkt.dst.1, remote_addr: pkt.src.0, remote_port: pkt.src.1 };
         let bound = self.demux.get(&key).copied();
         if let Some(ep) = bound
             && self.eps[ep as usize].tcp.state() != State::Closed
@@ -840,21 +804,13 @@ impl World {
                 }
             }
         };
-        let result = if action == Action::Connect {
-            self.connect(ep)
-        } else {
-            result
-        };
+        let result = if action == Action::Connect { self.connect(ep) } else { result };
         let e = &self.eps[ep as usize];
         let ev = TraceEvent {
             t: self.sched.now(),
             conn: e.conn,
             endpoint: &self.names[e.name as usize],
-            kind: TraceKind::App {
-                call,
-                bytes,
-                error: result.err(),
-            },
+            kind: TraceKind::App { call, bytes, error: result.err() },
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }
@@ -882,12 +838,7 @@ impl World {
             self.ephemeral_port(host, remote).ok_or(CallError::ConnectionExists)?
         };
         let addr = self.model.hosts[host as usize].addr;
-        let key = FourTuple {
-            local_addr: addr,
-            local_port: port,
-            remote_addr: remote.0,
-            remote_port: remote.1,
-        };
+        let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
         if let Some(&other) = self.demux.get(&key)
             && other != ep
             && self.eps[other as usize].tcp.state() != State::Closed
@@ -907,16 +858,8 @@ impl World {
         for _ in 0..=(u16::MAX - EPHEMERAL_FIRST) {
             let port = self.next_ephemeral[host as usize];
             self.next_ephemeral[host as usize] = if port == u16::MAX { EPHEMERAL_FIRST } else { port + 1 };
-            let key = FourTuple {
-                local_addr: addr,
-                local_port: port,
-                remote_addr: remote.0,
-                remote_port: remote.1,
-            };
-            let free = self
-                .demux
-                .get(&key)
-                .is_none_or(|&o| self.eps[o as usize].tcp.state() == State::Closed);
+            let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
+            let free = self.demux.get(&key).is_none_or(|&o| self.eps[o as usize].tcp.state() == State::Closed);
             if free {
                 return Some(port);
             }
@@ -984,43 +927,18 @@ impl World {
     fn record_note(&mut self, ep: u32, note: Note, sink: &mut dyn TraceSink) {
         let now = self.sched.now();
         let kind = match note {
-            Note::Transition {
-                from,
-                to,
-                cause,
-                rule,
-                reason,
-            } => {
+            Note::Transition { from, to, cause, rule, reason } => {
                 self.stats.transitions += 1;
                 self.eps[ep as usize].log.on_transition(to, now);
                 self.on_transition(ep, from, to);
-                TraceKind::Transition {
-                    from,
-                    to,
-                    cause,
-                    rule,
-                    reason,
-                }
+                TraceKind::Transition { from, to, cause, rule, reason }
             }
-            Note::Timer {
-                timer,
-                action,
-                deadline,
-            } => TraceKind::Timer {
-                timer,
-                action,
-                deadline,
-            },
+            Note::Timer { timer, action, deadline } => TraceKind::Timer { timer, action, deadline },
             Note::Event(ev) => TraceKind::Event(ev),
             Note::Congestion { cwnd, ssthresh } => TraceKind::Congestion { cwnd, ssthresh },
         };
         let e = &self.eps[ep as usize];
-        let ev = TraceEvent {
-            t: now,
-            conn: e.conn,
-            endpoint: &self.names[e.name as usize],
-            kind,
-        };
+        let ev = TraceEvent { t: now, conn: e.conn, endpoint: &self.names[e.name as usize], kind };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }
 
@@ -1060,15 +978,7 @@ impl World {
             (None, None) => return,
         };
         let src = (self.model.hosts[e.host as usize].addr, e.local_port);
-        let pkt = Packet {
-            seg,
-            src,
-            dst: remote,
-            conn,
-            sender: ep,
-            sender_host: e.host,
-            corrupt: false,
-        };
+        let pkt = Packet { seg, src, dst: remote, conn, sender: ep, sender_host: e.host, corrupt: false };
         let name = self.names[e.name as usize].clone();
         if !injected {
             self.eps[ep as usize].log.on_send(seg.flags, self.sched.now());
@@ -1114,10 +1024,7 @@ impl World {
         };
         let (params, key) = &self.link_dirs[dir as usize];
         let (flow_id, flow) = if pkt.sender == NO_EP {
-            (
-                HOST_FLOW_BASE | u64::from(pkt.sender_host),
-                &mut self.host_flows[pkt.sender_host as usize],
-            )
+            (HOST_FLOW_BASE | u64::from(pkt.sender_host), &mut self.host_flows[pkt.sender_host as usize])
         } else {
             let e = &mut self.eps[pkt.sender as usize];
             (e.flow_id, &mut e.flow)
@@ -1126,27 +1033,20 @@ impl World {
         let bytes = wire_bytes(pkt.seg.len, pkt.seg.mss != 0);
         match params.judge(key, flow_id, flow, queue, now, bytes) {
             Verdict::Drop(reason) => self.record_drop_named(&pkt, sender_name, reason, sink),
-            Verdict::Deliver {
-                at, corrupt, duplicate, ..
-            } => {
+            Verdict::Deliver { at, corrupt, duplicate, .. } => {
+                // A scripted delay counts against the link's segment
+                // lifetime like any other time in transit.
+                let lifetime = self.link_dirs[dir as usize].0.lifetime;
+                if lifetime.is_some_and(|l| l < (at + extra_delay).saturating_since(now)) {
+                    self.record_drop_named(&pkt, sender_name, DropReason::Expired, sink);
+                    return;
+                }
                 pkt.corrupt = corrupt;
                 if let Some(dup_at) = duplicate {
-                    self.schedule_arrival(
-                        dup_at + extra_delay,
-                        Packet {
-                            corrupt: false,
-                            ..pkt_copy(&pkt)
-                        },
-                    );
+                    self.schedule_arrival(dup_at + extra_delay, Packet { corrupt: false, ..pkt_copy(&pkt) });
                 }
                 if let Some(d) = extra_copy {
-                    self.schedule_arrival(
-                        at + d,
-                        Packet {
-                            corrupt: false,
-                            ..pkt_copy(&pkt)
-                        },
-                    );
+                    self.schedule_arrival(at + d, Packet { corrupt: false, ..pkt_copy(&pkt) });
                 }
                 self.schedule_arrival(at + extra_delay, pkt);
             }
@@ -1182,13 +1082,7 @@ impl World {
         let sender_state = (pkt.sender != NO_EP).then(|| self.eps[pkt.sender as usize].tcp.state());
         let mut verdict = None;
         for (i, f) in self.model.faults.iter().enumerate() {
-            let Fault::Segment {
-                filter,
-                nth,
-                times,
-                action,
-            } = f
-            else {
+            let Fault::Segment { filter, nth, times, action } = f else {
                 continue;
             };
             let seg = &pkt.seg;
@@ -1252,10 +1146,7 @@ impl World {
     // ---- lookups ----
 
     fn find_ep(&self, conn: u32, name: &str) -> Option<u32> {
-        self.eps
-            .iter()
-            .position(|e| e.conn == conn && self.names[e.name as usize] == name)
-            .map(|i| i as u32)
+        self.eps.iter().position(|e| e.conn == conn && self.names[e.name as usize] == name).map(|i| i as u32)
     }
 
     fn peer_of(&self, ep: u32) -> Option<u32> {
@@ -1272,11 +1163,7 @@ impl World {
 
     /// The TCP configuration an endpoint uses.
     pub fn config_of(&self, view: &EndpointView<'_>) -> &TcpConfig {
-        let e = self
-            .eps
-            .iter()
-            .find(|e| std::ptr::eq(&e.tcp, view.tcp))
-            .expect("view of this world");
+        let e = self.eps.iter().find(|e| std::ptr::eq(&e.tcp, view.tcp)).expect("view of this world");
         &self.model.configs[e.config as usize]
     }
 }

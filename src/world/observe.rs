@@ -27,11 +27,7 @@ impl EndpointLog {
     pub fn new(detailed: bool, created: Instant) -> EndpointLog {
         EndpointLog {
             visited: State::Closed.bit(),
-            path: if detailed {
-                vec![(State::Closed, created)]
-            } else {
-                Vec::new()
-            },
+            path: if detailed { vec![(State::Closed, created)] } else { Vec::new() },
             sent: Vec::new(),
             detailed,
             drops: 0,
