@@ -81,10 +81,7 @@ fn lifecycle(cfg: &TcpConfig, out: &mut Output, bytes: u64) -> u64 {
 }
 
 fn bench(c: &mut Criterion) {
-    let cfg = TcpConfig {
-        msl: Duration::from_secs(1),
-        ..TcpConfig::default()
-    };
+    let cfg = TcpConfig { msl: Duration::from_secs(1), ..TcpConfig::default() };
     let mut out = Output::default();
     let per_lifecycle = lifecycle(&cfg, &mut out, 0);
     let mut g = c.benchmark_group("endpoint");

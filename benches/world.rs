@@ -34,11 +34,7 @@ fn bench(c: &mut Criterion) {
         let events = probe.stats().events;
         g.throughput(Throughput::Elements(events));
         g.bench_function(format!("events_{count}_connections"), |b| {
-            b.iter_batched(
-                || World::new(model.clone()),
-                |mut w| w.run(&mut NullSink),
-                BatchSize::LargeInput,
-            );
+            b.iter_batched(|| World::new(model.clone()), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
         });
     }
     g.finish();

@@ -11,35 +11,15 @@ use tcpsim::trace::{NullSink, TraceKind};
 use tcpsim::world::World;
 
 fn main() {
-    let tcp = TcpConfig {
-        msl: Duration::from_secs(1),
-        ..TcpConfig::default()
-    };
-    let link = LinkParams {
-        delay: Duration::from_millis(15),
-        ..LinkParams::default()
-    };
+    let tcp = TcpConfig { msl: Duration::from_secs(1), ..TcpConfig::default() };
+    let link = LinkParams { delay: Duration::from_millis(15), ..LinkParams::default() };
     let model = Model {
         name: "close-paths".into(),
         description: Some("an active close built in Rust".into()),
         seed: 42,
         configs: vec![tcp],
-        hosts: vec![
-            Host {
-                name: "a".into(),
-                addr: 0x0a00_0001,
-            },
-            Host {
-                name: "b".into(),
-                addr: 0x0a00_0002,
-            },
-        ],
-        links: vec![Link {
-            a: 0,
-            b: 1,
-            ab: link,
-            ba: link,
-        }],
+        hosts: vec![Host { name: "a".into(), addr: 0x0a00_0001 }, Host { name: "b".into(), addr: 0x0a00_0002 }],
+        links: vec![Link { a: 0, b: 1, ab: link, ba: link }],
         listeners: vec![Listener {
             name: "server".into(),
             host: 1,
@@ -49,14 +29,12 @@ fn main() {
             close_at: None,
             iss: None,
             config: 0,
-            app: App {
-                on_end_of_stream: vec![Reaction::Close],
-                ..App::default()
-            },
+            app: App { on_end_of_stream: vec![Reaction::Close], ..App::default() },
         }],
         connections: vec![Connection {
             name: "client".into(),
             host: 0,
+            host_span: 1,
             local_port: None,
             remote_host: 1,
             remote_port: 80,
@@ -66,14 +44,8 @@ fn main() {
             config: 0,
             app: App {
                 script: vec![
-                    Timed {
-                        at: Duration::ZERO,
-                        action: Action::Connect,
-                    },
-                    Timed {
-                        at: Duration::from_millis(100),
-                        action: Action::Close,
-                    },
+                    Timed { at: Duration::ZERO, action: Action::Connect },
+                    Timed { at: Duration::from_millis(100), action: Action::Close },
                 ],
                 ..App::default()
             },

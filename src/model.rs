@@ -111,7 +111,10 @@ pub struct Peer {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Connection {
     pub name: String,
+    /// The first client host; connection `k` uses `host + k % host_span`
+    /// (a host group's members have consecutive ids).
     pub host: HostId,
+    pub host_span: u32,
     pub local_port: Option<u16>,
     pub remote_host: HostId,
     pub remote_port: u16,

@@ -21,6 +21,9 @@ impl Dest {
         let Some(path) = path else {
             return Ok(Dest::Stdout(io::stdout()));
         };
+        // Write through a symlink to its target rather than replacing it.
+        let resolved = std::fs::canonicalize(path).ok().filter(|_| path.is_symlink());
+        let path = resolved.as_deref().unwrap_or(path);
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => return Err(format!("{}: is a directory", path.display())),
             Ok(m) if !m.is_file() => {
@@ -33,9 +36,13 @@ impl Dest {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        // The new file gets the old one's permissions, or rw-r--r-- (what
+        // most umasks give) rather than the temp file's private 0600.
+        let mode = std::fs::metadata(path).map(|m| m.permissions()).ok();
         let file = tempfile::Builder::new()
             .prefix(".tcpsim-")
             .suffix(".tmp")
+            .permissions(mode.unwrap_or_else(default_permissions))
             .tempfile_in(&dir)
             .map_err(|e| format!("{}: cannot write in {}: {e}", path.display(), dir.display()))?;
         Ok(Dest::Temp { file, target: path.to_path_buf() })
@@ -78,6 +85,17 @@ impl Write for Dest {
             Dest::Device(f) => f.flush(),
         }
     }
+}
+
+#[cfg(unix)]
+fn default_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o644)
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> std::fs::Permissions {
+    tempfile::tempfile().and_then(|f| f.metadata()).map(|m| m.permissions()).expect("a temp file's permissions")
 }
 
 /// Whether to colour output going to `dest`: `--color`, then `NO_COLOR`,

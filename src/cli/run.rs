@@ -123,6 +123,10 @@ pub fn run(args: &RunArgs) -> u8 {
         return EXIT_BAD_INPUT;
     };
     if let Some(n) = args.max_events {
+        if n == 0 {
+            error("--max-events 0: expected at least 1");
+            return EXIT_BAD_INPUT;
+        }
         model.limits.max_events = n;
     }
     if let Some(ms) = args.max_time_ms {
@@ -141,6 +145,15 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if let Some(out) = &args.out
+        && same_file(out, &args.file)
+    {
+        error(&format!("--out {}: that is the simulation file itself", out.display()));
+        return EXIT_BAD_INPUT;
+    }
+    // Install the handler before any temp file exists, so an interrupt can
+    // never leave one behind.
+    let stop = interrupt_flag();
     let dest = match Dest::open(args.out.as_deref()) {
         Ok(d) => d,
         Err(e) => {
@@ -149,7 +162,6 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     let color = args.format == Format::Text && use_color(args.color, &dest);
-    let stop = interrupt_flag();
     let seed = model.seed;
     let limits = model.limits;
     let header = report::header_lines(&model, &label);
@@ -254,6 +266,14 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         eprintln!("replay: {}", replay_command(args, seed));
         EXIT_EXPECT_FAILED
+    }
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 

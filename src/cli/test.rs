@@ -1,7 +1,8 @@
 //! `tcpsim test PATH...`: run every simulation file and check its
 //! `expect` block; one line per file, then `N passed, N failed`.
 
-use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_OK, TestArgs};
+use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, TestArgs};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use tcpsim::expect;
 use tcpsim::scenario;
@@ -71,6 +72,10 @@ pub fn test(args: &TestArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
+    if files.is_empty() {
+        super::error("no simulation files (*.ron) in the given paths");
+        return EXIT_BAD_INPUT;
+    }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     // Results land in their file's slot, so output order never depends on
     // which thread finished first.
@@ -90,29 +95,37 @@ pub fn test(args: &TestArgs) -> u8 {
         }
     });
     let (mut passed, mut failed, mut bad) = (0, 0, 0);
+    let mut out = std::io::stdout().lock();
     for (file, v) in files.iter().zip(verdicts) {
-        match v.expect("every file ran") {
+        let written = match v.expect("every file ran") {
             Verdict::Pass { checks, digest } => {
                 passed += 1;
-                println!("PASS  {}  ({checks} checks, digest {digest})", file.display());
+                writeln!(out, "PASS  {}  ({checks} checks, digest {digest})", file.display())
             }
             Verdict::Fail { lines } => {
                 failed += 1;
-                println!("FAIL  {}", file.display());
-                for l in lines {
-                    println!("        {l}");
-                }
+                writeln!(out, "FAIL  {}", file.display())
+                    .and_then(|_| lines.iter().try_for_each(|l| writeln!(out, "        {l}")))
             }
             Verdict::BadInput { lines } => {
                 bad += 1;
-                println!("FAIL  {}  (bad input)", file.display());
-                for l in lines {
-                    println!("        {l}");
+                // Errors go to stderr in the contract's format, as well as
+                // into the per-file report.
+                for l in &lines {
+                    eprintln!("{l}");
                 }
+                writeln!(out, "FAIL  {}  (bad input)", file.display())
+                    .and_then(|_| lines.iter().try_for_each(|l| writeln!(out, "        {l}")))
             }
+        };
+        if written.is_err() {
+            // The reader went away (`| head`): stop quietly.
+            return EXIT_INCOMPLETE;
         }
     }
-    println!("{passed} passed, {} failed", failed + bad);
+    if writeln!(out, "{passed} passed, {} failed", failed + bad).and_then(|_| out.flush()).is_err() {
+        return EXIT_INCOMPLETE;
+    }
     if bad > 0 {
         EXIT_BAD_INPUT
     } else if failed > 0 {

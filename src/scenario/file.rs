@@ -109,9 +109,14 @@ pub enum CongestionControlName {
 #[serde(deny_unknown_fields)]
 pub struct HostSpec {
     pub name: String,
-    /// Dotted IPv4; default 10.0.0.N for the N-th host.
+    /// Dotted IPv4; by default hosts get 10.0.0.1, 10.0.0.2, ... in order.
     #[serde(default)]
     pub addr: Option<String>,
+    /// A group of `count` hosts with consecutive addresses, named
+    /// `NAME#0`, `NAME#1`, ...; connections from the group are spread over
+    /// its members (more ephemeral ports), links to it exist per member.
+    #[serde(default = "default_count")]
+    pub count: u32,
 }
 
 /// A link between two hosts: settings apply to both directions unless

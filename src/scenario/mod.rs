@@ -84,9 +84,16 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
             )]);
         }
     };
+    // A UTF-8 byte-order mark carries no meaning here; skip it.
+    let original = original.strip_prefix('\u{feff}').unwrap_or(original);
     let original_doc = Doc::parse(original);
     let mut text = original.to_string();
     for o in overrides {
+        // The value must be one RON value on its own, so it cannot break
+        // the file's syntax around it.
+        if let Err(e) = ron_options().from_str::<ron::Value>(&o.value) {
+            return Err(vec![LoadError::outside(format!("--set {}={}: not a RON value: {}", o.path, o.value, e.code))]);
+        }
         let steps = parse_path(&o.path).expect("overrides are parsed paths");
         match locate::splice(&text, &steps, &o.value) {
             Ok((edited, _)) => text = edited,
@@ -120,14 +127,11 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
     let sim = match parsed {
         Ok(sim) => sim,
         Err(e) => {
-            let pos = Pos { line: e.position.line.max(1), col: e.position.col.max(1) };
-            let message = ron_message(&e.code, &text);
-            if overrides.is_empty() {
-                let path = deepest_path(&doc, pos);
+            let (path, pos, message) = explain_parse_error(&doc, &text, &e);
+            if overrides.is_empty() || path.is_empty() {
                 let field = if path.is_empty() { String::new() } else { format!("`{}`: ", format_path(&path)) };
                 return Err(vec![LoadError::at(pos, format!("{field}{message}"))]);
             }
-            let path = deepest_path(&doc, pos);
             return Err(vec![report(&path, message, pos)]);
         }
     };
@@ -155,22 +159,96 @@ fn deepest_path(doc: &Doc, pos: Pos) -> Vec<Step> {
     here
 }
 
-/// Rewords ron's error for people, with hints for common mistakes.
-fn ron_message(code: &ron::Error, text: &str) -> String {
-    let trimmed = text.trim_start();
-    if trimmed.is_empty() {
-        return "the file is empty; expected a scenario `(name: \"...\", hosts: [...], ...)`".to_string();
+/// The byte offset of a 1-based line and column (columns in characters).
+fn byte_of(text: &str, pos: Pos) -> usize {
+    let mut line = 1;
+    let mut line_start = 0;
+    for (i, c) in text.char_indices() {
+        if line == pos.line {
+            break;
+        }
+        if c == '\n' {
+            line += 1;
+            line_start = i + 1;
+        }
     }
-    let message = code.to_string();
-    if trimmed.starts_with('{')
-        && matches!(code, ron::Error::ExpectedNamedStructLike(_) | ron::Error::ExpectedStructLike)
-    {
-        return format!("{message}; this looks like JSON, but simulation files are RON: `(name: \"...\", ...)`");
+    let rest = &text[line_start.min(text.len())..];
+    line_start + rest.char_indices().nth(pos.col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
+}
+
+/// Turns ron's first error into (field path, position, message) for
+/// people: positions move to the start of the offending token (ron points
+/// just past it), and messages say what was found.
+fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (Vec<Step>, Pos, String) {
+    use ron::Error as E;
+    let pos = Pos { line: e.position.line.max(1), col: e.position.col.max(1) };
+    if doc.span(&[]).is_none() {
+        let msg = "the file is empty; expected a scenario `(name: \"...\", hosts: [...], ...)`";
+        return (Vec::new(), Pos { line: 1, col: 1 }, msg.to_string());
     }
-    if matches!(code, ron::Error::Eof) {
-        return "unexpected end of file (is a closing bracket missing?)".to_string();
+    let at = byte_of(text, pos);
+    let at_end = text[at.min(text.len())..].trim().is_empty();
+    match &e.code {
+        E::MissingStructField { field, outer } => {
+            let path = doc.path_at(pos);
+            let start = doc.find(&path).unwrap_or_else(|p| p);
+            let within = outer.as_deref().map(|o| format!(" of `{o}`")).unwrap_or_default();
+            (path, start, format!("missing required field `{field}`{within}"))
+        }
+        E::NoSuchStructField { found, .. } | E::NoSuchEnumVariant { found, .. } => {
+            let path = deepest_path(doc, pos);
+            let start = text[..at.min(text.len())].rfind(found.as_str()).map_or(pos, |b| doc.pos_of(b));
+            (path, start, e.code.to_string())
+        }
+        _ if at_end || matches!(e.code, E::Eof) => {
+            (deepest_path(doc, pos), pos, "unexpected end of file (is a closing bracket missing?)".to_string())
+        }
+        E::IntegerOutOfBounds
+        | E::ExpectedInteger
+        | E::ExpectedFloat
+        | E::ExpectedString
+        | E::ExpectedStringEnd
+        | E::ExpectedBoolean
+        | E::ExpectedOption
+        | E::ExpectedUnit
+        | E::InvalidValueForType { .. }
+        | E::Message(_) => {
+            let path = deepest_path(doc, pos);
+            let Some((start, end)) = doc.span(&path) else { return (path, pos, e.code.to_string()) };
+            let token: String = text[start..end].chars().take(40).collect();
+            let expected = match e.code {
+                E::IntegerOutOfBounds => match path.last() {
+                    Some(Step::Field(name)) => format!("an integer in {}", integer_range(name)),
+                    _ => "a smaller integer".to_string(),
+                },
+                // These already say what they found.
+                E::InvalidValueForType { .. } | E::Message(_) => {
+                    return (path, doc.pos_of(start), e.code.to_string());
+                }
+                _ => e.code.to_string(),
+            };
+            (path, doc.pos_of(start), format!("{expected}; found `{token}`"))
+        }
+        _ => {
+            let trimmed = text.trim_start();
+            let mut message = e.code.to_string();
+            if trimmed.starts_with('{') || trimmed.starts_with('[') {
+                message.push_str("; this looks like JSON, but simulation files are RON: `(name: \"...\", ...)`");
+            }
+            (deepest_path(doc, pos), pos, message)
+        }
     }
-    message
+}
+
+/// The range of an integer field, by name, for out-of-range messages.
+fn integer_range(field: &str) -> &'static str {
+    match field {
+        "port" | "local_port" | "remote_port" => "1..=65535",
+        "wnd" => "0..=65535",
+        "seed" | "bytes" | "max_events" | "rate_bps" | "queue_bytes" => "0..=18446744073709551615",
+        "seq" | "ack" => "-9223372036854775808..=9223372036854775807",
+        _ => "0..=4294967295",
+    }
 }
 
 /// `--loss P` as overrides: the loss of every link, in both directions

@@ -40,18 +40,22 @@ impl V {
     /// A duration in ms; `positive` rejects zero.
     fn ms(&mut self, path: &str, ms: f64, positive: bool) -> Duration {
         if !ms.is_finite() {
-            self.err(path, format!("expected a number of milliseconds, found {ms}"));
+            self.err(path, format!("expected a number of milliseconds, found {}", show(ms)));
             return Duration::ZERO;
         }
         if ms < 0.0 || (positive && ms == 0.0) {
             let want = if positive { "a positive" } else { "a non-negative" };
-            self.err(path, format!("expected {want} duration in milliseconds, found {ms}"));
+            self.err(path, format!("expected {want} duration in milliseconds, found {}", show(ms)));
+            return Duration::ZERO;
+        }
+        if positive && (ms * 1_000_000.0).round() < 1.0 {
+            self.err(path, format!("expected a positive duration, found {ms} ms, which rounds to 0 ns"));
             return Duration::ZERO;
         }
         if ms > MAX_MS {
             self.err(
                 path,
-                format!("expected at most {MAX_MS:e} ms, found {ms} (the duration does not fit in nanoseconds)"),
+                format!("expected at most {MAX_MS:e} ms, found {} (too long to count in nanoseconds)", show(ms)),
             );
             return Duration::ZERO;
         }
@@ -66,7 +70,7 @@ impl V {
         match Ppm::from_f64(p) {
             Some(ppm) => ppm,
             None => {
-                self.err(path, format!("expected a probability in [0, 1], found {p}"));
+                self.err(path, format!("expected a probability in [0, 1], found {}", show(p)));
                 Ppm::ZERO
             }
         }
@@ -106,6 +110,11 @@ impl V {
     }
 }
 
+/// A number for messages: plain when short, scientific when huge.
+fn show(x: f64) -> String {
+    if x.is_finite() && x.abs() >= 1e15 { format!("{x:e}") } else { format!("{x}") }
+}
+
 fn parse_count(t: &str) -> Option<CountRange> {
     let t = t.trim();
     let num = |s: &str| s.trim().parse::<u64>().ok();
@@ -140,14 +149,20 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     let base = tcp_config(&mut v, "tcp", &TcpConfig::default(), &file.tcp);
     configs.push(base.clone());
 
-    let hosts = hosts(&mut v, file);
-    let host_id = |name: &str| hosts.iter().position(|h| h.name == name).map(|i| i as u32);
+    let (hosts, groups) = hosts(&mut v, file);
+    // A file host name: its first member and how many members it has.
+    let group = |name: &str| file.hosts.iter().position(|h| h.name == name).map(|i| groups[i]);
+    let host_id = |name: &str| group(name).map(|(first, _)| first);
+    let host_names: Vec<String> = file.hosts.iter().map(|h| h.name.clone()).collect();
+    let names = |_: &[model::Host]| list(&host_names);
 
     let mut links: Vec<model::Link> = Vec::new();
     for (i, l) in file.links.iter().enumerate() {
         let p = format!("links[{i}]");
-        let a = host_id(&l.between.0);
-        let b = host_id(&l.between.1);
+        let ga = group(&l.between.0);
+        let gb = group(&l.between.1);
+        let a = ga.map(|g| g.0);
+        let b = gb.map(|g| g.0);
         if a.is_none() {
             v.err(format!("{p}.between"), format!("unknown host {:?}; hosts are {}", l.between.0, names(&hosts)));
         }
@@ -166,8 +181,16 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
                     format!("{p}.between"),
                     format!("a link between {:?} and {:?} already exists", l.between.0, l.between.1),
                 );
+            } else if ga.is_some_and(|g| g.1 > 1) && gb.is_some_and(|g| g.1 > 1) {
+                v.err(format!("{p}.between"), "at most one end of a link may be a host group");
             } else {
-                links.push(model::Link { a, b, ab, ba });
+                // A link to a group is one link per member, alike.
+                let (ga, gb) = (ga.unwrap_or((a, 1)), gb.unwrap_or((b, 1)));
+                for ma in ga.0..ga.0 + ga.1 {
+                    for mb in gb.0..gb.0 + gb.1 {
+                        links.push(model::Link { a: ma, b: mb, ab, ba });
+                    }
+                }
             }
         }
     }
@@ -181,6 +204,9 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         let host = host_id(&l.host);
         if host.is_none() {
             v.err(format!("{p}.host"), format!("unknown host {:?}; hosts are {}", l.host, names(&hosts)));
+        }
+        if group(&l.host).is_some_and(|g| g.1 > 1) {
+            v.err(format!("{p}.host"), "a listener needs a single host, not a group");
         }
         if l.port == 0 {
             v.err(format!("{p}.port"), "expected a port in 1..=65535, found 0");
@@ -220,11 +246,10 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     let mut total: u64 = 0;
     for (i, c) in file.connections.iter().enumerate() {
         let p = format!("connections[{i}]");
-        if !endpoint_names.contains(&c.name) {
-            check_name(&mut v, &format!("{p}.name"), &c.name, &mut endpoint_names);
-        } else if file.listeners.iter().any(|l| l.name == c.name) {
-            v.err(format!("{p}.name"), format!("{:?} is already the name of a listener", c.name));
-        }
+        // One name per endpoint role: a population shares its name (the
+        // connection number tells its members apart), but two entries may
+        // not, or expectations could not say which they mean.
+        check_name(&mut v, &format!("{p}.name"), &c.name, &mut endpoint_names);
         let host = host_id(&c.host);
         let remote_host = host_id(&c.remote_host);
         if host.is_none() {
@@ -232,6 +257,23 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         }
         if remote_host.is_none() {
             v.err(format!("{p}.remote_host"), format!("unknown host {:?}; hosts are {}", c.remote_host, names(&hosts)));
+        }
+        if group(&c.remote_host).is_some_and(|g| g.1 > 1) {
+            v.err(format!("{p}.remote_host"), "the remote end must be a single host, not a group");
+        }
+        let host_span = group(&c.host).map_or(1, |g| g.1);
+        // Ephemeral ports run out at 16384 per client address and remote
+        // endpoint; a larger population needs a host group.
+        let per_member = u64::from(c.count).div_ceil(u64::from(host_span));
+        if c.local_port.is_none() && per_member > EPHEMERAL_PORTS {
+            let need = u64::from(c.count).div_ceil(EPHEMERAL_PORTS);
+            v.err(
+                format!("{p}.count"),
+                format!(
+                    "{} connections from {} address(es) need {per_member} ephemeral ports each, above the {EPHEMERAL_PORTS} available; give host {:?} `count: {need}` or more",
+                    c.count, host_span, c.host
+                ),
+            );
         }
         if let (Some(a), Some(b)) = (host, remote_host) {
             if a == b {
@@ -261,14 +303,10 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         let app = build_app(&mut v, &p, &c.script, &c.on_connected, &c.on_end_of_stream, true);
         let peer = c.peer.as_ref().map(|peer| {
             let pp = format!("{p}.peer");
-            if peer.name.trim().is_empty() {
-                v.err(format!("{pp}.name"), "expected a non-empty name");
-            } else if peer.name == c.name {
+            if peer.name == c.name {
                 v.err(format!("{pp}.name"), "expected a name different from the connection's own");
-            } else if file.listeners.iter().any(|l| l.name == peer.name) {
-                v.err(format!("{pp}.name"), format!("{:?} is already the name of a listener", peer.name));
-            } else if !endpoint_names.contains(&peer.name) {
-                endpoint_names.push(peer.name.clone());
+            } else {
+                check_name(&mut v, &format!("{pp}.name"), &peer.name, &mut endpoint_names);
             }
             if c.local_port.is_none() {
                 v.err(format!("{p}.local_port"), "a connection with an explicit `peer` needs a fixed local_port");
@@ -292,6 +330,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         connections.push(model::Connection {
             name: c.name.clone(),
             host: host.unwrap_or(0),
+            host_span,
             local_port: c.local_port,
             remote_host: remote_host.unwrap_or(0),
             remote_port: c.remote_port,
@@ -352,11 +391,6 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     }
 }
 
-fn names(hosts: &[model::Host]) -> String {
-    let list: Vec<String> = hosts.iter().map(|h| format!("{:?}", h.name)).collect();
-    if list.is_empty() { "none".into() } else { list.join(", ") }
-}
-
 fn check_name(v: &mut V, path: &str, name: &str, seen: &mut Vec<String>) {
     if name.trim().is_empty() {
         v.err(path, "expected a non-empty name");
@@ -367,38 +401,68 @@ fn check_name(v: &mut V, path: &str, name: &str, seen: &mut Vec<String>) {
     }
 }
 
-fn hosts(v: &mut V, file: &SimFile) -> Vec<model::Host> {
+/// The most members a host group may have.
+const MAX_GROUP: u32 = 65_536;
+
+/// Ephemeral ports per client address (49152..=65535, RFC 6335).
+const EPHEMERAL_PORTS: u64 = 16_384;
+
+/// Hosts, with groups expanded into members; also returns each file
+/// entry's (first id, member count).
+fn hosts(v: &mut V, file: &SimFile) -> (Vec<model::Host>, Vec<(u32, u32)>) {
     if file.hosts.is_empty() {
         v.err("hosts", "expected at least one host");
     }
     let mut out: Vec<model::Host> = Vec::new();
+    let mut groups = Vec::new();
+    let mut next_default = 0x0a00_0001u32;
     for (i, h) in file.hosts.iter().enumerate() {
         let p = format!("hosts[{i}]");
-        if h.name.trim().is_empty() {
-            v.err(format!("{p}.name"), "expected a non-empty host name");
+        if h.name.trim().is_empty() || h.name.contains('#') {
+            v.err(format!("{p}.name"), "expected a non-empty host name without `#`");
         }
-        if out.iter().any(|x| x.name == h.name) {
+        if file.hosts[..i].iter().any(|x| x.name == h.name) {
             v.err(format!("{p}.name"), format!("duplicate host name {:?}", h.name));
         }
-        let default_addr = 0x0a00_0001u32.wrapping_add(i as u32);
-        let addr = match &h.addr {
-            None => default_addr,
+        if h.count == 0 || h.count > MAX_GROUP {
+            v.err(format!("{p}.count"), format!("expected 1..={MAX_GROUP} hosts, found {}", h.count));
+        }
+        let count = h.count.clamp(1, MAX_GROUP);
+        let first = match &h.addr {
+            None => next_default,
             Some(text) => model::parse_addr(text).unwrap_or_else(|| {
                 v.err(format!("{p}.addr"), format!("expected a dotted IPv4 address like \"10.0.0.1\", found {text:?}"));
-                default_addr
+                next_default
             }),
         };
-        if out.iter().any(|x| x.addr == addr) {
-            v.err(format!("{p}.addr"), format!("address {} is already used by another host", model::format_addr(addr)));
+        if first.checked_add(count - 1).is_none() {
+            v.err(
+                format!("{p}.addr"),
+                format!("{count} consecutive addresses from {} overflow", model::format_addr(first)),
+            );
         }
-        out.push(model::Host { name: h.name.clone(), addr });
+        groups.push((out.len() as u32, count));
+        for k in 0..count {
+            let addr = first.wrapping_add(k);
+            if out.iter().any(|x| x.addr == addr) {
+                v.err(
+                    format!("{p}.addr"),
+                    format!("address {} is already used by another host", model::format_addr(addr)),
+                );
+                break;
+            }
+            let name = if h.count > 1 { format!("{}#{k}", h.name) } else { h.name.clone() };
+            out.push(model::Host { name, addr });
+        }
+        next_default = next_default.max(first.wrapping_add(count));
     }
-    out
+    (out, groups)
 }
 
 /// One direction's parameters: the shared values overridden by `over`.
-/// Errors in shared values are reported only when `report_shared`, so a
-/// bad shared value is named once, not once per direction.
+/// Shared values are checked once, on their own (`report_shared`), so a
+/// bad shared value is named once even when a direction overrides it;
+/// each direction reports only its own override fields.
 fn link_dir(
     v: &mut V,
     p: &str,
@@ -407,14 +471,13 @@ fn link_dir(
     dir: &str,
     report_shared: bool,
 ) -> LinkParams {
+    if report_shared {
+        link_dir_checked(v, p, both, None, dir);
+    }
     let mut quiet = V { diags: Vec::new(), allow: v.allow, deviations: Vec::new() };
     let params = link_dir_checked(&mut quiet, p, both, over, dir);
     let own = format!("{p}.{dir}.");
-    for d in quiet.diags {
-        if report_shared || d.path.starts_with(&own) {
-            v.diags.push(d);
-        }
-    }
+    v.diags.extend(quiet.diags.into_iter().filter(|d| d.path.starts_with(&own)));
     params
 }
 

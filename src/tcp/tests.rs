@@ -1332,3 +1332,92 @@ fn pair_simultaneous_open_establishes_both() {
     p.settle(syn_a, syn_b);
     assert_eq!((p.a.state(), p.b.state()), (State::Established, State::Established));
 }
+
+// =========================================================================
+// Delayed ACK (B-OPT-07)
+// =========================================================================
+
+fn established_with_delayed_ack() -> T {
+    let cfg = TcpConfig { delayed_ack: Some(Duration::from_millis(200)), ..TcpConfig::default() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    t
+}
+
+/// B-OPT-07: one in-order segment waits for the delayed-ACK timer.
+#[test]
+fn delayed_ack_waits_for_its_timer() {
+    let mut t = established_with_delayed_ack();
+    t.at_ms(100);
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100)).is_empty());
+    assert_eq!(t.ep.timer(Timer::DelayedAck), Some(Instant::from_nanos(300_000_000)));
+    let ack = one(t.fire_next_timer());
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 101);
+}
+
+/// B-OPT-07: the second full-sized segment is acknowledged at once.
+#[test]
+fn delayed_ack_acks_every_second_full_segment() {
+    let mut t = established_with_delayed_ack();
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(1460)).is_empty());
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 1461, LOCAL_ISS + 1).len(1460)));
+    assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 2921));
+    assert_eq!(t.ep.timer(Timer::DelayedAck), None);
+}
+
+/// B-OPT-07: a delayed ACK rides on outgoing data; out-of-order text is
+/// acknowledged at once.
+#[test]
+fn delayed_ack_piggybacks_and_out_of_order_is_immediate() {
+    let mut t = established_with_delayed_ack();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(10));
+    let data = one(t.call(|ep, out| ep.send(5, out)));
+    assert_eq!((data.len, data.ack.0), (5, REMOTE_ISS + 11));
+    assert_eq!(t.ep.timer(Timer::DelayedAck), None);
+    let dup = one(t.recv(seg(ACK, REMOTE_ISS + 100, LOCAL_ISS + 6).len(10)));
+    assert_eq!(dup.ack, SeqNum(REMOTE_ISS + 11));
+}
+
+// =========================================================================
+// Congestion control (RFC 5681, RFC 6582)
+// =========================================================================
+
+/// The third duplicate ACK retransmits the missing segment at once (fast
+/// retransmit), before any RTO; the full ACK ends recovery.
+#[test]
+fn third_duplicate_ack_triggers_fast_retransmit() {
+    let mut t = established();
+    let first = t.call(|ep, out| ep.send(4380, out));
+    assert_eq!(first.len(), 3, "initial window: 3 segments of 1460");
+    // The first segment is lost; ACKs for the next two, then more data
+    // makes room for duplicates.
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1));
+    let resent = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert!(resent.retransmit);
+    assert_eq!((resent.seq.0, resent.len), (LOCAL_ISS + 1, 1460));
+    assert_eq!(t.ep.stats().fast_retransmits, 1);
+    let (cwnd, ssthresh) = t.ep.congestion_window().unwrap();
+    assert_eq!(ssthresh, 2920);
+    assert_eq!(cwnd, 2920 + 3 * 1460);
+    // The full ACK ends recovery: cwnd = min(ssthresh, max(FlightSize,
+    // SMSS) + SMSS) with nothing in flight (RFC 6582 §3.2 step 3).
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 4381));
+    assert_eq!(t.ep.congestion_window().unwrap().0, 2920);
+}
+
+/// With congestion control off the sender ignores duplicate ACKs and
+/// waits for the RETRANSMIT timer.
+#[test]
+fn without_congestion_control_duplicates_change_nothing() {
+    let cfg = TcpConfig { congestion_control: CongestionControl::None, ..TcpConfig::default() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    t.call(|ep, out| ep.send(4380, out));
+    for _ in 0..3 {
+        assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)).is_empty());
+    }
+    assert_eq!(t.ep.stats().retransmissions, 0);
+}

@@ -283,12 +283,13 @@ impl World {
                     (u128::from(spec.open_spread.as_nanos()) * u128::from(k) / u128::from(spec.count)) as u64,
                 );
                 let flow_id = u64::from(conn) << 2;
+                let host = spec.host + k % spec.host_span.max(1);
                 let client = self.add_endpoint(
                     &spec.name,
                     spec.config,
                     spec.iss,
                     flow_id,
-                    spec.host,
+                    host,
                     spec.local_port.unwrap_or(0),
                     conn,
                     AppRef::Client(ci as u32),

@@ -1,1 +1,1022 @@
+//! The command line as users and scripts see it (interface.md): exit codes,
+//! `FILE:LINE:COL: error:` messages, atomic `--out`, `tcpsim test`, JSONL,
+//! colour, `--stats`, `--help`, and the bad-input corpus in
+//! `tests/bad-input/` (one file per class of mistake, each naming the error
+//! it must produce in its leading `// expect:` and `// at:` comments).
 
+use crate::util::{root, stderr, stdout, tcpsim};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A small passing sim with one connection and an `expect` block.
+const NORMAL: &str = "sims/normal-close.ron";
+/// Breaks NORMAL's `time_in TIME_WAIT: 4000 ms` expectation (2 × 3000 ms).
+const BREAK_EXPECT: &str = "tcp.msl_ms=3000";
+
+#[track_caller]
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// No panic message and no backtrace, whatever went wrong.
+#[track_caller]
+fn assert_no_panic(out: &Output) {
+    let err = stderr(out);
+    for word in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
+        assert!(!err.contains(word), "stderr mentions {word:?}:\n{err}");
+    }
+}
+
+/// Runs the binary from the repository root with `env` set and `remove`
+/// unset (colour tests need control over `NO_COLOR`).
+fn tcpsim_env(args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tcpsim"));
+    cmd.args(args).current_dir(root());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    for k in remove {
+        cmd.env_remove(k);
+    }
+    cmd.output().expect("tcpsim runs")
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temp dir")
+}
+
+/// Writes `bytes` to `dir/name` and returns the path as a string to pass on
+/// the command line.
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write a test file");
+    path.to_str().expect("temp paths are UTF-8").to_string()
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
+}
+
+/// The names of the entries in `dir`, sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("readable dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[track_caller]
+fn assert_no_temp_files(dir: &Path) {
+    let temps: Vec<String> =
+        entries(dir).into_iter().filter(|n| n.starts_with(".tcpsim-") && n.ends_with(".tmp")).collect();
+    assert!(temps.is_empty(), "temp files left in {}: {temps:?}", dir.display());
+}
+
+/// A valid scenario that runs to the end in a few events; `{tcp}` and
+/// `{port}` are replaced to make it invalid.
+const TEMPLATE: &str = r#"(
+    name: "template",
+    tcp: ({tcp}),
+    hosts: [(name: "a"), (name: "b")],
+    links: [(between: ("a", "b"), delay_ms: 10)],
+    listeners: [(name: "server", host: "b", port: {port})],
+    connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80, script: [Connect(at_ms: 0)])],
+)
+"#;
+
+fn scenario(tcp: &str, port: &str) -> String {
+    TEMPLATE.replace("{tcp}", tcp).replace("{port}", port)
+}
+
+// ---------------------------------------------------------------- exit codes
+
+/// A run whose expectations all hold exits 0 and prints nothing on stderr.
+#[test]
+fn passing_sim_exits_0() {
+    let out = tcpsim(&["run", NORMAL]);
+    assert_exit(&out, 0);
+    assert_eq!(stderr(&out), "");
+    assert!(stdout(&out).lines().any(|l| l.starts_with("expect ok")), "{}", stdout(&out));
+}
+
+/// A failed expectation exits 1, names the check on stderr, and prints a
+/// replay command with the effective seed and every override.
+#[test]
+fn failed_expectation_exits_1_with_replay_line() {
+    let out = tcpsim(&["run", NORMAL, "--set", BREAK_EXPECT]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("expectation failed"), "{err}");
+    assert!(err.contains("time_in TIME_WAIT"), "{err}");
+    let replay = err.lines().find(|l| l.starts_with("replay: ")).expect("a replay line");
+    assert!(replay.starts_with(&format!("replay: tcpsim run {NORMAL} --seed 1")), "{replay}");
+    assert!(replay.contains(BREAK_EXPECT), "{replay}");
+    // The failing check is also in the trace, marked.
+    assert!(stdout(&out).lines().any(|l| l.starts_with("expect FAILED")), "{}", stdout(&out));
+}
+
+/// The replay line of a failed run names `--seed`, `--loss` and each `--set`,
+/// and running it reproduces the run exactly.
+#[test]
+fn replay_line_reproduces_the_run() {
+    let out = tcpsim(&["run", NORMAL, "--seed", "7", "--loss", "0.2", "--set", BREAK_EXPECT]);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    let replay = err.lines().find_map(|l| l.strip_prefix("replay: ")).expect("a replay line");
+    assert_eq!(replay, format!("tcpsim run {NORMAL} --seed 7 --loss 0.2 --set '{BREAK_EXPECT}'"));
+    let again = tcpsim(&["run", NORMAL, "--seed", "7", "--loss", "0.2", "--set", BREAK_EXPECT]);
+    assert_eq!(out.stdout, again.stdout);
+}
+
+/// Every kind of bad input exits 2 with an `error:` line, no panic, and an
+/// empty stdout: nothing was simulated.
+#[test]
+fn bad_input_exits_2() {
+    let cases: &[&[&str]] = &[
+        &["run", "tests/bad-input/syntax-missing-comma.ron"],
+        &["run", NORMAL, "--set", "tcp.msl_ms=0"],
+        &["run", NORMAL, "--bogus"],
+        &["run", NORMAL, "--set", "no-equals-sign"],
+        &["run", NORMAL, "--set", "nosuch.field=1"],
+        &["run", NORMAL, "--set", "links[99].loss=0.1"],
+        &["run", NORMAL, "--set", "links[-1].loss=0.1"],
+        &["run", NORMAL, "--set", "tcp.msl_ms=abc"],
+        &["run", NORMAL, "--loss", "2"],
+        &["run", NORMAL, "--loss", "abc"],
+        &["run", NORMAL, "--loss", "0.1234567"],
+        &["run", NORMAL, "--conn", "2"],
+        &["run", NORMAL, "--seed", "abc"],
+        &["run", NORMAL, "--seed", "-1"],
+        &["run", NORMAL, "--format", "xml"],
+        &["run", NORMAL, "--kinds", "transition,bogus"],
+        &["run", NORMAL, "--max-time-ms", "NaN"],
+        &["run", NORMAL, "--from-ms", "inf"],
+        &["run", "sims/no-such-file.ron"],
+        &["run", "sims"],
+        &["run"],
+        &["bogus-command"],
+    ];
+    for args in cases {
+        let out = tcpsim(args);
+        assert_eq!(out.status.code(), Some(2), "tcpsim {args:?}:\n{}", stderr(&out));
+        assert_no_panic(&out);
+        assert!(stderr(&out).contains("error"), "tcpsim {args:?}: no error on stderr");
+        assert_eq!(stdout(&out), "", "tcpsim {args:?} wrote to stdout");
+    }
+}
+
+/// With no command, the usage goes to stderr and the exit is 2.
+#[test]
+fn no_command_prints_usage() {
+    let out = tcpsim(&[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("Usage: tcpsim <COMMAND>"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}
+
+/// `--conn` accepts exactly the connection and idle-listener indexes the
+/// scenario has: index 1 (the idle listener of NORMAL) is fine, 2 is not.
+#[test]
+fn conn_range_is_checked() {
+    assert_exit(&tcpsim(&["run", NORMAL, "--conn", "1", "--quiet"]), 0);
+    let out = tcpsim(&["run", NORMAL, "--conn", "2"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--conn 2"), "{}", stderr(&out));
+}
+
+/// Hitting `--max-events` or `--max-time-ms` exits 3 and says which limit.
+#[test]
+fn limits_exit_3() {
+    let out = tcpsim(&["run", NORMAL, "--max-events", "5"]);
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("max_events (5)"), "{}", stderr(&out));
+    let out = tcpsim(&["run", NORMAL, "--max-time-ms", "1"]);
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("max_time"), "{}", stderr(&out));
+    assert_no_panic(&out);
+}
+
+/// A limit set in the file itself stops the run the same way.
+#[test]
+fn file_limits_exit_3() {
+    let out = tcpsim(&["run", NORMAL, "--set", "limits=(max_events: 3)"]);
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("max_events (3)"), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------- error text
+
+/// The error prefix carries FILE exactly as given (relative, with `./` and
+/// `..`, or absolute), then the line and column of the value.
+#[test]
+fn error_names_the_file_as_given() {
+    let abs = root().join("tests/bad-input/duration-zero.ron");
+    for given in
+        ["tests/bad-input/duration-zero.ron", "./tests/bad-input/../bad-input/duration-zero.ron", path_str(&abs)]
+    {
+        let out = tcpsim(&["run", given]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        let want =
+            format!("{given}:6:19: error: `tcp.msl_ms`: expected a positive duration in milliseconds, found 0\n");
+        assert_eq!(err, want);
+    }
+}
+
+/// Every validation error of a file is reported, one line each, in the
+/// `FILE:LINE:COL: error: `field`: ...` format, with expected and found.
+#[test]
+fn all_validation_errors_are_reported() {
+    let dir = tempdir();
+    let file = write(dir.path(), "three.ron", scenario("msl_ms: 0, rto_initial_ms: -5", "0"));
+    let out = tcpsim(&["run", &file]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    let want = [
+        (3, 19, "`tcp.msl_ms`: expected a positive duration in milliseconds, found 0"),
+        (3, 38, "`tcp.rto_initial_ms`: expected a positive duration in milliseconds, found -5"),
+        (6, 51, "`listeners[0].port`: expected a port in 1..=65535, found 0"),
+    ];
+    for (line, (l, c, msg)) in lines.iter().zip(want) {
+        assert_eq!(*line, format!("{file}:{l}:{c}: error: {msg}"));
+    }
+}
+
+/// An error in a value given by `--set` points at the field in the file and
+/// says the value came from `--set`.
+#[test]
+fn set_errors_name_the_override() {
+    let out = tcpsim(&["run", NORMAL, "--set", "tcp.msl_ms=-3"]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(err.starts_with(&format!("{NORMAL}:12:19: error: `tcp.msl_ms`: ")), "{err}");
+    assert!(err.contains("found -3"), "{err}");
+    assert!(err.contains("(set by --set tcp.msl_ms=-3)"), "{err}");
+}
+
+/// A syntax error stops at the first: two mistakes, one message.
+#[test]
+fn syntax_error_stops_at_the_first() {
+    let dir = tempdir();
+    let file = write(dir.path(), "two.ron", "(\n    name: \"x\"\n    hosts: [(name: \"a\"]\n)\n");
+    let out = tcpsim(&["run", &file]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with(&format!("{file}:3:5: error: ")), "{err}");
+}
+
+// ------------------------------------------------------------ bad-input corpus
+
+/// A bad-input case: the file and the error it must produce.
+struct Case {
+    /// The path as given on the command line.
+    path: String,
+    /// Substrings of the error line, all required.
+    expects: Vec<String>,
+    /// `LINE:COL` of the error, when it has one.
+    at: Option<String>,
+}
+
+/// Reads the leading `// expect: ...` and `// at: LINE:COL` comments.
+fn case_of(path: String, text: &str) -> Case {
+    let mut case = Case { path, expects: Vec::new(), at: None };
+    for line in text.lines().take_while(|l| l.starts_with("//")) {
+        let line = line.trim_start_matches('/').trim();
+        if let Some(e) = line.strip_prefix("expect:") {
+            case.expects.push(e.trim().to_string());
+        } else if let Some(at) = line.strip_prefix("at:") {
+            case.at = Some(at.trim().to_string());
+        }
+    }
+    case
+}
+
+/// Runs one case; returns what is wrong with the program's answer.
+fn check_case(case: &Case) -> Vec<String> {
+    let mut problems = Vec::new();
+    let p = &case.path;
+    if case.expects.is_empty() {
+        problems.push(format!("{p}: the case has no `// expect:` line"));
+        return problems;
+    }
+    let out = tcpsim(&["run", p]);
+    let err = stderr(&out);
+    if out.status.code() != Some(2) {
+        problems.push(format!("{p}: exit {:?}, expected 2; stderr:\n{err}", out.status.code()));
+    }
+    if !stdout(&out).is_empty() {
+        problems.push(format!("{p}: stdout is not empty"));
+    }
+    for word in ["panicked", "RUST_BACKTRACE"] {
+        if err.contains(word) {
+            problems.push(format!("{p}: stderr mentions {word}:\n{err}"));
+        }
+    }
+    // The expected text must be on an error line for this file, at the
+    // expected position when one is given.
+    let prefix = match &case.at {
+        Some(at) => format!("{p}:{at}: error: "),
+        None => format!("{p}:"),
+    };
+    let line = err.lines().find(|l| l.starts_with(&prefix) && l.contains(" error: ") && l.contains(&case.expects[0]));
+    match line {
+        None => problems.push(format!(
+            "{p}: no error line starting with {prefix:?} and containing {:?}; stderr:\n{err}",
+            case.expects[0]
+        )),
+        Some(line) => {
+            for e in &case.expects[1..] {
+                if !line.contains(e.as_str()) {
+                    problems.push(format!("{p}: the error line lacks {e:?}: {line}"));
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    crate::util::ron_files(&root().join("tests/bad-input"))
+}
+
+/// Every file in `tests/bad-input/` exits 2 with the error its header
+/// names, at the position its header names.
+#[test]
+fn bad_input_corpus() {
+    let files = corpus_files();
+    assert!(files.len() >= 35, "the corpus lost files: {files:?}");
+    let mut problems = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&file).expect("corpus files are UTF-8");
+        let case = case_of(rel.clone(), &text);
+        if !text.starts_with("// expect: ") {
+            problems.push(format!("{rel}: the first line is not `// expect: ...`"));
+        }
+        problems.extend(check_case(&case));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Inputs that cannot carry a header comment (empty, not UTF-8, pure JSON,
+/// absurdly deep) are generated in a temp dir and checked the same way.
+#[test]
+fn bad_input_generated() {
+    let dir = tempdir();
+    let deep = format!(
+        "(name: \"deep\", hosts: [(name: \"a\")], description: {}{})\n",
+        "([".repeat(50_000),
+        "])".repeat(50_000)
+    );
+    let cases: [(&str, Vec<u8>, &str, Option<&str>); 6] = [
+        ("empty.ron", b"".to_vec(), "the file is empty", Some("1:1")),
+        ("whitespace.ron", b"  \n\t\n   \n".to_vec(), "the file is empty", None),
+        (
+            "latin1.ron",
+            b"(\n    name: \"caf\xe9\",\n    hosts: [(name: \"a\")],\n)\n".to_vec(),
+            "the file is not UTF-8 text (invalid byte 0xe9)",
+            Some("2:15"),
+        ),
+        (
+            "binary.ron",
+            vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d],
+            "the file is not UTF-8 text (invalid byte 0x89)",
+            Some("1:1"),
+        ),
+        (
+            "pure.json",
+            br#"{"name": "json", "hosts": [{"name": "a"}]}"#.to_vec(),
+            "this looks like JSON, but simulation files are RON",
+            Some("1:1"),
+        ),
+        ("deep.ron", deep.into_bytes(), "`description`: Expected string", Some("1:51")),
+    ];
+    let mut problems = Vec::new();
+    for (name, bytes, expect, at) in cases {
+        let case = Case {
+            path: write(dir.path(), name, bytes),
+            expects: vec![expect.to_string()],
+            at: at.map(str::to_string),
+        };
+        problems.extend(check_case(&case));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// `tcpsim test` on the corpus reports every file as bad input and exits 2.
+#[test]
+fn test_command_on_corpus_fails_every_file() {
+    let n = corpus_files().len();
+    let out = tcpsim(&["test", "tests/bad-input/"]);
+    assert_exit(&out, 2);
+    assert_no_panic(&out);
+    let text = stdout(&out);
+    assert_eq!(text.lines().filter(|l| l.ends_with("(bad input)")).count(), n, "{text}");
+    assert_eq!(text.lines().last(), Some(format!("0 passed, {n} failed").as_str()));
+}
+
+// -------------------------------------------------------------------- --out
+
+/// On success `--out` holds the full trace, byte for byte what stdout
+/// would show, ending with the digest; nothing is left beside it.
+#[test]
+fn out_holds_the_full_trace() {
+    let dir = tempdir();
+    let target = dir.path().join("trace.txt");
+    let out = tcpsim(&["run", NORMAL, "--out", path_str(&target)]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "");
+    let written = std::fs::read_to_string(&target).expect("the trace file exists");
+    assert!(written.lines().last().unwrap().starts_with("digest: "), "{written}");
+    assert_eq!(written, stdout(&tcpsim(&["run", NORMAL])));
+    assert_eq!(entries(dir.path()), ["trace.txt"]);
+}
+
+/// A run that finished with failed expectations still writes its trace.
+#[test]
+fn out_is_written_when_expectations_fail() {
+    let dir = tempdir();
+    let target = dir.path().join("trace.jsonl");
+    let out = tcpsim(&["run", NORMAL, "--set", BREAK_EXPECT, "--format", "jsonl", "--out", path_str(&target)]);
+    assert_exit(&out, 1);
+    let written = std::fs::read_to_string(&target).expect("the trace file exists");
+    assert!(written.lines().last().unwrap().contains(r#""kind":"summary""#), "{written}");
+    assert_eq!(entries(dir.path()), ["trace.jsonl"]);
+}
+
+/// On bad input (exit 2) no output file is created and an existing one is
+/// left as it was.
+#[test]
+fn out_untouched_on_bad_input() {
+    let dir = tempdir();
+    let existing = write(dir.path(), "existing.txt", "previous contents\n");
+    let fresh = dir.path().join("fresh.txt");
+    let bad: &[&[&str]] = &[
+        &["run", "tests/bad-input/syntax-missing-comma.ron"],
+        &["run", NORMAL, "--set", "tcp.msl_ms=0"],
+        &["run", NORMAL, "--conn", "9"],
+        &["run", NORMAL, "--kinds", "bogus"],
+    ];
+    for args in bad {
+        for target in [existing.as_str(), path_str(&fresh)] {
+            let mut argv = args.to_vec();
+            argv.extend(["--out", target]);
+            let out = tcpsim(&argv);
+            assert_eq!(out.status.code(), Some(2), "tcpsim {argv:?}");
+        }
+    }
+    assert!(!fresh.exists());
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "previous contents\n");
+    assert_eq!(entries(dir.path()), ["existing.txt"]);
+}
+
+/// When a limit stops the run (exit 3) an existing target keeps its bytes
+/// and no temp file remains.
+#[test]
+fn out_untouched_on_limit() {
+    let dir = tempdir();
+    let target = write(dir.path(), "trace.txt", "previous contents\n");
+    for limit in [["--max-events", "5"], ["--max-time-ms", "1"]] {
+        let out = tcpsim(&["run", NORMAL, "--out", &target, limit[0], limit[1]]);
+        assert_exit(&out, 3);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "previous contents\n");
+        assert_no_temp_files(dir.path());
+    }
+    let fresh = dir.path().join("fresh.txt");
+    assert_exit(&tcpsim(&["run", NORMAL, "--out", path_str(&fresh), "--max-events", "5"]), 3);
+    assert!(!fresh.exists());
+    assert_eq!(entries(dir.path()), ["trace.txt"]);
+}
+
+/// `--out` into a directory that does not exist, or naming a directory,
+/// is bad input (exit 2) and creates nothing.
+#[test]
+fn out_to_missing_or_directory_is_bad_input() {
+    let dir = tempdir();
+    let missing = dir.path().join("no-such-dir").join("trace.txt");
+    let out = tcpsim(&["run", NORMAL, "--out", path_str(&missing)]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("no-such-dir"), "{}", stderr(&out));
+    let out = tcpsim(&["run", NORMAL, "--out", path_str(dir.path())]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
+
+/// `--out /dev/full` fails while writing: exit 3, and the device is still
+/// a device (not replaced by a file); `--out /dev/null` works.
+#[cfg(target_os = "linux")]
+#[test]
+fn out_to_devices() {
+    use std::os::unix::fs::FileTypeExt;
+    let out = tcpsim(&["run", NORMAL, "--out", "/dev/full"]);
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("writing the trace failed"), "{}", stderr(&out));
+    assert_no_panic(&out);
+    assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device());
+    let out = tcpsim(&["run", NORMAL, "--out", "/dev/null"]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "");
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+}
+
+/// SIGTERM during a run exits 3, removes the temp file and leaves an
+/// existing target untouched.
+#[cfg(unix)]
+#[test]
+fn out_untouched_on_interrupt() {
+    use std::time::Duration;
+    /// Kills the child if the test fails before it exits.
+    struct Reap(std::process::Child);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    /// Polls `done` every 10 ms, at most 1000 times (10 s).
+    fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+        for _ in 0..1000 {
+            if done() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("timed out waiting for {what}");
+    }
+    let dir = tempdir();
+    // One connection sending a terabyte: runs far longer than the test.
+    let sim = write(
+        dir.path(),
+        "endless.ron",
+        scenario("", "80").replace(
+            "script: [Connect(at_ms: 0)]",
+            "script: [Connect(at_ms: 0), Send(at_ms: 1, bytes: 1099511627776)]",
+        ),
+    );
+    let target = write(dir.path(), "trace.txt", "previous contents\n");
+    let mut child = Reap(
+        Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+            .args(["run", &sim, "--quiet", "--out", &target])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tcpsim starts"),
+    );
+    // The temp file appears once the output is open; the signal handler is
+    // installed right after it.
+    wait_for("the temp file", || entries(dir.path()).iter().any(|n| n.starts_with(".tcpsim-")));
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    let mut status = None;
+    wait_for("tcpsim to stop after SIGTERM", || {
+        status = child.0.try_wait().unwrap();
+        status.is_some()
+    });
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.unwrap().code(), Some(3), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "previous contents\n");
+    assert_no_temp_files(dir.path());
+}
+
+// -------------------------------------------------------------- tcpsim test
+
+/// `tcpsim test sims/` passes every file: one PASS line each, then
+/// `N passed, 0 failed`.
+#[test]
+fn test_command_passes_sims() {
+    let n = crate::util::ron_files(&root().join("sims")).len();
+    let out = tcpsim(&["test", "sims/"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert_eq!(text.lines().filter(|l| l.starts_with("PASS  ")).count(), n, "{text}");
+    assert_eq!(text.lines().last(), Some(format!("{n} passed, 0 failed").as_str()));
+}
+
+/// A malformed file among good ones is reported with its
+/// `FILE:LINE:COL: error:` message, the others still run, and the exit is 2.
+#[test]
+fn test_command_reports_bad_input_and_goes_on() {
+    let dir = tempdir();
+    std::fs::copy(root().join(NORMAL), dir.path().join("a-good.ron")).unwrap();
+    let bad = write(dir.path(), "b-bad.ron", "(\n    name: \"x\"\n    hosts: [(name: \"a\")],\n)\n");
+    std::fs::copy(root().join("sims/lost-ack.ron"), dir.path().join("c-good.ron")).unwrap();
+    let out = tcpsim(&["test", path_str(dir.path())]);
+    assert_exit(&out, 2);
+    assert_no_panic(&out);
+    let text = stdout(&out);
+    assert_eq!(text.lines().filter(|l| l.starts_with("PASS  ")).count(), 2, "{text}");
+    assert!(text.contains(&format!("FAIL  {bad}")), "{text}");
+    assert!(text.contains(&format!("{bad}:3:5: error: ")), "{text}");
+    assert_eq!(text.lines().last(), Some("2 passed, 1 failed"));
+}
+
+/// A file whose expectations fail (but which is valid) makes `tcpsim test`
+/// exit 1 with a FAIL line and a replay command.
+#[test]
+fn test_command_exits_1_on_failed_expectation() {
+    let dir = tempdir();
+    std::fs::copy(root().join(NORMAL), dir.path().join("a-good.ron")).unwrap();
+    let text = std::fs::read_to_string(root().join(NORMAL)).unwrap();
+    let failing = write(dir.path(), "b-failing.ron", text.replace("ms: 4000", "ms: 4001"));
+    let out = tcpsim(&["test", path_str(dir.path())]);
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    assert!(text.contains(&format!("FAIL  {failing}\n")), "{text}");
+    assert!(text.contains("time_in TIME_WAIT: expected 4001 ms, got 4000 ms"), "{text}");
+    assert!(text.contains(&format!("replay: tcpsim run {failing} --seed 1")), "{text}");
+    assert_eq!(text.lines().last(), Some("1 passed, 1 failed"));
+}
+
+/// Bad input outranks failed expectations: a bad file and a failing file
+/// together exit 2; a missing path is bad input too.
+#[test]
+fn test_command_bad_input_wins() {
+    let dir = tempdir();
+    let text = std::fs::read_to_string(root().join(NORMAL)).unwrap();
+    let failing = write(dir.path(), "failing.ron", text.replace("ms: 4000", "ms: 4001"));
+    let out = tcpsim(&["test", &failing, "tests/bad-input/duration-zero.ron"]);
+    assert_exit(&out, 2);
+    assert_eq!(stdout(&out).lines().last(), Some("0 passed, 2 failed"));
+    let out = tcpsim(&["test", "sims/normal-close.ron", "sims/no-such-file.ron"]);
+    assert_exit(&out, 2);
+    assert!(stdout(&out).contains("sims/no-such-file.ron: error: "), "{}", stdout(&out));
+}
+
+// -------------------------------------------------------------------- jsonl
+
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
+}
+
+/// In jsonl mode every stdout line is a JSON object with a `kind`;
+/// expectation results are `expect` records; the last is the summary with
+/// the contract's fields.
+#[test]
+fn jsonl_stdout_is_only_json() {
+    let out = tcpsim(&["run", NORMAL, "--format", "jsonl"]);
+    assert_exit(&out, 0);
+    let records = json_lines(&stdout(&out));
+    for r in &records {
+        assert!(r.is_object() && r["kind"].is_string(), "{r}");
+    }
+    let expects: Vec<_> = records.iter().filter(|r| r["kind"] == "expect").collect();
+    assert_eq!(expects.len() as u64, records.last().unwrap()["expectations"].as_u64().unwrap());
+    assert!(!expects.is_empty());
+    assert!(expects.iter().all(|r| r["ok"] == true));
+    let summary = records.last().unwrap();
+    assert_eq!(summary["kind"], "summary");
+    let digest = summary["digest"].as_str().expect("digest is a string");
+    assert!(!digest.is_empty() && digest.chars().all(|c| c.is_ascii_hexdigit()), "{digest}");
+    assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
+    for field in ["digest_version", "events", "transitions", "connections", "expectations_failed"] {
+        assert!(summary[field].is_u64(), "summary.{field} is not an integer: {summary}");
+    }
+    assert_eq!(summary["connections"], 1);
+    assert_eq!(summary["expectations_failed"], 0);
+    assert_eq!(records.iter().filter(|r| r["kind"] == "summary").count(), 1);
+}
+
+/// With failed expectations, jsonl stdout stays pure JSON (failures are
+/// `"ok": false` records) and the human messages go to stderr.
+#[test]
+fn jsonl_failures_stay_json() {
+    let out = tcpsim(&["run", NORMAL, "--format", "jsonl", "--set", BREAK_EXPECT]);
+    assert_exit(&out, 1);
+    let records = json_lines(&stdout(&out));
+    let failed: Vec<_> = records.iter().filter(|r| r["kind"] == "expect" && r["ok"] == false).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(records.last().unwrap()["expectations_failed"], 1);
+    assert!(stderr(&out).contains("expectation failed"), "{}", stderr(&out));
+}
+
+/// `--quiet` in jsonl prints only the expectation results and the summary.
+#[test]
+fn jsonl_quiet_prints_expectations_and_summary() {
+    let out = tcpsim(&["run", NORMAL, "--format", "jsonl", "--quiet"]);
+    assert_exit(&out, 0);
+    let records = json_lines(&stdout(&out));
+    let (last, rest) = records.split_last().unwrap();
+    assert_eq!(last["kind"], "summary");
+    assert_eq!(rest.len() as u64, last["expectations"].as_u64().unwrap());
+    assert!(rest.iter().all(|r| r["kind"] == "expect"), "{rest:?}");
+}
+
+// ----------------------------------------------------------- help, version
+
+/// `--help` of the tool and of each command exits 0 with an Examples
+/// section, and every example there is a valid command (exit 0 or 1).
+#[cfg(unix)]
+#[test]
+fn help_has_working_examples() {
+    let dir = tempdir();
+    // Examples use paths relative to the repository and may write files:
+    // run them in a scratch directory that sees `sims/`.
+    std::os::unix::fs::symlink(root().join("sims"), dir.path().join("sims")).unwrap();
+    for args in [&["--help"][..], &["run", "--help"], &["test", "--help"]] {
+        let out = tcpsim(args);
+        assert_exit(&out, 0);
+        let text = stdout(&out);
+        let examples: Vec<&str> =
+            text.lines().skip_while(|l| *l != "Examples:").skip(1).take_while(|l| l.starts_with("  tcpsim ")).collect();
+        assert!(!examples.is_empty(), "tcpsim {args:?} has no examples:\n{text}");
+        for example in examples {
+            let argv: Vec<&str> = example.split_whitespace().skip(1).collect();
+            let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+                .args(&argv)
+                .current_dir(dir.path())
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "example `{example}` exits {:?}: {}",
+                out.status.code(),
+                stderr(&out)
+            );
+        }
+    }
+}
+
+/// `--version` prints the crate's version and exits 0.
+#[test]
+fn version() {
+    for flag in ["--version", "-V"] {
+        let out = tcpsim(&[flag]);
+        assert_exit(&out, 0);
+        assert_eq!(stdout(&out), format!("tcpsim {}\n", env!("CARGO_PKG_VERSION")));
+    }
+}
+
+// ------------------------------------------------------------------- colour
+
+const ESC: &str = "\x1b[";
+
+/// With `NO_COLOR` or with stdout piped (auto), stdout has no ANSI escape;
+/// `--color always` adds them to the text trace but never to JSONL.
+#[test]
+fn colour() {
+    let plain = tcpsim_env(&["run", NORMAL], &[("NO_COLOR", "1")], &[]);
+    assert_exit(&plain, 0);
+    assert!(!stdout(&plain).contains(ESC));
+    let piped = tcpsim_env(&["run", NORMAL], &[("TERM", "xterm-256color")], &["NO_COLOR"]);
+    assert!(!stdout(&piped).contains(ESC));
+    assert_eq!(plain.stdout, piped.stdout);
+    let always = tcpsim_env(&["run", NORMAL, "--color", "always"], &[], &["NO_COLOR"]);
+    assert_exit(&always, 0);
+    assert!(stdout(&always).contains(ESC));
+    let never = tcpsim_env(&["run", NORMAL, "--color", "never"], &[], &["NO_COLOR"]);
+    assert_eq!(never.stdout, plain.stdout);
+    let json = tcpsim_env(&["run", NORMAL, "--color", "always", "--format", "jsonl"], &[], &["NO_COLOR"]);
+    assert!(!stdout(&json).contains(ESC));
+    json_lines(&stdout(&json));
+}
+
+/// Error messages carry no escapes when piped.
+#[test]
+fn errors_have_no_colour_when_piped() {
+    let out = tcpsim_env(&["run", "tests/bad-input/duration-zero.ron"], &[], &["NO_COLOR"]);
+    assert_exit(&out, 2);
+    assert!(!stderr(&out).contains(ESC), "{}", stderr(&out));
+}
+
+// -------------------------------------------------------------------- stats
+
+/// `--stats` adds exactly one line to stderr with every figure as an
+/// integer, and nothing of it reaches stdout or the digest.
+#[test]
+fn stats_line() {
+    for format in ["text", "jsonl"] {
+        let out = tcpsim(&["run", NORMAL, "--stats", "--format", format]);
+        assert_exit(&out, 0);
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let line = err.lines().next().unwrap();
+        assert!(line.starts_with("stats: connections="), "{line}");
+        let figures: Vec<(&str, u64)> = line["stats: ".len()..]
+            .split(' ')
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or_else(|| panic!("{kv:?} in {line}"));
+                (k, v.parse().unwrap_or_else(|_| panic!("{k}={v} is not an integer")))
+            })
+            .collect();
+        let keys: Vec<&str> = figures.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            keys,
+            ["connections", "events", "transitions", "wall_ms", "events_per_s", "transitions_per_s", "peak_rss_mib"]
+        );
+        let without = tcpsim(&["run", NORMAL, "--format", format]);
+        assert_eq!(out.stdout, without.stdout, "--stats changed stdout");
+        if format == "jsonl" {
+            // The counts agree with the run's own summary.
+            let summary = json_lines(&stdout(&out)).pop().unwrap();
+            for (k, v) in &figures[..3] {
+                assert_eq!(summary[*k].as_u64(), Some(*v), "{k} in {line} vs {summary}");
+            }
+        }
+    }
+}
+
+/// `--stats` with `--quiet` still prints its line on stderr only.
+#[test]
+fn stats_with_quiet() {
+    let out = tcpsim(&["run", NORMAL, "--stats", "--quiet"]);
+    assert_exit(&out, 0);
+    assert!(stderr(&out).starts_with("stats: connections=1 "), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("stats:") && !stdout(&out).contains("wall_ms"));
+}
+
+// ------------------------------------------------------- known bugs (ignored)
+
+/// Two connections with the same name, or a peer named like another
+/// connection, are bad input: expectations could not tell them apart.
+#[test]
+
+fn duplicate_connection_names_are_bad_input() {
+    let dir = tempdir();
+    let two = scenario("", "80").replace(
+        "connections: [",
+        "connections: [(name: \"client\", host: \"a\", remote_host: \"b\", remote_port: 80),\n        ",
+    );
+    let file = write(dir.path(), "two.ron", two);
+    let out = tcpsim(&["run", &file, "--quiet"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("duplicate endpoint name \"client\""), "{}", stderr(&out));
+    let peer = r#"(
+    name: "peer-dup",
+    hosts: [(name: "a"), (name: "b")],
+    links: [(between: ("a", "b"))],
+    connections: [
+        (name: "c1", host: "a", remote_host: "b", remote_port: 80, local_port: 5000, peer: (name: "p")),
+        (name: "p", host: "a", remote_host: "b", remote_port: 81),
+    ],
+)"#;
+    let file = write(dir.path(), "peer.ron", peer);
+    let out = tcpsim(&["run", &file, "--quiet"]);
+    assert_exit(&out, 2);
+}
+
+/// One invalid link value gives one error line, not one per direction.
+#[test]
+fn one_invalid_link_value_is_reported_once() {
+    for file in ["probability-above-one", "probability-below-zero", "duration-negative"] {
+        let out = tcpsim(&["run", &format!("tests/bad-input/{file}.ron")]);
+        assert_exit(&out, 2);
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    }
+}
+
+/// A bad link-level value is reported even when one direction overrides
+/// it: the other direction still uses it.
+#[test]
+
+fn bad_shared_link_value_is_reported_when_one_direction_overrides_it() {
+    let dir = tempdir();
+    let file = write(
+        dir.path(),
+        "l.ron",
+        "(\n    name: \"x\",\n    hosts: [(name: \"a\"), (name: \"b\")],\n    \
+         links: [(between: (\"a\", \"b\"), loss: 2, a_to_b: (loss: 0.1))],\n)\n",
+    );
+    let out = tcpsim(&["run", &file, "--quiet"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).starts_with(&format!("{file}:4:41: error: `links[0].loss`: ")), "{}", stderr(&out));
+}
+
+/// An integer out of its type's range says what was expected and found.
+#[test]
+
+fn out_of_range_integer_says_expected_and_found() {
+    let out = tcpsim(&["run", "tests/bad-input/port-out-of-range.ron"]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("70000") && err.contains("65535"), "{err}");
+}
+
+/// Errors found by the RON parser point at the start of the offending value,
+/// like validation errors do.
+#[test]
+
+fn parse_errors_point_at_the_value() {
+    // `    listeners: [(name: "server", host: "b", port: 70000)],`: the value
+    // starts in column 51 of line 8; the error says 56.
+    let out = tcpsim(&["run", "tests/bad-input/port-out-of-range.ron"]);
+    assert!(stderr(&out).starts_with("tests/bad-input/port-out-of-range.ron:8:51: "), "{}", stderr(&out));
+}
+
+/// A required field that is missing is reported without naming another
+/// field that is present.
+#[test]
+
+fn missing_field_names_the_right_path() {
+    let dir = tempdir();
+    let file = write(
+        dir.path(),
+        "m.ron",
+        "(\n    name: \"x\",\n    hosts: [(name: \"a\")],\n    links: [(delay_ms: 1)],\n)\n",
+    );
+    let out = tcpsim(&["run", &file]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("`between`") && !err.contains("`links[0].delay_ms`"), "{err}");
+}
+
+/// A file cut off in the middle of a list says it ended early.
+#[test]
+
+fn truncated_file_says_end_of_file() {
+    let dir = tempdir();
+    let file = write(dir.path(), "t.ron", "(\n    name: \"x\",\n    hosts: [(name: \"a\"), (name: \"b\")\n");
+    let out = tcpsim(&["run", &file]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("end of file"), "{}", stderr(&out));
+}
+
+/// A file of only comments is as empty as an empty file and says so.
+#[test]
+
+fn comment_only_file_is_reported_as_empty() {
+    let out = tcpsim(&["run", "tests/bad-input/only-comments.ron"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("the file is empty"), "{}", stderr(&out));
+}
+
+/// A positive duration that rounds to 0 ns is not positive.
+#[test]
+
+fn positive_duration_rounding_to_zero_is_bad_input() {
+    let out = tcpsim(&["run", NORMAL, "--set", "tcp.msl_ms=1e-9"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("`tcp.msl_ms`"), "{}", stderr(&out));
+}
+
+/// `--max-events 0` is bad input, as `limits.max_events: 0` is in a file.
+#[test]
+
+fn max_events_zero_is_bad_input() {
+    assert_exit(&tcpsim(&["run", "tests/bad-input/limits-zero-events.ron"]), 2);
+    let out = tcpsim(&["run", NORMAL, "--max-events", "0"]);
+    assert_exit(&out, 2);
+}
+
+/// `tcpsim test` writes a bad file's `FILE:LINE:COL: error:` line to
+/// stderr, where the contract puts errors.
+#[test]
+
+fn test_command_errors_on_stderr() {
+    let out = tcpsim(&["test", "tests/bad-input/duration-zero.ron"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).lines().any(|l| l.starts_with("tests/bad-input/duration-zero.ron:6:19: error: ")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A closed stdout (`tcpsim test sims/ | head -1`) ends the command without
+/// a panic.
+#[test]
+
+fn test_command_survives_closed_stdout() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["test", "sims/"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before any output
+    let out = child.wait_with_output().unwrap();
+    assert_no_panic(&out);
+    assert_ne!(out.status.code(), Some(101), "{}", stderr(&out));
+}
+
+/// A trace written with `--out` gets the permissions of any new file
+/// (umask applied), not the 0600 of the temp file it was renamed from.
+#[cfg(unix)]
+#[test]
+
+fn out_file_has_normal_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    let reference = write(dir.path(), "reference.txt", "");
+    let target = dir.path().join("trace.txt");
+    assert_exit(&tcpsim(&["run", NORMAL, "--out", path_str(&target)]), 0);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(format!("{:o}", mode(&target)), format!("{:o}", mode(Path::new(&reference))));
+}

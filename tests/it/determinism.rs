@@ -4,12 +4,7 @@
 use crate::util::{stdout, tcpsim};
 
 fn digest_of_text(out: &str) -> String {
-    out.lines()
-        .last()
-        .unwrap()
-        .strip_prefix("digest: ")
-        .expect("last line is the digest")
-        .to_string()
+    out.lines().last().unwrap().strip_prefix("digest: ").expect("last line is the digest").to_string()
 }
 
 fn digest_of_jsonl(out: &str) -> String {
@@ -37,11 +32,7 @@ fn another_seed_gives_another_digest_on_a_lossy_file() {
 
 #[test]
 fn text_and_jsonl_show_the_same_digest() {
-    for file in [
-        "sims/lossy-transfer.ron",
-        "sims/normal-close.ron",
-        "sims/syn-retry-give-up.ron",
-    ] {
+    for file in ["sims/lossy-transfer.ron", "sims/normal-close.ron", "sims/syn-retry-give-up.ron"] {
         let text = digest_of_text(&stdout(&tcpsim(&["run", file])));
         let jsonl = digest_of_jsonl(&stdout(&tcpsim(&["run", file, "--format", "jsonl"])));
         let quiet = digest_of_text(&stdout(&tcpsim(&["run", file, "--quiet"])));

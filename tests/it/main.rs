@@ -1,11 +1,13 @@
 //! The integration test binary: one binary, one module per concern.
 //!
 //! - `sims`: every file in `sims/` meets its own `expect` block.
+//! - `behaviours`: every behaviour ID of the specification has a test.
 //! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
 //! - `determinism`: same input, same bytes; different seed, different digest.
 //! - `cli`: exit codes, error messages, atomic outputs.
 //! - `cross_check`: the endpoint against smoltcp's TCP, exchange by exchange.
 
+mod behaviours;
 mod cli;
 mod cross_check;
 mod determinism;

@@ -26,11 +26,7 @@ fn lossy_transfer_delivers_everything_for_seeds_1_to_100() {
             assert_eq!(ep.tcp.stats().bytes_delivered, 100_000, "seed {seed} {name}");
             assert_eq!(ep.tcp.stats().foreign_bytes, 0, "seed {seed} {name}");
         }
-        total_drops += rec
-            .events
-            .iter()
-            .filter(|e| matches!(e.kind, TraceKind::Drop { .. }))
-            .count();
+        total_drops += rec.events.iter().filter(|e| matches!(e.kind, TraceKind::Drop { .. })).count();
     }
     // About 140 data segments each way per run at 5 %: thousands of drops
     // over 100 seeds, so the test exercises loss recovery for real.
@@ -86,11 +82,7 @@ fn population_through_one_listener_completes() {
         assert!(c.ok, "{}", c.describe());
     }
     // Every client got its own ephemeral port.
-    let mut ports: Vec<u16> = world
-        .endpoints()
-        .filter(|e| e.name == "client")
-        .map(|e| e.local_port)
-        .collect();
+    let mut ports: Vec<u16> = world.endpoints().filter(|e| e.name == "client").map(|e| e.local_port).collect();
     ports.sort();
     ports.dedup();
     assert_eq!(ports.len(), 200);
@@ -110,15 +102,10 @@ fn listener_refuses_beyond_its_backlog() {
                        open_spread_ms: 10, script: [Connect(at_ms: 0)])],
     )"#,
     ));
-    let states: Vec<State> = (0..5)
-        .map(|c| world.endpoint(c, "client").unwrap().tcp.state())
-        .collect();
+    let states: Vec<State> = (0..5).map(|c| world.endpoint(c, "client").unwrap().tcp.state()).collect();
     assert_eq!(states[..3], [State::Established; 3]);
     assert_eq!(states[3..], [State::Closed; 2]);
-    assert_eq!(
-        world.endpoint(4, "client").unwrap().tcp.close_reason(),
-        Some(tcpsim::tcp::CloseReason::Refused)
-    );
+    assert_eq!(world.endpoint(4, "client").unwrap().tcp.close_reason(), Some(tcpsim::tcp::CloseReason::Refused));
 }
 
 /// Scripted faults: `Delay` holds one segment back, `Duplicate` sends it
@@ -172,10 +159,7 @@ fn injected_resets_follow_the_window_rules() {
         )
     };
     let (world, _) = run(inline(&text(1)));
-    assert_eq!(
-        world.endpoint(0, "server").unwrap().tcp.close_reason(),
-        Some(tcpsim::tcp::CloseReason::Reset)
-    );
+    assert_eq!(world.endpoint(0, "server").unwrap().tcp.close_reason(), Some(tcpsim::tcp::CloseReason::Reset));
     let (world, _) = run(inline(&text(100_000)));
     assert_eq!(world.endpoint(0, "server").unwrap().tcp.state(), State::Established);
 }

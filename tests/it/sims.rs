@@ -11,16 +11,9 @@ fn every_sim_meets_its_expect_block() {
     for file in files {
         let rel = file.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
         let model = load(&rel, &[]);
-        let exp = model
-            .expect
-            .clone()
-            .unwrap_or_else(|| panic!("{rel} has no expect block"));
+        let exp = model.expect.clone().unwrap_or_else(|| panic!("{rel} has no expect block"));
         let (world, _) = run(model);
-        let failed: Vec<String> = expect::check(&world, &exp)
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| c.describe())
-            .collect();
+        let failed: Vec<String> = expect::check(&world, &exp).iter().filter(|c| !c.ok).map(|c| c.describe()).collect();
         assert!(failed.is_empty(), "{rel}:\n  {}", failed.join("\n  "));
     }
 }

@@ -35,10 +35,7 @@ pub fn load(path: &str, overrides: &[(&str, &str)]) -> Model {
     let bytes = std::fs::read(root().join(path)).expect("file exists");
     let overrides: Vec<_> = overrides
         .iter()
-        .map(|(p, v)| tcpsim::scenario::Override {
-            path: p.to_string(),
-            value: v.to_string(),
-        })
+        .map(|(p, v)| tcpsim::scenario::Override { path: p.to_string(), value: v.to_string() })
         .collect();
     tcpsim::scenario::load(&bytes, &overrides).unwrap_or_else(|e| panic!("{path} does not load: {e:?}"))
 }
