@@ -56,11 +56,13 @@
 pub mod expect;
 pub mod link;
 pub mod model;
+pub mod plot;
 pub mod report;
 pub mod rng;
 pub mod rule;
 pub mod scenario;
 pub mod scheduler;
+pub mod sweep;
 pub mod tcp;
 pub mod time;
 pub mod trace;

@@ -4,6 +4,7 @@
 
 mod output;
 mod run;
+mod sweep;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -15,12 +16,26 @@ pub const EXIT_EXPECT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_INCOMPLETE: u8 = 3;
 
+/// The most runs one sweep (or shard) may have; raise it with --shard.
+pub const MAX_SWEEP_RUNS: u64 = 10_000_000;
+
 const RUN_EXAMPLES: &str = "\
 Examples:
   tcpsim run sims/simultaneous-close.ron
   tcpsim run sims/lossy-transfer.ron --seed 7 --loss 0.1 --quiet
   tcpsim run sims/normal-close.ron --format jsonl --out trace.jsonl
   tcpsim run sims/lost-final-ack.ron --set tcp.msl_ms=500 --kinds transition,drop";
+
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.01,0.05,0.1 --seeds 200 --out results.csv
+  tcpsim sweep sims/near-simultaneous-close.ron --loss 0,0.05,0.2 --seeds 500 --plot closing.svg
+  tcpsim sweep sims/time-wait-assassination.ron --vary tcp.rfc1337=false,true --seeds 50
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 1000 --shard 0/4 --out part0.csv";
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  tcpsim merge part0.csv part1.csv part2.csv part3.csv --out results.csv --json summary.json";
 
 const TEST_EXAMPLES: &str = "\
 Examples:
@@ -51,6 +66,64 @@ pub enum Command {
     /// Run simulation files and check their `expect` blocks.
     #[command(after_help = TEST_EXAMPLES)]
     Test(TestArgs),
+    /// Run one file over many seeds and a grid of settings; CSV of runs, summary of outcomes.
+    #[command(after_help = SWEEP_EXAMPLES)]
+    Sweep(SweepArgs),
+    /// Combine the shards of a sweep into what an unsharded sweep writes.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// The simulation file.
+    pub file: PathBuf,
+    /// Seeds per grid point; run i of every point uses the same seed.
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+    /// Loss probabilities to sweep, set on every link (e.g. 0,0.01,0.05).
+    #[arg(long, value_name = "P,P,...")]
+    pub loss: Option<String>,
+    /// Sweep a field over values (RON), e.g. links[0].delay_ms=10,50; several make a grid.
+    #[arg(long, value_name = "FIELD=V,V,...")]
+    pub vary: Vec<String>,
+    /// Override a field for every run.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads (default: all cores). The output does not depend on it.
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Write the CSV of runs to PATH (default: stdout).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Write the summary as JSON to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Draw outcome fractions against the first swept setting (SVG).
+    #[arg(long, value_name = "PATH")]
+    pub plot: Option<PathBuf>,
+    /// Count how often each behaviour ID fired over the whole sweep.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Run only slice i of n (0 <= i < n); combine the parts with `tcpsim merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The CSV parts written by `tcpsim sweep --shard i/n`.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Write the merged CSV to PATH (default: stdout).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Write the summary as JSON to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Draw outcome fractions against the first swept setting (SVG).
+    #[arg(long, value_name = "PATH")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -141,6 +214,8 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::test(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
     };
     ExitCode::from(code)
 }

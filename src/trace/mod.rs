@@ -88,6 +88,13 @@ impl TraceKind {
         ["transition", "send", "deliver", "drop", "timer", "app", "event", "congestion", "host"];
 }
 
+/// Where a segment travels: IPv4 address and port of each end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Route {
+    pub src: (u32, u16),
+    pub dst: (u32, u16),
+}
+
 /// One trace record.
 #[derive(Clone, Copy, Debug)]
 pub struct TraceEvent<'a> {
@@ -95,6 +102,9 @@ pub struct TraceEvent<'a> {
     pub conn: u32,
     pub endpoint: &'a str,
     pub kind: TraceKind,
+    /// For `send`, `deliver` and `drop`: the segment's addresses (not part
+    /// of the digest; used for packet captures).
+    pub route: Option<Route>,
 }
 
 /// Receives every trace event of a run, in order.
@@ -128,11 +138,18 @@ pub struct OwnedEvent {
     pub conn: u32,
     pub endpoint: String,
     pub kind: TraceKind,
+    pub route: Option<Route>,
 }
 
 impl TraceSink for Recorder {
     fn record(&mut self, e: &TraceEvent<'_>) {
-        self.events.push(OwnedEvent { t: e.t, conn: e.conn, endpoint: e.endpoint.to_string(), kind: e.kind });
+        self.events.push(OwnedEvent {
+            t: e.t,
+            conn: e.conn,
+            endpoint: e.endpoint.to_string(),
+            kind: e.kind,
+            route: e.route,
+        });
     }
 }
 

@@ -75,6 +75,8 @@ pub struct RunStats {
     pub deliveries: u64,
     /// Drops by reason, in `DropReason` order.
     pub drops: [u64; 9],
+    /// Transitions by `[from][to]` state (in `State` order).
+    pub transitions_by: [[u64; 11]; 11],
     pub trace_records: u64,
 }
 
@@ -624,6 +626,7 @@ impl World {
             conn: crate::trace::NO_CONN,
             endpoint: &name,
             kind: TraceKind::Host { up, connections_lost: lost },
+            route: None,
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }
@@ -694,6 +697,7 @@ impl World {
             conn: e.conn,
             endpoint: &self.names[e.name as usize],
             kind: TraceKind::Deliver { seg: pkt.seg },
+            route: Some(pkt.route()),
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
         // An endpoint with no peer (LISTEN, or CLOSED before binding)
@@ -715,6 +719,7 @@ impl World {
             conn: pkt.conn,
             endpoint: &host_name,
             kind: TraceKind::Deliver { seg: pkt.seg },
+            route: Some(pkt.route()),
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
         let rule = if pkt.seg.flags.rst() {
@@ -812,6 +817,7 @@ impl World {
             conn: e.conn,
             endpoint: &self.names[e.name as usize],
             kind: TraceKind::App { call, bytes, error: result.err() },
+            route: None,
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }
@@ -930,16 +936,22 @@ impl World {
         let kind = match note {
             Note::Transition { from, to, cause, rule, reason } => {
                 self.stats.transitions += 1;
+                self.stats.transitions_by[from as usize][to as usize] += 1;
                 self.eps[ep as usize].log.on_transition(to, now);
                 self.on_transition(ep, from, to);
                 TraceKind::Transition { from, to, cause, rule, reason }
             }
             Note::Timer { timer, action, deadline } => TraceKind::Timer { timer, action, deadline },
-            Note::Event(ev) => TraceKind::Event(ev),
+            Note::Event(ev) => {
+                if let AppEvent::Data { .. } = ev {
+                    self.eps[ep as usize].log.last_data_at = now;
+                }
+                TraceKind::Event(ev)
+            }
             Note::Congestion { cwnd, ssthresh } => TraceKind::Congestion { cwnd, ssthresh },
         };
         let e = &self.eps[ep as usize];
-        let ev = TraceEvent { t: now, conn: e.conn, endpoint: &self.names[e.name as usize], kind };
+        let ev = TraceEvent { t: now, conn: e.conn, endpoint: &self.names[e.name as usize], kind, route: None };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }
 
@@ -1000,6 +1012,7 @@ impl World {
             conn: pkt.conn,
             endpoint: sender_name,
             kind: TraceKind::Send { seg: pkt.seg, injected },
+            route: Some(pkt.route()),
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
 
@@ -1124,6 +1137,7 @@ impl World {
             conn: pkt.conn,
             endpoint: sender_name,
             kind: TraceKind::Drop { seg: pkt.seg, reason },
+            route: Some(pkt.route()),
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }
@@ -1166,6 +1180,12 @@ impl World {
     pub fn config_of(&self, view: &EndpointView<'_>) -> &TcpConfig {
         let e = self.eps.iter().find(|e| std::ptr::eq(&e.tcp, view.tcp)).expect("view of this world");
         &self.model.configs[e.config as usize]
+    }
+}
+
+impl Packet {
+    fn route(&self) -> crate::trace::Route {
+        crate::trace::Route { src: self.src, dst: self.dst }
     }
 }
 

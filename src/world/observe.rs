@@ -21,6 +21,16 @@ pub struct EndpointLog {
     pub established: bool,
     /// Its host crashed; the state is where it stood then.
     pub lost: bool,
+    /// When it first left CLOSED (open or listen); `Instant::MAX` if never.
+    pub opened_at: Instant,
+    /// When it first reached ESTABLISHED; `Instant::MAX` if never.
+    pub established_at: Instant,
+    /// When its close began: the first entry to FIN_WAIT_1 or CLOSE_WAIT.
+    pub closing_at: Instant,
+    /// When it last entered CLOSED; `Instant::MAX` if it did not.
+    pub closed_at: Instant,
+    /// When the application last received data; `Instant::MAX` if never.
+    pub last_data_at: Instant,
 }
 
 impl EndpointLog {
@@ -33,13 +43,27 @@ impl EndpointLog {
             drops: 0,
             established: false,
             lost: false,
+            opened_at: Instant::MAX,
+            established_at: Instant::MAX,
+            closing_at: Instant::MAX,
+            closed_at: Instant::MAX,
+            last_data_at: Instant::MAX,
         }
     }
 
     pub fn on_transition(&mut self, to: State, at: Instant) {
         self.visited |= to.bit();
-        if to == State::Established {
-            self.established = true;
+        match to {
+            State::Closed => self.closed_at = at,
+            State::Established if !self.established => {
+                self.established = true;
+                self.established_at = at;
+            }
+            State::FinWait1 | State::CloseWait if self.closing_at == Instant::MAX => self.closing_at = at,
+            _ => {}
+        }
+        if self.opened_at == Instant::MAX && to != State::Closed {
+            self.opened_at = at;
         }
         if self.detailed {
             self.path.push((to, at));

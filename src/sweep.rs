@@ -1,0 +1,694 @@
+//! Sweeps: one scenario over a grid of settings and many seeds, with
+//! per-run metrics and per-point statistics.
+//!
+//! Run `i` of every grid point uses the seed [`run_seed`]`(base, i)`, so
+//! points are compared on the same seeds (paired). Runs share no state:
+//! each builds its own [`World`] from the point's model with the run's seed,
+//! exactly as `tcpsim run FILE --seed S --set ...` would, so any row can be
+//! replayed alone. Output is assembled in run order, never completion
+//! order, so it is byte-identical for any thread count or shard split.
+
+use crate::expect;
+use crate::model::Model;
+use crate::rng::{Key, component};
+use crate::tcp::{CloseReason, State};
+use crate::time::Instant;
+use crate::trace::NullSink;
+use crate::world::{Outcome, World};
+use std::fmt::Write as _;
+
+/// The seed of run `i` of a sweep over a file whose seed is `base`: the
+/// first 64 bits of block 0 of ChaCha8 stream `i` under the key
+/// `Key::derive(base, component::SWEEP)` (little-endian words 0 and 1).
+pub fn run_seed(base: u64, i: u64) -> u64 {
+    Key::derive(base, component::SWEEP).u64(i, 0)
+}
+
+/// One swept setting: a column name and, per value, the overrides that
+/// set it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Axis {
+    /// The CSV column: the field path, or `loss` for `--loss`.
+    pub column: String,
+    /// `(value as written, overrides)` per value.
+    pub values: Vec<(String, Vec<crate::scenario::Override>)>,
+}
+
+/// Grid points: every combination of axis values, the first axis varying
+/// slowest. Each point is the list of (value index per axis).
+pub fn grid(axes: &[Axis]) -> Vec<Vec<usize>> {
+    let mut points: Vec<Vec<usize>> = vec![Vec::new()];
+    for axis in axes {
+        let mut next = Vec::with_capacity(points.len() * axis.values.len());
+        for p in &points {
+            for v in 0..axis.values.len() {
+                let mut q = p.clone();
+                q.push(v);
+                next.push(q);
+            }
+        }
+        points = next;
+    }
+    points
+}
+
+/// What one run produced, one CSV row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRow {
+    pub run: u64,
+    pub seed: u64,
+    /// Index of the grid point.
+    pub point: usize,
+    pub outcome: Outcome,
+    pub connections: u64,
+    /// Connections whose two ends both reached ESTABLISHED.
+    pub established: u64,
+    /// Connections that delivered every queued byte, both ways.
+    pub all_delivered: u64,
+    /// Connections whose two ends both ended CLOSED with reason NORMAL.
+    pub clean_close: u64,
+    /// Connections where an end gave up (RETRANSMIT_LIMIT, USER_TIMEOUT,
+    /// FIN_WAIT_2_TIMEOUT).
+    pub gave_up: u64,
+    /// Connections where an end was reset or refused.
+    pub reset: u64,
+    pub visited_closing: u64,
+    pub visited_time_wait: u64,
+    pub visited_fin_wait_2: u64,
+    /// Mean time from the first SYN to both ends ESTABLISHED (ns), over
+    /// connections that got there.
+    pub establish_ns: Option<u64>,
+    /// Mean time from the first close step to both ends CLOSED (ns).
+    pub close_ns: Option<u64>,
+    /// Bytes delivered times 8 over the time from the first ESTABLISHED to
+    /// the last delivery, in bits per second.
+    pub goodput_bps: Option<u64>,
+    pub bytes_delivered: u64,
+    pub segments_sent: u64,
+    pub retransmissions: u64,
+    pub fast_retransmits: u64,
+    pub drops: u64,
+    pub events: u64,
+    pub expectations_failed: u64,
+    pub end_ns: u64,
+    pub digest: String,
+}
+
+impl RunRow {
+    /// Whether this run counts as a failure worth a replay command.
+    pub fn failed(&self) -> bool {
+        self.expectations_failed > 0 || self.outcome != Outcome::Completed
+    }
+}
+
+/// Totals over many runs that are summed, not listed: behaviour coverage
+/// (by `Rule::index`) and transitions by `[from][to]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Totals {
+    pub coverage: Vec<u64>,
+    pub transitions: [[u64; 11]; 11],
+}
+
+impl Default for Totals {
+    fn default() -> Totals {
+        Totals { coverage: vec![0; crate::rule::COUNT], transitions: [[0; 11]; 11] }
+    }
+}
+
+impl Totals {
+    /// Adds `other` in; addition commutes, so totals do not depend on the
+    /// order runs finished in.
+    pub fn add(&mut self, other: &Totals) {
+        for (a, b) in self.coverage.iter_mut().zip(&other.coverage) {
+            *a += b;
+        }
+        for (ra, rb) in self.transitions.iter_mut().zip(&other.transitions) {
+            for (a, b) in ra.iter_mut().zip(rb) {
+                *a += b;
+            }
+        }
+    }
+}
+
+/// Runs `model` with `seed` to the end and measures it; adds the run's
+/// behaviour coverage and transitions to `totals`.
+pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut Totals) -> RunRow {
+    let mut model = model.clone();
+    model.seed = seed;
+    let mut world = World::new(model);
+    let outcome = world.run(&mut NullSink);
+    for (c, n) in totals.coverage.iter_mut().zip(world.coverage()) {
+        *c += n;
+    }
+    for (ra, rb) in totals.transitions.iter_mut().zip(&world.stats().transitions_by) {
+        for (a, b) in ra.iter_mut().zip(rb) {
+            *a += b;
+        }
+    }
+    let expectations_failed = match &world.model().expect {
+        Some(e) => expect::check(&world, e).iter().filter(|c| !c.ok).count() as u64,
+        None => 0,
+    };
+    measure(&world, run, point, seed, outcome, expectations_failed)
+}
+
+fn mean(sum: u128, n: u64) -> Option<u64> {
+    (n > 0).then(|| (sum / u128::from(n)) as u64)
+}
+
+fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, expectations_failed: u64) -> RunRow {
+    let total = world.model().connection_count() as usize;
+    let mut sides: Vec<Vec<crate::world::EndpointView<'_>>> = (0..total).map(|_| Vec::new()).collect();
+    for ep in world.endpoints() {
+        if let Some(v) = sides.get_mut(ep.conn as usize) {
+            v.push(ep);
+        }
+    }
+    let stats = world.stats();
+    let mut row = RunRow {
+        run,
+        seed,
+        point,
+        outcome,
+        connections: total as u64,
+        established: 0,
+        all_delivered: 0,
+        clean_close: 0,
+        gave_up: 0,
+        reset: 0,
+        visited_closing: 0,
+        visited_time_wait: 0,
+        visited_fin_wait_2: 0,
+        establish_ns: None,
+        close_ns: None,
+        goodput_bps: None,
+        bytes_delivered: 0,
+        segments_sent: stats.segments_sent,
+        retransmissions: stats.retransmissions,
+        fast_retransmits: 0,
+        drops: stats.total_drops(),
+        events: stats.events,
+        expectations_failed,
+        end_ns: world.now().as_nanos(),
+        digest: world.digest(),
+    };
+    let (mut est_sum, mut est_n, mut close_sum, mut close_n) = (0u128, 0u64, 0u128, 0u64);
+    let (mut first_est, mut last_data) = (Instant::MAX, Instant::ZERO);
+    for eps in &sides {
+        let both = eps.len() == 2;
+        let all = |f: &dyn Fn(&crate::world::EndpointView<'_>) -> bool| both && eps.iter().all(f);
+        let any = |f: &dyn Fn(&crate::world::EndpointView<'_>) -> bool| eps.iter().any(f);
+        for e in eps {
+            row.bytes_delivered += e.tcp.stats().bytes_delivered;
+            row.fast_retransmits += e.tcp.stats().fast_retransmits;
+            if e.log.established_at != Instant::MAX {
+                first_est = first_est.min(e.log.established_at);
+            }
+            if e.log.last_data_at != Instant::MAX {
+                last_data = last_data.max(e.log.last_data_at);
+            }
+        }
+        if all(&|e| e.log.established) {
+            row.established += 1;
+            let opened = eps.iter().map(|e| e.log.opened_at).min().unwrap_or(Instant::ZERO);
+            let est = eps.iter().map(|e| e.log.established_at).max().unwrap_or(Instant::ZERO);
+            est_sum += u128::from(est.saturating_since(opened).as_nanos());
+            est_n += 1;
+        }
+        if both
+            && eps[0].tcp.stats().bytes_queued == eps[1].tcp.stats().bytes_delivered
+            && eps[1].tcp.stats().bytes_queued == eps[0].tcp.stats().bytes_delivered
+        {
+            row.all_delivered += 1;
+        }
+        if all(&|e| e.tcp.state() == State::Closed && e.tcp.close_reason() == Some(CloseReason::Normal)) {
+            row.clean_close += 1;
+        }
+        if all(&|e| e.tcp.state() == State::Closed) {
+            let began = eps.iter().map(|e| e.log.closing_at).min().unwrap_or(Instant::MAX);
+            let ended = eps.iter().map(|e| e.log.closed_at).max().unwrap_or(Instant::ZERO);
+            if began != Instant::MAX {
+                close_sum += u128::from(ended.saturating_since(began).as_nanos());
+                close_n += 1;
+            }
+        }
+        let gave_up = |e: &crate::world::EndpointView<'_>| {
+            matches!(
+                e.tcp.close_reason(),
+                Some(CloseReason::RetransmitLimit | CloseReason::UserTimeout | CloseReason::FinWait2Timeout)
+            )
+        };
+        row.gave_up += any(&gave_up) as u64;
+        row.reset += any(&|e| matches!(e.tcp.close_reason(), Some(CloseReason::Reset | CloseReason::Refused))) as u64;
+        row.visited_closing += any(&|e| e.log.visited(State::Closing)) as u64;
+        row.visited_time_wait += any(&|e| e.log.visited(State::TimeWait)) as u64;
+        row.visited_fin_wait_2 += any(&|e| e.log.visited(State::FinWait2)) as u64;
+    }
+    row.establish_ns = mean(est_sum, est_n);
+    row.close_ns = mean(close_sum, close_n);
+    if first_est < last_data {
+        let secs_ns = u128::from(last_data.saturating_since(first_est).as_nanos());
+        row.goodput_bps = Some((u128::from(row.bytes_delivered) * 8 * 1_000_000_000 / secs_ns) as u64);
+    }
+    row
+}
+
+/// Milliseconds with three decimals, from nanoseconds, exactly.
+pub fn ms(ns: u64) -> String {
+    let us = ns / 1_000;
+    format!("{}.{:03}", us / 1_000, us % 1_000)
+}
+
+fn opt_ms(ns: Option<u64>) -> String {
+    ns.map(ms).unwrap_or_default()
+}
+
+/// The CSV header row after the varied columns.
+pub const CSV_COLUMNS: [&str; 24] = [
+    "outcome",
+    "connections",
+    "established",
+    "all_delivered",
+    "clean_close",
+    "gave_up",
+    "reset",
+    "expectations_failed",
+    "establish_ms",
+    "close_ms",
+    "goodput_bps",
+    "bytes_delivered",
+    "segments_sent",
+    "retransmissions",
+    "rto_retransmissions",
+    "fast_retransmits",
+    "drops",
+    "visited_closing",
+    "visited_time_wait",
+    "visited_fin_wait_2",
+    "events",
+    "end_ms",
+    "digest",
+    "replay",
+];
+
+/// The header row: `run,seed,<axes...>,outcome,...,replay`.
+pub fn csv_header(axes: &[Axis]) -> String {
+    let mut h = String::from("run,seed");
+    for a in axes {
+        h.push(',');
+        h.push_str(&csv_field(&a.column));
+    }
+    for c in CSV_COLUMNS {
+        h.push(',');
+        h.push_str(c);
+    }
+    h
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// One CSV row. `values` are this row's axis values as written; `replay`
+/// is the command that reproduces a failing run (empty otherwise).
+pub fn csv_row(row: &RunRow, values: &[&str], replay: &str) -> String {
+    let mut s = format!("{},{}", row.run, row.seed);
+    for v in values {
+        s.push(',');
+        s.push_str(&csv_field(v));
+    }
+    let _ = write!(
+        s,
+        ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        row.outcome.name(),
+        row.connections,
+        row.established,
+        row.all_delivered,
+        row.clean_close,
+        row.gave_up,
+        row.reset,
+        row.expectations_failed,
+        opt_ms(row.establish_ns),
+        opt_ms(row.close_ns),
+        row.goodput_bps.map(|g| g.to_string()).unwrap_or_default(),
+        row.bytes_delivered,
+        row.segments_sent,
+        row.retransmissions,
+        row.retransmissions - row.fast_retransmits.min(row.retransmissions),
+        row.fast_retransmits,
+        row.drops,
+        row.visited_closing,
+        row.visited_time_wait,
+        row.visited_fin_wait_2,
+        row.events,
+        ms(row.end_ns),
+        row.digest,
+        csv_field(replay),
+    );
+    s
+}
+
+/// The Wilson score interval for `k` successes in `n` trials at 95 %
+/// (z = 1.96), as (low, high). Only +, -, *, / and sqrt, which IEEE 754
+/// rounds exactly, so it prints the same everywhere.
+pub fn wilson(k: u64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (k, n) = (k as f64, n as f64);
+    let z = 1.96_f64;
+    let p = k / n;
+    let denom = 1.0 + z * z / n;
+    let center = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    ((center - half).max(0.0), (center + half).min(1.0))
+}
+
+/// A fraction with its 95 % Wilson interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fraction {
+    pub k: u64,
+    pub n: u64,
+}
+
+impl Fraction {
+    pub fn value(&self) -> f64 {
+        if self.n == 0 { 0.0 } else { self.k as f64 / self.n as f64 }
+    }
+
+    pub fn interval(&self) -> (f64, f64) {
+        wilson(self.k, self.n)
+    }
+}
+
+/// Statistics over the runs of one grid point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointSummary {
+    /// `(column, value)` per axis.
+    pub values: Vec<(String, String)>,
+    pub runs: u64,
+    /// Outcome name -> fraction of runs: `established` (every connection),
+    /// `all_delivered`, `clean_close`, `gave_up` (any connection),
+    /// `reset` (any), `expectations_met`, `visited_closing`,
+    /// `visited_time_wait`, `visited_fin_wait_2` (any connection).
+    pub outcomes: Vec<(&'static str, Fraction)>,
+    pub close_ms_median: Option<u64>,
+    pub close_ms_p95: Option<u64>,
+    /// Mean retransmissions per run, in thousandths.
+    pub retransmissions_mean_milli: u64,
+    pub failing_runs: Vec<u64>,
+}
+
+/// The outcomes a summary reports, in order.
+pub const OUTCOMES: [&str; 9] = [
+    "established",
+    "all_delivered",
+    "clean_close",
+    "gave_up",
+    "reset",
+    "expectations_met",
+    "visited_closing",
+    "visited_time_wait",
+    "visited_fin_wait_2",
+];
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[u64], pct: u64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (sorted.len() as u64 * pct).div_ceil(100).max(1);
+    Some(sorted[(rank - 1) as usize])
+}
+
+/// Summarizes the rows of one grid point.
+pub fn summarize(values: Vec<(String, String)>, rows: &[&RunRow]) -> PointSummary {
+    let n = rows.len() as u64;
+    let count = |f: &dyn Fn(&RunRow) -> bool| Fraction { k: rows.iter().filter(|r| f(r)).count() as u64, n };
+    let outcomes = vec![
+        ("established", count(&|r| r.established == r.connections)),
+        ("all_delivered", count(&|r| r.all_delivered == r.connections)),
+        ("clean_close", count(&|r| r.clean_close == r.connections)),
+        ("gave_up", count(&|r| r.gave_up > 0)),
+        ("reset", count(&|r| r.reset > 0)),
+        ("expectations_met", count(&|r| r.expectations_failed == 0 && r.outcome == Outcome::Completed)),
+        ("visited_closing", count(&|r| r.visited_closing > 0)),
+        ("visited_time_wait", count(&|r| r.visited_time_wait > 0)),
+        ("visited_fin_wait_2", count(&|r| r.visited_fin_wait_2 > 0)),
+    ];
+    let mut close: Vec<u64> = rows.iter().filter_map(|r| r.close_ns).collect();
+    close.sort_unstable();
+    let retrans: u128 = rows.iter().map(|r| u128::from(r.retransmissions)).sum();
+    PointSummary {
+        values,
+        runs: n,
+        outcomes,
+        close_ms_median: percentile(&close, 50),
+        close_ms_p95: percentile(&close, 95),
+        retransmissions_mean_milli: if n == 0 { 0 } else { (retrans * 1000 / u128::from(n)) as u64 },
+        failing_runs: rows.iter().filter(|r| r.failed()).map(|r| r.run).collect(),
+    }
+}
+
+/// The summary as a table for people.
+pub fn summary_table(points: &[PointSummary]) -> String {
+    let mut out = String::new();
+    for p in points {
+        let label = if p.values.is_empty() {
+            "all runs".to_string()
+        } else {
+            p.values.iter().map(|(c, v)| format!("{c}={v}")).collect::<Vec<_>>().join(" ")
+        };
+        let _ = writeln!(out, "{label}  ({} runs)", p.runs);
+        for (name, f) in &p.outcomes {
+            let (lo, hi) = f.interval();
+            let _ = writeln!(out, "  {name:<20} {:>7.3}  [{lo:.3}, {hi:.3}]  ({}/{})", f.value(), f.k, f.n);
+        }
+        let _ = writeln!(
+            out,
+            "  {:<20} median {}  p95 {}",
+            "close_ms",
+            p.close_ms_median.map_or("-".into(), ms),
+            p.close_ms_p95.map_or("-".into(), ms)
+        );
+        let _ = writeln!(
+            out,
+            "  {:<20} {}.{:03} per run",
+            "retransmissions",
+            p.retransmissions_mean_milli / 1000,
+            p.retransmissions_mean_milli % 1000
+        );
+    }
+    out
+}
+
+/// The summary as JSON for scripts.
+pub fn summary_json(points: &[PointSummary], header: &[(String, String)]) -> String {
+    let q = crate::trace::json_str;
+    let mut s = String::from("{");
+    for (k, v) in header {
+        let _ = write!(s, "{}:{},", q(k), q(v));
+    }
+    s.push_str("\"points\":[");
+    for (i, p) in points.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str("{\"values\":{");
+        for (j, (c, v)) in p.values.iter().enumerate() {
+            if j > 0 {
+                s.push(',');
+            }
+            let _ = write!(s, "{}:{}", q(c), q(v));
+        }
+        let _ = write!(s, "}},\"runs\":{},\"outcomes\":{{", p.runs);
+        for (j, (name, f)) in p.outcomes.iter().enumerate() {
+            if j > 0 {
+                s.push(',');
+            }
+            let (lo, hi) = f.interval();
+            let _ = write!(
+                s,
+                "\"{name}\":{{\"k\":{},\"n\":{},\"fraction\":{:.6},\"wilson95\":[{lo:.6},{hi:.6}]}}",
+                f.k,
+                f.n,
+                f.value()
+            );
+        }
+        let num = |x: Option<u64>| x.map_or("null".to_string(), ms);
+        let _ = write!(
+            s,
+            "}},\"close_ms_median\":{},\"close_ms_p95\":{},\"retransmissions_mean\":{}.{:03},\"failing_runs\":{:?}}}",
+            num(p.close_ms_median),
+            num(p.close_ms_p95),
+            p.retransmissions_mean_milli / 1000,
+            p.retransmissions_mean_milli % 1000,
+            p.failing_runs
+        );
+    }
+    s.push_str("]}");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_varies_the_last_axis_fastest() {
+        let axis = |n: usize| Axis { column: "x".into(), values: (0..n).map(|i| (i.to_string(), vec![])).collect() };
+        assert_eq!(grid(&[axis(2), axis(3)]).len(), 6);
+        assert_eq!(grid(&[axis(2), axis(3)])[1], vec![0, 1]);
+        assert_eq!(grid(&[]), vec![Vec::<usize>::new()]);
+    }
+
+    #[test]
+    fn run_seeds_are_fixed_and_distinct() {
+        assert_eq!(run_seed(1, 0), run_seed(1, 0));
+        assert_ne!(run_seed(1, 0), run_seed(1, 1));
+        assert_ne!(run_seed(1, 0), run_seed(2, 0));
+    }
+
+    #[test]
+    fn wilson_interval_matches_known_values() {
+        let (lo, hi) = wilson(5, 10);
+        assert!((lo - 0.2366).abs() < 1e-4 && (hi - 0.7634).abs() < 1e-4, "{lo} {hi}");
+        let (lo, hi) = wilson(0, 20);
+        assert!(lo == 0.0 && (hi - 0.1611).abs() < 1e-4, "{hi}");
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<u64> = (1..=20).collect();
+        assert_eq!(percentile(&v, 50), Some(10));
+        assert_eq!(percentile(&v, 95), Some(19));
+        assert_eq!(percentile(&[], 50), None);
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+}
+
+/// Splits one CSV line into fields (RFC 4180 quoting).
+pub fn csv_split(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut cur)),
+            (c, _) => cur.push(c),
+        }
+    }
+    fields.push(cur);
+    fields
+}
+
+fn parse_ms(s: &str) -> Option<Option<u64>> {
+    if s.is_empty() {
+        return Some(None);
+    }
+    let (a, b) = s.split_once('.')?;
+    let a: u64 = a.parse().ok()?;
+    let b: u64 = b.parse().ok()?;
+    Some(Some(a * 1_000_000 + b * 1_000))
+}
+
+impl RunRow {
+    /// Reads a row back from CSV fields (as `csv_row` wrote them), given
+    /// the number of axis columns and the run's grid point.
+    pub fn from_csv(fields: &[String], axes: usize, point: usize) -> Option<RunRow> {
+        if fields.len() != 2 + axes + CSV_COLUMNS.len() {
+            return None;
+        }
+        let f = &fields[2 + axes..];
+        let n = |i: usize| f[i].parse::<u64>().ok();
+        let outcome = match f[0].as_str() {
+            "completed" => Outcome::Completed,
+            "event_limit" => Outcome::EventLimit,
+            "time_limit" => Outcome::TimeLimit,
+            "output_failed" => Outcome::OutputFailed,
+            "interrupted" => Outcome::Interrupted,
+            _ => return None,
+        };
+        let retransmissions = n(13)?;
+        Some(RunRow {
+            run: fields[0].parse().ok()?,
+            seed: fields[1].parse().ok()?,
+            point,
+            outcome,
+            connections: n(1)?,
+            established: n(2)?,
+            all_delivered: n(3)?,
+            clean_close: n(4)?,
+            gave_up: n(5)?,
+            reset: n(6)?,
+            expectations_failed: n(7)?,
+            establish_ns: parse_ms(&f[8])?,
+            close_ns: parse_ms(&f[9])?,
+            goodput_bps: if f[10].is_empty() { None } else { Some(n(10)?) },
+            bytes_delivered: n(11)?,
+            segments_sent: n(12)?,
+            retransmissions,
+            fast_retransmits: n(15)?,
+            drops: n(16)?,
+            visited_closing: n(17)?,
+            visited_time_wait: n(18)?,
+            visited_fin_wait_2: n(19)?,
+            events: n(20)?,
+            end_ns: parse_ms(&f[21])??,
+            digest: f[22].clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn rows_round_trip_through_csv() {
+        let row = RunRow {
+            run: 7,
+            seed: 99,
+            point: 1,
+            outcome: Outcome::Completed,
+            connections: 2,
+            established: 2,
+            all_delivered: 1,
+            clean_close: 1,
+            gave_up: 0,
+            reset: 1,
+            visited_closing: 1,
+            visited_time_wait: 2,
+            visited_fin_wait_2: 0,
+            establish_ns: Some(20_000_000),
+            close_ns: None,
+            goodput_bps: Some(1234),
+            bytes_delivered: 5000,
+            segments_sent: 30,
+            retransmissions: 3,
+            fast_retransmits: 1,
+            drops: 2,
+            events: 80,
+            expectations_failed: 0,
+            end_ns: 4_090_000_000,
+            digest: "ab".into(),
+        };
+        let line = csv_row(&row, &["0.05", "a,b"], "tcpsim run x --seed 99");
+        let fields = csv_split(&line);
+        assert_eq!(fields[3], "a,b");
+        assert_eq!(RunRow::from_csv(&fields, 2, 1), Some(row));
+    }
+}
