@@ -5,6 +5,7 @@
 //! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
 //! - `determinism`: same input, same bytes; different seed, different digest.
 //! - `cli`: exit codes, error messages, atomic outputs.
+//! - `sweeps`: thread count and shards never change the bytes; merge checks.
 //! - `cross_check`: the endpoint against smoltcp's TCP, exchange by exchange.
 
 mod behaviours;
@@ -13,4 +14,5 @@ mod cross_check;
 mod determinism;
 mod scenarios;
 mod sims;
+mod sweeps;
 mod util;
