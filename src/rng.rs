@@ -27,7 +27,11 @@ pub mod component {
 
 /// A 32-byte ChaCha key for one component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Key([u8; 32]);
+pub struct Key {
+    bytes: [u8; 32],
+    /// The key as the eight little-endian words the block function uses.
+    words: [u32; 8],
+}
 
 impl Key {
     /// The key of `component` under `seed`.
@@ -36,21 +40,26 @@ impl Key {
         master[..8].copy_from_slice(&seed.to_le_bytes());
         let mut rng = ChaCha8Rng::from_seed(master);
         rng.set_stream(component);
-        let mut key = [0u8; 32];
-        rng.fill_bytes(&mut key);
-        Key(key)
+        let mut bytes = [0u8; 32];
+        rng.fill_bytes(&mut bytes);
+        Key::from_bytes(bytes)
     }
 
-    /// Block `n` of stream `flow`: 16 independent 32-bit words.
-    pub fn block(&self, flow: u64, n: u64) -> [u32; 16] {
-        let mut rng = ChaCha8Rng::from_seed(self.0);
-        rng.set_stream(flow);
-        rng.set_word_pos(u128::from(n) * 16);
-        let mut words = [0u32; 16];
-        for w in &mut words {
-            *w = rng.next_u32();
+    fn from_bytes(bytes: [u8; 32]) -> Key {
+        let mut words = [0u32; 8];
+        for (w, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
+            *w = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
         }
-        words
+        Key { bytes, words }
+    }
+
+    /// Block `n` of stream `flow`: 16 independent 32-bit words. This is
+    /// exactly what `rand_chacha::ChaCha8Rng` yields for this key after
+    /// `set_stream(flow)` and `set_word_pos(16 * n)` (a test pins it), but
+    /// computes the one block needed instead of the four the generator
+    /// buffers, which matters at one block per segment.
+    pub fn block(&self, flow: u64, n: u64) -> [u32; 16] {
+        chacha8_block(&self.words, flow, n)
     }
 
     /// A 64-bit value for `(flow, n)`, e.g. a derived seed.
@@ -58,6 +67,62 @@ impl Key {
         let b = self.block(flow, n);
         u64::from(b[0]) | (u64::from(b[1]) << 32)
     }
+
+    /// The key bytes (for tests comparing with `rand_chacha`).
+    pub fn bytes(&self) -> [u8; 32] {
+        self.bytes
+    }
+}
+
+/// The ChaCha block function with 8 rounds (D. J. Bernstein, "ChaCha, a
+/// variant of Salsa20"; RFC 8439 §2.3 describes the 20-round version):
+/// constants, 256-bit key, 64-bit block counter in words 12-13 and 64-bit
+/// stream id in words 14-15, as rand_chacha lays them out.
+fn chacha8_block(key: &[u32; 8], stream: u64, counter: u64) -> [u32; 16] {
+    #[inline(always)]
+    fn quarter(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
+        x[a] = x[a].wrapping_add(x[b]);
+        x[d] = (x[d] ^ x[a]).rotate_left(16);
+        x[c] = x[c].wrapping_add(x[d]);
+        x[b] = (x[b] ^ x[c]).rotate_left(12);
+        x[a] = x[a].wrapping_add(x[b]);
+        x[d] = (x[d] ^ x[a]).rotate_left(8);
+        x[c] = x[c].wrapping_add(x[d]);
+        x[b] = (x[b] ^ x[c]).rotate_left(7);
+    }
+    let state = [
+        0x6170_7865,
+        0x3320_646e,
+        0x7962_2d32,
+        0x6b20_6574,
+        key[0],
+        key[1],
+        key[2],
+        key[3],
+        key[4],
+        key[5],
+        key[6],
+        key[7],
+        counter as u32,
+        (counter >> 32) as u32,
+        stream as u32,
+        (stream >> 32) as u32,
+    ];
+    let mut x = state;
+    for _ in 0..4 {
+        quarter(&mut x, 0, 4, 8, 12);
+        quarter(&mut x, 1, 5, 9, 13);
+        quarter(&mut x, 2, 6, 10, 14);
+        quarter(&mut x, 3, 7, 11, 15);
+        quarter(&mut x, 0, 5, 10, 15);
+        quarter(&mut x, 1, 6, 11, 12);
+        quarter(&mut x, 2, 7, 8, 13);
+        quarter(&mut x, 3, 4, 9, 14);
+    }
+    for (w, s) in x.iter_mut().zip(state) {
+        *w = w.wrapping_add(s);
+    }
+    x
 }
 
 /// A probability in parts per million.
@@ -161,14 +226,28 @@ mod tests {
         assert_ne!(k.block(4, 10), b);
     }
 
-    /// Pins the ChaCha8 output so a dependency change that alters draws is
-    /// caught (it would change every digest).
+    /// The block function is rand_chacha's ChaCha8 stream, word for word,
+    /// for any stream and position.
+    #[test]
+    fn blocks_equal_rand_chacha() {
+        for (seed, comp) in [(1u64, 5u64), (42, component::ISS), (u64::MAX, component::LINK_BASE + 3)] {
+            let key = Key::derive(seed, comp);
+            for (flow, n) in [(0u64, 0u64), (7, 1), (u64::MAX, 12345), (1 << 40, u64::MAX / 16)] {
+                let mut rng = ChaCha8Rng::from_seed(key.bytes());
+                rng.set_stream(flow);
+                rng.set_word_pos(u128::from(n) * 16);
+                let expected: Vec<u32> = (0..16).map(|_| rng.next_u32()).collect();
+                assert_eq!(key.block(flow, n).to_vec(), expected, "seed {seed} flow {flow} n {n}");
+            }
+        }
+    }
+
+    /// Pins one output, so a change in the generator (which would change
+    /// every digest) cannot go unnoticed.
     #[test]
     fn draws_are_pinned() {
         let k = Key::derive(1, component::ISS);
-        assert_eq!(k.block(0, 0)[0], k.block(0, 0)[0]);
-        let pinned = k.block(0, 0)[0];
-        assert_eq!(pinned, Key::derive(1, component::ISS).block(0, 0)[0]);
+        assert_eq!(k.block(0, 0)[..2], [3_998_717_279, 4_269_000_901]);
     }
 
     #[test]

@@ -131,6 +131,10 @@ impl Endpoint {
                 // B-CLOSED-01 without ACK (<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>),
                 // B-CLOSED-02 with ACK (<SEQ=SEG.ACK><CTL=RST>).
                 out.rules.push(if seg.flags.ack() { rule::CLOSED_02 } else { rule::CLOSED_01 });
+                if seg.flags.fin() && self.reason == Some(CloseReason::Normal) {
+                    // B-CLOSE-21: a late FIN after our TIME_WAIT ended.
+                    out.rules.push(rule::CLOSE_21);
+                }
                 self.reply_reset(rst, out);
             }
         }
@@ -420,7 +424,15 @@ impl Endpoint {
                 self.set_send_window(seg.wnd, seg.seq, ack);
                 self.on_new_ack(cx, ack, out);
                 self.enter_established(cause, rule::ACK_02, out);
-                // B-DATA-05: text that came with the SYN is delivered now.
+                if !self.reassembly.is_empty() || self.held_fin.is_some() {
+                    // B-DATA-05: text that came with the SYN is delivered now.
+                    out.rules.push(rule::DATA_05);
+                }
+                if seg.flags.fin() || self.held_fin.is_some() {
+                    // B-CLOSE-02: a FIN arriving with the handshake's ACK
+                    // takes SYN_RECEIVED through ESTABLISHED to CLOSE_WAIT.
+                    out.rules.push(rule::CLOSE_02);
+                }
                 self.deliver_held(cx, cause, out);
                 return true;
             }

@@ -357,6 +357,10 @@ impl Endpoint {
         self.stop_all_timers_except(None, out);
         self.set_state(State::TimeWait, cause, rule, out);
         out.rules.push(crate::rule::TMR_12);
+        if cx.cfg.linux_time_wait {
+            // B-OPT-02: Linux's fixed 60 s instead of 2×MSL.
+            out.rules.push(crate::rule::OPT_02);
+        }
         self.start_timer(Timer::TimeWait, cx.now + cx.cfg.time_wait_len(), out);
     }
 
@@ -375,6 +379,11 @@ impl Endpoint {
 
     fn enter_fin_wait_2(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
         self.set_state(State::FinWait2, cause, rule, out);
+        if cx.cfg.linux_fin_wait_2_timeout.is_none() {
+            // B-CLOSE-11: no timer; FIN_WAIT_2 waits for the peer's FIN as
+            // long as it takes.
+            out.rules.push(crate::rule::CLOSE_11);
+        }
         if let Some(timeout) = cx.cfg.linux_fin_wait_2_timeout {
             // B-OPT-01: the Linux orphan timeout, at least 3.5 RTO
             // (`tcp_fin_time()`).

@@ -111,6 +111,12 @@ impl Endpoint {
                 if fin {
                     flags = flags | Flags::FIN;
                 }
+                // B-DATA-01: a segment of at most Eff.snd.MSS in the window.
+                out.rules.push(rule::DATA_01);
+                if self.state == State::CloseWait {
+                    // B-CLOSE-12: the peer is done, we still send.
+                    out.rules.push(rule::CLOSE_12);
+                }
                 self.emit(cx, self.snd_nxt, n, flags, false, out);
                 sent_any = true;
                 continue;
@@ -427,6 +433,12 @@ impl Endpoint {
             } else {
                 self.emit(cx, self.snd_nxt, 0, Flags::FIN | Flags::ACK, true, out);
             }
+        } else if self.probing && self.snd_wnd == 0 {
+            // B-DATA-06: the outstanding probe again. The window is closed,
+            // not the path congested, so cwnd stays (RFC 5681 §3.1 reduces
+            // it for loss only; Linux's probe timer leaves it too).
+            out.rules.push(rule::DATA_06);
+            self.resend_earliest(cx, out);
         } else {
             out.rules.push(rule::TMR_04);
             if let Some(cc) = &mut self.cc {

@@ -1,0 +1,81 @@
+//! The scheduler under the classic hold model: pop the earliest event,
+//! schedule one a random time later, at a steady number of pending events.
+//! A bare `BinaryHeap<Reverse<(u64, u64)>>` runs the same model as the
+//! baseline, so the ratio shows in one run.
+//!
+//! `cargo bench --bench scheduler`
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+use tcpsim::scheduler::Scheduler;
+use tcpsim::time::Instant;
+
+const OPS: u64 = 1_000_000;
+
+/// A fixed xorshift stream of increments in [1, 10^6] ns.
+fn increments(n: usize) -> Vec<u64> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            1 + x % 1_000_000
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let inc = increments(1 << 16);
+    let mut g = c.benchmark_group("scheduler");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(OPS));
+    for pending in [1_000usize, 100_000, 1_000_000] {
+        g.bench_function(format!("tcpsim_hold_{pending}"), |b| {
+            b.iter_batched(
+                || {
+                    let mut s = Scheduler::new();
+                    for i in 0..pending {
+                        s.schedule(Instant::from_nanos(inc[i % inc.len()]), i as u32);
+                    }
+                    s
+                },
+                |mut s| {
+                    for k in 0..OPS as usize {
+                        let (t, e) = s.pop().expect("pending events");
+                        s.schedule(Instant::from_nanos(t.as_nanos() + inc[k & 0xffff]), e);
+                    }
+                    black_box(s.len())
+                },
+                BatchSize::LargeInput,
+            );
+        });
+        g.bench_function(format!("binary_heap_hold_{pending}"), |b| {
+            b.iter_batched(
+                || {
+                    let mut h = BinaryHeap::new();
+                    for i in 0..pending {
+                        h.push(Reverse((inc[i % inc.len()], i as u64)));
+                    }
+                    h
+                },
+                |mut h| {
+                    let mut seq = pending as u64;
+                    for k in 0..OPS as usize {
+                        let Reverse((t, _)) = h.pop().expect("pending events");
+                        h.push(Reverse((t + inc[k & 0xffff], seq)));
+                        seq += 1;
+                    }
+                    black_box(h.len())
+                },
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,42 @@
+//! A fast, fixed hasher for lookup tables (demultiplexing by 4-tuple,
+//! addresses to hosts). Lookups never depend on iteration order, so the
+//! hash function cannot change a result; a fixed function (no random
+//! keys) also makes performance repeatable. Not for untrusted keys: it
+//! resists nothing, and only simulation-internal values are hashed.
+
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Multiply-rotate hashing over 64-bit words (the FxHash construction).
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(K);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FastBuild = BuildHasherDefault<FastHasher>;
+pub type FastMap<K, V> = indexmap::IndexMap<K, V, FastBuild>;

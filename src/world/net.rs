@@ -1,0 +1,341 @@
+//! The network side of the world: sending a segment (scripted faults,
+//! partitions, the link), arrivals (demultiplexing, listeners, hosts that
+//! answer for closed ports), injected segments.
+
+use super::{Event, FourTuple, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
+use crate::link::{DropReason, Verdict, wire_bytes};
+use crate::model::{Fault, HostId, SegmentFaultAction};
+use crate::rule;
+use crate::tcp::{PayloadTag, Segment, SeqNum, State};
+use crate::time::{Duration, Instant};
+use crate::trace::{Route, TraceEvent, TraceKind, TraceSink};
+
+impl Packet {
+    fn route(&self) -> Route {
+        Route { src: self.src, dst: self.dst }
+    }
+}
+
+impl World {
+    pub(super) fn on_inject(&mut self, f: u32, sink: &mut dyn TraceSink) {
+        let Fault::Inject { conn, ref from, flags, seq, ack, len, wnd, .. } = self.model.faults[f as usize] else {
+            return;
+        };
+        let Some(sender) = self.find_ep(conn, from) else { return };
+        self.stats.events += 1;
+        let s = &self.eps[sender as usize];
+        let peer_iss = self.peer_of(sender).map_or(0, |p| self.eps[p as usize].tcp.iss().0);
+        let seg = Segment {
+            seq: SeqNum(s.tcp.iss().0.wrapping_add(seq as u32)),
+            ack: if flags.ack() { SeqNum(peer_iss.wrapping_add(ack as u32)) } else { SeqNum(0) },
+            flags,
+            wnd,
+            len,
+            mss: 0,
+            payload: PayloadTag { stream: s.tcp.stream(), offset: seq.wrapping_sub(1) as u32 },
+            retransmit: false,
+        };
+        self.transmit(sender, seg, true, sink);
+    }
+
+    /// The endpoint bound at the other end of `ep`'s 4-tuple.
+    fn peer_of(&self, ep: u32) -> Option<u32> {
+        let e = &self.eps[ep as usize];
+        if !e.has_remote() {
+            return None;
+        }
+        let key = FourTuple {
+            local_addr: e.remote.0,
+            local_port: e.remote.1,
+            remote_addr: self.model.hosts[e.host as usize].addr,
+            remote_port: e.local_port,
+        };
+        self.demux.get(&key).copied()
+    }
+
+    pub(super) fn on_arrive(&mut self, p: u32, sink: &mut dyn TraceSink) {
+        let pkt = self.packets[p as usize];
+        self.free_packets.push(p);
+        self.stats.events += 1;
+        if !self.host_up[pkt.dst_host as usize] {
+            self.record_drop(&pkt, DropReason::HostDown, sink);
+            return;
+        }
+        if pkt.corrupt {
+            // The receiver's checksum check discards it.
+            self.record_drop(&pkt, DropReason::Corrupt, sink);
+            return;
+        }
+        // Fast path: the hinted endpoint still owns this 4-tuple, so the
+        // table would name it too.
+        if pkt.dst_hint != NO_EP {
+            let e = &self.eps[pkt.dst_hint as usize];
+            if e.bound
+                && e.remote == pkt.src
+                && e.local_port == pkt.dst.1
+                && e.host == pkt.dst_host
+                && e.tcp.state() != State::Closed
+            {
+                self.deliver(pkt.dst_hint, &pkt, sink);
+                return;
+            }
+        }
+        let key =
+            FourTuple { local_addr: pkt.dst.0, local_port: pkt.dst.1, remote_addr: pkt.src.0, remote_port: pkt.src.1 };
+        let bound = self.demux.get(&key).copied();
+        if let Some(ep) = bound
+            && self.eps[ep as usize].tcp.state() != State::Closed
+        {
+            self.deliver(ep, &pkt, sink);
+            return;
+        }
+        if let Some(&l) = self.listener_at.get(&(pkt.dst.0, pkt.dst.1))
+            && let Some(&ep) = self.listeners[l as usize].idle.front()
+        {
+            let f = pkt.seg.flags;
+            if f.syn() && !f.ack() && !f.rst() {
+                self.accept(l, ep, &pkt);
+            }
+            self.deliver(ep, &pkt, sink);
+            self.after_listener_step(l, sink);
+            return;
+        }
+        if let Some(ep) = bound {
+            // A CLOSED endpoint still answers for its 4-tuple (§3.10.7.1).
+            self.deliver(ep, &pkt, sink);
+            return;
+        }
+        self.host_reply(&pkt, sink);
+    }
+
+    /// The listening endpoint `ep` takes a SYN: it now serves `pkt`'s
+    /// connection.
+    fn accept(&mut self, l: u32, ep: u32, pkt: &Packet) {
+        let rt = &mut self.listeners[l as usize];
+        rt.idle.pop_front();
+        rt.accepted += 1;
+        let e = &mut self.eps[ep as usize];
+        e.remote = pkt.src;
+        e.conn = pkt.conn;
+        self.bind(ep);
+    }
+
+    fn deliver(&mut self, ep: u32, pkt: &Packet, sink: &mut dyn TraceSink) {
+        self.stats.deliveries += 1;
+        let e = &mut self.eps[ep as usize];
+        if pkt.sender != NO_EP {
+            e.peer = pkt.sender;
+        }
+        let ev = TraceEvent {
+            t: self.sched.now(),
+            conn: e.conn,
+            endpoint: &self.names[e.name as usize],
+            kind: TraceKind::Deliver { seg: pkt.seg },
+            route: Some(pkt.route()),
+        };
+        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        // An endpoint with no peer (LISTEN, or CLOSED before binding)
+        // answers resets to where the segment came from.
+        self.reply_to = Some((pkt.src, pkt.conn, pkt.sender));
+        self.run_step(ep, Input::Segment(pkt.seg), sink);
+        self.reply_to = None;
+    }
+
+    /// No endpoint and no listener: the host answers as RFC 9293
+    /// §3.10.7.1 says for CLOSED.
+    fn host_reply(&mut self, pkt: &Packet, sink: &mut dyn TraceSink) {
+        let host = pkt.dst_host;
+        let name = self.host_name[host as usize];
+        let ev = TraceEvent {
+            t: self.sched.now(),
+            conn: pkt.conn,
+            endpoint: &self.names[name as usize],
+            kind: TraceKind::Deliver { seg: pkt.seg },
+            route: Some(pkt.route()),
+        };
+        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        let rule = if pkt.seg.flags.rst() {
+            rule::CLOSED_03
+        } else if pkt.seg.flags.ack() {
+            rule::CLOSED_02
+        } else {
+            rule::CLOSED_01
+        };
+        self.coverage[rule.index()] += 1;
+        if let Some(rst) = Segment::reset_reply(&pkt.seg) {
+            let reply = Packet {
+                seg: rst,
+                src: pkt.dst,
+                dst: pkt.src,
+                conn: pkt.conn,
+                sender: NO_EP,
+                sender_name: name,
+                sender_host: host,
+                dst_host: pkt.sender_host,
+                dst_hint: pkt.sender,
+                corrupt: false,
+            };
+            self.send_packet(reply, false, sink);
+        }
+    }
+
+    /// Sends a segment `ep` emitted (or that a fault injects in its name).
+    pub(super) fn transmit(&mut self, ep: u32, seg: Segment, injected: bool, sink: &mut dyn TraceSink) {
+        let e = &self.eps[ep as usize];
+        let (remote, conn, hint) = match (e.has_remote(), self.reply_to) {
+            (true, _) => (e.remote, e.conn, e.peer),
+            (false, Some((r, conn, sender))) => (r, conn, sender),
+            (false, None) => return,
+        };
+        let Some(&dst_host) = self.host_of_addr.get(&remote.0) else { return };
+        let pkt = Packet {
+            seg,
+            src: (self.model.hosts[e.host as usize].addr, e.local_port),
+            dst: remote,
+            conn,
+            sender: ep,
+            sender_name: e.name,
+            sender_host: e.host,
+            dst_host,
+            dst_hint: hint,
+            corrupt: false,
+        };
+        if !injected {
+            self.eps[ep as usize].log.on_send(seg.flags, self.sched.now());
+        }
+        self.send_packet(pkt, injected, sink);
+    }
+
+    /// Records a send, applies scripted faults and the link, and schedules
+    /// the arrival (or records the drop).
+    fn send_packet(&mut self, mut pkt: Packet, injected: bool, sink: &mut dyn TraceSink) {
+        let now = self.sched.now();
+        self.stats.segments_sent += 1;
+        if pkt.seg.retransmit {
+            self.stats.retransmissions += 1;
+        }
+        let ev = TraceEvent {
+            t: now,
+            conn: pkt.conn,
+            endpoint: &self.names[pkt.sender_name as usize],
+            kind: TraceKind::Send { seg: pkt.seg, injected },
+            route: Some(pkt.route()),
+        };
+        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+
+        let Some(&dir) = self.routes.get(&(pkt.sender_host, pkt.dst_host)) else {
+            self.record_drop(&pkt, DropReason::NoRoute, sink);
+            return;
+        };
+        if self.has_partitions && self.partitioned(pkt.sender_host, pkt.dst_host, now) {
+            self.record_drop(&pkt, DropReason::Partition, sink);
+            return;
+        }
+        let (extra_delay, extra_copy) =
+            match if self.has_segment_faults { self.scripted_fault(&pkt) } else { None } {
+                Some(SegmentFaultAction::Drop) => {
+                    self.record_drop(&pkt, DropReason::Rule, sink);
+                    return;
+                }
+                Some(SegmentFaultAction::Delay(d)) => (d, None),
+                Some(SegmentFaultAction::Duplicate(d)) => (Duration::ZERO, Some(d)),
+                None => (Duration::ZERO, None),
+            };
+        let (params, key) = &self.link_dirs[dir as usize];
+        let (flow_id, flow) = if pkt.sender == NO_EP {
+            (HOST_FLOW_BASE | u64::from(pkt.sender_host), &mut self.host_flows[pkt.sender_host as usize])
+        } else {
+            let e = &mut self.eps[pkt.sender as usize];
+            (e.flow_id, &mut e.flow)
+        };
+        let queue = &mut self.queues[dir as usize];
+        let bytes = wire_bytes(pkt.seg.len, pkt.seg.mss != 0);
+        let lifetime = params.lifetime;
+        match params.judge(key, flow_id, flow, queue, now, bytes) {
+            Verdict::Drop(reason) => self.record_drop(&pkt, reason, sink),
+            Verdict::Deliver { at, corrupt, duplicate, .. } => {
+                // Scripted delays and copies count against the link's
+                // segment lifetime like any other time in transit.
+                let expired = |arrival: Instant| lifetime.is_some_and(|l| l < arrival.saturating_since(now));
+                if expired(at + extra_delay) {
+                    self.record_drop(&pkt, DropReason::Expired, sink);
+                    return;
+                }
+                pkt.corrupt = corrupt;
+                if let Some(dup_at) = duplicate {
+                    self.schedule_arrival(dup_at + extra_delay, Packet { corrupt: false, ..pkt });
+                }
+                if let Some(d) = extra_copy
+                    && !expired(at + d)
+                {
+                    self.schedule_arrival(at + d, Packet { corrupt: false, ..pkt });
+                }
+                self.schedule_arrival(at + extra_delay, pkt);
+            }
+        }
+    }
+
+    fn schedule_arrival(&mut self, at: Instant, pkt: Packet) {
+        let slot = match self.free_packets.pop() {
+            Some(s) => {
+                self.packets[s as usize] = pkt;
+                s
+            }
+            None => {
+                self.packets.push(pkt);
+                (self.packets.len() - 1) as u32
+            }
+        };
+        self.sched.schedule(at, Event::Arrive(slot));
+    }
+
+    fn partitioned(&self, a: HostId, b: HostId, now: Instant) -> bool {
+        self.model.faults.iter().any(|f| match *f {
+            Fault::Partition { a: x, b: y, from, to } => {
+                ((x, y) == (a, b) || (x, y) == (b, a)) && from <= now && now < to
+            }
+            _ => false,
+        })
+    }
+
+    /// The first scripted segment fault that fires for `pkt`, counting a
+    /// match for every fault whose filter it passes.
+    fn scripted_fault(&mut self, pkt: &Packet) -> Option<SegmentFaultAction> {
+        let sender_state = (pkt.sender != NO_EP).then(|| self.eps[pkt.sender as usize].tcp.state());
+        let mut verdict = None;
+        for (i, f) in self.model.faults.iter().enumerate() {
+            let Fault::Segment { filter, nth, times, action } = f else { continue };
+            let seg = &pkt.seg;
+            let matches = self.fault_from[i].is_none_or(|n| n == pkt.sender_name)
+                && filter.conn.is_none_or(|c| c == pkt.conn)
+                && filter.flags.is_none_or(|fl| fl == seg.flags)
+                && filter.data.is_none_or(|d| d == (seg.len > 0))
+                && filter.state.is_none_or(|s| Some(s) == sender_state)
+                && filter.retransmit.is_none_or(|r| r == seg.retransmit);
+            if !matches {
+                continue;
+            }
+            self.fault_hits[i] += 1;
+            let hit = self.fault_hits[i];
+            if verdict.is_none() && *nth <= hit && hit < nth.saturating_add(*times) {
+                verdict = Some(*action);
+            }
+        }
+        verdict
+    }
+
+    pub(super) fn record_drop(&mut self, pkt: &Packet, reason: DropReason, sink: &mut dyn TraceSink) {
+        self.stats.drops[reason as usize] += 1;
+        if pkt.sender != NO_EP {
+            self.eps[pkt.sender as usize].log.drops += 1;
+        }
+        let ev = TraceEvent {
+            t: self.sched.now(),
+            conn: pkt.conn,
+            endpoint: &self.names[pkt.sender_name as usize],
+            kind: TraceKind::Drop { seg: pkt.seg, reason },
+            route: Some(pkt.route()),
+        };
+        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+    }
+}

@@ -1,0 +1,268 @@
+//! One step at one endpoint: feed it an input, record what it says, let
+//! the application react, dispatch, and send what it emits.
+
+use super::{AppRef, EPHEMERAL_FIRST, FourTuple, NO_EP, World};
+use crate::model::{Action, HostId, Reaction};
+use crate::rule;
+use crate::tcp::{AppEvent, Call, CallError, Note, Segment, State};
+use crate::trace::{TraceEvent, TraceKind, TraceSink};
+
+/// What starts a step.
+#[derive(Clone, Copy)]
+pub(super) enum Input {
+    Segment(Segment),
+    Timeout,
+    Call(Action),
+}
+
+impl World {
+    pub(super) fn run_step(&mut self, ep: u32, input: Input, sink: &mut dyn TraceSink) {
+        let now = self.sched.now();
+        self.out.clear();
+        let cfg_index = self.eps[ep as usize].config as usize;
+        match input {
+            Input::Segment(seg) => {
+                let cfg = &self.model.configs[cfg_index];
+                self.eps[ep as usize].tcp.handle_segment(cfg, now, &seg, &mut self.out);
+            }
+            Input::Timeout => {
+                let cfg = &self.model.configs[cfg_index];
+                self.eps[ep as usize].tcp.handle_timeout(cfg, now, &mut self.out);
+            }
+            Input::Call(action) => self.call(ep, action, sink),
+        }
+        // Record notes in order; application reactions append more.
+        let mut i = 0;
+        while i < self.out.notes.len() {
+            let note = self.out.notes[i];
+            self.record_note(ep, note, sink);
+            if let Note::Event(ev) = note {
+                self.react(ep, ev, sink);
+            }
+            i += 1;
+        }
+        let cfg = &self.model.configs[cfg_index];
+        self.eps[ep as usize].tcp.dispatch(cfg, now, &mut self.out);
+        while i < self.out.notes.len() {
+            let note = self.out.notes[i];
+            self.record_note(ep, note, sink);
+            i += 1;
+        }
+        for r in &self.out.rules {
+            self.coverage[r.index()] += 1;
+        }
+        let segments = std::mem::take(&mut self.out.segments);
+        for seg in &segments {
+            self.transmit(ep, *seg, false, sink);
+        }
+        self.out.segments = segments;
+        self.reschedule_wake(ep);
+    }
+
+    /// Runs an application call at `ep` and records it.
+    fn call(&mut self, ep: u32, action: Action, sink: &mut dyn TraceSink) {
+        let (call, bytes, result) = {
+            let e = &mut self.eps[ep as usize];
+            let out = &mut self.out;
+            match action {
+                Action::Listen => (Call::Listen, 0, e.tcp.listen(out)),
+                Action::Connect => (Call::Connect, 0, Ok(())),
+                Action::Send(n) => (Call::Send, n, e.tcp.send(n, out)),
+                Action::Close => (Call::Close, 0, e.tcp.close(out)),
+                Action::Abort => (Call::Abort, 0, e.tcp.abort(out)),
+                Action::PauseRead => {
+                    e.tcp.pause_read();
+                    (Call::PauseRead, 0, Ok(()))
+                }
+                Action::ResumeRead => {
+                    e.tcp.resume_read(out);
+                    (Call::ResumeRead, 0, Ok(()))
+                }
+            }
+        };
+        let result = if action == Action::Connect { self.connect(ep) } else { result };
+        let e = &self.eps[ep as usize];
+        let ev = TraceEvent {
+            t: self.sched.now(),
+            conn: e.conn,
+            endpoint: &self.names[e.name as usize],
+            kind: TraceKind::App { call, bytes, error: result.err() },
+            route: None,
+        };
+        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+    }
+
+    /// Active OPEN: binds a local port, then asks TCP to connect.
+    fn connect(&mut self, ep: u32) -> Result<(), CallError> {
+        let e = &self.eps[ep as usize];
+        if e.tcp.state() != State::Closed && e.tcp.state() != State::Listen {
+            // TCP refuses it (B-APP-04) without changing anything.
+            return self.eps[ep as usize].tcp.connect(&mut self.out);
+        }
+        let remote = match e.app {
+            AppRef::Client(ci) => {
+                let c = &self.model.connections[ci as usize];
+                (self.model.hosts[c.remote_host as usize].addr, c.remote_port)
+            }
+            AppRef::Peer(_) | AppRef::Listener(_) if e.has_remote() => e.remote,
+            AppRef::Peer(_) | AppRef::Listener(_) => return Err(CallError::RemoteUnspecified),
+        };
+        let (host, fixed_port) = (e.host, e.local_port);
+        let Some(port) = (if fixed_port != 0 { Some(fixed_port) } else { self.ephemeral_port(host, remote) }) else {
+            self.coverage[rule::APP_04.index()] += 1;
+            return Err(CallError::ConnectionExists);
+        };
+        let addr = self.model.hosts[host as usize].addr;
+        let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
+        if let Some(&other) = self.demux.get(&key)
+            && other != ep
+            && self.eps[other as usize].tcp.state() != State::Closed
+        {
+            // The 4-tuple is still in use (e.g. by a TIME_WAIT endpoint):
+            // an OPEN of an existing connection (B-APP-04).
+            self.coverage[rule::APP_04.index()] += 1;
+            return Err(CallError::ConnectionExists);
+        }
+        let e = &mut self.eps[ep as usize];
+        e.local_port = port;
+        e.remote = remote;
+        self.bind(ep);
+        self.eps[ep as usize].tcp.connect(&mut self.out)
+    }
+
+    fn ephemeral_port(&mut self, host: HostId, remote: (u32, u16)) -> Option<u16> {
+        let addr = self.model.hosts[host as usize].addr;
+        for _ in 0..=(u16::MAX - EPHEMERAL_FIRST) {
+            let port = self.next_ephemeral[host as usize];
+            self.next_ephemeral[host as usize] = if port == u16::MAX { EPHEMERAL_FIRST } else { port + 1 };
+            let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
+            let free = self.demux.get(&key).is_none_or(|&o| self.eps[o as usize].tcp.state() == State::Closed);
+            if free {
+                return Some(port);
+            }
+        }
+        None
+    }
+
+    fn tuple_of(&self, ep: u32) -> FourTuple {
+        let e = &self.eps[ep as usize];
+        FourTuple {
+            local_addr: self.model.hosts[e.host as usize].addr,
+            local_port: e.local_port,
+            remote_addr: e.remote.0,
+            remote_port: e.remote.1,
+        }
+    }
+
+    /// Makes `ep` the owner of its 4-tuple (replacing a closed owner).
+    pub(super) fn bind(&mut self, ep: u32) {
+        let key = self.tuple_of(ep);
+        if let Some(old) = self.demux.insert(key, ep)
+            && old != ep
+        {
+            self.eps[old as usize].bound = false;
+        }
+        self.eps[ep as usize].bound = true;
+    }
+
+    pub(super) fn unbind(&mut self, ep: u32) {
+        if !self.eps[ep as usize].bound {
+            return;
+        }
+        let key = self.tuple_of(ep);
+        if self.demux.get(&key) == Some(&ep) {
+            self.demux.swap_remove(&key);
+        }
+        self.eps[ep as usize].bound = false;
+    }
+
+    /// The application's synchronous reactions to an event.
+    fn react(&mut self, ep: u32, ev: AppEvent, sink: &mut dyn TraceSink) {
+        let app = self.eps[ep as usize].app;
+        if ev == AppEvent::Connected
+            && let AppRef::Listener(_) = app
+        {
+            // A listener's script counts from establishment.
+            let e = &mut self.eps[ep as usize];
+            e.script_base = self.sched.now();
+            e.script_pos = 0;
+            self.schedule_script(ep);
+        }
+        let reactions: &[Reaction] = match ev {
+            AppEvent::Connected => &self.app_of(app).on_connected,
+            AppEvent::PeerClosed => &self.app_of(app).on_end_of_stream,
+            _ => return,
+        };
+        if reactions.is_empty() {
+            return;
+        }
+        let reactions = reactions.to_vec();
+        for r in reactions {
+            let action = match r {
+                Reaction::Send(n) => Action::Send(n),
+                Reaction::Close => Action::Close,
+                Reaction::Abort => Action::Abort,
+                Reaction::PauseRead => Action::PauseRead,
+                Reaction::ResumeRead => Action::ResumeRead,
+            };
+            self.call(ep, action, sink);
+        }
+    }
+
+    fn record_note(&mut self, ep: u32, note: Note, sink: &mut dyn TraceSink) {
+        let now = self.sched.now();
+        let kind = match note {
+            Note::Transition { from, to, cause, rule, reason } => {
+                self.stats.transitions += 1;
+                self.stats.transitions_by[from as usize][to as usize] += 1;
+                self.eps[ep as usize].log.on_transition(to, now);
+                TraceKind::Transition { from, to, cause, rule, reason }
+            }
+            Note::Timer { timer, action, deadline } => TraceKind::Timer { timer, action, deadline },
+            Note::Event(ev) => {
+                if let AppEvent::Data { .. } = ev {
+                    self.eps[ep as usize].log.last_data_at = now;
+                }
+                TraceKind::Event(ev)
+            }
+            Note::Congestion { cwnd, ssthresh } => TraceKind::Congestion { cwnd, ssthresh },
+        };
+        let e = &self.eps[ep as usize];
+        let ev = TraceEvent { t: now, conn: e.conn, endpoint: &self.names[e.name as usize], kind, route: None };
+        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        // After recording, so the transition is traced under the
+        // connection it happened in.
+        if let Note::Transition { from, to, .. } = note {
+            self.on_transition(ep, from, to);
+        }
+    }
+
+    /// Keeps demultiplexing in step with the endpoint's state.
+    fn on_transition(&mut self, ep: u32, from: State, to: State) {
+        let l = self.eps[ep as usize].listener;
+        if l == NO_EP {
+            return;
+        }
+        match (from, to) {
+            (State::SynReceived, State::Listen) => {
+                // Back to listening (B-RST-01, B-SYN-01, B-TMR-09).
+                self.unbind(ep);
+                let rt = &mut self.listeners[l as usize];
+                rt.accepted -= 1;
+                let conn = rt.conn;
+                // A closed listener takes no more connections; its endpoint
+                // stays in LISTEN, unreachable, as after close_at.
+                if rt.open {
+                    rt.idle.push_back(ep);
+                }
+                let e = &mut self.eps[ep as usize];
+                e.remote = (0, 0);
+                e.conn = conn;
+            }
+            (State::Listen, State::Closed) => {
+                self.listeners[l as usize].idle.retain(|&x| x != ep);
+            }
+            _ => {}
+        }
+    }
+}
