@@ -101,7 +101,7 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
             push(&format!("time_in {s}"), d.to_string(), actual.to_string(), actual == *d);
         }
         for (flags, at) in &x.sent {
-            let actual: Vec<_> = log.sent.iter().filter(|(f, _)| f == flags).map(|(_, t)| *t).collect();
+            let actual: Vec<_> = log.sent().iter().filter(|(f, _)| f == flags).map(|(_, t)| *t).collect();
             push(&format!("sent {flags}"), times(at), times(&actual), actual == *at);
         }
         let stats = ep.tcp.stats();
@@ -110,9 +110,9 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
                 push(what, range.to_string(), n.to_string(), range.contains(n));
             }
         };
-        count("retransmissions", &x.retransmissions, stats.retransmissions);
-        count("fast_retransmits", &x.fast_retransmits, stats.fast_retransmits);
-        count("segments_sent", &x.segments_sent, stats.segments_sent);
+        count("retransmissions", &x.retransmissions, u64::from(stats.retransmissions));
+        count("fast_retransmits", &x.fast_retransmits, u64::from(stats.fast_retransmits));
+        count("segments_sent", &x.segments_sent, u64::from(stats.segments_sent));
         count("bytes_delivered", &x.bytes_delivered, stats.bytes_delivered);
         count("foreign_bytes", &x.foreign_bytes, stats.foreign_bytes);
     }
@@ -181,7 +181,7 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
             .enumerate()
             .flat_map(|(c, eps)| {
                 eps.iter()
-                    .filter(|e| !e.log.established)
+                    .filter(|e| !e.log.established())
                     .map(move |e| (c, format!("conn {c} {} never ESTABLISHED", e.name)))
             })
             .collect();

@@ -160,7 +160,8 @@ enum Word {
 /// state. Kept by the caller next to the flow, 9 bytes of it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FlowState {
-    pub draws: u64,
+    /// Blocks drawn so far (wraps after 2^32 segments of one flow).
+    pub draws: u32,
     pub burst_bad: bool,
 }
 
@@ -207,8 +208,8 @@ impl LinkParams {
         now: Instant,
         bytes: u64,
     ) -> Verdict {
-        let w = key.block(flow, state.draws);
-        state.draws += 1;
+        let w = key.block(flow, u64::from(state.draws));
+        state.draws = state.draws.wrapping_add(1);
         let draw = |word: Word| w[word as usize];
         let mut departs = now;
         if let Some(rate) = self.rate_bps {

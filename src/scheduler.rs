@@ -124,17 +124,20 @@ impl<E: Copy> Scheduler<E> {
             if first >= n {
                 break;
             }
-            let mut best = first;
-            for c in first + 1..(first + ARITY).min(n) {
-                if self.heap[c].before(&self.heap[best]) {
+            // The earliest child, scanning a slice so bounds are checked
+            // once.
+            let children = &self.heap[first..(first + ARITY).min(n)];
+            let mut best = 0;
+            for (c, child) in children.iter().enumerate().skip(1) {
+                if child.before(&children[best]) {
                     best = c;
                 }
             }
-            if !self.heap[best].before(&entry) {
+            if !children[best].before(&entry) {
                 break;
             }
-            self.heap[i] = self.heap[best];
-            i = best;
+            self.heap[i] = children[best];
+            i = first + best;
         }
         self.heap[i] = entry;
     }

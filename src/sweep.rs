@@ -200,7 +200,7 @@ fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, e
         let any = |f: &dyn Fn(&crate::world::EndpointView<'_>) -> bool| eps.iter().any(f);
         for e in eps {
             row.bytes_delivered += e.tcp.stats().bytes_delivered;
-            row.fast_retransmits += e.tcp.stats().fast_retransmits;
+            row.fast_retransmits += u64::from(e.tcp.stats().fast_retransmits);
             if e.log.established_at != Instant::MAX {
                 first_est = first_est.min(e.log.established_at);
             }
@@ -208,7 +208,7 @@ fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, e
                 last_data = last_data.max(e.log.last_data_at);
             }
         }
-        if all(&|e| e.log.established) {
+        if all(&|e| e.log.established()) {
             row.established += 1;
             let opened = eps.iter().map(|e| e.log.opened_at).min().unwrap_or(Instant::ZERO);
             let est = eps.iter().map(|e| e.log.established_at).max().unwrap_or(Instant::ZERO);

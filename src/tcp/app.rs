@@ -119,7 +119,7 @@ impl Endpoint {
             // B-APP-18: <SEQ=SND.NXT><CTL=RST>.
             State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
                 out.segments.push(Segment::rst(self.snd_max));
-                self.stats.segments_sent += 1;
+                self.stats.segments_sent = self.stats.segments_sent.wrapping_add(1);
                 rule::APP_18
             }
             // B-APP-19: the peer already knows we are going.

@@ -25,12 +25,12 @@ pub enum CcAction {
 pub struct NewReno {
     pub cwnd: u32,
     pub ssthresh: u32,
-    dupacks: u32,
+    dupacks: u8,
     /// RFC 6582 `recover`: the highest sequence number sent when fast
     /// recovery (or an RTO) began.
     recover: SeqNum,
     in_recovery: bool,
-    partial_acks: u32,
+    partial_acks: u16,
 }
 
 /// The largest window without window scaling: "arbitrarily high" initial
@@ -67,7 +67,7 @@ impl NewReno {
             }
             // Step 4, partial ACK: retransmit the next hole, deflate by the
             // amount acked, add back one SMSS if at least that was acked.
-            self.partial_acks += 1;
+            self.partial_acks = self.partial_acks.saturating_add(1);
             self.cwnd = self.cwnd.saturating_sub(acked);
             if acked >= smss {
                 self.cwnd += smss;
@@ -94,7 +94,7 @@ impl NewReno {
             self.cwnd = self.cwnd.saturating_add(smss);
             return CcAction::Nothing;
         }
-        self.dupacks += 1;
+        self.dupacks = self.dupacks.saturating_add(1);
         // RFC 6582 §3.2 step 2: a third duplicate only starts recovery if
         // its ACK covers more than `recover` (avoids a second reduction
         // for losses of the same window).

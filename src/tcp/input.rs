@@ -119,7 +119,7 @@ impl Endpoint {
 
     fn reply_reset(&mut self, rst: Segment, out: &mut Output) {
         out.segments.push(rst);
-        self.stats.segments_sent += 1;
+        self.stats.segments_sent = self.stats.segments_sent.wrapping_add(1);
     }
 
     /// RFC 9293 §3.10.7.1: CLOSED (a TCB that no longer exists).
@@ -255,7 +255,7 @@ impl Endpoint {
             out.rules.push(rule::SYNSENT_05);
             self.set_send_window(seg.wnd, seg.seq, self.snd_una);
             self.syn_pending = true;
-            self.timed = None;
+            self.rtt.stop_timing();
             self.queue_text_of_syn(cx, seg);
             self.set_state(State::SynReceived, cause, rule::SYNSENT_05, out);
         }

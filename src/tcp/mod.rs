@@ -51,16 +51,17 @@ use reassembly::Reassembly;
 use rtt::RttEstimator;
 use timer::TimerTable;
 
-/// Counters an endpoint keeps about itself.
+/// Counters an endpoint keeps about itself. Segment counts are 32-bit
+/// (every endpoint carries these; 4 billion segments is beyond any run).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EndpointStats {
     /// Every segment emitted, retransmissions and resets included.
-    pub segments_sent: u64,
+    pub segments_sent: u32,
     /// Segments sent again: by RETRANSMIT expiry (SYN, data, FIN,
     /// probes), fast retransmit, or go-back after an RTO.
-    pub retransmissions: u64,
+    pub retransmissions: u32,
     /// Of those, segments sent by fast retransmit or NewReno partial ACKs.
-    pub fast_retransmits: u64,
+    pub fast_retransmits: u32,
     /// Payload bytes queued by the application.
     pub bytes_queued: u64,
     /// Payload bytes delivered to the application, in order.
@@ -121,8 +122,6 @@ pub struct Endpoint {
 
     timers: TimerTable,
     rtt: RttEstimator,
-    /// The one segment being timed (B-TMR-05): its end and its send time.
-    timed: Option<(SeqNum, Instant)>,
     /// Retransmissions of the earliest unacknowledged segment.
     retries: u32,
     /// Congestion control state, when on.
@@ -181,7 +180,6 @@ impl Endpoint {
             held_fin: None,
             timers: TimerTable::default(),
             rtt: RttEstimator::new(cfg),
-            timed: None,
             retries: 0,
             cc: None,
             ack_delayed_bytes: 0,
@@ -345,7 +343,7 @@ impl Endpoint {
         self.probing = false;
         self.fast_retransmit_pending = false;
         self.ack_delayed_bytes = 0;
-        self.timed = None;
+        self.rtt.stop_timing();
         self.rcv_unread = 0;
         self.rcv_unread_foreign = 0;
         self.eof_unread = false;

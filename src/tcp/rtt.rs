@@ -2,21 +2,51 @@
 //! algorithm and exponential backoff (B-TMR-05, B-TMR-06).
 
 use super::config::{CLOCK_GRANULARITY, TcpConfig};
-use crate::time::Duration;
+use super::seq::SeqNum;
+use crate::time::{Duration, Instant};
 
+/// `srtt_ns` before the first sample.
+const NO_SAMPLE: u64 = u64::MAX;
+
+/// RTT state, including the one segment being timed. Sentinels instead of
+/// `Option`s keep it at 40 bytes: it lives in every endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RttEstimator {
-    /// Smoothed RTT in ns; meaningful once `has_sample`.
+    /// Smoothed RTT in ns, or `NO_SAMPLE`.
     srtt_ns: u64,
     rttvar_ns: u64,
-    has_sample: bool,
     /// The RTO in force, including any backoff.
     rto: Duration,
+    /// When the timed segment was sent; `Instant::MAX` when none is.
+    timed_at: Instant,
+    /// The sequence number just past the timed segment.
+    timed_end: SeqNum,
 }
 
 impl RttEstimator {
     pub fn new(cfg: &TcpConfig) -> RttEstimator {
-        RttEstimator { srtt_ns: 0, rttvar_ns: 0, has_sample: false, rto: cfg.rto_initial }
+        RttEstimator {
+            srtt_ns: NO_SAMPLE,
+            rttvar_ns: 0,
+            rto: cfg.rto_initial,
+            timed_at: Instant::MAX,
+            timed_end: SeqNum(0),
+        }
+    }
+
+    /// The segment being timed (B-TMR-05): its end and send time.
+    pub fn timing(&self) -> Option<(SeqNum, Instant)> {
+        (self.timed_at != Instant::MAX).then_some((self.timed_end, self.timed_at))
+    }
+
+    pub fn start_timing(&mut self, end: SeqNum, at: Instant) {
+        self.timed_end = end;
+        self.timed_at = at;
+    }
+
+    /// Forgets the timed segment (it was retransmitted: Karn).
+    pub fn stop_timing(&mut self) {
+        self.timed_at = Instant::MAX;
     }
 
     pub fn rto(&self) -> Duration {
@@ -24,21 +54,20 @@ impl RttEstimator {
     }
 
     pub fn srtt(&self) -> Option<Duration> {
-        self.has_sample.then_some(Duration::from_nanos(self.srtt_ns))
+        (self.srtt_ns != NO_SAMPLE).then_some(Duration::from_nanos(self.srtt_ns))
     }
 
     /// Feeds one RTT measurement (RFC 6298 (2.2), (2.3); integer ns,
     /// truncating). A new sample also ends any backoff.
     pub fn sample(&mut self, cfg: &TcpConfig, rtt: Duration) {
-        let r = rtt.as_nanos();
-        if self.has_sample {
+        let r = rtt.as_nanos().min(NO_SAMPLE - 1);
+        if self.srtt_ns == NO_SAMPLE {
+            self.srtt_ns = r;
+            self.rttvar_ns = r / 2;
+        } else {
             let delta = self.srtt_ns.abs_diff(r);
             self.rttvar_ns = (3 * self.rttvar_ns + delta) / 4;
             self.srtt_ns = (7 * self.srtt_ns + r) / 8;
-        } else {
-            self.srtt_ns = r;
-            self.rttvar_ns = r / 2;
-            self.has_sample = true;
         }
         let var_term = CLOCK_GRANULARITY.as_nanos().max(self.rttvar_ns.saturating_mul(4));
         let rto = Duration::from_nanos(self.srtt_ns.saturating_add(var_term));

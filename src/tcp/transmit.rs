@@ -30,7 +30,7 @@ impl Endpoint {
         if self.fast_retransmit_pending {
             self.fast_retransmit_pending = false;
             if self.snd_una.lt(self.snd_max) && self.state.is_synchronized() {
-                self.stats.fast_retransmits += 1;
+                self.stats.fast_retransmits = self.stats.fast_retransmits.wrapping_add(1);
                 self.resend_earliest(&cx, out);
                 carried_ack = true;
             }
@@ -184,9 +184,9 @@ impl Endpoint {
         }
         let end = seg.end();
         out.segments.push(seg);
-        self.stats.segments_sent += 1;
+        self.stats.segments_sent = self.stats.segments_sent.wrapping_add(1);
         if seg.retransmit {
-            self.stats.retransmissions += 1;
+            self.stats.retransmissions = self.stats.retransmissions.wrapping_add(1);
         }
         if !occupies {
             return;
@@ -197,9 +197,9 @@ impl Endpoint {
         if self.snd_max.lt(end) {
             self.snd_max = end;
         }
-        if !seg.retransmit && self.timed.is_none() {
+        if !seg.retransmit && self.rtt.timing().is_none() {
             // B-TMR-05: time one segment at a time.
-            self.timed = Some((end, cx.now));
+            self.rtt.start_timing(end, cx.now);
         }
         if !self.timers.is_running(Timer::Retransmit) {
             // B-TMR-01: sequence space in flight needs the timer.
@@ -222,13 +222,13 @@ impl Endpoint {
             // Data resent after an RTO was acknowledged before we got to it.
             self.snd_nxt = ack;
         }
-        if let Some((end, sent_at)) = self.timed {
+        if let Some((end, sent_at)) = self.rtt.timing() {
             if end.le(ack) {
                 // B-TMR-05: only never-retransmitted segments are timed, so
                 // this sample is valid under Karn's rule.
                 out.rules.push(rule::TMR_05);
                 self.rtt.sample(cx.cfg, cx.now.saturating_since(sent_at));
-                self.timed = None;
+                self.rtt.stop_timing();
             }
         } else if self.retries > 0 {
             // B-TMR-06: Karn: an ACK for retransmitted data gives no sample;
@@ -316,7 +316,7 @@ impl Endpoint {
             // SND.UNA again rather than leave a hole.
             self.probing = false;
             self.snd_nxt = self.snd_una;
-            self.timed = None;
+            self.rtt.stop_timing();
         } else if self.snd_wnd > 0 {
             self.probing = false;
         }
@@ -409,7 +409,7 @@ impl Endpoint {
         // B-TMR-04/B-TMR-06: back off first, so the resend below arms the
         // timer with the new RTO; the timed segment is void (Karn).
         self.rtt.back_off(cx.cfg);
-        self.timed = None;
+        self.rtt.stop_timing();
         if syn_unacked {
             self.syn_retransmitted = true;
             if self.state == State::FinWait1 {

@@ -2,8 +2,9 @@
 //! encoding of every trace event.
 //!
 //! The encoding is fixed and independent of any output format: per event a
-//! kind byte, the time in ns, the connection, the endpoint name, then the
-//! kind's fields (states, flags, seq, ack, len, wnd, timer, call, ...), all
+//! kind byte, the time in ns, the connection, the endpoint (as the XXH3-64
+//! of its name, so every record has a fixed size), then the kind's fields
+//! (states, flags, seq, ack, len, wnd, timer, call, ...), all
 //! little-endian. Free text (`cause`, drop `reason`) and the behaviour ID
 //! are left out, so the same run shows the same digest in text and JSONL,
 //! and better wording never changes it. `DIGEST_VERSION` changes only when
@@ -14,7 +15,7 @@ use crate::tcp::{AppEvent, Segment};
 use xxhash_rust::xxh3::Xxh3;
 
 /// Version of the canonical encoding.
-pub const DIGEST_VERSION: u32 = 1;
+pub const DIGEST_VERSION: u32 = 2;
 
 /// Bytes buffered before they are fed to the hasher: one call per few
 /// hundred events instead of one per event. The hash of a stream does not
@@ -25,6 +26,8 @@ const BUFFER: usize = 8192;
 pub struct Digest {
     hasher: Xxh3,
     buf: Vec<u8>,
+    /// Recently hashed names: (address, length, hash).
+    names: [(usize, usize, u64); 8],
 }
 
 impl Default for Digest {
@@ -41,58 +44,74 @@ impl std::fmt::Debug for Digest {
 
 impl Digest {
     pub fn new() -> Digest {
-        Digest { hasher: Xxh3::new(), buf: Vec::with_capacity(BUFFER + 256) }
+        Digest { hasher: Xxh3::new(), buf: Vec::with_capacity(BUFFER + 256), names: [(0, 0, 0); 8] }
     }
 
+    /// XXH3-64 of an endpoint name. A run names the same few strings over
+    /// and over (the world interns them, and they live as long as it), so
+    /// a small cache keyed by the string's address saves hashing its bytes
+    /// each time; the cache only ever returns the hash of those bytes.
+    fn name_hash(&mut self, name: &str) -> u64 {
+        let addr = name.as_ptr() as usize;
+        let slot = &mut self.names[(addr >> 3) & 7];
+        if slot.0 != addr || slot.1 != name.len() {
+            *slot = (addr, name.len(), xxhash_rust::xxh3::xxh3_64(name.as_bytes()));
+        }
+        slot.2
+    }
+
+    /// Adds one event. The endpoint names of the events must stay alive
+    /// for the life of the digest (the world's names do).
     pub fn add(&mut self, e: &TraceEvent<'_>) {
         if self.buf.len() >= BUFFER {
             self.hasher.update(&self.buf);
             self.buf.clear();
         }
-        let b = &mut self.buf;
-        b.push(kind_code(&e.kind));
-        b.extend_from_slice(&e.t.as_nanos().to_le_bytes());
-        b.extend_from_slice(&e.conn.to_le_bytes());
-        b.extend_from_slice(&(e.endpoint.len() as u32).to_le_bytes());
-        b.extend_from_slice(e.endpoint.as_bytes());
+        // Each record is built in a stack buffer and copied once.
+        let mut w = Fixed::default();
+        w.u8(kind_code(&e.kind));
+        w.u64(e.t.as_nanos());
+        w.u32(e.conn);
+        w.u64(self.name_hash(e.endpoint));
         match e.kind {
             TraceKind::Transition { from, to, reason, .. } => {
-                b.push(from as u8);
-                b.push(to as u8);
-                b.push(reason.map_or(0xff, |r| r as u8));
+                w.u8(from as u8);
+                w.u8(to as u8);
+                w.u8(reason.map_or(0xff, |r| r as u8));
             }
             TraceKind::Send { seg, .. } | TraceKind::Deliver { seg } | TraceKind::Drop { seg, .. } => {
-                encode_segment(b, &seg);
+                encode_segment(&mut w, &seg);
             }
             TraceKind::Timer { timer, action, deadline } => {
-                b.push(timer as u8);
-                b.push(action as u8);
-                b.extend_from_slice(&deadline.as_nanos().to_le_bytes());
+                w.u8(timer as u8);
+                w.u8(action as u8);
+                w.u64(deadline.as_nanos());
             }
             TraceKind::App { call, bytes, error } => {
-                b.push(call as u8);
-                b.extend_from_slice(&bytes.to_le_bytes());
-                b.push(error.map_or(0xff, |e| e as u8));
+                w.u8(call as u8);
+                w.u64(bytes);
+                w.u8(error.map_or(0xff, |e| e as u8));
             }
             TraceKind::Event(ev) => {
-                b.push(event_code(ev));
+                w.u8(event_code(ev));
                 if let AppEvent::Data { bytes, foreign } = ev {
-                    b.extend_from_slice(&bytes.to_le_bytes());
-                    b.extend_from_slice(&foreign.to_le_bytes());
+                    w.u32(bytes);
+                    w.u32(foreign);
                 }
                 if let AppEvent::Closed(r) = ev {
-                    b.push(r as u8);
+                    w.u8(r as u8);
                 }
             }
             TraceKind::Congestion { cwnd, ssthresh } => {
-                b.extend_from_slice(&cwnd.to_le_bytes());
-                b.extend_from_slice(&ssthresh.to_le_bytes());
+                w.u32(cwnd);
+                w.u32(ssthresh);
             }
             TraceKind::Host { up, connections_lost } => {
-                b.push(up as u8);
-                b.extend_from_slice(&connections_lost.to_le_bytes());
+                w.u8(up as u8);
+                w.u32(connections_lost);
             }
         }
+        self.buf.extend_from_slice(w.bytes());
     }
 
     /// The digest so far, as 32 lowercase hex digits.
@@ -127,10 +146,45 @@ fn event_code(e: AppEvent) -> u8 {
     }
 }
 
-fn encode_segment(b: &mut Vec<u8>, s: &Segment) {
-    b.push(s.flags.bits());
-    b.extend_from_slice(&s.seq.0.to_le_bytes());
-    b.extend_from_slice(&s.ack.0.to_le_bytes());
-    b.extend_from_slice(&s.len.to_le_bytes());
-    b.extend_from_slice(&s.wnd.to_le_bytes());
+fn encode_segment(w: &mut Fixed, s: &Segment) {
+    w.u8(s.flags.bits());
+    w.u32(s.seq.0);
+    w.u32(s.ack.0);
+    w.u32(s.len);
+    w.u16(s.wnd);
+}
+
+/// A little-endian writer into a fixed array (a record is at most 48
+/// bytes).
+struct Fixed {
+    bytes: [u8; 48],
+    len: usize,
+}
+
+impl Default for Fixed {
+    fn default() -> Fixed {
+        Fixed { bytes: [0; 48], len: 0 }
+    }
+}
+
+impl Fixed {
+    fn put(&mut self, b: &[u8]) {
+        self.bytes[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
+    }
+    fn u8(&mut self, x: u8) {
+        self.put(&[x]);
+    }
+    fn u16(&mut self, x: u16) {
+        self.put(&x.to_le_bytes());
+    }
+    fn u32(&mut self, x: u32) {
+        self.put(&x.to_le_bytes());
+    }
+    fn u64(&mut self, x: u64) {
+        self.put(&x.to_le_bytes());
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }

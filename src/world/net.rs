@@ -327,7 +327,7 @@ impl World {
     pub(super) fn record_drop(&mut self, pkt: &Packet, reason: DropReason, sink: &mut dyn TraceSink) {
         self.stats.drops[reason as usize] += 1;
         if pkt.sender != NO_EP {
-            self.eps[pkt.sender as usize].log.drops += 1;
+            self.eps[pkt.sender as usize].log.drops = self.eps[pkt.sender as usize].log.drops.saturating_add(1);
         }
         let ev = TraceEvent {
             t: self.sched.now(),

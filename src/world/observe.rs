@@ -5,22 +5,26 @@
 use crate::tcp::{Flags, State};
 use crate::time::Instant;
 
+/// The full history of an endpoint someone asked about.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// `(state, entered at)`, from CLOSED at creation.
+    pub path: Vec<(State, Instant)>,
+    /// `(flags, sent at)` of every segment.
+    pub sent: Vec<(Flags, Instant)>,
+}
+
+/// Kept for every endpoint, so it stays small: the history lives in a box
+/// only for the endpoints that need it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointLog {
     /// Bit `s` set when state `s` was entered (CLOSED always counts).
     pub visited: u16,
-    /// `(state, entered at)`, from CLOSED at creation; kept only when
-    /// `detailed`.
-    pub path: Vec<(State, Instant)>,
-    /// `(flags, sent at)` of every segment; kept only when `detailed`.
-    pub sent: Vec<(Flags, Instant)>,
-    pub detailed: bool,
-    /// Segments this endpoint sent that were lost.
-    pub drops: u64,
-    /// Whether the endpoint ever reached ESTABLISHED.
-    pub established: bool,
     /// Its host crashed; the state is where it stood then.
     pub lost: bool,
+    /// Segments this endpoint sent that were lost.
+    pub drops: u32,
+    detail: Option<Box<Detail>>,
     /// When it first left CLOSED (open or listen); `Instant::MAX` if never.
     pub opened_at: Instant,
     /// When it first reached ESTABLISHED; `Instant::MAX` if never.
@@ -37,12 +41,9 @@ impl EndpointLog {
     pub fn new(detailed: bool, created: Instant) -> EndpointLog {
         EndpointLog {
             visited: State::Closed.bit(),
-            path: if detailed { vec![(State::Closed, created)] } else { Vec::new() },
-            sent: Vec::new(),
-            detailed,
-            drops: 0,
-            established: false,
             lost: false,
+            drops: 0,
+            detail: detailed.then(|| Box::new(Detail { path: vec![(State::Closed, created)], sent: Vec::new() })),
             opened_at: Instant::MAX,
             established_at: Instant::MAX,
             closing_at: Instant::MAX,
@@ -51,28 +52,45 @@ impl EndpointLog {
         }
     }
 
+    /// Whether the full path and sends are kept.
+    pub fn detailed(&self) -> bool {
+        self.detail.is_some()
+    }
+
+    /// Whether the endpoint ever reached ESTABLISHED.
+    pub fn established(&self) -> bool {
+        self.established_at != Instant::MAX
+    }
+
+    /// `(flags, sent at)` of every segment (empty unless detailed).
+    pub fn sent(&self) -> &[(Flags, Instant)] {
+        self.detail.as_ref().map_or(&[], |d| &d.sent)
+    }
+
+    /// `(state, entered at)` (empty unless detailed).
+    pub fn path(&self) -> &[(State, Instant)] {
+        self.detail.as_ref().map_or(&[], |d| &d.path)
+    }
+
     pub fn on_transition(&mut self, to: State, at: Instant) {
         self.visited |= to.bit();
         match to {
             State::Closed => self.closed_at = at,
-            State::Established if !self.established => {
-                self.established = true;
-                self.established_at = at;
-            }
+            State::Established if self.established_at == Instant::MAX => self.established_at = at,
             State::FinWait1 | State::CloseWait if self.closing_at == Instant::MAX => self.closing_at = at,
             _ => {}
         }
         if self.opened_at == Instant::MAX && to != State::Closed {
             self.opened_at = at;
         }
-        if self.detailed {
-            self.path.push((to, at));
+        if let Some(d) = &mut self.detail {
+            d.path.push((to, at));
         }
     }
 
     pub fn on_send(&mut self, flags: Flags, at: Instant) {
-        if self.detailed {
-            self.sent.push((flags, at));
+        if let Some(d) = &mut self.detail {
+            d.sent.push((flags, at));
         }
     }
 
@@ -82,15 +100,15 @@ impl EndpointLog {
 
     /// States in order of entry.
     pub fn states(&self) -> Vec<State> {
-        self.path.iter().map(|(s, _)| *s).collect()
+        self.path().iter().map(|(s, _)| *s).collect()
     }
 
     /// Total time spent in `state`, counting a visit still open at `end`.
     pub fn time_in(&self, state: State, end: Instant) -> crate::time::Duration {
         let mut total = crate::time::Duration::ZERO;
-        for (i, (s, at)) in self.path.iter().enumerate() {
+        for (i, (s, at)) in self.path().iter().enumerate() {
             if *s == state {
-                let left = self.path.get(i + 1).map_or(end, |(_, t)| *t);
+                let left = self.path().get(i + 1).map_or(end, |(_, t)| *t);
                 total = total + left.saturating_since(*at);
             }
         }
