@@ -1,42 +1,51 @@
-//! Events and transitions per second of a whole seeded world: scheduler,
-//! lossy reordering links, ChaCha draws and full endpoints.
+//! Events and transitions per second of a whole seeded world (scheduler,
+//! lossy reordering links, ChaCha draws, full endpoints, the digest), on
+//! the scale scenarios; and runs per second of a sweep-sized scenario.
 //!
 //! `cargo bench --bench world`
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use tcpsim::scenario;
+use tcpsim::model::Model;
 use tcpsim::trace::NullSink;
 use tcpsim::world::World;
 
-/// `count` connections opened over 100 ms, each sending 1 KiB and closing,
-/// over a 1 % lossy link with jitter and reordering.
-fn scenario_text(count: u32) -> String {
-    format!(
-        r#"(
-    name: "bench", seed: 1,
-    tcp: (msl_ms: 1000),
-    hosts: [(name: "c"), (name: "s")],
-    links: [(between: ("c", "s"), delay_ms: 5, jitter_ms: 2, loss: 0.01, reorder: 0.01, reorder_delay_ms: 3)],
-    listeners: [(name: "server", host: "s", port: 80, backlog: {count}, on_end_of_stream: [Close])],
-    connections: [(name: "client", host: "c", remote_host: "s", remote_port: 80, count: {count},
-                   open_spread_ms: 100, script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 1024), Close])],
-)"#
-    )
+fn load(path: &str) -> Model {
+    let bytes = std::fs::read(path).expect("scenario file");
+    tcpsim::scenario::load(&bytes, &[]).expect("valid scenario")
 }
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("world");
     g.sample_size(10);
-    for count in [1_000u32, 10_000] {
-        let model = scenario::load(scenario_text(count).as_bytes(), &[]).expect("bench scenario is valid");
+    for (name, path) in [("1k", "scale/scale-1k.ron"), ("100k", "scale/scale-100k.ron")] {
+        let model = load(path);
         let mut probe = World::new(model.clone());
         probe.run(&mut NullSink);
-        let events = probe.stats().events;
+        let (events, transitions) = (probe.stats().events, probe.stats().transitions);
         g.throughput(Throughput::Elements(events));
-        g.bench_function(format!("events_{count}_connections"), |b| {
+        g.bench_function(format!("events_{name}_connections"), |b| {
+            b.iter_batched(|| World::new(model.clone()), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
+        });
+        g.throughput(Throughput::Elements(transitions));
+        g.bench_function(format!("transitions_{name}_connections"), |b| {
             b.iter_batched(|| World::new(model.clone()), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
         });
     }
+    g.finish();
+
+    // A sweep is many small independent runs: runs per second on one core.
+    let mut g = c.benchmark_group("sweep");
+    let model = load("sims/lossy-transfer.ron");
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("lossy_transfer_runs", |b| {
+        b.iter(|| {
+            let mut totals = tcpsim::sweep::Totals::default();
+            for i in 0..100 {
+                let seed = tcpsim::sweep::run_seed(1, i);
+                std::hint::black_box(tcpsim::sweep::run_one(&model, i, 0, seed, &mut totals));
+            }
+        });
+    });
     g.finish();
 }
 

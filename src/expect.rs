@@ -132,88 +132,85 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
     out
 }
 
-/// Predicates over every connection; reports how many connections broke
-/// each one and the first few.
-fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>) {
-    let total = world.model().connection_count() as usize;
-    let mut sides: Vec<Vec<crate::world::EndpointView<'_>>> = (0..total).map(|_| Vec::new()).collect();
-    for ep in world.endpoints() {
-        if let Some(v) = sides.get_mut(ep.conn as usize) {
-            v.push(ep);
+/// Connections that broke one predicate: how many, and the first few.
+#[derive(Default)]
+struct Breaches {
+    count: u64,
+    first: Vec<String>,
+}
+
+impl Breaches {
+    fn add(&mut self, what: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.first.len() < 3 {
+            self.first.push(what());
         }
     }
-    // `bad` holds (connection, what differs); a connection counts once.
-    let mut report = |what: &str, expected: String, bad: Vec<(usize, String)>| {
-        let mut conns: Vec<usize> = bad.iter().map(|(c, _)| *c).collect();
-        conns.dedup();
-        let mut actual = if bad.is_empty() {
+}
+
+/// Predicates over every connection, in one pass (populations can be
+/// millions); reports how many connections broke each and the first few.
+fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>) {
+    let total = world.model().connection_count();
+    let (mut state, mut established, mut delivered, mut foreign) =
+        (Breaches::default(), Breaches::default(), Breaches::default(), Breaches::default());
+    world.for_each_connection(|c, eps| {
+        if let Some(s) = all.final_state
+            && let Some(e) = eps.iter().find(|e| e.tcp.state() != s)
+        {
+            state.add(|| format!("conn {c} {} in {}", e.name, e.tcp.state()));
+        }
+        if all.established == Some(true)
+            && let Some(e) = eps.iter().find(|e| !e.log.established())
+        {
+            established.add(|| format!("conn {c} {} never ESTABLISHED", e.name));
+        }
+        if all.all_bytes_delivered == Some(true) {
+            if eps.len() != 2 {
+                delivered.add(|| format!("conn {c} has {} endpoints", eps.len()));
+            } else if let Some((a, b)) = [(&eps[0], &eps[1]), (&eps[1], &eps[0])]
+                .into_iter()
+                .find(|(a, b)| a.tcp.stats().bytes_queued != b.tcp.stats().bytes_delivered)
+            {
+                delivered.add(|| {
+                    let (sent, got) = (a.tcp.stats().bytes_queued, b.tcp.stats().bytes_delivered);
+                    format!("conn {c} {} sent {sent}, {} got {got}", a.name, b.name)
+                });
+            }
+        }
+        if all.no_foreign_bytes == Some(true)
+            && let Some(e) = eps.iter().find(|e| e.tcp.stats().foreign_bytes > 0)
+        {
+            foreign.add(|| format!("conn {c} {} got {} foreign bytes", e.name, e.tcp.stats().foreign_bytes));
+        }
+    });
+    let mut report = |what: &str, expected: &str, b: Breaches| {
+        let mut actual = if b.count == 0 {
             format!("all {total} connections")
         } else {
-            format!("{} of {total} connections differ", conns.len())
+            format!("{} of {total} connections differ", b.count)
         };
-        if !bad.is_empty() {
-            let first: Vec<&str> = bad.iter().take(3).map(|(_, s)| s.as_str()).collect();
-            let _ = write!(actual, " (first: {})", first.join("; "));
+        if b.count > 0 {
+            let _ = write!(actual, " (first: {})", b.first.join("; "));
         }
         out.push(Check {
             endpoint: None,
             what: format!("all_connections {what}"),
-            expected,
+            expected: expected.to_string(),
             actual,
-            ok: bad.is_empty(),
+            ok: b.count == 0,
         });
     };
     if let Some(s) = all.final_state {
-        let bad = sides
-            .iter()
-            .enumerate()
-            .flat_map(|(c, eps)| {
-                eps.iter()
-                    .filter(|e| e.tcp.state() != s)
-                    .map(move |e| (c, format!("conn {c} {} in {}", e.name, e.tcp.state())))
-            })
-            .collect();
-        report("final_state", format!("every endpoint {s}"), bad);
+        report("final_state", &format!("every endpoint {s}"), state);
     }
     if all.established == Some(true) {
-        let bad = sides
-            .iter()
-            .enumerate()
-            .flat_map(|(c, eps)| {
-                eps.iter()
-                    .filter(|e| !e.log.established())
-                    .map(move |e| (c, format!("conn {c} {} never ESTABLISHED", e.name)))
-            })
-            .collect();
-        report("established", "every endpoint ESTABLISHED at some point".into(), bad);
+        report("established", "every endpoint ESTABLISHED at some point", established);
     }
     if all.all_bytes_delivered == Some(true) {
-        let mut bad = Vec::new();
-        for (c, eps) in sides.iter().enumerate() {
-            if eps.len() != 2 {
-                bad.push((c, format!("conn {c} has {} endpoints", eps.len())));
-                continue;
-            }
-            for (a, b) in [(&eps[0], &eps[1]), (&eps[1], &eps[0])] {
-                let sent = a.tcp.stats().bytes_queued;
-                let got = b.tcp.stats().bytes_delivered;
-                if sent != got {
-                    bad.push((c, format!("conn {c} {} sent {sent}, {} got {got}", a.name, b.name)));
-                }
-            }
-        }
-        report("all_bytes_delivered", "every byte queued delivered to the peer".into(), bad);
+        report("all_bytes_delivered", "every byte queued delivered to the peer", delivered);
     }
     if all.no_foreign_bytes == Some(true) {
-        let bad = sides
-            .iter()
-            .enumerate()
-            .flat_map(|(c, eps)| {
-                eps.iter()
-                    .filter(|e| e.tcp.stats().foreign_bytes > 0)
-                    .map(move |e| (c, format!("conn {c} {} got {} foreign bytes", e.name, e.tcp.stats().foreign_bytes)))
-            })
-            .collect();
-        report("no_foreign_bytes", "no bytes from another stream".into(), bad);
+        report("no_foreign_bytes", "no bytes from another stream", foreign);
     }
 }

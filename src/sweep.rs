@@ -158,12 +158,6 @@ fn mean(sum: u128, n: u64) -> Option<u64> {
 
 fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, expectations_failed: u64) -> RunRow {
     let total = world.model().connection_count() as usize;
-    let mut sides: Vec<Vec<crate::world::EndpointView<'_>>> = (0..total).map(|_| Vec::new()).collect();
-    for ep in world.endpoints() {
-        if let Some(v) = sides.get_mut(ep.conn as usize) {
-            v.push(ep);
-        }
-    }
     let stats = world.stats();
     let mut row = RunRow {
         run,
@@ -194,7 +188,7 @@ fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, e
     };
     let (mut est_sum, mut est_n, mut close_sum, mut close_n) = (0u128, 0u64, 0u128, 0u64);
     let (mut first_est, mut last_data) = (Instant::MAX, Instant::ZERO);
-    for eps in &sides {
+    world.for_each_connection(|_, eps| {
         let both = eps.len() == 2;
         let all = |f: &dyn Fn(&crate::world::EndpointView<'_>) -> bool| both && eps.iter().all(f);
         let any = |f: &dyn Fn(&crate::world::EndpointView<'_>) -> bool| eps.iter().any(f);
@@ -243,7 +237,7 @@ fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, e
         row.visited_closing += any(&|e| e.log.visited(State::Closing)) as u64;
         row.visited_time_wait += any(&|e| e.log.visited(State::TimeWait)) as u64;
         row.visited_fin_wait_2 += any(&|e| e.log.visited(State::FinWait2)) as u64;
-    }
+    });
     row.establish_ns = mean(est_sum, est_n);
     row.close_ns = mean(close_sum, close_n);
     if first_est < last_data {

@@ -4,6 +4,7 @@
 //! the state does not change.
 
 use super::{AppEvent, Call, CallError, Cause, CloseReason, Endpoint, Note, Origin, Output, Segment, State};
+use super::bit;
 use crate::rule::{self, Rule};
 
 impl Endpoint {
@@ -37,7 +38,7 @@ impl Endpoint {
         self.snd_nxt = self.iss;
         self.snd_max = self.iss;
         self.snd_end = self.iss.add(1);
-        self.syn_pending = true;
+        self.bits.set(bit::SYN_PENDING, true);
         out.rules.push(rule);
         self.set_state(State::SynSent, cause, rule, out);
         Ok(())
@@ -78,11 +79,11 @@ impl Endpoint {
                 if self.unacked_bytes() > 0 {
                     // B-APP-13: remember; apply on reaching ESTABLISHED.
                     out.rules.push(rule::APP_13);
-                    self.close_pending = true;
+                    self.bits.set(bit::CLOSE_PENDING, true);
                 } else {
                     // B-APP-12: FIN now, FIN_WAIT_1.
                     out.rules.push(rule::APP_12);
-                    self.fin_queued = true;
+                    self.bits.set(bit::FIN_QUEUED, true);
                     self.set_state(State::FinWait1, cause, rule::APP_12, out);
                 }
                 Ok(())
@@ -90,14 +91,14 @@ impl Endpoint {
             State::Established => {
                 // B-APP-14: FIN_WAIT_1 at once; the FIN follows queued data.
                 out.rules.push(rule::APP_14);
-                self.fin_queued = true;
+                self.bits.set(bit::FIN_QUEUED, true);
                 self.set_state(State::FinWait1, cause, rule::APP_14, out);
                 Ok(())
             }
             State::CloseWait => {
                 // B-APP-15: LAST_ACK at once.
                 out.rules.push(rule::APP_15);
-                self.fin_queued = true;
+                self.bits.set(bit::FIN_QUEUED, true);
                 self.set_state(State::LastAck, cause, rule::APP_15, out);
                 Ok(())
             }
@@ -133,24 +134,24 @@ impl Endpoint {
     /// Stops reading: delivered bytes stay in the receive buffer and RCV.WND
     /// shrinks by that much.
     pub fn pause_read(&mut self) {
-        self.read_paused = true;
+        self.bits.set(bit::READ_PAUSED, true);
     }
 
     /// Reads everything buffered and reopens the window; the window update
     /// goes out at the next dispatch.
     pub fn resume_read(&mut self, out: &mut Output) {
-        self.read_paused = false;
+        self.bits.set(bit::READ_PAUSED, false);
         if self.rcv_unread > 0 {
             out.notes.push(Note::Event(AppEvent::Data { bytes: self.rcv_unread, foreign: self.rcv_unread_foreign }));
             self.rcv_unread = 0;
             self.rcv_unread_foreign = 0;
             if self.state.is_synchronized() || self.state == State::SynReceived {
                 // RFC 9293 §3.8.6.2.2: tell the sender the window reopened.
-                self.ack_now = true;
+                self.bits.set(bit::ACK_NOW, true);
             }
         }
-        if self.eof_unread {
-            self.eof_unread = false;
+        if self.bits.has(bit::EOF_UNREAD) {
+            self.bits.set(bit::EOF_UNREAD, false);
             out.notes.push(Note::Event(AppEvent::PeerClosed));
         }
     }

@@ -10,6 +10,7 @@
 
 use super::{Cause, CloseReason, Cx, Endpoint, Origin, Output, PayloadTag};
 use super::{Segment, SeqNum, State, TcpConfig, Timer};
+use super::bit;
 use crate::rule;
 use crate::time::Instant;
 
@@ -111,8 +112,8 @@ impl Endpoint {
 
     /// B-APP-13: a CLOSE made in SYN_RECEIVED takes effect once ESTABLISHED.
     fn apply_pending_close(&mut self, out: &mut Output) {
-        if self.close_pending && matches!(self.state, State::Established | State::CloseWait) {
-            self.close_pending = false;
+        if self.bits.has(bit::CLOSE_PENDING) && matches!(self.state, State::Established | State::CloseWait) {
+            self.bits.set(bit::CLOSE_PENDING, false);
             let _ = self.close(out);
         }
     }
@@ -164,7 +165,7 @@ impl Endpoint {
             // closes before the handshake completes (B-APP-12): the SYN's
             // window is all we know of the peer's.
             self.set_send_window(seg.wnd, seg.seq, self.iss);
-            self.syn_pending = true;
+            self.bits.set(bit::SYN_PENDING, true);
             self.queue_text_of_syn(cx, seg);
             self.set_state(State::SynReceived, cause, rule::LISTEN_03, out);
         } else {
@@ -243,7 +244,7 @@ impl Endpoint {
             self.set_send_window(seg.wnd, seg.seq, seg.ack);
             self.on_new_ack(cx, seg.ack, out);
             self.enter_established(cause, rule::SYNSENT_04, out);
-            self.ack_now = true;
+            self.bits.set(bit::ACK_NOW, true);
             // Text or FIN on the SYN,ACK: continue at the text step.
             let mut view = View::of(seg);
             view.trim_front(self.rcv_nxt);
@@ -254,7 +255,7 @@ impl Endpoint {
             // again as SYN,ACK, so its RTT can no longer be measured.
             out.rules.push(rule::SYNSENT_05);
             self.set_send_window(seg.wnd, seg.seq, self.snd_una);
-            self.syn_pending = true;
+            self.bits.set(bit::SYN_PENDING, true);
             self.rtt.stop_timing();
             self.queue_text_of_syn(cx, seg);
             self.set_state(State::SynReceived, cause, rule::SYNSENT_05, out);
@@ -272,7 +273,7 @@ impl Endpoint {
         // check first: acknowledge it and restart the full 2MSL wait.
         if self.state == State::TimeWait && f.fin() && !f.rst() && seg.end() == self.rcv_nxt {
             out.rules.push(rule::CLOSE_17);
-            self.ack_now = true;
+            self.bits.set(bit::ACK_NOW, true);
             self.start_timer(Timer::TimeWait, cx.now + cx.cfg.time_wait_len(), out);
             return;
         }
@@ -290,7 +291,7 @@ impl Endpoint {
         if crossing_syn_ack {
             out.rules.push(rule::ACK_08);
             view.trim_front(self.rcv_nxt);
-            self.ack_now = true;
+            self.bits.set(bit::ACK_NOW, true);
         }
 
         // (1) The sequence test.
@@ -305,7 +306,7 @@ impl Endpoint {
                 view.fin = false;
                 view.syn = false;
                 text_discarded = true;
-                self.ack_now = true;
+                self.bits.set(bit::ACK_NOW, true);
             } else if f.rst() {
                 // B-SEQ-02: an unacceptable reset is dropped silently.
                 out.rules.push(rule::SEQ_02);
@@ -313,7 +314,7 @@ impl Endpoint {
             } else {
                 // B-SEQ-01 (B-CLOSE-18 in TIME_WAIT): acknowledge, drop.
                 out.rules.push(if self.state == State::TimeWait { rule::CLOSE_18 } else { rule::SEQ_01 });
-                self.ack_now = true;
+                self.bits.set(bit::ACK_NOW, true);
                 return;
             }
         }
@@ -363,7 +364,7 @@ impl Endpoint {
             // B-OPT-04: RFC 5961 §3.2: in the window but not exact: a
             // challenge ACK, and the connection survives.
             out.rules.push(rule::OPT_04);
-            self.ack_now = true;
+            self.bits.set(bit::ACK_NOW, true);
             return;
         }
         match self.state {
@@ -403,7 +404,7 @@ impl Endpoint {
         } else if cx.cfg.rfc5961 {
             // B-OPT-05: RFC 5961 §4: challenge ACK, drop.
             out.rules.push(rule::OPT_05);
-            self.ack_now = true;
+            self.bits.set(bit::ACK_NOW, true);
         } else {
             // B-SYN-02: reset the peer and abort.
             out.rules.push(rule::SYN_02);
@@ -447,14 +448,14 @@ impl Endpoint {
             let floor = self.snd_una.sub(self.max_snd_wnd);
             if !(floor.le(ack) && ack.le(self.snd_max)) {
                 out.rules.push(rule::OPT_06);
-                self.ack_now = true;
+                self.bits.set(bit::ACK_NOW, true);
                 return false;
             }
         }
         if self.snd_max.lt(ack) {
             // B-ACK-06: acknowledges what we never sent: ACK, drop.
             out.rules.push(rule::ACK_06);
-            self.ack_now = true;
+            self.bits.set(bit::ACK_NOW, true);
             return false;
         }
         if self.snd_una.lt(ack) {
@@ -473,7 +474,7 @@ impl Endpoint {
             self.set_send_window(seg.wnd, seg.seq, ack);
             self.on_window_update();
         }
-        if self.probing && self.snd_wnd == 0 {
+        if self.bits.has(bit::PROBING) && self.snd_wnd == 0 {
             // B-DATA-06: the peer answered our probe, so it is alive: the
             // count starts again (never give up while probes are ACKed).
             self.retries = 0;
@@ -538,7 +539,7 @@ impl Endpoint {
                 out.rules.push(rule::SEQ_05);
                 let foreign = self.is_foreign(view);
                 self.reassembly.insert(text_seq, view.fin_seq(), foreign);
-                self.ack_now = true;
+                self.bits.set(bit::ACK_NOW, true);
             }
         }
         if view.fin {
@@ -549,7 +550,7 @@ impl Endpoint {
                 // B-SEQ-05: a FIN beyond a gap is held too.
                 out.rules.push(rule::SEQ_05);
                 self.held_fin = Some(fin_seq);
-                self.ack_now = true;
+                self.bits.set(bit::ACK_NOW, true);
             }
         }
     }
@@ -561,7 +562,7 @@ impl Endpoint {
         }
         while let Some((len, foreign)) = self.reassembly.pop_ready(self.rcv_nxt) {
             self.deliver(len, foreign, out);
-            self.ack_now = true;
+            self.bits.set(bit::ACK_NOW, true);
         }
         if self.held_fin == Some(self.rcv_nxt) {
             self.held_fin = None;
@@ -571,7 +572,7 @@ impl Endpoint {
 
     /// Step (7) for a FIN at RCV.NXT.
     fn process_fin(&mut self, cx: &Cx, cause: Cause, out: &mut Output) {
-        self.ack_now = true;
+        self.bits.set(bit::ACK_NOW, true);
         match self.state {
             State::Established => {
                 // B-CLOSE-01: the peer is done sending.

@@ -70,6 +70,49 @@ pub struct EndpointStats {
     pub foreign_bytes: u64,
 }
 
+/// The endpoint's flags.
+mod bit {
+    /// The application called CLOSE; a FIN follows the last queued byte.
+    pub const FIN_QUEUED: u16 = 1 << 0;
+    /// A SYN or SYN,ACK is owed at the next dispatch.
+    pub const SYN_PENDING: u16 = 1 << 1;
+    /// An ACK is owed at the end of this step.
+    pub const ACK_NOW: u16 = 1 << 2;
+    /// CLOSE arrived in SYN_RECEIVED with data queued (B-APP-13).
+    pub const CLOSE_PENDING: u16 = 1 << 3;
+    /// The application stopped reading.
+    pub const READ_PAUSED: u16 = 1 << 4;
+    /// The peer's FIN was processed but the application has not read up to
+    /// it yet.
+    pub const EOF_UNREAD: u16 = 1 << 5;
+    /// RETRANSMIT_WARNING was raised for the current segment (B-TMR-08).
+    pub const WARNED: u16 = 1 << 6;
+    /// The SYN or SYN,ACK was retransmitted (B-TMR-07).
+    pub const SYN_RETRANSMITTED: u16 = 1 << 7;
+    /// A zero-window probe is outstanding (B-DATA-06).
+    pub const PROBING: u16 = 1 << 8;
+    /// Fast retransmit (or a NewReno partial ACK) owes a resend.
+    pub const FAST_RETRANSMIT_PENDING: u16 = 1 << 9;
+}
+
+/// A set of [`bit`] flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Bits(u16);
+
+impl Bits {
+    fn has(self, flag: u16) -> bool {
+        self.0 & flag != 0
+    }
+
+    fn set(&mut self, flag: u16, on: bool) {
+        if on {
+            self.0 |= flag;
+        } else {
+            self.0 &= !flag;
+        }
+    }
+}
+
 /// The context of one call: configuration and the current time.
 #[derive(Clone, Copy)]
 struct Cx<'a> {
@@ -129,24 +172,8 @@ pub struct Endpoint {
     /// In-order bytes received and not yet acknowledged (B-OPT-07).
     ack_delayed_bytes: u32,
 
-    /// The application called CLOSE; a FIN follows the last queued byte.
-    fin_queued: bool,
-    /// A SYN or SYN,ACK is owed at the next dispatch.
-    syn_pending: bool,
-    /// An ACK is owed at the end of this step.
-    ack_now: bool,
-    /// CLOSE arrived in SYN_RECEIVED with data queued (B-APP-13).
-    close_pending: bool,
-    read_paused: bool,
-    /// The peer's FIN was processed but the application has not read up to
-    /// it yet.
-    eof_unread: bool,
-    warned: bool,
-    syn_retransmitted: bool,
-    /// A zero-window probe is outstanding (B-DATA-06).
-    probing: bool,
-    /// Fast retransmit (or a NewReno partial ACK) owes a resend.
-    fast_retransmit_pending: bool,
+    /// Flags, see [`bit`]; one word instead of ten bools.
+    bits: Bits,
     reason: Option<CloseReason>,
     stats: EndpointStats,
 }
@@ -183,16 +210,7 @@ impl Endpoint {
             retries: 0,
             cc: None,
             ack_delayed_bytes: 0,
-            fin_queued: false,
-            syn_pending: false,
-            ack_now: false,
-            close_pending: false,
-            read_paused: false,
-            eof_unread: false,
-            warned: false,
-            syn_retransmitted: false,
-            probing: false,
-            fast_retransmit_pending: false,
+            bits: Bits::default(),
             reason: None,
             stats: EndpointStats::default(),
         }
@@ -326,8 +344,8 @@ impl Endpoint {
         self.rcv_nxt = SeqNum(0);
         self.irs = SeqNum(0);
         self.retries = 0;
-        self.warned = false;
-        self.syn_retransmitted = false;
+        self.bits.set(bit::WARNED, false);
+        self.bits.set(bit::SYN_RETRANSMITTED, false);
         self.set_state(State::Listen, cause, rule, out);
     }
 
@@ -336,17 +354,17 @@ impl Endpoint {
         self.held_fin = None;
         self.send_backlog = 0;
         self.snd_end = self.snd_nxt.max(self.snd_una);
-        self.fin_queued = false;
-        self.syn_pending = false;
-        self.ack_now = false;
-        self.close_pending = false;
-        self.probing = false;
-        self.fast_retransmit_pending = false;
+        self.bits.set(bit::FIN_QUEUED, false);
+        self.bits.set(bit::SYN_PENDING, false);
+        self.bits.set(bit::ACK_NOW, false);
+        self.bits.set(bit::CLOSE_PENDING, false);
+        self.bits.set(bit::PROBING, false);
+        self.bits.set(bit::FAST_RETRANSMIT_PENDING, false);
         self.ack_delayed_bytes = 0;
         self.rtt.stop_timing();
         self.rcv_unread = 0;
         self.rcv_unread_foreign = 0;
-        self.eof_unread = false;
+        self.bits.set(bit::EOF_UNREAD, false);
     }
 
     /// Enters TIME_WAIT: every other timer stops and the 2MSL wait starts
@@ -363,7 +381,7 @@ impl Endpoint {
     }
 
     fn enter_established(&mut self, cause: Cause, rule: Rule, out: &mut Output) {
-        if self.syn_retransmitted {
+        if self.bits.has(bit::SYN_RETRANSMITTED) {
             // B-TMR-07: RFC 6298 (5.7).
             out.rules.push(crate::rule::TMR_07);
             self.rtt.raise_after_syn_timeout();
@@ -392,12 +410,12 @@ impl Endpoint {
 
     /// Our FIN is out since SND.NXT last moved (it occupies `snd_end`).
     fn fin_sent(&self) -> bool {
-        self.fin_queued && self.send_backlog == 0 && self.snd_end.lt(self.snd_nxt)
+        self.bits.has(bit::FIN_QUEUED) && self.send_backlog == 0 && self.snd_end.lt(self.snd_nxt)
     }
 
     /// Our FIN has been sent at least once.
     fn fin_ever_sent(&self) -> bool {
-        self.fin_queued && self.send_backlog == 0 && self.snd_end.lt(self.snd_max)
+        self.bits.has(bit::FIN_QUEUED) && self.send_backlog == 0 && self.snd_end.lt(self.snd_max)
     }
 
     /// Everything we sent, our FIN included, is acknowledged ("acks our
@@ -433,7 +451,7 @@ impl Endpoint {
         self.stats.bytes_delivered += u64::from(len);
         let foreign_bytes = if foreign { len } else { 0 };
         self.stats.foreign_bytes += u64::from(foreign_bytes);
-        if self.read_paused {
+        if self.bits.has(bit::READ_PAUSED) {
             self.rcv_unread += len;
             self.rcv_unread_foreign += foreign_bytes;
         } else {
@@ -444,8 +462,8 @@ impl Endpoint {
     /// Tells the application the stream ended, once it has read up to the
     /// FIN.
     fn signal_eof(&mut self, out: &mut Output) {
-        if self.read_paused {
-            self.eof_unread = true;
+        if self.bits.has(bit::READ_PAUSED) {
+            self.bits.set(bit::EOF_UNREAD, true);
         } else {
             out.notes.push(Note::Event(AppEvent::PeerClosed));
         }

@@ -12,6 +12,7 @@
 use super::cc::CcAction;
 use super::{AppEvent, Cause, CloseReason, Cx, Endpoint, Flags, Note, Output, PayloadTag};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction};
+use super::bit;
 use crate::rule;
 use crate::time::Instant;
 
@@ -22,13 +23,13 @@ impl Endpoint {
     pub fn dispatch(&mut self, cfg: &TcpConfig, now: Instant, out: &mut Output) {
         let cx = Cx { cfg, now };
         let mut carried_ack = false;
-        if self.syn_pending {
-            self.syn_pending = false;
+        if self.bits.has(bit::SYN_PENDING) {
+            self.bits.set(bit::SYN_PENDING, false);
             carried_ack = self.state != State::SynSent;
             self.send_syn(&cx, false, out);
         }
-        if self.fast_retransmit_pending {
-            self.fast_retransmit_pending = false;
+        if self.bits.has(bit::FAST_RETRANSMIT_PENDING) {
+            self.bits.set(bit::FAST_RETRANSMIT_PENDING, false);
             if self.snd_una.lt(self.snd_max) && self.state.is_synchronized() {
                 self.stats.fast_retransmits = self.stats.fast_retransmits.wrapping_add(1);
                 self.resend_earliest(&cx, out);
@@ -38,7 +39,7 @@ impl Endpoint {
         if self.can_send_data() {
             carried_ack |= self.send_data(&cx, out);
         }
-        if self.ack_now && !carried_ack && self.can_acknowledge() {
+        if self.bits.has(bit::ACK_NOW) && !carried_ack && self.can_acknowledge() {
             // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with RFC 9293's SND.NXT,
             // which never moves back: SND.MAX here. An ACK carrying a
             // rewound SND.NXT would sit below the peer's RCV.NXT, fail its
@@ -51,7 +52,7 @@ impl Endpoint {
             self.ack_delayed_bytes = 0;
             self.stop_timer(Timer::DelayedAck, out);
         }
-        self.ack_now = false;
+        self.bits.set(bit::ACK_NOW, false);
     }
 
     /// States in which queued data and our FIN may be sent.
@@ -103,7 +104,7 @@ impl Endpoint {
                 }
                 let last = n == unsent && self.send_backlog == 0;
                 // B-APP-14: the FIN rides on the last data segment if it fits.
-                let fin = last && self.fin_queued && room > n;
+                let fin = last && self.bits.has(bit::FIN_QUEUED) && room > n;
                 let mut flags = Flags::ACK;
                 if last {
                     flags = flags | Flags::PSH;
@@ -121,7 +122,7 @@ impl Endpoint {
                 sent_any = true;
                 continue;
             }
-            if self.fin_queued && self.send_backlog == 0 && !self.fin_sent() && room > 0 {
+            if self.bits.has(bit::FIN_QUEUED) && self.send_backlog == 0 && !self.fin_sent() && room > 0 {
                 self.emit(cx, self.snd_nxt, 0, Flags::FIN | Flags::ACK, false, out);
                 sent_any = true;
             }
@@ -150,7 +151,7 @@ impl Endpoint {
 
     /// Whether data or our FIN still waits to be sent.
     fn has_unsent(&self) -> bool {
-        self.snd_nxt.lt(self.snd_end) || self.send_backlog > 0 || (self.fin_queued && !self.fin_sent())
+        self.snd_nxt.lt(self.snd_end) || self.send_backlog > 0 || (self.bits.has(bit::FIN_QUEUED) && !self.fin_sent())
     }
 
     /// Gives sequence numbers to backlog bytes, up to `SEND_AHEAD_MAX`
@@ -236,7 +237,7 @@ impl Endpoint {
             out.rules.push(rule::TMR_06);
         }
         self.retries = 0;
-        self.warned = false;
+        self.bits.set(bit::WARNED, false);
         let flight = self.snd_max.since(self.snd_una);
         let smss = u32::from(self.snd_mss);
         let mut restart_for_partial_ack = false;
@@ -247,7 +248,7 @@ impl Endpoint {
         {
             let before = (cc.cwnd, cc.ssthresh);
             if let CcAction::Retransmit { restart_timer } = cc.on_new_ack(acked, ack, flight, smss) {
-                self.fast_retransmit_pending = true;
+                self.bits.set(bit::FAST_RETRANSMIT_PENDING, true);
                 restart_for_partial_ack = restart_timer;
             }
             self.note_congestion(before, out);
@@ -255,7 +256,7 @@ impl Endpoint {
         if self.snd_una == self.snd_max {
             // B-TMR-02: everything acknowledged.
             out.rules.push(rule::TMR_02);
-            self.probing = false;
+            self.bits.set(bit::PROBING, false);
             self.stop_timer(Timer::Retransmit, out);
             self.stop_timer(Timer::UserTimeout, out);
         } else {
@@ -293,7 +294,7 @@ impl Endpoint {
         if let Some(cc) = &mut self.cc {
             let before = (cc.cwnd, cc.ssthresh);
             if let CcAction::Retransmit { .. } = cc.on_duplicate_ack(seg.ack, flight, smss, snd_max) {
-                self.fast_retransmit_pending = true;
+                self.bits.set(bit::FAST_RETRANSMIT_PENDING, true);
             }
             self.note_congestion(before, out);
         }
@@ -310,15 +311,15 @@ impl Endpoint {
 
     /// SND.WND changed.
     pub(super) fn on_window_update(&mut self) {
-        if self.probing && self.snd_wnd > 0 && self.snd_una != self.snd_max {
+        if self.bits.has(bit::PROBING) && self.snd_wnd > 0 && self.snd_una != self.snd_max {
             // The window reopened while a probe byte is unacknowledged: the
             // receiver discarded it (zero window, B-SEQ-03), so send from
             // SND.UNA again rather than leave a hole.
-            self.probing = false;
+            self.bits.set(bit::PROBING, false);
             self.snd_nxt = self.snd_una;
             self.rtt.stop_timing();
         } else if self.snd_wnd > 0 {
-            self.probing = false;
+            self.bits.set(bit::PROBING, false);
         }
     }
 
@@ -326,13 +327,13 @@ impl Endpoint {
     /// the delay, the second full-sized segment, or a piggyback.
     pub(super) fn acknowledge_in_order_text(&mut self, cx: &Cx, len: u32, out: &mut Output) {
         let Some(delay) = cx.cfg.delayed_ack else {
-            self.ack_now = true;
+            self.bits.set(bit::ACK_NOW, true);
             return;
         };
         out.rules.push(rule::OPT_07);
         self.ack_delayed_bytes = self.ack_delayed_bytes.saturating_add(len);
         if self.ack_delayed_bytes >= 2 * u32::from(cx.cfg.mss) {
-            self.ack_now = true;
+            self.bits.set(bit::ACK_NOW, true);
         } else if !self.timers.is_running(Timer::DelayedAck) {
             self.start_timer(Timer::DelayedAck, cx.now + delay, out);
         }
@@ -375,7 +376,7 @@ impl Endpoint {
                 Timer::DelayedAck => {
                     // B-OPT-07: the delayed ACK is due.
                     out.rules.push(rule::OPT_07);
-                    self.ack_now = true;
+                    self.bits.set(bit::ACK_NOW, true);
                 }
             }
             if matches!(self.state, State::Closed | State::Listen) {
@@ -411,7 +412,7 @@ impl Endpoint {
         self.rtt.back_off(cx.cfg);
         self.rtt.stop_timing();
         if syn_unacked {
-            self.syn_retransmitted = true;
+            self.bits.set(bit::SYN_RETRANSMITTED, true);
             if self.state == State::FinWait1 {
                 // B-APP-12 closed before the handshake finished: the
                 // SYN,ACK is still the earliest unacknowledged segment.
@@ -425,7 +426,7 @@ impl Endpoint {
             // FIN when no data is left).
             out.rules.push(rule::DATA_06);
             self.assign_sequence_numbers();
-            self.probing = true;
+            self.bits.set(bit::PROBING, true);
             if self.snd_nxt.lt(self.snd_end) {
                 let last = self.snd_nxt.add(1) == self.snd_end && self.send_backlog == 0;
                 let flags = if last { Flags::ACK | Flags::PSH } else { Flags::ACK };
@@ -433,7 +434,7 @@ impl Endpoint {
             } else {
                 self.emit(cx, self.snd_nxt, 0, Flags::FIN | Flags::ACK, true, out);
             }
-        } else if self.probing && self.snd_wnd == 0 {
+        } else if self.bits.has(bit::PROBING) && self.snd_wnd == 0 {
             // B-DATA-06: the outstanding probe again. The window is closed,
             // not the path congested, so cwnd stays (RFC 5681 §3.1 reduces
             // it for loss only; Linux's probe timer leaves it too).
@@ -451,10 +452,10 @@ impl Endpoint {
             self.resend_earliest(cx, out);
         }
         self.retries += 1;
-        if self.retries == cx.cfg.r1 && !self.warned {
+        if self.retries == cx.cfg.r1 && !self.bits.has(bit::WARNED) {
             // B-TMR-08: tell the application the path looks bad.
             out.rules.push(rule::TMR_08);
-            self.warned = true;
+            self.bits.set(bit::WARNED, true);
             out.notes.push(Note::Event(AppEvent::RetransmitWarning));
         }
         if !self.timers.is_running(Timer::Retransmit) {

@@ -288,7 +288,11 @@ impl World {
         }
         let host_of_addr = model.hosts.iter().enumerate().map(|(i, h)| (h.addr, i as HostId)).collect();
         let total_conns = model.connection_count() as u32;
-        let endpoints = model.connection_count() as usize * 2;
+        // Every connection has two endpoints; each listener keeps one more
+        // listening (more only if SYN_RECEIVED endpoints fall back to
+        // LISTEN). Reserving this up front avoids doubling a huge vector
+        // at the peak.
+        let endpoints = model.connection_count() as usize * 2 + model.listeners.len() * 2 + 16;
         let mut sched = Scheduler::new();
         sched.reserve(endpoints * 2);
         let mut world = World {
@@ -495,6 +499,31 @@ impl World {
 
     pub fn endpoints(&self) -> impl Iterator<Item = EndpointView<'_>> {
         self.eps.iter().map(|e| self.view(e))
+    }
+
+    /// Calls `f(conn, endpoints)` for every connection `0..connection_count`,
+    /// in order, with the endpoints that belong to it now (normally its two
+    /// ends). Memory: 8 bytes per endpoint, whatever the population.
+    pub fn for_each_connection(&self, mut f: impl FnMut(u32, &[EndpointView<'_>])) {
+        let total = self.model.connection_count() as usize;
+        let mut first = vec![NO_EP; total];
+        let mut next = vec![NO_EP; self.eps.len()];
+        for (i, e) in self.eps.iter().enumerate().rev() {
+            if let Some(head) = first.get_mut(e.conn as usize) {
+                next[i] = *head;
+                *head = i as u32;
+            }
+        }
+        let mut views = Vec::with_capacity(4);
+        for (c, &head) in first.iter().enumerate() {
+            views.clear();
+            let mut i = head;
+            while i != NO_EP {
+                views.push(self.view(&self.eps[i as usize]));
+                i = next[i as usize];
+            }
+            f(c as u32, &views);
+        }
     }
 
     /// The endpoint called `name` that belongs to connection `conn`.

@@ -163,3 +163,16 @@ fn injected_resets_follow_the_window_rules() {
     let (world, _) = run(inline(&text(100_000)));
     assert_eq!(world.endpoint(0, "server").unwrap().tcp.state(), State::Established);
 }
+
+/// The smallest scale scenario runs in the test suite: 1000 connections to
+/// one port, every one closed with all bytes delivered.
+#[test]
+fn scale_1k_completes() {
+    let model = load("scale/scale-1k.ron", &[]);
+    let exp = model.expect.clone().unwrap();
+    let (world, _) = run(model);
+    for c in expect::check(&world, &exp) {
+        assert!(c.ok, "{}", c.describe());
+    }
+    assert_eq!(world.model().connection_count(), 1000);
+}
