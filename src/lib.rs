@@ -53,9 +53,12 @@
 //! println!("digest {}", world.digest());
 //! ```
 
+pub mod determinism;
 pub mod expect;
 pub mod link;
 pub mod model;
+pub mod pcap;
+pub mod pictures;
 pub mod plot;
 pub mod report;
 pub mod rng;

@@ -181,13 +181,28 @@ pub enum Fault {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// Events per run (default 100 million).
     pub max_events: u64,
+    /// Virtual time (default 24 h).
     pub max_time: Instant,
+    /// Connections in the file, checked before anything is allocated
+    /// (default 2 million).
+    pub max_connections: u64,
+    /// Segments travelling on links at once (default 10 million).
+    pub max_in_flight: u64,
+    /// Trace records per run (default 10 billion).
+    pub max_trace_records: u64,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_events: 100_000_000, max_time: Instant::from_nanos(86_400 * 1_000_000_000) }
+        Limits {
+            max_events: 100_000_000,
+            max_time: Instant::from_nanos(86_400 * 1_000_000_000),
+            max_connections: 2_000_000,
+            max_in_flight: 10_000_000,
+            max_trace_records: 10_000_000_000,
+        }
     }
 }
 

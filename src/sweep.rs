@@ -614,6 +614,8 @@ impl RunRow {
             "time_limit" => Outcome::TimeLimit,
             "output_failed" => Outcome::OutputFailed,
             "interrupted" => Outcome::Interrupted,
+            "in_flight_limit" => Outcome::InFlightLimit,
+            "trace_limit" => Outcome::TraceLimit,
             _ => return None,
         };
         let retransmissions = n(13)?;

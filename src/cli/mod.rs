@@ -24,14 +24,17 @@ Examples:
   tcpsim run sims/simultaneous-close.ron
   tcpsim run sims/lossy-transfer.ron --seed 7 --loss 0.1 --quiet
   tcpsim run sims/normal-close.ron --format jsonl --out trace.jsonl
-  tcpsim run sims/lost-final-ack.ron --set tcp.msl_ms=500 --kinds transition,drop";
+  tcpsim run sims/lost-final-ack.ron --set tcp.msl_ms=500 --kinds transition,drop
+  tcpsim run sims/lost-final-ack.ron --format ladder
+  tcpsim run sims/lost-final-ack.ron --quiet --pcap lost.pcap --svg ladder.svg --state-diagram states.svg";
 
 const SWEEP_EXAMPLES: &str = "\
 Examples:
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.01,0.05,0.1 --seeds 200 --out results.csv
   tcpsim sweep sims/near-simultaneous-close.ron --loss 0,0.05,0.2 --seeds 500 --plot closing.svg
   tcpsim sweep sims/time-wait-assassination.ron --vary tcp.rfc1337=false,true --seeds 50
-  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 1000 --shard 0/4 --out part0.csv";
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 1000 --shard 0/4 --out part0.csv
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.2 --seeds 100 --state-diagram states.svg";
 
 const MERGE_EXAMPLES: &str = "\
 Examples:
@@ -102,6 +105,9 @@ pub struct SweepArgs {
     /// Draw outcome fractions against the first swept setting (SVG).
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
+    /// Draw the RFC 9293 state diagram with the transition counts of all runs (SVG).
+    #[arg(long, value_name = "PATH")]
+    pub state_diagram: Option<PathBuf>,
     /// Count how often each behaviour ID fired over the whole sweep.
     #[arg(long)]
     pub coverage: bool,
@@ -132,6 +138,17 @@ pub enum Format {
     Text,
     /// One JSON object per line.
     Jsonl,
+    /// A text ladder diagram per connection, for quick looks.
+    Ladder,
+}
+
+/// Where `--pcap` captures segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PcapSide {
+    /// As they leave the sender: lost segments are in the file.
+    Sender,
+    /// As they reach the receiver: lost segments are gaps.
+    Receiver,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -190,6 +207,18 @@ pub struct RunArgs {
     /// Colour the text trace.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Write every segment as an IPv4/TCP packet to a pcap file (Wireshark).
+    #[arg(long, value_name = "PATH")]
+    pub pcap: Option<PathBuf>,
+    /// Capture segments as they are sent (lost ones included) or as they are delivered.
+    #[arg(long, value_enum, default_value_t = PcapSide::Sender, requires = "pcap")]
+    pub pcap_side: PcapSide,
+    /// Draw the ladder (sequence) diagram of connection --conn (default 0) as SVG.
+    #[arg(long, value_name = "PATH")]
+    pub svg: Option<PathBuf>,
+    /// Draw the RFC 9293 state diagram with this run's transition counts as SVG.
+    #[arg(long, value_name = "PATH")]
+    pub state_diagram: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

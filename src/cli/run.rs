@@ -1,17 +1,20 @@
 //! `tcpsim run FILE`: one simulation, its trace, its expectations.
 
 use super::output::{Dest, use_color};
-use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, Format, RunArgs, error};
-use std::io::BufWriter;
+use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, Format, PcapSide, RunArgs, error};
+use std::collections::BTreeSet;
+use std::io::{BufWriter, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tcpsim::expect::{self, Check};
 use tcpsim::model::Model;
+use tcpsim::pcap::{CaptureSide, PcapWriter};
+use tcpsim::pictures::{self, ladder::LadderRecorder};
 use tcpsim::report::{self, Summary};
 use tcpsim::rng::Ppm;
 use tcpsim::scenario::{self, Override};
 use tcpsim::time::{Duration, Instant};
-use tcpsim::trace::{self, Filtered, JsonlWriter, NullSink, TextWriter, TraceSink};
+use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, TraceSink};
 use tcpsim::world::{Outcome, World};
 
 /// Reads a file and loads it with the command line's overrides; prints
@@ -145,10 +148,14 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    if let Some(out) = &args.out
-        && same_file(out, &args.file)
-    {
-        error(&format!("--out {}: that is the simulation file itself", out.display()));
+    if let Err(e) = check_output_paths(args) {
+        error(&e);
+        return EXIT_BAD_INPUT;
+    }
+    // The ladder shows --conn, or connection 0; `filter` checked --conn.
+    let svg_conn = args.conn.unwrap_or(0);
+    if args.svg.is_some() && model.connection_count() + model.listeners.len() as u64 == 0 {
+        error("--svg: the scenario has no connection to draw");
         return EXIT_BAD_INPUT;
     }
     // Install the handler before any temp file exists, so an interrupt can
@@ -161,7 +168,14 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let color = args.format == Format::Text && use_color(args.color, &dest);
+    let mut extras = match Extras::open(args, svg_conn) {
+        Ok(x) => x,
+        Err(e) => {
+            error(&e);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let color = args.format != Format::Jsonl && use_color(args.color, &dest);
     let seed = model.seed;
     let limits = model.limits;
     let header = report::header_lines(&model, &label);
@@ -186,9 +200,8 @@ pub fn run(args: &RunArgs) -> u8 {
                 }
                 w.line(&w.header_line());
             }
-            let outcome = run_world(&mut world, &mut w, args.quiet, &filter, &stop);
+            let outcome = run_world(&mut world, &mut w, args.quiet, &filter, &mut extras, &stop);
             let checks = checks_of(&world);
-            let summary = Summary::new(&world, outcome, &checks);
             if !args.quiet {
                 w.line("#");
                 w.line("# paths:");
@@ -196,20 +209,12 @@ pub fn run(args: &RunArgs) -> u8 {
                     w.line(&format!("#   {l}"));
                 }
             }
-            for c in &checks {
-                w.line(&format!("expect {}", c.describe()));
-            }
-            w.line(&format!("# {}", summary.line()));
-            w.line(&format!("digest: {}", summary.digest));
-            (
-                outcome,
-                checks,
-                w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string())),
-            )
+            let written = text_tail(w, &world, outcome, &checks);
+            (outcome, checks, written)
         }
         Format::Jsonl => {
             let mut w = JsonlWriter::new(BufWriter::with_capacity(1 << 16, dest));
-            let outcome = run_world(&mut world, &mut w, args.quiet, &filter, &stop);
+            let outcome = run_world(&mut world, &mut w, args.quiet, &filter, &mut extras, &stop);
             let checks = checks_of(&world);
             for c in &checks {
                 w.line(&report::check_json(c));
@@ -222,6 +227,36 @@ pub fn run(args: &RunArgs) -> u8 {
                 w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string())),
             )
         }
+        Format::Ladder => {
+            // The ladder needs a connection's whole history before it can
+            // lay it out, so the (filtered) events are kept, then drawn.
+            let mut w = TextWriter::new(BufWriter::with_capacity(1 << 16, dest), width, color);
+            let mut kept = Recorder::default();
+            let outcome = run_world(&mut world, &mut kept, args.quiet, &filter, &mut extras, &stop);
+            if !args.quiet {
+                for line in &header {
+                    w.line(&format!("# {line}"));
+                }
+                // Every connection that carried a segment, or the one asked
+                // for: a listener's idle endpoint alone is not worth a ladder.
+                let conns: BTreeSet<u32> = match args.conn {
+                    Some(c) => BTreeSet::from([c]),
+                    None => {
+                        kept.events.iter().filter(|e| e.route.is_some() && e.conn != NO_CONN).map(|e| e.conn).collect()
+                    }
+                };
+                for conn in conns {
+                    w.line("");
+                    for line in pictures::ladder_text(&kept.events, conn, color).lines() {
+                        w.line(line);
+                    }
+                }
+                w.line("");
+            }
+            let checks = checks_of(&world);
+            let written = text_tail(w, &world, outcome, &checks);
+            (outcome, checks, written)
+        }
     };
     let elapsed = started.elapsed();
     if args.stats {
@@ -233,6 +268,19 @@ pub fn run(args: &RunArgs) -> u8 {
             error(&format!("writing the trace failed: {e}"));
             return EXIT_INCOMPLETE;
         }
+    };
+    // The extra files are complete only if the run is; an incomplete run
+    // drops them, which removes their temp files.
+    let extra_dests = if outcome == Outcome::Completed || outcome == Outcome::OutputFailed {
+        match extras.finish(&world) {
+            Ok(d) => d,
+            Err(e) => {
+                error(&e);
+                return EXIT_INCOMPLETE;
+            }
+        }
+    } else {
+        Vec::new()
     };
     if outcome != Outcome::Completed {
         drop(dest); // a temp file is removed, an existing target untouched
@@ -248,10 +296,22 @@ pub fn run(args: &RunArgs) -> u8 {
             ),
             Outcome::Interrupted => "interrupted".to_string(),
             Outcome::OutputFailed => "writing the trace failed".to_string(),
+            Outcome::InFlightLimit => {
+                format!("more than {} segments in flight at once; raise limits.max_in_flight", limits.max_in_flight)
+            }
+            Outcome::TraceLimit => {
+                format!("the trace passed {} records; raise limits.max_trace_records", limits.max_trace_records)
+            }
             Outcome::Completed => unreachable!(),
         };
         error(&format!("{label}: run incomplete: {why}"));
         return EXIT_INCOMPLETE;
+    }
+    for (flag, d) in extra_dests {
+        if let Err(e) = d.commit() {
+            error(&format!("{flag}: writing failed: {e}"));
+            return EXIT_INCOMPLETE;
+        }
     }
     if let Err(e) = dest.commit() {
         error(&format!("writing the trace failed: {e}"));
@@ -266,6 +326,127 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         eprintln!("replay: {}", replay_command(args, seed));
         EXIT_EXPECT_FAILED
+    }
+}
+
+/// The expectation lines, summary and digest that end a text or ladder
+/// trace; returns the destination once everything is written.
+fn text_tail(
+    mut w: TextWriter<BufWriter<Dest>>,
+    world: &World,
+    outcome: Outcome,
+    checks: &[Check],
+) -> Result<Dest, String> {
+    let summary = Summary::new(world, outcome, checks);
+    for c in checks {
+        w.line(&format!("expect {}", c.describe()));
+    }
+    w.line(&format!("# {}", summary.line()));
+    w.line(&format!("digest: {}", summary.digest));
+    w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string()))
+}
+
+/// Output files must differ from the simulation file and from each other:
+/// one would silently overwrite the other.
+fn check_output_paths(args: &RunArgs) -> Result<(), String> {
+    let outputs: Vec<(&str, &std::path::Path)> = [
+        ("--out", args.out.as_deref()),
+        ("--pcap", args.pcap.as_deref()),
+        ("--svg", args.svg.as_deref()),
+        ("--state-diagram", args.state_diagram.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.map(|p| (flag, p)))
+    .collect();
+    for (i, (flag, path)) in outputs.iter().enumerate() {
+        if same_file(path, &args.file) {
+            return Err(format!("{flag} {}: that is the simulation file itself", path.display()));
+        }
+        for (other, other_path) in &outputs[..i] {
+            if path == other_path || same_file(path, other_path) {
+                return Err(format!("{other} and {flag} both name {}", path.display()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The files a run writes besides its trace: opened (as temp files) before
+/// the run, so a bad path is bad input; committed after it.
+struct Extras {
+    pcap: Option<PcapWriter<BufWriter<Dest>>>,
+    /// The ladder's destination and the events it needs.
+    svg: Option<(Dest, LadderRecorder)>,
+    states: Option<Dest>,
+}
+
+impl Extras {
+    fn open(args: &RunArgs, svg_conn: u32) -> Result<Extras, String> {
+        let open = |flag: &str, p: &std::path::Path| Dest::open(Some(p)).map_err(|e| format!("{flag}: {e}"));
+        let side = match args.pcap_side {
+            PcapSide::Sender => CaptureSide::Sender,
+            PcapSide::Receiver => CaptureSide::Receiver,
+        };
+        let pcap = match &args.pcap {
+            Some(p) => Some(PcapWriter::new(BufWriter::with_capacity(1 << 16, open("--pcap", p)?), side)),
+            None => None,
+        };
+        let svg = match &args.svg {
+            Some(p) => Some((open("--svg", p)?, LadderRecorder::new(svg_conn))),
+            None => None,
+        };
+        let states = match &args.state_diagram {
+            Some(p) => Some(open("--state-diagram", p)?),
+            None => None,
+        };
+        Ok(Extras { pcap, svg, states })
+    }
+
+    /// Writes the pictures and flushes the capture; returns the
+    /// destinations to commit, or what failed.
+    fn finish(self, world: &World) -> Result<Vec<(&'static str, Dest)>, String> {
+        let model = world.model();
+        let mut done = Vec::new();
+        if let Some(p) = self.pcap {
+            let d = p
+                .finish()
+                .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
+                .map_err(|e| format!("writing the packet capture (--pcap) failed: {e}"))?;
+            done.push(("--pcap", d));
+        }
+        if let Some((mut d, rec)) = self.svg {
+            let svg_conn = rec.conn();
+            let title = format!("{}: connection {svg_conn}, seed {}", model.name, model.seed);
+            let svg = pictures::ladder_svg(&rec.events, svg_conn, &title);
+            d.write_all(svg.as_bytes()).map_err(|e| format!("writing the ladder (--svg) failed: {e}"))?;
+            done.push(("--svg", d));
+        }
+        if let Some(mut d) = self.states {
+            let title = format!("{}: state transitions, seed {}", model.name, model.seed);
+            let svg = pictures::state_diagram_svg(&world.stats().transitions_by, &title);
+            d.write_all(svg.as_bytes())
+                .map_err(|e| format!("writing the state diagram (--state-diagram) failed: {e}"))?;
+            done.push(("--state-diagram", d));
+        }
+        Ok(done)
+    }
+}
+
+/// Forwards every event to several sinks (trace, capture, ladder), so one
+/// run produces all outputs; it has failed when any of them has.
+struct FanOut<'a> {
+    sinks: Vec<&'a mut dyn TraceSink>,
+}
+
+impl TraceSink for FanOut<'_> {
+    fn record(&mut self, e: &trace::TraceEvent<'_>) {
+        for s in &mut self.sinks {
+            s.record(e);
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.sinks.iter().any(|s| s.failed())
     }
 }
 
@@ -289,16 +470,32 @@ fn run_world(
     writer: &mut dyn TraceSink,
     quiet: bool,
     filter: &trace::Filter,
+    extras: &mut Extras,
     stop: &AtomicBool,
 ) -> Outcome {
-    if quiet {
-        let outcome = world.run_until(&mut NullSink, stop);
-        if writer.failed() { Outcome::OutputFailed } else { outcome }
-    } else if filter.is_empty() {
-        world.run_until(writer, stop)
-    } else {
-        world.run_until(&mut Filtered { inner: writer, filter: filter.clone() }, stop)
+    let mut filtered;
+    let mut sinks: Vec<&mut dyn TraceSink> = Vec::new();
+    if !quiet {
+        if filter.is_empty() {
+            sinks.push(&mut *writer);
+        } else {
+            filtered = Filtered { inner: &mut *writer, filter: filter.clone() };
+            sinks.push(&mut filtered);
+        }
     }
+    if let Some(p) = extras.pcap.as_mut() {
+        sinks.push(p);
+    }
+    if let Some((_, rec)) = extras.svg.as_mut() {
+        sinks.push(rec);
+    }
+    let outcome = if sinks.len() == 1 {
+        world.run_until(&mut *sinks[0], stop)
+    } else {
+        world.run_until(&mut FanOut { sinks }, stop)
+    };
+    // --quiet writes no events, but the header may already have failed.
+    if quiet && writer.failed() { Outcome::OutputFailed } else { outcome }
 }
 
 fn print_stats(world: &World, elapsed: std::time::Duration) {

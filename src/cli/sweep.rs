@@ -227,6 +227,14 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    // Opened before the runs, so a bad path is bad input, not a lost sweep.
+    let states_dest = match args.state_diagram.as_deref().map(|p| Dest::open(Some(p))).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            error(&format!("--state-diagram: {e}"));
+            return EXIT_BAD_INPUT;
+        }
+    };
 
     let Some((rows, totals)) = execute(args, &models, first, last, &stop) else {
         error(&format!("{label}: sweep interrupted; nothing written"));
@@ -249,6 +257,11 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         csv.push(coverage_line(&totals.coverage));
     }
     let summaries = summarize(&axes, &points, &rows, args.seeds);
+    let states = states_dest.map(|d| {
+        let name = args.file.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
+        let title = format!("{name}: state transitions over {} runs", rows.len());
+        (d, tcpsim::pictures::state_diagram_svg(&totals.transitions, &title))
+    });
     finish(
         Output {
             csv,
@@ -257,6 +270,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             summaries,
             coverage: args.coverage.then(|| totals.coverage.clone()),
             to_stdout: args.out.is_none(),
+            states,
         },
         &rows,
         |r| replay(args, &axes, &points[r.point], r.seed),
@@ -340,6 +354,8 @@ struct Output {
     coverage: Option<Vec<u64>>,
     /// The CSV goes to stdout, so people's text goes to stderr.
     to_stdout: bool,
+    /// `--state-diagram`: where, and the picture of the summed transitions.
+    states: Option<(Dest, String)>,
 }
 
 /// Writes the CSV, the JSON summary and the plot, prints the summary and
@@ -351,7 +367,7 @@ fn finish(
     plot: Option<&std::path::Path>,
     axes: &[Axis],
 ) -> u8 {
-    let Output { csv, dest, json_dest, summaries, coverage, to_stdout } = out;
+    let Output { csv, dest, json_dest, summaries, coverage, to_stdout, states } = out;
     let mut w = BufWriter::new(dest);
     for line in &csv {
         if writeln!(w, "{line}").is_err() {
@@ -386,6 +402,12 @@ fn finish(
             error(&e);
             return EXIT_INCOMPLETE;
         }
+    }
+    if let Some((mut d, svg)) = states
+        && let Err(e) = d.write_all(svg.as_bytes()).and_then(|()| d.commit())
+    {
+        error(&format!("writing the state diagram failed: {e}"));
+        return EXIT_INCOMPLETE;
     }
     if let Err(e) = dest.commit() {
         error(&format!("writing the CSV failed: {e}"));
@@ -598,7 +620,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
     };
     let replays: Vec<String> = rows.iter().map(|(_, r)| r.clone()).collect();
     finish(
-        Output { csv, dest, json_dest, summaries, coverage, to_stdout: args.out.is_none() },
+        Output { csv, dest, json_dest, summaries, coverage, to_stdout: args.out.is_none(), states: None },
         &run_rows,
         |r| replays.get((r.run - run_rows[0].run) as usize).cloned().unwrap_or_default(),
         args.plot.as_deref(),

@@ -399,6 +399,9 @@ pub struct MatchSpec {
 pub struct LimitsSpec {
     pub max_events: Option<u64>,
     pub max_time_ms: Option<f64>,
+    pub max_connections: Option<u64>,
+    pub max_in_flight: Option<u64>,
+    pub max_trace_records: Option<u64>,
 }
 
 /// State names as written in files and traces.

@@ -344,6 +344,14 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     }
     if total > MAX_CONNECTIONS {
         v.err("connections", format!("expected at most {MAX_CONNECTIONS} connections in all, found {total}"));
+    } else if total > file.limits.max_connections.unwrap_or(model::Limits::default().max_connections) {
+        v.err(
+            "connections",
+            format!(
+                "{total} connections exceed limits.max_connections ({}); raise it in `limits` if the machine has the memory (about 1 KiB per connection)",
+                file.limits.max_connections.unwrap_or(model::Limits::default().max_connections)
+            ),
+        );
     }
     for (i, a) in file.connections.iter().enumerate() {
         for b in &file.connections[..i] {
@@ -917,6 +925,21 @@ fn limits(v: &mut V, spec: &LimitsSpec) -> model::Limits {
     }
     if let Some(ms) = spec.max_time_ms {
         l.max_time = v.at("limits.max_time_ms", ms);
+    }
+    for (name, value, field) in [
+        ("max_connections", spec.max_connections, &mut l.max_connections),
+        ("max_in_flight", spec.max_in_flight, &mut l.max_in_flight),
+        ("max_trace_records", spec.max_trace_records, &mut l.max_trace_records),
+    ] {
+        if let Some(n) = value {
+            if n == 0 {
+                v.err(format!("limits.{name}"), "expected at least 1");
+            }
+            *field = n;
+        }
+    }
+    if l.max_connections > MAX_CONNECTIONS {
+        v.err("limits.max_connections", format!("expected at most {MAX_CONNECTIONS} (what one machine holds)"));
     }
     l
 }

@@ -34,7 +34,7 @@ use crate::scheduler::Scheduler;
 use crate::tcp::{Endpoint, Output, Segment, SeqNum, TcpConfig};
 use crate::time::{Duration, Instant};
 use crate::trace::{Digest, TraceEvent, TraceSink};
-use hash::FastMap;
+use hash::{FastBuild, FastMap};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -60,6 +60,10 @@ pub enum Outcome {
     OutputFailed,
     /// The caller's stop flag was raised.
     Interrupted,
+    /// More segments were in flight than `max_in_flight`.
+    InFlightLimit,
+    /// The trace passed `max_trace_records`.
+    TraceLimit,
 }
 
 impl Outcome {
@@ -70,6 +74,8 @@ impl Outcome {
             Outcome::TimeLimit => "time_limit",
             Outcome::OutputFailed => "output_failed",
             Outcome::Interrupted => "interrupted",
+            Outcome::InFlightLimit => "in_flight_limit",
+            Outcome::TraceLimit => "trace_limit",
         }
     }
 }
@@ -236,12 +242,54 @@ pub struct World {
     /// reply goes (source, connection, sending endpoint).
     reply_to: Option<((u32, u16), u32, u32)>,
     outcome: Option<Outcome>,
+    /// Memory held only to move other allocations (determinism check).
+    #[allow(dead_code)]
+    ballast: Vec<u8>,
+}
+
+/// Changes that must not change any result, for the determinism check:
+/// another seed for the lookup tables' hasher, packet slots handed out in
+/// another order, and other heap addresses for everything allocated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Perturbation {
+    pub hash_seed: u64,
+    /// Packet slots pre-made and reused from the top down.
+    pub spare_packet_slots: u32,
+    /// Bytes allocated (and kept) before the world is built.
+    pub ballast_bytes: usize,
 }
 
 impl World {
     /// Builds the world at time zero: endpoints for every connection,
     /// first script actions and listener openings scheduled.
     pub fn new(model: Model) -> World {
+        World::with_perturbation(model, Perturbation::default())
+    }
+
+    /// As [`World::new`], with internal changes that must not change the
+    /// trace (see [`Perturbation`]).
+    pub fn with_perturbation(model: Model, p: Perturbation) -> World {
+        let ballast = vec![0x5au8; p.ballast_bytes];
+        let mut world = World::build(model, FastBuild { seed: p.hash_seed });
+        let spare = Packet {
+            seg: Segment::default(),
+            src: (0, 0),
+            dst: (0, 0),
+            conn: 0,
+            sender: NO_EP,
+            sender_name: 0,
+            sender_host: 0,
+            dst_host: 0,
+            dst_hint: NO_EP,
+            corrupt: false,
+        };
+        world.packets = vec![spare; p.spare_packet_slots as usize];
+        world.free_packets = (0..p.spare_packet_slots).collect();
+        world.ballast = ballast;
+        world
+    }
+
+    fn build(model: Model, hasher: FastBuild) -> World {
         let mut names: Vec<String> = Vec::new();
         let mut intern = |n: &str| match names.iter().position(|x| x == n) {
             Some(i) => i as u32,
@@ -278,7 +326,7 @@ impl World {
             .collect();
 
         let mut link_dirs = Vec::new();
-        let mut routes = FastMap::default();
+        let mut routes = FastMap::with_hasher(hasher);
         for (i, link) in model.links.iter().enumerate() {
             let base = component::LINK_BASE + 2 * i as u64;
             routes.insert((link.a, link.b), link_dirs.len() as u32);
@@ -286,7 +334,8 @@ impl World {
             routes.insert((link.b, link.a), link_dirs.len() as u32);
             link_dirs.push((link.ba, Key::derive(model.seed, base + 1)));
         }
-        let host_of_addr = model.hosts.iter().enumerate().map(|(i, h)| (h.addr, i as HostId)).collect();
+        let mut host_of_addr = FastMap::with_hasher(hasher);
+        host_of_addr.extend(model.hosts.iter().enumerate().map(|(i, h)| (h.addr, i as HostId)));
         let total_conns = model.connection_count() as u32;
         // Every connection has two endpoints; each listener keeps one more
         // listening (more only if SYN_RECEIVED endpoints fall back to
@@ -301,9 +350,9 @@ impl World {
             eps: Vec::with_capacity(endpoints),
             names,
             host_name,
-            demux: FastMap::with_capacity_and_hasher(endpoints, Default::default()),
+            demux: FastMap::with_capacity_and_hasher(endpoints, hasher),
             listeners: Vec::new(),
-            listener_at: FastMap::default(),
+            listener_at: FastMap::with_hasher(hasher),
             host_of_addr,
             queues: vec![QueueState::default(); link_dirs.len()],
             link_dirs,
@@ -325,6 +374,7 @@ impl World {
             iss_key: Key::derive(model.seed, component::ISS),
             reply_to: None,
             outcome: None,
+            ballast: Vec::new(),
             model,
         };
         world.build_connections();
@@ -600,6 +650,12 @@ impl World {
         }
         if self.stats.events >= self.model.limits.max_events {
             return Some(self.finish(Outcome::EventLimit));
+        }
+        if self.stats.trace_records >= self.model.limits.max_trace_records {
+            return Some(self.finish(Outcome::TraceLimit));
+        }
+        if (self.packets.len() - self.free_packets.len()) as u64 > self.model.limits.max_in_flight {
+            return Some(self.finish(Outcome::InFlightLimit));
         }
         self.sched.pop();
         self.last_event = next;

@@ -6,12 +6,16 @@
 //! - `determinism`: same input, same bytes; different seed, different digest.
 //! - `cli`: exit codes, error messages, atomic outputs.
 //! - `sweeps`: thread count and shards never change the bytes; merge checks.
+//! - `properties`: random scenarios keep the invariants; random files never
+//!   crash the loader.
 //! - `cross_check`: the endpoint against smoltcp's TCP, exchange by exchange.
 
 mod behaviours;
 mod cli;
 mod cross_check;
 mod determinism;
+mod pictures;
+mod properties;
 mod scenarios;
 mod sims;
 mod sweeps;

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Regenerates the pictures the README shows, from the shipped scenarios:
+#
+#   lost-final-ack-ladder.svg   ladder diagram of sims/lost-final-ack.ron
+#                               (the lost final ACK, the retransmitted FIN,
+#                               TIME_WAIT restarting 2MSL)
+#   lossy-transfer-states.svg   RFC 9293 state diagram with the transition
+#                               counts of 200 runs of sims/lossy-transfer.ron
+#                               (loss 0 and 0.2, 100 seeds each)
+#   lossy-transfer-sweep.svg    outcome fractions of sims/lossy-transfer.ron
+#                               against loss, 100 seeds per point, with 95 %
+#                               Wilson intervals
+#
+# Usage: bash docs/img/regenerate.sh   (from anywhere; needs cargo)
+#
+# It builds the release binary and runs it with fixed seeds (each run the
+# file's seed 1, sweeps seed i from run_seed(1, i)), so the files come out
+# byte for byte the same on every machine: a diff after running it means
+# the simulator or the pictures changed. With rsvg-convert installed
+# (Debian: librsvg2-bin), PNG copies are written to $PNG_DIR if it is set,
+# for looking at the result.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+cargo build --release --quiet
+tcpsim=target/release/tcpsim
+out=docs/img
+
+"$tcpsim" run sims/lost-final-ack.ron --seed 1 --quiet --svg "$out/lost-final-ack-ladder.svg" >/dev/null
+
+# A sweep exits 1 when some run misses an expectation; the pictures are
+# still complete then, so only codes above 1 are failures.
+sweep() {
+    local code=0
+    "$tcpsim" sweep sims/lossy-transfer.ron --set seed=1 --out /dev/null "$@" >/dev/null || code=$?
+    if [ "$code" -gt 1 ]; then
+        echo "regenerate.sh: tcpsim sweep $* failed with exit code $code" >&2
+        exit "$code"
+    fi
+}
+sweep --loss 0,0.2 --seeds 100 --state-diagram "$out/lossy-transfer-states.svg"
+sweep --loss 0,0.02,0.05,0.1,0.15,0.2 --seeds 100 --plot "$out/lossy-transfer-sweep.svg"
+
+if [ -n "${PNG_DIR:-}" ] && command -v rsvg-convert >/dev/null; then
+    mkdir -p "$PNG_DIR"
+    for svg in "$out"/*.svg; do
+        rsvg-convert -o "$PNG_DIR/$(basename "${svg%.svg}").png" "$svg"
+    done
+fi
+echo "wrote $out/lost-final-ack-ladder.svg $out/lossy-transfer-states.svg $out/lossy-transfer-sweep.svg"

@@ -1,0 +1,18 @@
+//! Pictures of a run for people: ladder (sequence) diagrams of one
+//! connection, as SVG or as text, and the RFC 9293 state diagram with the
+//! transition counts of a run or a sweep.
+//!
+//! Every picture is a pure function of trace events or counts: the same
+//! run gives the same bytes. Nothing here does I/O; the CLI writes the
+//! strings these functions return.
+//!
+//! - [`ladder`] has `ladder_svg` and `ladder_text`;
+//! - [`state_diagram`] has `state_diagram_svg`;
+//! - [`svg`] has the SVG primitives they share with [`crate::plot`].
+
+pub mod ladder;
+pub mod state_diagram;
+pub mod svg;
+
+pub use ladder::{ladder_svg, ladder_text};
+pub use state_diagram::state_diagram_svg;
