@@ -20,6 +20,7 @@ struct Range {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reassembly {
     /// Sorted, disjoint, non-empty ranges.
+    #[allow(clippy::box_collection)] // the box is the point: see above
     ranges: Option<Box<Vec<Range>>>,
 }
 

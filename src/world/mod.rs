@@ -320,7 +320,7 @@ impl World {
             .faults
             .iter()
             .map(|f| match f {
-                Fault::Segment { filter, .. } => filter.from.as_deref().map(|n| intern(n)),
+                Fault::Segment { filter, .. } => filter.from.as_deref().map(&mut intern),
                 _ => None,
             })
             .collect();
