@@ -3,8 +3,8 @@
 //! window shrinks to zero). Errors go back to the caller; nothing is sent and
 //! the state does not change.
 
-use super::{AppEvent, Call, CallError, Cause, CloseReason, Endpoint, Note, Origin, Output, Segment, State};
 use super::bit;
+use super::{AppEvent, Call, CallError, Cause, CloseReason, Endpoint, Note, Origin, Output, Segment, State};
 use crate::rule::{self, Rule};
 
 impl Endpoint {

@@ -8,9 +8,9 @@
 //! (4) ACK, (5) text, (6) FIN. The first step that drops or returns ends
 //! processing.
 
+use super::bit;
 use super::{Cause, CloseReason, Cx, Endpoint, Origin, Output, PayloadTag};
 use super::{Segment, SeqNum, State, TcpConfig, Timer};
-use super::bit;
 use crate::rule;
 use crate::time::Instant;
 

@@ -9,10 +9,10 @@
 //! SACK do. SND.MAX remembers the highest sequence number ever sent; ACKs
 //! are judged against it and anything below it is a retransmission.
 
+use super::bit;
 use super::cc::CcAction;
 use super::{AppEvent, Cause, CloseReason, Cx, Endpoint, Flags, Note, Output, PayloadTag};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction};
-use super::bit;
 use crate::rule;
 use crate::time::Instant;
 

@@ -418,9 +418,8 @@ impl World {
             let name = self.name_id(&spec.name);
             let peer = spec.peer.as_ref().map(|p| (self.name_id(&p.name), p.config, p.iss));
             for k in 0..count {
-                let offset = Duration::from_nanos(
-                    (u128::from(spread.as_nanos()) * u128::from(k) / u128::from(count)) as u64,
-                );
+                let offset =
+                    Duration::from_nanos((u128::from(spread.as_nanos()) * u128::from(k) / u128::from(count)) as u64);
                 let flow_id = u64::from(conn) << 2;
                 let client_host = host + k % span;
                 let client = self.add_endpoint(

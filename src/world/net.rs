@@ -231,16 +231,15 @@ impl World {
             self.record_drop(&pkt, DropReason::Partition, sink);
             return;
         }
-        let (extra_delay, extra_copy) =
-            match if self.has_segment_faults { self.scripted_fault(&pkt) } else { None } {
-                Some(SegmentFaultAction::Drop) => {
-                    self.record_drop(&pkt, DropReason::Rule, sink);
-                    return;
-                }
-                Some(SegmentFaultAction::Delay(d)) => (d, None),
-                Some(SegmentFaultAction::Duplicate(d)) => (Duration::ZERO, Some(d)),
-                None => (Duration::ZERO, None),
-            };
+        let (extra_delay, extra_copy) = match if self.has_segment_faults { self.scripted_fault(&pkt) } else { None } {
+            Some(SegmentFaultAction::Drop) => {
+                self.record_drop(&pkt, DropReason::Rule, sink);
+                return;
+            }
+            Some(SegmentFaultAction::Delay(d)) => (d, None),
+            Some(SegmentFaultAction::Duplicate(d)) => (Duration::ZERO, Some(d)),
+            None => (Duration::ZERO, None),
+        };
         let (params, key) = &self.link_dirs[dir as usize];
         let (flow_id, flow) = if pkt.sender == NO_EP {
             (HOST_FLOW_BASE | u64::from(pkt.sender_host), &mut self.host_flows[pkt.sender_host as usize])

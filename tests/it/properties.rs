@@ -79,10 +79,23 @@ fn scenario() -> impl Strategy<Value = GenScenario> {
     let faults = (
         proptest::option::of((1u32..20, 10u32..60)),
         proptest::option::of((0u32..2000, 1u32..3000)),
-        proptest::collection::vec((any::<bool>(), proptest::option::of(prop_oneof![Just("FIN|ACK"), Just("ACK"), Just("SYN"), Just("SYN|ACK")]), 1u32..6), 0..3),
+        proptest::collection::vec(
+            (
+                any::<bool>(),
+                proptest::option::of(prop_oneof![Just("FIN|ACK"), Just("ACK"), Just("SYN"), Just("SYN|ACK")]),
+                1u32..6,
+            ),
+            0..3,
+        ),
     );
     (any::<u64>(), link, faults, any::<bool>(), proptest::collection::vec(conn(), 1..=12)).prop_map(
-        |(seed, (delay_ms, jitter_ms, loss_pct, reorder_pct, duplicate_pct, corrupt_pct), (burst, partition, drops), newreno, conns)| {
+        |(
+            seed,
+            (delay_ms, jitter_ms, loss_pct, reorder_pct, duplicate_pct, corrupt_pct),
+            (burst, partition, drops),
+            newreno,
+            conns,
+        )| {
             GenScenario {
                 seed,
                 delay_ms,
@@ -121,7 +134,12 @@ impl GenScenario {
             f64::from(self.corrupt_pct) / 100.0,
         );
         if let Some((enter, leave)) = self.burst {
-            let _ = write!(s, ", burst: (enter_bad: {}, leave_bad: {})", f64::from(enter) / 100.0, f64::from(leave) / 100.0);
+            let _ = write!(
+                s,
+                ", burst: (enter_bad: {}, leave_bad: {})",
+                f64::from(enter) / 100.0,
+                f64::from(leave) / 100.0
+            );
         }
         let _ = writeln!(s, ")],");
         let _ = writeln!(s, "    connections: [");
@@ -219,7 +237,8 @@ fn check(g: &GenScenario) -> Result<(), String> {
             return;
         }
         for (me, peer) in [(&eps[0], &eps[1]), (&eps[1], &eps[0])] {
-            let peer_gone_badly = peer.tcp.state() == State::Closed && peer.tcp.close_reason() != Some(CloseReason::Normal);
+            let peer_gone_badly =
+                peer.tcp.state() == State::Closed && peer.tcp.close_reason() != Some(CloseReason::Normal);
             let ok = match me.tcp.state() {
                 State::Closed => true,
                 // B-CLOSE-11: waits forever for a FIN the peer never sent.
