@@ -17,6 +17,7 @@ fn main() {
         name: "close-paths".into(),
         description: Some("an active close built in Rust".into()),
         seed: 42,
+        iss_seed: None,
         configs: vec![tcp],
         hosts: vec![Host { name: "a".into(), addr: 0x0a00_0001 }, Host { name: "b".into(), addr: 0x0a00_0002 }],
         links: vec![Link { a: 0, b: 1, ab: link, ba: link }],

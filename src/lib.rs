@@ -55,16 +55,19 @@
 
 pub mod determinism;
 pub mod expect;
+pub mod explore;
 pub mod link;
 pub mod model;
 pub mod pcap;
 pub mod pictures;
 pub mod plot;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod rule;
 pub mod scenario;
 pub mod scheduler;
+pub mod shrink;
 pub mod sweep;
 pub mod tcp;
 pub mod time;

@@ -177,11 +177,28 @@ pub fn wire_bytes(len: u32, has_mss: bool) -> u64 {
     40 + u64::from(len) + if has_mss { 4 } else { 0 }
 }
 
+/// What the link did to one segment, as data: replayed by
+/// [`LinkParams::replay`] instead of drawn. The default is an untouched
+/// segment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fate {
+    /// Lost on the link, for this reason (`loss`, `burst` or `expired`).
+    pub drop: Option<DropReason>,
+    /// Propagation delay after the queue, instead of the link's `delay`.
+    pub delay: Option<Duration>,
+    /// A second copy arrives this long after leaving the queue.
+    pub copy: Option<Duration>,
+    pub corrupt: bool,
+}
+
 /// The link's decision for one segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Drop(DropReason),
     Deliver {
+        /// When the segment left the queue (`now` without a rate limit):
+        /// what follows is propagation.
+        departs: Instant,
         at: Instant,
         reordered: bool,
         /// The segment arrives damaged and the receiver discards it.
@@ -211,20 +228,10 @@ impl LinkParams {
         let w = key.block(flow, u64::from(state.draws));
         state.draws = state.draws.wrapping_add(1);
         let draw = |word: Word| w[word as usize];
-        let mut departs = now;
-        if let Some(rate) = self.rate_bps {
-            let start = queue.busy_until.max(now);
-            if let Some(cap) = self.queue_bytes {
-                let waiting_ns = start.saturating_since(now).as_nanos();
-                let waiting_bytes = (u128::from(waiting_ns) * u128::from(rate) / 8 / 1_000_000_000) as u64;
-                if cap < waiting_bytes + bytes {
-                    return Verdict::Drop(DropReason::Queue);
-                }
-            }
-            let serialize_ns = (u128::from(bytes) * 8 * 1_000_000_000).div_ceil(u128::from(rate.max(1)));
-            departs = start + Duration::from_nanos(serialize_ns.min(u128::from(u64::MAX)) as u64);
-            queue.busy_until = departs;
-        }
+        let departs = match self.enqueue(queue, now, bytes) {
+            Ok(t) => t,
+            Err(reason) => return Verdict::Drop(reason),
+        };
         if let Some(ge) = self.burst {
             let switch = if state.burst_bad { ge.leave_bad } else { ge.enter_bad };
             if switch.hit(draw(Word::BurstSwitch)) {
@@ -252,7 +259,92 @@ impl LinkParams {
             .hit(draw(Word::Duplicate))
             .then(|| queued + self.delay + self.jitter_draw(draw(Word::DuplicateJitter)));
         let duplicate = duplicate.filter(|d| !self.expired(*d)).map(|d| now + d);
-        Verdict::Deliver { at: now + transit, reordered, corrupt: self.corrupt.hit(draw(Word::Corrupt)), duplicate }
+        Verdict::Deliver {
+            departs,
+            at: now + transit,
+            reordered,
+            corrupt: self.corrupt.hit(draw(Word::Corrupt)),
+            duplicate,
+        }
+    }
+
+    /// The rate limit and queue: when a segment of `bytes` sent at `now`
+    /// leaves the transmitter, or a tail drop. Deterministic.
+    fn enqueue(&self, queue: &mut QueueState, now: Instant, bytes: u64) -> Result<Instant, DropReason> {
+        let Some(rate) = self.rate_bps else { return Ok(now) };
+        let start = queue.busy_until.max(now);
+        if let Some(cap) = self.queue_bytes {
+            let waiting_ns = start.saturating_since(now).as_nanos();
+            let waiting_bytes = (u128::from(waiting_ns) * u128::from(rate) / 8 / 1_000_000_000) as u64;
+            if cap < waiting_bytes + bytes {
+                return Err(DropReason::Queue);
+            }
+        }
+        let serialize_ns = (u128::from(bytes) * 8 * 1_000_000_000).div_ceil(u128::from(rate.max(1)));
+        let departs = start + Duration::from_nanos(serialize_ns.min(u128::from(u64::MAX)) as u64);
+        queue.busy_until = departs;
+        Ok(departs)
+    }
+
+    /// Applies a recorded [`Fate`] instead of drawing: the queue and the
+    /// segment lifetime act as in [`LinkParams::judge`], everything random
+    /// comes from `fate`.
+    pub fn replay(&self, fate: &Fate, queue: &mut QueueState, now: Instant, bytes: u64) -> Verdict {
+        let departs = match self.enqueue(queue, now, bytes) {
+            Ok(t) => t,
+            Err(reason) => return Verdict::Drop(reason),
+        };
+        if let Some(reason) = fate.drop {
+            return Verdict::Drop(reason);
+        }
+        let queued = departs.saturating_since(now);
+        let transit = queued + fate.delay.unwrap_or(self.delay);
+        if self.expired(transit) {
+            return Verdict::Drop(DropReason::Expired);
+        }
+        let duplicate = fate.copy.map(|p| queued + p).filter(|d| !self.expired(*d)).map(|d| now + d);
+        Verdict::Deliver { departs, at: now + transit, reordered: false, corrupt: fate.corrupt, duplicate }
+    }
+
+    /// What [`LinkParams::judge`] decided, as a [`Fate`] relative to this
+    /// link without randomness; `None` where the decision is what such a
+    /// link decides anyway (so replaying needs nothing).
+    pub fn fate_of(&self, verdict: &Verdict) -> Option<Fate> {
+        match *verdict {
+            // Queue drops follow from the sends alone.
+            Verdict::Drop(DropReason::Queue) => None,
+            Verdict::Drop(reason) => Some(Fate { drop: Some(reason), ..Fate::default() }),
+            Verdict::Deliver { departs, at, corrupt, duplicate, .. } => {
+                let propagation = at.saturating_since(departs);
+                let fate = Fate {
+                    drop: None,
+                    delay: (propagation != self.delay).then_some(propagation),
+                    copy: duplicate.map(|d| d.saturating_since(departs)),
+                    corrupt,
+                };
+                (fate != Fate::default()).then_some(fate)
+            }
+        }
+    }
+
+    /// This direction with every random element off: loss, bursts,
+    /// reordering, duplication, corruption and jitter. Delay, rate, queue
+    /// and lifetime stay.
+    pub fn without_randomness(&self) -> LinkParams {
+        LinkParams {
+            jitter: Duration::ZERO,
+            loss: Ppm::ZERO,
+            burst: None,
+            reorder: Ppm::ZERO,
+            duplicate: Ppm::ZERO,
+            corrupt: Ppm::ZERO,
+            ..*self
+        }
+    }
+
+    /// Whether any decision of this direction is drawn at random.
+    pub fn is_random(&self) -> bool {
+        *self != self.without_randomness()
     }
 
     /// The propagation delay of one segment under the configured
@@ -384,6 +476,51 @@ mod tests {
         assert_eq!(v[3], Verdict::Drop(DropReason::Queue));
     }
 
+    /// What `judge` decides, turned into fates and replayed on the same
+    /// link without randomness, is decided again: sends a millisecond
+    /// apart through a rate-limited queue, with every random element on.
+    #[test]
+    fn recorded_fates_replay_every_decision() {
+        let random = LinkParams {
+            jitter: Duration::from_millis(3),
+            distribution: DelayDistribution::Normal,
+            rate_bps: Some(8_000_000),
+            queue_bytes: Some(3000),
+            loss: Ppm::new(100_000).unwrap(),
+            burst: Some(GilbertElliott {
+                enter_bad: Ppm::new(50_000).unwrap(),
+                leave_bad: Ppm::new(300_000).unwrap(),
+                loss_good: Ppm::ZERO,
+                loss_bad: Ppm::new(500_000).unwrap(),
+            }),
+            reorder: Ppm::new(100_000).unwrap(),
+            reorder_delay: Duration::from_millis(15),
+            duplicate: Ppm::new(100_000).unwrap(),
+            corrupt: Ppm::new(50_000).unwrap(),
+            lifetime: Some(Duration::from_millis(24)),
+            ..LinkParams::default()
+        };
+        let fixed = random.without_randomness();
+        assert!(random.is_random() && !fixed.is_random());
+        let (mut st, mut q, mut replay_q) = (FlowState::default(), QueueState::default(), QueueState::default());
+        let mut fates = 0;
+        for i in 0..5_000u64 {
+            let now = Instant::from_nanos(i * 700_000);
+            let v = random.judge(&key(), 7, &mut st, &mut q, now, 1000);
+            let fate = random.fate_of(&v);
+            fates += fate.is_some() as u32;
+            let again = fixed.replay(&fate.unwrap_or_default(), &mut replay_q, now, 1000);
+            let strip = |v: Verdict| match v {
+                Verdict::Deliver { reordered: _, departs, at, corrupt, duplicate } => {
+                    Verdict::Deliver { reordered: false, departs, at, corrupt, duplicate }
+                }
+                drop => drop,
+            };
+            assert_eq!(strip(v), strip(again), "segment {i}");
+        }
+        assert!(fates > 1_000, "{fates} random decisions");
+    }
+
     #[test]
     fn a_perfect_link_delivers_after_its_delay() {
         let p = LinkParams::default();
@@ -391,6 +528,7 @@ mod tests {
             assert_eq!(
                 v,
                 Verdict::Deliver {
+                    departs: Instant::ZERO,
                     at: Instant::from_nanos(10_000_000),
                     reordered: false,
                     corrupt: false,

@@ -4,7 +4,7 @@
 //! A `Model` is built by `scenario::load` from a file, or directly in Rust.
 //! Only `scenario` knows the file format; nothing here is `Deserialize`.
 
-use crate::link::LinkParams;
+use crate::link::{Fate, LinkParams};
 use crate::rule::Rule;
 use crate::tcp::{CloseReason, Flags, State, TcpConfig};
 use crate::time::{Duration, Instant};
@@ -17,6 +17,8 @@ pub struct Model {
     /// What the scenario shows, for the run header.
     pub description: Option<String>,
     pub seed: u64,
+    /// The seed of initial sequence numbers, when not the run's.
+    pub iss_seed: Option<u64>,
     /// Distinct TCP configurations; endpoints refer to them by index. Index 0
     /// is the file-wide default.
     pub configs: Vec<TcpConfig>,
@@ -177,6 +179,15 @@ pub enum Fault {
         at: Instant,
         restart_at: Option<Instant>,
     },
+    /// What the link does to the `nth` segment (1-based) that `from` sends
+    /// on connection `conn`, instead of drawing it: a recorded decision
+    /// (`tcpsim run --emit-faults`, `tcpsim shrink`).
+    Fate {
+        from: String,
+        conn: u32,
+        nth: u32,
+        fate: Fate,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,6 +283,16 @@ impl Model {
     /// Total number of connections (populations expanded).
     pub fn connection_count(&self) -> u64 {
         self.connections.iter().map(|c| u64::from(c.count)).sum()
+    }
+
+    /// This model with every random link decision turned off (see
+    /// [`LinkParams::without_randomness`]).
+    pub fn without_link_randomness(mut self) -> Model {
+        for l in &mut self.links {
+            l.ab = l.ab.without_randomness();
+            l.ba = l.ba.without_randomness();
+        }
+        self
     }
 
     pub fn host_by_name(&self, name: &str) -> Option<HostId> {

@@ -14,8 +14,7 @@
 //! packet starts at its IPv4 header). Byte order is fixed to little
 //! endian rather than the machine's, so the same run gives the same file
 //! everywhere. Payload bytes are the synthetic stream bytes
-//! ([`payload_byte`]) broken into lines ([`capture_byte`] says why), the
-//! same for every copy of a byte, so Wireshark's "Follow TCP stream" reads
+//! ([`payload_byte`]), the same for every copy of a byte, so Wireshark's "Follow TCP stream" reads
 //! one consistent stream.
 
 use crate::tcp::{Segment, payload_byte};
@@ -130,22 +129,6 @@ fn io_error(e: PcapError) -> io::Error {
     }
 }
 
-/// The byte at `offset` of stream `stream` as captures show it: the
-/// stream's synthetic byte ([`payload_byte`]), except that every 64th byte
-/// is a line feed.
-///
-/// Why: `payload_byte` gives letters only, and Wireshark hands port 80 to
-/// its HTTP dissector, which waits for the end of a header line before it
-/// decides anything; with no line feed ever, it makes TCP reassemble the
-/// whole stream as one message, and every retransmission that overlaps
-/// the reassembled data is then flagged as a malformed "New fragment
-/// overlaps old data" error. With line breaks the first line is read, is
-/// not HTTP, and the data is shown as plain continuation data. Both copies
-/// of a retransmitted byte still agree, which is all analysis needs.
-pub fn capture_byte(stream: u32, offset: u32) -> u8 {
-    if offset % 64 == 63 { b'\n' } else { payload_byte(stream, offset) }
-}
-
 /// The IPv4 packet (header, TCP header, payload) carrying `seg` on `route`.
 pub fn packet(seg: &Segment, route: Route) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
@@ -184,7 +167,7 @@ fn packet_into(buf: &mut Vec<u8>, seg: &Segment, route: Route) -> io::Result<()>
     }
     let len = (seg.len as usize).min(IP_MAX - 20 - tcp_header);
     let payload: Vec<u8> =
-        (0..len as u32).map(|i| capture_byte(seg.payload.stream, seg.payload.offset.wrapping_add(i))).collect();
+        (0..len as u32).map(|i| payload_byte(seg.payload.stream, seg.payload.offset.wrapping_add(i))).collect();
     b.write(buf, &payload).map_err(io::Error::other)
 }
 
@@ -232,7 +215,7 @@ mod tests {
         assert!(tcp.syn() && tcp.ack() && !tcp.fin() && !tcp.rst());
         assert_eq!(tcp.window_size(), 4096);
         assert_eq!(tcp.options(), &[2, 4, 0x05, 0xb4]);
-        let expected: Vec<u8> = (0..5).map(|i| capture_byte(3, 10 + i)).collect();
+        let expected: Vec<u8> = (0..5).map(|i| payload_byte(3, 10 + i)).collect();
         assert_eq!(tcp.payload(), &expected[..]);
         // A correct header checksum makes the one's-complement sum 0xffff.
         assert_eq!(ones_complement_sum(&bytes[..20]), 0xffff);
@@ -247,10 +230,10 @@ mod tests {
 
     #[test]
     fn captured_bytes_are_the_stream_bytes_in_lines() {
-        assert_eq!(capture_byte(1, 63), b'\n');
-        assert_eq!(capture_byte(1, 127), b'\n');
-        assert_eq!(capture_byte(1, 64), payload_byte(1, 64));
-        assert!((0..63).all(|o| capture_byte(2, o) == payload_byte(2, o)));
+        assert_eq!(payload_byte(1, 63), b'\n');
+        assert_eq!(payload_byte(1, 127), b'\n');
+        assert_eq!(payload_byte(1, 64), payload_byte(1, 64));
+        assert!((0..63).all(|o| payload_byte(2, o) == payload_byte(2, o)));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! contract: 0 ok, 1 expectations failed, 2 bad input, 3 incomplete run,
 //! 4 nondeterminism.
 
+mod explore;
 mod output;
 mod run;
+mod shrink;
 mod sweep;
 mod test;
 
@@ -15,6 +17,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_EXPECT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_INCOMPLETE: u8 = 3;
+pub const EXIT_NONDETERMINISM: u8 = 4;
 
 /// The most runs one sweep (or shard) may have; raise it with --shard.
 pub const MAX_SWEEP_RUNS: u64 = 10_000_000;
@@ -26,7 +29,8 @@ Examples:
   tcpsim run sims/normal-close.ron --format jsonl --out trace.jsonl
   tcpsim run sims/lost-final-ack.ron --set tcp.msl_ms=500 --kinds transition,drop
   tcpsim run sims/lost-final-ack.ron --format ladder
-  tcpsim run sims/lost-final-ack.ron --quiet --pcap lost.pcap --svg ladder.svg --state-diagram states.svg";
+  tcpsim run sims/lost-final-ack.ron --quiet --pcap lost.pcap --svg ladder.svg --state-diagram states.svg
+  tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --emit-faults replay.ron";
 
 const SWEEP_EXAMPLES: &str = "\
 Examples:
@@ -39,6 +43,17 @@ Examples:
 const MERGE_EXAMPLES: &str = "\
 Examples:
   tcpsim merge part0.csv part1.csv part2.csv part3.csv --out results.csv --json summary.json";
+
+const EXPLORE_EXAMPLES: &str = "\
+Examples:
+  tcpsim explore sims/close-explore.ron --drop-first 8
+  tcpsim explore sims/close-explore.ron --drop-first 12 --jobs 2
+  tcpsim explore sims/close-explore.ron --drop-first 5 --duplicate 30 --delay 25 --emit-dir outcomes/";
+
+const SHRINK_EXAMPLES: &str = "\
+Examples:
+  tcpsim shrink examples/shrink-demo.ron --seed 4
+  tcpsim shrink sims/lossy-transfer.ron --seed 7 --loss 0.3 --out minimal.ron";
 
 const TEST_EXAMPLES: &str = "\
 Examples:
@@ -75,6 +90,60 @@ pub enum Command {
     /// Combine the shards of a sweep into what an unsharded sweep writes.
     #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
+    /// Run every way the network can treat the first K segments; list the distinct outcomes.
+    #[command(after_help = EXPLORE_EXAMPLES)]
+    Explore(ExploreArgs),
+    /// Reduce a failing seed to the fewest link decisions that still fail; write them as a file.
+    #[command(after_help = SHRINK_EXAMPLES)]
+    Shrink(ShrinkArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ShrinkArgs {
+    /// The simulation file; it needs an `expect` block.
+    pub file: PathBuf,
+    /// The seed whose run fails the expectations.
+    #[arg(long)]
+    pub seed: u64,
+    /// Set the loss probability of every link (as `run --loss`).
+    #[arg(long, value_name = "P")]
+    pub loss: Option<String>,
+    /// Override any field by its path (VALUE is RON).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Write the shrunk file to PATH (default: NAME.seed-N.min.ron here).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExploreArgs {
+    /// The simulation file (random link elements are turned off).
+    pub file: PathBuf,
+    /// Explore the first K segments sent: each passed or dropped (2^K runs).
+    #[arg(long, value_name = "K")]
+    pub drop_first: u32,
+    /// Also let each segment be duplicated, the copy arriving MS later.
+    #[arg(long, value_name = "MS")]
+    pub duplicate: Option<f64>,
+    /// Also let each segment be delayed by MS, so later ones overtake it.
+    #[arg(long, value_name = "MS")]
+    pub delay: Option<f64>,
+    /// Refuse plans with more runs than this.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_runs: u64,
+    /// Worker threads (default: all cores). The report does not depend on it.
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Override the file's seed (initial sequence numbers).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override any field by its path (VALUE is RON).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Write each outcome's smallest fault set as a simulation file DIR/outcome-N.ron.
+    #[arg(long, value_name = "DIR")]
+    pub emit_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -219,6 +288,10 @@ pub struct RunArgs {
     /// Draw the RFC 9293 state diagram with this run's transition counts as SVG.
     #[arg(long, value_name = "PATH")]
     pub state_diagram: Option<PathBuf>,
+    /// Write a replay file: this scenario with no link randomness, every ISS
+    /// fixed, and the run's random link decisions as `Fate` faults.
+    #[arg(long, value_name = "PATH")]
+    pub emit_faults: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -245,6 +318,8 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::test(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Explore(args) => explore::explore(&args),
+        Command::Shrink(args) => shrink::shrink(&args),
     };
     ExitCode::from(code)
 }

@@ -10,6 +10,7 @@ use tcpsim::expect::{self, Check};
 use tcpsim::model::Model;
 use tcpsim::pcap::{CaptureSide, PcapWriter};
 use tcpsim::pictures::{self, ladder::LadderRecorder};
+use tcpsim::replay;
 use tcpsim::report::{self, Summary};
 use tcpsim::rng::Ppm;
 use tcpsim::scenario::{self, Override};
@@ -18,13 +19,14 @@ use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, 
 use tcpsim::world::{Outcome, World};
 
 /// Reads a file and loads it with the command line's overrides; prints
-/// every error and returns `None` on bad input.
+/// every error and returns `None` on bad input. Also returns the file's
+/// text with the overrides applied.
 pub fn load_with_overrides(
     file: &std::path::Path,
     seed: Option<u64>,
     loss: Option<&str>,
     set: &[String],
-) -> Option<Model> {
+) -> Option<(Model, String)> {
     let label = file.display().to_string();
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
@@ -53,8 +55,12 @@ pub fn load_with_overrides(
             }
         }
     }
-    match scenario::load(&bytes, &overrides) {
-        Ok(model) => Some(model),
+    let loaded = scenario::load(&bytes, &overrides).and_then(|model| {
+        let text = scenario::source_text(&bytes).and_then(|t| scenario::with_overrides(t, &overrides))?;
+        Ok((model, text))
+    });
+    match loaded {
+        Ok(x) => Some(x),
         Err(errors) => {
             for e in errors {
                 eprintln!("{}", e.render(&label));
@@ -66,11 +72,16 @@ pub fn load_with_overrides(
 
 /// The command that replays this run.
 pub fn replay_command(args: &RunArgs, seed: u64) -> String {
-    let mut cmd = format!("tcpsim run {} --seed {seed}", args.file.display());
-    if let Some(p) = &args.loss {
+    replay_line(&args.file, seed, args.loss.as_deref(), &args.set)
+}
+
+/// `tcpsim run FILE --seed N` with the overrides that shaped the run.
+pub fn replay_line(file: &std::path::Path, seed: u64, loss: Option<&str>, set: &[String]) -> String {
+    let mut cmd = format!("tcpsim run {} --seed {seed}", file.display());
+    if let Some(p) = loss {
         cmd.push_str(&format!(" --loss {p}"));
     }
-    for s in &args.set {
+    for s in set {
         cmd.push_str(&format!(" --set '{s}'"));
     }
     cmd
@@ -122,7 +133,7 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
 
 pub fn run(args: &RunArgs) -> u8 {
     let label = args.file.display().to_string();
-    let Some(mut model) = load_with_overrides(&args.file, args.seed, args.loss.as_deref(), &args.set) else {
+    let Some((mut model, text)) = load_with_overrides(&args.file, args.seed, args.loss.as_deref(), &args.set) else {
         return EXIT_BAD_INPUT;
     };
     if let Some(n) = args.max_events {
@@ -190,6 +201,9 @@ pub fn run(args: &RunArgs) -> u8 {
     #[allow(clippy::disallowed_methods, reason = "wall-clock figures for --stats only, never in the trace")]
     let started = std::time::Instant::now();
     let mut world = World::new(model);
+    if args.emit_faults.is_some() {
+        world.record_fates();
+    }
 
     let (outcome, checks, written) = match args.format {
         Format::Text => {
@@ -272,7 +286,7 @@ pub fn run(args: &RunArgs) -> u8 {
     // The extra files are complete only if the run is; an incomplete run
     // drops them, which removes their temp files.
     let extra_dests = if outcome == Outcome::Completed || outcome == Outcome::OutputFailed {
-        match extras.finish(&world) {
+        match extras.finish(&world, &text, args) {
             Ok(d) => d,
             Err(e) => {
                 error(&e);
@@ -354,6 +368,7 @@ fn check_output_paths(args: &RunArgs) -> Result<(), String> {
         ("--pcap", args.pcap.as_deref()),
         ("--svg", args.svg.as_deref()),
         ("--state-diagram", args.state_diagram.as_deref()),
+        ("--emit-faults", args.emit_faults.as_deref()),
     ]
     .into_iter()
     .filter_map(|(flag, p)| p.map(|p| (flag, p)))
@@ -378,6 +393,7 @@ struct Extras {
     /// The ladder's destination and the events it needs.
     svg: Option<(Dest, LadderRecorder)>,
     states: Option<Dest>,
+    faults: Option<Dest>,
 }
 
 impl Extras {
@@ -399,12 +415,16 @@ impl Extras {
             Some(p) => Some(open("--state-diagram", p)?),
             None => None,
         };
-        Ok(Extras { pcap, svg, states })
+        let faults = match &args.emit_faults {
+            Some(p) => Some(open("--emit-faults", p)?),
+            None => None,
+        };
+        Ok(Extras { pcap, svg, states, faults })
     }
 
     /// Writes the pictures and flushes the capture; returns the
     /// destinations to commit, or what failed.
-    fn finish(self, world: &World) -> Result<Vec<(&'static str, Dest)>, String> {
+    fn finish(self, world: &World, text: &str, args: &RunArgs) -> Result<Vec<(&'static str, Dest)>, String> {
         let model = world.model();
         let mut done = Vec::new();
         if let Some(p) = self.pcap {
@@ -428,8 +448,27 @@ impl Extras {
                 .map_err(|e| format!("writing the state diagram (--state-diagram) failed: {e}"))?;
             done.push(("--state-diagram", d));
         }
+        if let Some(mut d) = self.faults {
+            let file = replay_file(world, text, args).map_err(|e| format!("--emit-faults: {e}"))?;
+            d.write_all(file.as_bytes())
+                .map_err(|e| format!("writing the fault script (--emit-faults) failed: {e}"))?;
+            done.push(("--emit-faults", d));
+        }
         Ok(done)
     }
+}
+
+/// The replay file of `--emit-faults`: the scenario pinned, with the
+/// run's link decisions as `Fate` faults.
+fn replay_file(world: &World, text: &str, args: &RunArgs) -> Result<String, String> {
+    let pinned = replay::pin(text, world)?;
+    let fates = world.recorded_fates();
+    let comment = [
+        format!("Replay of `{}`, written by --emit-faults.", replay_command(args, world.model().seed)),
+        "Random link elements are off and every ISS is fixed; the run's link decisions".to_string(),
+        format!("follow as {} Fate faults, so any --seed gives digest {}.", fates.len(), world.digest()),
+    ];
+    replay::with_fates(&pinned, fates, &comment)
 }
 
 /// Forwards every event to several sinks (trace, capture, ladder), so one

@@ -325,7 +325,10 @@ impl Model {
                         m.truncated_at = Some(e.t);
                         break;
                     }
-                    if seg.flags.syn() {
+                    // A side's ISN is its first SYN's, or a later SYN of a new
+                    // incarnation; never an injected (old duplicate) SYN,
+                    // which would shift every later number.
+                    if seg.flags.syn() && !injected && (m.sides[src].isn.is_none() || !seg.retransmit) {
                         m.set_isn(src, seg.seq.0);
                     }
                     let label = m.label(&seg, src, dst);
@@ -422,7 +425,12 @@ impl Model {
 
     /// `FLAGS seq=S ack=A len=L`, relative to the ends' ISNs.
     fn label(&self, seg: &Segment, from: usize, to: usize) -> String {
-        let rel = |v: u32, isn: Option<u32>| isn.map_or(v, |i| v.wrapping_sub(i));
+        // Shortly before the ISN (an old duplicate) reads better negative.
+        let rel = |v: u32, isn: Option<u32>| match isn {
+            Some(i) if v.wrapping_sub(i) >= 0xfff0_0000 => format!("-{}", i.wrapping_sub(v)),
+            Some(i) => v.wrapping_sub(i).to_string(),
+            None => v.to_string(),
+        };
         let mut s = format!("{} seq={}", seg.flags, rel(seg.seq.0, self.sides[from].isn));
         if seg.flags.ack() {
             let _ = write!(s, " ack={}", rel(seg.ack.0, self.sides[to].isn));

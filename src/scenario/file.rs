@@ -19,6 +19,10 @@ pub struct SimFile {
     pub description: Option<String>,
     #[serde(default)]
     pub seed: u64,
+    /// Draw initial sequence numbers from this seed instead of the run's
+    /// (replay files pin them so).
+    #[serde(default)]
+    pub iss_seed: Option<u64>,
     #[serde(default)]
     pub allow_rfc_violations: bool,
     #[serde(default)]
@@ -370,6 +374,34 @@ pub enum FaultSpec {
         #[serde(default)]
         restart_at_ms: Option<f64>,
     },
+    /// What the link does to the `nth` segment `from` sends on `conn`,
+    /// decided here instead of drawn: lost, or delivered after `delay_ms`
+    /// of propagation (instead of the link's), with a second copy after
+    /// `copy_ms`, or damaged. Written by `tcpsim run --emit-faults` and
+    /// `tcpsim shrink`.
+    Fate {
+        from: String,
+        #[serde(default)]
+        conn: u32,
+        nth: u32,
+        #[serde(default)]
+        drop: Option<FateDropName>,
+        #[serde(default)]
+        delay_ms: Option<f64>,
+        #[serde(default)]
+        copy_ms: Option<f64>,
+        #[serde(default)]
+        corrupt: bool,
+    },
+}
+
+/// Why a `Fate` loses its segment (the trace's drop reason).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FateDropName {
+    Loss,
+    Burst,
+    Expired,
 }
 
 fn one_u32() -> u32 {

@@ -70,8 +70,8 @@ fn ron_options() -> ron::Options {
     ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME).with_recursion_limit(64)
 }
 
-/// Loads a simulation file, applying `overrides` first.
-pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError>> {
+/// The file's text: UTF-8, without a byte-order mark.
+pub fn source_text(bytes: &[u8]) -> Result<&str, Vec<LoadError>> {
     let original = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -86,7 +86,11 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
     };
     // A UTF-8 byte-order mark carries no meaning here; skip it.
     let original = original.strip_prefix('\u{feff}').unwrap_or(original);
-    let original_doc = Doc::parse(original);
+    Ok(original)
+}
+
+/// `text` with each `--set` override spliced in, in order.
+pub fn with_overrides(original: &str, overrides: &[Override]) -> Result<String, Vec<LoadError>> {
     let mut text = original.to_string();
     for o in overrides {
         // The value must be one RON value on its own, so it cannot break
@@ -102,6 +106,14 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
             }
         }
     }
+    Ok(text)
+}
+
+/// Loads a simulation file, applying `overrides` first.
+pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError>> {
+    let original = source_text(bytes)?;
+    let original_doc = Doc::parse(original);
+    let text = with_overrides(original, overrides)?;
     let doc = Doc::parse(&text);
     let is_overridden = |path: &[Step]| {
         overrides.iter().find(|o| {

@@ -3,7 +3,7 @@
 //! so a user fixes a file in one round.
 
 use super::file::*;
-use crate::link::{DelayDistribution, GilbertElliott, LinkParams};
+use crate::link::{DelayDistribution, DropReason, Fate, GilbertElliott, LinkParams};
 use crate::model::{self, Action, App, CountRange, Fault, Model, Reaction, SegmentFaultAction, Timed};
 use crate::rng::Ppm;
 use crate::rule::Rule;
@@ -384,6 +384,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             name: file.name.clone(),
             description: file.description.clone(),
             seed: file.seed,
+            iss_seed: file.iss_seed,
             configs,
             hosts,
             links,
@@ -809,6 +810,7 @@ fn build_app(
 fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], total: u64) -> Vec<Fault> {
     let mut out = Vec::new();
     let known = |n: &str| endpoints.iter().any(|e| e == n) || hosts.iter().any(|h| h == n);
+    let mut seen_fates = std::collections::BTreeSet::new();
     for (i, f) in file.faults.iter().enumerate() {
         let p = format!("faults[{i}]");
         match f {
@@ -902,6 +904,37 @@ fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], tot
                     v.err(format!("{p}.restart_at_ms"), "expected a time after at_ms");
                 }
                 out.push(Fault::Crash { host: h.unwrap_or(0) as u32, at, restart_at });
+            }
+            FaultSpec::Fate { from, conn, nth, drop, delay_ms, copy_ms, corrupt } => {
+                if !known(from) {
+                    v.err(
+                        format!("{p}.from"),
+                        format!("unknown endpoint or host {from:?}; endpoints are {}", list(endpoints)),
+                    );
+                }
+                if u64::from(*conn) >= total {
+                    v.err(format!("{p}.conn"), format!("expected a connection index below {total}, found {conn}"));
+                }
+                if *nth == 0 {
+                    v.err(format!("{p}.nth"), "expected 1 or more (the first segment sent is 1)");
+                }
+                if drop.is_some() && (delay_ms.is_some() || copy_ms.is_some() || *corrupt) {
+                    v.err(format!("{p}.drop"), "a dropped segment has no delay_ms, copy_ms or corrupt");
+                }
+                if !seen_fates.insert((from.as_str(), *conn, *nth)) {
+                    v.err(format!("{p}.nth"), format!("segment {nth} of {from:?} on conn {conn} already has a Fate"));
+                }
+                let fate = Fate {
+                    drop: drop.map(|d| match d {
+                        FateDropName::Loss => DropReason::Loss,
+                        FateDropName::Burst => DropReason::Burst,
+                        FateDropName::Expired => DropReason::Expired,
+                    }),
+                    delay: delay_ms.map(|ms| v.ms(&format!("{p}.delay_ms"), ms, false)),
+                    copy: copy_ms.map(|ms| v.ms(&format!("{p}.copy_ms"), ms, false)),
+                    corrupt: *corrupt,
+                };
+                out.push(Fault::Fate { from: from.clone(), conn: *conn, nth: *nth, fate });
             }
         }
     }

@@ -172,9 +172,19 @@ impl Segment {
     }
 }
 
-/// The synthetic content of byte `offset` of stream `stream`: printable
-/// ASCII, so captures are readable, varying with both arguments.
+/// The synthetic content of byte `offset` of stream `stream`: lines of 63
+/// lowercase letters, varying with both arguments, so captures are
+/// readable.
+///
+/// The line feeds matter to Wireshark: it hands port 80 to its HTTP
+/// dissector, which waits for the end of a header line; a stream with no
+/// line feed is reassembled as one endless message, and every
+/// retransmission overlapping it is flagged as malformed ("new fragment
+/// overlaps old data") although the bytes agree.
 pub fn payload_byte(stream: u32, offset: u32) -> u8 {
+    if offset % 64 == 63 {
+        return b'\n';
+    }
     let mixed = offset.wrapping_mul(31).wrapping_add(stream.wrapping_mul(7));
     b'a' + (mixed % 26) as u8
 }

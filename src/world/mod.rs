@@ -26,7 +26,7 @@ mod step;
 
 pub use observe::EndpointLog;
 
-use crate::link::{FlowState, LinkParams, QueueState};
+use crate::link::{Fate, FlowState, LinkParams, QueueState};
 use crate::model::{App, Fault, HostId, Model};
 use crate::rng::{Key, component};
 use crate::rule;
@@ -48,7 +48,7 @@ const HOST_FLOW_BASE: u64 = 3 << 62;
 const NO_EP: u32 = u32::MAX;
 
 /// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// No events left.
     Completed,
@@ -231,6 +231,14 @@ pub struct World {
     fault_from: Vec<Option<u32>>,
     has_segment_faults: bool,
     has_partitions: bool,
+    /// `Fate` faults by (sender name id, connection, nth send): fault index.
+    fates: FastMap<(u32, u32, u32), u32>,
+    /// Segments sent so far per (sender name id, connection); counted only
+    /// while fates are replayed or recorded.
+    sends_by: FastMap<(u32, u32), u32>,
+    counting_sends: bool,
+    /// The link's random decisions, when asked for ([`World::record_fates`]).
+    recorded: Option<Vec<RecordedFate>>,
     out: Output,
     digest: Digest,
     stats: RunStats,
@@ -245,6 +253,22 @@ pub struct World {
     /// Memory held only to move other allocations (determinism check).
     #[allow(dead_code)]
     ballast: Vec<u8>,
+}
+
+/// One random decision of a link, as [`World::record_fates`] keeps it:
+/// the `nth` segment `from` sent on connection `conn` met `fate`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedFate {
+    pub from: String,
+    pub conn: u32,
+    pub nth: u32,
+    pub fate: Fate,
+}
+
+impl RecordedFate {
+    pub fn to_fault(&self) -> Fault {
+        Fault::Fate { from: self.from.clone(), conn: self.conn, nth: self.nth, fate: self.fate }
+    }
 }
 
 /// Changes that must not change any result, for the determinism check:
@@ -321,6 +345,7 @@ impl World {
             .iter()
             .map(|f| match f {
                 Fault::Segment { filter, .. } => filter.from.as_deref().map(&mut intern),
+                Fault::Fate { from, .. } => Some(intern(from)),
                 _ => None,
             })
             .collect();
@@ -366,12 +391,16 @@ impl World {
             fault_from,
             has_segment_faults: model.faults.iter().any(|f| matches!(f, Fault::Segment { .. })),
             has_partitions: model.faults.iter().any(|f| matches!(f, Fault::Partition { .. })),
+            fates: FastMap::with_hasher(hasher),
+            sends_by: FastMap::with_hasher(hasher),
+            counting_sends: false,
+            recorded: None,
             out: Output::default(),
             digest: Digest::new(),
             stats: RunStats::default(),
             coverage: vec![0; rule::COUNT],
             detailed_names,
-            iss_key: Key::derive(model.seed, component::ISS),
+            iss_key: Key::derive(model.iss_seed.unwrap_or(model.seed), component::ISS),
             reply_to: None,
             outcome: None,
             ballast: Vec::new(),
@@ -396,6 +425,11 @@ impl World {
         for (i, f) in world.model.faults.iter().enumerate() {
             match *f {
                 Fault::Inject { at, .. } => world.sched.schedule(at, Event::Inject(i as u32)),
+                Fault::Fate { conn, nth, .. } => {
+                    let from = world.fault_from[i].expect("fates name their sender");
+                    world.fates.insert((from, conn, nth), i as u32);
+                    world.counting_sends = true;
+                }
                 Fault::Crash { at, restart_at, .. } => {
                     world.sched.schedule(at, Event::Crash(i as u32));
                     if let Some(r) = restart_at {
@@ -532,6 +566,19 @@ impl World {
     }
 
     /// The digest of every event so far (32 hex digits).
+    /// Keeps every decision the links draw at random from now on (call
+    /// before [`World::run`]); [`World::recorded_fates`] returns them. The
+    /// run itself does not change.
+    pub fn record_fates(&mut self) {
+        self.recorded = Some(Vec::new());
+        self.counting_sends = true;
+    }
+
+    /// The decisions kept since [`World::record_fates`], in send order.
+    pub fn recorded_fates(&self) -> &[RecordedFate] {
+        self.recorded.as_deref().unwrap_or(&[])
+    }
+
     pub fn digest(&self) -> String {
         self.digest.hex()
     }

@@ -2,7 +2,7 @@
 //! partitions, the link), arrivals (demultiplexing, listeners, hosts that
 //! answer for closed ports), injected segments.
 
-use super::{Event, FourTuple, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
+use super::{Event, FourTuple, HOST_FLOW_BASE, NO_EP, Packet, RecordedFate, World, step::Input};
 use crate::link::{DropReason, Verdict, wire_bytes};
 use crate::model::{Fault, HostId, SegmentFaultAction};
 use crate::rule;
@@ -223,6 +223,9 @@ impl World {
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
 
+        // `Fate` faults number every segment sent, whatever then happens
+        // to it; segment faults count only those that reach a link.
+        let nth = if self.counting_sends { self.count_send(&pkt) } else { 0 };
         let Some(&dir) = self.routes.get(&(pkt.sender_host, pkt.dst_host)) else {
             self.record_drop(&pkt, DropReason::NoRoute, sink);
             return;
@@ -231,7 +234,8 @@ impl World {
             self.record_drop(&pkt, DropReason::Partition, sink);
             return;
         }
-        let (extra_delay, extra_copy) = match if self.has_segment_faults { self.scripted_fault(&pkt) } else { None } {
+        let scripted = if self.has_segment_faults { self.scripted_fault(&pkt) } else { None };
+        let (extra_delay, extra_copy) = match scripted {
             Some(SegmentFaultAction::Drop) => {
                 self.record_drop(&pkt, DropReason::Rule, sink);
                 return;
@@ -250,7 +254,25 @@ impl World {
         let queue = &mut self.queues[dir as usize];
         let bytes = wire_bytes(pkt.seg.len, pkt.seg.mss != 0);
         let lifetime = params.lifetime;
-        match params.judge(key, flow_id, flow, queue, now, bytes) {
+        let fate = match self.fates.get(&(pkt.sender_name, pkt.conn, nth)) {
+            Some(&f) if nth != 0 => match &self.model.faults[f as usize] {
+                Fault::Fate { fate, .. } => Some(*fate),
+                _ => None,
+            },
+            _ => None,
+        };
+        let verdict = match &fate {
+            Some(fate) => params.replay(fate, queue, now, bytes),
+            None => params.judge(key, flow_id, flow, queue, now, bytes),
+        };
+        if fate.is_none()
+            && let Some(recorded) = &mut self.recorded
+            && let Some(fate) = params.fate_of(&verdict)
+        {
+            let from = self.names[pkt.sender_name as usize].clone();
+            recorded.push(RecordedFate { from, conn: pkt.conn, nth, fate });
+        }
+        match verdict {
             Verdict::Drop(reason) => self.record_drop(&pkt, reason, sink),
             Verdict::Deliver { at, corrupt, duplicate, .. } => {
                 // Scripted delays and copies count against the link's
@@ -286,6 +308,13 @@ impl World {
             }
         };
         self.sched.schedule(at, Event::Arrive(slot));
+    }
+
+    /// Numbers `pkt` among the segments its sender sent on its connection.
+    fn count_send(&mut self, pkt: &Packet) -> u32 {
+        let n = self.sends_by.entry((pkt.sender_name, pkt.conn)).or_insert(0);
+        *n += 1;
+        *n
     }
 
     fn partitioned(&self, a: HostId, b: HostId, now: Instant) -> bool {

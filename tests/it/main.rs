@@ -14,6 +14,7 @@ mod behaviours;
 mod cli;
 mod cross_check;
 mod determinism;
+mod explore_shrink;
 mod pictures;
 mod properties;
 mod scenarios;

@@ -1,0 +1,194 @@
+//! `tcpsim explore FILE --drop-first K`: every fault pattern of the first K
+//! segments, grouped by outcome.
+
+use super::output::Dest;
+use super::run::{interrupt_flag, load_with_overrides};
+use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, ExploreArgs, error};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt::Write as _;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tcpsim::explore::{self, Choice, Group, Plan};
+use tcpsim::replay;
+use tcpsim::time::Duration;
+
+fn millis(flag: &str, ms: f64, positive: bool) -> Result<Duration, String> {
+    if !ms.is_finite() || !(0.0..=1.0e10).contains(&ms) || (positive && (ms * 1e6).round() < 1.0) {
+        let want = if positive { "a positive" } else { "a non-negative" };
+        return Err(format!("{flag} {ms}: expected {want} number of milliseconds"));
+    }
+    Ok(Duration::from_nanos((ms * 1e6).round() as u64))
+}
+
+fn plan(args: &ExploreArgs) -> Result<Plan, String> {
+    let mut choices = vec![Choice::Drop];
+    if let Some(ms) = args.duplicate {
+        choices.push(Choice::Duplicate(millis("--duplicate", ms, false)?));
+    }
+    if let Some(ms) = args.delay {
+        choices.push(Choice::Delay(millis("--delay", ms, true)?));
+    }
+    let plan = Plan { segments: args.drop_first, choices };
+    let per = plan.choices.len() + 1;
+    match plan.runs() {
+        Some(n) if n <= args.max_runs => Ok(plan),
+        Some(n) => Err(format!(
+            "--drop-first {} gives {per}^{} = {n} runs, more than --max-runs {}; lower K or raise --max-runs",
+            args.drop_first, args.drop_first, args.max_runs
+        )),
+        None => Err(format!("--drop-first {} gives {per}^{} runs, far too many", args.drop_first, args.drop_first)),
+    }
+}
+
+fn what_each_segment_may_do(plan: &Plan) -> String {
+    let mut words = vec!["passed".to_string()];
+    for c in &plan.choices {
+        words.push(match c {
+            Choice::Drop => "dropped".to_string(),
+            Choice::Duplicate(d) => format!("duplicated (+{} ms)", replay::exact_ms(d.as_nanos())),
+            Choice::Delay(d) => format!("delayed (+{} ms)", replay::exact_ms(d.as_nanos())),
+        });
+    }
+    let last = words.pop().expect("at least two words");
+    format!("{} or {last}", words.join(", "))
+}
+
+pub fn explore(args: &ExploreArgs) -> u8 {
+    let label = args.file.display().to_string();
+    let plan = match plan(args) {
+        Ok(p) => p,
+        Err(e) => {
+            error(&e);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let Some((model, text)) = load_with_overrides(&args.file, args.seed, None, &args.set) else {
+        return EXIT_BAD_INPUT;
+    };
+    if let Some(dir) = &args.emit_dir
+        && !dir.is_dir()
+    {
+        error(&format!("--emit-dir {}: not a directory", dir.display()));
+        return EXIT_BAD_INPUT;
+    }
+    let base_text = match args.emit_dir.as_ref().map(|_| replay::pin_links(&text, &model)).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            error(&format!("--emit-dir: {e}"));
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if model.links.iter().any(|l| l.ab.is_random() || l.ba.is_random()) {
+        eprintln!(
+            "explore: note: the links' random elements (loss, jitter, reordering, ...) are off while exploring: each run is decided by its faults alone"
+        );
+    }
+    let total = plan.runs().expect("checked by plan()");
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let stop = interrupt_flag();
+    let progress = AtomicU64::new(0);
+    #[allow(clippy::disallowed_methods, reason = "wall-clock speed on stderr only, never in results")]
+    let started = std::time::Instant::now();
+    let bar = ProgressBar::new(total);
+    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {per_sec}  ETA {eta}").expect("a template"));
+    let done = AtomicBool::new(false);
+    let groups = std::thread::scope(|s| {
+        let ticker = s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(progress.load(Ordering::Relaxed));
+                std::thread::park_timeout(std::time::Duration::from_millis(100));
+            }
+        });
+        let groups = explore::explore(&model, &plan, jobs, &progress, &stop);
+        done.store(true, Ordering::Relaxed);
+        ticker.thread().unpark();
+        bar.finish_and_clear();
+        groups
+    });
+    let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    let Some(groups) = groups else {
+        error(&format!("{label}: explore interrupted"));
+        return EXIT_INCOMPLETE;
+    };
+    let report = render(&label, &model, &plan, total, &groups);
+    let mut out = match Dest::open(None) {
+        Ok(d) => d,
+        Err(e) => {
+            error(&e);
+            return EXIT_INCOMPLETE;
+        }
+    };
+    if let Some(dir) = &args.emit_dir {
+        let base_text = base_text.expect("pinned with --emit-dir");
+        for (i, g) in groups.iter().enumerate() {
+            let path = dir.join(format!("outcome-{}.ron", i + 1));
+            let entries: Vec<String> = g.smallest.iter().map(|&(nth, c)| c.fault_text(nth)).collect();
+            let comment = [
+                format!("Outcome {} of `tcpsim explore {label}`: {} of {total} runs.", i + 1, g.runs),
+                "Random link elements are off; the faults that lead here follow.".to_string(),
+            ];
+            let written = replay::with_faults(&base_text, &entries, &comment).and_then(|file| {
+                let mut d = Dest::open(Some(&path))?;
+                d.write_all(file.as_bytes()).and_then(|_| d.commit()).map_err(|e| e.to_string())
+            });
+            if let Err(e) = written {
+                error(&format!("--emit-dir: {}: {e}", path.display()));
+                return EXIT_INCOMPLETE;
+            }
+        }
+    }
+    if out.write_all(report.as_bytes()).and_then(|_| out.commit()).is_err() {
+        return EXIT_INCOMPLETE;
+    }
+    eprintln!("explore: {total} runs in {elapsed:.2} s ({} runs/s, {jobs} jobs)", (total as f64 / elapsed) as u64);
+    EXIT_OK
+}
+
+/// The report: a header, each outcome with its share and smallest fault
+/// set, and the closing count line. Independent of threads and timing.
+fn render(label: &str, model: &tcpsim::model::Model, plan: &Plan, total: u64, groups: &[Group]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "explore {label}: the first {} segments, each {}: {total} runs",
+        plan.segments,
+        what_each_segment_may_do(plan)
+    );
+    let width = groups.iter().flat_map(|g| g.key.endpoints.iter().map(|e| e.name.len())).max().unwrap_or(6);
+    for (i, g) in groups.iter().enumerate() {
+        let verdict = match g.key.expectations_hold {
+            Some(true) => "expectations hold",
+            Some(false) => "expectations FAIL",
+            None => "no expect block",
+        };
+        let ended = match g.key.run {
+            tcpsim::world::Outcome::Completed => String::new(),
+            other => format!(", run incomplete ({})", other.name()),
+        };
+        let share = 100.0 * g.runs as f64 / total as f64;
+        let runs = if g.runs == 1 { "1 run".to_string() } else { format!("{} runs", g.runs) };
+        let _ = writeln!(s, "\noutcome {} of {}: {runs} ({share:.1}%), {verdict}{ended}", i + 1, groups.len());
+        for e in g.key.endpoints.iter().filter(|e| u64::from(e.conn) < model.connection_count()) {
+            let path: Vec<&str> = e.path.iter().map(|s| s.name()).collect();
+            let reason = e.reason.map(|r| format!("  ({r})")).unwrap_or_default();
+            let _ = writeln!(s, "  {:<width$} conn {}  {}{reason}", e.name, e.conn, path.join(" -> "));
+        }
+        if g.smallest.is_empty() {
+            let _ = writeln!(s, "  smallest: no faults");
+        } else {
+            let upto = g.smallest.iter().map(|x| x.0).max().unwrap_or(0);
+            let segments = explore::segments_of(model, &g.smallest, upto);
+            let parts: Vec<String> = g
+                .smallest
+                .iter()
+                .map(|&(nth, c)| match segments.get(nth as usize - 1) {
+                    Some(what) => format!("{} = {what}", c.describe(nth)),
+                    None => c.describe(nth),
+                })
+                .collect();
+            let _ = writeln!(s, "  smallest: {}", parts.join("; "));
+        }
+    }
+    let _ = writeln!(s, "\nexplore: {total} runs, {} distinct outcomes", groups.len());
+    s
+}

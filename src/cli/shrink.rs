@@ -1,0 +1,137 @@
+//! `tcpsim shrink FILE --seed N`: a failing seeded run reduced to the few
+//! link decisions that cause it, written as a file with no randomness.
+
+use super::output::Dest;
+use super::run::{load_with_overrides, replay_line};
+use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, ShrinkArgs, error};
+use std::io::Write;
+use std::path::PathBuf;
+use tcpsim::expect;
+use tcpsim::replay;
+use tcpsim::scenario;
+use tcpsim::shrink;
+use tcpsim::trace::NullSink;
+use tcpsim::world::World;
+
+/// Where the shrunk file goes without --out: `NAME.seed-N.min.ron` in the
+/// current directory.
+fn default_out(args: &ShrinkArgs) -> PathBuf {
+    let stem = args.file.file_stem().map_or("shrunk".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from(format!("{stem}.seed-{}.min.ron", args.seed))
+}
+
+pub fn shrink(args: &ShrinkArgs) -> u8 {
+    let label = args.file.display().to_string();
+    let Some((model, text)) = load_with_overrides(&args.file, Some(args.seed), args.loss.as_deref(), &args.set) else {
+        return EXIT_BAD_INPUT;
+    };
+    if model.expect.is_none() {
+        error(&format!(
+            "{label}: no expect block; shrink keeps a run failing its expectations, so the file needs some"
+        ));
+        return EXIT_BAD_INPUT;
+    }
+    let out_path = args.out.clone().unwrap_or_else(|| default_out(args));
+    // Open (as a temp file) before the work, so a bad path fails fast.
+    let mut dest = match Dest::open(Some(&out_path)) {
+        Ok(d) => d,
+        Err(e) => {
+            error(&format!("--out: {e}"));
+            return EXIT_BAD_INPUT;
+        }
+    };
+
+    let mut world = World::new(model);
+    world.record_fates();
+    world.run(&mut NullSink);
+    let Some(failure) = shrink::failure_of(&world) else {
+        drop(dest);
+        let _ = writeln!(
+            std::io::stdout(),
+            "shrink: seed {} meets every expectation of {label}; nothing to shrink",
+            args.seed
+        );
+        return EXIT_OK;
+    };
+    let replay = replay_line(&args.file, args.seed, args.loss.as_deref(), &args.set);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "shrink: `{replay}` fails its expectations:");
+    for c in expect::check(&world, world.model().expect.as_ref().expect("checked above")) {
+        if !c.ok {
+            let _ = writeln!(out, "  {}", c.describe());
+        }
+    }
+
+    let pinned = match replay::pin(&text, &world) {
+        Ok(t) => t,
+        Err(e) => {
+            error(&format!("{label}: {e}"));
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let base = match scenario::load(pinned.as_bytes(), &[]) {
+        Ok(m) => m,
+        Err(errors) => {
+            let first = errors.first().map(|e| e.render(&label)).unwrap_or_default();
+            error(&format!("the pinned scenario does not load (a bug): {first}"));
+            return EXIT_INCOMPLETE;
+        }
+    };
+    let fates = world.recorded_fates().to_vec();
+    // Replaying every decision must give the same run, or nothing below
+    // means anything.
+    let (replayed, _) = shrink::run_with(&base, &fates);
+    if replayed.digest() != world.digest() {
+        error(&format!(
+            "replaying the {} recorded decisions gave digest {}, not {}: the replay is not faithful",
+            fates.len(),
+            replayed.digest(),
+            world.digest()
+        ));
+        return EXIT_NONDETERMINISM;
+    }
+    let minimized = shrink::ddmin(&fates, |subset| shrink::run_with(&base, subset).1.as_ref() == Some(&failure));
+    let kept = minimized.kept;
+
+    let comment = [
+        format!("Shrunk from `{replay}` by tcpsim shrink:"),
+        format!(
+            "{} of its {} random link decisions are kept as Fate faults; random link elements",
+            kept.len(),
+            fates.len()
+        ),
+        "are off and every ISS is fixed, so it fails the same way with any --seed.".to_string(),
+    ];
+    let file = match replay::with_fates(&pinned, &kept, &comment) {
+        Ok(f) => f,
+        Err(e) => {
+            error(&format!("writing the shrunk file: {e}"));
+            return EXIT_INCOMPLETE;
+        }
+    };
+    // The file itself must fail the same way.
+    let check = scenario::load(file.as_bytes(), &[]).map(|m| {
+        let mut w = World::new(m);
+        w.run(&mut NullSink);
+        shrink::failure_of(&w)
+    });
+    match check {
+        Ok(Some(f)) if f == failure => {}
+        _ => {
+            error("the shrunk file does not fail the same way (a bug); nothing written");
+            return EXIT_INCOMPLETE;
+        }
+    };
+    if let Err(e) = dest.write_all(file.as_bytes()).and_then(|_| dest.commit()) {
+        error(&format!("{}: writing failed: {e}", out_path.display()));
+        return EXIT_INCOMPLETE;
+    }
+    let _ =
+        writeln!(out, "shrink: {} link decisions, {} kept after {} runs:", fates.len(), kept.len(), minimized.tests);
+    for f in &kept {
+        let _ = writeln!(out, "  {}", replay::fate_text(f));
+    }
+    let _ = writeln!(out, "shrink: wrote {}; it fails the same way with any --seed:", out_path.display());
+    let _ = writeln!(out, "  tcpsim run {}", out_path.display());
+    EXIT_OK
+}

@@ -1,0 +1,283 @@
+//! Exhaustive exploration: instead of sampling seeds, run a small scenario
+//! once for every way the network can treat its first K segments (passed,
+//! dropped, and where asked duplicated or delayed) and group the runs by
+//! what happened to the endpoints.
+//!
+//! Random link elements are turned off, so each run is decided by its
+//! fault choices alone. Segment `j` is the `j`th segment sent onto a link
+//! in that run, by anyone (as scripted segment faults count), so the same number can name different segments in different
+//! runs: that is the point, since an early loss changes what is sent next.
+//! Runs are spread over threads; results are merged with operations that
+//! do not depend on the order (sums and minima), so the report is the
+//! same for any number of threads.
+
+use crate::expect;
+use crate::link::DropReason;
+use crate::model::{Fault, Filter, Model, SegmentFaultAction};
+use crate::tcp::{CloseReason, State};
+use crate::time::Duration;
+use crate::trace::{NullSink, TraceEvent, TraceKind, TraceSink};
+use crate::world::{Outcome, World};
+use indexmap::IndexMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// What can happen to one explored segment besides passing untouched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Choice {
+    Drop,
+    /// A second copy arrives this much later.
+    Duplicate(Duration),
+    /// The segment arrives this much later (so later ones overtake it).
+    Delay(Duration),
+}
+
+impl Choice {
+    fn action(self) -> SegmentFaultAction {
+        match self {
+            Choice::Drop => SegmentFaultAction::Drop,
+            Choice::Duplicate(d) => SegmentFaultAction::Duplicate(d),
+            Choice::Delay(d) => SegmentFaultAction::Delay(d),
+        }
+    }
+
+    /// The fault in file syntax, for segment `nth`.
+    pub fn fault_text(self, nth: u32) -> String {
+        let ms = |d: Duration| crate::replay::exact_ms(d.as_nanos());
+        match self {
+            Choice::Drop => format!("Drop(matching: (), nth: {nth})"),
+            Choice::Duplicate(d) => format!("Duplicate(matching: (), nth: {nth}, after_ms: {})", ms(d)),
+            Choice::Delay(d) => format!("Delay(matching: (), nth: {nth}, by_ms: {})", ms(d)),
+        }
+    }
+
+    /// Short words for people: `drop #3`.
+    pub fn describe(self, nth: u32) -> String {
+        let ms = |d: Duration| crate::replay::exact_ms(d.as_nanos());
+        match self {
+            Choice::Drop => format!("drop #{nth}"),
+            Choice::Duplicate(d) => format!("duplicate #{nth} (+{} ms)", ms(d)),
+            Choice::Delay(d) => format!("delay #{nth} (+{} ms)", ms(d)),
+        }
+    }
+}
+
+/// The space to explore: the first `segments` segments, each passed or
+/// given one of `choices`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub segments: u32,
+    pub choices: Vec<Choice>,
+}
+
+impl Plan {
+    /// (1 + choices)^segments, or `None` past u64.
+    pub fn runs(&self) -> Option<u64> {
+        (1 + self.choices.len() as u64).checked_pow(self.segments)
+    }
+
+    /// The faults of run `index`: its digits in base 1 + choices, segment 1
+    /// the least significant; digit 0 passes the segment.
+    pub fn faults_of(&self, mut index: u64) -> Vec<(u32, Choice)> {
+        let base = 1 + self.choices.len() as u64;
+        let mut out = Vec::new();
+        for nth in 1..=self.segments {
+            let digit = index % base;
+            index /= base;
+            if digit > 0 {
+                out.push((nth, self.choices[digit as usize - 1]));
+            }
+        }
+        out
+    }
+}
+
+/// What one endpoint went through.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EndpointFate {
+    pub name: String,
+    pub conn: u32,
+    pub path: Vec<State>,
+    pub reason: Option<CloseReason>,
+}
+
+/// What a run came to: the endpoints' state paths and close reasons,
+/// whether the file's expectations hold (`None` without an `expect`
+/// block), and how the run ended.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OutcomeKey {
+    pub endpoints: Vec<EndpointFate>,
+    pub expectations_hold: Option<bool>,
+    pub run: Outcome,
+}
+
+/// The runs that came to one outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub key: OutcomeKey,
+    pub runs: u64,
+    /// The fewest faults that lead here (then the earliest segments).
+    pub smallest: Vec<(u32, Choice)>,
+    /// The first run index that led here; groups are listed in this order.
+    pub first_run: u64,
+}
+
+fn smaller(a: &[(u32, Choice)], b: &[(u32, Choice)]) -> bool {
+    (a.len(), a) < (b.len(), b)
+}
+
+impl Group {
+    fn merge(&mut self, other: Group) {
+        self.runs += other.runs;
+        if smaller(&other.smallest, &self.smallest) {
+            self.smallest = other.smallest;
+        }
+        self.first_run = self.first_run.min(other.first_run);
+    }
+}
+
+/// The model of one run: `base` (random link elements already off) with
+/// the run's faults added after the file's own.
+pub fn model_of(base: &Model, faults: &[(u32, Choice)]) -> Model {
+    let mut model = base.clone();
+    model.faults.extend(faults.iter().map(|&(nth, c)| Fault::Segment {
+        filter: Filter::default(),
+        nth,
+        times: 1,
+        action: c.action(),
+    }));
+    model
+}
+
+/// Runs one point of the space and says what it came to.
+pub fn outcome_of(model: Model) -> OutcomeKey {
+    let mut world = World::new(model);
+    let run = world.run(&mut NullSink);
+    let endpoints = world
+        .endpoints()
+        .map(|e| EndpointFate {
+            name: e.name.to_string(),
+            conn: e.conn,
+            path: e.log.states(),
+            reason: e.tcp.close_reason(),
+        })
+        .collect();
+    let expectations_hold = world.model().expect.as_ref().map(|x| expect::check(&world, x).iter().all(|c| c.ok));
+    OutcomeKey { endpoints, expectations_hold, run }
+}
+
+/// Runs every point of `plan` over `jobs` threads; `progress` counts runs
+/// done. Returns the groups in order of first occurrence, or `None` when
+/// `stop` was raised.
+pub fn explore(base: &Model, plan: &Plan, jobs: usize, progress: &AtomicU64, stop: &AtomicBool) -> Option<Vec<Group>> {
+    let total = plan.runs().expect("the caller checked the size");
+    let base = base.clone().without_link_randomness();
+    let next = AtomicU64::new(0);
+    let merged: Mutex<IndexMap<OutcomeKey, Group>> = Mutex::new(IndexMap::new());
+    // Claimed in chunks: one run is microseconds, a shared counter per run
+    // would be the bottleneck.
+    const CHUNK: u64 = 16;
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(total.div_ceil(CHUNK).max(1) as usize) {
+            s.spawn(|| {
+                let mut local: IndexMap<OutcomeKey, Group> = IndexMap::new();
+                'work: loop {
+                    let first = next.fetch_add(CHUNK, Ordering::Relaxed);
+                    if first >= total {
+                        break;
+                    }
+                    for index in first..(first + CHUNK).min(total) {
+                        if stop.load(Ordering::Relaxed) {
+                            break 'work;
+                        }
+                        let faults = plan.faults_of(index);
+                        let key = outcome_of(model_of(&base, &faults));
+                        let group = Group { key: key.clone(), runs: 1, smallest: faults, first_run: index };
+                        match local.get_mut(&key) {
+                            Some(g) => g.merge(group),
+                            None => {
+                                local.insert(key, group);
+                            }
+                        }
+                        progress.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                let mut all = merged.lock().expect("no worker panics holding the lock");
+                for (key, group) in local {
+                    match all.get_mut(&key) {
+                        Some(g) => g.merge(group),
+                        None => {
+                            all.insert(key, group);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
+    let mut groups: Vec<Group> = merged.into_inner().expect("workers are done").into_values().collect();
+    groups.sort_by_key(|g| g.first_run);
+    Some(groups)
+}
+
+/// The first `upto` segments sent in the run with `faults`, for people:
+/// `client FIN|ACK`, `server ACK 1000 bytes`.
+pub fn segments_of(base: &Model, faults: &[(u32, Choice)], upto: u32) -> Vec<String> {
+    struct FirstSends {
+        upto: usize,
+        seen: Vec<String>,
+        /// The last event was a send kept in `seen`.
+        just_sent: bool,
+    }
+    impl TraceSink for FirstSends {
+        fn record(&mut self, e: &TraceEvent<'_>) {
+            let just_sent = std::mem::take(&mut self.just_sent);
+            match e.kind {
+                TraceKind::Send { seg, .. } if self.seen.len() < self.upto => {
+                    let bytes = if seg.len > 0 { format!(" {} bytes", seg.len) } else { String::new() };
+                    self.seen.push(format!("{} {}{bytes}", e.endpoint, seg.flags));
+                    self.just_sent = true;
+                }
+                // Segment faults do not count what never reached a link
+                // (its drop is recorded right after its send).
+                TraceKind::Drop { reason: DropReason::Partition | DropReason::NoRoute, .. } if just_sent => {
+                    self.seen.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut sink = FirstSends { upto: upto as usize, seen: Vec::new(), just_sent: false };
+    World::new(model_of(&base.clone().without_link_randomness(), faults)).run(&mut sink);
+    sink.seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_indexes_count_through_every_combination() {
+        let d = Duration::from_millis(5);
+        let plan = Plan { segments: 3, choices: vec![Choice::Drop, Choice::Delay(d)] };
+        assert_eq!(plan.runs(), Some(27));
+        assert_eq!(plan.faults_of(0), vec![]);
+        assert_eq!(plan.faults_of(1), vec![(1, Choice::Drop)]);
+        assert_eq!(plan.faults_of(2), vec![(1, Choice::Delay(d))]);
+        assert_eq!(plan.faults_of(3), vec![(2, Choice::Drop)]);
+        assert_eq!(plan.faults_of(26), vec![(1, Choice::Delay(d)), (2, Choice::Delay(d)), (3, Choice::Delay(d))]);
+        let all: std::collections::BTreeSet<Vec<(u32, Choice)>> = (0..27).map(|i| plan.faults_of(i)).collect();
+        assert_eq!(all.len(), 27);
+        assert_eq!(Plan { segments: 64, choices: vec![Choice::Drop] }.runs(), None);
+    }
+
+    #[test]
+    fn fewer_faults_are_smaller_then_earlier_segments() {
+        let drop = |n: &[u32]| n.iter().map(|&k| (k, Choice::Drop)).collect::<Vec<_>>();
+        assert!(smaller(&drop(&[]), &drop(&[1])));
+        assert!(smaller(&drop(&[5]), &drop(&[1, 2])));
+        assert!(smaller(&drop(&[1, 7]), &drop(&[2, 3])));
+    }
+}
