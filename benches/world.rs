@@ -1,12 +1,14 @@
 //! Events and transitions per second of a whole seeded world (scheduler,
 //! lossy reordering links, ChaCha draws, full endpoints, the digest), on
-//! the scale scenarios; and runs per second of a sweep-sized scenario.
+//! the scale scenarios; runs per second of a sweep-sized scenario and of
+//! an exploration; JSONL trace records per second.
 //!
 //! `cargo bench --bench world`
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use tcpsim::model::Model;
-use tcpsim::trace::NullSink;
+use tcpsim::trace::{JsonlWriter, NullSink};
 use tcpsim::world::World;
 
 fn load(path: &str) -> Model {
@@ -44,6 +46,41 @@ fn bench(c: &mut Criterion) {
                 let seed = tcpsim::sweep::run_seed(1, i);
                 std::hint::black_box(tcpsim::sweep::run_one(&model, i, 0, seed, &mut totals));
             }
+        });
+    });
+    g.finish();
+
+    // The JSONL trace of a whole world, written to a buffered sink: records
+    // per second, simulation included.
+    let mut g = c.benchmark_group("trace");
+    g.sample_size(10);
+    let model = load("scale/scale-1k.ron");
+    let mut counter = tcpsim::trace::Recorder::default();
+    World::new(model.clone()).run(&mut counter);
+    g.throughput(Throughput::Elements(counter.events.len() as u64));
+    g.bench_function("jsonl_records_1k_connections", |b| {
+        b.iter_batched(
+            || World::new(model.clone()),
+            |mut w| {
+                let mut out = JsonlWriter::new(std::io::BufWriter::with_capacity(1 << 16, std::io::sink()));
+                w.run(&mut out);
+                out.finish().expect("a sink never fails")
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    g.finish();
+
+    // Exhaustive exploration: every drop pattern of the first 10 segments
+    // of the shipped close, runs per second on one core.
+    let mut g = c.benchmark_group("explore");
+    let model = load("sims/close-explore.ron");
+    let plan = tcpsim::explore::Plan { segments: 10, choices: vec![tcpsim::explore::Choice::Drop] };
+    g.throughput(Throughput::Elements(1024));
+    g.bench_function("close_drop_first_10_runs", |b| {
+        b.iter(|| {
+            let (progress, stop) = (AtomicU64::new(0), AtomicBool::new(false));
+            tcpsim::explore::explore(&model, &plan, 1, &progress, &stop)
         });
     });
     g.finish();

@@ -27,12 +27,23 @@ pub struct Divergence {
 pub const PERTURBATION: Perturbation =
     Perturbation { hash_seed: 0x9e37_79b9_7f4a_7c15, spare_packet_slots: 97, ballast_bytes: 1 << 20 };
 
+/// Two runs that agreed: how many records, how the run ended, its digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agreement {
+    pub records: u64,
+    pub outcome: Outcome,
+    pub digest: String,
+}
+
 /// Runs `model` normally and perturbed, comparing every trace record.
-/// Returns the number of records compared and the outcome, or where they
-/// first differ.
-pub fn check(model: &Model) -> Result<(u64, Outcome), Box<Divergence>> {
-    let mut a = World::new(model.clone());
-    let mut b = World::with_perturbation(model.clone(), PERTURBATION);
+/// Returns what they agreed on, or where they first differ.
+pub fn check(model: &Model) -> Result<Agreement, Box<Divergence>> {
+    compare(World::new(model.clone()), World::with_perturbation(model.clone(), PERTURBATION))
+}
+
+/// Runs two worlds in lockstep, one event at a time, comparing their
+/// trace records.
+pub fn compare(mut a: World, mut b: World) -> Result<Agreement, Box<Divergence>> {
     let (mut ra, mut rb) = (Recorder::default(), Recorder::default());
     let mut context: VecDeque<OwnedEvent> = VecDeque::with_capacity(8);
     let mut compared = 0u64;
@@ -60,7 +71,9 @@ pub fn check(model: &Model) -> Result<(u64, Outcome), Box<Divergence>> {
         rb.events.clear();
         match (oa, ob) {
             (None, None) => {}
-            (Some(x), Some(y)) if x == y && a.digest() == b.digest() => return Ok((compared, x)),
+            (Some(x), Some(y)) if x == y && a.digest() == b.digest() => {
+                return Ok(Agreement { records: compared, outcome: x, digest: a.digest() });
+            }
             _ => {
                 return Err(Box::new(Divergence {
                     record: compared,
@@ -88,8 +101,16 @@ mod tests {
                            script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 5000), Close])],
         )"#;
         let model = crate::scenario::load(text.as_bytes(), &[]).unwrap();
-        let (records, outcome) = check(&model).expect("deterministic");
-        assert!(records > 1000);
-        assert_eq!(outcome, Outcome::Completed);
+        let agreed = check(&model).expect("deterministic");
+        assert!(agreed.records > 1000);
+        assert_eq!(agreed.outcome, Outcome::Completed);
+
+        // Two different seeds do differ, and the report says where: after
+        // the records both share, with those as context.
+        let mut other = model.clone();
+        other.seed = 4;
+        let d = compare(World::new(model), World::new(other)).expect_err("different seeds differ");
+        assert_ne!(d.normal, d.perturbed);
+        assert!(d.context.len() <= 8 && d.context.len() as u64 <= d.record);
     }
 }

@@ -16,13 +16,21 @@
 //! - [`rng`]: ChaCha8 keys per component and per-flow draw blocks; `Ppm`.
 //! - [`scheduler`]: the event queue, ordered by `(time, insertion)`.
 //! - [`tcp`]: the endpoint state machine; [`rule`]: behaviour IDs.
-//! - [`link`]: the per-direction link model and its verdicts.
+//! - [`link`]: the per-direction link model, its verdicts, and `Fate`
+//!   (one decision as data).
 //! - [`model`]: the validated scenario; [`scenario`]: the RON file format,
 //!   validation and error positions.
-//! - [`world`]: hosts, listeners, demultiplexing and the run loop.
+//! - [`world`]: hosts, listeners, demultiplexing, faults and the run loop.
 //! - [`trace`]: trace events, text/JSONL writers and the digest;
 //!   [`expect`]: checking a run against its `expect` block; [`report`]:
 //!   headers and summaries.
+//! - [`sweep`]: many seeded runs, their measures and summaries.
+//! - [`replay`], [`explore`], [`shrink`]: runs as data: replay files from
+//!   recorded link decisions, exhaustive fault exploration, delta
+//!   debugging of failing seeds.
+//! - [`determinism`]: a run against its perturbed twin, record by record.
+//! - [`pcap`], [`pictures`], [`plot`]: packet captures, ladder and state
+//!   diagrams, sweep plots.
 //!
 //! # Example
 //!

@@ -58,7 +58,7 @@ pub fn pin(text: &str, world: &World) -> Result<String, String> {
         // seed; the file keeps drawing them from it, whatever --seed says.
         None => {
             let seed = world.model().iss_seed.unwrap_or(world.model().seed);
-            set(&mut out, &[Step::Field("iss_seed".into())], &seed.to_string())?;
+            set_after_name(&mut out, &[], "iss_seed", &seed.to_string())?;
         }
     }
     Ok(out)

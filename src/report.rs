@@ -15,6 +15,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Header lines for a text trace (without the leading `# `).
 pub fn header_lines(model: &Model, file: &str) -> Vec<String> {
     let mut h = vec![format!("tcpsim {VERSION}  scenario {:?}  file {file}  seed {}", model.name, model.seed)];
+    if let Some(d) = &model.description {
+        h.extend(d.lines().map(|l| format!("about: {l}")));
+    }
     for (i, c) in model.configs.iter().enumerate() {
         let label = if i == 0 { "tcp".to_string() } else { format!("tcp #{i}") };
         h.push(format!("{label}: {}", describe_config(c)));
@@ -95,7 +98,13 @@ fn describe_config(c: &TcpConfig) -> String {
 fn describe_link(p: &LinkParams) -> String {
     let mut s = format!("delay {}", p.delay);
     if p.jitter.as_nanos() > 0 {
-        let _ = write!(s, ", jitter {}", p.jitter);
+        let _ = write!(s, ", jitter {} ({})", p.jitter, p.distribution.name());
+    }
+    if let Some(rate) = p.rate_bps {
+        let _ = write!(s, ", rate {rate} bit/s");
+        if let Some(q) = p.queue_bytes {
+            let _ = write!(s, " queue {q} bytes");
+        }
     }
     let _ = write!(s, ", loss {}", p.loss);
     if let Some(b) = p.burst {

@@ -2,6 +2,7 @@
 //! contract: 0 ok, 1 expectations failed, 2 bad input, 3 incomplete run,
 //! 4 nondeterminism.
 
+mod diff;
 mod explore;
 mod output;
 mod run;
@@ -30,7 +31,8 @@ Examples:
   tcpsim run sims/lost-final-ack.ron --set tcp.msl_ms=500 --kinds transition,drop
   tcpsim run sims/lost-final-ack.ron --format ladder
   tcpsim run sims/lost-final-ack.ron --quiet --pcap lost.pcap --svg ladder.svg --state-diagram states.svg
-  tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --emit-faults replay.ron";
+  tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --emit-faults replay.ron
+  tcpsim run sims/lossy-transfer.ron --seed 7 --check-determinism";
 
 const SWEEP_EXAMPLES: &str = "\
 Examples:
@@ -54,6 +56,12 @@ const SHRINK_EXAMPLES: &str = "\
 Examples:
   tcpsim shrink examples/shrink-demo.ron --seed 4
   tcpsim shrink sims/lossy-transfer.ron --seed 7 --loss 0.3 --out minimal.ron";
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  tcpsim run sims/lossy-transfer.ron --seed 1 --format jsonl --out a.jsonl
+  tcpsim run sims/lossy-transfer.ron --seed 1 --set tcp.congestion_control=none --format jsonl --out b.jsonl
+  tcpsim diff a.jsonl b.jsonl";
 
 const TEST_EXAMPLES: &str = "\
 Examples:
@@ -96,6 +104,20 @@ pub enum Command {
     /// Reduce a failing seed to the fewest link decisions that still fail; write them as a file.
     #[command(after_help = SHRINK_EXAMPLES)]
     Shrink(ShrinkArgs),
+    /// Show where two JSONL traces first differ (exit 0 identical, 1 different).
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The first trace (`tcpsim run --format jsonl`).
+    pub a: PathBuf,
+    /// The second trace.
+    pub b: PathBuf,
+    /// Lines of context before and after the first difference.
+    #[arg(long, short = 'C', default_value_t = 3, value_name = "N")]
+    pub context: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -292,6 +314,11 @@ pub struct RunArgs {
     /// fixed, and the run's random link decisions as `Fate` faults.
     #[arg(long, value_name = "PATH")]
     pub emit_faults: Option<PathBuf>,
+    /// Run twice, the second time with hasher seeds, slot reuse and heap
+    /// addresses changed; exit 4 with the first differing event if the
+    /// traces differ. Writes no trace.
+    #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "state_diagram", "emit_faults"])]
+    pub check_determinism: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -320,6 +347,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(&args),
         Command::Explore(args) => explore::explore(&args),
         Command::Shrink(args) => shrink::shrink(&args),
+        Command::Diff(args) => diff::diff(&args),
     };
     ExitCode::from(code)
 }

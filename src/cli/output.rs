@@ -1,7 +1,8 @@
 //! Output destinations. A regular file is written to a temporary file in
 //! the same directory and renamed into place only when the run succeeded,
 //! so an existing file is never half-overwritten. Pipes, devices and
-//! `/dev/stdout` are written in place.
+//! open descriptors (`/dev/stdout`, `/dev/fd/N`) are written in place, even
+//! when the descriptor leads to a regular file.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -21,6 +22,16 @@ impl Dest {
         let Some(path) = path else {
             return Ok(Dest::Stdout(io::stdout()));
         };
+        // `/dev/stdout`, `/dev/fd/N` and the like name an open descriptor,
+        // not a file: even when it leads to a regular file (`> trace.txt`),
+        // writing goes through it, so `>>` appends and nothing is replaced.
+        if let Some(fd) = descriptor(path) {
+            if fd == 1 {
+                return Ok(Dest::Stdout(io::stdout()));
+            }
+            let f = OpenOptions::new().append(true).open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            return Ok(Dest::Device(f));
+        }
         // Write through a symlink to its target rather than replacing it.
         let resolved = std::fs::canonicalize(path).ok().filter(|_| path.is_symlink());
         let path = resolved.as_deref().unwrap_or(path);
@@ -85,6 +96,55 @@ impl Write for Dest {
             Dest::Device(f) => f.flush(),
         }
     }
+}
+
+/// Output paths must differ from the inputs and from each other, or one
+/// file would silently replace another. `outputs` are (flag, path) pairs,
+/// `inputs` (what it is, path) pairs. Devices and descriptors are written
+/// in place, so they never clash.
+pub fn check_distinct(outputs: &[(&str, Option<&Path>)], inputs: &[(&str, &Path)]) -> Result<(), String> {
+    let outputs: Vec<(&str, &Path)> =
+        outputs.iter().filter_map(|&(flag, p)| p.map(|p| (flag, p))).filter(|(_, p)| replaces_file(p)).collect();
+    for (i, &(flag, path)) in outputs.iter().enumerate() {
+        if let Some((what, _)) = inputs.iter().find(|(_, input)| same_file(path, input)) {
+            return Err(format!("{flag} {}: that is {what}", path.display()));
+        }
+        if let Some((other, _)) = outputs[..i].iter().find(|(_, p)| *p == path || same_file(p, path)) {
+            return Err(format!("{other} and {flag} both name {}", path.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether writing `path` replaces a regular file (or creates one).
+fn replaces_file(path: &Path) -> bool {
+    descriptor(path).is_none() && std::fs::metadata(path).map_or(true, |m| m.is_file())
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The descriptor number `path` names (`/dev/stdout` is 1, `/dev/fd/N` and
+/// `/proc/self/fd/N` are N), if it names one.
+fn descriptor(path: &Path) -> Option<u32> {
+    if !cfg!(unix) {
+        return None;
+    }
+    match path.to_str()? {
+        "/dev/stdin" => return Some(0),
+        "/dev/stdout" => return Some(1),
+        "/dev/stderr" => return Some(2),
+        _ => {}
+    }
+    ["/dev/fd", "/proc/self/fd", "/proc/thread-self/fd"]
+        .iter()
+        .find_map(|dir| path.strip_prefix(dir).ok())
+        .and_then(|n| n.to_str()?.parse().ok())
 }
 
 #[cfg(unix)]

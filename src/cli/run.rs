@@ -1,11 +1,14 @@
 //! `tcpsim run FILE`: one simulation, its trace, its expectations.
 
 use super::output::{Dest, use_color};
-use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, Format, PcapSide, RunArgs, error};
+use super::{
+    EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, Format, PcapSide, RunArgs, error,
+};
 use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tcpsim::determinism;
 use tcpsim::expect::{self, Check};
 use tcpsim::model::Model;
 use tcpsim::pcap::{CaptureSide, PcapWriter};
@@ -151,6 +154,9 @@ pub fn run(args: &RunArgs) -> u8 {
                 return EXIT_BAD_INPUT;
             }
         }
+    }
+    if args.check_determinism {
+        return check_determinism(&model, &label);
     }
     let filter = match filter(args, &model) {
         Ok(f) => f,
@@ -340,6 +346,39 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         eprintln!("replay: {}", replay_command(args, seed));
         EXIT_EXPECT_FAILED
+    }
+}
+
+/// `--check-determinism`: the run and its perturbed twin, record by record.
+fn check_determinism(model: &Model, label: &str) -> u8 {
+    match determinism::check(model) {
+        Ok(agreed) => {
+            let _ = writeln!(
+                std::io::stdout(),
+                "determinism: ok: {} trace records identical with hasher seeds, slot reuse and heap addresses changed (outcome {}, digest {})",
+                agreed.records,
+                agreed.outcome.name(),
+                agreed.digest
+            );
+            EXIT_OK
+        }
+        Err(d) => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "{label}: error: nondeterminism: the traces differ at record {} (seed {})",
+                d.record, model.seed
+            );
+            for e in &d.context {
+                let _ = writeln!(err, "  {}", e.json());
+            }
+            let show = |e: &Option<tcpsim::trace::OwnedEvent>| {
+                e.as_ref().map_or("(the run had ended)".to_string(), |e| e.json())
+            };
+            let _ = writeln!(err, "- {}  (normal run)", show(&d.normal));
+            let _ = writeln!(err, "+ {}  (perturbed run)", show(&d.perturbed));
+            EXIT_NONDETERMINISM
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! settings, in parallel, optionally sharded over machines, with a CSV of
 //! runs and a summary of outcomes.
 
-use super::output::Dest;
+use super::output::{Dest, check_distinct};
 use super::run::interrupt_flag;
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -212,28 +212,23 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    let outputs = [
+        ("--out", args.out.as_deref()),
+        ("--json", args.json.as_deref()),
+        ("--plot", args.plot.as_deref()),
+        ("--state-diagram", args.state_diagram.as_deref()),
+    ];
+    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.file)]) {
+        error(&e);
+        return EXIT_BAD_INPUT;
+    }
+    // Install the handler before any temp file exists, so an interrupt can
+    // never leave one behind.
     let stop = interrupt_flag();
-    let dest = match Dest::open(args.out.as_deref()) {
-        Ok(d) => d,
-        Err(e) => {
-            error(&e);
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let json_dest = match args.json.as_deref().map(|p| Dest::open(Some(p))).transpose() {
-        Ok(d) => d,
-        Err(e) => {
-            error(&e);
-            return EXIT_BAD_INPUT;
-        }
-    };
-    // Opened before the runs, so a bad path is bad input, not a lost sweep.
-    let states_dest = match args.state_diagram.as_deref().map(|p| Dest::open(Some(p))).transpose() {
-        Ok(d) => d,
-        Err(e) => {
-            error(&format!("--state-diagram: {e}"));
-            return EXIT_BAD_INPUT;
-        }
+    // Every output is opened (as a temp file) before the runs, so a bad path
+    // is bad input, not a lost sweep.
+    let Some(dests) = open_outputs(&outputs) else {
+        return EXIT_BAD_INPUT;
     };
 
     let Some((rows, totals)) = execute(args, &models, first, last, &stop) else {
@@ -257,6 +252,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         csv.push(coverage_line(&totals.coverage));
     }
     let summaries = summarize(&axes, &points, &rows, args.seeds);
+    let [dest, json_dest, plot_dest, states_dest] = dests;
     let states = states_dest.map(|d| {
         let name = args.file.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
         let title = format!("{name}: state transitions over {} runs", rows.len());
@@ -265,8 +261,9 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     finish(
         Output {
             csv,
-            dest,
+            dest: dest.expect("the CSV goes to --out or stdout"),
             json_dest,
+            plot_dest,
             summaries,
             coverage: args.coverage.then(|| totals.coverage.clone()),
             to_stdout: args.out.is_none(),
@@ -274,9 +271,33 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         },
         &rows,
         |r| replay(args, &axes, &points[r.point], r.seed),
-        args.plot.as_deref(),
         &axes,
+        &stop,
     )
+}
+
+/// Opens the destinations of `outputs` (--out first: stdout when absent);
+/// prints the error and returns `None` if one cannot be written.
+fn open_outputs<const N: usize>(outputs: &[(&str, Option<&std::path::Path>); N]) -> Option<[Option<Dest>; N]> {
+    let mut dests = Vec::with_capacity(N);
+    for (i, &(flag, path)) in outputs.iter().enumerate() {
+        let opened = match path {
+            // The CSV goes to stdout without --out.
+            None if i == 0 => Dest::open(None).map(Some),
+            None => Ok(None),
+            // As `run`: the trace's errors name the path, the others the flag too.
+            Some(p) if i == 0 => Dest::open(Some(p)).map(Some),
+            Some(p) => Dest::open(Some(p)).map(Some).map_err(|e| format!("{flag}: {e}")),
+        };
+        match opened {
+            Ok(d) => dests.push(d),
+            Err(e) => {
+                error(&e);
+                return None;
+            }
+        }
+    }
+    dests.try_into().ok()
 }
 
 /// Runs `first..last` over `jobs` threads; `None` if interrupted.
@@ -350,6 +371,8 @@ struct Output {
     csv: Vec<String>,
     dest: Dest,
     json_dest: Option<Dest>,
+    /// `--plot`: where to draw the outcome fractions.
+    plot_dest: Option<Dest>,
     summaries: Vec<PointSummary>,
     coverage: Option<Vec<u64>>,
     /// The CSV goes to stdout, so people's text goes to stderr.
@@ -358,60 +381,51 @@ struct Output {
     states: Option<(Dest, String)>,
 }
 
-/// Writes the CSV, the JSON summary and the plot, prints the summary and
-/// the replay commands of failing runs, and picks the exit code.
-fn finish(
-    out: Output,
-    rows: &[RunRow],
-    replay: impl Fn(&RunRow) -> String,
-    plot: Option<&std::path::Path>,
-    axes: &[Axis],
-) -> u8 {
-    let Output { csv, dest, json_dest, summaries, coverage, to_stdout, states } = out;
-    let mut w = BufWriter::new(dest);
-    for line in &csv {
-        if writeln!(w, "{line}").is_err() {
-            error("writing the CSV failed");
+/// Writes the CSV, the JSON summary and the pictures, prints the summary
+/// and the replay commands of failing runs, and picks the exit code. Every
+/// output is written before any is renamed into place, so when one fails
+/// (or Ctrl-C comes) every existing file keeps its bytes.
+fn finish(out: Output, rows: &[RunRow], replay: impl Fn(&RunRow) -> String, axes: &[Axis], stop: &AtomicBool) -> u8 {
+    let Output { csv, dest, json_dest, plot_dest, summaries, coverage, to_stdout, states } = out;
+    let mut written: Vec<(&str, Dest)> = Vec::new();
+    let mut w = BufWriter::with_capacity(1 << 16, dest);
+    let csv_written =
+        csv.iter().try_for_each(|line| writeln!(w, "{line}")).and_then(|()| w.into_inner().map_err(|e| e.into_error()));
+    match csv_written {
+        Ok(d) => written.push(("the CSV", d)),
+        Err(e) => {
+            error(&format!("writing the CSV failed: {e}"));
             return EXIT_INCOMPLETE;
         }
     }
-    let Ok(dest) = w.into_inner() else {
-        error("writing the CSV failed");
-        return EXIT_INCOMPLETE;
-    };
-    if let Some(jd) = json_dest {
+    let mut pictures = Vec::new();
+    if let Some(d) = json_dest {
         let header = vec![("version".to_string(), tcpsim::report::VERSION.to_string())];
-        let mut w = BufWriter::new(jd);
-        let ok = writeln!(w, "{}", sweep::summary_json(&summaries, &header)).is_ok();
-        match w.into_inner() {
-            Ok(d) if ok => {
-                if let Err(e) = d.commit() {
-                    error(&format!("writing the JSON summary failed: {e}"));
-                    return EXIT_INCOMPLETE;
-                }
-            }
-            _ => {
-                error("writing the JSON summary failed");
-                return EXIT_INCOMPLETE;
-            }
-        }
+        pictures.push(("the JSON summary (--json)", d, format!("{}\n", sweep::summary_json(&summaries, &header))));
     }
-    if let Some(path) = plot {
+    if let Some(d) = plot_dest {
         let svg = tcpsim::plot::sweep_svg(&summaries, axes.first().map(|a| a.column.as_str()).unwrap_or("run"));
-        if let Err(e) = write_atomic(path, svg.as_bytes()) {
-            error(&e);
+        pictures.push(("the plot (--plot)", d, svg));
+    }
+    if let Some((d, svg)) = states {
+        pictures.push(("the state diagram (--state-diagram)", d, svg));
+    }
+    for (what, mut d, text) in pictures {
+        if let Err(e) = d.write_all(text.as_bytes()).and_then(|()| d.flush()) {
+            error(&format!("writing {what} failed: {e}"));
             return EXIT_INCOMPLETE;
         }
+        written.push((what, d));
     }
-    if let Some((mut d, svg)) = states
-        && let Err(e) = d.write_all(svg.as_bytes()).and_then(|()| d.commit())
-    {
-        error(&format!("writing the state diagram failed: {e}"));
+    if stop.load(Ordering::SeqCst) {
+        error("interrupted; nothing written");
         return EXIT_INCOMPLETE;
     }
-    if let Err(e) = dest.commit() {
-        error(&format!("writing the CSV failed: {e}"));
-        return EXIT_INCOMPLETE;
+    for (what, d) in written {
+        if let Err(e) = d.commit() {
+            error(&format!("writing {what} failed: {e}"));
+            return EXIT_INCOMPLETE;
+        }
     }
     let table = sweep::summary_table(&summaries);
     let coverage_text = coverage.as_deref().map(coverage_report).unwrap_or_default();
@@ -428,12 +442,6 @@ fn finish(
         eprintln!("... and {} more failing runs (the CSV's `replay` column has each command)", failing.len() - 10);
     }
     if failing.is_empty() { EXIT_OK } else { EXIT_EXPECT_FAILED }
-}
-
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
-    let mut d = Dest::open(Some(path))?;
-    d.write_all(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    d.commit().map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A parsed part of a sharded sweep.
@@ -604,27 +612,32 @@ pub fn merge(args: &MergeArgs) -> u8 {
     }
     let run_rows: Vec<RunRow> = rows.iter().map(|(r, _)| r.clone()).collect();
     let summaries = summarize(&axes, &points, &run_rows, seeds);
-    let dest = match Dest::open(args.out.as_deref()) {
-        Ok(d) => d,
-        Err(e) => {
-            error(&e);
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let json_dest = match args.json.as_deref().map(|p| Dest::open(Some(p))).transpose() {
-        Ok(d) => d,
-        Err(e) => {
-            error(&e);
-            return EXIT_BAD_INPUT;
-        }
+    let outputs = [("--out", args.out.as_deref()), ("--json", args.json.as_deref()), ("--plot", args.plot.as_deref())];
+    let inputs: Vec<(&str, &std::path::Path)> = args.parts.iter().map(|p| ("one of the parts", p.as_path())).collect();
+    if let Err(e) = check_distinct(&outputs, &inputs) {
+        error(&e);
+        return EXIT_BAD_INPUT;
+    }
+    let stop = interrupt_flag();
+    let Some([dest, json_dest, plot_dest]) = open_outputs(&outputs) else {
+        return EXIT_BAD_INPUT;
     };
     let replays: Vec<String> = rows.iter().map(|(_, r)| r.clone()).collect();
     finish(
-        Output { csv, dest, json_dest, summaries, coverage, to_stdout: args.out.is_none(), states: None },
+        Output {
+            csv,
+            dest: dest.expect("the CSV goes to --out or stdout"),
+            json_dest,
+            plot_dest,
+            summaries,
+            coverage,
+            to_stdout: args.out.is_none(),
+            states: None,
+        },
         &run_rows,
         |r| replays.get((r.run - run_rows[0].run) as usize).cloned().unwrap_or_default(),
-        args.plot.as_deref(),
         &axes,
+        &stop,
     )
 }
 

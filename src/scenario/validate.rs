@@ -200,7 +200,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     let mut listeners = Vec::new();
     for (i, l) in file.listeners.iter().enumerate() {
         let p = format!("listeners[{i}]");
-        check_name(&mut v, &format!("{p}.name"), &l.name, &mut endpoint_names);
+        check_name(&mut v, &format!("{p}.name"), &l.name, &mut endpoint_names, &host_names);
         let host = host_id(&l.host);
         if host.is_none() {
             v.err(format!("{p}.host"), format!("unknown host {:?}; hosts are {}", l.host, names(&hosts)));
@@ -249,7 +249,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         // One name per endpoint role: a population shares its name (the
         // connection number tells its members apart), but two entries may
         // not, or expectations could not say which they mean.
-        check_name(&mut v, &format!("{p}.name"), &c.name, &mut endpoint_names);
+        check_name(&mut v, &format!("{p}.name"), &c.name, &mut endpoint_names, &host_names);
         let host = host_id(&c.host);
         let remote_host = host_id(&c.remote_host);
         if host.is_none() {
@@ -306,7 +306,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             if peer.name == c.name {
                 v.err(format!("{pp}.name"), "expected a name different from the connection's own");
             } else {
-                check_name(&mut v, &format!("{pp}.name"), &peer.name, &mut endpoint_names);
+                check_name(&mut v, &format!("{pp}.name"), &peer.name, &mut endpoint_names, &host_names);
             }
             if c.local_port.is_none() {
                 v.err(format!("{p}.local_port"), "a connection with an explicit `peer` needs a fixed local_port");
@@ -400,11 +400,14 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     }
 }
 
-fn check_name(v: &mut V, path: &str, name: &str, seen: &mut Vec<String>) {
+fn check_name(v: &mut V, path: &str, name: &str, seen: &mut Vec<String>, hosts: &[String]) {
     if name.trim().is_empty() {
         v.err(path, "expected a non-empty name");
     } else if seen.iter().any(|n| n == name) {
         v.err(path, format!("duplicate endpoint name {name:?}"));
+    } else if hosts.iter().any(|h| h == name) {
+        // Traces and fault filters name hosts and endpoints alike.
+        v.err(path, format!("{name:?} is also a host name; give the endpoint another name"));
     } else {
         seen.push(name.to_string());
     }

@@ -141,6 +141,21 @@ pub struct OwnedEvent {
     pub route: Option<Route>,
 }
 
+impl OwnedEvent {
+    /// The borrowed form every sink takes.
+    pub fn as_event(&self) -> TraceEvent<'_> {
+        TraceEvent { t: self.t, conn: self.conn, endpoint: &self.endpoint, kind: self.kind, route: self.route }
+    }
+
+    /// The event as its JSONL trace line (without the newline).
+    pub fn json(&self) -> String {
+        let mut w = JsonlWriter::new(Vec::new());
+        w.record(&self.as_event());
+        let bytes = w.finish().expect("writing to memory cannot fail");
+        String::from_utf8(bytes).expect("JSON is UTF-8").trim_end().to_string()
+    }
+}
+
 impl TraceSink for Recorder {
     fn record(&mut self, e: &TraceEvent<'_>) {
         self.events.push(OwnedEvent {

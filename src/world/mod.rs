@@ -748,6 +748,10 @@ impl World {
 
     fn on_listener_open(&mut self, l: u32, sink: &mut dyn TraceSink) {
         self.stats.events += 1;
+        // A crashed host opens nothing; its restart opens the listener.
+        if !self.host_up[self.model.listeners[l as usize].host as usize] {
+            return;
+        }
         self.listeners[l as usize].open = true;
         self.spawn_listening(l, sink);
     }
@@ -824,8 +828,16 @@ impl World {
         self.stats.events += 1;
         self.host_up[host as usize] = true;
         self.emit_host_event(host, true, 0, sink);
-        let listeners: Vec<u32> =
-            (0..self.model.listeners.len() as u32).filter(|&l| self.model.listeners[l as usize].host == host).collect();
+        // Listeners listen again if their application would be listening
+        // now: opened already (a later opening is still scheduled) and not
+        // closed yet.
+        let now = self.sched.now();
+        let listeners: Vec<u32> = (0..self.model.listeners.len() as u32)
+            .filter(|&l| {
+                let spec = &self.model.listeners[l as usize];
+                spec.host == host && spec.listen_at <= now && spec.close_at.is_none_or(|c| now < c)
+            })
+            .collect();
         for l in listeners {
             let rt = &mut self.listeners[l as usize];
             rt.open = true;

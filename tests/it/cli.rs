@@ -1020,3 +1020,44 @@ fn out_file_has_normal_permissions() {
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(format!("{:o}", mode(&target)), format!("{:o}", mode(Path::new(&reference))));
 }
+
+/// `--check-determinism` runs the file twice, perturbed, and reports the
+/// records compared and the digest, which is the plain run's.
+#[test]
+fn check_determinism_agrees_with_the_plain_run() {
+    let o = tcpsim(&["run", "sims/lossy-transfer.ron", "--seed", "5", "--check-determinism"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let line = stdout(&o);
+    assert!(line.starts_with("determinism: ok: ") && line.contains("trace records identical"), "{line}");
+    let plain = tcpsim(&["run", "sims/lossy-transfer.ron", "--seed", "5", "--quiet"]);
+    let digest = stdout(&plain).lines().last().unwrap().trim_start_matches("digest: ").to_string();
+    assert!(line.contains(&format!("digest {digest})")), "{line} vs {digest}");
+    let o = tcpsim(&["run", "sims/normal-close.ron", "--check-determinism", "--out", "x.txt"]);
+    assert_eq!(o.status.code(), Some(2), "writes no trace, so --out is refused");
+}
+
+/// `tcpsim diff`: 0 for identical traces, 1 with the first differing line
+/// and its changed fields, 2 for a file that is not a JSONL trace.
+#[test]
+fn diff_shows_the_first_divergence() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = |name: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        let mut args = vec!["run", "sims/lost-final-ack.ron", "--format", "jsonl", "--out", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        assert_eq!(tcpsim(&args).status.code(), Some(0));
+        path.to_str().unwrap().to_string()
+    };
+    let (a, a2, b) = (trace("a.jsonl", &[]), trace("a2.jsonl", &[]), trace("b.jsonl", &["--seed", "2"]));
+    let same = tcpsim(&["diff", &a, &a2]);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(stdout(&same).contains("are identical"));
+    let differ = tcpsim(&["diff", &a, &b, "-C", "2"]);
+    assert_eq!(differ.status.code(), Some(1));
+    let report = stdout(&differ);
+    assert!(report.contains("then differ at line") && report.contains("fields: "), "{report}");
+    assert_eq!(report.lines().filter(|l| l.starts_with("- ")).count(), 3, "the line and 2 after:\n{report}");
+    let bad = tcpsim(&["diff", &a, "sims/normal-close.ron"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("not a JSONL trace record"), "{}", stderr(&bad));
+}

@@ -5,18 +5,25 @@
 //! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
 //! - `determinism`: same input, same bytes; different seed, different digest.
 //! - `cli`: exit codes, error messages, atomic outputs.
+//! - `outputs`: no partial outputs, for every kind of file the CLI writes:
+//!   whole or untouched on failure and interrupt, pipes written in place.
 //! - `sweeps`: thread count and shards never change the bytes; merge checks.
 //! - `properties`: random scenarios keep the invariants; random files never
 //!   crash the loader.
 //! - `cross_check`: the endpoint against smoltcp's TCP, exchange by exchange.
+//! - `explore_shrink`: replay files, exhaustive exploration, shrinking.
+//! - `pictures`: captures decoded by tshark, ladders, state diagrams.
+//! - `readme`: the outputs README.md shows are what the commands print.
 
 mod behaviours;
 mod cli;
 mod cross_check;
 mod determinism;
 mod explore_shrink;
+mod outputs;
 mod pictures;
 mod properties;
+mod readme;
 mod scenarios;
 mod sims;
 mod sweeps;

@@ -1,0 +1,190 @@
+//! `tcpsim diff A B`: where two JSONL traces first differ, with context.
+//! For comparing two versions of tcpsim, two settings, or two seeds.
+//! Exit 0 when the traces are identical, 1 when they differ, 2 when a file
+//! cannot be read or is not a JSONL trace.
+
+use super::{DiffArgs, EXIT_BAD_INPUT, EXIT_OK, error};
+use std::fmt::Write as _;
+use std::io::Write;
+
+/// Exit code when the traces differ (as diff(1)).
+const EXIT_DIFFERENT: u8 = 1;
+
+/// The fields of one flat JSON object line, as (key, raw value text), in
+/// order; `None` if the line is not one.
+fn fields(line: &str) -> Option<Vec<(&str, &str)>> {
+    let body = line.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let bytes = body.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Index just past the JSON string starting at `i` (a quote).
+    let string_end = |mut i: usize| -> Option<usize> {
+        i += 1;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+        None
+    };
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            return None;
+        }
+        let key_end = string_end(i)?;
+        let key = &body[i + 1..key_end - 1];
+        if bytes.get(key_end) != Some(&b':') {
+            return None;
+        }
+        let start = key_end + 1;
+        let end = if bytes.get(start) == Some(&b'"') {
+            string_end(start)?
+        } else {
+            start + body[start..].find(',').unwrap_or(body.len() - start)
+        };
+        out.push((key, &body[start..end]));
+        i = end;
+        if i < bytes.len() {
+            if bytes[i] != b',' {
+                return None;
+            }
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// `key a -> b` for every field whose value differs or that only one
+/// line has.
+fn field_changes(a: &str, b: &str) -> String {
+    let (Some(fa), Some(fb)) = (fields(a), fields(b)) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    for (k, va) in &fa {
+        match fb.iter().find(|(kb, _)| kb == k) {
+            Some((_, vb)) if vb != va => parts.push(format!("{k} {va} -> {vb}")),
+            Some(_) => {}
+            None => parts.push(format!("{k} {va} -> (absent)")),
+        }
+    }
+    for (k, vb) in &fb {
+        if !fa.iter().any(|(ka, _)| ka == k) {
+            parts.push(format!("{k} (absent) -> {vb}"));
+        }
+    }
+    parts.join("; ")
+}
+
+fn read_trace(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    if let Some((i, _)) = lines.iter().enumerate().find(|(_, l)| !l.trim().is_empty() && fields(l).is_none()) {
+        return Err(format!(
+            "{}:{}: not a JSONL trace record (write traces with `tcpsim run FILE --format jsonl`)",
+            path.display(),
+            i + 1
+        ));
+    }
+    Ok(lines)
+}
+
+/// The report for two traces; `None` if they are identical.
+fn compare(a_name: &str, a: &[String], b_name: &str, b: &[String], context: usize) -> Option<String> {
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if same == a.len() && same == b.len() {
+        return None;
+    }
+    let mut s = String::new();
+    let _ = writeln!(s, "{a_name} and {b_name} agree on {same} lines, then differ at line {}:", same + 1);
+    for (i, l) in a.iter().enumerate().take(same).skip(same.saturating_sub(context)) {
+        let _ = writeln!(s, "  {:>6}  {l}", i + 1);
+    }
+    match (a.get(same), b.get(same)) {
+        (Some(x), Some(y)) => {
+            let _ = writeln!(s, "- {:>6}  {x}", same + 1);
+            let _ = writeln!(s, "+ {:>6}  {y}", same + 1);
+            let changes = field_changes(x, y);
+            if !changes.is_empty() {
+                let _ = writeln!(s, "  fields: {changes}");
+            }
+        }
+        (Some(x), None) => {
+            let _ = writeln!(s, "- {:>6}  {x}", same + 1);
+            let _ = writeln!(s, "+         ({b_name} ends here)");
+        }
+        (None, Some(y)) => {
+            let _ = writeln!(s, "-         ({a_name} ends here)");
+            let _ = writeln!(s, "+ {:>6}  {y}", same + 1);
+        }
+        (None, None) => unreachable!("the traces differ"),
+    }
+    for (name, lines, sign) in [(a_name, a, '-'), (b_name, b, '+')] {
+        let next: Vec<&String> = lines.iter().skip(same + 1).take(context).collect();
+        if !next.is_empty() {
+            let _ = writeln!(s, "then in {name}:");
+            for (k, l) in next.iter().enumerate() {
+                let _ = writeln!(s, "{sign} {:>6}  {l}", same + 2 + k);
+            }
+        }
+    }
+    Some(s)
+}
+
+pub fn diff(args: &DiffArgs) -> u8 {
+    let (a, b) = match (read_trace(&args.a), read_trace(&args.b)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            error(&e);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let (a_name, b_name) = (args.a.display().to_string(), args.b.display().to_string());
+    let mut out = std::io::stdout().lock();
+    match compare(&a_name, &a, &b_name, &b, args.context) {
+        None => {
+            let _ = writeln!(out, "{a_name} and {b_name} are identical ({} lines)", a.len());
+            EXIT_OK
+        }
+        Some(report) => {
+            let _ = out.write_all(report.as_bytes());
+            EXIT_DIFFERENT
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEND: &str =
+        r#"{"t_ns":0,"kind":"send","conn":0,"endpoint":"a \"x\", y","flags":"SYN","seq":1,"retransmit":false}"#;
+
+    #[test]
+    fn flat_objects_split_into_fields() {
+        let f = fields(SEND).unwrap();
+        assert_eq!(f[0], ("t_ns", "0"));
+        assert_eq!(f[3], ("endpoint", r#""a \"x\", y""#));
+        assert_eq!(f.last(), Some(&("retransmit", "false")));
+        assert!(fields("t_ns=0").is_none());
+        assert!(fields(r#"{"a":1,}"#).is_none());
+        assert_eq!(fields("{}"), Some(vec![]));
+    }
+
+    #[test]
+    fn the_first_difference_is_shown_with_its_fields() {
+        let a: Vec<String> = vec!["{\"n\":1}".into(), SEND.into(), "{\"n\":3}".into()];
+        let mut b = a.clone();
+        b[1] = SEND.replace("\"seq\":1", "\"seq\":2").replace(",\"retransmit\":false", "");
+        let r = compare("a", &a, "b", &b, 3).unwrap();
+        assert!(r.starts_with("a and b agree on 1 lines, then differ at line 2:"), "{r}");
+        assert!(r.contains("fields: seq 1 -> 2; retransmit false -> (absent)"), "{r}");
+        assert!(r.contains("then in a:\n-      3  {\"n\":3}"), "{r}");
+        assert!(compare("a", &a, "b", &a, 3).is_none());
+        let short = &a[..2];
+        let r = compare("a", &a, "b", short, 3).unwrap();
+        assert!(r.contains("(b ends here)"), "{r}");
+    }
+}
