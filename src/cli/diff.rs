@@ -44,10 +44,13 @@ fn fields(line: &str) -> Option<Vec<(&str, &str)>> {
         } else {
             start + body[start..].find(',').unwrap_or(body.len() - start)
         };
+        if end == start {
+            return None;
+        }
         out.push((key, &body[start..end]));
         i = end;
         if i < bytes.len() {
-            if bytes[i] != b',' {
+            if bytes[i] != b',' || i + 1 == bytes.len() {
                 return None;
             }
             i += 1;

@@ -65,11 +65,14 @@ pub fn explore(args: &ExploreArgs) -> u8 {
     let Some((model, text)) = load_with_overrides(&args.file, args.seed, None, &args.set) else {
         return EXIT_BAD_INPUT;
     };
-    if let Some(dir) = &args.emit_dir
-        && !dir.is_dir()
-    {
-        error(&format!("--emit-dir {}: not a directory", dir.display()));
-        return EXIT_BAD_INPUT;
+    if let Some(dir) = &args.emit_dir {
+        // Found before the run: a directory that is missing or where no
+        // file can be created.
+        let writable = dir.is_dir() && tempfile::Builder::new().prefix(".tcpsim-").tempfile_in(dir).is_ok();
+        if !writable {
+            error(&format!("--emit-dir {}: not a directory tcpsim can write in", dir.display()));
+            return EXIT_BAD_INPUT;
+        }
     }
     let base_text = match args.emit_dir.as_ref().map(|_| replay::pin_links(&text, &model)).transpose() {
         Ok(t) => t,
@@ -119,7 +122,10 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         }
     };
     if let Some(dir) = &args.emit_dir {
+        // Every file is written before any is renamed into place, so a
+        // failure leaves the directory as it was.
         let base_text = base_text.expect("pinned with --emit-dir");
+        let mut written = Vec::new();
         for (i, g) in groups.iter().enumerate() {
             let path = dir.join(format!("outcome-{}.ron", i + 1));
             let entries: Vec<String> = g.smallest.iter().map(|&(nth, c)| c.fault_text(nth)).collect();
@@ -127,12 +133,22 @@ pub fn explore(args: &ExploreArgs) -> u8 {
                 format!("Outcome {} of `tcpsim explore {label}`: {} of {total} runs.", i + 1, g.runs),
                 "Random link elements are off; the faults that lead here follow.".to_string(),
             ];
-            let written = replay::with_faults(&base_text, &entries, &comment).and_then(|file| {
+            let file = replay::with_faults(&base_text, &entries, &comment).and_then(|file| {
                 let mut d = Dest::open(Some(&path))?;
-                d.write_all(file.as_bytes()).and_then(|_| d.commit()).map_err(|e| e.to_string())
+                d.write_all(file.as_bytes()).map_err(|e| format!("writing failed: {e}"))?;
+                Ok(d)
             });
-            if let Err(e) = written {
-                error(&format!("--emit-dir: {}: {e}", path.display()));
+            match file {
+                Ok(d) => written.push((path, d)),
+                Err(e) => {
+                    error(&format!("--emit-dir: {}: {e}", path.display()));
+                    return EXIT_INCOMPLETE;
+                }
+            }
+        }
+        for (path, d) in written {
+            if let Err(e) = d.commit() {
+                error(&format!("--emit-dir: {}: writing failed: {e}", path.display()));
                 return EXIT_INCOMPLETE;
             }
         }

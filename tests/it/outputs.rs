@@ -16,7 +16,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Stands for the output path in a [`Kind`]'s command line.
 const TARGET: &str = "{target}";
@@ -338,8 +338,10 @@ fn an_unwritable_directory_is_bad_input() {
         std::fs::set_permissions(&readonly, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(!missing.exists(), "{}", kind.name);
         assert!(entries(&readonly).is_empty(), "{}: {:?}", kind.name, entries(&readonly));
-        let sys_temps = temp_files(Path::new("/sys"));
-        assert!(sys_temps.is_empty(), "{}: {sys_temps:?}", kind.name);
+        if Path::new("/sys").is_dir() {
+            let sys_temps = temp_files(Path::new("/sys"));
+            assert!(sys_temps.is_empty(), "{}: {sys_temps:?}", kind.name);
+        }
     }
 }
 
@@ -446,7 +448,7 @@ fn a_fifo_is_written_in_place() {
         });
         let out = inputs.run(kind, path_str(&fifo), &[]);
         assert_exit(&out, 0, kind.name);
-        wait_exit(&mut cat, Duration::from_secs(10), "cat to see the end of the pipe");
+        wait_exit(&mut cat, "cat to see the end of the pipe");
         let got = reader.join().unwrap().unwrap();
         assert!(contains(&got, kind.marker), "{}: the pipe carried:\n{}", kind.name, String::from_utf8_lossy(&got));
         assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "{}: the pipe was replaced", kind.name);
@@ -519,17 +521,28 @@ impl Drop for Reap {
     }
 }
 
-/// Waits for the child to exit, at most `limit`.
+/// Polls every 10 ms until `done` holds, for at most 20 s (generous: CI
+/// machines are slow and busy).
 #[track_caller]
-fn wait_exit(child: &mut Reap, limit: Duration, what: &str) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.0.try_wait().expect("try_wait") {
-            return status;
+fn poll(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..2000 {
+        if done() {
+            return;
         }
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
     }
+    panic!("timed out waiting for {what}");
+}
+
+/// Waits (at most 20 s) for the child to exit.
+#[track_caller]
+fn wait_exit(child: &mut Reap, what: &str) -> ExitStatus {
+    let mut status = None;
+    poll(what, || {
+        status = child.0.try_wait().expect("try_wait");
+        status.is_some()
+    });
+    status.expect("the child exited")
 }
 
 /// Starts tcpsim with `argv` from the repository root, waits until a temp
@@ -549,12 +562,10 @@ fn interrupt(argv: &[&str], dir: &Path, temp_file: bool, signal: &str) -> (ExitS
     if temp_file {
         // The signal handler is installed before the first temp file is
         // created, so once one exists the signal is caught.
-        let start = Instant::now();
-        while temp_files(dir).is_empty() {
+        poll("the temp file", || {
             assert!(child.0.try_wait().unwrap().is_none(), "{argv:?} ended before its temp file appeared");
-            assert!(start.elapsed() < Duration::from_secs(20), "{argv:?}: no temp file appeared");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+            !temp_files(dir).is_empty()
+        });
     } else {
         std::thread::sleep(Duration::from_millis(300));
     }
@@ -562,7 +573,7 @@ fn interrupt(argv: &[&str], dir: &Path, temp_file: bool, signal: &str) -> (ExitS
     let pid = child.0.id().to_string();
     let sent = Command::new("kill").args([&format!("-{signal}"), pid.as_str()]).status().expect("kill runs");
     assert!(sent.success());
-    let status = wait_exit(&mut child, Duration::from_secs(20), &format!("tcpsim to stop after SIG{signal}"));
+    let status = wait_exit(&mut child, &format!("tcpsim to stop after SIG{signal}"));
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
     (status, err)
@@ -686,7 +697,6 @@ const LONG_SHRINK: &str = r#"(
 /// SIGINT or SIGTERM during a long shrink stops it with exit 3: the file
 /// already at `--out` keeps its bytes and no temp file is left.
 #[test]
-#[ignore = "shrink installs no signal handler: the signal kills it and its temp file stays (src/cli/shrink.rs)"]
 fn an_interrupted_shrink_leaves_its_output_untouched() {
     for signal in ["INT", "TERM"] {
         let dir = tempdir();
@@ -745,7 +755,6 @@ fn explore_writes_whole_outcome_files() {
 /// An `--emit-dir` where no file can be created is bad input (exit 2),
 /// found before the runs, as for every other output.
 #[test]
-#[ignore = "explore opens its outcome files only after exploring: exit 3, after the whole run (src/cli/explore.rs)"]
 fn explore_checks_its_directory_before_the_run() {
     let dir = tempdir();
     let readonly = dir.path().join("read-only");
@@ -768,7 +777,6 @@ fn explore_checks_its_directory_before_the_run() {
 /// there keep their bytes: no outcome is renamed into place before all
 /// are written.
 #[test]
-#[ignore = "explore renames each outcome file into place as it goes: outcome-1.ron is replaced before outcome-2.ron fails (src/cli/explore.rs)"]
 fn explore_keeps_existing_outcomes_when_a_later_one_fails() {
     let dir = tempdir();
     existing_files(dir.path(), &["outcome-1.ron"]);
