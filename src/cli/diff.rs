@@ -3,7 +3,7 @@
 //! Exit 0 when the traces are identical, 1 when they differ, 2 when a file
 //! cannot be read or is not a JSONL trace.
 
-use super::{DiffArgs, EXIT_BAD_INPUT, EXIT_OK, error};
+use super::{DiffArgs, EXIT_BAD_INPUT, EXIT_OK};
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -82,11 +82,12 @@ fn field_changes(a: &str, b: &str) -> String {
 }
 
 fn read_trace(path: &std::path::Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("{}: error: cannot read the file: {e}", path.display()))?;
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
     if let Some((i, _)) = lines.iter().enumerate().find(|(_, l)| !l.trim().is_empty() && fields(l).is_none()) {
         return Err(format!(
-            "{}:{}: not a JSONL trace record (write traces with `tcpsim run FILE --format jsonl`)",
+            "{}:{}:1: error: not a JSONL trace record (write traces with `tcpsim run FILE --format jsonl`)",
             path.display(),
             i + 1
         ));
@@ -140,7 +141,7 @@ pub fn diff(args: &DiffArgs) -> u8 {
     let (a, b) = match (read_trace(&args.a), read_trace(&args.b)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            error(&e);
+            eprintln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
