@@ -10,6 +10,11 @@
 #   lossy-transfer-sweep.svg    outcome fractions of sims/lossy-transfer.ron
 #                               against loss, 100 seeds per point, with 95 %
 #                               Wilson intervals
+#   near-simultaneous-close-sweep.svg
+#                               the README's sweep study: outcome fractions
+#                               (CLOSING visited, ...) of
+#                               sims/near-simultaneous-close.ron against
+#                               loss, 500 seeds per point
 #
 # Usage: bash docs/img/regenerate.sh   (from anywhere; needs cargo)
 #
@@ -31,15 +36,17 @@ out=docs/img
 # A sweep exits 1 when some run misses an expectation; the pictures are
 # still complete then, so only codes above 1 are failures.
 sweep() {
-    local code=0
-    "$tcpsim" sweep sims/lossy-transfer.ron --set seed=1 --out /dev/null "$@" >/dev/null || code=$?
+    local file=$1 code=0
+    shift
+    "$tcpsim" sweep "$file" --set seed=1 --out /dev/null "$@" >/dev/null || code=$?
     if [ "$code" -gt 1 ]; then
         echo "regenerate.sh: tcpsim sweep $* failed with exit code $code" >&2
         exit "$code"
     fi
 }
-sweep --loss 0,0.2 --seeds 100 --state-diagram "$out/lossy-transfer-states.svg"
-sweep --loss 0,0.02,0.05,0.1,0.15,0.2 --seeds 100 --plot "$out/lossy-transfer-sweep.svg"
+sweep sims/lossy-transfer.ron --loss 0,0.2 --seeds 100 --state-diagram "$out/lossy-transfer-states.svg"
+sweep sims/lossy-transfer.ron --loss 0,0.02,0.05,0.1,0.15,0.2 --seeds 100 --plot "$out/lossy-transfer-sweep.svg"
+sweep sims/near-simultaneous-close.ron --loss 0,0.05,0.1,0.2 --seeds 500 --plot "$out/near-simultaneous-close-sweep.svg"
 
 if [ -n "${PNG_DIR:-}" ] && command -v rsvg-convert >/dev/null; then
     mkdir -p "$PNG_DIR"
@@ -47,4 +54,4 @@ if [ -n "${PNG_DIR:-}" ] && command -v rsvg-convert >/dev/null; then
         rsvg-convert -o "$PNG_DIR/$(basename "${svg%.svg}").png" "$svg"
     done
 fi
-echo "wrote $out/lost-final-ack-ladder.svg $out/lossy-transfer-states.svg $out/lossy-transfer-sweep.svg"
+echo "wrote $out/lost-final-ack-ladder.svg $out/lossy-transfer-states.svg $out/lossy-transfer-sweep.svg $out/near-simultaneous-close-sweep.svg"

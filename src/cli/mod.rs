@@ -314,6 +314,10 @@ pub struct RunArgs {
     /// fixed, and the run's random link decisions as `Fate` faults.
     #[arg(long, value_name = "PATH")]
     pub emit_faults: Option<PathBuf>,
+    /// After the run, list on stderr how often each behaviour ID handled an
+    /// input, and the IDs never reached.
+    #[arg(long)]
+    pub coverage: bool,
     /// Run twice, the second time with hasher seeds, slot reuse and heap
     /// addresses changed; exit 4 with the first differing event if the
     /// traces differ. Writes no trace.

@@ -282,6 +282,9 @@ pub fn run(args: &RunArgs) -> u8 {
     if args.stats {
         print_stats(&world, elapsed);
     }
+    if args.coverage {
+        eprint!("{}", super::sweep::coverage_report(world.coverage()));
+    }
     let dest = match written {
         Ok(d) => d,
         Err(e) => {

@@ -1061,3 +1061,17 @@ fn diff_shows_the_first_divergence() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("not a JSONL trace record"), "{}", stderr(&bad));
 }
+
+/// `run --coverage` lists on stderr the behaviour IDs the run exercised,
+/// with counts, and the ones it never reached; stdout is unchanged.
+#[test]
+fn run_coverage_lists_the_ids_of_one_run() {
+    let plain = tcpsim(&["run", "sims/lost-final-ack.ron", "--quiet"]);
+    let o = tcpsim(&["run", "sims/lost-final-ack.ron", "--quiet", "--coverage"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), stdout(&plain));
+    let report = stderr(&o);
+    // The retransmitted FIN is re-acknowledged from TIME_WAIT (B-CLOSE-17).
+    assert!(report.contains("  B-CLOSE-17 1\n"), "{report}");
+    assert!(report.contains(" of 99 IDs; never reached: "), "{report}");
+}
