@@ -88,13 +88,7 @@ impl TraceSink for LadderRecorder {
         {
             return;
         }
-        self.events.push(OwnedEvent {
-            t: e.t,
-            conn: e.conn,
-            endpoint: e.endpoint.to_string(),
-            kind: e.kind,
-            route: e.route,
-        });
+        self.events.push(OwnedEvent::from(e));
     }
 }
 

@@ -156,15 +156,15 @@ impl OwnedEvent {
     }
 }
 
+impl From<&TraceEvent<'_>> for OwnedEvent {
+    fn from(e: &TraceEvent<'_>) -> OwnedEvent {
+        OwnedEvent { t: e.t, conn: e.conn, endpoint: e.endpoint.to_string(), kind: e.kind, route: e.route }
+    }
+}
+
 impl TraceSink for Recorder {
     fn record(&mut self, e: &TraceEvent<'_>) {
-        self.events.push(OwnedEvent {
-            t: e.t,
-            conn: e.conn,
-            endpoint: e.endpoint.to_string(),
-            kind: e.kind,
-            route: e.route,
-        });
+        self.events.push(OwnedEvent::from(e));
     }
 }
 

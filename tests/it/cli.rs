@@ -4,7 +4,7 @@
 //! `tests/bad-input/` (one file per class of mistake, each naming the error
 //! it must produce in its leading `// expect:` and `// at:` comments).
 
-use crate::util::{root, stderr, stdout, tcpsim};
+use crate::util::{entries, path_str, root, stderr, stdout, tcpsim};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -58,20 +58,6 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write a test file");
     path.to_str().expect("temp paths are UTF-8").to_string()
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
-}
-
-/// The names of the entries in `dir`, sorted.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("readable dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[track_caller]

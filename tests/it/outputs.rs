@@ -11,7 +11,7 @@
 
 #![cfg(target_os = "linux")]
 
-use crate::util::{root, stderr, stdout, tcpsim};
+use crate::util::{entries, path_str, root, stderr, stdout, tcpsim};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Output, Stdio};
@@ -206,20 +206,6 @@ fn failing_seed() -> u64 {
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temp dir")
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
-}
-
-/// The names of the entries in `dir`, sorted.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("readable dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 fn temp_files(dir: &Path) -> Vec<String> {

@@ -59,3 +59,18 @@ pub fn ron_files(dir: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// A path as `&str`, for command-line arguments.
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
+}
+
+/// The names of the entries in `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("readable dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
