@@ -236,7 +236,6 @@ pub struct World {
     /// Segments sent so far per (sender name id, connection); counted only
     /// while fates are replayed or recorded.
     sends_by: FastMap<(u32, u32), u32>,
-    counting_sends: bool,
     /// The link's random decisions, when asked for ([`World::record_fates`]).
     recorded: Option<Vec<RecordedFate>>,
     out: Output,
@@ -393,7 +392,6 @@ impl World {
             has_partitions: model.faults.iter().any(|f| matches!(f, Fault::Partition { .. })),
             fates: FastMap::with_hasher(hasher),
             sends_by: FastMap::with_hasher(hasher),
-            counting_sends: false,
             recorded: None,
             out: Output::default(),
             digest: Digest::new(),
@@ -428,7 +426,6 @@ impl World {
                 Fault::Fate { conn, nth, .. } => {
                     let from = world.fault_from[i].expect("fates name their sender");
                     world.fates.insert((from, conn, nth), i as u32);
-                    world.counting_sends = true;
                 }
                 Fault::Crash { at, restart_at, .. } => {
                     world.sched.schedule(at, Event::Crash(i as u32));
@@ -571,7 +568,6 @@ impl World {
     /// run itself does not change.
     pub fn record_fates(&mut self) {
         self.recorded = Some(Vec::new());
-        self.counting_sends = true;
     }
 
     /// The decisions kept since [`World::record_fates`], in send order.

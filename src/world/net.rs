@@ -225,7 +225,8 @@ impl World {
 
         // `Fate` faults number every segment sent, whatever then happens
         // to it; segment faults count only those that reach a link.
-        let nth = if self.counting_sends { self.count_send(&pkt) } else { 0 };
+        let counting = !self.fates.is_empty() || self.recorded.is_some();
+        let nth = if counting { self.count_send(&pkt) } else { 0 };
         let Some(&dir) = self.routes.get(&(pkt.sender_host, pkt.dst_host)) else {
             self.record_drop(&pkt, DropReason::NoRoute, sink);
             return;
@@ -254,12 +255,14 @@ impl World {
         let queue = &mut self.queues[dir as usize];
         let bytes = wire_bytes(pkt.seg.len, pkt.seg.mss != 0);
         let lifetime = params.lifetime;
-        let fate = match self.fates.get(&(pkt.sender_name, pkt.conn, nth)) {
-            Some(&f) if nth != 0 => match &self.model.faults[f as usize] {
+        // No lookup unless fates are in play: this is the path of every send.
+        let fate = if self.fates.is_empty() {
+            None
+        } else {
+            self.fates.get(&(pkt.sender_name, pkt.conn, nth)).and_then(|&f| match &self.model.faults[f as usize] {
                 Fault::Fate { fate, .. } => Some(*fate),
                 _ => None,
-            },
-            _ => None,
+            })
         };
         let verdict = match &fate {
             Some(fate) => params.replay(fate, queue, now, bytes),
