@@ -136,6 +136,16 @@ impl Group {
     }
 }
 
+/// Adds `group` to the group of its outcome in `groups`.
+fn add(groups: &mut IndexMap<OutcomeKey, Group>, group: Group) {
+    match groups.get_mut(&group.key) {
+        Some(g) => g.merge(group),
+        None => {
+            groups.insert(group.key.clone(), group);
+        }
+    }
+}
+
 /// The model of one run: `base` (random link elements already off) with
 /// the run's faults added after the file's own.
 pub fn model_of(base: &Model, faults: &[(u32, Choice)]) -> Model {
@@ -192,24 +202,13 @@ pub fn explore(base: &Model, plan: &Plan, jobs: usize, progress: &AtomicU64, sto
                         }
                         let faults = plan.faults_of(index);
                         let key = outcome_of(model_of(&base, &faults));
-                        let group = Group { key: key.clone(), runs: 1, smallest: faults, first_run: index };
-                        match local.get_mut(&key) {
-                            Some(g) => g.merge(group),
-                            None => {
-                                local.insert(key, group);
-                            }
-                        }
+                        add(&mut local, Group { key, runs: 1, smallest: faults, first_run: index });
                         progress.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 let mut all = merged.lock().expect("no worker panics holding the lock");
-                for (key, group) in local {
-                    match all.get_mut(&key) {
-                        Some(g) => g.merge(group),
-                        None => {
-                            all.insert(key, group);
-                        }
-                    }
+                for group in local.into_values() {
+                    add(&mut all, group);
                 }
             });
         }

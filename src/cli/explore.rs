@@ -3,22 +3,13 @@
 
 use super::output::Dest;
 use super::run::{interrupt_flag, load_with_overrides};
-use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, ExploreArgs, error};
+use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, ExploreArgs, error, millis};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tcpsim::explore::{self, Choice, Group, Plan};
 use tcpsim::replay;
-use tcpsim::time::Duration;
-
-fn millis(flag: &str, ms: f64, positive: bool) -> Result<Duration, String> {
-    if !ms.is_finite() || !(0.0..=1.0e10).contains(&ms) || (positive && (ms * 1e6).round() < 1.0) {
-        let want = if positive { "a positive" } else { "a non-negative" };
-        return Err(format!("{flag} {ms}: expected {want} number of milliseconds"));
-    }
-    Ok(Duration::from_nanos((ms * 1e6).round() as u64))
-}
 
 fn plan(args: &ExploreArgs) -> Result<Plan, String> {
     let mut choices = vec![Choice::Drop];

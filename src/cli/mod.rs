@@ -356,6 +356,16 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// A command-line duration in milliseconds: finite, at most 10^10, not
+/// negative, and with `positive` at least 1 ns once rounded.
+pub fn millis(flag: &str, ms: f64, positive: bool) -> Result<tcpsim::time::Duration, String> {
+    if !ms.is_finite() || !(0.0..=1.0e10).contains(&ms) || (positive && (ms * 1e6).round() < 1.0) {
+        let want = if positive { "a positive" } else { "a non-negative" };
+        return Err(format!("{flag} {ms}: expected {want} number of milliseconds"));
+    }
+    Ok(tcpsim::time::Duration::from_nanos((ms * 1e6).round() as u64))
+}
+
 /// Prints an error for people on stderr.
 pub fn error(message: &str) {
     eprintln!("tcpsim: error: {message}");

@@ -1,8 +1,9 @@
 //! `tcpsim run FILE`: one simulation, its trace, its expectations.
 
-use super::output::{Dest, use_color};
+use super::output::{Dest, same_file, use_color};
 use super::{
-    EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, Format, PcapSide, RunArgs, error,
+    EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, Format, PcapSide, RunArgs,
+    error, millis,
 };
 use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
@@ -17,7 +18,7 @@ use tcpsim::replay;
 use tcpsim::report::{self, Summary};
 use tcpsim::rng::Ppm;
 use tcpsim::scenario::{self, Override};
-use tcpsim::time::{Duration, Instant};
+use tcpsim::time::Instant;
 use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, TraceSink};
 use tcpsim::world::{Outcome, World};
 
@@ -90,11 +91,9 @@ pub fn replay_line(file: &std::path::Path, seed: u64, loss: Option<&str>, set: &
     cmd
 }
 
-fn millis(flag: &str, ms: f64) -> Result<Instant, String> {
-    if !ms.is_finite() || !(0.0..=1.0e10).contains(&ms) {
-        return Err(format!("{flag} {ms}: expected a non-negative number of milliseconds"));
-    }
-    Ok(Instant::ZERO + Duration::from_nanos((ms * 1e6).round() as u64))
+/// A command-line virtual time in milliseconds.
+fn instant(flag: &str, ms: f64) -> Result<Instant, String> {
+    Ok(Instant::ZERO + millis(flag, ms, false)?)
 }
 
 fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
@@ -119,8 +118,8 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
         conn: args.conn,
         endpoint: args.endpoint.clone(),
         kinds: args.kinds.clone(),
-        from: args.from_ms.map(|ms| millis("--from-ms", ms)).transpose()?,
-        to: args.to_ms.map(|ms| millis("--to-ms", ms)).transpose()?,
+        from: args.from_ms.map(|ms| instant("--from-ms", ms)).transpose()?,
+        to: args.to_ms.map(|ms| instant("--to-ms", ms)).transpose()?,
     })
 }
 
@@ -147,7 +146,7 @@ pub fn run(args: &RunArgs) -> u8 {
         model.limits.max_events = n;
     }
     if let Some(ms) = args.max_time_ms {
-        match millis("--max-time-ms", ms) {
+        match instant("--max-time-ms", ms) {
             Ok(t) => model.limits.max_time = t,
             Err(e) => {
                 error(&e);
@@ -528,14 +527,6 @@ impl TraceSink for FanOut<'_> {
 
     fn failed(&self) -> bool {
         self.sinks.iter().any(|s| s.failed())
-    }
-}
-
-/// Whether two paths name the same existing file.
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
     }
 }
 
