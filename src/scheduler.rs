@@ -5,52 +5,119 @@
 //! key is the defined order for events at the same instant: first scheduled,
 //! first run, on every machine and every run.
 //!
-//! The queue is a 4-ary min-heap of small `Copy` entries (the key and an
-//! 8-byte event), with no indirection: at 10^6 pending events a 4-ary heap
-//! touches half the cache lines of a binary one per operation, and keeping
-//! payloads inline saves a slab lookup per event. Events that become stale
-//! (a timer moved) are not removed; their owner ignores them when they pop.
+//! The queue has two tiers. Events due before the *horizon* wait in a small
+//! 4-ary min-heap ordered by the full key; later events wait unordered in
+//! buckets of [`BUCKET_NS`] of virtual time (a ring covering the next few
+//! seconds, and a heap for anything beyond it). When the heap runs dry, the
+//! next bucket moves into it and the horizon moves on by one bucket. Every
+//! event before the horizon is in the heap and every event in a bucket is
+//! at or after it, so events still pop in exact key order; the tiers only
+//! decide where an event waits. This matters at scale: with 10^5
+//! connections a run has 10^5 retransmission and TIME-WAIT timers pending
+//! seconds ahead, and one big heap pays several cache misses per event to
+//! order them all, while the buckets take them with one append each and
+//! the heap holds about a millisecond of events, in cache.
+//!
+//! Heap entries are 16 bytes: the time, then the sequence number and the
+//! event packed into one word (events are 32-bit [`Token`]s). The four
+//! children of a node share one 64-byte cache line (the root sits in the
+//! last slot of the first line), and vacant slots hold an entry later than
+//! any real one, so a node's children are compared without bounds checks.
+//! Events that become stale (a timer moved) are not removed; their owner
+//! ignores them when they pop.
+//!
+//! Sequence numbers are 32 bits. When they run out, the pending entries are
+//! renumbered in their order, which keeps every ordering exactly as it was.
 
 use crate::time::Instant;
+use std::marker::PhantomData;
 
-#[derive(Clone, Copy, Debug)]
-struct Entry<E> {
-    time: u64,
-    seq: u64,
-    event: E,
+/// An event as the scheduler stores it: 32 bits.
+pub trait Token: Copy {
+    fn to_bits(self) -> u32;
+    fn from_bits(bits: u32) -> Self;
 }
 
-impl<E> Entry<E> {
-    #[inline(always)]
-    fn before(&self, other: &Entry<E>) -> bool {
-        (self.time, self.seq) < (other.time, other.seq)
+impl Token for u32 {
+    fn to_bits(self) -> u32 {
+        self
+    }
+    fn from_bits(bits: u32) -> u32 {
+        bits
     }
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    time: u64,
+    /// `seq << 32 | token`. Sequence numbers are unique, so comparing the
+    /// whole word orders entries by `seq`.
+    order: u64,
+}
+
+impl Entry {
+    /// Later than every real entry: real sequence numbers stay below
+    /// `SEQ_LIMIT`.
+    const VACANT: Entry = Entry { time: u64::MAX, order: u64::MAX };
+
+    #[inline(always)]
+    fn key(self) -> u128 {
+        (u128::from(self.time) << 64) | u128::from(self.order)
+    }
+
+    fn token(self) -> u32 {
+        self.order as u32
+    }
+
+    fn with_seq(self, seq: u32) -> Entry {
+        Entry { time: self.time, order: (u64::from(seq) << 32) | u64::from(self.token()) }
+    }
+}
+
+/// The first sequence number never handed out; reaching it renumbers.
+const SEQ_LIMIT: u32 = u32::MAX;
+/// Width of one bucket: 2^20 ns, about a millisecond.
+pub const BUCKET_NS: u64 = 1 << BUCKET_SHIFT;
+const BUCKET_SHIFT: u32 = 20;
+/// Buckets in the ring: 4096 of them cover about 4.4 s ahead.
+const RING: usize = 4096;
 
 /// A priority queue of events of type `E` over virtual time.
 #[derive(Debug)]
 pub struct Scheduler<E> {
-    heap: Vec<Entry<E>>,
-    next_seq: u64,
+    /// Every pending event due before `horizon`, in key order.
+    near: Heap,
+    /// Events due in `[horizon, horizon + RING * BUCKET_NS)`, in the bucket
+    /// of their time (slot `time / BUCKET_NS % RING`), unordered.
+    ring: Vec<Vec<Entry>>,
+    ring_len: usize,
+    /// Events due at or after `horizon + RING * BUCKET_NS`.
+    far: Heap,
+    /// A multiple of `BUCKET_NS`.
+    horizon: u64,
+    next_seq: u32,
     now: Instant,
+    event: PhantomData<E>,
 }
 
-impl<E: Copy> Default for Scheduler<E> {
+impl<E: Token> Default for Scheduler<E> {
     fn default() -> Self {
         Scheduler::new()
     }
 }
 
-const ARITY: usize = 4;
-
-impl<E: Copy> Scheduler<E> {
+impl<E: Token> Scheduler<E> {
     pub fn new() -> Scheduler<E> {
-        Scheduler { heap: Vec::new(), next_seq: 0, now: Instant::ZERO }
-    }
-
-    /// Reserves room for `n` more pending events.
-    pub fn reserve(&mut self, n: usize) {
-        self.heap.reserve(n);
+        Scheduler {
+            near: Heap::default(),
+            ring: vec![Vec::new(); RING],
+            ring_len: 0,
+            far: Heap::default(),
+            horizon: BUCKET_NS,
+            next_seq: 0,
+            now: Instant::ZERO,
+            event: PhantomData,
+        }
     }
 
     /// The current virtual time: the time of the last event popped.
@@ -59,87 +126,216 @@ impl<E: Copy> Scheduler<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.near.len + self.ring_len + self.far.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
     /// Schedules `event` at `time`, which must not be in the past.
     pub fn schedule(&mut self, time: Instant, event: E) {
         assert!(self.now <= time, "event scheduled in the past");
-        let entry = Entry { time: time.as_nanos(), seq: self.next_seq, event };
+        if self.next_seq == SEQ_LIMIT {
+            self.renumber();
+        }
+        let entry = Entry { time: time.as_nanos(), order: u64::from(event.to_bits()) }.with_seq(self.next_seq);
         self.next_seq += 1;
-        self.heap.push(entry);
-        self.sift_up(self.heap.len() - 1);
+        self.place(entry);
     }
 
     /// The time of the next event, if any.
-    pub fn peek_time(&self) -> Option<Instant> {
-        self.heap.first().map(|e| Instant::from_nanos(e.time))
+    pub fn peek_time(&mut self) -> Option<Instant> {
+        self.peek().map(|(t, _)| t)
     }
 
     /// The next event and its time, if any, without removing it.
-    pub fn peek(&self) -> Option<(Instant, E)> {
-        self.heap.first().map(|e| (Instant::from_nanos(e.time), e.event))
+    pub fn peek(&mut self) -> Option<(Instant, E)> {
+        self.fill_near();
+        self.near.first().map(|top| (Instant::from_nanos(top.time), E::from_bits(top.token())))
     }
 
     /// Removes the earliest event and advances the clock to its time.
     pub fn pop(&mut self) -> Option<(Instant, E)> {
-        let last = self.heap.pop()?;
-        let top = if self.heap.is_empty() {
-            last
-        } else {
-            let top = self.heap[0];
-            self.heap[0] = last;
-            self.sift_down(0);
-            top
-        };
+        self.fill_near();
+        let top = self.near.pop()?;
         let time = Instant::from_nanos(top.time);
         // Time never runs backwards: `schedule` refuses the past.
         assert!(self.now <= time, "virtual time went backwards");
         self.now = time;
-        Some((time, top.event))
+        Some((time, E::from_bits(top.token())))
     }
 
-    fn sift_up(&mut self, mut i: usize) {
-        let entry = self.heap[i];
+    fn ring_end(&self) -> u64 {
+        self.horizon.saturating_add(RING as u64 * BUCKET_NS)
+    }
+
+    fn place(&mut self, entry: Entry) {
+        if entry.time < self.horizon {
+            self.near.push(entry);
+        } else if entry.time < self.ring_end() {
+            self.ring[(entry.time >> BUCKET_SHIFT) as usize % RING].push(entry);
+            self.ring_len += 1;
+        } else {
+            self.far.push(entry);
+        }
+    }
+
+    /// Moves buckets into the heap until it holds the earliest event (or
+    /// nothing is pending).
+    fn fill_near(&mut self) {
+        while self.near.len == 0 {
+            if self.ring_len == 0 {
+                // Nothing for a whole ring: jump to the bucket of the
+                // earliest far event.
+                let Some(first) = self.far.first() else { return };
+                self.horizon = self.horizon.max(first.time & !(BUCKET_NS - 1));
+                self.take_from_far();
+            }
+            // The bucket starting at the horizon moves into the heap.
+            let slot = (self.horizon >> BUCKET_SHIFT) as usize % RING;
+            // The bucket's memory goes back too: it is next used a whole
+            // ring later, and a million-connection run would otherwise
+            // hold every bucket's largest size at once.
+            let bucket = std::mem::take(&mut self.ring[slot]);
+            self.ring_len -= bucket.len();
+            for &entry in &bucket {
+                self.near.push(entry);
+            }
+            if self.horizon > u64::MAX - BUCKET_NS {
+                // The last bucket of time: everything left is in it.
+                while let Some(entry) = self.far.pop() {
+                    self.near.push(entry);
+                }
+                return;
+            }
+            self.horizon += BUCKET_NS;
+            self.take_from_far();
+        }
+    }
+
+    /// Moves far events that the ring now covers into their buckets.
+    fn take_from_far(&mut self) {
+        let end = self.ring_end();
+        while self.far.first().is_some_and(|e| e.time < end) {
+            let entry = self.far.pop().expect("a first entry");
+            self.place(entry);
+        }
+    }
+
+    /// Gives the pending entries fresh sequence numbers `0..len` in their
+    /// current order, so the next insertion still comes after all of them.
+    fn renumber(&mut self) {
+        let mut entries: Vec<Entry> = Vec::with_capacity(self.len());
+        while let Some(e) = self.near.pop() {
+            entries.push(e);
+        }
+        while let Some(e) = self.far.pop() {
+            entries.push(e);
+        }
+        for bucket in &mut self.ring {
+            entries.append(bucket);
+        }
+        self.ring_len = 0;
+        entries.sort_unstable_by_key(|e| e.key());
+        for (seq, e) in entries.iter().enumerate() {
+            let seq = u32::try_from(seq).expect("fewer pending events than sequence numbers");
+            self.place(e.with_seq(seq));
+        }
+        self.next_seq = entries.len() as u32;
+    }
+}
+
+/// A 4-ary min-heap of entries, four children to a cache line.
+#[derive(Debug, Default)]
+struct Heap {
+    lines: Vec<Line>,
+    len: usize,
+}
+
+/// Four entries on one cache line: the children of one node.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+struct Line([Entry; ARITY]);
+
+const ARITY: usize = 4;
+/// Logical index `i` lives in physical slot `i + PAD`, so the children of
+/// `i` (logical `4i+1..=4i+4`) fill line `i + 1` exactly.
+const PAD: usize = ARITY - 1;
+
+impl Heap {
+    fn first(&self) -> Option<Entry> {
+        (self.len > 0).then(|| self.at(0))
+    }
+
+    fn push(&mut self, entry: Entry) {
+        let i = self.len;
+        self.len += 1;
+        if (i + PAD) / ARITY == self.lines.len() {
+            self.lines.push(Line([Entry::VACANT; ARITY]));
+        }
+        self.sift_up(i, entry);
+    }
+
+    fn pop(&mut self) -> Option<Entry> {
+        let top = self.first()?;
+        self.len -= 1;
+        let last = std::mem::replace(self.at_mut(self.len), Entry::VACANT);
+        if self.len > 0 {
+            self.sift_down(0, last);
+        }
+        Some(top)
+    }
+
+    #[inline(always)]
+    fn at(&self, i: usize) -> Entry {
+        let p = i + PAD;
+        self.lines[p / ARITY].0[p % ARITY]
+    }
+
+    #[inline(always)]
+    fn at_mut(&mut self, i: usize) -> &mut Entry {
+        let p = i + PAD;
+        &mut self.lines[p / ARITY].0[p % ARITY]
+    }
+
+    fn sift_up(&mut self, mut i: usize, entry: Entry) {
+        let key = entry.key();
         while i > 0 {
             let parent = (i - 1) / ARITY;
-            if !entry.before(&self.heap[parent]) {
+            let above = self.at(parent);
+            if key >= above.key() {
                 break;
             }
-            self.heap[i] = self.heap[parent];
+            *self.at_mut(i) = above;
             i = parent;
         }
-        self.heap[i] = entry;
+        *self.at_mut(i) = entry;
     }
 
-    fn sift_down(&mut self, mut i: usize) {
-        let entry = self.heap[i];
-        let n = self.heap.len();
-        loop {
-            let first = i * ARITY + 1;
-            if first >= n {
-                break;
-            }
-            // The earliest child, scanning a slice so bounds are checked
-            // once.
-            let children = &self.heap[first..(first + ARITY).min(n)];
+    fn sift_down(&mut self, mut i: usize, entry: Entry) {
+        let key = entry.key();
+        // Node `i` has children while its first child is in the heap; they
+        // fill line `i + 1`, vacant slots compare as latest.
+        while ARITY * i + 1 < self.len {
+            let children = &self.lines[i + 1].0;
             let mut best = 0;
+            let mut best_key = children[0].key();
             for (c, child) in children.iter().enumerate().skip(1) {
-                if child.before(&children[best]) {
+                let k = child.key();
+                if k < best_key {
                     best = c;
+                    best_key = k;
                 }
             }
-            if !children[best].before(&entry) {
+            if best_key >= key {
                 break;
             }
-            self.heap[i] = children[best];
-            i = first + best;
+            let child = children[best];
+            *self.at_mut(i) = child;
+            i = ARITY * i + 1 + best;
         }
-        self.heap[i] = entry;
+        *self.at_mut(i) = entry;
     }
 }
 
@@ -151,12 +347,12 @@ mod tests {
     fn equal_times_pop_in_insertion_order() {
         let mut s = Scheduler::new();
         let t = Instant::from_nanos(5);
-        s.schedule(t, 'b');
-        s.schedule(Instant::from_nanos(1), 'a');
-        s.schedule(t, 'c');
-        s.schedule(t, 'd');
+        s.schedule(t, 2u32);
+        s.schedule(Instant::from_nanos(1), 1);
+        s.schedule(t, 3);
+        s.schedule(t, 4);
         let order: Vec<_> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
-        assert_eq!(order, vec!['a', 'b', 'c', 'd']);
+        assert_eq!(order, vec![1, 2, 3, 4]);
         assert_eq!(s.now(), t);
     }
 
@@ -171,11 +367,86 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let t = x % 1000;
-            s.schedule(Instant::from_nanos(t), i);
-            expected.push((t, i));
+            s.schedule(Instant::from_nanos(t), i as u32);
+            expected.push((t, i as u32));
         }
         expected.sort();
-        let got: Vec<(u64, u64)> = std::iter::from_fn(|| s.pop().map(|(t, e)| (t.as_nanos(), e))).collect();
+        let got: Vec<(u64, u32)> = std::iter::from_fn(|| s.pop().map(|(t, e)| (t.as_nanos(), e))).collect();
         assert_eq!(got, expected);
+    }
+
+    /// Running out of sequence numbers renumbers the pending events without
+    /// changing their order, equal times included.
+    #[test]
+    fn renumbering_keeps_the_order() {
+        let mut s = Scheduler::new();
+        s.next_seq = SEQ_LIMIT - 5;
+        let mut expected = Vec::new();
+        for i in 0..40u32 {
+            let t = u64::from(i / 5);
+            s.schedule(Instant::from_nanos(t), i);
+            expected.push((t, i));
+            if i % 4 == 3 {
+                // Interleave pops so renumbering meets a partly drained heap.
+                expected.sort();
+                let (t, e) = s.pop().expect("pending");
+                assert_eq!((t.as_nanos(), e), expected.remove(0));
+            }
+        }
+        assert!(s.next_seq < 100, "renumbered");
+        expected.sort();
+        let got: Vec<(u64, u32)> = std::iter::from_fn(|| s.pop().map(|(t, e)| (t.as_nanos(), e))).collect();
+        assert_eq!(got, expected);
+    }
+
+    /// Against a reference queue, with times near (inside a bucket), in
+    /// the ring and far beyond it, equal times, and pops interleaved with
+    /// schedules: the two tiers never change the order.
+    #[test]
+    fn matches_a_reference_queue_across_tiers() {
+        use std::collections::BTreeSet;
+        let mut s = Scheduler::new();
+        let mut reference = BTreeSet::new();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut seq = 0u64;
+        for round in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let now = s.now().as_nanos();
+            let ahead = match x % 5 {
+                0 => 0,
+                1 => x % 1000,
+                2 => x % (3 * BUCKET_NS),
+                3 => x % (RING as u64 * BUCKET_NS * 2),
+                _ => (x % 7) * 60_000_000_000,
+            };
+            s.schedule(Instant::from_nanos(now + ahead), round);
+            reference.insert((now + ahead, seq, round));
+            seq += 1;
+            if x % 3 != 0 {
+                let want = reference.pop_first().expect("pending");
+                let (t, e) = s.pop().expect("pending");
+                assert_eq!((t.as_nanos(), e), (want.0, want.2));
+            }
+            assert_eq!(s.len(), reference.len());
+        }
+        while let Some(want) = reference.pop_first() {
+            let (t, e) = s.pop().expect("pending");
+            assert_eq!((t.as_nanos(), e), (want.0, want.2));
+        }
+        assert!(s.pop().is_none());
+    }
+
+    /// Events at the very end of time still come out, in order.
+    #[test]
+    fn events_at_the_end_of_time() {
+        let mut s = Scheduler::new();
+        s.schedule(Instant::from_nanos(u64::MAX), 2u32);
+        s.schedule(Instant::from_nanos(u64::MAX - 1), 1);
+        s.schedule(Instant::from_nanos(u64::MAX), 3);
+        s.schedule(Instant::from_nanos(5), 0);
+        let order: Vec<_> = std::iter::from_fn(|| s.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec![0, 1, 2, 3]);
     }
 }

@@ -30,7 +30,7 @@ use crate::link::{Fate, FlowState, LinkParams, QueueState};
 use crate::model::{App, Fault, HostId, Model};
 use crate::rng::{Key, component};
 use crate::rule;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Scheduler, Token};
 use crate::tcp::{Endpoint, Output, Segment, SeqNum, TcpConfig};
 use crate::time::{Duration, Instant};
 use crate::trace::{Digest, TraceEvent, TraceSink};
@@ -103,12 +103,21 @@ impl RunStats {
 }
 
 /// A 4-tuple, from the point of view of the endpoint that owns it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct FourTuple {
     local_addr: u32,
     local_port: u16,
     remote_addr: u32,
     remote_port: u16,
+}
+
+impl std::hash::Hash for FourTuple {
+    /// Two words instead of four fields: demultiplexing hashes one of
+    /// these per segment that misses its receiver hint.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64((u64::from(self.local_addr) << 32) | u64::from(self.remote_addr));
+        state.write_u32((u32::from(self.local_port) << 16) | u32::from(self.remote_port));
+    }
 }
 
 /// Which application script an endpoint runs.
@@ -180,7 +189,7 @@ struct Packet {
     corrupt: bool,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Event {
     Arrive(u32),
     Wake(u32),
@@ -190,6 +199,47 @@ enum Event {
     Inject(u32),
     Crash(u32),
     Restart(u32),
+}
+
+/// Events are stored as 32-bit tokens: the variant in the top 3 bits, the
+/// index (packet slot, endpoint, listener, fault) below. Endpoints are
+/// bounded by the connection limit, packet slots by `MAX_PACKET_SLOTS`.
+const INDEX_BITS: u32 = 29;
+const MAX_INDEX: u32 = (1 << INDEX_BITS) - 1;
+/// Packets in flight at most, whatever `max_in_flight` says: a slot index
+/// must fit in an event token, with room for what one step may still send
+/// after the check (a window's worth of one-byte segments).
+const MAX_PACKET_SLOTS: u64 = (MAX_INDEX - (1 << 20)) as u64;
+
+impl Token for Event {
+    fn to_bits(self) -> u32 {
+        let (tag, index) = match self {
+            Event::Arrive(i) => (0, i),
+            Event::Wake(i) => (1, i),
+            Event::Script(i) => (2, i),
+            Event::ListenerOpen(i) => (3, i),
+            Event::ListenerClose(i) => (4, i),
+            Event::Inject(i) => (5, i),
+            Event::Crash(i) => (6, i),
+            Event::Restart(i) => (7, i),
+        };
+        assert!(index <= MAX_INDEX, "event index out of range");
+        (tag << INDEX_BITS) | index
+    }
+
+    fn from_bits(bits: u32) -> Event {
+        let index = bits & MAX_INDEX;
+        match bits >> INDEX_BITS {
+            0 => Event::Arrive(index),
+            1 => Event::Wake(index),
+            2 => Event::Script(index),
+            3 => Event::ListenerOpen(index),
+            4 => Event::ListenerClose(index),
+            5 => Event::Inject(index),
+            6 => Event::Crash(index),
+            _ => Event::Restart(index),
+        }
+    }
 }
 
 /// A read-only view of one endpoint.
@@ -366,8 +416,7 @@ impl World {
         // LISTEN). Reserving this up front avoids doubling a huge vector
         // at the peak.
         let endpoints = model.connection_count() as usize * 2 + model.listeners.len() * 2 + 16;
-        let mut sched = Scheduler::new();
-        sched.reserve(endpoints * 2);
+        let sched = Scheduler::new();
         let mut world = World {
             sched,
             last_event: Instant::ZERO,
@@ -696,7 +745,8 @@ impl World {
         if self.stats.trace_records >= self.model.limits.max_trace_records {
             return Some(self.finish(Outcome::TraceLimit));
         }
-        if (self.packets.len() - self.free_packets.len()) as u64 > self.model.limits.max_in_flight {
+        let in_flight = (self.packets.len() - self.free_packets.len()) as u64;
+        if in_flight > self.model.limits.max_in_flight || in_flight >= MAX_PACKET_SLOTS {
             return Some(self.finish(Outcome::InFlightLimit));
         }
         self.sched.pop();

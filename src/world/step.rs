@@ -171,7 +171,7 @@ impl World {
         }
         let key = self.tuple_of(ep);
         if self.demux.get(&key) == Some(&ep) {
-            self.demux.swap_remove(&key);
+            self.demux.remove(&key);
         }
         self.eps[ep as usize].bound = false;
     }
