@@ -408,8 +408,7 @@ mod tests {
         let mut s = Scheduler::new();
         let mut reference = BTreeSet::new();
         let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut seq = 0u64;
-        for round in 0..20_000u32 {
+        for (seq, round) in (0..20_000u32).enumerate() {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
@@ -423,8 +422,7 @@ mod tests {
             };
             s.schedule(Instant::from_nanos(now + ahead), round);
             reference.insert((now + ahead, seq, round));
-            seq += 1;
-            if x % 3 != 0 {
+            if !x.is_multiple_of(3) {
                 let want = reference.pop_first().expect("pending");
                 let (t, e) = s.pop().expect("pending");
                 assert_eq!((t.as_nanos(), e), (want.0, want.2));

@@ -54,7 +54,47 @@ impl BuildHasher for FastBuild {
     }
 }
 
-/// A lookup table. Never iterate it: its order is the hasher's. (A plain
-/// hash table: an insertion-ordered map would cost a second indirection
-/// per lookup and ~20 more bytes per entry, for an order never used.)
-pub type FastMap<K, V> = std::collections::HashMap<K, V, FastBuild>;
+/// A lookup table: get, insert, remove, and nothing that iterates, so its
+/// order (the hasher's) can never reach a result. A plain hash table
+/// underneath: an insertion-ordered map would cost a second indirection
+/// per lookup and about 20 more bytes per entry for an order never used.
+pub struct FastMap<K, V>(Table<K, V>);
+
+// The one place the type is allowed: the wrapper exposes no iteration.
+#[allow(clippy::disallowed_types)]
+type Table<K, V> = std::collections::HashMap<K, V, FastBuild>;
+
+impl<K: std::hash::Hash + Eq, V> FastMap<K, V> {
+    pub fn with_hasher(hasher: FastBuild) -> FastMap<K, V> {
+        FastMap(Table::with_hasher(hasher))
+    }
+
+    pub fn with_capacity_and_hasher(capacity: usize, hasher: FastBuild) -> FastMap<K, V> {
+        FastMap(Table::with_capacity_and_hasher(capacity, hasher))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.0.get(key)
+    }
+
+    /// Returns the value the key had.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        self.0.insert(key, value)
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.0.remove(key)
+    }
+
+    /// The value of `key`, inserting `V::default()` first if absent.
+    pub fn get_or_default(&mut self, key: K) -> &mut V
+    where
+        V: Default,
+    {
+        self.0.entry(key).or_default()
+    }
+}

@@ -409,7 +409,9 @@ impl World {
             link_dirs.push((link.ba, Key::derive(model.seed, base + 1)));
         }
         let mut host_of_addr = FastMap::with_hasher(hasher);
-        host_of_addr.extend(model.hosts.iter().enumerate().map(|(i, h)| (h.addr, i as HostId)));
+        for (i, h) in model.hosts.iter().enumerate() {
+            host_of_addr.insert(h.addr, i as HostId);
+        }
         let total_conns = model.connection_count() as u32;
         // Every connection has two endpoints; each listener keeps one more
         // listening (more only if SYN_RECEIVED endpoints fall back to

@@ -315,7 +315,7 @@ impl World {
 
     /// Numbers `pkt` among the segments its sender sent on its connection.
     fn count_send(&mut self, pkt: &Packet) -> u32 {
-        let n = self.sends_by.entry((pkt.sender_name, pkt.conn)).or_insert(0);
+        let n = self.sends_by.get_or_default((pkt.sender_name, pkt.conn));
         *n += 1;
         *n
     }
