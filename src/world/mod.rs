@@ -146,21 +146,25 @@ struct Ep {
     conn: u32,
     app: AppRef,
     script_pos: u32,
-    /// The listener that spawned it, or NO_EP.
-    listener: u32,
     /// A hint: the endpoint that last sent to this one, or NO_EP.
     peer: u32,
     local_port: u16,
     config: u16,
     /// It owns the demultiplexing entry of its 4-tuple.
     bound: bool,
-    /// Its host crashed: the TCB is gone and the endpoint never acts again.
-    lost: bool,
 }
 
 impl Ep {
     fn has_remote(&self) -> bool {
         self.remote.1 != 0
+    }
+
+    /// The listener that spawned it, if one did.
+    fn listener(&self) -> Option<u32> {
+        match self.app {
+            AppRef::Listener(l) => Some(l),
+            AppRef::Client(_) | AppRef::Peer(_) => None,
+        }
     }
 }
 
@@ -572,12 +576,10 @@ impl World {
             conn,
             app,
             script_pos: 0,
-            listener: NO_EP,
             peer: NO_EP,
             local_port,
             config: config as u16,
             bound: false,
-            lost: false,
         });
         id
     }
@@ -732,7 +734,7 @@ impl World {
                 return Some(self.finish(Outcome::Completed));
             };
             match event {
-                Event::Wake(ep) if self.eps[ep as usize].wake != t || self.eps[ep as usize].lost => {
+                Event::Wake(ep) if self.eps[ep as usize].wake != t || self.eps[ep as usize].log.lost => {
                     self.sched.pop();
                 }
                 _ => break (t, event),
@@ -784,7 +786,7 @@ impl World {
 
     fn on_script(&mut self, ep: u32, sink: &mut dyn TraceSink) {
         let e = &self.eps[ep as usize];
-        if e.lost {
+        if e.log.lost {
             return;
         }
         let Some(timed) = self.app_of(e.app).script.get(e.script_pos as usize).copied() else { return };
@@ -826,7 +828,6 @@ impl World {
         rt.spawned += 1;
         let conn = rt.conn;
         let ep = self.add_endpoint(name, config, iss, flow_id, host, port, conn, AppRef::Listener(l));
-        self.eps[ep as usize].listener = l;
         self.listeners[l as usize].idle.push_back(ep);
         self.run_step(ep, step::Input::Call(crate::model::Action::Listen), sink);
     }
@@ -850,13 +851,13 @@ impl World {
         let mut lost = 0;
         for ep in 0..self.eps.len() as u32 {
             let e = &self.eps[ep as usize];
-            if e.host != host || e.lost {
+            if e.host != host || e.log.lost {
                 continue;
             }
             lost += 1;
             self.unbind(ep);
             let e = &mut self.eps[ep as usize];
-            e.lost = true;
+            // The TCB is gone and the endpoint never acts again.
             e.log.lost = true;
             e.wake = Instant::MAX;
         }

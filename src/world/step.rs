@@ -1,7 +1,7 @@
 //! One step at one endpoint: feed it an input, record what it says, let
 //! the application react, dispatch, and send what it emits.
 
-use super::{AppRef, EPHEMERAL_FIRST, FourTuple, NO_EP, World};
+use super::{AppRef, EPHEMERAL_FIRST, FourTuple, World};
 use crate::model::{Action, HostId, Reaction};
 use crate::rule;
 use crate::tcp::{AppEvent, Call, CallError, Note, Segment, State};
@@ -239,10 +239,7 @@ impl World {
 
     /// Keeps demultiplexing in step with the endpoint's state.
     fn on_transition(&mut self, ep: u32, from: State, to: State) {
-        let l = self.eps[ep as usize].listener;
-        if l == NO_EP {
-            return;
-        }
+        let Some(l) = self.eps[ep as usize].listener() else { return };
         match (from, to) {
             (State::SynReceived, State::Listen) => {
                 // Back to listening (B-RST-01, B-SYN-01, B-TMR-09).
