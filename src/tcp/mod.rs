@@ -147,21 +147,18 @@ pub struct Endpoint {
     snd_end: SeqNum,
     /// Queued bytes not yet given sequence numbers.
     send_backlog: u64,
-    snd_wnd: u32,
+    /// SEG.WND as received (no window scaling), so 16 bits.
+    snd_wnd: u16,
     snd_wl1: SeqNum,
     snd_wl2: SeqNum,
-    max_snd_wnd: u32,
+    max_snd_wnd: u16,
     /// Eff.snd.MSS (RFC 9293 §3.7.1).
     snd_mss: u16,
 
     // Receive sequence space.
     rcv_nxt: SeqNum,
-    /// Delivered bytes the application has not read (it paused reading).
-    rcv_unread: u32,
-    rcv_unread_foreign: u32,
+    /// Out-of-order text, a FIN beyond a gap and unread bytes.
     reassembly: Reassembly,
-    /// Sequence number of a FIN that arrived ahead of a gap.
-    held_fin: Option<SeqNum>,
 
     timers: TimerTable,
     rtt: RttEstimator,
@@ -201,10 +198,7 @@ impl Endpoint {
             max_snd_wnd: 0,
             snd_mss: config::DEFAULT_PEER_MSS.min(cfg.mss),
             rcv_nxt: SeqNum(0),
-            rcv_unread: 0,
-            rcv_unread_foreign: 0,
             reassembly: Reassembly::default(),
-            held_fin: None,
             timers: TimerTable::default(),
             rtt: RttEstimator::new(cfg),
             retries: 0,
@@ -240,7 +234,7 @@ impl Endpoint {
         self.snd_nxt
     }
     pub fn snd_wnd(&self) -> u32 {
-        self.snd_wnd
+        u32::from(self.snd_wnd)
     }
     pub fn snd_mss(&self) -> u16 {
         self.snd_mss
@@ -278,7 +272,7 @@ impl Endpoint {
 
     /// RCV.WND: free receive buffer, at most 65535 (no window scaling).
     pub fn rcv_wnd(&self, cfg: &TcpConfig) -> u32 {
-        cfg.recv_buffer.saturating_sub(self.rcv_unread).min(65535)
+        cfg.recv_buffer.saturating_sub(self.reassembly.unread().0).min(65535)
     }
 
     /// When [`Endpoint::handle_timeout`] should next be called.
@@ -351,7 +345,6 @@ impl Endpoint {
 
     fn flush_queues(&mut self) {
         self.reassembly.clear();
-        self.held_fin = None;
         self.send_backlog = 0;
         self.snd_end = self.snd_nxt.max(self.snd_una);
         self.bits.set(bit::FIN_QUEUED, false);
@@ -362,8 +355,6 @@ impl Endpoint {
         self.bits.set(bit::FAST_RETRANSMIT_PENDING, false);
         self.ack_delayed_bytes = 0;
         self.rtt.stop_timing();
-        self.rcv_unread = 0;
-        self.rcv_unread_foreign = 0;
         self.bits.set(bit::EOF_UNREAD, false);
     }
 
@@ -452,8 +443,7 @@ impl Endpoint {
         let foreign_bytes = if foreign { len } else { 0 };
         self.stats.foreign_bytes += u64::from(foreign_bytes);
         if self.bits.has(bit::READ_PAUSED) {
-            self.rcv_unread += len;
-            self.rcv_unread_foreign += foreign_bytes;
+            self.reassembly.add_unread(len, foreign_bytes);
         } else {
             out.notes.push(Note::Event(AppEvent::Data { bytes: len, foreign: foreign_bytes }));
         }

@@ -1421,3 +1421,18 @@ fn without_congestion_control_duplicates_change_nothing() {
     }
     assert_eq!(t.ep.stats().retransmissions, 0);
 }
+#[test]
+fn tmp_sizes() {
+    use std::mem::size_of;
+    eprintln!(
+        "EP {} timers {} rtt {} cc {} stats {} reas {} seg {} note {}",
+        size_of::<Endpoint>(),
+        size_of::<super::timer::TimerTable>(),
+        size_of::<super::rtt::RttEstimator>(),
+        size_of::<Option<super::cc::NewReno>>(),
+        size_of::<EndpointStats>(),
+        size_of::<super::reassembly::Reassembly>(),
+        size_of::<Segment>(),
+        size_of::<Note>()
+    );
+}
