@@ -298,24 +298,22 @@ impl Endpoint {
     }
 
     fn stop_timer(&mut self, timer: Timer, out: &mut Output) {
-        if let Some(deadline) = self.timers.get(timer) {
-            self.timers.stop(timer);
+        if let Some(deadline) = self.timers.stop(timer) {
             out.notes.push(Note::Timer { timer, action: TimerAction::Stop, deadline });
         }
     }
 
-    fn stop_all_timers_except(&mut self, keep: Option<Timer>, out: &mut Output) {
+    /// Stops every running timer, tracing each in [`Timer::VALUES`] order.
+    fn stop_all_timers(&mut self, out: &mut Output) {
         for timer in Timer::VALUES {
-            if Some(timer) != keep {
-                self.stop_timer(timer, out);
-            }
+            self.stop_timer(timer, out);
         }
     }
 
     /// Enters CLOSED: timers stop, queues are flushed, the application is
     /// told why.
     fn enter_closed(&mut self, reason: CloseReason, cause: Cause, rule: Rule, out: &mut Output) {
-        self.stop_all_timers_except(None, out);
+        self.stop_all_timers(out);
         self.reason = Some(reason);
         self.flush_queues();
         self.set_state(State::Closed, cause, rule, out);
@@ -326,7 +324,7 @@ impl Endpoint {
     /// B-TMR-09): the TCB forgets the half-open connection and the
     /// application is not told.
     fn return_to_listen(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
-        self.stop_all_timers_except(None, out);
+        self.stop_all_timers(out);
         self.flush_queues();
         self.rtt = RttEstimator::new(cx.cfg);
         self.snd_una = self.iss;
@@ -361,7 +359,7 @@ impl Endpoint {
     /// Enters TIME_WAIT: every other timer stops and the 2MSL wait starts
     /// (B-TMR-12).
     fn enter_time_wait(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
-        self.stop_all_timers_except(None, out);
+        self.stop_all_timers(out);
         self.set_state(State::TimeWait, cause, rule, out);
         out.rules.push(crate::rule::TMR_12);
         if cx.cfg.linux_time_wait {

@@ -122,16 +122,14 @@ impl TimerTable {
         std::mem::replace(d, deadline) != Instant::MAX
     }
 
-    /// Stops a timer; returns whether it was running.
-    pub fn stop(&mut self, timer: Timer) -> bool {
+    /// Stops a timer; returns its deadline if it was running.
+    pub fn stop(&mut self, timer: Timer) -> Option<Instant> {
         let d = match slot(timer) {
             Slot::Common(i) => &mut self.common[i],
-            Slot::Rare(i) => match &mut self.rare {
-                Some(rare) => &mut rare[i],
-                None => return false,
-            },
+            Slot::Rare(i) => self.rare.as_mut().map(|r| &mut r[i])?,
         };
-        std::mem::replace(d, Instant::MAX) != Instant::MAX
+        let was = std::mem::replace(d, Instant::MAX);
+        (was != Instant::MAX).then_some(was)
     }
 
     /// The earliest deadline of any running timer.

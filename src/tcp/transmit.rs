@@ -36,7 +36,9 @@ impl Endpoint {
                 carried_ack = true;
             }
         }
-        if self.can_send_data() {
+        // Most steps have nothing to send; `send_data` would find that out
+        // too, at the cost of sizing the window first.
+        if self.can_send_data() && self.has_unsent() {
             carried_ack |= self.send_data(&cx, out);
         }
         if self.bits.has(bit::ACK_NOW) && !carried_ack && self.can_acknowledge() {
