@@ -141,10 +141,9 @@ impl Endpoint {
     /// goes out at the next dispatch.
     pub fn resume_read(&mut self, out: &mut Output) {
         self.bits.set(bit::READ_PAUSED, false);
-        if self.rcv_unread > 0 {
-            out.notes.push(Note::Event(AppEvent::Data { bytes: self.rcv_unread, foreign: self.rcv_unread_foreign }));
-            self.rcv_unread = 0;
-            self.rcv_unread_foreign = 0;
+        let (bytes, foreign) = self.reassembly.take_unread();
+        if bytes > 0 {
+            out.notes.push(Note::Event(AppEvent::Data { bytes, foreign }));
             if self.state.is_synchronized() || self.state == State::SynReceived {
                 // RFC 9293 §3.8.6.2.2: tell the sender the window reopened.
                 self.bits.set(bit::ACK_NOW, true);

@@ -182,7 +182,7 @@ impl Endpoint {
     }
 
     fn set_send_window(&mut self, wnd: u16, wl1: SeqNum, wl2: SeqNum) {
-        self.snd_wnd = u32::from(wnd);
+        self.snd_wnd = wnd;
         self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
         self.snd_wl1 = wl1;
         self.snd_wl2 = wl2;
@@ -198,7 +198,7 @@ impl Endpoint {
             self.reassembly.insert(view.text_seq(), view.fin_seq(), foreign);
         }
         if view.fin {
-            self.held_fin = Some(view.fin_seq());
+            self.reassembly.hold_fin(view.fin_seq());
         }
     }
 
@@ -425,11 +425,11 @@ impl Endpoint {
                 self.set_send_window(seg.wnd, seg.seq, ack);
                 self.on_new_ack(cx, ack, out);
                 self.enter_established(cause, rule::ACK_02, out);
-                if !self.reassembly.is_empty() || self.held_fin.is_some() {
+                if self.reassembly.has_out_of_order() {
                     // B-DATA-05: text that came with the SYN is delivered now.
                     out.rules.push(rule::DATA_05);
                 }
-                if seg.flags.fin() || self.held_fin.is_some() {
+                if seg.flags.fin() || self.reassembly.has_fin() {
                     // B-CLOSE-02: a FIN arriving with the handshake's ACK
                     // takes SYN_RECEIVED through ESTABLISHED to CLOSE_WAIT.
                     out.rules.push(rule::CLOSE_02);
@@ -445,7 +445,7 @@ impl Endpoint {
         if cx.cfg.rfc5961 {
             // B-OPT-06: RFC 5961 §5: accept only
             // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT.
-            let floor = self.snd_una.sub(self.max_snd_wnd);
+            let floor = self.snd_una.sub(u32::from(self.max_snd_wnd));
             if !(floor.le(ack) && ack.le(self.snd_max)) {
                 out.rules.push(rule::OPT_06);
                 self.bits.set(bit::ACK_NOW, true);
@@ -529,7 +529,7 @@ impl Endpoint {
                 let foreign = self.is_foreign(view);
                 self.deliver(view.len, foreign, out);
                 self.acknowledge_in_order_text(cx, view.len, out);
-                if !self.reassembly.is_empty() || self.held_fin.is_some() {
+                if self.reassembly.has_out_of_order() {
                     // B-DATA-03: a gap filled; deliver what was held.
                     out.rules.push(rule::DATA_03);
                     self.deliver_held(cx, cause, out);
@@ -549,7 +549,7 @@ impl Endpoint {
             } else if self.rcv_nxt.lt(fin_seq) && receives_text {
                 // B-SEQ-05: a FIN beyond a gap is held too.
                 out.rules.push(rule::SEQ_05);
-                self.held_fin = Some(fin_seq);
+                self.reassembly.hold_fin(fin_seq);
                 self.bits.set(bit::ACK_NOW, true);
             }
         }
@@ -564,8 +564,7 @@ impl Endpoint {
             self.deliver(len, foreign, out);
             self.bits.set(bit::ACK_NOW, true);
         }
-        if self.held_fin == Some(self.rcv_nxt) {
-            self.held_fin = None;
+        if self.reassembly.take_fin_at(self.rcv_nxt) {
             self.process_fin(cx, cause, out);
         }
     }

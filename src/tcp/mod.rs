@@ -147,21 +147,18 @@ pub struct Endpoint {
     snd_end: SeqNum,
     /// Queued bytes not yet given sequence numbers.
     send_backlog: u64,
-    snd_wnd: u32,
+    /// SEG.WND as received (no window scaling), so 16 bits.
+    snd_wnd: u16,
     snd_wl1: SeqNum,
     snd_wl2: SeqNum,
-    max_snd_wnd: u32,
+    max_snd_wnd: u16,
     /// Eff.snd.MSS (RFC 9293 §3.7.1).
     snd_mss: u16,
 
     // Receive sequence space.
     rcv_nxt: SeqNum,
-    /// Delivered bytes the application has not read (it paused reading).
-    rcv_unread: u32,
-    rcv_unread_foreign: u32,
+    /// Out-of-order text, a FIN beyond a gap and unread bytes.
     reassembly: Reassembly,
-    /// Sequence number of a FIN that arrived ahead of a gap.
-    held_fin: Option<SeqNum>,
 
     timers: TimerTable,
     rtt: RttEstimator,
@@ -201,10 +198,7 @@ impl Endpoint {
             max_snd_wnd: 0,
             snd_mss: config::DEFAULT_PEER_MSS.min(cfg.mss),
             rcv_nxt: SeqNum(0),
-            rcv_unread: 0,
-            rcv_unread_foreign: 0,
             reassembly: Reassembly::default(),
-            held_fin: None,
             timers: TimerTable::default(),
             rtt: RttEstimator::new(cfg),
             retries: 0,
@@ -240,7 +234,7 @@ impl Endpoint {
         self.snd_nxt
     }
     pub fn snd_wnd(&self) -> u32 {
-        self.snd_wnd
+        u32::from(self.snd_wnd)
     }
     pub fn snd_mss(&self) -> u16 {
         self.snd_mss
@@ -278,7 +272,7 @@ impl Endpoint {
 
     /// RCV.WND: free receive buffer, at most 65535 (no window scaling).
     pub fn rcv_wnd(&self, cfg: &TcpConfig) -> u32 {
-        cfg.recv_buffer.saturating_sub(self.rcv_unread).min(65535)
+        cfg.recv_buffer.saturating_sub(self.reassembly.unread().0).min(65535)
     }
 
     /// When [`Endpoint::handle_timeout`] should next be called.
@@ -304,24 +298,22 @@ impl Endpoint {
     }
 
     fn stop_timer(&mut self, timer: Timer, out: &mut Output) {
-        if let Some(deadline) = self.timers.get(timer) {
-            self.timers.stop(timer);
+        if let Some(deadline) = self.timers.stop(timer) {
             out.notes.push(Note::Timer { timer, action: TimerAction::Stop, deadline });
         }
     }
 
-    fn stop_all_timers_except(&mut self, keep: Option<Timer>, out: &mut Output) {
+    /// Stops every running timer, tracing each in [`Timer::VALUES`] order.
+    fn stop_all_timers(&mut self, out: &mut Output) {
         for timer in Timer::VALUES {
-            if Some(timer) != keep {
-                self.stop_timer(timer, out);
-            }
+            self.stop_timer(timer, out);
         }
     }
 
     /// Enters CLOSED: timers stop, queues are flushed, the application is
     /// told why.
     fn enter_closed(&mut self, reason: CloseReason, cause: Cause, rule: Rule, out: &mut Output) {
-        self.stop_all_timers_except(None, out);
+        self.stop_all_timers(out);
         self.reason = Some(reason);
         self.flush_queues();
         self.set_state(State::Closed, cause, rule, out);
@@ -332,7 +324,7 @@ impl Endpoint {
     /// B-TMR-09): the TCB forgets the half-open connection and the
     /// application is not told.
     fn return_to_listen(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
-        self.stop_all_timers_except(None, out);
+        self.stop_all_timers(out);
         self.flush_queues();
         self.rtt = RttEstimator::new(cx.cfg);
         self.snd_una = self.iss;
@@ -351,7 +343,6 @@ impl Endpoint {
 
     fn flush_queues(&mut self) {
         self.reassembly.clear();
-        self.held_fin = None;
         self.send_backlog = 0;
         self.snd_end = self.snd_nxt.max(self.snd_una);
         self.bits.set(bit::FIN_QUEUED, false);
@@ -362,15 +353,13 @@ impl Endpoint {
         self.bits.set(bit::FAST_RETRANSMIT_PENDING, false);
         self.ack_delayed_bytes = 0;
         self.rtt.stop_timing();
-        self.rcv_unread = 0;
-        self.rcv_unread_foreign = 0;
         self.bits.set(bit::EOF_UNREAD, false);
     }
 
     /// Enters TIME_WAIT: every other timer stops and the 2MSL wait starts
     /// (B-TMR-12).
     fn enter_time_wait(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
-        self.stop_all_timers_except(None, out);
+        self.stop_all_timers(out);
         self.set_state(State::TimeWait, cause, rule, out);
         out.rules.push(crate::rule::TMR_12);
         if cx.cfg.linux_time_wait {
@@ -452,8 +441,7 @@ impl Endpoint {
         let foreign_bytes = if foreign { len } else { 0 };
         self.stats.foreign_bytes += u64::from(foreign_bytes);
         if self.bits.has(bit::READ_PAUSED) {
-            self.rcv_unread += len;
-            self.rcv_unread_foreign += foreign_bytes;
+            self.reassembly.add_unread(len, foreign_bytes);
         } else {
             out.notes.push(Note::Event(AppEvent::Data { bytes: len, foreign: foreign_bytes }));
         }

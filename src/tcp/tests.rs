@@ -1421,3 +1421,9 @@ fn without_congestion_control_duplicates_change_nothing() {
     }
     assert_eq!(t.ep.stats().retransmissions, 0);
 }
+/// Every connection carries an endpoint (100k-connection runs keep them
+/// all): rarely used state is boxed, see `Reassembly` and `TimerTable`.
+#[test]
+fn endpoint_stays_small() {
+    assert!(std::mem::size_of::<Endpoint>() <= 208, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
+}

@@ -62,50 +62,87 @@ impl TimerAction {
 }
 
 /// Deadlines per timer; [`Instant::MAX`] means stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// TIME_WAIT, RETRANSMIT and DELAYED_ACK sit inline. FIN_WAIT_2 (B-OPT-01)
+/// and USER_TIMEOUT (B-TMR-11) only run when their options are on, so
+/// they are boxed: allocated the first time either starts and then kept
+/// (a user timeout restarts with every flight), 8 bytes in every endpoint
+/// instead of 16.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimerTable {
-    deadlines: [Instant; 5],
+    common: [Instant; 3],
+    rare: Option<Box<[Instant; 2]>>,
 }
 
 impl Default for TimerTable {
     fn default() -> TimerTable {
-        TimerTable { deadlines: [Instant::MAX; 5] }
+        TimerTable { common: [Instant::MAX; 3], rare: None }
+    }
+}
+
+/// Where a timer's deadline lives.
+enum Slot {
+    Common(usize),
+    Rare(usize),
+}
+
+const fn slot(timer: Timer) -> Slot {
+    match timer {
+        Timer::TimeWait => Slot::Common(0),
+        Timer::Retransmit => Slot::Common(1),
+        Timer::DelayedAck => Slot::Common(2),
+        Timer::FinWait2 => Slot::Rare(0),
+        Timer::UserTimeout => Slot::Rare(1),
     }
 }
 
 impl TimerTable {
+    fn deadline(&self, timer: Timer) -> Instant {
+        match slot(timer) {
+            Slot::Common(i) => self.common[i],
+            Slot::Rare(i) => self.rare.as_ref().map_or(Instant::MAX, |r| r[i]),
+        }
+    }
+
     pub fn get(&self, timer: Timer) -> Option<Instant> {
-        let d = self.deadlines[timer as usize];
+        let d = self.deadline(timer);
         (d != Instant::MAX).then_some(d)
     }
 
     pub fn is_running(&self, timer: Timer) -> bool {
-        self.deadlines[timer as usize] != Instant::MAX
+        self.deadline(timer) != Instant::MAX
     }
 
     /// Sets a deadline; returns whether the timer was already running.
     pub fn set(&mut self, timer: Timer, deadline: Instant) -> bool {
-        let was_running = self.is_running(timer);
-        self.deadlines[timer as usize] = deadline;
-        was_running
+        let d = match slot(timer) {
+            Slot::Common(i) => &mut self.common[i],
+            Slot::Rare(i) => &mut self.rare.get_or_insert_with(|| Box::new([Instant::MAX; 2]))[i],
+        };
+        std::mem::replace(d, deadline) != Instant::MAX
     }
 
-    /// Stops a timer; returns whether it was running.
-    pub fn stop(&mut self, timer: Timer) -> bool {
-        let was_running = self.is_running(timer);
-        self.deadlines[timer as usize] = Instant::MAX;
-        was_running
+    /// Stops a timer; returns its deadline if it was running.
+    pub fn stop(&mut self, timer: Timer) -> Option<Instant> {
+        let d = match slot(timer) {
+            Slot::Common(i) => &mut self.common[i],
+            Slot::Rare(i) => self.rare.as_mut().map(|r| &mut r[i])?,
+        };
+        let was = std::mem::replace(d, Instant::MAX);
+        (was != Instant::MAX).then_some(was)
     }
 
     /// The earliest deadline of any running timer.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let d = self.deadlines.iter().copied().min().unwrap_or(Instant::MAX);
+        let common = self.common.iter().copied().min().unwrap_or(Instant::MAX);
+        let rare = self.rare.as_ref().map_or(Instant::MAX, |r| r[0].min(r[1]));
+        let d = common.min(rare);
         (d != Instant::MAX).then_some(d)
     }
 
     /// The first timer, in firing order, whose deadline is at or before `now`.
     pub fn first_expired(&self, now: Instant) -> Option<Timer> {
-        Timer::VALUES.into_iter().find(|&t| self.deadlines[t as usize] <= now)
+        Timer::VALUES.into_iter().find(|&t| self.deadline(t) <= now)
     }
 }
 

@@ -36,7 +36,9 @@ impl Endpoint {
                 carried_ack = true;
             }
         }
-        if self.can_send_data() {
+        // Most steps have nothing to send; `send_data` would find that out
+        // too, at the cost of sizing the window first.
+        if self.can_send_data() && self.has_unsent() {
             carried_ack |= self.send_data(&cx, out);
         }
         if self.bits.has(bit::ACK_NOW) && !carried_ack && self.can_acknowledge() {
@@ -81,8 +83,8 @@ impl Endpoint {
     /// is on.
     fn send_window(&self) -> u32 {
         match &self.cc {
-            Some(cc) => self.snd_wnd.min(cc.cwnd),
-            None => self.snd_wnd,
+            Some(cc) => self.snd_wnd().min(cc.cwnd),
+            None => self.snd_wnd(),
         }
     }
 
@@ -146,7 +148,7 @@ impl Endpoint {
     fn sws_allows(&self, n: u32, unsent: u32, mss: u32) -> bool {
         let everything = n == unsent && self.send_backlog == 0;
         let nothing_in_flight = self.snd_nxt == self.snd_una;
-        n >= mss || everything || n >= self.max_snd_wnd / 2 || nothing_in_flight
+        n >= mss || everything || n >= u32::from(self.max_snd_wnd) / 2 || nothing_in_flight
     }
 
     /// Whether data or our FIN still waits to be sent.
@@ -283,7 +285,7 @@ impl Endpoint {
             && !seg.flags.syn()
             && !seg.flags.fin()
             && seg.ack == self.snd_una
-            && u32::from(seg.wnd) == self.snd_wnd
+            && seg.wnd == self.snd_wnd
             && self.snd_una.lt(self.snd_max);
         if !duplicate {
             return;
