@@ -81,6 +81,8 @@ pub const BUCKET_NS: u64 = 1 << BUCKET_SHIFT;
 const BUCKET_SHIFT: u32 = 20;
 /// Buckets in the ring: 4096 of them cover about 4.4 s ahead.
 const RING: usize = 4096;
+/// Entries a drained bucket may keep room for.
+const KEPT_BUCKET_CAPACITY: usize = 256;
 
 /// A priority queue of events of type `E` over virtual time.
 #[derive(Debug)]
@@ -194,13 +196,18 @@ impl<E: Token> Scheduler<E> {
             }
             // The bucket starting at the horizon moves into the heap.
             let slot = (self.horizon >> BUCKET_SHIFT) as usize % RING;
-            // The bucket's memory goes back too: it is next used a whole
-            // ring later, and a million-connection run would otherwise
-            // hold every bucket's largest size at once.
-            let bucket = std::mem::take(&mut self.ring[slot]);
+            let bucket = &mut self.ring[slot];
             self.ring_len -= bucket.len();
-            for &entry in &bucket {
+            for &entry in bucket.iter() {
                 self.near.push(entry);
+            }
+            bucket.clear();
+            // A big bucket's memory goes back: it is next used a whole ring
+            // later, and a million-connection run would otherwise hold
+            // every bucket's largest size at once. Small ones keep theirs
+            // (at most 4 KiB each), saving an allocation per bucket.
+            if bucket.capacity() > KEPT_BUCKET_CAPACITY {
+                *bucket = Vec::new();
             }
             if self.horizon > u64::MAX - BUCKET_NS {
                 // The last bucket of time: everything left is in it.

@@ -25,10 +25,7 @@ const BUFFER: usize = 8192;
 #[derive(Clone)]
 pub struct Digest {
     hasher: Xxh3,
-    /// Encoded records not yet hashed: `buf[..len]`, with room for one
-    /// whole record past `BUFFER`.
-    buf: Box<[u8; BUFFER + RECORD_MAX]>,
-    len: usize,
+    buf: Vec<u8>,
     /// Recently hashed names: (address, length, hash).
     names: [(usize, usize, u64); 8],
 }
@@ -47,7 +44,7 @@ impl std::fmt::Debug for Digest {
 
 impl Digest {
     pub fn new() -> Digest {
-        Digest { hasher: Xxh3::new(), buf: Box::new([0; BUFFER + RECORD_MAX]), len: 0, names: [(0, 0, 0); 8] }
+        Digest { hasher: Xxh3::new(), buf: Vec::with_capacity(BUFFER + 256), names: [(0, 0, 0); 8] }
     }
 
     /// XXH3-64 of an endpoint name. A run names the same few strings over
@@ -66,9 +63,9 @@ impl Digest {
     /// Adds one event. The endpoint names of the events must stay alive
     /// for the life of the digest (the world's names do).
     pub fn add(&mut self, e: &TraceEvent<'_>) {
-        if self.len >= BUFFER {
-            self.hasher.update(&self.buf[..self.len]);
-            self.len = 0;
+        if self.buf.len() >= BUFFER {
+            self.hasher.update(&self.buf);
+            self.buf.clear();
         }
         // Each record is built in a stack buffer and copied once.
         let mut w = Fixed::default();
@@ -114,16 +111,13 @@ impl Digest {
                 w.u32(connections_lost);
             }
         }
-        // The whole fixed array is copied (a constant-size copy, no call)
-        // and only its used part counted.
-        self.buf[self.len..self.len + RECORD_MAX].copy_from_slice(&w.bytes);
-        self.len += w.len;
+        self.buf.extend_from_slice(w.bytes());
     }
 
     /// The digest so far, as 32 lowercase hex digits.
     pub fn hex(&self) -> String {
         let mut hasher = self.hasher.clone();
-        hasher.update(&self.buf[..self.len]);
+        hasher.update(&self.buf);
         format!("{:032x}", hasher.digest128())
     }
 }
@@ -160,18 +154,16 @@ fn encode_segment(w: &mut Fixed, s: &Segment) {
     w.u16(s.wnd);
 }
 
-/// The longest record.
-const RECORD_MAX: usize = 48;
-
-/// A little-endian writer into a fixed array.
+/// A little-endian writer into a fixed array (a record is at most 48
+/// bytes).
 struct Fixed {
-    bytes: [u8; RECORD_MAX],
+    bytes: [u8; 48],
     len: usize,
 }
 
 impl Default for Fixed {
     fn default() -> Fixed {
-        Fixed { bytes: [0; RECORD_MAX], len: 0 }
+        Fixed { bytes: [0; 48], len: 0 }
     }
 }
 
@@ -191,5 +183,8 @@ impl Fixed {
     }
     fn u64(&mut self, x: u64) {
         self.put(&x.to_le_bytes());
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }

@@ -188,17 +188,10 @@ impl World {
             e.script_pos = 0;
             self.schedule_script(ep);
         }
-        let reactions: &[Reaction] = match ev {
-            AppEvent::Connected => &self.app_of(app).on_connected,
-            AppEvent::PeerClosed => &self.app_of(app).on_end_of_stream,
-            _ => return,
-        };
-        if reactions.is_empty() {
-            return;
-        }
-        let reactions = reactions.to_vec();
-        for r in reactions {
-            let action = match r {
+        // By index: each call needs the world mutably, and the model's
+        // reaction lists never change during a run.
+        for i in 0..self.reactions(app, ev).len() {
+            let action = match self.reactions(app, ev)[i] {
                 Reaction::Send(n) => Action::Send(n),
                 Reaction::Close => Action::Close,
                 Reaction::Abort => Action::Abort,
@@ -206,6 +199,15 @@ impl World {
                 Reaction::ResumeRead => Action::ResumeRead,
             };
             self.call(ep, action, sink);
+        }
+    }
+
+    /// What the application does, synchronously, when `ev` happens.
+    fn reactions(&self, app: AppRef, ev: AppEvent) -> &[Reaction] {
+        match ev {
+            AppEvent::Connected => &self.app_of(app).on_connected,
+            AppEvent::PeerClosed => &self.app_of(app).on_end_of_stream,
+            _ => &[],
         }
     }
 
