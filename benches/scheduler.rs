@@ -1,7 +1,9 @@
 //! The scheduler under the classic hold model: pop the earliest event,
 //! schedule one a random time later, at a steady number of pending events.
 //! A bare `BinaryHeap<Reverse<(u64, u64)>>` runs the same model as the
-//! baseline, so the ratio shows in one run.
+//! baseline, so the ratio shows in one run. Two spreads of "later": up to
+//! 1 ms (packets in flight: `hold`), and up to 2 s (retransmission and
+//! TIME-WAIT timers, as a big population keeps them: `timers`).
 //!
 //! `cargo bench --bench scheduler`
 
@@ -14,26 +16,34 @@ use tcpsim::time::Instant;
 
 const OPS: u64 = 1_000_000;
 
-/// A fixed xorshift stream of increments in [1, 10^6] ns.
-fn increments(n: usize) -> Vec<u64> {
+/// A fixed xorshift stream of increments in [1, `max`] ns.
+fn increments(n: usize, max: u64) -> Vec<u64> {
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     (0..n)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            1 + x % 1_000_000
+            1 + x % max
         })
         .collect()
 }
 
 fn bench(c: &mut Criterion) {
-    let inc = increments(1 << 16);
     let mut g = c.benchmark_group("scheduler");
     g.sample_size(10);
     g.throughput(Throughput::Elements(OPS));
-    for pending in [1_000usize, 100_000, 1_000_000] {
-        g.bench_function(format!("tcpsim_hold_{pending}"), |b| {
+    let cases = [
+        ("hold", 1_000_000, 1_000usize),
+        ("hold", 1_000_000, 100_000),
+        ("hold", 1_000_000, 1_000_000),
+        ("timers", 2_000_000_000, 100_000),
+        ("timers", 2_000_000_000, 1_000_000),
+    ];
+    for (model, max, pending) in cases {
+        let inc = increments(1 << 16, max);
+        let inc = &inc;
+        g.bench_function(format!("tcpsim_{model}_{pending}"), |b| {
             b.iter_batched(
                 || {
                     let mut s = Scheduler::new();
@@ -52,7 +62,7 @@ fn bench(c: &mut Criterion) {
                 BatchSize::LargeInput,
             );
         });
-        g.bench_function(format!("binary_heap_hold_{pending}"), |b| {
+        g.bench_function(format!("binary_heap_{model}_{pending}"), |b| {
             b.iter_batched(
                 || {
                     let mut h = BinaryHeap::new();

@@ -5,18 +5,19 @@
 //! key is the defined order for events at the same instant: first scheduled,
 //! first run, on every machine and every run.
 //!
-//! The queue has two tiers. Events due before the *horizon* wait in a small
-//! 4-ary min-heap ordered by the full key; later events wait unordered in
-//! buckets of [`BUCKET_NS`] of virtual time (a ring covering the next few
-//! seconds, and a heap for anything beyond it). When the heap runs dry, the
-//! next bucket moves into it and the horizon moves on by one bucket. Every
-//! event before the horizon is in the heap and every event in a bucket is
-//! at or after it, so events still pop in exact key order; the tiers only
-//! decide where an event waits. This matters at scale: with 10^5
-//! connections a run has 10^5 retransmission and TIME-WAIT timers pending
-//! seconds ahead, and one big heap pays several cache misses per event to
-//! order them all, while the buckets take them with one append each and
-//! the heap holds about a millisecond of events, in cache.
+//! Pending events wait in a 4-ary min-heap ordered by the full key. When
+//! it grows past `SPILL_AT` entries (a big population, never a small
+//! run), a second tier opens: events due at or after a *horizon* wait
+//! unordered in buckets of [`BUCKET_NS`] of virtual time (a ring covering
+//! the next few seconds, and a heap for anything beyond it). When the heap
+//! runs dry, the next non-empty bucket moves into it and the horizon moves
+//! past it. Every event before the horizon is in the heap and every event
+//! in a bucket is at or after it, so events still pop in exact key order;
+//! the tiers only decide where an event waits. This matters at scale: with
+//! 10^6 connections a run has 10^6 retransmission and TIME-WAIT timers
+//! pending seconds ahead, and one big heap pays several cache misses per
+//! event to order them all, while the buckets take them with one append
+//! each and the heap holds about a millisecond of events, in cache.
 //!
 //! Heap entries are 16 bytes: the time, then the sequence number and the
 //! event packed into one word (events are 32-bit [`Token`]s). The four
@@ -76,10 +77,15 @@ impl Entry {
 
 /// The first sequence number never handed out; reaching it renumbers.
 const SEQ_LIMIT: u32 = u32::MAX;
+/// Pending events in the heap beyond which later ones move to buckets:
+/// 256 KiB of entries, well inside a core's L2 cache. Small runs (a sweep
+/// makes thousands) never get there and never build the buckets.
+const SPILL_AT: usize = 1 << 14;
 /// Width of one bucket: 2^20 ns, about a millisecond.
 pub const BUCKET_NS: u64 = 1 << BUCKET_SHIFT;
 const BUCKET_SHIFT: u32 = 20;
-/// Buckets in the ring: 4096 of them cover about 4.4 s ahead.
+/// Buckets in the ring: 4096 of them cover about 4.4 s ahead, past the
+/// usual retransmission timeouts and a TIME-WAIT of short MSL.
 const RING: usize = 4096;
 /// Entries a drained bucket may keep room for.
 const KEPT_BUCKET_CAPACITY: usize = 256;
@@ -87,19 +93,29 @@ const KEPT_BUCKET_CAPACITY: usize = 256;
 /// A priority queue of events of type `E` over virtual time.
 #[derive(Debug)]
 pub struct Scheduler<E> {
-    /// Every pending event due before `horizon`, in key order.
+    /// Every pending event due before the horizon of `later` (all of
+    /// them while there is no `later`), in key order.
     near: Heap,
+    later: Option<Box<Later>>,
+    next_seq: u32,
+    now: Instant,
+    event: PhantomData<E>,
+}
+
+/// The events due at or after the horizon.
+#[derive(Debug)]
+struct Later {
+    /// A multiple of `BUCKET_NS`.
+    horizon: u64,
     /// Events due in `[horizon, horizon + RING * BUCKET_NS)`, in the bucket
     /// of their time (slot `time / BUCKET_NS % RING`), unordered.
     ring: Vec<Vec<Entry>>,
     ring_len: usize,
+    /// Bit `i` set when `ring[i]` holds entries: empty buckets are
+    /// skipped in one step, however long the gap.
+    occupied: [u64; RING / 64],
     /// Events due at or after `horizon + RING * BUCKET_NS`.
     far: Heap,
-    /// A multiple of `BUCKET_NS`.
-    horizon: u64,
-    next_seq: u32,
-    now: Instant,
-    event: PhantomData<E>,
 }
 
 impl<E: Token> Default for Scheduler<E> {
@@ -110,16 +126,14 @@ impl<E: Token> Default for Scheduler<E> {
 
 impl<E: Token> Scheduler<E> {
     pub fn new() -> Scheduler<E> {
-        Scheduler {
-            near: Heap::default(),
-            ring: vec![Vec::new(); RING],
-            ring_len: 0,
-            far: Heap::default(),
-            horizon: BUCKET_NS,
-            next_seq: 0,
-            now: Instant::ZERO,
-            event: PhantomData,
-        }
+        Scheduler { near: Heap::default(), later: None, next_seq: 0, now: Instant::ZERO, event: PhantomData }
+    }
+
+    /// Makes room for `n` pending events up front (as many as the heap
+    /// holds before it spills), so a small run grows no allocation.
+    pub fn reserve(&mut self, n: usize) {
+        let lines = (n.min(SPILL_AT) + PAD).div_ceil(ARITY);
+        self.near.lines.reserve(lines.saturating_sub(self.near.lines.len()));
     }
 
     /// The current virtual time: the time of the last event popped.
@@ -128,7 +142,7 @@ impl<E: Token> Scheduler<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.near.len + self.ring_len + self.far.len
+        self.near.len + self.later.as_ref().map_or(0, |l| l.len())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -168,56 +182,134 @@ impl<E: Token> Scheduler<E> {
         Some((time, E::from_bits(top.token())))
     }
 
+    fn place(&mut self, entry: Entry) {
+        match &mut self.later {
+            Some(later) if entry.time >= later.horizon => later.place(entry),
+            _ => {
+                self.near.push(entry);
+                if self.later.is_none() && self.near.len > SPILL_AT {
+                    self.spill();
+                }
+            }
+        }
+    }
+
+    /// The heap grew big: events from the next bucket on move out to
+    /// `later`, and stay there from now on.
+    fn spill(&mut self) {
+        let Some(horizon) = ((self.now.as_nanos() >> BUCKET_SHIFT) + 1).checked_mul(BUCKET_NS) else { return };
+        let mut later = Box::new(Later {
+            horizon,
+            ring: vec![Vec::new(); RING],
+            ring_len: 0,
+            occupied: [0; RING / 64],
+            far: Heap::default(),
+        });
+        let mut kept = Heap::default();
+        while let Some(entry) = self.near.pop() {
+            if entry.time < horizon { kept.push(entry) } else { later.place(entry) }
+        }
+        self.near = kept;
+        self.later = Some(later);
+    }
+
+    /// Moves buckets into the heap until it holds the earliest event (or
+    /// nothing is pending).
+    fn fill_near(&mut self) {
+        if let Some(later) = &mut self.later {
+            while self.near.len == 0 && later.len() > 0 {
+                later.next_bucket(&mut self.near);
+            }
+        }
+    }
+
+    /// Gives the pending entries fresh sequence numbers `0..len` in their
+    /// current order, so the next insertion still comes after all of them.
+    fn renumber(&mut self) {
+        let mut entries: Vec<Entry> = Vec::with_capacity(self.len());
+        while let Some(e) = self.near.pop() {
+            entries.push(e);
+        }
+        if let Some(later) = &mut self.later {
+            while let Some(e) = later.far.pop() {
+                entries.push(e);
+            }
+            for bucket in &mut later.ring {
+                entries.append(bucket);
+            }
+            later.ring_len = 0;
+            later.occupied = [0; RING / 64];
+        }
+        entries.sort_unstable_by_key(|e| e.key());
+        for (seq, e) in entries.iter().enumerate() {
+            let seq = u32::try_from(seq).expect("fewer pending events than sequence numbers");
+            self.place(e.with_seq(seq));
+        }
+        self.next_seq = entries.len() as u32;
+    }
+}
+
+impl Later {
+    fn len(&self) -> usize {
+        self.ring_len + self.far.len
+    }
+
     fn ring_end(&self) -> u64 {
         self.horizon.saturating_add(RING as u64 * BUCKET_NS)
     }
 
+    /// Keeps an event due at or after the horizon.
     fn place(&mut self, entry: Entry) {
-        if entry.time < self.horizon {
-            self.near.push(entry);
-        } else if entry.time < self.ring_end() {
-            self.ring[(entry.time >> BUCKET_SHIFT) as usize % RING].push(entry);
+        if entry.time < self.ring_end() {
+            let slot = slot_of(entry.time);
+            self.ring[slot].push(entry);
+            self.occupied[slot / 64] |= 1 << (slot % 64);
             self.ring_len += 1;
         } else {
             self.far.push(entry);
         }
     }
 
-    /// Moves buckets into the heap until it holds the earliest event (or
-    /// nothing is pending).
-    fn fill_near(&mut self) {
-        while self.near.len == 0 {
-            if self.ring_len == 0 {
-                // Nothing for a whole ring: jump to the bucket of the
-                // earliest far event.
-                let Some(first) = self.far.first() else { return };
-                self.horizon = self.horizon.max(first.time & !(BUCKET_NS - 1));
+    /// Moves the next bucket with events into `near` and the horizon past
+    /// it. Only when something is pending here.
+    fn next_bucket(&mut self, near: &mut Heap) {
+        if self.ring_len == 0 {
+            // Nothing in the ring: jump to the bucket of the earliest far
+            // event.
+            let first = self.far.first().expect("an event is pending");
+            self.horizon = self.horizon.max(first.time & !(BUCKET_NS - 1));
+        } else {
+            // Jump over empty buckets to the next one with entries.
+            self.horizon += self.empty_buckets_ahead() * BUCKET_NS;
+        }
+        // The ring moved on: far events it now covers join it.
+        self.take_from_far();
+        let slot = slot_of(self.horizon);
+        let bucket = &mut self.ring[slot];
+        self.ring_len -= bucket.len();
+        for &entry in bucket.iter() {
+            near.push(entry);
+        }
+        bucket.clear();
+        self.occupied[slot / 64] &= !(1 << (slot % 64));
+        // A big bucket's memory goes back: it is next used a whole ring
+        // later, and a million-connection run would otherwise hold every
+        // bucket's largest size at once. Small ones keep theirs (at most
+        // 4 KiB each), saving an allocation per bucket.
+        if bucket.capacity() > KEPT_BUCKET_CAPACITY {
+            *bucket = Vec::new();
+        }
+        match self.horizon.checked_add(BUCKET_NS) {
+            Some(next) => {
+                self.horizon = next;
                 self.take_from_far();
             }
-            // The bucket starting at the horizon moves into the heap.
-            let slot = (self.horizon >> BUCKET_SHIFT) as usize % RING;
-            let bucket = &mut self.ring[slot];
-            self.ring_len -= bucket.len();
-            for &entry in bucket.iter() {
-                self.near.push(entry);
-            }
-            bucket.clear();
-            // A big bucket's memory goes back: it is next used a whole ring
-            // later, and a million-connection run would otherwise hold
-            // every bucket's largest size at once. Small ones keep theirs
-            // (at most 4 KiB each), saving an allocation per bucket.
-            if bucket.capacity() > KEPT_BUCKET_CAPACITY {
-                *bucket = Vec::new();
-            }
-            if self.horizon > u64::MAX - BUCKET_NS {
+            None => {
                 // The last bucket of time: everything left is in it.
                 while let Some(entry) = self.far.pop() {
-                    self.near.push(entry);
+                    near.push(entry);
                 }
-                return;
             }
-            self.horizon += BUCKET_NS;
-            self.take_from_far();
         }
     }
 
@@ -230,27 +322,31 @@ impl<E: Token> Scheduler<E> {
         }
     }
 
-    /// Gives the pending entries fresh sequence numbers `0..len` in their
-    /// current order, so the next insertion still comes after all of them.
-    fn renumber(&mut self) {
-        let mut entries: Vec<Entry> = Vec::with_capacity(self.len());
-        while let Some(e) = self.near.pop() {
-            entries.push(e);
+    /// Empty buckets from the horizon's up to the first occupied one (the
+    /// ring holds entries).
+    fn empty_buckets_ahead(&self) -> u64 {
+        let start = slot_of(self.horizon);
+        if self.occupied[start / 64] & (1 << (start % 64)) != 0 {
+            return 0;
         }
-        while let Some(e) = self.far.pop() {
-            entries.push(e);
+        // The bitmap read from the horizon's slot on, 64 slots at a time.
+        for i in 0..RING / 64 {
+            let from = (start + 64 * i) % RING;
+            let (w, b) = (from / 64, from % 64);
+            let low = self.occupied[w] >> b;
+            let high = if b == 0 { 0 } else { self.occupied[(w + 1) % (RING / 64)] << (64 - b) };
+            let word = low | high;
+            if word != 0 {
+                return (64 * i) as u64 + u64::from(word.trailing_zeros());
+            }
         }
-        for bucket in &mut self.ring {
-            entries.append(bucket);
-        }
-        self.ring_len = 0;
-        entries.sort_unstable_by_key(|e| e.key());
-        for (seq, e) in entries.iter().enumerate() {
-            let seq = u32::try_from(seq).expect("fewer pending events than sequence numbers");
-            self.place(e.with_seq(seq));
-        }
-        self.next_seq = entries.len() as u32;
+        unreachable!("the ring holds entries")
     }
+}
+
+/// The ring slot of the bucket holding `time`.
+fn slot_of(time: u64) -> usize {
+    (time >> BUCKET_SHIFT) as usize % RING
 }
 
 /// A 4-ary min-heap of entries, four children to a cache line.
@@ -349,6 +445,7 @@ impl Heap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn equal_times_pop_in_insertion_order() {
@@ -411,36 +508,79 @@ mod tests {
     /// schedules: the two tiers never change the order.
     #[test]
     fn matches_a_reference_queue_across_tiers() {
-        use std::collections::BTreeSet;
-        let mut s = Scheduler::new();
-        let mut reference = BTreeSet::new();
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for (seq, round) in (0..20_000u32).enumerate() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let now = s.now().as_nanos();
-            let ahead = match x % 5 {
-                0 => 0,
-                1 => x % 1000,
-                2 => x % (3 * BUCKET_NS),
-                3 => x % (RING as u64 * BUCKET_NS * 2),
-                _ => (x % 7) * 60_000_000_000,
-            };
-            s.schedule(Instant::from_nanos(now + ahead), round);
-            reference.insert((now + ahead, seq, round));
-            if !x.is_multiple_of(3) {
-                let want = reference.pop_first().expect("pending");
+        // (events, pops interleaved from this event on, spills to buckets):
+        // pops from the start keep the queue small; without them it grows
+        // past SPILL_AT, and the draining below, or pops interleaved after
+        // the spill, run through every tier.
+        let spill = SPILL_AT as u32;
+        for (rounds, pops_from, spills) in
+            [(20_000, 0, false), (3 * spill, u32::MAX, true), (5 * spill, spill + 9, true)]
+        {
+            let mut s = Scheduler::new();
+            let mut reference = BTreeSet::new();
+            let mut x = 0x2545_f491_4f6c_dd1du64;
+            for (seq, round) in (0..rounds).enumerate() {
+                x = xorshift(x);
+                let now = s.now().as_nanos();
+                let at = now + ahead(x);
+                s.schedule(Instant::from_nanos(at), round);
+                reference.insert((at, seq, round));
+                if round >= pops_from && !x.is_multiple_of(3) {
+                    let want = reference.pop_first().expect("pending");
+                    let (t, e) = s.pop().expect("pending");
+                    assert_eq!((t.as_nanos(), e), (want.0, want.2));
+                }
+                assert_eq!(s.len(), reference.len());
+            }
+            assert_eq!(s.later.is_some(), spills);
+            while let Some(want) = reference.pop_first() {
                 let (t, e) = s.pop().expect("pending");
                 assert_eq!((t.as_nanos(), e), (want.0, want.2));
             }
-            assert_eq!(s.len(), reference.len());
+            assert!(s.pop().is_none());
         }
-        while let Some(want) = reference.pop_first() {
-            let (t, e) = s.pop().expect("pending");
-            assert_eq!((t.as_nanos(), e), (want.0, want.2));
+    }
+
+    fn xorshift(mut x: u64) -> u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+
+    /// How far ahead to schedule: now, within a bucket, a few buckets,
+    /// across the ring, or minutes beyond it.
+    fn ahead(x: u64) -> u64 {
+        match x % 5 {
+            0 => 0,
+            1 => x % 1000,
+            2 => x % (3 * BUCKET_NS),
+            3 => x % (RING as u64 * BUCKET_NS * 2),
+            _ => (x % 7) * 60_000_000_000,
         }
-        assert!(s.pop().is_none());
+    }
+
+    /// Renumbering with events in every tier keeps the order.
+    #[test]
+    fn renumbering_across_tiers_keeps_the_order() {
+        let mut s = Scheduler::new();
+        let mut expected = Vec::new();
+        let mut x = 7u64;
+        for i in 0..(SPILL_AT as u32 + 100) {
+            x = xorshift(x);
+            let t = ahead(x);
+            s.schedule(Instant::from_nanos(t), i);
+            expected.push((t, i));
+        }
+        assert!(s.later.is_some());
+        s.next_seq = SEQ_LIMIT - 1;
+        for i in 0..10u32 {
+            s.schedule(Instant::from_nanos(u64::from(i)), 1_000_000 + i);
+            expected.push((u64::from(i), 1_000_000 + i));
+        }
+        expected.sort();
+        let got: Vec<(u64, u32)> = std::iter::from_fn(|| s.pop().map(|(t, e)| (t.as_nanos(), e))).collect();
+        assert_eq!(got, expected);
     }
 
     /// Events at the very end of time still come out, in order.

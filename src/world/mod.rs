@@ -422,7 +422,8 @@ impl World {
         // LISTEN). Reserving this up front avoids doubling a huge vector
         // at the peak.
         let endpoints = model.connection_count() as usize * 2 + model.listeners.len() * 2 + 16;
-        let sched = Scheduler::new();
+        let mut sched = Scheduler::new();
+        sched.reserve(endpoints * 2);
         let mut world = World {
             sched,
             last_event: Instant::ZERO,
