@@ -1,6 +1,6 @@
 //! `tcpsim run FILE`: one simulation, its trace, its expectations.
 
-use super::output::{Dest, same_file, use_color};
+use super::output::{Dest, check_distinct, use_color};
 use super::{
     EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, Format, PcapSide, RunArgs,
     error, millis,
@@ -164,7 +164,14 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    if let Err(e) = check_output_paths(args) {
+    let outputs = [
+        ("--out", args.out.as_deref()),
+        ("--pcap", args.pcap.as_deref()),
+        ("--svg", args.svg.as_deref()),
+        ("--state-diagram", args.state_diagram.as_deref()),
+        ("--emit-faults", args.emit_faults.as_deref()),
+    ];
+    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.file)]) {
         error(&e);
         return EXIT_BAD_INPUT;
     }
@@ -399,32 +406,6 @@ fn text_tail(
     w.line(&format!("# {}", summary.line()));
     w.line(&format!("digest: {}", summary.digest));
     w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string()))
-}
-
-/// Output files must differ from the simulation file and from each other:
-/// one would silently overwrite the other.
-fn check_output_paths(args: &RunArgs) -> Result<(), String> {
-    let outputs: Vec<(&str, &std::path::Path)> = [
-        ("--out", args.out.as_deref()),
-        ("--pcap", args.pcap.as_deref()),
-        ("--svg", args.svg.as_deref()),
-        ("--state-diagram", args.state_diagram.as_deref()),
-        ("--emit-faults", args.emit_faults.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, p)| p.map(|p| (flag, p)))
-    .collect();
-    for (i, (flag, path)) in outputs.iter().enumerate() {
-        if same_file(path, &args.file) {
-            return Err(format!("{flag} {}: that is the simulation file itself", path.display()));
-        }
-        for (other, other_path) in &outputs[..i] {
-            if path == other_path || same_file(path, other_path) {
-                return Err(format!("{other} and {flag} both name {}", path.display()));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The files a run writes besides its trace: opened (as temp files) before
