@@ -448,6 +448,13 @@ mod tests {
     use std::collections::BTreeSet;
 
     #[test]
+    fn four_entries_fill_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
+        assert_eq!(std::mem::size_of::<Line>(), 64);
+        assert_eq!(std::mem::align_of::<Line>(), 64);
+    }
+
+    #[test]
     fn equal_times_pop_in_insertion_order() {
         let mut s = Scheduler::new();
         let t = Instant::from_nanos(5);

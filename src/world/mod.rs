@@ -689,13 +689,6 @@ impl World {
         }
     }
 
-    /// Bytes of simulation state per connection: endpoints with the
-    /// world's bookkeeping, their link state and lookup entries (payload is
-    /// synthetic and takes none). For `--stats` and the memory tests.
-    pub fn bytes_per_endpoint() -> usize {
-        std::mem::size_of::<Ep>()
-    }
-
     /// Runs until no events remain or a limit stops the run.
     pub fn run(&mut self, sink: &mut dyn TraceSink) -> Outcome {
         self.run_until(sink, &AtomicBool::new(false))
@@ -925,5 +918,16 @@ impl World {
 
     fn find_ep(&self, conn: u32, name: &str) -> Option<u32> {
         self.eps.iter().position(|e| e.conn == conn && self.names[e.name as usize] == name).map(|i| i as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A million connections are two million of these, and each event
+    /// reads one from main memory: growth should be a decision.
+    #[test]
+    fn per_endpoint_and_per_packet_state_stays_small() {
+        assert!(std::mem::size_of::<super::Ep>() <= 344, "{} bytes", std::mem::size_of::<super::Ep>());
+        assert!(std::mem::size_of::<super::Packet>() <= 72, "{} bytes", std::mem::size_of::<super::Packet>());
     }
 }
