@@ -136,6 +136,7 @@ pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut To
     let mut model = model.clone();
     model.seed = seed;
     let mut world = World::new(model);
+    world.keep_phase_times();
     let outcome = world.run(&mut NullSink);
     for (c, n) in totals.coverage.iter_mut().zip(world.coverage()) {
         *c += n;
@@ -192,20 +193,21 @@ fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, e
         let both = eps.len() == 2;
         let all = |f: &dyn Fn(&crate::world::EndpointView<'_>) -> bool| both && eps.iter().all(f);
         let any = |f: &dyn Fn(&crate::world::EndpointView<'_>) -> bool| eps.iter().any(f);
+        let times = |e: &crate::world::EndpointView<'_>| *e.times.expect("phase times are kept");
         for e in eps {
             row.bytes_delivered += e.tcp.stats().bytes_delivered;
             row.fast_retransmits += u64::from(e.tcp.stats().fast_retransmits);
-            if e.log.established_at != Instant::MAX {
-                first_est = first_est.min(e.log.established_at);
+            if times(e).established_at != Instant::MAX {
+                first_est = first_est.min(times(e).established_at);
             }
-            if e.log.last_data_at != Instant::MAX {
-                last_data = last_data.max(e.log.last_data_at);
+            if times(e).last_data_at != Instant::MAX {
+                last_data = last_data.max(times(e).last_data_at);
             }
         }
         if all(&|e| e.log.established()) {
             row.established += 1;
-            let opened = eps.iter().map(|e| e.log.opened_at).min().unwrap_or(Instant::ZERO);
-            let est = eps.iter().map(|e| e.log.established_at).max().unwrap_or(Instant::ZERO);
+            let opened = eps.iter().map(|e| times(e).opened_at).min().unwrap_or(Instant::ZERO);
+            let est = eps.iter().map(|e| times(e).established_at).max().unwrap_or(Instant::ZERO);
             est_sum += u128::from(est.saturating_since(opened).as_nanos());
             est_n += 1;
         }
@@ -219,8 +221,8 @@ fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, e
             row.clean_close += 1;
         }
         if all(&|e| e.tcp.state() == State::Closed) {
-            let began = eps.iter().map(|e| e.log.closing_at).min().unwrap_or(Instant::MAX);
-            let ended = eps.iter().map(|e| e.log.closed_at).max().unwrap_or(Instant::ZERO);
+            let began = eps.iter().map(|e| times(e).closing_at).min().unwrap_or(Instant::MAX);
+            let ended = eps.iter().map(|e| times(e).closed_at).max().unwrap_or(Instant::ZERO);
             if began != Instant::MAX {
                 close_sum += u128::from(ended.saturating_since(began).as_nanos());
                 close_n += 1;

@@ -24,7 +24,7 @@ mod net;
 mod observe;
 mod step;
 
-pub use observe::EndpointLog;
+pub use observe::{EndpointLog, PhaseTimes};
 
 use crate::link::{Fate, FlowState, LinkParams, QueueState};
 use crate::model::{App, Fault, HostId, Model};
@@ -254,6 +254,8 @@ pub struct EndpointView<'a> {
     pub local_port: u16,
     pub tcp: &'a Endpoint,
     pub log: &'a EndpointLog,
+    /// When its phases began, if [`World::keep_phase_times`] was called.
+    pub times: Option<&'a PhaseTimes>,
     pub config: &'a TcpConfig,
 }
 
@@ -292,6 +294,8 @@ pub struct World {
     sends_by: FastMap<(u32, u32), u32>,
     /// The link's random decisions, when asked for ([`World::record_fates`]).
     recorded: Option<Vec<RecordedFate>>,
+    /// Per endpoint, when asked for ([`World::keep_phase_times`]).
+    phase_times: Option<Vec<PhaseTimes>>,
     out: Output,
     digest: Digest,
     stats: RunStats,
@@ -449,6 +453,7 @@ impl World {
             fates: FastMap::with_hasher(hasher),
             sends_by: FastMap::with_hasher(hasher),
             recorded: None,
+            phase_times: None,
             out: Output::default(),
             digest: Digest::new(),
             stats: RunStats::default(),
@@ -561,6 +566,9 @@ impl World {
     ) -> u32 {
         let iss = iss.unwrap_or_else(|| self.iss_key.block(flow_id, 0)[0]);
         let id = self.eps.len() as u32;
+        if let Some(times) = &mut self.phase_times {
+            times.push(PhaseTimes::default());
+        }
         let cfg = &self.model.configs[config];
         let detailed = self.detailed_names.contains(&name);
         let now = self.sched.now();
@@ -624,6 +632,13 @@ impl World {
         self.recorded = Some(Vec::new());
     }
 
+    /// Keeps when each endpoint's phases began (opened, established,
+    /// closing, closed, last data), for [`EndpointView::times`]. Call
+    /// before [`World::run`]; the run itself does not change.
+    pub fn keep_phase_times(&mut self) {
+        self.phase_times = Some(vec![PhaseTimes::default(); self.eps.len()]);
+    }
+
     /// The decisions kept since [`World::record_fates`], in send order.
     pub fn recorded_fates(&self) -> &[RecordedFate] {
         self.recorded.as_deref().unwrap_or(&[])
@@ -644,7 +659,7 @@ impl World {
     }
 
     pub fn endpoints(&self) -> impl Iterator<Item = EndpointView<'_>> {
-        self.eps.iter().map(|e| self.view(e))
+        (0..self.eps.len()).map(|i| self.view(i))
     }
 
     /// Calls `f(conn, endpoints)` for every connection `0..connection_count`,
@@ -665,7 +680,7 @@ impl World {
             views.clear();
             let mut i = head;
             while i != NO_EP {
-                views.push(self.view(&self.eps[i as usize]));
+                views.push(self.view(i as usize));
                 i = next[i as usize];
             }
             f(c as u32, &views);
@@ -674,10 +689,11 @@ impl World {
 
     /// The endpoint called `name` that belongs to connection `conn`.
     pub fn endpoint(&self, conn: u32, name: &str) -> Option<EndpointView<'_>> {
-        self.eps.iter().find(|e| e.conn == conn && self.names[e.name as usize] == name).map(|e| self.view(e))
+        self.find_ep(conn, name).map(|i| self.view(i as usize))
     }
 
-    fn view<'a>(&'a self, e: &'a Ep) -> EndpointView<'a> {
+    fn view(&self, i: usize) -> EndpointView<'_> {
+        let e = &self.eps[i];
         EndpointView {
             name: &self.names[e.name as usize],
             conn: e.conn,
@@ -685,6 +701,7 @@ impl World {
             local_port: e.local_port,
             tcp: &e.tcp,
             log: &e.log,
+            times: self.phase_times.as_ref().map(|t| &t[i]),
             config: &self.model.configs[e.config as usize],
         }
     }
@@ -927,7 +944,7 @@ mod tests {
     /// reads one from main memory: growth should be a decision.
     #[test]
     fn per_endpoint_and_per_packet_state_stays_small() {
-        assert!(std::mem::size_of::<super::Ep>() <= 344, "{} bytes", std::mem::size_of::<super::Ep>());
+        assert!(std::mem::size_of::<super::Ep>() <= 304, "{} bytes", std::mem::size_of::<super::Ep>());
         assert!(std::mem::size_of::<super::Packet>() <= 72, "{} bytes", std::mem::size_of::<super::Packet>());
     }
 }

@@ -1,6 +1,7 @@
 //! What the world remembers about each endpoint for expectations and
-//! summaries: the states it visited, and for endpoints someone asked about,
-//! its full path and every segment it sent with the time.
+//! summaries: the states it visited, for endpoints someone asked about its
+//! full path and every segment it sent with the time, and when a caller
+//! asks for them (sweeps do), the times of its phases.
 
 use crate::tcp::{Flags, State};
 use crate::time::Instant;
@@ -25,6 +26,13 @@ pub struct EndpointLog {
     /// Segments this endpoint sent that were lost.
     pub drops: u32,
     detail: Option<Box<Detail>>,
+}
+
+/// When an endpoint's phases began: kept only when asked for
+/// ([`crate::world::World::keep_phase_times`]), as 40 bytes per endpoint
+/// are a tenth of a big population's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhaseTimes {
     /// When it first left CLOSED (open or listen); `Instant::MAX` if never.
     pub opened_at: Instant,
     /// When it first reached ESTABLISHED; `Instant::MAX` if never.
@@ -37,6 +45,32 @@ pub struct EndpointLog {
     pub last_data_at: Instant,
 }
 
+impl Default for PhaseTimes {
+    fn default() -> PhaseTimes {
+        PhaseTimes {
+            opened_at: Instant::MAX,
+            established_at: Instant::MAX,
+            closing_at: Instant::MAX,
+            closed_at: Instant::MAX,
+            last_data_at: Instant::MAX,
+        }
+    }
+}
+
+impl PhaseTimes {
+    pub fn on_transition(&mut self, to: State, at: Instant) {
+        match to {
+            State::Closed => self.closed_at = at,
+            State::Established if self.established_at == Instant::MAX => self.established_at = at,
+            State::FinWait1 | State::CloseWait if self.closing_at == Instant::MAX => self.closing_at = at,
+            _ => {}
+        }
+        if self.opened_at == Instant::MAX && to != State::Closed {
+            self.opened_at = at;
+        }
+    }
+}
+
 impl EndpointLog {
     pub fn new(detailed: bool, created: Instant) -> EndpointLog {
         EndpointLog {
@@ -44,11 +78,6 @@ impl EndpointLog {
             lost: false,
             drops: 0,
             detail: detailed.then(|| Box::new(Detail { path: vec![(State::Closed, created)], sent: Vec::new() })),
-            opened_at: Instant::MAX,
-            established_at: Instant::MAX,
-            closing_at: Instant::MAX,
-            closed_at: Instant::MAX,
-            last_data_at: Instant::MAX,
         }
     }
 
@@ -59,7 +88,7 @@ impl EndpointLog {
 
     /// Whether the endpoint ever reached ESTABLISHED.
     pub fn established(&self) -> bool {
-        self.established_at != Instant::MAX
+        self.visited(State::Established)
     }
 
     /// `(flags, sent at)` of every segment (empty unless detailed).
@@ -74,15 +103,6 @@ impl EndpointLog {
 
     pub fn on_transition(&mut self, to: State, at: Instant) {
         self.visited |= to.bit();
-        match to {
-            State::Closed => self.closed_at = at,
-            State::Established if self.established_at == Instant::MAX => self.established_at = at,
-            State::FinWait1 | State::CloseWait if self.closing_at == Instant::MAX => self.closing_at = at,
-            _ => {}
-        }
-        if self.opened_at == Instant::MAX && to != State::Closed {
-            self.opened_at = at;
-        }
         if let Some(d) = &mut self.detail {
             d.path.push((to, at));
         }

@@ -218,12 +218,17 @@ impl World {
                 self.stats.transitions += 1;
                 self.stats.transitions_by[from as usize][to as usize] += 1;
                 self.eps[ep as usize].log.on_transition(to, now);
+                if let Some(times) = &mut self.phase_times {
+                    times[ep as usize].on_transition(to, now);
+                }
                 TraceKind::Transition { from, to, cause, rule, reason }
             }
             Note::Timer { timer, action, deadline } => TraceKind::Timer { timer, action, deadline },
             Note::Event(ev) => {
-                if let AppEvent::Data { .. } = ev {
-                    self.eps[ep as usize].log.last_data_at = now;
+                if let AppEvent::Data { .. } = ev
+                    && let Some(times) = &mut self.phase_times
+                {
+                    times[ep as usize].last_data_at = now;
                 }
                 TraceKind::Event(ev)
             }
