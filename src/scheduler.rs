@@ -422,15 +422,12 @@ impl Heap {
         // fill line `i + 1`, vacant slots compare as latest.
         while ARITY * i + 1 < self.len {
             let children = &self.lines[i + 1].0;
-            let mut best = 0;
-            let mut best_key = children[0].key();
-            for (c, child) in children.iter().enumerate().skip(1) {
-                let k = child.key();
-                if k < best_key {
-                    best = c;
-                    best_key = k;
-                }
-            }
+            // The earliest of four as a tournament: the two first-round
+            // comparisons are independent, so they run side by side.
+            let keys = children.map(|c| c.key());
+            let (left, left_key) = if keys[1] < keys[0] { (1, keys[1]) } else { (0, keys[0]) };
+            let (right, right_key) = if keys[3] < keys[2] { (3, keys[3]) } else { (2, keys[2]) };
+            let (best, best_key) = if right_key < left_key { (right, right_key) } else { (left, left_key) };
             if best_key >= key {
                 break;
             }
