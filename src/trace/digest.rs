@@ -67,12 +67,9 @@ impl Digest {
             self.hasher.update(&self.buf);
             self.buf.clear();
         }
-        // Each record is built in a stack buffer and copied once.
-        let mut w = Fixed::default();
-        w.u8(kind_code(&e.kind));
-        w.u64(e.t.as_nanos());
-        w.u32(e.conn);
-        w.u64(self.name_hash(e.endpoint));
+        // Each record is built in a stack buffer and copied once; the
+        // header every record has goes in at fixed offsets.
+        let mut w = Fixed::with_header(kind_code(&e.kind), e.t.as_nanos(), e.conn, self.name_hash(e.endpoint));
         match e.kind {
             TraceKind::Transition { from, to, reason, .. } => {
                 w.u8(from as u8);
@@ -154,20 +151,26 @@ fn encode_segment(w: &mut Fixed, s: &Segment) {
     w.u16(s.wnd);
 }
 
-/// A little-endian writer into a fixed array (a record is at most 48
-/// bytes).
+/// The longest record.
+const RECORD_MAX: usize = 48;
+
+/// A little-endian writer into a fixed array.
 struct Fixed {
-    bytes: [u8; 48],
+    bytes: [u8; RECORD_MAX],
     len: usize,
 }
 
-impl Default for Fixed {
-    fn default() -> Fixed {
-        Fixed { bytes: [0; 48], len: 0 }
-    }
-}
-
 impl Fixed {
+    /// Kind, time, connection and endpoint: 21 bytes.
+    fn with_header(kind: u8, t: u64, conn: u32, endpoint: u64) -> Fixed {
+        let mut bytes = [0; RECORD_MAX];
+        bytes[0] = kind;
+        bytes[1..9].copy_from_slice(&t.to_le_bytes());
+        bytes[9..13].copy_from_slice(&conn.to_le_bytes());
+        bytes[13..21].copy_from_slice(&endpoint.to_le_bytes());
+        Fixed { bytes, len: 21 }
+    }
+
     fn put(&mut self, b: &[u8]) {
         self.bytes[self.len..self.len + b.len()].copy_from_slice(b);
         self.len += b.len();
