@@ -1421,6 +1421,7 @@ fn without_congestion_control_duplicates_change_nothing() {
     }
     assert_eq!(t.ep.stats().retransmissions, 0);
 }
+
 /// Every connection carries an endpoint (100k-connection runs keep them
 /// all): rarely used state is boxed, see `Reassembly` and `TimerTable`.
 #[test]
