@@ -471,16 +471,13 @@ mod tests {
         let mut x = 12345u64;
         let mut expected = Vec::new();
         for i in 0..5000u64 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = xorshift(x);
             let t = x % 1000;
             s.schedule(Instant::from_nanos(t), i as u32);
             expected.push((t, i as u32));
         }
         expected.sort();
-        let got: Vec<(u64, u32)> = std::iter::from_fn(|| s.pop().map(|(t, e)| (t.as_nanos(), e))).collect();
-        assert_eq!(got, expected);
+        assert_eq!(drain(&mut s), expected);
     }
 
     /// Running out of sequence numbers renumbers the pending events without
@@ -503,8 +500,7 @@ mod tests {
         }
         assert!(s.next_seq < 100, "renumbered");
         expected.sort();
-        let got: Vec<(u64, u32)> = std::iter::from_fn(|| s.pop().map(|(t, e)| (t.as_nanos(), e))).collect();
-        assert_eq!(got, expected);
+        assert_eq!(drain(&mut s), expected);
     }
 
     /// Against a reference queue, with times near (inside a bucket), in
@@ -545,6 +541,11 @@ mod tests {
         }
     }
 
+    /// Every pending event, popped: `(time in ns, event)`.
+    fn drain(s: &mut Scheduler<u32>) -> Vec<(u64, u32)> {
+        std::iter::from_fn(|| s.pop().map(|(t, e)| (t.as_nanos(), e))).collect()
+    }
+
     fn xorshift(mut x: u64) -> u64 {
         x ^= x << 13;
         x ^= x >> 7;
@@ -583,8 +584,7 @@ mod tests {
             expected.push((u64::from(i), 1_000_000 + i));
         }
         expected.sort();
-        let got: Vec<(u64, u32)> = std::iter::from_fn(|| s.pop().map(|(t, e)| (t.as_nanos(), e))).collect();
-        assert_eq!(got, expected);
+        assert_eq!(drain(&mut s), expected);
     }
 
     /// Events at the very end of time still come out, in order.
