@@ -129,6 +129,15 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
             ok: range.contains(n),
         });
     }
+    if let Some(range) = expect.stuck {
+        // Counted only for a completed run: a limit may stop endpoints
+        // anywhere.
+        let (actual, ok) = match world.open_endpoints(0) {
+            Some(r) => (r.stuck().to_string(), range.contains(r.stuck())),
+            None => ("not counted (the run did not complete)".into(), false),
+        };
+        out.push(Check { endpoint: None, what: "stuck".into(), expected: range.to_string(), actual, ok });
+    }
     out
 }
 

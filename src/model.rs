@@ -251,6 +251,8 @@ pub struct Expect {
     pub endpoints: Vec<EndpointExpect>,
     pub all_connections: Option<AllExpect>,
     pub drops: Option<CountRange>,
+    /// Endpoints stuck at the end of the run (see `world::OpenReason`).
+    pub stuck: Option<CountRange>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

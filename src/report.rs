@@ -151,6 +151,31 @@ pub fn path_lines(world: &World, max: usize) -> Vec<String> {
     lines
 }
 
+/// Open endpoints listed at most, before the counts take over.
+pub const OPEN_LISTED_MAX: usize = 20;
+
+/// The endpoints a completed run left open (not CLOSED), each with why, at
+/// most `max` of them, then one line of counts by state and reason. Empty
+/// when every endpoint is CLOSED or the run did not complete.
+pub fn open_lines(world: &World, max: usize) -> Vec<String> {
+    let Some(report) = world.open_endpoints(max) else { return Vec::new() };
+    let open = report.open();
+    if open == 0 {
+        return Vec::new();
+    }
+    let mut lines = vec![format!("open endpoints: {open} not CLOSED at the end, {} stuck", report.stuck())];
+    for e in &report.listed {
+        lines.push(format!("  conn {:>3}  {:<10} {:<12} {}", e.conn, e.name, e.state.name(), e.reason.describe()));
+    }
+    if open > report.listed.len() as u64 {
+        lines.push(format!("  ... and {} more", open - report.listed.len() as u64));
+    }
+    let counts: Vec<String> =
+        report.counts.iter().map(|((state, reason), n)| format!("{state}/{}={n}", reason.name())).collect();
+    lines.push(format!("  by state and reason: {}", counts.join(" ")));
+    lines
+}
+
 /// The closing facts of a run.
 #[derive(Clone, Debug)]
 pub struct Summary {
@@ -167,11 +192,16 @@ pub struct Summary {
     pub scenario: String,
     pub expectations: usize,
     pub expectations_failed: usize,
+    /// Endpoints not CLOSED at the end, and of them the stuck ones; `None`
+    /// when the run did not complete (see [`World::open_endpoints`]).
+    pub open: Option<u64>,
+    pub stuck: Option<u64>,
 }
 
 impl Summary {
     pub fn new(world: &World, outcome: Outcome, checks: &[Check]) -> Summary {
         let s = world.stats();
+        let open = world.open_endpoints(0);
         Summary {
             outcome,
             digest: world.digest(),
@@ -186,13 +216,15 @@ impl Summary {
             scenario: world.model().name.clone(),
             expectations: checks.len(),
             expectations_failed: checks.iter().filter(|c| !c.ok).count(),
+            open: open.as_ref().map(|r| r.open()),
+            stuck: open.as_ref().map(|r| r.stuck()),
         }
     }
 
     /// The `summary` JSONL record.
     pub fn json(&self) -> String {
         format!(
-            "{{\"kind\":\"summary\",\"digest\":\"{}\",\"digest_version\":{DIGEST_VERSION},\"version\":\"{VERSION}\",\"scenario\":{},\"seed\":{},\"outcome\":\"{}\",\"events\":{},\"transitions\":{},\"connections\":{},\"segments_sent\":{},\"retransmissions\":{},\"drops\":{},\"end_ns\":{},\"expectations\":{},\"expectations_failed\":{}}}",
+            "{{\"kind\":\"summary\",\"digest\":\"{}\",\"digest_version\":{DIGEST_VERSION},\"version\":\"{VERSION}\",\"scenario\":{},\"seed\":{},\"outcome\":\"{}\",\"events\":{},\"transitions\":{},\"connections\":{},\"segments_sent\":{},\"retransmissions\":{},\"drops\":{},\"end_ns\":{},\"expectations\":{},\"expectations_failed\":{},\"open\":{},\"stuck\":{}}}",
             self.digest,
             crate::trace::json_str(&self.scenario),
             self.seed,
@@ -205,7 +237,9 @@ impl Summary {
             self.drops,
             self.end_ns,
             self.expectations,
-            self.expectations_failed
+            self.expectations_failed,
+            json_count(self.open),
+            json_count(self.stuck)
         )
     }
 
@@ -225,6 +259,11 @@ impl Summary {
             self.expectations_failed
         )
     }
+}
+
+/// A count, or `null` when it was not counted.
+fn json_count(n: Option<u64>) -> String {
+    n.map_or("null".into(), |n| n.to_string())
 }
 
 /// An `expect` JSONL record.

@@ -72,6 +72,9 @@ pub struct RunRow {
     pub gave_up: u64,
     /// Connections where an end was reset or refused.
     pub reset: u64,
+    /// Endpoints stuck at the end (`world::OpenReason::Stuck`); `None`
+    /// when the run did not complete.
+    pub stuck: Option<u64>,
     pub visited_closing: u64,
     pub visited_time_wait: u64,
     pub visited_fin_wait_2: u64,
@@ -171,6 +174,7 @@ fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, e
         clean_close: 0,
         gave_up: 0,
         reset: 0,
+        stuck: world.open_endpoints(0).map(|r| r.stuck()),
         visited_closing: 0,
         visited_time_wait: 0,
         visited_fin_wait_2: 0,
@@ -260,7 +264,7 @@ fn opt_ms(ns: Option<u64>) -> String {
 }
 
 /// The CSV header row after the varied columns.
-pub const CSV_COLUMNS: [&str; 24] = [
+pub const CSV_COLUMNS: [&str; 25] = [
     "outcome",
     "connections",
     "established",
@@ -268,6 +272,7 @@ pub const CSV_COLUMNS: [&str; 24] = [
     "clean_close",
     "gave_up",
     "reset",
+    "stuck",
     "expectations_failed",
     "establish_ms",
     "close_ms",
@@ -316,7 +321,7 @@ pub fn csv_row(row: &RunRow, values: &[&str], replay: &str) -> String {
     }
     let _ = write!(
         s,
-        ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         row.outcome.name(),
         row.connections,
         row.established,
@@ -324,6 +329,7 @@ pub fn csv_row(row: &RunRow, values: &[&str], replay: &str) -> String {
         row.clean_close,
         row.gave_up,
         row.reset,
+        row.stuck.map(|n| n.to_string()).unwrap_or_default(),
         row.expectations_failed,
         opt_ms(row.establish_ns),
         opt_ms(row.close_ns),
@@ -386,7 +392,8 @@ pub struct PointSummary {
     pub runs: u64,
     /// Outcome name -> fraction of runs: `established` (every connection),
     /// `all_delivered`, `clean_close`, `gave_up` (any connection),
-    /// `reset` (any), `expectations_met`, `visited_closing`,
+    /// `reset` (any), `stuck` (any endpoint), `expectations_met`,
+    /// `visited_closing`,
     /// `visited_time_wait`, `visited_fin_wait_2` (any connection).
     pub outcomes: Vec<(&'static str, Fraction)>,
     pub close_ms_median: Option<u64>,
@@ -397,12 +404,13 @@ pub struct PointSummary {
 }
 
 /// The outcomes a summary reports, in order.
-pub const OUTCOMES: [&str; 9] = [
+pub const OUTCOMES: [&str; 10] = [
     "established",
     "all_delivered",
     "clean_close",
     "gave_up",
     "reset",
+    "stuck",
     "expectations_met",
     "visited_closing",
     "visited_time_wait",
@@ -428,6 +436,7 @@ pub fn summarize(values: Vec<(String, String)>, rows: &[&RunRow]) -> PointSummar
         ("clean_close", count(&|r| r.clean_close == r.connections)),
         ("gave_up", count(&|r| r.gave_up > 0)),
         ("reset", count(&|r| r.reset > 0)),
+        ("stuck", count(&|r| r.stuck.is_some_and(|n| n > 0))),
         ("expectations_met", count(&|r| r.expectations_failed == 0 && r.outcome == Outcome::Completed)),
         ("visited_closing", count(&|r| r.visited_closing > 0)),
         ("visited_time_wait", count(&|r| r.visited_time_wait > 0)),
@@ -620,7 +629,7 @@ impl RunRow {
             "trace_limit" => Outcome::TraceLimit,
             _ => return None,
         };
-        let retransmissions = n(13)?;
+        let retransmissions = n(14)?;
         Some(RunRow {
             run: fields[0].parse().ok()?,
             seed: fields[1].parse().ok()?,
@@ -632,21 +641,22 @@ impl RunRow {
             clean_close: n(4)?,
             gave_up: n(5)?,
             reset: n(6)?,
-            expectations_failed: n(7)?,
-            establish_ns: parse_ms(&f[8])?,
-            close_ns: parse_ms(&f[9])?,
-            goodput_bps: if f[10].is_empty() { None } else { Some(n(10)?) },
-            bytes_delivered: n(11)?,
-            segments_sent: n(12)?,
+            stuck: if f[7].is_empty() { None } else { Some(n(7)?) },
+            expectations_failed: n(8)?,
+            establish_ns: parse_ms(&f[9])?,
+            close_ns: parse_ms(&f[10])?,
+            goodput_bps: if f[11].is_empty() { None } else { Some(n(11)?) },
+            bytes_delivered: n(12)?,
+            segments_sent: n(13)?,
             retransmissions,
-            fast_retransmits: n(15)?,
-            drops: n(16)?,
-            visited_closing: n(17)?,
-            visited_time_wait: n(18)?,
-            visited_fin_wait_2: n(19)?,
-            events: n(20)?,
-            end_ns: parse_ms(&f[21])??,
-            digest: f[22].clone(),
+            fast_retransmits: n(16)?,
+            drops: n(17)?,
+            visited_closing: n(18)?,
+            visited_time_wait: n(19)?,
+            visited_fin_wait_2: n(20)?,
+            events: n(21)?,
+            end_ns: parse_ms(&f[22])??,
+            digest: f[23].clone(),
         })
     }
 }
@@ -668,6 +678,7 @@ mod csv_tests {
             clean_close: 1,
             gave_up: 0,
             reset: 1,
+            stuck: Some(1),
             visited_closing: 1,
             visited_time_wait: 2,
             visited_fin_wait_2: 0,

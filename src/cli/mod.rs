@@ -268,7 +268,7 @@ pub struct RunArgs {
     /// Write the trace to PATH (atomically: a temp file renamed on success).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
-    /// No trace: only expectation results and the summary.
+    /// No trace: only open endpoints, expectation results and the summary.
     #[arg(long, short)]
     pub quiet: bool,
     /// One line of performance figures on stderr.

@@ -400,6 +400,11 @@ fn text_tail(
     checks: &[Check],
 ) -> Result<Dest, String> {
     let summary = Summary::new(world, outcome, checks);
+    // Printed even with --quiet: a user must learn that connections never
+    // closed.
+    for l in report::open_lines(world, report::OPEN_LISTED_MAX) {
+        w.line(&format!("# {l}"));
+    }
     for c in checks {
         w.line(&format!("expect {}", c.describe()));
     }

@@ -508,6 +508,8 @@ pub struct ExpectSpec {
     pub all_connections: Option<AllExpectSpec>,
     #[serde(default)]
     pub drops: Option<CountSpec>,
+    #[serde(default)]
+    pub stuck: Option<CountSpec>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1042,7 +1042,8 @@ fn expect(v: &mut V, e: &ExpectSpec, endpoints: &[String], total: u64) -> model:
         established: a.established,
     });
     let drops = e.drops.as_ref().map(|d| v.count("expect.drops", d));
-    model::Expect { proves, endpoints: eps, all_connections, drops }
+    let stuck = e.stuck.as_ref().map(|d| v.count("expect.stuck", d));
+    model::Expect { proves, endpoints: eps, all_connections, drops, stuck }
 }
 
 #[cfg(test)]

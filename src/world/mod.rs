@@ -10,7 +10,8 @@
 //!
 //! Submodules: `step` (one step at an endpoint: calls, reactions, notes),
 //! `net` (sending, links, faults, arrival and demultiplexing), `observe`
-//! (what is remembered per endpoint), `hash` (the lookup tables' hasher).
+//! (what is remembered per endpoint), `open` (why endpoints are left open
+//! when a run completes), `hash` (the lookup tables' hasher).
 //!
 //! Demultiplexing is one hash lookup by 4-tuple, usually skipped: a segment
 //! carries a hint naming the endpoint that last talked to its sender, and
@@ -22,9 +23,11 @@
 mod hash;
 mod net;
 mod observe;
+mod open;
 mod step;
 
 pub use observe::{EndpointLog, PhaseTimes};
+pub use open::{EndFacts, OpenEndpoint, OpenReason, OpenReport, classify};
 
 use crate::link::{Fate, FlowState, LinkParams, QueueState};
 use crate::model::{App, Fault, HostId, Model};

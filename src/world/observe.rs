@@ -23,6 +23,10 @@ pub struct EndpointLog {
     pub visited: u16,
     /// Its host crashed; the state is where it stood then.
     pub lost: bool,
+    /// Its application called CLOSE at least once (or its listener was
+    /// closed). Kept by the world, apart from the endpoint's own flags, so
+    /// a CLOSE the endpoint forgot still shows (see `world::open`).
+    pub app_closed: bool,
     /// Segments this endpoint sent that were lost.
     pub drops: u32,
     detail: Option<Box<Detail>>,
@@ -76,6 +80,7 @@ impl EndpointLog {
         EndpointLog {
             visited: State::Closed.bit(),
             lost: false,
+            app_closed: false,
             drops: 0,
             detail: detailed.then(|| Box::new(Detail { path: vec![(State::Closed, created)], sent: Vec::new() })),
         }

@@ -81,6 +81,9 @@ impl World {
             }
         };
         let result = if action == Action::Connect { self.connect(ep) } else { result };
+        if action == Action::Close {
+            self.eps[ep as usize].log.app_closed = true;
+        }
         let e = &self.eps[ep as usize];
         let ev = TraceEvent {
             t: self.sched.now(),

@@ -703,6 +703,62 @@ fn jsonl_quiet_prints_expectations_and_summary() {
     assert!(rest.iter().all(|r| r["kind"] == "expect"), "{rest:?}");
 }
 
+// ------------------------------------------------------- open endpoints
+
+/// A completed run lists every endpoint not CLOSED with why, even with
+/// `--quiet`, before the expectations, summary and digest. In
+/// fin-wait-2-timeout.ron the servers' applications never close (CLOSE_WAIT)
+/// and conn 0's client, with no FIN_WAIT_2 timer (B-CLOSE-11), waits for
+/// them: "peer never closed", not stuck. Conns 1 and 2 time out to CLOSED.
+#[test]
+fn quiet_run_lists_open_endpoints_with_reasons() {
+    let out = tcpsim(&["run", "sims/fin-wait-2-timeout.ron", "--quiet"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let open: Vec<&str> = text.lines().filter(|l| l.starts_with("# open") || l.starts_with("#   ")).collect();
+    assert_eq!(
+        open,
+        vec![
+            "# open endpoints: 4 not CLOSED at the end, 0 stuck",
+            "#   conn   0  client     FIN_WAIT_2   peer never closed: the peer's application never called CLOSE",
+            "#   conn   0  server     CLOSE_WAIT   application never closed it",
+            "#   conn   1  server     CLOSE_WAIT   application never closed it",
+            "#   conn   2  server     CLOSE_WAIT   application never closed it",
+            "#   by state and reason: FIN_WAIT_2/peer_never_closed=1 CLOSE_WAIT/app_never_closed=3",
+        ]
+    );
+    let first_expect = text.lines().position(|l| l.starts_with("expect ")).unwrap();
+    let heading = text.lines().position(|l| l.starts_with("# open endpoints")).unwrap();
+    assert!(heading < first_expect, "{text}");
+    assert!(text.lines().last().unwrap().starts_with("digest: "));
+}
+
+/// The JSONL summary counts open and stuck endpoints; a peer that vanished
+/// (B-CLOSE-11: FIN_WAIT_2 after the peer was reset) and a crashed host are
+/// explained, so nothing is stuck.
+#[test]
+fn jsonl_summary_counts_open_and_stuck_endpoints() {
+    for (sim, open) in [("sims/rst-in-synchronized-states.ron", 4), ("sims/host-crash.ron", 2), (NORMAL, 0)] {
+        let out = tcpsim(&["run", sim, "--format", "jsonl", "--quiet"]);
+        assert_exit(&out, 0);
+        let records = json_lines(&stdout(&out));
+        let summary = records.last().unwrap();
+        assert_eq!((summary["open"].as_u64(), summary["stuck"].as_u64()), (Some(open), Some(0)), "{sim}");
+    }
+}
+
+/// A run stopped by a limit counts nothing and lists nothing: endpoints
+/// may be open only because the run was cut short.
+#[test]
+fn open_endpoints_are_not_judged_when_a_limit_stops_the_run() {
+    let out = tcpsim(&["run", NORMAL, "--quiet", "--set", "limits=(max_events: 3)"]);
+    assert_exit(&out, 3);
+    assert!(!stdout(&out).contains("open endpoints"), "{}", stdout(&out));
+    let out = tcpsim(&["run", NORMAL, "--format", "jsonl", "--quiet", "--set", "limits=(max_events: 3)"]);
+    let summary = json_lines(&stdout(&out)).pop().unwrap();
+    assert!(summary["open"].is_null() && summary["stuck"].is_null(), "{summary}");
+}
+
 // ----------------------------------------------------------- help, version
 
 /// `--help` of the tool and of each command exits 0 with an Examples
