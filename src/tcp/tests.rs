@@ -591,6 +591,99 @@ fn passive_syn_received_rst_returns_to_listen() {
     assert_eq!(t.ep.poll_timeout(), None);
 }
 
+/// A passive SYN_RECEIVED with data queued whose application has called
+/// CLOSE (pending, B-APP-07, B-APP-13).
+fn syn_received_close_pending() -> T {
+    let mut t = syn_received();
+    t.at_ms(20);
+    assert!(t.call(|ep, out| ep.send(10, out)).is_empty());
+    t.at_ms(25);
+    assert!(t.call(|ep, out| ep.close(out)).is_empty());
+    t.assert_rule(rule::APP_13);
+    assert_eq!(t.state(), State::SynReceived);
+    t
+}
+
+/// The endpoint is CLOSED for good after its pending CLOSE was applied in
+/// LISTEN: no timer, and a new SYN is answered with a reset as in CLOSED
+/// (B-CLOSED-01), not with a SYN,ACK.
+#[track_caller]
+fn assert_closed_for_good(t: &mut T) {
+    assert_eq!(t.state(), State::Closed);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::UserClose));
+    assert_eq!(t.ep.poll_timeout(), None, "no timer may be left");
+    assert_eq!(t.ep.unacked_bytes(), 0, "the queued data is flushed");
+    let reply = one(t.recv(seg(SYN, REMOTE_ISS + 100, 0)));
+    assert_seg(&reply, Flags::RST | ACK, 0, REMOTE_ISS + 101);
+    assert_eq!(t.state(), State::Closed);
+}
+
+/// B-RST-01, B-APP-13, B-APP-10: an acceptable RST sends a passive
+/// SYN_RECEIVED back to LISTEN; the CLOSE its application already made
+/// (pending by B-APP-13) is not forgotten but applied there at once, as
+/// B-APP-10: CLOSED, reason USER_CLOSE, nothing sent.
+#[test]
+fn passive_syn_received_rst_with_close_pending_returns_to_listen_then_closes() {
+    let mut t = syn_received_close_pending();
+    t.at_ms(1010);
+    assert!(t.recv(seg(RST, REMOTE_ISS + 1, 0)).is_empty(), "nothing is sent");
+    assert_eq!(
+        t.transitions(),
+        vec![(State::SynReceived, State::Listen, rule::RST_01), (State::Listen, State::Closed, rule::APP_10)]
+    );
+    t.assert_rule(rule::RST_01);
+    t.assert_rule(rule::APP_10);
+    assert_eq!(t.events(), vec![AppEvent::Closed(CloseReason::UserClose)]);
+    assert_closed_for_good(&mut t);
+}
+
+/// B-TMR-09, B-RST-01, B-APP-13, B-APP-10: a passive SYN_RECEIVED that
+/// gives up on its SYN,ACK returns to LISTEN as by B-RST-01, and a CLOSE
+/// already made (B-APP-13) is applied there at once (B-APP-10).
+#[test]
+fn passive_syn_received_gives_up_with_close_pending_then_closes() {
+    let mut t = syn_received_close_pending();
+    let mut sent = Vec::new();
+    while t.state() == State::SynReceived {
+        sent.extend(t.fire_next_timer());
+    }
+    assert!(sent.iter().all(|s| s.flags == SYN_ACK), "only SYN,ACKs are resent: {sent:?}");
+    assert_eq!(sent.len(), t.cfg.r2_syn.expect("finite by default") as usize);
+    assert_eq!(
+        t.transitions(),
+        vec![(State::SynReceived, State::Listen, rule::TMR_09), (State::Listen, State::Closed, rule::APP_10)]
+    );
+    t.assert_rule(rule::TMR_09);
+    t.assert_rule(rule::APP_10);
+    assert_eq!(t.events(), vec![AppEvent::Closed(CloseReason::UserClose)]);
+    assert_closed_for_good(&mut t);
+}
+
+/// B-SYN-01, B-APP-13, B-APP-10: the third way back to LISTEN, a SYN in
+/// the window, keeps a pending CLOSE too (the same `return_to_listen`).
+#[test]
+fn passive_syn_received_syn_in_window_with_close_pending_then_closes() {
+    let mut t = syn_received_close_pending();
+    assert!(t.recv(seg(SYN, REMOTE_ISS + 10, 0)).is_empty());
+    assert_eq!(
+        t.transitions(),
+        vec![(State::SynReceived, State::Listen, rule::SYN_01), (State::Listen, State::Closed, rule::APP_10)]
+    );
+    assert_closed_for_good(&mut t);
+}
+
+/// B-RST-01: without a pending CLOSE the endpoint stays in LISTEN and a
+/// new SYN starts a new handshake.
+#[test]
+fn passive_syn_received_rst_without_close_keeps_listening() {
+    let mut t = syn_received();
+    t.call(|ep, out| ep.send(10, out));
+    t.recv(seg(RST, REMOTE_ISS + 1, 0));
+    assert_eq!(t.state(), State::Listen);
+    let synack = one(t.recv(seg(SYN, REMOTE_ISS + 100, 0)));
+    assert_seg(&synack, SYN_ACK, LOCAL_ISS, REMOTE_ISS + 101);
+}
+
 /// B-RST-02
 #[test]
 fn active_syn_received_rst_is_refused() {

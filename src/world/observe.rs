@@ -23,9 +23,10 @@ pub struct EndpointLog {
     pub visited: u16,
     /// Its host crashed; the state is where it stood then.
     pub lost: bool,
-    /// Its application called CLOSE at least once (or its listener was
-    /// closed). Kept by the world, apart from the endpoint's own flags, so
-    /// a CLOSE the endpoint forgot still shows (see `world::open`).
+    /// Its application called CLOSE (or its listener was closed) and has
+    /// not opened it again since. Kept by the world, apart from the
+    /// endpoint's own flags, so a CLOSE the endpoint forgot still shows
+    /// (see `world::open`).
     pub app_closed: bool,
     /// Segments this endpoint sent that were lost.
     pub drops: u32,

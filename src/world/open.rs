@@ -78,8 +78,8 @@ impl OpenReason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EndFacts {
     pub state: State,
-    /// Its application called CLOSE (or the listener was closed) at least
-    /// once.
+    /// Its application called CLOSE (or the listener was closed) since it
+    /// last opened the endpoint.
     pub app_closed: bool,
     /// Its host crashed.
     pub lost: bool,

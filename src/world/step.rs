@@ -81,8 +81,12 @@ impl World {
             }
         };
         let result = if action == Action::Connect { self.connect(ep) } else { result };
-        if action == Action::Close {
-            self.eps[ep as usize].log.app_closed = true;
+        // The application's last word counts: CLOSE marks the endpoint
+        // closed by its application, a successful new OPEN clears that.
+        match action {
+            Action::Close => self.eps[ep as usize].log.app_closed = true,
+            Action::Connect | Action::Listen if result.is_ok() => self.eps[ep as usize].log.app_closed = false,
+            _ => {}
         }
         let e = &self.eps[ep as usize];
         let ev = TraceEvent {
