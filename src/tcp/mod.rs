@@ -323,7 +323,17 @@ impl Endpoint {
     /// A passive SYN_RECEIVED goes back to LISTEN (B-RST-01, B-SYN-01,
     /// B-TMR-09): the TCB forgets the half-open connection and the
     /// application is not told.
+    ///
+    /// A CLOSE the application already made is not forgotten with it. In
+    /// SYN_RECEIVED with data queued that CLOSE waits for ESTABLISHED
+    /// (B-APP-13), which will now never come for this connection; RFC 9293
+    /// §3.10.4 says a CLOSE in LISTEN deletes the TCB, so it is applied in
+    /// LISTEN at once (B-APP-10: CLOSED, reason USER_CLOSE). Otherwise the
+    /// endpoint would listen on for an application that closed it, or
+    /// complete a later handshake and stay ESTABLISHED, sending neither its
+    /// data nor a FIN.
     fn return_to_listen(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
+        let close_pending = self.bits.has(bit::CLOSE_PENDING);
         self.stop_all_timers(out);
         self.flush_queues();
         self.rtt = RttEstimator::new(cx.cfg);
@@ -339,6 +349,10 @@ impl Endpoint {
         self.bits.set(bit::WARNED, false);
         self.bits.set(bit::SYN_RETRANSMITTED, false);
         self.set_state(State::Listen, cause, rule, out);
+        if close_pending {
+            out.rules.push(crate::rule::APP_10);
+            self.enter_closed(CloseReason::UserClose, Cause::App(Call::Close), crate::rule::APP_10, out);
+        }
     }
 
     fn flush_queues(&mut self) {

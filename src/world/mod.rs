@@ -309,6 +309,9 @@ pub struct World {
     /// During a step caused by a segment: where an unbound endpoint's
     /// reply goes (source, connection, sending endpoint).
     reply_to: Option<((u32, u16), u32, u32)>,
+    /// A listener's endpoint that fell back to LISTEN after its listener
+    /// was closed: its application's CLOSE is applied once the step ends.
+    close_after_step: Option<u32>,
     outcome: Option<Outcome>,
     /// Memory held only to move other allocations (determinism check).
     #[allow(dead_code)]
@@ -464,6 +467,7 @@ impl World {
             detailed_names,
             iss_key: Key::derive(model.iss_seed.unwrap_or(model.seed), component::ISS),
             reply_to: None,
+            close_after_step: None,
             outcome: None,
             ballast: Vec::new(),
             model,

@@ -57,6 +57,11 @@ impl World {
         }
         self.out.segments = segments;
         self.reschedule_wake(ep);
+        if let Some(closing) = self.close_after_step.take() {
+            // This step's output is spent, so the CLOSE may run as a step
+            // of its own.
+            self.run_step(closing, Input::Call(Action::Close), sink);
+        }
     }
 
     /// Runs an application call at `ep` and records it.
@@ -261,10 +266,14 @@ impl World {
                 let rt = &mut self.listeners[l as usize];
                 rt.accepted -= 1;
                 let conn = rt.conn;
-                // A closed listener takes no more connections; its endpoint
-                // stays in LISTEN, unreachable, as after close_at.
+                // A closed listener takes no more connections: its
+                // application closed every listening endpoint at close_at,
+                // so this one is closed too (B-APP-10) rather than left
+                // listening, unreachable, for an application that is gone.
                 if rt.open {
                     rt.idle.push_back(ep);
+                } else {
+                    self.close_after_step = Some(ep);
                 }
                 let e = &mut self.eps[ep as usize];
                 e.remote = (0, 0);
