@@ -733,6 +733,36 @@ fn quiet_run_lists_open_endpoints_with_reasons() {
     assert!(text.lines().last().unwrap().starts_with("digest: "));
 }
 
+/// At most 20 open endpoints are listed, then how many more, then the
+/// counts by state and reason. 25 clients close on connecting and wait in
+/// FIN_WAIT_2 for servers whose application never closes (CLOSE_WAIT); the
+/// listener (backlog 30) keeps one endpoint listening: 51 open, none stuck.
+#[test]
+fn open_endpoint_list_is_capped_then_counted() {
+    let dir = tempdir();
+    let file = dir.path().join("many.ron");
+    std::fs::write(
+        &file,
+        r#"(
+        name: "many-open", seed: 1,
+        hosts: [(name: "c"), (name: "s")],
+        links: [(between: ("c", "s"), delay_ms: 2)],
+        listeners: [(name: "server", host: "s", port: 80, backlog: 30)],
+        connections: [(name: "client", host: "c", remote_host: "s", remote_port: 80, count: 25,
+                       script: [Connect(at_ms: 0)], on_connected: [Close])],
+    )"#,
+    )
+    .unwrap();
+    let out = tcpsim(&["run", file.to_str().unwrap(), "--quiet"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.starts_with("# open endpoints: 51 not CLOSED at the end, 0 stuck\n"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("#   conn ")).count(), 20, "{text}");
+    assert!(text.contains("\n#   ... and 31 more\n"), "{text}");
+    let counts = "#   by state and reason: LISTEN/app_never_closed=1 FIN_WAIT_2/peer_never_closed=25 CLOSE_WAIT/app_never_closed=25";
+    assert!(text.lines().any(|l| l == counts), "{text}");
+}
+
 /// The JSONL summary counts open and stuck endpoints; a peer that vanished
 /// (B-CLOSE-11: FIN_WAIT_2 after the peer was reset) and a crashed host are
 /// explained, so nothing is stuck.
