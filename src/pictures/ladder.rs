@@ -9,12 +9,14 @@
 //!   closed port). Events are placed on the end their route names, so a
 //!   listener's endpoint and its host's resets share a timeline. The end
 //!   that appears first (the one that connects) is drawn on the left.
-//! - **Matching.** A `deliver` record does not say which `send` it came
-//!   from, so it is matched to the earliest segment in flight on the same
-//!   route with the same header: links keep no identity either, and
-//!   identical segments are interchangeable. A second delivery of an
-//!   already delivered segment is a duplicate; a delivery that lands after
-//!   a later-sent segment's is marked reordered.
+//! - **Matching.** A `deliver` or `drop` names its transmission by `pkt`
+//!   (and `copy`), so it ends exactly the arrow of the `send` with that
+//!   `pkt`, however many identical segments (duplicate ACKs, say) are in
+//!   flight. A copy the link made (`copy` 1, 2, ...) is drawn as a
+//!   duplicate from the same send; a delivery that lands after a
+//!   later-sent segment's is marked reordered. Events without a `pkt`
+//!   (built by hand) fall back to the earliest segment in flight on the
+//!   same route with the same header.
 //! - **Sequence numbers** are shown relative to each end's initial
 //!   sequence number (its SYN's), as Wireshark does by default: `seq=1`
 //!   is the first data byte. Absolute values appear where no SYN was seen.
@@ -26,7 +28,7 @@ use super::svg::{Anchor, Font, Stroke, Svg, escape, text_width};
 use crate::link::DropReason;
 use crate::tcp::{CloseReason, Segment, State, Timer, TimerAction};
 use crate::time::{Duration, Instant};
-use crate::trace::{OwnedEvent, Route, TraceEvent, TraceKind, TraceSink};
+use crate::trace::{OwnedEvent, PacketId, Route, TraceEvent, TraceKind, TraceSink};
 use anstyle::{AnsiColor, Effects, Style};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -150,6 +152,8 @@ struct Arrow {
     from: usize,
     to: usize,
     seg: Segment,
+    /// The transmission's `pkt`, when the events name it.
+    pkt: Option<u64>,
     /// `None`: a delivery whose send is not in the events.
     sent: Option<Instant>,
     fate: Fate,
@@ -194,6 +198,17 @@ impl Arrow {
     fn full_label(&self) -> String {
         format!("{}{}", self.label, self.suffix())
     }
+}
+
+/// A `deliver` or `drop` that names its transmission.
+struct Arrival {
+    from: usize,
+    to: usize,
+    seg: Segment,
+    id: PacketId,
+    /// Recorded under another connection number.
+    foreign: bool,
+    order: usize,
 }
 
 enum NoteKind {
@@ -292,6 +307,8 @@ impl Model {
         };
         // Arrows not yet delivered or dropped, oldest first.
         let mut in_flight: Vec<usize> = Vec::new();
+        // The arrow of each transmission, by `pkt`.
+        let mut by_pkt: BTreeMap<u64, usize> = BTreeMap::new();
         for (order, e) in evs.into_iter().enumerate() {
             // Another connection's record: only ever ends one of ours.
             let foreign = e.conn != conn;
@@ -327,10 +344,14 @@ impl Model {
                     }
                     let label = m.label(&seg, src, dst);
                     in_flight.push(m.arrows.len());
+                    if let Some(id) = e.pkt {
+                        by_pkt.insert(id.pkt, m.arrows.len());
+                    }
                     m.arrows.push(Arrow {
                         from: src,
                         to: dst,
                         seg,
+                        pkt: e.pkt.map(|id| id.pkt),
                         sent: Some(e.t),
                         fate: Fate::Unknown,
                         injected,
@@ -339,6 +360,16 @@ impl Model {
                         label,
                         order,
                     });
+                }
+                TraceKind::Drop { seg, reason } if let Some(id) = e.pkt => {
+                    m.has_fates = true;
+                    let end = Arrival { from: src, to: dst, seg, id, foreign, order };
+                    m.end_by_pkt(&by_pkt, &mut in_flight, end, Fate::Lost { at: e.t, reason });
+                }
+                TraceKind::Deliver { seg } if let Some(id) = e.pkt => {
+                    m.has_fates = true;
+                    let end = Arrival { from: src, to: dst, seg, id, foreign, order };
+                    m.end_by_pkt(&by_pkt, &mut in_flight, end, Fate::Delivered(e.t));
                 }
                 TraceKind::Drop { seg, reason } => {
                     m.has_fates = true;
@@ -372,6 +403,7 @@ impl Model {
                             from: src,
                             to: dst,
                             seg,
+                            pkt: None,
                             sent,
                             fate: Fate::Delivered(e.t),
                             injected: m.arrows[orig].injected,
@@ -438,6 +470,49 @@ impl Model {
         s
     }
 
+    /// Ends the transmission a `deliver` or `drop` names by `pkt`: the
+    /// original copy ends its send's arrow; a link's copy becomes a
+    /// duplicate arrow from the same send. A `pkt` whose send is not among
+    /// the events (filtered out) is an orphan, unless another connection's
+    /// record names it.
+    fn end_by_pkt(&mut self, by_pkt: &BTreeMap<u64, usize>, in_flight: &mut Vec<usize>, end: Arrival, fate: Fate) {
+        match by_pkt.get(&end.id.pkt) {
+            Some(&i) if end.id.copy == 0 => {
+                if let Some(p) = in_flight.iter().position(|&x| x == i) {
+                    in_flight.remove(p);
+                }
+                self.arrows[i].fate = fate;
+            }
+            Some(&orig) => {
+                if self.arrows.len() >= MAX_ARROWS {
+                    return;
+                }
+                let o = &self.arrows[orig];
+                let arrow = Arrow {
+                    from: o.from,
+                    to: o.to,
+                    seg: end.seg,
+                    pkt: o.pkt,
+                    sent: o.sent,
+                    fate,
+                    injected: o.injected,
+                    duplicate: true,
+                    reordered: false,
+                    label: o.label.clone(),
+                    order: end.order,
+                };
+                self.arrows.push(arrow);
+            }
+            None if end.foreign => {}
+            None => {
+                if end.seg.flags.syn() && self.sides[end.from].isn.is_none() && matches!(fate, Fate::Delivered(_)) {
+                    self.set_isn(end.from, end.seg.seq.0);
+                }
+                self.orphan(end.from, end.to, end.seg, fate, end.order);
+            }
+        }
+    }
+
     /// A delivery or drop whose send is not among the events.
     fn orphan(&mut self, from: usize, to: usize, seg: Segment, fate: Fate, order: usize) {
         if self.arrows.len() >= MAX_ARROWS {
@@ -448,6 +523,7 @@ impl Model {
             from,
             to,
             seg,
+            pkt: None,
             sent: None,
             fate,
             injected: false,
@@ -1294,9 +1370,11 @@ mod tests {
         OwnedEvent {
             t: Instant::from_nanos(ms * 1_000_000),
             conn: 0,
+            ep: 0,
             endpoint: name.to_string(),
             kind,
             route: route.map(|(a, p, b, q)| Route { src: (a, p), dst: (b, q) }),
+            pkt: None,
         }
     }
 
