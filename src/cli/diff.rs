@@ -76,7 +76,10 @@ fn without_identity(line: &str) -> String {
     let stamped = matches!(kind, Some("\"expect\"" | "\"summary\""));
     let kept: Vec<String> = f
         .iter()
-        .filter(|(k, _)| !IDENTITY_FIELDS.contains(&k.as_str()) && !(stamped && k == "t_ns"))
+        .filter(|(k, _)| {
+            let left_out = IDENTITY_FIELDS.contains(&k.as_str()) || (stamped && k == "t_ns");
+            !left_out
+        })
         .map(|(k, v)| format!("{}:{v}", serde_json::Value::from(k.as_str())))
         .collect();
     format!("{{{}}}", kept.join(","))

@@ -12,7 +12,8 @@
 //! - **Matching.** A `deliver` or `drop` names its transmission by `pkt`
 //!   (and `copy`), so it ends exactly the arrow of the `send` with that
 //!   `pkt`, however many identical segments (duplicate ACKs, say) are in
-//!   flight. A copy the link made (`copy` 1, 2, ...) is drawn as a
+//!   flight. A copy the link or a `Duplicate` fault made (`copy` 1, 2,
+//!   ...) is drawn as a
 //!   duplicate from the same send; a delivery that lands after a
 //!   later-sent segment's is marked reordered. Events without a `pkt`
 //!   (built by hand) fall back to the earliest segment in flight on the
@@ -54,10 +55,12 @@ pub fn ladder_text(events: &[OwnedEvent], conn: u32, color: bool) -> String {
 
 /// Keeps what a ladder of connection `conn` needs from a running world:
 /// the connection's own events, and deliveries and drops recorded under
-/// another connection number on one of its routes. (After a host restarts,
-/// a segment of the old connection reaches the new listener's endpoint and
-/// is recorded under the listener's number; the ladder still shows where
-/// it arrived.) Everything else is dropped, so a long run costs little.
+/// another connection number on one of its routes. (A delivery names its
+/// send's connection, so a segment of an old connection that reaches a
+/// new listener's endpoint after a host restart is the old connection's;
+/// a segment of another connection on the same 4-tuple still ends on this
+/// ladder's timelines.) Everything else is dropped, so a long run costs
+/// little.
 #[derive(Clone, Debug, Default)]
 pub struct LadderRecorder {
     conn: u32,
@@ -152,8 +155,6 @@ struct Arrow {
     from: usize,
     to: usize,
     seg: Segment,
-    /// The transmission's `pkt`, when the events name it.
-    pkt: Option<u64>,
     /// `None`: a delivery whose send is not in the events.
     sent: Option<Instant>,
     fate: Fate,
@@ -351,7 +352,6 @@ impl Model {
                         from: src,
                         to: dst,
                         seg,
-                        pkt: e.pkt.map(|id| id.pkt),
                         sent: Some(e.t),
                         fate: Fate::Unknown,
                         injected,
@@ -403,7 +403,6 @@ impl Model {
                             from: src,
                             to: dst,
                             seg,
-                            pkt: None,
                             sent,
                             fate: Fate::Delivered(e.t),
                             injected: m.arrows[orig].injected,
@@ -492,7 +491,6 @@ impl Model {
                     from: o.from,
                     to: o.to,
                     seg: end.seg,
-                    pkt: o.pkt,
                     sent: o.sent,
                     fate,
                     injected: o.injected,
@@ -523,7 +521,6 @@ impl Model {
             from,
             to,
             seg,
-            pkt: None,
             sent: None,
             fate,
             injected: false,
@@ -1425,6 +1422,33 @@ mod tests {
         assert!(!m.arrows[3].reordered);
         assert!(m.arrows[4].duplicate);
         assert_eq!(m.arrows[4].sent, Some(Instant::from_nanos(20_000_000)));
+    }
+
+    fn with_pkt(mut e: OwnedEvent, pkt: u64, copy: u8) -> OwnedEvent {
+        e.pkt = Some(PacketId { pkt, copy });
+        e
+    }
+
+    /// Two identical ACKs, the first overtaken by the second and by a copy
+    /// of itself: `pkt` says which arrival is whose.
+    #[test]
+    fn deliveries_join_their_sends_by_pkt() {
+        let mut evs = handshake();
+        let ack = seg(Flags::ACK, 101, 501);
+        evs.push(with_pkt(ev(20, "client", TraceKind::Send { seg: ack, injected: false }, ab()), 10, 0));
+        evs.push(with_pkt(ev(21, "client", TraceKind::Send { seg: ack, injected: false }, ab()), 11, 0));
+        evs.push(with_pkt(ev(31, "server", TraceKind::Deliver { seg: ack }, ab()), 11, 0));
+        evs.push(with_pkt(ev(35, "server", TraceKind::Deliver { seg: ack }, ab()), 10, 1));
+        evs.push(with_pkt(ev(40, "server", TraceKind::Deliver { seg: ack }, ab()), 10, 0));
+        let m = Model::build(&evs, 0);
+        assert_eq!(m.arrows.len(), 5);
+        let at = |ms: u64| Instant::from_nanos(ms * 1_000_000);
+        assert_eq!((m.arrows[2].sent, m.arrows[2].fate), (Some(at(20)), Fate::Delivered(at(40))));
+        assert!(m.arrows[2].reordered, "sent first, arrived last");
+        assert_eq!((m.arrows[3].sent, m.arrows[3].fate), (Some(at(21)), Fate::Delivered(at(31))));
+        assert!(!m.arrows[3].reordered);
+        assert!(m.arrows[4].duplicate);
+        assert_eq!((m.arrows[4].sent, m.arrows[4].fate), (Some(at(20)), Fate::Delivered(at(35))));
     }
 
     #[test]
