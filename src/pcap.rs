@@ -251,9 +251,11 @@ mod tests {
         let send = TraceEvent {
             t: Instant::from_nanos(1_500_000_123),
             conn: 0,
+            ep: 0,
             endpoint: "a",
             kind: TraceKind::Send { seg, injected: false },
             route: Some(ROUTE),
+            pkt: None,
         };
         w.record(&send);
         w.record(&TraceEvent { kind: TraceKind::Deliver { seg }, ..send });

@@ -224,7 +224,8 @@ impl Summary {
     /// The `summary` JSONL record.
     pub fn json(&self) -> String {
         format!(
-            "{{\"kind\":\"summary\",\"digest\":\"{}\",\"digest_version\":{DIGEST_VERSION},\"version\":\"{VERSION}\",\"scenario\":{},\"seed\":{},\"outcome\":\"{}\",\"events\":{},\"transitions\":{},\"connections\":{},\"segments_sent\":{},\"retransmissions\":{},\"drops\":{},\"end_ns\":{},\"expectations\":{},\"expectations_failed\":{},\"open\":{},\"stuck\":{}}}",
+            "{{\"t_ns\":{},\"kind\":\"summary\",\"digest\":\"{}\",\"digest_version\":{DIGEST_VERSION},\"version\":\"{VERSION}\",\"scenario\":{},\"seed\":{},\"outcome\":\"{}\",\"events\":{},\"transitions\":{},\"connections\":{},\"segments_sent\":{},\"retransmissions\":{},\"drops\":{},\"end_ns\":{},\"expectations\":{},\"expectations_failed\":{},\"open\":{},\"stuck\":{}}}",
+            self.end_ns,
             self.digest,
             crate::trace::json_str(&self.scenario),
             self.seed,
@@ -266,14 +267,15 @@ fn json_count(n: Option<u64>) -> String {
     n.map_or("null".into(), |n| n.to_string())
 }
 
-/// An `expect` JSONL record.
-pub fn check_json(c: &Check) -> String {
+/// An `expect` JSONL record, stamped `t_ns` with the run's end time
+/// (expectations are checked on the finished run).
+pub fn check_json(c: &Check, t_ns: u64) -> String {
     let (conn, endpoint) = match &c.endpoint {
         Some((conn, name)) => (conn.to_string(), crate::trace::json_str(name)),
         None => ("null".into(), "null".into()),
     };
     format!(
-        "{{\"kind\":\"expect\",\"ok\":{},\"conn\":{conn},\"endpoint\":{endpoint},\"check\":{},\"expected\":{},\"actual\":{}}}",
+        "{{\"t_ns\":{t_ns},\"kind\":\"expect\",\"ok\":{},\"conn\":{conn},\"endpoint\":{endpoint},\"check\":{},\"expected\":{},\"actual\":{}}}",
         c.ok,
         crate::trace::json_str(&c.what),
         crate::trace::json_str(&c.expected),

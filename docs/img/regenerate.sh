@@ -28,7 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 cargo build --release --quiet
-tcpsim=target/release/tcpsim
+tcpsim="${CARGO_TARGET_DIR:-target}/release/tcpsim"
 out=docs/img
 
 "$tcpsim" run sims/lost-final-ack.ron --seed 1 --quiet --svg "$out/lost-final-ack-ladder.svg" >/dev/null

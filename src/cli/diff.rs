@@ -2,6 +2,14 @@
 //! For comparing two versions of tcpsim, two settings, or two seeds.
 //! Exit 0 when the traces are identical, 1 when they differ, 2 when a file
 //! cannot be read or is not a JSONL trace.
+//!
+//! The identity fields (`ep`, `pkt`, `copy`, and `t_ns` of `expect` and
+//! `summary` records) came with digest version 3. When only one of the
+//! traces has them (the other was written by an older tcpsim), they are
+//! left out of the comparison, and the report says so, so that every line
+//! does not differ for that alone. Two traces of this version compare
+//! them like any field: `pkt` numbers sends in order, so it agrees as long
+//! as everything before it does.
 
 use super::{DiffArgs, EXIT_BAD_INPUT, EXIT_OK};
 use std::fmt::Write as _;
@@ -53,13 +61,48 @@ fn read_trace(path: &std::path::Path) -> Result<Vec<String>, String> {
     Ok(lines)
 }
 
-/// The report for two traces; `None` if they are identical.
+/// The fields an older trace lacks (see the module doc).
+const IDENTITY_FIELDS: [&str; 3] = ["ep", "pkt", "copy"];
+
+/// Whether a trace has the identity fields: any record with an `ep`.
+fn has_identity(lines: &[String]) -> bool {
+    lines.iter().any(|l| l.contains("\"ep\":") && fields(l).is_some_and(|f| f.iter().any(|(k, _)| k == "ep")))
+}
+
+/// `line` without the identity fields, as compact JSON (for comparing).
+fn without_identity(line: &str) -> String {
+    let Some(f) = fields(line) else { return line.to_string() };
+    let kind = f.iter().find(|(k, _)| k == "kind").map(|(_, v)| v.as_str());
+    let stamped = matches!(kind, Some("\"expect\"" | "\"summary\""));
+    let kept: Vec<String> = f
+        .iter()
+        .filter(|(k, _)| {
+            let left_out = IDENTITY_FIELDS.contains(&k.as_str()) || (stamped && k == "t_ns");
+            !left_out
+        })
+        .map(|(k, v)| format!("{}:{v}", serde_json::Value::from(k.as_str())))
+        .collect();
+    format!("{{{}}}", kept.join(","))
+}
+
+/// The report for two traces; `None` if they are identical. When only one
+/// has the identity fields, they are left out of the comparison.
 fn compare(a_name: &str, a: &[String], b_name: &str, b: &[String], context: usize) -> Option<String> {
-    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    if same == a.len() && same == b.len() {
-        return None;
-    }
+    let (identity_a, identity_b) = (has_identity(a), has_identity(b));
     let mut s = String::new();
+    let same = if identity_a == identity_b {
+        a.iter().zip(b).take_while(|(x, y)| x == y).count()
+    } else {
+        let (with, without) = if identity_a { (a_name, b_name) } else { (b_name, a_name) };
+        let _ = writeln!(
+            s,
+            "note: {without} has no `ep`, `pkt` or `copy` (written before digest version 3); those fields, and the `t_ns` of expect and summary records, are left out of the comparison with {with}"
+        );
+        a.iter().zip(b).take_while(|(x, y)| without_identity(x) == without_identity(y)).count()
+    };
+    if same == a.len() && same == b.len() {
+        return (identity_a != identity_b).then_some(s + &format!("{a_name} and {b_name} agree on all {same} lines\n"));
+    }
     let _ = writeln!(s, "{a_name} and {b_name} agree on {same} lines, then differ at line {}:", same + 1);
     for (i, l) in a.iter().enumerate().take(same).skip(same.saturating_sub(context)) {
         let _ = writeln!(s, "  {:>6}  {l}", i + 1);
@@ -110,6 +153,12 @@ pub fn diff(args: &DiffArgs) -> u8 {
             let _ = writeln!(out, "{a_name} and {b_name} are identical ({} lines)", a.len());
             EXIT_OK
         }
+        // Equal but for the fields one version lacks: not identical, and
+        // the report says how they agree.
+        Some(report) if !report.contains(" differ at line ") => {
+            let _ = out.write_all(report.as_bytes());
+            EXIT_OK
+        }
         Some(report) => {
             let _ = out.write_all(report.as_bytes());
             EXIT_DIFFERENT
@@ -149,5 +198,34 @@ mod tests {
         let short = &a[..2];
         let r = compare("a", &a, "b", short, 3).unwrap();
         assert!(r.contains("(b ends here)"), "{r}");
+    }
+
+    /// A trace of an older version (no `ep`, `pkt`, `copy`, no `t_ns` on
+    /// expect and summary) differs from a new one only where its events do.
+    #[test]
+    fn identity_fields_of_one_side_only_are_left_out() {
+        let new: Vec<String> = vec![
+            r#"{"t_ns":0,"kind":"send","conn":0,"ep":0,"endpoint":"a","flags":"SYN","pkt":0,"retransmit":false}"#
+                .into(),
+            r#"{"t_ns":5,"kind":"deliver","conn":0,"ep":1,"endpoint":"b","flags":"SYN","pkt":0,"copy":0}"#.into(),
+            r#"{"t_ns":5,"kind":"summary","digest":"x"}"#.into(),
+        ];
+        let old: Vec<String> = vec![
+            r#"{"t_ns":0,"kind":"send","conn":0,"endpoint":"a","flags":"SYN","retransmit":false}"#.into(),
+            r#"{"t_ns":5,"kind":"deliver","conn":0,"endpoint":"b","flags":"SYN"}"#.into(),
+            r#"{"kind":"summary","digest":"x"}"#.into(),
+        ];
+        let r = compare("new", &new, "old", &old, 3).unwrap();
+        assert!(r.starts_with("note: old has no `ep`"), "{r}");
+        assert!(r.contains("new and old agree on all 3 lines"), "{r}");
+        let mut moved = old.clone();
+        moved[1] = moved[1].replace("\"t_ns\":5", "\"t_ns\":6");
+        let r = compare("new", &new, "old", &moved, 3).unwrap();
+        assert!(r.contains("agree on 1 lines, then differ at line 2:"), "{r}");
+        assert!(r.contains("fields: t_ns 5 -> 6; ep 1 -> (absent); pkt 0 -> (absent); copy 0 -> (absent)"), "{r}");
+        // Between two traces that both have them, they count.
+        let mut renumbered = new.clone();
+        renumbered[1] = renumbered[1].replace("\"pkt\":0", "\"pkt\":1");
+        assert!(compare("a", &new, "b", &renumbered, 3).unwrap().contains("fields: pkt 0 -> 1"));
     }
 }

@@ -242,10 +242,10 @@ pub fn run(args: &RunArgs) -> u8 {
             let mut w = JsonlWriter::new(BufWriter::with_capacity(1 << 16, dest));
             let outcome = run_world(&mut world, &mut w, args.quiet, &filter, &mut extras, &stop);
             let checks = checks_of(&world);
-            for c in &checks {
-                w.line(&report::check_json(c));
-            }
             let summary = Summary::new(&world, outcome, &checks);
+            for c in &checks {
+                w.line(&report::check_json(c, summary.end_ns));
+            }
             w.line(&summary.json());
             (
                 outcome,

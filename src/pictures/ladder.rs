@@ -9,12 +9,15 @@
 //!   closed port). Events are placed on the end their route names, so a
 //!   listener's endpoint and its host's resets share a timeline. The end
 //!   that appears first (the one that connects) is drawn on the left.
-//! - **Matching.** A `deliver` record does not say which `send` it came
-//!   from, so it is matched to the earliest segment in flight on the same
-//!   route with the same header: links keep no identity either, and
-//!   identical segments are interchangeable. A second delivery of an
-//!   already delivered segment is a duplicate; a delivery that lands after
-//!   a later-sent segment's is marked reordered.
+//! - **Matching.** A `deliver` or `drop` names its transmission by `pkt`
+//!   (and `copy`), so it ends exactly the arrow of the `send` with that
+//!   `pkt`, however many identical segments (duplicate ACKs, say) are in
+//!   flight. A copy the link or a `Duplicate` fault made (`copy` 1, 2,
+//!   ...) is drawn as a
+//!   duplicate from the same send; a delivery that lands after a
+//!   later-sent segment's is marked reordered. Events without a `pkt`
+//!   (built by hand) fall back to the earliest segment in flight on the
+//!   same route with the same header.
 //! - **Sequence numbers** are shown relative to each end's initial
 //!   sequence number (its SYN's), as Wireshark does by default: `seq=1`
 //!   is the first data byte. Absolute values appear where no SYN was seen.
@@ -26,7 +29,7 @@ use super::svg::{Anchor, Font, Stroke, Svg, escape, text_width};
 use crate::link::DropReason;
 use crate::tcp::{CloseReason, Segment, State, Timer, TimerAction};
 use crate::time::{Duration, Instant};
-use crate::trace::{OwnedEvent, Route, TraceEvent, TraceKind, TraceSink};
+use crate::trace::{OwnedEvent, PacketId, Route, TraceEvent, TraceKind, TraceSink};
 use anstyle::{AnsiColor, Effects, Style};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -52,10 +55,12 @@ pub fn ladder_text(events: &[OwnedEvent], conn: u32, color: bool) -> String {
 
 /// Keeps what a ladder of connection `conn` needs from a running world:
 /// the connection's own events, and deliveries and drops recorded under
-/// another connection number on one of its routes. (After a host restarts,
-/// a segment of the old connection reaches the new listener's endpoint and
-/// is recorded under the listener's number; the ladder still shows where
-/// it arrived.) Everything else is dropped, so a long run costs little.
+/// another connection number on one of its routes. (A delivery names its
+/// send's connection, so a segment of an old connection that reaches a
+/// new listener's endpoint after a host restart is the old connection's;
+/// a segment of another connection on the same 4-tuple still ends on this
+/// ladder's timelines.) Everything else is dropped, so a long run costs
+/// little.
 #[derive(Clone, Debug, Default)]
 pub struct LadderRecorder {
     conn: u32,
@@ -196,6 +201,17 @@ impl Arrow {
     }
 }
 
+/// A `deliver` or `drop` that names its transmission.
+struct Arrival {
+    from: usize,
+    to: usize,
+    seg: Segment,
+    id: PacketId,
+    /// Recorded under another connection number.
+    foreign: bool,
+    order: usize,
+}
+
 enum NoteKind {
     State { to: State, reason: Option<CloseReason> },
     Timer { timer: Timer, action: TimerAction, after: Option<Duration> },
@@ -292,6 +308,8 @@ impl Model {
         };
         // Arrows not yet delivered or dropped, oldest first.
         let mut in_flight: Vec<usize> = Vec::new();
+        // The arrow of each transmission, by `pkt`.
+        let mut by_pkt: BTreeMap<u64, usize> = BTreeMap::new();
         for (order, e) in evs.into_iter().enumerate() {
             // Another connection's record: only ever ends one of ours.
             let foreign = e.conn != conn;
@@ -327,6 +345,9 @@ impl Model {
                     }
                     let label = m.label(&seg, src, dst);
                     in_flight.push(m.arrows.len());
+                    if let Some(id) = e.pkt {
+                        by_pkt.insert(id.pkt, m.arrows.len());
+                    }
                     m.arrows.push(Arrow {
                         from: src,
                         to: dst,
@@ -339,6 +360,16 @@ impl Model {
                         label,
                         order,
                     });
+                }
+                TraceKind::Drop { seg, reason } if let Some(id) = e.pkt => {
+                    m.has_fates = true;
+                    let end = Arrival { from: src, to: dst, seg, id, foreign, order };
+                    m.end_by_pkt(&by_pkt, &mut in_flight, end, Fate::Lost { at: e.t, reason });
+                }
+                TraceKind::Deliver { seg } if let Some(id) = e.pkt => {
+                    m.has_fates = true;
+                    let end = Arrival { from: src, to: dst, seg, id, foreign, order };
+                    m.end_by_pkt(&by_pkt, &mut in_flight, end, Fate::Delivered(e.t));
                 }
                 TraceKind::Drop { seg, reason } => {
                     m.has_fates = true;
@@ -436,6 +467,48 @@ impl Model {
             s.push_str(" wnd=0");
         }
         s
+    }
+
+    /// Ends the transmission a `deliver` or `drop` names by `pkt`: the
+    /// original copy ends its send's arrow; a link's copy becomes a
+    /// duplicate arrow from the same send. A `pkt` whose send is not among
+    /// the events (filtered out) is an orphan, unless another connection's
+    /// record names it.
+    fn end_by_pkt(&mut self, by_pkt: &BTreeMap<u64, usize>, in_flight: &mut Vec<usize>, end: Arrival, fate: Fate) {
+        match by_pkt.get(&end.id.pkt) {
+            Some(&i) if end.id.copy == 0 => {
+                if let Some(p) = in_flight.iter().position(|&x| x == i) {
+                    in_flight.remove(p);
+                }
+                self.arrows[i].fate = fate;
+            }
+            Some(&orig) => {
+                if self.arrows.len() >= MAX_ARROWS {
+                    return;
+                }
+                let o = &self.arrows[orig];
+                let arrow = Arrow {
+                    from: o.from,
+                    to: o.to,
+                    seg: end.seg,
+                    sent: o.sent,
+                    fate,
+                    injected: o.injected,
+                    duplicate: true,
+                    reordered: false,
+                    label: o.label.clone(),
+                    order: end.order,
+                };
+                self.arrows.push(arrow);
+            }
+            None if end.foreign => {}
+            None => {
+                if end.seg.flags.syn() && self.sides[end.from].isn.is_none() && matches!(fate, Fate::Delivered(_)) {
+                    self.set_isn(end.from, end.seg.seq.0);
+                }
+                self.orphan(end.from, end.to, end.seg, fate, end.order);
+            }
+        }
     }
 
     /// A delivery or drop whose send is not among the events.
@@ -1294,9 +1367,11 @@ mod tests {
         OwnedEvent {
             t: Instant::from_nanos(ms * 1_000_000),
             conn: 0,
+            ep: 0,
             endpoint: name.to_string(),
             kind,
             route: route.map(|(a, p, b, q)| Route { src: (a, p), dst: (b, q) }),
+            pkt: None,
         }
     }
 
@@ -1347,6 +1422,33 @@ mod tests {
         assert!(!m.arrows[3].reordered);
         assert!(m.arrows[4].duplicate);
         assert_eq!(m.arrows[4].sent, Some(Instant::from_nanos(20_000_000)));
+    }
+
+    fn with_pkt(mut e: OwnedEvent, pkt: u64, copy: u8) -> OwnedEvent {
+        e.pkt = Some(PacketId { pkt, copy });
+        e
+    }
+
+    /// Two identical ACKs, the first overtaken by the second and by a copy
+    /// of itself: `pkt` says which arrival is whose.
+    #[test]
+    fn deliveries_join_their_sends_by_pkt() {
+        let mut evs = handshake();
+        let ack = seg(Flags::ACK, 101, 501);
+        evs.push(with_pkt(ev(20, "client", TraceKind::Send { seg: ack, injected: false }, ab()), 10, 0));
+        evs.push(with_pkt(ev(21, "client", TraceKind::Send { seg: ack, injected: false }, ab()), 11, 0));
+        evs.push(with_pkt(ev(31, "server", TraceKind::Deliver { seg: ack }, ab()), 11, 0));
+        evs.push(with_pkt(ev(35, "server", TraceKind::Deliver { seg: ack }, ab()), 10, 1));
+        evs.push(with_pkt(ev(40, "server", TraceKind::Deliver { seg: ack }, ab()), 10, 0));
+        let m = Model::build(&evs, 0);
+        assert_eq!(m.arrows.len(), 5);
+        let at = |ms: u64| Instant::from_nanos(ms * 1_000_000);
+        assert_eq!((m.arrows[2].sent, m.arrows[2].fate), (Some(at(20)), Fate::Delivered(at(40))));
+        assert!(m.arrows[2].reordered, "sent first, arrived last");
+        assert_eq!((m.arrows[3].sent, m.arrows[3].fate), (Some(at(21)), Fate::Delivered(at(31))));
+        assert!(!m.arrows[3].reordered);
+        assert!(m.arrows[4].duplicate);
+        assert_eq!((m.arrows[4].sent, m.arrows[4].fate), (Some(at(20)), Fate::Delivered(at(35))));
     }
 
     #[test]

@@ -2,20 +2,26 @@
 //! encoding of every trace event.
 //!
 //! The encoding is fixed and independent of any output format: per event a
-//! kind byte, the time in ns, the connection, the endpoint (as the XXH3-64
-//! of its name, so every record has a fixed size), then the kind's fields
-//! (states, flags, seq, ack, len, wnd, timer, call, ...), all
+//! kind byte, the time in ns, the connection (`conn`: a listening
+//! endpoint's is its listener's number), the endpoint's `ep` (`u32::MAX`
+//! for a host), the endpoint (as the XXH3-64 of its name, so every record
+//! has a fixed size), then the kind's fields (states; for segments flags,
+//! seq, ack, len, wnd, `pkt` and `copy`; timer, call, ...), all
 //! little-endian. Free text (`cause`, drop `reason`) and the behaviour ID
 //! are left out, so the same run shows the same digest in text and JSONL,
 //! and better wording never changes it. `DIGEST_VERSION` changes only when
 //! this encoding does.
+//!
+//! Versions: 2 had no `ep`, `pkt` or `copy`, and recorded a delivery to a
+//! listening endpoint under the listener's number; 3 (current) adds them
+//! and records every delivery and drop under its send's connection.
 
 use super::{TraceEvent, TraceKind};
 use crate::tcp::{AppEvent, Segment};
 use xxhash_rust::xxh3::Xxh3;
 
 /// Version of the canonical encoding.
-pub const DIGEST_VERSION: u32 = 2;
+pub const DIGEST_VERSION: u32 = 3;
 
 /// Bytes buffered before they are fed to the hasher: one call per few
 /// hundred events instead of one per event. The hash of a stream does not
@@ -69,7 +75,7 @@ impl Digest {
         }
         // Each record is built in a stack buffer and copied once; the
         // header every record has goes in at fixed offsets.
-        let mut w = Fixed::with_header(kind_code(&e.kind), e.t.as_nanos(), e.conn, self.name_hash(e.endpoint));
+        let mut w = Fixed::with_header(kind_code(&e.kind), e.t.as_nanos(), e.conn, e.ep, self.name_hash(e.endpoint));
         match e.kind {
             TraceKind::Transition { from, to, reason, .. } => {
                 w.u8(from as u8);
@@ -78,6 +84,9 @@ impl Digest {
             }
             TraceKind::Send { seg, .. } | TraceKind::Deliver { seg } | TraceKind::Drop { seg, .. } => {
                 encode_segment(&mut w, &seg);
+                let id = e.pkt.unwrap_or_default();
+                w.u64(id.pkt);
+                w.u8(id.copy);
             }
             TraceKind::Timer { timer, action, deadline } => {
                 w.u8(timer as u8);
@@ -151,8 +160,8 @@ fn encode_segment(w: &mut Fixed, s: &Segment) {
     w.u16(s.wnd);
 }
 
-/// The longest record.
-const RECORD_MAX: usize = 48;
+/// The longest record (a segment's: 25 + 15 + 9 bytes).
+const RECORD_MAX: usize = 56;
 
 /// A little-endian writer into a fixed array.
 struct Fixed {
@@ -161,14 +170,15 @@ struct Fixed {
 }
 
 impl Fixed {
-    /// Kind, time, connection and endpoint: 21 bytes.
-    fn with_header(kind: u8, t: u64, conn: u32, endpoint: u64) -> Fixed {
+    /// Kind, time, connection, `ep` and endpoint name: 25 bytes.
+    fn with_header(kind: u8, t: u64, conn: u32, ep: u32, endpoint: u64) -> Fixed {
         let mut bytes = [0; RECORD_MAX];
         bytes[0] = kind;
         bytes[1..9].copy_from_slice(&t.to_le_bytes());
         bytes[9..13].copy_from_slice(&conn.to_le_bytes());
-        bytes[13..21].copy_from_slice(&endpoint.to_le_bytes());
-        Fixed { bytes, len: 21 }
+        bytes[13..17].copy_from_slice(&ep.to_le_bytes());
+        bytes[17..25].copy_from_slice(&endpoint.to_le_bytes());
+        Fixed { bytes, len: 25 }
     }
 
     fn put(&mut self, b: &[u8]) {

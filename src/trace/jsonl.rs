@@ -39,8 +39,11 @@ impl<W: Write> JsonlWriter<W> {
         if e.conn == super::NO_CONN {
             // Host events belong to no connection: they name the host.
             o.write_all(b",\"host\":")?;
+        } else if e.ep == super::NO_EP {
+            // A host answering for a closed port: no endpoint.
+            write!(o, ",\"conn\":{},\"ep\":null,\"endpoint\":", e.conn)?;
         } else {
-            write!(o, ",\"conn\":{},\"endpoint\":", e.conn)?;
+            write!(o, ",\"conn\":{},\"ep\":{},\"endpoint\":", e.conn, e.ep)?;
         }
         write_str(o, e.endpoint)?;
         match e.kind {
@@ -52,14 +55,19 @@ impl<W: Write> JsonlWriter<W> {
             }
             TraceKind::Send { seg, injected } => {
                 write_segment(o, &seg)?;
+                write_packet_id(o, e, false)?;
                 write!(o, ",\"retransmit\":{}", seg.retransmit)?;
                 if injected {
                     write!(o, ",\"injected\":true")?;
                 }
             }
-            TraceKind::Deliver { seg } => write_segment(o, &seg)?,
+            TraceKind::Deliver { seg } => {
+                write_segment(o, &seg)?;
+                write_packet_id(o, e, true)?;
+            }
             TraceKind::Drop { seg, reason } => {
                 write_segment(o, &seg)?;
+                write_packet_id(o, e, true)?;
                 write!(o, ",\"reason\":\"{reason}\"")?;
             }
             TraceKind::Timer { timer, action, deadline } => {
@@ -104,6 +112,16 @@ impl<W: Write> JsonlWriter<W> {
 
 fn write_segment<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
     write!(o, ",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"wnd\":{}", s.flags, s.seq, s.ack, s.len, s.wnd)
+}
+
+/// `pkt`, and with `copy` also which copy (deliveries and drops).
+fn write_packet_id<W: Write>(o: &mut W, e: &TraceEvent<'_>, copy: bool) -> io::Result<()> {
+    let Some(id) = e.pkt else { return Ok(()) };
+    write!(o, ",\"pkt\":{}", id.pkt)?;
+    if copy {
+        write!(o, ",\"copy\":{}", id.copy)?;
+    }
+    Ok(())
 }
 
 /// Writes `s` as a JSON string literal.

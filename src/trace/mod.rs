@@ -68,6 +68,22 @@ pub enum TraceKind {
 /// The `conn` of records that belong to no connection (host events).
 pub const NO_CONN: u32 = u32::MAX;
 
+/// The `ep` of records about no endpoint: host events, and a host's
+/// answer for a closed port (its `deliver`, `send` and `drop`).
+pub const NO_EP: u32 = u32::MAX;
+
+/// Which transmission a `send`, `deliver` or `drop` is about.
+///
+/// `pkt` numbers every segment sent in a run, from 0, in send order; a
+/// retransmission is a new transmission with its own number. A link that
+/// duplicates a segment delivers each extra copy with the same `pkt` and
+/// `copy` 1, 2, ...; the original travels as copy 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct PacketId {
+    pub pkt: u64,
+    pub copy: u8,
+}
+
 impl TraceKind {
     /// The `kind` field of JSONL records and the `--kinds` filter names.
     pub const fn name(&self) -> &'static str {
@@ -99,12 +115,18 @@ pub struct Route {
 #[derive(Clone, Copy, Debug)]
 pub struct TraceEvent<'a> {
     pub t: Instant,
+    /// The connection. For `send`, `deliver` and `drop`, the segment's
+    /// (as its sender named it), whatever the receiver's own number.
     pub conn: u32,
+    /// The endpoint's index, fixed for its life ([`NO_EP`] for hosts).
+    pub ep: u32,
     pub endpoint: &'a str,
     pub kind: TraceKind,
     /// For `send`, `deliver` and `drop`: the segment's addresses (not part
     /// of the digest; used for packet captures).
     pub route: Option<Route>,
+    /// For `send`, `deliver` and `drop`: which transmission (and copy).
+    pub pkt: Option<PacketId>,
 }
 
 /// Receives every trace event of a run, in order.
@@ -136,15 +158,25 @@ pub struct Recorder {
 pub struct OwnedEvent {
     pub t: Instant,
     pub conn: u32,
+    pub ep: u32,
     pub endpoint: String,
     pub kind: TraceKind,
     pub route: Option<Route>,
+    pub pkt: Option<PacketId>,
 }
 
 impl OwnedEvent {
     /// The borrowed form every sink takes.
     pub fn as_event(&self) -> TraceEvent<'_> {
-        TraceEvent { t: self.t, conn: self.conn, endpoint: &self.endpoint, kind: self.kind, route: self.route }
+        TraceEvent {
+            t: self.t,
+            conn: self.conn,
+            ep: self.ep,
+            endpoint: &self.endpoint,
+            kind: self.kind,
+            route: self.route,
+            pkt: self.pkt,
+        }
     }
 
     /// The event as its JSONL trace line (without the newline).
@@ -158,7 +190,15 @@ impl OwnedEvent {
 
 impl From<&TraceEvent<'_>> for OwnedEvent {
     fn from(e: &TraceEvent<'_>) -> OwnedEvent {
-        OwnedEvent { t: e.t, conn: e.conn, endpoint: e.endpoint.to_string(), kind: e.kind, route: e.route }
+        OwnedEvent {
+            t: e.t,
+            conn: e.conn,
+            ep: e.ep,
+            endpoint: e.endpoint.to_string(),
+            kind: e.kind,
+            route: e.route,
+            pkt: e.pkt,
+        }
     }
 }
 
@@ -169,6 +209,19 @@ impl TraceSink for Recorder {
 }
 
 impl Recorder {
+    /// `(from, to)` of every transition of endpoint `ep`, whatever
+    /// connections it served.
+    pub fn transitions_of_ep(&self, ep: u32) -> Vec<(State, State)> {
+        self.events
+            .iter()
+            .filter(|e| e.ep == ep)
+            .filter_map(|e| match e.kind {
+                TraceKind::Transition { from, to, .. } => Some((from, to)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// `(from, to)` of every transition of endpoint `name` on `conn`.
     pub fn transitions_of(&self, conn: u32, name: &str) -> Vec<(State, State)> {
         self.events

@@ -1,11 +1,13 @@
 //! The text trace: one aligned line per event, made for people.
 //!
 //! Columns: virtual time in milliseconds with microsecond precision,
-//! connection, endpoint, event, detail. State changes are marked `STATE`
+//! connection, endpoint, event, detail. A segment's detail ends with its
+//! transmission number (`pkt=N`, and `copy=N` for a link's copy), so a
+//! delivery can be matched to its send by eye. State changes are marked `STATE`
 //! (bold on a terminal), losses `DROP`. The caller decides about colour; this
 //! writer never looks at the terminal itself.
 
-use super::{TraceEvent, TraceKind, TraceSink};
+use super::{PacketId, TraceEvent, TraceKind, TraceSink};
 use crate::tcp::{AppEvent, Segment, TimerAction};
 use anstyle::{AnsiColor, Effects, Style};
 use std::io::{self, Write};
@@ -96,7 +98,7 @@ impl<W: Write> TextWriter<W> {
                 }
             }
             TraceKind::Send { seg, injected } => {
-                write_segment(&mut self.out, &seg)?;
+                write_segment(&mut self.out, &seg, e.pkt)?;
                 write!(self.out, "{off}")?;
                 if seg.retransmit {
                     write!(self.out, "  retransmit")?;
@@ -106,11 +108,11 @@ impl<W: Write> TextWriter<W> {
                 }
             }
             TraceKind::Deliver { seg } => {
-                write_segment(&mut self.out, &seg)?;
+                write_segment(&mut self.out, &seg, e.pkt)?;
                 write!(self.out, "{off}")?;
             }
             TraceKind::Drop { seg, reason } => {
-                write_segment(&mut self.out, &seg)?;
+                write_segment(&mut self.out, &seg, e.pkt)?;
                 write!(self.out, "  lost: {reason}{off}")?;
             }
             TraceKind::Timer { timer, action, deadline } => {
@@ -159,8 +161,17 @@ impl<W: Write> TextWriter<W> {
     }
 }
 
-fn write_segment<W: Write>(out: &mut W, s: &Segment) -> io::Result<()> {
-    write!(out, "{:<12} seq={} ack={} len={} wnd={}", s.flags.to_string(), s.seq, s.ack, s.len, s.wnd)
+/// The header fields, then which transmission (`pkt=N`) and, for a copy
+/// the link made, which copy.
+fn write_segment<W: Write>(out: &mut W, s: &Segment, id: Option<PacketId>) -> io::Result<()> {
+    write!(out, "{:<12} seq={} ack={} len={} wnd={}", s.flags.to_string(), s.seq, s.ack, s.len, s.wnd)?;
+    if let Some(id) = id {
+        write!(out, " pkt={}", id.pkt)?;
+        if id.copy > 0 {
+            write!(out, " copy={}", id.copy)?;
+        }
+    }
+    Ok(())
 }
 
 impl<W: Write> TraceSink for TextWriter<W> {

@@ -8,11 +8,15 @@ use crate::model::{Fault, HostId, SegmentFaultAction};
 use crate::rule;
 use crate::tcp::{PayloadTag, Segment, SeqNum, State};
 use crate::time::{Duration, Instant};
-use crate::trace::{Route, TraceEvent, TraceKind, TraceSink};
+use crate::trace::{PacketId, Route, TraceEvent, TraceKind, TraceSink};
 
 impl Packet {
     fn route(&self) -> Route {
         Route { src: self.src, dst: self.dst }
+    }
+
+    fn id(&self) -> PacketId {
+        PacketId { pkt: self.pkt, copy: self.copy }
     }
 }
 
@@ -126,12 +130,16 @@ impl World {
         if pkt.sender != NO_EP {
             e.peer = pkt.sender;
         }
+        // Under the segment's connection, as its send: a listening
+        // endpoint's own number is not the segment's.
         let ev = TraceEvent {
             t: self.sched.now(),
-            conn: e.conn,
+            conn: pkt.conn,
+            ep,
             endpoint: &self.names[e.name as usize],
             kind: TraceKind::Deliver { seg: pkt.seg },
             route: Some(pkt.route()),
+            pkt: Some(pkt.id()),
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
         // An endpoint with no peer (LISTEN, or CLOSED before binding)
@@ -149,9 +157,11 @@ impl World {
         let ev = TraceEvent {
             t: self.sched.now(),
             conn: pkt.conn,
+            ep: NO_EP,
             endpoint: &self.names[name as usize],
             kind: TraceKind::Deliver { seg: pkt.seg },
             route: Some(pkt.route()),
+            pkt: Some(pkt.id()),
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
         let rule = if pkt.seg.flags.rst() {
@@ -174,6 +184,8 @@ impl World {
                 dst_host: pkt.sender_host,
                 dst_hint: pkt.sender,
                 corrupt: false,
+                copy: 0,
+                pkt: 0,
             };
             self.send_packet(reply, false, sink);
         }
@@ -199,6 +211,8 @@ impl World {
             dst_host,
             dst_hint: hint,
             corrupt: false,
+            copy: 0,
+            pkt: 0,
         };
         if !injected {
             self.eps[ep as usize].log.on_send(seg.flags, self.sched.now());
@@ -214,12 +228,16 @@ impl World {
         if pkt.seg.retransmit {
             self.stats.retransmissions += 1;
         }
+        pkt.pkt = self.next_pkt;
+        self.next_pkt += 1;
         let ev = TraceEvent {
             t: now,
             conn: pkt.conn,
+            ep: pkt.sender,
             endpoint: &self.names[pkt.sender_name as usize],
             kind: TraceKind::Send { seg: pkt.seg, injected },
             route: Some(pkt.route()),
+            pkt: Some(pkt.id()),
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
 
@@ -286,13 +304,18 @@ impl World {
                     return;
                 }
                 pkt.corrupt = corrupt;
+                // Copies keep the transmission's `pkt` and are numbered in
+                // the order they are made: the link's, then the script's.
+                let mut copies = 0;
                 if let Some(dup_at) = duplicate {
-                    self.schedule_arrival(dup_at + extra_delay, Packet { corrupt: false, ..pkt });
+                    copies += 1;
+                    self.schedule_arrival(dup_at + extra_delay, Packet { corrupt: false, copy: copies, ..pkt });
                 }
                 if let Some(d) = extra_copy
                     && !expired(at + d)
                 {
-                    self.schedule_arrival(at + d, Packet { corrupt: false, ..pkt });
+                    copies += 1;
+                    self.schedule_arrival(at + d, Packet { corrupt: false, copy: copies, ..pkt });
                 }
                 self.schedule_arrival(at + extra_delay, pkt);
             }
@@ -363,9 +386,11 @@ impl World {
         let ev = TraceEvent {
             t: self.sched.now(),
             conn: pkt.conn,
+            ep: pkt.sender,
             endpoint: &self.names[pkt.sender_name as usize],
             kind: TraceKind::Drop { seg: pkt.seg, reason },
             route: Some(pkt.route()),
+            pkt: Some(pkt.id()),
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }

@@ -97,9 +97,11 @@ impl World {
         let ev = TraceEvent {
             t: self.sched.now(),
             conn: e.conn,
+            ep,
             endpoint: &self.names[e.name as usize],
             kind: TraceKind::App { call, bytes, error: result.err() },
             route: None,
+            pkt: None,
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }
@@ -247,7 +249,15 @@ impl World {
             Note::Congestion { cwnd, ssthresh } => TraceKind::Congestion { cwnd, ssthresh },
         };
         let e = &self.eps[ep as usize];
-        let ev = TraceEvent { t: now, conn: e.conn, endpoint: &self.names[e.name as usize], kind, route: None };
+        let ev = TraceEvent {
+            t: now,
+            conn: e.conn,
+            ep,
+            endpoint: &self.names[e.name as usize],
+            kind,
+            route: None,
+            pkt: None,
+        };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
         // After recording, so the transition is traced under the
         // connection it happened in.

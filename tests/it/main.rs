@@ -12,6 +12,7 @@
 //!   crash the loader.
 //! - `cross_check`: the endpoint against smoltcp's TCP, exchange by exchange.
 //! - `explore_shrink`: replay files, exhaustive exploration, shrinking.
+//! - `identity`: `ep`, `pkt`/`copy` and `t_ns` let a reader follow a trace.
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `readme`: the outputs README.md shows are what the commands print.
 
@@ -20,6 +21,7 @@ mod cli;
 mod cross_check;
 mod determinism;
 mod explore_shrink;
+mod identity;
 mod outputs;
 mod pictures;
 mod properties;

@@ -11,6 +11,7 @@
 
 use crate::util::{root, stdout, tcpsim};
 use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use tcpsim::tcp::{CloseReason, State};
 use tcpsim::trace::{Recorder, TraceKind};
@@ -201,6 +202,44 @@ fn allowed(from: State, to: State) -> bool {
     )
 }
 
+/// Grouped by `ep`, transitions chain from CLOSED (each `from` the last
+/// `to`); every delivery and drop names an earlier send by `pkt`, with the
+/// send's connection and segment, at most once per copy.
+fn identities_hold(rec: &Recorder) -> Result<(), String> {
+    let mut state: BTreeMap<u32, State> = BTreeMap::new();
+    let mut sends: Vec<(u32, tcpsim::tcp::Segment)> = Vec::new();
+    let mut ended: BTreeSet<(u64, u8)> = BTreeSet::new();
+    for e in &rec.events {
+        match e.kind {
+            TraceKind::Transition { from, to, .. } => {
+                let at = state.insert(e.ep, to).unwrap_or(State::Closed);
+                if at != from {
+                    return Err(format!("ep {} was in {at}, then left {from}: {}", e.ep, e.json()));
+                }
+            }
+            TraceKind::Send { seg, .. } => {
+                let id = e.pkt.ok_or_else(|| format!("a send without pkt: {}", e.json()))?;
+                if id.pkt != sends.len() as u64 || id.copy != 0 {
+                    return Err(format!("send numbered out of order: {}", e.json()));
+                }
+                sends.push((e.conn, seg));
+            }
+            TraceKind::Deliver { seg } | TraceKind::Drop { seg, .. } => {
+                let id = e.pkt.ok_or_else(|| format!("no pkt: {}", e.json()))?;
+                match sends.get(id.pkt as usize) {
+                    Some(&(conn, sent)) if conn == e.conn && sent == seg => {}
+                    _ => return Err(format!("names no send of its connection and segment: {}", e.json())),
+                }
+                if !ended.insert((id.pkt, id.copy)) {
+                    return Err(format!("pkt {} copy {} arrives twice: {}", id.pkt, id.copy, e.json()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Runs a generated scenario and checks every invariant; `Err` explains
 /// the first broken one.
 fn check(g: &GenScenario) -> Result<(), String> {
@@ -218,6 +257,7 @@ fn check(g: &GenScenario) -> Result<(), String> {
             return Err(format!("time went backwards: {:?} then {:?}", w[0], w[1]));
         }
     }
+    identities_hold(&rec)?;
     // Every transition is one the RFC allows.
     for e in &rec.events {
         if let TraceKind::Transition { from, to, .. } = e.kind
