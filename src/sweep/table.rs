@@ -230,6 +230,8 @@ enum Slot {
 
 /// Reads a whole sweep CSV. Stops at the first malformed line.
 pub fn read(bytes: &[u8]) -> Result<Sheet, CsvError> {
+    // A byte-order mark (some editors add one) is not part of the first line.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).comment(Some(b'#')).from_reader(bytes);
     let mut lines = LineCounter::default();
     let mut sheet = Sheet::default();
@@ -666,5 +668,7 @@ mod tests {
         let sheet = read(good.as_bytes()).unwrap();
         assert_eq!(sheet.trailing, [Comment { line: 5, text: "coverage: B-X=1".into() }]);
         assert_eq!(sheet.rows[0].line, 3);
+        let with_mark = [b"\xEF\xBB\xBF".as_slice(), good.as_bytes()].concat();
+        assert_eq!(read(&with_mark), Ok(sheet));
     }
 }
