@@ -4,8 +4,11 @@
 //!
 //! Every column is defined once, in [`LEADING`] or [`MEASURES`]: its name,
 //! how a [`RunRow`] writes it and how it is read back. Adding a measure is
-//! one line there (and the field in `RunRow`). Rows are read by header
-//! name, not by position, so the reader follows the header it is given.
+//! one line in [`MEASURES`], e.g. `column!("stuck", stuck, unsigned)`,
+//! besides the field itself in `RunRow` (and its zero in
+//! `RunRow::EMPTY`). Rows are read by header name, not by position, so the
+//! reader follows the header it is given; every defined column must be
+//! there, and the others are the swept fields.
 //!
 //! Fields are quoted as RFC 4180 requires (the `csv` crate): free text (the
 //! swept values as written, the replay command with its `--set` values,
@@ -614,7 +617,8 @@ mod tests {
         let good = write(&["a", "b"], &["loss".to_string()], &[(sample(), vec!["0.1"], "")]);
         let (head, row) = good.split_at(good.rfind("7,99").unwrap());
         let with = |row: &str| format!("{head}{row}");
-        check_error(&with("7,99,0.1\n"), 4, "row has 3 fields, the header has 27");
+        let columns = header(&["loss".to_string()]).len();
+        check_error(&with("7,99,0.1\n"), 4, &format!("row has 3 fields, the header has {columns}"));
         check_error(
             &with(&row.replacen("7,99", "x,99", 1)),
             4,
@@ -652,10 +656,15 @@ mod tests {
             "column `digest`: expected a hexadecimal digest, found `a\\u{1}z`",
         );
         // A quoted row spanning lines is reported at its first line.
-        check_error(&format!("{head}\"7\n\",99\n"), 4, "row has 2 fields, the header has 27");
+        check_error(&format!("{head}\"7\n\",99\n"), 4, &format!("row has 2 fields, the header has {columns}"));
         check_error("# only a comment\n", 2, "expected a header row, found none");
         check_error("run,seed,run\n", 1, "header: column `run` appears twice");
-        check_error("run,seed,loss\n", 1, "header: expected a column `outcome`, found none (and 23 more)");
+        let more = MEASURES.len(); // the other measures and `replay`
+        check_error(
+            "run,seed,loss\n",
+            1,
+            &format!("header: expected a column `outcome`, found none (and {more} more)"),
+        );
         assert_eq!(read(b"# \xff\n").unwrap_err(), CsvError::at(1, "comment: expected UTF-8 text, found other bytes"));
     }
 
