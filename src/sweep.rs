@@ -17,11 +17,28 @@ use crate::trace::NullSink;
 use crate::world::{Outcome, World};
 use std::fmt::Write as _;
 
+pub mod merge;
+pub mod table;
+
 /// The seed of run `i` of a sweep over a file whose seed is `base`: the
 /// first 64 bits of block 0 of ChaCha8 stream `i` under the key
 /// `Key::derive(base, component::SWEEP)` (little-endian words 0 and 1).
 pub fn run_seed(base: u64, i: u64) -> u64 {
     Key::derive(base, component::SWEEP).u64(i, 0)
+}
+
+/// Reads a shard `i/n` (0 <= i < n), spaces around the numbers allowed.
+pub fn parse_shard(spec: &str) -> Option<(u64, u64)> {
+    let (i, n) = spec.split_once('/')?;
+    let (i, n): (u64, u64) = (i.trim().parse().ok()?, n.trim().parse().ok()?);
+    (i < n).then_some((i, n))
+}
+
+/// The runs of shard `i` of `n` of a sweep of `runs` runs: the i-th of n
+/// contiguous slices, `i * runs / n .. (i + 1) * runs / n`.
+pub fn shard_runs(i: u64, n: u64, runs: u64) -> (u64, u64) {
+    let bound = |k: u64| (u128::from(k) * u128::from(runs) / u128::from(n.max(1))) as u64;
+    (bound(i), bound(i + 1))
 }
 
 /// One swept setting: a column name and, per value, the overrides that
@@ -98,6 +115,36 @@ pub struct RunRow {
 }
 
 impl RunRow {
+    /// A row of zeros, for building one field by field.
+    pub const EMPTY: RunRow = RunRow {
+        run: 0,
+        seed: 0,
+        point: 0,
+        outcome: Outcome::Completed,
+        connections: 0,
+        established: 0,
+        all_delivered: 0,
+        clean_close: 0,
+        gave_up: 0,
+        reset: 0,
+        stuck: None,
+        visited_closing: 0,
+        visited_time_wait: 0,
+        visited_fin_wait_2: 0,
+        establish_ns: None,
+        close_ns: None,
+        goodput_bps: None,
+        bytes_delivered: 0,
+        segments_sent: 0,
+        retransmissions: 0,
+        fast_retransmits: 0,
+        drops: 0,
+        events: 0,
+        expectations_failed: 0,
+        end_ns: 0,
+        digest: String::new(),
+    };
+
     /// Whether this run counts as a failure worth a replay command.
     pub fn failed(&self) -> bool {
         self.expectations_failed > 0 || self.outcome != Outcome::Completed
@@ -259,98 +306,6 @@ pub fn ms(ns: u64) -> String {
     format!("{}.{:03}", us / 1_000, us % 1_000)
 }
 
-fn opt_ms(ns: Option<u64>) -> String {
-    ns.map(ms).unwrap_or_default()
-}
-
-/// The CSV header row after the varied columns.
-pub const CSV_COLUMNS: [&str; 25] = [
-    "outcome",
-    "connections",
-    "established",
-    "all_delivered",
-    "clean_close",
-    "gave_up",
-    "reset",
-    "stuck",
-    "expectations_failed",
-    "establish_ms",
-    "close_ms",
-    "goodput_bps",
-    "bytes_delivered",
-    "segments_sent",
-    "retransmissions",
-    "rto_retransmissions",
-    "fast_retransmits",
-    "drops",
-    "visited_closing",
-    "visited_time_wait",
-    "visited_fin_wait_2",
-    "events",
-    "end_ms",
-    "digest",
-    "replay",
-];
-
-/// The header row: `run,seed,<axes...>,outcome,...,replay`.
-pub fn csv_header(axes: &[Axis]) -> String {
-    let mut h = String::from("run,seed");
-    for a in axes {
-        h.push(',');
-        h.push_str(&csv_field(&a.column));
-    }
-    for c in CSV_COLUMNS {
-        h.push(',');
-        h.push_str(c);
-    }
-    h
-}
-
-/// Quotes a CSV field when it needs it (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
-/// One CSV row. `values` are this row's axis values as written; `replay`
-/// is the command that reproduces a failing run (empty otherwise).
-pub fn csv_row(row: &RunRow, values: &[&str], replay: &str) -> String {
-    let mut s = format!("{},{}", row.run, row.seed);
-    for v in values {
-        s.push(',');
-        s.push_str(&csv_field(v));
-    }
-    let _ = write!(
-        s,
-        ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-        row.outcome.name(),
-        row.connections,
-        row.established,
-        row.all_delivered,
-        row.clean_close,
-        row.gave_up,
-        row.reset,
-        row.stuck.map(|n| n.to_string()).unwrap_or_default(),
-        row.expectations_failed,
-        opt_ms(row.establish_ns),
-        opt_ms(row.close_ns),
-        row.goodput_bps.map(|g| g.to_string()).unwrap_or_default(),
-        row.bytes_delivered,
-        row.segments_sent,
-        row.retransmissions,
-        row.retransmissions - row.fast_retransmits.min(row.retransmissions),
-        row.fast_retransmits,
-        row.drops,
-        row.visited_closing,
-        row.visited_time_wait,
-        row.visited_fin_wait_2,
-        row.events,
-        ms(row.end_ns),
-        row.digest,
-        csv_field(replay),
-    );
-    s
-}
-
 /// The Wilson score interval for `k` successes in `n` trials at 95 %
 /// (z = 1.96), as (low, high). Only +, -, *, / and sqrt, which IEEE 754
 /// rounds exactly, so it prints the same everywhere.
@@ -454,6 +409,25 @@ pub fn summarize(values: Vec<(String, String)>, rows: &[&RunRow]) -> PointSummar
         retransmissions_mean_milli: if n == 0 { 0 } else { (retrans * 1000 / u128::from(n)) as u64 },
         failing_runs: rows.iter().filter(|r| r.failed()).map(|r| r.run).collect(),
     }
+}
+
+/// Summarizes every grid point that has runs. `columns` are the swept
+/// fields, `points[p]` the values of point `p` (as written), and each
+/// row's `point` indexes `points`.
+pub fn summarize_points(columns: &[String], points: &[Vec<String>], rows: &[RunRow]) -> Vec<PointSummary> {
+    let mut by_point: Vec<Vec<&RunRow>> = vec![Vec::new(); points.len()];
+    for row in rows {
+        by_point[row.point].push(row);
+    }
+    by_point
+        .iter()
+        .zip(points)
+        .filter(|(point_rows, _)| !point_rows.is_empty())
+        .map(|(point_rows, values)| {
+            let values = columns.iter().cloned().zip(values.iter().cloned()).collect();
+            summarize(values, point_rows)
+        })
+        .collect()
 }
 
 /// The summary as a table for people.
@@ -569,135 +543,5 @@ mod tests {
         assert_eq!(percentile(&v, 50), Some(10));
         assert_eq!(percentile(&v, 95), Some(19));
         assert_eq!(percentile(&[], 50), None);
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
-        assert_eq!(csv_field("plain"), "plain");
-    }
-}
-
-/// Splits one CSV line into fields (RFC 4180 quoting).
-pub fn csv_split(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
-    }
-    fields.push(cur);
-    fields
-}
-
-fn parse_ms(s: &str) -> Option<Option<u64>> {
-    if s.is_empty() {
-        return Some(None);
-    }
-    let (a, b) = s.split_once('.')?;
-    let a: u64 = a.parse().ok()?;
-    let b: u64 = b.parse().ok()?;
-    Some(Some(a * 1_000_000 + b * 1_000))
-}
-
-impl RunRow {
-    /// Reads a row back from CSV fields (as `csv_row` wrote them), given
-    /// the number of axis columns and the run's grid point.
-    pub fn from_csv(fields: &[String], axes: usize, point: usize) -> Option<RunRow> {
-        if fields.len() != 2 + axes + CSV_COLUMNS.len() {
-            return None;
-        }
-        let f = &fields[2 + axes..];
-        let n = |i: usize| f[i].parse::<u64>().ok();
-        let outcome = match f[0].as_str() {
-            "completed" => Outcome::Completed,
-            "event_limit" => Outcome::EventLimit,
-            "time_limit" => Outcome::TimeLimit,
-            "output_failed" => Outcome::OutputFailed,
-            "interrupted" => Outcome::Interrupted,
-            "in_flight_limit" => Outcome::InFlightLimit,
-            "trace_limit" => Outcome::TraceLimit,
-            _ => return None,
-        };
-        let retransmissions = n(14)?;
-        Some(RunRow {
-            run: fields[0].parse().ok()?,
-            seed: fields[1].parse().ok()?,
-            point,
-            outcome,
-            connections: n(1)?,
-            established: n(2)?,
-            all_delivered: n(3)?,
-            clean_close: n(4)?,
-            gave_up: n(5)?,
-            reset: n(6)?,
-            stuck: if f[7].is_empty() { None } else { Some(n(7)?) },
-            expectations_failed: n(8)?,
-            establish_ns: parse_ms(&f[9])?,
-            close_ns: parse_ms(&f[10])?,
-            goodput_bps: if f[11].is_empty() { None } else { Some(n(11)?) },
-            bytes_delivered: n(12)?,
-            segments_sent: n(13)?,
-            retransmissions,
-            fast_retransmits: n(16)?,
-            drops: n(17)?,
-            visited_closing: n(18)?,
-            visited_time_wait: n(19)?,
-            visited_fin_wait_2: n(20)?,
-            events: n(21)?,
-            end_ns: parse_ms(&f[22])??,
-            digest: f[23].clone(),
-        })
-    }
-}
-
-#[cfg(test)]
-mod csv_tests {
-    use super::*;
-
-    #[test]
-    fn rows_round_trip_through_csv() {
-        let row = RunRow {
-            run: 7,
-            seed: 99,
-            point: 1,
-            outcome: Outcome::Completed,
-            connections: 2,
-            established: 2,
-            all_delivered: 1,
-            clean_close: 1,
-            gave_up: 0,
-            reset: 1,
-            stuck: Some(1),
-            visited_closing: 1,
-            visited_time_wait: 2,
-            visited_fin_wait_2: 0,
-            establish_ns: Some(20_000_000),
-            close_ns: None,
-            goodput_bps: Some(1234),
-            bytes_delivered: 5000,
-            segments_sent: 30,
-            retransmissions: 3,
-            fast_retransmits: 1,
-            drops: 2,
-            events: 80,
-            expectations_failed: 0,
-            end_ns: 4_090_000_000,
-            digest: "ab".into(),
-        };
-        let line = csv_row(&row, &["0.05", "a,b"], "tcpsim run x --seed 99");
-        let fields = csv_split(&line);
-        assert_eq!(fields[3], "a,b");
-        assert_eq!(RunRow::from_csv(&fields, 2, 1), Some(row));
     }
 }

@@ -13,7 +13,7 @@ use tcpsim::model::Model;
 use tcpsim::rng::Ppm;
 use tcpsim::rule::{self, Rule};
 use tcpsim::scenario::{self, Override};
-use tcpsim::sweep::{self, Axis, PointSummary, RunRow, Totals};
+use tcpsim::sweep::{self, Axis, PointSummary, RunRow, Totals, merge, table};
 
 /// Splits `a,b,(c,d),"e,f"` at top-level commas.
 fn split_values(list: &str) -> Vec<String> {
@@ -76,37 +76,32 @@ fn axes(args: &SweepArgs, bytes: &[u8]) -> Result<Vec<Axis>, String> {
     Ok(axes)
 }
 
-/// The lines that identify a sweep; parts of one sweep carry the same.
+/// The comments that identify a sweep (without `# `); parts of one sweep
+/// carry the same.
 fn identity(args: &SweepArgs, bytes: &[u8], base_seed: u64, axes: &[Axis], runs: u64) -> Vec<String> {
     let name =
         args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let digest = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes));
     let mut lines = vec![
-        format!("# tcpsim {} sweep", tcpsim::report::VERSION),
-        format!("# file: {name}  xxh3-128 {digest}"),
-        format!("# base seed: {base_seed}  seeds: {}  (run i of every point uses run_seed(base, i))", args.seeds),
+        format!("tcpsim {} sweep", tcpsim::report::VERSION),
+        format!("file: {name}  xxh3-128 {digest}"),
+        merge::seeds_comment(base_seed, args.seeds),
     ];
     let axes_desc: Vec<String> = axes
         .iter()
         .map(|a| format!("{}={}", a.column, a.values.iter().map(|v| v.0.as_str()).collect::<Vec<_>>().join(",")))
         .collect();
-    lines.push(format!("# axes: {}", if axes_desc.is_empty() { "none".into() } else { axes_desc.join("  ") }));
+    lines.push(format!("axes: {}", if axes_desc.is_empty() { "none".into() } else { axes_desc.join("  ") }));
     if !args.set.is_empty() {
-        lines.push(format!("# set: {}", args.set.join("  ")));
+        lines.push(format!("set: {}", args.set.join("  ")));
     }
     let points = runs / args.seeds.max(1);
-    lines.push(format!("# runs: {runs} ({points} points x {} seeds)", args.seeds));
+    lines.push(merge::runs_comment(runs, points, args.seeds));
     lines
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let err = || format!("--shard {s}: expected i/n with 0 <= i < n, e.g. 0/4");
-    let (i, n) = s.split_once('/').ok_or_else(err)?;
-    let (i, n): (u64, u64) = (i.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
-    if n == 0 || i >= n {
-        return Err(err());
-    }
-    Ok((i, n))
+    sweep::parse_shard(s).ok_or_else(|| format!("--shard {s}: expected i/n with 0 <= i < n, e.g. 0/4"))
 }
 
 fn replay(args: &SweepArgs, axes: &[Axis], point: &[usize], seed: u64) -> String {
@@ -123,12 +118,6 @@ fn replay(args: &SweepArgs, axes: &[Axis], point: &[usize], seed: u64) -> String
         }
     }
     cmd
-}
-
-fn coverage_line(coverage: &[u64]) -> String {
-    let parts: Vec<String> =
-        Rule::all().filter(|r| coverage[r.index()] > 0).map(|r| format!("{r}={}", coverage[r.index()])).collect();
-    format!("# coverage: {}", parts.join(" "))
 }
 
 /// A table of how often each behaviour fired, and those never reached.
@@ -205,7 +194,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     }
     let base_seed = models[0].seed;
     let (first, last) = match args.shard.as_deref().map(parse_shard).transpose() {
-        Ok(Some((i, n))) => (i * runs / n, (i + 1) * runs / n),
+        Ok(Some((i, n))) => sweep::shard_runs(i, n, runs),
         Ok(None) => (0, runs),
         Err(e) => {
             error(&e);
@@ -237,21 +226,30 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     };
 
     // The CSV, in run order.
-    let mut csv = identity(args, &bytes, base_seed, &axes, runs);
+    let mut comments = identity(args, &bytes, base_seed, &axes, runs);
     if let Some(shard) = &args.shard {
-        csv.push(format!("# shard: {shard}  runs {first}..{last}"));
+        comments.push(merge::shard_comment(shard, first, last));
     }
-    csv.push(sweep::csv_header(&axes));
-    for row in &rows {
-        let point = &points[row.point];
-        let values: Vec<&str> = axes.iter().zip(point).map(|(a, &v)| a.values[v].0.as_str()).collect();
-        let replay = if row.failed() { replay(args, &axes, point, row.seed) } else { String::new() };
-        csv.push(sweep::csv_row(row, &values, &replay));
-    }
-    if args.coverage {
-        csv.push(coverage_line(&totals.coverage));
-    }
-    let summaries = summarize(&axes, &points, &rows, args.seeds);
+    let columns: Vec<String> = axes.iter().map(|a| a.column.clone()).collect();
+    let point_values: Vec<Vec<String>> =
+        points.iter().map(|p| axes.iter().zip(p).map(|(a, &v)| a.values[v].0.clone()).collect()).collect();
+    let write_csv = |out: &mut dyn Write| -> std::io::Result<()> {
+        let mut w = table::Writer::new(out);
+        for c in &comments {
+            w.comment(c)?;
+        }
+        w.header(&columns)?;
+        for row in &rows {
+            let values: Vec<&str> = point_values[row.point].iter().map(String::as_str).collect();
+            let replay = if row.failed() { replay(args, &axes, &points[row.point], row.seed) } else { String::new() };
+            w.row(row, &values, &replay)?;
+        }
+        if args.coverage {
+            w.comment(&merge::coverage_comment(&totals.coverage))?;
+        }
+        w.finish().map(drop)
+    };
+    let summaries = sweep::summarize_points(&columns, &point_values, &rows);
     let [dest, json_dest, plot_dest, states_dest] = dests;
     let states = states_dest.map(|d| {
         let name = args.file.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
@@ -260,7 +258,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     });
     finish(
         Output {
-            csv,
+            write_csv: &write_csv,
             dest: dest.expect("the CSV goes to --out or stdout"),
             json_dest,
             plot_dest,
@@ -270,8 +268,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             states,
         },
         &rows,
-        |r| replay(args, &axes, &points[r.point], r.seed),
-        &axes,
+        |_, r| replay(args, &axes, &points[r.point], r.seed),
+        &columns,
         &stop,
     )
 }
@@ -351,24 +349,9 @@ fn execute(
     Some((rows, totals.into_inner().expect("workers are done")))
 }
 
-fn summarize(axes: &[Axis], points: &[Vec<usize>], rows: &[RunRow], seeds: u64) -> Vec<PointSummary> {
-    let _ = seeds;
-    points
-        .iter()
-        .enumerate()
-        .filter_map(|(pi, p)| {
-            let point_rows: Vec<&RunRow> = rows.iter().filter(|r| r.point == pi).collect();
-            if point_rows.is_empty() {
-                return None;
-            }
-            let values = axes.iter().zip(p).map(|(a, &v)| (a.column.clone(), a.values[v].0.clone())).collect();
-            Some(sweep::summarize(values, &point_rows))
-        })
-        .collect()
-}
-
-struct Output {
-    csv: Vec<String>,
+struct Output<'a> {
+    /// Writes the CSV.
+    write_csv: &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>,
     dest: Dest,
     json_dest: Option<Dest>,
     /// `--plot`: where to draw the outcome fractions.
@@ -385,12 +368,17 @@ struct Output {
 /// and the replay commands of failing runs, and picks the exit code. Every
 /// output is written before any is renamed into place, so when one fails
 /// (or Ctrl-C comes) every existing file keeps its bytes.
-fn finish(out: Output, rows: &[RunRow], replay: impl Fn(&RunRow) -> String, axes: &[Axis], stop: &AtomicBool) -> u8 {
-    let Output { csv, dest, json_dest, plot_dest, summaries, coverage, to_stdout, states } = out;
+fn finish(
+    out: Output<'_>,
+    rows: &[RunRow],
+    replay: impl Fn(usize, &RunRow) -> String,
+    axes: &[String],
+    stop: &AtomicBool,
+) -> u8 {
+    let Output { write_csv, dest, json_dest, plot_dest, summaries, coverage, to_stdout, states } = out;
     let mut written: Vec<(&str, Dest)> = Vec::new();
     let mut w = BufWriter::with_capacity(1 << 16, dest);
-    let csv_written =
-        csv.iter().try_for_each(|line| writeln!(w, "{line}")).and_then(|()| w.into_inner().map_err(|e| e.into_error()));
+    let csv_written = write_csv(&mut w).and_then(|()| w.into_inner().map_err(|e| e.into_error()));
     match csv_written {
         Ok(d) => written.push(("the CSV", d)),
         Err(e) => {
@@ -404,7 +392,7 @@ fn finish(out: Output, rows: &[RunRow], replay: impl Fn(&RunRow) -> String, axes
         pictures.push(("the JSON summary (--json)", d, format!("{}\n", sweep::summary_json(&summaries, &header))));
     }
     if let Some(d) = plot_dest {
-        let svg = tcpsim::plot::sweep_svg(&summaries, axes.first().map(|a| a.column.as_str()).unwrap_or("run"));
+        let svg = tcpsim::plot::sweep_svg(&summaries, axes.first().map(String::as_str).unwrap_or("run"));
         pictures.push(("the plot (--plot)", d, svg));
     }
     if let Some((d, svg)) = states {
@@ -434,9 +422,9 @@ fn finish(out: Output, rows: &[RunRow], replay: impl Fn(&RunRow) -> String, axes
     } else {
         print!("{table}{coverage_text}");
     }
-    let failing: Vec<&RunRow> = rows.iter().filter(|r| r.failed()).collect();
-    for r in failing.iter().take(10) {
-        eprintln!("run {} failed; replay: {}", r.run, replay(r));
+    let failing: Vec<(usize, &RunRow)> = rows.iter().enumerate().filter(|(_, r)| r.failed()).collect();
+    for &(k, r) in failing.iter().take(10) {
+        eprintln!("run {} failed; replay: {}", r.run, replay(k, r));
     }
     if failing.len() > 10 {
         eprintln!("... and {} more failing runs (the CSV's `replay` column has each command)", failing.len() - 10);
@@ -444,174 +432,32 @@ fn finish(out: Output, rows: &[RunRow], replay: impl Fn(&RunRow) -> String, axes
     if failing.is_empty() { EXIT_OK } else { EXIT_EXPECT_FAILED }
 }
 
-/// A parsed part of a sharded sweep.
-struct Part {
-    identity: Vec<String>,
-    shard: (u64, u64),
-    range: (u64, u64),
-    header: String,
-    rows: Vec<String>,
-    coverage: Option<Vec<u64>>,
-}
-
-fn parse_part(path: &std::path::Path) -> Result<Part, String> {
-    let label = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{label}: cannot read: {e}"))?;
-    let mut identity = Vec::new();
-    let (mut shard, mut range, mut header, mut rows, mut coverage) = (None, None, None, Vec::new(), None);
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# shard: ") {
-            let (spec, runs) = rest.split_once("  runs ").ok_or_else(|| format!("{label}: malformed shard line"))?;
-            shard = Some(parse_shard(spec).map_err(|e| format!("{label}: {e}"))?);
-            let (a, b) = runs.split_once("..").ok_or_else(|| format!("{label}: malformed shard line"))?;
-            range = Some((
-                a.parse().map_err(|_| format!("{label}: bad run range"))?,
-                b.parse().map_err(|_| format!("{label}: bad run range"))?,
-            ));
-        } else if let Some(rest) = line.strip_prefix("# coverage: ") {
-            let mut c = vec![0u64; rule::COUNT];
-            for item in rest.split_whitespace() {
-                let (id, n) = item.split_once('=').ok_or_else(|| format!("{label}: malformed coverage"))?;
-                let r = Rule::parse(id).ok_or_else(|| format!("{label}: unknown behaviour {id}"))?;
-                c[r.index()] = n.parse().map_err(|_| format!("{label}: malformed coverage"))?;
-            }
-            coverage = Some(c);
-        } else if line.starts_with('#') {
-            if header.is_some() {
-                return Err(format!("{label}: comment after the header row"));
-            }
-            identity.push(line.to_string());
-        } else if header.is_none() {
-            header = Some(line.to_string());
-        } else if !line.is_empty() {
-            rows.push(line.to_string());
-        }
-    }
-    let shard = shard.ok_or_else(|| format!("{label}: not a shard of a sweep (no `# shard:` line)"))?;
-    Ok(Part {
-        identity,
-        shard,
-        range: range.expect("set with shard"),
-        header: header.ok_or_else(|| format!("{label}: no header row"))?,
-        rows,
-        coverage,
-    })
-}
-
+/// Reads the parts, merges them in the library (every check there), and
+/// writes what the unsharded sweep writes.
 pub fn merge(args: &MergeArgs) -> u8 {
-    let mut parts = Vec::new();
+    let mut texts = Vec::with_capacity(args.parts.len());
     for p in &args.parts {
-        match parse_part(p) {
-            Ok(part) => parts.push((p.display().to_string(), part)),
+        let label = p.display().to_string();
+        match std::fs::read(p) {
+            Ok(bytes) => texts.push((label, bytes)),
             Err(e) => {
-                error(&e);
+                eprintln!("{label}: error: cannot read the file: {e}");
                 return EXIT_BAD_INPUT;
             }
         }
     }
-    let (first_label, first) = &parts[0];
-    let n = first.shard.1;
-    for (label, p) in &parts[1..] {
-        if p.identity != first.identity || p.header != first.header {
-            error(&format!(
-                "{label} and {first_label} come from different sweeps (file, seeds, axes or settings differ)"
-            ));
+    let parts: Vec<merge::Part<'_>> = texts.iter().map(|(label, bytes)| merge::Part { label, bytes }).collect();
+    let merged = match merge::merge(&parts) {
+        Ok(m) => m,
+        Err(merge::MergeError::At { file, line, message }) => {
+            eprintln!("{file}:{line}:1: error: {message}");
             return EXIT_BAD_INPUT;
         }
-        if p.shard.1 != n {
-            error(&format!("{label} is shard {}/{}, but {first_label} is one of {n}", p.shard.0, p.shard.1));
+        Err(merge::MergeError::Parts(message)) => {
+            error(&message);
             return EXIT_BAD_INPUT;
         }
-        if p.coverage.is_some() != first.coverage.is_some() {
-            error(&format!("{label} and {first_label} differ in --coverage"));
-            return EXIT_BAD_INPUT;
-        }
-    }
-    parts.sort_by_key(|(_, p)| p.shard.0);
-    for w in parts.windows(2) {
-        if w[0].1.shard.0 == w[1].1.shard.0 {
-            error(&format!("shard {}/{n} is given twice ({} and {})", w[0].1.shard.0, w[0].0, w[1].0));
-            return EXIT_BAD_INPUT;
-        }
-    }
-    let present: Vec<u64> = parts.iter().map(|(_, p)| p.shard.0).collect();
-    let missing: Vec<String> = (0..n).filter(|i| !present.contains(i)).map(|i| format!("{i}/{n}")).collect();
-    if !missing.is_empty() {
-        error(&format!("missing shard(s): {}", missing.join(", ")));
-        return EXIT_BAD_INPUT;
-    }
-    let mut expected_next = 0;
-    for (label, p) in &parts {
-        if p.range.0 != expected_next || p.rows.len() as u64 != p.range.1 - p.range.0 {
-            error(&format!(
-                "{label}: runs {}..{} do not follow run {expected_next}, or rows are missing",
-                p.range.0, p.range.1
-            ));
-            return EXIT_BAD_INPUT;
-        }
-        expected_next = p.range.1;
-    }
-    // Rebuild exactly what an unsharded sweep writes.
-    let first = &parts[0].1;
-    let mut csv = first.identity.clone();
-    csv.push(first.header.clone());
-    for (_, p) in &parts {
-        csv.extend(p.rows.iter().cloned());
-    }
-    let coverage = first.coverage.as_ref().map(|_| {
-        let mut total = vec![0u64; rule::COUNT];
-        for (_, p) in &parts {
-            for (t, c) in total.iter_mut().zip(p.coverage.as_ref().expect("checked alike")) {
-                *t += c;
-            }
-        }
-        total
-    });
-    if let Some(c) = &coverage {
-        csv.push(coverage_line(c));
-    }
-    let seeds = first
-        .identity
-        .iter()
-        .find_map(|l| {
-            l.split("seeds: ").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|s| s.parse::<u64>().ok())
-        })
-        .unwrap_or(1);
-    let header = sweep::csv_split(&first.header);
-    let axes_count = header.len().saturating_sub(2 + sweep::CSV_COLUMNS.len());
-    let mut rows = Vec::new();
-    let mut axes: Vec<Axis> =
-        header[2..2 + axes_count].iter().map(|c| Axis { column: c.clone(), values: Vec::new() }).collect();
-    let mut points: Vec<Vec<usize>> = Vec::new();
-    for line in &csv[first.identity.len() + 1..] {
-        if line.starts_with('#') {
-            continue;
-        }
-        let fields = sweep::csv_split(line);
-        let run: u64 = fields[0].parse().unwrap_or(0);
-        let pi = (run / seeds) as usize;
-        if points.len() <= pi {
-            let mut p = Vec::new();
-            for (k, a) in axes.iter_mut().enumerate() {
-                let v = fields[2 + k].clone();
-                let idx = a.values.iter().position(|(x, _)| *x == v).unwrap_or_else(|| {
-                    a.values.push((v, Vec::new()));
-                    a.values.len() - 1
-                });
-                p.push(idx);
-            }
-            points.push(p);
-        }
-        match RunRow::from_csv(&fields, axes_count, pi) {
-            Some(r) => rows.push((r, fields.last().cloned().unwrap_or_default())),
-            None => {
-                error(&format!("malformed row: {line}"));
-                return EXIT_BAD_INPUT;
-            }
-        }
-    }
-    let run_rows: Vec<RunRow> = rows.iter().map(|(r, _)| r.clone()).collect();
-    let summaries = summarize(&axes, &points, &run_rows, seeds);
+    };
     let outputs = [("--out", args.out.as_deref()), ("--json", args.json.as_deref()), ("--plot", args.plot.as_deref())];
     let inputs: Vec<(&str, &std::path::Path)> = args.parts.iter().map(|p| ("one of the parts", p.as_path())).collect();
     if let Err(e) = check_distinct(&outputs, &inputs) {
@@ -622,21 +468,21 @@ pub fn merge(args: &MergeArgs) -> u8 {
     let Some([dest, json_dest, plot_dest]) = open_outputs(&outputs) else {
         return EXIT_BAD_INPUT;
     };
-    let replays: Vec<String> = rows.iter().map(|(_, r)| r.clone()).collect();
+    let write_csv = |out: &mut dyn Write| merged.write_csv(out).map(drop);
     finish(
         Output {
-            csv,
+            write_csv: &write_csv,
             dest: dest.expect("the CSV goes to --out or stdout"),
             json_dest,
             plot_dest,
-            summaries,
-            coverage,
+            summaries: merged.summaries(),
+            coverage: merged.coverage.clone(),
             to_stdout: args.out.is_none(),
             states: None,
         },
-        &run_rows,
-        |r| replays.get((r.run - run_rows[0].run) as usize).cloned().unwrap_or_default(),
-        &axes,
+        &merged.rows,
+        |k, _| merged.replays[k].clone(),
+        &merged.axes,
         &stop,
     )
 }

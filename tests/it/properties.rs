@@ -402,3 +402,134 @@ proptest! {
         prop_assert_eq!(stdout(&one), stdout(&two), "scenario:\n{}", g.to_ron());
     }
 }
+
+/// The parts of a small sharded sweep (free text with commas, quotes and
+/// line breaks in swept values and replay commands, coverage counted) and
+/// the unsharded sweep's CSV, made once by the binary.
+fn merge_inputs() -> &'static (Vec<Vec<u8>>, Vec<u8>) {
+    static INPUTS: std::sync::OnceLock<(Vec<Vec<u8>>, Vec<u8>)> = std::sync::OnceLock::new();
+    INPUTS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let sweep = |name: &str, shard: Option<&str>| {
+            let out = dir.path().join(name);
+            let mut args = vec!["sweep", "sims/lossy-transfer.ron", "--loss", "0.3", "--seeds", "3", "--coverage"];
+            args.extend_from_slice(&["--set", "tcp.r2=1", "--vary", "name=\"a,b\",\"c\nd\"", "--out"]);
+            args.push(out.to_str().unwrap());
+            args.extend(shard.iter().flat_map(|s| ["--shard", s]));
+            let o = tcpsim(&args);
+            assert_eq!(o.status.code(), Some(1), "{}", crate::util::stderr(&o));
+            std::fs::read(out).unwrap()
+        };
+        let parts = (0..3).map(|i| sweep(&format!("part{i}.csv"), Some(&format!("{i}/3")))).collect();
+        (parts, sweep("whole.csv", None))
+    })
+}
+
+/// Damage done to one part before merging.
+#[derive(Clone, Debug)]
+enum Damage {
+    DropLine(usize),
+    RepeatLine(usize),
+    SwapLines(usize, usize),
+    /// Keep the first N comma-separated pieces of a line.
+    CutFields(usize, usize),
+    AddField(usize, String),
+    ChangeByte(usize, u8),
+    TruncateAt(usize),
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        any::<usize>().prop_map(Damage::DropLine),
+        any::<usize>().prop_map(Damage::RepeatLine),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Damage::SwapLines(a, b)),
+        (any::<usize>(), 0usize..30).prop_map(|(l, n)| Damage::CutFields(l, n)),
+        (any::<usize>(), "[a-z0-9,\"\n#.]{0,6}").prop_map(|(l, t)| Damage::AddField(l, t)),
+        (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Damage::ChangeByte(at, b)),
+        any::<usize>().prop_map(Damage::TruncateAt),
+    ]
+}
+
+fn apply(bytes: &mut Vec<u8>, damage: &Damage) {
+    let mut lines: Vec<Vec<u8>> = bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    let n = lines.len();
+    match damage {
+        Damage::DropLine(l) => {
+            lines.remove(l % n);
+        }
+        Damage::RepeatLine(l) => lines.insert(l % n, lines[l % n].clone()),
+        Damage::SwapLines(a, b) => lines.swap(a % n, b % n),
+        Damage::CutFields(l, keep) => {
+            let line = &mut lines[l % n];
+            let cut = line.iter().enumerate().filter(|(_, b)| **b == b',').nth(*keep).map_or(line.len(), |(i, _)| i);
+            line.truncate(cut);
+        }
+        Damage::AddField(l, text) => {
+            lines[l % n].push(b',');
+            lines[l % n].extend_from_slice(text.as_bytes());
+        }
+        Damage::ChangeByte(at, b) => {
+            let at = at % bytes.len().max(1);
+            if let Some(x) = bytes.get_mut(at) {
+                *x = *b;
+            }
+            return;
+        }
+        Damage::TruncateAt(at) => {
+            bytes.truncate(at % (bytes.len() + 1));
+            return;
+        }
+    }
+    *bytes = lines.join(&b'\n');
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() * 4, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Merge, given parts truncated, padded, reordered, missing, repeated
+    /// or damaged (lines dropped, repeated or swapped, fields cut or added,
+    /// bytes changed), never panics: it merges (exit 0 or 1), or reports
+    /// bad input (exit 2) at a line of one of the files given, on one
+    /// line; untouched parts in any order merge into the unsharded CSV.
+    #[test]
+    fn merge_never_panics_on_damaged_parts(
+        plan in proptest::collection::vec(0usize..3, 1..5),
+        damages in proptest::collection::vec((0usize..5, damage()), 0..4),
+    ) {
+        let (parts, whole) = merge_inputs();
+        let mut bytes: Vec<Vec<u8>> = plan.iter().map(|&i| parts[i].clone()).collect();
+        for (slot, d) in &damages {
+            let k = slot % bytes.len();
+            apply(&mut bytes[k], d);
+        }
+        let labels: Vec<String> = plan.iter().enumerate().map(|(k, i)| format!("p{k}-part{i}.csv")).collect();
+        let given: Vec<tcpsim::sweep::merge::Part<'_>> =
+            labels.iter().zip(&bytes).map(|(label, bytes)| tcpsim::sweep::merge::Part { label, bytes }).collect();
+        match tcpsim::sweep::merge::merge(&given) {
+            Ok(merged) => {
+                let csv = merged.write_csv(Vec::new()).unwrap();
+                let again = tcpsim::sweep::table::read(&csv).unwrap();
+                prop_assert_eq!(again.rows.len(), merged.rows.len());
+                for (k, row) in merged.rows.iter().enumerate() {
+                    prop_assert_eq!(row.run, k as u64);
+                }
+                let mut sorted = plan.clone();
+                sorted.sort_unstable();
+                if damages.is_empty() && sorted == [0, 1, 2] {
+                    prop_assert!(csv == *whole, "untouched parts merge into the unsharded CSV");
+                }
+            }
+            Err(tcpsim::sweep::merge::MergeError::At { file, line, message }) => {
+                let k = labels.iter().position(|l| *l == file);
+                prop_assert!(k.is_some(), "{file} is not one of the parts");
+                let lines = bytes[k.unwrap()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                prop_assert!((1..=lines).contains(&line), "{file}:{line}: the file has {lines} lines: {message}");
+                prop_assert!(!message.is_empty() && !message.contains(['\n', '\r']), "{message:?}");
+            }
+            Err(tcpsim::sweep::merge::MergeError::Parts(message)) => {
+                prop_assert!(message.starts_with("missing shard(s): "), "{message}");
+                prop_assert!((0..3).any(|i| !plan.contains(&i)), "every shard was given: {message}");
+            }
+        }
+    }
+}

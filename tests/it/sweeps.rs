@@ -102,13 +102,9 @@ fn failing_rows_replay_exactly() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1), "some runs fail: {}", stderr(&o));
-    let csv = read(&out);
-    let header: Vec<&str> = csv.lines().find(|l| l.starts_with("run,")).unwrap().split(',').collect();
-    let digest_col = header.iter().position(|c| *c == "digest").unwrap();
-    let row =
-        csv.lines().filter(|l| !l.starts_with('#') && !l.starts_with("run,")).find(|l| !l.ends_with(',')).unwrap();
-    let fields = tcpsim::sweep::csv_split(row);
-    let replay = fields.last().unwrap();
+    let sheet = tcpsim::sweep::table::read(read(&out).as_bytes()).unwrap();
+    let row = sheet.rows.iter().find(|r| !r.replay.is_empty()).unwrap();
+    let replay = &row.replay;
     assert!(replay.starts_with("tcpsim run sims/lossy-transfer.ron --seed "), "{replay}");
     // Run the replay (split the way a shell would; values here need no quotes).
     let args: Vec<String> = replay.split_whitespace().skip(1).map(|a| a.trim_matches('\'').to_string()).collect();
@@ -116,7 +112,7 @@ fn failing_rows_replay_exactly() {
     let r = tcpsim(&args);
     assert_eq!(r.status.code(), Some(1));
     let last = stdout(&r).lines().last().unwrap().to_string();
-    assert_eq!(last, format!("digest: {}", fields[digest_col]));
+    assert_eq!(last, format!("digest: {}", row.run.digest));
 }
 
 /// Each row's seed is the documented `run_seed(base, i)`, the same at
@@ -125,11 +121,11 @@ fn failing_rows_replay_exactly() {
 fn seeds_are_derived_and_shared_across_points() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, _) = sweep(dir.path(), "s.csv", &[]);
-    let rows: Vec<Vec<String>> =
-        csv.lines().filter(|l| !l.starts_with('#') && !l.starts_with("run,")).map(tcpsim::sweep::csv_split).collect();
-    for (k, r) in rows.iter().enumerate() {
+    let sheet = tcpsim::sweep::table::read(csv.as_bytes()).unwrap();
+    assert_eq!(sheet.rows.len(), 80);
+    for (k, r) in sheet.rows.iter().enumerate() {
         let i = (k % 40) as u64;
-        assert_eq!(r[1], tcpsim::sweep::run_seed(1, i).to_string(), "row {k}");
+        assert_eq!(r.run.seed, tcpsim::sweep::run_seed(1, i), "row {k}");
     }
 }
 
@@ -152,4 +148,92 @@ fn bad_sweep_input_exits_2_and_writes_nothing() {
         assert!(!out.exists(), "{args:?} wrote output");
     }
     let _ = root();
+}
+
+/// Writes the parts of a `--loss 0,0.1 --seeds 4` sweep sharded in `n`
+/// (8 runs) into `dir`; returns their paths.
+fn loss_parts(dir: &Path, n: u32) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let name = dir.join(format!("part{i}.csv")).to_str().unwrap().to_string();
+            let shard = format!("{i}/{n}");
+            let o = tcpsim(&["sweep", FILE, "--loss", "0,0.1", "--seeds", "4", "--shard", &shard, "--out", &name]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            name
+        })
+        .collect()
+}
+
+/// A part whose data row lost its last fields is bad input: merge names
+/// the file and the row's line (comment lines counted), says how many
+/// fields it has against the header's, exits 2 and writes nothing. It
+/// used to panic (index out of bounds) when the sweep had an axis.
+#[test]
+fn merge_reports_a_short_row_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts = loss_parts(dir.path(), 2);
+    let text = read(Path::new(&parts[1]));
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header = lines.iter().position(|l| l.starts_with("run,")).unwrap();
+    let header_fields = lines[header].split(',').count();
+    // The first row of the part (the first of grid point loss=0.1) keeps
+    // only `run` and `seed`.
+    let short = header + 1;
+    lines[short] = lines[short].split(',').take(2).collect::<Vec<_>>().join(",");
+    std::fs::write(&parts[1], lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("merged.csv");
+    let o = tcpsim(&["merge", &parts[0], &parts[1], "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let expected = format!("{}:{}:1: error: row has 2 fields, the header has {header_fields}\n", parts[1], short + 1);
+    assert_eq!(stderr(&o), expected);
+    assert!(!out.exists(), "nothing written");
+    // An existing output keeps its bytes.
+    std::fs::write(&out, "old\n").unwrap();
+    let json = dir.path().join("summary.json");
+    let o = tcpsim(&["merge", &parts[0], &parts[1], "--out", out.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(2), expected));
+    assert_eq!(read(&out), "old\n");
+    assert!(!json.exists());
+}
+
+/// Free text with commas, quotes and line breaks, in a `--set` value (kept
+/// in the replay commands) and in swept values, is quoted in the CSV and
+/// read back exactly; the comment lines stay one line each; merged shards
+/// still equal the unsharded sweep byte for byte.
+#[test]
+fn quoted_free_text_round_trips_through_shards_and_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let set = "description=\"x,\ny \\\"q\\\"\"";
+    let vary = "name=\"a,b\",\"c\nd\"";
+    // r2 = 1 under 30 % loss: connections give up, the expectations fail,
+    // so rows carry replay commands.
+    let sweep = |out: &str, shard: Option<&str>| {
+        let mut args = vec!["sweep", "sims/lossy-transfer.ron", "--loss", "0.3", "--seeds", "3"];
+        args.extend_from_slice(&["--set", "tcp.r2=1", "--set", set, "--vary", vary, "--out", out]);
+        if let Some(s) = shard {
+            args.extend_from_slice(&["--shard", s]);
+        }
+        let o = tcpsim(&args);
+        assert_eq!(o.status.code(), Some(1), "some runs fail: {}", stderr(&o));
+    };
+    sweep(&p("whole.csv"), None);
+    let parts: Vec<String> = (0..3).map(|i| p(&format!("part{i}.csv"))).collect();
+    for (i, part) in parts.iter().enumerate() {
+        sweep(part, Some(&format!("{i}/3")));
+    }
+    let o = tcpsim(&["merge", &parts[1], &parts[2], &parts[0], "--out", &p("merged.csv")]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let whole = read(Path::new(&p("whole.csv")));
+    assert_eq!(read(Path::new(&p("merged.csv"))), whole);
+
+    let sheet = tcpsim::sweep::table::read(whole.as_bytes()).unwrap();
+    let comments: Vec<&str> = sheet.leading.iter().map(|c| c.text.as_str()).collect();
+    assert!(comments.contains(&"set: tcp.r2=1  description=\"x,\\ny \\\"q\\\"\""), "{comments:?}");
+    assert_eq!(sheet.axes, ["loss", "name"]);
+    let names: Vec<&str> = sheet.rows.iter().map(|r| r.values[1].as_str()).collect();
+    assert_eq!(names, ["\"a,b\"", "\"a,b\"", "\"a,b\"", "\"c\nd\"", "\"c\nd\"", "\"c\nd\""]);
+    let failing = sheet.rows.iter().find(|r| r.run.failed()).unwrap();
+    assert!(failing.replay.contains(&format!(" --set '{set}' ")), "{}", failing.replay);
+    assert!(failing.replay.ends_with(&format!(" --set 'name={}'", failing.values[1])), "{}", failing.replay);
 }

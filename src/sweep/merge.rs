@@ -1,0 +1,411 @@
+//! `tcpsim merge`: the CSV parts of a sharded sweep back into what the
+//! unsharded sweep writes, after checking that they fit together.
+//!
+//! A part is a sweep CSV ([`super::table`]) whose comments say which
+//! sweep it belongs to and which slice of the runs it holds:
+//!
+//! ```text
+//! # base seed: B  seeds: S  (...)      every row's seed is run_seed(B, run % S)
+//! # runs: R (P points x S seeds)       R = P x S
+//! # shard: I/N  runs A..B              A..B = shard_runs(I, N, R)
+//! ```
+//!
+//! Every other comment before the header (version, file digest, axes,
+//! settings) must be the same in every part; `# coverage:` may follow the
+//! rows. Any line that breaks these rules is reported at its line, as
+//! bad input; parts that do not belong together (another sweep, a shard
+//! missing or given twice) are bad input too.
+
+use super::table::{self, Comment, CsvError, Row, Sheet};
+use super::{PointSummary, RunRow, parse_shard, run_seed, shard_runs, summarize_points};
+use crate::rule::{self, Rule};
+use std::io::{self, Write};
+
+/// One part as given: its name (as on the command line) and its bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Part<'a> {
+    pub label: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Why parts cannot be merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MergeError {
+    /// A line of a part is malformed, or does not fit the other parts.
+    At { file: String, line: u64, message: String },
+    /// The parts as a whole do not make a sweep (a shard is missing).
+    Parts(String),
+}
+
+impl MergeError {
+    fn at(part: &Part<'_>, error: CsvError) -> MergeError {
+        MergeError::At { file: part.label.to_string(), line: error.line, message: error.message }
+    }
+}
+
+/// The merged sweep: what the unsharded sweep would have written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Merged {
+    /// The comments before the header (the shard line left out).
+    pub comments: Vec<String>,
+    /// The swept fields.
+    pub axes: Vec<String>,
+    /// The swept values of each grid point, as written.
+    pub points: Vec<Vec<String>>,
+    /// Every run in run order, each with its grid point.
+    pub rows: Vec<RunRow>,
+    /// Each row's replay command (empty unless it failed).
+    pub replays: Vec<String>,
+    /// Behaviour coverage summed over the parts, if they counted it.
+    pub coverage: Option<Vec<u64>>,
+}
+
+impl Merged {
+    /// Writes the CSV.
+    pub fn write_csv<W: Write>(&self, out: W) -> io::Result<W> {
+        let mut w = table::Writer::new(out);
+        for c in &self.comments {
+            w.comment(c)?;
+        }
+        w.header(&self.axes)?;
+        for (row, replay) in self.rows.iter().zip(&self.replays) {
+            let values: Vec<&str> = self.points[row.point].iter().map(String::as_str).collect();
+            w.row(row, &values, replay)?;
+        }
+        if let Some(c) = &self.coverage {
+            w.comment(&coverage_comment(c))?;
+        }
+        w.finish()
+    }
+
+    /// The per-point summary, as the unsharded sweep prints it.
+    pub fn summaries(&self) -> Vec<PointSummary> {
+        summarize_points(&self.axes, &self.points, &self.rows)
+    }
+}
+
+/// The comment that gives the sweep's base seed and seeds per point.
+pub fn seeds_comment(base_seed: u64, seeds: u64) -> String {
+    format!("base seed: {base_seed}  seeds: {seeds}  (run i of every point uses run_seed(base, i))")
+}
+
+/// The comment that gives the number of runs.
+pub fn runs_comment(runs: u64, points: u64, seeds: u64) -> String {
+    format!("runs: {runs} ({points} points x {seeds} seeds)")
+}
+
+/// The comment that says which slice of the runs a part holds; `spec` is
+/// the `--shard` value as given.
+pub fn shard_comment(spec: &str, first: u64, last: u64) -> String {
+    format!("shard: {spec}  runs {first}..{last}")
+}
+
+/// The comment that gives how often each behaviour ID fired.
+pub fn coverage_comment(coverage: &[u64]) -> String {
+    let parts: Vec<String> =
+        Rule::all().filter(|r| coverage[r.index()] > 0).map(|r| format!("{r}={}", coverage[r.index()])).collect();
+    format!("coverage: {}", parts.join(" "))
+}
+
+/// Merges the parts (in any order) into one sweep.
+pub fn merge(parts: &[Part<'_>]) -> Result<Merged, MergeError> {
+    let mut read = Vec::with_capacity(parts.len());
+    for part in parts {
+        let sheet = table::read(part.bytes).map_err(|e| MergeError::at(part, e))?;
+        read.push((*part, describe(sheet).map_err(|e| MergeError::at(part, e))?));
+    }
+    let Some((first_part, first)) = read.first() else {
+        return Err(MergeError::Parts("no parts given".into()));
+    };
+    for (part, info) in &read[1..] {
+        fits(info, first, first_part.label).map_err(|e| MergeError::at(part, e))?;
+    }
+    read.sort_by_key(|(_, info)| info.shard.0);
+    for pair in read.windows(2) {
+        let ((a, _), (b, info)) = (&pair[0], &pair[1]);
+        if pair[0].1.shard.0 == info.shard.0 {
+            let message =
+                format!("shard {}/{} is given twice ({} and {})", info.shard.0, info.shard.1, a.label, b.label);
+            return Err(MergeError::at(b, CsvError::at(info.shard_line, message)));
+        }
+    }
+    let n = read[0].1.shard.1;
+    let present: Vec<u64> = read.iter().map(|(_, info)| info.shard.0).collect();
+    // At most as many as there are parts: the rest are reported as a count.
+    let missing: Vec<String> = (0..n).filter(|i| !present.contains(i)).take(10).map(|i| format!("{i}/{n}")).collect();
+    if !missing.is_empty() {
+        let absent = n - present.len() as u64;
+        let more = if absent > missing.len() as u64 { format!(" and {} more", absent - 10) } else { String::new() };
+        return Err(MergeError::Parts(format!("missing shard(s): {}{more}", missing.join(", "))));
+    }
+    join(read)
+}
+
+/// What a part's comments say, and its rows.
+struct PartInfo {
+    sheet: Sheet,
+    /// Comments before the header, the shard line left out.
+    identity: Vec<Comment>,
+    /// `(i, n)` and the line saying so.
+    shard: (u64, u64),
+    shard_line: u64,
+    /// The runs `first..last` the part holds.
+    runs: (u64, u64),
+    base_seed: u64,
+    seeds: u64,
+    coverage: Option<Vec<u64>>,
+}
+
+/// Reads what a part's comments say and checks its rows against it.
+fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
+    let header_line = sheet.header_line;
+    let (mut shard, mut seeds, mut runs) = (None, None, None);
+    let mut identity = Vec::new();
+    for c in std::mem::take(&mut sheet.leading) {
+        if let Some(rest) = c.text.strip_prefix("shard: ") {
+            once(&shard, &c, "shard")?;
+            shard =
+                Some((parse_shard_comment(rest).ok_or_else(|| expected(&c, "# shard: I/N  runs A..B", ""))?, c.line));
+            continue;
+        }
+        if let Some(rest) = c.text.strip_prefix("base seed: ") {
+            once(&seeds, &c, "base seed")?;
+            seeds = Some((
+                parse_seeds_comment(rest).ok_or_else(|| expected(&c, "# base seed: B  seeds: S", " with S >= 1"))?,
+                c.line,
+            ));
+        } else if let Some(rest) = c.text.strip_prefix("runs: ") {
+            once(&runs, &c, "runs")?;
+            runs = Some((
+                parse_runs_comment(rest)
+                    .ok_or_else(|| expected(&c, "# runs: R (P points x S seeds)", " with R = P x S"))?,
+                c.line,
+            ));
+        }
+        identity.push(c);
+    }
+    let missing =
+        |what: &str| CsvError::at(header_line, format!("expected a `{what}` comment before the header, found none"));
+    let ((shard, runs_given), shard_line) =
+        shard.ok_or_else(|| missing("# shard: I/N  runs A..B` (a part of a sweep run with `--shard"))?;
+    let ((base_seed, seeds), _) = seeds.ok_or_else(|| missing("# base seed: B  seeds: S"))?;
+    let ((total, seeds_again), runs_line) = runs.ok_or_else(|| missing("# runs: R (P points x S seeds)"))?;
+    if seeds_again != seeds {
+        return Err(CsvError::at(
+            runs_line,
+            format!("expected {seeds} seeds per point (as the base seed line says), found {seeds_again}"),
+        ));
+    }
+    let slice = shard_runs(shard.0, shard.1, total);
+    if runs_given != slice {
+        let (i, n) = shard;
+        return Err(CsvError::at(
+            shard_line,
+            format!(
+                "shard {i}/{n} of {total} runs holds runs {}..{}, found runs {}..{}",
+                slice.0, slice.1, runs_given.0, runs_given.1
+            ),
+        ));
+    }
+    let mut coverage = None;
+    for c in std::mem::take(&mut sheet.trailing) {
+        let Some(rest) = c.text.strip_prefix("coverage: ") else {
+            return Err(CsvError::at(
+                c.line,
+                format!("expected only `# coverage:` after the header, found `# {}`", table::shown(&c.text)),
+            ));
+        };
+        if coverage.is_some() {
+            return Err(CsvError::at(c.line, "a second `# coverage:` line"));
+        }
+        coverage = Some(parse_coverage(rest).map_err(|m| CsvError::at(c.line, format!("coverage: {m}")))?);
+    }
+    let info = PartInfo { sheet, identity, shard, shard_line, runs: runs_given, base_seed, seeds, coverage };
+    check_rows(&info)?;
+    Ok(info)
+}
+
+/// A comment that may appear once.
+fn once<T>(seen: &Option<(T, u64)>, c: &Comment, what: &str) -> Result<(), CsvError> {
+    match seen {
+        Some((_, line)) => Err(CsvError::at(c.line, format!("a second `# {what}:` line (the first is line {line})"))),
+        None => Ok(()),
+    }
+}
+
+fn expected(c: &Comment, form: &str, condition: &str) -> CsvError {
+    CsvError::at(c.line, format!("expected `{form}`{condition}, found `# {}`", table::shown(&c.text)))
+}
+
+/// `I/N  runs A..B`.
+fn parse_shard_comment(text: &str) -> Option<((u64, u64), (u64, u64))> {
+    let (spec, runs) = text.split_once("  runs ")?;
+    let (first, last) = runs.split_once("..")?;
+    let runs = (first.parse().ok()?, last.parse().ok()?);
+    Some((parse_shard(spec)?, runs))
+}
+
+/// `B  seeds: S  (...)`, S at least 1.
+fn parse_seeds_comment(text: &str) -> Option<(u64, u64)> {
+    let (base, rest) = text.split_once("  seeds: ")?;
+    let seeds: u64 = rest.split(' ').next()?.parse().ok()?;
+    Some((base.parse().ok()?, seeds)).filter(|_| seeds > 0)
+}
+
+/// `R (P points x S seeds)`, R = P x S: gives (R, S).
+fn parse_runs_comment(text: &str) -> Option<(u64, u64)> {
+    let (runs, rest) = text.split_once(" (")?;
+    let (points, rest) = rest.split_once(" points x ")?;
+    let seeds = rest.strip_suffix(" seeds)")?;
+    let (runs, points, seeds): (u64, u64, u64) = (runs.parse().ok()?, points.parse().ok()?, seeds.parse().ok()?);
+    (points.checked_mul(seeds) == Some(runs)).then_some((runs, seeds))
+}
+
+/// `ID=N ID=N ...`, each ID at most once.
+fn parse_coverage(text: &str) -> Result<Vec<u64>, String> {
+    let mut counts = vec![0u64; rule::COUNT];
+    let mut seen = [false; rule::COUNT];
+    for item in text.split_whitespace() {
+        let shown = table::shown(item);
+        let (id, n) =
+            item.split_once('=').ok_or_else(|| format!("expected ID=COUNT (e.g. B-CLOSE-06=12), found `{shown}`"))?;
+        let rule = Rule::parse(id).ok_or_else(|| format!("expected a behaviour ID, found `{}`", table::shown(id)))?;
+        if std::mem::replace(&mut seen[rule.index()], true) {
+            return Err(format!("{rule} appears twice"));
+        }
+        counts[rule.index()] =
+            n.parse().map_err(|_| format!("expected ID=COUNT (e.g. B-CLOSE-06=12), found `{shown}`"))?;
+    }
+    Ok(counts)
+}
+
+/// The rows are the part's runs, in order, each with its derived seed.
+fn check_rows(info: &PartInfo) -> Result<(), CsvError> {
+    let (first, last) = info.runs;
+    for (k, row) in info.sheet.rows.iter().enumerate() {
+        let run = first + k as u64;
+        if run >= last {
+            return Err(CsvError::at(
+                row.line,
+                format!("expected no more rows (the part holds runs {first}..{last}), found run {}", row.run.run),
+            ));
+        }
+        if row.run.run != run {
+            return Err(CsvError::at(
+                row.line,
+                format!(
+                    "column `run`: expected {run} (the part's runs follow one another from {first}), found `{}`",
+                    row.run.run
+                ),
+            ));
+        }
+        let seed = run_seed(info.base_seed, run % info.seeds);
+        if row.run.seed != seed {
+            return Err(CsvError::at(
+                row.line,
+                format!(
+                    "column `seed`: expected {seed} (run_seed(base seed, {})), found `{}`",
+                    run % info.seeds,
+                    row.run.seed
+                ),
+            ));
+        }
+    }
+    let count = info.sheet.rows.len() as u64;
+    if count < last - first {
+        return Err(CsvError::at(
+            info.shard_line,
+            format!("expected {} rows (runs {first}..{last}), found {count}", last - first),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a part belongs to the same sweep as the first one.
+fn fits(info: &PartInfo, first: &PartInfo, first_label: &str) -> Result<(), CsvError> {
+    let differ = |line: u64, what: String| {
+        CsvError::at(
+            line,
+            format!(
+                "this part and {first_label} come from different sweeps (file, seeds, axes or settings differ): {what}"
+            ),
+        )
+    };
+    for (k, c) in info.identity.iter().enumerate() {
+        match first.identity.get(k) {
+            Some(theirs) if theirs.text == c.text => {}
+            Some(theirs) => {
+                return Err(differ(
+                    c.line,
+                    format!("`# {}` here, `# {}` there", table::shown(&c.text), table::shown(&theirs.text)),
+                ));
+            }
+            None => return Err(differ(c.line, format!("`# {}` here only", table::shown(&c.text)))),
+        }
+    }
+    if let Some(theirs) = first.identity.get(info.identity.len()) {
+        return Err(differ(info.sheet.header_line, format!("`# {}` there only", table::shown(&theirs.text))));
+    }
+    if info.sheet.axes != first.sheet.axes {
+        let (here, there) = (info.sheet.axes.join(", "), first.sheet.axes.join(", "));
+        return Err(differ(
+            info.sheet.header_line,
+            format!("swept `{}` here, `{}` there", table::shown(&here), table::shown(&there)),
+        ));
+    }
+    if info.shard.1 != first.shard.1 {
+        let (i, n) = info.shard;
+        return Err(CsvError::at(
+            info.shard_line,
+            format!("shard {i}/{n}, but {first_label} is one of {}", first.shard.1),
+        ));
+    }
+    if info.coverage.is_some() != first.coverage.is_some() {
+        let line = info.sheet.rows.last().map_or(info.sheet.header_line, |r| r.line);
+        return Err(CsvError::at(
+            line,
+            format!("this part and {first_label} differ in --coverage (a `# coverage:` line in one only)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Joins checked parts, sorted by shard, into one sweep: the rows in run
+/// order, each row's grid point found from its run, and every row of a
+/// point with the same swept values.
+fn join(parts: Vec<(Part<'_>, PartInfo)>) -> Result<Merged, MergeError> {
+    let first = &parts[0].1;
+    let comments = first.identity.iter().map(|c| c.text.clone()).collect();
+    let axes = first.sheet.axes.clone();
+    let seeds = first.seeds;
+    let mut coverage = first.coverage.as_ref().map(|_| vec![0u64; rule::COUNT]);
+    let (mut points, mut point_first_run) = (Vec::<Vec<String>>::new(), 0);
+    let (mut rows, mut replays) = (Vec::new(), Vec::new());
+    for (part, info) in parts {
+        if let (Some(total), Some(c)) = (&mut coverage, &info.coverage) {
+            for (t, n) in total.iter_mut().zip(c) {
+                *t = t.saturating_add(*n);
+            }
+        }
+        for Row { line, run: mut row, values, replay } in info.sheet.rows {
+            // Runs are consecutive from 0 (checked), so points come in order.
+            row.point = (row.run / seeds) as usize;
+            if row.point >= points.len() {
+                debug_assert_eq!(row.point, points.len(), "runs are consecutive");
+                points.push(values);
+                point_first_run = row.run;
+            } else if let Some(k) = (0..axes.len()).find(|&k| values[k] != points[row.point][k]) {
+                let message = format!(
+                    "column `{}`: expected `{}` as in run {point_first_run} of the same grid point, found `{}`",
+                    table::shown(&axes[k]),
+                    table::shown(&points[row.point][k]),
+                    table::shown(&values[k])
+                );
+                return Err(MergeError::at(&part, CsvError::at(line, message)));
+            }
+            rows.push(row);
+            replays.push(replay);
+        }
+    }
+    Ok(Merged { comments, axes, points, rows, replays, coverage })
+}
