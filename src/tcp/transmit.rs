@@ -375,6 +375,7 @@ impl Endpoint {
                     self.enter_closed(CloseReason::UserTimeout, cause, rule::TMR_11, out);
                 }
                 Timer::Retransmit => self.on_retransmit_timeout(&cx, out),
+                Timer::Persist => {}
                 Timer::DelayedAck => {
                     // B-OPT-07: the delayed ACK is due.
                     out.rules.push(rule::OPT_07);
