@@ -162,8 +162,12 @@ pub struct Endpoint {
 
     timers: TimerTable,
     rtt: RttEstimator,
-    /// Retransmissions of the earliest unacknowledged segment.
+    /// Retransmissions of the earliest unacknowledged segment (or of the
+    /// outstanding zero-window probe).
     retries: u32,
+    /// Doublings of the probe interval since PERSIST started (B-TMR-14);
+    /// kept apart from the RTO so probing never backs the RTO off.
+    persist_backoff: u8,
     /// Congestion control state, when on.
     cc: Option<cc::NewReno>,
     /// In-order bytes received and not yet acknowledged (B-OPT-07).
@@ -202,6 +206,7 @@ impl Endpoint {
             timers: TimerTable::default(),
             rtt: RttEstimator::new(cfg),
             retries: 0,
+            persist_backoff: 0,
             cc: None,
             ack_delayed_bytes: 0,
             bits: Bits::default(),

@@ -21,14 +21,8 @@ pub enum Timer {
 
 impl Timer {
     /// Firing order for timers with equal deadlines (B-TMR-13).
-    pub const VALUES: [Timer; 6] = [
-        Timer::TimeWait,
-        Timer::FinWait2,
-        Timer::UserTimeout,
-        Timer::Retransmit,
-        Timer::Persist,
-        Timer::DelayedAck,
-    ];
+    pub const VALUES: [Timer; 6] =
+        [Timer::TimeWait, Timer::FinWait2, Timer::UserTimeout, Timer::Retransmit, Timer::Persist, Timer::DelayedAck];
 
     pub const fn name(self) -> &'static str {
         match self {
