@@ -57,8 +57,9 @@ use timer::TimerTable;
 pub struct EndpointStats {
     /// Every segment emitted, retransmissions and resets included.
     pub segments_sent: u32,
-    /// Segments sent again: by RETRANSMIT expiry (SYN, data, FIN,
-    /// probes), fast retransmit, or go-back after an RTO.
+    /// Segments sent again: by RETRANSMIT expiry (SYN, data, FIN),
+    /// zero-window probes (PERSIST), fast retransmit, or go-back after an
+    /// RTO.
     pub retransmissions: u32,
     /// Of those, segments sent by fast retransmit or NewReno partial ACKs.
     pub fast_retransmits: u32,
