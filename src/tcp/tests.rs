@@ -987,8 +987,8 @@ fn text_after_the_peer_fin_is_ignored() {
     t.assert_rule(rule::DATA_04);
 }
 
-/// B-DATA-06: zero window, data waits; RETRANSMIT probes with one octet
-/// and the count restarts while probes are answered.
+/// B-DATA-06: zero window, data waits; PERSIST probes with one octet and
+/// the count restarts while probes are answered.
 #[test]
 fn zero_window_is_probed_with_one_octet() {
     let mut t = established();

@@ -175,6 +175,16 @@ mod tests {
         assert_eq!(table.first_expired(t), Some(Timer::Retransmit));
     }
 
+    /// The trace digest encodes a timer as its declaration index; PERSIST
+    /// was appended, so the older kinds keep their codes.
+    #[test]
+    fn digest_codes_of_older_timers_are_unchanged() {
+        let codes = [Timer::TimeWait, Timer::FinWait2, Timer::UserTimeout, Timer::Retransmit, Timer::DelayedAck]
+            .map(|t| t as u8);
+        assert_eq!(codes, [0, 1, 2, 3, 4]);
+        assert_eq!(Timer::Persist as u8, 5);
+    }
+
     /// B-TMR-13: PERSIST fires after RETRANSMIT and before DELAYED_ACK.
     #[test]
     fn persist_fires_between_retransmit_and_delayed_ack() {
