@@ -311,14 +311,15 @@ impl Endpoint {
                 // B-SEQ-02: an unacceptable reset is dropped silently.
                 out.rules.push(rule::SEQ_02);
                 return;
-            } else if rcv_wnd == 0 && view.seq == self.rcv_nxt.add(1) {
+            } else if rcv_wnd == 0 && view.seq == self.rcv_nxt.add(1) && !f.syn() {
                 // B-SEQ-03, B-TMR-14: the "special allowance ... to accept
                 // valid ACKs" of a zero window (§3.10.7.4 first step) for
                 // a peer whose SND.NXT counts the one probe octet it may put
                 // beyond our closed window (§3.8.6.1): without it the ACKs
                 // of our data are lost until the window opens and we resend
                 // what was delivered. Only the ACK field: a reset must sit
-                // at RCV.NXT, and the text is discarded.
+                // at RCV.NXT, a SYN gets no such allowance, and the text
+                // is discarded.
                 out.rules.push(rule::SEQ_03);
                 out.rules.push(rule::TMR_14);
                 view.len = 0;
