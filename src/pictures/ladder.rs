@@ -246,7 +246,7 @@ fn timer_of_interest(timer: Timer, action: TimerAction) -> bool {
     match timer {
         Timer::TimeWait => action != TimerAction::Stop,
         Timer::FinWait2 => matches!(action, TimerAction::Start | TimerAction::Fire),
-        Timer::Retransmit | Timer::UserTimeout => action == TimerAction::Fire,
+        Timer::Retransmit | Timer::UserTimeout | Timer::Persist => action == TimerAction::Fire,
         Timer::DelayedAck => false,
     }
 }

@@ -311,6 +311,22 @@ impl Endpoint {
                 // B-SEQ-02: an unacceptable reset is dropped silently.
                 out.rules.push(rule::SEQ_02);
                 return;
+            } else if rcv_wnd == 0 && view.seq == self.rcv_nxt.add(1) && !f.syn() {
+                // B-SEQ-03, B-TMR-14: the "special allowance ... to accept
+                // valid ACKs" of a zero window (§3.10.7.4 first step) for
+                // a peer whose SND.NXT counts the one probe octet it may put
+                // beyond our closed window (§3.8.6.1): without it the ACKs
+                // of our data are lost until the window opens and we resend
+                // what was delivered. Only the ACK field: a reset must sit
+                // at RCV.NXT, a SYN gets no such allowance, and the text
+                // is discarded.
+                out.rules.push(rule::SEQ_03);
+                out.rules.push(rule::TMR_14);
+                view.len = 0;
+                view.fin = false;
+                view.syn = false;
+                text_discarded = true;
+                self.bits.set(bit::ACK_NOW, true);
             } else {
                 // B-SEQ-01 (B-CLOSE-18 in TIME_WAIT): acknowledge, drop.
                 out.rules.push(if self.state == State::TimeWait { rule::CLOSE_18 } else { rule::SEQ_01 });
@@ -472,11 +488,13 @@ impl Endpoint {
         if self.snd_wl1.lt(seg.seq) || (self.snd_wl1 == seg.seq && self.snd_wl2.le(ack)) {
             out.rules.push(rule::ACK_07);
             self.set_send_window(seg.wnd, seg.seq, ack);
-            self.on_window_update();
+            self.on_window_update(out);
         }
         if self.bits.has(bit::PROBING) && self.snd_wnd == 0 {
-            // B-DATA-06: the peer answered our probe, so it is alive: the
-            // count starts again (never give up while probes are ACKed).
+            // B-DATA-06, B-TMR-14: the peer answered our probe, so it is
+            // alive: the count starts again (never give up while probes are
+            // ACKed, MUST-37). The probe backoff goes on.
+            out.rules.push(rule::TMR_14);
             self.retries = 0;
         }
         self.on_ack_in_closing_states(cx, fin_in_sequence, cause, out)

@@ -57,8 +57,9 @@ use timer::TimerTable;
 pub struct EndpointStats {
     /// Every segment emitted, retransmissions and resets included.
     pub segments_sent: u32,
-    /// Segments sent again: by RETRANSMIT expiry (SYN, data, FIN,
-    /// probes), fast retransmit, or go-back after an RTO.
+    /// Segments sent again: by RETRANSMIT expiry (SYN, data, FIN),
+    /// zero-window probes (PERSIST), fast retransmit, or go-back after an
+    /// RTO.
     pub retransmissions: u32,
     /// Of those, segments sent by fast retransmit or NewReno partial ACKs.
     pub fast_retransmits: u32,
@@ -162,8 +163,12 @@ pub struct Endpoint {
 
     timers: TimerTable,
     rtt: RttEstimator,
-    /// Retransmissions of the earliest unacknowledged segment.
+    /// Retransmissions of the earliest unacknowledged segment (or of the
+    /// outstanding zero-window probe).
     retries: u32,
+    /// Doublings of the probe interval since PERSIST started (B-TMR-14);
+    /// kept apart from the RTO so probing never backs the RTO off.
+    persist_backoff: u8,
     /// Congestion control state, when on.
     cc: Option<cc::NewReno>,
     /// In-order bytes received and not yet acknowledged (B-OPT-07).
@@ -202,6 +207,7 @@ impl Endpoint {
             timers: TimerTable::default(),
             rtt: RttEstimator::new(cfg),
             retries: 0,
+            persist_backoff: 0,
             cc: None,
             ack_delayed_bytes: 0,
             bits: Bits::default(),

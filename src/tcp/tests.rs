@@ -776,6 +776,40 @@ fn zero_window_still_processes_the_ack_of_a_data_segment() {
     assert_eq!(t.ep.snd_una(), SeqNum(LOCAL_ISS + 11));
 }
 
+/// B-SEQ-03, B-TMR-14: at zero window the ACK field of a pure ACK one
+/// past RCV.NXT (a prober that counts its probe octet in SND.NXT) is still
+/// processed (§3.10.7.4 "special allowance ... to accept valid ACKs").
+#[test]
+fn zero_window_processes_the_ack_of_an_unacceptable_pure_ack() {
+    let cfg = TcpConfig { recv_buffer: 100, ..TcpConfig::default() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    t.ep.pause_read();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100));
+    assert_eq!(t.ep.rcv_wnd(&t.cfg), 0);
+    t.call(|ep, out| ep.send(10, out));
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 102, LOCAL_ISS + 11)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 11, REMOTE_ISS + 101);
+    t.assert_rule(rule::SEQ_03);
+    assert_eq!(t.ep.snd_una(), SeqNum(LOCAL_ISS + 11));
+    assert_eq!(t.ep.timer(Timer::Retransmit), None);
+}
+
+/// B-SEQ-02, B-SEQ-03: the allowance covers the ACK field only; a reset
+/// at zero window must still sit exactly at RCV.NXT.
+#[test]
+fn zero_window_drops_a_reset_one_past_rcv_nxt() {
+    let cfg = TcpConfig { recv_buffer: 100, ..TcpConfig::default() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    t.ep.pause_read();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100));
+    assert!(t.recv(seg(RST, REMOTE_ISS + 102, 0)).is_empty());
+    assert_eq!(t.state(), State::Established);
+}
+
 /// B-SEQ-04
 #[test]
 fn established_partly_old_segment_is_trimmed() {
@@ -953,8 +987,8 @@ fn text_after_the_peer_fin_is_ignored() {
     t.assert_rule(rule::DATA_04);
 }
 
-/// B-DATA-06: zero window, data waits; RETRANSMIT probes with one octet
-/// and the count restarts while probes are answered.
+/// B-DATA-06: zero window, data waits; PERSIST probes with one octet and
+/// the count restarts while probes are answered.
 #[test]
 fn zero_window_is_probed_with_one_octet() {
     let mut t = established();
@@ -971,6 +1005,101 @@ fn zero_window_is_probed_with_one_octet() {
     let segs = t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(100));
     let s = one(segs);
     assert_eq!((s.seq.0, s.len), (LOCAL_ISS + 1, 10));
+}
+
+/// An established endpoint (RTO 1 s from the 10 ms handshake sample)
+/// whose peer has closed its window, with `bytes` queued: PERSIST runs.
+fn established_facing_a_zero_window(bytes: u64) -> T {
+    let mut t = established();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+    assert!(t.call(|ep, out| ep.send(bytes, out)).is_empty());
+    t
+}
+
+/// B-TMR-14, B-DATA-06: probes go on PERSIST, never on RETRANSMIT; the
+/// probe interval starts at the RTO and doubles (RFC 9293 §3.8.6.1
+/// SHLD-29/30) while the RTO itself stays what the measured RTT gives,
+/// so after 20 s of zero window a loss waits one RTO (1 s), not 32 s.
+#[test]
+fn zero_window_probes_run_on_persist_and_leave_the_rto_alone() {
+    let mut t = established_facing_a_zero_window(10);
+    t.assert_rule(rule::DATA_06);
+    assert_eq!(t.ep.rto(), Duration::from_secs(1));
+    assert_eq!(t.ep.timer(Timer::Retransmit), None);
+    // Zero window seen at 10 ms: probes at 1.01, 3.01, 7.01 and 15.01 s.
+    let mut expected_ms = 10;
+    for interval_s in [1, 2, 4, 8] {
+        expected_ms += interval_s * 1000;
+        let deadline = t.ep.timer(Timer::Persist).expect("PERSIST runs while the window is closed");
+        assert_eq!(deadline, Instant::from_nanos(expected_ms * 1_000_000));
+        let probe = one(t.fire_next_timer());
+        assert_eq!((probe.seq.0, probe.len), (LOCAL_ISS + 1, 1));
+        assert_eq!(t.ep.timer(Timer::Retransmit), None, "RETRANSMIT is stopped while probing");
+        t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+        assert_eq!(t.ep.rto(), Duration::from_secs(1), "probing never backs off the RTO");
+    }
+    // 20 s after the window closed it opens; the data goes at once.
+    t.at_ms(20_010);
+    let data = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(100)));
+    assert_eq!((data.seq.0, data.len), (LOCAL_ISS + 1, 10));
+    assert_eq!(t.ep.timer(Timer::Persist), None);
+    assert_eq!(t.ep.timer(Timer::Retransmit), Some(Instant::from_nanos(21_010 * 1_000_000)));
+    // That segment is lost: the RTO backs off from 1 s (B-TMR-04).
+    let resent = one(t.fire_next_timer());
+    assert_eq!((resent.seq.0, resent.len), (LOCAL_ISS + 1, 10));
+    assert_eq!(t.ep.timer(Timer::Retransmit), Some(Instant::from_nanos(23_010 * 1_000_000)));
+}
+
+/// B-TMR-14: the probe backoff starts again when the window opens.
+#[test]
+fn probe_backoff_restarts_when_the_window_reopens() {
+    let mut t = established_facing_a_zero_window(3000);
+    for _ in 0..3 {
+        t.fire_next_timer();
+        t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+    }
+    // The window opens for 1000 bytes, which are sent and acknowledged
+    // with the window closed again: probing restarts one RTO later.
+    t.at_ms(10_000);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(1000));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1001).wnd(0));
+    assert_eq!(t.ep.timer(Timer::Retransmit), None);
+    assert_eq!(t.ep.timer(Timer::Persist), Some(Instant::from_nanos(11_000 * 1_000_000)));
+}
+
+/// B-TMR-14: replies to probes are not duplicate ACKs (RFC 5681 §2 counts
+/// ACKs for outstanding data; a probe octet beyond a closed window is not
+/// data the receiver could take): three and more replies neither trigger a
+/// fast retransmit nor touch ssthresh.
+#[test]
+fn probe_replies_are_not_duplicate_acks() {
+    let mut t = established_facing_a_zero_window(5000);
+    let before = t.ep.congestion_window();
+    for round in 0..5 {
+        t.fire_next_timer();
+        let answer = t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+        assert!(answer.is_empty(), "round {round}: {answer:?}");
+    }
+    assert_eq!(t.ep.stats().fast_retransmits, 0);
+    assert_eq!(t.ep.congestion_window(), before);
+}
+
+/// B-DATA-06, B-TMR-09: a probe that is never answered gives up after r2
+/// retransmissions.
+#[test]
+fn unanswered_probes_give_up_after_r2() {
+    let cfg = TcpConfig { r2: Some(3), ..TcpConfig::default() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).wnd(0));
+    t.call(|ep, out| ep.send(10, out));
+    for _ in 0..4 {
+        assert_eq!(one(t.fire_next_timer()).len, 1);
+    }
+    assert!(t.fire_next_timer().is_empty());
+    assert_eq!(t.state(), State::Closed);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::RetransmitLimit));
+    t.assert_rule(rule::TMR_09);
 }
 
 /// B-CLOSE-12, B-CLOSE-10: half-close: the side that closed still receives.
@@ -1401,6 +1530,43 @@ fn pair_handshake_transfer_and_four_way_close() {
     let fin = p.b_call(|ep, out| ep.close(out).unwrap());
     p.settle(vec![], fin);
     assert_eq!((p.a.state(), p.b.state()), (State::TimeWait, State::Closed));
+}
+
+/// B-TMR-14, B-SEQ-03: bidirectional transfer into a closed window. The
+/// prober's pure ACKs for the peer's data sit at the peer's RCV.NXT, the
+/// one SEQ a zero-window receiver accepts for a segment without text
+/// (Table 5), so the peer sees its data acknowledged and its RETRANSMIT
+/// stops; nothing is resent.
+#[test]
+fn pair_prober_pure_acks_are_accepted_by_a_zero_window_peer() {
+    let mut p = Pair::new();
+    p.cfg.recv_buffer = 1000;
+    p.b_call(|ep, out| ep.listen(out).unwrap());
+    let syn = p.a_call(|ep, out| ep.connect(out).unwrap());
+    p.settle(syn, vec![]);
+    p.b.pause_read();
+    let data = p.a_call(|ep, out| ep.send(2000, out).unwrap());
+    p.settle(data, vec![]);
+    assert_eq!(p.b.rcv_wnd(&p.cfg), 0);
+    // A probes; B discards the octet and answers with WND=0.
+    p.now = p.a.poll_timeout().expect("A probes the closed window");
+    let (cfg, now) = (p.cfg.clone(), p.now);
+    let probe = p.a_call(|ep, out| ep.handle_timeout(&cfg, now, out));
+    assert_eq!(probe.len(), 1);
+    p.settle(probe, vec![]);
+    // B sends data; A's ACK of it must pass B's zero-window test.
+    let from_b = p.b_call(|ep, out| ep.send(100, out).unwrap());
+    let mut acks = vec![];
+    for s in from_b {
+        acks.append(&mut p.a_call(|ep, out| ep.handle_segment(&cfg, now, &s, out)));
+    }
+    let ack = one(acks);
+    assert_eq!(ack.len, 0);
+    assert_eq!(ack.seq, p.b.rcv_nxt(), "the pure ACK sits at the peer's RCV.NXT");
+    p.settle(vec![ack], vec![]);
+    assert_eq!(p.b.snd_una(), SeqNum(REMOTE_ISS + 101));
+    assert_eq!(p.b.timer(Timer::Retransmit), None);
+    assert_eq!(p.b.stats().retransmissions, 0);
 }
 
 /// B-CLOSE-06, B-CLOSE-07: simultaneous close through CLOSING.

@@ -13,12 +13,16 @@ pub enum Timer {
     UserTimeout,
     Retransmit,
     DelayedAck,
+    /// Zero-window probing (B-TMR-14). Declared last so the digest's
+    /// timer codes (`timer as u8`) of the older kinds stay what they were;
+    /// it fires between RETRANSMIT and DELAYED_ACK (see `VALUES`).
+    Persist,
 }
 
 impl Timer {
     /// Firing order for timers with equal deadlines (B-TMR-13).
-    pub const VALUES: [Timer; 5] =
-        [Timer::TimeWait, Timer::FinWait2, Timer::UserTimeout, Timer::Retransmit, Timer::DelayedAck];
+    pub const VALUES: [Timer; 6] =
+        [Timer::TimeWait, Timer::FinWait2, Timer::UserTimeout, Timer::Retransmit, Timer::Persist, Timer::DelayedAck];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -27,6 +31,7 @@ impl Timer {
             Timer::UserTimeout => "USER_TIMEOUT",
             Timer::Retransmit => "RETRANSMIT",
             Timer::DelayedAck => "DELAYED_ACK",
+            Timer::Persist => "PERSIST",
         }
     }
 
@@ -64,14 +69,15 @@ impl TimerAction {
 /// Deadlines per timer; [`Instant::MAX`] means stopped.
 ///
 /// TIME_WAIT, RETRANSMIT and DELAYED_ACK sit inline. FIN_WAIT_2 (B-OPT-01)
-/// and USER_TIMEOUT (B-TMR-11) only run when their options are on, so
-/// they are boxed: allocated the first time either starts and then kept
-/// (a user timeout restarts with every flight), 8 bytes in every endpoint
-/// instead of 16.
+/// and USER_TIMEOUT (B-TMR-11) only run when their options are on, and
+/// PERSIST (B-TMR-14) only while a peer's window is closed, so they are
+/// boxed: allocated the first time one starts and then kept (a user
+/// timeout restarts with every flight), 8 bytes in every endpoint instead
+/// of 24.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimerTable {
     common: [Instant; 3],
-    rare: Option<Box<[Instant; 2]>>,
+    rare: Option<Box<[Instant; RARE]>>,
 }
 
 impl Default for TimerTable {
@@ -79,6 +85,9 @@ impl Default for TimerTable {
         TimerTable { common: [Instant::MAX; 3], rare: None }
     }
 }
+
+/// How many timers live in the boxed tier.
+const RARE: usize = 3;
 
 /// Where a timer's deadline lives.
 enum Slot {
@@ -93,6 +102,7 @@ const fn slot(timer: Timer) -> Slot {
         Timer::DelayedAck => Slot::Common(2),
         Timer::FinWait2 => Slot::Rare(0),
         Timer::UserTimeout => Slot::Rare(1),
+        Timer::Persist => Slot::Rare(2),
     }
 }
 
@@ -117,7 +127,7 @@ impl TimerTable {
     pub fn set(&mut self, timer: Timer, deadline: Instant) -> bool {
         let d = match slot(timer) {
             Slot::Common(i) => &mut self.common[i],
-            Slot::Rare(i) => &mut self.rare.get_or_insert_with(|| Box::new([Instant::MAX; 2]))[i],
+            Slot::Rare(i) => &mut self.rare.get_or_insert_with(|| Box::new([Instant::MAX; RARE]))[i],
         };
         std::mem::replace(d, deadline) != Instant::MAX
     }
@@ -135,7 +145,7 @@ impl TimerTable {
     /// The earliest deadline of any running timer.
     pub fn next_deadline(&self) -> Option<Instant> {
         let common = self.common.iter().copied().min().unwrap_or(Instant::MAX);
-        let rare = self.rare.as_ref().map_or(Instant::MAX, |r| r[0].min(r[1]));
+        let rare = self.rare.as_ref().map_or(Instant::MAX, |r| r.iter().copied().min().unwrap_or(Instant::MAX));
         let d = common.min(rare);
         (d != Instant::MAX).then_some(d)
     }
@@ -163,5 +173,29 @@ mod tests {
         assert_eq!(table.first_expired(t), Some(Timer::TimeWait));
         table.stop(Timer::TimeWait);
         assert_eq!(table.first_expired(t), Some(Timer::Retransmit));
+    }
+
+    /// The trace digest encodes a timer as its declaration index; PERSIST
+    /// was appended, so the older kinds keep their codes.
+    #[test]
+    fn digest_codes_of_older_timers_are_unchanged() {
+        let codes = [Timer::TimeWait, Timer::FinWait2, Timer::UserTimeout, Timer::Retransmit, Timer::DelayedAck]
+            .map(|t| t as u8);
+        assert_eq!(codes, [0, 1, 2, 3, 4]);
+        assert_eq!(Timer::Persist as u8, 5);
+    }
+
+    /// B-TMR-13: PERSIST fires after RETRANSMIT and before DELAYED_ACK.
+    #[test]
+    fn persist_fires_between_retransmit_and_delayed_ack() {
+        let mut table = TimerTable::default();
+        let t = Instant::from_nanos(10);
+        table.set(Timer::DelayedAck, t);
+        table.set(Timer::Persist, t);
+        assert_eq!(table.next_deadline(), Some(t));
+        assert_eq!(table.first_expired(t), Some(Timer::Persist));
+        table.set(Timer::Retransmit, t);
+        assert_eq!(table.first_expired(t), Some(Timer::Retransmit));
+        assert_eq!(Timer::parse("PERSIST"), Some(Timer::Persist));
     }
 }

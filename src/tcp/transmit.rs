@@ -4,6 +4,15 @@
 //! zero-window probes (§3.8.6.1), delayed ACKs (§3.8.6.3) and the other
 //! timeouts (§3.10.8).
 //!
+//! Zero-window probes run on their own PERSIST timer (B-TMR-14), as in
+//! Linux and BSD: its interval starts at the RTO and doubles up to
+//! rto_max, but it never touches the RTO, so a long closed window does not
+//! leave the first real loss after it waiting tens of seconds. The probe
+//! is one octet of new data (§3.8.6.1); it lies beyond the peer's window,
+//! the peer discards it (B-SEQ-03), and while it is outstanding it is not
+//! timed, not guarded by RETRANSMIT, not counted in the pure ACKs' SEQ and
+//! its answers are not duplicate ACKs.
+//!
 //! SND.NXT may move back: after an RTO with congestion control on, the
 //! sender goes back to SND.UNA and resends in slow start, as stacks without
 //! SACK do. SND.MAX remembers the highest sequence number ever sent; ACKs
@@ -14,7 +23,7 @@ use super::cc::CcAction;
 use super::{AppEvent, Cause, CloseReason, Cx, Endpoint, Flags, Note, Output, PayloadTag};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction};
 use crate::rule;
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 
 impl Endpoint {
     /// Emits everything the step owes, in order: a SYN or SYN,ACK, a fast
@@ -42,11 +51,7 @@ impl Endpoint {
             carried_ack |= self.send_data(&cx, out);
         }
         if self.bits.has(bit::ACK_NOW) && !carried_ack && self.can_acknowledge() {
-            // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with RFC 9293's SND.NXT,
-            // which never moves back: SND.MAX here. An ACK carrying a
-            // rewound SND.NXT would sit below the peer's RCV.NXT, fail its
-            // sequence test and never be read.
-            self.emit(&cx, self.snd_max, 0, Flags::ACK, false, out);
+            self.emit(&cx, self.pure_ack_seq(), 0, Flags::ACK, false, out);
             carried_ack = true;
         }
         if carried_ack {
@@ -55,6 +60,23 @@ impl Endpoint {
             self.stop_timer(Timer::DelayedAck, out);
         }
         self.bits.set(bit::ACK_NOW, false);
+    }
+
+    /// SEQ of a segment without text: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+    /// with RFC 9293's SND.NXT, which never moves back: SND.MAX. An ACK
+    /// carrying a rewound SND.NXT would sit below the peer's RCV.NXT, fail
+    /// its sequence test and never be read.
+    ///
+    /// Except while a zero-window probe is outstanding (B-TMR-14): its
+    /// octet lies beyond the peer's closed window and was discarded
+    /// (§3.10.7.4 first step), so the peer's RCV.NXT is still SND.UNA. A
+    /// segment without text passes a zero window's test only at SEG.SEQ =
+    /// RCV.NXT (§3.4 Table 5), so an ACK at SND.MAX would be dropped and
+    /// the peer would resend data we already have. Linux reaches the same
+    /// end by probing at SND.UNA−1 without new data; we keep the RFC's
+    /// one-octet probe and place the pure ACKs behind it instead.
+    fn pure_ack_seq(&self) -> SeqNum {
+        if self.bits.has(bit::PROBING) { self.snd_una } else { self.snd_max }
     }
 
     /// States in which queued data and our FIN may be sent.
@@ -131,13 +153,22 @@ impl Endpoint {
             break;
         }
         let nothing_in_flight = self.snd_una == self.snd_max;
-        if nothing_in_flight && self.has_unsent() && self.snd_wnd == 0 && !self.timers.is_running(Timer::Retransmit) {
-            // B-DATA-06: the peer's window is closed with data waiting:
-            // the RETRANSMIT timer doubles as the persist timer.
+        if nothing_in_flight && self.has_unsent() && self.snd_wnd == 0 && !self.timers.is_running(Timer::Persist) {
+            // B-DATA-06, B-TMR-14: the peer's window is closed with data
+            // waiting: PERSIST starts at the current RTO (SHLD-29).
             out.rules.push(rule::DATA_06);
-            self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
+            out.rules.push(rule::TMR_14);
+            self.persist_backoff = 0;
+            self.start_timer(Timer::Persist, cx.now + self.persist_interval(cx.cfg), out);
         }
         sent_any
+    }
+
+    /// The probe interval: the RTO doubled once per probe sent, capped at
+    /// rto_max (B-TMR-14, SHLD-30).
+    fn persist_interval(&self, cfg: &TcpConfig) -> Duration {
+        let factor = 1u64 << self.persist_backoff.min(32);
+        self.rtt.rto().saturating_mul(factor).min(cfg.rto_max)
     }
 
     /// Sender silly-window avoidance (RFC 9293 §3.8.6.2.1, MUST-38): send
@@ -204,8 +235,9 @@ impl Endpoint {
             // B-TMR-05: time one segment at a time.
             self.rtt.start_timing(end, cx.now);
         }
-        if !self.timers.is_running(Timer::Retransmit) {
-            // B-TMR-01: sequence space in flight needs the timer.
+        if !self.timers.is_running(Timer::Retransmit) && !self.bits.has(bit::PROBING) {
+            // B-TMR-01: sequence space in flight needs the timer (a probe
+            // octet has PERSIST instead, B-TMR-14).
             out.rules.push(rule::TMR_01);
             self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
         }
@@ -286,7 +318,11 @@ impl Endpoint {
             && !seg.flags.fin()
             && seg.ack == self.snd_una
             && seg.wnd == self.snd_wnd
-            && self.snd_una.lt(self.snd_max);
+            && self.snd_una.lt(self.snd_max)
+            // B-TMR-14: a reply to a probe is not one (as Linux and BSD):
+            // the probe octet is outstanding but the window is closed, so
+            // nothing was lost.
+            && !self.bits.has(bit::PROBING);
         if !duplicate {
             return;
         }
@@ -311,18 +347,25 @@ impl Endpoint {
         }
     }
 
-    /// SND.WND changed.
-    pub(super) fn on_window_update(&mut self) {
-        if self.bits.has(bit::PROBING) && self.snd_wnd > 0 && self.snd_una != self.snd_max {
+    /// SND.WND changed. When the window opens, probing ends and its
+    /// backoff is forgotten (B-TMR-14).
+    pub(super) fn on_window_update(&mut self, out: &mut Output) {
+        if self.snd_wnd == 0 {
+            return;
+        }
+        if self.bits.has(bit::PROBING) && self.snd_una != self.snd_max {
             // The window reopened while a probe byte is unacknowledged: the
             // receiver discarded it (zero window, B-SEQ-03), so send from
-            // SND.UNA again rather than leave a hole.
-            self.bits.set(bit::PROBING, false);
+            // SND.UNA again rather than leave a hole. The probe was
+            // answered, so its retry count ends here.
             self.snd_nxt = self.snd_una;
             self.rtt.stop_timing();
-        } else if self.snd_wnd > 0 {
-            self.bits.set(bit::PROBING, false);
+            self.retries = 0;
+            self.bits.set(bit::WARNED, false);
         }
+        self.bits.set(bit::PROBING, false);
+        self.persist_backoff = 0;
+        self.stop_timer(Timer::Persist, out);
     }
 
     /// In-order text arrived: acknowledge at once, or per B-OPT-07 after
@@ -375,6 +418,7 @@ impl Endpoint {
                     self.enter_closed(CloseReason::UserTimeout, cause, rule::TMR_11, out);
                 }
                 Timer::Retransmit => self.on_retransmit_timeout(&cx, out),
+                Timer::Persist => self.on_persist_timeout(&cx, out),
                 Timer::DelayedAck => {
                     // B-OPT-07: the delayed ACK is due.
                     out.rules.push(rule::OPT_07);
@@ -395,18 +439,11 @@ impl Endpoint {
         let syn_unacked =
             self.snd_una == self.iss && matches!(self.state, State::SynSent | State::SynReceived | State::FinWait1);
         let limit = if syn_unacked { cx.cfg.r2_syn } else { cx.cfg.r2 };
-        let nothing_in_flight = self.snd_una == self.snd_max;
-        if nothing_in_flight && !(self.snd_wnd == 0 && self.has_unsent()) {
-            return; // Nothing to resend or probe.
+        if self.snd_una == self.snd_max {
+            return; // Nothing to resend (probes are PERSIST's, B-TMR-14).
         }
         if limit == Some(self.retries) {
-            // B-TMR-09: give up; a passive SYN_RECEIVED returns to LISTEN.
-            out.rules.push(rule::TMR_09);
-            if self.state == State::SynReceived && self.origin == super::Origin::Passive {
-                self.return_to_listen(cx, cause, rule::TMR_09, out);
-            } else {
-                self.enter_closed(CloseReason::RetransmitLimit, cause, rule::TMR_09, out);
-            }
+            self.give_up(cx, cause, out);
             return;
         }
         // B-TMR-04/B-TMR-06: back off first, so the resend below arms the
@@ -423,25 +460,6 @@ impl Endpoint {
                 self.send_syn(cx, true, out);
             }
             out.rules.push(if self.state == State::SynSent { rule::TMR_10 } else { rule::TMR_04 });
-        } else if nothing_in_flight {
-            // B-DATA-06: probe the closed window with one new octet (or the
-            // FIN when no data is left).
-            out.rules.push(rule::DATA_06);
-            self.assign_sequence_numbers();
-            self.bits.set(bit::PROBING, true);
-            if self.snd_nxt.lt(self.snd_end) {
-                let last = self.snd_nxt.add(1) == self.snd_end && self.send_backlog == 0;
-                let flags = if last { Flags::ACK | Flags::PSH } else { Flags::ACK };
-                self.emit(cx, self.snd_nxt, 1, flags, true, out);
-            } else {
-                self.emit(cx, self.snd_nxt, 0, Flags::FIN | Flags::ACK, true, out);
-            }
-        } else if self.bits.has(bit::PROBING) && self.snd_wnd == 0 {
-            // B-DATA-06: the outstanding probe again. The window is closed,
-            // not the path congested, so cwnd stays (RFC 5681 §3.1 reduces
-            // it for loss only; Linux's probe timer leaves it too).
-            out.rules.push(rule::DATA_06);
-            self.resend_earliest(cx, out);
         } else {
             out.rules.push(rule::TMR_04);
             if let Some(cc) = &mut self.cc {
@@ -453,6 +471,26 @@ impl Endpoint {
             }
             self.resend_earliest(cx, out);
         }
+        self.count_retry(cx, out);
+        if !self.timers.is_running(Timer::Retransmit) {
+            self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
+        }
+    }
+
+    /// B-TMR-09: the limit is reached: give up; a passive SYN_RECEIVED
+    /// returns to LISTEN.
+    fn give_up(&mut self, cx: &Cx, cause: Cause, out: &mut Output) {
+        out.rules.push(rule::TMR_09);
+        if self.state == State::SynReceived && self.origin == super::Origin::Passive {
+            self.return_to_listen(cx, cause, rule::TMR_09, out);
+        } else {
+            self.enter_closed(CloseReason::RetransmitLimit, cause, rule::TMR_09, out);
+        }
+    }
+
+    /// One more retransmission of the same segment or probe; at r1 the
+    /// application is warned once (B-TMR-08).
+    fn count_retry(&mut self, cx: &Cx, out: &mut Output) {
         self.retries += 1;
         if self.retries == cx.cfg.r1 && !self.bits.has(bit::WARNED) {
             // B-TMR-08: tell the application the path looks bad.
@@ -460,8 +498,52 @@ impl Endpoint {
             self.bits.set(bit::WARNED, true);
             out.notes.push(Note::Event(AppEvent::RetransmitWarning));
         }
-        if !self.timers.is_running(Timer::Retransmit) {
-            self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
+    }
+
+    /// PERSIST expiry (B-DATA-06, B-TMR-14): send the outstanding probe
+    /// again, or a first probe of one new octet (the FIN when no data is
+    /// left); double the interval and restart. A probe already sent again
+    /// r2 times without an answer gives up as B-TMR-09; any answer resets
+    /// that count (`input`'s ACK step), so a receiver that keeps
+    /// acknowledging is probed for ever (MUST-37).
+    fn on_persist_timeout(&mut self, cx: &Cx, out: &mut Output) {
+        let probe_outstanding = self.bits.has(bit::PROBING) && self.snd_una != self.snd_max;
+        let first_probe = self.snd_una == self.snd_max && self.has_unsent();
+        if self.snd_wnd > 0 || !(probe_outstanding || first_probe) {
+            return; // The window opened, or nothing waits.
+        }
+        out.rules.push(rule::DATA_06);
+        out.rules.push(rule::TMR_14);
+        if probe_outstanding {
+            if cx.cfg.r2 == Some(self.retries) {
+                self.give_up(cx, Cause::Timer(Timer::Persist), out);
+                return;
+            }
+            // The window is closed, not the path congested, so cwnd stays
+            // (RFC 5681 §3.1 reduces it for loss only; Linux's probe timer
+            // leaves it too).
+            self.resend_earliest(cx, out);
+            self.count_retry(cx, out);
+        } else {
+            self.send_first_probe(cx, out);
+        }
+        self.persist_backoff = self.persist_backoff.saturating_add(1);
+        self.start_timer(Timer::Persist, cx.now + self.persist_interval(cx.cfg), out);
+    }
+
+    /// One new octet beyond the closed window (§3.8.6.1: "send at least
+    /// one octet of new data"), or the FIN when no data is left. It is
+    /// flagged as a retransmission so it is never timed: its answer waits
+    /// for the window, not the path.
+    fn send_first_probe(&mut self, cx: &Cx, out: &mut Output) {
+        self.assign_sequence_numbers();
+        self.bits.set(bit::PROBING, true);
+        if self.snd_nxt.lt(self.snd_end) {
+            let last = self.snd_nxt.add(1) == self.snd_end && self.send_backlog == 0;
+            let flags = if last { Flags::ACK | Flags::PSH } else { Flags::ACK };
+            self.emit(cx, self.snd_nxt, 1, flags, true, out);
+        } else {
+            self.emit(cx, self.snd_nxt, 0, Flags::FIN | Flags::ACK, true, out);
         }
     }
 
