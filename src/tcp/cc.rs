@@ -58,6 +58,14 @@ impl NewReno {
     /// `flight` the bytes still outstanding after it.
     pub fn on_new_ack(&mut self, acked: u32, ack: SeqNum, flight: u32, smss: u32) -> CcAction {
         self.dupacks = 0;
+        if !self.in_recovery && self.recover.lt(ack) {
+            // RFC 6582 §3.2 step 2 compares SEG.ACK with `recover` modulo
+            // 2^32: a `recover` left at the ISS (or at the end of an old
+            // recovery) would read as *ahead* of SND.UNA once 2^31 bytes
+            // have passed, and block fast retransmit. Keeping it just
+            // behind SND.UNA answers every later comparison the same way.
+            self.recover = ack.sub(1);
+        }
         if self.in_recovery {
             if self.recover.lt(ack) {
                 // RFC 6582 §3.2 step 3, full ACK: deflate, option (1).

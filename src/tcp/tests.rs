@@ -1614,7 +1614,9 @@ fn without_congestion_control_duplicates_change_nothing() {
 
 /// Every connection carries an endpoint (100k-connection runs keep them
 /// all): rarely used state is boxed, see `Reassembly` and `TimerTable`.
+/// 216 bytes since the delayed ACK judges "full-sized" by the peer's
+/// largest segment (`rcv_mss`, B-OPT-07): the record had one spare byte.
 #[test]
 fn endpoint_stays_small() {
-    assert!(std::mem::size_of::<Endpoint>() <= 208, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
+    assert!(std::mem::size_of::<Endpoint>() <= 216, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
 }
