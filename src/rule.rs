@@ -71,7 +71,7 @@ impl Area {
             Area::Ack => 8,
             Area::Data => 6,
             Area::Close => 21,
-            Area::Tmr => 14,
+            Area::Tmr => 15,
             Area::Opt => 7,
         }
     }
@@ -98,7 +98,7 @@ pub struct Rule {
 }
 
 /// Total number of behaviour IDs in the specification.
-pub const COUNT: usize = 100;
+pub const COUNT: usize = 101;
 
 impl Rule {
     const fn new(area: Area, num: u8) -> Rule {
@@ -173,7 +173,7 @@ rules! {
     CLOSE_21 = Close 21;
     TMR_01 = Tmr 1; TMR_02 = Tmr 2; TMR_03 = Tmr 3; TMR_04 = Tmr 4; TMR_05 = Tmr 5;
     TMR_06 = Tmr 6; TMR_07 = Tmr 7; TMR_08 = Tmr 8; TMR_09 = Tmr 9; TMR_10 = Tmr 10;
-    TMR_11 = Tmr 11; TMR_12 = Tmr 12; TMR_13 = Tmr 13; TMR_14 = Tmr 14;
+    TMR_11 = Tmr 11; TMR_12 = Tmr 12; TMR_13 = Tmr 13; TMR_14 = Tmr 14; TMR_15 = Tmr 15;
     OPT_01 = Opt 1; OPT_02 = Opt 2; OPT_03 = Opt 3; OPT_04 = Opt 4; OPT_05 = Opt 5;
     OPT_06 = Opt 6; OPT_07 = Opt 7;
 }
@@ -183,7 +183,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_specification_has_99_ids_with_dense_indexes() {
+    fn the_specification_has_101_ids_with_dense_indexes() {
         let all: Vec<Rule> = Rule::all().collect();
         assert_eq!(all.len(), COUNT);
         for (i, rule) in all.iter().enumerate() {

@@ -58,6 +58,14 @@ impl NewReno {
     /// `flight` the bytes still outstanding after it.
     pub fn on_new_ack(&mut self, acked: u32, ack: SeqNum, flight: u32, smss: u32) -> CcAction {
         self.dupacks = 0;
+        if !self.in_recovery && self.recover.lt(ack) {
+            // RFC 6582 §3.2 step 2 compares SEG.ACK with `recover` modulo
+            // 2^32: a `recover` left at the ISS (or at the end of an old
+            // recovery) would read as *ahead* of SND.UNA once 2^31 bytes
+            // have passed, and block fast retransmit. Keeping it just
+            // behind SND.UNA answers every later comparison the same way.
+            self.recover = ack.sub(1);
+        }
         if self.in_recovery {
             if self.recover.lt(ack) {
                 // RFC 6582 §3.2 step 3, full ACK: deflate, option (1).
@@ -163,6 +171,51 @@ mod tests {
         assert_eq!(cc.on_new_ack(7000, SeqNum(10_001), 0, MSS), CcAction::Nothing);
         assert!(!cc.in_recovery());
         assert_eq!(cc.cwnd, 2000);
+    }
+
+    /// RFC 6582 §3.2 step 2 compares SEG.ACK with `recover` modulo 2^32.
+    /// After 3 GiB acknowledged without a loss (more than 2^31 past the
+    /// ISS), three duplicate ACKs must still start fast retransmit.
+    #[test]
+    fn fast_retransmit_still_starts_after_3_gib_without_loss() {
+        let mut cc = NewReno::new(MSS, SeqNum(0));
+        let step = 1 << 20;
+        let mut ack = SeqNum(1);
+        for _ in 0..3 * 1024 {
+            ack = ack.add(step);
+            cc.on_new_ack(step, ack, 10 * MSS, MSS);
+        }
+        let snd_max = ack.add(10 * MSS);
+        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max), CcAction::Nothing);
+        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max), CcAction::Nothing);
+        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max), CcAction::Retransmit { restart_timer: false });
+    }
+
+    /// The same from an ISS near the top of the sequence space, with a
+    /// loss and its recovery in between: `recover` is left behind at the
+    /// end of that recovery and must not block the next one 2 GiB later.
+    #[test]
+    fn fast_retransmit_starts_2_gib_after_an_earlier_recovery() {
+        let iss = SeqNum(u32::MAX - 5000);
+        let mut cc = NewReno::new(MSS, iss);
+        let mut ack = iss.add(1);
+        let snd_max = ack.add(10 * MSS);
+        for _ in 0..3 {
+            cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max);
+        }
+        assert!(cc.in_recovery());
+        ack = snd_max;
+        cc.on_new_ack(10 * MSS, ack, 0, MSS);
+        assert!(!cc.in_recovery());
+        let step = 1 << 20;
+        for _ in 0..2100 {
+            ack = ack.add(step);
+            cc.on_new_ack(step, ack, 10 * MSS, MSS);
+        }
+        let snd_max = ack.add(10 * MSS);
+        cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max);
+        cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max);
+        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max), CcAction::Retransmit { restart_timer: false });
     }
 
     #[test]

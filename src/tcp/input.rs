@@ -537,6 +537,9 @@ impl Endpoint {
         let receives_text = matches!(self.state, State::Established | State::FinWait1 | State::FinWait2);
         let text_seq = view.text_seq();
         if view.len > 0 {
+            // B-OPT-07: the largest text the peer has sent judges
+            // "full-sized".
+            self.rcv_mss = self.rcv_mss.max(view.len.min(u32::from(u16::MAX)) as u16);
             if !receives_text {
                 // B-DATA-04: the peer already sent its FIN; text is ignored.
                 out.rules.push(rule::DATA_04);
@@ -545,9 +548,10 @@ impl Endpoint {
                 // we still receive): deliver in order and acknowledge.
                 out.rules.push(if self.state == State::Established { rule::DATA_02 } else { rule::CLOSE_10 });
                 let foreign = self.is_foreign(view);
+                let fills_gap = self.reassembly.has_out_of_order();
                 self.deliver(view.len, foreign, out);
-                self.acknowledge_in_order_text(cx, view.len, out);
-                if self.reassembly.has_out_of_order() {
+                self.acknowledge_in_order_text(cx, view.len, fills_gap, out);
+                if fills_gap {
                     // B-DATA-03: a gap filled; deliver what was held.
                     out.rules.push(rule::DATA_03);
                     self.deliver_held(cx, cause, out);

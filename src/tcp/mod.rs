@@ -94,6 +94,8 @@ mod bit {
     pub const PROBING: u16 = 1 << 8;
     /// Fast retransmit (or a NewReno partial ACK) owes a resend.
     pub const FAST_RETRANSMIT_PENDING: u16 = 1 << 9;
+    /// One full-sized segment arrived since our last ACK (B-OPT-07).
+    pub const FULL_SEGMENT_UNACKED: u16 = 1 << 10;
 }
 
 /// A set of [`bit`] flags.
@@ -173,6 +175,9 @@ pub struct Endpoint {
     cc: Option<cc::NewReno>,
     /// In-order bytes received and not yet acknowledged (B-OPT-07).
     ack_delayed_bytes: u32,
+    /// The largest segment text received: the peer's SMSS as seen from
+    /// here, which judges "full-sized" for delayed ACKs (B-OPT-07).
+    rcv_mss: u16,
 
     /// Flags, see [`bit`]; one word instead of ten bools.
     bits: Bits,
@@ -210,6 +215,7 @@ impl Endpoint {
             persist_backoff: 0,
             cc: None,
             ack_delayed_bytes: 0,
+            rcv_mss: 0,
             bits: Bits::default(),
             reason: None,
             stats: EndpointStats::default(),
@@ -351,6 +357,7 @@ impl Endpoint {
         self.cc = None;
         self.rcv_nxt = SeqNum(0);
         self.irs = SeqNum(0);
+        self.rcv_mss = 0;
         self.retries = 0;
         self.bits.set(bit::WARNED, false);
         self.bits.set(bit::SYN_RETRANSMITTED, false);
@@ -372,6 +379,7 @@ impl Endpoint {
         self.bits.set(bit::PROBING, false);
         self.bits.set(bit::FAST_RETRANSMIT_PENDING, false);
         self.ack_delayed_bytes = 0;
+        self.bits.set(bit::FULL_SEGMENT_UNACKED, false);
         self.rtt.stop_timing();
         self.bits.set(bit::EOF_UNREAD, false);
     }

@@ -1351,6 +1351,67 @@ fn karn_keeps_the_backed_off_rto() {
     assert_eq!(t.ep.rto(), Duration::from_secs(2));
 }
 
+/// B-TMR-15, B-TMR-06: a fast retransmission cancels the RTT sample in
+/// flight. SYN at 0 ms, SYN,ACK at 100 ms: SRTT = 100 ms, RTTVAR = 50 ms,
+/// RTO = 300 ms (RFC 6298 (2.2)). The first of three segments sent at
+/// 100 ms (the timed one) is lost and resent by fast retransmit at 200 ms;
+/// the ACK at 300 ms covers the retransmission, so it gives no sample
+/// (RFC 6298 §3): SRTT and RTO stay at 100 and 300 ms. Taking the 200 ms
+/// "sample" would give RTTVAR 62.5, SRTT 112.5 and RTO 362.5 ms.
+#[test]
+fn fast_retransmit_cancels_the_rtt_sample() {
+    let cfg = TcpConfig { rto_min: Duration::from_millis(1), ..TcpConfig::default() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.at_ms(100);
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    assert_eq!((t.ep.srtt(), t.ep.rto()), (Some(Duration::from_millis(100)), Duration::from_millis(300)));
+    assert_eq!(t.call(|ep, out| ep.send(4380, out)).len(), 3);
+    t.at_ms(200);
+    for _ in 0..2 {
+        assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)).is_empty());
+    }
+    let resent = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert!(resent.retransmit);
+    assert_eq!(resent.seq, SeqNum(LOCAL_ISS + 1));
+    t.at_ms(300);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 4381));
+    assert_eq!(t.ep.srtt(), Some(Duration::from_millis(100)));
+    assert_eq!(t.ep.rto(), Duration::from_millis(300));
+}
+
+/// B-TMR-15: a NewReno partial-ACK retransmission cancels the sample in
+/// flight too. Same path as above (SRTT 100 ms, RTO 300 ms); three
+/// segments, the first and the third lost. Fast retransmit of the first
+/// at 200 ms, then a new segment (the inflated window has room), which is
+/// timed. At 300 ms a partial ACK (up to the third) resends the third:
+/// that cancels the new segment's sample, so the ACK at 400 ms covering
+/// everything gives none (it would have been 200 ms).
+#[test]
+fn partial_ack_retransmit_cancels_the_rtt_sample() {
+    let cfg = TcpConfig { rto_min: Duration::from_millis(1), ..TcpConfig::default() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.at_ms(100);
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    assert_eq!(t.call(|ep, out| ep.send(4380, out)).len(), 3);
+    t.at_ms(200);
+    for _ in 0..3 {
+        t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1));
+    }
+    assert_eq!(t.ep.stats().fast_retransmits, 1);
+    let new_data = one(t.call(|ep, out| ep.send(1460, out)));
+    assert!(!new_data.retransmit);
+    t.at_ms(300);
+    // Partial ACK: the first two segments arrived, the third did not.
+    let resent = t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 2921));
+    assert!(resent.iter().any(|s| s.retransmit && s.seq == SeqNum(LOCAL_ISS + 2921)), "{resent:?}");
+    t.at_ms(400);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 5841));
+    assert_eq!(t.ep.srtt(), Some(Duration::from_millis(100)));
+    assert_eq!(t.ep.rto(), Duration::from_millis(300));
+}
+
 /// B-TMR-07
 #[test]
 fn syn_timeout_raises_the_rto_to_three_seconds() {
@@ -1625,6 +1686,42 @@ fn delayed_ack_acks_every_second_full_segment() {
     assert_eq!(t.ep.timer(Timer::DelayedAck), None);
 }
 
+/// B-OPT-07: "full-sized" is judged by the segments the peer sends. A
+/// peer whose MSS is 536 (our own is 1460) gets its second 536-byte
+/// segment acknowledged at once, not after 2×1460 bytes or the timer.
+#[test]
+fn delayed_ack_judges_full_size_by_the_peers_segments() {
+    let mut t = established_with_delayed_ack();
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(536)).is_empty());
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 537, LOCAL_ISS + 1).len(536)));
+    assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 1073));
+    assert_eq!(t.ep.timer(Timer::DelayedAck), None);
+}
+
+/// B-OPT-07: a short segment after a full-sized one is not the second
+/// full-sized segment: it waits for the timer (or 2×RMSS bytes).
+#[test]
+fn delayed_ack_does_not_count_a_short_segment_as_full_sized() {
+    let mut t = established_with_delayed_ack();
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(536)).is_empty());
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 537, LOCAL_ISS + 1).len(100)).is_empty());
+    assert!(t.ep.timer(Timer::DelayedAck).is_some());
+}
+
+/// B-OPT-07, RFC 5681 §4.2: a segment that fills only part of a gap is
+/// acknowledged at once (the sender is in recovery and needs the ACK).
+#[test]
+fn delayed_ack_acks_a_partial_gap_fill_at_once() {
+    let mut t = established_with_delayed_ack();
+    // Out of order, two segments ahead: acknowledged at once (B-SEQ-05).
+    let dup = one(t.recv(seg(ACK, REMOTE_ISS + 2001, LOCAL_ISS + 1).len(1000)));
+    assert_eq!(dup.ack, SeqNum(REMOTE_ISS + 1));
+    // The first 1000 bytes of the 2000-byte gap arrive.
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(1000)));
+    assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 1001));
+    assert_eq!(t.ep.timer(Timer::DelayedAck), None);
+}
+
 /// B-OPT-07: a delayed ACK rides on outgoing data; out-of-order text is
 /// acknowledged at once.
 #[test]
@@ -1683,7 +1780,9 @@ fn without_congestion_control_duplicates_change_nothing() {
 
 /// Every connection carries an endpoint (100k-connection runs keep them
 /// all): rarely used state is boxed, see `Reassembly` and `TimerTable`.
+/// 216 bytes since the delayed ACK judges "full-sized" by the peer's
+/// largest segment (`rcv_mss`, B-OPT-07): the record had one spare byte.
 #[test]
 fn endpoint_stays_small() {
-    assert!(std::mem::size_of::<Endpoint>() <= 208, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
+    assert!(std::mem::size_of::<Endpoint>() <= 216, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
 }

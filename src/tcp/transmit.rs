@@ -57,6 +57,7 @@ impl Endpoint {
         if carried_ack {
             // Any segment we send acknowledges everything received.
             self.ack_delayed_bytes = 0;
+            self.bits.set(bit::FULL_SEGMENT_UNACKED, false);
             self.stop_timer(Timer::DelayedAck, out);
         }
         self.bits.set(bit::ACK_NOW, false);
@@ -216,6 +217,15 @@ impl Endpoint {
         if occupies && seq.lt(self.snd_max) && !flags.syn() {
             seg.retransmit = true;
         }
+        if occupies && seg.retransmit && self.rtt.timing().is_some() {
+            // B-TMR-15: Karn (RFC 6298 §3): whatever sent it (RTO, fast
+            // retransmit, a partial ACK, a probe), a retransmission voids
+            // the sample in flight: the ACK that ends it may be for the
+            // copy, and even a later timed segment's ACK would then come
+            // behind the repair.
+            out.rules.push(rule::TMR_15);
+            self.rtt.stop_timing();
+        }
         let end = seg.end();
         out.segments.push(seg);
         self.stats.segments_sent = self.stats.segments_sent.wrapping_add(1);
@@ -370,14 +380,26 @@ impl Endpoint {
 
     /// In-order text arrived: acknowledge at once, or per B-OPT-07 after
     /// the delay, the second full-sized segment, or a piggyback.
-    pub(super) fn acknowledge_in_order_text(&mut self, cx: &Cx, len: u32, out: &mut Output) {
+    ///
+    /// "Full-sized" is judged by what the peer sends: a segment as large as
+    /// the largest it has sent so far (its SMSS as seen from here, Linux's
+    /// `rcv_mss`), not our own MSS, which a peer with a smaller MSS never
+    /// fills (RFC 1122 §4.2.3.2, RFC 5681 §4.2). `fills_gap` marks text
+    /// that fills all or part of a gap: RFC 5681 §4.2 asks for an
+    /// immediate ACK, which a sender in recovery waits for.
+    pub(super) fn acknowledge_in_order_text(&mut self, cx: &Cx, len: u32, fills_gap: bool, out: &mut Output) {
         let Some(delay) = cx.cfg.delayed_ack else {
             self.bits.set(bit::ACK_NOW, true);
             return;
         };
         out.rules.push(rule::OPT_07);
         self.ack_delayed_bytes = self.ack_delayed_bytes.saturating_add(len);
-        if self.ack_delayed_bytes >= 2 * u32::from(cx.cfg.mss) {
+        let full_sized = len >= u32::from(self.rcv_mss);
+        let second_full_sized = full_sized && self.bits.has(bit::FULL_SEGMENT_UNACKED);
+        if full_sized {
+            self.bits.set(bit::FULL_SEGMENT_UNACKED, true);
+        }
+        if fills_gap || second_full_sized || self.ack_delayed_bytes >= 2 * u32::from(cx.cfg.mss) {
             self.bits.set(bit::ACK_NOW, true);
         } else if !self.timers.is_running(Timer::DelayedAck) {
             self.start_timer(Timer::DelayedAck, cx.now + delay, out);

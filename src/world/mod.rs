@@ -962,10 +962,12 @@ mod tests {
     /// reads one from main memory: growth should be a decision. (A packet
     /// grew from 72 to 80 bytes for its 64-bit `pkt`, which names a
     /// transmission in the trace; only segments in flight have one, and a
-    /// 32-bit number could wrap in a long run.)
+    /// 32-bit number could wrap in a long run. An endpoint grew from 304
+    /// to 312 bytes for the peer's segment size that delayed ACKs judge
+    /// "full-sized" by, B-OPT-07.)
     #[test]
     fn per_endpoint_and_per_packet_state_stays_small() {
-        assert!(std::mem::size_of::<super::Ep>() <= 304, "{} bytes", std::mem::size_of::<super::Ep>());
+        assert!(std::mem::size_of::<super::Ep>() <= 312, "{} bytes", std::mem::size_of::<super::Ep>());
         assert!(std::mem::size_of::<super::Packet>() <= 80, "{} bytes", std::mem::size_of::<super::Packet>());
     }
 }
