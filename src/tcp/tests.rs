@@ -672,6 +672,26 @@ fn passive_syn_received_syn_in_window_with_close_pending_then_closes() {
     assert_closed_for_good(&mut t);
 }
 
+/// B-RST-01, B-APP-10: the trace tells the deferred CLOSE from a call made
+/// now. The LISTEN -> CLOSED transition names the pending close as its
+/// cause, since the application made no call at this time (its CLOSE came
+/// earlier, B-APP-13).
+#[test]
+fn passive_syn_received_close_pending_applied_in_listen_names_the_pending_close() {
+    let mut t = syn_received_close_pending();
+    t.recv(seg(RST, REMOTE_ISS + 1, 0));
+    let causes: Vec<String> = t
+        .out
+        .notes
+        .iter()
+        .filter_map(|n| match n {
+            Note::Transition { cause, .. } => Some(cause.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(causes, vec!["recv RST", "pending close"]);
+}
+
 /// B-APP-13, B-APP-09: once a CLOSE is pending in SYN_RECEIVED the
 /// application has said it has no more to send (RFC 9293 §3.10.4), so a
 /// SEND is refused with CONNECTION_CLOSING as in every state after a CLOSE

@@ -236,6 +236,32 @@ fn close_in_syn_received_sweep_leaves_nothing_stuck() {
     assert!(closed_fallbacks > 20, "only {closed_fallbacks} fall-backs with a CLOSE made");
 }
 
+/// B-RST-01, B-TMR-09, B-APP-10: a CLOSE deferred in SYN_RECEIVED
+/// (B-APP-13) and applied on the way back to LISTEN is traced once, as the
+/// cause `pending close` of the LISTEN -> CLOSED transition, with no `app`
+/// record at that time: the application's call is the earlier one (25 ms).
+#[test]
+fn pending_close_applied_in_listen_is_traced_as_its_cause() {
+    let (_, rec) = run(load("sims/close-pending-back-to-listen.ron", &[]));
+    for server in ["server_rst", "server_tmr"] {
+        let events: Vec<_> = rec.events.iter().filter(|e| e.endpoint == server).collect();
+        let closed = events
+            .iter()
+            .find(|e| matches!(e.kind, TraceKind::Transition { from: State::Listen, to: State::Closed, .. }))
+            .unwrap();
+        let TraceKind::Transition { cause, .. } = closed.kind else { unreachable!() };
+        assert_eq!(cause.to_string(), "pending close", "{server}");
+        let calls: Vec<(u64, String)> = events
+            .iter()
+            .filter_map(|e| match e.kind {
+                TraceKind::App { call, .. } => Some((e.t.as_nanos() / 1_000_000, call.name().to_string())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls, [(0, "listen"), (20, "send"), (25, "close")].map(|(t, c)| (t, c.to_string())), "{server}");
+    }
+}
+
 /// The world side of item 5 for listeners (B-RST-01, B-APP-10,
 /// B-CLOSED-01): a listener's endpoint that falls back from SYN_RECEIVED to
 /// LISTEN after the listener was closed (`close_at_ms`) is closed as the
@@ -274,6 +300,22 @@ fn listener_endpoint_falling_back_after_close_at_is_closed() {
         _ => None,
     });
     assert_eq!(closed_at, Some((1030, "B-APP-10".to_string())));
+    // The world carries out the listener's close_at as a CLOSE call on
+    // each listening endpoint once it is idle: this one at 1030 ms, traced
+    // as an `app close` record and the transition's cause `app close`.
+    let closes: Vec<(u64, String)> = rec
+        .events
+        .iter()
+        .filter(|e| e.endpoint == "server")
+        .filter_map(|e| match e.kind {
+            TraceKind::App { call: tcpsim::tcp::Call::Close, .. } => Some((e.t.as_nanos() / 1_000_000, "app".into())),
+            TraceKind::Transition { to: State::Closed, cause, .. } => {
+                Some((e.t.as_nanos() / 1_000_000, cause.to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closes, [(1030, "app"), (1030, "app close")].map(|(t, c)| (t, c.to_string())));
     let client = world.endpoint(0, "client").unwrap();
     assert_eq!(client.tcp.close_reason(), Some(tcpsim::tcp::CloseReason::Refused));
     let open = world.open_endpoints(20).unwrap();
