@@ -537,6 +537,25 @@ mod tests {
         assert!(lo == 0.0 && (hi - 0.1611).abs() < 1e-4, "{hi}");
     }
 
+    /// `stuck` is counted only for completed runs (a limit may stop
+    /// endpoints anywhere), so its denominator is the runs that completed:
+    /// an incomplete run is neither stuck nor "not stuck".
+    #[test]
+    fn stuck_fraction_is_over_the_runs_that_completed() {
+        let run = |outcome, stuck| RunRow { outcome, stuck, ..RunRow::EMPTY };
+        let rows = [
+            run(Outcome::Completed, Some(2)),
+            run(Outcome::Completed, Some(0)),
+            run(Outcome::EventLimit, None),
+            run(Outcome::TimeLimit, None),
+        ];
+        let summary = summarize(Vec::new(), &rows.iter().collect::<Vec<_>>());
+        let stuck = summary.outcomes.iter().find(|(name, _)| *name == "stuck").unwrap().1;
+        assert_eq!((stuck.k, stuck.n), (1, 2));
+        let reset = summary.outcomes.iter().find(|(name, _)| *name == "reset").unwrap().1;
+        assert_eq!(reset.n, 4, "the other rows still count every run");
+    }
+
     #[test]
     fn percentiles_use_nearest_rank() {
         let v: Vec<u64> = (1..=20).collect();
