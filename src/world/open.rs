@@ -40,15 +40,21 @@ pub enum OpenReason {
     PeerNeverClosed,
     /// Its application called CLOSE and nothing explains its state.
     Stuck,
+    /// Its application called CLOSE and nothing above explains its state,
+    /// but the run carried injected segments (`Inject` faults), which can
+    /// forge what a peer never sent (an ACK of a FIN that was lost, say):
+    /// they may explain it.
+    Injected,
 }
 
 impl OpenReason {
-    pub const VALUES: [OpenReason; 5] = [
+    pub const VALUES: [OpenReason; 6] = [
         OpenReason::HostCrashed,
         OpenReason::AppNeverClosed,
         OpenReason::PeerVanished,
         OpenReason::PeerNeverClosed,
         OpenReason::Stuck,
+        OpenReason::Injected,
     ];
 
     /// The short name used in summaries (`stuck`, `app_never_closed`, ...).
@@ -59,6 +65,7 @@ impl OpenReason {
             OpenReason::PeerVanished => "peer_vanished",
             OpenReason::PeerNeverClosed => "peer_never_closed",
             OpenReason::Stuck => "stuck",
+            OpenReason::Injected => "injected",
         }
     }
 
@@ -70,6 +77,7 @@ impl OpenReason {
             OpenReason::PeerVanished => "closed; waits for a FIN from a peer that vanished (B-CLOSE-11)",
             OpenReason::PeerNeverClosed => "peer never closed: the peer's application never called CLOSE",
             OpenReason::Stuck => "STUCK: its application called CLOSE and nothing explains this state",
+            OpenReason::Injected => "its application called CLOSE; injected segments may explain its state",
         }
     }
 }

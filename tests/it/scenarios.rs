@@ -262,6 +262,43 @@ fn pending_close_applied_in_listen_is_traced_as_its_cause() {
     }
 }
 
+/// Injected segments can forge what a peer never sent, so a state they
+/// explain is not called stuck. Both FINs of a simultaneous close are
+/// dropped by a scripted fault, and each side then gets an injected ACK
+/// covering its FIN (seq 1: the receiver's RCV.NXT; ack 2: past the FIN at
+/// ISS+1): both stop retransmitting and wait in FIN_WAIT_2 for a FIN that
+/// will never come (B-CLOSE-11, no timer). Protocol-legal, and no bug: the
+/// open list says `injected`, and nothing is stuck.
+#[test]
+fn forged_acks_of_dropped_fins_leave_fin_wait_2_explained_by_injection() {
+    use tcpsim::world::OpenReason;
+    let model = inline(
+        r#"(
+        name: "forged-fin-acks", seed: 1,
+        hosts: [(name: "a"), (name: "b")],
+        links: [(between: ("a", "b"), delay_ms: 10)],
+        connections: [(name: "client", host: "a", local_port: 40000, remote_host: "b", remote_port: 80,
+                       iss: 1000, script: [Connect(at_ms: 0), Close(at_ms: 100)],
+                       peer: Some((name: "server", iss: 5000, script: [Listen(at_ms: 0), Close(at_ms: 100)])))],
+        faults: [
+            Drop(matching: (from: "client", flags: "FIN|ACK")),
+            Drop(matching: (from: "server", flags: "FIN|ACK")),
+            Inject(at_ms: 200, from: "server", flags: "ACK", seq: 1, ack: 2),
+            Inject(at_ms: 200, from: "client", flags: "ACK", seq: 1, ack: 2),
+        ],
+    )"#,
+    );
+    let (world, _) = run(model);
+    let open = world.open_endpoints(20).unwrap();
+    let listed: Vec<(&str, State, OpenReason)> =
+        open.listed.iter().map(|e| (e.name.as_str(), e.state, e.reason)).collect();
+    assert_eq!(
+        listed,
+        vec![("client", State::FinWait2, OpenReason::Injected), ("server", State::FinWait2, OpenReason::Injected)]
+    );
+    assert_eq!((open.open(), open.stuck()), (2, 0));
+}
+
 /// The world side of item 5 for listeners (B-RST-01, B-APP-10,
 /// B-CLOSED-01): a listener's endpoint that falls back from SYN_RECEIVED to
 /// LISTEN after the listener was closed (`close_at_ms`) is closed as the
