@@ -14,7 +14,10 @@
 //!
 //! Anything else is **stuck**: the application called CLOSE, no timer is
 //! left and nothing above explains the state. That is a bug (for example a
-//! CLOSE forgotten on the way back to LISTEN).
+//! CLOSE forgotten on the way back to LISTEN), unless the run carried
+//! injected segments (`Inject` faults): those can forge what no peer sent,
+//! such as an ACK of a FIN that was lost, and leave a protocol-legal state
+//! that looks stuck. Such an endpoint is classified **injected** instead.
 //!
 //! Whether the application called CLOSE comes from the world's own record
 //! of the calls it made ([`super::EndpointLog::app_closed`]), not from the
@@ -94,9 +97,17 @@ pub struct EndFacts {
 }
 
 /// Why `own` is still open, given what is known of its peer (the endpoint
-/// at the other end of its 4-tuple; `None` if there is none). `None` when
-/// `own` is CLOSED.
-pub fn classify(own: EndFacts, peer: Option<EndFacts>) -> Option<OpenReason> {
+/// at the other end of its 4-tuple; `None` if there is none) and whether
+/// the run carried injected segments. `None` when `own` is CLOSED.
+pub fn classify(own: EndFacts, peer: Option<EndFacts>, injected: bool) -> Option<OpenReason> {
+    let reason = classify_by_endpoints(own, peer)?;
+    // An injected segment may have put either end where it is: what
+    // looks stuck is then not known to be a bug.
+    Some(if reason == OpenReason::Stuck && injected { OpenReason::Injected } else { reason })
+}
+
+/// [`classify`] from the two endpoints alone.
+fn classify_by_endpoints(own: EndFacts, peer: Option<EndFacts>) -> Option<OpenReason> {
     if own.state == State::Closed {
         return None;
     }
@@ -165,7 +176,7 @@ impl World {
             let own = self.facts(i as u32);
             let peer =
                 if own.state == State::FinWait2 { self.bound_peer(i as u32).map(|p| self.facts(p)) } else { None };
-            let Some(reason) = classify(own, peer) else { continue };
+            let Some(reason) = classify(own, peer, self.injected_segments > 0) else { continue };
             *report.counts.entry((own.state, reason)).or_insert(0) += 1;
             if report.listed.len() < max_listed {
                 report.listed.push(OpenEndpoint {
@@ -210,7 +221,7 @@ mod tests {
 
     #[track_caller]
     fn check(own: EndFacts, peer: Option<EndFacts>, want: Option<OpenReason>) {
-        assert_eq!(classify(own, peer), want, "own {own:?}, peer {peer:?}");
+        assert_eq!(classify(own, peer, false), want, "own {own:?}, peer {peer:?}");
     }
 
     #[test]
@@ -266,6 +277,27 @@ mod tests {
             check(end(state, true), Some(end(State::Closed, true)), Some(OpenReason::Stuck));
             check(end(state, true), None, Some(OpenReason::Stuck));
         }
+    }
+
+    /// In a run with injected segments what would be stuck is `injected`;
+    /// every other reason stays as it is, and without injection nothing
+    /// changes.
+    #[test]
+    fn injected_segments_explain_only_what_would_be_stuck() {
+        let both_closed_in_fin_wait_2 = (end(State::FinWait2, true), Some(end(State::FinWait2, true)));
+        let cases = [
+            (both_closed_in_fin_wait_2, OpenReason::Stuck),
+            ((end(State::Listen, true), None), OpenReason::Stuck),
+            ((end(State::FinWait2, true), None), OpenReason::PeerVanished),
+            ((end(State::FinWait2, true), Some(end(State::CloseWait, false))), OpenReason::PeerNeverClosed),
+            ((end(State::Established, false), None), OpenReason::AppNeverClosed),
+        ];
+        for ((own, peer), without) in cases {
+            assert_eq!(classify(own, peer, false), Some(without));
+            let with = if without == OpenReason::Stuck { OpenReason::Injected } else { without };
+            assert_eq!(classify(own, peer, true), Some(with), "own {own:?}, peer {peer:?}");
+        }
+        assert_eq!(classify(end(State::Closed, true), None, true), None);
     }
 
     #[test]
