@@ -135,6 +135,8 @@ fn classify_by_endpoints(own: EndFacts, peer: Option<EndFacts>) -> Option<OpenRe
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenEndpoint {
     pub conn: u32,
+    /// Its `ep` in the trace.
+    pub ep: u32,
     pub name: String,
     pub state: State,
     pub reason: OpenReason,
@@ -167,12 +169,21 @@ impl World {
     /// or when a limit or an interrupt stopped it: endpoints may then be
     /// open for no fault of theirs). Lists at most `max_listed`.
     pub fn open_endpoints(&self, max_listed: usize) -> Option<OpenReport> {
+        self.open_endpoints_where(max_listed, &|_, _| true)
+    }
+
+    /// [`World::open_endpoints`] over the endpoints `keep(conn, name)`
+    /// accepts (what `--conn` and `--endpoint` show).
+    pub fn open_endpoints_where(&self, max_listed: usize, keep: &dyn Fn(u32, &str) -> bool) -> Option<OpenReport> {
         if self.outcome != Some(super::Outcome::Completed) {
             return None;
         }
         let mut report = OpenReport::default();
         for i in 0..self.eps.len() {
             let e = &self.eps[i];
+            if !keep(e.conn, &self.names[e.name as usize]) {
+                continue;
+            }
             let own = self.facts(i as u32);
             let peer =
                 if own.state == State::FinWait2 { self.bound_peer(i as u32).map(|p| self.facts(p)) } else { None };
@@ -181,6 +192,7 @@ impl World {
             if report.listed.len() < max_listed {
                 report.listed.push(OpenEndpoint {
                     conn: e.conn,
+                    ep: i as u32,
                     name: self.names[e.name as usize].clone(),
                     state: own.state,
                     reason,
