@@ -7,6 +7,7 @@ use crate::link::LinkParams;
 use crate::model::{Model, format_addr};
 use crate::tcp::{CongestionControl, TcpConfig};
 use crate::trace::DIGEST_VERSION;
+use crate::trace::Filter;
 use crate::world::{Outcome, World};
 use std::fmt::Write as _;
 
@@ -158,7 +159,15 @@ pub const OPEN_LISTED_MAX: usize = 20;
 /// most `max` of them, then one line of counts by state and reason. Empty
 /// when every endpoint is CLOSED or the run did not complete.
 pub fn open_lines(world: &World, max: usize) -> Vec<String> {
-    let Some(report) = world.open_endpoints(max) else { return Vec::new() };
+    open_lines_shown(world, max, &Filter::default())
+}
+
+/// [`open_lines`] for the endpoints `filter` shows: its connection and
+/// endpoint name (`--conn`, `--endpoint`); the counts are of those too.
+pub fn open_lines_shown(world: &World, max: usize, filter: &Filter) -> Vec<String> {
+    let Some(report) = world.open_endpoints_where(max, &|conn, name| shows_endpoint(filter, conn, name)) else {
+        return Vec::new();
+    };
     let open = report.open();
     if open == 0 {
         return Vec::new();
@@ -174,6 +183,34 @@ pub fn open_lines(world: &World, max: usize) -> Vec<String> {
         report.counts.iter().map(|((state, reason), n)| format!("{state}/{}={n}", reason.name())).collect();
     lines.push(format!("  by state and reason: {}", counts.join(" ")));
     lines
+}
+
+/// Whether `filter` shows records of this endpoint. Kinds and times do not
+/// apply: an open endpoint is a fact about the run's end.
+fn shows_endpoint(filter: &Filter, conn: u32, name: &str) -> bool {
+    filter.conn.is_none_or(|c| c == conn) && filter.endpoint.as_deref().is_none_or(|n| n == name)
+}
+
+/// One `open` JSONL record per endpoint a completed run left open and
+/// `filter` shows, all of them (scripts want every one), at the run's end
+/// time `t_ns`. Written after the trace, so never digested.
+pub fn open_json(world: &World, filter: &Filter, t_ns: u64) -> Vec<String> {
+    let keep = |conn, name: &str| shows_endpoint(filter, conn, name);
+    let Some(report) = world.open_endpoints_where(usize::MAX, &keep) else { return Vec::new() };
+    report
+        .listed
+        .iter()
+        .map(|e| {
+            format!(
+                "{{\"t_ns\":{t_ns},\"kind\":\"open\",\"conn\":{},\"ep\":{},\"endpoint\":{},\"state\":\"{}\",\"reason\":\"{}\"}}",
+                e.conn,
+                e.ep,
+                crate::trace::json_str(&e.name),
+                e.state.name(),
+                e.reason.name()
+            )
+        })
+        .collect()
 }
 
 /// The closing facts of a run.

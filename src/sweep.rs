@@ -347,7 +347,8 @@ pub struct PointSummary {
     pub runs: u64,
     /// Outcome name -> fraction of runs: `established` (every connection),
     /// `all_delivered`, `clean_close`, `gave_up` (any connection),
-    /// `reset` (any), `stuck` (any endpoint), `expectations_met`,
+    /// `reset` (any), `stuck` (any endpoint; out of the runs that
+    /// completed, not all runs), `expectations_met`,
     /// `visited_closing`,
     /// `visited_time_wait`, `visited_fin_wait_2` (any connection).
     pub outcomes: Vec<(&'static str, Fraction)>,
@@ -391,7 +392,15 @@ pub fn summarize(values: Vec<(String, String)>, rows: &[&RunRow]) -> PointSummar
         ("clean_close", count(&|r| r.clean_close == r.connections)),
         ("gave_up", count(&|r| r.gave_up > 0)),
         ("reset", count(&|r| r.reset > 0)),
-        ("stuck", count(&|r| r.stuck.is_some_and(|n| n > 0))),
+        // Counted only where the run completed (`RunRow::stuck`): out of
+        // those runs, not all.
+        (
+            "stuck",
+            Fraction {
+                k: rows.iter().filter(|r| r.stuck.is_some_and(|n| n > 0)).count() as u64,
+                n: rows.iter().filter(|r| r.stuck.is_some()).count() as u64,
+            },
+        ),
         ("expectations_met", count(&|r| r.expectations_failed == 0 && r.outcome == Outcome::Completed)),
         ("visited_closing", count(&|r| r.visited_closing > 0)),
         ("visited_time_wait", count(&|r| r.visited_time_wait > 0)),
@@ -535,6 +544,25 @@ mod tests {
         assert!((lo - 0.2366).abs() < 1e-4 && (hi - 0.7634).abs() < 1e-4, "{lo} {hi}");
         let (lo, hi) = wilson(0, 20);
         assert!(lo == 0.0 && (hi - 0.1611).abs() < 1e-4, "{hi}");
+    }
+
+    /// `stuck` is counted only for completed runs (a limit may stop
+    /// endpoints anywhere), so its denominator is the runs that completed:
+    /// an incomplete run is neither stuck nor "not stuck".
+    #[test]
+    fn stuck_fraction_is_over_the_runs_that_completed() {
+        let run = |outcome, stuck| RunRow { outcome, stuck, ..RunRow::EMPTY };
+        let rows = [
+            run(Outcome::Completed, Some(2)),
+            run(Outcome::Completed, Some(0)),
+            run(Outcome::EventLimit, None),
+            run(Outcome::TimeLimit, None),
+        ];
+        let summary = summarize(Vec::new(), &rows.iter().collect::<Vec<_>>());
+        let stuck = summary.outcomes.iter().find(|(name, _)| *name == "stuck").unwrap().1;
+        assert_eq!((stuck.k, stuck.n), (1, 2));
+        let reset = summary.outcomes.iter().find(|(name, _)| *name == "reset").unwrap().1;
+        assert_eq!(reset.n, 4, "the other rows still count every run");
     }
 
     #[test]

@@ -235,7 +235,7 @@ pub fn run(args: &RunArgs) -> u8 {
                     w.line(&format!("#   {l}"));
                 }
             }
-            let written = text_tail(w, &world, outcome, &checks);
+            let written = text_tail(w, &world, outcome, &checks, &filter);
             (outcome, checks, written)
         }
         Format::Jsonl => {
@@ -243,6 +243,9 @@ pub fn run(args: &RunArgs) -> u8 {
             let outcome = run_world(&mut world, &mut w, args.quiet, &filter, &mut extras, &stop);
             let checks = checks_of(&world);
             let summary = Summary::new(&world, outcome, &checks);
+            for open in report::open_json(&world, &filter, summary.end_ns) {
+                w.line(&open);
+            }
             for c in &checks {
                 w.line(&report::check_json(c, summary.end_ns));
             }
@@ -280,7 +283,7 @@ pub fn run(args: &RunArgs) -> u8 {
                 w.line("");
             }
             let checks = checks_of(&world);
-            let written = text_tail(w, &world, outcome, &checks);
+            let written = text_tail(w, &world, outcome, &checks, &filter);
             (outcome, checks, written)
         }
     };
@@ -398,11 +401,12 @@ fn text_tail(
     world: &World,
     outcome: Outcome,
     checks: &[Check],
+    filter: &trace::Filter,
 ) -> Result<Dest, String> {
     let summary = Summary::new(world, outcome, checks);
     // Printed even with --quiet: a user must learn that connections never
     // closed.
-    for l in report::open_lines(world, report::OPEN_LISTED_MAX) {
+    for l in report::open_lines_shown(world, report::OPEN_LISTED_MAX, filter) {
         w.line(&format!("# {l}"));
     }
     for c in checks {

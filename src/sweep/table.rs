@@ -1,12 +1,16 @@
 //! The sweep CSV (interface.md): `#` comment lines, one header row, then
 //! one row per run: `run`, `seed`, one column per swept field, the
-//! measures of [`MEASURES`], and `replay`.
+//! measures of [`MEASURES`], `replay`, and the measures added since
+//! ([`TRAILING`]).
 //!
-//! Every column is defined once, in [`LEADING`] or [`MEASURES`]: its name,
-//! how a [`RunRow`] writes it and how it is read back. Adding a measure is
-//! one line in [`MEASURES`], e.g. `column!("stuck", stuck, unsigned)`,
-//! besides the field itself in `RunRow` (and its zero in
-//! `RunRow::EMPTY`). Rows are read by header name, not by position, so the
+//! Every column is defined once, in [`LEADING`], [`MEASURES`] or
+//! [`TRAILING`]: its name, how a [`RunRow`] writes it and how it is read
+//! back. Adding a measure is one line at the end of [`TRAILING`], e.g.
+//! `column!("stuck", stuck, optional)`, besides the field itself in
+//! `RunRow` (and its zero in `RunRow::EMPTY`): new columns go last, so a
+//! reader that takes the columns by position finds the older ones where
+//! they were (interface.md: extend, never break). Rows are read by header
+//! name, not by position, so the
 //! reader follows the header it is given; every defined column must be
 //! there, and the others are the swept fields.
 //!
@@ -57,7 +61,6 @@ pub const MEASURES: &[Column] = &[
     column!("clean_close", clean_close, unsigned),
     column!("gave_up", gave_up, unsigned),
     column!("reset", reset, unsigned),
-    column!("stuck", stuck, optional),
     column!("expectations_failed", expectations_failed, unsigned),
     column!("establish_ms", establish_ns, optional_millis),
     column!("close_ms", close_ns, optional_millis),
@@ -82,17 +85,22 @@ pub const MEASURES: &[Column] = &[
     column!("digest", digest, digest),
 ];
 
-/// The last column: the command that replays a failing run, empty for
-/// the others. Free text, not part of [`RunRow`].
+/// The column after the measures: the command that replays a failing
+/// run, empty for the others. Free text, not part of [`RunRow`].
 pub const REPLAY: &str = "replay";
 
+/// The measures added after `replay` was the last column, in the order
+/// they were added; a new measure goes at the end.
+pub const TRAILING: &[Column] = &[column!("stuck", stuck, optional)];
+
 /// The header row's names: `run`, `seed`, the swept fields, the measures,
-/// `replay`.
+/// `replay`, the trailing measures.
 pub fn header(axes: &[String]) -> Vec<&str> {
     let mut names: Vec<&str> = LEADING.iter().map(|c| c.name).collect();
     names.extend(axes.iter().map(String::as_str));
     names.extend(MEASURES.iter().map(|c| c.name));
     names.push(REPLAY);
+    names.extend(TRAILING.iter().map(|c| c.name));
     names
 }
 
@@ -141,9 +149,11 @@ impl<W: Write> Writer<W> {
         for column in MEASURES {
             self.field(row, column)?;
         }
-        let csv = self.csv()?;
-        csv.write_field(replay)?;
-        Ok(csv.write_record(None::<&[u8]>)?)
+        self.csv()?.write_field(replay)?;
+        for column in TRAILING {
+            self.field(row, column)?;
+        }
+        Ok(self.csv()?.write_record(None::<&[u8]>)?)
     }
 
     fn field(&mut self, row: &RunRow, column: &Column) -> io::Result<()> {
@@ -330,7 +340,7 @@ fn texts(record: &csv::ByteRecord, line: u64) -> Result<Vec<&str>, CsvError> {
 
 /// What each header column holds, and the swept fields' names.
 fn header_slots(names: &[&str], line: u64) -> Result<(Vec<Slot>, Vec<String>), CsvError> {
-    let defined = || LEADING.iter().chain(MEASURES);
+    let defined = || LEADING.iter().chain(MEASURES).chain(TRAILING);
     let mut slots = Vec::with_capacity(names.len());
     let mut axes = Vec::new();
     for (i, &name) in names.iter().enumerate() {
@@ -606,7 +616,11 @@ mod tests {
     fn plain_rows_are_written_as_before() {
         let text = write(&[], &["loss".to_string()], &[(sample(), vec!["0.1"], "")]);
         let row = text.lines().nth(1).unwrap();
-        assert_eq!(row, "7,99,0.1,completed,2,2,1,1,0,1,1,0,20.000,,1234,5000,30,3,2,1,2,1,2,0,80,4090.000,ab,");
+        // The columns before `stuck` was added, byte for byte, then `stuck`.
+        let before_stuck = "7,99,0.1,completed,2,2,1,1,0,1,0,20.000,,1234,5000,30,3,2,1,2,1,2,0,80,4090.000,ab,";
+        assert_eq!(row, format!("{before_stuck},1"));
+        let names = text.lines().next().unwrap();
+        assert!(names.ends_with(",digest,replay,stuck"), "{names}");
     }
 
     #[track_caller]
@@ -661,7 +675,7 @@ mod tests {
         check_error(&format!("{head}\"7\n\",99\n"), 4, &format!("row has 2 fields, the header has {columns}"));
         check_error("# only a comment\n", 2, "expected a header row, found none");
         check_error("run,seed,run\n", 1, "header: column `run` appears twice");
-        let more = MEASURES.len(); // the other measures and `replay`
+        let more = MEASURES.len() + TRAILING.len(); // the other measures, `replay`
         check_error(
             "run,seed,loss\n",
             1,

@@ -46,6 +46,11 @@ impl Endpoint {
 
     /// SEND `bytes` of (synthetic) payload.
     pub fn send(&mut self, bytes: u64, out: &mut Output) -> Result<(), CallError> {
+        if self.bits.has(bit::CLOSE_PENDING) {
+            // B-APP-09: a pending CLOSE (B-APP-13) already said there is no
+            // more to send (RFC 9293 §3.10.4), as in the states after one.
+            return Err(self.refuse(CallError::ConnectionClosing, rule::APP_09, out));
+        }
         let rule = match self.state {
             State::Closed => return Err(self.refuse(CallError::ConnectionDoesNotExist, rule::APP_05, out)),
             State::Listen => return Err(self.refuse(CallError::RemoteUnspecified, rule::APP_06, out)),
@@ -74,6 +79,11 @@ impl Endpoint {
                 out.rules.push(rule);
                 self.enter_closed(CloseReason::UserClose, cause, rule, out);
                 Ok(())
+            }
+            State::SynReceived if self.bits.has(bit::CLOSE_PENDING) => {
+                // B-APP-16: the CLOSE already made waits (B-APP-13); a
+                // second one must not add a second FIN.
+                Err(self.refuse(CallError::ConnectionClosing, rule::APP_16, out))
             }
             State::SynReceived => {
                 if self.unacked_bytes() > 0 {

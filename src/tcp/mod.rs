@@ -336,14 +336,17 @@ impl Endpoint {
     /// B-TMR-09): the TCB forgets the half-open connection and the
     /// application is not told.
     ///
-    /// A CLOSE the application already made is not forgotten with it. In
+    /// A CLOSE the application already made is not forgotten with it, on
+    /// any of the three ways back: an acceptable RST (B-RST-01), giving up
+    /// on the SYN,ACK (B-TMR-09) or a SYN in the window (B-SYN-01). In
     /// SYN_RECEIVED with data queued that CLOSE waits for ESTABLISHED
     /// (B-APP-13), which will now never come for this connection; RFC 9293
     /// §3.10.4 says a CLOSE in LISTEN deletes the TCB, so it is applied in
-    /// LISTEN at once (B-APP-10: CLOSED, reason USER_CLOSE). Otherwise the
-    /// endpoint would listen on for an application that closed it, or
-    /// complete a later handshake and stay ESTABLISHED, sending neither its
-    /// data nor a FIN.
+    /// LISTEN at once (B-APP-10: CLOSED, reason USER_CLOSE; the cause is
+    /// `pending close`, since no call is made now). Otherwise the endpoint
+    /// would listen on for an application that closed it, or complete a
+    /// later handshake and stay ESTABLISHED, sending neither its data nor a
+    /// FIN.
     fn return_to_listen(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
         let close_pending = self.bits.has(bit::CLOSE_PENDING);
         self.stop_all_timers(out);
@@ -364,7 +367,7 @@ impl Endpoint {
         self.set_state(State::Listen, cause, rule, out);
         if close_pending {
             out.rules.push(crate::rule::APP_10);
-            self.enter_closed(CloseReason::UserClose, Cause::App(Call::Close), crate::rule::APP_10, out);
+            self.enter_closed(CloseReason::UserClose, Cause::PendingClose, crate::rule::APP_10, out);
         }
     }
 

@@ -75,6 +75,9 @@ pub enum Cause {
     App(Call),
     Recv(Flags),
     Timer(Timer),
+    /// A CLOSE the application made earlier and the endpoint deferred
+    /// (B-APP-13), applied now: no call is made at this time.
+    PendingClose,
 }
 
 impl fmt::Display for Cause {
@@ -83,6 +86,7 @@ impl fmt::Display for Cause {
             Cause::App(call) => write!(f, "app {}", call.name()),
             Cause::Recv(flags) => write!(f, "recv {flags}"),
             Cause::Timer(timer) => write!(f, "timer {timer}"),
+            Cause::PendingClose => f.write_str("pending close"),
         }
     }
 }

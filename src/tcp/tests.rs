@@ -672,6 +672,58 @@ fn passive_syn_received_syn_in_window_with_close_pending_then_closes() {
     assert_closed_for_good(&mut t);
 }
 
+/// B-RST-01, B-APP-10: the trace tells the deferred CLOSE from a call made
+/// now. The LISTEN -> CLOSED transition names the pending close as its
+/// cause, since the application made no call at this time (its CLOSE came
+/// earlier, B-APP-13).
+#[test]
+fn passive_syn_received_close_pending_applied_in_listen_names_the_pending_close() {
+    let mut t = syn_received_close_pending();
+    t.recv(seg(RST, REMOTE_ISS + 1, 0));
+    let causes: Vec<String> = t
+        .out
+        .notes
+        .iter()
+        .filter_map(|n| match n {
+            Note::Transition { cause, .. } => Some(cause.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(causes, vec!["recv RST", "pending close"]);
+}
+
+/// B-APP-13, B-APP-09: once a CLOSE is pending in SYN_RECEIVED the
+/// application has said it has no more to send (RFC 9293 §3.10.4), so a
+/// SEND is refused with CONNECTION_CLOSING as in every state after a CLOSE
+/// (§3.10.2): nothing queued, nothing sent, the state unchanged. When the
+/// handshake completes only the data queued before the CLOSE goes out,
+/// with the FIN on it.
+#[test]
+fn syn_received_close_pending_send_is_refused() {
+    let mut t = syn_received_close_pending();
+    assert_eq!(t.call_err(|ep, out| ep.send(5000, out)), CallError::ConnectionClosing);
+    t.assert_rule(rule::APP_09);
+    assert_eq!(t.ep.unacked_bytes(), 10, "only the 10 bytes queued before the CLOSE");
+    let s = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_eq!(s.flags, Flags::FIN | Flags::PSH | Flags::ACK);
+    assert_eq!((s.seq.0, s.len), (LOCAL_ISS + 1, 10));
+}
+
+/// B-APP-13, B-APP-16: a second CLOSE while the first is pending in
+/// SYN_RECEIVED is refused with CONNECTION_CLOSING (RFC 9293 §3.10.4: the
+/// connection is already closing): nothing sent, the state unchanged, and
+/// still exactly one FIN once ESTABLISHED.
+#[test]
+fn syn_received_close_pending_second_close_is_refused() {
+    let mut t = syn_received_close_pending();
+    assert_eq!(t.call_err(|ep, out| ep.close(out)), CallError::ConnectionClosing);
+    t.assert_rule(rule::APP_16);
+    let s = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_eq!(s.flags, Flags::FIN | Flags::PSH | Flags::ACK);
+    assert_eq!(t.state(), State::FinWait1);
+    assert_eq!(t.call_err(|ep, out| ep.close(out)), CallError::ConnectionClosing);
+}
+
 /// B-RST-01: without a pending CLOSE the endpoint stays in LISTEN and a
 /// new SYN starts a new handshake.
 #[test]

@@ -318,6 +318,10 @@ pub struct World {
     /// A listener's endpoint that fell back to LISTEN after its listener
     /// was closed: its application's CLOSE is applied once the step ends.
     close_after_step: Option<u32>,
+    /// Injected segments sent so far (`Inject` faults that found their
+    /// endpoint): they can forge what no peer sent, so an open endpoint
+    /// is then not called stuck (see `open`).
+    injected_segments: u64,
     outcome: Option<Outcome>,
     /// Memory held only to move other allocations (determinism check).
     #[allow(dead_code)]
@@ -477,6 +481,7 @@ impl World {
             iss_key: Key::derive(model.iss_seed.unwrap_or(model.seed), component::ISS),
             reply_to: None,
             close_after_step: None,
+            injected_segments: 0,
             outcome: None,
             ballast: Vec::new(),
             model,

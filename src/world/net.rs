@@ -214,7 +214,9 @@ impl World {
             copy: 0,
             pkt: 0,
         };
-        if !injected {
+        if injected {
+            self.injected_segments += 1;
+        } else {
             self.eps[ep as usize].log.on_send(seg.flags, self.sched.now());
         }
         self.send_packet(pkt, injected, sink);

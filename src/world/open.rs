@@ -14,7 +14,10 @@
 //!
 //! Anything else is **stuck**: the application called CLOSE, no timer is
 //! left and nothing above explains the state. That is a bug (for example a
-//! CLOSE forgotten on the way back to LISTEN).
+//! CLOSE forgotten on the way back to LISTEN), unless the run carried
+//! injected segments (`Inject` faults): those can forge what no peer sent,
+//! such as an ACK of a FIN that was lost, and leave a protocol-legal state
+//! that looks stuck. Such an endpoint is classified **injected** instead.
 //!
 //! Whether the application called CLOSE comes from the world's own record
 //! of the calls it made ([`super::EndpointLog::app_closed`]), not from the
@@ -40,15 +43,21 @@ pub enum OpenReason {
     PeerNeverClosed,
     /// Its application called CLOSE and nothing explains its state.
     Stuck,
+    /// Its application called CLOSE and nothing above explains its state,
+    /// but the run carried injected segments (`Inject` faults), which can
+    /// forge what a peer never sent (an ACK of a FIN that was lost, say):
+    /// they may explain it.
+    Injected,
 }
 
 impl OpenReason {
-    pub const VALUES: [OpenReason; 5] = [
+    pub const VALUES: [OpenReason; 6] = [
         OpenReason::HostCrashed,
         OpenReason::AppNeverClosed,
         OpenReason::PeerVanished,
         OpenReason::PeerNeverClosed,
         OpenReason::Stuck,
+        OpenReason::Injected,
     ];
 
     /// The short name used in summaries (`stuck`, `app_never_closed`, ...).
@@ -59,6 +68,7 @@ impl OpenReason {
             OpenReason::PeerVanished => "peer_vanished",
             OpenReason::PeerNeverClosed => "peer_never_closed",
             OpenReason::Stuck => "stuck",
+            OpenReason::Injected => "injected",
         }
     }
 
@@ -70,6 +80,7 @@ impl OpenReason {
             OpenReason::PeerVanished => "closed; waits for a FIN from a peer that vanished (B-CLOSE-11)",
             OpenReason::PeerNeverClosed => "peer never closed: the peer's application never called CLOSE",
             OpenReason::Stuck => "STUCK: its application called CLOSE and nothing explains this state",
+            OpenReason::Injected => "its application called CLOSE; injected segments may explain its state",
         }
     }
 }
@@ -86,9 +97,17 @@ pub struct EndFacts {
 }
 
 /// Why `own` is still open, given what is known of its peer (the endpoint
-/// at the other end of its 4-tuple; `None` if there is none). `None` when
-/// `own` is CLOSED.
-pub fn classify(own: EndFacts, peer: Option<EndFacts>) -> Option<OpenReason> {
+/// at the other end of its 4-tuple; `None` if there is none) and whether
+/// the run carried injected segments. `None` when `own` is CLOSED.
+pub fn classify(own: EndFacts, peer: Option<EndFacts>, injected: bool) -> Option<OpenReason> {
+    let reason = classify_by_endpoints(own, peer)?;
+    // An injected segment may have put either end where it is: what
+    // looks stuck is then not known to be a bug.
+    Some(if reason == OpenReason::Stuck && injected { OpenReason::Injected } else { reason })
+}
+
+/// [`classify`] from the two endpoints alone.
+fn classify_by_endpoints(own: EndFacts, peer: Option<EndFacts>) -> Option<OpenReason> {
     if own.state == State::Closed {
         return None;
     }
@@ -116,6 +135,8 @@ pub fn classify(own: EndFacts, peer: Option<EndFacts>) -> Option<OpenReason> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenEndpoint {
     pub conn: u32,
+    /// Its `ep` in the trace.
+    pub ep: u32,
     pub name: String,
     pub state: State,
     pub reason: OpenReason,
@@ -148,20 +169,30 @@ impl World {
     /// or when a limit or an interrupt stopped it: endpoints may then be
     /// open for no fault of theirs). Lists at most `max_listed`.
     pub fn open_endpoints(&self, max_listed: usize) -> Option<OpenReport> {
+        self.open_endpoints_where(max_listed, &|_, _| true)
+    }
+
+    /// [`World::open_endpoints`] over the endpoints `keep(conn, name)`
+    /// accepts (what `--conn` and `--endpoint` show).
+    pub fn open_endpoints_where(&self, max_listed: usize, keep: &dyn Fn(u32, &str) -> bool) -> Option<OpenReport> {
         if self.outcome != Some(super::Outcome::Completed) {
             return None;
         }
         let mut report = OpenReport::default();
         for i in 0..self.eps.len() {
             let e = &self.eps[i];
+            if !keep(e.conn, &self.names[e.name as usize]) {
+                continue;
+            }
             let own = self.facts(i as u32);
             let peer =
                 if own.state == State::FinWait2 { self.bound_peer(i as u32).map(|p| self.facts(p)) } else { None };
-            let Some(reason) = classify(own, peer) else { continue };
+            let Some(reason) = classify(own, peer, self.injected_segments > 0) else { continue };
             *report.counts.entry((own.state, reason)).or_insert(0) += 1;
             if report.listed.len() < max_listed {
                 report.listed.push(OpenEndpoint {
                     conn: e.conn,
+                    ep: i as u32,
                     name: self.names[e.name as usize].clone(),
                     state: own.state,
                     reason,
@@ -202,7 +233,7 @@ mod tests {
 
     #[track_caller]
     fn check(own: EndFacts, peer: Option<EndFacts>, want: Option<OpenReason>) {
-        assert_eq!(classify(own, peer), want, "own {own:?}, peer {peer:?}");
+        assert_eq!(classify(own, peer, false), want, "own {own:?}, peer {peer:?}");
     }
 
     #[test]
@@ -258,6 +289,27 @@ mod tests {
             check(end(state, true), Some(end(State::Closed, true)), Some(OpenReason::Stuck));
             check(end(state, true), None, Some(OpenReason::Stuck));
         }
+    }
+
+    /// In a run with injected segments what would be stuck is `injected`;
+    /// every other reason stays as it is, and without injection nothing
+    /// changes.
+    #[test]
+    fn injected_segments_explain_only_what_would_be_stuck() {
+        let both_closed_in_fin_wait_2 = (end(State::FinWait2, true), Some(end(State::FinWait2, true)));
+        let cases = [
+            (both_closed_in_fin_wait_2, OpenReason::Stuck),
+            ((end(State::Listen, true), None), OpenReason::Stuck),
+            ((end(State::FinWait2, true), None), OpenReason::PeerVanished),
+            ((end(State::FinWait2, true), Some(end(State::CloseWait, false))), OpenReason::PeerNeverClosed),
+            ((end(State::Established, false), None), OpenReason::AppNeverClosed),
+        ];
+        for ((own, peer), without) in cases {
+            assert_eq!(classify(own, peer, false), Some(without));
+            let with = if without == OpenReason::Stuck { OpenReason::Injected } else { without };
+            assert_eq!(classify(own, peer, true), Some(with), "own {own:?}, peer {peer:?}");
+        }
+        assert_eq!(classify(end(State::Closed, true), None, true), None);
     }
 
     #[test]

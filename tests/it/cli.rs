@@ -777,6 +777,88 @@ fn jsonl_summary_counts_open_and_stuck_endpoints() {
     }
 }
 
+/// JSONL lists every open endpoint for scripts, one `open` record each
+/// (no cap, unlike the text list), after the trace and before the `expect`
+/// records, at the run's end time. Each names the endpoint as the trace
+/// does: its `ep` is the one whose transitions end in that `state`. The
+/// records are not digested: the digest is the text run's.
+#[test]
+fn jsonl_has_one_open_record_per_open_endpoint() {
+    let out = tcpsim(&["run", "sims/fin-wait-2-timeout.ron", "--format", "jsonl"]);
+    assert_exit(&out, 0);
+    let records = json_lines(&stdout(&out));
+    let summary = records.last().unwrap();
+    let first_open = records.iter().position(|r| r["kind"] == "open").unwrap();
+    let first_expect = records.iter().position(|r| r["kind"] == "expect").unwrap();
+    assert_eq!(first_expect, first_open + 4, "four open records, right before the expect records");
+    let open = &records[first_open..first_expect];
+    let shown: Vec<(u64, &str, &str, &str)> = open
+        .iter()
+        .map(|r| {
+            assert_eq!(r["t_ns"], summary["end_ns"], "{r}");
+            let fields: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(fields, ["t_ns", "kind", "conn", "ep", "endpoint", "state", "reason"], "{r}");
+            // The endpoint's last transition, found by its `ep`, ends in
+            // the state the record gives.
+            let last = records.iter().rfind(|t| t["kind"] == "transition" && t["ep"] == r["ep"]).unwrap();
+            assert_eq!((&last["to"], &last["endpoint"], &last["conn"]), (&r["state"], &r["endpoint"], &r["conn"]));
+            (
+                r["conn"].as_u64().unwrap(),
+                r["endpoint"].as_str().unwrap(),
+                r["state"].as_str().unwrap(),
+                r["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (0, "client", "FIN_WAIT_2", "peer_never_closed"),
+            (0, "server", "CLOSE_WAIT", "app_never_closed"),
+            (1, "server", "CLOSE_WAIT", "app_never_closed"),
+            (2, "server", "CLOSE_WAIT", "app_never_closed"),
+        ]
+    );
+    assert_eq!(summary["open"], 4);
+    let text = tcpsim(&["run", "sims/fin-wait-2-timeout.ron", "--quiet"]);
+    let digest = stdout(&text).lines().last().unwrap().strip_prefix("digest: ").unwrap().to_string();
+    assert_eq!(summary["digest"], digest.as_str());
+}
+
+/// `--conn` and `--endpoint` choose which open endpoints are listed, in
+/// text and in JSONL, as they choose the trace records; the summary still
+/// counts the whole run.
+#[test]
+fn filters_choose_the_open_endpoints_shown() {
+    let sim = "sims/fin-wait-2-timeout.ron";
+    let out = tcpsim(&["run", sim, "--quiet", "--endpoint", "server"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let open: Vec<&str> = text.lines().filter(|l| l.starts_with("# open") || l.starts_with("#   ")).collect();
+    assert_eq!(
+        open,
+        vec![
+            "# open endpoints: 3 not CLOSED at the end, 0 stuck",
+            "#   conn   0  server     CLOSE_WAIT   application never closed it",
+            "#   conn   1  server     CLOSE_WAIT   application never closed it",
+            "#   conn   2  server     CLOSE_WAIT   application never closed it",
+            "#   by state and reason: CLOSE_WAIT/app_never_closed=3",
+        ]
+    );
+    let out = tcpsim(&["run", sim, "--format", "jsonl", "--conn", "0"]);
+    assert_exit(&out, 0);
+    let records = json_lines(&stdout(&out));
+    let open: Vec<(&str, &str)> = records
+        .iter()
+        .filter(|r| r["kind"] == "open")
+        .map(|r| (r["endpoint"].as_str().unwrap(), r["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(open, [("client", "FIN_WAIT_2"), ("server", "CLOSE_WAIT")]);
+    assert_eq!(records.last().unwrap()["open"], 4, "the summary counts the whole run");
+    let out = tcpsim(&["run", sim, "--quiet", "--conn", "1", "--endpoint", "client"]);
+    assert!(!stdout(&out).contains("open endpoints"), "{}", stdout(&out));
+}
+
 /// A run stopped by a limit counts nothing and lists nothing: endpoints
 /// may be open only because the run was cut short.
 #[test]
