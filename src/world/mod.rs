@@ -255,6 +255,8 @@ impl Token for Event {
 
 /// A read-only view of one endpoint.
 pub struct EndpointView<'a> {
+    /// Its `ep`: fixed for its life, as in the trace.
+    pub ep: u32,
     pub name: &'a str,
     pub conn: u32,
     pub host: &'a str,
@@ -711,6 +713,7 @@ impl World {
     fn view(&self, i: usize) -> EndpointView<'_> {
         let e = &self.eps[i];
         EndpointView {
+            ep: i as u32,
             name: &self.names[e.name as usize],
             conn: e.conn,
             host: &self.model.hosts[e.host as usize].name,

@@ -33,7 +33,7 @@ fn int(v: &Value, key: &str) -> u64 {
 }
 
 /// One line of the text trace's path summary: `conn`, endpoint name,
-/// states visited.
+/// states visited; the lines are in `ep` order and each says its `ep`.
 fn path_summary(file: &str) -> Vec<(u64, String, Vec<String>)> {
     let out = tcpsim(&["run", file]);
     let trace = stdout(&out);
@@ -41,10 +41,13 @@ fn path_summary(file: &str) -> Vec<(u64, String, Vec<String>)> {
     lines
         .iter()
         .map_while(|l| l.strip_prefix("#   conn "))
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             assert!(!l.contains("..."), "{file}: a path summary without the full path: {l}");
             let mut words = l.split_whitespace();
             let conn = words.next().unwrap().parse().unwrap();
+            assert_eq!(words.next(), Some("ep"), "{file}: {l}");
+            assert_eq!(words.next().unwrap().parse::<usize>().unwrap(), i, "{file}: {l}");
             let name = words.next().unwrap().to_string();
             let states = words.take_while(|w| !w.starts_with('(')).filter(|w| *w != "->").map(str::to_string).collect();
             (conn, name, states)
@@ -98,7 +101,9 @@ fn every_endpoint_record_has_an_ep() {
     for file in sims() {
         for r in jsonl(&file) {
             match r["kind"].as_str().unwrap() {
-                "expect" | "summary" | "host" => {}
+                "summary" | "host" => {}
+                // A check over the whole run names no endpoint.
+                "expect" if r["endpoint"].is_null() => assert!(r["ep"].is_null(), "{file}: {r}"),
                 "deliver" | "send" | "drop" if r["ep"].is_null() => {
                     assert!(r.get("ep").is_some(), "{file}: no ep: {r}");
                 }
@@ -245,4 +250,40 @@ fn a_listening_endpoint_is_under_its_listeners_number_until_it_takes_a_syn() {
     assert!(mine[..syn].iter().all(|r| int(r, "conn") == 2));
     assert!(mine[syn..].iter().all(|r| int(r, "conn") == 0), "from the SYN on, connection 0");
     assert_eq!(load("sims/duplicate-fin.ron", &[]).connection_count(), 2);
+}
+
+/// Two endpoints are both `conn 0 server` when the host crashed under the
+/// first and a second connection (still number 0 for the client's script)
+/// reaches the restarted listener: the `expect` record names the one it
+/// checked by `ep`, the first found in `ep` order (the crashed one, whose
+/// path ends in ESTABLISHED), and the text trace says `ep N` too.
+#[test]
+fn an_expect_record_names_the_endpoint_it_checked_by_ep() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two-servers.ron");
+    let sim = std::fs::read_to_string(root().join("sims/host-crash.ron")).unwrap();
+    let sim = sim.replace("Send(at_ms: 500, bytes: 100)]", "Send(at_ms: 500, bytes: 100), Connect(at_ms: 600)]");
+    assert!(sim.contains("Connect(at_ms: 600)"));
+    std::fs::write(&file, sim).unwrap();
+    let file = file.to_str().unwrap();
+    let records = jsonl(file);
+    let servers: BTreeMap<u64, Vec<&Value>> = records
+        .iter()
+        .filter(|r| r["kind"] == "transition" && r["endpoint"] == "server")
+        .fold(BTreeMap::new(), |mut m, r| {
+            m.entry(int(r, "ep")).or_default().push(r);
+            m
+        });
+    let crashed = *servers.keys().next().unwrap();
+    let in_conn_0: Vec<u64> =
+        servers.iter().filter(|(_, ts)| ts.iter().any(|t| int(t, "conn") == 0)).map(|(ep, _)| *ep).collect();
+    assert!(in_conn_0.len() >= 2, "two server endpoints in conn 0: {servers:?}");
+    let expects: Vec<&Value> = records.iter().filter(|r| r["kind"] == "expect" && r["endpoint"] == "server").collect();
+    assert!(!expects.is_empty());
+    for e in &expects {
+        assert_eq!(e["ep"].as_u64(), Some(crashed), "{e}");
+    }
+    let text = stdout(&tcpsim(&["run", file]));
+    assert!(text.lines().any(|l| l.starts_with("expect ok      server (conn 0, ep 1) final_state")), "{text}");
+    assert_eq!(crashed, 1);
 }
