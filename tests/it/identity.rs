@@ -287,3 +287,63 @@ fn an_expect_record_names_the_endpoint_it_checked_by_ep() {
     assert!(text.lines().any(|l| l.starts_with("expect ok      server (conn 0, ep 1) final_state")), "{text}");
     assert_eq!(crashed, 1);
 }
+
+/// why-time-wait-short.ron: at 1610 ms a copy of the old incarnation's
+/// 100 bytes (conn 0, seq 1001, ack 5001) reaches the new incarnation's
+/// server (conn 1) on the same 4-tuple. Both ISNs are the old ones (1000
+/// and 5000), so relative to conn 1's ends it reads `seq=1 ack=1`. The
+/// delivery is recorded under conn 0 (its send's), but it arrived at conn
+/// 1's endpoint: conn 1's ladder draws it as an arrival without a send,
+/// labelled with its connection, exactly once (the old incarnation's other
+/// segments reached conn 0's endpoints, not these).
+#[test]
+fn a_stray_segment_of_another_connection_shows_where_it_arrives() {
+    let (_, rec) = run(load("sims/why-time-wait-short.ron", &[]));
+    let text = ladder_text(&rec.events, 1, false);
+    let strays: Vec<&str> = text.lines().filter(|l| l.contains("of conn 0")).collect();
+    assert_eq!(strays.len(), 1, "{text}");
+    let stray = strays[0];
+    assert!(stray.trim_start().starts_with("1610.000"), "{stray}");
+    assert!(stray.contains("PSH|ACK seq=1 ack=1 len=100 of conn 0"), "{stray}");
+    assert!(stray.contains("}|") && stray.ends_with("@1610.000"), "drawn as an arrival without a send: {stray}");
+
+    let svg = ladder_svg(&rec.events, 1, "stray");
+    let groups: Vec<&str> = svg
+        .match_indices("<g class=\"segment")
+        .map(|(i, _)| &svg[i..i + svg[i..].find("</g>").unwrap()])
+        .filter(|g| g.contains("of conn 0"))
+        .collect();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert!(groups[0].contains("data-label=\"PSH|ACK seq=1 ack=1 len=100 of conn 0\""), "{}", groups[0]);
+}
+
+/// The reader of `--conn 1` sees what arrived at conn 1's endpoints: the
+/// stray delivery (recorded under conn 0, to the server's `ep`) comes
+/// right before the DATA event it causes, in text and JSONL; conn 0's
+/// deliveries to its own endpoints stay out.
+#[test]
+fn the_conn_filter_keeps_what_arrives_at_the_connections_endpoints() {
+    let out = tcpsim(&["run", "sims/why-time-wait-short.ron", "--conn", "1"]);
+    let trace = stdout(&out);
+    let events: Vec<&str> = trace.lines().filter(|l| !l.starts_with('#')).collect();
+    let data = events.iter().position(|l| l.contains("DATA 100 bytes (100 FOREIGN)")).expect(&trace);
+    let before = events[data - 1];
+    assert!(before.starts_with("    1610.000     0  server    deliver   PSH|ACK"), "{before}");
+    assert!(before.contains("seq=1001 ack=5001 len=100") && before.ends_with("copy=1"), "{before}");
+    let foreign: Vec<&&str> = events.iter().filter(|l| l.get(12..18).is_some_and(|c| c.trim() == "0")).collect();
+    assert_eq!(foreign.len(), 1, "{foreign:?}");
+
+    let records: Vec<Value> =
+        stdout(&tcpsim(&["run", "sims/why-time-wait-short.ron", "--conn", "1", "--format", "jsonl"]))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|r: &Value| r["kind"] != "expect" && r["kind"] != "summary")
+            .collect();
+    let foreign: Vec<&Value> = records.iter().filter(|r| r["conn"] == 0).collect();
+    assert_eq!(foreign.len(), 1, "{foreign:?}");
+    assert_eq!(foreign[0]["kind"], "deliver");
+    assert_eq!(foreign[0]["t_ns"], 1_610_000_000u64);
+    let server_ep =
+        records.iter().find(|r| r["kind"] == "transition" && r["endpoint"] == "server").unwrap()["ep"].clone();
+    assert_eq!(foreign[0]["ep"], server_ep);
+}
