@@ -237,8 +237,66 @@ impl Recorder {
 
 /// Passes events through to another sink only if they pass a filter.
 pub struct Filtered<'s> {
-    pub inner: &'s mut dyn TraceSink,
-    pub filter: Filter,
+    inner: &'s mut dyn TraceSink,
+    filter: Filter,
+    /// With `--conn N`: the endpoints in connection N now.
+    members: Option<ConnMembers>,
+}
+
+impl<'s> Filtered<'s> {
+    pub fn new(inner: &'s mut dyn TraceSink, filter: Filter) -> Filtered<'s> {
+        let members = filter.conn.map(ConnMembers::new);
+        Filtered { inner, filter, members }
+    }
+}
+
+/// Which endpoints (by `ep`) belong to one connection, followed record by
+/// record.
+///
+/// A delivery is recorded under its send's connection, so a stray segment
+/// of another connection (an old duplicate on the same 4-tuple) that
+/// reaches one of this connection's endpoints carries the other number;
+/// what arrived at a connection's endpoints is its records plus those
+/// deliveries. An endpoint is in the connection from its first record
+/// other than a segment under that number (the deliver of the SYN that a
+/// listening endpoint takes is already the connection's own), until a
+/// record under another number, or its transition back to LISTEN (it is
+/// its listener's again after it).
+#[derive(Clone, Debug)]
+pub struct ConnMembers {
+    conn: u32,
+    /// Sorted; normally the connection's two ends.
+    eps: Vec<u32>,
+}
+
+impl ConnMembers {
+    pub fn new(conn: u32) -> ConnMembers {
+        ConnMembers { conn, eps: Vec::new() }
+    }
+
+    /// Follows one record (call for every record, in order).
+    pub fn observe(&mut self, e: &TraceEvent<'_>) {
+        if e.ep == NO_EP
+            || matches!(e.kind, TraceKind::Send { .. } | TraceKind::Deliver { .. } | TraceKind::Drop { .. })
+        {
+            return;
+        }
+        let back_to_listen = matches!(e.kind, TraceKind::Transition { to: State::Listen, .. });
+        let member = e.conn == self.conn && !back_to_listen;
+        match (self.eps.binary_search(&e.ep), member) {
+            (Err(i), true) => self.eps.insert(i, e.ep),
+            (Ok(i), false) => {
+                self.eps.remove(i);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `e` is another connection's segment arriving at one of this
+    /// connection's endpoints.
+    pub fn is_stray_arrival(&self, e: &TraceEvent<'_>) -> bool {
+        matches!(e.kind, TraceKind::Deliver { .. }) && e.conn != self.conn && self.eps.binary_search(&e.ep).is_ok()
+    }
 }
 
 /// Which events an output shows (`--conn`, `--endpoint`, `--kinds`,
@@ -258,8 +316,11 @@ impl Filter {
     }
 
     pub fn passes(&self, e: &TraceEvent<'_>) -> bool {
-        self.conn.is_none_or(|c| c == e.conn)
-            && self.endpoint.as_deref().is_none_or(|n| n == e.endpoint)
+        self.conn.is_none_or(|c| c == e.conn) && self.passes_besides_conn(e)
+    }
+
+    fn passes_besides_conn(&self, e: &TraceEvent<'_>) -> bool {
+        self.endpoint.as_deref().is_none_or(|n| n == e.endpoint)
             && self.kinds.as_ref().is_none_or(|k| k.iter().any(|k| k == e.kind.name()))
             && self.from.is_none_or(|f| f <= e.t)
             && self.to.is_none_or(|t| e.t <= t)
@@ -268,7 +329,11 @@ impl Filter {
 
 impl TraceSink for Filtered<'_> {
     fn record(&mut self, e: &TraceEvent<'_>) {
-        if self.filter.passes(e) {
+        let stray = self.members.as_mut().is_some_and(|m| {
+            m.observe(e);
+            m.is_stray_arrival(e)
+        });
+        if self.filter.passes(e) || (stray && self.filter.passes_besides_conn(e)) {
             self.inner.record(e);
         }
     }
