@@ -348,7 +348,7 @@ impl Model {
                 // duplicate on the same 4-tuple), as an arrival without a
                 // send, labelled with its connection.
                 if let TraceKind::Deliver { seg } = e.kind
-                    && members.is_stray_arrival(&e.as_event())
+                    && members.is_stray_segment(&e.as_event())
                 {
                     m.has_fates = true;
                     m.orphan(src, dst, seg, Fate::Delivered(e.t), order);

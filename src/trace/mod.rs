@@ -257,21 +257,26 @@ impl<'s> Filtered<'s> {
 /// of another connection (an old duplicate on the same 4-tuple) that
 /// reaches one of this connection's endpoints carries the other number;
 /// what arrived at a connection's endpoints is its records plus those
-/// deliveries. An endpoint is in the connection from its first record
+/// deliveries (and a listening endpoint's reset in reply, sent under the
+/// stray's number too). An endpoint is in the connection from its first record
 /// other than a segment under that number (the deliver of the SYN that a
 /// listening endpoint takes is already the connection's own), until a
 /// record under another number, or its transition back to LISTEN (it is
-/// its listener's again after it).
+/// its listener's again after it). Memory: the members only, never one
+/// entry per endpoint of the run.
 #[derive(Clone, Debug)]
 pub struct ConnMembers {
     conn: u32,
     /// Sorted; normally the connection's two ends.
     eps: Vec<u32>,
+    /// When the number is a listener's: the endpoints that listened under
+    /// it (sorted), which are its again whenever they fall back to LISTEN.
+    listening: Vec<u32>,
 }
 
 impl ConnMembers {
     pub fn new(conn: u32) -> ConnMembers {
-        ConnMembers { conn, eps: Vec::new() }
+        ConnMembers { conn, eps: Vec::new(), listening: Vec::new() }
     }
 
     /// Follows one record (call for every record, in order).
@@ -281,8 +286,21 @@ impl ConnMembers {
         {
             return;
         }
-        let back_to_listen = matches!(e.kind, TraceKind::Transition { to: State::Listen, .. });
-        let member = e.conn == self.conn && !back_to_listen;
+        let member = match e.kind {
+            // An application's LISTEN: under its listener's number.
+            TraceKind::Transition { from: State::Closed, to: State::Listen, .. } => {
+                if e.conn == self.conn
+                    && let Err(i) = self.listening.binary_search(&e.ep)
+                {
+                    self.listening.insert(i, e.ep);
+                }
+                e.conn == self.conn
+            }
+            // Back to LISTEN (a reset, a retransmission limit): recorded
+            // under the connection it leaves; its listener's again after.
+            TraceKind::Transition { to: State::Listen, .. } => self.listening.binary_search(&e.ep).is_ok(),
+            _ => e.conn == self.conn,
+        };
         match (self.eps.binary_search(&e.ep), member) {
             (Err(i), true) => self.eps.insert(i, e.ep),
             (Ok(i), false) => {
@@ -292,10 +310,14 @@ impl ConnMembers {
         }
     }
 
-    /// Whether `e` is another connection's segment arriving at one of this
-    /// connection's endpoints.
-    pub fn is_stray_arrival(&self, e: &TraceEvent<'_>) -> bool {
-        matches!(e.kind, TraceKind::Deliver { .. }) && e.conn != self.conn && self.eps.binary_search(&e.ep).is_ok()
+    /// Whether `e` is a segment of another connection that arrived at
+    /// (`deliver`) or left from (`send`, `drop`: an idle listening
+    /// endpoint's reset answers a stray under the stray's connection) one
+    /// of this connection's endpoints.
+    pub fn is_stray_segment(&self, e: &TraceEvent<'_>) -> bool {
+        matches!(e.kind, TraceKind::Send { .. } | TraceKind::Deliver { .. } | TraceKind::Drop { .. })
+            && e.conn != self.conn
+            && self.eps.binary_search(&e.ep).is_ok()
     }
 }
 
@@ -331,7 +353,7 @@ impl TraceSink for Filtered<'_> {
     fn record(&mut self, e: &TraceEvent<'_>) {
         let stray = self.members.as_mut().is_some_and(|m| {
             m.observe(e);
-            m.is_stray_arrival(e)
+            m.is_stray_segment(e)
         });
         if self.filter.passes(e) || (stray && self.filter.passes_besides_conn(e)) {
             self.inner.record(e);

@@ -347,3 +347,48 @@ fn the_conn_filter_keeps_what_arrives_at_the_connections_endpoints() {
         records.iter().find(|r| r["kind"] == "transition" && r["endpoint"] == "server").unwrap()["ep"].clone();
     assert_eq!(foreign[0]["ep"], server_ep);
 }
+
+/// why-time-wait.ron: at 1610 ms a copy of the old connection's data
+/// (conn 0) reaches the listener's idle endpoint (the server's second,
+/// `ep` 3, listening under the listener's number: 2 connections, so 2).
+/// In LISTEN an ACK-bearing segment is answered with <SEQ=SEG.ACK><CTL=RST>
+/// (RFC 9293 §3.10.7.2). The `deliver` and the reply's `send` carry the
+/// stray segment's connection, 0; `ep` and `endpoint` stay the listening
+/// endpoint's, and its own records stay under the listener's number.
+/// `--conn 2` shows both segments too: they arrived at and left from its
+/// endpoint (as does each SYN a listening endpoint took).
+#[test]
+fn an_idle_listeners_answer_to_a_stray_carries_the_strays_connection() {
+    let records = jsonl("sims/why-time-wait.ron");
+    let at = records.iter().position(|r| r["kind"] == "deliver" && int(r, "t_ns") == 1_610_000_000).unwrap();
+    let (deliver, reply) = (&records[at], &records[at + 1]);
+    assert_eq!(
+        (int(deliver, "conn"), int(deliver, "ep"), text(deliver, "endpoint")),
+        (0, 3, "server".into()),
+        "{deliver}"
+    );
+    assert_eq!(text(reply, "kind"), "send", "{reply}");
+    assert_eq!(text(reply, "flags"), "RST", "{reply}");
+    assert_eq!(int(reply, "seq"), int(deliver, "ack"), "<SEQ=SEG.ACK>: {reply}");
+    assert_eq!((int(reply, "conn"), int(reply, "ep"), text(reply, "endpoint")), (0, 3, "server".into()), "{reply}");
+    let own: Vec<&Value> = records
+        .iter()
+        .take(at)
+        .filter(|r| r["ep"] == 3 && !matches!(r["kind"].as_str(), Some("send" | "deliver" | "drop")))
+        .collect();
+    assert!(!own.is_empty() && own.iter().all(|r| int(r, "conn") == 2), "{own:?}");
+    assert_eq!(text(own.last().unwrap(), "to"), "LISTEN");
+
+    let listener = stdout(&tcpsim(&["run", "sims/why-time-wait.ron", "--conn", "2", "--kinds", "send,deliver"]));
+    let segments: Vec<&str> = listener
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("expect") && !l.starts_with("digest"))
+        .collect();
+    // Each SYN the listener's endpoints took (under its connection), the
+    // stray, and the reset.
+    assert_eq!(segments.len(), 4, "{listener}");
+    assert!(segments[0].contains(" 0  server    deliver   SYN "), "{}", segments[0]);
+    assert!(segments[1].contains(" 0  server    deliver   PSH|ACK"), "{}", segments[1]);
+    assert!(segments[2].contains(" 0  server    send      RST"), "{}", segments[2]);
+    assert!(segments[3].contains(" 1  server    deliver   SYN "), "{}", segments[3]);
+}
