@@ -1397,6 +1397,7 @@ mod tests {
             kind,
             route: route.map(|(a, p, b, q)| Route { src: (a, p), dst: (b, q) }),
             pkt: None,
+            lost_eps: Box::default(),
         }
     }
 

@@ -127,6 +127,10 @@ pub struct TraceEvent<'a> {
     pub route: Option<Route>,
     /// For `send`, `deliver` and `drop`: which transmission (and copy).
     pub pkt: Option<PacketId>,
+    /// For a host crash: the endpoints it took, by `ep`, in `ep` order
+    /// (empty for every other record). Not part of the digest, which has
+    /// their count.
+    pub lost_eps: &'a [u32],
 }
 
 /// Receives every trace event of a run, in order.
@@ -163,6 +167,8 @@ pub struct OwnedEvent {
     pub kind: TraceKind,
     pub route: Option<Route>,
     pub pkt: Option<PacketId>,
+    /// Boxed: empty (no allocation) on every record but a host crash.
+    pub lost_eps: Box<[u32]>,
 }
 
 impl OwnedEvent {
@@ -176,6 +182,7 @@ impl OwnedEvent {
             kind: self.kind,
             route: self.route,
             pkt: self.pkt,
+            lost_eps: &self.lost_eps,
         }
     }
 
@@ -198,6 +205,7 @@ impl From<&TraceEvent<'_>> for OwnedEvent {
             kind: e.kind,
             route: e.route,
             pkt: e.pkt,
+            lost_eps: e.lost_eps.into(),
         }
     }
 }

@@ -392,3 +392,25 @@ fn an_idle_listeners_answer_to_a_stray_carries_the_strays_connection() {
     assert!(segments[2].contains(" 0  server    send      RST"), "{}", segments[2]);
     assert!(segments[3].contains(" 1  server    deliver   SYN "), "{}", segments[3]);
 }
+
+/// host-crash.ron: host b crashes at 200 ms under the server's endpoint of
+/// conn 0, ESTABLISHED, the second endpoint created (`ep` 1; the client
+/// is `ep` 0). The crash record names the endpoints it took by `ep`, the
+/// ones the path summary marks as lost; the restart loses none.
+#[test]
+fn a_host_crash_names_the_endpoints_it_took() {
+    let records = jsonl("sims/host-crash.ron");
+    let hosts: Vec<&Value> = records.iter().filter(|r| r["kind"] == "host").collect();
+    assert_eq!(hosts.len(), 2, "{hosts:?}");
+    assert_eq!(text(hosts[0], "event"), "crash");
+    assert_eq!(hosts[0]["eps"], serde_json::json!([1]), "{}", hosts[0]);
+    assert_eq!(int(hosts[0], "endpoints_lost"), 1);
+    assert_eq!(hosts[1]["eps"], serde_json::json!([]), "{}", hosts[1]);
+    let trace = stdout(&tcpsim(&["run", "sims/host-crash.ron"]));
+    let lost: Vec<&str> =
+        trace.lines().filter(|l| l.starts_with("#   conn ") && l.contains("lost in a host crash")).collect();
+    assert_eq!(lost.len(), 1);
+    assert!(lost[0].contains(" ep   1 "), "{}", lost[0]);
+    let crash = trace.lines().find(|l| l.contains("HOST") && l.contains("crash")).unwrap();
+    assert!(crash.ends_with("crash: 1 endpoints vanish without a word: ep 1"), "{crash}");
+}
