@@ -82,9 +82,16 @@ enum Identity {
 /// so no `ep` would show); without one (a cut trace), any `ep` says yes,
 /// and an `expect` or `summary` record without `t_ns` says no.
 fn identity(lines: &[String]) -> Identity {
-    let records = || lines.iter().filter_map(|l| fields(l));
     let value = |f: &[(String, String)], key: &str| f.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-    let summary = records().filter(|f| value(f, "kind").as_deref() == Some("\"summary\"")).last();
+    // Only lines that may tell are parsed (a trace can be long).
+    let telling = ["\"ep\":", "\"expect\"", "\"summary\""];
+    let records = || lines.iter().filter(|l| telling.iter().any(|t| l.contains(t))).filter_map(|l| fields(l));
+    let summary = lines
+        .iter()
+        .rev()
+        .filter(|l| l.contains("\"summary\""))
+        .filter_map(|l| fields(l))
+        .find(|f| value(f, "kind").as_deref() == Some("\"summary\""));
     if let Some(version) = summary.as_deref().and_then(|f| value(f, "digest_version")) {
         let version: u64 = version.parse().unwrap_or(0);
         return if 3 <= version { Identity::With } else { Identity::Without };
