@@ -12,6 +12,9 @@ use std::fmt::Write as _;
 pub struct Check {
     /// `None` for checks over the whole run.
     pub endpoint: Option<(u32, String)>,
+    /// The `ep` of the endpoint checked; `None` for checks over the whole
+    /// run, and when no endpoint had that name and connection.
+    pub ep: Option<u32>,
     /// What was checked (`final_state`, `path`, `proves B-CLOSE-06`, ...).
     pub what: String,
     pub expected: String,
@@ -20,11 +23,12 @@ pub struct Check {
 }
 
 impl Check {
-    /// One line for people: `ok   client (conn 0) final_state: CLOSED`.
+    /// One line for people: `ok   client (conn 0, ep 0) final_state: CLOSED`.
     pub fn describe(&self) -> String {
-        let who = match &self.endpoint {
-            Some((conn, name)) => format!("{name} (conn {conn}) "),
-            None => String::new(),
+        let who = match (&self.endpoint, self.ep) {
+            (Some((conn, name)), Some(ep)) => format!("{name} (conn {conn}, ep {ep}) "),
+            (Some((conn, name)), None) => format!("{name} (conn {conn}) "),
+            (None, _) => String::new(),
         };
         if self.ok {
             format!("ok      {who}{}: {}", self.what, self.actual)
@@ -52,6 +56,7 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
         let fired = world.coverage()[rule.index()];
         out.push(Check {
             endpoint: None,
+            ep: None,
             what: format!("proves {rule}"),
             expected: "the behaviour to fire at least once".into(),
             actual: format!("fired {fired} times"),
@@ -60,10 +65,12 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
     }
     for x in &expect.endpoints {
         let who = Some((x.conn, x.name.clone()));
+        let found = world.endpoint(x.conn, &x.name);
+        let ep_id = found.as_ref().map(|e| e.ep);
         let mut push = |what: &str, expected: String, actual: String, ok: bool| {
-            out.push(Check { endpoint: who.clone(), what: what.into(), expected, actual, ok });
+            out.push(Check { endpoint: who.clone(), ep: ep_id, what: what.into(), expected, actual, ok });
         };
-        let Some(ep) = world.endpoint(x.conn, &x.name) else {
+        let Some(ep) = found else {
             push("exists", "an endpoint with this name and connection".into(), "none".into(), false);
             continue;
         };
@@ -123,6 +130,7 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
         let n = world.stats().total_drops();
         out.push(Check {
             endpoint: None,
+            ep: None,
             what: "drops".into(),
             expected: range.to_string(),
             actual: n.to_string(),
@@ -136,7 +144,7 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
             Some(r) => (r.stuck().to_string(), range.contains(r.stuck())),
             None => ("not counted (the run did not complete)".into(), false),
         };
-        out.push(Check { endpoint: None, what: "stuck".into(), expected: range.to_string(), actual, ok });
+        out.push(Check { endpoint: None, ep: None, what: "stuck".into(), expected: range.to_string(), actual, ok });
     }
     out
 }
@@ -204,6 +212,7 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
         }
         out.push(Check {
             endpoint: None,
+            ep: None,
             what: format!("all_connections {what}"),
             expected: expected.to_string(),
             actual,

@@ -256,6 +256,7 @@ mod tests {
             kind: TraceKind::Send { seg, injected: false },
             route: Some(ROUTE),
             pkt: None,
+            lost_eps: &[],
         };
         w.record(&send);
         w.record(&TraceEvent { kind: TraceKind::Deliver { seg }, ..send });

@@ -130,7 +130,8 @@ fn describe_link(p: &LinkParams) -> String {
     s
 }
 
-/// One line per endpoint (at most `max`): its state path and why it closed.
+/// One line per endpoint (at most `max`), in `ep` order: its connection,
+/// `ep`, name, state path and why it closed.
 pub fn path_lines(world: &World, max: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let total = world.endpoints().count();
@@ -144,7 +145,7 @@ pub fn path_lines(world: &World, max: usize) -> Vec<String> {
         if ep.log.lost {
             reason.push_str("  (lost in a host crash)");
         }
-        lines.push(format!("conn {:>3}  {:<10} {path}{reason}", ep.conn, ep.name));
+        lines.push(format!("conn {:>3}  ep {:>3}  {:<10} {path}{reason}", ep.conn, ep.ep, ep.name));
     }
     if total > max {
         lines.push(format!("... and {} more endpoints", total - max));
@@ -311,8 +312,9 @@ pub fn check_json(c: &Check, t_ns: u64) -> String {
         Some((conn, name)) => (conn.to_string(), crate::trace::json_str(name)),
         None => ("null".into(), "null".into()),
     };
+    let ep = c.ep.map_or("null".into(), |ep| ep.to_string());
     format!(
-        "{{\"t_ns\":{t_ns},\"kind\":\"expect\",\"ok\":{},\"conn\":{conn},\"endpoint\":{endpoint},\"check\":{},\"expected\":{},\"actual\":{}}}",
+        "{{\"t_ns\":{t_ns},\"kind\":\"expect\",\"ok\":{},\"conn\":{conn},\"ep\":{ep},\"endpoint\":{endpoint},\"check\":{},\"expected\":{},\"actual\":{}}}",
         c.ok,
         crate::trace::json_str(&c.what),
         crate::trace::json_str(&c.expected),

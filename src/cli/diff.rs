@@ -5,7 +5,8 @@
 //!
 //! The identity fields (`ep`, `pkt`, `copy`, and `t_ns` of `expect` and
 //! `summary` records) came with digest version 3. When only one of the
-//! traces has them (the other was written by an older tcpsim), they are
+//! traces has them (the other was written by an older tcpsim, as its
+//! summary's `digest_version` says), they are
 //! left out of the comparison, and the report says so, so that every line
 //! does not differ for that alone. Two traces of this version compare
 //! them like any field: `pkt` numbers sends in order, so it agrees as long
@@ -64,9 +65,46 @@ fn read_trace(path: &std::path::Path) -> Result<Vec<String>, String> {
 /// The fields an older trace lacks (see the module doc).
 const IDENTITY_FIELDS: [&str; 3] = ["ep", "pkt", "copy"];
 
-/// Whether a trace has the identity fields: any record with an `ep`.
-fn has_identity(lines: &[String]) -> bool {
-    lines.iter().any(|l| l.contains("\"ep\":") && fields(l).is_some_and(|f| f.iter().any(|(k, _)| k == "ep")))
+/// Which encoding wrote a trace, as far as it shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Identity {
+    /// Digest version 3 or later: the identity fields are there.
+    With,
+    /// An older tcpsim: no identity fields.
+    Without,
+    /// Nothing tells (a cut trace with neither a summary nor an endpoint
+    /// or expect record).
+    Unknown,
+}
+
+/// Whether a trace has the identity fields. The summary's
+/// `digest_version` says so (a `--quiet` trace has no endpoint records,
+/// so no `ep` would show); without one (a cut trace), any `ep` says yes,
+/// and an `expect` or `summary` record without `t_ns` says no.
+fn identity(lines: &[String]) -> Identity {
+    let value = |f: &[(String, String)], key: &str| f.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    // Only lines that may tell are parsed (a trace can be long).
+    let telling = ["\"ep\":", "\"expect\"", "\"summary\""];
+    let records = || lines.iter().filter(|l| telling.iter().any(|t| l.contains(t))).filter_map(|l| fields(l));
+    let summary = lines
+        .iter()
+        .rev()
+        .filter(|l| l.contains("\"summary\""))
+        .filter_map(|l| fields(l))
+        .find(|f| value(f, "kind").as_deref() == Some("\"summary\""));
+    if let Some(version) = summary.as_deref().and_then(|f| value(f, "digest_version")) {
+        let version: u64 = version.parse().unwrap_or(0);
+        return if 3 <= version { Identity::With } else { Identity::Without };
+    }
+    for f in records() {
+        if value(&f, "ep").is_some() {
+            return Identity::With;
+        }
+        if matches!(value(&f, "kind").as_deref(), Some("\"expect\"" | "\"summary\"")) {
+            return if value(&f, "t_ns").is_some() { Identity::With } else { Identity::Without };
+        }
+    }
+    Identity::Unknown
 }
 
 /// `line` without the identity fields, as compact JSON (for comparing).
@@ -85,15 +123,29 @@ fn without_identity(line: &str) -> String {
     format!("{{{}}}", kept.join(","))
 }
 
-/// The report for two traces; `None` if they are identical. When only one
-/// has the identity fields, they are left out of the comparison.
-fn compare(a_name: &str, a: &[String], b_name: &str, b: &[String], context: usize) -> Option<String> {
-    let (identity_a, identity_b) = (has_identity(a), has_identity(b));
+/// What comparing two traces found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Comparison {
+    /// Byte for byte the same lines.
+    Identical,
+    /// The same but for the identity fields one of them lacks (the report
+    /// says so).
+    Agree(String),
+    /// They differ; the report shows where.
+    Differ(String),
+}
+
+/// Compares two traces. When only one has the identity fields, they are
+/// left out of the comparison.
+fn compare(a_name: &str, a: &[String], b_name: &str, b: &[String], context: usize) -> Comparison {
+    let (identity_a, identity_b) = (identity(a), identity(b));
+    let one_sided =
+        matches!((identity_a, identity_b), (Identity::With, Identity::Without) | (Identity::Without, Identity::With));
     let mut s = String::new();
-    let same = if identity_a == identity_b {
+    let same = if !one_sided {
         a.iter().zip(b).take_while(|(x, y)| x == y).count()
     } else {
-        let (with, without) = if identity_a { (a_name, b_name) } else { (b_name, a_name) };
+        let (with, without) = if identity_a == Identity::With { (a_name, b_name) } else { (b_name, a_name) };
         let _ = writeln!(
             s,
             "note: {without} has no `ep`, `pkt` or `copy` (written before digest version 3); those fields, and the `t_ns` of expect and summary records, are left out of the comparison with {with}"
@@ -101,7 +153,10 @@ fn compare(a_name: &str, a: &[String], b_name: &str, b: &[String], context: usiz
         a.iter().zip(b).take_while(|(x, y)| without_identity(x) == without_identity(y)).count()
     };
     if same == a.len() && same == b.len() {
-        return (identity_a != identity_b).then_some(s + &format!("{a_name} and {b_name} agree on all {same} lines\n"));
+        if one_sided {
+            return Comparison::Agree(s + &format!("{a_name} and {b_name} agree on all {same} lines\n"));
+        }
+        return Comparison::Identical;
     }
     let _ = writeln!(s, "{a_name} and {b_name} agree on {same} lines, then differ at line {}:", same + 1);
     for (i, l) in a.iter().enumerate().take(same).skip(same.saturating_sub(context)) {
@@ -135,7 +190,7 @@ fn compare(a_name: &str, a: &[String], b_name: &str, b: &[String], context: usiz
             }
         }
     }
-    Some(s)
+    Comparison::Differ(s)
 }
 
 pub fn diff(args: &DiffArgs) -> u8 {
@@ -149,17 +204,17 @@ pub fn diff(args: &DiffArgs) -> u8 {
     let (a_name, b_name) = (args.a.display().to_string(), args.b.display().to_string());
     let mut out = std::io::stdout().lock();
     match compare(&a_name, &a, &b_name, &b, args.context) {
-        None => {
+        Comparison::Identical => {
             let _ = writeln!(out, "{a_name} and {b_name} are identical ({} lines)", a.len());
             EXIT_OK
         }
         // Equal but for the fields one version lacks: not identical, and
         // the report says how they agree.
-        Some(report) if !report.contains(" differ at line ") => {
+        Comparison::Agree(report) => {
             let _ = out.write_all(report.as_bytes());
             EXIT_OK
         }
-        Some(report) => {
+        Comparison::Differ(report) => {
             let _ = out.write_all(report.as_bytes());
             EXIT_DIFFERENT
         }
@@ -190,13 +245,13 @@ mod tests {
         let a: Vec<String> = vec!["{\"n\":1}".into(), SEND.into(), "{\"n\":3}".into()];
         let mut b = a.clone();
         b[1] = SEND.replace("\"seq\":1", "\"seq\":2").replace(",\"retransmit\":false", "");
-        let r = compare("a", &a, "b", &b, 3).unwrap();
+        let Comparison::Differ(r) = compare("a", &a, "b", &b, 3) else { panic!() };
         assert!(r.starts_with("a and b agree on 1 lines, then differ at line 2:"), "{r}");
         assert!(r.contains("fields: seq 1 -> 2; retransmit false -> (absent)"), "{r}");
         assert!(r.contains("then in a:\n-      3  {\"n\":3}"), "{r}");
-        assert!(compare("a", &a, "b", &a, 3).is_none());
+        assert_eq!(compare("a", &a, "b", &a, 3), Comparison::Identical);
         let short = &a[..2];
-        let r = compare("a", &a, "b", short, 3).unwrap();
+        let Comparison::Differ(r) = compare("a", &a, "b", short, 3) else { panic!() };
         assert!(r.contains("(b ends here)"), "{r}");
     }
 
@@ -215,17 +270,44 @@ mod tests {
             r#"{"t_ns":5,"kind":"deliver","conn":0,"endpoint":"b","flags":"SYN"}"#.into(),
             r#"{"kind":"summary","digest":"x"}"#.into(),
         ];
-        let r = compare("new", &new, "old", &old, 3).unwrap();
+        let Comparison::Agree(r) = compare("new", &new, "old", &old, 3) else { panic!() };
         assert!(r.starts_with("note: old has no `ep`"), "{r}");
         assert!(r.contains("new and old agree on all 3 lines"), "{r}");
         let mut moved = old.clone();
         moved[1] = moved[1].replace("\"t_ns\":5", "\"t_ns\":6");
-        let r = compare("new", &new, "old", &moved, 3).unwrap();
+        let Comparison::Differ(r) = compare("new", &new, "old", &moved, 3) else { panic!() };
         assert!(r.contains("agree on 1 lines, then differ at line 2:"), "{r}");
         assert!(r.contains("fields: t_ns 5 -> 6; ep 1 -> (absent); pkt 0 -> (absent); copy 0 -> (absent)"), "{r}");
         // Between two traces that both have them, they count.
         let mut renumbered = new.clone();
         renumbered[1] = renumbered[1].replace("\"pkt\":0", "\"pkt\":1");
-        assert!(compare("a", &new, "b", &renumbered, 3).unwrap().contains("fields: pkt 0 -> 1"));
+        let Comparison::Differ(r) = compare("a", &new, "b", &renumbered, 3) else { panic!() };
+        assert!(r.contains("fields: pkt 0 -> 1"), "{r}");
+    }
+
+    /// `--quiet` traces hold only expect and summary records, so no `ep`
+    /// shows which version wrote them: the summary's `digest_version` does.
+    #[test]
+    fn quiet_traces_of_two_versions_are_told_apart_by_the_digest_version() {
+        let new: Vec<String> = vec![
+            r#"{"t_ns":9,"kind":"expect","ok":true,"conn":null,"ep":null,"endpoint":null,"check":"drops"}"#.into(),
+            r#"{"t_ns":9,"kind":"summary","digest":"x","digest_version":3}"#.into(),
+        ];
+        let old: Vec<String> = vec![
+            r#"{"kind":"expect","ok":true,"conn":null,"endpoint":null,"check":"drops"}"#.into(),
+            r#"{"kind":"summary","digest":"x","digest_version":2}"#.into(),
+        ];
+        // The expect records agree; the summaries differ in what really
+        // changed, not in `t_ns`.
+        let Comparison::Differ(r) = compare("new", &new, "old", &old, 3) else { panic!() };
+        assert!(r.starts_with("note: old has no `ep`"), "{r}");
+        assert!(r.contains("agree on 1 lines, then differ at line 2:"), "{r}");
+        assert!(r.contains("digest_version 3 -> 2"), "{r}");
+        let mut same_summary = old.clone();
+        same_summary[1] = same_summary[1].replace(",\"digest_version\":2", "");
+        let new_summary = vec![new[0].clone(), new[1].replace(",\"digest_version\":3", "")];
+        let r = compare("new", &new_summary, "old", &same_summary, 3);
+        assert!(matches!(&r, Comparison::Agree(s) if s.contains("agree on all 2 lines")), "{r:?}");
+        assert_eq!(compare("new", &new, "new", &new, 3), Comparison::Identical);
     }
 }

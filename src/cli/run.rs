@@ -541,7 +541,7 @@ fn run_world(
         if filter.is_empty() {
             sinks.push(&mut *writer);
         } else {
-            filtered = Filtered { inner: &mut *writer, filter: filter.clone() };
+            filtered = Filtered::new(&mut *writer, filter.clone());
             sinks.push(&mut filtered);
         }
     }

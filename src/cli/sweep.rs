@@ -84,6 +84,7 @@ fn identity(args: &SweepArgs, bytes: &[u8], base_seed: u64, axes: &[Axis], runs:
     let digest = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes));
     let mut lines = vec![
         format!("tcpsim {} sweep", tcpsim::report::VERSION),
+        merge::digest_version_comment(tcpsim::trace::DIGEST_VERSION),
         format!("file: {name}  xxh3-128 {digest}"),
         merge::seeds_comment(base_seed, args.seeds),
     ];

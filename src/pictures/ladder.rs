@@ -18,6 +18,10 @@
 //!   later-sent segment's is marked reordered. Events without a `pkt`
 //!   (built by hand) fall back to the earliest segment in flight on the
 //!   same route with the same header.
+//! - **Strays.** A delivery recorded under another connection (its
+//!   send's) that reached one of this connection's endpoints, such as an
+//!   old duplicate of an earlier incarnation on the same 4-tuple, is drawn
+//!   as an arrival without a send, labelled `of conn N`.
 //! - **Sequence numbers** are shown relative to each end's initial
 //!   sequence number (its SYN's), as Wireshark does by default: `seq=1`
 //!   is the first data byte. Absolute values appear where no SYN was seen.
@@ -29,7 +33,7 @@ use super::svg::{Anchor, Font, Stroke, Svg, escape, text_width};
 use crate::link::DropReason;
 use crate::tcp::{CloseReason, Segment, State, Timer, TimerAction};
 use crate::time::{Duration, Instant};
-use crate::trace::{OwnedEvent, PacketId, Route, TraceEvent, TraceKind, TraceSink};
+use crate::trace::{ConnMembers, OwnedEvent, PacketId, Route, TraceEvent, TraceKind, TraceSink};
 use anstyle::{AnsiColor, Effects, Style};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -56,10 +60,10 @@ pub fn ladder_text(events: &[OwnedEvent], conn: u32, color: bool) -> String {
 /// Keeps what a ladder of connection `conn` needs from a running world:
 /// the connection's own events, and deliveries and drops recorded under
 /// another connection number on one of its routes. (A delivery names its
-/// send's connection, so a segment of an old connection that reaches a
-/// new listener's endpoint after a host restart is the old connection's;
-/// a segment of another connection on the same 4-tuple still ends on this
-/// ladder's timelines.) Everything else is dropped, so a long run costs
+/// send's connection, so a stray segment of another connection on the same
+/// 4-tuple, an old duplicate, is recorded under that connection; the
+/// ladder draws it where it reached one of this connection's endpoints,
+/// see [`ConnMembers`].) Everything else is dropped, so a long run costs
 /// little.
 #[derive(Clone, Debug, Default)]
 pub struct LadderRecorder {
@@ -161,6 +165,9 @@ struct Arrow {
     injected: bool,
     duplicate: bool,
     reordered: bool,
+    /// `Some(c)`: another connection's segment that arrived at one of this
+    /// connection's endpoints (its send is on connection `c`'s ladder).
+    foreign_conn: Option<u32>,
     label: String,
     /// Index of the event that created it, for trace order in text.
     order: usize,
@@ -193,6 +200,9 @@ impl Arrow {
         if let Fate::Lost { reason, .. } = self.fate {
             let _ = write!(s, " lost: {reason}");
         }
+        if let Some(c) = self.foreign_conn {
+            let _ = write!(s, " of conn {c}");
+        }
         s
     }
 
@@ -207,8 +217,6 @@ struct Arrival {
     to: usize,
     seg: Segment,
     id: PacketId,
-    /// Recorded under another connection number.
-    foreign: bool,
     order: usize,
 }
 
@@ -306,12 +314,14 @@ impl Model {
             has_fates: false,
             typical_delay: 0,
         };
+        let mut members = ConnMembers::new(conn);
         // Arrows not yet delivered or dropped, oldest first.
         let mut in_flight: Vec<usize> = Vec::new();
         // The arrow of each transmission, by `pkt`.
         let mut by_pkt: BTreeMap<u64, usize> = BTreeMap::new();
         for (order, e) in evs.into_iter().enumerate() {
-            // Another connection's record: only ever ends one of ours.
+            // Another connection's record: a delivery or drop on one of
+            // this connection's routes.
             let foreign = e.conn != conn;
             let (own, src, dst) = match e.route {
                 Some(r) if foreign => {
@@ -331,6 +341,23 @@ impl Model {
                     }
                 }
             };
+            members.observe(&e.as_event());
+            if foreign {
+                // Another connection's segment: drawn only where it
+                // reached one of this connection's endpoints (an old
+                // duplicate on the same 4-tuple), as an arrival without a
+                // send, labelled with its connection.
+                if let TraceKind::Deliver { seg } = e.kind
+                    && members.is_stray_segment(&e.as_event())
+                {
+                    m.has_fates = true;
+                    m.orphan(src, dst, seg, Fate::Delivered(e.t), order);
+                    if let Some(a) = m.arrows.last_mut().filter(|a| a.order == order) {
+                        a.foreign_conn = Some(e.conn);
+                    }
+                }
+                continue;
+            }
             match e.kind {
                 TraceKind::Send { seg, injected } => {
                     if m.arrows.len() >= MAX_ARROWS {
@@ -357,18 +384,19 @@ impl Model {
                         injected,
                         duplicate: false,
                         reordered: false,
+                        foreign_conn: None,
                         label,
                         order,
                     });
                 }
                 TraceKind::Drop { seg, reason } if let Some(id) = e.pkt => {
                     m.has_fates = true;
-                    let end = Arrival { from: src, to: dst, seg, id, foreign, order };
+                    let end = Arrival { from: src, to: dst, seg, id, order };
                     m.end_by_pkt(&by_pkt, &mut in_flight, end, Fate::Lost { at: e.t, reason });
                 }
                 TraceKind::Deliver { seg } if let Some(id) = e.pkt => {
                     m.has_fates = true;
-                    let end = Arrival { from: src, to: dst, seg, id, foreign, order };
+                    let end = Arrival { from: src, to: dst, seg, id, order };
                     m.end_by_pkt(&by_pkt, &mut in_flight, end, Fate::Delivered(e.t));
                 }
                 TraceKind::Drop { seg, reason } => {
@@ -380,7 +408,6 @@ impl Model {
                             let i = in_flight.remove(p);
                             m.arrows[i].fate = Fate::Lost { at: e.t, reason };
                         }
-                        None if foreign => {}
                         None => m.orphan(src, dst, seg, Fate::Lost { at: e.t, reason }, order),
                     }
                 }
@@ -389,9 +416,6 @@ impl Model {
                     if let Some(p) = in_flight.iter().position(|&i| m.arrows[i].same(src, dst, &seg)) {
                         let i = in_flight.remove(p);
                         m.arrows[i].fate = Fate::Delivered(e.t);
-                        continue;
-                    }
-                    if foreign {
                         continue;
                     }
                     if seg.flags.syn() && m.sides[src].isn.is_none() {
@@ -408,6 +432,7 @@ impl Model {
                             injected: m.arrows[orig].injected,
                             duplicate: true,
                             reordered: false,
+                            foreign_conn: None,
                             label,
                             order,
                         });
@@ -472,8 +497,7 @@ impl Model {
     /// Ends the transmission a `deliver` or `drop` names by `pkt`: the
     /// original copy ends its send's arrow; a link's copy becomes a
     /// duplicate arrow from the same send. A `pkt` whose send is not among
-    /// the events (filtered out) is an orphan, unless another connection's
-    /// record names it.
+    /// the events (filtered out) is an orphan.
     fn end_by_pkt(&mut self, by_pkt: &BTreeMap<u64, usize>, in_flight: &mut Vec<usize>, end: Arrival, fate: Fate) {
         match by_pkt.get(&end.id.pkt) {
             Some(&i) if end.id.copy == 0 => {
@@ -496,12 +520,12 @@ impl Model {
                     injected: o.injected,
                     duplicate: true,
                     reordered: false,
+                    foreign_conn: None,
                     label: o.label.clone(),
                     order: end.order,
                 };
                 self.arrows.push(arrow);
             }
-            None if end.foreign => {}
             None => {
                 if end.seg.flags.syn() && self.sides[end.from].isn.is_none() && matches!(fate, Fate::Delivered(_)) {
                     self.set_isn(end.from, end.seg.seq.0);
@@ -526,6 +550,7 @@ impl Model {
             injected: false,
             duplicate: false,
             reordered: false,
+            foreign_conn: None,
             label,
             order,
         });
@@ -1372,6 +1397,7 @@ mod tests {
             kind,
             route: route.map(|(a, p, b, q)| Route { src: (a, p), dst: (b, q) }),
             pkt: None,
+            lost_eps: Box::default(),
         }
     }
 

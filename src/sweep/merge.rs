@@ -8,6 +8,7 @@
 //! # base seed: B  seeds: S  (...)      every row's seed is run_seed(B, run % S)
 //! # runs: R (P points x S seeds)       R = P x S
 //! # shard: I/N  runs A..B              A..B = shard_runs(I, N, R)
+//! # digest_version: V                  the same in every part
 //! ```
 //!
 //! Every other comment before the header (version, file digest, axes,
@@ -84,6 +85,14 @@ impl Merged {
     }
 }
 
+/// The comment that names the encoding of the `digest` column
+/// ([`crate::trace::DIGEST_VERSION`]): digests of different encodings
+/// never agree, even for the same run, and the crate version does not
+/// always change with it.
+pub fn digest_version_comment(version: u32) -> String {
+    format!("digest_version: {version}")
+}
+
 /// The comment that gives the sweep's base seed and seeds per point.
 pub fn seeds_comment(base_seed: u64, seeds: u64) -> String {
     format!("base seed: {base_seed}  seeds: {seeds}  (run i of every point uses run_seed(base, i))")
@@ -153,13 +162,15 @@ struct PartInfo {
     runs: (u64, u64),
     base_seed: u64,
     seeds: u64,
+    /// The encoding of the `digest` column, and the line saying so.
+    digest_version: (u64, u64),
     coverage: Option<Vec<u64>>,
 }
 
 /// Reads what a part's comments say and checks its rows against it.
 fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
     let header_line = sheet.header_line;
-    let (mut shard, mut seeds, mut runs) = (None, None, None);
+    let (mut shard, mut seeds, mut runs, mut digest_version) = (None, None, None, None);
     let mut identity = Vec::new();
     for c in std::mem::take(&mut sheet.leading) {
         if let Some(rest) = c.text.strip_prefix("shard: ") {
@@ -174,6 +185,9 @@ fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
                 parse_seeds_comment(rest).ok_or_else(|| expected(&c, "# base seed: B  seeds: S", " with S >= 1"))?,
                 c.line,
             ));
+        } else if let Some(rest) = c.text.strip_prefix("digest_version: ") {
+            once(&digest_version, &c, "digest_version")?;
+            digest_version = Some((rest.parse::<u64>().map_err(|_| expected(&c, "# digest_version: N", ""))?, c.line));
         } else if let Some(rest) = c.text.strip_prefix("runs: ") {
             once(&runs, &c, "runs")?;
             runs = Some((
@@ -190,6 +204,13 @@ fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
         shard.ok_or_else(|| missing("# shard: I/N  runs A..B` (a part of a sweep run with `--shard"))?;
     let ((base_seed, seeds), _) = seeds.ok_or_else(|| missing("# base seed: B  seeds: S"))?;
     let ((total, seeds_again), runs_line) = runs.ok_or_else(|| missing("# runs: R (P points x S seeds)"))?;
+    // Parts written before the CSV named its digest encoding cannot say
+    // whether their digests compare with the others'.
+    let digest_version = digest_version.ok_or_else(|| {
+        missing(
+            "# digest_version: N` (written by tcpsim since sweeps name their digest encoding; sweep this part again",
+        )
+    })?;
     if seeds_again != seeds {
         return Err(CsvError::at(
             runs_line,
@@ -220,7 +241,8 @@ fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
         }
         coverage = Some(parse_coverage(rest).map_err(|m| CsvError::at(c.line, format!("coverage: {m}")))?);
     }
-    let info = PartInfo { sheet, identity, shard, shard_line, runs: runs_given, base_seed, seeds, coverage };
+    let info =
+        PartInfo { sheet, identity, shard, shard_line, runs: runs_given, base_seed, seeds, digest_version, coverage };
     check_rows(&info)?;
     Ok(info)
 }
@@ -331,6 +353,15 @@ fn fits(info: &PartInfo, first: &PartInfo, first_label: &str) -> Result<(), CsvE
             ),
         )
     };
+    let ((here, line), (there, _)) = (info.digest_version, first.digest_version);
+    if here != there {
+        return Err(CsvError::at(
+            line,
+            format!(
+                "digest_version {here} here, {there} in {first_label}: the `digest` columns use different encodings and cannot be compared (sweep every part with the same tcpsim)"
+            ),
+        ));
+    }
     for (k, c) in info.identity.iter().enumerate() {
         match first.identity.get(k) {
             Some(theirs) if theirs.text == c.text => {}

@@ -2,8 +2,10 @@
 //! encoding of every trace event.
 //!
 //! The encoding is fixed and independent of any output format: per event a
-//! kind byte, the time in ns, the connection (`conn`: a listening
-//! endpoint's is its listener's number), the endpoint's `ep` (`u32::MAX`
+//! kind byte, the time in ns, the connection (`conn` as the trace shows it:
+//! for `send`, `deliver` and `drop` the send's connection; for other
+//! records of an idle listening endpoint its listener's number), the
+//! endpoint's `ep` (`u32::MAX`
 //! for a host), the endpoint (as the XXH3-64 of its name, so every record
 //! has a fixed size), then the kind's fields (states; for segments flags,
 //! seq, ack, len, wnd, `pkt` and `copy`; timer, call, ...), all

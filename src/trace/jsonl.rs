@@ -103,7 +103,11 @@ impl<W: Write> JsonlWriter<W> {
             }
             TraceKind::Host { up, connections_lost } => {
                 let event = if up { "restart" } else { "crash" };
-                write!(o, ",\"event\":\"{event}\",\"endpoints_lost\":{connections_lost}")?;
+                write!(o, ",\"event\":\"{event}\",\"endpoints_lost\":{connections_lost},\"eps\":[")?;
+                for (i, ep) in e.lost_eps.iter().enumerate() {
+                    write!(o, "{}{ep}", if i == 0 { "" } else { "," })?;
+                }
+                o.write_all(b"]")?;
             }
         }
         o.write_all(b"}\n")

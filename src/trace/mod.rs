@@ -127,6 +127,10 @@ pub struct TraceEvent<'a> {
     pub route: Option<Route>,
     /// For `send`, `deliver` and `drop`: which transmission (and copy).
     pub pkt: Option<PacketId>,
+    /// For a host crash: the endpoints it took, by `ep`, in `ep` order
+    /// (empty for every other record). Not part of the digest, which has
+    /// their count.
+    pub lost_eps: &'a [u32],
 }
 
 /// Receives every trace event of a run, in order.
@@ -163,6 +167,8 @@ pub struct OwnedEvent {
     pub kind: TraceKind,
     pub route: Option<Route>,
     pub pkt: Option<PacketId>,
+    /// Boxed: empty (no allocation) on every record but a host crash.
+    pub lost_eps: Box<[u32]>,
 }
 
 impl OwnedEvent {
@@ -176,6 +182,7 @@ impl OwnedEvent {
             kind: self.kind,
             route: self.route,
             pkt: self.pkt,
+            lost_eps: &self.lost_eps,
         }
     }
 
@@ -198,6 +205,7 @@ impl From<&TraceEvent<'_>> for OwnedEvent {
             kind: e.kind,
             route: e.route,
             pkt: e.pkt,
+            lost_eps: e.lost_eps.into(),
         }
     }
 }
@@ -237,8 +245,88 @@ impl Recorder {
 
 /// Passes events through to another sink only if they pass a filter.
 pub struct Filtered<'s> {
-    pub inner: &'s mut dyn TraceSink,
-    pub filter: Filter,
+    inner: &'s mut dyn TraceSink,
+    filter: Filter,
+    /// With `--conn N`: the endpoints in connection N now.
+    members: Option<ConnMembers>,
+}
+
+impl<'s> Filtered<'s> {
+    pub fn new(inner: &'s mut dyn TraceSink, filter: Filter) -> Filtered<'s> {
+        let members = filter.conn.map(ConnMembers::new);
+        Filtered { inner, filter, members }
+    }
+}
+
+/// Which endpoints (by `ep`) belong to one connection, followed record by
+/// record.
+///
+/// A delivery is recorded under its send's connection, so a stray segment
+/// of another connection (an old duplicate on the same 4-tuple) that
+/// reaches one of this connection's endpoints carries the other number;
+/// what arrived at a connection's endpoints is its records plus those
+/// deliveries (and a listening endpoint's reset in reply, sent under the
+/// stray's number too). An endpoint is in the connection from its first record
+/// other than a segment under that number (the deliver of the SYN that a
+/// listening endpoint takes is already the connection's own), until a
+/// record under another number, or its transition back to LISTEN (it is
+/// its listener's again after it). Memory: the members only, never one
+/// entry per endpoint of the run.
+#[derive(Clone, Debug)]
+pub struct ConnMembers {
+    conn: u32,
+    /// Sorted; normally the connection's two ends.
+    eps: Vec<u32>,
+    /// When the number is a listener's: the endpoints that listened under
+    /// it (sorted), which are its again whenever they fall back to LISTEN.
+    listening: Vec<u32>,
+}
+
+impl ConnMembers {
+    pub fn new(conn: u32) -> ConnMembers {
+        ConnMembers { conn, eps: Vec::new(), listening: Vec::new() }
+    }
+
+    /// Follows one record (call for every record, in order).
+    pub fn observe(&mut self, e: &TraceEvent<'_>) {
+        if e.ep == NO_EP
+            || matches!(e.kind, TraceKind::Send { .. } | TraceKind::Deliver { .. } | TraceKind::Drop { .. })
+        {
+            return;
+        }
+        let member = match e.kind {
+            // An application's LISTEN: under its listener's number.
+            TraceKind::Transition { from: State::Closed, to: State::Listen, .. } => {
+                if e.conn == self.conn
+                    && let Err(i) = self.listening.binary_search(&e.ep)
+                {
+                    self.listening.insert(i, e.ep);
+                }
+                e.conn == self.conn
+            }
+            // Back to LISTEN (a reset, a retransmission limit): recorded
+            // under the connection it leaves; its listener's again after.
+            TraceKind::Transition { to: State::Listen, .. } => self.listening.binary_search(&e.ep).is_ok(),
+            _ => e.conn == self.conn,
+        };
+        match (self.eps.binary_search(&e.ep), member) {
+            (Err(i), true) => self.eps.insert(i, e.ep),
+            (Ok(i), false) => {
+                self.eps.remove(i);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `e` is a segment of another connection that arrived at
+    /// (`deliver`) or left from (`send`, `drop`: an idle listening
+    /// endpoint's reset answers a stray under the stray's connection) one
+    /// of this connection's endpoints.
+    pub fn is_stray_segment(&self, e: &TraceEvent<'_>) -> bool {
+        matches!(e.kind, TraceKind::Send { .. } | TraceKind::Deliver { .. } | TraceKind::Drop { .. })
+            && e.conn != self.conn
+            && self.eps.binary_search(&e.ep).is_ok()
+    }
 }
 
 /// Which events an output shows (`--conn`, `--endpoint`, `--kinds`,
@@ -258,8 +346,11 @@ impl Filter {
     }
 
     pub fn passes(&self, e: &TraceEvent<'_>) -> bool {
-        self.conn.is_none_or(|c| c == e.conn)
-            && self.endpoint.as_deref().is_none_or(|n| n == e.endpoint)
+        self.conn.is_none_or(|c| c == e.conn) && self.passes_besides_conn(e)
+    }
+
+    fn passes_besides_conn(&self, e: &TraceEvent<'_>) -> bool {
+        self.endpoint.as_deref().is_none_or(|n| n == e.endpoint)
             && self.kinds.as_ref().is_none_or(|k| k.iter().any(|k| k == e.kind.name()))
             && self.from.is_none_or(|f| f <= e.t)
             && self.to.is_none_or(|t| e.t <= t)
@@ -268,7 +359,11 @@ impl Filter {
 
 impl TraceSink for Filtered<'_> {
     fn record(&mut self, e: &TraceEvent<'_>) {
-        if self.filter.passes(e) {
+        let stray = self.members.as_mut().is_some_and(|m| {
+            m.observe(e);
+            m.is_stray_segment(e)
+        });
+        if self.filter.passes(e) || (stray && self.filter.passes_besides_conn(e)) {
             self.inner.record(e);
         }
     }

@@ -153,7 +153,11 @@ impl<W: Write> TextWriter<W> {
                 if up {
                     write!(self.out, "restart (no connections; listeners listen again){off}")?;
                 } else {
-                    write!(self.out, "crash: {connections_lost} endpoints vanish without a word{off}")?;
+                    write!(
+                        self.out,
+                        "crash: {connections_lost} endpoints vanish without a word{}{off}",
+                        lost_list(e.lost_eps)
+                    )?;
                 }
             }
         }
@@ -186,4 +190,19 @@ impl<W: Write> TraceSink for TextWriter<W> {
     fn failed(&self) -> bool {
         self.error.is_some()
     }
+}
+
+/// Lost endpoints listed on a crash line at most; the JSONL record lists
+/// them all.
+const LOST_LISTED_MAX: usize = 20;
+
+/// `: ep 1, 4, 7` (then `... and N more`), or nothing when none was lost.
+fn lost_list(eps: &[u32]) -> String {
+    if eps.is_empty() {
+        return String::new();
+    }
+    let listed: Vec<String> = eps.iter().take(LOST_LISTED_MAX).map(u32::to_string).collect();
+    let more = eps.len().saturating_sub(LOST_LISTED_MAX);
+    let tail = if more > 0 { format!(" ... and {more} more") } else { String::new() };
+    format!(": ep {}{tail}", listed.join(", "))
 }

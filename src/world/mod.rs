@@ -255,6 +255,8 @@ impl Token for Event {
 
 /// A read-only view of one endpoint.
 pub struct EndpointView<'a> {
+    /// Its `ep`: fixed for its life, as in the trace.
+    pub ep: u32,
     pub name: &'a str,
     pub conn: u32,
     pub host: &'a str,
@@ -716,6 +718,7 @@ impl World {
     fn view(&self, i: usize) -> EndpointView<'_> {
         let e = &self.eps[i];
         EndpointView {
+            ep: i as u32,
             name: &self.names[e.name as usize],
             conn: e.conn,
             host: &self.model.hosts[e.host as usize].name,
@@ -880,13 +883,13 @@ impl World {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
         self.stats.events += 1;
         self.host_up[host as usize] = false;
-        let mut lost = 0;
+        let mut lost = Vec::new();
         for ep in 0..self.eps.len() as u32 {
             let e = &self.eps[ep as usize];
             if e.host != host || e.log.lost {
                 continue;
             }
-            lost += 1;
+            lost.push(ep);
             self.unbind(ep);
             let e = &mut self.eps[ep as usize];
             // The TCB is gone and the endpoint never acts again.
@@ -900,7 +903,7 @@ impl World {
                 rt.idle.clear();
             }
         }
-        self.emit_host_event(host, false, lost, sink);
+        self.emit_host_event(host, false, &lost, sink);
     }
 
     /// The host is back, with no connections; its listeners listen again.
@@ -908,7 +911,7 @@ impl World {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
         self.stats.events += 1;
         self.host_up[host as usize] = true;
-        self.emit_host_event(host, true, 0, sink);
+        self.emit_host_event(host, true, &[], sink);
         // Listeners listen again if their application would be listening
         // now: opened already (a later opening is still scheduled) and not
         // closed yet.
@@ -927,15 +930,16 @@ impl World {
         }
     }
 
-    fn emit_host_event(&mut self, host: HostId, up: bool, lost: u32, sink: &mut dyn TraceSink) {
+    fn emit_host_event(&mut self, host: HostId, up: bool, lost: &[u32], sink: &mut dyn TraceSink) {
         let ev = TraceEvent {
             t: self.sched.now(),
             conn: crate::trace::NO_CONN,
             ep: crate::trace::NO_EP,
             endpoint: &self.names[self.host_name[host as usize] as usize],
-            kind: crate::trace::TraceKind::Host { up, connections_lost: lost },
+            kind: crate::trace::TraceKind::Host { up, connections_lost: lost.len() as u32 },
             route: None,
             pkt: None,
+            lost_eps: lost,
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }

@@ -140,6 +140,7 @@ impl World {
             kind: TraceKind::Deliver { seg: pkt.seg },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
+            lost_eps: &[],
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
         // An endpoint with no peer (LISTEN, or CLOSED before binding)
@@ -162,6 +163,7 @@ impl World {
             kind: TraceKind::Deliver { seg: pkt.seg },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
+            lost_eps: &[],
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
         let rule = if pkt.seg.flags.rst() {
@@ -240,6 +242,7 @@ impl World {
             kind: TraceKind::Send { seg: pkt.seg, injected },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
+            lost_eps: &[],
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
 
@@ -393,6 +396,7 @@ impl World {
             kind: TraceKind::Drop { seg: pkt.seg, reason },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
+            lost_eps: &[],
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }

@@ -102,6 +102,7 @@ impl World {
             kind: TraceKind::App { call, bytes, error: result.err() },
             route: None,
             pkt: None,
+            lost_eps: &[],
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
     }
@@ -257,6 +258,7 @@ impl World {
             kind,
             route: None,
             pkt: None,
+            lost_eps: &[],
         };
         Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
         // After recording, so the transition is traced under the

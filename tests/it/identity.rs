@@ -33,7 +33,7 @@ fn int(v: &Value, key: &str) -> u64 {
 }
 
 /// One line of the text trace's path summary: `conn`, endpoint name,
-/// states visited.
+/// states visited; the lines are in `ep` order and each says its `ep`.
 fn path_summary(file: &str) -> Vec<(u64, String, Vec<String>)> {
     let out = tcpsim(&["run", file]);
     let trace = stdout(&out);
@@ -41,10 +41,13 @@ fn path_summary(file: &str) -> Vec<(u64, String, Vec<String>)> {
     lines
         .iter()
         .map_while(|l| l.strip_prefix("#   conn "))
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             assert!(!l.contains("..."), "{file}: a path summary without the full path: {l}");
             let mut words = l.split_whitespace();
             let conn = words.next().unwrap().parse().unwrap();
+            assert_eq!(words.next(), Some("ep"), "{file}: {l}");
+            assert_eq!(words.next().unwrap().parse::<usize>().unwrap(), i, "{file}: {l}");
             let name = words.next().unwrap().to_string();
             let states = words.take_while(|w| !w.starts_with('(')).filter(|w| *w != "->").map(str::to_string).collect();
             (conn, name, states)
@@ -98,7 +101,9 @@ fn every_endpoint_record_has_an_ep() {
     for file in sims() {
         for r in jsonl(&file) {
             match r["kind"].as_str().unwrap() {
-                "expect" | "summary" | "host" => {}
+                "summary" | "host" => {}
+                // A check over the whole run names no endpoint.
+                "expect" if r["endpoint"].is_null() => assert!(r["ep"].is_null(), "{file}: {r}"),
                 "deliver" | "send" | "drop" if r["ep"].is_null() => {
                     assert!(r.get("ep").is_some(), "{file}: no ep: {r}");
                 }
@@ -245,4 +250,167 @@ fn a_listening_endpoint_is_under_its_listeners_number_until_it_takes_a_syn() {
     assert!(mine[..syn].iter().all(|r| int(r, "conn") == 2));
     assert!(mine[syn..].iter().all(|r| int(r, "conn") == 0), "from the SYN on, connection 0");
     assert_eq!(load("sims/duplicate-fin.ron", &[]).connection_count(), 2);
+}
+
+/// Two endpoints are both `conn 0 server` when the host crashed under the
+/// first and a second connection (still number 0 for the client's script)
+/// reaches the restarted listener: the `expect` record names the one it
+/// checked by `ep`, the first found in `ep` order (the crashed one, whose
+/// path ends in ESTABLISHED), and the text trace says `ep N` too.
+#[test]
+fn an_expect_record_names_the_endpoint_it_checked_by_ep() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two-servers.ron");
+    let sim = std::fs::read_to_string(root().join("sims/host-crash.ron")).unwrap();
+    let sim = sim.replace("Send(at_ms: 500, bytes: 100)]", "Send(at_ms: 500, bytes: 100), Connect(at_ms: 600)]");
+    assert!(sim.contains("Connect(at_ms: 600)"));
+    std::fs::write(&file, sim).unwrap();
+    let file = file.to_str().unwrap();
+    let records = jsonl(file);
+    let servers: BTreeMap<u64, Vec<&Value>> = records
+        .iter()
+        .filter(|r| r["kind"] == "transition" && r["endpoint"] == "server")
+        .fold(BTreeMap::new(), |mut m, r| {
+            m.entry(int(r, "ep")).or_default().push(r);
+            m
+        });
+    let crashed = *servers.keys().next().unwrap();
+    let in_conn_0: Vec<u64> =
+        servers.iter().filter(|(_, ts)| ts.iter().any(|t| int(t, "conn") == 0)).map(|(ep, _)| *ep).collect();
+    assert!(in_conn_0.len() >= 2, "two server endpoints in conn 0: {servers:?}");
+    let expects: Vec<&Value> = records.iter().filter(|r| r["kind"] == "expect" && r["endpoint"] == "server").collect();
+    assert!(!expects.is_empty());
+    for e in &expects {
+        assert_eq!(e["ep"].as_u64(), Some(crashed), "{e}");
+    }
+    let text = stdout(&tcpsim(&["run", file]));
+    assert!(text.lines().any(|l| l.starts_with("expect ok      server (conn 0, ep 1) final_state")), "{text}");
+    assert_eq!(crashed, 1);
+}
+
+/// why-time-wait-short.ron: at 1610 ms a copy of the old incarnation's
+/// 100 bytes (conn 0, seq 1001, ack 5001) reaches the new incarnation's
+/// server (conn 1) on the same 4-tuple. Both ISNs are the old ones (1000
+/// and 5000), so relative to conn 1's ends it reads `seq=1 ack=1`. The
+/// delivery is recorded under conn 0 (its send's), but it arrived at conn
+/// 1's endpoint: conn 1's ladder draws it as an arrival without a send,
+/// labelled with its connection, exactly once (the old incarnation's other
+/// segments reached conn 0's endpoints, not these).
+#[test]
+fn a_stray_segment_of_another_connection_shows_where_it_arrives() {
+    let (_, rec) = run(load("sims/why-time-wait-short.ron", &[]));
+    let text = ladder_text(&rec.events, 1, false);
+    let strays: Vec<&str> = text.lines().filter(|l| l.contains("of conn 0")).collect();
+    assert_eq!(strays.len(), 1, "{text}");
+    let stray = strays[0];
+    assert!(stray.trim_start().starts_with("1610.000"), "{stray}");
+    assert!(stray.contains("PSH|ACK seq=1 ack=1 len=100 of conn 0"), "{stray}");
+    assert!(stray.contains("}|") && stray.ends_with("@1610.000"), "drawn as an arrival without a send: {stray}");
+
+    let svg = ladder_svg(&rec.events, 1, "stray");
+    let groups: Vec<&str> = svg
+        .match_indices("<g class=\"segment")
+        .map(|(i, _)| &svg[i..i + svg[i..].find("</g>").unwrap()])
+        .filter(|g| g.contains("of conn 0"))
+        .collect();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert!(groups[0].contains("data-label=\"PSH|ACK seq=1 ack=1 len=100 of conn 0\""), "{}", groups[0]);
+}
+
+/// The reader of `--conn 1` sees what arrived at conn 1's endpoints: the
+/// stray delivery (recorded under conn 0, to the server's `ep`) comes
+/// right before the DATA event it causes, in text and JSONL; conn 0's
+/// deliveries to its own endpoints stay out.
+#[test]
+fn the_conn_filter_keeps_what_arrives_at_the_connections_endpoints() {
+    let out = tcpsim(&["run", "sims/why-time-wait-short.ron", "--conn", "1"]);
+    let trace = stdout(&out);
+    let events: Vec<&str> = trace.lines().filter(|l| !l.starts_with('#')).collect();
+    let data = events.iter().position(|l| l.contains("DATA 100 bytes (100 FOREIGN)")).expect(&trace);
+    let before = events[data - 1];
+    assert!(before.starts_with("    1610.000     0  server    deliver   PSH|ACK"), "{before}");
+    assert!(before.contains("seq=1001 ack=5001 len=100") && before.ends_with("copy=1"), "{before}");
+    let foreign: Vec<&&str> = events.iter().filter(|l| l.get(12..18).is_some_and(|c| c.trim() == "0")).collect();
+    assert_eq!(foreign.len(), 1, "{foreign:?}");
+
+    let records: Vec<Value> =
+        stdout(&tcpsim(&["run", "sims/why-time-wait-short.ron", "--conn", "1", "--format", "jsonl"]))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|r: &Value| r["kind"] != "expect" && r["kind"] != "summary")
+            .collect();
+    let foreign: Vec<&Value> = records.iter().filter(|r| r["conn"] == 0).collect();
+    assert_eq!(foreign.len(), 1, "{foreign:?}");
+    assert_eq!(foreign[0]["kind"], "deliver");
+    assert_eq!(foreign[0]["t_ns"], 1_610_000_000u64);
+    let server_ep =
+        records.iter().find(|r| r["kind"] == "transition" && r["endpoint"] == "server").unwrap()["ep"].clone();
+    assert_eq!(foreign[0]["ep"], server_ep);
+}
+
+/// why-time-wait.ron: at 1610 ms a copy of the old connection's data
+/// (conn 0) reaches the listener's idle endpoint (the server's second,
+/// `ep` 3, listening under the listener's number: 2 connections, so 2).
+/// In LISTEN an ACK-bearing segment is answered with <SEQ=SEG.ACK><CTL=RST>
+/// (RFC 9293 §3.10.7.2). The `deliver` and the reply's `send` carry the
+/// stray segment's connection, 0; `ep` and `endpoint` stay the listening
+/// endpoint's, and its own records stay under the listener's number.
+/// `--conn 2` shows both segments too: they arrived at and left from its
+/// endpoint (as does each SYN a listening endpoint took).
+#[test]
+fn an_idle_listeners_answer_to_a_stray_carries_the_strays_connection() {
+    let records = jsonl("sims/why-time-wait.ron");
+    let at = records.iter().position(|r| r["kind"] == "deliver" && int(r, "t_ns") == 1_610_000_000).unwrap();
+    let (deliver, reply) = (&records[at], &records[at + 1]);
+    assert_eq!(
+        (int(deliver, "conn"), int(deliver, "ep"), text(deliver, "endpoint")),
+        (0, 3, "server".into()),
+        "{deliver}"
+    );
+    assert_eq!(text(reply, "kind"), "send", "{reply}");
+    assert_eq!(text(reply, "flags"), "RST", "{reply}");
+    assert_eq!(int(reply, "seq"), int(deliver, "ack"), "<SEQ=SEG.ACK>: {reply}");
+    assert_eq!((int(reply, "conn"), int(reply, "ep"), text(reply, "endpoint")), (0, 3, "server".into()), "{reply}");
+    let own: Vec<&Value> = records
+        .iter()
+        .take(at)
+        .filter(|r| r["ep"] == 3 && !matches!(r["kind"].as_str(), Some("send" | "deliver" | "drop")))
+        .collect();
+    assert!(!own.is_empty() && own.iter().all(|r| int(r, "conn") == 2), "{own:?}");
+    assert_eq!(text(own.last().unwrap(), "to"), "LISTEN");
+
+    let listener = stdout(&tcpsim(&["run", "sims/why-time-wait.ron", "--conn", "2", "--kinds", "send,deliver"]));
+    let segments: Vec<&str> = listener
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("expect") && !l.starts_with("digest"))
+        .collect();
+    // Each SYN the listener's endpoints took (under its connection), the
+    // stray, and the reset.
+    assert_eq!(segments.len(), 4, "{listener}");
+    assert!(segments[0].contains(" 0  server    deliver   SYN "), "{}", segments[0]);
+    assert!(segments[1].contains(" 0  server    deliver   PSH|ACK"), "{}", segments[1]);
+    assert!(segments[2].contains(" 0  server    send      RST"), "{}", segments[2]);
+    assert!(segments[3].contains(" 1  server    deliver   SYN "), "{}", segments[3]);
+}
+
+/// host-crash.ron: host b crashes at 200 ms under the server's endpoint of
+/// conn 0, ESTABLISHED, the second endpoint created (`ep` 1; the client
+/// is `ep` 0). The crash record names the endpoints it took by `ep`, the
+/// ones the path summary marks as lost; the restart loses none.
+#[test]
+fn a_host_crash_names_the_endpoints_it_took() {
+    let records = jsonl("sims/host-crash.ron");
+    let hosts: Vec<&Value> = records.iter().filter(|r| r["kind"] == "host").collect();
+    assert_eq!(hosts.len(), 2, "{hosts:?}");
+    assert_eq!(text(hosts[0], "event"), "crash");
+    assert_eq!(hosts[0]["eps"], serde_json::json!([1]), "{}", hosts[0]);
+    assert_eq!(int(hosts[0], "endpoints_lost"), 1);
+    assert_eq!(hosts[1]["eps"], serde_json::json!([]), "{}", hosts[1]);
+    let trace = stdout(&tcpsim(&["run", "sims/host-crash.ron"]));
+    let lost: Vec<&str> =
+        trace.lines().filter(|l| l.starts_with("#   conn ") && l.contains("lost in a host crash")).collect();
+    assert_eq!(lost.len(), 1);
+    assert!(lost[0].contains(" ep   1 "), "{}", lost[0]);
+    let crash = trace.lines().find(|l| l.contains("HOST") && l.contains("crash")).unwrap();
+    assert!(crash.ends_with("crash: 1 endpoints vanish without a word: ep 1"), "{crash}");
 }

@@ -237,3 +237,39 @@ fn quoted_free_text_round_trips_through_shards_and_merge() {
     assert!(failing.replay.contains(&format!(" --set '{set}' ")), "{}", failing.replay);
     assert!(failing.replay.ends_with(&format!(" --set 'name={}'", failing.values[1])), "{}", failing.replay);
 }
+
+/// A sweep CSV says which digest encoding its `digest` column uses (the
+/// crate version alone does not: it stayed 0.1.0 when the encoding went
+/// from 2 to 3), and merge refuses parts whose encodings differ, or a part
+/// that does not say, at the line concerned, as bad input.
+#[test]
+fn merge_checks_the_digest_version_of_every_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts = loss_parts(dir.path(), 2);
+    let text = read(Path::new(&parts[1]));
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with("# digest_version: ")).expect(&text);
+    assert_eq!(lines[at], format!("# digest_version: {}", tcpsim::trace::DIGEST_VERSION));
+    assert!(lines[..at].iter().all(|l| l.starts_with('#')), "a comment before the header: {text}");
+    let out = dir.path().join("merged.csv");
+    let merge = |second: &str| tcpsim(&["merge", &parts[0], second, "--out", out.to_str().unwrap()]);
+
+    let older = dir.path().join("older.csv");
+    std::fs::write(&older, text.replace(lines[at], "# digest_version: 2")).unwrap();
+    let o = merge(older.to_str().unwrap());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let prefix = format!("{}:{}:1: error: ", older.display(), at + 1);
+    assert!(stderr(&o).starts_with(&prefix) && stderr(&o).contains("digest_version 2"), "{}", stderr(&o));
+    assert!(!out.exists());
+
+    let unsaid = dir.path().join("unsaid.csv");
+    let mut kept: Vec<&str> = lines.clone();
+    kept.remove(at);
+    std::fs::write(&unsaid, kept.join("\n") + "\n").unwrap();
+    let o = merge(unsaid.to_str().unwrap());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let header = kept.iter().position(|l| l.starts_with("run,")).unwrap();
+    let prefix = format!("{}:{}:1: error: ", unsaid.display(), header + 1);
+    assert!(stderr(&o).starts_with(&prefix) && stderr(&o).contains("digest_version"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
