@@ -175,7 +175,14 @@ pub fn open_lines_shown(world: &World, max: usize, filter: &Filter) -> Vec<Strin
     }
     let mut lines = vec![format!("open endpoints: {open} not CLOSED at the end, {} stuck", report.stuck())];
     for e in &report.listed {
-        lines.push(format!("  conn {:>3}  {:<10} {:<12} {}", e.conn, e.name, e.state.name(), e.reason.describe()));
+        lines.push(format!(
+            "  conn {:>3}  ep {:>3}  {:<10} {:<12} {}",
+            e.conn,
+            e.ep,
+            e.name,
+            e.state.name(),
+            e.reason.describe()
+        ));
     }
     if open > report.listed.len() as u64 {
         lines.push(format!("  ... and {} more", open - report.listed.len() as u64));

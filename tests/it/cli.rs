@@ -720,10 +720,10 @@ fn quiet_run_lists_open_endpoints_with_reasons() {
         open,
         vec![
             "# open endpoints: 4 not CLOSED at the end, 0 stuck",
-            "#   conn   0  client     FIN_WAIT_2   peer never closed: the peer's application never called CLOSE",
-            "#   conn   0  server     CLOSE_WAIT   application never closed it",
-            "#   conn   1  server     CLOSE_WAIT   application never closed it",
-            "#   conn   2  server     CLOSE_WAIT   application never closed it",
+            "#   conn   0  ep   0  client     FIN_WAIT_2   peer never closed: the peer's application never called CLOSE",
+            "#   conn   0  ep   3  server     CLOSE_WAIT   application never closed it",
+            "#   conn   1  ep   4  server     CLOSE_WAIT   application never closed it",
+            "#   conn   2  ep   5  server     CLOSE_WAIT   application never closed it",
             "#   by state and reason: FIN_WAIT_2/peer_never_closed=1 CLOSE_WAIT/app_never_closed=3",
         ]
     );
@@ -839,9 +839,9 @@ fn filters_choose_the_open_endpoints_shown() {
         open,
         vec![
             "# open endpoints: 3 not CLOSED at the end, 0 stuck",
-            "#   conn   0  server     CLOSE_WAIT   application never closed it",
-            "#   conn   1  server     CLOSE_WAIT   application never closed it",
-            "#   conn   2  server     CLOSE_WAIT   application never closed it",
+            "#   conn   0  ep   3  server     CLOSE_WAIT   application never closed it",
+            "#   conn   1  ep   4  server     CLOSE_WAIT   application never closed it",
+            "#   conn   2  ep   5  server     CLOSE_WAIT   application never closed it",
             "#   by state and reason: CLOSE_WAIT/app_never_closed=3",
         ]
     );
