@@ -1102,6 +1102,62 @@ fn zero_window_probes_run_on_persist_and_leave_the_rto_alone() {
     assert_eq!(t.ep.timer(Timer::Retransmit), Some(Instant::from_nanos(23_010 * 1_000_000)));
 }
 
+/// B-APP-18, B-TMR-14: an ABORT while a probe octet is outstanding resets
+/// at SND.UNA, the peer's RCV.NXT (the probe octet was discarded at its
+/// zero window), so the zero-window peer accepts the reset (§3.10.7.4
+/// "special allowance ... RSTs"; MUST-66) rather than dropping one at
+/// RCV.NXT+1.
+#[test]
+fn abort_while_probing_resets_at_snd_una() {
+    let mut t = established_facing_a_zero_window(10);
+    let probe = one(t.fire_next_timer());
+    assert_eq!((probe.seq.0, probe.len), (LOCAL_ISS + 1, 1));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+    let rst = one(t.call(|ep, out| ep.abort(out)));
+    assert_eq!((rst.flags, rst.seq.0), (RST, LOCAL_ISS + 1));
+    assert_eq!(t.state(), State::Closed);
+}
+
+/// B-DATA-06, B-TMR-11: as long as probes are answered the connection
+/// stays open (RFC 1122 §4.2.2.17, RFC 9293 MUST-37), whatever the user
+/// timeout: an answered probe restarts USER_TIMEOUT as a new ACK would.
+/// 200 s of answered probes against a 30 s user timeout.
+#[test]
+fn answered_probes_outlive_the_user_timeout() {
+    let cfg = TcpConfig { user_timeout: Some(Duration::from_secs(30)), ..TcpConfig::default() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.at_ms(10);
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).wnd(0));
+    assert!(t.call(|ep, out| ep.send(10, out)).is_empty());
+    while t.now < Instant::from_nanos(200_000_000_000) {
+        t.fire_next_timer();
+        assert_eq!(t.state(), State::Established, "closed at {:?}", t.now);
+        t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+    }
+}
+
+/// B-TMR-08, B-TMR-14: an answered probe starts the retry count again, and
+/// with it the r1 warning: r1 (3) unanswered probe resends warn, an
+/// answer, and 3 more unanswered resends warn again.
+#[test]
+fn an_answered_probe_rearms_the_retransmit_warning() {
+    let mut t = established_facing_a_zero_window(10);
+    let mut warnings = 0;
+    // The first probe, then 3 unanswered resends.
+    for _ in 0..4 {
+        t.fire_next_timer();
+        warnings += t.events().iter().filter(|e| **e == AppEvent::RetransmitWarning).count();
+    }
+    assert_eq!(warnings, 1);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+    for _ in 0..3 {
+        t.fire_next_timer();
+        warnings += t.events().iter().filter(|e| **e == AppEvent::RetransmitWarning).count();
+    }
+    assert_eq!(warnings, 2);
+}
+
 /// B-TMR-14: the probe backoff starts again when the window opens.
 #[test]
 fn probe_backoff_restarts_when_the_window_reopens() {
