@@ -127,9 +127,12 @@ impl Endpoint {
             State::Closed => return Err(self.refuse(CallError::ConnectionDoesNotExist, rule::APP_05, out)),
             // B-APP-17: nothing to reset.
             State::Listen | State::SynSent => rule::APP_17,
-            // B-APP-18: <SEQ=SND.NXT><CTL=RST>.
+            // B-APP-18: <SEQ=SND.NXT><CTL=RST>, with RFC 9293's SND.NXT
+            // (SND.MAX here), or SND.UNA while a probe octet is out: a
+            // zero-window peer discarded that octet and accepts a reset
+            // only at its RCV.NXT (§3.10.7.4, B-SEQ-03).
             State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
-                out.segments.push(Segment::rst(self.snd_max));
+                out.segments.push(Segment::rst(self.pure_ack_seq()));
                 self.stats.segments_sent = self.stats.segments_sent.wrapping_add(1);
                 rule::APP_18
             }

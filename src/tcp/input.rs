@@ -492,10 +492,16 @@ impl Endpoint {
         }
         if self.bits.has(bit::PROBING) && self.snd_wnd == 0 {
             // B-DATA-06, B-TMR-14: the peer answered our probe, so it is
-            // alive: the count starts again (never give up while probes are
-            // ACKed, MUST-37). The probe backoff goes on.
+            // alive: the count starts again, and with it the r1 warning
+            // (B-TMR-08). Never give up while probes are ACKed (RFC 1122
+            // §4.2.2.17, MUST-37): the user timeout (B-TMR-11) stops too,
+            // since the next probe may come later than it; that probe
+            // starts it again, so a peer that stops answering still times
+            // out. The probe backoff goes on.
             out.rules.push(rule::TMR_14);
             self.retries = 0;
+            self.bits.set(bit::WARNED, false);
+            self.stop_timer(Timer::UserTimeout, out);
         }
         self.on_ack_in_closing_states(cx, fin_in_sequence, cause, out)
     }

@@ -58,8 +58,9 @@ pub struct EndpointStats {
     /// Every segment emitted, retransmissions and resets included.
     pub segments_sent: u32,
     /// Segments sent again: by RETRANSMIT expiry (SYN, data, FIN),
-    /// zero-window probes (PERSIST), fast retransmit, or go-back after an
-    /// RTO.
+    /// zero-window probes (PERSIST; the first probe too, although its
+    /// octet is new: like a resend it is never timed), fast retransmit, or
+    /// go-back after an RTO.
     pub retransmissions: u32,
     /// Of those, segments sent by fast retransmit or NewReno partial ACKs.
     pub fast_retransmits: u32,

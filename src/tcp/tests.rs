@@ -1120,8 +1120,10 @@ fn abort_while_probing_resets_at_snd_una() {
 
 /// B-DATA-06, B-TMR-11: as long as probes are answered the connection
 /// stays open (RFC 1122 §4.2.2.17, RFC 9293 MUST-37), whatever the user
-/// timeout: an answered probe restarts USER_TIMEOUT as a new ACK would.
-/// 200 s of answered probes against a 30 s user timeout.
+/// timeout: an answered probe stops USER_TIMEOUT, even when the probe
+/// interval (up to 60 s) outgrows it. 200 s of answered probes against a
+/// 30 s user timeout; then a probe that goes unanswered times out 30 s
+/// after it was sent.
 #[test]
 fn answered_probes_outlive_the_user_timeout() {
     let cfg = TcpConfig { user_timeout: Some(Duration::from_secs(30)), ..TcpConfig::default() };
@@ -1135,6 +1137,12 @@ fn answered_probes_outlive_the_user_timeout() {
         assert_eq!(t.state(), State::Established, "closed at {:?}", t.now);
         t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
     }
+    let probe = one(t.fire_next_timer());
+    assert_eq!(probe.len, 1);
+    let sent_at = t.now;
+    assert_eq!(t.ep.timer(Timer::UserTimeout), Some(sent_at + Duration::from_secs(30)));
+    t.fire_next_timer();
+    assert_eq!((t.state(), t.ep.close_reason()), (State::Closed, Some(CloseReason::UserTimeout)));
 }
 
 /// B-TMR-08, B-TMR-14: an answered probe starts the retry count again, and

@@ -76,7 +76,7 @@ impl Endpoint {
     /// the peer would resend data we already have. Linux reaches the same
     /// end by probing at SND.UNA−1 without new data; we keep the RFC's
     /// one-octet probe and place the pure ACKs behind it instead.
-    fn pure_ack_seq(&self) -> SeqNum {
+    pub(super) fn pure_ack_seq(&self) -> SeqNum {
         if self.bits.has(bit::PROBING) { self.snd_una } else { self.snd_max }
     }
 
