@@ -237,3 +237,89 @@ fn quoted_free_text_round_trips_through_shards_and_merge() {
     assert!(failing.replay.contains(&format!(" --set '{set}' ")), "{}", failing.replay);
     assert!(failing.replay.ends_with(&format!(" --set 'name={}'", failing.values[1])), "{}", failing.replay);
 }
+
+/// Two shards of `--loss 0,0.1 --seeds 4`, each holding one whole grid
+/// point, written to `dir`.
+fn two_point_shards(dir: &Path) -> [String; 2] {
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    let parts = [p("h0.csv"), p("h1.csv")];
+    for (i, part) in parts.iter().enumerate() {
+        let shard = format!("{i}/2");
+        let o = tcpsim(&["sweep", FILE, "--loss", "0,0.1", "--seeds", "4", "--shard", &shard, "--out", part]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    parts
+}
+
+/// A swept value the sweep never had (0.7), or another point's value (0),
+/// in a shard that holds a whole grid point is bad input at its first row:
+/// every row's values must be those of grid point `run / seeds`.
+#[test]
+fn merge_rejects_swept_values_that_are_not_the_rows_grid_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let [h0, h1] = two_point_shards(dir.path());
+    let text = read(Path::new(&h1));
+    for wrong in ["0.7", "0"] {
+        let damaged = dir.path().join(format!("h1-{wrong}.csv"));
+        let mut first_row = None;
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(k, l)| match l.split_once(",0.1,") {
+                Some((lead, rest)) if !l.starts_with('#') => {
+                    first_row.get_or_insert(k + 1);
+                    format!("{lead},{wrong},{rest}")
+                }
+                _ => l.to_string(),
+            })
+            .collect();
+        std::fs::write(&damaged, lines.join("\n") + "\n").unwrap();
+        let o = tcpsim(&["merge", &h0, damaged.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "loss={wrong}: {}", stdout(&o));
+        let expected = format!("{}:{}:", damaged.display(), first_row.unwrap());
+        assert!(stderr(&o).starts_with(&expected), "{expected}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("column `loss`: expected `0.1`")), "{}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "nothing written: {}", stdout(&o));
+    }
+}
+
+/// `--shard` as a CRLF-edited job script passes it (`1/2\r`, or with
+/// spaces): the part names the shard canonically and merges.
+#[test]
+fn shard_spec_with_whitespace_or_cr_writes_a_mergeable_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let (whole, _) = sweep(dir.path(), "whole.csv", &[]);
+    for (name, shard) in [("a.csv", "0/2\r"), ("b.csv", " 1 / 2 ")] {
+        let o = tcpsim(&["sweep", FILE, "--loss", "0,0.1", "--seeds", "40", "--shard", shard, "--out", &p(name)]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    assert!(read(Path::new(&p("a.csv"))).contains("\n# shard: 0/2  runs 0..40\n"));
+    assert!(read(Path::new(&p("b.csv"))).contains("\n# shard: 1/2  runs 40..80\n"));
+    let o = tcpsim(&["merge", &p("a.csv"), &p("b.csv"), "--out", &p("merged.csv")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read(Path::new(&p("merged.csv"))), whole);
+}
+
+/// An `--out` that is stdout behaves like no `--out`: stdout carries only
+/// the CSV, the summary goes to stderr. Two outputs on one descriptor are
+/// refused before running, naming both flags.
+#[test]
+fn out_to_stdout_keeps_the_summary_off_stdout_and_outputs_cannot_share_it() {
+    let base = ["sweep", FILE, "--loss", "0,0.1", "--seeds", "2"];
+    let plain = tcpsim(&base);
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    for out in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+        let o = tcpsim(&[&base[..], &["--out", out]].concat());
+        assert_eq!(o.status.code(), Some(0), "--out {out}: {}", stderr(&o));
+        assert_eq!(stdout(&o), stdout(&plain), "--out {out}: only the CSV on stdout");
+        assert!(stderr(&o).contains("loss=0.1"), "--out {out}: the summary on stderr: {}", stderr(&o));
+    }
+    let o = tcpsim(&[&base[..], &["--out", "/dev/stdout", "--json", "/dev/fd/1"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("--out") && stderr(&o).contains("--json"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    let o = tcpsim(&[&base[..], &["--json", "/dev/stdout"]].concat());
+    assert_eq!(o.status.code(), Some(2), "the CSV already goes to stdout: {}", stdout(&o));
+    assert!(stderr(&o).contains("--out") && stderr(&o).contains("--json"), "{}", stderr(&o));
+}
