@@ -17,7 +17,7 @@
 //! missing or given twice) are bad input too.
 
 use super::table::{self, Comment, CsvError, Row, Sheet};
-use super::{PointSummary, RunRow, parse_shard, run_seed, shard_runs, summarize_points};
+use super::{Axis, PointSummary, RunRow, parse_shard, run_seed, shard_runs, summarize_points};
 use crate::rule::{self, Rule};
 use std::io::{self, Write};
 
@@ -84,20 +84,116 @@ impl Merged {
     }
 }
 
+/// What identifies a sweep: parts of one sweep carry the same comments.
+/// Every identity comment is formatted here, and only here, so the sweep
+/// that writes a part and the merge that reads it cannot drift apart.
+pub struct Identity<'a> {
+    /// The simulation file's name (without its directory) and bytes.
+    pub file_name: &'a str,
+    pub file_bytes: &'a [u8],
+    pub base_seed: u64,
+    pub seeds: u64,
+    pub axes: &'a [Axis],
+    /// The `--set` values as given.
+    pub set: &'a [String],
+    pub runs: u64,
+}
+
+impl Identity<'_> {
+    /// The comments before the header (without `# `), in order; a part
+    /// adds [`shard_comment`].
+    pub fn comments(&self) -> Vec<String> {
+        let digest = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(self.file_bytes));
+        let mut lines = vec![
+            format!("tcpsim {} sweep", crate::report::VERSION),
+            format!("file: {}  xxh3-128 {digest}", self.file_name),
+            seeds_comment(self.base_seed, self.seeds),
+        ];
+        for axis in self.axes {
+            let values: Vec<&str> = axis.values.iter().map(|v| v.0.as_str()).collect();
+            lines.push(axis_comment(&axis.column, &values));
+        }
+        if !self.set.is_empty() {
+            lines.push(format!("set: {}", self.set.join("  ")));
+        }
+        let points = self.runs / self.seeds.max(1);
+        lines.push(runs_comment(self.runs, points, self.seeds));
+        lines
+    }
+}
+
 /// The comment that gives the sweep's base seed and seeds per point.
-pub fn seeds_comment(base_seed: u64, seeds: u64) -> String {
+fn seeds_comment(base_seed: u64, seeds: u64) -> String {
     format!("base seed: {base_seed}  seeds: {seeds}  (run i of every point uses run_seed(base, i))")
 }
 
 /// The comment that gives the number of runs.
-pub fn runs_comment(runs: u64, points: u64, seeds: u64) -> String {
+fn runs_comment(runs: u64, points: u64, seeds: u64) -> String {
     format!("runs: {runs} ({points} points x {seeds} seeds)")
 }
 
-/// The comment that says which slice of the runs a part holds; `spec` is
-/// the `--shard` value as given.
-pub fn shard_comment(spec: &str, first: u64, last: u64) -> String {
-    format!("shard: {spec}  runs {first}..{last}")
+/// `axis: NAME,VALUE,...`: one swept field and its values in sweep order,
+/// as one CSV record (quoted where a field holds a comma, quote or space),
+/// so any value reads back exactly. A comment is one line, so a backslash,
+/// line feed or carriage return in a field is written `\\`, `\n`, `\r`.
+pub fn axis_comment(name: &str, values: &[&str]) -> String {
+    let escape = |field: &str| field.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r");
+    let mut text = String::from("axis: ");
+    for (k, field) in std::iter::once(name).chain(values.iter().copied()).map(escape).enumerate() {
+        if k > 0 {
+            text.push(',');
+        }
+        // RFC 4180 quoting; a space is quoted too, so that no reader's
+        // trimming can touch a value.
+        if field.is_empty() || field.contains([',', '"', ' ']) {
+            text.push('"');
+            text.push_str(&field.replace('"', "\"\""));
+            text.push('"');
+        } else {
+            text.push_str(&field);
+        }
+    }
+    text
+}
+
+/// The fields of an [`axis_comment`] after `axis: `: the name and the
+/// values, or `None` if the text is not one CSV record of at least two
+/// fields with valid escapes.
+fn parse_axis_comment(text: &str) -> Option<(String, Vec<String>)> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let record = records.next()?.ok()?;
+    if records.next().is_some() || record.len() < 2 {
+        return None;
+    }
+    let mut fields = record.iter().map(unescape);
+    let name = fields.next()??;
+    Some((name, fields.collect::<Option<Vec<String>>>()?))
+}
+
+/// Undoes the escapes of [`axis_comment`].
+fn unescape(field: &str) -> Option<String> {
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        out.push(match c {
+            '\\' => match chars.next()? {
+                '\\' => '\\',
+                'n' => '\n',
+                'r' => '\r',
+                _ => return None,
+            },
+            c => c,
+        });
+    }
+    Some(out)
+}
+
+/// The comment that says which slice of the runs a part holds: shard
+/// `i` of `n`, written canonically whatever `--shard` text gave it (a
+/// carriage return from a CRLF script would otherwise end up inside it).
+pub fn shard_comment(i: u64, n: u64, first: u64, last: u64) -> String {
+    format!("shard: {i}/{n}  runs {first}..{last}")
 }
 
 /// The comment that gives how often each behaviour ID fired.
@@ -138,7 +234,7 @@ pub fn merge(parts: &[Part<'_>]) -> Result<Merged, MergeError> {
         let more = if absent > missing.len() as u64 { format!(" and {} more", absent - 10) } else { String::new() };
         return Err(MergeError::Parts(format!("missing shard(s): {}{more}", missing.join(", "))));
     }
-    join(read)
+    Ok(join(read))
 }
 
 /// What a part's comments say, and its rows.
@@ -153,6 +249,10 @@ struct PartInfo {
     runs: (u64, u64),
     base_seed: u64,
     seeds: u64,
+    /// The `# axis:` lines: each swept field with its values, in sweep order.
+    grid: Vec<(String, Vec<String>)>,
+    /// The number of grid points (the product of the axes' value counts).
+    points: u64,
     coverage: Option<Vec<u64>>,
 }
 
@@ -161,6 +261,7 @@ fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
     let header_line = sheet.header_line;
     let (mut shard, mut seeds, mut runs) = (None, None, None);
     let mut identity = Vec::new();
+    let mut grid: Vec<(String, Vec<String>)> = Vec::new();
     for c in std::mem::take(&mut sheet.leading) {
         if let Some(rest) = c.text.strip_prefix("shard: ") {
             once(&shard, &c, "shard")?;
@@ -174,6 +275,23 @@ fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
                 parse_seeds_comment(rest).ok_or_else(|| expected(&c, "# base seed: B  seeds: S", " with S >= 1"))?,
                 c.line,
             ));
+        } else if let Some(rest) = c.text.strip_prefix("axis: ") {
+            let axis = parse_axis_comment(rest)
+                .ok_or_else(|| expected(&c, "# axis: NAME,VALUE,...", " (CSV quoted, at least one value)"))?;
+            if grid.iter().any(|(name, _)| *name == axis.0) {
+                let message = format!("a second `# axis:` line for `{}`", table::shown(&axis.0));
+                return Err(CsvError::at(c.line, message));
+            }
+            grid.push(axis);
+        } else if c.text.starts_with("axes: ") {
+            // Before `# axis:`, one line held every axis, its values joined
+            // by commas and spaces: a value holding either cannot be read
+            // back, so such a part's values cannot be checked.
+            return Err(CsvError::at(
+                c.line,
+                "found `# axes:`, written by an older tcpsim: its swept values cannot be read back \
+                 exactly; run this shard again with this version (it writes one `# axis:` line per field)",
+            ));
         } else if let Some(rest) = c.text.strip_prefix("runs: ") {
             once(&runs, &c, "runs")?;
             runs = Some((
@@ -186,8 +304,13 @@ fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
     }
     let missing =
         |what: &str| CsvError::at(header_line, format!("expected a `{what}` comment before the header, found none"));
-    let ((shard, runs_given), shard_line) =
-        shard.ok_or_else(|| missing("# shard: I/N  runs A..B` (a part of a sweep run with `--shard"))?;
+    let ((shard, runs_given), shard_line) = shard.ok_or_else(|| {
+        CsvError::at(
+            header_line,
+            "expected a `# shard: I/N  runs A..B` comment before the header (parts are written by \
+             `sweep --shard`), found none",
+        )
+    })?;
     let ((base_seed, seeds), _) = seeds.ok_or_else(|| missing("# base seed: B  seeds: S"))?;
     let ((total, seeds_again), runs_line) = runs.ok_or_else(|| missing("# runs: R (P points x S seeds)"))?;
     if seeds_again != seeds {
@@ -196,6 +319,25 @@ fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
             format!("expected {seeds} seeds per point (as the base seed line says), found {seeds_again}"),
         ));
     }
+    let names: Vec<&String> = grid.iter().map(|(name, _)| name).collect();
+    if names.iter().copied().ne(&sheet.axes) {
+        let listed: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        let message = format!(
+            "header: expected the swept fields of the `# axis:` lines (`{}`), found `{}`",
+            table::shown(&listed.join(", ")),
+            table::shown(&sheet.axes.join(", "))
+        );
+        return Err(CsvError::at(header_line, message));
+    }
+    let points = grid.iter().try_fold(1u64, |product, (_, values)| product.checked_mul(values.len() as u64));
+    let Some(points) = points.filter(|p| p.checked_mul(seeds) == Some(total)) else {
+        let counts: Vec<String> = grid.iter().map(|(_, values)| values.len().to_string()).collect();
+        let product = if counts.is_empty() { "1 (no axis)".to_string() } else { counts.join(" x ") };
+        return Err(CsvError::at(
+            runs_line,
+            format!("expected {total} runs = {product} points x {seeds} seeds (the `# axis:` lines), found otherwise"),
+        ));
+    };
     let slice = shard_runs(shard.0, shard.1, total);
     if runs_given != slice {
         let (i, n) = shard;
@@ -220,7 +362,8 @@ fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
         }
         coverage = Some(parse_coverage(rest).map_err(|m| CsvError::at(c.line, format!("coverage: {m}")))?);
     }
-    let info = PartInfo { sheet, identity, shard, shard_line, runs: runs_given, base_seed, seeds, coverage };
+    let info =
+        PartInfo { sheet, identity, shard, shard_line, runs: runs_given, base_seed, seeds, grid, points, coverage };
     check_rows(&info)?;
     Ok(info)
 }
@@ -310,6 +453,21 @@ fn check_rows(info: &PartInfo) -> Result<(), CsvError> {
                 ),
             ));
         }
+        let point = run / info.seeds;
+        for (k, (name, value)) in grid_point(&info.grid, point).into_iter().enumerate() {
+            if row.values[k] != *value {
+                return Err(CsvError::at(
+                    row.line,
+                    format!(
+                        "column `{}`: expected `{}` (run {run} is of grid point {point}, as the `# axis:` lines \
+                         give it), found `{}`",
+                        table::shown(name),
+                        table::shown(value),
+                        table::shown(&row.values[k])
+                    ),
+                ));
+            }
+        }
     }
     let count = info.sheet.rows.len() as u64;
     if count < last - first {
@@ -319,6 +477,20 @@ fn check_rows(info: &PartInfo) -> Result<(), CsvError> {
         ));
     }
     Ok(())
+}
+
+/// The swept values of grid point `point`: the grid is every combination
+/// of the axes' values, the first axis varying slowest (as
+/// [`super::grid`] orders it). Each value comes with its field's name.
+fn grid_point(grid: &[(String, Vec<String>)], mut point: u64) -> Vec<(&String, &String)> {
+    let mut values = Vec::with_capacity(grid.len());
+    for (name, axis) in grid.iter().rev() {
+        let count = axis.len() as u64;
+        values.push((name, &axis[(point % count) as usize]));
+        point /= count;
+    }
+    values.reverse();
+    values
 }
 
 /// Whether a part belongs to the same sweep as the first one.
@@ -371,41 +543,61 @@ fn fits(info: &PartInfo, first: &PartInfo, first_label: &str) -> Result<(), CsvE
 }
 
 /// Joins checked parts, sorted by shard, into one sweep: the rows in run
-/// order, each row's grid point found from its run, and every row of a
-/// point with the same swept values.
-fn join(parts: Vec<(Part<'_>, PartInfo)>) -> Result<Merged, MergeError> {
+/// order (checked), each row's grid point found from its run, the points'
+/// values from the `# axis:` lines (every row was checked against them).
+fn join(parts: Vec<(Part<'_>, PartInfo)>) -> Merged {
     let first = &parts[0].1;
     let comments = first.identity.iter().map(|c| c.text.clone()).collect();
     let axes = first.sheet.axes.clone();
     let seeds = first.seeds;
+    let points = (0..first.points)
+        .map(|p| grid_point(&first.grid, p).into_iter().map(|(_, value)| value.clone()).collect())
+        .collect();
     let mut coverage = first.coverage.as_ref().map(|_| vec![0u64; rule::COUNT]);
-    let (mut points, mut point_first_run) = (Vec::<Vec<String>>::new(), 0);
     let (mut rows, mut replays) = (Vec::new(), Vec::new());
-    for (part, info) in parts {
+    for (_, info) in parts {
         if let (Some(total), Some(c)) = (&mut coverage, &info.coverage) {
             for (t, n) in total.iter_mut().zip(c) {
                 *t = t.saturating_add(*n);
             }
         }
-        for Row { line, run: mut row, values, replay } in info.sheet.rows {
-            // Runs are consecutive from 0 (checked), so points come in order.
+        for Row { run: mut row, replay, .. } in info.sheet.rows {
             row.point = (row.run / seeds) as usize;
-            if row.point >= points.len() {
-                debug_assert_eq!(row.point, points.len(), "runs are consecutive");
-                points.push(values);
-                point_first_run = row.run;
-            } else if let Some(k) = (0..axes.len()).find(|&k| values[k] != points[row.point][k]) {
-                let message = format!(
-                    "column `{}`: expected `{}` as in run {point_first_run} of the same grid point, found `{}`",
-                    table::shown(&axes[k]),
-                    table::shown(&points[row.point][k]),
-                    table::shown(&values[k])
-                );
-                return Err(MergeError::at(&part, CsvError::at(line, message)));
-            }
             rows.push(row);
             replays.push(replay);
         }
     }
-    Ok(Merged { comments, axes, points, rows, replays, coverage })
+    Merged { comments, axes, points, rows, replays, coverage }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Any value (commas, quotes, spaces, line breaks, backslashes) reads
+    /// back exactly from its `# axis:` line, which stays one line.
+    #[test]
+    fn axis_comments_read_back_exactly() {
+        let values = ["0", "a,b", "\"q\"", " x ", "c\nd\r", "x\\ny", ""];
+        let text = axis_comment("name", &values);
+        assert!(!text.contains(['\n', '\r']), "{text}");
+        let (name, back) = parse_axis_comment(text.strip_prefix("axis: ").unwrap()).unwrap();
+        assert_eq!(name, "name");
+        assert_eq!(back, values);
+        assert_eq!(parse_axis_comment("loss"), None, "no values");
+        assert_eq!(parse_axis_comment("loss,a\\q"), None, "an unknown escape");
+    }
+
+    /// The grid orders points with the first axis varying slowest.
+    #[test]
+    fn grid_points_vary_the_last_axis_fastest() {
+        let grid = vec![
+            ("a".to_string(), vec!["0".to_string(), "1".to_string()]),
+            ("b".to_string(), vec!["x".to_string(), "y".to_string(), "z".to_string()]),
+        ];
+        let values = |p| grid_point(&grid, p).into_iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+        assert_eq!(values(0), ["0", "x"]);
+        assert_eq!(values(2), ["0", "z"]);
+        assert_eq!(values(4), ["1", "y"]);
+    }
 }
