@@ -453,8 +453,8 @@ pub fn merge(args: &MergeArgs) -> u8 {
     let parts: Vec<merge::Part<'_>> = texts.iter().map(|(label, bytes)| merge::Part { label, bytes }).collect();
     let merged = match merge::merge(&parts) {
         Ok(m) => m,
-        Err(merge::MergeError::At { file, line, message }) => {
-            eprintln!("{file}:{line}:1: error: {message}");
+        Err(merge::MergeError::At { file, error }) => {
+            eprintln!("{}", error.render(&file));
             return EXIT_BAD_INPUT;
         }
         Err(merge::MergeError::Parts(message)) => {

@@ -32,14 +32,14 @@ pub struct Part<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MergeError {
     /// A line of a part is malformed, or does not fit the other parts.
-    At { file: String, line: u64, message: String },
+    At { file: String, error: CsvError },
     /// The parts as a whole do not make a sweep (a shard is missing).
     Parts(String),
 }
 
 impl MergeError {
     fn at(part: &Part<'_>, error: CsvError) -> MergeError {
-        MergeError::At { file: part.label.to_string(), line: error.line, message: error.message }
+        MergeError::At { file: part.label.to_string(), error }
     }
 }
 
@@ -214,7 +214,7 @@ pub fn merge(parts: &[Part<'_>]) -> Result<Merged, MergeError> {
         return Err(MergeError::Parts("no parts given".into()));
     };
     for (part, info) in &read[1..] {
-        fits(info, first, first_part.label).map_err(|e| MergeError::at(part, e))?;
+        fits(info, part.label, first, first_part.label).map_err(|e| MergeError::at(part, e))?;
     }
     read.sort_by_key(|(_, info)| info.shard.0);
     for pair in read.windows(2) {
@@ -227,15 +227,21 @@ pub fn merge(parts: &[Part<'_>]) -> Result<Merged, MergeError> {
     }
     let n = read[0].1.shard.1;
     let present: Vec<u64> = read.iter().map(|(_, info)| info.shard.0).collect();
-    // At most as many as there are parts: the rest are reported as a count.
-    let missing: Vec<String> = (0..n).filter(|i| !present.contains(i)).take(10).map(|i| format!("{i}/{n}")).collect();
+    // The first few missing shards are named, the rest counted (a part of
+    // 1000 given alone must not print 999 names).
+    let missing: Vec<String> =
+        (0..n).filter(|i| !present.contains(i)).take(MISSING_NAMED).map(|i| format!("{i}/{n}")).collect();
     if !missing.is_empty() {
         let absent = n - present.len() as u64;
-        let more = if absent > missing.len() as u64 { format!(" and {} more", absent - 10) } else { String::new() };
+        let named = missing.len() as u64;
+        let more = if absent > named { format!(" and {} more", absent - named) } else { String::new() };
         return Err(MergeError::Parts(format!("missing shard(s): {}{more}", missing.join(", "))));
     }
     Ok(join(read))
 }
+
+/// How many missing shards an error names before it counts the rest.
+const MISSING_NAMED: usize = 10;
 
 /// What a part's comments say, and its rows.
 struct PartInfo {
@@ -453,6 +459,18 @@ fn check_rows(info: &PartInfo) -> Result<(), CsvError> {
                 ),
             ));
         }
+        // The replay column holds a command exactly when the run failed.
+        if row.replay.is_empty() == row.run.failed() {
+            let message = if row.run.failed() {
+                "column `replay`: expected the command that replays this failed run, found nothing".to_string()
+            } else {
+                format!(
+                    "column `replay`: expected nothing (the run did not fail), found `{}`",
+                    table::shown(&row.replay)
+                )
+            };
+            return Err(CsvError::at(row.line, message));
+        }
         let point = run / info.seeds;
         for (k, (name, value)) in grid_point(&info.grid, point).into_iter().enumerate() {
             if row.values[k] != *value {
@@ -479,6 +497,37 @@ fn check_rows(info: &PartInfo) -> Result<(), CsvError> {
     Ok(())
 }
 
+/// Each identity comment with its key: the text before its first `:` (the
+/// first word if it has none, as the version line), numbered when it
+/// repeats (`axis` 0, 1, ...).
+fn keyed(comments: &[Comment]) -> Vec<((&str, usize), &Comment)> {
+    let mut out: Vec<((&str, usize), &Comment)> = Vec::with_capacity(comments.len());
+    for c in comments {
+        let name = c.text.split_once(':').map_or_else(|| c.text.split(' ').next().unwrap_or(""), |(k, _)| k);
+        let repeat = out.iter().filter(|((k, _), _)| *k == name).count();
+        out.push(((name, repeat), c));
+    }
+    out
+}
+
+/// The index (in characters) of the first character where `a` and `b`
+/// differ, or the shorter one's length.
+fn first_difference(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+}
+
+/// Characters shown before a difference, for context.
+const CONTEXT_BEFORE: usize = 20;
+
+/// The text around character `at`, as [`table::shown`] shows it, with
+/// `...` where it was cut.
+fn window(text: &str, at: usize) -> String {
+    let start = at.saturating_sub(CONTEXT_BEFORE);
+    let rest: String = text.chars().skip(start).collect();
+    let cut = if start > 0 { "..." } else { "" };
+    format!("{cut}{}", table::shown(&rest))
+}
+
 /// The swept values of grid point `point`: the grid is every combination
 /// of the axes' values, the first axis varying slowest (as
 /// [`super::grid`] orders it). Each value comes with its field's name.
@@ -493,36 +542,44 @@ fn grid_point(grid: &[(String, Vec<String>)], mut point: u64) -> Vec<(&String, &
     values
 }
 
-/// Whether a part belongs to the same sweep as the first one.
-fn fits(info: &PartInfo, first: &PartInfo, first_label: &str) -> Result<(), CsvError> {
-    let differ = |line: u64, what: String| {
-        CsvError::at(
+/// Whether a part belongs to the same sweep as the first one. Comments
+/// are paired by key (`file`, `set`, the n-th `axis`, ...), so an extra or
+/// absent one is named as such rather than shifting the others.
+fn fits(info: &PartInfo, label: &str, first: &PartInfo, first_label: &str) -> Result<(), CsvError> {
+    let differ = |line: u64, column: u64, what: String| {
+        CsvError::at_column(
             line,
+            column,
             format!(
                 "this part and {first_label} come from different sweeps (file, seeds, axes or settings differ): {what}"
             ),
         )
     };
-    for (k, c) in info.identity.iter().enumerate() {
-        match first.identity.get(k) {
-            Some(theirs) if theirs.text == c.text => {}
-            Some(theirs) => {
-                return Err(differ(
-                    c.line,
-                    format!("`# {}` here, `# {}` there", table::shown(&c.text), table::shown(&theirs.text)),
-                ));
+    let theirs = keyed(&first.identity);
+    let ours = keyed(&info.identity);
+    for (key, c) in &ours {
+        match theirs.iter().find(|(k, _)| k == key) {
+            Some((_, other)) if other.text == c.text => {}
+            Some((_, other)) => {
+                let at = first_difference(&c.text, &other.text);
+                let (here, there) = (window(&c.text, at), window(&other.text, at));
+                // The line is `# ` and the text: the text's character `at`
+                // (0-based) is the line's column `at + 3`.
+                return Err(differ(c.line, at as u64 + 3, format!("`{here}` here, `{there}` in {first_label}")));
             }
-            None => return Err(differ(c.line, format!("`# {}` here only", table::shown(&c.text)))),
+            None => return Err(differ(c.line, 1, format!("`# {}` only in {label}", table::shown(&c.text)))),
         }
     }
-    if let Some(theirs) = first.identity.get(info.identity.len()) {
-        return Err(differ(info.sheet.header_line, format!("`# {}` there only", table::shown(&theirs.text))));
+    if let Some((_, other)) = theirs.iter().find(|(k, _)| !ours.iter().any(|(key, _)| key == k)) {
+        let message = format!("`# {}` only in {first_label}", table::shown(&other.text));
+        return Err(differ(info.sheet.header_line, 1, message));
     }
     if info.sheet.axes != first.sheet.axes {
         let (here, there) = (info.sheet.axes.join(", "), first.sheet.axes.join(", "));
         return Err(differ(
             info.sheet.header_line,
-            format!("swept `{}` here, `{}` there", table::shown(&here), table::shown(&there)),
+            1,
+            format!("swept `{}` here, `{}` in {first_label}", table::shown(&here), table::shown(&there)),
         ));
     }
     if info.shard.1 != first.shard.1 {

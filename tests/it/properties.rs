@@ -519,7 +519,8 @@ proptest! {
                     prop_assert!(csv == *whole, "untouched parts merge into the unsharded CSV");
                 }
             }
-            Err(tcpsim::sweep::merge::MergeError::At { file, line, message }) => {
+            Err(tcpsim::sweep::merge::MergeError::At { file, error }) => {
+                let (line, message) = (error.line, error.message);
                 let k = labels.iter().position(|l| *l == file);
                 prop_assert!(k.is_some(), "{file} is not one of the parts");
                 let lines = bytes[k.unwrap()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;

@@ -367,7 +367,7 @@ fn merge_shows_where_two_sweeps_differ() {
     let extra = write("extra.csv", &text.replacen("# runs:", "# set: tcp.r2=1\n# runs:", 1));
     let (code, _, err) = merge(&[&h0, &extra]);
     assert_eq!(code, Some(2));
-    assert!(err.starts_with(&format!("{extra}:4:1: error: ")), "{err}");
+    assert!(err.starts_with(&format!("{extra}:5:1: error: ")), "the line after the axis line: {err}");
     assert!(err.contains(&format!("`# set: tcp.r2=1` only in {extra}")), "{err}");
     let (code, _, err) = merge(&[&extra, &h0]);
     assert_eq!(code, Some(2));
