@@ -6,15 +6,19 @@
 //!
 //! ```text
 //! # base seed: B  seeds: S  (...)      every row's seed is run_seed(B, run % S)
-//! # runs: R (P points x S seeds)       R = P x S
+//! # axis: NAME,V0,V1,...               one per swept column, a CSV record
+//! # runs: R (P points x S seeds)       R = P x S, P the product of the value counts
 //! # shard: I/N  runs A..B              A..B = shard_runs(I, N, R)
 //! ```
 //!
-//! Every other comment before the header (version, file digest, axes,
-//! settings) must be the same in every part; `# coverage:` may follow the
-//! rows. Any line that breaks these rules is reported at its line, as
-//! bad input; parts that do not belong together (another sweep, a shard
-//! missing or given twice) are bad input too.
+//! Every row's swept values are those of grid point `run / S` (the first
+//! axis varying slowest, as [`super::grid`] orders them), so no row can
+//! carry a value the sweep did not have. Every identity comment (version,
+//! file digest, seeds, axes, settings) is formatted here ([`Identity`])
+//! and must be the same in every part; `# coverage:` may follow the rows.
+//! Any line that breaks these rules is reported at its line, as bad input;
+//! parts that do not belong together (another sweep, a shard missing or
+//! given twice) are bad input too.
 
 use super::table::{self, Comment, CsvError, Row, Sheet};
 use super::{Axis, PointSummary, RunRow, parse_shard, run_seed, shard_runs, summarize_points};
