@@ -278,7 +278,7 @@ fn merge_rejects_swept_values_that_are_not_the_rows_grid_point() {
         assert_eq!(o.status.code(), Some(2), "loss={wrong}: {}", stdout(&o));
         let expected = format!("{}:{}:", damaged.display(), first_row.unwrap());
         assert!(stderr(&o).starts_with(&expected), "{expected}: {}", stderr(&o));
-        assert!(stderr(&o).contains(&format!("column `loss`: expected `0.1`")), "{}", stderr(&o));
+        assert!(stderr(&o).contains("column `loss`: expected `0.1`"), "{}", stderr(&o));
         assert!(stdout(&o).is_empty(), "nothing written: {}", stdout(&o));
     }
 }
