@@ -183,7 +183,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         ("--plot", args.plot.as_deref()),
         ("--state-diagram", args.state_diagram.as_deref()),
     ];
-    if let Err(e) = check_outputs(&outputs, &[("the simulation file itself", &args.file)]) {
+    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.file)]) {
         error(&e);
         return EXIT_BAD_INPUT;
     }
@@ -259,23 +259,6 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         &columns,
         &stop,
     )
-}
-
-/// [`check_distinct`], and with no `--out` (`outputs[0]`) the CSV goes to
-/// stdout, so no other output may go there too.
-fn check_outputs(
-    outputs: &[(&str, Option<&std::path::Path>)],
-    inputs: &[(&str, &std::path::Path)],
-) -> Result<(), String> {
-    if outputs[0].1.is_none()
-        && let Some((flag, Some(path))) = outputs[1..].iter().find(|(_, p)| p.is_some_and(|p| is_stdout(Some(p))))
-    {
-        return Err(format!(
-            "{flag} {}: without --out the CSV goes to stdout, their bytes would interleave (give --out a file)",
-            path.display()
-        ));
-    }
-    check_distinct(outputs, inputs)
 }
 
 /// Opens the destinations of `outputs` (--out first: stdout when absent);
@@ -464,7 +447,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
     };
     let outputs = [("--out", args.out.as_deref()), ("--json", args.json.as_deref()), ("--plot", args.plot.as_deref())];
     let inputs: Vec<(&str, &std::path::Path)> = args.parts.iter().map(|p| ("one of the parts", p.as_path())).collect();
-    if let Err(e) = check_outputs(&outputs, &inputs) {
+    if let Err(e) = check_distinct(&outputs, &inputs) {
         error(&e);
         return EXIT_BAD_INPUT;
     }

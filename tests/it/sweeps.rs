@@ -319,9 +319,6 @@ fn out_to_stdout_keeps_the_summary_off_stdout_and_outputs_cannot_share_it() {
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("--out") && stderr(&o).contains("--json"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
-    let o = tcpsim(&[&base[..], &["--json", "/dev/stdout"]].concat());
-    assert_eq!(o.status.code(), Some(2), "the CSV already goes to stdout: {}", stdout(&o));
-    assert!(stderr(&o).contains("--out") && stderr(&o).contains("--json"), "{}", stderr(&o));
 }
 
 /// `bytes` with its first data row (the first line starting with a digit)
