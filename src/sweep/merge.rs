@@ -140,7 +140,7 @@ fn runs_comment(runs: u64, points: u64, seeds: u64) -> String {
 /// as one CSV record (quoted where a field holds a comma, quote or space),
 /// so any value reads back exactly. A comment is one line, so a backslash,
 /// line feed or carriage return in a field is written `\\`, `\n`, `\r`.
-pub fn axis_comment(name: &str, values: &[&str]) -> String {
+fn axis_comment(name: &str, values: &[&str]) -> String {
     let escape = |field: &str| field.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r");
     let mut text = String::from("axis: ");
     for (k, field) in std::iter::once(name).chain(values.iter().copied()).map(escape).enumerate() {
