@@ -100,9 +100,21 @@ impl Write for Dest {
 
 /// Output paths must differ from the inputs and from each other, or one
 /// file would silently replace another. `outputs` are (flag, path) pairs,
-/// `inputs` (what it is, path) pairs. Devices and descriptors are written
-/// in place, so they never clash.
+/// `inputs` (what it is, path) pairs. Devices are written in place, so
+/// they never clash; but two outputs on one descriptor (`/dev/stdout` and
+/// `/dev/fd/1`) would interleave their bytes, so they are refused.
 pub fn check_distinct(outputs: &[(&str, Option<&Path>)], inputs: &[(&str, &Path)]) -> Result<(), String> {
+    let streams: Vec<(&str, &Path, u32)> =
+        outputs.iter().filter_map(|&(flag, p)| p.and_then(|p| Some((flag, p, descriptor(p)?)))).collect();
+    for (i, &(flag, path, fd)) in streams.iter().enumerate() {
+        if let Some((other, other_path, _)) = streams[..i].iter().find(|s| s.2 == fd) {
+            return Err(format!(
+                "{other} {} and {flag} {}: both write to descriptor {fd}, their bytes would interleave",
+                other_path.display(),
+                path.display()
+            ));
+        }
+    }
     let outputs: Vec<(&str, &Path)> =
         outputs.iter().filter_map(|&(flag, p)| p.map(|p| (flag, p))).filter(|(_, p)| replaces_file(p)).collect();
     for (i, &(flag, path)) in outputs.iter().enumerate() {
@@ -114,6 +126,11 @@ pub fn check_distinct(outputs: &[(&str, Option<&Path>)], inputs: &[(&str, &Path)
         }
     }
     Ok(())
+}
+
+/// Whether an output goes to stdout: no path, or one naming descriptor 1.
+pub fn is_stdout(path: Option<&Path>) -> bool {
+    path.is_none_or(|p| descriptor(p) == Some(1))
 }
 
 /// Whether writing `path` replaces a regular file (or creates one).

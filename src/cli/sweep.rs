@@ -2,7 +2,7 @@
 //! settings, in parallel, optionally sharded over machines, with a CSV of
 //! runs and a summary of outcomes.
 
-use super::output::{Dest, check_distinct};
+use super::output::{Dest, check_distinct, is_stdout};
 use super::run::interrupt_flag;
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -74,31 +74,6 @@ fn axes(args: &SweepArgs, bytes: &[u8]) -> Result<Vec<Axis>, String> {
         axes.push(axis);
     }
     Ok(axes)
-}
-
-/// The comments that identify a sweep (without `# `); parts of one sweep
-/// carry the same.
-fn identity(args: &SweepArgs, bytes: &[u8], base_seed: u64, axes: &[Axis], runs: u64) -> Vec<String> {
-    let name =
-        args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let digest = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes));
-    let mut lines = vec![
-        format!("tcpsim {} sweep", tcpsim::report::VERSION),
-        merge::digest_version_comment(tcpsim::trace::DIGEST_VERSION),
-        format!("file: {name}  xxh3-128 {digest}"),
-        merge::seeds_comment(base_seed, args.seeds),
-    ];
-    let axes_desc: Vec<String> = axes
-        .iter()
-        .map(|a| format!("{}={}", a.column, a.values.iter().map(|v| v.0.as_str()).collect::<Vec<_>>().join(",")))
-        .collect();
-    lines.push(format!("axes: {}", if axes_desc.is_empty() { "none".into() } else { axes_desc.join("  ") }));
-    if !args.set.is_empty() {
-        lines.push(format!("set: {}", args.set.join("  ")));
-    }
-    let points = runs / args.seeds.max(1);
-    lines.push(merge::runs_comment(runs, points, args.seeds));
-    lines
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -194,14 +169,14 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         }
     }
     let base_seed = models[0].seed;
-    let (first, last) = match args.shard.as_deref().map(parse_shard).transpose() {
-        Ok(Some((i, n))) => sweep::shard_runs(i, n, runs),
-        Ok(None) => (0, runs),
+    let shard = match args.shard.as_deref().map(parse_shard).transpose() {
+        Ok(shard) => shard,
         Err(e) => {
             error(&e);
             return EXIT_BAD_INPUT;
         }
     };
+    let (first, last) = shard.map_or((0, runs), |(i, n)| sweep::shard_runs(i, n, runs));
     let outputs = [
         ("--out", args.out.as_deref()),
         ("--json", args.json.as_deref()),
@@ -227,9 +202,20 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     };
 
     // The CSV, in run order.
-    let mut comments = identity(args, &bytes, base_seed, &axes, runs);
-    if let Some(shard) = &args.shard {
-        comments.push(merge::shard_comment(shard, first, last));
+    let file_name =
+        args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let identity = merge::Identity {
+        file_name: &file_name,
+        file_bytes: &bytes,
+        base_seed,
+        seeds: args.seeds,
+        axes: &axes,
+        set: &args.set,
+        runs,
+    };
+    let mut comments = identity.comments();
+    if let Some((i, n)) = shard {
+        comments.push(merge::shard_comment(i, n, first, last));
     }
     let columns: Vec<String> = axes.iter().map(|a| a.column.clone()).collect();
     let point_values: Vec<Vec<String>> =
@@ -265,7 +251,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             plot_dest,
             summaries,
             coverage: args.coverage.then(|| totals.coverage.clone()),
-            to_stdout: args.out.is_none(),
+            to_stdout: is_stdout(args.out.as_deref()),
             states,
         },
         &rows,
@@ -450,8 +436,8 @@ pub fn merge(args: &MergeArgs) -> u8 {
     let parts: Vec<merge::Part<'_>> = texts.iter().map(|(label, bytes)| merge::Part { label, bytes }).collect();
     let merged = match merge::merge(&parts) {
         Ok(m) => m,
-        Err(merge::MergeError::At { file, line, message }) => {
-            eprintln!("{file}:{line}:1: error: {message}");
+        Err(merge::MergeError::At { file, error }) => {
+            eprintln!("{}", error.render(&file));
             return EXIT_BAD_INPUT;
         }
         Err(merge::MergeError::Parts(message)) => {
@@ -478,7 +464,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
             plot_dest,
             summaries: merged.summaries(),
             coverage: merged.coverage.clone(),
-            to_stdout: args.out.is_none(),
+            to_stdout: is_stdout(args.out.as_deref()),
             states: None,
         },
         &merged.rows,

@@ -187,17 +187,28 @@ fn escape_line_breaks(text: &str) -> std::borrow::Cow<'_, str> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvError {
     pub line: u64,
+    /// The 1-based character column where the problem starts, where it is
+    /// known (a comment compared character by character); 1 for problems
+    /// with a whole row or a field of it: the CSV reader gives a record's
+    /// position, not its fields'.
+    pub column: u64,
     pub message: String,
 }
 
 impl CsvError {
+    /// A problem with line `line` as a whole (column 1).
     pub fn at(line: u64, message: impl Into<String>) -> CsvError {
-        CsvError { line, message: message.into() }
+        CsvError { line, column: 1, message: message.into() }
     }
 
-    /// `FILE:LINE:1: error: MESSAGE`, with `file` as the user gave it.
+    /// A problem that starts at character `column` (1-based) of `line`.
+    pub fn at_column(line: u64, column: u64, message: impl Into<String>) -> CsvError {
+        CsvError { line, column, message: message.into() }
+    }
+
+    /// `FILE:LINE:COL: error: MESSAGE`, with `file` as the user gave it.
     pub fn render(&self, file: &str) -> String {
-        format!("{file}:{}:1: error: {}", self.line, self.message)
+        format!("{file}:{}:{}: error: {}", self.line, self.column, self.message)
     }
 }
 
@@ -246,6 +257,16 @@ enum Slot {
 pub fn read(bytes: &[u8]) -> Result<Sheet, CsvError> {
     // A byte-order mark (some editors add one) is not part of the first line.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // The first line is a comment or the header, neither of which can hold
+    // a line break: a CR that ends it, without LF, ends every line (old Mac
+    // files). The CSV reader would take them for line ends while lines are
+    // counted by LF, so every position would be wrong: refuse instead.
+    if let Some(end) = bytes.iter().position(|&b| b == b'\r' || b == b'\n')
+        && bytes[end] == b'\r'
+        && bytes.get(end + 1) != Some(&b'\n')
+    {
+        return Err(CsvError::at(1, "lines end with CR only (convert to LF or CRLF)"));
+    }
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).comment(Some(b'#')).from_reader(bytes);
     let mut lines = LineCounter::default();
     let mut sheet = Sheet::default();
@@ -267,7 +288,15 @@ pub fn read(bytes: &[u8]) -> Result<Sheet, CsvError> {
             break;
         }
         let line = lines.line_at(bytes, start);
-        let fields = texts(&record, line)?;
+        let fields = texts(&record).map_err(|k| {
+            let column = match slots.as_ref().and_then(|s| s.get(k)) {
+                None => format!("header: column {}", k + 1),
+                Some(Slot::Defined(c)) => format!("column `{}`", c.name),
+                Some(Slot::Axis(a)) => format!("column `{}`", shown(&sheet.axes[*a])),
+                Some(Slot::Replay) => format!("column `{REPLAY}`"),
+            };
+            CsvError::at(line, format!("{column}: expected UTF-8 text, found other bytes"))
+        })?;
         match &slots {
             None => {
                 sheet.header_line = line;
@@ -326,16 +355,9 @@ fn skipped_lines(bytes: &[u8], from: usize, lines: &mut LineCounter) -> Result<(
     Ok((comments, at))
 }
 
-/// A record's fields as text.
-fn texts(record: &csv::ByteRecord, line: u64) -> Result<Vec<&str>, CsvError> {
-    record
-        .iter()
-        .enumerate()
-        .map(|(i, field)| {
-            std::str::from_utf8(field)
-                .map_err(|_| CsvError::at(line, format!("field {}: expected UTF-8 text, found other bytes", i + 1)))
-        })
-        .collect()
+/// A record's fields as text, or the index of the first that is not UTF-8.
+fn texts(record: &csv::ByteRecord) -> Result<Vec<&str>, usize> {
+    record.iter().enumerate().map(|(i, field)| std::str::from_utf8(field).map_err(|_| i)).collect()
 }
 
 /// What each header column holds, and the swept fields' names.

@@ -490,7 +490,9 @@ proptest! {
     /// or damaged (lines dropped, repeated or swapped, fields cut or added,
     /// bytes changed), never panics: it merges (exit 0 or 1), or reports
     /// bad input (exit 2) at a line of one of the files given, on one
-    /// line; untouched parts in any order merge into the unsharded CSV.
+    /// line; untouched parts in any order merge into the unsharded CSV,
+    /// and an accepted merge of damaged parts differs from it only where
+    /// nothing can be checked (measures, digest, replay text, coverage).
     #[test]
     fn merge_never_panics_on_damaged_parts(
         plan in proptest::collection::vec(0usize..3, 1..5),
@@ -518,8 +520,25 @@ proptest! {
                 if damages.is_empty() && sorted == [0, 1, 2] {
                     prop_assert!(csv == *whole, "untouched parts merge into the unsharded CSV");
                 }
+                // Whatever the damage, an accepted merge equals the
+                // unsharded sweep in every field merge can check: the
+                // comments before the header, the swept fields, each row's
+                // run, seed and swept values, and whether it has a replay.
+                // Only what no part can be checked against may differ: the
+                // measures (digest included), the replay command's text and
+                // the coverage counts.
+                let expected = tcpsim::sweep::table::read(whole).unwrap();
+                prop_assert_eq!(&again.leading, &expected.leading);
+                prop_assert_eq!(&again.axes, &expected.axes);
+                prop_assert_eq!(again.rows.len(), expected.rows.len());
+                for (got, want) in again.rows.iter().zip(&expected.rows) {
+                    prop_assert_eq!((got.run.run, got.run.seed), (want.run.run, want.run.seed));
+                    prop_assert_eq!(&got.values, &want.values, "run {}", got.run.run);
+                    prop_assert_eq!(got.replay.is_empty(), want.replay.is_empty(), "run {}", got.run.run);
+                }
             }
-            Err(tcpsim::sweep::merge::MergeError::At { file, line, message }) => {
+            Err(tcpsim::sweep::merge::MergeError::At { file, error }) => {
+                let (line, message) = (error.line, error.message);
                 let k = labels.iter().position(|l| *l == file);
                 prop_assert!(k.is_some(), "{file} is not one of the parts");
                 let lines = bytes[k.unwrap()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;

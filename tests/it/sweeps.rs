@@ -273,3 +273,228 @@ fn merge_checks_the_digest_version_of_every_part() {
     assert!(stderr(&o).starts_with(&prefix) && stderr(&o).contains("digest_version"), "{}", stderr(&o));
     assert!(!out.exists());
 }
+
+/// Two shards of `--loss 0,0.1 --seeds 4`, each holding one whole grid
+/// point, written to `dir`.
+fn two_point_shards(dir: &Path) -> [String; 2] {
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    let parts = [p("h0.csv"), p("h1.csv")];
+    for (i, part) in parts.iter().enumerate() {
+        let shard = format!("{i}/2");
+        let o = tcpsim(&["sweep", FILE, "--loss", "0,0.1", "--seeds", "4", "--shard", &shard, "--out", part]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    parts
+}
+
+/// A swept value the sweep never had (0.7), or another point's value (0),
+/// in a shard that holds a whole grid point is bad input at its first row:
+/// every row's values must be those of grid point `run / seeds`.
+#[test]
+fn merge_rejects_swept_values_that_are_not_the_rows_grid_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let [h0, h1] = two_point_shards(dir.path());
+    let text = read(Path::new(&h1));
+    for wrong in ["0.7", "0"] {
+        let damaged = dir.path().join(format!("h1-{wrong}.csv"));
+        let mut first_row = None;
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(k, l)| match l.split_once(",0.1,") {
+                Some((lead, rest)) if !l.starts_with('#') => {
+                    first_row.get_or_insert(k + 1);
+                    format!("{lead},{wrong},{rest}")
+                }
+                _ => l.to_string(),
+            })
+            .collect();
+        std::fs::write(&damaged, lines.join("\n") + "\n").unwrap();
+        let o = tcpsim(&["merge", &h0, damaged.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "loss={wrong}: {}", stdout(&o));
+        let expected = format!("{}:{}:", damaged.display(), first_row.unwrap());
+        assert!(stderr(&o).starts_with(&expected), "{expected}: {}", stderr(&o));
+        assert!(stderr(&o).contains("column `loss`: expected `0.1`"), "{}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "nothing written: {}", stdout(&o));
+    }
+}
+
+/// `--shard` as a CRLF-edited job script passes it (`1/2\r`, or with
+/// spaces): the part names the shard canonically and merges.
+#[test]
+fn shard_spec_with_whitespace_or_cr_writes_a_mergeable_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let (whole, _) = sweep(dir.path(), "whole.csv", &[]);
+    for (name, shard) in [("a.csv", "0/2\r"), ("b.csv", " 1 / 2 ")] {
+        let o = tcpsim(&["sweep", FILE, "--loss", "0,0.1", "--seeds", "40", "--shard", shard, "--out", &p(name)]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    assert!(read(Path::new(&p("a.csv"))).contains("\n# shard: 0/2  runs 0..40\n"));
+    assert!(read(Path::new(&p("b.csv"))).contains("\n# shard: 1/2  runs 40..80\n"));
+    let o = tcpsim(&["merge", &p("a.csv"), &p("b.csv"), "--out", &p("merged.csv")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read(Path::new(&p("merged.csv"))), whole);
+}
+
+/// An `--out` that is stdout behaves like no `--out`: stdout carries only
+/// the CSV, the summary goes to stderr. Two outputs on one descriptor are
+/// refused before running, naming both flags.
+#[test]
+fn out_to_stdout_keeps_the_summary_off_stdout_and_outputs_cannot_share_it() {
+    let base = ["sweep", FILE, "--loss", "0,0.1", "--seeds", "2"];
+    let plain = tcpsim(&base);
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    for out in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+        let o = tcpsim(&[&base[..], &["--out", out]].concat());
+        assert_eq!(o.status.code(), Some(0), "--out {out}: {}", stderr(&o));
+        assert_eq!(stdout(&o), stdout(&plain), "--out {out}: only the CSV on stdout");
+        assert!(stderr(&o).contains("loss=0.1"), "--out {out}: the summary on stderr: {}", stderr(&o));
+    }
+    let o = tcpsim(&[&base[..], &["--out", "/dev/stdout", "--json", "/dev/fd/1"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("--out") && stderr(&o).contains("--json"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+}
+
+/// `bytes` with its first data row (the first line starting with a digit)
+/// changed by `edit`, and that row's line number.
+fn edit_first_row(bytes: &[u8], edit: impl Fn(&[u8]) -> Vec<u8>) -> (Vec<u8>, usize) {
+    let mut lines: Vec<Vec<u8>> = bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    let k = lines.iter().position(|l| l.first().is_some_and(u8::is_ascii_digit)).unwrap();
+    lines[k] = edit(&lines[k]);
+    (lines.join(&b'\n'), k + 1)
+}
+
+/// Merges `parts`; the exit code, stdout and stderr.
+fn merge(parts: &[&str]) -> (Option<i32>, String, String) {
+    let o = tcpsim(&[&["merge"][..], parts].concat());
+    (o.status.code(), stdout(&o), stderr(&o))
+}
+
+/// A comment that differs past its 60th character is shown around the
+/// first difference, at its column; an extra comment is reported as only
+/// in its file; another version is a different sweep, at the version line.
+#[test]
+fn merge_shows_where_two_sweeps_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let [h0, h1] = two_point_shards(dir.path());
+    let text = read(Path::new(&h1));
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name).to_str().unwrap().to_string();
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    // The file digest's last hex digit: column 2 + 76 of `# file: ...`,
+    // the third line (after the version and digest_version lines).
+    let file_line = text.lines().nth(2).unwrap();
+    assert!(file_line.starts_with("# file: ") && file_line.len() == 78, "{file_line}");
+    let last = file_line.chars().last().unwrap();
+    let other = if last == '0' { '1' } else { '0' };
+    let changed = format!("{}{other}", &file_line[..77]);
+    let digest = write("digest.csv", &text.replacen(file_line, &changed, 1));
+    let (code, out, err) = merge(&[&h0, &digest]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(err.starts_with(&format!("{digest}:3:78: error: ")), "{err}");
+    assert!(err.contains(&format!("{other}`")) && err.contains(&format!("{last}`")), "both ends shown: {err}");
+
+    let extra = write("extra.csv", &text.replacen("# runs:", "# set: tcp.r2=1\n# runs:", 1));
+    let (code, _, err) = merge(&[&h0, &extra]);
+    assert_eq!(code, Some(2));
+    assert!(err.starts_with(&format!("{extra}:6:1: error: ")), "the line after the axis line: {err}");
+    assert!(err.contains(&format!("`# set: tcp.r2=1` only in {extra}")), "{err}");
+    let (code, _, err) = merge(&[&extra, &h0]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains(&format!("`# set: tcp.r2=1` only in {extra}")), "{err}");
+
+    let version = text.lines().next().unwrap();
+    let older = write("older.csv", &text.replacen(version, "# tcpsim 0.0.1 sweep", 1));
+    let (code, _, err) = merge(&[&h0, &older]);
+    assert_eq!(code, Some(2));
+    assert!(err.starts_with(&format!("{older}:1:")) && err.contains("different sweeps"), "{err}");
+}
+
+/// Parts with CRLF line endings or a byte-order mark merge as the
+/// originals do; bare CR line endings are named as such.
+#[test]
+fn merge_reads_crlf_and_bom_parts_and_names_cr_only_endings() {
+    let dir = tempfile::tempdir().unwrap();
+    let [h0, h1] = two_point_shards(dir.path());
+    let (code, plain, err) = merge(&[&h0, &h1]);
+    assert_eq!(code, Some(0), "{err}");
+    let bytes = std::fs::read(&h1).unwrap();
+    let crlf = String::from_utf8(bytes.clone()).unwrap().replace('\n', "\r\n");
+    let bom = [b"\xEF\xBB\xBF".as_slice(), &bytes].concat();
+    for (name, content) in [("crlf.csv", crlf.into_bytes()), ("bom.csv", bom)] {
+        let path = dir.path().join(name).to_str().unwrap().to_string();
+        std::fs::write(&path, content).unwrap();
+        let (code, out, err) = merge(&[&h0, &path]);
+        assert_eq!((code, out), (Some(0), plain.clone()), "{name}: {err}");
+    }
+    let cr = dir.path().join("cr.csv").to_str().unwrap().to_string();
+    std::fs::write(&cr, String::from_utf8(bytes).unwrap().replace('\n', "\r")).unwrap();
+    let (code, _, err) = merge(&[&h0, &cr]);
+    assert_eq!(code, Some(2));
+    assert_eq!(err, format!("{cr}:1:1: error: lines end with CR only (convert to LF or CRLF)\n"));
+}
+
+/// An unsharded CSV, parts that differ in `--coverage`, an `--out` that
+/// is one of the parts, a non-UTF-8 swept value, and a replay command on a
+/// run that did not fail are bad input, each said plainly.
+#[test]
+fn merge_names_what_is_wrong_with_a_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let [h0, h1] = two_point_shards(dir.path());
+
+    let whole = p("whole.csv");
+    let o = tcpsim(&["sweep", FILE, "--loss", "0,0.1", "--seeds", "4", "--out", &whole]);
+    assert_eq!(o.status.code(), Some(0));
+    let header_line = read(Path::new(&whole)).lines().position(|l| l.starts_with("run,")).unwrap() + 1;
+    let (code, _, err) = merge(&[&whole]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        err,
+        format!(
+            "{whole}:{header_line}:1: error: expected a `# shard: I/N  runs A..B` comment before the header \
+             (parts are written by `sweep --shard`), found none\n"
+        )
+    );
+
+    let counted = p("counted.csv");
+    let o =
+        tcpsim(&["sweep", FILE, "--loss", "0,0.1", "--seeds", "4", "--shard", "1/2", "--coverage", "--out", &counted]);
+    assert_eq!(o.status.code(), Some(0));
+    let (code, _, err) = merge(&[&h0, &counted]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("differ in --coverage"), "{err}");
+
+    let before = std::fs::read(&h1).unwrap();
+    let o = tcpsim(&["merge", &h0, &h1, "--out", &h1]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(&format!("--out {h1}: that is one of the parts")), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&h1).unwrap(), before, "the part is kept");
+
+    let (bytes, line) = edit_first_row(&before, |row| {
+        let text = String::from_utf8(row.to_vec()).unwrap();
+        let (lead, rest) = text.split_once(",0.1,").unwrap();
+        [lead.as_bytes(), b",0.\xff,", rest.as_bytes()].concat()
+    });
+    let utf8 = p("utf8.csv");
+    std::fs::write(&utf8, bytes).unwrap();
+    let (code, _, err) = merge(&[&h0, &utf8]);
+    assert_eq!(code, Some(2));
+    assert!(err.starts_with(&format!("{utf8}:{line}:")), "{err}");
+    assert!(err.contains("column `loss`: expected UTF-8 text"), "{err}");
+
+    // The replay column comes before `stuck`, the last one.
+    let (bytes, line) = edit_first_row(&before, |row| {
+        let at = row.iter().rposition(|&b| b == b',').unwrap();
+        [&row[..at], b"tcpsim run x", &row[at..]].concat()
+    });
+    let replay = p("replay.csv");
+    std::fs::write(&replay, bytes).unwrap();
+    let (code, _, err) = merge(&[&h0, &replay]);
+    assert_eq!(code, Some(2));
+    assert!(err.starts_with(&format!("{replay}:{line}:1: error: column `replay`")), "{err}");
+}
