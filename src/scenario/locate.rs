@@ -211,7 +211,7 @@ impl<'a> Doc<'a> {
     }
 
     /// Pos -> byte offset, clamped to the end of the line or text when out of range.
-    fn byte_of(&self, pos: Pos) -> usize {
+    pub fn byte_of(&self, pos: Pos) -> usize {
         let Some(&start) = self.line_starts.get(pos.line.saturating_sub(1)) else {
             return self.text.len();
         };

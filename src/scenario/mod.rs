@@ -11,7 +11,7 @@ pub mod file;
 pub mod locate;
 mod validate;
 
-pub use validate::{Diagnostic, MAX_CONNECTIONS, MAX_SEND_BYTES, validate};
+pub use validate::{Diagnostic, MAX_CONNECTIONS, MAX_SEND_BYTES, MillisError, millis, validate};
 
 use crate::model::Model;
 use locate::{Doc, Pos, Step, format_path, parse_path};
@@ -171,23 +171,6 @@ fn deepest_path(doc: &Doc, pos: Pos) -> Vec<Step> {
     here
 }
 
-/// The byte offset of a 1-based line and column (columns in characters).
-fn byte_of(text: &str, pos: Pos) -> usize {
-    let mut line = 1;
-    let mut line_start = 0;
-    for (i, c) in text.char_indices() {
-        if line == pos.line {
-            break;
-        }
-        if c == '\n' {
-            line += 1;
-            line_start = i + 1;
-        }
-    }
-    let rest = &text[line_start.min(text.len())..];
-    line_start + rest.char_indices().nth(pos.col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
-}
-
 /// Turns ron's first error into (field path, position, message) for
 /// people: positions move to the start of the offending token (ron points
 /// just past it), and messages say what was found.
@@ -198,7 +181,7 @@ fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (
         let msg = "the file is empty; expected a scenario `(name: \"...\", hosts: [...], ...)`";
         return (Vec::new(), Pos { line: 1, col: 1 }, msg.to_string());
     }
-    let at = byte_of(text, pos);
+    let at = doc.byte_of(pos);
     let at_end = text[at.min(text.len())..].trim().is_empty();
     match &e.code {
         E::MissingStructField { field, outer } => {

@@ -26,6 +26,37 @@ pub const MAX_SEND_BYTES: u64 = 1 << 40;
 /// beyond any timer, and far from overflowing nanoseconds.
 const MAX_MS: f64 = 1.0e10;
 
+/// Why a number of milliseconds is not a duration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MillisError {
+    /// NaN or infinite.
+    NotFinite,
+    /// Negative, zero where a positive duration is wanted, or above
+    /// [`MAX_MS`].
+    OutOfRange,
+    /// Positive, but below half a nanosecond.
+    RoundsToZero,
+}
+
+/// The one reading of a duration in milliseconds, for files and the
+/// command line alike: finite, in `0..=MAX_MS`, rounded to the nearest
+/// nanosecond; with `positive`, above zero before and after rounding.
+pub fn millis(ms: f64, positive: bool) -> Result<Duration, MillisError> {
+    if !ms.is_finite() {
+        return Err(MillisError::NotFinite);
+    }
+    if ms < 0.0 || (positive && ms == 0.0) {
+        return Err(MillisError::OutOfRange);
+    }
+    if positive && (ms * 1_000_000.0).round() < 1.0 {
+        return Err(MillisError::RoundsToZero);
+    }
+    if ms > MAX_MS {
+        return Err(MillisError::OutOfRange);
+    }
+    Ok(Duration::from_nanos((ms * 1_000_000.0).round() as u64))
+}
+
 struct V {
     diags: Vec<Diagnostic>,
     allow: bool,
@@ -39,27 +70,26 @@ impl V {
 
     /// A duration in ms; `positive` rejects zero.
     fn ms(&mut self, path: &str, ms: f64, positive: bool) -> Duration {
-        if !ms.is_finite() {
-            self.err(path, format!("expected a number of milliseconds, found {}", show(ms)));
-            return Duration::ZERO;
+        match millis(ms, positive) {
+            Ok(d) => d,
+            Err(problem) => {
+                let message = match problem {
+                    MillisError::NotFinite => format!("expected a number of milliseconds, found {}", show(ms)),
+                    MillisError::OutOfRange if ms > MAX_MS => {
+                        format!("expected at most {MAX_MS:e} ms, found {} (too long to count in nanoseconds)", show(ms))
+                    }
+                    MillisError::OutOfRange => {
+                        let want = if positive { "a positive" } else { "a non-negative" };
+                        format!("expected {want} duration in milliseconds, found {}", show(ms))
+                    }
+                    MillisError::RoundsToZero => {
+                        format!("expected a positive duration, found {ms} ms, which rounds to 0 ns")
+                    }
+                };
+                self.err(path, message);
+                Duration::ZERO
+            }
         }
-        if ms < 0.0 || (positive && ms == 0.0) {
-            let want = if positive { "a positive" } else { "a non-negative" };
-            self.err(path, format!("expected {want} duration in milliseconds, found {}", show(ms)));
-            return Duration::ZERO;
-        }
-        if positive && (ms * 1_000_000.0).round() < 1.0 {
-            self.err(path, format!("expected a positive duration, found {ms} ms, which rounds to 0 ns"));
-            return Duration::ZERO;
-        }
-        if ms > MAX_MS {
-            self.err(
-                path,
-                format!("expected at most {MAX_MS:e} ms, found {} (too long to count in nanoseconds)", show(ms)),
-            );
-            return Duration::ZERO;
-        }
-        Duration::from_nanos((ms * 1_000_000.0).round() as u64)
     }
 
     fn at(&mut self, path: &str, ms: f64) -> Instant {
@@ -1058,5 +1088,18 @@ mod tests {
         assert_eq!(parse_count("5..=2"), None);
         assert_eq!(parse_count("7"), Some(CountRange::exactly(7)));
         assert_eq!(parse_count("x"), None);
+    }
+
+    #[test]
+    fn milliseconds_round_to_nanoseconds_within_bounds() {
+        assert_eq!(millis(1.5, true), Ok(Duration::from_nanos(1_500_000)));
+        assert_eq!(millis(0.0, false), Ok(Duration::ZERO));
+        assert_eq!(millis(0.0, true), Err(MillisError::OutOfRange));
+        assert_eq!(millis(-1.0, false), Err(MillisError::OutOfRange));
+        assert_eq!(millis(1.0e-7, true), Err(MillisError::RoundsToZero));
+        assert_eq!(millis(MAX_MS, false), Ok(Duration::from_nanos(10_000_000_000_000_000)));
+        assert_eq!(millis(MAX_MS * 2.0, false), Err(MillisError::OutOfRange));
+        assert_eq!(millis(f64::NAN, false), Err(MillisError::NotFinite));
+        assert_eq!(millis(f64::INFINITY, false), Err(MillisError::NotFinite));
     }
 }
