@@ -7,6 +7,7 @@
 //! (syntax and types; stops at the first error), then validation (every
 //! invalid value, all reported).
 
+pub mod edit;
 pub mod file;
 pub mod locate;
 mod validate;
@@ -91,22 +92,13 @@ pub fn source_text(bytes: &[u8]) -> Result<&str, Vec<LoadError>> {
 
 /// `text` with each `--set` override spliced in, in order.
 pub fn with_overrides(original: &str, overrides: &[Override]) -> Result<String, Vec<LoadError>> {
-    let mut text = original.to_string();
+    let mut text = edit::SimText::new(original);
     for o in overrides {
-        // The value must be one RON value on its own, so it cannot break
-        // the file's syntax around it.
-        if let Err(e) = ron_options().from_str::<ron::Value>(&o.value) {
-            return Err(vec![LoadError::outside(format!("--set {}={}: not a RON value: {}", o.path, o.value, e.code))]);
-        }
         let steps = parse_path(&o.path).expect("overrides are parsed paths");
-        match locate::splice(&text, &steps, &o.value) {
-            Ok((edited, _)) => text = edited,
-            Err(locate::SpliceError::NotFound(p)) => {
-                return Err(vec![LoadError::outside(format!("--set {}={}: the file has no `{p}`", o.path, o.value))]);
-            }
-        }
+        text.set(&steps, &o.value)
+            .map_err(|e| vec![LoadError::outside(format!("--set {}={}: {e}", o.path, o.value))])?;
     }
-    Ok(text)
+    Ok(text.render())
 }
 
 /// Loads a simulation file, applying `overrides` first.
