@@ -1,9 +1,10 @@
 //! Loading simulation files: bytes → checked [`Model`], or every error with
 //! its line, column and field path.
 //!
-//! This module is the only one that knows the file format (`file`), and the
-//! only one that derives `Deserialize`. Loading runs in four stages: UTF-8
-//! check, `--set` overrides spliced into the text (`locate`), RON parsing
+//! This module is the only one that knows the file format (`file`), the
+//! only one that derives `Deserialize`, and the only one that writes
+//! simulation files (`edit`). Loading runs in four stages: UTF-8
+//! check, `--set` overrides spliced into the text (`edit`), RON parsing
 //! (syntax and types; stops at the first error), then validation (every
 //! invalid value, all reported).
 
