@@ -205,9 +205,9 @@ fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (
             let Some((start, end)) = doc.span(&path) else { return (path, pos, e.code.to_string()) };
             let token: String = text[start..end].chars().take(40).collect();
             let expected = match e.code {
-                E::IntegerOutOfBounds => match path.last() {
-                    Some(Step::Field(name)) => format!("an integer in {}", integer_range(name)),
-                    _ => "a smaller integer".to_string(),
+                E::IntegerOutOfBounds => match integer_range(text, &path) {
+                    Some(range) => format!("an integer in {range}"),
+                    None => "a smaller integer".to_string(),
                 },
                 // These already say what they found.
                 E::InvalidValueForType { .. } | E::Message(_) => {
@@ -228,15 +228,33 @@ fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (
     }
 }
 
-/// The range of an integer field, by name, for out-of-range messages.
-fn integer_range(field: &str) -> &'static str {
-    match field {
-        "port" | "local_port" | "remote_port" => "1..=65535",
-        "wnd" => "0..=65535",
-        "seed" | "bytes" | "max_events" | "rate_bps" | "queue_bytes" => "0..=18446744073709551615",
-        "seq" | "ack" => "-9223372036854775808..=9223372036854775807",
-        _ => "0..=4294967295",
+/// The range of the integer at `path`, for out-of-range messages, read
+/// from the field's type in `file` rather than kept in a second table: the
+/// text is parsed again with the bounds of each integer type the format
+/// uses in the value's place.
+fn integer_range(text: &str, path: &[Step]) -> Option<&'static str> {
+    // Whether `value` at `path` parses, as far as this value goes: an error
+    // elsewhere in the file does not count.
+    let fits = |value: &str| -> bool {
+        let Ok((probe, (start, end))) = locate::splice(text, path, value) else { return false };
+        match ron_options().from_str::<file::SimFile>(&probe) {
+            Ok(_) => true,
+            Err(e) => {
+                let pos = Pos { line: e.position.line.max(1), col: e.position.col.max(1) };
+                let at = Doc::parse(&probe).byte_of(pos);
+                !(start..=end + 1).contains(&at)
+            }
+        }
+    };
+    if fits("-1") {
+        return fits("-9223372036854775808").then_some("-9223372036854775808..=9223372036854775807");
     }
+    let unsigned = [
+        ("65535", "65536", "0..=65535"),
+        ("4294967295", "4294967296", "0..=4294967295"),
+        ("18446744073709551615", "18446744073709551616", "0..=18446744073709551615"),
+    ];
+    unsigned.into_iter().find(|(max, above, _)| fits(max) && !fits(above)).map(|(_, _, range)| range)
 }
 
 /// `--loss P` as overrides: the loss of every link, in both directions

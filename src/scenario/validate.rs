@@ -325,7 +325,7 @@ fn listeners(v: &mut V, file: &SimFile, hosts: &HostGroups, endpoints: &mut Endp
         if hosts.is_group(&l.host) {
             v.err(format!("{p}.host"), "a listener needs a single host, not a group");
         }
-        if l.port == 0 {
+        if l.port.0 == 0 {
             v.err(format!("{p}.port"), "expected a port in 1..=65535, found 0");
         }
         if l.backlog == 0 {
@@ -335,9 +335,9 @@ fn listeners(v: &mut V, file: &SimFile, hosts: &HostGroups, endpoints: &mut Endp
             v.err(format!("{p}.backlog"), format!("expected at most {MAX_CONNECTIONS}, found {}", l.backlog));
         }
         if let Some(h) = host
-            && listeners.iter().any(|x: &model::Listener| x.host == h && x.port == l.port)
+            && listeners.iter().any(|x: &model::Listener| x.host == h && x.port == l.port.0)
         {
-            v.err(format!("{p}.port"), format!("host {:?} already listens on port {}", l.host, l.port));
+            v.err(format!("{p}.port"), format!("host {:?} already listens on port {}", l.host, l.port.0));
         }
         let listen_at = v.at(&format!("{p}.listen_at_ms"), l.listen_at_ms);
         let close_at = l.close_at_ms.map(|ms| v.at(&format!("{p}.close_at_ms"), ms));
@@ -349,7 +349,7 @@ fn listeners(v: &mut V, file: &SimFile, hosts: &HostGroups, endpoints: &mut Endp
         listeners.push(model::Listener {
             name: l.name.clone(),
             host: host.unwrap_or(0),
-            port: l.port,
+            port: l.port.0,
             backlog: l.backlog,
             listen_at,
             close_at,
@@ -415,10 +415,10 @@ fn connections(
                 );
             }
         }
-        if c.remote_port == 0 {
+        if c.remote_port.0 == 0 {
             v.err(format!("{p}.remote_port"), "expected a port in 1..=65535, found 0");
         }
-        if c.local_port == Some(0) {
+        if c.local_port == Some(Port(0)) {
             v.err(format!("{p}.local_port"), "expected a port in 1..=65535, found 0");
         }
         if c.count == 0 {
@@ -446,12 +446,12 @@ fn connections(
             model::Peer { name: peer.name.clone(), iss: peer.iss, config, app }
         });
         if let (Some(peer), Some(rh)) = (&peer, remote_host) {
-            if listeners.iter().any(|l| l.host == rh && l.port == c.remote_port) {
+            if listeners.iter().any(|l| l.host == rh && l.port == c.remote_port.0) {
                 v.err(
                     format!("{p}.peer"),
                     format!(
                         "host {:?} has a listener on port {}; use either the listener or `peer`",
-                        c.remote_host, c.remote_port
+                        c.remote_host, c.remote_port.0
                     ),
                 );
             }
@@ -461,9 +461,9 @@ fn connections(
             name: c.name.clone(),
             host: host.unwrap_or(0),
             host_span,
-            local_port: c.local_port,
+            local_port: c.local_port.map(|port| port.0),
             remote_host: remote_host.unwrap_or(0),
-            remote_port: c.remote_port,
+            remote_port: c.remote_port.0,
             count: c.count,
             open_spread,
             iss: c.iss,
