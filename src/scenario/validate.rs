@@ -431,20 +431,7 @@ fn connections(
         let open_spread = v.ms(&format!("{p}.open_spread_ms"), c.open_spread_ms, false);
         let config = endpoints.config(v, &format!("{p}.tcp"), &c.tcp);
         let app = build_app(v, &p, &c.script, &c.on_connected, &c.on_end_of_stream, true);
-        let peer = c.peer.as_ref().map(|peer| {
-            let pp = format!("{p}.peer");
-            if peer.name == c.name {
-                v.err(format!("{pp}.name"), "expected a name different from the connection's own");
-            } else {
-                endpoints.name(v, &format!("{pp}.name"), &peer.name, hosts);
-            }
-            if c.local_port.is_none() {
-                v.err(format!("{p}.local_port"), "a connection with an explicit `peer` needs a fixed local_port");
-            }
-            let config = endpoints.config(v, &format!("{pp}.tcp"), &peer.tcp);
-            let app = build_app(v, &pp, &peer.script, &peer.on_connected, &peer.on_end_of_stream, true);
-            model::Peer { name: peer.name.clone(), iss: peer.iss, config, app }
-        });
+        let peer = c.peer.as_ref().map(|peer| peer_endpoint(v, &p, c, peer, hosts, endpoints));
         if let (Some(peer), Some(rh)) = (&peer, remote_host) {
             if listeners.iter().any(|l| l.host == rh && l.port == c.remote_port.0) {
                 v.err(
@@ -474,6 +461,29 @@ fn connections(
     }
     connection_totals(v, file, total);
     (connections, total)
+}
+
+/// The explicit `peer` of connection `c` at `p`.
+fn peer_endpoint(
+    v: &mut V,
+    p: &str,
+    c: &ConnectionSpec,
+    peer: &PeerSpec,
+    hosts: &HostGroups,
+    endpoints: &mut Endpoints,
+) -> model::Peer {
+    let pp = format!("{p}.peer");
+    if peer.name == c.name {
+        v.err(format!("{pp}.name"), "expected a name different from the connection's own");
+    } else {
+        endpoints.name(v, &format!("{pp}.name"), &peer.name, hosts);
+    }
+    if c.local_port.is_none() {
+        v.err(format!("{p}.local_port"), "a connection with an explicit `peer` needs a fixed local_port");
+    }
+    let config = endpoints.config(v, &format!("{pp}.tcp"), &peer.tcp);
+    let app = build_app(v, &pp, &peer.script, &peer.on_connected, &peer.on_end_of_stream, true);
+    model::Peer { name: peer.name.clone(), iss: peer.iss, config, app }
 }
 
 /// Checks across the `connections` section: the total against the limits,
