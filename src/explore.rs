@@ -41,19 +41,14 @@ impl Choice {
         }
     }
 
-    /// The fault in file syntax, for segment `nth`.
-    pub fn fault_text(self, nth: u32) -> String {
-        let ms = |d: Duration| crate::replay::exact_ms(d.as_nanos());
-        match self {
-            Choice::Drop => format!("Drop(matching: (), nth: {nth})"),
-            Choice::Duplicate(d) => format!("Duplicate(matching: (), nth: {nth}, after_ms: {})", ms(d)),
-            Choice::Delay(d) => format!("Delay(matching: (), nth: {nth}, by_ms: {})", ms(d)),
-        }
+    /// The fault that treats segment `nth` this way.
+    pub fn fault(self, nth: u32) -> Fault {
+        Fault::Segment { filter: Filter::default(), nth, times: 1, action: self.action() }
     }
 
     /// Short words for people: `drop #3`.
     pub fn describe(self, nth: u32) -> String {
-        let ms = |d: Duration| crate::replay::exact_ms(d.as_nanos());
+        let ms = crate::scenario::edit::exact_ms;
         match self {
             Choice::Drop => format!("drop #{nth}"),
             Choice::Duplicate(d) => format!("duplicate #{nth} (+{} ms)", ms(d)),
@@ -150,12 +145,7 @@ fn add(groups: &mut IndexMap<OutcomeKey, Group>, group: Group) {
 /// the run's faults added after the file's own.
 pub fn model_of(base: &Model, faults: &[(u32, Choice)]) -> Model {
     let mut model = base.clone();
-    model.faults.extend(faults.iter().map(|&(nth, c)| Fault::Segment {
-        filter: Filter::default(),
-        nth,
-        times: 1,
-        action: c.action(),
-    }));
+    model.faults.extend(faults.iter().map(|&(nth, c)| c.fault(nth)));
     model
 }
 

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tcpsim::explore::{self, Choice, Group, Plan};
 use tcpsim::replay;
+use tcpsim::scenario::edit::exact_ms;
 
 fn plan(args: &ExploreArgs) -> Result<Plan, String> {
     let mut choices = vec![Choice::Drop];
@@ -36,8 +37,8 @@ fn what_each_segment_may_do(plan: &Plan) -> String {
     for c in &plan.choices {
         words.push(match c {
             Choice::Drop => "dropped".to_string(),
-            Choice::Duplicate(d) => format!("duplicated (+{} ms)", replay::exact_ms(d.as_nanos())),
-            Choice::Delay(d) => format!("delayed (+{} ms)", replay::exact_ms(d.as_nanos())),
+            Choice::Duplicate(d) => format!("duplicated (+{} ms)", exact_ms(*d)),
+            Choice::Delay(d) => format!("delayed (+{} ms)", exact_ms(*d)),
         });
     }
     let last = words.pop().expect("at least two words");
@@ -119,16 +120,16 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         let mut written = Vec::new();
         for (i, g) in groups.iter().enumerate() {
             let path = dir.join(format!("outcome-{}.ron", i + 1));
-            let entries: Vec<String> = g.smallest.iter().map(|&(nth, c)| c.fault_text(nth)).collect();
-            let comment = [
-                format!("Outcome {} of `tcpsim explore {label}`: {} of {total} runs.", i + 1, g.runs),
-                "Random link elements are off; the faults that lead here follow.".to_string(),
-            ];
-            let file = replay::with_faults(&base_text, &entries, &comment).and_then(|file| {
-                let mut d = Dest::open(Some(&path))?;
-                d.write_all(file.as_bytes()).map_err(|e| format!("writing failed: {e}"))?;
-                Ok(d)
-            });
+            let faults: Vec<_> = g.smallest.iter().map(|&(nth, c)| c.fault(nth)).collect();
+            let mut file = base_text.clone();
+            file.comment(&format!("Outcome {} of `tcpsim explore {label}`: {} of {total} runs.", i + 1, g.runs));
+            file.comment("Random link elements are off; the faults that lead here follow.");
+            let file =
+                file.append_faults(&faults).map(|()| file.render()).map_err(|e| e.to_string()).and_then(|file| {
+                    let mut d = Dest::open(Some(&path))?;
+                    d.write_all(file.as_bytes()).map_err(|e| format!("writing failed: {e}"))?;
+                    Ok(d)
+                });
             match file {
                 Ok(d) => written.push((path, d)),
                 Err(e) => {

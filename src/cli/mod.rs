@@ -356,14 +356,13 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// A command-line duration in milliseconds: finite, at most 10^10, not
-/// negative, and with `positive` at least 1 ns once rounded.
+/// A command-line duration in milliseconds, read as files read them
+/// ([`tcpsim::scenario::millis`]).
 pub fn millis(flag: &str, ms: f64, positive: bool) -> Result<tcpsim::time::Duration, String> {
-    if !ms.is_finite() || !(0.0..=1.0e10).contains(&ms) || (positive && (ms * 1e6).round() < 1.0) {
+    tcpsim::scenario::millis(ms, positive).map_err(|_| {
         let want = if positive { "a positive" } else { "a non-negative" };
-        return Err(format!("{flag} {ms}: expected {want} number of milliseconds"));
-    }
-    Ok(tcpsim::time::Duration::from_nanos((ms * 1e6).round() as u64))
+        format!("{flag} {ms}: expected {want} number of milliseconds")
+    })
 }
 
 /// Prints an error for people on stderr.

@@ -72,7 +72,7 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let base = match scenario::load(pinned.as_bytes(), &[]) {
+    let base = match scenario::load(pinned.render().as_bytes(), &[]) {
         Ok(m) => m,
         Err(errors) => {
             let first = errors.first().map(|e| e.render(&label)).unwrap_or_default();
@@ -140,7 +140,8 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
     let _ =
         writeln!(out, "shrink: {} link decisions, {} kept after {} runs:", fates.len(), kept.len(), minimized.tests);
     for f in &kept {
-        let _ = writeln!(out, "  {}", replay::fate_text(f));
+        let text = scenario::edit::fault_text(&f.to_fault()).unwrap_or_else(|e| e.to_string());
+        let _ = writeln!(out, "  {text}");
     }
     let _ = writeln!(out, "shrink: wrote {}; it fails the same way with any --seed:", out_path.display());
     let _ = writeln!(out, "  tcpsim run {}", out_path.display());

@@ -218,6 +218,21 @@ fn default_count() -> u32 {
     1
 }
 
+/// A TCP port as written. Zero is read, so that validation names it with
+/// the field's other checks; above 65535 is an error here, which states
+/// the range a port may take (the type's range would say 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "i64")]
+pub struct Port(pub u16);
+
+impl TryFrom<i64> for Port {
+    type Error = String;
+
+    fn try_from(value: i64) -> Result<Port, String> {
+        u16::try_from(value).map(Port).map_err(|_| format!("an integer in 1..=65535; found `{value}`"))
+    }
+}
+
 /// A listening port. The listening endpoint itself takes a SYN; a fresh
 /// one replaces it until `backlog` connections have been accepted.
 #[derive(Debug, Deserialize)]
@@ -225,7 +240,7 @@ fn default_count() -> u32 {
 pub struct ListenerSpec {
     pub name: String,
     pub host: String,
-    pub port: u16,
+    pub port: Port,
     #[serde(default = "default_backlog")]
     pub backlog: u32,
     #[serde(default)]
@@ -252,9 +267,9 @@ pub struct ConnectionSpec {
     pub name: String,
     pub host: String,
     #[serde(default)]
-    pub local_port: Option<u16>,
+    pub local_port: Option<Port>,
     pub remote_host: String,
-    pub remote_port: u16,
+    pub remote_port: Port,
     #[serde(default = "default_count")]
     pub count: u32,
     /// Connection `i` of `count` starts `i * open_spread_ms / count` late.

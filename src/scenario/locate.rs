@@ -211,7 +211,7 @@ impl<'a> Doc<'a> {
     }
 
     /// Pos -> byte offset, clamped to the end of the line or text when out of range.
-    fn byte_of(&self, pos: Pos) -> usize {
+    pub fn byte_of(&self, pos: Pos) -> usize {
         let Some(&start) = self.line_starts.get(pos.line.saturating_sub(1)) else {
             return self.text.len();
         };
@@ -279,7 +279,7 @@ pub enum SpliceError {
 
 /// Replaces (or inserts) the value at `path` with `value` (RON text, inserted verbatim).
 /// Returns the new text and the byte span of the inserted value text within it.
-pub fn splice(text: &str, path: &[Step], value: &str) -> Result<(String, (usize, usize)), SpliceError> {
+pub(super) fn splice(text: &str, path: &[Step], value: &str) -> Result<(String, (usize, usize)), SpliceError> {
     let doc = Doc::parse(text);
     let not_found = |upto: usize| SpliceError::NotFound(format_path(&path[..upto.min(path.len())]));
     let (at, insert, rest) = match doc.walk(path) {

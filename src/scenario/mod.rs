@@ -1,17 +1,19 @@
 //! Loading simulation files: bytes → checked [`Model`], or every error with
 //! its line, column and field path.
 //!
-//! This module is the only one that knows the file format (`file`), and the
-//! only one that derives `Deserialize`. Loading runs in four stages: UTF-8
-//! check, `--set` overrides spliced into the text (`locate`), RON parsing
+//! This module is the only one that knows the file format (`file`), the
+//! only one that derives `Deserialize`, and the only one that writes
+//! simulation files (`edit`). Loading runs in four stages: UTF-8
+//! check, `--set` overrides spliced into the text (`edit`), RON parsing
 //! (syntax and types; stops at the first error), then validation (every
 //! invalid value, all reported).
 
+pub mod edit;
 pub mod file;
 pub mod locate;
 mod validate;
 
-pub use validate::{Diagnostic, MAX_CONNECTIONS, MAX_SEND_BYTES, validate};
+pub use validate::{Diagnostic, MAX_CONNECTIONS, MAX_SEND_BYTES, MillisError, millis, validate};
 
 use crate::model::Model;
 use locate::{Doc, Pos, Step, format_path, parse_path};
@@ -91,22 +93,13 @@ pub fn source_text(bytes: &[u8]) -> Result<&str, Vec<LoadError>> {
 
 /// `text` with each `--set` override spliced in, in order.
 pub fn with_overrides(original: &str, overrides: &[Override]) -> Result<String, Vec<LoadError>> {
-    let mut text = original.to_string();
+    let mut text = edit::SimText::new(original);
     for o in overrides {
-        // The value must be one RON value on its own, so it cannot break
-        // the file's syntax around it.
-        if let Err(e) = ron_options().from_str::<ron::Value>(&o.value) {
-            return Err(vec![LoadError::outside(format!("--set {}={}: not a RON value: {}", o.path, o.value, e.code))]);
-        }
         let steps = parse_path(&o.path).expect("overrides are parsed paths");
-        match locate::splice(&text, &steps, &o.value) {
-            Ok((edited, _)) => text = edited,
-            Err(locate::SpliceError::NotFound(p)) => {
-                return Err(vec![LoadError::outside(format!("--set {}={}: the file has no `{p}`", o.path, o.value))]);
-            }
-        }
+        text.set(&steps, &o.value)
+            .map_err(|e| vec![LoadError::outside(format!("--set {}={}: {e}", o.path, o.value))])?;
     }
-    Ok(text)
+    Ok(text.render())
 }
 
 /// Loads a simulation file, applying `overrides` first.
@@ -171,23 +164,6 @@ fn deepest_path(doc: &Doc, pos: Pos) -> Vec<Step> {
     here
 }
 
-/// The byte offset of a 1-based line and column (columns in characters).
-fn byte_of(text: &str, pos: Pos) -> usize {
-    let mut line = 1;
-    let mut line_start = 0;
-    for (i, c) in text.char_indices() {
-        if line == pos.line {
-            break;
-        }
-        if c == '\n' {
-            line += 1;
-            line_start = i + 1;
-        }
-    }
-    let rest = &text[line_start.min(text.len())..];
-    line_start + rest.char_indices().nth(pos.col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
-}
-
 /// Turns ron's first error into (field path, position, message) for
 /// people: positions move to the start of the offending token (ron points
 /// just past it), and messages say what was found.
@@ -198,7 +174,7 @@ fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (
         let msg = "the file is empty; expected a scenario `(name: \"...\", hosts: [...], ...)`";
         return (Vec::new(), Pos { line: 1, col: 1 }, msg.to_string());
     }
-    let at = byte_of(text, pos);
+    let at = doc.byte_of(pos);
     let at_end = text[at.min(text.len())..].trim().is_empty();
     match &e.code {
         E::MissingStructField { field, outer } => {
@@ -229,9 +205,9 @@ fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (
             let Some((start, end)) = doc.span(&path) else { return (path, pos, e.code.to_string()) };
             let token: String = text[start..end].chars().take(40).collect();
             let expected = match e.code {
-                E::IntegerOutOfBounds => match path.last() {
-                    Some(Step::Field(name)) => format!("an integer in {}", integer_range(name)),
-                    _ => "a smaller integer".to_string(),
+                E::IntegerOutOfBounds => match integer_range(text, &path) {
+                    Some(range) => format!("an integer in {range}"),
+                    None => "a smaller integer".to_string(),
                 },
                 // These already say what they found.
                 E::InvalidValueForType { .. } | E::Message(_) => {
@@ -252,15 +228,33 @@ fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (
     }
 }
 
-/// The range of an integer field, by name, for out-of-range messages.
-fn integer_range(field: &str) -> &'static str {
-    match field {
-        "port" | "local_port" | "remote_port" => "1..=65535",
-        "wnd" => "0..=65535",
-        "seed" | "bytes" | "max_events" | "rate_bps" | "queue_bytes" => "0..=18446744073709551615",
-        "seq" | "ack" => "-9223372036854775808..=9223372036854775807",
-        _ => "0..=4294967295",
+/// The range of the integer at `path`, for out-of-range messages, read
+/// from the field's type in `file` rather than kept in a second table: the
+/// text is parsed again with the bounds of each integer type the format
+/// uses in the value's place.
+fn integer_range(text: &str, path: &[Step]) -> Option<&'static str> {
+    // Whether `value` at `path` parses, as far as this value goes: an error
+    // elsewhere in the file does not count.
+    let fits = |value: &str| -> bool {
+        let Ok((probe, (start, end))) = locate::splice(text, path, value) else { return false };
+        match ron_options().from_str::<file::SimFile>(&probe) {
+            Ok(_) => true,
+            Err(e) => {
+                let pos = Pos { line: e.position.line.max(1), col: e.position.col.max(1) };
+                let at = Doc::parse(&probe).byte_of(pos);
+                !(start..=end + 1).contains(&at)
+            }
+        }
+    };
+    if fits("-1") {
+        return fits("-9223372036854775808").then_some("-9223372036854775808..=9223372036854775807");
     }
+    let unsigned = [
+        ("65535", "65536", "0..=65535"),
+        ("4294967295", "4294967296", "0..=4294967295"),
+        ("18446744073709551615", "18446744073709551616", "0..=18446744073709551615"),
+    ];
+    unsigned.into_iter().find(|(max, above, _)| fits(max) && !fits(above)).map(|(_, _, range)| range)
 }
 
 /// `--loss P` as overrides: the loss of every link, in both directions

@@ -26,6 +26,37 @@ pub const MAX_SEND_BYTES: u64 = 1 << 40;
 /// beyond any timer, and far from overflowing nanoseconds.
 const MAX_MS: f64 = 1.0e10;
 
+/// Why a number of milliseconds is not a duration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MillisError {
+    /// NaN or infinite.
+    NotFinite,
+    /// Negative, zero where a positive duration is wanted, or above
+    /// [`MAX_MS`].
+    OutOfRange,
+    /// Positive, but below half a nanosecond.
+    RoundsToZero,
+}
+
+/// The one reading of a duration in milliseconds, for files and the
+/// command line alike: finite, in `0..=MAX_MS`, rounded to the nearest
+/// nanosecond; with `positive`, above zero before and after rounding.
+pub fn millis(ms: f64, positive: bool) -> Result<Duration, MillisError> {
+    if !ms.is_finite() {
+        return Err(MillisError::NotFinite);
+    }
+    if ms < 0.0 || (positive && ms == 0.0) {
+        return Err(MillisError::OutOfRange);
+    }
+    if positive && (ms * 1_000_000.0).round() < 1.0 {
+        return Err(MillisError::RoundsToZero);
+    }
+    if ms > MAX_MS {
+        return Err(MillisError::OutOfRange);
+    }
+    Ok(Duration::from_nanos((ms * 1_000_000.0).round() as u64))
+}
+
 struct V {
     diags: Vec<Diagnostic>,
     allow: bool,
@@ -39,27 +70,26 @@ impl V {
 
     /// A duration in ms; `positive` rejects zero.
     fn ms(&mut self, path: &str, ms: f64, positive: bool) -> Duration {
-        if !ms.is_finite() {
-            self.err(path, format!("expected a number of milliseconds, found {}", show(ms)));
-            return Duration::ZERO;
+        match millis(ms, positive) {
+            Ok(d) => d,
+            Err(problem) => {
+                let message = match problem {
+                    MillisError::NotFinite => format!("expected a number of milliseconds, found {}", show(ms)),
+                    MillisError::OutOfRange if ms > MAX_MS => {
+                        format!("expected at most {MAX_MS:e} ms, found {} (too long to count in nanoseconds)", show(ms))
+                    }
+                    MillisError::OutOfRange => {
+                        let want = if positive { "a positive" } else { "a non-negative" };
+                        format!("expected {want} duration in milliseconds, found {}", show(ms))
+                    }
+                    MillisError::RoundsToZero => {
+                        format!("expected a positive duration, found {ms} ms, which rounds to 0 ns")
+                    }
+                };
+                self.err(path, message);
+                Duration::ZERO
+            }
         }
-        if ms < 0.0 || (positive && ms == 0.0) {
-            let want = if positive { "a positive" } else { "a non-negative" };
-            self.err(path, format!("expected {want} duration in milliseconds, found {}", show(ms)));
-            return Duration::ZERO;
-        }
-        if positive && (ms * 1_000_000.0).round() < 1.0 {
-            self.err(path, format!("expected a positive duration, found {ms} ms, which rounds to 0 ns"));
-            return Duration::ZERO;
-        }
-        if ms > MAX_MS {
-            self.err(
-                path,
-                format!("expected at most {MAX_MS:e} ms, found {} (too long to count in nanoseconds)", show(ms)),
-            );
-            return Duration::ZERO;
-        }
-        Duration::from_nanos((ms * 1_000_000.0).round() as u64)
     }
 
     fn at(&mut self, path: &str, ms: f64) -> Instant {
@@ -140,39 +170,124 @@ fn reason(r: ReasonName) -> CloseReason {
 }
 
 /// Checks `file` and builds the model, or returns every problem found.
+/// One function per section of the file, in file order; later sections
+/// see what earlier ones built (host ids, links, endpoint names).
 pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     let mut v = V { diags: Vec::new(), allow: file.allow_rfc_violations, deviations: Vec::new() };
     if file.name.trim().is_empty() {
         v.err("name", "expected a non-empty scenario name");
     }
-    let mut configs: Vec<TcpConfig> = Vec::new();
     let base = tcp_config(&mut v, "tcp", &TcpConfig::default(), &file.tcp);
-    configs.push(base.clone());
-
+    let mut endpoints = Endpoints { configs: vec![base.clone()], base, names: Vec::new() };
     let (hosts, groups) = hosts(&mut v, file);
-    // A file host name: its first member and how many members it has.
-    let group = |name: &str| file.hosts.iter().position(|h| h.name == name).map(|i| groups[i]);
-    let host_id = |name: &str| group(name).map(|(first, _)| first);
-    let host_names: Vec<String> = file.hosts.iter().map(|h| h.name.clone()).collect();
-    let names = |_: &[model::Host]| list(&host_names);
+    let host_groups = HostGroups { file, groups };
+    let links = links(&mut v, file, &host_groups);
+    let listeners = listeners(&mut v, file, &host_groups, &mut endpoints);
+    let (connections, total) = connections(&mut v, file, &host_groups, &links, &listeners, &mut endpoints);
 
+    let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
+    // Connection numbers: connections first, then one per listener for its
+    // idle listening endpoint.
+    let conn_numbers = total + file.listeners.len() as u64;
+    let faults = faults(&mut v, file, &endpoints.names, &host_names, conn_numbers);
+    let limits = limits(&mut v, &file.limits);
+    let expect = file.expect.as_ref().map(|e| expect(&mut v, e, &endpoints.names, conn_numbers));
+
+    let configs = endpoints.configs;
+    for (i, c) in configs.iter().enumerate() {
+        describe_deviations(&mut v, i, c);
+    }
+    if v.diags.is_empty() {
+        Ok(Model {
+            name: file.name.clone(),
+            description: file.description.clone(),
+            seed: file.seed,
+            iss_seed: file.iss_seed,
+            configs,
+            hosts,
+            links,
+            listeners,
+            connections,
+            faults,
+            limits,
+            expect,
+            deviations: v.deviations,
+        })
+    } else {
+        Err(v.diags)
+    }
+}
+
+/// The file's hosts by name: a host group stands for `count` members with
+/// consecutive ids.
+struct HostGroups<'a> {
+    file: &'a SimFile,
+    /// Per file host: its first member and how many members it has.
+    groups: Vec<(u32, u32)>,
+}
+
+impl HostGroups<'_> {
+    /// A file host name: its first member and how many members it has.
+    fn group(&self, name: &str) -> Option<(u32, u32)> {
+        self.file.hosts.iter().position(|h| h.name == name).map(|i| self.groups[i])
+    }
+
+    fn id(&self, name: &str) -> Option<u32> {
+        self.group(name).map(|(first, _)| first)
+    }
+
+    fn is_group(&self, name: &str) -> bool {
+        self.group(name).is_some_and(|g| g.1 > 1)
+    }
+
+    /// The file's host names, as they were written.
+    fn names(&self) -> Vec<String> {
+        self.file.hosts.iter().map(|h| h.name.clone()).collect()
+    }
+
+    fn unknown(&self, name: &str) -> String {
+        format!("unknown host {name:?}; hosts are {}", list(&self.names()))
+    }
+}
+
+/// What the endpoint sections share: the file's `tcp` block, the distinct
+/// configurations, and the endpoint names so far.
+struct Endpoints {
+    base: TcpConfig,
+    configs: Vec<TcpConfig>,
+    names: Vec<String>,
+}
+
+impl Endpoints {
+    fn config(&mut self, v: &mut V, p: &str, spec: &TcpSpec) -> usize {
+        endpoint_config(v, &mut self.configs, &self.base, p, spec)
+    }
+
+    fn name(&mut self, v: &mut V, path: &str, name: &str, hosts: &HostGroups) {
+        check_name(v, path, name, &mut self.names, &hosts.names());
+    }
+}
+
+/// The `links` section: one link per pair of hosts, a link to a group one
+/// link per member.
+fn links(v: &mut V, file: &SimFile, hosts: &HostGroups) -> Vec<model::Link> {
     let mut links: Vec<model::Link> = Vec::new();
     for (i, l) in file.links.iter().enumerate() {
         let p = format!("links[{i}]");
-        let ga = group(&l.between.0);
-        let gb = group(&l.between.1);
+        let ga = hosts.group(&l.between.0);
+        let gb = hosts.group(&l.between.1);
         let a = ga.map(|g| g.0);
         let b = gb.map(|g| g.0);
         if a.is_none() {
-            v.err(format!("{p}.between"), format!("unknown host {:?}; hosts are {}", l.between.0, names(&hosts)));
+            v.err(format!("{p}.between"), hosts.unknown(&l.between.0));
         }
         if b.is_none() {
-            v.err(format!("{p}.between"), format!("unknown host {:?}; hosts are {}", l.between.1, names(&hosts)));
+            v.err(format!("{p}.between"), hosts.unknown(&l.between.1));
         }
         let both = l.both();
         // Shared values are checked (and reported) once, in the first pass.
-        let ab = link_dir(&mut v, &p, &both, l.a_to_b.as_ref(), "a_to_b", true);
-        let ba = link_dir(&mut v, &p, &both, l.b_to_a.as_ref(), "b_to_a", false);
+        let ab = link_dir(v, &p, &both, l.a_to_b.as_ref(), "a_to_b", true);
+        let ba = link_dir(v, &p, &both, l.b_to_a.as_ref(), "b_to_a", false);
         if let (Some(a), Some(b)) = (a, b) {
             if a == b {
                 v.err(format!("{p}.between"), "expected two different hosts");
@@ -194,21 +309,23 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             }
         }
     }
-    let linked = |a: u32, b: u32| links.iter().any(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a));
+    links
+}
 
-    let mut endpoint_names: Vec<String> = Vec::new();
+/// The `listeners` section.
+fn listeners(v: &mut V, file: &SimFile, hosts: &HostGroups, endpoints: &mut Endpoints) -> Vec<model::Listener> {
     let mut listeners = Vec::new();
     for (i, l) in file.listeners.iter().enumerate() {
         let p = format!("listeners[{i}]");
-        check_name(&mut v, &format!("{p}.name"), &l.name, &mut endpoint_names, &host_names);
-        let host = host_id(&l.host);
+        endpoints.name(v, &format!("{p}.name"), &l.name, hosts);
+        let host = hosts.id(&l.host);
         if host.is_none() {
-            v.err(format!("{p}.host"), format!("unknown host {:?}; hosts are {}", l.host, names(&hosts)));
+            v.err(format!("{p}.host"), hosts.unknown(&l.host));
         }
-        if group(&l.host).is_some_and(|g| g.1 > 1) {
+        if hosts.is_group(&l.host) {
             v.err(format!("{p}.host"), "a listener needs a single host, not a group");
         }
-        if l.port == 0 {
+        if l.port.0 == 0 {
             v.err(format!("{p}.port"), "expected a port in 1..=65535, found 0");
         }
         if l.backlog == 0 {
@@ -218,21 +335,21 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             v.err(format!("{p}.backlog"), format!("expected at most {MAX_CONNECTIONS}, found {}", l.backlog));
         }
         if let Some(h) = host
-            && listeners.iter().any(|x: &model::Listener| x.host == h && x.port == l.port)
+            && listeners.iter().any(|x: &model::Listener| x.host == h && x.port == l.port.0)
         {
-            v.err(format!("{p}.port"), format!("host {:?} already listens on port {}", l.host, l.port));
+            v.err(format!("{p}.port"), format!("host {:?} already listens on port {}", l.host, l.port.0));
         }
         let listen_at = v.at(&format!("{p}.listen_at_ms"), l.listen_at_ms);
         let close_at = l.close_at_ms.map(|ms| v.at(&format!("{p}.close_at_ms"), ms));
         if close_at.is_some_and(|c| c <= listen_at) {
             v.err(format!("{p}.close_at_ms"), "expected a time after listen_at_ms");
         }
-        let config = endpoint_config(&mut v, &mut configs, &base, &format!("{p}.tcp"), &l.tcp);
-        let app = build_app(&mut v, &p, &l.script, &l.on_connected, &l.on_end_of_stream, false);
+        let config = endpoints.config(v, &format!("{p}.tcp"), &l.tcp);
+        let app = build_app(v, &p, &l.script, &l.on_connected, &l.on_end_of_stream, false);
         listeners.push(model::Listener {
             name: l.name.clone(),
             host: host.unwrap_or(0),
-            port: l.port,
+            port: l.port.0,
             backlog: l.backlog,
             listen_at,
             close_at,
@@ -241,7 +358,20 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             app,
         });
     }
+    listeners
+}
 
+/// The `connections` section, and how many connections it describes in
+/// all (populations count each member).
+fn connections(
+    v: &mut V,
+    file: &SimFile,
+    hosts: &HostGroups,
+    links: &[model::Link],
+    listeners: &[model::Listener],
+    endpoints: &mut Endpoints,
+) -> (Vec<model::Connection>, u64) {
+    let linked = |a: u32, b: u32| links.iter().any(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a));
     let mut connections = Vec::new();
     let mut total: u64 = 0;
     for (i, c) in file.connections.iter().enumerate() {
@@ -249,19 +379,19 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
         // One name per endpoint role: a population shares its name (the
         // connection number tells its members apart), but two entries may
         // not, or expectations could not say which they mean.
-        check_name(&mut v, &format!("{p}.name"), &c.name, &mut endpoint_names, &host_names);
-        let host = host_id(&c.host);
-        let remote_host = host_id(&c.remote_host);
+        endpoints.name(v, &format!("{p}.name"), &c.name, hosts);
+        let host = hosts.id(&c.host);
+        let remote_host = hosts.id(&c.remote_host);
         if host.is_none() {
-            v.err(format!("{p}.host"), format!("unknown host {:?}; hosts are {}", c.host, names(&hosts)));
+            v.err(format!("{p}.host"), hosts.unknown(&c.host));
         }
         if remote_host.is_none() {
-            v.err(format!("{p}.remote_host"), format!("unknown host {:?}; hosts are {}", c.remote_host, names(&hosts)));
+            v.err(format!("{p}.remote_host"), hosts.unknown(&c.remote_host));
         }
-        if group(&c.remote_host).is_some_and(|g| g.1 > 1) {
+        if hosts.is_group(&c.remote_host) {
             v.err(format!("{p}.remote_host"), "the remote end must be a single host, not a group");
         }
-        let host_span = group(&c.host).map_or(1, |g| g.1);
+        let host_span = hosts.group(&c.host).map_or(1, |g| g.1);
         // Ephemeral ports run out at 16384 per client address and remote
         // endpoint; a larger population needs a host group.
         let per_member = u64::from(c.count).div_ceil(u64::from(host_span));
@@ -285,10 +415,10 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
                 );
             }
         }
-        if c.remote_port == 0 {
+        if c.remote_port.0 == 0 {
             v.err(format!("{p}.remote_port"), "expected a port in 1..=65535, found 0");
         }
-        if c.local_port == Some(0) {
+        if c.local_port == Some(Port(0)) {
             v.err(format!("{p}.local_port"), "expected a port in 1..=65535, found 0");
         }
         if c.count == 0 {
@@ -299,29 +429,16 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             v.err(format!("{p}.local_port"), "a fixed local port allows only one connection (count: 1)");
         }
         let open_spread = v.ms(&format!("{p}.open_spread_ms"), c.open_spread_ms, false);
-        let config = endpoint_config(&mut v, &mut configs, &base, &format!("{p}.tcp"), &c.tcp);
-        let app = build_app(&mut v, &p, &c.script, &c.on_connected, &c.on_end_of_stream, true);
-        let peer = c.peer.as_ref().map(|peer| {
-            let pp = format!("{p}.peer");
-            if peer.name == c.name {
-                v.err(format!("{pp}.name"), "expected a name different from the connection's own");
-            } else {
-                check_name(&mut v, &format!("{pp}.name"), &peer.name, &mut endpoint_names, &host_names);
-            }
-            if c.local_port.is_none() {
-                v.err(format!("{p}.local_port"), "a connection with an explicit `peer` needs a fixed local_port");
-            }
-            let config = endpoint_config(&mut v, &mut configs, &base, &format!("{pp}.tcp"), &peer.tcp);
-            let app = build_app(&mut v, &pp, &peer.script, &peer.on_connected, &peer.on_end_of_stream, true);
-            model::Peer { name: peer.name.clone(), iss: peer.iss, config, app }
-        });
+        let config = endpoints.config(v, &format!("{p}.tcp"), &c.tcp);
+        let app = build_app(v, &p, &c.script, &c.on_connected, &c.on_end_of_stream, true);
+        let peer = c.peer.as_ref().map(|peer| peer_endpoint(v, &p, c, peer, hosts, endpoints));
         if let (Some(peer), Some(rh)) = (&peer, remote_host) {
-            if listeners.iter().any(|l| l.host == rh && l.port == c.remote_port) {
+            if listeners.iter().any(|l| l.host == rh && l.port == c.remote_port.0) {
                 v.err(
                     format!("{p}.peer"),
                     format!(
                         "host {:?} has a listener on port {}; use either the listener or `peer`",
-                        c.remote_host, c.remote_port
+                        c.remote_host, c.remote_port.0
                     ),
                 );
             }
@@ -331,9 +448,9 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             name: c.name.clone(),
             host: host.unwrap_or(0),
             host_span,
-            local_port: c.local_port,
+            local_port: c.local_port.map(|port| port.0),
             remote_host: remote_host.unwrap_or(0),
-            remote_port: c.remote_port,
+            remote_port: c.remote_port.0,
             count: c.count,
             open_spread,
             iss: c.iss,
@@ -342,14 +459,44 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
             peer,
         });
     }
+    connection_totals(v, file, total);
+    (connections, total)
+}
+
+/// The explicit `peer` of connection `c` at `p`.
+fn peer_endpoint(
+    v: &mut V,
+    p: &str,
+    c: &ConnectionSpec,
+    peer: &PeerSpec,
+    hosts: &HostGroups,
+    endpoints: &mut Endpoints,
+) -> model::Peer {
+    let pp = format!("{p}.peer");
+    if peer.name == c.name {
+        v.err(format!("{pp}.name"), "expected a name different from the connection's own");
+    } else {
+        endpoints.name(v, &format!("{pp}.name"), &peer.name, hosts);
+    }
+    if c.local_port.is_none() {
+        v.err(format!("{p}.local_port"), "a connection with an explicit `peer` needs a fixed local_port");
+    }
+    let config = endpoints.config(v, &format!("{pp}.tcp"), &peer.tcp);
+    let app = build_app(v, &pp, &peer.script, &peer.on_connected, &peer.on_end_of_stream, true);
+    model::Peer { name: peer.name.clone(), iss: peer.iss, config, app }
+}
+
+/// Checks across the `connections` section: the total against the limits,
+/// and no two explicit-peer connections on one 4-tuple.
+fn connection_totals(v: &mut V, file: &SimFile, total: u64) {
+    let max_connections = file.limits.max_connections.unwrap_or(model::Limits::default().max_connections);
     if total > MAX_CONNECTIONS {
         v.err("connections", format!("expected at most {MAX_CONNECTIONS} connections in all, found {total}"));
-    } else if total > file.limits.max_connections.unwrap_or(model::Limits::default().max_connections) {
+    } else if total > max_connections {
         v.err(
             "connections",
             format!(
-                "{total} connections exceed limits.max_connections ({}); raise it in `limits` if the machine has the memory (about 1 KiB per connection)",
-                file.limits.max_connections.unwrap_or(model::Limits::default().max_connections)
+                "{total} connections exceed limits.max_connections ({max_connections}); raise it in `limits` if the machine has the memory (about 1 KiB per connection)"
             ),
         );
     }
@@ -366,37 +513,6 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
                 v.err(format!("connections[{i}].local_port"), "two connections with explicit peers share one 4-tuple");
             }
         }
-    }
-
-    let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
-    // Connection numbers: connections first, then one per listener for its
-    // idle listening endpoint.
-    let conn_numbers = total + file.listeners.len() as u64;
-    let faults = faults(&mut v, file, &endpoint_names, &host_names, conn_numbers);
-    let limits = limits(&mut v, &file.limits);
-    let expect = file.expect.as_ref().map(|e| expect(&mut v, e, &endpoint_names, conn_numbers));
-
-    for (i, c) in configs.iter().enumerate() {
-        describe_deviations(&mut v, i, c);
-    }
-    if v.diags.is_empty() {
-        Ok(Model {
-            name: file.name.clone(),
-            description: file.description.clone(),
-            seed: file.seed,
-            iss_seed: file.iss_seed,
-            configs,
-            hosts,
-            links,
-            listeners,
-            connections,
-            faults,
-            limits,
-            expect,
-            deviations: v.deviations,
-        })
-    } else {
-        Err(v.diags)
     }
 }
 
@@ -1058,5 +1174,18 @@ mod tests {
         assert_eq!(parse_count("5..=2"), None);
         assert_eq!(parse_count("7"), Some(CountRange::exactly(7)));
         assert_eq!(parse_count("x"), None);
+    }
+
+    #[test]
+    fn milliseconds_round_to_nanoseconds_within_bounds() {
+        assert_eq!(millis(1.5, true), Ok(Duration::from_nanos(1_500_000)));
+        assert_eq!(millis(0.0, false), Ok(Duration::ZERO));
+        assert_eq!(millis(0.0, true), Err(MillisError::OutOfRange));
+        assert_eq!(millis(-1.0, false), Err(MillisError::OutOfRange));
+        assert_eq!(millis(1.0e-7, true), Err(MillisError::RoundsToZero));
+        assert_eq!(millis(MAX_MS, false), Ok(Duration::from_nanos(10_000_000_000_000_000)));
+        assert_eq!(millis(MAX_MS * 2.0, false), Err(MillisError::OutOfRange));
+        assert_eq!(millis(f64::NAN, false), Err(MillisError::NotFinite));
+        assert_eq!(millis(f64::INFINITY, false), Err(MillisError::NotFinite));
     }
 }

@@ -4,6 +4,7 @@
 //! - `behaviours`: every behaviour ID of the specification has a test.
 //! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
 //! - `determinism`: same input, same bytes; different seed, different digest.
+//! - `digests`: every shipped simulation keeps its pinned digest.
 //! - `cli`: exit codes, error messages, atomic outputs.
 //! - `outputs`: no partial outputs, for every kind of file the CLI writes:
 //!   whole or untouched on failure and interrupt, pipes written in place.
@@ -20,6 +21,7 @@ mod behaviours;
 mod cli;
 mod cross_check;
 mod determinism;
+mod digests;
 mod explore_shrink;
 mod identity;
 mod outputs;

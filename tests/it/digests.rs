@@ -1,0 +1,42 @@
+//! Every shipped simulation keeps its digest: a guard for changes that
+//! must not change behaviour (refactors of the loader, the world, the
+//! endpoint). The table `sim-digests.txt` was written by `tcpsim run` on
+//! each file; a change that means to alter a run updates the table and
+//! says why in its commit.
+
+use crate::util::{load, root};
+use tcpsim::trace::NullSink;
+use tcpsim::world::{Outcome, World};
+
+/// The files whose digests are pinned: every sim, the examples and the
+/// 1k-connection scale file (the larger scale files take too long here).
+fn pinned_files() -> Vec<String> {
+    let mut files = Vec::new();
+    for dir in ["sims", "examples"] {
+        for path in crate::util::ron_files(&root().join(dir)) {
+            files.push(path.strip_prefix(root()).unwrap().to_string_lossy().into_owned());
+        }
+    }
+    files.push("scale/scale-1k.ron".to_string());
+    files
+}
+
+#[test]
+fn every_sim_keeps_its_digest() {
+    let table = std::fs::read_to_string(root().join("tests/it/sim-digests.txt")).expect("the table exists");
+    let pinned: Vec<(&str, &str)> =
+        table.lines().map(|line| line.split_once(' ').expect("`FILE DIGEST` per line")).collect();
+    let files = pinned_files();
+    let listed: Vec<&str> = pinned.iter().map(|(file, _)| *file).collect();
+    assert_eq!(listed, files, "the table lists other files than sims/, examples/ and scale-1k hold");
+    let changed: Vec<String> = pinned
+        .iter()
+        .filter_map(|(file, expected)| {
+            let mut world = World::new(load(file, &[]));
+            assert_eq!(world.run(&mut NullSink), Outcome::Completed, "{file}");
+            let actual = world.digest();
+            (actual != *expected).then(|| format!("{file}: {expected} -> {actual}"))
+        })
+        .collect();
+    assert!(changed.is_empty(), "digests changed:\n  {}", changed.join("\n  "));
+}
