@@ -49,8 +49,11 @@ impl Side {
     }
 }
 
+/// How one transmission ended, as far as the events tell: delivered,
+/// dropped by the link, or not known. (Not the link's `Fate`, which says
+/// what the link did to a segment, for replay.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Fate {
+pub(super) enum TransmissionEnd {
     Delivered(Instant),
     Lost {
         at: Instant,
@@ -67,7 +70,7 @@ pub(super) struct Arrow {
     pub(super) seg: Segment,
     /// `None`: a delivery whose send is not in the events.
     pub(super) sent: Option<Instant>,
-    pub(super) fate: Fate,
+    pub(super) ending: TransmissionEnd,
     pub(super) injected: bool,
     pub(super) duplicate: bool,
     pub(super) reordered: bool,
@@ -82,10 +85,10 @@ pub(super) struct Arrow {
 impl Arrow {
     /// When the arrow starts: its send, or its delivery if no send is known.
     pub(super) fn start(&self) -> Instant {
-        match (self.sent, self.fate) {
+        match (self.sent, self.ending) {
             (Some(t), _) => t,
-            (None, Fate::Delivered(t) | Fate::Lost { at: t, .. }) => t,
-            (None, Fate::Unknown) => Instant::ZERO,
+            (None, TransmissionEnd::Delivered(t) | TransmissionEnd::Lost { at: t, .. }) => t,
+            (None, TransmissionEnd::Unknown) => Instant::ZERO,
         }
     }
 
@@ -103,7 +106,7 @@ impl Arrow {
         if self.injected {
             s.push_str(" injected");
         }
-        if let Fate::Lost { reason, .. } = self.fate {
+        if let TransmissionEnd::Lost { reason, .. } = self.ending {
             let _ = write!(s, " lost: {reason}");
         }
         if let Some(c) = self.foreign_conn {
@@ -118,7 +121,7 @@ impl Arrow {
 }
 
 /// A `deliver` or `drop` that names its transmission.
-struct Arrival {
+struct EndingEvent {
     from: usize,
     to: usize,
     seg: Segment,
@@ -171,9 +174,10 @@ pub(super) struct Model {
     pub(super) notes: Vec<Note>,
     /// Where the ladder was cut (more than [`MAX_ARROWS`] segments).
     pub(super) truncated_at: Option<Instant>,
-    /// Whether any delivery or drop was among the events (with `--kinds
-    /// send`, none is, and arrival times are simply unknown).
-    pub(super) has_fates: bool,
+    /// Whether any delivery or drop (any transmission's end) was among the
+    /// events (with `--kinds send`, none is, and arrival times are simply
+    /// unknown).
+    pub(super) has_endings: bool,
     /// The median one-way delay of delivered segments (ns), at least 1 µs.
     pub(super) typical_delay: u64,
 }
@@ -186,7 +190,7 @@ impl Model {
             events.iter().filter(|e| e.conn == conn).filter_map(|e| e.route.map(route_key)).collect();
         routes.sort_unstable();
         routes.dedup();
-        let evs: Vec<&OwnedEvent> = events
+        let relevant: Vec<&OwnedEvent> = events
             .iter()
             .filter(|e| {
                 e.conn == conn
@@ -196,7 +200,7 @@ impl Model {
             .collect();
         // Each endpoint name belongs to the end its routed events name.
         let mut name_keys: Vec<(&str, SideKey)> = Vec::new();
-        for e in evs.iter().filter(|e| e.conn == conn) {
+        for e in relevant.iter().filter(|e| e.conn == conn) {
             let key = match (e.kind, e.route) {
                 (TraceKind::Send { .. } | TraceKind::Drop { .. }, Some(r)) => SideKey::Addr(r.src.0, r.src.1),
                 (TraceKind::Deliver { .. }, Some(r)) => SideKey::Addr(r.dst.0, r.dst.1),
@@ -212,12 +216,12 @@ impl Model {
                 .find(|(n, _)| *n == name)
                 .map_or_else(|| SideKey::Name(name.to_string()), |(_, k)| k.clone())
         };
-        let mut m = Model {
+        let mut model = Model {
             sides: Vec::new(),
             arrows: Vec::new(),
             notes: Vec::new(),
             truncated_at: None,
-            has_fates: false,
+            has_endings: false,
             typical_delay: 0,
         };
         let mut members = ConnMembers::new(conn);
@@ -225,24 +229,27 @@ impl Model {
         let mut in_flight: Vec<usize> = Vec::new();
         // The arrow of each transmission, by `pkt`.
         let mut by_pkt: BTreeMap<u64, usize> = BTreeMap::new();
-        for (order, e) in evs.into_iter().enumerate() {
+        for (order, e) in relevant.into_iter().enumerate() {
             // Another connection's record: a delivery or drop on one of
             // this connection's routes.
             let foreign = e.conn != conn;
             let (own, src, dst) = match e.route {
                 Some(r) if foreign => {
-                    let (src, dst) = (m.side(SideKey::Addr(r.src.0, r.src.1)), m.side(SideKey::Addr(r.dst.0, r.dst.1)));
+                    let (src, dst) =
+                        (model.side(SideKey::Addr(r.src.0, r.src.1)), model.side(SideKey::Addr(r.dst.0, r.dst.1)));
                     (dst, src, dst)
                 }
                 _ => {
-                    let own = m.side(key_of(&e.endpoint));
-                    if !m.sides[own].names.contains(&e.endpoint) {
-                        m.sides[own].names.push(e.endpoint.clone());
+                    let own = model.side(key_of(&e.endpoint));
+                    if !model.sides[own].names.contains(&e.endpoint) {
+                        model.sides[own].names.push(e.endpoint.clone());
                     }
                     match e.route {
-                        Some(r) => {
-                            (own, m.side(SideKey::Addr(r.src.0, r.src.1)), m.side(SideKey::Addr(r.dst.0, r.dst.1)))
-                        }
+                        Some(r) => (
+                            own,
+                            model.side(SideKey::Addr(r.src.0, r.src.1)),
+                            model.side(SideKey::Addr(r.dst.0, r.dst.1)),
+                        ),
                         None => (own, own, own),
                     }
                 }
@@ -256,9 +263,9 @@ impl Model {
                 if let TraceKind::Deliver { seg } = e.kind
                     && members.is_stray_segment(&e.as_event())
                 {
-                    m.has_fates = true;
-                    m.orphan(src, dst, seg, Fate::Delivered(e.t), order);
-                    if let Some(a) = m.arrows.last_mut().filter(|a| a.order == order) {
+                    model.has_endings = true;
+                    model.orphan(src, dst, seg, TransmissionEnd::Delivered(e.t), order);
+                    if let Some(a) = model.arrows.last_mut().filter(|a| a.order == order) {
                         a.foreign_conn = Some(e.conn);
                     }
                 }
@@ -266,27 +273,27 @@ impl Model {
             }
             match e.kind {
                 TraceKind::Send { seg, injected } => {
-                    if m.arrows.len() >= MAX_ARROWS {
-                        m.truncated_at = Some(e.t);
+                    if model.arrows.len() >= MAX_ARROWS {
+                        model.truncated_at = Some(e.t);
                         break;
                     }
                     // A side's ISN is its first SYN's, or a later SYN of a new
                     // incarnation; never an injected (old duplicate) SYN,
                     // which would shift every later number.
-                    if seg.flags.syn() && !injected && (m.sides[src].isn.is_none() || !seg.retransmit) {
-                        m.set_isn(src, seg.seq.0);
+                    if seg.flags.syn() && !injected && (model.sides[src].isn.is_none() || !seg.retransmit) {
+                        model.set_isn(src, seg.seq.0);
                     }
-                    let label = m.label(&seg, src, dst);
-                    in_flight.push(m.arrows.len());
+                    let label = model.label(&seg, src, dst);
+                    in_flight.push(model.arrows.len());
                     if let Some(id) = e.pkt {
-                        by_pkt.insert(id.pkt, m.arrows.len());
+                        by_pkt.insert(id.pkt, model.arrows.len());
                     }
-                    m.arrows.push(Arrow {
+                    model.arrows.push(Arrow {
                         from: src,
                         to: dst,
                         seg,
                         sent: Some(e.t),
-                        fate: Fate::Unknown,
+                        ending: TransmissionEnd::Unknown,
                         injected,
                         duplicate: false,
                         reordered: false,
@@ -296,46 +303,46 @@ impl Model {
                     });
                 }
                 TraceKind::Drop { seg, reason } if let Some(id) = e.pkt => {
-                    m.has_fates = true;
-                    let end = Arrival { from: src, to: dst, seg, id, order };
-                    m.end_by_pkt(&by_pkt, &mut in_flight, end, Fate::Lost { at: e.t, reason });
+                    model.has_endings = true;
+                    let end = EndingEvent { from: src, to: dst, seg, id, order };
+                    model.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Lost { at: e.t, reason });
                 }
                 TraceKind::Deliver { seg } if let Some(id) = e.pkt => {
-                    m.has_fates = true;
-                    let end = Arrival { from: src, to: dst, seg, id, order };
-                    m.end_by_pkt(&by_pkt, &mut in_flight, end, Fate::Delivered(e.t));
+                    model.has_endings = true;
+                    let end = EndingEvent { from: src, to: dst, seg, id, order };
+                    model.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Delivered(e.t));
                 }
                 TraceKind::Drop { seg, reason } => {
-                    m.has_fates = true;
+                    model.has_endings = true;
                     // Most drops follow their send at once: search newest first.
-                    let pos = in_flight.iter().rposition(|&i| m.arrows[i].same(src, dst, &seg));
+                    let pos = in_flight.iter().rposition(|&i| model.arrows[i].same(src, dst, &seg));
                     match pos {
                         Some(p) => {
                             let i = in_flight.remove(p);
-                            m.arrows[i].fate = Fate::Lost { at: e.t, reason };
+                            model.arrows[i].ending = TransmissionEnd::Lost { at: e.t, reason };
                         }
-                        None => m.orphan(src, dst, seg, Fate::Lost { at: e.t, reason }, order),
+                        None => model.orphan(src, dst, seg, TransmissionEnd::Lost { at: e.t, reason }, order),
                     }
                 }
                 TraceKind::Deliver { seg } => {
-                    m.has_fates = true;
-                    if let Some(p) = in_flight.iter().position(|&i| m.arrows[i].same(src, dst, &seg)) {
+                    model.has_endings = true;
+                    if let Some(p) = in_flight.iter().position(|&i| model.arrows[i].same(src, dst, &seg)) {
                         let i = in_flight.remove(p);
-                        m.arrows[i].fate = Fate::Delivered(e.t);
+                        model.arrows[i].ending = TransmissionEnd::Delivered(e.t);
                         continue;
                     }
-                    if seg.flags.syn() && m.sides[src].isn.is_none() {
-                        m.set_isn(src, seg.seq.0);
+                    if seg.flags.syn() && model.sides[src].isn.is_none() {
+                        model.set_isn(src, seg.seq.0);
                     }
-                    if let Some(orig) = m.delivered_twin(src, dst, &seg) {
-                        let (sent, label) = (m.arrows[orig].sent, m.arrows[orig].label.clone());
-                        m.arrows.push(Arrow {
+                    if let Some(orig) = model.delivered_twin(src, dst, &seg) {
+                        let (sent, label) = (model.arrows[orig].sent, model.arrows[orig].label.clone());
+                        model.arrows.push(Arrow {
                             from: src,
                             to: dst,
                             seg,
                             sent,
-                            fate: Fate::Delivered(e.t),
-                            injected: m.arrows[orig].injected,
+                            ending: TransmissionEnd::Delivered(e.t),
+                            injected: model.arrows[orig].injected,
                             duplicate: true,
                             reordered: false,
                             foreign_conn: None,
@@ -343,26 +350,26 @@ impl Model {
                             order,
                         });
                     } else {
-                        m.orphan(src, dst, seg, Fate::Delivered(e.t), order);
+                        model.orphan(src, dst, seg, TransmissionEnd::Delivered(e.t), order);
                     }
                 }
                 TraceKind::Transition { from, to, reason, .. } => {
-                    if m.sides[own].first_state.is_none() {
-                        m.sides[own].first_state = Some(from);
+                    if model.sides[own].first_state.is_none() {
+                        model.sides[own].first_state = Some(from);
                     }
-                    m.notes.push(Note { t: e.t, side: own, kind: NoteKind::State { to, reason }, order });
+                    model.notes.push(Note { t: e.t, side: own, kind: NoteKind::State { to, reason }, order });
                 }
                 TraceKind::Timer { timer, action, deadline } if timer_of_interest(timer, action) => {
                     let after = matches!(action, TimerAction::Start | TimerAction::Restart)
                         .then(|| deadline.saturating_since(e.t));
-                    m.notes.push(Note { t: e.t, side: own, kind: NoteKind::Timer { timer, action, after }, order });
+                    model.notes.push(Note { t: e.t, side: own, kind: NoteKind::Timer { timer, action, after }, order });
                 }
                 _ => {}
             }
         }
-        m.mark_reordered();
-        m.typical_delay = m.median_delay();
-        m
+        model.mark_reordered();
+        model.typical_delay = model.median_delay();
+        model
     }
 
     fn side(&mut self, key: SideKey) -> usize {
@@ -382,14 +389,14 @@ impl Model {
     /// `FLAGS seq=S ack=A len=L`, relative to the ends' ISNs.
     fn label(&self, seg: &Segment, from: usize, to: usize) -> String {
         // Shortly before the ISN (an old duplicate) reads better negative.
-        let rel = |v: u32, isn: Option<u32>| match isn {
+        let relative = |v: u32, isn: Option<u32>| match isn {
             Some(i) if v.wrapping_sub(i) >= 0xfff0_0000 => format!("-{}", i.wrapping_sub(v)),
             Some(i) => v.wrapping_sub(i).to_string(),
             None => v.to_string(),
         };
-        let mut s = format!("{} seq={}", seg.flags, rel(seg.seq.0, self.sides[from].isn));
+        let mut s = format!("{} seq={}", seg.flags, relative(seg.seq.0, self.sides[from].isn));
         if seg.flags.ack() {
-            let _ = write!(s, " ack={}", rel(seg.ack.0, self.sides[to].isn));
+            let _ = write!(s, " ack={}", relative(seg.ack.0, self.sides[to].isn));
         }
         if seg.len > 0 {
             let _ = write!(s, " len={}", seg.len);
@@ -404,13 +411,19 @@ impl Model {
     /// original copy ends its send's arrow; a link's copy becomes a
     /// duplicate arrow from the same send. A `pkt` whose send is not among
     /// the events (filtered out) is an orphan.
-    fn end_by_pkt(&mut self, by_pkt: &BTreeMap<u64, usize>, in_flight: &mut Vec<usize>, end: Arrival, fate: Fate) {
+    fn end_by_pkt(
+        &mut self,
+        by_pkt: &BTreeMap<u64, usize>,
+        in_flight: &mut Vec<usize>,
+        end: EndingEvent,
+        ending: TransmissionEnd,
+    ) {
         match by_pkt.get(&end.id.pkt) {
             Some(&i) if end.id.copy == 0 => {
                 if let Some(p) = in_flight.iter().position(|&x| x == i) {
                     in_flight.remove(p);
                 }
-                self.arrows[i].fate = fate;
+                self.arrows[i].ending = ending;
             }
             Some(&orig) => {
                 if self.arrows.len() >= MAX_ARROWS {
@@ -422,7 +435,7 @@ impl Model {
                     to: o.to,
                     seg: end.seg,
                     sent: o.sent,
-                    fate,
+                    ending,
                     injected: o.injected,
                     duplicate: true,
                     reordered: false,
@@ -433,16 +446,19 @@ impl Model {
                 self.arrows.push(arrow);
             }
             None => {
-                if end.seg.flags.syn() && self.sides[end.from].isn.is_none() && matches!(fate, Fate::Delivered(_)) {
+                if end.seg.flags.syn()
+                    && self.sides[end.from].isn.is_none()
+                    && matches!(ending, TransmissionEnd::Delivered(_))
+                {
                     self.set_isn(end.from, end.seg.seq.0);
                 }
-                self.orphan(end.from, end.to, end.seg, fate, end.order);
+                self.orphan(end.from, end.to, end.seg, ending, end.order);
             }
         }
     }
 
     /// A delivery or drop whose send is not among the events.
-    fn orphan(&mut self, from: usize, to: usize, seg: Segment, fate: Fate, order: usize) {
+    fn orphan(&mut self, from: usize, to: usize, seg: Segment, ending: TransmissionEnd, order: usize) {
         if self.arrows.len() >= MAX_ARROWS {
             return;
         }
@@ -452,7 +468,7 @@ impl Model {
             to,
             seg,
             sent: None,
-            fate,
+            ending,
             injected: false,
             duplicate: false,
             reordered: false,
@@ -469,7 +485,7 @@ impl Model {
         let n = self.arrows.len();
         (n.saturating_sub(512)..n).rev().find(|&i| {
             let a = &self.arrows[i];
-            a.same(from, to, seg) && matches!(a.fate, Fate::Delivered(_)) && !a.duplicate
+            a.same(from, to, seg) && matches!(a.ending, TransmissionEnd::Delivered(_)) && !a.duplicate
         })
     }
 
@@ -487,7 +503,7 @@ impl Model {
                 if a.from != from || a.to != to || a.duplicate || a.sent.is_none() {
                     continue;
                 }
-                if let Fate::Delivered(t) = a.fate {
+                if let TransmissionEnd::Delivered(t) = a.ending {
                     if earliest_later < t {
                         a.reordered = true;
                     }
@@ -502,8 +518,8 @@ impl Model {
             .arrows
             .iter()
             .filter(|a| !a.duplicate && !a.reordered)
-            .filter_map(|a| match (a.sent, a.fate) {
-                (Some(s), Fate::Delivered(t)) => Some(t.saturating_since(s).as_nanos()),
+            .filter_map(|a| match (a.sent, a.ending) {
+                (Some(s), TransmissionEnd::Delivered(t)) => Some(t.saturating_since(s).as_nanos()),
                 _ => None,
             })
             .collect();
@@ -548,56 +564,64 @@ pub(super) fn gap_text(gap_ns: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pictures::ladder::test_events::{ab, ev, handshake, seg, with_pkt};
+    use crate::pictures::ladder::test_events::{client_to_server, event, handshake, seg, with_pkt};
     use crate::tcp::Flags;
 
     #[test]
     fn sends_match_deliveries_and_numbers_are_relative() {
-        let m = Model::build(&handshake(), 0);
-        assert_eq!(m.sides.len(), 2);
-        assert_eq!(m.sides[0].names, vec!["client"]);
-        assert_eq!(m.arrows.len(), 2);
-        assert_eq!(m.arrows[0].label, "SYN seq=0");
-        assert_eq!(m.arrows[1].label, "SYN|ACK seq=0 ack=1");
-        assert_eq!(m.arrows[1].fate, Fate::Delivered(Instant::from_nanos(20_000_000)));
-        assert_eq!(m.typical_delay, 10_000_000);
+        let model = Model::build(&handshake(), 0);
+        assert_eq!(model.sides.len(), 2);
+        assert_eq!(model.sides[0].names, vec!["client"]);
+        assert_eq!(model.arrows.len(), 2);
+        assert_eq!(model.arrows[0].label, "SYN seq=0");
+        assert_eq!(model.arrows[1].label, "SYN|ACK seq=0 ack=1");
+        assert_eq!(model.arrows[1].ending, TransmissionEnd::Delivered(Instant::from_nanos(20_000_000)));
+        assert_eq!(model.typical_delay, 10_000_000);
     }
 
     #[test]
     fn a_second_delivery_is_a_duplicate_and_an_overtaken_one_reordered() {
-        let mut evs = handshake();
+        let mut events = handshake();
         let d1 = seg(Flags::ACK, 101, 501);
         let d2 = Segment { len: 10, ..seg(Flags::ACK | Flags::PSH, 101, 501) };
-        evs.push(ev(20, "client", TraceKind::Send { seg: d1, injected: false }, ab()));
-        evs.push(ev(21, "client", TraceKind::Send { seg: d2, injected: false }, ab()));
-        evs.push(ev(31, "server", TraceKind::Deliver { seg: d2 }, ab()));
-        evs.push(ev(40, "server", TraceKind::Deliver { seg: d1 }, ab()));
-        evs.push(ev(45, "server", TraceKind::Deliver { seg: d1 }, ab()));
-        let m = Model::build(&evs, 0);
-        assert_eq!(m.arrows.len(), 5);
-        assert!(m.arrows[2].reordered, "d1 arrived after d2");
-        assert!(!m.arrows[3].reordered);
-        assert!(m.arrows[4].duplicate);
-        assert_eq!(m.arrows[4].sent, Some(Instant::from_nanos(20_000_000)));
+        events.push(event(20, "client", TraceKind::Send { seg: d1, injected: false }, client_to_server()));
+        events.push(event(21, "client", TraceKind::Send { seg: d2, injected: false }, client_to_server()));
+        events.push(event(31, "server", TraceKind::Deliver { seg: d2 }, client_to_server()));
+        events.push(event(40, "server", TraceKind::Deliver { seg: d1 }, client_to_server()));
+        events.push(event(45, "server", TraceKind::Deliver { seg: d1 }, client_to_server()));
+        let model = Model::build(&events, 0);
+        assert_eq!(model.arrows.len(), 5);
+        assert!(model.arrows[2].reordered, "d1 arrived after d2");
+        assert!(!model.arrows[3].reordered);
+        assert!(model.arrows[4].duplicate);
+        assert_eq!(model.arrows[4].sent, Some(Instant::from_nanos(20_000_000)));
     }
 
     #[test]
     fn deliveries_join_their_sends_by_pkt() {
-        let mut evs = handshake();
+        let mut events = handshake();
         let ack = seg(Flags::ACK, 101, 501);
-        evs.push(with_pkt(ev(20, "client", TraceKind::Send { seg: ack, injected: false }, ab()), 10, 0));
-        evs.push(with_pkt(ev(21, "client", TraceKind::Send { seg: ack, injected: false }, ab()), 11, 0));
-        evs.push(with_pkt(ev(31, "server", TraceKind::Deliver { seg: ack }, ab()), 11, 0));
-        evs.push(with_pkt(ev(35, "server", TraceKind::Deliver { seg: ack }, ab()), 10, 1));
-        evs.push(with_pkt(ev(40, "server", TraceKind::Deliver { seg: ack }, ab()), 10, 0));
-        let m = Model::build(&evs, 0);
-        assert_eq!(m.arrows.len(), 5);
+        events.push(with_pkt(
+            event(20, "client", TraceKind::Send { seg: ack, injected: false }, client_to_server()),
+            10,
+            0,
+        ));
+        events.push(with_pkt(
+            event(21, "client", TraceKind::Send { seg: ack, injected: false }, client_to_server()),
+            11,
+            0,
+        ));
+        events.push(with_pkt(event(31, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 11, 0));
+        events.push(with_pkt(event(35, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 10, 1));
+        events.push(with_pkt(event(40, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 10, 0));
+        let model = Model::build(&events, 0);
+        assert_eq!(model.arrows.len(), 5);
         let at = |ms: u64| Instant::from_nanos(ms * 1_000_000);
-        assert_eq!((m.arrows[2].sent, m.arrows[2].fate), (Some(at(20)), Fate::Delivered(at(40))));
-        assert!(m.arrows[2].reordered, "sent first, arrived last");
-        assert_eq!((m.arrows[3].sent, m.arrows[3].fate), (Some(at(21)), Fate::Delivered(at(31))));
-        assert!(!m.arrows[3].reordered);
-        assert!(m.arrows[4].duplicate);
-        assert_eq!((m.arrows[4].sent, m.arrows[4].fate), (Some(at(20)), Fate::Delivered(at(35))));
+        assert_eq!((model.arrows[2].sent, model.arrows[2].ending), (Some(at(20)), TransmissionEnd::Delivered(at(40))));
+        assert!(model.arrows[2].reordered, "sent first, arrived last");
+        assert_eq!((model.arrows[3].sent, model.arrows[3].ending), (Some(at(21)), TransmissionEnd::Delivered(at(31))));
+        assert!(!model.arrows[3].reordered);
+        assert!(model.arrows[4].duplicate);
+        assert_eq!((model.arrows[4].sent, model.arrows[4].ending), (Some(at(20)), TransmissionEnd::Delivered(at(35))));
     }
 }

@@ -12,7 +12,7 @@ pub(super) fn seg(flags: Flags, seq: u32, ack: u32) -> Segment {
     Segment { flags, seq: SeqNum(seq), ack: SeqNum(ack), wnd: 1000, ..Segment::default() }
 }
 
-pub(super) fn ev(ms: u64, name: &str, kind: TraceKind, route: Option<(u32, u16, u32, u16)>) -> OwnedEvent {
+pub(super) fn event(ms: u64, name: &str, kind: TraceKind, route: Option<(u32, u16, u32, u16)>) -> OwnedEvent {
     OwnedEvent {
         t: Instant::from_nanos(ms * 1_000_000),
         conn: 0,
@@ -25,11 +25,11 @@ pub(super) fn ev(ms: u64, name: &str, kind: TraceKind, route: Option<(u32, u16, 
     }
 }
 
-pub(super) fn ab() -> Option<(u32, u16, u32, u16)> {
+pub(super) fn client_to_server() -> Option<(u32, u16, u32, u16)> {
     Some((A.0, A.1, B.0, B.1))
 }
 
-pub(super) fn ba() -> Option<(u32, u16, u32, u16)> {
+pub(super) fn server_to_client() -> Option<(u32, u16, u32, u16)> {
     Some((B.0, B.1, A.0, A.1))
 }
 
@@ -37,10 +37,10 @@ pub(super) fn handshake() -> Vec<OwnedEvent> {
     let syn = seg(Flags::SYN, 100, 0);
     let synack = seg(Flags::SYN | Flags::ACK, 500, 101);
     vec![
-        ev(0, "client", TraceKind::Send { seg: syn, injected: false }, ab()),
-        ev(10, "server", TraceKind::Deliver { seg: syn }, ab()),
-        ev(10, "server", TraceKind::Send { seg: synack, injected: false }, ba()),
-        ev(20, "client", TraceKind::Deliver { seg: synack }, ba()),
+        event(0, "client", TraceKind::Send { seg: syn, injected: false }, client_to_server()),
+        event(10, "server", TraceKind::Deliver { seg: syn }, client_to_server()),
+        event(10, "server", TraceKind::Send { seg: synack, injected: false }, server_to_client()),
+        event(20, "client", TraceKind::Deliver { seg: synack }, server_to_client()),
     ]
 }
 

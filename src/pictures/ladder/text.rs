@@ -3,7 +3,7 @@
 //! the wire between them, optionally coloured with ANSI styles.
 
 use super::MAX_ARROWS;
-use super::model::{Arrow, Fate, Model, Note, gap_text};
+use super::model::{Arrow, Model, Note, TransmissionEnd, gap_text};
 use crate::time::Instant;
 use anstyle::{AnsiColor, Effects, Style};
 use std::fmt::Write as _;
@@ -12,25 +12,25 @@ use std::fmt::Write as _;
 const WIRE_MIN: usize = 44;
 const WIRE_MAX: usize = 78;
 
-pub(super) fn render_text(m: &Model, conn: u32, color: bool) -> String {
+pub(super) fn render_text(model: &Model, conn: u32, color: bool) -> String {
     let style = |s: Style, text: &str| -> String {
         if color { format!("{}{text}{}", s.render(), s.render_reset()) } else { text.to_string() }
     };
     let mut out = String::new();
-    let col = |side: usize| usize::from(side != 0);
-    let left_name = m.sides.first().map_or_else(|| "-".to_string(), |s| s.label());
-    let right_name = if m.sides.len() > 1 {
-        m.sides[1..].iter().map(|s| s.label()).collect::<Vec<_>>().join(" / ")
+    let column = |side: usize| usize::from(side != 0);
+    let left_name = model.sides.first().map_or_else(|| "-".to_string(), |s| s.label());
+    let right_name = if model.sides.len() > 1 {
+        model.sides[1..].iter().map(|s| s.label()).collect::<Vec<_>>().join(" / ")
     } else {
         "-".to_string()
     };
-    let ends: Vec<String> = m.sides.iter().map(|s| format!("{} {}", s.label(), s.address())).collect();
+    let ends: Vec<String> = model.sides.iter().map(|s| format!("{} {}", s.label(), s.address())).collect();
     let _ = writeln!(
         out,
         "# ladder of connection {conn}: {}",
         if ends.is_empty() { "no events".into() } else { ends.join(" | ") }
     );
-    let isns: Vec<String> = m
+    let isns: Vec<String> = model
         .sides
         .iter()
         .map(|s| format!("{}={}", s.label(), s.first_isn.map_or("-".into(), |i| i.to_string())))
@@ -44,18 +44,18 @@ pub(super) fn render_text(m: &Model, conn: u32, color: bool) -> String {
         Note(&'a Note),
     }
     let mut lines: Vec<(Instant, usize, Line<'_>)> = Vec::new();
-    for a in &m.arrows {
+    for a in &model.arrows {
         lines.push((a.start(), a.order, Line::Arrow(a)));
     }
-    for n in &m.notes {
+    for n in &model.notes {
         lines.push((n.t, n.order, Line::Note(n)));
     }
     lines.sort_by_key(|(t, order, _)| (*t, *order));
-    let wire = m.arrows.iter().map(|a| a.full_label().len() + 10).max().unwrap_or(0).clamp(WIRE_MIN, WIRE_MAX);
-    let left_w = m
+    let wire = model.arrows.iter().map(|a| a.full_label().len() + 10).max().unwrap_or(0).clamp(WIRE_MIN, WIRE_MAX);
+    let left_w = model
         .notes
         .iter()
-        .filter(|n| col(n.side) == 0)
+        .filter(|n| column(n.side) == 0)
         .map(|n| n.text().len())
         .chain([left_name.len(), 12])
         .max()
@@ -64,10 +64,11 @@ pub(super) fn render_text(m: &Model, conn: u32, color: bool) -> String {
     let _ = writeln!(out, "{:>10}  {:<left_w$} |{:wire$}|  {}", "time_ms", left_name, "", right_name);
     let firsts: Vec<String> = (0..2)
         .map(|c| {
-            m.sides
+            model
+                .sides
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| col(*i) == c)
+                .filter(|(i, _)| column(*i) == c)
                 .find_map(|(_, s)| s.first_state)
                 .map_or(String::new(), |s| s.to_string())
         })
@@ -78,7 +79,7 @@ pub(super) fn render_text(m: &Model, conn: u32, color: bool) -> String {
     let mut prev: Option<Instant> = None;
     for (t, _, line) in &lines {
         if let Some(p) = prev
-            && m.is_idle_gap(t.saturating_since(p).as_nanos())
+            && model.is_idle_gap(t.saturating_since(p).as_nanos())
         {
             let text = format!("~~ {} idle ~~", gap_text(t.saturating_since(p).as_nanos()));
             let _ = writeln!(out, "{:>10}  {:<left_w$} |{:^wire$}|", "", "", text);
@@ -92,7 +93,7 @@ pub(super) fn render_text(m: &Model, conn: u32, color: bool) -> String {
                     Style::new().fg_color(Some(AnsiColor::Cyan.into()))
                 };
                 let text = n.text();
-                if col(n.side) == 0 {
+                if column(n.side) == 0 {
                     let pad = " ".repeat(left_w.saturating_sub(text.len()));
                     let _ = writeln!(out, "{:>10}  {}{pad} |{:wire$}|", t.to_string(), style(s, &text), "");
                 } else {
@@ -100,20 +101,22 @@ pub(super) fn render_text(m: &Model, conn: u32, color: bool) -> String {
                 }
             }
             Line::Arrow(a) => {
-                let (body, arrival) = text_arrow(a, col(a.from), col(a.to), wire, m.has_fates);
-                let s = match a.fate {
-                    Fate::Lost { .. } => Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD),
+                let (body, arrival) = text_arrow(a, column(a.from), column(a.to), wire, model.has_endings);
+                let s = match a.ending {
+                    TransmissionEnd::Lost { .. } => {
+                        Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD)
+                    }
                     _ if a.seg.retransmit => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
                     _ if a.duplicate => Style::new().fg_color(Some(AnsiColor::Magenta.into())),
                     _ if a.reordered => Style::new().fg_color(Some(AnsiColor::Green.into())),
                     _ => Style::new(),
                 };
-                let (left, right) = if col(a.to) == 0 { (arrival, String::new()) } else { (String::new(), arrival) };
+                let (left, right) = if column(a.to) == 0 { (arrival, String::new()) } else { (String::new(), arrival) };
                 let _ = writeln!(out, "{:>10}  {:>left_w$} |{}|  {}", t.to_string(), left, style(s, &body), right);
             }
         }
     }
-    if let Some(t) = m.truncated_at {
+    if let Some(t) = model.truncated_at {
         let _ = writeln!(out, "# cut after {MAX_ARROWS} segments, at {t} ms");
     }
     // Empty right columns leave trailing blanks; nobody wants those.
@@ -127,16 +130,16 @@ pub(super) fn render_text(m: &Model, conn: u32, color: bool) -> String {
 
 /// The wire column of one segment, exactly `wire` characters, and its
 /// arrival note (`@T`).
-fn text_arrow(a: &Arrow, from: usize, to: usize, wire: usize, has_fates: bool) -> (String, String) {
+fn text_arrow(a: &Arrow, from: usize, to: usize, wire: usize, has_endings: bool) -> (String, String) {
     let fill = if a.seg.retransmit { '=' } else { '-' };
     let label = format!(" {} ", a.full_label());
-    let arrival = match a.fate {
-        Fate::Delivered(t) => format!("@{t}"),
-        Fate::Lost { .. } => String::new(),
-        Fate::Unknown if has_fates => "(in flight)".to_string(),
-        Fate::Unknown => String::new(),
+    let arrival = match a.ending {
+        TransmissionEnd::Delivered(t) => format!("@{t}"),
+        TransmissionEnd::Lost { .. } => String::new(),
+        TransmissionEnd::Unknown if has_endings => "(in flight)".to_string(),
+        TransmissionEnd::Unknown => String::new(),
     };
-    let lost = matches!(a.fate, Fate::Lost { .. });
+    let lost = matches!(a.ending, TransmissionEnd::Lost { .. });
     let mut body: Vec<char> = Vec::with_capacity(wire);
     if from == to {
         // Both ends in one column (a third end): say who talks to whom.
@@ -186,12 +189,12 @@ mod tests {
 
     #[test]
     fn text_arrows_have_the_wire_width() {
-        let m = Model::build(&handshake(), 0);
-        for a in &m.arrows {
+        let model = Model::build(&handshake(), 0);
+        for a in &model.arrows {
             let (body, _) = text_arrow(a, usize::from(a.from != 0), usize::from(a.to != 0), 50, true);
             assert_eq!(body.chars().count(), 50, "{body:?}");
         }
-        let text = render_text(&m, 0, false);
+        let text = render_text(&model, 0, false);
         assert!(text.contains("|--- SYN seq=0 ---"), "{text}");
         assert!(text.contains("@20.000"), "{text}");
     }
