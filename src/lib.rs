@@ -29,8 +29,8 @@
 //!   recorded link decisions, exhaustive fault exploration, delta
 //!   debugging of failing seeds.
 //! - [`determinism`]: a run against its perturbed twin, record by record.
-//! - [`pcap`], [`pictures`], [`plot`]: packet captures, ladder and state
-//!   diagrams, sweep plots.
+//! - [`pcap`], [`pictures`]: packet captures; ladder and state diagrams,
+//!   sweep plots.
 //!
 //! # Example
 //!
@@ -68,7 +68,6 @@ pub mod link;
 pub mod model;
 pub mod pcap;
 pub mod pictures;
-pub mod plot;
 pub mod replay;
 pub mod report;
 pub mod rng;

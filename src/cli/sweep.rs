@@ -379,7 +379,7 @@ fn finish(
         pictures.push(("the JSON summary (--json)", d, format!("{}\n", sweep::summary_json(&summaries, &header))));
     }
     if let Some(d) = plot_dest {
-        let svg = tcpsim::plot::sweep_svg(&summaries, axes.first().map(String::as_str).unwrap_or("run"));
+        let svg = tcpsim::pictures::plot::sweep_svg(&summaries, axes.first().map(String::as_str).unwrap_or("run"));
         pictures.push(("the plot (--plot)", d, svg));
     }
     if let Some((d, svg)) = states {

@@ -1,6 +1,7 @@
 //! Pictures of a run for people: ladder (sequence) diagrams of one
-//! connection, as SVG or as text, and the RFC 9293 state diagram with the
-//! transition counts of a run or a sweep.
+//! connection, as SVG or as text, the RFC 9293 state diagram with the
+//! transition counts of a run or a sweep, and the sweep plot of outcome
+//! fractions.
 //!
 //! Every picture is a pure function of trace events or counts: the same
 //! run gives the same bytes. Nothing here does I/O; the CLI writes the
@@ -8,9 +9,11 @@
 //!
 //! - [`ladder`] has `ladder_svg` and `ladder_text`;
 //! - [`state_diagram`] has `state_diagram_svg`;
-//! - [`svg`] has the SVG primitives they share with [`crate::plot`].
+//! - [`plot`] has `sweep_svg`;
+//! - [`svg`] has the SVG primitives they share.
 
 pub mod ladder;
+pub mod plot;
 pub mod state_diagram;
 pub mod svg;
 

@@ -86,8 +86,8 @@ pub fn state_diagram_svg(transitions: &[[u64; 11]; 11], title: &str) -> String {
 const WIDTH: f64 = 1180.0;
 /// The canvas height before the legend sets it.
 const HEIGHT: f64 = 1100.0;
-const BOX_W: f64 = 164.0;
-const BOX_H: f64 = 46.0;
+const BOX_WIDTH: f64 = 164.0;
+const BOX_HEIGHT: f64 = 46.0;
 
 const INK: &str = "#222222";
 const MUTED: &str = "#777777";
@@ -278,10 +278,10 @@ fn edge_label(svg: &mut Svg, label: &str, at: (f64, f64), anchor: Anchor, count:
     }
 }
 
-fn draw_box(svg: &mut Svg, state: State, x: f64, y: f64, t: &[[u64; 11]; 11], bottom_closed: bool) {
+fn draw_box(svg: &mut Svg, state: State, x: f64, y: f64, transitions: &[[u64; 11]; 11], bottom_closed: bool) {
     let s = state as usize;
-    let entered: u64 = (0..11).map(|from| t[from][s]).sum();
-    let left: u64 = t[s].iter().sum();
+    let entered: u64 = (0..11).map(|from| transitions[from][s]).sum();
+    let left: u64 = transitions[s].iter().sum();
     let (caption, active) = match state {
         // The top box is where connections start, the bottom one where they end.
         State::Closed if bottom_closed => (format!("entered {entered}"), entered > 0),
@@ -289,7 +289,15 @@ fn draw_box(svg: &mut Svg, state: State, x: f64, y: f64, t: &[[u64; 11]; 11], bo
         _ => (format!("entered {entered}"), entered > 0 || left > 0),
     };
     let (fill, border, ink) = if active { ("#e6eef9", "#2c5d9c", INK) } else { ("#fafafa", FAINT, FAINT_TEXT) };
-    svg.rect(x - BOX_W / 2.0, y - BOX_H / 2.0, BOX_W, BOX_H, fill, Some(Stroke::solid(border, 1.6)), 6.0);
+    svg.rect(
+        x - BOX_WIDTH / 2.0,
+        y - BOX_HEIGHT / 2.0,
+        BOX_WIDTH,
+        BOX_HEIGHT,
+        fill,
+        Some(Stroke::solid(border, 1.6)),
+        6.0,
+    );
     svg.text(x, y - 2.0, Anchor::Middle, Font::mono(14.0, ink).bold(), state.name());
     svg.text(x, y + 15.0, Anchor::Middle, Font::mono(11.0, if active { MUTED } else { FAINT_TEXT }), &caption);
 }
@@ -301,7 +309,7 @@ fn drawn(from: usize, to: usize) -> bool {
 }
 
 /// Draws the legend; returns where it ends.
-fn legend(svg: &mut Svg, t: &[[u64; 11]; 11], max: u64) -> f64 {
+fn legend(svg: &mut Svg, transitions: &[[u64; 11]; 11], max: u64) -> f64 {
     let mut y = 1000.0;
     let x = 40.0;
     svg.line(20.0, y - 8.0, WIDTH - 20.0, y - 8.0, Stroke::solid("#dddddd", 1.0));
@@ -343,7 +351,7 @@ fn legend(svg: &mut Svg, t: &[[u64; 11]; 11], max: u64) -> f64 {
         "Box captions count entries (top CLOSED: departures). \"snd\"/\"rcv\": segment sent/received.",
     );
     let mut others = String::new();
-    for (from, row) in t.iter().enumerate() {
+    for (from, row) in transitions.iter().enumerate() {
         for (to, &c) in row.iter().enumerate() {
             if c > 0 && !drawn(from, to) {
                 let _ = write!(others, "{} -> {}: {c}  ", State::VALUES[from], State::VALUES[to]);
@@ -377,10 +385,10 @@ mod tests {
 
     #[test]
     fn counts_appear_and_undrawn_transitions_are_listed() {
-        let mut t = [[0u64; 11]; 11];
-        t[State::Established as usize][State::FinWait1 as usize] = 1234;
-        t[State::TimeWait as usize][State::SynReceived as usize] = 7;
-        let svg = state_diagram_svg(&t, "a & b");
+        let mut transitions = [[0u64; 11]; 11];
+        transitions[State::Established as usize][State::FinWait1 as usize] = 1234;
+        transitions[State::TimeWait as usize][State::SynReceived as usize] = 7;
+        let svg = state_diagram_svg(&transitions, "a & b");
         super::super::svg::check_well_formed(&svg).unwrap();
         assert!(svg.contains(">1234</tspan>"));
         assert!(svg.contains("TIME_WAIT -&gt; SYN_RECEIVED: 7"));

@@ -326,47 +326,47 @@ impl Svg {
     /// A polyline through `points`, with an arrowhead at the last one when
     /// `arrow` is set.
     pub fn polyline(&mut self, points: &[(f64, f64)], stroke: Stroke, arrow: bool) {
-        let pts: Vec<String> = points.iter().map(|(x, y)| format!("{},{}", num(*x), num(*y))).collect();
+        let coordinates: Vec<String> = points.iter().map(|(x, y)| format!("{},{}", num(*x), num(*y))).collect();
         let end = if arrow { format!(r#" marker-end="url(#{})""#, self.marker(stroke.color)) } else { String::new() };
         let _ = writeln!(
             self.body,
             r#"<polyline points="{}" fill="none" stroke-linejoin="round" {}{end}/>"#,
-            pts.join(" "),
+            coordinates.join(" "),
             stroke.attrs()
         );
     }
 
     /// A rectangle; `stroke` `None` draws no outline.
     #[allow(clippy::too_many_arguments)]
-    pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, stroke: Option<Stroke>, radius: f64) {
+    pub fn rect(&mut self, x: f64, y: f64, width: f64, height: f64, fill: &str, stroke: Option<Stroke>, radius: f64) {
         let outline = stroke.map_or_else(|| r#"stroke="none""#.to_string(), |s| s.attrs());
         let _ = writeln!(
             self.body,
             r#"<rect x="{}" y="{}" width="{}" height="{}" rx="{}" fill="{fill}" {outline}/>"#,
             num(x),
             num(y),
-            num(w.max(0.0)),
-            num(h.max(0.0)),
+            num(width.max(0.0)),
+            num(height.max(0.0)),
             num(radius)
         );
     }
 
-    pub fn circle(&mut self, cx: f64, cy: f64, r: f64, fill: &str, stroke: Option<Stroke>) {
+    pub fn circle(&mut self, center_x: f64, center_y: f64, radius: f64, fill: &str, stroke: Option<Stroke>) {
         let outline = stroke.map_or_else(|| r#"stroke="none""#.to_string(), |s| s.attrs());
         let _ = writeln!(
             self.body,
             r#"<circle cx="{}" cy="{}" r="{}" fill="{fill}" {outline}/>"#,
-            num(cx),
-            num(cy),
-            num(r)
+            num(center_x),
+            num(center_y),
+            num(radius)
         );
     }
 
     /// A filled polygon.
     pub fn polygon(&mut self, points: &[(f64, f64)], fill: &str, stroke: Option<Stroke>) {
-        let pts: Vec<String> = points.iter().map(|(x, y)| format!("{},{}", num(*x), num(*y))).collect();
+        let coordinates: Vec<String> = points.iter().map(|(x, y)| format!("{},{}", num(*x), num(*y))).collect();
         let outline = stroke.map_or_else(|| r#"stroke="none""#.to_string(), |s| s.attrs());
-        let _ = writeln!(self.body, r#"<polygon points="{}" fill="{fill}" {outline}/>"#, pts.join(" "));
+        let _ = writeln!(self.body, r#"<polygon points="{}" fill="{fill}" {outline}/>"#, coordinates.join(" "));
     }
 
     /// A cross (×) centred on `(x, y)`: where a segment was lost.

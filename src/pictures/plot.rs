@@ -14,7 +14,7 @@
 //! is printed with fixed decimals and computed with exactly rounded
 //! operations, so a sweep gives the same file on every machine.
 
-use crate::pictures::svg::{Anchor, Font, Stroke, Svg, text_width};
+use super::svg::{Anchor, Font, Stroke, Svg, text_width};
 use crate::sweep::{Fraction, PointSummary};
 
 /// Outcome fractions against the first swept setting, with 95 % Wilson

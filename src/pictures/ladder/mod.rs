@@ -1,0 +1,126 @@
+//! Ladder (sequence) diagrams of one connection: one timeline per end,
+//! time downwards, one arrow per segment from its send to its delivery.
+//!
+//! Both renderings ([`ladder_svg`], [`ladder_text`]) share one model built
+//! from trace events alone, so they show the same facts:
+//!
+//! - **Ends.** A connection has two ends, each an address and port; the
+//!   trace names them by endpoint (or by host, for a host answering a
+//!   closed port). Events are placed on the end their route names, so a
+//!   listener's endpoint and its host's resets share a timeline. The end
+//!   that appears first (the one that connects) is drawn on the left.
+//! - **Matching.** A `deliver` or `drop` names its transmission by `pkt`
+//!   (and `copy`), so it ends exactly the arrow of the `send` with that
+//!   `pkt`, however many identical segments (duplicate ACKs, say) are in
+//!   flight. A copy the link or a `Duplicate` fault made (`copy` 1, 2,
+//!   ...) is drawn as a
+//!   duplicate from the same send; a delivery that lands after a
+//!   later-sent segment's is marked reordered. Events without a `pkt`
+//!   (built by hand) fall back to the earliest segment in flight on the
+//!   same route with the same header.
+//! - **Strays.** A delivery recorded under another connection (its
+//!   send's) that reached one of this connection's endpoints, such as an
+//!   old duplicate of an earlier incarnation on the same 4-tuple, is drawn
+//!   as an arrival without a send, labelled `of conn N`.
+//! - **Sequence numbers** are shown relative to each end's initial
+//!   sequence number (its SYN's), as Wireshark does by default: `seq=1`
+//!   is the first data byte. Absolute values appear where no SYN was seen.
+//! - **Time** runs down at a scale where the typical one-way delay is a
+//!   comfortable slope; idle stretches much longer than that (RTOs, 2MSL)
+//!   are cut out and labelled with their length.
+
+//!
+//! The module holds the public entry points and [`LadderRecorder`];
+//! `model` infers the model from the events, `svg` and `text` render it.
+
+mod model;
+mod svg;
+#[cfg(test)]
+mod test_events;
+mod text;
+
+use crate::trace::{OwnedEvent, Route, TraceEvent, TraceKind, TraceSink};
+use model::Model;
+
+/// The most segments one ladder shows; a longer connection is cut there
+/// (and the picture says so), because a ladder of tens of thousands of
+/// arrows is unreadable and its file enormous.
+pub const MAX_ARROWS: usize = 3000;
+
+/// An SVG ladder diagram of connection `conn`.
+pub fn ladder_svg(events: &[OwnedEvent], conn: u32, title: &str) -> String {
+    let model = Model::build(events, conn);
+    svg::render_svg(&model, conn, title)
+}
+
+/// A text ladder of connection `conn` for a terminal: one line per
+/// segment (at its send time, with its arrival time) and per state change
+/// or timer of interest. `color` adds ANSI styles.
+pub fn ladder_text(events: &[OwnedEvent], conn: u32, color: bool) -> String {
+    let model = Model::build(events, conn);
+    text::render_text(&model, conn, color)
+}
+
+/// Keeps what a ladder of connection `conn` needs from a running world:
+/// the connection's own events, and deliveries and drops recorded under
+/// another connection number on one of its routes. (A delivery names its
+/// send's connection, so a stray segment of another connection on the same
+/// 4-tuple, an old duplicate, is recorded under that connection; the
+/// ladder draws it where it reached one of this connection's endpoints,
+/// see [`ConnMembers`](crate::trace::ConnMembers).) Everything else is dropped, so a long run costs
+/// little.
+#[derive(Clone, Debug, Default)]
+pub struct LadderRecorder {
+    conn: u32,
+    routes: Vec<RouteKey>,
+    pub events: Vec<OwnedEvent>,
+}
+
+impl LadderRecorder {
+    pub fn new(conn: u32) -> LadderRecorder {
+        LadderRecorder { conn, routes: Vec::new(), events: Vec::new() }
+    }
+
+    /// The connection it keeps.
+    pub fn conn(&self) -> u32 {
+        self.conn
+    }
+}
+
+impl TraceSink for LadderRecorder {
+    fn record(&mut self, e: &TraceEvent<'_>) {
+        let key = e.route.map(route_key);
+        if e.conn == self.conn {
+            if let Some(k) = key
+                && let Err(i) = self.routes.binary_search(&k)
+            {
+                self.routes.insert(i, k);
+            }
+        } else if !(matches!(e.kind, TraceKind::Deliver { .. } | TraceKind::Drop { .. })
+            && key.is_some_and(|k| self.routes.binary_search(&k).is_ok()))
+        {
+            return;
+        }
+        self.events.push(OwnedEvent::from(e));
+    }
+}
+
+/// A route as a sortable key: source address and port, destination.
+type RouteKey = (u32, u16, u32, u16);
+
+fn route_key(r: Route) -> RouteKey {
+    (r.src.0, r.src.1, r.dst.0, r.dst.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_events_still_give_a_picture_and_a_text() {
+        let svg = ladder_svg(&[], 3, "empty");
+        crate::pictures::svg::check_well_formed(&svg).unwrap();
+        assert!(svg.contains("no events of connection 3"));
+        assert!(ladder_text(&[], 3, false).contains("no events"));
+    }
+}
