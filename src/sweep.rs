@@ -216,27 +216,16 @@ fn measure(world: &World, run: u64, point: usize, seed: u64, outcome: Outcome, e
         point,
         outcome,
         connections: total as u64,
-        established: 0,
-        all_delivered: 0,
-        clean_close: 0,
-        gave_up: 0,
-        reset: 0,
         stuck: world.open_endpoints(0).map(|r| r.stuck()),
-        visited_closing: 0,
-        visited_time_wait: 0,
-        visited_fin_wait_2: 0,
-        establish_ns: None,
-        close_ns: None,
-        goodput_bps: None,
-        bytes_delivered: 0,
         segments_sent: stats.segments_sent,
         retransmissions: stats.retransmissions,
-        fast_retransmits: 0,
         drops: stats.total_drops(),
         events: stats.events,
         expectations_failed,
         end_ns: world.now().as_nanos(),
         digest: world.digest(),
+        // Counts and times summed or set per connection below.
+        ..RunRow::EMPTY
     };
     let (mut est_sum, mut est_n, mut close_sum, mut close_n) = (0u128, 0u64, 0u128, 0u64);
     let (mut first_est, mut last_data) = (Instant::MAX, Instant::ZERO);

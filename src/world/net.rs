@@ -43,7 +43,7 @@ impl World {
     }
 
     /// The endpoint bound at the other end of `ep`'s 4-tuple.
-    fn peer_of(&self, ep: u32) -> Option<u32> {
+    pub(super) fn peer_of(&self, ep: u32) -> Option<u32> {
         let e = &self.eps[ep as usize];
         if !e.has_remote() {
             return None;

@@ -24,7 +24,7 @@
 //! endpoint's flags, which a defect may have cleared, and not from the
 //! file's `expect` block.
 
-use super::{FourTuple, World};
+use super::World;
 use crate::tcp::State;
 use std::collections::BTreeMap;
 
@@ -209,17 +209,7 @@ impl World {
 
     /// The endpoint that owns the other end of `ep`'s 4-tuple, if any.
     fn bound_peer(&self, ep: u32) -> Option<u32> {
-        let e = &self.eps[ep as usize];
-        if !e.has_remote() {
-            return None;
-        }
-        let key = FourTuple {
-            local_addr: e.remote.0,
-            local_port: e.remote.1,
-            remote_addr: self.model.hosts[e.host as usize].addr,
-            remote_port: e.local_port,
-        };
-        self.demux.get(&key).copied().filter(|&p| p != ep)
+        self.peer_of(ep).filter(|&p| p != ep)
     }
 }
 
