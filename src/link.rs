@@ -7,7 +7,7 @@
 //! decision for a segment comes from one 16-word ChaCha block keyed by (run
 //! seed, link direction, flow, the flow's segment counter), so flows draw
 //! independently and adding a connection never changes another's fate.
-//! Word use is fixed (see [`Word`]) so adding a feature later takes a new
+//! Word use is fixed (see `Word`) so adding a feature later takes a new
 //! word instead of shifting the old ones.
 
 use crate::rng::{Key, Ppm, uniform_u64};

@@ -30,7 +30,7 @@ pub enum Step {
 }
 
 /// Parses `links[1].loss`, `tcp.msl_ms`, `hosts[0]`, `expect.endpoints[2].path[0]`.
-/// Field names are identifiers ([A-Za-z_][A-Za-z0-9_]*). Returns None if malformed.
+/// Field names are identifiers (`[A-Za-z_][A-Za-z0-9_]*`). Returns None if malformed.
 pub fn parse_path(path: &str) -> Option<Vec<Step>> {
     let b = path.as_bytes();
     let mut steps = Vec::new();

@@ -32,7 +32,7 @@ pub enum MillisError {
     /// NaN or infinite.
     NotFinite,
     /// Negative, zero where a positive duration is wanted, or above
-    /// [`MAX_MS`].
+    /// `MAX_MS`.
     OutOfRange,
     /// Positive, but below half a nanosecond.
     RoundsToZero,

@@ -535,7 +535,7 @@ mod digest {
 }
 
 /// Every [`Outcome`], to read names back. `world` keeps no list of them;
-/// [`outcome_position`] matches exhaustively, so a new variant does not
+/// `outcome_position` matches exhaustively, so a new variant does not
 /// compile until it is listed here too.
 const OUTCOMES: [Outcome; 7] = [
     Outcome::Completed,
