@@ -5,6 +5,7 @@
 mod diff;
 mod explore;
 mod output;
+mod progress;
 mod run;
 mod shrink;
 mod sweep;

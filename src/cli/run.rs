@@ -292,7 +292,7 @@ pub fn run(args: &RunArgs) -> u8 {
         print_stats(&world, elapsed);
     }
     if args.coverage {
-        eprint!("{}", super::sweep::coverage_report(world.coverage()));
+        eprint!("{}", tcpsim::report::coverage_report(world.coverage()));
     }
     let dest = match written {
         Ok(d) => d,
