@@ -3,7 +3,7 @@
 
 use super::output::Dest;
 use super::progress::with_progress;
-use super::run::{interrupt_flag, load_with_overrides};
+use super::shared::{interrupt_flag, load_with_overrides};
 use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, ExploreArgs, error, millis};
 use std::fmt::Write as _;
 use std::io::Write;

@@ -7,6 +7,7 @@ mod explore;
 mod output;
 mod progress;
 mod run;
+mod shared;
 mod shrink;
 mod sweep;
 mod test;

@@ -4,7 +4,7 @@
 
 use super::output::{Dest, check_distinct, is_stdout};
 use super::progress::with_progress;
-use super::run::interrupt_flag;
+use super::shared::interrupt_flag;
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
