@@ -8,8 +8,8 @@
 //! caller may only combine it with operations that do not depend on the
 //! order (sums, minima, a sort afterwards). Nothing here prints.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// The number of worker threads: `requested`, or one per core when absent;
 /// at least one.
@@ -35,10 +35,6 @@ fn chunk(count: usize, jobs: usize) -> usize {
     (count / (jobs * 64)).clamp(1, 16)
 }
 
-/// What one worker hands back: its results with their indexes, and its
-/// final state.
-type Finished<R, S> = (Vec<(usize, R)>, S);
-
 /// Runs `f(state, index)` for every index in `0..count` over `pool.jobs`
 /// threads, each thread with its own `state` from `init`. Returns the
 /// results in index order and every thread's final state (in no
@@ -46,51 +42,45 @@ type Finished<R, S> = (Vec<(usize, R)>, S);
 pub fn map_ordered<S, R, I, F>(count: usize, pool: Pool<'_>, init: I, f: F) -> Option<(Vec<R>, Vec<S>)>
 where
     S: Send,
-    R: Send,
+    R: Send + Sync,
     I: Fn() -> S + Sync,
     F: Fn(&mut S, usize) -> R + Sync,
 {
     let workers = pool.jobs.max(1).min(count.max(1));
     let chunk = chunk(count, workers);
     let next = AtomicUsize::new(0);
-    let finished: Mutex<Vec<Finished<R, S>>> = Mutex::new(Vec::with_capacity(workers));
+    // Each result goes into the slot of its index: the order is the
+    // indexes', not the threads'.
+    let slots: Vec<OnceLock<R>> = (0..count).map(|_| OnceLock::new()).collect();
+    let states: Mutex<Vec<S>> = Mutex::new(Vec::with_capacity(workers));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
                 let mut state = init();
-                let mut results = Vec::new();
                 'work: loop {
                     let first = next.fetch_add(chunk, Ordering::Relaxed);
                     if first >= count {
                         break;
                     }
-                    for index in first..(first + chunk).min(count) {
+                    let end = (first + chunk).min(count);
+                    for (slot, index) in slots[first..end].iter().zip(first..) {
                         if pool.stop.load(Ordering::Relaxed) {
                             break 'work;
                         }
-                        results.push((index, f(&mut state, index)));
+                        let claimed_once = slot.set(f(&mut state, index)).is_ok();
+                        debug_assert!(claimed_once, "each index is claimed by one worker");
                         pool.done.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                finished.lock().expect("no worker panics holding the lock").push((results, state));
+                states.lock().expect("no worker panics holding the lock").push(state);
             });
         }
     });
     if pool.stop.load(Ordering::Relaxed) {
         return None;
     }
-    // Each result goes into the slot of its index: the order is the
-    // indexes', not the threads'.
-    let mut slots: Vec<Option<R>> = (0..count).map(|_| None).collect();
-    let mut states = Vec::with_capacity(workers);
-    for (results, state) in finished.into_inner().expect("workers are done") {
-        for (index, result) in results {
-            slots[index] = Some(result);
-        }
-        states.push(state);
-    }
-    let results = slots.into_iter().map(|r| r.expect("every index ran")).collect();
-    Some((results, states))
+    let results = slots.into_iter().map(|r| r.into_inner().expect("every index ran")).collect();
+    Some((results, states.into_inner().expect("workers are done")))
 }
 
 #[cfg(test)]
