@@ -9,6 +9,12 @@ use tcpsim::model::Model;
 use tcpsim::rng::Ppm;
 use tcpsim::scenario::{self, Override};
 
+/// The overrides of the `--set FIELD=VALUE` flags, or the message for the
+/// first malformed one.
+pub fn set_overrides(set: &[String]) -> Result<Vec<Override>, String> {
+    set.iter().map(|s| Override::parse(s).map_err(|msg| format!("--set {s}: {msg}"))).collect()
+}
+
 /// Reads a file and loads it with the command line's overrides; prints
 /// every error and returns `None` on bad input. Also returns the file's
 /// text with the overrides applied.
@@ -37,13 +43,11 @@ pub fn load_with_overrides(
         }
         overrides.extend(scenario::loss_overrides(&bytes, p));
     }
-    for s in set {
-        match Override::parse(s) {
-            Ok(o) => overrides.push(o),
-            Err(msg) => {
-                error(&format!("--set {s}: {msg}"));
-                return None;
-            }
+    match set_overrides(set) {
+        Ok(set) => overrides.extend(set),
+        Err(e) => {
+            error(&e);
+            return None;
         }
     }
     let loaded = scenario::load(&bytes, &overrides).and_then(|model| {

@@ -4,7 +4,7 @@
 
 use super::output::{Dest, check_distinct, is_stdout};
 use super::progress::with_progress;
-use super::shared::interrupt_flag;
+use super::shared::{interrupt_flag, set_overrides};
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -115,16 +115,13 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let mut base = Vec::new();
-    for s in &args.set {
-        match Override::parse(s) {
-            Ok(o) => base.push(o),
-            Err(m) => {
-                error(&format!("--set {s}: {m}"));
-                return EXIT_BAD_INPUT;
-            }
+    let base = match set_overrides(&args.set) {
+        Ok(base) => base,
+        Err(e) => {
+            error(&e);
+            return EXIT_BAD_INPUT;
         }
-    }
+    };
     let points = sweep::grid(&axes);
     let runs = points.len() as u64 * args.seeds;
     if runs > super::MAX_SWEEP_RUNS {
