@@ -79,8 +79,8 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1024));
     g.bench_function("close_drop_first_10_runs", |b| {
         b.iter(|| {
-            let (progress, stop) = (AtomicU64::new(0), AtomicBool::new(false));
-            tcpsim::explore::explore(&model, &plan, 1, &progress, &stop)
+            let (done, stop) = (AtomicU64::new(0), AtomicBool::new(false));
+            tcpsim::explore::explore(&model, &plan, tcpsim::parallel::Pool { jobs: 1, stop: &stop, done: &done })
         });
     });
     g.finish();

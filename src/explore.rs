@@ -7,20 +7,19 @@
 //! fault choices alone. Segment `j` is the `j`th segment sent onto a link
 //! in that run, by anyone (as scripted segment faults count), so the same number can name different segments in different
 //! runs: that is the point, since an early loss changes what is sent next.
-//! Runs are spread over threads; results are merged with operations that
-//! do not depend on the order (sums and minima), so the report is the
-//! same for any number of threads.
+//! Runs are spread over the worker pool ([`crate::parallel`]); results
+//! are merged with operations that do not depend on the order (sums and
+//! minima), so the report is the same for any number of threads.
 
 use crate::expect;
 use crate::link::DropReason;
 use crate::model::{Fault, Filter, Model, SegmentFaultAction};
+use crate::parallel::{self, Pool};
 use crate::tcp::{CloseReason, State};
 use crate::time::Duration;
 use crate::trace::{NullSink, TraceEvent, TraceKind, TraceSink};
 use crate::world::{Outcome, World};
 use indexmap::IndexMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What can happen to one explored segment besides passing untouched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -166,47 +165,24 @@ pub fn outcome_of(model: Model) -> OutcomeKey {
     OutcomeKey { endpoints, expectations_hold, run }
 }
 
-/// Runs every point of `plan` over `jobs` threads; `progress` counts runs
-/// done. Returns the groups in order of first occurrence, or `None` when
-/// `stop` was raised.
-pub fn explore(base: &Model, plan: &Plan, jobs: usize, progress: &AtomicU64, stop: &AtomicBool) -> Option<Vec<Group>> {
+/// Runs every point of `plan` over `pool`. Returns the groups in order
+/// of first occurrence, or `None` when the pool's `stop` was raised.
+pub fn explore(base: &Model, plan: &Plan, pool: Pool<'_>) -> Option<Vec<Group>> {
     let total = plan.runs().expect("the caller checked the size");
+    let count = usize::try_from(total).expect("a plan the caller checked fits in memory");
     let base = base.clone().without_link_randomness();
-    let next = AtomicU64::new(0);
-    let merged: Mutex<IndexMap<OutcomeKey, Group>> = Mutex::new(IndexMap::new());
-    // Claimed in chunks: one run is microseconds, a shared counter per run
-    // would be the bottleneck.
-    const CHUNK: u64 = 16;
-    std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(total.div_ceil(CHUNK).max(1) as usize) {
-            s.spawn(|| {
-                let mut local: IndexMap<OutcomeKey, Group> = IndexMap::new();
-                'work: loop {
-                    let first = next.fetch_add(CHUNK, Ordering::Relaxed);
-                    if first >= total {
-                        break;
-                    }
-                    for index in first..(first + CHUNK).min(total) {
-                        if stop.load(Ordering::Relaxed) {
-                            break 'work;
-                        }
-                        let faults = plan.faults_of(index);
-                        let key = outcome_of(model_of(&base, &faults));
-                        add(&mut local, Group { key, runs: 1, smallest: faults, first_run: index });
-                        progress.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                let mut all = merged.lock().expect("no worker panics holding the lock");
-                for group in local.into_values() {
-                    add(&mut all, group);
-                }
-            });
-        }
-    });
-    if stop.load(Ordering::Relaxed) {
-        return None;
+    // Each worker groups its own runs; the groups are then merged with
+    // sums and minima, which do not depend on which worker ran what.
+    let (_, locals) = parallel::map_ordered(count, pool, IndexMap::new, |local, index| {
+        let faults = plan.faults_of(index as u64);
+        let key = outcome_of(model_of(&base, &faults));
+        add(local, Group { key, runs: 1, smallest: faults, first_run: index as u64 });
+    })?;
+    let mut merged: IndexMap<OutcomeKey, Group> = IndexMap::new();
+    for group in locals.into_iter().flat_map(IndexMap::into_values) {
+        add(&mut merged, group);
     }
-    let mut groups: Vec<Group> = merged.into_inner().expect("workers are done").into_values().collect();
+    let mut groups: Vec<Group> = merged.into_values().collect();
     groups.sort_by_key(|g| g.first_run);
     Some(groups)
 }

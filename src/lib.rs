@@ -23,8 +23,11 @@
 //! - [`world`]: hosts, listeners, demultiplexing, faults and the run loop.
 //! - [`trace`]: trace events, text/JSONL writers and the digest;
 //!   [`expect`]: checking a run against its `expect` block; [`report`]:
-//!   headers and summaries.
+//!   headers, summaries and the behaviour coverage report.
 //! - [`sweep`]: many seeded runs, their measures and summaries.
+//! - [`parallel`]: the one worker pool, an order-preserving parallel map
+//!   (sweeps, `tcpsim test`, explore): output never depends on the thread
+//!   count.
 //! - [`replay`], [`explore`], [`shrink`]: runs as data: replay files from
 //!   recorded link decisions, exhaustive fault exploration, delta
 //!   debugging of failing seeds.
@@ -66,6 +69,7 @@ pub mod expect;
 pub mod explore;
 pub mod link;
 pub mod model;
+pub mod parallel;
 pub mod pcap;
 pub mod pictures;
 pub mod replay;

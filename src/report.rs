@@ -1,10 +1,12 @@
 //! Human and machine summaries of a run: the header of a text trace (the
-//! settings in force), the per-endpoint path summary, and the closing
-//! summary record. Pure formatting; the CLI decides where it goes.
+//! settings in force), the per-endpoint path summary, the closing
+//! summary record, and the behaviour coverage report (of one run or a
+//! sweep). Pure formatting; the CLI decides where it goes.
 
 use crate::expect::Check;
 use crate::link::LinkParams;
 use crate::model::{Model, format_addr};
+use crate::rule::{self, Rule};
 use crate::tcp::{CongestionControl, TcpConfig};
 use crate::trace::DIGEST_VERSION;
 use crate::trace::Filter;
@@ -12,6 +14,23 @@ use crate::world::{Outcome, World};
 use std::fmt::Write as _;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A table of how often each behaviour fired (`coverage` by
+/// `Rule::index`), and those never reached.
+pub fn coverage_report(coverage: &[u64]) -> String {
+    let mut s = String::from("behaviour coverage (inputs handled per behaviour ID):\n");
+    for r in Rule::all().filter(|r| coverage[r.index()] > 0) {
+        s.push_str(&format!("  {r:<12} {}\n", coverage[r.index()]));
+    }
+    let never: Vec<String> = Rule::all().filter(|r| coverage[r.index()] == 0).map(|r| r.to_string()).collect();
+    s.push_str(&format!(
+        "reached {} of {} IDs; never reached: {}\n",
+        rule::COUNT - never.len(),
+        rule::COUNT,
+        never.join(" ")
+    ));
+    s
+}
 
 /// Header lines for a text trace (without the leading `# `).
 pub fn header_lines(model: &Model, file: &str) -> Vec<String> {

@@ -18,6 +18,7 @@ use crate::world::{Outcome, World};
 use std::fmt::Write as _;
 
 pub mod merge;
+pub mod run;
 pub mod table;
 
 /// The seed of run `i` of a sweep over a file whose seed is `base`: the

@@ -2,13 +2,14 @@
 //! segments, grouped by outcome.
 
 use super::output::Dest;
-use super::run::{interrupt_flag, load_with_overrides};
+use super::progress::with_progress;
+use super::shared::{interrupt_flag, load_with_overrides};
 use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, ExploreArgs, error, millis};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use tcpsim::explore::{self, Choice, Group, Plan};
+use tcpsim::parallel::{self, Pool};
 use tcpsim::replay;
 use tcpsim::scenario::edit::exact_ms;
 
@@ -79,27 +80,13 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         );
     }
     let total = plan.runs().expect("checked by plan()");
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let jobs = parallel::jobs(args.jobs);
     let stop = interrupt_flag();
-    let progress = AtomicU64::new(0);
+    let done = AtomicU64::new(0);
     #[allow(clippy::disallowed_methods, reason = "wall-clock speed on stderr only, never in results")]
     let started = std::time::Instant::now();
-    let bar = ProgressBar::new(total);
-    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {per_sec}  ETA {eta}").expect("a template"));
-    let done = AtomicBool::new(false);
-    let groups = std::thread::scope(|s| {
-        let ticker = s.spawn(|| {
-            while !done.load(Ordering::Relaxed) {
-                bar.set_position(progress.load(Ordering::Relaxed));
-                std::thread::park_timeout(std::time::Duration::from_millis(100));
-            }
-        });
-        let groups = explore::explore(&model, &plan, jobs, &progress, &stop);
-        done.store(true, Ordering::Relaxed);
-        ticker.thread().unpark();
-        bar.finish_and_clear();
-        groups
-    });
+    let pool = Pool { jobs, stop: &stop, done: &done };
+    let groups = with_progress(total, &done, || explore::explore(&model, &plan, pool));
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
     let Some(groups) = groups else {
         error(&format!("{label}: explore interrupted"));

@@ -5,7 +5,9 @@
 mod diff;
 mod explore;
 mod output;
+mod progress;
 mod run;
+mod shared;
 mod shrink;
 mod sweep;
 mod test;

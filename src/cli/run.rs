@@ -1,14 +1,14 @@
 //! `tcpsim run FILE`: one simulation, its trace, its expectations.
 
 use super::output::{Dest, check_distinct, use_color};
+use super::shared::{interrupt_flag, load_with_overrides, replay_line};
 use super::{
     EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, Format, PcapSide, RunArgs,
     error, millis,
 };
 use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use tcpsim::determinism;
 use tcpsim::expect::{self, Check};
 use tcpsim::model::Model;
@@ -16,79 +16,13 @@ use tcpsim::pcap::{CaptureSide, PcapWriter};
 use tcpsim::pictures::{self, ladder::LadderRecorder};
 use tcpsim::replay;
 use tcpsim::report::{self, Summary};
-use tcpsim::rng::Ppm;
-use tcpsim::scenario::{self, Override};
 use tcpsim::time::Instant;
 use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, TraceSink};
 use tcpsim::world::{Outcome, World};
 
-/// Reads a file and loads it with the command line's overrides; prints
-/// every error and returns `None` on bad input. Also returns the file's
-/// text with the overrides applied.
-pub fn load_with_overrides(
-    file: &std::path::Path,
-    seed: Option<u64>,
-    loss: Option<&str>,
-    set: &[String],
-) -> Option<(Model, String)> {
-    let label = file.display().to_string();
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("{label}: error: cannot read the file: {e}");
-            return None;
-        }
-    };
-    let mut overrides = Vec::new();
-    if let Some(seed) = seed {
-        overrides.push(Override { path: "seed".into(), value: seed.to_string() });
-    }
-    if let Some(p) = loss {
-        if Ppm::parse_decimal(p).is_none() {
-            error(&format!("--loss {p}: expected a probability in [0, 1] with at most 6 decimals"));
-            return None;
-        }
-        overrides.extend(scenario::loss_overrides(&bytes, p));
-    }
-    for s in set {
-        match Override::parse(s) {
-            Ok(o) => overrides.push(o),
-            Err(msg) => {
-                error(&format!("--set {s}: {msg}"));
-                return None;
-            }
-        }
-    }
-    let loaded = scenario::load(&bytes, &overrides).and_then(|model| {
-        let text = scenario::source_text(&bytes).and_then(|t| scenario::with_overrides(t, &overrides))?;
-        Ok((model, text))
-    });
-    match loaded {
-        Ok(x) => Some(x),
-        Err(errors) => {
-            for e in errors {
-                eprintln!("{}", e.render(&label));
-            }
-            None
-        }
-    }
-}
-
 /// The command that replays this run.
 pub fn replay_command(args: &RunArgs, seed: u64) -> String {
     replay_line(&args.file, seed, args.loss.as_deref(), &args.set)
-}
-
-/// `tcpsim run FILE --seed N` with the overrides that shaped the run.
-pub fn replay_line(file: &std::path::Path, seed: u64, loss: Option<&str>, set: &[String]) -> String {
-    let mut cmd = format!("tcpsim run {} --seed {seed}", file.display());
-    if let Some(p) = loss {
-        cmd.push_str(&format!(" --loss {p}"));
-    }
-    for s in set {
-        cmd.push_str(&format!(" --set '{s}'"));
-    }
-    cmd
 }
 
 /// A command-line virtual time in milliseconds.
@@ -121,16 +55,6 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
         from: args.from_ms.map(|ms| instant("--from-ms", ms)).transpose()?,
         to: args.to_ms.map(|ms| instant("--to-ms", ms)).transpose()?,
     })
-}
-
-/// A flag raised by SIGINT/SIGTERM; the run loop checks it.
-pub fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let f = flag.clone();
-    // Setting the handler fails only if one is already set; the run then
-    // simply cannot be interrupted cleanly, which is not worth failing for.
-    let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
-    flag
 }
 
 pub fn run(args: &RunArgs) -> u8 {
@@ -292,7 +216,7 @@ pub fn run(args: &RunArgs) -> u8 {
         print_stats(&world, elapsed);
     }
     if args.coverage {
-        eprint!("{}", super::sweep::coverage_report(world.coverage()));
+        eprint!("{}", tcpsim::report::coverage_report(world.coverage()));
     }
     let dest = match written {
         Ok(d) => d,

@@ -2,7 +2,7 @@
 //! link decisions that cause it, written as a file with no randomness.
 
 use super::output::Dest;
-use super::run::{interrupt_flag, load_with_overrides, replay_line};
+use super::shared::{interrupt_flag, load_with_overrides, replay_line};
 use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, ShrinkArgs, error};
 use std::io::Write;
 use std::path::PathBuf;

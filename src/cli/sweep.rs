@@ -3,17 +3,16 @@
 //! runs and a summary of outcomes.
 
 use super::output::{Dest, check_distinct, is_stdout};
-use super::run::interrupt_flag;
+use super::progress::with_progress;
+use super::shared::{interrupt_flag, set_overrides};
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufWriter, Write};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use tcpsim::model::Model;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tcpsim::parallel::{self, Pool};
+use tcpsim::report::coverage_report;
 use tcpsim::rng::Ppm;
-use tcpsim::rule::{self, Rule};
 use tcpsim::scenario::{self, Override};
-use tcpsim::sweep::{self, Axis, PointSummary, RunRow, Totals, merge, table};
+use tcpsim::sweep::{self, Axis, PointSummary, RunRow, merge, run, table};
 
 /// Splits `a,b,(c,d),"e,f"` at top-level commas.
 fn split_values(list: &str) -> Vec<String> {
@@ -96,22 +95,6 @@ fn replay(args: &SweepArgs, axes: &[Axis], point: &[usize], seed: u64) -> String
     cmd
 }
 
-/// A table of how often each behaviour fired, and those never reached.
-pub fn coverage_report(coverage: &[u64]) -> String {
-    let mut s = String::from("behaviour coverage (inputs handled per behaviour ID):\n");
-    for r in Rule::all().filter(|r| coverage[r.index()] > 0) {
-        s.push_str(&format!("  {r:<12} {}\n", coverage[r.index()]));
-    }
-    let never: Vec<String> = Rule::all().filter(|r| coverage[r.index()] == 0).map(|r| r.to_string()).collect();
-    s.push_str(&format!(
-        "reached {} of {} IDs; never reached: {}\n",
-        rule::COUNT - never.len(),
-        rule::COUNT,
-        never.join(" ")
-    ));
-    s
-}
-
 pub fn sweep(args: &SweepArgs) -> u8 {
     let label = args.file.display().to_string();
     let bytes = match std::fs::read(&args.file) {
@@ -132,16 +115,13 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let mut base = Vec::new();
-    for s in &args.set {
-        match Override::parse(s) {
-            Ok(o) => base.push(o),
-            Err(m) => {
-                error(&format!("--set {s}: {m}"));
-                return EXIT_BAD_INPUT;
-            }
+    let base = match set_overrides(&args.set) {
+        Ok(base) => base,
+        Err(e) => {
+            error(&e);
+            return EXIT_BAD_INPUT;
         }
-    }
+    };
     let points = sweep::grid(&axes);
     let runs = points.len() as u64 * args.seeds;
     if runs > super::MAX_SWEEP_RUNS {
@@ -152,22 +132,15 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         return EXIT_BAD_INPUT;
     }
     // Load every grid point's model once; any bad value is bad input.
-    let mut models: Vec<Model> = Vec::with_capacity(points.len());
-    for p in &points {
-        let mut overrides = base.clone();
-        for (a, &v) in axes.iter().zip(p) {
-            overrides.extend(a.values[v].1.iter().cloned());
-        }
-        match scenario::load(&bytes, &overrides) {
-            Ok(m) => models.push(m),
-            Err(errs) => {
-                for e in errs {
-                    eprintln!("{}", e.render(&label));
-                }
-                return EXIT_BAD_INPUT;
+    let models = match run::point_models(&bytes, &base, &axes, &points) {
+        Ok(models) => models,
+        Err(errs) => {
+            for e in errs {
+                eprintln!("{}", e.render(&label));
             }
+            return EXIT_BAD_INPUT;
         }
-    }
+    };
     let base_seed = models[0].seed;
     let shard = match args.shard.as_deref().map(parse_shard).transpose() {
         Ok(shard) => shard,
@@ -196,7 +169,10 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         return EXIT_BAD_INPUT;
     };
 
-    let Some((rows, totals)) = execute(args, &models, first, last, &stop) else {
+    let done = AtomicU64::new(0);
+    let pool = Pool { jobs: parallel::jobs(args.jobs), stop: &stop, done: &done };
+    let executed = with_progress(last - first, &done, || run::execute(&models, args.seeds, first, last, pool));
+    let Some((rows, totals)) = executed else {
         error(&format!("{label}: sweep interrupted; nothing written"));
         return EXIT_INCOMPLETE;
     };
@@ -283,57 +259,6 @@ fn open_outputs<const N: usize>(outputs: &[(&str, Option<&std::path::Path>); N])
         }
     }
     dests.try_into().ok()
-}
-
-/// Runs `first..last` over `jobs` threads; `None` if interrupted.
-fn execute(
-    args: &SweepArgs,
-    models: &[Model],
-    first: u64,
-    last: u64,
-    stop: &AtomicBool,
-) -> Option<(Vec<RunRow>, Totals)> {
-    let count = (last - first) as usize;
-    let slots: Mutex<Vec<Option<RunRow>>> = Mutex::new(vec![None; count]);
-    let totals = Mutex::new(Totals::default());
-    let next = AtomicUsize::new(0);
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let bar = ProgressBar::new(count as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {per_sec}  ETA {eta}").expect("a valid template"),
-    );
-    std::thread::scope(|s| {
-        for _ in 0..jobs.min(count.max(1)) {
-            s.spawn(|| {
-                let mut local = Totals::default();
-                loop {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    if k >= count {
-                        break;
-                    }
-                    let run = first + k as u64;
-                    let point = (run / args.seeds) as usize;
-                    let i = run % args.seeds;
-                    let seed = sweep::run_seed(models[point].seed, i);
-                    let row = sweep::run_one(&models[point], run, point, seed, &mut local);
-                    slots.lock().expect("no worker panics holding the lock")[k] = Some(row);
-                    bar.inc(1);
-                }
-                // Addition commutes, so the total is the same for any
-                // number of threads.
-                totals.lock().expect("no worker panics holding the lock").add(&local);
-            });
-        }
-    });
-    bar.finish_and_clear();
-    if stop.load(Ordering::Relaxed) {
-        return None;
-    }
-    let rows = slots.into_inner().expect("workers are done").into_iter().map(|r| r.expect("every run ran")).collect();
-    Some((rows, totals.into_inner().expect("workers are done")))
 }
 
 struct Output<'a> {

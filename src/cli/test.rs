@@ -4,7 +4,9 @@
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, TestArgs};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use tcpsim::expect;
+use tcpsim::parallel::{self, Pool};
 use tcpsim::scenario;
 use tcpsim::trace::NullSink;
 use tcpsim::world::{Outcome, World};
@@ -76,28 +78,15 @@ pub fn test(args: &TestArgs) -> u8 {
         super::error("no simulation files (*.ron) in the given paths");
         return EXIT_BAD_INPUT;
     }
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    // Results land in their file's slot, so output order never depends on
-    // which thread finished first.
-    let mut verdicts: Vec<Option<Verdict>> = (0..files.len()).map(|_| None).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots = std::sync::Mutex::new(&mut verdicts);
-    std::thread::scope(|s| {
-        for _ in 0..jobs.min(files.len().max(1)) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
-                    let v = run_file(file);
-                    slots.lock().expect("no worker panics while holding the lock")[i] = Some(v);
-                }
-            });
-        }
-    });
+    // No Ctrl-C handler of its own: an interrupt ends the process as usual.
+    let (stop, done) = (AtomicBool::new(false), AtomicU64::new(0));
+    let pool = Pool { jobs: parallel::jobs(args.jobs), stop: &stop, done: &done };
+    let (verdicts, _) =
+        parallel::map_ordered(files.len(), pool, || (), |(), i| run_file(&files[i])).expect("never stopped");
     let (mut passed, mut failed, mut bad) = (0, 0, 0);
     let mut out = std::io::stdout().lock();
     for (file, v) in files.iter().zip(verdicts) {
-        let written = match v.expect("every file ran") {
+        let written = match v {
             Verdict::Pass { checks, digest } => {
                 passed += 1;
                 writeln!(out, "PASS  {}  ({checks} checks, digest {digest})", file.display())

@@ -594,6 +594,18 @@ fn test_command_passes_sims() {
     assert_eq!(text.lines().last(), Some(format!("{n} passed, 0 failed").as_str()));
 }
 
+/// `tcpsim test` reports files in the order given whatever the number of
+/// worker threads: `--jobs 1` and `--jobs 3` print the same bytes.
+#[test]
+fn test_command_output_does_not_depend_on_jobs() {
+    let one = tcpsim(&["test", "sims/", "tests/bad-input/duration-zero.ron", "--jobs", "1"]);
+    let three = tcpsim(&["test", "sims/", "tests/bad-input/duration-zero.ron", "--jobs", "3"]);
+    assert_exit(&one, 2);
+    assert_exit(&three, 2);
+    assert_eq!(stdout(&one), stdout(&three));
+    assert_eq!(one.stderr, three.stderr);
+}
+
 /// A malformed file among good ones is reported with its
 /// `FILE:LINE:COL: error:` message, the others still run, and the exit is 2.
 #[test]

@@ -1,0 +1,88 @@
+//! What several commands share: loading a file with the command line's
+//! overrides, the Ctrl-C flag, and the command that replays one run.
+//! Command modules use this and the library, never each other.
+
+use super::error;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tcpsim::model::Model;
+use tcpsim::rng::Ppm;
+use tcpsim::scenario::{self, Override};
+
+/// The overrides of the `--set FIELD=VALUE` flags, or the message for the
+/// first malformed one.
+pub fn set_overrides(set: &[String]) -> Result<Vec<Override>, String> {
+    set.iter().map(|s| Override::parse(s).map_err(|msg| format!("--set {s}: {msg}"))).collect()
+}
+
+/// Reads a file and loads it with the command line's overrides; prints
+/// every error and returns `None` on bad input. Also returns the file's
+/// text with the overrides applied.
+pub fn load_with_overrides(
+    file: &std::path::Path,
+    seed: Option<u64>,
+    loss: Option<&str>,
+    set: &[String],
+) -> Option<(Model, String)> {
+    let label = file.display().to_string();
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{label}: error: cannot read the file: {e}");
+            return None;
+        }
+    };
+    let mut overrides = Vec::new();
+    if let Some(seed) = seed {
+        overrides.push(Override { path: "seed".into(), value: seed.to_string() });
+    }
+    if let Some(p) = loss {
+        if Ppm::parse_decimal(p).is_none() {
+            error(&format!("--loss {p}: expected a probability in [0, 1] with at most 6 decimals"));
+            return None;
+        }
+        overrides.extend(scenario::loss_overrides(&bytes, p));
+    }
+    match set_overrides(set) {
+        Ok(set) => overrides.extend(set),
+        Err(e) => {
+            error(&e);
+            return None;
+        }
+    }
+    let loaded = scenario::load(&bytes, &overrides).and_then(|model| {
+        let text = scenario::source_text(&bytes).and_then(|t| scenario::with_overrides(t, &overrides))?;
+        Ok((model, text))
+    });
+    match loaded {
+        Ok(x) => Some(x),
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{}", e.render(&label));
+            }
+            None
+        }
+    }
+}
+
+/// `tcpsim run FILE --seed N` with the overrides that shaped the run.
+pub fn replay_line(file: &std::path::Path, seed: u64, loss: Option<&str>, set: &[String]) -> String {
+    let mut cmd = format!("tcpsim run {} --seed {seed}", file.display());
+    if let Some(p) = loss {
+        cmd.push_str(&format!(" --loss {p}"));
+    }
+    for s in set {
+        cmd.push_str(&format!(" --set '{s}'"));
+    }
+    cmd
+}
+
+/// A flag raised by SIGINT/SIGTERM; the run loop checks it.
+pub fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    // Setting the handler fails only if one is already set; the run then
+    // simply cannot be interrupted cleanly, which is not worth failing for.
+    let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+    flag
+}
