@@ -170,14 +170,17 @@ impl SimText {
         Ok(())
     }
 
-    /// Adds a `// line` comment to the head of the file.
-    pub fn comment(&mut self, line: &str) {
-        self.comment.push(line.to_string());
+    /// Adds `text` as a comment to the head of the file: every line of
+    /// it, split at `\n`, `\r\n` or a lone `\r`, so that a name or path
+    /// with a line break in it cannot end the comment.
+    pub fn comment(&mut self, text: &str) {
+        let text = text.replace("\r\n", "\n");
+        self.comment.extend(text.split(['\n', '\r']).map(str::to_string));
     }
 
     /// The edited file.
     pub fn render(&self) -> String {
-        let mut out: String = self.comment.iter().map(|l| format!("// {l}\n")).collect();
+        let mut out: String = self.comment.iter().map(|l| format!("{}\n", format!("// {l}").trim_end())).collect();
         out.push_str(&self.text);
         out
     }
@@ -381,6 +384,9 @@ mod tests {
                 edited.pin_iss(&iss_path, 1234).unwrap();
             }
             edited.comment("edited");
+            // A header line may come from a user's name or path: a line
+            // break inside it must not end the comment.
+            edited.comment("a\nname: \"b\",\r)(\r\n");
             let loaded = crate::scenario::load(edited.render().as_bytes(), &[])
                 .unwrap_or_else(|e| panic!("{}: {e:?}\n{}", path.display(), edited.render()));
 
@@ -392,6 +398,15 @@ mod tests {
             }
             assert_eq!(loaded, expected, "{}", path.display());
         }
+    }
+
+    /// Every line of a header comment is commented, whichever line break
+    /// splits it.
+    #[test]
+    fn comments_with_line_breaks_stay_comments() {
+        let mut edited = SimText::new("(name: \"x\")");
+        edited.comment("one\ntwo\rthree\r\nfour");
+        assert_eq!(edited.render(), "// one\n// two\n// three\n// four\n(name: \"x\")");
     }
 
     #[test]

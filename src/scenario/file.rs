@@ -219,17 +219,41 @@ fn default_count() -> u32 {
 }
 
 /// A TCP port as written. Zero is read, so that validation names it with
-/// the field's other checks; above 65535 is an error here, which states
-/// the range a port may take (the type's range would say 0).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "i64")]
+/// the field's other checks; anything else outside 1..=65535 is an error
+/// here, which states the range a port may take (the type's range would
+/// say 0). Read through `deserialize_any` so that a literal beyond the
+/// 64-bit range (which RON reads as a float) gets the same message; the
+/// caller adds the token as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Port(pub u16);
 
-impl TryFrom<i64> for Port {
-    type Error = String;
+/// What a port out of range is told, without the token: the parse-error
+/// reporter appends ``; found `TOKEN` `` from the file's text.
+const PORT_RANGE: &str = "an integer in 1..=65535";
 
-    fn try_from(value: i64) -> Result<Port, String> {
-        u16::try_from(value).map(Port).map_err(|_| format!("an integer in 1..=65535; found `{value}`"))
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Port;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(PORT_RANGE)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Port, E> {
+                u16::try_from(v).map(Port).map_err(|_| E::custom(PORT_RANGE))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Port, E> {
+                u16::try_from(v).map(Port).map_err(|_| E::custom(PORT_RANGE))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Port, E> {
+                Err(E::custom(PORT_RANGE))
+            }
+            // Worded as RON words a string where an integer belongs.
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Port, E> {
+                Err(E::custom("Expected integer"))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

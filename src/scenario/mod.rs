@@ -204,15 +204,19 @@ fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (
             let path = deepest_path(doc, pos);
             let Some((start, end)) = doc.span(&path) else { return (path, pos, e.code.to_string()) };
             let token: String = text[start..end].chars().take(40).collect();
-            let expected = match e.code {
+            let expected = match &e.code {
                 E::IntegerOutOfBounds => match integer_range(text, &path) {
                     Some(range) => format!("an integer in {range}"),
                     None => "a smaller integer".to_string(),
                 },
                 // These already say what they found.
-                E::InvalidValueForType { .. } | E::Message(_) => {
+                E::InvalidValueForType { .. } => {
                     return (path, doc.pos_of(start), e.code.to_string());
                 }
+                // A custom message (a port's range) says what was expected;
+                // the token comes from the text, as written.
+                E::Message(message) if !message.contains("found `") => message.clone(),
+                E::Message(_) => return (path, doc.pos_of(start), e.code.to_string()),
                 _ => e.code.to_string(),
             };
             (path, doc.pos_of(start), format!("{expected}; found `{token}`"))
@@ -233,16 +237,21 @@ fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (
 /// text is parsed again with the bounds of each integer type the format
 /// uses in the value's place.
 fn integer_range(text: &str, path: &[Step]) -> Option<&'static str> {
-    // Whether `value` at `path` parses, as far as this value goes: an error
-    // elsewhere in the file does not count.
+    // Whether `value` at `path` parses, as far as this value goes: only a
+    // range or conversion error at the value says it does not fit. Any
+    // other error (a missing field reported just after a struct's last
+    // value, a mistake elsewhere in the file) says nothing about it.
     let fits = |value: &str| -> bool {
         let Ok((probe, (start, end))) = locate::splice(text, path, value) else { return false };
         match ron_options().from_str::<file::SimFile>(&probe) {
             Ok(_) => true,
             Err(e) => {
+                use ron::error::Error as E;
+                let range_error =
+                    matches!(e.code, E::IntegerOutOfBounds | E::InvalidValueForType { .. } | E::Message(_));
                 let pos = Pos { line: e.position.line.max(1), col: e.position.col.max(1) };
                 let at = Doc::parse(&probe).byte_of(pos);
-                !(start..=end + 1).contains(&at)
+                !(range_error && (start..=end + 1).contains(&at))
             }
         }
     };

@@ -96,6 +96,22 @@ fn emit_faults_writes_a_replay_file() {
     assert_eq!(stdout(&o).lines().last().unwrap(), digest);
 }
 
+/// A `--set name=...` with a line break in it reaches the replay file's
+/// header comment; the file still loads and replays the run.
+#[test]
+fn emit_faults_with_a_line_break_in_the_name_writes_a_file_that_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("replay.ron");
+    let out = out.to_str().unwrap();
+    let set = "name=\"a\nb\r)c\"";
+    let o = tcpsim(&["run", "sims/lossy-transfer.ron", "--seed", "2", "--quiet", "--set", set, "--emit-faults", out]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let digest = stdout(&o).lines().last().unwrap().to_string();
+    let o = tcpsim(&["run", out, "--seed", "3", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stderr(&o), std::fs::read_to_string(out).unwrap());
+    assert_eq!(stdout(&o).lines().last().unwrap(), digest);
+}
+
 /// The first seed of the demo that fails its expectation.
 fn failing_demo_seed() -> u64 {
     (1..200)
