@@ -359,11 +359,19 @@ pub fn main() -> ExitCode {
 }
 
 /// A command-line duration in milliseconds, read as files read them
-/// ([`tcpsim::scenario::millis`]).
+/// ([`tcpsim::scenario::millis`]). Too long and rounding to nothing are
+/// told as a file's duration is told; a negative, zero or non-finite
+/// value is not a number of milliseconds the flag takes.
 pub fn millis(flag: &str, ms: f64, positive: bool) -> Result<tcpsim::time::Duration, String> {
-    tcpsim::scenario::millis(ms, positive).map_err(|_| {
-        let want = if positive { "a positive" } else { "a non-negative" };
-        format!("{flag} {ms}: expected {want} number of milliseconds")
+    use tcpsim::scenario::MillisError;
+    tcpsim::scenario::millis(ms, positive).map_err(|problem| match problem {
+        MillisError::RoundsToZero | MillisError::OutOfRange if ms.is_finite() && ms > 0.0 => {
+            format!("{flag}: {}", tcpsim::scenario::millis_message(problem, ms, positive))
+        }
+        _ => {
+            let want = if positive { "a positive" } else { "a non-negative" };
+            format!("{flag} {ms}: expected {want} number of milliseconds")
+        }
     })
 }
 

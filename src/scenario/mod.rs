@@ -13,7 +13,7 @@ pub mod file;
 pub mod locate;
 mod validate;
 
-pub use validate::{Diagnostic, MAX_CONNECTIONS, MAX_SEND_BYTES, MillisError, millis, validate};
+pub use validate::{Diagnostic, MAX_CONNECTIONS, MAX_SEND_BYTES, MillisError, millis, millis_message, validate};
 
 use crate::model::Model;
 use locate::{Doc, Pos, Step, format_path, parse_path};

@@ -57,6 +57,23 @@ pub fn millis(ms: f64, positive: bool) -> Result<Duration, MillisError> {
     Ok(Duration::from_nanos((ms * 1_000_000.0).round() as u64))
 }
 
+/// What is wrong with `ms` as a duration, in the words a file's error
+/// uses; the command line uses them too for the problems its own wording
+/// does not cover.
+pub fn millis_message(problem: MillisError, ms: f64, positive: bool) -> String {
+    match problem {
+        MillisError::NotFinite => format!("expected a number of milliseconds, found {}", show(ms)),
+        MillisError::OutOfRange if ms > MAX_MS => {
+            format!("expected at most {MAX_MS:e} ms, found {} (too long to count in nanoseconds)", show(ms))
+        }
+        MillisError::OutOfRange => {
+            let want = if positive { "a positive" } else { "a non-negative" };
+            format!("expected {want} duration in milliseconds, found {}", show(ms))
+        }
+        MillisError::RoundsToZero => format!("expected a positive duration, found {ms} ms, which rounds to 0 ns"),
+    }
+}
+
 struct V {
     diags: Vec<Diagnostic>,
     allow: bool,
@@ -73,19 +90,7 @@ impl V {
         match millis(ms, positive) {
             Ok(d) => d,
             Err(problem) => {
-                let message = match problem {
-                    MillisError::NotFinite => format!("expected a number of milliseconds, found {}", show(ms)),
-                    MillisError::OutOfRange if ms > MAX_MS => {
-                        format!("expected at most {MAX_MS:e} ms, found {} (too long to count in nanoseconds)", show(ms))
-                    }
-                    MillisError::OutOfRange => {
-                        let want = if positive { "a positive" } else { "a non-negative" };
-                        format!("expected {want} duration in milliseconds, found {}", show(ms))
-                    }
-                    MillisError::RoundsToZero => {
-                        format!("expected a positive duration, found {ms} ms, which rounds to 0 ns")
-                    }
-                };
+                let message = millis_message(problem, ms, positive);
                 self.err(path, message);
                 Duration::ZERO
             }

@@ -1241,3 +1241,19 @@ fn run_coverage_lists_the_ids_of_one_run() {
     assert!(report.contains("  B-CLOSE-17 1\n"), "{report}");
     assert!(report.contains(" of 101 IDs; never reached: "), "{report}");
 }
+
+/// A millisecond flag that is positive but rounds to nothing, or too long
+/// to count in nanoseconds, says so in the words a file's duration uses,
+/// not "expected a positive number".
+#[test]
+fn millisecond_flags_say_why_a_positive_value_is_refused() {
+    let out = tcpsim(&["run", NORMAL, "--from-ms", "1e300"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--from-ms: expected at most 1e10 ms, found 1e300"), "{}", stderr(&out));
+    let out = tcpsim(&["explore", NORMAL, "--drop-first", "2", "--delay", "0.0000001"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("rounds to 0 ns"), "{}", stderr(&out));
+    let out = tcpsim(&["run", NORMAL, "--from-ms=-1"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--from-ms -1: expected a non-negative number of milliseconds"), "{}", stderr(&out));
+}
