@@ -62,6 +62,13 @@ impl SimText {
         if let Err(e) = super::ron_options().from_str::<ron::Value>(value) {
             return Err(EditError::NotAValue(e.code.to_string()));
         }
+        // The value is spliced into a line of the file: a trailing `//`
+        // comment would swallow what follows it there (a comma, a bracket).
+        if super::ron_options().from_str::<ron::Value>(&format!("[{value}]")).is_err() {
+            return Err(EditError::NotAValue(
+                "a `//` comment in a value would comment out the rest of the file's line".into(),
+            ));
+        }
         self.splice(path, value)
     }
 
@@ -419,5 +426,18 @@ mod tests {
         assert!(matches!(edited.set(&[Step::Field("seed".into())], "1, x: 2"), Err(EditError::NotAValue(_))));
         let missing = [Step::Field("links".into()), Step::Index(3), Step::Field("loss".into())];
         assert_eq!(edited.set(&missing, "0.1"), Err(EditError::NotFound("links[3]".into())));
+    }
+
+    /// A value ending in a line comment would comment out the rest of the
+    /// line it is spliced into (a comma, a closing bracket), so the edit
+    /// is refused as a value, not reported later as a broken file.
+    #[test]
+    fn set_refuses_a_value_whose_line_comment_would_swallow_the_file() {
+        let mut edited = SimText::new("(seed: 1, name: \"x\")");
+        let seed = [Step::Field("seed".into())];
+        let refused = edited.set(&seed, "7 // lucky");
+        assert!(matches!(&refused, Err(EditError::NotAValue(why)) if why.contains("//")), "{refused:?}");
+        edited.set(&seed, "7 /* lucky */").unwrap();
+        assert_eq!(edited.render(), "(seed: 7 /* lucky */, name: \"x\")");
     }
 }
