@@ -86,9 +86,10 @@ impl Plan {
     }
 }
 
-/// What one endpoint went through.
+/// What one endpoint went through in one explored run: the states it
+/// passed, in order, and why its connection closed (if it did).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct EndpointFate {
+pub struct EndpointHistory {
     pub name: String,
     pub conn: u32,
     pub path: Vec<State>,
@@ -100,7 +101,7 @@ pub struct EndpointFate {
 /// block), and how the run ended.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OutcomeKey {
-    pub endpoints: Vec<EndpointFate>,
+    pub endpoints: Vec<EndpointHistory>,
     pub expectations_hold: Option<bool>,
     pub run: Outcome,
 }
@@ -154,7 +155,7 @@ pub fn outcome_of(model: Model) -> OutcomeKey {
     let run = world.run(&mut NullSink);
     let endpoints = world
         .endpoints()
-        .map(|e| EndpointFate {
+        .map(|e| EndpointHistory {
             name: e.name.to_string(),
             conn: e.conn,
             path: e.log.states(),
