@@ -1,8 +1,9 @@
 //! Ladder (sequence) diagrams of one connection: one timeline per end,
 //! time downwards, one arrow per segment from its send to its delivery.
 //!
-//! Both renderings ([`ladder_svg`], [`ladder_text`]) share one model built
-//! from trace events alone, so they show the same facts:
+//! Both renderings ([`ladder_svg`], [`ladder_text`]) share one picture of
+//! the exchange (`exchange::Exchange`), built from trace
+//! events alone, so they show the same facts:
 //!
 //! - **Ends.** A connection has two ends, each an address and port; the
 //!   trace names them by endpoint (or by host, for a host answering a
@@ -31,16 +32,16 @@
 
 //!
 //! The module holds the public entry points and [`LadderRecorder`];
-//! `model` infers the model from the events, `svg` and `text` render it.
+//! `exchange` infers the connection's exchange from the events, `svg` and `text` render it.
 
-mod model;
+mod exchange;
 mod svg;
 #[cfg(test)]
 mod test_events;
 mod text;
 
 use crate::trace::{OwnedEvent, Route, TraceEvent, TraceKind, TraceSink};
-use model::Model;
+use exchange::Exchange;
 
 /// The most segments one ladder shows; a longer connection is cut there
 /// (and the picture says so), because a ladder of tens of thousands of
@@ -49,16 +50,16 @@ pub const MAX_ARROWS: usize = 3000;
 
 /// An SVG ladder diagram of connection `conn`.
 pub fn ladder_svg(events: &[OwnedEvent], conn: u32, title: &str) -> String {
-    let model = Model::build(events, conn);
-    svg::render_svg(&model, conn, title)
+    let exchange = Exchange::build(events, conn);
+    svg::render_svg(&exchange, conn, title)
 }
 
 /// A text ladder of connection `conn` for a terminal: one line per
 /// segment (at its send time, with its arrival time) and per state change
 /// or timer of interest. `color` adds ANSI styles.
 pub fn ladder_text(events: &[OwnedEvent], conn: u32, color: bool) -> String {
-    let model = Model::build(events, conn);
-    text::render_text(&model, conn, color)
+    let exchange = Exchange::build(events, conn);
+    text::render_text(&exchange, conn, color)
 }
 
 /// Keeps what a ladder of connection `conn` needs from a running world:

@@ -1,10 +1,10 @@
-//! The ladder as SVG: lays the model out (time downwards, idle stretches
+//! The ladder as SVG: lays the exchange out (time downwards, idle stretches
 //! cut out, items at one instant stacked), draws the ends, timelines, notes
 //! and arrows, places each label where it overlaps least, and adds a
 //! legend.
 
 use super::MAX_ARROWS;
-use super::model::{Arrow, Model, TransmissionEnd, gap_text, short_ms};
+use super::exchange::{Arrow, Exchange, TransmissionEnd, gap_text, short_ms};
 use crate::pictures::svg::{Anchor, Font, Stroke, Svg, escape, text_width};
 use crate::time::Instant;
 use std::collections::BTreeMap;
@@ -53,9 +53,9 @@ struct Layout {
 }
 
 impl Layout {
-    fn compute(model: &Model, top: f64) -> Layout {
+    fn compute(exchange: &Exchange, top: f64) -> Layout {
         let mut times: Vec<Instant> = Vec::new();
-        for a in &model.arrows {
+        for a in &exchange.arrows {
             times.push(a.start());
             match a.ending {
                 TransmissionEnd::Delivered(t) => times.push(t),
@@ -63,7 +63,7 @@ impl Layout {
                 _ => {}
             }
         }
-        times.extend(model.notes.iter().map(|n| n.t));
+        times.extend(exchange.notes.iter().map(|n| n.t));
         times.sort_unstable();
         times.dedup();
         let index_of = |t: Instant| times.binary_search(&t).unwrap_or(0);
@@ -77,7 +77,7 @@ impl Layout {
         };
         let mut extent = vec![ROW; times.len()];
         let (mut start_row, mut end_row) = (Vec::new(), Vec::new());
-        for a in &model.arrows {
+        for a in &exchange.arrows {
             let k = index_of(a.start());
             let lane = if a.sent.is_some() { Lane::Out } else { Lane::In };
             let side = if a.sent.is_some() { a.from } else { a.to };
@@ -104,14 +104,14 @@ impl Layout {
             }
         }
         let mut note_row = Vec::new();
-        for n in &model.notes {
+        for n in &exchange.notes {
             let k = index_of(n.t);
             let r = take(k, n.side, Lane::Note);
             note_row.push(r);
             extent[k] = extent[k].max(f64::from(r + 1) * ROW);
         }
 
-        let scale = DELAY_PX / model.typical_delay as f64;
+        let scale = DELAY_PX / exchange.typical_delay as f64;
         let mut base: Vec<f64> = Vec::with_capacity(times.len());
         let mut breaks = Vec::new();
         let mut y = top;
@@ -119,7 +119,7 @@ impl Layout {
             if k > 0 {
                 let gap = t.saturating_since(times[k - 1]).as_nanos();
                 let prev_end = base[k - 1] + extent[k - 1];
-                if model.is_idle_gap(gap) {
+                if exchange.is_idle_gap(gap) {
                     let break_top = prev_end + 4.0;
                     breaks.push((break_top, break_top + BREAK_PX, gap));
                     y = break_top + BREAK_PX + 16.0;
@@ -155,29 +155,29 @@ impl Rect {
     }
 }
 
-pub(super) fn render_svg(model: &Model, conn: u32, title: &str) -> String {
-    let label_w = model.arrows.iter().map(|a| text_width(&a.full_label(), LABEL_SIZE)).fold(0.0, f64::max);
+pub(super) fn render_svg(exchange: &Exchange, conn: u32, title: &str) -> String {
+    let label_w = exchange.arrows.iter().map(|a| text_width(&a.full_label(), LABEL_SIZE)).fold(0.0, f64::max);
     let note_w = |side: usize| {
-        model
+        exchange
             .notes
             .iter()
             .filter(|n| n.side == side)
             .map(|n| text_width(&n.text(), if n.is_state() { NOTE_SIZE } else { TIMER_SIZE }))
-            .chain(model.sides.get(side).and_then(|s| s.first_state).map(|s| text_width(s.name(), NOTE_SIZE)))
+            .chain(exchange.sides.get(side).and_then(|s| s.first_state).map(|s| text_width(s.name(), NOTE_SIZE)))
             .fold(0.0, f64::max)
     };
     // The time column is as wide as its longest label.
-    let time_col = model
+    let time_col = exchange
         .arrows
         .iter()
         .flat_map(|a| [Some(a.start()), if let TransmissionEnd::Delivered(t) = a.ending { Some(t) } else { None }])
         .flatten()
-        .chain(model.notes.iter().map(|n| n.t))
+        .chain(exchange.notes.iter().map(|n| n.t))
         .map(|t| text_width(&short_ms(t), TIME_SIZE))
         .fold(text_width("0000", TIME_SIZE), f64::max)
         + 16.0;
-    let side_count = model.sides.len().max(2);
-    let header_w: f64 = model
+    let side_count = exchange.sides.len().max(2);
+    let header_w: f64 = exchange
         .sides
         .iter()
         .map(|s| text_width(&s.label(), 13.0).max(text_width(&s.address(), 11.0)) + 20.0)
@@ -191,11 +191,11 @@ pub(super) fn render_svg(model: &Model, conn: u32, title: &str) -> String {
 
     let header_top = 62.0;
     let header_h = 40.0;
-    let layout = Layout::compute(model, header_top + header_h + 46.0);
+    let layout = Layout::compute(exchange, header_top + header_h + 46.0);
     let mut svg = Svg::new(width, 0.0);
     svg.comment(&format!("tcpsim ladder diagram of connection {conn}"));
     svg.text(16.0, 28.0, Anchor::Start, Font::sans(18.0, INK).bold(), title);
-    let isns: Vec<String> = model
+    let isns: Vec<String> = exchange
         .sides
         .iter()
         .map(|s| match s.first_isn {
@@ -213,7 +213,7 @@ pub(super) fn render_svg(model: &Model, conn: u32, title: &str) -> String {
 
     // Ends: a box with the name and address on top of each timeline.
     let line_top = header_top + header_h;
-    for (i, s) in model.sides.iter().enumerate() {
+    for (i, s) in exchange.sides.iter().enumerate() {
         let x = xs[i];
         let w = text_width(&s.label(), 13.0).max(text_width(&s.address(), 11.0)) + 16.0;
         svg.rect(x - w / 2.0, header_top, w, header_h, "#eef2f8", Some(Stroke::solid(NORMAL, 1.2)), 5.0);
@@ -231,7 +231,7 @@ pub(super) fn render_svg(model: &Model, conn: u32, title: &str) -> String {
             );
         }
     }
-    if model.arrows.is_empty() && model.notes.is_empty() {
+    if exchange.arrows.is_empty() && exchange.notes.is_empty() {
         svg.text(
             xs[0],
             line_top + 40.0,
@@ -241,9 +241,9 @@ pub(super) fn render_svg(model: &Model, conn: u32, title: &str) -> String {
         );
     }
 
-    draw_timelines(&mut svg, &layout, &xs[..model.sides.len()], line_top, width);
+    draw_timelines(&mut svg, &layout, &xs[..exchange.sides.len()], line_top, width);
     draw_time_column(&mut svg, &layout, time_col);
-    for (n, row) in model.notes.iter().zip(&layout.note_row) {
+    for (n, row) in exchange.notes.iter().zip(&layout.note_row) {
         let y = layout.y(n.t, *row);
         let x = xs[n.side];
         let font = if n.is_state() {
@@ -257,8 +257,8 @@ pub(super) fn render_svg(model: &Model, conn: u32, title: &str) -> String {
         note_at(&mut svg, &xs, side_count, n.side, y + 4.0, &n.text(), font);
         svg.close_group();
     }
-    draw_arrows(&mut svg, model, &layout, &xs);
-    let bottom = draw_legend(&mut svg, model, layout.bottom + 24.0);
+    draw_arrows(&mut svg, exchange, &layout, &xs);
+    let bottom = draw_legend(&mut svg, exchange, layout.bottom + 24.0);
     svg.set_height(bottom);
     svg.finish()
 }
@@ -434,15 +434,15 @@ fn geometry(a: &Arrow, layout: &Layout, xs: &[f64], start_row: u32, end_row: u32
     Geometry { x1, y1, x2, y2, tip, span: (xa.min(xb) + 6.0, xa.max(xb) - 6.0) }
 }
 
-fn draw_arrows(svg: &mut Svg, model: &Model, layout: &Layout, xs: &[f64]) {
-    let geometries: Vec<Geometry> = model
+fn draw_arrows(svg: &mut Svg, exchange: &Exchange, layout: &Layout, xs: &[f64]) {
+    let geometries: Vec<Geometry> = exchange
         .arrows
         .iter()
         .enumerate()
         .map(|(i, a)| geometry(a, layout, xs, layout.start_row[i], layout.end_row[i]))
         .collect();
     // All lines first, then the labels on top, placed clear of both.
-    for (a, g) in model.arrows.iter().zip(&geometries) {
+    for (a, g) in exchange.arrows.iter().zip(&geometries) {
         let stroke = arrow_stroke(a);
         // Classes name what the style shows, for scripts and tests reading
         // the SVG; the label repeats the text drawn on top later.
@@ -458,7 +458,7 @@ fn draw_arrows(svg: &mut Svg, model: &Model, layout: &Layout, xs: &[f64]) {
         svg.close_group();
     }
     let mut placed: Vec<Rect> = Vec::new();
-    for (i, a) in model.arrows.iter().enumerate() {
+    for (i, a) in exchange.arrows.iter().enumerate() {
         let g = &geometries[i];
         let text = a.full_label();
         // Arrows are in time order, so only near neighbours can be in the way.
@@ -528,7 +528,7 @@ fn place_label(g: &Geometry, text: &str, placed: &[Rect], near: &[Geometry]) -> 
     best.map_or(Rect { x0: g.x1, y0: g.y1 - h, x1: g.x1 + w, y1: g.y1 }, |(_, r)| r)
 }
 
-fn draw_legend(svg: &mut Svg, model: &Model, top: f64) -> f64 {
+fn draw_legend(svg: &mut Svg, exchange: &Exchange, top: f64) -> f64 {
     let x = 24.0;
     let mut y = top;
     svg.line(16.0, y - 14.0, svg.width() - 16.0, y - 14.0, Stroke::solid("#dddddd", 1.0));
@@ -564,7 +564,7 @@ fn draw_legend(svg: &mut Svg, model: &Model, top: f64) -> f64 {
         "bold: state entered; italic: timer (start/restart with its duration, fire)",
     );
     y += 20.0;
-    if let Some(t) = model.truncated_at {
+    if let Some(t) = exchange.truncated_at {
         svg.text(
             x,
             y + 2.0,
@@ -591,9 +591,9 @@ mod tests {
         let fin = seg(Flags::FIN | Flags::ACK, 101, 501);
         evs.push(event(30, "client", TraceKind::Send { seg: fin, injected: false }, client_to_server()));
         evs.push(event(30, "client", TraceKind::Drop { seg: fin, reason: DropReason::Loss }, client_to_server()));
-        let model = Model::build(&evs, 0);
-        assert!(matches!(model.arrows[2].ending, TransmissionEnd::Lost { reason: DropReason::Loss, .. }));
-        let svg = render_svg(&model, 0, "t");
+        let exchange = Exchange::build(&evs, 0);
+        assert!(matches!(exchange.arrows[2].ending, TransmissionEnd::Lost { reason: DropReason::Loss, .. }));
+        let svg = render_svg(&exchange, 0, "t");
         crate::pictures::svg::check_well_formed(&svg).unwrap();
         assert!(svg.contains("lost: loss"));
     }

@@ -3,7 +3,7 @@
 //! the wire between them, optionally coloured with ANSI styles.
 
 use super::MAX_ARROWS;
-use super::model::{Arrow, Model, Note, TransmissionEnd, gap_text};
+use super::exchange::{Arrow, Exchange, Note, TransmissionEnd, gap_text};
 use crate::time::Instant;
 use anstyle::{AnsiColor, Effects, Style};
 use std::fmt::Write as _;
@@ -12,25 +12,25 @@ use std::fmt::Write as _;
 const WIRE_MIN: usize = 44;
 const WIRE_MAX: usize = 78;
 
-pub(super) fn render_text(model: &Model, conn: u32, color: bool) -> String {
+pub(super) fn render_text(exchange: &Exchange, conn: u32, color: bool) -> String {
     let style = |s: Style, text: &str| -> String {
         if color { format!("{}{text}{}", s.render(), s.render_reset()) } else { text.to_string() }
     };
     let mut out = String::new();
     let column = |side: usize| usize::from(side != 0);
-    let left_name = model.sides.first().map_or_else(|| "-".to_string(), |s| s.label());
-    let right_name = if model.sides.len() > 1 {
-        model.sides[1..].iter().map(|s| s.label()).collect::<Vec<_>>().join(" / ")
+    let left_name = exchange.sides.first().map_or_else(|| "-".to_string(), |s| s.label());
+    let right_name = if exchange.sides.len() > 1 {
+        exchange.sides[1..].iter().map(|s| s.label()).collect::<Vec<_>>().join(" / ")
     } else {
         "-".to_string()
     };
-    let ends: Vec<String> = model.sides.iter().map(|s| format!("{} {}", s.label(), s.address())).collect();
+    let ends: Vec<String> = exchange.sides.iter().map(|s| format!("{} {}", s.label(), s.address())).collect();
     let _ = writeln!(
         out,
         "# ladder of connection {conn}: {}",
         if ends.is_empty() { "no events".into() } else { ends.join(" | ") }
     );
-    let isns: Vec<String> = model
+    let isns: Vec<String> = exchange
         .sides
         .iter()
         .map(|s| format!("{}={}", s.label(), s.first_isn.map_or("-".into(), |i| i.to_string())))
@@ -44,15 +44,15 @@ pub(super) fn render_text(model: &Model, conn: u32, color: bool) -> String {
         Note(&'a Note),
     }
     let mut lines: Vec<(Instant, usize, Line<'_>)> = Vec::new();
-    for a in &model.arrows {
+    for a in &exchange.arrows {
         lines.push((a.start(), a.order, Line::Arrow(a)));
     }
-    for n in &model.notes {
+    for n in &exchange.notes {
         lines.push((n.t, n.order, Line::Note(n)));
     }
     lines.sort_by_key(|(t, order, _)| (*t, *order));
-    let wire = model.arrows.iter().map(|a| a.full_label().len() + 10).max().unwrap_or(0).clamp(WIRE_MIN, WIRE_MAX);
-    let left_w = model
+    let wire = exchange.arrows.iter().map(|a| a.full_label().len() + 10).max().unwrap_or(0).clamp(WIRE_MIN, WIRE_MAX);
+    let left_w = exchange
         .notes
         .iter()
         .filter(|n| column(n.side) == 0)
@@ -64,7 +64,7 @@ pub(super) fn render_text(model: &Model, conn: u32, color: bool) -> String {
     let _ = writeln!(out, "{:>10}  {:<left_w$} |{:wire$}|  {}", "time_ms", left_name, "", right_name);
     let firsts: Vec<String> = (0..2)
         .map(|c| {
-            model
+            exchange
                 .sides
                 .iter()
                 .enumerate()
@@ -79,7 +79,7 @@ pub(super) fn render_text(model: &Model, conn: u32, color: bool) -> String {
     let mut prev: Option<Instant> = None;
     for (t, _, line) in &lines {
         if let Some(p) = prev
-            && model.is_idle_gap(t.saturating_since(p).as_nanos())
+            && exchange.is_idle_gap(t.saturating_since(p).as_nanos())
         {
             let text = format!("~~ {} idle ~~", gap_text(t.saturating_since(p).as_nanos()));
             let _ = writeln!(out, "{:>10}  {:<left_w$} |{:^wire$}|", "", "", text);
@@ -101,7 +101,7 @@ pub(super) fn render_text(model: &Model, conn: u32, color: bool) -> String {
                 }
             }
             Line::Arrow(a) => {
-                let (body, arrival) = text_arrow(a, column(a.from), column(a.to), wire, model.has_endings);
+                let (body, arrival) = text_arrow(a, column(a.from), column(a.to), wire, exchange.has_endings);
                 let s = match a.ending {
                     TransmissionEnd::Lost { .. } => {
                         Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD)
@@ -116,7 +116,7 @@ pub(super) fn render_text(model: &Model, conn: u32, color: bool) -> String {
             }
         }
     }
-    if let Some(t) = model.truncated_at {
+    if let Some(t) = exchange.truncated_at {
         let _ = writeln!(out, "# cut after {MAX_ARROWS} segments, at {t} ms");
     }
     // Empty right columns leave trailing blanks; nobody wants those.
@@ -189,12 +189,12 @@ mod tests {
 
     #[test]
     fn text_arrows_have_the_wire_width() {
-        let model = Model::build(&handshake(), 0);
-        for a in &model.arrows {
+        let exchange = Exchange::build(&handshake(), 0);
+        for a in &exchange.arrows {
             let (body, _) = text_arrow(a, usize::from(a.from != 0), usize::from(a.to != 0), 50, true);
             assert_eq!(body.chars().count(), 50, "{body:?}");
         }
-        let text = render_text(&model, 0, false);
+        let text = render_text(&exchange, 0, false);
         assert!(text.contains("|--- SYN seq=0 ---"), "{text}");
         assert!(text.contains("@20.000"), "{text}");
     }

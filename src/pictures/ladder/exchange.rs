@@ -1,7 +1,8 @@
-//! The ladder's model: what happened to each segment of one connection,
-//! inferred from trace events alone, as plain data both renderings draw.
+//! The ladder's picture of one connection's exchange: what happened to
+//! each of its segments, inferred from trace events alone, as plain data
+//! both renderings draw.
 //!
-//! [`Model::build`] places every event on one of the connection's ends,
+//! [`Exchange::build`] places every event on one of the connection's ends,
 //! joins each `deliver` or `drop` to its `send` by `pkt` (or, for events
 //! without one, to the earliest matching segment in flight), marks link
 //! copies as duplicates and overtaken deliveries as reordered, keeps the
@@ -168,7 +169,10 @@ fn timer_of_interest(timer: Timer, action: TimerAction) -> bool {
     }
 }
 
-pub(super) struct Model {
+/// One connection's exchange as the ladder draws it: its two ends, one
+/// arrow per transmission and notes for state changes and timers, all
+/// inferred from trace events.
+pub(super) struct Exchange {
     pub(super) sides: Vec<Side>,
     pub(super) arrows: Vec<Arrow>,
     pub(super) notes: Vec<Note>,
@@ -182,8 +186,8 @@ pub(super) struct Model {
     pub(super) typical_delay: u64,
 }
 
-impl Model {
-    pub(super) fn build(events: &[OwnedEvent], conn: u32) -> Model {
+impl Exchange {
+    pub(super) fn build(events: &[OwnedEvent], conn: u32) -> Exchange {
         // The connection's routes: deliveries and drops on them recorded
         // under another connection number still end its segments.
         let mut routes: Vec<RouteKey> =
@@ -216,7 +220,7 @@ impl Model {
                 .find(|(n, _)| *n == name)
                 .map_or_else(|| SideKey::Name(name.to_string()), |(_, k)| k.clone())
         };
-        let mut model = Model {
+        let mut exchange = Exchange {
             sides: Vec::new(),
             arrows: Vec::new(),
             notes: Vec::new(),
@@ -235,20 +239,22 @@ impl Model {
             let foreign = e.conn != conn;
             let (own, src, dst) = match e.route {
                 Some(r) if foreign => {
-                    let (src, dst) =
-                        (model.side(SideKey::Addr(r.src.0, r.src.1)), model.side(SideKey::Addr(r.dst.0, r.dst.1)));
+                    let (src, dst) = (
+                        exchange.side(SideKey::Addr(r.src.0, r.src.1)),
+                        exchange.side(SideKey::Addr(r.dst.0, r.dst.1)),
+                    );
                     (dst, src, dst)
                 }
                 _ => {
-                    let own = model.side(key_of(&e.endpoint));
-                    if !model.sides[own].names.contains(&e.endpoint) {
-                        model.sides[own].names.push(e.endpoint.clone());
+                    let own = exchange.side(key_of(&e.endpoint));
+                    if !exchange.sides[own].names.contains(&e.endpoint) {
+                        exchange.sides[own].names.push(e.endpoint.clone());
                     }
                     match e.route {
                         Some(r) => (
                             own,
-                            model.side(SideKey::Addr(r.src.0, r.src.1)),
-                            model.side(SideKey::Addr(r.dst.0, r.dst.1)),
+                            exchange.side(SideKey::Addr(r.src.0, r.src.1)),
+                            exchange.side(SideKey::Addr(r.dst.0, r.dst.1)),
                         ),
                         None => (own, own, own),
                     }
@@ -263,9 +269,9 @@ impl Model {
                 if let TraceKind::Deliver { seg } = e.kind
                     && members.is_stray_segment(&e.as_event())
                 {
-                    model.has_endings = true;
-                    model.orphan(src, dst, seg, TransmissionEnd::Delivered(e.t), order);
-                    if let Some(a) = model.arrows.last_mut().filter(|a| a.order == order) {
+                    exchange.has_endings = true;
+                    exchange.orphan(src, dst, seg, TransmissionEnd::Delivered(e.t), order);
+                    if let Some(a) = exchange.arrows.last_mut().filter(|a| a.order == order) {
                         a.foreign_conn = Some(e.conn);
                     }
                 }
@@ -273,22 +279,22 @@ impl Model {
             }
             match e.kind {
                 TraceKind::Send { seg, injected } => {
-                    if model.arrows.len() >= MAX_ARROWS {
-                        model.truncated_at = Some(e.t);
+                    if exchange.arrows.len() >= MAX_ARROWS {
+                        exchange.truncated_at = Some(e.t);
                         break;
                     }
                     // A side's ISN is its first SYN's, or a later SYN of a new
                     // incarnation; never an injected (old duplicate) SYN,
                     // which would shift every later number.
-                    if seg.flags.syn() && !injected && (model.sides[src].isn.is_none() || !seg.retransmit) {
-                        model.set_isn(src, seg.seq.0);
+                    if seg.flags.syn() && !injected && (exchange.sides[src].isn.is_none() || !seg.retransmit) {
+                        exchange.set_isn(src, seg.seq.0);
                     }
-                    let label = model.label(&seg, src, dst);
-                    in_flight.push(model.arrows.len());
+                    let label = exchange.label(&seg, src, dst);
+                    in_flight.push(exchange.arrows.len());
                     if let Some(id) = e.pkt {
-                        by_pkt.insert(id.pkt, model.arrows.len());
+                        by_pkt.insert(id.pkt, exchange.arrows.len());
                     }
-                    model.arrows.push(Arrow {
+                    exchange.arrows.push(Arrow {
                         from: src,
                         to: dst,
                         seg,
@@ -303,46 +309,46 @@ impl Model {
                     });
                 }
                 TraceKind::Drop { seg, reason } if let Some(id) = e.pkt => {
-                    model.has_endings = true;
+                    exchange.has_endings = true;
                     let end = EndingEvent { from: src, to: dst, seg, id, order };
-                    model.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Lost { at: e.t, reason });
+                    exchange.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Lost { at: e.t, reason });
                 }
                 TraceKind::Deliver { seg } if let Some(id) = e.pkt => {
-                    model.has_endings = true;
+                    exchange.has_endings = true;
                     let end = EndingEvent { from: src, to: dst, seg, id, order };
-                    model.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Delivered(e.t));
+                    exchange.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Delivered(e.t));
                 }
                 TraceKind::Drop { seg, reason } => {
-                    model.has_endings = true;
+                    exchange.has_endings = true;
                     // Most drops follow their send at once: search newest first.
-                    let pos = in_flight.iter().rposition(|&i| model.arrows[i].same(src, dst, &seg));
+                    let pos = in_flight.iter().rposition(|&i| exchange.arrows[i].same(src, dst, &seg));
                     match pos {
                         Some(p) => {
                             let i = in_flight.remove(p);
-                            model.arrows[i].ending = TransmissionEnd::Lost { at: e.t, reason };
+                            exchange.arrows[i].ending = TransmissionEnd::Lost { at: e.t, reason };
                         }
-                        None => model.orphan(src, dst, seg, TransmissionEnd::Lost { at: e.t, reason }, order),
+                        None => exchange.orphan(src, dst, seg, TransmissionEnd::Lost { at: e.t, reason }, order),
                     }
                 }
                 TraceKind::Deliver { seg } => {
-                    model.has_endings = true;
-                    if let Some(p) = in_flight.iter().position(|&i| model.arrows[i].same(src, dst, &seg)) {
+                    exchange.has_endings = true;
+                    if let Some(p) = in_flight.iter().position(|&i| exchange.arrows[i].same(src, dst, &seg)) {
                         let i = in_flight.remove(p);
-                        model.arrows[i].ending = TransmissionEnd::Delivered(e.t);
+                        exchange.arrows[i].ending = TransmissionEnd::Delivered(e.t);
                         continue;
                     }
-                    if seg.flags.syn() && model.sides[src].isn.is_none() {
-                        model.set_isn(src, seg.seq.0);
+                    if seg.flags.syn() && exchange.sides[src].isn.is_none() {
+                        exchange.set_isn(src, seg.seq.0);
                     }
-                    if let Some(orig) = model.delivered_twin(src, dst, &seg) {
-                        let (sent, label) = (model.arrows[orig].sent, model.arrows[orig].label.clone());
-                        model.arrows.push(Arrow {
+                    if let Some(orig) = exchange.delivered_twin(src, dst, &seg) {
+                        let (sent, label) = (exchange.arrows[orig].sent, exchange.arrows[orig].label.clone());
+                        exchange.arrows.push(Arrow {
                             from: src,
                             to: dst,
                             seg,
                             sent,
                             ending: TransmissionEnd::Delivered(e.t),
-                            injected: model.arrows[orig].injected,
+                            injected: exchange.arrows[orig].injected,
                             duplicate: true,
                             reordered: false,
                             foreign_conn: None,
@@ -350,26 +356,31 @@ impl Model {
                             order,
                         });
                     } else {
-                        model.orphan(src, dst, seg, TransmissionEnd::Delivered(e.t), order);
+                        exchange.orphan(src, dst, seg, TransmissionEnd::Delivered(e.t), order);
                     }
                 }
                 TraceKind::Transition { from, to, reason, .. } => {
-                    if model.sides[own].first_state.is_none() {
-                        model.sides[own].first_state = Some(from);
+                    if exchange.sides[own].first_state.is_none() {
+                        exchange.sides[own].first_state = Some(from);
                     }
-                    model.notes.push(Note { t: e.t, side: own, kind: NoteKind::State { to, reason }, order });
+                    exchange.notes.push(Note { t: e.t, side: own, kind: NoteKind::State { to, reason }, order });
                 }
                 TraceKind::Timer { timer, action, deadline } if timer_of_interest(timer, action) => {
                     let after = matches!(action, TimerAction::Start | TimerAction::Restart)
                         .then(|| deadline.saturating_since(e.t));
-                    model.notes.push(Note { t: e.t, side: own, kind: NoteKind::Timer { timer, action, after }, order });
+                    exchange.notes.push(Note {
+                        t: e.t,
+                        side: own,
+                        kind: NoteKind::Timer { timer, action, after },
+                        order,
+                    });
                 }
                 _ => {}
             }
         }
-        model.mark_reordered();
-        model.typical_delay = model.median_delay();
-        model
+        exchange.mark_reordered();
+        exchange.typical_delay = exchange.median_delay();
+        exchange
     }
 
     fn side(&mut self, key: SideKey) -> usize {
@@ -569,14 +580,14 @@ mod tests {
 
     #[test]
     fn sends_match_deliveries_and_numbers_are_relative() {
-        let model = Model::build(&handshake(), 0);
-        assert_eq!(model.sides.len(), 2);
-        assert_eq!(model.sides[0].names, vec!["client"]);
-        assert_eq!(model.arrows.len(), 2);
-        assert_eq!(model.arrows[0].label, "SYN seq=0");
-        assert_eq!(model.arrows[1].label, "SYN|ACK seq=0 ack=1");
-        assert_eq!(model.arrows[1].ending, TransmissionEnd::Delivered(Instant::from_nanos(20_000_000)));
-        assert_eq!(model.typical_delay, 10_000_000);
+        let exchange = Exchange::build(&handshake(), 0);
+        assert_eq!(exchange.sides.len(), 2);
+        assert_eq!(exchange.sides[0].names, vec!["client"]);
+        assert_eq!(exchange.arrows.len(), 2);
+        assert_eq!(exchange.arrows[0].label, "SYN seq=0");
+        assert_eq!(exchange.arrows[1].label, "SYN|ACK seq=0 ack=1");
+        assert_eq!(exchange.arrows[1].ending, TransmissionEnd::Delivered(Instant::from_nanos(20_000_000)));
+        assert_eq!(exchange.typical_delay, 10_000_000);
     }
 
     #[test]
@@ -589,12 +600,12 @@ mod tests {
         events.push(event(31, "server", TraceKind::Deliver { seg: d2 }, client_to_server()));
         events.push(event(40, "server", TraceKind::Deliver { seg: d1 }, client_to_server()));
         events.push(event(45, "server", TraceKind::Deliver { seg: d1 }, client_to_server()));
-        let model = Model::build(&events, 0);
-        assert_eq!(model.arrows.len(), 5);
-        assert!(model.arrows[2].reordered, "d1 arrived after d2");
-        assert!(!model.arrows[3].reordered);
-        assert!(model.arrows[4].duplicate);
-        assert_eq!(model.arrows[4].sent, Some(Instant::from_nanos(20_000_000)));
+        let exchange = Exchange::build(&events, 0);
+        assert_eq!(exchange.arrows.len(), 5);
+        assert!(exchange.arrows[2].reordered, "d1 arrived after d2");
+        assert!(!exchange.arrows[3].reordered);
+        assert!(exchange.arrows[4].duplicate);
+        assert_eq!(exchange.arrows[4].sent, Some(Instant::from_nanos(20_000_000)));
     }
 
     #[test]
@@ -614,14 +625,23 @@ mod tests {
         events.push(with_pkt(event(31, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 11, 0));
         events.push(with_pkt(event(35, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 10, 1));
         events.push(with_pkt(event(40, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 10, 0));
-        let model = Model::build(&events, 0);
-        assert_eq!(model.arrows.len(), 5);
+        let exchange = Exchange::build(&events, 0);
+        assert_eq!(exchange.arrows.len(), 5);
         let at = |ms: u64| Instant::from_nanos(ms * 1_000_000);
-        assert_eq!((model.arrows[2].sent, model.arrows[2].ending), (Some(at(20)), TransmissionEnd::Delivered(at(40))));
-        assert!(model.arrows[2].reordered, "sent first, arrived last");
-        assert_eq!((model.arrows[3].sent, model.arrows[3].ending), (Some(at(21)), TransmissionEnd::Delivered(at(31))));
-        assert!(!model.arrows[3].reordered);
-        assert!(model.arrows[4].duplicate);
-        assert_eq!((model.arrows[4].sent, model.arrows[4].ending), (Some(at(20)), TransmissionEnd::Delivered(at(35))));
+        assert_eq!(
+            (exchange.arrows[2].sent, exchange.arrows[2].ending),
+            (Some(at(20)), TransmissionEnd::Delivered(at(40)))
+        );
+        assert!(exchange.arrows[2].reordered, "sent first, arrived last");
+        assert_eq!(
+            (exchange.arrows[3].sent, exchange.arrows[3].ending),
+            (Some(at(21)), TransmissionEnd::Delivered(at(31)))
+        );
+        assert!(!exchange.arrows[3].reordered);
+        assert!(exchange.arrows[4].duplicate);
+        assert_eq!(
+            (exchange.arrows[4].sent, exchange.arrows[4].ending),
+            (Some(at(20)), TransmissionEnd::Delivered(at(35)))
+        );
     }
 }
