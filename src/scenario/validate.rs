@@ -74,13 +74,20 @@ pub fn millis_message(problem: MillisError, ms: f64, positive: bool) -> String {
     }
 }
 
-struct V {
+/// The state of one validation pass: the problems found so far, and the
+/// RFC deviations the file asked for and was allowed.
+struct Validator {
+    /// Every problem found so far, in the order found.
     diags: Vec<Diagnostic>,
+    /// The file's `allow_rfc_violations`: deviations from the RFCs are
+    /// accepted (and listed) instead of rejected.
     allow: bool,
+    /// One note per deviation from the RFCs the file chose, for the run
+    /// header ([`model::Model::deviations`]).
     deviations: Vec<String>,
 }
 
-impl V {
+impl Validator {
     fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.diags.push(Diagnostic { path: path.into(), message: message.into() });
     }
@@ -178,7 +185,7 @@ fn reason(r: ReasonName) -> CloseReason {
 /// One function per section of the file, in file order; later sections
 /// see what earlier ones built (host ids, links, endpoint names).
 pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
-    let mut v = V { diags: Vec::new(), allow: file.allow_rfc_violations, deviations: Vec::new() };
+    let mut v = Validator { diags: Vec::new(), allow: file.allow_rfc_violations, deviations: Vec::new() };
     if file.name.trim().is_empty() {
         v.err("name", "expected a non-empty scenario name");
     }
@@ -264,18 +271,18 @@ struct Endpoints {
 }
 
 impl Endpoints {
-    fn config(&mut self, v: &mut V, p: &str, spec: &TcpSpec) -> usize {
+    fn config(&mut self, v: &mut Validator, p: &str, spec: &TcpSpec) -> usize {
         endpoint_config(v, &mut self.configs, &self.base, p, spec)
     }
 
-    fn name(&mut self, v: &mut V, path: &str, name: &str, hosts: &HostGroups) {
+    fn name(&mut self, v: &mut Validator, path: &str, name: &str, hosts: &HostGroups) {
         check_name(v, path, name, &mut self.names, &hosts.names());
     }
 }
 
 /// The `links` section: one link per pair of hosts, a link to a group one
 /// link per member.
-fn links(v: &mut V, file: &SimFile, hosts: &HostGroups) -> Vec<model::Link> {
+fn links(v: &mut Validator, file: &SimFile, hosts: &HostGroups) -> Vec<model::Link> {
     let mut links: Vec<model::Link> = Vec::new();
     for (i, l) in file.links.iter().enumerate() {
         let p = format!("links[{i}]");
@@ -318,7 +325,7 @@ fn links(v: &mut V, file: &SimFile, hosts: &HostGroups) -> Vec<model::Link> {
 }
 
 /// The `listeners` section.
-fn listeners(v: &mut V, file: &SimFile, hosts: &HostGroups, endpoints: &mut Endpoints) -> Vec<model::Listener> {
+fn listeners(v: &mut Validator, file: &SimFile, hosts: &HostGroups, endpoints: &mut Endpoints) -> Vec<model::Listener> {
     let mut listeners = Vec::new();
     for (i, l) in file.listeners.iter().enumerate() {
         let p = format!("listeners[{i}]");
@@ -369,7 +376,7 @@ fn listeners(v: &mut V, file: &SimFile, hosts: &HostGroups, endpoints: &mut Endp
 /// The `connections` section, and how many connections it describes in
 /// all (populations count each member).
 fn connections(
-    v: &mut V,
+    v: &mut Validator,
     file: &SimFile,
     hosts: &HostGroups,
     links: &[model::Link],
@@ -470,7 +477,7 @@ fn connections(
 
 /// The explicit `peer` of connection `c` at `p`.
 fn peer_endpoint(
-    v: &mut V,
+    v: &mut Validator,
     p: &str,
     c: &ConnectionSpec,
     peer: &PeerSpec,
@@ -493,7 +500,7 @@ fn peer_endpoint(
 
 /// Checks across the `connections` section: the total against the limits,
 /// and no two explicit-peer connections on one 4-tuple.
-fn connection_totals(v: &mut V, file: &SimFile, total: u64) {
+fn connection_totals(v: &mut Validator, file: &SimFile, total: u64) {
     let max_connections = file.limits.max_connections.unwrap_or(model::Limits::default().max_connections);
     if total > MAX_CONNECTIONS {
         v.err("connections", format!("expected at most {MAX_CONNECTIONS} connections in all, found {total}"));
@@ -521,7 +528,7 @@ fn connection_totals(v: &mut V, file: &SimFile, total: u64) {
     }
 }
 
-fn check_name(v: &mut V, path: &str, name: &str, seen: &mut Vec<String>, hosts: &[String]) {
+fn check_name(v: &mut Validator, path: &str, name: &str, seen: &mut Vec<String>, hosts: &[String]) {
     if name.trim().is_empty() {
         v.err(path, "expected a non-empty name");
     } else if seen.iter().any(|n| n == name) {
@@ -542,7 +549,7 @@ const EPHEMERAL_PORTS: u64 = 16_384;
 
 /// Hosts, with groups expanded into members; also returns each file
 /// entry's (first id, member count).
-fn hosts(v: &mut V, file: &SimFile) -> (Vec<model::Host>, Vec<(u32, u32)>) {
+fn hosts(v: &mut Validator, file: &SimFile) -> (Vec<model::Host>, Vec<(u32, u32)>) {
     if file.hosts.is_empty() {
         v.err("hosts", "expected at least one host");
     }
@@ -597,7 +604,7 @@ fn hosts(v: &mut V, file: &SimFile) -> (Vec<model::Host>, Vec<(u32, u32)>) {
 /// bad shared value is named once even when a direction overrides it;
 /// each direction reports only its own override fields.
 fn link_dir(
-    v: &mut V,
+    v: &mut Validator,
     p: &str,
     both: &LinkDirSpec,
     over: Option<&LinkDirSpec>,
@@ -607,14 +614,20 @@ fn link_dir(
     if report_shared {
         link_dir_checked(v, p, both, None, dir);
     }
-    let mut quiet = V { diags: Vec::new(), allow: v.allow, deviations: Vec::new() };
+    let mut quiet = Validator { diags: Vec::new(), allow: v.allow, deviations: Vec::new() };
     let params = link_dir_checked(&mut quiet, p, both, over, dir);
     let own = format!("{p}.{dir}.");
     v.diags.extend(quiet.diags.into_iter().filter(|d| d.path.starts_with(&own)));
     params
 }
 
-fn link_dir_checked(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDirSpec>, dir: &str) -> LinkParams {
+fn link_dir_checked(
+    v: &mut Validator,
+    p: &str,
+    both: &LinkDirSpec,
+    over: Option<&LinkDirSpec>,
+    dir: &str,
+) -> LinkParams {
     let d = LinkParams::default();
     let pick = |f: fn(&LinkDirSpec) -> Option<f64>| -> (Option<f64>, bool) {
         match over.and_then(f) {
@@ -625,11 +638,12 @@ fn link_dir_checked(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDi
     let path = |name: &str, from_over: bool| {
         if from_over { format!("{p}.{dir}.{name}") } else { format!("{p}.{name}") }
     };
-    let ms =
-        |v: &mut V, name: &str, f: fn(&LinkDirSpec) -> Option<f64>, default: Duration, positive: bool| match pick(f) {
+    let ms = |v: &mut Validator, name: &str, f: fn(&LinkDirSpec) -> Option<f64>, default: Duration, positive: bool| {
+        match pick(f) {
             (Some(x), o) => v.ms(&path(name, o), x, positive),
             (None, _) => default,
-        };
+        }
+    };
     let delay = ms(v, "delay_ms", |s| s.delay_ms, d.delay, false);
     let jitter = ms(v, "jitter_ms", |s| s.jitter_ms, d.jitter, false);
     let reorder_delay = ms(v, "reorder_delay_ms", |s| s.reorder_delay_ms, d.reorder_delay, false);
@@ -637,7 +651,7 @@ fn link_dir_checked(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDi
         (Some(x), o) => Some(v.ms(&path("lifetime_ms", o), x, true)),
         (None, _) => None,
     };
-    let prob = |v: &mut V, name: &str, f: fn(&LinkDirSpec) -> Option<f64>| match pick(f) {
+    let prob = |v: &mut Validator, name: &str, f: fn(&LinkDirSpec) -> Option<f64>| match pick(f) {
         (Some(x), o) => v.prob(&path(name, o), x),
         (None, _) => Ppm::ZERO,
     };
@@ -706,7 +720,7 @@ fn link_dir_checked(v: &mut V, p: &str, both: &LinkDirSpec, over: Option<&LinkDi
 
 /// Builds a config from `spec` over `base`. Consent rules are checked
 /// for the values this block sets, and reported at its own fields.
-fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec) -> TcpConfig {
+fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> TcpConfig {
     let mut c = base.clone();
     let f = |name: &str| format!("{p}.{name}");
     if let Some(x) = spec.msl_ms {
@@ -821,7 +835,13 @@ fn tcp_config(v: &mut V, p: &str, base: &TcpConfig, spec: &TcpSpec) -> TcpConfig
     c
 }
 
-fn endpoint_config(v: &mut V, configs: &mut Vec<TcpConfig>, base: &TcpConfig, p: &str, spec: &TcpSpec) -> usize {
+fn endpoint_config(
+    v: &mut Validator,
+    configs: &mut Vec<TcpConfig>,
+    base: &TcpConfig,
+    p: &str,
+    spec: &TcpSpec,
+) -> usize {
     let c = tcp_config(v, p, base, spec);
     match configs.iter().position(|x| *x == c) {
         Some(i) => i,
@@ -834,7 +854,7 @@ fn endpoint_config(v: &mut V, configs: &mut Vec<TcpConfig>, base: &TcpConfig, p:
 
 /// Lists the deviations from the RFC defaults that a configuration chose,
 /// for the run header.
-fn describe_deviations(v: &mut V, index: usize, c: &TcpConfig) {
+fn describe_deviations(v: &mut Validator, index: usize, c: &TcpConfig) {
     let who = if index == 0 { "tcp".to_string() } else { format!("tcp #{index}") };
     let mut add = |s: String| {
         let line = format!("{who}: {s}");
@@ -875,7 +895,7 @@ fn describe_deviations(v: &mut V, index: usize, c: &TcpConfig) {
 }
 
 fn build_app(
-    v: &mut V,
+    v: &mut Validator,
     p: &str,
     script: &[ActionSpec],
     on_connected: &[ReactionSpec],
@@ -906,7 +926,7 @@ fn build_app(
         timed.push(Timed { at, action });
     }
     timed.sort_by_key(|t| t.at);
-    let reactions = |v: &mut V, name: &str, list: &[ReactionSpec]| -> Vec<Reaction> {
+    let reactions = |v: &mut Validator, name: &str, list: &[ReactionSpec]| -> Vec<Reaction> {
         list.iter()
             .enumerate()
             .map(|(i, r)| match *r {
@@ -931,7 +951,7 @@ fn build_app(
     App { script: timed, on_connected, on_end_of_stream }
 }
 
-fn faults(v: &mut V, file: &SimFile, endpoints: &[String], hosts: &[String], total: u64) -> Vec<Fault> {
+fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[String], total: u64) -> Vec<Fault> {
     let mut out = Vec::new();
     let known = |n: &str| endpoints.iter().any(|e| e == n) || hosts.iter().any(|h| h == n);
     let mut seen_fates = std::collections::BTreeSet::new();
@@ -1072,7 +1092,7 @@ fn list(names: &[String]) -> String {
     names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
 }
 
-fn limits(v: &mut V, spec: &LimitsSpec) -> model::Limits {
+fn limits(v: &mut Validator, spec: &LimitsSpec) -> model::Limits {
     let mut l = model::Limits::default();
     if let Some(n) = spec.max_events {
         if n == 0 {
@@ -1101,7 +1121,7 @@ fn limits(v: &mut V, spec: &LimitsSpec) -> model::Limits {
     l
 }
 
-fn expect(v: &mut V, e: &ExpectSpec, endpoints: &[String], total: u64) -> model::Expect {
+fn expect(v: &mut Validator, e: &ExpectSpec, endpoints: &[String], total: u64) -> model::Expect {
     let mut proves = Vec::new();
     for (i, id) in e.proves.iter().enumerate() {
         match Rule::parse(id) {
