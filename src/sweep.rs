@@ -342,8 +342,8 @@ pub struct PointSummary {
     /// `visited_closing`,
     /// `visited_time_wait`, `visited_fin_wait_2` (any connection).
     pub outcomes: Vec<(&'static str, Fraction)>,
-    pub close_ms_median: Option<u64>,
-    pub close_ms_p95: Option<u64>,
+    pub close_ns_median: Option<u64>,
+    pub close_ns_p95: Option<u64>,
     /// Mean retransmissions per run, in thousandths.
     pub retransmissions_mean_milli: u64,
     pub failing_runs: Vec<u64>,
@@ -403,8 +403,8 @@ pub fn summarize(values: Vec<(String, String)>, rows: &[&RunRow]) -> PointSummar
         values,
         runs: n,
         outcomes,
-        close_ms_median: percentile(&close, 50),
-        close_ms_p95: percentile(&close, 95),
+        close_ns_median: percentile(&close, 50),
+        close_ns_p95: percentile(&close, 95),
         retransmissions_mean_milli: if n == 0 { 0 } else { (retrans * 1000 / u128::from(n)) as u64 },
         failing_runs: rows.iter().filter(|r| r.failed()).map(|r| r.run).collect(),
     }
@@ -447,8 +447,8 @@ pub fn summary_table(points: &[PointSummary]) -> String {
             out,
             "  {:<20} median {}  p95 {}",
             "close_ms",
-            p.close_ms_median.map_or("-".into(), ms),
-            p.close_ms_p95.map_or("-".into(), ms)
+            p.close_ns_median.map_or("-".into(), ms),
+            p.close_ns_p95.map_or("-".into(), ms)
         );
         let _ = writeln!(
             out,
@@ -498,8 +498,8 @@ pub fn summary_json(points: &[PointSummary], header: &[(String, String)]) -> Str
         let _ = write!(
             s,
             "}},\"close_ms_median\":{},\"close_ms_p95\":{},\"retransmissions_mean\":{}.{:03},\"failing_runs\":{:?}}}",
-            num(p.close_ms_median),
-            num(p.close_ms_p95),
+            num(p.close_ns_median),
+            num(p.close_ns_p95),
             p.retransmissions_mean_milli / 1000,
             p.retransmissions_mean_milli % 1000,
             p.failing_runs

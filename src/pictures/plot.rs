@@ -311,8 +311,8 @@ mod tests {
             values: values.iter().map(|(c, v)| (c.to_string(), v.to_string())).collect(),
             runs: 10,
             outcomes: OUTCOMES.iter().map(|o| (*o, Fraction { k, n: 10 })).collect(),
-            close_ms_median: None,
-            close_ms_p95: None,
+            close_ns_median: None,
+            close_ns_p95: None,
             retransmissions_mean_milli: 0,
             failing_runs: Vec::new(),
         }
