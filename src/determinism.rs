@@ -18,6 +18,7 @@ pub struct Divergence {
     /// That record in the normal run and in the perturbed run (`None` if
     /// that run had ended).
     pub normal: Option<OwnedEvent>,
+    /// That record in the perturbed run (`None` if that run had ended).
     pub perturbed: Option<OwnedEvent>,
     /// The records just before it (the same in both runs).
     pub context: Vec<OwnedEvent>,
@@ -30,8 +31,11 @@ pub const PERTURBATION: Perturbation =
 /// Two runs that agreed: how many records, how the run ended, its digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Agreement {
+    /// Trace records both runs produced.
     pub records: u64,
+    /// How both runs ended.
     pub outcome: Outcome,
+    /// Their common trace digest, in hex.
     pub digest: String,
 }
 

@@ -17,8 +17,11 @@ pub struct Check {
     pub ep: Option<u32>,
     /// What was checked (`final_state`, `path`, `proves B-CLOSE-06`, ...).
     pub what: String,
+    /// What the file asked for, as shown to people.
     pub expected: String,
+    /// What the run showed, in the same words.
     pub actual: String,
+    /// Whether the run met the expectation.
     pub ok: bool,
 }
 

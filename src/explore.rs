@@ -24,6 +24,7 @@ use indexmap::IndexMap;
 /// What can happen to one explored segment besides passing untouched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Choice {
+    /// The segment is lost (a scripted drop, reason `rule`).
     Drop,
     /// A second copy arrives this much later.
     Duplicate(Duration),
@@ -60,7 +61,10 @@ impl Choice {
 /// given one of `choices`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
+    /// How many segments, from the first sent in a run, are explored.
     pub segments: u32,
+    /// What may happen to each of them besides passing; each run takes one of
+    /// these, or none, per segment.
     pub choices: Vec<Choice>,
 }
 
@@ -90,9 +94,13 @@ impl Plan {
 /// passed, in order, and why its connection closed (if it did).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EndpointHistory {
+    /// The endpoint's name.
     pub name: String,
+    /// Its connection number.
     pub conn: u32,
+    /// Every state it entered, in order, starting with CLOSED.
     pub path: Vec<State>,
+    /// Why it reached CLOSED; `None` if it did not end CLOSED.
     pub reason: Option<CloseReason>,
 }
 
@@ -101,15 +109,20 @@ pub struct EndpointHistory {
 /// block), and how the run ended.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OutcomeKey {
+    /// Every endpoint of the run, in `ep` order.
     pub endpoints: Vec<EndpointHistory>,
+    /// Whether the file's expectations hold; `None` without an `expect` block.
     pub expectations_hold: Option<bool>,
+    /// How the run ended: completed, or the limit that stopped it.
     pub run: Outcome,
 }
 
 /// The runs that came to one outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
+    /// The outcome shared by the group's runs.
     pub key: OutcomeKey,
+    /// How many runs came to it.
     pub runs: u64,
     /// The fewest faults that lead here (then the earliest segments).
     pub smallest: Vec<(u32, Choice)>,

@@ -38,6 +38,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
+    /// The reason's name in traces and files (`loss`, `host_down`, ...).
     pub const fn name(self) -> &'static str {
         match self {
             DropReason::Loss => "loss",
@@ -63,9 +64,15 @@ impl fmt::Display for DropReason {
 /// loss probabilities and the probabilities of switching, per segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GilbertElliott {
+    /// Per segment, the probability of switching from the good state to the bad
+    /// one.
     pub enter_bad: Ppm,
+    /// Per segment, the probability of switching from the bad state to the good
+    /// one.
     pub leave_bad: Ppm,
+    /// The loss probability in the good state.
     pub loss_good: Ppm,
+    /// The loss probability in the bad state.
     pub loss_bad: Ppm,
 }
 
@@ -86,6 +93,7 @@ pub enum DelayDistribution {
 }
 
 impl DelayDistribution {
+    /// The distribution's name in files (`uniform`, `paretonormal`, ...).
     pub const fn name(self) -> &'static str {
         match self {
             DelayDistribution::Uniform => "uniform",
@@ -99,22 +107,30 @@ impl DelayDistribution {
 /// One direction of a link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LinkParams {
+    /// One-way propagation delay (the mean, or the minimum for `Uniform`).
     pub delay: Duration,
     /// Spread of the delay: the width of the uniform jitter, or the
     /// standard deviation of the other distributions.
     pub jitter: Duration,
+    /// How the delay varies around `delay`.
     pub distribution: DelayDistribution,
     /// Serialization rate in bits per second; `None` is infinitely fast.
     pub rate_bps: Option<u64>,
     /// FIFO capacity in bytes (with `rate_bps`), counting the segment being
     /// serialized; a segment that does not fit is tail-dropped (`queue`).
     pub queue_bytes: Option<u64>,
+    /// Probability of Bernoulli loss per segment (`loss`).
     pub loss: Ppm,
+    /// Gilbert-Elliott burst loss (`burst`), if any.
     pub burst: Option<GilbertElliott>,
     /// Probability that a segment is held back by `reorder_delay`.
     pub reorder: Ppm,
+    /// How long a reordered segment is held back.
     pub reorder_delay: Duration,
+    /// Probability of a second copy, with its own jitter draw.
     pub duplicate: Ppm,
+    /// Probability that the segment arrives damaged and is discarded
+    /// (`corrupt`).
     pub corrupt: Ppm,
     /// Segments in transit longer than this are dropped (`expired`).
     pub lifetime: Option<Duration>,
@@ -162,12 +178,14 @@ enum Word {
 pub struct FlowState {
     /// Blocks drawn so far (wraps after 2^32 segments of one flow).
     pub draws: u32,
+    /// The flow's Gilbert-Elliott state: in the bad state.
     pub burst_bad: bool,
 }
 
 /// The shared state of one link direction: when its transmitter is free.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueueState {
+    /// When the transmitter finishes serializing the last segment queued.
     pub busy_until: Instant,
 }
 
@@ -188,18 +206,23 @@ pub struct Fate {
     pub delay: Option<Duration>,
     /// A second copy arrives this long after leaving the queue.
     pub copy: Option<Duration>,
+    /// The segment arrives damaged and the receiver discards it.
     pub corrupt: bool,
 }
 
 /// The link's decision for one segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// Lost on the link, for this reason.
     Drop(DropReason),
+    /// Delivered, perhaps late, damaged or twice.
     Deliver {
         /// When the segment left the queue (`now` without a rate limit):
         /// what follows is propagation.
         departs: Instant,
+        /// When the segment arrives at the receiver.
         at: Instant,
+        /// It was held back by the link's reorder delay.
         reordered: bool,
         /// The segment arrives damaged and the receiver discards it.
         corrupt: bool,

@@ -21,6 +21,7 @@ pub fn jobs(requested: Option<usize>) -> usize {
 /// done that a caller may poll for progress.
 #[derive(Clone, Copy)]
 pub struct Pool<'a> {
+    /// Worker threads, at least 1 (1 runs on the calling thread).
     pub jobs: usize,
     /// Raised (by Ctrl-C) to stop claiming items; the map then returns `None`.
     pub stop: &'a AtomicBool,

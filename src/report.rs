@@ -13,6 +13,7 @@ use crate::trace::Filter;
 use crate::world::{Outcome, World};
 use std::fmt::Write as _;
 
+/// tcpsim's version (the crate's), printed in run headers and summaries.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A table of how often each behaviour fired (`coverage` by
@@ -243,26 +244,43 @@ pub fn open_json(world: &World, filter: &Filter, t_ns: u64) -> Vec<String> {
 /// The closing facts of a run.
 #[derive(Clone, Debug)]
 pub struct Summary {
+    /// How the run ended: completed, or the limit that stopped it.
     pub outcome: Outcome,
+    /// The trace digest, in hex.
     pub digest: String,
+    /// Events the run processed.
     pub events: u64,
+    /// State transitions over all endpoints.
     pub transitions: u64,
+    /// Connections in the run.
     pub connections: u64,
+    /// Segments sent over the run.
     pub segments_sent: u64,
+    /// Segments sent again over the run.
     pub retransmissions: u64,
+    /// Segments lost, all reasons.
     pub drops: u64,
+    /// The run's final virtual time, in ns.
     pub end_ns: u64,
+    /// The run's effective seed.
     pub seed: u64,
+    /// The scenario's name (the file's `name`).
     pub scenario: String,
+    /// Checks of the file's `expect` block that ran.
     pub expectations: usize,
+    /// Of those, the ones that failed.
     pub expectations_failed: usize,
     /// Endpoints not CLOSED at the end, and of them the stuck ones; `None`
     /// when the run did not complete (see [`World::open_endpoints`]).
     pub open: Option<u64>,
+    /// Of the open endpoints, those stuck (`world::OpenReason::Stuck`); `None`
+    /// when the run did not complete.
     pub stuck: Option<u64>,
 }
 
 impl Summary {
+    /// The summary of `world` after a run that ended with `outcome`, its
+    /// expectations checked as `checks`.
     pub fn new(world: &World, outcome: Outcome, checks: &[Check]) -> Summary {
         let s = world.stats();
         let open = world.open_endpoints(0);

@@ -130,7 +130,9 @@ fn chacha8_block(key: &[u32; 8], stream: u64, counter: u64) -> [u32; 16] {
 pub struct Ppm(u32);
 
 impl Ppm {
+    /// Probability 0: never.
     pub const ZERO: Ppm = Ppm(0);
+    /// Probability 1: always.
     pub const ONE: Ppm = Ppm(1_000_000);
 
     /// `None` unless `ppm <= 1_000_000`.
@@ -138,6 +140,7 @@ impl Ppm {
         if ppm <= 1_000_000 { Some(Ppm(ppm)) } else { None }
     }
 
+    /// The probability in parts per million, 0..=1 000 000.
     pub const fn get(self) -> u32 {
         self.0
     }

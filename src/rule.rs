@@ -11,21 +11,41 @@ use std::fmt;
 /// The areas of the specification, in the order the document lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Area {
+    /// `APP`: application calls (OPEN, SEND, RECEIVE, CLOSE, ABORT; RFC 9293
+    /// §3.10.1–§3.10.5).
     App,
+    /// `CLOSED`: segments arriving at a CLOSED endpoint (§3.10.7.1).
     Closed,
+    /// `LISTEN`: segments arriving at a listening endpoint (§3.10.7.2).
     Listen,
+    /// `SYNSENT`: segments arriving in SYN_SENT (§3.10.7.3).
     SynSent,
+    /// `SEQ`: the acceptability test in SYN_RECEIVED and the synchronized
+    /// states (§3.10.7.4 first).
     Seq,
+    /// `RST`: the RST bit in SYN_RECEIVED and the synchronized states
+    /// (§3.10.7.4 second).
     Rst,
+    /// `SYN`: the SYN bit in SYN_RECEIVED and the synchronized states
+    /// (§3.10.7.4 fourth).
     Syn,
+    /// `ACK`: the ACK field in SYN_RECEIVED and the synchronized states
+    /// (§3.10.7.4 fifth).
     Ack,
+    /// `DATA`: segment text, sending and acknowledging data (§3.10.7.4 seventh,
+    /// §3.8).
     Data,
+    /// `CLOSE`: the close paths, FIN processing and TIME_WAIT (§3.6, §3.10.7.4
+    /// eighth).
     Close,
+    /// `TMR`: timers and what their expiry does (§3.8, RFC 6298).
     Tmr,
+    /// `OPT`: the named deviations, all off by default (B-OPT-01..07).
     Opt,
 }
 
 impl Area {
+    /// Every area, in specification order.
     pub const VALUES: [Area; 12] = [
         Area::App,
         Area::Closed,
@@ -41,6 +61,7 @@ impl Area {
         Area::Opt,
     ];
 
+    /// The area as written in IDs: `APP`, `SYNSENT`, `TMR`, ...
     pub const fn name(self) -> &'static str {
         match self {
             Area::App => "APP",
@@ -106,10 +127,13 @@ impl Rule {
         Rule { area, num }
     }
 
+    /// The specification area the behaviour belongs to.
     pub const fn area(self) -> Area {
         self.area
     }
 
+    /// The behaviour's number within its area, from 1 (the `NN` of
+    /// `B-AREA-NN`).
     pub const fn number(self) -> u8 {
         self.num
     }
@@ -145,7 +169,10 @@ impl fmt::Display for Rule {
 
 macro_rules! rules {
     ($($name:ident = $area:ident $num:literal;)*) => {
-        $(pub const $name: Rule = Rule::new(Area::$area, $num);)*
+        $(
+            #[doc = concat!("Behaviour ", stringify!($num), " of area ", stringify!($area), " in the specification (`", stringify!($name), "`).")]
+            pub const $name: Rule = Rule::new(Area::$area, $num);
+        )*
     };
 }
 

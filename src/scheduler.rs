@@ -35,7 +35,9 @@ use std::marker::PhantomData;
 
 /// An event as the scheduler stores it: 32 bits.
 pub trait Token: Copy {
+    /// The event packed into 32 bits.
     fn to_bits(self) -> u32;
+    /// The event back from its bits; `from_bits(e.to_bits()) == e`.
     fn from_bits(bits: u32) -> Self;
 }
 
@@ -125,6 +127,7 @@ impl<E: Token> Default for Scheduler<E> {
 }
 
 impl<E: Token> Scheduler<E> {
+    /// An empty scheduler at time zero.
     pub fn new() -> Scheduler<E> {
         Scheduler { near: Heap::default(), later: None, next_seq: 0, now: Instant::ZERO, event: PhantomData }
     }
@@ -141,10 +144,12 @@ impl<E: Token> Scheduler<E> {
         self.now
     }
 
+    /// Events pending, stale timer wake-ups included.
     pub fn len(&self) -> usize {
         self.near.len + self.later.as_ref().map_or(0, |l| l.len())
     }
 
+    /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

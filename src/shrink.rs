@@ -16,7 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How a run fails: which checks failed (endpoint, field) and how it ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
+    /// The failed checks: the endpoint checked (connection and name; `None` for
+    /// checks over the whole run) and what was checked.
     pub checks: BTreeSet<(Option<(u32, String)>, String)>,
+    /// How the run ended: completed, or the limit that stopped it.
     pub run: Outcome,
 }
 
@@ -43,6 +46,7 @@ pub fn run_with(base: &Model, fates: &[RecordedFate]) -> (World, Option<Failure>
 /// The result of [`ddmin`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Minimized<T> {
+    /// The 1-minimal subset, in the items' order.
     pub kept: Vec<T>,
     /// Distinct subsets tested.
     pub tests: u64,

@@ -73,11 +73,16 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<usize>> {
 /// What one run produced, one CSV row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunRow {
+    /// The run's number in the sweep, from 0.
     pub run: u64,
+    /// The run's effective seed: `tcpsim run FILE --seed SEED` with the point's
+    /// settings replays it.
     pub seed: u64,
     /// Index of the grid point.
     pub point: usize,
+    /// How the run ended: completed, or the limit that stopped it.
     pub outcome: Outcome,
+    /// Connections in the run.
     pub connections: u64,
     /// Connections whose two ends both reached ESTABLISHED.
     pub established: u64,
@@ -93,8 +98,11 @@ pub struct RunRow {
     /// Endpoints stuck at the end (`world::OpenReason::Stuck`); `None`
     /// when the run did not complete.
     pub stuck: Option<u64>,
+    /// Connections where an end visited CLOSING.
     pub visited_closing: u64,
+    /// Connections where an end visited TIME_WAIT.
     pub visited_time_wait: u64,
+    /// Connections where an end visited FIN_WAIT_2.
     pub visited_fin_wait_2: u64,
     /// Mean time from the first SYN to both ends ESTABLISHED (ns), over
     /// connections that got there.
@@ -104,14 +112,24 @@ pub struct RunRow {
     /// Bytes delivered times 8 over the time from the first ESTABLISHED to
     /// the last delivery, in bits per second.
     pub goodput_bps: Option<u64>,
+    /// Payload bytes delivered to applications, over the run.
     pub bytes_delivered: u64,
+    /// Segments sent over the run (the world's `segments_sent` count).
     pub segments_sent: u64,
+    /// Segments sent again, over the run.
     pub retransmissions: u64,
+    /// Of the retransmissions, those by fast retransmit or NewReno partial
+    /// ACKs.
     pub fast_retransmits: u64,
+    /// Segments lost, all reasons.
     pub drops: u64,
+    /// Events the run processed.
     pub events: u64,
+    /// Failed checks of the file's `expect` block.
     pub expectations_failed: u64,
+    /// The run's final virtual time, in ns.
     pub end_ns: u64,
+    /// The run's trace digest, in hex.
     pub digest: String,
 }
 
@@ -156,7 +174,9 @@ impl RunRow {
 /// (by `Rule::index`) and transitions by `[from][to]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Totals {
+    /// Firings per behaviour rule, indexed by `Rule::index`.
     pub coverage: Vec<u64>,
+    /// State transitions counted by `[from][to]`, indexed by `State as usize`.
     pub transitions: [[u64; 11]; 11],
 }
 
@@ -315,15 +335,19 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
 /// A fraction with its 95 % Wilson interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fraction {
+    /// Runs that had the outcome.
     pub k: u64,
+    /// Runs counted.
     pub n: u64,
 }
 
 impl Fraction {
+    /// `k / n`, or 0 when nothing was counted.
     pub fn value(&self) -> f64 {
         if self.n == 0 { 0.0 } else { self.k as f64 / self.n as f64 }
     }
 
+    /// The 95 % Wilson score interval of `k / n`, as (low, high).
     pub fn interval(&self) -> (f64, f64) {
         wilson(self.k, self.n)
     }
@@ -334,6 +358,7 @@ impl Fraction {
 pub struct PointSummary {
     /// `(column, value)` per axis.
     pub values: Vec<(String, String)>,
+    /// Runs of this grid point.
     pub runs: u64,
     /// Outcome name -> fraction of runs: `established` (every connection),
     /// `all_delivered`, `clean_close`, `gave_up` (any connection),
@@ -342,10 +367,15 @@ pub struct PointSummary {
     /// `visited_closing`,
     /// `visited_time_wait`, `visited_fin_wait_2` (any connection).
     pub outcomes: Vec<(&'static str, Fraction)>,
+    /// The median over runs of the mean close time (`RunRow::close_ns`), in ns;
+    /// `None` when no run closed.
     pub close_ns_median: Option<u64>,
+    /// The 95th percentile over runs of the mean close time, in ns.
     pub close_ns_p95: Option<u64>,
     /// Mean retransmissions per run, in thousandths.
     pub retransmissions_mean_milli: u64,
+    /// The numbers of the runs that failed (an expectation failed or a limit
+    /// stopped them).
     pub failing_runs: Vec<u64>,
 }
 

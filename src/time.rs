@@ -22,10 +22,12 @@ impl Instant {
     /// The end of time; used as "never" by timer tables.
     pub const MAX: Instant = Instant(u64::MAX);
 
+    /// The instant `ns` nanoseconds after the start of the run.
     pub const fn from_nanos(ns: u64) -> Instant {
         Instant(ns)
     }
 
+    /// Nanoseconds since the start of the run.
     pub const fn as_nanos(self) -> u64 {
         self.0
     }
@@ -37,37 +39,47 @@ impl Instant {
 }
 
 impl Duration {
+    /// No time at all.
     pub const ZERO: Duration = Duration(0);
+    /// The longest span (about 584 years); saturating arithmetic stops here.
     pub const MAX: Duration = Duration(u64::MAX);
 
+    /// A span of `ns` nanoseconds.
     pub const fn from_nanos(ns: u64) -> Duration {
         Duration(ns)
     }
 
+    /// A span of `us` microseconds, saturating.
     pub const fn from_micros(us: u64) -> Duration {
         Duration(us.saturating_mul(1_000))
     }
 
+    /// A span of `ms` milliseconds, saturating.
     pub const fn from_millis(ms: u64) -> Duration {
         Duration(ms.saturating_mul(1_000_000))
     }
 
+    /// A span of `s` seconds, saturating.
     pub const fn from_secs(s: u64) -> Duration {
         Duration(s.saturating_mul(1_000_000_000))
     }
 
+    /// The span in nanoseconds.
     pub const fn as_nanos(self) -> u64 {
         self.0
     }
 
+    /// The span `k` times over, or [`Duration::MAX`] on overflow.
     pub const fn saturating_mul(self, k: u64) -> Duration {
         Duration(self.0.saturating_mul(k))
     }
 
+    /// The sum, or [`Duration::MAX`] on overflow.
     pub const fn saturating_add(self, other: Duration) -> Duration {
         Duration(self.0.saturating_add(other.0))
     }
 
+    /// The difference, or zero if `other` is longer.
     pub const fn saturating_sub(self, other: Duration) -> Duration {
         Duration(self.0.saturating_sub(other.0))
     }

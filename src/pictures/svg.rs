@@ -51,8 +51,11 @@ pub fn text_width(text: &str, size: f64) -> f64 {
 /// Horizontal anchoring of text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Anchor {
+    /// The text starts at the point (SVG `text-anchor="start"`).
     Start,
+    /// The text is centred on the point.
     Middle,
+    /// The text ends at the point.
     End,
 }
 
@@ -69,26 +72,35 @@ impl Anchor {
 /// How a piece of text looks.
 #[derive(Clone, Copy, Debug)]
 pub struct Font {
+    /// A CSS font-family list ([`MONO`] or [`SANS`]).
     pub family: &'static str,
+    /// The font size in px.
     pub size: f64,
+    /// Bold weight.
     pub bold: bool,
+    /// Italic style.
     pub italic: bool,
+    /// The text colour, as an SVG colour.
     pub fill: &'static str,
 }
 
 impl Font {
+    /// Monospaced text of `size` px in colour `fill`.
     pub const fn mono(size: f64, fill: &'static str) -> Font {
         Font { family: MONO, size, bold: false, italic: false, fill }
     }
 
+    /// Sans-serif text of `size` px in colour `fill`.
     pub const fn sans(size: f64, fill: &'static str) -> Font {
         Font { family: SANS, size, bold: false, italic: false, fill }
     }
 
+    /// The same font in bold.
     pub const fn bold(self) -> Font {
         Font { bold: true, ..self }
     }
 
+    /// The same font in italics.
     pub const fn italic(self) -> Font {
         Font { italic: true, ..self }
     }
@@ -97,18 +109,23 @@ impl Font {
 /// How a line looks.
 #[derive(Clone, Copy, Debug)]
 pub struct Stroke {
+    /// The line colour, as an SVG colour.
     pub color: &'static str,
+    /// The line width in px.
     pub width: f64,
     /// An SVG `stroke-dasharray`, or empty for a solid line.
     pub dash: &'static str,
+    /// The line's opacity, from 0 (invisible) to 1 (opaque).
     pub opacity: f64,
 }
 
 impl Stroke {
+    /// A solid, opaque line.
     pub const fn solid(color: &'static str, width: f64) -> Stroke {
         Stroke { color, width, dash: "", opacity: 1.0 }
     }
 
+    /// A dashed, opaque line with the `stroke-dasharray` `dash`.
     pub const fn dashed(color: &'static str, width: f64, dash: &'static str) -> Stroke {
         Stroke { color, width, dash, opacity: 1.0 }
     }
@@ -136,10 +153,12 @@ pub struct Svg {
 }
 
 impl Svg {
+    /// An empty document `width` by `height` px.
     pub fn new(width: f64, height: f64) -> Svg {
         Svg { buf: String::new(), width, height, markers: Vec::new(), body: String::new() }
     }
 
+    /// The document's width in px.
     pub fn width(&self) -> f64 {
         self.width
     }
@@ -192,14 +211,19 @@ impl Svg {
         let _ = writeln!(self.body, "<!-- {} -->", escape(text).replace("--", "- -"));
     }
 
+    /// Opens a `<g>` element with the attributes `attrs` (written as given);
+    /// close it with [`Svg::close_group`].
     pub fn open_group(&mut self, attrs: &str) {
         let _ = writeln!(self.body, "<g {attrs}>");
     }
 
+    /// Closes the innermost open group.
     pub fn close_group(&mut self) {
         self.body.push_str("</g>\n");
     }
 
+    /// Text at (`x`, `y`), `y` being the baseline, anchored horizontally by
+    /// `anchor`.
     pub fn text(&mut self, x: f64, y: f64, anchor: Anchor, font: Font, content: &str) {
         self.text_styled(x, y, anchor, font, content, "");
     }
@@ -297,6 +321,7 @@ impl Svg {
         self.text(x, y, anchor, font, content);
     }
 
+    /// A straight line from (`x1`, `y1`) to (`x2`, `y2`).
     pub fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: Stroke) {
         let _ = writeln!(
             self.body,
@@ -351,6 +376,7 @@ impl Svg {
         );
     }
 
+    /// A circle filled with `fill`, outlined by `stroke` if given.
     pub fn circle(&mut self, center_x: f64, center_y: f64, radius: f64, fill: &str, stroke: Option<Stroke>) {
         let outline = stroke.map_or_else(|| r#"stroke="none""#.to_string(), |s| s.attrs());
         let _ = writeln!(

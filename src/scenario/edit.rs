@@ -50,6 +50,7 @@ pub struct SimText {
 }
 
 impl SimText {
+    /// The text of a simulation file, ready for edits.
     pub fn new(text: &str) -> SimText {
         SimText { text: text.to_string(), comment: Vec::new() }
     }

@@ -18,14 +18,18 @@ const MAX_DEPTH: usize = 256;
 /// A 1-based line and column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pos {
+    /// The line, from 1.
     pub line: usize,
+    /// The column in characters, from 1.
     pub col: usize,
 }
 
 /// One step of a field path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
+    /// A named field of a struct: `.loss`.
     Field(String),
+    /// A position in a list, from 0: `[1]`.
     Index(usize),
 }
 
@@ -271,6 +275,7 @@ fn is_struct(node: &Node) -> bool {
     node.entries.is_empty() || node.entries.iter().any(|e| e.key.is_some())
 }
 
+/// Why `splice` could not put a value at a path.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SpliceError {
     /// a list index past the end, or a path through a non-struct value

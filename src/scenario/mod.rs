@@ -23,7 +23,9 @@ use locate::{Doc, Pos, Step, format_path, parse_path};
 pub struct LoadError {
     /// 1-based; 0 when the error is not in the file (a bad `--set`).
     pub line: usize,
+    /// 1-based; 0 with `line`.
     pub col: usize,
+    /// What is wrong, in the file's words.
     pub message: String,
 }
 
@@ -49,7 +51,9 @@ impl LoadError {
 /// A `--set FIELD=VALUE` override: `value` is RON text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Override {
+    /// The field path, such as `links[0].loss` or `tcp.msl_ms`.
     pub path: String,
+    /// The value as RON text.
     pub value: String,
 }
 

@@ -13,7 +13,9 @@ use crate::time::{Duration, Instant};
 /// One problem: the field path and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The field path of the bad value, such as `links[0].loss`.
     pub path: String,
+    /// What is wrong with it.
     pub message: String,
 }
 

@@ -29,7 +29,9 @@ use std::io::{self, Write};
 /// One part as given: its name (as on the command line) and its bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct Part<'a> {
+    /// The part's name, as given on the command line.
     pub label: &'a str,
+    /// The part's CSV text.
     pub bytes: &'a [u8],
 }
 
@@ -37,7 +39,12 @@ pub struct Part<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MergeError {
     /// A line of a part is malformed, or does not fit the other parts.
-    At { file: String, error: CsvError },
+    At {
+        /// The part's name, as given.
+        file: String,
+        /// The line and what is wrong with it.
+        error: CsvError,
+    },
     /// The parts as a whole do not make a sweep (a shard is missing).
     Parts(String),
 }
@@ -103,12 +110,17 @@ pub fn digest_version_comment(version: u32) -> String {
 pub struct Identity<'a> {
     /// The simulation file's name (without its directory) and bytes.
     pub file_name: &'a str,
+    /// The simulation file's bytes, identified by their XXH3-128.
     pub file_bytes: &'a [u8],
+    /// The base seed: run i of every point uses `run_seed(base_seed, i)`.
     pub base_seed: u64,
+    /// Runs (seeds) per grid point.
     pub seeds: u64,
+    /// The swept fields and their values, in sweep order.
     pub axes: &'a [Axis],
     /// The `--set` values as given.
     pub set: &'a [String],
+    /// Runs in the whole sweep: grid points × `seeds`.
     pub runs: u64,
 }
 

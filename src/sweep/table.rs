@@ -28,6 +28,7 @@ use std::io::{self, Write};
 /// back into a row. A reader returns what was expected when the text does
 /// not fit.
 pub struct Column {
+    /// The column's header name (`run`, `seed`, `outcome`, ...).
     pub name: &'static str,
     write: fn(&RunRow, &mut String),
     read: fn(&str, &mut RunRow) -> Result<(), String>,
@@ -113,6 +114,7 @@ pub struct Writer<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
+    /// Writes the CSV to `out`.
     pub fn new(out: W) -> Writer<W> {
         Writer { csv: Some(csv_writer(out)), field: String::new() }
     }
@@ -186,12 +188,14 @@ fn escape_line_breaks(text: &str) -> std::borrow::Cow<'_, str> {
 /// Bad input at a line of a CSV file (1-based, comment lines counted).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvError {
+    /// The line, from 1, comment lines counted.
     pub line: u64,
     /// The 1-based character column where the problem starts, where it is
     /// known (a comment compared character by character); 1 for problems
     /// with a whole row or a field of it: the CSV reader gives a record's
     /// position, not its fields'.
     pub column: u64,
+    /// What is wrong, for people.
     pub message: String,
 }
 
@@ -215,7 +219,9 @@ impl CsvError {
 /// A `#` line: where it is and its text after `# `.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {
+    /// Its line, from 1.
     pub line: u64,
+    /// Its text after `# `.
     pub text: String,
 }
 
@@ -228,6 +234,7 @@ pub struct Row {
     pub run: RunRow,
     /// The swept values, in header order.
     pub values: Vec<String>,
+    /// The `replay` column: the command that replays a failing run, or empty.
     pub replay: String,
 }
 
@@ -236,10 +243,12 @@ pub struct Row {
 pub struct Sheet {
     /// Comment lines before the header.
     pub leading: Vec<Comment>,
+    /// The header's line, from 1.
     pub header_line: u64,
     /// The swept fields: the header's columns that are not defined ones,
     /// in header order.
     pub axes: Vec<String>,
+    /// The rows, in file order.
     pub rows: Vec<Row>,
     /// Comment lines after the header (between or after the rows).
     pub trailing: Vec<Comment>,

@@ -30,6 +30,8 @@ pub const DIGEST_VERSION: u32 = 3;
 /// depend on how it is cut into updates.
 const BUFFER: usize = 8192;
 
+/// The run digest: XXH3-128 over a canonical encoding of every trace event, so
+/// two runs with the same digest produced the same events.
 #[derive(Clone)]
 pub struct Digest {
     hasher: Xxh3,
@@ -51,6 +53,7 @@ impl std::fmt::Debug for Digest {
 }
 
 impl Digest {
+    /// The digest of no events.
     pub fn new() -> Digest {
         Digest { hasher: Xxh3::new(), buf: Vec::with_capacity(BUFFER + 256), names: [(0, 0, 0); 8] }
     }

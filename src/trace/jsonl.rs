@@ -6,12 +6,14 @@ use super::{TraceEvent, TraceKind, TraceSink};
 use crate::tcp::{AppEvent, Call, Segment, TimerAction};
 use std::io::{self, Write};
 
+/// A [`TraceSink`] that writes each event as one JSONL record to `out`.
 pub struct JsonlWriter<W: Write> {
     out: W,
     error: Option<io::Error>,
 }
 
 impl<W: Write> JsonlWriter<W> {
+    /// Writes records to `out`.
     pub fn new(out: W) -> JsonlWriter<W> {
         JsonlWriter { out, error: None }
     }
@@ -25,6 +27,7 @@ impl<W: Write> JsonlWriter<W> {
         }
     }
 
+    /// Flushes and returns `out`, or the first write error of the run.
     pub fn finish(mut self) -> io::Result<W> {
         if let Some(e) = self.error.take() {
             return Err(e);

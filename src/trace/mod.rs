@@ -21,46 +21,75 @@ use crate::time::Instant;
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TraceKind {
+    /// `endpoint` changed state (RFC 9293 §3.3.2 states).
     Transition {
+        /// The state left.
         from: State,
+        /// The state entered.
         to: State,
+        /// What made it happen: a segment, a timer, an application call, ...
         cause: Cause,
+        /// The behaviour rule (`B-AREA-NN`) the transition follows.
         rule: Rule,
+        /// For a transition to CLOSED, why the connection closed.
         reason: Option<CloseReason>,
     },
     /// A segment emitted by `endpoint`.
     Send {
+        /// The segment as sent.
         seg: Segment,
+        /// Crafted by an `Inject` fault rather than by the endpoint's TCP.
         injected: bool,
     },
     /// A segment handed to `endpoint` (the receiver).
     Deliver {
+        /// The segment as it arrived (a corrupt one is a `Drop` instead).
         seg: Segment,
     },
     /// A segment lost on its way from `endpoint` (the sender).
     Drop {
+        /// The segment lost.
         seg: Segment,
+        /// Why it was lost (link, fault, partition, ...).
         reason: DropReason,
     },
+    /// One of `endpoint`'s timers was started, restarted, stopped or fired.
     Timer {
+        /// Which timer.
         timer: Timer,
+        /// What happened to it.
         action: TimerAction,
+        /// When it will fire; shown for `start` and `restart` only.
         deadline: Instant,
     },
+    /// `endpoint`'s application made a call (OPEN, SEND, CLOSE, ...).
     App {
+        /// The call made.
         call: Call,
+        /// For SEND, the byte count the call passed; 0 for the other calls.
         bytes: u64,
+        /// The error the call returned, if it failed (RFC 9293 §3.10 error
+        /// names).
         error: Option<CallError>,
     },
+    /// `endpoint` told its application something (connected, data, peer closed,
+    /// ...).
     Event(AppEvent),
+    /// `endpoint`'s congestion window or slow-start threshold changed
+    /// (RFC 5681).
     Congestion {
+        /// The congestion window after the change, in bytes.
         cwnd: u32,
+        /// The slow-start threshold after the change, in bytes.
         ssthresh: u32,
     },
     /// A host crashed (`up: false`) or restarted; `endpoint` is the host
     /// name and `conn` is [`NO_CONN`].
     Host {
+        /// `true` for a restart, `false` for a crash.
         up: bool,
+        /// How many endpoints the crash took (JSONL `endpoints_lost`); 0 on a
+        /// restart.
         connections_lost: u32,
     },
 }
@@ -80,7 +109,10 @@ pub const NO_EP: u32 = u32::MAX;
 /// `copy` 1, 2, ...; the original travels as copy 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct PacketId {
+    /// The transmission's number in the run, from 0, in send order.
     pub pkt: u64,
+    /// 0 for the original, 1, 2, ... for the link's (or a fault's) extra
+    /// copies.
     pub copy: u8,
 }
 
@@ -100,6 +132,7 @@ impl TraceKind {
         }
     }
 
+    /// Every kind's name, in the order of the variants.
     pub const NAMES: [&'static str; 9] =
         ["transition", "send", "deliver", "drop", "timer", "app", "event", "congestion", "host"];
 }
@@ -107,20 +140,26 @@ impl TraceKind {
 /// Where a segment travels: IPv4 address and port of each end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Route {
+    /// The sender's IPv4 address (as a 32-bit number) and port.
     pub src: (u32, u16),
+    /// The receiver's IPv4 address (as a 32-bit number) and port.
     pub dst: (u32, u16),
 }
 
 /// One trace record.
 #[derive(Clone, Copy, Debug)]
 pub struct TraceEvent<'a> {
+    /// When it happened, in simulated time.
     pub t: Instant,
     /// The connection. For `send`, `deliver` and `drop`, the segment's
     /// (as its sender named it), whatever the receiver's own number.
     pub conn: u32,
     /// The endpoint's index, fixed for its life ([`NO_EP`] for hosts).
     pub ep: u32,
+    /// The endpoint's name (a host's name for host records and a host's
+    /// answers).
     pub endpoint: &'a str,
+    /// What happened, with its details.
     pub kind: TraceKind,
     /// For `send`, `deliver` and `drop`: the segment's addresses (not part
     /// of the digest; used for packet captures).
@@ -135,6 +174,7 @@ pub struct TraceEvent<'a> {
 
 /// Receives every trace event of a run, in order.
 pub trait TraceSink {
+    /// Takes the next event of the run; called once per event, in event order.
     fn record(&mut self, event: &TraceEvent<'_>);
 
     /// Whether writing failed; the run stops early when it has.
@@ -155,17 +195,27 @@ impl TraceSink for NullSink {
 /// users.
 #[derive(Debug, Default, Clone)]
 pub struct Recorder {
+    /// Every event recorded, in order.
     pub events: Vec<OwnedEvent>,
 }
 
+/// A trace record that owns its strings ([`TraceEvent`] borrows them), for
+/// keeping past the step that made it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnedEvent {
+    /// When it happened, in simulated time.
     pub t: Instant,
+    /// The connection (see [`TraceEvent::conn`]).
     pub conn: u32,
+    /// The endpoint's index ([`NO_EP`] for hosts).
     pub ep: u32,
+    /// The endpoint's (or host's) name.
     pub endpoint: String,
+    /// What happened, with its details.
     pub kind: TraceKind,
+    /// For `send`, `deliver` and `drop`: the segment's addresses.
     pub route: Option<Route>,
+    /// For `send`, `deliver` and `drop`: which transmission (and copy).
     pub pkt: Option<PacketId>,
     /// Boxed: empty (no allocation) on every record but a host crash.
     pub lost_eps: Box<[u32]>,
@@ -252,6 +302,7 @@ pub struct Filtered<'s> {
 }
 
 impl<'s> Filtered<'s> {
+    /// Passes to `inner` the events that `filter` lets through.
     pub fn new(inner: &'s mut dyn TraceSink, filter: Filter) -> Filtered<'s> {
         let members = filter.conn.map(ConnMembers::new);
         Filtered { inner, filter, members }
@@ -283,6 +334,8 @@ pub struct ConnMembers {
 }
 
 impl ConnMembers {
+    /// Tracks the endpoints in connection `conn`; none until the records show
+    /// them.
     pub fn new(conn: u32) -> ConnMembers {
         ConnMembers { conn, eps: Vec::new(), listening: Vec::new() }
     }
@@ -333,18 +386,26 @@ impl ConnMembers {
 /// `--from-ms`, `--to-ms`). The digest always covers every event.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
+    /// `--conn N`: records of connection N ([`Filtered`] also shows the
+    /// segments its endpoints exchange under another number).
     pub conn: Option<u32>,
+    /// `--endpoint NAME`: records of the endpoint (or host) with this name.
     pub endpoint: Option<String>,
+    /// `--kinds a,b`: records of these kinds ([`TraceKind::NAMES`]).
     pub kinds: Option<Vec<String>>,
+    /// `--from-ms`: records at or after this time.
     pub from: Option<Instant>,
+    /// `--to-ms`: records at or before this time.
     pub to: Option<Instant>,
 }
 
 impl Filter {
+    /// Whether it lets everything through (no option given).
     pub fn is_empty(&self) -> bool {
         *self == Filter::default()
     }
 
+    /// Whether `e` is shown.
     pub fn passes(&self, e: &TraceEvent<'_>) -> bool {
         self.conn.is_none_or(|c| c == e.conn) && self.passes_besides_conn(e)
     }

@@ -12,6 +12,8 @@ use crate::tcp::{AppEvent, Segment, TimerAction};
 use anstyle::{AnsiColor, Effects, Style};
 use std::io::{self, Write};
 
+/// A [`TraceSink`] that writes each event as one aligned text line to `out`,
+/// optionally with ANSI styles.
 pub struct TextWriter<W: Write> {
     out: W,
     endpoint_width: usize,

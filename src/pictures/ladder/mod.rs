@@ -74,10 +74,13 @@ pub fn ladder_text(events: &[OwnedEvent], conn: u32, color: bool) -> String {
 pub struct LadderRecorder {
     conn: u32,
     routes: Vec<RouteKey>,
+    /// The events kept, in order.
     pub events: Vec<OwnedEvent>,
 }
 
 impl LadderRecorder {
+    /// Keeps the events of connection `conn` (and the deliveries and drops on
+    /// its routes).
     pub fn new(conn: u32) -> LadderRecorder {
         LadderRecorder { conn, routes: Vec::new(), events: Vec::new() }
     }
