@@ -21,7 +21,7 @@ pub struct Pos {
     /// The line, from 1.
     pub line: usize,
     /// The column in characters, from 1.
-    pub col: usize,
+    pub column: usize,
 }
 
 /// One step of a field path.
@@ -149,7 +149,7 @@ impl<'a> Doc<'a> {
         match self.walk(path) {
             Some(Ok(n)) => Ok(self.pos_of(self.nodes[self.unwrap(n)].start)),
             Some(Err((parent, _))) => Err(self.pos_of(self.nodes[parent].start)),
-            None => Err(Pos { line: 1, col: 1 }),
+            None => Err(Pos { line: 1, column: 1 }),
         }
     }
 
@@ -211,7 +211,7 @@ impl<'a> Doc<'a> {
         let line = self.line_starts.partition_point(|&s| s <= byte).max(1);
         let start = self.line_starts[line - 1];
         let col = self.text[start..].char_indices().take_while(|(i, _)| start + i < byte).count();
-        Pos { line, col: col + 1 }
+        Pos { line, column: col + 1 }
     }
 
     /// Pos -> byte offset, clamped to the end of the line or text when out of range.
@@ -221,7 +221,7 @@ impl<'a> Doc<'a> {
         };
         let line = self.text[start..].split('\n').next().unwrap_or("");
         let mut chars = line.char_indices().map(|(i, _)| i);
-        start + chars.nth(pos.col.saturating_sub(1)).unwrap_or(line.len())
+        start + chars.nth(pos.column.saturating_sub(1)).unwrap_or(line.len())
     }
 
     fn slice(&self, s: usize, e: usize) -> &'a str {
@@ -590,8 +590,8 @@ Sim(
         parse_path(s).unwrap()
     }
 
-    fn pos(line: usize, col: usize) -> Pos {
-        Pos { line, col }
+    fn pos(line: usize, column: usize) -> Pos {
+        Pos { line, column }
     }
 
     fn at(text: &str, needle: &str) -> Pos {

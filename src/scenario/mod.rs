@@ -24,18 +24,18 @@ pub struct LoadError {
     /// 1-based; 0 when the error is not in the file (a bad `--set`).
     pub line: usize,
     /// 1-based; 0 with `line`.
-    pub col: usize,
+    pub column: usize,
     /// What is wrong, in the file's words.
     pub message: String,
 }
 
 impl LoadError {
     fn at(pos: Pos, message: String) -> LoadError {
-        LoadError { line: pos.line, col: pos.col, message }
+        LoadError { line: pos.line, column: pos.column, message }
     }
 
     fn outside(message: String) -> LoadError {
-        LoadError { line: 0, col: 0, message }
+        LoadError { line: 0, column: 0, message }
     }
 
     /// `FILE:LINE:COL: error: MESSAGE` (the interface's format).
@@ -43,7 +43,7 @@ impl LoadError {
         if self.line == 0 {
             format!("{file}: error: {}", self.message)
         } else {
-            format!("{file}:{}:{}: error: {}", self.line, self.col, self.message)
+            format!("{file}:{}:{}: error: {}", self.line, self.column, self.message)
         }
     }
 }
@@ -149,7 +149,7 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
             .into_iter()
             .map(|d| {
                 let path = parse_path(&d.path).unwrap_or_default();
-                report(&path, d.message, Pos { line: 1, col: 1 })
+                report(&path, d.message, Pos { line: 1, column: 1 })
             })
             .collect()
     })
@@ -159,8 +159,8 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
 /// it rejects, so the character before is tried too.
 fn deepest_path(doc: &Doc, pos: Pos) -> Vec<Step> {
     let here = doc.path_at(pos);
-    if pos.col > 1 {
-        let before = doc.path_at(Pos { line: pos.line, col: pos.col - 1 });
+    if pos.column > 1 {
+        let before = doc.path_at(Pos { line: pos.line, column: pos.column - 1 });
         if before.len() > here.len() {
             return before;
         }
@@ -173,10 +173,10 @@ fn deepest_path(doc: &Doc, pos: Pos) -> Vec<Step> {
 /// just past it), and messages say what was found.
 fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (Vec<Step>, Pos, String) {
     use ron::Error as E;
-    let pos = Pos { line: e.position.line.max(1), col: e.position.col.max(1) };
+    let pos = Pos { line: e.position.line.max(1), column: e.position.col.max(1) };
     if doc.span(&[]).is_none() {
         let msg = "the file is empty; expected a scenario `(name: \"...\", hosts: [...], ...)`";
-        return (Vec::new(), Pos { line: 1, col: 1 }, msg.to_string());
+        return (Vec::new(), Pos { line: 1, column: 1 }, msg.to_string());
     }
     let at = doc.byte_of(pos);
     let at_end = text[at.min(text.len())..].trim().is_empty();
@@ -253,7 +253,7 @@ fn integer_range(text: &str, path: &[Step]) -> Option<&'static str> {
                 use ron::error::Error as E;
                 let range_error =
                     matches!(e.code, E::IntegerOutOfBounds | E::InvalidValueForType { .. } | E::Message(_));
-                let pos = Pos { line: e.position.line.max(1), col: e.position.col.max(1) };
+                let pos = Pos { line: e.position.line.max(1), column: e.position.col.max(1) };
                 let at = Doc::parse(&probe).byte_of(pos);
                 !(range_error && (start..=end + 1).contains(&at))
             }

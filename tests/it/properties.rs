@@ -356,7 +356,7 @@ proptest! {
         if let Err(errs) = tcpsim::scenario::load(&bytes, &[]) {
             prop_assert!(!errs.is_empty());
             for e in errs {
-                prop_assert!(e.line >= 1 && e.col >= 1, "{e:?}");
+                prop_assert!(e.line >= 1 && e.column >= 1, "{e:?}");
             }
         }
     }
@@ -380,7 +380,7 @@ proptest! {
         }
         if let Err(errs) = tcpsim::scenario::load(&bytes, &[]) {
             for e in errs {
-                prop_assert!(e.line >= 1 && e.col >= 1, "{e:?}");
+                prop_assert!(e.line >= 1 && e.column >= 1, "{e:?}");
             }
         }
     }
