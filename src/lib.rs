@@ -21,6 +21,8 @@
 //! - [`model`]: the validated scenario; [`scenario`]: the RON file format,
 //!   validation and error positions.
 //! - [`world`]: hosts, listeners, demultiplexing, faults and the run loop.
+//! - [`simulation`]: the one way to run a scenario: load (or a model) →
+//!   run → outcome, checks, digest and summary; every command uses it.
 //! - [`trace`]: trace events, text/JSONL writers and the digest;
 //!   [`expect`]: checking a run against its `expect` block; [`report`]:
 //!   headers, summaries and the behaviour coverage report.
@@ -79,6 +81,7 @@ pub mod rule;
 pub mod scenario;
 pub mod scheduler;
 pub mod shrink;
+pub mod simulation;
 pub mod sweep;
 pub mod tcp;
 pub mod time;

@@ -5,9 +5,9 @@
 use super::error;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tcpsim::model::Model;
 use tcpsim::rng::Ppm;
 use tcpsim::scenario::{self, Override};
+use tcpsim::simulation::Simulation;
 
 /// The overrides of the `--set FIELD=VALUE` flags, or the message for the
 /// first malformed one.
@@ -16,14 +16,14 @@ pub fn set_overrides(set: &[String]) -> Result<Vec<Override>, String> {
 }
 
 /// Reads a file and loads it with the command line's overrides; prints
-/// every error and returns `None` on bad input. Also returns the file's
-/// text with the overrides applied.
+/// every error and returns `None` on bad input. The simulation keeps the
+/// file's text with the overrides applied.
 pub fn load_with_overrides(
     file: &std::path::Path,
     seed: Option<u64>,
     loss: Option<&str>,
     set: &[String],
-) -> Option<(Model, String)> {
+) -> Option<Simulation> {
     let label = file.display().to_string();
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
@@ -50,12 +50,8 @@ pub fn load_with_overrides(
             return None;
         }
     }
-    let loaded = scenario::load(&bytes, &overrides).and_then(|model| {
-        let text = scenario::source_text(&bytes).and_then(|t| scenario::with_overrides(t, &overrides))?;
-        Ok((model, text))
-    });
-    match loaded {
-        Ok(x) => Some(x),
+    match Simulation::load(&bytes, &overrides) {
+        Ok(sim) => Some(sim),
         Err(errors) => {
             for e in errors {
                 eprintln!("{}", e.render(&label));
