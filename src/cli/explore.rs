@@ -47,7 +47,7 @@ fn what_each_segment_may_do(plan: &Plan) -> String {
 }
 
 pub fn explore(args: &ExploreArgs) -> u8 {
-    let label = args.file.display().to_string();
+    let label = args.sim.file.display().to_string();
     let plan = match plan(args) {
         Ok(p) => p,
         Err(e) => {
@@ -55,7 +55,7 @@ pub fn explore(args: &ExploreArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let Some(sim) = load_with_overrides(&args.file, args.seed, None, &args.set) else {
+    let Some(sim) = load_with_overrides(&args.sim, None) else {
         return EXIT_BAD_INPUT;
     };
     let (model, text) = (sim.model(), sim.text().expect("loaded from a file"));
@@ -81,7 +81,7 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         );
     }
     let total = plan.runs().expect("checked by plan()");
-    let jobs = parallel::jobs(args.jobs);
+    let jobs = parallel::jobs(args.jobs.jobs);
     let stop = interrupt_flag();
     let done = AtomicU64::new(0);
     #[allow(clippy::disallowed_methods, reason = "wall-clock speed on stderr only, never in results")]

@@ -22,7 +22,7 @@ use tcpsim::world::{Outcome, World};
 
 /// The command that replays this run.
 pub fn replay_command(args: &RunArgs, seed: u64) -> String {
-    replay_line(&args.file, seed, args.loss.as_deref(), &args.set)
+    replay_line(&args.sim, seed, args.loss.loss.as_deref())
 }
 
 /// A command-line virtual time in milliseconds.
@@ -58,8 +58,8 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
-    let label = args.file.display().to_string();
-    let Some(mut sim) = load_with_overrides(&args.file, args.seed, args.loss.as_deref(), &args.set) else {
+    let label = args.sim.file.display().to_string();
+    let Some(mut sim) = load_with_overrides(&args.sim, args.loss.loss.as_deref()) else {
         return EXIT_BAD_INPUT;
     };
     if let Some(n) = args.max_events {
@@ -95,7 +95,7 @@ pub fn run(args: &RunArgs) -> u8 {
         ("--state-diagram", args.state_diagram.as_deref()),
         ("--emit-faults", args.emit_faults.as_deref()),
     ];
-    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.file)]) {
+    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.sim.file)]) {
         error(&e);
         return EXIT_BAD_INPUT;
     }

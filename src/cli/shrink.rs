@@ -15,14 +15,15 @@ use tcpsim::trace::NullSink;
 
 /// Where the shrunk file goes without --out: `NAME.seed-N.min.ron` in the
 /// current directory.
-fn default_out(args: &ShrinkArgs) -> PathBuf {
-    let stem = args.file.file_stem().map_or("shrunk".into(), |s| s.to_string_lossy().into_owned());
-    PathBuf::from(format!("{stem}.seed-{}.min.ron", args.seed))
+fn default_out(args: &ShrinkArgs, seed: u64) -> PathBuf {
+    let stem = args.sim.file.file_stem().map_or("shrunk".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from(format!("{stem}.seed-{seed}.min.ron"))
 }
 
 pub fn shrink(args: &ShrinkArgs) -> u8 {
-    let label = args.file.display().to_string();
-    let Some(sim) = load_with_overrides(&args.file, Some(args.seed), args.loss.as_deref(), &args.set) else {
+    let label = args.sim.file.display().to_string();
+    let seed = args.sim.seed.expect("clap requires --seed");
+    let Some(sim) = load_with_overrides(&args.sim, args.loss.loss.as_deref()) else {
         return EXIT_BAD_INPUT;
     };
     if sim.model().expect.is_none() {
@@ -31,7 +32,7 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
         ));
         return EXIT_BAD_INPUT;
     }
-    let out_path = args.out.clone().unwrap_or_else(|| default_out(args));
+    let out_path = args.out.clone().unwrap_or_else(|| default_out(args, seed));
     // The handler first, so an interrupt can never leave a temp file; then
     // the output (as a temp file), so a bad path fails before the work.
     let stop = interrupt_flag();
@@ -47,14 +48,11 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
     let recorded = sim.record_fates().run(&mut NullSink);
     let Some(failure) = shrink::failure_of_run(&recorded) else {
         drop(dest);
-        let _ = writeln!(
-            std::io::stdout(),
-            "shrink: seed {} meets every expectation of {label}; nothing to shrink",
-            args.seed
-        );
+        let _ =
+            writeln!(std::io::stdout(), "shrink: seed {} meets every expectation of {label}; nothing to shrink", seed);
         return EXIT_OK;
     };
-    let replay = replay_line(&args.file, args.seed, args.loss.as_deref(), &args.set);
+    let replay = replay_line(&args.sim, seed, args.loss.loss.as_deref());
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "shrink: `{replay}` fails its expectations:");
     for c in recorded.failed_checks() {

@@ -74,7 +74,7 @@ pub fn test(args: &TestArgs) -> u8 {
     }
     // No Ctrl-C handler of its own: an interrupt ends the process as usual.
     let (stop, done) = (AtomicBool::new(false), AtomicU64::new(0));
-    let pool = Pool { jobs: parallel::jobs(args.jobs), stop: &stop, done: &done };
+    let pool = Pool { jobs: parallel::jobs(args.jobs.jobs), stop: &stop, done: &done };
     let (verdicts, _) =
         parallel::map_ordered(files.len(), pool, || (), |(), i| run_file(&files[i])).expect("never stopped");
     let (mut passed, mut failed, mut bad) = (0, 0, 0);
