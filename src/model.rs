@@ -1,8 +1,13 @@
 //! The validated scenario: everything a [`crate::world::World`] needs, in
 //! runtime types (nanoseconds, parts per million, indexes instead of names).
 //!
-//! A `Model` is built by `scenario::load` from a file, or directly in Rust.
+//! A `Model` is built by `scenario::load` from a file, or in Rust with
+//! [`Builder`].
 //! Only `scenario` knows the file format; nothing here is `Deserialize`.
+
+mod builder;
+
+pub use builder::Builder;
 
 use crate::link::{Fate, LinkParams};
 use crate::rule::Rule;

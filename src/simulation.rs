@@ -182,3 +182,58 @@ impl Finished {
         Summary::new(&self.world, self.outcome, &self.checks)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Action, App, Builder, Reaction};
+    use crate::trace::{NullSink, Recorder};
+    use crate::world::Perturbation;
+
+    fn model() -> Model {
+        let client = App::default()
+            .at(crate::time::Duration::ZERO, Action::Connect)
+            .on_connected([Reaction::Send(3000), Reaction::Close]);
+        Builder::new("sim")
+            .seed(3)
+            .host("a")
+            .host("b")
+            .link("a", "b", crate::link::LinkParams::default())
+            .listener("server", "b", 80, App::default().on_end_of_stream([Reaction::Close]))
+            .connection("client", "a", ("b", 80), client)
+            .build()
+            .expect("a valid model")
+    }
+
+    /// What a world keeps beside the run, and how it is built, never
+    /// changes the run.
+    #[test]
+    fn options_do_not_change_the_digest() {
+        let plain = Simulation::from_model(model()).run(&mut NullSink);
+        assert_eq!(plain.outcome, Outcome::Completed);
+        let all = Options {
+            record_fates: true,
+            keep_phase_times: true,
+            perturbation: Some(Perturbation { hash_seed: 5, spare_packet_slots: 3, ballast_bytes: 64 }),
+        };
+        let kept = Simulation::from_model(model()).with_options(all).run(&mut NullSink);
+        assert_eq!(kept.digest(), plain.digest());
+        assert!(kept.world.endpoints().all(|e| e.times.is_some()));
+        assert!(plain.world.endpoints().all(|e| e.times.is_none()));
+    }
+
+    /// A loaded file keeps its text with the overrides applied, and runs
+    /// with the checks of its `expect` block.
+    #[test]
+    fn a_loaded_file_keeps_its_overridden_text_and_checks() {
+        let file = br#"(name: "f", hosts: [(name: "a")], expect: (drops: 0))"#;
+        let seed = Override { path: "seed".into(), value: "9".into() };
+        let sim = Simulation::load(file, &[seed]).expect("a valid file");
+        assert_eq!(sim.model().seed, 9);
+        assert!(sim.text().expect("from a file").contains("seed: 9"));
+        let finished = sim.run(&mut Recorder::default());
+        assert_eq!(finished.checks.len(), 1);
+        assert!(finished.passed());
+        assert_eq!(finished.summary().digest, finished.digest());
+    }
+}
