@@ -18,8 +18,9 @@
 //! - [`tcp`]: the endpoint state machine; [`rule`]: behaviour IDs.
 //! - [`link`]: the per-direction link model, its verdicts, and `Fate`
 //!   (one decision as data).
-//! - [`model`]: the validated scenario; [`scenario`]: the RON file format,
-//!   validation and error positions.
+//! - [`model`]: the validated scenario, and [`model::Builder`] to write one
+//!   in Rust; [`scenario`]: the RON file format, validation and error
+//!   positions.
 //! - [`world`]: hosts, listeners, demultiplexing, faults and the run loop.
 //! - [`simulation`]: the one way to run a scenario: load (or a model) →
 //!   run → outcome, checks, digest and summary; every command uses it.
@@ -87,3 +88,9 @@ pub mod tcp;
 pub mod time;
 pub mod trace;
 pub mod world;
+
+/// README.md's Rust examples ("Use it from Rust"), compiled and run as
+/// doctests so the README cannot drift from the library.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
