@@ -41,7 +41,7 @@
 //! # Example
 //!
 //! ```
-//! use tcpsim::{expect, scenario, trace::Recorder, world::{Outcome, World}};
+//! use tcpsim::{simulation::Simulation, trace::Recorder, world::Outcome};
 //! use tcpsim::tcp::State;
 //!
 //! let file = r#"(
@@ -54,17 +54,16 @@
 //!                    script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 5000), Close])],
 //!     expect: (all_connections: (final_state: CLOSED, all_bytes_delivered: true)),
 //! )"#;
-//! let model = scenario::load(file.as_bytes(), &[]).expect("a valid scenario");
-//! let mut world = World::new(model);
+//! let sim = Simulation::load(file.as_bytes(), &[]).expect("a valid scenario");
 //! let mut trace = Recorder::default();
-//! assert_eq!(world.run(&mut trace), Outcome::Completed);
+//! let finished = sim.run(&mut trace);
+//! assert_eq!(finished.outcome, Outcome::Completed);
 //!
-//! let client = world.endpoint(0, "client").unwrap();
+//! let client = finished.world.endpoint(0, "client").unwrap();
 //! assert_eq!(client.tcp.state(), State::Closed);
 //! assert!(client.log.visited(State::TimeWait));
-//! let checks = expect::check(&world, world.model().expect.as_ref().unwrap());
-//! assert!(checks.iter().all(|c| c.ok));
-//! println!("digest {}", world.digest());
+//! assert!(finished.checks.iter().all(|c| c.ok));
+//! println!("digest {}", finished.digest());
 //! ```
 
 pub mod determinism;

@@ -124,7 +124,7 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     let color = args.format != Format::Jsonl && use_color(args.color, &dest);
     let model = sim.model();
-    let (seed, limits) = (model.seed, model.limits);
+    let seed = model.seed;
     let header = report::header_lines(model, &label);
     let width = model
         .connections
@@ -181,27 +181,7 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     if outcome != Outcome::Completed {
         drop(dest); // a temp file is removed, an existing target untouched
-        let why = match outcome {
-            Outcome::EventLimit => format!(
-                "the run hit max_events ({}) at {} ms; raise it with --max-events",
-                limits.max_events,
-                world.now()
-            ),
-            Outcome::TimeLimit => format!(
-                "the run reached max_time ({} ms) with events left; raise it with --max-time-ms",
-                limits.max_time
-            ),
-            Outcome::Interrupted => "interrupted".to_string(),
-            Outcome::OutputFailed => "writing the trace failed".to_string(),
-            Outcome::InFlightLimit => {
-                format!("more than {} segments in flight at once; raise limits.max_in_flight", limits.max_in_flight)
-            }
-            Outcome::TraceLimit => {
-                format!("the trace passed {} records; raise limits.max_trace_records", limits.max_trace_records)
-            }
-            Outcome::Completed => unreachable!(),
-        };
-        error(&format!("{label}: run incomplete: {why}"));
+        error(&format!("{label}: run incomplete: {}", incomplete_reason(&finished)));
         return EXIT_INCOMPLETE;
     }
     for (flag, d) in extra_dests {
@@ -222,6 +202,30 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         eprintln!("replay: {}", replay_command(args, seed));
         EXIT_EXPECT_FAILED
+    }
+}
+
+/// Why a run did not complete, and how to let it.
+fn incomplete_reason(finished: &Finished) -> String {
+    let limits = finished.world.model().limits;
+    match finished.outcome {
+        Outcome::EventLimit => format!(
+            "the run hit max_events ({}) at {} ms; raise it with --max-events",
+            limits.max_events,
+            finished.world.now()
+        ),
+        Outcome::TimeLimit => {
+            format!("the run reached max_time ({} ms) with events left; raise it with --max-time-ms", limits.max_time)
+        }
+        Outcome::Interrupted => "interrupted".to_string(),
+        Outcome::OutputFailed => "writing the trace failed".to_string(),
+        Outcome::InFlightLimit => {
+            format!("more than {} segments in flight at once; raise limits.max_in_flight", limits.max_in_flight)
+        }
+        Outcome::TraceLimit => {
+            format!("the trace passed {} records; raise limits.max_trace_records", limits.max_trace_records)
+        }
+        Outcome::Completed => unreachable!("only incomplete runs have a reason"),
     }
 }
 
