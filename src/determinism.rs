@@ -6,6 +6,7 @@
 //! long the run.
 
 use crate::model::Model;
+use crate::simulation::{Options, Simulation};
 use crate::trace::{OwnedEvent, Recorder};
 use crate::world::{Outcome, Perturbation, World};
 use std::collections::VecDeque;
@@ -42,7 +43,9 @@ pub struct Agreement {
 /// Runs `model` normally and perturbed, comparing every trace record.
 /// Returns what they agreed on, or where they first differ.
 pub fn check(model: &Model) -> Result<Agreement, Box<Divergence>> {
-    compare(World::new(model.clone()), World::with_perturbation(model.clone(), PERTURBATION))
+    let normal = Simulation::from_model(model.clone());
+    let perturbed = normal.clone().with_options(Options { perturbation: Some(PERTURBATION), ..normal.options() });
+    compare(normal.into_world(), perturbed.into_world())
 }
 
 /// Runs two worlds in lockstep, one event at a time, comparing their

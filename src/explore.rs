@@ -11,14 +11,14 @@
 //! are merged with operations that do not depend on the order (sums and
 //! minima), so the report is the same for any number of threads.
 
-use crate::expect;
 use crate::link::DropReason;
 use crate::model::{Fault, Filter, Model, SegmentFaultAction};
 use crate::parallel::{self, Pool};
+use crate::simulation::Simulation;
 use crate::tcp::{CloseReason, State};
 use crate::time::Duration;
 use crate::trace::{NullSink, TraceEvent, TraceKind, TraceSink};
-use crate::world::{Outcome, World};
+use crate::world::Outcome;
 use indexmap::IndexMap;
 
 /// What can happen to one explored segment besides passing untouched.
@@ -164,8 +164,8 @@ pub fn model_of(base: &Model, faults: &[(u32, Choice)]) -> Model {
 
 /// Runs one point of the space and says what it came to.
 pub fn outcome_of(model: Model) -> OutcomeKey {
-    let mut world = World::new(model);
-    let run = world.run(&mut NullSink);
+    let finished = Simulation::from_model(model).run(&mut NullSink);
+    let world = &finished.world;
     let endpoints = world
         .endpoints()
         .map(|e| EndpointHistory {
@@ -175,8 +175,8 @@ pub fn outcome_of(model: Model) -> OutcomeKey {
             reason: e.tcp.close_reason(),
         })
         .collect();
-    let expectations_hold = world.model().expect.as_ref().map(|x| expect::check(&world, x).iter().all(|c| c.ok));
-    OutcomeKey { endpoints, expectations_hold, run }
+    let expectations_hold = world.model().expect.as_ref().map(|_| finished.checks.iter().all(|c| c.ok));
+    OutcomeKey { endpoints, expectations_hold, run: finished.outcome }
 }
 
 /// Runs every point of `plan` over `pool`. Returns the groups in order
@@ -229,7 +229,7 @@ pub fn segments_of(base: &Model, faults: &[(u32, Choice)], upto: u32) -> Vec<Str
         }
     }
     let mut sink = FirstSends { upto: upto as usize, seen: Vec::new(), just_sent: false };
-    World::new(model_of(&base.clone().without_link_randomness(), faults)).run(&mut sink);
+    Simulation::from_model(model_of(&base.clone().without_link_randomness(), faults)).run(&mut sink);
     sink.seen
 }
 

@@ -18,9 +18,12 @@
 //! - [`tcp`]: the endpoint state machine; [`rule`]: behaviour IDs.
 //! - [`link`]: the per-direction link model, its verdicts, and `Fate`
 //!   (one decision as data).
-//! - [`model`]: the validated scenario; [`scenario`]: the RON file format,
-//!   validation and error positions.
+//! - [`model`]: the validated scenario, and [`model::Builder`] to write one
+//!   in Rust; [`scenario`]: the RON file format, validation and error
+//!   positions.
 //! - [`world`]: hosts, listeners, demultiplexing, faults and the run loop.
+//! - [`simulation`]: the one way to run a scenario: load (or a model) →
+//!   run → outcome, checks, digest and summary; every command uses it.
 //! - [`trace`]: trace events, text/JSONL writers and the digest;
 //!   [`expect`]: checking a run against its `expect` block; [`report`]:
 //!   headers, summaries and the behaviour coverage report.
@@ -38,7 +41,7 @@
 //! # Example
 //!
 //! ```
-//! use tcpsim::{expect, scenario, trace::Recorder, world::{Outcome, World}};
+//! use tcpsim::{simulation::Simulation, trace::Recorder, world::Outcome};
 //! use tcpsim::tcp::State;
 //!
 //! let file = r#"(
@@ -51,17 +54,16 @@
 //!                    script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 5000), Close])],
 //!     expect: (all_connections: (final_state: CLOSED, all_bytes_delivered: true)),
 //! )"#;
-//! let model = scenario::load(file.as_bytes(), &[]).expect("a valid scenario");
-//! let mut world = World::new(model);
+//! let sim = Simulation::load(file.as_bytes(), &[]).expect("a valid scenario");
 //! let mut trace = Recorder::default();
-//! assert_eq!(world.run(&mut trace), Outcome::Completed);
+//! let finished = sim.run(&mut trace);
+//! assert_eq!(finished.outcome, Outcome::Completed);
 //!
-//! let client = world.endpoint(0, "client").unwrap();
+//! let client = finished.world.endpoint(0, "client").unwrap();
 //! assert_eq!(client.tcp.state(), State::Closed);
 //! assert!(client.log.visited(State::TimeWait));
-//! let checks = expect::check(&world, world.model().expect.as_ref().unwrap());
-//! assert!(checks.iter().all(|c| c.ok));
-//! println!("digest {}", world.digest());
+//! assert!(finished.checks.iter().all(|c| c.ok));
+//! println!("digest {}", finished.digest());
 //! ```
 
 pub mod determinism;
@@ -79,8 +81,15 @@ pub mod rule;
 pub mod scenario;
 pub mod scheduler;
 pub mod shrink;
+pub mod simulation;
 pub mod sweep;
 pub mod tcp;
 pub mod time;
 pub mod trace;
 pub mod world;
+
+/// README.md's Rust examples ("Use it from Rust"), compiled and run as
+/// doctests so the README cannot drift from the library.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;

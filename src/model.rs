@@ -1,79 +1,119 @@
 //! The validated scenario: everything a [`crate::world::World`] needs, in
 //! runtime types (nanoseconds, parts per million, indexes instead of names).
 //!
-//! A `Model` is built by `scenario::load` from a file, or directly in Rust.
+//! A `Model` is built by `scenario::load` from a file, or in Rust with
+//! [`Builder`].
 //! Only `scenario` knows the file format; nothing here is `Deserialize`.
+
+mod builder;
+
+pub use builder::Builder;
 
 use crate::link::{Fate, LinkParams};
 use crate::rule::Rule;
 use crate::tcp::{CloseReason, Flags, State, TcpConfig};
 use crate::time::{Duration, Instant};
 
+/// A host's index in [`Model::hosts`].
 pub type HostId = u32;
 
+/// A whole scenario, ready for [`crate::world::World`]: what a file loads
+/// to, or what [`Builder`] builds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
+    /// The scenario's name, for headers and titles.
     pub name: String,
     /// What the scenario shows, for the run header.
     pub description: Option<String>,
+    /// The seed of every random draw (links, initial sequence numbers).
     pub seed: u64,
     /// The seed of initial sequence numbers, when not the run's.
     pub iss_seed: Option<u64>,
     /// Distinct TCP configurations; endpoints refer to them by index. Index 0
     /// is the file-wide default.
     pub configs: Vec<TcpConfig>,
+    /// The hosts, a group's members one by one.
     pub hosts: Vec<Host>,
+    /// The links, one per pair of hosts.
     pub links: Vec<Link>,
+    /// The listeners, in file order.
     pub listeners: Vec<Listener>,
+    /// The connections, in file order; numbered in this order, members of
+    /// a population one by one.
     pub connections: Vec<Connection>,
+    /// The scripted faults, in file order.
     pub faults: Vec<Fault>,
+    /// The limits of a run.
     pub limits: Limits,
+    /// What the run must meet, if the scenario says.
     pub expect: Option<Expect>,
     /// Human-readable notes for the run header: RFC deviations the file
     /// chose (named options, `allow_rfc_violations`).
     pub deviations: Vec<String>,
 }
 
+/// One host: a name and an IPv4 address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Host {
+    /// Its name (`NAME#k` for member `k` of a group).
     pub name: String,
+    /// Its IPv4 address (see [`format_addr`]).
     pub addr: u32,
 }
 
 /// A bidirectional link; `ab` is the direction from `a` to `b`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
+    /// One end.
     pub a: HostId,
+    /// The other end.
     pub b: HostId,
+    /// The direction from `a` to `b`.
     pub ab: LinkParams,
+    /// The direction from `b` to `a`.
     pub ba: LinkParams,
 }
 
 /// How the application reacts to an event, synchronously in the same step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reaction {
+    /// SEND this many bytes.
     Send(u64),
+    /// CLOSE: send a FIN once everything queued is sent.
     Close,
+    /// ABORT: a RST where the state calls for it; CLOSED, reason `ABORTED`.
     Abort,
+    /// Stop reading: unread bytes shrink RCV.WND.
     PauseRead,
+    /// Read everything held, and go on reading.
     ResumeRead,
 }
 
 /// A timed application call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// Passive OPEN (for a connection's explicit peer).
     Listen,
+    /// Active OPEN: send a SYN.
     Connect,
+    /// SEND this many bytes.
     Send(u64),
+    /// CLOSE: send a FIN once everything queued is sent.
     Close,
+    /// ABORT: a RST where the state calls for it; CLOSED, reason `ABORTED`.
     Abort,
+    /// Stop reading: unread bytes shrink RCV.WND.
     PauseRead,
+    /// Read everything held, and go on reading.
     ResumeRead,
 }
 
+/// An application call at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timed {
+    /// When, from the script's start.
     pub at: Duration,
+    /// What.
     pub action: Action,
 }
 
@@ -82,19 +122,31 @@ pub struct Timed {
 pub struct App {
     /// Sorted by time (stable, so equal times keep file order).
     pub script: Vec<Timed>,
+    /// What it does once the connection is established.
     pub on_connected: Vec<Reaction>,
+    /// What it does once the peer's FIN arrives.
     pub on_end_of_stream: Vec<Reaction>,
 }
 
+/// A listening endpoint; each SYN it accepts becomes a connection's
+/// server end.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listener {
+    /// The name of its endpoints.
     pub name: String,
+    /// Where it listens.
     pub host: HostId,
+    /// The port it listens on.
     pub port: u16,
+    /// Connections it accepts over the whole run (not a queue length).
     pub backlog: u32,
+    /// When it starts listening.
     pub listen_at: Instant,
+    /// When it stops listening, if it does.
     pub close_at: Option<Instant>,
+    /// A fixed initial sequence number instead of a drawn one.
     pub iss: Option<u32>,
+    /// Its index in [`Model::configs`].
     pub config: usize,
     /// Script times count from each accepted connection's establishment.
     pub app: App,
@@ -103,30 +155,44 @@ pub struct Listener {
 /// An explicit endpoint at a connection's remote address (no listener).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Peer {
+    /// Its endpoint's name.
     pub name: String,
+    /// A fixed initial sequence number instead of a drawn one.
     pub iss: Option<u32>,
+    /// Its index in [`Model::configs`].
     pub config: usize,
+    /// Its application (a `Listen`, or a `Connect` for a simultaneous open).
     pub app: App,
 }
 
 /// One connection, or `count` alike opened `spread / count` apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Connection {
+    /// The client endpoint's name.
     pub name: String,
     /// The first client host; connection `k` uses `host + k % host_span`
     /// (a host group's members have consecutive ids).
     pub host: HostId,
+    /// How many consecutive hosts the clients are spread over.
     pub host_span: u32,
+    /// A fixed client port instead of an ephemeral one.
     pub local_port: Option<u16>,
+    /// The server's host.
     pub remote_host: HostId,
+    /// The server's port.
     pub remote_port: u16,
+    /// How many alike connections this entry stands for.
     pub count: u32,
+    /// The time over which the `count` connections open.
     pub open_spread: Duration,
+    /// A fixed initial sequence number instead of a drawn one.
     pub iss: Option<u32>,
+    /// Its index in [`Model::configs`].
     pub config: usize,
     /// Script times are absolute for the first connection; connection `i`
     /// runs its script `i * spread / count` later.
     pub app: App,
+    /// The remote end, when it is not a listener.
     pub peer: Option<Peer>,
 }
 

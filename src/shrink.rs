@@ -7,8 +7,9 @@
 //! single decision can go. "The same way" means the same set of failed
 //! checks (endpoint and field) and the same run outcome.
 
-use crate::expect;
+use crate::expect::{self, Check};
 use crate::model::Model;
+use crate::simulation::{Finished, Simulation};
 use crate::trace::NullSink;
 use crate::world::{Outcome, RecordedFate, World};
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,20 +28,27 @@ pub struct Failure {
 /// them all (or has none).
 pub fn failure_of(world: &World) -> Option<Failure> {
     let expect = world.model().expect.as_ref()?;
-    let checks: BTreeSet<_> =
-        expect::check(world, expect).into_iter().filter(|c| !c.ok).map(|c| (c.endpoint, c.what)).collect();
-    let run = world.outcome().unwrap_or(Outcome::Completed);
+    failure_in(&expect::check(world, expect), world.outcome().unwrap_or(Outcome::Completed))
+}
+
+/// How a finished run fails its expectations; `None` if it meets them all
+/// (or has none).
+pub fn failure_of_run(finished: &Finished) -> Option<Failure> {
+    failure_in(&finished.checks, finished.outcome)
+}
+
+fn failure_in(checks: &[Check], run: Outcome) -> Option<Failure> {
+    let checks: BTreeSet<_> = checks.iter().filter(|c| !c.ok).map(|c| (c.endpoint.clone(), c.what.clone())).collect();
     (!checks.is_empty()).then_some(Failure { checks, run })
 }
 
 /// Runs `base` with `fates` added; how it fails, if it does.
-pub fn run_with(base: &Model, fates: &[RecordedFate]) -> (World, Option<Failure>) {
+pub fn run_with(base: &Model, fates: &[RecordedFate]) -> (Finished, Option<Failure>) {
     let mut model = base.clone();
     model.faults.extend(fates.iter().map(RecordedFate::to_fault));
-    let mut world = World::new(model);
-    world.run(&mut NullSink);
-    let failure = failure_of(&world);
-    (world, failure)
+    let finished = Simulation::from_model(model).run(&mut NullSink);
+    let failure = failure_of_run(&finished);
+    (finished, failure)
 }
 
 /// The result of [`ddmin`].

@@ -3,14 +3,14 @@
 //!
 //! Run `i` of every grid point uses the seed [`run_seed`]`(base, i)`, so
 //! points are compared on the same seeds (paired). Runs share no state:
-//! each builds its own [`World`] from the point's model with the run's seed,
+//! each runs its own [`Simulation`] of the point's model with the run's seed,
 //! exactly as `tcpsim run FILE --seed S --set ...` would, so any row can be
 //! replayed alone. Output is assembled in run order, never completion
 //! order, so it is byte-identical for any thread count or shard split.
 
-use crate::expect;
 use crate::model::Model;
 use crate::rng::{Key, component};
+use crate::simulation::Simulation;
 use crate::tcp::{CloseReason, State};
 use crate::time::Instant;
 use crate::trace::NullSink;
@@ -204,11 +204,10 @@ impl Totals {
 /// Runs `model` with `seed` to the end and measures it; adds the run's
 /// behaviour coverage and transitions to `totals`.
 pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut Totals) -> RunRow {
-    let mut model = model.clone();
-    model.seed = seed;
-    let mut world = World::new(model);
-    world.keep_phase_times();
-    let outcome = world.run(&mut NullSink);
+    let mut sim = Simulation::from_model(model.clone()).keep_phase_times();
+    sim.model_mut().seed = seed;
+    let finished = sim.run(&mut NullSink);
+    let world = &finished.world;
     for (c, n) in totals.coverage.iter_mut().zip(world.coverage()) {
         *c += n;
     }
@@ -217,11 +216,8 @@ pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut To
             *a += b;
         }
     }
-    let expectations_failed = match &world.model().expect {
-        Some(e) => expect::check(&world, e).iter().filter(|c| !c.ok).count() as u64,
-        None => 0,
-    };
-    measure(&world, run, point, seed, outcome, expectations_failed)
+    let expectations_failed = finished.failed_checks().count() as u64;
+    measure(world, run, point, seed, finished.outcome, expectations_failed)
 }
 
 fn mean(sum: u128, n: u64) -> Option<u64> {

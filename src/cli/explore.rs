@@ -47,7 +47,7 @@ fn what_each_segment_may_do(plan: &Plan) -> String {
 }
 
 pub fn explore(args: &ExploreArgs) -> u8 {
-    let label = args.file.display().to_string();
+    let label = args.sim.file.display().to_string();
     let plan = match plan(args) {
         Ok(p) => p,
         Err(e) => {
@@ -55,9 +55,10 @@ pub fn explore(args: &ExploreArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let Some((model, text)) = load_with_overrides(&args.file, args.seed, None, &args.set) else {
+    let Some(sim) = load_with_overrides(&args.sim, None) else {
         return EXIT_BAD_INPUT;
     };
+    let (model, text) = (sim.model(), sim.text().expect("loaded from a file"));
     if let Some(dir) = &args.emit_dir {
         // Found before the run: a directory that is missing or where no
         // file can be created.
@@ -67,7 +68,7 @@ pub fn explore(args: &ExploreArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
-    let base_text = match args.emit_dir.as_ref().map(|_| replay::pin_links(&text, &model)).transpose() {
+    let base_text = match args.emit_dir.as_ref().map(|_| replay::pin_links(text, model)).transpose() {
         Ok(t) => t,
         Err(e) => {
             error(&format!("--emit-dir: {e}"));
@@ -80,19 +81,19 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         );
     }
     let total = plan.runs().expect("checked by plan()");
-    let jobs = parallel::jobs(args.jobs);
+    let jobs = parallel::jobs(args.jobs.jobs);
     let stop = interrupt_flag();
     let done = AtomicU64::new(0);
     #[allow(clippy::disallowed_methods, reason = "wall-clock speed on stderr only, never in results")]
     let started = std::time::Instant::now();
     let pool = Pool { jobs, stop: &stop, done: &done };
-    let groups = with_progress(total, &done, || explore::explore(&model, &plan, pool));
+    let groups = with_progress(total, &done, || explore::explore(model, &plan, pool));
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
     let Some(groups) = groups else {
         error(&format!("{label}: explore interrupted"));
         return EXIT_INCOMPLETE;
     };
-    let report = render(&label, &model, &plan, total, &groups);
+    let report = render(&label, model, &plan, total, &groups);
     let mut out = match Dest::open(None) {
         Ok(d) => d,
         Err(e) => {

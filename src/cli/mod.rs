@@ -95,20 +95,90 @@ pub enum Command {
     #[command(after_help = TEST_EXAMPLES)]
     Test(TestArgs),
     /// Run one file over many seeds and a grid of settings; CSV of runs, summary of outcomes.
-    #[command(after_help = SWEEP_EXAMPLES)]
+    #[command(
+        after_help = SWEEP_EXAMPLES,
+        mut_arg("jobs", |a| a.help("Worker threads (default: all cores). The output does not depend on it")),
+    )]
     Sweep(SweepArgs),
     /// Combine the shards of a sweep into what an unsharded sweep writes.
-    #[command(after_help = MERGE_EXAMPLES)]
+    #[command(
+        after_help = MERGE_EXAMPLES,
+        mut_arg("out", |a| a.help("Write the merged CSV to PATH (default: stdout)")),
+    )]
     Merge(MergeArgs),
     /// Run every way the network can treat the first K segments; list the distinct outcomes.
-    #[command(after_help = EXPLORE_EXAMPLES)]
+    #[command(
+        after_help = EXPLORE_EXAMPLES,
+        mut_arg("file", |a| a.help("The simulation file (random link elements are turned off)")),
+        mut_arg("jobs", |a| a.help("Worker threads (default: all cores). The report does not depend on it")),
+        mut_arg("seed", |a| a.help("Override the file's seed (initial sequence numbers)")),
+        mut_arg("set", |a| a.help("Override any field by its path (VALUE is RON)")),
+    )]
     Explore(ExploreArgs),
     /// Reduce a failing seed to the fewest link decisions that still fail; write them as a file.
-    #[command(after_help = SHRINK_EXAMPLES)]
+    // `--seed` is required here, and `--loss` listed before `--set`.
+    #[command(
+        after_help = SHRINK_EXAMPLES,
+        mut_arg("file", |a| a.help("The simulation file; it needs an `expect` block")),
+        mut_arg("seed", |a| a.required(true).help("The seed whose run fails the expectations")),
+        mut_arg("loss", |a| a.help("Set the loss probability of every link (as `run --loss`)").display_order(1)),
+        mut_arg("set", |a| a.help("Override any field by its path (VALUE is RON)").display_order(2)),
+    )]
     Shrink(ShrinkArgs),
     /// Show where two JSONL traces first differ (exit 0 identical, 1 different).
     #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
+}
+
+/// The simulation file and the flags that change what it loads as; the
+/// commands' own help texts replace these with `mut_arg`.
+#[derive(clap::Args, Debug)]
+pub struct SimArgs {
+    /// The simulation file.
+    pub file: PathBuf,
+    /// Override the file's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override any field by its path, e.g. `links[0].loss=0.2` (VALUE is RON).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// `--loss P`: one loss probability for every link.
+#[derive(clap::Args, Debug)]
+pub struct LossArg {
+    /// Set the loss probability of every link (both directions).
+    #[arg(long, value_name = "P")]
+    pub loss: Option<String>,
+}
+
+/// `--jobs N`: the worker pool's size.
+#[derive(clap::Args, Debug)]
+pub struct JobsArg {
+    /// Worker threads (default: all cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+}
+
+/// The outputs of a sweep and of a merge: the CSV, the summary, the plot.
+#[derive(clap::Args, Debug)]
+pub struct SweepOutputs {
+    /// Write the CSV of runs to PATH (default: stdout).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Write the summary as JSON to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Draw outcome fractions against the first swept setting (SVG).
+    #[arg(long, value_name = "PATH")]
+    pub plot: Option<PathBuf>,
+}
+
+impl SweepOutputs {
+    /// Each output with its flag, for checks and error messages.
+    pub fn named(&self) -> [(&'static str, Option<&std::path::Path>); 3] {
+        [("--out", self.out.as_deref()), ("--json", self.json.as_deref()), ("--plot", self.plot.as_deref())]
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -124,17 +194,11 @@ pub struct DiffArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ShrinkArgs {
-    /// The simulation file; it needs an `expect` block.
-    pub file: PathBuf,
-    /// The seed whose run fails the expectations.
-    #[arg(long)]
-    pub seed: u64,
-    /// Set the loss probability of every link (as `run --loss`).
-    #[arg(long, value_name = "P")]
-    pub loss: Option<String>,
-    /// Override any field by its path (VALUE is RON).
-    #[arg(long = "set", value_name = "FIELD=VALUE")]
-    pub set: Vec<String>,
+    // `--seed` is required (see `Command::Shrink`).
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub loss: LossArg,
     /// Write the shrunk file to PATH (default: NAME.seed-N.min.ron here).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
@@ -142,8 +206,6 @@ pub struct ShrinkArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ExploreArgs {
-    /// The simulation file (random link elements are turned off).
-    pub file: PathBuf,
     /// Explore the first K segments sent: each passed or dropped (2^K runs).
     #[arg(long, value_name = "K")]
     pub drop_first: u32,
@@ -156,15 +218,10 @@ pub struct ExploreArgs {
     /// Refuse plans with more runs than this.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_runs: u64,
-    /// Worker threads (default: all cores). The report does not depend on it.
-    #[arg(long, short)]
-    pub jobs: Option<usize>,
-    /// Override the file's seed (initial sequence numbers).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Override any field by its path (VALUE is RON).
-    #[arg(long = "set", value_name = "FIELD=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub jobs: JobsArg,
+    #[command(flatten)]
+    pub sim: SimArgs,
     /// Write each outcome's smallest fault set as a simulation file DIR/outcome-N.ron.
     #[arg(long, value_name = "DIR")]
     pub emit_dir: Option<PathBuf>,
@@ -186,18 +243,10 @@ pub struct SweepArgs {
     /// Override a field for every run.
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     pub set: Vec<String>,
-    /// Worker threads (default: all cores). The output does not depend on it.
-    #[arg(long, short)]
-    pub jobs: Option<usize>,
-    /// Write the CSV of runs to PATH (default: stdout).
-    #[arg(long, value_name = "PATH")]
-    pub out: Option<PathBuf>,
-    /// Write the summary as JSON to PATH.
-    #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
-    /// Draw outcome fractions against the first swept setting (SVG).
-    #[arg(long, value_name = "PATH")]
-    pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub jobs: JobsArg,
+    #[command(flatten)]
+    pub outputs: SweepOutputs,
     /// Draw the RFC 9293 state diagram with the transition counts of all runs (SVG).
     #[arg(long, value_name = "PATH")]
     pub state_diagram: Option<PathBuf>,
@@ -214,15 +263,8 @@ pub struct MergeArgs {
     /// The CSV parts written by `tcpsim sweep --shard i/n`.
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
-    /// Write the merged CSV to PATH (default: stdout).
-    #[arg(long, value_name = "PATH")]
-    pub out: Option<PathBuf>,
-    /// Write the summary as JSON to PATH.
-    #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
-    /// Draw outcome fractions against the first swept setting (SVG).
-    #[arg(long, value_name = "PATH")]
-    pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub outputs: SweepOutputs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -253,17 +295,10 @@ pub enum ColorChoice {
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// The simulation file.
-    pub file: PathBuf,
-    /// Override the file's seed.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Override any field by its path, e.g. `links[0].loss=0.2` (VALUE is RON).
-    #[arg(long = "set", value_name = "FIELD=VALUE")]
-    pub set: Vec<String>,
-    /// Set the loss probability of every link (both directions).
-    #[arg(long, value_name = "P")]
-    pub loss: Option<String>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub loss: LossArg,
     /// Trace format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -332,9 +367,8 @@ pub struct TestArgs {
     /// Files or directories (searched for *.ron).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long, short)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub jobs: JobsArg,
 }
 
 pub fn main() -> ExitCode {

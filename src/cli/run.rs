@@ -10,19 +10,19 @@ use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
 use std::sync::atomic::AtomicBool;
 use tcpsim::determinism;
-use tcpsim::expect::{self, Check};
 use tcpsim::model::Model;
 use tcpsim::pcap::{CaptureSide, PcapWriter};
 use tcpsim::pictures::{self, ladder::LadderRecorder};
 use tcpsim::replay;
-use tcpsim::report::{self, Summary};
+use tcpsim::report;
+use tcpsim::simulation::{Finished, Simulation};
 use tcpsim::time::Instant;
 use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, TraceSink};
 use tcpsim::world::{Outcome, World};
 
 /// The command that replays this run.
 pub fn replay_command(args: &RunArgs, seed: u64) -> String {
-    replay_line(&args.file, seed, args.loss.as_deref(), &args.set)
+    replay_line(&args.sim, seed, args.loss.loss.as_deref())
 }
 
 /// A command-line virtual time in milliseconds.
@@ -58,8 +58,8 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
-    let label = args.file.display().to_string();
-    let Some((mut model, text)) = load_with_overrides(&args.file, args.seed, args.loss.as_deref(), &args.set) else {
+    let label = args.sim.file.display().to_string();
+    let Some(mut sim) = load_with_overrides(&args.sim, args.loss.loss.as_deref()) else {
         return EXIT_BAD_INPUT;
     };
     if let Some(n) = args.max_events {
@@ -67,11 +67,11 @@ pub fn run(args: &RunArgs) -> u8 {
             error("--max-events 0: expected at least 1");
             return EXIT_BAD_INPUT;
         }
-        model.limits.max_events = n;
+        sim.model_mut().limits.max_events = n;
     }
     if let Some(ms) = args.max_time_ms {
         match instant("--max-time-ms", ms) {
-            Ok(t) => model.limits.max_time = t,
+            Ok(t) => sim.model_mut().limits.max_time = t,
             Err(e) => {
                 error(&e);
                 return EXIT_BAD_INPUT;
@@ -79,9 +79,9 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     }
     if args.check_determinism {
-        return check_determinism(&model, &label);
+        return check_determinism(sim.model(), &label);
     }
-    let filter = match filter(args, &model) {
+    let filter = match filter(args, sim.model()) {
         Ok(f) => f,
         Err(e) => {
             error(&e);
@@ -95,13 +95,13 @@ pub fn run(args: &RunArgs) -> u8 {
         ("--state-diagram", args.state_diagram.as_deref()),
         ("--emit-faults", args.emit_faults.as_deref()),
     ];
-    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.file)]) {
+    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.sim.file)]) {
         error(&e);
         return EXIT_BAD_INPUT;
     }
     // The ladder shows --conn, or connection 0; `filter` checked --conn.
     let svg_conn = args.conn.unwrap_or(0);
-    if args.svg.is_some() && model.connection_count() + model.listeners.len() as u64 == 0 {
+    if args.svg.is_some() && sim.model().connection_count() + sim.model().listeners.len() as u64 == 0 {
         error("--svg: the scenario has no connection to draw");
         return EXIT_BAD_INPUT;
     }
@@ -123,9 +123,9 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     let color = args.format != Format::Jsonl && use_color(args.color, &dest);
+    let model = sim.model();
     let seed = model.seed;
-    let limits = model.limits;
-    let header = report::header_lines(&model, &label);
+    let header = report::header_lines(model, &label);
     let width = model
         .connections
         .iter()
@@ -134,86 +134,27 @@ pub fn run(args: &RunArgs) -> u8 {
         .chain(model.hosts.iter().map(|h| h.name.len()))
         .max()
         .unwrap_or(8);
+    // The replay file of --emit-faults is the file's text, pinned.
+    let text = args.emit_faults.as_ref().map(|_| sim.text().expect("loaded from a file").to_string());
+    let sim = if args.emit_faults.is_some() { sim.record_fates() } else { sim };
     #[allow(clippy::disallowed_methods, reason = "wall-clock figures for --stats only, never in the trace")]
     let started = std::time::Instant::now();
-    let mut world = World::new(model);
-    if args.emit_faults.is_some() {
-        world.record_fates();
-    }
 
-    let (outcome, checks, written) = match args.format {
-        Format::Text => {
-            let mut w = TextWriter::new(BufWriter::with_capacity(1 << 16, dest), width, color);
-            if !args.quiet {
-                for line in &header {
-                    w.line(&format!("# {line}"));
-                }
-                w.line(&w.header_line());
-            }
-            let outcome = run_world(&mut world, &mut w, args.quiet, &filter, &mut extras, &stop);
-            let checks = checks_of(&world);
-            if !args.quiet {
-                w.line("#");
-                w.line("# paths:");
-                for l in report::path_lines(&world, 40) {
-                    w.line(&format!("#   {l}"));
-                }
-            }
-            let written = text_tail(w, &world, outcome, &checks, &filter);
-            (outcome, checks, written)
-        }
-        Format::Jsonl => {
-            let mut w = JsonlWriter::new(BufWriter::with_capacity(1 << 16, dest));
-            let outcome = run_world(&mut world, &mut w, args.quiet, &filter, &mut extras, &stop);
-            let checks = checks_of(&world);
-            let summary = Summary::new(&world, outcome, &checks);
-            for open in report::open_json(&world, &filter, summary.end_ns) {
-                w.line(&open);
-            }
-            for c in &checks {
-                w.line(&report::check_json(c, summary.end_ns));
-            }
-            w.line(&summary.json());
-            (
-                outcome,
-                checks,
-                w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string())),
-            )
-        }
-        Format::Ladder => {
-            // The ladder needs a connection's whole history before it can
-            // lay it out, so the (filtered) events are kept, then drawn.
-            let mut w = TextWriter::new(BufWriter::with_capacity(1 << 16, dest), width, color);
-            let mut kept = Recorder::default();
-            let outcome = run_world(&mut world, &mut kept, args.quiet, &filter, &mut extras, &stop);
-            if !args.quiet {
-                for line in &header {
-                    w.line(&format!("# {line}"));
-                }
-                // Every connection that carried a segment, or the one asked
-                // for: a listener's idle endpoint alone is not worth a ladder.
-                let conns: BTreeSet<u32> = match args.conn {
-                    Some(c) => BTreeSet::from([c]),
-                    None => {
-                        kept.events.iter().filter(|e| e.route.is_some() && e.conn != NO_CONN).map(|e| e.conn).collect()
-                    }
-                };
-                for conn in conns {
-                    w.line("");
-                    for line in pictures::ladder_text(&kept.events, conn, color).lines() {
-                        w.line(line);
-                    }
-                }
-                w.line("");
-            }
-            let checks = checks_of(&world);
-            let written = text_tail(w, &world, outcome, &checks, &filter);
-            (outcome, checks, written)
-        }
+    let buffered = BufWriter::with_capacity(1 << 16, dest);
+    let mut trace = match args.format {
+        Format::Text => TraceOut::Text(TextWriter::new(buffered, width, color)),
+        Format::Jsonl => TraceOut::Jsonl(JsonlWriter::new(buffered)),
+        Format::Ladder => TraceOut::Ladder(TextWriter::new(buffered, width, color), Recorder::default()),
     };
+    if !args.quiet {
+        trace.begin(&header);
+    }
+    let finished = run_traced(sim, trace.sink(), args.quiet, &filter, &mut extras, &stop);
+    let written = trace.end(&finished, &header, &filter, args, color);
+    let (world, outcome) = (&finished.world, finished.outcome);
     let elapsed = started.elapsed();
     if args.stats {
-        print_stats(&world, elapsed);
+        print_stats(world, elapsed);
     }
     if args.coverage {
         eprint!("{}", tcpsim::report::coverage_report(world.coverage()));
@@ -228,7 +169,7 @@ pub fn run(args: &RunArgs) -> u8 {
     // The extra files are complete only if the run is; an incomplete run
     // drops them, which removes their temp files.
     let extra_dests = if outcome == Outcome::Completed || outcome == Outcome::OutputFailed {
-        match extras.finish(&world, &text, args) {
+        match extras.finish(world, text.as_deref(), args) {
             Ok(d) => d,
             Err(e) => {
                 error(&e);
@@ -240,27 +181,7 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     if outcome != Outcome::Completed {
         drop(dest); // a temp file is removed, an existing target untouched
-        let why = match outcome {
-            Outcome::EventLimit => format!(
-                "the run hit max_events ({}) at {} ms; raise it with --max-events",
-                limits.max_events,
-                world.now()
-            ),
-            Outcome::TimeLimit => format!(
-                "the run reached max_time ({} ms) with events left; raise it with --max-time-ms",
-                limits.max_time
-            ),
-            Outcome::Interrupted => "interrupted".to_string(),
-            Outcome::OutputFailed => "writing the trace failed".to_string(),
-            Outcome::InFlightLimit => {
-                format!("more than {} segments in flight at once; raise limits.max_in_flight", limits.max_in_flight)
-            }
-            Outcome::TraceLimit => {
-                format!("the trace passed {} records; raise limits.max_trace_records", limits.max_trace_records)
-            }
-            Outcome::Completed => unreachable!(),
-        };
-        error(&format!("{label}: run incomplete: {why}"));
+        error(&format!("{label}: run incomplete: {}", incomplete_reason(&finished)));
         return EXIT_INCOMPLETE;
     }
     for (flag, d) in extra_dests {
@@ -273,15 +194,38 @@ pub fn run(args: &RunArgs) -> u8 {
         error(&format!("writing the trace failed: {e}"));
         return EXIT_INCOMPLETE;
     }
-    let failed: Vec<&Check> = checks.iter().filter(|c| !c.ok).collect();
-    if failed.is_empty() {
+    if finished.failed_checks().next().is_none() {
         EXIT_OK
     } else {
-        for c in &failed {
+        for c in finished.failed_checks() {
             eprintln!("{label}: expectation failed: {}", c.describe());
         }
         eprintln!("replay: {}", replay_command(args, seed));
         EXIT_EXPECT_FAILED
+    }
+}
+
+/// Why a run did not complete, and how to let it.
+fn incomplete_reason(finished: &Finished) -> String {
+    let limits = finished.world.model().limits;
+    match finished.outcome {
+        Outcome::EventLimit => format!(
+            "the run hit max_events ({}) at {} ms; raise it with --max-events",
+            limits.max_events,
+            finished.world.now()
+        ),
+        Outcome::TimeLimit => {
+            format!("the run reached max_time ({} ms) with events left; raise it with --max-time-ms", limits.max_time)
+        }
+        Outcome::Interrupted => "interrupted".to_string(),
+        Outcome::OutputFailed => "writing the trace failed".to_string(),
+        Outcome::InFlightLimit => {
+            format!("more than {} segments in flight at once; raise limits.max_in_flight", limits.max_in_flight)
+        }
+        Outcome::TraceLimit => {
+            format!("the trace passed {} records; raise limits.max_trace_records", limits.max_trace_records)
+        }
+        Outcome::Completed => unreachable!("only incomplete runs have a reason"),
     }
 }
 
@@ -318,22 +262,110 @@ fn check_determinism(model: &Model, label: &str) -> u8 {
     }
 }
 
+/// Where the trace goes, by `--format`.
+enum TraceOut {
+    Text(TextWriter<BufWriter<Dest>>),
+    Jsonl(JsonlWriter<BufWriter<Dest>>),
+    /// The ladder needs a connection's whole history before it can lay it
+    /// out, so the (filtered) events are kept, then drawn.
+    Ladder(TextWriter<BufWriter<Dest>>, Recorder),
+}
+
+impl TraceOut {
+    /// Where the run's (filtered) events go.
+    fn sink(&mut self) -> &mut dyn TraceSink {
+        match self {
+            TraceOut::Text(w) => w,
+            TraceOut::Jsonl(w) => w,
+            TraceOut::Ladder(_, kept) => kept,
+        }
+    }
+
+    /// What comes before the events: the text trace's header and columns.
+    fn begin(&mut self, header: &[String]) {
+        if let TraceOut::Text(w) = self {
+            for line in header {
+                w.line(&format!("# {line}"));
+            }
+            w.line(&w.header_line());
+        }
+    }
+
+    /// What comes after the events (paths or ladders, open endpoints,
+    /// expectations, summary, digest); returns the destination once
+    /// everything is written.
+    fn end(
+        self,
+        finished: &Finished,
+        header: &[String],
+        filter: &trace::Filter,
+        args: &RunArgs,
+        color: bool,
+    ) -> Result<Dest, String> {
+        let world = &finished.world;
+        match self {
+            TraceOut::Text(mut w) => {
+                if !args.quiet {
+                    w.line("#");
+                    w.line("# paths:");
+                    for l in report::path_lines(world, 40) {
+                        w.line(&format!("#   {l}"));
+                    }
+                }
+                text_tail(w, finished, filter)
+            }
+            TraceOut::Jsonl(mut w) => {
+                let summary = finished.summary();
+                for open in report::open_json(world, filter, summary.end_ns) {
+                    w.line(&open);
+                }
+                for c in &finished.checks {
+                    w.line(&report::check_json(c, summary.end_ns));
+                }
+                w.line(&summary.json());
+                w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string()))
+            }
+            TraceOut::Ladder(mut w, kept) => {
+                if !args.quiet {
+                    for line in header {
+                        w.line(&format!("# {line}"));
+                    }
+                    // Every connection that carried a segment, or the one
+                    // asked for: a listener's idle endpoint alone is not
+                    // worth a ladder.
+                    let conns: BTreeSet<u32> = match args.conn {
+                        Some(c) => BTreeSet::from([c]),
+                        None => kept
+                            .events
+                            .iter()
+                            .filter(|e| e.route.is_some() && e.conn != NO_CONN)
+                            .map(|e| e.conn)
+                            .collect(),
+                    };
+                    for conn in conns {
+                        w.line("");
+                        for line in pictures::ladder_text(&kept.events, conn, color).lines() {
+                            w.line(line);
+                        }
+                    }
+                    w.line("");
+                }
+                text_tail(w, finished, filter)
+            }
+        }
+    }
+}
+
 /// The expectation lines, summary and digest that end a text or ladder
 /// trace; returns the destination once everything is written.
-fn text_tail(
-    mut w: TextWriter<BufWriter<Dest>>,
-    world: &World,
-    outcome: Outcome,
-    checks: &[Check],
-    filter: &trace::Filter,
-) -> Result<Dest, String> {
-    let summary = Summary::new(world, outcome, checks);
+fn text_tail(mut w: TextWriter<BufWriter<Dest>>, finished: &Finished, filter: &trace::Filter) -> Result<Dest, String> {
+    let summary = finished.summary();
     // Printed even with --quiet: a user must learn that connections never
     // closed.
-    for l in report::open_lines_shown(world, report::OPEN_LISTED_MAX, filter) {
+    for l in report::open_lines_shown(&finished.world, report::OPEN_LISTED_MAX, filter) {
         w.line(&format!("# {l}"));
     }
-    for c in checks {
+    for c in &finished.checks {
         w.line(&format!("expect {}", c.describe()));
     }
     w.line(&format!("# {}", summary.line()));
@@ -379,7 +411,7 @@ impl Extras {
 
     /// Writes the pictures and flushes the capture; returns the
     /// destinations to commit, or what failed.
-    fn finish(self, world: &World, text: &str, args: &RunArgs) -> Result<Vec<(&'static str, Dest)>, String> {
+    fn finish(self, world: &World, text: Option<&str>, args: &RunArgs) -> Result<Vec<(&'static str, Dest)>, String> {
         let model = world.model();
         let mut done = Vec::new();
         if let Some(p) = self.pcap {
@@ -404,6 +436,7 @@ impl Extras {
             done.push(("--state-diagram", d));
         }
         if let Some(mut d) = self.faults {
+            let text = text.expect("kept with --emit-faults");
             let file = replay_file(world, text, args).map_err(|e| format!("--emit-faults: {e}"))?;
             d.write_all(file.as_bytes())
                 .map_err(|e| format!("writing the fault script (--emit-faults) failed: {e}"))?;
@@ -444,21 +477,16 @@ impl TraceSink for FanOut<'_> {
     }
 }
 
-fn checks_of(world: &World) -> Vec<Check> {
-    match &world.model().expect {
-        Some(e) => expect::check(world, e),
-        None => Vec::new(),
-    }
-}
-
-fn run_world(
-    world: &mut World,
+/// Runs `sim` with its events going to the trace (unless `--quiet`) and
+/// to the extra files' recorders, all through one fan-out.
+fn run_traced(
+    sim: Simulation,
     writer: &mut dyn TraceSink,
     quiet: bool,
     filter: &trace::Filter,
     extras: &mut Extras,
     stop: &AtomicBool,
-) -> Outcome {
+) -> Finished {
     let mut filtered;
     let mut sinks: Vec<&mut dyn TraceSink> = Vec::new();
     if !quiet {
@@ -475,13 +503,13 @@ fn run_world(
     if let Some((_, rec)) = extras.svg.as_mut() {
         sinks.push(rec);
     }
-    let outcome = if sinks.len() == 1 {
-        world.run_until(&mut *sinks[0], stop)
-    } else {
-        world.run_until(&mut FanOut { sinks }, stop)
-    };
+    let mut finished =
+        if sinks.len() == 1 { sim.run_until(&mut *sinks[0], stop) } else { sim.run_until(&mut FanOut { sinks }, stop) };
     // --quiet writes no events, but the header may already have failed.
-    if quiet && writer.failed() { Outcome::OutputFailed } else { outcome }
+    if quiet && writer.failed() {
+        finished.outcome = Outcome::OutputFailed;
+    }
+    finished
 }
 
 fn print_stats(world: &World, elapsed: std::time::Duration) {

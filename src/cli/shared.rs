@@ -2,12 +2,24 @@
 //! overrides, the Ctrl-C flag, and the command that replays one run.
 //! Command modules use this and the library, never each other.
 
-use super::error;
+use super::{SimArgs, error};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tcpsim::model::Model;
 use tcpsim::rng::Ppm;
 use tcpsim::scenario::{self, Override};
+use tcpsim::simulation::Simulation;
+
+/// The bytes of a simulation file; prints why and returns `None` when it
+/// cannot be read.
+pub fn read_file(file: &std::path::Path) -> Option<Vec<u8>> {
+    match std::fs::read(file) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            eprintln!("{}: error: cannot read the file: {e}", file.display());
+            None
+        }
+    }
+}
 
 /// The overrides of the `--set FIELD=VALUE` flags, or the message for the
 /// first malformed one.
@@ -16,24 +28,13 @@ pub fn set_overrides(set: &[String]) -> Result<Vec<Override>, String> {
 }
 
 /// Reads a file and loads it with the command line's overrides; prints
-/// every error and returns `None` on bad input. Also returns the file's
-/// text with the overrides applied.
-pub fn load_with_overrides(
-    file: &std::path::Path,
-    seed: Option<u64>,
-    loss: Option<&str>,
-    set: &[String],
-) -> Option<(Model, String)> {
-    let label = file.display().to_string();
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("{label}: error: cannot read the file: {e}");
-            return None;
-        }
-    };
+/// every error and returns `None` on bad input. The simulation keeps the
+/// file's text with the overrides applied.
+pub fn load_with_overrides(sim: &SimArgs, loss: Option<&str>) -> Option<Simulation> {
+    let label = sim.file.display().to_string();
+    let bytes = read_file(&sim.file)?;
     let mut overrides = Vec::new();
-    if let Some(seed) = seed {
+    if let Some(seed) = sim.seed {
         overrides.push(Override { path: "seed".into(), value: seed.to_string() });
     }
     if let Some(p) = loss {
@@ -43,19 +44,15 @@ pub fn load_with_overrides(
         }
         overrides.extend(scenario::loss_overrides(&bytes, p));
     }
-    match set_overrides(set) {
+    match set_overrides(&sim.set) {
         Ok(set) => overrides.extend(set),
         Err(e) => {
             error(&e);
             return None;
         }
     }
-    let loaded = scenario::load(&bytes, &overrides).and_then(|model| {
-        let text = scenario::source_text(&bytes).and_then(|t| scenario::with_overrides(t, &overrides))?;
-        Ok((model, text))
-    });
-    match loaded {
-        Ok(x) => Some(x),
+    match Simulation::load(&bytes, &overrides) {
+        Ok(sim) => Some(sim),
         Err(errors) => {
             for e in errors {
                 eprintln!("{}", e.render(&label));
@@ -66,12 +63,12 @@ pub fn load_with_overrides(
 }
 
 /// `tcpsim run FILE --seed N` with the overrides that shaped the run.
-pub fn replay_line(file: &std::path::Path, seed: u64, loss: Option<&str>, set: &[String]) -> String {
-    let mut cmd = format!("tcpsim run {} --seed {seed}", file.display());
+pub fn replay_line(sim: &SimArgs, seed: u64, loss: Option<&str>) -> String {
+    let mut cmd = format!("tcpsim run {} --seed {seed}", sim.file.display());
     if let Some(p) = loss {
         cmd.push_str(&format!(" --loss {p}"));
     }
-    for s in set {
+    for s in &sim.set {
         cmd.push_str(&format!(" --set '{s}'"));
     }
     cmd

@@ -7,32 +7,32 @@ use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, Shrin
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use tcpsim::expect;
 use tcpsim::replay;
 use tcpsim::scenario;
 use tcpsim::shrink;
+use tcpsim::simulation::Simulation;
 use tcpsim::trace::NullSink;
-use tcpsim::world::World;
 
 /// Where the shrunk file goes without --out: `NAME.seed-N.min.ron` in the
 /// current directory.
-fn default_out(args: &ShrinkArgs) -> PathBuf {
-    let stem = args.file.file_stem().map_or("shrunk".into(), |s| s.to_string_lossy().into_owned());
-    PathBuf::from(format!("{stem}.seed-{}.min.ron", args.seed))
+fn default_out(args: &ShrinkArgs, seed: u64) -> PathBuf {
+    let stem = args.sim.file.file_stem().map_or("shrunk".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from(format!("{stem}.seed-{seed}.min.ron"))
 }
 
 pub fn shrink(args: &ShrinkArgs) -> u8 {
-    let label = args.file.display().to_string();
-    let Some((model, text)) = load_with_overrides(&args.file, Some(args.seed), args.loss.as_deref(), &args.set) else {
+    let label = args.sim.file.display().to_string();
+    let seed = args.sim.seed.expect("clap requires --seed");
+    let Some(sim) = load_with_overrides(&args.sim, args.loss.loss.as_deref()) else {
         return EXIT_BAD_INPUT;
     };
-    if model.expect.is_none() {
+    if sim.model().expect.is_none() {
         error(&format!(
             "{label}: no expect block; shrink keeps a run failing its expectations, so the file needs some"
         ));
         return EXIT_BAD_INPUT;
     }
-    let out_path = args.out.clone().unwrap_or_else(|| default_out(args));
+    let out_path = args.out.clone().unwrap_or_else(|| default_out(args, seed));
     // The handler first, so an interrupt can never leave a temp file; then
     // the output (as a temp file), so a bad path fails before the work.
     let stop = interrupt_flag();
@@ -44,28 +44,22 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
         }
     };
 
-    let mut world = World::new(model);
-    world.record_fates();
-    world.run(&mut NullSink);
-    let Some(failure) = shrink::failure_of(&world) else {
+    let text = sim.text().expect("loaded from a file").to_string();
+    let recorded = sim.record_fates().run(&mut NullSink);
+    let Some(failure) = shrink::failure_of_run(&recorded) else {
         drop(dest);
-        let _ = writeln!(
-            std::io::stdout(),
-            "shrink: seed {} meets every expectation of {label}; nothing to shrink",
-            args.seed
-        );
+        let _ =
+            writeln!(std::io::stdout(), "shrink: seed {} meets every expectation of {label}; nothing to shrink", seed);
         return EXIT_OK;
     };
-    let replay = replay_line(&args.file, args.seed, args.loss.as_deref(), &args.set);
+    let replay = replay_line(&args.sim, seed, args.loss.loss.as_deref());
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "shrink: `{replay}` fails its expectations:");
-    for c in expect::check(&world, world.model().expect.as_ref().expect("checked above")) {
-        if !c.ok {
-            let _ = writeln!(out, "  {}", c.describe());
-        }
+    for c in recorded.failed_checks() {
+        let _ = writeln!(out, "  {}", c.describe());
     }
 
-    let pinned = match replay::pin(&text, &world) {
+    let pinned = match replay::pin(&text, &recorded.world) {
         Ok(t) => t,
         Err(e) => {
             error(&format!("{label}: {e}"));
@@ -80,16 +74,16 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
             return EXIT_INCOMPLETE;
         }
     };
-    let fates = world.recorded_fates().to_vec();
+    let fates = recorded.world.recorded_fates().to_vec();
     // Replaying every decision must give the same run, or nothing below
     // means anything.
     let (replayed, _) = shrink::run_with(&base, &fates);
-    if replayed.digest() != world.digest() {
+    if replayed.digest() != recorded.digest() {
         error(&format!(
             "replaying the {} recorded decisions gave digest {}, not {}: the replay is not faithful",
             fates.len(),
             replayed.digest(),
-            world.digest()
+            recorded.digest()
         ));
         return EXIT_NONDETERMINISM;
     }
@@ -121,11 +115,7 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
         }
     };
     // The file itself must fail the same way.
-    let check = scenario::load(file.as_bytes(), &[]).map(|m| {
-        let mut w = World::new(m);
-        w.run(&mut NullSink);
-        shrink::failure_of(&w)
-    });
+    let check = Simulation::load(file.as_bytes(), &[]).map(|sim| shrink::failure_of_run(&sim.run(&mut NullSink)));
     match check {
         Ok(Some(f)) if f == failure => {}
         _ => {

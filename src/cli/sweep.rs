@@ -4,7 +4,7 @@
 
 use super::output::{Dest, check_distinct, is_stdout};
 use super::progress::with_progress;
-use super::shared::{interrupt_flag, set_overrides};
+use super::shared::{interrupt_flag, read_file, set_overrides};
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -97,12 +97,8 @@ fn replay(args: &SweepArgs, axes: &[Axis], point: &[usize], seed: u64) -> String
 
 pub fn sweep(args: &SweepArgs) -> u8 {
     let label = args.file.display().to_string();
-    let bytes = match std::fs::read(&args.file) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("{label}: error: cannot read the file: {e}");
-            return EXIT_BAD_INPUT;
-        }
+    let Some(bytes) = read_file(&args.file) else {
+        return EXIT_BAD_INPUT;
     };
     if args.seeds == 0 {
         error("--seeds 0: expected at least 1");
@@ -150,12 +146,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         }
     };
     let (first, last) = shard.map_or((0, runs), |(i, n)| sweep::shard_runs(i, n, runs));
-    let outputs = [
-        ("--out", args.out.as_deref()),
-        ("--json", args.json.as_deref()),
-        ("--plot", args.plot.as_deref()),
-        ("--state-diagram", args.state_diagram.as_deref()),
-    ];
+    let [out, json, plot] = args.outputs.named();
+    let outputs = [out, json, plot, ("--state-diagram", args.state_diagram.as_deref())];
     if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.file)]) {
         error(&e);
         return EXIT_BAD_INPUT;
@@ -170,7 +162,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     };
 
     let done = AtomicU64::new(0);
-    let pool = Pool { jobs: parallel::jobs(args.jobs), stop: &stop, done: &done };
+    let pool = Pool { jobs: parallel::jobs(args.jobs.jobs), stop: &stop, done: &done };
     let executed = with_progress(last - first, &done, || run::execute(&models, args.seeds, first, last, pool));
     let Some((rows, totals)) = executed else {
         error(&format!("{label}: sweep interrupted; nothing written"));
@@ -227,7 +219,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             plot_dest,
             summaries,
             coverage: args.coverage.then(|| totals.coverage.clone()),
-            to_stdout: is_stdout(args.out.as_deref()),
+            to_stdout: is_stdout(args.outputs.out.as_deref()),
             states,
         },
         &rows,
@@ -370,7 +362,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let outputs = [("--out", args.out.as_deref()), ("--json", args.json.as_deref()), ("--plot", args.plot.as_deref())];
+    let outputs = args.outputs.named();
     let inputs: Vec<(&str, &std::path::Path)> = args.parts.iter().map(|p| ("one of the parts", p.as_path())).collect();
     if let Err(e) = check_distinct(&outputs, &inputs) {
         error(&e);
@@ -389,7 +381,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
             plot_dest,
             summaries: merged.summaries(),
             coverage: merged.coverage.clone(),
-            to_stdout: is_stdout(args.out.as_deref()),
+            to_stdout: is_stdout(args.outputs.out.as_deref()),
             states: None,
         },
         &merged.rows,

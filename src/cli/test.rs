@@ -5,11 +5,10 @@ use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, TestAr
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use tcpsim::expect;
 use tcpsim::parallel::{self, Pool};
-use tcpsim::scenario;
+use tcpsim::simulation::Simulation;
 use tcpsim::trace::NullSink;
-use tcpsim::world::{Outcome, World};
+use tcpsim::world::Outcome;
 
 enum Verdict {
     Pass { checks: usize, digest: String },
@@ -40,25 +39,20 @@ fn run_file(path: &Path) -> Verdict {
             return Verdict::BadInput { lines: vec![format!("{label}: error: cannot read the file: {e}")] };
         }
     };
-    let model = match scenario::load(&bytes, &[]) {
-        Ok(m) => m,
+    let sim = match Simulation::load(&bytes, &[]) {
+        Ok(sim) => sim,
         Err(errs) => {
             return Verdict::BadInput { lines: errs.iter().map(|e| e.render(&label)).collect() };
         }
     };
-    let seed = model.seed;
-    let mut world = World::new(model);
-    let outcome = world.run(&mut NullSink);
-    if outcome != Outcome::Completed {
-        return Verdict::Fail { lines: vec![format!("run incomplete: {}", outcome.name())] };
+    let seed = sim.model().seed;
+    let finished = sim.run(&mut NullSink);
+    if finished.outcome != Outcome::Completed {
+        return Verdict::Fail { lines: vec![format!("run incomplete: {}", finished.outcome.name())] };
     }
-    let checks = match &world.model().expect {
-        Some(e) => expect::check(&world, e),
-        None => Vec::new(),
-    };
-    let failed: Vec<String> = checks.iter().filter(|c| !c.ok).map(|c| c.describe()).collect();
+    let failed: Vec<String> = finished.failed_checks().map(|c| c.describe()).collect();
     if failed.is_empty() {
-        Verdict::Pass { checks: checks.len(), digest: world.digest() }
+        Verdict::Pass { checks: finished.checks.len(), digest: finished.digest() }
     } else {
         let mut lines = failed;
         lines.push(format!("replay: tcpsim run {label} --seed {seed}"));
@@ -80,7 +74,7 @@ pub fn test(args: &TestArgs) -> u8 {
     }
     // No Ctrl-C handler of its own: an interrupt ends the process as usual.
     let (stop, done) = (AtomicBool::new(false), AtomicU64::new(0));
-    let pool = Pool { jobs: parallel::jobs(args.jobs), stop: &stop, done: &done };
+    let pool = Pool { jobs: parallel::jobs(args.jobs.jobs), stop: &stop, done: &done };
     let (verdicts, _) =
         parallel::map_ordered(files.len(), pool, || (), |(), i| run_file(&files[i])).expect("never stopped");
     let (mut passed, mut failed, mut bad) = (0, 0, 0);

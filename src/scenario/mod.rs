@@ -13,6 +13,7 @@ pub mod file;
 pub mod locate;
 mod validate;
 
+pub(crate) use validate::deviations_of;
 pub use validate::{Diagnostic, MAX_CONNECTIONS, MAX_SEND_BYTES, MillisError, millis, millis_message, validate};
 
 use crate::model::Model;

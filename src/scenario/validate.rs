@@ -857,13 +857,19 @@ fn endpoint_config(
 /// Lists the deviations from the RFC defaults that a configuration chose,
 /// for the run header.
 fn describe_deviations(v: &mut Validator, index: usize, c: &TcpConfig) {
-    let who = if index == 0 { "tcp".to_string() } else { format!("tcp #{index}") };
-    let mut add = |s: String| {
-        let line = format!("{who}: {s}");
+    for line in deviations_of(index, c) {
         if !v.deviations.contains(&line) {
             v.deviations.push(line);
         }
-    };
+    }
+}
+
+/// The header's lines for the deviations from the RFC defaults that
+/// configuration `index` chose (also used by [`crate::model::Builder`]).
+pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
+    let who = if index == 0 { "tcp".to_string() } else { format!("tcp #{index}") };
+    let mut lines = Vec::new();
+    let mut add = |s: String| lines.push(format!("{who}: {s}"));
     if c.rto_min < Duration::from_secs(1) {
         add(format!("rto_min {} is below the RFC 6298 (2.4) 1 s", c.rto_min));
     }
@@ -894,6 +900,7 @@ fn describe_deviations(v: &mut Validator, index: usize, c: &TcpConfig) {
     if c.rfc5961 {
         add("rfc5961: challenge ACKs for RST, SYN and old ACKs; not throttled (B-OPT-04..06)".into());
     }
+    lines
 }
 
 fn build_app(

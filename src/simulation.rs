@@ -1,0 +1,239 @@
+//! One way to run a scenario: load it (or take a [`Model`]), run it, and
+//! get back what every command reports: how the run ended, the `expect`
+//! checks, the digest, the summary and the finished world itself.
+//!
+//! Every command (`run`, `test`, `sweep`, `explore`, `shrink`) and the
+//! determinism check build their worlds here, so what a world keeps beside
+//! the run (recorded link decisions, phase times, a perturbation) is
+//! chosen in one place: [`Simulation`]'s options. Like the rest of the
+//! library it does no I/O: the caller reads the file and hands over its
+//! bytes.
+//!
+//! ```
+//! use tcpsim::simulation::Simulation;
+//! use tcpsim::trace::NullSink;
+//!
+//! let file = br#"(
+//!     name: "hello", seed: 1,
+//!     hosts: [(name: "a"), (name: "b")],
+//!     links: [(between: ("a", "b"), delay_ms: 5)],
+//!     listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
+//!     connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80,
+//!                    script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 1000), Close])],
+//!     expect: (all_connections: (final_state: CLOSED)),
+//! )"#;
+//! let sim = Simulation::load(file, &[]).expect("a valid scenario");
+//! let finished = sim.run(&mut NullSink);
+//! assert!(finished.passed());
+//! println!("digest {}", finished.digest());
+//! ```
+
+use crate::expect::{self, Check};
+use crate::model::Model;
+use crate::report::Summary;
+use crate::scenario::{self, LoadError, Override};
+use crate::trace::TraceSink;
+use crate::world::{Outcome, Perturbation, World};
+use std::sync::atomic::AtomicBool;
+
+/// What a world keeps beside its run, and how it is built. None of it
+/// changes the trace or the digest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Keep every random link decision ([`World::recorded_fates`]), for
+    /// replay files and shrinking.
+    pub record_fates: bool,
+    /// Keep when each endpoint's phases began (sweep measures).
+    pub keep_phase_times: bool,
+    /// Build the world with internal changes that must not matter (the
+    /// determinism check's twin run).
+    pub perturbation: Option<Perturbation>,
+}
+
+/// A scenario ready to run: its model, the file text it came from (with
+/// the overrides applied) when it came from a file, and the options of the
+/// world it runs in.
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    model: Model,
+    text: Option<String>,
+    options: Options,
+}
+
+impl Simulation {
+    /// Loads a simulation file's bytes with `overrides` (`--set`) applied;
+    /// every error in the file, with its position, on bad input.
+    pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Simulation, Vec<LoadError>> {
+        let model = scenario::load(bytes, overrides)?;
+        let text = scenario::source_text(bytes).and_then(|t| scenario::with_overrides(t, overrides))?;
+        Ok(Simulation { model, text: Some(text), options: Options::default() })
+    }
+
+    /// A simulation of a model built in Rust or already
+    /// loaded.
+    pub fn from_model(model: Model) -> Simulation {
+        Simulation { model, text: None, options: Options::default() }
+    }
+
+    /// The model the world is built from.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The model, to change before the run (limits from the command line,
+    /// the seed of one run of a sweep).
+    pub fn model_mut(&mut self) -> &mut Model {
+        &mut self.model
+    }
+
+    /// The file's text with the overrides applied; `None` for a model
+    /// built in Rust.
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// The options the world is built with.
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    /// This simulation with other world options.
+    pub fn with_options(mut self, options: Options) -> Simulation {
+        self.options = options;
+        self
+    }
+
+    /// This simulation, keeping every random link decision of the run.
+    pub fn record_fates(mut self) -> Simulation {
+        self.options.record_fates = true;
+        self
+    }
+
+    /// This simulation, keeping when each endpoint's phases began.
+    pub fn keep_phase_times(mut self) -> Simulation {
+        self.options.keep_phase_times = true;
+        self
+    }
+
+    /// The world at time zero, built with the options; for callers that
+    /// step it themselves (the determinism check).
+    pub fn into_world(self) -> World {
+        let mut world = match self.options.perturbation {
+            Some(p) => World::with_perturbation(self.model, p),
+            None => World::new(self.model),
+        };
+        if self.options.record_fates {
+            world.record_fates();
+        }
+        if self.options.keep_phase_times {
+            world.keep_phase_times();
+        }
+        world
+    }
+
+    /// Runs to the end (or a limit), every event to `sink`, and checks the
+    /// `expect` block.
+    pub fn run(self, sink: &mut dyn TraceSink) -> Finished {
+        self.run_until(sink, &AtomicBool::new(false))
+    }
+
+    /// As [`Simulation::run`], also stopping when `stop` is raised (Ctrl-C,
+    /// a worker pool's stop flag).
+    pub fn run_until(self, sink: &mut dyn TraceSink, stop: &AtomicBool) -> Finished {
+        let mut world = self.into_world();
+        let outcome = world.run_until(sink, stop);
+        let checks = match &world.model().expect {
+            Some(e) => expect::check(&world, e),
+            None => Vec::new(),
+        };
+        Finished { outcome, checks, world }
+    }
+}
+
+/// A run that has ended: how, what its expectations came to, and the
+/// world as it was left (for pictures, captures, replay files, measures).
+pub struct Finished {
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// The `expect` block's checks, in file order (empty without one).
+    pub checks: Vec<Check>,
+    /// The world after the run.
+    pub world: World,
+}
+
+impl Finished {
+    /// The digest of every trace event (32 hex digits).
+    pub fn digest(&self) -> String {
+        self.world.digest()
+    }
+
+    /// The checks that failed.
+    pub fn failed_checks(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.ok)
+    }
+
+    /// The run completed and every expectation held.
+    pub fn passed(&self) -> bool {
+        self.outcome == Outcome::Completed && self.checks.iter().all(|c| c.ok)
+    }
+
+    /// The summary that ends a trace (text line or JSON record).
+    pub fn summary(&self) -> Summary {
+        Summary::new(&self.world, self.outcome, &self.checks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Action, App, Builder, Reaction};
+    use crate::trace::{NullSink, Recorder};
+    use crate::world::Perturbation;
+
+    fn model() -> Model {
+        let client = App::default()
+            .at(crate::time::Duration::ZERO, Action::Connect)
+            .on_connected([Reaction::Send(3000), Reaction::Close]);
+        Builder::new("sim")
+            .seed(3)
+            .host("a")
+            .host("b")
+            .link("a", "b", crate::link::LinkParams::default())
+            .listener("server", "b", 80, App::default().on_end_of_stream([Reaction::Close]))
+            .connection("client", "a", ("b", 80), client)
+            .build()
+            .expect("a valid model")
+    }
+
+    /// What a world keeps beside the run, and how it is built, never
+    /// changes the run.
+    #[test]
+    fn options_do_not_change_the_digest() {
+        let plain = Simulation::from_model(model()).run(&mut NullSink);
+        assert_eq!(plain.outcome, Outcome::Completed);
+        let all = Options {
+            record_fates: true,
+            keep_phase_times: true,
+            perturbation: Some(Perturbation { hash_seed: 5, spare_packet_slots: 3, ballast_bytes: 64 }),
+        };
+        let kept = Simulation::from_model(model()).with_options(all).run(&mut NullSink);
+        assert_eq!(kept.digest(), plain.digest());
+        assert!(kept.world.endpoints().all(|e| e.times.is_some()));
+        assert!(plain.world.endpoints().all(|e| e.times.is_none()));
+    }
+
+    /// A loaded file keeps its text with the overrides applied, and runs
+    /// with the checks of its `expect` block.
+    #[test]
+    fn a_loaded_file_keeps_its_overridden_text_and_checks() {
+        let file = br#"(name: "f", hosts: [(name: "a")], expect: (drops: 0))"#;
+        let seed = Override { path: "seed".into(), value: "9".into() };
+        let sim = Simulation::load(file, &[seed]).expect("a valid file");
+        assert_eq!(sim.model().seed, 9);
+        assert!(sim.text().expect("from a file").contains("seed: 9"));
+        let finished = sim.run(&mut Recorder::default());
+        assert_eq!(finished.checks.len(), 1);
+        assert!(finished.passed());
+        assert_eq!(finished.summary().digest, finished.digest());
+    }
+}
