@@ -212,7 +212,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         (d, tcpsim::pictures::state_diagram_svg(&totals.transitions, &title))
     });
     finish(
-        Output {
+        SweepReport {
             write_csv: &write_csv,
             dest: dest.expect("the CSV goes to --out or stdout"),
             json_dest,
@@ -253,7 +253,8 @@ fn open_outputs<const N: usize>(outputs: &[(&str, Option<&std::path::Path>); N])
     dests.try_into().ok()
 }
 
-struct Output<'a> {
+/// What a finished sweep writes, and where.
+struct SweepReport<'a> {
     /// Writes the CSV.
     write_csv: &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>,
     dest: Dest,
@@ -273,13 +274,13 @@ struct Output<'a> {
 /// output is written before any is renamed into place, so when one fails
 /// (or Ctrl-C comes) every existing file keeps its bytes.
 fn finish(
-    out: Output<'_>,
+    out: SweepReport<'_>,
     rows: &[RunRow],
     replay: impl Fn(usize, &RunRow) -> String,
     axes: &[String],
     stop: &AtomicBool,
 ) -> u8 {
-    let Output { write_csv, dest, json_dest, plot_dest, summaries, coverage, to_stdout, states } = out;
+    let SweepReport { write_csv, dest, json_dest, plot_dest, summaries, coverage, to_stdout, states } = out;
     let mut written: Vec<(&str, Dest)> = Vec::new();
     let mut w = BufWriter::with_capacity(1 << 16, dest);
     let csv_written = write_csv(&mut w).and_then(|()| w.into_inner().map_err(|e| e.into_error()));
@@ -374,7 +375,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
     };
     let write_csv = |out: &mut dyn Write| merged.write_csv(out).map(drop);
     finish(
-        Output {
+        SweepReport {
             write_csv: &write_csv,
             dest: dest.expect("the CSV goes to --out or stdout"),
             json_dest,

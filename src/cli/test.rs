@@ -10,7 +10,8 @@ use tcpsim::simulation::Simulation;
 use tcpsim::trace::NullSink;
 use tcpsim::world::Outcome;
 
-enum Verdict {
+/// How one file of `tcpsim test` did.
+enum FileResult {
     Pass { checks: usize, digest: String },
     Fail { lines: Vec<String> },
     BadInput { lines: Vec<String> },
@@ -31,32 +32,32 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn run_file(path: &Path) -> Verdict {
+fn run_file(path: &Path) -> FileResult {
     let label = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            return Verdict::BadInput { lines: vec![format!("{label}: error: cannot read the file: {e}")] };
+            return FileResult::BadInput { lines: vec![format!("{label}: error: cannot read the file: {e}")] };
         }
     };
     let sim = match Simulation::load(&bytes, &[]) {
         Ok(sim) => sim,
         Err(errs) => {
-            return Verdict::BadInput { lines: errs.iter().map(|e| e.render(&label)).collect() };
+            return FileResult::BadInput { lines: errs.iter().map(|e| e.render(&label)).collect() };
         }
     };
     let seed = sim.model().seed;
     let finished = sim.run(&mut NullSink);
     if finished.outcome != Outcome::Completed {
-        return Verdict::Fail { lines: vec![format!("run incomplete: {}", finished.outcome.name())] };
+        return FileResult::Fail { lines: vec![format!("run incomplete: {}", finished.outcome.name())] };
     }
     let failed: Vec<String> = finished.failed_checks().map(|c| c.describe()).collect();
     if failed.is_empty() {
-        Verdict::Pass { checks: finished.checks.len(), digest: finished.digest() }
+        FileResult::Pass { checks: finished.checks.len(), digest: finished.digest() }
     } else {
         let mut lines = failed;
         lines.push(format!("replay: tcpsim run {label} --seed {seed}"));
-        Verdict::Fail { lines }
+        FileResult::Fail { lines }
     }
 }
 
@@ -81,16 +82,16 @@ pub fn test(args: &TestArgs) -> u8 {
     let mut out = std::io::stdout().lock();
     for (file, v) in files.iter().zip(verdicts) {
         let written = match v {
-            Verdict::Pass { checks, digest } => {
+            FileResult::Pass { checks, digest } => {
                 passed += 1;
                 writeln!(out, "PASS  {}  ({checks} checks, digest {digest})", file.display())
             }
-            Verdict::Fail { lines } => {
+            FileResult::Fail { lines } => {
                 failed += 1;
                 writeln!(out, "FAIL  {}", file.display())
                     .and_then(|_| lines.iter().try_for_each(|l| writeln!(out, "        {l}")))
             }
-            Verdict::BadInput { lines } => {
+            FileResult::BadInput { lines } => {
                 bad += 1;
                 // Errors go to stderr in the contract's format, as well as
                 // into the per-file report.
