@@ -7,7 +7,7 @@
 
 use crate::model::Model;
 use crate::trace::{OwnedEvent, Recorder};
-use crate::world::{Outcome, Perturbation, World};
+use crate::world::{Observe, Outcome, Perturbation, World};
 use std::collections::VecDeque;
 
 /// Where two runs that should be identical first differ.
@@ -38,7 +38,8 @@ pub struct Agreement {
 /// Runs `model` normally and perturbed, comparing every trace record.
 /// Returns what they agreed on, or where they first differ.
 pub fn check(model: &Model) -> Result<Agreement, Box<Divergence>> {
-    compare(World::new(model.clone()), World::with_perturbation(model.clone(), PERTURBATION))
+    let observe = Observe::for_expectations(model);
+    compare(World::new(model.clone(), &observe), World::with_perturbation(model.clone(), &observe, PERTURBATION))
 }
 
 /// Runs two worlds in lockstep, one event at a time, comparing their
@@ -109,7 +110,8 @@ mod tests {
         // the records both share, with those as context.
         let mut other = model.clone();
         other.seed = 4;
-        let d = compare(World::new(model), World::new(other)).expect_err("different seeds differ");
+        let observe = Observe::for_expectations(&model);
+        let d = compare(World::new(model, &observe), World::new(other, &observe)).expect_err("different seeds differ");
         assert_ne!(d.normal, d.perturbed);
         assert!(d.context.len() <= 8 && d.context.len() as u64 <= d.record);
     }

@@ -18,7 +18,7 @@ use crate::parallel::{self, Pool};
 use crate::tcp::{CloseReason, State};
 use crate::time::Duration;
 use crate::trace::{NullSink, TraceEvent, TraceKind, TraceSink};
-use crate::world::{Outcome, World};
+use crate::world::{Observe, Outcome, World};
 use indexmap::IndexMap;
 
 /// What can happen to one explored segment besides passing untouched.
@@ -150,7 +150,8 @@ pub fn model_of(base: &Model, faults: &[(u32, Choice)]) -> Model {
 
 /// Runs one point of the space and says what it came to.
 pub fn outcome_of(model: Model) -> OutcomeKey {
-    let mut world = World::new(model);
+    let observe = Observe::for_expectations(&model);
+    let mut world = World::new(model, &observe);
     let run = world.run(&mut NullSink);
     let endpoints = world
         .endpoints()
@@ -215,7 +216,9 @@ pub fn segments_of(base: &Model, faults: &[(u32, Choice)], upto: u32) -> Vec<Str
         }
     }
     let mut sink = FirstSends { upto: upto as usize, seen: Vec::new(), just_sent: false };
-    World::new(model_of(&base.clone().without_link_randomness(), faults)).run(&mut sink);
+    let model = model_of(&base.clone().without_link_randomness(), faults);
+    let observe = Observe::for_expectations(&model);
+    World::new(model, &observe).run(&mut sink);
     sink.seen
 }
 

@@ -38,7 +38,7 @@
 //! # Example
 //!
 //! ```
-//! use tcpsim::{expect, scenario, trace::Recorder, world::{Outcome, World}};
+//! use tcpsim::{expect, scenario, trace::Recorder, world::{Observe, Outcome, World}};
 //! use tcpsim::tcp::State;
 //!
 //! let file = r#"(
@@ -52,7 +52,8 @@
 //!     expect: (all_connections: (final_state: CLOSED, all_bytes_delivered: true)),
 //! )"#;
 //! let model = scenario::load(file.as_bytes(), &[]).expect("a valid scenario");
-//! let mut world = World::new(model);
+//! let observe = Observe::for_expectations(&model);
+//! let mut world = World::new(model, &observe);
 //! let mut trace = Recorder::default();
 //! assert_eq!(world.run(&mut trace), Outcome::Completed);
 //!

@@ -10,7 +10,7 @@
 use crate::expect;
 use crate::model::Model;
 use crate::trace::NullSink;
-use crate::world::{Outcome, RecordedFate, World};
+use crate::world::{Observe, Outcome, RecordedFate, World};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How a run fails: which checks failed (endpoint, field) and how it ended.
@@ -34,7 +34,8 @@ pub fn failure_of(world: &World) -> Option<Failure> {
 pub fn run_with(base: &Model, fates: &[RecordedFate]) -> (World, Option<Failure>) {
     let mut model = base.clone();
     model.faults.extend(fates.iter().map(RecordedFate::to_fault));
-    let mut world = World::new(model);
+    let observe = Observe::for_expectations(&model);
+    let mut world = World::new(model, &observe);
     world.run(&mut NullSink);
     let failure = failure_of(&world);
     (world, failure)

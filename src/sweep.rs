@@ -14,7 +14,7 @@ use crate::rng::{Key, component};
 use crate::tcp::{CloseReason, State};
 use crate::time::Instant;
 use crate::trace::NullSink;
-use crate::world::{Outcome, World};
+use crate::world::{Observe, Outcome, World};
 use std::fmt::Write as _;
 
 pub mod merge;
@@ -186,8 +186,8 @@ impl Totals {
 pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut Totals) -> RunRow {
     let mut model = model.clone();
     model.seed = seed;
-    let mut world = World::new(model);
-    world.keep_phase_times();
+    let observe = Observe { phase_times: true, ..Observe::for_expectations(&model) };
+    let mut world = World::new(model, &observe);
     let outcome = world.run(&mut NullSink);
     for (c, n) in totals.coverage.iter_mut().zip(world.coverage()) {
         *c += n;

@@ -18,7 +18,7 @@ use tcpsim::replay;
 use tcpsim::report::{self, Summary};
 use tcpsim::time::Instant;
 use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, TraceSink};
-use tcpsim::world::{Outcome, World};
+use tcpsim::world::{Observe, Outcome, World};
 
 /// The command that replays this run.
 pub fn replay_command(args: &RunArgs, seed: u64) -> String {
@@ -136,10 +136,8 @@ pub fn run(args: &RunArgs) -> u8 {
         .unwrap_or(8);
     #[allow(clippy::disallowed_methods, reason = "wall-clock figures for --stats only, never in the trace")]
     let started = std::time::Instant::now();
-    let mut world = World::new(model);
-    if args.emit_faults.is_some() {
-        world.record_fates();
-    }
+    let observe = Observe { record_fates: args.emit_faults.is_some(), ..Observe::for_expectations(&model) };
+    let mut world = World::new(model, &observe);
 
     let (outcome, checks, written) = match args.format {
         Format::Text => {

@@ -12,7 +12,7 @@ use tcpsim::replay;
 use tcpsim::scenario;
 use tcpsim::shrink;
 use tcpsim::trace::NullSink;
-use tcpsim::world::World;
+use tcpsim::world::{Observe, World};
 
 /// Where the shrunk file goes without --out: `NAME.seed-N.min.ron` in the
 /// current directory.
@@ -44,8 +44,8 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
         }
     };
 
-    let mut world = World::new(model);
-    world.record_fates();
+    let observe = Observe { record_fates: true, ..Observe::for_expectations(&model) };
+    let mut world = World::new(model, &observe);
     world.run(&mut NullSink);
     let Some(failure) = shrink::failure_of(&world) else {
         drop(dest);
@@ -122,7 +122,8 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
     };
     // The file itself must fail the same way.
     let check = scenario::load(file.as_bytes(), &[]).map(|m| {
-        let mut w = World::new(m);
+        let observe = Observe::for_expectations(&m);
+        let mut w = World::new(m, &observe);
         w.run(&mut NullSink);
         shrink::failure_of(&w)
     });

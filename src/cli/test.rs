@@ -9,7 +9,7 @@ use tcpsim::expect;
 use tcpsim::parallel::{self, Pool};
 use tcpsim::scenario;
 use tcpsim::trace::NullSink;
-use tcpsim::world::{Outcome, World};
+use tcpsim::world::{Observe, Outcome, World};
 
 enum Verdict {
     Pass { checks: usize, digest: String },
@@ -47,7 +47,8 @@ fn run_file(path: &Path) -> Verdict {
         }
     };
     let seed = model.seed;
-    let mut world = World::new(model);
+    let observe = Observe::for_expectations(&model);
+    let mut world = World::new(model, &observe);
     let outcome = world.run(&mut NullSink);
     if outcome != Outcome::Completed {
         return Verdict::Fail { lines: vec![format!("run incomplete: {}", outcome.name())] };

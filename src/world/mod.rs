@@ -9,8 +9,9 @@
 //! caller's sink and into the digest in exactly the order they happen.
 //!
 //! Submodules: `step` (one step at an endpoint: calls, reactions, notes),
-//! `net` (sending, links, faults, arrival and demultiplexing), `observe`
-//! (what is remembered per endpoint), `open` (why endpoints are left open
+//! `net` (sending, links, faults, arrival and demultiplexing), `observer`
+//! (what the caller asked to keep: digest, counters, coverage, endpoint
+//! logs, phase times, recorded fates), `open` (why endpoints are left open
 //! when a run completes), `hash` (the lookup tables' hasher).
 //!
 //! Demultiplexing is one hash lookup by 4-tuple, usually skipped: a segment
@@ -22,22 +23,22 @@
 
 mod hash;
 mod net;
-mod observe;
+mod observer;
 mod open;
 mod step;
 
-pub use observe::{EndpointLog, PhaseTimes};
+pub use observer::{ALL_HISTORIES_UP_TO, EndpointLog, Histories, Observe, PhaseTimes, RecordedFate, RunStats};
 pub use open::{EndFacts, OpenEndpoint, OpenReason, OpenReport, classify};
 
-use crate::link::{Fate, FlowState, LinkParams, QueueState};
+use crate::link::{FlowState, LinkParams, QueueState};
 use crate::model::{App, Fault, HostId, Model};
 use crate::rng::{Key, component};
-use crate::rule;
 use crate::scheduler::{Scheduler, Token};
 use crate::tcp::{Endpoint, Output, Segment, SeqNum, TcpConfig};
 use crate::time::{Duration, Instant};
-use crate::trace::{Digest, TraceEvent, TraceSink};
+use crate::trace::{TraceEvent, TraceSink};
 use hash::{FastBuild, FastMap};
+use observer::Observer;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -83,28 +84,6 @@ impl Outcome {
     }
 }
 
-/// Counters over the whole run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RunStats {
-    /// Executed scheduler actions (arrivals, timer firings, calls).
-    pub events: u64,
-    pub transitions: u64,
-    pub segments_sent: u64,
-    pub retransmissions: u64,
-    pub deliveries: u64,
-    /// Drops by reason, in `DropReason` order.
-    pub drops: [u64; 9],
-    /// Transitions by `[from][to]` state (in `State` order).
-    pub transitions_by: [[u64; 11]; 11],
-    pub trace_records: u64,
-}
-
-impl RunStats {
-    pub fn total_drops(&self) -> u64 {
-        self.drops.iter().sum()
-    }
-}
-
 /// A 4-tuple, from the point of view of the endpoint that owns it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct FourTuple {
@@ -134,7 +113,6 @@ enum AppRef {
 /// One endpoint and what the world keeps beside it.
 struct Ep {
     tcp: Endpoint,
-    log: EndpointLog,
     flow: FlowState,
     /// The stream id of this endpoint's link draws and ISS.
     flow_id: u64,
@@ -155,6 +133,8 @@ struct Ep {
     config: u16,
     /// It owns the demultiplexing entry of its 4-tuple.
     bound: bool,
+    /// Its host crashed: the TCB is gone and it never acts again.
+    lost: bool,
 }
 
 impl Ep {
@@ -263,7 +243,9 @@ pub struct EndpointView<'a> {
     pub local_port: u16,
     pub tcp: &'a Endpoint,
     pub log: &'a EndpointLog,
-    /// When its phases began, if [`World::keep_phase_times`] was called.
+    /// Its host crashed; its state is where it stood then.
+    pub lost: bool,
+    /// When its phases began, if [`Observe::phase_times`] asked for them.
     pub times: Option<&'a PhaseTimes>,
     pub config: &'a TcpConfig,
 }
@@ -303,16 +285,8 @@ pub struct World {
     /// Segments sent so far per (sender name id, connection); counted only
     /// while fates are replayed or recorded.
     sends_by: FastMap<(u32, u32), u32>,
-    /// The link's random decisions, when asked for ([`World::record_fates`]).
-    recorded: Option<Vec<RecordedFate>>,
-    /// Per endpoint, when asked for ([`World::keep_phase_times`]).
-    phase_times: Option<Vec<PhaseTimes>>,
     out: Output,
-    digest: Digest,
-    stats: RunStats,
-    coverage: Vec<u64>,
-    /// Endpoint names whose full path is kept.
-    detailed_names: Vec<u32>,
+    observer: Observer,
     iss_key: Key,
     /// During a step caused by a segment: where an unbound endpoint's
     /// reply goes (source, connection, sending endpoint).
@@ -330,22 +304,6 @@ pub struct World {
     ballast: Vec<u8>,
 }
 
-/// One random decision of a link, as [`World::record_fates`] keeps it:
-/// the `nth` segment `from` sent on connection `conn` met `fate`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordedFate {
-    pub from: String,
-    pub conn: u32,
-    pub nth: u32,
-    pub fate: Fate,
-}
-
-impl RecordedFate {
-    pub fn to_fault(&self) -> Fault {
-        Fault::Fate { from: self.from.clone(), conn: self.conn, nth: self.nth, fate: self.fate }
-    }
-}
-
 /// Changes that must not change any result, for the determinism check:
 /// another seed for the lookup tables' hasher, packet slots handed out in
 /// another order, and other heap addresses for everything allocated.
@@ -360,16 +318,18 @@ pub struct Perturbation {
 
 impl World {
     /// Builds the world at time zero: endpoints for every connection,
-    /// first script actions and listener openings scheduled.
-    pub fn new(model: Model) -> World {
-        World::with_perturbation(model, Perturbation::default())
+    /// first script actions and listener openings scheduled. `observe`
+    /// says what to keep beside the trace (see
+    /// [`Observe::for_expectations`]).
+    pub fn new(model: Model, observe: &Observe) -> World {
+        World::with_perturbation(model, observe, Perturbation::default())
     }
 
     /// As [`World::new`], with internal changes that must not change the
     /// trace (see [`Perturbation`]).
-    pub fn with_perturbation(model: Model, p: Perturbation) -> World {
+    pub fn with_perturbation(model: Model, observe: &Observe, p: Perturbation) -> World {
         let ballast = vec![0x5au8; p.ballast_bytes];
-        let mut world = World::build(model, FastBuild { seed: p.hash_seed });
+        let mut world = World::build(model, observe, FastBuild { seed: p.hash_seed });
         let spare = Packet {
             seg: Segment::default(),
             src: (0, 0),
@@ -390,7 +350,7 @@ impl World {
         world
     }
 
-    fn build(model: Model, hasher: FastBuild) -> World {
+    fn build(model: Model, observe: &Observe, hasher: FastBuild) -> World {
         let mut names: Vec<String> = Vec::new();
         let mut intern = |n: &str| match names.iter().position(|x| x == n) {
             Some(i) => i as u32,
@@ -409,14 +369,6 @@ impl World {
             intern(&l.name);
         }
         let host_name: Vec<u32> = model.hosts.iter().map(|h| intern(&h.name)).collect();
-        let mut detailed: Vec<String> =
-            model.expect.iter().flat_map(|e| e.endpoints.iter().map(|x| x.name.clone())).collect();
-        if model.connection_count() <= 64 {
-            detailed.extend(model.connections.iter().map(|c| c.name.clone()));
-            detailed.extend(model.connections.iter().filter_map(|c| c.peer.as_ref().map(|p| p.name.clone())));
-            detailed.extend(model.listeners.iter().map(|l| l.name.clone()));
-        }
-        let detailed_names = detailed.iter().map(|n| intern(n)).collect();
         let fault_from = model
             .faults
             .iter()
@@ -426,6 +378,8 @@ impl World {
                 _ => None,
             })
             .collect();
+        let endpoints = model.connection_count() as usize * 2 + model.listeners.len() * 2 + 16;
+        let observer = Observer::new(observe, endpoints, |n| names.iter().position(|x| x == n).map(|i| i as u32));
 
         let mut link_dirs = Vec::new();
         let mut routes = FastMap::with_hasher(hasher);
@@ -445,7 +399,6 @@ impl World {
         // listening (more only if SYN_RECEIVED endpoints fall back to
         // LISTEN). Reserving this up front avoids doubling a huge vector
         // at the peak.
-        let endpoints = model.connection_count() as usize * 2 + model.listeners.len() * 2 + 16;
         let mut sched = Scheduler::new();
         sched.reserve(endpoints * 2);
         let mut world = World {
@@ -473,13 +426,8 @@ impl World {
             has_partitions: model.faults.iter().any(|f| matches!(f, Fault::Partition { .. })),
             fates: FastMap::with_hasher(hasher),
             sends_by: FastMap::with_hasher(hasher),
-            recorded: None,
-            phase_times: None,
             out: Output::default(),
-            digest: Digest::new(),
-            stats: RunStats::default(),
-            coverage: vec![0; rule::COUNT],
-            detailed_names,
+            observer,
             iss_key: Key::derive(model.iss_seed.unwrap_or(model.seed), component::ISS),
             reply_to: None,
             close_after_step: None,
@@ -589,15 +537,11 @@ impl World {
     ) -> u32 {
         let iss = iss.unwrap_or_else(|| self.iss_key.block(flow_id, 0)[0]);
         let id = self.eps.len() as u32;
-        if let Some(times) = &mut self.phase_times {
-            times.push(PhaseTimes::default());
-        }
         let cfg = &self.model.configs[config];
-        let detailed = self.detailed_names.contains(&name);
         let now = self.sched.now();
+        self.observer.add_endpoint(name, now);
         self.eps.push(Ep {
             tcp: Endpoint::new(cfg, SeqNum(iss), id + 1),
-            log: EndpointLog::new(detailed, now),
             flow: FlowState::default(),
             flow_id,
             wake: Instant::MAX,
@@ -612,6 +556,7 @@ impl World {
             local_port,
             config: config as u16,
             bound: false,
+            lost: false,
         });
         id
     }
@@ -644,37 +589,24 @@ impl World {
     }
 
     pub fn stats(&self) -> &RunStats {
-        &self.stats
+        &self.observer.stats
+    }
+
+    /// The decisions the links drew at random, in send order, if
+    /// [`Observe::record_fates`] asked for them (empty otherwise).
+    pub fn recorded_fates(&self) -> &[RecordedFate] {
+        self.observer.recorded_fates()
     }
 
     /// The digest of every event so far (32 hex digits).
-    /// Keeps every decision the links draw at random from now on (call
-    /// before [`World::run`]); [`World::recorded_fates`] returns them. The
-    /// run itself does not change.
-    pub fn record_fates(&mut self) {
-        self.recorded = Some(Vec::new());
-    }
-
-    /// Keeps when each endpoint's phases began (opened, established,
-    /// closing, closed, last data), for [`EndpointView::times`]. Call
-    /// before [`World::run`]; the run itself does not change.
-    pub fn keep_phase_times(&mut self) {
-        self.phase_times = Some(vec![PhaseTimes::default(); self.eps.len()]);
-    }
-
-    /// The decisions kept since [`World::record_fates`], in send order.
-    pub fn recorded_fates(&self) -> &[RecordedFate] {
-        self.recorded.as_deref().unwrap_or(&[])
-    }
-
     pub fn digest(&self) -> String {
-        self.digest.hex()
+        self.observer.digest.hex()
     }
 
     /// How often each behaviour ID handled an input, indexed by
     /// [`crate::rule::Rule::index`].
     pub fn coverage(&self) -> &[u64] {
-        &self.coverage
+        &self.observer.coverage
     }
 
     pub fn outcome(&self) -> Option<Outcome> {
@@ -724,8 +656,9 @@ impl World {
             host: &self.model.hosts[e.host as usize].name,
             local_port: e.local_port,
             tcp: &e.tcp,
-            log: &e.log,
-            times: self.phase_times.as_ref().map(|t| &t[i]),
+            log: self.observer.log(i as u32),
+            lost: e.lost,
+            times: self.observer.phase_times(i as u32),
             config: &self.model.configs[e.config as usize],
         }
     }
@@ -769,7 +702,7 @@ impl World {
                 return Some(self.finish(Outcome::Completed));
             };
             match event {
-                Event::Wake(ep) if self.eps[ep as usize].wake != t || self.eps[ep as usize].log.lost => {
+                Event::Wake(ep) if self.eps[ep as usize].wake != t || self.eps[ep as usize].lost => {
                     self.sched.pop();
                 }
                 _ => break (t, event),
@@ -778,10 +711,10 @@ impl World {
         if self.model.limits.max_time < next {
             return Some(self.finish(Outcome::TimeLimit));
         }
-        if self.stats.events >= self.model.limits.max_events {
+        if self.observer.stats.events >= self.model.limits.max_events {
             return Some(self.finish(Outcome::EventLimit));
         }
-        if self.stats.trace_records >= self.model.limits.max_trace_records {
+        if self.observer.stats.trace_records >= self.model.limits.max_trace_records {
             return Some(self.finish(Outcome::TraceLimit));
         }
         let in_flight = (self.packets.len() - self.free_packets.len()) as u64;
@@ -811,7 +744,7 @@ impl World {
         e.wake = Instant::MAX;
         match e.tcp.poll_timeout() {
             Some(d) if d <= now => {
-                self.stats.events += 1;
+                self.observer.stats.events += 1;
                 self.run_step(ep, step::Input::Timeout, sink);
             }
             // The timer moved later since this wake-up was scheduled.
@@ -821,18 +754,18 @@ impl World {
 
     fn on_script(&mut self, ep: u32, sink: &mut dyn TraceSink) {
         let e = &self.eps[ep as usize];
-        if e.log.lost {
+        if e.lost {
             return;
         }
         let Some(timed) = self.app_of(e.app).script.get(e.script_pos as usize).copied() else { return };
         self.eps[ep as usize].script_pos += 1;
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         self.run_step(ep, step::Input::Call(timed.action), sink);
         self.schedule_script(ep);
     }
 
     fn on_listener_open(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         // A crashed host opens nothing; its restart opens the listener.
         if !self.host_up[self.model.listeners[l as usize].host as usize] {
             return;
@@ -842,7 +775,7 @@ impl World {
     }
 
     fn on_listener_close(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         let rt = &mut self.listeners[l as usize];
         rt.open = false;
         let idle: Vec<u32> = rt.idle.drain(..).collect();
@@ -881,19 +814,19 @@ impl World {
     /// stop listening, and segments to it are lost until it restarts.
     fn on_crash(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         self.host_up[host as usize] = false;
         let mut lost = Vec::new();
         for ep in 0..self.eps.len() as u32 {
             let e = &self.eps[ep as usize];
-            if e.host != host || e.log.lost {
+            if e.host != host || e.lost {
                 continue;
             }
             lost.push(ep);
             self.unbind(ep);
             let e = &mut self.eps[ep as usize];
             // The TCB is gone and the endpoint never acts again.
-            e.log.lost = true;
+            e.lost = true;
             e.wake = Instant::MAX;
         }
         for (l, spec) in self.model.listeners.iter().enumerate() {
@@ -909,7 +842,7 @@ impl World {
     /// The host is back, with no connections; its listeners listen again.
     fn on_restart(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         self.host_up[host as usize] = true;
         self.emit_host_event(host, true, &[], sink);
         // Listeners listen again if their application would be listening
@@ -941,7 +874,7 @@ impl World {
             pkt: None,
             lost_eps: lost,
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
     }
 
     fn reschedule_wake(&mut self, ep: u32) {
@@ -952,12 +885,6 @@ impl World {
             e.wake = d;
             self.sched.schedule(d, Event::Wake(ep));
         }
-    }
-
-    fn emit(digest: &mut Digest, stats: &mut RunStats, sink: &mut dyn TraceSink, ev: &TraceEvent<'_>) {
-        digest.add(ev);
-        stats.trace_records += 1;
-        sink.record(ev);
     }
 
     fn find_ep(&self, conn: u32, name: &str) -> Option<u32> {

@@ -2,7 +2,7 @@
 //! partitions, the link), arrivals (demultiplexing, listeners, hosts that
 //! answer for closed ports), injected segments.
 
-use super::{Event, FourTuple, HOST_FLOW_BASE, NO_EP, Packet, RecordedFate, World, step::Input};
+use super::{Event, FourTuple, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
 use crate::link::{DropReason, Verdict, wire_bytes};
 use crate::model::{Fault, HostId, SegmentFaultAction};
 use crate::rule;
@@ -26,7 +26,7 @@ impl World {
             return;
         };
         let Some(sender) = self.find_ep(conn, from) else { return };
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         let s = &self.eps[sender as usize];
         let peer_iss = self.peer_of(sender).map_or(0, |p| self.eps[p as usize].tcp.iss().0);
         let seg = Segment {
@@ -60,7 +60,7 @@ impl World {
     pub(super) fn on_arrive(&mut self, p: u32, sink: &mut dyn TraceSink) {
         let pkt = self.packets[p as usize];
         self.free_packets.push(p);
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         if !self.host_up[pkt.dst_host as usize] {
             self.record_drop(&pkt, DropReason::HostDown, sink);
             return;
@@ -125,7 +125,7 @@ impl World {
     }
 
     fn deliver(&mut self, ep: u32, pkt: &Packet, sink: &mut dyn TraceSink) {
-        self.stats.deliveries += 1;
+        self.observer.stats.deliveries += 1;
         let e = &mut self.eps[ep as usize];
         if pkt.sender != NO_EP {
             e.peer = pkt.sender;
@@ -142,7 +142,7 @@ impl World {
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
         // An endpoint with no peer (LISTEN, or CLOSED before binding)
         // answers resets to where the segment came from.
         self.reply_to = Some((pkt.src, pkt.conn, pkt.sender));
@@ -165,7 +165,7 @@ impl World {
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
         let rule = if pkt.seg.flags.rst() {
             rule::CLOSED_03
         } else if pkt.seg.flags.ack() {
@@ -173,7 +173,7 @@ impl World {
         } else {
             rule::CLOSED_01
         };
-        self.coverage[rule.index()] += 1;
+        self.observer.cover(rule);
         if let Some(rst) = Segment::reset_reply(&pkt.seg) {
             let reply = Packet {
                 seg: rst,
@@ -219,7 +219,7 @@ impl World {
         if injected {
             self.injected_segments += 1;
         } else {
-            self.eps[ep as usize].log.on_send(seg.flags, self.sched.now());
+            self.observer.log_mut(ep).on_send(seg.flags, self.sched.now());
         }
         self.send_packet(pkt, injected, sink);
     }
@@ -228,10 +228,7 @@ impl World {
     /// the arrival (or records the drop).
     fn send_packet(&mut self, mut pkt: Packet, injected: bool, sink: &mut dyn TraceSink) {
         let now = self.sched.now();
-        self.stats.segments_sent += 1;
-        if pkt.seg.retransmit {
-            self.stats.retransmissions += 1;
-        }
+        self.observer.on_send(pkt.seg.retransmit);
         pkt.pkt = self.next_pkt;
         self.next_pkt += 1;
         let ev = TraceEvent {
@@ -244,11 +241,11 @@ impl World {
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
 
         // `Fate` faults number every segment sent, whatever then happens
         // to it; segment faults count only those that reach a link.
-        let counting = !self.fates.is_empty() || self.recorded.is_some();
+        let counting = !self.fates.is_empty() || self.observer.records_fates();
         let nth = if counting { self.count_send(&pkt) } else { 0 };
         let Some(&dir) = self.routes.get(&(pkt.sender_host, pkt.dst_host)) else {
             self.record_drop(&pkt, DropReason::NoRoute, sink);
@@ -292,11 +289,11 @@ impl World {
             None => params.judge(key, flow_id, flow, queue, now, bytes),
         };
         if fate.is_none()
-            && let Some(recorded) = &mut self.recorded
+            && self.observer.records_fates()
             && let Some(fate) = params.fate_of(&verdict)
         {
-            let from = self.names[pkt.sender_name as usize].clone();
-            recorded.push(RecordedFate { from, conn: pkt.conn, nth, fate });
+            let from = || self.names[pkt.sender_name as usize].clone();
+            self.observer.record_fate(from, pkt.conn, nth, fate);
         }
         match verdict {
             Verdict::Drop(reason) => self.record_drop(&pkt, reason, sink),
@@ -384,10 +381,7 @@ impl World {
     }
 
     pub(super) fn record_drop(&mut self, pkt: &Packet, reason: DropReason, sink: &mut dyn TraceSink) {
-        self.stats.drops[reason as usize] += 1;
-        if pkt.sender != NO_EP {
-            self.eps[pkt.sender as usize].log.drops = self.eps[pkt.sender as usize].log.drops.saturating_add(1);
-        }
+        self.observer.on_drop((pkt.sender != NO_EP).then_some(pkt.sender), reason);
         let ev = TraceEvent {
             t: self.sched.now(),
             conn: pkt.conn,
@@ -398,6 +392,6 @@ impl World {
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
     }
 }

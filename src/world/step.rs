@@ -49,7 +49,7 @@ impl World {
             i += 1;
         }
         for r in &self.out.rules {
-            self.coverage[r.index()] += 1;
+            self.observer.cover(*r);
         }
         let segments = std::mem::take(&mut self.out.segments);
         for seg in &segments {
@@ -89,8 +89,8 @@ impl World {
         // The application's last word counts: CLOSE marks the endpoint
         // closed by its application, a successful new OPEN clears that.
         match action {
-            Action::Close => self.eps[ep as usize].log.app_closed = true,
-            Action::Connect | Action::Listen if result.is_ok() => self.eps[ep as usize].log.app_closed = false,
+            Action::Close => self.observer.log_mut(ep).app_closed = true,
+            Action::Connect | Action::Listen if result.is_ok() => self.observer.log_mut(ep).app_closed = false,
             _ => {}
         }
         let e = &self.eps[ep as usize];
@@ -104,7 +104,7 @@ impl World {
             pkt: None,
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
     }
 
     /// Active OPEN: binds a local port, then asks TCP to connect.
@@ -124,7 +124,7 @@ impl World {
         };
         let (host, fixed_port) = (e.host, e.local_port);
         let Some(port) = (if fixed_port != 0 { Some(fixed_port) } else { self.ephemeral_port(host, remote) }) else {
-            self.coverage[rule::APP_04.index()] += 1;
+            self.observer.cover(rule::APP_04);
             return Err(CallError::ConnectionExists);
         };
         let addr = self.model.hosts[host as usize].addr;
@@ -135,7 +135,7 @@ impl World {
         {
             // The 4-tuple is still in use (e.g. by a TIME_WAIT endpoint):
             // an OPEN of an existing connection (B-APP-04).
-            self.coverage[rule::APP_04.index()] += 1;
+            self.observer.cover(rule::APP_04);
             return Err(CallError::ConnectionExists);
         }
         let e = &mut self.eps[ep as usize];
@@ -230,20 +230,13 @@ impl World {
         let now = self.sched.now();
         let kind = match note {
             Note::Transition { from, to, cause, rule, reason } => {
-                self.stats.transitions += 1;
-                self.stats.transitions_by[from as usize][to as usize] += 1;
-                self.eps[ep as usize].log.on_transition(to, now);
-                if let Some(times) = &mut self.phase_times {
-                    times[ep as usize].on_transition(to, now);
-                }
+                self.observer.on_transition(ep, from, to, now);
                 TraceKind::Transition { from, to, cause, rule, reason }
             }
             Note::Timer { timer, action, deadline } => TraceKind::Timer { timer, action, deadline },
             Note::Event(ev) => {
-                if let AppEvent::Data { .. } = ev
-                    && let Some(times) = &mut self.phase_times
-                {
-                    times[ep as usize].last_data_at = now;
+                if let AppEvent::Data { .. } = ev {
+                    self.observer.on_data(ep, now);
                 }
                 TraceKind::Event(ev)
             }
@@ -260,7 +253,7 @@ impl World {
             pkt: None,
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
         // After recording, so the transition is traced under the
         // connection it happened in.
         if let Note::Transition { from, to, .. } = note {
