@@ -21,6 +21,7 @@
 //! accepted `backlog` connections, a fresh listening endpoint takes its
 //! place.
 
+mod demux;
 mod hash;
 mod net;
 mod observer;
@@ -37,13 +38,11 @@ use crate::scheduler::{Scheduler, Token};
 use crate::tcp::{Endpoint, Output, Segment, SeqNum, TcpConfig};
 use crate::time::{Duration, Instant};
 use crate::trace::{TraceEvent, TraceSink};
+use demux::Demux;
 use hash::{FastBuild, FastMap};
 use observer::Observer;
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// First ephemeral port (IANA dynamic range, RFC 6335).
-const EPHEMERAL_FIRST: u16 = 49152;
 /// Distinguishes ISS and link-draw identities of listener-spawned
 /// endpoints and hosts from those of connections.
 const LISTENER_FLOW_BASE: u64 = 1 << 62;
@@ -81,24 +80,6 @@ impl Outcome {
             Outcome::InFlightLimit => "in_flight_limit",
             Outcome::TraceLimit => "trace_limit",
         }
-    }
-}
-
-/// A 4-tuple, from the point of view of the endpoint that owns it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FourTuple {
-    local_addr: u32,
-    local_port: u16,
-    remote_addr: u32,
-    remote_port: u16,
-}
-
-impl std::hash::Hash for FourTuple {
-    /// Two words instead of four fields: demultiplexing hashes one of
-    /// these per segment that misses its receiver hint.
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64((u64::from(self.local_addr) << 32) | u64::from(self.remote_addr));
-        state.write_u32((u32::from(self.local_port) << 16) | u32::from(self.remote_port));
     }
 }
 
@@ -149,14 +130,6 @@ impl Ep {
             AppRef::Client(_) | AppRef::Peer(_) => None,
         }
     }
-}
-
-struct ListenerRt {
-    idle: VecDeque<u32>,
-    accepted: u32,
-    open: bool,
-    spawned: u32,
-    conn: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -259,9 +232,7 @@ pub struct World {
     /// Endpoint and host names; endpoints and packets refer to them by id.
     names: Vec<String>,
     host_name: Vec<u32>,
-    demux: FastMap<FourTuple, u32>,
-    listeners: Vec<ListenerRt>,
-    listener_at: FastMap<(u32, u16), u32>,
+    demux: Demux,
     host_of_addr: FastMap<u32, HostId>,
     link_dirs: Vec<(LinkParams, Key)>,
     /// The transmitter of each link direction, shared by its flows.
@@ -269,7 +240,6 @@ pub struct World {
     routes: FastMap<(HostId, HostId), u32>,
     host_flows: Vec<FlowState>,
     host_up: Vec<bool>,
-    next_ephemeral: Vec<u16>,
     packets: Vec<Packet>,
     free_packets: Vec<u32>,
     /// The `pkt` number of the next segment sent.
@@ -407,16 +377,13 @@ impl World {
             eps: Vec::with_capacity(endpoints),
             names,
             host_name,
-            demux: FastMap::with_capacity_and_hasher(endpoints, hasher),
-            listeners: Vec::new(),
-            listener_at: FastMap::with_hasher(hasher),
+            demux: Demux::new(model.hosts.len(), endpoints, hasher),
             host_of_addr,
             queues: vec![QueueState::default(); link_dirs.len()],
             link_dirs,
             routes,
             host_flows: vec![FlowState::default(); model.hosts.len()],
             host_up: vec![true; model.hosts.len()],
-            next_ephemeral: vec![EPHEMERAL_FIRST; model.hosts.len()],
             packets: Vec::new(),
             free_packets: Vec::new(),
             next_pkt: 0,
@@ -438,15 +405,8 @@ impl World {
         };
         world.build_connections();
         for (i, l) in world.model.listeners.iter().enumerate() {
-            world.listeners.push(ListenerRt {
-                idle: VecDeque::new(),
-                accepted: 0,
-                open: false,
-                spawned: 0,
-                conn: total_conns + i as u32,
-            });
             let addr = world.model.hosts[l.host as usize].addr;
-            world.listener_at.insert((addr, l.port), i as u32);
+            world.demux.add_listener(addr, l.port, total_conns + i as u32);
             world.sched.schedule(l.listen_at, Event::ListenerOpen(i as u32));
             if let Some(at) = l.close_at {
                 world.sched.schedule(at, Event::ListenerClose(i as u32));
@@ -770,13 +730,13 @@ impl World {
         if !self.host_up[self.model.listeners[l as usize].host as usize] {
             return;
         }
-        self.listeners[l as usize].open = true;
+        self.demux.listeners[l as usize].open = true;
         self.spawn_listening(l, sink);
     }
 
     fn on_listener_close(&mut self, l: u32, sink: &mut dyn TraceSink) {
         self.observer.stats.events += 1;
-        let rt = &mut self.listeners[l as usize];
+        let rt = &mut self.demux.listeners[l as usize];
         rt.open = false;
         let idle: Vec<u32> = rt.idle.drain(..).collect();
         for ep in idle {
@@ -791,18 +751,18 @@ impl World {
         let spec = &self.model.listeners[l as usize];
         let (config, iss, host, port) = (spec.config, spec.iss, spec.host, spec.port);
         let name = self.name_id(&spec.name);
-        let rt = &mut self.listeners[l as usize];
+        let rt = &mut self.demux.listeners[l as usize];
         let flow_id = LISTENER_FLOW_BASE | (u64::from(l) << 32) | u64::from(rt.spawned);
         rt.spawned += 1;
         let conn = rt.conn;
         let ep = self.add_endpoint(name, config, iss, flow_id, host, port, conn, AppRef::Listener(l));
-        self.listeners[l as usize].idle.push_back(ep);
+        self.demux.listeners[l as usize].idle.push_back(ep);
         self.run_step(ep, step::Input::Call(crate::model::Action::Listen), sink);
     }
 
     /// Keeps a listening endpoint on the port while the backlog allows.
     fn after_listener_step(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        let rt = &self.listeners[l as usize];
+        let rt = &self.demux.listeners[l as usize];
         let backlog = self.model.listeners[l as usize].backlog;
         if rt.open && rt.idle.is_empty() && rt.accepted < backlog {
             self.spawn_listening(l, sink);
@@ -831,7 +791,7 @@ impl World {
         }
         for (l, spec) in self.model.listeners.iter().enumerate() {
             if spec.host == host {
-                let rt = &mut self.listeners[l];
+                let rt = &mut self.demux.listeners[l];
                 rt.open = false;
                 rt.idle.clear();
             }
@@ -856,7 +816,7 @@ impl World {
             })
             .collect();
         for l in listeners {
-            let rt = &mut self.listeners[l as usize];
+            let rt = &mut self.demux.listeners[l as usize];
             rt.open = true;
             rt.accepted = 0;
             self.spawn_listening(l, sink);

@@ -2,7 +2,8 @@
 //! partitions, the link), arrivals (demultiplexing, listeners, hosts that
 //! answer for closed ports), injected segments.
 
-use super::{Event, FourTuple, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
+use super::demux::FourTuple;
+use super::{Event, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
 use crate::link::{DropReason, Verdict, wire_bytes};
 use crate::model::{Fault, HostId, SegmentFaultAction};
 use crate::rule;
@@ -54,7 +55,7 @@ impl World {
             remote_addr: self.model.hosts[e.host as usize].addr,
             remote_port: e.local_port,
         };
-        self.demux.get(&key).copied()
+        self.demux.owner(&key)
     }
 
     pub(super) fn on_arrive(&mut self, p: u32, sink: &mut dyn TraceSink) {
@@ -86,15 +87,15 @@ impl World {
         }
         let key =
             FourTuple { local_addr: pkt.dst.0, local_port: pkt.dst.1, remote_addr: pkt.src.0, remote_port: pkt.src.1 };
-        let bound = self.demux.get(&key).copied();
+        let bound = self.demux.owner(&key);
         if let Some(ep) = bound
             && self.eps[ep as usize].tcp.state() != State::Closed
         {
             self.deliver(ep, &pkt, sink);
             return;
         }
-        if let Some(&l) = self.listener_at.get(&(pkt.dst.0, pkt.dst.1))
-            && let Some(&ep) = self.listeners[l as usize].idle.front()
+        if let Some(l) = self.demux.listener_at(pkt.dst.0, pkt.dst.1)
+            && let Some(&ep) = self.demux.listeners[l as usize].idle.front()
         {
             let f = pkt.seg.flags;
             if f.syn() && !f.ack() && !f.rst() {
@@ -115,7 +116,7 @@ impl World {
     /// The listening endpoint `ep` takes a SYN: it now serves `pkt`'s
     /// connection.
     fn accept(&mut self, l: u32, ep: u32, pkt: &Packet) {
-        let rt = &mut self.listeners[l as usize];
+        let rt = &mut self.demux.listeners[l as usize];
         rt.idle.pop_front();
         rt.accepted += 1;
         let e = &mut self.eps[ep as usize];

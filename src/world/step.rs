@@ -1,7 +1,8 @@
 //! One step at one endpoint: feed it an input, record what it says, let
 //! the application react, dispatch, and send what it emits.
 
-use super::{AppRef, EPHEMERAL_FIRST, FourTuple, World};
+use super::demux::FourTuple;
+use super::{AppRef, World};
 use crate::model::{Action, HostId, Reaction};
 use crate::rule;
 use crate::tcp::{AppEvent, Call, CallError, Note, Segment, State};
@@ -129,7 +130,7 @@ impl World {
         };
         let addr = self.model.hosts[host as usize].addr;
         let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
-        if let Some(&other) = self.demux.get(&key)
+        if let Some(other) = self.demux.owner(&key)
             && other != ep
             && self.eps[other as usize].tcp.state() != State::Closed
         {
@@ -147,16 +148,8 @@ impl World {
 
     fn ephemeral_port(&mut self, host: HostId, remote: (u32, u16)) -> Option<u16> {
         let addr = self.model.hosts[host as usize].addr;
-        for _ in 0..=(u16::MAX - EPHEMERAL_FIRST) {
-            let port = self.next_ephemeral[host as usize];
-            self.next_ephemeral[host as usize] = if port == u16::MAX { EPHEMERAL_FIRST } else { port + 1 };
-            let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
-            let free = self.demux.get(&key).is_none_or(|&o| self.eps[o as usize].tcp.state() == State::Closed);
-            if free {
-                return Some(port);
-            }
-        }
-        None
+        let eps = &self.eps;
+        self.demux.ephemeral_port(host, addr, remote, |o| eps[o as usize].tcp.state() == State::Closed)
     }
 
     fn tuple_of(&self, ep: u32) -> FourTuple {
@@ -172,9 +165,7 @@ impl World {
     /// Makes `ep` the owner of its 4-tuple (replacing a closed owner).
     pub(super) fn bind(&mut self, ep: u32) {
         let key = self.tuple_of(ep);
-        if let Some(old) = self.demux.insert(key, ep)
-            && old != ep
-        {
+        if let Some(old) = self.demux.bind(key, ep) {
             self.eps[old as usize].bound = false;
         }
         self.eps[ep as usize].bound = true;
@@ -185,9 +176,7 @@ impl World {
             return;
         }
         let key = self.tuple_of(ep);
-        if self.demux.get(&key) == Some(&ep) {
-            self.demux.remove(&key);
-        }
+        self.demux.unbind(&key, ep);
         self.eps[ep as usize].bound = false;
     }
 
@@ -268,7 +257,7 @@ impl World {
             (State::SynReceived, State::Listen) => {
                 // Back to listening (B-RST-01, B-SYN-01, B-TMR-09).
                 self.unbind(ep);
-                let rt = &mut self.listeners[l as usize];
+                let rt = &mut self.demux.listeners[l as usize];
                 rt.accepted -= 1;
                 let conn = rt.conn;
                 // A closed listener takes no more connections: its
@@ -285,7 +274,7 @@ impl World {
                 e.conn = conn;
             }
             (State::Listen, State::Closed) => {
-                self.listeners[l as usize].idle.retain(|&x| x != ep);
+                self.demux.listeners[l as usize].idle.retain(|&x| x != ep);
             }
             _ => {}
         }
