@@ -92,7 +92,7 @@ enum AppRef {
 }
 
 /// One endpoint and what the world keeps beside it.
-struct Ep {
+struct EndpointSlot {
     tcp: Endpoint,
     flow: FlowState,
     /// The stream id of this endpoint's link draws and ISS.
@@ -104,7 +104,8 @@ struct Ep {
     /// The peer's address and port; port 0 until known.
     remote: (u32, u16),
     host: HostId,
-    name: u32,
+    /// Its name, interned (`World::names`).
+    name_id: u32,
     conn: u32,
     app: AppRef,
     script_pos: u32,
@@ -118,7 +119,7 @@ struct Ep {
     lost: bool,
 }
 
-impl Ep {
+impl EndpointSlot {
     fn has_remote(&self) -> bool {
         self.remote.1 != 0
     }
@@ -141,7 +142,7 @@ struct Packet {
     /// The sending endpoint, or NO_EP for a host's reply.
     sender: u32,
     /// The sender's name id (an endpoint or a host).
-    sender_name: u32,
+    sender_name_id: u32,
     sender_host: HostId,
     dst_host: HostId,
     /// Probably the receiving endpoint; verified before use.
@@ -228,7 +229,7 @@ pub struct World {
     sched: Scheduler<Event>,
     /// The time of the last executed event (stale wake-ups do not count).
     last_event: Instant,
-    eps: Vec<Ep>,
+    eps: Vec<EndpointSlot>,
     /// Endpoint and host names; endpoints and packets refer to them by id.
     names: Vec<String>,
     host_name: Vec<u32>,
@@ -306,7 +307,7 @@ impl World {
             dst: (0, 0),
             conn: 0,
             sender: NO_EP,
-            sender_name: 0,
+            sender_name_id: 0,
             sender_host: 0,
             dst_host: 0,
             dst_hint: NO_EP,
@@ -486,7 +487,7 @@ impl World {
     #[allow(clippy::too_many_arguments)]
     fn add_endpoint(
         &mut self,
-        name: u32,
+        name_id: u32,
         config: usize,
         iss: Option<u32>,
         flow_id: u64,
@@ -499,8 +500,8 @@ impl World {
         let id = self.eps.len() as u32;
         let cfg = &self.model.configs[config];
         let now = self.sched.now();
-        self.observer.add_endpoint(name, now);
-        self.eps.push(Ep {
+        self.observer.add_endpoint(name_id, now);
+        self.eps.push(EndpointSlot {
             tcp: Endpoint::new(cfg, SeqNum(iss), id + 1),
             flow: FlowState::default(),
             flow_id,
@@ -508,7 +509,7 @@ impl World {
             script_base: now,
             remote: (0, 0),
             host,
-            name,
+            name_id,
             conn,
             app,
             script_pos: 0,
@@ -611,7 +612,7 @@ impl World {
         let e = &self.eps[i];
         EndpointView {
             ep: i as u32,
-            name: &self.names[e.name as usize],
+            name: &self.names[e.name_id as usize],
             conn: e.conn,
             host: &self.model.hosts[e.host as usize].name,
             local_port: e.local_port,
@@ -848,7 +849,7 @@ impl World {
     }
 
     fn find_ep(&self, conn: u32, name: &str) -> Option<u32> {
-        self.eps.iter().position(|e| e.conn == conn && self.names[e.name as usize] == name).map(|i| i as u32)
+        self.eps.iter().position(|e| e.conn == conn && self.names[e.name_id as usize] == name).map(|i| i as u32)
     }
 }
 
@@ -863,7 +864,11 @@ mod tests {
     /// "full-sized" by, B-OPT-07.)
     #[test]
     fn per_endpoint_and_per_packet_state_stays_small() {
-        assert!(std::mem::size_of::<super::Ep>() <= 312, "{} bytes", std::mem::size_of::<super::Ep>());
+        assert!(
+            std::mem::size_of::<super::EndpointSlot>() <= 312,
+            "{} bytes",
+            std::mem::size_of::<super::EndpointSlot>()
+        );
         assert!(std::mem::size_of::<super::Packet>() <= 80, "{} bytes", std::mem::size_of::<super::Packet>());
     }
 }

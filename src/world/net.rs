@@ -137,7 +137,7 @@ impl World {
             t: self.sched.now(),
             conn: pkt.conn,
             ep,
-            endpoint: &self.names[e.name as usize],
+            endpoint: &self.names[e.name_id as usize],
             kind: TraceKind::Deliver { seg: pkt.seg },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
@@ -182,7 +182,7 @@ impl World {
                 dst: pkt.src,
                 conn: pkt.conn,
                 sender: NO_EP,
-                sender_name: name,
+                sender_name_id: name,
                 sender_host: host,
                 dst_host: pkt.sender_host,
                 dst_hint: pkt.sender,
@@ -209,7 +209,7 @@ impl World {
             dst: remote,
             conn,
             sender: ep,
-            sender_name: e.name,
+            sender_name_id: e.name_id,
             sender_host: e.host,
             dst_host,
             dst_hint: hint,
@@ -236,7 +236,7 @@ impl World {
             t: now,
             conn: pkt.conn,
             ep: pkt.sender,
-            endpoint: &self.names[pkt.sender_name as usize],
+            endpoint: &self.names[pkt.sender_name_id as usize],
             kind: TraceKind::Send { seg: pkt.seg, injected },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
@@ -280,7 +280,7 @@ impl World {
         let fate = if self.fates.is_empty() {
             None
         } else {
-            self.fates.get(&(pkt.sender_name, pkt.conn, nth)).and_then(|&f| match &self.model.faults[f as usize] {
+            self.fates.get(&(pkt.sender_name_id, pkt.conn, nth)).and_then(|&f| match &self.model.faults[f as usize] {
                 Fault::Fate { fate, .. } => Some(*fate),
                 _ => None,
             })
@@ -293,7 +293,7 @@ impl World {
             && self.observer.records_fates()
             && let Some(fate) = params.fate_of(&verdict)
         {
-            let from = || self.names[pkt.sender_name as usize].clone();
+            let from = || self.names[pkt.sender_name_id as usize].clone();
             self.observer.record_fate(from, pkt.conn, nth, fate);
         }
         match verdict {
@@ -341,7 +341,7 @@ impl World {
 
     /// Numbers `pkt` among the segments its sender sent on its connection.
     fn count_send(&mut self, pkt: &Packet) -> u32 {
-        let n = self.sends_by.get_or_default((pkt.sender_name, pkt.conn));
+        let n = self.sends_by.get_or_default((pkt.sender_name_id, pkt.conn));
         *n += 1;
         *n
     }
@@ -363,7 +363,7 @@ impl World {
         for (i, f) in self.model.faults.iter().enumerate() {
             let Fault::Segment { filter, nth, times, action } = f else { continue };
             let seg = &pkt.seg;
-            let matches = self.fault_from[i].is_none_or(|n| n == pkt.sender_name)
+            let matches = self.fault_from[i].is_none_or(|n| n == pkt.sender_name_id)
                 && filter.conn.is_none_or(|c| c == pkt.conn)
                 && filter.flags.is_none_or(|fl| fl == seg.flags)
                 && filter.data.is_none_or(|d| d == (seg.len > 0))
@@ -387,7 +387,7 @@ impl World {
             t: self.sched.now(),
             conn: pkt.conn,
             ep: pkt.sender,
-            endpoint: &self.names[pkt.sender_name as usize],
+            endpoint: &self.names[pkt.sender_name_id as usize],
             kind: TraceKind::Drop { seg: pkt.seg, reason },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
