@@ -21,6 +21,35 @@ impl Packet {
     }
 }
 
+/// The stages a segment passes before the link, in the order they run.
+/// (A route is looked up first; the link and the segment's lifetime come
+/// last.) Plain values dispatched by `match`: nothing is boxed or
+/// allocated per segment.
+#[derive(Clone, Copy)]
+enum Stage {
+    /// The hosts are cut off from each other now.
+    Partition,
+    /// The first scripted segment fault that fires.
+    ScriptedFault,
+}
+
+/// What a stage decides about a segment.
+enum StageVerdict {
+    Pass,
+    Drop(DropReason),
+    /// It goes on, delayed or copied by a script.
+    Alter(Scripted),
+}
+
+/// A scripted change to a segment that goes on to the link.
+#[derive(Clone, Copy, Default)]
+struct Scripted {
+    /// Added to its arrival (and its link copy's).
+    delay: Duration,
+    /// A scripted copy arriving this long after it.
+    copy: Option<Duration>,
+}
+
 impl World {
     pub(super) fn on_inject(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Inject { conn, ref from, flags, seq, ack, len, wnd, .. } = self.model.faults[f as usize] else {
@@ -225,7 +254,8 @@ impl World {
         self.send_packet(pkt, injected, sink);
     }
 
-    /// Records a send, applies scripted faults and the link, and schedules
+    /// Records a send, runs it through the send path's stages in their
+    /// fixed order (route, partition, scripted fault, link), and schedules
     /// the arrival (or records the drop).
     fn send_packet(&mut self, mut pkt: Packet, injected: bool, sink: &mut dyn TraceSink) {
         let now = self.sched.now();
@@ -249,23 +279,42 @@ impl World {
         let counting = !self.fates.is_empty() || self.observer.records_fates();
         let nth = if counting { self.count_send(&pkt) } else { 0 };
         let Some(&dir) = self.routes.get(&(pkt.sender_host, pkt.dst_host)) else {
-            self.record_drop(&pkt, DropReason::NoRoute, sink);
-            return;
+            return self.record_drop(&pkt, DropReason::NoRoute, sink);
         };
-        if self.has_partitions && self.partitioned(pkt.sender_host, pkt.dst_host, now) {
-            self.record_drop(&pkt, DropReason::Partition, sink);
-            return;
-        }
-        let scripted = if self.has_segment_faults { self.scripted_fault(&pkt) } else { None };
-        let (extra_delay, extra_copy) = match scripted {
-            Some(SegmentFaultAction::Drop) => {
-                self.record_drop(&pkt, DropReason::Rule, sink);
-                return;
+        let mut scripted = Scripted::default();
+        for stage in [Stage::Partition, Stage::ScriptedFault] {
+            match self.run_stage(stage, &pkt, now) {
+                StageVerdict::Pass => {}
+                StageVerdict::Drop(reason) => return self.record_drop(&pkt, reason, sink),
+                StageVerdict::Alter(change) => scripted = change,
             }
-            Some(SegmentFaultAction::Delay(d)) => (d, None),
-            Some(SegmentFaultAction::Duplicate(d)) => (Duration::ZERO, Some(d)),
-            None => (Duration::ZERO, None),
-        };
+        }
+        let verdict = self.link_stage(&pkt, dir, nth, now);
+        self.deliver_by(pkt, verdict, scripted, dir, now, sink);
+    }
+
+    /// One stage of the send path, before the link.
+    fn run_stage(&mut self, stage: Stage, pkt: &Packet, now: Instant) -> StageVerdict {
+        match stage {
+            Stage::Partition if self.has_partitions && self.partitioned(pkt.sender_host, pkt.dst_host, now) => {
+                StageVerdict::Drop(DropReason::Partition)
+            }
+            Stage::ScriptedFault if self.has_segment_faults => match self.scripted_fault(pkt) {
+                Some(SegmentFaultAction::Drop) => StageVerdict::Drop(DropReason::Rule),
+                Some(SegmentFaultAction::Delay(d)) => StageVerdict::Alter(Scripted { delay: d, copy: None }),
+                Some(SegmentFaultAction::Duplicate(d)) => {
+                    StageVerdict::Alter(Scripted { delay: Duration::ZERO, copy: Some(d) })
+                }
+                None => StageVerdict::Pass,
+            },
+            Stage::Partition | Stage::ScriptedFault => StageVerdict::Pass,
+        }
+    }
+
+    /// The link direction `dir` decides: by a recorded `Fate` for this
+    /// send if the scenario has one, else by its own draws (recorded when
+    /// the observer keeps them).
+    fn link_stage(&mut self, pkt: &Packet, dir: u32, nth: u32, now: Instant) -> Verdict {
         let (params, key) = &self.link_dirs[dir as usize];
         let (flow_id, flow) = if pkt.sender == NO_EP {
             (HOST_FLOW_BASE | u64::from(pkt.sender_host), &mut self.host_flows[pkt.sender_host as usize])
@@ -275,7 +324,6 @@ impl World {
         };
         let queue = &mut self.queues[dir as usize];
         let bytes = wire_bytes(pkt.seg.len, pkt.seg.mss != 0);
-        let lifetime = params.lifetime;
         // No lookup unless fates are in play: this is the path of every send.
         let fate = if self.fates.is_empty() {
             None
@@ -296,11 +344,27 @@ impl World {
             let from = || self.names[pkt.sender_name_id as usize].clone();
             self.observer.record_fate(from, pkt.conn, nth, fate);
         }
+        verdict
+    }
+
+    /// Carries out the link's verdict with the scripted change: the
+    /// segment's lifetime on the link, then its copies and itself.
+    fn deliver_by(
+        &mut self,
+        mut pkt: Packet,
+        verdict: Verdict,
+        scripted: Scripted,
+        dir: u32,
+        now: Instant,
+        sink: &mut dyn TraceSink,
+    ) {
+        let Scripted { delay: extra_delay, copy: extra_copy } = scripted;
         match verdict {
             Verdict::Drop(reason) => self.record_drop(&pkt, reason, sink),
             Verdict::Deliver { at, corrupt, duplicate, .. } => {
                 // Scripted delays and copies count against the link's
                 // segment lifetime like any other time in transit.
+                let lifetime = self.link_dirs[dir as usize].0.lifetime;
                 let expired = |arrival: Instant| lifetime.is_some_and(|l| l < arrival.saturating_since(now));
                 if expired(at + extra_delay) {
                     self.record_drop(&pkt, DropReason::Expired, sink);
