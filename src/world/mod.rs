@@ -9,7 +9,8 @@
 //! caller's sink and into the digest in exactly the order they happen.
 //!
 //! Submodules: `step` (one step at an endpoint: calls, reactions, notes),
-//! `net` (sending, links, faults, arrival and demultiplexing), `observer`
+//! `net` (the network: links, the send path's stages, arrivals), `demux`
+//! (4-tuples, listeners, ephemeral ports), `observer`
 //! (what the caller asked to keep: digest, counters, coverage, endpoint
 //! logs, phase times, recorded fates), `open` (why endpoints are left open
 //! when a run completes), `hash` (the lookup tables' hasher).
