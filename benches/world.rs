@@ -9,7 +9,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use tcpsim::model::Model;
 use tcpsim::trace::{JsonlWriter, NullSink};
-use tcpsim::world::World;
+use tcpsim::world::{Observe, World};
 
 fn load(path: &str) -> Model {
     let bytes = std::fs::read(path).expect("scenario file");
@@ -21,16 +21,17 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for (name, path) in [("1k", "scale/scale-1k.ron"), ("100k", "scale/scale-100k.ron")] {
         let model = load(path);
-        let mut probe = World::new(model.clone());
+        let observe = Observe::for_expectations(&model);
+        let mut probe = World::new(model.clone(), &observe);
         probe.run(&mut NullSink);
         let (events, transitions) = (probe.stats().events, probe.stats().transitions);
         g.throughput(Throughput::Elements(events));
         g.bench_function(format!("events_{name}_connections"), |b| {
-            b.iter_batched(|| World::new(model.clone()), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
+            b.iter_batched(|| World::new(model.clone(), &observe), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
         });
         g.throughput(Throughput::Elements(transitions));
         g.bench_function(format!("transitions_{name}_connections"), |b| {
-            b.iter_batched(|| World::new(model.clone()), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
+            b.iter_batched(|| World::new(model.clone(), &observe), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
         });
     }
     g.finish();
@@ -55,12 +56,13 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("trace");
     g.sample_size(10);
     let model = load("scale/scale-1k.ron");
+    let observe = Observe::for_expectations(&model);
     let mut counter = tcpsim::trace::Recorder::default();
-    World::new(model.clone()).run(&mut counter);
+    World::new(model.clone(), &observe).run(&mut counter);
     g.throughput(Throughput::Elements(counter.events.len() as u64));
     g.bench_function("jsonl_records_1k_connections", |b| {
         b.iter_batched(
-            || World::new(model.clone()),
+            || World::new(model.clone(), &observe),
             |mut w| {
                 let mut out = JsonlWriter::new(std::io::BufWriter::with_capacity(1 << 16, std::io::sink()));
                 w.run(&mut out);

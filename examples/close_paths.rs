@@ -8,7 +8,7 @@ use tcpsim::model::{Action, App, Connection, Host, Limits, Link, Listener, Model
 use tcpsim::tcp::TcpConfig;
 use tcpsim::time::{Duration, Instant};
 use tcpsim::trace::{NullSink, TraceKind};
-use tcpsim::world::World;
+use tcpsim::world::{Observe, World};
 
 fn main() {
     let tcp = TcpConfig { msl: Duration::from_secs(1), ..TcpConfig::default() };
@@ -58,7 +58,8 @@ fn main() {
         deviations: vec![],
     };
 
-    let mut world = World::new(model);
+    let observe = Observe::for_expectations(&model);
+    let mut world = World::new(model, &observe);
     // Step by step, printing state changes as they happen.
     let mut sink = tcpsim::trace::Recorder::default();
     while world.step(&mut sink).is_none() {

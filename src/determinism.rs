@@ -116,7 +116,8 @@ mod tests {
         // the records both share, with those as context.
         let mut other = model.clone();
         other.seed = 4;
-        let d = compare(World::new(model), World::new(other)).expect_err("different seeds differ");
+        let d = compare(Simulation::from_model(model).into_world(), Simulation::from_model(other).into_world())
+            .expect_err("different seeds differ");
         assert_ne!(d.normal, d.perturbed);
         assert!(d.context.len() <= 8 && d.context.len() as u64 <= d.record);
     }

@@ -1,6 +1,7 @@
-//! A run as data. A seeded run's random link decisions, kept by
-//! [`World::record_fates`], become a simulation file that replays the run
-//! with no randomness left: its links lose their random elements, every
+//! A run as data. A seeded run's random link decisions, kept when
+//! [`crate::world::Observe::record_fates`] asks, become a simulation file
+//! that replays the run with no randomness left: its links lose their
+//! random elements, every
 //! initial sequence number is written out, and each decision is a `Fate`
 //! fault. `tcpsim run --emit-faults` writes such a file; `tcpsim shrink`
 //! removes decisions from it.

@@ -162,7 +162,7 @@ pub fn path_lines(world: &World, max: usize) -> Vec<String> {
             format!("... -> {}", ep.tcp.state())
         };
         let mut reason = ep.tcp.close_reason().map(|r| format!("  ({r})")).unwrap_or_default();
-        if ep.log.lost {
+        if ep.lost {
             reason.push_str("  (lost in a host crash)");
         }
         lines.push(format!("conn {:>3}  ep {:>3}  {:<10} {path}{reason}", ep.conn, ep.ep, ep.name));

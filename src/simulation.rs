@@ -33,7 +33,7 @@ use crate::model::Model;
 use crate::report::Summary;
 use crate::scenario::{self, LoadError, Override};
 use crate::trace::TraceSink;
-use crate::world::{Outcome, Perturbation, World};
+use crate::world::{Observe, Outcome, Perturbation, World};
 use std::sync::atomic::AtomicBool;
 
 /// What a world keeps beside its run, and how it is built. None of it
@@ -118,17 +118,17 @@ impl Simulation {
     /// The world at time zero, built with the options; for callers that
     /// step it themselves (the determinism check).
     pub fn into_world(self) -> World {
-        let mut world = match self.options.perturbation {
-            Some(p) => World::with_perturbation(self.model, p),
-            None => World::new(self.model),
+        // A simulation checks its `expect` block and reports paths, so it
+        // asks the observer for what those need, plus what the options add.
+        let observe = Observe {
+            record_fates: self.options.record_fates,
+            phase_times: self.options.keep_phase_times,
+            ..Observe::for_expectations(&self.model)
         };
-        if self.options.record_fates {
-            world.record_fates();
+        match self.options.perturbation {
+            Some(p) => World::with_perturbation(self.model, &observe, p),
+            None => World::new(self.model, &observe),
         }
-        if self.options.keep_phase_times {
-            world.keep_phase_times();
-        }
-        world
     }
 
     /// Runs to the end (or a limit), every event to `sink`, and checks the

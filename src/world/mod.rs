@@ -9,8 +9,10 @@
 //! caller's sink and into the digest in exactly the order they happen.
 //!
 //! Submodules: `step` (one step at an endpoint: calls, reactions, notes),
-//! `net` (sending, links, faults, arrival and demultiplexing), `observe`
-//! (what is remembered per endpoint), `open` (why endpoints are left open
+//! `net` (the network: links, the send path's stages, arrivals), `demux`
+//! (4-tuples, listeners, ephemeral ports), `observer`
+//! (what the caller asked to keep: digest, counters, coverage, endpoint
+//! logs, phase times, recorded fates), `open` (why endpoints are left open
 //! when a run completes), `hash` (the lookup tables' hasher).
 //!
 //! Demultiplexing is one hash lookup by 4-tuple, usually skipped: a segment
@@ -20,29 +22,28 @@
 //! accepted `backlog` connections, a fresh listening endpoint takes its
 //! place.
 
+mod demux;
 mod hash;
 mod net;
-mod observe;
+mod observer;
 mod open;
 mod step;
 
-pub use observe::{EndpointLog, PhaseTimes};
+pub use observer::{ALL_HISTORIES_UP_TO, EndpointLog, Histories, Observe, PhaseTimes, RecordedFate, RunStats};
 pub use open::{EndFacts, OpenEndpoint, OpenReason, OpenReport, classify};
 
-use crate::link::{Fate, FlowState, LinkParams, QueueState};
+use crate::link::{FlowState, LinkParams, QueueState};
 use crate::model::{App, Fault, HostId, Model};
 use crate::rng::{Key, component};
-use crate::rule;
 use crate::scheduler::{Scheduler, Token};
 use crate::tcp::{Endpoint, Output, Segment, SeqNum, TcpConfig};
 use crate::time::{Duration, Instant};
-use crate::trace::{Digest, TraceEvent, TraceSink};
+use crate::trace::{TraceEvent, TraceSink};
+use demux::Demux;
 use hash::{FastBuild, FastMap};
-use std::collections::VecDeque;
+use observer::Observer;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// First ephemeral port (IANA dynamic range, RFC 6335).
-const EPHEMERAL_FIRST: u16 = 49152;
 /// Distinguishes ISS and link-draw identities of listener-spawned
 /// endpoints and hosts from those of connections.
 const LISTENER_FLOW_BASE: u64 = 1 << 62;
@@ -83,46 +84,6 @@ impl Outcome {
     }
 }
 
-/// Counters over the whole run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RunStats {
-    /// Executed scheduler actions (arrivals, timer firings, calls).
-    pub events: u64,
-    pub transitions: u64,
-    pub segments_sent: u64,
-    pub retransmissions: u64,
-    pub deliveries: u64,
-    /// Drops by reason, in `DropReason` order.
-    pub drops: [u64; 9],
-    /// Transitions by `[from][to]` state (in `State` order).
-    pub transitions_by: [[u64; 11]; 11],
-    pub trace_records: u64,
-}
-
-impl RunStats {
-    pub fn total_drops(&self) -> u64 {
-        self.drops.iter().sum()
-    }
-}
-
-/// A 4-tuple, from the point of view of the endpoint that owns it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FourTuple {
-    local_addr: u32,
-    local_port: u16,
-    remote_addr: u32,
-    remote_port: u16,
-}
-
-impl std::hash::Hash for FourTuple {
-    /// Two words instead of four fields: demultiplexing hashes one of
-    /// these per segment that misses its receiver hint.
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64((u64::from(self.local_addr) << 32) | u64::from(self.remote_addr));
-        state.write_u32((u32::from(self.local_port) << 16) | u32::from(self.remote_port));
-    }
-}
-
 /// Which application script an endpoint runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum AppRef {
@@ -132,9 +93,8 @@ enum AppRef {
 }
 
 /// One endpoint and what the world keeps beside it.
-struct Ep {
+struct EndpointSlot {
     tcp: Endpoint,
-    log: EndpointLog,
     flow: FlowState,
     /// The stream id of this endpoint's link draws and ISS.
     flow_id: u64,
@@ -145,7 +105,8 @@ struct Ep {
     /// The peer's address and port; port 0 until known.
     remote: (u32, u16),
     host: HostId,
-    name: u32,
+    /// Its name, interned (`World::names`).
+    name_id: u32,
     conn: u32,
     app: AppRef,
     script_pos: u32,
@@ -155,9 +116,11 @@ struct Ep {
     config: u16,
     /// It owns the demultiplexing entry of its 4-tuple.
     bound: bool,
+    /// Its host crashed: the TCB is gone and it never acts again.
+    lost: bool,
 }
 
-impl Ep {
+impl EndpointSlot {
     fn has_remote(&self) -> bool {
         self.remote.1 != 0
     }
@@ -171,14 +134,6 @@ impl Ep {
     }
 }
 
-struct ListenerRt {
-    idle: VecDeque<u32>,
-    accepted: u32,
-    open: bool,
-    spawned: u32,
-    conn: u32,
-}
-
 #[derive(Clone, Copy)]
 struct Packet {
     seg: Segment,
@@ -188,7 +143,7 @@ struct Packet {
     /// The sending endpoint, or NO_EP for a host's reply.
     sender: u32,
     /// The sender's name id (an endpoint or a host).
-    sender_name: u32,
+    sender_name_id: u32,
     sender_host: HostId,
     dst_host: HostId,
     /// Probably the receiving endpoint; verified before use.
@@ -263,7 +218,9 @@ pub struct EndpointView<'a> {
     pub local_port: u16,
     pub tcp: &'a Endpoint,
     pub log: &'a EndpointLog,
-    /// When its phases began, if [`World::keep_phase_times`] was called.
+    /// Its host crashed; its state is where it stood then.
+    pub lost: bool,
+    /// When its phases began, if [`Observe::phase_times`] asked for them.
     pub times: Option<&'a PhaseTimes>,
     pub config: &'a TcpConfig,
 }
@@ -273,13 +230,11 @@ pub struct World {
     sched: Scheduler<Event>,
     /// The time of the last executed event (stale wake-ups do not count).
     last_event: Instant,
-    eps: Vec<Ep>,
+    eps: Vec<EndpointSlot>,
     /// Endpoint and host names; endpoints and packets refer to them by id.
     names: Vec<String>,
     host_name: Vec<u32>,
-    demux: FastMap<FourTuple, u32>,
-    listeners: Vec<ListenerRt>,
-    listener_at: FastMap<(u32, u16), u32>,
+    demux: Demux,
     host_of_addr: FastMap<u32, HostId>,
     link_dirs: Vec<(LinkParams, Key)>,
     /// The transmitter of each link direction, shared by its flows.
@@ -287,7 +242,6 @@ pub struct World {
     routes: FastMap<(HostId, HostId), u32>,
     host_flows: Vec<FlowState>,
     host_up: Vec<bool>,
-    next_ephemeral: Vec<u16>,
     packets: Vec<Packet>,
     free_packets: Vec<u32>,
     /// The `pkt` number of the next segment sent.
@@ -303,16 +257,8 @@ pub struct World {
     /// Segments sent so far per (sender name id, connection); counted only
     /// while fates are replayed or recorded.
     sends_by: FastMap<(u32, u32), u32>,
-    /// The link's random decisions, when asked for ([`World::record_fates`]).
-    recorded: Option<Vec<RecordedFate>>,
-    /// Per endpoint, when asked for ([`World::keep_phase_times`]).
-    phase_times: Option<Vec<PhaseTimes>>,
     out: Output,
-    digest: Digest,
-    stats: RunStats,
-    coverage: Vec<u64>,
-    /// Endpoint names whose full path is kept.
-    detailed_names: Vec<u32>,
+    observer: Observer,
     iss_key: Key,
     /// During a step caused by a segment: where an unbound endpoint's
     /// reply goes (source, connection, sending endpoint).
@@ -330,22 +276,6 @@ pub struct World {
     ballast: Vec<u8>,
 }
 
-/// One random decision of a link, as [`World::record_fates`] keeps it:
-/// the `nth` segment `from` sent on connection `conn` met `fate`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordedFate {
-    pub from: String,
-    pub conn: u32,
-    pub nth: u32,
-    pub fate: Fate,
-}
-
-impl RecordedFate {
-    pub fn to_fault(&self) -> Fault {
-        Fault::Fate { from: self.from.clone(), conn: self.conn, nth: self.nth, fate: self.fate }
-    }
-}
-
 /// Changes that must not change any result, for the determinism check:
 /// another seed for the lookup tables' hasher, packet slots handed out in
 /// another order, and other heap addresses for everything allocated.
@@ -360,23 +290,25 @@ pub struct Perturbation {
 
 impl World {
     /// Builds the world at time zero: endpoints for every connection,
-    /// first script actions and listener openings scheduled.
-    pub fn new(model: Model) -> World {
-        World::with_perturbation(model, Perturbation::default())
+    /// first script actions and listener openings scheduled. `observe`
+    /// says what to keep beside the trace (see
+    /// [`Observe::for_expectations`]).
+    pub fn new(model: Model, observe: &Observe) -> World {
+        World::with_perturbation(model, observe, Perturbation::default())
     }
 
     /// As [`World::new`], with internal changes that must not change the
     /// trace (see [`Perturbation`]).
-    pub fn with_perturbation(model: Model, p: Perturbation) -> World {
+    pub fn with_perturbation(model: Model, observe: &Observe, p: Perturbation) -> World {
         let ballast = vec![0x5au8; p.ballast_bytes];
-        let mut world = World::build(model, FastBuild { seed: p.hash_seed });
+        let mut world = World::build(model, observe, FastBuild { seed: p.hash_seed });
         let spare = Packet {
             seg: Segment::default(),
             src: (0, 0),
             dst: (0, 0),
             conn: 0,
             sender: NO_EP,
-            sender_name: 0,
+            sender_name_id: 0,
             sender_host: 0,
             dst_host: 0,
             dst_hint: NO_EP,
@@ -390,7 +322,7 @@ impl World {
         world
     }
 
-    fn build(model: Model, hasher: FastBuild) -> World {
+    fn build(model: Model, observe: &Observe, hasher: FastBuild) -> World {
         let mut names: Vec<String> = Vec::new();
         let mut intern = |n: &str| match names.iter().position(|x| x == n) {
             Some(i) => i as u32,
@@ -409,14 +341,6 @@ impl World {
             intern(&l.name);
         }
         let host_name: Vec<u32> = model.hosts.iter().map(|h| intern(&h.name)).collect();
-        let mut detailed: Vec<String> =
-            model.expect.iter().flat_map(|e| e.endpoints.iter().map(|x| x.name.clone())).collect();
-        if model.connection_count() <= 64 {
-            detailed.extend(model.connections.iter().map(|c| c.name.clone()));
-            detailed.extend(model.connections.iter().filter_map(|c| c.peer.as_ref().map(|p| p.name.clone())));
-            detailed.extend(model.listeners.iter().map(|l| l.name.clone()));
-        }
-        let detailed_names = detailed.iter().map(|n| intern(n)).collect();
         let fault_from = model
             .faults
             .iter()
@@ -426,6 +350,8 @@ impl World {
                 _ => None,
             })
             .collect();
+        let endpoints = model.connection_count() as usize * 2 + model.listeners.len() * 2 + 16;
+        let observer = Observer::new(observe, endpoints, |n| names.iter().position(|x| x == n).map(|i| i as u32));
 
         let mut link_dirs = Vec::new();
         let mut routes = FastMap::with_hasher(hasher);
@@ -445,7 +371,6 @@ impl World {
         // listening (more only if SYN_RECEIVED endpoints fall back to
         // LISTEN). Reserving this up front avoids doubling a huge vector
         // at the peak.
-        let endpoints = model.connection_count() as usize * 2 + model.listeners.len() * 2 + 16;
         let mut sched = Scheduler::new();
         sched.reserve(endpoints * 2);
         let mut world = World {
@@ -454,16 +379,13 @@ impl World {
             eps: Vec::with_capacity(endpoints),
             names,
             host_name,
-            demux: FastMap::with_capacity_and_hasher(endpoints, hasher),
-            listeners: Vec::new(),
-            listener_at: FastMap::with_hasher(hasher),
+            demux: Demux::new(model.hosts.len(), endpoints, hasher),
             host_of_addr,
             queues: vec![QueueState::default(); link_dirs.len()],
             link_dirs,
             routes,
             host_flows: vec![FlowState::default(); model.hosts.len()],
             host_up: vec![true; model.hosts.len()],
-            next_ephemeral: vec![EPHEMERAL_FIRST; model.hosts.len()],
             packets: Vec::new(),
             free_packets: Vec::new(),
             next_pkt: 0,
@@ -473,13 +395,8 @@ impl World {
             has_partitions: model.faults.iter().any(|f| matches!(f, Fault::Partition { .. })),
             fates: FastMap::with_hasher(hasher),
             sends_by: FastMap::with_hasher(hasher),
-            recorded: None,
-            phase_times: None,
             out: Output::default(),
-            digest: Digest::new(),
-            stats: RunStats::default(),
-            coverage: vec![0; rule::COUNT],
-            detailed_names,
+            observer,
             iss_key: Key::derive(model.iss_seed.unwrap_or(model.seed), component::ISS),
             reply_to: None,
             close_after_step: None,
@@ -490,15 +407,8 @@ impl World {
         };
         world.build_connections();
         for (i, l) in world.model.listeners.iter().enumerate() {
-            world.listeners.push(ListenerRt {
-                idle: VecDeque::new(),
-                accepted: 0,
-                open: false,
-                spawned: 0,
-                conn: total_conns + i as u32,
-            });
             let addr = world.model.hosts[l.host as usize].addr;
-            world.listener_at.insert((addr, l.port), i as u32);
+            world.demux.add_listener(addr, l.port, total_conns + i as u32);
             world.sched.schedule(l.listen_at, Event::ListenerOpen(i as u32));
             if let Some(at) = l.close_at {
                 world.sched.schedule(at, Event::ListenerClose(i as u32));
@@ -578,7 +488,7 @@ impl World {
     #[allow(clippy::too_many_arguments)]
     fn add_endpoint(
         &mut self,
-        name: u32,
+        name_id: u32,
         config: usize,
         iss: Option<u32>,
         flow_id: u64,
@@ -589,22 +499,18 @@ impl World {
     ) -> u32 {
         let iss = iss.unwrap_or_else(|| self.iss_key.block(flow_id, 0)[0]);
         let id = self.eps.len() as u32;
-        if let Some(times) = &mut self.phase_times {
-            times.push(PhaseTimes::default());
-        }
         let cfg = &self.model.configs[config];
-        let detailed = self.detailed_names.contains(&name);
         let now = self.sched.now();
-        self.eps.push(Ep {
+        self.observer.add_endpoint(name_id, now);
+        self.eps.push(EndpointSlot {
             tcp: Endpoint::new(cfg, SeqNum(iss), id + 1),
-            log: EndpointLog::new(detailed, now),
             flow: FlowState::default(),
             flow_id,
             wake: Instant::MAX,
             script_base: now,
             remote: (0, 0),
             host,
-            name,
+            name_id,
             conn,
             app,
             script_pos: 0,
@@ -612,6 +518,7 @@ impl World {
             local_port,
             config: config as u16,
             bound: false,
+            lost: false,
         });
         id
     }
@@ -644,37 +551,24 @@ impl World {
     }
 
     pub fn stats(&self) -> &RunStats {
-        &self.stats
+        &self.observer.stats
+    }
+
+    /// The decisions the links drew at random, in send order, if
+    /// [`Observe::record_fates`] asked for them (empty otherwise).
+    pub fn recorded_fates(&self) -> &[RecordedFate] {
+        self.observer.recorded_fates()
     }
 
     /// The digest of every event so far (32 hex digits).
-    /// Keeps every decision the links draw at random from now on (call
-    /// before [`World::run`]); [`World::recorded_fates`] returns them. The
-    /// run itself does not change.
-    pub fn record_fates(&mut self) {
-        self.recorded = Some(Vec::new());
-    }
-
-    /// Keeps when each endpoint's phases began (opened, established,
-    /// closing, closed, last data), for [`EndpointView::times`]. Call
-    /// before [`World::run`]; the run itself does not change.
-    pub fn keep_phase_times(&mut self) {
-        self.phase_times = Some(vec![PhaseTimes::default(); self.eps.len()]);
-    }
-
-    /// The decisions kept since [`World::record_fates`], in send order.
-    pub fn recorded_fates(&self) -> &[RecordedFate] {
-        self.recorded.as_deref().unwrap_or(&[])
-    }
-
     pub fn digest(&self) -> String {
-        self.digest.hex()
+        self.observer.digest.hex()
     }
 
     /// How often each behaviour ID handled an input, indexed by
     /// [`crate::rule::Rule::index`].
     pub fn coverage(&self) -> &[u64] {
-        &self.coverage
+        &self.observer.coverage
     }
 
     pub fn outcome(&self) -> Option<Outcome> {
@@ -719,13 +613,14 @@ impl World {
         let e = &self.eps[i];
         EndpointView {
             ep: i as u32,
-            name: &self.names[e.name as usize],
+            name: &self.names[e.name_id as usize],
             conn: e.conn,
             host: &self.model.hosts[e.host as usize].name,
             local_port: e.local_port,
             tcp: &e.tcp,
-            log: &e.log,
-            times: self.phase_times.as_ref().map(|t| &t[i]),
+            log: self.observer.log(i as u32),
+            lost: e.lost,
+            times: self.observer.phase_times(i as u32),
             config: &self.model.configs[e.config as usize],
         }
     }
@@ -769,7 +664,7 @@ impl World {
                 return Some(self.finish(Outcome::Completed));
             };
             match event {
-                Event::Wake(ep) if self.eps[ep as usize].wake != t || self.eps[ep as usize].log.lost => {
+                Event::Wake(ep) if self.eps[ep as usize].wake != t || self.eps[ep as usize].lost => {
                     self.sched.pop();
                 }
                 _ => break (t, event),
@@ -778,10 +673,10 @@ impl World {
         if self.model.limits.max_time < next {
             return Some(self.finish(Outcome::TimeLimit));
         }
-        if self.stats.events >= self.model.limits.max_events {
+        if self.observer.stats.events >= self.model.limits.max_events {
             return Some(self.finish(Outcome::EventLimit));
         }
-        if self.stats.trace_records >= self.model.limits.max_trace_records {
+        if self.observer.stats.trace_records >= self.model.limits.max_trace_records {
             return Some(self.finish(Outcome::TraceLimit));
         }
         let in_flight = (self.packets.len() - self.free_packets.len()) as u64;
@@ -811,7 +706,7 @@ impl World {
         e.wake = Instant::MAX;
         match e.tcp.poll_timeout() {
             Some(d) if d <= now => {
-                self.stats.events += 1;
+                self.observer.stats.events += 1;
                 self.run_step(ep, step::Input::Timeout, sink);
             }
             // The timer moved later since this wake-up was scheduled.
@@ -821,29 +716,29 @@ impl World {
 
     fn on_script(&mut self, ep: u32, sink: &mut dyn TraceSink) {
         let e = &self.eps[ep as usize];
-        if e.log.lost {
+        if e.lost {
             return;
         }
         let Some(timed) = self.app_of(e.app).script.get(e.script_pos as usize).copied() else { return };
         self.eps[ep as usize].script_pos += 1;
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         self.run_step(ep, step::Input::Call(timed.action), sink);
         self.schedule_script(ep);
     }
 
     fn on_listener_open(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         // A crashed host opens nothing; its restart opens the listener.
         if !self.host_up[self.model.listeners[l as usize].host as usize] {
             return;
         }
-        self.listeners[l as usize].open = true;
+        self.demux.listeners[l as usize].open = true;
         self.spawn_listening(l, sink);
     }
 
     fn on_listener_close(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        self.stats.events += 1;
-        let rt = &mut self.listeners[l as usize];
+        self.observer.stats.events += 1;
+        let rt = &mut self.demux.listeners[l as usize];
         rt.open = false;
         let idle: Vec<u32> = rt.idle.drain(..).collect();
         for ep in idle {
@@ -858,18 +753,18 @@ impl World {
         let spec = &self.model.listeners[l as usize];
         let (config, iss, host, port) = (spec.config, spec.iss, spec.host, spec.port);
         let name = self.name_id(&spec.name);
-        let rt = &mut self.listeners[l as usize];
+        let rt = &mut self.demux.listeners[l as usize];
         let flow_id = LISTENER_FLOW_BASE | (u64::from(l) << 32) | u64::from(rt.spawned);
         rt.spawned += 1;
         let conn = rt.conn;
         let ep = self.add_endpoint(name, config, iss, flow_id, host, port, conn, AppRef::Listener(l));
-        self.listeners[l as usize].idle.push_back(ep);
+        self.demux.listeners[l as usize].idle.push_back(ep);
         self.run_step(ep, step::Input::Call(crate::model::Action::Listen), sink);
     }
 
     /// Keeps a listening endpoint on the port while the backlog allows.
     fn after_listener_step(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        let rt = &self.listeners[l as usize];
+        let rt = &self.demux.listeners[l as usize];
         let backlog = self.model.listeners[l as usize].backlog;
         if rt.open && rt.idle.is_empty() && rt.accepted < backlog {
             self.spawn_listening(l, sink);
@@ -881,24 +776,24 @@ impl World {
     /// stop listening, and segments to it are lost until it restarts.
     fn on_crash(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         self.host_up[host as usize] = false;
         let mut lost = Vec::new();
         for ep in 0..self.eps.len() as u32 {
             let e = &self.eps[ep as usize];
-            if e.host != host || e.log.lost {
+            if e.host != host || e.lost {
                 continue;
             }
             lost.push(ep);
             self.unbind(ep);
             let e = &mut self.eps[ep as usize];
             // The TCB is gone and the endpoint never acts again.
-            e.log.lost = true;
+            e.lost = true;
             e.wake = Instant::MAX;
         }
         for (l, spec) in self.model.listeners.iter().enumerate() {
             if spec.host == host {
-                let rt = &mut self.listeners[l];
+                let rt = &mut self.demux.listeners[l];
                 rt.open = false;
                 rt.idle.clear();
             }
@@ -909,7 +804,7 @@ impl World {
     /// The host is back, with no connections; its listeners listen again.
     fn on_restart(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         self.host_up[host as usize] = true;
         self.emit_host_event(host, true, &[], sink);
         // Listeners listen again if their application would be listening
@@ -923,7 +818,7 @@ impl World {
             })
             .collect();
         for l in listeners {
-            let rt = &mut self.listeners[l as usize];
+            let rt = &mut self.demux.listeners[l as usize];
             rt.open = true;
             rt.accepted = 0;
             self.spawn_listening(l, sink);
@@ -941,7 +836,7 @@ impl World {
             pkt: None,
             lost_eps: lost,
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
     }
 
     fn reschedule_wake(&mut self, ep: u32) {
@@ -954,14 +849,8 @@ impl World {
         }
     }
 
-    fn emit(digest: &mut Digest, stats: &mut RunStats, sink: &mut dyn TraceSink, ev: &TraceEvent<'_>) {
-        digest.add(ev);
-        stats.trace_records += 1;
-        sink.record(ev);
-    }
-
     fn find_ep(&self, conn: u32, name: &str) -> Option<u32> {
-        self.eps.iter().position(|e| e.conn == conn && self.names[e.name as usize] == name).map(|i| i as u32)
+        self.eps.iter().position(|e| e.conn == conn && self.names[e.name_id as usize] == name).map(|i| i as u32)
     }
 }
 
@@ -976,7 +865,11 @@ mod tests {
     /// "full-sized" by, B-OPT-07.)
     #[test]
     fn per_endpoint_and_per_packet_state_stays_small() {
-        assert!(std::mem::size_of::<super::Ep>() <= 312, "{} bytes", std::mem::size_of::<super::Ep>());
+        assert!(
+            std::mem::size_of::<super::EndpointSlot>() <= 312,
+            "{} bytes",
+            std::mem::size_of::<super::EndpointSlot>()
+        );
         assert!(std::mem::size_of::<super::Packet>() <= 80, "{} bytes", std::mem::size_of::<super::Packet>());
     }
 }

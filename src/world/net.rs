@@ -2,7 +2,8 @@
 //! partitions, the link), arrivals (demultiplexing, listeners, hosts that
 //! answer for closed ports), injected segments.
 
-use super::{Event, FourTuple, HOST_FLOW_BASE, NO_EP, Packet, RecordedFate, World, step::Input};
+use super::demux::FourTuple;
+use super::{Event, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
 use crate::link::{DropReason, Verdict, wire_bytes};
 use crate::model::{Fault, HostId, SegmentFaultAction};
 use crate::rule;
@@ -20,13 +21,42 @@ impl Packet {
     }
 }
 
+/// The stages a segment passes before the link, in the order they run.
+/// (A route is looked up first; the link and the segment's lifetime come
+/// last.) Plain values dispatched by `match`: nothing is boxed or
+/// allocated per segment.
+#[derive(Clone, Copy)]
+enum Stage {
+    /// The hosts are cut off from each other now.
+    Partition,
+    /// The first scripted segment fault that fires.
+    ScriptedFault,
+}
+
+/// What a stage decides about a segment.
+enum StageVerdict {
+    Pass,
+    Drop(DropReason),
+    /// It goes on, delayed or copied by a script.
+    Alter(Scripted),
+}
+
+/// A scripted change to a segment that goes on to the link.
+#[derive(Clone, Copy, Default)]
+struct Scripted {
+    /// Added to its arrival (and its link copy's).
+    delay: Duration,
+    /// A scripted copy arriving this long after it.
+    copy: Option<Duration>,
+}
+
 impl World {
     pub(super) fn on_inject(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Inject { conn, ref from, flags, seq, ack, len, wnd, .. } = self.model.faults[f as usize] else {
             return;
         };
         let Some(sender) = self.find_ep(conn, from) else { return };
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         let s = &self.eps[sender as usize];
         let peer_iss = self.peer_of(sender).map_or(0, |p| self.eps[p as usize].tcp.iss().0);
         let seg = Segment {
@@ -54,13 +84,13 @@ impl World {
             remote_addr: self.model.hosts[e.host as usize].addr,
             remote_port: e.local_port,
         };
-        self.demux.get(&key).copied()
+        self.demux.owner(&key)
     }
 
     pub(super) fn on_arrive(&mut self, p: u32, sink: &mut dyn TraceSink) {
         let pkt = self.packets[p as usize];
         self.free_packets.push(p);
-        self.stats.events += 1;
+        self.observer.stats.events += 1;
         if !self.host_up[pkt.dst_host as usize] {
             self.record_drop(&pkt, DropReason::HostDown, sink);
             return;
@@ -86,15 +116,15 @@ impl World {
         }
         let key =
             FourTuple { local_addr: pkt.dst.0, local_port: pkt.dst.1, remote_addr: pkt.src.0, remote_port: pkt.src.1 };
-        let bound = self.demux.get(&key).copied();
+        let bound = self.demux.owner(&key);
         if let Some(ep) = bound
             && self.eps[ep as usize].tcp.state() != State::Closed
         {
             self.deliver(ep, &pkt, sink);
             return;
         }
-        if let Some(&l) = self.listener_at.get(&(pkt.dst.0, pkt.dst.1))
-            && let Some(&ep) = self.listeners[l as usize].idle.front()
+        if let Some(l) = self.demux.listener_at(pkt.dst.0, pkt.dst.1)
+            && let Some(&ep) = self.demux.listeners[l as usize].idle.front()
         {
             let f = pkt.seg.flags;
             if f.syn() && !f.ack() && !f.rst() {
@@ -115,7 +145,7 @@ impl World {
     /// The listening endpoint `ep` takes a SYN: it now serves `pkt`'s
     /// connection.
     fn accept(&mut self, l: u32, ep: u32, pkt: &Packet) {
-        let rt = &mut self.listeners[l as usize];
+        let rt = &mut self.demux.listeners[l as usize];
         rt.idle.pop_front();
         rt.accepted += 1;
         let e = &mut self.eps[ep as usize];
@@ -125,7 +155,7 @@ impl World {
     }
 
     fn deliver(&mut self, ep: u32, pkt: &Packet, sink: &mut dyn TraceSink) {
-        self.stats.deliveries += 1;
+        self.observer.stats.deliveries += 1;
         let e = &mut self.eps[ep as usize];
         if pkt.sender != NO_EP {
             e.peer = pkt.sender;
@@ -136,13 +166,13 @@ impl World {
             t: self.sched.now(),
             conn: pkt.conn,
             ep,
-            endpoint: &self.names[e.name as usize],
+            endpoint: &self.names[e.name_id as usize],
             kind: TraceKind::Deliver { seg: pkt.seg },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
         // An endpoint with no peer (LISTEN, or CLOSED before binding)
         // answers resets to where the segment came from.
         self.reply_to = Some((pkt.src, pkt.conn, pkt.sender));
@@ -165,7 +195,7 @@ impl World {
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
         let rule = if pkt.seg.flags.rst() {
             rule::CLOSED_03
         } else if pkt.seg.flags.ack() {
@@ -173,7 +203,7 @@ impl World {
         } else {
             rule::CLOSED_01
         };
-        self.coverage[rule.index()] += 1;
+        self.observer.cover(rule);
         if let Some(rst) = Segment::reset_reply(&pkt.seg) {
             let reply = Packet {
                 seg: rst,
@@ -181,7 +211,7 @@ impl World {
                 dst: pkt.src,
                 conn: pkt.conn,
                 sender: NO_EP,
-                sender_name: name,
+                sender_name_id: name,
                 sender_host: host,
                 dst_host: pkt.sender_host,
                 dst_hint: pkt.sender,
@@ -208,7 +238,7 @@ impl World {
             dst: remote,
             conn,
             sender: ep,
-            sender_name: e.name,
+            sender_name_id: e.name_id,
             sender_host: e.host,
             dst_host,
             dst_hint: hint,
@@ -219,55 +249,72 @@ impl World {
         if injected {
             self.injected_segments += 1;
         } else {
-            self.eps[ep as usize].log.on_send(seg.flags, self.sched.now());
+            self.observer.log_mut(ep).on_send(seg.flags, self.sched.now());
         }
         self.send_packet(pkt, injected, sink);
     }
 
-    /// Records a send, applies scripted faults and the link, and schedules
+    /// Records a send, runs it through the send path's stages in their
+    /// fixed order (route, partition, scripted fault, link), and schedules
     /// the arrival (or records the drop).
     fn send_packet(&mut self, mut pkt: Packet, injected: bool, sink: &mut dyn TraceSink) {
         let now = self.sched.now();
-        self.stats.segments_sent += 1;
-        if pkt.seg.retransmit {
-            self.stats.retransmissions += 1;
-        }
+        self.observer.on_send(pkt.seg.retransmit);
         pkt.pkt = self.next_pkt;
         self.next_pkt += 1;
         let ev = TraceEvent {
             t: now,
             conn: pkt.conn,
             ep: pkt.sender,
-            endpoint: &self.names[pkt.sender_name as usize],
+            endpoint: &self.names[pkt.sender_name_id as usize],
             kind: TraceKind::Send { seg: pkt.seg, injected },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
 
         // `Fate` faults number every segment sent, whatever then happens
         // to it; segment faults count only those that reach a link.
-        let counting = !self.fates.is_empty() || self.recorded.is_some();
+        let counting = !self.fates.is_empty() || self.observer.records_fates();
         let nth = if counting { self.count_send(&pkt) } else { 0 };
         let Some(&dir) = self.routes.get(&(pkt.sender_host, pkt.dst_host)) else {
-            self.record_drop(&pkt, DropReason::NoRoute, sink);
-            return;
+            return self.record_drop(&pkt, DropReason::NoRoute, sink);
         };
-        if self.has_partitions && self.partitioned(pkt.sender_host, pkt.dst_host, now) {
-            self.record_drop(&pkt, DropReason::Partition, sink);
-            return;
-        }
-        let scripted = if self.has_segment_faults { self.scripted_fault(&pkt) } else { None };
-        let (extra_delay, extra_copy) = match scripted {
-            Some(SegmentFaultAction::Drop) => {
-                self.record_drop(&pkt, DropReason::Rule, sink);
-                return;
+        let mut scripted = Scripted::default();
+        for stage in [Stage::Partition, Stage::ScriptedFault] {
+            match self.run_stage(stage, &pkt, now) {
+                StageVerdict::Pass => {}
+                StageVerdict::Drop(reason) => return self.record_drop(&pkt, reason, sink),
+                StageVerdict::Alter(change) => scripted = change,
             }
-            Some(SegmentFaultAction::Delay(d)) => (d, None),
-            Some(SegmentFaultAction::Duplicate(d)) => (Duration::ZERO, Some(d)),
-            None => (Duration::ZERO, None),
-        };
+        }
+        let verdict = self.link_stage(&pkt, dir, nth, now);
+        self.deliver_by(pkt, verdict, scripted, dir, now, sink);
+    }
+
+    /// One stage of the send path, before the link.
+    fn run_stage(&mut self, stage: Stage, pkt: &Packet, now: Instant) -> StageVerdict {
+        match stage {
+            Stage::Partition if self.has_partitions && self.partitioned(pkt.sender_host, pkt.dst_host, now) => {
+                StageVerdict::Drop(DropReason::Partition)
+            }
+            Stage::ScriptedFault if self.has_segment_faults => match self.scripted_fault(pkt) {
+                Some(SegmentFaultAction::Drop) => StageVerdict::Drop(DropReason::Rule),
+                Some(SegmentFaultAction::Delay(d)) => StageVerdict::Alter(Scripted { delay: d, copy: None }),
+                Some(SegmentFaultAction::Duplicate(d)) => {
+                    StageVerdict::Alter(Scripted { delay: Duration::ZERO, copy: Some(d) })
+                }
+                None => StageVerdict::Pass,
+            },
+            Stage::Partition | Stage::ScriptedFault => StageVerdict::Pass,
+        }
+    }
+
+    /// The link direction `dir` decides: by a recorded `Fate` for this
+    /// send if the scenario has one, else by its own draws (recorded when
+    /// the observer keeps them).
+    fn link_stage(&mut self, pkt: &Packet, dir: u32, nth: u32, now: Instant) -> Verdict {
         let (params, key) = &self.link_dirs[dir as usize];
         let (flow_id, flow) = if pkt.sender == NO_EP {
             (HOST_FLOW_BASE | u64::from(pkt.sender_host), &mut self.host_flows[pkt.sender_host as usize])
@@ -277,12 +324,11 @@ impl World {
         };
         let queue = &mut self.queues[dir as usize];
         let bytes = wire_bytes(pkt.seg.len, pkt.seg.mss != 0);
-        let lifetime = params.lifetime;
         // No lookup unless fates are in play: this is the path of every send.
         let fate = if self.fates.is_empty() {
             None
         } else {
-            self.fates.get(&(pkt.sender_name, pkt.conn, nth)).and_then(|&f| match &self.model.faults[f as usize] {
+            self.fates.get(&(pkt.sender_name_id, pkt.conn, nth)).and_then(|&f| match &self.model.faults[f as usize] {
                 Fault::Fate { fate, .. } => Some(*fate),
                 _ => None,
             })
@@ -292,17 +338,33 @@ impl World {
             None => params.judge(key, flow_id, flow, queue, now, bytes),
         };
         if fate.is_none()
-            && let Some(recorded) = &mut self.recorded
+            && self.observer.records_fates()
             && let Some(fate) = params.fate_of(&verdict)
         {
-            let from = self.names[pkt.sender_name as usize].clone();
-            recorded.push(RecordedFate { from, conn: pkt.conn, nth, fate });
+            let from = || self.names[pkt.sender_name_id as usize].clone();
+            self.observer.record_fate(from, pkt.conn, nth, fate);
         }
+        verdict
+    }
+
+    /// Carries out the link's verdict with the scripted change: the
+    /// segment's lifetime on the link, then its copies and itself.
+    fn deliver_by(
+        &mut self,
+        mut pkt: Packet,
+        verdict: Verdict,
+        scripted: Scripted,
+        dir: u32,
+        now: Instant,
+        sink: &mut dyn TraceSink,
+    ) {
+        let Scripted { delay: extra_delay, copy: extra_copy } = scripted;
         match verdict {
             Verdict::Drop(reason) => self.record_drop(&pkt, reason, sink),
             Verdict::Deliver { at, corrupt, duplicate, .. } => {
                 // Scripted delays and copies count against the link's
                 // segment lifetime like any other time in transit.
+                let lifetime = self.link_dirs[dir as usize].0.lifetime;
                 let expired = |arrival: Instant| lifetime.is_some_and(|l| l < arrival.saturating_since(now));
                 if expired(at + extra_delay) {
                     self.record_drop(&pkt, DropReason::Expired, sink);
@@ -343,7 +405,7 @@ impl World {
 
     /// Numbers `pkt` among the segments its sender sent on its connection.
     fn count_send(&mut self, pkt: &Packet) -> u32 {
-        let n = self.sends_by.get_or_default((pkt.sender_name, pkt.conn));
+        let n = self.sends_by.get_or_default((pkt.sender_name_id, pkt.conn));
         *n += 1;
         *n
     }
@@ -365,7 +427,7 @@ impl World {
         for (i, f) in self.model.faults.iter().enumerate() {
             let Fault::Segment { filter, nth, times, action } = f else { continue };
             let seg = &pkt.seg;
-            let matches = self.fault_from[i].is_none_or(|n| n == pkt.sender_name)
+            let matches = self.fault_from[i].is_none_or(|n| n == pkt.sender_name_id)
                 && filter.conn.is_none_or(|c| c == pkt.conn)
                 && filter.flags.is_none_or(|fl| fl == seg.flags)
                 && filter.data.is_none_or(|d| d == (seg.len > 0))
@@ -384,20 +446,17 @@ impl World {
     }
 
     pub(super) fn record_drop(&mut self, pkt: &Packet, reason: DropReason, sink: &mut dyn TraceSink) {
-        self.stats.drops[reason as usize] += 1;
-        if pkt.sender != NO_EP {
-            self.eps[pkt.sender as usize].log.drops = self.eps[pkt.sender as usize].log.drops.saturating_add(1);
-        }
+        self.observer.on_drop((pkt.sender != NO_EP).then_some(pkt.sender), reason);
         let ev = TraceEvent {
             t: self.sched.now(),
             conn: pkt.conn,
             ep: pkt.sender,
-            endpoint: &self.names[pkt.sender_name as usize],
+            endpoint: &self.names[pkt.sender_name_id as usize],
             kind: TraceKind::Drop { seg: pkt.seg, reason },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
     }
 }

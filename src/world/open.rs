@@ -181,7 +181,7 @@ impl World {
         let mut report = OpenReport::default();
         for i in 0..self.eps.len() {
             let e = &self.eps[i];
-            if !keep(e.conn, &self.names[e.name as usize]) {
+            if !keep(e.conn, &self.names[e.name_id as usize]) {
                 continue;
             }
             let own = self.facts(i as u32);
@@ -193,7 +193,7 @@ impl World {
                 report.listed.push(OpenEndpoint {
                     conn: e.conn,
                     ep: i as u32,
-                    name: self.names[e.name as usize].clone(),
+                    name: self.names[e.name_id as usize].clone(),
                     state: own.state,
                     reason,
                 });
@@ -204,7 +204,7 @@ impl World {
 
     fn facts(&self, ep: u32) -> EndFacts {
         let e = &self.eps[ep as usize];
-        EndFacts { state: e.tcp.state(), app_closed: e.log.app_closed, lost: e.log.lost }
+        EndFacts { state: e.tcp.state(), app_closed: self.observer.log(ep).app_closed, lost: e.lost }
     }
 
     /// The endpoint that owns the other end of `ep`'s 4-tuple, if any.

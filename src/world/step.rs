@@ -1,7 +1,8 @@
 //! One step at one endpoint: feed it an input, record what it says, let
 //! the application react, dispatch, and send what it emits.
 
-use super::{AppRef, EPHEMERAL_FIRST, FourTuple, World};
+use super::demux::FourTuple;
+use super::{AppRef, World};
 use crate::model::{Action, HostId, Reaction};
 use crate::rule;
 use crate::tcp::{AppEvent, Call, CallError, Note, Segment, State};
@@ -49,7 +50,7 @@ impl World {
             i += 1;
         }
         for r in &self.out.rules {
-            self.coverage[r.index()] += 1;
+            self.observer.cover(*r);
         }
         let segments = std::mem::take(&mut self.out.segments);
         for seg in &segments {
@@ -89,8 +90,8 @@ impl World {
         // The application's last word counts: CLOSE marks the endpoint
         // closed by its application, a successful new OPEN clears that.
         match action {
-            Action::Close => self.eps[ep as usize].log.app_closed = true,
-            Action::Connect | Action::Listen if result.is_ok() => self.eps[ep as usize].log.app_closed = false,
+            Action::Close => self.observer.log_mut(ep).app_closed = true,
+            Action::Connect | Action::Listen if result.is_ok() => self.observer.log_mut(ep).app_closed = false,
             _ => {}
         }
         let e = &self.eps[ep as usize];
@@ -98,13 +99,13 @@ impl World {
             t: self.sched.now(),
             conn: e.conn,
             ep,
-            endpoint: &self.names[e.name as usize],
+            endpoint: &self.names[e.name_id as usize],
             kind: TraceKind::App { call, bytes, error: result.err() },
             route: None,
             pkt: None,
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
     }
 
     /// Active OPEN: binds a local port, then asks TCP to connect.
@@ -124,18 +125,18 @@ impl World {
         };
         let (host, fixed_port) = (e.host, e.local_port);
         let Some(port) = (if fixed_port != 0 { Some(fixed_port) } else { self.ephemeral_port(host, remote) }) else {
-            self.coverage[rule::APP_04.index()] += 1;
+            self.observer.cover(rule::APP_04);
             return Err(CallError::ConnectionExists);
         };
         let addr = self.model.hosts[host as usize].addr;
         let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
-        if let Some(&other) = self.demux.get(&key)
+        if let Some(other) = self.demux.owner(&key)
             && other != ep
             && self.eps[other as usize].tcp.state() != State::Closed
         {
             // The 4-tuple is still in use (e.g. by a TIME_WAIT endpoint):
             // an OPEN of an existing connection (B-APP-04).
-            self.coverage[rule::APP_04.index()] += 1;
+            self.observer.cover(rule::APP_04);
             return Err(CallError::ConnectionExists);
         }
         let e = &mut self.eps[ep as usize];
@@ -147,16 +148,8 @@ impl World {
 
     fn ephemeral_port(&mut self, host: HostId, remote: (u32, u16)) -> Option<u16> {
         let addr = self.model.hosts[host as usize].addr;
-        for _ in 0..=(u16::MAX - EPHEMERAL_FIRST) {
-            let port = self.next_ephemeral[host as usize];
-            self.next_ephemeral[host as usize] = if port == u16::MAX { EPHEMERAL_FIRST } else { port + 1 };
-            let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
-            let free = self.demux.get(&key).is_none_or(|&o| self.eps[o as usize].tcp.state() == State::Closed);
-            if free {
-                return Some(port);
-            }
-        }
-        None
+        let eps = &self.eps;
+        self.demux.ephemeral_port(host, addr, remote, |o| eps[o as usize].tcp.state() == State::Closed)
     }
 
     fn tuple_of(&self, ep: u32) -> FourTuple {
@@ -172,9 +165,7 @@ impl World {
     /// Makes `ep` the owner of its 4-tuple (replacing a closed owner).
     pub(super) fn bind(&mut self, ep: u32) {
         let key = self.tuple_of(ep);
-        if let Some(old) = self.demux.insert(key, ep)
-            && old != ep
-        {
+        if let Some(old) = self.demux.bind(key, ep) {
             self.eps[old as usize].bound = false;
         }
         self.eps[ep as usize].bound = true;
@@ -185,9 +176,7 @@ impl World {
             return;
         }
         let key = self.tuple_of(ep);
-        if self.demux.get(&key) == Some(&ep) {
-            self.demux.remove(&key);
-        }
+        self.demux.unbind(&key, ep);
         self.eps[ep as usize].bound = false;
     }
 
@@ -230,20 +219,13 @@ impl World {
         let now = self.sched.now();
         let kind = match note {
             Note::Transition { from, to, cause, rule, reason } => {
-                self.stats.transitions += 1;
-                self.stats.transitions_by[from as usize][to as usize] += 1;
-                self.eps[ep as usize].log.on_transition(to, now);
-                if let Some(times) = &mut self.phase_times {
-                    times[ep as usize].on_transition(to, now);
-                }
+                self.observer.on_transition(ep, from, to, now);
                 TraceKind::Transition { from, to, cause, rule, reason }
             }
             Note::Timer { timer, action, deadline } => TraceKind::Timer { timer, action, deadline },
             Note::Event(ev) => {
-                if let AppEvent::Data { .. } = ev
-                    && let Some(times) = &mut self.phase_times
-                {
-                    times[ep as usize].last_data_at = now;
+                if let AppEvent::Data { .. } = ev {
+                    self.observer.on_data(ep, now);
                 }
                 TraceKind::Event(ev)
             }
@@ -254,13 +236,13 @@ impl World {
             t: now,
             conn: e.conn,
             ep,
-            endpoint: &self.names[e.name as usize],
+            endpoint: &self.names[e.name_id as usize],
             kind,
             route: None,
             pkt: None,
             lost_eps: &[],
         };
-        Self::emit(&mut self.digest, &mut self.stats, sink, &ev);
+        self.observer.emit(sink, &ev);
         // After recording, so the transition is traced under the
         // connection it happened in.
         if let Note::Transition { from, to, .. } = note {
@@ -275,7 +257,7 @@ impl World {
             (State::SynReceived, State::Listen) => {
                 // Back to listening (B-RST-01, B-SYN-01, B-TMR-09).
                 self.unbind(ep);
-                let rt = &mut self.listeners[l as usize];
+                let rt = &mut self.demux.listeners[l as usize];
                 rt.accepted -= 1;
                 let conn = rt.conn;
                 // A closed listener takes no more connections: its
@@ -292,7 +274,7 @@ impl World {
                 e.conn = conn;
             }
             (State::Listen, State::Closed) => {
-                self.listeners[l as usize].idle.retain(|&x| x != ep);
+                self.demux.listeners[l as usize].idle.retain(|&x| x != ep);
             }
             _ => {}
         }

@@ -6,7 +6,7 @@
 
 use crate::util::{load, root};
 use tcpsim::trace::NullSink;
-use tcpsim::world::{Outcome, World};
+use tcpsim::world::{Observe, Outcome, World};
 
 /// The files whose digests are pinned: every sim, the examples and the
 /// 1k-connection scale file (the larger scale files take too long here).
@@ -32,7 +32,9 @@ fn every_sim_keeps_its_digest() {
     let changed: Vec<String> = pinned
         .iter()
         .filter_map(|(file, expected)| {
-            let mut world = World::new(load(file, &[]));
+            let model = load(file, &[]);
+            let observe = Observe::for_expectations(&model);
+            let mut world = World::new(model, &observe);
             assert_eq!(world.run(&mut NullSink), Outcome::Completed, "{file}");
             let actual = world.digest();
             (actual != *expected).then(|| format!("{file}: {expected} -> {actual}"))

@@ -7,7 +7,7 @@ use tcpsim::model::Model;
 use tcpsim::replay;
 use tcpsim::shrink;
 use tcpsim::trace::NullSink;
-use tcpsim::world::World;
+use tcpsim::world::{Observe, World};
 
 /// Runs `path` with `overrides` and `seed`, recording its link decisions;
 /// returns the world and the replay file.
@@ -20,8 +20,8 @@ fn record(path: &str, overrides: &[(&str, &str)], seed: u64) -> (World, String) 
         .map(|(p, v)| tcpsim::scenario::Override { path: p.to_string(), value: v.to_string() })
         .collect();
     let text = tcpsim::scenario::with_overrides(&text, &overrides).unwrap();
-    let mut world = World::new(model);
-    world.record_fates();
+    let observe = Observe { record_fates: true, ..Observe::for_expectations(&model) };
+    let mut world = World::new(model, &observe);
     world.run(&mut NullSink);
     let pinned = replay::pin(&text, &world).unwrap();
     let file = replay::with_fates(&pinned, world.recorded_fates(), &[]).unwrap();
@@ -31,7 +31,8 @@ fn record(path: &str, overrides: &[(&str, &str)], seed: u64) -> (World, String) 
 fn run_text(text: &str, seed: u64) -> World {
     let mut model = tcpsim::scenario::load(text.as_bytes(), &[]).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
     model.seed = seed;
-    let mut world = World::new(model);
+    let observe = Observe::for_expectations(&model);
+    let mut world = World::new(model, &observe);
     world.run(&mut NullSink);
     world
 }
@@ -118,7 +119,8 @@ fn failing_demo_seed() -> u64 {
         .find(|&seed| {
             let mut model = load("examples/shrink-demo.ron", &[]);
             model.seed = seed;
-            let mut world = World::new(model);
+            let observe = Observe::for_expectations(&model);
+            let mut world = World::new(model, &observe);
             world.run(&mut NullSink);
             shrink::failure_of(&world).is_some()
         })

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use tcpsim::tcp::{CloseReason, State};
 use tcpsim::trace::{Recorder, TraceKind};
-use tcpsim::world::{Outcome, World};
+use tcpsim::world::{Observe, Outcome, World};
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
@@ -245,7 +245,7 @@ fn identities_hold(rec: &Recorder) -> Result<(), String> {
 fn check(g: &GenScenario) -> Result<(), String> {
     let text = g.to_ron();
     let model = tcpsim::scenario::load(text.as_bytes(), &[]).map_err(|e| format!("does not load: {e:?}"))?;
-    let mut world = World::new(model.clone());
+    let mut world = World::new(model.clone(), &Observe::for_expectations(&model));
     let mut rec = Recorder::default();
     let outcome = world.run(&mut rec);
     if outcome != Outcome::Completed {
@@ -318,8 +318,8 @@ fn check(g: &GenScenario) -> Result<(), String> {
     }
     // The same scenario and seed give the same digest again (recording
     // the link's decisions changes nothing)...
-    let mut again = World::new(model);
-    again.record_fates();
+    let observe = Observe { record_fates: true, ..Observe::for_expectations(&model) };
+    let mut again = World::new(model, &observe);
     again.run(&mut tcpsim::trace::NullSink);
     if again.digest() != world.digest() {
         return Err("the same scenario and seed gave another digest".into());
@@ -329,7 +329,8 @@ fn check(g: &GenScenario) -> Result<(), String> {
     let replay = tcpsim::replay::with_fates(&pinned, again.recorded_fates(), &[])?;
     let replay_model =
         tcpsim::scenario::load(replay.as_bytes(), &[]).map_err(|e| format!("the replay does not load: {e:?}"))?;
-    let mut replayed = World::new(replay_model);
+    let observe = Observe::for_expectations(&replay_model);
+    let mut replayed = World::new(replay_model, &observe);
     replayed.run(&mut tcpsim::trace::NullSink);
     if replayed.digest() != world.digest() {
         return Err(format!("the replay of {} link decisions gave another digest", again.recorded_fates().len()));

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tcpsim::model::Model;
 use tcpsim::trace::Recorder;
-use tcpsim::world::{Outcome, World};
+use tcpsim::world::{Observe, Outcome, World};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -43,7 +43,8 @@ pub fn load(path: &str, overrides: &[(&str, &str)]) -> Model {
 /// Runs a model to the end, keeping every trace event.
 #[track_caller]
 pub fn run(model: Model) -> (World, Recorder) {
-    let mut world = World::new(model);
+    let observe = Observe::for_expectations(&model);
+    let mut world = World::new(model, &observe);
     let mut rec = Recorder::default();
     assert_eq!(world.run(&mut rec), Outcome::Completed);
     (world, rec)

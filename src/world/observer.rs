@@ -1,0 +1,362 @@
+//! What a run is watched for, apart from what it does: the digest, the
+//! counters, behaviour coverage, per-endpoint logs, phase times and the
+//! link's recorded decisions. The caller says what to keep ([`Observe`]);
+//! nothing here is read to decide what the simulation does next, except
+//! the counters the run's limits are written against.
+//!
+//! Every endpoint has a small [`EndpointLog`] (the states it visited); its
+//! full history (every state with its time, every send) is kept only for
+//! the endpoints the caller names, and phase times only when asked for
+//! (sweeps do).
+
+use crate::link::{DropReason, Fate};
+use crate::model::{Fault, Model};
+use crate::rule::{self, Rule};
+use crate::tcp::{Flags, State};
+use crate::time::Instant;
+use crate::trace::{Digest, TraceEvent, TraceSink};
+
+/// Which endpoints keep their full history (states with times, sends).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Histories {
+    /// None: each endpoint keeps only the set of states it visited.
+    #[default]
+    None,
+    /// Every endpoint.
+    All,
+    /// The endpoints with these names.
+    Named(Vec<String>),
+}
+
+/// What the caller wants kept while a world runs. None of it changes the
+/// run: the trace and digest are the same whatever is asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Observe {
+    /// Which endpoints keep their full history ([`EndpointLog::path`],
+    /// [`EndpointLog::sent`]).
+    pub histories: Histories,
+    /// Keep when each endpoint's phases began ([`PhaseTimes`]).
+    pub phase_times: bool,
+    /// Keep every decision the links draw at random
+    /// ([`crate::world::World::recorded_fates`]).
+    pub record_fates: bool,
+}
+
+/// Runs with this many connections or fewer keep every endpoint's history
+/// under [`Observe::for_expectations`]: few enough that a path summary of
+/// each is worth its memory.
+pub const ALL_HISTORIES_UP_TO: u64 = 64;
+
+impl Observe {
+    /// What `expect` and the run report need: the histories of the
+    /// endpoints the expect block names, and of every endpoint when the run
+    /// has at most [`ALL_HISTORIES_UP_TO`] connections (the report then
+    /// summarises each one's path). This is a caller's choice, not the
+    /// world's: a caller that checks nothing may ask for less.
+    pub fn for_expectations(model: &Model) -> Observe {
+        let histories = if model.connection_count() <= ALL_HISTORIES_UP_TO {
+            Histories::All
+        } else {
+            Histories::Named(model.expect.iter().flat_map(|e| e.endpoints.iter().map(|x| x.name.clone())).collect())
+        };
+        Observe { histories, ..Observe::default() }
+    }
+}
+
+/// Counters over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Executed scheduler actions (arrivals, timer firings, calls).
+    pub events: u64,
+    pub transitions: u64,
+    pub segments_sent: u64,
+    pub retransmissions: u64,
+    pub deliveries: u64,
+    /// Drops by reason, in `DropReason` order.
+    pub drops: [u64; 9],
+    /// Transitions by `[from][to]` state (in `State` order).
+    pub transitions_by: [[u64; 11]; 11],
+    pub trace_records: u64,
+}
+
+impl RunStats {
+    pub fn total_drops(&self) -> u64 {
+        self.drops.iter().sum()
+    }
+}
+
+/// One random decision of a link, as [`Observe::record_fates`] keeps it:
+/// the `nth` segment `from` sent on connection `conn` met `fate`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedFate {
+    pub from: String,
+    pub conn: u32,
+    pub nth: u32,
+    pub fate: Fate,
+}
+
+impl RecordedFate {
+    pub fn to_fault(&self) -> Fault {
+        Fault::Fate { from: self.from.clone(), conn: self.conn, nth: self.nth, fate: self.fate }
+    }
+}
+
+/// Which endpoints keep their history, by interned name.
+enum HistoryNames {
+    None,
+    All,
+    Named(Vec<u32>),
+}
+
+/// Everything watched during a run, indexed by endpoint where it is per
+/// endpoint. Fed by the world; never read by it to decide anything but its
+/// limits (from [`RunStats`]).
+pub(super) struct Observer {
+    pub digest: Digest,
+    pub stats: RunStats,
+    /// Inputs handled per behaviour ID ([`Rule::index`]).
+    pub coverage: Vec<u64>,
+    logs: Vec<EndpointLog>,
+    history_names: HistoryNames,
+    phase_times: Option<Vec<PhaseTimes>>,
+    recorded: Option<Vec<RecordedFate>>,
+}
+
+impl Observer {
+    /// `name_id` interns an endpoint name (names no endpoint has are
+    /// simply never matched).
+    pub fn new(observe: &Observe, endpoints: usize, mut name_id: impl FnMut(&str) -> Option<u32>) -> Observer {
+        let history_names = match &observe.histories {
+            Histories::None => HistoryNames::None,
+            Histories::All => HistoryNames::All,
+            Histories::Named(names) => HistoryNames::Named(names.iter().filter_map(|n| name_id(n)).collect()),
+        };
+        Observer {
+            digest: Digest::new(),
+            stats: RunStats::default(),
+            coverage: vec![0; rule::COUNT],
+            logs: Vec::with_capacity(endpoints),
+            history_names,
+            phase_times: observe.phase_times.then(|| Vec::with_capacity(endpoints)),
+            recorded: observe.record_fates.then(Vec::new),
+        }
+    }
+
+    /// One trace event: into the digest, counted, and to the sink.
+    pub fn emit(&mut self, sink: &mut dyn TraceSink, ev: &TraceEvent<'_>) {
+        self.digest.add(ev);
+        self.stats.trace_records += 1;
+        sink.record(ev);
+    }
+
+    /// A new endpoint, number `logs.len()`, named `name_id`.
+    pub fn add_endpoint(&mut self, name_id: u32, created: Instant) {
+        let history = match &self.history_names {
+            HistoryNames::None => false,
+            HistoryNames::All => true,
+            HistoryNames::Named(ids) => ids.contains(&name_id),
+        };
+        self.logs.push(EndpointLog::new(history, created));
+        if let Some(times) = &mut self.phase_times {
+            times.push(PhaseTimes::default());
+        }
+    }
+
+    pub fn log(&self, ep: u32) -> &EndpointLog {
+        &self.logs[ep as usize]
+    }
+
+    pub fn log_mut(&mut self, ep: u32) -> &mut EndpointLog {
+        &mut self.logs[ep as usize]
+    }
+
+    pub fn phase_times(&self, ep: u32) -> Option<&PhaseTimes> {
+        self.phase_times.as_ref().map(|t| &t[ep as usize])
+    }
+
+    pub fn cover(&mut self, rule: Rule) {
+        self.coverage[rule.index()] += 1;
+    }
+
+    pub fn on_transition(&mut self, ep: u32, from: State, to: State, at: Instant) {
+        self.stats.transitions += 1;
+        self.stats.transitions_by[from as usize][to as usize] += 1;
+        self.logs[ep as usize].on_transition(to, at);
+        if let Some(times) = &mut self.phase_times {
+            times[ep as usize].on_transition(to, at);
+        }
+    }
+
+    pub fn on_data(&mut self, ep: u32, at: Instant) {
+        if let Some(times) = &mut self.phase_times {
+            times[ep as usize].last_data_at = at;
+        }
+    }
+
+    /// A segment left (an endpoint's, an injected one or a host's reply).
+    pub fn on_send(&mut self, retransmit: bool) {
+        self.stats.segments_sent += 1;
+        if retransmit {
+            self.stats.retransmissions += 1;
+        }
+    }
+
+    /// A segment was lost; `ep` sent it, unless a host did.
+    pub fn on_drop(&mut self, ep: Option<u32>, reason: DropReason) {
+        self.stats.drops[reason as usize] += 1;
+        if let Some(ep) = ep {
+            let log = &mut self.logs[ep as usize];
+            log.drops = log.drops.saturating_add(1);
+        }
+    }
+
+    /// Whether the links' decisions are kept.
+    pub fn records_fates(&self) -> bool {
+        self.recorded.is_some()
+    }
+
+    /// Keeps a link decision, if decisions are kept; `from` names the
+    /// sender, asked for only then.
+    pub fn record_fate(&mut self, from: impl FnOnce() -> String, conn: u32, nth: u32, fate: Fate) {
+        if let Some(recorded) = &mut self.recorded {
+            recorded.push(RecordedFate { from: from(), conn, nth, fate });
+        }
+    }
+
+    pub fn recorded_fates(&self) -> &[RecordedFate] {
+        self.recorded.as_deref().unwrap_or(&[])
+    }
+}
+
+/// The full history of an endpoint someone asked about.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// `(state, entered at)`, from CLOSED at creation.
+    pub path: Vec<(State, Instant)>,
+    /// `(flags, sent at)` of every segment.
+    pub sent: Vec<(Flags, Instant)>,
+}
+
+/// Kept for every endpoint, so it stays small: the history lives in a box
+/// only for the endpoints that need it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointLog {
+    /// Bit `s` set when state `s` was entered (CLOSED always counts).
+    pub visited: u16,
+    /// Its application called CLOSE (or its listener was closed) and has
+    /// not opened it again since. Kept by the world, apart from the
+    /// endpoint's own flags, so a CLOSE the endpoint forgot still shows
+    /// (see `world::open`).
+    pub app_closed: bool,
+    /// Segments this endpoint sent that were lost.
+    pub drops: u32,
+    detail: Option<Box<Detail>>,
+}
+
+/// When an endpoint's phases began: kept only when asked for
+/// ([`Observe::phase_times`]), as 40 bytes per endpoint
+/// are a tenth of a big population's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhaseTimes {
+    /// When it first left CLOSED (open or listen); `Instant::MAX` if never.
+    pub opened_at: Instant,
+    /// When it first reached ESTABLISHED; `Instant::MAX` if never.
+    pub established_at: Instant,
+    /// When its close began: the first entry to FIN_WAIT_1 or CLOSE_WAIT.
+    pub closing_at: Instant,
+    /// When it last entered CLOSED; `Instant::MAX` if it did not.
+    pub closed_at: Instant,
+    /// When the application last received data; `Instant::MAX` if never.
+    pub last_data_at: Instant,
+}
+
+impl Default for PhaseTimes {
+    fn default() -> PhaseTimes {
+        PhaseTimes {
+            opened_at: Instant::MAX,
+            established_at: Instant::MAX,
+            closing_at: Instant::MAX,
+            closed_at: Instant::MAX,
+            last_data_at: Instant::MAX,
+        }
+    }
+}
+
+impl PhaseTimes {
+    pub fn on_transition(&mut self, to: State, at: Instant) {
+        match to {
+            State::Closed => self.closed_at = at,
+            State::Established if self.established_at == Instant::MAX => self.established_at = at,
+            State::FinWait1 | State::CloseWait if self.closing_at == Instant::MAX => self.closing_at = at,
+            _ => {}
+        }
+        if self.opened_at == Instant::MAX && to != State::Closed {
+            self.opened_at = at;
+        }
+    }
+}
+
+impl EndpointLog {
+    pub fn new(history: bool, created: Instant) -> EndpointLog {
+        EndpointLog {
+            visited: State::Closed.bit(),
+            app_closed: false,
+            drops: 0,
+            detail: history.then(|| Box::new(Detail { path: vec![(State::Closed, created)], sent: Vec::new() })),
+        }
+    }
+
+    /// Whether the full path and sends are kept.
+    pub fn detailed(&self) -> bool {
+        self.detail.is_some()
+    }
+
+    /// Whether the endpoint ever reached ESTABLISHED.
+    pub fn established(&self) -> bool {
+        self.visited(State::Established)
+    }
+
+    /// `(flags, sent at)` of every segment (empty unless detailed).
+    pub fn sent(&self) -> &[(Flags, Instant)] {
+        self.detail.as_ref().map_or(&[], |d| &d.sent)
+    }
+
+    /// `(state, entered at)` (empty unless detailed).
+    pub fn path(&self) -> &[(State, Instant)] {
+        self.detail.as_ref().map_or(&[], |d| &d.path)
+    }
+
+    pub fn on_transition(&mut self, to: State, at: Instant) {
+        self.visited |= to.bit();
+        if let Some(d) = &mut self.detail {
+            d.path.push((to, at));
+        }
+    }
+
+    pub fn on_send(&mut self, flags: Flags, at: Instant) {
+        if let Some(d) = &mut self.detail {
+            d.sent.push((flags, at));
+        }
+    }
+
+    pub fn visited(&self, s: State) -> bool {
+        self.visited & s.bit() != 0
+    }
+
+    /// States in order of entry.
+    pub fn states(&self) -> Vec<State> {
+        self.path().iter().map(|(s, _)| *s).collect()
+    }
+
+    /// Total time spent in `state`, counting a visit still open at `end`.
+    pub fn time_in(&self, state: State, end: Instant) -> crate::time::Duration {
+        let mut total = crate::time::Duration::ZERO;
+        for (i, (s, at)) in self.path().iter().enumerate() {
+            if *s == state {
+                let left = self.path().get(i + 1).map_or(end, |(_, t)| *t);
+                total = total + left.saturating_since(*at);
+            }
+        }
+        total
+    }
+}
