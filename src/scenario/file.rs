@@ -64,6 +64,15 @@ pub struct TcpSpec {
     pub rfc5961: Option<bool>,
     pub delayed_ack_ms: Option<f64>,
     pub congestion_control: Option<CongestionControlName>,
+    /// RFC 7323 §2: the Window Scale shift to offer, 0..=14.
+    pub window_scale: Option<u32>,
+    /// RFC 7323 §3: offer the Timestamps option.
+    pub timestamps: Option<bool>,
+    /// The timestamp clock's tick, whole milliseconds >= 1.
+    pub ts_tick_ms: Option<f64>,
+    /// The timestamp clock's value at time zero; drawn from the seed when
+    /// absent.
+    pub ts_start: Option<u32>,
 }
 
 /// A retransmission limit: a count, or `"infinite"` (RFC 9293 §3.8.3
@@ -401,6 +410,10 @@ pub enum FaultSpec {
         len: u32,
         #[serde(default = "max_wnd")]
         wnd: u16,
+        /// A Timestamps option with this TSval (the clock's raw value);
+        /// TSecr is what the sender would echo.
+        #[serde(default)]
+        tsval: Option<u32>,
     },
     /// Nothing passes between the two hosts in `[from_ms, to_ms)`.
     Partition { between: (String, String), from_ms: f64, to_ms: f64 },

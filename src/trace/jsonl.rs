@@ -61,9 +61,12 @@ impl<W: Write> JsonlWriter<W> {
                     write!(o, ",\"injected\":true")?;
                 }
             }
-            TraceKind::Deliver { seg } => {
+            TraceKind::Deliver { seg, discard } => {
                 write_segment(o, &seg)?;
                 write_packet_id(o, e, true)?;
+                if let Some(d) = discard {
+                    write!(o, ",\"discard\":\"{}\"", d.name())?;
+                }
             }
             TraceKind::Drop { seg, reason } => {
                 write_segment(o, &seg)?;
@@ -101,6 +104,16 @@ impl<W: Write> JsonlWriter<W> {
             TraceKind::Congestion { cwnd, ssthresh } => {
                 write!(o, ",\"cwnd\":{cwnd},\"ssthresh\":{ssthresh}")?;
             }
+            TraceKind::Rtt { sample, source, srtt, rto } => {
+                write!(
+                    o,
+                    ",\"source\":\"{}\",\"sample_ns\":{},\"srtt_ns\":{},\"rto_ns\":{}",
+                    source.name(),
+                    sample.as_nanos(),
+                    srtt.as_nanos(),
+                    rto.as_nanos()
+                )?;
+            }
             TraceKind::Host { up, connections_lost } => {
                 let event = if up { "restart" } else { "crash" };
                 write!(o, ",\"event\":\"{event}\",\"endpoints_lost\":{connections_lost},\"eps\":[")?;
@@ -115,7 +128,35 @@ impl<W: Write> JsonlWriter<W> {
 }
 
 fn write_segment<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
-    write!(o, ",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"wnd\":{}", s.flags, s.seq, s.ack, s.len, s.wnd)
+    write!(o, ",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"wnd\":{}", s.flags, s.seq, s.ack, s.len, s.wnd)?;
+    write_options(o, s)
+}
+
+/// The RFC 7323 fields, each only when the segment has it: `wnd_scaled`
+/// (the window the sender meant, once it scales), `mss`, `ws` (and
+/// `ws_used` when above 14, RFC 7323 §2.3), `tsval`, `tsecr`.
+fn write_options<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
+    if s.wnd_shift().is_some() {
+        write!(o, ",\"wnd_scaled\":{}", s.wnd_scaled())?;
+    }
+    if s.ws().is_none() && s.ts().is_none() {
+        // The MSS alone stays out, as before RFC 7323 options existed:
+        // every existing trace keeps its records.
+        return Ok(());
+    }
+    if s.mss != 0 {
+        write!(o, ",\"mss\":{}", s.mss)?;
+    }
+    if let Some(ws) = s.ws() {
+        write!(o, ",\"ws\":{ws}")?;
+        if ws > crate::tcp::MAX_WINDOW_SHIFT {
+            write!(o, ",\"ws_used\":{}", crate::tcp::MAX_WINDOW_SHIFT)?;
+        }
+    }
+    if let Some(ts) = s.ts() {
+        write!(o, ",\"tsval\":{},\"tsecr\":{}", ts.tsval, ts.tsecr)?;
+    }
+    Ok(())
 }
 
 /// `pkt`, and with `copy` also which copy (deliveries and drops).

@@ -969,6 +969,7 @@ impl TcpsimSide {
             wnd: w.wnd,
             len: w.payload.len() as u32,
             mss: w.mss.unwrap_or(0),
+            opts: tcpsim::tcp::Options::NONE,
             payload: PayloadTag { stream: if genuine { peer_stream } else { u32::MAX }, offset },
             retransmit: false,
         }

@@ -224,7 +224,7 @@ fn identities_hold(rec: &Recorder) -> Result<(), String> {
                 }
                 sends.push((e.conn, seg));
             }
-            TraceKind::Deliver { seg } | TraceKind::Drop { seg, .. } => {
+            TraceKind::Deliver { seg, .. } | TraceKind::Drop { seg, .. } => {
                 let id = e.pkt.ok_or_else(|| format!("no pkt: {}", e.json()))?;
                 match sends.get(id.pkt as usize) {
                     Some(&(conn, sent)) if conn == e.conn && sent == seg => {}

@@ -260,7 +260,7 @@ impl Model {
                 // reached one of this connection's endpoints (an old
                 // duplicate on the same 4-tuple), as an arrival without a
                 // send, labelled with its connection.
-                if let TraceKind::Deliver { seg } = e.kind
+                if let TraceKind::Deliver { seg, .. } = e.kind
                     && members.is_stray_segment(&e.as_event())
                 {
                     model.has_endings = true;
@@ -307,7 +307,7 @@ impl Model {
                     let end = EndingEvent { from: src, to: dst, seg, id, order };
                     model.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Lost { at: e.t, reason });
                 }
-                TraceKind::Deliver { seg } if let Some(id) = e.pkt => {
+                TraceKind::Deliver { seg, .. } if let Some(id) = e.pkt => {
                     model.has_endings = true;
                     let end = EndingEvent { from: src, to: dst, seg, id, order };
                     model.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Delivered(e.t));
@@ -324,7 +324,7 @@ impl Model {
                         None => model.orphan(src, dst, seg, TransmissionEnd::Lost { at: e.t, reason }, order),
                     }
                 }
-                TraceKind::Deliver { seg } => {
+                TraceKind::Deliver { seg, .. } => {
                     model.has_endings = true;
                     if let Some(p) = in_flight.iter().position(|&i| model.arrows[i].same(src, dst, &seg)) {
                         let i = in_flight.remove(p);
@@ -586,9 +586,9 @@ mod tests {
         let d2 = Segment { len: 10, ..seg(Flags::ACK | Flags::PSH, 101, 501) };
         events.push(event(20, "client", TraceKind::Send { seg: d1, injected: false }, client_to_server()));
         events.push(event(21, "client", TraceKind::Send { seg: d2, injected: false }, client_to_server()));
-        events.push(event(31, "server", TraceKind::Deliver { seg: d2 }, client_to_server()));
-        events.push(event(40, "server", TraceKind::Deliver { seg: d1 }, client_to_server()));
-        events.push(event(45, "server", TraceKind::Deliver { seg: d1 }, client_to_server()));
+        events.push(event(31, "server", TraceKind::Deliver { seg: d2, discard: None }, client_to_server()));
+        events.push(event(40, "server", TraceKind::Deliver { seg: d1, discard: None }, client_to_server()));
+        events.push(event(45, "server", TraceKind::Deliver { seg: d1, discard: None }, client_to_server()));
         let model = Model::build(&events, 0);
         assert_eq!(model.arrows.len(), 5);
         assert!(model.arrows[2].reordered, "d1 arrived after d2");
@@ -611,9 +611,21 @@ mod tests {
             11,
             0,
         ));
-        events.push(with_pkt(event(31, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 11, 0));
-        events.push(with_pkt(event(35, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 10, 1));
-        events.push(with_pkt(event(40, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 10, 0));
+        events.push(with_pkt(
+            event(31, "server", TraceKind::Deliver { seg: ack, discard: None }, client_to_server()),
+            11,
+            0,
+        ));
+        events.push(with_pkt(
+            event(35, "server", TraceKind::Deliver { seg: ack, discard: None }, client_to_server()),
+            10,
+            1,
+        ));
+        events.push(with_pkt(
+            event(40, "server", TraceKind::Deliver { seg: ack, discard: None }, client_to_server()),
+            10,
+            0,
+        ));
         let model = Model::build(&events, 0);
         assert_eq!(model.arrows.len(), 5);
         let at = |ms: u64| Instant::from_nanos(ms * 1_000_000);
