@@ -234,8 +234,11 @@ impl Endpoint {
     /// §5.2) is an old duplicate; the receiver discards it. A pure
     /// question, so the caller can trace the discard before the step.
     pub fn paws_rejects(&self, seg: &Segment) -> bool {
-        let synchronized = self.state == State::SynReceived || self.state.is_synchronized();
-        synchronized && !seg.flags.rst() && self.ts_is_old(seg)
+        // The flag first: without timestamps this is one test.
+        self.bits.has(bit::TS_OK)
+            && !seg.flags.rst()
+            && (self.state == State::SynReceived || self.state.is_synchronized())
+            && self.ts_is_old(seg)
     }
 
     /// The segment carries a TSval older than TS.Recent.

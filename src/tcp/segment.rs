@@ -245,8 +245,8 @@ impl Segment {
     /// Bytes of TCP options on the wire (a multiple of 4).
     pub const fn option_bytes(&self) -> u32 {
         (if self.mss != 0 { MSS_OPTION_BYTES } else { 0 })
-            + (if self.opts.ws().is_some() { WS_OPTION_BYTES } else { 0 })
-            + (if self.opts.ts().is_some() { TS_OPTION_BYTES } else { 0 })
+            + (if self.opts.bits & Options::HAS_WS != 0 { WS_OPTION_BYTES } else { 0 })
+            + (if self.opts.bits & Options::HAS_TS != 0 { TS_OPTION_BYTES } else { 0 })
     }
 
     pub const fn ws(&self) -> Option<u8> {

@@ -273,7 +273,8 @@ impl Endpoint {
             x.last_ack_sent = ack;
         }
         let mss = if flags.syn() { cx.cfg.mss } else { 0 };
-        let (ws, ts) = self.options(cx, flags, out);
+        // Without the RFC 7323 state neither option is configured.
+        let (ws, ts) = if self.rfc7323.is_some() { self.options(cx, flags, out) } else { (None, None) };
         // The first payload byte is at ISS+1; `payload.offset` counts from it.
         let offset = seq.add(flags.syn() as u32).since(self.iss.add(1));
         let mut seg = Segment {

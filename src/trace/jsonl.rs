@@ -136,6 +136,9 @@ fn write_segment<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
 /// (the window the sender meant, once it scales), `mss`, `ws` (and
 /// `ws_used` when above 14, RFC 7323 §2.3), `tsval`, `tsecr`.
 fn write_options<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
+    if s.opts == crate::tcp::Options::NONE {
+        return Ok(());
+    }
     if s.wnd_shift().is_some() {
         write!(o, ",\"wnd_scaled\":{}", s.wnd_scaled())?;
     }
@@ -207,5 +210,36 @@ impl<W: Write> TraceSink for JsonlWriter<W> {
 
     fn failed(&self) -> bool {
         self.error.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcp::{Flags, Options, Timestamps};
+
+    fn json(seg: &Segment) -> String {
+        let mut out = Vec::new();
+        write_segment(&mut out, seg).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// B-WS-03: a shift above 14 is shown as sent, with what the receiver
+    /// uses beside it; options appear only when present, the MSS beside
+    /// them; `wnd_scaled` once the sender scales.
+    #[test]
+    fn options_are_written_only_when_present() {
+        let syn = Segment { flags: Flags::SYN, wnd: 65535, mss: 1460, ..Segment::default() };
+        assert_eq!(json(&syn), r#","flags":"SYN","seq":0,"ack":0,"len":0,"wnd":65535"#);
+        let syn = Segment { opts: Options::NONE.with_ws(Some(15)), ..syn };
+        assert!(json(&syn).ends_with(r#""wnd":65535,"mss":1460,"ws":15,"ws_used":14"#), "{}", json(&syn));
+        let ts = Timestamps { tsval: 7, tsecr: 9 };
+        let ack = Segment {
+            flags: Flags::ACK,
+            wnd: 100,
+            opts: Options::NONE.with_ts(Some(ts)).with_wnd_shift(Some(7)),
+            ..Segment::default()
+        };
+        assert!(json(&ack).ends_with(r#""wnd":100,"wnd_scaled":12800,"tsval":7,"tsecr":9"#), "{}", json(&ack));
     }
 }

@@ -189,6 +189,9 @@ fn write_segment<W: Write>(out: &mut W, s: &Segment, id: Option<PacketId>) -> io
 /// MSS shows only beside them, so traces without those options read as
 /// before.
 fn write_options<W: Write>(out: &mut W, s: &Segment) -> io::Result<()> {
+    if s.opts == crate::tcp::Options::NONE {
+        return Ok(());
+    }
     if s.wnd_shift().is_some() {
         write!(out, " wnd_scaled={}", s.wnd_scaled())?;
     }
