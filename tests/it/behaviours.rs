@@ -3,7 +3,7 @@
 //! ID, or a sim in `sims/` whose `expect.proves` lists it (and the sims
 //! test checks that each listed ID actually fired).
 
-use crate::util::{ron_files, root};
+use crate::util::{root, sim_files};
 use std::collections::BTreeMap;
 use std::path::Path;
 use tcpsim::rule::Rule;
@@ -63,7 +63,7 @@ fn proofs() -> BTreeMap<Rule, Vec<String>> {
             map.entry(id).or_default().push(f.strip_prefix(root()).unwrap().display().to_string());
         }
     }
-    for f in ron_files(&root().join("sims")) {
+    for f in sim_files() {
         let rel = f.strip_prefix(root()).unwrap().display().to_string();
         let model = crate::util::load(&rel, &[]);
         for id in model.expect.map(|e| e.proves).unwrap_or_default() {

@@ -586,7 +586,7 @@ fn out_untouched_on_interrupt() {
 /// `N passed, 0 failed`.
 #[test]
 fn test_command_passes_sims() {
-    let n = crate::util::ron_files(&root().join("sims")).len();
+    let n = crate::util::sim_files().len();
     let out = tcpsim(&["test", "sims/"]);
     assert_exit(&out, 0);
     let text = stdout(&out);

@@ -6,7 +6,7 @@ use crate::util::{load, run, stdout, tcpsim};
 use tcpsim::tcp::{AppEvent, SeqNum};
 use tcpsim::trace::{Discard, OwnedEvent, TraceKind};
 
-const WINDOW_SCALING: &str = "sims/window-scaling.ron";
+const WINDOW_SCALING: &str = "sims/rfc7323/window-scaling.ron";
 
 /// Bandwidth-delay product of window-scaling.ron: 100 Mbit/s x 50 ms.
 const BDP: u32 = 100_000_000 / 8 / 20;
@@ -110,7 +110,7 @@ fn window_scaling_settings_are_validated() {
 /// would have skipped some of these.
 #[test]
 fn timestamps_time_every_ack_that_advances_snd_una() {
-    let (world, rec) = run(load("sims/timestamps.ron", &[]));
+    let (world, rec) = run(load("sims/rfc7323/timestamps.ron", &[]));
     assert!(world.endpoints().any(|e| e.tcp.stats().retransmissions > 0), "the run retransmits");
     for name in ["client", "server"] {
         let iss = world.endpoints().find(|e| e.name == name).unwrap().tcp.iss();
@@ -141,7 +141,7 @@ fn timestamps_time_every_ack_that_advances_snd_una() {
 /// next segment is the ACK in reply, still at ISS+1001.
 #[test]
 fn paws_discard_is_the_receivers_and_answered_with_an_ack() {
-    let (_, rec) = run(load("sims/paws.ron", &[]));
+    let (_, rec) = run(load("sims/rfc7323/paws.ron", &[]));
     let at = rec
         .events
         .iter()
@@ -171,10 +171,10 @@ fn paws_discard_is_the_receivers_and_answered_with_an_ack() {
 /// `wnd_scaled` says what it means.
 #[test]
 fn options_appear_in_both_traces() {
-    let jsonl = stdout(&tcpsim(&["run", "sims/paws.ron", "--format", "jsonl", "--conn", "0"]));
+    let jsonl = stdout(&tcpsim(&["run", "sims/rfc7323/paws.ron", "--format", "jsonl", "--conn", "0"]));
     let syn = jsonl.lines().find(|l| l.contains(r#""kind":"send""#) && l.contains(r#""flags":"SYN""#)).unwrap();
     assert!(syn.contains(r#""mss":1460,"tsval":4294967000,"tsecr":0"#), "{syn}");
-    let text = stdout(&tcpsim(&["run", "sims/paws.ron", "--conn", "0"]));
+    let text = stdout(&tcpsim(&["run", "sims/rfc7323/paws.ron", "--conn", "0"]));
     assert!(text.contains(" mss=1460 tsval=4294967000 tsecr=0"), "{text}");
     assert!(text.contains("discard: paws"), "{text}");
 
@@ -195,7 +195,7 @@ fn options_appear_in_both_traces() {
 #[test]
 fn timestamp_clock_start_is_drawn_from_the_seed() {
     let first_tsval = |seed: &str| {
-        let (_, rec) = run(load("sims/timestamps.ron", &[("seed", seed)]));
+        let (_, rec) = run(load("sims/rfc7323/timestamps.ron", &[("seed", seed)]));
         rec.events
             .iter()
             .find_map(|e| match e.kind {
