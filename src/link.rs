@@ -189,10 +189,11 @@ pub struct QueueState {
     pub busy_until: Instant,
 }
 
-/// Bytes a segment occupies on the wire: IPv4 and TCP headers (40 bytes,
-/// plus 4 for the MSS option on SYNs) and the payload.
-pub fn wire_bytes(len: u32, has_mss: bool) -> u64 {
-    40 + u64::from(len) + if has_mss { 4 } else { 0 }
+/// Bytes a segment occupies on the wire: IPv4 and TCP headers (40 bytes),
+/// its options as encoded (MSS 4, Window Scale 4, Timestamps 12, with
+/// their NOP padding) and the payload.
+pub fn wire_bytes(seg: &crate::tcp::Segment) -> u64 {
+    40 + u64::from(seg.len) + u64::from(seg.option_bytes())
 }
 
 /// What the link did to one segment, as data: replayed by

@@ -233,6 +233,8 @@ pub enum Fault {
         ack: i64,
         len: u32,
         wnd: u16,
+        /// RFC 7323: a Timestamps option with this TSval (absolute).
+        tsval: Option<u32>,
     },
     Partition {
         a: HostId,

@@ -106,7 +106,7 @@ impl<W: Write> TraceSink for PcapWriter<W> {
         }
         let seg = match (self.side, e.kind) {
             (CaptureSide::Sender, TraceKind::Send { seg, .. }) => seg,
-            (CaptureSide::Receiver, TraceKind::Deliver { seg }) => seg,
+            (CaptureSide::Receiver, TraceKind::Deliver { seg, .. }) => seg,
             _ => return,
         };
         let Some(route) = e.route else {
@@ -160,11 +160,27 @@ fn packet_into(buf: &mut Vec<u8>, seg: &Segment, route: Route) -> io::Result<()>
     if f.ack() {
         b = b.ack(seg.ack.0);
     }
-    let mut tcp_header = 20;
+    // Options in the order and padding stacks send them, the bytes
+    // `Segment::option_bytes` counts: MSS; NOP, Window Scale; NOP, NOP,
+    // Timestamps (RFC 7323 Appendix A).
+    let mut options: [TcpOptionElement; 6] = std::array::from_fn(|_| TcpOptionElement::Noop);
+    let mut n = 0;
     if seg.mss != 0 {
-        b = b.options(&[TcpOptionElement::MaximumSegmentSize(seg.mss)]).map_err(io::Error::other)?;
-        tcp_header += 4;
+        options[n] = TcpOptionElement::MaximumSegmentSize(seg.mss);
+        n += 1;
     }
+    if let Some(ws) = seg.ws() {
+        options[n + 1] = TcpOptionElement::WindowScale(ws);
+        n += 2;
+    }
+    if let Some(ts) = seg.ts() {
+        options[n + 2] = TcpOptionElement::Timestamp(ts.tsval, ts.tsecr);
+        n += 3;
+    }
+    if n > 0 {
+        b = b.options(&options[..n]).map_err(io::Error::other)?;
+    }
+    let tcp_header = 20 + seg.option_bytes() as usize;
     let len = (seg.len as usize).min(IP_MAX - 20 - tcp_header);
     let payload: Vec<u8> =
         (0..len as u32).map(|i| payload_byte(seg.payload.stream, seg.payload.offset.wrapping_add(i))).collect();
@@ -174,7 +190,7 @@ fn packet_into(buf: &mut Vec<u8>, seg: &Segment, route: Route) -> io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tcp::{Flags, PayloadTag, SeqNum};
+    use crate::tcp::{Flags, PayloadTag, SeqNum, Timestamps};
     use crate::time::Instant;
     use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 
@@ -201,6 +217,7 @@ mod tests {
             wnd: 4096,
             len: 5,
             mss: 1460,
+            opts: crate::tcp::Options::NONE,
             payload: PayloadTag { stream: 3, offset: 10 },
             retransmit: false,
         };
@@ -226,6 +243,42 @@ mod tests {
         pseudo.extend_from_slice(&(tcp_bytes.len() as u16).to_be_bytes());
         pseudo.extend_from_slice(tcp_bytes);
         assert_eq!(ones_complement_sum(&pseudo), 0xffff);
+    }
+
+    /// B-WS-01, B-TS-02: options are encoded as on the wire: MSS, NOP +
+    /// Window Scale, NOP NOP + Timestamps, 20 bytes on a SYN; 12 bytes of
+    /// timestamps on a data segment, which the link counts too.
+    #[test]
+    fn options_are_encoded_as_on_the_wire() {
+        let ts = crate::tcp::Timestamps { tsval: 0x0102_0304, tsecr: 0xa0b0_c0d0 };
+        let syn = Segment {
+            flags: Flags::SYN,
+            wnd: 65535,
+            mss: 1460,
+            opts: crate::tcp::Options::NONE.with_ws(Some(7)).with_ts(Some(Timestamps { tsecr: 0, ..ts })),
+            ..Segment::default()
+        };
+        let bytes = packet(&syn, ROUTE).unwrap();
+        let p = SlicedPacket::from_ip(&bytes).unwrap();
+        let Some(TransportSlice::Tcp(tcp)) = p.transport else { panic!("not TCP") };
+        assert_eq!(
+            tcp.options(),
+            &[2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0],
+            "MSS 1460; NOP, WS 7; NOP, NOP, TS"
+        );
+        assert_eq!(syn.option_bytes(), 20);
+        let data = Segment {
+            flags: Flags::ACK,
+            len: 1448,
+            opts: crate::tcp::Options::NONE.with_ts(Some(ts)),
+            ..Segment::default()
+        };
+        let bytes = packet(&data, ROUTE).unwrap();
+        assert_eq!(bytes.len(), 20 + 20 + 12 + 1448);
+        assert_eq!(crate::link::wire_bytes(&data), bytes.len() as u64);
+        let p = SlicedPacket::from_ip(&bytes).unwrap();
+        let Some(TransportSlice::Tcp(tcp)) = p.transport else { panic!("not TCP") };
+        assert_eq!(tcp.options(), &[1, 1, 8, 10, 1, 2, 3, 4, 0xa0, 0xb0, 0xc0, 0xd0]);
     }
 
     #[test]
@@ -259,7 +312,7 @@ mod tests {
             lost_eps: &[],
         };
         w.record(&send);
-        w.record(&TraceEvent { kind: TraceKind::Deliver { seg }, ..send });
+        w.record(&TraceEvent { kind: TraceKind::Deliver { seg, discard: None }, ..send });
         assert_eq!(w.packets(), 1);
         let bytes = w.finish().unwrap();
         assert_eq!(&bytes[..4], &[0x4d, 0x3c, 0xb2, 0xa1], "nanosecond magic, little endian");

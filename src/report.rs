@@ -111,6 +111,13 @@ fn describe_config(c: &TcpConfig) -> String {
     if let Some(d) = c.delayed_ack {
         opts.push(format!("delayed_ack {d}"));
     }
+    if let Some(shift) = c.window_scale {
+        opts.push(format!("window_scale {shift}"));
+    }
+    if c.timestamps {
+        let start = c.ts_start.map_or("drawn".into(), |s| s.to_string());
+        opts.push(format!("timestamps (tick {}, start {start})", c.ts_tick));
+    }
     opts.push(format!("congestion_control {}", c.congestion_control.name()));
     let _ = write!(s, "; {}", opts.join(", "));
     s

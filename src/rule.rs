@@ -42,11 +42,15 @@ pub enum Area {
     Tmr,
     /// `OPT`: the named deviations, all off by default (B-OPT-01..07).
     Opt,
+    /// RFC 7323 §2: Window Scale.
+    Ws,
+    /// RFC 7323 §3–§5: Timestamps, RTTM and PAWS.
+    Ts,
 }
 
 impl Area {
     /// Every area, in specification order.
-    pub const VALUES: [Area; 12] = [
+    pub const VALUES: [Area; 14] = [
         Area::App,
         Area::Closed,
         Area::Listen,
@@ -59,6 +63,8 @@ impl Area {
         Area::Close,
         Area::Tmr,
         Area::Opt,
+        Area::Ws,
+        Area::Ts,
     ];
 
     /// The area as written in IDs: `APP`, `SYNSENT`, `TMR`, ...
@@ -76,6 +82,8 @@ impl Area {
             Area::Close => "CLOSE",
             Area::Tmr => "TMR",
             Area::Opt => "OPT",
+            Area::Ws => "WS",
+            Area::Ts => "TS",
         }
     }
 
@@ -94,6 +102,8 @@ impl Area {
             Area::Close => 21,
             Area::Tmr => 15,
             Area::Opt => 7,
+            Area::Ws => 6,
+            Area::Ts => 7,
         }
     }
 
@@ -119,7 +129,7 @@ pub struct Rule {
 }
 
 /// Total number of behaviour IDs in the specification.
-pub const COUNT: usize = 101;
+pub const COUNT: usize = 114;
 
 impl Rule {
     const fn new(area: Area, num: u8) -> Rule {
@@ -203,6 +213,9 @@ rules! {
     TMR_11 = Tmr 11; TMR_12 = Tmr 12; TMR_13 = Tmr 13; TMR_14 = Tmr 14; TMR_15 = Tmr 15;
     OPT_01 = Opt 1; OPT_02 = Opt 2; OPT_03 = Opt 3; OPT_04 = Opt 4; OPT_05 = Opt 5;
     OPT_06 = Opt 6; OPT_07 = Opt 7;
+    WS_01 = Ws 1; WS_02 = Ws 2; WS_03 = Ws 3; WS_04 = Ws 4; WS_05 = Ws 5; WS_06 = Ws 6;
+    TS_01 = Ts 1; TS_02 = Ts 2; TS_03 = Ts 3; TS_04 = Ts 4; TS_05 = Ts 5; TS_06 = Ts 6;
+    TS_07 = Ts 7;
 }
 
 #[cfg(test)]
@@ -210,7 +223,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_specification_has_101_ids_with_dense_indexes() {
+    fn the_specification_has_114_ids_with_dense_indexes() {
         let all: Vec<Rule> = Rule::all().collect();
         assert_eq!(all.len(), COUNT);
         for (i, rule) in all.iter().enumerate() {
@@ -226,5 +239,7 @@ mod tests {
         assert_eq!(Rule::parse("B-CLOSE-22"), None);
         assert_eq!(Rule::parse("B-CLOSE-6"), None);
         assert_eq!(Rule::parse("CLOSE-06"), None);
+        assert_eq!(Rule::parse("B-WS-03"), Some(WS_03));
+        assert_eq!(TS_05.to_string(), "B-TS-05");
     }
 }

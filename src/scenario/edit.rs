@@ -373,8 +373,16 @@ mod tests {
                 },
             ]
         };
+        // Every sim, those in subdirectories of sims/ (sims/rfc7323/) too.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sims");
-        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files = Vec::new();
+        for path in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else {
+                files.push(path);
+            }
+        }
         files.sort();
         assert!(files.len() > 10);
         for path in files {

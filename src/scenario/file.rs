@@ -116,6 +116,15 @@ pub struct TcpSpec {
     pub delayed_ack_ms: Option<f64>,
     /// The sender's congestion control; default `newreno`.
     pub congestion_control: Option<CongestionControlName>,
+    /// RFC 7323 §2: the Window Scale shift to offer, 0..=14.
+    pub window_scale: Option<u32>,
+    /// RFC 7323 §3: offer the Timestamps option.
+    pub timestamps: Option<bool>,
+    /// The timestamp clock's tick, whole milliseconds >= 1.
+    pub ts_tick_ms: Option<f64>,
+    /// The timestamp clock's value at time zero; drawn from the seed when
+    /// absent.
+    pub ts_start: Option<u32>,
 }
 
 /// A retransmission limit: a count, or `"infinite"` (RFC 9293 §3.8.3
@@ -655,6 +664,10 @@ pub enum FaultSpec {
         /// The window field; default 65535.
         #[serde(default = "max_wnd")]
         wnd: u16,
+        /// A Timestamps option with this TSval (the clock's raw value);
+        /// TSecr is what the sender would echo.
+        #[serde(default)]
+        tsval: Option<u32>,
     },
     /// Nothing passes between the two hosts in `[from_ms, to_ms)`.
     Partition {

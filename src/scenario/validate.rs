@@ -7,7 +7,7 @@ use crate::link::{DelayDistribution, DropReason, Fate, GilbertElliott, LinkParam
 use crate::model::{self, Action, App, CountRange, Fault, Model, Reaction, SegmentFaultAction, Timed};
 use crate::rng::Ppm;
 use crate::rule::Rule;
-use crate::tcp::{CloseReason, CongestionControl, Flags, State, TcpConfig};
+use crate::tcp::{CloseReason, CongestionControl, Flags, MAX_RECV_BUFFER_SCALED, MAX_WINDOW_SHIFT, State, TcpConfig};
 use crate::time::{Duration, Instant};
 
 /// One problem: the field path and what is wrong.
@@ -765,12 +765,48 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
             c.mss = x as u16;
         }
     }
+    if let Some(x) = spec.window_scale {
+        if x > u32::from(MAX_WINDOW_SHIFT) {
+            v.err(f("window_scale"), format!("expected a shift in 0..=14 (RFC 7323 §2.3), found {x}"));
+        } else {
+            c.window_scale = Some(x as u8);
+        }
+    }
+    if let Some(x) = spec.timestamps {
+        c.timestamps = x;
+    }
+    if let Some(x) = spec.ts_tick_ms {
+        let tick = v.ms(&f("ts_tick_ms"), x, true);
+        if tick < Duration::from_millis(1) || !tick.as_nanos().is_multiple_of(1_000_000) {
+            v.err(f("ts_tick_ms"), format!("expected whole milliseconds >= 1 (RFC 7323 §5.4: 1 ms to 1 s), found {x}"));
+        } else if tick > Duration::from_secs(1) {
+            v.err(f("ts_tick_ms"), format!("expected at most 1000 ms (RFC 7323 §5.4: 1 ms to 1 s), found {x}"));
+        } else {
+            c.ts_tick = tick;
+        }
+    }
+    if let Some(x) = spec.ts_start {
+        c.ts_start = Some(x);
+    }
     if let Some(x) = spec.recv_buffer_bytes {
-        if x == 0 || x > 65535 {
-            v.err(f("recv_buffer_bytes"), format!("expected 1..=65535 bytes (no window scaling), found {x}"));
+        if x == 0 || x > MAX_RECV_BUFFER_SCALED {
+            v.err(f("recv_buffer_bytes"), format!("expected 1..=1073741824 bytes (1 GiB, RFC 7323 §2.3), found {x}"));
         } else {
             c.recv_buffer = x;
         }
+    }
+    if c.recv_buffer > 65535
+        && c.window_scale.is_none()
+        && spec.recv_buffer_bytes.is_some()
+        && spec.window_scale.is_none()
+    {
+        v.err(
+            f("recv_buffer_bytes"),
+            format!(
+                "{} bytes needs window_scale: without it a window cannot exceed 65535 bytes (RFC 9293 §3.1, RFC 7323 §2)",
+                c.recv_buffer
+            ),
+        );
     }
     if let Some(x) = spec.linux_fin_wait_2_timeout_ms {
         c.linux_fin_wait_2_timeout = Some(v.ms(&f("linux_fin_wait_2_timeout_ms"), x, true));
@@ -1011,7 +1047,7 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                 };
                 out.push(Fault::Segment { filter, nth: *nth, times: *times, action });
             }
-            FaultSpec::Inject { at_ms, from, conn, flags, seq, ack, len, wnd } => {
+            FaultSpec::Inject { at_ms, from, conn, flags, seq, ack, len, wnd, tsval } => {
                 if !endpoints.iter().any(|e| e == from) {
                     v.err(format!("{p}.from"), format!("unknown endpoint {from:?}; endpoints are {}", list(endpoints)));
                 }
@@ -1029,6 +1065,7 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                     ack: *ack,
                     len: *len,
                     wnd: *wnd,
+                    tsval: *tsval,
                 });
             }
             FaultSpec::Partition { between, from_ms, to_ms } => {

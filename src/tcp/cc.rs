@@ -33,16 +33,14 @@ pub struct NewReno {
     partial_acks: u16,
 }
 
-/// The largest window without window scaling: "arbitrarily high" initial
-/// ssthresh (RFC 5681 §3.1).
-const SSTHRESH_INITIAL: u32 = 65535;
-
 impl NewReno {
     /// RFC 5681 §3.1 (eq. 1, RFC 3390): IW = min(4*SMSS, max(2*SMSS, 4380)).
-    pub fn new(smss: u32, iss: SeqNum) -> NewReno {
+    /// `ssthresh` starts "arbitrarily high": the largest window the peer
+    /// can advertise (65535 without window scaling).
+    pub fn new(smss: u32, iss: SeqNum, ssthresh: u32) -> NewReno {
         NewReno {
             cwnd: (4 * smss).min((2 * smss).max(4380)),
-            ssthresh: SSTHRESH_INITIAL,
+            ssthresh,
             dupacks: 0,
             recover: iss,
             in_recovery: false,
@@ -135,14 +133,14 @@ mod tests {
 
     #[test]
     fn initial_window_follows_rfc_5681() {
-        assert_eq!(NewReno::new(1460, SeqNum(0)).cwnd, 4380);
-        assert_eq!(NewReno::new(1000, SeqNum(0)).cwnd, 4000);
-        assert_eq!(NewReno::new(3000, SeqNum(0)).cwnd, 6000);
+        assert_eq!(NewReno::new(1460, SeqNum(0), 65535).cwnd, 4380);
+        assert_eq!(NewReno::new(1000, SeqNum(0), 65535).cwnd, 4000);
+        assert_eq!(NewReno::new(3000, SeqNum(0), 65535).cwnd, 6000);
     }
 
     #[test]
     fn slow_start_then_congestion_avoidance() {
-        let mut cc = NewReno::new(MSS, SeqNum(0));
+        let mut cc = NewReno::new(MSS, SeqNum(0), 65535);
         cc.ssthresh = 6000;
         cc.on_new_ack(1000, SeqNum(1000), 0, MSS);
         assert_eq!(cc.cwnd, 5000);
@@ -154,7 +152,7 @@ mod tests {
 
     #[test]
     fn third_duplicate_ack_starts_fast_recovery_and_full_ack_ends_it() {
-        let mut cc = NewReno::new(MSS, SeqNum(0));
+        let mut cc = NewReno::new(MSS, SeqNum(0), 65535);
         cc.cwnd = 10_000;
         let snd_max = SeqNum(10_001);
         assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max), CcAction::Nothing);
@@ -178,7 +176,7 @@ mod tests {
     /// ISS), three duplicate ACKs must still start fast retransmit.
     #[test]
     fn fast_retransmit_still_starts_after_3_gib_without_loss() {
-        let mut cc = NewReno::new(MSS, SeqNum(0));
+        let mut cc = NewReno::new(MSS, SeqNum(0), 65535);
         let step = 1 << 20;
         let mut ack = SeqNum(1);
         for _ in 0..3 * 1024 {
@@ -197,7 +195,7 @@ mod tests {
     #[test]
     fn fast_retransmit_starts_2_gib_after_an_earlier_recovery() {
         let iss = SeqNum(u32::MAX - 5000);
-        let mut cc = NewReno::new(MSS, iss);
+        let mut cc = NewReno::new(MSS, iss, 65535);
         let mut ack = iss.add(1);
         let snd_max = ack.add(10 * MSS);
         for _ in 0..3 {
@@ -220,7 +218,7 @@ mod tests {
 
     #[test]
     fn timeout_collapses_the_window() {
-        let mut cc = NewReno::new(MSS, SeqNum(0));
+        let mut cc = NewReno::new(MSS, SeqNum(0), 65535);
         cc.cwnd = 20_000;
         cc.on_timeout(16_000, MSS, SeqNum(16_001));
         assert_eq!((cc.cwnd, cc.ssthresh), (1000, 8000));

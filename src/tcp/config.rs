@@ -49,9 +49,20 @@ pub struct TcpConfig {
     pub user_timeout: Option<Duration>,
     /// The MSS we advertise and the largest segment we send.
     pub mss: u16,
-    /// Receive buffer in bytes; RCV.WND = this − unread bytes (≤ 65535, no
-    /// window scaling).
+    /// Receive buffer in bytes; RCV.WND = this − unread bytes (≤ 65535
+    /// without window scaling, ≤ 1 GiB with it: RFC 7323 §2.3).
     pub recv_buffer: u32,
+    /// RFC 7323 §2: the Window Scale shift we offer (0..=14); off when
+    /// `None`. Used only when the peer offers one too.
+    pub window_scale: Option<u8>,
+    /// RFC 7323 §3: offer the Timestamps option.
+    pub timestamps: bool,
+    /// RFC 7323 §5.4: the period of the timestamp clock (at least 1 ms).
+    pub ts_tick: Duration,
+    /// The timestamp clock's value at time zero; `None` lets whoever
+    /// builds the endpoint draw it (the world draws it from the seed, as
+    /// it does the ISS).
+    pub ts_start: Option<u32>,
     /// B-OPT-01: Linux `tcp_fin_timeout` for orphaned FIN_WAIT_2.
     pub linux_fin_wait_2_timeout: Option<Duration>,
     /// B-OPT-02: TIME_WAIT is 60 s whatever the MSL (Linux `TCP_TIMEWAIT_LEN`).
@@ -71,6 +82,10 @@ pub const LINUX_TIME_WAIT: Duration = Duration::from_secs(60);
 /// RFC 9293 §3.7.1 (MUST-15): the MSS assumed when the peer sends none.
 pub const DEFAULT_PEER_MSS: u16 = 536;
 
+/// RFC 7323 §2.3: the largest receive buffer window scaling can offer
+/// (2^30 bytes).
+pub const MAX_RECV_BUFFER_SCALED: u32 = 1 << 30;
+
 /// RFC 6298 §2 clock granularity G used in the RTO formula (B-TMR-05).
 pub const CLOCK_GRANULARITY: Duration = Duration::from_millis(1);
 
@@ -88,6 +103,10 @@ impl Default for TcpConfig {
             user_timeout: None,
             mss: 1460,
             recv_buffer: 65535,
+            window_scale: None,
+            timestamps: false,
+            ts_tick: Duration::from_millis(1),
+            ts_start: None,
             linux_fin_wait_2_timeout: None,
             linux_time_wait: false,
             rfc1337: false,

@@ -9,6 +9,7 @@
 //! processing.
 
 use super::bit;
+use super::segment::MAX_WINDOW_SHIFT;
 use super::{Cause, CloseReason, Cx, Endpoint, Origin, Output, PayloadTag};
 use super::{Segment, SeqNum, State, TcpConfig, Timer};
 use crate::rule;
@@ -156,7 +157,7 @@ impl Endpoint {
             // dispatch.
             out.rules.push(rule::LISTEN_03);
             self.origin = Origin::Passive;
-            self.accept_peer_syn(cx, seg);
+            self.accept_peer_syn(cx, seg, out);
             self.snd_una = self.iss;
             self.snd_nxt = self.iss;
             self.snd_max = self.iss;
@@ -164,7 +165,7 @@ impl Endpoint {
             // Not in the RFC's LISTEN step, but needed if the application
             // closes before the handshake completes (B-APP-12): the SYN's
             // window is all we know of the peer's.
-            self.set_send_window(seg.wnd, seg.seq, self.iss);
+            self.set_send_window(u32::from(seg.wnd), seg.seq, self.iss);
             self.bits.set(bit::SYN_PENDING, true);
             self.queue_text_of_syn(cx, seg);
             self.set_state(State::SynReceived, cause, rule::LISTEN_03, out);
@@ -174,14 +175,85 @@ impl Endpoint {
         }
     }
 
-    fn accept_peer_syn(&mut self, cx: &Cx, seg: &Segment) {
+    fn accept_peer_syn(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
         self.irs = seg.seq;
         self.rcv_nxt = seg.seq.add(1);
+        if let Some(x) = &mut self.rfc7323 {
+            // Nothing advertised yet: the right edge starts at RCV.NXT.
+            x.rcv_adv = self.rcv_nxt;
+            x.last_ack_sent = self.rcv_nxt;
+        }
         self.peer_stream = seg.payload.stream;
+        self.negotiate_options(cx, seg, out);
+        // After the options: the payload size and ssthresh depend on them.
         self.learn_peer_mss(cx.cfg, seg);
     }
 
-    fn set_send_window(&mut self, wnd: u16, wl1: SeqNum, wl2: SeqNum) {
+    /// RFC 7323: the options of the peer's SYN (or SYN,ACK) against ours.
+    /// A SYN,ACK carries an option only if the SYN did (B-WS-01, B-TS-01),
+    /// so the peer's SYN decides for both sides.
+    fn negotiate_options(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+        let Some(x) = &mut self.rfc7323 else { return };
+        if let (Some(ours), Some(theirs)) = (cx.cfg.window_scale, seg.ws()) {
+            // B-WS-02: both sent Window Scale: windows are scaled from now
+            // on, ours by our shift, the peer's by its (§2.2).
+            out.rules.push(rule::WS_02);
+            self.bits.set(bit::WS_OK, true);
+            x.rcv_wscale = ours.min(MAX_WINDOW_SHIFT);
+            if theirs > MAX_WINDOW_SHIFT {
+                // B-WS-03: §2.3: a shift above 14 is used as 14.
+                out.rules.push(rule::WS_03);
+            }
+            x.snd_wscale = theirs.min(MAX_WINDOW_SHIFT);
+        }
+        if cx.cfg.timestamps
+            && let Some(ts) = seg.ts()
+        {
+            // B-TS-01: both sent Timestamps (§3.2); TS.Recent starts at
+            // the SYN's TSval (§4.3).
+            out.rules.push(rule::TS_01);
+            self.bits.set(bit::TS_OK, true);
+            x.ts_recent = ts.tsval;
+        }
+    }
+
+    /// SND.WND from a segment's window field: a SYN's is never scaled, any
+    /// other is shifted by Snd.Wind.Shift (B-WS-04, RFC 7323 §2.2, §2.3).
+    fn peer_window(&self, seg: &Segment, out: &mut Output) -> u32 {
+        if seg.flags.syn() {
+            return u32::from(seg.wnd);
+        }
+        if self.bits.has(bit::WS_OK) {
+            out.rules.push(rule::WS_04);
+        }
+        u32::from(seg.wnd) << self.rfc7323().snd_wscale
+    }
+
+    /// PAWS (B-TS-05, RFC 7323 §5.3 R1): with timestamps in use, a
+    /// non-RST segment whose TSval is older than TS.Recent (modulo 2^32,
+    /// §5.2) is an old duplicate; the receiver discards it. A pure
+    /// question, so the caller can trace the discard before the step.
+    pub fn paws_rejects(&self, seg: &Segment) -> bool {
+        // The flag first: without timestamps this is one test.
+        self.bits.has(bit::TS_OK)
+            && !seg.flags.rst()
+            && (self.state == State::SynReceived || self.state.is_synchronized())
+            && self.ts_is_old(seg)
+    }
+
+    /// The segment carries a TSval older than TS.Recent.
+    fn ts_is_old(&self, seg: &Segment) -> bool {
+        self.bits.has(bit::TS_OK)
+            && seg.ts().is_some_and(|ts| (ts.tsval.wrapping_sub(self.rfc7323().ts_recent) as i32) < 0)
+    }
+
+    /// The TSecr to time an ACK with: timestamps in use and the ACK bit
+    /// set (§3.2: TSecr is valid only then).
+    fn echoed_timestamp(&self, seg: &Segment) -> Option<u32> {
+        if self.bits.has(bit::TS_OK) && seg.flags.ack() { seg.ts().map(|ts| ts.tsecr) } else { None }
+    }
+
+    fn set_send_window(&mut self, wnd: u32, wl1: SeqNum, wl2: SeqNum) {
         self.snd_wnd = wnd;
         self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
         self.snd_wl1 = wl1;
@@ -192,7 +264,7 @@ impl Endpoint {
     fn queue_text_of_syn(&mut self, cx: &Cx, seg: &Segment) {
         let mut view = View::of(seg);
         view.trim_front(self.rcv_nxt);
-        view.clip_to(self.rcv_nxt.add(self.rcv_wnd(cx.cfg)));
+        view.clip_to(self.rcv_nxt.add(self.recv_window(cx.cfg)));
         if view.len > 0 {
             let foreign = self.is_foreign(&view);
             self.reassembly.insert(view.text_seq(), view.fin_seq(), foreign);
@@ -237,24 +309,24 @@ impl Endpoint {
             return;
         }
         // Fourth, SYN.
-        self.accept_peer_syn(cx, seg);
+        self.accept_peer_syn(cx, seg, out);
         if ack_ok {
             // B-SYNSENT-04: SYN,ACK acknowledging our SYN -> ESTABLISHED.
             out.rules.push(rule::SYNSENT_04);
-            self.set_send_window(seg.wnd, seg.seq, seg.ack);
-            self.on_new_ack(cx, seg.ack, out);
+            self.set_send_window(u32::from(seg.wnd), seg.seq, seg.ack);
+            self.on_new_ack(cx, seg.ack, self.echoed_timestamp(seg), out);
             self.enter_established(cause, rule::SYNSENT_04, out);
             self.bits.set(bit::ACK_NOW, true);
             // Text or FIN on the SYN,ACK: continue at the text step.
             let mut view = View::of(seg);
             view.trim_front(self.rcv_nxt);
-            view.clip_to(self.rcv_nxt.add(self.rcv_wnd(cx.cfg)));
+            view.clip_to(self.rcv_nxt.add(self.recv_window(cx.cfg)));
             self.process_text_and_fin(cx, &view, cause, out);
         } else {
             // B-SYNSENT-05: simultaneous open -> SYN_RECEIVED. Our SYN goes
             // again as SYN,ACK, so its RTT can no longer be measured.
             out.rules.push(rule::SYNSENT_05);
-            self.set_send_window(seg.wnd, seg.seq, self.snd_una);
+            self.set_send_window(u32::from(seg.wnd), seg.seq, self.snd_una);
             self.bits.set(bit::SYN_PENDING, true);
             self.rtt.stop_timing();
             self.queue_text_of_syn(cx, seg);
@@ -267,6 +339,19 @@ impl Endpoint {
         let cause = Cause::Recv(seg.flags);
         let f = seg.flags;
         let mut view = View::of(seg);
+
+        // PAWS comes first (RFC 7323 §5.3 R1, before the sequence test).
+        if self.paws_rejects(seg) {
+            // B-TS-05: an old duplicate: acknowledge and drop.
+            out.rules.push(rule::TS_05);
+            self.bits.set(bit::ACK_NOW, true);
+            return;
+        }
+        if f.rst() && self.ts_is_old(seg) {
+            // B-TS-06: PAWS never applies to a reset (§5.3 R1); it goes
+            // on to the sequence test.
+            out.rules.push(rule::TS_06);
+        }
 
         // (0) B-CLOSE-17: the peer's FIN again (our ACK of it was lost). The
         // literal sequence test would reject it and skip the restart, so
@@ -295,7 +380,7 @@ impl Endpoint {
         }
 
         // (1) The sequence test.
-        let rcv_wnd = self.rcv_wnd(cx.cfg);
+        let rcv_wnd = self.recv_window(cx.cfg);
         let mut text_discarded = false;
         if !acceptable(view.seq, view.seg_len(), self.rcv_nxt, rcv_wnd) {
             if view.seg_len() > 0 && rcv_wnd == 0 && view.seq == self.rcv_nxt {
@@ -342,6 +427,7 @@ impl Endpoint {
             }
             view.clip_to(self.rcv_nxt.add(rcv_wnd));
         }
+        self.update_ts_recent(seg, out);
 
         // (2) RST.
         if f.rst() {
@@ -368,6 +454,25 @@ impl Endpoint {
 
         // (6) text, (7) FIN.
         self.process_text_and_fin(cx, &view, cause, out);
+    }
+
+    /// RFC 7323 §4.3 (2), §5.3 R3: an acceptable segment's TSval becomes
+    /// TS.Recent if it is not older and the segment starts at or before
+    /// Last.ACK.sent, so TS.Recent is the TSval of the segment our next
+    /// ACK acknowledges (B-TS-03).
+    fn update_ts_recent(&mut self, seg: &Segment, out: &mut Output) {
+        if !self.bits.has(bit::TS_OK) {
+            return;
+        }
+        let old = self.ts_is_old(seg);
+        if let Some(ts) = seg.ts()
+            && let Some(x) = &mut self.rfc7323
+            && !old
+            && seg.seq.le(x.last_ack_sent)
+        {
+            out.rules.push(rule::TS_03);
+            x.ts_recent = ts.tsval;
+        }
     }
 
     /// Step (2) for an acceptable RST.
@@ -438,8 +543,9 @@ impl Endpoint {
             if self.snd_una.lt(ack) && ack.le(self.snd_max) {
                 // B-ACK-02: SYN_RECEIVED -> ESTABLISHED; continue there.
                 out.rules.push(rule::ACK_02);
-                self.set_send_window(seg.wnd, seg.seq, ack);
-                self.on_new_ack(cx, ack, out);
+                let wnd = self.peer_window(seg, out);
+                self.set_send_window(wnd, seg.seq, ack);
+                self.on_new_ack(cx, ack, self.echoed_timestamp(seg), out);
                 self.enter_established(cause, rule::ACK_02, out);
                 if self.reassembly.has_out_of_order() {
                     // B-DATA-05: text that came with the SYN is delivered now.
@@ -461,7 +567,7 @@ impl Endpoint {
         if cx.cfg.rfc5961 {
             // B-OPT-06: RFC 5961 §5: accept only
             // SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT.
-            let floor = self.snd_una.sub(u32::from(self.max_snd_wnd));
+            let floor = self.snd_una.sub(self.max_snd_wnd);
             if !(floor.le(ack) && ack.le(self.snd_max)) {
                 out.rules.push(rule::OPT_06);
                 self.bits.set(bit::ACK_NOW, true);
@@ -477,17 +583,25 @@ impl Endpoint {
         if self.snd_una.lt(ack) {
             // B-ACK-04: new data acknowledged.
             out.rules.push(rule::ACK_04);
-            self.on_new_ack(cx, ack, out);
+            self.on_new_ack(cx, ack, self.echoed_timestamp(seg), out);
         } else {
             // B-ACK-05: a duplicate; only its window may matter.
             out.rules.push(rule::ACK_05);
-            self.on_duplicate_ack(seg, out);
+            let wnd = self.peer_window(seg, out);
+            self.on_duplicate_ack(seg, wnd, out);
         }
         // B-ACK-07: a window update from a segment at least as new as the
         // last one used.
         if self.snd_wl1.lt(seg.seq) || (self.snd_wl1 == seg.seq && self.snd_wl2.le(ack)) {
             out.rules.push(rule::ACK_07);
-            self.set_send_window(seg.wnd, seg.seq, ack);
+            let wnd = self.peer_window(seg, out);
+            self.set_send_window(wnd, seg.seq, ack);
+            if self.bits.has(bit::WS_OK) && self.snd_una.add(wnd).lt(self.snd_nxt) {
+                // B-WS-06: RFC 7323 §2.4: the right edge moved back behind
+                // SND.NXT (the peer's rounding): what is in flight stays,
+                // nothing new goes until the window reaches past SND.NXT.
+                out.rules.push(rule::WS_06);
+            }
             self.on_window_update(out);
         }
         if self.bits.has(bit::PROBING) && self.snd_wnd == 0 {

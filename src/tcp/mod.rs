@@ -20,7 +20,14 @@
 //! the first segment emitted, or goes alone.
 //!
 //! Time arrives as the `now` argument; the initial sequence number, MSL and
-//! every option arrive in [`TcpConfig`] or the constructor.
+//! every option arrive in [`TcpConfig`] or the constructor, and so does the
+//! start value of the timestamp clock ([`Endpoint::set_ts_start`]).
+//!
+//! RFC 7323 options, both off unless configured: Window Scale (§2: the
+//! shifts are fixed by the handshake; every non-SYN window is scaled) and
+//! Timestamps (§3–§5: TSval from the clock `now` gives, TS.Recent and
+//! Last.ACK.sent, RTT samples from TSecr, PAWS). TS.Recent's invalidation
+//! after 24 days idle (§5.5) is not modelled: no sim runs that long.
 
 mod app;
 mod cc;
@@ -38,9 +45,9 @@ mod transmit;
 #[cfg(test)]
 mod tests;
 
-pub use config::{CongestionControl, DEFAULT_PEER_MSS, LINUX_TIME_WAIT, TcpConfig};
-pub use output::{AppEvent, Call, CallError, Cause, Note, Output};
-pub use segment::{Flags, PayloadTag, Segment, payload_byte};
+pub use config::{CongestionControl, DEFAULT_PEER_MSS, LINUX_TIME_WAIT, MAX_RECV_BUFFER_SCALED, TcpConfig};
+pub use output::{AppEvent, Call, CallError, Cause, Note, Output, RttSource};
+pub use segment::{Flags, MAX_WINDOW_SHIFT, Options, PayloadTag, Segment, Timestamps, payload_byte};
 pub use seq::SeqNum;
 pub use state::{CloseReason, Origin, State};
 pub use timer::{Timer, TimerAction};
@@ -97,6 +104,11 @@ mod bit {
     pub const FAST_RETRANSMIT_PENDING: u16 = 1 << 9;
     /// One full-sized segment arrived since our last ACK (B-OPT-07).
     pub const FULL_SEGMENT_UNACKED: u16 = 1 << 10;
+    /// Both SYNs carried Window Scale: windows are scaled (B-WS-02).
+    pub const WS_OK: u16 = 1 << 11;
+    /// Both SYNs carried Timestamps: every non-RST segment carries them
+    /// (B-TS-01, B-TS-02).
+    pub const TS_OK: u16 = 1 << 12;
 }
 
 /// A set of [`bit`] flags.
@@ -128,6 +140,37 @@ struct Cx<'a> {
 /// keeps every comparison far inside the 2^31 wrapping range.
 const SEND_AHEAD_MAX: u32 = 1 << 30;
 
+/// RFC 7323 state of one endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Rfc7323 {
+    /// §2.2 Snd.Wind.Shift: the peer's shift, applied to its windows; 0
+    /// unless window scaling is in use.
+    snd_wscale: u8,
+    /// Rcv.Wind.Shift: our shift, applied to the windows we send.
+    rcv_wscale: u8,
+    /// With window scaling, the right edge of the last window we
+    /// advertised (§2.4): never retracted but by rounding.
+    rcv_adv: SeqNum,
+    /// The timestamp clock's value at time zero.
+    ts_start: u32,
+    /// TS.Recent (§4.3): the TSval to echo.
+    ts_recent: u32,
+    /// Last.ACK.sent (§4.3): the ACK field of our last segment.
+    last_ack_sent: SeqNum,
+}
+
+impl Rfc7323 {
+    /// Neither option in use.
+    const OFF: Rfc7323 = Rfc7323 {
+        snd_wscale: 0,
+        rcv_wscale: 0,
+        rcv_adv: SeqNum(0),
+        ts_start: 0,
+        ts_recent: 0,
+        last_ack_sent: SeqNum(0),
+    };
+}
+
 /// One TCP endpoint (a TCB, RFC 9293 §3.3.1).
 #[derive(Clone, Debug)]
 pub struct Endpoint {
@@ -151,16 +194,19 @@ pub struct Endpoint {
     snd_end: SeqNum,
     /// Queued bytes not yet given sequence numbers.
     send_backlog: u64,
-    /// SEG.WND as received (no window scaling), so 16 bits.
-    snd_wnd: u16,
+    /// SND.WND: SEG.WND shifted by Snd.Wind.Shift (RFC 7323 §2.3).
+    snd_wnd: u32,
     snd_wl1: SeqNum,
     snd_wl2: SeqNum,
-    max_snd_wnd: u16,
+    max_snd_wnd: u32,
     /// Eff.snd.MSS (RFC 9293 §3.7.1).
     snd_mss: u16,
 
     // Receive sequence space.
     rcv_nxt: SeqNum,
+    /// Window scaling and timestamps state; absent unless the config
+    /// turns one on, so other endpoints stay as small as before.
+    rfc7323: Option<Box<Rfc7323>>,
     /// Out-of-order text, a FIN beyond a gap and unread bytes.
     reassembly: Reassembly,
 
@@ -209,6 +255,8 @@ impl Endpoint {
             max_snd_wnd: 0,
             snd_mss: config::DEFAULT_PEER_MSS.min(cfg.mss),
             rcv_nxt: SeqNum(0),
+            rfc7323: (cfg.window_scale.is_some() || cfg.timestamps)
+                .then(|| Box::new(Rfc7323 { ts_start: cfg.ts_start.unwrap_or(0), ..Rfc7323::OFF })),
             reassembly: Reassembly::default(),
             timers: TimerTable::default(),
             rtt: RttEstimator::new(cfg),
@@ -221,6 +269,20 @@ impl Endpoint {
             reason: None,
             stats: EndpointStats::default(),
         }
+    }
+
+    /// Sets the timestamp clock's value at time zero (RFC 7323 §5.4), for
+    /// a config without `ts_start`; the caller draws it, as it does the
+    /// ISS.
+    pub fn set_ts_start(&mut self, start: u32) {
+        if let Some(x) = &mut self.rfc7323 {
+            x.ts_start = start;
+        }
+    }
+
+    /// The RFC 7323 state, or its values with both options off.
+    fn rfc7323(&self) -> &Rfc7323 {
+        self.rfc7323.as_deref().unwrap_or(&Rfc7323::OFF)
     }
 
     // ---- getters ----
@@ -247,7 +309,26 @@ impl Endpoint {
         self.snd_nxt
     }
     pub fn snd_wnd(&self) -> u32 {
-        u32::from(self.snd_wnd)
+        self.snd_wnd
+    }
+    /// The window scale shifts in use, (ours, the peer's), once both SYNs
+    /// carried the option (RFC 7323 §2.2).
+    pub fn window_shifts(&self) -> Option<(u8, u8)> {
+        self.bits.has(bit::WS_OK).then_some((self.rfc7323().rcv_wscale, self.rfc7323().snd_wscale))
+    }
+    /// Whether both SYNs carried the Timestamps option (RFC 7323 §3.2).
+    pub fn timestamps_on(&self) -> bool {
+        self.bits.has(bit::TS_OK)
+    }
+    /// TS.Recent (RFC 7323 §4.3).
+    pub fn ts_recent(&self) -> u32 {
+        self.rfc7323().ts_recent
+    }
+    /// The timestamp clock at `now` (RFC 7323 §5.4): the start value plus
+    /// one per tick.
+    pub fn ts_clock(&self, cfg: &TcpConfig, now: crate::time::Instant) -> u32 {
+        let ticks = now.as_nanos() / cfg.ts_tick.as_nanos().max(1);
+        self.rfc7323().ts_start.wrapping_add(ticks as u32)
     }
     pub fn snd_mss(&self) -> u16 {
         self.snd_mss
@@ -283,9 +364,31 @@ impl Endpoint {
         u64::from(assigned) + self.send_backlog
     }
 
-    /// RCV.WND: free receive buffer, at most 65535 (no window scaling).
+    /// Free receive buffer, at most the largest window we can advertise:
+    /// 65535, or 65535 << Rcv.Wind.Shift with window scaling (RFC 7323
+    /// §2.3).
     pub fn rcv_wnd(&self, cfg: &TcpConfig) -> u32 {
-        cfg.recv_buffer.saturating_sub(self.reassembly.unread().0).min(65535)
+        let max = if self.bits.has(bit::WS_OK) { 65535u32 << self.rfc7323().rcv_wscale } else { 65535 };
+        cfg.recv_buffer.saturating_sub(self.reassembly.unread().0).min(max)
+    }
+
+    /// RCV.WND as the sequence test uses it: the free buffer, and with
+    /// window scaling never less than what reaches the right edge already
+    /// advertised (B-WS-05, RFC 7323 §2.4), so a segment the peer sent
+    /// into a window we offered is never refused because rounding moved
+    /// the edge back since.
+    fn recv_window(&self, cfg: &TcpConfig) -> u32 {
+        let free = self.rcv_wnd(cfg);
+        let rcv_adv = self.rfc7323().rcv_adv;
+        if self.bits.has(bit::WS_OK) && self.rcv_nxt.lt(rcv_adv) { free.max(rcv_adv.since(self.rcv_nxt)) } else { free }
+    }
+
+    /// The largest payload of one segment: Eff.snd.MSS less the option
+    /// bytes every data segment carries (B-TS-07, RFC 9293 §3.7.1, RFC
+    /// 6691): 12 with timestamps.
+    fn max_payload(&self) -> u32 {
+        let options = if self.bits.has(bit::TS_OK) { segment::TS_OPTION_BYTES } else { 0 };
+        u32::from(self.snd_mss).saturating_sub(options).max(1)
     }
 
     /// When [`Endpoint::handle_timeout`] should next be called.
@@ -362,6 +465,11 @@ impl Endpoint {
         self.rcv_nxt = SeqNum(0);
         self.irs = SeqNum(0);
         self.rcv_mss = 0;
+        if let Some(x) = &mut self.rfc7323 {
+            **x = Rfc7323 { ts_start: x.ts_start, ..Rfc7323::OFF };
+        }
+        self.bits.set(bit::WS_OK, false);
+        self.bits.set(bit::TS_OK, false);
         self.retries = 0;
         self.bits.set(bit::WARNED, false);
         self.bits.set(bit::SYN_RETRANSMITTED, false);
@@ -451,9 +559,12 @@ impl Endpoint {
         // RFC 9293 §3.7.1 MUST-15/16: 536 when absent; never above our own.
         let peer = if seg.mss == 0 { config::DEFAULT_PEER_MSS } else { seg.mss };
         self.snd_mss = peer.min(cfg.mss).max(1);
+        // RFC 5681 §3.1: ssthresh starts at the largest window the peer
+        // can advertise (65535, or more with window scaling).
+        let ssthresh = 65535u32 << self.rfc7323().snd_wscale;
         self.cc = match cfg.congestion_control {
             CongestionControl::None => None,
-            CongestionControl::NewReno => Some(cc::NewReno::new(u32::from(self.snd_mss), self.iss)),
+            CongestionControl::NewReno => Some(cc::NewReno::new(self.max_payload(), self.iss, ssthresh)),
         };
     }
 

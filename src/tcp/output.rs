@@ -9,7 +9,7 @@ use super::segment::{Flags, Segment};
 use super::state::{CloseReason, State};
 use super::timer::{Timer, TimerAction};
 use crate::rule::Rule;
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 use std::fmt;
 
 /// An application call (RFC 9293 §3.10.1–§3.10.5, plus read pausing).
@@ -143,6 +143,32 @@ pub enum Note {
         cwnd: u32,
         ssthresh: u32,
     },
+    /// An RTT sample updated the estimator (raised only by endpoints with
+    /// `timestamps` configured, so other traces are unchanged).
+    Rtt {
+        sample: Duration,
+        source: RttSource,
+        srtt: Duration,
+        rto: Duration,
+    },
+}
+
+/// Which kind of RTT sample updated the estimator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RttSource {
+    /// One segment timed, never retransmitted (Karn, B-TMR-05).
+    Timed,
+    /// The TSecr of an ACK that advanced SND.UNA (B-TS-04).
+    Timestamp,
+}
+
+impl RttSource {
+    pub const fn name(self) -> &'static str {
+        match self {
+            RttSource::Timed => "timed",
+            RttSource::Timestamp => "timestamp",
+        }
+    }
 }
 
 /// The sink every endpoint call writes into.

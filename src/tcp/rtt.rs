@@ -59,15 +59,26 @@ impl RttEstimator {
 
     /// Feeds one RTT measurement (RFC 6298 (2.2), (2.3); integer ns,
     /// truncating). A new sample also ends any backoff.
-    pub fn sample(&mut self, cfg: &TcpConfig, rtt: Duration) {
+    ///
+    /// `per_window` is RFC 7323 Appendix G's ExpectedSamples,
+    /// ceil(FlightSize / (2 * SMSS)), for timestamp samples (one per ACK):
+    /// alpha and beta are divided by it, so a window's samples move SRTT
+    /// and RTTVAR about as much as RFC 6298's one sample per RTT. With 1
+    /// this is RFC 6298's update, to the nanosecond.
+    pub fn sample(&mut self, cfg: &TcpConfig, rtt: Duration, per_window: u32) {
         let r = rtt.as_nanos().min(NO_SAMPLE - 1);
         if self.srtt_ns == NO_SAMPLE {
             self.srtt_ns = r;
             self.rttvar_ns = r / 2;
         } else {
-            let delta = self.srtt_ns.abs_diff(r);
-            self.rttvar_ns = (3 * self.rttvar_ns + delta) / 4;
-            self.srtt_ns = (7 * self.srtt_ns + r) / 8;
+            let n = u128::from(per_window.max(1));
+            let delta = u128::from(self.srtt_ns.abs_diff(r));
+            // RTTVAR <- (1 - beta') RTTVAR + beta' |SRTT - R'|, beta' = 1/(4n)
+            let var = (u128::from(self.rttvar_ns) * (4 * n - 1) + delta) / (4 * n);
+            // SRTT <- (1 - alpha') SRTT + alpha' R', alpha' = 1/(8n)
+            let srtt = (u128::from(self.srtt_ns) * (8 * n - 1) + u128::from(r)) / (8 * n);
+            self.rttvar_ns = var as u64;
+            self.srtt_ns = srtt as u64;
         }
         let var_term = CLOCK_GRANULARITY.as_nanos().max(self.rttvar_ns.saturating_mul(4));
         let rto = Duration::from_nanos(self.srtt_ns.saturating_add(var_term));
@@ -95,10 +106,10 @@ mod tests {
         let cfg = TcpConfig { rto_min: Duration::from_millis(1), ..TcpConfig::default() };
         let mut rtt = RttEstimator::new(&cfg);
         assert_eq!(rtt.rto(), Duration::from_secs(1));
-        rtt.sample(&cfg, Duration::from_millis(100));
+        rtt.sample(&cfg, Duration::from_millis(100), 1);
         // SRTT=100, RTTVAR=50 -> RTO = 100 + 4*50 = 300 ms.
         assert_eq!(rtt.rto(), Duration::from_millis(300));
-        rtt.sample(&cfg, Duration::from_millis(200));
+        rtt.sample(&cfg, Duration::from_millis(200), 1);
         // RTTVAR = (3*50 + 100)/4 = 62.5; SRTT = (7*100+200)/8 = 112.5.
         assert_eq!(rtt.srtt(), Some(Duration::from_micros(112_500)));
         assert_eq!(rtt.rto(), Duration::from_micros(112_500 + 250_000));
@@ -109,8 +120,23 @@ mod tests {
     fn rto_is_clamped_to_the_minimum() {
         let cfg = TcpConfig::default();
         let mut rtt = RttEstimator::new(&cfg);
-        rtt.sample(&cfg, Duration::from_millis(10));
+        rtt.sample(&cfg, Duration::from_millis(10), 1);
         assert_eq!(rtt.rto(), Duration::from_secs(1));
+    }
+
+    /// B-TS-04: RFC 7323 Appendix G: with 4 samples expected per window,
+    /// each moves SRTT by 1/32 and RTTVAR by 1/16 of the difference.
+    #[test]
+    fn timestamp_samples_use_gains_scaled_per_window() {
+        let cfg = TcpConfig { rto_min: Duration::from_millis(1), ..TcpConfig::default() };
+        let mut rtt = RttEstimator::new(&cfg);
+        rtt.sample(&cfg, Duration::from_millis(100), 4);
+        // The first sample initializes as RFC 6298 (2.2): SRTT 100, RTTVAR 50.
+        assert_eq!(rtt.srtt(), Some(Duration::from_millis(100)));
+        rtt.sample(&cfg, Duration::from_millis(132), 4);
+        // RTTVAR = 50 + (32 - 50)/16 = 48.875 ms; SRTT = 100 + 32/32 = 101 ms.
+        assert_eq!(rtt.srtt(), Some(Duration::from_millis(101)));
+        assert_eq!(rtt.rto(), Duration::from_micros(101_000 + 4 * 48_875));
     }
 
     /// B-TMR-04: backoff doubles up to rto_max.

@@ -1,5 +1,9 @@
 //! The TCP segment as the endpoint sees it: the header fields RFC 9293 §3.1
-//! gives meaning to, the MSS option, and a tag naming the payload bytes.
+//! gives meaning to, the options it models (MSS, RFC 9293 §3.7.1; Window
+//! Scale and Timestamps, RFC 7323), and a tag naming the payload bytes.
+//!
+//! Options are small fixed fields, never a list: the segment is copied
+//! through the world's packet slab on every hop.
 //!
 //! Payload bytes are synthetic: the byte at offset `o` of sending stream `s`
 //! is a fixed function of `(s, o)` ([`payload_byte`]). A segment therefore
@@ -123,10 +127,109 @@ pub struct Segment {
     pub len: u32,
     /// The MSS option, sent on SYN and SYN,ACK (RFC 9293 §3.7.1); 0 = absent.
     pub mss: u16,
+    /// Window Scale and Timestamps (RFC 7323), and the shift the sender
+    /// applied to `wnd`, packed in 10 bytes.
+    pub opts: Options,
     pub payload: PayloadTag,
     /// Metadata, not a header field: the sender is retransmitting.
     pub retransmit: bool,
 }
+
+/// The RFC 7323 options of a segment, packed so a segment stays 36 bytes
+/// (it is copied through the world's packet slab on every hop): the
+/// timestamps as four 16-bit halves (2-byte alignment, no padding), the
+/// Window Scale shift as sent, and presence bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Options {
+    ts: [u16; 4],
+    ws: u8,
+    /// `HAS_WS`, `HAS_TS`, `SCALED`, and the window shift in the high
+    /// nibble.
+    bits: u8,
+}
+
+impl Options {
+    pub const NONE: Options = Options { ts: [0; 4], ws: 0, bits: 0 };
+    const HAS_WS: u8 = 1;
+    const HAS_TS: u8 = 2;
+    const SCALED: u8 = 4;
+
+    /// The Window Scale option's shift as sent (RFC 7323 §2.2), on SYN and
+    /// SYN,ACK only; a value above 14 is read as 14 by the receiver.
+    pub const fn ws(self) -> Option<u8> {
+        if self.bits & Options::HAS_WS != 0 { Some(self.ws) } else { None }
+    }
+
+    /// The Timestamps option (RFC 7323 §3.2).
+    pub const fn ts(self) -> Option<Timestamps> {
+        if self.bits & Options::HAS_TS == 0 {
+            return None;
+        }
+        let [a, b, c, d] = self.ts;
+        Some(Timestamps { tsval: (a as u32) << 16 | b as u32, tsecr: (c as u32) << 16 | d as u32 })
+    }
+
+    /// Metadata, not an option: the shift the sender applied to `wnd`
+    /// (RFC 7323 §2.3) when it scales its windows.
+    pub const fn wnd_shift(self) -> Option<u8> {
+        if self.bits & Options::SCALED != 0 { Some(self.bits >> 4) } else { None }
+    }
+
+    pub const fn with_ws(mut self, ws: Option<u8>) -> Options {
+        match ws {
+            Some(shift) => {
+                self.ws = shift;
+                self.bits |= Options::HAS_WS;
+            }
+            None => {
+                self.ws = 0;
+                self.bits &= !Options::HAS_WS;
+            }
+        }
+        self
+    }
+
+    pub const fn with_ts(mut self, ts: Option<Timestamps>) -> Options {
+        match ts {
+            Some(t) => {
+                self.ts = [(t.tsval >> 16) as u16, t.tsval as u16, (t.tsecr >> 16) as u16, t.tsecr as u16];
+                self.bits |= Options::HAS_TS;
+            }
+            None => {
+                self.ts = [0; 4];
+                self.bits &= !Options::HAS_TS;
+            }
+        }
+        self
+    }
+
+    /// `shift` is at most 14 (RFC 7323 §2.3).
+    pub const fn with_wnd_shift(mut self, shift: Option<u8>) -> Options {
+        self.bits &= 0x0f & !Options::SCALED;
+        if let Some(shift) = shift {
+            self.bits |= Options::SCALED | (shift & 0x0f) << 4;
+        }
+        self
+    }
+}
+
+/// The Timestamps option's two fields (RFC 7323 §3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Timestamps {
+    pub tsval: u32,
+    /// Meaningful only when the ACK flag is set (§3.2).
+    pub tsecr: u32,
+}
+
+/// Bytes each option takes on the wire, with the NOP padding that keeps
+/// the next option aligned the way stacks send them: MSS (kind 2) 4,
+/// NOP + Window Scale (kind 3) 4, NOP NOP + Timestamps (kind 8) 12.
+pub const MSS_OPTION_BYTES: u32 = 4;
+pub const WS_OPTION_BYTES: u32 = 4;
+pub const TS_OPTION_BYTES: u32 = 12;
+
+/// RFC 7323 §2.3: the largest shift; a larger one is read as this.
+pub const MAX_WINDOW_SHIFT: u8 = 14;
 
 impl Segment {
     /// SEG.LEN of RFC 9293 §3.4: payload plus one each for SYN and FIN.
@@ -139,6 +242,34 @@ impl Segment {
         self.seq.add(self.seg_len())
     }
 
+    /// Bytes of TCP options on the wire (a multiple of 4).
+    pub const fn option_bytes(&self) -> u32 {
+        (if self.mss != 0 { MSS_OPTION_BYTES } else { 0 })
+            + (if self.opts.bits & Options::HAS_WS != 0 { WS_OPTION_BYTES } else { 0 })
+            + (if self.opts.bits & Options::HAS_TS != 0 { TS_OPTION_BYTES } else { 0 })
+    }
+
+    pub const fn ws(&self) -> Option<u8> {
+        self.opts.ws()
+    }
+
+    pub const fn ts(&self) -> Option<Timestamps> {
+        self.opts.ts()
+    }
+
+    pub const fn wnd_shift(&self) -> Option<u8> {
+        self.opts.wnd_shift()
+    }
+
+    /// The window the sender meant: `wnd` shifted by the scale it applied
+    /// (RFC 7323 §2.3).
+    pub const fn wnd_scaled(&self) -> u32 {
+        match self.opts.wnd_shift() {
+            Some(shift) => (self.wnd as u32) << shift,
+            None => self.wnd as u32,
+        }
+    }
+
     /// `<SEQ=seq><CTL=RST>`.
     pub const fn rst(seq: SeqNum) -> Segment {
         Segment {
@@ -148,6 +279,7 @@ impl Segment {
             wnd: 0,
             len: 0,
             mss: 0,
+            opts: Options::NONE,
             payload: PayloadTag { stream: 0, offset: 0 },
             retransmit: false,
         }
@@ -209,6 +341,19 @@ mod tests {
         }
         assert_eq!(Flags::parse("ACK|ACK"), None);
         assert_eq!(Flags::parse("URG"), None);
+    }
+
+    /// B-WS-01, B-TS-02: the packed options give back what was put in,
+    /// and a segment stays 36 bytes.
+    #[test]
+    fn options_pack_into_ten_bytes() {
+        let ts = Timestamps { tsval: 0xfedc_ba98, tsecr: 0x0123_4567 };
+        let opts = Options::NONE.with_ws(Some(15)).with_ts(Some(ts)).with_wnd_shift(Some(14));
+        assert_eq!((opts.ws(), opts.ts(), opts.wnd_shift()), (Some(15), Some(ts), Some(14)));
+        let opts = opts.with_ws(None).with_ts(None).with_wnd_shift(None);
+        assert_eq!(opts, Options::NONE);
+        assert_eq!(std::mem::size_of::<Options>(), 10);
+        assert_eq!(std::mem::size_of::<Segment>(), 36);
     }
 
     /// B-CLOSED-01, B-CLOSED-02, B-CLOSED-03: the shape of a reset sent

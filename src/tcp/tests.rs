@@ -23,6 +23,7 @@ fn seg(flags: Flags, seq: u32, ack: u32) -> Segment {
         wnd: 65535,
         len: 0,
         mss: if flags.syn() { 1460 } else { 0 },
+        opts: Options::NONE,
         payload: PayloadTag { stream: REMOTE_STREAM, offset: seq.wrapping_add(syn).wrapping_sub(REMOTE_ISS + 1) },
         retransmit: false,
     }
@@ -31,9 +32,19 @@ fn seg(flags: Flags, seq: u32, ack: u32) -> Segment {
 trait SegmentExt {
     fn len(self, n: u32) -> Segment;
     fn wnd(self, n: u16) -> Segment;
+    fn with_ws(self, shift: u8) -> Segment;
+    fn with_ts(self, tsval: u32, tsecr: u32) -> Segment;
 }
 
 impl SegmentExt for Segment {
+    fn with_ws(mut self, shift: u8) -> Segment {
+        self.opts = self.opts.with_ws(Some(shift));
+        self
+    }
+    fn with_ts(mut self, tsval: u32, tsecr: u32) -> Segment {
+        self.opts = self.opts.with_ts(Some(Timestamps { tsval, tsecr }));
+        self
+    }
     fn len(mut self, n: u32) -> Segment {
         self.len = n;
         self
@@ -1898,7 +1909,276 @@ fn without_congestion_control_duplicates_change_nothing() {
 /// all): rarely used state is boxed, see `Reassembly` and `TimerTable`.
 /// 216 bytes since the delayed ACK judges "full-sized" by the peer's
 /// largest segment (`rcv_mss`, B-OPT-07): the record had one spare byte.
+/// 224 since RFC 7323: SND.WND and MAX.SND.WND are 32-bit (a scaled
+/// window reaches 2^30) and the option state is one boxed pointer.
 #[test]
 fn endpoint_stays_small() {
-    assert!(std::mem::size_of::<Endpoint>() <= 216, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
+    assert!(std::mem::size_of::<Endpoint>() <= 224, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
+}
+
+// =========================================================================
+// RFC 7323: window scaling and timestamps
+// =========================================================================
+
+fn ws_cfg(shift: u8) -> TcpConfig {
+    TcpConfig { window_scale: Some(shift), recv_buffer: 1 << 20, ..TcpConfig::default() }
+}
+
+fn ts_cfg() -> TcpConfig {
+    TcpConfig { timestamps: true, ts_start: Some(1_000_000), ..TcpConfig::default() }
+}
+
+/// ESTABLISHED by an active open in which the peer's SYN,ACK is `synack`.
+fn established_with(cfg: TcpConfig, synack: Segment) -> (T, Segment, Segment) {
+    let mut t = T::with_cfg(cfg);
+    let syn = one(t.call(|ep, out| ep.connect(out)));
+    t.at_ms(10);
+    let ack = one(t.recv(synack));
+    assert_eq!(t.state(), State::Established);
+    (t, syn, ack)
+}
+
+/// B-WS-01, B-WS-02, B-WS-04: the SYN offers our shift with an unscaled
+/// window; when the SYN,ACK offers one too both are in use, and from then
+/// on our windows are sent shifted right by ours and the peer's read
+/// shifted left by its shift. The SYN,ACK's own window is not scaled.
+#[test]
+fn syn_sent_window_scale_on_both_sides_scales_later_windows() {
+    let (mut t, syn, ack) = established_with(ws_cfg(7), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ws(5).wnd(1000));
+    assert_eq!((syn.ws(), syn.wnd, syn.wnd_shift()), (Some(7), 65535, None));
+    t.assert_rule(rule::WS_02);
+    assert_eq!(t.ep.window_shifts(), Some((7, 5)));
+    assert_eq!(t.ep.snd_wnd(), 1000, "the SYN,ACK's window is never scaled");
+    // 1 MiB free: 1048576 >> 7 = 8192.
+    assert_eq!((ack.ws(), ack.wnd, ack.wnd_shift(), ack.wnd_scaled()), (None, 8192, Some(7), 1 << 20));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(1000));
+    t.assert_rule(rule::WS_04);
+    assert_eq!(t.ep.snd_wnd(), 1000 << 5);
+}
+
+/// B-WS-01, B-WS-02: a SYN,ACK without the option leaves both sides
+/// unscaled, and a receive buffer beyond 65535 is offered as 65535.
+#[test]
+fn syn_sent_window_scale_only_on_our_side_is_not_used() {
+    let (mut t, _, ack) = established_with(ws_cfg(7), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    assert_eq!(t.ep.window_shifts(), None);
+    assert_eq!((ack.wnd, ack.wnd_shift()), (65535, None));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(1000));
+    assert_eq!(t.ep.snd_wnd(), 1000);
+}
+
+/// B-WS-01: a listener answers with the option only when the SYN had it.
+#[test]
+fn listen_syn_with_and_without_window_scale() {
+    let mut t = T::with_cfg(ws_cfg(3));
+    t.call(|ep, out| ep.listen(out));
+    let synack = one(t.recv(seg(SYN, REMOTE_ISS, 0).with_ws(2)));
+    t.assert_rule(rule::WS_01);
+    assert_eq!((synack.ws(), synack.wnd, synack.wnd_shift()), (Some(3), 65535, None));
+
+    let mut t = T::with_cfg(ws_cfg(3));
+    t.call(|ep, out| ep.listen(out));
+    let synack = one(t.recv(seg(SYN, REMOTE_ISS, 0)));
+    assert_eq!(synack.ws(), None);
+    assert_eq!(t.ep.window_shifts(), None);
+}
+
+/// B-WS-03: RFC 7323 §2.3: a shift above 14 is used as 14.
+#[test]
+fn syn_sent_window_scale_above_14_is_read_as_14() {
+    let (mut t, _, _) = established_with(ws_cfg(7), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ws(15));
+    t.assert_rule(rule::WS_03);
+    assert_eq!(t.ep.window_shifts(), Some((7, 14)));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(2));
+    assert_eq!(t.ep.snd_wnd(), 2 << 14);
+}
+
+/// B-WS-05: RFC 7323 §2.4: with a shift of 7 the window goes in units of
+/// 128 bytes, rounded down. After 100 unread bytes the free buffer is
+/// 1048476 = 8191 units + 28 bytes: the edge moves back 28 bytes by
+/// rounding, no more, and a segment the peer sent up to the old edge
+/// (1048576 bytes past the first) is still accepted.
+#[test]
+fn established_scaled_window_moves_back_only_by_rounding() {
+    let (mut t, _, ack) = established_with(ws_cfg(7), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ws(7));
+    assert_eq!(ack.wnd, 8192);
+    t.ep.pause_read();
+    let reply = one(t.recv(seg(PSH_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100)));
+    assert_eq!(reply.ack, SeqNum(REMOTE_ISS + 101));
+    assert_eq!(reply.wnd, 8191);
+    t.assert_rule(rule::WS_05);
+    // The last 28 bytes of the old window, out of order: held, not refused.
+    let old_edge = REMOTE_ISS + 1 + (1 << 20);
+    let late = seg(ACK, old_edge - 28, LOCAL_ISS + 1).len(28);
+    let reply = one(t.recv(late));
+    t.assert_rule(rule::SEQ_05);
+    assert_eq!(t.ep.held_bytes(), 28);
+    assert_eq!(reply.ack, SeqNum(REMOTE_ISS + 101));
+}
+
+/// B-WS-05: the advertised right edge starts at RCV.NXT whatever the
+/// peer's ISS: with one in the upper half of the sequence space the full
+/// buffer is still offered (not the largest window the shift allows).
+#[test]
+fn established_scaled_window_offers_the_buffer_for_any_peer_iss() {
+    let peer_iss = 0x9000_0000;
+    let mut synack = seg(SYN_ACK, peer_iss, LOCAL_ISS + 1).with_ws(7);
+    synack.payload.offset = 0;
+    let (_, _, ack) = established_with(ws_cfg(7), synack);
+    assert_eq!((ack.ack, ack.wnd, ack.wnd_scaled()), (SeqNum(peer_iss + 1), 8192, 1 << 20));
+}
+
+/// B-WS-06: RFC 7323 §2.4: the peer's window, rounded, ends before
+/// SND.NXT. The sender keeps what is in flight and sends nothing new until
+/// the window passes SND.NXT again.
+#[test]
+fn established_window_shrunk_by_rounding_stops_new_data() {
+    let cfg = TcpConfig { congestion_control: CongestionControl::None, ..ws_cfg(7) };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ws(7));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(100)); // 12800 bytes
+    // Eight full segments; silly-window avoidance holds the last 1120.
+    let sent: u32 = t.call(|ep, out| ep.send(20000, out)).iter().map(|s| s.len).sum();
+    assert_eq!(sent, 11680);
+    // 1000 bytes acknowledged, window 83 units = 10624: the edge at
+    // ISS+1+11624 is 56 bytes behind SND.NXT (ISS+1+11680).
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1001).wnd(83)).is_empty());
+    t.assert_rule(rule::WS_06);
+    assert_eq!(t.ep.snd_nxt(), SeqNum(LOCAL_ISS + 1 + 11680));
+    // The window passes SND.NXT again: 100 units from ISS+1001 leave
+    // 2120 bytes of room, one full segment.
+    let segs = t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1001).wnd(100));
+    assert_eq!(segs.iter().map(|s| s.len).collect::<Vec<_>>(), vec![1460]);
+}
+
+/// B-TS-01, B-TS-02: the SYN carries TSval (the clock: start + 1 per ms)
+/// and TSecr 0; a SYN,ACK with the option turns timestamps on, and every
+/// later segment carries TSval and TS.Recent as TSecr. A reset carries
+/// none.
+#[test]
+fn syn_sent_timestamps_on_both_sides_go_on_every_segment() {
+    let synack = seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(777, 1_000_000);
+    let (mut t, syn, ack) = established_with(ts_cfg(), synack);
+    assert_eq!(syn.ts(), Some(Timestamps { tsval: 1_000_000, tsecr: 0 }));
+    t.assert_rule(rule::TS_01);
+    assert!(t.ep.timestamps_on());
+    assert_eq!(ack.ts(), Some(Timestamps { tsval: 1_000_010, tsecr: 777 }));
+    t.at_ms(25);
+    let data = t.call(|ep, out| ep.send(10, out));
+    t.assert_rule(rule::TS_02);
+    assert_eq!(one(data).ts(), Some(Timestamps { tsval: 1_000_025, tsecr: 777 }));
+    let rst = one(t.call(|ep, out| ep.abort(out)));
+    assert!(rst.flags.rst());
+    assert_eq!(rst.ts(), None);
+}
+
+/// B-TS-01: without the option on the SYN,ACK no segment carries it.
+#[test]
+fn syn_sent_timestamps_only_on_our_side_are_not_used() {
+    let (mut t, _, ack) = established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    assert!(!t.ep.timestamps_on());
+    assert_eq!(ack.ts(), None);
+    assert_eq!(one(t.call(|ep, out| ep.send(10, out))).ts(), None);
+}
+
+/// B-TS-01: a listener answers with timestamps only when the SYN had
+/// them, echoing the SYN's TSval.
+#[test]
+fn listen_syn_with_timestamps_is_answered_with_them() {
+    let mut t = T::with_cfg(ts_cfg());
+    t.call(|ep, out| ep.listen(out));
+    t.at_ms(3);
+    let synack = one(t.recv(seg(SYN, REMOTE_ISS, 0).with_ts(55, 0)));
+    assert_eq!(synack.ts(), Some(Timestamps { tsval: 1_000_003, tsecr: 55 }));
+
+    let mut t = T::with_cfg(ts_cfg());
+    t.call(|ep, out| ep.listen(out));
+    assert_eq!(one(t.recv(seg(SYN, REMOTE_ISS, 0))).ts(), None);
+}
+
+/// B-TS-07: RFC 9293 §3.7.1, RFC 6691: data segments carry Eff.snd.MSS
+/// less the 12 option bytes: 1448 of a 1460 MSS.
+#[test]
+fn established_with_timestamps_sends_mss_less_option_bytes() {
+    let cfg = TcpConfig { congestion_control: CongestionControl::None, ..ts_cfg() };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(1, 1_000_000));
+    let lens: Vec<u32> = t.call(|ep, out| ep.send(3000, out)).iter().map(|s| s.len).collect();
+    assert_eq!(lens, vec![1448, 1448, 104]);
+}
+
+/// B-TS-03: RFC 7323 §4.3: TS.Recent takes the TSval of a segment that
+/// starts at or before Last.ACK.sent and is not older; a segment beyond a
+/// gap does not move it, the one filling the gap does.
+#[test]
+fn established_ts_recent_follows_last_ack_sent() {
+    let (mut t, _, _) = established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(100, 1_000_000));
+    assert_eq!(t.ep.ts_recent(), 100);
+    // Out of order (SEQ beyond Last.ACK.sent = REMOTE_ISS+1): ignored.
+    let reply = one(t.recv(seg(ACK, REMOTE_ISS + 101, LOCAL_ISS + 1).len(100).with_ts(300, 1_000_000)));
+    assert_eq!(t.ep.ts_recent(), 100);
+    assert_eq!(reply.ts().unwrap().tsecr, 100);
+    // In order at Last.ACK.sent: taken.
+    let reply = one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100).with_ts(200, 1_000_000)));
+    t.assert_rule(rule::TS_03);
+    assert_eq!(t.ep.ts_recent(), 200);
+    assert_eq!(reply.ts().unwrap().tsecr, 200);
+}
+
+/// B-TS-04: RFC 7323 §4: every ACK that advances SND.UNA gives a sample
+/// from its TSecr, retransmitted data included (Karn's rule does not
+/// apply): a segment sent at 10 ms and resent by the RTO at 1010 ms, whose
+/// ACK echoes the resend's TSval at 1060 ms, measures 50 ms.
+#[test]
+fn established_timestamps_time_every_ack_even_after_a_retransmission() {
+    let cfg = TcpConfig { rto_min: Duration::from_millis(200), ..ts_cfg() };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(1, 1_000_000));
+    // The SYN,ACK echoed the SYN's TSval (sent at 0, back at 10 ms).
+    assert_eq!(t.ep.srtt(), Some(Duration::from_millis(10)));
+    let data = one(t.call(|ep, out| ep.send(100, out)));
+    assert_eq!(data.ts().unwrap().tsval, 1_000_010);
+    let resent = one(t.fire_next_timer());
+    assert!(resent.retransmit);
+    let echoed = resent.ts().unwrap().tsval;
+    t.now = t.now + Duration::from_millis(50);
+    t.out.clear();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 101).with_ts(2, echoed));
+    t.assert_rule(rule::TS_04);
+    assert!(!t.out.rules.contains(&rule::TMR_06), "Karn's rule is not applied");
+    // SRTT = 10 + (50 - 10)/8 = 15 ms (one sample expected per window).
+    assert_eq!(t.ep.srtt(), Some(Duration::from_millis(15)));
+}
+
+/// B-TS-05: RFC 7323 §5.3 R1: a segment whose TSval is older than
+/// TS.Recent, in the window, is discarded and answered with an ACK; the
+/// comparison is modulo 2^32, so with TS.Recent just below 2^32 a TSval
+/// that wrapped past zero is newer.
+#[test]
+fn established_paws_discards_an_old_tsval_modulo_2_32() {
+    let near_wrap = u32::MAX - 5;
+    let (mut t, _, _) =
+        established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(near_wrap, 1_000_000));
+    let old = seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100).with_ts(near_wrap - 1000, 1_000_000);
+    assert!(t.ep.paws_rejects(&old));
+    let reply = one(t.recv(old));
+    t.assert_rule(rule::TS_05);
+    assert_eq!((reply.flags, reply.ack), (ACK, SeqNum(REMOTE_ISS + 1)));
+    assert_eq!(t.ep.stats().bytes_delivered, 0);
+    // Wrapped past zero: newer, delivered, and TS.Recent follows.
+    let wrapped = seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100).with_ts(3, 1_000_000);
+    assert!(!t.ep.paws_rejects(&wrapped));
+    let reply = one(t.recv(wrapped));
+    assert_eq!(reply.ack, SeqNum(REMOTE_ISS + 101));
+    assert_eq!(t.ep.ts_recent(), 3);
+}
+
+/// B-TS-06: RFC 7323 §5.3 R1: PAWS never applies to a reset; an old
+/// TSval on an RST at RCV.NXT still resets the connection.
+#[test]
+fn established_paws_never_applies_to_rst() {
+    let (mut t, _, _) = established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(5000, 1_000_000));
+    let rst = seg(RST, REMOTE_ISS + 1, 0).with_ts(10, 0);
+    assert!(!t.ep.paws_rejects(&rst));
+    t.recv(rst);
+    t.assert_rule(rule::TS_06);
+    assert_eq!(t.state(), State::Closed);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::Reset));
 }

@@ -20,8 +20,8 @@
 
 use super::bit;
 use super::cc::CcAction;
-use super::{AppEvent, Cause, CloseReason, Cx, Endpoint, Flags, Note, Output, PayloadTag};
-use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction};
+use super::{AppEvent, Cause, CloseReason, Cx, Endpoint, Flags, Note, Options, Output, PayloadTag, RttSource};
+use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction, Timestamps};
 use crate::rule;
 use crate::time::{Duration, Instant};
 
@@ -122,10 +122,15 @@ impl Endpoint {
             let room = window.saturating_sub(in_flight);
             let unsent = if self.snd_nxt.lt(self.snd_end) { self.snd_end.since(self.snd_nxt) } else { 0 };
             if unsent > 0 {
-                let mss = u32::from(self.snd_mss);
+                // B-TS-07: the options every segment carries come out of
+                // Eff.snd.MSS (RFC 9293 §3.7.1, RFC 6691).
+                let mss = self.max_payload();
                 let n = unsent.min(room).min(mss);
                 if n == 0 || !self.sws_allows(n, unsent, mss) {
                     break;
+                }
+                if n == mss && self.bits.has(bit::TS_OK) {
+                    out.rules.push(rule::TS_07);
                 }
                 let last = n == unsent && self.send_backlog == 0;
                 // B-APP-14: the FIN rides on the last data segment if it fits.
@@ -180,7 +185,7 @@ impl Endpoint {
     fn sws_allows(&self, n: u32, unsent: u32, mss: u32) -> bool {
         let everything = n == unsent && self.send_backlog == 0;
         let nothing_in_flight = self.snd_nxt == self.snd_una;
-        n >= mss || everything || n >= u32::from(self.max_snd_wnd) / 2 || nothing_in_flight
+        n >= mss || everything || n >= self.max_snd_wnd / 2 || nothing_in_flight
     }
 
     /// Whether data or our FIN still waits to be sent.
@@ -201,23 +206,93 @@ impl Endpoint {
         self.send_backlog -= u64::from(take);
     }
 
+    /// The window field of a segment we send, and the shift it carries
+    /// (B-WS-04): a SYN's window is never scaled (RFC 7323 §2.2); with
+    /// window scaling every other is RCV.WND >> Rcv.Wind.Shift, rounded
+    /// down, and the right edge it advertises is remembered so the
+    /// receiver never moves it back further than that rounding (B-WS-05,
+    /// §2.4).
+    fn advertised_window(&mut self, cfg: &TcpConfig, flags: Flags, out: &mut Output) -> (u16, Option<u8>) {
+        if flags.syn() || !self.bits.has(bit::WS_OK) {
+            return (self.rcv_wnd(cfg).min(65535) as u16, None);
+        }
+        let window = self.recv_window(cfg);
+        let rcv_nxt = self.rcv_nxt;
+        let Some(x) = &mut self.rfc7323 else { return (self.rcv_wnd(cfg).min(65535) as u16, None) };
+        let shift = x.rcv_wscale;
+        let field = (window >> shift).min(65535);
+        let edge = rcv_nxt.add(field << shift);
+        if x.rcv_adv.lt(edge) || !rcv_nxt.lt(x.rcv_adv) {
+            x.rcv_adv = edge;
+        } else if edge.lt(x.rcv_adv) {
+            // B-WS-05: rounding moved the edge back by less than one unit
+            // of 2^shift; data up to the old edge is still accepted.
+            out.rules.push(rule::WS_05);
+        }
+        (field as u16, Some(shift))
+    }
+
+    /// The options of a segment we send: Window Scale on SYN and SYN,ACK
+    /// (B-WS-01: on a SYN,ACK only when the SYN had it), Timestamps on a
+    /// SYN when configured and, once both sides sent them, on every
+    /// non-RST segment (B-TS-02; TSecr = TS.Recent, 0 on a SYN without
+    /// ACK).
+    fn options(&self, cx: &Cx, flags: Flags, out: &mut Output) -> (Option<u8>, Option<Timestamps>) {
+        let active_syn = flags.syn() && !flags.ack();
+        let mut ws = None;
+        if flags.syn() {
+            ws = if active_syn {
+                cx.cfg.window_scale
+            } else {
+                self.bits.has(bit::WS_OK).then_some(self.rfc7323().rcv_wscale)
+            };
+            if ws.is_some() {
+                out.rules.push(rule::WS_01);
+            }
+        }
+        let ts_on = if active_syn { cx.cfg.timestamps } else { self.bits.has(bit::TS_OK) };
+        let ts = (ts_on && !flags.rst()).then(|| {
+            out.rules.push(rule::TS_02);
+            let tsecr = if flags.ack() { self.rfc7323().ts_recent } else { 0 };
+            Timestamps { tsval: self.ts_clock(cx.cfg, cx.now), tsecr }
+        });
+        (ws, ts)
+    }
+
     /// Builds and emits one segment carrying ACK=RCV.NXT and WND=RCV.WND
     /// (except the initial SYN), advancing SND.NXT (and SND.MAX) over its
     /// sequence space and arming RETRANSMIT for it (B-TMR-01). A segment
     /// below SND.MAX is a retransmission whatever the caller says.
     fn emit(&mut self, cx: &Cx, seq: SeqNum, len: u32, flags: Flags, retransmit: bool, out: &mut Output) {
-        let wnd = self.rcv_wnd(cx.cfg) as u16;
+        let (wnd, wnd_shift) = self.advertised_window(cx.cfg, flags, out);
         let ack = if flags.ack() { self.rcv_nxt } else { SeqNum(0) };
+        if flags.ack()
+            && let Some(x) = &mut self.rfc7323
+        {
+            // RFC 7323 §4.3: Last.ACK.sent.
+            x.last_ack_sent = ack;
+        }
         let mss = if flags.syn() { cx.cfg.mss } else { 0 };
+        // Without the RFC 7323 state neither option is configured.
+        let (ws, ts) = if self.rfc7323.is_some() { self.options(cx, flags, out) } else { (None, None) };
         // The first payload byte is at ISS+1; `payload.offset` counts from it.
         let offset = seq.add(flags.syn() as u32).since(self.iss.add(1));
-        let mut seg =
-            Segment { seq, ack, flags, wnd, len, mss, payload: PayloadTag { stream: self.stream, offset }, retransmit };
+        let mut seg = Segment {
+            seq,
+            ack,
+            flags,
+            wnd,
+            len,
+            mss,
+            opts: Options::NONE.with_ws(ws).with_ts(ts).with_wnd_shift(wnd_shift),
+            payload: PayloadTag { stream: self.stream, offset },
+            retransmit,
+        };
         let occupies = seg.seg_len() > 0;
         if occupies && seq.lt(self.snd_max) && !flags.syn() {
             seg.retransmit = true;
         }
-        if occupies && seg.retransmit && self.rtt.timing().is_some() {
+        if occupies && seg.retransmit && self.rtt.timing().is_some() && !self.bits.has(bit::TS_OK) {
             // B-TMR-15: Karn (RFC 6298 §3): whatever sent it (RTO, fast
             // retransmit, a partial ACK, a probe), a retransmission voids
             // the sample in flight: the ACK that ends it may be for the
@@ -241,8 +316,9 @@ impl Endpoint {
         if self.snd_max.lt(end) {
             self.snd_max = end;
         }
-        if !seg.retransmit && self.rtt.timing().is_none() {
-            // B-TMR-05: time one segment at a time.
+        if !seg.retransmit && self.rtt.timing().is_none() && !self.bits.has(bit::TS_OK) {
+            // B-TMR-05: time one segment at a time (with timestamps every
+            // ACK is timed by its TSecr instead, B-TS-04).
             self.rtt.start_timing(end, cx.now);
         }
         if !self.timers.is_running(Timer::Retransmit) && !self.bits.has(bit::PROBING) {
@@ -259,21 +335,37 @@ impl Endpoint {
         }
     }
 
-    /// SND.UNA advanced to `ack` (B-ACK-04 and the handshake ACKs).
-    pub(super) fn on_new_ack(&mut self, cx: &Cx, ack: SeqNum, out: &mut Output) {
+    /// SND.UNA advanced to `ack` (B-ACK-04 and the handshake ACKs);
+    /// `tsecr` is the segment's echoed timestamp when timestamps are in use.
+    pub(super) fn on_new_ack(&mut self, cx: &Cx, ack: SeqNum, tsecr: Option<u32>, out: &mut Output) {
         let acked = ack.since(self.snd_una);
+        let flight_before = self.snd_max.since(self.snd_una);
         self.snd_una = ack;
         if self.snd_nxt.lt(ack) {
             // Data resent after an RTO was acknowledged before we got to it.
             self.snd_nxt = ack;
         }
-        if let Some((end, sent_at)) = self.rtt.timing() {
+        let ts_rtt = tsecr.map(|ecr| self.ts_clock(cx.cfg, cx.now).wrapping_sub(ecr)).filter(|t| (*t as i32) >= 0);
+        if let Some(ticks) = ts_rtt {
+            // B-TS-04: RFC 7323 §4.1: every ACK that advances SND.UNA is
+            // timed by its TSecr, retransmitted data included (Karn's rule
+            // is for the ambiguity timestamps remove); Appendix G scales
+            // the gains by the samples expected per window.
+            out.rules.push(rule::TS_04);
+            let per_window = flight_before.div_ceil(2 * self.max_payload()).max(1);
+            let rtt = cx.cfg.ts_tick.saturating_mul(u64::from(ticks));
+            self.rtt.sample(cx.cfg, rtt, per_window);
+            self.rtt.stop_timing();
+            self.note_rtt(cx, rtt, RttSource::Timestamp, out);
+        } else if let Some((end, sent_at)) = self.rtt.timing() {
             if end.le(ack) {
                 // B-TMR-05: only never-retransmitted segments are timed, so
                 // this sample is valid under Karn's rule.
                 out.rules.push(rule::TMR_05);
-                self.rtt.sample(cx.cfg, cx.now.saturating_since(sent_at));
+                let rtt = cx.now.saturating_since(sent_at);
+                self.rtt.sample(cx.cfg, rtt, 1);
                 self.rtt.stop_timing();
+                self.note_rtt(cx, rtt, RttSource::Timed, out);
             }
         } else if self.retries > 0 {
             // B-TMR-06: Karn: an ACK for retransmitted data gives no sample;
@@ -283,7 +375,7 @@ impl Endpoint {
         self.retries = 0;
         self.bits.set(bit::WARNED, false);
         let flight = self.snd_max.since(self.snd_una);
-        let smss = u32::from(self.snd_mss);
+        let smss = self.max_payload();
         let mut restart_for_partial_ack = false;
         // The ACK of our SYN is not data: congestion control starts once
         // synchronized.
@@ -320,14 +412,15 @@ impl Endpoint {
 
     /// An ACK that did not advance SND.UNA (B-ACK-05): a duplicate ACK in
     /// RFC 5681's sense feeds fast retransmit.
-    pub(super) fn on_duplicate_ack(&mut self, seg: &Segment, out: &mut Output) {
+    /// `wnd` is the segment's window as SND.WND would read it.
+    pub(super) fn on_duplicate_ack(&mut self, seg: &Segment, wnd: u32, out: &mut Output) {
         // RFC 5681 §2: no data, no SYN/FIN, ACK = SND.UNA, same window,
         // and data outstanding.
         let duplicate = seg.len == 0
             && !seg.flags.syn()
             && !seg.flags.fin()
             && seg.ack == self.snd_una
-            && seg.wnd == self.snd_wnd
+            && wnd == self.snd_wnd
             && self.snd_una.lt(self.snd_max)
             // B-TMR-14: a reply to a probe is not one (as Linux and BSD):
             // the probe octet is outstanding but the window is closed, so
@@ -337,7 +430,7 @@ impl Endpoint {
             return;
         }
         let flight = self.snd_max.since(self.snd_una);
-        let smss = u32::from(self.snd_mss);
+        let smss = self.max_payload();
         let snd_max = self.snd_max;
         if let Some(cc) = &mut self.cc {
             let before = (cc.cwnd, cc.ssthresh);
@@ -345,6 +438,16 @@ impl Endpoint {
                 self.bits.set(bit::FAST_RETRANSMIT_PENDING, true);
             }
             self.note_congestion(before, out);
+        }
+    }
+
+    /// Traces an RTT sample and what the estimator made of it, for
+    /// endpoints with timestamps configured (others' traces stay as they
+    /// were before RFC 7323).
+    fn note_rtt(&self, cx: &Cx, rtt: Duration, source: RttSource, out: &mut Output) {
+        if cx.cfg.timestamps {
+            let srtt = self.rtt.srtt().unwrap_or(rtt);
+            out.notes.push(Note::Rtt { sample: rtt, source, srtt, rto: self.rtt.rto() });
         }
     }
 
@@ -484,10 +587,11 @@ impl Endpoint {
             out.rules.push(if self.state == State::SynSent { rule::TMR_10 } else { rule::TMR_04 });
         } else {
             out.rules.push(rule::TMR_04);
+            let smss = self.max_payload();
             if let Some(cc) = &mut self.cc {
                 // RFC 5681 (4): the loss window; resend from SND.UNA.
                 let before = (cc.cwnd, cc.ssthresh);
-                cc.on_timeout(self.snd_max.since(self.snd_una), u32::from(self.snd_mss), self.snd_max);
+                cc.on_timeout(self.snd_max.since(self.snd_una), smss, self.snd_max);
                 self.note_congestion(before, out);
                 self.snd_nxt = self.snd_una;
             }
@@ -574,7 +678,7 @@ impl Endpoint {
     fn resend_earliest(&mut self, cx: &Cx, out: &mut Output) {
         let data_end = if self.snd_max.lt(self.snd_end) { self.snd_max } else { self.snd_end };
         if self.snd_una.lt(data_end) {
-            let n = data_end.since(self.snd_una).min(u32::from(self.snd_mss));
+            let n = data_end.since(self.snd_una).min(self.max_payload());
             let reaches_end = self.snd_una.add(n) == self.snd_end && self.send_backlog == 0;
             let mut flags = Flags::ACK;
             if reaches_end {

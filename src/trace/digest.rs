@@ -87,7 +87,9 @@ impl Digest {
                 w.u8(to as u8);
                 w.u8(reason.map_or(0xff, |r| r as u8));
             }
-            TraceKind::Send { seg, .. } | TraceKind::Deliver { seg } | TraceKind::Drop { seg, .. } => {
+            // Options and a receiver's `discard` are left out: they never
+            // change an existing run's digest.
+            TraceKind::Send { seg, .. } | TraceKind::Deliver { seg, .. } | TraceKind::Drop { seg, .. } => {
                 encode_segment(&mut w, &seg);
                 let id = e.pkt.unwrap_or_default();
                 w.u64(id.pkt);
@@ -121,6 +123,12 @@ impl Digest {
                 w.u8(up as u8);
                 w.u32(connections_lost);
             }
+            TraceKind::Rtt { sample, source, srtt, rto } => {
+                w.u64(sample.as_nanos());
+                w.u8(source as u8);
+                w.u64(srtt.as_nanos());
+                w.u64(rto.as_nanos());
+            }
         }
         self.buf.extend_from_slice(w.bytes());
     }
@@ -144,6 +152,7 @@ fn kind_code(k: &TraceKind) -> u8 {
         TraceKind::Event(_) => 7,
         TraceKind::Congestion { .. } => 8,
         TraceKind::Host { .. } => 9,
+        TraceKind::Rtt { .. } => 10,
     }
 }
 

@@ -64,9 +64,12 @@ impl<W: Write> JsonlWriter<W> {
                     write!(o, ",\"injected\":true")?;
                 }
             }
-            TraceKind::Deliver { seg } => {
+            TraceKind::Deliver { seg, discard } => {
                 write_segment(o, &seg)?;
                 write_packet_id(o, e, true)?;
+                if let Some(d) = discard {
+                    write!(o, ",\"discard\":\"{}\"", d.name())?;
+                }
             }
             TraceKind::Drop { seg, reason } => {
                 write_segment(o, &seg)?;
@@ -104,6 +107,16 @@ impl<W: Write> JsonlWriter<W> {
             TraceKind::Congestion { cwnd, ssthresh } => {
                 write!(o, ",\"cwnd\":{cwnd},\"ssthresh\":{ssthresh}")?;
             }
+            TraceKind::Rtt { sample, source, srtt, rto } => {
+                write!(
+                    o,
+                    ",\"source\":\"{}\",\"sample_ns\":{},\"srtt_ns\":{},\"rto_ns\":{}",
+                    source.name(),
+                    sample.as_nanos(),
+                    srtt.as_nanos(),
+                    rto.as_nanos()
+                )?;
+            }
             TraceKind::Host { up, connections_lost } => {
                 let event = if up { "restart" } else { "crash" };
                 write!(o, ",\"event\":\"{event}\",\"endpoints_lost\":{connections_lost},\"eps\":[")?;
@@ -118,7 +131,38 @@ impl<W: Write> JsonlWriter<W> {
 }
 
 fn write_segment<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
-    write!(o, ",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"wnd\":{}", s.flags, s.seq, s.ack, s.len, s.wnd)
+    write!(o, ",\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"len\":{},\"wnd\":{}", s.flags, s.seq, s.ack, s.len, s.wnd)?;
+    write_options(o, s)
+}
+
+/// The RFC 7323 fields, each only when the segment has it: `wnd_scaled`
+/// (the window the sender meant, once it scales), `mss`, `ws` (and
+/// `ws_used` when above 14, RFC 7323 §2.3), `tsval`, `tsecr`.
+fn write_options<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
+    if s.opts == crate::tcp::Options::NONE {
+        return Ok(());
+    }
+    if s.wnd_shift().is_some() {
+        write!(o, ",\"wnd_scaled\":{}", s.wnd_scaled())?;
+    }
+    if s.ws().is_none() && s.ts().is_none() {
+        // The MSS alone stays out, as before RFC 7323 options existed:
+        // every existing trace keeps its records.
+        return Ok(());
+    }
+    if s.mss != 0 {
+        write!(o, ",\"mss\":{}", s.mss)?;
+    }
+    if let Some(ws) = s.ws() {
+        write!(o, ",\"ws\":{ws}")?;
+        if ws > crate::tcp::MAX_WINDOW_SHIFT {
+            write!(o, ",\"ws_used\":{}", crate::tcp::MAX_WINDOW_SHIFT)?;
+        }
+    }
+    if let Some(ts) = s.ts() {
+        write!(o, ",\"tsval\":{},\"tsecr\":{}", ts.tsval, ts.tsecr)?;
+    }
+    Ok(())
 }
 
 /// `pkt`, and with `copy` also which copy (deliveries and drops).
@@ -169,5 +213,36 @@ impl<W: Write> TraceSink for JsonlWriter<W> {
 
     fn failed(&self) -> bool {
         self.error.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcp::{Flags, Options, Timestamps};
+
+    fn json(seg: &Segment) -> String {
+        let mut out = Vec::new();
+        write_segment(&mut out, seg).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// B-WS-03: a shift above 14 is shown as sent, with what the receiver
+    /// uses beside it; options appear only when present, the MSS beside
+    /// them; `wnd_scaled` once the sender scales.
+    #[test]
+    fn options_are_written_only_when_present() {
+        let syn = Segment { flags: Flags::SYN, wnd: 65535, mss: 1460, ..Segment::default() };
+        assert_eq!(json(&syn), r#","flags":"SYN","seq":0,"ack":0,"len":0,"wnd":65535"#);
+        let syn = Segment { opts: Options::NONE.with_ws(Some(15)), ..syn };
+        assert!(json(&syn).ends_with(r#""wnd":65535,"mss":1460,"ws":15,"ws_used":14"#), "{}", json(&syn));
+        let ts = Timestamps { tsval: 7, tsecr: 9 };
+        let ack = Segment {
+            flags: Flags::ACK,
+            wnd: 100,
+            opts: Options::NONE.with_ts(Some(ts)).with_wnd_shift(Some(7)),
+            ..Segment::default()
+        };
+        assert!(json(&ack).ends_with(r#""wnd":100,"wnd_scaled":12800,"tsval":7,"tsecr":9"#), "{}", json(&ack));
     }
 }

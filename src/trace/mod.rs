@@ -15,8 +15,8 @@ pub use text::TextWriter;
 
 use crate::link::DropReason;
 use crate::rule::Rule;
-use crate::tcp::{AppEvent, Call, CallError, Cause, CloseReason, Segment, State, Timer, TimerAction};
-use crate::time::Instant;
+use crate::tcp::{AppEvent, Call, CallError, Cause, CloseReason, RttSource, Segment, State, Timer, TimerAction};
+use crate::time::{Duration, Instant};
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,10 +41,12 @@ pub enum TraceKind {
         /// Crafted by an `Inject` fault rather than by the endpoint's TCP.
         injected: bool,
     },
-    /// A segment handed to `endpoint` (the receiver).
+    /// A segment handed to `endpoint` (the receiver); `discard` when the
+    /// receiver threw it away on arrival (not part of the digest).
     Deliver {
         /// The segment as it arrived (a corrupt one is a `Drop` instead).
         seg: Segment,
+        discard: Option<Discard>,
     },
     /// A segment lost on its way from `endpoint` (the sender).
     Drop {
@@ -92,6 +94,24 @@ pub enum TraceKind {
         /// restart.
         connections_lost: u32,
     },
+    /// An RTT sample updated the estimator (endpoints with `timestamps`
+    /// configured only).
+    Rtt { sample: Duration, source: RttSource, srtt: Duration, rto: Duration },
+}
+
+/// Why a receiver discarded a delivered segment before processing it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Discard {
+    /// RFC 7323 §5.3 R1: its TSval is older than TS.Recent (B-TS-05).
+    Paws,
+}
+
+impl Discard {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Discard::Paws => "paws",
+        }
+    }
 }
 
 /// The `conn` of records that belong to no connection (host events).
@@ -129,12 +149,13 @@ impl TraceKind {
             TraceKind::Event(_) => "event",
             TraceKind::Congestion { .. } => "congestion",
             TraceKind::Host { .. } => "host",
+            TraceKind::Rtt { .. } => "rtt",
         }
     }
 
     /// Every kind's name, in the order of the variants.
-    pub const NAMES: [&'static str; 9] =
-        ["transition", "send", "deliver", "drop", "timer", "app", "event", "congestion", "host"];
+    pub const NAMES: [&'static str; 10] =
+        ["transition", "send", "deliver", "drop", "timer", "app", "event", "congestion", "host", "rtt"];
 }
 
 /// Where a segment travels: IPv4 address and port of each end.

@@ -77,6 +77,7 @@ impl<W: Write> TextWriter<W> {
             TraceKind::App { .. } => ("app", Style::new().fg_color(Some(AnsiColor::Magenta.into()))),
             TraceKind::Event(_) => ("event", Style::new().fg_color(Some(AnsiColor::Green.into()))),
             TraceKind::Congestion { .. } => ("cwnd", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
+            TraceKind::Rtt { .. } => ("rtt", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
             TraceKind::Host { .. } => {
                 ("HOST", Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD))
             }
@@ -109,9 +110,12 @@ impl<W: Write> TextWriter<W> {
                     write!(self.out, "  injected")?;
                 }
             }
-            TraceKind::Deliver { seg } => {
+            TraceKind::Deliver { seg, discard } => {
                 write_segment(&mut self.out, &seg, e.pkt)?;
                 write!(self.out, "{off}")?;
+                if let Some(d) = discard {
+                    write!(self.out, "  discard: {}", d.name())?;
+                }
             }
             TraceKind::Drop { seg, reason } => {
                 write_segment(&mut self.out, &seg, e.pkt)?;
@@ -151,6 +155,9 @@ impl<W: Write> TextWriter<W> {
             TraceKind::Congestion { cwnd, ssthresh } => {
                 write!(self.out, "cwnd={cwnd} ssthresh={ssthresh}{off}")?;
             }
+            TraceKind::Rtt { sample, source, srtt, rto } => {
+                write!(self.out, "sample={sample} ({}) srtt={srtt} rto={rto}{off}", source.name())?;
+            }
             TraceKind::Host { up, connections_lost } => {
                 if up {
                     write!(self.out, "restart (no connections; listeners listen again){off}")?;
@@ -176,6 +183,34 @@ fn write_segment<W: Write>(out: &mut W, s: &Segment, id: Option<PacketId>) -> io
         if id.copy > 0 {
             write!(out, " copy={}", id.copy)?;
         }
+    }
+    write_options(out, s)
+}
+
+/// RFC 7323 options after the header fields, each only when present; the
+/// MSS shows only beside them, so traces without those options read as
+/// before.
+fn write_options<W: Write>(out: &mut W, s: &Segment) -> io::Result<()> {
+    if s.opts == crate::tcp::Options::NONE {
+        return Ok(());
+    }
+    if s.wnd_shift().is_some() {
+        write!(out, " wnd_scaled={}", s.wnd_scaled())?;
+    }
+    if s.ws().is_none() && s.ts().is_none() {
+        return Ok(());
+    }
+    if s.mss != 0 {
+        write!(out, " mss={}", s.mss)?;
+    }
+    if let Some(ws) = s.ws() {
+        write!(out, " ws={ws}")?;
+        if ws > crate::tcp::MAX_WINDOW_SHIFT {
+            write!(out, "(used as {})", crate::tcp::MAX_WINDOW_SHIFT)?;
+        }
+    }
+    if let Some(ts) = s.ts() {
+        write!(out, " tsval={} tsecr={}", ts.tsval, ts.tsecr)?;
     }
     Ok(())
 }

@@ -7,9 +7,9 @@ use super::{Event, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
 use crate::link::{DropReason, Verdict, wire_bytes};
 use crate::model::{Fault, HostId, SegmentFaultAction};
 use crate::rule;
-use crate::tcp::{PayloadTag, Segment, SeqNum, State};
+use crate::tcp::{Options, PayloadTag, Segment, SeqNum, State, Timestamps};
 use crate::time::{Duration, Instant};
-use crate::trace::{PacketId, Route, TraceEvent, TraceKind, TraceSink};
+use crate::trace::{Discard, PacketId, Route, TraceEvent, TraceKind, TraceSink};
 
 impl Packet {
     fn route(&self) -> Route {
@@ -52,7 +52,8 @@ struct Scripted {
 
 impl World {
     pub(super) fn on_inject(&mut self, f: u32, sink: &mut dyn TraceSink) {
-        let Fault::Inject { conn, ref from, flags, seq, ack, len, wnd, .. } = self.model.faults[f as usize] else {
+        let Fault::Inject { conn, ref from, flags, seq, ack, len, wnd, tsval, .. } = self.model.faults[f as usize]
+        else {
             return;
         };
         let Some(sender) = self.find_ep(conn, from) else { return };
@@ -66,6 +67,8 @@ impl World {
             wnd,
             len,
             mss: 0,
+            // RFC 7323: the forged TSval, echoing what the sender echoes.
+            opts: Options::NONE.with_ts(tsval.map(|tsval| Timestamps { tsval, tsecr: s.tcp.ts_recent() })),
             payload: PayloadTag { stream: s.tcp.stream(), offset: seq.wrapping_sub(1) as u32 },
             retransmit: false,
         };
@@ -160,6 +163,8 @@ impl World {
         if pkt.sender != NO_EP {
             e.peer = pkt.sender;
         }
+        // B-TS-05: a PAWS discard is the receiver's, traced on its delivery.
+        let discard = e.tcp.paws_rejects(&pkt.seg).then_some(Discard::Paws);
         // Under the segment's connection, as its send: a listening
         // endpoint's own number is not the segment's.
         let ev = TraceEvent {
@@ -167,7 +172,7 @@ impl World {
             conn: pkt.conn,
             ep,
             endpoint: &self.names[e.name_id as usize],
-            kind: TraceKind::Deliver { seg: pkt.seg },
+            kind: TraceKind::Deliver { seg: pkt.seg, discard },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
             lost_eps: &[],
@@ -190,7 +195,7 @@ impl World {
             conn: pkt.conn,
             ep: NO_EP,
             endpoint: &self.names[name as usize],
-            kind: TraceKind::Deliver { seg: pkt.seg },
+            kind: TraceKind::Deliver { seg: pkt.seg, discard: None },
             route: Some(pkt.route()),
             pkt: Some(pkt.id()),
             lost_eps: &[],
@@ -323,7 +328,7 @@ impl World {
             (e.flow_id, &mut e.flow)
         };
         let queue = &mut self.queues[dir as usize];
-        let bytes = wire_bytes(pkt.seg.len, pkt.seg.mss != 0);
+        let bytes = wire_bytes(&pkt.seg);
         // No lookup unless fates are in play: this is the path of every send.
         let fate = if self.fates.is_empty() {
             None

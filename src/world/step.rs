@@ -230,6 +230,7 @@ impl World {
                 TraceKind::Event(ev)
             }
             Note::Congestion { cwnd, ssthresh } => TraceKind::Congestion { cwnd, ssthresh },
+            Note::Rtt { sample, source, srtt, rto } => TraceKind::Rtt { sample, source, srtt, rto },
         };
         let e = &self.eps[ep as usize];
         let ev = TraceEvent {

@@ -2,7 +2,7 @@
 //! by `ep`, every segment record its transmission by `pkt` (and `copy`),
 //! and every record has `t_ns` (interface.md, Identity).
 
-use crate::util::{load, ron_files, root, run, stdout, tcpsim};
+use crate::util::{load, root, run, sim_files, stdout, tcpsim};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use tcpsim::pictures::{ladder_svg, ladder_text};
@@ -19,7 +19,7 @@ fn jsonl(file: &str) -> Vec<Value> {
 }
 
 fn sims() -> Vec<String> {
-    let files = ron_files(&root().join("sims"));
+    let files = sim_files();
     assert!(files.len() >= 11, "sims/ lost files: {files:?}");
     files.iter().map(|f| f.strip_prefix(root()).unwrap().to_string_lossy().into_owned()).collect()
 }

@@ -16,6 +16,7 @@
 //! - `identity`: `ep`, `pkt`/`copy` and `t_ns` let a reader follow a trace.
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `readme`: the outputs README.md shows are what the commands print.
+//! - `rfc7323`: window scaling and timestamps end to end.
 
 mod behaviours;
 mod cli;
@@ -28,6 +29,7 @@ mod outputs;
 mod pictures;
 mod properties;
 mod readme;
+mod rfc7323;
 mod scenarios;
 mod sims;
 mod sweeps;

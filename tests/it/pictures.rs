@@ -5,7 +5,7 @@
 //! The tshark tests skip with a notice when tshark is missing, unless
 //! `TCPSIM_REQUIRE_TSHARK=1` is set (CI sets it), and then fail saying so.
 
-use crate::util::{load, ron_files, root, run, stderr, stdout, tcpsim};
+use crate::util::{load, root, run, sim_files, stderr, stdout, tcpsim};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -78,7 +78,7 @@ fn every_sim_captures_cleanly_in_tshark() {
         return;
     }
     let dir = tempdir();
-    for sim in ron_files(&root().join("sims")) {
+    for sim in sim_files() {
         let (sent, delivered) = segment_counts(&sim);
         for (side, expected) in [("sender", sent), ("receiver", delivered)] {
             let name = sim.file_stem().expect("a file name").to_string_lossy().into_owned();
@@ -167,6 +167,66 @@ fn normal_close_capture_matches_its_trace() {
     }
 }
 
+/// B-WS-01, B-TS-02: RFC 7323 options in a capture are what the trace
+/// says, as tshark decodes them: MSS, the window scale shift, TSval and
+/// TSecr of every packet, and the window tshark scales with the shift
+/// equals the trace's `wnd_scaled`.
+#[test]
+fn rfc7323_options_in_the_capture_match_the_trace() {
+    if !tshark_available("rfc7323_options_in_the_capture_match_the_trace") {
+        return;
+    }
+    let dir = tempdir();
+    for (sim, set) in [
+        ("sims/rfc7323/paws.ron", "seed=1"),
+        // 30 kB instead of 50 MB; the expectations go with the 50 MB.
+        ("sims/rfc7323/window-scaling.ron", "connections[0].on_connected=[Send(bytes: 30000), Close]"),
+    ] {
+        let (pcap, trace) = (dir.path().join("o.pcap"), dir.path().join("o.jsonl"));
+        let out = tcpsim(&[
+            "run",
+            sim,
+            "--set",
+            set,
+            "--set",
+            "expect=()",
+            "--format",
+            "jsonl",
+            "--out",
+            path_str(&trace),
+            "--pcap",
+            path_str(&pcap),
+        ]);
+        assert_exit(&out, 0);
+        let text = std::fs::read_to_string(&trace).expect("the trace was written");
+        let sends: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+            .filter(|v| v["kind"] == "send")
+            .collect();
+        let fields = [
+            "tcp.options.mss_val",
+            "tcp.options.wscale.shift",
+            "tcp.options.timestamp.tsval",
+            "tcp.options.timestamp.tsecr",
+            "tcp.window_size",
+        ];
+        let rows = tshark_fields(&pcap, None, &fields);
+        assert_eq!(rows.len(), sends.len(), "{sim}");
+        for (row, send) in rows.iter().zip(&sends) {
+            let field = |i: usize| row.get(i).map_or("", String::as_str).to_string();
+            let want = |key: &str| send.get(key).map_or(String::new(), |v| v.to_string());
+            assert_eq!(field(0), want("mss"), "{sim}: mss of {send}");
+            assert_eq!(field(1), want("ws"), "{sim}: ws of {send}");
+            assert_eq!(field(2), want("tsval"), "{sim}: tsval of {send}");
+            assert_eq!(field(3), want("tsecr"), "{sim}: tsecr of {send}");
+            if send.get("wnd_scaled").is_some() {
+                assert_eq!(field(4), want("wnd_scaled"), "{sim}: the scaled window of {send}");
+            }
+        }
+    }
+}
+
 /// Wireshark's own analysis sees what the sim is about: the server's FIN,
 /// sent again after the final ACK was lost, is a retransmission.
 #[test]
@@ -236,7 +296,7 @@ fn the_lost_final_ack_ladder_shows_the_loss_the_retransmission_and_the_restart()
 
 #[test]
 fn every_sim_gives_well_formed_pictures() {
-    for sim in ron_files(&root().join("sims")) {
+    for sim in sim_files() {
         let rel = sim.strip_prefix(root()).expect("under the root").to_path_buf();
         let (world, rec) = run(load(path_str(&rel), &[]));
         let conns = world.model().connection_count() as u32;

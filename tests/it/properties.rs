@@ -9,7 +9,7 @@
 //! A failing case shrinks to a small scenario and is printed as a RON file
 //! that reproduces it (`tcpsim run failing.ron`).
 
-use crate::util::{root, stdout, tcpsim};
+use crate::util::{stdout, tcpsim};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -224,7 +224,7 @@ fn identities_hold(rec: &Recorder) -> Result<(), String> {
                 }
                 sends.push((e.conn, seg));
             }
-            TraceKind::Deliver { seg } | TraceKind::Drop { seg, .. } => {
+            TraceKind::Deliver { seg, .. } | TraceKind::Drop { seg, .. } => {
                 let id = e.pkt.ok_or_else(|| format!("no pkt: {}", e.json()))?;
                 match sends.get(id.pkt as usize) {
                     Some(&(conn, sent)) if conn == e.conn && sent == seg => {}
@@ -369,7 +369,7 @@ proptest! {
         file in 0usize..100,
         edits in proptest::collection::vec((any::<u16>(), any::<u8>(), 0u8..3), 1..8),
     ) {
-        let files = crate::util::ron_files(&root().join("sims"));
+        let files = crate::util::sim_files();
         let mut bytes = std::fs::read(&files[file % files.len()]).unwrap();
         for (at, b, op) in edits {
             let at = usize::from(at) % (bytes.len() + 1);

@@ -129,13 +129,13 @@ fn delay_and_duplicate_faults_apply_to_the_nth_match() {
     let delivered_syn = rec
         .events
         .iter()
-        .find(|e| e.endpoint == "server" && matches!(e.kind, TraceKind::Deliver { seg } if seg.flags.syn()))
+        .find(|e| e.endpoint == "server" && matches!(e.kind, TraceKind::Deliver { seg, .. } if seg.flags.syn()))
         .unwrap();
     assert_eq!(delivered_syn.t.as_nanos(), 50_000_000, "10 ms link + 40 ms delay");
     let fins_at_server = rec
         .events
         .iter()
-        .filter(|e| e.endpoint == "server" && matches!(e.kind, TraceKind::Deliver { seg } if seg.flags.fin() && seg.flags.ack() && seg.seq != world.endpoint(0, "server").unwrap().tcp.iss()))
+        .filter(|e| e.endpoint == "server" && matches!(e.kind, TraceKind::Deliver { seg, .. } if seg.flags.fin() && seg.flags.ack() && seg.seq != world.endpoint(0, "server").unwrap().tcp.iss()))
         .count();
     assert_eq!(fins_at_server, 2, "the FIN and its duplicate");
     assert_eq!(world.endpoint(0, "server").unwrap().tcp.state(), State::Closed);

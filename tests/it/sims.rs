@@ -1,12 +1,12 @@
 //! Every simulation file in `sims/` runs and meets its own expectations,
 //! through the library and through `tcpsim test`.
 
-use crate::util::{load, ron_files, root, run, stdout, tcpsim};
+use crate::util::{load, root, run, sim_files, stdout, tcpsim};
 use tcpsim::expect;
 
 #[test]
 fn every_sim_meets_its_expect_block() {
-    let files = ron_files(&root().join("sims"));
+    let files = sim_files();
     assert!(files.len() >= 11, "sims/ lost files: {files:?}");
     for file in files {
         let rel = file.strip_prefix(root()).unwrap().to_string_lossy().into_owned();

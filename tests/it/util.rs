@@ -61,6 +61,25 @@ pub fn ron_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Every simulation file under `sims/`, its subdirectories included (as
+/// `tcpsim test sims/` finds them), sorted by path. The digest table pins
+/// the files directly under `sims/`; those in subdirectories
+/// (`sims/rfc7323/`) exercise options whose runs are not pinned yet.
+pub fn sim_files() -> Vec<PathBuf> {
+    let sims = root().join("sims");
+    let mut files = ron_files(&sims);
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&sims)
+        .expect("sims/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        files.extend(ron_files(&dir));
+    }
+    files
+}
+
 /// A path as `&str`, for command-line arguments.
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")

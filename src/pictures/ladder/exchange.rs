@@ -266,7 +266,7 @@ impl Exchange {
                 // reached one of this connection's endpoints (an old
                 // duplicate on the same 4-tuple), as an arrival without a
                 // send, labelled with its connection.
-                if let TraceKind::Deliver { seg } = e.kind
+                if let TraceKind::Deliver { seg, .. } = e.kind
                     && members.is_stray_segment(&e.as_event())
                 {
                     exchange.has_endings = true;
@@ -313,7 +313,7 @@ impl Exchange {
                     let end = EndingEvent { from: src, to: dst, seg, id, order };
                     exchange.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Lost { at: e.t, reason });
                 }
-                TraceKind::Deliver { seg } if let Some(id) = e.pkt => {
+                TraceKind::Deliver { seg, .. } if let Some(id) = e.pkt => {
                     exchange.has_endings = true;
                     let end = EndingEvent { from: src, to: dst, seg, id, order };
                     exchange.end_by_pkt(&by_pkt, &mut in_flight, end, TransmissionEnd::Delivered(e.t));
@@ -330,7 +330,7 @@ impl Exchange {
                         None => exchange.orphan(src, dst, seg, TransmissionEnd::Lost { at: e.t, reason }, order),
                     }
                 }
-                TraceKind::Deliver { seg } => {
+                TraceKind::Deliver { seg, .. } => {
                     exchange.has_endings = true;
                     if let Some(p) = in_flight.iter().position(|&i| exchange.arrows[i].same(src, dst, &seg)) {
                         let i = in_flight.remove(p);
@@ -597,9 +597,9 @@ mod tests {
         let d2 = Segment { len: 10, ..seg(Flags::ACK | Flags::PSH, 101, 501) };
         events.push(event(20, "client", TraceKind::Send { seg: d1, injected: false }, client_to_server()));
         events.push(event(21, "client", TraceKind::Send { seg: d2, injected: false }, client_to_server()));
-        events.push(event(31, "server", TraceKind::Deliver { seg: d2 }, client_to_server()));
-        events.push(event(40, "server", TraceKind::Deliver { seg: d1 }, client_to_server()));
-        events.push(event(45, "server", TraceKind::Deliver { seg: d1 }, client_to_server()));
+        events.push(event(31, "server", TraceKind::Deliver { seg: d2, discard: None }, client_to_server()));
+        events.push(event(40, "server", TraceKind::Deliver { seg: d1, discard: None }, client_to_server()));
+        events.push(event(45, "server", TraceKind::Deliver { seg: d1, discard: None }, client_to_server()));
         let exchange = Exchange::build(&events, 0);
         assert_eq!(exchange.arrows.len(), 5);
         assert!(exchange.arrows[2].reordered, "d1 arrived after d2");
@@ -622,9 +622,21 @@ mod tests {
             11,
             0,
         ));
-        events.push(with_pkt(event(31, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 11, 0));
-        events.push(with_pkt(event(35, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 10, 1));
-        events.push(with_pkt(event(40, "server", TraceKind::Deliver { seg: ack }, client_to_server()), 10, 0));
+        events.push(with_pkt(
+            event(31, "server", TraceKind::Deliver { seg: ack, discard: None }, client_to_server()),
+            11,
+            0,
+        ));
+        events.push(with_pkt(
+            event(35, "server", TraceKind::Deliver { seg: ack, discard: None }, client_to_server()),
+            10,
+            1,
+        ));
+        events.push(with_pkt(
+            event(40, "server", TraceKind::Deliver { seg: ack, discard: None }, client_to_server()),
+            10,
+            0,
+        ));
         let exchange = Exchange::build(&events, 0);
         assert_eq!(exchange.arrows.len(), 5);
         let at = |ms: u64| Instant::from_nanos(ms * 1_000_000);

@@ -38,9 +38,9 @@ pub(super) fn handshake() -> Vec<OwnedEvent> {
     let synack = seg(Flags::SYN | Flags::ACK, 500, 101);
     vec![
         event(0, "client", TraceKind::Send { seg: syn, injected: false }, client_to_server()),
-        event(10, "server", TraceKind::Deliver { seg: syn }, client_to_server()),
+        event(10, "server", TraceKind::Deliver { seg: syn, discard: None }, client_to_server()),
         event(10, "server", TraceKind::Send { seg: synack, injected: false }, server_to_client()),
-        event(20, "client", TraceKind::Deliver { seg: synack }, server_to_client()),
+        event(20, "client", TraceKind::Deliver { seg: synack, discard: None }, server_to_client()),
     ]
 }
 

@@ -1,0 +1,209 @@
+//! RFC 7323 end to end: window scaling fills a long fat pipe, timestamps
+//! time every ACK, PAWS discards an old duplicate, and the options appear
+//! in the trace and the capture as on the wire.
+
+use crate::util::{load, run, stdout, tcpsim};
+use tcpsim::tcp::{AppEvent, SeqNum};
+use tcpsim::trace::{Discard, OwnedEvent, TraceKind};
+
+const WINDOW_SCALING: &str = "sims/rfc7323/window-scaling.ron";
+
+/// Bandwidth-delay product of window-scaling.ron: 100 Mbit/s x 50 ms.
+const BDP: u32 = 100_000_000 / 8 / 20;
+
+/// Times (ns) of the client's flight reaching `bytes` first, and of the
+/// server's last delivery; bytes the server's application got after the
+/// first.
+fn measure(events: &[OwnedEvent], flight_at_least: u32) -> (u64, u64, u64) {
+    let (mut snd_max, mut snd_una) = (None::<SeqNum>, None::<SeqNum>);
+    let mut start = None;
+    let (mut last, mut bytes_after) = (0, 0);
+    for e in events {
+        match e.kind {
+            TraceKind::Send { seg, .. } if e.endpoint == "client" => {
+                let end = seg.end();
+                if snd_max.is_none_or(|m| m.lt(end)) {
+                    snd_max = Some(end);
+                }
+                if seg.flags.syn() {
+                    snd_una = Some(seg.seq);
+                }
+            }
+            TraceKind::Deliver { seg, .. }
+                if e.endpoint == "client" && seg.flags.ack() && snd_una.is_some_and(|u| u.lt(seg.ack)) =>
+            {
+                snd_una = Some(seg.ack);
+            }
+            TraceKind::Event(AppEvent::Data { bytes, .. }) if e.endpoint == "server" => {
+                if start.is_some() {
+                    bytes_after += u64::from(bytes);
+                }
+                last = e.t.as_nanos();
+            }
+            _ => {}
+        }
+        if start.is_none()
+            && let (Some(max), Some(una)) = (snd_max, snd_una)
+            && max.since(una) >= flight_at_least
+        {
+            start = Some(e.t.as_nanos());
+        }
+    }
+    (start.expect("the flight reached the mark"), last, bytes_after)
+}
+
+/// B-WS-02, B-WS-04: 100 Mbit/s, 50 ms RTT, shift 7, 1 MiB buffer: once
+/// the flight reaches the BDP (625000 bytes) the link runs full. A
+/// 1500-byte packet carries 1460 bytes, so the goodput is at most
+/// 100 * 1460 / 1500 = 97.33 Mbit/s, and must be at least 90 % of the
+/// link rate, 90 Mbit/s.
+#[test]
+fn window_scaling_fills_a_100_mbit_50_ms_path() {
+    let (world, rec) = run(load(WINDOW_SCALING, &[]));
+    assert_eq!(world.endpoints().find(|e| e.name == "server").unwrap().tcp.stats().bytes_delivered, 50_000_000);
+    let (start, last, bytes) = measure(&rec.events, BDP);
+    let mbit_s = bytes as f64 * 8.0 / ((last - start) as f64 / 1e9) / 1e6;
+    println!("window scaling: goodput {mbit_s:.2} Mbit/s from {start} ns to {last} ns");
+    assert!((90.0..=97.34).contains(&mbit_s), "goodput {mbit_s:.2} Mbit/s from {start} ns to {last} ns");
+}
+
+/// Without window scaling the same path moves one 65535-byte window per
+/// RTT (the receive buffer is all the window can say): 44 full segments,
+/// 64240 bytes, since silly-window avoidance holds the 1295-byte tail;
+/// the RTT is 50 ms plus 0.12 ms to serialize a packet, so 64240 * 50 /
+/// 50.12 = 64086 bytes per 50 ms, within 5 % of 65535.
+#[test]
+fn without_window_scaling_the_path_moves_one_window_per_rtt() {
+    let (_, rec) = run(load(WINDOW_SCALING, &[("tcp", "(msl_ms: 1000, recv_buffer_bytes: 65535)")]));
+    // From the first full window to the last byte.
+    let (start, last, bytes) = measure(&rec.events, 60_000);
+    let per_rtt = bytes as f64 / ((last - start) as f64 / 50e6);
+    let window = 65535.0;
+    println!("no window scaling: {per_rtt:.0} bytes per 50 ms");
+    assert!((per_rtt - window).abs() <= 0.05 * window, "{per_rtt:.0} bytes per 50 ms");
+}
+
+/// B-WS-02: a receive buffer above 65535 needs window scaling, and the
+/// error says which field and why; shifts stop at 14; 1 GiB is the most.
+#[test]
+fn window_scaling_settings_are_validated() {
+    let errors = |set: &str| {
+        let bytes = std::fs::read(crate::util::root().join(WINDOW_SCALING)).unwrap();
+        let o = tcpsim::scenario::Override::parse(set).unwrap();
+        tcpsim::scenario::load(&bytes, &[o]).err().map(|e| format!("{e:?}")).unwrap_or_default()
+    };
+    let e = errors("tcp=(recv_buffer_bytes: 1048576)");
+    assert!(e.contains("recv_buffer_bytes") && e.contains("needs window_scale"), "{e}");
+    let e = errors("tcp=(window_scale: 15)");
+    assert!(e.contains("window_scale") && e.contains("0..=14"), "{e}");
+    let e = errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073741825)");
+    assert!(e.contains("recv_buffer_bytes") && e.contains("1 GiB"), "{e}");
+    assert!(errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073741824)").is_empty());
+    let e = errors("tcp=(timestamps: true, ts_tick_ms: 0.5)");
+    assert!(e.contains("ts_tick_ms"), "{e}");
+}
+
+/// B-TS-04: with timestamps on, every ACK that advances SND.UNA gives one
+/// RTT sample from its TSecr, and no other sample is taken: at each
+/// endpoint the `rtt` records (all `timestamp`) equal the deliveries whose
+/// ACK is beyond every ACK before it. The run retransmits, so Karn's rule
+/// would have skipped some of these.
+#[test]
+fn timestamps_time_every_ack_that_advances_snd_una() {
+    let (world, rec) = run(load("sims/rfc7323/timestamps.ron", &[]));
+    assert!(world.endpoints().any(|e| e.tcp.stats().retransmissions > 0), "the run retransmits");
+    for name in ["client", "server"] {
+        let iss = world.endpoints().find(|e| e.name == name).unwrap().tcp.iss();
+        let mut una = iss;
+        let mut advancing = 0;
+        let mut samples = 0;
+        for e in rec.events.iter().filter(|e| e.endpoint == name) {
+            match e.kind {
+                TraceKind::Deliver { seg, .. } if seg.flags.ack() && una.lt(seg.ack) => {
+                    una = seg.ack;
+                    advancing += 1;
+                }
+                TraceKind::Rtt { source, .. } => {
+                    assert_eq!(source, tcpsim::tcp::RttSource::Timestamp);
+                    samples += 1;
+                }
+                _ => {}
+            }
+        }
+        // The server's: the ACKs of its SYN,ACK and of its FIN.
+        assert!(advancing >= if name == "client" { 50 } else { 2 }, "{name}: {advancing}");
+        assert_eq!(samples, advancing, "{name}: RTT samples vs ACKs that advanced SND.UNA");
+    }
+}
+
+/// B-TS-05: the forged segment with an old TSval is the server's discard
+/// (`deliver` with `discard: "paws"`, not a link drop), and the server's
+/// next segment is the ACK in reply, still at ISS+1001.
+#[test]
+fn paws_discard_is_the_receivers_and_answered_with_an_ack() {
+    let (_, rec) = run(load("sims/rfc7323/paws.ron", &[]));
+    let at = rec
+        .events
+        .iter()
+        .position(|e| matches!(e.kind, TraceKind::Deliver { discard: Some(Discard::Paws), .. }))
+        .expect("a PAWS discard");
+    let discarded = &rec.events[at];
+    assert_eq!((discarded.endpoint.as_str(), discarded.conn), ("server", 0));
+    assert!(discarded.json().contains(r#""discard":"paws""#), "{}", discarded.json());
+    assert!(discarded.json().contains(r#""tsval":4294967100"#), "{}", discarded.json());
+    let reply = rec.events[at..]
+        .iter()
+        .find_map(|e| match e.kind {
+            TraceKind::Send { seg, .. } if e.endpoint == "server" => Some(seg),
+            _ => None,
+        })
+        .expect("a reply");
+    assert_eq!(reply.flags, tcpsim::tcp::Flags::ACK);
+    assert_eq!(reply.ack, SeqNum(1001 + 1000));
+    // The reset with the same old TSval is not discarded (B-TS-06).
+    assert_eq!(rec.events.iter().filter(|e| matches!(e.kind, TraceKind::Deliver { discard: Some(_), .. })).count(), 1);
+    assert!(!rec.events.iter().any(|e| matches!(e.kind, TraceKind::Drop { .. })), "nothing is lost on the link");
+}
+
+/// The options appear in the JSONL and the text trace, each only when the
+/// segment carries it (`mss` beside them, so a trace without RFC 7323
+/// options reads as before); `wnd` stays the 16-bit field and
+/// `wnd_scaled` says what it means.
+#[test]
+fn options_appear_in_both_traces() {
+    let jsonl = stdout(&tcpsim(&["run", "sims/rfc7323/paws.ron", "--format", "jsonl", "--conn", "0"]));
+    let syn = jsonl.lines().find(|l| l.contains(r#""kind":"send""#) && l.contains(r#""flags":"SYN""#)).unwrap();
+    assert!(syn.contains(r#""mss":1460,"tsval":4294967000,"tsecr":0"#), "{syn}");
+    let text = stdout(&tcpsim(&["run", "sims/rfc7323/paws.ron", "--conn", "0"]));
+    assert!(text.contains(" mss=1460 tsval=4294967000 tsecr=0"), "{text}");
+    assert!(text.contains("discard: paws"), "{text}");
+
+    let (_, rec) = run(load(WINDOW_SCALING, &[("connections[0].on_connected", "[Send(bytes: 3000), Close]")]));
+    let lines: Vec<String> =
+        rec.events.iter().filter(|e| matches!(e.kind, TraceKind::Send { .. })).map(|e| e.json()).collect();
+    assert!(lines[0].contains(r#""flags":"SYN","seq""#), "{}", lines[0]);
+    assert!(lines[0].contains(r#""wnd":65535,"mss":1460,"ws":7,"pkt":0"#), "{}", lines[0]);
+    // The client's ACK of the SYN,ACK: 1048576 >> 7 = 8192 units.
+    assert!(lines[2].contains(r#""wnd":8192,"wnd_scaled":1048576"#), "{}", lines[2]);
+    // Options never enter the digest: the same run without them is the
+    // same length of record and the digest version stays 3.
+    assert_eq!(tcpsim::trace::DIGEST_VERSION, 3);
+}
+
+/// RFC 7323 §5.4: the timestamp clock's start is drawn from the seed like
+/// the ISS: the same seed gives the same value, another seed another.
+#[test]
+fn timestamp_clock_start_is_drawn_from_the_seed() {
+    let first_tsval = |seed: &str| {
+        let (_, rec) = run(load("sims/rfc7323/timestamps.ron", &[("seed", seed)]));
+        rec.events
+            .iter()
+            .find_map(|e| match e.kind {
+                TraceKind::Send { seg, .. } => seg.ts().map(|t| t.tsval),
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(first_tsval("5"), first_tsval("5"));
+    assert_ne!(first_tsval("5"), first_tsval("6"));
+}
