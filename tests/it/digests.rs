@@ -8,15 +8,14 @@ use crate::util::{load, root};
 use tcpsim::trace::NullSink;
 use tcpsim::world::{Observe, Outcome, World};
 
-/// The files whose digests are pinned: every sim, the examples and the
+/// The files whose digests are pinned: every sim (subdirectories of
+/// `sims/` included), the examples and the
 /// 1k-connection scale file (the larger scale files take too long here).
 fn pinned_files() -> Vec<String> {
     let mut files = Vec::new();
-    for dir in ["sims", "examples"] {
-        for path in crate::util::ron_files(&root().join(dir)) {
-            files.push(path.strip_prefix(root()).unwrap().to_string_lossy().into_owned());
-        }
-    }
+    let relative = |path: std::path::PathBuf| path.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+    files.extend(crate::util::sim_files().into_iter().map(relative));
+    files.extend(crate::util::ron_files(&root().join("examples")).into_iter().map(relative));
     files.push("scale/scale-1k.ron".to_string());
     files
 }

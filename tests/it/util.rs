@@ -62,9 +62,7 @@ pub fn ron_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Every simulation file under `sims/`, its subdirectories included (as
-/// `tcpsim test sims/` finds them), sorted by path. The digest table pins
-/// the files directly under `sims/`; those in subdirectories
-/// (`sims/rfc7323/`) exercise options whose runs are not pinned yet.
+/// `tcpsim test sims/` finds them), sorted by path.
 pub fn sim_files() -> Vec<PathBuf> {
     let sims = root().join("sims");
     let mut files = ron_files(&sims);
