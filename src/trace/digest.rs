@@ -117,9 +117,9 @@ impl Digest {
                 w.u32(cwnd);
                 w.u32(ssthresh);
             }
-            TraceKind::Host { up, connections_lost } => {
+            TraceKind::Host { up, endpoints_lost } => {
                 w.u8(up as u8);
-                w.u32(connections_lost);
+                w.u32(endpoints_lost);
             }
         }
         self.buf.extend_from_slice(w.bytes());

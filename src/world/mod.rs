@@ -831,7 +831,7 @@ impl World {
             conn: crate::trace::NO_CONN,
             ep: crate::trace::NO_EP,
             endpoint: &self.names[self.host_name[host as usize] as usize],
-            kind: crate::trace::TraceKind::Host { up, connections_lost: lost.len() as u32 },
+            kind: crate::trace::TraceKind::Host { up, endpoints_lost: lost.len() as u32 },
             route: None,
             pkt: None,
             lost_eps: lost,

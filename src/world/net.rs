@@ -4,7 +4,7 @@
 
 use super::demux::FourTuple;
 use super::{Event, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
-use crate::link::{DropReason, Verdict, wire_bytes};
+use crate::link::{DropReason, LinkVerdict, wire_bytes};
 use crate::model::{Fault, HostId, SegmentFaultAction};
 use crate::rule;
 use crate::tcp::{PayloadTag, Segment, SeqNum, State};
@@ -314,7 +314,7 @@ impl World {
     /// The link direction `dir` decides: by a recorded `Fate` for this
     /// send if the scenario has one, else by its own draws (recorded when
     /// the observer keeps them).
-    fn link_stage(&mut self, pkt: &Packet, dir: u32, nth: u32, now: Instant) -> Verdict {
+    fn link_stage(&mut self, pkt: &Packet, dir: u32, nth: u32, now: Instant) -> LinkVerdict {
         let (params, key) = &self.link_dirs[dir as usize];
         let (flow_id, flow) = if pkt.sender == NO_EP {
             (HOST_FLOW_BASE | u64::from(pkt.sender_host), &mut self.host_flows[pkt.sender_host as usize])
@@ -352,7 +352,7 @@ impl World {
     fn deliver_by(
         &mut self,
         mut pkt: Packet,
-        verdict: Verdict,
+        verdict: LinkVerdict,
         scripted: Scripted,
         dir: u32,
         now: Instant,
@@ -360,8 +360,8 @@ impl World {
     ) {
         let Scripted { delay: extra_delay, copy: extra_copy } = scripted;
         match verdict {
-            Verdict::Drop(reason) => self.record_drop(&pkt, reason, sink),
-            Verdict::Deliver { at, corrupt, duplicate, .. } => {
+            LinkVerdict::Drop(reason) => self.record_drop(&pkt, reason, sink),
+            LinkVerdict::Deliver { at, corrupt, duplicate, .. } => {
                 // Scripted delays and copies count against the link's
                 // segment lifetime like any other time in transit.
                 let lifetime = self.link_dirs[dir as usize].0.lifetime;

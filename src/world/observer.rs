@@ -230,7 +230,7 @@ impl Observer {
 
 /// The full history of an endpoint someone asked about.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Detail {
+pub struct History {
     /// `(state, entered at)`, from CLOSED at creation.
     pub path: Vec<(State, Instant)>,
     /// `(flags, sent at)` of every segment.
@@ -250,7 +250,7 @@ pub struct EndpointLog {
     pub app_closed: bool,
     /// Segments this endpoint sent that were lost.
     pub drops: u32,
-    detail: Option<Box<Detail>>,
+    history: Option<Box<History>>,
 }
 
 /// When an endpoint's phases began: kept only when asked for
@@ -302,13 +302,13 @@ impl EndpointLog {
             visited: State::Closed.bit(),
             app_closed: false,
             drops: 0,
-            detail: history.then(|| Box::new(Detail { path: vec![(State::Closed, created)], sent: Vec::new() })),
+            history: history.then(|| Box::new(History { path: vec![(State::Closed, created)], sent: Vec::new() })),
         }
     }
 
-    /// Whether the full path and sends are kept.
-    pub fn detailed(&self) -> bool {
-        self.detail.is_some()
+    /// Whether its full history (state path and sends) is kept.
+    pub fn keeps_history(&self) -> bool {
+        self.history.is_some()
     }
 
     /// Whether the endpoint ever reached ESTABLISHED.
@@ -316,25 +316,25 @@ impl EndpointLog {
         self.visited(State::Established)
     }
 
-    /// `(flags, sent at)` of every segment (empty unless detailed).
+    /// `(flags, sent at)` of every segment (empty unless its history is kept).
     pub fn sent(&self) -> &[(Flags, Instant)] {
-        self.detail.as_ref().map_or(&[], |d| &d.sent)
+        self.history.as_ref().map_or(&[], |d| &d.sent)
     }
 
-    /// `(state, entered at)` (empty unless detailed).
+    /// `(state, entered at)` (empty unless its history is kept).
     pub fn path(&self) -> &[(State, Instant)] {
-        self.detail.as_ref().map_or(&[], |d| &d.path)
+        self.history.as_ref().map_or(&[], |d| &d.path)
     }
 
     pub fn on_transition(&mut self, to: State, at: Instant) {
         self.visited |= to.bit();
-        if let Some(d) = &mut self.detail {
+        if let Some(d) = &mut self.history {
             d.path.push((to, at));
         }
     }
 
     pub fn on_send(&mut self, flags: Flags, at: Instant) {
-        if let Some(d) = &mut self.detail {
+        if let Some(d) = &mut self.history {
             d.sent.push((flags, at));
         }
     }
