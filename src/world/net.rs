@@ -1,9 +1,12 @@
-//! The network side of the world: sending a segment (scripted faults,
-//! partitions, the link), arrivals (demultiplexing, listeners, hosts that
-//! answer for closed ports), injected segments.
+//! Segments between endpoints: the send path's ordered stages (route,
+//! partition, scripted fault, the link or a replayed fate, lifetime),
+//! arrivals (demultiplexing, listeners, hosts that answer for closed
+//! ports), injected segments. What the stages consult of the network
+//! itself is in [`super::network::Network`].
 
 use super::demux::FourTuple;
-use super::{Event, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
+use super::network::Flow;
+use super::{Event, NO_EP, Packet, World, step::Input};
 use crate::link::{DropReason, LinkVerdict, wire_bytes};
 use crate::model::{Fault, HostId, SegmentFaultAction};
 use crate::rule;
@@ -88,8 +91,7 @@ impl World {
     }
 
     pub(super) fn on_arrive(&mut self, p: u32, sink: &mut dyn TraceSink) {
-        let pkt = self.packets[p as usize];
-        self.free_packets.push(p);
+        let pkt = self.network.take(p);
         self.observer.stats.events += 1;
         if !self.host_up[pkt.dst_host as usize] {
             self.record_drop(&pkt, DropReason::HostDown, sink);
@@ -231,7 +233,7 @@ impl World {
             (false, Some((r, conn, sender))) => (r, conn, sender),
             (false, None) => return,
         };
-        let Some(&dst_host) = self.host_of_addr.get(&remote.0) else { return };
+        let Some(dst_host) = self.network.host_at(remote.0) else { return };
         let pkt = Packet {
             seg,
             src: (self.model.hosts[e.host as usize].addr, e.local_port),
@@ -260,8 +262,7 @@ impl World {
     fn send_packet(&mut self, mut pkt: Packet, injected: bool, sink: &mut dyn TraceSink) {
         let now = self.sched.now();
         self.observer.on_send(pkt.seg.retransmit);
-        pkt.pkt = self.next_pkt;
-        self.next_pkt += 1;
+        pkt.pkt = self.network.number_transmission();
         let ev = TraceEvent {
             t: now,
             conn: pkt.conn,
@@ -278,7 +279,7 @@ impl World {
         // to it; segment faults count only those that reach a link.
         let counting = !self.fates.is_empty() || self.observer.records_fates();
         let nth = if counting { self.count_send(&pkt) } else { 0 };
-        let Some(&dir) = self.routes.get(&(pkt.sender_host, pkt.dst_host)) else {
+        let Some(dir) = self.network.route(pkt.sender_host, pkt.dst_host) else {
             return self.record_drop(&pkt, DropReason::NoRoute, sink);
         };
         let mut scripted = Scripted::default();
@@ -315,14 +316,12 @@ impl World {
     /// send if the scenario has one, else by its own draws (recorded when
     /// the observer keeps them).
     fn link_stage(&mut self, pkt: &Packet, dir: u32, nth: u32, now: Instant) -> LinkVerdict {
-        let (params, key) = &self.link_dirs[dir as usize];
-        let (flow_id, flow) = if pkt.sender == NO_EP {
-            (HOST_FLOW_BASE | u64::from(pkt.sender_host), &mut self.host_flows[pkt.sender_host as usize])
+        let flow = if pkt.sender == NO_EP {
+            Flow::Host(pkt.sender_host)
         } else {
             let e = &mut self.eps[pkt.sender as usize];
-            (e.flow_id, &mut e.flow)
+            Flow::Endpoint { id: e.flow_id, state: &mut e.flow }
         };
-        let queue = &mut self.queues[dir as usize];
         let bytes = wire_bytes(pkt.seg.len, pkt.seg.mss != 0);
         // No lookup unless fates are in play: this is the path of every send.
         let fate = if self.fates.is_empty() {
@@ -333,10 +332,7 @@ impl World {
                 _ => None,
             })
         };
-        let verdict = match &fate {
-            Some(fate) => params.replay(fate, queue, now, bytes),
-            None => params.judge(key, flow_id, flow, queue, now, bytes),
-        };
+        let (verdict, params) = self.network.judge(dir, flow, fate.as_ref(), now, bytes);
         if fate.is_none()
             && self.observer.records_fates()
             && let Some(fate) = params.fate_of(&verdict)
@@ -364,7 +360,7 @@ impl World {
             LinkVerdict::Deliver { at, corrupt, duplicate, .. } => {
                 // Scripted delays and copies count against the link's
                 // segment lifetime like any other time in transit.
-                let lifetime = self.link_dirs[dir as usize].0.lifetime;
+                let lifetime = self.network.lifetime(dir);
                 let expired = |arrival: Instant| lifetime.is_some_and(|l| l < arrival.saturating_since(now));
                 if expired(at + extra_delay) {
                     self.record_drop(&pkt, DropReason::Expired, sink);
@@ -390,16 +386,7 @@ impl World {
     }
 
     fn schedule_arrival(&mut self, at: Instant, pkt: Packet) {
-        let slot = match self.free_packets.pop() {
-            Some(s) => {
-                self.packets[s as usize] = pkt;
-                s
-            }
-            None => {
-                self.packets.push(pkt);
-                (self.packets.len() - 1) as u32
-            }
-        };
+        let slot = self.network.park(pkt);
         self.sched.schedule(at, Event::Arrive(slot));
     }
 
