@@ -74,6 +74,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome's name as reports print it (`completed`, `event_limit`, ...).
     pub const fn name(self) -> &'static str {
         match self {
             Outcome::Completed => "completed",
@@ -215,19 +216,29 @@ impl Token for Event {
 pub struct EndpointView<'a> {
     /// Its `ep`: fixed for its life, as in the trace.
     pub ep: u32,
+    /// Its name in the model.
     pub name: &'a str,
+    /// Its connection number.
     pub conn: u32,
+    /// Its host's name.
     pub host: &'a str,
+    /// Its local port.
     pub local_port: u16,
+    /// Its TCP endpoint (the TCB: state, sequence variables, counters).
     pub tcp: &'a Endpoint,
+    /// What the observer logged of it: states visited, drops, history if kept.
     pub log: &'a EndpointLog,
     /// Its host crashed; its state is where it stood then.
     pub lost: bool,
     /// When its phases began, if [`Observe::phase_times`] asked for them.
     pub times: Option<&'a PhaseTimes>,
+    /// Its TCP configuration.
     pub config: &'a TcpConfig,
 }
 
+/// A running simulation: the endpoints, the network, the demultiplexer,
+/// the observer and the scripts, driven by one scheduler (see the module
+/// docs).
 pub struct World {
     model: Model,
     sched: Scheduler<Event>,
@@ -275,6 +286,7 @@ pub struct World {
 /// another order, and other heap addresses for everything allocated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Perturbation {
+    /// The seed of the lookup tables' hasher.
     pub hash_seed: u64,
     /// Packet slots pre-made and reused from the top down.
     pub spare_packet_slots: u32,
@@ -514,6 +526,7 @@ impl World {
 
     // ---- public API ----
 
+    /// The model the world was built from.
     pub fn model(&self) -> &Model {
         &self.model
     }
@@ -523,6 +536,7 @@ impl World {
         self.last_event
     }
 
+    /// Counters over the run so far.
     pub fn stats(&self) -> &RunStats {
         &self.observer.stats
     }
@@ -544,10 +558,12 @@ impl World {
         &self.observer.coverage
     }
 
+    /// How the run ended; `None` while it can go on.
     pub fn outcome(&self) -> Option<Outcome> {
         self.outcome
     }
 
+    /// Every endpoint, in `ep` order.
     pub fn endpoints(&self) -> impl Iterator<Item = EndpointView<'_>> {
         (0..self.eps.len()).map(|i| self.view(i))
     }
