@@ -211,9 +211,10 @@ pub struct Fate {
     pub corrupt: bool,
 }
 
-/// The link's decision for one segment.
+/// A link direction's decision for one segment: lost, or delivered when
+/// and how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum LinkVerdict {
     /// Lost on the link, for this reason.
     Drop(DropReason),
     /// Delivered, perhaps late, damaged or twice.
@@ -248,13 +249,13 @@ impl LinkParams {
         queue: &mut QueueState,
         now: Instant,
         bytes: u64,
-    ) -> Verdict {
+    ) -> LinkVerdict {
         let w = key.block(flow, u64::from(state.draws));
         state.draws = state.draws.wrapping_add(1);
         let draw = |word: Word| w[word as usize];
         let departs = match self.enqueue(queue, now, bytes) {
             Ok(t) => t,
-            Err(reason) => return Verdict::Drop(reason),
+            Err(reason) => return LinkVerdict::Drop(reason),
         };
         if let Some(ge) = self.burst {
             let switch = if state.burst_bad { ge.leave_bad } else { ge.enter_bad };
@@ -263,11 +264,11 @@ impl LinkParams {
             }
             let loss = if state.burst_bad { ge.loss_bad } else { ge.loss_good };
             if loss.hit(draw(Word::BurstLoss)) {
-                return Verdict::Drop(DropReason::Burst);
+                return LinkVerdict::Drop(DropReason::Burst);
             }
         }
         if self.loss.hit(draw(Word::Loss)) {
-            return Verdict::Drop(DropReason::Loss);
+            return LinkVerdict::Drop(DropReason::Loss);
         }
         let queued = departs.saturating_since(now);
         let mut transit = queued + self.delay_draw(&w, draw(Word::Jitter));
@@ -276,14 +277,14 @@ impl LinkParams {
             transit = transit + self.reorder_delay;
         }
         if self.expired(transit) {
-            return Verdict::Drop(DropReason::Expired);
+            return LinkVerdict::Drop(DropReason::Expired);
         }
         let duplicate = self
             .duplicate
             .hit(draw(Word::Duplicate))
             .then(|| queued + self.delay + self.jitter_draw(draw(Word::DuplicateJitter)));
         let duplicate = duplicate.filter(|d| !self.expired(*d)).map(|d| now + d);
-        Verdict::Deliver {
+        LinkVerdict::Deliver {
             departs,
             at: now + transit,
             reordered,
@@ -313,32 +314,32 @@ impl LinkParams {
     /// Applies a recorded [`Fate`] instead of drawing: the queue and the
     /// segment lifetime act as in [`LinkParams::judge`], everything random
     /// comes from `fate`.
-    pub fn replay(&self, fate: &Fate, queue: &mut QueueState, now: Instant, bytes: u64) -> Verdict {
+    pub fn replay(&self, fate: &Fate, queue: &mut QueueState, now: Instant, bytes: u64) -> LinkVerdict {
         let departs = match self.enqueue(queue, now, bytes) {
             Ok(t) => t,
-            Err(reason) => return Verdict::Drop(reason),
+            Err(reason) => return LinkVerdict::Drop(reason),
         };
         if let Some(reason) = fate.drop {
-            return Verdict::Drop(reason);
+            return LinkVerdict::Drop(reason);
         }
         let queued = departs.saturating_since(now);
         let transit = queued + fate.delay.unwrap_or(self.delay);
         if self.expired(transit) {
-            return Verdict::Drop(DropReason::Expired);
+            return LinkVerdict::Drop(DropReason::Expired);
         }
         let duplicate = fate.copy.map(|p| queued + p).filter(|d| !self.expired(*d)).map(|d| now + d);
-        Verdict::Deliver { departs, at: now + transit, reordered: false, corrupt: fate.corrupt, duplicate }
+        LinkVerdict::Deliver { departs, at: now + transit, reordered: false, corrupt: fate.corrupt, duplicate }
     }
 
     /// What [`LinkParams::judge`] decided, as a [`Fate`] relative to this
     /// link without randomness; `None` where the decision is what such a
     /// link decides anyway (so replaying needs nothing).
-    pub fn fate_of(&self, verdict: &Verdict) -> Option<Fate> {
+    pub fn fate_of(&self, verdict: &LinkVerdict) -> Option<Fate> {
         match *verdict {
             // Queue drops follow from the sends alone.
-            Verdict::Drop(DropReason::Queue) => None,
-            Verdict::Drop(reason) => Some(Fate { drop: Some(reason), ..Fate::default() }),
-            Verdict::Deliver { departs, at, corrupt, duplicate, .. } => {
+            LinkVerdict::Drop(DropReason::Queue) => None,
+            LinkVerdict::Drop(reason) => Some(Fate { drop: Some(reason), ..Fate::default() }),
+            LinkVerdict::Deliver { departs, at, corrupt, duplicate, .. } => {
                 let propagation = at.saturating_since(departs);
                 let fate = Fate {
                     drop: None,
@@ -435,7 +436,7 @@ mod tests {
         Key::derive(1, 42)
     }
 
-    fn run(params: &LinkParams, n: u64) -> Vec<Verdict> {
+    fn run(params: &LinkParams, n: u64) -> Vec<LinkVerdict> {
         let mut st = FlowState::default();
         let mut q = QueueState::default();
         (0..n).map(|_| params.judge(&key(), 7, &mut st, &mut q, Instant::ZERO, 1000)).collect()
@@ -445,8 +446,8 @@ mod tests {
         run(params, n)
             .into_iter()
             .filter_map(|v| match v {
-                Verdict::Deliver { at, .. } => Some(at.as_nanos() as f64 / 1e6),
-                Verdict::Drop(_) => None,
+                LinkVerdict::Deliver { at, .. } => Some(at.as_nanos() as f64 / 1e6),
+                LinkVerdict::Drop(_) => None,
             })
             .collect()
     }
@@ -493,11 +494,11 @@ mod tests {
         // The queue holds 3000 bytes, counting the segment on the wire.
         let v = run(&p, 4);
         let at = |i: usize| match v[i] {
-            Verdict::Deliver { at, .. } => at.as_nanos(),
-            Verdict::Drop(r) => panic!("{i} dropped: {r}"),
+            LinkVerdict::Deliver { at, .. } => at.as_nanos(),
+            LinkVerdict::Drop(r) => panic!("{i} dropped: {r}"),
         };
         assert_eq!((at(0), at(1), at(2)), (11_000_000, 12_000_000, 13_000_000));
-        assert_eq!(v[3], Verdict::Drop(DropReason::Queue));
+        assert_eq!(v[3], LinkVerdict::Drop(DropReason::Queue));
     }
 
     /// What `judge` decides, turned into fates and replayed on the same
@@ -534,9 +535,9 @@ mod tests {
             let fate = random.fate_of(&v);
             fates += fate.is_some() as u32;
             let again = fixed.replay(&fate.unwrap_or_default(), &mut replay_q, now, 1000);
-            let strip = |v: Verdict| match v {
-                Verdict::Deliver { reordered: _, departs, at, corrupt, duplicate } => {
-                    Verdict::Deliver { reordered: false, departs, at, corrupt, duplicate }
+            let strip = |v: LinkVerdict| match v {
+                LinkVerdict::Deliver { reordered: _, departs, at, corrupt, duplicate } => {
+                    LinkVerdict::Deliver { reordered: false, departs, at, corrupt, duplicate }
                 }
                 drop => drop,
             };
@@ -551,7 +552,7 @@ mod tests {
         for v in run(&p, 10) {
             assert_eq!(
                 v,
-                Verdict::Deliver {
+                LinkVerdict::Deliver {
                     departs: Instant::ZERO,
                     at: Instant::from_nanos(10_000_000),
                     reordered: false,
@@ -565,7 +566,7 @@ mod tests {
     #[test]
     fn loss_rate_is_close_to_the_probability() {
         let p = LinkParams { loss: Ppm::new(100_000).unwrap(), ..LinkParams::default() };
-        let lost = run(&p, 20_000).iter().filter(|v| matches!(v, Verdict::Drop(DropReason::Loss))).count();
+        let lost = run(&p, 20_000).iter().filter(|v| matches!(v, LinkVerdict::Drop(DropReason::Loss))).count();
         assert!((1_800..2_200).contains(&lost), "lost {lost} of 20000 at 10%");
     }
 
@@ -579,10 +580,10 @@ mod tests {
         let mut expired = 0;
         for v in run(&p, 2000) {
             match v {
-                Verdict::Deliver { at, .. } => {
+                LinkVerdict::Deliver { at, .. } => {
                     assert!((10_000_000..=12_000_000).contains(&at.as_nanos()))
                 }
-                Verdict::Drop(r) => {
+                LinkVerdict::Drop(r) => {
                     assert_eq!(r, DropReason::Expired);
                     expired += 1;
                 }
@@ -601,7 +602,7 @@ mod tests {
         };
         let p = LinkParams { burst: Some(ge), ..LinkParams::default() };
         let v = run(&p, 50_000);
-        let lost: Vec<bool> = v.iter().map(|v| matches!(v, Verdict::Drop(_))).collect();
+        let lost: Vec<bool> = v.iter().map(|v| matches!(v, LinkVerdict::Drop(_))).collect();
         let losses = lost.iter().filter(|l| **l).count();
         let runs = lost.windows(2).filter(|w| w[1] && !w[0]).count();
         assert!(losses > 0 && runs > 0);

@@ -199,65 +199,112 @@ pub struct Connection {
 /// Which segments a fault matches. `None` matches anything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
+    /// The sending endpoint's name.
     pub from: Option<String>,
+    /// The connection number.
     pub conn: Option<u32>,
+    /// The segment's flags, exactly.
     pub flags: Option<Flags>,
+    /// `true`: it carries payload (`len > 0`); `false`: it carries none.
     pub data: Option<bool>,
+    /// The sender's state when it sends the segment.
     pub state: Option<State>,
+    /// Whether the segment is a retransmission.
     pub retransmit: Option<bool>,
 }
 
+/// What a segment fault does to a matching segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SegmentFaultAction {
+    /// The segment is lost (drop reason `rule`).
     Drop,
+    /// The segment arrives this much later than the link says.
     Delay(Duration),
+    /// A copy arrives this long after the segment itself.
     Duplicate(Duration),
 }
 
+/// A scripted event: something done to segments, hosts or the links
+/// beside what the link model draws.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// Applies to matching segments number `nth ..= nth + times - 1`
     /// (1-based, counted per fault).
     Segment {
+        /// Which segments count.
         filter: Filter,
+        /// The first matching segment acted on (1-based).
         nth: u32,
+        /// How many consecutive matching segments are acted on.
         times: u32,
+        /// What is done to them.
         action: SegmentFaultAction,
     },
+    /// A forged segment sent at `at` in the name of endpoint `from` of
+    /// connection `conn`, from its address and port to its peer's.
     Inject {
+        /// When it is sent.
         at: Instant,
+        /// The connection of the endpoint it is sent as.
         conn: u32,
+        /// The name of the endpoint it is sent as.
         from: String,
+        /// Its flags.
         flags: Flags,
+        /// Its sequence number, relative to the sender's ISS (1: the first
+        /// data octet).
         seq: i64,
+        /// Its acknowledgment number, relative to the peer's ISS; sent only
+        /// with ACK set (0 otherwise).
         ack: i64,
+        /// Payload octets.
         len: u32,
+        /// Advertised window (unscaled).
         wnd: u16,
         /// RFC 7323: a Timestamps option with this TSval (absolute).
         tsval: Option<u32>,
     },
+    /// Hosts `a` and `b` cannot reach each other in `[from, to)`: segments
+    /// sent between them are dropped (reason `partition`).
     Partition {
+        /// One host.
         a: HostId,
+        /// The other host.
         b: HostId,
+        /// When the partition begins (inclusive).
         from: Instant,
+        /// When it ends (exclusive).
         to: Instant,
     },
+    /// `host` crashes at `at`: its endpoints vanish without sending
+    /// anything; it answers as a host with no endpoints after
+    /// `restart_at`, and drops what arrives until then.
     Crash {
+        /// The host that crashes.
         host: HostId,
+        /// When it crashes.
         at: Instant,
+        /// When it comes back up; `None`: never.
         restart_at: Option<Instant>,
     },
     /// What the link does to the `nth` segment (1-based) that `from` sends
     /// on connection `conn`, instead of drawing it: a recorded decision
     /// (`tcpsim run --emit-faults`, `tcpsim shrink`).
     Fate {
+        /// The sending endpoint's name.
         from: String,
+        /// The connection number.
         conn: u32,
+        /// Which of `from`'s segments on `conn` (1-based, every send counted).
         nth: u32,
+        /// What the link does to it.
         fate: Fate,
     },
 }
 
+/// Bounds on one run: a run that reaches one of events, time, segments in
+/// flight or trace records ends with the matching
+/// [`crate::world::Outcome`]; the connection count is checked at load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Events per run (default 100 million).
@@ -288,15 +335,19 @@ impl Default for Limits {
 /// An inclusive range for counted expectations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CountRange {
+    /// The least allowed count.
     pub min: u64,
+    /// The greatest allowed count (`u64::MAX`: no bound).
     pub max: u64,
 }
 
 impl CountRange {
+    /// The range holding `n` only.
     pub fn exactly(n: u64) -> CountRange {
         CountRange { min: n, max: n }
     }
 
+    /// Whether `n` lies in the range.
     pub fn contains(&self, n: u64) -> bool {
         self.min <= n && n <= self.max
     }
@@ -313,39 +364,67 @@ impl std::fmt::Display for CountRange {
     }
 }
 
+/// What a run must show (the file's `expect` block), checked by
+/// [`crate::expect::check`] after the run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Expect {
+    /// Behaviour IDs that must each fire at least once.
     pub proves: Vec<Rule>,
+    /// Checks on single named endpoints.
     pub endpoints: Vec<EndpointExpect>,
+    /// Checks on every connection.
     pub all_connections: Option<AllExpect>,
+    /// The total number of segments dropped, whatever the reason.
     pub drops: Option<CountRange>,
     /// Endpoints stuck at the end of the run (see `world::OpenReason`).
     pub stuck: Option<CountRange>,
 }
 
+/// What one endpoint must show at the end of the run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointExpect {
+    /// The endpoint's name.
     pub name: String,
+    /// Its connection number.
     pub conn: u32,
+    /// Its state at the end.
     pub final_state: Option<State>,
+    /// Why it closed.
     pub reason: Option<CloseReason>,
+    /// Every state it entered, in order, from CLOSED at creation.
     pub path: Option<Vec<State>>,
+    /// States it must have entered.
     pub visits: Vec<State>,
+    /// States it must never have entered.
     pub never_visits: Vec<State>,
+    /// Total time spent in each state, a visit still open at the end
+    /// counting up to the last event.
     pub time_in: Vec<(State, Duration)>,
+    /// For a flags value: the send times of all its segments with exactly
+    /// those flags.
     pub sent: Vec<(Flags, Vec<Instant>)>,
+    /// Segments it sent again (RTO, fast retransmit, zero-window probes).
     pub retransmissions: Option<CountRange>,
+    /// Segments it sent by fast retransmit or NewReno partial ACKs.
     pub fast_retransmits: Option<CountRange>,
+    /// Every segment it emitted, retransmissions and resets included.
     pub segments_sent: Option<CountRange>,
+    /// Payload bytes delivered to its application, in order.
     pub bytes_delivered: Option<CountRange>,
+    /// Delivered bytes that were not the peer's at that offset.
     pub foreign_bytes: Option<CountRange>,
 }
 
+/// What every connection must show at the end of the run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllExpect {
+    /// Every endpoint's state at the end.
     pub final_state: Option<State>,
+    /// `true`: each endpoint's peer delivered every byte it queued.
     pub all_bytes_delivered: Option<bool>,
+    /// `true`: no endpoint delivered bytes from another stream.
     pub no_foreign_bytes: Option<bool>,
+    /// `true`: every endpoint reached ESTABLISHED at some point.
     pub established: Option<bool>,
 }
 
@@ -365,6 +444,7 @@ impl Model {
         self
     }
 
+    /// The host named `name`.
     pub fn host_by_name(&self, name: &str) -> Option<HostId> {
         self.hosts.iter().position(|h| h.name == name).map(|i| i as HostId)
     }

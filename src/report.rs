@@ -163,7 +163,7 @@ pub fn path_lines(world: &World, max: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let total = world.endpoints().count();
     for ep in world.endpoints().take(max) {
-        let path = if ep.log.detailed() {
+        let path = if ep.log.keeps_history() {
             ep.log.states().iter().map(|s| s.name()).collect::<Vec<_>>().join(" -> ")
         } else {
             format!("... -> {}", ep.tcp.state())

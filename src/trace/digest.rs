@@ -119,9 +119,9 @@ impl Digest {
                 w.u32(cwnd);
                 w.u32(ssthresh);
             }
-            TraceKind::Host { up, connections_lost } => {
+            TraceKind::Host { up, endpoints_lost } => {
                 w.u8(up as u8);
-                w.u32(connections_lost);
+                w.u32(endpoints_lost);
             }
             TraceKind::Rtt { sample, source, srtt, rto } => {
                 w.u64(sample.as_nanos());

@@ -117,9 +117,9 @@ impl<W: Write> JsonlWriter<W> {
                     rto.as_nanos()
                 )?;
             }
-            TraceKind::Host { up, connections_lost } => {
+            TraceKind::Host { up, endpoints_lost } => {
                 let event = if up { "restart" } else { "crash" };
-                write!(o, ",\"event\":\"{event}\",\"endpoints_lost\":{connections_lost},\"eps\":[")?;
+                write!(o, ",\"event\":\"{event}\",\"endpoints_lost\":{endpoints_lost},\"eps\":[")?;
                 for (i, ep) in e.lost_eps.iter().enumerate() {
                     write!(o, "{}{ep}", if i == 0 { "" } else { "," })?;
                 }

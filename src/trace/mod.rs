@@ -92,7 +92,7 @@ pub enum TraceKind {
         up: bool,
         /// How many endpoints the crash took (JSONL `endpoints_lost`); 0 on a
         /// restart.
-        connections_lost: u32,
+        endpoints_lost: u32,
     },
     /// An RTT sample updated the estimator (endpoints with `timestamps`
     /// configured only).

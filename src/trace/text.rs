@@ -158,13 +158,13 @@ impl<W: Write> TextWriter<W> {
             TraceKind::Rtt { sample, source, srtt, rto } => {
                 write!(self.out, "sample={sample} ({}) srtt={srtt} rto={rto}{off}", source.name())?;
             }
-            TraceKind::Host { up, connections_lost } => {
+            TraceKind::Host { up, endpoints_lost } => {
                 if up {
                     write!(self.out, "restart (no connections; listeners listen again){off}")?;
                 } else {
                     write!(
                         self.out,
-                        "crash: {connections_lost} endpoints vanish without a word{}{off}",
+                        "crash: {endpoints_lost} endpoints vanish without a word{}{off}",
                         lost_list(e.lost_eps)
                     )?;
                 }

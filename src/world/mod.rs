@@ -9,7 +9,8 @@
 //! caller's sink and into the digest in exactly the order they happen.
 //!
 //! Submodules: `step` (one step at an endpoint: calls, reactions, notes),
-//! `net` (the network: links, the send path's stages, arrivals), `demux`
+//! `network` (`Network`: routes, link directions and queues, the packet
+//! slab), `net` (the send path's stages, arrivals), `demux`
 //! (4-tuples, listeners, ephemeral ports), `observer`
 //! (what the caller asked to keep: digest, counters, coverage, endpoint
 //! logs, phase times, recorded fates), `open` (why endpoints are left open
@@ -25,6 +26,7 @@
 mod demux;
 mod hash;
 mod net;
+mod network;
 mod observer;
 mod open;
 mod step;
@@ -32,7 +34,7 @@ mod step;
 pub use observer::{ALL_HISTORIES_UP_TO, EndpointLog, Histories, Observe, PhaseTimes, RecordedFate, RunStats};
 pub use open::{EndFacts, OpenEndpoint, OpenReason, OpenReport, classify};
 
-use crate::link::{FlowState, LinkParams, QueueState};
+use crate::link::FlowState;
 use crate::model::{App, Fault, HostId, Model};
 use crate::rng::{Key, component};
 use crate::scheduler::{Scheduler, Token};
@@ -41,6 +43,7 @@ use crate::time::{Duration, Instant};
 use crate::trace::{TraceEvent, TraceSink};
 use demux::Demux;
 use hash::{FastBuild, FastMap};
+use network::Network;
 use observer::Observer;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -71,6 +74,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome's name as reports print it (`completed`, `event_limit`, ...).
     pub const fn name(self) -> &'static str {
         match self {
             Outcome::Completed => "completed",
@@ -212,19 +216,29 @@ impl Token for Event {
 pub struct EndpointView<'a> {
     /// Its `ep`: fixed for its life, as in the trace.
     pub ep: u32,
+    /// Its name in the model.
     pub name: &'a str,
+    /// Its connection number.
     pub conn: u32,
+    /// Its host's name.
     pub host: &'a str,
+    /// Its local port.
     pub local_port: u16,
+    /// Its TCP endpoint (the TCB: state, sequence variables, counters).
     pub tcp: &'a Endpoint,
+    /// What the observer logged of it: states visited, drops, history if kept.
     pub log: &'a EndpointLog,
     /// Its host crashed; its state is where it stood then.
     pub lost: bool,
     /// When its phases began, if [`Observe::phase_times`] asked for them.
     pub times: Option<&'a PhaseTimes>,
+    /// Its TCP configuration.
     pub config: &'a TcpConfig,
 }
 
+/// A running simulation: the endpoints, the network, the demultiplexer,
+/// the observer and the scripts, driven by one scheduler (see the module
+/// docs).
 pub struct World {
     model: Model,
     sched: Scheduler<Event>,
@@ -235,17 +249,8 @@ pub struct World {
     names: Vec<String>,
     host_name: Vec<u32>,
     demux: Demux,
-    host_of_addr: FastMap<u32, HostId>,
-    link_dirs: Vec<(LinkParams, Key)>,
-    /// The transmitter of each link direction, shared by its flows.
-    queues: Vec<QueueState>,
-    routes: FastMap<(HostId, HostId), u32>,
-    host_flows: Vec<FlowState>,
+    network: Network,
     host_up: Vec<bool>,
-    packets: Vec<Packet>,
-    free_packets: Vec<u32>,
-    /// The `pkt` number of the next segment sent.
-    next_pkt: u64,
     fault_hits: Vec<u32>,
     /// Name ids of segment-fault `from` filters (NO_EP if the name never
     /// sends).
@@ -281,6 +286,7 @@ pub struct World {
 /// another order, and other heap addresses for everything allocated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Perturbation {
+    /// The seed of the lookup tables' hasher.
     pub hash_seed: u64,
     /// Packet slots pre-made and reused from the top down.
     pub spare_packet_slots: u32,
@@ -316,8 +322,7 @@ impl World {
             copy: 0,
             pkt: 0,
         };
-        world.packets = vec![spare; p.spare_packet_slots as usize];
-        world.free_packets = (0..p.spare_packet_slots).collect();
+        world.network.add_spare_slots(spare, p.spare_packet_slots);
         world.ballast = ballast;
         world
     }
@@ -353,19 +358,6 @@ impl World {
         let endpoints = model.connection_count() as usize * 2 + model.listeners.len() * 2 + 16;
         let observer = Observer::new(observe, endpoints, |n| names.iter().position(|x| x == n).map(|i| i as u32));
 
-        let mut link_dirs = Vec::new();
-        let mut routes = FastMap::with_hasher(hasher);
-        for (i, link) in model.links.iter().enumerate() {
-            let base = component::LINK_BASE + 2 * i as u64;
-            routes.insert((link.a, link.b), link_dirs.len() as u32);
-            link_dirs.push((link.ab, Key::derive(model.seed, base)));
-            routes.insert((link.b, link.a), link_dirs.len() as u32);
-            link_dirs.push((link.ba, Key::derive(model.seed, base + 1)));
-        }
-        let mut host_of_addr = FastMap::with_hasher(hasher);
-        for (i, h) in model.hosts.iter().enumerate() {
-            host_of_addr.insert(h.addr, i as HostId);
-        }
         let total_conns = model.connection_count() as u32;
         // Every connection has two endpoints; each listener keeps one more
         // listening (more only if SYN_RECEIVED endpoints fall back to
@@ -380,15 +372,8 @@ impl World {
             names,
             host_name,
             demux: Demux::new(model.hosts.len(), endpoints, hasher),
-            host_of_addr,
-            queues: vec![QueueState::default(); link_dirs.len()],
-            link_dirs,
-            routes,
-            host_flows: vec![FlowState::default(); model.hosts.len()],
+            network: Network::new(&model, hasher),
             host_up: vec![true; model.hosts.len()],
-            packets: Vec::new(),
-            free_packets: Vec::new(),
-            next_pkt: 0,
             fault_hits: vec![0; model.faults.len()],
             fault_from,
             has_segment_faults: model.faults.iter().any(|f| matches!(f, Fault::Segment { .. })),
@@ -547,6 +532,7 @@ impl World {
 
     // ---- public API ----
 
+    /// The model the world was built from.
     pub fn model(&self) -> &Model {
         &self.model
     }
@@ -556,6 +542,7 @@ impl World {
         self.last_event
     }
 
+    /// Counters over the run so far.
     pub fn stats(&self) -> &RunStats {
         &self.observer.stats
     }
@@ -577,10 +564,12 @@ impl World {
         &self.observer.coverage
     }
 
+    /// How the run ended; `None` while it can go on.
     pub fn outcome(&self) -> Option<Outcome> {
         self.outcome
     }
 
+    /// Every endpoint, in `ep` order.
     pub fn endpoints(&self) -> impl Iterator<Item = EndpointView<'_>> {
         (0..self.eps.len()).map(|i| self.view(i))
     }
@@ -685,7 +674,7 @@ impl World {
         if self.observer.stats.trace_records >= self.model.limits.max_trace_records {
             return Some(self.finish(Outcome::TraceLimit));
         }
-        let in_flight = (self.packets.len() - self.free_packets.len()) as u64;
+        let in_flight = self.network.in_flight();
         if in_flight > self.model.limits.max_in_flight || in_flight >= MAX_PACKET_SLOTS {
             return Some(self.finish(Outcome::InFlightLimit));
         }
@@ -837,7 +826,7 @@ impl World {
             conn: crate::trace::NO_CONN,
             ep: crate::trace::NO_EP,
             endpoint: &self.names[self.host_name[host as usize] as usize],
-            kind: crate::trace::TraceKind::Host { up, connections_lost: lost.len() as u32 },
+            kind: crate::trace::TraceKind::Host { up, endpoints_lost: lost.len() as u32 },
             route: None,
             pkt: None,
             lost_eps: lost,

@@ -1,10 +1,13 @@
-//! The network side of the world: sending a segment (scripted faults,
-//! partitions, the link), arrivals (demultiplexing, listeners, hosts that
-//! answer for closed ports), injected segments.
+//! Segments between endpoints: the send path's ordered stages (route,
+//! partition, scripted fault, the link or a replayed fate, lifetime),
+//! arrivals (demultiplexing, listeners, hosts that answer for closed
+//! ports), injected segments. What the stages consult of the network
+//! itself is in [`super::network::Network`].
 
 use super::demux::FourTuple;
-use super::{Event, HOST_FLOW_BASE, NO_EP, Packet, World, step::Input};
-use crate::link::{DropReason, Verdict, wire_bytes};
+use super::network::Flow;
+use super::{Event, NO_EP, Packet, World, step::Input};
+use crate::link::{DropReason, LinkVerdict, wire_bytes};
 use crate::model::{Fault, HostId, SegmentFaultAction};
 use crate::rule;
 use crate::tcp::{Options, PayloadTag, Segment, SeqNum, State, Timestamps};
@@ -91,8 +94,7 @@ impl World {
     }
 
     pub(super) fn on_arrive(&mut self, p: u32, sink: &mut dyn TraceSink) {
-        let pkt = self.packets[p as usize];
-        self.free_packets.push(p);
+        let pkt = self.network.take(p);
         self.observer.stats.events += 1;
         if !self.host_up[pkt.dst_host as usize] {
             self.record_drop(&pkt, DropReason::HostDown, sink);
@@ -236,7 +238,7 @@ impl World {
             (false, Some((r, conn, sender))) => (r, conn, sender),
             (false, None) => return,
         };
-        let Some(&dst_host) = self.host_of_addr.get(&remote.0) else { return };
+        let Some(dst_host) = self.network.host_at(remote.0) else { return };
         let pkt = Packet {
             seg,
             src: (self.model.hosts[e.host as usize].addr, e.local_port),
@@ -265,8 +267,7 @@ impl World {
     fn send_packet(&mut self, mut pkt: Packet, injected: bool, sink: &mut dyn TraceSink) {
         let now = self.sched.now();
         self.observer.on_send(pkt.seg.retransmit);
-        pkt.pkt = self.next_pkt;
-        self.next_pkt += 1;
+        pkt.pkt = self.network.number_transmission();
         let ev = TraceEvent {
             t: now,
             conn: pkt.conn,
@@ -283,7 +284,7 @@ impl World {
         // to it; segment faults count only those that reach a link.
         let counting = !self.fates.is_empty() || self.observer.records_fates();
         let nth = if counting { self.count_send(&pkt) } else { 0 };
-        let Some(&dir) = self.routes.get(&(pkt.sender_host, pkt.dst_host)) else {
+        let Some(dir) = self.network.route(pkt.sender_host, pkt.dst_host) else {
             return self.record_drop(&pkt, DropReason::NoRoute, sink);
         };
         let mut scripted = Scripted::default();
@@ -319,15 +320,13 @@ impl World {
     /// The link direction `dir` decides: by a recorded `Fate` for this
     /// send if the scenario has one, else by its own draws (recorded when
     /// the observer keeps them).
-    fn link_stage(&mut self, pkt: &Packet, dir: u32, nth: u32, now: Instant) -> Verdict {
-        let (params, key) = &self.link_dirs[dir as usize];
-        let (flow_id, flow) = if pkt.sender == NO_EP {
-            (HOST_FLOW_BASE | u64::from(pkt.sender_host), &mut self.host_flows[pkt.sender_host as usize])
+    fn link_stage(&mut self, pkt: &Packet, dir: u32, nth: u32, now: Instant) -> LinkVerdict {
+        let flow = if pkt.sender == NO_EP {
+            Flow::Host(pkt.sender_host)
         } else {
             let e = &mut self.eps[pkt.sender as usize];
-            (e.flow_id, &mut e.flow)
+            Flow::Endpoint { id: e.flow_id, state: &mut e.flow }
         };
-        let queue = &mut self.queues[dir as usize];
         let bytes = wire_bytes(&pkt.seg);
         // No lookup unless fates are in play: this is the path of every send.
         let fate = if self.fates.is_empty() {
@@ -338,10 +337,7 @@ impl World {
                 _ => None,
             })
         };
-        let verdict = match &fate {
-            Some(fate) => params.replay(fate, queue, now, bytes),
-            None => params.judge(key, flow_id, flow, queue, now, bytes),
-        };
+        let (verdict, params) = self.network.judge(dir, flow, fate.as_ref(), now, bytes);
         if fate.is_none()
             && self.observer.records_fates()
             && let Some(fate) = params.fate_of(&verdict)
@@ -357,7 +353,7 @@ impl World {
     fn deliver_by(
         &mut self,
         mut pkt: Packet,
-        verdict: Verdict,
+        verdict: LinkVerdict,
         scripted: Scripted,
         dir: u32,
         now: Instant,
@@ -365,11 +361,11 @@ impl World {
     ) {
         let Scripted { delay: extra_delay, copy: extra_copy } = scripted;
         match verdict {
-            Verdict::Drop(reason) => self.record_drop(&pkt, reason, sink),
-            Verdict::Deliver { at, corrupt, duplicate, .. } => {
+            LinkVerdict::Drop(reason) => self.record_drop(&pkt, reason, sink),
+            LinkVerdict::Deliver { at, corrupt, duplicate, .. } => {
                 // Scripted delays and copies count against the link's
                 // segment lifetime like any other time in transit.
-                let lifetime = self.link_dirs[dir as usize].0.lifetime;
+                let lifetime = self.network.lifetime(dir);
                 let expired = |arrival: Instant| lifetime.is_some_and(|l| l < arrival.saturating_since(now));
                 if expired(at + extra_delay) {
                     self.record_drop(&pkt, DropReason::Expired, sink);
@@ -395,16 +391,7 @@ impl World {
     }
 
     fn schedule_arrival(&mut self, at: Instant, pkt: Packet) {
-        let slot = match self.free_packets.pop() {
-            Some(s) => {
-                self.packets[s as usize] = pkt;
-                s
-            }
-            None => {
-                self.packets.push(pkt);
-                (self.packets.len() - 1) as u32
-            }
-        };
+        let slot = self.network.park(pkt);
         self.sched.schedule(at, Event::Arrive(slot));
     }
 

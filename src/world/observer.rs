@@ -68,18 +68,24 @@ impl Observe {
 pub struct RunStats {
     /// Executed scheduler actions (arrivals, timer firings, calls).
     pub events: u64,
+    /// State transitions of all endpoints.
     pub transitions: u64,
+    /// Segments sent, by endpoints and hosts, injected ones included.
     pub segments_sent: u64,
+    /// Of those, retransmissions.
     pub retransmissions: u64,
+    /// Segments delivered to an endpoint.
     pub deliveries: u64,
     /// Drops by reason, in `DropReason` order.
     pub drops: [u64; 9],
     /// Transitions by `[from][to]` state (in `State` order).
     pub transitions_by: [[u64; 11]; 11],
+    /// Trace records emitted.
     pub trace_records: u64,
 }
 
 impl RunStats {
+    /// Segments dropped, whatever the reason.
     pub fn total_drops(&self) -> u64 {
         self.drops.iter().sum()
     }
@@ -89,13 +95,18 @@ impl RunStats {
 /// the `nth` segment `from` sent on connection `conn` met `fate`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedFate {
+    /// The sending endpoint's name.
     pub from: String,
+    /// The connection number.
     pub conn: u32,
+    /// Which of `from`'s segments on `conn` (1-based).
     pub nth: u32,
+    /// What the link did to it.
     pub fate: Fate,
 }
 
 impl RecordedFate {
+    /// The `Fate` fault that replays this decision.
     pub fn to_fault(&self) -> Fault {
         Fault::Fate { from: self.from.clone(), conn: self.conn, nth: self.nth, fate: self.fate }
     }
@@ -230,7 +241,7 @@ impl Observer {
 
 /// The full history of an endpoint someone asked about.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Detail {
+pub struct History {
     /// `(state, entered at)`, from CLOSED at creation.
     pub path: Vec<(State, Instant)>,
     /// `(flags, sent at)` of every segment.
@@ -250,7 +261,7 @@ pub struct EndpointLog {
     pub app_closed: bool,
     /// Segments this endpoint sent that were lost.
     pub drops: u32,
-    detail: Option<Box<Detail>>,
+    history: Option<Box<History>>,
 }
 
 /// When an endpoint's phases began: kept only when asked for
@@ -283,6 +294,7 @@ impl Default for PhaseTimes {
 }
 
 impl PhaseTimes {
+    /// Notes that the endpoint entered `to` at `at`.
     pub fn on_transition(&mut self, to: State, at: Instant) {
         match to {
             State::Closed => self.closed_at = at,
@@ -297,18 +309,20 @@ impl PhaseTimes {
 }
 
 impl EndpointLog {
+    /// A log for an endpoint created at `created`; `history`: keep its
+    /// full state path and sends.
     pub fn new(history: bool, created: Instant) -> EndpointLog {
         EndpointLog {
             visited: State::Closed.bit(),
             app_closed: false,
             drops: 0,
-            detail: history.then(|| Box::new(Detail { path: vec![(State::Closed, created)], sent: Vec::new() })),
+            history: history.then(|| Box::new(History { path: vec![(State::Closed, created)], sent: Vec::new() })),
         }
     }
 
-    /// Whether the full path and sends are kept.
-    pub fn detailed(&self) -> bool {
-        self.detail.is_some()
+    /// Whether its full history (state path and sends) is kept.
+    pub fn keeps_history(&self) -> bool {
+        self.history.is_some()
     }
 
     /// Whether the endpoint ever reached ESTABLISHED.
@@ -316,29 +330,32 @@ impl EndpointLog {
         self.visited(State::Established)
     }
 
-    /// `(flags, sent at)` of every segment (empty unless detailed).
+    /// `(flags, sent at)` of every segment (empty unless its history is kept).
     pub fn sent(&self) -> &[(Flags, Instant)] {
-        self.detail.as_ref().map_or(&[], |d| &d.sent)
+        self.history.as_ref().map_or(&[], |d| &d.sent)
     }
 
-    /// `(state, entered at)` (empty unless detailed).
+    /// `(state, entered at)` (empty unless its history is kept).
     pub fn path(&self) -> &[(State, Instant)] {
-        self.detail.as_ref().map_or(&[], |d| &d.path)
+        self.history.as_ref().map_or(&[], |d| &d.path)
     }
 
+    /// Notes that the endpoint entered `to` at `at`.
     pub fn on_transition(&mut self, to: State, at: Instant) {
         self.visited |= to.bit();
-        if let Some(d) = &mut self.detail {
+        if let Some(d) = &mut self.history {
             d.path.push((to, at));
         }
     }
 
+    /// Notes that the endpoint sent a segment with `flags` at `at`.
     pub fn on_send(&mut self, flags: Flags, at: Instant) {
-        if let Some(d) = &mut self.detail {
+        if let Some(d) = &mut self.history {
             d.sent.push((flags, at));
         }
     }
 
+    /// Whether the endpoint ever entered `s`.
     pub fn visited(&self, s: State) -> bool {
         self.visited & s.bit() != 0
     }

@@ -51,6 +51,7 @@ pub enum OpenReason {
 }
 
 impl OpenReason {
+    /// Every reason, in the order a report lists them.
     pub const VALUES: [OpenReason; 6] = [
         OpenReason::HostCrashed,
         OpenReason::AppNeverClosed,
@@ -88,6 +89,7 @@ impl OpenReason {
 /// What the classification needs to know about one endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EndFacts {
+    /// Its state at the end of the run.
     pub state: State,
     /// Its application called CLOSE (or the listener was closed) since it
     /// last opened the endpoint.
@@ -134,11 +136,15 @@ fn classify_by_endpoints(own: EndFacts, peer: Option<EndFacts>) -> Option<OpenRe
 /// One endpoint left open.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenEndpoint {
+    /// Its connection number.
     pub conn: u32,
     /// Its `ep` in the trace.
     pub ep: u32,
+    /// Its name in the model.
     pub name: String,
+    /// Its state at the end of the run.
     pub state: State,
+    /// Why it is open.
     pub reason: OpenReason,
 }
 
