@@ -46,6 +46,8 @@ pub enum TraceKind {
     Deliver {
         /// The segment as it arrived (a corrupt one is a `Drop` instead).
         seg: Segment,
+        /// Why the receiver threw the segment away unprocessed, if it did
+        /// (JSONL `discard`).
         discard: Option<Discard>,
     },
     /// A segment lost on its way from `endpoint` (the sender).
@@ -96,7 +98,16 @@ pub enum TraceKind {
     },
     /// An RTT sample updated the estimator (endpoints with `timestamps`
     /// configured only).
-    Rtt { sample: Duration, source: RttSource, srtt: Duration, rto: Duration },
+    Rtt {
+        /// The round-trip time measured (JSONL `sample_ns`).
+        sample: Duration,
+        /// What the sample was taken from: a timed segment or a TSecr.
+        source: RttSource,
+        /// SRTT after the update (RFC 6298 §2, RFC 7323 Appendix G).
+        srtt: Duration,
+        /// The retransmission timeout after the update.
+        rto: Duration,
+    },
 }
 
 /// Why a receiver discarded a delivered segment before processing it.
@@ -107,6 +118,7 @@ pub enum Discard {
 }
 
 impl Discard {
+    /// The reason as the trace spells it (`paws`).
     pub const fn name(self) -> &'static str {
         match self {
             Discard::Paws => "paws",
