@@ -10,7 +10,7 @@
 
 use super::bit;
 use super::segment::MAX_WINDOW_SHIFT;
-use super::{Cause, CloseReason, Cx, Endpoint, Origin, Output, PayloadTag};
+use super::{Cause, CloseReason, Endpoint, Origin, Output, PayloadTag, StepContext};
 use super::{Segment, SeqNum, State, TcpConfig, Timer};
 use crate::rule;
 use crate::time::Instant;
@@ -101,7 +101,7 @@ impl Endpoint {
     /// SEGMENT ARRIVES. Resets are emitted at once; everything else the
     /// step owes leaves at the next [`Endpoint::dispatch`].
     pub fn handle_segment(&mut self, cfg: &TcpConfig, now: Instant, seg: &Segment, out: &mut Output) {
-        let cx = Cx { cfg, now };
+        let cx = StepContext { cfg, now };
         match self.state {
             State::Closed => self.on_closed_segment(seg, out),
             State::Listen => self.on_listen_segment(&cx, seg, out),
@@ -143,7 +143,7 @@ impl Endpoint {
     }
 
     /// RFC 9293 §3.10.7.2: LISTEN.
-    fn on_listen_segment(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+    fn on_listen_segment(&mut self, cx: &StepContext, seg: &Segment, out: &mut Output) {
         let cause = Cause::Recv(seg.flags);
         if seg.flags.rst() {
             // B-LISTEN-01: an incoming RST is ignored.
@@ -175,7 +175,7 @@ impl Endpoint {
         }
     }
 
-    fn accept_peer_syn(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+    fn accept_peer_syn(&mut self, cx: &StepContext, seg: &Segment, out: &mut Output) {
         self.irs = seg.seq;
         self.rcv_nxt = seg.seq.add(1);
         if let Some(x) = &mut self.rfc7323 {
@@ -192,7 +192,7 @@ impl Endpoint {
     /// RFC 7323: the options of the peer's SYN (or SYN,ACK) against ours.
     /// A SYN,ACK carries an option only if the SYN did (B-WS-01, B-TS-01),
     /// so the peer's SYN decides for both sides.
-    fn negotiate_options(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+    fn negotiate_options(&mut self, cx: &StepContext, seg: &Segment, out: &mut Output) {
         let Some(x) = &mut self.rfc7323 else { return };
         if let (Some(ours), Some(theirs)) = (cx.cfg.window_scale, seg.ws()) {
             // B-WS-02: both sent Window Scale: windows are scaled from now
@@ -261,7 +261,7 @@ impl Endpoint {
     }
 
     /// Text and FIN that came with a SYN wait for ESTABLISHED (B-DATA-05).
-    fn queue_text_of_syn(&mut self, cx: &Cx, seg: &Segment) {
+    fn queue_text_of_syn(&mut self, cx: &StepContext, seg: &Segment) {
         let mut view = View::of(seg);
         view.trim_front(self.rcv_nxt);
         view.clip_to(self.rcv_nxt.add(self.recv_window(cx.cfg)));
@@ -275,7 +275,7 @@ impl Endpoint {
     }
 
     /// RFC 9293 §3.10.7.3: SYN_SENT.
-    fn on_syn_sent_segment(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+    fn on_syn_sent_segment(&mut self, cx: &StepContext, seg: &Segment, out: &mut Output) {
         let cause = Cause::Recv(seg.flags);
         let f = seg.flags;
         // First, the ACK field: acceptable iff SND.UNA < SEG.ACK =< SND.NXT.
@@ -335,7 +335,7 @@ impl Endpoint {
     }
 
     /// RFC 9293 §3.10.7.4: SYN_RECEIVED and the synchronized states.
-    fn on_synchronized_segment(&mut self, cx: &Cx, seg: &Segment, out: &mut Output) {
+    fn on_synchronized_segment(&mut self, cx: &StepContext, seg: &Segment, out: &mut Output) {
         let cause = Cause::Recv(seg.flags);
         let f = seg.flags;
         let mut view = View::of(seg);
@@ -476,7 +476,7 @@ impl Endpoint {
     }
 
     /// Step (2) for an acceptable RST.
-    fn on_acceptable_rst(&mut self, cx: &Cx, seg: &Segment, cause: Cause, out: &mut Output) {
+    fn on_acceptable_rst(&mut self, cx: &StepContext, seg: &Segment, cause: Cause, out: &mut Output) {
         if seg.len > 0 {
             // B-RST-05: data on a reset is ignored.
             out.rules.push(rule::RST_05);
@@ -517,7 +517,7 @@ impl Endpoint {
     }
 
     /// Step (3) for a SYN inside the window.
-    fn on_acceptable_syn(&mut self, cx: &Cx, seg: &Segment, cause: Cause, out: &mut Output) {
+    fn on_acceptable_syn(&mut self, cx: &StepContext, seg: &Segment, cause: Cause, out: &mut Output) {
         if self.state == State::SynReceived && self.origin == Origin::Passive {
             // B-SYN-01: back to LISTEN.
             out.rules.push(rule::SYN_01);
@@ -537,7 +537,14 @@ impl Endpoint {
     }
 
     /// Step (4). Returns whether processing goes on to text and FIN.
-    fn on_ack_field(&mut self, cx: &Cx, seg: &Segment, fin_in_sequence: bool, cause: Cause, out: &mut Output) -> bool {
+    fn on_ack_field(
+        &mut self,
+        cx: &StepContext,
+        seg: &Segment,
+        fin_in_sequence: bool,
+        cause: Cause,
+        out: &mut Output,
+    ) -> bool {
         let ack = seg.ack;
         if self.state == State::SynReceived {
             if self.snd_una.lt(ack) && ack.le(self.snd_max) {
@@ -621,7 +628,13 @@ impl Endpoint {
     }
 
     /// The state-specific part of step (4) once SND.UNA is up to date.
-    fn on_ack_in_closing_states(&mut self, cx: &Cx, fin_in_sequence: bool, cause: Cause, out: &mut Output) -> bool {
+    fn on_ack_in_closing_states(
+        &mut self,
+        cx: &StepContext,
+        fin_in_sequence: bool,
+        cause: Cause,
+        out: &mut Output,
+    ) -> bool {
         match self.state {
             State::FinWait1 if self.fin_acked() && !fin_in_sequence => {
                 // B-CLOSE-03: our FIN is acknowledged.
@@ -653,7 +666,7 @@ impl Endpoint {
     }
 
     /// Steps (6) text and (7) FIN for the trimmed, clipped view.
-    fn process_text_and_fin(&mut self, cx: &Cx, view: &View, cause: Cause, out: &mut Output) {
+    fn process_text_and_fin(&mut self, cx: &StepContext, view: &View, cause: Cause, out: &mut Output) {
         let receives_text = matches!(self.state, State::Established | State::FinWait1 | State::FinWait2);
         let text_seq = view.text_seq();
         if view.len > 0 {
@@ -698,7 +711,7 @@ impl Endpoint {
     }
 
     /// Delivers held text that is now in order, then a held FIN.
-    fn deliver_held(&mut self, cx: &Cx, cause: Cause, out: &mut Output) {
+    fn deliver_held(&mut self, cx: &StepContext, cause: Cause, out: &mut Output) {
         if !matches!(self.state, State::Established | State::FinWait1 | State::FinWait2) {
             return;
         }
@@ -712,7 +725,7 @@ impl Endpoint {
     }
 
     /// Step (7) for a FIN at RCV.NXT.
-    fn process_fin(&mut self, cx: &Cx, cause: Cause, out: &mut Output) {
+    fn process_fin(&mut self, cx: &StepContext, cause: Cause, out: &mut Output) {
         self.bits.set(bit::ACK_NOW, true);
         match self.state {
             State::Established => {

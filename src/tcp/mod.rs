@@ -111,11 +111,11 @@ mod bit {
     pub const TS_OK: u16 = 1 << 12;
 }
 
-/// A set of [`bit`] flags.
+/// The endpoint's boolean state: a set of [`bit`] flags in one word.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Bits(u16);
+struct EndpointFlags(u16);
 
-impl Bits {
+impl EndpointFlags {
     fn has(self, flag: u16) -> bool {
         self.0 & flag != 0
     }
@@ -129,9 +129,12 @@ impl Bits {
     }
 }
 
-/// The context of one call: configuration and the current time.
+/// What one step's input is processed with: the configuration and the
+/// current time. [`Endpoint::handle_segment`], [`Endpoint::handle_timeout`]
+/// and [`Endpoint::dispatch`] each build one from their arguments and hand
+/// it to the helpers they call.
 #[derive(Clone, Copy)]
-struct Cx<'a> {
+struct StepContext<'a> {
     cfg: &'a TcpConfig,
     now: Instant,
 }
@@ -227,7 +230,7 @@ pub struct Endpoint {
     rcv_mss: u16,
 
     /// Flags, see [`bit`]; one word instead of ten bools.
-    bits: Bits,
+    bits: EndpointFlags,
     reason: Option<CloseReason>,
     stats: EndpointStats,
 }
@@ -265,7 +268,7 @@ impl Endpoint {
             cc: None,
             ack_delayed_bytes: 0,
             rcv_mss: 0,
-            bits: Bits::default(),
+            bits: EndpointFlags::default(),
             reason: None,
             stats: EndpointStats::default(),
         }
@@ -451,7 +454,7 @@ impl Endpoint {
     /// would listen on for an application that closed it, or complete a
     /// later handshake and stay ESTABLISHED, sending neither its data nor a
     /// FIN.
-    fn return_to_listen(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
+    fn return_to_listen(&mut self, cx: &StepContext, cause: Cause, rule: Rule, out: &mut Output) {
         let close_pending = self.bits.has(bit::CLOSE_PENDING);
         self.stop_all_timers(out);
         self.flush_queues();
@@ -498,7 +501,7 @@ impl Endpoint {
 
     /// Enters TIME_WAIT: every other timer stops and the 2MSL wait starts
     /// (B-TMR-12).
-    fn enter_time_wait(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
+    fn enter_time_wait(&mut self, cx: &StepContext, cause: Cause, rule: Rule, out: &mut Output) {
         self.stop_all_timers(out);
         self.set_state(State::TimeWait, cause, rule, out);
         out.rules.push(crate::rule::TMR_12);
@@ -522,7 +525,7 @@ impl Endpoint {
         out.notes.push(Note::Event(AppEvent::Connected));
     }
 
-    fn enter_fin_wait_2(&mut self, cx: &Cx, cause: Cause, rule: Rule, out: &mut Output) {
+    fn enter_fin_wait_2(&mut self, cx: &StepContext, cause: Cause, rule: Rule, out: &mut Output) {
         self.set_state(State::FinWait2, cause, rule, out);
         if cx.cfg.linux_fin_wait_2_timeout.is_none() {
             // B-CLOSE-11: no timer; FIN_WAIT_2 waits for the peer's FIN as

@@ -20,7 +20,7 @@
 
 use super::bit;
 use super::cc::CcAction;
-use super::{AppEvent, Cause, CloseReason, Cx, Endpoint, Flags, Note, Options, Output, PayloadTag, RttSource};
+use super::{AppEvent, Cause, CloseReason, Endpoint, Flags, Note, Options, Output, PayloadTag, RttSource, StepContext};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction, Timestamps};
 use crate::rule;
 use crate::time::{Duration, Instant};
@@ -30,7 +30,7 @@ impl Endpoint {
     /// retransmission, data and FIN the windows allow, and an ACK if one is
     /// owed and nothing else carried it. Call once at the end of every step.
     pub fn dispatch(&mut self, cfg: &TcpConfig, now: Instant, out: &mut Output) {
-        let cx = Cx { cfg, now };
+        let cx = StepContext { cfg, now };
         let mut carried_ack = false;
         if self.bits.has(bit::SYN_PENDING) {
             self.bits.set(bit::SYN_PENDING, false);
@@ -96,7 +96,7 @@ impl Endpoint {
     }
 
     /// SYN (active) or SYN,ACK (we have the peer's SYN), with our MSS.
-    fn send_syn(&mut self, cx: &Cx, retransmit: bool, out: &mut Output) {
+    fn send_syn(&mut self, cx: &StepContext, retransmit: bool, out: &mut Output) {
         let flags = if self.state == State::SynSent { Flags::SYN } else { Flags::SYN | Flags::ACK };
         self.snd_nxt = self.snd_nxt.max(self.iss.add(1));
         self.emit(cx, self.iss, 0, flags, retransmit, out);
@@ -113,7 +113,7 @@ impl Endpoint {
 
     /// Sends queued bytes and the FIN within the window (B-DATA-01);
     /// returns whether any segment went out (each carries an ACK).
-    fn send_data(&mut self, cx: &Cx, out: &mut Output) -> bool {
+    fn send_data(&mut self, cx: &StepContext, out: &mut Output) -> bool {
         self.assign_sequence_numbers();
         let window = self.send_window();
         let mut sent_any = false;
@@ -237,7 +237,7 @@ impl Endpoint {
     /// SYN when configured and, once both sides sent them, on every
     /// non-RST segment (B-TS-02; TSecr = TS.Recent, 0 on a SYN without
     /// ACK).
-    fn options(&self, cx: &Cx, flags: Flags, out: &mut Output) -> (Option<u8>, Option<Timestamps>) {
+    fn options(&self, cx: &StepContext, flags: Flags, out: &mut Output) -> (Option<u8>, Option<Timestamps>) {
         let active_syn = flags.syn() && !flags.ack();
         let mut ws = None;
         if flags.syn() {
@@ -263,7 +263,7 @@ impl Endpoint {
     /// (except the initial SYN), advancing SND.NXT (and SND.MAX) over its
     /// sequence space and arming RETRANSMIT for it (B-TMR-01). A segment
     /// below SND.MAX is a retransmission whatever the caller says.
-    fn emit(&mut self, cx: &Cx, seq: SeqNum, len: u32, flags: Flags, retransmit: bool, out: &mut Output) {
+    fn emit(&mut self, cx: &StepContext, seq: SeqNum, len: u32, flags: Flags, retransmit: bool, out: &mut Output) {
         let (wnd, wnd_shift) = self.advertised_window(cx.cfg, flags, out);
         let ack = if flags.ack() { self.rcv_nxt } else { SeqNum(0) };
         if flags.ack()
@@ -337,7 +337,7 @@ impl Endpoint {
 
     /// SND.UNA advanced to `ack` (B-ACK-04 and the handshake ACKs);
     /// `tsecr` is the segment's echoed timestamp when timestamps are in use.
-    pub(super) fn on_new_ack(&mut self, cx: &Cx, ack: SeqNum, tsecr: Option<u32>, out: &mut Output) {
+    pub(super) fn on_new_ack(&mut self, cx: &StepContext, ack: SeqNum, tsecr: Option<u32>, out: &mut Output) {
         let acked = ack.since(self.snd_una);
         let flight_before = self.snd_max.since(self.snd_una);
         self.snd_una = ack;
@@ -444,7 +444,7 @@ impl Endpoint {
     /// Traces an RTT sample and what the estimator made of it, for
     /// endpoints with timestamps configured (others' traces stay as they
     /// were before RFC 7323).
-    fn note_rtt(&self, cx: &Cx, rtt: Duration, source: RttSource, out: &mut Output) {
+    fn note_rtt(&self, cx: &StepContext, rtt: Duration, source: RttSource, out: &mut Output) {
         if cx.cfg.timestamps {
             let srtt = self.rtt.srtt().unwrap_or(rtt);
             out.notes.push(Note::Rtt { sample: rtt, source, srtt, rto: self.rtt.rto() });
@@ -490,7 +490,7 @@ impl Endpoint {
     /// fills (RFC 1122 §4.2.3.2, RFC 5681 §4.2). `fills_gap` marks text
     /// that fills all or part of a gap: RFC 5681 §4.2 asks for an
     /// immediate ACK, which a sender in recovery waits for.
-    pub(super) fn acknowledge_in_order_text(&mut self, cx: &Cx, len: u32, fills_gap: bool, out: &mut Output) {
+    pub(super) fn acknowledge_in_order_text(&mut self, cx: &StepContext, len: u32, fills_gap: bool, out: &mut Output) {
         let Some(delay) = cx.cfg.delayed_ack else {
             self.bits.set(bit::ACK_NOW, true);
             return;
@@ -512,7 +512,7 @@ impl Endpoint {
     /// TIMEOUTS (RFC 9293 §3.10.8): fires every timer due at `now`, in the
     /// fixed order of [`Timer::VALUES`] (B-TMR-13).
     pub fn handle_timeout(&mut self, cfg: &TcpConfig, now: Instant, out: &mut Output) {
-        let cx = Cx { cfg, now };
+        let cx = StepContext { cfg, now };
         // Each firing stops its timer, and a restart is always later than
         // `now`, so this ends after at most one pass over the timers.
         for fired in 0..Timer::VALUES.len() {
@@ -559,7 +559,7 @@ impl Endpoint {
     /// RETRANSMIT expiry: resend the earliest unacknowledged segment (or a
     /// zero-window probe), back off and restart (B-TMR-04), or give up
     /// after R2 (B-TMR-09).
-    fn on_retransmit_timeout(&mut self, cx: &Cx, out: &mut Output) {
+    fn on_retransmit_timeout(&mut self, cx: &StepContext, out: &mut Output) {
         let cause = Cause::Timer(Timer::Retransmit);
         let syn_unacked =
             self.snd_una == self.iss && matches!(self.state, State::SynSent | State::SynReceived | State::FinWait1);
@@ -605,7 +605,7 @@ impl Endpoint {
 
     /// B-TMR-09: the limit is reached: give up; a passive SYN_RECEIVED
     /// returns to LISTEN.
-    fn give_up(&mut self, cx: &Cx, cause: Cause, out: &mut Output) {
+    fn give_up(&mut self, cx: &StepContext, cause: Cause, out: &mut Output) {
         out.rules.push(rule::TMR_09);
         if self.state == State::SynReceived && self.origin == super::Origin::Passive {
             self.return_to_listen(cx, cause, rule::TMR_09, out);
@@ -616,7 +616,7 @@ impl Endpoint {
 
     /// One more retransmission of the same segment or probe; at r1 the
     /// application is warned once (B-TMR-08).
-    fn count_retry(&mut self, cx: &Cx, out: &mut Output) {
+    fn count_retry(&mut self, cx: &StepContext, out: &mut Output) {
         self.retries += 1;
         if self.retries == cx.cfg.r1 && !self.bits.has(bit::WARNED) {
             // B-TMR-08: tell the application the path looks bad.
@@ -632,7 +632,7 @@ impl Endpoint {
     /// r2 times without an answer gives up as B-TMR-09; any answer resets
     /// that count (`input`'s ACK step), so a receiver that keeps
     /// acknowledging is probed for ever (MUST-37).
-    fn on_persist_timeout(&mut self, cx: &Cx, out: &mut Output) {
+    fn on_persist_timeout(&mut self, cx: &StepContext, out: &mut Output) {
         let probe_outstanding = self.bits.has(bit::PROBING) && self.snd_una != self.snd_max;
         let first_probe = self.snd_una == self.snd_max && self.has_unsent();
         if self.snd_wnd > 0 || !(probe_outstanding || first_probe) {
@@ -661,7 +661,7 @@ impl Endpoint {
     /// one octet of new data"), or the FIN when no data is left. It is
     /// flagged as a retransmission so it is never timed: its answer waits
     /// for the window, not the path.
-    fn send_first_probe(&mut self, cx: &Cx, out: &mut Output) {
+    fn send_first_probe(&mut self, cx: &StepContext, out: &mut Output) {
         self.assign_sequence_numbers();
         self.bits.set(bit::PROBING, true);
         if self.snd_nxt.lt(self.snd_end) {
@@ -675,7 +675,7 @@ impl Endpoint {
 
     /// Resends the segment at SND.UNA: up to one MSS of data, with the FIN
     /// if it fits (B-CLOSE-16), or the FIN alone (B-CLOSE-15).
-    fn resend_earliest(&mut self, cx: &Cx, out: &mut Output) {
+    fn resend_earliest(&mut self, cx: &StepContext, out: &mut Output) {
         let data_end = if self.snd_max.lt(self.snd_end) { self.snd_max } else { self.snd_end };
         if self.snd_una.lt(data_end) {
             let n = data_end.since(self.snd_una).min(self.max_payload());
