@@ -13,17 +13,20 @@ use super::seq::SeqNum;
 /// What the sender must do after an ACK or a duplicate ACK.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CcAction {
+    /// No resend is owed.
     Nothing,
     /// Retransmit the segment at SND.UNA now (fast retransmit, or a NewReno
     /// partial ACK); `restart_timer` for the first partial ACK.
-    Retransmit {
-        restart_timer: bool,
-    },
+    Retransmit { restart_timer: bool },
 }
 
+/// RFC 5681 congestion control with RFC 6582 NewReno fast recovery, for
+/// one sender.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NewReno {
+    /// cwnd (RFC 5681 §2), in bytes.
     pub cwnd: u32,
+    /// ssthresh (RFC 5681 §3.1), in bytes.
     pub ssthresh: u32,
     dupacks: u8,
     /// RFC 6582 `recover`: the highest sequence number sent when fast
@@ -48,6 +51,8 @@ impl NewReno {
         }
     }
 
+    /// Whether fast recovery is in progress: from the third duplicate ACK
+    /// until an ACK covers `recover` (RFC 6582 §3.2) or RETRANSMIT expires.
     pub fn in_recovery(&self) -> bool {
         self.in_recovery
     }

@@ -16,6 +16,7 @@ pub enum CongestionControl {
 }
 
 impl CongestionControl {
+    /// The name in the run header and `--set` (`none`, `newreno`).
     pub const fn name(self) -> &'static str {
         match self {
             CongestionControl::None => "none",
@@ -73,6 +74,7 @@ pub struct TcpConfig {
     pub rfc5961: bool,
     /// B-OPT-07: delayed ACK (RFC 1122 §4.2.3.2); off when `None`.
     pub delayed_ack: Option<Duration>,
+    /// The congestion control algorithm (RFC 9293 §3.8.2 MUST-19).
     pub congestion_control: CongestionControl,
 }
 

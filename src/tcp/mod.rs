@@ -290,27 +290,37 @@ impl Endpoint {
 
     // ---- getters ----
 
+    /// The connection state (RFC 9293 §3.3.2).
     pub fn state(&self) -> State {
         self.state
     }
+    /// Whether the connection was opened actively or passively.
     pub fn origin(&self) -> Origin {
         self.origin
     }
+    /// ISS: our initial send sequence number.
     pub fn iss(&self) -> SeqNum {
         self.iss
     }
+    /// IRS: the peer's initial sequence number, from its SYN; 0 before.
     pub fn irs(&self) -> SeqNum {
         self.irs
     }
+    /// Our sending stream's payload tag.
     pub fn stream(&self) -> u32 {
         self.stream
     }
+    /// SND.UNA: the oldest unacknowledged sequence number.
     pub fn snd_una(&self) -> SeqNum {
         self.snd_una
     }
+    /// SND.NXT: the next sequence number to send (it goes back to SND.UNA
+    /// after an RTO).
     pub fn snd_nxt(&self) -> SeqNum {
         self.snd_nxt
     }
+    /// SND.WND in bytes: the peer's window, scaled by Snd.Wind.Shift (RFC
+    /// 7323 §2.3).
     pub fn snd_wnd(&self) -> u32 {
         self.snd_wnd
     }
@@ -333,12 +343,16 @@ impl Endpoint {
         let ticks = now.as_nanos() / cfg.ts_tick.as_nanos().max(1);
         self.rfc7323().ts_start.wrapping_add(ticks as u32)
     }
+    /// Eff.snd.MSS (RFC 9293 §3.7.1) in bytes: the peer's MSS option (536
+    /// until its SYN arrives, or when absent), never above our `mss`.
     pub fn snd_mss(&self) -> u16 {
         self.snd_mss
     }
+    /// RCV.NXT: the next sequence number expected from the peer.
     pub fn rcv_nxt(&self) -> SeqNum {
         self.rcv_nxt
     }
+    /// The current retransmission timeout (RFC 6298), including backoff.
     pub fn rto(&self) -> Duration {
         self.rtt.rto()
     }
@@ -350,6 +364,7 @@ impl Endpoint {
     pub fn held_bytes(&self) -> u32 {
         self.reassembly.held_bytes()
     }
+    /// The endpoint's counters.
     pub fn stats(&self) -> &EndpointStats {
         &self.stats
     }
@@ -357,6 +372,7 @@ impl Endpoint {
     pub fn close_reason(&self) -> Option<CloseReason> {
         self.reason
     }
+    /// The deadline of `timer`, or `None` when it is stopped.
     pub fn timer(&self, timer: Timer) -> Option<Instant> {
         self.timers.get(timer)
     }

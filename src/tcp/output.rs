@@ -15,16 +15,27 @@ use std::fmt;
 /// An application call (RFC 9293 §3.10.1–§3.10.5, plus read pausing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Call {
+    /// Passive OPEN (§3.10.1): [`Endpoint::listen`](super::Endpoint::listen).
     Listen,
+    /// Active OPEN (§3.10.1): [`Endpoint::connect`](super::Endpoint::connect).
     Connect,
+    /// SEND (§3.10.2): [`Endpoint::send`](super::Endpoint::send).
     Send,
+    /// CLOSE (§3.10.4): [`Endpoint::close`](super::Endpoint::close).
     Close,
+    /// ABORT (§3.10.5): [`Endpoint::abort`](super::Endpoint::abort).
     Abort,
+    /// Stop reading, so the receive window shrinks as bytes arrive:
+    /// [`Endpoint::pause_read`](super::Endpoint::pause_read). Not an RFC call.
     PauseRead,
+    /// Read everything buffered and reopen the window:
+    /// [`Endpoint::resume_read`](super::Endpoint::resume_read). Not an RFC
+    /// call.
     ResumeRead,
 }
 
 impl Call {
+    /// The call's name in traces (`pause_read`).
     pub const fn name(self) -> &'static str {
         match self {
             Call::Listen => "listen",
@@ -53,6 +64,8 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// The error's trace name (`CONNECTION_EXISTS`), after RFC 9293
+    /// §3.10's error messages.
     pub const fn name(self) -> &'static str {
         match self {
             CallError::ConnectionExists => "CONNECTION_EXISTS",
@@ -72,8 +85,11 @@ impl fmt::Display for CallError {
 /// What caused a transition, for the trace's `cause` column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cause {
+    /// An application call; printed `app <call>`.
     App(Call),
+    /// An arriving segment with these control bits; printed `recv <flags>`.
     Recv(Flags),
+    /// A timer's expiry; printed `timer <TIMER>`.
     Timer(Timer),
     /// A CLOSE the application made earlier and the endpoint deferred
     /// (B-APP-13), applied now: no call is made at this time.
@@ -94,21 +110,28 @@ impl fmt::Display for Cause {
 /// Events the endpoint raises for its application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AppEvent {
+    /// The connection reached ESTABLISHED.
     Connected,
     /// Bytes handed to the application; `foreign` of them did not come from
     /// the peer's stream at the expected offset (e.g. an old incarnation's
     /// segment).
     Data {
+        /// Bytes delivered, in order.
         bytes: u32,
+        /// Of `bytes`, those that were not the peer's at that offset.
         foreign: u32,
     },
     /// End of stream: the peer's FIN, read after all its data.
     PeerClosed,
+    /// A segment's r1-th retransmission was sent (RFC 9293 §3.8.3 R1,
+    /// B-TMR-08). Raised once per segment; the state does not change.
     RetransmitWarning,
+    /// The connection reached CLOSED, for this reason.
     Closed(CloseReason),
 }
 
 impl AppEvent {
+    /// The event's trace name (`PEER_CLOSED`), without its fields.
     pub const fn name(self) -> &'static str {
         match self {
             AppEvent::Connected => "CONNECTED",
@@ -123,32 +146,47 @@ impl AppEvent {
 /// One trace-worthy fact from the endpoint, in the order it happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Note {
+    /// The state changed; written only by `set_state`.
     Transition {
+        /// The state left.
         from: State,
+        /// The state entered.
         to: State,
+        /// What the endpoint was handling when it changed state.
         cause: Cause,
+        /// The behaviour (`B-<AREA>-NN`) that made the transition.
         rule: Rule,
         /// Set when `to` is CLOSED.
         reason: Option<CloseReason>,
     },
+    /// A timer started, restarted, stopped or fired.
     Timer {
+        /// Which timer.
         timer: Timer,
+        /// What happened to it.
         action: TimerAction,
         /// The new deadline for start/restart; the firing time for fire.
         deadline: Instant,
     },
+    /// An event raised for the application.
     Event(AppEvent),
     /// Congestion window or slow-start threshold changed (bytes).
     Congestion {
+        /// The congestion window, cwnd (RFC 5681 §2), in bytes.
         cwnd: u32,
+        /// The slow-start threshold, ssthresh (RFC 5681 §3.1), in bytes.
         ssthresh: u32,
     },
     /// An RTT sample updated the estimator (raised only by endpoints with
     /// `timestamps` configured, so other traces are unchanged).
     Rtt {
+        /// The measured round-trip time, R of RFC 6298 §2.
         sample: Duration,
+        /// Where the sample came from.
         source: RttSource,
+        /// SRTT after the update (RFC 6298 (2.2)/(2.3)).
         srtt: Duration,
+        /// RTO after the update, clamped to `rto_min..=rto_max` (B-TMR-05).
         rto: Duration,
     },
 }
@@ -163,6 +201,7 @@ pub enum RttSource {
 }
 
 impl RttSource {
+    /// The source's trace name (`timed`, `timestamp`).
     pub const fn name(self) -> &'static str {
         match self {
             RttSource::Timed => "timed",
@@ -176,18 +215,21 @@ impl RttSource {
 pub struct Output {
     /// Segments to send, in order. Drained by the caller after each step.
     pub segments: Vec<Segment>,
+    /// Facts for the trace, in the order they happened.
     pub notes: Vec<Note>,
     /// The behaviour IDs that handled each input (coverage), in order.
     pub rules: Vec<Rule>,
 }
 
 impl Output {
+    /// Empties all three lists, keeping their allocations.
     pub fn clear(&mut self) {
         self.segments.clear();
         self.notes.clear();
         self.rules.clear();
     }
 
+    /// The state transitions among the notes, as `(from, to, rule)`.
     pub fn transitions(&self) -> impl Iterator<Item = (State, State, Rule)> + '_ {
         self.notes.iter().filter_map(|n| match *n {
             Note::Transition { from, to, rule, .. } => Some((from, to, rule)),
@@ -195,6 +237,7 @@ impl Output {
         })
     }
 
+    /// The application events among the notes, in order.
     pub fn events(&self) -> impl Iterator<Item = AppEvent> + '_ {
         self.notes.iter().filter_map(|n| match *n {
             Note::Event(e) => Some(e),

@@ -43,10 +43,12 @@ impl Reassembly {
         self.held.as_ref().is_some_and(|h| !h.ranges.is_empty() || h.fin.is_some())
     }
 
+    /// Whether a FIN waits for a gap before it to fill.
     pub fn has_fin(&self) -> bool {
         self.held.as_ref().is_some_and(|h| h.fin.is_some())
     }
 
+    /// Forgets held text, a held FIN and unread bytes.
     pub fn clear(&mut self) {
         self.held = None;
     }
@@ -61,6 +63,8 @@ impl Reassembly {
         self.held.as_ref().map_or((0, 0), |h| (h.unread, h.unread_foreign))
     }
 
+    /// Records `len` delivered bytes the paused application has not read,
+    /// `foreign` of them foreign.
     pub fn add_unread(&mut self, len: u32, foreign: u32) {
         let held = self.held_mut();
         held.unread += len;

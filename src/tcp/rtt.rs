@@ -24,6 +24,7 @@ pub struct RttEstimator {
 }
 
 impl RttEstimator {
+    /// No sample yet and RTO = `rto_initial` (RFC 6298 (2.1)).
     pub fn new(cfg: &TcpConfig) -> RttEstimator {
         RttEstimator {
             srtt_ns: NO_SAMPLE,
@@ -39,6 +40,7 @@ impl RttEstimator {
         (self.timed_at != Instant::MAX).then_some((self.timed_end, self.timed_at))
     }
 
+    /// Times the segment ending just before `end`, sent `at` (B-TMR-05).
     pub fn start_timing(&mut self, end: SeqNum, at: Instant) {
         self.timed_end = end;
         self.timed_at = at;
@@ -49,10 +51,12 @@ impl RttEstimator {
         self.timed_at = Instant::MAX;
     }
 
+    /// The RTO in force, including any backoff.
     pub fn rto(&self) -> Duration {
         self.rto
     }
 
+    /// SRTT, once a sample arrived.
     pub fn srtt(&self) -> Option<Duration> {
         (self.srtt_ns != NO_SAMPLE).then_some(Duration::from_nanos(self.srtt_ns))
     }

@@ -19,17 +19,25 @@ use std::fmt;
 pub struct Flags(u8);
 
 impl Flags {
+    /// No control bit; printed `-`.
     pub const NONE: Flags = Flags(0);
+    /// No more data from the sender; occupies one sequence number.
     pub const FIN: Flags = Flags(0x01);
+    /// Synchronize sequence numbers; occupies one sequence number.
     pub const SYN: Flags = Flags(0x02);
+    /// Reset the connection.
     pub const RST: Flags = Flags(0x04);
+    /// Push: the receiver should hand the data over promptly (RFC 9293
+    /// §3.9.1.2).
     pub const PSH: Flags = Flags(0x08);
+    /// The acknowledgment field is significant.
     pub const ACK: Flags = Flags(0x10);
 
     /// The order and names used in every trace (interface contract).
     const PRINT_ORDER: [(Flags, &'static str); 5] =
         [(Flags::SYN, "SYN"), (Flags::FIN, "FIN"), (Flags::RST, "RST"), (Flags::PSH, "PSH"), (Flags::ACK, "ACK")];
 
+    /// The wire bits (RFC 9293 §3.1 header layout, low five bits).
     pub const fn bits(self) -> u8 {
         self.0
     }
@@ -39,26 +47,33 @@ impl Flags {
         Flags(bits & 0x1f)
     }
 
+    /// Whether every bit of `other` is set.
     pub const fn contains(self, other: Flags) -> bool {
         self.0 & other.0 == other.0
     }
 
+    /// The bits of both; `|` in const context.
     pub const fn union(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
     }
 
+    /// Whether SYN is set.
     pub const fn syn(self) -> bool {
         self.contains(Flags::SYN)
     }
+    /// Whether FIN is set.
     pub const fn fin(self) -> bool {
         self.contains(Flags::FIN)
     }
+    /// Whether RST is set.
     pub const fn rst(self) -> bool {
         self.contains(Flags::RST)
     }
+    /// Whether ACK is set.
     pub const fn ack(self) -> bool {
         self.contains(Flags::ACK)
     }
+    /// Whether PSH is set.
     pub const fn psh(self) -> bool {
         self.contains(Flags::PSH)
     }
@@ -111,7 +126,9 @@ impl fmt::Display for Flags {
 /// endpoint; offsets count from the first byte after the SYN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct PayloadTag {
+    /// The sending stream the bytes belong to.
     pub stream: u32,
+    /// Stream offset of the first byte, in bytes.
     pub offset: u32,
 }
 
@@ -119,17 +136,23 @@ pub struct PayloadTag {
 /// SYN and FIN as RFC 9293 §3.4 does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Segment {
+    /// SEG.SEQ: the first sequence number the segment occupies.
     pub seq: SeqNum,
     /// Meaningful only when the ACK flag is set; 0 otherwise.
     pub ack: SeqNum,
+    /// The control bits.
     pub flags: Flags,
+    /// The 16-bit window field as sent; [`Segment::wnd_scaled`] gives the
+    /// window it stands for.
     pub wnd: u16,
+    /// Payload bytes (SEG.LEN without SYN and FIN).
     pub len: u32,
     /// The MSS option, sent on SYN and SYN,ACK (RFC 9293 §3.7.1); 0 = absent.
     pub mss: u16,
     /// Window Scale and Timestamps (RFC 7323), and the shift the sender
     /// applied to `wnd`, packed in 10 bytes.
     pub opts: Options,
+    /// Names the payload bytes (see [`PayloadTag`]).
     pub payload: PayloadTag,
     /// Metadata, not a header field: the sender is retransmitting.
     pub retransmit: bool,
@@ -149,6 +172,7 @@ pub struct Options {
 }
 
 impl Options {
+    /// No option, and an unscaled window.
     pub const NONE: Options = Options { ts: [0; 4], ws: 0, bits: 0 };
     const HAS_WS: u8 = 1;
     const HAS_TS: u8 = 2;
@@ -175,6 +199,7 @@ impl Options {
         if self.bits & Options::SCALED != 0 { Some(self.bits >> 4) } else { None }
     }
 
+    /// These options with the Window Scale option set to `ws`, or removed.
     pub const fn with_ws(mut self, ws: Option<u8>) -> Options {
         match ws {
             Some(shift) => {
@@ -189,6 +214,7 @@ impl Options {
         self
     }
 
+    /// These options with the Timestamps option set to `ts`, or removed.
     pub const fn with_ts(mut self, ts: Option<Timestamps>) -> Options {
         match ts {
             Some(t) => {
@@ -216,6 +242,7 @@ impl Options {
 /// The Timestamps option's two fields (RFC 7323 §3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Timestamps {
+    /// The sender's timestamp clock when it sent the segment (§3.2).
     pub tsval: u32,
     /// Meaningful only when the ACK flag is set (§3.2).
     pub tsecr: u32,
@@ -225,7 +252,9 @@ pub struct Timestamps {
 /// the next option aligned the way stacks send them: MSS (kind 2) 4,
 /// NOP + Window Scale (kind 3) 4, NOP NOP + Timestamps (kind 8) 12.
 pub const MSS_OPTION_BYTES: u32 = 4;
+/// NOP + Window Scale (kind 3, RFC 7323 §2.2): 4 bytes.
 pub const WS_OPTION_BYTES: u32 = 4;
+/// NOP NOP + Timestamps (kind 8, RFC 7323 §3.2): 12 bytes.
 pub const TS_OPTION_BYTES: u32 = 12;
 
 /// RFC 7323 §2.3: the largest shift; a larger one is read as this.
@@ -249,14 +278,17 @@ impl Segment {
             + (if self.opts.bits & Options::HAS_TS != 0 { TS_OPTION_BYTES } else { 0 })
     }
 
+    /// The Window Scale option; see [`Options::ws`].
     pub const fn ws(&self) -> Option<u8> {
         self.opts.ws()
     }
 
+    /// The Timestamps option; see [`Options::ts`].
     pub const fn ts(&self) -> Option<Timestamps> {
         self.opts.ts()
     }
 
+    /// The shift the sender applied to `wnd`; see [`Options::wnd_shift`].
     pub const fn wnd_shift(&self) -> Option<u8> {
         self.opts.wnd_shift()
     }

@@ -6,14 +6,18 @@
 
 use std::fmt;
 
+/// A sequence number (SEG.SEQ, SND.UNA, ...). It deliberately has no
+/// `Ord`: compare with [`SeqNum::lt`] and [`SeqNum::le`], which wrap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct SeqNum(pub u32);
 
 impl SeqNum {
+    /// `n` octets later, wrapping modulo 2^32.
     pub const fn add(self, n: u32) -> SeqNum {
         SeqNum(self.0.wrapping_add(n))
     }
 
+    /// `n` octets earlier, wrapping modulo 2^32.
     pub const fn sub(self, n: u32) -> SeqNum {
         SeqNum(self.0.wrapping_sub(n))
     }
@@ -23,10 +27,12 @@ impl SeqNum {
         self.0.wrapping_sub(earlier.0)
     }
 
+    /// `self < other` modulo 2^32: `other - self` is in `1..=2^31`.
     pub const fn lt(self, other: SeqNum) -> bool {
         (self.0.wrapping_sub(other.0) as i32) < 0
     }
 
+    /// `self <= other` modulo 2^32: `other - self` is in `0..=2^31`.
     pub const fn le(self, other: SeqNum) -> bool {
         (self.0.wrapping_sub(other.0) as i32) <= 0
     }

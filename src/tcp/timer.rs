@@ -6,12 +6,24 @@
 use crate::time::Instant;
 use std::fmt;
 
+/// One of an endpoint's timers. The discriminant is the timer's code in
+/// the digest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Timer {
+    /// The wait in TIME_WAIT: 2×MSL, `time_wait` or Linux's 60 s (RFC 9293
+    /// §3.6.1, B-TMR-12); expiry closes the connection.
     TimeWait,
+    /// The Linux orphan timeout in FIN_WAIT_2 (B-OPT-01); runs only with
+    /// `linux_fin_wait_2_timeout`.
     FinWait2,
+    /// RFC 9293 §3.10.8 USER TIMEOUT (B-TMR-11); runs only with
+    /// `user_timeout`, while data or FIN is unacknowledged.
     UserTimeout,
+    /// The retransmission timer, set to the RTO (RFC 6298 §5,
+    /// B-TMR-01..04).
     Retransmit,
+    /// The delayed ACK (RFC 1122 §4.2.3.2, B-OPT-07); runs only with
+    /// `delayed_ack`.
     DelayedAck,
     /// Zero-window probing (B-TMR-14). Declared last so the digest's
     /// timer codes (`timer as u8`) of the older kinds stay what they were;
@@ -24,6 +36,7 @@ impl Timer {
     pub const VALUES: [Timer; 6] =
         [Timer::TimeWait, Timer::FinWait2, Timer::UserTimeout, Timer::Retransmit, Timer::Persist, Timer::DelayedAck];
 
+    /// The timer's trace name (`DELAYED_ACK`).
     pub const fn name(self) -> &'static str {
         match self {
             Timer::TimeWait => "TIME_WAIT",
@@ -35,6 +48,7 @@ impl Timer {
         }
     }
 
+    /// The timer with this trace name, if any.
     pub fn parse(name: &str) -> Option<Timer> {
         Timer::VALUES.into_iter().find(|t| t.name() == name)
     }
@@ -49,13 +63,18 @@ impl fmt::Display for Timer {
 /// What happened to a timer, as traced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimerAction {
+    /// A stopped timer was given a deadline.
     Start,
+    /// A running timer was given a new deadline.
     Restart,
+    /// A running timer was stopped before its deadline.
     Stop,
+    /// The timer's deadline passed and it was handled.
     Fire,
 }
 
 impl TimerAction {
+    /// The action's trace name (`restart`).
     pub const fn name(self) -> &'static str {
         match self {
             TimerAction::Start => "start",
@@ -91,7 +110,9 @@ const RARE: usize = 3;
 
 /// Where a timer's deadline lives.
 enum Slot {
+    /// An index into the inline array.
     Common(usize),
+    /// An index into the boxed array.
     Rare(usize),
 }
 
@@ -114,11 +135,13 @@ impl TimerTable {
         }
     }
 
+    /// The timer's deadline, or `None` when it is stopped.
     pub fn get(&self, timer: Timer) -> Option<Instant> {
         let d = self.deadline(timer);
         (d != Instant::MAX).then_some(d)
     }
 
+    /// Whether the timer has a deadline.
     pub fn is_running(&self, timer: Timer) -> bool {
         self.deadline(timer) != Instant::MAX
     }
