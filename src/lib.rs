@@ -66,6 +66,9 @@
 //! println!("digest {}", finished.digest());
 //! ```
 
+// Every public item says what it is; `cargo clippy -D warnings` holds it.
+#![warn(missing_docs)]
+
 pub mod determinism;
 pub mod expect;
 pub mod explore;
