@@ -97,21 +97,24 @@ impl Simulation {
         self.options
     }
 
-    /// This simulation with other world options.
-    pub fn with_options(mut self, options: Options) -> Simulation {
-        self.options = options;
+    /// This simulation, keeping every random link decision of the run
+    /// (`true`) or not; the other options stay as they are.
+    pub fn record_fates(mut self, on: bool) -> Simulation {
+        self.options.record_fates = on;
         self
     }
 
-    /// This simulation, keeping every random link decision of the run.
-    pub fn record_fates(mut self) -> Simulation {
-        self.options.record_fates = true;
+    /// This simulation, keeping when each endpoint's phases began (`true`)
+    /// or not; the other options stay as they are.
+    pub fn keep_phase_times(mut self, on: bool) -> Simulation {
+        self.options.keep_phase_times = on;
         self
     }
 
-    /// This simulation, keeping when each endpoint's phases began.
-    pub fn keep_phase_times(mut self) -> Simulation {
-        self.options.keep_phase_times = true;
+    /// This simulation, built with `perturbation` (`None`: as usual); the
+    /// other options stay as they are.
+    pub fn perturbed(mut self, perturbation: Option<Perturbation>) -> Simulation {
+        self.options.perturbation = perturbation;
         self
     }
 
@@ -211,15 +214,28 @@ mod tests {
     fn options_do_not_change_the_digest() {
         let plain = Simulation::from_model(model()).run(&mut NullSink);
         assert_eq!(plain.outcome, Outcome::Completed);
-        let all = Options {
-            record_fates: true,
-            keep_phase_times: true,
-            perturbation: Some(Perturbation { hash_seed: 5, spare_packet_slots: 3, ballast_bytes: 64 }),
-        };
-        let kept = Simulation::from_model(model()).with_options(all).run(&mut NullSink);
+        let perturbation = Some(Perturbation { hash_seed: 5, spare_packet_slots: 3, ballast_bytes: 64 });
+        let kept = Simulation::from_model(model())
+            .record_fates(true)
+            .keep_phase_times(true)
+            .perturbed(perturbation)
+            .run(&mut NullSink);
         assert_eq!(kept.digest(), plain.digest());
         assert!(kept.world.endpoints().all(|e| e.times.is_some()));
         assert!(plain.world.endpoints().all(|e| e.times.is_none()));
+    }
+
+    /// Each setter changes its own option, on or off, and leaves the
+    /// others as they are.
+    #[test]
+    fn option_setters_compose() {
+        let perturbation = Some(Perturbation { hash_seed: 1, spare_packet_slots: 2, ballast_bytes: 3 });
+        let sim = Simulation::from_model(model()).record_fates(true).keep_phase_times(true).perturbed(perturbation);
+        let all = Options { record_fates: true, keep_phase_times: true, perturbation };
+        assert_eq!(sim.options(), all);
+        let sim = sim.record_fates(false).perturbed(None);
+        assert_eq!(sim.options(), Options { keep_phase_times: true, ..Options::default() });
+        assert_eq!(sim.keep_phase_times(false).options(), Options::default());
     }
 
     /// A loaded file keeps its text with the overrides applied, and runs

@@ -136,7 +136,7 @@ pub fn run(args: &RunArgs) -> u8 {
         .unwrap_or(8);
     // The replay file of --emit-faults is the file's text, pinned.
     let text = args.emit_faults.as_ref().map(|_| sim.text().expect("loaded from a file").to_string());
-    let sim = if args.emit_faults.is_some() { sim.record_fates() } else { sim };
+    let sim = sim.record_fates(args.emit_faults.is_some());
     #[allow(clippy::disallowed_methods, reason = "wall-clock figures for --stats only, never in the trace")]
     let started = std::time::Instant::now();
 

@@ -45,7 +45,7 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
     };
 
     let text = sim.text().expect("loaded from a file").to_string();
-    let recorded = sim.record_fates().run(&mut NullSink);
+    let recorded = sim.record_fates(true).run(&mut NullSink);
     let Some(failure) = shrink::failure_of_run(&recorded) else {
         drop(dest);
         let _ =
