@@ -33,13 +33,18 @@ use crate::model::Model;
 use crate::report::Summary;
 use crate::scenario::{self, LoadError, Override};
 use crate::trace::TraceSink;
-use crate::world::{Observe, Outcome, Perturbation, World};
+use crate::world::{Histories, Observe, Outcome, Perturbation, World};
 use std::sync::atomic::AtomicBool;
 
 /// What a world keeps beside its run, and how it is built. None of it
 /// changes the trace or the digest.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
+    /// Which endpoints keep their full history (state path with times,
+    /// sends) besides those the `expect` block names, which are always
+    /// kept because its checks read them. A caller that reads more (a path
+    /// summary of every endpoint, explore's outcomes) asks for more.
+    pub histories: Histories,
     /// Keep every random link decision ([`World::recorded_fates`]), for
     /// replay files and shrinking.
     pub record_fates: bool,
@@ -93,8 +98,16 @@ impl Simulation {
     }
 
     /// The options the world is built with.
-    pub fn options(&self) -> Options {
-        self.options
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// This simulation, keeping the full history of `histories` besides
+    /// the endpoints the `expect` block names; the other options stay as
+    /// they are.
+    pub fn keep_histories(mut self, histories: Histories) -> Simulation {
+        self.options.histories = histories;
+        self
     }
 
     /// This simulation, keeping every random link decision of the run
@@ -121,12 +134,13 @@ impl Simulation {
     /// The world at time zero, built with the options; for callers that
     /// step it themselves (the determinism check).
     pub fn into_world(self) -> World {
-        // A simulation checks its `expect` block and reports paths, so it
-        // asks the observer for what those need, plus what the options add.
+        // A simulation checks its `expect` block, so it keeps what those
+        // checks read, plus what the options ask for.
+        let checked = Observe::for_checks(&self.model);
         let observe = Observe {
+            histories: self.options.histories.and(checked.histories),
             record_fates: self.options.record_fates,
             phase_times: self.options.keep_phase_times,
-            ..Observe::for_expectations(&self.model)
         };
         match self.options.perturbation {
             Some(p) => World::with_perturbation(self.model, &observe, p),
@@ -231,11 +245,38 @@ mod tests {
     fn option_setters_compose() {
         let perturbation = Some(Perturbation { hash_seed: 1, spare_packet_slots: 2, ballast_bytes: 3 });
         let sim = Simulation::from_model(model()).record_fates(true).keep_phase_times(true).perturbed(perturbation);
-        let all = Options { record_fates: true, keep_phase_times: true, perturbation };
-        assert_eq!(sim.options(), all);
-        let sim = sim.record_fates(false).perturbed(None);
-        assert_eq!(sim.options(), Options { keep_phase_times: true, ..Options::default() });
-        assert_eq!(sim.keep_phase_times(false).options(), Options::default());
+        let sim = sim.keep_histories(Histories::All);
+        let all = Options { histories: Histories::All, record_fates: true, keep_phase_times: true, perturbation };
+        assert_eq!(sim.options(), &all);
+        let sim = sim.record_fates(false).perturbed(None).keep_histories(Histories::None);
+        assert_eq!(sim.options(), &Options { keep_phase_times: true, ..Options::default() });
+        assert_eq!(sim.keep_phase_times(false).options(), &Options::default());
+    }
+
+    /// A simulation keeps the histories its `expect` block reads, and
+    /// every other one only when asked, however few connections it has.
+    #[test]
+    fn histories_are_kept_for_the_checks_and_when_asked() {
+        let file = br#"(
+            name: "h", seed: 1,
+            hosts: [(name: "a"), (name: "b")],
+            links: [(between: ("a", "b"), delay_ms: 5)],
+            listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
+            connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80,
+                           script: [Connect(at_ms: 0)], on_connected: [Close])],
+            expect: (endpoints: [(name: "client", path: [CLOSED, SYN_SENT, ESTABLISHED, FIN_WAIT_1,
+                                                         TIME_WAIT, CLOSED])]),
+        )"#;
+        let sim = Simulation::load(file, &[]).expect("a valid file");
+        let kept = |f: &Finished| -> Vec<(String, bool)> {
+            f.world.endpoints().map(|e| (e.name.to_string(), e.log.keeps_history())).collect()
+        };
+        let checked = sim.clone().run(&mut NullSink);
+        assert!(checked.passed(), "{:?}", checked.checks);
+        assert_eq!(kept(&checked), [("client".to_string(), true), ("server".to_string(), false)]);
+        let all = sim.keep_histories(Histories::All).run(&mut NullSink);
+        assert_eq!(kept(&all), [("client".to_string(), true), ("server".to_string(), true)]);
+        assert_eq!(all.digest(), checked.digest());
     }
 
     /// A loaded file keeps its text with the overrides applied, and runs

@@ -204,6 +204,8 @@ impl Totals {
 /// Runs `model` with `seed` to the end and measures it; adds the run's
 /// behaviour coverage and transitions to `totals`.
 pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut Totals) -> RunRow {
+    // The measures read phase times and the states each endpoint visited
+    // (kept for all): no history beyond what the checks read.
     let mut sim = Simulation::from_model(model.clone()).keep_phase_times(true);
     sim.model_mut().seed = seed;
     let finished = sim.run(&mut NullSink);

@@ -18,7 +18,7 @@ use tcpsim::report;
 use tcpsim::simulation::{Finished, Simulation};
 use tcpsim::time::Instant;
 use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, TraceSink};
-use tcpsim::world::{Outcome, World};
+use tcpsim::world::{Histories, Outcome, World};
 
 /// The command that replays this run.
 pub fn replay_command(args: &RunArgs, seed: u64) -> String {
@@ -136,7 +136,9 @@ pub fn run(args: &RunArgs) -> u8 {
         .unwrap_or(8);
     // The replay file of --emit-faults is the file's text, pinned.
     let text = args.emit_faults.as_ref().map(|_| sim.text().expect("loaded from a file").to_string());
-    let sim = sim.record_fates(args.emit_faults.is_some());
+    let histories =
+        if shows_paths(args) && model.connection_count() <= ALL_PATHS_UP_TO { Histories::All } else { Histories::None };
+    let sim = sim.record_fates(args.emit_faults.is_some()).keep_histories(histories);
     #[allow(clippy::disallowed_methods, reason = "wall-clock figures for --stats only, never in the trace")]
     let started = std::time::Instant::now();
 
@@ -203,6 +205,17 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("replay: {}", replay_command(args, seed));
         EXIT_EXPECT_FAILED
     }
+}
+
+/// Runs with this many connections or fewer keep every endpoint's
+/// history, so the text trace's path summary shows each one's states;
+/// bigger runs show only the final state of the endpoints no `expect`
+/// names, which keeps their memory small.
+const ALL_PATHS_UP_TO: u64 = 64;
+
+/// Whether the trace ends with the path summary: a text trace, not quiet.
+fn shows_paths(args: &RunArgs) -> bool {
+    args.format == Format::Text && !args.quiet
 }
 
 /// Why a run did not complete, and how to let it.
@@ -305,7 +318,7 @@ impl TraceOut {
         let world = &finished.world;
         match self {
             TraceOut::Text(mut w) => {
-                if !args.quiet {
+                if shows_paths(args) {
                     w.line("#");
                     w.line("# paths:");
                     for l in report::path_lines(world, 40) {

@@ -20,7 +20,7 @@ fn record(path: &str, overrides: &[(&str, &str)], seed: u64) -> (World, String) 
         .map(|(p, v)| tcpsim::scenario::Override { path: p.to_string(), value: v.to_string() })
         .collect();
     let text = tcpsim::scenario::with_overrides(&text, &overrides).unwrap();
-    let observe = Observe { record_fates: true, ..Observe::for_expectations(&model) };
+    let observe = Observe { record_fates: true, ..Observe::for_checks(&model) };
     let mut world = World::new(model, &observe);
     world.run(&mut NullSink);
     let pinned = replay::pin(&text, &world).unwrap();
@@ -31,7 +31,7 @@ fn record(path: &str, overrides: &[(&str, &str)], seed: u64) -> (World, String) 
 fn run_text(text: &str, seed: u64) -> World {
     let mut model = tcpsim::scenario::load(text.as_bytes(), &[]).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
     model.seed = seed;
-    let observe = Observe::for_expectations(&model);
+    let observe = Observe::for_checks(&model);
     let mut world = World::new(model, &observe);
     world.run(&mut NullSink);
     world
@@ -119,7 +119,7 @@ fn failing_demo_seed() -> u64 {
         .find(|&seed| {
             let mut model = load("examples/shrink-demo.ron", &[]);
             model.seed = seed;
-            let observe = Observe::for_expectations(&model);
+            let observe = Observe::for_checks(&model);
             let mut world = World::new(model, &observe);
             world.run(&mut NullSink);
             shrink::failure_of(&world).is_some()
