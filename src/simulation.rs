@@ -55,14 +55,23 @@ pub struct Options {
     pub perturbation: Option<Perturbation>,
 }
 
-/// A scenario ready to run: its model, the file text it came from (with
-/// the overrides applied) when it came from a file, and the options of the
+/// A scenario ready to run: its model, the file it came from (with the
+/// overrides applied) when it came from a file, and the options of the
 /// world it runs in.
 #[derive(Clone, Debug)]
 pub struct Simulation {
     model: Model,
-    text: Option<String>,
+    source: Option<Source>,
     options: Options,
+}
+
+/// A loaded simulation's file: its bytes, the overrides applied to them
+/// (in order) and the text they make. The model is always this text's.
+#[derive(Clone, Debug)]
+struct Source {
+    bytes: Vec<u8>,
+    overrides: Vec<Override>,
+    text: String,
 }
 
 impl Simulation {
@@ -71,13 +80,14 @@ impl Simulation {
     pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Simulation, Vec<LoadError>> {
         let model = scenario::load(bytes, overrides)?;
         let text = scenario::source_text(bytes).and_then(|t| scenario::with_overrides(t, overrides))?;
-        Ok(Simulation { model, text: Some(text), options: Options::default() })
+        let source = Source { bytes: bytes.to_vec(), overrides: overrides.to_vec(), text };
+        Ok(Simulation { model, source: Some(source), options: Options::default() })
     }
 
     /// A simulation of a model built in Rust or already
     /// loaded.
     pub fn from_model(model: Model) -> Simulation {
-        Simulation { model, text: None, options: Options::default() }
+        Simulation { model, source: None, options: Options::default() }
     }
 
     /// The model the world is built from.
@@ -85,16 +95,28 @@ impl Simulation {
         &self.model
     }
 
-    /// The model, to change before the run (limits from the command line,
-    /// the seed of one run of a sweep).
-    pub fn model_mut(&mut self) -> &mut Model {
-        &mut self.model
+    /// Sets the field at `path` (a `--set` path, such as
+    /// `limits.max_events`) to `value` (RON text) in the text and the
+    /// model alike, as loading the file with this override last would.
+    /// Every error on bad input, as [`Simulation::load`] gives them; an
+    /// error too for a model built in Rust, which has no text to set a
+    /// field in (change the model before [`Simulation::from_model`]).
+    pub fn set(&mut self, path: &str, value: &str) -> Result<(), Vec<LoadError>> {
+        let outside = |message: String| vec![LoadError { line: 0, column: 0, message }];
+        let Some(source) = &self.source else {
+            return Err(outside(format!("`{path}`: a model built in Rust has no file text to set it in")));
+        };
+        let mut overrides = source.overrides.clone();
+        overrides.push(Override::parse(&format!("{path}={value}")).map_err(outside)?);
+        let loaded = Simulation::load(&source.bytes, &overrides)?;
+        (self.model, self.source) = (loaded.model, loaded.source);
+        Ok(())
     }
 
-    /// The file's text with the overrides applied; `None` for a model
-    /// built in Rust.
+    /// The file's text with the overrides applied (those of
+    /// [`Simulation::set`] too); `None` for a model built in Rust.
     pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
+        self.source.as_ref().map(|s| s.text.as_str())
     }
 
     /// The options the world is built with.
@@ -277,6 +299,33 @@ mod tests {
         let all = sim.keep_histories(Histories::All).run(&mut NullSink);
         assert_eq!(kept(&all), [("client".to_string(), true), ("server".to_string(), true)]);
         assert_eq!(all.digest(), checked.digest());
+    }
+
+    /// A field set after loading changes the model and the text alike, as
+    /// an override given at load time does; a model built in Rust has no
+    /// text to set it in.
+    #[test]
+    fn set_changes_the_model_and_the_text_alike() {
+        let file = br#"(name: "f", hosts: [(name: "a")], limits: (max_events: 5000))"#;
+        let mut sim = Simulation::load(file, &[]).expect("a valid file");
+        sim.set("limits.max_time_ms", "1500.5").expect("a valid value");
+        sim.set("limits.max_events", "77").expect("a valid value");
+        let at_load = [
+            Override { path: "limits.max_time_ms".into(), value: "1500.5".into() },
+            Override { path: "limits.max_events".into(), value: "77".into() },
+        ];
+        let loaded = Simulation::load(file, &at_load).expect("a valid file");
+        assert_eq!(sim.model(), loaded.model());
+        assert_eq!(sim.text(), loaded.text());
+        assert_eq!(sim.model().limits.max_events, 77);
+        let reloaded = Simulation::load(sim.text().expect("from a file").as_bytes(), &[]).expect("valid text");
+        assert_eq!(reloaded.model(), sim.model());
+
+        let errors = sim.set("limits.max_events", "0").expect_err("at least 1");
+        assert!(errors[0].message.contains("expected at least 1"), "{errors:?}");
+        assert_eq!(sim.model().limits.max_events, 77, "a rejected value changes nothing");
+        let errors = Simulation::from_model(model()).set("seed", "2").expect_err("no text");
+        assert!(errors[0].message.contains("has no file text"), "{errors:?}");
     }
 
     /// A loaded file keeps its text with the overrides applied, and runs

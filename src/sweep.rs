@@ -206,9 +206,8 @@ impl Totals {
 pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut Totals) -> RunRow {
     // The measures read phase times and the states each endpoint visited
     // (kept for all): no history beyond what the checks read.
-    let mut sim = Simulation::from_model(model.clone()).keep_phase_times(true);
-    sim.model_mut().seed = seed;
-    let finished = sim.run(&mut NullSink);
+    let model = Model { seed, ..model.clone() };
+    let finished = Simulation::from_model(model).keep_phase_times(true).run(&mut NullSink);
     let world = &finished.world;
     for (c, n) in totals.coverage.iter_mut().zip(world.coverage()) {
         *c += n;

@@ -97,6 +97,31 @@ fn emit_faults_writes_a_replay_file() {
     assert_eq!(stdout(&o).lines().last().unwrap(), digest);
 }
 
+/// The limits given on the command line are the run's, so the replay
+/// file carries them too: replayed, it stops where the run would have.
+#[test]
+fn emit_faults_keeps_the_command_line_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("replay.ron");
+    let o = tcpsim(&[
+        "run",
+        "sims/lossy-transfer.ron",
+        "--seed",
+        "7",
+        "--quiet",
+        "--max-time-ms",
+        "600000.25",
+        "--max-events",
+        "123456",
+        "--emit-faults",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let model = tcpsim::scenario::load(&std::fs::read(&out).unwrap(), &[]).unwrap();
+    assert_eq!(model.limits.max_time, tcpsim::time::Instant::from_nanos(600_000_250_000));
+    assert_eq!(model.limits.max_events, 123_456);
+}
+
 /// A `--set name=...` with a line break in it reaches the replay file's
 /// header comment; the file still loads and replays the run.
 #[test]
