@@ -12,6 +12,7 @@
 //! ```
 //! use tcpsim::simulation::Simulation;
 //! use tcpsim::trace::NullSink;
+//! use tcpsim::world::Outcome;
 //!
 //! let file = br#"(
 //!     name: "hello", seed: 1,
@@ -24,9 +25,30 @@
 //! )"#;
 //! let sim = Simulation::load(file, &[]).expect("a valid scenario");
 //! let finished = sim.run(&mut NullSink);
-//! assert!(finished.passed());
+//! // Each check that failed says what was expected and what happened.
+//! for check in finished.failed_checks() {
+//!     eprintln!("{}", check.describe());
+//! }
+//! assert!(finished.passed()); // completed, and every check held
+//! // Endpoints are found by connection number and name.
+//! let conn = 0;
+//! let server = finished.world.endpoint(conn, "server").expect("the accepted connection");
+//! assert_eq!(server.tcp.stats().bytes_delivered, 1000);
 //! println!("digest {}", finished.digest());
+//!
+//! // A limit ends a run early: the outcome names it, and it has not passed.
+//! let mut short = Simulation::load(file, &[]).expect("a valid scenario");
+//! short.set("limits.max_events", "3").expect("a valid limit");
+//! let stopped = short.run(&mut NullSink);
+//! assert_eq!(stopped.outcome, Outcome::EventLimit);
+//! assert!(!stopped.passed());
 //! ```
+//!
+//! The sink gets the events only. [`crate::trace::TextWriter`] and
+//! [`crate::trace::JsonlWriter`] print them in `tcpsim run`'s formats, but
+//! the header, path summary, open endpoints, checks, summary and digest
+//! that `tcpsim run` writes around them are the caller's to print (see
+//! [`crate::report`], [`Finished::summary`], [`Finished::digest`]).
 
 use crate::expect::{self, Check};
 use crate::model::Model;
