@@ -386,3 +386,24 @@ impl EndpointLog {
         total
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(names: &[&str]) -> Histories {
+        Histories::Named(names.iter().map(|n| n.to_string()).collect())
+    }
+
+    /// Asking for more histories never gives fewer: `All` wins, `None`
+    /// adds nothing, and names are joined without repeats, in order.
+    #[test]
+    fn histories_join() {
+        assert_eq!(Histories::All.and(named(&["a"])), Histories::All);
+        assert_eq!(named(&["a"]).and(Histories::All), Histories::All);
+        assert_eq!(Histories::None.and(named(&["a"])), named(&["a"]));
+        assert_eq!(named(&["a"]).and(Histories::None), named(&["a"]));
+        assert_eq!(Histories::None.and(Histories::None), Histories::None);
+        assert_eq!(named(&["a", "b"]).and(named(&["b", "c"])), named(&["a", "b", "c"]));
+    }
+}
