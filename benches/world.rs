@@ -21,7 +21,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for (name, path) in [("1k", "scale/scale-1k.ron"), ("100k", "scale/scale-100k.ron")] {
         let model = load(path);
-        let observe = Observe::for_expectations(&model);
+        let observe = Observe::for_checks(&model);
         let mut probe = World::new(model.clone(), &observe);
         probe.run(&mut NullSink);
         let (events, transitions) = (probe.stats().events, probe.stats().transitions);
@@ -56,7 +56,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("trace");
     g.sample_size(10);
     let model = load("scale/scale-1k.ron");
-    let observe = Observe::for_expectations(&model);
+    let observe = Observe::for_checks(&model);
     let mut counter = tcpsim::trace::Recorder::default();
     World::new(model.clone(), &observe).run(&mut counter);
     g.throughput(Throughput::Elements(counter.events.len() as u64));

@@ -58,7 +58,7 @@ fn main() {
         deviations: vec![],
     };
 
-    let observe = Observe::for_expectations(&model);
+    let observe = Observe::default();
     let mut world = World::new(model, &observe);
     // Step by step, printing state changes as they happen.
     let mut sink = tcpsim::trace::Recorder::default();

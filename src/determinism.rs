@@ -6,7 +6,7 @@
 //! long the run.
 
 use crate::model::Model;
-use crate::simulation::{Options, Simulation};
+use crate::simulation::Simulation;
 use crate::trace::{OwnedEvent, Recorder};
 use crate::world::{Outcome, Perturbation, World};
 use std::collections::VecDeque;
@@ -44,7 +44,7 @@ pub struct Agreement {
 /// Returns what they agreed on, or where they first differ.
 pub fn check(model: &Model) -> Result<Agreement, Box<Divergence>> {
     let normal = Simulation::from_model(model.clone());
-    let perturbed = normal.clone().with_options(Options { perturbation: Some(PERTURBATION), ..normal.options() });
+    let perturbed = normal.clone().perturbed(Some(PERTURBATION));
     compare(normal.into_world(), perturbed.into_world())
 }
 

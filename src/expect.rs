@@ -41,6 +41,11 @@ impl Check {
     }
 }
 
+/// What a check of an endpoint's path, time in a state or sends shows when
+/// the world did not keep that endpoint's history
+/// ([`crate::world::Observe::histories`]).
+pub const HISTORY_NOT_KEPT: &str = "history not kept for this endpoint";
+
 fn states(path: &[State]) -> String {
     let names: Vec<&str> = path.iter().map(|s| s.name()).collect();
     format!("[{}]", names.join(", "))
@@ -86,9 +91,15 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
             let actual = ep.tcp.close_reason();
             push("reason", r.to_string(), actual.map_or("none".into(), |a| a.to_string()), actual == Some(r));
         }
+        // The path, the time in a state and the sends come from the
+        // endpoint's history: without it they cannot be answered, and an
+        // empty history would pass `time_in ... 0` or `sent ... []`.
+        let kept = log.keeps_history();
+        let answer = |actual: String, ok: bool| if kept { (actual, ok) } else { (HISTORY_NOT_KEPT.to_string(), false) };
         if let Some(path) = &x.path {
             let actual = log.states();
-            push("path", states(path), states(&actual), actual == *path);
+            let (shown, ok) = answer(states(&actual), actual == *path);
+            push("path", states(path), shown, ok);
         }
         for s in &x.visits {
             push(
@@ -108,11 +119,13 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
         }
         for (s, d) in &x.time_in {
             let actual = log.time_in(*s, end);
-            push(&format!("time_in {s}"), d.to_string(), actual.to_string(), actual == *d);
+            let (shown, ok) = answer(actual.to_string(), actual == *d);
+            push(&format!("time_in {s}"), d.to_string(), shown, ok);
         }
         for (flags, at) in &x.sent {
             let actual: Vec<_> = log.sent().iter().filter(|(f, _)| f == flags).map(|(_, t)| *t).collect();
-            push(&format!("sent {flags}"), times(at), times(&actual), actual == *at);
+            let (shown, ok) = answer(times(&actual), actual == *at);
+            push(&format!("sent {flags}"), times(at), shown, ok);
         }
         let stats = ep.tcp.stats();
         let mut count = |what: &str, want: &Option<CountRange>, n: u64| {
@@ -233,5 +246,59 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
     }
     if all.no_foreign_bytes == Some(true) {
         report("no_foreign_bytes", "no bytes from another stream", foreign);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::NullSink;
+    use crate::world::Observe;
+
+    /// A client that opens and closes, with expectations on its history
+    /// that hold: a path, no time in SYN_RECEIVED, no RST sent.
+    const FILE: &[u8] = br#"(
+        name: "history", seed: 1,
+        hosts: [(name: "a"), (name: "b")],
+        links: [(between: ("a", "b"), delay_ms: 5)],
+        listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
+        connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80,
+                       script: [Connect(at_ms: 0)], on_connected: [Close])],
+        expect: (endpoints: [(name: "client",
+                              path: [CLOSED, SYN_SENT, ESTABLISHED, FIN_WAIT_1, TIME_WAIT, CLOSED],
+                              time_in: [(state: SYN_RECEIVED, ms: 0)],
+                              sent: [(flags: "RST", at_ms: [])])]),
+    )"#;
+
+    fn checks(observe: &Observe) -> Vec<Check> {
+        let model = crate::scenario::load(FILE, &[]).expect("a valid file");
+        let expect = model.expect.clone().expect("an expect block");
+        let mut world = World::new(model, observe);
+        world.run(&mut NullSink);
+        check(&world, &expect)
+    }
+
+    #[test]
+    fn history_checks_hold_when_the_history_is_kept() {
+        let model = crate::scenario::load(FILE, &[]).expect("a valid file");
+        for c in checks(&Observe::for_checks(&model)) {
+            assert!(c.ok, "{}", c.describe());
+        }
+    }
+
+    /// Without the endpoint's history, a check of its path, time in a
+    /// state or sends cannot be answered: it fails and says why, rather
+    /// than comparing against an empty history (which would pass the
+    /// `time_in` and `sent` expectations here).
+    #[test]
+    fn history_checks_fail_when_the_history_was_not_kept() {
+        let checks = checks(&Observe::default());
+        let history: Vec<&Check> = checks.iter().filter(|c| c.what != "exists").collect();
+        let whats: Vec<&str> = history.iter().map(|c| c.what.as_str()).collect();
+        assert_eq!(whats, ["path", "time_in SYN_RECEIVED", "sent RST"]);
+        for c in history {
+            assert!(!c.ok, "{}", c.describe());
+            assert_eq!(c.actual, HISTORY_NOT_KEPT, "{}", c.describe());
+        }
     }
 }

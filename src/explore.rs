@@ -18,7 +18,7 @@ use crate::simulation::Simulation;
 use crate::tcp::{CloseReason, State};
 use crate::time::Duration;
 use crate::trace::{NullSink, TraceEvent, TraceKind, TraceSink};
-use crate::world::Outcome;
+use crate::world::{Histories, Outcome};
 use indexmap::IndexMap;
 
 /// What can happen to one explored segment besides passing untouched.
@@ -164,7 +164,8 @@ pub fn model_of(base: &Model, faults: &[(u32, Choice)]) -> Model {
 
 /// Runs one point of the space and says what it came to.
 pub fn outcome_of(model: Model) -> OutcomeKey {
-    let finished = Simulation::from_model(model).run(&mut NullSink);
+    // The outcome is every endpoint's path, so every history is kept.
+    let finished = Simulation::from_model(model).keep_histories(Histories::All).run(&mut NullSink);
     let world = &finished.world;
     let endpoints = world
         .endpoints()

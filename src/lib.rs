@@ -59,7 +59,8 @@
 //! let finished = sim.run(&mut trace);
 //! assert_eq!(finished.outcome, Outcome::Completed);
 //!
-//! let client = finished.world.endpoint(0, "client").unwrap();
+//! let conn = 0; // endpoints are found by connection number and name
+//! let client = finished.world.endpoint(conn, "client").unwrap();
 //! assert_eq!(client.tcp.state(), State::Closed);
 //! assert!(client.log.visited(State::TimeWait));
 //! assert!(finished.checks.iter().all(|c| c.ok));

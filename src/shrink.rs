@@ -7,11 +7,10 @@
 //! single decision can go. "The same way" means the same set of failed
 //! checks (endpoint and field) and the same run outcome.
 
-use crate::expect::{self, Check};
 use crate::model::Model;
 use crate::simulation::{Finished, Simulation};
 use crate::trace::NullSink;
-use crate::world::{Outcome, RecordedFate, World};
+use crate::world::{Outcome, RecordedFate};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How a run fails: which checks failed (endpoint, field) and how it ended.
@@ -24,22 +23,11 @@ pub struct Failure {
     pub run: Outcome,
 }
 
-/// How the finished `world` fails its expectations; `None` if it meets
-/// them all (or has none).
-pub fn failure_of(world: &World) -> Option<Failure> {
-    let expect = world.model().expect.as_ref()?;
-    failure_in(&expect::check(world, expect), world.outcome().unwrap_or(Outcome::Completed))
-}
-
 /// How a finished run fails its expectations; `None` if it meets them all
 /// (or has none).
 pub fn failure_of_run(finished: &Finished) -> Option<Failure> {
-    failure_in(&finished.checks, finished.outcome)
-}
-
-fn failure_in(checks: &[Check], run: Outcome) -> Option<Failure> {
-    let checks: BTreeSet<_> = checks.iter().filter(|c| !c.ok).map(|c| (c.endpoint.clone(), c.what.clone())).collect();
-    (!checks.is_empty()).then_some(Failure { checks, run })
+    let checks: BTreeSet<_> = finished.failed_checks().map(|c| (c.endpoint.clone(), c.what.clone())).collect();
+    (!checks.is_empty()).then_some(Failure { checks, run: finished.outcome })
 }
 
 /// Runs `base` with `fates` added; how it fails, if it does.

@@ -12,6 +12,7 @@
 //! ```
 //! use tcpsim::simulation::Simulation;
 //! use tcpsim::trace::NullSink;
+//! use tcpsim::world::Outcome;
 //!
 //! let file = br#"(
 //!     name: "hello", seed: 1,
@@ -24,22 +25,48 @@
 //! )"#;
 //! let sim = Simulation::load(file, &[]).expect("a valid scenario");
 //! let finished = sim.run(&mut NullSink);
-//! assert!(finished.passed());
+//! // Each check that failed says what was expected and what happened.
+//! for check in finished.failed_checks() {
+//!     eprintln!("{}", check.describe());
+//! }
+//! assert!(finished.passed()); // completed, and every check held
+//! // Endpoints are found by connection number and name.
+//! let conn = 0;
+//! let server = finished.world.endpoint(conn, "server").expect("the accepted connection");
+//! assert_eq!(server.tcp.stats().bytes_delivered, 1000);
 //! println!("digest {}", finished.digest());
+//!
+//! // A limit ends a run early: the outcome names it, and it has not passed.
+//! let mut short = Simulation::load(file, &[]).expect("a valid scenario");
+//! short.set("limits.max_events", "3").expect("a valid limit");
+//! let stopped = short.run(&mut NullSink);
+//! assert_eq!(stopped.outcome, Outcome::EventLimit);
+//! assert!(!stopped.passed());
 //! ```
+//!
+//! The sink gets the events only. [`crate::trace::TextWriter`] and
+//! [`crate::trace::JsonlWriter`] print them in `tcpsim run`'s formats, but
+//! the header, path summary, open endpoints, checks, summary and digest
+//! that `tcpsim run` writes around them are the caller's to print (see
+//! [`crate::report`], [`Finished::summary`], [`Finished::digest`]).
 
 use crate::expect::{self, Check};
 use crate::model::Model;
 use crate::report::Summary;
 use crate::scenario::{self, LoadError, Override};
 use crate::trace::TraceSink;
-use crate::world::{Observe, Outcome, Perturbation, World};
+use crate::world::{Histories, Observe, Outcome, Perturbation, World};
 use std::sync::atomic::AtomicBool;
 
 /// What a world keeps beside its run, and how it is built. None of it
 /// changes the trace or the digest.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
+    /// Which endpoints keep their full history (state path with times,
+    /// sends) besides those the `expect` block names, which are always
+    /// kept because its checks read them. A caller that reads more (a path
+    /// summary of every endpoint, explore's outcomes) asks for more.
+    pub histories: Histories,
     /// Keep every random link decision ([`World::recorded_fates`]), for
     /// replay files and shrinking.
     pub record_fates: bool,
@@ -50,14 +77,23 @@ pub struct Options {
     pub perturbation: Option<Perturbation>,
 }
 
-/// A scenario ready to run: its model, the file text it came from (with
-/// the overrides applied) when it came from a file, and the options of the
+/// A scenario ready to run: its model, the file it came from (with the
+/// overrides applied) when it came from a file, and the options of the
 /// world it runs in.
 #[derive(Clone, Debug)]
 pub struct Simulation {
     model: Model,
-    text: Option<String>,
+    source: Option<Source>,
     options: Options,
+}
+
+/// A loaded simulation's file: its bytes, the overrides applied to them
+/// (in order) and the text they make. The model is always this text's.
+#[derive(Clone, Debug)]
+struct Source {
+    bytes: Vec<u8>,
+    overrides: Vec<Override>,
+    text: String,
 }
 
 impl Simulation {
@@ -66,13 +102,14 @@ impl Simulation {
     pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Simulation, Vec<LoadError>> {
         let model = scenario::load(bytes, overrides)?;
         let text = scenario::source_text(bytes).and_then(|t| scenario::with_overrides(t, overrides))?;
-        Ok(Simulation { model, text: Some(text), options: Options::default() })
+        let source = Source { bytes: bytes.to_vec(), overrides: overrides.to_vec(), text };
+        Ok(Simulation { model, source: Some(source), options: Options::default() })
     }
 
     /// A simulation of a model built in Rust or already
     /// loaded.
     pub fn from_model(model: Model) -> Simulation {
-        Simulation { model, text: None, options: Options::default() }
+        Simulation { model, source: None, options: Options::default() }
     }
 
     /// The model the world is built from.
@@ -80,50 +117,74 @@ impl Simulation {
         &self.model
     }
 
-    /// The model, to change before the run (limits from the command line,
-    /// the seed of one run of a sweep).
-    pub fn model_mut(&mut self) -> &mut Model {
-        &mut self.model
+    /// Sets the field at `path` (a `--set` path, such as
+    /// `limits.max_events`) to `value` (RON text) in the text and the
+    /// model alike, as loading the file with this override last would.
+    /// Every error on bad input, as [`Simulation::load`] gives them; an
+    /// error too for a model built in Rust, which has no text to set a
+    /// field in (change the model before [`Simulation::from_model`]).
+    pub fn set(&mut self, path: &str, value: &str) -> Result<(), Vec<LoadError>> {
+        let outside = |message: String| vec![LoadError { line: 0, column: 0, message }];
+        let Some(source) = &self.source else {
+            return Err(outside(format!("`{path}`: a model built in Rust has no file text to set it in")));
+        };
+        let mut overrides = source.overrides.clone();
+        overrides.push(Override::parse(&format!("{path}={value}")).map_err(outside)?);
+        let loaded = Simulation::load(&source.bytes, &overrides)?;
+        (self.model, self.source) = (loaded.model, loaded.source);
+        Ok(())
     }
 
-    /// The file's text with the overrides applied; `None` for a model
-    /// built in Rust.
+    /// The file's text with the overrides applied (those of
+    /// [`Simulation::set`] too); `None` for a model built in Rust.
     pub fn text(&self) -> Option<&str> {
-        self.text.as_deref()
+        self.source.as_ref().map(|s| s.text.as_str())
     }
 
     /// The options the world is built with.
-    pub fn options(&self) -> Options {
-        self.options
+    pub fn options(&self) -> &Options {
+        &self.options
     }
 
-    /// This simulation with other world options.
-    pub fn with_options(mut self, options: Options) -> Simulation {
-        self.options = options;
+    /// This simulation, keeping the full history of `histories` besides
+    /// the endpoints the `expect` block names; the other options stay as
+    /// they are.
+    pub fn keep_histories(mut self, histories: Histories) -> Simulation {
+        self.options.histories = histories;
         self
     }
 
-    /// This simulation, keeping every random link decision of the run.
-    pub fn record_fates(mut self) -> Simulation {
-        self.options.record_fates = true;
+    /// This simulation, keeping every random link decision of the run
+    /// (`true`) or not; the other options stay as they are.
+    pub fn record_fates(mut self, on: bool) -> Simulation {
+        self.options.record_fates = on;
         self
     }
 
-    /// This simulation, keeping when each endpoint's phases began.
-    pub fn keep_phase_times(mut self) -> Simulation {
-        self.options.keep_phase_times = true;
+    /// This simulation, keeping when each endpoint's phases began (`true`)
+    /// or not; the other options stay as they are.
+    pub fn keep_phase_times(mut self, on: bool) -> Simulation {
+        self.options.keep_phase_times = on;
+        self
+    }
+
+    /// This simulation, built with `perturbation` (`None`: as usual); the
+    /// other options stay as they are.
+    pub fn perturbed(mut self, perturbation: Option<Perturbation>) -> Simulation {
+        self.options.perturbation = perturbation;
         self
     }
 
     /// The world at time zero, built with the options; for callers that
     /// step it themselves (the determinism check).
     pub fn into_world(self) -> World {
-        // A simulation checks its `expect` block and reports paths, so it
-        // asks the observer for what those need, plus what the options add.
+        // A simulation checks its `expect` block, so it keeps what those
+        // checks read, plus what the options ask for.
+        let checked = Observe::for_checks(&self.model);
         let observe = Observe {
+            histories: self.options.histories.and(checked.histories),
             record_fates: self.options.record_fates,
             phase_times: self.options.keep_phase_times,
-            ..Observe::for_expectations(&self.model)
         };
         match self.options.perturbation {
             Some(p) => World::with_perturbation(self.model, &observe, p),
@@ -211,15 +272,82 @@ mod tests {
     fn options_do_not_change_the_digest() {
         let plain = Simulation::from_model(model()).run(&mut NullSink);
         assert_eq!(plain.outcome, Outcome::Completed);
-        let all = Options {
-            record_fates: true,
-            keep_phase_times: true,
-            perturbation: Some(Perturbation { hash_seed: 5, spare_packet_slots: 3, ballast_bytes: 64 }),
-        };
-        let kept = Simulation::from_model(model()).with_options(all).run(&mut NullSink);
+        let perturbation = Some(Perturbation { hash_seed: 5, spare_packet_slots: 3, ballast_bytes: 64 });
+        let kept = Simulation::from_model(model())
+            .record_fates(true)
+            .keep_phase_times(true)
+            .perturbed(perturbation)
+            .run(&mut NullSink);
         assert_eq!(kept.digest(), plain.digest());
         assert!(kept.world.endpoints().all(|e| e.times.is_some()));
         assert!(plain.world.endpoints().all(|e| e.times.is_none()));
+    }
+
+    /// Each setter changes its own option, on or off, and leaves the
+    /// others as they are.
+    #[test]
+    fn option_setters_compose() {
+        let perturbation = Some(Perturbation { hash_seed: 1, spare_packet_slots: 2, ballast_bytes: 3 });
+        let sim = Simulation::from_model(model()).record_fates(true).keep_phase_times(true).perturbed(perturbation);
+        let sim = sim.keep_histories(Histories::All);
+        let all = Options { histories: Histories::All, record_fates: true, keep_phase_times: true, perturbation };
+        assert_eq!(sim.options(), &all);
+        let sim = sim.record_fates(false).perturbed(None).keep_histories(Histories::None);
+        assert_eq!(sim.options(), &Options { keep_phase_times: true, ..Options::default() });
+        assert_eq!(sim.keep_phase_times(false).options(), &Options::default());
+    }
+
+    /// A simulation keeps the histories its `expect` block reads, and
+    /// every other one only when asked, however few connections it has.
+    #[test]
+    fn histories_are_kept_for_the_checks_and_when_asked() {
+        let file = br#"(
+            name: "h", seed: 1,
+            hosts: [(name: "a"), (name: "b")],
+            links: [(between: ("a", "b"), delay_ms: 5)],
+            listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
+            connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80,
+                           script: [Connect(at_ms: 0)], on_connected: [Close])],
+            expect: (endpoints: [(name: "client", path: [CLOSED, SYN_SENT, ESTABLISHED, FIN_WAIT_1,
+                                                         TIME_WAIT, CLOSED])]),
+        )"#;
+        let sim = Simulation::load(file, &[]).expect("a valid file");
+        let kept = |f: &Finished| -> Vec<(String, bool)> {
+            f.world.endpoints().map(|e| (e.name.to_string(), e.log.keeps_history())).collect()
+        };
+        let checked = sim.clone().run(&mut NullSink);
+        assert!(checked.passed(), "{:?}", checked.checks);
+        assert_eq!(kept(&checked), [("client".to_string(), true), ("server".to_string(), false)]);
+        let all = sim.keep_histories(Histories::All).run(&mut NullSink);
+        assert_eq!(kept(&all), [("client".to_string(), true), ("server".to_string(), true)]);
+        assert_eq!(all.digest(), checked.digest());
+    }
+
+    /// A field set after loading changes the model and the text alike, as
+    /// an override given at load time does; a model built in Rust has no
+    /// text to set it in.
+    #[test]
+    fn set_changes_the_model_and_the_text_alike() {
+        let file = br#"(name: "f", hosts: [(name: "a")], limits: (max_events: 5000))"#;
+        let mut sim = Simulation::load(file, &[]).expect("a valid file");
+        sim.set("limits.max_time_ms", "1500.5").expect("a valid value");
+        sim.set("limits.max_events", "77").expect("a valid value");
+        let at_load = [
+            Override { path: "limits.max_time_ms".into(), value: "1500.5".into() },
+            Override { path: "limits.max_events".into(), value: "77".into() },
+        ];
+        let loaded = Simulation::load(file, &at_load).expect("a valid file");
+        assert_eq!(sim.model(), loaded.model());
+        assert_eq!(sim.text(), loaded.text());
+        assert_eq!(sim.model().limits.max_events, 77);
+        let reloaded = Simulation::load(sim.text().expect("from a file").as_bytes(), &[]).expect("valid text");
+        assert_eq!(reloaded.model(), sim.model());
+
+        let errors = sim.set("limits.max_events", "0").expect_err("at least 1");
+        assert!(errors[0].message.contains("expected at least 1"), "{errors:?}");
+        assert_eq!(sim.model().limits.max_events, 77, "a rejected value changes nothing");
+        let errors = Simulation::from_model(model()).set("seed", "2").expect_err("no text");
+        assert!(errors[0].message.contains("has no file text"), "{errors:?}");
     }
 
     /// A loaded file keeps its text with the overrides applied, and runs

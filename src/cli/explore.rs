@@ -58,7 +58,11 @@ pub fn explore(args: &ExploreArgs) -> u8 {
     let Some(sim) = load_with_overrides(&args.sim, None) else {
         return EXIT_BAD_INPUT;
     };
-    let (model, text) = (sim.model(), sim.text().expect("loaded from a file"));
+    let model = sim.model();
+    let Some(text) = sim.text() else {
+        error(&format!("{label} has no file text to explore"));
+        return EXIT_BAD_INPUT;
+    };
     if let Some(dir) = &args.emit_dir {
         // Found before the run: a directory that is missing or where no
         // file can be created.

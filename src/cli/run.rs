@@ -15,10 +15,11 @@ use tcpsim::pcap::{CaptureSide, PcapWriter};
 use tcpsim::pictures::{self, ladder::LadderRecorder};
 use tcpsim::replay;
 use tcpsim::report;
+use tcpsim::scenario::edit::exact_ms;
 use tcpsim::simulation::{Finished, Simulation};
 use tcpsim::time::Instant;
 use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, TraceSink};
-use tcpsim::world::{Outcome, World};
+use tcpsim::world::{Histories, Outcome, World};
 
 /// The command that replays this run.
 pub fn replay_command(args: &RunArgs, seed: u64) -> String {
@@ -67,15 +68,21 @@ pub fn run(args: &RunArgs) -> u8 {
             error("--max-events 0: expected at least 1");
             return EXIT_BAD_INPUT;
         }
-        sim.model_mut().limits.max_events = n;
+        if !set_limit(&mut sim, "limits.max_events", &n.to_string(), &label) {
+            return EXIT_BAD_INPUT;
+        }
     }
     if let Some(ms) = args.max_time_ms {
-        match instant("--max-time-ms", ms) {
-            Ok(t) => sim.model_mut().limits.max_time = t,
+        let max_time = match instant("--max-time-ms", ms) {
+            Ok(t) => t,
             Err(e) => {
                 error(&e);
                 return EXIT_BAD_INPUT;
             }
+        };
+        let value = exact_ms(max_time.saturating_since(Instant::ZERO));
+        if !set_limit(&mut sim, "limits.max_time_ms", &value, &label) {
+            return EXIT_BAD_INPUT;
         }
     }
     if args.check_determinism {
@@ -115,7 +122,16 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let mut extras = match Extras::open(args, svg_conn) {
+    // The replay file of --emit-faults is the file's text, pinned.
+    let replay_text = match (&args.emit_faults, sim.text()) {
+        (None, _) => None,
+        (Some(_), Some(text)) => Some(text.to_string()),
+        (Some(_), None) => {
+            error(&format!("--emit-faults: {label} has no file text to write a replay from"));
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut extras = match Extras::open(args, svg_conn, replay_text) {
         Ok(x) => x,
         Err(e) => {
             error(&e);
@@ -134,9 +150,9 @@ pub fn run(args: &RunArgs) -> u8 {
         .chain(model.hosts.iter().map(|h| h.name.len()))
         .max()
         .unwrap_or(8);
-    // The replay file of --emit-faults is the file's text, pinned.
-    let text = args.emit_faults.as_ref().map(|_| sim.text().expect("loaded from a file").to_string());
-    let sim = if args.emit_faults.is_some() { sim.record_fates() } else { sim };
+    let histories =
+        if shows_paths(args) && model.connection_count() <= ALL_PATHS_UP_TO { Histories::All } else { Histories::None };
+    let sim = sim.record_fates(args.emit_faults.is_some()).keep_histories(histories);
     #[allow(clippy::disallowed_methods, reason = "wall-clock figures for --stats only, never in the trace")]
     let started = std::time::Instant::now();
 
@@ -169,7 +185,7 @@ pub fn run(args: &RunArgs) -> u8 {
     // The extra files are complete only if the run is; an incomplete run
     // drops them, which removes their temp files.
     let extra_dests = if outcome == Outcome::Completed || outcome == Outcome::OutputFailed {
-        match extras.finish(world, text.as_deref(), args) {
+        match extras.finish(world, args) {
             Ok(d) => d,
             Err(e) => {
                 error(&e);
@@ -202,6 +218,32 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         eprintln!("replay: {}", replay_command(args, seed));
         EXIT_EXPECT_FAILED
+    }
+}
+
+/// Runs with this many connections or fewer keep every endpoint's
+/// history, so the text trace's path summary shows each one's states;
+/// bigger runs show only the final state of the endpoints no `expect`
+/// names, which keeps their memory small.
+const ALL_PATHS_UP_TO: u64 = 64;
+
+/// Whether the trace ends with the path summary: a text trace, not quiet.
+fn shows_paths(args: &RunArgs) -> bool {
+    args.format == Format::Text && !args.quiet
+}
+
+/// Sets a limit the command line gives in the simulation's model and its
+/// text alike (the replay of --emit-faults keeps it); prints the errors
+/// and returns false on bad input.
+fn set_limit(sim: &mut Simulation, path: &str, value: &str, label: &str) -> bool {
+    match sim.set(path, value) {
+        Ok(()) => true,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{}", e.render(label));
+            }
+            false
+        }
     }
 }
 
@@ -305,7 +347,7 @@ impl TraceOut {
         let world = &finished.world;
         match self {
             TraceOut::Text(mut w) => {
-                if !args.quiet {
+                if shows_paths(args) {
                     w.line("#");
                     w.line("# paths:");
                     for l in report::path_lines(world, 40) {
@@ -380,11 +422,13 @@ struct Extras {
     /// The ladder's destination and the events it needs.
     svg: Option<(Dest, LadderRecorder)>,
     states: Option<Dest>,
-    faults: Option<Dest>,
+    /// The replay's destination and the file text it pins.
+    faults: Option<(Dest, String)>,
 }
 
 impl Extras {
-    fn open(args: &RunArgs, svg_conn: u32) -> Result<Extras, String> {
+    /// `replay_text`: the file text the replay of --emit-faults pins.
+    fn open(args: &RunArgs, svg_conn: u32, replay_text: Option<String>) -> Result<Extras, String> {
         let open = |flag: &str, p: &std::path::Path| Dest::open(Some(p)).map_err(|e| format!("{flag}: {e}"));
         let side = match args.pcap_side {
             PcapSide::Sender => CaptureSide::Sender,
@@ -402,16 +446,16 @@ impl Extras {
             Some(p) => Some(open("--state-diagram", p)?),
             None => None,
         };
-        let faults = match &args.emit_faults {
-            Some(p) => Some(open("--emit-faults", p)?),
-            None => None,
+        let faults = match (&args.emit_faults, replay_text) {
+            (Some(p), Some(text)) => Some((open("--emit-faults", p)?, text)),
+            _ => None,
         };
         Ok(Extras { pcap, svg, states, faults })
     }
 
     /// Writes the pictures and flushes the capture; returns the
     /// destinations to commit, or what failed.
-    fn finish(self, world: &World, text: Option<&str>, args: &RunArgs) -> Result<Vec<(&'static str, Dest)>, String> {
+    fn finish(self, world: &World, args: &RunArgs) -> Result<Vec<(&'static str, Dest)>, String> {
         let model = world.model();
         let mut done = Vec::new();
         if let Some(p) = self.pcap {
@@ -435,9 +479,8 @@ impl Extras {
                 .map_err(|e| format!("writing the state diagram (--state-diagram) failed: {e}"))?;
             done.push(("--state-diagram", d));
         }
-        if let Some(mut d) = self.faults {
-            let text = text.expect("kept with --emit-faults");
-            let file = replay_file(world, text, args).map_err(|e| format!("--emit-faults: {e}"))?;
+        if let Some((mut d, text)) = self.faults {
+            let file = replay_file(world, &text, args).map_err(|e| format!("--emit-faults: {e}"))?;
             d.write_all(file.as_bytes())
                 .map_err(|e| format!("writing the fault script (--emit-faults) failed: {e}"))?;
             done.push(("--emit-faults", d));

@@ -44,8 +44,11 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
         }
     };
 
-    let text = sim.text().expect("loaded from a file").to_string();
-    let recorded = sim.record_fates().run(&mut NullSink);
+    let Some(text) = sim.text().map(str::to_string) else {
+        error(&format!("{label} has no file text to shrink"));
+        return EXIT_BAD_INPUT;
+    };
+    let recorded = sim.record_fates(true).run(&mut NullSink);
     let Some(failure) = shrink::failure_of_run(&recorded) else {
         drop(dest);
         let _ =

@@ -31,7 +31,7 @@ mod observer;
 mod open;
 mod step;
 
-pub use observer::{ALL_HISTORIES_UP_TO, EndpointLog, Histories, Observe, PhaseTimes, RecordedFate, RunStats};
+pub use observer::{EndpointLog, Histories, Observe, PhaseTimes, RecordedFate, RunStats};
 pub use open::{EndFacts, OpenEndpoint, OpenReason, OpenReport, classify};
 
 use crate::link::FlowState;
@@ -297,8 +297,8 @@ pub struct Perturbation {
 impl World {
     /// Builds the world at time zero: endpoints for every connection,
     /// first script actions and listener openings scheduled. `observe`
-    /// says what to keep beside the trace (see
-    /// [`Observe::for_expectations`]).
+    /// says what to keep beside the trace (see [`Observe`]; what checks
+    /// read is [`Observe::for_checks`]).
     pub fn new(model: Model, observe: &Observe) -> World {
         World::with_perturbation(model, observe, Perturbation::default())
     }

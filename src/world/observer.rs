@@ -10,7 +10,7 @@
 //! (sweeps do).
 
 use crate::link::{DropReason, Fate};
-use crate::model::{Fault, Model};
+use crate::model::{Expect, Fault, Model};
 use crate::rule::{self, Rule};
 use crate::tcp::{Flags, State};
 use crate::time::Instant;
@@ -42,23 +42,32 @@ pub struct Observe {
     pub record_fates: bool,
 }
 
-/// Runs with this many connections or fewer keep every endpoint's history
-/// under [`Observe::for_expectations`]: few enough that a path summary of
-/// each is worth its memory.
-pub const ALL_HISTORIES_UP_TO: u64 = 64;
+impl Histories {
+    /// The endpoints an `expect` block names: the histories its checks
+    /// read (`path`, `time_in`, `sent`).
+    pub fn checked_by(expect: &Expect) -> Histories {
+        Histories::Named(expect.endpoints.iter().map(|x| x.name.clone()).collect())
+    }
+
+    /// The endpoints of these histories and of `other`'s.
+    pub fn and(self, other: Histories) -> Histories {
+        match (self, other) {
+            (Histories::All, _) | (_, Histories::All) => Histories::All,
+            (Histories::None, h) | (h, Histories::None) => h,
+            (Histories::Named(mut a), Histories::Named(b)) => {
+                a.extend(b.into_iter().filter(|n| !a.contains(n)).collect::<Vec<_>>());
+                Histories::Named(a)
+            }
+        }
+    }
+}
 
 impl Observe {
-    /// What `expect` and the run report need: the histories of the
-    /// endpoints the expect block names, and of every endpoint when the run
-    /// has at most [`ALL_HISTORIES_UP_TO`] connections (the report then
-    /// summarises each one's path). This is a caller's choice, not the
-    /// world's: a caller that checks nothing may ask for less.
-    pub fn for_expectations(model: &Model) -> Observe {
-        let histories = if model.connection_count() <= ALL_HISTORIES_UP_TO {
-            Histories::All
-        } else {
-            Histories::Named(model.expect.iter().flat_map(|e| e.endpoints.iter().map(|x| x.name.clone())).collect())
-        };
+    /// What checking `model`'s `expect` block reads: the histories of the
+    /// endpoints it names, and nothing else. A caller that reads more
+    /// (path summaries, explore's outcomes) asks for more.
+    pub fn for_checks(model: &Model) -> Observe {
+        let histories = model.expect.as_ref().map_or(Histories::None, Histories::checked_by);
         Observe { histories, ..Observe::default() }
     }
 }
@@ -375,5 +384,26 @@ impl EndpointLog {
             }
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(names: &[&str]) -> Histories {
+        Histories::Named(names.iter().map(|n| n.to_string()).collect())
+    }
+
+    /// Asking for more histories never gives fewer: `All` wins, `None`
+    /// adds nothing, and names are joined without repeats, in order.
+    #[test]
+    fn histories_join() {
+        assert_eq!(Histories::All.and(named(&["a"])), Histories::All);
+        assert_eq!(named(&["a"]).and(Histories::All), Histories::All);
+        assert_eq!(Histories::None.and(named(&["a"])), named(&["a"]));
+        assert_eq!(named(&["a"]).and(Histories::None), named(&["a"]));
+        assert_eq!(Histories::None.and(Histories::None), Histories::None);
+        assert_eq!(named(&["a", "b"]).and(named(&["b", "c"])), named(&["a", "b", "c"]));
     }
 }

@@ -32,7 +32,7 @@ fn every_sim_keeps_its_digest() {
         .iter()
         .filter_map(|(file, expected)| {
             let model = load(file, &[]);
-            let observe = Observe::for_expectations(&model);
+            let observe = Observe::for_checks(&model);
             let mut world = World::new(model, &observe);
             assert_eq!(world.run(&mut NullSink), Outcome::Completed, "{file}");
             let actual = world.digest();

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use tcpsim::model::Model;
 use tcpsim::replay;
 use tcpsim::shrink;
+use tcpsim::simulation::{Finished, Simulation};
 use tcpsim::trace::NullSink;
-use tcpsim::world::{Observe, World};
+use tcpsim::world::World;
 
 /// Runs `path` with `overrides` and `seed`, recording its link decisions;
 /// returns the world and the replay file.
@@ -20,21 +21,16 @@ fn record(path: &str, overrides: &[(&str, &str)], seed: u64) -> (World, String) 
         .map(|(p, v)| tcpsim::scenario::Override { path: p.to_string(), value: v.to_string() })
         .collect();
     let text = tcpsim::scenario::with_overrides(&text, &overrides).unwrap();
-    let observe = Observe { record_fates: true, ..Observe::for_expectations(&model) };
-    let mut world = World::new(model, &observe);
-    world.run(&mut NullSink);
+    let world = Simulation::from_model(model).record_fates(true).run(&mut NullSink).world;
     let pinned = replay::pin(&text, &world).unwrap();
     let file = replay::with_fates(&pinned, world.recorded_fates(), &[]).unwrap();
     (world, file)
 }
 
-fn run_text(text: &str, seed: u64) -> World {
+fn run_text(text: &str, seed: u64) -> Finished {
     let mut model = tcpsim::scenario::load(text.as_bytes(), &[]).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
     model.seed = seed;
-    let observe = Observe::for_expectations(&model);
-    let mut world = World::new(model, &observe);
-    world.run(&mut NullSink);
-    world
+    Simulation::from_model(model).run(&mut NullSink)
 }
 
 /// A replay file reproduces its run's digest with no randomness left, for
@@ -97,6 +93,31 @@ fn emit_faults_writes_a_replay_file() {
     assert_eq!(stdout(&o).lines().last().unwrap(), digest);
 }
 
+/// The limits given on the command line are the run's, so the replay
+/// file carries them too: replayed, it stops where the run would have.
+#[test]
+fn emit_faults_keeps_the_command_line_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("replay.ron");
+    let o = tcpsim(&[
+        "run",
+        "sims/lossy-transfer.ron",
+        "--seed",
+        "7",
+        "--quiet",
+        "--max-time-ms",
+        "600000.25",
+        "--max-events",
+        "123456",
+        "--emit-faults",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let model = tcpsim::scenario::load(&std::fs::read(&out).unwrap(), &[]).unwrap();
+    assert_eq!(model.limits.max_time, tcpsim::time::Instant::from_nanos(600_000_250_000));
+    assert_eq!(model.limits.max_events, 123_456);
+}
+
 /// A `--set name=...` with a line break in it reaches the replay file's
 /// header comment; the file still loads and replays the run.
 #[test]
@@ -119,10 +140,7 @@ fn failing_demo_seed() -> u64 {
         .find(|&seed| {
             let mut model = load("examples/shrink-demo.ron", &[]);
             model.seed = seed;
-            let observe = Observe::for_expectations(&model);
-            let mut world = World::new(model, &observe);
-            world.run(&mut NullSink);
-            shrink::failure_of(&world).is_some()
+            shrink::failure_of_run(&Simulation::from_model(model).run(&mut NullSink)).is_some()
         })
         .expect("some seed in 1..200 fails the demo")
 }
@@ -167,7 +185,7 @@ fn shrink_reduces_a_failing_seed_to_a_minimal_deterministic_file() {
     // 1-minimal: without any one of its decisions the failure is gone or
     // different.
     let base = run_text(&text, 1);
-    let failure = shrink::failure_of(&base).expect("fails");
+    let failure = shrink::failure_of_run(&base).expect("fails");
     let without_fates = Model {
         faults: model.faults.iter().filter(|f| !matches!(f, tcpsim::model::Fault::Fate { .. })).cloned().collect(),
         ..model.clone()

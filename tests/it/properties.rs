@@ -245,7 +245,7 @@ fn identities_hold(rec: &Recorder) -> Result<(), String> {
 fn check(g: &GenScenario) -> Result<(), String> {
     let text = g.to_ron();
     let model = tcpsim::scenario::load(text.as_bytes(), &[]).map_err(|e| format!("does not load: {e:?}"))?;
-    let mut world = World::new(model.clone(), &Observe::for_expectations(&model));
+    let mut world = World::new(model.clone(), &Observe::for_checks(&model));
     let mut rec = Recorder::default();
     let outcome = world.run(&mut rec);
     if outcome != Outcome::Completed {
@@ -318,7 +318,7 @@ fn check(g: &GenScenario) -> Result<(), String> {
     }
     // The same scenario and seed give the same digest again (recording
     // the link's decisions changes nothing)...
-    let observe = Observe { record_fates: true, ..Observe::for_expectations(&model) };
+    let observe = Observe { record_fates: true, ..Observe::for_checks(&model) };
     let mut again = World::new(model, &observe);
     again.run(&mut tcpsim::trace::NullSink);
     if again.digest() != world.digest() {
@@ -329,7 +329,7 @@ fn check(g: &GenScenario) -> Result<(), String> {
     let replay = tcpsim::replay::with_fates(&pinned, again.recorded_fates(), &[])?;
     let replay_model =
         tcpsim::scenario::load(replay.as_bytes(), &[]).map_err(|e| format!("the replay does not load: {e:?}"))?;
-    let observe = Observe::for_expectations(&replay_model);
+    let observe = Observe::for_checks(&replay_model);
     let mut replayed = World::new(replay_model, &observe);
     replayed.run(&mut tcpsim::trace::NullSink);
     if replayed.digest() != world.digest() {

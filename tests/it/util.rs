@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tcpsim::model::Model;
 use tcpsim::trace::Recorder;
-use tcpsim::world::{Observe, Outcome, World};
+use tcpsim::world::{Histories, Observe, Outcome, World};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -40,10 +40,11 @@ pub fn load(path: &str, overrides: &[(&str, &str)]) -> Model {
     tcpsim::scenario::load(&bytes, &overrides).unwrap_or_else(|e| panic!("{path} does not load: {e:?}"))
 }
 
-/// Runs a model to the end, keeping every trace event.
+/// Runs a model to the end, keeping every trace event and every
+/// endpoint's history (tests check paths of endpoints no `expect` names).
 #[track_caller]
 pub fn run(model: Model) -> (World, Recorder) {
-    let observe = Observe::for_expectations(&model);
+    let observe = Observe { histories: Histories::All, ..Observe::default() };
     let mut world = World::new(model, &observe);
     let mut rec = Recorder::default();
     assert_eq!(world.run(&mut rec), Outcome::Completed);
