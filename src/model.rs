@@ -6,8 +6,9 @@
 //! Only `scenario` knows the file format; nothing here is `Deserialize`.
 
 mod builder;
+pub(crate) mod rules;
 
-pub use builder::Builder;
+pub use builder::{BuildError, Builder};
 
 use crate::link::{Fate, LinkParams};
 use crate::rule::Rule;

@@ -47,7 +47,7 @@ fn what_each_segment_may_do(plan: &Plan) -> String {
 }
 
 pub fn explore(args: &ExploreArgs) -> u8 {
-    let label = args.sim.file.display().to_string();
+    let label = args.sim.file.path.display().to_string();
     let plan = match plan(args) {
         Ok(p) => p,
         Err(e) => {

@@ -97,6 +97,7 @@ pub enum Command {
     /// Run one file over many seeds and a grid of settings; CSV of runs, summary of outcomes.
     #[command(
         after_help = SWEEP_EXAMPLES,
+        mut_arg("set", |a| a.help("Override a field for every run")),
         mut_arg("jobs", |a| a.help("Worker threads (default: all cores). The output does not depend on it")),
     )]
     Sweep(SweepArgs),
@@ -134,11 +135,27 @@ pub enum Command {
 /// commands' own help texts replace these with `mut_arg`.
 #[derive(clap::Args, Debug)]
 pub struct SimArgs {
-    /// The simulation file.
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub file: FileArg,
     /// Override the file's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    #[command(flatten)]
+    pub overrides: SetArg,
+}
+
+/// `FILE`: the simulation file, the first argument of every command that
+/// runs one.
+#[derive(clap::Args, Debug)]
+pub struct FileArg {
+    /// The simulation file.
+    #[arg(id = "file", value_name = "FILE")]
+    pub path: PathBuf,
+}
+
+/// `--set FIELD=VALUE`: overrides of the file's fields.
+#[derive(clap::Args, Debug)]
+pub struct SetArg {
     /// Override any field by its path, e.g. `links[0].loss=0.2` (VALUE is RON).
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     pub set: Vec<String>,
@@ -229,8 +246,8 @@ pub struct ExploreArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
-    /// The simulation file.
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub file: FileArg,
     /// Seeds per grid point; run i of every point uses the same seed.
     #[arg(long, default_value_t = 100)]
     pub seeds: u64,
@@ -240,9 +257,8 @@ pub struct SweepArgs {
     /// Sweep a field over values (RON), e.g. links[0].delay_ms=10,50; several make a grid.
     #[arg(long, value_name = "FIELD=V,V,...")]
     pub vary: Vec<String>,
-    /// Override a field for every run.
-    #[arg(long = "set", value_name = "FIELD=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub overrides: SetArg,
     #[command(flatten)]
     pub jobs: JobsArg,
     #[command(flatten)]

@@ -59,7 +59,7 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
-    let label = args.sim.file.display().to_string();
+    let label = args.sim.file.path.display().to_string();
     let Some(mut sim) = load_with_overrides(&args.sim, args.loss.loss.as_deref()) else {
         return EXIT_BAD_INPUT;
     };
@@ -102,7 +102,7 @@ pub fn run(args: &RunArgs) -> u8 {
         ("--state-diagram", args.state_diagram.as_deref()),
         ("--emit-faults", args.emit_faults.as_deref()),
     ];
-    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.sim.file)]) {
+    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.sim.file.path)]) {
         error(&e);
         return EXIT_BAD_INPUT;
     }

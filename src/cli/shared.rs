@@ -31,8 +31,8 @@ pub fn set_overrides(set: &[String]) -> Result<Vec<Override>, String> {
 /// every error and returns `None` on bad input. The simulation keeps the
 /// file's text with the overrides applied.
 pub fn load_with_overrides(sim: &SimArgs, loss: Option<&str>) -> Option<Simulation> {
-    let label = sim.file.display().to_string();
-    let bytes = read_file(&sim.file)?;
+    let label = sim.file.path.display().to_string();
+    let bytes = read_file(&sim.file.path)?;
     let mut overrides = Vec::new();
     if let Some(seed) = sim.seed {
         overrides.push(Override { path: "seed".into(), value: seed.to_string() });
@@ -44,7 +44,7 @@ pub fn load_with_overrides(sim: &SimArgs, loss: Option<&str>) -> Option<Simulati
         }
         overrides.extend(scenario::loss_overrides(&bytes, p));
     }
-    match set_overrides(&sim.set) {
+    match set_overrides(&sim.overrides.set) {
         Ok(set) => overrides.extend(set),
         Err(e) => {
             error(&e);
@@ -64,11 +64,11 @@ pub fn load_with_overrides(sim: &SimArgs, loss: Option<&str>) -> Option<Simulati
 
 /// `tcpsim run FILE --seed N` with the overrides that shaped the run.
 pub fn replay_line(sim: &SimArgs, seed: u64, loss: Option<&str>) -> String {
-    let mut cmd = format!("tcpsim run {} --seed {seed}", sim.file.display());
+    let mut cmd = format!("tcpsim run {} --seed {seed}", sim.file.path.display());
     if let Some(p) = loss {
         cmd.push_str(&format!(" --loss {p}"));
     }
-    for s in &sim.set {
+    for s in &sim.overrides.set {
         cmd.push_str(&format!(" --set '{s}'"));
     }
     cmd

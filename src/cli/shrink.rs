@@ -16,12 +16,12 @@ use tcpsim::trace::NullSink;
 /// Where the shrunk file goes without --out: `NAME.seed-N.min.ron` in the
 /// current directory.
 fn default_out(args: &ShrinkArgs, seed: u64) -> PathBuf {
-    let stem = args.sim.file.file_stem().map_or("shrunk".into(), |s| s.to_string_lossy().into_owned());
+    let stem = args.sim.file.path.file_stem().map_or("shrunk".into(), |s| s.to_string_lossy().into_owned());
     PathBuf::from(format!("{stem}.seed-{seed}.min.ron"))
 }
 
 pub fn shrink(args: &ShrinkArgs) -> u8 {
-    let label = args.sim.file.display().to_string();
+    let label = args.sim.file.path.display().to_string();
     let seed = args.sim.seed.expect("clap requires --seed");
     let Some(sim) = load_with_overrides(&args.sim, args.loss.loss.as_deref()) else {
         return EXIT_BAD_INPUT;

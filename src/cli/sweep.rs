@@ -80,8 +80,8 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
 }
 
 fn replay(args: &SweepArgs, axes: &[Axis], point: &[usize], seed: u64) -> String {
-    let mut cmd = format!("tcpsim run {} --seed {seed}", args.file.display());
-    for s in &args.set {
+    let mut cmd = format!("tcpsim run {} --seed {seed}", args.file.path.display());
+    for s in &args.overrides.set {
         cmd.push_str(&format!(" --set '{s}'"));
     }
     for (a, &v) in axes.iter().zip(point) {
@@ -96,8 +96,8 @@ fn replay(args: &SweepArgs, axes: &[Axis], point: &[usize], seed: u64) -> String
 }
 
 pub fn sweep(args: &SweepArgs) -> u8 {
-    let label = args.file.display().to_string();
-    let Some(bytes) = read_file(&args.file) else {
+    let label = args.file.path.display().to_string();
+    let Some(bytes) = read_file(&args.file.path) else {
         return EXIT_BAD_INPUT;
     };
     if args.seeds == 0 {
@@ -111,7 +111,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let base = match set_overrides(&args.set) {
+    let base = match set_overrides(&args.overrides.set) {
         Ok(base) => base,
         Err(e) => {
             error(&e);
@@ -148,7 +148,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     let (first, last) = shard.map_or((0, runs), |(i, n)| sweep::shard_runs(i, n, runs));
     let [out, json, plot] = args.outputs.named();
     let outputs = [out, json, plot, ("--state-diagram", args.state_diagram.as_deref())];
-    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.file)]) {
+    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.file.path)]) {
         error(&e);
         return EXIT_BAD_INPUT;
     }
@@ -170,15 +170,18 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     };
 
     // The CSV, in run order.
-    let file_name =
-        args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let file_name = args
+        .file
+        .path
+        .file_name()
+        .map_or_else(|| args.file.path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let identity = merge::Identity {
         file_name: &file_name,
         file_bytes: &bytes,
         base_seed,
         seeds: args.seeds,
         axes: &axes,
-        set: &args.set,
+        set: &args.overrides.set,
         runs,
     };
     let mut comments = identity.comments();
@@ -207,7 +210,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     let summaries = sweep::summarize_points(&columns, &point_values, &rows);
     let [dest, json_dest, plot_dest, states_dest] = dests;
     let states = states_dest.map(|d| {
-        let name = args.file.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
+        let name = args.file.path.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
         let title = format!("{name}: state transitions over {} runs", rows.len());
         (d, tcpsim::pictures::state_diagram_svg(&totals.transitions, &title))
     });

@@ -3,20 +3,42 @@
 //! 10.0.0.1, 10.0.0.2, ...; one connection per entry; backlog 1; the
 //! RFC's TCP settings; the default limits).
 //!
-//! The builder resolves names (hosts, links between them) as it goes and
-//! reports the first problem from [`Builder::build`]; the values
-//! themselves (delays, probabilities, byte counts) are typed, so they
-//! cannot be malformed. A model built from the same description as a file
-//! equals the model that file loads to
-//! (`builder_model_equals_the_loaded_file` in the tests).
+//! The builder takes names (hosts, the ends of links and connections) as
+//! given and resolves them in [`Builder::build`], which checks the model
+//! by the rules a file obeys ([`super::rules`]: names, ports, routes, TCP
+//! settings, the `expect` block's endpoints) and returns every problem,
+//! each with the field path a file would have. Typed values rule out
+//! only what their types cannot hold (a negative delay, a probability
+//! above one); a zero MSS or a duplicate name is a value like any other.
+//! A model built from the same description as a file equals the model
+//! that file loads to (`builder_model_equals_the_loaded_file` in the
+//! tests).
 
-use super::{Action, App, Connection, Expect, Host, HostId, Limits, Link, Listener, Model, Reaction, Timed};
+use super::{Action, App, Connection, Expect, Host, HostId, Limits, Link, Listener, Model, Reaction, Timed, rules};
 use crate::link::LinkParams;
 use crate::tcp::TcpConfig;
 use crate::time::{Duration, Instant};
 
 /// The first default host address, 10.0.0.1, as in files.
 const FIRST_ADDR: u32 = 0x0a00_0001;
+
+/// One problem [`Builder::build`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildError {
+    /// The field path of the bad value, as a file would have it, such as
+    /// `listeners[1].port` or `tcp.mss_bytes`.
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for BuildError {}
 
 /// Builds a [`Model`]; see the module docs.
 ///
@@ -42,9 +64,31 @@ const FIRST_ADDR: u32 = 0x0a00_0001;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Builder {
+    /// The scenario so far, without its hosts, links and endpoints.
     model: Model,
-    /// The first problem found, reported by [`Builder::build`].
-    problem: Option<String>,
+    hosts: Vec<String>,
+    /// Links by their ends' names.
+    links: Vec<(String, String, LinkParams)>,
+    listeners: Vec<ListenerEntry>,
+    connections: Vec<ConnectionEntry>,
+}
+
+/// A listener as given, its host by name.
+#[derive(Clone, Debug)]
+struct ListenerEntry {
+    name: String,
+    host: String,
+    port: u16,
+    app: App,
+}
+
+/// A connection as given, its hosts by name.
+#[derive(Clone, Debug)]
+struct ConnectionEntry {
+    name: String,
+    host: String,
+    remote: (String, u16),
+    app: App,
 }
 
 impl Builder {
@@ -66,8 +110,7 @@ impl Builder {
             expect: None,
             deviations: Vec::new(),
         };
-        let problem = name.trim().is_empty().then(|| "expected a non-empty scenario name".to_string());
-        Builder { model, problem }
+        Builder { model, hosts: Vec::new(), links: Vec::new(), listeners: Vec::new(), connections: Vec::new() }
     }
 
     /// The seed of every random draw (links, initial sequence numbers).
@@ -96,27 +139,14 @@ impl Builder {
 
     /// A host with the next free address (10.0.0.1 for the first).
     pub fn host(mut self, name: &str) -> Builder {
-        if name.trim().is_empty() || name.contains('#') {
-            self.problem(format!("host {name:?}: expected a non-empty host name without `#`"));
-        } else if self.model.host_by_name(name).is_some() {
-            self.problem(format!("duplicate host name {name:?}"));
-        }
-        let addr = self.model.hosts.iter().map(|h| h.addr + 1).max().unwrap_or(FIRST_ADDR);
-        self.model.hosts.push(Host { name: name.to_string(), addr });
+        self.hosts.push(name.to_string());
         self
     }
 
     /// A link between hosts `a` and `b` with the same parameters in both
     /// directions.
     pub fn link(mut self, a: &str, b: &str, params: LinkParams) -> Builder {
-        if let (Some(ia), Some(ib)) = (self.host_id(a), self.host_id(b)) {
-            if ia == ib {
-                self.problem(format!("link {a:?}-{b:?}: expected two different hosts"));
-            } else if self.linked(ia, ib) {
-                self.problem(format!("a link between {a:?} and {b:?} already exists"));
-            }
-            self.model.links.push(Link { a: ia, b: ib, ab: params, ba: params });
-        }
+        self.links.push((a.to_string(), b.to_string(), params));
         self
     }
 
@@ -124,50 +154,15 @@ impl Builder {
     /// connection it accepts runs `app` (script times count from its
     /// establishment).
     pub fn listener(mut self, name: &str, host: &str, port: u16, app: App) -> Builder {
-        if let Some(h) = self.host_id(host) {
-            if port == 0 {
-                self.problem(format!("listener {name:?}: expected a port in 1..=65535, found 0"));
-            }
-            self.model.listeners.push(Listener {
-                name: name.to_string(),
-                host: h,
-                port,
-                backlog: 1,
-                listen_at: Instant::ZERO,
-                close_at: None,
-                iss: None,
-                config: 0,
-                app,
-            });
-        }
+        self.listeners.push(ListenerEntry { name: name.to_string(), host: host.to_string(), port, app });
         self
     }
 
     /// A connection called `name` from `host` to `remote` (host, port),
     /// run by `app` (give it a `Connect`).
     pub fn connection(mut self, name: &str, host: &str, remote: (&str, u16), app: App) -> Builder {
-        if let (Some(h), Some(r)) = (self.host_id(host), self.host_id(remote.0)) {
-            if !self.linked(h, r) {
-                self.problem(format!("connection {name:?}: no link between {host:?} and {:?}", remote.0));
-            }
-            if remote.1 == 0 {
-                self.problem(format!("connection {name:?}: expected a port in 1..=65535, found 0"));
-            }
-            self.model.connections.push(Connection {
-                name: name.to_string(),
-                host: h,
-                host_span: 1,
-                local_port: None,
-                remote_host: r,
-                remote_port: remote.1,
-                count: 1,
-                open_spread: Duration::ZERO,
-                iss: None,
-                config: 0,
-                app,
-                peer: None,
-            });
-        }
+        let remote = (remote.0.to_string(), remote.1);
+        self.connections.push(ConnectionEntry { name: name.to_string(), host: host.to_string(), remote, app });
         self
     }
 
@@ -177,34 +172,137 @@ impl Builder {
         self
     }
 
-    /// The model, or the first problem found: an unknown or repeated
-    /// name, a connection between hosts without a link, port 0.
-    pub fn build(self) -> Result<Model, String> {
-        if let Some(problem) = self.problem {
-            return Err(problem);
+    /// The model, or every problem found, in the order a file lists its
+    /// sections: a blank or repeated name, an endpoint named like a host,
+    /// an unknown host, a link to itself or twice, two listeners on one
+    /// port, a connection to its own host or without a link, port 0, TCP
+    /// settings out of range, a send of 0 bytes, a listener's script
+    /// that connects, limits of 0, an expectation of an unknown endpoint.
+    pub fn build(self) -> Result<Model, Vec<BuildError>> {
+        let Builder { mut model, hosts, links, listeners, connections } = self;
+        let mut errors = Errors(Vec::new());
+        errors.check("name", rules::scenario_name(&model.name));
+        for (field, problem) in rules::config(&model.configs[0]) {
+            errors.add(format!("tcp.{field}"), problem);
         }
-        let mut model = self.model;
-        if model.hosts.is_empty() {
-            return Err("expected at least one host".to_string());
+        errors.check("hosts", rules::some_hosts(hosts.len()));
+        for (i, name) in hosts.iter().enumerate() {
+            errors.check(format!("hosts[{i}].name"), rules::host_name(name));
+            let earlier = hosts[..i].iter().map(String::as_str);
+            errors.check(format!("hosts[{i}].name"), rules::unique_host_name(name, earlier));
+            model.hosts.push(Host { name: name.clone(), addr: FIRST_ADDR + i as u32 });
+        }
+        // The first host of a name, as in a file.
+        let host_id = |errors: &mut Errors, path: String, name: &str| -> Option<HostId> {
+            let id = hosts.iter().position(|h| h == name).map(|i| i as HostId);
+            if id.is_none() {
+                errors.add(path, rules::unknown_host(name, &hosts));
+            }
+            id
+        };
+        for (i, (a, b, params)) in links.into_iter().enumerate() {
+            let path = format!("links[{i}].between");
+            let (ia, ib) = (host_id(&mut errors, path.clone(), &a), host_id(&mut errors, path.clone(), &b));
+            if let (Some(ia), Some(ib)) = (ia, ib) {
+                match rules::link_ends(&model.links, ia, ib, (&a, &b)) {
+                    Some(problem) => errors.add(path, problem),
+                    None => model.links.push(Link { a: ia, b: ib, ab: params, ba: params }),
+                }
+            }
+        }
+        let mut endpoints: Vec<String> = Vec::new();
+        let mut endpoint_name =
+            |errors: &mut Errors, path: String, name: &str| match rules::endpoint_name(name, &endpoints, &hosts) {
+                Some(problem) => errors.add(path, problem),
+                None => endpoints.push(name.to_string()),
+            };
+        for (i, l) in listeners.into_iter().enumerate() {
+            let p = format!("listeners[{i}]");
+            endpoint_name(&mut errors, format!("{p}.name"), &l.name);
+            let host = host_id(&mut errors, format!("{p}.host"), &l.host);
+            errors.check(format!("{p}.port"), rules::port(l.port));
+            if let Some(h) = host {
+                errors.check(format!("{p}.port"), rules::listener_place(&model.listeners, h, l.port, &l.host));
+            }
+            errors.app(&p, &l.app, false);
+            model.listeners.push(Listener {
+                name: l.name,
+                host: host.unwrap_or(0),
+                port: l.port,
+                backlog: 1,
+                listen_at: Instant::ZERO,
+                close_at: None,
+                iss: None,
+                config: 0,
+                app: l.app,
+            });
+        }
+        for (i, c) in connections.into_iter().enumerate() {
+            let p = format!("connections[{i}]");
+            endpoint_name(&mut errors, format!("{p}.name"), &c.name);
+            let host = host_id(&mut errors, format!("{p}.host"), &c.host);
+            let remote = host_id(&mut errors, format!("{p}.remote_host"), &c.remote.0);
+            if let (Some(h), Some(r)) = (host, remote) {
+                let route = rules::connection_route(&model.links, h, r, (&c.host, &c.remote.0));
+                errors.check(format!("{p}.remote_host"), route);
+            }
+            errors.check(format!("{p}.remote_port"), rules::port(c.remote.1));
+            errors.app(&p, &c.app, true);
+            model.connections.push(Connection {
+                name: c.name,
+                host: host.unwrap_or(0),
+                host_span: 1,
+                local_port: None,
+                remote_host: remote.unwrap_or(0),
+                remote_port: c.remote.1,
+                count: 1,
+                open_spread: Duration::ZERO,
+                iss: None,
+                config: 0,
+                app: c.app,
+                peer: None,
+            });
+        }
+        errors.check("connections", rules::connection_total(model.connection_count(), model.limits.max_connections));
+        for (field, problem) in rules::limits(&model.limits) {
+            errors.add(format!("limits.{field}"), problem);
+        }
+        if let Some(expect) = &model.expect {
+            // Connection numbers: connections first, then one per listener.
+            let total = model.connection_count() + model.listeners.len() as u64;
+            for (i, e) in expect.endpoints.iter().enumerate() {
+                let p = format!("expect.endpoints[{i}]");
+                errors.check(format!("{p}.name"), rules::unknown_endpoint(&e.name, &endpoints));
+                errors.check(format!("{p}.conn"), rules::connection_index(e.conn, total));
+            }
+        }
+        if !errors.0.is_empty() {
+            return Err(errors.0);
         }
         model.deviations = crate::scenario::deviations_of(0, &model.configs[0]);
         Ok(model)
     }
+}
 
-    fn host_id(&mut self, name: &str) -> Option<HostId> {
-        let id = self.model.host_by_name(name);
-        if id.is_none() {
-            self.problem(format!("unknown host {name:?}"));
+/// The problems found so far, in the order found.
+struct Errors(Vec<BuildError>);
+
+impl Errors {
+    fn add(&mut self, path: String, message: String) {
+        self.0.push(BuildError { path, message });
+    }
+
+    fn check(&mut self, path: impl Into<String>, problem: Option<String>) {
+        if let Some(message) = problem {
+            self.add(path.into(), message);
         }
-        id
     }
 
-    fn linked(&self, a: HostId, b: HostId) -> bool {
-        self.model.links.iter().any(|l| (l.a, l.b) == (a, b) || (l.a, l.b) == (b, a))
-    }
-
-    fn problem(&mut self, message: String) {
-        self.problem.get_or_insert(message);
+    /// The problems of the application of the endpoint at `path`.
+    fn app(&mut self, path: &str, app: &App, may_connect: bool) {
+        for (field, message) in rules::app(app, may_connect) {
+            self.add(format!("{path}.{field}"), message);
+        }
     }
 }
 
@@ -285,12 +383,168 @@ mod tests {
         assert_eq!(built, loaded);
     }
 
+    /// Two hosts and a link: what every rejection below adds to.
+    fn linked_pair() -> Builder {
+        Builder::new("x").host("a").host("b").link("a", "b", LinkParams::default())
+    }
+
+    fn serve(b: Builder) -> Builder {
+        b.listener("server", "b", 80, App::default())
+    }
+
+    /// The problems of `b`, as (path, message).
+    fn problems(b: Builder) -> Vec<(String, String)> {
+        b.build().expect_err("a rejected model").into_iter().map(|e| (e.path, e.message)).collect()
+    }
+
+    fn one(path: &str, message: &str) -> Vec<(String, String)> {
+        vec![(path.to_string(), message.to_string())]
+    }
+
     #[test]
-    fn build_names_the_first_problem() {
-        let unknown = Builder::new("x").host("a").link("a", "z", LinkParams::default()).build();
-        assert_eq!(unknown, Err("unknown host \"z\"".to_string()));
-        let unlinked = Builder::new("x").host("a").host("b").connection("c", "a", ("b", 80), App::default()).build();
-        assert_eq!(unlinked, Err("connection \"c\": no link between \"a\" and \"b\"".to_string()));
-        assert_eq!(Builder::new("x").build(), Err("expected at least one host".to_string()));
+    fn unknown_hosts_missing_links_and_no_hosts_are_rejected() {
+        let unknown = Builder::new("x").host("a").link("a", "z", LinkParams::default());
+        assert_eq!(problems(unknown), one("links[0].between", "unknown host \"z\"; hosts are \"a\""));
+        let unlinked = Builder::new("x").host("a").host("b").connection("c", "a", ("b", 80), App::default());
+        assert_eq!(
+            problems(unlinked),
+            one("connections[0].remote_host", "no link between \"a\" and \"b\"; add one to `links`")
+        );
+        assert_eq!(problems(Builder::new("x")), one("hosts", "expected at least one host"));
+    }
+
+    #[test]
+    fn duplicate_endpoint_names_are_rejected() {
+        let b = serve(linked_pair()).connection("server", "a", ("b", 80), App::default());
+        assert_eq!(problems(b), one("connections[0].name", "duplicate endpoint name \"server\""));
+    }
+
+    #[test]
+    fn an_endpoint_named_like_a_host_is_rejected() {
+        let b = linked_pair().listener("b", "b", 80, App::default());
+        assert_eq!(problems(b), one("listeners[0].name", "\"b\" is also a host name; give the endpoint another name"));
+    }
+
+    #[test]
+    fn duplicate_host_names_are_rejected() {
+        let b = Builder::new("x").host("a").host("a");
+        assert_eq!(problems(b), one("hosts[1].name", "duplicate host name \"a\""));
+    }
+
+    #[test]
+    fn two_listeners_on_one_port_are_rejected() {
+        let b = serve(linked_pair()).listener("other", "b", 80, App::default());
+        assert_eq!(problems(b), one("listeners[1].port", "host \"b\" already listens on port 80"));
+    }
+
+    #[test]
+    fn a_connection_to_its_own_host_is_rejected() {
+        let b = serve(linked_pair()).connection("client", "b", ("b", 80), App::default());
+        assert_eq!(
+            problems(b),
+            one("connections[0].remote_host", "expected another host than `host` (connections cross a link)")
+        );
+    }
+
+    #[test]
+    fn tcp_settings_out_of_range_are_rejected() {
+        let with = |tcp: TcpConfig| problems(linked_pair().tcp(tcp));
+        assert_eq!(
+            with(TcpConfig { mss: 0, ..TcpConfig::default() }),
+            one("tcp.mss_bytes", "expected an MSS in 1..=65495 bytes, found 0")
+        );
+        let crossed = TcpConfig {
+            rto_min: Duration::from_secs(2),
+            rto_max: Duration::from_secs(1),
+            rto_initial: Duration::from_secs(1),
+            ..TcpConfig::default()
+        };
+        assert_eq!(with(crossed), one("tcp.rto_max_ms", "expected rto_max_ms >= rto_min_ms (2000 ms)"));
+        assert_eq!(
+            with(TcpConfig { recv_buffer: 0, ..TcpConfig::default() }),
+            one("tcp.recv_buffer_bytes", "expected 1..=1073741824 bytes (1 GiB, RFC 7323 §2.3), found 0")
+        );
+        assert_eq!(
+            with(TcpConfig { recv_buffer: 65536, window_scale: None, ..TcpConfig::default() }),
+            one(
+                "tcp.recv_buffer_bytes",
+                "65536 bytes needs window_scale: without it a window cannot exceed 65535 bytes (RFC 9293 §3.1, RFC 7323 §2)"
+            )
+        );
+        let scaled = TcpConfig { recv_buffer: 65536, window_scale: Some(1), ..TcpConfig::default() };
+        assert!(linked_pair().tcp(scaled).build().is_ok());
+    }
+
+    #[test]
+    fn an_expectation_of_an_unknown_endpoint_is_rejected() {
+        let expect = Expect {
+            endpoints: vec![crate::model::EndpointExpect { name: "nobody".into(), ..Default::default() }],
+            ..Expect::default()
+        };
+        assert_eq!(
+            problems(serve(linked_pair()).expect(expect)),
+            one("expect.endpoints[0].name", "unknown endpoint \"nobody\"; endpoints are \"server\"")
+        );
+    }
+
+    #[test]
+    fn applications_that_send_nothing_or_a_listener_that_connects_are_rejected() {
+        let listener = App::default().at(Duration::ZERO, Action::Connect).on_end_of_stream([Reaction::Send(0)]);
+        let client = App::default().at(Duration::ZERO, Action::Send(0));
+        let b = linked_pair().listener("server", "b", 80, listener).connection("client", "a", ("b", 80), client);
+        let bytes = "expected 1..=1099511627776 bytes, found 0";
+        assert_eq!(
+            problems(b),
+            [
+                (
+                    "listeners[0].script[0]",
+                    "a listener's connections are already open; Listen and Connect do not apply"
+                ),
+                ("listeners[0].on_end_of_stream[0].bytes", bytes),
+                ("connections[0].script[0].bytes", bytes),
+            ]
+            .map(|(p, m)| (p.to_string(), m.to_string()))
+        );
+    }
+
+    #[test]
+    fn limits_of_zero_or_too_many_connections_are_rejected() {
+        let zero = Limits { max_events: 0, ..Limits::default() };
+        assert_eq!(problems(linked_pair().limits(zero)), one("limits.max_events", "expected at least 1"));
+        let one_connection = Limits { max_connections: 1, ..Limits::default() };
+        let b = serve(linked_pair())
+            .limits(one_connection)
+            .connection("c1", "a", ("b", 80), App::default())
+            .connection("c2", "a", ("b", 80), App::default());
+        assert_eq!(
+            problems(b),
+            one(
+                "connections",
+                "2 connections exceed limits.max_connections (1); raise it in `limits` if the machine has the memory (about 1 KiB per connection)"
+            )
+        );
+    }
+
+    /// Every problem comes back, in file order, not just the first.
+    #[test]
+    fn build_returns_every_problem_with_its_path() {
+        let b = Builder::new(" ").host("a").host("a#1").link("a", "a", LinkParams::default()).listener(
+            "a",
+            "a",
+            0,
+            App::default(),
+        );
+        let errors = b.build().expect_err("a rejected model");
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "name: expected a non-empty scenario name",
+                "hosts[1].name: expected a non-empty host name without `#`",
+                "links[0].between: expected two different hosts",
+                "listeners[0].name: \"a\" is also a host name; give the endpoint another name",
+                "listeners[0].port: expected a port in 1..=65535, found 0",
+            ]
+        );
     }
 }

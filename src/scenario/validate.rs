@@ -4,10 +4,11 @@
 
 use super::file::*;
 use crate::link::{DelayDistribution, DropReason, Fate, GilbertElliott, LinkParams};
+use crate::model::rules::{self, list};
 use crate::model::{self, Action, App, CountRange, Fault, Model, Reaction, SegmentFaultAction, Timed};
 use crate::rng::Ppm;
 use crate::rule::Rule;
-use crate::tcp::{CloseReason, CongestionControl, Flags, MAX_RECV_BUFFER_SCALED, MAX_WINDOW_SHIFT, State, TcpConfig};
+use crate::tcp::{CloseReason, CongestionControl, Flags, State, TcpConfig};
 use crate::time::{Duration, Instant};
 
 /// One problem: the field path and what is wrong.
@@ -188,8 +189,8 @@ fn reason(r: ReasonName) -> CloseReason {
 /// see what earlier ones built (host ids, links, endpoint names).
 pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     let mut v = Validator { diags: Vec::new(), allow: file.allow_rfc_violations, deviations: Vec::new() };
-    if file.name.trim().is_empty() {
-        v.err("name", "expected a non-empty scenario name");
+    if let Some(problem) = rules::scenario_name(&file.name) {
+        v.err("name", problem);
     }
     let base = tcp_config(&mut v, "tcp", &TcpConfig::default(), &file.tcp);
     let mut endpoints = Endpoints { configs: vec![base.clone()], base, names: Vec::new() };
@@ -260,7 +261,7 @@ impl HostGroups<'_> {
     }
 
     fn unknown(&self, name: &str) -> String {
-        format!("unknown host {name:?}; hosts are {}", list(&self.names()))
+        rules::unknown_host(name, &self.names())
     }
 }
 
@@ -303,13 +304,8 @@ fn links(v: &mut Validator, file: &SimFile, hosts: &HostGroups) -> Vec<model::Li
         let ab = link_dir(v, &p, &both, l.a_to_b.as_ref(), "a_to_b", true);
         let ba = link_dir(v, &p, &both, l.b_to_a.as_ref(), "b_to_a", false);
         if let (Some(a), Some(b)) = (a, b) {
-            if a == b {
-                v.err(format!("{p}.between"), "expected two different hosts");
-            } else if links.iter().any(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a)) {
-                v.err(
-                    format!("{p}.between"),
-                    format!("a link between {:?} and {:?} already exists", l.between.0, l.between.1),
-                );
+            if let Some(problem) = rules::link_ends(&links, a, b, (&l.between.0, &l.between.1)) {
+                v.err(format!("{p}.between"), problem);
             } else if ga.is_some_and(|g| g.1 > 1) && gb.is_some_and(|g| g.1 > 1) {
                 v.err(format!("{p}.between"), "at most one end of a link may be a host group");
             } else {
@@ -339,8 +335,8 @@ fn listeners(v: &mut Validator, file: &SimFile, hosts: &HostGroups, endpoints: &
         if hosts.is_group(&l.host) {
             v.err(format!("{p}.host"), "a listener needs a single host, not a group");
         }
-        if l.port.0 == 0 {
-            v.err(format!("{p}.port"), "expected a port in 1..=65535, found 0");
+        if let Some(problem) = rules::port(l.port.0) {
+            v.err(format!("{p}.port"), problem);
         }
         if l.backlog == 0 {
             v.err(format!("{p}.backlog"), "expected at least 1 connection, found 0");
@@ -349,9 +345,9 @@ fn listeners(v: &mut Validator, file: &SimFile, hosts: &HostGroups, endpoints: &
             v.err(format!("{p}.backlog"), format!("expected at most {MAX_CONNECTIONS}, found {}", l.backlog));
         }
         if let Some(h) = host
-            && listeners.iter().any(|x: &model::Listener| x.host == h && x.port == l.port.0)
+            && let Some(problem) = rules::listener_place(&listeners, h, l.port.0, &l.host)
         {
-            v.err(format!("{p}.port"), format!("host {:?} already listens on port {}", l.host, l.port.0));
+            v.err(format!("{p}.port"), problem);
         }
         let listen_at = v.at(&format!("{p}.listen_at_ms"), l.listen_at_ms);
         let close_at = l.close_at_ms.map(|ms| v.at(&format!("{p}.close_at_ms"), ms));
@@ -385,7 +381,6 @@ fn connections(
     listeners: &[model::Listener],
     endpoints: &mut Endpoints,
 ) -> (Vec<model::Connection>, u64) {
-    let linked = |a: u32, b: u32| links.iter().any(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a));
     let mut connections = Vec::new();
     let mut total: u64 = 0;
     for (i, c) in file.connections.iter().enumerate() {
@@ -419,21 +414,16 @@ fn connections(
                 ),
             );
         }
-        if let (Some(a), Some(b)) = (host, remote_host) {
-            if a == b {
-                v.err(format!("{p}.remote_host"), "expected another host than `host` (connections cross a link)");
-            } else if !linked(a, b) {
-                v.err(
-                    format!("{p}.remote_host"),
-                    format!("no link between {:?} and {:?}; add one to `links`", c.host, c.remote_host),
-                );
-            }
+        if let (Some(a), Some(b)) = (host, remote_host)
+            && let Some(problem) = rules::connection_route(links, a, b, (&c.host, &c.remote_host))
+        {
+            v.err(format!("{p}.remote_host"), problem);
         }
-        if c.remote_port.0 == 0 {
-            v.err(format!("{p}.remote_port"), "expected a port in 1..=65535, found 0");
+        if let Some(problem) = rules::port(c.remote_port.0) {
+            v.err(format!("{p}.remote_port"), problem);
         }
-        if c.local_port == Some(Port(0)) {
-            v.err(format!("{p}.local_port"), "expected a port in 1..=65535, found 0");
+        if let Some(problem) = c.local_port.and_then(|port| rules::port(port.0)) {
+            v.err(format!("{p}.local_port"), problem);
         }
         if c.count == 0 {
             v.err(format!("{p}.count"), "expected at least 1 connection, found 0");
@@ -504,15 +494,8 @@ fn peer_endpoint(
 /// and no two explicit-peer connections on one 4-tuple.
 fn connection_totals(v: &mut Validator, file: &SimFile, total: u64) {
     let max_connections = file.limits.max_connections.unwrap_or(model::Limits::default().max_connections);
-    if total > MAX_CONNECTIONS {
-        v.err("connections", format!("expected at most {MAX_CONNECTIONS} connections in all, found {total}"));
-    } else if total > max_connections {
-        v.err(
-            "connections",
-            format!(
-                "{total} connections exceed limits.max_connections ({max_connections}); raise it in `limits` if the machine has the memory (about 1 KiB per connection)"
-            ),
-        );
+    if let Some(problem) = rules::connection_total(total, max_connections) {
+        v.err("connections", problem);
     }
     for (i, a) in file.connections.iter().enumerate() {
         for b in &file.connections[..i] {
@@ -531,15 +514,9 @@ fn connection_totals(v: &mut Validator, file: &SimFile, total: u64) {
 }
 
 fn check_name(v: &mut Validator, path: &str, name: &str, seen: &mut Vec<String>, hosts: &[String]) {
-    if name.trim().is_empty() {
-        v.err(path, "expected a non-empty name");
-    } else if seen.iter().any(|n| n == name) {
-        v.err(path, format!("duplicate endpoint name {name:?}"));
-    } else if hosts.iter().any(|h| h == name) {
-        // Traces and fault filters name hosts and endpoints alike.
-        v.err(path, format!("{name:?} is also a host name; give the endpoint another name"));
-    } else {
-        seen.push(name.to_string());
+    match rules::endpoint_name(name, seen, hosts) {
+        Some(problem) => v.err(path, problem),
+        None => seen.push(name.to_string()),
     }
 }
 
@@ -552,19 +529,19 @@ const EPHEMERAL_PORTS: u64 = 16_384;
 /// Hosts, with groups expanded into members; also returns each file
 /// entry's (first id, member count).
 fn hosts(v: &mut Validator, file: &SimFile) -> (Vec<model::Host>, Vec<(u32, u32)>) {
-    if file.hosts.is_empty() {
-        v.err("hosts", "expected at least one host");
+    if let Some(problem) = rules::some_hosts(file.hosts.len()) {
+        v.err("hosts", problem);
     }
     let mut out: Vec<model::Host> = Vec::new();
     let mut groups = Vec::new();
     let mut next_default = 0x0a00_0001u32;
     for (i, h) in file.hosts.iter().enumerate() {
         let p = format!("hosts[{i}]");
-        if h.name.trim().is_empty() || h.name.contains('#') {
-            v.err(format!("{p}.name"), "expected a non-empty host name without `#`");
+        if let Some(problem) = rules::host_name(&h.name) {
+            v.err(format!("{p}.name"), problem);
         }
-        if file.hosts[..i].iter().any(|x| x.name == h.name) {
-            v.err(format!("{p}.name"), format!("duplicate host name {:?}", h.name));
+        if let Some(problem) = rules::unique_host_name(&h.name, file.hosts[..i].iter().map(|x| x.name.as_str())) {
+            v.err(format!("{p}.name"), problem);
         }
         if h.count == 0 || h.count > MAX_GROUP {
             v.err(format!("{p}.count"), format!("expected 1..={MAX_GROUP} hosts, found {}", h.count));
@@ -759,15 +736,15 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
         c.user_timeout = Some(v.ms(&f("user_timeout_ms"), x, true));
     }
     if let Some(x) = spec.mss_bytes {
-        if x == 0 || x > 65495 {
-            v.err(f("mss_bytes"), format!("expected an MSS in 1..=65495 bytes, found {x}"));
+        if let Some(problem) = rules::mss(x) {
+            v.err(f("mss_bytes"), problem);
         } else {
             c.mss = x as u16;
         }
     }
     if let Some(x) = spec.window_scale {
-        if x > u32::from(MAX_WINDOW_SHIFT) {
-            v.err(f("window_scale"), format!("expected a shift in 0..=14 (RFC 7323 §2.3), found {x}"));
+        if let Some(problem) = rules::window_scale(x) {
+            v.err(f("window_scale"), problem);
         } else {
             c.window_scale = Some(x as u8);
         }
@@ -789,24 +766,18 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
         c.ts_start = Some(x);
     }
     if let Some(x) = spec.recv_buffer_bytes {
-        if x == 0 || x > MAX_RECV_BUFFER_SCALED {
-            v.err(f("recv_buffer_bytes"), format!("expected 1..=1073741824 bytes (1 GiB, RFC 7323 §2.3), found {x}"));
+        if let Some(problem) = rules::recv_buffer(x) {
+            v.err(f("recv_buffer_bytes"), problem);
         } else {
             c.recv_buffer = x;
         }
     }
-    if c.recv_buffer > 65535
-        && c.window_scale.is_none()
-        && spec.recv_buffer_bytes.is_some()
+    // Reported where the buffer is set, not at every block inheriting it.
+    if spec.recv_buffer_bytes.is_some()
         && spec.window_scale.is_none()
+        && let Some(problem) = rules::recv_buffer_scaled(&c)
     {
-        v.err(
-            f("recv_buffer_bytes"),
-            format!(
-                "{} bytes needs window_scale: without it a window cannot exceed 65535 bytes (RFC 9293 §3.1, RFC 7323 §2)",
-                c.recv_buffer
-            ),
-        );
+        v.err(f("recv_buffer_bytes"), problem);
     }
     if let Some(x) = spec.linux_fin_wait_2_timeout_ms {
         c.linux_fin_wait_2_timeout = Some(v.ms(&f("linux_fin_wait_2_timeout_ms"), x, true));
@@ -830,8 +801,8 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
         };
     }
     // Consistency and RFC floors.
-    if c.rto_max < c.rto_min {
-        v.err(f("rto_max_ms"), format!("expected rto_max_ms >= rto_min_ms ({})", c.rto_min));
+    if let Some(problem) = rules::rto_bounds(&c) {
+        v.err(f("rto_max_ms"), problem);
     }
     if spec.rto_max_ms.is_some() && c.rto_max < Duration::from_secs(60) {
         v.violation(
@@ -858,8 +829,10 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
             ),
         );
     }
-    if spec.rto_initial_ms.is_some() && c.rto_max < c.rto_initial {
-        v.err(f("rto_initial_ms"), format!("expected rto_initial_ms <= rto_max_ms ({})", c.rto_max));
+    if spec.rto_initial_ms.is_some()
+        && let Some(problem) = rules::rto_initial(&c)
+    {
+        v.err(f("rto_initial_ms"), problem);
     }
     if spec.delayed_ack_ms.is_some()
         && let Some(d) = c.delayed_ack
@@ -954,8 +927,8 @@ fn build_app(
             ActionSpec::Listen { at_ms } => (at_ms, Action::Listen),
             ActionSpec::Connect { at_ms } => (at_ms, Action::Connect),
             ActionSpec::Send { at_ms, bytes } => {
-                if bytes == 0 || bytes > MAX_SEND_BYTES {
-                    v.err(format!("{ap}.bytes"), format!("expected 1..={MAX_SEND_BYTES} bytes, found {bytes}"));
+                if let Some(problem) = rules::send_bytes(bytes) {
+                    v.err(format!("{ap}.bytes"), problem);
                 }
                 (at_ms, Action::Send(bytes))
             }
@@ -964,8 +937,8 @@ fn build_app(
             ActionSpec::PauseRead { at_ms } => (at_ms, Action::PauseRead),
             ActionSpec::ResumeRead { at_ms } => (at_ms, Action::ResumeRead),
         };
-        if !may_connect && matches!(action, Action::Listen | Action::Connect) {
-            v.err(&ap, "a listener's connections are already open; Listen and Connect do not apply");
+        if !may_connect && let Some(problem) = rules::listener_action(action) {
+            v.err(&ap, problem);
         }
         let at = v.ms(&format!("{ap}.at_ms"), at_ms, false);
         timed.push(Timed { at, action });
@@ -976,11 +949,8 @@ fn build_app(
             .enumerate()
             .map(|(i, r)| match *r {
                 ReactionSpec::Send { bytes } => {
-                    if bytes == 0 || bytes > MAX_SEND_BYTES {
-                        v.err(
-                            format!("{p}.{name}[{i}].bytes"),
-                            format!("expected 1..={MAX_SEND_BYTES} bytes, found {bytes}"),
-                        );
+                    if let Some(problem) = rules::send_bytes(bytes) {
+                        v.err(format!("{p}.{name}[{i}].bytes"), problem);
                     }
                     Reaction::Send(bytes)
                 }
@@ -1015,10 +985,8 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                         format!("unknown endpoint {from:?}; endpoints are {}", list(endpoints)),
                     );
                 }
-                if let Some(c) = matching.conn
-                    && u64::from(c) >= total
-                {
-                    v.err(format!("{mp}.conn"), format!("expected a connection index below {total}, found {c}"));
+                if let Some(problem) = matching.conn.and_then(|c| rules::connection_index(c, total)) {
+                    v.err(format!("{mp}.conn"), problem);
                 }
                 let flags = matching.flags.as_ref().map(|t| v.flags(&format!("{mp}.flags"), t));
                 if *nth == 0 {
@@ -1048,11 +1016,11 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                 out.push(Fault::Segment { filter, nth: *nth, times: *times, action });
             }
             FaultSpec::Inject { at_ms, from, conn, flags, seq, ack, len, wnd, tsval } => {
-                if !endpoints.iter().any(|e| e == from) {
-                    v.err(format!("{p}.from"), format!("unknown endpoint {from:?}; endpoints are {}", list(endpoints)));
+                if let Some(problem) = rules::unknown_endpoint(from, endpoints) {
+                    v.err(format!("{p}.from"), problem);
                 }
-                if u64::from(*conn) >= total {
-                    v.err(format!("{p}.conn"), format!("expected a connection index below {total}, found {conn}"));
+                if let Some(problem) = rules::connection_index(*conn, total) {
+                    v.err(format!("{p}.conn"), problem);
                 }
                 let flags = v.flags(&format!("{p}.flags"), flags);
                 let at = v.at(&format!("{p}.at_ms"), *at_ms);
@@ -1102,8 +1070,8 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                         format!("unknown endpoint or host {from:?}; endpoints are {}", list(endpoints)),
                     );
                 }
-                if u64::from(*conn) >= total {
-                    v.err(format!("{p}.conn"), format!("expected a connection index below {total}, found {conn}"));
+                if let Some(problem) = rules::connection_index(*conn, total) {
+                    v.err(format!("{p}.conn"), problem);
                 }
                 if *nth == 0 {
                     v.err(format!("{p}.nth"), "expected 1 or more (the first segment sent is 1)");
@@ -1131,18 +1099,11 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
     out
 }
 
-fn list(names: &[String]) -> String {
-    if names.is_empty() {
-        return "none".into();
-    }
-    names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
-}
-
 fn limits(v: &mut Validator, spec: &LimitsSpec) -> model::Limits {
     let mut l = model::Limits::default();
     if let Some(n) = spec.max_events {
-        if n == 0 {
-            v.err("limits.max_events", "expected at least 1");
+        if let Some(problem) = rules::at_least_one(n) {
+            v.err("limits.max_events", problem);
         }
         l.max_events = n;
     }
@@ -1155,14 +1116,14 @@ fn limits(v: &mut Validator, spec: &LimitsSpec) -> model::Limits {
         ("max_trace_records", spec.max_trace_records, &mut l.max_trace_records),
     ] {
         if let Some(n) = value {
-            if n == 0 {
-                v.err(format!("limits.{name}"), "expected at least 1");
+            if let Some(problem) = rules::at_least_one(n) {
+                v.err(format!("limits.{name}"), problem);
             }
             *field = n;
         }
     }
-    if l.max_connections > MAX_CONNECTIONS {
-        v.err("limits.max_connections", format!("expected at most {MAX_CONNECTIONS} (what one machine holds)"));
+    if let Some(problem) = rules::max_connections(l.max_connections) {
+        v.err("limits.max_connections", problem);
     }
     l
 }
@@ -1181,11 +1142,11 @@ fn expect(v: &mut Validator, e: &ExpectSpec, endpoints: &[String], total: u64) -
     let mut eps = Vec::new();
     for (i, x) in e.endpoints.iter().enumerate() {
         let p = format!("expect.endpoints[{i}]");
-        if !endpoints.contains(&x.name) {
-            v.err(format!("{p}.name"), format!("unknown endpoint {:?}; endpoints are {}", x.name, list(endpoints)));
+        if let Some(problem) = rules::unknown_endpoint(&x.name, endpoints) {
+            v.err(format!("{p}.name"), problem);
         }
-        if u64::from(x.conn) >= total {
-            v.err(format!("{p}.conn"), format!("expected a connection index below {total}, found {}", x.conn));
+        if let Some(problem) = rules::connection_index(x.conn, total) {
+            v.err(format!("{p}.conn"), problem);
         }
         let time_in = x
             .time_in

@@ -259,9 +259,6 @@ pub struct World {
     has_partitions: bool,
     /// `Fate` faults by (sender name id, connection, nth send): fault index.
     fates: FastMap<(u32, u32, u32), u32>,
-    /// Segments sent so far per (sender name id, connection); counted only
-    /// while fates are replayed or recorded.
-    sends_by: FastMap<(u32, u32), u32>,
     out: Output,
     observer: Observer,
     iss_key: Key,
@@ -356,6 +353,10 @@ impl World {
             })
             .collect();
         let endpoints = model.connection_count() as usize * 2 + model.listeners.len() * 2 + 16;
+        // Fates name the nth send: number sends when they are replayed or
+        // recorded, never otherwise (it costs a lookup per send).
+        let replays_fates = model.faults.iter().any(|f| matches!(f, Fault::Fate { .. }));
+        let numbers_sends = replays_fates || observe.record_fates;
         let observer = Observer::new(observe, endpoints, |n| names.iter().position(|x| x == n).map(|i| i as u32));
 
         let total_conns = model.connection_count() as u32;
@@ -372,14 +373,13 @@ impl World {
             names,
             host_name,
             demux: Demux::new(model.hosts.len(), endpoints, hasher),
-            network: Network::new(&model, hasher),
+            network: Network::new(&model, hasher, numbers_sends),
             host_up: vec![true; model.hosts.len()],
             fault_hits: vec![0; model.faults.len()],
             fault_from,
             has_segment_faults: model.faults.iter().any(|f| matches!(f, Fault::Segment { .. })),
             has_partitions: model.faults.iter().any(|f| matches!(f, Fault::Partition { .. })),
             fates: FastMap::with_hasher(hasher),
-            sends_by: FastMap::with_hasher(hasher),
             out: Output::default(),
             observer,
             iss_key: Key::derive(model.iss_seed.unwrap_or(model.seed), component::ISS),

@@ -282,8 +282,7 @@ impl World {
 
         // `Fate` faults number every segment sent, whatever then happens
         // to it; segment faults count only those that reach a link.
-        let counting = !self.fates.is_empty() || self.observer.records_fates();
-        let nth = if counting { self.count_send(&pkt) } else { 0 };
+        let nth = self.network.number_send(pkt.sender_name_id, pkt.conn);
         let Some(dir) = self.network.route(pkt.sender_host, pkt.dst_host) else {
             return self.record_drop(&pkt, DropReason::NoRoute, sink);
         };
@@ -393,13 +392,6 @@ impl World {
     fn schedule_arrival(&mut self, at: Instant, pkt: Packet) {
         let slot = self.network.park(pkt);
         self.sched.schedule(at, Event::Arrive(slot));
-    }
-
-    /// Numbers `pkt` among the segments its sender sent on its connection.
-    fn count_send(&mut self, pkt: &Packet) -> u32 {
-        let n = self.sends_by.get_or_default((pkt.sender_name_id, pkt.conn));
-        *n += 1;
-        *n
     }
 
     fn partitioned(&self, a: HostId, b: HostId, now: Instant) -> bool {

@@ -38,12 +38,20 @@ pub(super) struct Network {
     free_packets: Vec<u32>,
     /// The `pkt` number of the next segment sent.
     next_pkt: u64,
+    /// Whether sends are numbered per sender and connection: set once, at
+    /// building, when fates are recorded or replayed (`Fate` faults name
+    /// the nth send); otherwise nothing is counted on the send path.
+    numbers_sends: bool,
+    /// Segments sent so far per (sender name id, connection), while
+    /// `numbers_sends`.
+    sends_by: FastMap<(u32, u32), u32>,
 }
 
 impl Network {
     /// Two directions per link of `model`, numbered in link order (a to b,
-    /// then b to a), each with its own draw key.
-    pub fn new(model: &Model, hasher: FastBuild) -> Network {
+    /// then b to a), each with its own draw key. `numbers_sends`: whether
+    /// fates are recorded or replayed, so each send needs its number.
+    pub fn new(model: &Model, hasher: FastBuild, numbers_sends: bool) -> Network {
         let mut link_dirs = Vec::new();
         let mut routes = FastMap::with_hasher(hasher);
         for (i, link) in model.links.iter().enumerate() {
@@ -66,6 +74,8 @@ impl Network {
             packets: Vec::new(),
             free_packets: Vec::new(),
             next_pkt: 0,
+            numbers_sends,
+            sends_by: FastMap::with_hasher(hasher),
         }
     }
 
@@ -92,6 +102,17 @@ impl Network {
         let n = self.next_pkt;
         self.next_pkt += 1;
         n
+    }
+
+    /// Numbers a send of `sender` (a name id) on connection `conn` among
+    /// its sends there, from 1; 0 when sends are not numbered.
+    pub fn number_send(&mut self, sender: u32, conn: u32) -> u32 {
+        if !self.numbers_sends {
+            return 0;
+        }
+        let n = self.sends_by.get_or_default((sender, conn));
+        *n += 1;
+        *n
     }
 
     /// The link direction `dir` decides on a segment of `bytes` on the

@@ -1,0 +1,243 @@
+//! The rules a [`Model`](super::Model) obeys whatever wrote it: a file
+//! (`scenario::validate`) or Rust ([`Builder`](super::Builder)). Each rule
+//! reads runtime values and returns what is wrong in the words a file's
+//! error uses; the caller knows the field path, so a file's problem keeps
+//! its line and column and a builder's its path. Written once here, a
+//! rule cannot hold for one kind of model and not the other.
+
+use super::{Action, App, HostId, Limits, Link, Listener, Reaction};
+use crate::scenario::{MAX_CONNECTIONS, MAX_SEND_BYTES};
+use crate::tcp::{MAX_RECV_BUFFER_SCALED, MAX_WINDOW_SHIFT, TcpConfig};
+
+/// Names for messages: each quoted, joined by commas; `none` if empty.
+pub(crate) fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".into();
+    }
+    names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A scenario needs a name for headers and titles.
+pub(crate) fn scenario_name(name: &str) -> Option<String> {
+    name.trim().is_empty().then(|| "expected a non-empty scenario name".into())
+}
+
+/// A scenario needs somewhere to run.
+pub(crate) fn some_hosts(hosts: usize) -> Option<String> {
+    (hosts == 0).then(|| "expected at least one host".into())
+}
+
+/// A host name: not blank, and without `#`, which names a group's members.
+pub(crate) fn host_name(name: &str) -> Option<String> {
+    (name.trim().is_empty() || name.contains('#')).then(|| "expected a non-empty host name without `#`".into())
+}
+
+/// A host name used once: traces, links and faults name hosts.
+pub(crate) fn unique_host_name<'a>(name: &str, earlier: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    earlier.into_iter().any(|x| x == name).then(|| format!("duplicate host name {name:?}"))
+}
+
+/// A name that does not resolve to a host.
+pub(crate) fn unknown_host(name: &str, hosts: &[String]) -> String {
+    format!("unknown host {name:?}; hosts are {}", list(hosts))
+}
+
+/// An endpoint name: not blank, not used by an earlier endpoint entry,
+/// not a host's (traces and fault filters name hosts and endpoints alike).
+pub(crate) fn endpoint_name(name: &str, earlier: &[String], hosts: &[String]) -> Option<String> {
+    if name.trim().is_empty() {
+        Some("expected a non-empty name".into())
+    } else if earlier.iter().any(|n| n == name) {
+        Some(format!("duplicate endpoint name {name:?}"))
+    } else if hosts.iter().any(|h| h == name) {
+        Some(format!("{name:?} is also a host name; give the endpoint another name"))
+    } else {
+        None
+    }
+}
+
+/// A name that is no endpoint's.
+pub(crate) fn unknown_endpoint(name: &str, endpoints: &[String]) -> Option<String> {
+    (!endpoints.iter().any(|e| e == name))
+        .then(|| format!("unknown endpoint {name:?}; endpoints are {}", list(endpoints)))
+}
+
+/// A connection number below `total`, the connections and listeners in all.
+pub(crate) fn connection_index(conn: u32, total: u64) -> Option<String> {
+    (u64::from(conn) >= total).then(|| format!("expected a connection index below {total}, found {conn}"))
+}
+
+/// Port 0 means "any" to sockets; here every port is a real one.
+pub(crate) fn port(port: u16) -> Option<String> {
+    (port == 0).then(|| "expected a port in 1..=65535, found 0".into())
+}
+
+/// Whether a link joins hosts `a` and `b`, either way round.
+pub(crate) fn linked(links: &[Link], a: HostId, b: HostId) -> bool {
+    links.iter().any(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a))
+}
+
+/// A new link's ends, `a` and `b` (named `names`): two hosts, not joined
+/// yet by one of `links`.
+pub(crate) fn link_ends(links: &[Link], a: HostId, b: HostId, names: (&str, &str)) -> Option<String> {
+    if a == b {
+        Some("expected two different hosts".into())
+    } else if linked(links, a, b) {
+        Some(format!("a link between {:?} and {:?} already exists", names.0, names.1))
+    } else {
+        None
+    }
+}
+
+/// A new listener on `host` (named `host_name`), `port`: no earlier one
+/// of `listeners` there, or a SYN could not say which it is for.
+pub(crate) fn listener_place(listeners: &[Listener], host: HostId, port: u16, host_name: &str) -> Option<String> {
+    listeners
+        .iter()
+        .any(|x| x.host == host && x.port == port)
+        .then(|| format!("host {host_name:?} already listens on port {port}"))
+}
+
+/// A connection from `host` to `remote` (named `names`): another host, a
+/// link away.
+pub(crate) fn connection_route(links: &[Link], host: HostId, remote: HostId, names: (&str, &str)) -> Option<String> {
+    if host == remote {
+        Some("expected another host than `host` (connections cross a link)".into())
+    } else if !linked(links, host, remote) {
+        Some(format!("no link between {:?} and {:?}; add one to `links`", names.0, names.1))
+    } else {
+        None
+    }
+}
+
+/// An MSS fits an IPv4 datagram: 1..=65495 bytes.
+pub(crate) fn mss(bytes: u32) -> Option<String> {
+    (bytes == 0 || bytes > 65495).then(|| format!("expected an MSS in 1..=65495 bytes, found {bytes}"))
+}
+
+/// A window shift of at most 14 (RFC 7323 §2.3).
+pub(crate) fn window_scale(shift: u32) -> Option<String> {
+    (shift > u32::from(MAX_WINDOW_SHIFT)).then(|| format!("expected a shift in 0..=14 (RFC 7323 §2.3), found {shift}"))
+}
+
+/// A receive buffer of 1 byte to 1 GiB, the largest scaled window.
+pub(crate) fn recv_buffer(bytes: u32) -> Option<String> {
+    (bytes == 0 || bytes > MAX_RECV_BUFFER_SCALED)
+        .then(|| format!("expected 1..=1073741824 bytes (1 GiB, RFC 7323 §2.3), found {bytes}"))
+}
+
+/// A receive buffer above 65535 bytes only with window scaling, which
+/// alone can advertise it.
+pub(crate) fn recv_buffer_scaled(c: &TcpConfig) -> Option<String> {
+    (c.recv_buffer > 65535 && c.window_scale.is_none()).then(|| {
+        format!(
+            "{} bytes needs window_scale: without it a window cannot exceed 65535 bytes (RFC 9293 §3.1, RFC 7323 §2)",
+            c.recv_buffer
+        )
+    })
+}
+
+/// The RTO's bounds in order.
+pub(crate) fn rto_bounds(c: &TcpConfig) -> Option<String> {
+    (c.rto_max < c.rto_min).then(|| format!("expected rto_max_ms >= rto_min_ms ({})", c.rto_min))
+}
+
+/// The initial RTO within the maximum.
+pub(crate) fn rto_initial(c: &TcpConfig) -> Option<String> {
+    (c.rto_max < c.rto_initial).then(|| format!("expected rto_initial_ms <= rto_max_ms ({})", c.rto_max))
+}
+
+/// Every rule above a whole configuration breaks, each with its field
+/// (as a file names it). A file checks each value where it is written
+/// instead, so that a problem is reported once, at the block that set it.
+pub(crate) fn config(c: &TcpConfig) -> Vec<(&'static str, String)> {
+    let recv_buffer = recv_buffer(c.recv_buffer).or_else(|| recv_buffer_scaled(c));
+    [
+        ("mss_bytes", mss(u32::from(c.mss))),
+        ("window_scale", c.window_scale.and_then(|s| window_scale(u32::from(s)))),
+        ("recv_buffer_bytes", recv_buffer),
+        ("rto_max_ms", rto_bounds(c)),
+        ("rto_initial_ms", rto_initial(c)),
+    ]
+    .into_iter()
+    .filter_map(|(field, problem)| Some((field, problem?)))
+    .collect()
+}
+
+/// A send of 1 byte up to `MAX_SEND_BYTES`.
+pub(crate) fn send_bytes(bytes: u64) -> Option<String> {
+    (bytes == 0 || bytes > MAX_SEND_BYTES).then(|| format!("expected 1..={MAX_SEND_BYTES} bytes, found {bytes}"))
+}
+
+/// A scripted call of a listener's application: its connection is open
+/// already, so it neither listens nor connects.
+pub(crate) fn listener_action(action: Action) -> Option<String> {
+    matches!(action, Action::Listen | Action::Connect)
+        .then(|| "a listener's connections are already open; Listen and Connect do not apply".into())
+}
+
+/// Every rule above an application breaks, each with its field path
+/// below the endpoint's, in a file's order. `may_connect`: a connection's
+/// application, not a listener's.
+pub(crate) fn app(app: &App, may_connect: bool) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for (i, t) in app.script.iter().enumerate() {
+        if let Action::Send(bytes) = t.action
+            && let Some(problem) = send_bytes(bytes)
+        {
+            problems.push((format!("script[{i}].bytes"), problem));
+        }
+        if !may_connect && let Some(problem) = listener_action(t.action) {
+            problems.push((format!("script[{i}]"), problem));
+        }
+    }
+    for (name, reactions) in [("on_connected", &app.on_connected), ("on_end_of_stream", &app.on_end_of_stream)] {
+        for (i, r) in reactions.iter().enumerate() {
+            if let Reaction::Send(bytes) = *r
+                && let Some(problem) = send_bytes(bytes)
+            {
+                problems.push((format!("{name}[{i}].bytes"), problem));
+            }
+        }
+    }
+    problems
+}
+
+/// A count limit: a run that may do nothing does nothing.
+pub(crate) fn at_least_one(n: u64) -> Option<String> {
+    (n == 0).then(|| "expected at least 1".into())
+}
+
+/// The connection limit within what one machine holds.
+pub(crate) fn max_connections(n: u64) -> Option<String> {
+    (n > MAX_CONNECTIONS).then(|| format!("expected at most {MAX_CONNECTIONS} (what one machine holds)"))
+}
+
+/// The connections of a scenario, `total`, within what one machine holds
+/// and within its own limit.
+pub(crate) fn connection_total(total: u64, max_connections: u64) -> Option<String> {
+    if total > MAX_CONNECTIONS {
+        Some(format!("expected at most {MAX_CONNECTIONS} connections in all, found {total}"))
+    } else if total > max_connections {
+        Some(format!(
+            "{total} connections exceed limits.max_connections ({max_connections}); raise it in `limits` if the machine has the memory (about 1 KiB per connection)"
+        ))
+    } else {
+        None
+    }
+}
+
+/// Every rule above the limits break, each with its field, in a file's
+/// order.
+pub(crate) fn limits(l: &Limits) -> Vec<(&'static str, String)> {
+    [
+        ("max_events", at_least_one(l.max_events)),
+        ("max_connections", at_least_one(l.max_connections)),
+        ("max_in_flight", at_least_one(l.max_in_flight)),
+        ("max_trace_records", at_least_one(l.max_trace_records)),
+        ("max_connections", max_connections(l.max_connections)),
+    ]
+    .into_iter()
+    .filter_map(|(field, problem)| Some((field, problem?)))
+    .collect()
+}
