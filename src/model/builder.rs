@@ -279,7 +279,7 @@ impl Builder {
         if !errors.0.is_empty() {
             return Err(errors.0);
         }
-        model.deviations = crate::scenario::deviations_of(0, &model.configs[0]);
+        model.deviations = super::rules::deviations_of(0, &model.configs[0]);
         Ok(model)
     }
 }

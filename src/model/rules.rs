@@ -6,8 +6,8 @@
 //! rule cannot hold for one kind of model and not the other.
 
 use super::{Action, App, HostId, Limits, Link, Listener, Reaction};
-use crate::scenario::{MAX_CONNECTIONS, MAX_SEND_BYTES};
-use crate::tcp::{MAX_RECV_BUFFER_SCALED, MAX_WINDOW_SHIFT, TcpConfig};
+use crate::tcp::{CongestionControl, MAX_RECV_BUFFER_SCALED, MAX_WINDOW_SHIFT, TcpConfig};
+use crate::time::Duration;
 
 /// Names for messages: each quoted, joined by commas; `none` if empty.
 pub(crate) fn list(names: &[String]) -> String {
@@ -240,4 +240,48 @@ pub(crate) fn limits(l: &Limits) -> Vec<(&'static str, String)> {
     .into_iter()
     .filter_map(|(field, problem)| Some((field, problem?)))
     .collect()
+}
+
+/// The most connections one file may describe; more would not fit in
+/// memory on any machine this runs on.
+pub const MAX_CONNECTIONS: u64 = 10_000_000;
+/// The most bytes one scripted send may queue.
+pub const MAX_SEND_BYTES: u64 = 1 << 40;
+/// The header's lines for the deviations from the RFC defaults that
+/// configuration `index` chose (file validation and [`Builder`](super::Builder) both add them).
+pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
+    let who = if index == 0 { "tcp".to_string() } else { format!("tcp #{index}") };
+    let mut lines = Vec::new();
+    let mut add = |s: String| lines.push(format!("{who}: {s}"));
+    if c.rto_min < Duration::from_secs(1) {
+        add(format!("rto_min {} is below the RFC 6298 (2.4) 1 s", c.rto_min));
+    }
+    if c.rto_initial < Duration::from_secs(1) {
+        add(format!("rto_initial {} is below the RFC 6298 (2.1) 1 s", c.rto_initial));
+    }
+    if c.r2_syn.is_some_and(|n| n < 7) {
+        add(format!(
+            "r2_syn {} gives up on a SYN before RFC 9293 MUST-23's 3 minutes with default timers",
+            c.r2_syn.unwrap_or(0)
+        ));
+    }
+    if c.congestion_control == CongestionControl::None {
+        add("congestion_control none: RFC 9293 §3.8.2 (MUST-19) requires congestion control".into());
+    }
+    if let Some(d) = c.delayed_ack {
+        add(format!("delayed_ack {d} (B-OPT-07)"));
+    }
+    if c.linux_time_wait {
+        add("linux_time_wait: TIME_WAIT lasts 60 s (B-OPT-02)".into());
+    }
+    if let Some(t) = c.linux_fin_wait_2_timeout {
+        add(format!("linux_fin_wait_2_timeout {t}: orphaned FIN_WAIT_2 closes (B-OPT-01)"));
+    }
+    if c.rfc1337 {
+        add("rfc1337: TIME_WAIT ignores RST (B-OPT-03)".into());
+    }
+    if c.rfc5961 {
+        add("rfc5961: challenge ACKs for RST, SYN and old ACKs; not throttled (B-OPT-04..06)".into());
+    }
+    lines
 }

@@ -13,8 +13,8 @@ pub mod file;
 pub mod locate;
 mod validate;
 
-pub(crate) use validate::deviations_of;
-pub use validate::{Diagnostic, MAX_CONNECTIONS, MAX_SEND_BYTES, MillisError, millis, millis_message, validate};
+pub use crate::model::rules::{MAX_CONNECTIONS, MAX_SEND_BYTES};
+pub use validate::{Diagnostic, MillisError, millis, millis_message, validate};
 
 use crate::model::Model;
 use locate::{Doc, Pos, Step, format_path, parse_path};

@@ -4,7 +4,7 @@
 
 use super::file::*;
 use crate::link::{DelayDistribution, DropReason, Fate, GilbertElliott, LinkParams};
-use crate::model::rules::{self, list};
+use crate::model::rules::{self, MAX_CONNECTIONS, deviations_of, list};
 use crate::model::{self, Action, App, CountRange, Fault, Model, Reaction, SegmentFaultAction, Timed};
 use crate::rng::Ppm;
 use crate::rule::Rule;
@@ -20,11 +20,6 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-/// The most connections one file may describe; more would not fit in
-/// memory on any machine this runs on.
-pub const MAX_CONNECTIONS: u64 = 10_000_000;
-/// The most bytes one scripted send may queue.
-pub const MAX_SEND_BYTES: u64 = 1 << 40;
 /// Largest duration accepted anywhere, in ms (about 116 days): far
 /// beyond any timer, and far from overflowing nanoseconds.
 const MAX_MS: f64 = 1.0e10;
@@ -871,45 +866,6 @@ fn describe_deviations(v: &mut Validator, index: usize, c: &TcpConfig) {
             v.deviations.push(line);
         }
     }
-}
-
-/// The header's lines for the deviations from the RFC defaults that
-/// configuration `index` chose (also used by [`crate::model::Builder`]).
-pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
-    let who = if index == 0 { "tcp".to_string() } else { format!("tcp #{index}") };
-    let mut lines = Vec::new();
-    let mut add = |s: String| lines.push(format!("{who}: {s}"));
-    if c.rto_min < Duration::from_secs(1) {
-        add(format!("rto_min {} is below the RFC 6298 (2.4) 1 s", c.rto_min));
-    }
-    if c.rto_initial < Duration::from_secs(1) {
-        add(format!("rto_initial {} is below the RFC 6298 (2.1) 1 s", c.rto_initial));
-    }
-    if c.r2_syn.is_some_and(|n| n < 7) {
-        add(format!(
-            "r2_syn {} gives up on a SYN before RFC 9293 MUST-23's 3 minutes with default timers",
-            c.r2_syn.unwrap_or(0)
-        ));
-    }
-    if c.congestion_control == CongestionControl::None {
-        add("congestion_control none: RFC 9293 §3.8.2 (MUST-19) requires congestion control".into());
-    }
-    if let Some(d) = c.delayed_ack {
-        add(format!("delayed_ack {d} (B-OPT-07)"));
-    }
-    if c.linux_time_wait {
-        add("linux_time_wait: TIME_WAIT lasts 60 s (B-OPT-02)".into());
-    }
-    if let Some(t) = c.linux_fin_wait_2_timeout {
-        add(format!("linux_fin_wait_2_timeout {t}: orphaned FIN_WAIT_2 closes (B-OPT-01)"));
-    }
-    if c.rfc1337 {
-        add("rfc1337: TIME_WAIT ignores RST (B-OPT-03)".into());
-    }
-    if c.rfc5961 {
-        add("rfc5961: challenge ACKs for RST, SYN and old ACKs; not throttled (B-OPT-04..06)".into());
-    }
-    lines
 }
 
 fn build_app(
