@@ -36,6 +36,7 @@ mod input;
 mod output;
 mod reassembly;
 mod rtt;
+mod sack;
 mod segment;
 mod seq;
 mod state;

@@ -58,6 +58,14 @@ impl Reassembly {
         self.held.iter().flat_map(|h| h.ranges.iter()).map(|r| r.end.since(r.start)).sum()
     }
 
+    /// The held out-of-order ranges, lowest first, as `[start, end)`.
+    /// Neighbours may touch: bytes of different origin are kept apart.
+    // The SACK blocks of the next change read it; until then only tests do.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn ranges(&self) -> impl Iterator<Item = (SeqNum, SeqNum)> + Clone + '_ {
+        self.held.iter().flat_map(|h| h.ranges.iter()).map(|r| (r.start, r.end))
+    }
+
     /// Delivered bytes not read yet, and the foreign ones among them.
     pub fn unread(&self) -> (u32, u32) {
         self.held.as_ref().map_or((0, 0), |h| (h.unread, h.unread_foreign))
