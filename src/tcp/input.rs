@@ -427,7 +427,6 @@ impl Endpoint {
             }
             view.clip_to(self.rcv_nxt.add(rcv_wnd));
         }
-        self.update_ts_recent(seg, out);
 
         // (2) RST.
         if f.rst() {
@@ -451,6 +450,11 @@ impl Endpoint {
         if !self.on_ack_field(cx, seg, fin_in_sequence, cause, out) {
             return;
         }
+        // Only now is the segment acceptable: one whose ACK acknowledged
+        // what we never sent (a forgery or a stray) must not set TS.Recent,
+        // or a huge TSval there would make every genuine segment after it
+        // a PAWS discard (Linux also updates after the ACK check).
+        self.update_ts_recent(seg, out);
 
         // (6) text, (7) FIN.
         self.process_text_and_fin(cx, &view, cause, out);
@@ -459,7 +463,8 @@ impl Endpoint {
     /// RFC 7323 §4.3 (2), §5.3 R3: an acceptable segment's TSval becomes
     /// TS.Recent if it is not older and the segment starts at or before
     /// Last.ACK.sent, so TS.Recent is the TSval of the segment our next
-    /// ACK acknowledges (B-TS-03).
+    /// ACK acknowledges (B-TS-03). "Acceptable" means it passed the
+    /// sequence test and the ACK step: the caller calls this after both.
     fn update_ts_recent(&mut self, seg: &Segment, out: &mut Output) {
         if !self.bits.has(bit::TS_OK) {
             return;

@@ -2123,6 +2123,27 @@ fn established_ts_recent_follows_last_ack_sent() {
     assert_eq!(reply.ts().unwrap().tsecr, 200);
 }
 
+/// B-TS-03: RFC 7323 §4.3: TS.Recent takes the TSval of an acceptable
+/// segment only. A forged segment in the window whose ACK acknowledges
+/// data never sent (ISS+5000 with SND.NXT at ISS+1) fails the ACK step
+/// (B-ACK-06) and must leave TS.Recent at 100, not take its huge TSval
+/// 2^31 − 1 (100 + 2^31 − 1 is still "newer" modulo 2^32): otherwise
+/// every genuine segment after it, TSval 200, would be a PAWS discard.
+#[test]
+fn established_unacceptable_ack_does_not_move_ts_recent() {
+    let (mut t, _, _) = established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(100, 1_000_000));
+    let forged = seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 5000).with_ts(0x7fff_ffff, 1_000_000);
+    let reply = one(t.recv(forged));
+    t.assert_rule(rule::ACK_06);
+    assert_eq!(t.ep.ts_recent(), 100);
+    assert_eq!(reply.ts().unwrap().tsecr, 100);
+    let genuine = seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100).with_ts(200, 1_000_000);
+    assert!(!t.ep.paws_rejects(&genuine));
+    let reply = one(t.recv(genuine));
+    assert_eq!(reply.ack, SeqNum(REMOTE_ISS + 101));
+    assert_eq!(t.ep.ts_recent(), 200);
+}
+
 /// B-TS-04: RFC 7323 §4: every ACK that advances SND.UNA gives a sample
 /// from its TSecr, retransmitted data included (Karn's rule does not
 /// apply): a segment sent at 10 ms and resent by the RTO at 1010 ms, whose
