@@ -2175,6 +2175,26 @@ fn established_timestamps_time_every_ack_even_after_a_retransmission() {
     assert_eq!(t.ep.srtt(), Some(Duration::from_millis(15)));
 }
 
+/// B-TS-04: a TSecr of 0 gives no RTT sample (RFC 7323 §3.2: 0 is what
+/// TSecr holds when it is not valid; Linux skips it too). Data sent at
+/// 10 ms, acknowledged at 60 ms with TSecr 0: taken as an echo, it would
+/// measure the whole clock, 1000060 ticks, about 1000 s; instead SRTT
+/// stays at the handshake's 10 ms and no `rtt` note is traced.
+#[test]
+fn established_ack_with_tsecr_zero_gives_no_rtt_sample() {
+    let (mut t, _, _) = established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(1, 1_000_000));
+    assert_eq!(t.ep.srtt(), Some(Duration::from_millis(10)));
+    one(t.call(|ep, out| ep.send(100, out)));
+    t.at_ms(60);
+    t.out.clear();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 101).with_ts(2, 0));
+    t.assert_rule(rule::ACK_04);
+    assert!(!t.out.rules.contains(&rule::TS_04), "no sample from TSecr 0");
+    assert!(!t.out.notes.iter().any(|n| matches!(n, Note::Rtt { .. })));
+    assert_eq!(t.ep.srtt(), Some(Duration::from_millis(10)));
+    assert_eq!(t.ep.snd_una(), SeqNum(LOCAL_ISS + 101));
+}
+
 /// B-TS-05: RFC 7323 §5.3 R1: a segment whose TSval is older than
 /// TS.Recent, in the window, is discarded and answered with an ACK; the
 /// comparison is modulo 2^32, so with TS.Recent just below 2^32 a TSval

@@ -349,7 +349,14 @@ impl Endpoint {
             // Data resent after an RTO was acknowledged before we got to it.
             self.snd_nxt = ack;
         }
-        let ts_rtt = tsecr.map(|ecr| self.ts_clock(cx.cfg, cx.now).wrapping_sub(ecr)).filter(|t| (*t as i32) >= 0);
+        // A TSecr of 0 is skipped, as Linux does: it is what a segment
+        // without a valid echo carries (RFC 7323 §3.2, TSecr on a SYN), so
+        // as a sample it would time the whole clock. The one genuine echo
+        // it loses, of a clock passing 0, is a sample in 2^32.
+        let ts_rtt = tsecr
+            .filter(|ecr| *ecr != 0)
+            .map(|ecr| self.ts_clock(cx.cfg, cx.now).wrapping_sub(ecr))
+            .filter(|t| (*t as i32) >= 0);
         if let Some(ticks) = ts_rtt {
             // B-TS-04: RFC 7323 §4.1: every ACK that advances SND.UNA is
             // timed by its TSecr, retransmitted data included (Karn's rule
