@@ -241,6 +241,19 @@ impl Endpoint {
             && self.ts_is_old(seg)
     }
 
+    /// B-TS-08, RFC 7323 §3.2: with timestamps in use, a non-RST segment
+    /// without the Timestamps option is silently dropped ("a TCP SHOULD
+    /// silently drop the segment"); only a forged or injected segment can
+    /// lack it, since the peer sends it on every other segment (B-TS-02).
+    /// A pure question, like [`Endpoint::paws_rejects`], so the caller can
+    /// trace the discard (`no_timestamp`) before the step.
+    pub fn lacks_timestamp(&self, seg: &Segment) -> bool {
+        self.bits.has(bit::TS_OK)
+            && !seg.flags.rst()
+            && seg.ts().is_none()
+            && (self.state == State::SynReceived || self.state.is_synchronized())
+    }
+
     /// The segment carries a TSval older than TS.Recent.
     fn ts_is_old(&self, seg: &Segment) -> bool {
         self.bits.has(bit::TS_OK)
@@ -345,6 +358,11 @@ impl Endpoint {
             // B-TS-05: an old duplicate: acknowledge and drop.
             out.rules.push(rule::TS_05);
             self.bits.set(bit::ACK_NOW, true);
+            return;
+        }
+        if self.lacks_timestamp(seg) {
+            // B-TS-08: no Timestamps option: dropped without an answer.
+            out.rules.push(rule::TS_08);
             return;
         }
         if f.rst() && self.ts_is_old(seg) {

@@ -2218,6 +2218,24 @@ fn established_paws_discards_an_old_tsval_modulo_2_32() {
     assert_eq!(t.ep.ts_recent(), 3);
 }
 
+/// B-TS-08: RFC 7323 §3.2: with timestamps in use, a non-RST segment
+/// without the option is dropped silently: 100 bytes at RCV.NXT are not
+/// delivered, nothing is sent, RCV.NXT stays at ISS+1. A reset without
+/// the option still goes on (the rule is for non-RST segments).
+#[test]
+fn established_segment_without_timestamps_is_dropped_silently() {
+    let (mut t, _, _) = established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(100, 1_000_000));
+    let bare = seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100);
+    assert!(t.ep.lacks_timestamp(&bare));
+    assert!(t.recv(bare).is_empty());
+    t.assert_rule(rule::TS_08);
+    assert_eq!((t.ep.stats().bytes_delivered, t.ep.rcv_nxt()), (0, SeqNum(REMOTE_ISS + 1)));
+    let rst = seg(RST, REMOTE_ISS + 1, 0);
+    assert!(!t.ep.lacks_timestamp(&rst));
+    t.recv(rst);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::Reset));
+}
+
 /// B-TS-06: RFC 7323 §5.3 R1: PAWS never applies to a reset; an old
 /// TSval on an RST at RCV.NXT still resets the connection.
 #[test]
