@@ -2057,6 +2057,30 @@ fn established_window_shrunk_by_rounding_stops_new_data() {
     assert_eq!(segs.iter().map(|s| s.len).collect::<Vec<_>>(), vec![1460]);
 }
 
+/// B-WS-04, B-WS-06: the sender reads the peer's window as W << shift and
+/// sends exactly that much. Peer shift 3, W = 1095: 1095 << 3 = 8760 bytes
+/// = 6 segments of 1460 (unscaled, 1095 would not fill one). The peer
+/// acknowledges 1460 with W = 900, 7200 bytes: the right edge ISS+1+8660
+/// is 100 bytes behind SND.NXT (ISS+1+8760), so nothing new goes and
+/// SND.NXT stays. Then 2920 acknowledged with W = 1095: the edge is at
+/// ISS+1+2920+8760, 2920 bytes past SND.NXT: exactly two segments.
+#[test]
+fn established_peer_scaled_window_limits_sending_to_w_shifted() {
+    let cfg = TcpConfig { congestion_control: CongestionControl::None, ..ws_cfg(7) };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ws(3).wnd(1000));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(1095));
+    assert_eq!(t.ep.snd_wnd(), 8760);
+    let lens: Vec<u32> = t.call(|ep, out| ep.send(20000, out)).iter().map(|s| s.len).collect();
+    assert_eq!(lens, vec![1460; 6]);
+    assert_eq!(t.ep.snd_nxt(), SeqNum(LOCAL_ISS + 1 + 8760));
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1 + 1460).wnd(900)).is_empty());
+    t.assert_rule(rule::WS_06);
+    assert_eq!((t.ep.snd_wnd(), t.ep.snd_nxt()), (7200, SeqNum(LOCAL_ISS + 1 + 8760)));
+    let segs = t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1 + 2920).wnd(1095));
+    let sent: Vec<(SeqNum, u32)> = segs.iter().map(|s| (s.seq, s.len)).collect();
+    assert_eq!(sent, vec![(SeqNum(LOCAL_ISS + 1 + 8760), 1460), (SeqNum(LOCAL_ISS + 1 + 10220), 1460)]);
+}
+
 /// B-TS-01, B-TS-02: the SYN carries TSval (the clock: start + 1 per ms)
 /// and TSecr 0; a SYN,ACK with the option turns timestamps on, and every
 /// later segment carries TSval and TS.Recent as TSecr. A reset carries

@@ -183,6 +183,31 @@ fn timestamps_time_every_ack_that_advances_snd_una() {
     }
 }
 
+/// B-TS-04 with values: the same path without loss. The link has 20 ms
+/// each way and no rate limit (no serialization time), and ACKs are not
+/// delayed, so every segment is acknowledged on arrival with TSecr = its
+/// own TSval (§4.3: it starts at Last.ACK.sent) and the echo comes back
+/// exactly 40 ms after it left: with a 1 ms clock, 40 ticks. Every sample
+/// at both ends is 40 ms, so SRTT is 40 ms after each; the first sample
+/// sets RTTVAR to 20 ms and the RTO to max(200 ms, 40 + 4 * 20 = 120 ms)
+/// = 200 ms (RFC 6298 (2.2), rto_min_ms 200), where it stays.
+#[test]
+fn timestamps_measure_the_round_trip_of_the_link() {
+    let (world, rec) = run(load("sims/rfc7323/timestamps.ron", &[("links[0].loss", "0")]));
+    assert!(world.endpoints().all(|e| e.tcp.stats().retransmissions == 0), "no loss, no retransmission");
+    let mut samples = 0;
+    for e in &rec.events {
+        if let TraceKind::Rtt { sample, srtt, rto, .. } = e.kind {
+            samples += 1;
+            assert_eq!(sample.as_nanos(), 40_000_000, "{}", e.json());
+            assert_eq!(srtt.as_nanos(), 40_000_000, "{}", e.json());
+            assert_eq!(rto.as_nanos(), 200_000_000, "{}", e.json());
+        }
+    }
+    // 200000 bytes in 1448-byte segments: 139 ACKs of data at least.
+    assert!(samples >= 139, "{samples} samples");
+}
+
 /// B-TS-05: the forged segment with an old TSval is the server's discard
 /// (`deliver` with `discard: "paws"`, not a link drop), and the server's
 /// next segment is the ACK in reply, still at ISS+1001.
