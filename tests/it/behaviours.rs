@@ -114,3 +114,25 @@ fn a_segment_without_timestamps_on_a_timestamp_connection_is_dropped_silently() 
         .count();
     assert_eq!(answers, 0, "dropped silently");
 }
+
+/// B-TS-03: RFC 7323 §4.3: only an acceptable segment sets TS.Recent. In
+/// paws.ron the server's TS.Recent is 104 after the client's data (clock
+/// wrapped at 296 ms, data at 400 ms). At 500 ms a segment forged "from
+/// the client", at the next sequence number but acknowledging ISS+100000
+/// of the server's, which it never sent (B-ACK-06), carries TSval
+/// 2000000000: newer than 104 modulo 2^32. Had it set TS.Recent, the
+/// client's FIN at 1000 ms (TSval 704) would be a PAWS discard, as would
+/// every retransmission of it, and the connection would never close.
+/// It must close normally at both ends, with no PAWS discard.
+#[test]
+fn a_forged_segment_with_an_unacceptable_ack_does_not_set_ts_recent() {
+    let inject =
+        r#"[Inject(at_ms: 500, from: "client", conn: 0, flags: "ACK", seq: 1001, ack: 100000, tsval: 2000000000)]"#;
+    let (world, rec) = run(load("sims/rfc7323/paws.ron", &[("faults", inject)]));
+    for name in ["client", "server"] {
+        let e = world.endpoints().find(|e| e.name == name && e.conn == 0).unwrap();
+        assert_eq!(e.tcp.close_reason(), Some(tcpsim::tcp::CloseReason::Normal), "{name}");
+    }
+    let discards = rec.events.iter().filter(|e| matches!(e.kind, TraceKind::Deliver { discard: Some(_), .. }));
+    assert_eq!(discards.count(), 0);
+}
