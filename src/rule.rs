@@ -103,7 +103,7 @@ impl Area {
             Area::Tmr => 15,
             Area::Opt => 7,
             Area::Ws => 6,
-            Area::Ts => 7,
+            Area::Ts => 8,
         }
     }
 
@@ -129,7 +129,7 @@ pub struct Rule {
 }
 
 /// Total number of behaviour IDs in the specification.
-pub const COUNT: usize = 114;
+pub const COUNT: usize = 115;
 
 impl Rule {
     const fn new(area: Area, num: u8) -> Rule {
@@ -215,7 +215,7 @@ rules! {
     OPT_06 = Opt 6; OPT_07 = Opt 7;
     WS_01 = Ws 1; WS_02 = Ws 2; WS_03 = Ws 3; WS_04 = Ws 4; WS_05 = Ws 5; WS_06 = Ws 6;
     TS_01 = Ts 1; TS_02 = Ts 2; TS_03 = Ts 3; TS_04 = Ts 4; TS_05 = Ts 5; TS_06 = Ts 6;
-    TS_07 = Ts 7;
+    TS_07 = Ts 7; TS_08 = Ts 8;
 }
 
 #[cfg(test)]
@@ -223,7 +223,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_specification_has_114_ids_with_dense_indexes() {
+    fn the_specification_has_115_ids_with_dense_indexes() {
         let all: Vec<Rule> = Rule::all().collect();
         assert_eq!(all.len(), COUNT);
         for (i, rule) in all.iter().enumerate() {

@@ -137,6 +137,22 @@ pub(crate) fn recv_buffer_scaled(c: &TcpConfig) -> Option<String> {
     })
 }
 
+/// With window scaling, a receive buffer of at least one unit of the
+/// window field, 2^shift bytes: the field is the free buffer shifted right
+/// by the shift (RFC 7323 §2.3), so a smaller buffer is advertised as 0
+/// even when empty and the peer never sends. §2.3 has the shift chosen
+/// for the buffer.
+pub(crate) fn recv_buffer_for_shift(c: &TcpConfig) -> Option<String> {
+    let shift = c.window_scale?.min(MAX_WINDOW_SHIFT);
+    let unit = 1u32 << shift;
+    (c.recv_buffer < unit).then(|| {
+        format!(
+            "recv_buffer_bytes {} is below one unit of window_scale {shift} ({unit} bytes): the advertised window would round down to 0 and the peer could never send (RFC 7323 §2.3: choose the shift for the buffer)",
+            c.recv_buffer
+        )
+    })
+}
+
 /// The RTO's bounds in order.
 pub(crate) fn rto_bounds(c: &TcpConfig) -> Option<String> {
     (c.rto_max < c.rto_min).then(|| format!("expected rto_max_ms >= rto_min_ms ({})", c.rto_min))
@@ -151,7 +167,7 @@ pub(crate) fn rto_initial(c: &TcpConfig) -> Option<String> {
 /// (as a file names it). A file checks each value where it is written
 /// instead, so that a problem is reported once, at the block that set it.
 pub(crate) fn config(c: &TcpConfig) -> Vec<(&'static str, String)> {
-    let recv_buffer = recv_buffer(c.recv_buffer).or_else(|| recv_buffer_scaled(c));
+    let recv_buffer = recv_buffer(c.recv_buffer).or_else(|| recv_buffer_scaled(c)).or_else(|| recv_buffer_for_shift(c));
     [
         ("mss_bytes", mss(u32::from(c.mss))),
         ("window_scale", c.window_scale.and_then(|s| window_scale(u32::from(s)))),

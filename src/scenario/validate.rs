@@ -774,6 +774,14 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     {
         v.err(f("recv_buffer_bytes"), problem);
     }
+    // Where either is set: the buffer's field if this block sets it, or
+    // the shift's when only that changed under an inherited buffer.
+    if (spec.recv_buffer_bytes.is_some() || spec.window_scale.is_some())
+        && let Some(problem) = rules::recv_buffer_for_shift(&c)
+    {
+        let field = if spec.recv_buffer_bytes.is_some() { "recv_buffer_bytes" } else { "window_scale" };
+        v.err(f(field), problem);
+    }
     if let Some(x) = spec.linux_fin_wait_2_timeout_ms {
         c.linux_fin_wait_2_timeout = Some(v.ms(&f("linux_fin_wait_2_timeout_ms"), x, true));
     }

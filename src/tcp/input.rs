@@ -241,6 +241,19 @@ impl Endpoint {
             && self.ts_is_old(seg)
     }
 
+    /// B-TS-08, RFC 7323 §3.2: with timestamps in use, a non-RST segment
+    /// without the Timestamps option is silently dropped ("a TCP SHOULD
+    /// silently drop the segment"); only a forged or injected segment can
+    /// lack it, since the peer sends it on every other segment (B-TS-02).
+    /// A pure question, like [`Endpoint::paws_rejects`], so the caller can
+    /// trace the discard (`no_timestamp`) before the step.
+    pub fn lacks_timestamp(&self, seg: &Segment) -> bool {
+        self.bits.has(bit::TS_OK)
+            && !seg.flags.rst()
+            && seg.ts().is_none()
+            && (self.state == State::SynReceived || self.state.is_synchronized())
+    }
+
     /// The segment carries a TSval older than TS.Recent.
     fn ts_is_old(&self, seg: &Segment) -> bool {
         self.bits.has(bit::TS_OK)
@@ -347,6 +360,11 @@ impl Endpoint {
             self.bits.set(bit::ACK_NOW, true);
             return;
         }
+        if self.lacks_timestamp(seg) {
+            // B-TS-08: no Timestamps option: dropped without an answer.
+            out.rules.push(rule::TS_08);
+            return;
+        }
         if f.rst() && self.ts_is_old(seg) {
             // B-TS-06: PAWS never applies to a reset (§5.3 R1); it goes
             // on to the sequence test.
@@ -427,7 +445,6 @@ impl Endpoint {
             }
             view.clip_to(self.rcv_nxt.add(rcv_wnd));
         }
-        self.update_ts_recent(seg, out);
 
         // (2) RST.
         if f.rst() {
@@ -451,6 +468,11 @@ impl Endpoint {
         if !self.on_ack_field(cx, seg, fin_in_sequence, cause, out) {
             return;
         }
+        // Only now is the segment acceptable: one whose ACK acknowledged
+        // what we never sent (a forgery or a stray) must not set TS.Recent,
+        // or a huge TSval there would make every genuine segment after it
+        // a PAWS discard (Linux also updates after the ACK check).
+        self.update_ts_recent(seg, out);
 
         // (6) text, (7) FIN.
         self.process_text_and_fin(cx, &view, cause, out);
@@ -459,7 +481,8 @@ impl Endpoint {
     /// RFC 7323 §4.3 (2), §5.3 R3: an acceptable segment's TSval becomes
     /// TS.Recent if it is not older and the segment starts at or before
     /// Last.ACK.sent, so TS.Recent is the TSval of the segment our next
-    /// ACK acknowledges (B-TS-03).
+    /// ACK acknowledges (B-TS-03). "Acceptable" means it passed the
+    /// sequence test and the ACK step: the caller calls this after both.
     fn update_ts_recent(&mut self, seg: &Segment, out: &mut Output) {
         if !self.bits.has(bit::TS_OK) {
             return;

@@ -1993,27 +1993,34 @@ fn syn_sent_window_scale_above_14_is_read_as_14() {
     assert_eq!(t.ep.snd_wnd(), 2 << 14);
 }
 
-/// B-WS-05: RFC 7323 §2.4: with a shift of 7 the window goes in units of
-/// 128 bytes, rounded down. After 100 unread bytes the free buffer is
-/// 1048476 = 8191 units + 28 bytes: the edge moves back 28 bytes by
-/// rounding, no more, and a segment the peer sent up to the old edge
-/// (1048576 bytes past the first) is still accepted.
+/// B-WS-05: RFC 7323 §2.4, RFC 9293 §3.8.6.2.2: the right edge never
+/// moves left. With a shift of 7 the window goes in units of 128 bytes.
+/// The handshake's ACK offers 8192 units = 1048576 bytes, right edge
+/// ISS+1+1048576. After 100 unread bytes RCV.NXT is ISS+101 and the free
+/// buffer 1048476 = 8191 units + 28 bytes: 8191 units would end the
+/// window at ISS+101+1048448, 28 bytes left of the old edge, so the field
+/// is rounded up to 8192 (edge ISS+101+1048576, 100 bytes past the old
+/// one). A segment the peer sent up to the old edge is still accepted.
 #[test]
-fn established_scaled_window_moves_back_only_by_rounding() {
+fn established_scaled_window_rounds_up_rather_than_retract_the_edge() {
     let (mut t, _, ack) = established_with(ws_cfg(7), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ws(7));
     assert_eq!(ack.wnd, 8192);
     t.ep.pause_read();
     let reply = one(t.recv(seg(PSH_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100)));
     assert_eq!(reply.ack, SeqNum(REMOTE_ISS + 101));
-    assert_eq!(reply.wnd, 8191);
+    assert_eq!(reply.wnd, 8192);
     t.assert_rule(rule::WS_05);
-    // The last 28 bytes of the old window, out of order: held, not refused.
+    // The last 28 bytes of the first window, out of order: held, not refused.
     let old_edge = REMOTE_ISS + 1 + (1 << 20);
     let late = seg(ACK, old_edge - 28, LOCAL_ISS + 1).len(28);
     let reply = one(t.recv(late));
     t.assert_rule(rule::SEQ_05);
     assert_eq!(t.ep.held_bytes(), 28);
     assert_eq!(reply.ack, SeqNum(REMOTE_ISS + 101));
+    // Held bytes are not unread ones: free is still 1048476, and 8191
+    // units from ISS+101 would end 128 bytes left of the edge last
+    // advertised (ISS+101+1048576), so the field is 8192 again.
+    assert_eq!(reply.wnd, 8192);
 }
 
 /// B-WS-05: the advertised right edge starts at RCV.NXT whatever the
@@ -2048,6 +2055,30 @@ fn established_window_shrunk_by_rounding_stops_new_data() {
     // 2120 bytes of room, one full segment.
     let segs = t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1001).wnd(100));
     assert_eq!(segs.iter().map(|s| s.len).collect::<Vec<_>>(), vec![1460]);
+}
+
+/// B-WS-04, B-WS-06: the sender reads the peer's window as W << shift and
+/// sends exactly that much. Peer shift 3, W = 1095: 1095 << 3 = 8760 bytes
+/// = 6 segments of 1460 (unscaled, 1095 would not fill one). The peer
+/// acknowledges 1460 with W = 900, 7200 bytes: the right edge ISS+1+8660
+/// is 100 bytes behind SND.NXT (ISS+1+8760), so nothing new goes and
+/// SND.NXT stays. Then 2920 acknowledged with W = 1095: the edge is at
+/// ISS+1+2920+8760, 2920 bytes past SND.NXT: exactly two segments.
+#[test]
+fn established_peer_scaled_window_limits_sending_to_w_shifted() {
+    let cfg = TcpConfig { congestion_control: CongestionControl::None, ..ws_cfg(7) };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ws(3).wnd(1000));
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(1095));
+    assert_eq!(t.ep.snd_wnd(), 8760);
+    let lens: Vec<u32> = t.call(|ep, out| ep.send(20000, out)).iter().map(|s| s.len).collect();
+    assert_eq!(lens, vec![1460; 6]);
+    assert_eq!(t.ep.snd_nxt(), SeqNum(LOCAL_ISS + 1 + 8760));
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1 + 1460).wnd(900)).is_empty());
+    t.assert_rule(rule::WS_06);
+    assert_eq!((t.ep.snd_wnd(), t.ep.snd_nxt()), (7200, SeqNum(LOCAL_ISS + 1 + 8760)));
+    let segs = t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1 + 2920).wnd(1095));
+    let sent: Vec<(SeqNum, u32)> = segs.iter().map(|s| (s.seq, s.len)).collect();
+    assert_eq!(sent, vec![(SeqNum(LOCAL_ISS + 1 + 8760), 1460), (SeqNum(LOCAL_ISS + 1 + 10220), 1460)]);
 }
 
 /// B-TS-01, B-TS-02: the SYN carries TSval (the clock: start + 1 per ms)
@@ -2123,6 +2154,27 @@ fn established_ts_recent_follows_last_ack_sent() {
     assert_eq!(reply.ts().unwrap().tsecr, 200);
 }
 
+/// B-TS-03: RFC 7323 §4.3: TS.Recent takes the TSval of an acceptable
+/// segment only. A forged segment in the window whose ACK acknowledges
+/// data never sent (ISS+5000 with SND.NXT at ISS+1) fails the ACK step
+/// (B-ACK-06) and must leave TS.Recent at 100, not take its huge TSval
+/// 2^31 − 1 (100 + 2^31 − 1 is still "newer" modulo 2^32): otherwise
+/// every genuine segment after it, TSval 200, would be a PAWS discard.
+#[test]
+fn established_unacceptable_ack_does_not_move_ts_recent() {
+    let (mut t, _, _) = established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(100, 1_000_000));
+    let forged = seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 5000).with_ts(0x7fff_ffff, 1_000_000);
+    let reply = one(t.recv(forged));
+    t.assert_rule(rule::ACK_06);
+    assert_eq!(t.ep.ts_recent(), 100);
+    assert_eq!(reply.ts().unwrap().tsecr, 100);
+    let genuine = seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100).with_ts(200, 1_000_000);
+    assert!(!t.ep.paws_rejects(&genuine));
+    let reply = one(t.recv(genuine));
+    assert_eq!(reply.ack, SeqNum(REMOTE_ISS + 101));
+    assert_eq!(t.ep.ts_recent(), 200);
+}
+
 /// B-TS-04: RFC 7323 §4: every ACK that advances SND.UNA gives a sample
 /// from its TSecr, retransmitted data included (Karn's rule does not
 /// apply): a segment sent at 10 ms and resent by the RTO at 1010 ms, whose
@@ -2147,6 +2199,26 @@ fn established_timestamps_time_every_ack_even_after_a_retransmission() {
     assert_eq!(t.ep.srtt(), Some(Duration::from_millis(15)));
 }
 
+/// B-TS-04: a TSecr of 0 gives no RTT sample (RFC 7323 §3.2: 0 is what
+/// TSecr holds when it is not valid; Linux skips it too). Data sent at
+/// 10 ms, acknowledged at 60 ms with TSecr 0: taken as an echo, it would
+/// measure the whole clock, 1000060 ticks, about 1000 s; instead SRTT
+/// stays at the handshake's 10 ms and no `rtt` note is traced.
+#[test]
+fn established_ack_with_tsecr_zero_gives_no_rtt_sample() {
+    let (mut t, _, _) = established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(1, 1_000_000));
+    assert_eq!(t.ep.srtt(), Some(Duration::from_millis(10)));
+    one(t.call(|ep, out| ep.send(100, out)));
+    t.at_ms(60);
+    t.out.clear();
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 101).with_ts(2, 0));
+    t.assert_rule(rule::ACK_04);
+    assert!(!t.out.rules.contains(&rule::TS_04), "no sample from TSecr 0");
+    assert!(!t.out.notes.iter().any(|n| matches!(n, Note::Rtt { .. })));
+    assert_eq!(t.ep.srtt(), Some(Duration::from_millis(10)));
+    assert_eq!(t.ep.snd_una(), SeqNum(LOCAL_ISS + 101));
+}
+
 /// B-TS-05: RFC 7323 §5.3 R1: a segment whose TSval is older than
 /// TS.Recent, in the window, is discarded and answered with an ACK; the
 /// comparison is modulo 2^32, so with TS.Recent just below 2^32 a TSval
@@ -2168,6 +2240,24 @@ fn established_paws_discards_an_old_tsval_modulo_2_32() {
     let reply = one(t.recv(wrapped));
     assert_eq!(reply.ack, SeqNum(REMOTE_ISS + 101));
     assert_eq!(t.ep.ts_recent(), 3);
+}
+
+/// B-TS-08: RFC 7323 §3.2: with timestamps in use, a non-RST segment
+/// without the option is dropped silently: 100 bytes at RCV.NXT are not
+/// delivered, nothing is sent, RCV.NXT stays at ISS+1. A reset without
+/// the option still goes on (the rule is for non-RST segments).
+#[test]
+fn established_segment_without_timestamps_is_dropped_silently() {
+    let (mut t, _, _) = established_with(ts_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(100, 1_000_000));
+    let bare = seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100);
+    assert!(t.ep.lacks_timestamp(&bare));
+    assert!(t.recv(bare).is_empty());
+    t.assert_rule(rule::TS_08);
+    assert_eq!((t.ep.stats().bytes_delivered, t.ep.rcv_nxt()), (0, SeqNum(REMOTE_ISS + 1)));
+    let rst = seg(RST, REMOTE_ISS + 1, 0);
+    assert!(!t.ep.lacks_timestamp(&rst));
+    t.recv(rst);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::Reset));
 }
 
 /// B-TS-06: RFC 7323 §5.3 R1: PAWS never applies to a reset; an old

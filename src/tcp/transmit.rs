@@ -209,9 +209,11 @@ impl Endpoint {
     /// The window field of a segment we send, and the shift it carries
     /// (B-WS-04): a SYN's window is never scaled (RFC 7323 §2.2); with
     /// window scaling every other is RCV.WND >> Rcv.Wind.Shift, rounded
-    /// down, and the right edge it advertises is remembered so the
-    /// receiver never moves it back further than that rounding (B-WS-05,
-    /// §2.4).
+    /// down, unless that would put RCV.NXT + window left of the right
+    /// edge last advertised: then it is rounded up, so the edge never
+    /// moves left (B-WS-05, RFC 7323 §2.4, RFC 9293 §3.8.6.2.2). Rounding
+    /// up offers less than one unit beyond the free buffer, which
+    /// `recv_window` keeps accepting.
     fn advertised_window(&mut self, cfg: &TcpConfig, flags: Flags, out: &mut Output) -> (u16, Option<u8>) {
         if flags.syn() || !self.bits.has(bit::WS_OK) {
             return (self.rcv_wnd(cfg).min(65535) as u16, None);
@@ -220,14 +222,16 @@ impl Endpoint {
         let rcv_nxt = self.rcv_nxt;
         let Some(x) = &mut self.rfc7323 else { return (self.rcv_wnd(cfg).min(65535) as u16, None) };
         let shift = x.rcv_wscale;
-        let field = (window >> shift).min(65535);
+        let mut field = (window >> shift).min(65535);
+        if rcv_nxt.lt(x.rcv_adv) && rcv_nxt.add(field << shift).lt(x.rcv_adv) {
+            // B-WS-05: rounding down would retract the edge; `window`
+            // reaches it, so one unit more does too.
+            out.rules.push(rule::WS_05);
+            field = window.div_ceil(1 << shift).min(65535);
+        }
         let edge = rcv_nxt.add(field << shift);
         if x.rcv_adv.lt(edge) || !rcv_nxt.lt(x.rcv_adv) {
             x.rcv_adv = edge;
-        } else if edge.lt(x.rcv_adv) {
-            // B-WS-05: rounding moved the edge back by less than one unit
-            // of 2^shift; data up to the old edge is still accepted.
-            out.rules.push(rule::WS_05);
         }
         (field as u16, Some(shift))
     }
@@ -345,7 +349,14 @@ impl Endpoint {
             // Data resent after an RTO was acknowledged before we got to it.
             self.snd_nxt = ack;
         }
-        let ts_rtt = tsecr.map(|ecr| self.ts_clock(cx.cfg, cx.now).wrapping_sub(ecr)).filter(|t| (*t as i32) >= 0);
+        // A TSecr of 0 is skipped, as Linux does: it is what a segment
+        // without a valid echo carries (RFC 7323 §3.2, TSecr on a SYN), so
+        // as a sample it would time the whole clock. The one genuine echo
+        // it loses, of a clock passing 0, is a sample in 2^32.
+        let ts_rtt = tsecr
+            .filter(|ecr| *ecr != 0)
+            .map(|ecr| self.ts_clock(cx.cfg, cx.now).wrapping_sub(ecr))
+            .filter(|t| (*t as i32) >= 0);
         if let Some(ticks) = ts_rtt {
             // B-TS-04: RFC 7323 §4.1: every ACK that advances SND.UNA is
             // timed by its TSecr, retransmitted data included (Karn's rule

@@ -115,13 +115,17 @@ pub enum TraceKind {
 pub enum Discard {
     /// RFC 7323 §5.3 R1: its TSval is older than TS.Recent (B-TS-05).
     Paws,
+    /// RFC 7323 §3.2: a non-RST segment without the Timestamps option on
+    /// a connection that uses them (B-TS-08).
+    NoTimestamp,
 }
 
 impl Discard {
-    /// The reason as the trace spells it (`paws`).
+    /// The reason as the trace spells it (`paws`, `no_timestamp`).
     pub const fn name(self) -> &'static str {
         match self {
             Discard::Paws => "paws",
+            Discard::NoTimestamp => "no_timestamp",
         }
     }
 }

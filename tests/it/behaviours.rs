@@ -3,10 +3,11 @@
 //! ID, or a sim in `sims/` whose `expect.proves` lists it (and the sims
 //! test checks that each listed ID actually fired).
 
-use crate::util::{root, sim_files};
+use crate::util::{load, root, run, sim_files};
 use std::collections::BTreeMap;
 use std::path::Path;
 use tcpsim::rule::Rule;
+use tcpsim::trace::TraceKind;
 
 /// Finds `B-AREA-NN` IDs in a line of text.
 fn ids_in(line: &str) -> Vec<Rule> {
@@ -73,14 +74,14 @@ fn proofs() -> BTreeMap<Rule, Vec<String>> {
     map
 }
 
-/// The specification's 114 behaviour IDs each have a test naming them.
+/// The specification's 115 behaviour IDs each have a test naming them.
 #[test]
 fn every_behaviour_id_has_a_test() {
     let proofs = proofs();
     let missing: Vec<String> = Rule::all().filter(|r| !proofs.contains_key(r)).map(|r| r.to_string()).collect();
-    assert_eq!(Rule::all().count(), 114);
+    assert_eq!(Rule::all().count(), 115);
     assert!(missing.is_empty(), "{} behaviour IDs have no test naming them: {}", missing.len(), missing.join(", "));
-    println!("behaviours: {} of 114 IDs proven by named tests or sims", proofs.len());
+    println!("behaviours: {} of 115 IDs proven by named tests or sims", proofs.len());
 }
 
 #[test]
@@ -88,4 +89,50 @@ fn ids_are_found_only_directly_above_tests() {
     let text = "/// B-CLOSE-06 here\n#[test]\nfn a() {}\n/// B-CLOSE-07 not a test\nfn b() {}\n";
     assert_eq!(ids_above_tests(text), vec![tcpsim::rule::CLOSE_06]);
     assert_eq!(ids_in("B-APP-01, B-XYZ-01 and B-CLOSE-21."), vec![tcpsim::rule::APP_01, tcpsim::rule::CLOSE_21]);
+}
+
+/// B-TS-08: RFC 7323 §3.2: "If a non-<RST> segment is received without a
+/// TSopt, a TCP SHOULD silently drop the segment." In paws.ron (both ends
+/// use timestamps; the client's first 1000 bytes delivered by 410 ms) a
+/// segment forged at 500 ms with the next 100 bytes, ISS+1001, in the
+/// window and acknowledging nothing new, but without the option, is
+/// dropped: the server delivers only the 1000 genuine bytes, and sends
+/// nothing in answer, so nothing between 500 ms and the client's close
+/// at 1000 ms.
+#[test]
+fn a_segment_without_timestamps_on_a_timestamp_connection_is_dropped_silently() {
+    let inject = r#"[Inject(at_ms: 500, from: "client", conn: 0, flags: "ACK", seq: 1001, ack: 1, len: 100)]"#;
+    let (world, rec) = run(load("sims/rfc7323/paws.ron", &[("faults", inject)]));
+    let server = world.endpoints().find(|e| e.name == "server" && e.conn == 0).unwrap();
+    assert_eq!(server.tcp.stats().bytes_delivered, 1000);
+    let (from, to) = (500_000_000, 1_000_000_000);
+    let answers = rec
+        .events
+        .iter()
+        .filter(|e| e.endpoint == "server" && e.conn == 0 && (from..to).contains(&e.t.as_nanos()))
+        .filter(|e| matches!(e.kind, TraceKind::Send { .. }))
+        .count();
+    assert_eq!(answers, 0, "dropped silently");
+}
+
+/// B-TS-03: RFC 7323 §4.3: only an acceptable segment sets TS.Recent. In
+/// paws.ron the server's TS.Recent is 104 after the client's data (clock
+/// wrapped at 296 ms, data at 400 ms). At 500 ms a segment forged "from
+/// the client", at the next sequence number but acknowledging ISS+100000
+/// of the server's, which it never sent (B-ACK-06), carries TSval
+/// 2000000000: newer than 104 modulo 2^32. Had it set TS.Recent, the
+/// client's FIN at 1000 ms (TSval 704) would be a PAWS discard, as would
+/// every retransmission of it, and the connection would never close.
+/// It must close normally at both ends, with no PAWS discard.
+#[test]
+fn a_forged_segment_with_an_unacceptable_ack_does_not_set_ts_recent() {
+    let inject =
+        r#"[Inject(at_ms: 500, from: "client", conn: 0, flags: "ACK", seq: 1001, ack: 100000, tsval: 2000000000)]"#;
+    let (world, rec) = run(load("sims/rfc7323/paws.ron", &[("faults", inject)]));
+    for name in ["client", "server"] {
+        let e = world.endpoints().find(|e| e.name == name && e.conn == 0).unwrap();
+        assert_eq!(e.tcp.close_reason(), Some(tcpsim::tcp::CloseReason::Normal), "{name}");
+    }
+    let discards = rec.events.iter().filter(|e| matches!(e.kind, TraceKind::Deliver { discard: Some(_), .. }));
+    assert_eq!(discards.count(), 0);
 }

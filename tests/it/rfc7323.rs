@@ -103,6 +103,53 @@ fn window_scaling_settings_are_validated() {
     assert!(e.contains("ts_tick_ms"), "{e}");
 }
 
+/// RFC 7323 §2.3: the shift is chosen for the buffer. With shift 14 one
+/// unit of the window field is 2^14 = 16384 bytes, so a 10000-byte buffer
+/// is advertised as 10000 >> 14 = 0 even when empty and the transfer
+/// stalls: a file and a built model are both refused, naming both fields;
+/// 16384 bytes, one unit, is the least that is accepted.
+#[test]
+fn a_receive_buffer_below_one_window_scale_unit_is_refused() {
+    let errors = |set: &str| {
+        let bytes = std::fs::read(crate::util::root().join(WINDOW_SCALING)).unwrap();
+        let o = tcpsim::scenario::Override::parse(set).unwrap();
+        tcpsim::scenario::load(&bytes, &[o]).err().map(|e| format!("{e:?}")).unwrap_or_default()
+    };
+    let e = errors("tcp=(window_scale: 14, recv_buffer_bytes: 10000)");
+    assert!(e.contains("recv_buffer_bytes") && e.contains("window_scale") && e.contains("16384"), "{e}");
+    assert!(errors("tcp=(window_scale: 14, recv_buffer_bytes: 16384)").is_empty());
+
+    let built = |recv_buffer: u32| {
+        tcpsim::model::Builder::new("x")
+            .host("a")
+            .host("b")
+            .link("a", "b", tcpsim::link::LinkParams::default())
+            .tcp(tcpsim::tcp::TcpConfig { window_scale: Some(14), recv_buffer, ..Default::default() })
+            .build()
+    };
+    let problems = built(10000).expect_err("refused");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "tcp.recv_buffer_bytes");
+    assert!(problems[0].message.contains("window_scale 14") && problems[0].message.contains("16384"), "{problems:?}");
+    assert!(built(16384).is_ok());
+}
+
+/// With the smallest buffer the rule allows for shift 14, one unit, a
+/// 100 kB transfer completes: the empty buffer is advertised as 1 unit,
+/// never 0, so the window always reopens once the application reads.
+#[test]
+fn one_window_scale_unit_of_buffer_moves_100_kb() {
+    let (world, _) = run(load(
+        WINDOW_SCALING,
+        &[
+            ("tcp", "(msl_ms: 1000, window_scale: 14, recv_buffer_bytes: 16384)"),
+            ("connections[0].on_connected", "[Send(bytes: 100000), Close]"),
+        ],
+    ));
+    let server = world.endpoints().find(|e| e.name == "server").unwrap();
+    assert_eq!(server.tcp.stats().bytes_delivered, 100_000);
+}
+
 /// B-TS-04: with timestamps on, every ACK that advances SND.UNA gives one
 /// RTT sample from its TSecr, and no other sample is taken: at each
 /// endpoint the `rtt` records (all `timestamp`) equal the deliveries whose
@@ -134,6 +181,31 @@ fn timestamps_time_every_ack_that_advances_snd_una() {
         assert!(advancing >= if name == "client" { 50 } else { 2 }, "{name}: {advancing}");
         assert_eq!(samples, advancing, "{name}: RTT samples vs ACKs that advanced SND.UNA");
     }
+}
+
+/// B-TS-04 with values: the same path without loss. The link has 20 ms
+/// each way and no rate limit (no serialization time), and ACKs are not
+/// delayed, so every segment is acknowledged on arrival with TSecr = its
+/// own TSval (§4.3: it starts at Last.ACK.sent) and the echo comes back
+/// exactly 40 ms after it left: with a 1 ms clock, 40 ticks. Every sample
+/// at both ends is 40 ms, so SRTT is 40 ms after each; the first sample
+/// sets RTTVAR to 20 ms and the RTO to max(200 ms, 40 + 4 * 20 = 120 ms)
+/// = 200 ms (RFC 6298 (2.2), rto_min_ms 200), where it stays.
+#[test]
+fn timestamps_measure_the_round_trip_of_the_link() {
+    let (world, rec) = run(load("sims/rfc7323/timestamps.ron", &[("links[0].loss", "0")]));
+    assert!(world.endpoints().all(|e| e.tcp.stats().retransmissions == 0), "no loss, no retransmission");
+    let mut samples = 0;
+    for e in &rec.events {
+        if let TraceKind::Rtt { sample, srtt, rto, .. } = e.kind {
+            samples += 1;
+            assert_eq!(sample.as_nanos(), 40_000_000, "{}", e.json());
+            assert_eq!(srtt.as_nanos(), 40_000_000, "{}", e.json());
+            assert_eq!(rto.as_nanos(), 200_000_000, "{}", e.json());
+        }
+    }
+    // 200000 bytes in 1448-byte segments: 139 ACKs of data at least.
+    assert!(samples >= 139, "{samples} samples");
 }
 
 /// B-TS-05: the forged segment with an old TSval is the server's discard
