@@ -165,8 +165,13 @@ impl World {
         if pkt.sender != NO_EP {
             e.peer = pkt.sender;
         }
-        // B-TS-05: a PAWS discard is the receiver's, traced on its delivery.
-        let discard = e.tcp.paws_rejects(&pkt.seg).then_some(Discard::Paws);
+        // B-TS-05, B-TS-08: a PAWS discard, or a segment dropped for
+        // lacking timestamps, is the receiver's, traced on its delivery.
+        let discard = if e.tcp.paws_rejects(&pkt.seg) {
+            Some(Discard::Paws)
+        } else {
+            e.tcp.lacks_timestamp(&pkt.seg).then_some(Discard::NoTimestamp)
+        };
         // Under the segment's connection, as its send: a listening
         // endpoint's own number is not the segment's.
         let ev = TraceEvent {

@@ -7,7 +7,7 @@ use crate::util::{load, root, run, sim_files};
 use std::collections::BTreeMap;
 use std::path::Path;
 use tcpsim::rule::Rule;
-use tcpsim::trace::TraceKind;
+use tcpsim::trace::{Discard, TraceKind};
 
 /// Finds `B-AREA-NN` IDs in a line of text.
 fn ids_in(line: &str) -> Vec<Rule> {
@@ -113,6 +113,14 @@ fn a_segment_without_timestamps_on_a_timestamp_connection_is_dropped_silently() 
         .filter(|e| matches!(e.kind, TraceKind::Send { .. }))
         .count();
     assert_eq!(answers, 0, "dropped silently");
+    let dropped = rec
+        .events
+        .iter()
+        .find(|e| e.endpoint == "server" && e.t.as_nanos() >= from && matches!(e.kind, TraceKind::Deliver { .. }));
+    assert!(
+        matches!(dropped.map(|e| &e.kind), Some(TraceKind::Deliver { discard: Some(Discard::NoTimestamp), .. })),
+        "the trace says why: {dropped:?}"
+    );
 }
 
 /// B-TS-03: RFC 7323 §4.3: only an acceptable segment sets TS.Recent. In
