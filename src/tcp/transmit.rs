@@ -209,11 +209,9 @@ impl Endpoint {
     /// The window field of a segment we send, and the shift it carries
     /// (B-WS-04): a SYN's window is never scaled (RFC 7323 §2.2); with
     /// window scaling every other is RCV.WND >> Rcv.Wind.Shift, rounded
-    /// down, unless that would put RCV.NXT + window left of the right
-    /// edge last advertised: then it is rounded up, so the edge never
-    /// moves left (B-WS-05, RFC 7323 §2.4, RFC 9293 §3.8.6.2.2). Rounding
-    /// up offers less than one unit beyond the free buffer, which
-    /// `recv_window` keeps accepting.
+    /// down, and the right edge it advertises is remembered so the
+    /// receiver never moves it back further than that rounding (B-WS-05,
+    /// §2.4).
     fn advertised_window(&mut self, cfg: &TcpConfig, flags: Flags, out: &mut Output) -> (u16, Option<u8>) {
         if flags.syn() || !self.bits.has(bit::WS_OK) {
             return (self.rcv_wnd(cfg).min(65535) as u16, None);
@@ -222,16 +220,14 @@ impl Endpoint {
         let rcv_nxt = self.rcv_nxt;
         let Some(x) = &mut self.rfc7323 else { return (self.rcv_wnd(cfg).min(65535) as u16, None) };
         let shift = x.rcv_wscale;
-        let mut field = (window >> shift).min(65535);
-        if rcv_nxt.lt(x.rcv_adv) && rcv_nxt.add(field << shift).lt(x.rcv_adv) {
-            // B-WS-05: rounding down would retract the edge; `window`
-            // reaches it, so one unit more does too.
-            out.rules.push(rule::WS_05);
-            field = window.div_ceil(1 << shift).min(65535);
-        }
+        let field = (window >> shift).min(65535);
         let edge = rcv_nxt.add(field << shift);
         if x.rcv_adv.lt(edge) || !rcv_nxt.lt(x.rcv_adv) {
             x.rcv_adv = edge;
+        } else if edge.lt(x.rcv_adv) {
+            // B-WS-05: rounding moved the edge back by less than one unit
+            // of 2^shift; data up to the old edge is still accepted.
+            out.rules.push(rule::WS_05);
         }
         (field as u16, Some(shift))
     }

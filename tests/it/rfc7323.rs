@@ -279,3 +279,46 @@ fn timestamp_clock_start_is_drawn_from_the_seed() {
     assert_eq!(first_tsval("5"), first_tsval("5"));
     assert_ne!(first_tsval("5"), first_tsval("6"));
 }
+
+/// B-WS-05, RFC 7323 §2.3 and RFC 9293 §3.8.6.2.2: a receiver whose
+/// application stops reading takes no more than its buffer, whatever the
+/// shift. Every advertised right edge is at most RCV.NXT plus the free
+/// buffer at the time (rounding may only bring it back, never out), so
+/// the bytes taken in and not read stay within `recv_buffer_bytes`
+/// (131072), and the sender ends up probing a closed window.
+#[test]
+fn a_paused_reader_takes_no_more_than_its_buffer_at_any_shift() {
+    for shift in [3u8, 7, 10, 12, 14] {
+        let file = format!(
+            r#"(
+    name: "paused",
+    seed: 1,
+    tcp: (msl_ms: 1000, window_scale: {shift}, recv_buffer_bytes: 131072),
+    hosts: [(name: "a"), (name: "b")],
+    links: [(between: ("a", "b"), delay_ms: 10)],
+    listeners: [(name: "server", host: "b", port: 80, on_connected: [PauseRead])],
+    connections: [
+        (name: "client", host: "a", remote_host: "b", remote_port: 80,
+         script: [Connect(at_ms: 0), Close(at_ms: 5000)], on_connected: [Send(bytes: 5000000)]),
+    ],
+)"#
+        );
+        let sim = tcpsim::simulation::Simulation::load(file.as_bytes(), &[]).expect("valid");
+        let mut rec = tcpsim::trace::Recorder::default();
+        let finished = sim.run(&mut rec);
+        let server = finished.world.endpoints().find(|e| e.name == "server").unwrap();
+        // The first segment rides on the handshake's last ACK and reaches
+        // the application before its reaction pauses reading.
+        let read: u64 = rec
+            .events
+            .iter()
+            .filter_map(|e| match e.kind {
+                TraceKind::Event(AppEvent::Data { bytes, .. }) if e.endpoint == "server" => Some(u64::from(bytes)),
+                _ => None,
+            })
+            .sum();
+        let taken = server.tcp.stats().bytes_delivered - read;
+        assert!(taken <= 131_072, "shift {shift}: took {taken} bytes into a 131072-byte buffer");
+        assert!(taken > 131_072 - (1 << shift) - 1460, "shift {shift}: the buffer fills, took {taken}");
+    }
+}
