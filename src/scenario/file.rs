@@ -125,6 +125,9 @@ pub struct TcpSpec {
     /// The timestamp clock's value at time zero; drawn from the seed when
     /// absent.
     pub ts_start: Option<u32>,
+    /// RFC 2018 §2: offer SACK-permitted; SACK and RFC 6675 loss recovery
+    /// are used when both SYNs carry it.
+    pub sack: Option<bool>,
 }
 
 /// A retransmission limit: a count, or `"infinite"` (RFC 9293 §3.8.3

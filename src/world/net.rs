@@ -74,6 +74,7 @@ impl World {
             opts: Options::NONE.with_ts(tsval.map(|tsval| Timestamps { tsval, tsecr: s.tcp.ts_recent() })),
             payload: PayloadTag { stream: s.tcp.stream(), offset: seq.wrapping_sub(1) as u32 },
             retransmit: false,
+            ..Segment::default()
         };
         self.transmit(sender, seg, true, sink);
     }
