@@ -980,6 +980,10 @@ pub struct SentSpec {
     pub flags: String,
     /// The send times in ms, in order, retransmissions included.
     pub at_ms: Vec<f64>,
+    /// Only retransmissions (`true`) or only first transmissions
+    /// (`false`); absent, both.
+    #[serde(default)]
+    pub retransmit: Option<bool>,
 }
 
 /// Predicates over every connection (both its endpoints).

@@ -1121,7 +1121,7 @@ fn expect(v: &mut Validator, e: &ExpectSpec, endpoints: &[String], total: u64) -
                 let flags = v.flags(&format!("{p}.sent[{j}].flags"), &s.flags);
                 let at =
                     s.at_ms.iter().enumerate().map(|(k, ms)| v.at(&format!("{p}.sent[{j}].at_ms[{k}]"), *ms)).collect();
-                (flags, at)
+                (flags, s.retransmit, at)
             })
             .collect();
         let mut count = |name: &str, c: &Option<CountSpec>| c.as_ref().map(|c| v.count(&format!("{p}.{name}"), c));

@@ -257,7 +257,7 @@ impl World {
         if injected {
             self.injected_segments += 1;
         } else {
-            self.observer.log_mut(ep).on_send(seg.flags, self.sched.now());
+            self.observer.log_mut(ep).on_send(seg.flags, self.sched.now(), seg.retransmit);
         }
         self.send_packet(pkt, injected, sink);
     }
