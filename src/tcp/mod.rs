@@ -28,6 +28,12 @@
 //! Timestamps (§3–§5: TSval from the clock `now` gives, TS.Recent and
 //! Last.ACK.sent, RTT samples from TSecr, PAWS). TS.Recent's invalidation
 //! after 24 days idle (§5.5) is not modelled: no sim runs that long.
+//!
+//! SACK, off unless configured (`sack`, see `sack`): SACK-permitted on the
+//! SYNs (RFC 2018 §2); the receiver's blocks on every ACK while it holds
+//! out-of-order data, with D-SACK (RFC 2018 §4, RFC 2883); and the
+//! sender's RFC 6675 loss recovery in place of NewReno's when both sides
+//! offered it.
 
 mod app;
 mod cc;

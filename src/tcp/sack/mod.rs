@@ -98,7 +98,7 @@ impl SackBlock {
 }
 
 /// The SACK blocks of one segment: a fixed-capacity, `Copy` list of up to
-/// [`MAX_BLOCKS`], in the order they go on the wire (the first block is
+/// 4 (`MAX_BLOCKS`), in the order they go on the wire (the first block is
 /// the most recent, or a D-SACK).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SackBlocks {
