@@ -2382,3 +2382,21 @@ fn established_without_negotiated_sack_keeps_newreno() {
     assert_eq!((rxt.seq.0, rxt.retransmit), (LOCAL_ISS + 1, true));
     assert_eq!(t.ep.congestion_window(), Some((8000, 5000)));
 }
+
+/// B-SACK-03: beside timestamps only 3 blocks fit (RFC 2018 §3: 12 + 28 =
+/// 40 option bytes); the oldest reported range waits.
+#[test]
+fn established_with_timestamps_sends_at_most_three_sack_blocks() {
+    let cfg = TcpConfig { timestamps: true, ts_start: Some(1_000_000), ..sack_cfg() };
+    let synack = seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).sack_ok().with_ts(500, 1_000_000);
+    let (mut t, _, _) = established_with(cfg, synack);
+    assert!(t.ep.sack_on() && t.ep.timestamps_on());
+    let mut last = Segment::default();
+    for n in 1..=4 {
+        let data = seg(ACK, REMOTE_ISS + 1 + 1000 * n, LOCAL_ISS + 1).len(500).with_ts(500 + n, 1_000_000);
+        last = one(t.recv(data));
+    }
+    let held = |n: u32| (REMOTE_ISS + 1 + 1000 * n, REMOTE_ISS + 501 + 1000 * n);
+    assert_eq!(blocks_of(&last), [held(4), held(3), held(2)]);
+    assert_eq!(last.option_bytes(), 40);
+}
