@@ -585,7 +585,13 @@ impl Endpoint {
         x.hold_cwnd = step != Step::Normal;
         let Some(cc) = &mut self.cc else { return };
         match step {
-            Step::Normal | Step::InRecovery => {}
+            Step::Normal => {}
+            Step::InRecovery => {
+                // Traced on every ACK in recovery: pipe after the
+                // scoreboard learned it, before step (C) sends.
+                let (cwnd, ssthresh) = (cc.cwnd, cc.ssthresh);
+                out.notes.push(Note::Congestion { cwnd, ssthresh, pipe: Some(x.scoreboard.pipe(smss)) });
+            }
             Step::EnterRecovery => {
                 out.rules.push(rule::SACK_06);
                 let una = if snd_una.lt(seg.ack) { seg.ack } else { snd_una };
