@@ -122,10 +122,20 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
             let (shown, ok) = answer(actual.to_string(), actual == *d);
             push(&format!("time_in {s}"), d.to_string(), shown, ok);
         }
-        for (flags, at) in &x.sent {
-            let actual: Vec<_> = log.sent().iter().filter(|(f, _)| f == flags).map(|(_, t)| *t).collect();
+        for (flags, retransmit, at) in &x.sent {
+            let actual: Vec<_> = log
+                .sent()
+                .iter()
+                .filter(|(f, _, r)| f == flags && retransmit.is_none_or(|want| *r == want))
+                .map(|(_, t, _)| *t)
+                .collect();
             let (shown, ok) = answer(times(&actual), actual == *at);
-            push(&format!("sent {flags}"), times(at), shown, ok);
+            let which = match retransmit {
+                None => "",
+                Some(true) => " retransmit",
+                Some(false) => " first",
+            };
+            push(&format!("sent {flags}{which}"), times(at), shown, ok);
         }
         let stats = ep.tcp.stats();
         let mut count = |what: &str, want: &Option<CountRange>, n: u64| {

@@ -401,9 +401,10 @@ pub struct EndpointExpect {
     /// Total time spent in each state, a visit still open at the end
     /// counting up to the last event.
     pub time_in: Vec<(State, Duration)>,
-    /// For a flags value: the send times of all its segments with exactly
-    /// those flags.
-    pub sent: Vec<(Flags, Vec<Instant>)>,
+    /// For a flags value (and, when given, only retransmissions or only
+    /// first transmissions): the send times of all its segments with
+    /// exactly those flags.
+    pub sent: Vec<(Flags, Option<bool>, Vec<Instant>)>,
     /// Segments it sent again (RTO, fast retransmit, zero-window probes).
     pub retransmissions: Option<CountRange>,
     /// Segments it sent by fast retransmit or NewReno partial ACKs.

@@ -162,20 +162,36 @@ fn packet_into(buf: &mut Vec<u8>, seg: &Segment, route: Route) -> io::Result<()>
     }
     // Options in the order and padding stacks send them, the bytes
     // `Segment::option_bytes` counts: MSS; NOP, Window Scale; NOP, NOP,
-    // Timestamps (RFC 7323 Appendix A).
-    let mut options: [TcpOptionElement; 6] = std::array::from_fn(|_| TcpOptionElement::Noop);
+    // Timestamps (RFC 7323 Appendix A), or SACK-permitted and Timestamps
+    // in those 12 bytes as Linux packs them; NOP, NOP, SACK-permitted
+    // without timestamps; NOP, NOP, SACK with its blocks (RFC 2018 §3).
+    let mut options: [TcpOptionElement; 12] = std::array::from_fn(|_| TcpOptionElement::Noop);
     let mut n = 0;
+    let mut put = |element: TcpOptionElement, padding: usize| {
+        options[n + padding] = element;
+        n += padding + 1;
+    };
     if seg.mss != 0 {
-        options[n] = TcpOptionElement::MaximumSegmentSize(seg.mss);
-        n += 1;
+        put(TcpOptionElement::MaximumSegmentSize(seg.mss), 0);
     }
     if let Some(ws) = seg.ws() {
-        options[n + 1] = TcpOptionElement::WindowScale(ws);
-        n += 2;
+        put(TcpOptionElement::WindowScale(ws), 1);
     }
-    if let Some(ts) = seg.ts() {
-        options[n + 2] = TcpOptionElement::Timestamp(ts.tsval, ts.tsecr);
-        n += 3;
+    match seg.ts() {
+        Some(ts) if seg.sack_permitted() => {
+            put(TcpOptionElement::SelectiveAcknowledgementPermitted, 0);
+            put(TcpOptionElement::Timestamp(ts.tsval, ts.tsecr), 0);
+        }
+        Some(ts) => put(TcpOptionElement::Timestamp(ts.tsval, ts.tsecr), 2),
+        None if seg.sack_permitted() => put(TcpOptionElement::SelectiveAcknowledgementPermitted, 2),
+        None => {}
+    }
+    if let Some((first, rest)) = seg.sack.as_slice().split_first() {
+        let mut more = [None; 3];
+        for (slot, b) in more.iter_mut().zip(rest) {
+            *slot = Some((b.left.0, b.right.0));
+        }
+        put(TcpOptionElement::SelectiveAcknowledgement((first.left.0, first.right.0), more), 2);
     }
     if n > 0 {
         b = b.options(&options[..n]).map_err(io::Error::other)?;
@@ -218,6 +234,7 @@ mod tests {
             len: 5,
             mss: 1460,
             opts: crate::tcp::Options::NONE,
+            sack: crate::tcp::SackBlocks::EMPTY,
             payload: PayloadTag { stream: 3, offset: 10 },
             retransmit: false,
         };
@@ -279,6 +296,43 @@ mod tests {
         let p = SlicedPacket::from_ip(&bytes).unwrap();
         let Some(TransportSlice::Tcp(tcp)) = p.transport else { panic!("not TCP") };
         assert_eq!(tcp.options(), &[1, 1, 8, 10, 1, 2, 3, 4, 0xa0, 0xb0, 0xc0, 0xd0]);
+    }
+
+    /// B-SACK-01, B-SACK-03: SACK-permitted (kind 4) and SACK (kind 5) as
+    /// stacks send them: NOP, NOP before each alone; SACK-permitted in the
+    /// padding of timestamps; the byte counts the link uses.
+    #[test]
+    fn sack_options_are_encoded_as_on_the_wire() {
+        let syn = Segment {
+            flags: Flags::SYN,
+            mss: 1460,
+            opts: crate::tcp::Options::NONE.with_ws(Some(7)).with_sack_permitted(true),
+            ..Segment::default()
+        };
+        let bytes = packet(&syn, ROUTE).unwrap();
+        let p = SlicedPacket::from_ip(&bytes).unwrap();
+        let Some(TransportSlice::Tcp(tcp)) = p.transport else { panic!("not TCP") };
+        assert_eq!(tcp.options(), &[2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 4, 2]);
+        assert_eq!(crate::link::wire_bytes(&syn), bytes.len() as u64);
+        let ts = Timestamps { tsval: 0x0102_0304, tsecr: 0 };
+        let syn = Segment { opts: syn.opts.with_ts(Some(ts)), ..syn };
+        let bytes = packet(&syn, ROUTE).unwrap();
+        let p = SlicedPacket::from_ip(&bytes).unwrap();
+        let Some(TransportSlice::Tcp(tcp)) = p.transport else { panic!("not TCP") };
+        assert_eq!(tcp.options(), &[2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0]);
+        assert_eq!(syn.option_bytes(), 20);
+        let mut ack =
+            Segment { flags: Flags::ACK, opts: crate::tcp::Options::NONE.with_ts(Some(ts)), ..Segment::default() };
+        for (l, r) in [(100, 200), (300, 400), (500, 600)] {
+            ack.sack.push(crate::tcp::SackBlock::new(SeqNum(l), SeqNum(r)));
+        }
+        let bytes = packet(&ack, ROUTE).unwrap();
+        assert_eq!(bytes.len(), 20 + 20 + 40);
+        assert_eq!(crate::link::wire_bytes(&ack), bytes.len() as u64);
+        let p = SlicedPacket::from_ip(&bytes).unwrap();
+        let Some(TransportSlice::Tcp(tcp)) = p.transport else { panic!("not TCP") };
+        assert_eq!(&tcp.options()[12..16], &[1, 1, 5, 26]);
+        assert_eq!(&tcp.options()[16..24], &[0, 0, 0, 100, 0, 0, 0, 200]);
     }
 
     #[test]

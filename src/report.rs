@@ -118,6 +118,9 @@ fn describe_config(c: &TcpConfig) -> String {
         let start = c.ts_start.map_or("drawn".into(), |s| s.to_string());
         opts.push(format!("timestamps (tick {}, start {start})", c.ts_tick));
     }
+    if c.sack {
+        opts.push("sack".into());
+    }
     opts.push(format!("congestion_control {}", c.congestion_control.name()));
     let _ = write!(s, "; {}", opts.join(", "));
     s

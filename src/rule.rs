@@ -46,11 +46,14 @@ pub enum Area {
     Ws,
     /// RFC 7323 §3–§5: Timestamps, RTTM and PAWS.
     Ts,
+    /// RFC 2018, RFC 2883, RFC 6675: selective acknowledgment and
+    /// SACK-based loss recovery.
+    Sack,
 }
 
 impl Area {
     /// Every area, in specification order.
-    pub const VALUES: [Area; 14] = [
+    pub const VALUES: [Area; 15] = [
         Area::App,
         Area::Closed,
         Area::Listen,
@@ -65,6 +68,7 @@ impl Area {
         Area::Opt,
         Area::Ws,
         Area::Ts,
+        Area::Sack,
     ];
 
     /// The area as written in IDs: `APP`, `SYNSENT`, `TMR`, ...
@@ -84,6 +88,7 @@ impl Area {
             Area::Opt => "OPT",
             Area::Ws => "WS",
             Area::Ts => "TS",
+            Area::Sack => "SACK",
         }
     }
 
@@ -104,6 +109,7 @@ impl Area {
             Area::Opt => 7,
             Area::Ws => 6,
             Area::Ts => 8,
+            Area::Sack => 10,
         }
     }
 
@@ -129,7 +135,7 @@ pub struct Rule {
 }
 
 /// Total number of behaviour IDs in the specification.
-pub const COUNT: usize = 115;
+pub const COUNT: usize = 125;
 
 impl Rule {
     const fn new(area: Area, num: u8) -> Rule {
@@ -216,6 +222,8 @@ rules! {
     WS_01 = Ws 1; WS_02 = Ws 2; WS_03 = Ws 3; WS_04 = Ws 4; WS_05 = Ws 5; WS_06 = Ws 6;
     TS_01 = Ts 1; TS_02 = Ts 2; TS_03 = Ts 3; TS_04 = Ts 4; TS_05 = Ts 5; TS_06 = Ts 6;
     TS_07 = Ts 7; TS_08 = Ts 8;
+    SACK_01 = Sack 1; SACK_02 = Sack 2; SACK_03 = Sack 3; SACK_04 = Sack 4; SACK_05 = Sack 5;
+    SACK_06 = Sack 6; SACK_07 = Sack 7; SACK_08 = Sack 8; SACK_09 = Sack 9; SACK_10 = Sack 10;
 }
 
 #[cfg(test)]
@@ -223,7 +231,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_specification_has_115_ids_with_dense_indexes() {
+    fn the_specification_has_125_ids_with_dense_indexes() {
         let all: Vec<Rule> = Rule::all().collect();
         assert_eq!(all.len(), COUNT);
         for (i, rule) in all.iter().enumerate() {

@@ -125,6 +125,9 @@ pub struct TcpSpec {
     /// The timestamp clock's value at time zero; drawn from the seed when
     /// absent.
     pub ts_start: Option<u32>,
+    /// RFC 2018 §2: offer SACK-permitted; SACK and RFC 6675 loss recovery
+    /// are used when both SYNs carry it.
+    pub sack: Option<bool>,
 }
 
 /// A retransmission limit: a count, or `"infinite"` (RFC 9293 §3.8.3
@@ -977,6 +980,10 @@ pub struct SentSpec {
     pub flags: String,
     /// The send times in ms, in order, retransmissions included.
     pub at_ms: Vec<f64>,
+    /// Only retransmissions (`true`) or only first transmissions
+    /// (`false`); absent, both.
+    #[serde(default)]
+    pub retransmit: Option<bool>,
 }
 
 /// Predicates over every connection (both its endpoints).

@@ -760,6 +760,9 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     if let Some(x) = spec.ts_start {
         c.ts_start = Some(x);
     }
+    if let Some(x) = spec.sack {
+        c.sack = x;
+    }
     if let Some(x) = spec.recv_buffer_bytes {
         if let Some(problem) = rules::recv_buffer(x) {
             v.err(f("recv_buffer_bytes"), problem);
@@ -1126,7 +1129,7 @@ fn expect(v: &mut Validator, e: &ExpectSpec, endpoints: &[String], total: u64) -
                 let flags = v.flags(&format!("{p}.sent[{j}].flags"), &s.flags);
                 let at =
                     s.at_ms.iter().enumerate().map(|(k, ms)| v.at(&format!("{p}.sent[{j}].at_ms[{k}]"), *ms)).collect();
-                (flags, at)
+                (flags, s.retransmit, at)
             })
             .collect();
         let mut count = |name: &str, c: &Option<CountSpec>| c.as_ref().map(|c| v.count(&format!("{p}.{name}"), c));

@@ -64,6 +64,9 @@ pub struct TcpConfig {
     /// builds the endpoint draw it (the world draws it from the seed, as
     /// it does the ISS).
     pub ts_start: Option<u32>,
+    /// RFC 2018 §2: offer SACK-permitted; SACK (the receiver's blocks and
+    /// RFC 6675 recovery) is used only when the peer offers it too.
+    pub sack: bool,
     /// B-OPT-01: Linux `tcp_fin_timeout` for orphaned FIN_WAIT_2.
     pub linux_fin_wait_2_timeout: Option<Duration>,
     /// B-OPT-02: TIME_WAIT is 60 s whatever the MSL (Linux `TCP_TIMEWAIT_LEN`).
@@ -109,6 +112,7 @@ impl Default for TcpConfig {
             timestamps: false,
             ts_tick: Duration::from_millis(1),
             ts_start: None,
+            sack: false,
             linux_fin_wait_2_timeout: None,
             linux_time_wait: false,
             rfc1337: false,

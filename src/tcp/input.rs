@@ -9,6 +9,8 @@
 //! processing.
 
 use super::bit;
+use super::sack::SackBlock;
+use super::sack::blocks::duplicate_part;
 use super::segment::MAX_WINDOW_SHIFT;
 use super::{Cause, CloseReason, Endpoint, Origin, Output, PayloadTag, StepContext};
 use super::{Segment, SeqNum, State, TcpConfig, Timer};
@@ -193,6 +195,12 @@ impl Endpoint {
     /// A SYN,ACK carries an option only if the SYN did (B-WS-01, B-TS-01),
     /// so the peer's SYN decides for both sides.
     fn negotiate_options(&mut self, cx: &StepContext, seg: &Segment, out: &mut Output) {
+        if cx.cfg.sack && seg.sack_permitted() {
+            // B-SACK-02: both SYNs carried SACK-permitted (RFC 2018 §2):
+            // ACKs carry blocks, and loss recovery is RFC 6675's.
+            out.rules.push(rule::SACK_02);
+            self.bits.set(bit::SACK_OK, true);
+        }
         let Some(x) = &mut self.rfc7323 else { return };
         if let (Some(ours), Some(theirs)) = (cx.cfg.window_scale, seg.ws()) {
             // B-WS-02: both sent Window Scale: windows are scaled from now
@@ -397,6 +405,8 @@ impl Endpoint {
             self.bits.set(bit::ACK_NOW, true);
         }
 
+        self.note_sack_trigger(seg);
+
         // (1) The sequence test.
         let rcv_wnd = self.recv_window(cx.cfg);
         let mut text_discarded = false;
@@ -476,6 +486,23 @@ impl Endpoint {
 
         // (6) text, (7) FIN.
         self.process_text_and_fin(cx, &view, cause, out);
+    }
+
+    /// With SACK in use, remembers the arriving text for this step's ACKs:
+    /// its range (RFC 2018 §4: the first block holds the segment that
+    /// triggered the ACK) and the part of it already received, taken
+    /// before it is processed (RFC 2883 §4: the D-SACK block).
+    fn note_sack_trigger(&mut self, seg: &Segment) {
+        if !self.bits.has(bit::SACK_OK) || seg.len == 0 {
+            return;
+        }
+        let start = seg.seq.add(seg.flags.syn() as u32);
+        let arrived = SackBlock::new(start, start.add(seg.len));
+        let dsack = duplicate_part(arrived, self.rcv_nxt, self.reassembly.ranges());
+        if let Some(x) = &mut self.sack {
+            x.trigger = Some((arrived, dsack));
+            x.step_blocks = None;
+        }
     }
 
     /// RFC 7323 §4.3 (2), §5.3 R3: an acceptable segment's TSval becomes
@@ -610,6 +637,7 @@ impl Endpoint {
             self.bits.set(bit::ACK_NOW, true);
             return false;
         }
+        self.on_sack_ack(seg, out);
         if self.snd_una.lt(ack) {
             // B-ACK-04: new data acknowledged.
             out.rules.push(rule::ACK_04);

@@ -28,6 +28,12 @@
 //! Timestamps (§3–§5: TSval from the clock `now` gives, TS.Recent and
 //! Last.ACK.sent, RTT samples from TSecr, PAWS). TS.Recent's invalidation
 //! after 24 days idle (§5.5) is not modelled: no sim runs that long.
+//!
+//! SACK, off unless configured (`sack`, see `sack`): SACK-permitted on the
+//! SYNs (RFC 2018 §2); the receiver's blocks on every ACK while it holds
+//! out-of-order data, with D-SACK (RFC 2018 §4, RFC 2883); and the
+//! sender's RFC 6675 loss recovery in place of NewReno's when both sides
+//! offered it.
 
 mod app;
 mod cc;
@@ -48,6 +54,7 @@ mod tests;
 
 pub use config::{CongestionControl, DEFAULT_PEER_MSS, LINUX_TIME_WAIT, MAX_RECV_BUFFER_SCALED, TcpConfig};
 pub use output::{AppEvent, Call, CallError, Cause, Note, Output, RttSource};
+pub use sack::{SackBlock, SackBlocks};
 pub use segment::{Flags, MAX_WINDOW_SHIFT, Options, PayloadTag, Segment, Timestamps, payload_byte};
 pub use seq::SeqNum;
 pub use state::{CloseReason, Origin, State};
@@ -110,6 +117,9 @@ mod bit {
     /// Both SYNs carried Timestamps: every non-RST segment carries them
     /// (B-TS-01, B-TS-02).
     pub const TS_OK: u16 = 1 << 12;
+    /// Both SYNs carried SACK-permitted: ACKs carry blocks and loss
+    /// recovery is RFC 6675's (B-SACK-02).
+    pub const SACK_OK: u16 = 1 << 13;
 }
 
 /// The endpoint's boolean state: a set of [`bit`] flags in one word.
@@ -213,6 +223,9 @@ pub struct Endpoint {
     rfc7323: Option<Box<Rfc7323>>,
     /// Out-of-order text, a FIN beyond a gap and unread bytes.
     reassembly: Reassembly,
+    /// The SACK receiver's history and sender's scoreboard; absent unless
+    /// the config offers SACK, so other endpoints stay as small as before.
+    sack: Option<Box<sack::SackState>>,
 
     timers: TimerTable,
     rtt: RttEstimator,
@@ -262,6 +275,7 @@ impl Endpoint {
             rfc7323: (cfg.window_scale.is_some() || cfg.timestamps)
                 .then(|| Box::new(Rfc7323 { ts_start: cfg.ts_start.unwrap_or(0), ..Rfc7323::OFF })),
             reassembly: Reassembly::default(),
+            sack: cfg.sack.then(|| Box::new(sack::SackState::new(iss))),
             timers: TimerTable::default(),
             rtt: RttEstimator::new(cfg),
             retries: 0,
@@ -333,6 +347,14 @@ impl Endpoint {
     /// Whether both SYNs carried the Timestamps option (RFC 7323 §3.2).
     pub fn timestamps_on(&self) -> bool {
         self.bits.has(bit::TS_OK)
+    }
+    /// Whether both SYNs carried SACK-permitted (RFC 2018 §2).
+    pub fn sack_on(&self) -> bool {
+        self.bits.has(bit::SACK_OK)
+    }
+    /// Whether RFC 6675 loss recovery is in progress.
+    pub fn in_sack_recovery(&self) -> bool {
+        self.sack.as_ref().is_some_and(|x| x.scoreboard.in_recovery())
     }
     /// TS.Recent (RFC 7323 §4.3).
     pub fn ts_recent(&self) -> u32 {
@@ -490,6 +512,10 @@ impl Endpoint {
         }
         self.bits.set(bit::WS_OK, false);
         self.bits.set(bit::TS_OK, false);
+        self.bits.set(bit::SACK_OK, false);
+        if let Some(x) = &mut self.sack {
+            **x = sack::SackState::new(self.iss);
+        }
         self.retries = 0;
         self.bits.set(bit::WARNED, false);
         self.bits.set(bit::SYN_RETRANSMITTED, false);
@@ -502,6 +528,11 @@ impl Endpoint {
 
     fn flush_queues(&mut self) {
         self.reassembly.clear();
+        if let Some(x) = &mut self.sack {
+            x.reporter.clear();
+            x.trigger = None;
+            x.step_blocks = None;
+        }
         self.send_backlog = 0;
         self.snd_end = self.snd_nxt.max(self.snd_una);
         self.bits.set(bit::FIN_QUEUED, false);
@@ -537,7 +568,7 @@ impl Endpoint {
         }
         self.set_state(State::Established, cause, rule, out);
         if let Some(cc) = &self.cc {
-            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh });
+            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh, pipe: None });
         }
         out.notes.push(Note::Event(AppEvent::Connected));
     }

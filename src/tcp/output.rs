@@ -176,6 +176,8 @@ pub enum Note {
         cwnd: u32,
         /// The slow-start threshold, ssthresh (RFC 5681 §3.1), in bytes.
         ssthresh: u32,
+        /// RFC 6675 pipe, during SACK-based loss recovery only.
+        pipe: Option<u32>,
     },
     /// An RTT sample updated the estimator (raised only by endpoints with
     /// `timestamps` configured, so other traces are unchanged).

@@ -60,8 +60,6 @@ impl Reassembly {
 
     /// The held out-of-order ranges, lowest first, as `[start, end)`.
     /// Neighbours may touch: bytes of different origin are kept apart.
-    // The SACK blocks of the next change read it; until then only tests do.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub fn ranges(&self) -> impl Iterator<Item = (SeqNum, SeqNum)> + Clone + '_ {
         self.held.iter().flat_map(|h| h.ranges.iter()).map(|r| (r.start, r.end))
     }

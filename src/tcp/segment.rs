@@ -11,6 +11,7 @@
 //! and a receiver can still tell whether the bytes it delivers are the ones
 //! its peer sent (an old incarnation's segment carries another stream).
 
+use super::sack::{SACK_PERMITTED_BYTES, SACK_PERMITTED_BYTES_WITH_TIMESTAMPS, SackBlocks};
 use super::seq::SeqNum;
 use std::fmt;
 
@@ -149,9 +150,13 @@ pub struct Segment {
     pub len: u32,
     /// The MSS option, sent on SYN and SYN,ACK (RFC 9293 §3.7.1); 0 = absent.
     pub mss: u16,
-    /// Window Scale and Timestamps (RFC 7323), and the shift the sender
-    /// applied to `wnd`, packed in 10 bytes.
+    /// Window Scale, Timestamps (RFC 7323) and SACK-permitted (RFC 2018),
+    /// and the shift the sender applied to `wnd`, packed in 10 bytes.
     pub opts: Options,
+    /// The SACK option's blocks (RFC 2018 §3), in wire order; empty when
+    /// the segment has no SACK option. Inline, so a segment stays `Copy`
+    /// and is never a pointer chase on the packet path.
+    pub sack: SackBlocks,
     /// Names the payload bytes (see [`PayloadTag`]).
     pub payload: PayloadTag,
     /// Metadata, not a header field: the sender is retransmitting.
@@ -166,8 +171,8 @@ pub struct Segment {
 pub struct Options {
     ts: [u16; 4],
     ws: u8,
-    /// `HAS_WS`, `HAS_TS`, `SCALED`, and the window shift in the high
-    /// nibble.
+    /// `HAS_WS`, `HAS_TS`, `SCALED`, `SACK_PERMITTED`, and the window
+    /// shift in the high nibble.
     bits: u8,
 }
 
@@ -177,6 +182,7 @@ impl Options {
     const HAS_WS: u8 = 1;
     const HAS_TS: u8 = 2;
     const SCALED: u8 = 4;
+    const SACK_PERMITTED: u8 = 8;
 
     /// The Window Scale option's shift as sent (RFC 7323 §2.2), on SYN and
     /// SYN,ACK only; a value above 14 is read as 14 by the receiver.
@@ -191,6 +197,21 @@ impl Options {
         }
         let [a, b, c, d] = self.ts;
         Some(Timestamps { tsval: (a as u32) << 16 | b as u32, tsecr: (c as u32) << 16 | d as u32 })
+    }
+
+    /// The SACK-permitted option (RFC 2018 §2), on SYN and SYN,ACK only.
+    pub const fn sack_permitted(self) -> bool {
+        self.bits & Options::SACK_PERMITTED != 0
+    }
+
+    /// These options with SACK-permitted set or removed.
+    pub const fn with_sack_permitted(mut self, on: bool) -> Options {
+        if on {
+            self.bits |= Options::SACK_PERMITTED;
+        } else {
+            self.bits &= !Options::SACK_PERMITTED;
+        }
+        self
     }
 
     /// Metadata, not an option: the shift the sender applied to `wnd`
@@ -271,11 +292,26 @@ impl Segment {
         self.seq.add(self.seg_len())
     }
 
-    /// Bytes of TCP options on the wire (a multiple of 4).
-    pub const fn option_bytes(&self) -> u32 {
+    /// Bytes of TCP options on the wire (a multiple of 4): SACK-permitted
+    /// takes 4 alone and nothing beside timestamps (it fills their
+    /// padding), the SACK option 4 + 8 per block.
+    pub fn option_bytes(&self) -> u32 {
+        let has_ts = self.opts.bits & Options::HAS_TS != 0;
+        let sack_permitted = match (self.opts.sack_permitted(), has_ts) {
+            (false, _) => 0,
+            (true, false) => SACK_PERMITTED_BYTES,
+            (true, true) => SACK_PERMITTED_BYTES_WITH_TIMESTAMPS,
+        };
         (if self.mss != 0 { MSS_OPTION_BYTES } else { 0 })
             + (if self.opts.bits & Options::HAS_WS != 0 { WS_OPTION_BYTES } else { 0 })
-            + (if self.opts.bits & Options::HAS_TS != 0 { TS_OPTION_BYTES } else { 0 })
+            + (if has_ts { TS_OPTION_BYTES } else { 0 })
+            + sack_permitted
+            + self.sack.option_bytes()
+    }
+
+    /// Whether the segment carries SACK-permitted (RFC 2018 §2).
+    pub const fn sack_permitted(&self) -> bool {
+        self.opts.sack_permitted()
     }
 
     /// The Window Scale option; see [`Options::ws`].
@@ -312,6 +348,7 @@ impl Segment {
             len: 0,
             mss: 0,
             opts: Options::NONE,
+            sack: SackBlocks::EMPTY,
             payload: PayloadTag { stream: 0, offset: 0 },
             retransmit: false,
         }
@@ -375,17 +412,20 @@ mod tests {
         assert_eq!(Flags::parse("URG"), None);
     }
 
-    /// B-WS-01, B-TS-02: the packed options give back what was put in,
-    /// and a segment stays 36 bytes.
+    /// B-WS-01, B-TS-02: the packed options give back what was put in.
+    /// A segment is 72 bytes: 36 of header fields and options, and 36 of
+    /// SACK blocks (up to 4, inline so the segment stays `Copy`).
     #[test]
     fn options_pack_into_ten_bytes() {
         let ts = Timestamps { tsval: 0xfedc_ba98, tsecr: 0x0123_4567 };
         let opts = Options::NONE.with_ws(Some(15)).with_ts(Some(ts)).with_wnd_shift(Some(14));
         assert_eq!((opts.ws(), opts.ts(), opts.wnd_shift()), (Some(15), Some(ts), Some(14)));
-        let opts = opts.with_ws(None).with_ts(None).with_wnd_shift(None);
+        let opts = opts.with_sack_permitted(true);
+        assert!(opts.sack_permitted() && opts.wnd_shift() == Some(14));
+        let opts = opts.with_ws(None).with_ts(None).with_wnd_shift(None).with_sack_permitted(false);
         assert_eq!(opts, Options::NONE);
         assert_eq!(std::mem::size_of::<Options>(), 10);
-        assert_eq!(std::mem::size_of::<Segment>(), 36);
+        assert_eq!(std::mem::size_of::<Segment>(), 72);
     }
 
     /// B-CLOSED-01, B-CLOSED-02, B-CLOSED-03: the shape of a reset sent

@@ -24,6 +24,7 @@ fn seg(flags: Flags, seq: u32, ack: u32) -> Segment {
         len: 0,
         mss: if flags.syn() { 1460 } else { 0 },
         opts: Options::NONE,
+        sack: SackBlocks::EMPTY,
         payload: PayloadTag { stream: REMOTE_STREAM, offset: seq.wrapping_add(syn).wrapping_sub(REMOTE_ISS + 1) },
         retransmit: false,
     }
@@ -1910,10 +1911,12 @@ fn without_congestion_control_duplicates_change_nothing() {
 /// 216 bytes since the delayed ACK judges "full-sized" by the peer's
 /// largest segment (`rcv_mss`, B-OPT-07): the record had one spare byte.
 /// 224 since RFC 7323: SND.WND and MAX.SND.WND are 32-bit (a scaled
-/// window reaches 2^30) and the option state is one boxed pointer.
+/// window reaches 2^30) and the option state is one boxed pointer. 232
+/// since SACK: its receiver history and scoreboard are another boxed
+/// pointer, absent unless `sack` is configured.
 #[test]
 fn endpoint_stays_small() {
-    assert!(std::mem::size_of::<Endpoint>() <= 224, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
+    assert!(std::mem::size_of::<Endpoint>() <= 232, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
 }
 
 // =========================================================================
@@ -2264,4 +2267,219 @@ fn established_paws_never_applies_to_rst() {
     t.assert_rule(rule::TS_06);
     assert_eq!(t.state(), State::Closed);
     assert_eq!(t.ep.close_reason(), Some(CloseReason::Reset));
+}
+
+// =========================================================================
+// SACK (RFC 2018, RFC 2883, RFC 6675)
+// =========================================================================
+
+fn sack_cfg() -> TcpConfig {
+    TcpConfig { sack: true, mss: 1000, ..TcpConfig::default() }
+}
+
+trait SackExt {
+    fn sack_ok(self) -> Segment;
+    fn sacking(self, blocks: &[(u32, u32)]) -> Segment;
+}
+
+impl SackExt for Segment {
+    fn sack_ok(mut self) -> Segment {
+        self.opts = self.opts.with_sack_permitted(true);
+        self
+    }
+    fn sacking(mut self, blocks: &[(u32, u32)]) -> Segment {
+        for &(left, right) in blocks {
+            assert!(self.sack.push(SackBlock::new(SeqNum(left), SeqNum(right))));
+        }
+        self
+    }
+}
+
+fn blocks_of(s: &Segment) -> Vec<(u32, u32)> {
+    s.sack.as_slice().iter().map(|b| (b.left.0, b.right.0)).collect()
+}
+
+/// ESTABLISHED by an active open with SACK negotiated.
+fn established_with_sack() -> T {
+    let (t, syn, _) = established_with(sack_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).sack_ok());
+    assert!(syn.sack_permitted());
+    assert!(t.ep.sack_on());
+    t
+}
+
+/// B-SACK-01, B-SACK-02: SACK-permitted on the SYN when configured; SACK
+/// is in use only when the SYN,ACK carries it too. A SYN,ACK carries it
+/// only when the SYN did, and the SYN and SYN,ACK options cost 4 bytes
+/// alone and none beside timestamps.
+#[test]
+fn syn_sent_sack_permitted_is_used_only_when_both_syns_carry_it() {
+    let (t, syn, ack) = established_with(sack_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    assert!(syn.sack_permitted() && !ack.sack_permitted());
+    assert_eq!(syn.option_bytes(), 4 + 4);
+    assert!(!t.ep.sack_on(), "the peer did not offer it");
+
+    let t = established_with_sack();
+    t.assert_rule(rule::SACK_02);
+    assert_eq!(t.ep.snd_mss(), 1000, "SACK takes nothing from the data size");
+
+    // Passive: the SYN,ACK answers the SYN's offer, and only it.
+    let mut t = T::with_cfg(sack_cfg());
+    t.call(|ep, out| ep.listen(out));
+    let synack = one(t.recv(seg(SYN, REMOTE_ISS, 0).sack_ok()));
+    assert!(synack.sack_permitted() && t.ep.sack_on());
+    t.assert_rule(rule::SACK_01);
+    let mut t = T::with_cfg(sack_cfg());
+    t.call(|ep, out| ep.listen(out));
+    let synack = one(t.recv(seg(SYN, REMOTE_ISS, 0)));
+    assert!(!synack.sack_permitted() && !t.ep.sack_on());
+    // Beside timestamps SACK-permitted fills their padding.
+    let ts = TcpConfig { timestamps: true, ..sack_cfg() };
+    let syn = one(T::with_cfg(ts).call(|ep, out| ep.connect(out)));
+    assert_eq!(syn.option_bytes(), 4 + 12);
+}
+
+/// B-SACK-03: every ACK sent while out-of-order data is held carries the
+/// blocks, the one holding the segment that triggered it first (RFC 2018
+/// §4); once the gap fills, no block.
+#[test]
+fn established_out_of_order_data_is_acked_at_once_with_sack_blocks() {
+    let mut t = established_with_sack();
+    let d = |seq: u32| seg(ACK, seq, LOCAL_ISS + 1).len(500);
+    let ack = one(t.recv(d(REMOTE_ISS + 1001)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 1001, REMOTE_ISS + 1501)]);
+    t.assert_rule(rule::SACK_03);
+    assert_eq!(ack.option_bytes(), 12);
+    let ack = one(t.recv(d(REMOTE_ISS + 2001)));
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 2001, REMOTE_ISS + 2501), (REMOTE_ISS + 1001, REMOTE_ISS + 1501)]);
+    // In-order data that leaves the held ranges alone: they still go.
+    let ack = one(t.recv(d(REMOTE_ISS + 1)));
+    assert_eq!(ack.ack.0, REMOTE_ISS + 501);
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 2001, REMOTE_ISS + 2501), (REMOTE_ISS + 1001, REMOTE_ISS + 1501)]);
+    one(t.recv(d(REMOTE_ISS + 501)));
+    let ack = one(t.recv(d(REMOTE_ISS + 1501)));
+    assert_eq!(ack.ack.0, REMOTE_ISS + 2501);
+    assert!(ack.sack.is_empty(), "nothing held: no SACK option");
+}
+
+/// B-SACK-04: a duplicate segment is reported in the first block, below
+/// RCV.NXT or inside a held range (RFC 2883 §4), and not repeated.
+#[test]
+fn established_duplicate_segment_is_reported_by_a_dsack_block() {
+    let mut t = established_with_sack();
+    let d = |seq: u32| seg(ACK, seq, LOCAL_ISS + 1).len(500);
+    one(t.recv(d(REMOTE_ISS + 1)));
+    let ack = one(t.recv(d(REMOTE_ISS + 1)));
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 1, REMOTE_ISS + 501)]);
+    t.assert_rule(rule::SACK_04);
+    one(t.recv(d(REMOTE_ISS + 1001)));
+    let ack = one(t.recv(d(REMOTE_ISS + 1001)));
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 1001, REMOTE_ISS + 1501), (REMOTE_ISS + 1001, REMOTE_ISS + 1501)]);
+    // The next ACK has no D-SACK any more, only the held ranges.
+    let ack = one(t.recv(d(REMOTE_ISS + 2001)));
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 2001, REMOTE_ISS + 2501), (REMOTE_ISS + 1001, REMOTE_ISS + 1501)]);
+}
+
+/// Ten segments of 1000 in flight from SND.UNA = 1001 (cwnd 10000).
+fn sack_sender_with_ten_segments_out() -> T {
+    let mut t = established_with_sack();
+    t.ep.cc.as_mut().unwrap().cwnd = 10_000;
+    let sent = t.call(|ep, out| ep.send(10_000, out));
+    assert_eq!(sent.len(), 10);
+    t
+}
+
+/// B-SACK-05, B-SACK-06, B-SACK-07, B-SACK-08, B-SACK-09: RFC 6675 with
+/// the first, third and fifth segments lost: the scoreboard learns each
+/// ACK's blocks; the third duplicate enters recovery (cwnd = ssthresh =
+/// 5000, the first segment again); as SACKs arrive pipe falls and the
+/// other holes go in one round trip; the rescue retransmission follows
+/// the partial ACK; the ACK of RecoveryPoint ends recovery. No RTO.
+#[test]
+fn established_three_losses_are_repaired_by_sack_recovery() {
+    let mut t = sack_sender_with_ten_segments_out();
+    let base = LOCAL_ISS + 1; // 1001
+    let s = |n: u32| base + 1000 * n;
+    let dup = |blocks: &[(u32, u32)]| seg(ACK, REMOTE_ISS + 1, base).sacking(blocks);
+    assert!(t.recv(dup(&[(s(1), s(2))])).is_empty());
+    t.assert_rule(rule::SACK_05);
+    assert!(t.recv(dup(&[(s(3), s(4)), (s(1), s(2))])).is_empty());
+    let rxt = one(t.recv(dup(&[(s(5), s(6)), (s(3), s(4)), (s(1), s(2))])));
+    t.assert_rule(rule::SACK_06);
+    assert_eq!((rxt.seq.0, rxt.len, rxt.retransmit), (s(0), 1000, true));
+    assert_eq!(t.ep.congestion_window(), Some((5000, 5000)));
+    assert!(t.ep.in_sack_recovery());
+    // pipe 7000 (not lost: 3000 octets; retransmitted: 1000... see the
+    // scoreboard's test): nothing more yet.
+    assert!(t.recv(dup(&[(s(5), s(7)), (s(3), s(4)), (s(1), s(2))])).is_empty());
+    // s7 SACKed: s2 and s4 are lost, pipe 3000: both go.
+    let rxts = t.recv(dup(&[(s(5), s(8)), (s(3), s(4)), (s(1), s(2))]));
+    t.assert_rule(rule::SACK_07);
+    let seqs: Vec<u32> = rxts.iter().map(|r| r.seq.0).collect();
+    assert_eq!(seqs, [s(2), s(4)]);
+    // The first repair arrives: a partial ACK; the rescue goes (rule 4).
+    let rescue = one(t.recv(seg(ACK, REMOTE_ISS + 1, s(2)).sacking(&[(s(5), s(8)), (s(3), s(4))])));
+    t.assert_rule(rule::SACK_08);
+    assert_eq!((rescue.seq.0, rescue.len), (s(9), 1000));
+    assert!(t.ep.in_sack_recovery());
+    // The ACK of RecoveryPoint ends it, cwnd where recovery set it.
+    t.recv(seg(ACK, REMOTE_ISS + 1, s(10)));
+    t.assert_rule(rule::SACK_09);
+    assert!(!t.ep.in_sack_recovery());
+    assert_eq!(t.ep.congestion_window(), Some((5000, 5000)));
+    assert_eq!(t.ep.stats().retransmissions, 4);
+    assert_eq!(t.ep.stats().fast_retransmits, 4);
+}
+
+/// B-SACK-10: RETRANSMIT expiring in recovery ends it (RFC 6675 §5.1):
+/// the earliest segment goes again, in slow start, and later SACKs start
+/// no recovery before SND.UNA reaches the RecoveryPoint the RTO set.
+#[test]
+fn established_rto_in_sack_recovery_ends_it() {
+    let mut t = sack_sender_with_ten_segments_out();
+    let base = LOCAL_ISS + 1;
+    let s = |n: u32| base + 1000 * n;
+    let dup = |blocks: &[(u32, u32)]| seg(ACK, REMOTE_ISS + 1, base).sacking(blocks);
+    t.recv(dup(&[(s(5), s(6)), (s(3), s(4)), (s(1), s(2))]));
+    assert!(t.ep.in_sack_recovery());
+    let rxt = one(t.fire_next_timer());
+    t.assert_rule(rule::SACK_10);
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert!(!t.ep.in_sack_recovery());
+    assert_eq!(t.ep.congestion_window(), Some((1000, 5000)));
+    assert!(t.recv(dup(&[(s(7), s(8)), (s(5), s(6)), (s(3), s(4)), (s(1), s(2))])).is_empty());
+    assert!(!t.ep.in_sack_recovery());
+}
+
+/// B-ACK-05: with SACK offered but not negotiated, NewReno's fast
+/// retransmit works as before: the third duplicate ACK resends SND.UNA.
+#[test]
+fn established_without_negotiated_sack_keeps_newreno() {
+    let (mut t, _, _) = established_with(sack_cfg(), seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    t.ep.cc.as_mut().unwrap().cwnd = 10_000;
+    assert_eq!(t.call(|ep, out| ep.send(10_000, out)).len(), 10);
+    let dup = || seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1);
+    assert!(t.recv(dup()).is_empty());
+    assert!(t.recv(dup()).is_empty());
+    let rxt = one(t.recv(dup()));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (LOCAL_ISS + 1, true));
+    assert_eq!(t.ep.congestion_window(), Some((8000, 5000)));
+}
+
+/// B-SACK-03: beside timestamps only 3 blocks fit (RFC 2018 §3: 12 + 28 =
+/// 40 option bytes); the oldest reported range waits.
+#[test]
+fn established_with_timestamps_sends_at_most_three_sack_blocks() {
+    let cfg = TcpConfig { timestamps: true, ts_start: Some(1_000_000), ..sack_cfg() };
+    let synack = seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).sack_ok().with_ts(500, 1_000_000);
+    let (mut t, _, _) = established_with(cfg, synack);
+    assert!(t.ep.sack_on() && t.ep.timestamps_on());
+    let mut last = Segment::default();
+    for n in 1..=4 {
+        let data = seg(ACK, REMOTE_ISS + 1 + 1000 * n, LOCAL_ISS + 1).len(500).with_ts(500 + n, 1_000_000);
+        last = one(t.recv(data));
+    }
+    let held = |n: u32| (REMOTE_ISS + 1 + 1000 * n, REMOTE_ISS + 501 + 1000 * n);
+    assert_eq!(blocks_of(&last), [held(4), held(3), held(2)]);
+    assert_eq!(last.option_bytes(), 40);
 }

@@ -20,6 +20,8 @@
 
 use super::bit;
 use super::cc::CcAction;
+use super::sack::scoreboard::{NextSeg, Step, loss_window};
+use super::sack::{MAX_BLOCKS, MAX_BLOCKS_WITH_TIMESTAMPS, SackBlocks};
 use super::{AppEvent, Cause, CloseReason, Endpoint, Flags, Note, Options, Output, PayloadTag, RttSource, StepContext};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction, Timestamps};
 use crate::rule;
@@ -37,6 +39,10 @@ impl Endpoint {
             carried_ack = self.state != State::SynSent;
             self.send_syn(&cx, false, out);
         }
+        let sack_recovery = self.in_sack_recovery() && self.state.is_synchronized();
+        if sack_recovery {
+            carried_ack |= self.send_sack_recovery(&cx, out);
+        }
         if self.bits.has(bit::FAST_RETRANSMIT_PENDING) {
             self.bits.set(bit::FAST_RETRANSMIT_PENDING, false);
             if self.snd_una.lt(self.snd_max) && self.state.is_synchronized() {
@@ -47,7 +53,7 @@ impl Endpoint {
         }
         // Most steps have nothing to send; `send_data` would find that out
         // too, at the cost of sizing the window first.
-        if self.can_send_data() && self.has_unsent() {
+        if !sack_recovery && self.can_send_data() && self.has_unsent() {
             carried_ack |= self.send_data(&cx, out);
         }
         if self.bits.has(bit::ACK_NOW) && !carried_ack && self.can_acknowledge() {
@@ -61,6 +67,7 @@ impl Endpoint {
             self.stop_timer(Timer::DelayedAck, out);
         }
         self.bits.set(bit::ACK_NOW, false);
+        self.end_sack_step();
     }
 
     /// SEQ of a segment without text: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
@@ -114,10 +121,17 @@ impl Endpoint {
     /// Sends queued bytes and the FIN within the window (B-DATA-01);
     /// returns whether any segment went out (each carries an ACK).
     fn send_data(&mut self, cx: &StepContext, out: &mut Output) -> bool {
+        self.send_data_within(cx, self.send_window(), u32::MAX, out)
+    }
+
+    /// [`Endpoint::send_data`] within `window` octets from SND.UNA, at most
+    /// `max_segments` segments.
+    fn send_data_within(&mut self, cx: &StepContext, window: u32, max_segments: u32, out: &mut Output) -> bool {
         self.assign_sequence_numbers();
-        let window = self.send_window();
         let mut sent_any = false;
-        loop {
+        let mut segments = 0;
+        while segments < max_segments {
+            segments += 1;
             let in_flight = self.snd_nxt.since(self.snd_una);
             let room = window.saturating_sub(in_flight);
             let unsent = if self.snd_nxt.lt(self.snd_end) { self.snd_end.since(self.snd_nxt) } else { 0 };
@@ -168,6 +182,82 @@ impl Endpoint {
             self.start_timer(Timer::Persist, cx.now + self.persist_interval(cx.cfg), out);
         }
         sent_any
+    }
+
+    /// RFC 6675 §5 step (C) (and (4.3) when recovery began this step):
+    /// while cwnd − pipe ≥ 1 SMSS, send what NextSeg chooses: a lost
+    /// segment (rule 1, B-SACK-07), new data (rule 2), an unSACKed segment
+    /// below the highest SACK (rule 3), or the rescue retransmission
+    /// (rule 4, B-SACK-08). Returns whether anything went out.
+    fn send_sack_recovery(&mut self, cx: &StepContext, out: &mut Output) -> bool {
+        let smss = self.max_payload();
+        let mut sent = false;
+        if let Some((start, end)) = self.sack.as_mut().and_then(|x| x.entry_rxt.take()) {
+            // (4.3): the first segment not yet SACKed, before pipe is set.
+            self.stats.fast_retransmits = self.stats.fast_retransmits.wrapping_add(1);
+            self.resend_range(cx, start, end, out);
+            sent = true;
+        }
+        let Some(cwnd) = self.cc.map(|cc| cc.cwnd) else { return sent };
+        loop {
+            let new_data_allowed = self.can_send_data()
+                && self.has_unsent()
+                && self.snd_nxt.since(self.snd_una) < self.snd_wnd
+                && self.snd_nxt == self.snd_max;
+            let Some(x) = &mut self.sack else { break };
+            let pipe = x.scoreboard.pipe(smss);
+            if cwnd.saturating_sub(pipe) < smss {
+                break;
+            }
+            match x.scoreboard.next_seg(smss, new_data_allowed) {
+                None => break,
+                Some(NextSeg::Retransmit { start, end, .. }) => {
+                    x.scoreboard.on_sent(start, end, false);
+                    out.rules.push(rule::SACK_07);
+                    self.stats.fast_retransmits = self.stats.fast_retransmits.wrapping_add(1);
+                    self.resend_range(cx, start, end, out);
+                }
+                Some(NextSeg::NewData { .. }) => {
+                    let start = self.snd_nxt;
+                    if !self.send_data_within(cx, self.snd_wnd, 1, out) {
+                        break;
+                    }
+                    out.rules.push(rule::SACK_07);
+                    let end = self.snd_nxt;
+                    if let Some(x) = &mut self.sack {
+                        x.scoreboard.on_sent(start, end, false);
+                    }
+                }
+                Some(NextSeg::Rescue { start, end }) => {
+                    x.scoreboard.on_sent(start, end, true);
+                    out.rules.push(rule::SACK_08);
+                    self.stats.fast_retransmits = self.stats.fast_retransmits.wrapping_add(1);
+                    self.resend_range(cx, start, end, out);
+                }
+            }
+            sent = true;
+        }
+        sent
+    }
+
+    /// Resends `[start, end)` of the sequence space already sent: its
+    /// data, up to one segment, with the FIN if the range holds it.
+    fn resend_range(&mut self, cx: &StepContext, start: SeqNum, end: SeqNum, out: &mut Output) {
+        let data_end = if end.lt(self.snd_end) { end } else { self.snd_end };
+        if start.lt(data_end) {
+            let n = data_end.since(start).min(self.max_payload());
+            let reaches_end = start.add(n) == self.snd_end && self.send_backlog == 0;
+            let mut flags = Flags::ACK;
+            if reaches_end {
+                flags = flags | Flags::PSH;
+            }
+            if reaches_end && self.fin_ever_sent() && self.snd_end.lt(end) {
+                flags = flags | Flags::FIN;
+            }
+            self.emit(cx, start, n, flags, true, out);
+        } else if self.fin_ever_sent() && start == self.snd_end {
+            self.emit(cx, self.snd_end, 0, Flags::FIN | Flags::ACK, true, out);
+        }
     }
 
     /// The probe interval: the RTO doubled once per probe sent, capped at
@@ -259,6 +349,65 @@ impl Endpoint {
         (ws, ts)
     }
 
+    /// SACK-permitted on a SYN when configured, on a SYN,ACK only when
+    /// the SYN had it (B-SACK-01, RFC 2018 §2).
+    fn offers_sack_permitted(&self, cx: &StepContext, flags: Flags, out: &mut Output) -> bool {
+        let offer = match (flags.syn(), flags.ack()) {
+            (true, false) => cx.cfg.sack,
+            (true, true) => self.bits.has(bit::SACK_OK),
+            _ => false,
+        };
+        if offer {
+            out.rules.push(rule::SACK_01);
+        }
+        offer
+    }
+
+    /// The SACK blocks of an ACK we send (B-SACK-03, RFC 2018 §4; D-SACK
+    /// B-SACK-04, RFC 2883 §4): none unless SACK is in use and the
+    /// receiver holds out-of-order data or saw a duplicate this step.
+    /// Every segment of one step carries the same blocks; the D-SACK of a
+    /// step is not repeated by a later one.
+    fn sack_blocks_for_ack(&mut self, out: &mut Output) -> SackBlocks {
+        if !self.bits.has(bit::SACK_OK) {
+            return SackBlocks::EMPTY;
+        }
+        let room = if self.bits.has(bit::TS_OK) { MAX_BLOCKS_WITH_TIMESTAMPS } else { MAX_BLOCKS };
+        let rcv_nxt = self.rcv_nxt;
+        let holds = self.reassembly.has_out_of_order();
+        let Some(x) = &mut self.sack else { return SackBlocks::EMPTY };
+        if let Some(blocks) = x.step_blocks {
+            return blocks;
+        }
+        let (arrived, dsack) = match x.trigger.take() {
+            Some((arrived, dsack)) => (Some(arrived), dsack),
+            None => (None, None),
+        };
+        let blocks = if holds || dsack.is_some() {
+            x.reporter.blocks_for_ack(rcv_nxt, self.reassembly.ranges(), arrived, dsack, room)
+        } else {
+            x.reporter.clear();
+            SackBlocks::EMPTY
+        };
+        if !blocks.is_empty() {
+            out.rules.push(rule::SACK_03);
+        }
+        if dsack.is_some() {
+            out.rules.push(rule::SACK_04);
+        }
+        x.step_blocks = Some(blocks);
+        blocks
+    }
+
+    /// Ends a step for the SACK receiver: the next step's ACKs compute
+    /// their blocks afresh (without this step's D-SACK).
+    pub(super) fn end_sack_step(&mut self) {
+        if let Some(x) = &mut self.sack {
+            x.step_blocks = None;
+            x.trigger = None;
+        }
+    }
+
     /// Builds and emits one segment carrying ACK=RCV.NXT and WND=RCV.WND
     /// (except the initial SYN), advancing SND.NXT (and SND.MAX) over its
     /// sequence space and arming RETRANSMIT for it (B-TMR-01). A segment
@@ -277,6 +426,8 @@ impl Endpoint {
         let (ws, ts) = if self.rfc7323.is_some() { self.options(cx, flags, out) } else { (None, None) };
         // The first payload byte is at ISS+1; `payload.offset` counts from it.
         let offset = seq.add(flags.syn() as u32).since(self.iss.add(1));
+        let sack_permitted = self.sack.is_some() && self.offers_sack_permitted(cx, flags, out);
+        let sack = if flags.ack() && !flags.syn() { self.sack_blocks_for_ack(out) } else { SackBlocks::EMPTY };
         let mut seg = Segment {
             seq,
             ack,
@@ -284,7 +435,8 @@ impl Endpoint {
             wnd,
             len,
             mss,
-            opts: Options::NONE.with_ws(ws).with_ts(ts).with_wnd_shift(wnd_shift),
+            opts: Options::NONE.with_ws(ws).with_ts(ts).with_wnd_shift(wnd_shift).with_sack_permitted(sack_permitted),
+            sack,
             payload: PayloadTag { stream: self.stream, offset },
             retransmit,
         };
@@ -384,9 +536,12 @@ impl Endpoint {
         let flight = self.snd_max.since(self.snd_una);
         let smss = self.max_payload();
         let mut restart_for_partial_ack = false;
+        // RFC 6675 recovery keeps cwnd as it set it (B-SACK-06/09).
+        let hold_cwnd = self.sack.as_mut().is_some_and(|x| std::mem::take(&mut x.hold_cwnd));
         // The ACK of our SYN is not data: congestion control starts once
         // synchronized.
         if self.state.is_synchronized()
+            && !hold_cwnd
             && let Some(cc) = &mut self.cc
         {
             let before = (cc.cwnd, cc.ssthresh);
@@ -417,6 +572,49 @@ impl Endpoint {
         }
     }
 
+    /// RFC 6675 §5 for an acceptable ACK, SACK in use and congestion
+    /// control on: the scoreboard learns its blocks (B-SACK-05), then
+    /// recovery starts (B-SACK-06: DupThresh duplicates or IsLost(SND.UNA);
+    /// RecoveryPoint = HighData, cwnd = ssthresh = FlightSize / 2, the first
+    /// unSACKed segment owed), goes on, or ends when the cumulative ACK
+    /// covers RecoveryPoint (B-SACK-09). Call before SND.UNA moves.
+    pub(super) fn on_sack_ack(&mut self, seg: &Segment, out: &mut Output) {
+        if !self.bits.has(bit::SACK_OK) || self.cc.is_none() {
+            return;
+        }
+        let smss = self.max_payload();
+        let (snd_una, snd_max) = (self.snd_una, self.snd_max);
+        let Some(x) = &mut self.sack else { return };
+        let (info, step) = x.scoreboard.on_ack(seg.ack, snd_max, seg.sack.as_slice(), smss);
+        if 0 < info.newly_sacked || info.dsack.is_some() {
+            out.rules.push(rule::SACK_05);
+        }
+        x.hold_cwnd = step != Step::Normal;
+        let Some(cc) = &mut self.cc else { return };
+        match step {
+            Step::Normal => {}
+            Step::InRecovery => {
+                // Traced on every ACK in recovery: pipe after the
+                // scoreboard learned it, before step (C) sends.
+                let (cwnd, ssthresh) = (cc.cwnd, cc.ssthresh);
+                out.notes.push(Note::Congestion { cwnd, ssthresh, pipe: Some(x.scoreboard.pipe(smss)) });
+            }
+            Step::EnterRecovery => {
+                out.rules.push(rule::SACK_06);
+                let una = if snd_una.lt(seg.ack) { seg.ack } else { snd_una };
+                let before = (cc.cwnd, cc.ssthresh);
+                (cc.ssthresh, cc.cwnd) = loss_window(snd_max.since(una), smss);
+                x.entry_rxt = Some(x.scoreboard.enter_recovery(smss));
+                self.note_congestion(before, out);
+            }
+            Step::RecoveryEnded => {
+                out.rules.push(rule::SACK_09);
+                let (cwnd, ssthresh) = (cc.cwnd, cc.ssthresh);
+                out.notes.push(Note::Congestion { cwnd, ssthresh, pipe: None });
+            }
+        }
+    }
+
     /// An ACK that did not advance SND.UNA (B-ACK-05): a duplicate ACK in
     /// RFC 5681's sense feeds fast retransmit.
     /// `wnd` is the segment's window as SND.WND would read it.
@@ -433,7 +631,9 @@ impl Endpoint {
             // the probe octet is outstanding but the window is closed, so
             // nothing was lost.
             && !self.bits.has(bit::PROBING);
-        if !duplicate {
+        // With SACK, RFC 6675 counts duplicates by their blocks
+        // (`on_sack_ack`), and NewReno's recovery stays out.
+        if !duplicate || self.bits.has(bit::SACK_OK) && self.sack.is_some() {
             return;
         }
         let flight = self.snd_max.since(self.snd_una);
@@ -458,13 +658,20 @@ impl Endpoint {
         }
     }
 
-    /// Traces cwnd and ssthresh when they changed.
+    /// Traces cwnd and ssthresh when they changed, with pipe during RFC
+    /// 6675 recovery.
     fn note_congestion(&self, before: (u32, u32), out: &mut Output) {
         if let Some(cc) = &self.cc
             && (cc.cwnd, cc.ssthresh) != before
         {
-            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh });
+            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh, pipe: self.sack_pipe() });
         }
+    }
+
+    /// RFC 6675 pipe while recovery is in progress.
+    pub(super) fn sack_pipe(&self) -> Option<u32> {
+        let x = self.sack.as_ref()?;
+        x.scoreboard.in_recovery().then(|| x.scoreboard.pipe(self.max_payload()))
     }
 
     /// SND.WND changed. When the window opens, probing ends and its
@@ -599,6 +806,16 @@ impl Endpoint {
                 // RFC 5681 (4): the loss window; resend from SND.UNA.
                 let before = (cc.cwnd, cc.ssthresh);
                 cc.on_timeout(self.snd_max.since(self.snd_una), smss, self.snd_max);
+                if self.bits.has(bit::SACK_OK)
+                    && let Some(x) = &mut self.sack
+                {
+                    // B-SACK-10: RFC 6675 §5.1: recovery ends,
+                    // RecoveryPoint = HighData, and the SACKed octets are
+                    // resent like the rest (go-back from SND.UNA).
+                    out.rules.push(rule::SACK_10);
+                    x.scoreboard.on_rto(self.snd_max);
+                    x.entry_rxt = None;
+                }
                 self.note_congestion(before, out);
                 self.snd_nxt = self.snd_una;
             }

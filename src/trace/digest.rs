@@ -115,7 +115,8 @@ impl Digest {
                     w.u8(r as u8);
                 }
             }
-            TraceKind::Congestion { cwnd, ssthresh } => {
+            // RFC 6675 pipe stays out, as the options do.
+            TraceKind::Congestion { cwnd, ssthresh, pipe: _ } => {
                 w.u32(cwnd);
                 w.u32(ssthresh);
             }

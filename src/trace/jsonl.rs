@@ -104,8 +104,11 @@ impl<W: Write> JsonlWriter<W> {
                     _ => {}
                 }
             }
-            TraceKind::Congestion { cwnd, ssthresh } => {
+            TraceKind::Congestion { cwnd, ssthresh, pipe } => {
                 write!(o, ",\"cwnd\":{cwnd},\"ssthresh\":{ssthresh}")?;
+                if let Some(pipe) = pipe {
+                    write!(o, ",\"pipe\":{pipe}")?;
+                }
             }
             TraceKind::Rtt { sample, source, srtt, rto } => {
                 write!(
@@ -135,17 +138,20 @@ fn write_segment<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
     write_options(o, s)
 }
 
-/// The RFC 7323 fields, each only when the segment has it: `wnd_scaled`
+/// The option fields, each only when the segment has it: `wnd_scaled`
 /// (the window the sender meant, once it scales), `mss`, `ws` (and
-/// `ws_used` when above 14, RFC 7323 §2.3), `tsval`, `tsecr`.
+/// `ws_used` when above 14, RFC 7323 §2.3), `tsval`, `tsecr`, `sack_ok`
+/// (SACK-permitted, RFC 2018 §2) and `sack` (the blocks, `[[left,
+/// right], ...]`, RFC 2018 §3).
 fn write_options<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
-    if s.opts == crate::tcp::Options::NONE {
+    if s.opts == crate::tcp::Options::NONE && s.sack.is_empty() {
         return Ok(());
     }
     if s.wnd_shift().is_some() {
         write!(o, ",\"wnd_scaled\":{}", s.wnd_scaled())?;
     }
-    if s.ws().is_none() && s.ts().is_none() {
+    write_sack_blocks(o, s)?;
+    if s.ws().is_none() && s.ts().is_none() && !s.sack_permitted() {
         // The MSS alone stays out, as before RFC 7323 options existed:
         // every existing trace keeps its records.
         return Ok(());
@@ -162,7 +168,22 @@ fn write_options<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
     if let Some(ts) = s.ts() {
         write!(o, ",\"tsval\":{},\"tsecr\":{}", ts.tsval, ts.tsecr)?;
     }
+    if s.sack_permitted() {
+        o.write_all(b",\"sack_ok\":true")?;
+    }
     Ok(())
+}
+
+/// `"sack":[[left,right],...]` when the segment carries SACK blocks.
+fn write_sack_blocks<W: Write>(o: &mut W, s: &Segment) -> io::Result<()> {
+    if s.sack.is_empty() {
+        return Ok(());
+    }
+    o.write_all(b",\"sack\":[")?;
+    for (i, b) in s.sack.as_slice().iter().enumerate() {
+        write!(o, "{}[{},{}]", if i == 0 { "" } else { "," }, b.left, b.right)?;
+    }
+    o.write_all(b"]")
 }
 
 /// `pkt`, and with `copy` also which copy (deliveries and drops).

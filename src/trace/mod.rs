@@ -86,6 +86,8 @@ pub enum TraceKind {
         cwnd: u32,
         /// The slow-start threshold after the change, in bytes.
         ssthresh: u32,
+        /// RFC 6675 pipe during SACK recovery (not in the digest).
+        pipe: Option<u32>,
     },
     /// A host crashed (`up: false`) or restarted; `endpoint` is the host
     /// name and `conn` is [`NO_CONN`].

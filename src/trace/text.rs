@@ -152,8 +152,12 @@ impl<W: Write> TextWriter<W> {
                 }
                 write!(self.out, "{off}")?;
             }
-            TraceKind::Congestion { cwnd, ssthresh } => {
-                write!(self.out, "cwnd={cwnd} ssthresh={ssthresh}{off}")?;
+            TraceKind::Congestion { cwnd, ssthresh, pipe } => {
+                write!(self.out, "cwnd={cwnd} ssthresh={ssthresh}")?;
+                if let Some(pipe) = pipe {
+                    write!(self.out, " pipe={pipe}")?;
+                }
+                write!(self.out, "{off}")?;
             }
             TraceKind::Rtt { sample, source, srtt, rto } => {
                 write!(self.out, "sample={sample} ({}) srtt={srtt} rto={rto}{off}", source.name())?;
@@ -187,17 +191,21 @@ fn write_segment<W: Write>(out: &mut W, s: &Segment, id: Option<PacketId>) -> io
     write_options(out, s)
 }
 
-/// RFC 7323 options after the header fields, each only when present; the
-/// MSS shows only beside them, so traces without those options read as
-/// before.
+/// RFC 7323 and SACK options after the header fields, each only when
+/// present; the MSS shows only beside the SYN options, so traces without
+/// those options read as before.
 fn write_options<W: Write>(out: &mut W, s: &Segment) -> io::Result<()> {
-    if s.opts == crate::tcp::Options::NONE {
+    if s.opts == crate::tcp::Options::NONE && s.sack.is_empty() {
         return Ok(());
     }
     if s.wnd_shift().is_some() {
         write!(out, " wnd_scaled={}", s.wnd_scaled())?;
     }
-    if s.ws().is_none() && s.ts().is_none() {
+    // SACK blocks (RFC 2018 §3) as `left-right`, in wire order.
+    for (i, b) in s.sack.as_slice().iter().enumerate() {
+        write!(out, "{}{}-{}", if i == 0 { " sack=" } else { "," }, b.left, b.right)?;
+    }
+    if s.ws().is_none() && s.ts().is_none() && !s.sack_permitted() {
         return Ok(());
     }
     if s.mss != 0 {
@@ -211,6 +219,9 @@ fn write_options<W: Write>(out: &mut W, s: &Segment) -> io::Result<()> {
     }
     if let Some(ts) = s.ts() {
         write!(out, " tsval={} tsecr={}", ts.tsval, ts.tsecr)?;
+    }
+    if s.sack_permitted() {
+        out.write_all(b" sack_ok")?;
     }
     Ok(())
 }

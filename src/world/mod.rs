@@ -862,7 +862,9 @@ mod tests {
     /// to the option state, boxed so endpoints without the options carry
     /// nothing more; and a packet to 88 bytes for the timestamps, which
     /// every segment of a connection that uses them carries, packed in 10
-    /// bytes with the window scale.)
+    /// bytes with the window scale. SACK grew a packet to 128 bytes: a
+    /// segment carries its up to 4 blocks inline, 36 bytes, so it stays
+    /// `Copy` and the option needs no allocation per ACK.)
     #[test]
     fn per_endpoint_and_per_packet_state_stays_small() {
         assert!(
@@ -870,6 +872,6 @@ mod tests {
             "{} bytes",
             std::mem::size_of::<super::EndpointSlot>()
         );
-        assert!(std::mem::size_of::<super::Packet>() <= 88, "{} bytes", std::mem::size_of::<super::Packet>());
+        assert!(std::mem::size_of::<super::Packet>() <= 128, "{} bytes", std::mem::size_of::<super::Packet>());
     }
 }

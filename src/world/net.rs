@@ -74,6 +74,7 @@ impl World {
             opts: Options::NONE.with_ts(tsval.map(|tsval| Timestamps { tsval, tsecr: s.tcp.ts_recent() })),
             payload: PayloadTag { stream: s.tcp.stream(), offset: seq.wrapping_sub(1) as u32 },
             retransmit: false,
+            ..Segment::default()
         };
         self.transmit(sender, seg, true, sink);
     }
@@ -261,7 +262,7 @@ impl World {
         if injected {
             self.injected_segments += 1;
         } else {
-            self.observer.log_mut(ep).on_send(seg.flags, self.sched.now());
+            self.observer.log_mut(ep).on_send(seg.flags, self.sched.now(), seg.retransmit);
         }
         self.send_packet(pkt, injected, sink);
     }

@@ -253,8 +253,8 @@ impl Observer {
 pub struct History {
     /// `(state, entered at)`, from CLOSED at creation.
     pub path: Vec<(State, Instant)>,
-    /// `(flags, sent at)` of every segment.
-    pub sent: Vec<(Flags, Instant)>,
+    /// `(flags, sent at, retransmission)` of every segment.
+    pub sent: Vec<(Flags, Instant, bool)>,
 }
 
 /// Kept for every endpoint, so it stays small: the history lives in a box
@@ -339,8 +339,9 @@ impl EndpointLog {
         self.visited(State::Established)
     }
 
-    /// `(flags, sent at)` of every segment (empty unless its history is kept).
-    pub fn sent(&self) -> &[(Flags, Instant)] {
+    /// `(flags, sent at, retransmission)` of every segment (empty unless
+    /// its history is kept).
+    pub fn sent(&self) -> &[(Flags, Instant, bool)] {
         self.history.as_ref().map_or(&[], |d| &d.sent)
     }
 
@@ -357,10 +358,11 @@ impl EndpointLog {
         }
     }
 
-    /// Notes that the endpoint sent a segment with `flags` at `at`.
-    pub fn on_send(&mut self, flags: Flags, at: Instant) {
+    /// Notes that the endpoint sent a segment with `flags` at `at`, a
+    /// retransmission or not.
+    pub fn on_send(&mut self, flags: Flags, at: Instant, retransmit: bool) {
         if let Some(d) = &mut self.history {
-            d.sent.push((flags, at));
+            d.sent.push((flags, at, retransmit));
         }
     }
 

@@ -229,7 +229,7 @@ impl World {
                 }
                 TraceKind::Event(ev)
             }
-            Note::Congestion { cwnd, ssthresh } => TraceKind::Congestion { cwnd, ssthresh },
+            Note::Congestion { cwnd, ssthresh, pipe } => TraceKind::Congestion { cwnd, ssthresh, pipe },
             Note::Rtt { sample, source, srtt, rto } => TraceKind::Rtt { sample, source, srtt, rto },
         };
         let e = &self.eps[ep as usize];

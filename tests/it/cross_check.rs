@@ -1075,6 +1075,7 @@ impl TcpsimSide {
             opts: tcpsim::tcp::Options::NONE
                 .with_ws(w.ws)
                 .with_ts(w.ts.map(|(tsval, tsecr)| tcpsim::tcp::Timestamps { tsval, tsecr })),
+            sack: tcpsim::tcp::SackBlocks::EMPTY,
             payload: PayloadTag { stream: if genuine { peer_stream } else { u32::MAX }, offset },
             retransmit: false,
         }

@@ -17,6 +17,7 @@
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
+//! - `sack`: SACK negotiation, and RFC 6675 recovery against NewReno.
 
 mod behaviours;
 mod cli;
@@ -30,6 +31,7 @@ mod pictures;
 mod properties;
 mod readme;
 mod rfc7323;
+mod sack;
 mod scenarios;
 mod sims;
 mod sweeps;

@@ -227,6 +227,41 @@ fn rfc7323_options_in_the_capture_match_the_trace() {
     }
 }
 
+/// B-SACK-01, B-SACK-03: SACK-permitted and the SACK blocks in a capture
+/// are what the trace says, as tshark decodes them (its sequence numbers
+/// relative to the client's ISS, 1000 in the sim).
+#[test]
+fn sack_options_in_the_capture_match_the_trace() {
+    if !tshark_available("sack_options_in_the_capture_match_the_trace") {
+        return;
+    }
+    let dir = tempdir();
+    let (pcap, trace) = (dir.path().join("o.pcap"), dir.path().join("o.jsonl"));
+    let sim = "sims/sack/three-losses.ron";
+    let out = tcpsim(&["run", sim, "--format", "jsonl", "--out", path_str(&trace), "--pcap", path_str(&pcap)]);
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(&trace).expect("the trace was written");
+    let sends: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .filter(|v| v["kind"] == "send")
+        .collect();
+    let rows = tshark_fields(&pcap, None, &["tcp.options.sack_perm", "tcp.options.sack_le", "tcp.options.sack_re"]);
+    assert_eq!(rows.len(), sends.len());
+    let mut with_blocks = 0;
+    for (row, send) in rows.iter().zip(&sends) {
+        let field = |i: usize| row.get(i).map_or("", String::as_str).to_string();
+        assert_eq!(!field(0).is_empty(), send.get("sack_ok").is_some(), "sack_ok of {send}");
+        let blocks = send.get("sack").and_then(|b| b.as_array()).cloned().unwrap_or_default();
+        let edges = |k: usize| {
+            blocks.iter().map(|b| (b[k].as_u64().expect("an edge") - 1000).to_string()).collect::<Vec<_>>().join(",")
+        };
+        assert_eq!((field(1), field(2)), (edges(0), edges(1)), "blocks of {send}");
+        with_blocks += usize::from(!blocks.is_empty());
+    }
+    assert!(with_blocks >= 3, "the sim's ACKs carry blocks");
+}
+
 /// Wireshark's own analysis sees what the sim is about: the server's FIN,
 /// sent again after the final ACK was lost, is a retransmission.
 #[test]

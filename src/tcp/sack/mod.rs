@@ -12,12 +12,45 @@
 //! the wire (RFC 2018 §3: "the sequence number immediately following the
 //! last sequence number of this block").
 
-#![allow(dead_code, reason = "the endpoint is wired to SACK in a later change; only tests call it yet")]
-
 pub mod blocks;
 pub mod scoreboard;
 
 use super::seq::SeqNum;
+
+/// An endpoint's SACK state, boxed beside it when the config offers SACK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SackState {
+    /// The receiver's report history (RFC 2018 §4).
+    pub reporter: blocks::SackReporter,
+    /// The sender's RFC 6675 scoreboard and recovery state.
+    pub scoreboard: scoreboard::Scoreboard,
+    /// The data segment that arrived this step, `[start, end)`, and the
+    /// part of it already held (D-SACK), for the ACKs the step sends.
+    pub trigger: Option<(SackBlock, Option<SackBlock>)>,
+    /// The blocks of this step's ACKs, computed at the first one, so
+    /// every segment the step sends carries the same.
+    pub step_blocks: Option<SackBlocks>,
+    /// The first retransmission of a recovery entered this step (§5
+    /// step (4.3)), sent at dispatch.
+    pub entry_rxt: Option<(SeqNum, SeqNum)>,
+    /// The ACK being processed keeps cwnd where recovery set it: it
+    /// entered, continued or ended RFC 6675 recovery, so congestion
+    /// control's growth is skipped for it.
+    pub hold_cwnd: bool,
+}
+
+impl SackState {
+    pub fn new(iss: SeqNum) -> SackState {
+        SackState {
+            reporter: blocks::SackReporter::default(),
+            scoreboard: scoreboard::Scoreboard::new(iss),
+            trigger: None,
+            step_blocks: None,
+            entry_rxt: None,
+            hold_cwnd: false,
+        }
+    }
+}
 
 /// SACK blocks in one segment at most: 40 option bytes hold 4 (2 + 8n ≤
 /// 40), 3 beside timestamps (RFC 2018 §3).
@@ -34,13 +67,16 @@ pub const SACK_PERMITTED_BYTES: u32 = 4;
 pub const SACK_PERMITTED_BYTES_WITH_TIMESTAMPS: u32 = 0;
 
 /// One SACK block, `[left, right)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SackBlock {
+    /// The first octet of the block.
     pub left: SeqNum,
+    /// One past the last octet of the block.
     pub right: SeqNum,
 }
 
 impl SackBlock {
+    /// The block `[left, right)`.
     pub const fn new(left: SeqNum, right: SeqNum) -> SackBlock {
         SackBlock { left, right }
     }
@@ -50,6 +86,7 @@ impl SackBlock {
         if self.left.lt(self.right) { self.right.since(self.left) } else { 0 }
     }
 
+    /// Whether the block covers no octet.
     pub const fn is_empty(self) -> bool {
         self.len() == 0
     }
@@ -61,15 +98,16 @@ impl SackBlock {
 }
 
 /// The SACK blocks of one segment: a fixed-capacity, `Copy` list of up to
-/// [`MAX_BLOCKS`], in the order they go on the wire (the first block is
+/// 4 (`MAX_BLOCKS`), in the order they go on the wire (the first block is
 /// the most recent, or a D-SACK).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SackBlocks {
     len: u8,
     blocks: [SackBlock; MAX_BLOCKS],
 }
 
 impl SackBlocks {
+    /// No block: the segment has no SACK option.
     pub const EMPTY: SackBlocks = SackBlocks { len: 0, blocks: [SackBlock::new(SeqNum(0), SeqNum(0)); MAX_BLOCKS] };
 
     /// Adds a block at the end; returns false (and adds nothing) when full.
@@ -80,14 +118,17 @@ impl SackBlocks {
         true
     }
 
+    /// The blocks in wire order.
     pub fn as_slice(&self) -> &[SackBlock] {
         &self.blocks[..usize::from(self.len)]
     }
 
+    /// How many blocks.
     pub fn len(&self) -> usize {
         usize::from(self.len)
     }
 
+    /// Whether there is no block.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

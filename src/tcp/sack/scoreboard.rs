@@ -154,35 +154,33 @@ impl Scoreboard {
     pub fn in_recovery(&self) -> bool {
         self.in_recovery
     }
-    pub fn high_data(&self) -> SeqNum {
-        self.high_data
-    }
+    #[cfg_attr(not(test), allow(dead_code, reason = "the endpoint reads recovery through pipe and NextSeg"))]
     pub fn high_rxt(&self) -> SeqNum {
         self.high_rxt
     }
+    #[cfg_attr(not(test), allow(dead_code, reason = "the endpoint reads recovery through pipe and NextSeg"))]
     pub fn rescue_rxt(&self) -> Option<SeqNum> {
         self.rescue_rxt
     }
+    #[cfg_attr(not(test), allow(dead_code, reason = "the endpoint reads recovery through pipe and NextSeg"))]
     pub fn recovery_point(&self) -> SeqNum {
         self.recovery_point
     }
+    #[cfg_attr(not(test), allow(dead_code, reason = "the endpoint reads recovery through pipe and NextSeg"))]
     pub fn dup_acks(&self) -> u32 {
         self.dup_acks
     }
 
     /// Octets SACKed above SND.UNA.
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by tests"))]
     pub fn sacked_bytes(&self) -> u32 {
         self.sacked.iter().map(|r| r.len()).sum()
     }
 
     /// The SACKed ranges, lowest first.
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by tests"))]
     pub fn sacked(&self) -> impl Iterator<Item = SackBlock> + '_ {
         self.sacked.iter().map(|r| SackBlock::new(r.start, r.end))
-    }
-
-    /// Whether octet `seq` was SACKed.
-    pub fn is_sacked(&self, seq: SeqNum) -> bool {
-        self.sacked.iter().any(|r| r.start.le(seq) && seq.lt(r.end))
     }
 
     /// `Update()` (§4) and the DupAcks bookkeeping of §5 for one ACK:
@@ -266,9 +264,11 @@ impl Scoreboard {
         (start, end)
     }
 
-    /// RETRANSMIT expired (§5.1): recovery ends, RecoveryPoint = HighData,
-    /// and the SACK information so far is dropped (see the module doc).
-    pub fn on_rto(&mut self) {
+    /// RETRANSMIT expired (§5.1): recovery ends, RecoveryPoint = HighData
+    /// (`snd_max`, SND.MAX now), and the SACK information so far is
+    /// dropped (see the module doc).
+    pub fn on_rto(&mut self, snd_max: SeqNum) {
+        self.high_data = self.high_data.max(snd_max);
         self.in_recovery = false;
         self.recovery_point = self.high_data;
         self.sacked.clear();
@@ -725,7 +725,7 @@ mod tests {
         let blocks = [at.b(6000, 7000), at.b(4000, 5000), at.b(2000, 3000)];
         assert_eq!(sb.on_ack(at.s(1000), at.s(11_000), &blocks, MSS).1, Step::EnterRecovery);
         sb.enter_recovery(MSS);
-        sb.on_rto();
+        sb.on_rto(at.s(11_000));
         assert!(!sb.in_recovery());
         assert_eq!((sb.recovery_point(), sb.sacked_bytes()), (at.s(11_000), 0));
         assert_eq!(sb.pipe(MSS), 10_000, "every octet counts as in flight again");
