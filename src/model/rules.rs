@@ -6,6 +6,8 @@
 //! rule cannot hold for one kind of model and not the other.
 
 use super::{Action, App, HostId, Limits, Link, Listener, Reaction};
+use crate::link::LinkParams;
+use crate::rng::Ppm;
 use crate::tcp::{CongestionControl, MAX_RECV_BUFFER_SCALED, MAX_WINDOW_SHIFT, TcpConfig};
 use crate::time::Duration;
 
@@ -163,17 +165,138 @@ pub(crate) fn rto_initial(c: &TcpConfig) -> Option<String> {
     (c.rto_max < c.rto_initial).then(|| format!("expected rto_initial_ms <= rto_max_ms ({})", c.rto_max))
 }
 
+/// A duration that must be positive, zero here (the file's reader gives
+/// the same words for a written 0).
+pub(crate) fn positive(d: Duration) -> Option<String> {
+    (d == Duration::ZERO).then(|| "expected a positive duration in milliseconds, found 0".into())
+}
+
+/// A timestamp clock tick of whole milliseconds, 1 ms to 1 s (RFC 7323
+/// §5.4); `ms` is how the message shows it (a file shows what it wrote).
+pub(crate) fn ts_tick(tick: Duration, ms: f64) -> Option<String> {
+    if tick < Duration::from_millis(1) || !tick.as_nanos().is_multiple_of(1_000_000) {
+        Some(format!("expected whole milliseconds >= 1 (RFC 7323 §5.4: 1 ms to 1 s), found {ms}"))
+    } else if tick > Duration::from_secs(1) {
+        Some(format!("expected at most 1000 ms (RFC 7323 §5.4: 1 ms to 1 s), found {ms}"))
+    } else {
+        None
+    }
+}
+
+/// `linux_time_wait` fixes TIME_WAIT at 60 s: an explicit `time_wait`
+/// beside it says two things.
+pub(crate) fn time_wait_contradiction(c: &TcpConfig) -> Option<String> {
+    (c.linux_time_wait && c.time_wait.is_some())
+        .then(|| "time_wait_ms contradicts linux_time_wait: true (which fixes TIME_WAIT at 60 s); set only one".into())
+}
+
+/// Consent rule: an RTO maximum below RFC 6298's 60 s floor.
+pub(crate) fn rto_max_floor(c: &TcpConfig) -> Option<String> {
+    (c.rto_max < Duration::from_secs(60))
+        .then(|| format!("RFC 6298 (2.5) requires an RTO maximum of at least 60 s, found {}", c.rto_max))
+}
+
+/// Consent rule: an explicit TIME_WAIT below 2×MSL (a Linux TIME_WAIT is
+/// its own option).
+pub(crate) fn time_wait_floor(c: &TcpConfig) -> Option<String> {
+    let tw = c.time_wait.filter(|tw| !c.linux_time_wait && *tw < c.msl.saturating_mul(2))?;
+    Some(format!(
+        "RFC 9293 §3.6.1 (MUST-13) requires TIME_WAIT >= 2×MSL = {}, found TIME_WAIT {}",
+        c.msl.saturating_mul(2),
+        tw
+    ))
+}
+
+/// Consent rule: an ACK delay of 500 ms or more.
+pub(crate) fn delayed_ack_ceiling(c: &TcpConfig) -> Option<String> {
+    let d = c.delayed_ack.filter(|d| *d >= Duration::from_millis(500))?;
+    Some(format!("RFC 9293 §3.8.6.3 (MUST-40) requires an ACK delay below 500 ms, found {d}"))
+}
+
+/// A consent rule's finding `what` at `path`, refused: the error's words.
+pub(crate) fn refused(what: &str) -> String {
+    format!("{what}; set `allow_rfc_violations: true` to run it anyway")
+}
+
+/// A consent rule's finding `what` at `path`, allowed: the header's line.
+pub(crate) fn allowed(path: &str, what: &str) -> String {
+    format!("{path}: {what} (allow_rfc_violations)")
+}
+
+/// What a rule found: a value no model may hold, or a deviation from an
+/// RFC that only `allow_rfc_violations` lets through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Finding {
+    /// Wrong whatever the writer allows.
+    Wrong(String),
+    /// A deviation from an RFC, in the words of [`refused`] and [`allowed`].
+    Deviation(String),
+}
+
 /// Every rule above a whole configuration breaks, each with its field
-/// (as a file names it). A file checks each value where it is written
-/// instead, so that a problem is reported once, at the block that set it.
-pub(crate) fn config(c: &TcpConfig) -> Vec<(&'static str, String)> {
+/// (as a file names it), in a file's order. A file checks each value
+/// where it is written instead, so that a problem is reported once, at
+/// the block that set it; the rules are the same functions.
+pub(crate) fn config(c: &TcpConfig) -> Vec<(&'static str, Finding)> {
+    use Finding::{Deviation, Wrong};
     let recv_buffer = recv_buffer(c.recv_buffer).or_else(|| recv_buffer_scaled(c)).or_else(|| recv_buffer_for_shift(c));
     [
-        ("mss_bytes", mss(u32::from(c.mss))),
-        ("window_scale", c.window_scale.and_then(|s| window_scale(u32::from(s)))),
-        ("recv_buffer_bytes", recv_buffer),
-        ("rto_max_ms", rto_bounds(c)),
-        ("rto_initial_ms", rto_initial(c)),
+        ("msl_ms", positive(c.msl).map(Wrong)),
+        ("rto_initial_ms", positive(c.rto_initial).map(Wrong)),
+        ("rto_min_ms", positive(c.rto_min).map(Wrong)),
+        ("rto_max_ms", positive(c.rto_max).map(Wrong)),
+        ("time_wait_ms", c.time_wait.and_then(positive).map(Wrong)),
+        ("user_timeout_ms", c.user_timeout.and_then(positive).map(Wrong)),
+        ("mss_bytes", mss(u32::from(c.mss)).map(Wrong)),
+        ("window_scale", c.window_scale.and_then(|s| window_scale(u32::from(s))).map(Wrong)),
+        ("ts_tick_ms", ts_tick(c.ts_tick, c.ts_tick.as_nanos() as f64 / 1e6).map(Wrong)),
+        ("recv_buffer_bytes", recv_buffer.map(Wrong)),
+        ("linux_fin_wait_2_timeout_ms", c.linux_fin_wait_2_timeout.and_then(positive).map(Wrong)),
+        ("delayed_ack_ms", c.delayed_ack.and_then(positive).map(Wrong)),
+        ("rto_max_ms", rto_bounds(c).map(Wrong)),
+        ("rto_max_ms", rto_max_floor(c).map(Deviation)),
+        ("time_wait_ms", time_wait_contradiction(c).map(Wrong)),
+        ("time_wait_ms", time_wait_floor(c).map(Deviation)),
+        ("rto_initial_ms", rto_initial(c).map(Wrong)),
+        ("delayed_ack_ms", delayed_ack_ceiling(c).map(Deviation)),
+    ]
+    .into_iter()
+    .filter_map(|(field, problem)| Some((field, problem?)))
+    .collect()
+}
+
+/// A link direction's rate: positive when set.
+pub(crate) fn rate(rate_bps: Option<u64>) -> Option<String> {
+    (rate_bps == Some(0)).then(|| "expected a positive rate in bits per second, found 0".into())
+}
+
+/// A queue only behind a rate.
+pub(crate) fn queue_needs_rate(p: &LinkParams) -> Option<String> {
+    (p.queue_bytes.is_some() && p.rate_bps.is_none())
+        .then(|| "a queue needs a rate_bps (without a rate, nothing ever waits)".into())
+}
+
+/// A queue that holds at least one header-only segment.
+pub(crate) fn queue_size(queue_bytes: Option<u64>) -> Option<String> {
+    queue_bytes.is_some_and(|q| q < 44).then(|| "expected at least 44 bytes (one header-only segment)".into())
+}
+
+/// Reordering holds a segment back for a positive time.
+pub(crate) fn reorder_delay(p: &LinkParams) -> Option<String> {
+    (p.reorder > Ppm::ZERO && p.reorder_delay == Duration::ZERO)
+        .then(|| "reordering needs a positive reorder_delay_ms (how long a segment is held back)".into())
+}
+
+/// Every rule above a link direction breaks, each with its field (as a
+/// file names it), in a file's order; `lifetime_ms` too, which a file's
+/// reader refuses as it reads it.
+pub(crate) fn link(p: &LinkParams) -> Vec<(&'static str, String)> {
+    [
+        ("lifetime_ms", p.lifetime.and_then(positive)),
+        ("rate_bps", rate(p.rate_bps)),
+        ("queue_bytes", queue_needs_rate(p)),
+        ("queue_bytes", queue_size(p.queue_bytes)),
+        ("reorder_delay_ms", reorder_delay(p)),
     ]
     .into_iter()
     .filter_map(|(field, problem)| Some((field, problem?)))

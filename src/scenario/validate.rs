@@ -141,11 +141,13 @@ impl Validator {
         }
     }
 
-    fn violation(&mut self, path: &str, what: String) {
+    /// A consent rule's finding: a header line if the file allows
+    /// deviations, else an error.
+    fn violation(&mut self, path: &str, what: &str) {
         if self.allow {
-            self.deviations.push(format!("{path}: {what} (allow_rfc_violations)"));
+            self.deviations.push(rules::allowed(path, what));
         } else {
-            self.err(path, format!("{what}; set `allow_rfc_violations: true` to run it anyway"));
+            self.err(path, rules::refused(what));
         }
     }
 }
@@ -660,23 +662,7 @@ fn link_dir_checked(
         Some(q) => (Some(q), true),
         None => (both.queue_bytes, false),
     };
-    if rate_bps == Some(0) {
-        v.err(path("rate_bps", rate_over), "expected a positive rate in bits per second, found 0");
-    }
-    if queue_bytes.is_some() && rate_bps.is_none() {
-        v.err(path("queue_bytes", queue_over), "a queue needs a rate_bps (without a rate, nothing ever waits)");
-    }
-    if queue_bytes.is_some_and(|q| q < 44) {
-        v.err(path("queue_bytes", queue_over), "expected at least 44 bytes (one header-only segment)");
-    }
-    if reorder > Ppm::ZERO && reorder_delay == Duration::ZERO {
-        let from_over = over.is_some_and(|o| o.reorder.is_some() || o.reorder_delay_ms.is_some());
-        v.err(
-            path("reorder_delay_ms", from_over),
-            "reordering needs a positive reorder_delay_ms (how long a segment is held back)",
-        );
-    }
-    LinkParams {
+    let params = LinkParams {
         delay,
         jitter,
         distribution,
@@ -689,7 +675,17 @@ fn link_dir_checked(
         duplicate,
         corrupt,
         lifetime,
+    };
+    // The reader refused a zero lifetime already, in its own words.
+    for (field, problem) in rules::link(&params).into_iter().filter(|(field, _)| *field != "lifetime_ms") {
+        let from_over = match field {
+            "rate_bps" => rate_over,
+            "queue_bytes" => queue_over,
+            _ => over.is_some_and(|o| o.reorder.is_some() || o.reorder_delay_ms.is_some()),
+        };
+        v.err(path(field, from_over), problem);
     }
+    params
 }
 
 /// Builds a config from `spec` over `base`. Consent rules are checked
@@ -749,12 +745,9 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     }
     if let Some(x) = spec.ts_tick_ms {
         let tick = v.ms(&f("ts_tick_ms"), x, true);
-        if tick < Duration::from_millis(1) || !tick.as_nanos().is_multiple_of(1_000_000) {
-            v.err(f("ts_tick_ms"), format!("expected whole milliseconds >= 1 (RFC 7323 §5.4: 1 ms to 1 s), found {x}"));
-        } else if tick > Duration::from_secs(1) {
-            v.err(f("ts_tick_ms"), format!("expected at most 1000 ms (RFC 7323 §5.4: 1 ms to 1 s), found {x}"));
-        } else {
-            c.ts_tick = tick;
+        match rules::ts_tick(tick, x) {
+            Some(problem) => v.err(f("ts_tick_ms"), problem),
+            None => c.ts_tick = tick,
         }
     }
     if let Some(x) = spec.ts_start {
@@ -807,30 +800,22 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     if let Some(problem) = rules::rto_bounds(&c) {
         v.err(f("rto_max_ms"), problem);
     }
-    if spec.rto_max_ms.is_some() && c.rto_max < Duration::from_secs(60) {
-        v.violation(
-            &f("rto_max_ms"),
-            format!("RFC 6298 (2.5) requires an RTO maximum of at least 60 s, found {}", c.rto_max),
-        );
-    }
-    if c.linux_time_wait && c.time_wait.is_some() && (spec.linux_time_wait.is_some() || spec.time_wait_ms.is_some()) {
-        let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "linux_time_wait" };
-        v.err(f(field), "time_wait_ms contradicts linux_time_wait: true (which fixes TIME_WAIT at 60 s); set only one");
-    }
-    if (spec.time_wait_ms.is_some() || spec.msl_ms.is_some())
-        && let Some(tw) = c.time_wait
-        && !c.linux_time_wait
-        && tw < c.msl.saturating_mul(2)
+    if spec.rto_max_ms.is_some()
+        && let Some(what) = rules::rto_max_floor(&c)
     {
+        v.violation(&f("rto_max_ms"), &what);
+    }
+    if spec.linux_time_wait.is_some() || spec.time_wait_ms.is_some() {
+        let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "linux_time_wait" };
+        if let Some(problem) = rules::time_wait_contradiction(&c) {
+            v.err(f(field), problem);
+        }
+    }
+    if spec.time_wait_ms.is_some() || spec.msl_ms.is_some() {
         let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "msl_ms" };
-        v.violation(
-            &f(field),
-            format!(
-                "RFC 9293 §3.6.1 (MUST-13) requires TIME_WAIT >= 2×MSL = {}, found TIME_WAIT {}",
-                c.msl.saturating_mul(2),
-                tw
-            ),
-        );
+        if let Some(what) = rules::time_wait_floor(&c) {
+            v.violation(&f(field), &what);
+        }
     }
     if spec.rto_initial_ms.is_some()
         && let Some(problem) = rules::rto_initial(&c)
@@ -838,13 +823,9 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
         v.err(f("rto_initial_ms"), problem);
     }
     if spec.delayed_ack_ms.is_some()
-        && let Some(d) = c.delayed_ack
-        && d >= Duration::from_millis(500)
+        && let Some(what) = rules::delayed_ack_ceiling(&c)
     {
-        v.violation(
-            &f("delayed_ack_ms"),
-            format!("RFC 9293 §3.8.6.3 (MUST-40) requires an ACK delay below 500 ms, found {d}"),
-        );
+        v.violation(&f("delayed_ack_ms"), &what);
     }
     c
 }
