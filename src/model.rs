@@ -435,6 +435,14 @@ impl Model {
         self.connections.iter().map(|c| u64::from(c.count)).sum()
     }
 
+    /// How many connection numbers a run hands out: the connections first
+    /// (populations expanded), then one per listener for its idle
+    /// listening endpoint. Faults and expectations name connections by
+    /// these numbers.
+    pub fn connection_numbers(&self) -> u64 {
+        rules::connection_numbers(self.connection_count(), self.listeners.len())
+    }
+
     /// This model with every random link decision turned off (see
     /// [`LinkParams::without_randomness`]).
     pub fn without_link_randomness(mut self) -> Model {

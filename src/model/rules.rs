@@ -5,7 +5,7 @@
 //! its line and column and a builder's its path. Written once here, a
 //! rule cannot hold for one kind of model and not the other.
 
-use super::{Action, App, HostId, Limits, Link, Listener, Reaction};
+use super::{Action, App, HostId, Limits, Link, Listener, Model, Reaction};
 use crate::link::LinkParams;
 use crate::rng::Ppm;
 use crate::tcp::{CongestionControl, MAX_RECV_BUFFER_SCALED, MAX_WINDOW_SHIFT, TcpConfig};
@@ -62,6 +62,13 @@ pub(crate) fn endpoint_name(name: &str, earlier: &[String], hosts: &[String]) ->
 pub(crate) fn unknown_endpoint(name: &str, endpoints: &[String]) -> Option<String> {
     (!endpoints.iter().any(|e| e == name))
         .then(|| format!("unknown endpoint {name:?}; endpoints are {}", list(endpoints)))
+}
+
+/// The connection numbers of `connections` connections (populations
+/// expanded) and `listeners` listeners: connections first, then one per
+/// listener for its idle listening endpoint.
+pub(crate) fn connection_numbers(connections: u64, listeners: usize) -> u64 {
+    connections.saturating_add(listeners as u64)
 }
 
 /// A connection number below `total`, the connections and listeners in all.
@@ -423,4 +430,124 @@ pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
         add("rfc5961: challenge ACKs for RST, SYN and old ACKs; not throttled (B-OPT-04..06)".into());
     }
     lines
+}
+
+/// An index into a list of `len` `things`.
+fn index(i: u64, len: usize, things: &str) -> Option<String> {
+    (i >= len as u64).then(|| format!("expected an index below {len} (the {things}), found {i}"))
+}
+
+/// A script in time order: the world calls its actions one after another.
+fn script_order(app: &App) -> Option<String> {
+    app.script.windows(2).any(|w| w[1].at < w[0].at).then(|| "expected the script's actions in time order".into())
+}
+
+/// Every rule a whole [`Model`] breaks, each with its field path (the
+/// model's own: `connections[0].host`, `configs[1].mss_bytes`), however it
+/// was made: the rules its writer (a file, the [`Builder`](super::Builder))
+/// checked, and that each index names something, so that a model edited
+/// after it was made cannot make a run panic. The deviations from an RFC
+/// are its writer's to admit and the model lists them, so they are not
+/// checked again here.
+pub(crate) fn model(m: &Model) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let mut check = |path: String, problem: Option<String>| {
+        if let Some(problem) = problem {
+            problems.push((path, problem));
+        }
+    };
+    let hosts = m.hosts.len();
+    let configs = m.configs.len();
+    check("name".into(), scenario_name(&m.name));
+    check("hosts".into(), some_hosts(hosts));
+    for (i, h) in m.hosts.iter().enumerate() {
+        let reused = m.hosts[..i].iter().any(|x| x.addr == h.addr);
+        check(
+            format!("hosts[{i}].addr"),
+            reused.then(|| format!("address {} is already used by another host", super::format_addr(h.addr))),
+        );
+    }
+    check("configs".into(), (configs == 0).then(|| "expected at least one configuration (the default)".into()));
+    for (i, c) in m.configs.iter().enumerate() {
+        for (field, finding) in config(c) {
+            if let Finding::Wrong(problem) = finding {
+                check(format!("configs[{i}].{field}"), Some(problem));
+            }
+        }
+    }
+    for (i, l) in m.links.iter().enumerate() {
+        check(format!("links[{i}].a"), index(l.a.into(), hosts, "hosts"));
+        check(format!("links[{i}].b"), index(l.b.into(), hosts, "hosts"));
+        check(format!("links[{i}].b"), (l.a == l.b).then(|| "expected two different hosts".into()));
+        for (dir, params) in [("ab", &l.ab), ("ba", &l.ba)] {
+            for (field, problem) in link(params) {
+                check(format!("links[{i}].{dir}.{field}"), Some(problem));
+            }
+        }
+    }
+    let app_of = |path: String, app: &App, may_connect: bool, check: &mut dyn FnMut(String, Option<String>)| {
+        check(format!("{path}.script"), script_order(app));
+        for (field, problem) in self::app(app, may_connect) {
+            check(format!("{path}.{field}"), Some(problem));
+        }
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (i, l) in m.listeners.iter().enumerate() {
+        let p = format!("listeners[{i}]");
+        names.push(l.name.clone());
+        check(format!("{p}.host"), index(l.host.into(), hosts, "hosts"));
+        check(format!("{p}.port"), port(l.port));
+        check(format!("{p}.backlog"), (l.backlog == 0).then(|| "expected at least 1 connection, found 0".into()));
+        check(format!("{p}.config"), index(l.config as u64, configs, "configs"));
+        app_of(p, &l.app, false, &mut check);
+    }
+    for (i, c) in m.connections.iter().enumerate() {
+        let p = format!("connections[{i}]");
+        names.push(c.name.clone());
+        let span = (c.host_span == 0).then(|| "expected at least 1 host".into());
+        check(format!("{p}.host_span"), span);
+        let last = u64::from(c.host) + u64::from(c.host_span.max(1)) - 1;
+        check(format!("{p}.host"), index(last, hosts, "hosts"));
+        check(format!("{p}.remote_host"), index(c.remote_host.into(), hosts, "hosts"));
+        check(format!("{p}.remote_port"), port(c.remote_port));
+        check(format!("{p}.local_port"), c.local_port.and_then(port));
+        check(format!("{p}.count"), (c.count == 0).then(|| "expected at least 1 connection, found 0".into()));
+        check(format!("{p}.config"), index(c.config as u64, configs, "configs"));
+        app_of(p.clone(), &c.app, true, &mut check);
+        if let Some(peer) = &c.peer {
+            names.push(peer.name.clone());
+            check(format!("{p}.peer.config"), index(peer.config as u64, configs, "configs"));
+            app_of(format!("{p}.peer"), &peer.app, true, &mut check);
+        }
+    }
+    check("connections".into(), connection_total(m.connection_count(), m.limits.max_connections));
+    for (field, problem) in limits(&m.limits) {
+        check(format!("limits.{field}"), Some(problem));
+    }
+    let numbers = m.connection_numbers();
+    for (i, f) in m.faults.iter().enumerate() {
+        let p = format!("faults[{i}]");
+        match f {
+            super::Fault::Segment { filter, .. } => {
+                check(format!("{p}.filter.conn"), filter.conn.and_then(|c| connection_index(c, numbers)));
+            }
+            super::Fault::Inject { conn, from, .. } => {
+                check(format!("{p}.from"), unknown_endpoint(from, &names));
+                check(format!("{p}.conn"), connection_index(*conn, numbers));
+            }
+            super::Fault::Partition { a, b, .. } => {
+                check(format!("{p}.a"), index((*a).into(), hosts, "hosts"));
+                check(format!("{p}.b"), index((*b).into(), hosts, "hosts"));
+            }
+            super::Fault::Crash { host, .. } => check(format!("{p}.host"), index((*host).into(), hosts, "hosts")),
+            super::Fault::Fate { conn, .. } => check(format!("{p}.conn"), connection_index(*conn, numbers)),
+        }
+    }
+    if let Some(expect) = &m.expect {
+        for (i, e) in expect.endpoints.iter().enumerate() {
+            check(format!("expect.endpoints[{i}].name"), unknown_endpoint(&e.name, &names));
+            check(format!("expect.endpoints[{i}].conn"), connection_index(e.conn, numbers));
+        }
+    }
+    problems
 }
