@@ -307,8 +307,7 @@ impl Builder {
             errors.add(format!("limits.{field}"), problem);
         }
         if let Some(expect) = &model.expect {
-            // Connection numbers: connections first, then one per listener.
-            let total = model.connection_count() + model.listeners.len() as u64;
+            let total = model.connection_numbers();
             for (i, e) in expect.endpoints.iter().enumerate() {
                 let p = format!("expect.endpoints[{i}]");
                 errors.check(format!("{p}.name"), rules::unknown_endpoint(&e.name, &endpoints));

@@ -60,8 +60,13 @@ pub(crate) fn endpoint_name(name: &str, earlier: &[String], hosts: &[String]) ->
 
 /// A name that is no endpoint's.
 pub(crate) fn unknown_endpoint(name: &str, endpoints: &[String]) -> Option<String> {
-    (!endpoints.iter().any(|e| e == name))
-        .then(|| format!("unknown endpoint {name:?}; endpoints are {}", list(endpoints)))
+    (!endpoints.iter().any(|e| e == name)).then(|| not_an_endpoint(name, endpoints))
+}
+
+/// The words for `name`, which names none of `endpoints` (nor, where a
+/// host would do, a host).
+pub(crate) fn not_an_endpoint(name: &str, endpoints: &[String]) -> String {
+    format!("unknown endpoint {name:?}; endpoints are {}", list(endpoints))
 }
 
 /// The connection numbers of `connections` connections (populations
@@ -322,26 +327,39 @@ pub(crate) fn listener_action(action: Action) -> Option<String> {
         .then(|| "a listener's connections are already open; Listen and Connect do not apply".into())
 }
 
+/// Every rule above one scripted call breaks, each with its field below
+/// the call's path (`""`: the call itself), in a file's order.
+/// `may_connect`: a connection's application, not a listener's.
+pub(crate) fn scripted(action: Action, may_connect: bool) -> Vec<(&'static str, String)> {
+    let bytes = match action {
+        Action::Send(bytes) => send_bytes(bytes),
+        _ => None,
+    };
+    let place = if may_connect { None } else { listener_action(action) };
+    [(".bytes", bytes), ("", place)].into_iter().filter_map(|(field, problem)| Some((field, problem?))).collect()
+}
+
+/// What is wrong with one reaction (its `bytes`, the only value it has).
+pub(crate) fn reaction(r: Reaction) -> Option<String> {
+    match r {
+        Reaction::Send(bytes) => send_bytes(bytes),
+        _ => None,
+    }
+}
+
 /// Every rule above an application breaks, each with its field path
 /// below the endpoint's, in a file's order. `may_connect`: a connection's
 /// application, not a listener's.
 pub(crate) fn app(app: &App, may_connect: bool) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     for (i, t) in app.script.iter().enumerate() {
-        if let Action::Send(bytes) = t.action
-            && let Some(problem) = send_bytes(bytes)
-        {
-            problems.push((format!("script[{i}].bytes"), problem));
-        }
-        if !may_connect && let Some(problem) = listener_action(t.action) {
-            problems.push((format!("script[{i}]"), problem));
+        for (field, problem) in scripted(t.action, may_connect) {
+            problems.push((format!("script[{i}]{field}"), problem));
         }
     }
     for (name, reactions) in [("on_connected", &app.on_connected), ("on_end_of_stream", &app.on_end_of_stream)] {
         for (i, r) in reactions.iter().enumerate() {
-            if let Reaction::Send(bytes) = *r
-                && let Some(problem) = send_bytes(bytes)
-            {
+            if let Some(problem) = reaction(*r) {
                 problems.push((format!("{name}[{i}].bytes"), problem));
             }
         }

@@ -198,9 +198,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     let (connections, total) = connections(&mut v, file, &host_groups, &links, &listeners, &mut endpoints);
 
     let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
-    // Connection numbers: connections first, then one per listener for its
-    // idle listening endpoint.
-    let conn_numbers = total + file.listeners.len() as u64;
+    let conn_numbers = rules::connection_numbers(total, file.listeners.len());
     let faults = faults(&mut v, file, &endpoints.names, &host_names, conn_numbers);
     let limits = limits(&mut v, &file.limits);
     let expect = file.expect.as_ref().map(|e| expect(&mut v, e, &endpoints.names, conn_numbers));
@@ -871,19 +869,14 @@ fn build_app(
         let (at_ms, action) = match *a {
             ActionSpec::Listen { at_ms } => (at_ms, Action::Listen),
             ActionSpec::Connect { at_ms } => (at_ms, Action::Connect),
-            ActionSpec::Send { at_ms, bytes } => {
-                if let Some(problem) = rules::send_bytes(bytes) {
-                    v.err(format!("{ap}.bytes"), problem);
-                }
-                (at_ms, Action::Send(bytes))
-            }
+            ActionSpec::Send { at_ms, bytes } => (at_ms, Action::Send(bytes)),
             ActionSpec::Close { at_ms } => (at_ms, Action::Close),
             ActionSpec::Abort { at_ms } => (at_ms, Action::Abort),
             ActionSpec::PauseRead { at_ms } => (at_ms, Action::PauseRead),
             ActionSpec::ResumeRead { at_ms } => (at_ms, Action::ResumeRead),
         };
-        if !may_connect && let Some(problem) = rules::listener_action(action) {
-            v.err(&ap, problem);
+        for (field, problem) in rules::scripted(action, may_connect) {
+            v.err(format!("{ap}{field}"), problem);
         }
         let at = v.ms(&format!("{ap}.at_ms"), at_ms, false);
         timed.push(Timed { at, action });
@@ -892,17 +885,18 @@ fn build_app(
     let reactions = |v: &mut Validator, name: &str, list: &[ReactionSpec]| -> Vec<Reaction> {
         list.iter()
             .enumerate()
-            .map(|(i, r)| match *r {
-                ReactionSpec::Send { bytes } => {
-                    if let Some(problem) = rules::send_bytes(bytes) {
-                        v.err(format!("{p}.{name}[{i}].bytes"), problem);
-                    }
-                    Reaction::Send(bytes)
+            .map(|(i, r)| {
+                let reaction = match *r {
+                    ReactionSpec::Send { bytes } => Reaction::Send(bytes),
+                    ReactionSpec::Close => Reaction::Close,
+                    ReactionSpec::Abort => Reaction::Abort,
+                    ReactionSpec::PauseRead => Reaction::PauseRead,
+                    ReactionSpec::ResumeRead => Reaction::ResumeRead,
+                };
+                if let Some(problem) = rules::reaction(reaction) {
+                    v.err(format!("{p}.{name}[{i}].bytes"), problem);
                 }
-                ReactionSpec::Close => Reaction::Close,
-                ReactionSpec::Abort => Reaction::Abort,
-                ReactionSpec::PauseRead => Reaction::PauseRead,
-                ReactionSpec::ResumeRead => Reaction::ResumeRead,
+                reaction
             })
             .collect()
     };
@@ -925,10 +919,7 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                 if let Some(from) = &matching.from
                     && !known(from)
                 {
-                    v.err(
-                        format!("{mp}.from"),
-                        format!("unknown endpoint {from:?}; endpoints are {}", list(endpoints)),
-                    );
+                    v.err(format!("{mp}.from"), rules::not_an_endpoint(from, endpoints));
                 }
                 if let Some(problem) = matching.conn.and_then(|c| rules::connection_index(c, total)) {
                     v.err(format!("{mp}.conn"), problem);
@@ -986,7 +977,7 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                 let b = hosts.iter().position(|h| *h == between.1);
                 for (name, found) in [(&between.0, a), (&between.1, b)] {
                     if found.is_none() {
-                        v.err(format!("{p}.between"), format!("unknown host {name:?}; hosts are {}", list(hosts)));
+                        v.err(format!("{p}.between"), rules::unknown_host(name, hosts));
                     }
                 }
                 let from = v.at(&format!("{p}.from_ms"), *from_ms);
@@ -999,7 +990,7 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
             FaultSpec::Crash { host, at_ms, restart_at_ms } => {
                 let h = hosts.iter().position(|x| x == host);
                 if h.is_none() {
-                    v.err(format!("{p}.host"), format!("unknown host {host:?}; hosts are {}", list(hosts)));
+                    v.err(format!("{p}.host"), rules::unknown_host(host, hosts));
                 }
                 let at = v.at(&format!("{p}.at_ms"), *at_ms);
                 let restart_at = restart_at_ms.map(|ms| v.at(&format!("{p}.restart_at_ms"), ms));
