@@ -121,7 +121,9 @@ pub struct Timed {
 /// The application behind one endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct App {
-    /// Sorted by time (stable, so equal times keep file order).
+    /// Sorted by time (stable, so equal times keep file order) in a
+    /// model; [`App::at`] keeps the order added until [`Builder::build`]
+    /// sorts it.
     pub script: Vec<Timed>,
     /// What it does once the connection is established.
     pub on_connected: Vec<Reaction>,

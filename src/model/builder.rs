@@ -317,6 +317,11 @@ impl Builder {
         if !errors.0.is_empty() {
             return Err(errors.0);
         }
+        // Checked in the order written; run in time order, as a file's.
+        let listener_apps = model.listeners.iter_mut().map(|l| &mut l.app);
+        for app in listener_apps.chain(model.connections.iter_mut().map(|c| &mut c.app)) {
+            app.script.sort_by_key(|t| t.at);
+        }
         deviations.extend(rules::deviations_of(0, &model.configs[0]));
         model.deviations = deviations;
         Ok(model)
@@ -346,11 +351,16 @@ impl Errors {
 }
 
 impl App {
-    /// This application, also calling `action` at `at` (script order is by
-    /// time; equal times keep the order they were added in).
+    /// This application, also calling `action` at `at`. The script keeps
+    /// the order the actions were added in, so that [`Builder::build`]
+    /// names a problem at `script[i]` by that order, as a file names the
+    /// index as written; `build` then orders it by time (equal times keep
+    /// the order they were added in), as loading a file does. A model put
+    /// together without the builder needs its scripts in time order:
+    /// [`Simulation::from_model`](crate::simulation::Simulation::from_model)
+    /// refuses one that is not.
     pub fn at(mut self, at: Duration, action: Action) -> App {
-        let after = self.script.partition_point(|t| t.at <= at);
-        self.script.insert(after, Timed { at, action });
+        self.script.push(Timed { at, action });
         self
     }
 
@@ -713,6 +723,27 @@ mod tests {
             problems(linked_pair_with(LinkParams { queue_bytes: Some(1000), ..d })),
             one("links[0].queue_bytes", "a queue needs a rate_bps (without a rate, nothing ever waits)")
         );
+    }
+
+    /// A problem in a script is named by the index the action was added
+    /// at, as a file names the index it was written at, though the model
+    /// runs the script in time order.
+    #[test]
+    fn a_script_problem_names_the_action_as_added() {
+        let late_send =
+            App::default().at(Duration::from_millis(5), Action::Send(0)).at(Duration::ZERO, Action::Connect);
+        let b = serve(linked_pair()).connection("client", "a", ("b", 80), late_send);
+        assert_eq!(problems(b), one("connections[0].script[0].bytes", "expected 1..=1099511627776 bytes, found 0"));
+        let file = r#"(name: "x", hosts: [(name: "a"), (name: "b")], links: [(between: ("a", "b"))],
+            listeners: [(name: "server", host: "b", port: 80)],
+            connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80,
+                           script: [Send(at_ms: 5, bytes: 0), Connect(at_ms: 0)])])"#;
+        let errors = crate::scenario::load(file.as_bytes(), &[]).expect_err("a send of nothing");
+        assert_eq!(errors[0].message, "`connections[0].script[0].bytes`: expected 1..=1099511627776 bytes, found 0");
+        let in_order = App::default().at(Duration::from_millis(5), Action::Close).at(Duration::ZERO, Action::Connect);
+        let built = serve(linked_pair()).connection("client", "a", ("b", 80), in_order).build().expect("valid");
+        let actions: Vec<Action> = built.connections[0].app.script.iter().map(|t| t.action).collect();
+        assert_eq!(actions, [Action::Connect, Action::Close]);
     }
 
     /// Every problem comes back, in file order, not just the first.
