@@ -406,10 +406,15 @@ pub(crate) fn limits(l: &Limits) -> Vec<(&'static str, String)> {
     .collect()
 }
 
-/// The most connections one file may describe; more would not fit in
-/// memory on any machine this runs on.
+/// The most connections one scenario may describe, whoever wrote it: a
+/// file, the [`Builder`](super::Builder), or a model handed to
+/// [`Simulation::from_model`](crate::simulation::Simulation::from_model)
+/// (the ceiling of `limits.max_connections`, and a listener's backlog in
+/// a file); more would not fit in memory on any machine this runs on.
 pub const MAX_CONNECTIONS: u64 = 10_000_000;
-/// The most bytes one scripted send may queue.
+/// The most bytes one scripted send may queue, in a file, a built model
+/// or one handed to
+/// [`Simulation::from_model`](crate::simulation::Simulation::from_model).
 pub const MAX_SEND_BYTES: u64 = 1 << 40;
 /// The header's lines for the deviations from the RFC defaults that
 /// configuration `index` chose (file validation and [`Builder`](super::Builder) both add them).
