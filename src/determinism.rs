@@ -43,7 +43,7 @@ pub struct Agreement {
 /// Runs `model` normally and perturbed, comparing every trace record.
 /// Returns what they agreed on, or where they first differ.
 pub fn check(model: &Model) -> Result<Agreement, Box<Divergence>> {
-    let normal = Simulation::from_model(model.clone());
+    let normal = Simulation::from_valid_model(model.clone());
     let perturbed = normal.clone().perturbed(Some(PERTURBATION));
     compare(normal.into_world(), perturbed.into_world())
 }
@@ -116,8 +116,9 @@ mod tests {
         // the records both share, with those as context.
         let mut other = model.clone();
         other.seed = 4;
-        let d = compare(Simulation::from_model(model).into_world(), Simulation::from_model(other).into_world())
-            .expect_err("different seeds differ");
+        let d =
+            compare(Simulation::from_valid_model(model).into_world(), Simulation::from_valid_model(other).into_world())
+                .expect_err("different seeds differ");
         assert_ne!(d.normal, d.perturbed);
         assert!(d.context.len() <= 8 && d.context.len() as u64 <= d.record);
     }

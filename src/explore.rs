@@ -165,7 +165,7 @@ pub fn model_of(base: &Model, faults: &[(u32, Choice)]) -> Model {
 /// Runs one point of the space and says what it came to.
 pub fn outcome_of(model: Model) -> OutcomeKey {
     // The outcome is every endpoint's path, so every history is kept.
-    let finished = Simulation::from_model(model).keep_histories(Histories::All).run(&mut NullSink);
+    let finished = Simulation::from_valid_model(model).keep_histories(Histories::All).run(&mut NullSink);
     let world = &finished.world;
     let endpoints = world
         .endpoints()
@@ -230,7 +230,7 @@ pub fn segments_of(base: &Model, faults: &[(u32, Choice)], upto: u32) -> Vec<Str
         }
     }
     let mut sink = FirstSends { upto: upto as usize, seen: Vec::new(), just_sent: false };
-    Simulation::from_model(model_of(&base.clone().without_link_randomness(), faults)).run(&mut sink);
+    Simulation::from_valid_model(model_of(&base.clone().without_link_randomness(), faults)).run(&mut sink);
     sink.seen
 }
 

@@ -121,7 +121,9 @@ pub struct Timed {
 /// The application behind one endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct App {
-    /// Sorted by time (stable, so equal times keep file order).
+    /// Sorted by time (stable, so equal times keep file order) in a
+    /// model; [`App::at`] keeps the order added until [`Builder::build`]
+    /// sorts it.
     pub script: Vec<Timed>,
     /// What it does once the connection is established.
     pub on_connected: Vec<Reaction>,
@@ -434,6 +436,14 @@ impl Model {
     /// Total number of connections (populations expanded).
     pub fn connection_count(&self) -> u64 {
         self.connections.iter().map(|c| u64::from(c.count)).sum()
+    }
+
+    /// How many connection numbers a run hands out: the connections first
+    /// (populations expanded), then one per listener for its idle
+    /// listening endpoint. Faults and expectations name connections by
+    /// these numbers.
+    pub fn connection_numbers(&self) -> u64 {
+        rules::connection_numbers(self.connection_count(), self.listeners.len())
     }
 
     /// This model with every random link decision turned off (see

@@ -34,7 +34,7 @@ pub fn failure_of_run(finished: &Finished) -> Option<Failure> {
 pub fn run_with(base: &Model, fates: &[RecordedFate]) -> (Finished, Option<Failure>) {
     let mut model = base.clone();
     model.faults.extend(fates.iter().map(RecordedFate::to_fault));
-    let finished = Simulation::from_model(model).run(&mut NullSink);
+    let finished = Simulation::from_valid_model(model).run(&mut NullSink);
     let failure = failure_of_run(&finished);
     (finished, failure)
 }

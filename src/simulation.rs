@@ -51,7 +51,7 @@
 //! [`crate::report`], [`Finished::summary`], [`Finished::digest`]).
 
 use crate::expect::{self, Check};
-use crate::model::Model;
+use crate::model::{BuildError, Model, rules};
 use crate::report::Summary;
 use crate::scenario::{self, LoadError, Override};
 use crate::trace::TraceSink;
@@ -106,10 +106,32 @@ impl Simulation {
         Ok(Simulation { model, source: Some(source), options: Options::default() })
     }
 
-    /// A simulation of a model built in Rust or already
-    /// loaded.
-    pub fn from_model(model: Model) -> Simulation {
-        Simulation { model, source: None, options: Options::default() }
+    /// A simulation of a model built in Rust or already loaded, once it
+    /// obeys the rules every model obeys: those a file and the
+    /// [`Builder`](crate::model::Builder) check, and that every index
+    /// (host, configuration, connection number) names something. A
+    /// model's fields are public, so one edited after it was built is
+    /// checked again here rather than trusted; every problem comes back
+    /// with the model's field path (`connections[0].host`). The
+    /// deviations from an RFC are the writer's to admit and are not
+    /// checked again.
+    pub fn from_model(model: Model) -> Result<Simulation, Vec<BuildError>> {
+        let problems = rules::model(&model);
+        if !problems.is_empty() {
+            return Err(problems.into_iter().map(|(path, message)| BuildError { path, message }).collect());
+        }
+        Ok(Simulation { model, source: None, options: Options::default() })
+    }
+
+    /// A simulation of a model this crate loaded or built, and changed
+    /// only in ways the rules allow (a fault added, randomness turned
+    /// off); a model that breaks a rule is a defect here, so it panics
+    /// naming every problem.
+    pub(crate) fn from_valid_model(model: Model) -> Simulation {
+        Simulation::from_model(model).unwrap_or_else(|problems| {
+            let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            panic!("a model that breaks the model rules: {}", shown.join("; "))
+        })
     }
 
     /// The model the world is built from.
@@ -270,10 +292,11 @@ mod tests {
     /// changes the run.
     #[test]
     fn options_do_not_change_the_digest() {
-        let plain = Simulation::from_model(model()).run(&mut NullSink);
+        let plain = Simulation::from_model(model()).expect("a valid model").run(&mut NullSink);
         assert_eq!(plain.outcome, Outcome::Completed);
         let perturbation = Some(Perturbation { hash_seed: 5, spare_packet_slots: 3, ballast_bytes: 64 });
         let kept = Simulation::from_model(model())
+            .expect("a valid model")
             .record_fates(true)
             .keep_phase_times(true)
             .perturbed(perturbation)
@@ -288,7 +311,11 @@ mod tests {
     #[test]
     fn option_setters_compose() {
         let perturbation = Some(Perturbation { hash_seed: 1, spare_packet_slots: 2, ballast_bytes: 3 });
-        let sim = Simulation::from_model(model()).record_fates(true).keep_phase_times(true).perturbed(perturbation);
+        let sim = Simulation::from_model(model())
+            .expect("a valid model")
+            .record_fates(true)
+            .keep_phase_times(true)
+            .perturbed(perturbation);
         let sim = sim.keep_histories(Histories::All);
         let all = Options { histories: Histories::All, record_fates: true, keep_phase_times: true, perturbation };
         assert_eq!(sim.options(), &all);
@@ -346,7 +373,7 @@ mod tests {
         let errors = sim.set("limits.max_events", "0").expect_err("at least 1");
         assert!(errors[0].message.contains("expected at least 1"), "{errors:?}");
         assert_eq!(sim.model().limits.max_events, 77, "a rejected value changes nothing");
-        let errors = Simulation::from_model(model()).set("seed", "2").expect_err("no text");
+        let errors = Simulation::from_model(model()).expect("a valid model").set("seed", "2").expect_err("no text");
         assert!(errors[0].message.contains("has no file text"), "{errors:?}");
     }
 
@@ -363,5 +390,39 @@ mod tests {
         assert_eq!(finished.checks.len(), 1);
         assert!(finished.passed());
         assert_eq!(finished.summary().digest, finished.digest());
+    }
+
+    /// A model's fields are public: one edited after it was built to name
+    /// a host, a configuration or a connection that does not exist is
+    /// refused with the paths of what it broke, not run into a panic.
+    #[test]
+    fn a_model_edited_into_nonsense_is_refused_with_its_paths() {
+        let mut edited = model();
+        edited.connections[0].host = 9;
+        edited.listeners[0].config = 4;
+        edited.configs[0].mss = 0;
+        edited.faults.push(crate::model::Fault::Crash { host: 7, at: crate::time::Instant::ZERO, restart_at: None });
+        let problems = Simulation::from_model(edited).expect_err("an edited model");
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "configs[0].mss_bytes: expected an MSS in 1..=65495 bytes, found 0",
+                "listeners[0].config: expected an index below 1 (the configs), found 4",
+                "connections[0].host: expected an index below 2 (the hosts), found 9",
+                "faults[0].host: expected an index below 2 (the hosts), found 7",
+            ]
+        );
+    }
+
+    /// A script edited out of time order is refused: the world calls
+    /// its actions one after another.
+    #[test]
+    fn a_script_out_of_time_order_is_refused() {
+        let mut edited = model();
+        let late = crate::model::Timed { at: crate::time::Duration::from_secs(1), action: Action::Close };
+        edited.connections[0].app.script.insert(0, late);
+        let problems = Simulation::from_model(edited).expect_err("an edited model");
+        assert_eq!(problems[0].to_string(), "connections[0].script: expected the script's actions in time order");
     }
 }

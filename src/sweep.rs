@@ -207,7 +207,7 @@ pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut To
     // The measures read phase times and the states each endpoint visited
     // (kept for all): no history beyond what the checks read.
     let model = Model { seed, ..model.clone() };
-    let finished = Simulation::from_model(model).keep_phase_times(true).run(&mut NullSink);
+    let finished = Simulation::from_valid_model(model).keep_phase_times(true).run(&mut NullSink);
     let world = &finished.world;
     for (c, n) in totals.coverage.iter_mut().zip(world.coverage()) {
         *c += n;

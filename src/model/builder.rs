@@ -6,18 +6,22 @@
 //! The builder takes names (hosts, the ends of links and connections) as
 //! given and resolves them in [`Builder::build`], which checks the model
 //! by the rules a file obeys ([`super::rules`]: names, ports, routes, TCP
-//! settings, the `expect` block's endpoints) and returns every problem,
-//! each with the field path a file would have. Typed values rule out
-//! only what their types cannot hold (a negative delay, a probability
-//! above one); a zero MSS or a duplicate name is a value like any other.
-//! A model built from the same description as a file equals the model
-//! that file loads to (`builder_model_equals_the_loaded_file` in the
-//! tests).
+//! settings and link parameters, applications' sends, limits, the
+//! `expect` block's endpoints) and returns every problem, each with the
+//! field path a file would have. The TCP settings that deviate from an
+//! RFC are refused unless [`Builder::allow_rfc_violations`] is given, as
+//! a file's `allow_rfc_violations: true`. Typed values rule out only what
+//! their types cannot hold (a negative delay, a probability above one); a
+//! zero MSS, a zero duration or a duplicate name is a value like any
+//! other, and `build` refuses it as a file's validation does. A model
+//! built from the same description as a file equals the model that file
+//! loads to (`builder_model_equals_the_loaded_file` in the tests).
 
 use super::{Action, App, Connection, Expect, Host, HostId, Limits, Link, Listener, Model, Reaction, Timed, rules};
 use crate::link::LinkParams;
 use crate::tcp::TcpConfig;
 use crate::time::{Duration, Instant};
+use rules::Finding;
 
 /// The first default host address, 10.0.0.1, as in files.
 const FIRST_ADDR: u32 = 0x0a00_0001;
@@ -71,6 +75,9 @@ pub struct Builder {
     links: Vec<(String, String, LinkParams)>,
     listeners: Vec<ListenerEntry>,
     connections: Vec<ConnectionEntry>,
+    /// Deviations from the RFCs are listed in the header instead of
+    /// refused (a file's `allow_rfc_violations`).
+    allow_rfc_violations: bool,
 }
 
 /// A listener as given, its host by name.
@@ -110,7 +117,14 @@ impl Builder {
             expect: None,
             deviations: Vec::new(),
         };
-        Builder { model, hosts: Vec::new(), links: Vec::new(), listeners: Vec::new(), connections: Vec::new() }
+        Builder {
+            model,
+            hosts: Vec::new(),
+            links: Vec::new(),
+            listeners: Vec::new(),
+            connections: Vec::new(),
+            allow_rfc_violations: false,
+        }
     }
 
     /// The seed of every random draw (links, initial sequence numbers).
@@ -128,6 +142,16 @@ impl Builder {
     /// The TCP settings of every endpoint (a file's top-level `tcp`).
     pub fn tcp(mut self, config: TcpConfig) -> Builder {
         self.model.configs[0] = config;
+        self
+    }
+
+    /// Accepts TCP settings that deviate from an RFC (an RTO maximum below
+    /// 60 s, TIME_WAIT below 2×MSL, an ACK delay of 500 ms or more), as a
+    /// file's `allow_rfc_violations: true` does: each is listed in the
+    /// model's [`deviations`](Model::deviations), with the line a file
+    /// gets. Without it, [`Builder::build`] refuses them.
+    pub fn allow_rfc_violations(mut self) -> Builder {
+        self.allow_rfc_violations = true;
         self
     }
 
@@ -174,16 +198,28 @@ impl Builder {
 
     /// The model, or every problem found, in the order a file lists its
     /// sections: a blank or repeated name, an endpoint named like a host,
-    /// an unknown host, a link to itself or twice, two listeners on one
+    /// an unknown host, a link to itself or twice, link parameters a file
+    /// refuses (a rate of 0, a queue below 44 bytes or without a rate,
+    /// reordering without a delay, a lifetime of 0), two listeners on one
     /// port, a connection to its own host or without a link, port 0, TCP
-    /// settings out of range, a send of 0 bytes, a listener's script
-    /// that connects, limits of 0, an expectation of an unknown endpoint.
+    /// settings out of range (a zero duration, a timestamp tick outside
+    /// 1 ms..1 s, an MSS, shift or buffer out of range, RTO bounds out of
+    /// order, `time_wait` beside `linux_time_wait`), a deviation from an
+    /// RFC without [`Builder::allow_rfc_violations`], a send of 0 bytes,
+    /// a listener's script that connects, limits of 0, an expectation of
+    /// an unknown endpoint.
     pub fn build(self) -> Result<Model, Vec<BuildError>> {
-        let Builder { mut model, hosts, links, listeners, connections } = self;
+        let Builder { mut model, hosts, links, listeners, connections, allow_rfc_violations } = self;
         let mut errors = Errors(Vec::new());
         errors.check("name", rules::scenario_name(&model.name));
-        for (field, problem) in rules::config(&model.configs[0]) {
-            errors.add(format!("tcp.{field}"), problem);
+        let mut deviations = Vec::new();
+        for (field, finding) in rules::config(&model.configs[0]) {
+            let path = format!("tcp.{field}");
+            match finding {
+                Finding::Wrong(problem) => errors.add(path, problem),
+                Finding::Deviation(what) if allow_rfc_violations => deviations.push(rules::allowed(&path, &what)),
+                Finding::Deviation(what) => errors.add(path, rules::refused(&what)),
+            }
         }
         errors.check("hosts", rules::some_hosts(hosts.len()));
         for (i, name) in hosts.iter().enumerate() {
@@ -203,6 +239,9 @@ impl Builder {
         for (i, (a, b, params)) in links.into_iter().enumerate() {
             let path = format!("links[{i}].between");
             let (ia, ib) = (host_id(&mut errors, path.clone(), &a), host_id(&mut errors, path.clone(), &b));
+            for (field, problem) in rules::link(&params) {
+                errors.add(format!("links[{i}].{field}"), problem);
+            }
             if let (Some(ia), Some(ib)) = (ia, ib) {
                 match rules::link_ends(&model.links, ia, ib, (&a, &b)) {
                     Some(problem) => errors.add(path, problem),
@@ -268,8 +307,7 @@ impl Builder {
             errors.add(format!("limits.{field}"), problem);
         }
         if let Some(expect) = &model.expect {
-            // Connection numbers: connections first, then one per listener.
-            let total = model.connection_count() + model.listeners.len() as u64;
+            let total = model.connection_numbers();
             for (i, e) in expect.endpoints.iter().enumerate() {
                 let p = format!("expect.endpoints[{i}]");
                 errors.check(format!("{p}.name"), rules::unknown_endpoint(&e.name, &endpoints));
@@ -279,7 +317,13 @@ impl Builder {
         if !errors.0.is_empty() {
             return Err(errors.0);
         }
-        model.deviations = super::rules::deviations_of(0, &model.configs[0]);
+        // Checked in the order written; run in time order, as a file's.
+        let listener_apps = model.listeners.iter_mut().map(|l| &mut l.app);
+        for app in listener_apps.chain(model.connections.iter_mut().map(|c| &mut c.app)) {
+            app.script.sort_by_key(|t| t.at);
+        }
+        deviations.extend(rules::deviations_of(0, &model.configs[0]));
+        model.deviations = deviations;
         Ok(model)
     }
 }
@@ -307,11 +351,16 @@ impl Errors {
 }
 
 impl App {
-    /// This application, also calling `action` at `at` (script order is by
-    /// time; equal times keep the order they were added in).
+    /// This application, also calling `action` at `at`. The script keeps
+    /// the order the actions were added in, so that [`Builder::build`]
+    /// names a problem at `script[i]` by that order, as a file names the
+    /// index as written; `build` then orders it by time (equal times keep
+    /// the order they were added in), as loading a file does. A model put
+    /// together without the builder needs its scripts in time order:
+    /// [`Simulation::from_model`](crate::simulation::Simulation::from_model)
+    /// refuses one that is not.
     pub fn at(mut self, at: Duration, action: Action) -> App {
-        let after = self.script.partition_point(|t| t.at <= at);
-        self.script.insert(after, Timed { at, action });
+        self.script.push(Timed { at, action });
         self
     }
 
@@ -459,7 +508,11 @@ mod tests {
             rto_initial: Duration::from_secs(1),
             ..TcpConfig::default()
         };
-        assert_eq!(with(crossed), one("tcp.rto_max_ms", "expected rto_max_ms >= rto_min_ms (2000 ms)"));
+        // An RTO maximum below 60 s needs consent too; given, the order is left.
+        assert_eq!(
+            problems(linked_pair().tcp(crossed).allow_rfc_violations()),
+            one("tcp.rto_max_ms", "expected rto_max_ms >= rto_min_ms (2000 ms)")
+        );
         assert_eq!(
             with(TcpConfig { recv_buffer: 0, ..TcpConfig::default() }),
             one("tcp.recv_buffer_bytes", "expected 1..=1073741824 bytes (1 GiB, RFC 7323 §2.3), found 0")
@@ -523,6 +576,174 @@ mod tests {
                 "2 connections exceed limits.max_connections (1); raise it in `limits` if the machine has the memory (about 1 KiB per connection)"
             )
         );
+    }
+
+    /// A file's verdict on two linked hosts with `tcp` as its `tcp`
+    /// block's fields and `link` as the link's, and the builder's on the
+    /// same scenario: both refuse, the builder naming at least every
+    /// problem the file names (a whole configuration is checked where a
+    /// file checks only the fields a block sets), or both accept with the
+    /// same model, deviations and all. Returns whether they refused.
+    fn same_verdict(tcp: &str, link: &str, allow: bool, config: TcpConfig, params: LinkParams) -> bool {
+        let file = format!(
+            r#"(name: "x", allow_rfc_violations: {allow}, tcp: ({tcp}),
+                hosts: [(name: "a"), (name: "b")], links: [(between: ("a", "b"), {link})])"#
+        );
+        let loaded = crate::scenario::load(file.as_bytes(), &[])
+            .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>());
+        let builder = linked_pair_with(params).tcp(config);
+        let built = if allow { builder.allow_rfc_violations() } else { builder }
+            .build()
+            .map_err(|errors| errors.into_iter().map(|e| format!("`{}`: {}", e.path, e.message)).collect::<Vec<_>>());
+        match (loaded, built) {
+            (Ok(loaded), Ok(built)) => {
+                assert_eq!(built, loaded);
+                false
+            }
+            (Err(file), Err(builder)) => {
+                for problem in &file {
+                    assert!(builder.contains(problem), "the builder missed {problem:?}: {builder:?}");
+                }
+                true
+            }
+            (loaded, built) => panic!("the file gave {loaded:?}, the builder {built:?}"),
+        }
+    }
+
+    fn linked_pair_with(params: LinkParams) -> Builder {
+        Builder::new("x").host("a").host("b").link("a", "b", params)
+    }
+
+    /// The file's verdict and the builder's on a TCP setting, `field: ms`
+    /// in the file and `set` on the builder's configuration.
+    fn same_tcp_verdict(field: &str, ms: u64, allow: bool, set: SetDuration) -> bool {
+        let mut config = TcpConfig::default();
+        set(&mut config, Duration::from_millis(ms));
+        same_verdict(&format!("{field}: {ms}"), "delay_ms: 1", allow, config, one_ms_link())
+    }
+
+    /// Sets one duration of a configuration.
+    type SetDuration = fn(&mut TcpConfig, Duration);
+
+    fn one_ms_link() -> LinkParams {
+        LinkParams { delay: Duration::from_millis(1), ..LinkParams::default() }
+    }
+
+    #[test]
+    fn every_duration_is_positive_in_a_built_model_as_in_a_file() {
+        let zero: [(&str, SetDuration); 8] = [
+            ("msl_ms", |c, d| c.msl = d),
+            ("rto_initial_ms", |c, d| c.rto_initial = d),
+            ("rto_min_ms", |c, d| c.rto_min = d),
+            ("rto_max_ms", |c, d| c.rto_max = d),
+            ("time_wait_ms", |c, d| c.time_wait = Some(d)),
+            ("user_timeout_ms", |c, d| c.user_timeout = Some(d)),
+            ("delayed_ack_ms", |c, d| c.delayed_ack = Some(d)),
+            ("linux_fin_wait_2_timeout_ms", |c, d| c.linux_fin_wait_2_timeout = Some(d)),
+        ];
+        for (field, set) in zero {
+            assert!(same_tcp_verdict(field, 0, true, set), "{field}: 0 accepted");
+        }
+        let config = TcpConfig { msl: Duration::ZERO, ..TcpConfig::default() };
+        assert_eq!(
+            problems(linked_pair().tcp(config)),
+            one("tcp.msl_ms", "expected a positive duration in milliseconds, found 0")
+        );
+    }
+
+    #[test]
+    fn a_timestamp_tick_is_1_ms_to_1_s_in_a_built_model_as_in_a_file() {
+        let tick = |c: &mut TcpConfig, d: Duration| c.ts_tick = d;
+        assert!(same_tcp_verdict("ts_tick_ms", 2000, false, tick));
+        assert!(!same_tcp_verdict("ts_tick_ms", 1000, false, tick));
+        let half = TcpConfig { ts_tick: Duration::from_micros(500), ..TcpConfig::default() };
+        assert!(same_verdict("ts_tick_ms: 0.5", "delay_ms: 1", false, half, one_ms_link()));
+        assert_eq!(
+            problems(linked_pair().tcp(TcpConfig { ts_tick: Duration::from_secs(2), ..TcpConfig::default() })),
+            one("tcp.ts_tick_ms", "expected at most 1000 ms (RFC 7323 §5.4: 1 ms to 1 s), found 2000")
+        );
+    }
+
+    #[test]
+    fn rfc_deviations_need_consent_in_a_built_model_as_in_a_file() {
+        let consent: [(&str, u64, SetDuration); 3] = [
+            ("rto_max_ms", 30_000, |c, d| c.rto_max = d),
+            ("time_wait_ms", 1000, |c, d| c.time_wait = Some(d)),
+            ("delayed_ack_ms", 500, |c, d| c.delayed_ack = Some(d)),
+        ];
+        for (field, ms, set) in consent {
+            assert!(same_tcp_verdict(field, ms, false, set), "{field}: {ms} without consent");
+            assert!(!same_tcp_verdict(field, ms, true, set), "{field}: {ms} with consent");
+        }
+        let short = TcpConfig { rto_max: Duration::from_secs(30), ..TcpConfig::default() };
+        assert_eq!(
+            problems(linked_pair().tcp(short.clone())),
+            one(
+                "tcp.rto_max_ms",
+                "RFC 6298 (2.5) requires an RTO maximum of at least 60 s, found 30000 ms; set `allow_rfc_violations: true` to run it anyway"
+            )
+        );
+        let allowed = linked_pair().tcp(short).allow_rfc_violations().build().expect("consent given");
+        assert_eq!(
+            allowed.deviations,
+            [
+                "tcp.rto_max_ms: RFC 6298 (2.5) requires an RTO maximum of at least 60 s, found 30000 ms (allow_rfc_violations)"
+            ]
+        );
+        // linux_time_wait fixes TIME_WAIT: no consent makes both right.
+        let both =
+            TcpConfig { linux_time_wait: true, time_wait: Some(Duration::from_secs(240)), ..TcpConfig::default() };
+        for allow in [false, true] {
+            let tcp = "linux_time_wait: true, time_wait_ms: 240000";
+            assert!(same_verdict(tcp, "delay_ms: 1", allow, both.clone(), one_ms_link()));
+        }
+    }
+
+    #[test]
+    fn link_rules_hold_for_a_built_model_as_for_a_file() {
+        let d = one_ms_link();
+        let tcp = TcpConfig::default();
+        let reorder = Ppm::new(100_000).expect("a probability");
+        let cases = [
+            ("rate_bps: 0", LinkParams { rate_bps: Some(0), ..d }),
+            (
+                "rate_bps: 1000000, queue_bytes: 43",
+                LinkParams { rate_bps: Some(1_000_000), queue_bytes: Some(43), ..d },
+            ),
+            ("queue_bytes: 1000", LinkParams { queue_bytes: Some(1000), ..d }),
+            ("reorder: 0.1", LinkParams { reorder, ..d }),
+            ("lifetime_ms: 0", LinkParams { lifetime: Some(Duration::ZERO), ..d }),
+        ];
+        for (link, params) in cases {
+            assert!(same_verdict("", &format!("delay_ms: 1, {link}"), false, tcp.clone(), params), "{link} accepted");
+        }
+        let fine = LinkParams { rate_bps: Some(1_000_000), queue_bytes: Some(44), ..d };
+        assert!(!same_verdict("", "delay_ms: 1, rate_bps: 1000000, queue_bytes: 44", false, tcp, fine));
+        assert_eq!(
+            problems(linked_pair_with(LinkParams { queue_bytes: Some(1000), ..d })),
+            one("links[0].queue_bytes", "a queue needs a rate_bps (without a rate, nothing ever waits)")
+        );
+    }
+
+    /// A problem in a script is named by the index the action was added
+    /// at, as a file names the index it was written at, though the model
+    /// runs the script in time order.
+    #[test]
+    fn a_script_problem_names_the_action_as_added() {
+        let late_send =
+            App::default().at(Duration::from_millis(5), Action::Send(0)).at(Duration::ZERO, Action::Connect);
+        let b = serve(linked_pair()).connection("client", "a", ("b", 80), late_send);
+        assert_eq!(problems(b), one("connections[0].script[0].bytes", "expected 1..=1099511627776 bytes, found 0"));
+        let file = r#"(name: "x", hosts: [(name: "a"), (name: "b")], links: [(between: ("a", "b"))],
+            listeners: [(name: "server", host: "b", port: 80)],
+            connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80,
+                           script: [Send(at_ms: 5, bytes: 0), Connect(at_ms: 0)])])"#;
+        let errors = crate::scenario::load(file.as_bytes(), &[]).expect_err("a send of nothing");
+        assert_eq!(errors[0].message, "`connections[0].script[0].bytes`: expected 1..=1099511627776 bytes, found 0");
+        let in_order = App::default().at(Duration::from_millis(5), Action::Close).at(Duration::ZERO, Action::Connect);
+        let built = serve(linked_pair()).connection("client", "a", ("b", 80), in_order).build().expect("valid");
+        let actions: Vec<Action> = built.connections[0].app.script.iter().map(|t| t.action).collect();
+        assert_eq!(actions, [Action::Connect, Action::Close]);
     }
 
     /// Every problem comes back, in file order, not just the first.

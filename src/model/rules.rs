@@ -5,7 +5,9 @@
 //! its line and column and a builder's its path. Written once here, a
 //! rule cannot hold for one kind of model and not the other.
 
-use super::{Action, App, HostId, Limits, Link, Listener, Reaction};
+use super::{Action, App, HostId, Limits, Link, Listener, Model, Reaction};
+use crate::link::LinkParams;
+use crate::rng::Ppm;
 use crate::tcp::{CongestionControl, MAX_RECV_BUFFER_SCALED, MAX_WINDOW_SHIFT, TcpConfig};
 use crate::time::Duration;
 
@@ -58,8 +60,20 @@ pub(crate) fn endpoint_name(name: &str, earlier: &[String], hosts: &[String]) ->
 
 /// A name that is no endpoint's.
 pub(crate) fn unknown_endpoint(name: &str, endpoints: &[String]) -> Option<String> {
-    (!endpoints.iter().any(|e| e == name))
-        .then(|| format!("unknown endpoint {name:?}; endpoints are {}", list(endpoints)))
+    (!endpoints.iter().any(|e| e == name)).then(|| not_an_endpoint(name, endpoints))
+}
+
+/// The words for `name`, which names none of `endpoints` (nor, where a
+/// host would do, a host).
+pub(crate) fn not_an_endpoint(name: &str, endpoints: &[String]) -> String {
+    format!("unknown endpoint {name:?}; endpoints are {}", list(endpoints))
+}
+
+/// The connection numbers of `connections` connections (populations
+/// expanded) and `listeners` listeners: connections first, then one per
+/// listener for its idle listening endpoint.
+pub(crate) fn connection_numbers(connections: u64, listeners: usize) -> u64 {
+    connections.saturating_add(listeners as u64)
 }
 
 /// A connection number below `total`, the connections and listeners in all.
@@ -163,17 +177,138 @@ pub(crate) fn rto_initial(c: &TcpConfig) -> Option<String> {
     (c.rto_max < c.rto_initial).then(|| format!("expected rto_initial_ms <= rto_max_ms ({})", c.rto_max))
 }
 
+/// A duration that must be positive, zero here (the file's reader gives
+/// the same words for a written 0).
+pub(crate) fn positive(d: Duration) -> Option<String> {
+    (d == Duration::ZERO).then(|| "expected a positive duration in milliseconds, found 0".into())
+}
+
+/// A timestamp clock tick of whole milliseconds, 1 ms to 1 s (RFC 7323
+/// §5.4); `ms` is how the message shows it (a file shows what it wrote).
+pub(crate) fn ts_tick(tick: Duration, ms: f64) -> Option<String> {
+    if tick < Duration::from_millis(1) || !tick.as_nanos().is_multiple_of(1_000_000) {
+        Some(format!("expected whole milliseconds >= 1 (RFC 7323 §5.4: 1 ms to 1 s), found {ms}"))
+    } else if tick > Duration::from_secs(1) {
+        Some(format!("expected at most 1000 ms (RFC 7323 §5.4: 1 ms to 1 s), found {ms}"))
+    } else {
+        None
+    }
+}
+
+/// `linux_time_wait` fixes TIME_WAIT at 60 s: an explicit `time_wait`
+/// beside it says two things.
+pub(crate) fn time_wait_contradiction(c: &TcpConfig) -> Option<String> {
+    (c.linux_time_wait && c.time_wait.is_some())
+        .then(|| "time_wait_ms contradicts linux_time_wait: true (which fixes TIME_WAIT at 60 s); set only one".into())
+}
+
+/// Consent rule: an RTO maximum below RFC 6298's 60 s floor.
+pub(crate) fn rto_max_floor(c: &TcpConfig) -> Option<String> {
+    (c.rto_max < Duration::from_secs(60))
+        .then(|| format!("RFC 6298 (2.5) requires an RTO maximum of at least 60 s, found {}", c.rto_max))
+}
+
+/// Consent rule: an explicit TIME_WAIT below 2×MSL (a Linux TIME_WAIT is
+/// its own option).
+pub(crate) fn time_wait_floor(c: &TcpConfig) -> Option<String> {
+    let tw = c.time_wait.filter(|tw| !c.linux_time_wait && *tw < c.msl.saturating_mul(2))?;
+    Some(format!(
+        "RFC 9293 §3.6.1 (MUST-13) requires TIME_WAIT >= 2×MSL = {}, found TIME_WAIT {}",
+        c.msl.saturating_mul(2),
+        tw
+    ))
+}
+
+/// Consent rule: an ACK delay of 500 ms or more.
+pub(crate) fn delayed_ack_ceiling(c: &TcpConfig) -> Option<String> {
+    let d = c.delayed_ack.filter(|d| *d >= Duration::from_millis(500))?;
+    Some(format!("RFC 9293 §3.8.6.3 (MUST-40) requires an ACK delay below 500 ms, found {d}"))
+}
+
+/// A consent rule's finding `what` at `path`, refused: the error's words.
+pub(crate) fn refused(what: &str) -> String {
+    format!("{what}; set `allow_rfc_violations: true` to run it anyway")
+}
+
+/// A consent rule's finding `what` at `path`, allowed: the header's line.
+pub(crate) fn allowed(path: &str, what: &str) -> String {
+    format!("{path}: {what} (allow_rfc_violations)")
+}
+
+/// What a rule found: a value no model may hold, or a deviation from an
+/// RFC that only `allow_rfc_violations` lets through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Finding {
+    /// Wrong whatever the writer allows.
+    Wrong(String),
+    /// A deviation from an RFC, in the words of [`refused`] and [`allowed`].
+    Deviation(String),
+}
+
 /// Every rule above a whole configuration breaks, each with its field
-/// (as a file names it). A file checks each value where it is written
-/// instead, so that a problem is reported once, at the block that set it.
-pub(crate) fn config(c: &TcpConfig) -> Vec<(&'static str, String)> {
+/// (as a file names it), in a file's order. A file checks each value
+/// where it is written instead, so that a problem is reported once, at
+/// the block that set it; the rules are the same functions.
+pub(crate) fn config(c: &TcpConfig) -> Vec<(&'static str, Finding)> {
+    use Finding::{Deviation, Wrong};
     let recv_buffer = recv_buffer(c.recv_buffer).or_else(|| recv_buffer_scaled(c)).or_else(|| recv_buffer_for_shift(c));
     [
-        ("mss_bytes", mss(u32::from(c.mss))),
-        ("window_scale", c.window_scale.and_then(|s| window_scale(u32::from(s)))),
-        ("recv_buffer_bytes", recv_buffer),
-        ("rto_max_ms", rto_bounds(c)),
-        ("rto_initial_ms", rto_initial(c)),
+        ("msl_ms", positive(c.msl).map(Wrong)),
+        ("rto_initial_ms", positive(c.rto_initial).map(Wrong)),
+        ("rto_min_ms", positive(c.rto_min).map(Wrong)),
+        ("rto_max_ms", positive(c.rto_max).map(Wrong)),
+        ("time_wait_ms", c.time_wait.and_then(positive).map(Wrong)),
+        ("user_timeout_ms", c.user_timeout.and_then(positive).map(Wrong)),
+        ("mss_bytes", mss(u32::from(c.mss)).map(Wrong)),
+        ("window_scale", c.window_scale.and_then(|s| window_scale(u32::from(s))).map(Wrong)),
+        ("ts_tick_ms", ts_tick(c.ts_tick, c.ts_tick.as_nanos() as f64 / 1e6).map(Wrong)),
+        ("recv_buffer_bytes", recv_buffer.map(Wrong)),
+        ("linux_fin_wait_2_timeout_ms", c.linux_fin_wait_2_timeout.and_then(positive).map(Wrong)),
+        ("delayed_ack_ms", c.delayed_ack.and_then(positive).map(Wrong)),
+        ("rto_max_ms", rto_bounds(c).map(Wrong)),
+        ("rto_max_ms", rto_max_floor(c).map(Deviation)),
+        ("time_wait_ms", time_wait_contradiction(c).map(Wrong)),
+        ("time_wait_ms", time_wait_floor(c).map(Deviation)),
+        ("rto_initial_ms", rto_initial(c).map(Wrong)),
+        ("delayed_ack_ms", delayed_ack_ceiling(c).map(Deviation)),
+    ]
+    .into_iter()
+    .filter_map(|(field, problem)| Some((field, problem?)))
+    .collect()
+}
+
+/// A link direction's rate: positive when set.
+pub(crate) fn rate(rate_bps: Option<u64>) -> Option<String> {
+    (rate_bps == Some(0)).then(|| "expected a positive rate in bits per second, found 0".into())
+}
+
+/// A queue only behind a rate.
+pub(crate) fn queue_needs_rate(p: &LinkParams) -> Option<String> {
+    (p.queue_bytes.is_some() && p.rate_bps.is_none())
+        .then(|| "a queue needs a rate_bps (without a rate, nothing ever waits)".into())
+}
+
+/// A queue that holds at least one header-only segment.
+pub(crate) fn queue_size(queue_bytes: Option<u64>) -> Option<String> {
+    queue_bytes.is_some_and(|q| q < 44).then(|| "expected at least 44 bytes (one header-only segment)".into())
+}
+
+/// Reordering holds a segment back for a positive time.
+pub(crate) fn reorder_delay(p: &LinkParams) -> Option<String> {
+    (p.reorder > Ppm::ZERO && p.reorder_delay == Duration::ZERO)
+        .then(|| "reordering needs a positive reorder_delay_ms (how long a segment is held back)".into())
+}
+
+/// Every rule above a link direction breaks, each with its field (as a
+/// file names it), in a file's order; `lifetime_ms` too, which a file's
+/// reader refuses as it reads it.
+pub(crate) fn link(p: &LinkParams) -> Vec<(&'static str, String)> {
+    [
+        ("lifetime_ms", p.lifetime.and_then(positive)),
+        ("rate_bps", rate(p.rate_bps)),
+        ("queue_bytes", queue_needs_rate(p)),
+        ("queue_bytes", queue_size(p.queue_bytes)),
+        ("reorder_delay_ms", reorder_delay(p)),
     ]
     .into_iter()
     .filter_map(|(field, problem)| Some((field, problem?)))
@@ -192,26 +327,39 @@ pub(crate) fn listener_action(action: Action) -> Option<String> {
         .then(|| "a listener's connections are already open; Listen and Connect do not apply".into())
 }
 
+/// Every rule above one scripted call breaks, each with its field below
+/// the call's path (`""`: the call itself), in a file's order.
+/// `may_connect`: a connection's application, not a listener's.
+pub(crate) fn scripted(action: Action, may_connect: bool) -> Vec<(&'static str, String)> {
+    let bytes = match action {
+        Action::Send(bytes) => send_bytes(bytes),
+        _ => None,
+    };
+    let place = if may_connect { None } else { listener_action(action) };
+    [(".bytes", bytes), ("", place)].into_iter().filter_map(|(field, problem)| Some((field, problem?))).collect()
+}
+
+/// What is wrong with one reaction (its `bytes`, the only value it has).
+pub(crate) fn reaction(r: Reaction) -> Option<String> {
+    match r {
+        Reaction::Send(bytes) => send_bytes(bytes),
+        _ => None,
+    }
+}
+
 /// Every rule above an application breaks, each with its field path
 /// below the endpoint's, in a file's order. `may_connect`: a connection's
 /// application, not a listener's.
 pub(crate) fn app(app: &App, may_connect: bool) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     for (i, t) in app.script.iter().enumerate() {
-        if let Action::Send(bytes) = t.action
-            && let Some(problem) = send_bytes(bytes)
-        {
-            problems.push((format!("script[{i}].bytes"), problem));
-        }
-        if !may_connect && let Some(problem) = listener_action(t.action) {
-            problems.push((format!("script[{i}]"), problem));
+        for (field, problem) in scripted(t.action, may_connect) {
+            problems.push((format!("script[{i}]{field}"), problem));
         }
     }
     for (name, reactions) in [("on_connected", &app.on_connected), ("on_end_of_stream", &app.on_end_of_stream)] {
         for (i, r) in reactions.iter().enumerate() {
-            if let Reaction::Send(bytes) = *r
-                && let Some(problem) = send_bytes(bytes)
-            {
+            if let Some(problem) = reaction(*r) {
                 problems.push((format!("{name}[{i}].bytes"), problem));
             }
         }
@@ -258,10 +406,15 @@ pub(crate) fn limits(l: &Limits) -> Vec<(&'static str, String)> {
     .collect()
 }
 
-/// The most connections one file may describe; more would not fit in
-/// memory on any machine this runs on.
+/// The most connections one scenario may describe, whoever wrote it: a
+/// file, the [`Builder`](super::Builder), or a model handed to
+/// [`Simulation::from_model`](crate::simulation::Simulation::from_model)
+/// (the ceiling of `limits.max_connections`, and a listener's backlog in
+/// a file); more would not fit in memory on any machine this runs on.
 pub const MAX_CONNECTIONS: u64 = 10_000_000;
-/// The most bytes one scripted send may queue.
+/// The most bytes one scripted send may queue, in a file, a built model
+/// or one handed to
+/// [`Simulation::from_model`](crate::simulation::Simulation::from_model).
 pub const MAX_SEND_BYTES: u64 = 1 << 40;
 /// The header's lines for the deviations from the RFC defaults that
 /// configuration `index` chose (file validation and [`Builder`](super::Builder) both add them).
@@ -300,4 +453,124 @@ pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
         add("rfc5961: challenge ACKs for RST, SYN and old ACKs; not throttled (B-OPT-04..06)".into());
     }
     lines
+}
+
+/// An index into a list of `len` `things`.
+fn index(i: u64, len: usize, things: &str) -> Option<String> {
+    (i >= len as u64).then(|| format!("expected an index below {len} (the {things}), found {i}"))
+}
+
+/// A script in time order: the world calls its actions one after another.
+fn script_order(app: &App) -> Option<String> {
+    app.script.windows(2).any(|w| w[1].at < w[0].at).then(|| "expected the script's actions in time order".into())
+}
+
+/// Every rule a whole [`Model`] breaks, each with its field path (the
+/// model's own: `connections[0].host`, `configs[1].mss_bytes`), however it
+/// was made: the rules its writer (a file, the [`Builder`](super::Builder))
+/// checked, and that each index names something, so that a model edited
+/// after it was made cannot make a run panic. The deviations from an RFC
+/// are its writer's to admit and the model lists them, so they are not
+/// checked again here.
+pub(crate) fn model(m: &Model) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let mut check = |path: String, problem: Option<String>| {
+        if let Some(problem) = problem {
+            problems.push((path, problem));
+        }
+    };
+    let hosts = m.hosts.len();
+    let configs = m.configs.len();
+    check("name".into(), scenario_name(&m.name));
+    check("hosts".into(), some_hosts(hosts));
+    for (i, h) in m.hosts.iter().enumerate() {
+        let reused = m.hosts[..i].iter().any(|x| x.addr == h.addr);
+        check(
+            format!("hosts[{i}].addr"),
+            reused.then(|| format!("address {} is already used by another host", super::format_addr(h.addr))),
+        );
+    }
+    check("configs".into(), (configs == 0).then(|| "expected at least one configuration (the default)".into()));
+    for (i, c) in m.configs.iter().enumerate() {
+        for (field, finding) in config(c) {
+            if let Finding::Wrong(problem) = finding {
+                check(format!("configs[{i}].{field}"), Some(problem));
+            }
+        }
+    }
+    for (i, l) in m.links.iter().enumerate() {
+        check(format!("links[{i}].a"), index(l.a.into(), hosts, "hosts"));
+        check(format!("links[{i}].b"), index(l.b.into(), hosts, "hosts"));
+        check(format!("links[{i}].b"), (l.a == l.b).then(|| "expected two different hosts".into()));
+        for (dir, params) in [("ab", &l.ab), ("ba", &l.ba)] {
+            for (field, problem) in link(params) {
+                check(format!("links[{i}].{dir}.{field}"), Some(problem));
+            }
+        }
+    }
+    let app_of = |path: String, app: &App, may_connect: bool, check: &mut dyn FnMut(String, Option<String>)| {
+        check(format!("{path}.script"), script_order(app));
+        for (field, problem) in self::app(app, may_connect) {
+            check(format!("{path}.{field}"), Some(problem));
+        }
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (i, l) in m.listeners.iter().enumerate() {
+        let p = format!("listeners[{i}]");
+        names.push(l.name.clone());
+        check(format!("{p}.host"), index(l.host.into(), hosts, "hosts"));
+        check(format!("{p}.port"), port(l.port));
+        check(format!("{p}.backlog"), (l.backlog == 0).then(|| "expected at least 1 connection, found 0".into()));
+        check(format!("{p}.config"), index(l.config as u64, configs, "configs"));
+        app_of(p, &l.app, false, &mut check);
+    }
+    for (i, c) in m.connections.iter().enumerate() {
+        let p = format!("connections[{i}]");
+        names.push(c.name.clone());
+        let span = (c.host_span == 0).then(|| "expected at least 1 host".into());
+        check(format!("{p}.host_span"), span);
+        let last = u64::from(c.host) + u64::from(c.host_span.max(1)) - 1;
+        check(format!("{p}.host"), index(last, hosts, "hosts"));
+        check(format!("{p}.remote_host"), index(c.remote_host.into(), hosts, "hosts"));
+        check(format!("{p}.remote_port"), port(c.remote_port));
+        check(format!("{p}.local_port"), c.local_port.and_then(port));
+        check(format!("{p}.count"), (c.count == 0).then(|| "expected at least 1 connection, found 0".into()));
+        check(format!("{p}.config"), index(c.config as u64, configs, "configs"));
+        app_of(p.clone(), &c.app, true, &mut check);
+        if let Some(peer) = &c.peer {
+            names.push(peer.name.clone());
+            check(format!("{p}.peer.config"), index(peer.config as u64, configs, "configs"));
+            app_of(format!("{p}.peer"), &peer.app, true, &mut check);
+        }
+    }
+    check("connections".into(), connection_total(m.connection_count(), m.limits.max_connections));
+    for (field, problem) in limits(&m.limits) {
+        check(format!("limits.{field}"), Some(problem));
+    }
+    let numbers = m.connection_numbers();
+    for (i, f) in m.faults.iter().enumerate() {
+        let p = format!("faults[{i}]");
+        match f {
+            super::Fault::Segment { filter, .. } => {
+                check(format!("{p}.filter.conn"), filter.conn.and_then(|c| connection_index(c, numbers)));
+            }
+            super::Fault::Inject { conn, from, .. } => {
+                check(format!("{p}.from"), unknown_endpoint(from, &names));
+                check(format!("{p}.conn"), connection_index(*conn, numbers));
+            }
+            super::Fault::Partition { a, b, .. } => {
+                check(format!("{p}.a"), index((*a).into(), hosts, "hosts"));
+                check(format!("{p}.b"), index((*b).into(), hosts, "hosts"));
+            }
+            super::Fault::Crash { host, .. } => check(format!("{p}.host"), index((*host).into(), hosts, "hosts")),
+            super::Fault::Fate { conn, .. } => check(format!("{p}.conn"), connection_index(*conn, numbers)),
+        }
+    }
+    if let Some(expect) = &m.expect {
+        for (i, e) in expect.endpoints.iter().enumerate() {
+            check(format!("expect.endpoints[{i}].name"), unknown_endpoint(&e.name, &names));
+            check(format!("expect.endpoints[{i}].conn"), connection_index(e.conn, numbers));
+        }
+    }
+    problems
 }

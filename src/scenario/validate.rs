@@ -141,11 +141,13 @@ impl Validator {
         }
     }
 
-    fn violation(&mut self, path: &str, what: String) {
+    /// A consent rule's finding: a header line if the file allows
+    /// deviations, else an error.
+    fn violation(&mut self, path: &str, what: &str) {
         if self.allow {
-            self.deviations.push(format!("{path}: {what} (allow_rfc_violations)"));
+            self.deviations.push(rules::allowed(path, what));
         } else {
-            self.err(path, format!("{what}; set `allow_rfc_violations: true` to run it anyway"));
+            self.err(path, rules::refused(what));
         }
     }
 }
@@ -196,9 +198,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     let (connections, total) = connections(&mut v, file, &host_groups, &links, &listeners, &mut endpoints);
 
     let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
-    // Connection numbers: connections first, then one per listener for its
-    // idle listening endpoint.
-    let conn_numbers = total + file.listeners.len() as u64;
+    let conn_numbers = rules::connection_numbers(total, file.listeners.len());
     let faults = faults(&mut v, file, &endpoints.names, &host_names, conn_numbers);
     let limits = limits(&mut v, &file.limits);
     let expect = file.expect.as_ref().map(|e| expect(&mut v, e, &endpoints.names, conn_numbers));
@@ -660,23 +660,7 @@ fn link_dir_checked(
         Some(q) => (Some(q), true),
         None => (both.queue_bytes, false),
     };
-    if rate_bps == Some(0) {
-        v.err(path("rate_bps", rate_over), "expected a positive rate in bits per second, found 0");
-    }
-    if queue_bytes.is_some() && rate_bps.is_none() {
-        v.err(path("queue_bytes", queue_over), "a queue needs a rate_bps (without a rate, nothing ever waits)");
-    }
-    if queue_bytes.is_some_and(|q| q < 44) {
-        v.err(path("queue_bytes", queue_over), "expected at least 44 bytes (one header-only segment)");
-    }
-    if reorder > Ppm::ZERO && reorder_delay == Duration::ZERO {
-        let from_over = over.is_some_and(|o| o.reorder.is_some() || o.reorder_delay_ms.is_some());
-        v.err(
-            path("reorder_delay_ms", from_over),
-            "reordering needs a positive reorder_delay_ms (how long a segment is held back)",
-        );
-    }
-    LinkParams {
+    let params = LinkParams {
         delay,
         jitter,
         distribution,
@@ -689,7 +673,17 @@ fn link_dir_checked(
         duplicate,
         corrupt,
         lifetime,
+    };
+    // The reader refused a zero lifetime already, in its own words.
+    for (field, problem) in rules::link(&params).into_iter().filter(|(field, _)| *field != "lifetime_ms") {
+        let from_over = match field {
+            "rate_bps" => rate_over,
+            "queue_bytes" => queue_over,
+            _ => over.is_some_and(|o| o.reorder.is_some() || o.reorder_delay_ms.is_some()),
+        };
+        v.err(path(field, from_over), problem);
     }
+    params
 }
 
 /// Builds a config from `spec` over `base`. Consent rules are checked
@@ -749,12 +743,9 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     }
     if let Some(x) = spec.ts_tick_ms {
         let tick = v.ms(&f("ts_tick_ms"), x, true);
-        if tick < Duration::from_millis(1) || !tick.as_nanos().is_multiple_of(1_000_000) {
-            v.err(f("ts_tick_ms"), format!("expected whole milliseconds >= 1 (RFC 7323 §5.4: 1 ms to 1 s), found {x}"));
-        } else if tick > Duration::from_secs(1) {
-            v.err(f("ts_tick_ms"), format!("expected at most 1000 ms (RFC 7323 §5.4: 1 ms to 1 s), found {x}"));
-        } else {
-            c.ts_tick = tick;
+        match rules::ts_tick(tick, x) {
+            Some(problem) => v.err(f("ts_tick_ms"), problem),
+            None => c.ts_tick = tick,
         }
     }
     if let Some(x) = spec.ts_start {
@@ -810,30 +801,22 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     if let Some(problem) = rules::rto_bounds(&c) {
         v.err(f("rto_max_ms"), problem);
     }
-    if spec.rto_max_ms.is_some() && c.rto_max < Duration::from_secs(60) {
-        v.violation(
-            &f("rto_max_ms"),
-            format!("RFC 6298 (2.5) requires an RTO maximum of at least 60 s, found {}", c.rto_max),
-        );
-    }
-    if c.linux_time_wait && c.time_wait.is_some() && (spec.linux_time_wait.is_some() || spec.time_wait_ms.is_some()) {
-        let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "linux_time_wait" };
-        v.err(f(field), "time_wait_ms contradicts linux_time_wait: true (which fixes TIME_WAIT at 60 s); set only one");
-    }
-    if (spec.time_wait_ms.is_some() || spec.msl_ms.is_some())
-        && let Some(tw) = c.time_wait
-        && !c.linux_time_wait
-        && tw < c.msl.saturating_mul(2)
+    if spec.rto_max_ms.is_some()
+        && let Some(what) = rules::rto_max_floor(&c)
     {
+        v.violation(&f("rto_max_ms"), &what);
+    }
+    if spec.linux_time_wait.is_some() || spec.time_wait_ms.is_some() {
+        let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "linux_time_wait" };
+        if let Some(problem) = rules::time_wait_contradiction(&c) {
+            v.err(f(field), problem);
+        }
+    }
+    if spec.time_wait_ms.is_some() || spec.msl_ms.is_some() {
         let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "msl_ms" };
-        v.violation(
-            &f(field),
-            format!(
-                "RFC 9293 §3.6.1 (MUST-13) requires TIME_WAIT >= 2×MSL = {}, found TIME_WAIT {}",
-                c.msl.saturating_mul(2),
-                tw
-            ),
-        );
+        if let Some(what) = rules::time_wait_floor(&c) {
+            v.violation(&f(field), &what);
+        }
     }
     if spec.rto_initial_ms.is_some()
         && let Some(problem) = rules::rto_initial(&c)
@@ -841,13 +824,9 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
         v.err(f("rto_initial_ms"), problem);
     }
     if spec.delayed_ack_ms.is_some()
-        && let Some(d) = c.delayed_ack
-        && d >= Duration::from_millis(500)
+        && let Some(what) = rules::delayed_ack_ceiling(&c)
     {
-        v.violation(
-            &f("delayed_ack_ms"),
-            format!("RFC 9293 §3.8.6.3 (MUST-40) requires an ACK delay below 500 ms, found {d}"),
-        );
+        v.violation(&f("delayed_ack_ms"), &what);
     }
     c
 }
@@ -893,19 +872,14 @@ fn build_app(
         let (at_ms, action) = match *a {
             ActionSpec::Listen { at_ms } => (at_ms, Action::Listen),
             ActionSpec::Connect { at_ms } => (at_ms, Action::Connect),
-            ActionSpec::Send { at_ms, bytes } => {
-                if let Some(problem) = rules::send_bytes(bytes) {
-                    v.err(format!("{ap}.bytes"), problem);
-                }
-                (at_ms, Action::Send(bytes))
-            }
+            ActionSpec::Send { at_ms, bytes } => (at_ms, Action::Send(bytes)),
             ActionSpec::Close { at_ms } => (at_ms, Action::Close),
             ActionSpec::Abort { at_ms } => (at_ms, Action::Abort),
             ActionSpec::PauseRead { at_ms } => (at_ms, Action::PauseRead),
             ActionSpec::ResumeRead { at_ms } => (at_ms, Action::ResumeRead),
         };
-        if !may_connect && let Some(problem) = rules::listener_action(action) {
-            v.err(&ap, problem);
+        for (field, problem) in rules::scripted(action, may_connect) {
+            v.err(format!("{ap}{field}"), problem);
         }
         let at = v.ms(&format!("{ap}.at_ms"), at_ms, false);
         timed.push(Timed { at, action });
@@ -914,17 +888,18 @@ fn build_app(
     let reactions = |v: &mut Validator, name: &str, list: &[ReactionSpec]| -> Vec<Reaction> {
         list.iter()
             .enumerate()
-            .map(|(i, r)| match *r {
-                ReactionSpec::Send { bytes } => {
-                    if let Some(problem) = rules::send_bytes(bytes) {
-                        v.err(format!("{p}.{name}[{i}].bytes"), problem);
-                    }
-                    Reaction::Send(bytes)
+            .map(|(i, r)| {
+                let reaction = match *r {
+                    ReactionSpec::Send { bytes } => Reaction::Send(bytes),
+                    ReactionSpec::Close => Reaction::Close,
+                    ReactionSpec::Abort => Reaction::Abort,
+                    ReactionSpec::PauseRead => Reaction::PauseRead,
+                    ReactionSpec::ResumeRead => Reaction::ResumeRead,
+                };
+                if let Some(problem) = rules::reaction(reaction) {
+                    v.err(format!("{p}.{name}[{i}].bytes"), problem);
                 }
-                ReactionSpec::Close => Reaction::Close,
-                ReactionSpec::Abort => Reaction::Abort,
-                ReactionSpec::PauseRead => Reaction::PauseRead,
-                ReactionSpec::ResumeRead => Reaction::ResumeRead,
+                reaction
             })
             .collect()
     };
@@ -947,10 +922,7 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                 if let Some(from) = &matching.from
                     && !known(from)
                 {
-                    v.err(
-                        format!("{mp}.from"),
-                        format!("unknown endpoint {from:?}; endpoints are {}", list(endpoints)),
-                    );
+                    v.err(format!("{mp}.from"), rules::not_an_endpoint(from, endpoints));
                 }
                 if let Some(problem) = matching.conn.and_then(|c| rules::connection_index(c, total)) {
                     v.err(format!("{mp}.conn"), problem);
@@ -1008,7 +980,7 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                 let b = hosts.iter().position(|h| *h == between.1);
                 for (name, found) in [(&between.0, a), (&between.1, b)] {
                     if found.is_none() {
-                        v.err(format!("{p}.between"), format!("unknown host {name:?}; hosts are {}", list(hosts)));
+                        v.err(format!("{p}.between"), rules::unknown_host(name, hosts));
                     }
                 }
                 let from = v.at(&format!("{p}.from_ms"), *from_ms);
@@ -1021,7 +993,7 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
             FaultSpec::Crash { host, at_ms, restart_at_ms } => {
                 let h = hosts.iter().position(|x| x == host);
                 if h.is_none() {
-                    v.err(format!("{p}.host"), format!("unknown host {host:?}; hosts are {}", list(hosts)));
+                    v.err(format!("{p}.host"), rules::unknown_host(host, hosts));
                 }
                 let at = v.at(&format!("{p}.at_ms"), *at_ms);
                 let restart_at = restart_at_ms.map(|ms| v.at(&format!("{p}.restart_at_ms"), ms));

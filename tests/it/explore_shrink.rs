@@ -21,7 +21,7 @@ fn record(path: &str, overrides: &[(&str, &str)], seed: u64) -> (World, String) 
         .map(|(p, v)| tcpsim::scenario::Override { path: p.to_string(), value: v.to_string() })
         .collect();
     let text = tcpsim::scenario::with_overrides(&text, &overrides).unwrap();
-    let world = Simulation::from_model(model).record_fates(true).run(&mut NullSink).world;
+    let world = Simulation::from_model(model).expect("a valid model").record_fates(true).run(&mut NullSink).world;
     let pinned = replay::pin(&text, &world).unwrap();
     let file = replay::with_fates(&pinned, world.recorded_fates(), &[]).unwrap();
     (world, file)
@@ -30,7 +30,7 @@ fn record(path: &str, overrides: &[(&str, &str)], seed: u64) -> (World, String) 
 fn run_text(text: &str, seed: u64) -> Finished {
     let mut model = tcpsim::scenario::load(text.as_bytes(), &[]).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
     model.seed = seed;
-    Simulation::from_model(model).run(&mut NullSink)
+    Simulation::from_model(model).expect("a valid model").run(&mut NullSink)
 }
 
 /// A replay file reproduces its run's digest with no randomness left, for
@@ -140,7 +140,7 @@ fn failing_demo_seed() -> u64 {
         .find(|&seed| {
             let mut model = load("examples/shrink-demo.ron", &[]);
             model.seed = seed;
-            shrink::failure_of_run(&Simulation::from_model(model).run(&mut NullSink)).is_some()
+            shrink::failure_of_run(&Simulation::from_model(model).expect("a valid model").run(&mut NullSink)).is_some()
         })
         .expect("some seed in 1..200 fails the demo")
 }

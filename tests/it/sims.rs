@@ -18,6 +18,19 @@ fn every_sim_meets_its_expect_block() {
     }
 }
 
+/// What a file loads to obeys the rules `Simulation::from_model` checks
+/// any model by: the file's rules are among them, and every index a
+/// loaded model holds names something.
+#[test]
+fn every_loaded_sim_is_a_model_from_model_accepts() {
+    for file in sim_files() {
+        let rel = file.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        if let Err(problems) = tcpsim::simulation::Simulation::from_model(load(&rel, &[])) {
+            panic!("{rel}: {problems:?}");
+        }
+    }
+}
+
 #[test]
 fn tcpsim_test_passes_on_sims() {
     let out = tcpsim(&["test", "sims/"]);
