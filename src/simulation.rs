@@ -198,7 +198,8 @@ impl Simulation {
     }
 
     /// The world at time zero, built with the options; for callers that
-    /// step it themselves (the determinism check).
+    /// step it themselves (the determinism check, `examples/close_paths.rs`).
+    /// The one way to a [`World`] outside `world`.
     pub fn into_world(self) -> World {
         // A simulation checks its `expect` block, so it keeps what those
         // checks read, plus what the options ask for.
@@ -208,10 +209,7 @@ impl Simulation {
             record_fates: self.options.record_fates,
             phase_times: self.options.keep_phase_times,
         };
-        match self.options.perturbation {
-            Some(p) => World::with_perturbation(self.model, &observe, p),
-            None => World::new(self.model, &observe),
-        }
+        World::new(self.model, &observe, self.options.perturbation.unwrap_or_default())
     }
 
     /// Runs to the end (or a limit), every event to `sink`, and checks the

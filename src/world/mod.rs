@@ -31,7 +31,8 @@ mod observer;
 mod open;
 mod step;
 
-pub use observer::{EndpointLog, Histories, Observe, PhaseTimes, RecordedFate, RunStats};
+pub(crate) use observer::Observe;
+pub use observer::{EndpointLog, Histories, PhaseTimes, RecordedFate, RunStats};
 pub use open::{EndFacts, OpenEndpoint, OpenReason, OpenReport, classify};
 
 use crate::link::FlowState;
@@ -230,7 +231,8 @@ pub struct EndpointView<'a> {
     pub log: &'a EndpointLog,
     /// Its host crashed; its state is where it stood then.
     pub lost: bool,
-    /// When its phases began, if [`Observe::phase_times`] asked for them.
+    /// When its phases began, if the simulation kept them
+    /// ([`crate::simulation::Simulation::keep_phase_times`]).
     pub times: Option<&'a PhaseTimes>,
     /// Its TCP configuration.
     pub config: &'a TcpConfig,
@@ -295,14 +297,13 @@ impl World {
     /// Builds the world at time zero: endpoints for every connection,
     /// first script actions and listener openings scheduled. `observe`
     /// says what to keep beside the trace (see [`Observe`]; what checks
-    /// read is [`Observe::for_checks`]).
-    pub fn new(model: Model, observe: &Observe) -> World {
-        World::with_perturbation(model, observe, Perturbation::default())
-    }
-
-    /// As [`World::new`], with internal changes that must not change the
-    /// trace (see [`Perturbation`]).
-    pub fn with_perturbation(model: Model, observe: &Observe, p: Perturbation) -> World {
+    /// read is [`Observe::for_checks`]); `p`, internal changes that must
+    /// not change the trace ([`Perturbation::default`]: none).
+    ///
+    /// Crate-private: a world is built by
+    /// [`crate::simulation::Simulation`] (its `run`, or `into_world` for a
+    /// caller that steps it), which chooses what to observe in one place.
+    pub(crate) fn new(model: Model, observe: &Observe, p: Perturbation) -> World {
         let ballast = vec![0x5au8; p.ballast_bytes];
         let mut world = World::build(model, observe, FastBuild { seed: p.hash_seed });
         let spare = Packet {
@@ -548,7 +549,8 @@ impl World {
     }
 
     /// The decisions the links drew at random, in send order, if
-    /// [`Observe::record_fates`] asked for them (empty otherwise).
+    /// the simulation recorded them
+    /// ([`crate::simulation::Simulation::record_fates`]; empty otherwise).
     pub fn recorded_fates(&self) -> &[RecordedFate] {
         self.observer.recorded_fates()
     }

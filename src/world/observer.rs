@@ -100,7 +100,8 @@ impl RunStats {
     }
 }
 
-/// One random decision of a link, as [`Observe::record_fates`] keeps it:
+/// One random decision of a link, as a run that records them
+/// ([`crate::simulation::Simulation::record_fates`]) keeps it:
 /// the `nth` segment `from` sent on connection `conn` met `fate`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedFate {
@@ -274,7 +275,7 @@ pub struct EndpointLog {
 }
 
 /// When an endpoint's phases began: kept only when asked for
-/// ([`Observe::phase_times`]), as 40 bytes per endpoint
+/// ([`crate::simulation::Simulation::keep_phase_times`]), as 40 bytes per endpoint
 /// are a tenth of a big population's memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PhaseTimes {
