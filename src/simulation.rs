@@ -348,6 +348,42 @@ mod tests {
         assert_eq!(all.digest(), checked.digest());
     }
 
+    /// A simulation keeps exactly the histories its checks read, by
+    /// connection and name: none for checks of states visited and
+    /// counters; with a `path` check of the server of connection 2 (an
+    /// endpoint its listener spawned, whose connection is known only once
+    /// it accepts one) and a `sent` check of the client of connection 1,
+    /// those two endpoints' and no other's.
+    #[test]
+    fn histories_are_kept_for_the_endpoints_whose_checks_read_them() {
+        let file = |expect: &str| {
+            format!(
+                r#"(
+                name: "h", seed: 1,
+                hosts: [(name: "a"), (name: "b")],
+                links: [(between: ("a", "b"), delay_ms: 5)],
+                listeners: [(name: "server", host: "b", port: 80, backlog: 3, on_end_of_stream: [Close])],
+                connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80, count: 3,
+                               script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 100), Close])],
+                expect: (endpoints: [{expect}]),
+            )"#
+            )
+        };
+        let kept = |expect: &str| -> Vec<(u32, String)> {
+            let finished = Simulation::load(file(expect).as_bytes(), &[]).expect("a valid file").run(&mut NullSink);
+            assert!(finished.passed(), "{:?}", finished.checks);
+            finished.world.endpoints().filter(|e| e.log.keeps_history()).map(|e| (e.conn, e.name.to_string())).collect()
+        };
+        let counts = r#"(name: "client", conn: 1, visits: [ESTABLISHED], bytes_delivered: 0),
+                        (name: "server", conn: 2, final_state: CLOSED, bytes_delivered: 100)"#;
+        assert_eq!(kept(counts), []);
+        let reads = r#"(name: "client", conn: 1, visits: [ESTABLISHED], sent: [(flags: "RST", at_ms: [])]),
+                       (name: "server", conn: 2, path: [CLOSED, LISTEN, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT,
+                                                        LAST_ACK, CLOSED]),
+                       (name: "server", conn: 0, visits: [CLOSE_WAIT])"#;
+        assert_eq!(kept(reads), [(1, "client".to_string()), (2, "server".to_string())]);
+    }
+
     /// A field set after loading changes the model and the text alike, as
     /// an override given at load time does; a model built in Rust has no
     /// text to set it in.

@@ -487,7 +487,8 @@ impl World {
         let id = self.eps.len() as u32;
         let cfg = &self.model.configs[config];
         let now = self.sched.now();
-        self.observer.add_endpoint(name_id, now);
+        let serves = if matches!(app, AppRef::Listener(_)) { None } else { Some(conn) };
+        self.observer.add_endpoint(serves, name_id, now);
         let mut tcp = Endpoint::new(cfg, SeqNum(iss), id + 1);
         if cfg.timestamps && cfg.ts_start.is_none() {
             // RFC 7323 §5.4: the timestamp clock starts at a value drawn

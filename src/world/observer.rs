@@ -10,7 +10,7 @@
 //! (sweeps do).
 
 use crate::link::{DropReason, Fate};
-use crate::model::{Expect, Fault, Model};
+use crate::model::{EndpointExpect, Expect, Fault, Model};
 use crate::rule::{self, Rule};
 use crate::tcp::{Flags, State};
 use crate::time::Instant;
@@ -24,8 +24,13 @@ pub enum Histories {
     None,
     /// Every endpoint.
     All,
-    /// The endpoints with these names.
-    Named(Vec<String>),
+    /// The endpoints with these `(connection, name)`, as an `expect`
+    /// entry selects one. An endpoint a listener spawned learns its
+    /// connection only when it accepts one, and may fall back to listening
+    /// and accept another: it keeps its history from its creation if its
+    /// name is here, and drops it on reaching ESTABLISHED (when its
+    /// connection is settled) unless its `(connection, name)` is.
+    Named(Vec<(u32, String)>),
 }
 
 /// What the caller wants kept while a world runs. None of it changes the
@@ -43,10 +48,19 @@ pub struct Observe {
 }
 
 impl Histories {
-    /// The endpoints an `expect` block names: the histories its checks
-    /// read (`path`, `time_in`, `sent`).
+    /// The endpoints whose histories an `expect` block's checks read:
+    /// those of its entries with a `path`, `time_in` or `sent` check (the
+    /// others read the state, counters and states visited, kept for
+    /// every endpoint), by connection and name.
     pub fn checked_by(expect: &Expect) -> Histories {
-        Histories::Named(expect.endpoints.iter().map(|x| x.name.clone()).collect())
+        let reads_history = |x: &&EndpointExpect| x.path.is_some() || !x.time_in.is_empty() || !x.sent.is_empty();
+        let mut keys: Vec<(u32, String)> = Vec::new();
+        for x in expect.endpoints.iter().filter(reads_history) {
+            if !keys.iter().any(|(conn, name)| *conn == x.conn && *name == x.name) {
+                keys.push((x.conn, x.name.clone()));
+            }
+        }
+        if keys.is_empty() { Histories::None } else { Histories::Named(keys) }
     }
 
     /// The endpoints of these histories and of `other`'s.
@@ -122,11 +136,23 @@ impl RecordedFate {
     }
 }
 
-/// Which endpoints keep their history, by interned name.
+/// Which endpoints keep their history: `(connection, interned name)`.
 enum HistoryNames {
     None,
     All,
-    Named(Vec<u32>),
+    Named(Vec<(u32, u32)>),
+}
+
+impl HistoryNames {
+    /// Whether the endpoint named `name_id` keeps its history, serving
+    /// `conn`, or, if `None`, any connection it may still come to serve.
+    fn keep(&self, conn: Option<u32>, name_id: u32) -> bool {
+        match self {
+            HistoryNames::None => false,
+            HistoryNames::All => true,
+            HistoryNames::Named(keys) => keys.iter().any(|&(c, n)| n == name_id && conn.is_none_or(|conn| conn == c)),
+        }
+    }
 }
 
 /// Everything watched during a run, indexed by endpoint where it is per
@@ -150,7 +176,9 @@ impl Observer {
         let history_names = match &observe.histories {
             Histories::None => HistoryNames::None,
             Histories::All => HistoryNames::All,
-            Histories::Named(names) => HistoryNames::Named(names.iter().filter_map(|n| name_id(n)).collect()),
+            Histories::Named(keys) => {
+                HistoryNames::Named(keys.iter().filter_map(|(conn, n)| Some((*conn, name_id(n)?))).collect())
+            }
         };
         Observer {
             digest: Digest::new(),
@@ -170,16 +198,23 @@ impl Observer {
         sink.record(ev);
     }
 
-    /// A new endpoint, number `logs.len()`, named `name_id`.
-    pub fn add_endpoint(&mut self, name_id: u32, created: Instant) {
-        let history = match &self.history_names {
-            HistoryNames::None => false,
-            HistoryNames::All => true,
-            HistoryNames::Named(ids) => ids.contains(&name_id),
-        };
+    /// A new endpoint, number `logs.len()`, named `name_id`, serving
+    /// `conn` (`None`: a listener's, which has no connection yet; see
+    /// [`Histories::Named`]).
+    pub fn add_endpoint(&mut self, conn: Option<u32>, name_id: u32, created: Instant) {
+        let history = self.history_names.keep(conn, name_id);
         self.logs.push(EndpointLog::new(history, created));
         if let Some(times) = &mut self.phase_times {
             times.push(PhaseTimes::default());
+        }
+    }
+
+    /// A listener's endpoint `ep`, named `name_id`, reached ESTABLISHED:
+    /// it serves `conn` for good (no synchronized state leads back to
+    /// LISTEN), so its history is dropped unless `(conn, name)` is kept.
+    pub fn on_connection_settled(&mut self, ep: u32, conn: u32, name_id: u32) {
+        if !self.history_names.keep(Some(conn), name_id) {
+            self.logs[ep as usize].history = None;
         }
     }
 
@@ -395,7 +430,7 @@ mod tests {
     use super::*;
 
     fn named(names: &[&str]) -> Histories {
-        Histories::Named(names.iter().map(|n| n.to_string()).collect())
+        Histories::Named(names.iter().map(|n| (0, n.to_string())).collect())
     }
 
     /// Asking for more histories never gives fewer: `All` wins, `None`
@@ -408,5 +443,37 @@ mod tests {
         assert_eq!(named(&["a"]).and(Histories::None), named(&["a"]));
         assert_eq!(Histories::None.and(Histories::None), Histories::None);
         assert_eq!(named(&["a", "b"]).and(named(&["b", "c"])), named(&["a", "b", "c"]));
+        let other_conn = Histories::Named(vec![(1, "a".to_string())]);
+        let both = Histories::Named(vec![(0, "a".to_string()), (1, "a".to_string())]);
+        assert_eq!(named(&["a"]).and(other_conn), both);
+    }
+
+    /// An `expect` block names the histories of the entries whose checks
+    /// read one (`path`, `time_in`, `sent`), by connection and name, each
+    /// once; checks of states visited and counters name none.
+    #[test]
+    fn the_checks_name_the_histories_they_read() {
+        use crate::model::{CountRange, EndpointExpect};
+        let entry = |name: &str, conn: u32| EndpointExpect { name: name.into(), conn, ..EndpointExpect::default() };
+        let counts = Expect {
+            endpoints: vec![
+                EndpointExpect { visits: vec![State::Established], ..entry("a", 0) },
+                EndpointExpect { bytes_delivered: Some(CountRange { min: 1, max: 1 }), ..entry("b", 0) },
+                EndpointExpect { final_state: Some(State::Closed), ..entry("a", 1) },
+            ],
+            ..Expect::default()
+        };
+        assert_eq!(Histories::checked_by(&counts), Histories::None);
+        let reads = Expect {
+            endpoints: vec![
+                EndpointExpect { path: Some(vec![State::Closed]), ..entry("a", 2) },
+                EndpointExpect { visits: vec![State::Established], ..entry("b", 0) },
+                EndpointExpect { time_in: vec![(State::Listen, crate::time::Duration::ZERO)], ..entry("b", 1) },
+                EndpointExpect { sent: vec![(Flags::default(), None, vec![])], ..entry("a", 2) },
+            ],
+            ..Expect::default()
+        };
+        let keys = vec![(2, "a".to_string()), (1, "b".to_string())];
+        assert_eq!(Histories::checked_by(&reads), Histories::Named(keys));
     }
 }

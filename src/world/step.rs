@@ -277,6 +277,10 @@ impl World {
             (State::Listen, State::Closed) => {
                 self.demux.listeners[l as usize].idle.retain(|&x| x != ep);
             }
+            (_, State::Established) => {
+                let e = &self.eps[ep as usize];
+                self.observer.on_connection_settled(ep, e.conn, e.name_id);
+            }
             _ => {}
         }
     }
