@@ -384,6 +384,30 @@ mod tests {
         assert_eq!(kept(reads), [(1, "client".to_string()), (2, "server".to_string())]);
     }
 
+    /// The event and trace-record limits stop a run when their counts
+    /// reach them, and the run's statistics report the same counts.
+    #[test]
+    fn limits_stop_on_their_counts_and_the_stats_report_them() {
+        use crate::model::Limits;
+        let limited = |limits: Limits| {
+            let finished = Simulation::from_valid_model(Model { limits, ..model() }).run(&mut NullSink);
+            (finished.outcome, finished.world.stats().clone())
+        };
+        let (outcome, stats) = limited(Limits { max_events: 4, ..Limits::default() });
+        assert_eq!((outcome, stats.events), (Outcome::EventLimit, 4));
+        let (outcome, stats) = limited(Limits { max_trace_records: 10, ..Limits::default() });
+        assert_eq!(outcome, Outcome::TraceLimit);
+        // Checked before each event: the step that passed the limit ends.
+        assert!(stats.trace_records >= 10, "{stats:?}");
+        let mut recorder = Recorder::default();
+        let finished = Simulation::from_valid_model(Model {
+            limits: Limits { max_trace_records: 10, ..Limits::default() },
+            ..model()
+        })
+        .run(&mut recorder);
+        assert_eq!(finished.world.stats().trace_records, recorder.events.len() as u64);
+    }
+
     /// A field set after loading changes the model and the text alike, as
     /// an override given at load time does; a model built in Rust has no
     /// text to set it in.

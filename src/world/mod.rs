@@ -263,6 +263,8 @@ pub struct World {
     fates: FastMap<(u32, u32, u32), u32>,
     out: Output,
     observer: Observer,
+    /// What the limits count; control state, apart from the observer.
+    counts: LimitCounts,
     iss_key: Key,
     /// During a step caused by a segment: where an unbound endpoint's
     /// reply goes (source, connection, sending endpoint).
@@ -278,6 +280,25 @@ pub struct World {
     /// Memory held only to move other allocations (determinism check).
     #[allow(dead_code)]
     ballast: Vec<u8>,
+}
+
+/// What the run's limits are written against, counted by the world: a run
+/// stops on these, never on what the observer keeps (its [`RunStats`]
+/// count the same things again, for reporting).
+#[derive(Default)]
+struct LimitCounts {
+    /// Executed scheduler actions (`max_events`).
+    events: u64,
+    /// Trace records emitted (`max_trace_records`).
+    trace_records: u64,
+}
+
+/// Emits one trace event: to the observer (digest, its counters, the
+/// sink) and counted against `max_trace_records`. It takes the two fields
+/// rather than the world, as the event borrows the world's names.
+fn emit(observer: &mut Observer, counts: &mut LimitCounts, sink: &mut dyn TraceSink, ev: &TraceEvent<'_>) {
+    counts.trace_records += 1;
+    observer.emit(sink, ev);
 }
 
 /// Changes that must not change any result, for the determinism check:
@@ -383,6 +404,7 @@ impl World {
             fates: FastMap::with_hasher(hasher),
             out: Output::default(),
             observer,
+            counts: LimitCounts::default(),
             iss_key: Key::derive(model.iss_seed.unwrap_or(model.seed), component::ISS),
             reply_to: None,
             close_after_step: None,
@@ -641,6 +663,13 @@ impl World {
         }
     }
 
+    /// One scheduler action executed: counted for `max_events`, and in the
+    /// observer's statistics.
+    fn count_event(&mut self) {
+        self.counts.events += 1;
+        self.observer.on_event();
+    }
+
     fn finish(&mut self, outcome: Outcome) -> Outcome {
         self.outcome = Some(outcome);
         outcome
@@ -671,10 +700,10 @@ impl World {
         if self.model.limits.max_time < next {
             return Some(self.finish(Outcome::TimeLimit));
         }
-        if self.observer.stats.events >= self.model.limits.max_events {
+        if self.counts.events >= self.model.limits.max_events {
             return Some(self.finish(Outcome::EventLimit));
         }
-        if self.observer.stats.trace_records >= self.model.limits.max_trace_records {
+        if self.counts.trace_records >= self.model.limits.max_trace_records {
             return Some(self.finish(Outcome::TraceLimit));
         }
         let in_flight = self.network.in_flight();
@@ -704,7 +733,7 @@ impl World {
         e.wake = Instant::MAX;
         match e.tcp.poll_timeout() {
             Some(d) if d <= now => {
-                self.observer.stats.events += 1;
+                self.count_event();
                 self.run_step(ep, step::Input::Timeout, sink);
             }
             // The timer moved later since this wake-up was scheduled.
@@ -719,13 +748,13 @@ impl World {
         }
         let Some(timed) = self.app_of(e.app).script.get(e.script_pos as usize).copied() else { return };
         self.eps[ep as usize].script_pos += 1;
-        self.observer.stats.events += 1;
+        self.count_event();
         self.run_step(ep, step::Input::Call(timed.action), sink);
         self.schedule_script(ep);
     }
 
     fn on_listener_open(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        self.observer.stats.events += 1;
+        self.count_event();
         // A crashed host opens nothing; its restart opens the listener.
         if !self.host_up[self.model.listeners[l as usize].host as usize] {
             return;
@@ -735,7 +764,7 @@ impl World {
     }
 
     fn on_listener_close(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        self.observer.stats.events += 1;
+        self.count_event();
         let rt = &mut self.demux.listeners[l as usize];
         rt.open = false;
         let idle: Vec<u32> = rt.idle.drain(..).collect();
@@ -774,7 +803,7 @@ impl World {
     /// stop listening, and segments to it are lost until it restarts.
     fn on_crash(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
-        self.observer.stats.events += 1;
+        self.count_event();
         self.host_up[host as usize] = false;
         let mut lost = Vec::new();
         for ep in 0..self.eps.len() as u32 {
@@ -802,7 +831,7 @@ impl World {
     /// The host is back, with no connections; its listeners listen again.
     fn on_restart(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
-        self.observer.stats.events += 1;
+        self.count_event();
         self.host_up[host as usize] = true;
         self.emit_host_event(host, true, &[], sink);
         // Listeners listen again if their application would be listening
@@ -834,7 +863,7 @@ impl World {
             pkt: None,
             lost_eps: lost,
         };
-        self.observer.emit(sink, &ev);
+        emit(&mut self.observer, &mut self.counts, sink, &ev);
     }
 
     fn reschedule_wake(&mut self, ep: u32) {

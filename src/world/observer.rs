@@ -1,8 +1,8 @@
 //! What a run is watched for, apart from what it does: the digest, the
 //! counters, behaviour coverage, per-endpoint logs, phase times and the
 //! link's recorded decisions. The caller says what to keep ([`Observe`]);
-//! nothing here is read to decide what the simulation does next, except
-//! the counters the run's limits are written against.
+//! nothing here is read to decide what the simulation does next (the
+//! run's limits count events and trace records apart, in the world).
 //!
 //! Every endpoint has a small [`EndpointLog`] (the states it visited); its
 //! full history (every state with its time, every send) is kept only for
@@ -86,7 +86,8 @@ impl Observe {
     }
 }
 
-/// Counters over the whole run.
+/// Counters over the whole run, for reporting (the run's limits keep their
+/// own counts, in the world).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunStats {
     /// Executed scheduler actions (arrivals, timer firings, calls).
@@ -156,8 +157,7 @@ impl HistoryNames {
 }
 
 /// Everything watched during a run, indexed by endpoint where it is per
-/// endpoint. Fed by the world; never read by it to decide anything but its
-/// limits (from [`RunStats`]).
+/// endpoint. Fed by the world; never read by it to decide anything.
 pub(super) struct Observer {
     pub digest: Digest,
     pub stats: RunStats,
@@ -189,6 +189,11 @@ impl Observer {
             phase_times: observe.phase_times.then(|| Vec::with_capacity(endpoints)),
             recorded: observe.record_fates.then(Vec::new),
         }
+    }
+
+    /// A scheduler action was executed.
+    pub fn on_event(&mut self) {
+        self.stats.events += 1;
     }
 
     /// One trace event: into the digest, counted, and to the sink.
