@@ -59,14 +59,17 @@ use crate::world::{Histories, Observe, Outcome, Perturbation, World};
 use std::sync::atomic::AtomicBool;
 
 /// What a world keeps beside its run, and how it is built. None of it
-/// changes the trace or the digest.
+/// changes the trace or the digest. Each option is set by the
+/// [`Simulation`] method of its own name, and says what the world does:
+/// `keep_histories`, `keep_phase_times`, `record_fates`, or how it is
+/// built: `perturbation`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
     /// Which endpoints keep their full history (state path with times,
-    /// sends) besides those the `expect` block names, which are always
-    /// kept because its checks read them. A caller that reads more (a path
+    /// sends) besides those the `expect` block's checks read, which are
+    /// always kept. A caller that reads more (a path
     /// summary of every endpoint, explore's outcomes) asks for more.
-    pub histories: Histories,
+    pub keep_histories: Histories,
     /// Keep every random link decision ([`World::recorded_fates`]), for
     /// replay files and shrinking.
     pub record_fates: bool,
@@ -172,7 +175,7 @@ impl Simulation {
     /// the endpoints the `expect` block names; the other options stay as
     /// they are.
     pub fn keep_histories(mut self, histories: Histories) -> Simulation {
-        self.options.histories = histories;
+        self.options.keep_histories = histories;
         self
     }
 
@@ -192,7 +195,7 @@ impl Simulation {
 
     /// This simulation, built with `perturbation` (`None`: as usual); the
     /// other options stay as they are.
-    pub fn perturbed(mut self, perturbation: Option<Perturbation>) -> Simulation {
+    pub fn perturbation(mut self, perturbation: Option<Perturbation>) -> Simulation {
         self.options.perturbation = perturbation;
         self
     }
@@ -205,9 +208,9 @@ impl Simulation {
         // checks read, plus what the options ask for.
         let checked = Observe::for_checks(&self.model);
         let observe = Observe {
-            histories: self.options.histories.and(checked.histories),
+            keep_histories: self.options.keep_histories.union(checked.keep_histories),
             record_fates: self.options.record_fates,
-            phase_times: self.options.keep_phase_times,
+            keep_phase_times: self.options.keep_phase_times,
         };
         World::new(self.model, &observe, self.options.perturbation.unwrap_or_default())
     }
@@ -297,7 +300,7 @@ mod tests {
             .expect("a valid model")
             .record_fates(true)
             .keep_phase_times(true)
-            .perturbed(perturbation)
+            .perturbation(perturbation)
             .run(&mut NullSink);
         assert_eq!(kept.digest(), plain.digest());
         assert!(kept.world.endpoints().all(|e| e.times.is_some()));
@@ -313,11 +316,11 @@ mod tests {
             .expect("a valid model")
             .record_fates(true)
             .keep_phase_times(true)
-            .perturbed(perturbation);
+            .perturbation(perturbation);
         let sim = sim.keep_histories(Histories::All);
-        let all = Options { histories: Histories::All, record_fates: true, keep_phase_times: true, perturbation };
+        let all = Options { keep_histories: Histories::All, record_fates: true, keep_phase_times: true, perturbation };
         assert_eq!(sim.options(), &all);
-        let sim = sim.record_fates(false).perturbed(None).keep_histories(Histories::None);
+        let sim = sim.record_fates(false).perturbation(None).keep_histories(Histories::None);
         assert_eq!(sim.options(), &Options { keep_phase_times: true, ..Options::default() });
         assert_eq!(sim.keep_phase_times(false).options(), &Options::default());
     }

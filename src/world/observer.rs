@@ -39,9 +39,9 @@ pub enum Histories {
 pub struct Observe {
     /// Which endpoints keep their full history ([`EndpointLog::path`],
     /// [`EndpointLog::sent`]).
-    pub histories: Histories,
+    pub keep_histories: Histories,
     /// Keep when each endpoint's phases began ([`PhaseTimes`]).
-    pub phase_times: bool,
+    pub keep_phase_times: bool,
     /// Keep every decision the links draw at random
     /// ([`crate::world::World::recorded_fates`]).
     pub record_fates: bool,
@@ -63,8 +63,8 @@ impl Histories {
         if keys.is_empty() { Histories::None } else { Histories::Named(keys) }
     }
 
-    /// The endpoints of these histories and of `other`'s.
-    pub fn and(self, other: Histories) -> Histories {
+    /// The union: the endpoints of these histories and of `other`'s.
+    pub fn union(self, other: Histories) -> Histories {
         match (self, other) {
             (Histories::All, _) | (_, Histories::All) => Histories::All,
             (Histories::None, h) | (h, Histories::None) => h,
@@ -82,7 +82,7 @@ impl Observe {
     /// (path summaries, explore's outcomes) asks for more.
     pub fn for_checks(model: &Model) -> Observe {
         let histories = model.expect.as_ref().map_or(Histories::None, Histories::checked_by);
-        Observe { histories, ..Observe::default() }
+        Observe { keep_histories: histories, ..Observe::default() }
     }
 }
 
@@ -173,7 +173,7 @@ impl Observer {
     /// `name_id` interns an endpoint name (names no endpoint has are
     /// simply never matched).
     pub fn new(observe: &Observe, endpoints: usize, mut name_id: impl FnMut(&str) -> Option<u32>) -> Observer {
-        let history_names = match &observe.histories {
+        let history_names = match &observe.keep_histories {
             Histories::None => HistoryNames::None,
             Histories::All => HistoryNames::All,
             Histories::Named(keys) => {
@@ -186,7 +186,7 @@ impl Observer {
             coverage: vec![0; rule::COUNT],
             logs: Vec::with_capacity(endpoints),
             history_names,
-            phase_times: observe.phase_times.then(|| Vec::with_capacity(endpoints)),
+            phase_times: observe.keep_phase_times.then(|| Vec::with_capacity(endpoints)),
             recorded: observe.record_fates.then(Vec::new),
         }
     }
@@ -305,9 +305,9 @@ pub struct EndpointLog {
     /// Bit `s` set when state `s` was entered (CLOSED always counts).
     pub visited: u16,
     /// Its application called CLOSE (or its listener was closed) and has
-    /// not opened it again since. Kept by the world, apart from the
-    /// endpoint's own flags, so a CLOSE the endpoint forgot still shows
-    /// (see `world::open`).
+    /// not opened it again since. Noted by the world's step as the
+    /// application calls, in this log apart from the endpoint's own flags,
+    /// so a CLOSE the endpoint forgot still shows (see `world::open`).
     pub app_closed: bool,
     /// Segments this endpoint sent that were lost.
     pub drops: u32,
@@ -441,16 +441,16 @@ mod tests {
     /// Asking for more histories never gives fewer: `All` wins, `None`
     /// adds nothing, and names are joined without repeats, in order.
     #[test]
-    fn histories_join() {
-        assert_eq!(Histories::All.and(named(&["a"])), Histories::All);
-        assert_eq!(named(&["a"]).and(Histories::All), Histories::All);
-        assert_eq!(Histories::None.and(named(&["a"])), named(&["a"]));
-        assert_eq!(named(&["a"]).and(Histories::None), named(&["a"]));
-        assert_eq!(Histories::None.and(Histories::None), Histories::None);
-        assert_eq!(named(&["a", "b"]).and(named(&["b", "c"])), named(&["a", "b", "c"]));
+    fn histories_union() {
+        assert_eq!(Histories::All.union(named(&["a"])), Histories::All);
+        assert_eq!(named(&["a"]).union(Histories::All), Histories::All);
+        assert_eq!(Histories::None.union(named(&["a"])), named(&["a"]));
+        assert_eq!(named(&["a"]).union(Histories::None), named(&["a"]));
+        assert_eq!(Histories::None.union(Histories::None), Histories::None);
+        assert_eq!(named(&["a", "b"]).union(named(&["b", "c"])), named(&["a", "b", "c"]));
         let other_conn = Histories::Named(vec![(1, "a".to_string())]);
         let both = Histories::Named(vec![(0, "a".to_string()), (1, "a".to_string())]);
-        assert_eq!(named(&["a"]).and(other_conn), both);
+        assert_eq!(named(&["a"]).union(other_conn), both);
     }
 
     /// An `expect` block names the histories of the entries whose checks
