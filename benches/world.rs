@@ -8,12 +8,19 @@
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use tcpsim::model::Model;
+use tcpsim::simulation::Simulation;
 use tcpsim::trace::{JsonlWriter, NullSink};
-use tcpsim::world::{Observe, World};
+use tcpsim::world::World;
 
 fn load(path: &str) -> Model {
     let bytes = std::fs::read(path).expect("scenario file");
     tcpsim::scenario::load(&bytes, &[]).expect("valid scenario")
+}
+
+/// The world of `model` at time zero, as a run builds it: the setup of a
+/// measurement, so the figures are of the world's run alone.
+fn world(model: &Model) -> World {
+    Simulation::from_model(model.clone()).expect("a loaded model").into_world()
 }
 
 fn bench(c: &mut Criterion) {
@@ -21,17 +28,15 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for (name, path) in [("1k", "scale/scale-1k.ron"), ("100k", "scale/scale-100k.ron")] {
         let model = load(path);
-        let observe = Observe::for_checks(&model);
-        let mut probe = World::new(model.clone(), &observe);
-        probe.run(&mut NullSink);
+        let probe = Simulation::from_model(model.clone()).expect("a loaded model").run(&mut NullSink).world;
         let (events, transitions) = (probe.stats().events, probe.stats().transitions);
         g.throughput(Throughput::Elements(events));
         g.bench_function(format!("events_{name}_connections"), |b| {
-            b.iter_batched(|| World::new(model.clone(), &observe), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
+            b.iter_batched(|| world(&model), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
         });
         g.throughput(Throughput::Elements(transitions));
         g.bench_function(format!("transitions_{name}_connections"), |b| {
-            b.iter_batched(|| World::new(model.clone(), &observe), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
+            b.iter_batched(|| world(&model), |mut w| w.run(&mut NullSink), BatchSize::LargeInput);
         });
     }
     g.finish();
@@ -56,13 +61,12 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("trace");
     g.sample_size(10);
     let model = load("scale/scale-1k.ron");
-    let observe = Observe::for_checks(&model);
     let mut counter = tcpsim::trace::Recorder::default();
-    World::new(model.clone(), &observe).run(&mut counter);
+    world(&model).run(&mut counter);
     g.throughput(Throughput::Elements(counter.events.len() as u64));
     g.bench_function("jsonl_records_1k_connections", |b| {
         b.iter_batched(
-            || World::new(model.clone(), &observe),
+            || world(&model),
             |mut w| {
                 let mut out = JsonlWriter::new(std::io::BufWriter::with_capacity(1 << 16, std::io::sink()));
                 w.run(&mut out);

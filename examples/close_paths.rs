@@ -1,77 +1,66 @@
-//! Builds a scenario in Rust (no file), steps it event by event, and prints
-//! each endpoint's path: the library API without the CLI.
+//! Builds a scenario in Rust (no file) with `model::Builder`, steps it
+//! event by event through the `World` that `Simulation::into_world`
+//! gives, and prints each state change as it happens and where each
+//! endpoint ended: the client's active close (FIN_WAIT_1, then TIME_WAIT,
+//! as the server's FIN acknowledges the client's) and the server's passive
+//! one (CLOSE_WAIT, LAST_ACK). The library API without the CLI.
 //!
-//! `cargo run --example close_paths`
+//! `cargo run --example close_paths` (`cargo test` runs it too, in
+//! `tests/it/examples.rs`).
 
+use std::io::Write;
 use tcpsim::link::LinkParams;
-use tcpsim::model::{Action, App, Connection, Host, Limits, Link, Listener, Model, Reaction, Timed};
+use tcpsim::model::{Action, App, Builder, Model, Reaction};
+use tcpsim::simulation::Simulation;
 use tcpsim::tcp::TcpConfig;
-use tcpsim::time::{Duration, Instant};
-use tcpsim::trace::{NullSink, TraceKind};
-use tcpsim::world::{Observe, World};
+use tcpsim::time::Duration;
+use tcpsim::trace::{Recorder, TraceKind};
+use tcpsim::world::{Outcome, World};
 
-fn main() {
+/// A client that connects at 0 and closes at 100 ms; a server that closes
+/// when the client's FIN arrives. MSL 1 s, so TIME_WAIT lasts 2 s.
+pub fn model() -> Model {
     let tcp = TcpConfig { msl: Duration::from_secs(1), ..TcpConfig::default() };
     let link = LinkParams { delay: Duration::from_millis(15), ..LinkParams::default() };
-    let model = Model {
-        name: "close-paths".into(),
-        description: Some("an active close built in Rust".into()),
-        seed: 42,
-        iss_seed: None,
-        configs: vec![tcp],
-        hosts: vec![Host { name: "a".into(), addr: 0x0a00_0001 }, Host { name: "b".into(), addr: 0x0a00_0002 }],
-        links: vec![Link { a: 0, b: 1, ab: link, ba: link }],
-        listeners: vec![Listener {
-            name: "server".into(),
-            host: 1,
-            port: 80,
-            backlog: 1,
-            listen_at: Instant::ZERO,
-            close_at: None,
-            iss: None,
-            config: 0,
-            app: App { on_end_of_stream: vec![Reaction::Close], ..App::default() },
-        }],
-        connections: vec![Connection {
-            name: "client".into(),
-            host: 0,
-            host_span: 1,
-            local_port: None,
-            remote_host: 1,
-            remote_port: 80,
-            count: 1,
-            open_spread: Duration::ZERO,
-            iss: None,
-            config: 0,
-            app: App {
-                script: vec![
-                    Timed { at: Duration::ZERO, action: Action::Connect },
-                    Timed { at: Duration::from_millis(100), action: Action::Close },
-                ],
-                ..App::default()
-            },
-            peer: None,
-        }],
-        faults: vec![],
-        limits: Limits::default(),
-        expect: None,
-        deviations: vec![],
-    };
+    let client = App::default().at(Duration::ZERO, Action::Connect).at(Duration::from_millis(100), Action::Close);
+    Builder::new("close-paths")
+        .description("an active close built in Rust")
+        .seed(42)
+        .tcp(tcp)
+        .host("a")
+        .host("b")
+        .link("a", "b", link)
+        .listener("server", "b", 80, App::default().on_end_of_stream([Reaction::Close]))
+        .connection("client", "a", ("b", 80), client)
+        .build()
+        .expect("every name is defined")
+}
 
-    let observe = Observe::default();
-    let mut world = World::new(model, &observe);
-    // Step by step, printing state changes as they happen.
-    let mut sink = tcpsim::trace::Recorder::default();
-    while world.step(&mut sink).is_none() {
+/// Steps the run to its end, writing each state change to `out` as it
+/// happens, then each endpoint's final state and the digest; returns how
+/// the run ended and the finished world.
+pub fn run(out: &mut impl Write) -> std::io::Result<(Outcome, World)> {
+    let mut world = Simulation::from_model(model()).expect("a built model obeys the rules").into_world();
+    let mut sink = Recorder::default();
+    let outcome = loop {
+        let ended = world.step(&mut sink);
         for e in sink.events.drain(..) {
             if let TraceKind::Transition { from, to, .. } = e.kind {
-                println!("{:>10} ms  {:<7} {from} -> {to}", e.t, e.endpoint);
+                writeln!(out, "{:>10} ms  {:<7} {from} -> {to}", e.t, e.endpoint)?;
             }
         }
-    }
-    world.run(&mut NullSink);
+        if let Some(outcome) = ended {
+            break outcome;
+        }
+    };
+    writeln!(out, "run {}", outcome.name())?;
     for ep in world.endpoints() {
-        println!("{} ended in {} ({:?})", ep.name, ep.tcp.state(), ep.tcp.close_reason());
+        writeln!(out, "{} ended in {} ({:?})", ep.name, ep.tcp.state(), ep.tcp.close_reason())?;
     }
-    println!("digest {}", world.digest());
+    writeln!(out, "digest {}", world.digest())?;
+    Ok((outcome, world))
+}
+
+fn main() -> std::io::Result<()> {
+    run(&mut std::io::stdout().lock()).map(|_| ())
 }

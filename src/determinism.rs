@@ -44,7 +44,7 @@ pub struct Agreement {
 /// Returns what they agreed on, or where they first differ.
 pub fn check(model: &Model) -> Result<Agreement, Box<Divergence>> {
     let normal = Simulation::from_valid_model(model.clone());
-    let perturbed = normal.clone().perturbed(Some(PERTURBATION));
+    let perturbed = normal.clone().perturbation(Some(PERTURBATION));
     compare(normal.into_world(), perturbed.into_world())
 }
 

@@ -42,8 +42,8 @@ impl Check {
 }
 
 /// What a check of an endpoint's path, time in a state or sends shows when
-/// the world did not keep that endpoint's history
-/// ([`crate::world::Observe::histories`]).
+/// the world did not keep that endpoint's history (a world built by
+/// [`crate::simulation::Simulation`] keeps those its `expect` block reads).
 pub const HISTORY_NOT_KEPT: &str = "history not kept for this endpoint";
 
 fn states(path: &[State]) -> String {
@@ -262,8 +262,8 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simulation::Simulation;
     use crate::trace::NullSink;
-    use crate::world::Observe;
 
     /// A client that opens and closes, with expectations on its history
     /// that hold: a path, no time in SYN_RECEIVED, no RST sent.
@@ -280,18 +280,23 @@ mod tests {
                               sent: [(flags: "RST", at_ms: [])])]),
     )"#;
 
-    fn checks(observe: &Observe) -> Vec<Check> {
-        let model = crate::scenario::load(FILE, &[]).expect("a valid file");
+    /// The file's checks against a run of it, with its `expect` block
+    /// (`with_expect`: a simulation keeps the histories its checks read)
+    /// or without (nothing is kept).
+    fn checks(with_expect: bool) -> Vec<Check> {
+        let mut model = crate::scenario::load(FILE, &[]).expect("a valid file");
         let expect = model.expect.clone().expect("an expect block");
-        let mut world = World::new(model, observe);
+        if !with_expect {
+            model.expect = None;
+        }
+        let mut world = Simulation::from_valid_model(model).into_world();
         world.run(&mut NullSink);
         check(&world, &expect)
     }
 
     #[test]
     fn history_checks_hold_when_the_history_is_kept() {
-        let model = crate::scenario::load(FILE, &[]).expect("a valid file");
-        for c in checks(&Observe::for_checks(&model)) {
+        for c in checks(true) {
             assert!(c.ok, "{}", c.describe());
         }
     }
@@ -302,7 +307,7 @@ mod tests {
     /// `time_in` and `sent` expectations here).
     #[test]
     fn history_checks_fail_when_the_history_was_not_kept() {
-        let checks = checks(&Observe::default());
+        let checks = checks(false);
         let history: Vec<&Check> = checks.iter().filter(|c| c.what != "exists").collect();
         let whats: Vec<&str> = history.iter().map(|c| c.what.as_str()).collect();
         assert_eq!(whats, ["path", "time_in SYN_RECEIVED", "sent RST"]);

@@ -1,5 +1,5 @@
 //! A run as data. A seeded run's random link decisions, kept when
-//! [`crate::world::Observe::record_fates`] asks, become a simulation file
+//! [`crate::simulation::Simulation::record_fates`] asks, become a simulation file
 //! that replays the run with no randomness left: its links lose their
 //! random elements, every
 //! initial sequence number is written out, and each decision is a `Fate`

@@ -59,14 +59,17 @@ use crate::world::{Histories, Observe, Outcome, Perturbation, World};
 use std::sync::atomic::AtomicBool;
 
 /// What a world keeps beside its run, and how it is built. None of it
-/// changes the trace or the digest.
+/// changes the trace or the digest. Each option is set by the
+/// [`Simulation`] method of its own name, and says what the world does:
+/// `keep_histories`, `keep_phase_times`, `record_fates`, or how it is
+/// built: `perturbation`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
     /// Which endpoints keep their full history (state path with times,
-    /// sends) besides those the `expect` block names, which are always
-    /// kept because its checks read them. A caller that reads more (a path
+    /// sends) besides those the `expect` block's checks read, which are
+    /// always kept. A caller that reads more (a path
     /// summary of every endpoint, explore's outcomes) asks for more.
-    pub histories: Histories,
+    pub keep_histories: Histories,
     /// Keep every random link decision ([`World::recorded_fates`]), for
     /// replay files and shrinking.
     pub record_fates: bool,
@@ -172,7 +175,7 @@ impl Simulation {
     /// the endpoints the `expect` block names; the other options stay as
     /// they are.
     pub fn keep_histories(mut self, histories: Histories) -> Simulation {
-        self.options.histories = histories;
+        self.options.keep_histories = histories;
         self
     }
 
@@ -192,26 +195,24 @@ impl Simulation {
 
     /// This simulation, built with `perturbation` (`None`: as usual); the
     /// other options stay as they are.
-    pub fn perturbed(mut self, perturbation: Option<Perturbation>) -> Simulation {
+    pub fn perturbation(mut self, perturbation: Option<Perturbation>) -> Simulation {
         self.options.perturbation = perturbation;
         self
     }
 
     /// The world at time zero, built with the options; for callers that
-    /// step it themselves (the determinism check).
+    /// step it themselves (the determinism check, `examples/close_paths.rs`).
+    /// The one way to a [`World`] outside `world`.
     pub fn into_world(self) -> World {
         // A simulation checks its `expect` block, so it keeps what those
         // checks read, plus what the options ask for.
         let checked = Observe::for_checks(&self.model);
         let observe = Observe {
-            histories: self.options.histories.and(checked.histories),
+            keep_histories: self.options.keep_histories.union(checked.keep_histories),
             record_fates: self.options.record_fates,
-            phase_times: self.options.keep_phase_times,
+            keep_phase_times: self.options.keep_phase_times,
         };
-        match self.options.perturbation {
-            Some(p) => World::with_perturbation(self.model, &observe, p),
-            None => World::new(self.model, &observe),
-        }
+        World::new(self.model, &observe, self.options.perturbation.unwrap_or_default())
     }
 
     /// Runs to the end (or a limit), every event to `sink`, and checks the
@@ -299,7 +300,7 @@ mod tests {
             .expect("a valid model")
             .record_fates(true)
             .keep_phase_times(true)
-            .perturbed(perturbation)
+            .perturbation(perturbation)
             .run(&mut NullSink);
         assert_eq!(kept.digest(), plain.digest());
         assert!(kept.world.endpoints().all(|e| e.times.is_some()));
@@ -315,11 +316,11 @@ mod tests {
             .expect("a valid model")
             .record_fates(true)
             .keep_phase_times(true)
-            .perturbed(perturbation);
+            .perturbation(perturbation);
         let sim = sim.keep_histories(Histories::All);
-        let all = Options { histories: Histories::All, record_fates: true, keep_phase_times: true, perturbation };
+        let all = Options { keep_histories: Histories::All, record_fates: true, keep_phase_times: true, perturbation };
         assert_eq!(sim.options(), &all);
-        let sim = sim.record_fates(false).perturbed(None).keep_histories(Histories::None);
+        let sim = sim.record_fates(false).perturbation(None).keep_histories(Histories::None);
         assert_eq!(sim.options(), &Options { keep_phase_times: true, ..Options::default() });
         assert_eq!(sim.keep_phase_times(false).options(), &Options::default());
     }
@@ -348,6 +349,66 @@ mod tests {
         let all = sim.keep_histories(Histories::All).run(&mut NullSink);
         assert_eq!(kept(&all), [("client".to_string(), true), ("server".to_string(), true)]);
         assert_eq!(all.digest(), checked.digest());
+    }
+
+    /// A simulation keeps exactly the histories its checks read, by
+    /// connection and name: none for checks of states visited and
+    /// counters; with a `path` check of the server of connection 2 (an
+    /// endpoint its listener spawned, whose connection is known only once
+    /// it accepts one) and a `sent` check of the client of connection 1,
+    /// those two endpoints' and no other's.
+    #[test]
+    fn histories_are_kept_for_the_endpoints_whose_checks_read_them() {
+        let file = |expect: &str| {
+            format!(
+                r#"(
+                name: "h", seed: 1,
+                hosts: [(name: "a"), (name: "b")],
+                links: [(between: ("a", "b"), delay_ms: 5)],
+                listeners: [(name: "server", host: "b", port: 80, backlog: 3, on_end_of_stream: [Close])],
+                connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80, count: 3,
+                               script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 100), Close])],
+                expect: (endpoints: [{expect}]),
+            )"#
+            )
+        };
+        let kept = |expect: &str| -> Vec<(u32, String)> {
+            let finished = Simulation::load(file(expect).as_bytes(), &[]).expect("a valid file").run(&mut NullSink);
+            assert!(finished.passed(), "{:?}", finished.checks);
+            finished.world.endpoints().filter(|e| e.log.keeps_history()).map(|e| (e.conn, e.name.to_string())).collect()
+        };
+        let counts = r#"(name: "client", conn: 1, visits: [ESTABLISHED], bytes_delivered: 0),
+                        (name: "server", conn: 2, final_state: CLOSED, bytes_delivered: 100)"#;
+        assert_eq!(kept(counts), []);
+        let reads = r#"(name: "client", conn: 1, visits: [ESTABLISHED], sent: [(flags: "RST", at_ms: [])]),
+                       (name: "server", conn: 2, path: [CLOSED, LISTEN, SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT,
+                                                        LAST_ACK, CLOSED]),
+                       (name: "server", conn: 0, visits: [CLOSE_WAIT])"#;
+        assert_eq!(kept(reads), [(1, "client".to_string()), (2, "server".to_string())]);
+    }
+
+    /// The event and trace-record limits stop a run when their counts
+    /// reach them, and the run's statistics report the same counts.
+    #[test]
+    fn limits_stop_on_their_counts_and_the_stats_report_them() {
+        use crate::model::Limits;
+        let limited = |limits: Limits| {
+            let finished = Simulation::from_valid_model(Model { limits, ..model() }).run(&mut NullSink);
+            (finished.outcome, finished.world.stats().clone())
+        };
+        let (outcome, stats) = limited(Limits { max_events: 4, ..Limits::default() });
+        assert_eq!((outcome, stats.events), (Outcome::EventLimit, 4));
+        let (outcome, stats) = limited(Limits { max_trace_records: 10, ..Limits::default() });
+        assert_eq!(outcome, Outcome::TraceLimit);
+        // Checked before each event: the step that passed the limit ends.
+        assert!(stats.trace_records >= 10, "{stats:?}");
+        let mut recorder = Recorder::default();
+        let finished = Simulation::from_valid_model(Model {
+            limits: Limits { max_trace_records: 10, ..Limits::default() },
+            ..model()
+        })
+        .run(&mut recorder);
+        assert_eq!(finished.world.stats().trace_records, recorder.events.len() as u64);
     }
 
     /// A field set after loading changes the model and the text alike, as

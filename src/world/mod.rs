@@ -31,7 +31,8 @@ mod observer;
 mod open;
 mod step;
 
-pub use observer::{EndpointLog, Histories, Observe, PhaseTimes, RecordedFate, RunStats};
+pub(crate) use observer::Observe;
+pub use observer::{EndpointLog, Histories, PhaseTimes, RecordedFate, RunStats};
 pub use open::{EndFacts, OpenEndpoint, OpenReason, OpenReport, classify};
 
 use crate::link::FlowState;
@@ -230,7 +231,8 @@ pub struct EndpointView<'a> {
     pub log: &'a EndpointLog,
     /// Its host crashed; its state is where it stood then.
     pub lost: bool,
-    /// When its phases began, if [`Observe::phase_times`] asked for them.
+    /// When its phases began, if the simulation kept them
+    /// ([`crate::simulation::Simulation::keep_phase_times`]).
     pub times: Option<&'a PhaseTimes>,
     /// Its TCP configuration.
     pub config: &'a TcpConfig,
@@ -261,6 +263,8 @@ pub struct World {
     fates: FastMap<(u32, u32, u32), u32>,
     out: Output,
     observer: Observer,
+    /// What the limits count; control state, apart from the observer.
+    counts: LimitCounts,
     iss_key: Key,
     /// During a step caused by a segment: where an unbound endpoint's
     /// reply goes (source, connection, sending endpoint).
@@ -276,6 +280,25 @@ pub struct World {
     /// Memory held only to move other allocations (determinism check).
     #[allow(dead_code)]
     ballast: Vec<u8>,
+}
+
+/// What the run's limits are written against, counted by the world: a run
+/// stops on these, never on what the observer keeps (its [`RunStats`]
+/// count the same things again, for reporting).
+#[derive(Default)]
+struct LimitCounts {
+    /// Executed scheduler actions (`max_events`).
+    events: u64,
+    /// Trace records emitted (`max_trace_records`).
+    trace_records: u64,
+}
+
+/// Emits one trace event: to the observer (digest, its counters, the
+/// sink) and counted against `max_trace_records`. It takes the two fields
+/// rather than the world, as the event borrows the world's names.
+fn emit(observer: &mut Observer, counts: &mut LimitCounts, sink: &mut dyn TraceSink, ev: &TraceEvent<'_>) {
+    counts.trace_records += 1;
+    observer.emit(sink, ev);
 }
 
 /// Changes that must not change any result, for the determinism check:
@@ -295,14 +318,13 @@ impl World {
     /// Builds the world at time zero: endpoints for every connection,
     /// first script actions and listener openings scheduled. `observe`
     /// says what to keep beside the trace (see [`Observe`]; what checks
-    /// read is [`Observe::for_checks`]).
-    pub fn new(model: Model, observe: &Observe) -> World {
-        World::with_perturbation(model, observe, Perturbation::default())
-    }
-
-    /// As [`World::new`], with internal changes that must not change the
-    /// trace (see [`Perturbation`]).
-    pub fn with_perturbation(model: Model, observe: &Observe, p: Perturbation) -> World {
+    /// read is [`Observe::for_checks`]); `p`, internal changes that must
+    /// not change the trace ([`Perturbation::default`]: none).
+    ///
+    /// Crate-private: a world is built by
+    /// [`crate::simulation::Simulation`] (its `run`, or `into_world` for a
+    /// caller that steps it), which chooses what to observe in one place.
+    pub(crate) fn new(model: Model, observe: &Observe, p: Perturbation) -> World {
         let ballast = vec![0x5au8; p.ballast_bytes];
         let mut world = World::build(model, observe, FastBuild { seed: p.hash_seed });
         let spare = Packet {
@@ -382,6 +404,7 @@ impl World {
             fates: FastMap::with_hasher(hasher),
             out: Output::default(),
             observer,
+            counts: LimitCounts::default(),
             iss_key: Key::derive(model.iss_seed.unwrap_or(model.seed), component::ISS),
             reply_to: None,
             close_after_step: None,
@@ -486,7 +509,8 @@ impl World {
         let id = self.eps.len() as u32;
         let cfg = &self.model.configs[config];
         let now = self.sched.now();
-        self.observer.add_endpoint(name_id, now);
+        let serves = if matches!(app, AppRef::Listener(_)) { None } else { Some(conn) };
+        self.observer.add_endpoint(serves, name_id, now);
         let mut tcp = Endpoint::new(cfg, SeqNum(iss), id + 1);
         if cfg.timestamps && cfg.ts_start.is_none() {
             // RFC 7323 §5.4: the timestamp clock starts at a value drawn
@@ -548,7 +572,8 @@ impl World {
     }
 
     /// The decisions the links drew at random, in send order, if
-    /// [`Observe::record_fates`] asked for them (empty otherwise).
+    /// the simulation recorded them
+    /// ([`crate::simulation::Simulation::record_fates`]; empty otherwise).
     pub fn recorded_fates(&self) -> &[RecordedFate] {
         self.observer.recorded_fates()
     }
@@ -638,6 +663,13 @@ impl World {
         }
     }
 
+    /// One scheduler action executed: counted for `max_events`, and in the
+    /// observer's statistics.
+    fn count_event(&mut self) {
+        self.counts.events += 1;
+        self.observer.on_event();
+    }
+
     fn finish(&mut self, outcome: Outcome) -> Outcome {
         self.outcome = Some(outcome);
         outcome
@@ -668,10 +700,10 @@ impl World {
         if self.model.limits.max_time < next {
             return Some(self.finish(Outcome::TimeLimit));
         }
-        if self.observer.stats.events >= self.model.limits.max_events {
+        if self.counts.events >= self.model.limits.max_events {
             return Some(self.finish(Outcome::EventLimit));
         }
-        if self.observer.stats.trace_records >= self.model.limits.max_trace_records {
+        if self.counts.trace_records >= self.model.limits.max_trace_records {
             return Some(self.finish(Outcome::TraceLimit));
         }
         let in_flight = self.network.in_flight();
@@ -701,7 +733,7 @@ impl World {
         e.wake = Instant::MAX;
         match e.tcp.poll_timeout() {
             Some(d) if d <= now => {
-                self.observer.stats.events += 1;
+                self.count_event();
                 self.run_step(ep, step::Input::Timeout, sink);
             }
             // The timer moved later since this wake-up was scheduled.
@@ -716,13 +748,13 @@ impl World {
         }
         let Some(timed) = self.app_of(e.app).script.get(e.script_pos as usize).copied() else { return };
         self.eps[ep as usize].script_pos += 1;
-        self.observer.stats.events += 1;
+        self.count_event();
         self.run_step(ep, step::Input::Call(timed.action), sink);
         self.schedule_script(ep);
     }
 
     fn on_listener_open(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        self.observer.stats.events += 1;
+        self.count_event();
         // A crashed host opens nothing; its restart opens the listener.
         if !self.host_up[self.model.listeners[l as usize].host as usize] {
             return;
@@ -732,7 +764,7 @@ impl World {
     }
 
     fn on_listener_close(&mut self, l: u32, sink: &mut dyn TraceSink) {
-        self.observer.stats.events += 1;
+        self.count_event();
         let rt = &mut self.demux.listeners[l as usize];
         rt.open = false;
         let idle: Vec<u32> = rt.idle.drain(..).collect();
@@ -771,7 +803,7 @@ impl World {
     /// stop listening, and segments to it are lost until it restarts.
     fn on_crash(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
-        self.observer.stats.events += 1;
+        self.count_event();
         self.host_up[host as usize] = false;
         let mut lost = Vec::new();
         for ep in 0..self.eps.len() as u32 {
@@ -799,7 +831,7 @@ impl World {
     /// The host is back, with no connections; its listeners listen again.
     fn on_restart(&mut self, f: u32, sink: &mut dyn TraceSink) {
         let Fault::Crash { host, .. } = self.model.faults[f as usize] else { return };
-        self.observer.stats.events += 1;
+        self.count_event();
         self.host_up[host as usize] = true;
         self.emit_host_event(host, true, &[], sink);
         // Listeners listen again if their application would be listening
@@ -831,7 +863,7 @@ impl World {
             pkt: None,
             lost_eps: lost,
         };
-        self.observer.emit(sink, &ev);
+        emit(&mut self.observer, &mut self.counts, sink, &ev);
     }
 
     fn reschedule_wake(&mut self, ep: u32) {

@@ -60,7 +60,7 @@ impl World {
             return;
         };
         let Some(sender) = self.find_ep(conn, from) else { return };
-        self.observer.stats.events += 1;
+        self.count_event();
         let s = &self.eps[sender as usize];
         let peer_iss = self.peer_of(sender).map_or(0, |p| self.eps[p as usize].tcp.iss().0);
         let seg = Segment {
@@ -96,7 +96,7 @@ impl World {
 
     pub(super) fn on_arrive(&mut self, p: u32, sink: &mut dyn TraceSink) {
         let pkt = self.network.take(p);
-        self.observer.stats.events += 1;
+        self.count_event();
         if !self.host_up[pkt.dst_host as usize] {
             self.record_drop(&pkt, DropReason::HostDown, sink);
             return;
@@ -185,7 +185,7 @@ impl World {
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        self.observer.emit(sink, &ev);
+        super::emit(&mut self.observer, &mut self.counts, sink, &ev);
         // An endpoint with no peer (LISTEN, or CLOSED before binding)
         // answers resets to where the segment came from.
         self.reply_to = Some((pkt.src, pkt.conn, pkt.sender));
@@ -208,7 +208,7 @@ impl World {
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        self.observer.emit(sink, &ev);
+        super::emit(&mut self.observer, &mut self.counts, sink, &ev);
         let rule = if pkt.seg.flags.rst() {
             rule::CLOSED_03
         } else if pkt.seg.flags.ack() {
@@ -284,7 +284,7 @@ impl World {
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        self.observer.emit(sink, &ev);
+        super::emit(&mut self.observer, &mut self.counts, sink, &ev);
 
         // `Fate` faults number every segment sent, whatever then happens
         // to it; segment faults count only those that reach a link.
@@ -447,6 +447,6 @@ impl World {
             pkt: Some(pkt.id()),
             lost_eps: &[],
         };
-        self.observer.emit(sink, &ev);
+        super::emit(&mut self.observer, &mut self.counts, sink, &ev);
     }
 }

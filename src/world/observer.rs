@@ -1,8 +1,8 @@
 //! What a run is watched for, apart from what it does: the digest, the
 //! counters, behaviour coverage, per-endpoint logs, phase times and the
 //! link's recorded decisions. The caller says what to keep ([`Observe`]);
-//! nothing here is read to decide what the simulation does next, except
-//! the counters the run's limits are written against.
+//! nothing here is read to decide what the simulation does next (the
+//! run's limits count events and trace records apart, in the world).
 //!
 //! Every endpoint has a small [`EndpointLog`] (the states it visited); its
 //! full history (every state with its time, every send) is kept only for
@@ -10,7 +10,7 @@
 //! (sweeps do).
 
 use crate::link::{DropReason, Fate};
-use crate::model::{Expect, Fault, Model};
+use crate::model::{EndpointExpect, Expect, Fault, Model};
 use crate::rule::{self, Rule};
 use crate::tcp::{Flags, State};
 use crate::time::Instant;
@@ -24,8 +24,13 @@ pub enum Histories {
     None,
     /// Every endpoint.
     All,
-    /// The endpoints with these names.
-    Named(Vec<String>),
+    /// The endpoints with these `(connection, name)`, as an `expect`
+    /// entry selects one. An endpoint a listener spawned learns its
+    /// connection only when it accepts one, and may fall back to listening
+    /// and accept another: it keeps its history from its creation if its
+    /// name is here, and drops it on reaching ESTABLISHED (when its
+    /// connection is settled) unless its `(connection, name)` is.
+    Named(Vec<(u32, String)>),
 }
 
 /// What the caller wants kept while a world runs. None of it changes the
@@ -34,23 +39,32 @@ pub enum Histories {
 pub struct Observe {
     /// Which endpoints keep their full history ([`EndpointLog::path`],
     /// [`EndpointLog::sent`]).
-    pub histories: Histories,
+    pub keep_histories: Histories,
     /// Keep when each endpoint's phases began ([`PhaseTimes`]).
-    pub phase_times: bool,
+    pub keep_phase_times: bool,
     /// Keep every decision the links draw at random
     /// ([`crate::world::World::recorded_fates`]).
     pub record_fates: bool,
 }
 
 impl Histories {
-    /// The endpoints an `expect` block names: the histories its checks
-    /// read (`path`, `time_in`, `sent`).
+    /// The endpoints whose histories an `expect` block's checks read:
+    /// those of its entries with a `path`, `time_in` or `sent` check (the
+    /// others read the state, counters and states visited, kept for
+    /// every endpoint), by connection and name.
     pub fn checked_by(expect: &Expect) -> Histories {
-        Histories::Named(expect.endpoints.iter().map(|x| x.name.clone()).collect())
+        let reads_history = |x: &&EndpointExpect| x.path.is_some() || !x.time_in.is_empty() || !x.sent.is_empty();
+        let mut keys: Vec<(u32, String)> = Vec::new();
+        for x in expect.endpoints.iter().filter(reads_history) {
+            if !keys.iter().any(|(conn, name)| *conn == x.conn && *name == x.name) {
+                keys.push((x.conn, x.name.clone()));
+            }
+        }
+        if keys.is_empty() { Histories::None } else { Histories::Named(keys) }
     }
 
-    /// The endpoints of these histories and of `other`'s.
-    pub fn and(self, other: Histories) -> Histories {
+    /// The union: the endpoints of these histories and of `other`'s.
+    pub fn union(self, other: Histories) -> Histories {
         match (self, other) {
             (Histories::All, _) | (_, Histories::All) => Histories::All,
             (Histories::None, h) | (h, Histories::None) => h,
@@ -68,11 +82,12 @@ impl Observe {
     /// (path summaries, explore's outcomes) asks for more.
     pub fn for_checks(model: &Model) -> Observe {
         let histories = model.expect.as_ref().map_or(Histories::None, Histories::checked_by);
-        Observe { histories, ..Observe::default() }
+        Observe { keep_histories: histories, ..Observe::default() }
     }
 }
 
-/// Counters over the whole run.
+/// Counters over the whole run, for reporting (the run's limits keep their
+/// own counts, in the world).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunStats {
     /// Executed scheduler actions (arrivals, timer firings, calls).
@@ -100,7 +115,8 @@ impl RunStats {
     }
 }
 
-/// One random decision of a link, as [`Observe::record_fates`] keeps it:
+/// One random decision of a link, as a run that records them
+/// ([`crate::simulation::Simulation::record_fates`]) keeps it:
 /// the `nth` segment `from` sent on connection `conn` met `fate`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedFate {
@@ -121,16 +137,27 @@ impl RecordedFate {
     }
 }
 
-/// Which endpoints keep their history, by interned name.
+/// Which endpoints keep their history: `(connection, interned name)`.
 enum HistoryNames {
     None,
     All,
-    Named(Vec<u32>),
+    Named(Vec<(u32, u32)>),
+}
+
+impl HistoryNames {
+    /// Whether the endpoint named `name_id` keeps its history, serving
+    /// `conn`, or, if `None`, any connection it may still come to serve.
+    fn keep(&self, conn: Option<u32>, name_id: u32) -> bool {
+        match self {
+            HistoryNames::None => false,
+            HistoryNames::All => true,
+            HistoryNames::Named(keys) => keys.iter().any(|&(c, n)| n == name_id && conn.is_none_or(|conn| conn == c)),
+        }
+    }
 }
 
 /// Everything watched during a run, indexed by endpoint where it is per
-/// endpoint. Fed by the world; never read by it to decide anything but its
-/// limits (from [`RunStats`]).
+/// endpoint. Fed by the world; never read by it to decide anything.
 pub(super) struct Observer {
     pub digest: Digest,
     pub stats: RunStats,
@@ -146,10 +173,12 @@ impl Observer {
     /// `name_id` interns an endpoint name (names no endpoint has are
     /// simply never matched).
     pub fn new(observe: &Observe, endpoints: usize, mut name_id: impl FnMut(&str) -> Option<u32>) -> Observer {
-        let history_names = match &observe.histories {
+        let history_names = match &observe.keep_histories {
             Histories::None => HistoryNames::None,
             Histories::All => HistoryNames::All,
-            Histories::Named(names) => HistoryNames::Named(names.iter().filter_map(|n| name_id(n)).collect()),
+            Histories::Named(keys) => {
+                HistoryNames::Named(keys.iter().filter_map(|(conn, n)| Some((*conn, name_id(n)?))).collect())
+            }
         };
         Observer {
             digest: Digest::new(),
@@ -157,9 +186,14 @@ impl Observer {
             coverage: vec![0; rule::COUNT],
             logs: Vec::with_capacity(endpoints),
             history_names,
-            phase_times: observe.phase_times.then(|| Vec::with_capacity(endpoints)),
+            phase_times: observe.keep_phase_times.then(|| Vec::with_capacity(endpoints)),
             recorded: observe.record_fates.then(Vec::new),
         }
+    }
+
+    /// A scheduler action was executed.
+    pub fn on_event(&mut self) {
+        self.stats.events += 1;
     }
 
     /// One trace event: into the digest, counted, and to the sink.
@@ -169,16 +203,23 @@ impl Observer {
         sink.record(ev);
     }
 
-    /// A new endpoint, number `logs.len()`, named `name_id`.
-    pub fn add_endpoint(&mut self, name_id: u32, created: Instant) {
-        let history = match &self.history_names {
-            HistoryNames::None => false,
-            HistoryNames::All => true,
-            HistoryNames::Named(ids) => ids.contains(&name_id),
-        };
+    /// A new endpoint, number `logs.len()`, named `name_id`, serving
+    /// `conn` (`None`: a listener's, which has no connection yet; see
+    /// [`Histories::Named`]).
+    pub fn add_endpoint(&mut self, conn: Option<u32>, name_id: u32, created: Instant) {
+        let history = self.history_names.keep(conn, name_id);
         self.logs.push(EndpointLog::new(history, created));
         if let Some(times) = &mut self.phase_times {
             times.push(PhaseTimes::default());
+        }
+    }
+
+    /// A listener's endpoint `ep`, named `name_id`, reached ESTABLISHED:
+    /// it serves `conn` for good (no synchronized state leads back to
+    /// LISTEN), so its history is dropped unless `(conn, name)` is kept.
+    pub fn on_connection_settled(&mut self, ep: u32, conn: u32, name_id: u32) {
+        if !self.history_names.keep(Some(conn), name_id) {
+            self.logs[ep as usize].history = None;
         }
     }
 
@@ -264,9 +305,9 @@ pub struct EndpointLog {
     /// Bit `s` set when state `s` was entered (CLOSED always counts).
     pub visited: u16,
     /// Its application called CLOSE (or its listener was closed) and has
-    /// not opened it again since. Kept by the world, apart from the
-    /// endpoint's own flags, so a CLOSE the endpoint forgot still shows
-    /// (see `world::open`).
+    /// not opened it again since. Noted by the world's step as the
+    /// application calls, in this log apart from the endpoint's own flags,
+    /// so a CLOSE the endpoint forgot still shows (see `world::open`).
     pub app_closed: bool,
     /// Segments this endpoint sent that were lost.
     pub drops: u32,
@@ -274,7 +315,7 @@ pub struct EndpointLog {
 }
 
 /// When an endpoint's phases began: kept only when asked for
-/// ([`Observe::phase_times`]), as 40 bytes per endpoint
+/// ([`crate::simulation::Simulation::keep_phase_times`]), as 40 bytes per endpoint
 /// are a tenth of a big population's memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PhaseTimes {
@@ -394,18 +435,50 @@ mod tests {
     use super::*;
 
     fn named(names: &[&str]) -> Histories {
-        Histories::Named(names.iter().map(|n| n.to_string()).collect())
+        Histories::Named(names.iter().map(|n| (0, n.to_string())).collect())
     }
 
     /// Asking for more histories never gives fewer: `All` wins, `None`
     /// adds nothing, and names are joined without repeats, in order.
     #[test]
-    fn histories_join() {
-        assert_eq!(Histories::All.and(named(&["a"])), Histories::All);
-        assert_eq!(named(&["a"]).and(Histories::All), Histories::All);
-        assert_eq!(Histories::None.and(named(&["a"])), named(&["a"]));
-        assert_eq!(named(&["a"]).and(Histories::None), named(&["a"]));
-        assert_eq!(Histories::None.and(Histories::None), Histories::None);
-        assert_eq!(named(&["a", "b"]).and(named(&["b", "c"])), named(&["a", "b", "c"]));
+    fn histories_union() {
+        assert_eq!(Histories::All.union(named(&["a"])), Histories::All);
+        assert_eq!(named(&["a"]).union(Histories::All), Histories::All);
+        assert_eq!(Histories::None.union(named(&["a"])), named(&["a"]));
+        assert_eq!(named(&["a"]).union(Histories::None), named(&["a"]));
+        assert_eq!(Histories::None.union(Histories::None), Histories::None);
+        assert_eq!(named(&["a", "b"]).union(named(&["b", "c"])), named(&["a", "b", "c"]));
+        let other_conn = Histories::Named(vec![(1, "a".to_string())]);
+        let both = Histories::Named(vec![(0, "a".to_string()), (1, "a".to_string())]);
+        assert_eq!(named(&["a"]).union(other_conn), both);
+    }
+
+    /// An `expect` block names the histories of the entries whose checks
+    /// read one (`path`, `time_in`, `sent`), by connection and name, each
+    /// once; checks of states visited and counters name none.
+    #[test]
+    fn the_checks_name_the_histories_they_read() {
+        use crate::model::{CountRange, EndpointExpect};
+        let entry = |name: &str, conn: u32| EndpointExpect { name: name.into(), conn, ..EndpointExpect::default() };
+        let counts = Expect {
+            endpoints: vec![
+                EndpointExpect { visits: vec![State::Established], ..entry("a", 0) },
+                EndpointExpect { bytes_delivered: Some(CountRange { min: 1, max: 1 }), ..entry("b", 0) },
+                EndpointExpect { final_state: Some(State::Closed), ..entry("a", 1) },
+            ],
+            ..Expect::default()
+        };
+        assert_eq!(Histories::checked_by(&counts), Histories::None);
+        let reads = Expect {
+            endpoints: vec![
+                EndpointExpect { path: Some(vec![State::Closed]), ..entry("a", 2) },
+                EndpointExpect { visits: vec![State::Established], ..entry("b", 0) },
+                EndpointExpect { time_in: vec![(State::Listen, crate::time::Duration::ZERO)], ..entry("b", 1) },
+                EndpointExpect { sent: vec![(Flags::default(), None, vec![])], ..entry("a", 2) },
+            ],
+            ..Expect::default()
+        };
+        let keys = vec![(2, "a".to_string()), (1, "b".to_string())];
+        assert_eq!(Histories::checked_by(&reads), Histories::Named(keys));
     }
 }

@@ -105,7 +105,7 @@ impl World {
             pkt: None,
             lost_eps: &[],
         };
-        self.observer.emit(sink, &ev);
+        super::emit(&mut self.observer, &mut self.counts, sink, &ev);
     }
 
     /// Active OPEN: binds a local port, then asks TCP to connect.
@@ -243,7 +243,7 @@ impl World {
             pkt: None,
             lost_eps: &[],
         };
-        self.observer.emit(sink, &ev);
+        super::emit(&mut self.observer, &mut self.counts, sink, &ev);
         // After recording, so the transition is traced under the
         // connection it happened in.
         if let Note::Transition { from, to, .. } = note {
@@ -276,6 +276,10 @@ impl World {
             }
             (State::Listen, State::Closed) => {
                 self.demux.listeners[l as usize].idle.retain(|&x| x != ep);
+            }
+            (_, State::Established) => {
+                let e = &self.eps[ep as usize];
+                self.observer.on_connection_settled(ep, e.conn, e.name_id);
             }
             _ => {}
         }

@@ -5,8 +5,9 @@
 //! says why in its commit.
 
 use crate::util::{load, root};
+use tcpsim::simulation::Simulation;
 use tcpsim::trace::NullSink;
-use tcpsim::world::{Observe, Outcome, World};
+use tcpsim::world::Outcome;
 
 /// The files whose digests are pinned: every sim (subdirectories of
 /// `sims/` included), the examples and the
@@ -31,11 +32,9 @@ fn every_sim_keeps_its_digest() {
     let changed: Vec<String> = pinned
         .iter()
         .filter_map(|(file, expected)| {
-            let model = load(file, &[]);
-            let observe = Observe::for_checks(&model);
-            let mut world = World::new(model, &observe);
-            assert_eq!(world.run(&mut NullSink), Outcome::Completed, "{file}");
-            let actual = world.digest();
+            let finished = Simulation::from_model(load(file, &[])).expect("a loaded model").run(&mut NullSink);
+            assert_eq!(finished.outcome, Outcome::Completed, "{file}");
+            let actual = finished.digest();
             (actual != *expected).then(|| format!("{file}: {expected} -> {actual}"))
         })
         .collect();

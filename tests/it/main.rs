@@ -5,6 +5,7 @@
 //! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
 //! - `determinism`: same input, same bytes; different seed, different digest.
 //! - `digests`: every shipped simulation keeps its pinned digest.
+//! - `examples`: the examples run and show what they say.
 //! - `cli`: exit codes, error messages, atomic outputs.
 //! - `outputs`: no partial outputs, for every kind of file the CLI writes:
 //!   whole or untouched on failure and interrupt, pipes written in place.
@@ -24,6 +25,7 @@ mod cli;
 mod cross_check;
 mod determinism;
 mod digests;
+mod examples;
 mod explore_shrink;
 mod identity;
 mod outputs;

@@ -13,9 +13,10 @@ use crate::util::{stdout, tcpsim};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use tcpsim::simulation::Simulation;
 use tcpsim::tcp::{CloseReason, State};
 use tcpsim::trace::{Recorder, TraceKind};
-use tcpsim::world::{Observe, Outcome, World};
+use tcpsim::world::Outcome;
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
@@ -245,7 +246,8 @@ fn identities_hold(rec: &Recorder) -> Result<(), String> {
 fn check(g: &GenScenario) -> Result<(), String> {
     let text = g.to_ron();
     let model = tcpsim::scenario::load(text.as_bytes(), &[]).map_err(|e| format!("does not load: {e:?}"))?;
-    let mut world = World::new(model.clone(), &Observe::for_checks(&model));
+    let mut world =
+        Simulation::from_model(model.clone()).map_err(|e| format!("from_model refuses it: {e:?}"))?.into_world();
     let mut rec = Recorder::default();
     let outcome = world.run(&mut rec);
     if outcome != Outcome::Completed {
@@ -318,8 +320,10 @@ fn check(g: &GenScenario) -> Result<(), String> {
     }
     // The same scenario and seed give the same digest again (recording
     // the link's decisions changes nothing)...
-    let observe = Observe { record_fates: true, ..Observe::for_checks(&model) };
-    let mut again = World::new(model, &observe);
+    let mut again = Simulation::from_model(model)
+        .map_err(|e| format!("from_model refuses it: {e:?}"))?
+        .record_fates(true)
+        .into_world();
     again.run(&mut tcpsim::trace::NullSink);
     if again.digest() != world.digest() {
         return Err("the same scenario and seed gave another digest".into());
@@ -329,8 +333,8 @@ fn check(g: &GenScenario) -> Result<(), String> {
     let replay = tcpsim::replay::with_fates(&pinned, again.recorded_fates(), &[])?;
     let replay_model =
         tcpsim::scenario::load(replay.as_bytes(), &[]).map_err(|e| format!("the replay does not load: {e:?}"))?;
-    let observe = Observe::for_checks(&replay_model);
-    let mut replayed = World::new(replay_model, &observe);
+    let mut replayed =
+        Simulation::from_model(replay_model).map_err(|e| format!("from_model refuses the replay: {e:?}"))?.into_world();
     replayed.run(&mut tcpsim::trace::NullSink);
     if replayed.digest() != world.digest() {
         return Err(format!("the replay of {} link decisions gave another digest", again.recorded_fates().len()));

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tcpsim::model::Model;
+use tcpsim::simulation::Simulation;
 use tcpsim::trace::Recorder;
-use tcpsim::world::{Histories, Observe, Outcome, World};
+use tcpsim::world::{Histories, Outcome, World};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -44,8 +45,7 @@ pub fn load(path: &str, overrides: &[(&str, &str)]) -> Model {
 /// endpoint's history (tests check paths of endpoints no `expect` names).
 #[track_caller]
 pub fn run(model: Model) -> (World, Recorder) {
-    let observe = Observe { histories: Histories::All, ..Observe::default() };
-    let mut world = World::new(model, &observe);
+    let mut world = Simulation::from_model(model).expect("a valid model").keep_histories(Histories::All).into_world();
     let mut rec = Recorder::default();
     assert_eq!(world.run(&mut rec), Outcome::Completed);
     (world, rec)
