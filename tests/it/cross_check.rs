@@ -7,7 +7,7 @@
 //! calls at given times (`listen`, `connect`, `send`, `close`, `abort`,
 //! "send then close in one step", or "close in the step the peer's FIN
 //! arrives"), plus optional scripted drops of particular segments (the ACK of
-//! a FIN, a SYN,ACK). Every exchange is
+//! a FIN, a SYN,ACK, the n-th data segment). Every exchange is
 //! run three times over the same virtual link (10 ms each way, no loss but
 //! the scripted drops):
 //!
@@ -62,9 +62,9 @@
 //!
 //! tcpsim uses `TcpConfig::default()` (NewReno congestion control, no
 //! delayed ACK, MSS 1460, 65535-byte window, no window scaling, SACK or
-//! timestamps) except that MSL is 5 s, so its TIME_WAIT (2×MSL) lasts smoltcp's fixed
-//! 10 s; one exchange keeps the RFC's 2-minute MSL to show that smoltcp's
-//! TIME_WAIT does not follow it. smoltcp gets 65535-byte buffers (so its
+//! timestamps) except that MSL is 5 s, so its TIME_WAIT (2×MSL) lasts
+//! smoltcp's fixed 10 s; one exchange keeps the RFC's 2-minute MSL to show
+//! that smoltcp's TIME_WAIT does not follow it. smoltcp gets 65535-byte buffers (so its
 //! window-scale shift is 0, and it never scales since tcpsim's SYNs carry no
 //! option), an IP MTU of 1500 (MSS 1460), Nagle off, ACK delay off,
 //! keep-alive and user timeout off, no timestamps, no congestion control.
