@@ -208,6 +208,36 @@ fn timestamps_measure_the_round_trip_of_the_link() {
     assert!(samples >= 139, "{samples} samples");
 }
 
+/// B-TS-04 with a coarse clock: the same lossless path, but the
+/// timestamp clock ticks every 100 ms, longer than the 40 ms round trip,
+/// and rto_min is 10 ms. An echo comes back 0 or 1 tick after its TSval
+/// left; a 0-tick sample counts as one tick, as in Linux (the round trip
+/// was more than nothing, and at most a tick), so every sample is 100 ms.
+/// RFC 6298 §2's G is the clock's granularity, here 100 ms, so the first
+/// sample gives SRTT 100 ms, RTTVAR 50 ms and RTO 100 + max(100, 200) =
+/// 300 ms, and later ones, all equal to SRTT, bring RTTVAR down until the
+/// RTO reaches SRTT + G = 200 ms, never less. With G = 1 ms and samples of
+/// 0 the RTO was rto_min, 10 ms, and the client retransmitted 11 times.
+#[test]
+fn a_coarse_timestamp_clock_keeps_the_rto_above_the_round_trip() {
+    let (world, rec) = run(load(
+        "sims/rfc7323/timestamps.ron",
+        &[("links[0].loss", "0"), ("tcp.ts_tick_ms", "100"), ("tcp.rto_min_ms", "10")],
+    ));
+    assert!(world.endpoints().all(|e| e.tcp.stats().retransmissions == 0), "no loss, no retransmission");
+    let mut rtos = Vec::new();
+    for e in &rec.events {
+        if let TraceKind::Rtt { sample, srtt, rto, .. } = e.kind {
+            assert_eq!(sample.as_nanos(), 100_000_000, "{}", e.json());
+            assert_eq!(srtt.as_nanos(), 100_000_000, "{}", e.json());
+            rtos.push(rto.as_nanos());
+        }
+    }
+    assert_eq!(rtos.first(), Some(&300_000_000));
+    assert_eq!(rtos.iter().min(), Some(&200_000_000));
+    assert!(rtos.len() >= 139, "{} samples", rtos.len());
+}
+
 /// B-TS-05: the forged segment with an old TSval is the server's discard
 /// (`deliver` with `discard: "paws"`, not a link drop), and the server's
 /// next segment is the ACK in reply, still at ISS+1001.
