@@ -287,9 +287,18 @@ fn options_appear_in_both_traces() {
     assert!(lines[0].contains(r#""wnd":65535,"mss":1460,"ws":7,"pkt":0"#), "{}", lines[0]);
     // The client's ACK of the SYN,ACK: 1048576 >> 7 = 8192 units.
     assert!(lines[2].contains(r#""wnd":8192,"wnd_scaled":1048576"#), "{}", lines[2]);
-    // Options never enter the digest: the same run without them is the
-    // same length of record and the digest version stays 3.
+    // Options enter the digest only where a segment has them, so a run
+    // without them keeps its digest and the version stays 3.
     assert_eq!(tcpsim::trace::DIGEST_VERSION, 3);
+}
+
+/// The digest covers the options: the same run with the timestamp clock
+/// started at 1 and at 123456 differs in every TSval and TSecr and in
+/// nothing else, and gives two digests.
+#[test]
+fn timestamps_enter_the_digest() {
+    let digest = |start: &str| run(load("sims/rfc7323/timestamps.ron", &[("tcp.ts_start", start)])).0.digest();
+    assert_ne!(digest("1"), digest("123456"));
 }
 
 /// RFC 7323 §5.4: the timestamp clock's start is drawn from the seed like
