@@ -98,7 +98,8 @@ fn window_scaling_settings_are_validated() {
     assert!(e.contains("window_scale") && e.contains("0..=14"), "{e}");
     let e = errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073741825)");
     assert!(e.contains("recv_buffer_bytes") && e.contains("1 GiB"), "{e}");
-    assert!(errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073741824)").is_empty());
+    // §2.3: the largest window is 65535 << 14 = 1073725440 < 2^30 bytes.
+    assert!(errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073725440)").is_empty());
     let e = errors("tcp=(timestamps: true, ts_tick_ms: 0.5)");
     assert!(e.contains("ts_tick_ms"), "{e}");
 }
@@ -132,6 +133,44 @@ fn a_receive_buffer_below_one_window_scale_unit_is_refused() {
     assert_eq!(problems[0].path, "tcp.recv_buffer_bytes");
     assert!(problems[0].message.contains("window_scale 14") && problems[0].message.contains("16384"), "{problems:?}");
     assert!(built(16384).is_ok());
+}
+
+/// RFC 7323 §2.3: the shift is chosen for the buffer, so the largest
+/// window the field can say, 65535 << shift, must cover it. A 1 MiB
+/// buffer (1048576 bytes) needs shift 5: 65535 << 4 = 1048560 is 16 bytes
+/// short, and with shift 0 the window would stay at 65535 bytes, a
+/// sixteenth of the buffer. Files and built models are both refused,
+/// naming both fields and the least shift that covers the buffer; a shift
+/// reaching 1 GiB refuses 2^30 itself (65535 << 14 = 1073725440).
+#[test]
+fn a_shift_too_small_for_the_receive_buffer_is_refused() {
+    let errors = |set: &str| {
+        let bytes = std::fs::read(crate::util::root().join(WINDOW_SCALING)).unwrap();
+        let o = tcpsim::scenario::Override::parse(set).unwrap();
+        tcpsim::scenario::load(&bytes, &[o]).err().map(|e| format!("{e:?}")).unwrap_or_default()
+    };
+    for shift in [0, 4] {
+        let e = errors(&format!("tcp=(window_scale: {shift}, recv_buffer_bytes: 1048576)"));
+        assert!(e.contains("recv_buffer_bytes") && e.contains(&format!("window_scale {shift}")), "{e}");
+        assert!(e.contains("at least 5"), "{e}");
+    }
+    assert!(errors("tcp=(window_scale: 5, recv_buffer_bytes: 1048576)").is_empty());
+    let e = errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073741824)");
+    assert!(e.contains("recv_buffer_bytes") && e.contains("1073725440"), "{e}");
+
+    let built = |shift: u8| {
+        tcpsim::model::Builder::new("x")
+            .host("a")
+            .host("b")
+            .link("a", "b", tcpsim::link::LinkParams::default())
+            .tcp(tcpsim::tcp::TcpConfig { window_scale: Some(shift), recv_buffer: 1 << 20, ..Default::default() })
+            .build()
+    };
+    let problems = built(4).expect_err("refused");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "tcp.recv_buffer_bytes");
+    assert!(problems[0].message.contains("window_scale 4") && problems[0].message.contains("1048560"), "{problems:?}");
+    assert!(built(5).is_ok());
 }
 
 /// With the smallest buffer the rule allows for shift 14, one unit, a
