@@ -173,6 +173,39 @@ fn a_shift_too_small_for_the_receive_buffer_is_refused() {
     assert!(built(5).is_ok());
 }
 
+/// B-WS-04: an injected non-SYN segment carries its sender's shift, as
+/// the endpoint's own do: the client of window-scaling.ron scales by 7,
+/// so a forged ACK with window field 100 stands for 100 << 7 = 12800
+/// bytes. The trace says so on its send and its delivery, and the server,
+/// which takes it as a window update (in sequence at 3001, acknowledging
+/// its SYN, SND.UNA), holds SND.WND = 12800.
+#[test]
+fn an_injected_segment_carries_its_senders_window_shift() {
+    let (world, rec) = run(load(
+        WINDOW_SCALING,
+        &[
+            ("connections[0].on_connected", "[Send(bytes: 3000)]"),
+            ("faults", r#"[Inject(at_ms: 500, from: "client", flags: "ACK", seq: 3001, ack: 1, wnd: 100)]"#),
+        ],
+    ));
+    let forged: Vec<String> = rec
+        .events
+        .iter()
+        .filter(|e| {
+            e.t.as_nanos() >= 500_000_000 && matches!(e.kind, TraceKind::Send { .. } | TraceKind::Deliver { .. })
+        })
+        .take(2)
+        .map(|e| e.json())
+        .collect();
+    assert_eq!(forged.len(), 2);
+    for line in &forged {
+        assert!(line.contains(r#""wnd":100,"wnd_scaled":12800"#), "{line}");
+    }
+    assert!(forged[0].contains(r#""injected":true"#), "{}", forged[0]);
+    let server = world.endpoints().find(|e| e.name == "server").unwrap();
+    assert_eq!(server.tcp.snd_wnd(), 12800);
+}
+
 /// With the smallest buffer the rule allows for shift 14, one unit, a
 /// 100 kB transfer completes: the empty buffer is advertised as 1 unit,
 /// never 0, so the window always reopens once the application reads.
