@@ -151,17 +151,31 @@ pub(crate) fn recv_buffer_scaled(c: &TcpConfig) -> Option<String> {
     })
 }
 
-/// With window scaling, a receive buffer of at least one unit of the
-/// window field, 2^shift bytes: the field is the free buffer shifted right
-/// by the shift (RFC 7323 §2.3), so a smaller buffer is advertised as 0
-/// even when empty and the peer never sends. §2.3 has the shift chosen
-/// for the buffer.
+/// With window scaling, a receive buffer the shift can advertise: RFC
+/// 7323 §2.3 has the shift chosen for the buffer. The field is the free
+/// buffer shifted right by the shift, so a buffer below one unit, 2^shift
+/// bytes, is advertised as 0 even when empty and the peer never sends;
+/// and the field holds at most 65535 units, so a buffer above
+/// 65535 << shift is never offered whole (shift 0 with 1 MiB stays at
+/// 65535 bytes).
 pub(crate) fn recv_buffer_for_shift(c: &TcpConfig) -> Option<String> {
     let shift = c.window_scale?.min(MAX_WINDOW_SHIFT);
     let unit = 1u32 << shift;
-    (c.recv_buffer < unit).then(|| {
-        format!(
+    let most = 65535u32 << shift;
+    if c.recv_buffer < unit {
+        return Some(format!(
             "recv_buffer_bytes {} is below one unit of window_scale {shift} ({unit} bytes): the advertised window would round down to 0 and the peer could never send (RFC 7323 §2.3: choose the shift for the buffer)",
+            c.recv_buffer
+        ));
+    }
+    (most < c.recv_buffer).then(|| {
+        let least = (shift..=MAX_WINDOW_SHIFT).find(|s| c.recv_buffer <= 65535u32 << s);
+        let fix = match least {
+            Some(s) => format!("use window_scale at least {s}"),
+            None => format!("the largest window is 65535 << {MAX_WINDOW_SHIFT} = {} bytes", 65535u32 << MAX_WINDOW_SHIFT),
+        };
+        format!(
+            "recv_buffer_bytes {} is more than window_scale {shift} can advertise (65535 << {shift} = {most} bytes): {fix} (RFC 7323 §2.3: choose the shift for the buffer)",
             c.recv_buffer
         )
     })

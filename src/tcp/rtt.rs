@@ -1,7 +1,7 @@
 //! The retransmission timeout of RFC 6298: smoothed RTT, variance, Karn's
 //! algorithm and exponential backoff (B-TMR-05, B-TMR-06).
 
-use super::config::{CLOCK_GRANULARITY, TcpConfig};
+use super::config::TcpConfig;
 use super::seq::SeqNum;
 use crate::time::{Duration, Instant};
 
@@ -69,7 +69,12 @@ impl RttEstimator {
     /// alpha and beta are divided by it, so a window's samples move SRTT
     /// and RTTVAR about as much as RFC 6298's one sample per RTT. With 1
     /// this is RFC 6298's update, to the nanosecond.
-    pub fn sample(&mut self, cfg: &TcpConfig, rtt: Duration, per_window: u32) {
+    ///
+    /// `clock` is RFC 6298 §2's G, the granularity of the clock that
+    /// measured `rtt`: the RTO is SRTT + max(G, 4 * RTTVAR), so a sample
+    /// that a coarse clock rounds to the same tick as its echo cannot
+    /// bring the RTO within one tick of SRTT.
+    pub fn sample(&mut self, cfg: &TcpConfig, rtt: Duration, per_window: u32, clock: Duration) {
         let r = rtt.as_nanos().min(NO_SAMPLE - 1);
         if self.srtt_ns == NO_SAMPLE {
             self.srtt_ns = r;
@@ -84,7 +89,7 @@ impl RttEstimator {
             self.rttvar_ns = var as u64;
             self.srtt_ns = srtt as u64;
         }
-        let var_term = CLOCK_GRANULARITY.as_nanos().max(self.rttvar_ns.saturating_mul(4));
+        let var_term = clock.as_nanos().max(self.rttvar_ns.saturating_mul(4));
         let rto = Duration::from_nanos(self.srtt_ns.saturating_add(var_term));
         self.rto = rto.max(cfg.rto_min).min(cfg.rto_max);
     }
@@ -103,6 +108,7 @@ impl RttEstimator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tcp::config::CLOCK_GRANULARITY;
 
     /// B-TMR-05: first and later samples follow RFC 6298 (2.2)–(2.4).
     #[test]
@@ -110,10 +116,10 @@ mod tests {
         let cfg = TcpConfig { rto_min: Duration::from_millis(1), ..TcpConfig::default() };
         let mut rtt = RttEstimator::new(&cfg);
         assert_eq!(rtt.rto(), Duration::from_secs(1));
-        rtt.sample(&cfg, Duration::from_millis(100), 1);
+        rtt.sample(&cfg, Duration::from_millis(100), 1, CLOCK_GRANULARITY);
         // SRTT=100, RTTVAR=50 -> RTO = 100 + 4*50 = 300 ms.
         assert_eq!(rtt.rto(), Duration::from_millis(300));
-        rtt.sample(&cfg, Duration::from_millis(200), 1);
+        rtt.sample(&cfg, Duration::from_millis(200), 1, CLOCK_GRANULARITY);
         // RTTVAR = (3*50 + 100)/4 = 62.5; SRTT = (7*100+200)/8 = 112.5.
         assert_eq!(rtt.srtt(), Some(Duration::from_micros(112_500)));
         assert_eq!(rtt.rto(), Duration::from_micros(112_500 + 250_000));
@@ -124,7 +130,7 @@ mod tests {
     fn rto_is_clamped_to_the_minimum() {
         let cfg = TcpConfig::default();
         let mut rtt = RttEstimator::new(&cfg);
-        rtt.sample(&cfg, Duration::from_millis(10), 1);
+        rtt.sample(&cfg, Duration::from_millis(10), 1, CLOCK_GRANULARITY);
         assert_eq!(rtt.rto(), Duration::from_secs(1));
     }
 
@@ -134,13 +140,32 @@ mod tests {
     fn timestamp_samples_use_gains_scaled_per_window() {
         let cfg = TcpConfig { rto_min: Duration::from_millis(1), ..TcpConfig::default() };
         let mut rtt = RttEstimator::new(&cfg);
-        rtt.sample(&cfg, Duration::from_millis(100), 4);
+        rtt.sample(&cfg, Duration::from_millis(100), 4, CLOCK_GRANULARITY);
         // The first sample initializes as RFC 6298 (2.2): SRTT 100, RTTVAR 50.
         assert_eq!(rtt.srtt(), Some(Duration::from_millis(100)));
-        rtt.sample(&cfg, Duration::from_millis(132), 4);
+        rtt.sample(&cfg, Duration::from_millis(132), 4, CLOCK_GRANULARITY);
         // RTTVAR = 50 + (32 - 50)/16 = 48.875 ms; SRTT = 100 + 32/32 = 101 ms.
         assert_eq!(rtt.srtt(), Some(Duration::from_millis(101)));
         assert_eq!(rtt.rto(), Duration::from_micros(101_000 + 4 * 48_875));
+    }
+
+    /// RFC 6298 §2: G is the granularity of the clock that measured the
+    /// sample. A 100 ms timestamp clock and samples of 100 ms: SRTT 100,
+    /// RTTVAR 50, RTO 100 + max(100, 200) = 300 ms; once RTTVAR is below
+    /// G / 4 = 25 ms the RTO is SRTT + G = 200 ms, not SRTT + 4 * RTTVAR.
+    #[test]
+    fn the_variance_term_is_at_least_the_clock_granularity() {
+        let cfg = TcpConfig { rto_min: Duration::from_millis(1), ..TcpConfig::default() };
+        let tick = Duration::from_millis(100);
+        let mut rtt = RttEstimator::new(&cfg);
+        rtt.sample(&cfg, tick, 1, tick);
+        assert_eq!(rtt.rto(), Duration::from_millis(300));
+        // RTTVAR 50 -> 37.5 -> 28.125 -> 21.09375 ms: 4 * RTTVAR < 100 ms.
+        for _ in 0..3 {
+            rtt.sample(&cfg, tick, 1, tick);
+        }
+        assert_eq!(rtt.srtt(), Some(tick));
+        assert_eq!(rtt.rto(), Duration::from_millis(200));
     }
 
     /// B-TMR-04: backoff doubles up to rto_max.

@@ -20,6 +20,7 @@
 
 use super::bit;
 use super::cc::CcAction;
+use super::config::CLOCK_GRANULARITY;
 use super::sack::scoreboard::{NextSeg, Step, loss_window};
 use super::sack::{MAX_BLOCKS, MAX_BLOCKS_WITH_TIMESTAMPS, SackBlocks};
 use super::{AppEvent, Cause, CloseReason, Endpoint, Flags, Note, Options, Output, PayloadTag, RttSource, StepContext};
@@ -509,11 +510,17 @@ impl Endpoint {
             // B-TS-04: RFC 7323 §4.1: every ACK that advances SND.UNA is
             // timed by its TSecr, retransmitted data included (Karn's rule
             // is for the ambiguity timestamps remove); Appendix G scales
-            // the gains by the samples expected per window.
+            // the gains by the samples expected per window. The echo came
+            // back at least a moment after it left, and at most a tick
+            // more than `ticks` later: a 0-tick sample counts as one tick,
+            // as in Linux's tcp_ack_update_rtt, and the tick is the G of
+            // RFC 6298 §2, so a clock coarser than the round trip cannot
+            // pull the RTO below the round trip.
             out.rules.push(rule::TS_04);
             let per_window = flight_before.div_ceil(2 * self.max_payload()).max(1);
-            let rtt = cx.cfg.ts_tick.saturating_mul(u64::from(ticks));
-            self.rtt.sample(cx.cfg, rtt, per_window);
+            let rtt = cx.cfg.ts_tick.saturating_mul(u64::from(ticks.max(1)));
+            let clock = cx.cfg.ts_tick.max(CLOCK_GRANULARITY);
+            self.rtt.sample(cx.cfg, rtt, per_window, clock);
             self.rtt.stop_timing();
             self.note_rtt(cx, rtt, RttSource::Timestamp, out);
         } else if let Some((end, sent_at)) = self.rtt.timing() {
@@ -522,7 +529,7 @@ impl Endpoint {
                 // this sample is valid under Karn's rule.
                 out.rules.push(rule::TMR_05);
                 let rtt = cx.now.saturating_since(sent_at);
-                self.rtt.sample(cx.cfg, rtt, 1);
+                self.rtt.sample(cx.cfg, rtt, 1, CLOCK_GRANULARITY);
                 self.rtt.stop_timing();
                 self.note_rtt(cx, rtt, RttSource::Timed, out);
             }

@@ -9,7 +9,11 @@
 //! for a host), the endpoint (as the XXH3-64 of its name, so every record
 //! has a fixed size), then the kind's fields (states; for segments flags,
 //! seq, ack, len, wnd, `pkt` and `copy`; timer, call, ...), all
-//! little-endian. Free text (`cause`, drop `reason`) and the behaviour ID
+//! little-endian. A segment with an option beyond the MSS (Window Scale,
+//! Timestamps, SACK-permitted, SACK blocks), a window shift, or a
+//! receiver's `discard` adds them after `copy`, led by a byte that says
+//! which are present; one without them, as in every run before RFC 7323,
+//! is encoded as it was, so those runs keep their digests. Free text (`cause`, drop `reason`) and the behaviour ID
 //! are left out, so the same run shows the same digest in text and JSONL,
 //! and better wording never changes it. `DIGEST_VERSION` changes only when
 //! this encoding does.
@@ -18,8 +22,8 @@
 //! listening endpoint under the listener's number; 3 (current) adds them
 //! and records every delivery and drop under its send's connection.
 
-use super::{TraceEvent, TraceKind};
-use crate::tcp::{AppEvent, Segment};
+use super::{Discard, TraceEvent, TraceKind};
+use crate::tcp::{AppEvent, Options, Segment};
 use xxhash_rust::xxh3::Xxh3;
 
 /// Version of the canonical encoding.
@@ -87,14 +91,8 @@ impl Digest {
                 w.u8(to as u8);
                 w.u8(reason.map_or(0xff, |r| r as u8));
             }
-            // Options and a receiver's `discard` are left out: they never
-            // change an existing run's digest.
-            TraceKind::Send { seg, .. } | TraceKind::Deliver { seg, .. } | TraceKind::Drop { seg, .. } => {
-                encode_segment(&mut w, &seg);
-                let id = e.pkt.unwrap_or_default();
-                w.u64(id.pkt);
-                w.u8(id.copy);
-            }
+            TraceKind::Send { seg, .. } | TraceKind::Drop { seg, .. } => encode_segment(&mut w, e, &seg, None),
+            TraceKind::Deliver { seg, discard } => encode_segment(&mut w, e, &seg, discard),
             TraceKind::Timer { timer, action, deadline } => {
                 w.u8(timer as u8);
                 w.u8(action as u8);
@@ -115,7 +113,7 @@ impl Digest {
                     w.u8(r as u8);
                 }
             }
-            // RFC 6675 pipe stays out, as the options do.
+            // RFC 6675 pipe stays out: it follows from the segments.
             TraceKind::Congestion { cwnd, ssthresh, pipe: _ } => {
                 w.u32(cwnd);
                 w.u32(ssthresh);
@@ -167,16 +165,79 @@ fn event_code(e: AppEvent) -> u8 {
     }
 }
 
-fn encode_segment(w: &mut Fixed, s: &Segment) {
+/// The header fields, `pkt` and `copy`, then the options only when the
+/// segment has one beyond the MSS (or a window shift, or the receiver
+/// discarded it): a run without them, as every run before RFC 7323, keeps
+/// its records byte for byte.
+fn encode_segment(w: &mut Fixed, e: &TraceEvent<'_>, s: &Segment, discard: Option<Discard>) {
     w.u8(s.flags.bits());
     w.u32(s.seq.0);
     w.u32(s.ack.0);
     w.u32(s.len);
     w.u16(s.wnd);
+    let id = e.pkt.unwrap_or_default();
+    w.u64(id.pkt);
+    w.u8(id.copy);
+    if s.opts == Options::NONE && s.sack.is_empty() && discard.is_none() {
+        return;
+    }
+    encode_options(w, s, discard);
 }
 
-/// The longest record (a segment's: 25 + 15 + 9 bytes).
-const RECORD_MAX: usize = 56;
+/// Bits of the byte that opens a segment's options. `OPTIONS` is always
+/// set, so the byte is never a kind code (1..=10) and a record with
+/// options cannot read as one without them followed by another record.
+mod opt {
+    pub const OPTIONS: u8 = 0x80;
+    pub const WS: u8 = 0x01;
+    pub const TS: u8 = 0x02;
+    pub const WND_SHIFT: u8 = 0x04;
+    pub const SACK_PERMITTED: u8 = 0x08;
+    pub const DISCARD: u8 = 0x10;
+}
+
+/// The presence byte, the MSS, then each option present in a fixed order,
+/// and the SACK blocks after their count.
+fn encode_options(w: &mut Fixed, s: &Segment, discard: Option<Discard>) {
+    let (ws, ts, shift) = (s.ws(), s.ts(), s.wnd_shift());
+    let mut present = opt::OPTIONS;
+    for (on, bit) in [
+        (ws.is_some(), opt::WS),
+        (ts.is_some(), opt::TS),
+        (shift.is_some(), opt::WND_SHIFT),
+        (s.sack_permitted(), opt::SACK_PERMITTED),
+        (discard.is_some(), opt::DISCARD),
+    ] {
+        if on {
+            present |= bit;
+        }
+    }
+    w.u8(present);
+    w.u16(s.mss);
+    if let Some(ws) = ws {
+        w.u8(ws);
+    }
+    if let Some(t) = ts {
+        w.u32(t.tsval);
+        w.u32(t.tsecr);
+    }
+    if let Some(shift) = shift {
+        w.u8(shift);
+    }
+    if let Some(d) = discard {
+        w.u8(d as u8);
+    }
+    let blocks = s.sack.as_slice();
+    w.u8(blocks.len() as u8);
+    for b in blocks {
+        w.u32(b.left.0);
+        w.u32(b.right.0);
+    }
+}
+
+/// The longest record: a segment's, 25 + 15 + 9 bytes, and its options
+/// (1 + 2 + 1 + 8 + 1 + 1 + 1 + 4 * 8).
+const RECORD_MAX: usize = 96;
 
 /// A little-endian writer into a fixed array.
 struct Fixed {
@@ -214,5 +275,98 @@ impl Fixed {
     }
     fn bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcp::{Flags, Options, SackBlock, SackBlocks, SeqNum, Timestamps};
+    use crate::time::Instant;
+    use crate::trace::{Discard, PacketId};
+
+    fn send(seg: Segment) -> TraceKind {
+        TraceKind::Send { seg, injected: false }
+    }
+
+    fn digest_of(kind: TraceKind) -> String {
+        let e = TraceEvent {
+            t: Instant::from_nanos(7),
+            conn: 1,
+            ep: 2,
+            endpoint: "a",
+            kind,
+            route: None,
+            pkt: Some(PacketId { pkt: 3, copy: 0 }),
+            lost_eps: &[],
+        };
+        let mut d = Digest::new();
+        d.add(&e);
+        d.hex()
+    }
+
+    const SYN: Segment = Segment {
+        seq: SeqNum(100),
+        ack: SeqNum(0),
+        flags: Flags::SYN,
+        wnd: 65535,
+        len: 0,
+        mss: 1460,
+        ..Segment::rst(SeqNum(0))
+    };
+
+    /// A segment with no option but the MSS, as every run before RFC 7323
+    /// sent, is the version 3 record, written out here by the module doc:
+    /// kind 2, t, conn, ep, XXH3-64 of the name, flags, seq, ack, len,
+    /// wnd, pkt, copy, little-endian, and nothing more.
+    #[test]
+    fn a_segment_without_options_is_the_version_3_record() {
+        let mut bytes = vec![2];
+        bytes.extend(7u64.to_le_bytes());
+        bytes.extend(1u32.to_le_bytes());
+        bytes.extend(2u32.to_le_bytes());
+        bytes.extend(xxhash_rust::xxh3::xxh3_64(b"a").to_le_bytes());
+        bytes.push(Flags::SYN.bits());
+        bytes.extend(100u32.to_le_bytes());
+        bytes.extend(0u32.to_le_bytes());
+        bytes.extend(0u32.to_le_bytes());
+        bytes.extend(65535u16.to_le_bytes());
+        bytes.extend(3u64.to_le_bytes());
+        bytes.push(0);
+        let expected = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes));
+        assert_eq!(digest_of(send(SYN)), expected);
+        assert_eq!(digest_of(TraceKind::Deliver { seg: SYN, discard: None }), {
+            bytes[0] = 3;
+            format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
+        });
+    }
+
+    /// Every option, the window shift and a receiver's `discard` change
+    /// the digest: two runs with the same digest sent the same options.
+    /// The MSS counts beside the others: alone it is the record above.
+    #[test]
+    fn options_and_discard_enter_the_digest() {
+        let with = |opts: Options| Segment { opts, ..SYN };
+        let ts = |tsval| Options::NONE.with_ts(Some(Timestamps { tsval, tsecr: 0 }));
+        let mut blocks = SackBlocks::EMPTY;
+        blocks.push(SackBlock::new(SeqNum(1), SeqNum(2)));
+        let variants = [
+            digest_of(send(SYN)),
+            digest_of(send(Segment { mss: 536, ..with(ts(1)) })),
+            digest_of(send(with(ts(1)))),
+            digest_of(send(with(ts(123456)))),
+            digest_of(send(with(Options::NONE.with_ws(Some(7))))),
+            digest_of(send(with(Options::NONE.with_ws(Some(8))))),
+            digest_of(send(with(Options::NONE.with_wnd_shift(Some(7))))),
+            digest_of(send(with(Options::NONE.with_sack_permitted(true)))),
+            digest_of(send(Segment { sack: blocks, ..SYN })),
+            digest_of(TraceKind::Deliver { seg: SYN, discard: Some(Discard::Paws) }),
+            digest_of(TraceKind::Deliver { seg: SYN, discard: Some(Discard::NoTimestamp) }),
+        ];
+        for (i, a) in variants.iter().enumerate() {
+            for b in &variants[i + 1..] {
+                assert_ne!(a, b, "{variants:?}");
+            }
+        }
     }
 }

@@ -63,6 +63,10 @@ impl World {
         self.count_event();
         let s = &self.eps[sender as usize];
         let peer_iss = self.peer_of(sender).map_or(0, |p| self.eps[p as usize].tcp.iss().0);
+        // B-WS-04: the receiver scales a non-SYN window by the sender's
+        // shift, so the forged segment says it did, as the sender's own
+        // segments do and the trace's `wnd_scaled` shows.
+        let wnd_shift = if flags.syn() { None } else { s.tcp.window_shifts().map(|(ours, _)| ours) };
         let seg = Segment {
             seq: SeqNum(s.tcp.iss().0.wrapping_add(seq as u32)),
             ack: if flags.ack() { SeqNum(peer_iss.wrapping_add(ack as u32)) } else { SeqNum(0) },
@@ -71,7 +75,9 @@ impl World {
             len,
             mss: 0,
             // RFC 7323: the forged TSval, echoing what the sender echoes.
-            opts: Options::NONE.with_ts(tsval.map(|tsval| Timestamps { tsval, tsecr: s.tcp.ts_recent() })),
+            opts: Options::NONE
+                .with_ts(tsval.map(|tsval| Timestamps { tsval, tsecr: s.tcp.ts_recent() }))
+                .with_wnd_shift(wnd_shift),
             payload: PayloadTag { stream: s.tcp.stream(), offset: seq.wrapping_sub(1) as u32 },
             retransmit: false,
             ..Segment::default()

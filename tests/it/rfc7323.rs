@@ -98,7 +98,8 @@ fn window_scaling_settings_are_validated() {
     assert!(e.contains("window_scale") && e.contains("0..=14"), "{e}");
     let e = errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073741825)");
     assert!(e.contains("recv_buffer_bytes") && e.contains("1 GiB"), "{e}");
-    assert!(errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073741824)").is_empty());
+    // §2.3: the largest window is 65535 << 14 = 1073725440 < 2^30 bytes.
+    assert!(errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073725440)").is_empty());
     let e = errors("tcp=(timestamps: true, ts_tick_ms: 0.5)");
     assert!(e.contains("ts_tick_ms"), "{e}");
 }
@@ -132,6 +133,77 @@ fn a_receive_buffer_below_one_window_scale_unit_is_refused() {
     assert_eq!(problems[0].path, "tcp.recv_buffer_bytes");
     assert!(problems[0].message.contains("window_scale 14") && problems[0].message.contains("16384"), "{problems:?}");
     assert!(built(16384).is_ok());
+}
+
+/// RFC 7323 §2.3: the shift is chosen for the buffer, so the largest
+/// window the field can say, 65535 << shift, must cover it. A 1 MiB
+/// buffer (1048576 bytes) needs shift 5: 65535 << 4 = 1048560 is 16 bytes
+/// short, and with shift 0 the window would stay at 65535 bytes, a
+/// sixteenth of the buffer. Files and built models are both refused,
+/// naming both fields and the least shift that covers the buffer; a shift
+/// reaching 1 GiB refuses 2^30 itself (65535 << 14 = 1073725440).
+#[test]
+fn a_shift_too_small_for_the_receive_buffer_is_refused() {
+    let errors = |set: &str| {
+        let bytes = std::fs::read(crate::util::root().join(WINDOW_SCALING)).unwrap();
+        let o = tcpsim::scenario::Override::parse(set).unwrap();
+        tcpsim::scenario::load(&bytes, &[o]).err().map(|e| format!("{e:?}")).unwrap_or_default()
+    };
+    for shift in [0, 4] {
+        let e = errors(&format!("tcp=(window_scale: {shift}, recv_buffer_bytes: 1048576)"));
+        assert!(e.contains("recv_buffer_bytes") && e.contains(&format!("window_scale {shift}")), "{e}");
+        assert!(e.contains("at least 5"), "{e}");
+    }
+    assert!(errors("tcp=(window_scale: 5, recv_buffer_bytes: 1048576)").is_empty());
+    let e = errors("tcp=(window_scale: 14, recv_buffer_bytes: 1073741824)");
+    assert!(e.contains("recv_buffer_bytes") && e.contains("1073725440"), "{e}");
+
+    let built = |shift: u8| {
+        tcpsim::model::Builder::new("x")
+            .host("a")
+            .host("b")
+            .link("a", "b", tcpsim::link::LinkParams::default())
+            .tcp(tcpsim::tcp::TcpConfig { window_scale: Some(shift), recv_buffer: 1 << 20, ..Default::default() })
+            .build()
+    };
+    let problems = built(4).expect_err("refused");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "tcp.recv_buffer_bytes");
+    assert!(problems[0].message.contains("window_scale 4") && problems[0].message.contains("1048560"), "{problems:?}");
+    assert!(built(5).is_ok());
+}
+
+/// B-WS-04: an injected non-SYN segment carries its sender's shift, as
+/// the endpoint's own do: the client of window-scaling.ron scales by 7,
+/// so a forged ACK with window field 100 stands for 100 << 7 = 12800
+/// bytes. The trace says so on its send and its delivery, and the server,
+/// which takes it as a window update (in sequence at 3001, acknowledging
+/// its SYN, SND.UNA), holds SND.WND = 12800.
+#[test]
+fn an_injected_segment_carries_its_senders_window_shift() {
+    let (world, rec) = run(load(
+        WINDOW_SCALING,
+        &[
+            ("connections[0].on_connected", "[Send(bytes: 3000)]"),
+            ("faults", r#"[Inject(at_ms: 500, from: "client", flags: "ACK", seq: 3001, ack: 1, wnd: 100)]"#),
+        ],
+    ));
+    let forged: Vec<String> = rec
+        .events
+        .iter()
+        .filter(|e| {
+            e.t.as_nanos() >= 500_000_000 && matches!(e.kind, TraceKind::Send { .. } | TraceKind::Deliver { .. })
+        })
+        .take(2)
+        .map(|e| e.json())
+        .collect();
+    assert_eq!(forged.len(), 2);
+    for line in &forged {
+        assert!(line.contains(r#""wnd":100,"wnd_scaled":12800"#), "{line}");
+    }
+    assert!(forged[0].contains(r#""injected":true"#), "{}", forged[0]);
+    let server = world.endpoints().find(|e| e.name == "server").unwrap();
+    assert_eq!(server.tcp.snd_wnd(), 12800);
 }
 
 /// With the smallest buffer the rule allows for shift 14, one unit, a
@@ -208,6 +280,36 @@ fn timestamps_measure_the_round_trip_of_the_link() {
     assert!(samples >= 139, "{samples} samples");
 }
 
+/// B-TS-04 with a coarse clock: the same lossless path, but the
+/// timestamp clock ticks every 100 ms, longer than the 40 ms round trip,
+/// and rto_min is 10 ms. An echo comes back 0 or 1 tick after its TSval
+/// left; a 0-tick sample counts as one tick, as in Linux (the round trip
+/// was more than nothing, and at most a tick), so every sample is 100 ms.
+/// RFC 6298 §2's G is the clock's granularity, here 100 ms, so the first
+/// sample gives SRTT 100 ms, RTTVAR 50 ms and RTO 100 + max(100, 200) =
+/// 300 ms, and later ones, all equal to SRTT, bring RTTVAR down until the
+/// RTO reaches SRTT + G = 200 ms, never less. With G = 1 ms and samples of
+/// 0 the RTO was rto_min, 10 ms, and the client retransmitted 11 times.
+#[test]
+fn a_coarse_timestamp_clock_keeps_the_rto_above_the_round_trip() {
+    let (world, rec) = run(load(
+        "sims/rfc7323/timestamps.ron",
+        &[("links[0].loss", "0"), ("tcp.ts_tick_ms", "100"), ("tcp.rto_min_ms", "10")],
+    ));
+    assert!(world.endpoints().all(|e| e.tcp.stats().retransmissions == 0), "no loss, no retransmission");
+    let mut rtos = Vec::new();
+    for e in &rec.events {
+        if let TraceKind::Rtt { sample, srtt, rto, .. } = e.kind {
+            assert_eq!(sample.as_nanos(), 100_000_000, "{}", e.json());
+            assert_eq!(srtt.as_nanos(), 100_000_000, "{}", e.json());
+            rtos.push(rto.as_nanos());
+        }
+    }
+    assert_eq!(rtos.first(), Some(&300_000_000));
+    assert_eq!(rtos.iter().min(), Some(&200_000_000));
+    assert!(rtos.len() >= 139, "{} samples", rtos.len());
+}
+
 /// B-TS-05: the forged segment with an old TSval is the server's discard
 /// (`deliver` with `discard: "paws"`, not a link drop), and the server's
 /// next segment is the ACK in reply, still at ISS+1001.
@@ -257,9 +359,18 @@ fn options_appear_in_both_traces() {
     assert!(lines[0].contains(r#""wnd":65535,"mss":1460,"ws":7,"pkt":0"#), "{}", lines[0]);
     // The client's ACK of the SYN,ACK: 1048576 >> 7 = 8192 units.
     assert!(lines[2].contains(r#""wnd":8192,"wnd_scaled":1048576"#), "{}", lines[2]);
-    // Options never enter the digest: the same run without them is the
-    // same length of record and the digest version stays 3.
+    // Options enter the digest only where a segment has them, so a run
+    // without them keeps its digest and the version stays 3.
     assert_eq!(tcpsim::trace::DIGEST_VERSION, 3);
+}
+
+/// The digest covers the options: the same run with the timestamp clock
+/// started at 1 and at 123456 differs in every TSval and TSecr and in
+/// nothing else, and gives two digests.
+#[test]
+fn timestamps_enter_the_digest() {
+    let digest = |start: &str| run(load("sims/rfc7323/timestamps.ron", &[("tcp.ts_start", start)])).0.digest();
+    assert_ne!(digest("1"), digest("123456"));
 }
 
 /// RFC 7323 §5.4: the timestamp clock's start is drawn from the seed like
