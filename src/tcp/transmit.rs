@@ -132,6 +132,7 @@ impl Endpoint {
         let mut segments = 0;
         while segments < max_segments {
             segments += 1;
+            let before_sacked = self.skip_sacked();
             let in_flight = self.snd_nxt.since(self.snd_una);
             let room = window.saturating_sub(in_flight);
             let unsent = if self.snd_nxt.lt(self.snd_end) { self.snd_end.since(self.snd_nxt) } else { 0 };
@@ -140,7 +141,10 @@ impl Endpoint {
                 // Eff.snd.MSS (RFC 9293 §3.7.1, RFC 6691).
                 let mss = self.max_payload();
                 let n = unsent.min(room).min(mss);
-                if n == 0 || !self.sws_allows(n, unsent, mss) {
+                // A hole shorter than a segment is resent whole.
+                let fills_hole = before_sacked.is_some_and(|hole| hole <= n);
+                let n = before_sacked.map_or(n, |hole| n.min(hole));
+                if n == 0 || !(fills_hole || self.sws_allows(n, unsent, mss)) {
                     break;
                 }
                 if n == mss && self.bits.has(bit::TS_OK) {
@@ -182,6 +186,27 @@ impl Endpoint {
             self.start_timer(Timer::Persist, cx.now + self.persist_interval(cx.cfg), out);
         }
         sent_any
+    }
+
+    /// B-SACK-10 (RFC 6675 §5.1): while resending below SND.MAX after an
+    /// RTO, moves SND.NXT over the SACKed range it is in, if any, and
+    /// returns how many octets lie between it and the next SACKed range
+    /// (`None`: no SACKed range above). The octets skipped stay in the
+    /// window's count of what is in flight (SND.NXT − SND.UNA), so a hole
+    /// above them waits for the cumulative ACK to open the window.
+    fn skip_sacked(&mut self) -> Option<u32> {
+        if !self.snd_nxt.lt(self.snd_max) || !self.bits.has(bit::SACK_OK) {
+            return None;
+        }
+        let scoreboard = &self.sack.as_ref()?.scoreboard;
+        let (start, end) = scoreboard.sacked_range_above(self.snd_nxt)?;
+        let next_start = if start.le(self.snd_nxt) {
+            self.snd_nxt = end;
+            scoreboard.sacked_range_above(end)?.0
+        } else {
+            start
+        };
+        Some(next_start.since(self.snd_nxt))
     }
 
     /// RFC 6675 §5 step (C) (and (4.3) when recovery began this step):
@@ -810,8 +835,9 @@ impl Endpoint {
                     && let Some(x) = &mut self.sack
                 {
                     // B-SACK-10: RFC 6675 §5.1: recovery ends,
-                    // RecoveryPoint = HighData, and the SACKed octets are
-                    // resent like the rest (go-back from SND.UNA).
+                    // RecoveryPoint = HighData, and the slow start goes
+                    // back to SND.UNA, skipping what later ACKs SACK
+                    // (`skip_sacked`).
                     out.rules.push(rule::SACK_10);
                     x.scoreboard.on_rto(self.snd_max);
                     x.entry_rxt = None;

@@ -42,3 +42,57 @@ fn sack_recovers_a_round_trip_before_newreno() {
     let (sack, newreno) = (end("sims/sack/three-losses.ron"), end("sims/sack/three-losses-newreno.ron"));
     assert_eq!((sack, newreno), (240_000_000, 280_000_000), "the FIN leaves one RTT (40 ms) earlier");
 }
+
+/// A model from the text of a simulation file.
+fn model(text: &str) -> tcpsim::model::Model {
+    tcpsim::scenario::load(text.as_bytes(), &[]).expect("the file loads")
+}
+
+/// The client's segments sent from `from_ms` on: (ms, SEQ, length).
+fn client_sends(rec: &tcpsim::trace::Recorder, from_ms: u64) -> Vec<(u64, u32, u32)> {
+    rec.events
+        .iter()
+        .filter(|e| e.endpoint == "client" && e.t.as_nanos() >= from_ms * 1_000_000)
+        .filter_map(|e| match e.kind {
+            TraceKind::Send { seg, .. } => Some((e.t.as_nanos() / 1_000_000, seg.seq.0, seg.len)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// 30000 bytes from ISS 1000 in segments of 1000 over a 40 ms RTT, SACK
+/// on both sides, with the client's data segments `drops` dropped.
+fn thirty_thousand(drops: &str) -> tcpsim::model::Model {
+    model(&format!(
+        r#"(
+    name: "sack-rto",
+    seed: 1,
+    tcp: (msl_ms: 1000, mss_bytes: 1000, sack: true),
+    hosts: [(name: "a"), (name: "b")],
+    links: [(between: ("a", "b"), delay_ms: 20)],
+    listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
+    connections: [
+        (name: "client", host: "a", remote_host: "b", remote_port: 80, iss: 1000,
+         script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 30000), Close]),
+    ],
+    faults: [{drops}],
+)"#
+    ))
+}
+
+/// B-SACK-10, RFC 6675 §5.1: after an RTO the sender keeps learning SACK
+/// blocks and skips what they cover. 7001 and 11001 are lost, and so are
+/// their first retransmissions; RETRANSMIT fires at 1120 ms and resends
+/// 7001 (cwnd 1 SMSS). Its ACK at 1160 ms reads ack=11001 with
+/// 12001..31001 SACKed: slow start (cwnd 2000) resends 11001 and then
+/// nothing, since everything above it up to the FIN is SACKed. Go-back-N
+/// from SND.UNA would resend 12001 too, which the receiver holds.
+#[test]
+fn slow_start_after_an_rto_skips_sacked_octets() {
+    let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
+        Drop(matching: (from: "client", data: true), nth: 11),
+        Drop(matching: (from: "client", data: true, retransmit: true), nth: 1, times: 2)"#;
+    let (_, rec) = run(thirty_thousand(drops));
+    let after_rto: Vec<_> = client_sends(&rec, 1120).into_iter().filter(|s| s.2 > 0).collect();
+    assert_eq!(after_rto, [(1120, 7001, 1000), (1160, 11001, 1000)]);
+}
