@@ -827,10 +827,20 @@ impl Endpoint {
         } else {
             out.rules.push(rule::TMR_04);
             let smss = self.max_payload();
+            let sack_recovery = self.bits.has(bit::SACK_OK) && self.in_sack_recovery();
             if let Some(cc) = &mut self.cc {
                 // RFC 5681 (4): the loss window; resend from SND.UNA.
                 let before = (cc.cwnd, cc.ssthresh);
                 cc.on_timeout(self.snd_max.since(self.snd_una), smss, self.snd_max);
+                if sack_recovery {
+                    // B-SACK-10: eq. (4)'s FlightSize is what is in the
+                    // network, which in SACK recovery is pipe, not
+                    // SND.MAX − SND.UNA (that counts SACKed octets and
+                    // recovery's new data). Recovery already halved the
+                    // window for this loss: its ssthresh stays, as in
+                    // Linux's tcp_enter_loss.
+                    cc.ssthresh = before.1;
+                }
                 if self.bits.has(bit::SACK_OK)
                     && let Some(x) = &mut self.sack
                 {

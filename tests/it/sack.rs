@@ -96,3 +96,28 @@ fn slow_start_after_an_rto_skips_sacked_octets() {
     let after_rto: Vec<_> = client_sends(&rec, 1120).into_iter().filter(|s| s.2 > 0).collect();
     assert_eq!(after_rto, [(1120, 7001, 1000), (1160, 11001, 1000)]);
 }
+
+/// B-SACK-10, RFC 5681 §3.1 eq. (4) read with RFC 6675's pipe: an RTO
+/// during SACK recovery keeps the ssthresh recovery set, as Linux's
+/// `tcp_enter_loss` does. 7001 is lost, and so is its retransmission at
+/// 120 ms; recovery runs at cwnd = ssthresh = 10000 / 2 = 5000 and cannot
+/// repair 7001 again, so RETRANSMIT fires at 1120 ms: cwnd = 1 SMSS,
+/// ssthresh stays 5000. ((SND.MAX − SND.UNA) / 2 would count the octets
+/// the receiver SACKed and recovery's new data: 12000.)
+#[test]
+fn an_rto_during_sack_recovery_keeps_its_ssthresh() {
+    let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
+        Drop(matching: (from: "client", data: true, retransmit: true), nth: 1),
+        Drop(matching: (from: "client", data: true), nth: 11)"#;
+    let (_, rec) = run(thirty_thousand(drops));
+    let at_rto: Vec<_> = rec
+        .events
+        .iter()
+        .filter(|e| e.endpoint == "client" && e.t.as_nanos() == 1_120_000_000)
+        .filter_map(|e| match e.kind {
+            TraceKind::Congestion { cwnd, ssthresh, .. } => Some((cwnd, ssthresh)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(at_rto, [(1000, 5000)]);
+}
