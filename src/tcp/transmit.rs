@@ -409,7 +409,7 @@ impl Endpoint {
             None => (None, None),
         };
         let blocks = if holds || dsack.is_some() {
-            x.reporter.blocks_for_ack(rcv_nxt, self.reassembly.ranges(), arrived, dsack, room)
+            x.reporter.blocks_for_ack(rcv_nxt, self.reassembly.sack_ranges(), arrived, dsack, room)
         } else {
             x.reporter.clear();
             SackBlocks::EMPTY

@@ -60,9 +60,10 @@ fn client_sends(rec: &tcpsim::trace::Recorder, from_ms: u64) -> Vec<(u64, u32, u
         .collect()
 }
 
-/// 30000 bytes from ISS 1000 in segments of 1000 over a 40 ms RTT, SACK
-/// on both sides, with the client's data segments `drops` dropped.
-fn thirty_thousand(drops: &str) -> tcpsim::model::Model {
+/// `bytes` from ISS 1000 in segments of 1000 over a 40 ms RTT, then a
+/// FIN, SACK on both sides, with the client's data segments `drops`
+/// dropped.
+fn transfer(bytes: u32, drops: &str) -> tcpsim::model::Model {
     model(&format!(
         r#"(
     name: "sack-rto",
@@ -73,7 +74,7 @@ fn thirty_thousand(drops: &str) -> tcpsim::model::Model {
     listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
     connections: [
         (name: "client", host: "a", remote_host: "b", remote_port: 80, iss: 1000,
-         script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 30000), Close]),
+         script: [Connect(at_ms: 0)], on_connected: [Send(bytes: {bytes}), Close]),
     ],
     faults: [{drops}],
 )"#
@@ -92,7 +93,7 @@ fn slow_start_after_an_rto_skips_sacked_octets() {
     let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
         Drop(matching: (from: "client", data: true), nth: 11),
         Drop(matching: (from: "client", data: true, retransmit: true), nth: 1, times: 2)"#;
-    let (_, rec) = run(thirty_thousand(drops));
+    let (_, rec) = run(transfer(30000, drops));
     let after_rto: Vec<_> = client_sends(&rec, 1120).into_iter().filter(|s| s.2 > 0).collect();
     assert_eq!(after_rto, [(1120, 7001, 1000), (1160, 11001, 1000)]);
 }
@@ -109,7 +110,7 @@ fn an_rto_during_sack_recovery_keeps_its_ssthresh() {
     let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
         Drop(matching: (from: "client", data: true, retransmit: true), nth: 1),
         Drop(matching: (from: "client", data: true), nth: 11)"#;
-    let (_, rec) = run(thirty_thousand(drops));
+    let (_, rec) = run(transfer(30000, drops));
     let at_rto: Vec<_> = rec
         .events
         .iter()
@@ -120,4 +121,29 @@ fn an_rto_during_sack_recovery_keeps_its_ssthresh() {
         })
         .collect();
     assert_eq!(at_rto, [(1000, 5000)]);
+}
+
+/// B-SACK-03, RFC 2018 §4 as Linux reads it: a FIN held right after the
+/// top held range is reported in it, so the sender sees no 1-octet hole
+/// at HighData. three-losses.ron's transfer (20000 bytes: 7001, 9001,
+/// 11001 lost) also loses 18001, which recovery sent as new data at
+/// 160 ms. The receiver then holds 19001..21001 and the FIN at 21001: its
+/// ACK at 240 ms SACKs 19001..21002, 2001 octets > (DupThresh − 1) · SMSS,
+/// so IsLost(18001) holds (RFC 6675 §4) and recovery starts at once
+/// (§5 (2)): 18001 goes again at 240 ms, not at the RTO (1200 ms).
+#[test]
+fn a_held_fin_is_sacked_with_the_range_before_it() {
+    let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
+        Drop(matching: (from: "client", data: true), nth: 9),
+        Drop(matching: (from: "client", data: true), nth: 11),
+        Drop(matching: (from: "client", data: true), nth: 21)"#;
+    let (_, rec) = run(transfer(20000, drops));
+    let sacks_with_fin = rec.events.iter().any(|e| {
+        e.endpoint == "server"
+            && matches!(e.kind, TraceKind::Send { seg, .. }
+                if seg.sack.as_slice().iter().any(|b| (b.left.0, b.right.0) == (19001, 21002)))
+    });
+    assert!(sacks_with_fin, "the server SACKs 19001..21002");
+    let data_after_200: Vec<_> = client_sends(&rec, 201).into_iter().filter(|s| s.2 > 0).collect();
+    assert_eq!(data_after_200, [(240, 18001, 1000)]);
 }
