@@ -224,8 +224,13 @@ impl Endpoint {
             sent = true;
         }
         let Some(cwnd) = self.cc.map(|cc| cc.cwnd) else { return sent };
+        // Rule (2) holds only if new data "can be sent": once the window
+        // or sender SWS avoidance declined it, rules (3) and (4) are
+        // tried instead, for the rest of the step.
+        let mut new_data_refused = false;
         loop {
-            let new_data_allowed = self.can_send_data()
+            let new_data_allowed = !new_data_refused
+                && self.can_send_data()
                 && self.has_unsent()
                 && self.snd_nxt.since(self.snd_una) < self.snd_wnd
                 && self.snd_nxt == self.snd_max;
@@ -245,7 +250,8 @@ impl Endpoint {
                 Some(NextSeg::NewData { .. }) => {
                     let start = self.snd_nxt;
                     if !self.send_data_within(cx, self.snd_wnd, 1, out) {
-                        break;
+                        new_data_refused = true;
+                        continue;
                     }
                     out.rules.push(rule::SACK_07);
                     let end = self.snd_nxt;
