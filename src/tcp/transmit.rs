@@ -397,8 +397,8 @@ impl Endpoint {
     /// The SACK blocks of an ACK we send (B-SACK-03, RFC 2018 §4; D-SACK
     /// B-SACK-04, RFC 2883 §4): none unless SACK is in use and the
     /// receiver holds out-of-order data or saw a duplicate this step.
-    /// Every segment of one step carries the same blocks; the D-SACK of a
-    /// step is not repeated by a later one.
+    /// Every segment of one step carries the same blocks, except that a
+    /// D-SACK goes on the first only; nor is it repeated by a later step.
     fn sack_blocks_for_ack(&mut self, out: &mut Output) -> SackBlocks {
         if !self.bits.has(bit::SACK_OK) {
             return SackBlocks::EMPTY;
@@ -423,10 +423,16 @@ impl Endpoint {
         if !blocks.is_empty() {
             out.rules.push(rule::SACK_03);
         }
+        // RFC 2883 §4: each duplicate is reported once, by the first
+        // segment; the step's later segments carry the other blocks.
+        let mut later = SackBlocks::EMPTY;
+        for &block in blocks.as_slice().iter().skip(usize::from(dsack.is_some())) {
+            later.push(block);
+        }
         if dsack.is_some() {
             out.rules.push(rule::SACK_04);
         }
-        x.step_blocks = Some(blocks);
+        x.step_blocks = Some(later);
         blocks
     }
 
