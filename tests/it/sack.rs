@@ -147,3 +147,14 @@ fn a_held_fin_is_sacked_with_the_range_before_it() {
     let data_after_200: Vec<_> = client_sends(&rec, 201).into_iter().filter(|s| s.2 > 0).collect();
     assert_eq!(data_after_200, [(240, 18001, 1000)]);
 }
+
+/// RFC 6691, RFC 9293 §3.7.1: a data segment's options come out of its
+/// payload; tcpsim does not shorten a data segment for the SACK blocks
+/// it carries (docs/sack.md, "Sizes"), so a run with `sack` on says so
+/// among its RFC deviations, and one without does not.
+#[test]
+fn sack_lists_its_segment_size_deviation_in_the_run_header() {
+    let sized = |m: &tcpsim::model::Model| m.deviations.iter().any(|d| d.contains("SACK blocks") && d.contains("6691"));
+    assert!(sized(&load("sims/sack/three-losses.ron", &[])));
+    assert!(!sized(&load("sims/sack/three-losses-newreno.ron", &[])));
+}
