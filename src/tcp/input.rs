@@ -363,8 +363,11 @@ impl Endpoint {
 
         // PAWS comes first (RFC 7323 §5.3 R1, before the sequence test).
         if self.paws_rejects(seg) {
-            // B-TS-05: an old duplicate: acknowledge and drop.
+            // B-TS-05: an old duplicate: acknowledge and drop. Its text
+            // is a duplicate all the same: the ACK D-SACKs it (B-SACK-04,
+            // RFC 2883 §4; Linux's tcp_send_dupack does).
             out.rules.push(rule::TS_05);
+            self.note_sack_trigger(seg);
             self.bits.set(bit::ACK_NOW, true);
             return;
         }

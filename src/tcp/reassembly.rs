@@ -64,6 +64,15 @@ impl Reassembly {
         self.held.iter().flat_map(|h| h.ranges.iter()).map(|r| (r.start, r.end))
     }
 
+    /// [`Reassembly::ranges`] as SACK blocks report them: a held FIN
+    /// right after the top range is part of it (the FIN occupies a
+    /// sequence number the sender counts, and Linux's blocks include it),
+    /// so the sender sees no 1-octet hole at its HighData.
+    pub fn sack_ranges(&self) -> impl Iterator<Item = (SeqNum, SeqNum)> + Clone + '_ {
+        let fin = self.held.as_ref().and_then(|h| h.fin);
+        self.ranges().map(move |(start, end)| if fin == Some(end) { (start, end.add(1)) } else { (start, end) })
+    }
+
     /// Delivered bytes not read yet, and the foreign ones among them.
     pub fn unread(&self) -> (u32, u32) {
         self.held.as_ref().map_or((0, 0), |h| (h.unread, h.unread_foreign))

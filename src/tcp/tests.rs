@@ -2451,6 +2451,71 @@ fn established_rto_in_sack_recovery_ends_it() {
     assert!(!t.ep.in_sack_recovery());
 }
 
+/// B-SACK-07, RFC 6675 §4 NextSeg (2): new data is chosen only if the
+/// window lets a segment go. Ten segments out (cwnd 10000) and more
+/// queued; the peer's window is 10500, so 500 octets of room, which
+/// sender SWS avoidance declines. The first and ninth segments are lost:
+/// three duplicates enter recovery (cwnd = ssthresh = 5000, the first
+/// resent). Once s1..s8 and s9..s10 are SACKed, s8 is not lost (1000
+/// octets SACKed above it), pipe = 1000 (s8) + 1000 (resent) = 2000, and
+/// cwnd − pipe = 3000: rule 1 finds nothing, rule 2 cannot send, so rule
+/// 3 resends s8, the unSACKed segment below the highest SACK. Then pipe
+/// is 3000, rule 3 has nothing left and RescueRxt (s1) is not below
+/// HighACK, so nothing more.
+#[test]
+fn established_sack_recovery_skips_new_data_the_window_refuses() {
+    let mut t = established_with_sack();
+    t.ep.cc.as_mut().unwrap().cwnd = 10_000;
+    assert_eq!(t.call(|ep, out| ep.send(20_000, out)).len(), 10);
+    let base = LOCAL_ISS + 1;
+    let s = |n: u32| base + 1000 * n;
+    let dup = |blocks: &[(u32, u32)]| seg(ACK, REMOTE_ISS + 1, base).wnd(10_500).sacking(blocks);
+    assert!(t.recv(dup(&[(s(1), s(2))])).is_empty());
+    assert!(t.recv(dup(&[(s(1), s(3))])).is_empty());
+    let rxt = one(t.recv(dup(&[(s(1), s(4))])));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert_eq!(t.ep.congestion_window(), Some((5000, 5000)));
+    for n in 5..=8 {
+        assert!(t.recv(dup(&[(s(1), s(n))])).is_empty(), "SACK up to s{n}: nothing to send");
+    }
+    let rxt = one(t.recv(dup(&[(s(9), s(10)), (s(1), s(8))])));
+    assert_eq!((rxt.seq.0, rxt.len, rxt.retransmit), (s(8), 1000, true));
+}
+
+/// B-SACK-04, RFC 2883 §4: a duplicate is reported once, by the first
+/// segment of the step that answers it. The peer resends its first 500
+/// octets with 500 new ones and an ACK of both our segments: slow start
+/// opens cwnd to 3000 and three segments go in that step; only the first
+/// carries the D-SACK, and, nothing being held, the others carry no
+/// block.
+#[test]
+fn established_dsack_goes_on_the_first_segment_of_a_step_only() {
+    let mut t = established_with_sack();
+    t.ep.cc.as_mut().unwrap().cwnd = 2000;
+    assert_eq!(t.call(|ep, out| ep.send(6000, out)).len(), 2);
+    let base = LOCAL_ISS + 1;
+    one(t.recv(seg(ACK, REMOTE_ISS + 1, base).len(500)));
+    let sent = t.recv(seg(ACK, REMOTE_ISS + 1, base + 2000).len(1000));
+    let blocks: Vec<_> = sent.iter().map(blocks_of).collect();
+    assert_eq!(blocks, [vec![(REMOTE_ISS + 1, REMOTE_ISS + 501)], vec![], vec![]]);
+}
+
+/// B-SACK-04, B-TS-05: a duplicate that PAWS rejects is acknowledged with
+/// a D-SACK too (as Linux's tcp_send_dupack does): it is a duplicate all
+/// the same (RFC 2883 §4).
+#[test]
+fn established_dsack_reports_a_duplicate_paws_rejects() {
+    let cfg = TcpConfig { timestamps: true, ts_start: Some(1_000_000), ..sack_cfg() };
+    let synack = seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).sack_ok().with_ts(500, 1_000_000);
+    let (mut t, _, _) = established_with(cfg, synack);
+    let d = |tsval: u32| seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(500).with_ts(tsval, 1_000_000);
+    let ack = one(t.recv(d(600)));
+    assert!(ack.sack.is_empty());
+    let ack = one(t.recv(d(550)));
+    t.assert_rule(rule::TS_05);
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 1, REMOTE_ISS + 501)]);
+}
+
 /// B-ACK-05: with SACK offered but not negotiated, NewReno's fast
 /// retransmit works as before: the third duplicate ACK resends SND.UNA.
 #[test]

@@ -133,6 +133,7 @@ impl Endpoint {
         let mut segments = 0;
         while segments < max_segments {
             segments += 1;
+            let before_sacked = self.skip_sacked();
             let in_flight = self.snd_nxt.since(self.snd_una);
             let room = window.saturating_sub(in_flight);
             let unsent = if self.snd_nxt.lt(self.snd_end) { self.snd_end.since(self.snd_nxt) } else { 0 };
@@ -141,7 +142,10 @@ impl Endpoint {
                 // Eff.snd.MSS (RFC 9293 §3.7.1, RFC 6691).
                 let mss = self.max_payload();
                 let n = unsent.min(room).min(mss);
-                if n == 0 || !self.sws_allows(n, unsent, mss) {
+                // A hole shorter than a segment is resent whole.
+                let fills_hole = before_sacked.is_some_and(|hole| hole <= n);
+                let n = before_sacked.map_or(n, |hole| n.min(hole));
+                if n == 0 || !(fills_hole || self.sws_allows(n, unsent, mss)) {
                     break;
                 }
                 if n == mss && self.bits.has(bit::TS_OK) {
@@ -185,6 +189,27 @@ impl Endpoint {
         sent_any
     }
 
+    /// B-SACK-10 (RFC 6675 §5.1): while resending below SND.MAX after an
+    /// RTO, moves SND.NXT over the SACKed range it is in, if any, and
+    /// returns how many octets lie between it and the next SACKed range
+    /// (`None`: no SACKed range above). The octets skipped stay in the
+    /// window's count of what is in flight (SND.NXT − SND.UNA), so a hole
+    /// above them waits for the cumulative ACK to open the window.
+    fn skip_sacked(&mut self) -> Option<u32> {
+        if !self.snd_nxt.lt(self.snd_max) || !self.bits.has(bit::SACK_OK) {
+            return None;
+        }
+        let scoreboard = &self.sack.as_ref()?.scoreboard;
+        let (start, end) = scoreboard.sacked_range_above(self.snd_nxt)?;
+        let next_start = if start.le(self.snd_nxt) {
+            self.snd_nxt = end;
+            scoreboard.sacked_range_above(end)?.0
+        } else {
+            start
+        };
+        Some(next_start.since(self.snd_nxt))
+    }
+
     /// RFC 6675 §5 step (C) (and (4.3) when recovery began this step):
     /// while cwnd − pipe ≥ 1 SMSS, send what NextSeg chooses: a lost
     /// segment (rule 1, B-SACK-07), new data (rule 2), an unSACKed segment
@@ -200,8 +225,13 @@ impl Endpoint {
             sent = true;
         }
         let Some(cwnd) = self.cc.map(|cc| cc.cwnd) else { return sent };
+        // Rule (2) holds only if new data "can be sent": once the window
+        // or sender SWS avoidance declined it, rules (3) and (4) are
+        // tried instead, for the rest of the step.
+        let mut new_data_refused = false;
         loop {
-            let new_data_allowed = self.can_send_data()
+            let new_data_allowed = !new_data_refused
+                && self.can_send_data()
                 && self.has_unsent()
                 && self.snd_nxt.since(self.snd_una) < self.snd_wnd
                 && self.snd_nxt == self.snd_max;
@@ -221,7 +251,8 @@ impl Endpoint {
                 Some(NextSeg::NewData { .. }) => {
                     let start = self.snd_nxt;
                     if !self.send_data_within(cx, self.snd_wnd, 1, out) {
-                        break;
+                        new_data_refused = true;
+                        continue;
                     }
                     out.rules.push(rule::SACK_07);
                     let end = self.snd_nxt;
@@ -367,8 +398,8 @@ impl Endpoint {
     /// The SACK blocks of an ACK we send (B-SACK-03, RFC 2018 §4; D-SACK
     /// B-SACK-04, RFC 2883 §4): none unless SACK is in use and the
     /// receiver holds out-of-order data or saw a duplicate this step.
-    /// Every segment of one step carries the same blocks; the D-SACK of a
-    /// step is not repeated by a later one.
+    /// Every segment of one step carries the same blocks, except that a
+    /// D-SACK goes on the first only; nor is it repeated by a later step.
     fn sack_blocks_for_ack(&mut self, out: &mut Output) -> SackBlocks {
         if !self.bits.has(bit::SACK_OK) {
             return SackBlocks::EMPTY;
@@ -385,7 +416,7 @@ impl Endpoint {
             None => (None, None),
         };
         let blocks = if holds || dsack.is_some() {
-            x.reporter.blocks_for_ack(rcv_nxt, self.reassembly.ranges(), arrived, dsack, room)
+            x.reporter.blocks_for_ack(rcv_nxt, self.reassembly.sack_ranges(), arrived, dsack, room)
         } else {
             x.reporter.clear();
             SackBlocks::EMPTY
@@ -393,10 +424,16 @@ impl Endpoint {
         if !blocks.is_empty() {
             out.rules.push(rule::SACK_03);
         }
+        // RFC 2883 §4: each duplicate is reported once, by the first
+        // segment; the step's later segments carry the other blocks.
+        let mut later = SackBlocks::EMPTY;
+        for &block in blocks.as_slice().iter().skip(usize::from(dsack.is_some())) {
+            later.push(block);
+        }
         if dsack.is_some() {
             out.rules.push(rule::SACK_04);
         }
-        x.step_blocks = Some(blocks);
+        x.step_blocks = Some(later);
         blocks
     }
 
@@ -809,16 +846,27 @@ impl Endpoint {
         } else {
             out.rules.push(rule::TMR_04);
             let smss = self.max_payload();
+            let sack_recovery = self.bits.has(bit::SACK_OK) && self.in_sack_recovery();
             if let Some(cc) = &mut self.cc {
                 // RFC 5681 (4): the loss window; resend from SND.UNA.
                 let before = (cc.cwnd, cc.ssthresh);
                 cc.on_timeout(self.snd_max.since(self.snd_una), smss, self.snd_max);
+                if sack_recovery {
+                    // B-SACK-10: eq. (4)'s FlightSize is what is in the
+                    // network, which in SACK recovery is pipe, not
+                    // SND.MAX − SND.UNA (that counts SACKed octets and
+                    // recovery's new data). Recovery already halved the
+                    // window for this loss: its ssthresh stays, as in
+                    // Linux's tcp_enter_loss.
+                    cc.ssthresh = before.1;
+                }
                 if self.bits.has(bit::SACK_OK)
                     && let Some(x) = &mut self.sack
                 {
                     // B-SACK-10: RFC 6675 §5.1: recovery ends,
-                    // RecoveryPoint = HighData, and the SACKed octets are
-                    // resent like the rest (go-back from SND.UNA).
+                    // RecoveryPoint = HighData, and the slow start goes
+                    // back to SND.UNA, skipping what later ACKs SACK
+                    // (`skip_sacked`).
                     out.rules.push(rule::SACK_10);
                     x.scoreboard.on_rto(self.snd_max);
                     x.entry_rxt = None;

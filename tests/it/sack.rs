@@ -53,3 +53,119 @@ fn sack_recovers_a_round_trip_before_newreno() {
     let (sack, newreno) = (end("sims/sack/three-losses.ron"), end("sims/sack/three-losses-newreno.ron"));
     assert_eq!((sack, newreno), (240_000_000, 280_000_000), "the FIN leaves one RTT (40 ms) earlier");
 }
+
+/// A model from the text of a simulation file.
+fn model(text: &str) -> tcpsim::model::Model {
+    tcpsim::scenario::load(text.as_bytes(), &[]).expect("the file loads")
+}
+
+/// The client's segments sent from `from_ms` on: (ms, SEQ, length).
+fn client_sends(rec: &tcpsim::trace::Recorder, from_ms: u64) -> Vec<(u64, u32, u32)> {
+    rec.events
+        .iter()
+        .filter(|e| e.endpoint == "client" && e.t.as_nanos() >= from_ms * 1_000_000)
+        .filter_map(|e| match e.kind {
+            TraceKind::Send { seg, .. } => Some((e.t.as_nanos() / 1_000_000, seg.seq.0, seg.len)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `bytes` from ISS 1000 in segments of 1000 over a 40 ms RTT, then a
+/// FIN, SACK on both sides, with the client's data segments `drops`
+/// dropped.
+fn transfer(bytes: u32, drops: &str) -> tcpsim::model::Model {
+    model(&format!(
+        r#"(
+    name: "sack-rto",
+    seed: 1,
+    tcp: (msl_ms: 1000, mss_bytes: 1000, sack: true),
+    hosts: [(name: "a"), (name: "b")],
+    links: [(between: ("a", "b"), delay_ms: 20)],
+    listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
+    connections: [
+        (name: "client", host: "a", remote_host: "b", remote_port: 80, iss: 1000,
+         script: [Connect(at_ms: 0)], on_connected: [Send(bytes: {bytes}), Close]),
+    ],
+    faults: [{drops}],
+)"#
+    ))
+}
+
+/// B-SACK-10, RFC 6675 §5.1: after an RTO the sender keeps learning SACK
+/// blocks and skips what they cover. 7001 and 11001 are lost, and so are
+/// their first retransmissions; RETRANSMIT fires at 1120 ms and resends
+/// 7001 (cwnd 1 SMSS). Its ACK at 1160 ms reads ack=11001 with
+/// 12001..31001 SACKed: slow start (cwnd 2000) resends 11001 and then
+/// nothing, since everything above it up to the FIN is SACKed. Go-back-N
+/// from SND.UNA would resend 12001 too, which the receiver holds.
+#[test]
+fn slow_start_after_an_rto_skips_sacked_octets() {
+    let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
+        Drop(matching: (from: "client", data: true), nth: 11),
+        Drop(matching: (from: "client", data: true, retransmit: true), nth: 1, times: 2)"#;
+    let (_, rec) = run(transfer(30000, drops));
+    let after_rto: Vec<_> = client_sends(&rec, 1120).into_iter().filter(|s| s.2 > 0).collect();
+    assert_eq!(after_rto, [(1120, 7001, 1000), (1160, 11001, 1000)]);
+}
+
+/// B-SACK-10, RFC 5681 §3.1 eq. (4) read with RFC 6675's pipe: an RTO
+/// during SACK recovery keeps the ssthresh recovery set, as Linux's
+/// `tcp_enter_loss` does. 7001 is lost, and so is its retransmission at
+/// 120 ms; recovery runs at cwnd = ssthresh = 10000 / 2 = 5000 and cannot
+/// repair 7001 again, so RETRANSMIT fires at 1120 ms: cwnd = 1 SMSS,
+/// ssthresh stays 5000. ((SND.MAX − SND.UNA) / 2 would count the octets
+/// the receiver SACKed and recovery's new data: 12000.)
+#[test]
+fn an_rto_during_sack_recovery_keeps_its_ssthresh() {
+    let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
+        Drop(matching: (from: "client", data: true, retransmit: true), nth: 1),
+        Drop(matching: (from: "client", data: true), nth: 11)"#;
+    let (_, rec) = run(transfer(30000, drops));
+    let at_rto: Vec<_> = rec
+        .events
+        .iter()
+        .filter(|e| e.endpoint == "client" && e.t.as_nanos() == 1_120_000_000)
+        .filter_map(|e| match e.kind {
+            TraceKind::Congestion { cwnd, ssthresh, .. } => Some((cwnd, ssthresh)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(at_rto, [(1000, 5000)]);
+}
+
+/// B-SACK-03, RFC 2018 §4 as Linux reads it: a FIN held right after the
+/// top held range is reported in it, so the sender sees no 1-octet hole
+/// at HighData. three-losses.ron's transfer (20000 bytes: 7001, 9001,
+/// 11001 lost) also loses 18001, which recovery sent as new data at
+/// 160 ms. The receiver then holds 19001..21001 and the FIN at 21001: its
+/// ACK at 240 ms SACKs 19001..21002, 2001 octets > (DupThresh − 1) · SMSS,
+/// so IsLost(18001) holds (RFC 6675 §4) and recovery starts at once
+/// (§5 (2)): 18001 goes again at 240 ms, not at the RTO (1200 ms).
+#[test]
+fn a_held_fin_is_sacked_with_the_range_before_it() {
+    let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
+        Drop(matching: (from: "client", data: true), nth: 9),
+        Drop(matching: (from: "client", data: true), nth: 11),
+        Drop(matching: (from: "client", data: true), nth: 21)"#;
+    let (_, rec) = run(transfer(20000, drops));
+    let sacks_with_fin = rec.events.iter().any(|e| {
+        e.endpoint == "server"
+            && matches!(e.kind, TraceKind::Send { seg, .. }
+                if seg.sack.as_slice().iter().any(|b| (b.left.0, b.right.0) == (19001, 21002)))
+    });
+    assert!(sacks_with_fin, "the server SACKs 19001..21002");
+    let data_after_200: Vec<_> = client_sends(&rec, 201).into_iter().filter(|s| s.2 > 0).collect();
+    assert_eq!(data_after_200, [(240, 18001, 1000)]);
+}
+
+/// RFC 6691, RFC 9293 §3.7.1: a data segment's options come out of its
+/// payload; tcpsim does not shorten a data segment for the SACK blocks
+/// it carries (docs/sack.md, "Sizes"), so a run with `sack` on says so
+/// among its RFC deviations, and one without does not.
+#[test]
+fn sack_lists_its_segment_size_deviation_in_the_run_header() {
+    let sized = |m: &tcpsim::model::Model| m.deviations.iter().any(|d| d.contains("SACK blocks") && d.contains("6691"));
+    assert!(sized(&load("sims/sack/three-losses.ron", &[])));
+    assert!(!sized(&load("sims/sack/three-losses-newreno.ron", &[])));
+}

@@ -22,10 +22,14 @@
 //!
 //! After an RTO (§5.1) the scoreboard is cleared: the receiver may have
 //! reneged (RFC 2018 §8, "the data sender SHOULD turn off all of the
-//! SACKed bits"), so retransmissions go back from SND.UNA over every
-//! octet, and pipe counts the whole flight. SACK blocks arriving after the
-//! RTO are recorded again as usual, and recovery cannot start again until
-//! SND.UNA reaches the RecoveryPoint the RTO set (HighData).
+//! SACKed bits"), so the first retransmission goes from SND.UNA, and pipe
+//! counts the whole flight. SACK blocks arriving after the RTO are
+//! recorded again as usual, and the slow start that follows skips the
+//! ranges they report (§5.1: the sender "SHOULD use this SACK information
+//! when determining what data should be sent"; Linux skips SACKed data in
+//! its Loss state too): [`Scoreboard::sacked_range_above`]. Recovery
+//! cannot start again until SND.UNA reaches the RecoveryPoint the RTO set
+//! (HighData).
 //!
 //! The congestion arithmetic of §5 step (4.2) is [`loss_window`]; the
 //! window itself stays with congestion control.
@@ -275,6 +279,12 @@ impl Scoreboard {
         self.high_rxt = self.high_ack;
         self.rescue_rxt = None;
         self.dup_acks = 0;
+    }
+
+    /// The lowest SACKed range that ends above `seq`, as `(start, end)`:
+    /// `seq` lies in it when `start <= seq`, or below it otherwise.
+    pub fn sacked_range_above(&self, seq: SeqNum) -> Option<(SeqNum, SeqNum)> {
+        self.sacked.iter().find(|r| seq.lt(r.end)).map(|r| (r.start, r.end))
     }
 
     /// A segment `[start, end)` was sent: steps (C.2) and (C.3). `rescue`
