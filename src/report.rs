@@ -121,6 +121,9 @@ fn describe_config(c: &TcpConfig) -> String {
     if c.sack {
         opts.push("sack".into());
     }
+    if c.limited_transmit {
+        opts.push("limited_transmit".into());
+    }
     opts.push(format!("congestion_control {}", c.congestion_control.name()));
     let _ = write!(s, "; {}", opts.join(", "));
     s

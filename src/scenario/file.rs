@@ -128,6 +128,8 @@ pub struct TcpSpec {
     /// RFC 2018 §2: offer SACK-permitted; SACK and RFC 6675 loss recovery
     /// are used when both SYNs carry it.
     pub sack: Option<bool>,
+    /// RFC 3042 limited transmit (and RFC 6675 §5 step (3) with SACK).
+    pub limited_transmit: Option<bool>,
 }
 
 /// A retransmission limit: a count, or `"infinite"` (RFC 9293 §3.8.3

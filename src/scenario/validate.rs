@@ -754,6 +754,9 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     if let Some(x) = spec.sack {
         c.sack = x;
     }
+    if let Some(x) = spec.limited_transmit {
+        c.limited_transmit = x;
+    }
     if let Some(x) = spec.recv_buffer_bytes {
         if let Some(problem) = rules::recv_buffer(x) {
             v.err(f("recv_buffer_bytes"), problem);

@@ -33,7 +33,14 @@ pub struct NewReno {
     /// recovery (or an RTO) began.
     recover: SeqNum,
     in_recovery: bool,
-    partial_acks: u16,
+    /// Partial ACKs of this recovery (saturating: only the first matters).
+    partial_acks: u8,
+    /// Segments sent by limited transmit since SND.UNA last moved: RFC
+    /// 5681 §3.2 (2) leaves them out of the FlightSize that sets ssthresh.
+    /// A count, not bytes, so the struct stays 16 bytes: each is taken as
+    /// one SMSS, which a short last segment of the stream is not (ssthresh
+    /// then comes out lower by less than one SMSS).
+    limited_sent: u8,
 }
 
 impl NewReno {
@@ -48,6 +55,7 @@ impl NewReno {
             recover: iss,
             in_recovery: false,
             partial_acks: 0,
+            limited_sent: 0,
         }
     }
 
@@ -57,10 +65,29 @@ impl NewReno {
         self.in_recovery
     }
 
+    /// Whether RFC 3042 limited transmit applies to the duplicate ACK just
+    /// counted: it was the first or second (RFC 3042 §2), and fast
+    /// recovery is not in progress.
+    pub fn limited_transmit_allowed(&self) -> bool {
+        !self.in_recovery && (1..3).contains(&self.dupacks)
+    }
+
+    /// Limited transmit sent one segment of new data.
+    pub fn on_limited_transmit(&mut self) {
+        self.limited_sent = self.limited_sent.saturating_add(1);
+    }
+
+    /// FlightSize as RFC 5681 §3.2 (2) (and RFC 6675 §5 (4.2)) count it
+    /// for ssthresh: without what limited transmit sent.
+    pub fn flight_without_limited(&self, flight: u32, smss: u32) -> u32 {
+        flight.saturating_sub(u32::from(self.limited_sent).saturating_mul(smss))
+    }
+
     /// An ACK of new data: `acked` bytes, with `ack` the new SND.UNA and
     /// `flight` the bytes still outstanding after it.
     pub fn on_new_ack(&mut self, acked: u32, ack: SeqNum, flight: u32, smss: u32) -> CcAction {
         self.dupacks = 0;
+        self.limited_sent = 0;
         if !self.in_recovery && self.recover.lt(ack) {
             // RFC 6582 §3.2 step 2 compares SEG.ACK with `recover` modulo
             // 2^32: a `recover` left at the ISS (or at the end of an old
@@ -110,7 +137,9 @@ impl NewReno {
         // its ACK covers more than `recover` (avoids a second reduction
         // for losses of the same window).
         if self.dupacks == 3 && self.recover.lt(ack) {
-            self.ssthresh = (flight / 2).max(2 * smss);
+            // RFC 5681 §3.2 (2): data sent by limited transmit is not
+            // counted.
+            self.ssthresh = (self.flight_without_limited(flight, smss) / 2).max(2 * smss);
             self.recover = snd_max.sub(1);
             self.in_recovery = true;
             self.partial_acks = 0;
@@ -125,6 +154,7 @@ impl NewReno {
         self.ssthresh = (flight / 2).max(2 * smss);
         self.cwnd = smss;
         self.dupacks = 0;
+        self.limited_sent = 0;
         self.in_recovery = false;
         self.recover = snd_max.sub(1);
     }

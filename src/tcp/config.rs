@@ -67,6 +67,9 @@ pub struct TcpConfig {
     /// RFC 2018 §2: offer SACK-permitted; SACK (the receiver's blocks and
     /// RFC 6675 recovery) is used only when the peer offers it too.
     pub sack: bool,
+    /// RFC 3042 limited transmit: one new segment on each of the first two
+    /// duplicate ACKs (and RFC 6675 §5 step (3) with SACK); off by default.
+    pub limited_transmit: bool,
     /// B-OPT-01: Linux `tcp_fin_timeout` for orphaned FIN_WAIT_2.
     pub linux_fin_wait_2_timeout: Option<Duration>,
     /// B-OPT-02: TIME_WAIT is 60 s whatever the MSL (Linux `TCP_TIMEWAIT_LEN`).
@@ -113,6 +116,7 @@ impl Default for TcpConfig {
             ts_tick: Duration::from_millis(1),
             ts_start: None,
             sack: false,
+            limited_transmit: false,
             linux_fin_wait_2_timeout: None,
             linux_time_wait: false,
             rfc1337: false,

@@ -120,6 +120,9 @@ mod bit {
     /// Both SYNs carried SACK-permitted: ACKs carry blocks and loss
     /// recovery is RFC 6675's (B-SACK-02).
     pub const SACK_OK: u16 = 1 << 13;
+    /// The first or second duplicate ACK arrived: limited transmit may
+    /// send one new segment at the next dispatch (B-SACK-11).
+    pub const LIMITED_TRANSMIT_PENDING: u16 = 1 << 14;
 }
 
 /// The endpoint's boolean state: a set of [`bit`] flags in one word.

@@ -2531,6 +2531,72 @@ fn established_without_negotiated_sack_keeps_newreno() {
     assert_eq!(t.ep.congestion_window(), Some((8000, 5000)));
 }
 
+/// B-SACK-11: RFC 3042 §2 without SACK. cwnd 4 segments (IW with SMSS
+/// 1000), 4 in flight, the first lost. Duplicate ACK 1: FlightSize 4000 +
+/// 1000 <= cwnd + 2 SMSS = 6000, so one new segment (s4); duplicate ACK 2:
+/// 6000 <= 6000, one more (s5); cwnd stays 4000. Duplicate ACK 3: fast
+/// retransmit of s0; FlightSize 6000 less the 2000 limited transmit sent
+/// (RFC 5681 §3.2 (2)): ssthresh = 4000 / 2 = 2000, cwnd = 2000 + 3 SMSS
+/// = 5000 < 6000 in flight, no room for new data.
+#[test]
+fn established_limited_transmit_sends_on_the_first_two_duplicate_acks() {
+    let cfg = TcpConfig { limited_transmit: true, mss: 1000, ..TcpConfig::default() };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    assert_eq!(t.ep.congestion_window().map(|(cwnd, _)| cwnd), Some(4000));
+    let s = |n: u32| LOCAL_ISS + 1 + 1000 * n;
+    assert_eq!(t.call(|ep, out| ep.send(8000, out)).len(), 4);
+    let dup = || seg(ACK, REMOTE_ISS + 1, s(0));
+    for n in [4, 5] {
+        let new = one(t.recv(dup()));
+        t.assert_rule(rule::SACK_11);
+        assert_eq!((new.seq.0, new.len, new.retransmit), (s(n), 1000, false));
+        assert_eq!(t.ep.congestion_window().map(|(cwnd, _)| cwnd), Some(4000), "cwnd unchanged");
+    }
+    let rxt = one(t.recv(dup()));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert_eq!(t.ep.congestion_window(), Some((5000, 2000)));
+}
+
+/// B-SACK-11: RFC 6675 §5 step (3), the same start with SACK. Duplicate
+/// ACK 1 SACKs s1: pipe (HighRxt = HighACK) = s0, s2, s3 = 3000, cwnd -
+/// pipe = 1000: s4 goes, pipe 4000 stops it. Duplicate ACK 2 SACKs s1-s2:
+/// pipe = s0, s3, s4 = 3000: s5. Duplicate ACK 3 SACKs s1-s3 (3000 octets
+/// above s0, so IsLost(s0) too): recovery, FlightSize 6000 less the 2000
+/// limited transmit sent (RFC 6675 §5 (4.2) with RFC 5681 §3.2 (2)):
+/// cwnd = ssthresh = 2000, s0 again; pipe = s4, s5 + s0 retransmitted =
+/// 3000: nothing more.
+#[test]
+fn established_limited_transmit_with_sack_sends_as_pipe_allows() {
+    let cfg = TcpConfig { limited_transmit: true, ..sack_cfg() };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).sack_ok());
+    assert!(t.ep.sack_on());
+    let s = |n: u32| LOCAL_ISS + 1 + 1000 * n;
+    assert_eq!(t.call(|ep, out| ep.send(8000, out)).len(), 4);
+    let dup = |upto: u32| seg(ACK, REMOTE_ISS + 1, s(0)).sacking(&[(s(1), s(upto))]);
+    for (upto, n) in [(2, 4), (3, 5)] {
+        let new = one(t.recv(dup(upto)));
+        t.assert_rule(rule::SACK_11);
+        assert_eq!((new.seq.0, new.len, new.retransmit), (s(n), 1000, false));
+        assert_eq!(t.ep.congestion_window().map(|(cwnd, _)| cwnd), Some(4000), "cwnd unchanged");
+    }
+    let rxt = one(t.recv(dup(4)));
+    t.assert_rule(rule::SACK_06);
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert_eq!(t.ep.congestion_window(), Some((2000, 2000)));
+}
+
+/// B-ACK-05: limited transmit is off by default: the first two duplicate
+/// ACKs send nothing.
+#[test]
+fn established_without_limited_transmit_duplicate_acks_send_nothing() {
+    let (mut t, _, _) =
+        established_with(TcpConfig { mss: 1000, ..TcpConfig::default() }, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    assert_eq!(t.call(|ep, out| ep.send(8000, out)).len(), 4);
+    let dup = || seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1);
+    assert!(t.recv(dup()).is_empty());
+    assert!(t.recv(dup()).is_empty());
+}
+
 /// B-SACK-03: beside timestamps only 3 blocks fit (RFC 2018 §3: 12 + 28 =
 /// 40 option bytes); the oldest reported range waits.
 #[test]

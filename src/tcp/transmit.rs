@@ -1,6 +1,7 @@
 //! The sending side: what [`Endpoint::dispatch`] emits at the end of a step,
 //! what the RETRANSMIT timer resends (RFC 6298 §5, RFC 9293 §3.8.1,
 //! §3.8.3), fast retransmit and recovery (RFC 5681, RFC 6582, via `cc`),
+//! limited transmit (RFC 3042, RFC 6675 §5 step (3); off by default),
 //! zero-window probes (§3.8.6.1), delayed ACKs (§3.8.6.3) and the other
 //! timeouts (§3.10.8).
 //!
@@ -21,7 +22,7 @@
 use super::bit;
 use super::cc::CcAction;
 use super::config::CLOCK_GRANULARITY;
-use super::sack::scoreboard::{NextSeg, Step, loss_window};
+use super::sack::scoreboard::{DUP_THRESH, NextSeg, Step, loss_window};
 use super::sack::{MAX_BLOCKS, MAX_BLOCKS_WITH_TIMESTAMPS, SackBlocks};
 use super::{AppEvent, Cause, CloseReason, Endpoint, Flags, Note, Options, Output, PayloadTag, RttSource, StepContext};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction, Timestamps};
@@ -50,6 +51,12 @@ impl Endpoint {
                 self.stats.fast_retransmits = self.stats.fast_retransmits.wrapping_add(1);
                 self.resend_earliest(&cx, out);
                 carried_ack = true;
+            }
+        }
+        if self.bits.has(bit::LIMITED_TRANSMIT_PENDING) {
+            self.bits.set(bit::LIMITED_TRANSMIT_PENDING, false);
+            if cx.cfg.limited_transmit && !sack_recovery && self.can_send_data() && self.has_unsent() {
+                carried_ack |= self.send_limited_transmit(&cx, out);
             }
         }
         // Most steps have nothing to send; `send_data` would find that out
@@ -208,6 +215,53 @@ impl Endpoint {
             start
         };
         Some(next_start.since(self.snd_nxt))
+    }
+
+    /// B-SACK-11: limited transmit on the first or second duplicate ACK.
+    /// Without SACK, RFC 3042 §2: one new segment, if the receiver's window
+    /// allows it and FlightSize stays at most cwnd + 2 SMSS; cwnd is not
+    /// changed. With SACK, RFC 6675 §5 step (3): HighRxt = HighACK, then
+    /// new segments while cwnd − pipe ≥ 1 SMSS and the receiver's window
+    /// allows (pipe leaves out what the duplicate ACKs SACKed, so each
+    /// sends one segment as RFC 3042 does when one segment arrives per
+    /// ACK). Only new data goes: never while SND.NXT is behind SND.MAX
+    /// (after an RTO). Returns whether anything went out.
+    fn send_limited_transmit(&mut self, cx: &StepContext, out: &mut Output) -> bool {
+        let Some(cwnd) = self.cc.map(|cc| cc.cwnd) else { return false };
+        if self.snd_nxt != self.snd_max {
+            return false;
+        }
+        let smss = self.max_payload();
+        let sack = self.bits.has(bit::SACK_OK);
+        let mut sent = false;
+        loop {
+            let window = match &mut self.sack {
+                Some(x) if sack => {
+                    let pipe = x.scoreboard.limited_transmit_pipe(smss);
+                    if cwnd.saturating_sub(pipe) < smss {
+                        break;
+                    }
+                    // pipe already allows one segment; the window decides.
+                    self.snd_wnd()
+                }
+                _ if sent => break,
+                _ => self.snd_wnd().min(cwnd.saturating_add(2 * smss)),
+            };
+            let start = self.snd_nxt;
+            if !self.send_data_within(cx, window, 1, out) {
+                break;
+            }
+            out.rules.push(rule::SACK_11);
+            sent = true;
+            let end = self.snd_nxt;
+            if let Some(cc) = &mut self.cc {
+                cc.on_limited_transmit();
+            }
+            if let Some(x) = &mut self.sack {
+                x.scoreboard.on_sent(start, end, false);
+            }
+        }
+        sent
     }
 
     /// RFC 6675 §5 step (C) (and (4.3) when recovery began this step):
@@ -636,7 +690,15 @@ impl Endpoint {
         x.hold_cwnd = step != Step::Normal;
         let Some(cc) = &mut self.cc else { return };
         match step {
-            Step::Normal => {}
+            Step::Normal => {
+                // §5 step (3): a duplicate ACK below DupThresh with
+                // IsLost(HighACK + 1) false (after an RTO, recovery may not
+                // start although it is true).
+                let una = if snd_una.lt(seg.ack) { seg.ack } else { snd_una };
+                let limited_transmit =
+                    info.is_dup_ack() && x.scoreboard.dup_acks() < DUP_THRESH && !x.scoreboard.is_lost(una, smss);
+                self.bits.set(bit::LIMITED_TRANSMIT_PENDING, limited_transmit);
+            }
             Step::InRecovery => {
                 // Traced on every ACK in recovery: pipe after the
                 // scoreboard learned it, before step (C) sends.
@@ -647,7 +709,12 @@ impl Endpoint {
                 out.rules.push(rule::SACK_06);
                 let una = if snd_una.lt(seg.ack) { seg.ack } else { snd_una };
                 let before = (cc.cwnd, cc.ssthresh);
-                (cc.ssthresh, cc.cwnd) = loss_window(snd_max.since(una), smss);
+                // (4.2), with RFC 5681 §3.2 (2): what limited transmit sent
+                // since SND.UNA last moved is not counted (an ACK that
+                // moves it starts afresh).
+                let flight = snd_max.since(una);
+                let flight = if una == snd_una { cc.flight_without_limited(flight, smss) } else { flight };
+                (cc.ssthresh, cc.cwnd) = loss_window(flight, smss);
                 x.entry_rxt = Some(x.scoreboard.enter_recovery(smss));
                 self.note_congestion(before, out);
             }
@@ -688,7 +755,9 @@ impl Endpoint {
             if let CcAction::Retransmit { .. } = cc.on_duplicate_ack(seg.ack, flight, smss, snd_max) {
                 self.bits.set(bit::FAST_RETRANSMIT_PENDING, true);
             }
+            let limited_transmit = cc.limited_transmit_allowed();
             self.note_congestion(before, out);
+            self.bits.set(bit::LIMITED_TRANSMIT_PENDING, limited_transmit);
         }
     }
 

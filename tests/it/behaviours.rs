@@ -74,14 +74,14 @@ fn proofs() -> BTreeMap<Rule, Vec<String>> {
     map
 }
 
-/// The specification's 125 behaviour IDs each have a test naming them.
+/// The specification's 126 behaviour IDs each have a test naming them.
 #[test]
 fn every_behaviour_id_has_a_test() {
     let proofs = proofs();
     let missing: Vec<String> = Rule::all().filter(|r| !proofs.contains_key(r)).map(|r| r.to_string()).collect();
-    assert_eq!(Rule::all().count(), 125);
+    assert_eq!(Rule::all().count(), 126);
     assert!(missing.is_empty(), "{} behaviour IDs have no test naming them: {}", missing.len(), missing.join(", "));
-    println!("behaviours: {} of 125 IDs proven by named tests or sims", proofs.len());
+    println!("behaviours: {} of 126 IDs proven by named tests or sims", proofs.len());
 }
 
 #[test]
@@ -143,4 +143,55 @@ fn a_forged_segment_with_an_unacceptable_ack_does_not_set_ts_recent() {
     }
     let discards = rec.events.iter().filter(|e| matches!(e.kind, TraceKind::Deliver { discard: Some(_), .. }));
     assert_eq!(discards.count(), 0);
+}
+
+/// B-SACK-11: RFC 3042 limited transmit turns a loss that leaves only two
+/// duplicate ACKs into a fast retransmit instead of an RTO. 6000 bytes in
+/// segments of 1000 over a 20 ms link, the initial window 4 segments; the
+/// first and fourth are lost, so the second and third bring two duplicate
+/// ACKs at 80 ms. Off (the default), nothing more may go: RETRANSMIT
+/// expires (B-TMR-04). On, each duplicate sends one new segment (the fifth
+/// and sixth, at 80 ms, cwnd unchanged); their duplicate ACKs at 120 ms
+/// are the third and fourth, and the third starts fast retransmit
+/// (RFC 3042 §2; RFC 5681 §3.2). No RTO.
+#[test]
+fn limited_transmit_avoids_the_rto_of_a_small_window() {
+    const SIM: &str = r#"(
+        name: "limited-transmit",
+        seed: 1,
+        tcp: (msl_ms: 1000, mss_bytes: 1000),
+        hosts: [(name: "a"), (name: "b")],
+        links: [(between: ("a", "b"), delay_ms: 20)],
+        listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
+        connections: [
+            (name: "client", host: "a", remote_host: "b", remote_port: 80, iss: 1000,
+             script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 6000), Close]),
+        ],
+        faults: [
+            Drop(matching: (from: "client", data: true), nth: 1),
+            Drop(matching: (from: "client", data: true), nth: 4),
+        ],
+    )"#;
+    let run_with = |on: &str| {
+        let set = [tcpsim::scenario::Override { path: "tcp.limited_transmit".into(), value: on.into() }];
+        let model = tcpsim::scenario::load(SIM.as_bytes(), &set).expect("the scenario loads");
+        run(model)
+    };
+    let fired = |world: &tcpsim::world::World, rule: Rule| world.coverage()[rule.index()];
+    let new_data_at_80 = |rec: &tcpsim::trace::Recorder| {
+        rec.events
+            .iter()
+            .filter(|e| e.endpoint == "client" && e.t.as_nanos() == 80_000_000)
+            .filter(|e| matches!(e.kind, TraceKind::Send { seg, .. } if seg.len > 0 && !seg.retransmit))
+            .count()
+    };
+    let (off, off_rec) = run_with("false");
+    assert!(fired(&off, tcpsim::rule::TMR_04) > 0, "without limited transmit RETRANSMIT expires");
+    assert_eq!((fired(&off, tcpsim::rule::SACK_11), new_data_at_80(&off_rec)), (0, 0));
+    let (on, on_rec) = run_with("true");
+    assert_eq!(fired(&on, tcpsim::rule::TMR_04), 0, "no RTO");
+    assert_eq!(fired(&on, tcpsim::rule::SACK_11), 2);
+    assert_eq!(new_data_at_80(&on_rec), 2);
+    let client = on.endpoints().find(|e| e.name == "client").expect("the client");
+    assert!(client.tcp.stats().fast_retransmits >= 1);
 }

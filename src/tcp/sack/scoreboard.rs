@@ -287,6 +287,13 @@ impl Scoreboard {
         self.sacked.iter().find(|r| seq.lt(r.end)).map(|r| (r.start, r.end))
     }
 
+    /// Steps (3.1) and (3.2) for limited transmit: HighRxt = HighACK, then
+    /// `SetPipe()`.
+    pub fn limited_transmit_pipe(&mut self, smss: u32) -> u32 {
+        self.high_rxt = self.high_ack;
+        self.pipe(smss)
+    }
+
     /// A segment `[start, end)` was sent: steps (C.2) and (C.3). `rescue`
     /// when NextSeg's rule (4) chose it, which leaves HighRxt alone.
     pub fn on_sent(&mut self, start: SeqNum, end: SeqNum, rescue: bool) {
