@@ -290,13 +290,33 @@ struct PartInfo {
     coverage: Option<Vec<u64>>,
 }
 
+/// The beginnings of the comments before a part's header, in the order
+/// sweep writes them.
+const COMMENT_ORDER: [&str; 8] =
+    ["tcpsim ", "digest_version: ", "file: ", "base seed: ", "axis: ", "set: ", "runs: ", "shard: "];
+
 /// Reads what a part's comments say and checks its rows against it.
 fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
     let header_line = sheet.header_line;
     let (mut shard, mut seeds, mut runs, mut digest_version) = (None, None, None, None);
     let mut identity = Vec::new();
     let mut grid: Vec<(String, Vec<String>)> = Vec::new();
+    // The comments come in the order sweep writes them (Identity::comments,
+    // then the shard line), so a part whose lines were moved is refused
+    // rather than merged into comments the unsharded sweep never wrote.
+    let mut last_kind: Option<(usize, &str)> = None;
     for c in std::mem::take(&mut sheet.leading) {
+        if let Some(kind) = COMMENT_ORDER.iter().position(|k| c.text.starts_with(k)) {
+            if let Some((_, last_name)) = last_kind.filter(|(last, _)| *last > kind) {
+                let message = format!(
+                    "expected `# {}` before `# {}` (the order sweep writes them), found it after",
+                    COMMENT_ORDER[kind].trim_end_matches([':', ' ']),
+                    last_name.trim_end_matches([':', ' '])
+                );
+                return Err(CsvError::at(c.line, message));
+            }
+            last_kind = Some((kind, COMMENT_ORDER[kind]));
+        }
         if let Some(rest) = c.text.strip_prefix("shard: ") {
             once(&shard, &c, "shard")?;
             shard =

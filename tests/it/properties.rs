@@ -557,3 +557,31 @@ proptest! {
         }
     }
 }
+
+/// The comments before the header come in the order sweep writes them
+/// (`tcpsim`, `digest_version`, `file`, `base seed`, `axis`, `set`,
+/// `runs`, `shard`): parts whose first two lines are swapped, all alike so
+/// that they still agree with each other, are refused at a line rather than
+/// merged into a CSV whose comments differ from the unsharded sweep's.
+#[test]
+fn merge_refuses_identity_comments_out_of_order() {
+    let (parts, _) = merge_inputs();
+    let swapped: Vec<Vec<u8>> = parts
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            apply(&mut p, &Damage::SwapLines(0, 1));
+            p
+        })
+        .collect();
+    let labels = ["part0.csv", "part1.csv", "part2.csv"];
+    let given: Vec<tcpsim::sweep::merge::Part<'_>> =
+        labels.iter().zip(&swapped).map(|(label, bytes)| tcpsim::sweep::merge::Part { label, bytes }).collect();
+    let err = tcpsim::sweep::merge::merge(&given).err().expect("swapped comments are refused");
+    match err {
+        tcpsim::sweep::merge::MergeError::At { file, error } => {
+            assert_eq!((file.as_str(), error.line), ("part0.csv", 2), "{error:?}");
+        }
+        other => panic!("expected a line of part0.csv, found {other:?}"),
+    }
+}
