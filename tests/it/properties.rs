@@ -577,7 +577,7 @@ fn merge_refuses_identity_comments_out_of_order() {
     let labels = ["part0.csv", "part1.csv", "part2.csv"];
     let given: Vec<tcpsim::sweep::merge::Part<'_>> =
         labels.iter().zip(&swapped).map(|(label, bytes)| tcpsim::sweep::merge::Part { label, bytes }).collect();
-    let err = tcpsim::sweep::merge::merge(&given).err().expect("swapped comments are refused");
+    let err = tcpsim::sweep::merge::merge(&given).expect_err("swapped comments are refused");
     match err {
         tcpsim::sweep::merge::MergeError::At { file, error } => {
             assert_eq!((file.as_str(), error.line), ("part0.csv", 2), "{error:?}");
