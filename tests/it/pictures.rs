@@ -329,6 +329,43 @@ fn the_lost_final_ack_ladder_shows_the_loss_the_retransmission_and_the_restart()
     assert!(svg.contains("relative to each end&apos;s ISN"), "the legend explains the numbers");
 }
 
+/// sims/sack/three-losses.ron: the client (ISN 1000) sends 5001..13001 at
+/// 80 ms, relative 4001..12001, and 7001, 9001 and 11001 (relative 6001,
+/// 8001, 10001) are dropped. At 100 ms the server acknowledges relative
+/// 6001 three times, each ACK SACKing the segment that just arrived first,
+/// then the earlier blocks (RFC 2018 §4): 7001-8001, then 9001-10001 and
+/// 7001-8001, then 11001-12001, 9001-10001 and 7001-8001.
+#[test]
+fn the_ladders_of_three_losses_show_the_sack_blocks() {
+    let (_, rec) = run(load("sims/sack/three-losses.ron", &[]));
+    let acks = [
+        "ACK seq=1 ack=6001 sack 7001-8001",
+        "ACK seq=1 ack=6001 sack 9001-10001,7001-8001",
+        "ACK seq=1 ack=6001 sack 11001-12001,9001-10001,7001-8001",
+    ];
+    let text = ladder_text(&rec.events, 0, false);
+    assert_lines_in_order(
+        &text,
+        &[
+            "|--- ACK seq=6001 ack=1 len=1000 lost: rule X",
+            "|--- ACK seq=8001 ack=1 len=1000 lost: rule X",
+            "|--- ACK seq=10001 ack=1 len=1000 lost: rule X",
+            &format!(" {} ---|", acks[0]),
+            &format!(" {} ---|", acks[1]),
+            &format!(" {} ---|", acks[2]),
+        ],
+    );
+    assert!(!text.contains("dsack"), "no segment arrived twice");
+    let svg = ladder_svg(&rec.events, 0, "three-losses");
+    check_well_formed(&svg).unwrap_or_else(|e| panic!("not well-formed: {e}"));
+    for a in acks {
+        assert!(svg.contains(&format!(r#"data-label="{a}""#)), "{a}");
+        assert!(svg.contains(&format!(">{a}</text>")), "{a}");
+    }
+    assert!(svg.contains("sack: SACK blocks (RFC 2018)"), "the legend explains the blocks");
+    assert!(!lost_final_ack_ladder().contains("sack"), "a ladder without blocks has no such legend line");
+}
+
 #[test]
 fn every_sim_gives_well_formed_pictures() {
     for sim in sim_files() {

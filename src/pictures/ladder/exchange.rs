@@ -12,7 +12,7 @@
 
 use super::{MAX_ARROWS, RouteKey, route_key};
 use crate::link::DropReason;
-use crate::tcp::{CloseReason, Segment, State, Timer, TimerAction};
+use crate::tcp::{CloseReason, SackBlock, Segment, State, Timer, TimerAction};
 use crate::time::{Duration, Instant};
 use crate::trace::{ConnMembers, OwnedEvent, PacketId, TraceKind};
 use std::collections::BTreeMap;
@@ -397,7 +397,10 @@ impl Exchange {
         s.first_isn.get_or_insert(isn);
     }
 
-    /// `FLAGS seq=S ack=A len=L`, relative to the ends' ISNs.
+    /// `FLAGS seq=S ack=A len=L`, relative to the ends' ISNs, then the
+    /// SACK blocks if any (`dsack L-R` for a D-SACK, RFC 2883, then
+    /// `sack L-R,...`). SYN options are not shown, so neither is
+    /// SACK-permitted.
     fn label(&self, seg: &Segment, from: usize, to: usize) -> String {
         // Shortly before the ISN (an old duplicate) reads better negative.
         let relative = |v: u32, isn: Option<u32>| match isn {
@@ -414,6 +417,19 @@ impl Exchange {
         }
         if seg.wnd == 0 && !seg.flags.rst() {
             s.push_str(" wnd=0");
+        }
+        // SACK blocks name the receiver's sequence space, as `ack` does.
+        let blocks = seg.sack.as_slice();
+        let dsack = seg.sack.starts_with_dsack(seg.ack);
+        let range = |b: &SackBlock| {
+            format!("{}-{}", relative(b.left.0, self.sides[to].isn), relative(b.right.0, self.sides[to].isn))
+        };
+        if let (true, Some(first)) = (dsack, blocks.first()) {
+            let _ = write!(s, " dsack {}", range(first));
+        }
+        let reported: Vec<String> = blocks.iter().skip(usize::from(dsack)).map(range).collect();
+        if !reported.is_empty() {
+            let _ = write!(s, " sack {}", reported.join(","));
         }
         s
     }
@@ -575,7 +591,7 @@ pub(super) fn gap_text(gap_ns: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pictures::ladder::test_events::{client_to_server, event, handshake, seg, with_pkt};
+    use crate::pictures::ladder::test_events::{client_to_server, event, handshake, seg, server_to_client, with_pkt};
     use crate::tcp::Flags;
 
     #[test]
@@ -588,6 +604,43 @@ mod tests {
         assert_eq!(exchange.arrows[1].label, "SYN|ACK seq=0 ack=1");
         assert_eq!(exchange.arrows[1].ending, TransmissionEnd::Delivered(Instant::from_nanos(20_000_000)));
         assert_eq!(exchange.typical_delay, 10_000_000);
+    }
+
+    #[test]
+    fn sack_blocks_follow_the_ack_relative_to_the_receivers_isn() {
+        use crate::tcp::{SackBlock, SackBlocks, SeqNum};
+        let blocks = |ranges: &[(u32, u32)]| {
+            let mut b = SackBlocks::EMPTY;
+            for &(l, r) in ranges {
+                assert!(b.push(SackBlock::new(SeqNum(l), SeqNum(r))));
+            }
+            b
+        };
+        let mut events = handshake();
+        // The server (ISN 500) acknowledges the client's (ISN 100) 101..111
+        // and holds 121..141 and 151..161.
+        let sacked = Segment { sack: blocks(&[(151, 161), (121, 141)]), ..seg(Flags::ACK, 501, 111) };
+        // 101..111 again, below the ACK: a D-SACK, then the held range.
+        let below = Segment { sack: blocks(&[(101, 111), (121, 141)]), ..seg(Flags::ACK, 501, 111) };
+        // 121..131 again, within the second block: a D-SACK too.
+        let within = Segment { sack: blocks(&[(121, 131), (121, 141)]), ..seg(Flags::ACK, 501, 111) };
+        for (ms, s) in [(30, sacked), (31, below), (32, within)] {
+            events.push(event(ms, "server", TraceKind::Send { seg: s, injected: false }, server_to_client()));
+        }
+        let exchange = Exchange::build(&events, 0);
+        let labels: Vec<&str> = exchange.arrows[2..].iter().map(|a| a.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "ACK seq=1 ack=11 sack 51-61,21-41",
+                "ACK seq=1 ack=11 dsack 1-11 sack 21-41",
+                "ACK seq=1 ack=11 dsack 21-31 sack 21-41",
+            ]
+        );
+        // A SYN's SACK-permitted is not shown, as no SYN option is.
+        let syn = Segment { opts: crate::tcp::Options::NONE.with_sack_permitted(true), ..seg(Flags::SYN, 100, 0) };
+        let events = [event(0, "client", TraceKind::Send { seg: syn, injected: false }, client_to_server())];
+        assert_eq!(Exchange::build(&events, 0).arrows[0].label, "SYN seq=0");
     }
 
     #[test]

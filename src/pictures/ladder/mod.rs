@@ -26,6 +26,8 @@
 //! - **Sequence numbers** are shown relative to each end's initial
 //!   sequence number (its SYN's), as Wireshark does by default: `seq=1`
 //!   is the first data byte. Absolute values appear where no SYN was seen.
+//!   SACK blocks follow a segment's `ack`, relative as it is (`sack
+//!   L-R,...`, a D-SACK first as `dsack L-R`); SYN options are not shown.
 //! - **Time** runs down at a scale where the typical one-way delay is a
 //!   comfortable slope; idle stretches much longer than that (RTOs, 2MSL)
 //!   are cut out and labelled with their length.

@@ -564,6 +564,18 @@ fn draw_legend(svg: &mut Svg, exchange: &Exchange, top: f64) -> f64 {
         "bold: state entered; italic: timer (start/restart with its duration, fire)",
     );
     y += 20.0;
+    // Only ladders with SACK blocks get the line, so the others stay as
+    // they were.
+    if exchange.arrows.iter().any(|a| !a.seg.sack.is_empty()) {
+        svg.text(
+            x,
+            y + 2.0,
+            Anchor::Start,
+            Font::mono(12.0, INK),
+            "sack: SACK blocks (RFC 2018), relative like ack; dsack: a duplicate reported (RFC 2883)",
+        );
+        y += 20.0;
+    }
     if let Some(t) = exchange.truncated_at {
         svg.text(
             x,

@@ -52,6 +52,18 @@ impl SackState {
     }
 }
 
+/// RFC 2883 §4 (sender): the first block is a D-SACK when it lies below
+/// SEG.ACK, or within the second block.
+fn dsack_of(ack: SeqNum, blocks: &[SackBlock]) -> Option<SackBlock> {
+    let first = *blocks.first()?;
+    if first.is_empty() {
+        return None;
+    }
+    let below_ack = first.left.lt(ack);
+    let within_second = blocks.get(1).is_some_and(|&second| first.within(second));
+    (below_ack || within_second).then_some(first)
+}
+
 /// SACK blocks in one segment at most: 40 option bytes hold 4 (2 + 8n ≤
 /// 40), 3 beside timestamps (RFC 2018 §3).
 pub const MAX_BLOCKS: usize = 4;
@@ -131,6 +143,12 @@ impl SackBlocks {
     /// Whether there is no block.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Whether the first block is a D-SACK (RFC 2883 §4) on a segment
+    /// acknowledging `ack`: it lies below `ack`, or within the second block.
+    pub fn starts_with_dsack(&self, ack: SeqNum) -> bool {
+        dsack_of(ack, self.as_slice()).is_some()
     }
 
     /// Option bytes on the wire as stacks send them: NOP, NOP, kind 5,

@@ -201,7 +201,7 @@ impl Scoreboard {
             // §5: a cumulative acknowledgment resets DupAcks.
             self.dup_acks = 0;
         }
-        info.dsack = dsack_of(ack, blocks);
+        info.dsack = super::dsack_of(ack, blocks);
         let normal = if info.dsack.is_some() { &blocks[1..] } else { blocks };
         for &block in normal {
             match self.usable(block) {
@@ -458,18 +458,6 @@ impl Scoreboard {
 /// reached DupThresh, or IsLost(HighACK + 1) (the octet at SND.UNA).
 pub fn should_enter_recovery(dup_acks: u32, una_lost: bool) -> bool {
     DUP_THRESH <= dup_acks || una_lost
-}
-
-/// RFC 2883 §4 (sender): the first block is a D-SACK when it lies below
-/// SEG.ACK, or within the second block.
-fn dsack_of(ack: SeqNum, blocks: &[SackBlock]) -> Option<SackBlock> {
-    let first = *blocks.first()?;
-    if first.is_empty() {
-        return None;
-    }
-    let below_ack = first.left.lt(ack);
-    let within_second = blocks.get(1).is_some_and(|&second| first.within(second));
-    (below_ack || within_second).then_some(first)
 }
 
 /// Wrapping min and "at most n after" for sequence numbers.
