@@ -77,6 +77,13 @@ impl NewReno {
         self.limited_sent = self.limited_sent.saturating_add(1);
     }
 
+    /// SND.UNA advanced while RFC 6675 recovery holds cwnd (so
+    /// [`NewReno::on_new_ack`] is not called): the limited-transmit
+    /// segments counted so far belong to a loss episode that is over.
+    pub fn on_una_advanced_in_sack_recovery(&mut self) {
+        self.limited_sent = 0;
+    }
+
     /// FlightSize as RFC 5681 §3.2 (2) (and RFC 6675 §5 (4.2)) count it
     /// for ssthresh: without what limited transmit sent.
     pub fn flight_without_limited(&self, flight: u32, smss: u32) -> u32 {

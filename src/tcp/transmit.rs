@@ -638,6 +638,10 @@ impl Endpoint {
         let hold_cwnd = self.sack.as_mut().is_some_and(|x| std::mem::take(&mut x.hold_cwnd));
         // The ACK of our SYN is not data: congestion control starts once
         // synchronized.
+        if hold_cwnd && let Some(cc) = &mut self.cc {
+            // B-SACK-11: this ACK's episode's limited transmits are done.
+            cc.on_una_advanced_in_sack_recovery();
+        }
         if self.state.is_synchronized()
             && !hold_cwnd
             && let Some(cc) = &mut self.cc
@@ -927,7 +931,9 @@ impl Endpoint {
                     // recovery's new data). Recovery already halved the
                     // window for this loss: its ssthresh stays, as in
                     // Linux's tcp_enter_loss.
-                    cc.ssthresh = before.1;
+                    // Within eq. (4) still: never above max(FlightSize
+                    // / 2, 2 SMSS) of what is outstanding now.
+                    cc.ssthresh = before.1.min(cc.ssthresh);
                 }
                 if self.bits.has(bit::SACK_OK)
                     && let Some(x) = &mut self.sack

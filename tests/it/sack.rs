@@ -188,3 +188,68 @@ fn sack_has_no_more_rtos_than_newreno_in_a_lossy_bulk_transfer() {
     assert!(sack <= newreno, "SACK {sack} RTOs, NewReno {newreno}");
     assert!(0 < sack, "5 % loss still times out");
 }
+
+/// The client's congestion records as (ms, cwnd, ssthresh).
+fn client_congestion(text: &str) -> Vec<(u64, u32, u32)> {
+    let sim = tcpsim::simulation::Simulation::load(text.as_bytes(), &[]).expect("the file loads");
+    let mut rec = tcpsim::trace::Recorder::default();
+    sim.run(&mut rec);
+    rec.events
+        .iter()
+        .filter(|e| e.endpoint == "client")
+        .filter_map(|e| match e.kind {
+            TraceKind::Congestion { cwnd, ssthresh, .. } => Some((e.t.as_nanos() / 1_000_000, cwnd, ssthresh)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A one-way transfer of `bytes` from ISS 1000 in 1000-byte segments over
+/// a 20 ms link, SACK on, with `extra` TCP settings and `faults`.
+fn sack_transfer(bytes: u32, extra: &str, faults: &str) -> String {
+    format!(
+        r#"(
+    name: "sack-case",
+    seed: 1,
+    tcp: (msl_ms: 1000, mss_bytes: 1000, sack: true{extra}),
+    hosts: [(name: "a"), (name: "b")],
+    links: [(between: ("a", "b"), delay_ms: 20)],
+    listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
+    connections: [
+        (name: "client", host: "a", remote_host: "b", remote_port: 80, iss: 1000,
+         script: [Connect(at_ms: 0)], on_connected: [Send(bytes: {bytes}), Close]),
+    ],
+    faults: [{faults}],
+)"#
+    )
+}
+
+/// B-SACK-10, RFC 5681 §3.1 eq. (4): an RTO during SACK recovery keeps
+/// recovery's ssthresh only while that is within max(FlightSize / 2,
+/// 2 SMSS). 16000 bytes (1001..17001, FIN 17001); the 7th and 15th
+/// data segments are lost, and so is the second retransmission (15001's).
+/// Recovery sets ssthresh 5000; at the RTO SND.UNA is 15001 and SND.MAX
+/// 17002, FlightSize 2001, so ssthresh = max(1000, 2000) = 2000, not 5000.
+#[test]
+fn an_rto_in_sack_recovery_keeps_ssthresh_within_eq_4() {
+    let faults = r#"Drop(matching: (from: "client", data: true), nth: 7), Drop(matching: (from: "client", data: true), nth: 15), Drop(matching: (from: "client", data: true, retransmit: true), nth: 2)"#;
+    let records = client_congestion(&sack_transfer(16000, "", faults));
+    let rto = records.iter().find(|r| r.1 == 1000 && r.0 > 1000).expect("an RTO sets cwnd to 1 SMSS");
+    assert_eq!(*rto, (1160, 1000, 2000), "{records:?}");
+}
+
+/// B-SACK-11, RFC 5681 §3.2 (2), RFC 6675 (4.2): only this loss episode's
+/// limited-transmit segments are left out of the FlightSize that sets
+/// ssthresh. 30000 bytes with limited transmit; the 7th data segment
+/// (7001) is lost, then the 20th (19001, the first new one sent in that
+/// recovery). At 200 ms the second recovery starts with FlightSize
+/// 26001 − 19001 = 7000, of which two segments went by limited transmit
+/// for this loss: ssthresh (7000 − 2000) / 2 = 2500, not 2000 (the first
+/// episode's two segments counted again).
+#[test]
+fn limited_transmit_counts_only_this_episodes_segments() {
+    let faults = r#"Drop(matching: (from: "client", data: true), nth: 7), Drop(matching: (from: "client", data: true), nth: 20)"#;
+    let records = client_congestion(&sack_transfer(30000, ", limited_transmit: true", faults));
+    let second = records.iter().find(|r| r.0 == 200 && r.1 == r.2).expect("recovery at 200 ms");
+    assert_eq!(second.2, 2500, "{records:?}");
+}
