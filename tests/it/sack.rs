@@ -72,14 +72,14 @@ fn client_sends(rec: &tcpsim::trace::Recorder, from_ms: u64) -> Vec<(u64, u32, u
 }
 
 /// `bytes` from ISS 1000 in segments of 1000 over a 40 ms RTT, then a
-/// FIN, SACK on both sides, with the client's data segments `drops`
-/// dropped.
-fn transfer(bytes: u32, drops: &str) -> tcpsim::model::Model {
+/// FIN, SACK on both sides (plus the TCP settings `extra`, each written
+/// `, name: value`), with the client's data segments `drops` dropped.
+fn transfer(bytes: u32, extra: &str, drops: &str) -> tcpsim::model::Model {
     model(&format!(
         r#"(
     name: "sack-rto",
     seed: 1,
-    tcp: (msl_ms: 1000, mss_bytes: 1000, sack: true),
+    tcp: (msl_ms: 1000, mss_bytes: 1000, sack: true{extra}),
     hosts: [(name: "a"), (name: "b")],
     links: [(between: ("a", "b"), delay_ms: 20)],
     listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
@@ -104,7 +104,7 @@ fn slow_start_after_an_rto_skips_sacked_octets() {
     let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
         Drop(matching: (from: "client", data: true), nth: 11),
         Drop(matching: (from: "client", data: true, retransmit: true), nth: 1, times: 2)"#;
-    let (_, rec) = run(transfer(30000, drops));
+    let (_, rec) = run(transfer(30000, "", drops));
     let after_rto: Vec<_> = client_sends(&rec, 1120).into_iter().filter(|s| s.2 > 0).collect();
     assert_eq!(after_rto, [(1120, 7001, 1000), (1160, 11001, 1000)]);
 }
@@ -121,7 +121,7 @@ fn an_rto_during_sack_recovery_keeps_its_ssthresh() {
     let drops = r#"Drop(matching: (from: "client", data: true), nth: 7),
         Drop(matching: (from: "client", data: true, retransmit: true), nth: 1),
         Drop(matching: (from: "client", data: true), nth: 11)"#;
-    let (_, rec) = run(transfer(30000, drops));
+    let (_, rec) = run(transfer(30000, "", drops));
     let at_rto: Vec<_> = rec
         .events
         .iter()
@@ -148,7 +148,7 @@ fn a_held_fin_is_sacked_with_the_range_before_it() {
         Drop(matching: (from: "client", data: true), nth: 9),
         Drop(matching: (from: "client", data: true), nth: 11),
         Drop(matching: (from: "client", data: true), nth: 21)"#;
-    let (_, rec) = run(transfer(20000, drops));
+    let (_, rec) = run(transfer(20000, "", drops));
     let sacks_with_fin = rec.events.iter().any(|e| {
         e.endpoint == "server"
             && matches!(e.kind, TraceKind::Send { seg, .. }
@@ -190,10 +190,8 @@ fn sack_has_no_more_rtos_than_newreno_in_a_lossy_bulk_transfer() {
 }
 
 /// The client's congestion records as (ms, cwnd, ssthresh).
-fn client_congestion(text: &str) -> Vec<(u64, u32, u32)> {
-    let sim = tcpsim::simulation::Simulation::load(text.as_bytes(), &[]).expect("the file loads");
-    let mut rec = tcpsim::trace::Recorder::default();
-    sim.run(&mut rec);
+fn client_congestion(model: tcpsim::model::Model) -> Vec<(u64, u32, u32)> {
+    let (_, rec) = run(model);
     rec.events
         .iter()
         .filter(|e| e.endpoint == "client")
@@ -202,26 +200,6 @@ fn client_congestion(text: &str) -> Vec<(u64, u32, u32)> {
             _ => None,
         })
         .collect()
-}
-
-/// A one-way transfer of `bytes` from ISS 1000 in 1000-byte segments over
-/// a 20 ms link, SACK on, with `extra` TCP settings and `faults`.
-fn sack_transfer(bytes: u32, extra: &str, faults: &str) -> String {
-    format!(
-        r#"(
-    name: "sack-case",
-    seed: 1,
-    tcp: (msl_ms: 1000, mss_bytes: 1000, sack: true{extra}),
-    hosts: [(name: "a"), (name: "b")],
-    links: [(between: ("a", "b"), delay_ms: 20)],
-    listeners: [(name: "server", host: "b", port: 80, on_end_of_stream: [Close])],
-    connections: [
-        (name: "client", host: "a", remote_host: "b", remote_port: 80, iss: 1000,
-         script: [Connect(at_ms: 0)], on_connected: [Send(bytes: {bytes}), Close]),
-    ],
-    faults: [{faults}],
-)"#
-    )
 }
 
 /// B-SACK-10, RFC 5681 §3.1 eq. (4): an RTO during SACK recovery keeps
@@ -233,7 +211,7 @@ fn sack_transfer(bytes: u32, extra: &str, faults: &str) -> String {
 #[test]
 fn an_rto_in_sack_recovery_keeps_ssthresh_within_eq_4() {
     let faults = r#"Drop(matching: (from: "client", data: true), nth: 7), Drop(matching: (from: "client", data: true), nth: 15), Drop(matching: (from: "client", data: true, retransmit: true), nth: 2)"#;
-    let records = client_congestion(&sack_transfer(16000, "", faults));
+    let records = client_congestion(transfer(16000, "", faults));
     let rto = records.iter().find(|r| r.1 == 1000 && r.0 > 1000).expect("an RTO sets cwnd to 1 SMSS");
     assert_eq!(*rto, (1160, 1000, 2000), "{records:?}");
 }
@@ -249,7 +227,7 @@ fn an_rto_in_sack_recovery_keeps_ssthresh_within_eq_4() {
 #[test]
 fn limited_transmit_counts_only_this_episodes_segments() {
     let faults = r#"Drop(matching: (from: "client", data: true), nth: 7), Drop(matching: (from: "client", data: true), nth: 20)"#;
-    let records = client_congestion(&sack_transfer(30000, ", limited_transmit: true", faults));
+    let records = client_congestion(transfer(30000, ", limited_transmit: true", faults));
     let second = records.iter().find(|r| r.0 == 200 && r.1 == r.2).expect("recovery at 200 ms");
     assert_eq!(second.2, 2500, "{records:?}");
 }
