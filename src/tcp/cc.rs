@@ -77,10 +77,10 @@ impl NewReno {
         self.limited_sent = self.limited_sent.saturating_add(1);
     }
 
-    /// SND.UNA advanced while RFC 6675 recovery holds cwnd (so
-    /// [`NewReno::on_new_ack`] is not called): the limited-transmit
-    /// segments counted so far belong to a loss episode that is over.
-    pub fn on_una_advanced_in_sack_recovery(&mut self) {
+    /// SND.UNA advanced (whether or not RFC 6675 recovery holds cwnd and
+    /// [`NewReno::on_new_ack`] is skipped): the limited-transmit segments
+    /// counted so far belong to a loss episode that is over.
+    pub fn on_snd_una_advanced(&mut self) {
         self.limited_sent = 0;
     }
 
@@ -94,7 +94,6 @@ impl NewReno {
     /// `flight` the bytes still outstanding after it.
     pub fn on_new_ack(&mut self, acked: u32, ack: SeqNum, flight: u32, smss: u32) -> CcAction {
         self.dupacks = 0;
-        self.limited_sent = 0;
         if !self.in_recovery && self.recover.lt(ack) {
             // RFC 6582 §3.2 step 2 compares SEG.ACK with `recover` modulo
             // 2^32: a `recover` left at the ISS (or at the end of an old

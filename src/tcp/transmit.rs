@@ -636,12 +636,13 @@ impl Endpoint {
         let mut restart_for_partial_ack = false;
         // RFC 6675 recovery keeps cwnd as it set it (B-SACK-06/09).
         let hold_cwnd = self.sack.as_mut().is_some_and(|x| std::mem::take(&mut x.hold_cwnd));
+        if let Some(cc) = &mut self.cc {
+            // B-SACK-11: SND.UNA moved, under NewReno or in SACK recovery
+            // alike: the limited transmits counted so far are done.
+            cc.on_snd_una_advanced();
+        }
         // The ACK of our SYN is not data: congestion control starts once
         // synchronized.
-        if hold_cwnd && let Some(cc) = &mut self.cc {
-            // B-SACK-11: this ACK's episode's limited transmits are done.
-            cc.on_una_advanced_in_sack_recovery();
-        }
         if self.state.is_synchronized()
             && !hold_cwnd
             && let Some(cc) = &mut self.cc
