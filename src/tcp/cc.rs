@@ -156,8 +156,12 @@ impl NewReno {
     }
 
     /// RETRANSMIT expired: RFC 5681 eq. 4 and the loss window of one SMSS.
-    pub fn on_timeout(&mut self, flight: u32, smss: u32, snd_max: SeqNum) {
-        self.ssthresh = (flight / 2).max(2 * smss);
+    /// `again` says the segment was already resent by this timer: RFC
+    /// 5681 §3.1 then holds ssthresh constant.
+    pub fn on_timeout(&mut self, flight: u32, smss: u32, snd_max: SeqNum, again: bool) {
+        if !again {
+            self.ssthresh = (flight / 2).max(2 * smss);
+        }
         self.cwnd = smss;
         self.dupacks = 0;
         self.limited_sent = 0;
@@ -261,7 +265,10 @@ mod tests {
     fn timeout_collapses_the_window() {
         let mut cc = NewReno::new(MSS, SeqNum(0), 65535);
         cc.cwnd = 20_000;
-        cc.on_timeout(16_000, MSS, SeqNum(16_001));
+        cc.on_timeout(16_000, MSS, SeqNum(16_001), false);
+        assert_eq!((cc.cwnd, cc.ssthresh), (1000, 8000));
+        // RFC 5681 §3.1: the same segment timing out again holds ssthresh.
+        cc.on_timeout(20_000, MSS, SeqNum(20_001), true);
         assert_eq!((cc.cwnd, cc.ssthresh), (1000, 8000));
     }
 }

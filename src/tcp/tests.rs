@@ -2451,6 +2451,37 @@ fn established_rto_in_sack_recovery_ends_it() {
     assert!(!t.ep.in_sack_recovery());
 }
 
+/// RFC 5681 §3.1: "When a TCP sender detects segment loss using the
+/// retransmission timer and the given segment has already been
+/// retransmitted by way of the retransmission timer at least once, the
+/// value of ssthresh is held constant." Recovery (s0, s2, s4 lost of
+/// 20 queued, cwnd 10000) sets ssthresh = 5000 and, once s5..s9 are
+/// SACKed, sends new data s10 and s11: SND.MAX − SND.UNA = 12000. The
+/// first RTO keeps ssthresh at min(5000, 12000 / 2) = 5000 (B-SACK-10);
+/// the second RTO of the same segment must hold it at 5000, not take
+/// 12000 / 2 = 6000 now that recovery is over.
+#[test]
+fn established_second_rto_of_a_segment_holds_ssthresh() {
+    let mut t = established_with_sack();
+    t.ep.cc.as_mut().unwrap().cwnd = 10_000;
+    assert_eq!(t.call(|ep, out| ep.send(20_000, out)).len(), 10);
+    let base = LOCAL_ISS + 1;
+    let s = |n: u32| base + 1000 * n;
+    let dup = |blocks: &[(u32, u32)]| seg(ACK, REMOTE_ISS + 1, base).sacking(blocks);
+    t.recv(dup(&[(s(1), s(2))]));
+    t.recv(dup(&[(s(3), s(4)), (s(1), s(2))]));
+    t.recv(dup(&[(s(5), s(6)), (s(3), s(4)), (s(1), s(2))]));
+    assert_eq!(t.ep.congestion_window(), Some((5000, 5000)));
+    let sent = t.recv(dup(&[(s(5), s(10)), (s(3), s(4)), (s(1), s(2))]));
+    assert!(sent.iter().any(|x| x.seq.0 == s(11)), "new data s10, s11 sent in recovery: {sent:?}");
+    let rxt = one(t.fire_next_timer());
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert_eq!(t.ep.congestion_window(), Some((1000, 5000)));
+    let rxt = one(t.fire_next_timer());
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert_eq!(t.ep.congestion_window(), Some((1000, 5000)), "ssthresh held on the second RTO");
+}
+
 /// B-SACK-07, RFC 6675 §4 NextSeg (2): new data is chosen only if the
 /// window lets a segment go. Ten segments out (cwnd 10000) and more
 /// queued; the peer's window is 10500, so 500 octets of room, which

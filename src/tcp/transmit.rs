@@ -924,7 +924,9 @@ impl Endpoint {
             if let Some(cc) = &mut self.cc {
                 // RFC 5681 (4): the loss window; resend from SND.UNA.
                 let before = (cc.cwnd, cc.ssthresh);
-                cc.on_timeout(self.snd_max.since(self.snd_una), smss, self.snd_max);
+                // RFC 5681 §3.1: a segment the timer already resent
+                // holds ssthresh (`retries` counts those resends).
+                cc.on_timeout(self.snd_max.since(self.snd_una), smss, self.snd_max, self.retries > 0);
                 if sack_recovery {
                     // B-SACK-10: eq. (4)'s FlightSize is what is in the
                     // network, which in SACK recovery is pipe, not
