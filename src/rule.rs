@@ -109,7 +109,7 @@ impl Area {
             Area::Opt => 7,
             Area::Ws => 6,
             Area::Ts => 8,
-            Area::Sack => 11,
+            Area::Sack => 12,
         }
     }
 
@@ -135,7 +135,7 @@ pub struct Rule {
 }
 
 /// Total number of behaviour IDs in the specification.
-pub const COUNT: usize = 126;
+pub const COUNT: usize = 127;
 
 impl Rule {
     const fn new(area: Area, num: u8) -> Rule {
@@ -224,7 +224,7 @@ rules! {
     TS_07 = Ts 7; TS_08 = Ts 8;
     SACK_01 = Sack 1; SACK_02 = Sack 2; SACK_03 = Sack 3; SACK_04 = Sack 4; SACK_05 = Sack 5;
     SACK_06 = Sack 6; SACK_07 = Sack 7; SACK_08 = Sack 8; SACK_09 = Sack 9; SACK_10 = Sack 10;
-    SACK_11 = Sack 11;
+    SACK_11 = Sack 11; SACK_12 = Sack 12;
 }
 
 #[cfg(test)]
@@ -232,7 +232,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_specification_has_126_ids_with_dense_indexes() {
+    fn the_specification_has_127_ids_with_dense_indexes() {
         let all: Vec<Rule> = Rule::all().collect();
         assert_eq!(all.len(), COUNT);
         for (i, rule) in all.iter().enumerate() {

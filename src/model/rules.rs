@@ -466,9 +466,6 @@ pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
     if c.rfc5961 {
         add("rfc5961: challenge ACKs for RST, SYN and old ACKs; not throttled (B-OPT-04..06)".into());
     }
-    if c.sack {
-        add("sack: a data segment carrying SACK blocks is not shortened for them; its options exceed what RFC 6691 (RFC 9293 §3.7.1) leaves room for by up to 36 bytes".into());
-    }
     lines
 }
 

@@ -35,12 +35,11 @@ pub struct NewReno {
     in_recovery: bool,
     /// Partial ACKs of this recovery (saturating: only the first matters).
     partial_acks: u8,
-    /// Segments sent by limited transmit since SND.UNA last moved: RFC
-    /// 5681 §3.2 (2) leaves them out of the FlightSize that sets ssthresh.
-    /// A count, not bytes, so the struct stays 16 bytes: each is taken as
-    /// one SMSS, which a short last segment of the stream is not (ssthresh
-    /// then comes out lower by less than one SMSS).
-    limited_sent: u8,
+    /// Data octets sent by limited transmit beyond cwnd since SND.UNA
+    /// last moved: RFC 5681 §3.2 (2) leaves them out of the FlightSize
+    /// that sets ssthresh. Octets, not segments: a short last segment or
+    /// a bare FIN (no data octets) counts for what it carries.
+    limited_sent: u32,
 }
 
 impl NewReno {
@@ -72,9 +71,10 @@ impl NewReno {
         !self.in_recovery && (1..3).contains(&self.dupacks)
     }
 
-    /// Limited transmit sent one segment of new data.
-    pub fn on_limited_transmit(&mut self) {
-        self.limited_sent = self.limited_sent.saturating_add(1);
+    /// Limited transmit sent `octets` of new data beyond cwnd (RFC 3042
+    /// §2: what cwnd allowed anyway is ordinary data, not counted).
+    pub fn on_limited_transmit(&mut self, octets: u32) {
+        self.limited_sent = self.limited_sent.saturating_add(octets);
     }
 
     /// SND.UNA advanced (whether or not RFC 6675 recovery holds cwnd and
@@ -86,8 +86,8 @@ impl NewReno {
 
     /// FlightSize as RFC 5681 §3.2 (2) (and RFC 6675 §5 (4.2)) count it
     /// for ssthresh: without what limited transmit sent.
-    pub fn flight_without_limited(&self, flight: u32, smss: u32) -> u32 {
-        flight.saturating_sub(u32::from(self.limited_sent).saturating_mul(smss))
+    pub fn flight_without_limited(&self, flight: u32) -> u32 {
+        flight.saturating_sub(self.limited_sent)
     }
 
     /// An ACK of new data: `acked` bytes, with `ack` the new SND.UNA and
@@ -145,7 +145,7 @@ impl NewReno {
         if self.dupacks == 3 && self.recover.lt(ack) {
             // RFC 5681 §3.2 (2): data sent by limited transmit is not
             // counted.
-            self.ssthresh = (self.flight_without_limited(flight, smss) / 2).max(2 * smss);
+            self.ssthresh = (self.flight_without_limited(flight) / 2).max(2 * smss);
             self.recover = snd_max.sub(1);
             self.in_recovery = true;
             self.partial_acks = 0;

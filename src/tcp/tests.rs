@@ -1913,10 +1913,12 @@ fn without_congestion_control_duplicates_change_nothing() {
 /// 224 since RFC 7323: SND.WND and MAX.SND.WND are 32-bit (a scaled
 /// window reaches 2^30) and the option state is one boxed pointer. 232
 /// since SACK: its receiver history and scoreboard are another boxed
-/// pointer, absent unless `sack` is configured.
+/// pointer, absent unless `sack` is configured. 240 since limited
+/// transmit counts octets, not segments (RFC 5681 §3.2 (2)): a u32 in
+/// the congestion state where a u8 count was.
 #[test]
 fn endpoint_stays_small() {
-    assert!(std::mem::size_of::<Endpoint>() <= 232, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
+    assert!(std::mem::size_of::<Endpoint>() <= 240, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
 }
 
 // =========================================================================
@@ -2644,4 +2646,168 @@ fn established_with_timestamps_sends_at_most_three_sack_blocks() {
     let held = |n: u32| (REMOTE_ISS + 1 + 1000 * n, REMOTE_ISS + 501 + 1000 * n);
     assert_eq!(blocks_of(&last), [held(4), held(3), held(2)]);
     assert_eq!(last.option_bytes(), 40);
+}
+
+/// B-SACK-12, RFC 9293 §3.7.1 and RFC 6691 §2: the MSS option counts no
+/// TCP options, so a data segment carrying SACK blocks carries that much
+/// less data. SMSS 1000, no timestamps. Our first two segments are out
+/// (cwnd 2000); the peer's octets R+1001..R+1501 arrive out of order and
+/// are held. The peer then sends them again (a duplicate) with an ACK of
+/// both our segments: slow start makes cwnd 3000, and the step sends:
+/// the first segment with a D-SACK and the held range (4 + 2·8 = 20
+/// option bytes): 1000 − 20 = 980 octets; the next ones with the held
+/// range alone (4 + 8 = 12): 988 and 988. That is 2956 of the 3000 cwnd
+/// allows; the 44 left are declined by sender SWS avoidance. Every
+/// segment's options + data stay within the peer's MSS of 1000.
+#[test]
+fn established_data_segment_carrying_sack_blocks_is_shortened_for_them() {
+    let mut t = established_with_sack();
+    t.ep.cc.as_mut().unwrap().cwnd = 2000;
+    let first = t.call(|ep, out| ep.send(6000, out));
+    assert_eq!(first.iter().map(|s| s.len).collect::<Vec<_>>(), [1000, 1000]);
+    let base = LOCAL_ISS + 1;
+    let held = || seg(ACK, REMOTE_ISS + 1001, base).len(500);
+    let ack = one(t.recv(held()));
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 1001, REMOTE_ISS + 1501)]);
+    let sent = t.recv(seg(ACK, REMOTE_ISS + 1001, base + 2000).len(500));
+    t.assert_rule(rule::SACK_12);
+    let sizes: Vec<(u32, u32, usize)> = sent.iter().map(|s| (s.seq.0, s.len, s.sack.len())).collect();
+    assert_eq!(sizes, [(base + 2000, 980, 2), (base + 2980, 988, 1), (base + 3968, 988, 1)]);
+    for s in &sent {
+        assert!(s.option_bytes() + s.len <= 1000, "{s:?}");
+    }
+}
+
+/// B-SACK-12: a retransmission carrying SACK blocks resends the same
+/// octets as before, in two segments. Ten segments of 1000 out (cwnd
+/// 10000), sent before the peer's octets R+1001..R+1501 arrive out of
+/// order and are held. Three duplicate ACKs SACK s1, s1..s2, s1..s3:
+/// recovery (RFC 6675 §5 (4.3)) resends s0, 1000 octets, but every
+/// segment now carries the held range (12 option bytes): s0 goes as 988
+/// octets and then the other 12, back to back, both retransmissions.
+#[test]
+fn established_retransmission_carrying_sack_blocks_is_split() {
+    let mut t = sack_sender_with_ten_segments_out();
+    let base = LOCAL_ISS + 1;
+    let s = |n: u32| base + 1000 * n;
+    one(t.recv(seg(ACK, REMOTE_ISS + 1001, base).len(500)));
+    let dup = |upto: u32| seg(ACK, REMOTE_ISS + 1, base).sacking(&[(s(1), s(upto))]);
+    assert!(t.recv(dup(2)).is_empty());
+    assert!(t.recv(dup(3)).is_empty());
+    let rxt = t.recv(dup(4));
+    t.assert_rule(rule::SACK_06);
+    let sizes: Vec<(u32, u32, bool, usize)> =
+        rxt.iter().map(|x| (x.seq.0, x.len, x.retransmit, x.sack.len())).collect();
+    assert_eq!(sizes, [(s(0), 988, true, 1), (s(0) + 988, 12, true, 1)]);
+    for x in &rxt {
+        assert!(x.option_bytes() + x.len <= 1000, "{x:?}");
+    }
+}
+
+/// B-SACK-11, RFC 3042 §2: "the sender can only send two segments beyond
+/// the congestion window", and RFC 5681 §3.2 (2) leaves only those out
+/// of FlightSize. Without SACK: 4 segments out, 8000 queued, and cwnd
+/// then 6000 (room for two more). Duplicate ACK 1: cwnd allows s4 and
+/// s5 as ordinary data; limited transmit then adds s6 (FlightSize 7000 ≤
+/// cwnd + 2 SMSS = 8000), 1000 octets beyond cwnd. Duplicate ACK 2: cwnd
+/// allows nothing; limited transmit sends s7 (8000 ≤ 8000), 2000 octets
+/// beyond cwnd in all. Duplicate ACK 3: fast retransmit of s0; ssthresh
+/// = (8000 − 2000) / 2 = 3000, cwnd = 3000 + 3 SMSS = 6000.
+#[test]
+fn established_limited_transmit_comes_after_what_cwnd_allows() {
+    let cfg = TcpConfig { limited_transmit: true, mss: 1000, ..TcpConfig::default() };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    let s = |n: u32| LOCAL_ISS + 1 + 1000 * n;
+    assert_eq!(t.call(|ep, out| ep.send(8000, out)).len(), 4);
+    t.ep.cc.as_mut().unwrap().cwnd = 6000;
+    let dup = || seg(ACK, REMOTE_ISS + 1, s(0));
+    let sent: Vec<u32> = t.recv(dup()).iter().map(|x| x.seq.0).collect();
+    assert_eq!(sent, [s(4), s(5), s(6)]);
+    t.assert_rule(rule::SACK_11);
+    let sent: Vec<u32> = t.recv(dup()).iter().map(|x| x.seq.0).collect();
+    assert_eq!(sent, [s(7)]);
+    let rxt = one(t.recv(dup()));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert_eq!(t.ep.congestion_window(), Some((6000, 3000)));
+}
+
+/// B-SACK-11 with SACK (RFC 6675 §5 (3), (4.2); RFC 5681 §3.2 (2)): 4
+/// segments out, 10000 queued, cwnd then 6000. Duplicate ACK 1 SACKs s1:
+/// cwnd allows s4 and s5 as ordinary data (FlightSize 6000); then pipe
+/// (HighRxt = HighACK) = s0, s2..s5 = 5000 and cwnd − pipe = 1000, so
+/// limited transmit sends s6: 1000 octets beyond cwnd. Duplicate ACK 2
+/// SACKs s1..s2: pipe = s0, s3..s6 = 5000: s7, 2000 beyond in all.
+/// Duplicate ACK 3 SACKs s1..s3 (3000 octets above s0: IsLost(s0)):
+/// recovery, FlightSize 8000 less 2000: cwnd = ssthresh = 3000, and s0
+/// again.
+#[test]
+fn established_limited_transmit_with_sack_counts_only_octets_beyond_cwnd() {
+    let cfg = TcpConfig { limited_transmit: true, ..sack_cfg() };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).sack_ok());
+    let s = |n: u32| LOCAL_ISS + 1 + 1000 * n;
+    assert_eq!(t.call(|ep, out| ep.send(10_000, out)).len(), 4);
+    t.ep.cc.as_mut().unwrap().cwnd = 6000;
+    let dup = |upto: u32| seg(ACK, REMOTE_ISS + 1, s(0)).sacking(&[(s(1), s(upto))]);
+    let sent: Vec<u32> = t.recv(dup(2)).iter().map(|x| x.seq.0).collect();
+    assert_eq!(sent, [s(4), s(5), s(6)]);
+    let sent: Vec<u32> = t.recv(dup(3)).iter().map(|x| x.seq.0).collect();
+    assert_eq!(sent, [s(7)]);
+    let rxt = one(t.recv(dup(4)));
+    t.assert_rule(rule::SACK_06);
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert_eq!(t.ep.congestion_window(), Some((3000, 3000)));
+}
+
+/// B-SACK-11, RFC 5681 §3.2 (2): limited transmit's data is left out of
+/// FlightSize, and a bare FIN carries none. Ten segments out (cwnd
+/// 10000) and the FIN queued behind them. Duplicate ACK 1: limited
+/// transmit sends the FIN alone (FlightSize 10001 ≤ cwnd + 2 SMSS).
+/// Duplicate ACK 3: FlightSize 10001, nothing to leave out: ssthresh =
+/// 10001 / 2 = 5000, cwnd = 5000 + 3 SMSS = 8000.
+#[test]
+fn established_limited_transmit_of_a_bare_fin_counts_no_data() {
+    let cfg = TcpConfig { limited_transmit: true, mss: 1000, ..TcpConfig::default() };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    t.ep.cc.as_mut().unwrap().cwnd = 10_000;
+    let s = |n: u32| LOCAL_ISS + 1 + 1000 * n;
+    assert_eq!(t.call(|ep, out| ep.send(10_000, out)).len(), 10);
+    assert!(t.call(|ep, out| ep.close(out)).is_empty(), "cwnd is full");
+    let dup = || seg(ACK, REMOTE_ISS + 1, s(0));
+    let fin = one(t.recv(dup()));
+    t.assert_rule(rule::SACK_11);
+    assert_eq!((fin.seq.0, fin.len, fin.flags.fin()), (s(10), 0, true));
+    assert!(t.recv(dup()).is_empty());
+    let rxt = one(t.recv(dup()));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert_eq!(t.ep.congestion_window(), Some((8000, 5000)));
+}
+
+/// B-SACK-07, B-SACK-08: RFC 6675 §4 NextSeg (4) resends the segment
+/// holding the highest outstanding unSACKed octet when nothing else may
+/// go; new data sent by rule (2) in the same step is not yet a loss to
+/// rescue. Ten segments out (cwnd 10000), the FIN queued behind them (no
+/// room). Duplicate ACKs SACK s1..s2, s1..s3, s1..s4: recovery (3000
+/// octets above s0), cwnd = ssthresh = 5000, s0 again; HighRxt =
+/// RescueRxt = s1. The ACK of s0 (SEG.ACK = s4, HighACK now past
+/// RescueRxt) SACKs s5..s10: pipe = 0 (s4 lost, nothing else
+/// outstanding), so rule (1) resends s4 (HighRxt = s5, pipe 1000), rule
+/// (2) sends the FIN (pipe 1001), and then nothing: the FIN just sent is
+/// not rescued in the same step.
+#[test]
+fn established_sack_recovery_does_not_rescue_the_fin_it_just_sent() {
+    let mut t = sack_sender_with_ten_segments_out();
+    let base = LOCAL_ISS + 1;
+    let s = |n: u32| base + 1000 * n;
+    assert!(t.call(|ep, out| ep.close(out)).is_empty(), "cwnd is full");
+    let dup = |upto: u32| seg(ACK, REMOTE_ISS + 1, base).sacking(&[(s(1), s(upto))]);
+    assert!(t.recv(dup(2)).is_empty());
+    assert!(t.recv(dup(3)).is_empty());
+    let rxt = one(t.recv(dup(4)));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true));
+    assert_eq!(t.ep.congestion_window(), Some((5000, 5000)));
+    let sent = t.recv(seg(ACK, REMOTE_ISS + 1, s(4)).sacking(&[(s(5), s(10))]));
+    let seqs: Vec<(u32, u32, bool, bool)> =
+        sent.iter().map(|x| (x.seq.0, x.len, x.flags.fin(), x.retransmit)).collect();
+    assert_eq!(seqs, [(s(4), 1000, false, true), (s(10), 0, true, false)]);
+    assert!(t.ep.in_sack_recovery());
 }

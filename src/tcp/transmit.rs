@@ -22,8 +22,9 @@
 use super::bit;
 use super::cc::CcAction;
 use super::config::CLOCK_GRANULARITY;
+use super::sack::blocks::SackReporter;
 use super::sack::scoreboard::{DUP_THRESH, NextSeg, Step, loss_window};
-use super::sack::{MAX_BLOCKS, MAX_BLOCKS_WITH_TIMESTAMPS, SackBlocks};
+use super::sack::{MAX_BLOCKS, MAX_BLOCKS_WITH_TIMESTAMPS, SackBlock, SackBlocks};
 use super::{AppEvent, Cause, CloseReason, Endpoint, Flags, Note, Options, Output, PayloadTag, RttSource, StepContext};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction, Timestamps};
 use crate::rule;
@@ -53,16 +54,18 @@ impl Endpoint {
                 carried_ack = true;
             }
         }
-        if self.bits.has(bit::LIMITED_TRANSMIT_PENDING) {
-            self.bits.set(bit::LIMITED_TRANSMIT_PENDING, false);
-            if cx.cfg.limited_transmit && !sack_recovery && self.can_send_data() && self.has_unsent() {
-                carried_ack |= self.send_limited_transmit(&cx, out);
-            }
-        }
+        let limited_transmit = self.bits.has(bit::LIMITED_TRANSMIT_PENDING);
+        self.bits.set(bit::LIMITED_TRANSMIT_PENDING, false);
         // Most steps have nothing to send; `send_data` would find that out
         // too, at the cost of sizing the window first.
         if !sack_recovery && self.can_send_data() && self.has_unsent() {
             carried_ack |= self.send_data(&cx, out);
+        }
+        // B-SACK-11: limited transmit after what cwnd allows anyway, so
+        // only what it adds beyond cwnd is counted as its own (RFC 3042
+        // §2, RFC 5681 §3.2 (2)).
+        if limited_transmit && cx.cfg.limited_transmit && !sack_recovery && self.can_send_data() && self.has_unsent() {
+            carried_ack |= self.send_limited_transmit(&cx, out);
         }
         if self.bits.has(bit::ACK_NOW) && !carried_ack && self.can_acknowledge() {
             self.emit(&cx, self.pure_ack_seq(), 0, Flags::ACK, false, out);
@@ -145,9 +148,12 @@ impl Endpoint {
             let room = window.saturating_sub(in_flight);
             let unsent = if self.snd_nxt.lt(self.snd_end) { self.snd_end.since(self.snd_nxt) } else { 0 };
             if unsent > 0 {
-                // B-TS-07: the options every segment carries come out of
-                // Eff.snd.MSS (RFC 9293 §3.7.1, RFC 6691).
-                let mss = self.max_payload();
+                // B-TS-07, B-SACK-12: the options this segment carries
+                // come out of Eff.snd.MSS (RFC 9293 §3.7.1, RFC 6691).
+                let mss = self.data_room();
+                if mss < self.max_payload() && mss < unsent.min(room) {
+                    out.rules.push(rule::SACK_12);
+                }
                 let n = unsent.min(room).min(mss);
                 // A hole shorter than a segment is resent whole.
                 let fills_hole = before_sacked.is_some_and(|hole| hole <= n);
@@ -225,7 +231,9 @@ impl Endpoint {
     /// allows (pipe leaves out what the duplicate ACKs SACKed, so each
     /// sends one segment as RFC 3042 does when one segment arrives per
     /// ACK). Only new data goes: never while SND.NXT is behind SND.MAX
-    /// (after an RTO). Returns whether anything went out.
+    /// (after an RTO). Called after the ordinary send, so what it sends
+    /// lies beyond cwnd; its data octets beyond SND.UNA + cwnd are counted
+    /// for RFC 5681 §3.2 (2). Returns whether anything went out.
     fn send_limited_transmit(&mut self, cx: &StepContext, out: &mut Output) -> bool {
         let Some(cwnd) = self.cc.map(|cc| cc.cwnd) else { return false };
         if self.snd_nxt != self.snd_max {
@@ -235,9 +243,10 @@ impl Endpoint {
         let sack = self.bits.has(bit::SACK_OK);
         let mut sent = false;
         loop {
+            let snd_max = self.snd_max;
             let window = match &mut self.sack {
                 Some(x) if sack => {
-                    let pipe = x.scoreboard.limited_transmit_pipe(smss);
+                    let pipe = x.scoreboard.limited_transmit_pipe(smss, snd_max);
                     if cwnd.saturating_sub(pipe) < smss {
                         break;
                     }
@@ -254,8 +263,14 @@ impl Endpoint {
             out.rules.push(rule::SACK_11);
             sent = true;
             let end = self.snd_nxt;
+            // The data octets of the segment (a FIN carries none) that lie
+            // beyond SND.UNA + cwnd: ordinary data went first, in
+            // `dispatch`, so normally the whole segment.
+            let data_end = if end.lt(self.snd_end) { end } else { self.snd_end };
+            let data = if start.lt(data_end) { data_end.since(start) } else { 0 };
+            let beyond = end.since(self.snd_una).saturating_sub(cwnd).min(data);
             if let Some(cc) = &mut self.cc {
-                cc.on_limited_transmit();
+                cc.on_limited_transmit(beyond);
             }
             if let Some(x) = &mut self.sack {
                 x.scoreboard.on_sent(start, end, false);
@@ -283,18 +298,27 @@ impl Endpoint {
         // or sender SWS avoidance declined it, rules (3) and (4) are
         // tried instead, for the rest of the step.
         let mut new_data_refused = false;
+        // RFC 6675 §4 NextSeg (4) resends the segment holding the highest
+        // outstanding unSACKed octet when rules (1) to (3) leave nothing:
+        // its purpose is a tail whose loss no later ACK would reveal. In a
+        // step where rule (2) sent new data, that octet is the data (or
+        // the FIN) just sent, which cannot have been lost yet and whose
+        // own ACK will bring the SACK information; the rescue then waits
+        // for a later ACK (RescueRxt stays, so one still may).
+        let mut sent_new_data = false;
         loop {
             let new_data_allowed = !new_data_refused
                 && self.can_send_data()
                 && self.has_unsent()
                 && self.snd_nxt.since(self.snd_una) < self.snd_wnd
                 && self.snd_nxt == self.snd_max;
+            let fin_end = self.fin_ever_sent().then(|| self.snd_end.add(1));
             let Some(x) = &mut self.sack else { break };
             let pipe = x.scoreboard.pipe(smss);
             if cwnd.saturating_sub(pipe) < smss {
                 break;
             }
-            match x.scoreboard.next_seg(smss, new_data_allowed) {
+            match x.scoreboard.next_seg(smss, new_data_allowed, !sent_new_data) {
                 None => break,
                 Some(NextSeg::Retransmit { start, end, .. }) => {
                     x.scoreboard.on_sent(start, end, false);
@@ -309,12 +333,23 @@ impl Endpoint {
                         continue;
                     }
                     out.rules.push(rule::SACK_07);
+                    sent_new_data = true;
                     let end = self.snd_nxt;
                     if let Some(x) = &mut self.sack {
                         x.scoreboard.on_sent(start, end, false);
                     }
                 }
                 Some(NextSeg::Rescue { start, end }) => {
+                    // Rule (4) asks for up to SMSS octets; the FIN takes a
+                    // sequence number but no octet of the segment, so a
+                    // rescue ending at it holds one octet more of data
+                    // when the octet before `start` is unSACKed too.
+                    let start =
+                        if fin_end == Some(end) && end.since(start) == smss && x.scoreboard.is_unsacked(start.sub(1)) {
+                            start.sub(1)
+                        } else {
+                            start
+                        };
                     x.scoreboard.on_sent(start, end, true);
                     out.rules.push(rule::SACK_08);
                     self.stats.fast_retransmits = self.stats.fast_retransmits.wrapping_add(1);
@@ -332,17 +367,40 @@ impl Endpoint {
         let data_end = if end.lt(self.snd_end) { end } else { self.snd_end };
         if start.lt(data_end) {
             let n = data_end.since(start).min(self.max_payload());
-            let reaches_end = start.add(n) == self.snd_end && self.send_backlog == 0;
+            let with_fin = self.fin_ever_sent() && self.snd_end.lt(end);
+            self.resend_data(cx, start, n, with_fin, out);
+        } else if self.fin_ever_sent() && start == self.snd_end {
+            self.emit(cx, self.snd_end, 0, Flags::FIN | Flags::ACK, true, out);
+        }
+    }
+
+    /// Resends the `n` octets of data from `start` (at most
+    /// [`Endpoint::max_payload`]), with the FIN after them if `with_fin`
+    /// and they reach the end of the stream. B-SACK-12: when SACK blocks
+    /// leave a segment less room than `n` (RFC 6691 §2), the octets go in
+    /// two segments, back to back, so a retransmission still resends the
+    /// whole segment it was asked for (the second carries the step's
+    /// later blocks, without a D-SACK, as B-SACK-04 says).
+    fn resend_data(&mut self, cx: &StepContext, start: SeqNum, n: u32, with_fin: bool, out: &mut Output) {
+        let end = start.add(n);
+        let mut seq = start;
+        while seq.lt(end) {
+            let room = self.data_room();
+            let len = end.since(seq).min(room);
+            if len < end.since(seq) {
+                out.rules.push(rule::SACK_12);
+            }
+            let last = seq.add(len) == end;
+            let reaches_end = last && end == self.snd_end && self.send_backlog == 0;
             let mut flags = Flags::ACK;
             if reaches_end {
                 flags = flags | Flags::PSH;
             }
-            if reaches_end && self.fin_ever_sent() && self.snd_end.lt(end) {
+            if reaches_end && with_fin {
                 flags = flags | Flags::FIN;
             }
-            self.emit(cx, start, n, flags, true, out);
-        } else if self.fin_ever_sent() && start == self.snd_end {
-            self.emit(cx, self.snd_end, 0, Flags::FIN | Flags::ACK, true, out);
+            self.emit(cx, seq, len, flags, true, out);
+            seq = seq.add(len);
         }
     }
 
@@ -458,23 +516,15 @@ impl Endpoint {
         if !self.bits.has(bit::SACK_OK) {
             return SackBlocks::EMPTY;
         }
-        let room = if self.bits.has(bit::TS_OK) { MAX_BLOCKS_WITH_TIMESTAMPS } else { MAX_BLOCKS };
-        let rcv_nxt = self.rcv_nxt;
-        let holds = self.reassembly.has_out_of_order();
-        let Some(x) = &mut self.sack else { return SackBlocks::EMPTY };
+        let Some(x) = &self.sack else { return SackBlocks::EMPTY };
         if let Some(blocks) = x.step_blocks {
             return blocks;
         }
-        let (arrived, dsack) = match x.trigger.take() {
-            Some((arrived, dsack)) => (Some(arrived), dsack),
-            None => (None, None),
-        };
-        let blocks = if holds || dsack.is_some() {
-            x.reporter.blocks_for_ack(rcv_nxt, self.reassembly.sack_ranges(), arrived, dsack, room)
-        } else {
-            x.reporter.clear();
-            SackBlocks::EMPTY
-        };
+        let mut reporter = x.reporter;
+        let (blocks, dsack) = self.fresh_sack_blocks(&mut reporter);
+        let Some(x) = &mut self.sack else { return SackBlocks::EMPTY };
+        x.reporter = reporter;
+        x.trigger = None;
         if !blocks.is_empty() {
             out.rules.push(rule::SACK_03);
         }
@@ -489,6 +539,46 @@ impl Endpoint {
         }
         x.step_blocks = Some(later);
         blocks
+    }
+
+    /// The blocks the first ACK of this step carries, from `reporter`
+    /// (the receiver's history, which this updates) and the step's
+    /// trigger, with that trigger's D-SACK block. Shared by the ACK
+    /// itself and by [`Endpoint::data_room`], which sizes a data segment
+    /// before it is built.
+    fn fresh_sack_blocks(&self, reporter: &mut SackReporter) -> (SackBlocks, Option<SackBlock>) {
+        let room = if self.bits.has(bit::TS_OK) { MAX_BLOCKS_WITH_TIMESTAMPS } else { MAX_BLOCKS };
+        let (arrived, dsack) = match self.sack.as_ref().and_then(|x| x.trigger) {
+            Some((arrived, dsack)) => (Some(arrived), dsack),
+            None => (None, None),
+        };
+        if self.reassembly.has_out_of_order() || dsack.is_some() {
+            let blocks = reporter.blocks_for_ack(self.rcv_nxt, self.reassembly.sack_ranges(), arrived, dsack, room);
+            (blocks, dsack)
+        } else {
+            reporter.clear();
+            (SackBlocks::EMPTY, None)
+        }
+    }
+
+    /// The data the next segment sent may carry: Eff.snd.MSS less the
+    /// options every data segment carries ([`Endpoint::max_payload`],
+    /// B-TS-07) and less the SACK blocks this one will carry (B-SACK-12).
+    /// RFC 9293 §3.7.1 and RFC 6691 §2: the MSS option counts no TCP
+    /// options, so a sender that adds options sends that much less data.
+    /// The blocks are worked out as [`Endpoint::sack_blocks_for_ack`]
+    /// will, on a copy of the receiver's history, so nothing changes here.
+    fn data_room(&self) -> u32 {
+        let payload = self.max_payload();
+        if !self.bits.has(bit::SACK_OK) {
+            return payload;
+        }
+        let Some(x) = &self.sack else { return payload };
+        let blocks = match x.step_blocks {
+            Some(blocks) => blocks,
+            None => self.fresh_sack_blocks(&mut x.reporter.clone()).0,
+        };
+        payload.saturating_sub(blocks.option_bytes()).max(1)
     }
 
     /// Ends a step for the SACK receiver: the next step's ACKs compute
@@ -718,7 +808,7 @@ impl Endpoint {
                 // since SND.UNA last moved is not counted (an ACK that
                 // moves it starts afresh).
                 let flight = snd_max.since(una);
-                let flight = if una == snd_una { cc.flight_without_limited(flight, smss) } else { flight };
+                let flight = if una == snd_una { cc.flight_without_limited(flight) } else { flight };
                 (cc.ssthresh, cc.cwnd) = loss_window(flight, smss);
                 x.entry_rxt = Some(x.scoreboard.enter_recovery(smss));
                 self.note_congestion(before, out);
@@ -1037,15 +1127,10 @@ impl Endpoint {
         if self.snd_una.lt(data_end) {
             let n = data_end.since(self.snd_una).min(self.max_payload());
             let reaches_end = self.snd_una.add(n) == self.snd_end && self.send_backlog == 0;
-            let mut flags = Flags::ACK;
-            if reaches_end {
-                flags = flags | Flags::PSH;
-            }
             if reaches_end && self.fin_ever_sent() {
-                flags = flags | Flags::FIN;
                 out.rules.push(rule::CLOSE_16);
             }
-            self.emit(cx, self.snd_una, n, flags, true, out);
+            self.resend_data(cx, self.snd_una, n, self.fin_ever_sent(), out);
         } else if self.fin_ever_sent() {
             // The FIN alone: <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=FIN,ACK>.
             out.rules.push(if self.state == State::LastAck { rule::CLOSE_15 } else { rule::CLOSE_16 });

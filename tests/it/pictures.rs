@@ -262,6 +262,35 @@ fn sack_options_in_the_capture_match_the_trace() {
     assert!(with_blocks >= 3, "the sim's ACKs carry blocks");
 }
 
+/// B-SACK-12, RFC 9293 §3.7.1, RFC 6691 §2: no segment in the capture of
+/// sims/sack/two-way.ron is oversized. tshark's TCP header length (20 +
+/// the options) less 20, plus the payload, never exceeds the MSS each
+/// side advertised (1000), and the client's data segments with SACK
+/// blocks are among them (a header of 32 bytes or more).
+#[test]
+fn two_way_sack_capture_has_no_oversized_segment() {
+    if !tshark_available("two_way_sack_capture_has_no_oversized_segment") {
+        return;
+    }
+    let dir = tempdir();
+    let pcap = dir.path().join("two-way.pcap");
+    let out = tcpsim(&["run", "sims/sack/two-way.ron", "--quiet", "--pcap", path_str(&pcap)]);
+    assert_exit(&out, 0);
+    let rows = tshark_fields(&pcap, None, &["frame.number", "tcp.hdr_len", "tcp.len", "tcp.options.sack_le"]);
+    assert!(rows.len() > 40, "the whole run is captured");
+    let mut data_with_blocks = 0;
+    for row in &rows {
+        let num = |i: usize| row[i].parse::<u32>().unwrap_or_else(|_| panic!("a number in {row:?}"));
+        let (hdr, len) = (num(1), num(2));
+        assert!(hdr - 20 + len <= 1000, "frame {} is oversized: {row:?}", row[0]);
+        if len > 0 && !row.get(3).map_or("", String::as_str).is_empty() {
+            data_with_blocks += 1;
+            assert!(hdr >= 32, "{row:?}");
+        }
+    }
+    assert!(data_with_blocks >= 10, "data segments with SACK blocks: {data_with_blocks}");
+}
+
 /// Wireshark's own analysis sees what the sim is about: the server's FIN,
 /// sent again after the final ACK was lost, is a retransmission.
 #[test]

@@ -288,8 +288,10 @@ impl Scoreboard {
     }
 
     /// Steps (3.1) and (3.2) for limited transmit: HighRxt = HighACK, then
-    /// `SetPipe()`.
-    pub fn limited_transmit_pipe(&mut self, smss: u32) -> u32 {
+    /// `SetPipe()`, with HighData at `snd_max` (SND.MAX: the step's
+    /// ordinary send, which goes first, may have moved it since the ACK).
+    pub fn limited_transmit_pipe(&mut self, smss: u32, snd_max: SeqNum) -> u32 {
+        self.high_data = self.high_data.max(snd_max);
         self.high_rxt = self.high_ack;
         self.pipe(smss)
     }
@@ -350,10 +352,12 @@ impl Scoreboard {
     }
 
     /// `NextSeg()` (§4). `new_data_allowed`: unsent data waits and the
-    /// receive window allows it (rule (2)). `None` when nothing may be
+    /// receive window allows it (rule (2)). `rescue_allowed`: rule (4)
+    /// may be tried (the caller refuses it in a step where rule (2) sent
+    /// new data: see `send_sack_recovery`). `None` when nothing may be
     /// sent. The caller sends the segment and reports it to
     /// [`Scoreboard::on_sent`].
-    pub fn next_seg(&mut self, smss: u32, new_data_allowed: bool) -> Option<NextSeg> {
+    pub fn next_seg(&mut self, smss: u32, new_data_allowed: bool, rescue_allowed: bool) -> Option<NextSeg> {
         let highest_sacked = self.sacked.last().map(|r| r.start);
         // The smallest unSACKed octet at or above HighRxt (1.a) below the
         // highest SACKed octet (1.b); IsLost only weakens going up, so if
@@ -375,7 +379,16 @@ impl Scoreboard {
             let end = self.hole_end(seq).min_after(seq, smss);
             return Some(NextSeg::Retransmit { start: seq, end, lost: false });
         }
+        if !rescue_allowed {
+            return None;
+        }
         self.rescue(smss)
+    }
+
+    /// Whether `seq` is outstanding and not SACKed: at or above HighACK,
+    /// below HighData, in no SACKed range.
+    pub fn is_unsacked(&self, seq: SeqNum) -> bool {
+        self.high_ack.le(seq) && seq.lt(self.high_data) && !self.sacked.iter().any(|r| r.start.le(seq) && seq.lt(r.end))
     }
 
     /// Rule (4): one rescue retransmission per recovery, once HighACK is
@@ -649,29 +662,29 @@ mod tests {
             sb.on_ack(ack, hw, &blocks, MSS);
             assert_eq!(sb.pipe(MSS), 2000 + 1000);
             // (C): cwnd - pipe = 2000: two retransmissions, holes in order.
-            let seg = sb.next_seg(MSS, true);
+            let seg = sb.next_seg(MSS, true, true);
             assert_eq!(seg, Some(NextSeg::Retransmit { start: at.s(3000), end: at.s(4000), lost: true }));
             sb.on_sent(at.s(3000), at.s(4000), false);
             assert_eq!(sb.pipe(MSS), 4000);
-            let seg = sb.next_seg(MSS, true);
+            let seg = sb.next_seg(MSS, true, true);
             assert_eq!(seg, Some(NextSeg::Retransmit { start: at.s(5000), end: at.s(6000), lost: true }));
             sb.on_sent(at.s(5000), at.s(6000), false);
             assert_eq!((sb.pipe(MSS), sb.high_rxt()), (5000, at.s(6000)));
             // Nothing lost is left: rule (2) when new data may go...
-            assert_eq!(sb.next_seg(MSS, true), Some(NextSeg::NewData { start: hw }));
+            assert_eq!(sb.next_seg(MSS, true, true), Some(NextSeg::NewData { start: hw }));
             // ...else rule (3) finds no unSACKed octet below the highest
             // SACK above HighRxt, and rule (4) waits for HighACK to pass
             // RescueRxt (2000).
-            assert_eq!(sb.next_seg(MSS, false), None);
+            assert_eq!(sb.next_seg(MSS, false, true), None);
             // s0's retransmission arrives: SND.UNA = 3000.
             let blocks = [at.b(6000, 9000), at.b(4000, 5000)];
             let (info, step) = sb.on_ack(at.s(3000), hw, &blocks, MSS);
             assert_eq!((info.acked, step), (2000, Step::InRecovery));
             // Rule (4): one rescue of the highest unSACKed segment.
-            assert_eq!(sb.next_seg(MSS, false), Some(NextSeg::Rescue { start: at.s(10_000), end: hw }));
+            assert_eq!(sb.next_seg(MSS, false, true), Some(NextSeg::Rescue { start: at.s(10_000), end: hw }));
             sb.on_sent(at.s(10_000), hw, true);
             assert_eq!((sb.high_rxt(), sb.rescue_rxt()), (at.s(6000), Some(hw)), "HighRxt stays");
-            assert_eq!(sb.next_seg(MSS, false), None, "one rescue per recovery");
+            assert_eq!(sb.next_seg(MSS, false, true), None, "one rescue per recovery");
             // (A): the cumulative ACK reaches RecoveryPoint.
             assert_eq!(sb.on_ack(hw, hw, &[], MSS).1, Step::RecoveryEnded);
             assert!(!sb.in_recovery());
@@ -690,18 +703,18 @@ mod tests {
         sb.enter_recovery(MSS);
         sb.on_sent(at.s(1000), at.s(2000), false);
         for hole in [3000, 5000] {
-            let seg = sb.next_seg(MSS, false);
+            let seg = sb.next_seg(MSS, false, true);
             assert_eq!(seg, Some(NextSeg::Retransmit { start: at.s(hole), end: at.s(hole + 1000), lost: true }));
             sb.on_sent(at.s(hole), at.s(hole + 1000), false);
         }
         // 6000..8000 is lost too: 3000 octets SACKed above it.
-        let seg = sb.next_seg(MSS, false);
+        let seg = sb.next_seg(MSS, false, true);
         assert_eq!(seg, Some(NextSeg::Retransmit { start: at.s(6000), end: at.s(7000), lost: true }));
         sb.on_sent(at.s(6000), at.s(7000), false);
         sb.on_sent(at.s(7000), at.s(8000), false);
-        assert_eq!(sb.next_seg(MSS, false), None, "HighACK has not passed RescueRxt");
+        assert_eq!(sb.next_seg(MSS, false, true), None, "HighACK has not passed RescueRxt");
         sb.on_ack(at.s(2500), at.s(11_000), &blocks, MSS);
-        assert_eq!(sb.next_seg(MSS, false), Some(NextSeg::Rescue { start: at.s(7000), end: at.s(8000) }));
+        assert_eq!(sb.next_seg(MSS, false, true), Some(NextSeg::Rescue { start: at.s(7000), end: at.s(8000) }));
     }
 
     /// Rule (3): an unSACKed segment below the highest SACK that is not
@@ -711,12 +724,12 @@ mod tests {
         let at = At(0);
         let mut sb = ten_segments_out(at);
         sb.on_ack(at.s(1000), at.s(11_000), &[at.b(3000, 4000)], MSS);
-        assert_eq!(sb.next_seg(MSS, true), Some(NextSeg::NewData { start: at.s(11_000) }));
-        let seg = sb.next_seg(MSS, false);
+        assert_eq!(sb.next_seg(MSS, true, true), Some(NextSeg::NewData { start: at.s(11_000) }));
+        let seg = sb.next_seg(MSS, false, true);
         assert_eq!(seg, Some(NextSeg::Retransmit { start: at.s(1000), end: at.s(2000), lost: false }));
         // A hole shorter than SMSS is retransmitted alone.
         sb.on_ack(at.s(1000), at.s(11_000), &[at.b(1500, 2000)], MSS);
-        let seg = sb.next_seg(MSS, false);
+        let seg = sb.next_seg(MSS, false, true);
         assert_eq!(seg, Some(NextSeg::Retransmit { start: at.s(1000), end: at.s(1500), lost: false }));
     }
 
