@@ -84,6 +84,24 @@ fn every_behaviour_id_has_a_test() {
     println!("behaviours: {} of 137 IDs proven by named tests or sims", proofs.len());
 }
 
+/// The areas documented outside the specification list their IDs in a
+/// table, one row each (`| B-CC-01 | ... |`): exactly the IDs `Rule`
+/// knows in those areas, in order, so a document cannot lose or invent
+/// one.
+#[test]
+fn area_documents_list_exactly_their_ids() {
+    for (doc, areas) in [("docs/rfc7323.md", &["WS", "TS"][..]), ("docs/sack.md", &["SACK"]), ("docs/cc.md", &["CC"])] {
+        let text = std::fs::read_to_string(root().join(doc)).expect("readable document");
+        let listed: Vec<Rule> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("| "))
+            .filter_map(|rest| rest.split(' ').next().and_then(Rule::parse))
+            .collect();
+        let known: Vec<Rule> = Rule::all().filter(|r| areas.contains(&r.area().name())).collect();
+        assert_eq!(listed, known, "{doc}");
+    }
+}
+
 #[test]
 fn ids_are_found_only_directly_above_tests() {
     let text = "/// B-CLOSE-06 here\n#[test]\nfn a() {}\n/// B-CLOSE-07 not a test\nfn b() {}\n";

@@ -195,8 +195,8 @@ impl Cubic {
 
     /// A congestion event that starts loss recovery (fast retransmit, or
     /// RFC 6675 recovery): W_max with fast convergence (§4.7), and the new
-    /// ssthresh, max(flight_size × β, 2 SMSS) (§4.6). cwnd is left to the
-    /// recovery mechanics.
+    /// ssthresh, max(min(flight_size, cwnd) × β, 2 SMSS) (§4.6). cwnd is
+    /// left to the recovery mechanics.
     pub fn on_congestion(&mut self, cwnd: u32, flight: u32, smss: u32) -> u32 {
         self.cwnd_prior = cwnd;
         if 0 < self.w_max && cwnd < self.w_max {
@@ -208,6 +208,12 @@ impl Cubic {
             self.w_max = cwnd;
         }
         self.fire(rule::CC_03);
+        // FlightSize, never above cwnd: SND.MAX − SND.UNA counts what the
+        // receiver SACKed, and right after an RFC 6675 recovery that can
+        // be far more than cwnd; 0.7 of it would make a loss raise the
+        // window (Linux reduces cwnd itself, which §4.6 allows with
+        // §5.8's guard against growing while not cwnd-limited).
+        let flight = flight.min(cwnd);
         let ssthresh = ((u64::from(flight) * BETA.0 / BETA.1) as u32).max(2 * smss);
         self.epoch_start = None;
         self.after_rto = false;
@@ -386,6 +392,9 @@ mod tests {
         // ∛75 = 4.217163... s.
         assert_eq!(c.info().k.as_nanos() / 1000, 4_217_163);
         assert_eq!(c.on_congestion(2 * MSS, 2 * MSS, MSS), 2 * MSS, "never below 2 SMSS");
+        // A FlightSize above cwnd (SACKed octets after a recovery) counts
+        // as cwnd: a loss never raises the window.
+        assert_eq!(c.on_congestion(50 * MSS, 120 * MSS, MSS), 35 * MSS);
     }
 
     /// B-CC-04: RFC 9438 §4.7: a loss at cwnd below the last W_max sets
