@@ -34,6 +34,10 @@
 //! out-of-order data, with D-SACK (RFC 2018 §4, RFC 2883); and the
 //! sender's RFC 6675 loss recovery in place of NewReno's when both sides
 //! offered it.
+//!
+//! Congestion control (`cc`): NewReno's loss recovery (or RFC 6675's) with
+//! Reno's window by default, or CUBIC's (RFC 9438, with HyStart) when
+//! `congestion_control: cubic`, its state boxed beside the endpoint.
 
 mod app;
 mod cc;

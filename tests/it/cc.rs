@@ -137,3 +137,38 @@ fn cubic_fields_stay_out_of_the_digest() {
     let text = crate::util::stdout(&out);
     assert!(text.contains(r#""region":"concave""#) && text.contains(r#""k_ns":"#), "{}", &text[..400]);
 }
+
+/// B-CC-01: RFC 6928 §2: with `initial_window_segments: 10` the first
+/// flight is min(10 × 1460, max(2 × 1460, 14600)) = 14600 bytes: ten
+/// full segments leave at once, where RFC 5681's 4380 bytes allow three.
+#[test]
+fn ten_segments_leave_in_the_first_flight() {
+    for (iw, segments) in [(None, 3), (Some("10"), 10)] {
+        let overrides: Vec<(&str, &str)> = iw.map(|n| ("tcp.initial_window_segments", n)).into_iter().collect();
+        let (_, rec) = run(load("sims/cc/cubic-one-loss.ron", &overrides));
+        let data: Vec<u64> = rec
+            .events
+            .iter()
+            .filter(|e| e.endpoint == "client")
+            .filter_map(|e| match e.kind {
+                TraceKind::Send { seg, .. } if seg.len > 0 => Some(e.t.as_nanos()),
+                _ => None,
+            })
+            .collect();
+        let first_flight = data.iter().filter(|t| **t == data[0]).count();
+        assert_eq!(first_flight, segments, "{iw:?}");
+    }
+}
+
+/// `initial_window_segments` outside 1..=100 is an error naming the
+/// field; above RFC 6928's 10 it needs consent.
+#[test]
+fn initial_window_segments_is_validated() {
+    let text = std::fs::read_to_string(crate::util::root().join("sims/cc/cubic-one-loss.ron")).unwrap();
+    for (value, words) in [("0", "expected 1..=100 segments"), ("11", "allow_rfc_violations")] {
+        let set = tcpsim::scenario::Override { path: "tcp.initial_window_segments".into(), value: value.into() };
+        let err = tcpsim::scenario::load(text.as_bytes(), &[set]).expect_err(value);
+        let shown = format!("{err:?}");
+        assert!(shown.contains("initial_window_segments") && shown.contains(words), "{shown}");
+    }
+}
