@@ -227,7 +227,12 @@ impl NewReno {
     pub fn on_timeout(&mut self, flight: u32, smss: u32, snd_max: SeqNum, again: bool, cubic: Option<&mut Cubic>) {
         match cubic {
             Some(c) => {
-                if let Some(ssthresh) = c.on_timeout(self.cwnd, flight, smss, again) {
+                // With CUBIC, an RTO during fast recovery ends the same
+                // loss episode: the ssthresh and W_max its entry set stay
+                // (cwnd is inflated, and FlightSize counts what the
+                // inflation sent), as RFC 6675 recovery keeps its ssthresh
+                // (B-SACK-10) and Linux's tcp_enter_loss does in Recovery.
+                if let Some(ssthresh) = c.on_timeout(self.cwnd, flight, smss, again || self.in_recovery) {
                     self.ssthresh = ssthresh;
                 }
             }

@@ -172,3 +172,25 @@ fn initial_window_segments_is_validated() {
         assert!(shown.contains("initial_window_segments") && shown.contains(words), "{shown}");
     }
 }
+
+/// B-CC-08: RFC 9438 §4.8: the fast retransmission of the 100th segment
+/// is lost too, so RETRANSMIT expires during fast recovery: cwnd = 1 SMSS
+/// and slow start; ssthresh stays what the recovery's entry set (0.7 of
+/// the window at the loss: the same loss episode); the first congestion
+/// avoidance stage after it has K = 0 and W_max = cwnd at its start.
+#[test]
+fn a_timeout_restarts_the_curve_from_the_window_it_reaches() {
+    let faults = r#"[Drop(matching: (from: "client", data: true), nth: 100),
+                     Drop(matching: (from: "client", retransmit: true), nth: 1)]"#;
+    let records = client_records(&[("faults", faults)]);
+    let entry = records.iter().position(|r| r.3.region == CubicRegion::Recovery).unwrap();
+    let entry_ssthresh = records[entry].2;
+    assert_eq!(entry_ssthresh, (f64::from(records[entry - 1].1) * BETA) as u32);
+    let rto = records.iter().position(|r| r.1 == MSS as u32).expect("an RTO");
+    assert_eq!((records[rto].2, records[rto].3.region), (entry_ssthresh, CubicRegion::SlowStart));
+    let epoch = rto
+        + records[rto..].iter().position(|r| r.1 >= entry_ssthresh && r.3.region != CubicRegion::SlowStart).unwrap();
+    let (_, cwnd, _, info) = records[epoch];
+    assert_eq!(info.k, tcpsim::time::Duration::ZERO);
+    assert!(info.w_max <= cwnd && cwnd - info.w_max <= MSS as u32, "W_max {} = cwnd_epoch, cwnd {cwnd}", info.w_max);
+}
