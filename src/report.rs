@@ -125,6 +125,12 @@ fn describe_config(c: &TcpConfig) -> String {
         opts.push("limited_transmit".into());
     }
     opts.push(format!("congestion_control {}", c.congestion_control.name()));
+    if c.congestion_control == CongestionControl::Cubic {
+        opts.push(format!("hystart {}", if c.hystart { "on" } else { "off" }));
+    }
+    if let Some(n) = c.initial_window_segments {
+        opts.push(format!("initial_window_segments {n}"));
+    }
     let _ = write!(s, "; {}", opts.join(", "));
     s
 }

@@ -49,11 +49,14 @@ pub enum Area {
     /// RFC 2018, RFC 2883, RFC 6675: selective acknowledgment and
     /// SACK-based loss recovery.
     Sack,
+    /// `CC`: the initial window (RFC 6928), CUBIC (RFC 9438) and HyStart
+    /// (`docs/cc.md`).
+    Cc,
 }
 
 impl Area {
     /// Every area, in specification order.
-    pub const VALUES: [Area; 15] = [
+    pub const VALUES: [Area; 16] = [
         Area::App,
         Area::Closed,
         Area::Listen,
@@ -69,6 +72,7 @@ impl Area {
         Area::Ws,
         Area::Ts,
         Area::Sack,
+        Area::Cc,
     ];
 
     /// The area as written in IDs: `APP`, `SYNSENT`, `TMR`, ...
@@ -89,6 +93,7 @@ impl Area {
             Area::Ws => "WS",
             Area::Ts => "TS",
             Area::Sack => "SACK",
+            Area::Cc => "CC",
         }
     }
 
@@ -110,6 +115,7 @@ impl Area {
             Area::Ws => 6,
             Area::Ts => 8,
             Area::Sack => 12,
+            Area::Cc => 11,
         }
     }
 
@@ -135,7 +141,7 @@ pub struct Rule {
 }
 
 /// Total number of behaviour IDs in the specification.
-pub const COUNT: usize = 127;
+pub const COUNT: usize = 138;
 
 impl Rule {
     const fn new(area: Area, num: u8) -> Rule {
@@ -225,6 +231,8 @@ rules! {
     SACK_01 = Sack 1; SACK_02 = Sack 2; SACK_03 = Sack 3; SACK_04 = Sack 4; SACK_05 = Sack 5;
     SACK_06 = Sack 6; SACK_07 = Sack 7; SACK_08 = Sack 8; SACK_09 = Sack 9; SACK_10 = Sack 10;
     SACK_11 = Sack 11; SACK_12 = Sack 12;
+    CC_01 = Cc 1; CC_02 = Cc 2; CC_03 = Cc 3; CC_04 = Cc 4; CC_05 = Cc 5; CC_06 = Cc 6;
+    CC_07 = Cc 7; CC_08 = Cc 8; CC_09 = Cc 9; CC_10 = Cc 10; CC_11 = Cc 11;
 }
 
 #[cfg(test)]
@@ -232,7 +240,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_specification_has_127_ids_with_dense_indexes() {
+    fn the_specification_has_138_ids_with_dense_indexes() {
         let all: Vec<Rule> = Rule::all().collect();
         assert_eq!(all.len(), COUNT);
         for (i, rule) in all.iter().enumerate() {
@@ -250,5 +258,7 @@ mod tests {
         assert_eq!(Rule::parse("CLOSE-06"), None);
         assert_eq!(Rule::parse("B-WS-03"), Some(WS_03));
         assert_eq!(TS_05.to_string(), "B-TS-05");
+        assert_eq!(Rule::parse("B-CC-11"), Some(CC_11));
+        assert_eq!(CC_01.to_string(), "B-CC-01");
     }
 }

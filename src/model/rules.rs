@@ -233,6 +233,17 @@ pub(crate) fn time_wait_floor(c: &TcpConfig) -> Option<String> {
     ))
 }
 
+/// An initial window of 1 to 100 segments (B-CC-01).
+pub(crate) fn initial_window(segments: u32) -> Option<String> {
+    (segments == 0 || segments > 100).then(|| format!("expected 1..=100 segments, found {segments}"))
+}
+
+/// Consent rule: an initial window above RFC 6928's 10 segments.
+pub(crate) fn initial_window_ceiling(c: &TcpConfig) -> Option<String> {
+    let n = c.initial_window_segments.filter(|n| *n > 10)?;
+    Some(format!("RFC 6928 §2 allows an initial window of at most 10 segments, found {n}"))
+}
+
 /// Consent rule: an ACK delay of 500 ms or more.
 pub(crate) fn delayed_ack_ceiling(c: &TcpConfig) -> Option<String> {
     let d = c.delayed_ack.filter(|d| *d >= Duration::from_millis(500))?;
@@ -285,6 +296,8 @@ pub(crate) fn config(c: &TcpConfig) -> Vec<(&'static str, Finding)> {
         ("time_wait_ms", time_wait_floor(c).map(Deviation)),
         ("rto_initial_ms", rto_initial(c).map(Wrong)),
         ("delayed_ack_ms", delayed_ack_ceiling(c).map(Deviation)),
+        ("initial_window_segments", c.initial_window_segments.and_then(initial_window).map(Wrong)),
+        ("initial_window_segments", initial_window_ceiling(c).map(Deviation)),
     ]
     .into_iter()
     .filter_map(|(field, problem)| Some((field, problem?)))

@@ -130,6 +130,12 @@ pub struct TcpSpec {
     pub sack: Option<bool>,
     /// RFC 3042 limited transmit (and RFC 6675 §5 step (3) with SACK).
     pub limited_transmit: Option<bool>,
+    /// With `congestion_control: cubic`, HyStart ends slow start (Linux's
+    /// `tcp_cubic.c`); default true.
+    pub hystart: Option<bool>,
+    /// The initial window in segments (RFC 6928), 1..=100; more than 10
+    /// is a consent deviation. Absent, RFC 5681's formula.
+    pub initial_window_segments: Option<u32>,
 }
 
 /// A retransmission limit: a count, or `"infinite"` (RFC 9293 §3.8.3
@@ -179,6 +185,9 @@ pub enum CongestionControlName {
     /// `newreno`: slow start, congestion avoidance, fast retransmit and NewReno
     /// fast recovery (RFC 5681, RFC 6582).
     Newreno,
+    /// `cubic`: CUBIC's window (RFC 9438) with the same loss recovery, and
+    /// HyStart unless `hystart: false`.
+    Cubic,
 }
 
 /// A host, or a group of hosts with consecutive addresses.

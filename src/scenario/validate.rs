@@ -798,7 +798,20 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
         c.congestion_control = match x {
             CongestionControlName::None => CongestionControl::None,
             CongestionControlName::Newreno => CongestionControl::NewReno,
+            CongestionControlName::Cubic => CongestionControl::Cubic,
         };
+    }
+    if let Some(x) = spec.hystart {
+        c.hystart = x;
+    }
+    if let Some(n) = spec.initial_window_segments {
+        match rules::initial_window(n) {
+            Some(problem) => v.err(f("initial_window_segments"), problem),
+            None => c.initial_window_segments = Some(n),
+        }
+        if let Some(what) = rules::initial_window_ceiling(&c) {
+            v.violation(&f("initial_window_segments"), &what);
+        }
     }
     // Consistency and RFC floors.
     if let Some(problem) = rules::rto_bounds(&c) {

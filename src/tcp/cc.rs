@@ -3,12 +3,41 @@
 //! 6582). RFC 9293 §3.8.2 (MUST-19) requires it; `congestion_control: none`
 //! turns it off, leaving the sender limited by SND.WND alone.
 //!
+//! Two parts, kept apart so either recovery uses either window:
+//! - the loss-recovery mechanics, [`NewReno`]: duplicate ACKs, `recover`,
+//!   partial ACKs, the limited-transmit count, fast recovery's inflation
+//!   and deflation (RFC 6675's recovery lives in the SACK scoreboard and
+//!   uses [`NewReno::enter_sack_recovery`]);
+//! - the window controller: Reno's AIMD (halve on loss, one SMSS per RTT)
+//!   when no [`Cubic`] is passed, or CUBIC (RFC 9438, `cubic`) with
+//!   HyStart (`hystart`), which decides the reduction on loss and the
+//!   growth outside recovery.
+//!
 //! Byte counting follows RFC 5681 with L = 1 SMSS (RFC 3465): slow start
 //! grows cwnd by min(acked, SMSS) per ACK; congestion avoidance by
 //! SMSS*SMSS/cwnd per ACK. Restart after idle (RFC 5681 §4.1) is not
 //! modelled.
 
+mod cubic;
+mod hystart;
+
+pub use cubic::{AckStep, Cubic, CubicInfo, CubicRegion};
+
 use super::seq::SeqNum;
+
+/// The initial window (B-CC-01). Without `segments`, RFC 5681 §3.1 eq. (1)
+/// (RFC 3390): min(4*SMSS, max(2*SMSS, 4380)). With N segments, RFC 6928
+/// §2's formula with N in place of its 10: min(N*SMSS, max(2*SMSS,
+/// N*1460)); for N = 10 that is RFC 6928's min(10*MSS, max(2*MSS,
+/// 14600)), and for SMSS ≤ 1460 it is N*SMSS, as Linux's `TCP_INIT_CWND`
+/// counts it (Linux counts segments whatever their size; the RFC caps the
+/// bytes of larger ones).
+pub fn initial_window(smss: u32, segments: Option<u32>) -> u32 {
+    match segments {
+        None => (4 * smss).min((2 * smss).max(4380)),
+        Some(n) => n.saturating_mul(smss).min((2 * smss).max(n.saturating_mul(1460))),
+    }
+}
 
 /// What the sender must do after an ACK or a duplicate ACK.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,19 +72,12 @@ pub struct NewReno {
 }
 
 impl NewReno {
-    /// RFC 5681 §3.1 (eq. 1, RFC 3390): IW = min(4*SMSS, max(2*SMSS, 4380)).
-    /// `ssthresh` starts "arbitrarily high": the largest window the peer
-    /// can advertise (65535 without window scaling).
-    pub fn new(smss: u32, iss: SeqNum, ssthresh: u32) -> NewReno {
-        NewReno {
-            cwnd: (4 * smss).min((2 * smss).max(4380)),
-            ssthresh,
-            dupacks: 0,
-            recover: iss,
-            in_recovery: false,
-            partial_acks: 0,
-            limited_sent: 0,
-        }
+    /// RFC 5681 §3.1: cwnd starts at the initial window
+    /// ([`initial_window`]); `ssthresh` starts "arbitrarily high": the
+    /// largest window the peer can advertise (65535 without window
+    /// scaling).
+    pub fn new(iw: u32, iss: SeqNum, ssthresh: u32) -> NewReno {
+        NewReno { cwnd: iw, ssthresh, dupacks: 0, recover: iss, in_recovery: false, partial_acks: 0, limited_sent: 0 }
     }
 
     /// Whether fast recovery is in progress: from the third duplicate ACK
@@ -91,8 +113,16 @@ impl NewReno {
     }
 
     /// An ACK of new data: `acked` bytes, with `ack` the new SND.UNA and
-    /// `flight` the bytes still outstanding after it.
-    pub fn on_new_ack(&mut self, acked: u32, ack: SeqNum, flight: u32, smss: u32) -> CcAction {
+    /// `flight` the bytes still outstanding after it. `cubic` with its
+    /// `step` grows the window instead of Reno's AIMD.
+    pub fn on_new_ack(
+        &mut self,
+        acked: u32,
+        ack: SeqNum,
+        flight: u32,
+        smss: u32,
+        cubic: Option<(&mut Cubic, &AckStep)>,
+    ) -> CcAction {
         self.dupacks = 0;
         if !self.in_recovery && self.recover.lt(ack) {
             // RFC 6582 §3.2 step 2 compares SEG.ACK with `recover` modulo
@@ -105,6 +135,7 @@ impl NewReno {
         if self.in_recovery {
             if self.recover.lt(ack) {
                 // RFC 6582 §3.2 step 3, full ACK: deflate, option (1).
+                // CUBIC's epoch starts with the next ACK (RFC 9438 §4.2).
                 self.in_recovery = false;
                 self.cwnd = self.ssthresh.min(flight.max(smss) + smss);
                 return CcAction::Nothing;
@@ -119,6 +150,10 @@ impl NewReno {
             self.cwnd = self.cwnd.max(smss);
             return CcAction::Retransmit { restart_timer: self.partial_acks == 1 };
         }
+        if let Some((cubic, step)) = cubic {
+            (self.cwnd, self.ssthresh) = cubic.on_ack(self.cwnd, self.ssthresh, acked, smss, step);
+            return CcAction::Nothing;
+        }
         if self.cwnd < self.ssthresh {
             // RFC 5681 eq. 2: slow start.
             self.cwnd = self.cwnd.saturating_add(acked.min(smss));
@@ -130,9 +165,39 @@ impl NewReno {
         CcAction::Nothing
     }
 
+    /// The ssthresh a congestion event that starts loss recovery leaves
+    /// (`flight` as RFC 5681 §3.2 (2) counts it): Reno's max(FlightSize /
+    /// 2, 2 SMSS) (eq. 4), or CUBIC's (RFC 9438 §4.6), which also sets its
+    /// W_max.
+    fn loss_ssthresh(&self, flight: u32, smss: u32, cubic: Option<&mut Cubic>) -> u32 {
+        match cubic {
+            Some(c) => c.on_congestion(self.cwnd, flight, smss),
+            None => (flight / 2).max(2 * smss),
+        }
+    }
+
+    /// RFC 6675 §5 (4.2): recovery starts: cwnd = ssthresh = the
+    /// controller's reduction of `flight` (RFC 9438 §4.6 with CUBIC).
+    pub fn enter_sack_recovery(&mut self, flight: u32, smss: u32, cubic: Option<&mut Cubic>) {
+        (self.ssthresh, self.cwnd) = match cubic {
+            Some(c) => {
+                let ssthresh = c.on_congestion(self.cwnd, flight, smss);
+                (ssthresh, ssthresh)
+            }
+            None => super::sack::scoreboard::loss_window(flight, smss),
+        };
+    }
+
     /// A duplicate ACK (RFC 5681 §2 definition, checked by the caller).
     /// `snd_max` is the highest sequence number sent.
-    pub fn on_duplicate_ack(&mut self, ack: SeqNum, flight: u32, smss: u32, snd_max: SeqNum) -> CcAction {
+    pub fn on_duplicate_ack(
+        &mut self,
+        ack: SeqNum,
+        flight: u32,
+        smss: u32,
+        snd_max: SeqNum,
+        cubic: Option<&mut Cubic>,
+    ) -> CcAction {
         if self.in_recovery {
             // RFC 5681 §3.2 step 4: inflate by one SMSS per duplicate.
             self.cwnd = self.cwnd.saturating_add(smss);
@@ -145,7 +210,7 @@ impl NewReno {
         if self.dupacks == 3 && self.recover.lt(ack) {
             // RFC 5681 §3.2 (2): data sent by limited transmit is not
             // counted.
-            self.ssthresh = (self.flight_without_limited(flight) / 2).max(2 * smss);
+            self.ssthresh = self.loss_ssthresh(self.flight_without_limited(flight), smss, cubic);
             self.recover = snd_max.sub(1);
             self.in_recovery = true;
             self.partial_acks = 0;
@@ -155,12 +220,24 @@ impl NewReno {
         CcAction::Nothing
     }
 
-    /// RETRANSMIT expired: RFC 5681 eq. 4 and the loss window of one SMSS.
-    /// `again` says the segment was already resent by this timer: RFC
-    /// 5681 §3.1 then holds ssthresh constant.
-    pub fn on_timeout(&mut self, flight: u32, smss: u32, snd_max: SeqNum, again: bool) {
-        if !again {
-            self.ssthresh = (flight / 2).max(2 * smss);
+    /// RETRANSMIT expired: RFC 5681 eq. 4 (RFC 9438 §4.8's β with CUBIC)
+    /// and the loss window of one SMSS. `again` says the segment was
+    /// already resent by this timer: RFC 5681 §3.1 then holds ssthresh
+    /// constant.
+    pub fn on_timeout(&mut self, flight: u32, smss: u32, snd_max: SeqNum, again: bool, cubic: Option<&mut Cubic>) {
+        match cubic {
+            Some(c) => {
+                // With CUBIC, an RTO during fast recovery ends the same
+                // loss episode: the ssthresh and W_max its entry set stay
+                // (cwnd is inflated, and FlightSize counts what the
+                // inflation sent), as RFC 6675 recovery keeps its ssthresh
+                // (B-SACK-10) and Linux's tcp_enter_loss does in Recovery.
+                if let Some(ssthresh) = c.on_timeout(self.cwnd, flight, smss, again || self.in_recovery) {
+                    self.ssthresh = ssthresh;
+                }
+            }
+            None if !again => self.ssthresh = (flight / 2).max(2 * smss),
+            None => {}
         }
         self.cwnd = smss;
         self.dupacks = 0;
@@ -178,40 +255,54 @@ mod tests {
 
     #[test]
     fn initial_window_follows_rfc_5681() {
-        assert_eq!(NewReno::new(1460, SeqNum(0), 65535).cwnd, 4380);
-        assert_eq!(NewReno::new(1000, SeqNum(0), 65535).cwnd, 4000);
-        assert_eq!(NewReno::new(3000, SeqNum(0), 65535).cwnd, 6000);
+        assert_eq!(initial_window(1460, None), 4380);
+        assert_eq!(initial_window(1000, None), 4000);
+        assert_eq!(initial_window(3000, None), 6000);
+    }
+
+    /// B-CC-01: RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)), and N
+    /// in place of 10 for `initial_window_segments: N`.
+    #[test]
+    fn initial_window_follows_rfc_6928_when_configured() {
+        assert_eq!(initial_window(1460, Some(10)), 14600);
+        assert_eq!(initial_window(1000, Some(10)), 10_000);
+        assert_eq!(initial_window(9000, Some(10)), 18_000, "2 MSS above 14600");
+        assert_eq!(initial_window(4000, Some(10)), 14600, "capped at 14600 bytes");
+        assert_eq!(initial_window(1460, Some(1)), 1460, "N*SMSS caps it first");
     }
 
     #[test]
     fn slow_start_then_congestion_avoidance() {
-        let mut cc = NewReno::new(MSS, SeqNum(0), 65535);
+        let mut cc = NewReno::new(initial_window(MSS, None), SeqNum(0), 65535);
         cc.ssthresh = 6000;
-        cc.on_new_ack(1000, SeqNum(1000), 0, MSS);
+        cc.on_new_ack(1000, SeqNum(1000), 0, MSS, None);
         assert_eq!(cc.cwnd, 5000);
-        cc.on_new_ack(3000, SeqNum(4000), 0, MSS);
+        cc.on_new_ack(3000, SeqNum(4000), 0, MSS, None);
         assert_eq!(cc.cwnd, 6000, "at most one SMSS per ACK");
-        cc.on_new_ack(1000, SeqNum(5000), 0, MSS);
+        cc.on_new_ack(1000, SeqNum(5000), 0, MSS, None);
         assert_eq!(cc.cwnd, 6000 + 1000 * 1000 / 6000);
     }
 
     #[test]
     fn third_duplicate_ack_starts_fast_recovery_and_full_ack_ends_it() {
-        let mut cc = NewReno::new(MSS, SeqNum(0), 65535);
+        let mut cc = NewReno::new(initial_window(MSS, None), SeqNum(0), 65535);
         cc.cwnd = 10_000;
         let snd_max = SeqNum(10_001);
-        assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max), CcAction::Nothing);
-        assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max), CcAction::Nothing);
-        assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max), CcAction::Retransmit { restart_timer: false });
+        assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max, None), CcAction::Nothing);
+        assert_eq!(cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max, None), CcAction::Nothing);
+        assert_eq!(
+            cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max, None),
+            CcAction::Retransmit { restart_timer: false }
+        );
         assert_eq!((cc.ssthresh, cc.cwnd), (5000, 8000));
-        cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max);
+        cc.on_duplicate_ack(SeqNum(1), 10_000, MSS, snd_max, None);
         assert_eq!(cc.cwnd, 9000);
         // Partial ACK: retransmit, restart the timer the first time.
-        assert_eq!(cc.on_new_ack(2000, SeqNum(2001), 8000, MSS), CcAction::Retransmit { restart_timer: true });
+        assert_eq!(cc.on_new_ack(2000, SeqNum(2001), 8000, MSS, None), CcAction::Retransmit { restart_timer: true });
         assert_eq!(cc.cwnd, 9000 - 2000 + 1000);
-        assert_eq!(cc.on_new_ack(1000, SeqNum(3001), 7000, MSS), CcAction::Retransmit { restart_timer: false });
+        assert_eq!(cc.on_new_ack(1000, SeqNum(3001), 7000, MSS, None), CcAction::Retransmit { restart_timer: false });
         // Full ACK beyond `recover`.
-        assert_eq!(cc.on_new_ack(7000, SeqNum(10_001), 0, MSS), CcAction::Nothing);
+        assert_eq!(cc.on_new_ack(7000, SeqNum(10_001), 0, MSS, None), CcAction::Nothing);
         assert!(!cc.in_recovery());
         assert_eq!(cc.cwnd, 2000);
     }
@@ -221,17 +312,20 @@ mod tests {
     /// ISS), three duplicate ACKs must still start fast retransmit.
     #[test]
     fn fast_retransmit_still_starts_after_3_gib_without_loss() {
-        let mut cc = NewReno::new(MSS, SeqNum(0), 65535);
+        let mut cc = NewReno::new(initial_window(MSS, None), SeqNum(0), 65535);
         let step = 1 << 20;
         let mut ack = SeqNum(1);
         for _ in 0..3 * 1024 {
             ack = ack.add(step);
-            cc.on_new_ack(step, ack, 10 * MSS, MSS);
+            cc.on_new_ack(step, ack, 10 * MSS, MSS, None);
         }
         let snd_max = ack.add(10 * MSS);
-        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max), CcAction::Nothing);
-        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max), CcAction::Nothing);
-        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max), CcAction::Retransmit { restart_timer: false });
+        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max, None), CcAction::Nothing);
+        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max, None), CcAction::Nothing);
+        assert_eq!(
+            cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max, None),
+            CcAction::Retransmit { restart_timer: false }
+        );
     }
 
     /// The same from an ISS near the top of the sequence space, with a
@@ -240,35 +334,38 @@ mod tests {
     #[test]
     fn fast_retransmit_starts_2_gib_after_an_earlier_recovery() {
         let iss = SeqNum(u32::MAX - 5000);
-        let mut cc = NewReno::new(MSS, iss, 65535);
+        let mut cc = NewReno::new(initial_window(MSS, None), iss, 65535);
         let mut ack = iss.add(1);
         let snd_max = ack.add(10 * MSS);
         for _ in 0..3 {
-            cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max);
+            cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max, None);
         }
         assert!(cc.in_recovery());
         ack = snd_max;
-        cc.on_new_ack(10 * MSS, ack, 0, MSS);
+        cc.on_new_ack(10 * MSS, ack, 0, MSS, None);
         assert!(!cc.in_recovery());
         let step = 1 << 20;
         for _ in 0..2100 {
             ack = ack.add(step);
-            cc.on_new_ack(step, ack, 10 * MSS, MSS);
+            cc.on_new_ack(step, ack, 10 * MSS, MSS, None);
         }
         let snd_max = ack.add(10 * MSS);
-        cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max);
-        cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max);
-        assert_eq!(cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max), CcAction::Retransmit { restart_timer: false });
+        cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max, None);
+        cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max, None);
+        assert_eq!(
+            cc.on_duplicate_ack(ack, 10 * MSS, MSS, snd_max, None),
+            CcAction::Retransmit { restart_timer: false }
+        );
     }
 
     #[test]
     fn timeout_collapses_the_window() {
-        let mut cc = NewReno::new(MSS, SeqNum(0), 65535);
+        let mut cc = NewReno::new(initial_window(MSS, None), SeqNum(0), 65535);
         cc.cwnd = 20_000;
-        cc.on_timeout(16_000, MSS, SeqNum(16_001), false);
+        cc.on_timeout(16_000, MSS, SeqNum(16_001), false, None);
         assert_eq!((cc.cwnd, cc.ssthresh), (1000, 8000));
         // RFC 5681 §3.1: the same segment timing out again holds ssthresh.
-        cc.on_timeout(20_000, MSS, SeqNum(20_001), true);
+        cc.on_timeout(20_000, MSS, SeqNum(20_001), true, None);
         assert_eq!((cc.cwnd, cc.ssthresh), (1000, 8000));
     }
 }

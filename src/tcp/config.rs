@@ -4,7 +4,8 @@
 
 use crate::time::Duration;
 
-/// Congestion control algorithm (RFC 5681 + RFC 6582 NewReno, or none).
+/// Congestion control algorithm (RFC 5681 + RFC 6582 NewReno, CUBIC, or
+/// none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum CongestionControl {
     /// The sender is limited by SND.WND only (RFC 9293 without §3.8.2).
@@ -13,14 +14,18 @@ pub enum CongestionControl {
     /// recovery (RFC 5681, RFC 6582).
     #[default]
     NewReno,
+    /// CUBIC (RFC 9438) as the window controller, with the same loss
+    /// recovery (NewReno, or RFC 6675 with SACK); HyStart when `hystart`.
+    Cubic,
 }
 
 impl CongestionControl {
-    /// The name in the run header and `--set` (`none`, `newreno`).
+    /// The name in the run header and `--set` (`none`, `newreno`, `cubic`).
     pub const fn name(self) -> &'static str {
         match self {
             CongestionControl::None => "none",
             CongestionControl::NewReno => "newreno",
+            CongestionControl::Cubic => "cubic",
         }
     }
 }
@@ -82,6 +87,12 @@ pub struct TcpConfig {
     pub delayed_ack: Option<Duration>,
     /// The congestion control algorithm (RFC 9293 §3.8.2 MUST-19).
     pub congestion_control: CongestionControl,
+    /// With `Cubic`: end slow start by HyStart (Linux's `tcp_cubic.c`,
+    /// B-CC-10, B-CC-11); on by default, as in Linux.
+    pub hystart: bool,
+    /// The initial window in segments (RFC 6928, B-CC-01); `None` keeps
+    /// RFC 5681's formula.
+    pub initial_window_segments: Option<u32>,
 }
 
 /// Linux `TCP_TIMEWAIT_LEN`.
@@ -123,6 +134,8 @@ impl Default for TcpConfig {
             rfc5961: false,
             delayed_ack: None,
             congestion_control: CongestionControl::NewReno,
+            hystart: true,
+            initial_window_segments: None,
         }
     }
 }

@@ -188,7 +188,7 @@ impl Endpoint {
         self.peer_stream = seg.payload.stream;
         self.negotiate_options(cx, seg, out);
         // After the options: the payload size and ssthresh depend on them.
-        self.learn_peer_mss(cx.cfg, seg);
+        self.learn_peer_mss(cx.cfg, seg, out);
     }
 
     /// RFC 7323: the options of the peer's SYN (or SYN,ACK) against ours.

@@ -34,6 +34,10 @@
 //! out-of-order data, with D-SACK (RFC 2018 §4, RFC 2883); and the
 //! sender's RFC 6675 loss recovery in place of NewReno's when both sides
 //! offered it.
+//!
+//! Congestion control (`cc`): NewReno's loss recovery (or RFC 6675's) with
+//! Reno's window by default, or CUBIC's (RFC 9438, with HyStart) when
+//! `congestion_control: cubic`, its state boxed beside the endpoint.
 
 mod app;
 mod cc;
@@ -52,6 +56,7 @@ mod transmit;
 #[cfg(test)]
 mod tests;
 
+pub use cc::{CubicInfo, CubicRegion};
 pub use config::{CongestionControl, DEFAULT_PEER_MSS, LINUX_TIME_WAIT, MAX_RECV_BUFFER_SCALED, TcpConfig};
 pub use output::{AppEvent, Call, CallError, Cause, Note, Output, RttSource};
 pub use sack::{SackBlock, SackBlocks};
@@ -240,6 +245,10 @@ pub struct Endpoint {
     persist_backoff: u8,
     /// Congestion control state, when on.
     cc: Option<cc::NewReno>,
+    /// CUBIC's window controller (RFC 9438) and HyStart; absent unless
+    /// `congestion_control: cubic`, so other endpoints stay as small as
+    /// before. Without it the window is Reno's.
+    cubic: Option<Box<cc::Cubic>>,
     /// In-order bytes received and not yet acknowledged (B-OPT-07).
     ack_delayed_bytes: u32,
     /// The largest segment text received: the peer's SMSS as seen from
@@ -284,6 +293,7 @@ impl Endpoint {
             retries: 0,
             persist_backoff: 0,
             cc: None,
+            cubic: None,
             ack_delayed_bytes: 0,
             rcv_mss: 0,
             bits: EndpointFlags::default(),
@@ -507,6 +517,7 @@ impl Endpoint {
         self.snd_end = self.iss.add(1);
         self.snd_wnd = 0;
         self.cc = None;
+        self.cubic = None;
         self.rcv_nxt = SeqNum(0);
         self.irs = SeqNum(0);
         self.rcv_mss = 0;
@@ -571,7 +582,8 @@ impl Endpoint {
         }
         self.set_state(State::Established, cause, rule, out);
         if let Some(cc) = &self.cc {
-            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh, pipe: None });
+            let cubic = self.cubic.as_ref().map(|c| c.info());
+            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh, pipe: None, cubic });
         }
         out.notes.push(Note::Event(AppEvent::Connected));
     }
@@ -608,24 +620,37 @@ impl Endpoint {
     }
 
     /// Learns Eff.snd.MSS from the peer's SYN and sets up congestion
-    /// control, whose initial window depends on it.
-    fn learn_peer_mss(&mut self, cfg: &TcpConfig, seg: &Segment) {
+    /// control, whose initial window depends on it (B-CC-01 when
+    /// `initial_window_segments` is set).
+    fn learn_peer_mss(&mut self, cfg: &TcpConfig, seg: &Segment, out: &mut Output) {
         // RFC 9293 §3.7.1 MUST-15/16: 536 when absent; never above our own.
         let peer = if seg.mss == 0 { config::DEFAULT_PEER_MSS } else { seg.mss };
         self.snd_mss = peer.min(cfg.mss).max(1);
         // RFC 5681 §3.1: ssthresh starts at the largest window the peer
         // can advertise (65535, or more with window scaling).
         let ssthresh = 65535u32 << self.rfc7323().snd_wscale;
+        let iw = cc::initial_window(self.max_payload(), cfg.initial_window_segments);
+        if cfg.initial_window_segments.is_some() && cfg.congestion_control != CongestionControl::None {
+            // B-CC-01: RFC 6928's initial window.
+            out.rules.push(crate::rule::CC_01);
+        }
         self.cc = match cfg.congestion_control {
             CongestionControl::None => None,
-            CongestionControl::NewReno => Some(cc::NewReno::new(self.max_payload(), self.iss, ssthresh)),
+            CongestionControl::NewReno | CongestionControl::Cubic => Some(cc::NewReno::new(iw, self.iss, ssthresh)),
         };
+        self.cubic =
+            (cfg.congestion_control == CongestionControl::Cubic).then(|| Box::new(cc::Cubic::new(cfg.hystart)));
     }
 
     /// Congestion window and slow-start threshold, when congestion control
     /// is on.
     pub fn congestion_window(&self) -> Option<(u32, u32)> {
         self.cc.map(|cc| (cc.cwnd, cc.ssthresh))
+    }
+
+    /// CUBIC's W_max, K and region, with `congestion_control: cubic`.
+    pub fn cubic(&self) -> Option<CubicInfo> {
+        self.cubic.as_ref().map(|c| c.info())
     }
 
     /// Hands in-order bytes to the application (or its unread buffer).

@@ -178,6 +178,9 @@ pub enum Note {
         ssthresh: u32,
         /// RFC 6675 pipe, during SACK-based loss recovery only.
         pipe: Option<u32>,
+        /// CUBIC's W_max, K and region (RFC 9438), with
+        /// `congestion_control: cubic` only.
+        cubic: Option<super::CubicInfo>,
     },
     /// An RTT sample updated the estimator (raised only by endpoints with
     /// `timestamps` configured, so other traces are unchanged).

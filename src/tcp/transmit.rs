@@ -20,10 +20,10 @@
 //! are judged against it and anything below it is a retransmission.
 
 use super::bit;
-use super::cc::CcAction;
+use super::cc::{AckStep, CcAction};
 use super::config::CLOCK_GRANULARITY;
 use super::sack::blocks::SackReporter;
-use super::sack::scoreboard::{DUP_THRESH, NextSeg, Step, loss_window};
+use super::sack::scoreboard::{DUP_THRESH, NextSeg, Step};
 use super::sack::{MAX_BLOCKS, MAX_BLOCKS_WITH_TIMESTAMPS, SackBlock, SackBlocks};
 use super::{AppEvent, Cause, CloseReason, Endpoint, Flags, Note, Options, Output, PayloadTag, RttSource, StepContext};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction, Timestamps};
@@ -650,6 +650,12 @@ impl Endpoint {
         if self.snd_max.lt(end) {
             self.snd_max = end;
         }
+        if !seg.retransmit
+            && let Some(c) = &mut self.cubic
+        {
+            // HyStart times new data (B-CC-10, B-CC-11).
+            c.on_sent(end, cx.now);
+        }
         if !seg.retransmit && self.rtt.timing().is_none() && !self.bits.has(bit::TS_OK) {
             // B-TMR-05: time one segment at a time (with timestamps every
             // ACK is timed by its TSecr instead, B-TS-04).
@@ -738,7 +744,12 @@ impl Endpoint {
             && let Some(cc) = &mut self.cc
         {
             let before = (cc.cwnd, cc.ssthresh);
-            if let CcAction::Retransmit { restart_timer } = cc.on_new_ack(acked, ack, flight, smss) {
+            // RFC 9438 §5.8: CUBIC grows only a window the sender filled.
+            let cwnd_limited = cc.cwnd < flight_before.saturating_add(smss);
+            let srtt = self.rtt.srtt().unwrap_or(Duration::ZERO);
+            let step = AckStep { now: cx.now, srtt, cwnd_limited, ack, snd_max: self.snd_max };
+            let cubic = self.cubic.as_deref_mut().map(|c| (c, &step));
+            if let CcAction::Retransmit { restart_timer } = cc.on_new_ack(acked, ack, flight, smss, cubic) {
                 self.bits.set(bit::FAST_RETRANSMIT_PENDING, true);
                 restart_for_partial_ack = restart_timer;
             }
@@ -798,7 +809,8 @@ impl Endpoint {
                 // Traced on every ACK in recovery: pipe after the
                 // scoreboard learned it, before step (C) sends.
                 let (cwnd, ssthresh) = (cc.cwnd, cc.ssthresh);
-                out.notes.push(Note::Congestion { cwnd, ssthresh, pipe: Some(x.scoreboard.pipe(smss)) });
+                let cubic = self.cubic.as_ref().map(|c| c.info());
+                out.notes.push(Note::Congestion { cwnd, ssthresh, pipe: Some(x.scoreboard.pipe(smss)), cubic });
             }
             Step::EnterRecovery => {
                 out.rules.push(rule::SACK_06);
@@ -809,14 +821,15 @@ impl Endpoint {
                 // moves it starts afresh).
                 let flight = snd_max.since(una);
                 let flight = if una == snd_una { cc.flight_without_limited(flight) } else { flight };
-                (cc.ssthresh, cc.cwnd) = loss_window(flight, smss);
+                cc.enter_sack_recovery(flight, smss, self.cubic.as_deref_mut());
                 x.entry_rxt = Some(x.scoreboard.enter_recovery(smss));
                 self.note_congestion(before, out);
             }
             Step::RecoveryEnded => {
                 out.rules.push(rule::SACK_09);
                 let (cwnd, ssthresh) = (cc.cwnd, cc.ssthresh);
-                out.notes.push(Note::Congestion { cwnd, ssthresh, pipe: None });
+                let cubic = self.cubic.as_ref().map(|c| c.info());
+                out.notes.push(Note::Congestion { cwnd, ssthresh, pipe: None, cubic });
             }
         }
     }
@@ -847,7 +860,8 @@ impl Endpoint {
         let snd_max = self.snd_max;
         if let Some(cc) = &mut self.cc {
             let before = (cc.cwnd, cc.ssthresh);
-            if let CcAction::Retransmit { .. } = cc.on_duplicate_ack(seg.ack, flight, smss, snd_max) {
+            let cubic = self.cubic.as_deref_mut();
+            if let CcAction::Retransmit { .. } = cc.on_duplicate_ack(seg.ack, flight, smss, snd_max, cubic) {
                 self.bits.set(bit::FAST_RETRANSMIT_PENDING, true);
             }
             let limited_transmit = cc.limited_transmit_allowed();
@@ -867,12 +881,21 @@ impl Endpoint {
     }
 
     /// Traces cwnd and ssthresh when they changed, with pipe during RFC
-    /// 6675 recovery.
-    fn note_congestion(&self, before: (u32, u32), out: &mut Output) {
+    /// 6675 recovery and CUBIC's W_max, K and region with CUBIC; counts
+    /// the rules CUBIC fired.
+    fn note_congestion(&mut self, before: (u32, u32), out: &mut Output) {
+        let in_recovery = self.cc.is_some_and(|cc| cc.in_recovery()) || self.in_sack_recovery();
+        if let Some(c) = &mut self.cubic {
+            if in_recovery {
+                c.in_recovery();
+            }
+            out.rules.extend(c.take_rules());
+        }
         if let Some(cc) = &self.cc
             && (cc.cwnd, cc.ssthresh) != before
         {
-            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh, pipe: self.sack_pipe() });
+            let cubic = self.cubic.as_ref().map(|c| c.info());
+            out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh, pipe: self.sack_pipe(), cubic });
         }
     }
 
@@ -1016,7 +1039,8 @@ impl Endpoint {
                 let before = (cc.cwnd, cc.ssthresh);
                 // RFC 5681 §3.1: a segment the timer already resent
                 // holds ssthresh (`retries` counts those resends).
-                cc.on_timeout(self.snd_max.since(self.snd_una), smss, self.snd_max, self.retries > 0);
+                let cubic = self.cubic.as_deref_mut();
+                cc.on_timeout(self.snd_max.since(self.snd_una), smss, self.snd_max, self.retries > 0, cubic);
                 if sack_recovery {
                     // B-SACK-10: eq. (4)'s FlightSize is what is in the
                     // network, which in SACK recovery is pipe, not

@@ -113,8 +113,10 @@ impl Digest {
                     w.u8(r as u8);
                 }
             }
-            // RFC 6675 pipe stays out: it follows from the segments.
-            TraceKind::Congestion { cwnd, ssthresh, pipe: _ } => {
+            // RFC 6675 pipe stays out: it follows from the segments; so
+            // does CUBIC's W_max, K and region, which follow from cwnd's
+            // history (and keep the digest of every run before them).
+            TraceKind::Congestion { cwnd, ssthresh, pipe: _, cubic: _ } => {
                 w.u32(cwnd);
                 w.u32(ssthresh);
             }

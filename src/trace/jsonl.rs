@@ -104,10 +104,14 @@ impl<W: Write> JsonlWriter<W> {
                     _ => {}
                 }
             }
-            TraceKind::Congestion { cwnd, ssthresh, pipe } => {
+            TraceKind::Congestion { cwnd, ssthresh, pipe, cubic } => {
                 write!(o, ",\"cwnd\":{cwnd},\"ssthresh\":{ssthresh}")?;
                 if let Some(pipe) = pipe {
                     write!(o, ",\"pipe\":{pipe}")?;
+                }
+                if let Some(c) = cubic {
+                    let (w_max, k, region) = (c.w_max, c.k.as_nanos(), c.region.name());
+                    write!(o, ",\"w_max\":{w_max},\"k_ns\":{k},\"region\":\"{region}\"")?;
                 }
             }
             TraceKind::Rtt { sample, source, srtt, rto } => {

@@ -15,7 +15,9 @@ pub use text::TextWriter;
 
 use crate::link::DropReason;
 use crate::rule::Rule;
-use crate::tcp::{AppEvent, Call, CallError, Cause, CloseReason, RttSource, Segment, State, Timer, TimerAction};
+use crate::tcp::{
+    AppEvent, Call, CallError, Cause, CloseReason, CubicInfo, RttSource, Segment, State, Timer, TimerAction,
+};
 use crate::time::{Duration, Instant};
 
 /// What happened.
@@ -88,6 +90,9 @@ pub enum TraceKind {
         ssthresh: u32,
         /// RFC 6675 pipe during SACK recovery (not in the digest).
         pipe: Option<u32>,
+        /// CUBIC's W_max, K and region (RFC 9438), with
+        /// `congestion_control: cubic` (not in the digest).
+        cubic: Option<CubicInfo>,
     },
     /// A host crashed (`up: false`) or restarted; `endpoint` is the host
     /// name and `conn` is [`NO_CONN`].

@@ -152,10 +152,13 @@ impl<W: Write> TextWriter<W> {
                 }
                 write!(self.out, "{off}")?;
             }
-            TraceKind::Congestion { cwnd, ssthresh, pipe } => {
+            TraceKind::Congestion { cwnd, ssthresh, pipe, cubic } => {
                 write!(self.out, "cwnd={cwnd} ssthresh={ssthresh}")?;
                 if let Some(pipe) = pipe {
                     write!(self.out, " pipe={pipe}")?;
+                }
+                if let Some(c) = cubic {
+                    write!(self.out, " w_max={} k={} {}", c.w_max, c.k, c.region.name())?;
                 }
                 write!(self.out, "{off}")?;
             }

@@ -896,11 +896,13 @@ mod tests {
     /// every segment of a connection that uses them carries, packed in 10
     /// bytes with the window scale. SACK grew a packet to 128 bytes: a
     /// segment carries its up to 4 blocks inline, 36 bytes, so it stays
-    /// `Copy` and the option needs no allocation per ACK.)
+    /// `Copy` and the option needs no allocation per ACK. Limited
+    /// transmit's octet count and CUBIC's boxed state grew an endpoint to
+    /// 328 bytes.)
     #[test]
     fn per_endpoint_and_per_packet_state_stays_small() {
         assert!(
-            std::mem::size_of::<super::EndpointSlot>() <= 320,
+            std::mem::size_of::<super::EndpointSlot>() <= 328,
             "{} bytes",
             std::mem::size_of::<super::EndpointSlot>()
         );

@@ -229,7 +229,7 @@ impl World {
                 }
                 TraceKind::Event(ev)
             }
-            Note::Congestion { cwnd, ssthresh, pipe } => TraceKind::Congestion { cwnd, ssthresh, pipe },
+            Note::Congestion { cwnd, ssthresh, pipe, cubic } => TraceKind::Congestion { cwnd, ssthresh, pipe, cubic },
             Note::Rtt { sample, source, srtt, rto } => TraceKind::Rtt { sample, source, srtt, rto },
         };
         let e = &self.eps[ep as usize];

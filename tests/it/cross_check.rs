@@ -116,6 +116,16 @@
 //! reached its scoreboard. tcpsim's receiver, with smoltcp sending, is
 //! checked by the same RFC 2018 §4 rule, D-SACKs included.
 //!
+//! # CUBIC
+//!
+//! smoltcp 0.12 has a `Cubic` controller (`socket/tcp/congestion/cubic.rs`,
+//! behind the `socket-tcp-cubic` feature, which the dev-dependency leaves
+//! off; every exchange sets `CongestionControl::None` anyway, so that the
+//! observations are about RFC 9293). Read against RFC 9438 and tcpsim's
+//! `congestion_control: cubic` (`docs/cc.md`), it departs from the RFC in
+//! the ways [`UNOBSERVED_DEVIATIONS`] lists: no observation here could
+//! show a window.
+//!
 //! Deviations in the options that no observation shows (so they cannot be
 //! tied to an observation as [`DEVIATIONS`] are) are listed in
 //! [`UNOBSERVED_DEVIATIONS`] and printed with the others. One is worked
@@ -857,8 +867,49 @@ struct UnobservedDeviation {
     unobserved_because: &'static str,
 }
 
-/// smoltcp's departures from RFC 7323 and RFC 2018 that no observation shows.
+/// Why smoltcp's CUBIC is never observed.
+const CUBIC_UNOBSERVED: &str = "read from smoltcp 0.12's socket/tcp/congestion/cubic.rs: the exchanges run \
+                                smoltcp without congestion control, and its Cubic needs the socket-tcp-cubic \
+                                feature, off in the dev-dependency";
+
+/// smoltcp's departures from RFC 7323, RFC 2018 and RFC 9438 that no
+/// observation shows.
 const UNOBSERVED_DEVIATIONS: &[UnobservedDeviation] = &[
+    UnobservedDeviation {
+        smoltcp_does: "CUBIC: evaluates W_cubic with W_max in bytes (cwnd = 0.4 (t - K)^3 + w_max, K = \
+                       cbrt(w_max (1 - 0.7) / 0.4) with w_max in bytes), so the curve is an SMSS times \
+                       flatter and K an SMSS^(1/3) times longer than the RFC's",
+        rfc_says: "W_cubic(t) = C (t - K)^3 + W_max with the windows in segments (C = 0.4 segments/s^3)",
+        section: "RFC 9438 §4.2",
+        unobserved_because: CUBIC_UNOBSERVED,
+    },
+    UnobservedDeviation {
+        smoltcp_does: "CUBIC: on a loss sets ssthresh = cwnd / 2 (beta 0.5) and leaves cwnd to the next \
+                       curve update; treats every duplicate ACK as a congestion event (W_max and the \
+                       epoch reset on each)",
+        rfc_says: "one reduction per congestion event, on entering recovery: ssthresh = flight_size x 0.7, \
+                   cwnd = max(ssthresh, 2 SMSS)",
+        section: "RFC 9438 §4.6",
+        unobserved_because: CUBIC_UNOBSERVED,
+    },
+    UnobservedDeviation {
+        smoltcp_does: "CUBIC: no fast convergence, no Reno-friendly region (W_est), no t + RTT target \
+                       (cwnd is set to W_cubic(t) itself, at most every 100 ms, not grown per ACK), t \
+                       counted from the loss rather than from the start of congestion avoidance",
+        rfc_says: "W_max = cwnd (1 + beta)/2 after a loss below W_max; cwnd = W_est while W_cubic(t) < \
+                   W_est; per ACK cwnd += (W_cubic(t + RTT) - cwnd)/cwnd, target within [cwnd, 1.5 cwnd]",
+        section: "RFC 9438 §4.2, §4.3, §4.7",
+        unobserved_because: CUBIC_UNOBSERVED,
+    },
+    UnobservedDeviation {
+        smoltcp_does: "CUBIC: after a retransmission timeout does not collapse cwnd to one segment (the \
+                       curve restarts at 0.7 W_max), and grows on the curve while application- or \
+                       window-limited",
+        rfc_says: "an RTO sets cwnd to 1 SMSS as Reno and restarts the curve with K = 0; no growth while \
+                   application-limited, and such periods are not part of t",
+        section: "RFC 9438 §4.8, §5.8",
+        unobserved_because: CUBIC_UNOBSERVED,
+    },
     UnobservedDeviation {
         smoltcp_does: "sizes a data segment to the peer's MSS without taking off its own Timestamps \
                        option, so against MSS 1460 its full segments are 1512-byte packets that its \

@@ -2,6 +2,7 @@
 //!
 //! - `sims`: every file in `sims/` meets its own `expect` block.
 //! - `behaviours`: every behaviour ID of the specification has a test.
+//! - `cc`: CUBIC's window against RFC 9438's formula.
 //! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
 //! - `determinism`: same input, same bytes; different seed, different digest.
 //! - `digests`: every shipped simulation keeps its pinned digest.
@@ -21,6 +22,7 @@
 //! - `sack`: SACK negotiation, and RFC 6675 recovery against NewReno.
 
 mod behaviours;
+mod cc;
 mod cli;
 mod cross_check;
 mod determinism;
