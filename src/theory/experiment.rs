@@ -77,7 +77,13 @@ pub struct Setup {
 impl Setup {
     /// A run long enough that `losses` data segments are expected to be
     /// lost: `losses / loss` segments of [`MSS`] bytes (at least one).
-    pub fn expecting_losses(congestion_control: CongestionControl, sack: bool, loss: Ppm, seed: u64, losses: u64) -> Setup {
+    pub fn expecting_losses(
+        congestion_control: CongestionControl,
+        sack: bool,
+        loss: Ppm,
+        seed: u64,
+        losses: u64,
+    ) -> Setup {
         let segments = (losses * 1_000_000).div_ceil(u64::from(loss.get().max(1))).max(1);
         Setup { congestion_control, sack, loss, seed, bytes: segments * u64::from(MSS) }
     }
@@ -101,7 +107,9 @@ impl Setup {
     /// with probability [`Setup::loss`] and never loses an ACK.
     pub fn model(&self) -> Model {
         let link = LinkParams { delay: Duration::from_millis(50), loss: self.loss, ..LinkParams::default() };
-        let client = App::default().at(Duration::ZERO, Action::Connect).on_connected([Reaction::Send(self.bytes), Reaction::Close]);
+        let client = App::default()
+            .at(Duration::ZERO, Action::Connect)
+            .on_connected([Reaction::Send(self.bytes), Reaction::Close]);
         let mut model = Builder::new("loss-models")
             .description("a bulk transfer with random loss on the data direction")
             .seed(self.seed)
@@ -136,7 +144,7 @@ impl Setup {
             }
         }
         let client = world.endpoint(0, "client").expect("the client endpoint exists from time zero");
-        let rtt = if sender.srtt_samples == 0 { RTT } else { Duration::from_nanos(sender.srtt_sum_ns / sender.srtt_samples) };
+        let rtt = sender.srtt_sum_ns.checked_div(sender.srtt_samples).map_or(RTT, Duration::from_nanos);
         let start = counts.first_data_at.unwrap_or(Instant::ZERO);
         Measured {
             mss_bytes: u32::from(client.tcp.snd_mss()),

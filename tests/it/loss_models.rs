@@ -34,7 +34,10 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 
 #[track_caller]
 fn within(what: &str, ratio: f64, tolerance: f64, runs: &[Measured]) {
-    assert!((1.0 - tolerance..=1.0 + tolerance).contains(&ratio), "{what}: goodput / model = {ratio:.3}, beyond ±{tolerance}: {runs:#?}");
+    assert!(
+        (1.0 - tolerance..=1.0 + tolerance).contains(&ratio),
+        "{what}: goodput / model = {ratio:.3}, beyond ±{tolerance}: {runs:#?}"
+    );
 }
 
 #[test]
@@ -42,18 +45,34 @@ fn newreno_goodput_follows_mathis_and_padhye_under_random_loss() {
     // (the link's loss, check Mathis, check Padhye). Each model's own p
     // must fall in its range: Padhye's counts a window's losses once, so
     // it runs below the link's loss, and its points sit a little higher.
-    let points = [("0.001", true, false), ("0.0012", false, true), ("0.003", true, true), ("0.01", true, true), ("0.025", false, true)];
+    let points = [
+        ("0.001", true, false),
+        ("0.0012", false, true),
+        ("0.003", true, true),
+        ("0.01", true, true),
+        ("0.025", false, true),
+    ];
     for (loss, mathis, padhye) in points {
         let runs = runs(loss);
         if mathis {
             let p = mean(runs.iter().map(Measured::loss_rate));
             assert!((0.0009..=0.011).contains(&p), "Mathis's p {p} is not the link's loss {loss}");
-            within(&format!("Mathis at loss {loss} (p = {p:.5})"), mean(runs.iter().map(|m| m.goodput() / m.mathis())), 0.25, &runs);
+            within(
+                &format!("Mathis at loss {loss} (p = {p:.5})"),
+                mean(runs.iter().map(|m| m.goodput() / m.mathis())),
+                0.25,
+                &runs,
+            );
         }
         if padhye {
             let p = mean(runs.iter().map(Measured::loss_indication_rate));
             assert!((0.001..=0.02).contains(&p), "Padhye's p {p} outside the model's checked range");
-            within(&format!("Padhye at loss {loss} (p = {p:.5})"), mean(runs.iter().map(|m| m.goodput() / m.padhye())), 0.30, &runs);
+            within(
+                &format!("Padhye at loss {loss} (p = {p:.5})"),
+                mean(runs.iter().map(|m| m.goodput() / m.padhye())),
+                0.30,
+                &runs,
+            );
         }
     }
 }
@@ -63,7 +82,8 @@ fn the_measured_inputs_are_the_paths() {
     // The RTT the models read is the sender's SRTT: with no queue and no
     // jitter it is the path's 100 ms; T0 is the RTO floor, 1 s, since the
     // RTT's variance is zero; W_max is the receive buffer in segments.
-    let m = Setup::expecting_losses(CongestionControl::NewReno, false, Ppm::parse_decimal("0.01").unwrap(), 1, 70).run();
+    let m =
+        Setup::expecting_losses(CongestionControl::NewReno, false, Ppm::parse_decimal("0.01").unwrap(), 1, 70).run();
     assert_eq!(m.rtt, tcpsim::theory::experiment::RTT);
     assert_eq!(m.t0, tcpsim::time::Duration::from_secs(1));
     assert_eq!(m.mss_bytes, 1460);
