@@ -44,10 +44,10 @@ pub struct Labels<'a> {
     pub y: &'a str,
 }
 
-const WIDTH: f64 = 760.0;
+const WIDTH: f64 = 800.0;
 const HEIGHT: f64 = 520.0;
 const LEFT: f64 = 90.0;
-const RIGHT: f64 = 210.0;
+const RIGHT: f64 = 230.0;
 const TOP: f64 = 80.0;
 const BOTTOM: f64 = 60.0;
 const INK: &str = "#222222";
