@@ -105,6 +105,11 @@ impl Setup {
     /// The scenario: a client on host `a` sends [`Setup::bytes`] to a
     /// server on `b` and closes; the link loses data segments (a → b)
     /// with probability [`Setup::loss`] and never loses an ACK.
+    ///
+    /// # Panics
+    ///
+    /// If [`Setup::bytes`] is 0: a send of nothing is not a transfer (the
+    /// model's rules refuse it).
     pub fn model(&self) -> Model {
         let link = LinkParams { delay: Duration::from_millis(50), loss: self.loss, ..LinkParams::default() };
         let client = App::default()
@@ -127,7 +132,8 @@ impl Setup {
         model
     }
 
-    /// Runs the transfer and measures it.
+    /// Runs the transfer and measures it (panics as [`Setup::model`]
+    /// does).
     pub fn run(&self) -> Measured {
         let simulation = Simulation::from_model(self.model()).expect("an edited link is still a valid model");
         let mut world = simulation.into_world();
