@@ -37,6 +37,9 @@
 //! - [`determinism`]: a run against its perturbed twin, record by record.
 //! - [`pcap`], [`pictures`]: packet captures; ladder and state diagrams,
 //!   sweep plots.
+//! - [`theory`]: the published throughput models under random loss
+//!   (Mathis et al., Padhye et al.) and the experiment that runs tcpsim
+//!   against them.
 //!
 //! # Example
 //!
@@ -88,6 +91,7 @@ pub mod shrink;
 pub mod simulation;
 pub mod sweep;
 pub mod tcp;
+pub mod theory;
 pub mod time;
 pub mod trace;
 pub mod world;

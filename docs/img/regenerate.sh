@@ -15,6 +15,10 @@
 #                               (CLOSING visited, ...) of
 #                               sims/near-simultaneous-close.ron against
 #                               loss, 500 seeds per point
+#   loss-models.svg             goodput of a bulk transfer against random
+#                               loss (NewReno, NewReno + SACK), 20 seeds per
+#                               point, beside the Mathis and Padhye models
+#                               (examples/loss_models.rs)
 #
 # Usage: bash docs/img/regenerate.sh   (from anywhere; needs cargo)
 #
@@ -47,6 +51,7 @@ sweep() {
 sweep sims/lossy-transfer.ron --loss 0,0.2 --seeds 100 --state-diagram "$out/lossy-transfer-states.svg"
 sweep sims/lossy-transfer.ron --loss 0,0.02,0.05,0.1,0.15,0.2 --seeds 100 --plot "$out/lossy-transfer-sweep.svg"
 sweep sims/near-simultaneous-close.ron --loss 0,0.05,0.1,0.2 --seeds 500 --plot "$out/near-simultaneous-close-sweep.svg"
+cargo run --release --quiet --example loss_models -- --svg "$out/loss-models.svg" >/dev/null
 
 if [ -n "${PNG_DIR:-}" ] && command -v rsvg-convert >/dev/null; then
     mkdir -p "$PNG_DIR"
@@ -54,4 +59,4 @@ if [ -n "${PNG_DIR:-}" ] && command -v rsvg-convert >/dev/null; then
         rsvg-convert -o "$PNG_DIR/$(basename "${svg%.svg}").png" "$svg"
     done
 fi
-echo "wrote $out/lost-final-ack-ladder.svg $out/lossy-transfer-states.svg $out/lossy-transfer-sweep.svg $out/near-simultaneous-close-sweep.svg"
+echo "wrote $out/lost-final-ack-ladder.svg $out/lossy-transfer-states.svg $out/lossy-transfer-sweep.svg $out/near-simultaneous-close-sweep.svg $out/loss-models.svg"

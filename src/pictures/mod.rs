@@ -1,7 +1,7 @@
 //! Pictures of a run for people: ladder (sequence) diagrams of one
 //! connection, as SVG or as text, the RFC 9293 state diagram with the
-//! transition counts of a run or a sweep, and the sweep plot of outcome
-//! fractions.
+//! transition counts of a run or a sweep, the sweep plot of outcome
+//! fractions, and measured and model curves on log-log axes.
 //!
 //! Every picture is a pure function of trace events or counts: the same
 //! run gives the same bytes. Nothing here does I/O; the CLI writes the
@@ -10,8 +10,10 @@
 //! - [`ladder`] has `ladder_svg` and `ladder_text`;
 //! - [`state_diagram`] has `state_diagram_svg`;
 //! - [`plot`] has `sweep_svg`;
+//! - [`curves`] has `log_log_svg`;
 //! - [`svg`] has the SVG primitives they share.
 
+pub mod curves;
 pub mod ladder;
 pub mod plot;
 pub mod state_diagram;

@@ -369,6 +369,12 @@ impl Endpoint {
     pub fn in_sack_recovery(&self) -> bool {
         self.sack.as_ref().is_some_and(|x| x.scoreboard.in_recovery())
     }
+    /// Whether loss recovery started by duplicate ACKs is in progress:
+    /// RFC 6582 NewReno fast recovery or RFC 6675 SACK recovery (a
+    /// retransmission timeout ends either).
+    pub fn in_fast_recovery(&self) -> bool {
+        self.cc.is_some_and(|cc| cc.in_recovery()) || self.in_sack_recovery()
+    }
     /// TS.Recent (RFC 7323 §4.3).
     pub fn ts_recent(&self) -> u32 {
         self.rfc7323().ts_recent

@@ -1540,6 +1540,31 @@ fn partial_ack_retransmit_cancels_the_rtt_sample() {
     assert_eq!(t.ep.rto(), Duration::from_millis(300));
 }
 
+/// RFC 6582 §3.2: fast recovery runs from the third duplicate ACK (step
+/// 2), through a partial ACK (step 3), to the ACK of everything sent
+/// before it began, here with the new segment sent during it (step 3's
+/// full acknowledgment); `in_fast_recovery` says so throughout.
+#[test]
+fn established_fast_recovery_lasts_from_the_third_duplicate_to_the_full_ack() {
+    let mut t = T::with_cfg(TcpConfig::default());
+    t.call(|ep, out| ep.connect(out));
+    t.at_ms(100);
+    t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1));
+    assert_eq!(t.call(|ep, out| ep.send(4380, out)).len(), 3);
+    t.at_ms(200);
+    for duplicate in 1..=3 {
+        assert!(!t.ep.in_fast_recovery(), "before duplicate {duplicate}");
+        t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1));
+    }
+    assert!(t.ep.in_fast_recovery());
+    t.at_ms(300);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 2921));
+    assert!(t.ep.in_fast_recovery(), "a partial ACK keeps recovery going");
+    t.at_ms(400);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 4381));
+    assert!(!t.ep.in_fast_recovery(), "the full ACK ends it");
+}
+
 /// B-TMR-07
 #[test]
 fn syn_timeout_raises_the_rto_to_three_seconds() {

@@ -16,6 +16,8 @@
 //! - `cross_check`: the endpoint against smoltcp's TCP, exchange by exchange.
 //! - `explore_shrink`: replay files, exhaustive exploration, shrinking.
 //! - `identity`: `ep`, `pkt`/`copy` and `t_ns` let a reader follow a trace.
+//! - `loss_models`: goodput under random loss against Mathis et al. and
+//!   Padhye et al.
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
@@ -30,6 +32,7 @@ mod digests;
 mod examples;
 mod explore_shrink;
 mod identity;
+mod loss_models;
 mod outputs;
 mod pictures;
 mod properties;
