@@ -49,11 +49,14 @@ pub enum Area {
     /// RFC 2018, RFC 2883, RFC 6675: selective acknowledgment and
     /// SACK-based loss recovery.
     Sack,
+    /// `LNX`: Linux behaviours that differ from RFC 9293 and RFC 6298,
+    /// each a named option the `linux` profile turns on (`docs/linux.md`).
+    Lnx,
 }
 
 impl Area {
     /// Every area, in specification order.
-    pub const VALUES: [Area; 15] = [
+    pub const VALUES: [Area; 16] = [
         Area::App,
         Area::Closed,
         Area::Listen,
@@ -69,6 +72,7 @@ impl Area {
         Area::Ws,
         Area::Ts,
         Area::Sack,
+        Area::Lnx,
     ];
 
     /// The area as written in IDs: `APP`, `SYNSENT`, `TMR`, ...
@@ -89,6 +93,7 @@ impl Area {
             Area::Ws => "WS",
             Area::Ts => "TS",
             Area::Sack => "SACK",
+            Area::Lnx => "LNX",
         }
     }
 
@@ -110,6 +115,7 @@ impl Area {
             Area::Ws => 6,
             Area::Ts => 8,
             Area::Sack => 11,
+            Area::Lnx => 7,
         }
     }
 
@@ -135,7 +141,7 @@ pub struct Rule {
 }
 
 /// Total number of behaviour IDs in the specification.
-pub const COUNT: usize = 126;
+pub const COUNT: usize = 133;
 
 impl Rule {
     const fn new(area: Area, num: u8) -> Rule {
@@ -225,6 +231,8 @@ rules! {
     SACK_01 = Sack 1; SACK_02 = Sack 2; SACK_03 = Sack 3; SACK_04 = Sack 4; SACK_05 = Sack 5;
     SACK_06 = Sack 6; SACK_07 = Sack 7; SACK_08 = Sack 8; SACK_09 = Sack 9; SACK_10 = Sack 10;
     SACK_11 = Sack 11;
+    LNX_01 = Lnx 1; LNX_02 = Lnx 2; LNX_03 = Lnx 3; LNX_04 = Lnx 4; LNX_05 = Lnx 5;
+    LNX_06 = Lnx 6; LNX_07 = Lnx 7;
 }
 
 #[cfg(test)]
@@ -232,7 +240,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_specification_has_126_ids_with_dense_indexes() {
+    fn the_specification_has_133_ids_with_dense_indexes() {
         let all: Vec<Rule> = Rule::all().collect();
         assert_eq!(all.len(), COUNT);
         for (i, rule) in all.iter().enumerate() {
