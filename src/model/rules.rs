@@ -498,7 +498,7 @@ pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
         add("rfc1337: TIME_WAIT ignores RST (B-OPT-03)".into());
     }
     if c.rfc5961 {
-        let throttle = if c.challenge_ack_interval.is_some() { "throttled (B-LNX-07)" } else { "not throttled" };
+        let throttle = if c.challenge_ack_interval.is_some() { "throttled as B-LNX-07 says" } else { "not throttled" };
         add(format!("rfc5961: challenge ACKs for RST, SYN and old ACKs; {throttle} (B-OPT-04..06)"));
     }
     if c.sack {
