@@ -19,6 +19,7 @@
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
 //! - `sack`: SACK negotiation, and RFC 6675 recovery against NewReno.
+//! - `linux`: the `profile` setting and the `linux` profile's header.
 
 mod behaviours;
 mod cli;
@@ -28,6 +29,7 @@ mod digests;
 mod examples;
 mod explore_shrink;
 mod identity;
+mod linux;
 mod outputs;
 mod pictures;
 mod properties;
