@@ -449,9 +449,12 @@ pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
             c.syn_linear_timeouts,
             c.syn_linear_timeouts,
             c.syn_linear_timeouts,
-            c.r2_syn.map_or("never".into(), |n| syn_give_up(c, n + c.syn_linear_timeouts, c.syn_linear_timeouts).to_string())
+            c.r2_syn.map_or("never".into(), |n| syn_give_up(c, n + c.syn_linear_timeouts, c.syn_linear_timeouts)
+                .to_string())
         ));
-        if c.r2_syn.is_some_and(|n| syn_give_up(c, n + c.syn_linear_timeouts, c.syn_linear_timeouts) < Duration::from_secs(180)) {
+        if c.r2_syn.is_some_and(|n| {
+            syn_give_up(c, n + c.syn_linear_timeouts, c.syn_linear_timeouts) < Duration::from_secs(180)
+        }) {
             add("an active open gives up before RFC 9293 MUST-23's 3 minutes".into());
         }
     } else if c.r2_syn.is_some_and(|n| n < 7) {
@@ -474,7 +477,9 @@ pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
     }
     if c.linux_retries2 {
         let budget = c.r2.map_or("none".into(), |n| crate::tcp::linux_retries2_budget(n).to_string());
-        add(format!("linux_retries2: r2 is a time budget from the first retransmission ({budget}), not a count (B-LNX-04)"));
+        add(format!(
+            "linux_retries2: r2 is a time budget from the first retransmission ({budget}), not a count (B-LNX-04)"
+        ));
     }
     if c.linux_delayed_ack {
         add("linux_delayed_ack: quick-ack mode for up to 16 ACKs, then ACKs wait the adaptive ATO (up to 200 ms); a FIN's ACK is delayed (B-LNX-05, B-LNX-06)".into());

@@ -119,7 +119,6 @@ impl TcpConfig {
     }
 }
 
-
 /// One line per value of the `linux` profile as `c` has it: the value,
 /// where Linux takes it from, and `(set by the file)` where `c` differs
 /// from the profile's default. Empty for another profile. The header
@@ -190,7 +189,11 @@ pub fn linux_profile_lines(c: &TcpConfig) -> Vec<String> {
         "TCP_ATO_MIN 40 ms to TCP_DELACK_MAX 200 ms, TCP_MAX_QUICKACKS 16 (B-LNX-05, B-LNX-06)",
         c.delayed_ack == d.delayed_ack && c.linux_delayed_ack == d.linux_delayed_ack,
     );
-    add(format!("time_wait {}", c.time_wait_len()), "TCP_TIMEWAIT_LEN (B-OPT-02)", c.time_wait_len() == d.time_wait_len());
+    add(
+        format!("time_wait {}", c.time_wait_len()),
+        "TCP_TIMEWAIT_LEN (B-OPT-02)",
+        c.time_wait_len() == d.time_wait_len(),
+    );
     add(
         format!("linux_fin_wait_2_timeout {}", opt_ms(c.linux_fin_wait_2_timeout)),
         "tcp_fin_timeout 60 (B-OPT-01)",
@@ -241,7 +244,11 @@ mod tests {
         assert!(lines.iter().all(|l| !l.contains("set by the file")), "{lines:#?}");
         assert!(lines.iter().any(|l| l.starts_with("r2 15, a budget of 924600 ms")), "{lines:#?}");
         let changed = TcpConfig { sack: false, ..c };
-        assert!(linux_profile_lines(&changed).iter().any(|l| l.starts_with("sack off:") && l.ends_with("(set by the file)")));
+        assert!(
+            linux_profile_lines(&changed)
+                .iter()
+                .any(|l| l.starts_with("sack off:") && l.ends_with("(set by the file)"))
+        );
         assert!(linux_profile_lines(&TcpConfig::default()).is_empty());
     }
 }

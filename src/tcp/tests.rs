@@ -2720,12 +2720,8 @@ fn syn_received_linux_synack_retries_give_up_at_63_s() {
 /// the first: the budget is spent after 13 retransmissions, not 15.
 #[test]
 fn established_linux_retries2_is_a_time_budget_not_a_count() {
-    let cfg = TcpConfig {
-        r2: Some(15),
-        linux_retries2: true,
-        rto_max: Duration::from_secs(120),
-        ..TcpConfig::default()
-    };
+    let cfg =
+        TcpConfig { r2: Some(15), linux_retries2: true, rto_max: Duration::from_secs(120), ..TcpConfig::default() };
     let mut t = linux_established(cfg);
     t.call(|ep, out| ep.send(100, out));
     let (sent, closed) = times_until_closed(&mut t);
@@ -2760,8 +2756,7 @@ fn established_linux_retries2_budget_counts_from_the_first_retransmission() {
 }
 
 fn established_with_linux_delayed_ack() -> T {
-    let cfg =
-        TcpConfig { delayed_ack: Some(LINUX_ATO_MIN), linux_delayed_ack: true, ..TcpConfig::default() };
+    let cfg = TcpConfig { delayed_ack: Some(LINUX_ATO_MIN), linux_delayed_ack: true, ..TcpConfig::default() };
     linux_established(cfg)
 }
 
