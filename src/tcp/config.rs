@@ -118,7 +118,7 @@ pub struct TcpConfig {
     /// up after this many SYN,ACK retransmissions; `None` uses `r2_syn`.
     pub synack_retries: Option<u32>,
     /// B-LNX-04: `r2` is Linux's `tcp_retries2`: not a count but a time
-    /// budget (`retransmits_timed_out`, [`linux_retries2_budget`]).
+    /// budget (`retransmits_timed_out`, [`linux_retries2_budget`](super::linux_retries2_budget)).
     pub linux_retries2: bool,
     /// B-LNX-05, B-LNX-06: delayed ACKs as Linux sends them (quick-ack
     /// mode, the adaptive ATO between `delayed_ack` and 200 ms, a FIN's
