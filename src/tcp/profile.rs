@@ -213,6 +213,54 @@ pub fn linux_profile_lines(c: &TcpConfig) -> Vec<String> {
     lines
 }
 
+/// The sysctls (under `/proc/sys/`, dotted) a Linux kernel would need for
+/// `c`'s values, each with the value in the kernel's own units, in the
+/// order of docs/linux.md: what `tcpsim kernel` compares with the
+/// namespaces' own. `tcp_rmem` is written space-separated (the kernel
+/// separates its three numbers by tabs): 4096, the receive buffer, and
+/// the maximum that makes `tcp_select_initial_window` offer the window
+/// scale (2^(shift + 15)). A value with no kernel equivalent is left out:
+/// `congestion_control: none`, an infinite `r2` or `r2_syn`, a window
+/// scale of 0 or a buffer the kernel would size otherwise.
+pub fn linux_sysctls(c: &TcpConfig) -> Vec<(&'static str, String)> {
+    let flag = |b: bool| u8::from(b).to_string();
+    let mut out = vec![
+        ("net.ipv4.tcp_window_scaling", flag(c.window_scale.is_some())),
+        ("net.ipv4.tcp_sack", flag(c.sack)),
+        ("net.ipv4.tcp_timestamps", flag(c.timestamps)),
+    ];
+    if let Some(shift) = c.window_scale.filter(|s| *s > 0) {
+        out.push(("net.ipv4.tcp_rmem", format!("4096 {} {}", c.recv_buffer, 1u64 << (u32::from(shift) + 15))));
+    }
+    out.push(("net.ipv4.tcp_rto_min_us", (c.rto_min.as_nanos() / 1000).to_string()));
+    out.push(("net.ipv4.tcp_rto_max_ms", (c.rto_max.as_nanos() / 1_000_000).to_string()));
+    if let Some(n) = c.r2_syn {
+        out.push(("net.ipv4.tcp_syn_retries", n.to_string()));
+    }
+    out.push(("net.ipv4.tcp_syn_linear_timeouts", c.syn_linear_timeouts.to_string()));
+    if let Some(n) = c.synack_retries.or(c.r2_syn) {
+        out.push(("net.ipv4.tcp_synack_retries", n.to_string()));
+    }
+    out.push(("net.ipv4.tcp_retries1", c.r1.to_string()));
+    if let Some(n) = c.r2 {
+        out.push(("net.ipv4.tcp_retries2", n.to_string()));
+    }
+    if let Some(t) = c.linux_fin_wait_2_timeout {
+        out.push(("net.ipv4.tcp_fin_timeout", (t.as_nanos() / 1_000_000_000).to_string()));
+    }
+    out.push(("net.ipv4.tcp_rfc1337", flag(c.rfc1337)));
+    if let Some(t) = c.challenge_ack_interval {
+        out.push(("net.ipv4.tcp_invalid_ratelimit", (t.as_nanos() / 1_000_000).to_string()));
+        // No global limit: INT_MAX, the default since 6.0.
+        out.push(("net.ipv4.tcp_challenge_ack_limit", i32::MAX.to_string()));
+    }
+    match c.congestion_control {
+        CongestionControl::NewReno => out.push(("net.ipv4.tcp_congestion_control", "reno".into())),
+        CongestionControl::None => {}
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +298,24 @@ mod tests {
                 .any(|l| l.starts_with("sack off:") && l.ends_with("(set by the file)"))
         );
         assert!(linux_profile_lines(&TcpConfig::default()).is_empty());
+    }
+
+    /// The sysctls of the profile are Linux 6.18's defaults (as a 6.18
+    /// machine reports them), but for the congestion control, not yet
+    /// applied (the kernel's is cubic).
+    #[test]
+    fn the_linux_profile_names_the_kernels_sysctl_values() {
+        let sysctls = linux_sysctls(&TcpConfig::linux());
+        let get = |name: &str| sysctls.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
+        assert_eq!(get("net.ipv4.tcp_rmem"), Some("4096 131072 33554432"));
+        assert_eq!(get("net.ipv4.tcp_syn_retries"), Some("6"));
+        assert_eq!(get("net.ipv4.tcp_syn_linear_timeouts"), Some("4"));
+        assert_eq!(get("net.ipv4.tcp_synack_retries"), Some("5"));
+        assert_eq!(get("net.ipv4.tcp_retries2"), Some("15"));
+        assert_eq!(get("net.ipv4.tcp_fin_timeout"), Some("60"));
+        assert_eq!(get("net.ipv4.tcp_invalid_ratelimit"), Some("500"));
+        assert_eq!(get("net.ipv4.tcp_rto_min_us"), Some("200000"));
+        assert_eq!(get("net.ipv4.tcp_rto_max_ms"), Some("120000"));
+        assert_eq!(get("net.ipv4.tcp_congestion_control"), Some("reno"));
     }
 }
