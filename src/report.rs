@@ -42,6 +42,9 @@ pub fn header_lines(model: &Model, file: &str) -> Vec<String> {
     for (i, c) in model.configs.iter().enumerate() {
         let label = if i == 0 { "tcp".to_string() } else { format!("tcp #{i}") };
         h.push(format!("{label}: {}", describe_config(c)));
+        for line in crate::tcp::linux_profile_lines(c) {
+            h.push(format!("{label} profile linux: {line}"));
+        }
     }
     let cc = model.configs.iter().map(|c| c.congestion_control).collect::<Vec<_>>();
     if cc.iter().all(|c| *c == CongestionControl::None) {
@@ -123,6 +126,24 @@ fn describe_config(c: &TcpConfig) -> String {
     }
     if c.limited_transmit {
         opts.push("limited_transmit".into());
+    }
+    if c.linux_rto {
+        opts.push("linux_rto".into());
+    }
+    if c.syn_linear_timeouts > 0 {
+        opts.push(format!("syn_linear_timeouts {}", c.syn_linear_timeouts));
+    }
+    if let Some(n) = c.synack_retries {
+        opts.push(format!("synack_retries {n}"));
+    }
+    if c.linux_retries2 {
+        opts.push("linux_retries2".into());
+    }
+    if c.linux_delayed_ack {
+        opts.push("linux_delayed_ack".into());
+    }
+    if let Some(t) = c.challenge_ack_interval {
+        opts.push(format!("challenge_ack_interval {t}"));
     }
     opts.push(format!("congestion_control {}", c.congestion_control.name()));
     if c.congestion_control == CongestionControl::Cubic {

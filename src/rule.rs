@@ -52,11 +52,14 @@ pub enum Area {
     /// `CC`: the initial window (RFC 6928), CUBIC (RFC 9438) and HyStart
     /// (`docs/cc.md`).
     Cc,
+    /// `LNX`: Linux behaviours that differ from RFC 9293 and RFC 6298,
+    /// each a named option the `linux` profile turns on (`docs/linux.md`).
+    Lnx,
 }
 
 impl Area {
     /// Every area, in specification order.
-    pub const VALUES: [Area; 16] = [
+    pub const VALUES: [Area; 17] = [
         Area::App,
         Area::Closed,
         Area::Listen,
@@ -73,6 +76,7 @@ impl Area {
         Area::Ts,
         Area::Sack,
         Area::Cc,
+        Area::Lnx,
     ];
 
     /// The area as written in IDs: `APP`, `SYNSENT`, `TMR`, ...
@@ -94,6 +98,7 @@ impl Area {
             Area::Ts => "TS",
             Area::Sack => "SACK",
             Area::Cc => "CC",
+            Area::Lnx => "LNX",
         }
     }
 
@@ -116,6 +121,7 @@ impl Area {
             Area::Ts => 8,
             Area::Sack => 12,
             Area::Cc => 11,
+            Area::Lnx => 7,
         }
     }
 
@@ -141,7 +147,7 @@ pub struct Rule {
 }
 
 /// Total number of behaviour IDs in the specification.
-pub const COUNT: usize = 138;
+pub const COUNT: usize = 145;
 
 impl Rule {
     const fn new(area: Area, num: u8) -> Rule {
@@ -233,6 +239,8 @@ rules! {
     SACK_11 = Sack 11; SACK_12 = Sack 12;
     CC_01 = Cc 1; CC_02 = Cc 2; CC_03 = Cc 3; CC_04 = Cc 4; CC_05 = Cc 5; CC_06 = Cc 6;
     CC_07 = Cc 7; CC_08 = Cc 8; CC_09 = Cc 9; CC_10 = Cc 10; CC_11 = Cc 11;
+    LNX_01 = Lnx 1; LNX_02 = Lnx 2; LNX_03 = Lnx 3; LNX_04 = Lnx 4; LNX_05 = Lnx 5;
+    LNX_06 = Lnx 6; LNX_07 = Lnx 7;
 }
 
 #[cfg(test)]
@@ -240,7 +248,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_specification_has_138_ids_with_dense_indexes() {
+    fn the_specification_has_145_ids_with_dense_indexes() {
         let all: Vec<Rule> = Rule::all().collect();
         assert_eq!(all.len(), COUNT);
         for (i, rule) in all.iter().enumerate() {

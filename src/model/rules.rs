@@ -290,6 +290,7 @@ pub(crate) fn config(c: &TcpConfig) -> Vec<(&'static str, Finding)> {
         ("recv_buffer_bytes", recv_buffer.map(Wrong)),
         ("linux_fin_wait_2_timeout_ms", c.linux_fin_wait_2_timeout.and_then(positive).map(Wrong)),
         ("delayed_ack_ms", c.delayed_ack.and_then(positive).map(Wrong)),
+        ("challenge_ack_interval_ms", c.challenge_ack_interval.and_then(positive).map(Wrong)),
         ("rto_max_ms", rto_bounds(c).map(Wrong)),
         ("rto_max_ms", rto_max_floor(c).map(Deviation)),
         ("time_wait_ms", time_wait_contradiction(c).map(Wrong)),
@@ -455,11 +456,49 @@ pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
     if c.rto_initial < Duration::from_secs(1) {
         add(format!("rto_initial {} is below the RFC 6298 (2.1) 1 s", c.rto_initial));
     }
-    if c.r2_syn.is_some_and(|n| n < 7) {
+    if c.syn_linear_timeouts > 0 {
+        add(format!(
+            "syn_linear_timeouts {}: the first {} SYN retransmissions keep the initial RTO, and an active open gives up after r2_syn + {} retransmissions, at {} (B-LNX-02)",
+            c.syn_linear_timeouts,
+            c.syn_linear_timeouts,
+            c.syn_linear_timeouts,
+            c.r2_syn.map_or("never".into(), |n| syn_give_up(c, n + c.syn_linear_timeouts, c.syn_linear_timeouts)
+                .to_string())
+        ));
+        if c.r2_syn.is_some_and(|n| {
+            syn_give_up(c, n + c.syn_linear_timeouts, c.syn_linear_timeouts) < Duration::from_secs(180)
+        }) {
+            add("an active open gives up before RFC 9293 MUST-23's 3 minutes".into());
+        }
+    } else if c.r2_syn.is_some_and(|n| n < 7) {
         add(format!(
             "r2_syn {} gives up on a SYN before RFC 9293 MUST-23's 3 minutes with default timers",
             c.r2_syn.unwrap_or(0)
         ));
+    }
+    if let Some(n) = c.synack_retries {
+        add(format!(
+            "synack_retries {n}: a passive open gives up after {n} SYN,ACK retransmissions, at {} (B-LNX-03)",
+            syn_give_up(c, n, 0)
+        ));
+    }
+    if c.linux_rto {
+        add(format!(
+            "linux_rto: RTO = SRTT + max(4 x mean deviation, {}) per round trip, not clamped to rto_min (B-LNX-01)",
+            c.rto_min
+        ));
+    }
+    if c.linux_retries2 {
+        let budget = c.r2.map_or("none".into(), |n| crate::tcp::linux_retries2_budget(n).to_string());
+        add(format!(
+            "linux_retries2: r2 is a time budget from the first retransmission ({budget}), not a count (B-LNX-04)"
+        ));
+    }
+    if c.linux_delayed_ack {
+        add("linux_delayed_ack: quick-ack mode for up to 16 ACKs, then ACKs wait the adaptive ATO (up to 200 ms); a FIN's ACK is delayed (B-LNX-05, B-LNX-06)".into());
+    }
+    if let Some(t) = c.challenge_ack_interval {
+        add(format!("challenge_ack_interval {t}: at most one RFC 5961 challenge ACK per {t} (B-LNX-07)"));
     }
     if c.congestion_control == CongestionControl::None {
         add("congestion_control none: RFC 9293 §3.8.2 (MUST-19) requires congestion control".into());
@@ -477,9 +516,26 @@ pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
         add("rfc1337: TIME_WAIT ignores RST (B-OPT-03)".into());
     }
     if c.rfc5961 {
-        add("rfc5961: challenge ACKs for RST, SYN and old ACKs; not throttled (B-OPT-04..06)".into());
+        let throttle = if c.challenge_ack_interval.is_some() { "throttled as B-LNX-07 says" } else { "not throttled" };
+        add(format!("rfc5961: challenge ACKs for RST, SYN and old ACKs; {throttle} (B-OPT-04..06)"));
     }
     lines
+}
+
+/// When an open whose SYN (or SYN,ACK) is never answered gives up: the
+/// RTO starts at `rto_initial`, stays there for the first `linear`
+/// retransmissions (B-LNX-02), then doubles up to `rto_max`; the give-up
+/// is one RTO after the `retransmissions`-th retransmission.
+pub(crate) fn syn_give_up(c: &TcpConfig, retransmissions: u32, linear: u32) -> Duration {
+    let mut rto = c.rto_initial;
+    let mut t = Duration::ZERO;
+    for k in 1..=retransmissions {
+        t = t.saturating_add(rto);
+        if k > linear {
+            rto = rto.saturating_mul(2).min(c.rto_max);
+        }
+    }
+    t.saturating_add(rto)
 }
 
 /// An index into a list of `len` `things`.

@@ -136,6 +136,42 @@ pub struct TcpSpec {
     /// The initial window in segments (RFC 6928), 1..=100; more than 10
     /// is a consent deviation. Absent, RFC 5681's formula.
     pub initial_window_segments: Option<u32>,
+    /// The defaults every other field overrides: `rfc` (RFC 9293 and RFC
+    /// 6298, the default) or `linux` (Linux 6.18's, `docs/linux.md`). In a
+    /// listener's or connection's `tcp` block it changes that endpoint's
+    /// defaults, and the file's `tcp` block's other fields still apply.
+    pub profile: Option<ProfileName>,
+    /// B-LNX-01: the RTO as Linux computes it (SRTT + max(variance term,
+    /// `rto_min_ms`)). Default false; `linux` true.
+    pub linux_rto: Option<bool>,
+    /// B-LNX-02: Linux `tcp_syn_linear_timeouts`: SYN retransmissions
+    /// without backoff, added to `r2_syn` for an active open. Default 0;
+    /// `linux` 4.
+    pub syn_linear_timeouts: Option<u32>,
+    /// B-LNX-03: Linux `tcp_synack_retries`: SYN,ACK retransmissions of a
+    /// passive open before it gives up. Default `r2_syn`; `linux` 5.
+    pub synack_retries: Option<u32>,
+    /// B-LNX-04: `r2` is Linux's `tcp_retries2`, a time budget. Default
+    /// false; `linux` true.
+    pub linux_retries2: Option<bool>,
+    /// B-LNX-05, B-LNX-06: delayed ACKs as Linux sends them (quick-ack
+    /// mode, adaptive ATO, a FIN's ACK delayed); needs `delayed_ack_ms`,
+    /// the ATO minimum. Default false; `linux` true.
+    pub linux_delayed_ack: Option<bool>,
+    /// B-LNX-07: at most one RFC 5961 challenge ACK per this many ms per
+    /// connection (Linux `tcp_invalid_ratelimit`), above 0. Absent, not
+    /// throttled; `linux` 500.
+    pub challenge_ack_interval_ms: Option<f64>,
+}
+
+/// The `profile` setting's values.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileName {
+    /// `rfc`: RFC 9293 and RFC 6298 defaults, every Linux option off.
+    Rfc,
+    /// `linux`: the defaults of Linux 6.18.
+    Linux,
 }
 
 /// A retransmission limit: a count, or `"infinite"` (RFC 9293 §3.8.3

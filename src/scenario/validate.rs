@@ -9,6 +9,14 @@ use crate::model::{self, Action, App, CountRange, Fault, Model, Reaction, Segmen
 use crate::rng::Ppm;
 use crate::rule::Rule;
 use crate::tcp::{CloseReason, CongestionControl, Flags, State, TcpConfig};
+
+/// The defaults a `profile` starts from.
+fn profile_defaults(profile: Option<ProfileName>) -> TcpConfig {
+    match profile {
+        Some(ProfileName::Linux) => TcpConfig::linux(),
+        Some(ProfileName::Rfc) | None => TcpConfig::default(),
+    }
+}
 use crate::time::{Duration, Instant};
 
 /// One problem: the field path and what is wrong.
@@ -189,8 +197,8 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     if let Some(problem) = rules::scenario_name(&file.name) {
         v.err("name", problem);
     }
-    let base = tcp_config(&mut v, "tcp", &TcpConfig::default(), &file.tcp);
-    let mut endpoints = Endpoints { configs: vec![base.clone()], base, names: Vec::new() };
+    let base = tcp_config(&mut v, "tcp", &profile_defaults(file.tcp.profile), &file.tcp);
+    let mut endpoints = Endpoints { configs: vec![base.clone()], base, file_tcp: file.tcp.clone(), names: Vec::new() };
     let (hosts, groups) = hosts(&mut v, file);
     let host_groups = HostGroups { file, groups };
     let links = links(&mut v, file, &host_groups);
@@ -264,13 +272,25 @@ impl HostGroups<'_> {
 /// configurations, and the endpoint names so far.
 struct Endpoints {
     base: TcpConfig,
+    /// The file's `tcp` block, applied again over the defaults of an
+    /// endpoint block that names another `profile`.
+    file_tcp: TcpSpec,
     configs: Vec<TcpConfig>,
     names: Vec<String>,
 }
 
 impl Endpoints {
     fn config(&mut self, v: &mut Validator, p: &str, spec: &TcpSpec) -> usize {
-        endpoint_config(v, &mut self.configs, &self.base, p, spec)
+        let base = match spec.profile {
+            // The file's block was checked where it is written; its
+            // problems are not reported again here.
+            Some(profile) => {
+                let mut quiet = Validator { diags: Vec::new(), allow: v.allow, deviations: Vec::new() };
+                tcp_config(&mut quiet, "tcp", &profile_defaults(Some(profile)), &self.file_tcp)
+            }
+            None => self.base.clone(),
+        };
+        endpoint_config(v, &mut self.configs, &base, p, spec)
     }
 
     fn name(&mut self, v: &mut Validator, path: &str, name: &str, hosts: &HostGroups) {
@@ -793,6 +813,24 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     }
     if let Some(x) = spec.delayed_ack_ms {
         c.delayed_ack = Some(v.ms(&f("delayed_ack_ms"), x, true));
+    }
+    if let Some(x) = spec.linux_rto {
+        c.linux_rto = x;
+    }
+    if let Some(x) = spec.syn_linear_timeouts {
+        c.syn_linear_timeouts = x;
+    }
+    if let Some(x) = spec.synack_retries {
+        c.synack_retries = Some(x);
+    }
+    if let Some(x) = spec.linux_retries2 {
+        c.linux_retries2 = x;
+    }
+    if let Some(x) = spec.linux_delayed_ack {
+        c.linux_delayed_ack = x;
+    }
+    if let Some(x) = spec.challenge_ack_interval_ms {
+        c.challenge_ack_interval = Some(v.ms(&f("challenge_ack_interval_ms"), x, true));
     }
     if let Some(x) = spec.congestion_control {
         c.congestion_control = match x {

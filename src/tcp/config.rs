@@ -30,6 +30,27 @@ impl CongestionControl {
     }
 }
 
+/// The set of defaults a configuration starts from (`profile`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Profile {
+    /// RFC 9293 and RFC 6298 defaults: the project's behaviour
+    /// specification, §3.
+    #[default]
+    Rfc,
+    /// The defaults of Linux 6.18 ([`TcpConfig::linux`]).
+    Linux,
+}
+
+impl Profile {
+    /// The name in the file, `--set` and the run header (`rfc`, `linux`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Profile::Rfc => "rfc",
+            Profile::Linux => "linux",
+        }
+    }
+}
+
 /// Settings shared by every endpoint that uses them. Defaults follow the
 /// project's behaviour specification, §3.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +114,30 @@ pub struct TcpConfig {
     /// The initial window in segments (RFC 6928, B-CC-01); `None` keeps
     /// RFC 5681's formula.
     pub initial_window_segments: Option<u32>,
+    /// The profile these settings started from; the run header names it.
+    pub profile: Profile,
+    /// B-LNX-01: the RTO as Linux's `tcp_rtt_estimator` and
+    /// `__tcp_set_rto` compute it: SRTT + max(variance term, `rto_min`),
+    /// the floor applied per round trip to the variance term, never a
+    /// clamp on the RTO.
+    pub linux_rto: bool,
+    /// B-LNX-02: Linux `tcp_syn_linear_timeouts`: the first this many SYN
+    /// retransmissions keep the initial RTO (no backoff), and SYN_SENT
+    /// gives up after `r2_syn` + this many retransmissions.
+    pub syn_linear_timeouts: u32,
+    /// B-LNX-03: Linux `tcp_synack_retries`: a passive SYN_RECEIVED gives
+    /// up after this many SYN,ACK retransmissions; `None` uses `r2_syn`.
+    pub synack_retries: Option<u32>,
+    /// B-LNX-04: `r2` is Linux's `tcp_retries2`: not a count but a time
+    /// budget (`retransmits_timed_out`, [`linux_retries2_budget`](super::linux_retries2_budget)).
+    pub linux_retries2: bool,
+    /// B-LNX-05, B-LNX-06: delayed ACKs as Linux sends them (quick-ack
+    /// mode, the adaptive ATO between `delayed_ack` and 200 ms, a FIN's
+    /// ACK delayed); needs `delayed_ack`, the ATO minimum.
+    pub linux_delayed_ack: bool,
+    /// B-LNX-07: at most one RFC 5961 challenge ACK per this interval per
+    /// connection (Linux `tcp_invalid_ratelimit`); `None`: not throttled.
+    pub challenge_ack_interval: Option<Duration>,
 }
 
 /// Linux `TCP_TIMEWAIT_LEN`.
@@ -136,6 +181,13 @@ impl Default for TcpConfig {
             congestion_control: CongestionControl::NewReno,
             hystart: true,
             initial_window_segments: None,
+            profile: Profile::Rfc,
+            linux_rto: false,
+            syn_linear_timeouts: 0,
+            synack_retries: None,
+            linux_retries2: false,
+            linux_delayed_ack: false,
+            challenge_ack_interval: None,
         }
     }
 }

@@ -538,7 +538,7 @@ impl Endpoint {
             // B-OPT-04: RFC 5961 §3.2: in the window but not exact: a
             // challenge ACK, and the connection survives.
             out.rules.push(rule::OPT_04);
-            self.bits.set(bit::ACK_NOW, true);
+            self.challenge_ack(cx, out);
             return;
         }
         match self.state {
@@ -578,7 +578,7 @@ impl Endpoint {
         } else if cx.cfg.rfc5961 {
             // B-OPT-05: RFC 5961 §4: challenge ACK, drop.
             out.rules.push(rule::OPT_05);
-            self.bits.set(bit::ACK_NOW, true);
+            self.challenge_ack(cx, out);
         } else {
             // B-SYN-02: reset the peer and abort.
             out.rules.push(rule::SYN_02);
@@ -587,6 +587,21 @@ impl Endpoint {
             }
             self.enter_closed(CloseReason::SynInWindow, cause, rule::SYN_02, out);
         }
+    }
+
+    /// An RFC 5961 challenge ACK (B-OPT-04..06), unless one went less than
+    /// `challenge_ack_interval` ago (B-LNX-07: Linux's per-socket
+    /// `tcp_invalid_ratelimit` in `tcp_send_challenge_ack`; the segment is
+    /// dropped all the same).
+    fn challenge_ack(&mut self, cx: &StepContext, out: &mut Output) {
+        if let (Some(interval), Some(x)) = (cx.cfg.challenge_ack_interval, &mut self.linux) {
+            if x.last_challenge.is_some_and(|last| cx.now.saturating_since(last) < interval) {
+                out.rules.push(rule::LNX_07);
+                return;
+            }
+            x.last_challenge = Some(cx.now);
+        }
+        self.bits.set(bit::ACK_NOW, true);
     }
 
     /// Step (4). Returns whether processing goes on to text and FIN.
@@ -630,7 +645,7 @@ impl Endpoint {
             let floor = self.snd_una.sub(self.max_snd_wnd);
             if !(floor.le(ack) && ack.le(self.snd_max)) {
                 out.rules.push(rule::OPT_06);
-                self.bits.set(bit::ACK_NOW, true);
+                self.challenge_ack(cx, out);
                 return false;
             }
         }
@@ -780,6 +795,7 @@ impl Endpoint {
 
     /// Step (7) for a FIN at RCV.NXT.
     fn process_fin(&mut self, cx: &StepContext, cause: Cause, out: &mut Output) {
+        let owed = self.bits.has(bit::ACK_NOW);
         self.bits.set(bit::ACK_NOW, true);
         match self.state {
             State::Established => {
@@ -787,6 +803,7 @@ impl Endpoint {
                 out.rules.push(rule::CLOSE_01);
                 self.rcv_nxt = self.rcv_nxt.add(1);
                 self.set_state(State::CloseWait, cause, rule::CLOSE_01, out);
+                self.delay_fin_ack(cx, owed, out);
                 self.signal_eof(out);
             }
             State::FinWait1 => {
@@ -815,6 +832,27 @@ impl Endpoint {
                 out.rules.push(rule::CLOSE_20);
             }
         }
+    }
+
+    /// B-LNX-06 (Linux `tcp_fin` in ESTABLISHED): the FIN enters
+    /// interactive mode, so its ACK waits like delayed data's (the
+    /// application's reply, a FIN, usually carries it) unless more than a
+    /// segment of text awaits it or the ACK was owed already for another
+    /// reason than quick-ack mode. `owed`: whether an ACK was owed before
+    /// the FIN.
+    fn delay_fin_ack(&mut self, cx: &StepContext, owed: bool, out: &mut Output) {
+        let (true, Some(ato_min)) = (cx.cfg.linux_delayed_ack, cx.cfg.delayed_ack) else { return };
+        let more_than_a_segment = self.ack_delayed_bytes > u32::from(self.rcv_mss);
+        let Some(x) = &mut self.linux else { return };
+        out.rules.push(rule::LNX_06);
+        x.pingpong = true;
+        x.ack_scheduled = true;
+        if more_than_a_segment || (owed && !x.quick_ack_step) {
+            return;
+        }
+        x.quick_ack_step = false;
+        self.bits.set(bit::ACK_NOW, false);
+        self.linux_delay_ack(cx, ato_min, out);
     }
 
     /// Whether the view's bytes are not the peer's at this offset.

@@ -43,7 +43,9 @@ mod app;
 mod cc;
 mod config;
 mod input;
+mod linux;
 mod output;
+mod profile;
 mod reassembly;
 mod rtt;
 mod sack;
@@ -57,8 +59,12 @@ mod transmit;
 mod tests;
 
 pub use cc::{CubicInfo, CubicRegion};
-pub use config::{CongestionControl, DEFAULT_PEER_MSS, LINUX_TIME_WAIT, MAX_RECV_BUFFER_SCALED, TcpConfig};
+pub use config::{CongestionControl, DEFAULT_PEER_MSS, LINUX_TIME_WAIT, MAX_RECV_BUFFER_SCALED, Profile, TcpConfig};
 pub use output::{AppEvent, Call, CallError, Cause, Note, Output, RttSource};
+pub use profile::{
+    LINUX_ATO_MIN, LINUX_DELACK_MAX, LINUX_MAX_QUICKACKS, LINUX_RTO_MAX, LINUX_RTO_MIN, linux_profile_lines,
+    linux_retries2_budget, linux_sysctls,
+};
 pub use sack::{SackBlock, SackBlocks};
 pub use segment::{Flags, MAX_WINDOW_SHIFT, Options, PayloadTag, Segment, Timestamps, payload_byte};
 pub use seq::SeqNum;
@@ -249,6 +255,9 @@ pub struct Endpoint {
     /// `congestion_control: cubic`, so other endpoints stay as small as
     /// before. Without it the window is Reno's.
     cubic: Option<Box<cc::Cubic>>,
+    /// The Linux options' state (`B-LNX-`); absent unless one is
+    /// configured, so other endpoints stay as small as before.
+    linux: Option<Box<linux::LinuxState>>,
     /// In-order bytes received and not yet acknowledged (B-OPT-07).
     ack_delayed_bytes: u32,
     /// The largest segment text received: the peer's SMSS as seen from
@@ -294,6 +303,7 @@ impl Endpoint {
             persist_backoff: 0,
             cc: None,
             cubic: None,
+            linux: linux::LinuxState::wanted(cfg).then(|| Box::new(linux::LinuxState::new())),
             ack_delayed_bytes: 0,
             rcv_mss: 0,
             bits: EndpointFlags::default(),
@@ -535,6 +545,9 @@ impl Endpoint {
         self.bits.set(bit::SACK_OK, false);
         if let Some(x) = &mut self.sack {
             **x = sack::SackState::new(self.iss);
+        }
+        if let Some(x) = &mut self.linux {
+            **x = linux::LinuxState::new();
         }
         self.retries = 0;
         self.bits.set(bit::WARNED, false);

@@ -94,6 +94,15 @@ impl RttEstimator {
         self.rto = rto.max(cfg.rto_min).min(cfg.rto_max);
     }
 
+    /// B-LNX-01: takes SRTT and the RTO from Linux's estimator
+    /// ([`LinuxRtt::sample`]); the RTO is bounded by `rto_max` only
+    /// (`tcp_bound_rto`), never raised to `rto_min`. Like a sample of RFC
+    /// 6298's, it ends any backoff.
+    pub fn set_linux(&mut self, cfg: &TcpConfig, srtt: Duration, rto: Duration) {
+        self.srtt_ns = srtt.as_nanos().min(NO_SAMPLE - 1);
+        self.rto = rto.min(cfg.rto_max);
+    }
+
     /// RFC 6298 (5.5): double the RTO on expiry, up to the maximum.
     pub fn back_off(&mut self, cfg: &TcpConfig) {
         self.rto = self.rto.saturating_mul(2).min(cfg.rto_max);
@@ -102,6 +111,76 @@ impl RttEstimator {
     /// RFC 6298 (5.7): after a SYN timed out, use at least 3 s for data.
     pub fn raise_after_syn_timeout(&mut self) {
         self.rto = self.rto.max(Duration::from_secs(3));
+    }
+}
+
+/// B-LNX-01: the variables of Linux's `tcp_rtt_estimator` (tcp_input.c)
+/// beyond SRTT, in microseconds as the kernel keeps them: `srtt_us` is
+/// 8 × SRTT, `mdev_us` 4 × the mean deviation, `mdev_max_us` the largest
+/// `mdev_us` of the current round trip (at least `rto_min`), `rttvar_us`
+/// the variance term the RTO adds, and `rtt_seq` the end of the round
+/// trip (SND.NXT when it began).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinuxRtt {
+    srtt_us: u64,
+    mdev_us: u64,
+    mdev_max_us: u64,
+    rttvar_us: u64,
+    rtt_seq: SeqNum,
+}
+
+impl LinuxRtt {
+    /// Feeds one sample `m_us` (µs, at least 1) as `tcp_rtt_estimator`
+    /// does, after SND.UNA moved to `snd_una`; `snd_nxt` is the highest
+    /// sequence number sent. Returns SRTT and the RTO of `__tcp_set_rto`:
+    /// SRTT + rttvar, where rttvar is at least the largest 4 × mean
+    /// deviation of the last round trip and at least `rto_min`, and
+    /// decays by a quarter of its excess once per round trip. The RTO is
+    /// not rounded up to a jiffy.
+    ///
+    /// The first sample sets SRTT = m and mdev_us = 2m (so RTO = 3m when
+    /// 2m is above `rto_min`). Later ones move SRTT by 1/8 of the error;
+    /// mdev_us moves by 1/4 of (|error| − mdev_us / 4), but by only 1/32
+    /// when the sample is below SRTT, so a falling RTT does not raise it.
+    pub fn sample(&mut self, m_us: u64, rto_min_us: u64, snd_una: SeqNum, snd_nxt: SeqNum) -> (Duration, Duration) {
+        let mut m = m_us.max(1) as i64;
+        let mut srtt = self.srtt_us as i64;
+        if srtt != 0 {
+            m -= srtt >> 3;
+            srtt += m;
+            if m < 0 {
+                m = -m;
+                m -= (self.mdev_us >> 2) as i64;
+                if m > 0 {
+                    m >>= 3;
+                }
+            } else {
+                m -= (self.mdev_us >> 2) as i64;
+            }
+            self.mdev_us = (self.mdev_us as i64 + m) as u64;
+            if self.mdev_us > self.mdev_max_us {
+                self.mdev_max_us = self.mdev_us;
+                if self.mdev_max_us > self.rttvar_us {
+                    self.rttvar_us = self.mdev_max_us;
+                }
+            }
+            if self.rtt_seq.lt(snd_una) {
+                if self.mdev_max_us < self.rttvar_us {
+                    self.rttvar_us -= (self.rttvar_us - self.mdev_max_us) >> 2;
+                }
+                self.rtt_seq = snd_nxt;
+                self.mdev_max_us = rto_min_us;
+            }
+        } else {
+            srtt = m << 3;
+            self.mdev_us = (m as u64) << 1;
+            self.rttvar_us = self.mdev_us.max(rto_min_us);
+            self.mdev_max_us = self.rttvar_us;
+            self.rtt_seq = snd_nxt;
+        }
+        self.srtt_us = (srtt as u64).max(1);
+        let srtt = Duration::from_micros(self.srtt_us >> 3);
+        (srtt, Duration::from_micros((self.srtt_us >> 3) + self.rttvar_us))
     }
 }
 
@@ -166,6 +245,50 @@ mod tests {
         }
         assert_eq!(rtt.srtt(), Some(tick));
         assert_eq!(rtt.rto(), Duration::from_millis(200));
+    }
+
+    /// B-LNX-01: Linux's estimator by hand, in µs, rto_min 200 ms, each
+    /// sample after SND.UNA passed the round trip's end (rtt_seq), so the
+    /// per-round-trip step runs each time:
+    /// - 100 ms: srtt_us = 800000, mdev_us = 200000, rttvar = max(200000,
+    ///   200000) = 200000: RTO = 100 + 200 = 300 ms.
+    /// - 20 ms: m = 20000 − 100000 = −80000; srtt_us = 720000 (90 ms);
+    ///   |m| = 80000, minus mdev/4 = 50000 → 30000 > 0, >> 3 = 3750;
+    ///   mdev_us = 203750 > mdev_max (200000) → mdev_max = rttvar =
+    ///   203750; new round trip: rttvar stays (mdev_max = rttvar), mdev_max
+    ///   = 200000: RTO = 90 + 203.75 = 293.75 ms.
+    /// - 90 ms: m = 90000 − 90000 = 0; mdev_us = 203750 − 50937 = 152813;
+    ///   not above mdev_max (200000); round trip ends: rttvar = 203750 −
+    ///   (3750 >> 2 = 937) = 202813: RTO = 90 + 202.813 = 292.813 ms.
+    ///
+    /// RFC 6298 would give 100 + 4 × 50 = 300, then 90 + 4 × 57.5 = 320,
+    /// then 90 + 4 × 43.125 = 262.5: under Linux the 200 ms floor holds the
+    /// variance term, and a falling RTT barely moves it.
+    #[test]
+    fn linux_rto_is_srtt_plus_a_floored_variance_term() {
+        let mut x = LinuxRtt::default();
+        let (una, nxt) = (SeqNum(1000), SeqNum(2000));
+        assert_eq!(x.sample(100_000, 200_000, una, nxt), (Duration::from_millis(100), Duration::from_millis(300)));
+        let (srtt, rto) = x.sample(20_000, 200_000, nxt.add(1), nxt.add(100));
+        assert_eq!((srtt, rto), (Duration::from_millis(90), Duration::from_micros(293_750)));
+        let (srtt, rto) = x.sample(90_000, 200_000, nxt.add(101), nxt.add(200));
+        assert_eq!((srtt, rto), (Duration::from_millis(90), Duration::from_micros(292_813)));
+    }
+
+    /// B-LNX-01: a short path: 10 ms samples give RTO = 10 + 200 = 210 ms,
+    /// not RFC 6298's max(10 + 4 × 5, 1 s) nor a clamp at 200 ms: the
+    /// floor is on the variance term. The estimator's RTO goes in as is
+    /// (below a 1 s rto_min, which it ignores).
+    #[test]
+    fn linux_rto_floors_the_variance_term_not_the_rto() {
+        let cfg = TcpConfig { linux_rto: true, ..TcpConfig::default() };
+        let mut x = LinuxRtt::default();
+        let (srtt, rto) = x.sample(10_000, 200_000, SeqNum(1), SeqNum(2));
+        assert_eq!(rto, Duration::from_millis(210));
+        let mut rtt = RttEstimator::new(&cfg);
+        rtt.set_linux(&cfg, srtt, rto);
+        assert_eq!(rtt.rto(), Duration::from_millis(210));
+        assert_eq!(rtt.srtt(), Some(Duration::from_millis(10)));
     }
 
     /// B-TMR-04: backoff doubles up to rto_max.

@@ -1942,10 +1942,11 @@ fn without_congestion_control_duplicates_change_nothing() {
 /// transmit counts octets, not segments (RFC 5681 §3.2 (2)): a u32 in
 /// the congestion state where a u8 count was. 248 since CUBIC: its
 /// state and HyStart's are a third boxed pointer, absent unless
-/// `congestion_control: cubic`.
+/// `congestion_control: cubic`. 256 since the Linux options (`B-LNX-`):
+/// their state is a fourth boxed pointer, absent unless one is configured.
 #[test]
 fn endpoint_stays_small() {
-    assert!(std::mem::size_of::<Endpoint>() <= 248, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
+    assert!(std::mem::size_of::<Endpoint>() <= 256, "Endpoint grew to {} bytes", std::mem::size_of::<Endpoint>());
 }
 
 // =========================================================================
@@ -2837,4 +2838,206 @@ fn established_sack_recovery_does_not_rescue_the_fin_it_just_sent() {
         sent.iter().map(|x| (x.seq.0, x.len, x.flags.fin(), x.retransmit)).collect();
     assert_eq!(seqs, [(s(4), 1000, false, true), (s(10), 0, true, false)]);
     assert!(t.ep.in_sack_recovery());
+}
+
+// =========================================================================
+// Linux options (B-LNX-, docs/linux.md)
+// =========================================================================
+
+/// An endpoint with `cfg` through an active open answered at 10 ms.
+fn linux_established(cfg: TcpConfig) -> T {
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    t.at_ms(10);
+    one(t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1)));
+    assert_eq!(t.state(), State::Established);
+    t
+}
+
+/// Fires timers until the endpoint closes; returns the times (ms) of the
+/// segments sent on the way and of the close.
+fn times_until_closed(t: &mut T) -> (Vec<u64>, u64) {
+    let mut sent = Vec::new();
+    while t.state() != State::Closed && t.state() != State::Listen {
+        let segs = t.fire_next_timer();
+        sent.extend(segs.iter().map(|_| t.now.as_nanos() / 1_000_000));
+    }
+    (sent, t.now.as_nanos() / 1_000_000)
+}
+
+/// B-LNX-02: tcp_syn_retries 6 with tcp_syn_linear_timeouts 4 (Linux's
+/// tcp_retransmit_timer backs off only once icsk_backoff exceeds 4, and
+/// tcp_write_timeout allows 6 + 4 retransmissions): SYNs at 0, then 1, 2,
+/// 3, 4, 5 s (four retransmissions at the initial 1 s RTO, the fifth
+/// after it), 7, 11, 19, 35, 67 s, and the give-up 64 s after the last,
+/// at 131 s.
+#[test]
+fn syn_sent_linux_linear_timeouts_give_the_kernels_schedule() {
+    let cfg = TcpConfig {
+        r2_syn: Some(6),
+        syn_linear_timeouts: 4,
+        rto_max: Duration::from_secs(120),
+        ..TcpConfig::default()
+    };
+    let mut t = T::with_cfg(cfg);
+    one(t.call(|ep, out| ep.connect(out)));
+    let (sent, closed) = times_until_closed(&mut t);
+    let secs: Vec<u64> = sent.iter().map(|ms| ms / 1000).collect();
+    assert_eq!(secs, vec![1, 2, 3, 4, 5, 7, 11, 19, 35, 67]);
+    assert_eq!(closed, 131_000);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::RetransmitLimit));
+}
+
+/// B-LNX-03: tcp_synack_retries 5 (reqsk_timer_handler): a passive open
+/// resends its SYN,ACK at 1, 3, 7, 15, 31 s and gives up at 63 s, back to
+/// LISTEN, where r2_syn (7) would wait until 183 s.
+#[test]
+fn syn_received_linux_synack_retries_give_up_at_63_s() {
+    let cfg = TcpConfig { synack_retries: Some(5), ..TcpConfig::default() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.listen(out));
+    one(t.recv(seg(SYN, REMOTE_ISS, 0)));
+    let (sent, closed) = times_until_closed(&mut t);
+    assert_eq!(sent, vec![1000, 3000, 7000, 15000, 31000]);
+    assert_eq!(closed, 63_000);
+    assert_eq!(t.state(), State::Listen);
+    t.assert_rule(rule::LNX_03);
+}
+
+/// B-LNX-04: tcp_retries2 15 is a budget of 924.6 s from the first
+/// retransmission, checked when the timer expires. Data sent at 10 ms
+/// with an RTO of 1 s (rto_min 1 s) is resent at 1.01, 3.01, 7.01, 15.01,
+/// 31.01, 63.01, 127.01 s (the RTO reaches 120 s), then every 120 s:
+/// 247.01 ... 847.01 (the 13th). At 967.01 s, 966 s have passed since
+/// the first: the budget is spent after 13 retransmissions, not 15.
+#[test]
+fn established_linux_retries2_is_a_time_budget_not_a_count() {
+    let cfg =
+        TcpConfig { r2: Some(15), linux_retries2: true, rto_max: Duration::from_secs(120), ..TcpConfig::default() };
+    let mut t = linux_established(cfg);
+    t.call(|ep, out| ep.send(100, out));
+    let (sent, closed) = times_until_closed(&mut t);
+    assert_eq!(sent.len(), 13, "{sent:?}");
+    assert_eq!((sent[0], sent[6], sent[12]), (1010, 127_010, 847_010));
+    assert_eq!(closed, 967_010);
+    assert_eq!(t.ep.close_reason(), Some(CloseReason::RetransmitLimit));
+    t.assert_rule(rule::LNX_04);
+}
+
+/// B-LNX-04: with an RTO of exactly 200 ms (rto_min 200 ms, a 10 ms
+/// sample) the resends come at 0.21, 0.61, ... 204.61 s (10th: the RTO
+/// reaches 120 s), then 324.61 ... 924.61 s (16th). At 924.61 s only
+/// 924.4 s have passed since the first (0.21 s), under the budget, so a
+/// 16th retransmission goes; the give-up is at 1044.61 s. A count of 15
+/// would have stopped at 924.61 s.
+#[test]
+fn established_linux_retries2_budget_counts_from_the_first_retransmission() {
+    let cfg = TcpConfig {
+        r2: Some(15),
+        linux_retries2: true,
+        rto_min: Duration::from_millis(200),
+        rto_max: Duration::from_secs(120),
+        ..TcpConfig::default()
+    };
+    let mut t = linux_established(cfg);
+    t.call(|ep, out| ep.send(100, out));
+    let (sent, closed) = times_until_closed(&mut t);
+    assert_eq!(sent.len(), 16, "{sent:?}");
+    assert_eq!((sent[0], sent[9], sent[15]), (210, 204_610, 924_610));
+    assert_eq!(closed, 1_044_610);
+}
+
+fn established_with_linux_delayed_ack() -> T {
+    let cfg = TcpConfig { delayed_ack: Some(LINUX_ATO_MIN), linux_delayed_ack: true, ..TcpConfig::default() };
+    linux_established(cfg)
+}
+
+/// B-LNX-05: the first data starts quick-ack mode with min(65535 / (2 ×
+/// 100), 16) = 16 quick ACKs (tcp_incr_quickack): sixteen 100-byte
+/// segments 100 ms apart are each acknowledged at once. The 17th waits
+/// the ATO, 40 ms (TCP_ATO_MIN: leaving quick-ack mode deflated it), for
+/// the delayed-ACK timer.
+#[test]
+fn established_linux_quick_acks_then_delays() {
+    let mut t = established_with_linux_delayed_ack();
+    for i in 0..16u32 {
+        t.at_ms(100 + 100 * u64::from(i));
+        let ack = one(t.recv(seg(ACK, REMOTE_ISS + 1 + 100 * i, LOCAL_ISS + 1).len(100)));
+        assert_eq!(ack.ack, SeqNum(REMOTE_ISS + 101 + 100 * i));
+    }
+    t.at_ms(1700);
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1601, LOCAL_ISS + 1).len(100)).is_empty());
+    assert_eq!(t.ep.timer(Timer::DelayedAck), Some(Instant::from_nanos(1_740_000_000)));
+    let ack = one(t.fire_next_timer());
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1701);
+    t.assert_rule(rule::LNX_05);
+}
+
+/// B-LNX-06: tcp_fin in ESTABLISHED enters interactive mode, so the FIN's
+/// ACK is not a quick ACK: after 100 bytes at 20 ms (acknowledged at
+/// once, ATO 40 ms), the FIN at 50 ms is acknowledged by the delayed-ACK
+/// timer at 90 ms, or by our FIN if the application closes first.
+#[test]
+fn established_linux_fin_ack_waits_the_ato() {
+    let mut t = established_with_linux_delayed_ack();
+    t.at_ms(20);
+    one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(100)));
+    t.at_ms(50);
+    assert!(t.recv(seg(FIN_ACK, REMOTE_ISS + 101, LOCAL_ISS + 1)).is_empty());
+    assert_eq!(t.state(), State::CloseWait);
+    t.assert_rule(rule::LNX_06);
+    assert_eq!(t.ep.timer(Timer::DelayedAck), Some(Instant::from_nanos(90_000_000)));
+    t.at_ms(60);
+    let fin = one(t.call(|ep, out| ep.close(out)));
+    assert_seg(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 102);
+    assert_eq!(t.ep.timer(Timer::DelayedAck), None);
+}
+
+/// B-LNX-06: before any data the ATO is still zero, so Linux's delayed-ACK
+/// timer for a FIN fires at the next jiffy: the ACK goes at once.
+#[test]
+fn established_linux_fin_without_data_is_acknowledged_at_once() {
+    let mut t = established_with_linux_delayed_ack();
+    t.at_ms(50);
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+    t.assert_rule(rule::LNX_06);
+}
+
+/// B-LNX-07: tcp_invalid_ratelimit 500 ms: an inexact RST at 100 ms gets
+/// a challenge ACK; another at 400 ms gets none (300 ms later); one at
+/// 700 ms does (600 ms after the last challenge ACK).
+#[test]
+fn established_linux_challenge_acks_are_rate_limited() {
+    let cfg =
+        TcpConfig { rfc5961: true, challenge_ack_interval: Some(Duration::from_millis(500)), ..TcpConfig::default() };
+    let mut t = linux_established(cfg);
+    t.at_ms(100);
+    one(t.recv(seg(RST, REMOTE_ISS + 10, 0)));
+    t.at_ms(400);
+    assert!(t.recv(seg(RST, REMOTE_ISS + 10, 0)).is_empty());
+    t.assert_rule(rule::LNX_07);
+    t.at_ms(700);
+    let ack = one(t.recv(seg(RST, REMOTE_ISS + 10, 0)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(t.state(), State::Established);
+}
+
+/// B-LNX-01: under `linux_rto` the endpoint's RTO is Linux's: the SYN
+/// timed at 10 ms gives SRTT 10 ms, mdev_us 20000, rttvar max(20000,
+/// 200000): RTO 210 ms, where RFC 6298 with rto_min 200 ms gives
+/// max(10 + 4 × 5, 200) = 200 ms. Data sent at 10 ms is resent at 220 ms.
+#[test]
+fn established_linux_rto_after_the_handshake_sample() {
+    let cfg = TcpConfig {
+        linux_rto: true,
+        rto_min: Duration::from_millis(200),
+        rto_max: Duration::from_secs(120),
+        ..TcpConfig::default()
+    };
+    let mut t = linux_established(cfg);
+    assert_eq!(t.ep.rto(), Duration::from_millis(210));
+    t.call(|ep, out| ep.send(100, out));
+    assert_eq!(t.ep.timer(Timer::Retransmit), Some(Instant::from_nanos(220_000_000)));
+    t.assert_rule(rule::TMR_01);
 }

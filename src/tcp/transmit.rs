@@ -76,6 +76,13 @@ impl Endpoint {
             self.ack_delayed_bytes = 0;
             self.bits.set(bit::FULL_SEGMENT_UNACKED, false);
             self.stop_timer(Timer::DelayedAck, out);
+            if let (Some(x), Some(ato_min)) = (&mut self.linux, cfg.delayed_ack) {
+                // B-LNX-05: tcp_event_ack_sent.
+                x.on_ack_sent(ato_min);
+            }
+        }
+        if let Some(x) = &mut self.linux {
+            x.quick_ack_step = false;
         }
         self.bits.set(bit::ACK_NOW, false);
         self.end_sack_step();
@@ -644,6 +651,13 @@ impl Endpoint {
         if !occupies {
             return;
         }
+        if len > 0
+            && !seg.retransmit
+            && let Some(x) = &mut self.linux
+        {
+            // B-LNX-05: a reply within the ATO: interactive mode.
+            x.on_data_sent(cx.now);
+        }
         if self.snd_nxt.lt(end) {
             self.snd_nxt = end;
         }
@@ -707,7 +721,7 @@ impl Endpoint {
             let per_window = flight_before.div_ceil(2 * self.max_payload()).max(1);
             let rtt = cx.cfg.ts_tick.saturating_mul(u64::from(ticks.max(1)));
             let clock = cx.cfg.ts_tick.max(CLOCK_GRANULARITY);
-            self.rtt.sample(cx.cfg, rtt, per_window, clock);
+            self.rtt_sample(cx, rtt, per_window, clock, out);
             self.rtt.stop_timing();
             self.note_rtt(cx, rtt, RttSource::Timestamp, out);
         } else if let Some((end, sent_at)) = self.rtt.timing() {
@@ -716,7 +730,7 @@ impl Endpoint {
                 // this sample is valid under Karn's rule.
                 out.rules.push(rule::TMR_05);
                 let rtt = cx.now.saturating_since(sent_at);
-                self.rtt.sample(cx.cfg, rtt, 1, CLOCK_GRANULARITY);
+                self.rtt_sample(cx, rtt, 1, CLOCK_GRANULARITY, out);
                 self.rtt.stop_timing();
                 self.note_rtt(cx, rtt, RttSource::Timed, out);
             }
@@ -726,6 +740,10 @@ impl Endpoint {
             out.rules.push(rule::TMR_06);
         }
         self.retries = 0;
+        if let Some(x) = &mut self.linux {
+            // B-LNX-04: what was retransmitted is acknowledged.
+            x.retrans_stamp = None;
+        }
         self.bits.set(bit::WARNED, false);
         let flight = self.snd_max.since(self.snd_una);
         let smss = self.max_payload();
@@ -870,6 +888,22 @@ impl Endpoint {
         }
     }
 
+    /// Feeds an RTT sample to the estimator in force: RFC 6298's, or
+    /// Linux's (B-LNX-01), which takes one sample per ACK with the gains
+    /// of `tcp_rtt_estimator` and ignores `per_window` and `clock`.
+    fn rtt_sample(&mut self, cx: &StepContext, rtt: Duration, per_window: u32, clock: Duration, out: &mut Output) {
+        if cx.cfg.linux_rto
+            && let Some(x) = &mut self.linux
+        {
+            out.rules.push(rule::LNX_01);
+            let us = |d: Duration| d.as_nanos() / 1000;
+            let (srtt, rto) = x.rtt.sample(us(rtt), us(cx.cfg.rto_min), self.snd_una, self.snd_max);
+            self.rtt.set_linux(cx.cfg, srtt, rto);
+        } else {
+            self.rtt.sample(cx.cfg, rtt, per_window, clock);
+        }
+    }
+
     /// Traces an RTT sample and what the estimator made of it, for
     /// endpoints with timestamps configured (others' traces stay as they
     /// were before RFC 7323).
@@ -940,6 +974,10 @@ impl Endpoint {
             self.bits.set(bit::ACK_NOW, true);
             return;
         };
+        if cx.cfg.linux_delayed_ack && self.linux.is_some() {
+            self.linux_acknowledge(cx, len, fills_gap, delay, out);
+            return;
+        }
         out.rules.push(rule::OPT_07);
         self.ack_delayed_bytes = self.ack_delayed_bytes.saturating_add(len);
         let full_sized = len >= u32::from(self.rcv_mss);
@@ -951,6 +989,57 @@ impl Endpoint {
             self.bits.set(bit::ACK_NOW, true);
         } else if !self.timers.is_running(Timer::DelayedAck) {
             self.start_timer(Timer::DelayedAck, cx.now + delay, out);
+        }
+    }
+
+    /// B-LNX-05: in-order text under Linux's delayed-ACK engine
+    /// (`tcp_event_data_recv`, then `__tcp_ack_snd_check`): the ACK goes
+    /// at once when more than one full segment awaits it (RCV.NXT moved
+    /// more than the peer's MSS since our last ACK), when the text filled
+    /// a gap, or in quick-ack mode; otherwise it waits
+    /// ([`Endpoint::linux_delay_ack`]).
+    fn linux_acknowledge(&mut self, cx: &StepContext, len: u32, fills_gap: bool, ato_min: Duration, out: &mut Output) {
+        out.rules.push(rule::LNX_05);
+        self.ack_delayed_bytes = self.ack_delayed_bytes.saturating_add(len);
+        let rto = self.rtt.rto();
+        let rcv_wnd = self.rcv_wnd(cx.cfg);
+        let rcv_mss = self.rcv_mss;
+        let more_than_a_segment = self.ack_delayed_bytes > u32::from(rcv_mss);
+        let Some(x) = &mut self.linux else { return };
+        x.on_data(cx.now, ato_min, rto, rcv_wnd, rcv_mss);
+        if fills_gap || more_than_a_segment {
+            self.bits.set(bit::ACK_NOW, true);
+        } else if x.in_quickack() {
+            x.quick_ack_step = !self.bits.has(bit::ACK_NOW);
+            self.bits.set(bit::ACK_NOW, true);
+        } else {
+            self.linux_delay_ack(cx, ato_min, out);
+        }
+    }
+
+    /// B-LNX-05 (`tcp_send_delayed_ack`): the owed ACK waits the delay
+    /// the ATO gives, or goes now when the ATO is still zero (no data yet:
+    /// Linux's timer then fires at the next jiffy) or a running delayed-ACK
+    /// timer is due within a quarter of it; a running timer due sooner is
+    /// kept.
+    pub(super) fn linux_delay_ack(&mut self, cx: &StepContext, ato_min: Duration, out: &mut Output) {
+        let srtt = self.rtt.srtt();
+        let Some(x) = &self.linux else { return };
+        let delay = x.delay(ato_min, srtt);
+        if delay == Duration::ZERO {
+            self.bits.set(bit::ACK_NOW, true);
+            return;
+        }
+        let mut deadline = cx.now + delay;
+        if let Some(running) = self.timers.get(Timer::DelayedAck) {
+            if running <= cx.now + Duration::from_nanos(delay.as_nanos() / 4) {
+                self.bits.set(bit::ACK_NOW, true);
+                return;
+            }
+            deadline = deadline.min(running);
+        }
+        if self.timers.get(Timer::DelayedAck) != Some(deadline) {
+            self.start_timer(Timer::DelayedAck, deadline, out);
         }
     }
 
@@ -993,6 +1082,14 @@ impl Endpoint {
                     // B-OPT-07: the delayed ACK is due.
                     out.rules.push(rule::OPT_07);
                     self.bits.set(bit::ACK_NOW, true);
+                    let rto = self.rtt.rto();
+                    if cfg.linux_delayed_ack
+                        && let (Some(x), Some(ato_min)) = (&mut self.linux, cfg.delayed_ack)
+                    {
+                        // B-LNX-05: tcp_delack_timer_handler.
+                        out.rules.push(rule::LNX_05);
+                        x.on_delayed_ack_fired(ato_min, rto);
+                    }
                 }
             }
             if matches!(self.state, State::Closed | State::Listen) {
@@ -1008,17 +1105,39 @@ impl Endpoint {
         let cause = Cause::Timer(Timer::Retransmit);
         let syn_unacked =
             self.snd_una == self.iss && matches!(self.state, State::SynSent | State::SynReceived | State::FinWait1);
-        let limit = if syn_unacked { cx.cfg.r2_syn } else { cx.cfg.r2 };
+        let budget = !syn_unacked && cx.cfg.linux_retries2;
+        let limit = if syn_unacked { self.syn_retry_limit(cx.cfg, out) } else { cx.cfg.r2 };
         if self.snd_una == self.snd_max {
             return; // Nothing to resend (probes are PERSIST's, B-TMR-14).
         }
-        if limit == Some(self.retries) {
+        if budget && self.linux_budget_spent(cx) {
+            // B-LNX-04: tcp_retries2 is a time budget, not a count.
+            out.rules.push(rule::LNX_04);
             self.give_up(cx, cause, out);
             return;
         }
-        // B-TMR-04/B-TMR-06: back off first, so the resend below arms the
-        // timer with the new RTO; the timed segment is void (Karn).
-        self.rtt.back_off(cx.cfg);
+        if !budget && limit == Some(self.retries) {
+            self.give_up(cx, cause, out);
+            return;
+        }
+        if budget
+            && self.retries == 0
+            && let Some(x) = &mut self.linux
+        {
+            // B-LNX-04: the budget runs from the first retransmission
+            // (tcp_retransmit_skb's retrans_stamp).
+            x.retrans_stamp = Some(cx.now);
+        }
+        if self.state == State::SynSent && self.retries < cx.cfg.syn_linear_timeouts {
+            // B-LNX-02: tcp_syn_linear_timeouts: this SYN retransmission
+            // keeps the initial RTO.
+            out.rules.push(rule::LNX_02);
+        } else {
+            // B-TMR-04/B-TMR-06: back off first, so the resend below arms
+            // the timer with the new RTO.
+            self.rtt.back_off(cx.cfg);
+        }
+        // The timed segment is void (Karn).
         self.rtt.stop_timing();
         if syn_unacked {
             self.bits.set(bit::SYN_RETRANSMITTED, true);
@@ -1072,6 +1191,34 @@ impl Endpoint {
         if !self.timers.is_running(Timer::Retransmit) {
             self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
         }
+    }
+
+    /// How many retransmissions of the SYN or SYN,ACK may go: `r2_syn`,
+    /// plus `syn_linear_timeouts` for an active open (B-LNX-02, Linux's
+    /// `tcp_write_timeout`), or `synack_retries` for a passive one
+    /// (B-LNX-03, `reqsk_timer_handler`).
+    fn syn_retry_limit(&self, cfg: &TcpConfig, out: &mut Output) -> Option<u32> {
+        match self.state {
+            State::SynSent if cfg.syn_linear_timeouts > 0 => {
+                out.rules.push(rule::LNX_02);
+                cfg.r2_syn.map(|n| n.saturating_add(cfg.syn_linear_timeouts))
+            }
+            State::SynReceived if self.origin == super::Origin::Passive && cfg.synack_retries.is_some() => {
+                out.rules.push(rule::LNX_03);
+                cfg.synack_retries
+            }
+            _ => cfg.r2_syn,
+        }
+    }
+
+    /// B-LNX-04 (`retransmits_timed_out` with `tcp_retries2`): at least
+    /// one retransmission went, and the time since the first is at least
+    /// the budget of `r2` retransmissions from a 200 ms RTO. `r2`
+    /// infinite never runs out.
+    fn linux_budget_spent(&self, cx: &StepContext) -> bool {
+        let (Some(n), Some(x)) = (cx.cfg.r2, &self.linux) else { return false };
+        let Some(first) = x.retrans_stamp.filter(|_| self.retries > 0) else { return false };
+        cx.now.saturating_since(first) >= super::linux_retries2_budget(n)
     }
 
     /// B-TMR-09: the limit is reached: give up; a passive SYN_RECEIVED

@@ -22,6 +22,7 @@
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
 //! - `sack`: SACK negotiation, and RFC 6675 recovery against NewReno.
+//! - `linux`: the `profile` setting and the `linux` profile's header.
 
 mod behaviours;
 mod cc;
@@ -32,6 +33,7 @@ mod digests;
 mod examples;
 mod explore_shrink;
 mod identity;
+mod linux;
 mod loss_models;
 mod outputs;
 mod pictures;
