@@ -46,10 +46,6 @@ impl TcpConfig {
     /// named beside it (Documentation/networking/ip-sysctl.rst,
     /// include/net/tcp.h, net/ipv4/tcp_input.c, tcp_output.c,
     /// tcp_timer.c). Every value is a field a file may set again.
-    ///
-    /// Not yet applied: CUBIC congestion control with HyStart and an
-    /// initial window of 10 segments (`tcp_congestion_control` cubic,
-    /// `TCP_INIT_CWND` 10); see the marked place below.
     pub fn linux() -> TcpConfig {
         TcpConfig {
             profile: Profile::Linux,
@@ -109,11 +105,14 @@ impl TcpConfig {
             // A fixed buffer stands in for autotuning (not modelled):
             // tcp_rmem[1], 131072 bytes, the buffer a socket starts with.
             recv_buffer: 131_072,
-            // ---- Not yet applied (congestion control) ----
-            // Once they exist, switch on here: CUBIC with HyStart
-            // (tcp_congestion_control "cubic", tcp_cubic.c hystart=1)
-            // and an initial window of 10 segments (TCP_INIT_CWND).
-            congestion_control: CongestionControl::NewReno,
+            // tcp_congestion_control "cubic" (the kernel's default,
+            // CONFIG_DEFAULT_TCP_CONG) with tcp_cubic.c's hystart=1
+            // (B-CC-10, B-CC-11).
+            congestion_control: CongestionControl::Cubic,
+            hystart: true,
+            // TCP_INIT_CWND 10 (include/net/tcp.h; tcp_init_cwnd): ten
+            // segments whatever the MSS (B-CC-01; RFC 6928).
+            initial_window_segments: Some(10),
             ..TcpConfig::default()
         }
     }
@@ -132,10 +131,7 @@ pub fn linux_profile_lines(c: &TcpConfig) -> Vec<String> {
     let onoff = |b: bool| if b { "on" } else { "off" };
     let opt_ms = |x: Option<Duration>| x.map_or("off".to_string(), |x| x.to_string());
     let limit = |x: Option<u32>| x.map_or("infinite".to_string(), |n| n.to_string());
-    let mut lines = vec![
-        "Linux 6.18 defaults (docs/linux.md); not yet applied: CUBIC with HyStart, initial window 10 (TCP_INIT_CWND)"
-            .to_string(),
-    ];
+    let mut lines = vec!["Linux 6.18 defaults (docs/linux.md)".to_string()];
     let mut add = |what: String, source: &str, same: bool| lines.push(format!("{what}: {source}{}", mark(same)));
     add(
         format!("window_scale {}", c.window_scale.map_or("off".into(), |s| s.to_string())),
@@ -207,8 +203,17 @@ pub fn linux_profile_lines(c: &TcpConfig) -> Vec<String> {
     add(format!("rfc1337 {}", onoff(c.rfc1337)), "tcp_rfc1337 0", c.rfc1337 == d.rfc1337);
     add(
         format!("congestion_control {}", c.congestion_control.name()),
-        "tcp_congestion_control cubic: not yet applied",
+        "tcp_congestion_control cubic (B-CC-02..09)",
         c.congestion_control == d.congestion_control,
+    );
+    add(format!("hystart {}", onoff(c.hystart)), "tcp_cubic.c hystart 1 (B-CC-10, B-CC-11)", c.hystart == d.hystart);
+    add(
+        format!(
+            "initial_window_segments {}",
+            c.initial_window_segments.map_or("RFC 5681".to_string(), |n| n.to_string())
+        ),
+        "TCP_INIT_CWND 10 (B-CC-01)",
+        c.initial_window_segments == d.initial_window_segments,
     );
     lines
 }
@@ -302,8 +307,7 @@ mod tests {
     }
 
     /// The sysctls of the profile are Linux 6.18's defaults (as a 6.18
-    /// machine reports them), but for the congestion control, not yet
-    /// applied (the kernel's is cubic).
+    /// machine reports them).
     #[test]
     fn the_linux_profile_names_the_kernels_sysctl_values() {
         let sysctls = linux_sysctls(&TcpConfig::linux());
@@ -317,6 +321,6 @@ mod tests {
         assert_eq!(get("net.ipv4.tcp_invalid_ratelimit"), Some("500"));
         assert_eq!(get("net.ipv4.tcp_rto_min_us"), Some("200000"));
         assert_eq!(get("net.ipv4.tcp_rto_max_ms"), Some("120000"));
-        assert_eq!(get("net.ipv4.tcp_congestion_control"), Some("reno"));
+        assert_eq!(get("net.ipv4.tcp_congestion_control"), Some("cubic"));
     }
 }

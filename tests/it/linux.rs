@@ -48,7 +48,10 @@ fn the_header_lists_the_profiles_values_and_the_deviations() {
     assert!(header.contains("tcp profile linux: window_scale 7: tcp_window_scaling 1"), "{header}");
     assert!(header.contains("(set by the file)"), "{header}");
     assert!(header.contains("tcp profile linux: sack on: tcp_sack 1\n"), "{header}");
-    assert!(header.contains("not yet applied: CUBIC with HyStart, initial window 10"), "{header}");
+    assert!(header.contains("tcp profile linux: congestion_control cubic: tcp_congestion_control cubic"), "{header}");
+    assert!(header.contains("tcp profile linux: hystart on:"), "{header}");
+    assert!(header.contains("tcp profile linux: initial_window_segments 10: TCP_INIT_CWND 10"), "{header}");
+    assert!(!header.contains("not yet applied"), "{header}");
     for id in ["B-LNX-01", "B-LNX-02", "B-LNX-03", "B-LNX-04", "B-LNX-05", "B-LNX-07", "B-OPT-02"] {
         assert!(header.lines().any(|l| l.starts_with("RFC deviation:") && l.contains(id)), "{id}: {header}");
     }
