@@ -37,6 +37,9 @@
 //! - [`determinism`]: a run against its perturbed twin, record by record.
 //! - [`pcap`], [`pictures`]: packet captures; ladder and state diagrams,
 //!   sweep plots.
+//! - `kernel` (Linux only): the pure half of `tcpsim kernel`: which
+//!   scenarios the kernel can play, the tcpsim side of the comparison, and
+//!   the kernel's state changes as an RFC 9293 path.
 //!
 //! # Example
 //!
@@ -73,6 +76,8 @@
 pub mod determinism;
 pub mod expect;
 pub mod explore;
+#[cfg(target_os = "linux")]
+pub mod kernel;
 pub mod link;
 pub mod model;
 pub mod parallel;
