@@ -200,7 +200,7 @@ pub fn kernel_path(rec: &KernelRecord) -> Vec<Step> {
         steps.push(Step::new(State::Listen, rec.listen_ns, &[Representation::RequestSocket]));
         steps.push(Step::new(State::SynReceived, None, &[Representation::RequestSocket]));
     }
-    let mut push = |steps: &mut Vec<Step>, step: Step| {
+    let push = |steps: &mut Vec<Step>, step: Step| {
         // The child socket's own birth (LISTEN → SYN_RECV) repeats the
         // request socket's state; a real path never repeats a state.
         if steps.last().map(|s| s.state) != Some(step.state) {
