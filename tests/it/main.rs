@@ -15,6 +15,8 @@
 //! - `cross_check`: the endpoint against smoltcp's TCP, exchange by exchange.
 //! - `explore_shrink`: replay files, exhaustive exploration, shrinking.
 //! - `identity`: `ep`, `pkt`/`copy` and `t_ns` let a reader follow a trace.
+//! - `kernel`: the close scenarios run on the Linux kernel match tcpsim's
+//!   paths (root; skipped with a notice elsewhere unless required).
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
@@ -28,6 +30,8 @@ mod digests;
 mod examples;
 mod explore_shrink;
 mod identity;
+#[cfg(target_os = "linux")]
+mod kernel;
 mod outputs;
 mod pictures;
 mod properties;

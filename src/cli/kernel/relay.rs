@@ -65,6 +65,32 @@ pub struct Wire {
     pub counts: [Mutex<(u64, u64)>; 2],
     /// Raised to end the relay's threads.
     pub stop: AtomicBool,
+    /// Print every packet on stderr (`TCPSIM_KERNEL_DEBUG=1`).
+    pub debug: bool,
+}
+
+/// One packet on stderr, for looking into a kernel run.
+fn debug_line(dir: usize, t_ns: u64, packet: &[u8], dropped: bool) {
+    let Ok(sliced) = SlicedPacket::from_ip(packet) else { return };
+    if let Some(TransportSlice::Tcp(tcp)) = sliced.transport {
+        let flags = [(tcp.syn(), "SYN"), (tcp.fin(), "FIN"), (tcp.rst(), "RST"), (tcp.psh(), "PSH"), (tcp.ack(), "ACK")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join("|");
+        eprintln!(
+            "relay {:>10.3} ms host {dir} -> {}: {}:{} {flags} seq={} ack={} len={}{}",
+            t_ns as f64 / 1e6,
+            1 - dir,
+            tcp.source_port(),
+            tcp.destination_port(),
+            tcp.sequence_number(),
+            tcp.acknowledgment_number(),
+            tcp.payload().len(),
+            if dropped { " DROPPED" } else { "" }
+        );
+    }
 }
 
 /// A u64 set once by the run loop and read by the relay.
@@ -148,6 +174,9 @@ pub fn start(wire: Arc<Wire>, tuns: [Arc<tun::Device>; 2]) -> Vec<std::thread::J
                 };
                 let now = now_ns();
                 let drop = w.judge(&buf[..n], now);
+                if w.debug {
+                    debug_line(dir, now.saturating_sub(w.t0_ns.get()), &buf[..n], drop);
+                }
                 {
                     let mut c = w.counts[dir].lock().expect("counts");
                     if drop { c.1 += 1 } else { c.0 += 1 }

@@ -114,12 +114,12 @@ pub fn print(
         }
         let o = &k.outcomes[i];
         if let (Some(start), Some((at, errno, err))) = (o.connect_ns, &o.connect_error) {
-            let what = if *errno == Some(rustix::io::Errno::TIMEDOUT.raw_os_error()) {
-                "SYN give-up: connect() failed with ETIMEDOUT"
+            let after = ms(at.saturating_sub(start));
+            if *errno == Some(rustix::io::Errno::TIMEDOUT.raw_os_error()) {
+                println!("SYN give-up of {}: connect() failed with ETIMEDOUT {after} ms after it was called", e.name);
             } else {
-                "connect() failed"
-            };
-            println!("{} of {}: {what} ({err}) {} ms after it was called", what.split(':').next().unwrap_or(what), e.name, ms(at.saturating_sub(start)));
+                println!("{}: connect() failed ({err}) {after} ms after it was called", e.name);
+            }
         }
         for n in &o.notes {
             println!("{}: {n}", e.name);
