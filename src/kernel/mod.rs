@@ -13,8 +13,8 @@
 pub mod path;
 
 use crate::link::LinkParams;
-use crate::rng::Ppm;
 use crate::model::{Action, Fault, Model, Reaction, SegmentFaultAction};
+use crate::rng::Ppm;
 use crate::tcp::CongestionControl;
 use crate::time::Duration;
 
@@ -60,7 +60,9 @@ pub fn supported(model: &Model) -> Vec<Unsupported> {
     for (i, f) in model.faults.iter().enumerate() {
         match f {
             Fault::Segment { action: SegmentFaultAction::Drop, .. } | Fault::Partition { .. } => {}
-            Fault::Segment { .. } => no(format!("faults[{i}]"), "only Drop is played on the kernel, not Delay or Duplicate"),
+            Fault::Segment { .. } => {
+                no(format!("faults[{i}]"), "only Drop is played on the kernel, not Delay or Duplicate")
+            }
             Fault::Inject { .. } => no(format!("faults[{i}]"), "forged segments are not played on the kernel"),
             Fault::Crash { .. } => no(format!("faults[{i}]"), "host crashes are not played on the kernel"),
             Fault::Fate { .. } => no(format!("faults[{i}]"), "recorded link decisions are not played on the kernel"),
@@ -68,7 +70,8 @@ pub fn supported(model: &Model) -> Vec<Unsupported> {
     }
     for (i, cfg) in model.configs.iter().enumerate() {
         if cfg.congestion_control == CongestionControl::None {
-            let field = if i == 0 { "tcp.congestion_control".to_string() } else { format!("tcp #{i}.congestion_control") };
+            let field =
+                if i == 0 { "tcp.congestion_control".to_string() } else { format!("tcp #{i}.congestion_control") };
             no(field, "the kernel always runs a congestion controller");
         }
     }

@@ -324,8 +324,7 @@ mod tests {
             time_wait: None,
             arrivals: vec![],
         };
-        let want =
-            [S::Closed, S::Listen, S::SynReceived, S::Established, S::CloseWait, S::LastAck, S::Closed];
+        let want = [S::Closed, S::Listen, S::SynReceived, S::Established, S::CloseWait, S::LastAck, S::Closed];
         let path = kernel_path(&rec);
         assert_eq!(states(&path), want);
         assert_eq!(path[2].via, vec![Representation::RequestSocket]);

@@ -187,7 +187,8 @@ fn accept_loop(ctx: &Arc<Ctx>, plans: &Arc<Vec<EndpointPlan>>, li: usize, sock: 
         let Ok((conn, peer)) = sock.accept() else { continue };
         let at = now_ns();
         let Some(peer) = peer.as_socket_ipv4() else { continue };
-        let clients: Vec<Option<SocketAddrV4>> = ctx.apps.outcomes.lock().expect("outcomes").iter().map(|o| o.local).collect();
+        let clients: Vec<Option<SocketAddrV4>> =
+            ctx.apps.outcomes.lock().expect("outcomes").iter().map(|o| o.local).collect();
         let served = plans.iter().position(|p| {
             matches!(p.open, Open::Accept { listener, client, .. } if listener == li && clients[client] == Some(peer))
         });

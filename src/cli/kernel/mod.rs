@@ -72,8 +72,9 @@ struct TcpsimRun {
 fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
     let side = tcpsim::kernel::tcpsim_side(model);
     let time_wait_ns = side.configs.first().map(|c| c.time_wait_len().as_nanos()).unwrap_or(0);
-    let sim = tcpsim::simulation::Simulation::from_model(side)
-        .map_err(|e| format!("the tcpsim side does not build: {}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))?;
+    let sim = tcpsim::simulation::Simulation::from_model(side).map_err(|e| {
+        format!("the tcpsim side does not build: {}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+    })?;
     let mut rec = Recorder::default();
     let finished = sim.run(&mut rec);
     let mut paths: Vec<SidePath> = Vec::new();
@@ -85,7 +86,11 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
         match e.kind {
             TraceKind::Transition { from, to, .. } => {
                 let i = *by_ep.entry(e.ep).or_insert_with(|| {
-                    paths.push(SidePath { conn: e.conn, name: e.endpoint.clone(), steps: vec![(from, e.t.as_nanos())] });
+                    paths.push(SidePath {
+                        conn: e.conn,
+                        name: e.endpoint.clone(),
+                        steps: vec![(from, e.t.as_nanos())],
+                    });
                     paths.len() - 1
                 });
                 paths[i].conn = e.conn;
@@ -168,7 +173,8 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
                 open,
                 app: peer.app.clone(),
             });
-        } else if let Some(li) = model.listeners.iter().position(|l| l.host == c.remote_host && l.port == c.remote_port) {
+        } else if let Some(li) = model.listeners.iter().position(|l| l.host == c.remote_host && l.port == c.remote_port)
+        {
             eps.push(EndpointPlan {
                 name: model.listeners[li].name.clone(),
                 conn: ci as u32,
@@ -187,7 +193,8 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
 /// a connection number) drops the segments it dropped in tcpsim's run,
 /// each as the k-th segment of its sender with its flags and payload.
 fn drop_rules(model: &Model, eps: &[EndpointPlan], run: &TcpsimRun) -> Vec<DropRule> {
-    let ep_of = |conn: Option<u32>, name: &str| eps.iter().position(|p| p.name == name && conn.is_none_or(|c| c == p.conn));
+    let ep_of =
+        |conn: Option<u32>, name: &str| eps.iter().position(|p| p.name == name && conn.is_none_or(|c| c == p.conn));
     let mut rules = Vec::new();
     let mut derived_used = vec![false; run.drops.len()];
     for (i, f) in model.faults.iter().enumerate() {
@@ -361,7 +368,8 @@ fn run_kernel(
         s.sysctls.push(("scheduling".into(), format!("not real-time ({e}): timing may slip under load")));
     }
     let relay_threads = relay::start(wire.clone(), s.tuns.clone());
-    let apps = Arc::new(Apps { outcomes: Mutex::new(vec![Outcome::default(); eps.len()]), stop: AtomicBool::new(false) });
+    let apps =
+        Arc::new(Apps { outcomes: Mutex::new(vec![Outcome::default(); eps.len()]), stop: AtomicBool::new(false) });
     // Time for every thread to reach its first wait.
     let t0 = now_ns() + 200_000_000;
     wire.t0_ns.set(t0);
@@ -394,7 +402,10 @@ fn run_kernel(
         // every 100 ms while a timewait socket lives (to see it end).
         let handover = new.iter().any(|l| {
             l.to == tcpsim::kernel::path::LinuxState::Close
-                && matches!(l.from, tcpsim::kernel::path::LinuxState::FinWait2 | tcpsim::kernel::path::LinuxState::Closing)
+                && matches!(
+                    l.from,
+                    tcpsim::kernel::path::LinuxState::FinWait2 | tcpsim::kernel::path::LinuxState::Closing
+                )
         });
         lines.extend(new);
         let living = tw.iter().any(|(_, _, seen)| seen.gone_ns.is_none());
@@ -409,7 +420,8 @@ fn run_kernel(
                     if sock.state == TCP_TIME_WAIT {
                         present.push((sock.local, sock.remote));
                         if !tw.iter().any(|(l, r, _)| (*l, *r) == (sock.local, sock.remote)) {
-                            let seen = TimeWaitSeen { first_seen_ns: now_ns(), expires_ms: sock.expires_ms, gone_ns: None };
+                            let seen =
+                                TimeWaitSeen { first_seen_ns: now_ns(), expires_ms: sock.expires_ms, gone_ns: None };
                             tw.push((sock.local, sock.remote, seen));
                         }
                     } else if sock.state == TCP_SYN_RECV && !request_sockets.contains(&(sock.local, sock.remote)) {
@@ -440,7 +452,11 @@ fn run_kernel(
             let last = lines.iter().rev().find(|t| t.local == l && t.remote == r).map(|t| t.to);
             last == Some(tcpsim::kernel::path::LinuxState::Close) && !present.contains(&(l, r))
         };
-        let actives_settled = plans.iter().zip(&outcomes).filter(|(p, _)| matches!(p.open, Open::Connect { .. })).all(|(_, o)| settled(o));
+        let actives_settled = plans
+            .iter()
+            .zip(&outcomes)
+            .filter(|(p, _)| matches!(p.open, Open::Connect { .. }))
+            .all(|(_, o)| settled(o));
         let all_settled = plans.iter().zip(&outcomes).all(|(p, o)| {
             settled(o) || (matches!(p.open, Open::Accept { .. }) && o.accepted_ns.is_none() && actives_settled)
         });
@@ -454,10 +470,8 @@ fn run_kernel(
         let _ = t.join();
     }
     let outcomes = apps.outcomes.lock().expect("outcomes").clone();
-    let arrivals: [Vec<u64>; 2] = [
-        wire.arrivals[0].lock().expect("arrivals").clone(),
-        wire.arrivals[1].lock().expect("arrivals").clone(),
-    ];
+    let arrivals: [Vec<u64>; 2] =
+        [wire.arrivals[0].lock().expect("arrivals").clone(), wire.arrivals[1].lock().expect("arrivals").clone()];
     let rel = |t: u64| t.saturating_sub(t0);
     let records = plans
         .iter()

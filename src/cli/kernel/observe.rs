@@ -55,13 +55,16 @@ impl TraceInstance {
     /// Creates `instances/NAME` under the mounted tracefs, or under a
     /// mount of its own (`/run/NAME-tracefs`) when tracefs is not mounted.
     pub fn create(name: &str) -> Result<TraceInstance, String> {
-        let mounted =
-            ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].into_iter().map(PathBuf::from).find(|p| p.join("instances").is_dir());
+        let mounted = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.join("instances").is_dir());
         let (root, mount) = match mounted {
             Some(root) => (root, None),
             None => {
                 let dir = PathBuf::from(format!("/run/{name}-tracefs"));
-                std::fs::create_dir_all(&dir).map_err(|e| format!("no tracefs: cannot create {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("no tracefs: cannot create {}: {e}", dir.display()))?;
                 let d = dir.display().to_string();
                 if let Err(e) = super::netns::helper("mount", &["-t", "tracefs", "nodev", &d]) {
                     let _ = std::fs::remove_dir(&dir);
@@ -196,7 +199,8 @@ impl Diag {
         let mut buf = vec![0u8; 32768];
         // A dump is a few datagrams; bound the loop anyway.
         for _ in 0..1000 {
-            let (n, _) = recv(&self.fd, &mut buf[..], RecvFlags::empty()).map_err(|e| format!("sock_diag reply: {e}"))?;
+            let (n, _) =
+                recv(&self.fd, &mut buf[..], RecvFlags::empty()).map_err(|e| format!("sock_diag reply: {e}"))?;
             let mut at = 0;
             while at + 16 <= n {
                 let len = u32::from_ne_bytes(buf[at..at + 4].try_into().expect("4 bytes")) as usize;
@@ -205,7 +209,7 @@ impl Diag {
                     return Ok(out);
                 }
                 match kind {
-                    3 => return Ok(out),                                          // NLMSG_DONE
+                    3 => return Ok(out),                                        // NLMSG_DONE
                     2 => return Err("sock_diag answered with an error".into()), // NLMSG_ERROR
                     _ => {
                         if let Some(s) = parse_diag(&buf[at + 16..at + len]) {

@@ -73,12 +73,13 @@ pub struct Wire {
 fn debug_line(dir: usize, t_ns: u64, packet: &[u8], dropped: bool) {
     let Ok(sliced) = SlicedPacket::from_ip(packet) else { return };
     if let Some(TransportSlice::Tcp(tcp)) = sliced.transport {
-        let flags = [(tcp.syn(), "SYN"), (tcp.fin(), "FIN"), (tcp.rst(), "RST"), (tcp.psh(), "PSH"), (tcp.ack(), "ACK")]
-            .iter()
-            .filter(|(on, _)| *on)
-            .map(|(_, n)| *n)
-            .collect::<Vec<_>>()
-            .join("|");
+        let flags =
+            [(tcp.syn(), "SYN"), (tcp.fin(), "FIN"), (tcp.rst(), "RST"), (tcp.psh(), "PSH"), (tcp.ack(), "ACK")]
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+                .join("|");
         eprintln!(
             "relay {:>10.3} ms host {dir} -> {}: {}:{} {flags} seq={} ack={} len={}{}",
             t_ns as f64 / 1e6,
@@ -123,7 +124,11 @@ fn parse(packet: &[u8]) -> Option<Seen> {
     let (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Tcp(tcp))) = (sliced.net, sliced.transport) else {
         return None;
     };
-    let flags = (tcp.fin() as u8) | (tcp.syn() as u8) << 1 | (tcp.rst() as u8) << 2 | (tcp.psh() as u8) << 3 | (tcp.ack() as u8) << 4;
+    let flags = (tcp.fin() as u8)
+        | (tcp.syn() as u8) << 1
+        | (tcp.rst() as u8) << 2
+        | (tcp.psh() as u8) << 3
+        | (tcp.ack() as u8) << 4;
     Some(Seen {
         src: SocketAddrV4::new(ip.header().source_addr(), tcp.source_port()),
         flags,

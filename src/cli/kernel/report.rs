@@ -46,8 +46,10 @@ pub fn print(
         .map(|l| format!("{} ms / {} ms", ms(l.ab.delay.as_nanos()), ms(l.ba.delay.as_nanos())))
         .collect();
     println!("kernel side: congestion control {cc}; link delay {} (relay)", delays.join(", "));
-    let sysctls: Vec<String> = k.sysctls.iter().map(|(key, v)| format!("{key}={v}")).collect();
-    println!("sysctls: {}", sysctls.join(" "));
+    println!("kernel settings (first namespace):");
+    for (key, v) in &k.sysctls {
+        println!("  {key} = {v}");
+    }
     let mut used: Vec<Representation> = Vec::new();
     let (mut matched, mut differ) = (0, 0);
     let mut rows: Vec<(u32, String)> = paths.iter().map(|p| (p.conn, p.name.clone())).collect();
@@ -67,7 +69,11 @@ pub fn print(
             .unwrap_or_default();
         let states: Vec<State> = side.iter().map(|s| s.0).collect();
         let ok = same_path(&states, &kernel);
-        if ok { matched += 1 } else { differ += 1 }
+        if ok {
+            matched += 1
+        } else {
+            differ += 1
+        }
         println!();
         println!("{name} (connection {conn}): {}", paint(if ok { "match" } else { "differs" }, ok, color));
         println!("  {:<14}{:>11}   {:<14}{:>11}   note", "tcpsim", "ms", "kernel", "ms");
