@@ -70,8 +70,9 @@ pub fn supported(model: &Model) -> Vec<Unsupported> {
     }
     for (i, cfg) in model.configs.iter().enumerate() {
         if cfg.congestion_control == CongestionControl::None {
-            let field =
-                if i == 0 { "tcp.congestion_control".to_string() } else { format!("tcp #{i}.congestion_control") };
+            // Configurations past the first come from an endpoint's own
+            // `tcp` block.
+            let field = if i == 0 { "tcp.congestion_control" } else { "congestion_control" }.to_string();
             no(field, "the kernel always runs a congestion controller");
         }
     }

@@ -140,7 +140,12 @@ pub fn start(
         };
         let (ctx, plans, l, netns) = (ctx.clone(), plans.clone(), l.clone(), ns[l.host].clone());
         handles.push(std::thread::spawn(move || {
-            if netns.enter().is_err() {
+            // The guard is let go at once: the run loop does not wait for
+            // these threads (a connect() may block for minutes), and the
+            // namespace is removed when the run's own guard drops.
+            let entered = netns.enter();
+            drop(netns);
+            if entered.is_err() {
                 return;
             }
             let sock = match sock {
@@ -162,7 +167,9 @@ pub fn start(
         if let Open::Connect { local, remote } = plan.open {
             let (ctx, plans, netns) = (ctx.clone(), plans.clone(), ns[plan.host].clone());
             handles.push(std::thread::spawn(move || {
-                if netns.enter().is_ok() {
+                let entered = netns.enter();
+                drop(netns);
+                if entered.is_ok() {
                     active(&ctx, &plans[ep], ep, local, remote);
                 }
                 ctx.apps.update(ep, |o| o.done = true);

@@ -466,9 +466,12 @@ fn run_kernel(
     }
     wire.stop.store(true, Ordering::SeqCst);
     apps.stop.store(true, Ordering::SeqCst);
-    for t in relay_threads.into_iter().chain(app_threads) {
+    // The relay's threads end within 20 ms; the applications' are left
+    // to end with the process (one may be blocked in connect()).
+    for t in relay_threads {
         let _ = t.join();
     }
+    drop(app_threads);
     let outcomes = apps.outcomes.lock().expect("outcomes").clone();
     let arrivals: [Vec<u64>; 2] =
         [wire.arrivals[0].lock().expect("arrivals").clone(), wire.arrivals[1].lock().expect("arrivals").clone()];
