@@ -128,9 +128,9 @@ fn app_problems(app: &crate::model::App, at: &str, no: &mut impl FnMut(String, &
     }
 }
 
-/// The kernel's `net.ipv4.tcp_congestion_control` for `model`: `reno`
-/// when every configuration names NewReno explicitly (`explicit`: the
-/// file sets `congestion_control`), otherwise `cubic`, Linux's default.
+/// The kernel's `net.ipv4.tcp_congestion_control` for a file: `reno`
+/// when the file names `newreno` itself (`explicit_newreno`), otherwise
+/// `cubic`, Linux's default, which the `linux` profile will choose.
 pub fn controller(explicit_newreno: bool) -> &'static str {
     if explicit_newreno { "reno" } else { "cubic" }
 }

@@ -214,13 +214,14 @@ pub fn kernel_path(rec: &KernelRecord) -> Vec<Step> {
     };
     let mut skipped_fin_wait_2 = false;
     for (i, c) in rec.changes.iter().enumerate() {
-        if c.to == LinuxState::FinWait2 && c.from == LinuxState::FinWait1 {
-            if let Some(next) = rec.changes.get(i + 1) {
-                let interrupted = rec.arrivals.iter().any(|&a| c.at_ns < a && a <= next.at_ns);
-                if into_time_wait(next) && !interrupted {
-                    skipped_fin_wait_2 = true;
-                    continue;
-                }
+        if c.to == LinuxState::FinWait2
+            && c.from == LinuxState::FinWait1
+            && let Some(next) = rec.changes.get(i + 1)
+        {
+            let interrupted = rec.arrivals.iter().any(|&a| c.at_ns < a && a <= next.at_ns);
+            if into_time_wait(next) && !interrupted {
+                skipped_fin_wait_2 = true;
+                continue;
             }
         }
         if into_time_wait(c) {
