@@ -107,6 +107,43 @@ fn random_loss_is_bad_input_naming_the_field() {
     assert!(err.contains("Drop faults"), "{err}");
 }
 
+/// A host crash cannot be played on the kernel: bad input, the fault
+/// named.
+#[test]
+fn a_crash_fault_is_bad_input() {
+    let out = tcpsim(&["kernel", "sims/host-crash.ron"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("host crashes are not played on the kernel"), "{}", stderr(&out));
+}
+
+/// Ctrl-C in the middle of a run: exit 3, and the namespaces it made are
+/// gone.
+#[test]
+fn an_interrupted_run_removes_its_namespaces() {
+    let child = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["kernel", "sims/lost-ack.ron"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tcpsim runs");
+    let pid = child.id().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = Command::new("kill").args(["-INT", &pid]).status();
+    let out = child.wait_with_output().expect("tcpsim ends");
+    if out.status.code() == Some(3) && !stderr(&out).contains("interrupted") {
+        let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
+        assert!(!required, "the kernel run could not be carried out: {}", stderr(&out));
+        let _ =
+            writeln!(std::io::stderr(), "an_interrupted_run_removes_its_namespaces: skipped: {}", stderr(&out).trim());
+        return;
+    }
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    let left = Command::new("ip").args(["netns", "list"]).output().map(|o| stdout(&o)).unwrap_or_default();
+    assert!(!left.contains(&format!("tcpsim-{pid}-")), "namespaces left behind:\n{left}");
+}
+
 #[test]
 fn help_has_examples() {
     let out = tcpsim(&["kernel", "--help"]);

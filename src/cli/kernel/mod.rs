@@ -243,7 +243,9 @@ pub struct KernelRun {
     pub records: Vec<KernelRecord>,
     pub outcomes: Vec<Outcome>,
     pub sysctls: Vec<(String, String)>,
-    pub rules: Vec<(String, String, u32, u32)>,
+    /// Per drop rule: its fault, the sender, segments matched and dropped
+    /// on the kernel, segments of that sender and flags dropped in tcpsim.
+    pub rules: Vec<(String, String, u32, u32, u32)>,
     pub request_sockets_seen: usize,
     pub interrupted: bool,
     pub timed_out: bool,
@@ -512,7 +514,8 @@ fn run_kernel(
         .iter()
         .map(|r| {
             let who = plans[r.endpoint].name.clone();
-            (r.label.clone(), who, r.matched.load(Ordering::SeqCst), r.dropped.load(Ordering::SeqCst))
+            let in_tcpsim = run.drops.iter().filter(|d| d.1 == who && d.2 == r.flags).count() as u32;
+            (r.label.clone(), who, r.matched.load(Ordering::SeqCst), r.dropped.load(Ordering::SeqCst), in_tcpsim)
         })
         .collect();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();

@@ -96,8 +96,10 @@ pub fn print(
         }
     }
     println!();
-    for (label, who, matched, dropped) in &k.rules {
-        println!("{label}: the kernel run dropped {dropped} of the {matched} matching segments from {who}");
+    for (label, who, matched, dropped, in_tcpsim) in &k.rules {
+        println!(
+            "{label}: the kernel run dropped {dropped} of the {matched} matching segments from {who} (tcpsim: {in_tcpsim})"
+        );
     }
     for (i, e) in eps.iter().enumerate() {
         let rec = &k.records[i];
