@@ -92,7 +92,8 @@ pub fn print(
                 })
                 .unwrap_or_default();
             let mark = if states.get(i).map(|s| s.to_string()) == Some(ks.clone()) { " " } else { "≠" };
-            println!("  {ts:<14}{tt:>11} {mark} {ks:<14}{kt:>11}   {note}");
+            let row = format!("  {ts:<14}{tt:>11} {mark} {ks:<14}{kt:>11}   {note}");
+            println!("{}", row.trim_end());
         }
     }
     println!();
