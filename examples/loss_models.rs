@@ -1,6 +1,6 @@
 //! Goodput under random loss against the published models: sweeps the
 //! data direction's loss from 0.1 % to 5 % over many seeds, for NewReno
-//! and NewReno with SACK, in the setup of `tcpsim::theory::experiment`
+//! NewReno with SACK and CUBIC, in the setup of `tcpsim::theory::experiment`
 //! (RTT 100 ms without jitter, `rto_min` 1 s, no bottleneck, a receive
 //! window above any congestion window, no delayed ACK). Prints a Markdown
 //! table (p, goodput, the Mathis and Padhye predictions, their ratios)
@@ -24,8 +24,11 @@ use tcpsim::theory::mathis;
 const LOSSES: [&str; 8] = ["0.001", "0.002", "0.005", "0.01", "0.02", "0.03", "0.04", "0.05"];
 
 /// The senders compared: (name, congestion control, SACK).
-const VARIANTS: [(&str, CongestionControl, bool); 2] =
-    [("NewReno", CongestionControl::NewReno, false), ("NewReno + SACK", CongestionControl::NewReno, true)];
+const VARIANTS: [(&str, CongestionControl, bool); 3] = [
+    ("NewReno", CongestionControl::NewReno, false),
+    ("NewReno + SACK", CongestionControl::NewReno, true),
+    ("CUBIC", CongestionControl::Cubic, false),
+];
 
 /// Losses each run expects, so that every seed sees hundreds of loss
 /// events.

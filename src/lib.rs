@@ -40,6 +40,9 @@
 //! - [`theory`]: the published throughput models under random loss
 //!   (Mathis et al., Padhye et al.) and the experiment that runs tcpsim
 //!   against them.
+//! - `kernel` (Linux only): the pure half of `tcpsim kernel`: which
+//!   scenarios the kernel can play, the tcpsim side of the comparison, and
+//!   the kernel's state changes as an RFC 9293 path.
 //!
 //! # Example
 //!
@@ -76,6 +79,8 @@
 pub mod determinism;
 pub mod expect;
 pub mod explore;
+#[cfg(target_os = "linux")]
+pub mod kernel;
 pub mod link;
 pub mod model;
 pub mod parallel;

@@ -4,6 +4,8 @@
 
 mod diff;
 mod explore;
+#[cfg(target_os = "linux")]
+mod kernel;
 mod output;
 mod progress;
 mod run;
@@ -129,6 +131,10 @@ pub enum Command {
     /// Show where two JSONL traces first differ (exit 0 identical, 1 different).
     #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
+    /// Run the file's connections on this machine's Linux kernel; compare state paths with tcpsim's (root).
+    #[cfg(target_os = "linux")]
+    #[command(after_help = kernel::EXAMPLES)]
+    Kernel(kernel::KernelArgs),
 }
 
 /// The simulation file and the flags that change what it loads as; the
@@ -404,6 +410,8 @@ pub fn main() -> ExitCode {
         Command::Explore(args) => explore::explore(&args),
         Command::Shrink(args) => shrink::shrink(&args),
         Command::Diff(args) => diff::diff(&args),
+        #[cfg(target_os = "linux")]
+        Command::Kernel(args) => kernel::kernel(&args),
     };
     ExitCode::from(code)
 }

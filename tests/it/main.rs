@@ -18,6 +18,8 @@
 //! - `identity`: `ep`, `pkt`/`copy` and `t_ns` let a reader follow a trace.
 //! - `loss_models`: goodput under random loss against Mathis et al. and
 //!   Padhye et al.
+//! - `kernel`: the close scenarios run on the Linux kernel match tcpsim's
+//!   paths (root; skipped with a notice elsewhere unless required).
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
@@ -33,6 +35,8 @@ mod digests;
 mod examples;
 mod explore_shrink;
 mod identity;
+#[cfg(target_os = "linux")]
+mod kernel;
 mod linux;
 mod loss_models;
 mod outputs;

@@ -1,0 +1,315 @@
+//! The applications of a kernel run: each endpoint's script played with
+//! real sockets inside its host's namespace, at the script's times on the
+//! shared clock.
+//!
+//! CLOSE is `shutdown(SHUT_WR)`: RFC 9293's CLOSE means "no more to send"
+//! (§3.10.4) and the endpoint goes on receiving; `close(2)` would orphan
+//! the socket, and Linux resets a connection whose orphan receives data.
+//! Sockets stay open until the run ends, so the kernel's orphan timers
+//! (FIN_WAIT_2's `tcp_fin_timeout`) never apply, as in tcpsim.
+
+use super::netns::{Netns, now_ns, sleep_until};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddrV4};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tcpsim::model::{Action, App, Reaction, Timed};
+
+/// How an endpoint opens.
+#[derive(Clone, Debug)]
+pub enum Open {
+    /// Active OPEN from `local` (port 0: ephemeral) to `remote`.
+    Connect {
+        /// Where it binds.
+        local: SocketAddrV4,
+        /// Where it connects.
+        remote: SocketAddrV4,
+    },
+    /// Accepted by listener `listener` from the endpoint `client`.
+    Accept {
+        /// Index into the run's listeners.
+        listener: usize,
+        /// The active endpoint it serves (index into the run's endpoints).
+        client: usize,
+        /// Its script's times count from the accept (a listener's
+        /// connection, from its establishment), not from the run's start.
+        from_accept: bool,
+    },
+}
+
+/// One endpoint of the run.
+#[derive(Clone, Debug)]
+pub struct EndpointPlan {
+    /// Its name in the file.
+    pub name: String,
+    /// Its connection.
+    pub conn: u32,
+    /// Its host (0 or 1).
+    pub host: usize,
+    /// How it opens.
+    pub open: Open,
+    /// What its application does.
+    pub app: App,
+}
+
+/// One listening socket of the run.
+#[derive(Clone, Debug)]
+pub struct ListenerPlan {
+    /// Its host (0 or 1).
+    pub host: usize,
+    /// Address and port.
+    pub addr: SocketAddrV4,
+    /// `listen(2)` backlog.
+    pub backlog: i32,
+    /// When it listens, from the run's start.
+    pub listen_at_ns: u64,
+}
+
+/// What happened to one endpoint's socket.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// Local address, once bound or accepted.
+    pub local: Option<SocketAddrV4>,
+    /// Remote address.
+    pub remote: Option<SocketAddrV4>,
+    /// When `connect()` was called.
+    pub connect_ns: Option<u64>,
+    /// When `connect()` failed, its errno and message.
+    pub connect_error: Option<(u64, Option<i32>, String)>,
+    /// When `accept()` returned it.
+    pub accepted_ns: Option<u64>,
+    /// Its script and reactions are all played (or cannot be).
+    pub done: bool,
+    /// Calls that failed, for the report.
+    pub notes: Vec<String>,
+}
+
+/// The endpoints' outcomes, shared with the run loop and the relay's
+/// address table.
+pub struct Apps {
+    /// Per endpoint, in plan order.
+    pub outcomes: Mutex<Vec<Outcome>>,
+    /// Raised to end every app thread.
+    pub stop: AtomicBool,
+}
+
+impl Apps {
+    fn update(&self, ep: usize, f: impl FnOnce(&mut Outcome)) {
+        f(&mut self.outcomes.lock().expect("outcomes")[ep]);
+    }
+}
+
+/// Everything an app thread needs.
+pub struct Ctx {
+    /// The shared outcomes.
+    pub apps: Arc<Apps>,
+    /// The relay's address table, filled as endpoints bind.
+    pub wire: Arc<super::relay::Wire>,
+    /// The run's start on the shared clock.
+    pub t0_ns: u64,
+    /// The congestion controller to set on each socket (`TCP_CONGESTION`)
+    /// when the namespace's default cannot be set to it.
+    pub socket_cc: Option<String>,
+}
+
+/// A TCP socket, with the run's congestion controller when it is set per
+/// socket (an accepted socket inherits its listener's).
+fn new_socket(ctx: &Ctx) -> std::io::Result<Socket> {
+    let s = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    if let Some(cc) = &ctx.socket_cc {
+        s.set_tcp_congestion(cc.as_bytes())?;
+    }
+    Ok(s)
+}
+
+/// Starts every endpoint's and listener's thread inside its namespace.
+/// Listeners that listen at time zero are listening when this returns.
+pub fn start(
+    ctx: &Arc<Ctx>,
+    ns: &[Arc<Netns>; 2],
+    plans: &Arc<Vec<EndpointPlan>>,
+    listeners: &[ListenerPlan],
+) -> Result<Vec<std::thread::JoinHandle<()>>, String> {
+    let mut handles = Vec::new();
+    for (li, l) in listeners.iter().enumerate() {
+        let sock = if l.listen_at_ns == 0 {
+            Some(ns[l.host].run(|| listen(ctx, l).map_err(|e| format!("listen on {}: {e}", l.addr)))?)
+        } else {
+            None
+        };
+        let (ctx, plans, l, netns) = (ctx.clone(), plans.clone(), l.clone(), ns[l.host].clone());
+        handles.push(std::thread::spawn(move || {
+            // The guard is let go at once: the run loop does not wait for
+            // these threads (a connect() may block for minutes), and the
+            // namespace is removed when the run's own guard drops.
+            let entered = netns.enter();
+            drop(netns);
+            if entered.is_err() {
+                return;
+            }
+            let sock = match sock {
+                Some(s) => s,
+                None => {
+                    if !sleep_until(ctx.t0_ns + l.listen_at_ns, &ctx.apps.stop) {
+                        return;
+                    }
+                    match listen(&ctx, &l) {
+                        Ok(s) => s,
+                        Err(_) => return,
+                    }
+                }
+            };
+            accept_loop(&ctx, &plans, li, &sock);
+        }));
+    }
+    for (ep, plan) in plans.iter().enumerate() {
+        if let Open::Connect { local, remote } = plan.open {
+            let (ctx, plans, netns) = (ctx.clone(), plans.clone(), ns[plan.host].clone());
+            handles.push(std::thread::spawn(move || {
+                let entered = netns.enter();
+                drop(netns);
+                if entered.is_ok() {
+                    active(&ctx, &plans[ep], ep, local, remote);
+                }
+                ctx.apps.update(ep, |o| o.done = true);
+            }));
+        }
+    }
+    Ok(handles)
+}
+
+fn listen(ctx: &Ctx, l: &ListenerPlan) -> std::io::Result<Socket> {
+    let s = new_socket(ctx)?;
+    s.set_reuse_address(true)?;
+    s.bind(&l.addr.into())?;
+    s.listen(l.backlog)?;
+    // accept() honours SO_RCVTIMEO, so the loop sees a stop.
+    s.set_read_timeout(Some(std::time::Duration::from_millis(20)))?;
+    Ok(s)
+}
+
+fn accept_loop(ctx: &Arc<Ctx>, plans: &Arc<Vec<EndpointPlan>>, li: usize, sock: &Socket) {
+    while !ctx.apps.stop.load(Ordering::Relaxed) {
+        let Ok((conn, peer)) = sock.accept() else { continue };
+        let at = now_ns();
+        let Some(peer) = peer.as_socket_ipv4() else { continue };
+        let clients: Vec<Option<SocketAddrV4>> =
+            ctx.apps.outcomes.lock().expect("outcomes").iter().map(|o| o.local).collect();
+        let served = plans.iter().position(|p| {
+            matches!(p.open, Open::Accept { listener, client, .. } if listener == li && clients[client] == Some(peer))
+        });
+        let Some(ep) = served else { continue };
+        let local = conn.local_addr().ok().and_then(|a| a.as_socket_ipv4());
+        ctx.wire.endpoints.lock().expect("endpoints")[ep] = local;
+        ctx.apps.update(ep, |o| {
+            o.local = local;
+            o.remote = Some(peer);
+            o.accepted_ns = Some(at);
+        });
+        let (ctx, plans) = (ctx.clone(), plans.clone());
+        std::thread::spawn(move || {
+            let base = if matches!(plans[ep].open, Open::Accept { from_accept: true, .. }) { at } else { ctx.t0_ns };
+            play(&ctx, &plans[ep], ep, Arc::new(conn), base, &[]);
+            ctx.apps.update(ep, |o| o.done = true);
+        });
+    }
+}
+
+fn active(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, local: SocketAddrV4, remote: SocketAddrV4) {
+    let Some(i) = plan.app.script.iter().position(|t| t.action == Action::Connect) else { return };
+    if !sleep_until(ctx.t0_ns + plan.app.script[i].at.as_nanos(), &ctx.apps.stop) {
+        return;
+    }
+    let sock = match new_socket(ctx).and_then(|s| {
+        s.set_reuse_address(true)?;
+        s.bind(&local.into())?;
+        Ok(s)
+    }) {
+        Ok(s) => s,
+        Err(e) => return ctx.apps.update(ep, |o| o.notes.push(format!("bind {local}: {e}"))),
+    };
+    let bound = sock.local_addr().ok().and_then(|a| a.as_socket_ipv4());
+    ctx.wire.endpoints.lock().expect("endpoints")[ep] = bound;
+    let started = now_ns();
+    ctx.apps.update(ep, |o| {
+        o.local = bound;
+        o.remote = Some(remote);
+        o.connect_ns = Some(started);
+    });
+    if let Err(e) = sock.connect(&remote.into()) {
+        let at = now_ns();
+        return ctx.apps.update(ep, |o| o.connect_error = Some((at, e.raw_os_error(), e.to_string())));
+    }
+    play(ctx, plan, ep, Arc::new(sock), ctx.t0_ns, &plan.app.script[i + 1..]);
+}
+
+/// Plays the reactions to the connection and the script from `base_ns`
+/// (the run's start for an active open, the accept for a passive one),
+/// while a reader thread reads everything and plays the end-of-stream
+/// reactions.
+fn play(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, sock: Arc<Socket>, base_ns: u64, after_connect: &[Timed]) {
+    let script: Vec<Timed> = if matches!(plan.open, Open::Accept { .. }) {
+        plan.app.script.iter().filter(|t| t.action != Action::Listen).copied().collect()
+    } else {
+        after_connect.to_vec()
+    };
+    let _ = sock.set_read_timeout(Some(std::time::Duration::from_millis(20)));
+    let reader = {
+        let (ctx, sock, reactions) = (ctx.clone(), sock.clone(), plan.app.on_end_of_stream.clone());
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65536];
+            while !ctx.apps.stop.load(Ordering::Relaxed) {
+                match (&*sock).read(&mut buf) {
+                    Ok(0) => {
+                        for r in &reactions {
+                            react(&ctx, ep, &sock, *r);
+                        }
+                        return;
+                    }
+                    Ok(_) => {}
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                    Err(_) => return,
+                }
+            }
+        })
+    };
+    for r in &plan.app.on_connected {
+        react(ctx, ep, &sock, *r);
+    }
+    for t in &script {
+        if !sleep_until(base_ns + t.at.as_nanos(), &ctx.apps.stop) {
+            break;
+        }
+        match t.action {
+            Action::Send(n) => react(ctx, ep, &sock, Reaction::Send(n)),
+            Action::Close => react(ctx, ep, &sock, Reaction::Close),
+            other => ctx.apps.update(ep, |o| o.notes.push(format!("{other:?} is not played"))),
+        }
+    }
+    let _ = reader.join();
+}
+
+fn react(ctx: &Ctx, ep: usize, sock: &Socket, r: Reaction) {
+    let result = match r {
+        Reaction::Send(n) => send(sock, n),
+        Reaction::Close => sock.shutdown(Shutdown::Write),
+        other => Err(std::io::Error::other(format!("{other:?} is not played"))),
+    };
+    if let Err(e) = result {
+        ctx.apps.update(ep, |o| o.notes.push(format!("{r:?}: {e}")));
+    }
+}
+
+fn send(mut sock: &Socket, mut n: u64) -> std::io::Result<()> {
+    let chunk = [0u8; 16384];
+    while n > 0 {
+        let k = n.min(chunk.len() as u64) as usize;
+        match sock.write(&chunk[..k]) {
+            Ok(w) => n -= w as u64,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,600 @@
+//! `tcpsim kernel FILE`: the file's connections run on the Linux kernel of
+//! this machine, each endpoint's state path printed beside tcpsim's.
+//!
+//! Two network namespaces (one per host, under addresses of the run's own
+//! in 198.18.0.0/15, RFC 2544's benchmarking block) are joined by the
+//! delay relay (`relay`); the applications (`apps`) play their scripts
+//! with real sockets; the tracepoint and sock_diag (`observe`) say what
+//! the kernel's sockets did; `tcpsim::kernel::path` turns that into RFC
+//! 9293 paths modulo the named representation differences. Every
+//! namespace, device and trace instance is removed by its guard's drop,
+//! also after an error or Ctrl-C.
+
+mod apps;
+mod netns;
+mod observe;
+mod relay;
+mod report;
+
+use super::{ColorChoice, EXIT_BAD_INPUT, EXIT_INCOMPLETE, SimArgs};
+use apps::{Apps, Ctx, EndpointPlan, ListenerPlan, Open, Outcome};
+use netns::{Netns, now_ns};
+use observe::{Diag, TCP_SYN_RECV, TCP_TIME_WAIT, TraceInstance, TraceLine};
+use relay::{DropRule, Partition, Wire};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use tcpsim::kernel::path::{Change, KernelRecord, TimeWaitSeen};
+use tcpsim::model::{Action, Fault, Model, SegmentFaultAction};
+use tcpsim::tcp::State;
+use tcpsim::trace::{Recorder, TraceKind};
+
+/// Examples for `--help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  sudo tcpsim kernel sims/lost-ack.ron
+  sudo tcpsim kernel sims/simultaneous-close.ron --color never
+  sudo tcpsim kernel sims/normal-close.ron --set links[0].delay_ms=20
+
+Needs Linux, root, network namespaces, TUN devices and tracefs. Plays two hosts,
+fixed-delay links, listeners and connections with app scripts, scripted Drop
+faults and partitions. Takes as long as the kernel does: TIME_WAIT is 60 s.
+Exit codes: 0 every path matches, 1 a path differs, 2 bad input, 3 the run could
+not be carried out (the message says why).";
+
+/// `tcpsim kernel`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct KernelArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Colour the verdicts.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// One endpoint's path on the tcpsim side: states and when (ns).
+pub struct SidePath {
+    pub conn: u32,
+    pub name: String,
+    pub steps: Vec<(State, u64)>,
+}
+
+/// The tcpsim side's run.
+struct TcpsimRun {
+    paths: Vec<SidePath>,
+    /// Rule drops: (sender conn, sender name, flags, has data, ordinal
+    /// among that sender's segments with these flags and data).
+    drops: Vec<(u32, String, u8, bool, u32)>,
+    end_ns: u64,
+    time_wait_ns: u64,
+}
+
+fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
+    let side = tcpsim::kernel::tcpsim_side(model);
+    let time_wait_ns = side.configs.first().map(|c| c.time_wait_len().as_nanos()).unwrap_or(0);
+    let sim = tcpsim::simulation::Simulation::from_model(side).map_err(|e| {
+        format!("the tcpsim side does not build: {}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+    })?;
+    let mut rec = Recorder::default();
+    let finished = sim.run(&mut rec);
+    let mut paths: Vec<SidePath> = Vec::new();
+    let mut by_ep: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
+    let mut sent: std::collections::BTreeMap<(u32, u8, bool), u32> = std::collections::BTreeMap::new();
+    let mut sends: std::collections::BTreeMap<u64, (u32, u8, bool, u32)> = std::collections::BTreeMap::new();
+    let mut drops = Vec::new();
+    for e in &rec.events {
+        match e.kind {
+            TraceKind::Transition { from, to, .. } => {
+                let i = *by_ep.entry(e.ep).or_insert_with(|| {
+                    paths.push(SidePath {
+                        conn: e.conn,
+                        name: e.endpoint.clone(),
+                        steps: vec![(from, e.t.as_nanos())],
+                    });
+                    paths.len() - 1
+                });
+                paths[i].conn = e.conn;
+                paths[i].steps.push((to, e.t.as_nanos()));
+            }
+            TraceKind::Send { seg, .. } => {
+                let key = (e.ep, seg.flags.bits(), seg.len > 0);
+                let n = sent.entry(key).or_insert(0);
+                *n += 1;
+                if let Some(p) = e.pkt {
+                    sends.insert(p.pkt, (e.conn, key.1, key.2, *n));
+                }
+            }
+            TraceKind::Drop { reason: tcpsim::link::DropReason::Rule, .. } => {
+                if let Some(&(conn, flags, data, n)) = e.pkt.and_then(|p| sends.get(&p.pkt)) {
+                    drops.push((conn, e.endpoint.clone(), flags, data, n));
+                }
+            }
+            _ => {}
+        }
+    }
+    let end_ns = rec.events.last().map(|e| e.t.as_nanos()).unwrap_or(0);
+    let _ = finished;
+    // A listener's idle endpoint (CLOSED → LISTEN only) is no endpoint of
+    // a connection.
+    paths.retain(|p| p.steps.iter().any(|(s, _)| !matches!(s, State::Closed | State::Listen)));
+    Ok(TcpsimRun { paths, drops, end_ns, time_wait_ns })
+}
+
+/// The run's two addresses: a /30 of 198.18.0.0/15 chosen by the process
+/// id, so concurrent runs (each in its own namespaces) tell their
+/// tracepoint lines apart.
+fn addresses() -> [Ipv4Addr; 2] {
+    let base = u32::from(Ipv4Addr::new(198, 18, 0, 0)) + (std::process::id() % 32768) * 4;
+    [Ipv4Addr::from(base + 1), Ipv4Addr::from(base + 2)]
+}
+
+/// The endpoints and listeners of the file, on the run's addresses.
+fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerPlan>) {
+    let at = |h: u32, port: u16| SocketAddrV4::new(addr[h as usize], port);
+    let mut listeners: Vec<ListenerPlan> = model
+        .listeners
+        .iter()
+        .map(|l| ListenerPlan {
+            host: l.host as usize,
+            addr: at(l.host, l.port),
+            backlog: l.backlog.min(i32::MAX as u32) as i32,
+            listen_at_ns: l.listen_at.as_nanos(),
+        })
+        .collect();
+    let mut eps = Vec::new();
+    for (ci, c) in model.connections.iter().enumerate() {
+        let client = eps.len();
+        let local = at(c.host, c.local_port.unwrap_or(0));
+        let remote = at(c.remote_host, c.remote_port);
+        eps.push(EndpointPlan {
+            name: c.name.clone(),
+            conn: ci as u32,
+            host: c.host as usize,
+            open: Open::Connect { local, remote },
+            app: c.app.clone(),
+        });
+        if let Some(peer) = &c.peer {
+            let open = if peer.app.script.iter().any(|t| t.action == Action::Connect) {
+                Open::Connect { local: remote, remote: local }
+            } else {
+                let listen_at = peer.app.script.iter().find(|t| t.action == Action::Listen).map(|t| t.at.as_nanos());
+                listeners.push(ListenerPlan {
+                    host: c.remote_host as usize,
+                    addr: remote,
+                    backlog: 1,
+                    listen_at_ns: listen_at.unwrap_or(0),
+                });
+                Open::Accept { listener: listeners.len() - 1, client, from_accept: false }
+            };
+            eps.push(EndpointPlan {
+                name: peer.name.clone(),
+                conn: ci as u32,
+                host: c.remote_host as usize,
+                open,
+                app: peer.app.clone(),
+            });
+        } else if let Some(li) = model.listeners.iter().position(|l| l.host == c.remote_host && l.port == c.remote_port)
+        {
+            eps.push(EndpointPlan {
+                name: model.listeners[li].name.clone(),
+                conn: ci as u32,
+                host: c.remote_host as usize,
+                open: Open::Accept { listener: li, client, from_accept: true },
+                app: model.listeners[li].app.clone(),
+            });
+        }
+    }
+    (eps, listeners)
+}
+
+/// The relay's drop rules: a filter the wire can see (sender, flags,
+/// payload) drops the same matches as in tcpsim (`nth`, `times`); one that
+/// names what the wire cannot see (the sender's state, a retransmission,
+/// a connection number) drops the segments it dropped in tcpsim's run,
+/// each as the k-th segment of its sender with its flags and payload.
+fn drop_rules(model: &Model, eps: &[EndpointPlan], run: &TcpsimRun) -> Vec<DropRule> {
+    let ep_of =
+        |conn: Option<u32>, name: &str| eps.iter().position(|p| p.name == name && conn.is_none_or(|c| c == p.conn));
+    let mut rules = Vec::new();
+    let mut derived_used = vec![false; run.drops.len()];
+    for (i, f) in model.faults.iter().enumerate() {
+        let Fault::Segment { filter, nth, times, action: SegmentFaultAction::Drop } = f else { continue };
+        let label = format!("faults[{i}]");
+        let visible = filter.state.is_none() && filter.retransmit.is_none() && filter.conn.is_none();
+        if visible && let (Some(from), Some(flags)) = (&filter.from, filter.flags) {
+            for ep in eps.iter().enumerate().filter(|(_, p)| &p.name == from).map(|(k, _)| k) {
+                rules.push(DropRule {
+                    label: label.clone(),
+                    endpoint: ep,
+                    flags: flags.bits(),
+                    data: filter.data,
+                    drop: (*nth..nth.saturating_add(*times)).collect(),
+                    matched: AtomicU32::new(0),
+                    dropped: AtomicU32::new(0),
+                });
+            }
+            continue;
+        }
+        for (k, (conn, name, flags, data, n)) in run.drops.iter().enumerate() {
+            let fits = !derived_used[k]
+                && filter.from.as_ref().is_none_or(|f| f == name)
+                && filter.flags.is_none_or(|f| f.bits() == *flags)
+                && filter.data.is_none_or(|d| d == *data);
+            let Some(ep) = ep_of(Some(*conn), name) else { continue };
+            if fits {
+                derived_used[k] = true;
+                rules.push(DropRule {
+                    label: label.clone(),
+                    endpoint: ep,
+                    flags: *flags,
+                    data: Some(*data),
+                    drop: vec![*n],
+                    matched: AtomicU32::new(0),
+                    dropped: AtomicU32::new(0),
+                });
+            }
+        }
+    }
+    rules
+}
+
+/// What the kernel run saw.
+pub struct KernelRun {
+    pub records: Vec<KernelRecord>,
+    pub outcomes: Vec<Outcome>,
+    pub sysctls: Vec<(String, String)>,
+    /// Per drop rule: its fault, the sender, segments matched and dropped
+    /// on the kernel, segments of that sender and flags dropped in tcpsim.
+    pub rules: Vec<(String, String, u32, u32, u32)>,
+    pub request_sockets_seen: usize,
+    pub interrupted: bool,
+    pub timed_out: bool,
+    pub addr: [Ipv4Addr; 2],
+    pub release: String,
+}
+
+/// The sysctls printed with the run (each namespace has its own copy).
+const SYSCTLS: [&str; 8] = [
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_syn_retries",
+    "net.ipv4.tcp_synack_retries",
+    "net.ipv4.tcp_retries2",
+    "net.ipv4.tcp_timestamps",
+    "net.ipv4.tcp_sack",
+    "net.ipv4.tcp_window_scaling",
+    "net.ipv4.tcp_rfc1337",
+];
+
+struct Setup {
+    ns: [Arc<Netns>; 2],
+    tuns: [Arc<tun::Device>; 2],
+    diag: [Diag; 2],
+    trace: TraceInstance,
+    sysctls: Vec<(String, String)>,
+    socket_cc: Option<String>,
+}
+
+fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str) -> Result<Setup, String> {
+    // The guards built so far drop (and clean up) on any `?` below.
+    let a = Arc::new(Netns::create(&format!("{tag}-a")).map_err(|e| format!("no network namespaces: {e}"))?);
+    let b = Arc::new(Netns::create(&format!("{tag}-b")).map_err(|e| format!("no network namespaces: {e}"))?);
+    let ns = [a, b];
+    let mut sysctls = Vec::new();
+    let mut socket_cc = None;
+    for (h, n) in ns.iter().enumerate() {
+        let key = "net.ipv4.tcp_congestion_control";
+        let shown = match n.sysctl(key, cc) {
+            Ok(got) if got == cc => format!("{got} (set)"),
+            // Linux lets a namespace other than the initial one default
+            // only to an algorithm in tcp_allowed_congestion_control
+            // (`tcp_set_default_congestion_control`: EPERM); a socket
+            // may still choose it with TCP_CONGESTION (CAP_NET_ADMIN).
+            _ => {
+                socket_cc = Some(cc.to_string());
+                let got = n.read_sysctl(key).unwrap_or_default();
+                format!(
+                    "{got} ({cc} is not in the host's tcp_allowed_congestion_control, so a namespace \
+                     cannot default to it: every socket sets {cc} with TCP_CONGESTION)"
+                )
+            }
+        };
+        if h == 0 {
+            sysctls.push((key.to_string(), shown));
+            for key in SYSCTLS {
+                sysctls.push((key.to_string(), n.read_sysctl(key).unwrap_or_else(|e| format!("unreadable: {e}"))));
+            }
+        }
+    }
+    let mut tuns = Vec::new();
+    for (h, n) in ns.iter().enumerate() {
+        let dev = n.run(|| {
+            let mut cfg = tun::Configuration::default();
+            cfg.tun_name("tk0");
+            tun::create(&cfg).map_err(|e| format!("no TUN device: {e}"))
+        })?;
+        let (me, peer) = (addr[h].to_string(), addr[1 - h].to_string());
+        n.ip(&["addr", "add", &format!("{me}/32"), "peer", &format!("{peer}/32"), "dev", "tk0"])?;
+        n.ip(&["link", "set", "tk0", "up"])?;
+        tuns.push(Arc::new(dev));
+    }
+    let tuns: [Arc<tun::Device>; 2] = [tuns[0].clone(), tuns[1].clone()];
+    let diag = [ns[0].run(Diag::open)?, ns[1].run(Diag::open)?];
+    let trace = TraceInstance::create(tag)?;
+    Ok(Setup { ns, tuns, diag, trace, sysctls, socket_cc })
+}
+
+/// Runs the plan on the kernel until every endpoint is settled (CLOSED,
+/// no timewait socket) or `deadline_ns` after the start.
+fn run_kernel(
+    model: &Model,
+    run: &TcpsimRun,
+    cc: &str,
+    interrupted: &AtomicBool,
+) -> Result<(KernelRun, Vec<EndpointPlan>), String> {
+    let addr = addresses();
+    let tag = format!("tcpsim-{}", std::process::id());
+    let (eps, listeners) = plan(model, addr);
+    let rules = drop_rules(model, &eps, run);
+    let mut s = setup(&tag, addr, cc)?;
+    let delay = |from: u32| {
+        model.links.iter().find_map(|l| {
+            (l.a == from).then_some(l.ab.delay).or((l.b == from).then_some(l.ba.delay)).map(|d| d.as_nanos())
+        })
+    };
+    let partitions: Vec<Partition> = model
+        .faults
+        .iter()
+        .filter_map(|f| match f {
+            Fault::Partition { from, to, .. } => Some(Partition { from_ns: from.as_nanos(), to_ns: to.as_nanos() }),
+            _ => None,
+        })
+        .collect();
+    let wire = Arc::new(Wire {
+        t0_ns: relay::AtomicU64Cell::new(),
+        delay_ns: [delay(0).unwrap_or(0), delay(1).unwrap_or(0)],
+        rules,
+        partitions,
+        endpoints: Mutex::new(vec![None; eps.len()]),
+        arrivals: [Mutex::new(Vec::new()), Mutex::new(Vec::new())],
+        counts: [Mutex::new((0, 0)), Mutex::new((0, 0))],
+        stop: AtomicBool::new(false),
+        debug: std::env::var("TCPSIM_KERNEL_DEBUG").is_ok_and(|v| v == "1"),
+    });
+    // Scripted times and the relay's delay must hold to well under a
+    // millisecond on a busy machine: the relay's and the applications'
+    // threads (which inherit the policy from this thread while it has it)
+    // run at a real-time priority; they mostly sleep. The run loop below
+    // goes back to the normal policy.
+    let pid = std::process::id().to_string();
+    if let Err(e) = netns::helper("chrt", &["-f", "-p", "10", &pid]) {
+        s.sysctls.push(("scheduling".into(), format!("not real-time ({e}): timing may slip under load")));
+    }
+    let relay_threads = relay::start(wire.clone(), s.tuns.clone());
+    let apps =
+        Arc::new(Apps { outcomes: Mutex::new(vec![Outcome::default(); eps.len()]), stop: AtomicBool::new(false) });
+    // Time for every thread to reach its first wait.
+    let t0 = now_ns() + 200_000_000;
+    wire.t0_ns.set(t0);
+    let ctx = Arc::new(Ctx { apps: apps.clone(), wire: wire.clone(), t0_ns: t0, socket_cc: s.socket_cc.clone() });
+    let plans = Arc::new(eps);
+    let app_threads = match apps::start(&ctx, &s.ns, &plans, &listeners) {
+        Ok(t) => t,
+        Err(e) => {
+            wire.stop.store(true, Ordering::SeqCst);
+            apps.stop.store(true, Ordering::SeqCst);
+            return Err(e);
+        }
+    };
+    let _ = netns::helper("chrt", &["-o", "-p", "0", &pid]);
+    let last_script = plans.iter().flat_map(|p| p.app.script.iter().map(|t| t.at.as_nanos())).max().unwrap_or(0);
+    let deadline = t0 + run.end_ns.max(last_script) + 10_000_000_000;
+    let mut lines: Vec<TraceLine> = Vec::new();
+    let mut tw: Vec<(SocketAddrV4, SocketAddrV4, TimeWaitSeen)> = Vec::new();
+    let mut request_sockets: Vec<(SocketAddrV4, SocketAddrV4)> = Vec::new();
+    let ours = |a: &SocketAddrV4| addr.contains(a.ip());
+    let (mut timed_out, mut was_interrupted) = (false, false);
+    let mut present: Vec<(SocketAddrV4, SocketAddrV4)> = Vec::new();
+    let mut next_dump = 0;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let now = now_ns();
+        let new: Vec<TraceLine> = s.trace.poll().into_iter().filter(|l| ours(&l.local)).collect();
+        // sock_diag is asked right after a full socket hands over to a
+        // timewait socket (so its timer is read right after entry), then
+        // every 100 ms while a timewait socket lives (to see it end).
+        let handover = new.iter().any(|l| {
+            l.to == tcpsim::kernel::path::LinuxState::Close
+                && matches!(
+                    l.from,
+                    tcpsim::kernel::path::LinuxState::FinWait2 | tcpsim::kernel::path::LinuxState::Closing
+                )
+        });
+        lines.extend(new);
+        let living = tw.iter().any(|(_, _, seen)| seen.gone_ns.is_none());
+        if handover || (living && now >= next_dump) {
+            next_dump = now + 100_000_000;
+            present.clear();
+            for d in &mut s.diag {
+                for sock in d.dump()? {
+                    if !ours(&sock.local) {
+                        continue;
+                    }
+                    if sock.state == TCP_TIME_WAIT {
+                        present.push((sock.local, sock.remote));
+                        if !tw.iter().any(|(l, r, _)| (*l, *r) == (sock.local, sock.remote)) {
+                            let seen =
+                                TimeWaitSeen { first_seen_ns: now_ns(), expires_ms: sock.expires_ms, gone_ns: None };
+                            tw.push((sock.local, sock.remote, seen));
+                        }
+                    } else if sock.state == TCP_SYN_RECV && !request_sockets.contains(&(sock.local, sock.remote)) {
+                        request_sockets.push((sock.local, sock.remote));
+                    }
+                }
+            }
+            for (l, r, seen) in &mut tw {
+                if seen.gone_ns.is_none() && !present.contains(&(*l, *r)) {
+                    seen.gone_ns = Some(now);
+                }
+            }
+        }
+        if interrupted.load(Ordering::SeqCst) {
+            was_interrupted = true;
+            break;
+        }
+        if now > deadline {
+            timed_out = true;
+            break;
+        }
+        let outcomes = apps.outcomes.lock().expect("outcomes").clone();
+        let settled = |o: &Outcome| {
+            if o.connect_error.is_some() {
+                return true;
+            }
+            let (Some(l), Some(r)) = (o.local, o.remote) else { return false };
+            let last = lines.iter().rev().find(|t| t.local == l && t.remote == r).map(|t| t.to);
+            last == Some(tcpsim::kernel::path::LinuxState::Close) && !present.contains(&(l, r))
+        };
+        let actives_settled = plans
+            .iter()
+            .zip(&outcomes)
+            .filter(|(p, _)| matches!(p.open, Open::Connect { .. }))
+            .all(|(_, o)| settled(o));
+        let all_settled = plans.iter().zip(&outcomes).all(|(p, o)| {
+            settled(o) || (matches!(p.open, Open::Accept { .. }) && o.accepted_ns.is_none() && actives_settled)
+        });
+        if all_settled && now > t0 + last_script + 100_000_000 {
+            break;
+        }
+    }
+    wire.stop.store(true, Ordering::SeqCst);
+    apps.stop.store(true, Ordering::SeqCst);
+    // The relay's threads end within 20 ms; the applications' are left
+    // to end with the process (one may be blocked in connect()).
+    for t in relay_threads {
+        let _ = t.join();
+    }
+    drop(app_threads);
+    let outcomes = apps.outcomes.lock().expect("outcomes").clone();
+    let arrivals: [Vec<u64>; 2] =
+        [wire.arrivals[0].lock().expect("arrivals").clone(), wire.arrivals[1].lock().expect("arrivals").clone()];
+    let rel = |t: u64| t.saturating_sub(t0);
+    let records = plans
+        .iter()
+        .zip(&outcomes)
+        .map(|(p, o)| {
+            let (Some(l), Some(r)) = (o.local, o.remote) else {
+                return KernelRecord { passive: matches!(p.open, Open::Accept { .. }), ..KernelRecord::default() };
+            };
+            let listen_ns = match p.open {
+                Open::Accept { listener, .. } => lines
+                    .iter()
+                    .find(|t| t.local == listeners[listener].addr && t.to == tcpsim::kernel::path::LinuxState::Listen)
+                    .map(|t| rel(t.at_ns)),
+                Open::Connect { .. } => None,
+            };
+            KernelRecord {
+                passive: matches!(p.open, Open::Accept { .. }),
+                listen_ns,
+                changes: lines
+                    .iter()
+                    .filter(|t| t.local == l && t.remote == r)
+                    .map(|t| Change { at_ns: rel(t.at_ns), from: t.from, to: t.to })
+                    .collect(),
+                time_wait: tw.iter().find(|(tl, tr, _)| (*tl, *tr) == (l, r)).map(|(_, _, s)| TimeWaitSeen {
+                    first_seen_ns: rel(s.first_seen_ns),
+                    expires_ms: s.expires_ms,
+                    gone_ns: s.gone_ns.map(rel),
+                }),
+                arrivals: arrivals[p.host].iter().map(|&a| rel(a)).collect(),
+            }
+        })
+        .collect();
+    let rules = wire
+        .rules
+        .iter()
+        .map(|r| {
+            let who = plans[r.endpoint].name.clone();
+            let in_tcpsim = run.drops.iter().filter(|d| d.1 == who && d.2 == r.flags).count() as u32;
+            (r.label.clone(), who, r.matched.load(Ordering::SeqCst), r.dropped.load(Ordering::SeqCst), in_tcpsim)
+        })
+        .collect();
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
+    let outcomes = outcomes
+        .into_iter()
+        .map(|mut o| {
+            o.connect_ns = o.connect_ns.map(rel);
+            o.accepted_ns = o.accepted_ns.map(rel);
+            o.connect_error = o.connect_error.map(|(t, n, e)| (rel(t), n, e));
+            o
+        })
+        .collect();
+    let sysctls = std::mem::take(&mut s.sysctls);
+    // Devices, then the trace instance, then the namespaces.
+    drop(s);
+    let eps = Arc::try_unwrap(plans).unwrap_or_else(|p| (*p).clone());
+    Ok((
+        KernelRun {
+            records,
+            outcomes,
+            sysctls,
+            rules,
+            request_sockets_seen: request_sockets.len(),
+            interrupted: was_interrupted,
+            timed_out,
+            addr,
+            release,
+        },
+        eps,
+    ))
+}
+
+/// `tcpsim kernel FILE`.
+pub fn kernel(args: &KernelArgs) -> u8 {
+    let Some(sim) = super::shared::load_with_overrides(&args.sim, None) else { return EXIT_BAD_INPUT };
+    let label = args.sim.file.path.display().to_string();
+    let model = sim.model().clone();
+    let text = sim.text().unwrap_or_default().to_string();
+    let problems = tcpsim::kernel::supported(&model);
+    if !problems.is_empty() {
+        let doc = tcpsim::scenario::locate::Doc::parse(&text);
+        for p in problems {
+            let pos = tcpsim::scenario::locate::parse_path(&p.field).map(|steps| match doc.find(&steps) {
+                Ok(pos) | Err(pos) => pos,
+            });
+            match pos {
+                Some(pos) => eprintln!("{label}:{}:{}: error: {}: {}", pos.line, pos.column, p.field, p.why),
+                None => eprintln!("{label}: error: {}: {}", p.field, p.why),
+            }
+        }
+        return EXIT_BAD_INPUT;
+    }
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("tcpsim kernel: cannot run: not root (network namespaces, TUN devices and tracefs need root)");
+        return EXIT_INCOMPLETE;
+    }
+    let explicit_newreno = tcpsim::scenario::locate::parse_path("tcp.congestion_control")
+        .is_some_and(|p| tcpsim::scenario::locate::Doc::parse(&text).find(&p).is_ok())
+        && model.configs.iter().all(|c| c.congestion_control == tcpsim::tcp::CongestionControl::NewReno);
+    let cc = tcpsim::kernel::controller(explicit_newreno);
+    let run = match tcpsim_run(&model) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{label}: error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let interrupted = super::shared::interrupt_flag();
+    let (kernel, eps) = match run_kernel(&model, &run, cc, &interrupted) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("tcpsim kernel: cannot run: {e}");
+            return EXIT_INCOMPLETE;
+        }
+    };
+    if kernel.interrupted {
+        eprintln!("tcpsim kernel: interrupted; namespaces, devices and the trace instance are removed");
+        return EXIT_INCOMPLETE;
+    }
+    let color = super::output::use_color(args.color, &super::output::Dest::Stdout(std::io::stdout()));
+    report::print(&label, &model, &run.paths, run.time_wait_ns, &eps, &kernel, cc, color)
+}

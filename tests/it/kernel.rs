@@ -1,0 +1,152 @@
+//! `tcpsim kernel`: the close scenarios of `sims/` run on this machine's
+//! Linux kernel, concurrently, each in its own namespaces, and every
+//! endpoint's state path must match tcpsim's (modulo the representation
+//! differences `tcpsim::kernel::path` names), but for one known difference
+//! in behaviour, pinned exactly (`check_delayed_fin_ack`).
+//!
+//! Where the run cannot be carried out (not root, no network namespaces,
+//! no TUN device, no tracefs: exit 3) the test prints a skip notice,
+//! unless `TCPSIM_REQUIRE_KERNEL=1` is set (CI sets it), and then fails
+//! saying so. Bad input is checked everywhere: it needs no privileges.
+
+use crate::util::{root, stderr, stdout, tcpsim};
+use std::io::Write as _;
+use std::process::Command;
+
+/// The close scenarios, one per behaviour the issue lists.
+const CLOSE_SCENARIOS: [&str; 8] = [
+    "sims/normal-close.ron",
+    "sims/simultaneous-close.ron",
+    "sims/lost-ack.ron",
+    "sims/lost-fin-closing.ron",
+    "sims/lost-final-ack.ron",
+    "sims/connection-refused.ron",
+    "sims/simultaneous-open.ron",
+    "sims/half-close.ron",
+];
+
+const NORMAL_CLOSE: &str = "sims/normal-close.ron";
+
+/// The one known difference in behaviour, which tcpsim has no option for
+/// yet (the `linux` profile is to model it): Linux delays the ACK of a
+/// FIN once data has been received (`tcp_fin` enters pingpong mode; the
+/// delayed-ACK timer is then about 40 ms), so in normal-close.ron the
+/// server's FIN|ACK, 30 ms after the client's FIN arrived, carries that
+/// ACK and the client goes FIN_WAIT_1 -> TIME_WAIT; tcpsim acknowledges a
+/// FIN at once (B-OPT-07 excludes FINs) and the client waits 30 ms in
+/// FIN_WAIT_2. Pinned exactly, so the day it matches this fails and the
+/// exception is removed.
+#[track_caller]
+fn check_delayed_fin_ack(out: &str, code: Option<i32>) {
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("client (connection 0): differs"), "{out}");
+    assert!(out.contains("server (connection 0): match"), "{out}");
+    let row = out.lines().find(|l| l.trim_start().starts_with("FIN_WAIT_2")).unwrap_or_default();
+    assert!(row.contains("≠ TIME_WAIT"), "the client's FIN_WAIT_2 should face the kernel's TIME_WAIT:\n{out}");
+    assert!(out.contains("FIN|ACK as ACK then FIN"), "{out}");
+}
+
+#[test]
+fn close_scenarios_match_the_kernel() {
+    // Started together: TIME_WAIT is 60 s on the kernel, so the runs
+    // overlap to stay well within 4 minutes.
+    let children: Vec<_> = CLOSE_SCENARIOS
+        .iter()
+        .map(|f| {
+            Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+                .args(["kernel", f])
+                .current_dir(root())
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("tcpsim runs")
+        })
+        .collect();
+    let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().expect("tcpsim ends")).collect();
+    let mut failures = Vec::new();
+    for (file, out) in CLOSE_SCENARIOS.iter().zip(&outputs) {
+        let code = out.status.code();
+        if code == Some(3) {
+            let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
+            assert!(
+                !required,
+                "{file}: the kernel run could not be carried out, but TCPSIM_REQUIRE_KERNEL=1 requires it:\n{}",
+                stderr(out)
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "close_scenarios_match_the_kernel: skipped: {} (set TCPSIM_REQUIRE_KERNEL=1 to make this a failure)",
+                stderr(out).trim()
+            );
+            return;
+        }
+        if *file == NORMAL_CLOSE {
+            check_delayed_fin_ack(&stdout(out), code);
+        } else if code != Some(0) {
+            failures.push(format!("{file}: exit {code:?}\n{}{}", stdout(out), stderr(out)));
+        }
+    }
+    assert!(failures.is_empty(), "paths differ from the kernel's:\n{}", failures.join("\n"));
+    // Proof the comparison saw the kernel, not an empty run: lost-ack's
+    // client reaches TIME_WAIT straight from FIN_WAIT_1, never CLOSING.
+    let lost_ack = stdout(&outputs[2]);
+    assert!(lost_ack.contains("FIN|ACK as ACK then FIN"), "{lost_ack}");
+    assert!(!lost_ack.contains("CLOSING"), "{lost_ack}");
+    assert!(lost_ack.contains("2 endpoints: 2 match, 0 differ"), "{lost_ack}");
+}
+
+/// Random loss cannot be replayed on a kernel: bad input, the field named,
+/// before anything is set up (no root needed).
+#[test]
+fn random_loss_is_bad_input_naming_the_field() {
+    let out = tcpsim(&["kernel", "sims/lossy-transfer.ron"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("sims/lossy-transfer.ron:") && err.contains("links[0].loss"), "{err}");
+    assert!(err.contains("Drop faults"), "{err}");
+}
+
+/// A host crash cannot be played on the kernel: bad input, the fault
+/// named.
+#[test]
+fn a_crash_fault_is_bad_input() {
+    let out = tcpsim(&["kernel", "sims/host-crash.ron"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("host crashes are not played on the kernel"), "{}", stderr(&out));
+}
+
+/// Ctrl-C in the middle of a run: exit 3, and the namespaces it made are
+/// gone.
+#[test]
+fn an_interrupted_run_removes_its_namespaces() {
+    let child = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["kernel", "sims/lost-ack.ron"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tcpsim runs");
+    let pid = child.id().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = Command::new("kill").args(["-INT", &pid]).status();
+    let out = child.wait_with_output().expect("tcpsim ends");
+    if out.status.code() == Some(3) && !stderr(&out).contains("interrupted") {
+        let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
+        assert!(!required, "the kernel run could not be carried out: {}", stderr(&out));
+        let _ =
+            writeln!(std::io::stderr(), "an_interrupted_run_removes_its_namespaces: skipped: {}", stderr(&out).trim());
+        return;
+    }
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    let left = Command::new("ip").args(["netns", "list"]).output().map(|o| stdout(&o)).unwrap_or_default();
+    assert!(!left.contains(&format!("tcpsim-{pid}-")), "namespaces left behind:\n{left}");
+}
+
+#[test]
+fn help_has_examples() {
+    let out = tcpsim(&["kernel", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("sudo tcpsim kernel sims/lost-ack.ron"), "{}", stdout(&out));
+}
