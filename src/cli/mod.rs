@@ -34,7 +34,10 @@ Examples:
   tcpsim run sims/lost-final-ack.ron --format ladder
   tcpsim run sims/lost-final-ack.ron --quiet --pcap lost.pcap --svg ladder.svg --state-diagram states.svg
   tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --emit-faults replay.ron
-  tcpsim run sims/lossy-transfer.ron --seed 7 --check-determinism";
+  tcpsim run sims/lossy-transfer.ron --seed 7 --check-determinism
+  tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --connections-table --connections results.csv
+  tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --series client.csv --endpoint client
+  tcpsim run sims/lossy-transfer.ron --seed 7 --format jsonl --measurements --kinds rtt,flight,congestion";
 
 const SWEEP_EXAMPLES: &str = "\
 Examples:
@@ -333,7 +336,8 @@ pub struct RunArgs {
     /// Show only this endpoint's events.
     #[arg(long, value_name = "NAME")]
     pub endpoint: Option<String>,
-    /// Show only these kinds: transition,send,deliver,drop,timer,app,event,congestion.
+    /// Show only these kinds: transition,send,deliver,drop,timer,app,event,congestion,host,rtt
+    /// (and with --measurements flight,queue).
     #[arg(long, value_delimiter = ',', value_name = "KINDS")]
     pub kinds: Option<Vec<String>>,
     /// Show only events at or after this virtual time.
@@ -371,10 +375,28 @@ pub struct RunArgs {
     /// input, and the IDs never reached.
     #[arg(long)]
     pub coverage: bool,
+    /// Write one row per endpoint (final state, close reason, times, bytes,
+    /// goodput, retransmissions, SRTT, time in each state) to PATH: CSV, or
+    /// JSON when PATH ends in .json.
+    #[arg(long, value_name = "PATH")]
+    pub connections: Option<PathBuf>,
+    /// End the text trace with a table of per-endpoint results (the main
+    /// columns of --connections).
+    #[arg(long)]
+    pub connections_table: bool,
+    /// Write a time series CSV of the endpoints --endpoint and --conn choose
+    /// (all by default): a row per change of cwnd, ssthresh, flight, SRTT,
+    /// RTTVAR, RTO, send/receive window or link queue backlog.
+    #[arg(long, value_name = "PATH")]
+    pub series: Option<PathBuf>,
+    /// Add the measurement records to the trace: `rtt` for every endpoint,
+    /// `flight`, `queue`, and `flight` on `congestion` (never in the digest).
+    #[arg(long)]
+    pub measurements: bool,
     /// Run twice, the second time with hasher seeds, slot reuse and heap
     /// addresses changed; exit 4 with the first differing event if the
     /// traces differ. Writes no trace.
-    #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "state_diagram", "emit_faults"])]
+    #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "state_diagram", "emit_faults", "connections", "series"])]
     pub check_determinism: bool,
 }
 
