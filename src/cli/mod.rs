@@ -45,7 +45,9 @@ Examples:
   tcpsim sweep sims/near-simultaneous-close.ron --loss 0,0.05,0.2 --seeds 500 --plot closing.svg
   tcpsim sweep sims/time-wait-assassination.ron --vary tcp.rfc1337=false,true --seeds 50
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 1000 --shard 0/4 --out part0.csv
-  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.2 --seeds 100 --state-diagram states.svg";
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.2 --seeds 100 --state-diagram states.svg
+  tcpsim sweep sims/close-race-1mb.ron --seeds 500 --measure 'client_closing=visited(client, CLOSING)'
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.05 --seeds 50 --measure 'goodput=goodput_bps(server)' --measure 'state=state(client)'";
 
 const MERGE_EXAMPLES: &str = "\
 Examples:
@@ -275,6 +277,14 @@ pub struct SweepArgs {
     /// Run only slice i of n (0 <= i < n); combine the parts with `tcpsim merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// A column of one value per run, e.g. closing=visited(client,CLOSING);
+    /// repeatable. Functions: visited, state, reason, duration_ms,
+    /// transfer_ms, time_in_ms, goodput_bps, bytes_sent, bytes_delivered,
+    /// segments, retransmissions, rtos, fast_retransmits, srtt_min_ms,
+    /// srtt_mean_ms, srtt_max_ms; over a population: mean (default), min,
+    /// max, any, all.
+    #[arg(long, value_name = "NAME=EXPR")]
+    pub measure: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]

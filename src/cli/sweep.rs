@@ -75,6 +75,23 @@ fn axes(args: &SweepArgs, bytes: &[u8]) -> Result<Vec<Axis>, String> {
     Ok(axes)
 }
 
+/// The `--measure` values, parsed; a bad one names `--measure`, the
+/// position in its expression and what was expected.
+fn parse_measures(specs: &[String], axes: &[Axis]) -> Result<Vec<tcpsim::measure::expr::Measure>, String> {
+    let mut out: Vec<tcpsim::measure::expr::Measure> = Vec::new();
+    for spec in specs {
+        let m = tcpsim::measure::expr::parse_measure(spec).map_err(|e| format!("--measure {spec}: {e}"))?;
+        let taken = table::header(&[]).contains(&m.name.as_str())
+            || axes.iter().any(|a| a.column == m.name)
+            || out.iter().any(|o| o.name == m.name);
+        if taken {
+            return Err(format!("--measure {spec}: the column `{}` exists already; choose another name", m.name));
+        }
+        out.push(m);
+    }
+    Ok(out)
+}
+
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     sweep::parse_shard(s).ok_or_else(|| format!("--shard {s}: expected i/n with 0 <= i < n, e.g. 0/4"))
 }
@@ -118,6 +135,14 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    let measures = match parse_measures(&args.measure, &axes) {
+        Ok(m) => m,
+        Err(e) => {
+            error(&e);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let measure_names: Vec<String> = measures.iter().map(|m| m.name.clone()).collect();
     let points = sweep::grid(&axes);
     let runs = points.len() as u64 * args.seeds;
     if runs > super::MAX_SWEEP_RUNS {
@@ -163,7 +188,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
 
     let done = AtomicU64::new(0);
     let pool = Pool { jobs: parallel::jobs(args.jobs.jobs), stop: &stop, done: &done };
-    let executed = with_progress(last - first, &done, || run::execute(&models, args.seeds, first, last, pool));
+    let executed =
+        with_progress(last - first, &done, || run::execute_measured(&models, &measures, args.seeds, first, last, pool));
     let Some((rows, totals)) = executed else {
         error(&format!("{label}: sweep interrupted; nothing written"));
         return EXIT_INCOMPLETE;
@@ -182,6 +208,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         seeds: args.seeds,
         axes: &axes,
         set: &args.overrides.set,
+        measures: &args.measure,
         runs,
     };
     let mut comments = identity.comments();
@@ -196,7 +223,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         for c in &comments {
             w.comment(c)?;
         }
-        w.header(&columns)?;
+        w.header_with(&columns, &measure_names)?;
         for row in &rows {
             let values: Vec<&str> = point_values[row.point].iter().map(String::as_str).collect();
             let replay = if row.failed() { replay(args, &axes, &points[row.point], row.seed) } else { String::new() };
@@ -207,7 +234,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         }
         w.finish().map(drop)
     };
-    let summaries = sweep::summarize_points(&columns, &point_values, &rows);
+    let summaries = sweep::summarize_points_measured(&columns, &point_values, &rows, &measure_names);
     let [dest, json_dest, plot_dest, states_dest] = dests;
     let states = states_dest.map(|d| {
         let name = args.file.path.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
