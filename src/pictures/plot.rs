@@ -315,6 +315,7 @@ mod tests {
             close_ns_p95: None,
             retransmissions_mean_milli: 0,
             failing_runs: Vec::new(),
+            measures: Vec::new(),
         }
     }
 

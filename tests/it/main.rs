@@ -18,6 +18,8 @@
 //! - `identity`: `ep`, `pkt`/`copy` and `t_ns` let a reader follow a trace.
 //! - `loss_models`: goodput under random loss against Mathis et al. and
 //!   Padhye et al.
+//! - `measures`: per-endpoint results, series and `sweep --measure`
+//!   checked against the trace; measurement records never change a digest.
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
@@ -35,6 +37,7 @@ mod explore_shrink;
 mod identity;
 mod linux;
 mod loss_models;
+mod measures;
 mod outputs;
 mod pictures;
 mod properties;
