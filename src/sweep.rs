@@ -543,12 +543,11 @@ pub fn summary_table(points: &[PointSummary]) -> String {
         let _ = writeln!(out, "{label}  ({} runs)", p.runs);
         for (name, f) in &p.outcomes {
             let (lo, hi) = f.interval();
+            let count = format!("({}/{})", f.k, f.n);
             let _ = writeln!(
                 out,
-                "  {name:<20} {:>7.3}  [{lo:.3}, {hi:.3}]  ({}/{})  {}",
+                "  {name:<20} {:>7.3}  [{lo:.3}, {hi:.3}]  {count:<11}  {}",
                 f.value(),
-                f.k,
-                f.n,
                 outcome_scope(name)
             );
         }

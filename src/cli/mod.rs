@@ -194,6 +194,10 @@ pub struct SweepOutputs {
     /// Draw outcome fractions against the first swept setting (SVG).
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
+    /// Draw this --measure column in the --plot instead of the outcomes
+    /// (repeatable): proportions with intervals, numbers as median and p5-p95.
+    #[arg(long, value_name = "NAME", requires = "plot")]
+    pub plot_measure: Vec<String>,
 }
 
 impl SweepOutputs {

@@ -92,6 +92,15 @@ fn parse_measures(specs: &[String], axes: &[Axis]) -> Result<Vec<tcpsim::measure
     Ok(out)
 }
 
+/// Every `--plot-measure` names a measure of the sweep.
+fn check_plot_measures(chosen: &[String], measures: &[String]) -> Result<(), String> {
+    match chosen.iter().find(|c| !measures.contains(c)) {
+        Some(c) if measures.is_empty() => Err(format!("--plot-measure {c}: the sweep has no --measure columns")),
+        Some(c) => Err(format!("--plot-measure {c}: expected one of the measures: {}", measures.join(", "))),
+        None => Ok(()),
+    }
+}
+
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     sweep::parse_shard(s).ok_or_else(|| format!("--shard {s}: expected i/n with 0 <= i < n, e.g. 0/4"))
 }
@@ -143,6 +152,10 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         }
     };
     let measure_names: Vec<String> = measures.iter().map(|m| m.name.clone()).collect();
+    if let Err(e) = check_plot_measures(&args.outputs.plot_measure, &measure_names) {
+        error(&e);
+        return EXIT_BAD_INPUT;
+    }
     let points = sweep::grid(&axes);
     let runs = points.len() as u64 * args.seeds;
     if runs > super::MAX_SWEEP_RUNS {
@@ -247,6 +260,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             dest: dest.expect("the CSV goes to --out or stdout"),
             json_dest,
             plot_dest,
+            plot_measures: args.outputs.plot_measure.clone(),
+            title: file_name.clone(),
             summaries,
             coverage: args.coverage.then(|| totals.coverage.clone()),
             to_stdout: is_stdout(args.outputs.out.as_deref()),
@@ -291,6 +306,10 @@ struct SweepReport<'a> {
     json_dest: Option<Dest>,
     /// `--plot`: where to draw the outcome fractions.
     plot_dest: Option<Dest>,
+    /// `--plot-measure`: the measures `--plot` draws instead.
+    plot_measures: Vec<String>,
+    /// The simulation file's name, for the measure plot's title.
+    title: String,
     summaries: Vec<PointSummary>,
     coverage: Option<Vec<u64>>,
     /// The CSV goes to stdout, so people's text goes to stderr.
@@ -310,7 +329,18 @@ fn finish(
     axes: &[String],
     stop: &AtomicBool,
 ) -> u8 {
-    let SweepReport { write_csv, dest, json_dest, plot_dest, summaries, coverage, to_stdout, states } = out;
+    let SweepReport {
+        write_csv,
+        dest,
+        json_dest,
+        plot_dest,
+        plot_measures,
+        title,
+        summaries,
+        coverage,
+        to_stdout,
+        states,
+    } = out;
     let mut written: Vec<(&str, Dest)> = Vec::new();
     let mut w = BufWriter::with_capacity(1 << 16, dest);
     let csv_written = write_csv(&mut w).and_then(|()| w.into_inner().map_err(|e| e.into_error()));
@@ -327,7 +357,12 @@ fn finish(
         pictures.push(("the JSON summary (--json)", d, format!("{}\n", sweep::summary_json(&summaries, &header))));
     }
     if let Some(d) = plot_dest {
-        let svg = tcpsim::pictures::plot::sweep_svg(&summaries, axes.first().map(String::as_str).unwrap_or("run"));
+        let x_label = axes.first().map(String::as_str).unwrap_or("run");
+        let svg = if plot_measures.is_empty() {
+            tcpsim::pictures::plot::sweep_svg(&summaries, x_label)
+        } else {
+            tcpsim::pictures::measure_plot::measure_svg(&summaries, &plot_measures, x_label, &title)
+        };
         pictures.push(("the plot (--plot)", d, svg));
     }
     if let Some((d, svg)) = states {
@@ -393,6 +428,17 @@ pub fn merge(args: &MergeArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if let Err(e) = check_plot_measures(&args.outputs.plot_measure, &merged.measures) {
+        error(&e);
+        return EXIT_BAD_INPUT;
+    }
+    let title = merged
+        .comments
+        .iter()
+        .find_map(|c| c.strip_prefix("file: "))
+        .and_then(|f| f.split("  ").next())
+        .unwrap_or("merged sweep")
+        .to_string();
     let outputs = args.outputs.named();
     let inputs: Vec<(&str, &std::path::Path)> = args.parts.iter().map(|p| ("one of the parts", p.as_path())).collect();
     if let Err(e) = check_distinct(&outputs, &inputs) {
@@ -410,6 +456,8 @@ pub fn merge(args: &MergeArgs) -> u8 {
             dest: dest.expect("the CSV goes to --out or stdout"),
             json_dest,
             plot_dest,
+            plot_measures: args.outputs.plot_measure.clone(),
+            title,
             summaries: merged.summaries(),
             coverage: merged.coverage.clone(),
             to_stdout: is_stdout(args.outputs.out.as_deref()),
