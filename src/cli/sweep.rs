@@ -175,6 +175,24 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    // A measure reads endpoints by name: one the scenario lacks is a typo.
+    let model = &models[0];
+    let names: Vec<&str> = model
+        .connections
+        .iter()
+        .flat_map(|c| std::iter::once(c.name.as_str()).chain(c.peer.iter().map(|p| p.name.as_str())))
+        .chain(model.listeners.iter().map(|l| l.name.as_str()))
+        .collect();
+    if let Some(m) = measures.iter().find(|m| !names.contains(&m.endpoint())) {
+        error(&format!(
+            "--measure {}={}: no endpoint is named `{}` (the scenario's: {})",
+            m.name,
+            m.text,
+            m.endpoint(),
+            names.join(", ")
+        ));
+        return EXIT_BAD_INPUT;
+    }
     let base_seed = models[0].seed;
     let shard = match args.shard.as_deref().map(parse_shard).transpose() {
         Ok(shard) => shard,

@@ -12,6 +12,7 @@ use crate::tcp::{AppEvent, CloseReason, State, Timer, TimerAction};
 use crate::time::{Duration, Instant};
 use crate::trace::{NO_EP, TraceEvent, TraceKind, TraceSink};
 use crate::world::World;
+use std::collections::BTreeMap;
 
 /// What one endpoint did over a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,10 +153,10 @@ impl Collector {
         let views: Vec<_> = world.endpoints().collect();
         // Each connection's first payload send, by connection, for the
         // peer's transfer start.
-        let mut first_data: Vec<(u32, u32, Instant)> = Vec::new();
+        let mut first_data: BTreeMap<u32, Vec<(u32, Instant)>> = BTreeMap::new();
         for v in &views {
             if let Some(t) = self.eps.get(v.ep as usize).and_then(|r| r.first_data_at) {
-                first_data.push((v.conn, v.ep, t));
+                first_data.entry(v.conn).or_default().push((v.ep, t));
             }
         }
         views
@@ -168,8 +169,10 @@ impl Collector {
                 {
                     time_in[s as usize] = time_in[s as usize] + end.saturating_since(r.since);
                 }
-                let peer_first_data_at =
-                    first_data.iter().filter(|(conn, ep, _)| *conn == v.conn && *ep != v.ep).map(|(_, _, t)| *t).min();
+                // A map by connection: populations have many.
+                let peer_first_data_at = first_data
+                    .get(&v.conn)
+                    .and_then(|sends| sends.iter().filter(|(ep, _)| *ep != v.ep).map(|(_, t)| *t).min());
                 EndpointResult {
                     ep: v.ep,
                     conn: v.conn,

@@ -10,6 +10,7 @@
 //! peer's take (the peer being the other endpoint of its connection).
 
 use crate::trace::{Filter, NO_EP, TraceEvent, TraceKind, TraceSink};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The CSV header.
@@ -47,6 +48,8 @@ pub struct Series {
     /// number; the other fields are not read.
     filter: Filter,
     tracked: Vec<Tracked>,
+    /// `ep` → index in `tracked`.
+    by_ep: BTreeMap<u32, usize>,
     /// Each link direction's latest backlog, (link, a_to_b, bytes).
     backlogs: Vec<(u32, bool, u64)>,
     csv: String,
@@ -57,7 +60,7 @@ impl Series {
     /// choose (every endpoint when both are `None`).
     pub fn new(filter: &Filter) -> Series {
         let filter = Filter { endpoint: filter.endpoint.clone(), conn: filter.conn, ..Filter::default() };
-        Series { filter, tracked: Vec::new(), backlogs: Vec::new(), csv: format!("{HEADER}\n") }
+        Series { filter, tracked: Vec::new(), by_ep: BTreeMap::new(), backlogs: Vec::new(), csv: format!("{HEADER}\n") }
     }
 
     /// The CSV written so far.
@@ -70,7 +73,7 @@ impl Series {
     }
 
     fn index(&mut self, e: &TraceEvent<'_>) -> usize {
-        match self.tracked.iter().position(|t| t.ep == e.ep) {
+        match self.by_ep.get(&e.ep).copied() {
             Some(i) => {
                 self.tracked[i].conn = e.conn;
                 i
@@ -83,6 +86,7 @@ impl Series {
                     values: Values::default(),
                     out_dir: None,
                 });
+                self.by_ep.insert(e.ep, self.tracked.len() - 1);
                 self.tracked.len() - 1
             }
         }
@@ -161,8 +165,8 @@ impl TraceSink for Series {
         if !self.chosen(e) {
             return;
         }
-        let mut v = match self.tracked.iter().find(|t| t.ep == e.ep) {
-            Some(t) => t.values,
+        let mut v = match self.by_ep.get(&e.ep) {
+            Some(&i) => self.tracked[i].values,
             None => Values::default(),
         };
         match e.kind {

@@ -148,6 +148,9 @@ fn a_bad_measure_expression_names_the_flag_and_position() {
     assert!(stdout(&o).is_empty());
     let o = tcpsim(&["sweep", "sims/normal-close.ron", "--seeds", "2", "--measure", "m=max(state(client))"]);
     assert_eq!(o.status.code(), Some(2));
+    let o = tcpsim(&["sweep", "sims/normal-close.ron", "--seeds", "2", "--measure", "m=rtos(clinet)"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no endpoint is named `clinet`"), "{}", stderr(&o));
 }
 
 /// `--series` writes one row per change, with the columns documented.
