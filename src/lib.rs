@@ -18,6 +18,8 @@
 //! - [`tcp`]: the endpoint state machine; [`rule`]: behaviour IDs.
 //! - [`link`]: the per-direction link model, its verdicts, and `Fate`
 //!   (one decision as data).
+//! - [`measure`]: per-endpoint results, time series and the `sweep
+//!   --measure` expressions, read from a run's trace and world.
 //! - [`model`]: the validated scenario, and [`model::Builder`] to write one
 //!   in Rust; [`scenario`]: the RON file format, validation and error
 //!   positions.
@@ -82,6 +84,7 @@ pub mod explore;
 #[cfg(target_os = "linux")]
 pub mod kernel;
 pub mod link;
+pub mod measure;
 pub mod model;
 pub mod parallel;
 pub mod pcap;

@@ -59,7 +59,8 @@ use crate::world::{Histories, Observe, Outcome, Perturbation, World};
 use std::sync::atomic::AtomicBool;
 
 /// What a world keeps beside its run, and how it is built. None of it
-/// changes the trace or the digest. Each option is set by the
+/// changes the digest, and only `measure_records` adds to the trace (its
+/// records are never in the digest). Each option is set by the
 /// [`Simulation`] method of its own name, and says what the world does:
 /// `keep_histories`, `keep_phase_times`, `record_fates`, or how it is
 /// built: `perturbation`.
@@ -75,6 +76,10 @@ pub struct Options {
     pub record_fates: bool,
     /// Keep when each endpoint's phases began (sweep measures).
     pub keep_phase_times: bool,
+    /// Add the measurement records to the trace: `rtt` of every endpoint,
+    /// `flight`, `queue`, and `flight` on `congestion` (never in the
+    /// digest, nor counted against `max_trace_records`).
+    pub measure_records: bool,
     /// Build the world with internal changes that must not matter (the
     /// determinism check's twin run).
     pub perturbation: Option<Perturbation>,
@@ -193,6 +198,14 @@ impl Simulation {
         self
     }
 
+    /// This simulation, adding the measurement records to its trace
+    /// (`true`) or not ([`Options::measure_records`]); the other options
+    /// stay as they are.
+    pub fn measure_records(mut self, on: bool) -> Simulation {
+        self.options.measure_records = on;
+        self
+    }
+
     /// This simulation, built with `perturbation` (`None`: as usual); the
     /// other options stay as they are.
     pub fn perturbation(mut self, perturbation: Option<Perturbation>) -> Simulation {
@@ -211,6 +224,7 @@ impl Simulation {
             keep_histories: self.options.keep_histories.union(checked.keep_histories),
             record_fates: self.options.record_fates,
             keep_phase_times: self.options.keep_phase_times,
+            measure_records: self.options.measure_records,
         };
         World::new(self.model, &observe, self.options.perturbation.unwrap_or_default())
     }
@@ -318,7 +332,13 @@ mod tests {
             .keep_phase_times(true)
             .perturbation(perturbation);
         let sim = sim.keep_histories(Histories::All);
-        let all = Options { keep_histories: Histories::All, record_fates: true, keep_phase_times: true, perturbation };
+        let all = Options {
+            keep_histories: Histories::All,
+            record_fates: true,
+            keep_phase_times: true,
+            measure_records: false,
+            perturbation,
+        };
         assert_eq!(sim.options(), &all);
         let sim = sim.record_fates(false).perturbation(None).keep_histories(Histories::None);
         assert_eq!(sim.options(), &Options { keep_phase_times: true, ..Options::default() });

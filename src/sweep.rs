@@ -8,6 +8,9 @@
 //! replayed alone. Output is assembled in run order, never completion
 //! order, so it is byte-identical for any thread count or shard split.
 
+use crate::measure::conn::Collector;
+use crate::measure::expr::Measure;
+use crate::measure::stats::{self, MeasureSummary};
 use crate::model::Model;
 use crate::rng::{Key, component};
 use crate::simulation::Simulation;
@@ -131,6 +134,9 @@ pub struct RunRow {
     pub end_ns: u64,
     /// The run's trace digest, in hex.
     pub digest: String,
+    /// The `--measure` cells, in the order the measures were given
+    /// (empty text: no value).
+    pub measures: Vec<String>,
 }
 
 impl RunRow {
@@ -162,6 +168,7 @@ impl RunRow {
         expectations_failed: 0,
         end_ns: 0,
         digest: String::new(),
+        measures: Vec::new(),
     };
 
     /// Whether this run counts as a failure worth a replay command.
@@ -204,10 +211,33 @@ impl Totals {
 /// Runs `model` with `seed` to the end and measures it; adds the run's
 /// behaviour coverage and transitions to `totals`.
 pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut Totals) -> RunRow {
+    run_measured(model, &[], run, point, seed, totals)
+}
+
+/// As [`run_one`], the row also holding each of `measures`' values: the
+/// run then traces its measurement records into a per-endpoint
+/// [`Collector`] (never into the digest).
+pub fn run_measured(
+    model: &Model,
+    measures: &[Measure],
+    run: u64,
+    point: usize,
+    seed: u64,
+    totals: &mut Totals,
+) -> RunRow {
     // The measures read phase times and the states each endpoint visited
     // (kept for all): no history beyond what the checks read.
     let model = Model { seed, ..model.clone() };
-    let finished = Simulation::from_valid_model(model).keep_phase_times(true).run(&mut NullSink);
+    let sim = Simulation::from_valid_model(model).keep_phase_times(true);
+    let (finished, cells) = if measures.is_empty() {
+        (sim.run(&mut NullSink), Vec::new())
+    } else {
+        let mut collector = Collector::new();
+        let finished = sim.measure_records(true).run(&mut collector);
+        let results = collector.finish(&finished.world);
+        let cells = measures.iter().map(|m| m.eval(&results).map(|v| v.cell()).unwrap_or_default()).collect();
+        (finished, cells)
+    };
     let world = &finished.world;
     for (c, n) in totals.coverage.iter_mut().zip(world.coverage()) {
         *c += n;
@@ -218,7 +248,9 @@ pub fn run_one(model: &Model, run: u64, point: usize, seed: u64, totals: &mut To
         }
     }
     let expectations_failed = finished.failed_checks().count() as u64;
-    measure(world, run, point, seed, finished.outcome, expectations_failed)
+    let mut row = measure(world, run, point, seed, finished.outcome, expectations_failed);
+    row.measures = cells;
+    row
 }
 
 fn mean(sum: u128, n: u64) -> Option<u64> {
@@ -374,6 +406,8 @@ pub struct PointSummary {
     /// The numbers of the runs that failed (an expectation failed or a limit
     /// stopped them).
     pub failing_runs: Vec<u64>,
+    /// Each `--measure`'s name and summary, in the order given.
+    pub measures: Vec<(String, MeasureSummary)>,
 }
 
 /// The outcomes a summary reports, in order.
@@ -397,6 +431,35 @@ fn percentile(sorted: &[u64], pct: u64) -> Option<u64> {
     }
     let rank = (sorted.len() as u64 * pct).div_ceil(100).max(1);
     Some(sorted[(rank - 1) as usize])
+}
+
+/// What each built-in outcome counts, said in the summary table: of
+/// every connection or any, of either end or both.
+pub fn outcome_scope(name: &str) -> &'static str {
+    match name {
+        "established" => "every connection, both ends",
+        "all_delivered" => "every connection, both ways",
+        "clean_close" => "every connection, both ends CLOSED NORMAL",
+        "gave_up" | "reset" => "any connection, either end",
+        "stuck" => "any endpoint, of completed runs",
+        "expectations_met" => "the file's expect block",
+        _ => "any connection, either end",
+    }
+}
+
+/// Summarizes the rows of one grid point; `measures` names the rows'
+/// measure cells.
+pub fn summarize_measured(values: Vec<(String, String)>, rows: &[&RunRow], measures: &[String]) -> PointSummary {
+    let mut s = summarize(values, rows);
+    s.measures = measures
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let cells: Vec<&str> = rows.iter().map(|r| r.measures.get(i).map_or("", String::as_str)).collect();
+            (name.clone(), stats::summarize(&cells))
+        })
+        .collect();
+    s
 }
 
 /// Summarizes the rows of one grid point.
@@ -434,6 +497,7 @@ pub fn summarize(values: Vec<(String, String)>, rows: &[&RunRow]) -> PointSummar
         close_ns_p95: percentile(&close, 95),
         retransmissions_mean_milli: if n == 0 { 0 } else { (retrans * 1000 / u128::from(n)) as u64 },
         failing_runs: rows.iter().filter(|r| r.failed()).map(|r| r.run).collect(),
+        measures: Vec::new(),
     }
 }
 
@@ -441,6 +505,17 @@ pub fn summarize(values: Vec<(String, String)>, rows: &[&RunRow]) -> PointSummar
 /// fields, `points[p]` the values of point `p` (as written), and each
 /// row's `point` indexes `points`.
 pub fn summarize_points(columns: &[String], points: &[Vec<String>], rows: &[RunRow]) -> Vec<PointSummary> {
+    summarize_points_measured(columns, points, rows, &[])
+}
+
+/// As [`summarize_points`], with the summaries of the measures `measures`
+/// names (the rows' measure cells, in order).
+pub fn summarize_points_measured(
+    columns: &[String],
+    points: &[Vec<String>],
+    rows: &[RunRow],
+    measures: &[String],
+) -> Vec<PointSummary> {
     let mut by_point: Vec<Vec<&RunRow>> = vec![Vec::new(); points.len()];
     for row in rows {
         by_point[row.point].push(row);
@@ -451,7 +526,7 @@ pub fn summarize_points(columns: &[String], points: &[Vec<String>], rows: &[RunR
         .filter(|(point_rows, _)| !point_rows.is_empty())
         .map(|(point_rows, values)| {
             let values = columns.iter().cloned().zip(values.iter().cloned()).collect();
-            summarize(values, point_rows)
+            summarize_measured(values, point_rows, measures)
         })
         .collect()
 }
@@ -468,7 +543,13 @@ pub fn summary_table(points: &[PointSummary]) -> String {
         let _ = writeln!(out, "{label}  ({} runs)", p.runs);
         for (name, f) in &p.outcomes {
             let (lo, hi) = f.interval();
-            let _ = writeln!(out, "  {name:<20} {:>7.3}  [{lo:.3}, {hi:.3}]  ({}/{})", f.value(), f.k, f.n);
+            let count = format!("({}/{})", f.k, f.n);
+            let _ = writeln!(
+                out,
+                "  {name:<20} {:>7.3}  [{lo:.3}, {hi:.3}]  {count:<11}  {}",
+                f.value(),
+                outcome_scope(name)
+            );
         }
         let _ = writeln!(
             out,
@@ -484,8 +565,72 @@ pub fn summary_table(points: &[PointSummary]) -> String {
             p.retransmissions_mean_milli / 1000,
             p.retransmissions_mean_milli % 1000
         );
+        for (name, m) in &p.measures {
+            measure_lines(&mut out, name, m);
+        }
     }
     out
+}
+
+/// A number for the summary table: at most 3 decimals, and no more digits
+/// than it has.
+fn num(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".to_string() } else { s.to_string() }
+}
+
+/// One measure's lines in the summary table.
+fn measure_lines(out: &mut String, name: &str, m: &MeasureSummary) {
+    let fraction = |out: &mut String, label: &str, f: &Fraction| {
+        let (lo, hi) = f.interval();
+        let _ = writeln!(out, "  {label:<20} {:>7.3}  [{lo:.3}, {hi:.3}]  ({}/{})", f.value(), f.k, f.n);
+    };
+    match m {
+        MeasureSummary::Proportion(f) => fraction(out, name, f),
+        MeasureSummary::Categories(values) => {
+            for (v, f) in values {
+                fraction(out, &format!("{name}={v}"), f);
+            }
+        }
+        MeasureSummary::Numbers(s) => {
+            let _ = writeln!(
+                out,
+                "  {name:<20} mean {}  [{}, {}]  median {}  p5 {}  p95 {}  (n={})",
+                num(s.mean),
+                num(s.ci95.0),
+                num(s.ci95.1),
+                num(s.median),
+                num(s.p5),
+                num(s.p95),
+                s.n
+            );
+        }
+        MeasureSummary::Empty => {
+            let _ = writeln!(out, "  {name:<20} no run had a value");
+        }
+    }
+}
+
+/// One measure's summary as a JSON object.
+fn measure_json(m: &MeasureSummary) -> String {
+    let fraction = |f: &Fraction| {
+        let (lo, hi) = f.interval();
+        format!("{{\"k\":{},\"n\":{},\"fraction\":{:.6},\"wilson95\":[{lo:.6},{hi:.6}]}}", f.k, f.n, f.value())
+    };
+    match m {
+        MeasureSummary::Proportion(f) => format!("{{\"kind\":\"proportion\",\"value\":{}}}", fraction(f)),
+        MeasureSummary::Categories(values) => {
+            let parts: Vec<String> =
+                values.iter().map(|(v, f)| format!("{}:{}", crate::trace::json_str(v), fraction(f))).collect();
+            format!("{{\"kind\":\"categories\",\"values\":{{{}}}}}", parts.join(","))
+        }
+        MeasureSummary::Numbers(s) => format!(
+            "{{\"kind\":\"numbers\",\"n\":{},\"mean\":{},\"t95\":[{},{}],\"median\":{},\"p5\":{},\"p95\":{}}}",
+            s.n, s.mean, s.ci95.0, s.ci95.1, s.median, s.p5, s.p95
+        ),
+        MeasureSummary::Empty => "{\"kind\":\"empty\"}".to_string(),
+    }
 }
 
 /// The summary as JSON for scripts.
@@ -531,6 +676,13 @@ pub fn summary_json(points: &[PointSummary], header: &[(String, String)]) -> Str
             p.retransmissions_mean_milli % 1000,
             p.failing_runs
         );
+        if !p.measures.is_empty() {
+            s.pop();
+            s.push_str(",\"measures\":{");
+            let parts: Vec<String> = p.measures.iter().map(|(n, m)| format!("{}:{}", q(n), measure_json(m))).collect();
+            s.push_str(&parts.join(","));
+            s.push_str("}}");
+        }
     }
     s.push_str("]}");
     s

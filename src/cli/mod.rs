@@ -36,7 +36,10 @@ Examples:
   tcpsim run sims/lost-final-ack.ron --format ladder
   tcpsim run sims/lost-final-ack.ron --quiet --pcap lost.pcap --svg ladder.svg --state-diagram states.svg
   tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --emit-faults replay.ron
-  tcpsim run sims/lossy-transfer.ron --seed 7 --check-determinism";
+  tcpsim run sims/lossy-transfer.ron --seed 7 --check-determinism
+  tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --connections-table --connections results.csv
+  tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --series client.csv --endpoint client
+  tcpsim run sims/lossy-transfer.ron --seed 7 --format jsonl --measurements --kinds rtt,flight,congestion";
 
 const SWEEP_EXAMPLES: &str = "\
 Examples:
@@ -44,7 +47,9 @@ Examples:
   tcpsim sweep sims/near-simultaneous-close.ron --loss 0,0.05,0.2 --seeds 500 --plot closing.svg
   tcpsim sweep sims/time-wait-assassination.ron --vary tcp.rfc1337=false,true --seeds 50
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 1000 --shard 0/4 --out part0.csv
-  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.2 --seeds 100 --state-diagram states.svg";
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.2 --seeds 100 --state-diagram states.svg
+  tcpsim sweep sims/close-race-1mb.ron --seeds 500 --measure 'client_closing=visited(client, CLOSING)'
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.05 --seeds 50 --measure 'goodput=goodput_bps(server)' --measure 'state=state(client)'";
 
 const MERGE_EXAMPLES: &str = "\
 Examples:
@@ -195,6 +200,10 @@ pub struct SweepOutputs {
     /// Draw outcome fractions against the first swept setting (SVG).
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
+    /// Draw this --measure column in the --plot instead of the outcomes
+    /// (repeatable): proportions with intervals, numbers as median and p5-p95.
+    #[arg(long, value_name = "NAME", requires = "plot")]
+    pub plot_measure: Vec<String>,
 }
 
 impl SweepOutputs {
@@ -278,6 +287,14 @@ pub struct SweepArgs {
     /// Run only slice i of n (0 <= i < n); combine the parts with `tcpsim merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// A column of one value per run, e.g. closing=visited(client,CLOSING);
+    /// repeatable. Functions: visited, state, reason, duration_ms,
+    /// transfer_ms, time_in_ms, goodput_bps, bytes_sent, bytes_delivered,
+    /// segments, retransmissions, rtos, fast_retransmits, srtt_min_ms,
+    /// srtt_mean_ms, srtt_max_ms; over a population: mean (default), min,
+    /// max, any, all.
+    #[arg(long, value_name = "NAME=EXPR")]
+    pub measure: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -339,7 +356,8 @@ pub struct RunArgs {
     /// Show only this endpoint's events.
     #[arg(long, value_name = "NAME")]
     pub endpoint: Option<String>,
-    /// Show only these kinds: transition,send,deliver,drop,timer,app,event,congestion.
+    /// Show only these kinds: transition,send,deliver,drop,timer,app,event,congestion,host,rtt
+    /// (and with --measurements flight,queue).
     #[arg(long, value_delimiter = ',', value_name = "KINDS")]
     pub kinds: Option<Vec<String>>,
     /// Show only events at or after this virtual time.
@@ -377,10 +395,28 @@ pub struct RunArgs {
     /// input, and the IDs never reached.
     #[arg(long)]
     pub coverage: bool,
+    /// Write one row per endpoint (final state, close reason, times, bytes,
+    /// goodput, retransmissions, SRTT, time in each state) to PATH: CSV, or
+    /// JSON when PATH ends in .json.
+    #[arg(long, value_name = "PATH")]
+    pub connections: Option<PathBuf>,
+    /// End the text trace with a table of per-endpoint results (the main
+    /// columns of --connections).
+    #[arg(long)]
+    pub connections_table: bool,
+    /// Write a time series CSV of the endpoints --endpoint and --conn choose
+    /// (all by default): a row per change of cwnd, ssthresh, flight, SRTT,
+    /// RTTVAR, RTO, send/receive window or link queue backlog.
+    #[arg(long, value_name = "PATH")]
+    pub series: Option<PathBuf>,
+    /// Add the measurement records to the trace: `rtt` for every endpoint,
+    /// `flight`, `queue`, and `flight` on `congestion` (never in the digest).
+    #[arg(long)]
+    pub measurements: bool,
     /// Run twice, the second time with hasher seeds, slot reuse and heap
     /// addresses changed; exit 4 with the first differing event if the
     /// traces differ. Writes no trace.
-    #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "state_diagram", "emit_faults"])]
+    #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "state_diagram", "emit_faults", "connections", "series"])]
     pub check_determinism: bool,
 }
 

@@ -10,6 +10,9 @@ use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
 use std::sync::atomic::AtomicBool;
 use tcpsim::determinism;
+use tcpsim::measure::conn::{Collector, EndpointResult};
+use tcpsim::measure::conn_table;
+use tcpsim::measure::series::Series;
 use tcpsim::model::Model;
 use tcpsim::pcap::{CaptureSide, PcapWriter};
 use tcpsim::pictures::{self, ladder::LadderRecorder};
@@ -18,7 +21,7 @@ use tcpsim::report;
 use tcpsim::scenario::edit::exact_ms;
 use tcpsim::simulation::{Finished, Simulation};
 use tcpsim::time::Instant;
-use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, TraceSink};
+use tcpsim::trace::{self, Filtered, JsonlWriter, NO_CONN, Recorder, TextWriter, TraceSink, WithoutMeasurements};
 use tcpsim::world::{Histories, Outcome, World};
 
 /// The command that replays this run.
@@ -101,6 +104,8 @@ pub fn run(args: &RunArgs) -> u8 {
         ("--svg", args.svg.as_deref()),
         ("--state-diagram", args.state_diagram.as_deref()),
         ("--emit-faults", args.emit_faults.as_deref()),
+        ("--connections", args.connections.as_deref()),
+        ("--series", args.series.as_deref()),
     ];
     if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.sim.file.path)]) {
         error(&e);
@@ -131,7 +136,7 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let mut extras = match Extras::open(args, svg_conn, replay_text) {
+    let mut extras = match Extras::open(args, svg_conn, replay_text, &filter) {
         Ok(x) => x,
         Err(e) => {
             error(&e);
@@ -152,7 +157,7 @@ pub fn run(args: &RunArgs) -> u8 {
         .unwrap_or(8);
     let histories =
         if shows_paths(args) && model.connection_count() <= ALL_PATHS_UP_TO { Histories::All } else { Histories::None };
-    let sim = sim.record_fates(args.emit_faults.is_some()).keep_histories(histories);
+    let sim = sim.record_fates(args.emit_faults.is_some()).keep_histories(histories).measure_records(measures(args));
     #[allow(clippy::disallowed_methods, reason = "wall-clock figures for --stats only, never in the trace")]
     let started = std::time::Instant::now();
 
@@ -165,8 +170,10 @@ pub fn run(args: &RunArgs) -> u8 {
     if !args.quiet {
         trace.begin(&header);
     }
-    let finished = run_traced(sim, trace.sink(), args.quiet, &filter, &mut extras, &stop);
-    let written = trace.end(&finished, &header, &filter, args, color);
+    let finished = run_traced(sim, trace.sink(), args, &filter, &mut extras, &stop);
+    let results = extras.collector.take().map(|c| c.finish(&finished.world));
+    let table = if args.connections_table { results.as_deref() } else { None };
+    let written = trace.end(&finished, &header, &filter, args, color, table);
     let (world, outcome) = (&finished.world, finished.outcome);
     let elapsed = started.elapsed();
     if args.stats {
@@ -185,7 +192,7 @@ pub fn run(args: &RunArgs) -> u8 {
     // The extra files are complete only if the run is; an incomplete run
     // drops them, which removes their temp files.
     let extra_dests = if outcome == Outcome::Completed || outcome == Outcome::OutputFailed {
-        match extras.finish(world, args) {
+        match extras.finish(world, args, results.as_deref()) {
             Ok(d) => d,
             Err(e) => {
                 error(&e);
@@ -226,6 +233,12 @@ pub fn run(args: &RunArgs) -> u8 {
 /// bigger runs show only the final state of the endpoints no `expect`
 /// names, which keeps their memory small.
 const ALL_PATHS_UP_TO: u64 = 64;
+
+/// Whether the run traces the measurement records: shown (--measurements)
+/// or read by the per-endpoint results or the series.
+fn measures(args: &RunArgs) -> bool {
+    args.measurements || args.connections.is_some() || args.connections_table || args.series.is_some()
+}
 
 /// Whether the trace ends with the path summary: a text trace, not quiet.
 fn shows_paths(args: &RunArgs) -> bool {
@@ -343,6 +356,7 @@ impl TraceOut {
         filter: &trace::Filter,
         args: &RunArgs,
         color: bool,
+        table: Option<&[EndpointResult]>,
     ) -> Result<Dest, String> {
         let world = &finished.world;
         match self {
@@ -354,7 +368,7 @@ impl TraceOut {
                         w.line(&format!("#   {l}"));
                     }
                 }
-                text_tail(w, finished, filter)
+                text_tail(w, finished, filter, table)
             }
             TraceOut::Jsonl(mut w) => {
                 let summary = finished.summary();
@@ -392,7 +406,7 @@ impl TraceOut {
                     }
                     w.line("");
                 }
-                text_tail(w, finished, filter)
+                text_tail(w, finished, filter, table)
             }
         }
     }
@@ -400,8 +414,20 @@ impl TraceOut {
 
 /// The expectation lines, summary and digest that end a text or ladder
 /// trace; returns the destination once everything is written.
-fn text_tail(mut w: TextWriter<BufWriter<Dest>>, finished: &Finished, filter: &trace::Filter) -> Result<Dest, String> {
+fn text_tail(
+    mut w: TextWriter<BufWriter<Dest>>,
+    finished: &Finished,
+    filter: &trace::Filter,
+    table: Option<&[EndpointResult]>,
+) -> Result<Dest, String> {
     let summary = finished.summary();
+    if let Some(results) = table {
+        w.line("#");
+        w.line("# connections:");
+        for l in conn_table::table_lines(results) {
+            w.line(&format!("#   {l}"));
+        }
+    }
     // Printed even with --quiet: a user must learn that connections never
     // closed.
     for l in report::open_lines_shown(&finished.world, report::OPEN_LISTED_MAX, filter) {
@@ -424,11 +450,22 @@ struct Extras {
     states: Option<Dest>,
     /// The replay's destination and the file text it pins.
     faults: Option<(Dest, String)>,
+    /// Per-endpoint results, for --connections and --connections-table.
+    collector: Option<Collector>,
+    /// --connections: the destination, and whether it takes JSON.
+    connections: Option<(Dest, bool)>,
+    /// --series: the destination and the series.
+    series: Option<(Dest, Series)>,
 }
 
 impl Extras {
     /// `replay_text`: the file text the replay of --emit-faults pins.
-    fn open(args: &RunArgs, svg_conn: u32, replay_text: Option<String>) -> Result<Extras, String> {
+    fn open(
+        args: &RunArgs,
+        svg_conn: u32,
+        replay_text: Option<String>,
+        filter: &trace::Filter,
+    ) -> Result<Extras, String> {
         let open = |flag: &str, p: &std::path::Path| Dest::open(Some(p)).map_err(|e| format!("{flag}: {e}"));
         let side = match args.pcap_side {
             PcapSide::Sender => CaptureSide::Sender,
@@ -450,12 +487,26 @@ impl Extras {
             (Some(p), Some(text)) => Some((open("--emit-faults", p)?, text)),
             _ => None,
         };
-        Ok(Extras { pcap, svg, states, faults })
+        let connections = match &args.connections {
+            Some(p) => Some((open("--connections", p)?, p.extension().is_some_and(|e| e == "json"))),
+            None => None,
+        };
+        let collector = (args.connections.is_some() || args.connections_table).then(Collector::new);
+        let series = match &args.series {
+            Some(p) => Some((open("--series", p)?, Series::new(filter))),
+            None => None,
+        };
+        Ok(Extras { pcap, svg, states, faults, collector, connections, series })
     }
 
     /// Writes the pictures and flushes the capture; returns the
     /// destinations to commit, or what failed.
-    fn finish(self, world: &World, args: &RunArgs) -> Result<Vec<(&'static str, Dest)>, String> {
+    fn finish(
+        self,
+        world: &World,
+        args: &RunArgs,
+        results: Option<&[EndpointResult]>,
+    ) -> Result<Vec<(&'static str, Dest)>, String> {
         let model = world.model();
         let mut done = Vec::new();
         if let Some(p) = self.pcap {
@@ -484,6 +535,15 @@ impl Extras {
             d.write_all(file.as_bytes())
                 .map_err(|e| format!("writing the fault script (--emit-faults) failed: {e}"))?;
             done.push(("--emit-faults", d));
+        }
+        if let (Some((mut d, json)), Some(results)) = (self.connections, results) {
+            let text = if json { conn_table::json(results) } else { conn_table::csv(results) };
+            d.write_all(text.as_bytes()).map_err(|e| format!("writing --connections failed: {e}"))?;
+            done.push(("--connections", d));
+        }
+        if let Some((mut d, series)) = self.series {
+            d.write_all(series.into_csv().as_bytes()).map_err(|e| format!("writing --series failed: {e}"))?;
+            done.push(("--series", d));
         }
         Ok(done)
     }
@@ -525,11 +585,12 @@ impl TraceSink for FanOut<'_> {
 fn run_traced(
     sim: Simulation,
     writer: &mut dyn TraceSink,
-    quiet: bool,
+    args: &RunArgs,
     filter: &trace::Filter,
     extras: &mut Extras,
     stop: &AtomicBool,
 ) -> Finished {
+    let quiet = args.quiet;
     let mut filtered;
     let mut sinks: Vec<&mut dyn TraceSink> = Vec::new();
     if !quiet {
@@ -546,8 +607,24 @@ fn run_traced(
     if let Some((_, rec)) = extras.svg.as_mut() {
         sinks.push(rec);
     }
-    let mut finished =
-        if sinks.len() == 1 { sim.run_until(&mut *sinks[0], stop) } else { sim.run_until(&mut FanOut { sinks }, stop) };
+    // The trace and pictures show the measurement records only when asked
+    // (--measurements); the results and the series always read them.
+    let mut shown = FanOut { sinks };
+    let mut hidden;
+    let mut readers: Vec<&mut dyn TraceSink> = Vec::new();
+    if args.measurements || !measures(args) {
+        readers.push(&mut shown);
+    } else {
+        hidden = WithoutMeasurements(&mut shown);
+        readers.push(&mut hidden);
+    }
+    if let Some(c) = extras.collector.as_mut() {
+        readers.push(c);
+    }
+    if let Some((_, s)) = extras.series.as_mut() {
+        readers.push(s);
+    }
+    let mut finished = sim.run_until(&mut FanOut { sinks: readers }, stop);
     // --quiet writes no events, but the header may already have failed.
     if quiet && writer.failed() {
         finished.outcome = Outcome::OutputFailed;

@@ -75,6 +75,32 @@ fn axes(args: &SweepArgs, bytes: &[u8]) -> Result<Vec<Axis>, String> {
     Ok(axes)
 }
 
+/// The `--measure` values, parsed; a bad one names `--measure`, the
+/// position in its expression and what was expected.
+fn parse_measures(specs: &[String], axes: &[Axis]) -> Result<Vec<tcpsim::measure::expr::Measure>, String> {
+    let mut out: Vec<tcpsim::measure::expr::Measure> = Vec::new();
+    for spec in specs {
+        let m = tcpsim::measure::expr::parse_measure(spec).map_err(|e| format!("--measure {spec}: {e}"))?;
+        let taken = table::header(&[]).contains(&m.name.as_str())
+            || axes.iter().any(|a| a.column == m.name)
+            || out.iter().any(|o| o.name == m.name);
+        if taken {
+            return Err(format!("--measure {spec}: the column `{}` exists already; choose another name", m.name));
+        }
+        out.push(m);
+    }
+    Ok(out)
+}
+
+/// Every `--plot-measure` names a measure of the sweep.
+fn check_plot_measures(chosen: &[String], measures: &[String]) -> Result<(), String> {
+    match chosen.iter().find(|c| !measures.contains(c)) {
+        Some(c) if measures.is_empty() => Err(format!("--plot-measure {c}: the sweep has no --measure columns")),
+        Some(c) => Err(format!("--plot-measure {c}: expected one of the measures: {}", measures.join(", "))),
+        None => Ok(()),
+    }
+}
+
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     sweep::parse_shard(s).ok_or_else(|| format!("--shard {s}: expected i/n with 0 <= i < n, e.g. 0/4"))
 }
@@ -118,6 +144,18 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    let measures = match parse_measures(&args.measure, &axes) {
+        Ok(m) => m,
+        Err(e) => {
+            error(&e);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let measure_names: Vec<String> = measures.iter().map(|m| m.name.clone()).collect();
+    if let Err(e) = check_plot_measures(&args.outputs.plot_measure, &measure_names) {
+        error(&e);
+        return EXIT_BAD_INPUT;
+    }
     let points = sweep::grid(&axes);
     let runs = points.len() as u64 * args.seeds;
     if runs > super::MAX_SWEEP_RUNS {
@@ -137,6 +175,24 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    // A measure reads endpoints by name: one the scenario lacks is a typo.
+    let model = &models[0];
+    let names: Vec<&str> = model
+        .connections
+        .iter()
+        .flat_map(|c| std::iter::once(c.name.as_str()).chain(c.peer.iter().map(|p| p.name.as_str())))
+        .chain(model.listeners.iter().map(|l| l.name.as_str()))
+        .collect();
+    if let Some(m) = measures.iter().find(|m| !names.contains(&m.endpoint())) {
+        error(&format!(
+            "--measure {}={}: no endpoint is named `{}` (the scenario's: {})",
+            m.name,
+            m.text,
+            m.endpoint(),
+            names.join(", ")
+        ));
+        return EXIT_BAD_INPUT;
+    }
     let base_seed = models[0].seed;
     let shard = match args.shard.as_deref().map(parse_shard).transpose() {
         Ok(shard) => shard,
@@ -163,7 +219,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
 
     let done = AtomicU64::new(0);
     let pool = Pool { jobs: parallel::jobs(args.jobs.jobs), stop: &stop, done: &done };
-    let executed = with_progress(last - first, &done, || run::execute(&models, args.seeds, first, last, pool));
+    let executed =
+        with_progress(last - first, &done, || run::execute_measured(&models, &measures, args.seeds, first, last, pool));
     let Some((rows, totals)) = executed else {
         error(&format!("{label}: sweep interrupted; nothing written"));
         return EXIT_INCOMPLETE;
@@ -182,6 +239,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         seeds: args.seeds,
         axes: &axes,
         set: &args.overrides.set,
+        measures: &args.measure,
         runs,
     };
     let mut comments = identity.comments();
@@ -196,7 +254,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         for c in &comments {
             w.comment(c)?;
         }
-        w.header(&columns)?;
+        w.header_with(&columns, &measure_names)?;
         for row in &rows {
             let values: Vec<&str> = point_values[row.point].iter().map(String::as_str).collect();
             let replay = if row.failed() { replay(args, &axes, &points[row.point], row.seed) } else { String::new() };
@@ -207,7 +265,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         }
         w.finish().map(drop)
     };
-    let summaries = sweep::summarize_points(&columns, &point_values, &rows);
+    let summaries = sweep::summarize_points_measured(&columns, &point_values, &rows, &measure_names);
     let [dest, json_dest, plot_dest, states_dest] = dests;
     let states = states_dest.map(|d| {
         let name = args.file.path.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
@@ -220,6 +278,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             dest: dest.expect("the CSV goes to --out or stdout"),
             json_dest,
             plot_dest,
+            plot_measures: args.outputs.plot_measure.clone(),
+            title: file_name.clone(),
             summaries,
             coverage: args.coverage.then(|| totals.coverage.clone()),
             to_stdout: is_stdout(args.outputs.out.as_deref()),
@@ -264,6 +324,10 @@ struct SweepReport<'a> {
     json_dest: Option<Dest>,
     /// `--plot`: where to draw the outcome fractions.
     plot_dest: Option<Dest>,
+    /// `--plot-measure`: the measures `--plot` draws instead.
+    plot_measures: Vec<String>,
+    /// The simulation file's name, for the measure plot's title.
+    title: String,
     summaries: Vec<PointSummary>,
     coverage: Option<Vec<u64>>,
     /// The CSV goes to stdout, so people's text goes to stderr.
@@ -283,7 +347,18 @@ fn finish(
     axes: &[String],
     stop: &AtomicBool,
 ) -> u8 {
-    let SweepReport { write_csv, dest, json_dest, plot_dest, summaries, coverage, to_stdout, states } = out;
+    let SweepReport {
+        write_csv,
+        dest,
+        json_dest,
+        plot_dest,
+        plot_measures,
+        title,
+        summaries,
+        coverage,
+        to_stdout,
+        states,
+    } = out;
     let mut written: Vec<(&str, Dest)> = Vec::new();
     let mut w = BufWriter::with_capacity(1 << 16, dest);
     let csv_written = write_csv(&mut w).and_then(|()| w.into_inner().map_err(|e| e.into_error()));
@@ -300,7 +375,12 @@ fn finish(
         pictures.push(("the JSON summary (--json)", d, format!("{}\n", sweep::summary_json(&summaries, &header))));
     }
     if let Some(d) = plot_dest {
-        let svg = tcpsim::pictures::plot::sweep_svg(&summaries, axes.first().map(String::as_str).unwrap_or("run"));
+        let x_label = axes.first().map(String::as_str).unwrap_or("run");
+        let svg = if plot_measures.is_empty() {
+            tcpsim::pictures::plot::sweep_svg(&summaries, x_label)
+        } else {
+            tcpsim::pictures::measure_plot::measure_svg(&summaries, &plot_measures, x_label, &title)
+        };
         pictures.push(("the plot (--plot)", d, svg));
     }
     if let Some((d, svg)) = states {
@@ -366,6 +446,17 @@ pub fn merge(args: &MergeArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if let Err(e) = check_plot_measures(&args.outputs.plot_measure, &merged.measures) {
+        error(&e);
+        return EXIT_BAD_INPUT;
+    }
+    let title = merged
+        .comments
+        .iter()
+        .find_map(|c| c.strip_prefix("file: "))
+        .and_then(|f| f.split("  ").next())
+        .unwrap_or("merged sweep")
+        .to_string();
     let outputs = args.outputs.named();
     let inputs: Vec<(&str, &std::path::Path)> = args.parts.iter().map(|p| ("one of the parts", p.as_path())).collect();
     if let Err(e) = check_distinct(&outputs, &inputs) {
@@ -383,6 +474,8 @@ pub fn merge(args: &MergeArgs) -> u8 {
             dest: dest.expect("the CSV goes to --out or stdout"),
             json_dest,
             plot_dest,
+            plot_measures: args.outputs.plot_measure.clone(),
+            title,
             summaries: merged.summaries(),
             coverage: merged.coverage.clone(),
             to_stdout: is_stdout(args.outputs.out.as_deref()),

@@ -9,12 +9,13 @@
 //!
 //! - [`ladder`] has `ladder_svg` and `ladder_text`;
 //! - [`state_diagram`] has `state_diagram_svg`;
-//! - [`plot`] has `sweep_svg`;
+//! - [`plot`] has `sweep_svg`; [`measure_plot`] has `measure_svg`;
 //! - [`curves`] has `log_log_svg`;
 //! - [`svg`] has the SVG primitives they share.
 
 pub mod curves;
 pub mod ladder;
+pub mod measure_plot;
 pub mod plot;
 pub mod state_diagram;
 pub mod svg;

@@ -99,18 +99,18 @@ fn panels(points: &[PointSummary]) -> Vec<(String, Vec<&PointSummary>)> {
 }
 
 /// The value of the first axis, as written.
-fn x_value(p: &PointSummary) -> &str {
+pub(super) fn x_value(p: &PointSummary) -> &str {
     p.values.first().map_or("all runs", |(_, v)| v.as_str())
 }
 
 /// The horizontal axis: linear over numbers, or evenly spaced categories.
-enum XAxis {
+pub(super) enum XAxis {
     Linear { lo: f64, hi: f64, ticks: Vec<(f64, String)> },
     Categories(Vec<String>),
 }
 
 impl XAxis {
-    fn new(points: &[PointSummary]) -> XAxis {
+    pub(super) fn new(points: &[PointSummary]) -> XAxis {
         let mut categories: Vec<String> = Vec::new();
         for p in points {
             if !categories.iter().any(|c| c == x_value(p)) {
@@ -136,7 +136,7 @@ impl XAxis {
     }
 
     /// Position in `0..=1` across the plot.
-    fn position(&self, value: &str) -> f64 {
+    pub(super) fn position(&self, value: &str) -> f64 {
         match self {
             XAxis::Linear { lo, hi, .. } => {
                 let x = value.trim().parse::<f64>().unwrap_or(*lo);
@@ -150,7 +150,7 @@ impl XAxis {
     }
 
     /// `(position, label)` of each tick.
-    fn ticks(&self) -> Vec<(f64, String)> {
+    pub(super) fn ticks(&self) -> Vec<(f64, String)> {
         match self {
             XAxis::Linear { ticks, .. } => ticks.iter().map(|(x, l)| (self.position_of(*x), l.clone())).collect(),
             XAxis::Categories(c) => c.iter().map(|v| (self.position(v), shorten(v, 16))).collect(),
@@ -185,7 +185,7 @@ fn shorten(s: &str, max: usize) -> String {
 /// Ticks at 1, 2 or 5 times a power of ten, at most eight of them, with
 /// as many decimals as the step needs. Powers of ten are built by exact
 /// repeated multiplication and division (no `powi` or logarithms).
-fn nice_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
+pub(super) fn nice_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
     let span = hi - lo;
     let (mut step, mut decimals) = (1e-9_f64, 9usize);
     let mut mantissa = 0;
@@ -276,7 +276,7 @@ fn draw_panel(svg: &mut Svg, top: f64, title: &str, members: &[&PointSummary], a
 
 /// Marker `k`: five shapes, filled then hollow, so series differ by more
 /// than colour.
-fn marker(svg: &mut Svg, k: usize, x: f64, y: f64, color: &'static str) {
+pub(super) fn marker(svg: &mut Svg, k: usize, x: f64, y: f64, color: &'static str) {
     let r = 4.0;
     let fill = if k < 5 { color } else { "white" };
     let stroke = Some(Stroke::solid(color, 1.4));
@@ -315,6 +315,7 @@ mod tests {
             close_ns_p95: None,
             retransmissions_mean_milli: 0,
             failing_runs: Vec::new(),
+            measures: Vec::new(),
         }
     }
 

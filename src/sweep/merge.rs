@@ -22,7 +22,7 @@
 //! given twice) are bad input too.
 
 use super::table::{self, Comment, CsvError, Row, Sheet};
-use super::{Axis, PointSummary, RunRow, parse_shard, run_seed, shard_runs, summarize_points};
+use super::{Axis, PointSummary, RunRow, parse_shard, run_seed, shard_runs, summarize_points_measured};
 use crate::rule::{self, Rule};
 use std::io::{self, Write};
 
@@ -62,6 +62,8 @@ pub struct Merged {
     pub comments: Vec<String>,
     /// The swept fields.
     pub axes: Vec<String>,
+    /// The `--measure` columns.
+    pub measures: Vec<String>,
     /// The swept values of each grid point, as written.
     pub points: Vec<Vec<String>>,
     /// Every run in run order, each with its grid point.
@@ -79,7 +81,7 @@ impl Merged {
         for c in &self.comments {
             w.comment(c)?;
         }
-        w.header(&self.axes)?;
+        w.header_with(&self.axes, &self.measures)?;
         for (row, replay) in self.rows.iter().zip(&self.replays) {
             let values: Vec<&str> = self.points[row.point].iter().map(String::as_str).collect();
             w.row(row, &values, replay)?;
@@ -92,7 +94,7 @@ impl Merged {
 
     /// The per-point summary, as the unsharded sweep prints it.
     pub fn summaries(&self) -> Vec<PointSummary> {
-        summarize_points(&self.axes, &self.points, &self.rows)
+        summarize_points_measured(&self.axes, &self.points, &self.rows, &self.measures)
     }
 }
 
@@ -120,6 +122,8 @@ pub struct Identity<'a> {
     pub axes: &'a [Axis],
     /// The `--set` values as given.
     pub set: &'a [String],
+    /// The `--measure` values (`NAME=EXPR`) as given.
+    pub measures: &'a [String],
     /// Runs in the whole sweep: grid points × `seeds`.
     pub runs: u64,
 }
@@ -141,6 +145,9 @@ impl Identity<'_> {
         }
         if !self.set.is_empty() {
             lines.push(format!("set: {}", self.set.join("  ")));
+        }
+        for m in self.measures {
+            lines.push(format!("measure: {m}"));
         }
         let points = self.runs / self.seeds.max(1);
         lines.push(runs_comment(self.runs, points, self.seeds));
@@ -292,8 +299,8 @@ struct PartInfo {
 
 /// The beginnings of the comments before a part's header, in the order
 /// sweep writes them.
-const COMMENT_ORDER: [&str; 8] =
-    ["tcpsim ", "digest_version: ", "file: ", "base seed: ", "axis: ", "set: ", "runs: ", "shard: "];
+const COMMENT_ORDER: [&str; 9] =
+    ["tcpsim ", "digest_version: ", "file: ", "base seed: ", "axis: ", "set: ", "measure: ", "runs: ", "shard: "];
 
 /// Reads what a part's comments say and checks its rows against it.
 fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {
@@ -652,6 +659,14 @@ fn fits(info: &PartInfo, label: &str, first: &PartInfo, first_label: &str) -> Re
         let message = format!("`# {}` only in {first_label}", table::shown(&other.text));
         return Err(differ(info.sheet.header_line, 1, message));
     }
+    if info.sheet.measures != first.sheet.measures {
+        let (here, there) = (info.sheet.measures.join(", "), first.sheet.measures.join(", "));
+        return Err(differ(
+            info.sheet.header_line,
+            1,
+            format!("measures `{}` here, `{}` in {first_label}", table::shown(&here), table::shown(&there)),
+        ));
+    }
     if info.sheet.axes != first.sheet.axes {
         let (here, there) = (info.sheet.axes.join(", "), first.sheet.axes.join(", "));
         return Err(differ(
@@ -684,6 +699,7 @@ fn join(parts: Vec<(Part<'_>, PartInfo)>) -> Merged {
     let first = &parts[0].1;
     let comments = first.identity.iter().map(|c| c.text.clone()).collect();
     let axes = first.sheet.axes.clone();
+    let measures = first.sheet.measures.clone();
     let seeds = first.seeds;
     let points = (0..first.points)
         .map(|p| grid_point(&first.grid, p).into_iter().map(|(_, value)| value.clone()).collect())
@@ -702,7 +718,7 @@ fn join(parts: Vec<(Part<'_>, PartInfo)>) -> Merged {
             replays.push(replay);
         }
     }
-    Merged { comments, axes, points, rows, replays, coverage }
+    Merged { comments, axes, measures, points, rows, replays, coverage }
 }
 
 #[cfg(test)]

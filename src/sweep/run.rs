@@ -3,7 +3,8 @@
 //! No printing and no files; the caller polls the pool's `done` counter
 //! to show progress and raises its `stop` flag to interrupt.
 
-use super::{Axis, RunRow, Totals, run_one, run_seed};
+use super::{Axis, RunRow, Totals, run_measured, run_seed};
+use crate::measure::expr::Measure;
 use crate::model::Model;
 use crate::parallel::{self, Pool};
 use crate::scenario::{self, LoadError, Override};
@@ -33,12 +34,25 @@ pub fn point_models(
 /// over `pool`. The rows are in run order and the totals are sums, so both
 /// are the same for any number of threads; `None` if interrupted.
 pub fn execute(models: &[Model], seeds: u64, first: u64, last: u64, pool: Pool<'_>) -> Option<(Vec<RunRow>, Totals)> {
+    execute_measured(models, &[], seeds, first, last, pool)
+}
+
+/// As [`execute`], each row also holding the value of every measure of
+/// `measures` (its CSV cell, empty when the run has none).
+pub fn execute_measured(
+    models: &[Model],
+    measures: &[Measure],
+    seeds: u64,
+    first: u64,
+    last: u64,
+    pool: Pool<'_>,
+) -> Option<(Vec<RunRow>, Totals)> {
     let count = (last - first) as usize;
     let (rows, states) = parallel::map_ordered(count, pool, Totals::default, |totals, k| {
         let run = first + k as u64;
         let point = (run / seeds) as usize;
         let seed = run_seed(models[point].seed, run % seeds);
-        run_one(&models[point], run, point, seed, totals)
+        run_measured(&models[point], measures, run, point, seed, totals)
     })?;
     let mut totals = Totals::default();
     for state in &states {

@@ -97,11 +97,18 @@ pub const TRAILING: &[Column] = &[column!("stuck", stuck, optional)];
 /// The header row's names: `run`, `seed`, the swept fields, the measures,
 /// `replay`, the trailing measures.
 pub fn header(axes: &[String]) -> Vec<&str> {
+    header_with(axes, &[])
+}
+
+/// As [`header`], then the `--measure` columns: a column after `replay`
+/// that is not a defined one is a measure, one before it a swept field.
+pub fn header_with<'a>(axes: &'a [String], measures: &'a [String]) -> Vec<&'a str> {
     let mut names: Vec<&str> = LEADING.iter().map(|c| c.name).collect();
     names.extend(axes.iter().map(String::as_str));
     names.extend(MEASURES.iter().map(|c| c.name));
     names.push(REPLAY);
     names.extend(TRAILING.iter().map(|c| c.name));
+    names.extend(measures.iter().map(String::as_str));
     names
 }
 
@@ -139,6 +146,11 @@ impl<W: Write> Writer<W> {
         Ok(self.csv()?.write_record(header(axes))?)
     }
 
+    /// Writes the header row for these swept fields and measures.
+    pub fn header_with(&mut self, axes: &[String], measures: &[String]) -> io::Result<()> {
+        Ok(self.csv()?.write_record(header_with(axes, measures))?)
+    }
+
     /// Writes one run: `values` are its swept values as written, `replay`
     /// the command that replays it (empty if it did not fail).
     pub fn row(&mut self, row: &RunRow, values: &[&str], replay: &str) -> io::Result<()> {
@@ -154,6 +166,9 @@ impl<W: Write> Writer<W> {
         self.csv()?.write_field(replay)?;
         for column in TRAILING {
             self.field(row, column)?;
+        }
+        for cell in &row.measures {
+            self.csv()?.write_field(cell)?;
         }
         Ok(self.csv()?.write_record(None::<&[u8]>)?)
     }
@@ -248,6 +263,9 @@ pub struct Sheet {
     /// The swept fields: the header's columns that are not defined ones,
     /// in header order.
     pub axes: Vec<String>,
+    /// The `--measure` columns: those after `replay` that are not defined
+    /// ones, in header order.
+    pub measures: Vec<String>,
     /// The rows, in file order.
     pub rows: Vec<Row>,
     /// Comment lines after the header (between or after the rows).
@@ -260,6 +278,7 @@ enum Slot {
     Defined(&'static Column),
     Axis(usize),
     Replay,
+    Measure(usize),
 }
 
 /// Reads a whole sweep CSV. Stops at the first malformed line.
@@ -303,17 +322,19 @@ pub fn read(bytes: &[u8]) -> Result<Sheet, CsvError> {
                 Some(Slot::Defined(c)) => format!("column `{}`", c.name),
                 Some(Slot::Axis(a)) => format!("column `{}`", shown(&sheet.axes[*a])),
                 Some(Slot::Replay) => format!("column `{REPLAY}`"),
+                Some(Slot::Measure(m)) => format!("column `{}`", shown(&sheet.measures[*m])),
             };
             CsvError::at(line, format!("{column}: expected UTF-8 text, found other bytes"))
         })?;
         match &slots {
             None => {
                 sheet.header_line = line;
-                let (s, axes) = header_slots(&fields, line)?;
+                let (s, axes, measures) = header_slots(&fields, line)?;
                 slots = Some(s);
                 sheet.axes = axes;
+                sheet.measures = measures;
             }
-            Some(s) => sheet.rows.push(parse_row(s, sheet.axes.len(), &fields, line)?),
+            Some(s) => sheet.rows.push(parse_row(s, sheet.axes.len(), sheet.measures.len(), &fields, line)?),
         }
     }
     if slots.is_none() {
@@ -370,10 +391,14 @@ fn texts(record: &csv::ByteRecord) -> Result<Vec<&str>, usize> {
 }
 
 /// What each header column holds, and the swept fields' names.
-fn header_slots(names: &[&str], line: u64) -> Result<(Vec<Slot>, Vec<String>), CsvError> {
+type HeaderSlots = (Vec<Slot>, Vec<String>, Vec<String>);
+
+fn header_slots(names: &[&str], line: u64) -> Result<HeaderSlots, CsvError> {
     let defined = || LEADING.iter().chain(MEASURES).chain(TRAILING);
     let mut slots = Vec::with_capacity(names.len());
     let mut axes = Vec::new();
+    let mut measures = Vec::new();
+    let replay_at = names.iter().position(|n| *n == REPLAY).unwrap_or(names.len());
     for (i, &name) in names.iter().enumerate() {
         if names[..i].contains(&name) {
             return Err(CsvError::at(line, format!("header: column `{}` appears twice", shown(name))));
@@ -384,6 +409,10 @@ fn header_slots(names: &[&str], line: u64) -> Result<(Vec<Slot>, Vec<String>), C
         slots.push(match defined().find(|c| c.name == name) {
             Some(c) => Slot::Defined(c),
             None if name == REPLAY => Slot::Replay,
+            None if replay_at < i => {
+                measures.push(name.to_string());
+                Slot::Measure(measures.len() - 1)
+            }
             None => {
                 axes.push(name.to_string());
                 Slot::Axis(axes.len() - 1)
@@ -395,17 +424,18 @@ fn header_slots(names: &[&str], line: u64) -> Result<(Vec<Slot>, Vec<String>), C
         let more = if missing.len() > 1 { format!(" (and {} more)", missing.len() - 1) } else { String::new() };
         return Err(CsvError::at(line, format!("header: expected a column `{first}`, found none{more}")));
     }
-    Ok((slots, axes))
+    Ok((slots, axes, measures))
 }
 
 /// Reads one data row by its header's slots. Every defined column must
 /// read back to exactly the text it would be written as, so a merged CSV
 /// repeats its parts byte for byte.
-fn parse_row(slots: &[Slot], axes: usize, fields: &[&str], line: u64) -> Result<Row, CsvError> {
+fn parse_row(slots: &[Slot], axes: usize, measures: usize, fields: &[&str], line: u64) -> Result<Row, CsvError> {
     if fields.len() != slots.len() {
         return Err(CsvError::at(line, format!("row has {} fields, the header has {}", fields.len(), slots.len())));
     }
     let mut row = Row { line, run: RunRow::EMPTY, values: vec![String::new(); axes], replay: String::new() };
+    row.run.measures = vec![String::new(); measures];
     for (slot, &text) in slots.iter().zip(fields) {
         match *slot {
             Slot::Defined(c) => (c.read)(text, &mut row.run).map_err(|expected| {
@@ -413,6 +443,7 @@ fn parse_row(slots: &[Slot], axes: usize, fields: &[&str], line: u64) -> Result<
             })?,
             Slot::Axis(k) => row.values[k] = text.to_string(),
             Slot::Replay => row.replay = text.to_string(),
+            Slot::Measure(m) => row.run.measures[m] = text.to_string(),
         }
     }
     let mut canonical = String::new();

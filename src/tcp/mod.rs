@@ -408,6 +408,11 @@ impl Endpoint {
     pub fn rto(&self) -> Duration {
         self.rtt.rto()
     }
+    /// Bytes in flight: sent and not yet acknowledged (SND.MAX - SND.UNA,
+    /// RFC 5681's FlightSize), for measurement records.
+    pub fn flight_size(&self) -> u32 {
+        self.snd_max.since(self.snd_una)
+    }
     /// The smoothed RTT, once measured.
     pub fn srtt(&self) -> Option<Duration> {
         self.rtt.srtt()

@@ -182,8 +182,10 @@ pub enum Note {
         /// `congestion_control: cubic` only.
         cubic: Option<super::CubicInfo>,
     },
-    /// An RTT sample updated the estimator (raised only by endpoints with
-    /// `timestamps` configured, so other traces are unchanged).
+    /// An RTT sample updated the estimator. Raised by every endpoint; the
+    /// world traces it for endpoints with `timestamps` configured, and for
+    /// the others only when measurement records are asked for, so their
+    /// traces and digests are unchanged.
     Rtt {
         /// The measured round-trip time, R of RFC 6298 §2.
         sample: Duration,
@@ -191,6 +193,8 @@ pub enum Note {
         source: RttSource,
         /// SRTT after the update (RFC 6298 (2.2)/(2.3)).
         srtt: Duration,
+        /// RTTVAR after the update (RFC 6298 (2.2)/(2.3)).
+        rttvar: Duration,
         /// RTO after the update, clamped to `rto_min..=rto_max` (B-TMR-05).
         rto: Duration,
     },

@@ -56,6 +56,11 @@ impl RttEstimator {
         self.rto
     }
 
+    /// RTTVAR (RFC 6298 §2); zero before the first sample.
+    pub fn rttvar(&self) -> Duration {
+        Duration::from_nanos(self.rttvar_ns)
+    }
+
     /// SRTT, once a sample arrived.
     pub fn srtt(&self) -> Option<Duration> {
         (self.srtt_ns != NO_SAMPLE).then_some(Duration::from_nanos(self.srtt_ns))
@@ -130,6 +135,12 @@ pub struct LinuxRtt {
 }
 
 impl LinuxRtt {
+    /// The mean deviation (`mdev_us` / 4), Linux's counterpart of RTTVAR,
+    /// for the trace's `rttvar_ns`.
+    pub fn mean_deviation(&self) -> Duration {
+        Duration::from_nanos(self.mdev_us / 4 * 1000)
+    }
+
     /// Feeds one sample `m_us` (µs, at least 1) as `tcp_rtt_estimator`
     /// does, after SND.UNA moved to `snd_una`; `snd_nxt` is the highest
     /// sequence number sent. Returns SRTT and the RTO of `__tcp_set_rto`:

@@ -904,14 +904,18 @@ impl Endpoint {
         }
     }
 
-    /// Traces an RTT sample and what the estimator made of it, for
-    /// endpoints with timestamps configured (others' traces stay as they
-    /// were before RFC 7323).
+    /// Notes an RTT sample and what the estimator made of it (RTTVAR:
+    /// RFC 6298's, or Linux's mean deviation with B-LNX-01). The world
+    /// decides whether to trace it (endpoints with timestamps configured,
+    /// or measurement records asked for), so other traces stay as they
+    /// were before RFC 7323.
     fn note_rtt(&self, cx: &StepContext, rtt: Duration, source: RttSource, out: &mut Output) {
-        if cx.cfg.timestamps {
-            let srtt = self.rtt.srtt().unwrap_or(rtt);
-            out.notes.push(Note::Rtt { sample: rtt, source, srtt, rto: self.rtt.rto() });
-        }
+        let srtt = self.rtt.srtt().unwrap_or(rtt);
+        let rttvar = match &self.linux {
+            Some(x) if cx.cfg.linux_rto => x.rtt.mean_deviation(),
+            _ => self.rtt.rttvar(),
+        };
+        out.notes.push(Note::Rtt { sample: rtt, source, srtt, rttvar, rto: self.rtt.rto() });
     }
 
     /// Traces cwnd and ssthresh when they changed, with pipe during RFC

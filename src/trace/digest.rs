@@ -78,6 +78,11 @@ impl Digest {
     /// Adds one event. The endpoint names of the events must stay alive
     /// for the life of the digest (the world's names do).
     pub fn add(&mut self, e: &TraceEvent<'_>) {
+        // Measurement records are never part of the digest, so asking for
+        // them cannot change it.
+        if e.kind.is_measurement() {
+            return;
+        }
         if self.buf.len() >= BUFFER {
             self.hasher.update(&self.buf);
             self.buf.clear();
@@ -116,7 +121,7 @@ impl Digest {
             // RFC 6675 pipe stays out: it follows from the segments; so
             // does CUBIC's W_max, K and region, which follow from cwnd's
             // history (and keep the digest of every run before them).
-            TraceKind::Congestion { cwnd, ssthresh, pipe: _, cubic: _ } => {
+            TraceKind::Congestion { cwnd, ssthresh, pipe: _, cubic: _, flight: _ } => {
                 w.u32(cwnd);
                 w.u32(ssthresh);
             }
@@ -124,12 +129,15 @@ impl Digest {
                 w.u8(up as u8);
                 w.u32(endpoints_lost);
             }
-            TraceKind::Rtt { sample, source, srtt, rto } => {
+            // RTTVAR stays out: it was added after the digest was pinned.
+            TraceKind::Rtt { sample, source, srtt, rto, .. } => {
                 w.u64(sample.as_nanos());
                 w.u8(source as u8);
                 w.u64(srtt.as_nanos());
                 w.u64(rto.as_nanos());
             }
+            // Measurement records: returned from above.
+            TraceKind::Flight { .. } | TraceKind::Queue { .. } => {}
         }
         self.buf.extend_from_slice(w.bytes());
     }
@@ -154,6 +162,8 @@ fn kind_code(k: &TraceKind) -> u8 {
         TraceKind::Congestion { .. } => 8,
         TraceKind::Host { .. } => 9,
         TraceKind::Rtt { .. } => 10,
+        TraceKind::Flight { .. } => 11,
+        TraceKind::Queue { .. } => 12,
     }
 }
 

@@ -104,7 +104,7 @@ impl<W: Write> JsonlWriter<W> {
                     _ => {}
                 }
             }
-            TraceKind::Congestion { cwnd, ssthresh, pipe, cubic } => {
+            TraceKind::Congestion { cwnd, ssthresh, pipe, cubic, flight } => {
                 write!(o, ",\"cwnd\":{cwnd},\"ssthresh\":{ssthresh}")?;
                 if let Some(pipe) = pipe {
                     write!(o, ",\"pipe\":{pipe}")?;
@@ -113,16 +113,27 @@ impl<W: Write> JsonlWriter<W> {
                     let (w_max, k, region) = (c.w_max, c.k.as_nanos(), c.region.name());
                     write!(o, ",\"w_max\":{w_max},\"k_ns\":{k},\"region\":\"{region}\"")?;
                 }
+                if let Some(flight) = flight {
+                    write!(o, ",\"flight\":{flight}")?;
+                }
             }
-            TraceKind::Rtt { sample, source, srtt, rto } => {
+            TraceKind::Rtt { sample, source, srtt, rttvar, rto, .. } => {
                 write!(
                     o,
-                    ",\"source\":\"{}\",\"sample_ns\":{},\"srtt_ns\":{},\"rto_ns\":{}",
+                    ",\"source\":\"{}\",\"sample_ns\":{},\"srtt_ns\":{},\"rttvar_ns\":{},\"rto_ns\":{}",
                     source.name(),
                     sample.as_nanos(),
                     srtt.as_nanos(),
+                    rttvar.as_nanos(),
                     rto.as_nanos()
                 )?;
+            }
+            TraceKind::Flight { flight, snd_wnd, rcv_wnd } => {
+                write!(o, ",\"flight\":{flight},\"snd_wnd\":{snd_wnd},\"rcv_wnd\":{rcv_wnd}")?;
+            }
+            TraceKind::Queue { link, a_to_b, backlog_bytes } => {
+                let dir = if a_to_b { "a_to_b" } else { "b_to_a" };
+                write!(o, ",\"link\":{link},\"dir\":\"{dir}\",\"backlog_bytes\":{backlog_bytes}")?;
             }
             TraceKind::Host { up, endpoints_lost } => {
                 let event = if up { "restart" } else { "crash" };

@@ -93,6 +93,9 @@ pub enum TraceKind {
         /// CUBIC's W_max, K and region (RFC 9438), with
         /// `congestion_control: cubic` (not in the digest).
         cubic: Option<CubicInfo>,
+        /// Bytes in flight after the step's call, when measurement records
+        /// are asked for (not in the digest).
+        flight: Option<u32>,
     },
     /// A host crashed (`up: false`) or restarted; `endpoint` is the host
     /// name and `conn` is [`NO_CONN`].
@@ -103,8 +106,9 @@ pub enum TraceKind {
         /// restart.
         endpoints_lost: u32,
     },
-    /// An RTT sample updated the estimator (endpoints with `timestamps`
-    /// configured only).
+    /// An RTT sample updated the estimator. Traced, and in the digest, for
+    /// endpoints with `timestamps` configured; for the others only as a
+    /// measurement record, never in the digest.
     Rtt {
         /// The round-trip time measured (JSONL `sample_ns`).
         sample: Duration,
@@ -112,8 +116,38 @@ pub enum TraceKind {
         source: RttSource,
         /// SRTT after the update (RFC 6298 §2, RFC 7323 Appendix G).
         srtt: Duration,
+        /// RTTVAR after the update (JSONL `rttvar_ns`; not in the digest).
+        rttvar: Duration,
         /// The retransmission timeout after the update.
         rto: Duration,
+        /// A measurement record: the endpoint has no `timestamps`
+        /// configured, so its samples were never traced before and stay
+        /// out of the digest.
+        measurement: bool,
+    },
+    /// A measurement record (never in the digest): `endpoint`'s bytes in
+    /// flight, send window or receive window changed during a step. Only
+    /// when measurement records are asked for.
+    Flight {
+        /// Bytes sent and not acknowledged (SND.MAX - SND.UNA, SYN and FIN
+        /// counted as the sequence space counts them).
+        flight: u32,
+        /// SND.WND: the peer's window as this end applies it, in bytes.
+        snd_wnd: u32,
+        /// The free receive window this end offers, in bytes.
+        rcv_wnd: u32,
+    },
+    /// A measurement record (never in the digest): a segment from
+    /// `endpoint` entered a rate-limited link direction, which now holds
+    /// `backlog_bytes` (this segment included) not yet serialized. Only
+    /// when measurement records are asked for.
+    Queue {
+        /// The link's index in the scenario's `links`.
+        link: u32,
+        /// `true` for the direction from the link's `a` to its `b`.
+        a_to_b: bool,
+        /// Bytes waiting or being serialized in that direction.
+        backlog_bytes: u64,
     },
 }
 
@@ -173,12 +207,45 @@ impl TraceKind {
             TraceKind::Congestion { .. } => "congestion",
             TraceKind::Host { .. } => "host",
             TraceKind::Rtt { .. } => "rtt",
+            TraceKind::Flight { .. } => "flight",
+            TraceKind::Queue { .. } => "queue",
         }
     }
 
     /// Every kind's name, in the order of the variants.
-    pub const NAMES: [&'static str; 10] =
-        ["transition", "send", "deliver", "drop", "timer", "app", "event", "congestion", "host", "rtt"];
+    pub const NAMES: [&'static str; 12] = [
+        "transition",
+        "send",
+        "deliver",
+        "drop",
+        "timer",
+        "app",
+        "event",
+        "congestion",
+        "host",
+        "rtt",
+        "flight",
+        "queue",
+    ];
+
+    /// Whether this is a measurement record (`flight`, `queue`, and `rtt`
+    /// of endpoints without timestamps): traced only when asked for, never
+    /// in the digest nor counted against the run's limits.
+    pub const fn is_measurement(&self) -> bool {
+        matches!(self, TraceKind::Flight { .. } | TraceKind::Queue { .. } | TraceKind::Rtt { measurement: true, .. })
+    }
+
+    /// This record without what measurement records add to others (the
+    /// `flight` of `congestion`); `None` for a measurement record.
+    pub const fn without_measurements(self) -> Option<TraceKind> {
+        match self {
+            k if k.is_measurement() => None,
+            TraceKind::Congestion { cwnd, ssthresh, pipe, cubic, .. } => {
+                Some(TraceKind::Congestion { cwnd, ssthresh, pipe, cubic, flight: None })
+            }
+            k => Some(k),
+        }
+    }
 }
 
 /// Where a segment travels: IPv4 address and port of each end.
@@ -334,6 +401,23 @@ impl Recorder {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// Passes events to another sink without the measurement records and
+/// fields ([`TraceKind::without_measurements`]): what a trace shows unless
+/// they are asked for.
+pub struct WithoutMeasurements<'s>(pub &'s mut dyn TraceSink);
+
+impl TraceSink for WithoutMeasurements<'_> {
+    fn record(&mut self, e: &TraceEvent<'_>) {
+        if let Some(kind) = e.kind.without_measurements() {
+            self.0.record(&TraceEvent { kind, ..*e });
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.0.failed()
     }
 }
 

@@ -78,6 +78,8 @@ impl<W: Write> TextWriter<W> {
             TraceKind::Event(_) => ("event", Style::new().fg_color(Some(AnsiColor::Green.into()))),
             TraceKind::Congestion { .. } => ("cwnd", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
             TraceKind::Rtt { .. } => ("rtt", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
+            TraceKind::Flight { .. } => ("flight", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
+            TraceKind::Queue { .. } => ("queue", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
             TraceKind::Host { .. } => {
                 ("HOST", Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD))
             }
@@ -152,7 +154,7 @@ impl<W: Write> TextWriter<W> {
                 }
                 write!(self.out, "{off}")?;
             }
-            TraceKind::Congestion { cwnd, ssthresh, pipe, cubic } => {
+            TraceKind::Congestion { cwnd, ssthresh, pipe, cubic, flight } => {
                 write!(self.out, "cwnd={cwnd} ssthresh={ssthresh}")?;
                 if let Some(pipe) = pipe {
                     write!(self.out, " pipe={pipe}")?;
@@ -160,10 +162,20 @@ impl<W: Write> TextWriter<W> {
                 if let Some(c) = cubic {
                     write!(self.out, " w_max={} k={} {}", c.w_max, c.k, c.region.name())?;
                 }
+                if let Some(flight) = flight {
+                    write!(self.out, " flight={flight}")?;
+                }
                 write!(self.out, "{off}")?;
             }
-            TraceKind::Rtt { sample, source, srtt, rto } => {
+            TraceKind::Rtt { sample, source, srtt, rto, .. } => {
                 write!(self.out, "sample={sample} ({}) srtt={srtt} rto={rto}{off}", source.name())?;
+            }
+            TraceKind::Flight { flight, snd_wnd, rcv_wnd } => {
+                write!(self.out, "flight={flight} snd_wnd={snd_wnd} rcv_wnd={rcv_wnd}{off}")?;
+            }
+            TraceKind::Queue { link, a_to_b, backlog_bytes } => {
+                let dir = if a_to_b { "a->b" } else { "b->a" };
+                write!(self.out, "link {link} {dir} backlog={backlog_bytes}{off}")?;
             }
             TraceKind::Host { up, endpoints_lost } => {
                 if up {

@@ -307,6 +307,21 @@ impl World {
             }
         }
         let verdict = self.link_stage(&pkt, dir, nth, now);
+        if self.observer.measures()
+            && let Some(backlog_bytes) = self.network.backlog_bytes(dir, now)
+        {
+            let ev = TraceEvent {
+                t: now,
+                conn: pkt.conn,
+                ep: pkt.sender,
+                endpoint: &self.names[pkt.sender_name_id as usize],
+                kind: TraceKind::Queue { link: dir / 2, a_to_b: dir % 2 == 0, backlog_bytes },
+                route: None,
+                pkt: Some(pkt.id()),
+                lost_eps: &[],
+            };
+            self.observer.emit_measurement(sink, &ev);
+        }
         self.deliver_by(pkt, verdict, scripted, dir, now, sink);
     }
 

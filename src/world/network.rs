@@ -141,6 +141,15 @@ impl Network {
         (verdict, params)
     }
 
+    /// Bytes link direction `dir` holds at `now`, waiting or being
+    /// serialized: what its transmitter still has to send at `rate_bps`;
+    /// `None` for a direction without a rate limit.
+    pub fn backlog_bytes(&self, dir: u32, now: Instant) -> Option<u64> {
+        let rate = self.link_dirs[dir as usize].0.rate_bps?;
+        let busy_ns = self.queues[dir as usize].busy_until.saturating_since(now).as_nanos();
+        Some((u128::from(busy_ns) * u128::from(rate) / 8 / 1_000_000_000) as u64)
+    }
+
     /// How long a segment may spend on link direction `dir` (arrival
     /// minus send) before it is dropped as expired; `None`: no limit.
     pub fn lifetime(&self, dir: u32) -> Option<Duration> {

@@ -45,6 +45,10 @@ pub struct Observe {
     /// Keep every decision the links draw at random
     /// ([`crate::world::World::recorded_fates`]).
     pub record_fates: bool,
+    /// Add the measurement records (`rtt` of every endpoint, `flight`,
+    /// `queue`, `flight` on `congestion`) to the trace; never to the
+    /// digest.
+    pub measure_records: bool,
 }
 
 impl Histories {
@@ -167,6 +171,9 @@ pub(super) struct Observer {
     history_names: HistoryNames,
     phase_times: Option<Vec<PhaseTimes>>,
     recorded: Option<Vec<RecordedFate>>,
+    /// With measurement records: each endpoint's last traced (flight,
+    /// SND.WND, receive window), so `flight` records go out on change.
+    last_flight: Option<Vec<[u32; 3]>>,
 }
 
 impl Observer {
@@ -188,6 +195,7 @@ impl Observer {
             history_names,
             phase_times: observe.keep_phase_times.then(|| Vec::with_capacity(endpoints)),
             recorded: observe.record_fates.then(Vec::new),
+            last_flight: observe.measure_records.then(|| Vec::with_capacity(endpoints)),
         }
     }
 
@@ -203,6 +211,27 @@ impl Observer {
         sink.record(ev);
     }
 
+    /// Whether measurement records are traced.
+    pub fn measures(&self) -> bool {
+        self.last_flight.is_some()
+    }
+
+    /// A measurement record: to the sink only, never to the digest nor
+    /// the counts (so asking for them changes no result).
+    pub fn emit_measurement(&mut self, sink: &mut dyn TraceSink, ev: &TraceEvent<'_>) {
+        sink.record(ev);
+    }
+
+    /// Notes `ep`'s (flight, SND.WND, receive window); whether it changed
+    /// since last noted (always `false` without measurement records).
+    pub fn flight_changed(&mut self, ep: u32, now: [u32; 3]) -> bool {
+        let Some(last) = &mut self.last_flight else { return false };
+        let slot = &mut last[ep as usize];
+        let changed = *slot != now;
+        *slot = now;
+        changed
+    }
+
     /// A new endpoint, number `logs.len()`, named `name_id`, serving
     /// `conn` (`None`: a listener's, which has no connection yet; see
     /// [`Histories::Named`]).
@@ -211,6 +240,9 @@ impl Observer {
         self.logs.push(EndpointLog::new(history, created));
         if let Some(times) = &mut self.phase_times {
             times.push(PhaseTimes::default());
+        }
+        if let Some(last) = &mut self.last_flight {
+            last.push([0, 0, 0]);
         }
     }
 

@@ -57,12 +57,37 @@ impl World {
             self.transmit(ep, *seg, false, sink);
         }
         self.out.segments = segments;
+        if self.observer.measures() {
+            self.trace_flight(ep, sink);
+        }
         self.reschedule_wake(ep);
         if let Some(closing) = self.close_after_step.take() {
             // This step's output is spent, so the CLOSE may run as a step
             // of its own.
             self.run_step(closing, Input::Call(Action::Close), sink);
         }
+    }
+
+    /// A `flight` measurement record when `ep`'s bytes in flight, send
+    /// window or receive window changed in this step.
+    fn trace_flight(&mut self, ep: u32, sink: &mut dyn TraceSink) {
+        let e = &self.eps[ep as usize];
+        let cfg = &self.model.configs[e.config as usize];
+        let (flight, snd_wnd, rcv_wnd) = (e.tcp.flight_size(), e.tcp.snd_wnd(), e.tcp.rcv_wnd(cfg));
+        if !self.observer.flight_changed(ep, [flight, snd_wnd, rcv_wnd]) {
+            return;
+        }
+        let ev = TraceEvent {
+            t: self.sched.now(),
+            conn: e.conn,
+            ep,
+            endpoint: &self.names[e.name_id as usize],
+            kind: TraceKind::Flight { flight, snd_wnd, rcv_wnd },
+            route: None,
+            pkt: None,
+            lost_eps: &[],
+        };
+        self.observer.emit_measurement(sink, &ev);
     }
 
     /// Runs an application call at `ep` and records it.
@@ -229,8 +254,19 @@ impl World {
                 }
                 TraceKind::Event(ev)
             }
-            Note::Congestion { cwnd, ssthresh, pipe, cubic } => TraceKind::Congestion { cwnd, ssthresh, pipe, cubic },
-            Note::Rtt { sample, source, srtt, rto } => TraceKind::Rtt { sample, source, srtt, rto },
+            Note::Congestion { cwnd, ssthresh, pipe, cubic } => {
+                let flight = self.observer.measures().then(|| self.eps[ep as usize].tcp.flight_size());
+                TraceKind::Congestion { cwnd, ssthresh, pipe, cubic, flight }
+            }
+            Note::Rtt { sample, source, srtt, rttvar, rto } => {
+                // Samples of endpoints without timestamps were never
+                // traced: they are measurement records, out of the digest.
+                let measurement = !self.model.configs[self.eps[ep as usize].config as usize].timestamps;
+                if measurement && !self.observer.measures() {
+                    return;
+                }
+                TraceKind::Rtt { sample, source, srtt, rttvar, rto, measurement }
+            }
         };
         let e = &self.eps[ep as usize];
         let ev = TraceEvent {
@@ -243,7 +279,11 @@ impl World {
             pkt: None,
             lost_eps: &[],
         };
-        super::emit(&mut self.observer, &mut self.counts, sink, &ev);
+        if ev.kind.is_measurement() {
+            self.observer.emit_measurement(sink, &ev);
+        } else {
+            super::emit(&mut self.observer, &mut self.counts, sink, &ev);
+        }
         // After recording, so the transition is traced under the
         // connection it happened in.
         if let Note::Transition { from, to, .. } = note {

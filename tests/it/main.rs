@@ -20,6 +20,8 @@
 //!   Padhye et al.
 //! - `kernel`: the close scenarios run on the Linux kernel match tcpsim's
 //!   paths (root; skipped with a notice elsewhere unless required).
+//! - `measures`: per-endpoint results, series and `sweep --measure`
+//!   checked against the trace; measurement records never change a digest.
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
@@ -39,6 +41,7 @@ mod identity;
 mod kernel;
 mod linux;
 mod loss_models;
+mod measures;
 mod outputs;
 mod pictures;
 mod properties;

@@ -1,0 +1,372 @@
+//! The expression language of `sweep --measure NAME=EXPR`: one value of
+//! one run, read from its per-endpoint results ([`EndpointResult`]).
+//!
+//! ```text
+//! expr      := aggregate "(" call ")" | call
+//! aggregate := "mean" | "min" | "max" | "any" | "all"
+//! call      := function "(" endpoint ["," STATE] ")"
+//! ```
+//!
+//! `endpoint` is an endpoint's name in the scenario (a connection's or a
+//! listener's `name`); every endpoint of that name counts, so a population
+//! (`count: N`) gives N values, which the aggregate combines: `mean` (the
+//! default; a proportion for booleans), `min`, `max`, or for booleans
+//! `any` and `all`. A categorical value (`state`, `reason`) takes no
+//! aggregate: its endpoints' common value, or `mixed` when they differ.
+//! A value an endpoint does not have (the duration of one that never
+//! closed) is left out; with none left the cell is empty.
+
+use super::conn::EndpointResult;
+use crate::tcp::State;
+use std::fmt;
+
+/// What a function gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `true` or `false`.
+    Bool,
+    /// A name: a state or a close reason.
+    Category,
+    /// A number.
+    Number,
+}
+
+/// The functions, with what they give and whether they take a state.
+const FUNCTIONS: [(&str, Kind, bool, &str); 16] = [
+    ("visited", Kind::Bool, true, "whether the endpoint entered STATE"),
+    ("state", Kind::Category, false, "its state at the end of the run"),
+    ("reason", Kind::Category, false, "why it last reached CLOSED (empty if it did not)"),
+    ("duration_ms", Kind::Number, false, "open → CLOSED, in ms"),
+    ("transfer_ms", Kind::Number, false, "its peer's first payload byte sent → its last byte received, in ms"),
+    ("time_in_ms", Kind::Number, true, "time spent in STATE, in ms"),
+    ("goodput_bps", Kind::Number, false, "bytes received × 8 / transfer time, bits per second"),
+    ("bytes_sent", Kind::Number, false, "payload bytes sent (first transmissions)"),
+    ("bytes_delivered", Kind::Number, false, "payload bytes its application received"),
+    ("segments", Kind::Number, false, "segments sent"),
+    ("retransmissions", Kind::Number, false, "segments sent again"),
+    ("rtos", Kind::Number, false, "RETRANSMIT timer expiries"),
+    ("fast_retransmits", Kind::Number, false, "segments sent by fast retransmit or partial ACKs"),
+    ("srtt_min_ms", Kind::Number, false, "the smallest SRTT, in ms"),
+    ("srtt_mean_ms", Kind::Number, false, "the mean SRTT over estimator updates, in ms"),
+    ("srtt_max_ms", Kind::Number, false, "the largest SRTT, in ms"),
+];
+
+/// The functions and what each gives, one line each, for help texts.
+pub fn function_help() -> Vec<String> {
+    FUNCTIONS
+        .iter()
+        .map(|(name, _, state, help)| {
+            let args = if *state { "(ENDPOINT, STATE)" } else { "(ENDPOINT)" };
+            format!("{name}{args}: {help}")
+        })
+        .collect()
+}
+
+/// How the values of several endpoints of one name combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aggregate {
+    /// The mean (of booleans: the proportion true).
+    Mean,
+    /// The smallest.
+    Min,
+    /// The largest.
+    Max,
+    /// Any true.
+    Any,
+    /// All true.
+    All,
+}
+
+/// One parsed measure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Measure {
+    /// The column name.
+    pub name: String,
+    /// The expression as written.
+    pub text: String,
+    function: usize,
+    endpoint: String,
+    state: Option<State>,
+    aggregate: Option<Aggregate>,
+}
+
+/// A bad expression: where (1-based character position in the
+/// expression) and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// 1-based position of the character where the problem starts.
+    pub position: usize,
+    /// What was expected, and what was found.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at position {}: {}", self.position, self.message)
+    }
+}
+
+/// A run's value of a measure.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A boolean.
+    Bool(bool),
+    /// A name.
+    Category(String),
+    /// A number.
+    Number(f64),
+}
+
+impl Value {
+    /// The CSV cell: `true`/`false`, the name, or the number in Rust's
+    /// shortest round-trip form (the same on every machine).
+    pub fn cell(&self) -> String {
+        match self {
+            Value::Bool(b) => b.to_string(),
+            Value::Category(s) => s.clone(),
+            Value::Number(x) => format!("{x}"),
+        }
+    }
+}
+
+struct Lexer<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn skip_space(&mut self) {
+        while self.text[self.pos..].starts_with(' ') {
+            self.pos += 1;
+        }
+    }
+
+    fn error(&self, at: usize, message: String) -> ParseError {
+        ParseError { position: self.text[..at].chars().count() + 1, message }
+    }
+
+    fn found(&self) -> String {
+        match self.text[self.pos..].chars().next() {
+            Some(c) => format!("found `{c}`"),
+            None => "found the end".to_string(),
+        }
+    }
+
+    /// A name: letters, digits, `_`, `-`, `.`, `[`, `]`.
+    fn word(&mut self, what: &str) -> Result<(usize, &'a str), ParseError> {
+        self.skip_space();
+        let start = self.pos;
+        let len = self.text[start..]
+            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']')))
+            .unwrap_or(self.text.len() - start);
+        if len == 0 {
+            return Err(self.error(start, format!("expected {what}, {}", self.found())));
+        }
+        self.pos += len;
+        let text: &'a str = self.text;
+        Ok((start, &text[start..start + len]))
+    }
+
+    fn punct(&mut self, c: char, what: &str) -> Result<(), ParseError> {
+        self.skip_space();
+        if self.text[self.pos..].starts_with(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(self.pos, format!("expected {what}, {}", self.found())))
+        }
+    }
+}
+
+fn function_names() -> String {
+    FUNCTIONS.iter().map(|f| f.0).collect::<Vec<_>>().join(", ")
+}
+
+/// Parses `NAME=EXPR` (the text of one `--measure`). Positions in errors
+/// count from the first character of EXPR.
+pub fn parse_measure(spec: &str) -> Result<Measure, ParseError> {
+    let Some((name, text)) = spec.split_once('=') else {
+        return Err(ParseError { position: 1, message: "expected NAME=EXPR, found no `=`".into() });
+    };
+    let name = name.trim();
+    let ok_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok_name {
+        return Err(ParseError {
+            position: 1,
+            message: format!("expected a column name of letters, digits and `_` before `=`, found `{name}`"),
+        });
+    }
+    let mut m = parse(text)?;
+    m.name = name.to_string();
+    Ok(m)
+}
+
+/// Parses an expression (see the module doc).
+pub fn parse(text: &str) -> Result<Measure, ParseError> {
+    let mut lx = Lexer { text, pos: 0 };
+    let (at, first) = lx.word("an aggregate (mean, min, max, any, all) or a function")?;
+    let aggregate = match first {
+        "mean" => Some(Aggregate::Mean),
+        "min" => Some(Aggregate::Min),
+        "max" => Some(Aggregate::Max),
+        "any" => Some(Aggregate::Any),
+        "all" => Some(Aggregate::All),
+        _ => None,
+    };
+    let (fat, fname) = if aggregate.is_some() {
+        lx.punct('(', "`(` after the aggregate")?;
+        lx.word("a function")?
+    } else {
+        (at, first)
+    };
+    let Some(function) = FUNCTIONS.iter().position(|f| f.0 == fname) else {
+        return Err(lx.error(fat, format!("expected a function ({}), found `{fname}`", function_names())));
+    };
+    let (_, kind, takes_state, _) = FUNCTIONS[function];
+    lx.punct('(', &format!("`(` after `{fname}`"))?;
+    let (_, endpoint) = lx.word("an endpoint name")?;
+    let endpoint = endpoint.to_string();
+    let state = if takes_state {
+        lx.punct(',', &format!("`,` and a state: {fname}(ENDPOINT, STATE)"))?;
+        let (sat, s) = lx.word("a state name (CLOSED, LISTEN, ..., TIME_WAIT)")?;
+        match State::parse(s) {
+            Some(st) => Some(st),
+            None => {
+                return Err(
+                    lx.error(sat, format!("expected a state name (CLOSED, LISTEN, ..., TIME_WAIT), found `{s}`"))
+                );
+            }
+        }
+    } else {
+        None
+    };
+    lx.punct(')', &format!("`)` closing `{fname}(`"))?;
+    if aggregate.is_some() {
+        lx.punct(')', "`)` closing the aggregate")?;
+    }
+    lx.skip_space();
+    if lx.pos < text.len() {
+        return Err(lx.error(lx.pos, format!("expected the end of the expression, {}", lx.found())));
+    }
+    match (kind, aggregate) {
+        (Kind::Category, Some(_)) => {
+            return Err(lx.error(0, format!("`{fname}` gives a name, which takes no aggregate: write `{fname}(...)`")));
+        }
+        (Kind::Number, Some(Aggregate::Any | Aggregate::All)) => {
+            return Err(
+                lx.error(0, format!("`any` and `all` take a boolean (`visited`), and `{fname}` gives a number"))
+            );
+        }
+        _ => {}
+    }
+    Ok(Measure { name: String::new(), text: text.trim().to_string(), function, endpoint, state, aggregate })
+}
+
+impl Measure {
+    /// What the function gives.
+    pub fn kind(&self) -> Kind {
+        FUNCTIONS[self.function].1
+    }
+
+    /// The endpoint name the expression reads.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// One endpoint's raw value; `None` when it has none.
+    fn one(&self, r: &EndpointResult) -> Option<Value> {
+        let ms = |d: Option<crate::time::Duration>| d.map(|d| Value::Number(d.as_nanos() as f64 / 1e6));
+        let n = |x: u64| Some(Value::Number(x as f64));
+        let state = self.state.unwrap_or(State::Closed);
+        match FUNCTIONS[self.function].0 {
+            "visited" => Some(Value::Bool(r.visited(state))),
+            "state" => Some(Value::Category(r.state.to_string())),
+            "reason" => r.reason.map(|x| Value::Category(x.to_string())),
+            "duration_ms" => ms(r.duration()),
+            "transfer_ms" => ms(r.transfer()),
+            "time_in_ms" => ms(Some(r.time_in[state as usize])),
+            "goodput_bps" => r.goodput_bps().and_then(n),
+            "bytes_sent" => n(r.bytes_sent),
+            "bytes_delivered" => n(r.bytes_delivered),
+            "segments" => n(r.segments),
+            "retransmissions" => n(r.retransmissions),
+            "rtos" => n(r.rtos),
+            "fast_retransmits" => n(r.fast_retransmits),
+            "srtt_min_ms" => ms(r.srtt_min()),
+            "srtt_mean_ms" => r.srtt_mean_ns().map(|x| Value::Number(x as f64 / 1e6)),
+            "srtt_max_ms" => ms(r.srtt_max()),
+            _ => unreachable!("every function in FUNCTIONS has an arm"),
+        }
+    }
+
+    /// The run's value: the endpoints named, combined by the aggregate;
+    /// `None` when none of them has a value.
+    pub fn eval(&self, results: &[EndpointResult]) -> Option<Value> {
+        let values: Vec<Value> =
+            results.iter().filter(|r| r.endpoint == self.endpoint).filter_map(|r| self.one(r)).collect();
+        if values.is_empty() {
+            return None;
+        }
+        match self.kind() {
+            Kind::Category => {
+                let first = values[0].clone();
+                Some(if values.iter().all(|v| *v == first) { first } else { Value::Category("mixed".into()) })
+            }
+            Kind::Bool => {
+                let bools: Vec<bool> = values.iter().map(|v| matches!(v, Value::Bool(true))).collect();
+                Some(match self.aggregate {
+                    None if bools.len() == 1 => Value::Bool(bools[0]),
+                    None | Some(Aggregate::Mean) => {
+                        Value::Number(bools.iter().filter(|b| **b).count() as f64 / bools.len() as f64)
+                    }
+                    Some(Aggregate::Any | Aggregate::Max) => Value::Bool(bools.iter().any(|b| *b)),
+                    Some(Aggregate::All | Aggregate::Min) => Value::Bool(bools.iter().all(|b| *b)),
+                })
+            }
+            Kind::Number => {
+                let xs: Vec<f64> =
+                    values.iter().filter_map(|v| if let Value::Number(x) = v { Some(*x) } else { None }).collect();
+                Some(Value::Number(match self.aggregate {
+                    Some(Aggregate::Min) => xs.iter().copied().fold(f64::INFINITY, f64::min),
+                    Some(Aggregate::Max) => xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    _ => xs.iter().sum::<f64>() / xs.len() as f64,
+                }))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_call_and_an_aggregate() {
+        let m = parse_measure("closing=visited(client, CLOSING)").unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.endpoint(), m.state, m.aggregate),
+            ("closing", "client", Some(State::Closing), None)
+        );
+        let m = parse(" max( srtt_max_ms(server) ) ").unwrap();
+        assert_eq!(m.aggregate, Some(Aggregate::Max));
+        assert_eq!(m.kind(), Kind::Number);
+    }
+
+    #[test]
+    fn errors_name_the_position_and_what_was_expected() {
+        let e = parse("visited(client CLOSING)").unwrap_err();
+        assert_eq!(e.position, 16, "{e}");
+        assert!(e.message.contains("expected `,`"), "{e}");
+        let e = parse("visted(client)").unwrap_err();
+        assert_eq!(e.position, 1);
+        assert!(e.message.contains("expected a function"), "{e}");
+        let e = parse("visited(client, CLOSNG)").unwrap_err();
+        assert_eq!(e.position, 17);
+        let e = parse("any(rtos(client))").unwrap_err();
+        assert!(e.message.contains("boolean"), "{e}");
+        let e = parse("state(client) x").unwrap_err();
+        assert_eq!(e.position, 15);
+        assert!(e.message.contains("expected the end"), "{e}");
+        assert!(parse_measure("visited(client, CLOSING)").is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! Time series of chosen endpoints (`run --series FILE.csv`): one row each
+//! time one of an endpoint's measured values changes, with all of them as
+//! they stand then.
+//!
+//! Read from the trace's records, the measurement records included:
+//! `congestion` (cwnd, ssthresh), `flight` (bytes in flight, send and
+//! receive windows), `rtt` (SRTT, RTTVAR, RTO) and `queue` (the backlog of
+//! a rate-limited link direction). An endpoint's outgoing queue is the
+//! direction its own segments take; its incoming queue the direction its
+//! peer's take (the peer being the other endpoint of its connection).
+
+use crate::trace::{Filter, NO_EP, TraceEvent, TraceKind, TraceSink};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The CSV header.
+pub const HEADER: &str = "t_ns,conn,ep,endpoint,cwnd_bytes,ssthresh_bytes,flight_bytes,srtt_ns,rttvar_ns,rto_ns,snd_wnd_bytes,rcv_wnd_bytes,queue_out_bytes,queue_in_bytes";
+
+/// Values of one endpoint, each unknown until its first record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Values {
+    cwnd: Option<u32>,
+    ssthresh: Option<u32>,
+    flight: Option<u32>,
+    srtt: Option<u64>,
+    rttvar: Option<u64>,
+    rto: Option<u64>,
+    snd_wnd: Option<u32>,
+    rcv_wnd: Option<u32>,
+    queue_out: Option<u64>,
+    queue_in: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+struct Tracked {
+    ep: u32,
+    conn: u32,
+    name: String,
+    values: Values,
+    /// The link direction (link, a_to_b) its own segments take.
+    out_dir: Option<(u32, bool)>,
+}
+
+/// A trace sink that writes the series CSV into memory.
+#[derive(Clone, Debug)]
+pub struct Series {
+    /// Chooses endpoints: `endpoint` by name, `conn` by connection
+    /// number; the other fields are not read.
+    filter: Filter,
+    tracked: Vec<Tracked>,
+    /// `ep` → index in `tracked`.
+    by_ep: BTreeMap<u32, usize>,
+    /// Each link direction's latest backlog, (link, a_to_b, bytes).
+    backlogs: Vec<(u32, bool, u64)>,
+    csv: String,
+}
+
+impl Series {
+    /// A series of the endpoints `filter.endpoint` and `filter.conn`
+    /// choose (every endpoint when both are `None`).
+    pub fn new(filter: &Filter) -> Series {
+        let filter = Filter { endpoint: filter.endpoint.clone(), conn: filter.conn, ..Filter::default() };
+        Series { filter, tracked: Vec::new(), by_ep: BTreeMap::new(), backlogs: Vec::new(), csv: format!("{HEADER}\n") }
+    }
+
+    /// The CSV written so far.
+    pub fn into_csv(self) -> String {
+        self.csv
+    }
+
+    fn chosen(&self, e: &TraceEvent<'_>) -> bool {
+        self.filter.endpoint.as_deref().is_none_or(|n| n == e.endpoint) && self.filter.conn.is_none_or(|c| c == e.conn)
+    }
+
+    fn index(&mut self, e: &TraceEvent<'_>) -> usize {
+        match self.by_ep.get(&e.ep).copied() {
+            Some(i) => {
+                self.tracked[i].conn = e.conn;
+                i
+            }
+            None => {
+                self.tracked.push(Tracked {
+                    ep: e.ep,
+                    conn: e.conn,
+                    name: e.endpoint.to_string(),
+                    values: Values::default(),
+                    out_dir: None,
+                });
+                self.by_ep.insert(e.ep, self.tracked.len() - 1);
+                self.tracked.len() - 1
+            }
+        }
+    }
+
+    /// Sets `i`'s values to `new`, writing a row at `t_ns` if they changed.
+    fn update(&mut self, i: usize, t_ns: u64, new: Values) {
+        let t = &mut self.tracked[i];
+        if t.values == new {
+            return;
+        }
+        t.values = new;
+        let v = new;
+        let o32 = |x: Option<u32>| x.map_or(String::new(), |x| x.to_string());
+        let o64 = |x: Option<u64>| x.map_or(String::new(), |x| x.to_string());
+        let name =
+            if t.name.contains([',', '"']) { format!("\"{}\"", t.name.replace('"', "\"\"")) } else { t.name.clone() };
+        let _ = writeln!(
+            self.csv,
+            "{t_ns},{},{},{name},{},{},{},{},{},{},{},{},{},{}",
+            t.conn,
+            t.ep,
+            o32(v.cwnd),
+            o32(v.ssthresh),
+            o32(v.flight),
+            o64(v.srtt),
+            o64(v.rttvar),
+            o64(v.rto),
+            o32(v.snd_wnd),
+            o32(v.rcv_wnd),
+            o64(v.queue_out),
+            o64(v.queue_in),
+        );
+    }
+
+    fn backlog(&self, dir: Option<(u32, bool)>) -> Option<u64> {
+        let (link, ab) = dir?;
+        self.backlogs.iter().find(|b| b.0 == link && b.1 == ab).map(|b| b.2)
+    }
+
+    /// Updates every tracked endpoint's queues from the backlogs.
+    fn refresh_queues(&mut self, t_ns: u64) {
+        for i in 0..self.tracked.len() {
+            let t = &self.tracked[i];
+            let mut v = t.values;
+            v.queue_out = self.backlog(t.out_dir).or(v.queue_out);
+            v.queue_in = self.backlog(t.out_dir.map(|(l, ab)| (l, !ab))).or(v.queue_in);
+            self.update(i, t_ns, v);
+        }
+    }
+}
+
+impl TraceSink for Series {
+    fn record(&mut self, e: &TraceEvent<'_>) {
+        if e.ep == NO_EP {
+            return;
+        }
+        let t_ns = e.t.as_nanos();
+        if let TraceKind::Queue { link, a_to_b, backlog_bytes } = e.kind {
+            match self.backlogs.iter_mut().find(|b| b.0 == link && b.1 == a_to_b) {
+                Some(b) => b.2 = backlog_bytes,
+                None => self.backlogs.push((link, a_to_b, backlog_bytes)),
+            }
+            if self.chosen(e) {
+                let i = self.index(e);
+                self.tracked[i].out_dir = Some((link, a_to_b));
+            } else {
+                // The peer's segments: the reverse of the direction they
+                // take is our outgoing one, once we know it.
+                for t in self.tracked.iter_mut().filter(|t| t.conn == e.conn && t.out_dir.is_none()) {
+                    t.out_dir = Some((link, !a_to_b));
+                }
+            }
+            return self.refresh_queues(t_ns);
+        }
+        if !self.chosen(e) {
+            return;
+        }
+        let mut v = match self.by_ep.get(&e.ep) {
+            Some(&i) => self.tracked[i].values,
+            None => Values::default(),
+        };
+        match e.kind {
+            TraceKind::Congestion { cwnd, ssthresh, flight, .. } => {
+                v.cwnd = Some(cwnd);
+                v.ssthresh = Some(ssthresh);
+                v.flight = flight.or(v.flight);
+            }
+            TraceKind::Flight { flight, snd_wnd, rcv_wnd } => {
+                v.flight = Some(flight);
+                v.snd_wnd = Some(snd_wnd);
+                v.rcv_wnd = Some(rcv_wnd);
+            }
+            TraceKind::Rtt { srtt, rttvar, rto, .. } => {
+                v.srtt = Some(srtt.as_nanos());
+                v.rttvar = Some(rttvar.as_nanos());
+                v.rto = Some(rto.as_nanos());
+            }
+            _ => return,
+        }
+        let i = self.index(e);
+        self.update(i, t_ns, v);
+    }
+}
