@@ -7,6 +7,7 @@ use super::shared::{interrupt_flag, load_with_overrides};
 use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, ExploreArgs, error, millis};
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use tcpsim::explore::{self, Choice, Group, Plan};
 use tcpsim::parallel::{self, Pool};
@@ -64,11 +65,11 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         return EXIT_BAD_INPUT;
     };
     if let Some(dir) = &args.emit_dir {
-        // Found before the run: a directory that is missing or where no
-        // file can be created.
-        let writable = dir.is_dir() && tempfile::Builder::new().prefix(".tcpsim-").tempfile_in(dir).is_ok();
-        if !writable {
-            error(&format!("--emit-dir {}: not a directory tcpsim can write in", dir.display()));
+        // Found before the run: a directory where no file can be created,
+        // or a missing one that cannot be made (it is made after the run,
+        // so an interrupted run leaves nothing behind).
+        if !can_write_in(dir) {
+            error(&format!("--emit-dir {}: not a directory tcpsim can write in or create", dir.display()));
             return EXIT_BAD_INPUT;
         }
     }
@@ -109,6 +110,10 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         // Every file is written before any is renamed into place, so a
         // failure leaves the directory as it was.
         let base_text = base_text.expect("pinned with --emit-dir");
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            error(&format!("--emit-dir {}: cannot create the directory: {e}", dir.display()));
+            return EXIT_INCOMPLETE;
+        }
         let mut written = Vec::new();
         for (i, g) in groups.iter().enumerate() {
             let path = dir.join(format!("outcome-{}.ron", i + 1));
@@ -142,6 +147,16 @@ pub fn explore(args: &ExploreArgs) -> u8 {
     }
     eprintln!("explore: {total} runs in {elapsed:.2} s ({} runs/s, {jobs} jobs)", (total as f64 / elapsed) as u64);
     EXIT_OK
+}
+
+/// Whether outcome files can be written in `dir`: it is a directory where
+/// a file can be created, or it is missing and its nearest existing
+/// ancestor is such a directory (`create_dir_all` makes the rest).
+fn can_write_in(dir: &Path) -> bool {
+    let writable = |d: &Path| d.is_dir() && tempfile::Builder::new().prefix(".tcpsim-").tempfile_in(d).is_ok();
+    // A relative path's last ancestor is "", the current directory.
+    let existing = dir.ancestors().find(|a| a.as_os_str().is_empty() || a.exists());
+    existing.is_some_and(|a| writable(if a.as_os_str().is_empty() { Path::new(".") } else { a }))
 }
 
 /// The report: a header, each outcome with its share and smallest fault
