@@ -337,8 +337,8 @@ pub struct RunArgs {
     /// Show only this endpoint's events.
     #[arg(long, value_name = "NAME")]
     pub endpoint: Option<String>,
-    /// Show only these kinds: transition,send,deliver,drop,timer,app,event,congestion.
-    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    // The help lists every kind from the one table (`TraceKind::TABLE`).
+    #[arg(long, value_delimiter = ',', value_name = "KINDS", help = kinds_help())]
     pub kinds: Option<Vec<String>>,
     /// Show only events at or after this virtual time.
     #[arg(long, value_name = "MS")]
@@ -380,6 +380,11 @@ pub struct RunArgs {
     /// traces differ. Writes no trace.
     #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "state_diagram", "emit_faults"])]
     pub check_determinism: bool,
+}
+
+/// `--kinds` help: every record kind, with its text trace label.
+fn kinds_help() -> String {
+    format!("Show only these kinds, by record kind or text label: {}", tcpsim::trace::TraceKind::listing())
 }
 
 #[derive(clap::Args, Debug)]

@@ -42,17 +42,21 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
             model.connection_count()
         ));
     }
-    if let Some(kinds) = &args.kinds {
-        for k in kinds {
-            if !trace::TraceKind::NAMES.contains(&k.as_str()) {
-                return Err(format!("--kinds {k}: expected some of {}", trace::TraceKind::NAMES.join(",")));
-            }
-        }
-    }
+    // Text labels (`STATE`) name the same kinds as record names.
+    let kinds = args.kinds.as_ref().map(|kinds| {
+        kinds
+            .iter()
+            .map(|k| {
+                trace::TraceKind::named(k)
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("--kinds {k}: expected some of {}", trace::TraceKind::listing()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    });
     Ok(trace::Filter {
         conn: args.conn,
         endpoint: args.endpoint.clone(),
-        kinds: args.kinds.clone(),
+        kinds: kinds.transpose()?,
         from: args.from_ms.map(|ms| instant("--from-ms", ms)).transpose()?,
         to: args.to_ms.map(|ms| instant("--to-ms", ms)).transpose()?,
     })

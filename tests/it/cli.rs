@@ -885,6 +885,71 @@ fn open_endpoints_are_not_judged_when_a_limit_stops_the_run() {
 
 // ----------------------------------------------------------- help, version
 
+/// Files whose traces hold every kind of trace record between them
+/// (`host` from the crash, `rtt` from timestamps, `drop` from the loss).
+const EVERY_KIND: [&str; 3] = ["sims/host-crash.ron", "sims/lossy-transfer.ron", "sims/rfc7323/timestamps.ron"];
+
+/// The trace record kinds the JSONL traces of [`EVERY_KIND`] hold, and the
+/// labels their text traces print (the fourth column of an event line).
+fn kinds_and_labels() -> (std::collections::BTreeSet<String>, std::collections::BTreeSet<String>) {
+    let (mut kinds, mut labels) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    for file in EVERY_KIND {
+        for record in json_lines(&stdout(&tcpsim(&["run", file, "--format", "jsonl"]))) {
+            let kind = record["kind"].as_str().unwrap().to_string();
+            // Records about the run as a whole, not trace events.
+            if !["expect", "open", "summary"].contains(&kind.as_str()) {
+                kinds.insert(kind);
+            }
+        }
+        for line in stdout(&tcpsim(&["run", file])).lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first().is_some_and(|t| t.contains('.') && t.parse::<f64>().is_ok()) {
+                labels.insert(words[3].to_string());
+            }
+        }
+    }
+    (kinds, labels)
+}
+
+/// `run --help` lists every kind of record the trace has (`host` and
+/// `rtt` included), and `--kinds` takes each of them.
+#[test]
+fn run_help_lists_every_kind() {
+    let (kinds, _) = kinds_and_labels();
+    assert_eq!(kinds.len(), 10, "{kinds:?}");
+    let help = stdout(&tcpsim(&["run", "--help"]));
+    let text = help.split("--kinds").nth(1).unwrap().split("\n      --").next().unwrap().to_string();
+    for kind in &kinds {
+        assert!(text.contains(&format!(" {kind}")), "`run --help` does not list `{kind}` under --kinds:\n{text}");
+        assert_exit(&tcpsim(&["run", NORMAL, "--quiet", "--kinds", kind]), 0);
+    }
+}
+
+/// `--kinds` takes the labels the text trace prints (`STATE`, `DROP`,
+/// `cwnd`, ...) as the record kinds they label, in any case: filtering by
+/// a label shows exactly the lines that carry it.
+#[test]
+fn kinds_takes_the_text_labels() {
+    let (_, labels) = kinds_and_labels();
+    assert!(labels.len() >= 10, "{labels:?}");
+    for label in &labels {
+        for word in [label.clone(), label.to_lowercase()] {
+            let out = tcpsim(&["run", "sims/host-crash.ron", "--kinds", &word]);
+            assert_exit(&out, 0);
+            let all = stdout(&tcpsim(&["run", "sims/host-crash.ron"]));
+            let out = stdout(&out);
+            let shown: Vec<&str> = out.lines().filter(|l| l.starts_with(' ')).collect();
+            let expected: Vec<&str> =
+                all.lines().filter(|l| l.starts_with(' ') && l.split_whitespace().nth(3) == Some(label)).collect();
+            assert_eq!(shown, expected, "--kinds {word}");
+        }
+    }
+    let by_label = tcpsim(&["run", "sims/lossy-transfer.ron", "--kinds", "STATE,cwnd,DROP"]);
+    let by_kind = tcpsim(&["run", "sims/lossy-transfer.ron", "--kinds", "transition,congestion,drop"]);
+    assert_exit(&by_label, 0);
+    assert_eq!(stdout(&by_label), stdout(&by_kind));
+}
+
 /// `--version` prints the crate's version and exits 0.
 #[test]
 fn version() {
