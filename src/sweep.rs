@@ -52,6 +52,17 @@ pub struct Axis {
     pub values: Vec<(String, Vec<crate::scenario::Override>)>,
 }
 
+impl Axis {
+    /// The flag that set value `i` as the user wrote it: `--loss P` for
+    /// the `loss` column, else `--vary FIELD=VALUE`.
+    pub fn flag(&self, i: usize) -> String {
+        match self.column.as_str() {
+            "loss" => format!("--loss {}", self.values[i].0),
+            field => format!("--vary {field}={}", self.values[i].0),
+        }
+    }
+}
+
 /// Grid points: every combination of axis values, the first axis varying
 /// slowest. Each point is the list of (value index per axis).
 pub fn grid(axes: &[Axis]) -> Vec<Vec<usize>> {

@@ -71,6 +71,15 @@ impl Override {
     }
 }
 
+impl Override {
+    /// The flag as the user would write it, `--set FIELD=VALUE`, for
+    /// messages; a command that made the override from another flag
+    /// (`sweep --vary`) replaces this text with its own.
+    pub fn flag(&self) -> String {
+        format!("--set {}={}", self.path, self.value)
+    }
+}
+
 /// The RON options every file is read with: `Option` fields take a bare
 /// value (`msl_ms: 2000`, not `Some(2000)`).
 fn ron_options() -> ron::Options {
@@ -101,8 +110,7 @@ pub fn with_overrides(original: &str, overrides: &[Override]) -> Result<String, 
     let mut text = edit::SimText::new(original);
     for o in overrides {
         let steps = parse_path(&o.path).expect("overrides are parsed paths");
-        text.set(&steps, &o.value)
-            .map_err(|e| vec![LoadError::outside(format!("--set {}={}: {e}", o.path, o.value))])?;
+        text.set(&steps, &o.value).map_err(|e| vec![LoadError::outside(format!("{}: {e}", o.flag()))])?;
     }
     Ok(text.render())
 }
@@ -128,7 +136,7 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
         let pos = if original_doc.span(path).is_none() && path.is_empty() { fallback } else { pos };
         let field = if path.is_empty() { String::new() } else { format!("`{}`: ", format_path(path)) };
         match is_overridden(path) {
-            Some(o) => LoadError::at(pos, format!("{field}{message} (set by --set {}={})", o.path, o.value)),
+            Some(o) => LoadError::at(pos, format!("{field}{message} (set by {})", o.flag())),
             None => LoadError::at(pos, format!("{field}{message}")),
         }
     };

@@ -251,6 +251,29 @@ fn set_errors_name_the_override() {
     assert!(err.contains("(set by --set tcp.msl_ms=-3)"), "{err}");
 }
 
+/// An error in a value `sweep --vary` sets names `--vary` and the value
+/// (the flag the user wrote), never a `--set` they did not write; one
+/// `--loss` gives names `--loss`.
+#[test]
+fn vary_errors_name_the_vary() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--vary", "tcp.msl_ms=1000,-3"], "(set by --vary tcp.msl_ms=-3)"),
+        (&["--vary", "tcp.rfc1337=maybe"], "(set by --vary tcp.rfc1337=maybe)"),
+        (&["--vary", "links[5].loss=0.1"], "--vary links[5].loss=0.1: the file has no `links[5]`"),
+        (&["--vary", "tcp.msl_ms=("], "--vary tcp.msl_ms=(: not a RON value"),
+        (&["--set", "tcp.msl_ms=1000", "--vary", "links[0].delay_ms=5,-1"], "(set by --vary links[0].delay_ms=-1)"),
+    ];
+    for (args, expected) in cases {
+        let mut argv = vec!["sweep", NORMAL, "--seeds", "2"];
+        argv.extend_from_slice(args);
+        let out = tcpsim(&argv);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{argv:?}: {err}");
+        assert!(!err.contains("--set"), "{argv:?}: {err}");
+    }
+}
+
 /// A syntax error stops at the first: two mistakes, one message.
 #[test]
 fn syntax_error_stops_at_the_first() {
