@@ -12,7 +12,10 @@ use std::sync::atomic::AtomicBool;
 use tcpsim::determinism;
 use tcpsim::model::Model;
 use tcpsim::pcap::{CaptureSide, PcapWriter};
-use tcpsim::pictures::{self, ladder::LadderRecorder};
+use tcpsim::pictures::{
+    self,
+    ladder::{IsnLog, LadderRecorder},
+};
 use tcpsim::replay;
 use tcpsim::report;
 use tcpsim::scenario::edit::exact_ms;
@@ -164,12 +167,15 @@ pub fn run(args: &RunArgs) -> u8 {
     let mut trace = match args.format {
         Format::Text => TraceOut::Text(TextWriter::new(buffered, width, color)),
         Format::Jsonl => TraceOut::Jsonl(JsonlWriter::new(buffered)),
-        Format::Ladder => TraceOut::Ladder(TextWriter::new(buffered, width, color), Recorder::default()),
+        Format::Ladder => {
+            TraceOut::Ladder(TextWriter::new(buffered, width, color), Recorder::default(), IsnLog::default())
+        }
     };
     if !args.quiet {
         trace.begin(&header);
     }
-    let finished = run_traced(sim, trace.sink(), args.quiet, &filter, &mut extras, &stop);
+    let (sink, isns) = trace.sinks();
+    let finished = run_traced(sim, sink, isns, args.quiet, &filter, &mut extras, &stop);
     let written = trace.end(&finished, &header, &filter, args, color);
     let (world, outcome) = (&finished.world, finished.outcome);
     let elapsed = started.elapsed();
@@ -313,17 +319,20 @@ enum TraceOut {
     Text(TextWriter<BufWriter<Dest>>),
     Jsonl(JsonlWriter<BufWriter<Dest>>),
     /// The ladder needs a connection's whole history before it can lay it
-    /// out, so the (filtered) events are kept, then drawn.
-    Ladder(TextWriter<BufWriter<Dest>>, Recorder),
+    /// out, so the (filtered) events are kept, then drawn; the ISNs come
+    /// from every event, so a window after the SYNs still numbers bytes
+    /// relative to them.
+    Ladder(TextWriter<BufWriter<Dest>>, Recorder, IsnLog),
 }
 
 impl TraceOut {
-    /// Where the run's (filtered) events go.
-    fn sink(&mut self) -> &mut dyn TraceSink {
+    /// Where the run's (filtered) events go, and what takes every event
+    /// unfiltered (the ladder's ISNs).
+    fn sinks(&mut self) -> (&mut dyn TraceSink, Option<&mut IsnLog>) {
         match self {
-            TraceOut::Text(w) => w,
-            TraceOut::Jsonl(w) => w,
-            TraceOut::Ladder(_, kept) => kept,
+            TraceOut::Text(w) => (w, None),
+            TraceOut::Jsonl(w) => (w, None),
+            TraceOut::Ladder(_, kept, isns) => (kept, Some(isns)),
         }
     }
 
@@ -371,7 +380,7 @@ impl TraceOut {
                 w.line(&summary.json());
                 w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string()))
             }
-            TraceOut::Ladder(mut w, kept) => {
+            TraceOut::Ladder(mut w, kept, isns) => {
                 if !args.quiet {
                     for line in header {
                         w.line(&format!("# {line}"));
@@ -390,7 +399,7 @@ impl TraceOut {
                     };
                     for conn in conns {
                         w.line("");
-                        for line in pictures::ladder_text(&kept.events, conn, color).lines() {
+                        for line in pictures::ladder_text_with(&kept.events, conn, color, &isns).lines() {
                             w.line(line);
                         }
                     }
@@ -529,6 +538,7 @@ impl TraceSink for FanOut<'_> {
 fn run_traced(
     sim: Simulation,
     writer: &mut dyn TraceSink,
+    unfiltered: Option<&mut IsnLog>,
     quiet: bool,
     filter: &trace::Filter,
     extras: &mut Extras,
@@ -543,6 +553,9 @@ fn run_traced(
             filtered = Filtered::new(&mut *writer, filter.clone());
             sinks.push(&mut filtered);
         }
+    }
+    if let Some(isns) = unfiltered.filter(|_| !quiet) {
+        sinks.push(isns);
     }
     if let Some(p) = extras.pcap.as_mut() {
         sinks.push(p);
