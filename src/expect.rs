@@ -67,7 +67,7 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
             ep: None,
             what: format!("proves {rule}"),
             expected: "the behaviour to fire at least once".into(),
-            actual: format!("fired {fired} times"),
+            actual: format!("fired {}", crate::report::count(fired, "time")),
             ok: fired > 0,
         });
     }

@@ -476,7 +476,7 @@ pub fn summary_table(points: &[PointSummary]) -> String {
         } else {
             p.values.iter().map(|(c, v)| format!("{c}={v}")).collect::<Vec<_>>().join(" ")
         };
-        let _ = writeln!(out, "{label}  ({} runs)", p.runs);
+        let _ = writeln!(out, "{label}  ({})", crate::report::count(p.runs, "run"));
         for (name, f) in &p.outcomes {
             let (lo, hi) = f.interval();
             let _ = writeln!(out, "  {name:<20} {:>7.3}  [{lo:.3}, {hi:.3}]  ({}/{})", f.value(), f.k, f.n);

@@ -12,6 +12,7 @@ use std::sync::atomic::AtomicU64;
 use tcpsim::explore::{self, Choice, Group, Plan};
 use tcpsim::parallel::{self, Pool};
 use tcpsim::replay;
+use tcpsim::report::count;
 use tcpsim::scenario::edit::exact_ms;
 
 fn plan(args: &ExploreArgs) -> Result<Plan, String> {
@@ -119,7 +120,12 @@ pub fn explore(args: &ExploreArgs) -> u8 {
             let path = dir.join(format!("outcome-{}.ron", i + 1));
             let faults: Vec<_> = g.smallest.iter().map(|&(nth, c)| c.fault(nth)).collect();
             let mut file = base_text.clone();
-            file.comment(&format!("Outcome {} of `tcpsim explore {label}`: {} of {total} runs.", i + 1, g.runs));
+            file.comment(&format!(
+                "Outcome {} of `tcpsim explore {label}`: {} of {}.",
+                i + 1,
+                g.runs,
+                count(total, "run")
+            ));
             file.comment("Random link elements are off; the faults that lead here follow.");
             let file =
                 file.append_faults(&faults).map(|()| file.render()).map_err(|e| e.to_string()).and_then(|file| {
@@ -145,7 +151,12 @@ pub fn explore(args: &ExploreArgs) -> u8 {
     if out.write_all(report.as_bytes()).and_then(|_| out.commit()).is_err() {
         return EXIT_INCOMPLETE;
     }
-    eprintln!("explore: {total} runs in {elapsed:.2} s ({} runs/s, {jobs} jobs)", (total as f64 / elapsed) as u64);
+    eprintln!(
+        "explore: {} in {elapsed:.2} s ({} runs/s, {})",
+        count(total, "run"),
+        (total as f64 / elapsed) as u64,
+        count(jobs as u64, "job")
+    );
     EXIT_OK
 }
 
@@ -181,7 +192,7 @@ fn render(label: &str, model: &tcpsim::model::Model, plan: &Plan, total: u64, gr
             other => format!(", run incomplete ({})", other.name()),
         };
         let share = 100.0 * g.runs as f64 / total as f64;
-        let runs = if g.runs == 1 { "1 run".to_string() } else { format!("{} runs", g.runs) };
+        let runs = count(g.runs, "run");
         let _ = writeln!(s, "\noutcome {} of {}: {runs} ({share:.1}%), {verdict}{ended}", i + 1, groups.len());
         for e in g.key.endpoints.iter().filter(|e| u64::from(e.conn) < model.connection_count()) {
             let path: Vec<&str> = e.path.iter().map(|s| s.name()).collect();
@@ -204,6 +215,6 @@ fn render(label: &str, model: &tcpsim::model::Model, plan: &Plan, total: u64, gr
             let _ = writeln!(s, "  smallest: {}", parts.join("; "));
         }
     }
-    let _ = writeln!(s, "\nexplore: {total} runs, {} distinct outcomes", groups.len());
+    let _ = writeln!(s, "\nexplore: {}, {}", count(total, "run"), count(groups.len() as u64, "distinct outcome"));
     s
 }

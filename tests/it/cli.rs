@@ -907,6 +907,36 @@ fn open_endpoints_are_not_judged_when_a_limit_stops_the_run() {
 }
 
 // ----------------------------------------------------------- help, version
+/// Counts for people are singular for one: "fired 1 time", "1 check",
+/// "1 run", never "1 times", "1 checks", "1 runs".
+#[test]
+fn counts_of_one_are_singular() {
+    let dir = tempdir();
+    let one_check = write(
+        dir.path(),
+        "one.ron",
+        scenario("", "80").replace(")],\n)", ")],\n    expect: (proves: [\"B-APP-01\"]),\n)"),
+    );
+    let mut printed = String::new();
+    for args in [
+        &["run", NORMAL][..],
+        &["test", &one_check],
+        &["explore", "sims/close-explore.ron", "--drop-first", "1", "--jobs", "1"],
+        &["sweep", NORMAL, "--seeds", "1"],
+    ] {
+        let out = tcpsim(args);
+        printed.push_str(&stdout(&out));
+        printed.push_str(&stderr(&out));
+    }
+    assert!(
+        printed.contains("fired 1 time\n") && printed.contains("(1 check,") && printed.contains("(1 run)"),
+        "{printed}"
+    );
+    assert!(printed.contains("1 job)"), "{printed}");
+    for plural in [" 1 times", " 1 checks", " 1 runs", " 1 jobs", " 1 distinct outcomes"] {
+        assert!(!printed.contains(plural), "`{plural}` in:\n{printed}");
+    }
+}
 
 /// Files whose traces hold every kind of trace record between them
 /// (`host` from the crash, `rtt` from timestamps, `drop` from the loss).
