@@ -906,6 +906,39 @@ fn open_endpoints_are_not_judged_when_a_limit_stops_the_run() {
     assert!(summary["open"].is_null() && summary["stuck"].is_null(), "{summary}");
 }
 
+/// A failed expectation on a population (`count: N`) says which
+/// connection and endpoint broke it and what it found: here two clients
+/// connect to a port nobody listens on, are refused (RFC 9293 §3.10.7.3:
+/// a RST acknowledging the SYN), and have no peer endpoint at all.
+#[test]
+fn population_failures_name_the_connection_endpoint_and_finding() {
+    let dir = tempdir();
+    let file = write(
+        dir.path(),
+        "refused.ron",
+        r#"(
+    name: "refused",
+    hosts: [(name: "a"), (name: "b")],
+    links: [(between: ("a", "b"), delay_ms: 10)],
+    connections: [(name: "client", host: "a", remote_host: "b", remote_port: 81, count: 2,
+                   script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 100)])],
+    expect: (all_connections: (all_bytes_delivered: true, established: true)),
+)
+"#,
+    );
+    let out = tcpsim(&["run", &file, "--quiet"]);
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    let line =
+        |what: &str| text.lines().find(|l| l.contains(what)).unwrap_or_else(|| panic!("{what}: {text}")).to_string();
+    let delivered = line("all_bytes_delivered");
+    assert!(delivered.contains("2 of 2 connections differ"), "{delivered}");
+    assert!(delivered.contains("conn 0 client (ep 0): no peer endpoint, client in CLOSED (REFUSED)"), "{delivered}");
+    assert!(!delivered.contains("has 1 endpoints"), "{delivered}");
+    let established = line("all_connections established");
+    assert!(established.contains("conn 0 client (ep 0) never ESTABLISHED"), "{established}");
+}
+
 // ----------------------------------------------------------- help, version
 /// Counts for people are singular for one: "fired 1 time", "1 check",
 /// "1 run", never "1 times", "1 checks", "1 runs".
