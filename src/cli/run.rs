@@ -378,6 +378,11 @@ impl TraceOut {
                     w.line(&report::check_json(c, summary.end_ns));
                 }
                 w.line(&summary.json());
+                // People read stderr in JSONL mode: a run whose connections
+                // never closed must say so there too (the records list them).
+                if let Some(heading) = report::open_lines_shown(world, 0, filter).first() {
+                    eprintln!("tcpsim: note: {heading} (the `open` records list them)");
+                }
                 w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string()))
             }
             TraceOut::Ladder(mut w, kept, isns) => {

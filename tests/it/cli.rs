@@ -768,6 +768,34 @@ fn quiet_run_lists_open_endpoints_with_reasons() {
     assert!(text.lines().last().unwrap().starts_with("digest: "));
 }
 
+/// A run whose connections never close says so at its end in every
+/// format, `--quiet` included: in the text and ladder traces as the open
+/// endpoints' lines, in JSONL as `open` records on stdout and one line for
+/// people on stderr (stdout carries only JSON).
+#[test]
+fn a_run_that_never_closes_says_so_in_every_format() {
+    let dir = tempdir();
+    let file = write(dir.path(), "open.ron", scenario("", "80"));
+    for format in ["text", "ladder", "jsonl"] {
+        for quiet in [true, false] {
+            let mut args = vec!["run", &file, "--format", format];
+            if quiet {
+                args.push("--quiet");
+            }
+            let out = tcpsim(&args);
+            assert_exit(&out, 0);
+            let (text, err) = (stdout(&out), stderr(&out));
+            let note = "open endpoints: 2 not CLOSED at the end, 0 stuck";
+            if format == "jsonl" {
+                assert!(err.contains(note), "{args:?}: stderr {err}");
+                assert_eq!(json_lines(&text).iter().filter(|r| r["kind"] == "open").count(), 2, "{args:?}");
+            } else {
+                assert!(text.contains(&format!("# {note}")), "{args:?}: {text}");
+            }
+        }
+    }
+}
+
 /// At most 20 open endpoints are listed, then how many more, then the
 /// counts by state and reason. 25 clients close on connecting and wait in
 /// FIN_WAIT_2 for servers whose application never closes (CLOSE_WAIT); the
