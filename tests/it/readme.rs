@@ -2,6 +2,8 @@
 //! block after a `<!-- output: ARGS -->` marker is compared with the
 //! stdout of `tcpsim ARGS` (with `output+stderr`, stdout then stderr),
 //! run in a scratch directory that sees `sims/`, `examples/` and `scale/`.
+//! The prose a new user follows is checked too: what a fresh machine
+//! needs, and what `events=` in the summary counts.
 
 use crate::util::root;
 use std::process::Command;
@@ -53,4 +55,61 @@ fn readme_outputs_are_real() {
             );
         }
     }
+}
+
+/// The quick start works on a fresh machine as written: it installs with
+/// `--locked`, names the Rust version `Cargo.toml` requires, a C linker,
+/// and `tshark` for the capture tests only; the testing section says the
+/// first `cargo test` compiles everything again (its own profile).
+#[test]
+fn readme_says_what_a_fresh_machine_needs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let rust_version = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .map(|v| v.trim_matches('"'))
+        .expect("Cargo.toml has a rust-version");
+    let quick = section(&readme, "## Quick start");
+    assert!(quick.contains("cargo install --locked --path ."), "{quick}");
+    assert!(!readme.lines().any(|l| l.starts_with("cargo install --path")), "every install line is --locked");
+    assert!(quick.contains(&format!("Rust {rust_version} or later")), "the rust-version {rust_version}:\n{quick}");
+    assert!(quick.contains("C linker") && quick.contains("`tshark` is needed only by the\ncapture tests"), "{quick}");
+    let testing = section(&readme, "## Testing");
+    assert!(testing.contains("The first `cargo test` compiles everything again"), "{testing}");
+    assert!(cargo.contains("[profile.test]") && testing.contains("`[profile.test]`"), "{testing}");
+}
+
+/// Where the README first shows a run's summary, it says that `events=`
+/// counts scheduler events, not trace lines, with this run's numbers:
+/// its `events=` and the lines of its full trace.
+#[test]
+fn readme_says_events_are_not_trace_lines() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let quick = section(&readme, "## Quick start");
+    let events: String = quick
+        .split("events=")
+        .nth(1)
+        .expect("the quick start shows a summary")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["run", "sims/simultaneous-close.ron"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let lines = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(' ')).count();
+    let words = quick.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("`events=` counts scheduler events"), "{quick}");
+    assert!(words.contains("not trace lines"), "{quick}");
+    assert!(words.contains(&format!("this run's {events} events write {lines} lines of full trace")), "{quick}");
+}
+
+/// The text of README.md from the heading `heading` to the next `## `.
+fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
+    let start = readme.find(&format!("\n{heading}\n")).unwrap_or_else(|| panic!("README.md has no {heading}"));
+    let rest = &readme[start + 1..];
+    let end = rest[heading.len()..].find("\n## ").map_or(rest.len(), |i| i + heading.len());
+    &rest[..end]
 }
