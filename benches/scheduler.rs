@@ -43,7 +43,7 @@ fn bench(c: &mut Criterion) {
     for (model, max, pending) in cases {
         let inc = increments(1 << 16, max);
         let inc = &inc;
-        g.bench_function(format!("tcpsim_{model}_{pending}"), |b| {
+        g.bench_function(format!("tcpsim_{model}_{pending}_pending_events"), |b| {
             b.iter_batched(
                 || {
                     let mut s = Scheduler::new();
@@ -62,7 +62,7 @@ fn bench(c: &mut Criterion) {
                 BatchSize::LargeInput,
             );
         });
-        g.bench_function(format!("binary_heap_{model}_{pending}"), |b| {
+        g.bench_function(format!("binary_heap_{model}_{pending}_pending_events"), |b| {
             b.iter_batched(
                 || {
                     let mut h = BinaryHeap::new();

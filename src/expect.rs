@@ -4,7 +4,7 @@
 
 use crate::model::{CountRange, Expect};
 use crate::tcp::State;
-use crate::world::World;
+use crate::world::{EndpointView, World};
 use std::fmt::Write as _;
 
 /// The result of one expectation.
@@ -67,7 +67,7 @@ pub fn check(world: &World, expect: &Expect) -> Vec<Check> {
             ep: None,
             what: format!("proves {rule}"),
             expected: "the behaviour to fire at least once".into(),
-            actual: format!("fired {fired} times"),
+            actual: format!("fired {}", crate::report::count(fired, "time")),
             ok: fired > 0,
         });
     }
@@ -201,37 +201,39 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
         if let Some(s) = all.final_state
             && let Some(e) = eps.iter().find(|e| e.tcp.state() != s)
         {
-            state.add(|| format!("conn {c} {} in {}", e.name, e.tcp.state()));
+            state.add(|| format!("conn {c} {} (ep {}) in {}", e.name, e.ep, e.tcp.state()));
         }
         if all.established == Some(true)
             && let Some(e) = eps.iter().find(|e| !e.log.established())
         {
-            established.add(|| format!("conn {c} {} never ESTABLISHED", e.name));
+            established.add(|| format!("conn {c} {} (ep {}) never ESTABLISHED", e.name, e.ep));
         }
         if all.all_bytes_delivered == Some(true) {
             if eps.len() != 2 {
-                delivered.add(|| format!("conn {c} has {} endpoints", eps.len()));
+                delivered.add(|| without_a_peer(c, eps));
             } else if let Some((a, b)) = [(&eps[0], &eps[1]), (&eps[1], &eps[0])]
                 .into_iter()
                 .find(|(a, b)| a.tcp.stats().bytes_queued != b.tcp.stats().bytes_delivered)
             {
                 delivered.add(|| {
                     let (sent, got) = (a.tcp.stats().bytes_queued, b.tcp.stats().bytes_delivered);
-                    format!("conn {c} {} sent {sent}, {} got {got}", a.name, b.name)
+                    format!("conn {c} {} (ep {}) sent {sent}, {} (ep {}) got {got}", a.name, a.ep, b.name, b.ep)
                 });
             }
         }
         if all.no_foreign_bytes == Some(true)
             && let Some(e) = eps.iter().find(|e| e.tcp.stats().foreign_bytes > 0)
         {
-            foreign.add(|| format!("conn {c} {} got {} foreign bytes", e.name, e.tcp.stats().foreign_bytes));
+            foreign
+                .add(|| format!("conn {c} {} (ep {}) got {} foreign bytes", e.name, e.ep, e.tcp.stats().foreign_bytes));
         }
     });
     let mut report = |what: &str, expected: &str, b: Breaches| {
-        let mut actual = if b.count == 0 {
-            format!("all {total} connections")
-        } else {
-            format!("{} of {total} connections differ", b.count)
+        let connections = crate::report::count(total, "connection");
+        let mut actual = match b.count {
+            0 => format!("all {connections}"),
+            1 => format!("1 of {connections} differs"),
+            n => format!("{n} of {connections} differ"),
         };
         if b.count > 0 {
             let _ = write!(actual, " (first: {})", b.first.join("; "));
@@ -256,6 +258,24 @@ fn check_all(world: &World, all: &crate::model::AllExpect, out: &mut Vec<Check>)
     }
     if all.no_foreign_bytes == Some(true) {
         report("no_foreign_bytes", "no bytes from another stream", foreign);
+    }
+}
+
+/// What a connection without exactly two ends has instead: its one end
+/// and that end's state (a refused or unanswered open never gets a peer),
+/// or every end it has.
+fn without_a_peer(c: u32, eps: &[EndpointView<'_>]) -> String {
+    let state = |e: &EndpointView<'_>| match e.tcp.close_reason() {
+        Some(r) => format!("{} in {} ({r})", e.name, e.tcp.state()),
+        None => format!("{} in {}", e.name, e.tcp.state()),
+    };
+    match eps {
+        [] => format!("conn {c}: no endpoint"),
+        [e] => format!("conn {c} {} (ep {}): no peer endpoint, {}", e.name, e.ep, state(e)),
+        _ => {
+            let all: Vec<String> = eps.iter().map(|e| format!("{} (ep {})", e.name, e.ep)).collect();
+            format!("conn {c}: {} endpoints, {}", eps.len(), all.join(", "))
+        }
     }
 }
 

@@ -16,6 +16,15 @@ use std::fmt::Write as _;
 /// tcpsim's version (the crate's), printed in run headers and summaries.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// `n` and a noun, plural unless `n` is 1: "1 run", "2 runs", "0 checks".
+/// Every count written for people goes through it.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// A table of how often each behaviour fired (`coverage` by
 /// `Rule::index`), and those never reached.
 pub fn coverage_report(coverage: &[u64]) -> String {
@@ -404,4 +413,16 @@ pub fn check_json(c: &Check, t_ns: u64) -> String {
         crate::trace::json_str(&c.expected),
         crate::trace::json_str(&c.actual)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(count(1u64, "run"), "1 run");
+        assert_eq!(count(0u64, "check"), "0 checks");
+        assert_eq!(count(2u32, "time"), "2 times");
+    }
 }

@@ -55,6 +55,17 @@ pub struct Axis {
     pub values: Vec<(String, Vec<crate::scenario::Override>)>,
 }
 
+impl Axis {
+    /// The flag that set value `i` as the user wrote it: `--loss P` for
+    /// the `loss` column, else `--vary FIELD=VALUE`.
+    pub fn flag(&self, i: usize) -> String {
+        match self.column.as_str() {
+            "loss" => format!("--loss {}", self.values[i].0),
+            field => format!("--vary {field}={}", self.values[i].0),
+        }
+    }
+}
+
 /// Grid points: every combination of axis values, the first axis varying
 /// slowest. Each point is the list of (value index per axis).
 pub fn grid(axes: &[Axis]) -> Vec<Vec<usize>> {
@@ -540,7 +551,7 @@ pub fn summary_table(points: &[PointSummary]) -> String {
         } else {
             p.values.iter().map(|(c, v)| format!("{c}={v}")).collect::<Vec<_>>().join(" ")
         };
-        let _ = writeln!(out, "{label}  ({} runs)", p.runs);
+        let _ = writeln!(out, "{label}  ({})", crate::report::count(p.runs, "run"));
         for (name, f) in &p.outcomes {
             let (lo, hi) = f.interval();
             let count = format!("({}/{})", f.k, f.n);

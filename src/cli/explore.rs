@@ -7,10 +7,12 @@ use super::shared::{interrupt_flag, load_with_overrides};
 use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, ExploreArgs, error, millis};
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use tcpsim::explore::{self, Choice, Group, Plan};
 use tcpsim::parallel::{self, Pool};
 use tcpsim::replay;
+use tcpsim::report::count;
 use tcpsim::scenario::edit::exact_ms;
 
 fn plan(args: &ExploreArgs) -> Result<Plan, String> {
@@ -64,11 +66,11 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         return EXIT_BAD_INPUT;
     };
     if let Some(dir) = &args.emit_dir {
-        // Found before the run: a directory that is missing or where no
-        // file can be created.
-        let writable = dir.is_dir() && tempfile::Builder::new().prefix(".tcpsim-").tempfile_in(dir).is_ok();
-        if !writable {
-            error(&format!("--emit-dir {}: not a directory tcpsim can write in", dir.display()));
+        // Found before the run: a directory where no file can be created,
+        // or a missing one that cannot be made (it is made after the run,
+        // so an interrupted run leaves nothing behind).
+        if !can_write_in(dir) {
+            error(&format!("--emit-dir {}: not a directory tcpsim can write in or create", dir.display()));
             return EXIT_BAD_INPUT;
         }
     }
@@ -109,12 +111,21 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         // Every file is written before any is renamed into place, so a
         // failure leaves the directory as it was.
         let base_text = base_text.expect("pinned with --emit-dir");
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            error(&format!("--emit-dir {}: cannot create the directory: {e}", dir.display()));
+            return EXIT_INCOMPLETE;
+        }
         let mut written = Vec::new();
         for (i, g) in groups.iter().enumerate() {
             let path = dir.join(format!("outcome-{}.ron", i + 1));
             let faults: Vec<_> = g.smallest.iter().map(|&(nth, c)| c.fault(nth)).collect();
             let mut file = base_text.clone();
-            file.comment(&format!("Outcome {} of `tcpsim explore {label}`: {} of {total} runs.", i + 1, g.runs));
+            file.comment(&format!(
+                "Outcome {} of `tcpsim explore {label}`: {} of {}.",
+                i + 1,
+                g.runs,
+                count(total, "run")
+            ));
             file.comment("Random link elements are off; the faults that lead here follow.");
             let file =
                 file.append_faults(&faults).map(|()| file.render()).map_err(|e| e.to_string()).and_then(|file| {
@@ -140,8 +151,23 @@ pub fn explore(args: &ExploreArgs) -> u8 {
     if out.write_all(report.as_bytes()).and_then(|_| out.commit()).is_err() {
         return EXIT_INCOMPLETE;
     }
-    eprintln!("explore: {total} runs in {elapsed:.2} s ({} runs/s, {jobs} jobs)", (total as f64 / elapsed) as u64);
+    eprintln!(
+        "explore: {} in {elapsed:.2} s ({} runs/s, {})",
+        count(total, "run"),
+        (total as f64 / elapsed) as u64,
+        count(jobs as u64, "job")
+    );
     EXIT_OK
+}
+
+/// Whether outcome files can be written in `dir`: it is a directory where
+/// a file can be created, or it is missing and its nearest existing
+/// ancestor is such a directory (`create_dir_all` makes the rest).
+fn can_write_in(dir: &Path) -> bool {
+    let writable = |d: &Path| d.is_dir() && tempfile::Builder::new().prefix(".tcpsim-").tempfile_in(d).is_ok();
+    // A relative path's last ancestor is "", the current directory.
+    let existing = dir.ancestors().find(|a| a.as_os_str().is_empty() || a.exists());
+    existing.is_some_and(|a| writable(if a.as_os_str().is_empty() { Path::new(".") } else { a }))
 }
 
 /// The report: a header, each outcome with its share and smallest fault
@@ -166,7 +192,7 @@ fn render(label: &str, model: &tcpsim::model::Model, plan: &Plan, total: u64, gr
             other => format!(", run incomplete ({})", other.name()),
         };
         let share = 100.0 * g.runs as f64 / total as f64;
-        let runs = if g.runs == 1 { "1 run".to_string() } else { format!("{} runs", g.runs) };
+        let runs = count(g.runs, "run");
         let _ = writeln!(s, "\noutcome {} of {}: {runs} ({share:.1}%), {verdict}{ended}", i + 1, groups.len());
         for e in g.key.endpoints.iter().filter(|e| u64::from(e.conn) < model.connection_count()) {
             let path: Vec<&str> = e.path.iter().map(|s| s.name()).collect();
@@ -189,6 +215,6 @@ fn render(label: &str, model: &tcpsim::model::Model, plan: &Plan, total: u64, gr
             let _ = writeln!(s, "  smallest: {}", parts.join("; "));
         }
     }
-    let _ = writeln!(s, "\nexplore: {total} runs, {} distinct outcomes", groups.len());
+    let _ = writeln!(s, "\nexplore: {}, {}", count(total, "run"), count(groups.len() as u64, "distinct outcome"));
     s
 }

@@ -32,7 +32,7 @@ Examples:
   tcpsim run sims/simultaneous-close.ron
   tcpsim run sims/lossy-transfer.ron --seed 7 --loss 0.1 --quiet
   tcpsim run sims/normal-close.ron --format jsonl --out trace.jsonl
-  tcpsim run sims/lost-final-ack.ron --set tcp.msl_ms=500 --kinds transition,drop
+  tcpsim run sims/lost-fin-closing.ron --set tcp.msl_ms=500 --kinds transition,drop
   tcpsim run sims/lost-final-ack.ron --format ladder
   tcpsim run sims/lost-final-ack.ron --quiet --pcap lost.pcap --svg ladder.svg --state-diagram states.svg
   tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --emit-faults replay.ron
@@ -45,14 +45,18 @@ const SWEEP_EXAMPLES: &str = "\
 Examples:
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.01,0.05,0.1 --seeds 200 --out results.csv
   tcpsim sweep sims/near-simultaneous-close.ron --loss 0,0.05,0.2 --seeds 500 --plot closing.svg
-  tcpsim sweep sims/time-wait-assassination.ron --vary tcp.rfc1337=false,true --seeds 50
+  tcpsim sweep sims/time-wait-assassination.ron --vary tcp.rfc1337=false,true --seeds 50  # exit 1: RFC 1337 stops the assassination the file expects
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 1000 --shard 0/4 --out part0.csv
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.2 --seeds 100 --state-diagram states.svg
-  tcpsim sweep sims/close-race-1mb.ron --seeds 500 --measure 'client_closing=visited(client, CLOSING)'
+  tcpsim sweep sims/close-race-1mb.ron --seeds 50 --measure 'client_closing=visited(client, CLOSING)'
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.05 --seeds 50 --measure 'goodput=goodput_bps(server)' --measure 'state=state(client)'";
 
 const MERGE_EXAMPLES: &str = "\
 Examples:
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 200 --shard 0/4 --out part0.csv
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 200 --shard 1/4 --out part1.csv
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 200 --shard 2/4 --out part2.csv
+  tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 200 --shard 3/4 --out part3.csv
   tcpsim merge part0.csv part1.csv part2.csv part3.csv --out results.csv --json summary.json";
 
 const EXPLORE_EXAMPLES: &str = "\
@@ -63,14 +67,14 @@ Examples:
 
 const SHRINK_EXAMPLES: &str = "\
 Examples:
-  tcpsim shrink examples/shrink-demo.ron --seed 4
-  tcpsim shrink sims/lossy-transfer.ron --seed 7 --loss 0.3 --out minimal.ron";
+  tcpsim shrink examples/shrink-demo.ron --seed 20
+  tcpsim shrink sims/lossy-transfer.ron --seed 1 --loss 0.5 --out minimal.ron";
 
 const DIFF_EXAMPLES: &str = "\
 Examples:
   tcpsim run sims/lossy-transfer.ron --seed 1 --format jsonl --out a.jsonl
   tcpsim run sims/lossy-transfer.ron --seed 1 --set tcp.congestion_control=none --format jsonl --out b.jsonl
-  tcpsim diff a.jsonl b.jsonl";
+  tcpsim diff a.jsonl b.jsonl  # exit 1: the traces differ";
 
 const TEST_EXAMPLES: &str = "\
 Examples:
@@ -254,7 +258,7 @@ pub struct ExploreArgs {
     pub jobs: JobsArg,
     #[command(flatten)]
     pub sim: SimArgs,
-    /// Write each outcome's smallest fault set as a simulation file DIR/outcome-N.ron.
+    /// Write each outcome's smallest fault set as a simulation file DIR/outcome-N.ron (DIR is created).
     #[arg(long, value_name = "DIR")]
     pub emit_dir: Option<PathBuf>,
 }
@@ -356,9 +360,8 @@ pub struct RunArgs {
     /// Show only this endpoint's events.
     #[arg(long, value_name = "NAME")]
     pub endpoint: Option<String>,
-    /// Show only these kinds: transition,send,deliver,drop,timer,app,event,congestion,host,rtt
-    /// (and with --measurements flight,queue).
-    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    // The help lists every kind from the one table (`TraceKind::TABLE`).
+    #[arg(long, value_delimiter = ',', value_name = "KINDS", help = kinds_help())]
     pub kinds: Option<Vec<String>>,
     /// Show only events at or after this virtual time.
     #[arg(long, value_name = "MS")]
@@ -418,6 +421,14 @@ pub struct RunArgs {
     /// traces differ. Writes no trace.
     #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "state_diagram", "emit_faults", "connections", "series"])]
     pub check_determinism: bool,
+}
+
+/// `--kinds` help: every record kind, with its text trace label.
+fn kinds_help() -> String {
+    format!(
+        "Show only these kinds, by record kind or text label: {} (flight and queue only with --measurements)",
+        tcpsim::trace::TraceKind::listing()
+    )
 }
 
 #[derive(clap::Args, Debug)]

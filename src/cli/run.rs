@@ -15,7 +15,10 @@ use tcpsim::measure::conn_table;
 use tcpsim::measure::series::Series;
 use tcpsim::model::Model;
 use tcpsim::pcap::{CaptureSide, PcapWriter};
-use tcpsim::pictures::{self, ladder::LadderRecorder};
+use tcpsim::pictures::{
+    self,
+    ladder::{IsnLog, LadderRecorder},
+};
 use tcpsim::replay;
 use tcpsim::report;
 use tcpsim::scenario::edit::exact_ms;
@@ -45,17 +48,21 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
             model.connection_count()
         ));
     }
-    if let Some(kinds) = &args.kinds {
-        for k in kinds {
-            if !trace::TraceKind::NAMES.contains(&k.as_str()) {
-                return Err(format!("--kinds {k}: expected some of {}", trace::TraceKind::NAMES.join(",")));
-            }
-        }
-    }
+    // Text labels (`STATE`) name the same kinds as record names.
+    let kinds = args.kinds.as_ref().map(|kinds| {
+        kinds
+            .iter()
+            .map(|k| {
+                trace::TraceKind::named(k)
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("--kinds {k}: expected some of {}", trace::TraceKind::listing()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    });
     Ok(trace::Filter {
         conn: args.conn,
         endpoint: args.endpoint.clone(),
-        kinds: args.kinds.clone(),
+        kinds: kinds.transpose()?,
         from: args.from_ms.map(|ms| instant("--from-ms", ms)).transpose()?,
         to: args.to_ms.map(|ms| instant("--to-ms", ms)).transpose()?,
     })
@@ -165,12 +172,15 @@ pub fn run(args: &RunArgs) -> u8 {
     let mut trace = match args.format {
         Format::Text => TraceOut::Text(TextWriter::new(buffered, width, color)),
         Format::Jsonl => TraceOut::Jsonl(JsonlWriter::new(buffered)),
-        Format::Ladder => TraceOut::Ladder(TextWriter::new(buffered, width, color), Recorder::default()),
+        Format::Ladder => {
+            TraceOut::Ladder(TextWriter::new(buffered, width, color), Recorder::default(), IsnLog::default())
+        }
     };
     if !args.quiet {
         trace.begin(&header);
     }
-    let finished = run_traced(sim, trace.sink(), args, &filter, &mut extras, &stop);
+    let (sink, isns) = trace.sinks();
+    let finished = run_traced(sim, sink, isns, args, &filter, &mut extras, &stop);
     let results = extras.collector.take().map(|c| c.finish(&finished.world));
     let table = if args.connections_table { results.as_deref() } else { None };
     let written = trace.end(&finished, &header, &filter, args, color, table);
@@ -322,17 +332,20 @@ enum TraceOut {
     Text(TextWriter<BufWriter<Dest>>),
     Jsonl(JsonlWriter<BufWriter<Dest>>),
     /// The ladder needs a connection's whole history before it can lay it
-    /// out, so the (filtered) events are kept, then drawn.
-    Ladder(TextWriter<BufWriter<Dest>>, Recorder),
+    /// out, so the (filtered) events are kept, then drawn; the ISNs come
+    /// from every event, so a window after the SYNs still numbers bytes
+    /// relative to them.
+    Ladder(TextWriter<BufWriter<Dest>>, Recorder, IsnLog),
 }
 
 impl TraceOut {
-    /// Where the run's (filtered) events go.
-    fn sink(&mut self) -> &mut dyn TraceSink {
+    /// Where the run's (filtered) events go, and what takes every event
+    /// unfiltered (the ladder's ISNs).
+    fn sinks(&mut self) -> (&mut dyn TraceSink, Option<&mut IsnLog>) {
         match self {
-            TraceOut::Text(w) => w,
-            TraceOut::Jsonl(w) => w,
-            TraceOut::Ladder(_, kept) => kept,
+            TraceOut::Text(w) => (w, None),
+            TraceOut::Jsonl(w) => (w, None),
+            TraceOut::Ladder(_, kept, isns) => (kept, Some(isns)),
         }
     }
 
@@ -379,9 +392,14 @@ impl TraceOut {
                     w.line(&report::check_json(c, summary.end_ns));
                 }
                 w.line(&summary.json());
+                // People read stderr in JSONL mode: a run whose connections
+                // never closed must say so there too (the records list them).
+                if let Some(heading) = report::open_lines_shown(world, 0, filter).first() {
+                    eprintln!("tcpsim: note: {heading} (the `open` records list them)");
+                }
                 w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string()))
             }
-            TraceOut::Ladder(mut w, kept) => {
+            TraceOut::Ladder(mut w, kept, isns) => {
                 if !args.quiet {
                     for line in header {
                         w.line(&format!("# {line}"));
@@ -400,7 +418,7 @@ impl TraceOut {
                     };
                     for conn in conns {
                         w.line("");
-                        for line in pictures::ladder_text(&kept.events, conn, color).lines() {
+                        for line in pictures::ladder_text_with(&kept.events, conn, color, &isns).lines() {
                             w.line(line);
                         }
                     }
@@ -585,6 +603,7 @@ impl TraceSink for FanOut<'_> {
 fn run_traced(
     sim: Simulation,
     writer: &mut dyn TraceSink,
+    unfiltered: Option<&mut IsnLog>,
     args: &RunArgs,
     filter: &trace::Filter,
     extras: &mut Extras,
@@ -600,6 +619,9 @@ fn run_traced(
             filtered = Filtered::new(&mut *writer, filter.clone());
             sinks.push(&mut filtered);
         }
+    }
+    if let Some(isns) = unfiltered.filter(|_| !quiet) {
+        sinks.push(isns);
     }
     if let Some(p) = extras.pcap.as_mut() {
         sinks.push(p);

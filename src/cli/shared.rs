@@ -31,9 +31,15 @@ pub fn set_overrides(set: &[String]) -> Result<Vec<Override>, String> {
 /// every error and returns `None` on bad input. The simulation keeps the
 /// file's text with the overrides applied.
 pub fn load_with_overrides(sim: &SimArgs, loss: Option<&str>) -> Option<Simulation> {
+    load_with_defaults(sim, loss, Vec::new())
+}
+
+/// [`load_with_overrides`] with `defaults` applied first, as if the file
+/// said them: the file's own `--set`s and `--seed` still win.
+pub fn load_with_defaults(sim: &SimArgs, loss: Option<&str>, defaults: Vec<Override>) -> Option<Simulation> {
     let label = sim.file.path.display().to_string();
     let bytes = read_file(&sim.file.path)?;
-    let mut overrides = Vec::new();
+    let mut overrides = defaults;
     if let Some(seed) = sim.seed {
         overrides.push(Override { path: "seed".into(), value: seed.to_string() });
     }

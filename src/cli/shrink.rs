@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use tcpsim::replay;
+use tcpsim::report::count;
 use tcpsim::scenario;
 use tcpsim::shrink;
 use tcpsim::simulation::Simulation;
@@ -130,8 +131,13 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
         error(&format!("{}: writing failed: {e}", out_path.display()));
         return EXIT_INCOMPLETE;
     }
-    let _ =
-        writeln!(out, "shrink: {} link decisions, {} kept after {} runs:", fates.len(), kept.len(), minimized.tests);
+    let _ = writeln!(
+        out,
+        "shrink: {}, {} kept after {}:",
+        count(fates.len() as u64, "link decision"),
+        kept.len(),
+        count(minimized.tests as u64, "run")
+    );
     for f in &kept {
         let text = scenario::edit::fault_text(&f.to_fault()).unwrap_or_else(|e| e.to_string());
         let _ = writeln!(out, "  {text}");

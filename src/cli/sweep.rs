@@ -9,6 +9,7 @@ use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeA
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tcpsim::parallel::{self, Pool};
+use tcpsim::report::count;
 use tcpsim::report::coverage_report;
 use tcpsim::rng::Ppm;
 use tcpsim::scenario::{self, Override};
@@ -269,7 +270,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     let [dest, json_dest, plot_dest, states_dest] = dests;
     let states = states_dest.map(|d| {
         let name = args.file.path.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
-        let title = format!("{name}: state transitions over {} runs", rows.len());
+        let title = format!("{name}: state transitions over {}", count(rows.len() as u64, "run"));
         (d, tcpsim::pictures::state_diagram_svg(&totals.transitions, &title))
     });
     finish(
@@ -415,7 +416,9 @@ fn finish(
         eprintln!("run {} failed; replay: {}", r.run, replay(k, r));
     }
     if failing.len() > 10 {
-        eprintln!("... and {} more failing runs (the CSV's `replay` column has each command)", failing.len() - 10);
+        let more = failing.len() - 10;
+        let runs = if more == 1 { "run" } else { "runs" };
+        eprintln!("... and {more} more failing {runs} (the CSV's `replay` column has each command)");
     }
     if failing.is_empty() { EXIT_OK } else { EXIT_EXPECT_FAILED }
 }

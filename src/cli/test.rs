@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use tcpsim::parallel::{self, Pool};
+use tcpsim::report::count;
 use tcpsim::simulation::Simulation;
 use tcpsim::trace::NullSink;
 use tcpsim::world::Outcome;
@@ -84,7 +85,7 @@ pub fn test(args: &TestArgs) -> u8 {
         let written = match v {
             FileResult::Pass { checks, digest } => {
                 passed += 1;
-                writeln!(out, "PASS  {}  ({checks} checks, digest {digest})", file.display())
+                writeln!(out, "PASS  {}  ({}, digest {digest})", file.display(), count(checks as u64, "check"))
             }
             FileResult::Fail { lines } => {
                 failed += 1;

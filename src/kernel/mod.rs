@@ -5,7 +5,6 @@
 //! - [`supported`]: which scenarios the kernel run can play (two hosts,
 //!   fixed-delay links, listeners and connections with app scripts,
 //!   scripted `Drop` faults, partitions), every other field named with why.
-//! - [`tcpsim_side`]: the model tcpsim runs for the comparison.
 //! - [`path`]: the kernel's state changes turned into an RFC 9293 state
 //!   path, modulo the representation differences it names, and the
 //!   comparison with tcpsim's path.
@@ -128,63 +127,11 @@ fn app_problems(app: &crate::model::App, at: &str, no: &mut impl FnMut(String, &
     }
 }
 
-/// The kernel's `net.ipv4.tcp_congestion_control` for a file: `reno`
-/// when the file names `newreno` itself (`explicit_newreno`), otherwise
-/// `cubic`, Linux's default, which the `linux` profile will choose.
-pub fn controller(explicit_newreno: bool) -> &'static str {
-    if explicit_newreno { "reno" } else { "cubic" }
-}
-
-/// Linux 6.18's `tcp_fin_timeout` (`net.ipv4.tcp_fin_timeout`, 60 s).
-pub const LINUX_FIN_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Linux's `TCP_RTO_MIN` (200 ms, `include/net/tcp.h`).
-pub const LINUX_RTO_MIN: Duration = Duration::from_millis(200);
-
-/// Linux's `TCP_RTO_MAX` (120 s, `include/net/tcp.h`).
-pub const LINUX_RTO_MAX: Duration = Duration::from_secs(120);
-
-/// Linux's `tcp_syn_retries` default (6).
-pub const LINUX_SYN_RETRIES: u32 = 6;
-
-/// The model tcpsim runs beside the kernel: the file as the `linux`
-/// profile would run it.
-///
-/// Until that profile exists this applies the named Linux options tcpsim
-/// already has, in every configuration, and nothing else; the profile
-/// will replace this function:
-/// - B-OPT-02 `linux_time_wait` (TIME_WAIT 60 s, `TCP_TIMEWAIT_LEN`),
-///   unless the file sets an explicit `time_wait_ms`;
-/// - B-OPT-01 `linux_fin_wait_2_timeout_ms` = 60 s (`tcp_fin_timeout`),
-///   unless the file sets one;
-/// - `rto_min_ms` 200 ms and `rto_max_ms` 120 s (`TCP_RTO_MIN`,
-///   `TCP_RTO_MAX`), `r2_syn` 6 (`tcp_syn_retries`), where the file keeps
-///   the RFC defaults.
-///
-/// What it cannot apply (no option exists yet): Linux's RTO formula,
-/// `tcp_syn_linear_timeouts`, quick-ack and the delayed ACK of a FIN,
-/// IW10, CUBIC, window scaling, SACK and timestamps defaults.
-pub fn tcpsim_side(model: &Model) -> Model {
-    let mut model = model.clone();
-    let rfc = crate::tcp::TcpConfig::default();
-    for cfg in &mut model.configs {
-        if cfg.time_wait.is_none() {
-            cfg.linux_time_wait = true;
-        }
-        if cfg.linux_fin_wait_2_timeout.is_none() {
-            cfg.linux_fin_wait_2_timeout = Some(LINUX_FIN_TIMEOUT);
-        }
-        if cfg.rto_min == rfc.rto_min {
-            cfg.rto_min = LINUX_RTO_MIN;
-        }
-        if cfg.rto_max == rfc.rto_max {
-            cfg.rto_max = LINUX_RTO_MAX;
-        }
-        if cfg.r2_syn == rfc.r2_syn {
-            cfg.r2_syn = Some(LINUX_SYN_RETRIES);
-        }
-    }
-    model
+/// The kernel's congestion control for the tcpsim side's model: `reno`
+/// when every endpoint runs NewReno (RFC 5681 + RFC 6582, as Linux's
+/// `reno` module does), otherwise `cubic` (the `linux` profile's).
+pub fn controller(model: &Model) -> &'static str {
+    if model.configs.iter().all(|c| c.congestion_control == CongestionControl::NewReno) { "reno" } else { "cubic" }
 }
 
 #[cfg(test)]
@@ -213,14 +160,5 @@ mod tests {
         let fields: Vec<String> = supported(&load(&text)).into_iter().map(|u| u.field).collect();
         assert!(fields.contains(&"links[0].loss".to_string()), "{fields:?}");
         assert!(fields.contains(&"links[0].jitter_ms".to_string()), "{fields:?}");
-    }
-
-    #[test]
-    fn the_tcpsim_side_has_linux_timers() {
-        let side = tcpsim_side(&load(PLAIN));
-        let cfg = &side.configs[0];
-        assert_eq!(cfg.time_wait_len(), Duration::from_secs(60));
-        assert_eq!(cfg.linux_fin_wait_2_timeout, Some(Duration::from_secs(60)));
-        assert_eq!(cfg.rto_min, Duration::from_millis(200));
     }
 }

@@ -20,5 +20,5 @@ pub mod plot;
 pub mod state_diagram;
 pub mod svg;
 
-pub use ladder::{ladder_svg, ladder_text};
+pub use ladder::{ladder_svg, ladder_text, ladder_text_with};
 pub use state_diagram::state_diagram_svg;

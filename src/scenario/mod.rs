@@ -71,6 +71,15 @@ impl Override {
     }
 }
 
+impl Override {
+    /// The flag as the user would write it, `--set FIELD=VALUE`, for
+    /// messages; a command that made the override from another flag
+    /// (`sweep --vary`) replaces this text with its own.
+    pub fn flag(&self) -> String {
+        format!("--set {}={}", self.path, self.value)
+    }
+}
+
 /// The RON options every file is read with: `Option` fields take a bare
 /// value (`msl_ms: 2000`, not `Some(2000)`).
 fn ron_options() -> ron::Options {
@@ -101,8 +110,7 @@ pub fn with_overrides(original: &str, overrides: &[Override]) -> Result<String, 
     let mut text = edit::SimText::new(original);
     for o in overrides {
         let steps = parse_path(&o.path).expect("overrides are parsed paths");
-        text.set(&steps, &o.value)
-            .map_err(|e| vec![LoadError::outside(format!("--set {}={}: {e}", o.path, o.value))])?;
+        text.set(&steps, &o.value).map_err(|e| vec![LoadError::outside(format!("{}: {e}", o.flag()))])?;
     }
     Ok(text.render())
 }
@@ -128,7 +136,7 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
         let pos = if original_doc.span(path).is_none() && path.is_empty() { fallback } else { pos };
         let field = if path.is_empty() { String::new() } else { format!("`{}`: ", format_path(path)) };
         match is_overridden(path) {
-            Some(o) => LoadError::at(pos, format!("{field}{message} (set by --set {}={})", o.path, o.value)),
+            Some(o) => LoadError::at(pos, format!("{field}{message} (set by {})", o.flag())),
             None => LoadError::at(pos, format!("{field}{message}")),
         }
     };
@@ -138,6 +146,14 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
         Ok(sim) => sim,
         Err(e) => {
             let (path, pos, message) = explain_parse_error(&doc, &text, &e);
+            let (path, message) = match hint(&doc, &text, &e, &path) {
+                // A tuple's hint is about the whole tuple, not its first value.
+                Some(h) if matches!(e.code, ron::Error::SuggestRawIdentifier(_)) && !path.is_empty() => {
+                    (path[..path.len() - 1].to_vec(), h)
+                }
+                Some(h) => (path, h),
+                None => (path, message),
+            };
             if overrides.is_empty() || path.is_empty() {
                 let field = if path.is_empty() { String::new() } else { format!("`{}`: ", format_path(&path)) };
                 return Err(vec![LoadError::at(pos, format!("{field}{message}"))]);
@@ -234,6 +250,92 @@ fn explain_parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (
             }
             (deepest_path(doc, pos), pos, message)
         }
+    }
+}
+
+/// A message for a mistake people make often, in place of RON's: a
+/// percentage (`2%`: write 0.02), an integer in exponent notation (`1e6`:
+/// write 1000000), a tuple where a struct is expected (`Send(1000000)`:
+/// write `Send(bytes: 1000000)`, or the struct's fields when the value
+/// alone does not say which field it is). RON's advice on raw identifiers,
+/// which such a tuple provokes, never helps in a simulation file.
+fn hint(doc: &Doc, text: &str, e: &ron::error::SpannedError, path: &[Step]) -> Option<String> {
+    use ron::Error as E;
+    let at = doc.byte_of(Pos { line: e.position.line.max(1), column: e.position.col.max(1) }).min(text.len());
+    if !text.is_char_boundary(at) {
+        return None;
+    }
+    let number_chars = |c: char| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-');
+    // The number-like token around the error position.
+    let start = text[..at].rfind(|c: char| !number_chars(c)).map_or(0, |i| i + 1);
+    let end = text[at..].find(|c: char| !number_chars(c)).map_or(text.len(), |i| at + i);
+    let token = &text[start..end];
+    match &e.code {
+        _ if text[at..].starts_with('%') && token.parse::<f64>().is_ok() => {
+            let fraction = token.parse::<f64>().ok()? / 100.0;
+            Some(format!(
+                "found `{token}%`: write {fraction} (a probability is a fraction from 0 to 1, not a percentage)"
+            ))
+        }
+        E::InvalidIntegerDigit { .. } | E::ExpectedInteger | E::IntegerOutOfBounds if token.contains(['e', 'E']) => {
+            let value = token.parse::<f64>().ok().filter(|v| v.fract() == 0.0 && v.abs() < 1e18)?;
+            Some(format!("expected an integer; found `{token}`: write {value:.0} (no exponent notation in integers)"))
+        }
+        E::SuggestRawIdentifier(_) => tuple_for_struct(text, path),
+        _ => None,
+    }
+}
+
+/// For a tuple `Name(v, ...)` where the struct `Name(field: v, ...)` is
+/// expected (the error's `path` ends inside it): the struct's fields, read
+/// from the format itself by splicing in a field no struct has, and the
+/// one way to name the values that makes the file parse, if there is
+/// exactly one.
+fn tuple_for_struct(text: &str, path: &[Step]) -> Option<String> {
+    let parent = &path[..path.len().checked_sub(1)?];
+    let (start, end) = Doc::parse(text).span(parent)?;
+    let written = &text[start..end];
+    let open = written.find('(')?;
+    let name = written[..open].trim();
+    let values: Vec<&str> = written[open + 1..].trim_end().strip_suffix(')')?.split(',').map(str::trim).collect();
+    // Whether the file parses with `value` in the tuple's place: `Some`
+    // error only when the error is at that value (an error elsewhere in
+    // the file says nothing about it).
+    let error_at_value = |value: &str| -> Option<Option<ron::Error>> {
+        let (probe, (s, e)) = locate::splice(text, parent, value).ok()?;
+        Some(match ron_options().from_str::<file::SimFile>(&probe) {
+            Ok(_) => None,
+            Err(err) => {
+                let probe_doc = Doc::parse(&probe);
+                let p = probe_doc.byte_of(Pos { line: err.position.line.max(1), column: err.position.col.max(1) });
+                (s..=e + 1).contains(&p).then_some(err.code)
+            }
+        })
+    };
+    let fields = match error_at_value(&format!("{name}(no_such_field_: 0)")) {
+        Some(Some(ron::Error::NoSuchStructField { expected, .. })) => expected,
+        _ => return None,
+    };
+    let named = |names: &[&str]| -> String {
+        let pairs: Vec<String> = names.iter().zip(&values).map(|(f, v)| format!("{f}: {v}")).collect();
+        format!("{name}({})", pairs.join(", "))
+    };
+    // Every way to name the values, in order, that parses here.
+    let candidates: Vec<String> = if values.len() == 1 {
+        fields.iter().map(|f| named(&[f])).collect()
+    } else if values.len() == fields.len() {
+        vec![named(fields)]
+    } else {
+        Vec::new()
+    };
+    let working: Vec<&String> = candidates.iter().filter(|c| error_at_value(c) == Some(None)).collect();
+    let list = fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+    let what = if name.is_empty() { "a struct".to_string() } else { format!("`{name}` with named fields") };
+    match working.as_slice() {
+        [one] => Some(format!("expected {what}; found the tuple `{written}`: write {one}")),
+        _ => Some(format!(
+            "expected {what} ({list}); found the tuple `{written}`: name each value, as in `field: value`"
+        )),
     }
 }
 

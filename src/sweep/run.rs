@@ -25,7 +25,18 @@ pub fn point_models(
             for (axis, &value) in axes.iter().zip(point) {
                 overrides.extend(axis.values[value].1.iter().cloned());
             }
-            scenario::load(bytes, &overrides)
+            // An error names the flag the user wrote (`--vary`, `--loss`),
+            // not the `--set` it became.
+            scenario::load(bytes, &overrides).map_err(|mut errors| {
+                for e in &mut errors {
+                    for (axis, &value) in axes.iter().zip(point) {
+                        for o in &axis.values[value].1 {
+                            e.message = e.message.replace(&o.flag(), &axis.flag(value));
+                        }
+                    }
+                }
+                errors
+            })
         })
         .collect()
 }

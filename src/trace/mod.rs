@@ -194,39 +194,83 @@ pub struct PacketId {
 }
 
 impl TraceKind {
-    /// The `kind` field of JSONL records and the `--kinds` filter names.
-    pub const fn name(&self) -> &'static str {
+    /// Every kind, in the order of the variants: the `kind` field of its
+    /// JSONL records, then the label of its text trace lines. The one
+    /// table both writers, the `--kinds` filter and its help read.
+    pub const TABLE: [(&'static str, &'static str); 12] = [
+        ("transition", "STATE"),
+        ("send", "send"),
+        ("deliver", "deliver"),
+        ("drop", "DROP"),
+        ("timer", "timer"),
+        ("app", "app"),
+        ("event", "event"),
+        ("congestion", "cwnd"),
+        ("host", "HOST"),
+        ("rtt", "rtt"),
+        ("flight", "flight"),
+        ("queue", "queue"),
+    ];
+
+    /// Every kind's name, in the order of the variants.
+    pub const NAMES: [&'static str; 12] = {
+        let mut names = [""; 12];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Self::TABLE[i].0;
+            i += 1;
+        }
+        names
+    };
+
+    /// The kind's row in [`TraceKind::TABLE`].
+    const fn index(&self) -> usize {
         match self {
-            TraceKind::Transition { .. } => "transition",
-            TraceKind::Send { .. } => "send",
-            TraceKind::Deliver { .. } => "deliver",
-            TraceKind::Drop { .. } => "drop",
-            TraceKind::Timer { .. } => "timer",
-            TraceKind::App { .. } => "app",
-            TraceKind::Event(_) => "event",
-            TraceKind::Congestion { .. } => "congestion",
-            TraceKind::Host { .. } => "host",
-            TraceKind::Rtt { .. } => "rtt",
-            TraceKind::Flight { .. } => "flight",
-            TraceKind::Queue { .. } => "queue",
+            TraceKind::Transition { .. } => 0,
+            TraceKind::Send { .. } => 1,
+            TraceKind::Deliver { .. } => 2,
+            TraceKind::Drop { .. } => 3,
+            TraceKind::Timer { .. } => 4,
+            TraceKind::App { .. } => 5,
+            TraceKind::Event(_) => 6,
+            TraceKind::Congestion { .. } => 7,
+            TraceKind::Host { .. } => 8,
+            TraceKind::Rtt { .. } => 9,
+            TraceKind::Flight { .. } => 10,
+            TraceKind::Queue { .. } => 11,
         }
     }
 
-    /// Every kind's name, in the order of the variants.
-    pub const NAMES: [&'static str; 12] = [
-        "transition",
-        "send",
-        "deliver",
-        "drop",
-        "timer",
-        "app",
-        "event",
-        "congestion",
-        "host",
-        "rtt",
-        "flight",
-        "queue",
-    ];
+    /// The `kind` field of JSONL records and the `--kinds` filter names.
+    pub const fn name(&self) -> &'static str {
+        Self::TABLE[self.index()].0
+    }
+
+    /// The label of the kind's lines in the text trace (`STATE`, `cwnd`).
+    pub const fn label(&self) -> &'static str {
+        Self::TABLE[self.index()].1
+    }
+
+    /// The kind a `--kinds` word names: a record kind (`transition`) or a
+    /// text trace label (`STATE`), in any case, since a reader filters by
+    /// what they saw in either trace.
+    pub fn named(word: &str) -> Option<&'static str> {
+        Self::TABLE
+            .iter()
+            .find(|(name, label)| name.eq_ignore_ascii_case(word) || label.eq_ignore_ascii_case(word))
+            .map(|(name, _)| *name)
+    }
+
+    /// The kinds as `--kinds` help and errors list them: each record kind,
+    /// with its text label in parentheses where that differs.
+    pub fn listing() -> String {
+        let each = Self::TABLE.iter().map(
+            |(name, label)| {
+                if name == label { name.to_string() } else { format!("{name} ({label})") }
+            },
+        );
+        each.collect::<Vec<_>>().join(", ")
+    }
 
     /// Whether this is a measurement record (`flight`, `queue`, and `rtt`
     /// of endpoints without timestamps): traced only when asked for, never

@@ -66,24 +66,21 @@ impl<W: Write> TextWriter<W> {
     }
 
     fn write_event(&mut self, e: &TraceEvent<'_>) -> io::Result<()> {
-        let (label, style) = match e.kind {
-            TraceKind::Transition { .. } => ("STATE", Style::new().effects(Effects::BOLD)),
-            TraceKind::Send { .. } => ("send", Style::new()),
-            TraceKind::Deliver { .. } => ("deliver", Style::new().fg_color(Some(AnsiColor::BrightBlack.into()))),
-            TraceKind::Drop { .. } => {
-                ("DROP", Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD))
-            }
-            TraceKind::Timer { .. } => ("timer", Style::new().fg_color(Some(AnsiColor::Cyan.into()))),
-            TraceKind::App { .. } => ("app", Style::new().fg_color(Some(AnsiColor::Magenta.into()))),
-            TraceKind::Event(_) => ("event", Style::new().fg_color(Some(AnsiColor::Green.into()))),
-            TraceKind::Congestion { .. } => ("cwnd", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
-            TraceKind::Rtt { .. } => ("rtt", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
-            TraceKind::Flight { .. } => ("flight", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
-            TraceKind::Queue { .. } => ("queue", Style::new().fg_color(Some(AnsiColor::Yellow.into()))),
-            TraceKind::Host { .. } => {
-                ("HOST", Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD))
-            }
+        let style = match e.kind {
+            TraceKind::Transition { .. } => Style::new().effects(Effects::BOLD),
+            TraceKind::Send { .. } => Style::new(),
+            TraceKind::Deliver { .. } => Style::new().fg_color(Some(AnsiColor::BrightBlack.into())),
+            TraceKind::Drop { .. } => Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD),
+            TraceKind::Timer { .. } => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+            TraceKind::App { .. } => Style::new().fg_color(Some(AnsiColor::Magenta.into())),
+            TraceKind::Event(_) => Style::new().fg_color(Some(AnsiColor::Green.into())),
+            TraceKind::Congestion { .. }
+            | TraceKind::Rtt { .. }
+            | TraceKind::Flight { .. }
+            | TraceKind::Queue { .. } => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+            TraceKind::Host { .. } => Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD),
         };
+        let label = e.kind.label();
         let (on, off) = self.style(style);
         write!(
             self.out,

@@ -251,6 +251,29 @@ fn set_errors_name_the_override() {
     assert!(err.contains("(set by --set tcp.msl_ms=-3)"), "{err}");
 }
 
+/// An error in a value `sweep --vary` sets names `--vary` and the value
+/// (the flag the user wrote), never a `--set` they did not write; one
+/// `--loss` gives names `--loss`.
+#[test]
+fn vary_errors_name_the_vary() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--vary", "tcp.msl_ms=1000,-3"], "(set by --vary tcp.msl_ms=-3)"),
+        (&["--vary", "tcp.rfc1337=maybe"], "(set by --vary tcp.rfc1337=maybe)"),
+        (&["--vary", "links[5].loss=0.1"], "--vary links[5].loss=0.1: the file has no `links[5]`"),
+        (&["--vary", "tcp.msl_ms=("], "--vary tcp.msl_ms=(: not a RON value"),
+        (&["--set", "tcp.msl_ms=1000", "--vary", "links[0].delay_ms=5,-1"], "(set by --vary links[0].delay_ms=-1)"),
+    ];
+    for (args, expected) in cases {
+        let mut argv = vec!["sweep", NORMAL, "--seeds", "2"];
+        argv.extend_from_slice(args);
+        let out = tcpsim(&argv);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{argv:?}: {err}");
+        assert!(!err.contains("--set"), "{argv:?}: {err}");
+    }
+}
+
 /// A syntax error stops at the first: two mistakes, one message.
 #[test]
 fn syntax_error_stops_at_the_first() {
@@ -305,7 +328,8 @@ fn check_case(case: &Case) -> Vec<String> {
     if !stdout(&out).is_empty() {
         problems.push(format!("{p}: stdout is not empty"));
     }
-    for word in ["panicked", "RUST_BACKTRACE"] {
+    // RON's advice on raw identifiers (`r#2000`) never fits a simulation file.
+    for word in ["panicked", "RUST_BACKTRACE", "raw identifier", "r#"] {
         if err.contains(word) {
             problems.push(format!("{p}: stderr mentions {word}:\n{err}"));
         }
@@ -745,6 +769,34 @@ fn quiet_run_lists_open_endpoints_with_reasons() {
     assert!(text.lines().last().unwrap().starts_with("digest: "));
 }
 
+/// A run whose connections never close says so at its end in every
+/// format, `--quiet` included: in the text and ladder traces as the open
+/// endpoints' lines, in JSONL as `open` records on stdout and one line for
+/// people on stderr (stdout carries only JSON).
+#[test]
+fn a_run_that_never_closes_says_so_in_every_format() {
+    let dir = tempdir();
+    let file = write(dir.path(), "open.ron", scenario("", "80"));
+    for format in ["text", "ladder", "jsonl"] {
+        for quiet in [true, false] {
+            let mut args = vec!["run", &file, "--format", format];
+            if quiet {
+                args.push("--quiet");
+            }
+            let out = tcpsim(&args);
+            assert_exit(&out, 0);
+            let (text, err) = (stdout(&out), stderr(&out));
+            let note = "open endpoints: 2 not CLOSED at the end, 0 stuck";
+            if format == "jsonl" {
+                assert!(err.contains(note), "{args:?}: stderr {err}");
+                assert_eq!(json_lines(&text).iter().filter(|r| r["kind"] == "open").count(), 2, "{args:?}");
+            } else {
+                assert!(text.contains(&format!("# {note}")), "{args:?}: {text}");
+            }
+        }
+    }
+}
+
 /// At most 20 open endpoints are listed, then how many more, then the
 /// counts by state and reason. 25 clients close on connecting and wait in
 /// FIN_WAIT_2 for servers whose application never closes (CLOSE_WAIT); the
@@ -883,40 +935,134 @@ fn open_endpoints_are_not_judged_when_a_limit_stops_the_run() {
     assert!(summary["open"].is_null() && summary["stuck"].is_null(), "{summary}");
 }
 
-// ----------------------------------------------------------- help, version
-
-/// `--help` of the tool and of each command exits 0 with an Examples
-/// section, and every example there is a valid command (exit 0 or 1).
-#[cfg(unix)]
+/// A failed expectation on a population (`count: N`) says which
+/// connection and endpoint broke it and what it found: here two clients
+/// connect to a port nobody listens on, are refused (RFC 9293 §3.10.7.3:
+/// a RST acknowledging the SYN), and have no peer endpoint at all.
 #[test]
-fn help_has_working_examples() {
+fn population_failures_name_the_connection_endpoint_and_finding() {
     let dir = tempdir();
-    // Examples use paths relative to the repository and may write files:
-    // run them in a scratch directory that sees `sims/`.
-    std::os::unix::fs::symlink(root().join("sims"), dir.path().join("sims")).unwrap();
-    for args in [&["--help"][..], &["run", "--help"], &["test", "--help"]] {
+    let file = write(
+        dir.path(),
+        "refused.ron",
+        r#"(
+    name: "refused",
+    hosts: [(name: "a"), (name: "b")],
+    links: [(between: ("a", "b"), delay_ms: 10)],
+    connections: [(name: "client", host: "a", remote_host: "b", remote_port: 81, count: 2,
+                   script: [Connect(at_ms: 0)], on_connected: [Send(bytes: 100)])],
+    expect: (all_connections: (all_bytes_delivered: true, established: true)),
+)
+"#,
+    );
+    let out = tcpsim(&["run", &file, "--quiet"]);
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    let line =
+        |what: &str| text.lines().find(|l| l.contains(what)).unwrap_or_else(|| panic!("{what}: {text}")).to_string();
+    let delivered = line("all_bytes_delivered");
+    assert!(delivered.contains("2 of 2 connections differ"), "{delivered}");
+    assert!(delivered.contains("conn 0 client (ep 0): no peer endpoint, client in CLOSED (REFUSED)"), "{delivered}");
+    assert!(!delivered.contains("has 1 endpoints"), "{delivered}");
+    let established = line("all_connections established");
+    assert!(established.contains("conn 0 client (ep 0) never ESTABLISHED"), "{established}");
+}
+
+// ----------------------------------------------------------- help, version
+/// Counts for people are singular for one: "fired 1 time", "1 check",
+/// "1 run", never "1 times", "1 checks", "1 runs".
+#[test]
+fn counts_of_one_are_singular() {
+    let dir = tempdir();
+    let one_check = write(
+        dir.path(),
+        "one.ron",
+        scenario("", "80").replace(")],\n)", ")],\n    expect: (proves: [\"B-APP-01\"]),\n)"),
+    );
+    let mut printed = String::new();
+    for args in [
+        &["run", NORMAL][..],
+        &["test", &one_check],
+        &["explore", "sims/close-explore.ron", "--drop-first", "1", "--jobs", "1"],
+        &["sweep", NORMAL, "--seeds", "1"],
+    ] {
         let out = tcpsim(args);
-        assert_exit(&out, 0);
-        let text = stdout(&out);
-        let examples: Vec<&str> =
-            text.lines().skip_while(|l| *l != "Examples:").skip(1).take_while(|l| l.starts_with("  tcpsim ")).collect();
-        assert!(!examples.is_empty(), "tcpsim {args:?} has no examples:\n{text}");
-        for example in examples {
-            let argv: Vec<&str> = example.split_whitespace().skip(1).collect();
-            let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
-                .args(&argv)
-                .current_dir(dir.path())
-                .env("NO_COLOR", "1")
-                .output()
-                .unwrap();
-            assert!(
-                matches!(out.status.code(), Some(0 | 1)),
-                "example `{example}` exits {:?}: {}",
-                out.status.code(),
-                stderr(&out)
-            );
+        printed.push_str(&stdout(&out));
+        printed.push_str(&stderr(&out));
+    }
+    assert!(
+        printed.contains("fired 1 time\n") && printed.contains("(1 check,") && printed.contains("(1 run)"),
+        "{printed}"
+    );
+    assert!(printed.contains("1 job)"), "{printed}");
+    for plural in [" 1 times", " 1 checks", " 1 runs", " 1 jobs", " 1 distinct outcomes"] {
+        assert!(!printed.contains(plural), "`{plural}` in:\n{printed}");
+    }
+}
+
+/// Files whose traces hold every kind of trace record between them
+/// (`host` from the crash, `rtt` from timestamps, `drop` from the loss).
+const EVERY_KIND: [&str; 3] = ["sims/host-crash.ron", "sims/lossy-transfer.ron", "sims/rfc7323/timestamps.ron"];
+
+/// The trace record kinds the JSONL traces of [`EVERY_KIND`] hold, and the
+/// labels their text traces print (the fourth column of an event line).
+fn kinds_and_labels() -> (std::collections::BTreeSet<String>, std::collections::BTreeSet<String>) {
+    let (mut kinds, mut labels) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    for file in EVERY_KIND {
+        for record in json_lines(&stdout(&tcpsim(&["run", file, "--format", "jsonl"]))) {
+            let kind = record["kind"].as_str().unwrap().to_string();
+            // Records about the run as a whole, not trace events.
+            if !["expect", "open", "summary"].contains(&kind.as_str()) {
+                kinds.insert(kind);
+            }
+        }
+        for line in stdout(&tcpsim(&["run", file])).lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first().is_some_and(|t| t.contains('.') && t.parse::<f64>().is_ok()) {
+                labels.insert(words[3].to_string());
+            }
         }
     }
+    (kinds, labels)
+}
+
+/// `run --help` lists every kind of record the trace has (`host` and
+/// `rtt` included), and `--kinds` takes each of them.
+#[test]
+fn run_help_lists_every_kind() {
+    let (kinds, _) = kinds_and_labels();
+    assert_eq!(kinds.len(), 10, "{kinds:?}");
+    let help = stdout(&tcpsim(&["run", "--help"]));
+    let text = help.split("--kinds").nth(1).unwrap().split("\n      --").next().unwrap().to_string();
+    for kind in &kinds {
+        assert!(text.contains(&format!(" {kind}")), "`run --help` does not list `{kind}` under --kinds:\n{text}");
+        assert_exit(&tcpsim(&["run", NORMAL, "--quiet", "--kinds", kind]), 0);
+    }
+}
+
+/// `--kinds` takes the labels the text trace prints (`STATE`, `DROP`,
+/// `cwnd`, ...) as the record kinds they label, in any case: filtering by
+/// a label shows exactly the lines that carry it.
+#[test]
+fn kinds_takes_the_text_labels() {
+    let (_, labels) = kinds_and_labels();
+    assert!(labels.len() >= 10, "{labels:?}");
+    for label in &labels {
+        for word in [label.clone(), label.to_lowercase()] {
+            let out = tcpsim(&["run", "sims/host-crash.ron", "--kinds", &word]);
+            assert_exit(&out, 0);
+            let all = stdout(&tcpsim(&["run", "sims/host-crash.ron"]));
+            let out = stdout(&out);
+            let shown: Vec<&str> = out.lines().filter(|l| l.starts_with(' ')).collect();
+            let expected: Vec<&str> =
+                all.lines().filter(|l| l.starts_with(' ') && l.split_whitespace().nth(3) == Some(label)).collect();
+            assert_eq!(shown, expected, "--kinds {word}");
+        }
+    }
+    let by_label = tcpsim(&["run", "sims/lossy-transfer.ron", "--kinds", "STATE,cwnd,DROP"]);
+    let by_kind = tcpsim(&["run", "sims/lossy-transfer.ron", "--kinds", "transition,congestion,drop"]);
+    assert_exit(&by_label, 0);
+    assert_eq!(stdout(&by_label), stdout(&by_kind));
 }
 
 /// `--version` prints the crate's version and exits 0.

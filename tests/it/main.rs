@@ -8,6 +8,7 @@
 //! - `digests`: every shipped simulation keeps its pinned digest.
 //! - `examples`: the examples run and show what they say.
 //! - `cli`: exit codes, error messages, atomic outputs.
+//! - `help_examples`: every example in every `--help` works, in order.
 //! - `outputs`: no partial outputs, for every kind of file the CLI writes:
 //!   whole or untouched on failure and interrupt, pipes written in place.
 //! - `sweeps`: thread count and shards never change the bytes; merge checks.
@@ -36,6 +37,7 @@ mod determinism;
 mod digests;
 mod examples;
 mod explore_shrink;
+mod help_examples;
 mod identity;
 #[cfg(target_os = "linux")]
 mod kernel;

@@ -703,7 +703,7 @@ fn an_interrupted_shrink_leaves_its_output_untouched() {
 // ------------------------------------------------------------------ explore
 
 /// `explore --emit-dir` writes whole outcome files and nothing else; an
-/// `--emit-dir` that is a file or does not exist is bad input (exit 2);
+/// `--emit-dir` that is a file, or inside one, is bad input (exit 2);
 /// an outcome file that is a link to `/dev/full` fails the write (exit 3)
 /// and the device stays a device.
 #[test]
@@ -723,7 +723,7 @@ fn explore_writes_whole_outcome_files() {
 
     let dir = tempdir();
     std::fs::write(dir.path().join("file"), "kept\n").unwrap();
-    for bad in [dir.path().join("file"), dir.path().join("no-such-dir")] {
+    for bad in [dir.path().join("file"), dir.path().join("file/sub")] {
         let out = explore(path_str(&bad));
         assert_exit(&out, 2, &format!("explore --emit-dir {}", bad.display()));
     }
@@ -739,6 +739,23 @@ fn explore_writes_whole_outcome_files() {
     assert_no_temp_files(dir.path(), "explore to /dev/full");
 }
 
+/// A missing `--emit-dir` is created, its missing parents too, as
+/// `explore --help` shows (`--emit-dir outcomes/`).
+#[test]
+fn explore_creates_its_directory() {
+    let dir = tempdir();
+    let out = tcpsim(&[
+        "explore",
+        "sims/close-explore.ron",
+        "--drop-first",
+        "4",
+        "--emit-dir",
+        path_str(&dir.path().join("new/outcomes/")),
+    ]);
+    assert_exit(&out, 0, "explore --emit-dir new/outcomes/");
+    assert_eq!(entries(&dir.path().join("new/outcomes"))[0], "outcome-1.ron");
+}
+
 /// An `--emit-dir` where no file can be created is bad input (exit 2),
 /// found before the runs, as for every other output.
 #[test]
@@ -746,10 +763,13 @@ fn explore_checks_its_directory_before_the_run() {
     let dir = tempdir();
     let readonly = dir.path().join("read-only");
     std::fs::create_dir(&readonly).unwrap();
-    let mut dirs = vec![Path::new("/proc/self").to_path_buf(), Path::new("/sys").to_path_buf()];
+    // A missing directory whose parent takes no file cannot be created.
+    let mut dirs =
+        vec![Path::new("/proc/self").to_path_buf(), Path::new("/sys").to_path_buf(), "/proc/self/new".into()];
     if !is_root() {
         std::fs::set_permissions(&readonly, std::fs::Permissions::from_mode(0o555)).unwrap();
         dirs.push(readonly.clone());
+        dirs.push(readonly.join("new"));
     }
     for d in &dirs {
         let out = tcpsim(&["explore", "sims/close-explore.ron", "--drop-first", "4", "--emit-dir", path_str(d)]);

@@ -537,6 +537,27 @@ fn format_ladder_respects_the_filters() {
     assert!(conn1.contains("ladder of connection 1") && !conn1.contains("ladder of connection 0"), "{conn1}");
 }
 
+/// A ladder of a window that starts after the handshake still shows
+/// sequence numbers relative to each end's ISN, as its header says, and
+/// names both ISNs: it learns them from the whole run, not the window.
+/// `normal-close.ron` fixes the ISS (client 1000, server 5000); the client
+/// sends 1000 bytes, so its FIN is byte 1001 (RFC 9293 §3.4: the SYN takes
+/// number ISN, the first data byte ISN+1).
+#[test]
+fn a_ladder_window_after_the_syns_keeps_relative_numbers() {
+    let out = tcpsim(&["run", "sims/normal-close.ron", "--format", "ladder", "--from-ms", "50"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("relative to each end's ISN (client=1000 server=5000)"), "{text}");
+    assert!(!text.contains("=-"), "{text}");
+    assert!(text.contains("FIN|ACK seq=1001 ack=1 "), "{text}");
+    assert!(text.contains("ACK seq=1 ack=1002 "), "{text}");
+    assert!(!text.contains("seq=2001") && !text.contains("seq=5001"), "absolute numbers:\n{text}");
+    // A window with no segment of a side's still names what it knows.
+    let late = stdout(&tcpsim(&["run", "sims/normal-close.ron", "--format", "ladder", "--from-ms", "90"]));
+    assert!(!late.contains("=-"), "{late}");
+}
+
 // ---------------------------------------------------------------------------
 // The command line.
 

@@ -2,6 +2,9 @@
 //! block after a `<!-- output: ARGS -->` marker is compared with the
 //! stdout of `tcpsim ARGS` (with `output+stderr`, stdout then stderr),
 //! run in a scratch directory that sees `sims/`, `examples/` and `scale/`.
+//! The prose a new user follows is checked too: what a fresh machine
+//! needs, what `events=` in the summary counts, and which benchmark ID
+//! gives which figure.
 
 use crate::util::root;
 use std::process::Command;
@@ -53,4 +56,135 @@ fn readme_outputs_are_real() {
             );
         }
     }
+}
+
+/// The quick start works on a fresh machine as written: it installs with
+/// `--locked`, names the Rust version `Cargo.toml` requires, a C linker,
+/// and `tshark` for the capture tests only; the testing section says the
+/// first `cargo test` compiles everything again (its own profile).
+#[test]
+fn readme_says_what_a_fresh_machine_needs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let rust_version = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .map(|v| v.trim_matches('"'))
+        .expect("Cargo.toml has a rust-version");
+    let quick = section(&readme, "## Quick start");
+    assert!(quick.contains("cargo install --locked --path ."), "{quick}");
+    assert!(!readme.lines().any(|l| l.starts_with("cargo install --path")), "every install line is --locked");
+    assert!(quick.contains(&format!("Rust {rust_version} or later")), "the rust-version {rust_version}:\n{quick}");
+    assert!(quick.contains("C linker") && quick.contains("`tshark` is needed only by the\ncapture tests"), "{quick}");
+    let testing = section(&readme, "## Testing");
+    assert!(testing.contains("The first `cargo test` compiles everything again"), "{testing}");
+    assert!(cargo.contains("[profile.test]") && testing.contains("`[profile.test]`"), "{testing}");
+}
+
+/// Where the README first shows a run's summary, it says that `events=`
+/// counts scheduler events, not trace lines, with this run's numbers:
+/// its `events=` and the lines of its full trace.
+#[test]
+fn readme_says_events_are_not_trace_lines() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let quick = section(&readme, "## Quick start");
+    let events: String = quick
+        .split("events=")
+        .nth(1)
+        .expect("the quick start shows a summary")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["run", "sims/simultaneous-close.ron"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let lines = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(' ')).count();
+    let words = quick.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("`events=` counts scheduler events"), "{quick}");
+    assert!(words.contains("not trace lines"), "{quick}");
+    assert!(words.contains(&format!("this run's {events} events write {lines} lines of full trace")), "{quick}");
+}
+
+/// The text of README.md from the heading `heading` to the next `## `.
+fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
+    let start = readme.find(&format!("\n{heading}\n")).unwrap_or_else(|| panic!("README.md has no {heading}"));
+    let rest = &readme[start + 1..];
+    let end = rest[heading.len()..].find("\n## ").map_or(rest.len(), |i| i + heading.len());
+    &rest[..end]
+}
+
+/// The benchmark IDs in `benches/`, as criterion names them
+/// (`group/name`), a `format!` name with its placeholders: read from the
+/// sources, each `benchmark_group` naming the group of the
+/// `bench_function`s after it.
+fn bench_ids() -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(root().join("benches")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut group = String::new();
+        for line in text.lines() {
+            let quoted = |l: &str| l.split('"').nth(1).map(str::to_string);
+            if line.contains("benchmark_group(") {
+                group = quoted(line).expect("a literal group name");
+            } else if line.contains(".bench_function(") {
+                let name = quoted(line).expect("a literal or format! name");
+                // A `format!` name keeps its placeholders (`{model}`).
+                let id = name;
+                ids.push(format!("{group}/{id}"));
+            }
+        }
+    }
+    ids
+}
+
+/// Every benchmark ID ends with the unit its throughput counts, no
+/// workload is measured twice under two names (no two IDs the same once
+/// their unit is dropped), and README.md's performance table names each
+/// ID, and only real ones, so a reader knows which ID gives which figure.
+#[test]
+fn bench_ids_name_their_unit_and_the_readme_names_each() {
+    let ids = bench_ids();
+    assert!(ids.len() >= 7, "{ids:?}");
+    let units = ["_events", "_transitions", "_runs", "_records"];
+    let mut workloads = Vec::new();
+    for id in &ids {
+        let unit = units.iter().find(|u| id.ends_with(*u)).unwrap_or_else(|| panic!("`{id}` names no unit"));
+        let workload = id.strip_suffix(unit).unwrap().to_string();
+        assert!(!workloads.contains(&workload), "`{workload}` is measured twice: {ids:?}");
+        workloads.push(workload);
+    }
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let performance = section(&readme, "## Performance");
+    let cells: Vec<&str> = performance.split('`').skip(1).step_by(2).collect();
+    for id in &ids {
+        assert!(cells.iter().any(|c| fits(id, c)), "the README's table does not name `{id}`");
+    }
+    for cell in cells {
+        let looks_like_id = cell.contains('/') && !cell.contains(' ') && units.iter().any(|u| cell.ends_with(u));
+        assert!(!looks_like_id || ids.iter().any(|id| fits(id, cell)), "the README names `{cell}`, which no bench has");
+    }
+}
+
+/// Whether `cell` is the ID pattern `id` itself or one of its IDs (each
+/// `{placeholder}` standing for a non-empty value).
+fn fits(id: &str, cell: &str) -> bool {
+    if id == cell {
+        return true;
+    }
+    let parts: Vec<&str> = id.split('{').map(|p| p.split_once('}').map_or(p, |(_, rest)| rest)).collect();
+    let mut rest = cell;
+    for (i, part) in parts.iter().enumerate() {
+        let found = if i == 0 {
+            rest.starts_with(part).then_some(0)
+        } else {
+            rest[1.min(rest.len())..].find(part).map(|j| j + 1)
+        };
+        let Some(at) = found else { return false };
+        rest = &rest[at + part.len()..];
+    }
+    rest.is_empty()
 }

@@ -32,9 +32,9 @@ use tcpsim::trace::{Recorder, TraceKind};
 /// Examples for `--help`.
 pub const EXAMPLES: &str = "\
 Examples:
-  sudo tcpsim kernel sims/lost-ack.ron
-  sudo tcpsim kernel sims/simultaneous-close.ron --color never
-  sudo tcpsim kernel sims/normal-close.ron --set links[0].delay_ms=20
+  tcpsim kernel sims/lost-ack.ron  # needs root
+  tcpsim kernel sims/simultaneous-close.ron --color never  # needs root
+  tcpsim kernel sims/lost-final-ack.ron --set links[0].delay_ms=20  # needs root
 
 Needs Linux, root, network namespaces, TUN devices and tracefs. Plays two hosts,
 fixed-delay links, listeners and connections with app scripts, scripted Drop
@@ -70,7 +70,7 @@ struct TcpsimRun {
 }
 
 fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
-    let side = tcpsim::kernel::tcpsim_side(model);
+    let side = model.clone();
     let time_wait_ns = side.configs.first().map(|c| c.time_wait_len().as_nanos()).unwrap_or(0);
     let sim = tcpsim::simulation::Simulation::from_model(side).map_err(|e| {
         format!("the tcpsim side does not build: {}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
@@ -551,6 +551,20 @@ fn run_kernel(
 /// `tcpsim kernel FILE`.
 pub fn kernel(args: &KernelArgs) -> u8 {
     let Some(sim) = super::shared::load_with_overrides(&args.sim, None) else { return EXIT_BAD_INPUT };
+    // The tcpsim side runs the `linux` profile unless the file or a
+    // `--set` chooses a profile itself.
+    let chosen = |text: &str| {
+        let path = tcpsim::scenario::locate::parse_path("tcp.profile");
+        path.is_some_and(|p| tcpsim::scenario::locate::Doc::parse(text).find(&p).is_ok())
+            || args.sim.overrides.set.iter().any(|s| s.trim_start().starts_with("tcp.profile"))
+    };
+    let sim = if chosen(sim.text().unwrap_or_default()) {
+        sim
+    } else {
+        let linux = tcpsim::scenario::Override { path: "tcp.profile".into(), value: "linux".into() };
+        let Some(sim) = super::shared::load_with_defaults(&args.sim, None, vec![linux]) else { return EXIT_BAD_INPUT };
+        sim
+    };
     let label = args.sim.file.path.display().to_string();
     let model = sim.model().clone();
     let text = sim.text().unwrap_or_default().to_string();
@@ -572,10 +586,7 @@ pub fn kernel(args: &KernelArgs) -> u8 {
         eprintln!("tcpsim kernel: cannot run: not root (network namespaces, TUN devices and tracefs need root)");
         return EXIT_INCOMPLETE;
     }
-    let explicit_newreno = tcpsim::scenario::locate::parse_path("tcp.congestion_control")
-        .is_some_and(|p| tcpsim::scenario::locate::Doc::parse(&text).find(&p).is_ok())
-        && model.configs.iter().all(|c| c.congestion_control == tcpsim::tcp::CongestionControl::NewReno);
-    let cc = tcpsim::kernel::controller(explicit_newreno);
+    let cc = tcpsim::kernel::controller(&model);
     let run = match tcpsim_run(&model) {
         Ok(r) => r,
         Err(e) => {

@@ -36,9 +36,11 @@ pub fn print(
     color: bool,
 ) -> u8 {
     println!("tcpsim kernel {label}: Linux {} in two network namespaces ({} and {})", k.release, k.addr[0], k.addr[1]);
+    let profiles: std::collections::BTreeSet<&str> = model.configs.iter().map(|c| c.profile.name()).collect();
+    let profiles: Vec<&str> = profiles.into_iter().collect();
     println!(
-        "tcpsim side: the file with the Linux options tcpsim names: TIME_WAIT 60 s (B-OPT-02), \
-         FIN_WAIT_2 60 s (B-OPT-01), RTO 200 ms..120 s, 6 SYN retries"
+        "tcpsim side: the file under profile {} (linux unless the file or --set chooses one; docs/linux.md)",
+        profiles.join(" and ")
     );
     let delays: Vec<String> = model
         .links

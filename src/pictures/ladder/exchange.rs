@@ -10,7 +10,7 @@
 //! sequence numbers relative to each end's ISN. Nothing here knows about
 //! SVG or terminals.
 
-use super::{MAX_ARROWS, RouteKey, route_key};
+use super::{IsnLog, MAX_ARROWS, RouteKey, route_key};
 use crate::link::DropReason;
 use crate::tcp::{CloseReason, SackBlock, Segment, State, Timer, TimerAction};
 use crate::time::{Duration, Instant};
@@ -187,7 +187,10 @@ pub(super) struct Exchange {
 }
 
 impl Exchange {
-    pub(super) fn build(events: &[OwnedEvent], conn: u32) -> Exchange {
+    /// The exchange of connection `conn` in `events`; `isns` (learned
+    /// from the whole run) gives each end's ISN where the events start
+    /// after its SYN.
+    pub(super) fn build(events: &[OwnedEvent], conn: u32, isns: &IsnLog) -> Exchange {
         // The connection's routes: deliveries and drops on them recorded
         // under another connection number still end its segments.
         let mut routes: Vec<RouteKey> =
@@ -234,6 +237,7 @@ impl Exchange {
         // The arrow of each transmission, by `pkt`.
         let mut by_pkt: BTreeMap<u64, usize> = BTreeMap::new();
         for (order, e) in relevant.into_iter().enumerate() {
+            let known_sides = exchange.sides.len();
             // Another connection's record: a delivery or drop on one of
             // this connection's routes.
             let foreign = e.conn != conn;
@@ -260,6 +264,15 @@ impl Exchange {
                     }
                 }
             };
+            // An end first seen here may have sent its SYN before the
+            // events begin (a time window): its ISN comes from the run.
+            for side in known_sides..exchange.sides.len() {
+                if let SideKey::Addr(addr, port) = exchange.sides[side].key
+                    && let Some(isn) = isns.at((addr, port), e.t)
+                {
+                    exchange.set_isn(side, isn);
+                }
+            }
             members.observe(&e.as_event());
             if foreign {
                 // Another connection's segment: drawn only where it
@@ -596,7 +609,7 @@ mod tests {
 
     #[test]
     fn sends_match_deliveries_and_numbers_are_relative() {
-        let exchange = Exchange::build(&handshake(), 0);
+        let exchange = Exchange::build(&handshake(), 0, &IsnLog::default());
         assert_eq!(exchange.sides.len(), 2);
         assert_eq!(exchange.sides[0].names, vec!["client"]);
         assert_eq!(exchange.arrows.len(), 2);
@@ -627,7 +640,7 @@ mod tests {
         for (ms, s) in [(30, sacked), (31, below), (32, within)] {
             events.push(event(ms, "server", TraceKind::Send { seg: s, injected: false }, server_to_client()));
         }
-        let exchange = Exchange::build(&events, 0);
+        let exchange = Exchange::build(&events, 0, &IsnLog::default());
         let labels: Vec<&str> = exchange.arrows[2..].iter().map(|a| a.label.as_str()).collect();
         assert_eq!(
             labels,
@@ -640,7 +653,7 @@ mod tests {
         // A SYN's SACK-permitted is not shown, as no SYN option is.
         let syn = Segment { opts: crate::tcp::Options::NONE.with_sack_permitted(true), ..seg(Flags::SYN, 100, 0) };
         let events = [event(0, "client", TraceKind::Send { seg: syn, injected: false }, client_to_server())];
-        assert_eq!(Exchange::build(&events, 0).arrows[0].label, "SYN seq=0");
+        assert_eq!(Exchange::build(&events, 0, &IsnLog::default()).arrows[0].label, "SYN seq=0");
     }
 
     #[test]
@@ -653,7 +666,7 @@ mod tests {
         events.push(event(31, "server", TraceKind::Deliver { seg: d2, discard: None }, client_to_server()));
         events.push(event(40, "server", TraceKind::Deliver { seg: d1, discard: None }, client_to_server()));
         events.push(event(45, "server", TraceKind::Deliver { seg: d1, discard: None }, client_to_server()));
-        let exchange = Exchange::build(&events, 0);
+        let exchange = Exchange::build(&events, 0, &IsnLog::default());
         assert_eq!(exchange.arrows.len(), 5);
         assert!(exchange.arrows[2].reordered, "d1 arrived after d2");
         assert!(!exchange.arrows[3].reordered);
@@ -690,7 +703,7 @@ mod tests {
             10,
             0,
         ));
-        let exchange = Exchange::build(&events, 0);
+        let exchange = Exchange::build(&events, 0, &IsnLog::default());
         assert_eq!(exchange.arrows.len(), 5);
         let at = |ms: u64| Instant::from_nanos(ms * 1_000_000);
         assert_eq!(

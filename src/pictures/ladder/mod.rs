@@ -33,7 +33,8 @@
 //!   are cut out and labelled with their length.
 
 //!
-//! The module holds the public entry points and [`LadderRecorder`];
+//! The module holds the public entry points, [`LadderRecorder`] and
+//! [`IsnLog`];
 //! `exchange` infers the connection's exchange from the events, `svg` and `text` render it.
 
 mod exchange;
@@ -42,8 +43,10 @@ mod svg;
 mod test_events;
 mod text;
 
+use crate::time::Instant;
 use crate::trace::{OwnedEvent, Route, TraceEvent, TraceKind, TraceSink};
 use exchange::Exchange;
+use std::collections::BTreeMap;
 
 /// The most segments one ladder shows; a longer connection is cut there
 /// (and the picture says so), because a ladder of tens of thousands of
@@ -52,7 +55,7 @@ pub const MAX_ARROWS: usize = 3000;
 
 /// An SVG ladder diagram of connection `conn`.
 pub fn ladder_svg(events: &[OwnedEvent], conn: u32, title: &str) -> String {
-    let exchange = Exchange::build(events, conn);
+    let exchange = Exchange::build(events, conn, &IsnLog::default());
     svg::render_svg(&exchange, conn, title)
 }
 
@@ -60,8 +63,50 @@ pub fn ladder_svg(events: &[OwnedEvent], conn: u32, title: &str) -> String {
 /// segment (at its send time, with its arrival time) and per state change
 /// or timer of interest. `color` adds ANSI styles.
 pub fn ladder_text(events: &[OwnedEvent], conn: u32, color: bool) -> String {
-    let exchange = Exchange::build(events, conn);
+    ladder_text_with(events, conn, color, &IsnLog::default())
+}
+
+/// [`ladder_text`] of events that may start after the SYNs (a time
+/// window): `isns`, which saw the whole run, gives each end's ISN, so
+/// sequence numbers stay relative as the header says.
+pub fn ladder_text_with(events: &[OwnedEvent], conn: u32, color: bool, isns: &IsnLog) -> String {
+    let exchange = Exchange::build(events, conn, isns);
     text::render_text(&exchange, conn, color)
+}
+
+/// The initial sequence numbers of a whole run, by address and port, with
+/// the time each took effect: fed every event (unfiltered), it lets a
+/// ladder of a later window number segments relative to each end's ISN.
+/// An end's ISN is its first SYN's, or a later new (not retransmitted)
+/// SYN's, of a new incarnation; never an injected one (an old duplicate),
+/// as the ladder itself decides (RFC 9293 §3.4.1: each incarnation picks
+/// a new ISN).
+#[derive(Clone, Debug, Default)]
+pub struct IsnLog {
+    /// Per end, the ISNs in the order they took effect.
+    by_end: BTreeMap<(u32, u16), Vec<(Instant, u32)>>,
+}
+
+impl IsnLog {
+    /// The ISN end `end` was using at time `t`: the last one that took
+    /// effect at or before `t`.
+    pub fn at(&self, end: (u32, u16), t: Instant) -> Option<u32> {
+        let isns = self.by_end.get(&end)?;
+        isns.iter().take_while(|(since, _)| *since <= t).last().map(|&(_, isn)| isn)
+    }
+}
+
+impl TraceSink for IsnLog {
+    fn record(&mut self, e: &TraceEvent<'_>) {
+        if let (TraceKind::Send { seg, injected: false }, Some(route)) = (e.kind, e.route)
+            && seg.flags.syn()
+        {
+            let isns = self.by_end.entry(route.src).or_default();
+            if isns.is_empty() || !seg.retransmit {
+                isns.push((e.t, seg.seq.0));
+            }
+        }
+    }
 }
 
 /// Keeps what a ladder of connection `conn` needs from a running world:

@@ -603,7 +603,7 @@ mod tests {
         let fin = seg(Flags::FIN | Flags::ACK, 101, 501);
         evs.push(event(30, "client", TraceKind::Send { seg: fin, injected: false }, client_to_server()));
         evs.push(event(30, "client", TraceKind::Drop { seg: fin, reason: DropReason::Loss }, client_to_server()));
-        let exchange = Exchange::build(&evs, 0);
+        let exchange = Exchange::build(&evs, 0, &crate::pictures::ladder::IsnLog::default());
         assert!(matches!(exchange.arrows[2].ending, TransmissionEnd::Lost { reason: DropReason::Loss, .. }));
         let svg = render_svg(&exchange, 0, "t");
         crate::pictures::svg::check_well_formed(&svg).unwrap();

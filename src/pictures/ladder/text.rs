@@ -12,6 +12,25 @@ use std::fmt::Write as _;
 const WIRE_MIN: usize = 44;
 const WIRE_MAX: usize = 78;
 
+/// How the arrows number bytes: relative to each end's ISN where it is
+/// known (from a SYN, in the events or earlier in the run), absolute for
+/// an end whose SYN was never seen.
+fn numbering(exchange: &Exchange) -> String {
+    let known: Vec<String> =
+        exchange.sides.iter().filter_map(|s| s.first_isn.map(|i| format!("{}={i}", s.label()))).collect();
+    let unknown: Vec<String> = exchange.sides.iter().filter(|s| s.first_isn.is_none()).map(|s| s.label()).collect();
+    match (known.is_empty(), unknown.is_empty()) {
+        (true, true) => "seq/ack relative to each end's ISN".to_string(),
+        (true, false) => "seq/ack absolute (no SYN seen)".to_string(),
+        (false, true) => format!("seq/ack relative to each end's ISN ({})", known.join(" ")),
+        (false, false) => format!(
+            "seq/ack relative to each end's ISN ({}), absolute for {} (no SYN seen)",
+            known.join(" "),
+            unknown.join(" and ")
+        ),
+    }
+}
+
 pub(super) fn render_text(exchange: &Exchange, conn: u32, color: bool) -> String {
     let style = |s: Style, text: &str| -> String {
         if color { format!("{}{text}{}", s.render(), s.render_reset()) } else { text.to_string() }
@@ -30,12 +49,7 @@ pub(super) fn render_text(exchange: &Exchange, conn: u32, color: bool) -> String
         "# ladder of connection {conn}: {}",
         if ends.is_empty() { "no events".into() } else { ends.join(" | ") }
     );
-    let isns: Vec<String> = exchange
-        .sides
-        .iter()
-        .map(|s| format!("{}={}", s.label(), s.first_isn.map_or("-".into(), |i| i.to_string())))
-        .collect();
-    let _ = writeln!(out, "# seq/ack relative to each end's ISN ({}); @T = arrival time", isns.join(" "));
+    let _ = writeln!(out, "# {}; @T = arrival time", numbering(exchange));
 
     // Lines in time order: each segment at its send, each note at its
     // time; equal times keep trace order.
@@ -189,7 +203,7 @@ mod tests {
 
     #[test]
     fn text_arrows_have_the_wire_width() {
-        let exchange = Exchange::build(&handshake(), 0);
+        let exchange = Exchange::build(&handshake(), 0, &crate::pictures::ladder::IsnLog::default());
         for a in &exchange.arrows {
             let (body, _) = text_arrow(a, usize::from(a.from != 0), usize::from(a.to != 0), 50, true);
             assert_eq!(body.chars().count(), 50, "{body:?}");
