@@ -3041,3 +3041,61 @@ fn established_linux_rto_after_the_handshake_sample() {
     assert_eq!(t.ep.timer(Timer::Retransmit), Some(Instant::from_nanos(220_000_000)));
     t.assert_rule(rule::TMR_01);
 }
+
+/// B-SACK-03, RFC 2018 §4: a bare FIN held beyond a hole is data beyond
+/// the cumulative ACK (it occupies one sequence number): its ACK carries
+/// the block holding it, `[FIN, FIN + 1)`, first. Here data 1..501 arrived,
+/// 501..1001 is lost, and the FIN comes at 1001: ACK 501, block
+/// 1001-1002. A later segment in the hole keeps reporting it.
+#[test]
+fn established_bare_fin_held_out_of_order_is_sacked() {
+    let mut t = established_with_sack();
+    one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(500)));
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1001, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 501);
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 1001, REMOTE_ISS + 1002)]);
+    t.assert_rule(rule::SACK_03);
+    // 701..801 lands in the hole: its block first, then the FIN's.
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 701, LOCAL_ISS + 1).len(100)));
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 701, REMOTE_ISS + 801), (REMOTE_ISS + 1001, REMOTE_ISS + 1002)]);
+    // The data right before the FIN joins it into one block.
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 901, LOCAL_ISS + 1).len(100)));
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 901, REMOTE_ISS + 1002), (REMOTE_ISS + 701, REMOTE_ISS + 801)]);
+}
+
+/// B-SACK-04, RFC 2883 §4: a duplicate bare FIN is a duplicate segment
+/// like any other: the FIN at 1 was received (RCV.NXT = 2), so its copy
+/// is D-SACKed as `[1, 2)`; a held FIN received twice is D-SACKed
+/// followed by the block holding it (RFC 2883 §4 (3)).
+#[test]
+fn established_duplicate_bare_fin_is_dsacked() {
+    let mut t = established_with_sack();
+    one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_eq!(t.ep.state(), State::CloseWait);
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 1, REMOTE_ISS + 2)]);
+    t.assert_rule(rule::SACK_04);
+
+    let mut t = established_with_sack();
+    one(t.recv(seg(FIN_ACK, REMOTE_ISS + 501, LOCAL_ISS + 1)));
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 501, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 501, REMOTE_ISS + 502), (REMOTE_ISS + 501, REMOTE_ISS + 502)]);
+}
+
+/// B-SACK-05: the sender's scoreboard takes a block covering its FIN's
+/// sequence number (SND.MAX counts the FIN). 3000 octets and a FIN out;
+/// the peer got the last 1000 and the FIN: ACK 1, SACK 2001-3002.
+#[test]
+fn established_sack_block_covering_our_fin_is_recorded() {
+    let mut t = established_with_sack();
+    t.ep.cc.as_mut().unwrap().cwnd = 10_000;
+    assert_eq!(t.call(|ep, out| ep.send(3000, out)).len(), 3);
+    t.call(|ep, out| ep.close(out));
+    let base = LOCAL_ISS + 1;
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, base).sacking(&[(base + 2000, base + 3001)])).is_empty());
+    let board = &t.ep.sack.as_ref().unwrap().scoreboard;
+    assert_eq!(board.sacked().map(|b| (b.left.0, b.right.0)).collect::<Vec<_>>(), [(base + 2000, base + 3001)]);
+    assert_eq!(board.sacked_bytes(), 1001);
+}

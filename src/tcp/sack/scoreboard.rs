@@ -298,8 +298,16 @@ impl Scoreboard {
 
     /// A segment `[start, end)` was sent: steps (C.2) and (C.3). `rescue`
     /// when NextSeg's rule (4) chose it, which leaves HighRxt alone.
+    ///
+    /// A rescue that starts at the first unSACKed octet at or above
+    /// HighRxt moves HighRxt too: §5 (C.3) exempts rule (4) so that HighRxt
+    /// never skips a hole it did not resend, and this one skips none. Left
+    /// alone, HighRxt would let rule (3) resend the rescued octets again as
+    /// soon as a SACK above them arrives (a SACKed FIN, say) although they
+    /// are already in flight twice.
     pub fn on_sent(&mut self, start: SeqNum, end: SeqNum, rescue: bool) {
-        if start.lt(self.high_data) && !rescue {
+        let skips_no_hole = !rescue || start.le(self.first_unsacked_from(self.high_rxt.max(self.high_ack)));
+        if start.lt(self.high_data) && skips_no_hole {
             self.high_rxt = self.high_rxt.max(end.min_seq(self.high_data));
         }
         self.high_data = self.high_data.max(end);
