@@ -3099,3 +3099,30 @@ fn established_sack_block_covering_our_fin_is_recorded() {
     assert_eq!(board.sacked().map(|b| (b.left.0, b.right.0)).collect::<Vec<_>>(), [(base + 2000, base + 3001)]);
     assert_eq!(board.sacked_bytes(), 1001);
 }
+
+/// B-SACK-03, B-SACK-04, RFC 2018 §4 ("as many ... as fit"): after a
+/// step's first segment carried the D-SACK, its later segments have the
+/// D-SACK's slot free again. Four ranges are held (1001, 1201, 1401 and
+/// 1601, 100 octets each); a copy of 1001..1101 arrives with an ACK of our
+/// two segments, so more data goes in that step. The first segment
+/// carries the D-SACK, the range holding it, and the two most recent
+/// others (4 blocks without timestamps); the later ones carry all four
+/// held ranges: 1001-1101 (the triggering segment's), then 1601, 1401 and
+/// 1201, most recent first.
+#[test]
+fn established_later_segments_of_a_dsack_step_carry_as_many_blocks_as_fit() {
+    let mut t = established_with_sack();
+    t.ep.cc.as_mut().unwrap().cwnd = 2000;
+    assert_eq!(t.call(|ep, out| ep.send(8000, out)).len(), 2);
+    let base = LOCAL_ISS + 1;
+    let r = |n: u32| REMOTE_ISS + n;
+    for n in [1001, 1201, 1401, 1601] {
+        one(t.recv(seg(ACK, r(n), base).len(100)));
+    }
+    let sent = t.recv(seg(ACK, r(1001), base + 2000).len(100));
+    assert!(sent.len() >= 2, "slow start sends more than one segment");
+    assert_eq!(blocks_of(&sent[0]), [(r(1001), r(1101)), (r(1001), r(1101)), (r(1601), r(1701)), (r(1401), r(1501))]);
+    for later in &sent[1..] {
+        assert_eq!(blocks_of(later), [(r(1001), r(1101)), (r(1601), r(1701)), (r(1401), r(1501)), (r(1201), r(1301))]);
+    }
+}

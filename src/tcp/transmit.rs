@@ -536,14 +536,16 @@ impl Endpoint {
             out.rules.push(rule::SACK_03);
         }
         // RFC 2883 §4: each duplicate is reported once, by the first
-        // segment; the step's later segments carry the other blocks.
-        let mut later = SackBlocks::EMPTY;
-        for &block in blocks.as_slice().iter().skip(usize::from(dsack.is_some())) {
-            later.push(block);
-        }
-        if dsack.is_some() {
+        // segment; the step's later segments carry the other blocks, as
+        // many as fit (RFC 2018 §4), so the D-SACK's slot goes to the next
+        // held range rather than staying empty.
+        let later = if dsack.is_some() {
             out.rules.push(rule::SACK_04);
-        }
+            let room = if self.bits.has(bit::TS_OK) { MAX_BLOCKS_WITH_TIMESTAMPS } else { MAX_BLOCKS };
+            x.reporter.reported(room)
+        } else {
+            blocks
+        };
         x.step_blocks = Some(later);
         blocks
     }
