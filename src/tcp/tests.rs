@@ -3126,3 +3126,26 @@ fn established_later_segments_of_a_dsack_step_carry_as_many_blocks_as_fit() {
         assert_eq!(blocks_of(later), [(r(1001), r(1101)), (r(1601), r(1701)), (r(1401), r(1501)), (r(1201), r(1301))]);
     }
 }
+
+/// B-SACK-07, RFC 9293 §3.8.6 (a sender must not send beyond SND.UNA +
+/// SND.WND) and RFC 6675 §5 (C.1): a retransmission NextSeg picks is sent
+/// only if it starts inside the peer's window; one at SND.UNA always goes
+/// (as Linux's tcp_retransmit_skb). Ten segments out, the first and sixth
+/// lost, the peer's window shrunk to 3000: recovery resends s0 (at
+/// SND.UNA); once s6..s10 are SACKed, s5 is lost (4000 octets SACKed above
+/// it) but starts at SND.UNA + 5000, beyond the right edge: nothing goes.
+/// When the window opens to 6000 it goes.
+#[test]
+fn established_sack_recovery_retransmits_nothing_beyond_the_window() {
+    let mut t = sack_sender_with_ten_segments_out();
+    let base = LOCAL_ISS + 1;
+    let s = |n: u32| base + 1000 * n;
+    let dup = |wnd: u16, blocks: &[(u32, u32)]| seg(ACK, REMOTE_ISS + 1, base).wnd(wnd).sacking(blocks);
+    assert!(t.recv(dup(3000, &[(s(1), s(2))])).is_empty());
+    assert!(t.recv(dup(3000, &[(s(1), s(3))])).is_empty());
+    let rxt = one(t.recv(dup(3000, &[(s(1), s(4))])));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true), "at SND.UNA: sent whatever the window");
+    assert!(t.recv(dup(3000, &[(s(6), s(10)), (s(1), s(5))])).is_empty(), "s5 lies beyond SND.UNA + 3000");
+    let rxt = one(t.recv(dup(6000, &[(s(6), s(10)), (s(1), s(5))])));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(5), true));
+}

@@ -320,13 +320,28 @@ impl Endpoint {
                 && self.snd_nxt.since(self.snd_una) < self.snd_wnd
                 && self.snd_nxt == self.snd_max;
             let fin_end = self.fin_ever_sent().then(|| self.snd_end.add(1));
+            // RFC 9293 §3.8.6: nothing goes beyond SND.UNA + SND.WND; a
+            // retransmission starting at or past that right edge waits
+            // (as Linux's tcp_retransmit_skb refuses it), except the one
+            // at SND.UNA, which may always go.
+            let (snd_una, right_edge) = (self.snd_una, self.snd_una.add(self.snd_wnd));
+            let in_window = |start: SeqNum| start == snd_una || start.lt(right_edge);
             let Some(x) = &mut self.sack else { break };
             let pipe = x.scoreboard.pipe(smss);
             if cwnd.saturating_sub(pipe) < smss {
                 break;
             }
+            let rescue_rxt = x.scoreboard.rescue_rxt();
             match x.scoreboard.next_seg(smss, new_data_allowed, !sent_new_data) {
                 None => break,
+                // Rules (1) and (3) pick the lowest candidate and rule (4)
+                // one above it: if it lies beyond the window, so do they.
+                Some(NextSeg::Retransmit { start, .. }) if !in_window(start) => break,
+                Some(NextSeg::Rescue { start, .. }) if !in_window(start) => {
+                    // The rescue did not go: it is still owed.
+                    x.scoreboard.set_rescue_rxt(rescue_rxt);
+                    break;
+                }
                 Some(NextSeg::Retransmit { start, end, .. }) => {
                     x.scoreboard.on_sent(start, end, false);
                     out.rules.push(rule::SACK_07);

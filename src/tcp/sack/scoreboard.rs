@@ -162,9 +162,14 @@ impl Scoreboard {
     pub fn high_rxt(&self) -> SeqNum {
         self.high_rxt
     }
-    #[cfg_attr(not(test), allow(dead_code, reason = "the endpoint reads recovery through pipe and NextSeg"))]
     pub fn rescue_rxt(&self) -> Option<SeqNum> {
         self.rescue_rxt
+    }
+    /// Puts RescueRxt back as it was before a rule (4) choice the
+    /// receiver's window did not let go (RFC 9293 §3.8.6), so the rescue
+    /// is still owed.
+    pub fn set_rescue_rxt(&mut self, rescue_rxt: Option<SeqNum>) {
+        self.rescue_rxt = rescue_rxt;
     }
     #[cfg_attr(not(test), allow(dead_code, reason = "the endpoint reads recovery through pipe and NextSeg"))]
     pub fn recovery_point(&self) -> SeqNum {
