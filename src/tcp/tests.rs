@@ -3149,3 +3149,32 @@ fn established_sack_recovery_retransmits_nothing_beyond_the_window() {
     let rxt = one(t.recv(dup(6000, &[(s(6), s(10)), (s(1), s(5))])));
     assert_eq!((rxt.seq.0, rxt.retransmit), (s(5), true));
 }
+
+/// B-SACK-11, RFC 5681 §3.2 (2): the octets limited transmit sent that
+/// are still outstanding stay out of the FlightSize that sets ssthresh,
+/// also when the ACK that starts recovery moves SND.UNA a little (RFC
+/// 6675 §2: it is a duplicate because it SACKs new data). Four segments
+/// out, cwnd 6000, s0 lost. Duplicate 1 (SACK s1..s2): s4, s5 as cwnd
+/// allows, s6 by limited transmit; duplicate 2 (s1..s3): s7 by limited
+/// transmit: 2000 octets, s6..s8. Then ACK s0 + 500 SACKing s1..s4 (s3
+/// new; 3000 octets SACKed above SND.UNA, so IsLost(SND.UNA)): recovery.
+/// FlightSize = s8 − (s0 + 500) = 7500, of which s6..s8 (2000) are
+/// limited transmit's, still outstanding: ssthresh = cwnd = 5500 / 2 =
+/// 2750.
+#[test]
+fn established_limited_transmit_octets_still_out_stay_out_of_flight_size() {
+    let cfg = TcpConfig { limited_transmit: true, ..sack_cfg() };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).sack_ok());
+    let s = |n: u32| LOCAL_ISS + 1 + 1000 * n;
+    assert_eq!(t.call(|ep, out| ep.send(10_000, out)).len(), 4);
+    t.ep.cc.as_mut().unwrap().cwnd = 6000;
+    let dup = |ack: u32, upto: u32| seg(ACK, REMOTE_ISS + 1, ack).sacking(&[(s(1), s(upto))]);
+    let sent: Vec<u32> = t.recv(dup(s(0), 2)).iter().map(|x| x.seq.0).collect();
+    assert_eq!(sent, [s(4), s(5), s(6)]);
+    let sent: Vec<u32> = t.recv(dup(s(0), 3)).iter().map(|x| x.seq.0).collect();
+    assert_eq!(sent, [s(7)]);
+    let sent = t.recv(dup(s(0) + 500, 4));
+    t.assert_rule(rule::SACK_06);
+    assert_eq!((sent[0].seq.0, sent[0].retransmit), (s(0) + 500, true));
+    assert_eq!(t.ep.congestion_window(), Some((2750, 2750)));
+}

@@ -277,7 +277,7 @@ impl Endpoint {
             let data = if start.lt(data_end) { data_end.since(start) } else { 0 };
             let beyond = end.since(self.snd_una).saturating_sub(cwnd).min(data);
             if let Some(cc) = &mut self.cc {
-                cc.on_limited_transmit(beyond);
+                cc.on_limited_transmit(beyond, data_end);
             }
             if let Some(x) = &mut self.sack {
                 x.scoreboard.on_sent(start, end, false);
@@ -769,8 +769,8 @@ impl Endpoint {
         let hold_cwnd = self.sack.as_mut().is_some_and(|x| std::mem::take(&mut x.hold_cwnd));
         if let Some(cc) = &mut self.cc {
             // B-SACK-11: SND.UNA moved, under NewReno or in SACK recovery
-            // alike: the limited transmits counted so far are done.
-            cc.on_snd_una_advanced();
+            // alike: the limited-transmit octets it covers are done.
+            cc.on_snd_una_advanced(ack);
         }
         // The ACK of our SYN is not data: congestion control starts once
         // synchronized.
@@ -852,10 +852,9 @@ impl Endpoint {
                 let una = if snd_una.lt(seg.ack) { seg.ack } else { snd_una };
                 let before = (cc.cwnd, cc.ssthresh);
                 // (4.2), with RFC 5681 §3.2 (2): what limited transmit sent
-                // since SND.UNA last moved is not counted (an ACK that
-                // moves it starts afresh).
-                let flight = snd_max.since(una);
-                let flight = if una == snd_una { cc.flight_without_limited(flight) } else { flight };
+                // and is still outstanding above this ACK is not counted.
+                cc.on_snd_una_advanced(una);
+                let flight = cc.flight_without_limited(snd_max.since(una));
                 cc.enter_sack_recovery(flight, smss, self.cubic.as_deref_mut());
                 x.entry_rxt = Some(x.scoreboard.enter_recovery(smss));
                 self.note_congestion(before, out);
