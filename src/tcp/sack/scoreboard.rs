@@ -534,6 +534,30 @@ mod tests {
         sb
     }
 
+    /// RFC 6675 §5 (C.3) exempts a rescue from moving HighRxt so HighRxt
+    /// never passes a hole it did not resend; a rescue that starts at the
+    /// first unSACKed octet above HighRxt passes none, and moves it, so a
+    /// later SACK above the rescued octets does not make rule (3) resend
+    /// them. 1000..11000 out; 2000..5000 SACKed: recovery, 1000 resent
+    /// (HighRxt = RescueRxt = 2000). ACK 10000: the rescue is 10000..11000,
+    /// HighRxt = 11000. A SACK of 10500..11000 then leaves 10000..10500
+    /// below the highest SACK, but not above HighRxt: nothing to send.
+    #[test]
+    fn a_rescue_that_skips_no_hole_moves_high_rxt() {
+        for at in BASES {
+            let mut sb = ten_segments_out(at);
+            let hw = at.s(11_000);
+            assert_eq!(sb.on_ack(at.s(1000), hw, &[at.b(2000, 5000)], MSS).1, Step::EnterRecovery);
+            assert_eq!(sb.enter_recovery(MSS), (at.s(1000), at.s(2000)));
+            assert_eq!(sb.on_ack(at.s(10_000), hw, &[], MSS).1, Step::InRecovery);
+            assert_eq!(sb.next_seg(MSS, false, true), Some(NextSeg::Rescue { start: at.s(10_000), end: hw }));
+            sb.on_sent(at.s(10_000), hw, true);
+            assert_eq!(sb.high_rxt(), hw);
+            assert_eq!(sb.on_ack(at.s(10_000), hw, &[at.b(10_500, 11_000)], MSS).1, Step::InRecovery);
+            assert_eq!(sb.next_seg(MSS, false, true), None);
+        }
+    }
+
     #[test]
     fn blocks_merge_when_they_overlap_or_touch() {
         for at in BASES {
