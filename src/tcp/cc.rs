@@ -64,11 +64,17 @@ pub struct NewReno {
     in_recovery: bool,
     /// Partial ACKs of this recovery (saturating: only the first matters).
     partial_acks: u8,
-    /// Data octets sent by limited transmit beyond cwnd since SND.UNA
-    /// last moved: RFC 5681 §3.2 (2) leaves them out of the FlightSize
-    /// that sets ssthresh. Octets, not segments: a short last segment or
-    /// a bare FIN (no data octets) counts for what it carries.
+    /// Data octets sent by limited transmit beyond cwnd and not yet
+    /// cumulatively acknowledged: RFC 5681 §3.2 (2) leaves them out of
+    /// the FlightSize that sets ssthresh. Octets, not segments: a short
+    /// last segment or a bare FIN (no data octets) counts for what it
+    /// carries.
     limited_sent: u32,
+    /// One past the highest of those octets: they lie just below it (each
+    /// limited transmit goes at SND.MAX, on duplicate ACKs that open no
+    /// cwnd for other data between them), so an ACK of `ack` leaves at
+    /// most `limited_end - ack` of them outstanding.
+    limited_end: SeqNum,
 }
 
 impl NewReno {
@@ -77,7 +83,16 @@ impl NewReno {
     /// largest window the peer can advertise (65535 without window
     /// scaling).
     pub fn new(iw: u32, iss: SeqNum, ssthresh: u32) -> NewReno {
-        NewReno { cwnd: iw, ssthresh, dupacks: 0, recover: iss, in_recovery: false, partial_acks: 0, limited_sent: 0 }
+        NewReno {
+            cwnd: iw,
+            ssthresh,
+            dupacks: 0,
+            recover: iss,
+            in_recovery: false,
+            partial_acks: 0,
+            limited_sent: 0,
+            limited_end: iss,
+        }
     }
 
     /// Whether fast recovery is in progress: from the third duplicate ACK
@@ -93,17 +108,25 @@ impl NewReno {
         !self.in_recovery && (1..3).contains(&self.dupacks)
     }
 
-    /// Limited transmit sent `octets` of new data beyond cwnd (RFC 3042
-    /// §2: what cwnd allowed anyway is ordinary data, not counted).
-    pub fn on_limited_transmit(&mut self, octets: u32) {
+    /// Limited transmit sent `octets` of new data beyond cwnd, ending at
+    /// `end` (RFC 3042 §2: what cwnd allowed anyway is ordinary data, not
+    /// counted).
+    pub fn on_limited_transmit(&mut self, octets: u32, end: SeqNum) {
+        if octets == 0 {
+            return;
+        }
         self.limited_sent = self.limited_sent.saturating_add(octets);
+        self.limited_end = self.limited_end.max(end);
     }
 
-    /// SND.UNA advanced (whether or not RFC 6675 recovery holds cwnd and
-    /// [`NewReno::on_new_ack`] is skipped): the limited-transmit segments
-    /// counted so far belong to a loss episode that is over.
-    pub fn on_snd_una_advanced(&mut self) {
-        self.limited_sent = 0;
+    /// SND.UNA advanced to `ack` (whether or not RFC 6675 recovery holds
+    /// cwnd and [`NewReno::on_new_ack`] is skipped): the limited-transmit
+    /// octets it covers are no longer in flight; those above it still
+    /// are, and stay out of FlightSize (RFC 5681 §3.2 (2)). Calling it
+    /// twice with the same `ack` changes nothing.
+    pub fn on_snd_una_advanced(&mut self, ack: SeqNum) {
+        let above = if ack.lt(self.limited_end) { self.limited_end.since(ack) } else { 0 };
+        self.limited_sent = self.limited_sent.min(above);
     }
 
     /// FlightSize as RFC 5681 §3.2 (2) (and RFC 6675 §5 (4.2)) count it

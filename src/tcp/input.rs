@@ -494,14 +494,18 @@ impl Endpoint {
     /// With SACK in use, remembers the arriving text for this step's ACKs:
     /// its range (RFC 2018 §4: the first block holds the segment that
     /// triggered the ACK) and the part of it already received, taken
-    /// before it is processed (RFC 2883 §4: the D-SACK block).
+    /// before it is processed (RFC 2883 §4: the D-SACK block). A FIN
+    /// occupies a sequence number (RFC 9293 §3.4), so a bare FIN is such a
+    /// segment too: held beyond a gap it is SACKed, and a duplicate of it
+    /// D-SACKed, as data would be (Linux's blocks count it the same way).
     fn note_sack_trigger(&mut self, seg: &Segment) {
-        if !self.bits.has(bit::SACK_OK) || seg.len == 0 {
+        let fin = u32::from(seg.flags.fin() && !seg.flags.rst());
+        if !self.bits.has(bit::SACK_OK) || seg.len + fin == 0 {
             return;
         }
         let start = seg.seq.add(seg.flags.syn() as u32);
-        let arrived = SackBlock::new(start, start.add(seg.len));
-        let dsack = duplicate_part(arrived, self.rcv_nxt, self.reassembly.ranges());
+        let arrived = SackBlock::new(start, start.add(seg.len + fin));
+        let dsack = duplicate_part(arrived, self.rcv_nxt, self.reassembly.sack_ranges());
         if let Some(x) = &mut self.sack {
             x.trigger = Some((arrived, dsack));
             x.step_blocks = None;

@@ -64,13 +64,15 @@ impl Reassembly {
         self.held.iter().flat_map(|h| h.ranges.iter()).map(|r| (r.start, r.end))
     }
 
-    /// [`Reassembly::ranges`] as SACK blocks report them: a held FIN
-    /// right after the top range is part of it (the FIN occupies a
-    /// sequence number the sender counts, and Linux's blocks include it),
-    /// so the sender sees no 1-octet hole at its HighData.
+    /// [`Reassembly::ranges`] as SACK blocks report them: a held FIN is
+    /// one more range, `[FIN, FIN + 1)`, above the others (the FIN
+    /// occupies a sequence number the sender counts, and Linux's blocks
+    /// include it), so a bare FIN beyond a gap is reported (RFC 2018 §4)
+    /// and one right after the top range joins it, leaving the sender no
+    /// 1-octet hole at its HighData.
     pub fn sack_ranges(&self) -> impl Iterator<Item = (SeqNum, SeqNum)> + Clone + '_ {
         let fin = self.held.as_ref().and_then(|h| h.fin);
-        self.ranges().map(move |(start, end)| if fin == Some(end) { (start, end.add(1)) } else { (start, end) })
+        self.ranges().chain(fin.map(|seq| (seq, seq.add(1))))
     }
 
     /// Delivered bytes not read yet, and the foreign ones among them.

@@ -3041,3 +3041,140 @@ fn established_linux_rto_after_the_handshake_sample() {
     assert_eq!(t.ep.timer(Timer::Retransmit), Some(Instant::from_nanos(220_000_000)));
     t.assert_rule(rule::TMR_01);
 }
+
+/// B-SACK-03, RFC 2018 §4: a bare FIN held beyond a hole is data beyond
+/// the cumulative ACK (it occupies one sequence number): its ACK carries
+/// the block holding it, `[FIN, FIN + 1)`, first. Here data 1..501 arrived,
+/// 501..1001 is lost, and the FIN comes at 1001: ACK 501, block
+/// 1001-1002. A later segment in the hole keeps reporting it.
+#[test]
+fn established_bare_fin_held_out_of_order_is_sacked() {
+    let mut t = established_with_sack();
+    one(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).len(500)));
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1001, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 501);
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 1001, REMOTE_ISS + 1002)]);
+    t.assert_rule(rule::SACK_03);
+    // 701..801 lands in the hole: its block first, then the FIN's.
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 701, LOCAL_ISS + 1).len(100)));
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 701, REMOTE_ISS + 801), (REMOTE_ISS + 1001, REMOTE_ISS + 1002)]);
+    // The data right before the FIN joins it into one block.
+    let ack = one(t.recv(seg(ACK, REMOTE_ISS + 901, LOCAL_ISS + 1).len(100)));
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 901, REMOTE_ISS + 1002), (REMOTE_ISS + 701, REMOTE_ISS + 801)]);
+}
+
+/// B-SACK-04, RFC 2883 §4: a duplicate bare FIN is a duplicate segment
+/// like any other: the FIN at 1 was received (RCV.NXT = 2), so its copy
+/// is D-SACKed as `[1, 2)`; a held FIN received twice is D-SACKed
+/// followed by the block holding it (RFC 2883 §4 (3)).
+#[test]
+fn established_duplicate_bare_fin_is_dsacked() {
+    let mut t = established_with_sack();
+    one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_eq!(t.ep.state(), State::CloseWait);
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 1, REMOTE_ISS + 2)]);
+    t.assert_rule(rule::SACK_04);
+
+    let mut t = established_with_sack();
+    one(t.recv(seg(FIN_ACK, REMOTE_ISS + 501, LOCAL_ISS + 1)));
+    let ack = one(t.recv(seg(FIN_ACK, REMOTE_ISS + 501, LOCAL_ISS + 1)));
+    assert_seg(&ack, ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(blocks_of(&ack), [(REMOTE_ISS + 501, REMOTE_ISS + 502), (REMOTE_ISS + 501, REMOTE_ISS + 502)]);
+}
+
+/// B-SACK-05: the sender's scoreboard takes a block covering its FIN's
+/// sequence number (SND.MAX counts the FIN). 3000 octets and a FIN out;
+/// the peer got the last 1000 and the FIN: ACK 1, SACK 2001-3002.
+#[test]
+fn established_sack_block_covering_our_fin_is_recorded() {
+    let mut t = established_with_sack();
+    t.ep.cc.as_mut().unwrap().cwnd = 10_000;
+    assert_eq!(t.call(|ep, out| ep.send(3000, out)).len(), 3);
+    t.call(|ep, out| ep.close(out));
+    let base = LOCAL_ISS + 1;
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, base).sacking(&[(base + 2000, base + 3001)])).is_empty());
+    let board = &t.ep.sack.as_ref().unwrap().scoreboard;
+    assert_eq!(board.sacked().map(|b| (b.left.0, b.right.0)).collect::<Vec<_>>(), [(base + 2000, base + 3001)]);
+    assert_eq!(board.sacked_bytes(), 1001);
+}
+
+/// B-SACK-03, B-SACK-04, RFC 2018 §4 ("as many ... as fit"): after a
+/// step's first segment carried the D-SACK, its later segments have the
+/// D-SACK's slot free again. Four ranges are held (1001, 1201, 1401 and
+/// 1601, 100 octets each); a copy of 1001..1101 arrives with an ACK of our
+/// two segments, so more data goes in that step. The first segment
+/// carries the D-SACK, the range holding it, and the two most recent
+/// others (4 blocks without timestamps); the later ones carry all four
+/// held ranges: 1001-1101 (the triggering segment's), then 1601, 1401 and
+/// 1201, most recent first.
+#[test]
+fn established_later_segments_of_a_dsack_step_carry_as_many_blocks_as_fit() {
+    let mut t = established_with_sack();
+    t.ep.cc.as_mut().unwrap().cwnd = 2000;
+    assert_eq!(t.call(|ep, out| ep.send(8000, out)).len(), 2);
+    let base = LOCAL_ISS + 1;
+    let r = |n: u32| REMOTE_ISS + n;
+    for n in [1001, 1201, 1401, 1601] {
+        one(t.recv(seg(ACK, r(n), base).len(100)));
+    }
+    let sent = t.recv(seg(ACK, r(1001), base + 2000).len(100));
+    assert!(sent.len() >= 2, "slow start sends more than one segment");
+    assert_eq!(blocks_of(&sent[0]), [(r(1001), r(1101)), (r(1001), r(1101)), (r(1601), r(1701)), (r(1401), r(1501))]);
+    for later in &sent[1..] {
+        assert_eq!(blocks_of(later), [(r(1001), r(1101)), (r(1601), r(1701)), (r(1401), r(1501)), (r(1201), r(1301))]);
+    }
+}
+
+/// B-SACK-07, RFC 9293 §3.8.6 (a sender must not send beyond SND.UNA +
+/// SND.WND) and RFC 6675 §5 (C.1): a retransmission NextSeg picks is sent
+/// only if it starts inside the peer's window; one at SND.UNA always goes
+/// (as Linux's tcp_retransmit_skb). Ten segments out, the first and sixth
+/// lost, the peer's window shrunk to 3000: recovery resends s0 (at
+/// SND.UNA); once s6..s10 are SACKed, s5 is lost (4000 octets SACKed above
+/// it) but starts at SND.UNA + 5000, beyond the right edge: nothing goes.
+/// When the window opens to 6000 it goes.
+#[test]
+fn established_sack_recovery_retransmits_nothing_beyond_the_window() {
+    let mut t = sack_sender_with_ten_segments_out();
+    let base = LOCAL_ISS + 1;
+    let s = |n: u32| base + 1000 * n;
+    let dup = |wnd: u16, blocks: &[(u32, u32)]| seg(ACK, REMOTE_ISS + 1, base).wnd(wnd).sacking(blocks);
+    assert!(t.recv(dup(3000, &[(s(1), s(2))])).is_empty());
+    assert!(t.recv(dup(3000, &[(s(1), s(3))])).is_empty());
+    let rxt = one(t.recv(dup(3000, &[(s(1), s(4))])));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(0), true), "at SND.UNA: sent whatever the window");
+    assert!(t.recv(dup(3000, &[(s(6), s(10)), (s(1), s(5))])).is_empty(), "s5 lies beyond SND.UNA + 3000");
+    let rxt = one(t.recv(dup(6000, &[(s(6), s(10)), (s(1), s(5))])));
+    assert_eq!((rxt.seq.0, rxt.retransmit), (s(5), true));
+}
+
+/// B-SACK-11, RFC 5681 §3.2 (2): the octets limited transmit sent that
+/// are still outstanding stay out of the FlightSize that sets ssthresh,
+/// also when the ACK that starts recovery moves SND.UNA a little (RFC
+/// 6675 §2: it is a duplicate because it SACKs new data). Four segments
+/// out, cwnd 6000, s0 lost. Duplicate 1 (SACK s1..s2): s4, s5 as cwnd
+/// allows, s6 by limited transmit; duplicate 2 (s1..s3): s7 by limited
+/// transmit: 2000 octets, s6..s8. Then ACK s0 + 500 SACKing s1..s4 (s3
+/// new; 3000 octets SACKed above SND.UNA, so IsLost(SND.UNA)): recovery.
+/// FlightSize = s8 − (s0 + 500) = 7500, of which s6..s8 (2000) are
+/// limited transmit's, still outstanding: ssthresh = cwnd = 5500 / 2 =
+/// 2750.
+#[test]
+fn established_limited_transmit_octets_still_out_stay_out_of_flight_size() {
+    let cfg = TcpConfig { limited_transmit: true, ..sack_cfg() };
+    let (mut t, _, _) = established_with(cfg, seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).sack_ok());
+    let s = |n: u32| LOCAL_ISS + 1 + 1000 * n;
+    assert_eq!(t.call(|ep, out| ep.send(10_000, out)).len(), 4);
+    t.ep.cc.as_mut().unwrap().cwnd = 6000;
+    let dup = |ack: u32, upto: u32| seg(ACK, REMOTE_ISS + 1, ack).sacking(&[(s(1), s(upto))]);
+    let sent: Vec<u32> = t.recv(dup(s(0), 2)).iter().map(|x| x.seq.0).collect();
+    assert_eq!(sent, [s(4), s(5), s(6)]);
+    let sent: Vec<u32> = t.recv(dup(s(0), 3)).iter().map(|x| x.seq.0).collect();
+    assert_eq!(sent, [s(7)]);
+    let sent = t.recv(dup(s(0) + 500, 4));
+    t.assert_rule(rule::SACK_06);
+    assert_eq!((sent[0].seq.0, sent[0].retransmit), (s(0) + 500, true));
+    assert_eq!(t.ep.congestion_window(), Some((2750, 2750)));
+}

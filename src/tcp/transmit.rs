@@ -277,7 +277,7 @@ impl Endpoint {
             let data = if start.lt(data_end) { data_end.since(start) } else { 0 };
             let beyond = end.since(self.snd_una).saturating_sub(cwnd).min(data);
             if let Some(cc) = &mut self.cc {
-                cc.on_limited_transmit(beyond);
+                cc.on_limited_transmit(beyond, data_end);
             }
             if let Some(x) = &mut self.sack {
                 x.scoreboard.on_sent(start, end, false);
@@ -320,13 +320,28 @@ impl Endpoint {
                 && self.snd_nxt.since(self.snd_una) < self.snd_wnd
                 && self.snd_nxt == self.snd_max;
             let fin_end = self.fin_ever_sent().then(|| self.snd_end.add(1));
+            // RFC 9293 §3.8.6: nothing goes beyond SND.UNA + SND.WND; a
+            // retransmission starting at or past that right edge waits
+            // (as Linux's tcp_retransmit_skb refuses it), except the one
+            // at SND.UNA, which may always go.
+            let (snd_una, right_edge) = (self.snd_una, self.snd_una.add(self.snd_wnd));
+            let in_window = |start: SeqNum| start == snd_una || start.lt(right_edge);
             let Some(x) = &mut self.sack else { break };
             let pipe = x.scoreboard.pipe(smss);
             if cwnd.saturating_sub(pipe) < smss {
                 break;
             }
+            let rescue_rxt = x.scoreboard.rescue_rxt();
             match x.scoreboard.next_seg(smss, new_data_allowed, !sent_new_data) {
                 None => break,
+                // Rules (1) and (3) pick the lowest candidate and rule (4)
+                // one above it: if it lies beyond the window, so do they.
+                Some(NextSeg::Retransmit { start, .. }) if !in_window(start) => break,
+                Some(NextSeg::Rescue { start, .. }) if !in_window(start) => {
+                    // The rescue did not go: it is still owed.
+                    x.scoreboard.set_rescue_rxt(rescue_rxt);
+                    break;
+                }
                 Some(NextSeg::Retransmit { start, end, .. }) => {
                     x.scoreboard.on_sent(start, end, false);
                     out.rules.push(rule::SACK_07);
@@ -536,14 +551,16 @@ impl Endpoint {
             out.rules.push(rule::SACK_03);
         }
         // RFC 2883 §4: each duplicate is reported once, by the first
-        // segment; the step's later segments carry the other blocks.
-        let mut later = SackBlocks::EMPTY;
-        for &block in blocks.as_slice().iter().skip(usize::from(dsack.is_some())) {
-            later.push(block);
-        }
-        if dsack.is_some() {
+        // segment; the step's later segments carry the other blocks, as
+        // many as fit (RFC 2018 §4), so the D-SACK's slot goes to the next
+        // held range rather than staying empty.
+        let later = if dsack.is_some() {
             out.rules.push(rule::SACK_04);
-        }
+            let room = if self.bits.has(bit::TS_OK) { MAX_BLOCKS_WITH_TIMESTAMPS } else { MAX_BLOCKS };
+            x.reporter.reported(room)
+        } else {
+            blocks
+        };
         x.step_blocks = Some(later);
         blocks
     }
@@ -752,8 +769,8 @@ impl Endpoint {
         let hold_cwnd = self.sack.as_mut().is_some_and(|x| std::mem::take(&mut x.hold_cwnd));
         if let Some(cc) = &mut self.cc {
             // B-SACK-11: SND.UNA moved, under NewReno or in SACK recovery
-            // alike: the limited transmits counted so far are done.
-            cc.on_snd_una_advanced();
+            // alike: the limited-transmit octets it covers are done.
+            cc.on_snd_una_advanced(ack);
         }
         // The ACK of our SYN is not data: congestion control starts once
         // synchronized.
@@ -835,10 +852,9 @@ impl Endpoint {
                 let una = if snd_una.lt(seg.ack) { seg.ack } else { snd_una };
                 let before = (cc.cwnd, cc.ssthresh);
                 // (4.2), with RFC 5681 §3.2 (2): what limited transmit sent
-                // since SND.UNA last moved is not counted (an ACK that
-                // moves it starts afresh).
-                let flight = snd_max.since(una);
-                let flight = if una == snd_una { cc.flight_without_limited(flight) } else { flight };
+                // and is still outstanding above this ACK is not counted.
+                cc.on_snd_una_advanced(una);
+                let flight = cc.flight_without_limited(snd_max.since(una));
                 cc.enter_sack_recovery(flight, smss, self.cubic.as_deref_mut());
                 x.entry_rxt = Some(x.scoreboard.enter_recovery(smss));
                 self.note_congestion(before, out);

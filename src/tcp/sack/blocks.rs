@@ -74,6 +74,19 @@ impl SackReporter {
     }
 }
 
+impl SackReporter {
+    /// The blocks last reported, without any D-SACK, up to `max_blocks`:
+    /// what a later segment of the same step carries (RFC 2018 §4: as
+    /// many as fit; RFC 2883 §4: the D-SACK goes once).
+    pub fn reported(&self, max_blocks: usize) -> SackBlocks {
+        let mut out = SackBlocks::EMPTY;
+        for &block in self.recent.as_slice().iter().take(max_blocks.min(MAX_BLOCKS)) {
+            out.push(block);
+        }
+        out
+    }
+}
+
 /// The part of an arriving segment `[start, end)` the receiver already
 /// has, taken before the segment is processed: below `rcv_nxt`, else the
 /// first held range it overlaps (RFC 2883 §4: one D-SACK block, for the

@@ -162,9 +162,14 @@ impl Scoreboard {
     pub fn high_rxt(&self) -> SeqNum {
         self.high_rxt
     }
-    #[cfg_attr(not(test), allow(dead_code, reason = "the endpoint reads recovery through pipe and NextSeg"))]
     pub fn rescue_rxt(&self) -> Option<SeqNum> {
         self.rescue_rxt
+    }
+    /// Puts RescueRxt back as it was before a rule (4) choice the
+    /// receiver's window did not let go (RFC 9293 §3.8.6), so the rescue
+    /// is still owed.
+    pub fn set_rescue_rxt(&mut self, rescue_rxt: Option<SeqNum>) {
+        self.rescue_rxt = rescue_rxt;
     }
     #[cfg_attr(not(test), allow(dead_code, reason = "the endpoint reads recovery through pipe and NextSeg"))]
     pub fn recovery_point(&self) -> SeqNum {
@@ -298,8 +303,16 @@ impl Scoreboard {
 
     /// A segment `[start, end)` was sent: steps (C.2) and (C.3). `rescue`
     /// when NextSeg's rule (4) chose it, which leaves HighRxt alone.
+    ///
+    /// A rescue that starts at the first unSACKed octet at or above
+    /// HighRxt moves HighRxt too: §5 (C.3) exempts rule (4) so that HighRxt
+    /// never skips a hole it did not resend, and this one skips none. Left
+    /// alone, HighRxt would let rule (3) resend the rescued octets again as
+    /// soon as a SACK above them arrives (a SACKed FIN, say) although they
+    /// are already in flight twice.
     pub fn on_sent(&mut self, start: SeqNum, end: SeqNum, rescue: bool) {
-        if start.lt(self.high_data) && !rescue {
+        let skips_no_hole = !rescue || start.le(self.first_unsacked_from(self.high_rxt.max(self.high_ack)));
+        if start.lt(self.high_data) && skips_no_hole {
             self.high_rxt = self.high_rxt.max(end.min_seq(self.high_data));
         }
         self.high_data = self.high_data.max(end);
@@ -519,6 +532,30 @@ mod tests {
         let mut sb = Scoreboard::new(at.s(1000));
         sb.on_sent(at.s(1000), at.s(11_000), false);
         sb
+    }
+
+    /// RFC 6675 §5 (C.3) exempts a rescue from moving HighRxt so HighRxt
+    /// never passes a hole it did not resend; a rescue that starts at the
+    /// first unSACKed octet above HighRxt passes none, and moves it, so a
+    /// later SACK above the rescued octets does not make rule (3) resend
+    /// them. 1000..11000 out; 2000..5000 SACKed: recovery, 1000 resent
+    /// (HighRxt = RescueRxt = 2000). ACK 10000: the rescue is 10000..11000,
+    /// HighRxt = 11000. A SACK of 10500..11000 then leaves 10000..10500
+    /// below the highest SACK, but not above HighRxt: nothing to send.
+    #[test]
+    fn a_rescue_that_skips_no_hole_moves_high_rxt() {
+        for at in BASES {
+            let mut sb = ten_segments_out(at);
+            let hw = at.s(11_000);
+            assert_eq!(sb.on_ack(at.s(1000), hw, &[at.b(2000, 5000)], MSS).1, Step::EnterRecovery);
+            assert_eq!(sb.enter_recovery(MSS), (at.s(1000), at.s(2000)));
+            assert_eq!(sb.on_ack(at.s(10_000), hw, &[], MSS).1, Step::InRecovery);
+            assert_eq!(sb.next_seg(MSS, false, true), Some(NextSeg::Rescue { start: at.s(10_000), end: hw }));
+            sb.on_sent(at.s(10_000), hw, true);
+            assert_eq!(sb.high_rxt(), hw);
+            assert_eq!(sb.on_ack(at.s(10_000), hw, &[at.b(10_500, 11_000)], MSS).1, Step::InRecovery);
+            assert_eq!(sb.next_seg(MSS, false, true), None);
+        }
     }
 
     #[test]
