@@ -143,11 +143,13 @@ pub fn measure(segs: &[WireSeg]) -> Vec<Measure> {
 /// timeouts from 63 x 8^(n-1) jiffies and rounds them up to 8^n jiffies;
 /// `LVL_CLK_SHIFT` 3, `LVL_SIZE` 64).
 pub fn timer_slack_ns(len_ns: u64, hz: u32) -> u64 {
-    // No wait, no timer: an immediate ACK.
-    if len_ns == 0 {
-        return 0;
-    }
     let jiffy = 1_000_000_000 / u64::from(hz.max(1));
+    // A wait of zero may still be a timer: the ACK of a FIN before any
+    // data is scheduled with an ATO of zero and goes at the next tick
+    // (B-LNX-06), up to two jiffies late.
+    if len_ns == 0 {
+        return 2 * jiffy;
+    }
     let delta = len_ns.div_ceil(jiffy);
     let mut lvl = 0;
     while lvl < 8 && delta >= 63u64 << (3 * lvl) {
@@ -237,7 +239,7 @@ mod tests {
         assert_eq!(timer_slack_ns(1_000_000_000, 250), 40_000_000);
         // 4 s = 1000 jiffies: level 2 (504..4032), 64 jiffies.
         assert_eq!(timer_slack_ns(4_000_000_000, 250), 264_000_000);
-        // An immediate ACK waits on no timer.
-        assert_eq!(timer_slack_ns(0, 250), 0);
+        // An ACK "at once" may wait for the next tick.
+        assert_eq!(timer_slack_ns(0, 250), 8_000_000);
     }
 }
