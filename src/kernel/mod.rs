@@ -8,8 +8,12 @@
 //! - [`path`]: the kernel's state changes turned into an RFC 9293 state
 //!   path, modulo the representation differences it names, and the
 //!   comparison with tcpsim's path.
+//! - [`timing`]: the timings measured on both sides (SYN schedule and
+//!   give-up, first data retransmission, delayed ACK of a FIN, TIME_WAIT)
+//!   and the kernel timer wheel's tolerance for them.
 
 pub mod path;
+pub mod timing;
 
 use crate::link::LinkParams;
 use crate::model::{Action, Fault, Model, Reaction, SegmentFaultAction};

@@ -25,6 +25,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tcpsim::kernel::path::{Change, KernelRecord, TimeWaitSeen};
+use tcpsim::kernel::timing::WireSeg;
 use tcpsim::model::{Action, Fault, Model, SegmentFaultAction};
 use tcpsim::tcp::State;
 use tcpsim::trace::{Recorder, TraceKind};
@@ -39,6 +40,9 @@ Examples:
 Needs Linux, root, network namespaces, TUN devices and tracefs. Plays two hosts,
 fixed-delay links, listeners and connections with app scripts, scripted Drop
 faults and partitions. Takes as long as the kernel does: TIME_WAIT is 60 s.
+Also prints, on both sides, the SYN schedule and give-up, the first data
+retransmission, the delay of a FIN's ACK and TIME_WAIT's length, each with
+the tolerance of the kernel's timer wheel.
 Exit codes: 0 every path matches, 1 a path differs, 2 bad input, 3 the run could
 not be carried out (the message says why).";
 
@@ -67,6 +71,8 @@ struct TcpsimRun {
     drops: Vec<(u32, String, u8, bool, u32)>,
     end_ns: u64,
     time_wait_ns: u64,
+    /// Every segment sent, as the wire saw it (for the timings).
+    segs: Vec<WireSeg>,
 }
 
 fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
@@ -82,6 +88,8 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
     let mut sent: std::collections::BTreeMap<(u32, u8, bool), u32> = std::collections::BTreeMap::new();
     let mut sends: std::collections::BTreeMap<u64, (u32, u8, bool, u32)> = std::collections::BTreeMap::new();
     let mut drops = Vec::new();
+    let mut segs: Vec<WireSeg> = Vec::new();
+    let mut seg_of: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
     for e in &rec.events {
         match e.kind {
             TraceKind::Transition { from, to, .. } => {
@@ -102,6 +110,26 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
                 *n += 1;
                 if let Some(p) = e.pkt {
                     sends.insert(p.pkt, (e.conn, key.1, key.2, *n));
+                    seg_of.insert(p.pkt, segs.len());
+                }
+                segs.push(WireSeg {
+                    from: e.endpoint.clone(),
+                    to: String::new(),
+                    sent_ns: e.t.as_nanos(),
+                    arrived_ns: None,
+                    flags: seg.flags.bits(),
+                    seq: seg.seq.0,
+                    ack: seg.ack.0,
+                    len: seg.len,
+                });
+            }
+            TraceKind::Deliver { .. } => {
+                if let Some(&i) = e.pkt.and_then(|p| seg_of.get(&p.pkt)) {
+                    // The first copy's arrival (a duplicate's is later).
+                    if segs[i].arrived_ns.is_none() {
+                        segs[i].arrived_ns = Some(e.t.as_nanos());
+                        segs[i].to = e.endpoint.clone();
+                    }
                 }
             }
             TraceKind::Drop { reason: tcpsim::link::DropReason::Rule, .. } => {
@@ -117,7 +145,7 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
     // A listener's idle endpoint (CLOSED → LISTEN only) is no endpoint of
     // a connection.
     paths.retain(|p| p.steps.iter().any(|(s, _)| !matches!(s, State::Closed | State::Listen)));
-    Ok(TcpsimRun { paths, drops, end_ns, time_wait_ns })
+    Ok(TcpsimRun { paths, drops, end_ns, time_wait_ns, segs })
 }
 
 /// The run's two addresses: a /30 of 198.18.0.0/15 chosen by the process
@@ -251,6 +279,10 @@ pub struct KernelRun {
     pub timed_out: bool,
     pub addr: [Ipv4Addr; 2],
     pub release: String,
+    /// The relay's capture, senders and receivers named.
+    pub segs: Vec<WireSeg>,
+    /// The kernel's timer frequency (CONFIG_HZ) and where it was read.
+    pub hz: (u32, String),
 }
 
 /// The sysctls printed with the run (each namespace has its own copy).
@@ -356,6 +388,7 @@ fn run_kernel(
         partitions,
         endpoints: Mutex::new(vec![None; eps.len()]),
         arrivals: [Mutex::new(Vec::new()), Mutex::new(Vec::new())],
+        capture: Mutex::new(Vec::new()),
         counts: [Mutex::new((0, 0)), Mutex::new((0, 0))],
         stop: AtomicBool::new(false),
         debug: std::env::var("TCPSIM_KERNEL_DEBUG").is_ok_and(|v| v == "1"),
@@ -466,6 +499,11 @@ fn run_kernel(
             break;
         }
     }
+    // A failed connect() settles its endpoint as soon as the call
+    // returns, possibly before the tracepoint's SYN_SENT -> CLOSE line
+    // was read: one last read after the kernel has written it.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    lines.extend(s.trace.poll().into_iter().filter(|l| ours(&l.local)));
     wire.stop.store(true, Ordering::SeqCst);
     apps.stop.store(true, Ordering::SeqCst);
     // The relay's threads end within 20 ms; the applications' are left
@@ -478,6 +516,26 @@ fn run_kernel(
     let arrivals: [Vec<u64>; 2] =
         [wire.arrivals[0].lock().expect("arrivals").clone(), wire.arrivals[1].lock().expect("arrivals").clone()];
     let rel = |t: u64| t.saturating_sub(t0);
+    let table = wire.endpoints.lock().expect("endpoints").clone();
+    let name_of = |a: SocketAddrV4| {
+        table.iter().position(|t| *t == Some(a)).map(|i| plans[i].name.clone()).unwrap_or_else(|| a.to_string())
+    };
+    let segs = wire
+        .capture
+        .lock()
+        .expect("capture")
+        .iter()
+        .map(|c| WireSeg {
+            from: name_of(c.src),
+            to: name_of(c.dst),
+            sent_ns: rel(c.sent_ns),
+            arrived_ns: c.arrived_ns.map(rel),
+            flags: c.flags,
+            seq: c.seq,
+            ack: c.ack,
+            len: c.len,
+        })
+        .collect();
     let records = plans
         .iter()
         .zip(&outcomes)
@@ -543,9 +601,29 @@ fn run_kernel(
             timed_out,
             addr,
             release,
+            segs,
+            hz: kernel_hz(),
         },
         eps,
     ))
+}
+
+/// The running kernel's CONFIG_HZ, from its build configuration
+/// (`/boot/config-RELEASE`, else `/proc/config.gz` through `zcat`); 100,
+/// the coarsest jiffy and so the widest tolerance, when neither says.
+fn kernel_hz() -> (u32, String) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
+    let boot = format!("/boot/config-{release}");
+    let from_text =
+        |text: &str| text.lines().find_map(|l| l.strip_prefix("CONFIG_HZ=")).and_then(|v| v.trim().parse::<u32>().ok());
+    if let Some(hz) = std::fs::read_to_string(&boot).ok().as_deref().and_then(from_text) {
+        return (hz, boot);
+    }
+    let gz = std::process::Command::new("zcat").arg("/proc/config.gz").output();
+    if let Some(hz) = gz.ok().and_then(|o| from_text(&String::from_utf8_lossy(&o.stdout))) {
+        return (hz, "/proc/config.gz".into());
+    }
+    (100, "not found: assumed 100, the coarsest".into())
 }
 
 /// `tcpsim kernel FILE`.
@@ -607,5 +685,5 @@ pub fn kernel(args: &KernelArgs) -> u8 {
         return EXIT_INCOMPLETE;
     }
     let color = super::output::use_color(args.color, &super::output::Dest::Stdout(std::io::stdout()));
-    report::print(&label, &model, &run.paths, run.time_wait_ns, &eps, &kernel, cc, color)
+    report::print(&label, &model, &run.paths, run.time_wait_ns, &run.segs, &eps, &kernel, cc, color)
 }

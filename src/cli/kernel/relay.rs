@@ -61,6 +61,9 @@ pub struct Wire {
     pub endpoints: Mutex<Vec<Option<SocketAddrV4>>>,
     /// When a packet was handed to each host, in order.
     pub arrivals: [Mutex<Vec<u64>>; 2],
+    /// Every TCP segment either host sent, in the order read: the run's
+    /// capture.
+    pub capture: Mutex<Vec<Captured>>,
     /// Packets each direction carried and dropped.
     pub counts: [Mutex<(u64, u64)>; 2],
     /// Raised to end the relay's threads.
@@ -92,6 +95,45 @@ fn debug_line(dir: usize, t_ns: u64, packet: &[u8], dropped: bool) {
             if dropped { " DROPPED" } else { "" }
         );
     }
+}
+
+/// One TCP segment as the relay saw it (times on the shared clock).
+#[derive(Clone, Debug)]
+pub struct Captured {
+    /// The sender's address.
+    pub src: SocketAddrV4,
+    /// The receiver's address.
+    pub dst: SocketAddrV4,
+    /// When the relay read it from the sender's device.
+    pub sent_ns: u64,
+    /// When it was written into the receiver's; `None` when dropped.
+    pub arrived_ns: Option<u64>,
+    /// SYN, FIN, RST, PSH, ACK as in the TCP header.
+    pub flags: u8,
+    /// SEG.SEQ.
+    pub seq: u32,
+    /// SEG.ACK.
+    pub ack: u32,
+    /// Payload bytes.
+    pub len: u32,
+}
+
+fn capture(packet: &[u8], now: u64) -> Option<Captured> {
+    let sliced = SlicedPacket::from_ip(packet).ok()?;
+    let (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Tcp(tcp))) = (sliced.net, sliced.transport) else {
+        return None;
+    };
+    let seen = parse(packet)?;
+    Some(Captured {
+        src: seen.src,
+        dst: SocketAddrV4::new(ip.header().destination_addr(), tcp.destination_port()),
+        sent_ns: now,
+        arrived_ns: None,
+        flags: seen.flags,
+        seq: tcp.sequence_number(),
+        ack: tcp.acknowledgment_number(),
+        len: tcp.payload().len() as u32,
+    })
 }
 
 /// A u64 set once by the run loop and read by the relay.
@@ -167,7 +209,7 @@ impl Wire {
 pub fn start(wire: Arc<Wire>, tuns: [Arc<tun::Device>; 2]) -> Vec<std::thread::JoinHandle<()>> {
     let mut handles = Vec::new();
     for dir in 0..2 {
-        let (tx, rx) = mpsc::channel::<(u64, Vec<u8>)>();
+        let (tx, rx) = mpsc::channel::<(u64, Option<usize>, Vec<u8>)>();
         let (src, dst) = (tuns[dir].clone(), tuns[1 - dir].clone());
         let w = wire.clone();
         handles.push(std::thread::spawn(move || {
@@ -186,7 +228,12 @@ pub fn start(wire: Arc<Wire>, tuns: [Arc<tun::Device>; 2]) -> Vec<std::thread::J
                     let mut c = w.counts[dir].lock().expect("counts");
                     if drop { c.1 += 1 } else { c.0 += 1 }
                 }
-                if !drop && tx.send((now + w.delay_ns[dir], buf[..n].to_vec())).is_err() {
+                let index = capture(&buf[..n], now).map(|c| {
+                    let mut all = w.capture.lock().expect("capture");
+                    all.push(c);
+                    all.len() - 1
+                });
+                if !drop && tx.send((now + w.delay_ns[dir], index, buf[..n].to_vec())).is_err() {
                     return;
                 }
             }
@@ -194,13 +241,19 @@ pub fn start(wire: Arc<Wire>, tuns: [Arc<tun::Device>; 2]) -> Vec<std::thread::J
         let w = wire.clone();
         handles.push(std::thread::spawn(move || {
             while !w.stop.load(Ordering::Relaxed) {
-                let Ok((due, packet)) = rx.recv_timeout(std::time::Duration::from_millis(20)) else { continue };
+                let Ok((due, index, packet)) = rx.recv_timeout(std::time::Duration::from_millis(20)) else {
+                    continue;
+                };
                 if !sleep_until(due, &w.stop) {
                     return;
                 }
                 // Noted before the write, so an arrival's time precedes
                 // every state change it causes.
-                w.arrivals[1 - dir].lock().expect("arrivals").push(now_ns());
+                let at = now_ns();
+                w.arrivals[1 - dir].lock().expect("arrivals").push(at);
+                if let Some(i) = index {
+                    w.capture.lock().expect("capture")[i].arrived_ns = Some(at);
+                }
                 let _ = dst.send(&packet);
             }
         }));

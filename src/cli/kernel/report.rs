@@ -6,6 +6,7 @@
 use super::apps::EndpointPlan;
 use super::{KernelRun, SidePath};
 use tcpsim::kernel::path::{Representation, Step, kernel_path, same_path};
+use tcpsim::kernel::timing::{self, Kind, Measure, WireSeg};
 use tcpsim::model::Model;
 use tcpsim::tcp::State;
 
@@ -30,6 +31,7 @@ pub fn print(
     model: &Model,
     paths: &[SidePath],
     time_wait_ns: u64,
+    segs: &[WireSeg],
     eps: &[EndpointPlan],
     k: &KernelRun,
     cc: &str,
@@ -136,6 +138,7 @@ pub fn print(
             println!("{}: {n}", e.name);
         }
     }
+    print_timings(paths, segs, eps, k, color);
     if k.request_sockets_seen > 0 {
         println!("request sockets seen by sock_diag: {}", k.request_sockets_seen);
     }
@@ -154,4 +157,102 @@ pub fn print(
     let verdict = format!("{total} endpoints: {matched} match, {differ} differ");
     println!("{}", paint(&verdict, differ == 0, color));
     if differ == 0 { 0 } else { 1 }
+}
+
+/// The give-up and TIME_WAIT measures of tcpsim's side, from its paths:
+/// SYN_SENT straight to CLOSED is a give-up (its timers: the SYN
+/// intervals and the last wait), and TIME_WAIT lasts until the next step.
+fn path_measures(paths: &[SidePath], segs: &[WireSeg]) -> Vec<Measure> {
+    let mut out = Vec::new();
+    for p in paths {
+        for w in p.steps.windows(2) {
+            if w[0].0 == State::TimeWait {
+                let ns = w[1].1 - w[0].1;
+                out.push(Measure { endpoint: p.name.clone(), kind: Kind::TimeWait, ns, timers: vec![] });
+            }
+            if w[0].0 == State::SynSent && w[1].0 == State::Closed {
+                let syns: Vec<u64> =
+                    segs.iter().filter(|s| s.from == p.name && s.flags & 0x12 == 0x02).map(|s| s.sent_ns).collect();
+                let first = syns.first().copied().unwrap_or(w[0].1);
+                let mut timers: Vec<u64> = syns.windows(2).map(|x| x[1] - x[0]).collect();
+                timers.push(w[1].1.saturating_sub(syns.last().copied().unwrap_or(first)));
+                out.push(Measure { endpoint: p.name.clone(), kind: Kind::SynGiveUp, ns: w[1].1 - first, timers });
+            }
+        }
+    }
+    out
+}
+
+/// The kernel's give-up (`connect()` failing with ETIMEDOUT, from the
+/// call) and TIME_WAIT (sock_diag's timer read right after entry, plus
+/// the time to that read).
+fn kernel_extra(eps: &[EndpointPlan], k: &KernelRun) -> Vec<Measure> {
+    let mut out = Vec::new();
+    for (i, e) in eps.iter().enumerate() {
+        let rec = &k.records[i];
+        if let Some(tw) = rec.time_wait {
+            let entry = kernel_path(rec).iter().find(|s| s.state == State::TimeWait).and_then(|s| s.at_ns);
+            if let Some(entry) = entry {
+                let ns = tw.first_seen_ns.saturating_sub(entry) + u64::from(tw.expires_ms) * 1_000_000;
+                out.push(Measure { endpoint: e.name.clone(), kind: Kind::TimeWait, ns, timers: vec![] });
+            }
+        }
+        let o = &k.outcomes[i];
+        if let (Some(start), Some((at, Some(errno), _))) = (o.connect_ns, &o.connect_error)
+            && *errno == rustix::io::Errno::TIMEDOUT.raw_os_error()
+        {
+            let ns = at.saturating_sub(start);
+            out.push(Measure { endpoint: e.name.clone(), kind: Kind::SynGiveUp, ns, timers: vec![] });
+        }
+    }
+    out
+}
+
+/// The timings table: tcpsim | kernel | tolerance | verdict. A timing
+/// outside its tolerance is reported, not made an exit code: the
+/// tolerance bounds the kernel's timers, not a loaded machine's
+/// scheduling of the relay.
+fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: &KernelRun, color: bool) {
+    let mut ours = timing::measure(segs);
+    ours.extend(path_measures(paths, segs));
+    let mut theirs = timing::measure(&k.segs);
+    theirs.extend(kernel_extra(eps, k));
+    let mut keys: Vec<(String, Kind)> = ours.iter().chain(&theirs).map(|m| (m.endpoint.clone(), m.kind)).collect();
+    keys.sort();
+    keys.dedup();
+    if keys.is_empty() {
+        return;
+    }
+    let (hz, from) = &k.hz;
+    println!();
+    println!("timings (ms; the kernel's timers are jiffies on the timer wheel, HZ={hz} from {from}):");
+    println!("  {:<58}{:>12}{:>12}   {:<18}verdict", "", "tcpsim", "kernel", "tolerance");
+    let (mut inside, mut outside) = (0, 0);
+    for (name, kind) in keys {
+        let a = ours.iter().find(|m| m.endpoint == name && m.kind == kind);
+        let b = theirs.iter().find(|m| m.endpoint == name && m.kind == kind);
+        let label = a.or(b).map(|m| m.label()).unwrap_or_default();
+        let show = |m: Option<&Measure>| m.map(|m| ms(m.ns)).unwrap_or_else(|| "-".into());
+        let (tol, verdict, ok) = match (a, b) {
+            (Some(a), Some(b)) => {
+                let (early, late) = timing::tolerance(a, *hz);
+                let ok = timing::within(a, b.ns, *hz);
+                let tol = format!("-{} +{}", early / 1_000_000, late / 1_000_000);
+                (tol, if ok { "within" } else { "outside" }, ok)
+            }
+            (Some(_), None) => (String::new(), "kernel has none", false),
+            _ => (String::new(), "tcpsim has none", false),
+        };
+        if ok {
+            inside += 1
+        } else {
+            outside += 1
+        }
+        println!("  {label:<58}{:>12}{:>12}   {tol:<18}{}", show(a), show(b), paint(verdict, ok, color));
+    }
+    println!(
+        "  tolerance: the kernel may fire its timers late by the wheel's granularity for each timer chained \
+         (plus 2 jiffies), and the relay may see any time 5 ms off"
+    );
+    println!("  timings: {inside} within tolerance, {outside} not");
 }

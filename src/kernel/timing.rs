@@ -1,0 +1,245 @@
+//! Timings compared between tcpsim and the kernel: the first data
+//! retransmission, the delayed ACK of a FIN, the SYN retry schedule and
+//! give-up, and TIME_WAIT's length (docs/linux.md: B-LNX-01, B-LNX-02,
+//! B-LNX-05/06).
+//!
+//! Both sides are measured by the same functions from the same record of
+//! the wire ([`WireSeg`]): tcpsim's from its trace's send and delivery
+//! records, the kernel's from the relay's capture. The kernel's TCP
+//! timers are jiffies timers on the timer wheel, which never fires early
+//! but may fire late by up to one bucket of the wheel level the timeout
+//! falls in (`kernel/time/timer.c`, `calc_index` rounds the expiry up to
+//! the level's granularity), plus a jiffy for the length's own rounding;
+//! [`timer_slack_ns`] says how much. The tolerance of a timing is that
+//! slack, summed over the timers it chains, plus [`OBSERVE_NS`] either
+//! way for the relay's and the trace reader's scheduling.
+
+/// What the relay's and the observers' scheduling may shift a measured
+/// time by, either way: they run at a real-time priority but share the
+/// machine (5 ms).
+pub const OBSERVE_NS: u64 = 5_000_000;
+
+/// One segment on the wire as one side saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireSeg {
+    /// The sending endpoint's name.
+    pub from: String,
+    /// The receiving endpoint's name.
+    pub to: String,
+    /// When it left the sender (ns from the run's start).
+    pub sent_ns: u64,
+    /// When it was handed to the receiver; `None` when it was lost.
+    pub arrived_ns: Option<u64>,
+    /// SYN, FIN, RST, PSH, ACK bits as in the TCP header's low byte
+    /// (FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16).
+    pub flags: u8,
+    /// SEG.SEQ.
+    pub seq: u32,
+    /// SEG.ACK.
+    pub ack: u32,
+    /// Payload bytes.
+    pub len: u32,
+}
+
+const FIN: u8 = 1;
+const SYN: u8 = 2;
+const ACK: u8 = 16;
+
+/// Which timing a [`Measure`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// The k-th SYN retransmission's send time after the first SYN
+    /// (B-LNX-02).
+    SynSend(u32),
+    /// From `connect()` (the first SYN) to giving up, ETIMEDOUT
+    /// (B-LNX-02).
+    SynGiveUp,
+    /// From a data segment's first send to its first retransmission: the
+    /// RTO (B-LNX-01).
+    FirstRetransmit,
+    /// From a FIN's arrival to the receiver's first segment acknowledging
+    /// it (B-LNX-05, B-LNX-06).
+    FinAck,
+    /// From entering TIME_WAIT to its end (RFC 9293 2 MSL; Linux
+    /// TCP_TIMEWAIT_LEN 60 s).
+    TimeWait,
+}
+
+/// One timing of one endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Measure {
+    /// The endpoint whose timer it is.
+    pub endpoint: String,
+    /// Which timing.
+    pub kind: Kind,
+    /// Its length in ns.
+    pub ns: u64,
+    /// The lengths of the kernel timers it chains (for the tolerance).
+    pub timers: Vec<u64>,
+}
+
+impl Measure {
+    /// How the report names it.
+    pub fn label(&self) -> String {
+        match self.kind {
+            Kind::SynSend(k) => format!("{}: SYN retransmission {k} (after the first SYN)", self.endpoint),
+            Kind::SynGiveUp => format!("{}: SYN give-up (after the first SYN)", self.endpoint),
+            Kind::FirstRetransmit => format!("{}: first data retransmission (after the original)", self.endpoint),
+            Kind::FinAck => format!("{}: ACK of the peer's FIN (after its arrival)", self.endpoint),
+            Kind::TimeWait => format!("{}: TIME_WAIT length", self.endpoint),
+        }
+    }
+}
+
+/// The segment-timed measures of one side's wire record: each
+/// endpoint's SYN schedule, first data retransmission and the ACK of the
+/// first FIN it received.
+pub fn measure(segs: &[WireSeg]) -> Vec<Measure> {
+    let mut out = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    for s in segs {
+        if !names.contains(&s.from.as_str()) {
+            names.push(&s.from);
+        }
+    }
+    for name in names {
+        let mine: Vec<&WireSeg> = segs.iter().filter(|s| s.from == name).collect();
+        // SYN schedule: a SYN without ACK is an active open's.
+        let syns: Vec<u64> = mine.iter().filter(|s| s.flags & (SYN | ACK) == SYN).map(|s| s.sent_ns).collect();
+        for (k, t) in syns.iter().enumerate().skip(1) {
+            let timers = syns.windows(2).take(k).map(|w| w[1] - w[0]).collect();
+            out.push(Measure { endpoint: name.into(), kind: Kind::SynSend(k as u32), ns: t - syns[0], timers });
+        }
+        // The first data segment sent again with the same sequence number.
+        let data: Vec<&&WireSeg> = mine.iter().filter(|s| s.len > 0).collect();
+        let resent = data
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| data[..i].iter().find(|o| o.seq == s.seq).map(|o| (o.sent_ns, s.sent_ns)));
+        if let Some((first, again)) = resent {
+            let ns = again - first;
+            out.push(Measure { endpoint: name.into(), kind: Kind::FirstRetransmit, ns, timers: vec![ns] });
+        }
+        // The first FIN that reached this endpoint, and the first segment
+        // it sent after that acknowledging the FIN.
+        let fin = segs.iter().filter(|s| s.to == name && s.flags & FIN != 0).find_map(|s| s.arrived_ns.map(|a| (s, a)));
+        if let Some((fin, arrived)) = fin {
+            let end = fin.seq.wrapping_add(fin.len).wrapping_add(1);
+            let acked = mine
+                .iter()
+                .find(|s| s.sent_ns >= arrived && s.flags & ACK != 0 && (s.ack.wrapping_sub(end) as i32) >= 0);
+            if let Some(a) = acked {
+                let ns = a.sent_ns - arrived;
+                out.push(Measure { endpoint: name.into(), kind: Kind::FinAck, ns, timers: vec![ns] });
+            }
+        }
+    }
+    out
+}
+
+/// How late a jiffies timer of `len_ns` may fire at `hz`: one jiffy for
+/// rounding the length up to jiffies, one more for the tick that runs it,
+/// and the granularity of the wheel level it lands in (level n holds
+/// timeouts from 63 x 8^(n-1) jiffies and rounds them up to 8^n jiffies;
+/// `LVL_CLK_SHIFT` 3, `LVL_SIZE` 64).
+pub fn timer_slack_ns(len_ns: u64, hz: u32) -> u64 {
+    let jiffy = 1_000_000_000 / u64::from(hz.max(1));
+    // A wait of zero may still be a timer: the ACK of a FIN before any
+    // data is scheduled with an ATO of zero and goes at the next tick
+    // (B-LNX-06), up to two jiffies late.
+    if len_ns == 0 {
+        return 2 * jiffy;
+    }
+    let delta = len_ns.div_ceil(jiffy);
+    let mut lvl = 0;
+    while lvl < 8 && delta >= 63u64 << (3 * lvl) {
+        lvl += 1;
+    }
+    ((1u64 << (3 * lvl)) + 2) * jiffy
+}
+
+/// The window the kernel's value may lie in around tcpsim's: from
+/// [`OBSERVE_NS`] early to the chained timers' slack plus
+/// [`OBSERVE_NS`] late. Returns (early, late) in ns.
+pub fn tolerance(m: &Measure, hz: u32) -> (u64, u64) {
+    if m.kind == Kind::TimeWait {
+        // sock_diag's timer is the one armed (`expires`), not the wheel's
+        // bucket: read in whole ms of jiffies, either way.
+        let jiffy = 1_000_000_000 / u64::from(hz.max(1));
+        return (OBSERVE_NS + 2 * jiffy, OBSERVE_NS + 2 * jiffy);
+    }
+    let mut slack: u64 = m.timers.iter().map(|&t| timer_slack_ns(t, hz)).sum();
+    if m.kind == Kind::FirstRetransmit {
+        // The RTO is SRTT + 200 ms, and the kernel's SRTT is the round
+        // trip through the relay, which its scheduling may lengthen.
+        slack += OBSERVE_NS;
+    }
+    (OBSERVE_NS, slack + OBSERVE_NS)
+}
+
+/// Whether `kernel_ns` lies in the tolerance window around tcpsim's
+/// measure `m`.
+pub fn within(m: &Measure, kernel_ns: u64, hz: u32) -> bool {
+    let (early, late) = tolerance(m, hz);
+    kernel_ns + early >= m.ns && kernel_ns <= m.ns + late
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::too_many_arguments)]
+    fn seg(
+        from: &str,
+        to: &str,
+        sent_ms: u64,
+        arrived_ms: Option<u64>,
+        flags: u8,
+        seq: u32,
+        ack: u32,
+        len: u32,
+    ) -> WireSeg {
+        WireSeg {
+            from: from.into(),
+            to: to.into(),
+            sent_ns: sent_ms * 1_000_000,
+            arrived_ns: arrived_ms.map(|a| a * 1_000_000),
+            flags,
+            seq,
+            ack,
+            len,
+        }
+    }
+
+    #[test]
+    fn syn_schedule_retransmission_and_fin_ack_are_measured() {
+        let segs = vec![
+            seg("c", "s", 0, None, SYN, 99, 0, 0),
+            seg("c", "s", 1000, Some(1010), SYN, 99, 0, 0),
+            seg("s", "c", 1010, Some(1020), SYN | ACK, 499, 100, 0),
+            seg("c", "s", 1100, None, ACK | 8, 100, 500, 10),
+            seg("c", "s", 1320, Some(1330), ACK | 8, 100, 500, 10),
+            seg("c", "s", 1400, Some(1410), FIN | ACK, 110, 500, 0),
+            // Acknowledges only the data, not the FIN.
+            seg("s", "c", 1405, Some(1415), ACK, 500, 110, 0),
+            seg("s", "c", 1450, Some(1460), ACK, 500, 111, 0),
+        ];
+        let m = measure(&segs);
+        let find = |k: Kind| m.iter().find(|x| x.kind == k).map(|x| (x.endpoint.as_str(), x.ns / 1_000_000));
+        assert_eq!(find(Kind::SynSend(1)), Some(("c", 1000)));
+        assert_eq!(find(Kind::FirstRetransmit), Some(("c", 220)));
+        assert_eq!(find(Kind::FinAck), Some(("s", 40)));
+    }
+
+    #[test]
+    fn the_wheel_slack_grows_with_the_level() {
+        // HZ=250: 4 ms jiffies. 40 ms = 10 jiffies: level 0, 1 jiffy.
+        assert_eq!(timer_slack_ns(40_000_000, 250), 12_000_000);
+        // 1 s = 250 jiffies: level 1 (63..504), 8 jiffies.
+        assert_eq!(timer_slack_ns(1_000_000_000, 250), 40_000_000);
+        // 4 s = 1000 jiffies: level 2 (504..4032), 64 jiffies.
+        assert_eq!(timer_slack_ns(4_000_000_000, 250), 264_000_000);
+        // An ACK "at once" may wait for the next tick.
+        assert_eq!(timer_slack_ns(0, 250), 8_000_000);
+    }
+}
