@@ -15,9 +15,13 @@
 //! Application-limited periods (§5.8): an ACK that arrives while the
 //! sender was not cwnd-limited (less than one SMSS of cwnd was unused
 //! when it left) grows nothing, and the time since the previous ACK is
-//! left out of t (t_epoch moves forward by it), so a flow that idles
-//! resumes on the curve where it left it, as Linux's `bictcp_cwnd_event`
-//! does for idle periods.
+//! left out of t (t_epoch moves forward by it). An idle period ends with
+//! new data sent while nothing is in flight; the ACKs of that first
+//! window are cwnd-limited, so the restart itself moves t_epoch forward
+//! by the time since the last ACK (Linux's `bictcp_cwnd_event` on
+//! `CA_EVENT_TX_START`, which counts from the last send; the last ACK
+//! is when the flight drained, and the gaps before it are the per-ACK
+//! rule's): a flow that idles resumes on the curve where it left it.
 
 use super::hystart::{Detection, HyStart};
 use crate::rule::{self, Rule};
@@ -116,7 +120,9 @@ pub struct Cubic {
     /// The first congestion avoidance stage after an RTO is still to
     /// come: it starts with K = 0 and W_max = cwnd (§4.8).
     after_rto: bool,
-    /// The last ACK's time, for application-limited periods (§5.8).
+    /// The last ACK's time, or the last restart after idle, for
+    /// application-limited periods (§5.8): the time after it is not t's
+    /// unless the sender was cwnd-limited.
     last_ack: Option<Instant>,
     region: CubicRegion,
     /// Rules fired since the caller last took them.
@@ -249,8 +255,23 @@ impl Cubic {
         self.region = CubicRegion::Recovery;
     }
 
-    /// New data left (not a retransmission): HyStart times it.
-    pub fn on_sent(&mut self, end: SeqNum, now: Instant) {
+    /// New data left (not a retransmission): HyStart times it. With
+    /// `idle` (nothing was in flight before it) an application-limited
+    /// period ends: t_epoch moves forward by the time since the last ACK,
+    /// never beyond `now` (§5.8; Linux's `CA_EVENT_TX_START`), so t
+    /// leaves the idle period out even though the ACKs of the window
+    /// sent now find the sender cwnd-limited.
+    pub fn on_sent(&mut self, end: SeqNum, now: Instant, idle: bool) {
+        if idle && let Some(last) = self.last_ack {
+            let gap = now.saturating_since(last);
+            if let Some(start) = self.epoch_start
+                && gap > Duration::ZERO
+            {
+                self.fire(rule::CC_09);
+                self.epoch_start = Some((start + gap).min(now));
+            }
+            self.last_ack = Some(now);
+        }
         if let Some(h) = &mut self.hystart {
             h.on_sent(end, now);
         }
