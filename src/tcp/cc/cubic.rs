@@ -115,6 +115,10 @@ pub struct Cubic {
     k_us: u64,
     /// W_est × 17 (α's denominator), in bytes, so α's steps add exactly.
     w_est17: u64,
+    /// The remainder of the last W_est step, in bytes × 17 × cwnd: one
+    /// SMSS acknowledged adds α·SMSS²/cwnd, under one unit of w_est17
+    /// from about 9 × SMSS segments of cwnd on.
+    est_rem: u64,
     /// The remainder of the last per-ACK increase, in bytes × cwnd.
     grow_rem: u64,
     /// The first congestion avoidance stage after an RTO is still to
@@ -155,6 +159,7 @@ impl Cubic {
             epoch_start: None,
             k_us: 0,
             w_est17: 0,
+            est_rem: 0,
             grow_rem: 0,
             after_rto: false,
             last_ack: None,
@@ -321,7 +326,12 @@ impl Cubic {
         // §4.3: W_est grows by α per cwnd of data acknowledged; α is 1
         // once W_est reached the window before the reduction.
         let alpha = if self.w_est17 >= u64::from(self.cwnd_prior) * ALPHA.1 { ALPHA.1 } else { ALPHA.0 };
-        self.w_est17 += alpha * u64::from(acked) * u64::from(smss) / u64::from(cwnd.max(1));
+        // The remainder is carried, as for the cubic increase: at large
+        // windows one ACK's share is below one unit.
+        let num = alpha * u64::from(acked) * u64::from(smss) + self.est_rem;
+        let den = u64::from(cwnd.max(1));
+        self.est_rem = num % den;
+        self.w_est17 += num / den;
         let w_est = (self.w_est17 / ALPHA.1).min(u64::from(u32::MAX)) as u32;
         if self.w_cubic(t, smss) < w_est {
             self.fire(rule::CC_07);
@@ -354,6 +364,7 @@ impl Cubic {
         self.after_rto = false;
         self.k_us = Cubic::k_for(self.w_max, cwnd, smss);
         self.w_est17 = u64::from(cwnd) * ALPHA.1;
+        self.est_rem = 0;
         self.grow_rem = 0;
         self.epoch_start = Some(now);
         now
@@ -532,5 +543,28 @@ mod tests {
         let limited = AckStep { cwnd_limited: false, ..step(6000, 100) };
         c.on_ack(ssthresh, ssthresh, MSS, MSS, &limited);
         assert_eq!(c.epoch_start, Some(Instant::from_nanos(6_000_000_000)));
+    }
+
+    /// B-CC-07: RFC 9438 §4.3: W_est grows by α·SMSS per cwnd of data
+    /// acknowledged, at any window. At 20 000 segments of 1460 bytes one
+    /// ACK of one SMSS adds 9/17 × 1460 × 1460 / 29 200 000 = 0.04
+    /// bytes: the remainder must be carried, or W_est stands still above
+    /// 9 × 1460 = 13 140 segments. After an RTO (K = 0, W_max =
+    /// cwnd_epoch, so W_cubic(0) = cwnd) and 20 000 such ACKs at t = 0
+    /// with cwnd held, W_est = cwnd + 20 000 × 9 × 1460² / (17 × 29.2 M)
+    /// = cwnd + 13 140 / 17 = cwnd + 772.9 bytes, above W_cubic(0):
+    /// Reno-friendly, cwnd = W_est = 29 200 772.
+    #[test]
+    fn w_est_grows_at_large_windows() {
+        const SMSS: u32 = 1460;
+        let cwnd = 20_000 * SMSS;
+        let mut c = Cubic::new(false);
+        c.on_timeout(40_000 * SMSS, 40_000 * SMSS, SMSS, false);
+        let mut last = cwnd;
+        for _ in 0..20_000 {
+            (last, _) = c.on_ack(cwnd, cwnd, SMSS, SMSS, &step(0, 0));
+        }
+        assert_eq!(c.info().region, CubicRegion::RenoFriendly);
+        assert_eq!(last, cwnd + 772);
     }
 }
