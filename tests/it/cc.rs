@@ -240,7 +240,7 @@ fn an_idle_period_is_not_part_of_t() {
         .filter(|e| e.endpoint == "client" && secs(e.t) < restart)
         .filter(|e| matches!(e.kind, TraceKind::Deliver { .. }))
         .map(|e| secs(e.t))
-        .last()
+        .next_back()
         .expect("ACKs before the idle");
     let last_recovery = records.iter().rposition(|r| r.2.region == CubicRegion::Recovery).expect("a recovery");
     assert!(records[last_recovery].0 < 1.0, "one loss, early");
