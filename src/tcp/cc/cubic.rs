@@ -567,4 +567,23 @@ mod tests {
         assert_eq!(c.info().region, CubicRegion::RenoFriendly);
         assert_eq!(last, cwnd + 772);
     }
+
+    /// B-CC-09: RFC 9438 §5.8: new data sent while nothing is in flight
+    /// ends an idle period: t_epoch moves forward by the time since the
+    /// last ACK (Linux's `CA_EVENT_TX_START`). Epoch at 1 s, last
+    /// (cwnd-limited) ACK at 2 s, restart at 20 s: t_epoch = 1 + 18 = 19
+    /// s, so t is 1 s again at 20 s. Data sent with something in flight
+    /// moves nothing.
+    #[test]
+    fn a_restart_after_idle_moves_the_epoch() {
+        let mut c = Cubic::new(false);
+        let ssthresh = c.on_congestion(100 * MSS, 100 * MSS, MSS);
+        c.on_ack(ssthresh, ssthresh, MSS, MSS, &step(1000, 100));
+        c.on_ack(ssthresh, ssthresh, MSS, MSS, &step(2000, 100));
+        c.on_sent(SeqNum(1), Instant::from_nanos(10_000_000_000), false);
+        assert_eq!(c.epoch_start, Some(Instant::from_nanos(1_000_000_000)));
+        c.on_sent(SeqNum(1), Instant::from_nanos(20_000_000_000), true);
+        assert_eq!(c.epoch_start, Some(Instant::from_nanos(19_000_000_000)));
+        assert!(c.take_rules().any(|r| r == rule::CC_09));
+    }
 }
