@@ -675,6 +675,8 @@ impl Endpoint {
             // B-LNX-05: a reply within the ATO: interactive mode.
             x.on_data_sent(cx.now);
         }
+        // Nothing was in flight: new data now ends an idle period.
+        let idle = self.snd_una == self.snd_max;
         if self.snd_nxt.lt(end) {
             self.snd_nxt = end;
         }
@@ -684,8 +686,9 @@ impl Endpoint {
         if !seg.retransmit
             && let Some(c) = &mut self.cubic
         {
-            // HyStart times new data (B-CC-10, B-CC-11).
-            c.on_sent(end, cx.now);
+            // HyStart times new data (B-CC-10, B-CC-11); after an idle
+            // period t leaves it out (B-CC-09).
+            c.on_sent(end, cx.now, idle && len > 0);
         }
         if !seg.retransmit && self.rtt.timing().is_none() && !self.bits.has(bit::TS_OK) {
             // B-TMR-05: time one segment at a time (with timestamps every

@@ -15,9 +15,13 @@
 //! Application-limited periods (§5.8): an ACK that arrives while the
 //! sender was not cwnd-limited (less than one SMSS of cwnd was unused
 //! when it left) grows nothing, and the time since the previous ACK is
-//! left out of t (t_epoch moves forward by it), so a flow that idles
-//! resumes on the curve where it left it, as Linux's `bictcp_cwnd_event`
-//! does for idle periods.
+//! left out of t (t_epoch moves forward by it). An idle period ends with
+//! new data sent while nothing is in flight; the ACKs of that first
+//! window are cwnd-limited, so the restart itself moves t_epoch forward
+//! by the time since the last ACK (Linux's `bictcp_cwnd_event` on
+//! `CA_EVENT_TX_START`, which counts from the last send; the last ACK
+//! is when the flight drained, and the gaps before it are the per-ACK
+//! rule's): a flow that idles resumes on the curve where it left it.
 
 use super::hystart::{Detection, HyStart};
 use crate::rule::{self, Rule};
@@ -111,12 +115,18 @@ pub struct Cubic {
     k_us: u64,
     /// W_est × 17 (α's denominator), in bytes, so α's steps add exactly.
     w_est17: u64,
+    /// The remainder of the last W_est step, in bytes × 17 × cwnd: one
+    /// SMSS acknowledged adds α·SMSS²/cwnd, under one unit of w_est17
+    /// from about 9 × SMSS segments of cwnd on.
+    est_rem: u64,
     /// The remainder of the last per-ACK increase, in bytes × cwnd.
     grow_rem: u64,
     /// The first congestion avoidance stage after an RTO is still to
     /// come: it starts with K = 0 and W_max = cwnd (§4.8).
     after_rto: bool,
-    /// The last ACK's time, for application-limited periods (§5.8).
+    /// The last ACK's time, or the last restart after idle, for
+    /// application-limited periods (§5.8): the time after it is not t's
+    /// unless the sender was cwnd-limited.
     last_ack: Option<Instant>,
     region: CubicRegion,
     /// Rules fired since the caller last took them.
@@ -149,6 +159,7 @@ impl Cubic {
             epoch_start: None,
             k_us: 0,
             w_est17: 0,
+            est_rem: 0,
             grow_rem: 0,
             after_rto: false,
             last_ack: None,
@@ -249,8 +260,23 @@ impl Cubic {
         self.region = CubicRegion::Recovery;
     }
 
-    /// New data left (not a retransmission): HyStart times it.
-    pub fn on_sent(&mut self, end: SeqNum, now: Instant) {
+    /// New data left (not a retransmission): HyStart times it. With
+    /// `idle` (nothing was in flight before it) an application-limited
+    /// period ends: t_epoch moves forward by the time since the last ACK,
+    /// never beyond `now` (§5.8; Linux's `CA_EVENT_TX_START`), so t
+    /// leaves the idle period out even though the ACKs of the window
+    /// sent now find the sender cwnd-limited.
+    pub fn on_sent(&mut self, end: SeqNum, now: Instant, idle: bool) {
+        if idle && let Some(last) = self.last_ack {
+            let gap = now.saturating_since(last);
+            if let Some(start) = self.epoch_start
+                && gap > Duration::ZERO
+            {
+                self.fire(rule::CC_09);
+                self.epoch_start = Some((start + gap).min(now));
+            }
+            self.last_ack = Some(now);
+        }
         if let Some(h) = &mut self.hystart {
             h.on_sent(end, now);
         }
@@ -300,7 +326,12 @@ impl Cubic {
         // §4.3: W_est grows by α per cwnd of data acknowledged; α is 1
         // once W_est reached the window before the reduction.
         let alpha = if self.w_est17 >= u64::from(self.cwnd_prior) * ALPHA.1 { ALPHA.1 } else { ALPHA.0 };
-        self.w_est17 += alpha * u64::from(acked) * u64::from(smss) / u64::from(cwnd.max(1));
+        // The remainder is carried, as for the cubic increase: at large
+        // windows one ACK's share is below one unit.
+        let num = alpha * u64::from(acked) * u64::from(smss) + self.est_rem;
+        let den = u64::from(cwnd.max(1));
+        self.est_rem = num % den;
+        self.w_est17 += num / den;
         let w_est = (self.w_est17 / ALPHA.1).min(u64::from(u32::MAX)) as u32;
         if self.w_cubic(t, smss) < w_est {
             self.fire(rule::CC_07);
@@ -333,6 +364,7 @@ impl Cubic {
         self.after_rto = false;
         self.k_us = Cubic::k_for(self.w_max, cwnd, smss);
         self.w_est17 = u64::from(cwnd) * ALPHA.1;
+        self.est_rem = 0;
         self.grow_rem = 0;
         self.epoch_start = Some(now);
         now
@@ -511,5 +543,47 @@ mod tests {
         let limited = AckStep { cwnd_limited: false, ..step(6000, 100) };
         c.on_ack(ssthresh, ssthresh, MSS, MSS, &limited);
         assert_eq!(c.epoch_start, Some(Instant::from_nanos(6_000_000_000)));
+    }
+
+    /// B-CC-07: RFC 9438 §4.3: W_est grows by α·SMSS per cwnd of data
+    /// acknowledged, at any window. At 20 000 segments of 1460 bytes one
+    /// ACK of one SMSS adds 9/17 × 1460 × 1460 / 29 200 000 = 0.04
+    /// bytes: the remainder must be carried, or W_est stands still above
+    /// 9 × 1460 = 13 140 segments. After an RTO (K = 0, W_max =
+    /// cwnd_epoch, so W_cubic(0) = cwnd) and 20 000 such ACKs at t = 0
+    /// with cwnd held, W_est = cwnd + 20 000 × 9 × 1460² / (17 × 29.2 M)
+    /// = cwnd + 13 140 / 17 = cwnd + 772.9 bytes, above W_cubic(0):
+    /// Reno-friendly, cwnd = W_est = 29 200 772.
+    #[test]
+    fn w_est_grows_at_large_windows() {
+        const SMSS: u32 = 1460;
+        let cwnd = 20_000 * SMSS;
+        let mut c = Cubic::new(false);
+        c.on_timeout(40_000 * SMSS, 40_000 * SMSS, SMSS, false);
+        let mut last = cwnd;
+        for _ in 0..20_000 {
+            (last, _) = c.on_ack(cwnd, cwnd, SMSS, SMSS, &step(0, 0));
+        }
+        assert_eq!(c.info().region, CubicRegion::RenoFriendly);
+        assert_eq!(last, cwnd + 772);
+    }
+
+    /// B-CC-09: RFC 9438 §5.8: new data sent while nothing is in flight
+    /// ends an idle period: t_epoch moves forward by the time since the
+    /// last ACK (Linux's `CA_EVENT_TX_START`). Epoch at 1 s, last
+    /// (cwnd-limited) ACK at 2 s, restart at 20 s: t_epoch = 1 + 18 = 19
+    /// s, so t is 1 s again at 20 s. Data sent with something in flight
+    /// moves nothing.
+    #[test]
+    fn a_restart_after_idle_moves_the_epoch() {
+        let mut c = Cubic::new(false);
+        let ssthresh = c.on_congestion(100 * MSS, 100 * MSS, MSS);
+        c.on_ack(ssthresh, ssthresh, MSS, MSS, &step(1000, 100));
+        c.on_ack(ssthresh, ssthresh, MSS, MSS, &step(2000, 100));
+        c.on_sent(SeqNum(1), Instant::from_nanos(10_000_000_000), false);
+        assert_eq!(c.epoch_start, Some(Instant::from_nanos(1_000_000_000)));
+        c.on_sent(SeqNum(1), Instant::from_nanos(20_000_000_000), true);
+        assert_eq!(c.epoch_start, Some(Instant::from_nanos(19_000_000_000)));
+        assert!(c.take_rules().any(|r| r == rule::CC_09));
     }
 }

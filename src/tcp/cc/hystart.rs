@@ -9,7 +9,11 @@
 //!   delay by clamp(delay_min / 8, 4 ms, 16 ms) (a queue is building).
 //!
 //! Both act only from cwnd ≥ 16 segments (`hystart_low_window`). A round
-//! starts with the first ACK beyond the SND.MAX of the round before.
+//! starts with the first ACK beyond the SND.MAX of the round before, and
+//! (since Linux 5.7, where `hystart_update` runs the round reset) only on
+//! an ACK with cwnd ≥ 16 segments. delay_min follows every sample, after
+//! slow start ended too (`cubictcp_acked`); an RTO resets all of
+//! HyStart, delay_min included (`bictcp_reset` on `TCP_CA_Loss`).
 //! Samples are per ACK: the time since the newest segment it covers was
 //! sent (never a retransmission), as Linux's `pkts_acked` delay, timed
 //! here on the simulator's nanosecond clock. Linux's allowance for paced
@@ -55,7 +59,8 @@ pub enum Detection {
 /// HyStart's state (`struct bictcp`'s HyStart fields).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HyStart {
-    /// Slow start was ended by HyStart; nothing more until an RTO.
+    /// Slow start was ended by HyStart; no more tests until an RTO
+    /// (delay_min still follows the samples).
     found: bool,
     /// The round's start and the last ACK of its train.
     round_start: Instant,
@@ -74,9 +79,6 @@ pub struct HyStart {
 impl HyStart {
     /// New data `[.., end)` left at `now`.
     pub fn on_sent(&mut self, end: SeqNum, now: Instant) {
-        if self.found {
-            return;
-        }
         if self.sent.len() == MAX_TIMED {
             self.sent.pop_front();
         }
@@ -89,12 +91,11 @@ impl HyStart {
     }
 
     /// An RTO: the slow start that follows is watched again, from a new
-    /// round (Linux's `bictcp_reset` and `bictcp_hystart_reset` on
+    /// round and a new delay_min (Linux's `bictcp_reset`, which clears
+    /// `delay_min` and `found`, and `bictcp_hystart_reset` on
     /// `TCP_CA_Loss`).
     pub fn restart(&mut self) {
-        self.found = false;
-        self.end_seq = None;
-        self.sent.clear();
+        *self = HyStart::default();
     }
 
     /// The RTT sample of an ACK up to `ack`: from the newest segment it
@@ -126,7 +127,9 @@ impl HyStart {
         if self.delay_min.is_none_or(|d| delay < d) {
             self.delay_min = Some(delay);
         }
-        if self.found || !in_slow_start {
+        if self.found || !in_slow_start || cwnd < LOW_WINDOW * smss {
+            // Linux ≥ 5.7 calls `hystart_update`, which starts rounds,
+            // only from `hystart_low_window` on.
             return None;
         }
         if self.end_seq.is_none_or(|end| end.lt(ack)) {
@@ -136,9 +139,6 @@ impl HyStart {
             self.end_seq = Some(snd_max);
             self.curr_rtt = None;
             self.sample_cnt = 0;
-        }
-        if cwnd < LOW_WINDOW * smss {
-            return None;
         }
         let delay_min = self.delay_min.unwrap_or(delay);
         if now.saturating_since(self.last_ack) <= ACK_DELTA {
@@ -164,7 +164,6 @@ impl HyStart {
 
     fn detect(&mut self, how: Detection) -> Option<Detection> {
         self.found = true;
-        self.sent.clear();
         Some(how)
     }
 }
@@ -228,5 +227,75 @@ mod tests {
         assert_eq!(h.on_ack(SeqNum(1 + 10 * MSS), ms(146 + 27), snd_max, 20 * MSS, MSS, true), Some(Detection::Delay));
         // 45 ms would not have been enough (40 + 5 is not exceeded).
         assert_eq!(Duration::from_millis(40) + Duration::from_millis(5), Duration::from_millis(45));
+    }
+
+    /// B-CC-10: since Linux 5.7 (`tcp_cubic.c`, `hystart_update`) a round
+    /// starts (`bictcp_hystart_reset`) only on an ACK with cwnd ≥
+    /// `hystart_low_window`: a train that began below it does not count.
+    /// delay_min 40 ms, ACKs 1 ms apart from 40 ms; the first 10 at cwnd
+    /// 15 segments, the rest at 20, every sample 40 ms (segment i sent
+    /// at i ms): the round starts at the 11th (50 ms), so the train
+    /// exceeds 20 ms at 71 ms (the 32nd ACK). A round begun at the first
+    /// ACK, below the low window, would see no train at all: its last
+    /// ACK would stay at 40 ms while the ACKs below it go unexamined.
+    #[test]
+    fn a_round_starts_only_from_the_low_window() {
+        let mut h = HyStart::default();
+        for i in 0..40u32 {
+            h.on_sent(SeqNum(1 + (i + 1) * MSS), ms(u64::from(i)));
+        }
+        let snd_max = SeqNum(1 + 40 * MSS);
+        for i in 0..31u32 {
+            let cwnd = if i < 10 { 15 * MSS } else { 20 * MSS };
+            let ack = SeqNum(1 + (i + 1) * MSS);
+            assert_eq!(h.on_ack(ack, ms(40 + u64::from(i)), snd_max, cwnd, MSS, true), None, "ACK {i}");
+        }
+        assert_eq!(h.on_ack(SeqNum(1 + 32 * MSS), ms(71), snd_max, 20 * MSS, MSS, true), Some(Detection::AckTrain));
+    }
+
+    /// B-CC-08, B-CC-11: an RTO resets all of HyStart, delay_min too
+    /// (Linux's `bictcp_reset` on `TCP_CA_Loss` clears `delay_min`): a
+    /// path whose delay rose to 60 ms before the RTO is measured afresh,
+    /// and a flat 60 ms in the slow start after it is no increase (with
+    /// the old 40 ms kept, 60 > 40 + 5 would end slow start). Samples 3
+    /// ms apart: no ACK train.
+    #[test]
+    fn a_timeout_forgets_delay_min() {
+        let mut h = HyStart::default();
+        h.on_sent(SeqNum(1 + MSS), ms(0));
+        assert_eq!(h.on_ack(SeqNum(1 + MSS), ms(40), SeqNum(1 + MSS), 20 * MSS, MSS, true), None);
+        h.restart();
+        let snd_max = SeqNum(1 + 21 * MSS);
+        for i in 1..=20u32 {
+            h.on_sent(SeqNum(1 + (i + 1) * MSS), ms(100 + 3 * u64::from(i)));
+        }
+        for i in 1..=20u32 {
+            let at = 160 + 3 * u64::from(i);
+            assert_eq!(h.on_ack(SeqNum(1 + (i + 1) * MSS), ms(at), snd_max, 20 * MSS, MSS, true), None, "{i}");
+        }
+        assert_eq!(h.delay_min, Some(Duration::from_millis(60)));
+    }
+
+    /// After slow start ended (`found`), Linux's `cubictcp_acked` still
+    /// lowers delay_min with every sample: new data keeps being timed.
+    /// The ACK train of the first test ends slow start at a delay_min of
+    /// 40 ms; a later segment acknowledged 30 ms after it left lowers it
+    /// to 30 ms.
+    #[test]
+    fn delay_min_follows_the_path_after_slow_start_ended() {
+        let mut h = HyStart::default();
+        for i in 0..40u32 {
+            h.on_sent(SeqNum(1 + (i + 1) * MSS), ms(0));
+        }
+        let snd_max = SeqNum(1 + 40 * MSS);
+        let mut found = None;
+        for i in 0..40u32 {
+            found = found.or(h.on_ack(SeqNum(1 + (i + 1) * MSS), ms(40 + u64::from(i)), snd_max, 20 * MSS, MSS, true));
+        }
+        assert_eq!(found, Some(Detection::AckTrain));
+        assert_eq!(h.delay_min, Some(Duration::from_millis(40)));
+        h.on_sent(SeqNum(1 + 41 * MSS), ms(100));
+        assert_eq!(h.on_ack(SeqNum(1 + 41 * MSS), ms(130), SeqNum(1 + 41 * MSS), 20 * MSS, MSS, false), None);
+        assert_eq!(h.delay_min, Some(Duration::from_millis(30)));
     }
 }
