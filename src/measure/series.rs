@@ -8,7 +8,11 @@
 //! a rate-limited link direction). An endpoint's outgoing queue is the
 //! direction its own segments take; its incoming queue the direction its
 //! peer's take (the peer being the other endpoint of its connection).
+//!
+//! The sink keeps typed rows ([`SeriesRow`]); the CSV ([`csv`]) and the
+//! series plot (`pictures::series_plot`) are both made from them.
 
+use crate::time::Instant;
 use crate::trace::{Filter, NO_EP, TraceEvent, TraceKind, TraceSink};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,19 +20,86 @@ use std::fmt::Write as _;
 /// The CSV header.
 pub const HEADER: &str = "t_ns,conn,ep,endpoint,cwnd_bytes,ssthresh_bytes,flight_bytes,srtt_ns,rttvar_ns,rto_ns,snd_wnd_bytes,rcv_wnd_bytes,queue_out_bytes,queue_in_bytes";
 
-/// Values of one endpoint, each unknown until its first record.
+/// The measured values of one endpoint at one time, each `None` until
+/// its first record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Values {
-    cwnd: Option<u32>,
-    ssthresh: Option<u32>,
-    flight: Option<u32>,
-    srtt: Option<u64>,
-    rttvar: Option<u64>,
-    rto: Option<u64>,
-    snd_wnd: Option<u32>,
-    rcv_wnd: Option<u32>,
-    queue_out: Option<u64>,
-    queue_in: Option<u64>,
+pub struct Values {
+    /// The congestion window, in bytes (RFC 5681 cwnd).
+    pub cwnd: Option<u32>,
+    /// The slow-start threshold, in bytes (RFC 5681 ssthresh).
+    pub ssthresh: Option<u32>,
+    /// Bytes sent and not acknowledged.
+    pub flight: Option<u32>,
+    /// The smoothed round-trip time, in ns (RFC 6298 SRTT).
+    pub srtt: Option<u64>,
+    /// The round-trip time variation, in ns (RFC 6298 RTTVAR).
+    pub rttvar: Option<u64>,
+    /// The retransmission timeout, in ns (RFC 6298 RTO).
+    pub rto: Option<u64>,
+    /// SND.WND, the peer's window as this end applies it, in bytes.
+    pub snd_wnd: Option<u32>,
+    /// The free receive window this end offers, in bytes.
+    pub rcv_wnd: Option<u32>,
+    /// The backlog of the link direction this end's segments take, in bytes.
+    pub queue_out: Option<u64>,
+    /// The backlog of the link direction its peer's segments take, in bytes.
+    pub queue_in: Option<u64>,
+}
+
+/// One row of the series: an endpoint's values right after one of them
+/// changed (a line of the CSV, [`HEADER`] naming its columns).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesRow {
+    /// When the change happened.
+    pub t: Instant,
+    /// The endpoint's connection then.
+    pub conn: u32,
+    /// The endpoint's index, fixed for its life.
+    pub ep: u32,
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// Every value as it stands after the change.
+    pub values: Values,
+}
+
+impl SeriesRow {
+    /// The row as a CSV line (without the newline), in [`HEADER`]'s order;
+    /// an unknown value is an empty cell.
+    pub fn csv_line(&self) -> String {
+        let v = &self.values;
+        let o32 = |x: Option<u32>| x.map_or(String::new(), |x| x.to_string());
+        let o64 = |x: Option<u64>| x.map_or(String::new(), |x| x.to_string());
+        let name = if self.endpoint.contains([',', '"']) {
+            format!("\"{}\"", self.endpoint.replace('"', "\"\""))
+        } else {
+            self.endpoint.clone()
+        };
+        format!(
+            "{},{},{},{name},{},{},{},{},{},{},{},{},{},{}",
+            self.t.as_nanos(),
+            self.conn,
+            self.ep,
+            o32(v.cwnd),
+            o32(v.ssthresh),
+            o32(v.flight),
+            o64(v.srtt),
+            o64(v.rttvar),
+            o64(v.rto),
+            o32(v.snd_wnd),
+            o32(v.rcv_wnd),
+            o64(v.queue_out),
+            o64(v.queue_in),
+        )
+    }
+}
+
+/// The CSV of `rows`: [`HEADER`], then one line per row.
+pub fn csv(rows: &[SeriesRow]) -> String {
+    let mut out = format!("{HEADER}\n");
+    for r in rows {
+        let _ = writeln!(out, "{}", r.csv_line());
+    }
+    out
 }
 
 #[derive(Clone, Debug)]
@@ -41,7 +112,7 @@ struct Tracked {
     out_dir: Option<(u32, bool)>,
 }
 
-/// A trace sink that writes the series CSV into memory.
+/// A trace sink that keeps the series' rows in memory.
 #[derive(Clone, Debug)]
 pub struct Series {
     /// Chooses endpoints: `endpoint` by name, `conn` by connection
@@ -52,7 +123,7 @@ pub struct Series {
     by_ep: BTreeMap<u32, usize>,
     /// Each link direction's latest backlog, (link, a_to_b, bytes).
     backlogs: Vec<(u32, bool, u64)>,
-    csv: String,
+    rows: Vec<SeriesRow>,
 }
 
 impl Series {
@@ -60,12 +131,22 @@ impl Series {
     /// choose (every endpoint when both are `None`).
     pub fn new(filter: &Filter) -> Series {
         let filter = Filter { endpoint: filter.endpoint.clone(), conn: filter.conn, ..Filter::default() };
-        Series { filter, tracked: Vec::new(), by_ep: BTreeMap::new(), backlogs: Vec::new(), csv: format!("{HEADER}\n") }
+        Series { filter, tracked: Vec::new(), by_ep: BTreeMap::new(), backlogs: Vec::new(), rows: Vec::new() }
     }
 
-    /// The CSV written so far.
+    /// The rows so far, in time order.
+    pub fn rows(&self) -> &[SeriesRow] {
+        &self.rows
+    }
+
+    /// The rows, in time order.
+    pub fn into_rows(self) -> Vec<SeriesRow> {
+        self.rows
+    }
+
+    /// The CSV of the rows so far ([`csv`]).
     pub fn into_csv(self) -> String {
-        self.csv
+        csv(&self.rows)
     }
 
     fn chosen(&self, e: &TraceEvent<'_>) -> bool {
@@ -99,27 +180,9 @@ impl Series {
             return;
         }
         t.values = new;
-        let v = new;
-        let o32 = |x: Option<u32>| x.map_or(String::new(), |x| x.to_string());
-        let o64 = |x: Option<u64>| x.map_or(String::new(), |x| x.to_string());
-        let name =
-            if t.name.contains([',', '"']) { format!("\"{}\"", t.name.replace('"', "\"\"")) } else { t.name.clone() };
-        let _ = writeln!(
-            self.csv,
-            "{t_ns},{},{},{name},{},{},{},{},{},{},{},{},{},{}",
-            t.conn,
-            t.ep,
-            o32(v.cwnd),
-            o32(v.ssthresh),
-            o32(v.flight),
-            o64(v.srtt),
-            o64(v.rttvar),
-            o64(v.rto),
-            o32(v.snd_wnd),
-            o32(v.rcv_wnd),
-            o64(v.queue_out),
-            o64(v.queue_in),
-        );
+        let row =
+            SeriesRow { t: Instant::from_nanos(t_ns), conn: t.conn, ep: t.ep, endpoint: t.name.clone(), values: new };
+        self.rows.push(row);
     }
 
     fn backlog(&self, dir: Option<(u32, bool)>) -> Option<u64> {

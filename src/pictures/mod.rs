@@ -13,12 +13,20 @@
 //! - [`curves`] has `log_log_svg`;
 //! - [`svg`] has the SVG primitives they share.
 
+pub mod axes;
 pub mod curves;
 pub mod ladder;
 pub mod measure_plot;
+pub mod merge;
 pub mod plot;
+pub mod series_plot;
 pub mod state_diagram;
 pub mod svg;
+pub mod tsg;
+mod window;
 
 pub use ladder::{ladder_svg, ladder_text, ladder_text_with};
+pub use series_plot::series_plot_svg;
 pub use state_diagram::state_diagram_svg;
+pub use tsg::tsg_svg;
+pub use window::Window;
