@@ -24,6 +24,8 @@
 //! - `measures`: per-endpoint results, series and `sweep --measure`
 //!   checked against the trace; measurement records never change a digest.
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
+//! - `transfer_pictures`: time-sequence graphs, series plots and ladders
+//!   of a time window, from the command line.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
 //! - `sack`: SACK negotiation, and RFC 6675 recovery against NewReno.
@@ -53,4 +55,5 @@ mod sack;
 mod scenarios;
 mod sims;
 mod sweeps;
+mod transfer_pictures;
 mod util;
