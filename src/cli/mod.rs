@@ -384,9 +384,20 @@ pub struct RunArgs {
     /// Capture segments as they are sent (lost ones included) or as they are delivered.
     #[arg(long, value_enum, default_value_t = PcapSide::Sender, requires = "pcap")]
     pub pcap_side: PcapSide,
-    /// Draw the ladder (sequence) diagram of connection --conn (default 0) as SVG.
+    /// Draw the ladder (sequence) diagram of connection --conn (default 0,
+    /// or the connection of --endpoint) as SVG, inside --from-ms/--to-ms.
     #[arg(long, value_name = "PATH")]
     pub svg: Option<PathBuf>,
+    /// Draw the time-sequence graph of the data --endpoint (default: the end
+    /// that connects) sends on connection --conn (default 0, or the
+    /// connection of --endpoint) as SVG, inside --from-ms/--to-ms.
+    #[arg(long, value_name = "PATH")]
+    pub tsg: Option<PathBuf>,
+    /// Draw cwnd, ssthresh and flight, and SRTT and RTO, over time as SVG:
+    /// one pair of panels per endpoint --endpoint and --conn choose (all by
+    /// default; the first four drawn), inside --from-ms/--to-ms.
+    #[arg(long, value_name = "PATH")]
+    pub series_plot: Option<PathBuf>,
     /// Draw the RFC 9293 state diagram with this run's transition counts as SVG.
     #[arg(long, value_name = "PATH")]
     pub state_diagram: Option<PathBuf>,
@@ -419,7 +430,7 @@ pub struct RunArgs {
     /// Run twice, the second time with hasher seeds, slot reuse and heap
     /// addresses changed; exit 4 with the first differing event if the
     /// traces differ. Writes no trace.
-    #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "state_diagram", "emit_faults", "connections", "series"])]
+    #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "tsg", "series_plot", "state_diagram", "emit_faults", "connections", "series"])]
     pub check_determinism: bool,
 }
 

@@ -16,8 +16,9 @@ use tcpsim::measure::series::Series;
 use tcpsim::model::Model;
 use tcpsim::pcap::{CaptureSide, PcapWriter};
 use tcpsim::pictures::{
-    self,
+    self, Window,
     ladder::{IsnLog, LadderRecorder},
+    series_plot,
 };
 use tcpsim::replay;
 use tcpsim::report;
@@ -109,6 +110,8 @@ pub fn run(args: &RunArgs) -> u8 {
         ("--out", args.out.as_deref()),
         ("--pcap", args.pcap.as_deref()),
         ("--svg", args.svg.as_deref()),
+        ("--tsg", args.tsg.as_deref()),
+        ("--series-plot", args.series_plot.as_deref()),
         ("--state-diagram", args.state_diagram.as_deref()),
         ("--emit-faults", args.emit_faults.as_deref()),
         ("--connections", args.connections.as_deref()),
@@ -118,12 +121,15 @@ pub fn run(args: &RunArgs) -> u8 {
         error(&e);
         return EXIT_BAD_INPUT;
     }
-    // The ladder shows --conn, or connection 0; `filter` checked --conn.
-    let svg_conn = args.conn.unwrap_or(0);
-    if args.svg.is_some() && sim.model().connection_count() + sim.model().listeners.len() as u64 == 0 {
-        error("--svg: the scenario has no connection to draw");
-        return EXIT_BAD_INPUT;
-    }
+    // The ladder and the time-sequence graph show --conn, or the
+    // connection of --endpoint, or connection 0; `filter` checked --conn.
+    let svg_conn = match picture_conn(args, sim.model()) {
+        Ok(c) => c,
+        Err(e) => {
+            error(&e);
+            return EXIT_BAD_INPUT;
+        }
+    };
     // Install the handler before any temp file exists, so an interrupt can
     // never leave one behind.
     let stop = interrupt_flag();
@@ -247,7 +253,41 @@ const ALL_PATHS_UP_TO: u64 = 64;
 /// Whether the run traces the measurement records: shown (--measurements)
 /// or read by the per-endpoint results or the series.
 fn measures(args: &RunArgs) -> bool {
-    args.measurements || args.connections.is_some() || args.connections_table || args.series.is_some()
+    args.measurements
+        || args.connections.is_some()
+        || args.connections_table
+        || args.series.is_some()
+        || args.series_plot.is_some()
+}
+
+/// The connection `--svg` and `--tsg` draw: `--conn`; else the first
+/// connection with an endpoint named `--endpoint` (a connection's client
+/// or peer, or a listener's endpoints: the first connection to its
+/// address); else connection 0.
+fn picture_conn(args: &RunArgs, model: &Model) -> Result<u32, String> {
+    if args.svg.is_none() && args.tsg.is_none() {
+        return Ok(0);
+    }
+    let flag = if args.svg.is_some() { "--svg" } else { "--tsg" };
+    if model.connection_count() + model.listeners.len() as u64 == 0 {
+        return Err(format!("{flag}: the scenario has no connection to draw"));
+    }
+    if let Some(c) = args.conn {
+        return Ok(c);
+    }
+    let Some(name) = args.endpoint.as_deref() else {
+        return Ok(0);
+    };
+    let mut first = 0u64;
+    for c in &model.connections {
+        let listener =
+            model.listeners.iter().any(|l| l.name == name && l.host == c.remote_host && l.port == c.remote_port);
+        if c.count > 0 && (c.name == name || c.peer.as_ref().is_some_and(|p| p.name == name) || listener) {
+            return u32::try_from(first).map_err(|_| format!("--endpoint {name}: connection {first} is too large"));
+        }
+        first += u64::from(c.count);
+    }
+    Err(format!("{flag}: no connection has an endpoint named {name:?} (--endpoint); name one with --conn"))
 }
 
 /// Whether the trace ends with the path summary: a text trace, not quiet.
@@ -463,8 +503,14 @@ fn text_tail(
 /// the run, so a bad path is bad input; committed after it.
 struct Extras {
     pcap: Option<PcapWriter<BufWriter<Dest>>>,
-    /// The ladder's destination and the events it needs.
-    svg: Option<(Dest, LadderRecorder)>,
+    /// The events of the connection the ladder and the time-sequence graph
+    /// draw, unfiltered (a window is the pictures' to apply).
+    picture: Option<LadderRecorder>,
+    svg: Option<Dest>,
+    tsg: Option<Dest>,
+    /// --series-plot: the destination and the series it draws.
+    series_plot: Option<(Dest, Series)>,
+    window: Window,
     states: Option<Dest>,
     /// The replay's destination and the file text it pins.
     faults: Option<(Dest, String)>,
@@ -493,8 +539,11 @@ impl Extras {
             Some(p) => Some(PcapWriter::new(BufWriter::with_capacity(1 << 16, open("--pcap", p)?), side)),
             None => None,
         };
-        let svg = match &args.svg {
-            Some(p) => Some((open("--svg", p)?, LadderRecorder::new(svg_conn))),
+        let svg = args.svg.as_deref().map(|p| open("--svg", p)).transpose()?;
+        let tsg = args.tsg.as_deref().map(|p| open("--tsg", p)).transpose()?;
+        let picture = (svg.is_some() || tsg.is_some()).then(|| LadderRecorder::new(svg_conn));
+        let series_plot = match &args.series_plot {
+            Some(p) => Some((open("--series-plot", p)?, Series::new(filter))),
             None => None,
         };
         let states = match &args.state_diagram {
@@ -514,7 +563,8 @@ impl Extras {
             Some(p) => Some((open("--series", p)?, Series::new(filter))),
             None => None,
         };
-        Ok(Extras { pcap, svg, states, faults, collector, connections, series })
+        let window = Window::of_filter(filter);
+        Ok(Extras { pcap, picture, svg, tsg, series_plot, window, states, faults, collector, connections, series })
     }
 
     /// Writes the pictures and flushes the capture; returns the
@@ -534,12 +584,26 @@ impl Extras {
                 .map_err(|e| format!("writing the packet capture (--pcap) failed: {e}"))?;
             done.push(("--pcap", d));
         }
-        if let Some((mut d, rec)) = self.svg {
-            let svg_conn = rec.conn();
-            let title = format!("{}: connection {svg_conn}, seed {}", model.name, model.seed);
-            let svg = pictures::ladder_svg(&rec.events, svg_conn, &title);
+        let events = self.picture.as_ref().map_or(&[][..], |r| &r.events[..]);
+        let conn = self.picture.as_ref().map_or(0, LadderRecorder::conn);
+        if let Some(mut d) = self.svg {
+            let title = format!("{}: connection {conn}, seed {}", model.name, model.seed);
+            let svg = pictures::ladder_svg_in(events, conn, self.window, &title);
             d.write_all(svg.as_bytes()).map_err(|e| format!("writing the ladder (--svg) failed: {e}"))?;
             done.push(("--svg", d));
+        }
+        if let Some(mut d) = self.tsg {
+            let title = format!("{}: time-sequence graph of connection {conn}, seed {}", model.name, model.seed);
+            let svg = pictures::tsg_svg(events, conn, args.endpoint.as_deref(), self.window, &title);
+            d.write_all(svg.as_bytes()).map_err(|e| format!("writing the time-sequence graph (--tsg) failed: {e}"))?;
+            done.push(("--tsg", d));
+        }
+        if let Some((mut d, series)) = self.series_plot {
+            let title = format!("{}: congestion window and RTT, seed {}", model.name, model.seed);
+            let rows = series_plot::rows_in_window(series.rows(), self.window);
+            let svg = pictures::series_plot_svg(&rows, &title);
+            d.write_all(svg.as_bytes()).map_err(|e| format!("writing the series plot (--series-plot) failed: {e}"))?;
+            done.push(("--series-plot", d));
         }
         if let Some(mut d) = self.states {
             let title = format!("{}: state transitions, seed {}", model.name, model.seed);
@@ -626,7 +690,7 @@ fn run_traced(
     if let Some(p) = extras.pcap.as_mut() {
         sinks.push(p);
     }
-    if let Some((_, rec)) = extras.svg.as_mut() {
+    if let Some(rec) = extras.picture.as_mut() {
         sinks.push(rec);
     }
     // The trace and pictures show the measurement records only when asked
@@ -644,6 +708,9 @@ fn run_traced(
         readers.push(c);
     }
     if let Some((_, s)) = extras.series.as_mut() {
+        readers.push(s);
+    }
+    if let Some((_, s)) = extras.series_plot.as_mut() {
         readers.push(s);
     }
     let mut finished = sim.run_until(&mut FanOut { sinks: readers }, stop);

@@ -25,7 +25,7 @@ pub mod svg;
 pub mod tsg;
 mod window;
 
-pub use ladder::{ladder_svg, ladder_text, ladder_text_with};
+pub use ladder::{ladder_svg, ladder_svg_in, ladder_text, ladder_text_with};
 pub use series_plot::series_plot_svg;
 pub use state_diagram::state_diagram_svg;
 pub use tsg::tsg_svg;

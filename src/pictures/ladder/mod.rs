@@ -43,6 +43,7 @@ mod svg;
 mod test_events;
 mod text;
 
+use crate::pictures::Window;
 use crate::time::Instant;
 use crate::trace::{OwnedEvent, Route, TraceEvent, TraceKind, TraceSink};
 use exchange::Exchange;
@@ -57,6 +58,22 @@ pub const MAX_ARROWS: usize = 3000;
 pub fn ladder_svg(events: &[OwnedEvent], conn: u32, title: &str) -> String {
     let exchange = Exchange::build(events, conn, &IsnLog::default());
     svg::render_svg(&exchange, conn, title)
+}
+
+/// [`ladder_svg`] of the part of the run inside `window`. `events` should
+/// be every event of the connection, unfiltered: the ISNs come from the
+/// SYNs before the window, so sequence numbers stay relative to them.
+pub fn ladder_svg_in(events: &[OwnedEvent], conn: u32, window: Window, title: &str) -> String {
+    if !window.is_bounded() {
+        return ladder_svg(events, conn, title);
+    }
+    let mut isns = IsnLog::default();
+    for e in events {
+        isns.record(&e.as_event());
+    }
+    let inside: Vec<OwnedEvent> = events.iter().filter(|e| window.contains(e.t)).cloned().collect();
+    let exchange = Exchange::build(&inside, conn, &isns);
+    svg::render_svg(&exchange, conn, &format!("{title}, {}", window.describe()))
 }
 
 /// A text ladder of connection `conn` for a terminal: one line per
