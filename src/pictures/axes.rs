@@ -63,6 +63,22 @@ pub fn byte_unit(max: f64) -> (f64, &'static str) {
     }
 }
 
+/// Notes joined with `; ` into lines no wider than `width` px at `size`
+/// px (a note wider than that gets a line of its own).
+pub fn note_lines(notes: &[String], size: f64, width: f64) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for n in notes {
+        match lines.last_mut() {
+            Some(last) if super::svg::text_width(&format!("{last}; {n}"), size) * 0.9 <= width => {
+                last.push_str("; ");
+                last.push_str(n);
+            }
+            _ => lines.push(n.clone()),
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

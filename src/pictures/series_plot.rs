@@ -15,12 +15,11 @@
 //! Changes within one pixel column are merged ([`super::merge`]).
 
 use super::Window;
-use super::axes::{Axis, byte_unit};
+use super::axes::{Axis, byte_unit, note_lines};
 use super::merge::step_polyline;
 use super::svg::{Anchor, Font, Stroke, Svg};
 use crate::measure::series::SeriesRow;
 use crate::time::Instant;
-use std::fmt::Write as _;
 
 /// The most endpoints one picture draws.
 pub const MAX_ENDPOINTS: usize = 4;
@@ -45,10 +44,13 @@ const GRID: &str = "#e4e4e4";
 ///
 /// [`Series`]: crate::measure::series::Series
 pub fn series_plot_svg(rows: &[SeriesRow], title: &str) -> String {
+    // Each endpoint by its first row, with the connection of its last (a
+    // listener's endpoint joins its connection after its first records).
     let mut eps: Vec<(u32, &str, u32)> = Vec::new();
     for r in rows {
-        if !eps.iter().any(|(ep, _, _)| *ep == r.ep) {
-            eps.push((r.ep, &r.endpoint, r.conn));
+        match eps.iter_mut().find(|(ep, _, _)| *ep == r.ep) {
+            Some(e) => e.2 = r.conn,
+            None => eps.push((r.ep, &r.endpoint, r.conn)),
         }
     }
     let shown = eps.len().min(MAX_ENDPOINTS);
@@ -67,16 +69,23 @@ pub fn series_plot_svg(rows: &[SeriesRow], title: &str) -> String {
         let mine: Vec<&SeriesRow> = rows.iter().filter(|r| r.ep == *ep).collect();
         merged += block(&mut svg, top, &format!("{name} (connection {conn}, ep {ep})"), &mine, &x);
     }
-    let mut note = String::from("time from the start of the run; each line holds its value until the next change");
+    let mut notes = vec![
+        "time from the start of the run".to_string(),
+        "each line holds its value until the next change".to_string(),
+        "ssthresh above a panel is drawn at its top".to_string(),
+    ];
     if eps.len() > shown {
-        let _ = write!(note, "; {} more endpoints not drawn (choose with --endpoint or --conn)", eps.len() - shown);
+        notes.push(format!("{} more endpoints not drawn (choose with --endpoint or --conn)", eps.len() - shown));
     }
     if merged > 0 {
-        let _ = write!(note, "; {merged} marks merged below one pixel");
+        notes.push(format!("{merged} marks merged below one pixel"));
     }
-    let bottom = 50.0 + BLOCK * shown as f64;
-    svg.text(LEFT, bottom + 10.0, Anchor::Start, Font::sans(11.5, "#555").italic(), &note);
-    svg.set_height(bottom + 26.0);
+    let mut y = 50.0 + BLOCK * shown as f64 - 6.0;
+    for line in note_lines(&notes, 11.5, RIGHT - LEFT) {
+        y += 18.0;
+        svg.text(LEFT, y, Anchor::Start, Font::sans(11.5, "#555").italic(), &line);
+    }
+    svg.set_height(y + 14.0);
     svg.finish()
 }
 
@@ -128,7 +137,7 @@ fn block(svg: &mut Svg, top: f64, header: &str, rows: &[&SeriesRow], x: &Axis) -
         line(svg, rows, &xs, &|r| bytes(r.values.ssthresh), Stroke::dashed(SSTHRESH, 1.5, "6 3"), "series-ssthresh");
     merged += line(svg, rows, &xs, &|r| bytes(r.values.flight), Stroke::solid(FLIGHT, 1.4), "series-flight");
     merged += line(svg, rows, &xs, &|r| bytes(r.values.cwnd), Stroke::solid(CWND, 1.8), "series-cwnd");
-    key(svg, wtop, &[(CWND, "cwnd", ""), (SSTHRESH, "ssthresh", "6 3"), (FLIGHT, "flight", "")]);
+    key(svg, wtop - 14.0, &[(CWND, "cwnd", ""), (SSTHRESH, "ssthresh", "6 3"), (FLIGHT, "flight", "")]);
 
     // RTT panel, in ms.
     let max_ns = rows.iter().filter_map(|r| r.values.rto.max(r.values.srtt)).max().unwrap_or(0);
@@ -138,7 +147,7 @@ fn block(svg: &mut Svg, top: f64, header: &str, rows: &[&SeriesRow], x: &Axis) -
     let msy = |v: Option<u64>| v.map(|v| y.at_clamped(v as f64 / 1e6));
     merged += line(svg, rows, &xs, &|r| msy(r.values.rto), Stroke::solid(RTO, 1.6), "series-rto");
     merged += line(svg, rows, &xs, &|r| msy(r.values.srtt), Stroke::solid(SRTT, 1.8), "series-srtt");
-    key(svg, rtop, &[(SRTT, "SRTT", ""), (RTO, "RTO", "")]);
+    key(svg, rtop - 8.0, &[(SRTT, "SRTT", ""), (RTO, "RTO", "")]);
     svg.text((LEFT + RIGHT) / 2.0, rbottom + 34.0, Anchor::Middle, Font::sans(12.5, "#222"), "time (ms)");
     merged
 }
@@ -200,16 +209,16 @@ fn line(
     merged
 }
 
-/// The panel's key, at its top right.
-fn key(svg: &mut Svg, top: f64, entries: &[(&'static str, &str, &'static str)]) {
+/// A panel's key, right-aligned above it on the baseline `y`.
+fn key(svg: &mut Svg, y: f64, entries: &[(&'static str, &str, &'static str)]) {
     let font = Font::sans(11.5, "#333");
     let mut x = RIGHT - 8.0;
     for (color, name, dash) in entries.iter().rev() {
         let w = name.chars().count() as f64 * 11.5 * 0.6;
         x -= w;
-        svg.text_halo(x, top + 16.0, Anchor::Start, font, name);
+        svg.text(x, y, Anchor::Start, font, name);
         x -= 26.0;
-        svg.line(x, top + 12.0, x + 20.0, top + 12.0, Stroke::dashed(color, 2.0, dash));
+        svg.line(x, y - 4.0, x + 20.0, y - 4.0, Stroke::dashed(color, 2.0, dash));
         x -= 12.0;
     }
 }

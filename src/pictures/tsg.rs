@@ -26,7 +26,7 @@
 mod graph;
 
 use super::Window;
-use super::axes::{Axis, byte_unit};
+use super::axes::{Axis, byte_unit, note_lines};
 use super::merge::{Range, merge_ranges, step_polyline};
 use super::svg::{Anchor, Font, SANS, Stroke, Svg, num, text_width};
 use crate::trace::OwnedEvent;
@@ -119,11 +119,23 @@ fn render(g: &Graph, conn: u32, endpoint: Option<&str>, window: Window, title: &
         );
     }
 
+    // Everything inside the plot is drawn in a nested viewport, which
+    // clips what lies beyond it (the window line far above the data)
+    // without a clip path's document-wide id.
+    d.svg.raw(&format!(
+        "<svg x=\"{l}\" y=\"{t}\" width=\"{w}\" height=\"{h}\" viewBox=\"{l} {t} {w} {h}\" overflow=\"hidden\">\n",
+        l = num(LEFT - 8.0),
+        t = num(TOP),
+        w = num(RIGHT - LEFT + 16.0),
+        h = num(PLOT_HEIGHT),
+    ));
     // Lines first, so the bars and marks are drawn over them.
     let x_end = if window.to.is_some() { RIGHT } else { xt(t_hi) };
     let line_x = |i: usize, t| if i == 0 && g.carried { LEFT } else { xt(t) };
+    // Not clamped: the viewport hides what is above the plot.
+    let yw = |seq: i64| y.at(seq as f64 / unit).max(TOP - 20.0);
     let window_line: Vec<(f64, f64)> =
-        g.acks.iter().enumerate().map(|(i, a)| (line_x(i, a.t), ys(a.window_edge))).collect();
+        g.acks.iter().enumerate().map(|(i, a)| (line_x(i, a.t), yw(a.window_edge))).collect();
     step_line(&mut d, &window_line, x_end, Stroke::solid(WINDOW, 1.4), "tsg-window");
     let ack_line: Vec<(f64, f64)> = g.acks.iter().enumerate().map(|(i, a)| (line_x(i, a.t), ys(a.ack))).collect();
     step_line(&mut d, &ack_line, x_end, Stroke::solid(ACK, 1.6), "tsg-ack");
@@ -146,7 +158,8 @@ fn render(g: &Graph, conn: u32, endpoint: Option<&str>, window: Window, title: &
         format!("M{} {}l4 4l-4 4l-4 -4z", num(x + 6.0), num(y - 4.0))
     });
     flags(&mut d, g, &xt, &ys);
-    legend(&mut d, g);
+    d.svg.raw("</svg>\n");
+    legend(&mut d, g, g.acks.iter().any(|a| a.window_edge as f64 / unit > y.hi));
     d.svg.finish()
 }
 
@@ -163,7 +176,7 @@ fn seq_range(g: &Graph) -> (f64, f64) {
     };
     let (lo, hi) = (lo as f64, hi as f64);
     let window_top = g.acks.iter().map(|a| a.window_edge).max().map_or(hi, |w| w as f64);
-    (lo, hi.max(window_top.min(hi + (hi - lo).max(1.0) * 0.25)))
+    if window_top <= hi + (hi - lo).max(1.0) * 0.25 { (lo, hi.max(window_top)) } else { (lo, hi) }
 }
 
 fn axes(svg: &mut Svg, x: &Axis, y: &Axis, unit: &str) {
@@ -267,7 +280,7 @@ fn flags(d: &mut Drawn, g: &Graph, xt: &dyn Fn(crate::time::Instant) -> f64, ys:
     }
 }
 
-fn legend(d: &mut Drawn, g: &Graph) {
+fn legend(d: &mut Drawn, g: &Graph, window_above: bool) {
     let mut entries: Vec<(&str, &str, &str)> = vec![("bar", DATA, "data sent"), ("bar", RETRANSMIT, "retransmission")];
     entries.push(("line", ACK, "ACK received"));
     entries.push(("line", WINDOW, "ACK + receive window"));
@@ -306,10 +319,18 @@ fn legend(d: &mut Drawn, g: &Graph) {
         d.svg.text(x + 22.0, y, Anchor::Start, font, text);
         x += w;
     }
-    let mut note = format!("time from the start of the run; sequence numbers of {}'s data", g.names.0);
-    if d.merged > 0 {
-        let _ = write!(note, "; {} marks merged below one pixel", d.merged);
+    let mut notes = vec![format!("time from the start of the run; sequence numbers of {}'s data", g.names.0)];
+    if window_above {
+        notes.push("the window line runs above the plot where it is not drawn".to_string());
     }
-    d.svg.text(LEFT, y + 24.0, Anchor::Start, Font { family: SANS, ..Font::sans(11.5, "#555").italic() }, &note);
-    d.svg.set_height(y + 40.0);
+    if d.merged > 0 {
+        notes.push(format!("{} marks merged below one pixel", d.merged));
+    }
+    let font = Font { family: SANS, ..Font::sans(11.5, "#555").italic() };
+    let lines = note_lines(&notes, 11.5, RIGHT - LEFT);
+    for line in &lines {
+        y += 20.0;
+        d.svg.text(LEFT, y, Anchor::Start, font, line);
+    }
+    d.svg.set_height(y + 16.0);
 }

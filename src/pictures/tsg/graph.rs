@@ -30,7 +30,8 @@ pub(super) struct AckPoint {
     /// ACK plus the advertised window, scaled (RFC 7323 §2.3).
     pub(super) window_edge: i64,
     /// RFC 5681 §2's duplicate ACK: no data, no SYN or FIN, the same ACK
-    /// and window as the previous one, with data outstanding.
+    /// (the greatest received) and window as the previous one, with data
+    /// outstanding.
     pub(super) duplicate: bool,
 }
 
@@ -175,7 +176,7 @@ impl Graph {
                         g.drops.push(at);
                     }
                 }
-                TraceKind::Deliver { .. } if own && e.pkt.is_some_and(|p| p.copy > 0) => {
+                TraceKind::Deliver { seg, .. } if own && seg.seg_len() > 0 && e.pkt.is_some_and(|p| p.copy > 0) => {
                     if let Some(at) = send_of(&sent, e.pkt.map(|p| p.pkt))
                         && window.contains(at.t)
                     {
@@ -183,31 +184,40 @@ impl Graph {
                     }
                 }
                 TraceKind::Deliver { seg, discard: None } if theirs && seg.flags.ack() => {
-                    let ack = rel(seg.ack.0, e.t);
-                    let wnd = seg.wnd_scaled();
-                    let outstanding = snd_max > ack;
-                    let duplicate = seg.len == 0
-                        && !seg.flags.syn()
-                        && !seg.flags.fin()
-                        && last_ack == Some((ack, wnd))
-                        && outstanding;
-                    last_ack = Some((ack, wnd));
-                    let point = AckPoint { t: e.t, ack, window_edge: ack + i64::from(wnd), duplicate };
                     if window.is_after(e.t) {
                         continue;
                     }
+                    let ack = rel(seg.ack.0, e.t);
+                    let wnd = seg.wnd_scaled();
+                    // An ACK older than the greatest received (reordered)
+                    // moves neither line: the sender ignores it (RFC 9293
+                    // §3.10.7.4, SEG.ACK < SND.UNA) and keeps its window
+                    // (the SND.WL1/WL2 test); its SACK blocks still count.
+                    let old = last_ack.is_some_and(|(a, _)| ack < a);
+                    let duplicate = !old
+                        && seg.len == 0
+                        && !seg.flags.syn()
+                        && !seg.flags.fin()
+                        && last_ack == Some((ack, wnd))
+                        && snd_max > ack;
                     if !window.contains(e.t) {
-                        // Before the window: only the latest one is kept,
-                        // where the lines enter it.
-                        g.acks.clear();
-                        g.acks.push(AckPoint { duplicate: false, ..point });
-                        g.carried = true;
+                        if !old {
+                            last_ack = Some((ack, wnd));
+                            // Before the window: only the latest one is
+                            // kept, where the lines enter it.
+                            g.acks.clear();
+                            g.acks.push(AckPoint { t: e.t, ack, window_edge: ack + i64::from(wnd), duplicate: false });
+                            g.carried = true;
+                        }
                         continue;
                     }
                     for b in seg.sack.as_slice() {
                         g.sacks.push(Bar { t: e.t, lo: rel(b.left.0, e.t), hi: rel(b.right.0, e.t) });
                     }
-                    g.acks.push(point);
+                    if !old {
+                        last_ack = Some((ack, wnd));
+                        g.acks.push(AckPoint { t: e.t, ack, window_edge: ack + i64::from(wnd), duplicate });
+                    }
                 }
                 _ => {}
             }
