@@ -37,8 +37,9 @@ pub fn merge_ranges(marks: impl IntoIterator<Item = (f64, f64, f64)>) -> (Vec<Ra
     let mut out: Vec<Range> = Vec::new();
     let mut column_start = 0;
     let mut column = None;
-    let mut merged = 0;
+    let mut given = 0;
     for (x, y1, y2) in marks {
+        given += 1;
         let (y_lo, y_hi) = if y1 <= y2 { (y1, y2) } else { (y2, y1) };
         let col = x.floor() as i64;
         if column != Some(col) {
@@ -47,7 +48,6 @@ pub fn merge_ranges(marks: impl IntoIterator<Item = (f64, f64, f64)>) -> (Vec<Ra
             out.push(Range { x, y_lo, y_hi, count: 1 });
             continue;
         }
-        merged += 1;
         let here = &mut out[column_start..];
         if let Some(r) = here.iter_mut().find(|r| y_lo <= r.y_hi + TOUCH_PX && r.y_lo - TOUCH_PX <= y_hi) {
             r.y_lo = r.y_lo.min(y_lo);
@@ -68,6 +68,7 @@ pub fn merge_ranges(marks: impl IntoIterator<Item = (f64, f64, f64)>) -> (Vec<Ra
             out.push(hull);
         }
     }
+    let merged = given - out.len();
     (out, merged)
 }
 

@@ -222,3 +222,68 @@ fn key(svg: &mut Svg, y: f64, entries: &[(&'static str, &str, &'static str)]) {
         x -= 12.0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::series::Values;
+    use crate::pictures::svg::check_well_formed;
+
+    fn row(ms: u64, ep: u32, cwnd: u32, rto_ms: u64) -> SeriesRow {
+        SeriesRow {
+            t: Instant::from_nanos(ms * 1_000_000),
+            conn: 0,
+            ep,
+            endpoint: format!("ep{ep}"),
+            values: Values {
+                cwnd: Some(cwnd),
+                ssthresh: Some(65535),
+                flight: Some(cwnd / 2),
+                srtt: Some(40_000_000),
+                rto: Some(rto_ms * 1_000_000),
+                ..Values::default()
+            },
+        }
+    }
+
+    #[test]
+    fn both_panels_have_their_lines() {
+        let rows = [row(0, 0, 4380, 1000), row(40, 0, 5840, 1000), row(80, 0, 1460, 2000)];
+        let svg = series_plot_svg(&rows, "t");
+        check_well_formed(&svg).unwrap();
+        for class in ["series-cwnd", "series-ssthresh", "series-flight", "series-srtt", "series-rto"] {
+            assert!(svg.contains(&format!(r#"class="{class}""#)), "{class}");
+        }
+        assert!(svg.contains("ep0 (connection 0, ep 0)"));
+        assert!(!svg.contains("merged"), "nothing to merge at this scale");
+    }
+
+    #[test]
+    fn a_window_starts_each_endpoint_at_its_last_values_before_it() {
+        let rows = [row(0, 0, 1, 1), row(5, 1, 2, 1), row(10, 0, 3, 1), row(20, 0, 4, 1), row(30, 1, 5, 1)];
+        let w = Window { from: Some(Instant::from_nanos(15_000_000)), to: Some(Instant::from_nanos(25_000_000)) };
+        let inside = rows_in_window(&rows, w);
+        let seen: Vec<(u64, u32, Option<u32>)> =
+            inside.iter().map(|r| (r.t.as_nanos() / 1_000_000, r.ep, r.values.cwnd)).collect();
+        assert_eq!(seen, [(15, 0, Some(3)), (15, 1, Some(2)), (20, 0, Some(4))]);
+    }
+
+    #[test]
+    fn many_endpoints_and_many_rows_stay_bounded() {
+        let rows: Vec<SeriesRow> =
+            (0..400_000u32).map(|k| row(u64::from(k), k % 6, 1460 + (k * 7919) % 50_000, 1000)).collect();
+        let svg = series_plot_svg(&rows, "t");
+        check_well_formed(&svg).unwrap();
+        assert!(svg.len() < 1_000_000, "{} bytes", svg.len());
+        assert_eq!(svg.matches(r#"class="series-cwnd""#).count(), MAX_ENDPOINTS);
+        assert!(svg.contains("2 more endpoints not drawn"));
+        assert!(svg.contains("marks merged below one pixel"));
+    }
+
+    #[test]
+    fn no_rows_is_still_a_picture() {
+        let svg = series_plot_svg(&[], "t");
+        check_well_formed(&svg).unwrap();
+        assert!(svg.contains("no measured values"));
+    }
+}

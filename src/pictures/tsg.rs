@@ -334,3 +334,158 @@ fn legend(d: &mut Drawn, g: &Graph, window_above: bool) {
     }
     d.svg.set_height(y + 16.0);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pictures::svg::check_well_formed;
+    use crate::simulation::Simulation;
+    use crate::tcp::{Flags, Segment, SeqNum};
+    use crate::time::Instant;
+    use crate::trace::{PacketId, Recorder, Route, TraceKind};
+
+    fn events_of(file: &str) -> Vec<OwnedEvent> {
+        let mut rec = Recorder::default();
+        Simulation::load(file.as_bytes(), &[]).expect("a valid file").run(&mut rec);
+        rec.events
+    }
+
+    const FAST_RETRANSMIT: &str = include_str!("../../sims/fast-retransmit.ron");
+    const THREE_LOSSES: &str = include_str!("../../sims/sack/three-losses.ron");
+
+    fn ms(t: u64) -> Instant {
+        Instant::from_nanos(t * 1_000_000)
+    }
+
+    /// fast-retransmit.ron: ISS 1000, 20 segments of 1460 bytes; the
+    /// fifth (relative 5841..7301) is dropped and fast-retransmitted at
+    /// 120 ms, one RTT after it left at 80 ms.
+    #[test]
+    fn a_dropped_segment_gives_one_drop_and_one_retransmission_bar() {
+        let g = Graph::build(&events_of(FAST_RETRANSMIT), 0, None, Window::ALL);
+        assert_eq!(g.names.0, "client");
+        assert_eq!(g.isn, Some(1000));
+        assert_eq!(g.data.len(), 20, "every segment once as new data");
+        assert_eq!(g.data.iter().map(|b| b.hi - b.lo).sum::<i64>(), 29200);
+        assert_eq!(g.retransmits, [Bar { t: ms(120), lo: 5841, hi: 7301 }]);
+        assert_eq!(g.drops, [Bar { t: ms(80), lo: 5841, hi: 7301 }]);
+        assert!(g.duplicates.is_empty());
+        // RFC 5681: the third duplicate ACK triggers the retransmission.
+        assert!(g.acks.iter().filter(|a| a.duplicate && a.t <= ms(120)).count() >= 3);
+        assert!(g.acks.iter().filter(|a| a.duplicate).all(|a| a.ack == 5841));
+        // The SYN at 0, the FIN after the last byte; the FIN's ACK ends the line.
+        assert_eq!(g.flags[0], graph::Flag { t: ms(0), seq: 0, syn: true });
+        assert!(g.flags.iter().any(|f| !f.syn && f.seq == 29201));
+        assert_eq!(g.acks.last().map(|a| a.ack), Some(29202));
+        // The window line is the ACK plus the window the same ACK offered.
+        assert!(g.acks.iter().all(|a| a.window_edge > a.ack));
+        assert!(g.sacks.is_empty(), "no SACK on this connection");
+    }
+
+    /// three-losses.ron (SACK on, ISS 1000, 1000-byte segments): absolute
+    /// 7001, 9001 and 11001 are lost; the server's first duplicate ACK
+    /// SACKs 8001..9001, i.e. relative 7001..8001.
+    #[test]
+    fn sack_blocks_of_the_peers_acks_appear() {
+        let g = Graph::build(&events_of(THREE_LOSSES), 0, Some("client"), Window::ALL);
+        let mut repaired: Vec<i64> = g.retransmits.iter().map(|b| b.lo).collect();
+        repaired.sort_unstable();
+        assert_eq!(repaired, [6001, 8001, 10001]);
+        assert!(g.sacks.contains(&Bar { t: g.sacks[0].t, lo: 7001, hi: 8001 }), "{:?}", g.sacks);
+        assert!(g.sacks.iter().all(|b| b.lo >= 7001 && b.hi <= 30001));
+        let svg = tsg_svg(&events_of(THREE_LOSSES), 0, Some("client"), Window::ALL, "three losses");
+        check_well_formed(&svg).unwrap();
+        assert!(svg.contains(r#"class="tsg-sack""#));
+        assert!(svg.contains("SACK block"));
+    }
+
+    /// The server's direction: it sends no data, only its SYN and FIN.
+    #[test]
+    fn the_endpoint_chooses_the_direction() {
+        let g = Graph::build(&events_of(FAST_RETRANSMIT), 0, Some("server"), Window::ALL);
+        assert_eq!(g.names, ("server".to_string(), "client".to_string()));
+        assert!(g.data.is_empty() && g.retransmits.is_empty());
+        assert_eq!(g.flags.iter().filter(|f| f.syn).count(), 1);
+        // The client's ACKs of the server's SYN and FIN: 1, then 2.
+        assert_eq!(g.acks.first().map(|a| a.ack), Some(1));
+        assert_eq!(g.acks.last().map(|a| a.ack), Some(2));
+        let none = tsg_svg(&events_of(FAST_RETRANSMIT), 0, Some("nobody"), Window::ALL, "t");
+        assert!(none.contains("no segments from nobody on connection 0"), "{none}");
+        check_well_formed(&none).unwrap();
+    }
+
+    /// A window keeps the marks inside it, with the ACK line entering it
+    /// at the last ACK before it, and keeps the ISN of the SYN before it.
+    #[test]
+    fn a_window_clips_the_marks() {
+        let events = events_of(FAST_RETRANSMIT);
+        let w = Window { from: Some(ms(100)), to: Some(ms(200)) };
+        let g = Graph::build(&events, 0, None, w);
+        assert_eq!(g.isn, Some(1000));
+        let bars = g.data.iter().chain(&g.retransmits).chain(&g.drops);
+        assert!(bars.clone().all(|b| w.contains(b.t)));
+        assert!(bars.count() > 0);
+        assert!(g.flags.is_empty(), "the SYN at 0 and the FIN after 200 ms are outside");
+        assert_eq!(g.retransmits.len(), 1);
+        assert!(g.drops.is_empty(), "the drop was at 80 ms");
+        assert!(g.carried && g.acks[0].t < ms(100));
+        assert!(g.acks[1..].iter().all(|a| w.contains(a.t)));
+        let after = Graph::build(&events, 0, None, Window { from: Some(ms(130)), to: None });
+        assert!(after.retransmits.is_empty());
+        let svg = tsg_svg(&events, 0, None, w, "window");
+        check_well_formed(&svg).unwrap();
+        assert!(svg.contains("100 ms to 200 ms"));
+    }
+
+    /// A transfer of 300 000 segments (438 MB) still gives a picture of a
+    /// bounded size: marks within a pixel column merge, and it says so.
+    #[test]
+    fn a_huge_transfer_stays_small() {
+        let a = (0x0a00_0001, 49152);
+        let b = (0x0a00_0002, 80);
+        let out = Some(Route { src: a, dst: b });
+        let back = Some(Route { src: b, dst: a });
+        let event = |t_us: u64, name: &str, kind, route, pkt| OwnedEvent {
+            t: Instant::from_nanos(t_us * 1000),
+            conn: 0,
+            ep: u32::from(name == "server"),
+            endpoint: name.to_string(),
+            kind,
+            route,
+            pkt: Some(PacketId { pkt, copy: 0 }),
+            lost_eps: Box::default(),
+        };
+        let syn = Segment { flags: Flags::SYN, seq: SeqNum(0), ..Segment::default() };
+        let mut events = vec![event(0, "client", TraceKind::Send { seg: syn, injected: false }, out, 0)];
+        let n: u32 = 300_000;
+        for k in 0..n {
+            let seq = 1 + k * 1460;
+            let data = Segment {
+                flags: Flags::ACK,
+                seq: SeqNum(seq),
+                len: 1460,
+                retransmit: k % 50 == 7,
+                ..Segment::default()
+            };
+            let t = 1000 + u64::from(k) * 10;
+            events.push(event(t, "client", TraceKind::Send { seg: data, injected: false }, out, u64::from(2 * k + 1)));
+            if k % 40 == 3 {
+                let reason = crate::link::DropReason::Loss;
+                events.push(event(t, "client", TraceKind::Drop { seg: data, reason }, out, u64::from(2 * k + 1)));
+            }
+            let ack = Segment { flags: Flags::ACK, ack: SeqNum(seq + 1460), wnd: 65535, ..Segment::default() };
+            events.push(event(
+                t + 5000,
+                "client",
+                TraceKind::Deliver { seg: ack, discard: None },
+                back,
+                u64::from(2 * k + 2),
+            ));
+        }
+        events.sort_by_key(|e| e.t);
+        let svg = tsg_svg(&events, 0, None, Window::ALL, "huge");
+        assert!(svg.len() < 1_000_000, "{} bytes", svg.len());
+        check_well_formed(&svg).unwrap();
+        assert!(svg.contains("marks merged below one pixel"));
+    }
+}
