@@ -90,7 +90,9 @@ pub fn series_plot_svg(rows: &[SeriesRow], title: &str) -> String {
 }
 
 /// The rows `window` shows: each endpoint's last row before the window,
-/// moved to its start (where its lines enter), then the rows inside.
+/// moved to its start (where its lines enter), then the rows inside, and
+/// with a window's end, each endpoint's last row again at that end (no
+/// change: the time axis reaches it and the lines run to it).
 pub fn rows_in_window(rows: &[SeriesRow], window: Window) -> Vec<SeriesRow> {
     let mut carried: Vec<SeriesRow> = Vec::new();
     let mut inside = Vec::new();
@@ -109,6 +111,16 @@ pub fn rows_in_window(rows: &[SeriesRow], window: Window) -> Vec<SeriesRow> {
         }
     }
     carried.extend(inside);
+    if let Some(to) = window.to {
+        let mut last: Vec<SeriesRow> = Vec::new();
+        for r in carried.iter().rev() {
+            if !last.iter().any(|l| l.ep == r.ep) {
+                last.push(SeriesRow { t: to, ..r.clone() });
+            }
+        }
+        last.sort_by_key(|r| r.ep);
+        carried.extend(last);
+    }
     carried
 }
 
@@ -265,7 +277,7 @@ mod tests {
         let inside = rows_in_window(&rows, w);
         let seen: Vec<(u64, u32, Option<u32>)> =
             inside.iter().map(|r| (r.t.as_nanos() / 1_000_000, r.ep, r.values.cwnd)).collect();
-        assert_eq!(seen, [(15, 0, Some(3)), (15, 1, Some(2)), (20, 0, Some(4))]);
+        assert_eq!(seen, [(15, 0, Some(3)), (15, 1, Some(2)), (20, 0, Some(4)), (25, 0, Some(4)), (25, 1, Some(2))]);
     }
 
     #[test]
