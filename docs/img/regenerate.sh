@@ -4,6 +4,11 @@
 #   lost-final-ack-ladder.svg   ladder diagram of sims/lost-final-ack.ron
 #                               (the lost final ACK, the retransmitted FIN,
 #                               TIME_WAIT restarting 2MSL)
+#   lossy-transfer-tsg.svg      time-sequence graph of the client of
+#                               sims/lossy-transfer.ron, seed 4, from 150
+#                               to 1950 ms (fast retransmits and an RTO)
+#   lossy-transfer-series.svg   cwnd, ssthresh, flight, SRTT and RTO of the
+#                               same client in the same window
 #   lossy-transfer-states.svg   RFC 9293 state diagram with the transition
 #                               counts of 200 runs of sims/lossy-transfer.ron
 #                               (loss 0 and 0.2, 100 seeds each)
@@ -23,7 +28,7 @@
 # Usage: bash docs/img/regenerate.sh   (from anywhere; needs cargo)
 #
 # It builds the release binary and runs it with fixed seeds (each run the
-# file's seed 1, sweeps seed i from run_seed(1, i)), so the files come out
+# seed it names, sweeps seed i from run_seed(1, i)), so the files come out
 # byte for byte the same on every machine: a diff after running it means
 # the simulator or the pictures changed. With rsvg-convert installed
 # (Debian: librsvg2-bin), PNG copies are written to $PNG_DIR if it is set,
@@ -36,6 +41,8 @@ tcpsim="${CARGO_TARGET_DIR:-target}/release/tcpsim"
 out=docs/img
 
 "$tcpsim" run sims/lost-final-ack.ron --seed 1 --quiet --svg "$out/lost-final-ack-ladder.svg" >/dev/null
+"$tcpsim" run sims/lossy-transfer.ron --seed 4 --quiet --endpoint client --from-ms 150 --to-ms 1950 \
+    --tsg "$out/lossy-transfer-tsg.svg" --series-plot "$out/lossy-transfer-series.svg" >/dev/null
 
 # A sweep exits 1 when some run misses an expectation; the pictures are
 # still complete then, so only codes above 1 are failures.
@@ -59,4 +66,4 @@ if [ -n "${PNG_DIR:-}" ] && command -v rsvg-convert >/dev/null; then
         rsvg-convert -o "$PNG_DIR/$(basename "${svg%.svg}").png" "$svg"
     done
 fi
-echo "wrote $out/lost-final-ack-ladder.svg $out/lossy-transfer-states.svg $out/lossy-transfer-sweep.svg $out/near-simultaneous-close-sweep.svg $out/loss-models.svg"
+echo "wrote $out/lost-final-ack-ladder.svg $out/lossy-transfer-tsg.svg $out/lossy-transfer-series.svg $out/lossy-transfer-states.svg $out/lossy-transfer-sweep.svg $out/near-simultaneous-close-sweep.svg $out/loss-models.svg"

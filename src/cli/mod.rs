@@ -35,6 +35,7 @@ Examples:
   tcpsim run sims/lost-fin-closing.ron --set tcp.msl_ms=500 --kinds transition,drop
   tcpsim run sims/lost-final-ack.ron --format ladder
   tcpsim run sims/lost-final-ack.ron --quiet --pcap lost.pcap --svg ladder.svg --state-diagram states.svg
+  tcpsim run sims/lossy-transfer.ron --seed 4 --quiet --endpoint client --from-ms 150 --to-ms 1950 --tsg tsg.svg --series-plot series.svg
   tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --emit-faults replay.ron
   tcpsim run sims/lossy-transfer.ron --seed 7 --check-determinism
   tcpsim run sims/lossy-transfer.ron --seed 7 --quiet --connections-table --connections results.csv
