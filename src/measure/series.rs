@@ -9,7 +9,7 @@
 //! direction its own segments take; its incoming queue the direction its
 //! peer's take (the peer being the other endpoint of its connection).
 //!
-//! The sink keeps typed rows ([`SeriesRow`]); the CSV ([`csv`]) and the
+//! The sink keeps typed rows ([`SeriesRow`]); the CSV ([`csv()`]) and the
 //! series plot (`pictures::series_plot`) are both made from them.
 
 use crate::time::Instant;
@@ -144,7 +144,7 @@ impl Series {
         self.rows
     }
 
-    /// The CSV of the rows so far ([`csv`]).
+    /// The CSV of the rows so far ([`csv()`]).
     pub fn into_csv(self) -> String {
         csv(&self.rows)
     }

@@ -140,7 +140,9 @@ impl Graph {
             let Some(r) = e.route else { continue };
             let own = r.src == me && r.dst == peer;
             let theirs = r.src == peer && r.dst == me;
-            if !(own || theirs) || (e.conn != conn && !theirs) {
+            // Only this connection's segments: a stray of another
+            // incarnation on the same 4-tuple is not the peer's ACK.
+            if !((own || theirs) && e.conn == conn) {
                 continue;
             }
             g.first_t.get_or_insert(e.t);
