@@ -75,6 +75,18 @@ const KINDS: &[Kind] = &[
         late_failures: &[RUN_LIMIT, &["--state-diagram", "/dev/full"]],
     },
     Kind {
+        name: "run --tsg",
+        argv: &["run", "sims/lost-final-ack.ron", "--quiet", "--tsg", TARGET],
+        marker: b"</svg>",
+        late_failures: &[RUN_LIMIT, &["--series-plot", "/dev/full"]],
+    },
+    Kind {
+        name: "run --series-plot",
+        argv: &["run", "sims/lost-final-ack.ron", "--quiet", "--series-plot", TARGET],
+        marker: b"</svg>",
+        late_failures: &[RUN_LIMIT, &["--tsg", "/dev/full"]],
+    },
+    Kind {
         name: "run --state-diagram",
         argv: &["run", "sims/lost-final-ack.ron", "--quiet", "--state-diagram", TARGET],
         marker: b"</svg>",

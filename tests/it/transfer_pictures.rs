@@ -45,6 +45,7 @@ fn svg_ladder_honours_the_time_window() {
     let svg = picture(&["sims/lost-final-ack.ron", "--from-ms", "1000"], "--svg");
     assert_eq!(ladder_labels(&svg), ["FIN|ACK seq=1 ack=102 retransmit", "ACK seq=102 ack=2"], "{svg}");
     let svg = picture(&["sims/lost-final-ack.ron", "--to-ms", "25"], "--svg");
+    assert!(svg.contains("lost-final-ack: connection 0, seed 1, up to 25 ms"));
     // The handshake's segments leave at 0, 10 and 20 ms; the data at 40 ms.
     assert_eq!(ladder_labels(&svg), ["SYN seq=0", "SYN|ACK seq=0 ack=1", "ACK seq=1 ack=1"], "{svg}");
 }
@@ -85,6 +86,8 @@ fn tsg_marks_the_sends_losses_and_retransmissions_inside_the_window() {
     assert_eq!(marks(&svg, "tsg-retransmit"), 3, "3100, 7100 and 15100 ms");
     assert_eq!(marks(&svg, "tsg-drop"), 3, "3100 and 7100 ms (partition), 20000 ms (fault)");
     assert!(!svg.contains("class=\"tsg-syn\"><circle"), "the SYN at 0 ms is outside");
+    let ladder = picture(&args, "--svg");
+    assert!(ladder.contains("rto-backoff: connection 1"), "--endpoint chose the ladder's connection too");
     // The trace filter's kinds do not starve the picture.
     let only_states = [&windowed[..], &["--kinds", "transition"]].concat();
     assert_eq!(picture(&only_states, "--tsg"), svg);
