@@ -5,7 +5,8 @@
 //!   to one past their last, at their send time; first transmissions in
 //!   blue, retransmissions in red.
 //! - **The ACK line** (green) is the peer's cumulative acknowledgement as
-//!   the sender received it, a step line; **the window line** (gold) is
+//!   the sender received it, a step line; **the window line** (gold,
+//!   dashed) is
 //!   that ACK plus the window the same segment advertised, scaled when
 //!   window scaling is on (RFC 7323 §2.3): the most the sender may have
 //!   sent. Data bars touching the window line are window-limited sends.
@@ -136,12 +137,14 @@ fn render(g: &Graph, conn: u32, endpoint: Option<&str>, window: Window, title: &
     let yw = |seq: i64| y.at(seq as f64 / unit).max(TOP - 20.0);
     let window_line: Vec<(f64, f64)> =
         g.acks.iter().enumerate().map(|(i, a)| (line_x(i, a.t), yw(a.window_edge))).collect();
-    step_line(&mut d, &window_line, x_end, Stroke::solid(WINDOW, 1.4), "tsg-window");
     let ack_line: Vec<(f64, f64)> = g.acks.iter().enumerate().map(|(i, a)| (line_x(i, a.t), ys(a.ack))).collect();
     step_line(&mut d, &ack_line, x_end, Stroke::solid(ACK, 1.6), "tsg-ack");
+    // Dashed over the ACK line, so a closed window (the two lines one)
+    // still shows.
+    step_line(&mut d, &window_line, x_end, Stroke::dashed(WINDOW, 1.6, "6 3"), "tsg-window");
     bars(&mut d, &g.sacks, &xt, &ys, 2.5, Stroke { opacity: 0.75, ..Stroke::solid(SACK, 3.0) }, "tsg-sack");
     bars(&mut d, &g.data, &xt, &ys, 0.0, Stroke::solid(DATA, 1.6), "tsg-data");
-    bars(&mut d, &g.retransmits, &xt, &ys, 0.0, Stroke::solid(RETRANSMIT, 2.0), "tsg-retransmit");
+    bars(&mut d, &g.retransmits, &xt, &ys, 0.0, Stroke::solid(RETRANSMIT, 2.6), "tsg-retransmit");
     let dup_acks = g.acks.iter().filter(|a| a.duplicate).map(|a| (xt(a.t), ys(a.ack), ys(a.ack)));
     let (dup_acks, merged) = merge_ranges(dup_acks);
     d.merged += merged;
@@ -283,7 +286,7 @@ fn flags(d: &mut Drawn, g: &Graph, xt: &dyn Fn(crate::time::Instant) -> f64, ys:
 fn legend(d: &mut Drawn, g: &Graph, window_above: bool) {
     let mut entries: Vec<(&str, &str, &str)> = vec![("bar", DATA, "data sent"), ("bar", RETRANSMIT, "retransmission")];
     entries.push(("line", ACK, "ACK received"));
-    entries.push(("line", WINDOW, "ACK + receive window"));
+    entries.push(("dashed", WINDOW, "ACK + receive window"));
     if !g.sacks.is_empty() {
         entries.push(("bar", SACK, "SACK block"));
     }
@@ -304,7 +307,8 @@ fn legend(d: &mut Drawn, g: &Graph, window_above: bool) {
         let s = Stroke::solid(color, 2.0);
         match kind {
             "bar" => d.svg.line(x + 8.0, y - 10.0, x + 8.0, y + 2.0, s),
-            "line" => {
+            "line" | "dashed" => {
+                let s = if kind == "dashed" { Stroke::dashed(color, 2.0, "4 2") } else { s };
                 d.svg.polyline(&[(x, y - 1.0), (x + 8.0, y - 1.0), (x + 8.0, y - 8.0), (x + 16.0, y - 8.0)], s, false)
             }
             "circle" => d.svg.circle(x + 8.0, y - 4.0, 2.6, "none", Some(Stroke::solid(color, 1.6))),
