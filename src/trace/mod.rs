@@ -336,6 +336,14 @@ pub trait TraceSink {
     fn failed(&self) -> bool {
         false
     }
+
+    /// Whether the sink takes records at all. One that keeps nothing (a
+    /// `--quiet` run's) says `false`, and the world then hands it none:
+    /// the digest alone reads them, and nothing about the run changes. Asked
+    /// at every step, so it may change between steps.
+    fn wants_records(&self) -> bool {
+        true
+    }
 }
 
 /// A sink that keeps nothing (`--quiet`, benchmarks).
@@ -344,6 +352,10 @@ pub struct NullSink;
 
 impl TraceSink for NullSink {
     fn record(&mut self, _event: &TraceEvent<'_>) {}
+
+    fn wants_records(&self) -> bool {
+        false
+    }
 }
 
 /// A sink that keeps owned copies of every event, for tests and library
@@ -462,6 +474,10 @@ impl TraceSink for WithoutMeasurements<'_> {
 
     fn failed(&self) -> bool {
         self.0.failed()
+    }
+
+    fn wants_records(&self) -> bool {
+        self.0.wants_records()
     }
 }
 

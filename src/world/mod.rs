@@ -684,6 +684,7 @@ impl World {
         if sink.failed() {
             return Some(self.finish(Outcome::OutputFailed));
         }
+        self.observer.set_sink_wants(sink.wants_records());
         // Stale wake-ups are dropped here, so they neither count as events,
         // nor move the clock of the run, nor hit a time limit.
         let (next, event) = loop {
