@@ -28,8 +28,9 @@
 //! changes, instead of in every record: runs that had equal digests
 //! still do, and the bytes hashed are about half.
 
-use super::{Discard, TraceEvent, TraceKind};
+use super::{Discard, PacketId, TraceEvent, TraceKind};
 use crate::tcp::{AppEvent, Options, Segment};
+use crate::time::Instant;
 use xxhash_rust::xxh3::Xxh3;
 
 /// Version of the canonical encoding.
@@ -93,9 +94,24 @@ impl Digest {
     /// Adds one event. The endpoint names of the events must stay alive
     /// for the life of the digest (the world's names do).
     pub fn add(&mut self, e: &TraceEvent<'_>) {
+        self.add_record(e.t, e.conn, e.ep, e.endpoint, &e.kind, e.pkt);
+    }
+
+    /// Adds one event given by the fields the digest covers (those of a
+    /// [`TraceEvent`]), for a caller that has not built one: the same
+    /// bytes as [`Digest::add`] of the event they make.
+    pub fn add_record(
+        &mut self,
+        t: Instant,
+        conn: u32,
+        ep: u32,
+        endpoint: &str,
+        kind: &TraceKind,
+        pkt: Option<PacketId>,
+    ) {
         // Measurement records are never part of the digest, so asking for
         // them cannot change it.
-        if e.kind.is_measurement() {
+        if kind.is_measurement() {
             return;
         }
         if self.buf.len() >= BUFFER {
@@ -104,10 +120,10 @@ impl Digest {
         }
         // The buffer always has room for the longest record (it is
         // hashed once it holds `BUFFER` bytes), so writing never grows it.
-        let last = (e.t.as_nanos(), e.conn, e.ep, e.endpoint.as_ptr() as usize, e.endpoint.len());
+        let last = (t.as_nanos(), conn, ep, endpoint.as_ptr() as usize, endpoint.len());
         if self.context.is_none() || last != self.last {
             self.last = last;
-            let context = (last.0, last.1, last.2, self.name_hash(e.endpoint));
+            let context = (last.0, last.1, last.2, self.name_hash(endpoint));
             if self.context != Some(context) {
                 self.context = Some(context);
                 let w = &mut Writer(&mut self.buf);
@@ -119,15 +135,15 @@ impl Digest {
             }
         }
         let w = &mut Writer(&mut self.buf);
-        w.u8(kind_code(&e.kind));
-        match e.kind {
+        w.u8(kind_code(kind));
+        match *kind {
             TraceKind::Transition { from, to, reason, .. } => {
                 w.u8(from as u8);
                 w.u8(to as u8);
                 w.u8(reason.map_or(0xff, |r| r as u8));
             }
-            TraceKind::Send { seg, .. } | TraceKind::Drop { seg, .. } => encode_segment(w, e, &seg, None),
-            TraceKind::Deliver { seg, discard } => encode_segment(w, e, &seg, discard),
+            TraceKind::Send { ref seg, .. } | TraceKind::Drop { ref seg, .. } => encode_segment(w, pkt, seg, None),
+            TraceKind::Deliver { ref seg, discard } => encode_segment(w, pkt, seg, discard),
             TraceKind::Timer { timer, action, deadline } => {
                 w.u8(timer as u8);
                 w.u8(action as u8);
@@ -210,13 +226,13 @@ fn event_code(e: AppEvent) -> u8 {
 /// segment has one beyond the MSS (or a window shift, or the receiver
 /// discarded it): a run without them, as every run before RFC 7323, keeps
 /// its records byte for byte.
-fn encode_segment(w: &mut Writer<'_>, e: &TraceEvent<'_>, s: &Segment, discard: Option<Discard>) {
+fn encode_segment(w: &mut Writer<'_>, pkt: Option<PacketId>, s: &Segment, discard: Option<Discard>) {
     w.u8(s.flags.bits());
     w.u32(s.seq.0);
     w.u32(s.ack.0);
     w.u32(s.len);
     w.u16(s.wnd);
-    let id = e.pkt.unwrap_or_default();
+    let id = pkt.unwrap_or_default();
     w.u64(id.pkt);
     w.u8(id.copy);
     if s.opts == Options::NONE && s.sack.is_empty() && discard.is_none() {

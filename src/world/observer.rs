@@ -14,7 +14,7 @@ use crate::model::{EndpointExpect, Expect, Fault, Model};
 use crate::rule::{self, Rule};
 use crate::tcp::{Flags, State};
 use crate::time::Instant;
-use crate::trace::{Digest, TraceEvent, TraceSink};
+use crate::trace::{Digest, TraceEvent, TraceKind, TraceSink};
 
 /// Which endpoints keep their full history (states with times, sends).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -214,6 +214,26 @@ impl Observer {
         self.stats.trace_records += 1;
         if self.sink_wants {
             sink.record(ev);
+        }
+    }
+
+    /// One trace event given by its parts (no route, `pkt` or lost
+    /// endpoints: an endpoint's note or call): into the digest and counted
+    /// as [`Observer::emit`] does, and built into a [`TraceEvent`] only if
+    /// the sink takes records.
+    pub fn emit_parts(
+        &mut self,
+        sink: &mut dyn TraceSink,
+        t: Instant,
+        conn: u32,
+        ep: u32,
+        endpoint: &str,
+        kind: TraceKind,
+    ) {
+        self.digest.add_record(t, conn, ep, endpoint, &kind, None);
+        self.stats.trace_records += 1;
+        if self.sink_wants {
+            sink.record(&TraceEvent { t, conn, ep, endpoint, kind, route: None, pkt: None, lost_eps: &[] });
         }
     }
 
