@@ -75,7 +75,13 @@ impl std::fmt::Debug for Digest {
 impl Digest {
     /// The digest of no events.
     pub fn new() -> Digest {
-        Digest { hasher: Xxh3::new(), buf: Vec::with_capacity(BUFFER + RECORD_MAX), names: [(0, 0, 0); 8], context: None, last: (0, 0, 0, 0, 0) }
+        Digest {
+            hasher: Xxh3::new(),
+            buf: Vec::with_capacity(BUFFER + RECORD_MAX),
+            names: [(0, 0, 0); 8],
+            context: None,
+            last: (0, 0, 0, 0, 0),
+        }
     }
 
     /// XXH3-64 of an endpoint name. A run names the same few strings over
@@ -126,35 +132,39 @@ impl Digest {
             let context = (last.0, last.1, last.2, self.name_hash(endpoint));
             if self.context != Some(context) {
                 self.context = Some(context);
-                let w = &mut Writer(&mut self.buf);
-                w.u8(CONTEXT);
-                w.u64(context.0);
-                w.u32(context.1);
-                w.u32(context.2);
-                w.u64(context.3);
+                let mut r = [CONTEXT; 25];
+                r[1..9].copy_from_slice(&context.0.to_le_bytes());
+                r[9..13].copy_from_slice(&context.1.to_le_bytes());
+                r[13..17].copy_from_slice(&context.2.to_le_bytes());
+                r[17..25].copy_from_slice(&context.3.to_le_bytes());
+                self.buf.extend_from_slice(&r);
             }
         }
-        let w = &mut Writer(&mut self.buf);
-        w.u8(kind_code(kind));
+        // Each record is built at fixed offsets in an array of its size
+        // and appended in one copy.
+        let code = kind_code(kind);
+        let buf = &mut self.buf;
         match *kind {
             TraceKind::Transition { from, to, reason, .. } => {
-                w.u8(from as u8);
-                w.u8(to as u8);
-                w.u8(reason.map_or(0xff, |r| r as u8));
+                buf.extend_from_slice(&[code, from as u8, to as u8, reason.map_or(0xff, |r| r as u8)]);
             }
-            TraceKind::Send { ref seg, .. } | TraceKind::Drop { ref seg, .. } => encode_segment(w, pkt, seg, None),
-            TraceKind::Deliver { ref seg, discard } => encode_segment(w, pkt, seg, discard),
+            TraceKind::Send { ref seg, .. } | TraceKind::Drop { ref seg, .. } => {
+                encode_segment(buf, code, pkt, seg, None)
+            }
+            TraceKind::Deliver { ref seg, discard } => encode_segment(buf, code, pkt, seg, discard),
             TraceKind::Timer { timer, action, deadline } => {
-                w.u8(timer as u8);
-                w.u8(action as u8);
-                w.u64(deadline.as_nanos());
+                let mut r = [code, timer as u8, action as u8, 0, 0, 0, 0, 0, 0, 0, 0];
+                r[3..11].copy_from_slice(&deadline.as_nanos().to_le_bytes());
+                buf.extend_from_slice(&r);
             }
             TraceKind::App { call, bytes, error } => {
-                w.u8(call as u8);
-                w.u64(bytes);
-                w.u8(error.map_or(0xff, |e| e as u8));
+                let mut r = [code, call as u8, 0, 0, 0, 0, 0, 0, 0, 0, error.map_or(0xff, |e| e as u8)];
+                r[2..10].copy_from_slice(&bytes.to_le_bytes());
+                buf.extend_from_slice(&r);
             }
             TraceKind::Event(ev) => {
+                let w = &mut Writer(buf);
+                w.u8(code);
                 w.u8(event_code(ev));
                 if let AppEvent::Data { bytes, foreign } = ev {
                     w.u32(bytes);
@@ -168,15 +178,21 @@ impl Digest {
             // does CUBIC's W_max, K and region, which follow from cwnd's
             // history (and keep the digest of every run before them).
             TraceKind::Congestion { cwnd, ssthresh, pipe: _, cubic: _, flight: _ } => {
-                w.u32(cwnd);
-                w.u32(ssthresh);
+                let mut r = [code, 0, 0, 0, 0, 0, 0, 0, 0];
+                r[1..5].copy_from_slice(&cwnd.to_le_bytes());
+                r[5..9].copy_from_slice(&ssthresh.to_le_bytes());
+                buf.extend_from_slice(&r);
             }
             TraceKind::Host { up, endpoints_lost } => {
+                let w = &mut Writer(buf);
+                w.u8(code);
                 w.u8(up as u8);
                 w.u32(endpoints_lost);
             }
             // RTTVAR stays out: it was added after the digest was pinned.
             TraceKind::Rtt { sample, source, srtt, rto, .. } => {
+                let w = &mut Writer(buf);
+                w.u8(code);
                 w.u64(sample.as_nanos());
                 w.u8(source as u8);
                 w.u64(srtt.as_nanos());
@@ -226,19 +242,22 @@ fn event_code(e: AppEvent) -> u8 {
 /// segment has one beyond the MSS (or a window shift, or the receiver
 /// discarded it): a run without them, as every run before RFC 7323, keeps
 /// its records byte for byte.
-fn encode_segment(w: &mut Writer<'_>, pkt: Option<PacketId>, s: &Segment, discard: Option<Discard>) {
-    w.u8(s.flags.bits());
-    w.u32(s.seq.0);
-    w.u32(s.ack.0);
-    w.u32(s.len);
-    w.u16(s.wnd);
+fn encode_segment(buf: &mut Vec<u8>, code: u8, pkt: Option<PacketId>, s: &Segment, discard: Option<Discard>) {
     let id = pkt.unwrap_or_default();
-    w.u64(id.pkt);
-    w.u8(id.copy);
+    let mut r = [0u8; 25];
+    r[0] = code;
+    r[1] = s.flags.bits();
+    r[2..6].copy_from_slice(&s.seq.0.to_le_bytes());
+    r[6..10].copy_from_slice(&s.ack.0.to_le_bytes());
+    r[10..14].copy_from_slice(&s.len.to_le_bytes());
+    r[14..16].copy_from_slice(&s.wnd.to_le_bytes());
+    r[16..24].copy_from_slice(&id.pkt.to_le_bytes());
+    r[24] = id.copy;
+    buf.extend_from_slice(&r);
     if s.opts == Options::NONE && s.sack.is_empty() && discard.is_none() {
         return;
     }
-    encode_options(w, s, discard);
+    encode_options(&mut Writer(buf), s, discard);
 }
 
 /// Bits of the byte that opens a segment's options. `OPTIONS` is always
