@@ -338,8 +338,9 @@ pub trait TraceSink {
     }
 
     /// Whether the sink takes records at all. One that keeps nothing (a
-    /// `--quiet` run's) says `false`, and the world then hands it none:
-    /// the digest alone reads them, and nothing about the run changes. Asked
+    /// `--quiet` run's) says `false`, and the world then hands it none and
+    /// does not ask it whether it [failed](TraceSink::failed): the digest
+    /// alone reads the records, and nothing about the run changes. Asked
     /// at every step, so it may change between steps.
     fn wants_records(&self) -> bool {
         true

@@ -681,10 +681,13 @@ impl World {
         if let Some(outcome) = self.outcome {
             return Some(outcome);
         }
-        if sink.failed() {
+        // A sink that takes no records writes nothing, so it is not asked
+        // whether writing failed.
+        let wants = sink.wants_records();
+        if wants && sink.failed() {
             return Some(self.finish(Outcome::OutputFailed));
         }
-        self.observer.set_sink_wants(sink.wants_records());
+        self.observer.set_sink_wants(wants);
         // Stale wake-ups are dropped here, so they neither count as events,
         // nor move the clock of the run, nor hit a time limit.
         let (next, event) = loop {
