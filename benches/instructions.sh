@@ -9,7 +9,7 @@
 # the world, the run and the summary.
 #
 #   benches/instructions.sh                     # scale-1k and scale-100k
-#   benches/instructions.sh scale/scale-1k.ron --set profile=linux
+#   benches/instructions.sh scale/scale-1k.ron --set tcp.profile=linux
 #
 # Arguments: scenario files, then (after the first argument that starts
 # with `--`) extra flags for `tcpsim run`. Needs valgrind. The 10^5 file
