@@ -660,6 +660,10 @@ impl TraceSink for FanOut<'_> {
     fn failed(&self) -> bool {
         self.sinks.iter().any(|s| s.failed())
     }
+
+    fn wants_records(&self) -> bool {
+        self.sinks.iter().any(|s| s.wants_records())
+    }
 }
 
 /// Runs `sim` with its events going to the trace (unless `--quiet`) and

@@ -180,7 +180,7 @@ impl Endpoint {
     fn accept_peer_syn(&mut self, cx: &StepContext, seg: &Segment, out: &mut Output) {
         self.irs = seg.seq;
         self.rcv_nxt = seg.seq.add(1);
-        if let Some(x) = &mut self.rfc7323 {
+        if let Some(x) = opt_mut!(self, rfc7323) {
             // Nothing advertised yet: the right edge starts at RCV.NXT.
             x.rcv_adv = self.rcv_nxt;
             x.last_ack_sent = self.rcv_nxt;
@@ -201,7 +201,7 @@ impl Endpoint {
             out.rules.push(rule::SACK_02);
             self.bits.set(bit::SACK_OK, true);
         }
-        let Some(x) = &mut self.rfc7323 else { return };
+        let Some(x) = opt_mut!(self, rfc7323) else { return };
         if let (Some(ours), Some(theirs)) = (cx.cfg.window_scale, seg.ws()) {
             // B-WS-02: both sent Window Scale: windows are scaled from now
             // on, ours by our shift, the peer's by its (§2.2).
@@ -506,7 +506,7 @@ impl Endpoint {
         let start = seg.seq.add(seg.flags.syn() as u32);
         let arrived = SackBlock::new(start, start.add(seg.len + fin));
         let dsack = duplicate_part(arrived, self.rcv_nxt, self.reassembly.sack_ranges());
-        if let Some(x) = &mut self.sack {
+        if let Some(x) = opt_mut!(self, sack) {
             x.trigger = Some((arrived, dsack));
             x.step_blocks = None;
         }
@@ -523,7 +523,7 @@ impl Endpoint {
         }
         let old = self.ts_is_old(seg);
         if let Some(ts) = seg.ts()
-            && let Some(x) = &mut self.rfc7323
+            && let Some(x) = opt_mut!(self, rfc7323)
             && !old
             && seg.seq.le(x.last_ack_sent)
         {
@@ -598,7 +598,7 @@ impl Endpoint {
     /// `tcp_invalid_ratelimit` in `tcp_send_challenge_ack`; the segment is
     /// dropped all the same).
     fn challenge_ack(&mut self, cx: &StepContext, out: &mut Output) {
-        if let (Some(interval), Some(x)) = (cx.cfg.challenge_ack_interval, &mut self.linux) {
+        if let (Some(interval), Some(x)) = (cx.cfg.challenge_ack_interval, opt_mut!(self, linux)) {
             if x.last_challenge.is_some_and(|last| cx.now.saturating_since(last) < interval) {
                 out.rules.push(rule::LNX_07);
                 return;
@@ -847,7 +847,7 @@ impl Endpoint {
     fn delay_fin_ack(&mut self, cx: &StepContext, owed: bool, out: &mut Output) {
         let (true, Some(ato_min)) = (cx.cfg.linux_delayed_ack, cx.cfg.delayed_ack) else { return };
         let more_than_a_segment = self.ack_delayed_bytes > u32::from(self.rcv_mss);
-        let Some(x) = &mut self.linux else { return };
+        let Some(x) = opt_mut!(self, linux) else { return };
         out.rules.push(rule::LNX_06);
         x.pingpong = true;
         x.ack_scheduled = true;

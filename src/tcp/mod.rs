@@ -39,6 +39,22 @@
 //! Reno's window by default, or CUBIC's (RFC 9438, with HyStart) when
 //! `congestion_control: cubic`, its state boxed beside the endpoint.
 
+/// The option state `$field` (`rfc7323`, `sack`, `cubic`, `linux`) of
+/// endpoint `$ep`, if it has one, as an `Option<&T>`. It borrows only the
+/// extension box, so the endpoint's other fields stay free to use.
+macro_rules! opt {
+    ($ep:expr, $field:ident) => {
+        $ep.ext.as_deref().and_then(|e| e.$field.as_deref())
+    };
+}
+
+/// As [`opt`], mutably: an `Option<&mut T>`.
+macro_rules! opt_mut {
+    ($ep:expr, $field:ident) => {
+        $ep.ext.as_deref_mut().and_then(|e| e.$field.as_deref_mut())
+    };
+}
+
 mod app;
 mod cc;
 mod config;
@@ -199,6 +215,31 @@ impl Rfc7323 {
     };
 }
 
+/// The state of the options an endpoint has only when they are
+/// configured, each boxed and all of them in one box beside the endpoint:
+/// an endpoint with none of them (the `rfc` profile's) carries one empty
+/// pointer instead of four, 24 bytes less in every endpoint.
+#[derive(Clone, Debug, Default)]
+struct Extensions {
+    /// Window scaling and timestamps state, when the config turns one on.
+    rfc7323: Option<Box<Rfc7323>>,
+    /// The SACK receiver's history and sender's scoreboard, when the
+    /// config offers SACK.
+    sack: Option<Box<sack::SackState>>,
+    /// CUBIC's window controller (RFC 9438) and HyStart, with
+    /// `congestion_control: cubic` once the connection is synchronized.
+    /// Without it the window is Reno's.
+    cubic: Option<Box<cc::Cubic>>,
+    /// The Linux options' state (`B-LNX-`), when one is configured.
+    linux: Option<Box<linux::LinuxState>>,
+}
+
+impl Extensions {
+    fn is_empty(&self) -> bool {
+        self.rfc7323.is_none() && self.sack.is_none() && self.cubic.is_none() && self.linux.is_none()
+    }
+}
+
 /// One TCP endpoint (a TCB, RFC 9293 §3.3.1).
 #[derive(Clone, Debug)]
 pub struct Endpoint {
@@ -232,14 +273,11 @@ pub struct Endpoint {
 
     // Receive sequence space.
     rcv_nxt: SeqNum,
-    /// Window scaling and timestamps state; absent unless the config
-    /// turns one on, so other endpoints stay as small as before.
-    rfc7323: Option<Box<Rfc7323>>,
     /// Out-of-order text, a FIN beyond a gap and unread bytes.
     reassembly: Reassembly,
-    /// The SACK receiver's history and sender's scoreboard; absent unless
-    /// the config offers SACK, so other endpoints stay as small as before.
-    sack: Option<Box<sack::SackState>>,
+    /// The options' states (RFC 7323, SACK, CUBIC, Linux), read through
+    /// `opt!` and `opt_mut!`; absent unless one is on.
+    ext: Option<Box<Extensions>>,
 
     timers: TimerTable,
     rtt: RttEstimator,
@@ -251,13 +289,6 @@ pub struct Endpoint {
     persist_backoff: u8,
     /// Congestion control state, when on.
     cc: Option<cc::NewReno>,
-    /// CUBIC's window controller (RFC 9438) and HyStart; absent unless
-    /// `congestion_control: cubic`, so other endpoints stay as small as
-    /// before. Without it the window is Reno's.
-    cubic: Option<Box<cc::Cubic>>,
-    /// The Linux options' state (`B-LNX-`); absent unless one is
-    /// configured, so other endpoints stay as small as before.
-    linux: Option<Box<linux::LinuxState>>,
     /// In-order bytes received and not yet acknowledged (B-OPT-07).
     ack_delayed_bytes: u32,
     /// The largest segment text received: the peer's SMSS as seen from
@@ -293,17 +324,22 @@ impl Endpoint {
             max_snd_wnd: 0,
             snd_mss: config::DEFAULT_PEER_MSS.min(cfg.mss),
             rcv_nxt: SeqNum(0),
-            rfc7323: (cfg.window_scale.is_some() || cfg.timestamps)
-                .then(|| Box::new(Rfc7323 { ts_start: cfg.ts_start.unwrap_or(0), ..Rfc7323::OFF })),
             reassembly: Reassembly::default(),
-            sack: cfg.sack.then(|| Box::new(sack::SackState::new(iss))),
+            ext: {
+                let ext = Extensions {
+                    rfc7323: (cfg.window_scale.is_some() || cfg.timestamps)
+                        .then(|| Box::new(Rfc7323 { ts_start: cfg.ts_start.unwrap_or(0), ..Rfc7323::OFF })),
+                    sack: cfg.sack.then(|| Box::new(sack::SackState::new(iss))),
+                    cubic: None,
+                    linux: linux::LinuxState::wanted(cfg).then(|| Box::new(linux::LinuxState::new())),
+                };
+                (!ext.is_empty()).then(|| Box::new(ext))
+            },
             timers: TimerTable::default(),
             rtt: RttEstimator::new(cfg),
             retries: 0,
             persist_backoff: 0,
             cc: None,
-            cubic: None,
-            linux: linux::LinuxState::wanted(cfg).then(|| Box::new(linux::LinuxState::new())),
             ack_delayed_bytes: 0,
             rcv_mss: 0,
             bits: EndpointFlags::default(),
@@ -316,14 +352,14 @@ impl Endpoint {
     /// a config without `ts_start`; the caller draws it, as it does the
     /// ISS.
     pub fn set_ts_start(&mut self, start: u32) {
-        if let Some(x) = &mut self.rfc7323 {
+        if let Some(x) = opt_mut!(self, rfc7323) {
             x.ts_start = start;
         }
     }
 
     /// The RFC 7323 state, or its values with both options off.
     fn rfc7323(&self) -> &Rfc7323 {
-        self.rfc7323.as_deref().unwrap_or(&Rfc7323::OFF)
+        opt!(self, rfc7323).unwrap_or(&Rfc7323::OFF)
     }
 
     // ---- getters ----
@@ -377,7 +413,7 @@ impl Endpoint {
     }
     /// Whether RFC 6675 loss recovery is in progress.
     pub fn in_sack_recovery(&self) -> bool {
-        self.sack.as_ref().is_some_and(|x| x.scoreboard.in_recovery())
+        opt!(self, sack).is_some_and(|x| x.scoreboard.in_recovery())
     }
     /// Whether loss recovery started by duplicate ACKs is in progress:
     /// RFC 6582 NewReno fast recovery or RFC 6675 SACK recovery (a
@@ -538,21 +574,21 @@ impl Endpoint {
         self.snd_end = self.iss.add(1);
         self.snd_wnd = 0;
         self.cc = None;
-        self.cubic = None;
+        self.set_cubic(None);
         self.rcv_nxt = SeqNum(0);
         self.irs = SeqNum(0);
         self.rcv_mss = 0;
-        if let Some(x) = &mut self.rfc7323 {
-            **x = Rfc7323 { ts_start: x.ts_start, ..Rfc7323::OFF };
+        if let Some(x) = opt_mut!(self, rfc7323) {
+            *x = Rfc7323 { ts_start: x.ts_start, ..Rfc7323::OFF };
         }
         self.bits.set(bit::WS_OK, false);
         self.bits.set(bit::TS_OK, false);
         self.bits.set(bit::SACK_OK, false);
-        if let Some(x) = &mut self.sack {
-            **x = sack::SackState::new(self.iss);
+        if let Some(x) = opt_mut!(self, sack) {
+            *x = sack::SackState::new(self.iss);
         }
-        if let Some(x) = &mut self.linux {
-            **x = linux::LinuxState::new();
+        if let Some(x) = opt_mut!(self, linux) {
+            *x = linux::LinuxState::new();
         }
         self.retries = 0;
         self.bits.set(bit::WARNED, false);
@@ -566,7 +602,7 @@ impl Endpoint {
 
     fn flush_queues(&mut self) {
         self.reassembly.clear();
-        if let Some(x) = &mut self.sack {
+        if let Some(x) = opt_mut!(self, sack) {
             x.reporter.clear();
             x.trigger = None;
             x.step_blocks = None;
@@ -606,7 +642,7 @@ impl Endpoint {
         }
         self.set_state(State::Established, cause, rule, out);
         if let Some(cc) = &self.cc {
-            let cubic = self.cubic.as_ref().map(|c| c.info());
+            let cubic = opt!(self, cubic).map(|c| c.info());
             out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh, pipe: None, cubic });
         }
         out.notes.push(Note::Event(AppEvent::Connected));
@@ -662,8 +698,19 @@ impl Endpoint {
             CongestionControl::None => None,
             CongestionControl::NewReno | CongestionControl::Cubic => Some(cc::NewReno::new(iw, self.iss, ssthresh)),
         };
-        self.cubic =
-            (cfg.congestion_control == CongestionControl::Cubic).then(|| Box::new(cc::Cubic::new(cfg.hystart)));
+        self.set_cubic(
+            (cfg.congestion_control == CongestionControl::Cubic).then(|| Box::new(cc::Cubic::new(cfg.hystart))),
+        );
+    }
+
+    /// Sets CUBIC's state, making the extension box if this is the first
+    /// option state the endpoint has.
+    fn set_cubic(&mut self, cubic: Option<Box<cc::Cubic>>) {
+        match (&mut self.ext, cubic) {
+            (Some(ext), cubic) => ext.cubic = cubic,
+            (None, None) => {}
+            (None, cubic) => self.ext = Some(Box::new(Extensions { cubic, ..Extensions::default() })),
+        }
     }
 
     /// Congestion window and slow-start threshold, when congestion control
@@ -674,7 +721,7 @@ impl Endpoint {
 
     /// CUBIC's W_max, K and region, with `congestion_control: cubic`.
     pub fn cubic(&self) -> Option<CubicInfo> {
-        self.cubic.as_ref().map(|c| c.info())
+        opt!(self, cubic).map(|c| c.info())
     }
 
     /// Hands in-order bytes to the application (or its unread buffer).

@@ -25,7 +25,10 @@ use super::config::CLOCK_GRANULARITY;
 use super::sack::blocks::SackReporter;
 use super::sack::scoreboard::{DUP_THRESH, NextSeg, Step};
 use super::sack::{MAX_BLOCKS, MAX_BLOCKS_WITH_TIMESTAMPS, SackBlock, SackBlocks};
-use super::{AppEvent, Cause, CloseReason, Endpoint, Flags, Note, Options, Output, PayloadTag, RttSource, StepContext};
+use super::{
+    AppEvent, Cause, CloseReason, Endpoint, Extensions, Flags, Note, Options, Output, PayloadTag, RttSource,
+    StepContext,
+};
 use super::{SEND_AHEAD_MAX, Segment, SeqNum, State, TcpConfig, Timer, TimerAction, Timestamps};
 use crate::rule;
 use crate::time::{Duration, Instant};
@@ -76,12 +79,12 @@ impl Endpoint {
             self.ack_delayed_bytes = 0;
             self.bits.set(bit::FULL_SEGMENT_UNACKED, false);
             self.stop_timer(Timer::DelayedAck, out);
-            if let (Some(x), Some(ato_min)) = (&mut self.linux, cfg.delayed_ack) {
+            if let (Some(x), Some(ato_min)) = (opt_mut!(self, linux), cfg.delayed_ack) {
                 // B-LNX-05: tcp_event_ack_sent.
                 x.on_ack_sent(ato_min);
             }
         }
-        if let Some(x) = &mut self.linux {
+        if let Some(x) = opt_mut!(self, linux) {
             x.quick_ack_step = false;
         }
         self.bits.set(bit::ACK_NOW, false);
@@ -219,7 +222,7 @@ impl Endpoint {
         if !self.snd_nxt.lt(self.snd_max) || !self.bits.has(bit::SACK_OK) {
             return None;
         }
-        let scoreboard = &self.sack.as_ref()?.scoreboard;
+        let scoreboard = &opt!(self, sack)?.scoreboard;
         let (start, end) = scoreboard.sacked_range_above(self.snd_nxt)?;
         let next_start = if start.le(self.snd_nxt) {
             self.snd_nxt = end;
@@ -251,7 +254,7 @@ impl Endpoint {
         let mut sent = false;
         loop {
             let snd_max = self.snd_max;
-            let window = match &mut self.sack {
+            let window = match opt_mut!(self, sack) {
                 Some(x) if sack => {
                     let pipe = x.scoreboard.limited_transmit_pipe(smss, snd_max);
                     if cwnd.saturating_sub(pipe) < smss {
@@ -279,7 +282,7 @@ impl Endpoint {
             if let Some(cc) = &mut self.cc {
                 cc.on_limited_transmit(beyond, data_end);
             }
-            if let Some(x) = &mut self.sack {
+            if let Some(x) = opt_mut!(self, sack) {
                 x.scoreboard.on_sent(start, end, false);
             }
         }
@@ -294,7 +297,7 @@ impl Endpoint {
     fn send_sack_recovery(&mut self, cx: &StepContext, out: &mut Output) -> bool {
         let smss = self.max_payload();
         let mut sent = false;
-        if let Some((start, end)) = self.sack.as_mut().and_then(|x| x.entry_rxt.take()) {
+        if let Some((start, end)) = opt_mut!(self, sack).and_then(|x| x.entry_rxt.take()) {
             // (4.3): the first segment not yet SACKed, before pipe is set.
             self.stats.fast_retransmits = self.stats.fast_retransmits.wrapping_add(1);
             self.resend_range(cx, start, end, out);
@@ -326,7 +329,7 @@ impl Endpoint {
             // at SND.UNA, which may always go.
             let (snd_una, right_edge) = (self.snd_una, self.snd_una.add(self.snd_wnd));
             let in_window = |start: SeqNum| start == snd_una || start.lt(right_edge);
-            let Some(x) = &mut self.sack else { break };
+            let Some(x) = opt_mut!(self, sack) else { break };
             let pipe = x.scoreboard.pipe(smss);
             if cwnd.saturating_sub(pipe) < smss {
                 break;
@@ -357,7 +360,7 @@ impl Endpoint {
                     out.rules.push(rule::SACK_07);
                     sent_new_data = true;
                     let end = self.snd_nxt;
-                    if let Some(x) = &mut self.sack {
+                    if let Some(x) = opt_mut!(self, sack) {
                         x.scoreboard.on_sent(start, end, false);
                     }
                 }
@@ -474,7 +477,7 @@ impl Endpoint {
         }
         let window = self.recv_window(cfg);
         let rcv_nxt = self.rcv_nxt;
-        let Some(x) = &mut self.rfc7323 else { return (self.rcv_wnd(cfg).min(65535) as u16, None) };
+        let Some(x) = opt_mut!(self, rfc7323) else { return (self.rcv_wnd(cfg).min(65535) as u16, None) };
         let shift = x.rcv_wscale;
         let field = (window >> shift).min(65535);
         let edge = rcv_nxt.add(field << shift);
@@ -538,13 +541,13 @@ impl Endpoint {
         if !self.bits.has(bit::SACK_OK) {
             return SackBlocks::EMPTY;
         }
-        let Some(x) = &self.sack else { return SackBlocks::EMPTY };
+        let Some(x) = opt!(self, sack) else { return SackBlocks::EMPTY };
         if let Some(blocks) = x.step_blocks {
             return blocks;
         }
         let mut reporter = x.reporter;
         let (blocks, dsack) = self.fresh_sack_blocks(&mut reporter);
-        let Some(x) = &mut self.sack else { return SackBlocks::EMPTY };
+        let Some(x) = opt_mut!(self, sack) else { return SackBlocks::EMPTY };
         x.reporter = reporter;
         x.trigger = None;
         if !blocks.is_empty() {
@@ -572,7 +575,7 @@ impl Endpoint {
     /// before it is built.
     fn fresh_sack_blocks(&self, reporter: &mut SackReporter) -> (SackBlocks, Option<SackBlock>) {
         let room = if self.bits.has(bit::TS_OK) { MAX_BLOCKS_WITH_TIMESTAMPS } else { MAX_BLOCKS };
-        let (arrived, dsack) = match self.sack.as_ref().and_then(|x| x.trigger) {
+        let (arrived, dsack) = match opt!(self, sack).and_then(|x| x.trigger) {
             Some((arrived, dsack)) => (Some(arrived), dsack),
             None => (None, None),
         };
@@ -597,7 +600,7 @@ impl Endpoint {
         if !self.bits.has(bit::SACK_OK) {
             return payload;
         }
-        let Some(x) = &self.sack else { return payload };
+        let Some(x) = opt!(self, sack) else { return payload };
         let blocks = match x.step_blocks {
             Some(blocks) => blocks,
             None => self.fresh_sack_blocks(&mut x.reporter.clone()).0,
@@ -608,7 +611,7 @@ impl Endpoint {
     /// Ends a step for the SACK receiver: the next step's ACKs compute
     /// their blocks afresh (without this step's D-SACK).
     pub(super) fn end_sack_step(&mut self) {
-        if let Some(x) = &mut self.sack {
+        if let Some(x) = opt_mut!(self, sack) {
             x.step_blocks = None;
             x.trigger = None;
         }
@@ -622,17 +625,17 @@ impl Endpoint {
         let (wnd, wnd_shift) = self.advertised_window(cx.cfg, flags, out);
         let ack = if flags.ack() { self.rcv_nxt } else { SeqNum(0) };
         if flags.ack()
-            && let Some(x) = &mut self.rfc7323
+            && let Some(x) = opt_mut!(self, rfc7323)
         {
             // RFC 7323 §4.3: Last.ACK.sent.
             x.last_ack_sent = ack;
         }
         let mss = if flags.syn() { cx.cfg.mss } else { 0 };
         // Without the RFC 7323 state neither option is configured.
-        let (ws, ts) = if self.rfc7323.is_some() { self.options(cx, flags, out) } else { (None, None) };
+        let (ws, ts) = if opt!(self, rfc7323).is_some() { self.options(cx, flags, out) } else { (None, None) };
         // The first payload byte is at ISS+1; `payload.offset` counts from it.
         let offset = seq.add(flags.syn() as u32).since(self.iss.add(1));
-        let sack_permitted = self.sack.is_some() && self.offers_sack_permitted(cx, flags, out);
+        let sack_permitted = opt!(self, sack).is_some() && self.offers_sack_permitted(cx, flags, out);
         let sack = if flags.ack() && !flags.syn() { self.sack_blocks_for_ack(out) } else { SackBlocks::EMPTY };
         let mut seg = Segment {
             seq,
@@ -670,7 +673,7 @@ impl Endpoint {
         }
         if len > 0
             && !seg.retransmit
-            && let Some(x) = &mut self.linux
+            && let Some(x) = opt_mut!(self, linux)
         {
             // B-LNX-05: a reply within the ATO: interactive mode.
             x.on_data_sent(cx.now);
@@ -684,7 +687,7 @@ impl Endpoint {
             self.snd_max = end;
         }
         if !seg.retransmit
-            && let Some(c) = &mut self.cubic
+            && let Some(c) = opt_mut!(self, cubic)
         {
             // HyStart times new data (B-CC-10, B-CC-11); after an idle
             // period t leaves it out (B-CC-09).
@@ -760,7 +763,7 @@ impl Endpoint {
             out.rules.push(rule::TMR_06);
         }
         self.retries = 0;
-        if let Some(x) = &mut self.linux {
+        if let Some(x) = opt_mut!(self, linux) {
             // B-LNX-04: what was retransmitted is acknowledged.
             x.retrans_stamp = None;
         }
@@ -769,7 +772,7 @@ impl Endpoint {
         let smss = self.max_payload();
         let mut restart_for_partial_ack = false;
         // RFC 6675 recovery keeps cwnd as it set it (B-SACK-06/09).
-        let hold_cwnd = self.sack.as_mut().is_some_and(|x| std::mem::take(&mut x.hold_cwnd));
+        let hold_cwnd = opt_mut!(self, sack).is_some_and(|x| std::mem::take(&mut x.hold_cwnd));
         if let Some(cc) = &mut self.cc {
             // B-SACK-11: SND.UNA moved, under NewReno or in SACK recovery
             // alike: the limited-transmit octets it covers are done.
@@ -786,7 +789,7 @@ impl Endpoint {
             let cwnd_limited = cc.cwnd < flight_before.saturating_add(smss);
             let srtt = self.rtt.srtt().unwrap_or(Duration::ZERO);
             let step = AckStep { now: cx.now, srtt, cwnd_limited, ack, snd_max: self.snd_max };
-            let cubic = self.cubic.as_deref_mut().map(|c| (c, &step));
+            let cubic = opt_mut!(self, cubic).map(|c| (c, &step));
             if let CcAction::Retransmit { restart_timer } = cc.on_new_ack(acked, ack, flight, smss, cubic) {
                 self.bits.set(bit::FAST_RETRANSMIT_PENDING, true);
                 restart_for_partial_ack = restart_timer;
@@ -826,7 +829,8 @@ impl Endpoint {
         }
         let smss = self.max_payload();
         let (snd_una, snd_max) = (self.snd_una, self.snd_max);
-        let Some(x) = &mut self.sack else { return };
+        // SACK's scoreboard and CUBIC's state, both borrowed from the one box.
+        let Some(Extensions { sack: Some(x), cubic, .. }) = self.ext.as_deref_mut() else { return };
         let (info, step) = x.scoreboard.on_ack(seg.ack, snd_max, seg.sack.as_slice(), smss);
         if 0 < info.newly_sacked || info.dsack.is_some() {
             out.rules.push(rule::SACK_05);
@@ -847,7 +851,7 @@ impl Endpoint {
                 // Traced on every ACK in recovery: pipe after the
                 // scoreboard learned it, before step (C) sends.
                 let (cwnd, ssthresh) = (cc.cwnd, cc.ssthresh);
-                let cubic = self.cubic.as_ref().map(|c| c.info());
+                let cubic = cubic.as_deref().map(|c| c.info());
                 out.notes.push(Note::Congestion { cwnd, ssthresh, pipe: Some(x.scoreboard.pipe(smss)), cubic });
             }
             Step::EnterRecovery => {
@@ -858,14 +862,14 @@ impl Endpoint {
                 // and is still outstanding above this ACK is not counted.
                 cc.on_snd_una_advanced(una);
                 let flight = cc.flight_without_limited(snd_max.since(una));
-                cc.enter_sack_recovery(flight, smss, self.cubic.as_deref_mut());
+                cc.enter_sack_recovery(flight, smss, cubic.as_deref_mut());
                 x.entry_rxt = Some(x.scoreboard.enter_recovery(smss));
                 self.note_congestion(before, out);
             }
             Step::RecoveryEnded => {
                 out.rules.push(rule::SACK_09);
                 let (cwnd, ssthresh) = (cc.cwnd, cc.ssthresh);
-                let cubic = self.cubic.as_ref().map(|c| c.info());
+                let cubic = cubic.as_deref().map(|c| c.info());
                 out.notes.push(Note::Congestion { cwnd, ssthresh, pipe: None, cubic });
             }
         }
@@ -889,7 +893,7 @@ impl Endpoint {
             && !self.bits.has(bit::PROBING);
         // With SACK, RFC 6675 counts duplicates by their blocks
         // (`on_sack_ack`), and NewReno's recovery stays out.
-        if !duplicate || self.bits.has(bit::SACK_OK) && self.sack.is_some() {
+        if !duplicate || self.bits.has(bit::SACK_OK) && opt!(self, sack).is_some() {
             return;
         }
         let flight = self.snd_max.since(self.snd_una);
@@ -897,7 +901,7 @@ impl Endpoint {
         let snd_max = self.snd_max;
         if let Some(cc) = &mut self.cc {
             let before = (cc.cwnd, cc.ssthresh);
-            let cubic = self.cubic.as_deref_mut();
+            let cubic = opt_mut!(self, cubic);
             if let CcAction::Retransmit { .. } = cc.on_duplicate_ack(seg.ack, flight, smss, snd_max, cubic) {
                 self.bits.set(bit::FAST_RETRANSMIT_PENDING, true);
             }
@@ -912,7 +916,7 @@ impl Endpoint {
     /// of `tcp_rtt_estimator` and ignores `per_window` and `clock`.
     fn rtt_sample(&mut self, cx: &StepContext, rtt: Duration, per_window: u32, clock: Duration, out: &mut Output) {
         if cx.cfg.linux_rto
-            && let Some(x) = &mut self.linux
+            && let Some(x) = opt_mut!(self, linux)
         {
             out.rules.push(rule::LNX_01);
             let us = |d: Duration| d.as_nanos() / 1000;
@@ -930,7 +934,7 @@ impl Endpoint {
     /// were before RFC 7323.
     fn note_rtt(&self, cx: &StepContext, rtt: Duration, source: RttSource, out: &mut Output) {
         let srtt = self.rtt.srtt().unwrap_or(rtt);
-        let rttvar = match &self.linux {
+        let rttvar = match opt!(self, linux) {
             Some(x) if cx.cfg.linux_rto => x.rtt.mean_deviation(),
             _ => self.rtt.rttvar(),
         };
@@ -942,7 +946,7 @@ impl Endpoint {
     /// the rules CUBIC fired.
     fn note_congestion(&mut self, before: (u32, u32), out: &mut Output) {
         let in_recovery = self.cc.is_some_and(|cc| cc.in_recovery()) || self.in_sack_recovery();
-        if let Some(c) = &mut self.cubic {
+        if let Some(c) = opt_mut!(self, cubic) {
             if in_recovery {
                 c.in_recovery();
             }
@@ -951,14 +955,14 @@ impl Endpoint {
         if let Some(cc) = &self.cc
             && (cc.cwnd, cc.ssthresh) != before
         {
-            let cubic = self.cubic.as_ref().map(|c| c.info());
+            let cubic = opt!(self, cubic).map(|c| c.info());
             out.notes.push(Note::Congestion { cwnd: cc.cwnd, ssthresh: cc.ssthresh, pipe: self.sack_pipe(), cubic });
         }
     }
 
     /// RFC 6675 pipe while recovery is in progress.
     pub(super) fn sack_pipe(&self) -> Option<u32> {
-        let x = self.sack.as_ref()?;
+        let x = opt!(self, sack)?;
         x.scoreboard.in_recovery().then(|| x.scoreboard.pipe(self.max_payload()))
     }
 
@@ -997,7 +1001,7 @@ impl Endpoint {
             self.bits.set(bit::ACK_NOW, true);
             return;
         };
-        if cx.cfg.linux_delayed_ack && self.linux.is_some() {
+        if cx.cfg.linux_delayed_ack && opt!(self, linux).is_some() {
             self.linux_acknowledge(cx, len, fills_gap, delay, out);
             return;
         }
@@ -1028,7 +1032,7 @@ impl Endpoint {
         let rcv_wnd = self.rcv_wnd(cx.cfg);
         let rcv_mss = self.rcv_mss;
         let more_than_a_segment = self.ack_delayed_bytes > u32::from(rcv_mss);
-        let Some(x) = &mut self.linux else { return };
+        let Some(x) = opt_mut!(self, linux) else { return };
         x.on_data(cx.now, ato_min, rto, rcv_wnd, rcv_mss);
         if fills_gap || more_than_a_segment {
             self.bits.set(bit::ACK_NOW, true);
@@ -1047,7 +1051,7 @@ impl Endpoint {
     /// kept.
     pub(super) fn linux_delay_ack(&mut self, cx: &StepContext, ato_min: Duration, out: &mut Output) {
         let srtt = self.rtt.srtt();
-        let Some(x) = &self.linux else { return };
+        let Some(x) = opt!(self, linux) else { return };
         let delay = x.delay(ato_min, srtt);
         if delay == Duration::ZERO {
             self.bits.set(bit::ACK_NOW, true);
@@ -1107,7 +1111,7 @@ impl Endpoint {
                     self.bits.set(bit::ACK_NOW, true);
                     let rto = self.rtt.rto();
                     if cfg.linux_delayed_ack
-                        && let (Some(x), Some(ato_min)) = (&mut self.linux, cfg.delayed_ack)
+                        && let (Some(x), Some(ato_min)) = (opt_mut!(self, linux), cfg.delayed_ack)
                     {
                         // B-LNX-05: tcp_delack_timer_handler.
                         out.rules.push(rule::LNX_05);
@@ -1145,7 +1149,7 @@ impl Endpoint {
         }
         if budget
             && self.retries == 0
-            && let Some(x) = &mut self.linux
+            && let Some(x) = opt_mut!(self, linux)
         {
             // B-LNX-04: the budget runs from the first retransmission
             // (tcp_retransmit_skb's retrans_stamp).
@@ -1181,7 +1185,7 @@ impl Endpoint {
                 let before = (cc.cwnd, cc.ssthresh);
                 // RFC 5681 §3.1: a segment the timer already resent
                 // holds ssthresh (`retries` counts those resends).
-                let cubic = self.cubic.as_deref_mut();
+                let cubic = opt_mut!(self, cubic);
                 cc.on_timeout(self.snd_max.since(self.snd_una), smss, self.snd_max, self.retries > 0, cubic);
                 if sack_recovery {
                     // B-SACK-10: eq. (4)'s FlightSize is what is in the
@@ -1195,7 +1199,7 @@ impl Endpoint {
                     cc.ssthresh = before.1.min(cc.ssthresh);
                 }
                 if self.bits.has(bit::SACK_OK)
-                    && let Some(x) = &mut self.sack
+                    && let Some(x) = opt_mut!(self, sack)
                 {
                     // B-SACK-10: RFC 6675 §5.1: recovery ends,
                     // RecoveryPoint = HighData, and the slow start goes
@@ -1239,7 +1243,7 @@ impl Endpoint {
     /// the budget of `r2` retransmissions from a 200 ms RTO. `r2`
     /// infinite never runs out.
     fn linux_budget_spent(&self, cx: &StepContext) -> bool {
-        let (Some(n), Some(x)) = (cx.cfg.r2, &self.linux) else { return false };
+        let (Some(n), Some(x)) = (cx.cfg.r2, opt!(self, linux)) else { return false };
         let Some(first) = x.retrans_stamp.filter(|_| self.retries > 0) else { return false };
         cx.now.saturating_since(first) >= super::linux_retries2_budget(n)
     }

@@ -1,33 +1,43 @@
 //! The run digest: XXH3-128 (xxhash-rust 0.8) over a canonical binary
 //! encoding of every trace event.
 //!
-//! The encoding is fixed and independent of any output format: per event a
-//! kind byte, the time in ns, the connection (`conn` as the trace shows it:
-//! for `send`, `deliver` and `drop` the send's connection; for other
-//! records of an idle listening endpoint its listener's number), the
-//! endpoint's `ep` (`u32::MAX`
-//! for a host), the endpoint (as the XXH3-64 of its name, so every record
-//! has a fixed size), then the kind's fields (states; for segments flags,
-//! seq, ack, len, wnd, `pkt` and `copy`; timer, call, ...), all
-//! little-endian. A segment with an option beyond the MSS (Window Scale,
-//! Timestamps, SACK-permitted, SACK blocks), a window shift, or a
-//! receiver's `discard` adds them after `copy`, led by a byte that says
-//! which are present; one without them, as in every run before RFC 7323,
-//! is encoded as it was, so those runs keep their digests. Free text (`cause`, drop `reason`) and the behaviour ID
+//! The encoding is fixed and independent of any output format. Every
+//! event has a *context*: the time in ns, the connection (`conn` as the
+//! trace shows it: for `send`, `deliver` and `drop` the send's connection;
+//! for other records of an idle listening endpoint its listener's number),
+//! the endpoint's `ep` (`u32::MAX` for a host) and the endpoint (as the
+//! XXH3-64 of its name). A context record (byte 0, then those four fields)
+//! goes in before an event whose context differs from the previous
+//! event's, and the event itself is its kind byte (1..=12) and the kind's
+//! fields (states; for segments flags, seq, ack, len, wnd, `pkt` and
+//! `copy`; timer, call, ...), all little-endian. The records of one
+//! step usually share their context (a large run has about 6.6 records a
+//! step), so most records are the kind's fields alone. A segment with an
+//! option beyond the MSS (Window Scale, Timestamps, SACK-permitted, SACK
+//! blocks), a window shift, or a receiver's `discard` adds them after
+//! `copy`, led by a byte that says which are present; one without them,
+//! as in every run before RFC 7323, ends at `copy`. Free text (`cause`, drop `reason`) and the behaviour ID
 //! are left out, so the same run shows the same digest in text and JSONL,
 //! and better wording never changes it. `DIGEST_VERSION` changes only when
 //! this encoding does.
 //!
 //! Versions: 2 had no `ep`, `pkt` or `copy`, and recorded a delivery to a
-//! listening endpoint under the listener's number; 3 (current) adds them
-//! and records every delivery and drop under its send's connection.
+//! listening endpoint under the listener's number; 3 added them and
+//! recorded every delivery and drop under its send's connection; 4
+//! (current) writes the context (time, connection, `ep`, name) only when it
+//! changes, instead of in every record: runs that had equal digests
+//! still do, and the bytes hashed are about half.
 
-use super::{Discard, TraceEvent, TraceKind};
+use super::{Discard, PacketId, TraceEvent, TraceKind};
 use crate::tcp::{AppEvent, Options, Segment};
+use crate::time::Instant;
 use xxhash_rust::xxh3::Xxh3;
 
 /// Version of the canonical encoding.
-pub const DIGEST_VERSION: u32 = 3;
+pub const DIGEST_VERSION: u32 = 4;
+
+/// The byte that opens a context record; event kinds are 1..=12.
+const CONTEXT: u8 = 0;
 
 /// Bytes buffered before they are fed to the hasher: one call per few
 /// hundred events instead of one per event. The hash of a stream does not
@@ -42,6 +52,12 @@ pub struct Digest {
     buf: Vec<u8>,
     /// Recently hashed names: (address, length, hash).
     names: [(usize, usize, u64); 8],
+    /// The last event's context: time, connection, `ep`, name hash.
+    context: Option<(u64, u32, u32, u64)>,
+    /// The last event's time, connection, `ep` and name (address and
+    /// length): an event that repeats them has the same context, known
+    /// without hashing its name.
+    last: (u64, u32, u32, usize, usize),
 }
 
 impl Default for Digest {
@@ -59,7 +75,13 @@ impl std::fmt::Debug for Digest {
 impl Digest {
     /// The digest of no events.
     pub fn new() -> Digest {
-        Digest { hasher: Xxh3::new(), buf: Vec::with_capacity(BUFFER + 256), names: [(0, 0, 0); 8] }
+        Digest {
+            hasher: Xxh3::new(),
+            buf: Vec::with_capacity(BUFFER + RECORD_MAX),
+            names: [(0, 0, 0); 8],
+            context: None,
+            last: (0, 0, 0, 0, 0),
+        }
     }
 
     /// XXH3-64 of an endpoint name. A run names the same few strings over
@@ -78,37 +100,71 @@ impl Digest {
     /// Adds one event. The endpoint names of the events must stay alive
     /// for the life of the digest (the world's names do).
     pub fn add(&mut self, e: &TraceEvent<'_>) {
+        self.add_record(e.t, e.conn, e.ep, e.endpoint, &e.kind, e.pkt);
+    }
+
+    /// Adds one event given by the fields the digest covers (those of a
+    /// [`TraceEvent`]), for a caller that has not built one: the same
+    /// bytes as [`Digest::add`] of the event they make.
+    pub fn add_record(
+        &mut self,
+        t: Instant,
+        conn: u32,
+        ep: u32,
+        endpoint: &str,
+        kind: &TraceKind,
+        pkt: Option<PacketId>,
+    ) {
         // Measurement records are never part of the digest, so asking for
         // them cannot change it.
-        if e.kind.is_measurement() {
+        if kind.is_measurement() {
             return;
         }
         if self.buf.len() >= BUFFER {
             self.hasher.update(&self.buf);
             self.buf.clear();
         }
-        // Each record is built in a stack buffer and copied once; the
-        // header every record has goes in at fixed offsets.
-        let mut w = Fixed::with_header(kind_code(&e.kind), e.t.as_nanos(), e.conn, e.ep, self.name_hash(e.endpoint));
-        match e.kind {
-            TraceKind::Transition { from, to, reason, .. } => {
-                w.u8(from as u8);
-                w.u8(to as u8);
-                w.u8(reason.map_or(0xff, |r| r as u8));
+        // The buffer always has room for the longest record (it is
+        // hashed once it holds `BUFFER` bytes), so writing never grows it.
+        let last = (t.as_nanos(), conn, ep, endpoint.as_ptr() as usize, endpoint.len());
+        if self.context.is_none() || last != self.last {
+            self.last = last;
+            let context = (last.0, last.1, last.2, self.name_hash(endpoint));
+            if self.context != Some(context) {
+                self.context = Some(context);
+                let mut r = [CONTEXT; 25];
+                r[1..9].copy_from_slice(&context.0.to_le_bytes());
+                r[9..13].copy_from_slice(&context.1.to_le_bytes());
+                r[13..17].copy_from_slice(&context.2.to_le_bytes());
+                r[17..25].copy_from_slice(&context.3.to_le_bytes());
+                self.buf.extend_from_slice(&r);
             }
-            TraceKind::Send { seg, .. } | TraceKind::Drop { seg, .. } => encode_segment(&mut w, e, &seg, None),
-            TraceKind::Deliver { seg, discard } => encode_segment(&mut w, e, &seg, discard),
+        }
+        // Each record is built at fixed offsets in an array of its size
+        // and appended in one copy.
+        let code = kind_code(kind);
+        let buf = &mut self.buf;
+        match *kind {
+            TraceKind::Transition { from, to, reason, .. } => {
+                buf.extend_from_slice(&[code, from as u8, to as u8, reason.map_or(0xff, |r| r as u8)]);
+            }
+            TraceKind::Send { ref seg, .. } | TraceKind::Drop { ref seg, .. } => {
+                encode_segment(buf, code, pkt, seg, None)
+            }
+            TraceKind::Deliver { ref seg, discard } => encode_segment(buf, code, pkt, seg, discard),
             TraceKind::Timer { timer, action, deadline } => {
-                w.u8(timer as u8);
-                w.u8(action as u8);
-                w.u64(deadline.as_nanos());
+                let mut r = [code, timer as u8, action as u8, 0, 0, 0, 0, 0, 0, 0, 0];
+                r[3..11].copy_from_slice(&deadline.as_nanos().to_le_bytes());
+                buf.extend_from_slice(&r);
             }
             TraceKind::App { call, bytes, error } => {
-                w.u8(call as u8);
-                w.u64(bytes);
-                w.u8(error.map_or(0xff, |e| e as u8));
+                let mut r = [code, call as u8, 0, 0, 0, 0, 0, 0, 0, 0, error.map_or(0xff, |e| e as u8)];
+                r[2..10].copy_from_slice(&bytes.to_le_bytes());
+                buf.extend_from_slice(&r);
             }
             TraceKind::Event(ev) => {
+                let w = &mut Writer(buf);
+                w.u8(code);
                 w.u8(event_code(ev));
                 if let AppEvent::Data { bytes, foreign } = ev {
                     w.u32(bytes);
@@ -122,15 +178,21 @@ impl Digest {
             // does CUBIC's W_max, K and region, which follow from cwnd's
             // history (and keep the digest of every run before them).
             TraceKind::Congestion { cwnd, ssthresh, pipe: _, cubic: _, flight: _ } => {
-                w.u32(cwnd);
-                w.u32(ssthresh);
+                let mut r = [code, 0, 0, 0, 0, 0, 0, 0, 0];
+                r[1..5].copy_from_slice(&cwnd.to_le_bytes());
+                r[5..9].copy_from_slice(&ssthresh.to_le_bytes());
+                buf.extend_from_slice(&r);
             }
             TraceKind::Host { up, endpoints_lost } => {
+                let w = &mut Writer(buf);
+                w.u8(code);
                 w.u8(up as u8);
                 w.u32(endpoints_lost);
             }
             // RTTVAR stays out: it was added after the digest was pinned.
             TraceKind::Rtt { sample, source, srtt, rto, .. } => {
+                let w = &mut Writer(buf);
+                w.u8(code);
                 w.u64(sample.as_nanos());
                 w.u8(source as u8);
                 w.u64(srtt.as_nanos());
@@ -139,7 +201,6 @@ impl Digest {
             // Measurement records: returned from above.
             TraceKind::Flight { .. } | TraceKind::Queue { .. } => {}
         }
-        self.buf.extend_from_slice(w.bytes());
     }
 
     /// The digest so far, as 32 lowercase hex digits.
@@ -181,19 +242,22 @@ fn event_code(e: AppEvent) -> u8 {
 /// segment has one beyond the MSS (or a window shift, or the receiver
 /// discarded it): a run without them, as every run before RFC 7323, keeps
 /// its records byte for byte.
-fn encode_segment(w: &mut Fixed, e: &TraceEvent<'_>, s: &Segment, discard: Option<Discard>) {
-    w.u8(s.flags.bits());
-    w.u32(s.seq.0);
-    w.u32(s.ack.0);
-    w.u32(s.len);
-    w.u16(s.wnd);
-    let id = e.pkt.unwrap_or_default();
-    w.u64(id.pkt);
-    w.u8(id.copy);
+fn encode_segment(buf: &mut Vec<u8>, code: u8, pkt: Option<PacketId>, s: &Segment, discard: Option<Discard>) {
+    let id = pkt.unwrap_or_default();
+    let mut r = [0u8; 25];
+    r[0] = code;
+    r[1] = s.flags.bits();
+    r[2..6].copy_from_slice(&s.seq.0.to_le_bytes());
+    r[6..10].copy_from_slice(&s.ack.0.to_le_bytes());
+    r[10..14].copy_from_slice(&s.len.to_le_bytes());
+    r[14..16].copy_from_slice(&s.wnd.to_le_bytes());
+    r[16..24].copy_from_slice(&id.pkt.to_le_bytes());
+    r[24] = id.copy;
+    buf.extend_from_slice(&r);
     if s.opts == Options::NONE && s.sack.is_empty() && discard.is_none() {
         return;
     }
-    encode_options(w, s, discard);
+    encode_options(&mut Writer(buf), s, discard);
 }
 
 /// Bits of the byte that opens a segment's options. `OPTIONS` is always
@@ -210,7 +274,7 @@ mod opt {
 
 /// The presence byte, the MSS, then each option present in a fixed order,
 /// and the SACK blocks after their count.
-fn encode_options(w: &mut Fixed, s: &Segment, discard: Option<Discard>) {
+fn encode_options(w: &mut Writer<'_>, s: &Segment, discard: Option<Discard>) {
     let (ws, ts, shift) = (s.ws(), s.ts(), s.wnd_shift());
     let mut present = opt::OPTIONS;
     for (on, bit) in [
@@ -247,46 +311,25 @@ fn encode_options(w: &mut Fixed, s: &Segment, discard: Option<Discard>) {
     }
 }
 
-/// The longest record: a segment's, 25 + 15 + 9 bytes, and its options
-/// (1 + 2 + 1 + 8 + 1 + 1 + 1 + 4 * 8).
-const RECORD_MAX: usize = 96;
+/// The longest record: a context (25 bytes), then a segment's (1 + 24
+/// bytes) with its options (1 + 2 + 1 + 8 + 1 + 1 + 1 + 4 * 8).
+const RECORD_MAX: usize = 97;
 
-/// A little-endian writer into a fixed array.
-struct Fixed {
-    bytes: [u8; RECORD_MAX],
-    len: usize,
-}
+/// A little-endian writer appending to the digest's buffer.
+struct Writer<'a>(&'a mut Vec<u8>);
 
-impl Fixed {
-    /// Kind, time, connection, `ep` and endpoint name: 25 bytes.
-    fn with_header(kind: u8, t: u64, conn: u32, ep: u32, endpoint: u64) -> Fixed {
-        let mut bytes = [0; RECORD_MAX];
-        bytes[0] = kind;
-        bytes[1..9].copy_from_slice(&t.to_le_bytes());
-        bytes[9..13].copy_from_slice(&conn.to_le_bytes());
-        bytes[13..17].copy_from_slice(&ep.to_le_bytes());
-        bytes[17..25].copy_from_slice(&endpoint.to_le_bytes());
-        Fixed { bytes, len: 25 }
-    }
-
-    fn put(&mut self, b: &[u8]) {
-        self.bytes[self.len..self.len + b.len()].copy_from_slice(b);
-        self.len += b.len();
-    }
+impl Writer<'_> {
     fn u8(&mut self, x: u8) {
-        self.put(&[x]);
+        self.0.push(x);
     }
     fn u16(&mut self, x: u16) {
-        self.put(&x.to_le_bytes());
+        self.0.extend_from_slice(&x.to_le_bytes());
     }
     fn u32(&mut self, x: u32) {
-        self.put(&x.to_le_bytes());
+        self.0.extend_from_slice(&x.to_le_bytes());
     }
     fn u64(&mut self, x: u64) {
-        self.put(&x.to_le_bytes());
-    }
-    fn bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        self.0.extend_from_slice(&x.to_le_bytes());
     }
 }
 
@@ -328,16 +371,17 @@ mod tests {
     };
 
     /// A segment with no option but the MSS, as every run before RFC 7323
-    /// sent, is the version 3 record, written out here by the module doc:
-    /// kind 2, t, conn, ep, XXH3-64 of the name, flags, seq, ack, len,
-    /// wnd, pkt, copy, little-endian, and nothing more.
+    /// sent, written out here by the module doc: the context record (byte
+    /// 0, t, conn, ep, XXH3-64 of the name), then kind 2, flags, seq, ack,
+    /// len, wnd, pkt, copy, little-endian, and nothing more.
     #[test]
-    fn a_segment_without_options_is_the_version_3_record() {
-        let mut bytes = vec![2];
+    fn a_segment_without_options_is_a_context_and_the_segment_record() {
+        let mut bytes = vec![0];
         bytes.extend(7u64.to_le_bytes());
         bytes.extend(1u32.to_le_bytes());
         bytes.extend(2u32.to_le_bytes());
         bytes.extend(xxhash_rust::xxh3::xxh3_64(b"a").to_le_bytes());
+        bytes.push(2);
         bytes.push(Flags::SYN.bits());
         bytes.extend(100u32.to_le_bytes());
         bytes.extend(0u32.to_le_bytes());
@@ -348,9 +392,59 @@ mod tests {
         let expected = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes));
         assert_eq!(digest_of(send(SYN)), expected);
         assert_eq!(digest_of(TraceKind::Deliver { seg: SYN, discard: None }), {
-            bytes[0] = 3;
+            bytes[25] = 3;
             format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
         });
+    }
+
+    /// The context goes in once for a run of events that share it, and
+    /// again when any of its fields changes: the digest of a sequence of
+    /// events is the hash of exactly those records.
+    #[test]
+    fn a_context_is_written_when_it_changes() {
+        let event = |t: u64, conn: u32, ep: u32, endpoint: &'static str| TraceEvent {
+            t: Instant::from_nanos(t),
+            conn,
+            ep,
+            endpoint,
+            kind: TraceKind::Event(AppEvent::Connected),
+            route: None,
+            pkt: None,
+            lost_eps: &[],
+        };
+        let context = |t: u64, conn: u32, ep: u32, name: &[u8]| {
+            let mut b = vec![0];
+            b.extend(t.to_le_bytes());
+            b.extend(conn.to_le_bytes());
+            b.extend(ep.to_le_bytes());
+            b.extend(xxhash_rust::xxh3::xxh3_64(name).to_le_bytes());
+            b
+        };
+        // Kind 7 (event), CONNECTED (1).
+        let connected = [7u8, 1];
+        let events = [event(5, 0, 1, "a"), event(5, 0, 1, "a"), event(6, 0, 1, "a"), event(6, 1, 1, "a")];
+        let more = [event(6, 1, 2, "a"), event(6, 1, 2, "b"), event(6, 1, 2, "b")];
+        let mut d = Digest::new();
+        for e in events.iter().chain(&more) {
+            d.add(e);
+        }
+        // A name equal in content but held elsewhere is the same context.
+        let b = String::from("b");
+        d.add(&TraceEvent { endpoint: &b, ..more[2] });
+        let mut bytes = Vec::new();
+        for (ctx, n) in [
+            (context(5, 0, 1, b"a"), 2),
+            (context(6, 0, 1, b"a"), 1),
+            (context(6, 1, 1, b"a"), 1),
+            (context(6, 1, 2, b"a"), 1),
+            (context(6, 1, 2, b"b"), 3),
+        ] {
+            bytes.extend(ctx);
+            for _ in 0..n {
+                bytes.extend(connected);
+            }
+        }
+        assert_eq!(d.hex(), format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes)));
     }
 
     /// Every option, the window shift and a receiver's `discard` change

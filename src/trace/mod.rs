@@ -336,6 +336,15 @@ pub trait TraceSink {
     fn failed(&self) -> bool {
         false
     }
+
+    /// Whether the sink takes records at all. One that keeps nothing (a
+    /// `--quiet` run's) says `false`, and the world then hands it none and
+    /// does not ask it whether it [failed](TraceSink::failed): the digest
+    /// alone reads the records, and nothing about the run changes. Asked
+    /// at every step, so it may change between steps.
+    fn wants_records(&self) -> bool {
+        true
+    }
 }
 
 /// A sink that keeps nothing (`--quiet`, benchmarks).
@@ -344,6 +353,10 @@ pub struct NullSink;
 
 impl TraceSink for NullSink {
     fn record(&mut self, _event: &TraceEvent<'_>) {}
+
+    fn wants_records(&self) -> bool {
+        false
+    }
 }
 
 /// A sink that keeps owned copies of every event, for tests and library
@@ -462,6 +475,10 @@ impl TraceSink for WithoutMeasurements<'_> {
 
     fn failed(&self) -> bool {
         self.0.failed()
+    }
+
+    fn wants_records(&self) -> bool {
+        self.0.wants_records()
     }
 }
 

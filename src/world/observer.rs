@@ -14,7 +14,7 @@ use crate::model::{EndpointExpect, Expect, Fault, Model};
 use crate::rule::{self, Rule};
 use crate::tcp::{Flags, State};
 use crate::time::Instant;
-use crate::trace::{Digest, TraceEvent, TraceSink};
+use crate::trace::{Digest, TraceEvent, TraceKind, TraceSink};
 
 /// Which endpoints keep their full history (states with times, sends).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -174,6 +174,8 @@ pub(super) struct Observer {
     /// With measurement records: each endpoint's last traced (flight,
     /// SND.WND, receive window), so `flight` records go out on change.
     last_flight: Option<Vec<[u32; 3]>>,
+    /// This step's sink takes records ([`TraceSink::wants_records`]).
+    sink_wants: bool,
 }
 
 impl Observer {
@@ -196,6 +198,7 @@ impl Observer {
             phase_times: observe.keep_phase_times.then(|| Vec::with_capacity(endpoints)),
             recorded: observe.record_fates.then(Vec::new),
             last_flight: observe.measure_records.then(|| Vec::with_capacity(endpoints)),
+            sink_wants: true,
         }
     }
 
@@ -204,11 +207,41 @@ impl Observer {
         self.stats.events += 1;
     }
 
-    /// One trace event: into the digest, counted, and to the sink.
+    /// One trace event: into the digest, counted, and to the sink if it
+    /// takes records ([`Observer::set_sink_wants`]).
     pub fn emit(&mut self, sink: &mut dyn TraceSink, ev: &TraceEvent<'_>) {
         self.digest.add(ev);
         self.stats.trace_records += 1;
-        sink.record(ev);
+        if self.sink_wants {
+            sink.record(ev);
+        }
+    }
+
+    /// One trace event given by its parts (no route, `pkt` or lost
+    /// endpoints: an endpoint's note or call): into the digest and counted
+    /// as [`Observer::emit`] does, and built into a [`TraceEvent`] only if
+    /// the sink takes records.
+    pub fn emit_parts(
+        &mut self,
+        sink: &mut dyn TraceSink,
+        t: Instant,
+        conn: u32,
+        ep: u32,
+        endpoint: &str,
+        kind: TraceKind,
+    ) {
+        self.digest.add_record(t, conn, ep, endpoint, &kind, None);
+        self.stats.trace_records += 1;
+        if self.sink_wants {
+            sink.record(&TraceEvent { t, conn, ep, endpoint, kind, route: None, pkt: None, lost_eps: &[] });
+        }
+    }
+
+    /// Notes, at the start of a step, whether this step's sink takes
+    /// records at all ([`TraceSink::wants_records`]): a `--quiet` run's
+    /// takes none, and one call per step replaces one per record.
+    pub fn set_sink_wants(&mut self, wants: bool) {
+        self.sink_wants = wants;
     }
 
     /// Whether measurement records are traced.
@@ -219,7 +252,9 @@ impl Observer {
     /// A measurement record: to the sink only, never to the digest nor
     /// the counts (so asking for them changes no result).
     pub fn emit_measurement(&mut self, sink: &mut dyn TraceSink, ev: &TraceEvent<'_>) {
-        sink.record(ev);
+        if self.sink_wants {
+            sink.record(ev);
+        }
     }
 
     /// Notes `ep`'s (flight, SND.WND, receive window); whether it changed
