@@ -26,6 +26,8 @@
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `transfer_pictures`: time-sequence graphs, series plots and ladders
 //!   of a time window, from the command line.
+//! - `report_page`: `tcpsim report` pages for every sim: self-contained,
+//!   deterministic, well-formed pictures, the connection limit, bad input.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
 //! - `sack`: SACK negotiation, and RFC 6675 recovery against NewReno.
@@ -50,6 +52,7 @@ mod outputs;
 mod pictures;
 mod properties;
 mod readme;
+mod report_page;
 mod rfc7323;
 mod sack;
 mod scenarios;
