@@ -83,7 +83,7 @@ Examples:
   tcpsim report sims/lossy-transfer.ron --seed 4 --out report.html
   tcpsim report sims/bottleneck-queue.ron --max-connections 2 --out queue.html
   tcpsim report sims/bottleneck-queue.ron --conn 2 --out queue-2.html
-  tcpsim report sims/lost-final-ack.ron --set tcp.msl_ms=5000 --out lost-final-ack.html";
+  tcpsim report sims/time-wait-assassination.ron --set tcp.rfc1337=true --out rfc1337.html  # exit 1: the page shows the expectations RFC 1337 breaks";
 
 const TEST_EXAMPLES: &str = "\
 Examples:
