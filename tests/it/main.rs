@@ -26,6 +26,9 @@
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `transfer_pictures`: time-sequence graphs, series plots and ladders
 //!   of a time window, from the command line.
+//! - `rendering`: every kind of picture renders in librsvg; the README's
+//!   ladder is what tcpsim draws (skipped without rsvg-convert unless
+//!   required).
 //! - `report_page`: `tcpsim report` pages for every sim: self-contained,
 //!   deterministic, well-formed pictures, the connection limit, bad input.
 //! - `readme`: the outputs README.md shows are what the commands print.
@@ -52,6 +55,7 @@ mod outputs;
 mod pictures;
 mod properties;
 mod readme;
+mod rendering;
 mod report_page;
 mod rfc7323;
 mod sack;
