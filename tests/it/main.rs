@@ -1,6 +1,8 @@
 //! The integration test binary: one binary, one module per concern.
 //!
 //! - `sims`: every file in `sims/` meets its own `expect` block.
+//! - `browser`: the report page in headless Chromium, every figure drawn
+//!   (skipped without chromium unless required).
 //! - `behaviours`: every behaviour ID of the specification has a test.
 //! - `cc`: CUBIC's window against RFC 9438's formula.
 //! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
@@ -37,6 +39,7 @@
 //! - `linux`: the `profile` setting and the `linux` profile's header.
 
 mod behaviours;
+mod browser;
 mod cc;
 mod cli;
 mod cross_check;
