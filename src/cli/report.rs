@@ -9,7 +9,7 @@ use super::shared::{interrupt_flag, load_with_overrides, replay_line};
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, ReportArgs, error};
 use std::io::Write;
 use tcpsim::html::figures::{ConnRun, connection_figures};
-use tcpsim::html::{self, Page};
+use tcpsim::html::{self, LeftOut, Page};
 use tcpsim::measure::conn::Collector;
 use tcpsim::measure::conn_table;
 use tcpsim::measure::series::Series;
@@ -100,7 +100,7 @@ pub fn report(args: &ReportArgs) -> u8 {
         table_left_out,
         checks: finished.checks.clone(),
         connections,
-        left_out: left_out_note(args, &label, count, drawn.len()),
+        left_out: left_out(args, &label, count, drawn.len()),
         digest: summary.digest.clone(),
         replay: replay_line(&args.sim, seed, args.loss.loss.as_deref()),
     };
@@ -140,18 +140,14 @@ fn incomplete_reason(finished: &tcpsim::simulation::Finished) -> String {
     }
 }
 
-/// The note that some connections are not drawn, and how to see one.
-fn left_out_note(args: &ReportArgs, label: &str, count: u64, drawn: usize) -> Option<String> {
-    let left = count - drawn as u64;
-    if args.conn.is_some() || left == 0 {
-        return None;
-    }
-    Some(format!(
-        "Connections {drawn} to {} ({left} of {count}) are not drawn (--max-connections {}). \
-         Draw one with `tcpsim report {label} --conn N --out PAGE.html`, or raise --max-connections.",
-        count - 1,
-        args.max_connections
-    ))
+/// The connections not drawn, and how to see one.
+fn left_out(args: &ReportArgs, label: &str, count: u64, drawn: usize) -> Option<LeftOut> {
+    (args.conn.is_none() && (drawn as u64) < count).then(|| LeftOut {
+        first: drawn as u64,
+        total: count,
+        command: format!("tcpsim report {label} --conn N --out PAGE.html"),
+        limit: format!("--max-connections {}", args.max_connections),
+    })
 }
 
 /// Where the run's events go: the pictures' recorders (without the

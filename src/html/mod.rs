@@ -42,12 +42,25 @@ pub struct Page {
     pub checks: Vec<Check>,
     /// The connections drawn, in order.
     pub connections: Vec<Connection>,
-    /// Why some connections are not drawn and how to see one, if any are not.
-    pub left_out: Option<String>,
+    /// The connections not drawn, if any.
+    pub left_out: Option<LeftOut>,
     /// The trace digest, in hex.
     pub digest: String,
     /// The command that replays the run.
     pub replay: String,
+}
+
+/// The connections a page leaves out (beyond its limit).
+#[derive(Clone, Debug, Default)]
+pub struct LeftOut {
+    /// The first connection not drawn (the ones before it are).
+    pub first: u64,
+    /// How many connections the run has.
+    pub total: u64,
+    /// The command that draws one of them, `N` standing for its number.
+    pub command: String,
+    /// The flag that raises the limit, with its value now.
+    pub limit: String,
 }
 
 /// One connection's section.
@@ -115,9 +128,9 @@ pre, code { font-family: \"DejaVu Sans Mono\", Menlo, Consolas, monospace; font-
 pre { background: #f6f8fa; border: 1px solid #d8dde3; border-radius: 4px; padding: 10px 12px;
   overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
 .table-wrap { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
-th, td { padding: 3px 9px; border-bottom: 1px solid #e3e6ea; text-align: right; white-space: nowrap; }
-th { background: #f6f8fa; border-bottom: 2px solid #d8dde3; }
+table { border-collapse: collapse; font-size: 12.5px; font-variant-numeric: tabular-nums; }
+th, td { padding: 3px 5px; border-bottom: 1px solid #e3e6ea; text-align: right; white-space: nowrap; }
+th { background: #f6f8fa; border-bottom: 2px solid #d8dde3; white-space: normal; vertical-align: bottom; font-size: 11.5px; }
 th.text, td.text { text-align: left; }
 ul.checks { list-style: none; padding: 0; }
 ul.checks li { margin: 3px 0; }
@@ -185,11 +198,11 @@ pub fn page_html(page: &Page) -> String {
     table(&mut out, page);
     section(&mut out, "expectations", "Expectations");
     checks(&mut out, &page.checks);
+    if let Some(left) = &page.left_out {
+        left_out(&mut out, left);
+    }
     for c in &page.connections {
         connection(&mut out, c);
-    }
-    if let Some(note) = &page.left_out {
-        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(note));
     }
     section(&mut out, "replay", "Digest and replay");
     let _ = writeln!(out, "<p>Trace digest: <code>{}</code></p>", escape(&page.digest));
@@ -197,6 +210,23 @@ pub fn page_html(page: &Page) -> String {
     pre(&mut out, &page.replay);
     let _ = write!(out, "</main>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n");
     out
+}
+
+/// The note on the connections not drawn: how many, and how to see one.
+fn left_out(out: &mut String, left: &LeftOut) {
+    let n = left.total - left.first;
+    let which = if n == 1 {
+        format!("Connection {} is not drawn", left.first)
+    } else {
+        format!("Connections {} to {} ({n} of {}) are not drawn", left.first, left.total - 1, left.total)
+    };
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{} ({}). Draw one with <code>{}</code>, or raise the limit.</p>",
+        escape(&which),
+        escape(&left.limit),
+        escape(&left.command)
+    );
 }
 
 /// The table of contents, with an entry per section and per figure.
@@ -241,7 +271,9 @@ fn table(out: &mut String, page: &Page) {
     out.push_str("<div class=\"table-wrap\"><table>\n<thead><tr>");
     for n in names {
         let class = if text(n) { " class=\"text\"" } else { "" };
-        let _ = write!(out, "<th{class}>{}</th>", escape(n));
+        // A break opportunity after each `_`, so long names wrap and the
+        // table fits the column.
+        let _ = write!(out, "<th{class}>{}</th>", escape(n).replace('_', "_<wbr>"));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for row in rows {
@@ -339,7 +371,12 @@ mod tests {
                 }],
                 notes: vec!["no data <sent>".into()],
             }],
-            left_out: Some("3 connections left out".into()),
+            left_out: Some(LeftOut {
+                first: 1,
+                total: 4,
+                command: "tcpsim report <f> --conn N".into(),
+                limit: "--max-connections 1".into(),
+            }),
             digest: "00ff".into(),
             replay: "tcpsim run 'a b.ron' --seed 7".into(),
             ..Page::default()
@@ -349,7 +386,7 @@ mod tests {
     #[test]
     fn every_text_is_escaped() {
         let html = page_html(&page());
-        for raw in ["<b>", "x<y", "cl<i>ent", "& <more>", "<sent>"] {
+        for raw in ["<b>", "x<y", "cl<i>ent", "& <more>", "<sent>", "<f>"] {
             assert!(!html.contains(raw), "{raw} is not escaped");
         }
         assert!(html.contains("a &lt;b&gt; &amp; &quot;c&quot;, seed 7"));
@@ -374,5 +411,14 @@ mod tests {
             assert!(!html.contains(external), "{external}");
         }
         assert!(html.contains("class=\"verdict failed\""));
+    }
+
+    #[test]
+    fn the_note_on_connections_left_out_counts_them() {
+        let mut p = page();
+        let html = page_html(&p);
+        assert!(html.contains("Connections 1 to 3 (3 of 4) are not drawn (--max-connections 1). Draw one with <code>tcpsim report &lt;f&gt; --conn N</code>"));
+        p.left_out = Some(LeftOut { first: 3, ..p.left_out.unwrap() });
+        assert!(page_html(&p).contains("Connection 3 is not drawn (--max-connections 1)."));
     }
 }

@@ -92,6 +92,7 @@ fn a_page_has_every_picture_of_a_transfer_and_the_run_s_facts() {
     assert_eq!(html.matches("<span class=\"badge ok\">pass</span>").count(), checks);
     // The endpoint table: a row per endpoint.
     assert!(html.contains("<td class=\"text\">client</td>") && html.contains("<td class=\"text\">server</td>"));
+    assert!(html.contains("<th>bytes_<wbr>sent_<wbr>bytes</th>"));
     // The state diagram counts the listener's endpoint's whole path,
     // LISTEN included: the run's 11 transitions.
     assert!(html.contains("(11 transitions in all)"), "the state diagram misses transitions");
@@ -114,8 +115,8 @@ fn beyond_the_limit_a_note_says_how_to_see_a_connection() {
     assert_eq!(code, Some(0), "{err}");
     check_page(&html, "--max-connections 2");
     assert!(html.contains("id=\"conn-0\"") && html.contains("id=\"conn-1\"") && !html.contains("id=\"conn-2\""));
-    assert!(html.contains("Connections 2 to 2 (1 of 3) are not drawn (--max-connections 2)"), "no note");
-    assert!(html.contains("tcpsim report sims/bottleneck-queue.ron --conn N --out PAGE.html"));
+    assert!(html.contains("Connection 2 is not drawn (--max-connections 2)"), "no note");
+    assert!(html.contains("<code>tcpsim report sims/bottleneck-queue.ron --conn N --out PAGE.html</code>"));
     // The one asked for, alone, and no note.
     let (code, html, err) = report(&["sims/bottleneck-queue.ron", "--conn", "2"]);
     assert_eq!(code, Some(0), "{err}");
