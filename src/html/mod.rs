@@ -348,7 +348,7 @@ mod tests {
 
     fn page() -> Page {
         Page {
-            scenario: "a <b> & \"c\"".into(),
+            scenario: "a <u> & \"c\"".into(),
             seed: 7,
             header: vec!["tcpsim 0.1.0  scenario \"x<y\"".into()],
             summary: "summary: outcome=completed".into(),
@@ -386,10 +386,10 @@ mod tests {
     #[test]
     fn every_text_is_escaped() {
         let html = page_html(&page());
-        for raw in ["<b>", "x<y", "cl<i>ent", "& <more>", "<sent>", "<f>"] {
+        for raw in ["<u>", "x<y", "cl<i>ent", "& <more>", "<sent>", "<f>"] {
             assert!(!html.contains(raw), "{raw} is not escaped");
         }
-        assert!(html.contains("a &lt;b&gt; &amp; &quot;c&quot;, seed 7"));
+        assert!(html.contains("a &lt;u&gt; &amp; &quot;c&quot;, seed 7"));
         assert!(html.contains("TIME_WAIT &amp; &lt;more&gt;"));
     }
 
