@@ -238,7 +238,7 @@ fn contents(out: &mut String, page: &Page) {
     for c in &page.connections {
         let _ = writeln!(out, "<li><a href=\"#{}\">{}</a>\n<ol>", c.anchor(), escape(&c.heading()));
         for f in &c.figures {
-            let _ = writeln!(out, "<li><a href=\"#{}-{}\">{}</a></li>", c.anchor(), f.slug, escape(&f.caption_title()));
+            let _ = writeln!(out, "<li><a href=\"#{}-{}\">{}</a></li>", c.anchor(), f.slug, escape(f.caption_title()));
         }
         out.push_str("</ol></li>\n");
     }
@@ -288,8 +288,9 @@ fn table(out: &mut String, page: &Page) {
     if page.table_left_out > 0 {
         let _ = writeln!(
             out,
-            "<p class=\"note\">{} more endpoints are not listed; <code>tcpsim run FILE --connections results.csv</code> lists every one.</p>",
-            page.table_left_out
+            "<p class=\"note\">{} more endpoints are not listed; <code>{} --quiet --connections results.csv</code> lists every one.</p>",
+            page.table_left_out,
+            escape(&page.replay)
         );
     }
 }
