@@ -144,6 +144,7 @@ figcaption b { color: #1d1f23; }
 .fig { border: 1px solid #d8dde3; background: #ffffff; max-height: 1400px; overflow: auto; }
 .fig svg { display: block; width: 100%; height: auto; }
 .note { background: #fff8d6; border: 1px solid #e6d58a; border-radius: 4px; padding: 8px 12px; }
+@media (max-width: 720px) { main { padding: 16px 12px 32px; } }
 ";
 
 /// The page's script: writes each figure's box (page pixels, the part of
