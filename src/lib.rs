@@ -38,7 +38,8 @@
 //!   debugging of failing seeds.
 //! - [`determinism`]: a run against its perturbed twin, record by record.
 //! - [`pcap`], [`pictures`]: packet captures; ladder and state diagrams,
-//!   sweep plots.
+//!   sweep plots; [`html`]: one run as a self-contained HTML page
+//!   (`tcpsim report`).
 //! - [`theory`]: the published throughput models under random loss
 //!   (Mathis et al., Padhye et al.) and the experiment that runs tcpsim
 //!   against them.
@@ -81,6 +82,7 @@
 pub mod determinism;
 pub mod expect;
 pub mod explore;
+pub mod html;
 #[cfg(target_os = "linux")]
 pub mod kernel;
 pub mod link;

@@ -8,6 +8,7 @@ mod explore;
 mod kernel;
 mod output;
 mod progress;
+mod report;
 mod run;
 mod shared;
 mod shrink;
@@ -77,6 +78,13 @@ Examples:
   tcpsim run sims/lossy-transfer.ron --seed 1 --set tcp.congestion_control=none --format jsonl --out b.jsonl
   tcpsim diff a.jsonl b.jsonl  # exit 1: the traces differ";
 
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  tcpsim report sims/lossy-transfer.ron --seed 4 --out report.html
+  tcpsim report sims/bottleneck-queue.ron --max-connections 2 --out queue.html
+  tcpsim report sims/bottleneck-queue.ron --conn 2 --out queue-2.html
+  tcpsim report sims/time-wait-assassination.ron --set tcp.rfc1337=true --out rfc1337.html  # exit 1: the page shows the expectations RFC 1337 breaks";
+
 const TEST_EXAMPLES: &str = "\
 Examples:
   tcpsim test sims/
@@ -91,7 +99,7 @@ Examples:
         Runs simulation files (RON) event by event on a virtual clock: every TCP endpoint \
         follows RFC 9293, every loss comes from a seeded ChaCha stream, and the same file \
         and seed give the same trace and digest on any machine.",
-    after_help = "Examples:\n  tcpsim run sims/simultaneous-close.ron\n  tcpsim test sims/\n\nExit codes: 0 ok, 1 expectations failed, 2 bad input, 3 run incomplete, 4 nondeterminism."
+    after_help = "Examples:\n  tcpsim run sims/simultaneous-close.ron\n  tcpsim test sims/\n  tcpsim report sims/lossy-transfer.ron --out report.html\n\nExit codes: 0 ok, 1 expectations failed, 2 bad input, 3 run incomplete, 4 nondeterminism."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -138,6 +146,9 @@ pub enum Command {
         mut_arg("set", |a| a.help("Override any field by its path (VALUE is RON)").display_order(2)),
     )]
     Shrink(ShrinkArgs),
+    /// Write one run as a self-contained HTML page: settings, endpoint table, expectations, pictures.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
     /// Show where two JSONL traces first differ (exit 0 identical, 1 different).
     #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
@@ -444,6 +455,25 @@ fn kinds_help() -> String {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub loss: LossArg,
+    /// Write the page to PATH (atomically: a temp file renamed on success;
+    /// default: stdout).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Draw the pictures of the first N connections; the page says how many
+    /// it left out.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_connections: u32,
+    /// Draw only connection N.
+    #[arg(long, value_name = "N")]
+    pub conn: Option<u32>,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct TestArgs {
     /// Files or directories (searched for *.ron).
     #[arg(required = true)]
@@ -468,6 +498,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(&args),
         Command::Explore(args) => explore::explore(&args),
         Command::Shrink(args) => shrink::shrink(&args),
+        Command::Report(args) => report::report(&args),
         Command::Diff(args) => diff::diff(&args),
         #[cfg(target_os = "linux")]
         Command::Kernel(args) => kernel::kernel(&args),

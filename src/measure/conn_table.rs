@@ -151,15 +151,23 @@ const TABLE_COLUMNS: [&str; 14] = [
     "srtt_mean_ms",
 ];
 
+/// The text table's column names, and its cells: one row per endpoint,
+/// `-` for a missing value (the report page's table).
+pub fn table_cells(results: &[EndpointResult]) -> (Vec<String>, Vec<Vec<String>>) {
+    let cols: Vec<Column> = columns().into_iter().filter(|(n, _)| TABLE_COLUMNS.contains(&n.as_str())).collect();
+    let names = cols.iter().map(|(n, _)| n.clone()).collect();
+    let rows = results.iter().map(|r| cols.iter().map(|(_, f)| f(r).text()).collect()).collect();
+    (names, rows)
+}
+
 /// The results as aligned text lines (no `#` prefix), a header line first:
 /// the main columns only.
 pub fn table_lines(results: &[EndpointResult]) -> Vec<String> {
-    let cols: Vec<Column> = columns().into_iter().filter(|(n, _)| TABLE_COLUMNS.contains(&n.as_str())).collect();
-    let mut rows: Vec<Vec<String>> = vec![cols.iter().map(|(n, _)| n.clone()).collect()];
-    for r in results {
-        rows.push(cols.iter().map(|(_, f)| f(r).text()).collect());
-    }
-    let widths: Vec<usize> = (0..cols.len()).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    let (names, cells) = table_cells(results);
+    let mut rows: Vec<Vec<String>> = vec![names];
+    rows.extend(cells);
+    let widths: Vec<usize> =
+        (0..TABLE_COLUMNS.len()).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
     rows.iter()
         .map(|row| {
             let cells: Vec<String> = row

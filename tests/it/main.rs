@@ -1,6 +1,8 @@
 //! The integration test binary: one binary, one module per concern.
 //!
 //! - `sims`: every file in `sims/` meets its own `expect` block.
+//! - `browser`: the report page in headless Chromium, every figure drawn
+//!   (skipped without chromium unless required).
 //! - `behaviours`: every behaviour ID of the specification has a test.
 //! - `cc`: CUBIC's window against RFC 9438's formula.
 //! - `scenarios`: behaviour pinned across seeds (lossy transfer, ...).
@@ -26,12 +28,18 @@
 //! - `pictures`: captures decoded by tshark, ladders, state diagrams.
 //! - `transfer_pictures`: time-sequence graphs, series plots and ladders
 //!   of a time window, from the command line.
+//! - `rendering`: every kind of picture renders in librsvg; the README's
+//!   ladder is what tcpsim draws (skipped without rsvg-convert unless
+//!   required).
+//! - `report_page`: `tcpsim report` pages for every sim: self-contained,
+//!   deterministic, well-formed pictures, the connection limit, bad input.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
 //! - `sack`: SACK negotiation, and RFC 6675 recovery against NewReno.
 //! - `linux`: the `profile` setting and the `linux` profile's header.
 
 mod behaviours;
+mod browser;
 mod cc;
 mod cli;
 mod cross_check;
@@ -50,6 +58,8 @@ mod outputs;
 mod pictures;
 mod properties;
 mod readme;
+mod rendering;
+mod report_page;
 mod rfc7323;
 mod sack;
 mod scenarios;

@@ -1,5 +1,5 @@
 //! No partial outputs, for every kind of file the command line writes:
-//! traces, packet captures, pictures, replay and shrunk files, the CSV,
+//! traces, packet captures, pictures, report pages, replay and shrunk files, the CSV,
 //! JSON and plots of `sweep` and `merge`, and `explore`'s outcome files.
 //!
 //! A regular file is written to a `.tcpsim-*.tmp` file beside the target
@@ -97,6 +97,12 @@ const KINDS: &[Kind] = &[
         argv: &["run", "sims/lossy-transfer.ron", "--quiet", "--emit-faults", TARGET],
         marker: b"written by --emit-faults",
         late_failures: &[RUN_LIMIT, &["--state-diagram", "/dev/full"]],
+    },
+    Kind {
+        name: "report --out",
+        argv: &["report", "sims/lost-final-ack.ron", "--out", TARGET],
+        marker: b"</html>\n",
+        late_failures: &[&["--set", "limits.max_events=5"]],
     },
     Kind {
         name: "sweep --out",

@@ -93,3 +93,55 @@ pub fn entries(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// A decoded PNG as 8-bit RGBA, for tests that look at pixels.
+pub struct Image {
+    pub width: u32,
+    pub height: u32,
+    /// Row-major RGBA bytes.
+    pub rgba: Vec<u8>,
+}
+
+impl Image {
+    /// Decodes a PNG file (any colour type and depth, expanded to 8-bit RGBA).
+    #[track_caller]
+    pub fn read(path: &Path) -> Image {
+        let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+        let mut reader = decoder.read_info().unwrap_or_else(|e| panic!("{}: not a PNG: {e}", path.display()));
+        let mut buf = vec![0; reader.output_buffer_size().expect("a PNG of a sane size")];
+        let info = reader.next_frame(&mut buf).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        buf.truncate(info.buffer_size());
+        let rgba = match info.color_type {
+            png::ColorType::Rgba => buf,
+            png::ColorType::Rgb => buf.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+            png::ColorType::GrayscaleAlpha => buf.chunks(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect(),
+            png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+            png::ColorType::Indexed => unreachable!("EXPAND turns a palette into RGB"),
+        };
+        Image { width: info.width, height: info.height, rgba }
+    }
+
+    /// The RGBA value at (x, y).
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
+        let i = 4 * (y as usize * self.width as usize + x as usize);
+        [self.rgba[i], self.rgba[i + 1], self.rgba[i + 2], self.rgba[i + 3]]
+    }
+
+    /// How many pixels of the rectangle (clipped to the image) differ from
+    /// `background`, transparent ones counting as background.
+    pub fn count_unlike(&self, (x, y, w, h): (u32, u32, u32, u32), background: [u8; 4]) -> usize {
+        let (x1, y1) = ((x + w).min(self.width), (y + h).min(self.height));
+        let mut n = 0;
+        for py in y.min(y1)..y1 {
+            for px in x.min(x1)..x1 {
+                let p = self.pixel(px, py);
+                if p[3] != 0 && p[..3] != background[..3] {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+}
