@@ -459,15 +459,21 @@ pub fn outcome_scope(name: &str) -> &'static str {
 }
 
 /// Summarizes the rows of one grid point; `measures` names the rows'
-/// measure cells.
-pub fn summarize_measured(values: Vec<(String, String)>, rows: &[&RunRow], measures: &[String]) -> PointSummary {
+/// measure cells, and `proportions[i]` says measure `i` holds
+/// proportions (a boolean averaged; missing means no).
+pub fn summarize_measured(
+    values: Vec<(String, String)>,
+    rows: &[&RunRow],
+    measures: &[String],
+    proportions: &[bool],
+) -> PointSummary {
     let mut s = summarize(values, rows);
     s.measures = measures
         .iter()
         .enumerate()
         .map(|(i, name)| {
             let cells: Vec<&str> = rows.iter().map(|r| r.measures.get(i).map_or("", String::as_str)).collect();
-            (name.clone(), stats::summarize(&cells))
+            (name.clone(), stats::summarize_as(&cells, proportions.get(i).copied().unwrap_or(false)))
         })
         .collect();
     s
@@ -516,16 +522,18 @@ pub fn summarize(values: Vec<(String, String)>, rows: &[&RunRow]) -> PointSummar
 /// fields, `points[p]` the values of point `p` (as written), and each
 /// row's `point` indexes `points`.
 pub fn summarize_points(columns: &[String], points: &[Vec<String>], rows: &[RunRow]) -> Vec<PointSummary> {
-    summarize_points_measured(columns, points, rows, &[])
+    summarize_points_measured(columns, points, rows, &[], &[])
 }
 
 /// As [`summarize_points`], with the summaries of the measures `measures`
-/// names (the rows' measure cells, in order).
+/// names (the rows' measure cells, in order; `proportions` as in
+/// [`summarize_measured`]).
 pub fn summarize_points_measured(
     columns: &[String],
     points: &[Vec<String>],
     rows: &[RunRow],
     measures: &[String],
+    proportions: &[bool],
 ) -> Vec<PointSummary> {
     let mut by_point: Vec<Vec<&RunRow>> = vec![Vec::new(); points.len()];
     for row in rows {
@@ -537,7 +545,7 @@ pub fn summarize_points_measured(
         .filter(|(point_rows, _)| !point_rows.is_empty())
         .map(|(point_rows, values)| {
             let values = columns.iter().cloned().zip(values.iter().cloned()).collect();
-            summarize_measured(values, point_rows, measures)
+            summarize_measured(values, point_rows, measures, proportions)
         })
         .collect()
 }
@@ -605,12 +613,12 @@ fn measure_lines(out: &mut String, name: &str, m: &MeasureSummary) {
             }
         }
         MeasureSummary::Numbers(s) => {
+            // One value has no t-interval.
+            let ci = s.ci95.map_or("[n/a]".to_string(), |(lo, hi)| format!("[{}, {}]", num(lo), num(hi)));
             let _ = writeln!(
                 out,
-                "  {name:<20} mean {}  [{}, {}]  median {}  p5 {}  p95 {}  (n={})",
+                "  {name:<20} mean {}  {ci}  median {}  p5 {}  p95 {}  (n={})",
                 num(s.mean),
-                num(s.ci95.0),
-                num(s.ci95.1),
                 num(s.median),
                 num(s.p5),
                 num(s.p95),
@@ -637,8 +645,13 @@ fn measure_json(m: &MeasureSummary) -> String {
             format!("{{\"kind\":\"categories\",\"values\":{{{}}}}}", parts.join(","))
         }
         MeasureSummary::Numbers(s) => format!(
-            "{{\"kind\":\"numbers\",\"n\":{},\"mean\":{},\"t95\":[{},{}],\"median\":{},\"p5\":{},\"p95\":{}}}",
-            s.n, s.mean, s.ci95.0, s.ci95.1, s.median, s.p5, s.p95
+            "{{\"kind\":\"numbers\",\"n\":{},\"mean\":{},\"t95\":{},\"median\":{},\"p5\":{},\"p95\":{}}}",
+            s.n,
+            s.mean,
+            s.ci95.map_or("null".to_string(), |(lo, hi)| format!("[{lo},{hi}]")),
+            s.median,
+            s.p5,
+            s.p95
         ),
         MeasureSummary::Empty => "{\"kind\":\"empty\"}".to_string(),
     }

@@ -194,6 +194,14 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         ));
         return EXIT_BAD_INPUT;
     }
+    // The column's type is decided once, for every row: a name is a
+    // population if any grid point gives it more than one connection.
+    let populations = tcpsim::measure::expr::populations(&models);
+    let mut measures = measures;
+    for m in &mut measures {
+        let population = populations.contains(m.endpoint());
+        m.set_population(population);
+    }
     let base_seed = models[0].seed;
     let shard = match args.shard.as_deref().map(parse_shard).transpose() {
         Ok(shard) => shard,
@@ -266,7 +274,9 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         }
         w.finish().map(drop)
     };
-    let summaries = sweep::summarize_points_measured(&columns, &point_values, &rows, &measure_names);
+    // A boolean function's numbers are proportions (see `summarize_as`).
+    let proportions: Vec<bool> = measures.iter().map(|m| m.kind() == tcpsim::measure::expr::Kind::Bool).collect();
+    let summaries = sweep::summarize_points_measured(&columns, &point_values, &rows, &measure_names, &proportions);
     let [dest, json_dest, plot_dest, states_dest] = dests;
     let states = states_dest.map(|d| {
         let name = args.file.path.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());

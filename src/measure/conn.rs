@@ -30,8 +30,17 @@ pub struct EndpointResult {
     /// States entered, bit `State as usize` (CLOSED counts when entered
     /// by a transition).
     pub visited: u16,
-    /// When it first left CLOSED (OPEN or LISTEN).
+    /// When its connection began: its active OPEN (entering SYN-SENT) or,
+    /// opened passively, the arrival of the SYN (entering SYN-RECEIVED),
+    /// so a listener's idle wait is not part of it.
     pub opened_at: Option<Instant>,
+    /// Whether it took part in a connection: it sent or received a SYN
+    /// (entered SYN-SENT or SYN-RECEIVED). A listener's spare clone and a
+    /// restarted host's idle listener did not, and measures leave them out.
+    pub took_part: bool,
+    /// When its host crashed and it vanished, if it did: its times stop
+    /// there.
+    pub lost_at: Option<Instant>,
     /// When it last entered CLOSED.
     pub closed_at: Option<Instant>,
     /// Payload bytes it sent for the first time (retransmissions not
@@ -56,7 +65,8 @@ pub struct EndpointResult {
     /// SRTT after each estimator update: (min, max, sum, count).
     pub srtt: Option<(Duration, Duration, u128, u64)>,
     /// Time spent in each state, by `State as usize`, from its first
-    /// transition to the end of the run (CLOSED's entry stays 0).
+    /// transition to the end of the run or its host's crash (CLOSED's
+    /// entry stays 0).
     pub time_in: [Duration; 11],
 }
 
@@ -66,9 +76,10 @@ impl EndpointResult {
         self.visited & (1 << state as u16) != 0
     }
 
-    /// Open → CLOSED, for an endpoint that reached CLOSED after opening.
+    /// Connection start → CLOSED (or → its host's crash), for an endpoint
+    /// that got there after its connection began.
     pub fn duration(&self) -> Option<Duration> {
-        match (self.opened_at, self.closed_at) {
+        match (self.opened_at, self.closed_at.or(self.lost_at)) {
             (Some(o), Some(c)) if o <= c => Some(c.saturating_since(o)),
             _ => None,
         }
@@ -114,6 +125,7 @@ struct Running {
     visited: u16,
     opened_at: Option<Instant>,
     closed_at: Option<Instant>,
+    lost_at: Option<Instant>,
     bytes_sent: u64,
     bytes_delivered: u64,
     first_data_at: Option<Instant>,
@@ -166,6 +178,7 @@ impl Collector {
                 let mut time_in = r.time_in;
                 if let Some(s) = r.state
                     && s != State::Closed
+                    && r.lost_at.is_none()
                 {
                     time_in[s as usize] = time_in[s as usize] + end.saturating_since(r.since);
                 }
@@ -181,6 +194,8 @@ impl Collector {
                     reason: v.tcp.close_reason(),
                     visited: r.visited,
                     opened_at: r.opened_at,
+                    took_part: r.opened_at.is_some(),
+                    lost_at: r.lost_at,
                     closed_at: r.closed_at,
                     bytes_sent: r.bytes_sent,
                     bytes_delivered: r.bytes_delivered,
@@ -200,17 +215,33 @@ impl Collector {
 
 impl TraceSink for Collector {
     fn record(&mut self, e: &TraceEvent<'_>) {
+        let t = e.t;
+        if let TraceKind::Host { up: false, .. } = e.kind {
+            // The crash destroys the TCBs where they stand (RFC 9293
+            // §3.5.2): their clocks stop now.
+            for &ep in e.lost_eps {
+                let r = self.slot(ep);
+                if let Some(s) = r.state
+                    && s != State::Closed
+                    && r.lost_at.is_none()
+                {
+                    r.time_in[s as usize] = r.time_in[s as usize] + t.saturating_since(r.since);
+                }
+                r.lost_at.get_or_insert(t);
+            }
+            return;
+        }
         if e.ep == NO_EP {
             return;
         }
-        let t = e.t;
         let r = self.slot(e.ep);
         match e.kind {
             TraceKind::Transition { from, to, .. } => {
                 if r.state.is_some() && from != State::Closed {
                     r.time_in[from as usize] = r.time_in[from as usize] + t.saturating_since(r.since);
                 }
-                if from == State::Closed && r.opened_at.is_none() {
+                // The connection begins with the first SYN sent or received.
+                if matches!(to, State::SynSent | State::SynReceived) && r.opened_at.is_none() {
                     r.opened_at = Some(t);
                 }
                 if to == State::Closed {

@@ -2,7 +2,6 @@
 //! column defined once (its name, with its unit last, and its value).
 
 use super::conn::EndpointResult;
-use crate::sweep::ms;
 use crate::tcp::State;
 use crate::trace::json_str;
 use std::fmt::Write as _;
@@ -10,7 +9,9 @@ use std::fmt::Write as _;
 /// One cell: a number (written bare in JSON), text, or nothing.
 enum Cell {
     Int(u64),
-    /// Milliseconds from nanoseconds, three decimals, exactly.
+    /// Milliseconds from nanoseconds, six decimals: exactly the ns, so
+    /// times in states add up to the duration, and the value is the
+    /// sweep's `--measure` cell (which drops trailing zeros).
     Ms(u64),
     Text(String),
     None,
@@ -20,7 +21,7 @@ impl Cell {
     fn csv(&self) -> String {
         match self {
             Cell::Int(n) => n.to_string(),
-            Cell::Ms(ns) => ms(*ns),
+            Cell::Ms(ns) => exact_ms(*ns),
             Cell::Text(s) => csv_field(s),
             Cell::None => String::new(),
         }
@@ -29,7 +30,7 @@ impl Cell {
     fn json(&self) -> String {
         match self {
             Cell::Int(n) => n.to_string(),
-            Cell::Ms(ns) => ms(*ns),
+            Cell::Ms(ns) => exact_ms(*ns),
             Cell::Text(s) => json_str(s),
             Cell::None => "null".to_string(),
         }
@@ -42,6 +43,11 @@ impl Cell {
             c => c.csv(),
         }
     }
+}
+
+/// Nanoseconds as milliseconds with six decimals, exactly.
+fn exact_ms(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000, ns % 1_000_000)
 }
 
 fn csv_field(s: &str) -> String {

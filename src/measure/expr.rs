@@ -8,13 +8,26 @@
 //! ```
 //!
 //! `endpoint` is an endpoint's name in the scenario (a connection's or a
-//! listener's `name`); every endpoint of that name counts, so a population
-//! (`count: N`) gives N values, which the aggregate combines: `mean` (the
-//! default; a proportion for booleans), `min`, `max`, or for booleans
-//! `any` and `all`. A categorical value (`state`, `reason`) takes no
-//! aggregate: its endpoints' common value, or `mixed` when they differ.
-//! A value an endpoint does not have (the duration of one that never
-//! closed) is left out; with none left the cell is empty.
+//! listener's `name`); every endpoint of that name that took part in a
+//! connection (sent or received a SYN) counts. A listener's spare clones
+//! and a restarted host's idle listener never did, and are left out.
+//!
+//! A name is a *population* when some grid point of the sweep can give it
+//! more than one connection: a connection (or its `peer`) whose `count`
+//! is above 1, or a listener that connections with a total `count` above
+//! 1 aim at (its host and port), at any grid point (`--vary`, `--set`
+//! included). The column's type follows from the expression and that
+//! rule alone, so it is the same in every row: over a population the
+//! aggregate combines the values: `mean` (the default; of booleans, the
+//! proportion true, a number in [0, 1]), `min`, `max`, or for booleans
+//! `any` and `all`. A boolean function of a single endpoint without an
+//! aggregate is `true`/`false` (should the name still match several
+//! endpoints, as when a host restarts and accepts again, any true makes
+//! it true); `min`/`max` of booleans are `all`/`any`. A categorical value
+//! (`state`, `reason`) takes no aggregate: its endpoints' common value,
+//! or `mixed` when they differ. A value an endpoint does not have (the
+//! duration of one that never closed) is left out; with none left the
+//! cell is empty.
 
 use super::conn::EndpointResult;
 use crate::tcp::State;
@@ -88,6 +101,8 @@ pub struct Measure {
     endpoint: String,
     state: Option<State>,
     aggregate: Option<Aggregate>,
+    /// The endpoint name is a population (see the module doc).
+    population: bool,
 }
 
 /// A bad expression: where (1-based character position in the
@@ -259,7 +274,15 @@ pub fn parse(text: &str) -> Result<Measure, ParseError> {
         }
         _ => {}
     }
-    Ok(Measure { name: String::new(), text: text.trim().to_string(), function, endpoint, state, aggregate })
+    Ok(Measure {
+        name: String::new(),
+        text: text.trim().to_string(),
+        function,
+        endpoint,
+        state,
+        aggregate,
+        population: false,
+    })
 }
 
 impl Measure {
@@ -271,6 +294,23 @@ impl Measure {
     /// The endpoint name the expression reads.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Says whether the endpoint name is a population ([`populations`]):
+    /// it decides the column's type for every row.
+    pub fn set_population(&mut self, population: bool) {
+        self.population = population;
+    }
+
+    /// Whether the column holds proportions: a boolean function averaged
+    /// (`mean`, or no aggregate over a population).
+    pub fn is_proportion(&self) -> bool {
+        self.kind() == Kind::Bool
+            && match self.aggregate {
+                Some(Aggregate::Mean) => true,
+                None => self.population,
+                Some(_) => false,
+            }
     }
 
     /// One endpoint's raw value; `None` when it has none.
@@ -303,7 +343,7 @@ impl Measure {
     /// `None` when none of them has a value.
     pub fn eval(&self, results: &[EndpointResult]) -> Option<Value> {
         let values: Vec<Value> =
-            results.iter().filter(|r| r.endpoint == self.endpoint).filter_map(|r| self.one(r)).collect();
+            results.iter().filter(|r| r.endpoint == self.endpoint && r.took_part).filter_map(|r| self.one(r)).collect();
         if values.is_empty() {
             return None;
         }
@@ -315,11 +355,12 @@ impl Measure {
             Kind::Bool => {
                 let bools: Vec<bool> = values.iter().map(|v| matches!(v, Value::Bool(true))).collect();
                 Some(match self.aggregate {
-                    None if bools.len() == 1 => Value::Bool(bools[0]),
-                    None | Some(Aggregate::Mean) => {
+                    _ if self.is_proportion() => {
                         Value::Number(bools.iter().filter(|b| **b).count() as f64 / bools.len() as f64)
                     }
-                    Some(Aggregate::Any | Aggregate::Max) => Value::Bool(bools.iter().any(|b| *b)),
+                    None | Some(Aggregate::Any | Aggregate::Max | Aggregate::Mean) => {
+                        Value::Bool(bools.iter().any(|b| *b))
+                    }
                     Some(Aggregate::All | Aggregate::Min) => Value::Bool(bools.iter().all(|b| *b)),
                 })
             }
@@ -334,6 +375,32 @@ impl Measure {
             }
         }
     }
+}
+
+/// The endpoint names that are populations over these models (one per
+/// grid point; see the module doc): a connection or peer whose `count` is
+/// above 1, or a listener that connections with a total `count` above 1
+/// aim at, in any of them.
+pub fn populations(models: &[crate::model::Model]) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for m in models {
+        for c in m.connections.iter().filter(|c| c.count > 1) {
+            out.insert(c.name.clone());
+            out.extend(c.peer.iter().map(|p| p.name.clone()));
+        }
+        for l in &m.listeners {
+            let aimed: u64 = m
+                .connections
+                .iter()
+                .filter(|c| c.remote_host == l.host && c.remote_port == l.port)
+                .map(|c| u64::from(c.count))
+                .sum();
+            if aimed > 1 {
+                out.insert(l.name.clone());
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

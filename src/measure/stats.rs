@@ -3,8 +3,11 @@
 //! exactly as one run whole): booleans as a proportion with its 95 %
 //! Wilson interval, names as a proportion per value with Wilson
 //! intervals, numbers as the mean with its 95 % Student-t interval, the
-//! median, p5 and p95 (nearest rank). Empty cells (no value) are left
-//! out and counted apart.
+//! median (of an even count, the mean of the two middle values), p5 and
+//! p95 (nearest rank). With one value the t-interval is undefined
+//! (`None`). A column of proportions (a boolean averaged over a
+//! population) is summarized as numbers whose interval is clamped to
+//! [0, 1]. Empty cells (no value) are left out and counted apart.
 
 use crate::sweep::Fraction;
 use std::collections::BTreeMap;
@@ -29,10 +32,10 @@ pub struct NumberSummary {
     pub n: u64,
     /// Their mean.
     pub mean: f64,
-    /// The 95 % Student-t interval of the mean (the mean itself, twice,
-    /// for one value).
-    pub ci95: (f64, f64),
-    /// The median (nearest rank).
+    /// The 95 % Student-t interval of the mean; `None` for one value,
+    /// where it is undefined. Clamped to [0, 1] for proportions.
+    pub ci95: Option<(f64, f64)>,
+    /// The median: the middle value, or the mean of the two middle ones.
     pub median: f64,
     /// The 5th percentile (nearest rank).
     pub p5: f64,
@@ -96,8 +99,21 @@ fn percentile(sorted: &[f64], pct: u64) -> f64 {
     sorted[(rank - 1) as usize]
 }
 
+/// The median of sorted values: the middle one, or the mean of the two
+/// middle ones for an even count.
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 }
+}
+
 /// Summarizes one measure's cells (empty cells left out).
 pub fn summarize(cells: &[&str]) -> MeasureSummary {
+    summarize_as(cells, false)
+}
+
+/// As [`summarize`]; `proportion` says the cells are proportions (a
+/// boolean averaged), whose interval cannot leave [0, 1].
+pub fn summarize_as(cells: &[&str], proportion: bool) -> MeasureSummary {
     let values: Vec<&str> = cells.iter().copied().filter(|c| !c.is_empty()).collect();
     let n = values.len() as u64;
     if n == 0 {
@@ -111,17 +127,16 @@ pub fn summarize(cells: &[&str]) -> MeasureSummary {
         Some(mut xs) => {
             xs.sort_by(f64::total_cmp);
             let mean = xs.iter().sum::<f64>() / n as f64;
-            let half = if n < 2 {
-                0.0
-            } else {
+            let ci95 = (n >= 2).then(|| {
                 let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
-                t975(n - 1) * (var / n as f64).sqrt()
-            };
+                let half = t975(n - 1) * (var / n as f64).sqrt();
+                if proportion { ((mean - half).max(0.0), (mean + half).min(1.0)) } else { (mean - half, mean + half) }
+            });
             MeasureSummary::Numbers(NumberSummary {
                 n,
                 mean,
-                ci95: (mean - half, mean + half),
-                median: percentile(&xs, 50),
+                ci95,
+                median: median(&xs),
                 p5: percentile(&xs, 5),
                 p95: percentile(&xs, 95),
             })
@@ -157,9 +172,36 @@ mod tests {
         let MeasureSummary::Categories(c) = summarize(&["CLOSED", "TIME_WAIT", "CLOSED"]) else { panic!() };
         assert_eq!(c[0], ("CLOSED".to_string(), Fraction { k: 2, n: 3 }));
         let MeasureSummary::Numbers(s) = summarize(&["1", "2", "3", "4"]) else { panic!() };
-        assert_eq!((s.n, s.mean, s.median, s.p5, s.p95), (4, 2.5, 2.0, 1.0, 4.0));
+        assert_eq!((s.n, s.mean, s.median, s.p5, s.p95), (4, 2.5, 2.5, 1.0, 4.0));
         // sd = sqrt(5/3), t(3) = 3.182446: half-width 3.182446 * sqrt(5/12).
-        assert!((s.ci95.1 - 2.5 - 3.182446305 * (5.0f64 / 12.0).sqrt()).abs() < 1e-9);
+        assert!((s.ci95.unwrap().1 - 2.5 - 3.182446305 * (5.0f64 / 12.0).sqrt()).abs() < 1e-9);
         assert_eq!(summarize(&["", ""]), MeasureSummary::Empty);
+    }
+
+    /// One value has no t-interval (n - 1 = 0 degrees of freedom).
+    #[test]
+    fn one_value_has_no_interval() {
+        let MeasureSummary::Numbers(s) = summarize(&["7"]) else { panic!() };
+        assert_eq!((s.mean, s.ci95, s.median), (7.0, None, 7.0));
+    }
+
+    /// Proportions 0, 0, 0, 0.5: mean 0.125, sd 0.25, t(3) 3.182446,
+    /// half-width 3.182446 * 0.25 / 2 = 0.3978: [-0.27, 0.52] unclamped,
+    /// [0, 0.52] as a proportion.
+    #[test]
+    fn a_proportion_interval_stays_in_0_1() {
+        let MeasureSummary::Numbers(s) = summarize_as(&["0", "0", "0", "0.5"], true) else { panic!() };
+        let (lo, hi) = s.ci95.unwrap();
+        assert_eq!(lo, 0.0);
+        assert!((hi - (0.125 + 3.182446305 * 0.125)).abs() < 1e-9, "{hi}");
+        let MeasureSummary::Numbers(s) = summarize_as(&["1", "1", "1", "0.5"], true) else { panic!() };
+        assert_eq!(s.ci95.unwrap().1, 1.0);
+    }
+
+    /// The median of an even count is the mean of the two middle values.
+    #[test]
+    fn an_even_median_is_the_mean_of_the_middle_two() {
+        let MeasureSummary::Numbers(s) = summarize(&["10", "1", "3", "4"]) else { panic!() };
+        assert_eq!(s.median, 3.5);
     }
 }

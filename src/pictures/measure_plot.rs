@@ -152,7 +152,7 @@ mod tests {
                     MeasureSummary::Numbers(NumberSummary {
                         n: 10,
                         mean: 5.0,
-                        ci95: (4.0, 6.0),
+                        ci95: Some((4.0, 6.0)),
                         median: 5.0,
                         p5: 1.0,
                         p95: 9.0,

@@ -94,7 +94,17 @@ impl Merged {
 
     /// The per-point summary, as the unsharded sweep prints it.
     pub fn summaries(&self) -> Vec<PointSummary> {
-        summarize_points_measured(&self.axes, &self.points, &self.rows, &self.measures)
+        // A boolean function's column of numbers holds proportions: the
+        // kind comes from the expressions the parts carry.
+        let bools: Vec<(String, bool)> = self
+            .comments
+            .iter()
+            .filter_map(|c| c.trim_start_matches('#').trim().strip_prefix("measure: "))
+            .filter_map(|spec| crate::measure::expr::parse_measure(spec).ok())
+            .map(|m| (m.name.clone(), m.kind() == crate::measure::expr::Kind::Bool))
+            .collect();
+        let proportions: Vec<bool> = self.measures.iter().map(|n| bools.iter().any(|(b, is)| b == n && *is)).collect();
+        summarize_points_measured(&self.axes, &self.points, &self.rows, &self.measures, &proportions)
     }
 }
 

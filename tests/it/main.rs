@@ -53,6 +53,7 @@ mod identity;
 mod kernel;
 mod linux;
 mod loss_models;
+mod measure_review;
 mod measures;
 mod outputs;
 mod pictures;
