@@ -419,6 +419,9 @@ pub struct PointSummary {
     pub failing_runs: Vec<u64>,
     /// Each `--measure`'s name and summary, in the order given.
     pub measures: Vec<(String, MeasureSummary)>,
+    /// Runs a limit stopped (max events, max time, ...): their measures
+    /// are of a partial run.
+    pub hit_limit: u64,
 }
 
 /// The outcomes a summary reports, in order.
@@ -515,6 +518,7 @@ pub fn summarize(values: Vec<(String, String)>, rows: &[&RunRow]) -> PointSummar
         retransmissions_mean_milli: if n == 0 { 0 } else { (retrans * 1000 / u128::from(n)) as u64 },
         failing_runs: rows.iter().filter(|r| r.failed()).map(|r| r.run).collect(),
         measures: Vec::new(),
+        hit_limit: rows.iter().filter(|r| r.outcome != Outcome::Completed).count() as u64,
     }
 }
 
@@ -584,6 +588,16 @@ pub fn summary_table(points: &[PointSummary]) -> String {
             p.retransmissions_mean_milli / 1000,
             p.retransmissions_mean_milli % 1000
         );
+        if p.hit_limit > 0 && !p.measures.is_empty() {
+            // The measures of a run a limit stopped are of a partial run.
+            let _ = writeln!(
+                out,
+                "  {:<20} {} of {} hit a limit (CSV `outcome`); their measures are of a partial run",
+                "hit_limit",
+                p.hit_limit,
+                crate::report::count(p.runs, "run")
+            );
+        }
         for (name, m) in &p.measures {
             measure_lines(&mut out, name, m);
         }
@@ -676,7 +690,7 @@ pub fn summary_json(points: &[PointSummary], header: &[(String, String)]) -> Str
             }
             let _ = write!(s, "{}:{}", q(c), q(v));
         }
-        let _ = write!(s, "}},\"runs\":{},\"outcomes\":{{", p.runs);
+        let _ = write!(s, "}},\"runs\":{},\"hit_limit\":{},\"outcomes\":{{", p.runs, p.hit_limit);
         for (j, (name, f)) in p.outcomes.iter().enumerate() {
             if j > 0 {
                 s.push(',');

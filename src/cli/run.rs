@@ -206,9 +206,20 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     // The extra files are complete only if the run is; an incomplete run
-    // drops them, which removes their temp files.
+    // drops them, which removes their temp files. A run a limit stopped
+    // still writes --connections and --series, marked as partial.
+    let limited =
+        matches!(outcome, Outcome::EventLimit | Outcome::TimeLimit | Outcome::InFlightLimit | Outcome::TraceLimit);
     let extra_dests = if outcome == Outcome::Completed || outcome == Outcome::OutputFailed {
         match extras.finish(world, args, results.as_deref()) {
+            Ok(d) => d,
+            Err(e) => {
+                error(&e);
+                return EXIT_INCOMPLETE;
+            }
+        }
+    } else if limited {
+        match extras.finish_partial(outcome, results.as_deref()) {
             Ok(d) => d,
             Err(e) => {
                 error(&e);
@@ -220,6 +231,14 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     if outcome != Outcome::Completed {
         drop(dest); // a temp file is removed, an existing target untouched
+        for (flag, d) in extra_dests {
+            match d.commit() {
+                Ok(()) => {
+                    eprintln!("{flag}: written with the partial results of the incomplete run ({})", outcome.name())
+                }
+                Err(e) => error(&format!("{flag}: writing failed: {e}")),
+            }
+        }
         error(&format!("{label}: run incomplete: {}", incomplete_reason(&finished)));
         return EXIT_INCOMPLETE;
     }
@@ -619,12 +638,36 @@ impl Extras {
             done.push(("--emit-faults", d));
         }
         if let (Some((mut d, json)), Some(results)) = (self.connections, results) {
-            let text = if json { conn_table::json(results) } else { conn_table::csv(results) };
+            let outcome = Outcome::Completed.name();
+            let text = if json { conn_table::json(results, outcome) } else { conn_table::csv(results, outcome) };
             d.write_all(text.as_bytes()).map_err(|e| format!("writing --connections failed: {e}"))?;
             done.push(("--connections", d));
         }
         if let Some((mut d, series)) = self.series {
             d.write_all(series.into_csv().as_bytes()).map_err(|e| format!("writing --series failed: {e}"))?;
+            done.push(("--series", d));
+        }
+        Ok(done)
+    }
+
+    /// For a run a limit stopped: --connections and --series only, each
+    /// saying the rows are of a partial run (`run_outcome`, and a last
+    /// comment line); the other outputs are dropped.
+    fn finish_partial(
+        self,
+        outcome: Outcome,
+        results: Option<&[EndpointResult]>,
+    ) -> Result<Vec<(&'static str, Dest)>, String> {
+        let mut done = Vec::new();
+        if let (Some((mut d, json)), Some(results)) = (self.connections, results) {
+            let text =
+                if json { conn_table::json(results, outcome.name()) } else { conn_table::csv(results, outcome.name()) };
+            d.write_all(text.as_bytes()).map_err(|e| format!("writing --connections failed: {e}"))?;
+            done.push(("--connections", d));
+        }
+        if let Some((mut d, series)) = self.series {
+            d.write_all(series.into_partial_csv(outcome.name()).as_bytes())
+                .map_err(|e| format!("writing --series failed: {e}"))?;
             done.push(("--series", d));
         }
         Ok(done)

@@ -8,7 +8,7 @@
 //! finished world knows (final state, close reason, the endpoint's own
 //! count of fast retransmits) into one [`EndpointResult`] per endpoint.
 
-use crate::tcp::{AppEvent, CloseReason, State, Timer, TimerAction};
+use crate::tcp::{AppEvent, Call, CloseReason, State, Timer, TimerAction};
 use crate::time::{Duration, Instant};
 use crate::trace::{NO_EP, TraceEvent, TraceKind, TraceSink};
 use crate::world::World;
@@ -53,6 +53,9 @@ pub struct EndpointResult {
     pub peer_first_data_at: Option<Instant>,
     /// When its application last received data.
     pub last_data_at: Option<Instant>,
+    /// Payload bytes its peer's application handed to SEND: the transfer
+    /// it receives is finished when all of them are delivered.
+    pub peer_bytes_queued: u64,
     /// Segments it sent, retransmissions included.
     pub segments: u64,
     /// Of those, retransmissions (RTO, fast retransmit, go-back, probes).
@@ -86,10 +89,14 @@ impl EndpointResult {
     }
 
     /// The transfer it received: its peer's first payload byte sent →
-    /// the last byte its application received.
+    /// the last byte its application received; `None` unless every byte
+    /// the peer's application sent was delivered (a transfer cut short,
+    /// by a limit or a reset, has no transfer time).
     pub fn transfer(&self) -> Option<Duration> {
         match (self.peer_first_data_at, self.last_data_at) {
-            (Some(a), Some(b)) if a <= b => Some(b.saturating_since(a)),
+            (Some(a), Some(b)) if a <= b && self.bytes_delivered >= self.peer_bytes_queued => {
+                Some(b.saturating_since(a))
+            }
             _ => None,
         }
     }
@@ -130,6 +137,7 @@ struct Running {
     bytes_delivered: u64,
     first_data_at: Option<Instant>,
     last_data_at: Option<Instant>,
+    bytes_queued: u64,
     segments: u64,
     retransmissions: u64,
     rtos: u64,
@@ -166,9 +174,13 @@ impl Collector {
         // Each connection's first payload send, by connection, for the
         // peer's transfer start.
         let mut first_data: BTreeMap<u32, Vec<(u32, Instant)>> = BTreeMap::new();
+        let mut queued: BTreeMap<u32, Vec<(u32, u64)>> = BTreeMap::new();
         for v in &views {
-            if let Some(t) = self.eps.get(v.ep as usize).and_then(|r| r.first_data_at) {
-                first_data.entry(v.conn).or_default().push((v.ep, t));
+            if let Some(r) = self.eps.get(v.ep as usize) {
+                if let Some(t) = r.first_data_at {
+                    first_data.entry(v.conn).or_default().push((v.ep, t));
+                }
+                queued.entry(v.conn).or_default().push((v.ep, r.bytes_queued));
             }
         }
         views
@@ -186,7 +198,10 @@ impl Collector {
                 let peer_first_data_at = first_data
                     .get(&v.conn)
                     .and_then(|sends| sends.iter().filter(|(ep, _)| *ep != v.ep).map(|(_, t)| *t).min());
+                let peer_bytes_queued =
+                    queued.get(&v.conn).map_or(0, |q| q.iter().filter(|(ep, _)| *ep != v.ep).map(|(_, n)| *n).sum());
                 EndpointResult {
+                    peer_bytes_queued,
                     ep: v.ep,
                     conn: v.conn,
                     endpoint: v.name.to_string(),
@@ -261,6 +276,7 @@ impl TraceSink for Collector {
                 }
             }
             TraceKind::Timer { timer: Timer::Retransmit, action: TimerAction::Fire, .. } => r.rtos += 1,
+            TraceKind::App { call: Call::Send, bytes, error: None } => r.bytes_queued += bytes,
             TraceKind::Event(AppEvent::Data { bytes, .. }) => {
                 r.bytes_delivered += u64::from(bytes);
                 r.last_data_at = Some(t);

@@ -70,8 +70,10 @@ const TIMED_STATES: [State; 10] = [
 
 type Column = (String, Box<dyn Fn(&EndpointResult) -> Cell>);
 
-/// Every column, in order.
-fn columns() -> Vec<Column> {
+/// Every column, in order; `run_outcome` is the run's outcome
+/// (`completed`, or the limit that stopped it: the rows are then of a
+/// partial run).
+fn columns(run_outcome: &'static str) -> Vec<Column> {
     let opt_ms = |d: Option<crate::time::Duration>| d.map_or(Cell::None, |d| Cell::Ms(d.as_nanos()));
     let mut cols: Vec<Column> = vec![
         ("ep".into(), Box::new(|r| Cell::Int(u64::from(r.ep)))),
@@ -97,6 +99,7 @@ fn columns() -> Vec<Column> {
         let name = format!("time_in_{}_ms", s.to_string().to_lowercase());
         cols.push((name, Box::new(move |r: &EndpointResult| Cell::Ms(r.time_in[s as usize].as_nanos()))));
     }
+    cols.push(("run_outcome".into(), Box::new(move |_| Cell::Text(run_outcome.to_string()))));
     cols
 }
 
@@ -108,12 +111,14 @@ fn visited_list(r: &EndpointResult) -> String {
 
 /// The column names, in order (the CSV header).
 pub fn column_names() -> Vec<String> {
-    columns().into_iter().map(|(n, _)| n).collect()
+    columns("completed").into_iter().map(|(n, _)| n).collect()
 }
 
-/// The results as CSV: a header row, then one row per endpoint.
-pub fn csv(results: &[EndpointResult]) -> String {
-    let cols = columns();
+/// The results as CSV: a header row, then one row per endpoint; the
+/// last column says the run's outcome (`completed`, or the limit that
+/// stopped it).
+pub fn csv(results: &[EndpointResult], run_outcome: &'static str) -> String {
+    let cols = columns(run_outcome);
     let mut out = cols.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(",");
     out.push('\n');
     for r in results {
@@ -125,8 +130,8 @@ pub fn csv(results: &[EndpointResult]) -> String {
 
 /// The results as a JSON array of objects, one per endpoint, keys as the
 /// CSV's columns (numbers bare, missing values `null`).
-pub fn json(results: &[EndpointResult]) -> String {
-    let cols = columns();
+pub fn json(results: &[EndpointResult], run_outcome: &'static str) -> String {
+    let cols = columns(run_outcome);
     let mut out = String::from("[\n");
     for (i, r) in results.iter().enumerate() {
         out.push_str("  {");
@@ -160,7 +165,8 @@ const TABLE_COLUMNS: [&str; 14] = [
 /// The text table's column names, and its cells: one row per endpoint,
 /// `-` for a missing value (the report page's table).
 pub fn table_cells(results: &[EndpointResult]) -> (Vec<String>, Vec<Vec<String>>) {
-    let cols: Vec<Column> = columns().into_iter().filter(|(n, _)| TABLE_COLUMNS.contains(&n.as_str())).collect();
+    let cols: Vec<Column> =
+        columns("completed").into_iter().filter(|(n, _)| TABLE_COLUMNS.contains(&n.as_str())).collect();
     let names = cols.iter().map(|(n, _)| n.clone()).collect();
     let rows = results.iter().map(|r| cols.iter().map(|(_, f)| f(r).text()).collect()).collect();
     (names, rows)

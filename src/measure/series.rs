@@ -149,6 +149,14 @@ impl Series {
         csv(&self.rows)
     }
 
+    /// The CSV of a run a limit stopped: the rows so far, then a comment
+    /// line `# incomplete run: OUTCOME` saying they are partial.
+    pub fn into_partial_csv(self, outcome: &str) -> String {
+        let mut out = csv(&self.rows);
+        let _ = writeln!(out, "# incomplete run: {outcome}");
+        out
+    }
+
     fn chosen(&self, e: &TraceEvent<'_>) -> bool {
         self.filter.endpoint.as_deref().is_none_or(|n| n == e.endpoint) && self.filter.conn.is_none_or(|c| c == e.conn)
     }

@@ -145,6 +145,7 @@ mod tests {
             close_ns_p95: None,
             retransmissions_mean_milli: 0,
             failing_runs: Vec::new(),
+            hit_limit: 0,
             measures: vec![
                 ("closing".into(), MeasureSummary::Proportion(Fraction { k, n: 10 })),
                 (

@@ -316,6 +316,7 @@ mod tests {
             retransmissions_mean_milli: 0,
             failing_runs: Vec::new(),
             measures: Vec::new(),
+            hit_limit: 0,
         }
     }
 

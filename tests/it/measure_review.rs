@@ -163,3 +163,58 @@ fn a_columns_type_is_the_same_in_every_row() {
         assert!(["true", "false"].contains(&row[col(&header, "a")].as_str()), "{row:?}");
     }
 }
+
+/// 100 ms is not enough for a 1 MB transfer (50 ms RTT): neither end
+/// received everything, so no run has a transfer time, and the summary
+/// says both runs hit the limit.
+#[test]
+fn an_unfinished_transfer_has_no_transfer_time() {
+    let o = tcpsim(&[
+        "sweep",
+        "sims/close-race-1mb.ron",
+        "--seeds",
+        "2",
+        "--set",
+        "limits.max_time_ms=100",
+        "--measure",
+        "x=transfer_ms(client)",
+        "--measure",
+        "g=goodput_bps(server)",
+    ]);
+    let (header, rows) = csv(&stdout(&o));
+    assert_eq!(rows.len(), 2, "{}", stderr(&o));
+    for row in &rows {
+        assert_eq!(row[col(&header, "outcome")], "time_limit");
+        assert_eq!((row[col(&header, "x")].as_str(), row[col(&header, "g")].as_str()), ("", ""));
+    }
+    assert!(stderr(&o).contains("hit_limit            2 of 2 runs hit a limit"), "{}", stderr(&o));
+}
+
+/// A run a limit stops exits 3 and still writes --connections and
+/// --series, marked as the partial results they are.
+#[test]
+fn a_run_a_limit_stops_writes_partial_results_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (conns, series) = (dir.path().join("f.csv"), dir.path().join("s.csv"));
+    let o = tcpsim(&[
+        "run",
+        "sims/close-race-1mb.ron",
+        "--quiet",
+        "--max-time-ms",
+        "3000",
+        "--connections",
+        conns.to_str().unwrap(),
+        "--series",
+        series.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let (header, rows) = csv(&std::fs::read_to_string(&conns).unwrap());
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(row[col(&header, "run_outcome")], "time_limit");
+        assert_eq!(row[col(&header, "transfer_ms")], "", "1 MB does not arrive in 3 s at this loss");
+    }
+    let text = std::fs::read_to_string(&series).unwrap();
+    assert!(text.starts_with("t_ns,"));
+    assert_eq!(text.lines().last(), Some("# incomplete run: time_limit"));
+}
