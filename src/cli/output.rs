@@ -73,6 +73,17 @@ impl Dest {
         }
     }
 
+    /// A second handle writing to the same place, for an output written
+    /// as the run goes (`--series`); the file still appears only on
+    /// [`Dest::commit`].
+    pub fn second_writer(&self) -> io::Result<Box<dyn Write>> {
+        Ok(match self {
+            Dest::Stdout(_) => Box::new(io::stdout()),
+            Dest::Temp { file, .. } => Box::new(file.as_file().try_clone()?),
+            Dest::Device(f) => Box::new(f.try_clone()?),
+        })
+    }
+
     /// Whether this writes to the terminal.
     pub fn is_terminal(&self) -> bool {
         use std::io::IsTerminal;

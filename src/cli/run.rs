@@ -579,7 +579,13 @@ impl Extras {
         };
         let collector = (args.connections.is_some() || args.connections_table).then(Collector::new);
         let series = match &args.series {
-            Some(p) => Some((open("--series", p)?, Series::new(filter))),
+            Some(p) => {
+                // Rows go to the file as the run makes them: no run is too
+                // long for memory.
+                let d = open("--series", p)?;
+                let w = d.second_writer().map_err(|e| format!("--series {}: {e}", p.display()))?;
+                Some((d, Series::streaming(filter, w)))
+            }
             None => None,
         };
         let window = Window::of_filter(filter);
@@ -643,8 +649,8 @@ impl Extras {
             d.write_all(text.as_bytes()).map_err(|e| format!("writing --connections failed: {e}"))?;
             done.push(("--connections", d));
         }
-        if let Some((mut d, series)) = self.series {
-            d.write_all(series.into_csv().as_bytes()).map_err(|e| format!("writing --series failed: {e}"))?;
+        if let Some((d, series)) = self.series {
+            series.finish_stream(None).map_err(|e| format!("writing --series failed: {e}"))?;
             done.push(("--series", d));
         }
         Ok(done)
@@ -665,8 +671,9 @@ impl Extras {
             d.write_all(text.as_bytes()).map_err(|e| format!("writing --connections failed: {e}"))?;
             done.push(("--connections", d));
         }
-        if let Some((mut d, series)) = self.series {
-            d.write_all(series.into_partial_csv(outcome.name()).as_bytes())
+        if let Some((d, series)) = self.series {
+            series
+                .finish_stream(Some(&format!("incomplete run: {}", outcome.name())))
                 .map_err(|e| format!("writing --series failed: {e}"))?;
             done.push(("--series", d));
         }

@@ -112,8 +112,15 @@ struct Tracked {
     out_dir: Option<(u32, bool)>,
 }
 
-/// A trace sink that keeps the series' rows in memory.
-#[derive(Clone, Debug)]
+/// Rows written as they come (`run --series`): nothing kept in memory.
+struct Stream {
+    out: std::io::BufWriter<Box<dyn std::io::Write>>,
+    /// The first write error; later rows are not written.
+    error: Option<std::io::Error>,
+}
+
+/// A trace sink that keeps the series' rows in memory, or writes them as
+/// they come ([`Series::streaming`]).
 pub struct Series {
     /// Chooses endpoints: `endpoint` by name, `conn` by connection
     /// number; the other fields are not read.
@@ -124,6 +131,7 @@ pub struct Series {
     /// Each link direction's latest backlog, (link, a_to_b, bytes).
     backlogs: Vec<(u32, bool, u64)>,
     rows: Vec<SeriesRow>,
+    stream: Option<Stream>,
 }
 
 impl Series {
@@ -131,7 +139,36 @@ impl Series {
     /// choose (every endpoint when both are `None`).
     pub fn new(filter: &Filter) -> Series {
         let filter = Filter { endpoint: filter.endpoint.clone(), conn: filter.conn, ..Filter::default() };
-        Series { filter, tracked: Vec::new(), by_ep: BTreeMap::new(), backlogs: Vec::new(), rows: Vec::new() }
+        Series {
+            filter,
+            tracked: Vec::new(),
+            by_ep: BTreeMap::new(),
+            backlogs: Vec::new(),
+            rows: Vec::new(),
+            stream: None,
+        }
+    }
+
+    /// As [`Series::new`], writing the CSV ([`HEADER`], then each row as
+    /// it happens) to `out` instead of keeping the rows: memory stays
+    /// that of the endpoints tracked, whatever the run's length.
+    pub fn streaming(filter: &Filter, out: Box<dyn std::io::Write>) -> Series {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+        let error = std::io::Write::write_all(&mut out, format!("{HEADER}\n").as_bytes()).err();
+        Series { stream: Some(Stream { out, error }), ..Series::new(filter) }
+    }
+
+    /// Ends a streamed CSV: `trailer` (a comment line, without `#` and
+    /// newline) if given, then flushes; the first write error, if any.
+    pub fn finish_stream(self, trailer: Option<&str>) -> std::io::Result<()> {
+        let Some(mut s) = self.stream else { return Ok(()) };
+        if let Some(e) = s.error {
+            return Err(e);
+        }
+        if let Some(t) = trailer {
+            std::io::Write::write_all(&mut s.out, format!("# {t}\n").as_bytes())?;
+        }
+        std::io::Write::flush(&mut s.out)
     }
 
     /// The rows so far, in time order.
@@ -147,14 +184,6 @@ impl Series {
     /// The CSV of the rows so far ([`csv()`]).
     pub fn into_csv(self) -> String {
         csv(&self.rows)
-    }
-
-    /// The CSV of a run a limit stopped: the rows so far, then a comment
-    /// line `# incomplete run: OUTCOME` saying they are partial.
-    pub fn into_partial_csv(self, outcome: &str) -> String {
-        let mut out = csv(&self.rows);
-        let _ = writeln!(out, "# incomplete run: {outcome}");
-        out
     }
 
     fn chosen(&self, e: &TraceEvent<'_>) -> bool {
@@ -190,7 +219,16 @@ impl Series {
         t.values = new;
         let row =
             SeriesRow { t: Instant::from_nanos(t_ns), conn: t.conn, ep: t.ep, endpoint: t.name.clone(), values: new };
-        self.rows.push(row);
+        match &mut self.stream {
+            Some(s) if s.error.is_none() => {
+                let line = format!("{}\n", row.csv_line());
+                if let Err(e) = std::io::Write::write_all(&mut s.out, line.as_bytes()) {
+                    s.error = Some(e);
+                }
+            }
+            Some(_) => {}
+            None => self.rows.push(row),
+        }
     }
 
     fn backlog(&self, dir: Option<(u32, bool)>) -> Option<u64> {
@@ -198,10 +236,16 @@ impl Series {
         self.backlogs.iter().find(|b| b.0 == link && b.1 == ab).map(|b| b.2)
     }
 
-    /// Updates every tracked endpoint's queues from the backlogs.
-    fn refresh_queues(&mut self, t_ns: u64) {
+    /// Updates the queues of the tracked endpoints of connection `conn`
+    /// (the one whose segment the `queue` record is about) from the
+    /// backlogs: another connection's segment gives no row, so rows stay
+    /// proportional to the endpoint's own traffic.
+    fn refresh_queues(&mut self, t_ns: u64, conn: u32) {
         for i in 0..self.tracked.len() {
             let t = &self.tracked[i];
+            if t.conn != conn {
+                continue;
+            }
             let mut v = t.values;
             v.queue_out = self.backlog(t.out_dir).or(v.queue_out);
             v.queue_in = self.backlog(t.out_dir.map(|(l, ab)| (l, !ab))).or(v.queue_in);
@@ -231,7 +275,7 @@ impl TraceSink for Series {
                     t.out_dir = Some((link, !a_to_b));
                 }
             }
-            return self.refresh_queues(t_ns);
+            return self.refresh_queues(t_ns, e.conn);
         }
         if !self.chosen(e) {
             return;

@@ -218,3 +218,30 @@ fn a_run_a_limit_stops_writes_partial_results_marked() {
     assert!(text.starts_with("t_ns,"));
     assert_eq!(text.lines().last(), Some("# incomplete run: time_limit"));
 }
+
+/// bottleneck-queue.ron: three connections share the link. The series
+/// of connection 0 has a row only at instants when a measurement record
+/// of connection 0 itself was written: another connection's segment
+/// entering the queue gives it no row.
+#[test]
+fn series_rows_come_only_from_the_endpoints_own_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.csv");
+    let o = tcpsim(&["run", "sims/bottleneck-queue.ron", "--quiet", "--conn", "0", "--series", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tcpsim(&["run", "sims/bottleneck-queue.ron", "--format", "jsonl", "--measurements"]);
+    let own: std::collections::BTreeSet<u64> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["conn"] == 0 && ["congestion", "flight", "rtt", "queue"].contains(&r["kind"].as_str().unwrap()))
+        .map(|r| r["t_ns"].as_u64().unwrap())
+        .collect();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert!(rows.len() > 10);
+    for row in rows {
+        let t: u64 = row.split(',').next().unwrap().parse().unwrap();
+        assert!(own.contains(&t), "row at {t} ns has no record of connection 0: {row}");
+        assert!(row.split(',').nth(1) == Some("0"), "{row}");
+    }
+}
