@@ -290,7 +290,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             json_dest,
             plot_dest,
             plot_measures: args.outputs.plot_measure.clone(),
-            title: file_name.clone(),
+            // The scenario's own name, as the run pictures' titles use.
+            title: models[0].name.clone(),
             summaries,
             coverage: args.coverage.then(|| totals.coverage.clone()),
             to_stdout: is_stdout(args.outputs.out.as_deref()),
@@ -337,7 +338,8 @@ struct SweepReport<'a> {
     plot_dest: Option<Dest>,
     /// `--plot-measure`: the measures `--plot` draws instead.
     plot_measures: Vec<String>,
-    /// The simulation file's name, for the measure plot's title.
+    /// The scenario's name (a merge: the file's name), for the measure
+    /// plot's title.
     title: String,
     summaries: Vec<PointSummary>,
     coverage: Option<Vec<u64>>,

@@ -1,12 +1,13 @@
 //! The plot of `sweep --plot-measure`: one panel per chosen measure
 //! against the first swept setting. Proportions (booleans, and each value
 //! of a name) are drawn with their 95 % Wilson intervals as error bars;
-//! numbers as the median with a p5–p95 band. Points that differ only in
-//! other swept settings share an x position, shifted a few pixels apart.
+//! numbers as the median with a p5–p95 band. As in the outcomes plot,
+//! each combination of the other swept settings gets its own panel (one
+//! row of panels per measure), so no two points share an x position.
 //! Written by hand with [`crate::pictures::svg`], fixed decimals, so a
 //! sweep gives the same file on every machine.
 
-use super::plot::{XAxis, marker, nice_ticks, x_value};
+use super::plot::{XAxis, marker, nice_ticks, panels, x_value};
 use super::svg::{Anchor, Font, Stroke, Svg};
 use crate::measure::stats::MeasureSummary;
 use crate::sweep::PointSummary;
@@ -20,15 +21,30 @@ const PLOT_H: f64 = 260.0;
 const INK: &str = "#222222";
 const MUTED: &str = "#666666";
 const GRID: &str = "#e4e4e4";
+/// At most this many panels (measures × combinations of the other
+/// settings); the caption says when some are left out.
+const MAX_PANELS: usize = 16;
 const COLORS: [&str; 8] = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#8c564b", "#000000"];
 
 /// One series: a label and, per point, (x, value, low, high).
 type Series = (String, Vec<(f64, f64, f64, f64)>);
 
-/// The measures `names` against the first swept setting, one panel each;
-/// `title` names the scenario.
+/// The measures `names` against the first swept setting, one panel per
+/// measure and combination of the other swept settings; `title` names
+/// the scenario.
 pub fn measure_svg(points: &[PointSummary], names: &[String], x_label: &str, title: &str) -> String {
-    let height = TOP + PANEL_H * names.len().max(1) as f64;
+    let groups = panels(points);
+    let all: Vec<(String, &[&PointSummary])> = names
+        .iter()
+        .flat_map(|name| {
+            groups.iter().map(move |(other, members)| {
+                let label = if other.is_empty() { name.clone() } else { format!("{name}  ({other})") };
+                (label, members.as_slice())
+            })
+        })
+        .collect();
+    let shown = all.len().min(MAX_PANELS);
+    let height = TOP + 16.0 + PANEL_H * shown.max(1) as f64;
     let mut svg = Svg::new(WIDTH, height);
     svg.comment("tcpsim sweep measure plot");
     svg.text(20.0, 30.0, Anchor::Start, Font::sans(18.0, INK).bold(), &format!("{title}: measures by {x_label}"));
@@ -39,17 +55,27 @@ pub fn measure_svg(points: &[PointSummary], names: &[String], x_label: &str, tit
         Font::sans(12.0, MUTED),
         "Proportions with 95 % Wilson intervals; numbers as the median (marker) with the p5–p95 band.",
     );
+    if groups.len() > 1 {
+        let mut caption = "One panel per measure and combination of the other swept settings".to_string();
+        if shown < all.len() {
+            caption.push_str(&format!(" (the first {shown} of {})", all.len()));
+        }
+        caption.push('.');
+        svg.text(20.0, 66.0, Anchor::Start, Font::sans(12.0, MUTED), &caption);
+    }
     if points.is_empty() {
         return svg.finish();
     }
     let axis = XAxis::new(points);
-    for (i, name) in names.iter().enumerate() {
-        let top = TOP + PANEL_H * i as f64;
+    let per_measure = groups.len().max(1);
+    for (i, (label, members)) in all.iter().take(shown).enumerate() {
+        let name = &names[i / per_measure];
+        let top = TOP + 16.0 + PANEL_H * i as f64;
         let summaries: Vec<(&PointSummary, &MeasureSummary)> =
-            points.iter().filter_map(|p| p.measures.iter().find(|(n, _)| n == name).map(|(_, m)| (p, m))).collect();
+            members.iter().filter_map(|p| p.measures.iter().find(|(n, _)| n == name).map(|(_, m)| (*p, m))).collect();
         let numbers = summaries.iter().any(|(_, m)| matches!(m, MeasureSummary::Numbers(_)));
         let series = series_of(&summaries, &axis);
-        draw_panel(&mut svg, top, name, &series, &axis, x_label, numbers);
+        draw_panel(&mut svg, top, label, name, &series, &axis, x_label, numbers);
     }
     svg.finish()
 }
@@ -81,7 +107,17 @@ fn series_of(summaries: &[(&PointSummary, &MeasureSummary)], axis: &XAxis) -> Ve
     out
 }
 
-fn draw_panel(svg: &mut Svg, top: f64, name: &str, series: &[Series], axis: &XAxis, x_label: &str, numbers: bool) {
+#[allow(clippy::too_many_arguments, reason = "one panel's geometry, labels and data")]
+fn draw_panel(
+    svg: &mut Svg,
+    top: f64,
+    label: &str,
+    name: &str,
+    series: &[Series],
+    axis: &XAxis,
+    x_label: &str,
+    numbers: bool,
+) {
     let (x0, y0) = (PLOT_X, top + 24.0);
     let (lo, hi) = if numbers {
         let lo = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.2)).fold(f64::INFINITY, f64::min);
@@ -92,7 +128,7 @@ fn draw_panel(svg: &mut Svg, top: f64, name: &str, series: &[Series], axis: &XAx
     };
     let sx = |f: f64| x0 + f * PLOT_W;
     let sy = |v: f64| y0 + (hi - v) / (hi - lo) * PLOT_H;
-    svg.text(x0, top + 12.0, Anchor::Start, Font::mono(13.0, INK).bold(), name);
+    svg.text(x0, top + 12.0, Anchor::Start, Font::mono(13.0, INK).bold(), label);
     let ticks: Vec<(f64, String)> = if numbers {
         nice_ticks(lo, hi).into_iter().filter(|(v, _)| lo <= *v && *v <= hi).collect()
     } else {
@@ -165,5 +201,27 @@ mod tests {
         check_well_formed(&svg).unwrap();
         assert!(svg.contains("demo: measures by loss"));
         assert!(svg.contains("median, p5"));
+    }
+
+    /// Two delays at each loss: the points of one delay never share an x
+    /// with the other's; each delay gets its own panel, titled by it.
+    #[test]
+    fn other_settings_get_their_own_panels() {
+        let point = |loss: &str, delay: &str| PointSummary {
+            values: vec![("loss".into(), loss.into()), ("links[0].delay_ms".into(), delay.into())],
+            runs: 10,
+            outcomes: Vec::new(),
+            close_ns_median: None,
+            close_ns_p95: None,
+            retransmissions_mean_milli: 0,
+            failing_runs: Vec::new(),
+            hit_limit: 0,
+            measures: vec![("g".into(), MeasureSummary::Proportion(Fraction { k: 5, n: 10 }))],
+        };
+        let pts = [point("0.02", "5"), point("0.02", "100"), point("0.05", "5"), point("0.05", "100")];
+        let svg = measure_svg(&pts, &["g".into()], "loss", "demo");
+        check_well_formed(&svg).unwrap();
+        assert!(svg.contains("g  (links[0].delay_ms=5)"), "{svg}");
+        assert!(svg.contains("g  (links[0].delay_ms=100)"), "{svg}");
     }
 }

@@ -86,7 +86,7 @@ const GRID: &str = "#e4e4e4";
 
 /// Points grouped by the values of every axis but the first, in sweep
 /// order; each group is titled by those values.
-fn panels(points: &[PointSummary]) -> Vec<(String, Vec<&PointSummary>)> {
+pub(super) fn panels(points: &[PointSummary]) -> Vec<(String, Vec<&PointSummary>)> {
     let mut out: Vec<(String, Vec<&PointSummary>)> = Vec::new();
     for p in points {
         let title = p.values.iter().skip(1).map(|(c, v)| format!("{c}={v}")).collect::<Vec<_>>().join("  ");

@@ -245,3 +245,31 @@ fn series_rows_come_only_from_the_endpoints_own_records() {
         assert!(row.split(',').nth(1) == Some("0"), "{row}");
     }
 }
+
+/// The measure plot is titled by the scenario's `name`, not its file,
+/// and each other swept setting gets its own panel.
+#[test]
+fn the_measure_plot_has_the_scenario_name_and_a_panel_per_other_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("two.svg");
+    let o = tcpsim(&[
+        "sweep",
+        "sims/lossy-transfer.ron",
+        "--seeds",
+        "2",
+        "--loss",
+        "0.02,0.05",
+        "--vary",
+        "links[0].delay_ms=5,100",
+        "--measure",
+        "g=goodput_bps(server)",
+        "--plot",
+        svg.to_str().unwrap(),
+        "--plot-measure",
+        "g",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("lossy-transfer: measures by loss"), "{text}");
+    assert!(text.contains("g  (links[0].delay_ms=5)") && text.contains("g  (links[0].delay_ms=100)"));
+}
