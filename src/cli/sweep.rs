@@ -86,7 +86,10 @@ fn parse_measures(specs: &[String], axes: &[Axis]) -> Result<Vec<tcpsim::measure
             || axes.iter().any(|a| a.column == m.name)
             || out.iter().any(|o| o.name == m.name);
         if taken {
-            return Err(format!("--measure {spec}: the column `{}` exists already; choose another name", m.name));
+            return Err(format!(
+                "--measure {spec}: at position 1: the column `{}` exists already; choose another name",
+                m.name
+            ));
         }
         out.push(m);
     }
@@ -184,11 +187,10 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         .flat_map(|c| std::iter::once(c.name.as_str()).chain(c.peer.iter().map(|p| p.name.as_str())))
         .chain(model.listeners.iter().map(|l| l.name.as_str()))
         .collect();
-    if let Some(m) = measures.iter().find(|m| !names.contains(&m.endpoint())) {
+    if let Some((spec, m)) = args.measure.iter().zip(&measures).find(|(_, m)| !names.contains(&m.endpoint())) {
         error(&format!(
-            "--measure {}={}: no endpoint is named `{}` (the scenario's: {})",
-            m.name,
-            m.text,
+            "--measure {spec}: at position {}: no endpoint is named `{}` (the scenario's: {})",
+            m.endpoint_at,
             m.endpoint(),
             names.join(", ")
         ));

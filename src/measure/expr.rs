@@ -103,6 +103,9 @@ pub struct Measure {
     aggregate: Option<Aggregate>,
     /// The endpoint name is a population (see the module doc).
     population: bool,
+    /// 1-based position of the endpoint name in the text parsed (with
+    /// [`parse_measure`], in `NAME=EXPR`).
+    pub endpoint_at: usize,
 }
 
 /// A bad expression: where (1-based character position in the
@@ -198,11 +201,13 @@ fn function_names() -> String {
 }
 
 /// Parses `NAME=EXPR` (the text of one `--measure`). Positions in errors
-/// count from the first character of EXPR.
+/// (and [`Measure::endpoint_at`]) count characters of `NAME=EXPR` as
+/// written, from 1: the text an error message shows.
 pub fn parse_measure(spec: &str) -> Result<Measure, ParseError> {
     let Some((name, text)) = spec.split_once('=') else {
         return Err(ParseError { position: 1, message: "expected NAME=EXPR, found no `=`".into() });
     };
+    let offset = name.chars().count() + 1;
     let name = name.trim();
     let ok_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !ok_name {
@@ -211,8 +216,9 @@ pub fn parse_measure(spec: &str) -> Result<Measure, ParseError> {
             message: format!("expected a column name of letters, digits and `_` before `=`, found `{name}`"),
         });
     }
-    let mut m = parse(text)?;
+    let mut m = parse(text).map_err(|e| ParseError { position: e.position + offset, ..e })?;
     m.name = name.to_string();
+    m.endpoint_at += offset;
     Ok(m)
 }
 
@@ -239,8 +245,9 @@ pub fn parse(text: &str) -> Result<Measure, ParseError> {
     };
     let (_, kind, takes_state, _) = FUNCTIONS[function];
     lx.punct('(', &format!("`(` after `{fname}`"))?;
-    let (_, endpoint) = lx.word("an endpoint name")?;
+    let (eat, endpoint) = lx.word("an endpoint name")?;
     let endpoint = endpoint.to_string();
+    let endpoint_at = text[..eat].chars().count() + 1;
     let state = if takes_state {
         lx.punct(',', &format!("`,` and a state: {fname}(ENDPOINT, STATE)"))?;
         let (sat, s) = lx.word("a state name (CLOSED, LISTEN, ..., TIME_WAIT)")?;
@@ -282,6 +289,7 @@ pub fn parse(text: &str) -> Result<Measure, ParseError> {
         state,
         aggregate,
         population: false,
+        endpoint_at,
     })
 }
 
@@ -435,5 +443,15 @@ mod tests {
         assert_eq!(e.position, 15);
         assert!(e.message.contains("expected the end"), "{e}");
         assert!(parse_measure("visited(client, CLOSING)").is_err());
+    }
+
+    /// In `NAME=EXPR` positions count from the N of NAME: what the error
+    /// message shows. `x=` puts the expression 2 characters later.
+    #[test]
+    fn measure_positions_count_from_the_name() {
+        let e = parse_measure("x=visited(client CLOSING)").unwrap_err();
+        assert_eq!(e.position, 18, "{e}");
+        let m = parse_measure("abc=rtos( nobody)").unwrap();
+        assert_eq!(m.endpoint_at, 11);
     }
 }

@@ -144,13 +144,30 @@ fn a_bad_measure_expression_names_the_flag_and_position() {
     let o = tcpsim(&["sweep", "sims/normal-close.ron", "--seeds", "2", "--measure", "m=visited(client CLOSING)"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("--measure m=visited(client CLOSING): at position 16: expected `,`"), "{err}");
+    // Counted in `m=visited(client CLOSING)` as shown: `C` is the 18th.
+    assert!(err.contains("--measure m=visited(client CLOSING): at position 18: expected `,`"), "{err}");
     assert!(stdout(&o).is_empty());
     let o = tcpsim(&["sweep", "sims/normal-close.ron", "--seeds", "2", "--measure", "m=max(state(client))"]);
     assert_eq!(o.status.code(), Some(2));
     let o = tcpsim(&["sweep", "sims/normal-close.ron", "--seeds", "2", "--measure", "m=rtos(clinet)"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no endpoint is named `clinet`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--measure m=rtos(clinet): at position 8: no endpoint is named `clinet`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tcpsim(&[
+        "sweep",
+        "sims/normal-close.ron",
+        "--seeds",
+        "2",
+        "--measure",
+        "m=rtos(client)",
+        "--measure",
+        "m=rtos(server)",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--measure m=rtos(server): at position 1: the column `m` exists"), "{}", stderr(&o));
 }
 
 /// `--series` writes one row per change, with the columns documented.
