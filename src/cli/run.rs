@@ -106,6 +106,10 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if let Err(e) = check_measure_flags(args, sim.model()) {
+        error(&e);
+        return EXIT_BAD_INPUT;
+    }
     let outputs = [
         ("--out", args.out.as_deref()),
         ("--pcap", args.pcap.as_deref()),
@@ -187,7 +191,15 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     let (sink, isns) = trace.sinks();
     let finished = run_traced(sim, sink, isns, args, &filter, &mut extras, &stop);
-    let results = extras.collector.take().map(|c| c.finish(&finished.world));
+    // --connections and its table show the endpoints --conn and
+    // --endpoint choose, as --series does.
+    let results = extras.collector.take().map(|c| {
+        let mut r = c.finish(&finished.world);
+        r.retain(|r| {
+            filter.conn.is_none_or(|c| c == r.conn) && filter.endpoint.as_deref().is_none_or(|n| n == r.endpoint)
+        });
+        r
+    });
     let table = if args.connections_table { results.as_deref() } else { None };
     let written = trace.end(&finished, &header, &filter, args, color, table);
     let (world, outcome) = (&finished.world, finished.outcome);
@@ -261,6 +273,49 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("replay: {}", replay_command(args, seed));
         EXIT_EXPECT_FAILED
     }
+}
+
+/// The measures' flags, checked before the run: an `--endpoint` that
+/// names no endpoint is bad input whatever the outputs; `--series` is CSV
+/// only; `--connections-table` ends a text trace, so it needs
+/// `--format text`. `--kinds` naming measurement records without
+/// `--measurements` gets a note on stderr.
+fn check_measure_flags(args: &RunArgs, model: &Model) -> Result<(), String> {
+    if let Some(name) = args.endpoint.as_deref() {
+        let names: Vec<&str> = model
+            .connections
+            .iter()
+            .flat_map(|c| std::iter::once(c.name.as_str()).chain(c.peer.iter().map(|p| p.name.as_str())))
+            .chain(model.listeners.iter().map(|l| l.name.as_str()))
+            .collect();
+        // A host's name matches its crash and restart records.
+        if !names.contains(&name) && !model.hosts.iter().any(|h| h.name == name) {
+            return Err(format!(
+                "--endpoint {name}: no endpoint is named {name:?} (the scenario's: {})",
+                names.join(", ")
+            ));
+        }
+    }
+    if let Some(p) = &args.series
+        && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return Err(format!("--series {}: the series is written as CSV only; name a .csv file", p.display()));
+    }
+    if args.connections_table && args.format != Format::Text {
+        return Err(format!(
+            "--connections-table with --format {}: the table ends a text trace; use --format text, or --connections FILE",
+            if args.format == Format::Jsonl { "jsonl" } else { "ladder" }
+        ));
+    }
+    let measured = ["rtt", "flight", "queue"];
+    if !args.measurements
+        && let Some(k) = args.kinds.iter().flatten().find(|k| measured.contains(&k.as_str()))
+    {
+        eprintln!(
+            "tcpsim: note: --kinds {k}: `{k}` records are measurement records, shown only with --measurements (`rtt` also for endpoints with timestamps)"
+        );
+    }
+    Ok(())
 }
 
 /// Runs with this many connections or fewer keep every endpoint's

@@ -273,3 +273,40 @@ fn the_measure_plot_has_the_scenario_name_and_a_panel_per_other_setting() {
     assert!(text.contains("lossy-transfer: measures by loss"), "{text}");
     assert!(text.contains("g  (links[0].delay_ms=5)") && text.contains("g  (links[0].delay_ms=100)"));
 }
+
+/// The measures' flags of `run`: an endpoint name that matches nothing is
+/// bad input for every output; `--series` is CSV only; the connections
+/// table needs a text trace; `--kinds rtt` without `--measurements` says
+/// why it may show nothing; `--connections` honours `--endpoint` and
+/// `--conn`.
+#[test]
+fn runs_measure_flags_are_checked_and_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let sim = "sims/normal-close.ron";
+    let (y, c) = (p("y.csv"), p("c.csv"));
+    for extra in [vec!["--series", y.as_str()], vec!["--connections", c.as_str()], vec![]] {
+        let mut args = vec!["run", sim, "--quiet", "--endpoint", "nosuch"];
+        args.extend(extra);
+        let o = tcpsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains("--endpoint nosuch: no endpoint is named"), "{}", stderr(&o));
+    }
+    assert!(!dir.path().join("y.csv").exists());
+    let o = tcpsim(&["run", sim, "--quiet", "--series", &p("x.json")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--series") && stderr(&o).contains("CSV"), "{}", stderr(&o));
+    for format in ["jsonl", "ladder"] {
+        let o = tcpsim(&["run", sim, "--format", format, "--connections-table"]);
+        assert_eq!(o.status.code(), Some(2), "{format}");
+        assert!(stderr(&o).contains(&format!("--connections-table with --format {format}")), "{}", stderr(&o));
+    }
+    let o = tcpsim(&["run", sim, "--kinds", "rtt"]);
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("--measurements"), "{}", stderr(&o));
+    let o = tcpsim(&["run", sim, "--quiet", "--endpoint", "server", "--connections", &p("s.csv")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = csv(&std::fs::read_to_string(p("s.csv")).unwrap());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][col(&header, "endpoint")], "server");
+}
