@@ -357,14 +357,14 @@ pub fn ms(ns: u64) -> String {
 }
 
 /// The Wilson score interval for `k` successes in `n` trials at 95 %
-/// (z = 1.96), as (low, high). Only +, -, *, / and sqrt, which IEEE 754
+/// (z = 1.959964, the normal 97.5 % quantile), as (low, high). Only +, -, *, / and sqrt, which IEEE 754
 /// rounds exactly, so it prints the same everywhere.
 pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     if n == 0 {
         return (0.0, 1.0);
     }
     let (k, n) = (k as f64, n as f64);
-    let z = 1.96_f64;
+    let z = 1.959964_f64;
     let p = k / n;
     let denom = 1.0 + z * z / n;
     let center = (p + z * z / (2.0 * n)) / denom;
@@ -543,7 +543,7 @@ pub fn summarize_points_measured(
     for row in rows {
         by_point[row.point].push(row);
     }
-    by_point
+    let mut out: Vec<PointSummary> = by_point
         .iter()
         .zip(points)
         .filter(|(point_rows, _)| !point_rows.is_empty())
@@ -551,7 +551,31 @@ pub fn summarize_points_measured(
             let values = columns.iter().cloned().zip(values.iter().cloned()).collect();
             summarize_measured(values, point_rows, measures, proportions)
         })
-        .collect()
+        .collect();
+    // A name seen at any grid point is listed at every one, as 0/n where
+    // no run had it: an absent line would hide a zero.
+    for m in 0..measures.len() {
+        let mut seen: Vec<String> = Vec::new();
+        for p in &out {
+            if let MeasureSummary::Categories(values) = &p.measures[m].1 {
+                seen.extend(values.iter().map(|(v, _)| v.clone()));
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        for p in &mut out {
+            if let MeasureSummary::Categories(values) = &mut p.measures[m].1 {
+                let n = values.first().map_or(0, |(_, f)| f.n);
+                for v in &seen {
+                    if !values.iter().any(|(x, _)| x == v) {
+                        values.push((v.clone(), Fraction { k: 0, n }));
+                    }
+                }
+                values.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+        }
+    }
+    out
 }
 
 /// The summary as a table for people.
@@ -729,6 +753,20 @@ pub fn summary_json(points: &[PointSummary], header: &[(String, String)]) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `RESET` at one grid point only: the other lists it as 0/2, with
+    /// its Wilson interval [0, 0.658] (k = 0, n = 2, z = 1.959964:
+    /// high = z² / (n + z²) = 3.841459 / 5.841459 = 0.6576).
+    #[test]
+    fn a_category_absent_at_a_point_is_listed_as_zero() {
+        let row = |point: usize, cell: &str| RunRow { point, measures: vec![cell.to_string()], ..RunRow::EMPTY };
+        let rows = [row(0, "NORMAL"), row(0, "RESET"), row(1, "NORMAL"), row(1, "NORMAL")];
+        let points = vec![vec!["0".to_string()], vec!["1".to_string()]];
+        let s = summarize_points_measured(&["x".into()], &points, &rows, &["r".into()], &[false]);
+        let MeasureSummary::Categories(values) = &s[1].measures[0].1 else { panic!() };
+        assert_eq!(values[1], ("RESET".to_string(), Fraction { k: 0, n: 2 }));
+        assert!((values[1].1.interval().1 - 3.841459 / 5.841459).abs() < 1e-6);
+    }
 
     #[test]
     fn grid_varies_the_last_axis_fastest() {

@@ -251,7 +251,16 @@ pub fn parse(text: &str) -> Result<Measure, ParseError> {
     let state = if takes_state {
         lx.punct(',', &format!("`,` and a state: {fname}(ENDPOINT, STATE)"))?;
         let (sat, s) = lx.word("a state name (CLOSED, LISTEN, ..., TIME_WAIT)")?;
-        match State::parse(s) {
+        // State names are accepted in any case (`closing` is CLOSING).
+        match State::parse(&s.to_ascii_uppercase()) {
+            Some(State::Closed) if fname == "time_in_ms" => {
+                return Err(lx.error(
+                    sat,
+                    "time_in_ms(E, CLOSED) is not counted (time starts when E leaves CLOSED, and ends when it \
+                     gets back there): for how long E was open, use duration_ms(E)"
+                        .to_string(),
+                ));
+            }
             Some(st) => Some(st),
             None => {
                 return Err(
@@ -294,6 +303,22 @@ pub fn parse(text: &str) -> Result<Measure, ParseError> {
 }
 
 impl Measure {
+    /// The measure in one canonical spelling, `NAME=EXPR` without
+    /// spaces but after commas and with upper-case states: two
+    /// `--measure` texts that differ only in spacing or the case of a
+    /// state give the same.
+    pub fn canonical(&self) -> String {
+        let call = match self.state {
+            Some(st) => format!("{}({}, {st})", FUNCTIONS[self.function].0, self.endpoint),
+            None => format!("{}({})", FUNCTIONS[self.function].0, self.endpoint),
+        };
+        let expr = match self.aggregate {
+            None => call,
+            Some(a) => format!("{}({call})", format!("{a:?}").to_lowercase()),
+        };
+        format!("{}={expr}", self.name)
+    }
+
     /// What the function gives.
     pub fn kind(&self) -> Kind {
         FUNCTIONS[self.function].1
@@ -443,6 +468,20 @@ mod tests {
         assert_eq!(e.position, 15);
         assert!(e.message.contains("expected the end"), "{e}");
         assert!(parse_measure("visited(client, CLOSING)").is_err());
+    }
+
+    /// State names in any case; spacing and case do not change the
+    /// canonical form; CLOSED has no time in it.
+    #[test]
+    fn states_in_any_case_and_canonical_forms() {
+        let a = parse_measure("c=visited(client, closing)").unwrap();
+        let b = parse_measure("c= visited( client ,CLOSING ) ").unwrap();
+        assert_eq!(a.canonical(), "c=visited(client, CLOSING)");
+        assert_eq!(a.canonical(), b.canonical());
+        assert_eq!(parse_measure("m=max( rtos(x))").unwrap().canonical(), "m=max(rtos(x))");
+        let e = parse("time_in_ms(client, CLOSED)").unwrap_err();
+        assert_eq!(e.position, 20);
+        assert!(e.message.contains("duration_ms"), "{e}");
     }
 
     /// In `NAME=EXPR` positions count from the N of NAME: what the error

@@ -596,6 +596,18 @@ fn keyed(comments: &[Comment]) -> Vec<((&str, usize), &Comment)> {
     out
 }
 
+/// Whether two `measure:` comments name the same measure, spelt
+/// differently (spacing, the case of a state): their canonical forms
+/// agree.
+fn same_measure(a: &str, b: &str) -> bool {
+    let canonical = |t: &str| {
+        t.strip_prefix("measure: ")
+            .and_then(|spec| crate::measure::expr::parse_measure(spec).ok())
+            .map(|m| m.canonical())
+    };
+    matches!((canonical(a), canonical(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// The index (in characters) of the first character where `a` and `b`
 /// differ, or the shorter one's length.
 fn first_difference(a: &str, b: &str) -> usize {
@@ -654,7 +666,7 @@ fn fits(info: &PartInfo, label: &str, first: &PartInfo, first_label: &str) -> Re
     let ours = keyed(&info.identity);
     for (key, c) in &ours {
         match theirs.iter().find(|(k, _)| k == key) {
-            Some((_, other)) if other.text == c.text => {}
+            Some((_, other)) if other.text == c.text || same_measure(&c.text, &other.text) => {}
             Some((_, other)) => {
                 let at = first_difference(&c.text, &other.text);
                 let (here, there) = (window(&c.text, at), window(&other.text, at));

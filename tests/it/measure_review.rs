@@ -310,3 +310,20 @@ fn runs_measure_flags_are_checked_and_honoured() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][col(&header, "endpoint")], "server");
 }
+
+/// Parts whose expressions differ only in spacing and a state's case are
+/// one sweep: merge accepts them.
+#[test]
+fn merge_compares_measures_by_their_canonical_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let part = |shard: &str, m: &str, out: &str| {
+        let o =
+            tcpsim(&["sweep", "sims/normal-close.ron", "--seeds", "2", "--shard", shard, "--measure", m, "--out", out]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    part("0/2", "c=visited(client,TIME_WAIT)", &p("a.csv"));
+    part("1/2", "c=visited( client, time_wait )", &p("b.csv"));
+    let o = tcpsim(&["merge", &p("a.csv"), &p("b.csv")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
