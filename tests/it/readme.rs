@@ -2,6 +2,9 @@
 //! block after a `<!-- output: ARGS -->` marker is compared with the
 //! stdout of `tcpsim ARGS` (with `output+stderr`, stdout then stderr),
 //! run in a scratch directory that sees `sims/`, `examples/` and `scale/`.
+//! ARGS may hold 'single-quoted' words, as a shell takes them; a block
+//! whose first line is `$ tcpsim ARGS` shows the command, which must be
+//! the marker's.
 //! The prose a new user follows is checked too: what a fresh machine
 //! needs, what `events=` in the summary counts, and which benchmark ID
 //! gives which figure.
@@ -27,6 +30,30 @@ fn blocks(readme: &str) -> Vec<(usize, bool, String, String)> {
     out
 }
 
+/// Words as a shell splits them: on spaces, except inside single quotes.
+fn shell_words(args: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for c in args.chars() {
+        match c {
+            '\'' => (quoted, any) = (!quoted, true),
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
 #[test]
 fn readme_outputs_are_real() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
@@ -37,8 +64,16 @@ fn readme_outputs_are_real() {
         for d in ["sims", "examples", "scale"] {
             std::os::unix::fs::symlink(root().join(d), dir.path().join(d)).unwrap();
         }
+        let shown = format!("$ tcpsim {args}");
+        let expected = match expected.split_once('\n') {
+            Some((first, rest)) if first.starts_with("$ ") => {
+                assert_eq!(first, shown, "README.md:{line}: the command shown is not the marker's");
+                rest.to_string()
+            }
+            _ => expected,
+        };
         let o = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
-            .args(args.split_whitespace())
+            .args(shell_words(&args))
             .current_dir(dir.path())
             .env("NO_COLOR", "1")
             .output()
