@@ -22,7 +22,7 @@ pub(super) fn parse_error(doc: &Doc, text: &str, e: &ron::error::SpannedError) -
 
 /// RON's message for `code` in the file's words: lower case, no Rust
 /// type names, and "expected X; found Y" where RON says what it found.
-fn describe(code: &E) -> String {
+pub(super) fn describe(code: &E) -> String {
     match code {
         E::Eof => "unexpected end of file".to_string(),
         E::ExpectedArray => "expected a list `[...]`".to_string(),
@@ -237,6 +237,14 @@ fn hint(doc: &Doc, text: &str, e: &ron::error::SpannedError, path: &[Step]) -> O
         }
         _ => None,
     }
+}
+
+/// The file's hint for a `--set` value that is no RON value at all: only
+/// a percentage (`2%`) has one.
+pub(super) fn value_error(text: &str, path: &[Step], value: &str) -> Option<String> {
+    let number = value.trim().strip_suffix('%')?.trim_end();
+    number.parse::<f64>().ok()?;
+    percentage(text, path, number)
 }
 
 /// Whether the file parses with `value` in place of the value at `path`:

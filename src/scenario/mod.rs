@@ -111,7 +111,14 @@ pub fn with_overrides(original: &str, overrides: &[Override]) -> Result<String, 
     let mut text = edit::SimText::new(original);
     for o in overrides {
         let steps = parse_path(&o.path).expect("overrides are parsed paths");
-        text.set(&steps, &o.value).map_err(|e| vec![LoadError::outside(format!("{}: {e}", o.flag()))])?;
+        text.set(&steps, &o.value).map_err(|e| {
+            // `2%` is no RON value at all, but it has the file's hint.
+            let hinted = match e {
+                edit::EditError::NotAValue(_) => explain::value_error(&text.render(), &steps, &o.value),
+                _ => None,
+            };
+            vec![LoadError::outside(format!("{}: {}", o.flag(), hinted.unwrap_or_else(|| e.to_string())))]
+        })?;
     }
     Ok(text.render())
 }
@@ -147,6 +154,12 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
         Ok(sim) => sim,
         Err(e) => {
             let (path, pos, message) = explain::parse_error(&doc, &text, &e);
+            // A value from the command line that does not parse is the
+            // option's mistake: it is named, and the file has no position.
+            if let Some((o, steps)) = override_at(&doc, overrides, &path, pos) {
+                let field = if path == steps { String::new() } else { format!("`{}`: ", format_path(&path)) };
+                return Err(vec![LoadError::outside(format!("{}: {field}{message}", o.flag()))]);
+            }
             if overrides.is_empty() || path.is_empty() {
                 let field = if path.is_empty() { String::new() } else { format!("`{}`: ", format_path(&path)) };
                 return Err(vec![LoadError::at(pos, format!("{field}{message}"))]);
@@ -162,6 +175,18 @@ pub fn load(bytes: &[u8], overrides: &[Override]) -> Result<Model, Vec<LoadError
                 report(&path, d.message, Pos { line: 1, column: 1 })
             })
             .collect()
+    })
+}
+
+/// The override whose value holds the parse error at `pos` (or at `path`)
+/// in the overridden text `doc`, and its path; the last one wins, as it
+/// does when two set the same field.
+fn override_at<'o>(doc: &Doc, overrides: &'o [Override], path: &[Step], pos: Pos) -> Option<(&'o Override, Vec<Step>)> {
+    let byte = doc.byte_of(pos);
+    overrides.iter().rev().find_map(|o| {
+        let steps = parse_path(&o.path)?;
+        let within = doc.span(&steps).is_some_and(|(start, end)| (start..=end).contains(&byte));
+        (within || path.starts_with(&steps)).then_some((o, steps))
     })
 }
 
