@@ -73,6 +73,15 @@ impl Override {
 }
 
 impl Override {
+    /// Whether the two set the same value, or one a value inside the
+    /// other's (`links[0]` and `links[0].loss`).
+    pub fn overlaps(&self, other: &Override) -> bool {
+        match (parse_path(&self.path), parse_path(&other.path)) {
+            (Some(a), Some(b)) => a.starts_with(&b) || b.starts_with(&a),
+            _ => false,
+        }
+    }
+
     /// The flag as the user would write it, `--set FIELD=VALUE`, for
     /// messages; a command that made the override from another flag
     /// (`sweep --vary`) replaces this text with its own.

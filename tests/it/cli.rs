@@ -313,6 +313,32 @@ fn unparsable_command_line_values_name_the_option() {
     }
 }
 
+/// `--loss` sets every link's loss; a `--vary` or `--set` of one link's
+/// loss would silently win over it (or lose to it), so the pair is
+/// refused, naming both.
+#[test]
+fn loss_and_a_loss_field_together_are_refused() {
+    let cases: &[&[&str]] = &[
+        &["sweep", NORMAL, "--seeds", "2", "--loss", "0.1", "--vary", "links[0].loss=0.05,0.2"],
+        &["sweep", NORMAL, "--seeds", "2", "--vary", "links[0].loss=0.05", "--loss", "0,0.1"],
+        &["sweep", NORMAL, "--seeds", "2", "--loss", "0.1", "--vary", "links[0]=(between: (\"a\", \"b\"))"],
+        &["run", NORMAL, "--loss", "0.1", "--set", "links[0].loss=0.2"],
+        &["sweep", NORMAL, "--seeds", "2", "--loss", "0.1", "--set", "links[0].loss=0.2"],
+    ];
+    for args in cases {
+        let out = tcpsim(args);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains("--loss"), "{args:?}: {err}");
+        let other = if args.contains(&"--vary") { "--vary links[0]" } else { "--set links[0].loss=0.2" };
+        assert!(err.contains(other), "{args:?}: {err}");
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+    // Fields other than a loss go together with `--loss`.
+    let out = tcpsim(&["sweep", NORMAL, "--seeds", "1", "--loss", "0", "--vary", "links[0].delay_ms=5,10"]);
+    assert_exit(&out, 0);
+}
+
 /// A syntax error stops at the first: two mistakes, one message.
 #[test]
 fn syntax_error_stops_at_the_first() {
