@@ -456,7 +456,18 @@ impl TraceOut {
                             .map(|e| e.conn)
                             .collect(),
                     };
-                    for conn in conns {
+                    // A window (or filter) without a segment says so
+                    // rather than drawing an empty ladder.
+                    // (A connection asked for by `--conn` is drawn whenever
+                    // it has events.)
+                    let drawn =
+                        |c: u32| kept.events.iter().any(|e| e.conn == c && (args.conn.is_some() || e.route.is_some()));
+                    if conns.iter().all(|&c| !drawn(c)) {
+                        w.line("");
+                        let of = args.conn.map(|c| format!("connection {c}: ")).unwrap_or_default();
+                        w.line(&format!("# {of}no segments {}", window_words(filter)));
+                    }
+                    for conn in conns.into_iter().filter(|&c| drawn(c)) {
                         w.line("");
                         for line in pictures::ladder_text_with(&kept.events, conn, color, &isns).lines() {
                             w.line(line);
@@ -467,6 +478,21 @@ impl TraceOut {
                 text_tail(w, finished, filter, table)
             }
         }
+    }
+}
+
+/// The time window of `filter` in words: "between A and B ms", "after A
+/// ms", "before B ms", or "with these filters" when it has none.
+fn window_words(filter: &trace::Filter) -> String {
+    let ms = |t: tcpsim::time::Instant| {
+        let ns = t.as_nanos();
+        if ns % 1_000_000 == 0 { format!("{}", ns / 1_000_000) } else { format!("{}", ns as f64 / 1e6) }
+    };
+    match (filter.from, filter.to) {
+        (Some(a), Some(b)) => format!("between {} and {} ms", ms(a), ms(b)),
+        (Some(a), None) => format!("after {} ms", ms(a)),
+        (None, Some(b)) => format!("before {} ms", ms(b)),
+        (None, None) => "with these filters".to_string(),
     }
 }
 
