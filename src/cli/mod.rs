@@ -449,7 +449,8 @@ pub struct RunArgs {
 /// `--kinds` help: every record kind, with its text trace label.
 fn kinds_help() -> String {
     format!(
-        "Show only these kinds, by record kind or text label: {} (flight and queue only with --measurements)",
+        "Show only these kinds, by record kind or text label: {} (flight and queue only with --measurements); \
+         summary, expect and open records are always shown",
         tcpsim::trace::TraceKind::listing()
     )
 }

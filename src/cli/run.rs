@@ -49,14 +49,18 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
             model.connection_count()
         ));
     }
-    // Text labels (`STATE`) name the same kinds as record names.
+    // Text labels (`STATE`) name the same kinds as record names; words
+    // are trimmed (`--kinds 'state, cwnd'`). The records every run ends
+    // with are always shown, so naming them asks for nothing more.
     let kinds = args.kinds.as_ref().map(|kinds| {
         kinds
             .iter()
+            .map(|k| k.trim())
+            .filter(|k| !ALWAYS_SHOWN.iter().any(|a| a.eq_ignore_ascii_case(k)))
             .map(|k| {
-                trace::TraceKind::named(k)
-                    .map(str::to_string)
-                    .ok_or_else(|| format!("--kinds {k}: expected some of {}", trace::TraceKind::listing()))
+                trace::TraceKind::named(k).map(str::to_string).ok_or_else(|| {
+                    format!("--kinds: unknown kind `{k}`; expected some of {}", trace::TraceKind::listing())
+                })
             })
             .collect::<Result<Vec<_>, _>>()
     });
@@ -366,6 +370,10 @@ fn check_determinism(model: &Model, label: &str) -> u8 {
         }
     }
 }
+
+/// Record kinds `--kinds` never filters out: a run's open endpoints,
+/// expectation results and summary.
+pub const ALWAYS_SHOWN: [&str; 3] = ["summary", "expect", "open"];
 
 /// Where the trace goes, by `--format`.
 enum TraceOut {

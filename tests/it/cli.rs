@@ -1157,6 +1157,34 @@ fn kinds_takes_the_text_labels() {
     assert_eq!(stdout(&by_label), stdout(&by_kind));
 }
 
+/// `--kinds` words are trimmed (`'state, cwnd'` as a shell passes it);
+/// an unknown one is quoted in the error; `summary`, `expect` and `open`
+/// are always shown, so naming them is accepted and changes nothing, as
+/// `run --help` says.
+#[test]
+fn kinds_are_trimmed_and_the_always_shown_kinds_accepted() {
+    let spaced = tcpsim(&["run", "sims/lossy-transfer.ron", "--kinds", "STATE, cwnd , DROP"]);
+    let tight = tcpsim(&["run", "sims/lossy-transfer.ron", "--kinds", "transition,congestion,drop"]);
+    assert_exit(&spaced, 0);
+    assert_eq!(stdout(&spaced), stdout(&tight));
+    let out = tcpsim(&["run", NORMAL, "--kinds", "transition, bogus"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--kinds: unknown kind `bogus`; expected some of transition"), "{}", stderr(&out));
+    let with = tcpsim(&["run", NORMAL, "--kinds", "transition,summary,expect,open"]);
+    assert_exit(&with, 0);
+    assert_eq!(stdout(&with), stdout(&tcpsim(&["run", NORMAL, "--kinds", "transition"])));
+    let jsonl = tcpsim(&["run", NORMAL, "--format", "jsonl", "--kinds", "summary"]);
+    assert_exit(&jsonl, 0);
+    let kinds: Vec<String> =
+        json_lines(&stdout(&jsonl)).iter().map(|r| r["kind"].as_str().unwrap().to_string()).collect();
+    assert!(
+        kinds.iter().all(|k| k == "expect" || k == "summary") && kinds.last().map(String::as_str) == Some("summary"),
+        "{kinds:?}"
+    );
+    let help = stdout(&tcpsim(&["run", "--help"]));
+    assert!(help.contains("summary, expect and open records are always shown"), "{help}");
+}
+
 /// `--version` prints the crate's version and exits 0.
 #[test]
 fn version() {
