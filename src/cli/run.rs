@@ -64,13 +64,14 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
             })
             .collect::<Result<Vec<_>, _>>()
     });
-    Ok(trace::Filter {
-        conn: args.conn,
-        endpoint: args.endpoint.clone(),
-        kinds: kinds.transpose()?,
-        from: args.from_ms.map(|ms| instant("--from-ms", ms)).transpose()?,
-        to: args.to_ms.map(|ms| instant("--to-ms", ms)).transpose()?,
-    })
+    let from = args.from_ms.map(|ms| instant("--from-ms", ms)).transpose()?;
+    let to = args.to_ms.map(|ms| instant("--to-ms", ms)).transpose()?;
+    if let (Some(f), Some(t), Some(from_ms), Some(to_ms)) = (from, to, args.from_ms, args.to_ms)
+        && t < f
+    {
+        return Err(format!("--from-ms {from_ms} is after --to-ms {to_ms}: the window would be empty"));
+    }
+    Ok(trace::Filter { conn: args.conn, endpoint: args.endpoint.clone(), kinds: kinds.transpose()?, from, to })
 }
 
 pub fn run(args: &RunArgs) -> u8 {

@@ -1185,6 +1185,19 @@ fn kinds_are_trimmed_and_the_always_shown_kinds_accepted() {
     assert!(help.contains("summary, expect and open records are always shown"), "{help}");
 }
 
+/// A window that ends before it starts is bad input, naming both flags.
+#[test]
+fn from_ms_after_to_ms_is_refused() {
+    for format in ["text", "jsonl", "ladder"] {
+        let out = tcpsim(&["run", NORMAL, "--format", format, "--from-ms", "90", "--to-ms", "50"]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains("--from-ms 90") && err.contains("--to-ms 50"), "{err}");
+        assert!(stdout(&out).is_empty(), "{format}");
+    }
+    assert_exit(&tcpsim(&["run", NORMAL, "--from-ms", "50", "--to-ms", "50"]), 0);
+}
+
 /// `--version` prints the crate's version and exits 0.
 #[test]
 fn version() {
