@@ -176,9 +176,13 @@ fn render(label: &str, model: &tcpsim::model::Model, plan: &Plan, total: u64, gr
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "explore {label}: the first {} segments, each {}: {total} runs",
-        plan.segments,
-        what_each_segment_may_do(plan)
+        "explore {label}: the first {}, each {}: {}",
+        match plan.segments {
+            1 => "segment".to_string(),
+            n => format!("{n} segments"),
+        },
+        what_each_segment_may_do(plan),
+        count(total, "run")
     );
     let width = groups.iter().flat_map(|g| g.key.endpoints.iter().map(|e| e.name.len())).max().unwrap_or(6);
     for (i, g) in groups.iter().enumerate() {

@@ -174,7 +174,7 @@ fn explain(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (Vec<Step>, P
             let token: String = text[start..end].chars().take(40).collect();
             let expected = match &e.code {
                 E::IntegerOutOfBounds => match integer_range(text, &path) {
-                    Some(range) => format!("an integer in {range}"),
+                    Some(range) => valid_range(text, &path, range),
                     None => "a smaller integer".to_string(),
                 },
                 // These already say what they found.
@@ -269,16 +269,7 @@ fn percentage(text: &str, path: &[Step], token: &str) -> Option<String> {
     let found = format!("found `{token}%`");
     if fits("0.5") {
         // A probability: the number itself, above 1, is refused as one.
-        let is_probability = locate::splice(text, path, "2").ok().is_some_and(|(probe, _)| {
-            let Ok(sim) = ron_options().from_str::<file::SimFile>(&probe) else { return false };
-            let field = locate::format_path(path);
-            validate(&sim)
-                .err()
-                .unwrap_or_default()
-                .iter()
-                .any(|d| d.path == field && d.message.contains("probability"))
-        });
-        if is_probability {
+        if refusal(text, path, "2").is_some_and(|m| m.contains("probability")) {
             let fraction = token.parse::<f64>().ok()? / 100.0;
             return Some(format!(
                 "{found}: write {fraction} (a probability is a fraction from 0 to 1, not a percentage)"
@@ -355,6 +346,30 @@ fn tuple_for_struct(text: &str, parent: &[Step]) -> Option<String> {
         _ => {
             Some(format!("expected {what} ({list}); found the tuple `{shown}`: name each value, as in `field: value`"))
         }
+    }
+}
+
+/// Validation's message for `value` at `path`, if it refuses it there
+/// (and the file with it parses).
+fn refusal(text: &str, path: &[Step], value: &str) -> Option<String> {
+    let (probe, _) = locate::splice(text, path, value).ok()?;
+    let sim = ron_options().from_str::<file::SimFile>(&probe).ok()?;
+    let field = locate::format_path(path);
+    validate(&sim).err()?.into_iter().find(|d| d.path == field).map(|d| d.message)
+}
+
+/// What an out-of-range integer at `path` should be: its type's `range`
+/// (`0..=4294967295`), narrowed to what validation accepts, so the message
+/// never offers a value that is refused next (a `count` of 0).
+fn valid_range(text: &str, path: &[Step], range: &str) -> String {
+    let Some(("0", max)) = range.split_once("..=") else { return format!("an integer in {range}") };
+    if refusal(text, path, "0").is_none() {
+        return format!("an integer in {range}");
+    }
+    match refusal(text, path, max) {
+        // Validation's own bounds ("expected 1..=65536 hosts, found 4294967295").
+        Some(m) if m.contains("..=") => m.split(", found").next().unwrap_or(&m).to_string(),
+        _ => format!("an integer in 1..={max}"),
     }
 }
 

@@ -1077,6 +1077,7 @@ fn counts_of_one_are_singular() {
         &["test", &one_check],
         &["explore", "sims/close-explore.ron", "--drop-first", "1", "--jobs", "1"],
         &["sweep", NORMAL, "--seeds", "1"],
+        &["run", "sims/host-crash.ron", "--kinds", "host"],
     ] {
         let out = tcpsim(args);
         printed.push_str(&stdout(&out));
@@ -1087,7 +1088,22 @@ fn counts_of_one_are_singular() {
         "{printed}"
     );
     assert!(printed.contains("1 job)"), "{printed}");
-    for plural in [" 1 times", " 1 checks", " 1 runs", " 1 jobs", " 1 distinct outcomes"] {
+    // `host-crash.ron`'s crash takes the one endpoint on host b.
+    assert!(printed.contains("crash: 1 endpoint vanishes"), "{printed}");
+    assert!(printed.contains("# runs: 1 (1 point x 1 seed)"), "{printed}");
+    assert!(printed.contains("the first segment, each"), "{printed}");
+    for plural in [
+        " 1 times",
+        " 1 checks",
+        " 1 runs",
+        " 1 jobs",
+        " 1 distinct outcomes",
+        " 1 endpoints",
+        " 1 points",
+        " 1 seeds",
+        " 1 segments",
+        " 0 kept",
+    ] {
         assert!(!printed.contains(plural), "`{plural}` in:\n{printed}");
     }
 }
