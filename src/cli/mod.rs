@@ -504,6 +504,10 @@ pub fn main() -> ExitCode {
         #[cfg(target_os = "linux")]
         Command::Kernel(args) => kernel::kernel(&args),
     };
+    // The reader of stdout went away (`| head`): not a failure.
+    if output::stdout_closed() {
+        return ExitCode::from(EXIT_OK);
+    }
     ExitCode::from(code)
 }
 
@@ -526,5 +530,9 @@ pub fn millis(flag: &str, ms: f64, positive: bool) -> Result<tcpsim::time::Durat
 
 /// Prints an error for people on stderr.
 pub fn error(message: &str) {
+    // Once stdout's reader is gone, what fails next follows from that.
+    if output::stdout_closed() {
+        return;
+    }
     eprintln!("tcpsim: error: {message}");
 }

@@ -1467,6 +1467,35 @@ fn test_command_survives_closed_stdout() {
     assert_ne!(out.status.code(), Some(101), "{}", stderr(&out));
 }
 
+/// A reader that stops early (`tcpsim run f.ron | head -1`) is not an
+/// error: tcpsim stops quietly and exits 0, as `cat` and `grep` do
+/// (their SIGPIPE leaves no message either).
+#[test]
+fn a_reader_that_stops_early_gets_no_error() {
+    use std::io::{BufRead, BufReader};
+    let cases: &[&[&str]] = &[
+        &["run", "sims/lossy-transfer.ron"],
+        &["run", "sims/lossy-transfer.ron", "--format", "jsonl"],
+        &["sweep", NORMAL, "--seeds", "3000", "--jobs", "1"],
+    ];
+    for args in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+            .args(*args)
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{args:?}");
+        // The reader (and the pipe) is gone now: `head -1` exits.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
+    }
+}
+
 /// A trace written with `--out` gets the permissions of any new file
 /// (umask applied), not the 0600 of the temp file it was renamed from.
 #[cfg(unix)]
