@@ -387,7 +387,8 @@ pub struct RunArgs {
     /// Stop at this virtual time (exit 3).
     #[arg(long, value_name = "MS")]
     pub max_time_ms: Option<f64>,
-    /// Colour the text trace.
+    /// Colour the text trace: auto on a terminal unless NO_COLOR is set;
+    /// an explicit `always` wins over NO_COLOR.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Write every segment as an IPv4/TCP packet to a pcap file (Wireshark).

@@ -188,3 +188,47 @@ fn fits(id: &str, cell: &str) -> bool {
     }
     rest.is_empty()
 }
+
+/// The JSONL record table is one table: a row for every record kind, with
+/// no paragraph breaking it; the text trace's `event` column lists every
+/// label the text trace prints.
+#[test]
+fn readme_trace_tables_list_every_kind() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let reading = section(&readme, "## Reading the trace");
+    let lines: Vec<&str> = reading.lines().collect();
+    let start = lines.iter().position(|l| *l == "| kind | fields |").expect("the JSONL table");
+    let table: Vec<&str> = lines[start..].iter().take_while(|l| l.starts_with('|')).copied().collect();
+    let kinds = tcpsim::trace::TraceKind::NAMES.into_iter().chain(["open", "expect", "summary"]);
+    for kind in kinds {
+        assert!(
+            table.iter().any(|row| row.starts_with(&format!("| `{kind}` |"))),
+            "no row for `{kind}`:\n{}",
+            table.join("\n")
+        );
+    }
+    let event = lines.iter().find(|l| l.starts_with("| `event` |")).expect("the text trace's event column");
+    for (_, label) in tcpsim::trace::TraceKind::TABLE {
+        assert!(event.contains(&format!("`{label}`")), "`{label}` missing: {event}");
+    }
+}
+
+/// What the README says of colour is what tcpsim does: `--color always`
+/// wins over `NO_COLOR` (as in ripgrep); and the quick start names what
+/// the `kernel` command needs beyond Rust.
+#[test]
+fn readme_colour_and_kernel_needs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let words = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("an explicit `--color always` wins over `NO_COLOR`"), "the colour sentence");
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["run", "sims/normal-close.ron", "--color", "always"])
+        .env("NO_COLOR", "1")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\u{1b}'), "--color always with NO_COLOR set");
+    let quick = section(&readme, "## Quick start");
+    let quick_words = quick.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(quick_words.contains("`tcpsim kernel`") && quick_words.contains("iproute2"), "{quick}");
+}
