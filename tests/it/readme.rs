@@ -232,3 +232,24 @@ fn readme_colour_and_kernel_needs() {
     let quick_words = quick.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(quick_words.contains("`tcpsim kernel`") && quick_words.contains("iproute2"), "{quick}");
 }
+
+/// Every `--set` and `--vary` value the README writes is quoted, in code
+/// blocks and inline alike, so each command pastes into zsh (which takes
+/// `links[0].delay_ms=20` for a glob). A script's `--set $set` and a
+/// value inside a quoted shell word are no values to quote.
+#[test]
+fn readme_quotes_set_and_vary_values() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for (i, line) in readme.lines().enumerate() {
+        if line.trim_start().starts_with('\'') {
+            continue;
+        }
+        for flag in ["--set ", "--vary "] {
+            for (at, _) in line.match_indices(flag) {
+                let value = &line[at + flag.len()..];
+                let path_like = value.starts_with(|c: char| c.is_ascii_lowercase()) && value.contains('=');
+                assert!(!path_like || value.starts_with(['\'', '"']), "README.md:{}: quote the value: {line}", i + 1);
+            }
+        }
+    }
+}
