@@ -493,10 +493,8 @@ impl TraceOut {
 /// The time window of `filter` in words: "between A and B ms", "after A
 /// ms", "before B ms", or "with these filters" when it has none.
 fn window_words(filter: &trace::Filter) -> String {
-    let ms = |t: tcpsim::time::Instant| {
-        let ns = t.as_nanos();
-        if ns % 1_000_000 == 0 { format!("{}", ns / 1_000_000) } else { format!("{}", ns as f64 / 1e6) }
-    };
+    // f64's shortest form: `200`, `173.4`.
+    let ms = |t: tcpsim::time::Instant| format!("{}", t.as_nanos() as f64 / 1e6);
     match (filter.from, filter.to) {
         (Some(a), Some(b)) => format!("between {} and {} ms", ms(a), ms(b)),
         (Some(a), None) => format!("after {} ms", ms(a)),
