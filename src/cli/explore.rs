@@ -147,6 +147,12 @@ pub fn explore(args: &ExploreArgs) -> u8 {
                 return EXIT_INCOMPLETE;
             }
         }
+        // An earlier run's outcomes beyond this run's would read as this
+        // run's: the outcome files it did not write go; other files stay.
+        if let Err(e) = remove_earlier_outcomes(dir, groups.len()) {
+            error(&format!("--emit-dir {}: {e}", dir.display()));
+            return EXIT_INCOMPLETE;
+        }
     }
     if out.write_all(report.as_bytes()).and_then(|_| out.commit()).is_err() {
         return EXIT_INCOMPLETE;
@@ -172,13 +178,37 @@ fn can_write_in(dir: &Path) -> bool {
 
 /// The report: a header, each outcome with its share and smallest fault
 /// set, and the closing count line. Independent of threads and timing.
+/// Removes every `outcome-N.ron` in `dir` (N a number, the name tcpsim
+/// gives outcome files) with N above `written`, the count this run wrote.
+fn remove_earlier_outcomes(dir: &Path, written: usize) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot list the directory: {e}"))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list the directory: {e}"))?;
+        let name = entry.file_name();
+        let Some(n) = name.to_str().and_then(|n| n.strip_prefix("outcome-")?.strip_suffix(".ron")) else { continue };
+        let earlier = !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
+            && !n.starts_with('0')
+            && n.parse::<usize>().is_ok_and(|n| n > written);
+        if earlier {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| format!("cannot remove the earlier {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 fn render(label: &str, model: &tcpsim::model::Model, plan: &Plan, total: u64, groups: &[Group]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "explore {label}: the first {} segments, each {}: {total} runs",
-        plan.segments,
-        what_each_segment_may_do(plan)
+        "explore {label}: the first {}, each {}: {}",
+        match plan.segments {
+            1 => "segment".to_string(),
+            n => format!("{n} segments"),
+        },
+        what_each_segment_may_do(plan),
+        count(total, "run")
     );
     let width = groups.iter().flat_map(|g| g.key.endpoints.iter().map(|e| e.name.len())).max().unwrap_or(6);
     for (i, g) in groups.iter().enumerate() {

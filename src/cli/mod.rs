@@ -33,7 +33,7 @@ Examples:
   tcpsim run sims/simultaneous-close.ron
   tcpsim run sims/lossy-transfer.ron --seed 7 --loss 0.1 --quiet
   tcpsim run sims/normal-close.ron --format jsonl --out trace.jsonl
-  tcpsim run sims/lost-fin-closing.ron --set tcp.msl_ms=500 --kinds transition,drop
+  tcpsim run sims/lost-fin-closing.ron --set 'tcp.msl_ms=500' --kinds transition,drop
   tcpsim run sims/lost-final-ack.ron --format ladder
   tcpsim run sims/lost-final-ack.ron --quiet --pcap lost.pcap --svg ladder.svg --state-diagram states.svg
   tcpsim run sims/lossy-transfer.ron --seed 4 --quiet --endpoint client --from-ms 150 --to-ms 1950 --tsg tsg.svg --series-plot series.svg
@@ -46,8 +46,8 @@ Examples:
 const SWEEP_EXAMPLES: &str = "\
 Examples:
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.01,0.05,0.1 --seeds 200 --out results.csv
-  tcpsim sweep sims/near-simultaneous-close.ron --loss 0,0.05,0.2 --seeds 500 --plot closing.svg
-  tcpsim sweep sims/time-wait-assassination.ron --vary tcp.rfc1337=false,true --seeds 50  # exit 1: RFC 1337 stops the assassination the file expects
+  tcpsim sweep sims/near-simultaneous-close.ron --loss 0,0.05,0.2 --seeds 500 --out closing.csv --plot closing.svg
+  tcpsim sweep sims/time-wait-assassination.ron --vary 'tcp.rfc1337=false,true' --seeds 50  # exit 1: RFC 1337 stops the assassination the file expects
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.1 --seeds 1000 --shard 0/4 --out part0.csv
   tcpsim sweep sims/lossy-transfer.ron --loss 0,0.2 --seeds 100 --state-diagram states.svg
   tcpsim sweep sims/close-race-1mb.ron --seeds 50 --measure 'client_closing=visited(client, CLOSING)'
@@ -75,7 +75,7 @@ Examples:
 const DIFF_EXAMPLES: &str = "\
 Examples:
   tcpsim run sims/lossy-transfer.ron --seed 1 --format jsonl --out a.jsonl
-  tcpsim run sims/lossy-transfer.ron --seed 1 --set tcp.congestion_control=none --format jsonl --out b.jsonl
+  tcpsim run sims/lossy-transfer.ron --seed 1 --set 'tcp.congestion_control=none' --format jsonl --out b.jsonl
   tcpsim diff a.jsonl b.jsonl  # exit 1: the traces differ";
 
 const REPORT_EXAMPLES: &str = "\
@@ -83,7 +83,7 @@ Examples:
   tcpsim report sims/lossy-transfer.ron --seed 4 --out report.html
   tcpsim report sims/bottleneck-queue.ron --max-connections 2 --out queue.html
   tcpsim report sims/bottleneck-queue.ron --conn 2 --out queue-2.html
-  tcpsim report sims/time-wait-assassination.ron --set tcp.rfc1337=true --out rfc1337.html  # exit 1: the page shows the expectations RFC 1337 breaks";
+  tcpsim report sims/time-wait-assassination.ron --set 'tcp.rfc1337=true' --out rfc1337.html  # exit 1: the page shows the expectations RFC 1337 breaks";
 
 const TEST_EXAMPLES: &str = "\
 Examples:
@@ -387,7 +387,8 @@ pub struct RunArgs {
     /// Stop at this virtual time (exit 3).
     #[arg(long, value_name = "MS")]
     pub max_time_ms: Option<f64>,
-    /// Colour the text trace.
+    /// Colour the text trace: auto on a terminal unless NO_COLOR is set;
+    /// an explicit `always` wins over NO_COLOR.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Write every segment as an IPv4/TCP packet to a pcap file (Wireshark).
@@ -449,7 +450,8 @@ pub struct RunArgs {
 /// `--kinds` help: every record kind, with its text trace label.
 fn kinds_help() -> String {
     format!(
-        "Show only these kinds, by record kind or text label: {} (flight and queue only with --measurements)",
+        "Show only these kinds, by record kind or text label: {} (flight and queue only with --measurements); \
+         summary, expect and open records are always shown",
         tcpsim::trace::TraceKind::listing()
     )
 }
@@ -503,6 +505,10 @@ pub fn main() -> ExitCode {
         #[cfg(target_os = "linux")]
         Command::Kernel(args) => kernel::kernel(&args),
     };
+    // The reader of stdout went away (`| head`): not a failure.
+    if output::stdout_closed() {
+        return ExitCode::from(EXIT_OK);
+    }
     ExitCode::from(code)
 }
 
@@ -525,5 +531,9 @@ pub fn millis(flag: &str, ms: f64, positive: bool) -> Result<tcpsim::time::Durat
 
 /// Prints an error for people on stderr.
 pub fn error(message: &str) {
+    // Once stdout's reader is gone, what fails next follows from that.
+    if output::stdout_closed() {
+        return;
+    }
     eprintln!("tcpsim: error: {message}");
 }

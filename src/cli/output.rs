@@ -91,10 +91,30 @@ impl Dest {
     }
 }
 
+/// Set once a write to stdout found its reader gone (`| head -1`).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether stdout's reader went away: the command then stops quietly and
+/// exits 0, as a program killed by SIGPIPE would leave no message (Rust
+/// ignores SIGPIPE, so the write fails instead).
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Notes a broken pipe on stdout, passing the result on.
+fn watch<T>(result: io::Result<T>) -> io::Result<T> {
+    if let Err(e) = &result
+        && e.kind() == io::ErrorKind::BrokenPipe
+    {
+        STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    result
+}
+
 impl Write for Dest {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Dest::Stdout(s) => s.write(buf),
+            Dest::Stdout(s) => watch(s.write(buf)),
             Dest::Temp { file, .. } => file.write(buf),
             Dest::Device(f) => f.write(buf),
         }
@@ -102,7 +122,7 @@ impl Write for Dest {
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Dest::Stdout(s) => s.flush(),
+            Dest::Stdout(s) => watch(s.flush()),
             Dest::Temp { file, .. } => file.flush(),
             Dest::Device(f) => f.flush(),
         }

@@ -49,24 +49,29 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
             model.connection_count()
         ));
     }
-    // Text labels (`STATE`) name the same kinds as record names.
+    // Text labels (`STATE`) name the same kinds as record names; words
+    // are trimmed (`--kinds 'state, cwnd'`). The records every run ends
+    // with are always shown, so naming them asks for nothing more.
     let kinds = args.kinds.as_ref().map(|kinds| {
         kinds
             .iter()
+            .map(|k| k.trim())
+            .filter(|k| !ALWAYS_SHOWN.iter().any(|a| a.eq_ignore_ascii_case(k)))
             .map(|k| {
-                trace::TraceKind::named(k)
-                    .map(str::to_string)
-                    .ok_or_else(|| format!("--kinds {k}: expected some of {}", trace::TraceKind::listing()))
+                trace::TraceKind::named(k).map(str::to_string).ok_or_else(|| {
+                    format!("--kinds: unknown kind `{k}`; expected some of {}", trace::TraceKind::listing())
+                })
             })
             .collect::<Result<Vec<_>, _>>()
     });
-    Ok(trace::Filter {
-        conn: args.conn,
-        endpoint: args.endpoint.clone(),
-        kinds: kinds.transpose()?,
-        from: args.from_ms.map(|ms| instant("--from-ms", ms)).transpose()?,
-        to: args.to_ms.map(|ms| instant("--to-ms", ms)).transpose()?,
-    })
+    let from = args.from_ms.map(|ms| instant("--from-ms", ms)).transpose()?;
+    let to = args.to_ms.map(|ms| instant("--to-ms", ms)).transpose()?;
+    if let (Some(f), Some(t), Some(from_ms), Some(to_ms)) = (from, to, args.from_ms, args.to_ms)
+        && t < f
+    {
+        return Err(format!("--from-ms {from_ms} is after --to-ms {to_ms}: the window would be empty"));
+    }
+    Ok(trace::Filter { conn: args.conn, endpoint: args.endpoint.clone(), kinds: kinds.transpose()?, from, to })
 }
 
 pub fn run(args: &RunArgs) -> u8 {
@@ -441,6 +446,10 @@ fn check_determinism(model: &Model, label: &str) -> u8 {
     }
 }
 
+/// Record kinds `--kinds` never filters out: a run's open endpoints,
+/// expectation results and summary.
+pub const ALWAYS_SHOWN: [&str; 3] = ["summary", "expect", "open"];
+
 /// Where the trace goes, by `--format`.
 enum TraceOut {
     Text(TextWriter<BufWriter<Dest>>),
@@ -530,7 +539,18 @@ impl TraceOut {
                             .map(|e| e.conn)
                             .collect(),
                     };
-                    for conn in conns {
+                    // A window (or filter) without a segment says so
+                    // rather than drawing an empty ladder.
+                    // (A connection asked for by `--conn` is drawn whenever
+                    // it has events.)
+                    let drawn =
+                        |c: u32| kept.events.iter().any(|e| e.conn == c && (args.conn.is_some() || e.route.is_some()));
+                    if conns.iter().all(|&c| !drawn(c)) {
+                        w.line("");
+                        let of = args.conn.map(|c| format!("connection {c}: ")).unwrap_or_default();
+                        w.line(&format!("# {of}no segments {}", window_words(filter)));
+                    }
+                    for conn in conns.into_iter().filter(|&c| drawn(c)) {
                         w.line("");
                         for line in pictures::ladder_text_with(&kept.events, conn, color, &isns).lines() {
                             w.line(line);
@@ -541,6 +561,19 @@ impl TraceOut {
                 text_tail(w, finished, filter, table)
             }
         }
+    }
+}
+
+/// The time window of `filter` in words: "between A and B ms", "after A
+/// ms", "before B ms", or "with these filters" when it has none.
+fn window_words(filter: &trace::Filter) -> String {
+    // f64's shortest form: `200`, `173.4`.
+    let ms = |t: tcpsim::time::Instant| format!("{}", t.as_nanos() as f64 / 1e6);
+    match (filter.from, filter.to) {
+        (Some(a), Some(b)) => format!("between {} and {} ms", ms(a), ms(b)),
+        (Some(a), None) => format!("after {} ms", ms(a)),
+        (None, Some(b)) => format!("before {} ms", ms(b)),
+        (None, None) => "with these filters".to_string(),
     }
 }
 

@@ -27,6 +27,25 @@ pub fn set_overrides(set: &[String]) -> Result<Vec<Override>, String> {
     set.iter().map(|s| Override::parse(s).map_err(|msg| format!("--set {s}: {msg}"))).collect()
 }
 
+/// `--loss P` sets every link's loss; another flag (`--set`, `--vary`,
+/// each given with its overrides) that sets one of those losses too would
+/// silently win or lose, so the pair is refused, naming both.
+pub fn refuse_loss_overlap(
+    loss_flag: &str,
+    loss: &[Override],
+    others: &[(String, Vec<Override>)],
+) -> Result<(), String> {
+    for (flag, overrides) in others {
+        if let Some((o, _)) = overrides.iter().find_map(|o| loss.iter().find(|l| o.overlaps(l)).map(|l| (l, o))) {
+            return Err(format!(
+                "{loss_flag} and {flag} both set `{}`: give each link's loss once (--loss sets every link's)",
+                o.path
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads a file and loads it with the command line's overrides; prints
 /// every error and returns `None` on bad input. The simulation keeps the
 /// file's text with the overrides applied.
@@ -51,7 +70,19 @@ pub fn load_with_defaults(sim: &SimArgs, loss: Option<&str>, defaults: Vec<Overr
         overrides.extend(scenario::loss_overrides(&bytes, p));
     }
     match set_overrides(&sim.overrides.set) {
-        Ok(set) => overrides.extend(set),
+        Ok(set) => {
+            if let Some(p) = loss {
+                let others: Vec<(String, Vec<Override>)> =
+                    sim.overrides.set.iter().zip(&set).map(|(s, o)| (format!("--set {s}"), vec![o.clone()])).collect();
+                if let Err(e) =
+                    refuse_loss_overlap(&format!("--loss {p}"), &scenario::loss_overrides(&bytes, p), &others)
+                {
+                    error(&e);
+                    return None;
+                }
+            }
+            overrides.extend(set)
+        }
         Err(e) => {
             error(&e);
             return None;

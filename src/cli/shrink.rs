@@ -131,13 +131,13 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
         error(&format!("{}: writing failed: {e}", out_path.display()));
         return EXIT_INCOMPLETE;
     }
-    let _ = writeln!(
-        out,
-        "shrink: {}, {} kept after {}:",
-        count(fates.len() as u64, "link decision"),
-        kept.len(),
-        count(minimized.tests as u64, "run")
-    );
+    let decisions = count(fates.len() as u64, "link decision");
+    let runs = count(minimized.tests as u64, "run");
+    if kept.is_empty() {
+        let _ = writeln!(out, "shrink: {decisions}, none kept after {runs}: the failure needs no link decision");
+    } else {
+        let _ = writeln!(out, "shrink: {decisions}, {} kept after {runs}:", kept.len());
+    }
     for f in &kept {
         let text = scenario::edit::fault_text(&f.to_fault()).unwrap_or_else(|e| e.to_string());
         let _ = writeln!(out, "  {text}");

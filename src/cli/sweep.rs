@@ -4,7 +4,7 @@
 
 use super::output::{Dest, check_distinct, is_stdout};
 use super::progress::with_progress;
-use super::shared::{interrupt_flag, read_file, set_overrides};
+use super::shared::{interrupt_flag, read_file, refuse_loss_overlap, set_overrides};
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -148,6 +148,16 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if let (Some(loss), Some(loss_axis)) = (&args.loss, axes.first()) {
+        // The `--loss` axis comes first, then one axis per `--vary`.
+        let sets = args.overrides.set.iter().zip(&base).map(|(s, o)| (format!("--set {s}"), vec![o.clone()]));
+        let varies = args.vary.iter().zip(&axes[1..]).map(|(v, a)| (format!("--vary {v}"), a.values[0].1.clone()));
+        let others: Vec<(String, Vec<Override>)> = sets.chain(varies).collect();
+        if let Err(e) = refuse_loss_overlap(&format!("--loss {loss}"), &loss_axis.values[0].1, &others) {
+            error(&e);
+            return EXIT_BAD_INPUT;
+        }
+    }
     let measures = match parse_measures(&args.measure, &axes) {
         Ok(m) => m,
         Err(e) => {

@@ -27,7 +27,7 @@ pub fn sweep_svg(points: &[PointSummary], x_label: &str) -> String {
     svg.comment("tcpsim sweep plot");
     let runs: Vec<u64> = points.iter().map(|p| p.runs).collect();
     let runs_text = match (runs.iter().min(), runs.iter().max()) {
-        (Some(a), Some(b)) if a == b => format!("{a} runs per point"),
+        (Some(a), Some(b)) if a == b => format!("{} per point", crate::report::count(*a, "run")),
         (Some(a), Some(b)) => format!("{a} to {b} runs per point"),
         _ => "no runs".to_string(),
     };

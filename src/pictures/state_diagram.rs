@@ -325,7 +325,13 @@ fn legend(svg: &mut Svg, transitions: &[[u64; 11]; 11], max: u64) -> f64 {
     // The widest edge on the scale: the largest count, or 64 (see EdgeStyle).
     let top = max.max(64);
     sample(svg, x + 340.0, y, top);
-    svg.text(x + 396.0, y, Anchor::Start, font, &format!("{top} times: width and shade grow with log2 of the count"));
+    svg.text(
+        x + 396.0,
+        y,
+        Anchor::Start,
+        font,
+        &format!("{}: width and shade grow with log2 of the count", crate::report::count(top, "time")),
+    );
     y += 22.0;
     svg.text(
         x,

@@ -61,7 +61,11 @@ impl SimText {
     /// file's syntax around it.
     pub fn set(&mut self, path: &[Step], value: &str) -> Result<(), EditError> {
         if let Err(e) = super::ron_options().from_str::<ron::Value>(value) {
-            return Err(EditError::NotAValue(e.code.to_string()));
+            let why = match e.code {
+                ron::Error::TrailingCharacters => "text after the value".to_string(),
+                code => super::explain::describe(&code),
+            };
+            return Err(EditError::NotAValue(why));
         }
         // The value is spliced into a line of the file: a trailing `//`
         // comment would swallow what follows it there (a comma, a bracket).

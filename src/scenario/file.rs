@@ -436,9 +436,9 @@ impl<'de> Deserialize<'de> for Port {
             fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Port, E> {
                 Err(E::custom(PORT_RANGE))
             }
-            // Worded as RON words a string where an integer belongs.
+            // Worded as other fields word a string where an integer belongs.
             fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Port, E> {
-                Err(E::custom("Expected integer"))
+                Err(E::custom("expected an integer"))
             }
         }
         d.deserialize_any(V)

@@ -172,7 +172,8 @@ fn seeds_comment(base_seed: u64, seeds: u64) -> String {
 
 /// The comment that gives the number of runs.
 fn runs_comment(runs: u64, points: u64, seeds: u64) -> String {
-    format!("runs: {runs} ({points} points x {seeds} seeds)")
+    let (points, seeds) = (crate::report::count(points, "point"), crate::report::count(seeds, "seed"));
+    format!("runs: {runs} ({points} x {seeds})")
 }
 
 /// `axis: NAME,VALUE,...`: one swept field and its values in sweep order,
@@ -490,8 +491,9 @@ fn parse_seeds_comment(text: &str) -> Option<(u64, u64)> {
 /// `R (P points x S seeds)`, R = P x S: gives (R, S).
 fn parse_runs_comment(text: &str) -> Option<(u64, u64)> {
     let (runs, rest) = text.split_once(" (")?;
-    let (points, rest) = rest.split_once(" points x ")?;
-    let seeds = rest.strip_suffix(" seeds)")?;
+    // One point or seed is singular.
+    let (points, rest) = rest.split_once(" points x ").or_else(|| rest.split_once(" point x "))?;
+    let seeds = rest.strip_suffix(" seeds)").or_else(|| rest.strip_suffix(" seed)"))?;
     let (runs, points, seeds): (u64, u64, u64) = (runs.parse().ok()?, points.parse().ok()?, seeds.parse().ok()?);
     (points.checked_mul(seeds) == Some(runs)).then_some((runs, seeds))
 }

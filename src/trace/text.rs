@@ -180,7 +180,11 @@ impl<W: Write> TextWriter<W> {
                 } else {
                     write!(
                         self.out,
-                        "crash: {endpoints_lost} endpoints vanish without a word{}{off}",
+                        "crash: {} without a word{}{off}",
+                        match endpoints_lost {
+                            1 => "1 endpoint vanishes".to_string(),
+                            n => format!("{n} endpoints vanish"),
+                        },
                         lost_list(e.lost_eps)
                     )?;
                 }

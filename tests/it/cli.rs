@@ -258,7 +258,7 @@ fn set_errors_name_the_override() {
 fn vary_errors_name_the_vary() {
     let cases: &[(&[&str], &str)] = &[
         (&["--vary", "tcp.msl_ms=1000,-3"], "(set by --vary tcp.msl_ms=-3)"),
-        (&["--vary", "tcp.rfc1337=maybe"], "(set by --vary tcp.rfc1337=maybe)"),
+        (&["--vary", "tcp.rfc1337=maybe"], "--vary tcp.rfc1337=maybe: expected `true` or `false`"),
         (&["--vary", "links[5].loss=0.1"], "--vary links[5].loss=0.1: the file has no `links[5]`"),
         (&["--vary", "tcp.msl_ms=("], "--vary tcp.msl_ms=(: not a RON value"),
         (&["--set", "tcp.msl_ms=1000", "--vary", "links[0].delay_ms=5,-1"], "(set by --vary links[0].delay_ms=-1)"),
@@ -272,6 +272,71 @@ fn vary_errors_name_the_vary() {
         assert!(err.contains(expected), "{argv:?}: {err}");
         assert!(!err.contains("--set"), "{argv:?}: {err}");
     }
+}
+
+/// A `--set` or `--vary` value that does not parse is the option's
+/// mistake, not the file's: the error names the option and its value, has
+/// no line or column, and gets the file's hints (`2%`, `1e6`, a tuple).
+#[test]
+fn unparsable_command_line_values_name_the_option() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["run", NORMAL, "--set", "links[0].loss=2%"], "--set links[0].loss=2%: ", "write 0.02"),
+        (&["run", NORMAL, "--set", "tcp.msl_ms=2%"], "--set tcp.msl_ms=2%: ", "expected a number; found `2%`"),
+        (
+            &["run", NORMAL, "--set", "connections[0].script[1].bytes=1e6"],
+            "--set connections[0].script[1].bytes=1e6: ",
+            "write 1000000",
+        ),
+        (&["run", NORMAL, "--set", "tcp.msl_ms=abc"], "--set tcp.msl_ms=abc: ", "expected a number; found `abc`"),
+        (
+            &["run", NORMAL, "--set", "hosts[0]=(\"a\", \"10.0.0.1\")"],
+            "--set hosts[0]=(\"a\", \"10.0.0.1\"): ",
+            "write (name: \"a\", addr: \"10.0.0.1\")",
+        ),
+        (&["run", NORMAL, "--set", "tcp.msl_ms=1 2"], "--set tcp.msl_ms=1 2: not a RON value", "text after the value"),
+        (&["sweep", NORMAL, "--seeds", "2", "--vary", "links[0].loss=2%"], "--vary links[0].loss=2%: ", "write 0.02"),
+        (
+            &["sweep", NORMAL, "--seeds", "2", "--vary", "links[0].loss=0.1,abc"],
+            "--vary links[0].loss=abc: ",
+            "expected a number; found `abc`",
+        ),
+    ];
+    for (args, flag, hint) in cases {
+        let out = tcpsim(args);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.starts_with(&format!("{NORMAL}: error: {flag}")), "{args:?}: {err}");
+        assert!(err.contains(hint), "{args:?}: {err}");
+        for word in ["set by", "Non-whitespace", "Expected"] {
+            assert!(!err.contains(word), "{args:?}: {err}");
+        }
+    }
+}
+
+/// `--loss` sets every link's loss; a `--vary` or `--set` of one link's
+/// loss would silently win over it (or lose to it), so the pair is
+/// refused, naming both.
+#[test]
+fn loss_and_a_loss_field_together_are_refused() {
+    let cases: &[&[&str]] = &[
+        &["sweep", NORMAL, "--seeds", "2", "--loss", "0.1", "--vary", "links[0].loss=0.05,0.2"],
+        &["sweep", NORMAL, "--seeds", "2", "--vary", "links[0].loss=0.05", "--loss", "0,0.1"],
+        &["sweep", NORMAL, "--seeds", "2", "--loss", "0.1", "--vary", "links[0]=(between: (\"a\", \"b\"))"],
+        &["run", NORMAL, "--loss", "0.1", "--set", "links[0].loss=0.2"],
+        &["sweep", NORMAL, "--seeds", "2", "--loss", "0.1", "--set", "links[0].loss=0.2"],
+    ];
+    for args in cases {
+        let out = tcpsim(args);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains("--loss"), "{args:?}: {err}");
+        let other = if args.contains(&"--vary") { "--vary links[0]" } else { "--set links[0].loss=0.2" };
+        assert!(err.contains(other), "{args:?}: {err}");
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+    // Fields other than a loss go together with `--loss`.
+    let out = tcpsim(&["sweep", NORMAL, "--seeds", "1", "--loss", "0", "--vary", "links[0].delay_ms=5,10"]);
+    assert_exit(&out, 0);
 }
 
 /// A syntax error stops at the first: two mistakes, one message.
@@ -296,17 +361,22 @@ struct Case {
     expects: Vec<String>,
     /// `LINE:COL` of the error, when it has one.
     at: Option<String>,
+    /// Substrings the error must not contain.
+    nots: Vec<String>,
 }
 
-/// Reads the leading `// expect: ...` and `// at: LINE:COL` comments.
+/// Reads the leading `// expect: ...`, `// not: ...` and `// at: LINE:COL`
+/// comments.
 fn case_of(path: String, text: &str) -> Case {
-    let mut case = Case { path, expects: Vec::new(), at: None };
+    let mut case = Case { path, expects: Vec::new(), at: None, nots: Vec::new() };
     for line in text.lines().take_while(|l| l.starts_with("//")) {
         let line = line.trim_start_matches('/').trim();
         if let Some(e) = line.strip_prefix("expect:") {
             case.expects.push(e.trim().to_string());
         } else if let Some(at) = line.strip_prefix("at:") {
             case.at = Some(at.trim().to_string());
+        } else if let Some(not) = line.strip_prefix("not:") {
+            case.nots.push(not.trim().to_string());
         }
     }
     case
@@ -328,10 +398,31 @@ fn check_case(case: &Case) -> Vec<String> {
     if !stdout(&out).is_empty() {
         problems.push(format!("{p}: stdout is not empty"));
     }
-    // RON's advice on raw identifiers (`r#2000`) never fits a simulation file.
-    for word in ["panicked", "RUST_BACKTRACE", "raw identifier", "r#"] {
+    // RON's advice on raw identifiers (`r#2000`) never fits a simulation
+    // file; the format's Rust type names and RON's own capitalised
+    // messages mean nothing to its readers.
+    let raw = [
+        "SimFile",
+        "Spec`",
+        "Name`",
+        "RetryLimit",
+        "`Port`",
+        ": Expected",
+        ": Unexpected",
+        ": Invalid",
+        ": Integer is",
+        ": Non-whitespace",
+        ": Found",
+        " instead",
+    ];
+    for word in ["panicked", "RUST_BACKTRACE", "raw identifier", "r#"].iter().chain(&raw) {
         if err.contains(word) {
-            problems.push(format!("{p}: stderr mentions {word}:\n{err}"));
+            problems.push(format!("{p}: stderr mentions {word:?}:\n{err}"));
+        }
+    }
+    for not in &case.nots {
+        if err.contains(not.as_str()) {
+            problems.push(format!("{p}: stderr mentions {not:?}:\n{err}"));
         }
     }
     // The expected text must be on an error line for this file, at the
@@ -411,7 +502,7 @@ fn bad_input_generated() {
             "this looks like JSON, but simulation files are RON",
             Some("1:1"),
         ),
-        ("deep.ron", deep.into_bytes(), "`description`: Expected string", Some("1:51")),
+        ("deep.ron", deep.into_bytes(), "`description`: expected a string", Some("1:51")),
     ];
     let mut problems = Vec::new();
     for (name, bytes, expect, at) in cases {
@@ -419,6 +510,7 @@ fn bad_input_generated() {
             path: write(dir.path(), name, bytes),
             expects: vec![expect.to_string()],
             at: at.map(str::to_string),
+            nots: Vec::new(),
         };
         problems.extend(check_case(&case));
     }
@@ -985,6 +1077,7 @@ fn counts_of_one_are_singular() {
         &["test", &one_check],
         &["explore", "sims/close-explore.ron", "--drop-first", "1", "--jobs", "1"],
         &["sweep", NORMAL, "--seeds", "1"],
+        &["run", "sims/host-crash.ron", "--kinds", "host"],
     ] {
         let out = tcpsim(args);
         printed.push_str(&stdout(&out));
@@ -995,7 +1088,22 @@ fn counts_of_one_are_singular() {
         "{printed}"
     );
     assert!(printed.contains("1 job)"), "{printed}");
-    for plural in [" 1 times", " 1 checks", " 1 runs", " 1 jobs", " 1 distinct outcomes"] {
+    // `host-crash.ron`'s crash takes the one endpoint on host b.
+    assert!(printed.contains("crash: 1 endpoint vanishes"), "{printed}");
+    assert!(printed.contains("# runs: 1 (1 point x 1 seed)"), "{printed}");
+    assert!(printed.contains("the first segment, each"), "{printed}");
+    for plural in [
+        " 1 times",
+        " 1 checks",
+        " 1 runs",
+        " 1 jobs",
+        " 1 distinct outcomes",
+        " 1 endpoints",
+        " 1 points",
+        " 1 seeds",
+        " 1 segments",
+        " 0 kept",
+    ] {
         assert!(!printed.contains(plural), "`{plural}` in:\n{printed}");
     }
 }
@@ -1063,6 +1171,47 @@ fn kinds_takes_the_text_labels() {
     let by_kind = tcpsim(&["run", "sims/lossy-transfer.ron", "--kinds", "transition,congestion,drop"]);
     assert_exit(&by_label, 0);
     assert_eq!(stdout(&by_label), stdout(&by_kind));
+}
+
+/// `--kinds` words are trimmed (`'state, cwnd'` as a shell passes it);
+/// an unknown one is quoted in the error; `summary`, `expect` and `open`
+/// are always shown, so naming them is accepted and changes nothing, as
+/// `run --help` says.
+#[test]
+fn kinds_are_trimmed_and_the_always_shown_kinds_accepted() {
+    let spaced = tcpsim(&["run", "sims/lossy-transfer.ron", "--kinds", "STATE, cwnd , DROP"]);
+    let tight = tcpsim(&["run", "sims/lossy-transfer.ron", "--kinds", "transition,congestion,drop"]);
+    assert_exit(&spaced, 0);
+    assert_eq!(stdout(&spaced), stdout(&tight));
+    let out = tcpsim(&["run", NORMAL, "--kinds", "transition, bogus"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--kinds: unknown kind `bogus`; expected some of transition"), "{}", stderr(&out));
+    let with = tcpsim(&["run", NORMAL, "--kinds", "transition,summary,expect,open"]);
+    assert_exit(&with, 0);
+    assert_eq!(stdout(&with), stdout(&tcpsim(&["run", NORMAL, "--kinds", "transition"])));
+    let jsonl = tcpsim(&["run", NORMAL, "--format", "jsonl", "--kinds", "summary"]);
+    assert_exit(&jsonl, 0);
+    let kinds: Vec<String> =
+        json_lines(&stdout(&jsonl)).iter().map(|r| r["kind"].as_str().unwrap().to_string()).collect();
+    assert!(
+        kinds.iter().all(|k| k == "expect" || k == "summary") && kinds.last().map(String::as_str) == Some("summary"),
+        "{kinds:?}"
+    );
+    let help = stdout(&tcpsim(&["run", "--help"]));
+    assert!(help.contains("summary, expect and open records are always shown"), "{help}");
+}
+
+/// A window that ends before it starts is bad input, naming both flags.
+#[test]
+fn from_ms_after_to_ms_is_refused() {
+    for format in ["text", "jsonl", "ladder"] {
+        let out = tcpsim(&["run", NORMAL, "--format", format, "--from-ms", "90", "--to-ms", "50"]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains("--from-ms 90") && err.contains("--to-ms 50"), "{err}");
+        assert!(stdout(&out).is_empty(), "{format}");
+    }
+    assert_exit(&tcpsim(&["run", NORMAL, "--from-ms", "50", "--to-ms", "50"]), 0);
 }
 
 /// `--version` prints the crate's version and exits 0.
@@ -1316,6 +1465,35 @@ fn test_command_survives_closed_stdout() {
     let out = child.wait_with_output().unwrap();
     assert_no_panic(&out);
     assert_ne!(out.status.code(), Some(101), "{}", stderr(&out));
+}
+
+/// A reader that stops early (`tcpsim run f.ron | head -1`) is not an
+/// error: tcpsim stops quietly and exits 0, as `cat` and `grep` do
+/// (their SIGPIPE leaves no message either).
+#[test]
+fn a_reader_that_stops_early_gets_no_error() {
+    use std::io::{BufRead, BufReader};
+    let cases: &[&[&str]] = &[
+        &["run", "sims/lossy-transfer.ron"],
+        &["run", "sims/lossy-transfer.ron", "--format", "jsonl"],
+        &["sweep", NORMAL, "--seeds", "3000", "--jobs", "1"],
+    ];
+    for args in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+            .args(*args)
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{args:?}");
+        // The reader (and the pipe) is gone now: `head -1` exits.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
+    }
 }
 
 /// A trace written with `--out` gets the permissions of any new file

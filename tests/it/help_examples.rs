@@ -24,9 +24,13 @@ use std::time::Duration;
 /// How long one example may take (test profile, a loaded CI machine).
 const SECONDS_MAX: u64 = 10;
 
-/// The limit for an example that runs on the kernel, which waits out
-/// Linux's 60 s TIME_WAIT.
-const ROOT_SECONDS_MAX: u64 = 150;
+/// The limit for an example that runs on the kernel: its scenario must
+/// not wait out Linux's 60 s TIME_WAIT (a refused connection, say).
+const ROOT_SECONDS_MAX: u64 = SECONDS_MAX;
+
+/// The most lines an example may print to the terminal: a bigger output
+/// (a sweep's CSV of every run) belongs in a file (`--out`).
+const LINES_MAX: usize = 400;
 
 /// One example line of a help text.
 #[derive(Debug, PartialEq)]
@@ -55,6 +59,7 @@ fn parse(line: &str) -> Example {
         None => (line, ""),
     };
     let argv: Vec<String> = shell_words(command).unwrap_or_else(|| panic!("`{line}` needs more of a shell"));
+    assert_quoted(line);
     let argv = argv.into_iter().skip(1).collect();
     let exit = match comment.strip_prefix("exit ") {
         Some(rest) => {
@@ -65,6 +70,18 @@ fn parse(line: &str) -> Example {
     };
     assert!(matches!(exit, 0 | 1), "`{line}`: an example shows a success or a found difference/failure");
     Example { line: line.trim().to_string(), argv, exit, needs_root: comment.contains("needs root") }
+}
+
+/// Every `--set` and `--vary` value in an example is quoted: unquoted,
+/// zsh takes `links[0].delay_ms=20` for a glob and fails.
+#[track_caller]
+pub fn assert_quoted(line: &str) {
+    for flag in ["--set ", "--vary "] {
+        for (at, _) in line.match_indices(flag) {
+            let value = &line[at + flag.len()..];
+            assert!(value.starts_with(['\'', '"']), "`{line}`: quote the {}value", flag);
+        }
+    }
 }
 
 /// Splits a command line as a POSIX shell would for what examples use:
@@ -196,6 +213,8 @@ fn every_help_example_works_in_order() {
                 continue;
             }
             assert_eq!(code, Some(example.exit), "`{}` (from `{which}`): {err}", example.line);
+            let lines = out.lines().count();
+            assert!(lines <= LINES_MAX, "`{}` prints {lines} lines to the terminal", example.line);
             // An example shows what the command does, not that it had
             // nothing to do.
             assert!(!out.contains("nothing to shrink"), "`{}` shrinks nothing: {out}", example.line);

@@ -412,5 +412,5 @@ fn a_host_crash_names_the_endpoints_it_took() {
     assert_eq!(lost.len(), 1);
     assert!(lost[0].contains(" ep   1 "), "{}", lost[0]);
     let crash = trace.lines().find(|l| l.contains("HOST") && l.contains("crash")).unwrap();
-    assert!(crash.ends_with("crash: 1 endpoints vanish without a word: ep 1"), "{crash}");
+    assert!(crash.ends_with("crash: 1 endpoint vanishes without a word: ep 1"), "{crash}");
 }

@@ -128,7 +128,7 @@ fn an_interrupted_run_removes_its_namespaces() {
 fn help_has_examples() {
     let out = tcpsim(&["kernel", "--help"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).contains("tcpsim kernel sims/lost-ack.ron  # needs root"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("tcpsim kernel sims/connection-refused.ron  # needs root"), "{}", stdout(&out));
 }
 
 /// The timings of docs/linux.md measured on both sides, each scenario's

@@ -757,6 +757,22 @@ fn explore_writes_whole_outcome_files() {
     assert_no_temp_files(dir.path(), "explore to /dev/full");
 }
 
+/// `explore --emit-dir` into a directory that holds an earlier run's
+/// outcome files leaves only this run's: every `outcome-N.ron` it did not
+/// write is removed; other files stay.
+#[test]
+fn explore_emit_dir_removes_earlier_outcome_files_only() {
+    let dir = tempdir();
+    for name in ["outcome-2.ron", "outcome-17.ron", "outcome-x.ron", "notes.txt", "outcome-3.ron.bak"] {
+        std::fs::write(dir.path().join(name), "earlier\n").unwrap();
+    }
+    // One segment, passed or dropped: both runs end in one outcome.
+    let out = tcpsim(&["explore", "sims/close-explore.ron", "--drop-first", "1", "--emit-dir", path_str(dir.path())]);
+    assert_exit(&out, 0, "explore");
+    assert!(stdout(&out).contains("outcome 1 of 1"), "{}", stdout(&out));
+    assert_eq!(entries(dir.path()), ["notes.txt", "outcome-1.ron", "outcome-3.ron.bak", "outcome-x.ron"]);
+}
+
 /// A missing `--emit-dir` is created, its missing parents too, as
 /// `explore --help` shows (`--emit-dir outcomes/`).
 #[test]

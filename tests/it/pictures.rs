@@ -558,6 +558,36 @@ fn a_ladder_window_after_the_syns_keeps_relative_numbers() {
     assert!(!late.contains("=-"), "{late}");
 }
 
+/// A window of `normal-close.ron` (fixed link delay 10 ms; the server
+/// closes 50 ms after its connection is established at 30 ms, so its FIN
+/// leaves at 80 ms and arrives at 90 ms) keeps the columns of the whole
+/// run: the client, which connects, on the left, even when the window
+/// starts with the server's FIN; a segment delivered after the window is
+/// not "in flight"; under `--endpoint` the peer keeps its name; a window
+/// without segments says so.
+#[test]
+fn a_ladder_window_keeps_the_run_s_columns_and_names() {
+    let ladder = |extra: &[&str]| {
+        let mut args = vec!["run", "sims/normal-close.ron", "--format", "ladder"];
+        args.extend_from_slice(extra);
+        let out = tcpsim(&args);
+        assert_exit(&out, 0);
+        stdout(&out).split("\nexpect ").next().unwrap_or_default().to_string()
+    };
+    let fin = ladder(&["--from-ms", "75", "--to-ms", "85"]);
+    assert!(fin.contains("# ladder of connection 0: client 10.0.0.1:49152 | server 10.0.0.2:80"), "{fin}");
+    assert!(fin.lines().any(|l| l.trim_start().starts_with("time_ms  client")), "{fin}");
+    assert!(fin.contains("FIN|ACK"), "{fin}");
+    assert!(!fin.contains("in flight"), "delivered at 90 ms:\n{fin}");
+    let client = ladder(&["--from-ms", "85", "--to-ms", "95", "--endpoint", "client"]);
+    assert!(client.contains("# ladder of connection 0: client 10.0.0.1:49152 | server 10.0.0.2:80"), "{client}");
+    let none = ladder(&["--from-ms", "200", "--to-ms", "300"]);
+    assert!(none.contains("no segments between 200 and 300 ms"), "{none}");
+    assert!(!none.contains("ladder of connection"), "{none}");
+    let none = ladder(&["--from-ms", "200", "--to-ms", "300", "--conn", "0"]);
+    assert!(none.contains("no segments between 200 and 300 ms"), "{none}");
+}
+
 // ---------------------------------------------------------------------------
 // The command line.
 

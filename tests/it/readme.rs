@@ -223,3 +223,68 @@ fn fits(id: &str, cell: &str) -> bool {
     }
     rest.is_empty()
 }
+
+/// The JSONL record table is one table: a row for every record kind, with
+/// no paragraph breaking it; the text trace's `event` column lists every
+/// label the text trace prints.
+#[test]
+fn readme_trace_tables_list_every_kind() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let reading = section(&readme, "## Reading the trace");
+    let lines: Vec<&str> = reading.lines().collect();
+    let start = lines.iter().position(|l| *l == "| kind | fields |").expect("the JSONL table");
+    let table: Vec<&str> = lines[start..].iter().take_while(|l| l.starts_with('|')).copied().collect();
+    let kinds = tcpsim::trace::TraceKind::NAMES.into_iter().chain(["open", "expect", "summary"]);
+    for kind in kinds {
+        assert!(
+            table.iter().any(|row| row.starts_with(&format!("| `{kind}` |"))),
+            "no row for `{kind}`:\n{}",
+            table.join("\n")
+        );
+    }
+    let event = lines.iter().find(|l| l.starts_with("| `event` |")).expect("the text trace's event column");
+    for (_, label) in tcpsim::trace::TraceKind::TABLE {
+        assert!(event.contains(&format!("`{label}`")), "`{label}` missing: {event}");
+    }
+}
+
+/// What the README says of colour is what tcpsim does: `--color always`
+/// wins over `NO_COLOR` (as in ripgrep); and the quick start names what
+/// the `kernel` command needs beyond Rust.
+#[test]
+fn readme_colour_and_kernel_needs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let words = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("an explicit `--color always` wins over `NO_COLOR`"), "the colour sentence");
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["run", "sims/normal-close.ron", "--color", "always"])
+        .env("NO_COLOR", "1")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\u{1b}'), "--color always with NO_COLOR set");
+    let quick = section(&readme, "## Quick start");
+    let quick_words = quick.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(quick_words.contains("`tcpsim kernel`") && quick_words.contains("iproute2"), "{quick}");
+}
+
+/// Every `--set` and `--vary` value the README writes is quoted, in code
+/// blocks and inline alike, so each command pastes into zsh (which takes
+/// `links[0].delay_ms=20` for a glob). A script's `--set $set` and a
+/// value inside a quoted shell word are no values to quote.
+#[test]
+fn readme_quotes_set_and_vary_values() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for (i, line) in readme.lines().enumerate() {
+        if line.trim_start().starts_with('\'') {
+            continue;
+        }
+        for flag in ["--set ", "--vary "] {
+            for (at, _) in line.match_indices(flag) {
+                let value = &line[at + flag.len()..];
+                let path_like = value.starts_with(|c: char| c.is_ascii_lowercase()) && value.contains('=');
+                assert!(!path_like || value.starts_with(['\'', '"']), "README.md:{}: quote the value: {line}", i + 1);
+            }
+        }
+    }
+}

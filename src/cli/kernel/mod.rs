@@ -33,13 +33,14 @@ use tcpsim::trace::{Recorder, TraceKind};
 /// Examples for `--help`.
 pub const EXAMPLES: &str = "\
 Examples:
-  tcpsim kernel sims/lost-ack.ron  # needs root
-  tcpsim kernel sims/simultaneous-close.ron --color never  # needs root
-  tcpsim kernel sims/lost-final-ack.ron --set links[0].delay_ms=20  # needs root
+  tcpsim kernel sims/connection-refused.ron  # needs root
+  tcpsim kernel sims/connection-refused.ron --color never  # needs root
+  tcpsim kernel sims/connection-refused.ron --set 'links[0].delay_ms=20'  # needs root
 
 Needs Linux, root, network namespaces, TUN devices and tracefs. Plays two hosts,
 fixed-delay links, listeners and connections with app scripts, scripted Drop
-faults and partitions. Takes as long as the kernel does: TIME_WAIT is 60 s.
+faults and partitions. Takes as long as the kernel does: TIME_WAIT is 60 s
+(the examples' refused connection has none, so each takes about a second).
 Also prints, on both sides, the SYN schedule and give-up, the first data
 retransmission, the delay of a FIN's ACK and TIME_WAIT's length, each with
 the tolerance of the kernel's timer wheel.

@@ -15,7 +15,7 @@ use crate::link::DropReason;
 use crate::tcp::{CloseReason, SackBlock, Segment, State, Timer, TimerAction};
 use crate::time::{Duration, Instant};
 use crate::trace::{ConnMembers, OwnedEvent, PacketId, TraceKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// Identifies one end of the connection.
@@ -184,6 +184,9 @@ pub(super) struct Exchange {
     pub(super) has_endings: bool,
     /// The median one-way delay of delivered segments (ns), at least 1 µs.
     pub(super) typical_delay: u64,
+    /// The arrows (by index) whose delivery or drop the events leave out
+    /// but the run had: they ended outside a time window, not in flight.
+    pub(super) ended_outside: BTreeSet<usize>,
 }
 
 impl Exchange {
@@ -230,6 +233,7 @@ impl Exchange {
             truncated_at: None,
             has_endings: false,
             typical_delay: 0,
+            ended_outside: BTreeSet::new(),
         };
         let mut members = ConnMembers::new(conn);
         // Arrows not yet delivered or dropped, oldest first.
@@ -391,9 +395,51 @@ impl Exchange {
                 _ => {}
             }
         }
+        exchange.adopt_run(isns, &by_pkt);
         exchange.mark_reordered();
         exchange.typical_delay = exchange.median_delay();
         exchange
+    }
+
+    /// What the events of part of a run cannot tell, from `run` (which saw
+    /// all of it): the ends in the order the run showed them (the end that
+    /// connects on the left, whichever end a time window starts with), the
+    /// names of an end whose own records are filtered out, and which
+    /// unended transmissions did end later.
+    fn adopt_run(&mut self, run: &IsnLog, by_pkt: &BTreeMap<u64, usize>) {
+        let addr = |side: &Side| match side.key {
+            SideKey::Addr(a, p) => Some((a, p)),
+            SideKey::Name(_) => None,
+        };
+        for side in &mut self.sides {
+            if let Some(end) = addr(side)
+                && side.names.is_empty()
+            {
+                side.names = run.names(end).to_vec();
+            }
+        }
+        let mut order: Vec<usize> = (0..self.sides.len()).collect();
+        order.sort_by_key(|&i| addr(&self.sides[i]).and_then(|end| run.first_seen(end)).unwrap_or(usize::MAX));
+        if order.iter().enumerate().any(|(new, &old)| new != old) {
+            let mut new_index = vec![0; order.len()];
+            for (new, &old) in order.iter().enumerate() {
+                new_index[old] = new;
+            }
+            for a in &mut self.arrows {
+                a.from = new_index[a.from];
+                a.to = new_index[a.to];
+            }
+            for n in &mut self.notes {
+                n.side = new_index[n.side];
+            }
+            let mut sides: Vec<Option<Side>> = std::mem::take(&mut self.sides).into_iter().map(Some).collect();
+            self.sides = order.iter().filter_map(|&old| sides[old].take()).collect();
+        }
+        for (&pkt, &i) in by_pkt {
+            if self.arrows[i].ending == TransmissionEnd::Unknown && run.ended(pkt) {
+                self.ended_outside.insert(i);
+            }
+        }
     }
 
     fn side(&mut self, key: SideKey) -> usize {

@@ -47,7 +47,7 @@ use crate::pictures::Window;
 use crate::time::Instant;
 use crate::trace::{OwnedEvent, Route, TraceEvent, TraceKind, TraceSink};
 use exchange::Exchange;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The most segments one ladder shows; a longer connection is cut there
 /// (and the picture says so), because a ladder of tens of thousands of
@@ -91,9 +91,15 @@ pub fn ladder_text_with(events: &[OwnedEvent], conn: u32, color: bool, isns: &Is
     text::render_text(&exchange, conn, color)
 }
 
-/// The initial sequence numbers of a whole run, by address and port, with
-/// the time each took effect: fed every event (unfiltered), it lets a
-/// ladder of a later window number segments relative to each end's ISN.
+/// What a ladder of part of a run (a time window, one endpoint's records)
+/// needs from the whole run, fed every event unfiltered: the initial
+/// sequence numbers, by address and port, with the time each took effect,
+/// so segments are numbered relative to each end's ISN; the order in which
+/// the ends first appeared, so the columns stay those of the whole run
+/// (the end that connects on the left); the endpoint names on each end, so
+/// a peer whose records are filtered out keeps its name; and the
+/// transmissions never delivered or dropped, so only those are "in flight".
+///
 /// An end's ISN is its first SYN's, or a later new (not retransmitted)
 /// SYN's, of a new incarnation; never an injected one (an old duplicate),
 /// as the ladder itself decides (RFC 9293 §3.4.1: each incarnation picks
@@ -102,6 +108,13 @@ pub fn ladder_text_with(events: &[OwnedEvent], conn: u32, color: bool, isns: &Is
 pub struct IsnLog {
     /// Per end, the ISNs in the order they took effect.
     by_end: BTreeMap<(u32, u16), Vec<(Instant, u32)>>,
+    /// Per end, when it first appeared (a count of ends) and the endpoint
+    /// names seen on it (a few at most).
+    ends: BTreeMap<(u32, u16), (usize, Vec<String>)>,
+    /// Transmissions (`pkt`) sent and not yet delivered or dropped.
+    open: BTreeSet<u64>,
+    /// Whether any send named its transmission (events built by hand may not).
+    saw_pkts: bool,
 }
 
 impl IsnLog {
@@ -111,10 +124,56 @@ impl IsnLog {
         let isns = self.by_end.get(&end)?;
         isns.iter().take_while(|(since, _)| *since <= t).last().map(|&(_, isn)| isn)
     }
+
+    /// When end `end` first appeared in the run, as a rank.
+    pub(super) fn first_seen(&self, end: (u32, u16)) -> Option<usize> {
+        self.ends.get(&end).map(|(rank, _)| *rank)
+    }
+
+    /// The endpoint names seen on end `end`.
+    pub(super) fn names(&self, end: (u32, u16)) -> &[String] {
+        self.ends.get(&end).map_or(&[], |(_, names)| names)
+    }
+
+    /// Whether transmission `pkt` was delivered or dropped by the end of
+    /// the run (false when the log saw no transmissions at all).
+    pub(super) fn ended(&self, pkt: u64) -> bool {
+        self.saw_pkts && !self.open.contains(&pkt)
+    }
 }
+
+/// The most names kept per end: a listener's endpoints and its host.
+const NAMES_PER_END: usize = 4;
 
 impl TraceSink for IsnLog {
     fn record(&mut self, e: &TraceEvent<'_>) {
+        if let Some(route) = e.route {
+            let next = self.ends.len();
+            for end in [route.src, route.dst] {
+                self.ends.entry(end).or_insert_with(|| (next + usize::from(end == route.dst), Vec::new()));
+            }
+            let own = match e.kind {
+                TraceKind::Deliver { .. } => Some(route.dst),
+                TraceKind::Send { .. } | TraceKind::Drop { .. } => Some(route.src),
+                _ => None,
+            };
+            if let Some((_, names)) = own.and_then(|end| self.ends.get_mut(&end))
+                && names.len() < NAMES_PER_END
+                && !names.iter().any(|n| n == e.endpoint)
+            {
+                names.push(e.endpoint.to_string());
+            }
+            match (e.kind, e.pkt) {
+                (TraceKind::Send { .. }, Some(id)) => {
+                    self.saw_pkts = true;
+                    self.open.insert(id.pkt);
+                }
+                (TraceKind::Deliver { .. } | TraceKind::Drop { .. }, Some(id)) => {
+                    self.open.remove(&id.pkt);
+                }
+                _ => {}
+            }
+        }
         if let (TraceKind::Send { seg, injected: false }, Some(route)) = (e.kind, e.route)
             && seg.flags.syn()
         {

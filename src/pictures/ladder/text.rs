@@ -54,12 +54,13 @@ pub(super) fn render_text(exchange: &Exchange, conn: u32, color: bool) -> String
     // Lines in time order: each segment at its send, each note at its
     // time; equal times keep trace order.
     enum Line<'a> {
-        Arrow(&'a Arrow),
+        /// The arrow and its index.
+        Arrow(usize, &'a Arrow),
         Note(&'a Note),
     }
     let mut lines: Vec<(Instant, usize, Line<'_>)> = Vec::new();
-    for a in &exchange.arrows {
-        lines.push((a.start(), a.order, Line::Arrow(a)));
+    for (i, a) in exchange.arrows.iter().enumerate() {
+        lines.push((a.start(), a.order, Line::Arrow(i, a)));
     }
     for n in &exchange.notes {
         lines.push((n.t, n.order, Line::Note(n)));
@@ -72,6 +73,7 @@ pub(super) fn render_text(exchange: &Exchange, conn: u32, color: bool) -> String
         .filter(|n| column(n.side) == 0)
         .map(|n| n.text().len())
         .chain([left_name.len(), 12])
+        .chain(exchange.ended_outside.iter().map(|_| AFTER_WINDOW.len()).take(1))
         .max()
         .unwrap_or(12)
         .min(32);
@@ -114,8 +116,15 @@ pub(super) fn render_text(exchange: &Exchange, conn: u32, color: bool) -> String
                     let _ = writeln!(out, "{:>10}  {:<left_w$} |{:wire$}|  {}", t.to_string(), "", "", style(s, &text));
                 }
             }
-            Line::Arrow(a) => {
-                let (body, arrival) = text_arrow(a, column(a.from), column(a.to), wire, exchange.has_endings);
+            Line::Arrow(i, a) => {
+                let ending = if exchange.ended_outside.contains(i) {
+                    Ending::Outside
+                } else if exchange.has_endings {
+                    Ending::InFlight
+                } else {
+                    Ending::NotShown
+                };
+                let (body, arrival) = text_arrow(a, column(a.from), column(a.to), wire, ending);
                 let s = match a.ending {
                     TransmissionEnd::Lost { .. } => {
                         Style::new().fg_color(Some(AnsiColor::Red.into())).effects(Effects::BOLD)
@@ -142,16 +151,34 @@ pub(super) fn render_text(exchange: &Exchange, conn: u32, color: bool) -> String
     trimmed
 }
 
+/// The arrival note of a segment delivered (or dropped) after the window.
+const AFTER_WINDOW: &str = "(after window)";
+
+/// What to say of a transmission whose delivery or drop the events leave
+/// out.
+#[derive(Clone, Copy)]
+enum Ending {
+    /// It ended after the time window.
+    Outside,
+    /// It never ended: in flight when the run stopped.
+    InFlight,
+    /// The events show no deliveries or drops at all (`--kinds send`).
+    NotShown,
+}
+
 /// The wire column of one segment, exactly `wire` characters, and its
 /// arrival note (`@T`).
-fn text_arrow(a: &Arrow, from: usize, to: usize, wire: usize, has_endings: bool) -> (String, String) {
+fn text_arrow(a: &Arrow, from: usize, to: usize, wire: usize, unended: Ending) -> (String, String) {
     let fill = if a.seg.retransmit { '=' } else { '-' };
     let label = format!(" {} ", a.full_label());
     let arrival = match a.ending {
         TransmissionEnd::Delivered(t) => format!("@{t}"),
         TransmissionEnd::Lost { .. } => String::new(),
-        TransmissionEnd::Unknown if has_endings => "(in flight)".to_string(),
-        TransmissionEnd::Unknown => String::new(),
+        TransmissionEnd::Unknown => match unended {
+            Ending::Outside => AFTER_WINDOW.to_string(),
+            Ending::InFlight => "(in flight)".to_string(),
+            Ending::NotShown => String::new(),
+        },
     };
     let lost = matches!(a.ending, TransmissionEnd::Lost { .. });
     let mut body: Vec<char> = Vec::with_capacity(wire);
@@ -205,7 +232,7 @@ mod tests {
     fn text_arrows_have_the_wire_width() {
         let exchange = Exchange::build(&handshake(), 0, &crate::pictures::ladder::IsnLog::default());
         for a in &exchange.arrows {
-            let (body, _) = text_arrow(a, usize::from(a.from != 0), usize::from(a.to != 0), 50, true);
+            let (body, _) = text_arrow(a, usize::from(a.from != 0), usize::from(a.to != 0), 50, Ending::InFlight);
             assert_eq!(body.chars().count(), 50, "{body:?}");
         }
         let text = render_text(&exchange, 0, false);
