@@ -33,6 +33,8 @@
 //!   required).
 //! - `report_page`: `tcpsim report` pages for every sim: self-contained,
 //!   deterministic, well-formed pictures, the connection limit, bad input.
+//! - `reference_worlds`: the benches' reference worlds do the specified
+//!   lifecycle.
 //! - `readme`: the outputs README.md shows are what the commands print.
 //! - `rfc7323`: window scaling and timestamps end to end.
 //! - `sack`: SACK negotiation, and RFC 6675 recovery against NewReno.
@@ -59,6 +61,7 @@ mod outputs;
 mod pictures;
 mod properties;
 mod readme;
+mod reference_worlds;
 mod rendering;
 mod report_page;
 mod rfc7323;
