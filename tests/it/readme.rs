@@ -156,7 +156,11 @@ fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
 /// `bench_function`s after it.
 fn bench_ids() -> Vec<String> {
     let mut ids = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(root().join("benches")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(root().join("benches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
     files.sort();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
