@@ -433,6 +433,16 @@ pub struct AllExpect {
 }
 
 impl Model {
+    /// Every endpoint name the scenario gives: each connection's, its
+    /// peer's, each listener's (in that order, repeats kept).
+    pub fn endpoint_names(&self) -> Vec<&str> {
+        self.connections
+            .iter()
+            .flat_map(|c| std::iter::once(c.name.as_str()).chain(c.peer.iter().map(|p| p.name.as_str())))
+            .chain(self.listeners.iter().map(|l| l.name.as_str()))
+            .collect()
+    }
+
     /// Total number of connections (populations expanded).
     pub fn connection_count(&self) -> u64 {
         self.connections.iter().map(|c| u64::from(c.count)).sum()

@@ -287,12 +287,7 @@ pub fn run(args: &RunArgs) -> u8 {
 /// `--measurements` gets a note on stderr.
 fn check_measure_flags(args: &RunArgs, model: &Model) -> Result<(), String> {
     if let Some(name) = args.endpoint.as_deref() {
-        let names: Vec<&str> = model
-            .connections
-            .iter()
-            .flat_map(|c| std::iter::once(c.name.as_str()).chain(c.peer.iter().map(|p| p.name.as_str())))
-            .chain(model.listeners.iter().map(|l| l.name.as_str()))
-            .collect();
+        let names: Vec<&str> = model.endpoint_names();
         // A host's name matches its crash and restart records.
         if !names.contains(&name) && !model.hosts.iter().any(|h| h.name == name) {
             return Err(format!(

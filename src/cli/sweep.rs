@@ -191,12 +191,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     };
     // A measure reads endpoints by name: one the scenario lacks is a typo.
     let model = &models[0];
-    let names: Vec<&str> = model
-        .connections
-        .iter()
-        .flat_map(|c| std::iter::once(c.name.as_str()).chain(c.peer.iter().map(|p| p.name.as_str())))
-        .chain(model.listeners.iter().map(|l| l.name.as_str()))
-        .collect();
+    let names: Vec<&str> = model.endpoint_names();
     if let Some((spec, m)) = args.measure.iter().zip(&measures).find(|(_, m)| !names.contains(&m.endpoint())) {
         error(&format!(
             "--measure {spec}: at position {}: no endpoint is named `{}` (the scenario's: {})",
