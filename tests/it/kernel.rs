@@ -226,3 +226,47 @@ fn linux_timings_match_the_kernel() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Runs `tcpsim kernel FILE`; `None` (with a skip notice) when the run
+/// cannot be carried out here and `TCPSIM_REQUIRE_KERNEL=1` is not set.
+fn kernel_run(test: &str, file: &str) -> Option<std::process::Output> {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["kernel", file])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("tcpsim runs");
+    if out.status.code() == Some(3) {
+        let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
+        assert!(!required, "{file}: the kernel run could not be carried out:\n{}", stderr(&out));
+        let _ = writeln!(std::io::stderr(), "{test}: skipped: {}", stderr(&out).trim());
+        return None;
+    }
+    Some(out)
+}
+
+/// The kernel's time (ms) of `state` in `endpoint`'s table.
+fn kernel_ms(text: &str, endpoint: &str, state: &str) -> Option<f64> {
+    let table = text.split(&format!("\n{endpoint} (connection")).nth(1)?;
+    let table = table.split("\n\n").next()?;
+    table.lines().find_map(|l| {
+        let cols: Vec<&str> = l.split_whitespace().filter(|c| *c != "≠").collect();
+        (cols.len() >= 4 && cols[2] == state).then(|| cols[3].parse().ok()).flatten()
+    })
+}
+
+/// A drop on the accepting side before accept() returns: the server's
+/// first SYN,ACK (tests/kernel/synack-drop.ron). The relay knows every
+/// endpoint's address pair before any traffic, so the kernel's run drops
+/// it too, and the client is ESTABLISHED only after its SYN timer
+/// (TCP_TIMEOUT_INIT, 1 s: tcp_retransmit_timer) brought a SYN,ACK.
+#[test]
+fn a_drop_on_the_accepting_side_applies_before_accept() {
+    let test = "a_drop_on_the_accepting_side_applies_before_accept";
+    let Some(out) = kernel_run(test, "tests/kernel/synack-drop.ron") else { return };
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("faults[0]: the kernel run dropped 1 of the"), "{text}");
+    let established = kernel_ms(&text, "client", "ESTABLISHED").expect("the client's ESTABLISHED");
+    assert!(established > 1000.0, "the client is ESTABLISHED at {established} ms:\n{text}");
+}

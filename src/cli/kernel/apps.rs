@@ -104,8 +104,6 @@ impl Apps {
 pub struct Ctx {
     /// The shared outcomes.
     pub apps: Arc<Apps>,
-    /// The relay's address table, filled as endpoints bind.
-    pub wire: Arc<super::relay::Wire>,
     /// The run's start on the shared clock.
     pub t0_ns: u64,
     /// The congestion controller to set on each socket (`TCP_CONGESTION`)
@@ -201,7 +199,6 @@ fn accept_loop(ctx: &Arc<Ctx>, plans: &Arc<Vec<EndpointPlan>>, li: usize, sock: 
         });
         let Some(ep) = served else { continue };
         let local = conn.local_addr().ok().and_then(|a| a.as_socket_ipv4());
-        ctx.wire.endpoints.lock().expect("endpoints")[ep] = local;
         ctx.apps.update(ep, |o| {
             o.local = local;
             o.remote = Some(peer);
@@ -230,7 +227,6 @@ fn active(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, local: SocketAddrV4, r
         Err(e) => return ctx.apps.update(ep, |o| o.notes.push(format!("bind {local}: {e}"))),
     };
     let bound = sock.local_addr().ok().and_then(|a| a.as_socket_ipv4());
-    ctx.wire.endpoints.lock().expect("endpoints")[ep] = bound;
     let started = now_ns();
     ctx.apps.update(ep, |o| {
         o.local = bound;

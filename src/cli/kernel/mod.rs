@@ -156,9 +156,30 @@ fn addresses() -> [Ipv4Addr; 2] {
     [Ipv4Addr::from(base + 1), Ipv4Addr::from(base + 2)]
 }
 
-/// The endpoints and listeners of the file, on the run's addresses.
+/// The first port the run gives an active endpoint whose file names
+/// none (the next free one from here): every endpoint's address pair is
+/// known before any traffic, so the relay can drop a segment sent before
+/// `connect()` or `accept()` returns (a SYN,ACK).
+const FIRST_PORT: u16 = 40000;
+
+/// The endpoints and listeners of the file, on the run's addresses. Every
+/// endpoint's local and remote address are fixed here, before the run.
 fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerPlan>) {
     let at = |h: u32, port: u16| SocketAddrV4::new(addr[h as usize], port);
+    // Ports the file uses itself, per host.
+    let mut used: Vec<(u32, u16)> = model.listeners.iter().map(|l| (l.host, l.port)).collect();
+    for c in &model.connections {
+        used.extend(c.local_port.map(|p| (c.host, p)));
+        used.push((c.remote_host, c.remote_port));
+    }
+    let mut next_port = FIRST_PORT;
+    let mut fresh = |host: u32| {
+        while used.contains(&(host, next_port)) {
+            next_port += 1;
+        }
+        used.push((host, next_port));
+        next_port
+    };
     let mut listeners: Vec<ListenerPlan> = model
         .listeners
         .iter()
@@ -172,7 +193,7 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
     let mut eps = Vec::new();
     for (ci, c) in model.connections.iter().enumerate() {
         let client = eps.len();
-        let local = at(c.host, c.local_port.unwrap_or(0));
+        let local = at(c.host, c.local_port.unwrap_or_else(|| fresh(c.host)));
         let remote = at(c.remote_host, c.remote_port);
         eps.push(EndpointPlan {
             name: c.name.clone(),
@@ -213,6 +234,22 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
         }
     }
     (eps, listeners)
+}
+
+/// Each endpoint's (local, remote) address pair, known before the run:
+/// an accepted endpoint's local address is its listener's, its remote
+/// one its client's.
+fn address_pairs(eps: &[EndpointPlan], listeners: &[ListenerPlan]) -> Vec<(SocketAddrV4, SocketAddrV4)> {
+    let local_of = |p: &EndpointPlan| match p.open {
+        Open::Connect { local, .. } => local,
+        Open::Accept { listener, .. } => listeners[listener].addr,
+    };
+    eps.iter()
+        .map(|p| match p.open {
+            Open::Connect { local, remote } => (local, remote),
+            Open::Accept { listener, client, .. } => (listeners[listener].addr, local_of(&eps[client])),
+        })
+        .collect()
 }
 
 /// The relay's drop rules: a filter the wire can see (sender, flags,
@@ -355,8 +392,14 @@ fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str) -> Result<Setup, String> {
     Ok(Setup { ns, tuns, diag, trace, sysctls, socket_cc })
 }
 
+/// How long after tcpsim's last event a run whose sockets stay open goes
+/// on: the kernel's timers may fire late by the timer wheel's
+/// granularity (a level-2 bucket is 64 jiffies, 256 ms at HZ=250).
+const QUIET_MARGIN_NS: u64 = 1_000_000_000;
+
 /// Runs the plan on the kernel until every endpoint is settled (CLOSED,
-/// no timewait socket) or `deadline_ns` after the start.
+/// no timewait socket), or is in the state tcpsim's run ended in
+/// [`QUIET_MARGIN_NS`] after tcpsim's end, or 10 s after that.
 fn run_kernel(
     model: &Model,
     run: &TcpsimRun,
@@ -386,7 +429,7 @@ fn run_kernel(
         delay_ns: [delay(0).unwrap_or(0), delay(1).unwrap_or(0)],
         rules,
         partitions,
-        endpoints: Mutex::new(vec![None; eps.len()]),
+        endpoints: address_pairs(&eps, &listeners),
         arrivals: [Mutex::new(Vec::new()), Mutex::new(Vec::new())],
         capture: Mutex::new(Vec::new()),
         counts: [Mutex::new((0, 0)), Mutex::new((0, 0))],
@@ -408,7 +451,7 @@ fn run_kernel(
     // Time for every thread to reach its first wait.
     let t0 = now_ns() + 200_000_000;
     wire.t0_ns.set(t0);
-    let ctx = Arc::new(Ctx { apps: apps.clone(), wire: wire.clone(), t0_ns: t0, socket_cc: s.socket_cc.clone() });
+    let ctx = Arc::new(Ctx { apps: apps.clone(), t0_ns: t0, socket_cc: s.socket_cc.clone() });
     let plans = Arc::new(eps);
     let app_threads = match apps::start(&ctx, &s.ns, &plans, &listeners) {
         Ok(t) => t,
@@ -498,6 +541,30 @@ fn run_kernel(
         if all_settled && now > t0 + last_script + 100_000_000 {
             break;
         }
+        // Sockets the scripts leave open stay open: the run ends once
+        // tcpsim's has (and a margin for the kernel's late timers) with
+        // every endpoint in the state tcpsim's ended in.
+        let kernel_state = |o: &Outcome| {
+            if o.connect_error.is_some() {
+                return Some(State::Closed);
+            }
+            let (Some(l), Some(r)) = (o.local, o.remote) else { return None };
+            let last = lines.iter().rev().find(|t| t.local == l && t.remote == r).map(|t| t.to)?;
+            Some(match last {
+                tcpsim::kernel::path::LinuxState::Close if present.contains(&(l, r)) => State::TimeWait,
+                other => other.rfc(),
+            })
+        };
+        let final_state = |p: &EndpointPlan| {
+            run.paths.iter().find(|s| s.conn == p.conn && s.name == p.name).and_then(|s| s.steps.last()).map(|x| x.0)
+        };
+        let quiet = plans.iter().zip(&outcomes).all(|(p, o)| {
+            let k = kernel_state(o);
+            k == final_state(p) || (k.is_none() && final_state(p) == Some(State::Closed))
+        });
+        if quiet && now > t0 + run.end_ns.max(last_script) + QUIET_MARGIN_NS {
+            break;
+        }
     }
     // A failed connect() settles its endpoint as soon as the call
     // returns, possibly before the tracepoint's SYN_SENT -> CLOSE line
@@ -516,9 +583,8 @@ fn run_kernel(
     let arrivals: [Vec<u64>; 2] =
         [wire.arrivals[0].lock().expect("arrivals").clone(), wire.arrivals[1].lock().expect("arrivals").clone()];
     let rel = |t: u64| t.saturating_sub(t0);
-    let table = wire.endpoints.lock().expect("endpoints").clone();
-    let name_of = |a: SocketAddrV4| {
-        table.iter().position(|t| *t == Some(a)).map(|i| plans[i].name.clone()).unwrap_or_else(|| a.to_string())
+    let name_of = |a: SocketAddrV4, b: SocketAddrV4| {
+        wire.endpoints.iter().position(|t| *t == (a, b)).map(|i| plans[i].name.clone()).unwrap_or_else(|| a.to_string())
     };
     let segs = wire
         .capture
@@ -526,8 +592,8 @@ fn run_kernel(
         .expect("capture")
         .iter()
         .map(|c| WireSeg {
-            from: name_of(c.src),
-            to: name_of(c.dst),
+            from: name_of(c.src, c.dst),
+            to: name_of(c.dst, c.src),
             sent_ns: rel(c.sent_ns),
             arrived_ns: c.arrived_ns.map(rel),
             flags: c.flags,

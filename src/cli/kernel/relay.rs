@@ -57,8 +57,10 @@ pub struct Wire {
     pub rules: Vec<DropRule>,
     /// Partitions.
     pub partitions: Vec<Partition>,
-    /// Each endpoint's address once known (bound or accepted).
-    pub endpoints: Mutex<Vec<Option<SocketAddrV4>>>,
+    /// Each endpoint's (local, remote) address pair, fixed before the
+    /// run starts, so a rule applies from the first segment (a SYN,ACK
+    /// goes before `accept()` returns).
+    pub endpoints: Vec<(SocketAddrV4, SocketAddrV4)>,
     /// When a packet was handed to each host, in order.
     pub arrivals: [Mutex<Vec<u64>>; 2],
     /// Every TCP segment either host sent, in the order read: the run's
@@ -157,6 +159,7 @@ impl AtomicU64Cell {
 /// A TCP segment's identity as the rules see it.
 struct Seen {
     src: SocketAddrV4,
+    dst: SocketAddrV4,
     flags: u8,
     data: bool,
 }
@@ -173,6 +176,7 @@ fn parse(packet: &[u8]) -> Option<Seen> {
         | (tcp.ack() as u8) << 4;
     Some(Seen {
         src: SocketAddrV4::new(ip.header().source_addr(), tcp.source_port()),
+        dst: SocketAddrV4::new(ip.header().destination_addr(), tcp.destination_port()),
         flags,
         data: !tcp.payload().is_empty(),
     })
@@ -186,10 +190,9 @@ impl Wire {
             return true;
         }
         let Some(seen) = parse(packet) else { return false };
-        let endpoints = self.endpoints.lock().expect("endpoint table");
         let mut dropped = false;
         for rule in &self.rules {
-            if endpoints.get(rule.endpoint).copied().flatten() != Some(seen.src)
+            if self.endpoints.get(rule.endpoint) != Some(&(seen.src, seen.dst))
                 || rule.flags != seen.flags
                 || rule.data.is_some_and(|d| d != seen.data)
             {
