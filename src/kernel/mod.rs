@@ -5,6 +5,8 @@
 //! - [`supported`]: which scenarios the kernel run can play (two hosts,
 //!   fixed-delay links, listeners and connections with app scripts,
 //!   scripted `Drop` faults, partitions), every other field named with why.
+//! - [`drops`]: the file's `Drop` faults as the rules the relay plays,
+//!   matched on what each filter names.
 //! - [`path`]: the kernel's state changes turned into an RFC 9293 state
 //!   path, modulo the representation differences it names, and the
 //!   comparison with tcpsim's path.
@@ -12,6 +14,7 @@
 //!   give-up, first data retransmission, delayed ACK of a FIN, TIME_WAIT)
 //!   and the kernel timer wheel's tolerance for them.
 
+pub mod drops;
 pub mod path;
 pub mod timing;
 

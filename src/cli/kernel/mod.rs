@@ -24,9 +24,10 @@ use relay::{DropRule, Partition, Wire};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use tcpsim::kernel::drops::{KIND_MASK, TcpsimDrop, drop_specs};
 use tcpsim::kernel::path::{Change, KernelRecord, TimeWaitSeen};
 use tcpsim::kernel::timing::WireSeg;
-use tcpsim::model::{Action, Fault, Model, SegmentFaultAction};
+use tcpsim::model::{Action, Fault, Model};
 use tcpsim::tcp::State;
 use tcpsim::trace::{Recorder, TraceKind};
 
@@ -66,9 +67,9 @@ pub struct SidePath {
 /// The tcpsim side's run.
 struct TcpsimRun {
     paths: Vec<SidePath>,
-    /// Rule drops: (sender conn, sender name, flags, has data, ordinal
-    /// among that sender's segments with these flags and data).
-    drops: Vec<(u32, String, u8, bool, u32)>,
+    /// The segments rules dropped, each with its ordinal among its
+    /// sender's segments of its kind.
+    drops: Vec<TcpsimDrop>,
     end_ns: u64,
     time_wait_ns: u64,
     /// Every segment sent, as the wire saw it (for the timings).
@@ -87,6 +88,7 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
     let mut by_ep: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
     let mut sent: std::collections::BTreeMap<(u32, u8, bool), u32> = std::collections::BTreeMap::new();
     let mut sends: std::collections::BTreeMap<u64, (u32, u8, bool, u32)> = std::collections::BTreeMap::new();
+    // Kinds leave PSH out (`tcpsim::kernel::drops`).
     let mut drops = Vec::new();
     let mut segs: Vec<WireSeg> = Vec::new();
     let mut seg_of: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
@@ -105,11 +107,11 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
                 paths[i].steps.push((to, e.t.as_nanos()));
             }
             TraceKind::Send { seg, .. } => {
-                let key = (e.ep, seg.flags.bits(), seg.len > 0);
+                let key = (e.ep, seg.flags.bits() & KIND_MASK, seg.len > 0);
                 let n = sent.entry(key).or_insert(0);
                 *n += 1;
                 if let Some(p) = e.pkt {
-                    sends.insert(p.pkt, (e.conn, key.1, key.2, *n));
+                    sends.insert(p.pkt, (e.conn, seg.flags.bits(), key.2, *n));
                     seg_of.insert(p.pkt, segs.len());
                 }
                 segs.push(WireSeg {
@@ -133,8 +135,8 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
                 }
             }
             TraceKind::Drop { reason: tcpsim::link::DropReason::Rule, .. } => {
-                if let Some(&(conn, flags, data, n)) = e.pkt.and_then(|p| sends.get(&p.pkt)) {
-                    drops.push((conn, e.endpoint.clone(), flags, data, n));
+                if let Some(&(conn, flags, data, nth)) = e.pkt.and_then(|p| sends.get(&p.pkt)) {
+                    drops.push(TcpsimDrop { conn, name: e.endpoint.clone(), flags, data, nth });
                 }
             }
             _ => {}
@@ -252,55 +254,14 @@ fn address_pairs(eps: &[EndpointPlan], listeners: &[ListenerPlan]) -> Vec<(Socke
         .collect()
 }
 
-/// The relay's drop rules: a filter the wire can see (sender, flags,
-/// payload) drops the same matches as in tcpsim (`nth`, `times`); one that
-/// names what the wire cannot see (the sender's state, a retransmission,
-/// a connection number) drops the segments it dropped in tcpsim's run,
-/// each as the k-th segment of its sender with its flags and payload.
+/// The relay's drop rules (`tcpsim::kernel::drops`), with their
+/// counters.
 fn drop_rules(model: &Model, eps: &[EndpointPlan], run: &TcpsimRun) -> Vec<DropRule> {
-    let ep_of =
-        |conn: Option<u32>, name: &str| eps.iter().position(|p| p.name == name && conn.is_none_or(|c| c == p.conn));
-    let mut rules = Vec::new();
-    let mut derived_used = vec![false; run.drops.len()];
-    for (i, f) in model.faults.iter().enumerate() {
-        let Fault::Segment { filter, nth, times, action: SegmentFaultAction::Drop } = f else { continue };
-        let label = format!("faults[{i}]");
-        let visible = filter.state.is_none() && filter.retransmit.is_none() && filter.conn.is_none();
-        if visible && let (Some(from), Some(flags)) = (&filter.from, filter.flags) {
-            for ep in eps.iter().enumerate().filter(|(_, p)| &p.name == from).map(|(k, _)| k) {
-                rules.push(DropRule {
-                    label: label.clone(),
-                    endpoint: ep,
-                    flags: flags.bits(),
-                    data: filter.data,
-                    drop: (*nth..nth.saturating_add(*times)).collect(),
-                    matched: AtomicU32::new(0),
-                    dropped: AtomicU32::new(0),
-                });
-            }
-            continue;
-        }
-        for (k, (conn, name, flags, data, n)) in run.drops.iter().enumerate() {
-            let fits = !derived_used[k]
-                && filter.from.as_ref().is_none_or(|f| f == name)
-                && filter.flags.is_none_or(|f| f.bits() == *flags)
-                && filter.data.is_none_or(|d| d == *data);
-            let Some(ep) = ep_of(Some(*conn), name) else { continue };
-            if fits {
-                derived_used[k] = true;
-                rules.push(DropRule {
-                    label: label.clone(),
-                    endpoint: ep,
-                    flags: *flags,
-                    data: Some(*data),
-                    drop: vec![*n],
-                    matched: AtomicU32::new(0),
-                    dropped: AtomicU32::new(0),
-                });
-            }
-        }
-    }
-    rules
+    let names: Vec<(u32, String)> = eps.iter().map(|p| (p.conn, p.name.clone())).collect();
+    drop_specs(model, &names, &run.drops)
+        .into_iter()
+        .map(|spec| DropRule { spec, matched: AtomicU32::new(0), dropped: AtomicU32::new(0) })
+        .collect()
 }
 
 /// What the kernel run saw.
@@ -633,15 +594,37 @@ fn run_kernel(
             }
         })
         .collect();
-    let rules = wire
-        .rules
-        .iter()
-        .map(|r| {
-            let who = plans[r.endpoint].name.clone();
-            let in_tcpsim = run.drops.iter().filter(|d| d.1 == who && d.2 == r.flags).count() as u32;
-            (r.label.clone(), who, r.matched.load(Ordering::SeqCst), r.dropped.load(Ordering::SeqCst), in_tcpsim)
-        })
-        .collect();
+    // One line per fault: a rule derived from tcpsim's drops is one rule
+    // per segment.
+    let mut rules: Vec<(String, String, u32, u32, u32)> = Vec::new();
+    for r in &wire.rules {
+        let who = match &r.spec.senders {
+            Some(s) => {
+                let mut names: Vec<String> = s.iter().map(|&i| plans[i].name.clone()).collect();
+                names.dedup();
+                names.join(", ")
+            }
+            None => "any endpoint".to_string(),
+        };
+        let in_tcpsim = run
+            .drops
+            .iter()
+            .filter(|d| {
+                plans.iter().position(|p| p.conn == d.conn && p.name == d.name).is_some_and(|ep| {
+                    r.spec.matches(ep, d.flags, d.data) && (r.spec.mask != KIND_MASK || r.spec.drop == [d.nth])
+                })
+            })
+            .count() as u32;
+        let (m, d) = (r.matched.load(Ordering::SeqCst), r.dropped.load(Ordering::SeqCst));
+        match rules.iter_mut().find(|x| x.0 == r.spec.label) {
+            Some(x) => {
+                x.2 += m;
+                x.3 += d;
+                x.4 += in_tcpsim;
+            }
+            None => rules.push((r.spec.label.clone(), who, m, d, in_tcpsim)),
+        }
+    }
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
     let outcomes = outcomes
         .into_iter()

@@ -17,20 +17,12 @@ use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use tcpsim::kernel::drops::DropSpec;
 
-/// Drop the listed matches (1-based) among an endpoint's segments with
-/// exactly these flags (and payload or none, when `data` says).
+/// A drop rule (`tcpsim::kernel::drops`) and what it did on the kernel.
 pub struct DropRule {
-    /// How the report names it (`faults[0]`).
-    pub label: String,
-    /// The sending endpoint (index into the run's endpoints).
-    pub endpoint: usize,
-    /// SYN, FIN, RST, PSH, ACK as in the TCP header.
-    pub flags: u8,
-    /// `Some(true)`: only segments with payload; `Some(false)`: none.
-    pub data: Option<bool>,
-    /// Which matches are dropped (1-based, ascending).
-    pub drop: Vec<u32>,
+    /// Which segments count and which are dropped.
+    pub spec: DropSpec,
     /// Segments that matched so far.
     pub matched: AtomicU32,
     /// Segments dropped so far.
@@ -190,16 +182,14 @@ impl Wire {
             return true;
         }
         let Some(seen) = parse(packet) else { return false };
+        let Some(sender) = self.endpoints.iter().position(|e| *e == (seen.src, seen.dst)) else { return false };
         let mut dropped = false;
         for rule in &self.rules {
-            if self.endpoints.get(rule.endpoint) != Some(&(seen.src, seen.dst))
-                || rule.flags != seen.flags
-                || rule.data.is_some_and(|d| d != seen.data)
-            {
+            if !rule.spec.matches(sender, seen.flags, seen.data) {
                 continue;
             }
             let n = rule.matched.fetch_add(1, Ordering::SeqCst) + 1;
-            if rule.drop.contains(&n) {
+            if rule.spec.drop.contains(&n) {
                 rule.dropped.fetch_add(1, Ordering::SeqCst);
                 dropped = true;
             }
