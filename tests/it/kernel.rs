@@ -270,3 +270,22 @@ fn a_drop_on_the_accepting_side_applies_before_accept() {
     let established = kernel_ms(&text, "client", "ESTABLISHED").expect("the client's ESTABLISHED");
     assert!(established > 1000.0, "the client is ESTABLISHED at {established} ms:\n{text}");
 }
+
+/// A script that never closes leaves its socket open, even after it read
+/// the end of the stream (tests/kernel/close-wait-stays.ron): the server
+/// stays in CLOSE_WAIT and the client in FIN_WAIT_2, as RFC 9293 says
+/// (§3.10.4: CLOSE_WAIT ends only with the application's CLOSE), and the
+/// run ends about a second after tcpsim's, not at its 10 s deadline.
+#[test]
+fn a_socket_the_script_never_closes_stays_open() {
+    let test = "a_socket_the_script_never_closes_stays_open";
+    let started = std::time::Instant::now();
+    let Some(out) = kernel_run(test, "tests/kernel/close-wait-stays.ron") else { return };
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(kernel_ms(&text, "server", "CLOSE_WAIT").is_some(), "{text}");
+    assert!(kernel_ms(&text, "server", "LAST_ACK").is_none(), "{text}");
+    assert!(kernel_ms(&text, "client", "FIN_WAIT_2").is_some(), "{text}");
+    assert!(!text.contains("stopped at its deadline"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "took {:?}", started.elapsed());
+}

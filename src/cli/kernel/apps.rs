@@ -5,8 +5,9 @@
 //! CLOSE is `shutdown(SHUT_WR)`: RFC 9293's CLOSE means "no more to send"
 //! (§3.10.4) and the endpoint goes on receiving; `close(2)` would orphan
 //! the socket, and Linux resets a connection whose orphan receives data.
-//! Sockets stay open until the run ends, so the kernel's orphan timers
-//! (FIN_WAIT_2's `tcp_fin_timeout`) never apply, as in tcpsim.
+//! Every socket stays open until the run ends, whatever its script and
+//! the peer do: only the script's CLOSE sends a FIN (B-CLOSE-12: CLOSE_WAIT
+//! lasts until the application closes).
 
 use super::netns::{Netns, now_ns, sleep_until};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -284,6 +285,13 @@ fn play(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, sock: Arc<Socket>, base_
         }
     }
     let _ = reader.join();
+    // The socket stays open until the run ends: dropping the last handle
+    // would close(2) it, and send a FIN the script never asked for.
+    ctx.apps.update(ep, |o| o.done = true);
+    while !ctx.apps.stop.load(Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(sock);
 }
 
 fn react(ctx: &Ctx, ep: usize, sock: &Socket, r: Reaction) {
