@@ -289,3 +289,33 @@ fn a_socket_the_script_never_closes_stays_open() {
     assert!(!text.contains("stopped at its deadline"), "{text}");
     assert!(started.elapsed() < std::time::Duration::from_secs(8), "took {:?}", started.elapsed());
 }
+
+/// A Send scheduled in SYN_SENT (tests/kernel/send-in-syn-sent.ron) is
+/// written at its time on a connection still under way: the kernel saves
+/// the handshake's ACK for it (tcp_rcv_synsent_state_process,
+/// sk_write_pending), so the client's first segment after the SYN,ACK
+/// carries the 100 bytes, as tcpsim's does (RFC 9293 §3.10.2: SEND in
+/// SYN_SENT queues the data until ESTABLISHED).
+#[test]
+fn a_send_in_syn_sent_goes_with_the_handshakes_ack() {
+    let test = "a_send_in_syn_sent_goes_with_the_handshakes_ack";
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["kernel", "tests/kernel/send-in-syn-sent.ron"])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("TCPSIM_KERNEL_DEBUG", "1")
+        .output()
+        .expect("tcpsim runs");
+    if out.status.code() == Some(3) {
+        let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
+        assert!(!required, "the kernel run could not be carried out:\n{}", stderr(&out));
+        let _ = writeln!(std::io::stderr(), "{test}: skipped: {}", stderr(&out).trim());
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    // `relay  T ms host 0 -> 1: PORT:80 FLAGS seq=.. ack=.. len=N`
+    let err = stderr(&out);
+    let client: Vec<&str> = err.lines().filter(|l| l.starts_with("relay") && l.contains("host 0 -> 1")).collect();
+    assert!(client.len() >= 2 && client[0].contains(" SYN "), "{err}");
+    assert!(client[1].contains("ACK") && client[1].ends_with("len=100"), "{err}");
+}

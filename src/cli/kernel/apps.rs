@@ -208,7 +208,7 @@ fn accept_loop(ctx: &Arc<Ctx>, plans: &Arc<Vec<EndpointPlan>>, li: usize, sock: 
         let (ctx, plans) = (ctx.clone(), plans.clone());
         std::thread::spawn(move || {
             let base = if matches!(plans[ep].open, Open::Accept { from_accept: true, .. }) { at } else { ctx.t0_ns };
-            play(&ctx, &plans[ep], ep, Arc::new(conn), base, &[]);
+            play(&ctx, &plans[ep], ep, Arc::new(conn), base, &[], false);
             ctx.apps.update(ep, |o| o.done = true);
         });
     }
@@ -234,18 +234,69 @@ fn active(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, local: SocketAddrV4, r
         o.remote = Some(remote);
         o.connect_ns = Some(started);
     });
-    if let Err(e) = sock.connect(&remote.into()) {
+    // A non-blocking connect(): the script goes on while the handshake
+    // is under way, so a Send scheduled in SYN_SENT is written at its
+    // time. The socket is blocking again for that write, which waits in
+    // tcp_sendmsg (sk_stream_wait_connect) with sk_write_pending raised:
+    // tcp_rcv_synsent_state_process then saves the handshake's ACK and
+    // the data carries it, as RFC 9293's queued SEND does (§3.10.2).
+    let pending = sock.set_nonblocking(true).and_then(|()| match sock.connect(&remote.into()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INPROGRESS.raw_os_error()) => Ok(()),
+        Err(e) => Err(e),
+    });
+    if let Err(e) = pending.and_then(|()| sock.set_nonblocking(false)) {
         let at = now_ns();
         return ctx.apps.update(ep, |o| o.connect_error = Some((at, e.raw_os_error(), e.to_string())));
     }
-    play(ctx, plan, ep, Arc::new(sock), ctx.t0_ns, &plan.app.script[i + 1..]);
+    play(ctx, plan, ep, Arc::new(sock), ctx.t0_ns, &plan.app.script[i + 1..], true);
+}
+
+/// Waits until a non-blocking connect() ends; false (and the error
+/// recorded, at the time it was seen) when it failed or the run stopped.
+fn connected(ctx: &Ctx, ep: usize, sock: &Socket) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let slice = rustix::time::Timespec { tv_sec: 0, tv_nsec: 20_000_000 };
+    loop {
+        if ctx.apps.stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut fds = [PollFd::new(sock, PollFlags::OUT)];
+        match poll(&mut fds, Some(&slice)) {
+            Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+            Ok(_) => break,
+            Err(e) => {
+                let at = now_ns();
+                ctx.apps.update(ep, |o| o.connect_error = Some((at, Some(e.raw_os_error()), e.to_string())));
+                return false;
+            }
+        }
+    }
+    let at = now_ns();
+    match sock.take_error() {
+        Ok(None) => true,
+        Ok(Some(e)) | Err(e) => {
+            ctx.apps.update(ep, |o| o.connect_error = Some((at, e.raw_os_error(), e.to_string())));
+            false
+        }
+    }
 }
 
 /// Plays the reactions to the connection and the script from `base_ns`
 /// (the run's start for an active open, the accept for a passive one),
 /// while a reader thread reads everything and plays the end-of-stream
-/// reactions.
-fn play(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, sock: Arc<Socket>, base_ns: u64, after_connect: &[Timed]) {
+/// reactions. With `connecting` (an active open under way) the reader
+/// first waits for the handshake, and plays the reactions to the
+/// connection once it is done; it reads nothing if connect() fails.
+fn play(
+    ctx: &Arc<Ctx>,
+    plan: &EndpointPlan,
+    ep: usize,
+    sock: Arc<Socket>,
+    base_ns: u64,
+    after_connect: &[Timed],
+    connecting: bool,
+) {
     let script: Vec<Timed> = if matches!(plan.open, Open::Accept { .. }) {
         plan.app.script.iter().filter(|t| t.action != Action::Listen).copied().collect()
     } else {
@@ -253,13 +304,21 @@ fn play(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, sock: Arc<Socket>, base_
     };
     let _ = sock.set_read_timeout(Some(std::time::Duration::from_millis(20)));
     let reader = {
-        let (ctx, sock, reactions) = (ctx.clone(), sock.clone(), plan.app.on_end_of_stream.clone());
+        let (ctx, sock, app) = (ctx.clone(), sock.clone(), plan.app.clone());
         std::thread::spawn(move || {
+            if connecting {
+                if !connected(&ctx, ep, &sock) {
+                    return;
+                }
+                for r in &app.on_connected {
+                    react(&ctx, ep, &sock, *r);
+                }
+            }
             let mut buf = vec![0u8; 65536];
             while !ctx.apps.stop.load(Ordering::Relaxed) {
                 match (&*sock).read(&mut buf) {
                     Ok(0) => {
-                        for r in &reactions {
+                        for r in &app.on_end_of_stream {
                             react(&ctx, ep, &sock, *r);
                         }
                         return;
@@ -271,8 +330,10 @@ fn play(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, sock: Arc<Socket>, base_
             }
         })
     };
-    for r in &plan.app.on_connected {
-        react(ctx, ep, &sock, *r);
+    if !connecting {
+        for r in &plan.app.on_connected {
+            react(ctx, ep, &sock, *r);
+        }
     }
     for t in &script {
         if !sleep_until(base_ns + t.at.as_nanos(), &ctx.apps.stop) {

@@ -532,13 +532,15 @@ fn run_kernel(
     // was read: one last read after the kernel has written it.
     std::thread::sleep(std::time::Duration::from_millis(50));
     lines.extend(s.trace.poll().into_iter().filter(|l| ours(&l.local)));
+    // The relay stops first: the sockets close when the applications'
+    // threads end, and what that sends is no part of the run.
     wire.stop.store(true, Ordering::SeqCst);
-    apps.stop.store(true, Ordering::SeqCst);
-    // The relay's threads end within 20 ms; the applications' are left
-    // to end with the process (one may be blocked in connect()).
     for t in relay_threads {
         let _ = t.join();
     }
+    // The applications' threads are left to end with the process (one
+    // may be blocked in a write on a connection still under way).
+    apps.stop.store(true, Ordering::SeqCst);
     drop(app_threads);
     let outcomes = apps.outcomes.lock().expect("outcomes").clone();
     let arrivals: [Vec<u64>; 2] =
