@@ -10,12 +10,15 @@
 //! - [`path`]: the kernel's state changes turned into an RFC 9293 state
 //!   path, modulo the representation differences it names, and the
 //!   comparison with tcpsim's path.
+//! - [`sysctls`]: the kernel's settings beside the profile's, and the
+//!   file's values the run sets in the namespaces.
 //! - [`timing`]: the timings measured on both sides (SYN schedule and
 //!   give-up, first data retransmission, delayed ACK of a FIN, TIME_WAIT)
 //!   and the kernel timer wheel's tolerance for them.
 
 pub mod drops;
 pub mod path;
+pub mod sysctls;
 pub mod timing;
 
 use crate::link::LinkParams;

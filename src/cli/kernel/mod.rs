@@ -26,9 +26,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tcpsim::kernel::drops::{KIND_MASK, TcpsimDrop, drop_specs};
 use tcpsim::kernel::path::{Change, KernelRecord, TimeWaitSeen};
+use tcpsim::kernel::sysctls::SysctlRow;
 use tcpsim::kernel::timing::WireSeg;
 use tcpsim::model::{Action, Fault, Model};
-use tcpsim::tcp::State;
+use tcpsim::tcp::{State, TcpConfig};
 use tcpsim::trace::{Recorder, TraceKind};
 
 /// Examples for `--help`.
@@ -268,7 +269,10 @@ fn drop_rules(model: &Model, eps: &[EndpointPlan], run: &TcpsimRun) -> Vec<DropR
 pub struct KernelRun {
     pub records: Vec<KernelRecord>,
     pub outcomes: Vec<Outcome>,
+    /// Settings made or refused, as (what, note).
     pub sysctls: Vec<(String, String)>,
+    /// Each namespace's settings beside the profile's and the file's.
+    pub settings: [Vec<SysctlRow>; 2],
     /// Per drop rule: its fault, the sender, segments matched and dropped
     /// on the kernel, segments of that sender and flags dropped in tcpsim.
     pub rules: Vec<(String, String, u32, u32, u32)>,
@@ -283,17 +287,20 @@ pub struct KernelRun {
     pub hz: (u32, String),
 }
 
-/// The sysctls printed with the run (each namespace has its own copy).
-const SYSCTLS: [&str; 8] = [
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_syn_retries",
-    "net.ipv4.tcp_synack_retries",
-    "net.ipv4.tcp_retries2",
-    "net.ipv4.tcp_timestamps",
-    "net.ipv4.tcp_sack",
-    "net.ipv4.tcp_window_scaling",
-    "net.ipv4.tcp_rfc1337",
-];
+/// The configuration of host `h`'s first endpoint (a connection's, its
+/// peer's or a listener's): the one whose sysctls its namespace gets.
+fn host_config(model: &Model, h: u32) -> Option<&TcpConfig> {
+    let index = model
+        .connections
+        .iter()
+        .find(|c| c.host == h)
+        .map(|c| c.config)
+        .or_else(|| {
+            model.connections.iter().find(|c| c.remote_host == h).and_then(|c| c.peer.as_ref()).map(|p| p.config)
+        })
+        .or_else(|| model.listeners.iter().find(|l| l.host == h).map(|l| l.config));
+    index.and_then(|i| model.configs.get(i))
+}
 
 struct Setup {
     ns: [Arc<Netns>; 2],
@@ -301,10 +308,30 @@ struct Setup {
     diag: [Diag; 2],
     trace: TraceInstance,
     sysctls: Vec<(String, String)>,
+    settings: [Vec<SysctlRow>; 2],
     socket_cc: Option<String>,
 }
 
-fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str) -> Result<Setup, String> {
+/// Sets the file's values in namespace `n` (`tcpsim::kernel::sysctls`);
+/// the congestion controller is set apart. Returns the rows, and a note
+/// for each value the kernel refused.
+fn apply_sysctls(n: &Netns, cfg: Option<&TcpConfig>, notes: &mut Vec<(String, String)>) -> Vec<SysctlRow> {
+    let Some(cfg) = cfg else { return Vec::new() };
+    let rows = tcpsim::kernel::sysctls::rows(cfg, |key| n.read_sysctl(key).ok());
+    for r in &rows {
+        if r.key == "net.ipv4.tcp_congestion_control" {
+            continue;
+        }
+        if let Some(v) = r.to_set()
+            && let Err(e) = n.sysctl(r.key, v)
+        {
+            notes.push((r.key.to_string(), format!("the file's {v} could not be set: {e}")));
+        }
+    }
+    rows
+}
+
+fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str, model: &Model) -> Result<Setup, String> {
     // The guards built so far drop (and clean up) on any `?` below.
     let a = Arc::new(Netns::create(&format!("{tag}-a")).map_err(|e| format!("no network namespaces: {e}"))?);
     let b = Arc::new(Netns::create(&format!("{tag}-b")).map_err(|e| format!("no network namespaces: {e}"))?);
@@ -330,11 +357,12 @@ fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str) -> Result<Setup, String> {
         };
         if h == 0 {
             sysctls.push((key.to_string(), shown));
-            for key in SYSCTLS {
-                sysctls.push((key.to_string(), n.read_sysctl(key).unwrap_or_else(|e| format!("unreadable: {e}"))));
-            }
         }
     }
+    let settings = [
+        apply_sysctls(&ns[0], host_config(model, 0), &mut sysctls),
+        apply_sysctls(&ns[1], host_config(model, 1), &mut sysctls),
+    ];
     let mut tuns = Vec::new();
     for (h, n) in ns.iter().enumerate() {
         let dev = n.run(|| {
@@ -345,12 +373,21 @@ fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str) -> Result<Setup, String> {
         let (me, peer) = (addr[h].to_string(), addr[1 - h].to_string());
         n.ip(&["addr", "add", &format!("{me}/32"), "peer", &format!("{peer}/32"), "dev", "tk0"])?;
         n.ip(&["link", "set", "tk0", "up"])?;
+        // The initial window is the route's (tcp_init_cwnd: RTAX_INITCWND,
+        // else TCP_INIT_CWND 10): set when the file's differs.
+        if let Some(iw) = host_config(model, h as u32).and_then(|c| c.initial_window_segments).filter(|&w| w != 10) {
+            let iw = iw.to_string();
+            n.ip(&["route", "replace", &format!("{peer}/32"), "dev", "tk0", "src", &me, "initcwnd", &iw])?;
+            if h == 0 {
+                sysctls.push(("route initcwnd".into(), format!("{iw} (set; the kernel's default is 10)")));
+            }
+        }
         tuns.push(Arc::new(dev));
     }
     let tuns: [Arc<tun::Device>; 2] = [tuns[0].clone(), tuns[1].clone()];
     let diag = [ns[0].run(Diag::open)?, ns[1].run(Diag::open)?];
     let trace = TraceInstance::create(tag)?;
-    Ok(Setup { ns, tuns, diag, trace, sysctls, socket_cc })
+    Ok(Setup { ns, tuns, diag, trace, sysctls, settings, socket_cc })
 }
 
 /// How long after tcpsim's last event a run whose sockets stay open goes
@@ -371,7 +408,7 @@ fn run_kernel(
     let tag = format!("tcpsim-{}", std::process::id());
     let (eps, listeners) = plan(model, addr);
     let rules = drop_rules(model, &eps, run);
-    let mut s = setup(&tag, addr, cc)?;
+    let mut s = setup(&tag, addr, cc, model)?;
     let delay = |from: u32| {
         model.links.iter().find_map(|l| {
             (l.a == from).then_some(l.ab.delay).or((l.b == from).then_some(l.ba.delay)).map(|d| d.as_nanos())
@@ -638,6 +675,7 @@ fn run_kernel(
         })
         .collect();
     let sysctls = std::mem::take(&mut s.sysctls);
+    let settings = std::mem::take(&mut s.settings);
     // Devices, then the trace instance, then the namespaces.
     drop(s);
     let eps = Arc::try_unwrap(plans).unwrap_or_else(|p| (*p).clone());
@@ -646,6 +684,7 @@ fn run_kernel(
             records,
             outcomes,
             sysctls,
+            settings,
             rules,
             request_sockets_seen: request_sockets.len(),
             interrupted: was_interrupted,

@@ -50,10 +50,7 @@ pub fn print(
         .map(|l| format!("{} ms / {} ms", ms(l.ab.delay.as_nanos()), ms(l.ba.delay.as_nanos())))
         .collect();
     println!("kernel side: congestion control {cc}; link delay {} (relay)", delays.join(", "));
-    println!("kernel settings (first namespace):");
-    for (key, v) in &k.sysctls {
-        println!("  {key} = {v}");
-    }
+    print_settings(k);
     let mut used: Vec<Representation> = Vec::new();
     let (mut matched, mut differ) = (0, 0);
     let mut rows: Vec<(u32, String)> = paths.iter().map(|p| (p.conn, p.name.clone())).collect();
@@ -157,6 +154,44 @@ pub fn print(
     let verdict = format!("{total} endpoints: {matched} match, {differ} differ");
     println!("{}", paint(&verdict, differ == 0, color));
     if differ == 0 { 0 } else { 1 }
+}
+
+/// The kernel's settings beside the `linux` profile's and the file's
+/// (`tcpsim::kernel::sysctls`): the first namespace's, then the second's
+/// where the file gives its endpoints other values.
+fn print_settings(k: &KernelRun) {
+    println!(
+        "kernel settings: the namespace's value, the linux profile's (≠: this kernel's default differs), \
+         and the file's where it changes the profile's (set in the namespace):"
+    );
+    let show = |v: &Option<String>| {
+        v.as_deref().map(|v| v.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_else(|| "absent".into())
+    };
+    for (h, rows) in k.settings.iter().enumerate() {
+        for r in rows {
+            if h == 1 && k.settings[0].iter().any(|o| o.key == r.key && o.file == r.file) {
+                continue;
+            }
+            let host = if h == 1 { " (second namespace)" } else { "" };
+            let line = match (&r.profile, r.note) {
+                (_, Some(why)) => format!("  {:<36}{:<24}  not modelled: {why}", r.key, show(&r.kernel)),
+                (Some(p), None) => {
+                    let mark = if r.differs() { "≠" } else { " " };
+                    let file = match (&r.file, r.to_set()) {
+                        (Some(f), Some(_)) => format!("   file {f} (set)"),
+                        (Some(f), None) => format!("   file {f}"),
+                        (None, _) => String::new(),
+                    };
+                    format!("  {:<36}{:<24}{mark} profile {p}{file}{host}", r.key, show(&r.kernel))
+                }
+                (None, None) => format!("  {:<36}{:<24}  file {}{host}", r.key, show(&r.kernel), show(&r.file)),
+            };
+            println!("{}", line.trim_end());
+        }
+    }
+    for (key, v) in &k.sysctls {
+        println!("  {key}: {v}");
+    }
 }
 
 /// The give-up and TIME_WAIT measures of tcpsim's side, from its paths:
