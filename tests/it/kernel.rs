@@ -319,3 +319,31 @@ fn a_send_in_syn_sent_goes_with_the_handshakes_ack() {
     assert!(client.len() >= 2 && client[0].contains(" SYN "), "{err}");
     assert!(client[1].contains("ACK") && client[1].ends_with("len=100"), "{err}");
 }
+
+/// The orphan FIN_WAIT_2 timeout on both sides
+/// (tests/kernel/orphan-fin-wait-2.ron): the client's CLOSE is close(2)
+/// on the kernel, as tcpsim's B-OPT-01 models it, and the file's
+/// `linux_fin_wait_2_timeout_ms: 2000` is the namespaces'
+/// `tcp_fin_timeout` 2, so the client's FIN_WAIT_2 (from 120 ms) ends
+/// about 2 s later on the kernel too, while the server stays in
+/// CLOSE_WAIT.
+#[test]
+fn an_orphans_fin_wait_2_times_out_on_both_sides() {
+    let test = "an_orphans_fin_wait_2_times_out_on_both_sides";
+    let Some(out) = kernel_run(test, "tests/kernel/orphan-fin-wait-2.ron") else { return };
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("net.ipv4.tcp_fin_timeout") && text.contains("file 2 (set)"), "{text}");
+    let fin_wait_2 = kernel_ms(&text, "client", "FIN_WAIT_2").expect("the client's FIN_WAIT_2");
+    let table = text.split("\nclient (connection").nth(1).unwrap_or_default();
+    let closed: f64 = table
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().filter(|c| *c != "≠").collect();
+            (cols.len() >= 4 && cols[2] == "CLOSED").then(|| cols[3].parse().ok()).flatten()
+        })
+        .last()
+        .expect("the client's CLOSED");
+    assert!((1900.0..2500.0).contains(&(closed - fin_wait_2)), "FIN_WAIT_2 for {} ms:\n{text}", closed - fin_wait_2);
+    assert!(kernel_ms(&text, "server", "LAST_ACK").is_none(), "{text}");
+}

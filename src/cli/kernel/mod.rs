@@ -19,7 +19,7 @@ mod report;
 use super::{ColorChoice, EXIT_BAD_INPUT, EXIT_INCOMPLETE, SimArgs};
 use apps::{Apps, Ctx, EndpointPlan, ListenerPlan, Open, Outcome};
 use netns::{Netns, now_ns};
-use observe::{Diag, TCP_SYN_RECV, TCP_TIME_WAIT, TraceInstance, TraceLine};
+use observe::{Diag, TCP_FIN_WAIT2, TCP_SYN_RECV, TCP_TIME_WAIT, TIMEWAIT_TIMER, TraceInstance, TraceLine};
 use relay::{DropRule, Partition, Wire};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -204,6 +204,8 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
             host: c.host as usize,
             open: Open::Connect { local, remote },
             app: c.app.clone(),
+            config: c.config,
+            full_close: false,
         });
         if let Some(peer) = &c.peer {
             let open = if peer.app.script.iter().any(|t| t.action == Action::Connect) {
@@ -224,6 +226,8 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
                 host: c.remote_host as usize,
                 open,
                 app: peer.app.clone(),
+                config: peer.config,
+                full_close: false,
             });
         } else if let Some(li) = model.listeners.iter().position(|l| l.host == c.remote_host && l.port == c.remote_port)
         {
@@ -233,10 +237,35 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
                 host: c.remote_host as usize,
                 open: Open::Accept { listener: li, client, from_accept: true },
                 app: model.listeners[li].app.clone(),
+                config: model.listeners[li].config,
+                full_close: false,
             });
         }
     }
     (eps, listeners)
+}
+
+/// Whether the endpoint's CLOSE is played as close(2), not
+/// shutdown(SHUT_WR). tcpsim's Linux orphan timeout (B-OPT-01,
+/// `linux_fin_wait_2_timeout`) models a socket the application closed:
+/// the kernel applies `tcp_fin_timeout` only to such an orphan
+/// (tcp_input.c `tcp_rcv_state_process`, FIN_WAIT1: a socket that is not
+/// SOCK_DEAD just waits). So where the option is on, CLOSE is close(2),
+/// unless tcpsim's endpoint receives data after it closed: Linux resets
+/// an orphan that does (same function, "RFC 1122 says we MUST send a
+/// reset"), which tcpsim does not model, and there CLOSE stays
+/// shutdown(SHUT_WR), RFC 9293's "no more to send" (§3.10.4).
+fn full_close(model: &Model, run: &TcpsimRun, p: &EndpointPlan) -> bool {
+    let orphans = model.configs.get(p.config).is_some_and(|c| c.linux_fin_wait_2_timeout.is_some());
+    let closed_at = run
+        .paths
+        .iter()
+        .find(|s| s.conn == p.conn && s.name == p.name)
+        .and_then(|s| s.steps.iter().find(|(st, _)| *st == State::FinWait1))
+        .map(|(_, t)| *t);
+    let data_after = closed_at
+        .is_some_and(|t| run.segs.iter().any(|s| s.to == p.name && s.len > 0 && s.arrived_ns.is_some_and(|a| a > t)));
+    orphans && !data_after
 }
 
 /// Each endpoint's (local, remote) address pair, known before the run:
@@ -406,7 +435,10 @@ fn run_kernel(
 ) -> Result<(KernelRun, Vec<EndpointPlan>), String> {
     let addr = addresses();
     let tag = format!("tcpsim-{}", std::process::id());
-    let (eps, listeners) = plan(model, addr);
+    let (mut eps, listeners) = plan(model, addr);
+    for p in &mut eps {
+        p.full_close = full_close(model, run, p);
+    }
     let rules = drop_rules(model, &eps, run);
     let mut s = setup(&tag, addr, cc, model)?;
     let delay = |from: u32| {
@@ -467,7 +499,8 @@ fn run_kernel(
     let mut request_sockets: Vec<(SocketAddrV4, SocketAddrV4)> = Vec::new();
     let ours = |a: &SocketAddrV4| addr.contains(a.ip());
     let (mut timed_out, mut was_interrupted) = (false, false);
-    let mut present: Vec<(SocketAddrV4, SocketAddrV4)> = Vec::new();
+    // The timewait sockets of the last dump, with their substates.
+    let mut present: Vec<((SocketAddrV4, SocketAddrV4), u8)> = Vec::new();
     let mut next_dump = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -493,12 +526,25 @@ fn run_kernel(
                     if !ours(&sock.local) {
                         continue;
                     }
-                    if sock.state == TCP_TIME_WAIT {
-                        present.push((sock.local, sock.remote));
-                        if !tw.iter().any(|(l, r, _)| (*l, *r) == (sock.local, sock.remote)) {
-                            let seen =
-                                TimeWaitSeen { first_seen_ns: now_ns(), expires_ms: sock.expires_ms, gone_ns: None };
-                            tw.push((sock.local, sock.remote, seen));
+                    let orphan = sock.state == TCP_FIN_WAIT2 && sock.timer == TIMEWAIT_TIMER;
+                    if sock.state == TCP_TIME_WAIT || orphan {
+                        present.push(((sock.local, sock.remote), sock.state));
+                        match tw.iter_mut().find(|(l, r, _)| (*l, *r) == (sock.local, sock.remote)) {
+                            None => {
+                                let seen = TimeWaitSeen {
+                                    first_seen_ns: now_ns(),
+                                    expires_ms: sock.expires_ms,
+                                    gone_ns: None,
+                                    orphan_fin_wait_2: orphan,
+                                    time_wait_seen_ns: None,
+                                };
+                                tw.push((sock.local, sock.remote, seen));
+                            }
+                            Some((_, _, seen)) => {
+                                if seen.orphan_fin_wait_2 && !orphan && seen.time_wait_seen_ns.is_none() {
+                                    seen.time_wait_seen_ns = Some(now);
+                                }
+                            }
                         }
                     } else if sock.state == TCP_SYN_RECV && !request_sockets.contains(&(sock.local, sock.remote)) {
                         request_sockets.push((sock.local, sock.remote));
@@ -506,7 +552,7 @@ fn run_kernel(
                 }
             }
             for (l, r, seen) in &mut tw {
-                if seen.gone_ns.is_none() && !present.contains(&(*l, *r)) {
+                if seen.gone_ns.is_none() && !present.iter().any(|(p, _)| *p == (*l, *r)) {
                     seen.gone_ns = Some(now);
                 }
             }
@@ -526,7 +572,7 @@ fn run_kernel(
             }
             let (Some(l), Some(r)) = (o.local, o.remote) else { return false };
             let last = lines.iter().rev().find(|t| t.local == l && t.remote == r).map(|t| t.to);
-            last == Some(tcpsim::kernel::path::LinuxState::Close) && !present.contains(&(l, r))
+            last == Some(tcpsim::kernel::path::LinuxState::Close) && !present.iter().any(|(p, _)| *p == (l, r))
         };
         let actives_settled = plans
             .iter()
@@ -548,9 +594,11 @@ fn run_kernel(
             }
             let (Some(l), Some(r)) = (o.local, o.remote) else { return None };
             let last = lines.iter().rev().find(|t| t.local == l && t.remote == r).map(|t| t.to)?;
-            Some(match last {
-                tcpsim::kernel::path::LinuxState::Close if present.contains(&(l, r)) => State::TimeWait,
-                other => other.rfc(),
+            let tw_state = present.iter().find(|(p, _)| *p == (l, r)).map(|(_, st)| *st);
+            Some(match (last, tw_state) {
+                (tcpsim::kernel::path::LinuxState::Close, Some(TCP_FIN_WAIT2)) => State::FinWait2,
+                (tcpsim::kernel::path::LinuxState::Close, Some(_)) => State::TimeWait,
+                (other, _) => other.rfc(),
             })
         };
         let final_state = |p: &EndpointPlan| {
@@ -628,6 +676,8 @@ fn run_kernel(
                     first_seen_ns: rel(s.first_seen_ns),
                     expires_ms: s.expires_ms,
                     gone_ns: s.gone_ns.map(rel),
+                    orphan_fin_wait_2: s.orphan_fin_wait_2,
+                    time_wait_seen_ns: s.time_wait_seen_ns.map(rel),
                 }),
                 arrivals: arrivals[p.host].iter().map(|&a| rel(a)).collect(),
             }

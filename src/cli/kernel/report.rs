@@ -105,7 +105,8 @@ pub fn print(
     }
     for (i, e) in eps.iter().enumerate() {
         let rec = &k.records[i];
-        if let Some(tw) = rec.time_wait {
+        // An orphan's timewait socket times FIN_WAIT_2, not TIME_WAIT.
+        if let Some(tw) = rec.time_wait.filter(|t| !t.orphan_fin_wait_2) {
             let entry = kernel_path(rec).iter().find(|s| s.state == State::TimeWait).and_then(|s| s.at_ns);
             if let Some(entry) = entry {
                 let read_after = tw.first_seen_ns.saturating_sub(entry);
@@ -133,6 +134,17 @@ pub fn print(
         }
         for n in &o.notes {
             println!("{}: {n}", e.name);
+        }
+        let orphan_timer = model.configs.get(e.config).is_some_and(|c| c.linux_fin_wait_2_timeout.is_some());
+        let closes = e.app.script.iter().any(|t| t.action == tcpsim::model::Action::Close)
+            || e.app.on_end_of_stream.contains(&tcpsim::model::Reaction::Close)
+            || e.app.on_connected.contains(&tcpsim::model::Reaction::Close);
+        if orphan_timer && closes && !e.full_close {
+            println!(
+                "{}: CLOSE played as shutdown(SHUT_WR), not close(2): it receives data after closing, \
+                 which Linux answers with RST for an orphan; the kernel's FIN_WAIT_2 then has no orphan timeout",
+                e.name
+            );
         }
     }
     print_timings(paths, segs, eps, k, color);
@@ -225,7 +237,8 @@ fn kernel_extra(eps: &[EndpointPlan], k: &KernelRun) -> Vec<Measure> {
     let mut out = Vec::new();
     for (i, e) in eps.iter().enumerate() {
         let rec = &k.records[i];
-        if let Some(tw) = rec.time_wait {
+        // An orphan's timewait socket times FIN_WAIT_2, not TIME_WAIT.
+        if let Some(tw) = rec.time_wait.filter(|t| !t.orphan_fin_wait_2) {
             let entry = kernel_path(rec).iter().find(|s| s.state == State::TimeWait).and_then(|s| s.at_ns);
             if let Some(entry) = entry {
                 let ns = tw.first_seen_ns.saturating_sub(entry) + u64::from(tw.expires_ms) * 1_000_000;
