@@ -131,7 +131,10 @@ pub fn linux_profile_lines(c: &TcpConfig) -> Vec<String> {
     let onoff = |b: bool| if b { "on" } else { "off" };
     let opt_ms = |x: Option<Duration>| x.map_or("off".to_string(), |x| x.to_string());
     let limit = |x: Option<u32>| x.map_or("infinite".to_string(), |n| n.to_string());
-    let mut lines = vec!["Linux 6.18 defaults (docs/linux.md)".to_string()];
+    let mut lines = vec![
+        "Linux 6.18 defaults (docs/linux.md); not modelled: tail loss probes (TLP), RACK, receive buffer autotuning"
+            .to_string(),
+    ];
     let mut add = |what: String, source: &str, same: bool| lines.push(format!("{what}: {source}{}", mark(same)));
     add(
         format!("window_scale {}", c.window_scale.map_or("off".into(), |s| s.to_string())),

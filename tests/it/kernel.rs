@@ -347,3 +347,18 @@ fn an_orphans_fin_wait_2_times_out_on_both_sides() {
     assert!((1900.0..2500.0).contains(&(closed - fin_wait_2)), "FIN_WAIT_2 for {} ms:\n{text}", closed - fin_wait_2);
     assert!(kernel_ms(&text, "server", "LAST_ACK").is_none(), "{text}");
 }
+
+/// Right states, wrong timing (tests/kernel/tail-loss.ron): the kernel
+/// resends the lost segment far sooner than tcpsim's RTO (tail loss
+/// probes and RACK, not modelled), so the run is a difference, exit 1,
+/// with the tolerance printed beside the row.
+#[test]
+fn a_timing_outside_its_tolerance_is_a_difference() {
+    let test = "a_timing_outside_its_tolerance_is_a_difference";
+    let Some(out) = kernel_run(test, "tests/kernel/tail-loss.ron") else { return };
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    let row = text.lines().find(|l| l.contains("client: first data retransmission")).unwrap_or_default();
+    assert!(row.contains("-5 +") && row.ends_with("outside"), "{text}");
+    assert!(text.contains("2 endpoints: 2 match, 0 differ; 1 timings outside the tolerance"), "{text}");
+}

@@ -542,7 +542,11 @@ fn run_kernel(
                             }
                             Some((_, _, seen)) => {
                                 if seen.orphan_fin_wait_2 && !orphan && seen.time_wait_seen_ns.is_none() {
+                                    // The peer's FIN turned it to TIME_WAIT:
+                                    // its timer is now TIME_WAIT's.
                                     seen.time_wait_seen_ns = Some(now);
+                                    seen.first_seen_ns = now;
+                                    seen.expires_ms = sock.expires_ms;
                                 }
                             }
                         }
