@@ -829,6 +829,9 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     if let Some(x) = spec.linux_delayed_ack {
         c.linux_delayed_ack = x;
     }
+    if let Some(x) = spec.linux_handshake {
+        c.linux_handshake = x;
+    }
     if let Some(x) = spec.challenge_ack_interval_ms {
         c.challenge_ack_interval = Some(v.ms(&f("challenge_ack_interval_ms"), x, true));
     }

@@ -113,6 +113,11 @@ impl TcpConfig {
             // TCP_INIT_CWND 10 (include/net/tcp.h; tcp_init_cwnd): ten
             // segments whatever the MSS (B-CC-01; RFC 6928).
             initial_window_segments: Some(10),
+            // tcp_init_transfer: cwnd 1 after more than one SYN or
+            // SYN,ACK retransmission unless undone (B-LNX-08);
+            // tcp_check_req: a retransmitted SYN gets the SYN,ACK again
+            // (inet_rtx_syn_ack; B-LNX-09).
+            linux_handshake: true,
             ..TcpConfig::default()
         }
     }
@@ -187,6 +192,11 @@ pub fn linux_profile_lines(c: &TcpConfig) -> Vec<String> {
         format!("delayed_ack {} (linux_delayed_ack {})", opt_ms(c.delayed_ack), onoff(c.linux_delayed_ack)),
         "TCP_ATO_MIN 40 ms to TCP_DELACK_MAX 200 ms, TCP_MAX_QUICKACKS 16 (B-LNX-05, B-LNX-06)",
         c.delayed_ack == d.delayed_ack && c.linux_delayed_ack == d.linux_delayed_ack,
+    );
+    add(
+        format!("linux_handshake {}", onoff(c.linux_handshake)),
+        "tcp_init_transfer: cwnd 1 after 2 SYN retransmissions; tcp_check_req: SYN,ACK again (B-LNX-08, B-LNX-09)",
+        c.linux_handshake == d.linux_handshake,
     );
     add(
         format!("time_wait {}", c.time_wait_len()),
