@@ -362,3 +362,14 @@ fn a_timing_outside_its_tolerance_is_a_difference() {
     assert!(row.contains("-5 +") && row.ends_with("outside"), "{text}");
     assert!(text.contains("2 endpoints: 2 match, 0 differ; 1 timings outside the tolerance"), "{text}");
 }
+
+/// A `--set` value the kernel cannot play is named by its flag, as load
+/// errors name it, and a field of the link's both directions once.
+#[test]
+fn a_set_value_is_named_by_its_flag_once() {
+    let out = tcpsim(&["kernel", "sims/lost-ack.ron", "--set", "links[0].loss=0.1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("links[0].loss") && err.ends_with("(set by --set links[0].loss=0.1)\n"), "{err}");
+}

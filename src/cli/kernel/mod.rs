@@ -797,9 +797,25 @@ pub fn kernel(args: &KernelArgs) -> u8 {
             let pos = tcpsim::scenario::locate::parse_path(&p.field).map(|steps| match doc.find(&steps) {
                 Ok(pos) | Err(pos) => pos,
             });
+            // A value a `--set` gave is named by its flag, as load errors
+            // name it.
+            let set_by = args
+                .sim
+                .overrides
+                .set
+                .iter()
+                .filter_map(|s| tcpsim::scenario::Override::parse(s).ok())
+                .find(|o| {
+                    p.field == o.path
+                        || p.field
+                            .strip_prefix(o.path.as_str())
+                            .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
+                })
+                .map(|o| format!(" (set by {})", o.flag()))
+                .unwrap_or_default();
             match pos {
-                Some(pos) => eprintln!("{label}:{}:{}: error: {}: {}", pos.line, pos.column, p.field, p.why),
-                None => eprintln!("{label}: error: {}: {}", p.field, p.why),
+                Some(pos) => eprintln!("{label}:{}:{}: error: {}: {}{set_by}", pos.line, pos.column, p.field, p.why),
+                None => eprintln!("{label}: error: {}: {}{set_by}", p.field, p.why),
             }
         }
         return EXIT_BAD_INPUT;
