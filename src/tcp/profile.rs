@@ -41,6 +41,16 @@ pub fn linux_retries2_budget(boundary: u32) -> Duration {
     }
 }
 
+/// The window scale Linux offers for a receive buffer the application
+/// sets (`SO_RCVBUF`, which locks it): the window clamp is then that
+/// buffer (tcp_output.c `tcp_connect_init`, `tcp_full_space`), and
+/// `tcp_select_initial_window` offers ilog2(min(max(space, tcp_rmem[2]),
+/// window_clamp)) − 15, at least 0 and at most 14: 0 below 64 KiB, where
+/// an autotuned socket gets 10 from `tcp_rmem[2]`.
+pub fn linux_locked_window_scale(recv_buffer: u32) -> u8 {
+    (i64::from(recv_buffer.max(1).ilog2()) - 15).clamp(0, 14) as u8
+}
+
 impl TcpConfig {
     /// The defaults of Linux 6.18, each from the kernel source or sysctl
     /// named beside it (Documentation/networking/ip-sysctl.rst,
@@ -283,6 +293,18 @@ pub fn linux_sysctls(c: &TcpConfig) -> Vec<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// tcp_select_initial_window under a locked buffer: 1000 bytes and
+    /// 65535 give shift 0 (ilog2 below 15), 131072 = 2^17 gives 2, and
+    /// 32 MiB = 2^25 gives 10, as tcp_rmem[2] does for autotuned sockets.
+    #[test]
+    fn a_locked_buffer_chooses_its_own_window_scale() {
+        assert_eq!(linux_locked_window_scale(1000), 0);
+        assert_eq!(linux_locked_window_scale(65535), 0);
+        assert_eq!(linux_locked_window_scale(131_072), 2);
+        assert_eq!(linux_locked_window_scale(1 << 25), 10);
+        assert_eq!(linux_locked_window_scale(u32::MAX), 14, "TCP_MAX_WSCALE");
+    }
 
     /// B-LNX-04: tcp_model_timeout by hand: boundary 15 with a 200 ms
     /// base: ilog2(120 s / 200 ms) = ilog2(600) = 9, so (2^10 - 1) x 200 ms

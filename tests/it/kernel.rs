@@ -373,3 +373,19 @@ fn a_set_value_is_named_by_its_flag_once() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("links[0].loss") && err.ends_with("(set by --set links[0].loss=0.1)\n"), "{err}");
 }
+
+/// sims/rfc5961-challenge-ack.ron sets a 1000-byte receive buffer: under
+/// the `linux` profile the kernel run forces, that is the application's
+/// SO_RCVBUF, whose window scale is 0 (tcp_select_initial_window: ilog2
+/// of the locked buffer − 15), not the profile's 10, so the file is
+/// valid; the kernel run then names what it cannot play, the forged
+/// segments, and nothing else.
+#[test]
+fn the_rfc5961_sim_is_refused_for_its_forged_segments_only() {
+    let out = tcpsim(&["kernel", "sims/rfc5961-challenge-ack.ron"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.lines().all(|l| l.contains("forged segments are not played on the kernel")), "{err}");
+    let run = tcpsim(&["run", "sims/rfc5961-challenge-ack.ron", "--set", "tcp.profile=linux", "--quiet"]);
+    assert_ne!(run.status.code(), Some(2), "{}", stderr(&run));
+}
