@@ -44,9 +44,10 @@ pub fn linux_retries2_budget(boundary: u32) -> Duration {
 /// The window scale Linux offers for a receive buffer the application
 /// sets (`SO_RCVBUF`, which locks it): the window clamp is then that
 /// buffer (tcp_output.c `tcp_connect_init`, `tcp_full_space`), and
-/// `tcp_select_initial_window` offers ilog2(min(max(space, tcp_rmem[2]),
-/// window_clamp)) − 15, at least 0 and at most 14: 0 below 64 KiB, where
-/// an autotuned socket gets 10 from `tcp_rmem[2]`.
+/// `tcp_select_initial_window` offers
+/// `ilog2(min(max(space, tcp_rmem[2]), window_clamp)) - 15`, at least 0
+/// and at most 14: 0 below 64 KiB, where an autotuned socket gets 10 from
+/// `tcp_rmem[2]`.
 pub fn linux_locked_window_scale(recv_buffer: u32) -> u8 {
     (i64::from(recv_buffer.max(1).ilog2()) - 15).clamp(0, 14) as u8
 }
