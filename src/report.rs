@@ -151,6 +151,9 @@ fn describe_config(c: &TcpConfig) -> String {
     if c.linux_delayed_ack {
         opts.push("linux_delayed_ack".into());
     }
+    if c.linux_handshake {
+        opts.push("linux_handshake".into());
+    }
     if let Some(t) = c.challenge_ack_interval {
         opts.push(format!("challenge_ack_interval {t}"));
     }

@@ -121,7 +121,7 @@ impl Area {
             Area::Ts => 8,
             Area::Sack => 12,
             Area::Cc => 11,
-            Area::Lnx => 7,
+            Area::Lnx => 9,
         }
     }
 
@@ -147,7 +147,7 @@ pub struct Rule {
 }
 
 /// Total number of behaviour IDs in the specification.
-pub const COUNT: usize = 145;
+pub const COUNT: usize = 147;
 
 impl Rule {
     const fn new(area: Area, num: u8) -> Rule {
@@ -240,7 +240,7 @@ rules! {
     CC_01 = Cc 1; CC_02 = Cc 2; CC_03 = Cc 3; CC_04 = Cc 4; CC_05 = Cc 5; CC_06 = Cc 6;
     CC_07 = Cc 7; CC_08 = Cc 8; CC_09 = Cc 9; CC_10 = Cc 10; CC_11 = Cc 11;
     LNX_01 = Lnx 1; LNX_02 = Lnx 2; LNX_03 = Lnx 3; LNX_04 = Lnx 4; LNX_05 = Lnx 5;
-    LNX_06 = Lnx 6; LNX_07 = Lnx 7;
+    LNX_06 = Lnx 6; LNX_07 = Lnx 7; LNX_08 = Lnx 8; LNX_09 = Lnx 9;
 }
 
 #[cfg(test)]
@@ -248,7 +248,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_specification_has_145_ids_with_dense_indexes() {
+    fn the_specification_has_147_ids_with_dense_indexes() {
         let all: Vec<Rule> = Rule::all().collect();
         assert_eq!(all.len(), COUNT);
         for (i, rule) in all.iter().enumerate() {

@@ -5,14 +5,20 @@
 //! - [`supported`]: which scenarios the kernel run can play (two hosts,
 //!   fixed-delay links, listeners and connections with app scripts,
 //!   scripted `Drop` faults, partitions), every other field named with why.
+//! - [`drops`]: the file's `Drop` faults as the rules the relay plays,
+//!   matched on what each filter names.
 //! - [`path`]: the kernel's state changes turned into an RFC 9293 state
 //!   path, modulo the representation differences it names, and the
 //!   comparison with tcpsim's path.
+//! - [`sysctls`]: the kernel's settings beside the profile's, and the
+//!   file's values the run sets in the namespaces.
 //! - [`timing`]: the timings measured on both sides (SYN schedule and
 //!   give-up, first data retransmission, delayed ACK of a FIN, TIME_WAIT)
 //!   and the kernel timer wheel's tolerance for them.
 
+pub mod drops;
 pub mod path;
+pub mod sysctls;
 pub mod timing;
 
 use crate::link::LinkParams;
@@ -39,9 +45,15 @@ pub fn supported(model: &Model) -> Vec<Unsupported> {
         no("hosts".into(), "the kernel run has exactly two hosts, one network namespace each");
     }
     for (i, link) in model.links.iter().enumerate() {
+        // A field of both directions (one `loss` for the link) is named
+        // once.
+        let mut named: Vec<&str> = Vec::new();
         for params in [&link.ab, &link.ba] {
             for (field, why) in link_problems(params) {
-                no(format!("links[{i}].{field}"), why);
+                if !named.contains(&field) {
+                    named.push(field);
+                    no(format!("links[{i}].{field}"), why);
+                }
             }
         }
     }
@@ -164,5 +176,14 @@ mod tests {
         let fields: Vec<String> = supported(&load(&text)).into_iter().map(|u| u.field).collect();
         assert!(fields.contains(&"links[0].loss".to_string()), "{fields:?}");
         assert!(fields.contains(&"links[0].jitter_ms".to_string()), "{fields:?}");
+    }
+
+    /// A link's `loss` applies to both directions, and is one field: it
+    /// is named once, not once per direction.
+    #[test]
+    fn a_field_of_both_directions_is_named_once() {
+        let text = PLAIN.replace("delay_ms: 10", "delay_ms: 10, loss: 0.1");
+        let fields: Vec<String> = supported(&load(&text)).into_iter().map(|u| u.field).collect();
+        assert_eq!(fields, vec!["links[0].loss".to_string()]);
     }
 }

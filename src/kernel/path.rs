@@ -97,6 +97,15 @@ pub enum Representation {
     /// TIME_WAIT is that timewait socket, seen through sock_diag, and its
     /// end (CLOSED) is when sock_diag no longer lists it.
     TimewaitSocket,
+    /// An orphan's FIN_WAIT_2 (the application called close(2)) whose
+    /// `tcp_fin_timeout` is at most 60 s is a timewait socket in substate
+    /// FIN_WAIT2 (tcp_input.c `tcp_rcv_state_process`, then
+    /// `tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)`): the full socket goes
+    /// `FIN_WAIT2` → `CLOSE` at once. FIN_WAIT_2 lasts until sock_diag no
+    /// longer lists that socket (CLOSED: the orphan timeout), or lists it
+    /// in substate TIME_WAIT (the peer's FIN arrived:
+    /// `tcp_timewait_state_process`).
+    OrphanFinWait2,
     /// A FIN|ACK that acknowledges our FIN in FIN_WAIT_1 is processed as
     /// the ACK, then the FIN (`tcp_rcv_state_process`, then `tcp_fin`):
     /// FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT within one segment, where RFC
@@ -107,8 +116,12 @@ pub enum Representation {
 
 impl Representation {
     /// Every difference, in the order the docs list them.
-    pub const ALL: [Representation; 3] =
-        [Representation::RequestSocket, Representation::TimewaitSocket, Representation::AckThenFin];
+    pub const ALL: [Representation; 4] = [
+        Representation::RequestSocket,
+        Representation::TimewaitSocket,
+        Representation::OrphanFinWait2,
+        Representation::AckThenFin,
+    ];
 
     /// A short name for the table's notes.
     pub const fn name(self) -> &'static str {
@@ -116,6 +129,7 @@ impl Representation {
             Representation::RequestSocket => "request socket",
             Representation::TimewaitSocket => "timewait socket",
             Representation::AckThenFin => "FIN|ACK as ACK then FIN",
+            Representation::OrphanFinWait2 => "orphan's FIN_WAIT_2",
         }
     }
 
@@ -129,6 +143,11 @@ impl Representation {
             Representation::TimewaitSocket => {
                 "the full socket goes to CLOSE as a timewait socket takes over; TIME_WAIT and \
                  its end are read from sock_diag"
+            }
+            Representation::OrphanFinWait2 => {
+                "an orphan's FIN_WAIT_2 (close(2), tcp_fin_timeout at most 60 s) is a timewait \
+                 socket in substate FIN_WAIT2: the full socket goes to CLOSE at once; FIN_WAIT_2's \
+                 end is read from sock_diag"
             }
             Representation::AckThenFin => {
                 "a FIN|ACK in FIN_WAIT_1 is processed as ACK, then FIN: FIN_WAIT_2 for \
@@ -158,6 +177,13 @@ pub struct TimeWaitSeen {
     pub expires_ms: u32,
     /// When sock_diag first no longer listed it.
     pub gone_ns: Option<u64>,
+    /// It began in substate FIN_WAIT2: an orphan's FIN_WAIT_2 (see
+    /// [`Representation::OrphanFinWait2`]); `expires_ms` is then the
+    /// orphan timeout's.
+    pub orphan_fin_wait_2: bool,
+    /// When sock_diag first listed it in substate TIME_WAIT, having
+    /// listed it in FIN_WAIT2 before (the peer's FIN arrived).
+    pub time_wait_seen_ns: Option<u64>,
 }
 
 /// What the kernel showed for one endpoint.
@@ -207,11 +233,13 @@ pub fn kernel_path(rec: &KernelRecord) -> Vec<Step> {
             steps.push(step);
         }
     };
-    let into_time_wait = |c: &Change| {
+    let handover = |c: &Change| {
         c.to == LinuxState::Close
             && matches!(c.from, LinuxState::FinWait2 | LinuxState::Closing)
             && rec.time_wait.is_some()
     };
+    let orphan = rec.time_wait.is_some_and(|t| t.orphan_fin_wait_2);
+    let into_time_wait = |c: &Change| handover(c) && !orphan;
     let mut skipped_fin_wait_2 = false;
     for (i, c) in rec.changes.iter().enumerate() {
         if c.to == LinuxState::FinWait2
@@ -223,6 +251,23 @@ pub fn kernel_path(rec: &KernelRecord) -> Vec<Step> {
                 skipped_fin_wait_2 = true;
                 continue;
             }
+        }
+        if handover(c) && orphan {
+            let tw = rec.time_wait.expect("checked by handover");
+            let via = [Representation::OrphanFinWait2];
+            if let Some(last) = steps.last_mut().filter(|s| s.state == State::FinWait2) {
+                last.via.push(Representation::OrphanFinWait2);
+            }
+            if let Some(seen) = tw.time_wait_seen_ns {
+                // The peer's FIN: the last segment that reached the host
+                // before sock_diag showed TIME_WAIT.
+                let at = rec.arrivals.iter().copied().filter(|&a| c.at_ns <= a && a <= seen).max().unwrap_or(seen);
+                push(&mut steps, Step::new(State::TimeWait, Some(at), &via));
+            }
+            if let Some(gone) = tw.gone_ns {
+                push(&mut steps, Step::new(State::Closed, Some(gone), &via));
+            }
+            continue;
         }
         if into_time_wait(c) {
             let tw = rec.time_wait.expect("checked by into_time_wait");
@@ -273,7 +318,13 @@ mod tests {
                 ch(125 * MS, FinWait1, FinWait2),
                 ch(125 * MS + 80_000, FinWait2, Close),
             ],
-            time_wait: Some(TimeWaitSeen { first_seen_ns: 126 * MS, expires_ms: 59_990, gone_ns: Some(60_200 * MS) }),
+            time_wait: Some(TimeWaitSeen {
+                first_seen_ns: 126 * MS,
+                expires_ms: 59_990,
+                gone_ns: Some(60_200 * MS),
+                orphan_fin_wait_2: false,
+                time_wait_seen_ns: None,
+            }),
             arrivals,
         }
     }
@@ -307,6 +358,42 @@ mod tests {
         let path = kernel_path(&rec);
         assert_eq!(path.last().map(|s| s.state), Some(S::Closed));
         assert!(!path.iter().any(|s| s.state == S::TimeWait));
+    }
+
+    /// An orphan (close(2)) whose FIN_WAIT_2 times out with
+    /// `tcp_fin_timeout` 2 s: the ACK of its FIN at 120 ms hands the full
+    /// socket over to a timewait socket in substate FIN_WAIT2 at once
+    /// (`tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)`), which lives until the
+    /// timeout: FIN_WAIT_2 from 120 ms, CLOSED when sock_diag no longer
+    /// lists it, as RFC 9293's FIN_WAIT_2 plus Linux's orphan timeout
+    /// (B-OPT-01).
+    #[test]
+    fn an_orphans_fin_wait_2_lasts_until_its_timewait_socket_ends() {
+        let rec = KernelRecord {
+            passive: false,
+            listen_ns: None,
+            changes: vec![
+                ch(0, Close, SynSent),
+                ch(20 * MS, SynSent, Established),
+                ch(100 * MS, Established, FinWait1),
+                ch(120 * MS, FinWait1, FinWait2),
+                ch(120 * MS + 20_000, FinWait2, Close),
+            ],
+            time_wait: Some(TimeWaitSeen {
+                first_seen_ns: 125 * MS,
+                expires_ms: 1_995,
+                gone_ns: Some(2_150 * MS),
+                orphan_fin_wait_2: true,
+                time_wait_seen_ns: None,
+            }),
+            arrivals: vec![20 * MS, 120 * MS - 10_000],
+        };
+        let path = kernel_path(&rec);
+        let want = [S::Closed, S::SynSent, S::Established, S::FinWait1, S::FinWait2, S::Closed];
+        assert_eq!(states(&path), want);
+        assert_eq!(path[4].at_ns, Some(120 * MS));
+        assert_eq!(path[4].via, vec![Representation::OrphanFinWait2]);
+        assert_eq!(path[5].at_ns, Some(2_150 * MS));
     }
 
     /// A passive open begins at the listener and the request socket.

@@ -61,7 +61,8 @@ pub enum Kind {
     /// it (B-LNX-05, B-LNX-06).
     FinAck,
     /// From entering TIME_WAIT to its end (RFC 9293 2 MSL; Linux
-    /// TCP_TIMEWAIT_LEN 60 s).
+    /// TCP_TIMEWAIT_LEN 60 s, restarted by a retransmitted FIN): on the
+    /// kernel, until sock_diag no longer lists the timewait socket.
     TimeWait,
 }
 
@@ -163,10 +164,11 @@ pub fn timer_slack_ns(len_ns: u64, hz: u32) -> u64 {
 /// [`OBSERVE_NS`] late. Returns (early, late) in ns.
 pub fn tolerance(m: &Measure, hz: u32) -> (u64, u64) {
     if m.kind == Kind::TimeWait {
-        // sock_diag's timer is the one armed (`expires`), not the wheel's
-        // bucket: read in whole ms of jiffies, either way.
+        // The kernel's TIME_WAIT ends when sock_diag no longer lists its
+        // timewait socket: the timer wheel's slack for the 60 s timer
+        // (inet_twsk_schedule), and the poll's period, late.
         let jiffy = 1_000_000_000 / u64::from(hz.max(1));
-        return (OBSERVE_NS + 2 * jiffy, OBSERVE_NS + 2 * jiffy);
+        return (OBSERVE_NS + 2 * jiffy, timer_slack_ns(m.ns, hz) + POLL_NS + OBSERVE_NS);
     }
     let mut slack: u64 = m.timers.iter().map(|&t| timer_slack_ns(t, hz)).sum();
     if m.kind == Kind::FirstRetransmit {
@@ -182,6 +184,46 @@ pub fn tolerance(m: &Measure, hz: u32) -> (u64, u64) {
 pub fn within(m: &Measure, kernel_ns: u64, hz: u32) -> bool {
     let (early, late) = tolerance(m, hz);
     kernel_ns + early >= m.ns && kernel_ns <= m.ns + late
+}
+
+/// How much later than its event a state read from sock_diag may be
+/// seen: the run asks sock_diag every 100 ms while a timewait socket
+/// lives.
+pub const POLL_NS: u64 = 100_000_000;
+
+/// The window (early, late) around tcpsim's entry time of step `i` of a
+/// path (`tcpsim_ns[i]`, from the run's start) in which the kernel's may
+/// lie: [`OBSERVE_NS`] either way for each of the two clocks read, and,
+/// late, the timer wheel's slack for every interval of tcpsim's path up
+/// to that step ([`timer_slack_ns`]; each may be a timer).
+pub fn entry_tolerance(tcpsim_ns: &[u64], i: usize, hz: u32) -> (u64, u64) {
+    let slack: u64 = (1..=i.min(tcpsim_ns.len().saturating_sub(1)))
+        .map(|j| timer_slack_ns(tcpsim_ns[j].saturating_sub(tcpsim_ns[j - 1]), hz))
+        .sum();
+    (2 * OBSERVE_NS, slack + 2 * OBSERVE_NS)
+}
+
+/// Whether the kernel entered step `i` in time: its entry lies in
+/// [`entry_tolerance`]'s window around tcpsim's, or its interval from the
+/// last earlier step the kernel timed lies in that interval's window (a
+/// step caused by the script at a fixed time follows a late timer's step
+/// at the right time, not late). `extra_late_ns` widens the late side for
+/// a state read by polling ([`POLL_NS`]). A step the kernel did not time
+/// passes.
+pub fn entry_within(tcpsim_ns: &[u64], kernel_ns: &[Option<u64>], i: usize, extra_late_ns: u64, hz: u32) -> bool {
+    let (Some(&t), Some(&Some(k))) = (tcpsim_ns.get(i), kernel_ns.get(i)) else { return true };
+    let (early, late) = entry_tolerance(tcpsim_ns, i, hz);
+    let inside = |k: i128, t: i128, early: u64, late: u64| {
+        k + i128::from(early) >= t && k <= t + i128::from(late) + i128::from(extra_late_ns)
+    };
+    if inside(i128::from(k), i128::from(t), early, late) {
+        return true;
+    }
+    (0..i).rev().find_map(|j| kernel_ns[j].map(|kj| (j, kj))).is_some_and(|(j, kj)| {
+        let dt = t.saturating_sub(tcpsim_ns[j]);
+        let dk = i128::from(k) - i128::from(kj);
+        inside(dk, i128::from(dt), 2 * OBSERVE_NS, timer_slack_ns(dt, hz) + 2 * OBSERVE_NS)
+    })
 }
 
 #[cfg(test)]
@@ -229,6 +271,48 @@ mod tests {
         assert_eq!(find(Kind::SynSend(1)), Some(("c", 1000)));
         assert_eq!(find(Kind::FirstRetransmit), Some(("c", 220)));
         assert_eq!(find(Kind::FinAck), Some(("s", 40)));
+    }
+
+    const MS: u64 = 1_000_000;
+
+    /// The review's synack2.ron: tcpsim's client is ESTABLISHED at 3200 ms
+    /// (two SYN,ACKs dropped), the kernel's at 200 ms (nothing dropped):
+    /// three seconds early is outside any window. A step 30 ms late after
+    /// two SYN timers (sd2: 2049.8 for 2020) is inside: two timers of
+    /// 1 s at HZ=250 may each be 40 ms late.
+    #[test]
+    fn entry_times_are_judged_against_the_timers_chained() {
+        let tcpsim = [0, 0, 3200 * MS];
+        assert!(!entry_within(&tcpsim, &[None, Some(MS / 10), Some(200 * MS)], 2, 0, 250));
+        let tcpsim = [0, 0, 2020 * MS];
+        assert!(entry_within(&tcpsim, &[None, Some(MS / 10), Some(2049 * MS)], 2, 0, 250));
+        // FIN_WAIT_2 at 2422.9 ms for tcpsim's 1500 (the review's dr150,
+        // a tail loss probe tcpsim does not send): far outside.
+        let tcpsim = [0, 0, 300 * MS, 1000 * MS, 1500 * MS];
+        let kernel = [None, Some(MS / 10), Some(300 * MS), Some(1000 * MS), Some(2423 * MS)];
+        assert!(!entry_within(&tcpsim, &kernel, 4, 0, 250));
+    }
+
+    /// A step the script causes at a fixed time (CLOSE at 3500 ms) after
+    /// a step the kernel reached 30 ms late is on time: judged by its
+    /// absolute time, not by its interval from the late step.
+    #[test]
+    fn a_scripted_step_after_a_late_one_is_on_time() {
+        let tcpsim = [0, 0, 2020 * MS, 3040 * MS, 3500 * MS];
+        let kernel = [None, Some(MS / 10), Some(2050 * MS), Some(3070 * MS), Some(3500 * MS)];
+        assert!(entry_within(&tcpsim, &kernel, 3, 0, 250));
+        assert!(entry_within(&tcpsim, &kernel, 4, 0, 250));
+    }
+
+    /// TIME_WAIT's end is seen when the timewait socket is gone: 60 s at
+    /// HZ=250 is 15000 jiffies, level 3 of the wheel (4032 to 32255
+    /// jiffies, 512-jiffy buckets): up to (512 + 2) x 4 ms late, plus the
+    /// 100 ms poll and 5 ms for the observer; early only by the observer
+    /// and two jiffies.
+    #[test]
+    fn time_wait_is_judged_by_its_end() {
+        let m = Measure { endpoint: "c".into(), kind: Kind::TimeWait, ns: 60_000 * MS, timers: vec![] };
+        assert_eq!(tolerance(&m, 250), (13 * MS, 2_056 * MS + 105 * MS));
     }
 
     #[test]

@@ -500,6 +500,9 @@ pub(crate) fn deviations_of(index: usize, c: &TcpConfig) -> Vec<String> {
     if let Some(t) = c.challenge_ack_interval {
         add(format!("challenge_ack_interval {t}: at most one RFC 5961 challenge ACK per {t} (B-LNX-07)"));
     }
+    if c.linux_handshake {
+        add("linux_handshake: cwnd starts at one segment after more than one SYN or SYN,ACK retransmission; a retransmitted SYN in SYN_RECEIVED is answered with the SYN,ACK (B-LNX-08, B-LNX-09)".into());
+    }
     if c.congestion_control == CongestionControl::None {
         add("congestion_control none: RFC 9293 §3.8.2 (MUST-19) requires congestion control".into());
     }

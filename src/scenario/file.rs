@@ -162,6 +162,11 @@ pub struct TcpSpec {
     /// connection (Linux `tcp_invalid_ratelimit`), above 0. Absent, not
     /// throttled; `linux` 500.
     pub challenge_ack_interval_ms: Option<f64>,
+    /// B-LNX-08, B-LNX-09: the handshake as Linux runs it (cwnd 1 after
+    /// more than one SYN or SYN,ACK retransmission; a retransmitted SYN in
+    /// SYN_RECEIVED answered with the SYN,ACK). Default false; `linux`
+    /// true.
+    pub linux_handshake: Option<bool>,
 }
 
 /// The `profile` setting's values.

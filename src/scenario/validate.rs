@@ -8,7 +8,7 @@ use crate::model::rules::{self, MAX_CONNECTIONS, deviations_of, list};
 use crate::model::{self, Action, App, CountRange, Fault, Model, Reaction, SegmentFaultAction, Timed};
 use crate::rng::Ppm;
 use crate::rule::Rule;
-use crate::tcp::{CloseReason, CongestionControl, Flags, State, TcpConfig};
+use crate::tcp::{CloseReason, CongestionControl, Flags, Profile, State, TcpConfig};
 
 /// The defaults a `profile` starts from.
 fn profile_defaults(profile: Option<ProfileName>) -> TcpConfig {
@@ -784,6 +784,17 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
             c.recv_buffer = x;
         }
     }
+    // Linux: a buffer the file sets is the application's SO_RCVBUF, which
+    // locks it; the window scale offered is then the one that buffer
+    // needs, not the one tcp_rmem[2] gives an autotuned socket
+    // (tcp_select_initial_window).
+    if c.profile == Profile::Linux
+        && spec.recv_buffer_bytes.is_some()
+        && spec.window_scale.is_none()
+        && c.window_scale.is_some()
+    {
+        c.window_scale = Some(crate::tcp::linux_locked_window_scale(c.recv_buffer));
+    }
     // Reported where the buffer is set, not at every block inheriting it.
     if spec.recv_buffer_bytes.is_some()
         && spec.window_scale.is_none()
@@ -828,6 +839,9 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     }
     if let Some(x) = spec.linux_delayed_ack {
         c.linux_delayed_ack = x;
+    }
+    if let Some(x) = spec.linux_handshake {
+        c.linux_handshake = x;
     }
     if let Some(x) = spec.challenge_ack_interval_ms {
         c.challenge_ack_interval = Some(v.ms(&f("challenge_ack_interval_ms"), x, true));

@@ -138,6 +138,13 @@ pub struct TcpConfig {
     /// B-LNX-07: at most one RFC 5961 challenge ACK per this interval per
     /// connection (Linux `tcp_invalid_ratelimit`); `None`: not throttled.
     pub challenge_ack_interval: Option<Duration>,
+    /// B-LNX-08, B-LNX-09: the handshake as Linux runs it: the congestion
+    /// window starts at one segment after more than one SYN (or SYN,ACK)
+    /// retransmission that the peer's answer does not show spurious
+    /// (`tcp_init_transfer`), and a passive SYN_RECEIVED answers a
+    /// retransmitted SYN with its SYN,ACK (`tcp_check_req`), at most once
+    /// per `challenge_ack_interval` (`tcp_invalid_ratelimit`).
+    pub linux_handshake: bool,
 }
 
 /// Linux `TCP_TIMEWAIT_LEN`.
@@ -187,6 +194,7 @@ impl Default for TcpConfig {
             synack_retries: None,
             linux_retries2: false,
             linux_delayed_ack: false,
+            linux_handshake: false,
             challenge_ack_interval: None,
         }
     }

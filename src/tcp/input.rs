@@ -274,6 +274,33 @@ impl Endpoint {
         if self.bits.has(bit::TS_OK) && seg.flags.ack() { seg.ts().map(|ts| ts.tsecr) } else { None }
     }
 
+    /// B-LNX-08: Linux's `tcp_init_transfer`: after more than one SYN or
+    /// SYN,ACK retransmission the congestion window starts at one
+    /// segment, RFC 5681 §3.1's loss window for a lost SYN, where Linux
+    /// keeps its initial window after a single one (RFC 6298's 1 s
+    /// initial RTO makes that one likely spurious). Not when the peer's
+    /// segment echoes the first SYN's timestamp: that SYN got through,
+    /// and the retransmissions were spurious
+    /// (`tcp_try_undo_spurious_syn`).
+    fn linux_initial_window(&mut self, cx: &StepContext, seg: &Segment, out: &mut Output) {
+        if !cx.cfg.linux_handshake {
+            return;
+        }
+        let Some(x) = opt!(self, linux) else { return };
+        if x.syn_rtx < 2 {
+            return;
+        }
+        let first = x.first_syn_at.map(|t| self.ts_clock(cx.cfg, t));
+        if first.is_some() && self.echoed_timestamp(seg) == first {
+            return;
+        }
+        out.rules.push(rule::LNX_08);
+        let smss = self.max_payload();
+        if let Some(cc) = &mut self.cc {
+            cc.cwnd = smss;
+        }
+    }
+
     fn set_send_window(&mut self, wnd: u32, wl1: SeqNum, wl2: SeqNum) {
         self.snd_wnd = wnd;
         self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
@@ -336,6 +363,7 @@ impl Endpoint {
             out.rules.push(rule::SYNSENT_04);
             self.set_send_window(u32::from(seg.wnd), seg.seq, seg.ack);
             self.on_new_ack(cx, seg.ack, self.echoed_timestamp(seg), out);
+            self.linux_initial_window(cx, seg, out);
             self.enter_established(cause, rule::SYNSENT_04, out);
             self.bits.set(bit::ACK_NOW, true);
             // Text or FIN on the SYN,ACK: continue at the text step.
@@ -380,6 +408,34 @@ impl Endpoint {
             // B-TS-06: PAWS never applies to a reset (§5.3 R1); it goes
             // on to the sequence test.
             out.rules.push(rule::TS_06);
+        }
+
+        // (0) B-LNX-09: Linux's tcp_check_req answers a retransmitted SYN
+        // in a passive SYN_RECEIVED with the SYN,ACK again
+        // (inet_rtx_syn_ack), unless it did less than
+        // `challenge_ack_interval` ago (tcp_oow_rate_limited,
+        // tcp_invalid_ratelimit); RFC 9293's sequence test would answer
+        // with an ACK (§3.10.7.4).
+        if cx.cfg.linux_handshake
+            && self.state == State::SynReceived
+            && self.origin == Origin::Passive
+            && f.syn()
+            && !f.ack()
+            && !f.rst()
+            && seg.seq == self.irs
+        {
+            out.rules.push(rule::LNX_09);
+            let limited = match (cx.cfg.challenge_ack_interval, opt!(self, linux)) {
+                (Some(interval), Some(x)) => x.last_syn_answer.is_some_and(|t| cx.now.saturating_since(t) < interval),
+                _ => false,
+            };
+            if !limited {
+                if let Some(x) = opt_mut!(self, linux) {
+                    x.last_syn_answer = Some(cx.now);
+                }
+                self.resend_syn_ack(cx, out);
+            }
+            return;
         }
 
         // (0) B-CLOSE-17: the peer's FIN again (our ACK of it was lost). The
@@ -625,6 +681,7 @@ impl Endpoint {
                 let wnd = self.peer_window(seg, out);
                 self.set_send_window(wnd, seg.seq, ack);
                 self.on_new_ack(cx, ack, self.echoed_timestamp(seg), out);
+                self.linux_initial_window(cx, seg, out);
                 self.enter_established(cause, rule::ACK_02, out);
                 if self.reassembly.has_out_of_order() {
                     // B-DATA-05: text that came with the SYN is delivered now.

@@ -2,7 +2,8 @@
 //! `docs/linux.md`), boxed beside the endpoint and absent unless one is
 //! configured: the RTT estimator's extra variables (B-LNX-01), the start
 //! of the retransmission budget (B-LNX-04), the delayed-ACK engine
-//! (B-LNX-05, B-LNX-06) and the challenge-ACK rate limit (B-LNX-07).
+//! (B-LNX-05, B-LNX-06), the challenge-ACK rate limit (B-LNX-07) and the
+//! handshake's retransmissions (B-LNX-08, B-LNX-09).
 //!
 //! The delayed-ACK engine follows net/ipv4/tcp_input.c
 //! (`tcp_event_data_recv`, `tcp_incr_quickack`, `__tcp_ack_snd_check`,
@@ -48,12 +49,26 @@ pub(super) struct LinuxState {
     pub lrcvtime: Instant,
     /// B-LNX-07: when the last challenge ACK went (`last_oow_ack_time`).
     pub last_challenge: Option<Instant>,
+    /// B-LNX-08: SYN or SYN,ACK retransmissions so far (`total_retrans`,
+    /// a request socket's `num_retrans`: the timer's and B-LNX-09's).
+    pub syn_rtx: u32,
+    /// B-LNX-08: when the first SYN or SYN,ACK went (`retrans_stamp` as
+    /// `tcp_connect` sets it): a peer echoing its timestamp got it, so the
+    /// retransmissions were spurious (`tcp_try_undo_spurious_syn`).
+    pub first_syn_at: Option<Instant>,
+    /// B-LNX-09: when a retransmitted SYN was last answered with the
+    /// SYN,ACK (the request socket's `last_oow_ack_time`).
+    pub last_syn_answer: Option<Instant>,
 }
 
 impl LinuxState {
     /// Whether `cfg` turns on any Linux option that keeps state.
     pub fn wanted(cfg: &TcpConfig) -> bool {
-        cfg.linux_rto || cfg.linux_retries2 || cfg.linux_delayed_ack || cfg.challenge_ack_interval.is_some()
+        cfg.linux_rto
+            || cfg.linux_retries2
+            || cfg.linux_delayed_ack
+            || cfg.challenge_ack_interval.is_some()
+            || cfg.linux_handshake
     }
 
     /// Fresh state: no RTT sample, no data received, ATO zero.
@@ -68,6 +83,9 @@ impl LinuxState {
             ato: Duration::ZERO,
             lrcvtime: Instant::ZERO,
             last_challenge: None,
+            syn_rtx: 0,
+            first_syn_at: None,
+            last_syn_answer: None,
         }
     }
 

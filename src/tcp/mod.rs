@@ -78,8 +78,8 @@ pub use cc::{CubicInfo, CubicRegion};
 pub use config::{CongestionControl, DEFAULT_PEER_MSS, LINUX_TIME_WAIT, MAX_RECV_BUFFER_SCALED, Profile, TcpConfig};
 pub use output::{AppEvent, Call, CallError, Cause, Note, Output, RttSource};
 pub use profile::{
-    LINUX_ATO_MIN, LINUX_DELACK_MAX, LINUX_MAX_QUICKACKS, LINUX_RTO_MAX, LINUX_RTO_MIN, linux_profile_lines,
-    linux_retries2_budget, linux_sysctls,
+    LINUX_ATO_MIN, LINUX_DELACK_MAX, LINUX_MAX_QUICKACKS, LINUX_RTO_MAX, LINUX_RTO_MIN, linux_locked_window_scale,
+    linux_profile_lines, linux_retries2_budget, linux_sysctls,
 };
 pub use sack::{SackBlock, SackBlocks};
 pub use segment::{Flags, MAX_WINDOW_SHIFT, Options, PayloadTag, Segment, Timestamps, payload_byte};

@@ -41,6 +41,17 @@ pub fn linux_retries2_budget(boundary: u32) -> Duration {
     }
 }
 
+/// The window scale Linux offers for a receive buffer the application
+/// sets (`SO_RCVBUF`, which locks it): the window clamp is then that
+/// buffer (tcp_output.c `tcp_connect_init`, `tcp_full_space`), and
+/// `tcp_select_initial_window` offers
+/// `ilog2(min(max(space, tcp_rmem[2]), window_clamp)) - 15`, at least 0
+/// and at most 14: 0 below 64 KiB, where an autotuned socket gets 10 from
+/// `tcp_rmem[2]`.
+pub fn linux_locked_window_scale(recv_buffer: u32) -> u8 {
+    (i64::from(recv_buffer.max(1).ilog2()) - 15).clamp(0, 14) as u8
+}
+
 impl TcpConfig {
     /// The defaults of Linux 6.18, each from the kernel source or sysctl
     /// named beside it (Documentation/networking/ip-sysctl.rst,
@@ -113,6 +124,11 @@ impl TcpConfig {
             // TCP_INIT_CWND 10 (include/net/tcp.h; tcp_init_cwnd): ten
             // segments whatever the MSS (B-CC-01; RFC 6928).
             initial_window_segments: Some(10),
+            // tcp_init_transfer: cwnd 1 after more than one SYN or
+            // SYN,ACK retransmission unless undone (B-LNX-08);
+            // tcp_check_req: a retransmitted SYN gets the SYN,ACK again
+            // (inet_rtx_syn_ack; B-LNX-09).
+            linux_handshake: true,
             ..TcpConfig::default()
         }
     }
@@ -131,7 +147,10 @@ pub fn linux_profile_lines(c: &TcpConfig) -> Vec<String> {
     let onoff = |b: bool| if b { "on" } else { "off" };
     let opt_ms = |x: Option<Duration>| x.map_or("off".to_string(), |x| x.to_string());
     let limit = |x: Option<u32>| x.map_or("infinite".to_string(), |n| n.to_string());
-    let mut lines = vec!["Linux 6.18 defaults (docs/linux.md)".to_string()];
+    let mut lines = vec![
+        "Linux 6.18 defaults (docs/linux.md); not modelled: tail loss probes (TLP), RACK, receive buffer autotuning"
+            .to_string(),
+    ];
     let mut add = |what: String, source: &str, same: bool| lines.push(format!("{what}: {source}{}", mark(same)));
     add(
         format!("window_scale {}", c.window_scale.map_or("off".into(), |s| s.to_string())),
@@ -184,6 +203,11 @@ pub fn linux_profile_lines(c: &TcpConfig) -> Vec<String> {
         format!("delayed_ack {} (linux_delayed_ack {})", opt_ms(c.delayed_ack), onoff(c.linux_delayed_ack)),
         "TCP_ATO_MIN 40 ms to TCP_DELACK_MAX 200 ms, TCP_MAX_QUICKACKS 16 (B-LNX-05, B-LNX-06)",
         c.delayed_ack == d.delayed_ack && c.linux_delayed_ack == d.linux_delayed_ack,
+    );
+    add(
+        format!("linux_handshake {}", onoff(c.linux_handshake)),
+        "tcp_init_transfer: cwnd 1 after 2 SYN retransmissions; tcp_check_req: SYN,ACK again (B-LNX-08, B-LNX-09)",
+        c.linux_handshake == d.linux_handshake,
     );
     add(
         format!("time_wait {}", c.time_wait_len()),
@@ -270,6 +294,18 @@ pub fn linux_sysctls(c: &TcpConfig) -> Vec<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// tcp_select_initial_window under a locked buffer: 1000 bytes and
+    /// 65535 give shift 0 (ilog2 below 15), 131072 = 2^17 gives 2, and
+    /// 32 MiB = 2^25 gives 10, as tcp_rmem[2] does for autotuned sockets.
+    #[test]
+    fn a_locked_buffer_chooses_its_own_window_scale() {
+        assert_eq!(linux_locked_window_scale(1000), 0);
+        assert_eq!(linux_locked_window_scale(65535), 0);
+        assert_eq!(linux_locked_window_scale(131_072), 2);
+        assert_eq!(linux_locked_window_scale(1 << 25), 10);
+        assert_eq!(linux_locked_window_scale(u32::MAX), 14, "TCP_MAX_WSCALE");
+    }
 
     /// B-LNX-04: tcp_model_timeout by hand: boundary 15 with a 200 ms
     /// base: ilog2(120 s / 200 ms) = ilog2(600) = 9, so (2^10 - 1) x 200 ms

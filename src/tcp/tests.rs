@@ -3025,6 +3025,96 @@ fn established_linux_challenge_acks_are_rate_limited() {
     assert_eq!(t.state(), State::Established);
 }
 
+/// The handshake as Linux runs it, with Reno's window and IW10.
+fn linux_handshake_cfg() -> TcpConfig {
+    TcpConfig {
+        linux_handshake: true,
+        congestion_control: CongestionControl::NewReno,
+        initial_window_segments: Some(10),
+        challenge_ack_interval: Some(Duration::from_millis(500)),
+        ..TcpConfig::default()
+    }
+}
+
+/// B-LNX-08: tcp_init_transfer: "we only reset cwnd when more than 1
+/// SYN/SYN-ACK retransmission has occurred" (tp->total_retrans > 1): the
+/// SYN resent twice (1 s and 3 s with the RFC 6298 backoff), the SYN,ACK
+/// at 3.01 s makes the window one segment (1460 bytes), where one
+/// retransmission keeps the initial window, 10 segments (RFC 6928: 14600
+/// bytes).
+#[test]
+fn syn_sent_linux_two_syn_retransmissions_start_cwnd_at_one_segment() {
+    let mut t = T::with_cfg(linux_handshake_cfg());
+    t.call(|ep, out| ep.connect(out));
+    one(t.fire_next_timer());
+    one(t.fire_next_timer());
+    t.at_ms(3010);
+    one(t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1)));
+    assert_eq!(t.state(), State::Established);
+    t.assert_rule(rule::LNX_08);
+    assert_eq!(t.ep.congestion_window().map(|c| c.0), Some(1460));
+
+    let mut t = T::with_cfg(linux_handshake_cfg());
+    t.call(|ep, out| ep.connect(out));
+    one(t.fire_next_timer());
+    t.at_ms(1010);
+    one(t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1)));
+    assert_eq!(t.ep.congestion_window().map(|c| c.0), Some(14600));
+    // The rfc profile keeps the initial window after two.
+    let mut t = T::with_cfg(TcpConfig { linux_handshake: false, ..linux_handshake_cfg() });
+    t.call(|ep, out| ep.connect(out));
+    one(t.fire_next_timer());
+    one(t.fire_next_timer());
+    t.at_ms(3010);
+    one(t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1)));
+    assert_eq!(t.ep.congestion_window().map(|c| c.0), Some(14600));
+}
+
+/// B-LNX-08: tcp_try_undo_spurious_syn: a SYN,ACK whose TSecr is the
+/// first SYN's TSval (sent at 0 ms: TSval = ts_start) shows the first SYN
+/// got through; the two retransmissions were spurious and the initial
+/// window stays: 10 segments of 1448 bytes (1460 less the 12 of the
+/// Timestamps option), 14480 bytes (RFC 6928).
+#[test]
+fn syn_sent_linux_spurious_syn_retransmissions_keep_the_initial_window() {
+    let cfg = TcpConfig { timestamps: true, ts_start: Some(7000), ..linux_handshake_cfg() };
+    let mut t = T::with_cfg(cfg);
+    t.call(|ep, out| ep.connect(out));
+    one(t.fire_next_timer());
+    one(t.fire_next_timer());
+    t.at_ms(3010);
+    one(t.recv(seg(SYN_ACK, REMOTE_ISS, LOCAL_ISS + 1).with_ts(500, 7000)));
+    assert_eq!(t.state(), State::Established);
+    assert_eq!(t.ep.congestion_window().map(|c| c.0), Some(14480));
+}
+
+/// B-LNX-09: tcp_check_req: a passive SYN_RECEIVED answers the peer's
+/// retransmitted SYN with the SYN,ACK again (inet_rtx_syn_ack), not with
+/// RFC 9293's ACK, and restarts its timer with the current RTO (1 s);
+/// another within tcp_invalid_ratelimit (500 ms) gets nothing. The two
+/// SYN-triggered SYN,ACKs count as retransmissions: at the ACK the
+/// window is one segment (B-LNX-08).
+#[test]
+fn syn_received_linux_retransmitted_syn_gets_the_syn_ack_again() {
+    let mut t = T::with_cfg(linux_handshake_cfg());
+    t.call(|ep, out| ep.listen(out));
+    assert_seg(&one(t.recv(seg(SYN, REMOTE_ISS, 0))), SYN_ACK, LOCAL_ISS, REMOTE_ISS + 1);
+    t.at_ms(300);
+    let again = one(t.recv(seg(SYN, REMOTE_ISS, 0)));
+    assert_seg(&again, SYN_ACK, LOCAL_ISS, REMOTE_ISS + 1);
+    assert!(again.retransmit);
+    t.assert_rule(rule::LNX_09);
+    assert_eq!(t.ep.poll_timeout(), Some(Instant::from_nanos(1_300_000_000)));
+    t.at_ms(600);
+    assert!(t.recv(seg(SYN, REMOTE_ISS, 0)).is_empty(), "within 500 ms of the last answer");
+    t.at_ms(900);
+    one(t.recv(seg(SYN, REMOTE_ISS, 0)));
+    t.at_ms(910);
+    assert!(t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1)).is_empty());
+    assert_eq!(t.state(), State::Established);
+    assert_eq!(t.ep.congestion_window().map(|c| c.0), Some(1460));
+}
+
 /// B-LNX-01: under `linux_rto` the endpoint's RTO is Linux's: the SYN
 /// timed at 10 ms gives SRTT 10 ms, mdev_us 20000, rttvar max(20000,
 /// 200000): RTO 210 ms, where RFC 6298 with rto_min 200 ms gives

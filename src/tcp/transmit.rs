@@ -127,6 +127,16 @@ impl Endpoint {
     fn send_syn(&mut self, cx: &StepContext, retransmit: bool, out: &mut Output) {
         let flags = if self.state == State::SynSent { Flags::SYN } else { Flags::SYN | Flags::ACK };
         self.snd_nxt = self.snd_nxt.max(self.iss.add(1));
+        if cx.cfg.linux_handshake
+            && let Some(x) = opt_mut!(self, linux)
+        {
+            // B-LNX-08: the handshake's first send, and its resends.
+            if retransmit {
+                x.syn_rtx += 1;
+            } else if x.first_syn_at.is_none() {
+                x.first_syn_at = Some(cx.now);
+            }
+        }
         self.emit(cx, self.iss, 0, flags, retransmit, out);
     }
 
@@ -1218,6 +1228,18 @@ impl Endpoint {
         if !self.timers.is_running(Timer::Retransmit) {
             self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
         }
+    }
+
+    /// B-LNX-09: the SYN,ACK again, for a retransmitted SYN: no backoff,
+    /// and the timer restarts with the current RTO (`tcp_check_req`:
+    /// `reqsk_timeout`, `mod_timer_pending`); it does not count toward
+    /// giving up (`inet_rtx_syn_ack` raises `num_retrans`, the give-up
+    /// counts `num_timeout`).
+    pub(super) fn resend_syn_ack(&mut self, cx: &StepContext, out: &mut Output) {
+        // The timed segment is void (Karn).
+        self.rtt.stop_timing();
+        self.send_syn(cx, true, out);
+        self.start_timer(Timer::Retransmit, cx.now + self.rtt.rto(), out);
     }
 
     /// How many retransmissions of the SYN or SYN,ACK may go: `r2_syn`,

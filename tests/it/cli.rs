@@ -1563,7 +1563,7 @@ fn run_coverage_lists_the_ids_of_one_run() {
     let report = stderr(&o);
     // The retransmitted FIN is re-acknowledged from TIME_WAIT (B-CLOSE-17).
     assert!(report.contains("  B-CLOSE-17 1\n"), "{report}");
-    assert!(report.contains(" of 145 IDs; never reached: "), "{report}");
+    assert!(report.contains(" of 147 IDs; never reached: "), "{report}");
 }
 
 /// A millisecond flag that is positive but rounds to nothing, or too long

@@ -2,11 +2,15 @@
 //! real sockets inside its host's namespace, at the script's times on the
 //! shared clock.
 //!
-//! CLOSE is `shutdown(SHUT_WR)`: RFC 9293's CLOSE means "no more to send"
-//! (§3.10.4) and the endpoint goes on receiving; `close(2)` would orphan
-//! the socket, and Linux resets a connection whose orphan receives data.
-//! Sockets stay open until the run ends, so the kernel's orphan timers
-//! (FIN_WAIT_2's `tcp_fin_timeout`) never apply, as in tcpsim.
+//! CLOSE is close(2) where tcpsim models the Linux orphan timeout
+//! (B-OPT-01: an orphan's FIN_WAIT_2 ends after `tcp_fin_timeout`) and
+//! the endpoint receives no data after it; otherwise `shutdown(SHUT_WR)`:
+//! RFC 9293's CLOSE means "no more to send" (§3.10.4) and the endpoint
+//! goes on receiving, where Linux resets an orphan that receives data
+//! (`full_close` in the run says which).
+//! Every socket stays open until the run ends, whatever its script and
+//! the peer do: only the script's CLOSE sends a FIN (B-CLOSE-12: CLOSE_WAIT
+//! lasts until the application closes).
 
 use super::netns::{Netns, now_ns, sleep_until};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -51,6 +55,11 @@ pub struct EndpointPlan {
     pub open: Open,
     /// What its application does.
     pub app: App,
+    /// Its configuration (index into the model's).
+    pub config: usize,
+    /// CLOSE is close(2) (an orphan, whose FIN_WAIT_2 `tcp_fin_timeout`
+    /// ends), not shutdown(SHUT_WR); see `full_close` in the run.
+    pub full_close: bool,
 }
 
 /// One listening socket of the run.
@@ -104,8 +113,6 @@ impl Apps {
 pub struct Ctx {
     /// The shared outcomes.
     pub apps: Arc<Apps>,
-    /// The relay's address table, filled as endpoints bind.
-    pub wire: Arc<super::relay::Wire>,
     /// The run's start on the shared clock.
     pub t0_ns: u64,
     /// The congestion controller to set on each socket (`TCP_CONGESTION`)
@@ -121,6 +128,33 @@ fn new_socket(ctx: &Ctx) -> std::io::Result<Socket> {
         s.set_tcp_congestion(cc.as_bytes())?;
     }
     Ok(s)
+}
+
+/// An endpoint's socket, shared by its script and its reader. Each takes
+/// a handle for one call at a time, so taking the socket out of the slot
+/// (a CLOSE played as close(2)) closes it as soon as the reader's read
+/// returns, which a shutdown(SHUT_RD) makes at once.
+#[derive(Clone)]
+struct Slot(Arc<Mutex<Option<Arc<Socket>>>>);
+
+impl Slot {
+    fn new(sock: Socket) -> Slot {
+        Slot(Arc::new(Mutex::new(Some(Arc::new(sock)))))
+    }
+
+    /// The socket, unless it was closed.
+    fn get(&self) -> Option<Arc<Socket>> {
+        self.0.lock().expect("socket slot").clone()
+    }
+
+    /// close(2): the last handle goes once the reader lets go.
+    fn close(&self) -> std::io::Result<()> {
+        let sock = self.0.lock().expect("socket slot").take();
+        match sock {
+            Some(s) => s.shutdown(Shutdown::Read),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Starts every endpoint's and listener's thread inside its namespace.
@@ -201,7 +235,6 @@ fn accept_loop(ctx: &Arc<Ctx>, plans: &Arc<Vec<EndpointPlan>>, li: usize, sock: 
         });
         let Some(ep) = served else { continue };
         let local = conn.local_addr().ok().and_then(|a| a.as_socket_ipv4());
-        ctx.wire.endpoints.lock().expect("endpoints")[ep] = local;
         ctx.apps.update(ep, |o| {
             o.local = local;
             o.remote = Some(peer);
@@ -210,7 +243,7 @@ fn accept_loop(ctx: &Arc<Ctx>, plans: &Arc<Vec<EndpointPlan>>, li: usize, sock: 
         let (ctx, plans) = (ctx.clone(), plans.clone());
         std::thread::spawn(move || {
             let base = if matches!(plans[ep].open, Open::Accept { from_accept: true, .. }) { at } else { ctx.t0_ns };
-            play(&ctx, &plans[ep], ep, Arc::new(conn), base, &[]);
+            play(&ctx, &plans[ep], ep, Slot::new(conn), base, &[], false);
             ctx.apps.update(ep, |o| o.done = true);
         });
     }
@@ -230,40 +263,111 @@ fn active(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, local: SocketAddrV4, r
         Err(e) => return ctx.apps.update(ep, |o| o.notes.push(format!("bind {local}: {e}"))),
     };
     let bound = sock.local_addr().ok().and_then(|a| a.as_socket_ipv4());
-    ctx.wire.endpoints.lock().expect("endpoints")[ep] = bound;
     let started = now_ns();
     ctx.apps.update(ep, |o| {
         o.local = bound;
         o.remote = Some(remote);
         o.connect_ns = Some(started);
     });
-    if let Err(e) = sock.connect(&remote.into()) {
+    // A non-blocking connect(): the script goes on while the handshake
+    // is under way, so a Send scheduled in SYN_SENT is written at its
+    // time. The socket is blocking again for that write, which waits in
+    // tcp_sendmsg (sk_stream_wait_connect) with sk_write_pending raised:
+    // tcp_rcv_synsent_state_process then saves the handshake's ACK and
+    // the data carries it, as RFC 9293's queued SEND does (§3.10.2).
+    let pending = sock.set_nonblocking(true).and_then(|()| match sock.connect(&remote.into()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INPROGRESS.raw_os_error()) => Ok(()),
+        Err(e) => Err(e),
+    });
+    if let Err(e) = pending.and_then(|()| sock.set_nonblocking(false)) {
         let at = now_ns();
         return ctx.apps.update(ep, |o| o.connect_error = Some((at, e.raw_os_error(), e.to_string())));
     }
-    play(ctx, plan, ep, Arc::new(sock), ctx.t0_ns, &plan.app.script[i + 1..]);
+    play(ctx, plan, ep, Slot::new(sock), ctx.t0_ns, &plan.app.script[i + 1..], true);
+}
+
+/// Waits until a non-blocking connect() ends; false (and the error
+/// recorded, at the time it was seen) when it failed or the run stopped.
+fn connected(ctx: &Ctx, ep: usize, slot: &Slot) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let slice = rustix::time::Timespec { tv_sec: 0, tv_nsec: 20_000_000 };
+    loop {
+        if ctx.apps.stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        // Closed by the script while the handshake was under way.
+        let Some(sock) = slot.get() else { return false };
+        let mut fds = [PollFd::new(&*sock, PollFlags::OUT)];
+        match poll(&mut fds, Some(&slice)) {
+            Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+            Ok(_) => break,
+            Err(e) => {
+                let at = now_ns();
+                ctx.apps.update(ep, |o| o.connect_error = Some((at, Some(e.raw_os_error()), e.to_string())));
+                return false;
+            }
+        }
+    }
+    let at = now_ns();
+    let Some(sock) = slot.get() else { return false };
+    match sock.take_error() {
+        Ok(None) => true,
+        Ok(Some(e)) | Err(e) => {
+            ctx.apps.update(ep, |o| o.connect_error = Some((at, e.raw_os_error(), e.to_string())));
+            false
+        }
+    }
 }
 
 /// Plays the reactions to the connection and the script from `base_ns`
 /// (the run's start for an active open, the accept for a passive one),
 /// while a reader thread reads everything and plays the end-of-stream
-/// reactions.
-fn play(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, sock: Arc<Socket>, base_ns: u64, after_connect: &[Timed]) {
+/// reactions. With `connecting` (an active open under way) the reader
+/// first waits for the handshake, and plays the reactions to the
+/// connection once it is done; it reads nothing if connect() fails.
+fn play(
+    ctx: &Arc<Ctx>,
+    plan: &EndpointPlan,
+    ep: usize,
+    slot: Slot,
+    base_ns: u64,
+    after_connect: &[Timed],
+    connecting: bool,
+) {
     let script: Vec<Timed> = if matches!(plan.open, Open::Accept { .. }) {
         plan.app.script.iter().filter(|t| t.action != Action::Listen).copied().collect()
     } else {
         after_connect.to_vec()
     };
-    let _ = sock.set_read_timeout(Some(std::time::Duration::from_millis(20)));
+    if let Some(sock) = slot.get() {
+        let _ = sock.set_read_timeout(Some(std::time::Duration::from_millis(20)));
+    }
+    let full = plan.full_close;
     let reader = {
-        let (ctx, sock, reactions) = (ctx.clone(), sock.clone(), plan.app.on_end_of_stream.clone());
+        let (ctx, slot, app) = (ctx.clone(), slot.clone(), plan.app.clone());
         std::thread::spawn(move || {
+            if connecting {
+                if !connected(&ctx, ep, &slot) {
+                    return;
+                }
+                for r in &app.on_connected {
+                    react(&ctx, ep, &slot, *r, full);
+                }
+            }
             let mut buf = vec![0u8; 65536];
             while !ctx.apps.stop.load(Ordering::Relaxed) {
-                match (&*sock).read(&mut buf) {
+                // No handle is kept between reads: a close(2) by the
+                // script takes effect when this one returns.
+                let Some(sock) = slot.get() else { return };
+                let got = (&*sock).read(&mut buf);
+                drop(sock);
+                match got {
+                    // The script's close(2) woke the read: no end of stream.
+                    Ok(0) if slot.get().is_none() => return,
                     Ok(0) => {
-                        for r in &reactions {
-                            react(&ctx, ep, &sock, *r);
+                        for r in &app.on_end_of_stream {
+                            react(&ctx, ep, &slot, *r, full);
                         }
                         return;
                     }
@@ -274,25 +378,43 @@ fn play(ctx: &Arc<Ctx>, plan: &EndpointPlan, ep: usize, sock: Arc<Socket>, base_
             }
         })
     };
-    for r in &plan.app.on_connected {
-        react(ctx, ep, &sock, *r);
+    if !connecting {
+        for r in &plan.app.on_connected {
+            react(ctx, ep, &slot, *r, full);
+        }
     }
     for t in &script {
         if !sleep_until(base_ns + t.at.as_nanos(), &ctx.apps.stop) {
             break;
         }
         match t.action {
-            Action::Send(n) => react(ctx, ep, &sock, Reaction::Send(n)),
-            Action::Close => react(ctx, ep, &sock, Reaction::Close),
+            Action::Send(n) => react(ctx, ep, &slot, Reaction::Send(n), full),
+            Action::Close => react(ctx, ep, &slot, Reaction::Close, full),
             other => ctx.apps.update(ep, |o| o.notes.push(format!("{other:?} is not played"))),
         }
     }
     let _ = reader.join();
+    // The socket stays open until the run ends unless the script closed
+    // it: dropping the last handle would close(2) it, and send a FIN the
+    // script never asked for.
+    ctx.apps.update(ep, |o| o.done = true);
+    while !ctx.apps.stop.load(Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(slot);
 }
 
-fn react(ctx: &Ctx, ep: usize, sock: &Socket, r: Reaction) {
+/// Plays one call: CLOSE is close(2) with `full`, else shutdown(SHUT_WR).
+fn react(ctx: &Ctx, ep: usize, slot: &Slot, r: Reaction, full: bool) {
+    let Some(sock) = slot.get() else {
+        return ctx.apps.update(ep, |o| o.notes.push(format!("{r:?}: the socket is closed")));
+    };
     let result = match r {
-        Reaction::Send(n) => send(sock, n),
+        Reaction::Send(n) => send(&sock, n),
+        Reaction::Close if full => {
+            drop(sock);
+            slot.close()
+        }
         Reaction::Close => sock.shutdown(Shutdown::Write),
         other => Err(std::io::Error::other(format!("{other:?} is not played"))),
     };

@@ -19,15 +19,17 @@ mod report;
 use super::{ColorChoice, EXIT_BAD_INPUT, EXIT_INCOMPLETE, SimArgs};
 use apps::{Apps, Ctx, EndpointPlan, ListenerPlan, Open, Outcome};
 use netns::{Netns, now_ns};
-use observe::{Diag, TCP_SYN_RECV, TCP_TIME_WAIT, TraceInstance, TraceLine};
+use observe::{Diag, TCP_FIN_WAIT2, TCP_SYN_RECV, TCP_TIME_WAIT, TIMEWAIT_TIMER, TraceInstance, TraceLine};
 use relay::{DropRule, Partition, Wire};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use tcpsim::kernel::drops::{KIND_MASK, TcpsimDrop, drop_specs};
 use tcpsim::kernel::path::{Change, KernelRecord, TimeWaitSeen};
+use tcpsim::kernel::sysctls::SysctlRow;
 use tcpsim::kernel::timing::WireSeg;
-use tcpsim::model::{Action, Fault, Model, SegmentFaultAction};
-use tcpsim::tcp::State;
+use tcpsim::model::{Action, Fault, Model};
+use tcpsim::tcp::{State, TcpConfig};
 use tcpsim::trace::{Recorder, TraceKind};
 
 /// Examples for `--help`.
@@ -67,9 +69,9 @@ pub struct SidePath {
 /// The tcpsim side's run.
 struct TcpsimRun {
     paths: Vec<SidePath>,
-    /// Rule drops: (sender conn, sender name, flags, has data, ordinal
-    /// among that sender's segments with these flags and data).
-    drops: Vec<(u32, String, u8, bool, u32)>,
+    /// The segments rules dropped, each with its ordinal among its
+    /// sender's segments of its kind.
+    drops: Vec<TcpsimDrop>,
     end_ns: u64,
     time_wait_ns: u64,
     /// Every segment sent, as the wire saw it (for the timings).
@@ -88,6 +90,7 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
     let mut by_ep: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
     let mut sent: std::collections::BTreeMap<(u32, u8, bool), u32> = std::collections::BTreeMap::new();
     let mut sends: std::collections::BTreeMap<u64, (u32, u8, bool, u32)> = std::collections::BTreeMap::new();
+    // Kinds leave PSH out (`tcpsim::kernel::drops`).
     let mut drops = Vec::new();
     let mut segs: Vec<WireSeg> = Vec::new();
     let mut seg_of: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
@@ -106,11 +109,11 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
                 paths[i].steps.push((to, e.t.as_nanos()));
             }
             TraceKind::Send { seg, .. } => {
-                let key = (e.ep, seg.flags.bits(), seg.len > 0);
+                let key = (e.ep, seg.flags.bits() & KIND_MASK, seg.len > 0);
                 let n = sent.entry(key).or_insert(0);
                 *n += 1;
                 if let Some(p) = e.pkt {
-                    sends.insert(p.pkt, (e.conn, key.1, key.2, *n));
+                    sends.insert(p.pkt, (e.conn, seg.flags.bits(), key.2, *n));
                     seg_of.insert(p.pkt, segs.len());
                 }
                 segs.push(WireSeg {
@@ -134,8 +137,8 @@ fn tcpsim_run(model: &Model) -> Result<TcpsimRun, String> {
                 }
             }
             TraceKind::Drop { reason: tcpsim::link::DropReason::Rule, .. } => {
-                if let Some(&(conn, flags, data, n)) = e.pkt.and_then(|p| sends.get(&p.pkt)) {
-                    drops.push((conn, e.endpoint.clone(), flags, data, n));
+                if let Some(&(conn, flags, data, nth)) = e.pkt.and_then(|p| sends.get(&p.pkt)) {
+                    drops.push(TcpsimDrop { conn, name: e.endpoint.clone(), flags, data, nth });
                 }
             }
             _ => {}
@@ -157,9 +160,30 @@ fn addresses() -> [Ipv4Addr; 2] {
     [Ipv4Addr::from(base + 1), Ipv4Addr::from(base + 2)]
 }
 
-/// The endpoints and listeners of the file, on the run's addresses.
+/// The first port the run gives an active endpoint whose file names
+/// none (the next free one from here): every endpoint's address pair is
+/// known before any traffic, so the relay can drop a segment sent before
+/// `connect()` or `accept()` returns (a SYN,ACK).
+const FIRST_PORT: u16 = 40000;
+
+/// The endpoints and listeners of the file, on the run's addresses. Every
+/// endpoint's local and remote address are fixed here, before the run.
 fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerPlan>) {
     let at = |h: u32, port: u16| SocketAddrV4::new(addr[h as usize], port);
+    // Ports the file uses itself, per host.
+    let mut used: Vec<(u32, u16)> = model.listeners.iter().map(|l| (l.host, l.port)).collect();
+    for c in &model.connections {
+        used.extend(c.local_port.map(|p| (c.host, p)));
+        used.push((c.remote_host, c.remote_port));
+    }
+    let mut next_port = FIRST_PORT;
+    let mut fresh = |host: u32| {
+        while used.contains(&(host, next_port)) {
+            next_port += 1;
+        }
+        used.push((host, next_port));
+        next_port
+    };
     let mut listeners: Vec<ListenerPlan> = model
         .listeners
         .iter()
@@ -173,7 +197,7 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
     let mut eps = Vec::new();
     for (ci, c) in model.connections.iter().enumerate() {
         let client = eps.len();
-        let local = at(c.host, c.local_port.unwrap_or(0));
+        let local = at(c.host, c.local_port.unwrap_or_else(|| fresh(c.host)));
         let remote = at(c.remote_host, c.remote_port);
         eps.push(EndpointPlan {
             name: c.name.clone(),
@@ -181,6 +205,8 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
             host: c.host as usize,
             open: Open::Connect { local, remote },
             app: c.app.clone(),
+            config: c.config,
+            full_close: false,
         });
         if let Some(peer) = &c.peer {
             let open = if peer.app.script.iter().any(|t| t.action == Action::Connect) {
@@ -201,6 +227,8 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
                 host: c.remote_host as usize,
                 open,
                 app: peer.app.clone(),
+                config: peer.config,
+                full_close: false,
             });
         } else if let Some(li) = model.listeners.iter().position(|l| l.host == c.remote_host && l.port == c.remote_port)
         {
@@ -210,68 +238,71 @@ fn plan(model: &Model, addr: [Ipv4Addr; 2]) -> (Vec<EndpointPlan>, Vec<ListenerP
                 host: c.remote_host as usize,
                 open: Open::Accept { listener: li, client, from_accept: true },
                 app: model.listeners[li].app.clone(),
+                config: model.listeners[li].config,
+                full_close: false,
             });
         }
     }
     (eps, listeners)
 }
 
-/// The relay's drop rules: a filter the wire can see (sender, flags,
-/// payload) drops the same matches as in tcpsim (`nth`, `times`); one that
-/// names what the wire cannot see (the sender's state, a retransmission,
-/// a connection number) drops the segments it dropped in tcpsim's run,
-/// each as the k-th segment of its sender with its flags and payload.
+/// Whether the endpoint's CLOSE is played as close(2), not
+/// shutdown(SHUT_WR). tcpsim's Linux orphan timeout (B-OPT-01,
+/// `linux_fin_wait_2_timeout`) models a socket the application closed:
+/// the kernel applies `tcp_fin_timeout` only to such an orphan
+/// (tcp_input.c `tcp_rcv_state_process`, FIN_WAIT1: a socket that is not
+/// SOCK_DEAD just waits). So where the option is on, CLOSE is close(2),
+/// unless tcpsim's endpoint receives data after it closed: Linux resets
+/// an orphan that does (same function, "RFC 1122 says we MUST send a
+/// reset"), which tcpsim does not model, and there CLOSE stays
+/// shutdown(SHUT_WR), RFC 9293's "no more to send" (§3.10.4).
+fn full_close(model: &Model, run: &TcpsimRun, p: &EndpointPlan) -> bool {
+    let orphans = model.configs.get(p.config).is_some_and(|c| c.linux_fin_wait_2_timeout.is_some());
+    let closed_at = run
+        .paths
+        .iter()
+        .find(|s| s.conn == p.conn && s.name == p.name)
+        .and_then(|s| s.steps.iter().find(|(st, _)| *st == State::FinWait1))
+        .map(|(_, t)| *t);
+    let data_after = closed_at
+        .is_some_and(|t| run.segs.iter().any(|s| s.to == p.name && s.len > 0 && s.arrived_ns.is_some_and(|a| a > t)));
+    orphans && !data_after
+}
+
+/// Each endpoint's (local, remote) address pair, known before the run:
+/// an accepted endpoint's local address is its listener's, its remote
+/// one its client's.
+fn address_pairs(eps: &[EndpointPlan], listeners: &[ListenerPlan]) -> Vec<(SocketAddrV4, SocketAddrV4)> {
+    let local_of = |p: &EndpointPlan| match p.open {
+        Open::Connect { local, .. } => local,
+        Open::Accept { listener, .. } => listeners[listener].addr,
+    };
+    eps.iter()
+        .map(|p| match p.open {
+            Open::Connect { local, remote } => (local, remote),
+            Open::Accept { listener, client, .. } => (listeners[listener].addr, local_of(&eps[client])),
+        })
+        .collect()
+}
+
+/// The relay's drop rules (`tcpsim::kernel::drops`), with their
+/// counters.
 fn drop_rules(model: &Model, eps: &[EndpointPlan], run: &TcpsimRun) -> Vec<DropRule> {
-    let ep_of =
-        |conn: Option<u32>, name: &str| eps.iter().position(|p| p.name == name && conn.is_none_or(|c| c == p.conn));
-    let mut rules = Vec::new();
-    let mut derived_used = vec![false; run.drops.len()];
-    for (i, f) in model.faults.iter().enumerate() {
-        let Fault::Segment { filter, nth, times, action: SegmentFaultAction::Drop } = f else { continue };
-        let label = format!("faults[{i}]");
-        let visible = filter.state.is_none() && filter.retransmit.is_none() && filter.conn.is_none();
-        if visible && let (Some(from), Some(flags)) = (&filter.from, filter.flags) {
-            for ep in eps.iter().enumerate().filter(|(_, p)| &p.name == from).map(|(k, _)| k) {
-                rules.push(DropRule {
-                    label: label.clone(),
-                    endpoint: ep,
-                    flags: flags.bits(),
-                    data: filter.data,
-                    drop: (*nth..nth.saturating_add(*times)).collect(),
-                    matched: AtomicU32::new(0),
-                    dropped: AtomicU32::new(0),
-                });
-            }
-            continue;
-        }
-        for (k, (conn, name, flags, data, n)) in run.drops.iter().enumerate() {
-            let fits = !derived_used[k]
-                && filter.from.as_ref().is_none_or(|f| f == name)
-                && filter.flags.is_none_or(|f| f.bits() == *flags)
-                && filter.data.is_none_or(|d| d == *data);
-            let Some(ep) = ep_of(Some(*conn), name) else { continue };
-            if fits {
-                derived_used[k] = true;
-                rules.push(DropRule {
-                    label: label.clone(),
-                    endpoint: ep,
-                    flags: *flags,
-                    data: Some(*data),
-                    drop: vec![*n],
-                    matched: AtomicU32::new(0),
-                    dropped: AtomicU32::new(0),
-                });
-            }
-        }
-    }
-    rules
+    let names: Vec<(u32, String)> = eps.iter().map(|p| (p.conn, p.name.clone())).collect();
+    drop_specs(model, &names, &run.drops)
+        .into_iter()
+        .map(|spec| DropRule { spec, matched: AtomicU32::new(0), dropped: AtomicU32::new(0) })
+        .collect()
 }
 
 /// What the kernel run saw.
 pub struct KernelRun {
     pub records: Vec<KernelRecord>,
     pub outcomes: Vec<Outcome>,
+    /// Settings made or refused, as (what, note).
     pub sysctls: Vec<(String, String)>,
+    /// Each namespace's settings beside the profile's and the file's.
+    pub settings: [Vec<SysctlRow>; 2],
     /// Per drop rule: its fault, the sender, segments matched and dropped
     /// on the kernel, segments of that sender and flags dropped in tcpsim.
     pub rules: Vec<(String, String, u32, u32, u32)>,
@@ -286,17 +317,20 @@ pub struct KernelRun {
     pub hz: (u32, String),
 }
 
-/// The sysctls printed with the run (each namespace has its own copy).
-const SYSCTLS: [&str; 8] = [
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_syn_retries",
-    "net.ipv4.tcp_synack_retries",
-    "net.ipv4.tcp_retries2",
-    "net.ipv4.tcp_timestamps",
-    "net.ipv4.tcp_sack",
-    "net.ipv4.tcp_window_scaling",
-    "net.ipv4.tcp_rfc1337",
-];
+/// The configuration of host `h`'s first endpoint (a connection's, its
+/// peer's or a listener's): the one whose sysctls its namespace gets.
+fn host_config(model: &Model, h: u32) -> Option<&TcpConfig> {
+    let index = model
+        .connections
+        .iter()
+        .find(|c| c.host == h)
+        .map(|c| c.config)
+        .or_else(|| {
+            model.connections.iter().find(|c| c.remote_host == h).and_then(|c| c.peer.as_ref()).map(|p| p.config)
+        })
+        .or_else(|| model.listeners.iter().find(|l| l.host == h).map(|l| l.config));
+    index.and_then(|i| model.configs.get(i))
+}
 
 struct Setup {
     ns: [Arc<Netns>; 2],
@@ -304,10 +338,30 @@ struct Setup {
     diag: [Diag; 2],
     trace: TraceInstance,
     sysctls: Vec<(String, String)>,
+    settings: [Vec<SysctlRow>; 2],
     socket_cc: Option<String>,
 }
 
-fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str) -> Result<Setup, String> {
+/// Sets the file's values in namespace `n` (`tcpsim::kernel::sysctls`);
+/// the congestion controller is set apart. Returns the rows, and a note
+/// for each value the kernel refused.
+fn apply_sysctls(n: &Netns, cfg: Option<&TcpConfig>, notes: &mut Vec<(String, String)>) -> Vec<SysctlRow> {
+    let Some(cfg) = cfg else { return Vec::new() };
+    let rows = tcpsim::kernel::sysctls::rows(cfg, |key| n.read_sysctl(key).ok());
+    for r in &rows {
+        if r.key == "net.ipv4.tcp_congestion_control" {
+            continue;
+        }
+        if let Some(v) = r.to_set()
+            && let Err(e) = n.sysctl(r.key, v)
+        {
+            notes.push((r.key.to_string(), format!("the file's {v} could not be set: {e}")));
+        }
+    }
+    rows
+}
+
+fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str, model: &Model) -> Result<Setup, String> {
     // The guards built so far drop (and clean up) on any `?` below.
     let a = Arc::new(Netns::create(&format!("{tag}-a")).map_err(|e| format!("no network namespaces: {e}"))?);
     let b = Arc::new(Netns::create(&format!("{tag}-b")).map_err(|e| format!("no network namespaces: {e}"))?);
@@ -333,11 +387,12 @@ fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str) -> Result<Setup, String> {
         };
         if h == 0 {
             sysctls.push((key.to_string(), shown));
-            for key in SYSCTLS {
-                sysctls.push((key.to_string(), n.read_sysctl(key).unwrap_or_else(|e| format!("unreadable: {e}"))));
-            }
         }
     }
+    let settings = [
+        apply_sysctls(&ns[0], host_config(model, 0), &mut sysctls),
+        apply_sysctls(&ns[1], host_config(model, 1), &mut sysctls),
+    ];
     let mut tuns = Vec::new();
     for (h, n) in ns.iter().enumerate() {
         let dev = n.run(|| {
@@ -348,16 +403,31 @@ fn setup(tag: &str, addr: [Ipv4Addr; 2], cc: &str) -> Result<Setup, String> {
         let (me, peer) = (addr[h].to_string(), addr[1 - h].to_string());
         n.ip(&["addr", "add", &format!("{me}/32"), "peer", &format!("{peer}/32"), "dev", "tk0"])?;
         n.ip(&["link", "set", "tk0", "up"])?;
+        // The initial window is the route's (tcp_init_cwnd: RTAX_INITCWND,
+        // else TCP_INIT_CWND 10): set when the file's differs.
+        if let Some(iw) = host_config(model, h as u32).and_then(|c| c.initial_window_segments).filter(|&w| w != 10) {
+            let iw = iw.to_string();
+            n.ip(&["route", "replace", &format!("{peer}/32"), "dev", "tk0", "src", &me, "initcwnd", &iw])?;
+            if h == 0 {
+                sysctls.push(("route initcwnd".into(), format!("{iw} (set; the kernel's default is 10)")));
+            }
+        }
         tuns.push(Arc::new(dev));
     }
     let tuns: [Arc<tun::Device>; 2] = [tuns[0].clone(), tuns[1].clone()];
     let diag = [ns[0].run(Diag::open)?, ns[1].run(Diag::open)?];
     let trace = TraceInstance::create(tag)?;
-    Ok(Setup { ns, tuns, diag, trace, sysctls, socket_cc })
+    Ok(Setup { ns, tuns, diag, trace, sysctls, settings, socket_cc })
 }
 
+/// How long after tcpsim's last event a run whose sockets stay open goes
+/// on: the kernel's timers may fire late by the timer wheel's
+/// granularity (a level-2 bucket is 64 jiffies, 256 ms at HZ=250).
+const QUIET_MARGIN_NS: u64 = 1_000_000_000;
+
 /// Runs the plan on the kernel until every endpoint is settled (CLOSED,
-/// no timewait socket) or `deadline_ns` after the start.
+/// no timewait socket), or is in the state tcpsim's run ended in
+/// [`QUIET_MARGIN_NS`] after tcpsim's end, or 10 s after that.
 fn run_kernel(
     model: &Model,
     run: &TcpsimRun,
@@ -366,9 +436,12 @@ fn run_kernel(
 ) -> Result<(KernelRun, Vec<EndpointPlan>), String> {
     let addr = addresses();
     let tag = format!("tcpsim-{}", std::process::id());
-    let (eps, listeners) = plan(model, addr);
+    let (mut eps, listeners) = plan(model, addr);
+    for p in &mut eps {
+        p.full_close = full_close(model, run, p);
+    }
     let rules = drop_rules(model, &eps, run);
-    let mut s = setup(&tag, addr, cc)?;
+    let mut s = setup(&tag, addr, cc, model)?;
     let delay = |from: u32| {
         model.links.iter().find_map(|l| {
             (l.a == from).then_some(l.ab.delay).or((l.b == from).then_some(l.ba.delay)).map(|d| d.as_nanos())
@@ -387,7 +460,7 @@ fn run_kernel(
         delay_ns: [delay(0).unwrap_or(0), delay(1).unwrap_or(0)],
         rules,
         partitions,
-        endpoints: Mutex::new(vec![None; eps.len()]),
+        endpoints: address_pairs(&eps, &listeners),
         arrivals: [Mutex::new(Vec::new()), Mutex::new(Vec::new())],
         capture: Mutex::new(Vec::new()),
         counts: [Mutex::new((0, 0)), Mutex::new((0, 0))],
@@ -409,7 +482,7 @@ fn run_kernel(
     // Time for every thread to reach its first wait.
     let t0 = now_ns() + 200_000_000;
     wire.t0_ns.set(t0);
-    let ctx = Arc::new(Ctx { apps: apps.clone(), wire: wire.clone(), t0_ns: t0, socket_cc: s.socket_cc.clone() });
+    let ctx = Arc::new(Ctx { apps: apps.clone(), t0_ns: t0, socket_cc: s.socket_cc.clone() });
     let plans = Arc::new(eps);
     let app_threads = match apps::start(&ctx, &s.ns, &plans, &listeners) {
         Ok(t) => t,
@@ -427,7 +500,8 @@ fn run_kernel(
     let mut request_sockets: Vec<(SocketAddrV4, SocketAddrV4)> = Vec::new();
     let ours = |a: &SocketAddrV4| addr.contains(a.ip());
     let (mut timed_out, mut was_interrupted) = (false, false);
-    let mut present: Vec<(SocketAddrV4, SocketAddrV4)> = Vec::new();
+    // The timewait sockets of the last dump, with their substates.
+    let mut present: Vec<((SocketAddrV4, SocketAddrV4), u8)> = Vec::new();
     let mut next_dump = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -453,12 +527,29 @@ fn run_kernel(
                     if !ours(&sock.local) {
                         continue;
                     }
-                    if sock.state == TCP_TIME_WAIT {
-                        present.push((sock.local, sock.remote));
-                        if !tw.iter().any(|(l, r, _)| (*l, *r) == (sock.local, sock.remote)) {
-                            let seen =
-                                TimeWaitSeen { first_seen_ns: now_ns(), expires_ms: sock.expires_ms, gone_ns: None };
-                            tw.push((sock.local, sock.remote, seen));
+                    let orphan = sock.state == TCP_FIN_WAIT2 && sock.timer == TIMEWAIT_TIMER;
+                    if sock.state == TCP_TIME_WAIT || orphan {
+                        present.push(((sock.local, sock.remote), sock.state));
+                        match tw.iter_mut().find(|(l, r, _)| (*l, *r) == (sock.local, sock.remote)) {
+                            None => {
+                                let seen = TimeWaitSeen {
+                                    first_seen_ns: now_ns(),
+                                    expires_ms: sock.expires_ms,
+                                    gone_ns: None,
+                                    orphan_fin_wait_2: orphan,
+                                    time_wait_seen_ns: None,
+                                };
+                                tw.push((sock.local, sock.remote, seen));
+                            }
+                            Some((_, _, seen)) => {
+                                if seen.orphan_fin_wait_2 && !orphan && seen.time_wait_seen_ns.is_none() {
+                                    // The peer's FIN turned it to TIME_WAIT:
+                                    // its timer is now TIME_WAIT's.
+                                    seen.time_wait_seen_ns = Some(now);
+                                    seen.first_seen_ns = now;
+                                    seen.expires_ms = sock.expires_ms;
+                                }
+                            }
                         }
                     } else if sock.state == TCP_SYN_RECV && !request_sockets.contains(&(sock.local, sock.remote)) {
                         request_sockets.push((sock.local, sock.remote));
@@ -466,7 +557,7 @@ fn run_kernel(
                 }
             }
             for (l, r, seen) in &mut tw {
-                if seen.gone_ns.is_none() && !present.contains(&(*l, *r)) {
+                if seen.gone_ns.is_none() && !present.iter().any(|(p, _)| *p == (*l, *r)) {
                     seen.gone_ns = Some(now);
                 }
             }
@@ -486,7 +577,7 @@ fn run_kernel(
             }
             let (Some(l), Some(r)) = (o.local, o.remote) else { return false };
             let last = lines.iter().rev().find(|t| t.local == l && t.remote == r).map(|t| t.to);
-            last == Some(tcpsim::kernel::path::LinuxState::Close) && !present.contains(&(l, r))
+            last == Some(tcpsim::kernel::path::LinuxState::Close) && !present.iter().any(|(p, _)| *p == (l, r))
         };
         let actives_settled = plans
             .iter()
@@ -499,27 +590,54 @@ fn run_kernel(
         if all_settled && now > t0 + last_script + 100_000_000 {
             break;
         }
+        // Sockets the scripts leave open stay open: the run ends once
+        // tcpsim's has (and a margin for the kernel's late timers) with
+        // every endpoint in the state tcpsim's ended in.
+        let kernel_state = |o: &Outcome| {
+            if o.connect_error.is_some() {
+                return Some(State::Closed);
+            }
+            let (Some(l), Some(r)) = (o.local, o.remote) else { return None };
+            let last = lines.iter().rev().find(|t| t.local == l && t.remote == r).map(|t| t.to)?;
+            let tw_state = present.iter().find(|(p, _)| *p == (l, r)).map(|(_, st)| *st);
+            Some(match (last, tw_state) {
+                (tcpsim::kernel::path::LinuxState::Close, Some(TCP_FIN_WAIT2)) => State::FinWait2,
+                (tcpsim::kernel::path::LinuxState::Close, Some(_)) => State::TimeWait,
+                (other, _) => other.rfc(),
+            })
+        };
+        let final_state = |p: &EndpointPlan| {
+            run.paths.iter().find(|s| s.conn == p.conn && s.name == p.name).and_then(|s| s.steps.last()).map(|x| x.0)
+        };
+        let quiet = plans.iter().zip(&outcomes).all(|(p, o)| {
+            let k = kernel_state(o);
+            k == final_state(p) || (k.is_none() && final_state(p) == Some(State::Closed))
+        });
+        if quiet && now > t0 + run.end_ns.max(last_script) + QUIET_MARGIN_NS {
+            break;
+        }
     }
     // A failed connect() settles its endpoint as soon as the call
     // returns, possibly before the tracepoint's SYN_SENT -> CLOSE line
     // was read: one last read after the kernel has written it.
     std::thread::sleep(std::time::Duration::from_millis(50));
     lines.extend(s.trace.poll().into_iter().filter(|l| ours(&l.local)));
+    // The relay stops first: the sockets close when the applications'
+    // threads end, and what that sends is no part of the run.
     wire.stop.store(true, Ordering::SeqCst);
-    apps.stop.store(true, Ordering::SeqCst);
-    // The relay's threads end within 20 ms; the applications' are left
-    // to end with the process (one may be blocked in connect()).
     for t in relay_threads {
         let _ = t.join();
     }
+    // The applications' threads are left to end with the process (one
+    // may be blocked in a write on a connection still under way).
+    apps.stop.store(true, Ordering::SeqCst);
     drop(app_threads);
     let outcomes = apps.outcomes.lock().expect("outcomes").clone();
     let arrivals: [Vec<u64>; 2] =
         [wire.arrivals[0].lock().expect("arrivals").clone(), wire.arrivals[1].lock().expect("arrivals").clone()];
     let rel = |t: u64| t.saturating_sub(t0);
-    let table = wire.endpoints.lock().expect("endpoints").clone();
-    let name_of = |a: SocketAddrV4| {
-        table.iter().position(|t| *t == Some(a)).map(|i| plans[i].name.clone()).unwrap_or_else(|| a.to_string())
+    let name_of = |a: SocketAddrV4, b: SocketAddrV4| {
+        wire.endpoints.iter().position(|t| *t == (a, b)).map(|i| plans[i].name.clone()).unwrap_or_else(|| a.to_string())
     };
     let segs = wire
         .capture
@@ -527,8 +645,8 @@ fn run_kernel(
         .expect("capture")
         .iter()
         .map(|c| WireSeg {
-            from: name_of(c.src),
-            to: name_of(c.dst),
+            from: name_of(c.src, c.dst),
+            to: name_of(c.dst, c.src),
             sent_ns: rel(c.sent_ns),
             arrived_ns: c.arrived_ns.map(rel),
             flags: c.flags,
@@ -563,20 +681,44 @@ fn run_kernel(
                     first_seen_ns: rel(s.first_seen_ns),
                     expires_ms: s.expires_ms,
                     gone_ns: s.gone_ns.map(rel),
+                    orphan_fin_wait_2: s.orphan_fin_wait_2,
+                    time_wait_seen_ns: s.time_wait_seen_ns.map(rel),
                 }),
                 arrivals: arrivals[p.host].iter().map(|&a| rel(a)).collect(),
             }
         })
         .collect();
-    let rules = wire
-        .rules
-        .iter()
-        .map(|r| {
-            let who = plans[r.endpoint].name.clone();
-            let in_tcpsim = run.drops.iter().filter(|d| d.1 == who && d.2 == r.flags).count() as u32;
-            (r.label.clone(), who, r.matched.load(Ordering::SeqCst), r.dropped.load(Ordering::SeqCst), in_tcpsim)
-        })
-        .collect();
+    // One line per fault: a rule derived from tcpsim's drops is one rule
+    // per segment.
+    let mut rules: Vec<(String, String, u32, u32, u32)> = Vec::new();
+    for r in &wire.rules {
+        let who = match &r.spec.senders {
+            Some(s) => {
+                let mut names: Vec<String> = s.iter().map(|&i| plans[i].name.clone()).collect();
+                names.dedup();
+                names.join(", ")
+            }
+            None => "any endpoint".to_string(),
+        };
+        let in_tcpsim = run
+            .drops
+            .iter()
+            .filter(|d| {
+                plans.iter().position(|p| p.conn == d.conn && p.name == d.name).is_some_and(|ep| {
+                    r.spec.matches(ep, d.flags, d.data) && (r.spec.mask != KIND_MASK || r.spec.drop == [d.nth])
+                })
+            })
+            .count() as u32;
+        let (m, d) = (r.matched.load(Ordering::SeqCst), r.dropped.load(Ordering::SeqCst));
+        match rules.iter_mut().find(|x| x.0 == r.spec.label) {
+            Some(x) => {
+                x.2 += m;
+                x.3 += d;
+                x.4 += in_tcpsim;
+            }
+            None => rules.push((r.spec.label.clone(), who, m, d, in_tcpsim)),
+        }
+    }
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
     let outcomes = outcomes
         .into_iter()
@@ -588,6 +730,7 @@ fn run_kernel(
         })
         .collect();
     let sysctls = std::mem::take(&mut s.sysctls);
+    let settings = std::mem::take(&mut s.settings);
     // Devices, then the trace instance, then the namespaces.
     drop(s);
     let eps = Arc::try_unwrap(plans).unwrap_or_else(|p| (*p).clone());
@@ -596,6 +739,7 @@ fn run_kernel(
             records,
             outcomes,
             sysctls,
+            settings,
             rules,
             request_sockets_seen: request_sockets.len(),
             interrupted: was_interrupted,
@@ -654,9 +798,25 @@ pub fn kernel(args: &KernelArgs) -> u8 {
             let pos = tcpsim::scenario::locate::parse_path(&p.field).map(|steps| match doc.find(&steps) {
                 Ok(pos) | Err(pos) => pos,
             });
+            // A value a `--set` gave is named by its flag, as load errors
+            // name it.
+            let set_by = args
+                .sim
+                .overrides
+                .set
+                .iter()
+                .filter_map(|s| tcpsim::scenario::Override::parse(s).ok())
+                .find(|o| {
+                    p.field == o.path
+                        || p.field
+                            .strip_prefix(o.path.as_str())
+                            .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
+                })
+                .map(|o| format!(" (set by {})", o.flag()))
+                .unwrap_or_default();
             match pos {
-                Some(pos) => eprintln!("{label}:{}:{}: error: {}: {}", pos.line, pos.column, p.field, p.why),
-                None => eprintln!("{label}: error: {}: {}", p.field, p.why),
+                Some(pos) => eprintln!("{label}:{}:{}: error: {}: {}{set_by}", pos.line, pos.column, p.field, p.why),
+                None => eprintln!("{label}: error: {}: {}{set_by}", p.field, p.why),
             }
         }
         return EXIT_BAD_INPUT;

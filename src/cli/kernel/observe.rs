@@ -147,8 +147,12 @@ fn parse_line(line: &str) -> Option<TraceLine> {
 /// A socket sock_diag listed.
 #[derive(Clone, Copy, Debug)]
 pub struct DiagSocket {
-    /// Linux state number (`TCP_TIME_WAIT` = 6, `TCP_SYN_RECV` = 3).
+    /// Linux state number (`TCP_TIME_WAIT` = 6, `TCP_SYN_RECV` = 3); a
+    /// timewait socket's substate (`TCP_FIN_WAIT2` = 5 for an orphan's
+    /// FIN_WAIT_2).
     pub state: u8,
+    /// `idiag_timer`: 3 for a timewait socket's timer.
+    pub timer: u8,
     /// Local address.
     pub local: SocketAddrV4,
     /// Remote address.
@@ -161,6 +165,11 @@ pub struct DiagSocket {
 pub const TCP_SYN_RECV: u8 = 3;
 /// Linux `TCP_TIME_WAIT`.
 pub const TCP_TIME_WAIT: u8 = 6;
+/// Linux `TCP_FIN_WAIT2`.
+pub const TCP_FIN_WAIT2: u8 = 5;
+/// `idiag_timer` of a timewait socket (inet_diag.c
+/// `inet_twsk_diag_fill`).
+pub const TIMEWAIT_TIMER: u8 = 3;
 
 /// A `NETLINK_SOCK_DIAG` socket of one namespace (made inside it).
 pub struct Diag {
@@ -177,8 +186,9 @@ impl Diag {
         Ok(Diag { fd, seq: 0 })
     }
 
-    /// The IPv4 TCP sockets in TIME_WAIT and SYN_RECV (timewait and
-    /// request sockets).
+    /// The IPv4 TCP sockets in TIME_WAIT, FIN_WAIT2 and SYN_RECV
+    /// (timewait sockets, whose substate the filter and the answer use,
+    /// and request sockets).
     pub fn dump(&mut self) -> Result<Vec<DiagSocket>, String> {
         use rustix::net::{RecvFlags, SendFlags, netlink::SocketAddrNetlink, recv, sendto};
         self.seq += 1;
@@ -190,7 +200,7 @@ impl Diag {
         req.extend_from_slice(&self.seq.to_ne_bytes());
         req.extend_from_slice(&0u32.to_ne_bytes());
         req.extend_from_slice(&[2, 6, 0, 0]); // AF_INET, IPPROTO_TCP, no extensions
-        let states: u32 = 1 << TCP_TIME_WAIT | 1 << TCP_SYN_RECV;
+        let states: u32 = 1 << TCP_TIME_WAIT | 1 << TCP_FIN_WAIT2 | 1 << TCP_SYN_RECV;
         req.extend_from_slice(&states.to_ne_bytes());
         req.extend_from_slice(&[0u8; 48]); // inet_diag_sockid: any
         sendto(&self.fd, &req, SendFlags::empty(), &SocketAddrNetlink::new(0, 0))
@@ -233,6 +243,7 @@ fn parse_diag(m: &[u8]) -> Option<DiagSocket> {
     let ip = |i: usize| Ipv4Addr::new(m[i], m[i + 1], m[i + 2], m[i + 3]);
     Some(DiagSocket {
         state: m[1],
+        timer: m[2],
         local: SocketAddrV4::new(ip(8), port(4)),
         remote: SocketAddrV4::new(ip(24), port(6)),
         expires_ms: u32::from_ne_bytes(m[52..56].try_into().ok()?),

@@ -17,20 +17,12 @@ use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use tcpsim::kernel::drops::DropSpec;
 
-/// Drop the listed matches (1-based) among an endpoint's segments with
-/// exactly these flags (and payload or none, when `data` says).
+/// A drop rule (`tcpsim::kernel::drops`) and what it did on the kernel.
 pub struct DropRule {
-    /// How the report names it (`faults[0]`).
-    pub label: String,
-    /// The sending endpoint (index into the run's endpoints).
-    pub endpoint: usize,
-    /// SYN, FIN, RST, PSH, ACK as in the TCP header.
-    pub flags: u8,
-    /// `Some(true)`: only segments with payload; `Some(false)`: none.
-    pub data: Option<bool>,
-    /// Which matches are dropped (1-based, ascending).
-    pub drop: Vec<u32>,
+    /// Which segments count and which are dropped.
+    pub spec: DropSpec,
     /// Segments that matched so far.
     pub matched: AtomicU32,
     /// Segments dropped so far.
@@ -57,8 +49,10 @@ pub struct Wire {
     pub rules: Vec<DropRule>,
     /// Partitions.
     pub partitions: Vec<Partition>,
-    /// Each endpoint's address once known (bound or accepted).
-    pub endpoints: Mutex<Vec<Option<SocketAddrV4>>>,
+    /// Each endpoint's (local, remote) address pair, fixed before the
+    /// run starts, so a rule applies from the first segment (a SYN,ACK
+    /// goes before `accept()` returns).
+    pub endpoints: Vec<(SocketAddrV4, SocketAddrV4)>,
     /// When a packet was handed to each host, in order.
     pub arrivals: [Mutex<Vec<u64>>; 2],
     /// Every TCP segment either host sent, in the order read: the run's
@@ -157,6 +151,7 @@ impl AtomicU64Cell {
 /// A TCP segment's identity as the rules see it.
 struct Seen {
     src: SocketAddrV4,
+    dst: SocketAddrV4,
     flags: u8,
     data: bool,
 }
@@ -173,6 +168,7 @@ fn parse(packet: &[u8]) -> Option<Seen> {
         | (tcp.ack() as u8) << 4;
     Some(Seen {
         src: SocketAddrV4::new(ip.header().source_addr(), tcp.source_port()),
+        dst: SocketAddrV4::new(ip.header().destination_addr(), tcp.destination_port()),
         flags,
         data: !tcp.payload().is_empty(),
     })
@@ -186,17 +182,14 @@ impl Wire {
             return true;
         }
         let Some(seen) = parse(packet) else { return false };
-        let endpoints = self.endpoints.lock().expect("endpoint table");
+        let Some(sender) = self.endpoints.iter().position(|e| *e == (seen.src, seen.dst)) else { return false };
         let mut dropped = false;
         for rule in &self.rules {
-            if endpoints.get(rule.endpoint).copied().flatten() != Some(seen.src)
-                || rule.flags != seen.flags
-                || rule.data.is_some_and(|d| d != seen.data)
-            {
+            if !rule.spec.matches(sender, seen.flags, seen.data) {
                 continue;
             }
             let n = rule.matched.fetch_add(1, Ordering::SeqCst) + 1;
-            if rule.drop.contains(&n) {
+            if rule.spec.drop.contains(&n) {
                 rule.dropped.fetch_add(1, Ordering::SeqCst);
                 dropped = true;
             }

@@ -23,8 +23,9 @@ fn paint(text: &str, ok: bool, color: bool) -> String {
     format!("{style}{text}{style:#}")
 }
 
-/// Prints the report; returns the exit code (0 every path matches, 1 one
-/// differs).
+/// Prints the report; returns the exit code: 0 when every path matches,
+/// states and entry times, and every timing lies within its tolerance;
+/// 1 otherwise.
 #[allow(clippy::too_many_arguments)]
 pub fn print(
     label: &str,
@@ -44,16 +45,18 @@ pub fn print(
         "tcpsim side: the file under profile {} (linux unless the file or --set chooses one; docs/linux.md)",
         profiles.join(" and ")
     );
+    println!(
+        "not modelled by tcpsim: tail loss probes (TLP) and RACK, on in Linux by default (tcp_early_retrans, \
+         tcp_recovery below): a loss the kernel repairs with them shows as a timing difference"
+    );
     let delays: Vec<String> = model
         .links
         .iter()
         .map(|l| format!("{} ms / {} ms", ms(l.ab.delay.as_nanos()), ms(l.ba.delay.as_nanos())))
         .collect();
     println!("kernel side: congestion control {cc}; link delay {} (relay)", delays.join(", "));
-    println!("kernel settings (first namespace):");
-    for (key, v) in &k.sysctls {
-        println!("  {key} = {v}");
-    }
+    print_settings(k);
+    let hz = k.hz.0;
     let mut used: Vec<Representation> = Vec::new();
     let (mut matched, mut differ) = (0, 0);
     let mut rows: Vec<(u32, String)> = paths.iter().map(|p| (p.conn, p.name.clone())).collect();
@@ -72,14 +75,36 @@ pub fn print(
             .filter(|p| p.len() > 1)
             .unwrap_or_default();
         let states: Vec<State> = side.iter().map(|s| s.0).collect();
-        let ok = same_path(&states, &kernel);
+        let same_states = same_path(&states, &kernel);
+        // Entry times, where the states agree: each within the window of
+        // the timers chained up to it (tcpsim::kernel::timing).
+        let side_ns: Vec<u64> = side.iter().map(|s| s.1).collect();
+        let kernel_ns: Vec<Option<u64>> = kernel.iter().map(|s| s.at_ns).collect();
+        let polled = |s: &Step| {
+            let read =
+                s.via.iter().any(|r| matches!(r, Representation::TimewaitSocket | Representation::OrphanFinWait2));
+            if read && s.state == State::Closed { timing::POLL_NS } else { 0 }
+        };
+        let late_steps: Vec<usize> = if same_states {
+            (0..kernel.len())
+                .filter(|&i| !timing::entry_within(&side_ns, &kernel_ns, i, polled(&kernel[i]), hz))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let ok = same_states && late_steps.is_empty();
         if ok {
             matched += 1
         } else {
             differ += 1
         }
+        let verdict = match (same_states, late_steps.is_empty()) {
+            (true, true) => "match",
+            (true, false) => "differs (entry times outside the tolerance)",
+            _ => "differs",
+        };
         println!();
-        println!("{name} (connection {conn}): {}", paint(if ok { "match" } else { "differs" }, ok, color));
+        println!("{name} (connection {conn}): {}", paint(verdict, ok, color));
         println!("  {:<14}{:>11}   {:<14}{:>11}   note", "tcpsim", "ms", "kernel", "ms");
         for i in 0..side.len().max(kernel.len()) {
             let (ts, tt) = side.get(i).map(|(s, t)| (s.to_string(), ms(*t))).unwrap_or_default();
@@ -91,7 +116,12 @@ pub fn print(
                             used.push(*r);
                         }
                     }
-                    let note: Vec<&str> = s.via.iter().map(|r| r.name()).collect();
+                    let mut note: Vec<String> = s.via.iter().map(|r| r.name().to_string()).collect();
+                    if late_steps.contains(&i) {
+                        let (early, late) = timing::entry_tolerance(&side_ns, i, hz);
+                        let late = late + polled(s);
+                        note.push(format!("time outside -{} +{} ms", early / 1_000_000, late / 1_000_000));
+                    }
                     (s.state.to_string(), s.at_ns.map(ms).unwrap_or_else(|| "-".into()), note.join(", "))
                 })
                 .unwrap_or_default();
@@ -108,20 +138,23 @@ pub fn print(
     }
     for (i, e) in eps.iter().enumerate() {
         let rec = &k.records[i];
-        if let Some(tw) = rec.time_wait {
-            let entry = kernel_path(rec).iter().find(|s| s.state == State::TimeWait).and_then(|s| s.at_ns);
+        // An orphan's timewait socket is read from its TIME_WAIT on.
+        if let Some(tw) = rec.time_wait.filter(|t| !t.orphan_fin_wait_2 || t.time_wait_seen_ns.is_some()) {
+            let (entry, end) = time_wait_span(rec);
             if let Some(entry) = entry {
                 let read_after = tw.first_seen_ns.saturating_sub(entry);
-                let len = read_after + u64::from(tw.expires_ms) * 1_000_000;
-                let ended = tw.gone_ns.map(|g| format!("; it ended {} ms after entry", ms(g.saturating_sub(entry))));
+                let armed = read_after + u64::from(tw.expires_ms) * 1_000_000;
+                let ended = match end {
+                    Some(g) => format!("it was gone {} ms after entry", ms(g.saturating_sub(entry))),
+                    None => "it had not ended when the run did".into(),
+                };
                 println!(
-                    "TIME_WAIT of {}: sock_diag's timer, read {} ms after entry, had {} ms left: {} ms long (tcpsim: {} ms){}",
+                    "TIME_WAIT of {}: {ended} (sock_diag, asked every 100 ms; tcpsim: {} ms); its timer, read {} ms \
+                     after entry, was armed for {} ms from entry",
                     e.name,
-                    ms(read_after),
-                    tw.expires_ms,
-                    ms(len),
                     ms(time_wait_ns),
-                    ended.unwrap_or_default()
+                    ms(read_after),
+                    ms(armed),
                 );
             }
         }
@@ -137,8 +170,19 @@ pub fn print(
         for n in &o.notes {
             println!("{}: {n}", e.name);
         }
+        let orphan_timer = model.configs.get(e.config).is_some_and(|c| c.linux_fin_wait_2_timeout.is_some());
+        let closes = e.app.script.iter().any(|t| t.action == tcpsim::model::Action::Close)
+            || e.app.on_end_of_stream.contains(&tcpsim::model::Reaction::Close)
+            || e.app.on_connected.contains(&tcpsim::model::Reaction::Close);
+        if orphan_timer && closes && !e.full_close {
+            println!(
+                "{}: CLOSE played as shutdown(SHUT_WR), not close(2): it receives data after closing, \
+                 which Linux answers with RST for an orphan; the kernel's FIN_WAIT_2 then has no orphan timeout",
+                e.name
+            );
+        }
     }
-    print_timings(paths, segs, eps, k, color);
+    let timings_outside = print_timings(paths, segs, eps, k, color);
     if k.request_sockets_seen > 0 {
         println!("request sockets seen by sock_diag: {}", k.request_sockets_seen);
     }
@@ -154,9 +198,52 @@ pub fn print(
     }
     println!();
     let total = matched + differ;
-    let verdict = format!("{total} endpoints: {matched} match, {differ} differ");
-    println!("{}", paint(&verdict, differ == 0, color));
-    if differ == 0 { 0 } else { 1 }
+    let ok = differ == 0 && timings_outside == 0;
+    let verdict = if timings_outside == 0 {
+        format!("{total} endpoints: {matched} match, {differ} differ")
+    } else {
+        format!("{total} endpoints: {matched} match, {differ} differ; {timings_outside} timings outside the tolerance")
+    };
+    println!("{}", paint(&verdict, ok, color));
+    if ok { 0 } else { 1 }
+}
+
+/// The kernel's settings beside the `linux` profile's and the file's
+/// (`tcpsim::kernel::sysctls`): the first namespace's, then the second's
+/// where the file gives its endpoints other values.
+fn print_settings(k: &KernelRun) {
+    println!(
+        "kernel settings: the namespace's value, the linux profile's (≠: this kernel's default differs), \
+         and the file's where it changes the profile's (set in the namespace):"
+    );
+    let show = |v: &Option<String>| {
+        v.as_deref().map(|v| v.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_else(|| "absent".into())
+    };
+    for (h, rows) in k.settings.iter().enumerate() {
+        for r in rows {
+            if h == 1 && k.settings[0].iter().any(|o| o.key == r.key && o.file == r.file) {
+                continue;
+            }
+            let host = if h == 1 { " (second namespace)" } else { "" };
+            let line = match (&r.profile, r.note) {
+                (_, Some(why)) => format!("  {:<36}{:<24}  not modelled: {why}", r.key, show(&r.kernel)),
+                (Some(p), None) => {
+                    let mark = if r.differs() { "≠" } else { " " };
+                    let file = match (&r.file, r.to_set()) {
+                        (Some(f), Some(_)) => format!("   file {f} (set)"),
+                        (Some(f), None) => format!("   file {f}"),
+                        (None, _) => String::new(),
+                    };
+                    format!("  {:<36}{:<24}{mark} profile {p}{file}{host}", r.key, show(&r.kernel))
+                }
+                (None, None) => format!("  {:<36}{:<24}  file {}{host}", r.key, show(&r.kernel), show(&r.file)),
+            };
+            println!("{}", line.trim_end());
+        }
+    }
+    for (key, v) in &k.sysctls {
+        println!("  {key}: {v}");
+    }
 }
 
 /// The give-up and TIME_WAIT measures of tcpsim's side, from its paths:
@@ -170,7 +257,9 @@ fn path_measures(paths: &[SidePath], segs: &[WireSeg]) -> Vec<Measure> {
                 let ns = w[1].1 - w[0].1;
                 out.push(Measure { endpoint: p.name.clone(), kind: Kind::TimeWait, ns, timers: vec![] });
             }
-            if w[0].0 == State::SynSent && w[1].0 == State::Closed {
+            // A reset (connection refused) is no give-up.
+            let reset = segs.iter().any(|s| s.to == p.name && s.flags & 0x04 != 0 && s.arrived_ns.is_some());
+            if w[0].0 == State::SynSent && w[1].0 == State::Closed && !reset {
                 let syns: Vec<u64> =
                     segs.iter().filter(|s| s.from == p.name && s.flags & 0x12 == 0x02).map(|s| s.sent_ns).collect();
                 let first = syns.first().copied().unwrap_or(w[0].1);
@@ -183,19 +272,25 @@ fn path_measures(paths: &[SidePath], segs: &[WireSeg]) -> Vec<Measure> {
     out
 }
 
+/// When the kernel's path entered TIME_WAIT, and when it left it (the
+/// timewait socket gone).
+fn time_wait_span(rec: &tcpsim::kernel::path::KernelRecord) -> (Option<u64>, Option<u64>) {
+    let path = kernel_path(rec);
+    let Some(i) = path.iter().position(|s| s.state == State::TimeWait) else { return (None, None) };
+    (path[i].at_ns, path.get(i + 1).and_then(|s| s.at_ns))
+}
+
 /// The kernel's give-up (`connect()` failing with ETIMEDOUT, from the
-/// call) and TIME_WAIT (sock_diag's timer read right after entry, plus
-/// the time to that read).
+/// call) and TIME_WAIT (from entry to when sock_diag no longer lists the
+/// timewait socket: its actual end, a restart by a retransmitted FIN
+/// included).
 fn kernel_extra(eps: &[EndpointPlan], k: &KernelRun) -> Vec<Measure> {
     let mut out = Vec::new();
     for (i, e) in eps.iter().enumerate() {
         let rec = &k.records[i];
-        if let Some(tw) = rec.time_wait {
-            let entry = kernel_path(rec).iter().find(|s| s.state == State::TimeWait).and_then(|s| s.at_ns);
-            if let Some(entry) = entry {
-                let ns = tw.first_seen_ns.saturating_sub(entry) + u64::from(tw.expires_ms) * 1_000_000;
-                out.push(Measure { endpoint: e.name.clone(), kind: Kind::TimeWait, ns, timers: vec![] });
-            }
+        if let (Some(entry), Some(end)) = time_wait_span(rec) {
+            let ns = end.saturating_sub(entry);
+            out.push(Measure { endpoint: e.name.clone(), kind: Kind::TimeWait, ns, timers: vec![] });
         }
         let o = &k.outcomes[i];
         if let (Some(start), Some((at, Some(errno), _))) = (o.connect_ns, &o.connect_error)
@@ -208,11 +303,10 @@ fn kernel_extra(eps: &[EndpointPlan], k: &KernelRun) -> Vec<Measure> {
     out
 }
 
-/// The timings table: tcpsim | kernel | tolerance | verdict. A timing
-/// outside its tolerance is reported, not made an exit code: the
-/// tolerance bounds the kernel's timers, not a loaded machine's
-/// scheduling of the relay.
-fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: &KernelRun, color: bool) {
+/// The timings table: tcpsim | kernel | tolerance | verdict. Returns how
+/// many are outside their tolerance or measured on one side only: each
+/// makes the run's exit code 1.
+fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: &KernelRun, color: bool) -> usize {
     let mut ours = timing::measure(segs);
     ours.extend(path_measures(paths, segs));
     let mut theirs = timing::measure(&k.segs);
@@ -221,7 +315,7 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
     keys.sort();
     keys.dedup();
     if keys.is_empty() {
-        return;
+        return 0;
     }
     let (hz, from) = &k.hz;
     println!();
@@ -255,4 +349,5 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
          (plus 2 jiffies), and the relay may see any time 5 ms off"
     );
     println!("  timings: {inside} within tolerance, {outside} not");
+    outside
 }
