@@ -439,6 +439,22 @@ fn finish(
         let runs = if more == 1 { "run" } else { "runs" };
         eprintln!("... and {more} more failing {runs} (the CSV's `replay` column has each command)");
     }
+    // A run a limit stopped did not complete: the sweep's figures for its
+    // grid point are incomplete, so the contract's exit 3 ("a limit stopped
+    // it") wins over 1. The CSV's `outcome` column names the limit.
+    let stopped = rows.iter().filter(|r| r.outcome != tcpsim::world::Outcome::Completed).count();
+    if stopped > 0 {
+        let runs = if rows.len() == 1 { "run" } else { "runs" };
+        let names: std::collections::BTreeSet<&str> =
+            rows.iter().filter(|r| r.outcome != tcpsim::world::Outcome::Completed).map(|r| r.outcome.name()).collect();
+        let names: Vec<&str> = names.into_iter().collect();
+        error(&format!(
+            "{stopped} of {} {runs} stopped by a limit ({}; the CSV's `outcome` column says which); raise it with --set limits.max_events=N (or the limit named, e.g. limits.max_time_ms)",
+            rows.len(),
+            names.join(", ")
+        ));
+        return EXIT_INCOMPLETE;
+    }
     if failing.is_empty() { EXIT_OK } else { EXIT_EXPECT_FAILED }
 }
 

@@ -498,3 +498,23 @@ fn merge_names_what_is_wrong_with_a_part() {
     assert_eq!(code, Some(2));
     assert!(err.starts_with(&format!("{replay}:{line}:1: error: column `replay`")), "{err}");
 }
+
+/// A run that a limit stops did not complete, and the contract's exit 3
+/// covers "a limit stopped it" (interface.md): the sweep still writes its
+/// CSV (the `outcome` column names the limit), says how many runs a limit
+/// stopped, and exits 3, also when those runs' expectations failed too.
+/// Merging those parts gives the same exit code.
+#[test]
+fn runs_stopped_by_a_limit_make_the_sweep_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("limited.csv");
+    let out_s = out.to_str().unwrap();
+    // 50 events cannot carry lossy-transfer's data and close: every run stops.
+    let o = tcpsim(&["sweep", "sims/lossy-transfer.ron", "--seeds", "3", "--set", "limits.max_events=50", "--shard", "0/1", "--out", out_s]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 of 3 runs stopped by a limit"), "{}", stderr(&o));
+    let csv = read(&out);
+    assert_eq!(csv.lines().filter(|l| l.contains("event_limit")).count(), 3, "{csv}");
+    let (code, _, err) = merge(&[out_s]);
+    assert_eq!(code, Some(3), "{err}");
+}
