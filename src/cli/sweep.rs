@@ -251,6 +251,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     let identity = merge::Identity {
         file_name: &file_name,
         file_bytes: &bytes,
+        scenario: &models[0].name,
         base_seed,
         seeds: args.seeds,
         axes: &axes,
@@ -488,13 +489,12 @@ pub fn merge(args: &MergeArgs) -> u8 {
         error(&e);
         return EXIT_BAD_INPUT;
     }
-    let title = merged
-        .comments
-        .iter()
-        .find_map(|c| c.strip_prefix("file: "))
-        .and_then(|f| f.split("  ").next())
-        .unwrap_or("merged sweep")
-        .to_string();
+    // The scenario's name, as the unsharded sweep's plot title; parts
+    // written before sweeps recorded it fall back to the file name.
+    let comment = |prefix: &str| merged.comments.iter().find_map(|c| c.strip_prefix(prefix).map(str::to_string));
+    let title = comment("scenario: ")
+        .or_else(|| comment("file: ").and_then(|f| f.split("  ").next().map(str::to_string)))
+        .unwrap_or_else(|| "merged sweep".to_string());
     let outputs = args.outputs.named();
     let inputs: Vec<(&str, &std::path::Path)> = args.parts.iter().map(|p| ("one of the parts", p.as_path())).collect();
     if let Err(e) = check_distinct(&outputs, &inputs) {

@@ -124,6 +124,8 @@ pub struct Identity<'a> {
     pub file_name: &'a str,
     /// The simulation file's bytes, identified by their XXH3-128.
     pub file_bytes: &'a [u8],
+    /// The scenario's `name`: the merged sweep's plot title.
+    pub scenario: &'a str,
     /// The base seed: run i of every point uses `run_seed(base_seed, i)`.
     pub base_seed: u64,
     /// Runs (seeds) per grid point.
@@ -147,6 +149,7 @@ impl Identity<'_> {
             format!("tcpsim {} sweep", crate::report::VERSION),
             digest_version_comment(crate::trace::DIGEST_VERSION),
             format!("file: {}  xxh3-128 {digest}", self.file_name),
+            format!("scenario: {}", self.scenario),
             seeds_comment(self.base_seed, self.seeds),
         ];
         for axis in self.axes {
@@ -310,8 +313,18 @@ struct PartInfo {
 
 /// The beginnings of the comments before a part's header, in the order
 /// sweep writes them.
-const COMMENT_ORDER: [&str; 9] =
-    ["tcpsim ", "digest_version: ", "file: ", "base seed: ", "axis: ", "set: ", "measure: ", "runs: ", "shard: "];
+const COMMENT_ORDER: [&str; 10] = [
+    "tcpsim ",
+    "digest_version: ",
+    "file: ",
+    "scenario: ",
+    "base seed: ",
+    "axis: ",
+    "set: ",
+    "measure: ",
+    "runs: ",
+    "shard: ",
+];
 
 /// Reads what a part's comments say and checks its rows against it.
 fn describe(mut sheet: Sheet) -> Result<PartInfo, CsvError> {

@@ -401,7 +401,8 @@ fn merge_shows_where_two_sweeps_differ() {
     let extra = write("extra.csv", &text.replacen("# runs:", "# set: tcp.r2=1\n# runs:", 1));
     let (code, _, err) = merge(&[&h0, &extra]);
     assert_eq!(code, Some(2));
-    assert!(err.starts_with(&format!("{extra}:6:1: error: ")), "the line after the axis line: {err}");
+    // version, digest_version, file, scenario, seeds, axis: line 7.
+    assert!(err.starts_with(&format!("{extra}:7:1: error: ")), "the line after the axis line: {err}");
     assert!(err.contains(&format!("`# set: tcp.r2=1` only in {extra}")), "{err}");
     let (code, _, err) = merge(&[&extra, &h0]);
     assert_eq!(code, Some(2));
@@ -510,11 +511,47 @@ fn runs_stopped_by_a_limit_make_the_sweep_exit_3() {
     let out = dir.path().join("limited.csv");
     let out_s = out.to_str().unwrap();
     // 50 events cannot carry lossy-transfer's data and close: every run stops.
-    let o = tcpsim(&["sweep", "sims/lossy-transfer.ron", "--seeds", "3", "--set", "limits.max_events=50", "--shard", "0/1", "--out", out_s]);
+    let o = tcpsim(&[
+        "sweep",
+        "sims/lossy-transfer.ron",
+        "--seeds",
+        "3",
+        "--set",
+        "limits.max_events=50",
+        "--shard",
+        "0/1",
+        "--out",
+        out_s,
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("3 of 3 runs stopped by a limit"), "{}", stderr(&o));
     let csv = read(&out);
     assert_eq!(csv.lines().filter(|l| l.contains("event_limit")).count(), 3, "{csv}");
     let (code, _, err) = merge(&[out_s]);
     assert_eq!(code, Some(3), "{err}");
+}
+
+/// A measure plot from merged shards is byte-identical to the unsharded
+/// sweep's: its title is the scenario's name (recorded in every part's
+/// `# scenario:` comment), not the file name.
+#[test]
+fn merged_measure_plot_equals_the_unsharded_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let common = ["--loss", "0,0.1", "--seeds", "4", "--measure", "r=retransmissions(client)"];
+    let sweep = |extra: &[&str]| {
+        let o = tcpsim(&[&["sweep", FILE][..], &common[..], extra].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    sweep(&["--out", &p("all.csv"), "--plot", &p("all.svg"), "--plot-measure", "r"]);
+    sweep(&["--shard", "0/2", "--out", &p("a.csv")]);
+    sweep(&["--shard", "1/2", "--out", &p("b.csv")]);
+    let (code, _, err) =
+        merge(&[&p("a.csv"), &p("b.csv"), "--out", &p("m.csv"), "--plot", &p("m.svg"), "--plot-measure", "r"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (all, merged) = (read(&dir.path().join("all.svg")), read(&dir.path().join("m.svg")));
+    let name = tcpsim::scenario::load(read(&root().join(FILE)).as_bytes(), &[]).map(|m| m.name).unwrap();
+    assert!(all.contains(&name), "the plot's title is the scenario's name {name:?}");
+    assert_eq!(merged, all);
+    assert_eq!(read(&dir.path().join("m.csv")), read(&dir.path().join("all.csv")));
 }
