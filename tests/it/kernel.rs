@@ -359,7 +359,7 @@ fn a_timing_outside_its_tolerance_is_a_difference() {
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     let row = text.lines().find(|l| l.contains("client: first data retransmission")).unwrap_or_default();
     assert!(row.contains("-5 +") && row.ends_with("outside"), "{text}");
-    assert!(text.contains("2 endpoints: 2 match, 0 differ; 1 timings outside the tolerance"), "{text}");
+    assert!(text.contains("2 endpoints: 2 match, 0 differ; 1 timing outside the tolerance"), "{text}");
 }
 
 /// A `--set` value the kernel cannot play is named by its flag, as load

@@ -8,6 +8,7 @@ use super::{KernelRun, SidePath};
 use tcpsim::kernel::path::{Representation, Step, kernel_path, same_path};
 use tcpsim::kernel::timing::{self, Kind, Measure, WireSeg};
 use tcpsim::model::Model;
+use tcpsim::report::count;
 use tcpsim::tcp::State;
 
 fn ms(ns: u64) -> String {
@@ -199,13 +200,22 @@ pub fn print(
     println!();
     let total = matched + differ;
     let ok = differ == 0 && timings_outside == 0;
-    let verdict = if timings_outside == 0 {
-        format!("{total} endpoints: {matched} match, {differ} differ")
-    } else {
-        format!("{total} endpoints: {matched} match, {differ} differ; {timings_outside} timings outside the tolerance")
-    };
-    println!("{}", paint(&verdict, ok, color));
+    println!("{}", paint(&verdict_line(total, matched, differ, timings_outside), ok, color));
     if ok { 0 } else { 1 }
+}
+
+/// The closing line: endpoints compared, how many match and differ, and
+/// the timings outside their tolerance when there are any.
+fn verdict_line(total: usize, matched: usize, differ: usize, timings_outside: usize) -> String {
+    let endpoints = count(total as u64, "endpoint");
+    let (matches, differs) =
+        (if matched == 1 { "matches" } else { "match" }, if differ == 1 { "differs" } else { "differ" });
+    let mut line = format!("{endpoints}: {matched} {matches}, {differ} {differs}");
+    if timings_outside > 0 {
+        let timings = count(timings_outside as u64, "timing");
+        line.push_str(&format!("; {timings} outside the tolerance"));
+    }
+    line
 }
 
 /// The kernel's settings beside the `linux` profile's and the file's
@@ -350,4 +360,16 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
     );
     println!("  timings: {inside} within tolerance, {outside} not");
     outside
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verdict_line;
+
+    #[test]
+    fn the_verdict_line_agrees_in_number() {
+        assert_eq!(verdict_line(1, 1, 0, 0), "1 endpoint: 1 matches, 0 differ");
+        assert_eq!(verdict_line(2, 1, 1, 1), "2 endpoints: 1 matches, 1 differs; 1 timing outside the tolerance");
+        assert_eq!(verdict_line(4, 4, 0, 2), "4 endpoints: 4 match, 0 differ; 2 timings outside the tolerance");
+    }
 }
