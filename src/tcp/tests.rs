@@ -1071,6 +1071,29 @@ fn zero_window_is_probed_with_one_octet() {
     assert_eq!((s.seq.0, s.len), (LOCAL_ISS + 1, 10));
 }
 
+/// B-DATA-06, B-TMR-14: the first probe carries a NEW octet (RFC 9293
+/// §3.8.6.1 "send at least one octet of new data"), so it is not a
+/// retransmission (not flagged, not counted); each later probe sends that
+/// same octet again and is one. Either way the probe is never timed for
+/// RTT (its answer waits on the window, not the path): the RTO is what the
+/// handshake's sample gave, 1 s, after the window opens.
+#[test]
+fn the_first_probe_is_new_data_and_later_probes_are_retransmissions() {
+    let mut t = established_facing_a_zero_window(10);
+    let first = one(t.fire_next_timer());
+    assert_eq!((first.seq.0, first.len, first.retransmit), (LOCAL_ISS + 1, 1, false));
+    assert_eq!(t.ep.stats().retransmissions, 0, "a new octet is not a retransmission");
+    t.at_ms(1_500);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 1).wnd(0));
+    let second = one(t.fire_next_timer());
+    assert_eq!((second.seq.0, second.len, second.retransmit), (LOCAL_ISS + 1, 1, true));
+    assert_eq!(t.ep.stats().retransmissions, 1);
+    // Answered 4 s after the first probe: timing it would have moved SRTT.
+    t.at_ms(5_010);
+    t.recv(seg(ACK, REMOTE_ISS + 1, LOCAL_ISS + 2).wnd(100));
+    assert_eq!(t.ep.rto(), Duration::from_secs(1), "a probe is never an RTT sample");
+}
+
 /// An established endpoint (RTO 1 s from the 10 ms handshake sample)
 /// whose peer has closed its window, with `bytes` queued: PERSIST runs.
 fn established_facing_a_zero_window(bytes: u64) -> T {

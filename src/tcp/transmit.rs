@@ -681,8 +681,11 @@ impl Endpoint {
         if !occupies {
             return;
         }
+        // A window probe (PROBING) is neither a reply nor a timed send.
+        let probe = self.bits.has(bit::PROBING);
         if len > 0
             && !seg.retransmit
+            && !probe
             && let Some(x) = opt_mut!(self, linux)
         {
             // B-LNX-05: a reply within the ATO: interactive mode.
@@ -697,13 +700,16 @@ impl Endpoint {
             self.snd_max = end;
         }
         if !seg.retransmit
+            && !probe
             && let Some(c) = opt_mut!(self, cubic)
         {
             // HyStart times new data (B-CC-10, B-CC-11); after an idle
             // period t leaves it out (B-CC-09).
             c.on_sent(end, cx.now, idle && len > 0);
         }
-        if !seg.retransmit && self.rtt.timing().is_none() && !self.bits.has(bit::TS_OK) {
+        // A window probe's answer waits for the window, not the path: never
+        // an RTT sample, even the first probe's new octet (§3.8.6.1).
+        if !seg.retransmit && !probe && self.rtt.timing().is_none() && !self.bits.has(bit::TS_OK) {
             // B-TMR-05: time one segment at a time (with timestamps every
             // ACK is timed by its TSecr instead, B-TS-04).
             self.rtt.start_timing(end, cx.now);
@@ -1325,18 +1331,18 @@ impl Endpoint {
     }
 
     /// One new octet beyond the closed window (§3.8.6.1: "send at least
-    /// one octet of new data"), or the FIN when no data is left. It is
-    /// flagged as a retransmission so it is never timed: its answer waits
-    /// for the window, not the path.
+    /// one octet of new data"), or the FIN when no data is left. New data,
+    /// so not a retransmission; but with PROBING set `emit` never times it:
+    /// its answer waits for the window, not the path.
     fn send_first_probe(&mut self, cx: &StepContext, out: &mut Output) {
         self.assign_sequence_numbers();
         self.bits.set(bit::PROBING, true);
         if self.snd_nxt.lt(self.snd_end) {
             let last = self.snd_nxt.add(1) == self.snd_end && self.send_backlog == 0;
             let flags = if last { Flags::ACK | Flags::PSH } else { Flags::ACK };
-            self.emit(cx, self.snd_nxt, 1, flags, true, out);
+            self.emit(cx, self.snd_nxt, 1, flags, false, out);
         } else {
-            self.emit(cx, self.snd_nxt, 0, Flags::FIN | Flags::ACK, true, out);
+            self.emit(cx, self.snd_nxt, 0, Flags::FIN | Flags::ACK, false, out);
         }
     }
 
