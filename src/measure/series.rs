@@ -4,7 +4,8 @@
 //!
 //! Read from the trace's records, the measurement records included:
 //! `congestion` (cwnd, ssthresh), `flight` (bytes in flight, send and
-//! receive windows), `rtt` (SRTT, RTTVAR, RTO) and `queue` (the backlog of
+//! receive windows), `rtt` (SRTT, RTTVAR, RTO), `timer` (the retransmission
+//! timer as armed) and `queue` (the backlog of
 //! a rate-limited link direction). An endpoint's outgoing queue is the
 //! direction its own segments take; its incoming queue the direction its
 //! peer's take (the peer being the other endpoint of its connection).
@@ -12,13 +13,14 @@
 //! The sink keeps typed rows ([`SeriesRow`]); the CSV ([`csv()`]) and the
 //! series plot (`pictures::series_plot`) are both made from them.
 
+use crate::tcp::{Timer, TimerAction};
 use crate::time::Instant;
 use crate::trace::{Filter, NO_EP, TraceEvent, TraceKind, TraceSink};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The CSV header.
-pub const HEADER: &str = "t_ns,conn,ep,endpoint,cwnd_bytes,ssthresh_bytes,flight_bytes,srtt_ns,rttvar_ns,rto_ns,snd_wnd_bytes,rcv_wnd_bytes,queue_out_bytes,queue_in_bytes";
+pub const HEADER: &str = "t_ns,conn,ep,endpoint,cwnd_bytes,ssthresh_bytes,flight_bytes,srtt_ns,rttvar_ns,rto_ns,snd_wnd_bytes,rcv_wnd_bytes,queue_out_bytes,queue_in_bytes,rto_timer_ns";
 
 /// The measured values of one endpoint at one time, each `None` until
 /// its first record.
@@ -44,6 +46,10 @@ pub struct Values {
     pub queue_out: Option<u64>,
     /// The backlog of the link direction its peer's segments take, in bytes.
     pub queue_in: Option<u64>,
+    /// The retransmission timer as last armed (deadline − start), in ns:
+    /// the RTO in force, backoff included (RFC 6298 (5.5)), where `rto`
+    /// is the estimator's value as of its last sample.
+    pub rto_timer: Option<u64>,
 }
 
 /// One row of the series: an endpoint's values right after one of them
@@ -75,7 +81,7 @@ impl SeriesRow {
             self.endpoint.clone()
         };
         format!(
-            "{},{},{},{name},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{name},{},{},{},{},{},{},{},{},{},{},{}",
             self.t.as_nanos(),
             self.conn,
             self.ep,
@@ -89,6 +95,7 @@ impl SeriesRow {
             o32(v.rcv_wnd),
             o64(v.queue_out),
             o64(v.queue_in),
+            o64(v.rto_timer),
         )
     }
 }
@@ -299,6 +306,15 @@ impl TraceSink for Series {
                 v.srtt = Some(srtt.as_nanos());
                 v.rttvar = Some(rttvar.as_nanos());
                 v.rto = Some(rto.as_nanos());
+            }
+            TraceKind::Timer {
+                timer: Timer::Retransmit,
+                action: TimerAction::Start | TimerAction::Restart,
+                deadline,
+            } => {
+                // Armed at `e.t` for the RTO in force: backoff shows here,
+                // not in the estimator's `rto` (RFC 6298 (5.5)).
+                v.rto_timer = Some(deadline.as_nanos().saturating_sub(t_ns));
             }
             _ => return,
         }

@@ -152,14 +152,14 @@ fn block(svg: &mut Svg, top: f64, header: &str, rows: &[&SeriesRow], x: &Axis) -
     key(svg, wtop - 14.0, &[(CWND, "cwnd", ""), (SSTHRESH, "ssthresh", "6 3"), (FLIGHT, "flight", "")]);
 
     // RTT panel, in ms.
-    let max_ns = rows.iter().filter_map(|r| r.values.rto.max(r.values.srtt)).max().unwrap_or(0);
+    let max_ns = rows.iter().filter_map(|r| rto_in_force(r).max(r.values.srtt)).max().unwrap_or(0);
     let y = Axis::new(0.0, (max_ns as f64 / 1e6).max(0.001) * 1.05, rbottom, rtop);
     frame(svg, x, &y, rtop, rbottom, true);
     svg.text_vertical(LEFT - 52.0, (rtop + rbottom) / 2.0, Font::sans(12.0, "#222"), "ms");
     let msy = |v: Option<u64>| v.map(|v| y.at_clamped(v as f64 / 1e6));
-    merged += line(svg, rows, &xs, &|r| msy(r.values.rto), Stroke::solid(RTO, 1.6), "series-rto");
+    merged += line(svg, rows, &xs, &|r| msy(rto_in_force(r)), Stroke::solid(RTO, 1.6), "series-rto");
     merged += line(svg, rows, &xs, &|r| msy(r.values.srtt), Stroke::solid(SRTT, 1.8), "series-srtt");
-    key(svg, rtop - 8.0, &[(SRTT, "SRTT", ""), (RTO, "RTO", "")]);
+    key(svg, rtop - 8.0, &[(SRTT, "SRTT", ""), (RTO, "RTO (timer as armed, with backoff)", "")]);
     svg.text((LEFT + RIGHT) / 2.0, rbottom + 34.0, Anchor::Middle, Font::sans(12.5, "#222"), "time (ms)");
     merged
 }
@@ -196,7 +196,13 @@ fn line(
     let mut merged = 0;
     let mut pieces: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
     let mut last: Option<f64> = None;
-    for r in rows {
+    for (k, r) in rows.iter().enumerate() {
+        // Only the last value at an instant is drawn: one held for no
+        // time (an ACK empties the pipe, the same step refills it) is not
+        // a value over time.
+        if rows.get(k + 1).is_some_and(|next| next.t == r.t) {
+            continue;
+        }
         let v = value(r);
         if v == last {
             continue;
@@ -233,6 +239,12 @@ fn key(svg: &mut Svg, y: f64, entries: &[(&'static str, &str, &'static str)]) {
         svg.line(x, y - 4.0, x + 20.0, y - 4.0, Stroke::dashed(color, 2.0, dash));
         x -= 12.0;
     }
+}
+
+/// The RTO in force: the retransmission timer as last armed (backoff
+/// included, RFC 6298 (5.5)), else the estimator's RTO before any timer.
+fn rto_in_force(r: &SeriesRow) -> Option<u64> {
+    r.values.rto_timer.or(r.values.rto)
 }
 
 #[cfg(test)]
@@ -297,5 +309,20 @@ mod tests {
         let svg = series_plot_svg(&[], "t");
         check_well_formed(&svg).unwrap();
         assert!(svg.contains("no measured values"));
+    }
+
+    #[test]
+    fn a_value_held_for_no_time_is_not_drawn() {
+        // flight 0 then 2920 at the same instant: only 2920 is drawn.
+        let mut a = row(10, 0, 2920, 1000);
+        a.values.flight = Some(0);
+        let b = row(10, 0, 2920, 1000);
+        let c = row(20, 0, 2920, 1000);
+        let svg = series_plot_svg(&[a, b, c], "t");
+        let flight = svg.split("class=\"series-flight\"").nth(1).expect("a flight line");
+        let flight = &flight[..flight.find("</g>").unwrap()];
+        let ys: Vec<&str> =
+            flight.split(' ').filter(|p| p.contains(',')).map(|p| p.split(',').nth(1).unwrap()).collect();
+        assert!(ys.windows(2).all(|w| w[0].trim_matches('"') == w[1].trim_matches('"')), "a flat line: {flight}");
     }
 }

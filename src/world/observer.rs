@@ -259,6 +259,14 @@ impl Observer {
 
     /// Notes `ep`'s (flight, SND.WND, receive window); whether it changed
     /// since last noted (always `false` without measurement records).
+    /// The bytes in flight a `congestion` record just reported for `ep`,
+    /// so the step's `flight` record is compared with it.
+    pub fn set_last_flight(&mut self, ep: u32, flight: u32) {
+        if let Some(last) = &mut self.last_flight {
+            last[ep as usize][0] = flight;
+        }
+    }
+
     pub fn flight_changed(&mut self, ep: u32, now: [u32; 3]) -> bool {
         let Some(last) = &mut self.last_flight else { return false };
         let slot = &mut last[ep as usize];

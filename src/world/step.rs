@@ -251,6 +251,13 @@ impl World {
             }
             Note::Congestion { cwnd, ssthresh, pipe, cubic } => {
                 let flight = self.observer.measures().then(|| self.eps[ep as usize].tcp.flight_size());
+                if let Some(f) = flight {
+                    // The flight as of this note, before the step's sends:
+                    // the step's closing `flight` record compares with it,
+                    // so a step that empties the pipe and refills it ends
+                    // with a record of what it left in flight.
+                    self.observer.set_last_flight(ep, f);
+                }
                 TraceKind::Congestion { cwnd, ssthresh, pipe, cubic, flight }
             }
             Note::Rtt { sample, source, srtt, rttvar, rto } => {

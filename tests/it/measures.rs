@@ -195,3 +195,111 @@ fn series_rows_follow_the_measurement_records() {
     let t: Vec<u64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
     assert!(t.windows(2).all(|w| w[0] <= w[1]), "rows in time order");
 }
+
+/// Every series row's flight is the bytes in flight as the step that wrote
+/// it left them: after the ACKs it processed AND the segments it sent. For
+/// the lossy transfer's client, SND.MAX − SND.UNA is rebuilt from the JSONL
+/// trace alone (SND.MAX: the end of the furthest segment sent, SYN and FIN
+/// counting one; SND.UNA: the highest ACK delivered to it), and the last
+/// row at each time must equal it. Seed 4 has steps where an ACK empties
+/// the pipe and the same step refills it (2 × 1460 bytes at 1719.4 ms):
+/// the row must not say 0 there.
+#[test]
+fn series_flight_is_what_each_step_left_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.csv");
+    let args = ["run", "sims/lossy-transfer.ron", "--seed", "4", "--endpoint", "client"];
+    let o = tcpsim(&[&args[..], &["--quiet", "--series", path.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = csv(&std::fs::read_to_string(&path).unwrap());
+    let (t_col, flight_col) = (col(&header, "t_ns"), col(&header, "flight_bytes"));
+    // The flight the trace implies at the end of each time, in time order.
+    let mut implied: Vec<(u64, u32)> = Vec::new();
+    let (mut snd_max, mut snd_una): (Option<u32>, Option<u32>) = (None, None);
+    for r in jsonl(&[&args[..], &["--format", "jsonl"]].concat()) {
+        let (Some(t), Some(kind)) = (r["t_ns"].as_u64(), r["kind"].as_str()) else { continue };
+        if r["endpoint"] != "client" {
+            continue;
+        }
+        let flags = r["flags"].as_str().unwrap_or("");
+        let seq = r["seq"].as_u64().unwrap_or(0) as u32;
+        match kind {
+            "send" => {
+                let len =
+                    r["len"].as_u64().unwrap() as u32 + flags.contains("SYN") as u32 + flags.contains("FIN") as u32;
+                let end = seq.wrapping_add(len);
+                if snd_max.is_none_or(|m| (end.wrapping_sub(m) as i32) > 0) {
+                    snd_max = Some(end);
+                }
+            }
+            "deliver" if flags.contains("ACK") => {
+                let ack = r["ack"].as_u64().unwrap() as u32;
+                if snd_una.is_none_or(|u| (ack.wrapping_sub(u) as i32) > 0) {
+                    snd_una = Some(ack);
+                }
+            }
+            _ => continue,
+        }
+        if let (Some(m), Some(u)) = (snd_max, snd_una) {
+            let flight = if (m.wrapping_sub(u) as i32) > 0 { m.wrapping_sub(u) } else { 0 };
+            match implied.last_mut() {
+                Some(last) if last.0 == t => last.1 = flight,
+                _ => implied.push((t, flight)),
+            }
+        }
+    }
+    let flight_at = |t: u64| implied.iter().rev().find(|(at, _)| *at <= t).map(|(_, f)| *f);
+    let mut checked = 0;
+    for (k, row) in rows.iter().enumerate() {
+        let t: u64 = row[t_col].parse().unwrap();
+        if rows.get(k + 1).is_some_and(|next| next[t_col] == row[t_col]) || row[flight_col].is_empty() {
+            continue; // not the last row at this time
+        }
+        let Some(expected) = flight_at(t) else { continue };
+        assert_eq!(row[flight_col].parse::<u32>().unwrap(), expected, "flight at t_ns {t}");
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} rows checked");
+    let at_1719 = rows.iter().filter(|r| r[t_col] == "1719407343").next_back().expect("a row at 1719.4 ms");
+    assert_eq!(at_1719[flight_col], "2920");
+}
+
+/// `rto_timer_ns` is the retransmission timer as armed, backoff included
+/// (RFC 6298 (5.5) doubles it at each expiry, (5.6)'s 60 s cap): for
+/// rto-backoff.ron's client_b, whose 1000 bytes at 100 ms go into a
+/// partition, 1 s from the SYN on, then 2, 4, 8, 16, 32 and 60 s when
+/// RETRANSMIT fires at 1100, 3100, 7100, 15100, 31100 and 63100 ms (the
+/// file's own table). `rto_ns` stays the estimator's, 1 s throughout, and
+/// the series plot's RTO line reaches 60 s.
+#[test]
+fn series_rto_timer_shows_the_backoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv_path, svg_path) = (dir.path().join("s.csv"), dir.path().join("s.svg"));
+    let o = tcpsim(&[
+        "run",
+        "sims/rto-backoff.ron",
+        "--endpoint",
+        "client_b",
+        "--quiet",
+        "--series",
+        csv_path.to_str().unwrap(),
+        "--series-plot",
+        svg_path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = csv(&std::fs::read_to_string(&csv_path).unwrap());
+    assert_eq!(header.last().map(String::as_str), Some("rto_timer_ns"), "a column added at the end");
+    let (t, timer, rto) = (col(&header, "t_ns"), col(&header, "rto_timer_ns"), col(&header, "rto_ns"));
+    let mut changes: Vec<(u64, u64)> = Vec::new();
+    for r in &rows {
+        let Ok(v) = r[timer].parse::<u64>() else { continue };
+        if changes.last().is_none_or(|c| c.1 != v / 1_000_000_000) {
+            changes.push((r[t].parse::<u64>().unwrap() / 1_000_000, v / 1_000_000_000));
+        }
+        assert!(r[rto].is_empty() || r[rto] == "1000000000", "rto_ns is the estimator's: {r:?}");
+    }
+    let expected = [(0, 1), (1100, 2), (3100, 4), (7100, 8), (15100, 16), (31100, 32), (63100, 60)];
+    assert_eq!(changes, expected);
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.contains("60000") || svg.contains("60 000") || svg.contains(">60 s"), "the RTO axis reaches 60 s");
+}
