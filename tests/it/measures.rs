@@ -260,7 +260,7 @@ fn series_flight_is_what_each_step_left_in_flight() {
         checked += 1;
     }
     assert!(checked >= 40, "only {checked} rows checked");
-    let at_1719 = rows.iter().filter(|r| r[t_col] == "1719407343").next_back().expect("a row at 1719.4 ms");
+    let at_1719 = rows.iter().rfind(|r| r[t_col] == "1719407343").expect("a row at 1719.4 ms");
     assert_eq!(at_1719[flight_col], "2920");
 }
 
