@@ -121,3 +121,23 @@ fn the_readme_ladder_is_what_tcpsim_draws() {
         );
     }
 }
+
+/// The tallest ladder any shipped sim gives stays within what renderers
+/// draw (cairo and librsvg refuse surfaces above 32 767 px): the 1 MB
+/// close race's ladder is cut by height, says where, and renders.
+#[test]
+fn the_longest_ladder_fits_a_renderer() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("ladder.svg");
+    tcpsim_ok(&["run", "sims/close-race-1mb.ron", "--quiet", "--svg", path_str(&svg)], &[0]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let height: f64 = text.split("height=\"").nth(1).and_then(|h| h.split('"').next()).unwrap().parse().unwrap();
+    assert!(height <= 32_000.0, "{height} px tall");
+    assert!(text.contains("cut after"), "the ladder says where it was cut");
+    if !rsvg_available("the_longest_ladder_fits_a_renderer") {
+        return;
+    }
+    let png = svg.with_extension("png");
+    let out = Command::new("rsvg-convert").arg("-o").arg(&png).arg(&svg).output().expect("rsvg-convert runs");
+    assert!(out.status.success(), "rsvg-convert failed: {}", String::from_utf8_lossy(&out.stderr));
+}

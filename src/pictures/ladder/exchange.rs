@@ -176,8 +176,11 @@ pub(super) struct Exchange {
     pub(super) sides: Vec<Side>,
     pub(super) arrows: Vec<Arrow>,
     pub(super) notes: Vec<Note>,
-    /// Where the ladder was cut (more than [`MAX_ARROWS`] segments).
+    /// Where the ladder was cut (more than `limit` segments).
     pub(super) truncated_at: Option<Instant>,
+    /// The most arrows drawn: [`MAX_ARROWS`], or fewer where the picture
+    /// would otherwise grow taller than a renderer draws.
+    pub(super) limit: usize,
     /// Whether any delivery or drop (any transmission's end) was among the
     /// events (with `--kinds send`, none is, and arrival times are simply
     /// unknown).
@@ -194,6 +197,11 @@ impl Exchange {
     /// from the whole run) gives each end's ISN where the events start
     /// after its SYN.
     pub(super) fn build(events: &[OwnedEvent], conn: u32, isns: &IsnLog) -> Exchange {
+        Exchange::build_limited(events, conn, isns, MAX_ARROWS)
+    }
+
+    /// [`Exchange::build`], cut after `limit` arrows.
+    pub(super) fn build_limited(events: &[OwnedEvent], conn: u32, isns: &IsnLog, limit: usize) -> Exchange {
         // The connection's routes: deliveries and drops on them recorded
         // under another connection number still end its segments.
         let mut routes: Vec<RouteKey> =
@@ -231,6 +239,7 @@ impl Exchange {
             arrows: Vec::new(),
             notes: Vec::new(),
             truncated_at: None,
+            limit,
             has_endings: false,
             typical_delay: 0,
             ended_outside: BTreeSet::new(),
@@ -296,7 +305,7 @@ impl Exchange {
             }
             match e.kind {
                 TraceKind::Send { seg, injected } => {
-                    if exchange.arrows.len() >= MAX_ARROWS {
+                    if exchange.arrows.len() >= exchange.limit {
                         exchange.truncated_at = Some(e.t);
                         break;
                     }
@@ -512,7 +521,7 @@ impl Exchange {
                 self.arrows[i].ending = ending;
             }
             Some(&orig) => {
-                if self.arrows.len() >= MAX_ARROWS {
+                if self.arrows.len() >= self.limit {
                     return;
                 }
                 let o = &self.arrows[orig];
@@ -545,7 +554,7 @@ impl Exchange {
 
     /// A delivery or drop whose send is not among the events.
     fn orphan(&mut self, from: usize, to: usize, seg: Segment, ending: TransmissionEnd, order: usize) {
-        if self.arrows.len() >= MAX_ARROWS {
+        if self.arrows.len() >= self.limit {
             return;
         }
         let label = self.label(&seg, from, to);

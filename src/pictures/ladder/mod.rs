@@ -54,10 +54,36 @@ use std::collections::{BTreeMap, BTreeSet};
 /// arrows is unreadable and its file enormous.
 pub const MAX_ARROWS: usize = 3000;
 
+/// The tallest ladder drawn, in px: cairo and librsvg (and so browsers'
+/// and converters' rasterizers) refuse surfaces above 32 767 px.
+pub const MAX_HEIGHT_PX: f64 = 32_000.0;
+
 /// An SVG ladder diagram of connection `conn`.
 pub fn ladder_svg(events: &[OwnedEvent], conn: u32, title: &str) -> String {
-    let exchange = Exchange::build(events, conn, &IsnLog::default());
-    svg::render_svg(&exchange, conn, title)
+    fitted_svg(events, conn, &IsnLog::default(), title)
+}
+
+/// The ladder cut after [`MAX_ARROWS`] arrows, or after fewer when that
+/// would be taller than [`MAX_HEIGHT_PX`]: rows differ in height (notes,
+/// timers, delays), so the cut is found by drawing, each try scaled by
+/// the height over.
+fn fitted_svg(events: &[OwnedEvent], conn: u32, isns: &IsnLog, title: &str) -> String {
+    let mut limit = MAX_ARROWS;
+    loop {
+        let exchange = Exchange::build_limited(events, conn, isns, limit);
+        let svg = svg::render_svg(&exchange, conn, title);
+        let height = svg_height(&svg);
+        if height <= MAX_HEIGHT_PX || limit <= 10 {
+            return svg;
+        }
+        let scaled = (limit as f64 * MAX_HEIGHT_PX / height * 0.97) as usize;
+        limit = scaled.clamp(10, limit - 1);
+    }
+}
+
+/// The `height` attribute of an SVG's root element.
+fn svg_height(svg: &str) -> f64 {
+    svg.split_once("height=\"").and_then(|(_, rest)| rest.split('"').next()).and_then(|h| h.parse().ok()).unwrap_or(0.0)
 }
 
 /// [`ladder_svg`] of the part of the run inside `window`. `events` should
@@ -72,8 +98,7 @@ pub fn ladder_svg_in(events: &[OwnedEvent], conn: u32, window: Window, title: &s
         isns.record(&e.as_event());
     }
     let inside: Vec<OwnedEvent> = events.iter().filter(|e| window.contains(e.t)).cloned().collect();
-    let exchange = Exchange::build(&inside, conn, &isns);
-    svg::render_svg(&exchange, conn, &format!("{title}, {}", window.describe()))
+    fitted_svg(&inside, conn, &isns, &format!("{title}, {}", window.describe()))
 }
 
 /// A text ladder of connection `conn` for a terminal: one line per

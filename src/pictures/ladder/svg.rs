@@ -3,7 +3,6 @@
 //! and arrows, places each label where it overlaps least, and adds a
 //! legend.
 
-use super::MAX_ARROWS;
 use super::exchange::{Arrow, Exchange, TransmissionEnd, gap_text, short_ms};
 use crate::pictures::svg::{Anchor, Font, Stroke, Svg, escape, text_width};
 use crate::time::Instant;
@@ -582,7 +581,11 @@ fn draw_legend(svg: &mut Svg, exchange: &Exchange, top: f64) -> f64 {
             y + 2.0,
             Anchor::Start,
             Font::mono(12.0, LOST).bold(),
-            &format!("cut after {MAX_ARROWS} segments, at {} ms", short_ms(t)),
+            &format!(
+                "cut after {} segments, at {} ms; draw a part with --from-ms/--to-ms",
+                exchange.limit,
+                short_ms(t)
+            ),
         );
         y += 20.0;
     }

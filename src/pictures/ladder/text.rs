@@ -2,7 +2,6 @@
 //! time, with its arrival time) and per note, the two ends as columns with
 //! the wire between them, optionally coloured with ANSI styles.
 
-use super::MAX_ARROWS;
 use super::exchange::{Arrow, Exchange, Note, TransmissionEnd, gap_text};
 use crate::time::Instant;
 use anstyle::{AnsiColor, Effects, Style};
@@ -140,7 +139,7 @@ pub(super) fn render_text(exchange: &Exchange, conn: u32, color: bool) -> String
         }
     }
     if let Some(t) = exchange.truncated_at {
-        let _ = writeln!(out, "# cut after {MAX_ARROWS} segments, at {t} ms");
+        let _ = writeln!(out, "# cut after {} segments, at {t} ms", exchange.limit);
     }
     // Empty right columns leave trailing blanks; nobody wants those.
     let mut trimmed = String::with_capacity(out.len());
