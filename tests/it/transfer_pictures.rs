@@ -160,3 +160,17 @@ fn pictures_of_a_big_transfer_stay_under_five_megabytes() {
         }
     }
 }
+
+/// A window cuts arrows at its edges, and the legend says what those cut
+/// arrows are. lost-final-ack's SYN,ACK leaves at 10 ms and arrives at
+/// 20 ms; the handshake ACK leaves at 20 ms and arrives at 30 ms. From 15
+/// to 25 ms the first is seen arriving only (sent before the window), the
+/// second leaving only (arrives after it). The whole run has neither.
+#[test]
+fn svg_ladder_legend_explains_arrows_cut_by_the_window() {
+    let (before, after) = ("sent before the window", "arrives after the window");
+    let svg = picture(&["sims/lost-final-ack.ron", "--from-ms", "15", "--to-ms", "25"], "--svg");
+    assert!(svg.contains(before) && svg.contains(after), "{svg}");
+    let svg = picture(&["sims/lost-final-ack.ron"], "--svg");
+    assert!(!svg.contains(before) && !svg.contains(after));
+}

@@ -555,6 +555,27 @@ fn draw_legend(svg: &mut Svg, exchange: &Exchange, top: f64) -> f64 {
         row(svg, y, stroke, tip, text);
         y += 18.0;
     }
+    // Arrows a time window (or the run's end) cut: said only where drawn.
+    let arrival_only = exchange.arrows.iter().any(|a| a.sent.is_none());
+    let unended = |outside: bool| {
+        exchange.arrows.iter().enumerate().any(|(i, a)| {
+            a.sent.is_some() && a.ending == TransmissionEnd::Unknown && exchange.ended_outside.contains(&i) == outside
+        })
+    };
+    let cut: [(bool, Stroke, ArrowTip, &str); 3] = [
+        (arrival_only, Stroke::dashed(NORMAL, 1.4, "4 4"), ArrowTip::Head, "sent before the window: its arrival only"),
+        (
+            unended(true),
+            Stroke::dashed(NORMAL, 1.4, "3 3"),
+            ArrowTip::Open,
+            "arrives after the window: its departure only",
+        ),
+        (unended(false), Stroke::dashed(NORMAL, 1.4, "3 3"), ArrowTip::Open, "still in flight when the run ended"),
+    ];
+    for (_, stroke, tip, text) in cut.into_iter().filter(|c| c.0) {
+        row(svg, y, stroke, tip, text);
+        y += 18.0;
+    }
     svg.text(
         x,
         y + 2.0,
