@@ -5,7 +5,7 @@
 //! `tcpsim::html`'s; this module runs the simulation and writes the file.
 
 use super::output::{Dest, check_distinct};
-use super::shared::{interrupt_flag, load_with_overrides, replay_line};
+use super::shared::{connection_numbers, interrupt_flag, load_with_overrides, replay_line};
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, ReportArgs, error};
 use std::io::Write;
 use tcpsim::html::figures::{ConnRun, connection_figures};
@@ -37,7 +37,12 @@ pub fn report(args: &ReportArgs) -> u8 {
     let drawn: Vec<u32> = match args.conn {
         Some(c) if u64::from(c) < count => vec![c],
         Some(c) => {
-            error(&format!("--conn {c}: the scenario has connections 0..{count}"));
+            let choose = match count {
+                0 => String::new(),
+                1 => "; choose it with --conn 0".to_string(),
+                n => format!("; choose one with --conn 0 to --conn {}", n - 1),
+            };
+            error(&format!("--conn {c}: the scenario has {}{choose}", connection_numbers(count)));
             return EXIT_BAD_INPUT;
         }
         None => (0..count.min(u64::from(args.max_connections)) as u32).collect(),

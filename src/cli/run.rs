@@ -43,11 +43,13 @@ fn filter(args: &RunArgs, model: &Model) -> Result<trace::Filter, String> {
     if let Some(c) = args.conn
         && u64::from(c) >= total
     {
-        return Err(format!(
-            "--conn {c}: the scenario has connections 0..{} (listeners idle in LISTEN use {}..{total})",
-            model.connection_count(),
-            model.connection_count()
-        ));
+        let count = model.connection_count();
+        let idle = match total - count {
+            0 => String::new(),
+            1 => format!(" (a listener idle in LISTEN is number {count})"),
+            _ => format!(" (listeners idle in LISTEN are numbers {count} to {})", total - 1),
+        };
+        return Err(format!("--conn {c}: the scenario has {}{idle}", super::shared::connection_numbers(count)));
     }
     // Text labels (`STATE`) name the same kinds as record names; words
     // are trimmed (`--kinds 'state, cwnd'`). The records every run ends

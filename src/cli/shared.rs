@@ -120,3 +120,13 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
     let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
     flag
 }
+
+/// The connection numbers a scenario has, in words: "one connection,
+/// number 0", "connections 0 to 4" ("0..5" read as two values).
+pub fn connection_numbers(count: u64) -> String {
+    match count {
+        0 => "no connections".to_string(),
+        1 => "one connection, number 0".to_string(),
+        n => format!("connections 0 to {}", n - 1),
+    }
+}

@@ -144,7 +144,10 @@ fn bad_input_exits_2_and_writes_nothing() {
     let cases: [(Vec<&str>, &str); 5] = [
         (vec![path_str(&bad)], "bad.ron:5:39: error: `links[0].loss`: expected a probability"),
         (vec!["sims/lost-final-ack.ron", "--set", "links[0].loss=2"], "links[0].loss"),
-        (vec!["sims/lost-final-ack.ron", "--conn", "1"], "--conn 1: the scenario has connections 0..1"),
+        (
+            vec!["sims/lost-final-ack.ron", "--conn", "1"],
+            "--conn 1: the scenario has one connection, number 0; choose it with --conn 0",
+        ),
         (vec!["sims/lost-final-ack.ron", "--max-connections", "0"], "--max-connections 0"),
         (vec!["sims/no-such-file.ron"], "cannot read the file"),
     ];
