@@ -57,6 +57,13 @@ pub enum Kind {
     /// From a data segment's first send to its first retransmission: the
     /// RTO (B-LNX-01).
     FirstRetransmit,
+    /// The k-th (k >= 2) retransmission of that same segment, from the
+    /// one before: the backed-off RTO (RFC 6298 (5.5)), or whatever else
+    /// re-armed the timer (the kernel's tail loss probe).
+    Resend(u32),
+    /// The k-th retransmission of the first FIN sent alone more than
+    /// once, from the send before it.
+    FinResend(u32),
     /// From a FIN's arrival to the receiver's first segment acknowledging
     /// it (B-LNX-05, B-LNX-06).
     FinAck,
@@ -86,6 +93,8 @@ impl Measure {
             Kind::SynSend(k) => format!("{}: SYN retransmission {k} (after the first SYN)", self.endpoint),
             Kind::SynGiveUp => format!("{}: SYN give-up (after the first SYN)", self.endpoint),
             Kind::FirstRetransmit => format!("{}: first data retransmission (after the original)", self.endpoint),
+            Kind::Resend(k) => format!("{}: data retransmission {k} (after the one before)", self.endpoint),
+            Kind::FinResend(k) => format!("{}: FIN retransmission {k} (after the send before)", self.endpoint),
             Kind::FinAck => format!("{}: ACK of the peer's FIN (after its arrival)", self.endpoint),
             Kind::TimeWait => format!("{}: TIME_WAIT length", self.endpoint),
         }
@@ -111,15 +120,23 @@ pub fn measure(segs: &[WireSeg]) -> Vec<Measure> {
             let timers = syns.windows(2).take(k).map(|w| w[1] - w[0]).collect();
             out.push(Measure { endpoint: name.into(), kind: Kind::SynSend(k as u32), ns: t - syns[0], timers });
         }
-        // The first data segment sent again with the same sequence number.
+        // The first data segment sent again with the same sequence number,
+        // and every later send of it: each interval is one timer.
         let data: Vec<&&WireSeg> = mine.iter().filter(|s| s.len > 0).collect();
-        let resent = data
-            .iter()
-            .enumerate()
-            .find_map(|(i, s)| data[..i].iter().find(|o| o.seq == s.seq).map(|o| (o.sent_ns, s.sent_ns)));
-        if let Some((first, again)) = resent {
-            let ns = again - first;
-            out.push(Measure { endpoint: name.into(), kind: Kind::FirstRetransmit, ns, timers: vec![ns] });
+        if let Some(sends) = first_resent(&data) {
+            for (k, w) in sends.windows(2).enumerate() {
+                let kind = if k == 0 { Kind::FirstRetransmit } else { Kind::Resend(k as u32 + 1) };
+                let ns = w[1] - w[0];
+                out.push(Measure { endpoint: name.into(), kind, ns, timers: vec![ns] });
+            }
+        }
+        // The same for a FIN sent alone (no data): its resends' intervals.
+        let fins: Vec<&&WireSeg> = mine.iter().filter(|s| s.len == 0 && s.flags & FIN != 0).collect();
+        if let Some(sends) = first_resent(&fins) {
+            for (k, w) in sends.windows(2).enumerate() {
+                let ns = w[1] - w[0];
+                out.push(Measure { endpoint: name.into(), kind: Kind::FinResend(k as u32 + 1), ns, timers: vec![ns] });
+            }
         }
         // The first FIN that reached this endpoint, and the first segment
         // it sent after that acknowledging the FIN.
@@ -136,6 +153,14 @@ pub fn measure(segs: &[WireSeg]) -> Vec<Measure> {
         }
     }
     out
+}
+
+/// The send times of the first segment of `segs` that was sent more than
+/// once (by sequence number), in order; `None` when none was.
+fn first_resent(segs: &[&&WireSeg]) -> Option<Vec<u64>> {
+    let (i, _) = segs.iter().enumerate().find(|(i, s)| segs[..*i].iter().any(|o| o.seq == s.seq))?;
+    let seq = segs[i].seq;
+    Some(segs.iter().filter(|s| s.seq == seq).map(|s| s.sent_ns).collect())
 }
 
 /// How late a jiffies timer of `len_ns` may fire at `hz`: one jiffy for
@@ -171,7 +196,7 @@ pub fn tolerance(m: &Measure, hz: u32) -> (u64, u64) {
         return (OBSERVE_NS + 2 * jiffy, timer_slack_ns(m.ns, hz) + POLL_NS + OBSERVE_NS);
     }
     let mut slack: u64 = m.timers.iter().map(|&t| timer_slack_ns(t, hz)).sum();
-    if m.kind == Kind::FirstRetransmit {
+    if matches!(m.kind, Kind::FirstRetransmit | Kind::Resend(_) | Kind::FinResend(_)) {
         // The RTO is SRTT + 200 ms, and the kernel's SRTT is the round
         // trip through the relay, which its scheduling may lengthen.
         slack += OBSERVE_NS;
@@ -271,6 +296,28 @@ mod tests {
         assert_eq!(find(Kind::SynSend(1)), Some(("c", 1000)));
         assert_eq!(find(Kind::FirstRetransmit), Some(("c", 220)));
         assert_eq!(find(Kind::FinAck), Some(("s", 40)));
+    }
+
+    /// Every resend of the first retransmitted segment is timed from the
+    /// send before it (a partition: 1000 bytes at 200 ms, resent at 420,
+    /// 860, 1740 and 3500 ms: 220, 440, 880, 1760 ms), and a FIN sent
+    /// alone three times gives two FIN resends.
+    #[test]
+    fn every_resend_of_the_first_retransmitted_segment_is_timed() {
+        let mut segs: Vec<WireSeg> =
+            [200, 420, 860, 1740, 3500].iter().map(|&t| seg("c", "s", t, None, ACK | 8, 100, 500, 1000)).collect();
+        // A later segment resent once is not timed: only the first one.
+        segs.push(seg("c", "s", 3600, None, ACK, 1100, 500, 10));
+        segs.push(seg("c", "s", 3900, None, ACK, 1100, 500, 10));
+        for t in [4000, 4220, 4660] {
+            segs.push(seg("c", "s", t, None, FIN | ACK, 1110, 500, 0));
+        }
+        let m = measure(&segs);
+        let ms = |k: Kind| m.iter().find(|x| x.kind == k).map(|x| x.ns / 1_000_000);
+        assert_eq!(ms(Kind::FirstRetransmit), Some(220));
+        assert_eq!([2, 3, 4].map(|k| ms(Kind::Resend(k))), [Some(440), Some(880), Some(1760)]);
+        assert_eq!(ms(Kind::Resend(5)), None);
+        assert_eq!([1, 2, 3].map(|k| ms(Kind::FinResend(k))), [Some(220), Some(440), None]);
     }
 
     const MS: u64 = 1_000_000;

@@ -388,3 +388,22 @@ fn the_rfc5961_sim_is_refused_for_its_forged_segments_only() {
     let run = tcpsim(&["run", "sims/rfc5961-challenge-ack.ron", "--set", "tcp.profile=linux", "--quiet"]);
     assert_ne!(run.status.code(), Some(2), "{}", stderr(&run));
 }
+
+/// Every resend of a segment is timed, not only the first
+/// (tests/kernel/partition-resends.ron): the states agree, the first
+/// resend agrees (the kernel's tail loss probe fires when the RTO would),
+/// but the second does not (tcpsim 440 ms, doubled; the kernel's probe
+/// re-armed an un-doubled RTO of about 220 ms): exit 1, and the report
+/// names the tail loss probe.
+#[test]
+fn every_resend_is_timed_and_a_tail_loss_probe_is_named() {
+    let test = "every_resend_is_timed_and_a_tail_loss_probe_is_named";
+    let Some(out) = kernel_run(test, "tests/kernel/partition-resends.ron") else { return };
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    let row = |label: &str| text.lines().find(|l| l.contains(label)).unwrap_or_default().to_string();
+    assert!(row("client: first data retransmission").ends_with("within"), "{text}");
+    let second = row("client: data retransmission 2 (after the one before)");
+    assert!(second.contains("440.000") && second.ends_with("outside"), "{text}");
+    assert!(text.contains("tail loss probe"), "{text}");
+}

@@ -332,6 +332,7 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
     println!("timings (ms; the kernel's timers are jiffies on the timer wheel, HZ={hz} from {from}):");
     println!("  {:<58}{:>12}{:>12}   {:<18}verdict", "", "tcpsim", "kernel", "tolerance");
     let (mut inside, mut outside) = (0, 0);
+    let mut resends_differ = false;
     for (name, kind) in keys {
         let a = ours.iter().find(|m| m.endpoint == name && m.kind == kind);
         let b = theirs.iter().find(|m| m.endpoint == name && m.kind == kind);
@@ -350,7 +351,8 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
         if ok {
             inside += 1
         } else {
-            outside += 1
+            outside += 1;
+            resends_differ |= matches!(kind, Kind::FirstRetransmit | Kind::Resend(_) | Kind::FinResend(_));
         }
         println!("  {label:<58}{:>12}{:>12}   {tol:<18}{}", show(a), show(b), paint(verdict, ok, color));
     }
@@ -358,6 +360,12 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
         "  tolerance: the kernel may fire its timers late by the wheel's granularity for each timer chained \
          (plus 2 jiffies), and the relay may see any time 5 ms off"
     );
+    if resends_differ {
+        println!(
+            "  resends: Linux's tail loss probe (RFC 8985 TLP, tcp_send_loss_probe) and RACK resend a tail \
+             sooner, and a probe re-arms an un-doubled RTO (tcp_rearm_rto); the linux profile models neither"
+        );
+    }
     println!("  timings: {inside} within tolerance, {outside} not");
     outside
 }
