@@ -24,7 +24,7 @@ pub mod timing;
 use crate::link::LinkParams;
 use crate::model::{Action, Fault, Model, Reaction, SegmentFaultAction};
 use crate::rng::Ppm;
-use crate::tcp::CongestionControl;
+use crate::tcp::{CongestionControl, Profile, TcpConfig};
 use crate::time::Duration;
 
 /// A part of a scenario the kernel run cannot play.
@@ -84,14 +84,44 @@ pub fn supported(model: &Model) -> Vec<Unsupported> {
         }
     }
     for (i, cfg) in model.configs.iter().enumerate() {
+        let profile_buffer = match cfg.profile {
+            Profile::Rfc => TcpConfig::default().recv_buffer,
+            Profile::Linux => TcpConfig::linux().recv_buffer,
+        };
+        if cfg.recv_buffer != profile_buffer {
+            let field = config_field(model, i, "recv_buffer_bytes");
+            no(
+                field,
+                "a receive buffer is not played on the kernel: its buffer and window follow SO_RCVBUF (doubled), \
+                 tcp_rmem and rmem_max (tcp_select_initial_window), not the profile's fixed buffer",
+            );
+        }
         if cfg.congestion_control == CongestionControl::None {
             // Configurations past the first come from an endpoint's own
             // `tcp` block.
-            let field = if i == 0 { "tcp.congestion_control" } else { "congestion_control" }.to_string();
+            let field = config_field(model, i, "congestion_control");
             no(field, "the kernel always runs a congestion controller");
         }
     }
     out
+}
+
+/// The path of `field` in configuration `i`'s `tcp` block: the file's
+/// own (`tcp.`, configuration 0) or the first endpoint's that has its own
+/// (`listeners[0].tcp.`, `connections[1].peer.tcp.`).
+fn config_field(model: &Model, i: usize, field: &str) -> String {
+    let listener = model.listeners.iter().position(|l| l.config == i).map(|k| format!("listeners[{k}]."));
+    let connection = || {
+        model.connections.iter().enumerate().find_map(|(k, c)| {
+            if c.config == i {
+                Some(format!("connections[{k}]."))
+            } else {
+                c.peer.as_ref().filter(|p| p.config == i).map(|_| format!("connections[{k}].peer."))
+            }
+        })
+    };
+    let owner = if i == 0 { Some(String::new()) } else { listener.or_else(connection) };
+    format!("{}tcp.{field}", owner.unwrap_or_default())
 }
 
 /// A link direction's elements other than a fixed delay, by field name.
@@ -164,6 +194,20 @@ mod tests {
         listeners: [(name: "server", host: "b", port: 80)],
         connections: [(name: "client", host: "a", remote_host: "b", remote_port: 80,
                        script: [Connect(at_ms: 0), Close(at_ms: 100)])])"#;
+
+    /// A receive buffer the file sets is not played: the kernel's buffer
+    /// and the window it offers from it follow SO_RCVBUF doubling,
+    /// `tcp_rmem` and `rmem_max` (tcp_select_initial_window), not the
+    /// profile's fixed buffer, so both paths would differ for that alone.
+    #[test]
+    fn a_receive_buffer_set_by_the_file_is_named() {
+        let text = PLAIN.replace("tcp: (msl_ms: 1000)", "tcp: (msl_ms: 1000, profile: linux, recv_buffer_bytes: 8192)");
+        let fields: Vec<String> = supported(&load(&text)).into_iter().map(|u| u.field).collect();
+        assert_eq!(fields, ["tcp.recv_buffer_bytes"]);
+        let text =
+            PLAIN.replace("tcp: (msl_ms: 1000)", "tcp: (msl_ms: 1000, profile: linux, recv_buffer_bytes: 131072)");
+        assert_eq!(supported(&load(&text)), vec![], "the profile's own buffer is played");
+    }
 
     #[test]
     fn a_fixed_delay_scenario_is_supported() {

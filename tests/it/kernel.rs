@@ -377,14 +377,19 @@ fn a_set_value_is_named_by_its_flag_once() {
 /// the `linux` profile the kernel run forces, that is the application's
 /// SO_RCVBUF, whose window scale is 0 (tcp_select_initial_window: ilog2
 /// of the locked buffer − 15), not the profile's 10, so the file is
-/// valid; the kernel run then names what it cannot play, the forged
-/// segments, and nothing else.
+/// valid; the kernel run then names what it cannot play: the forged
+/// segments, and the server's receive buffer (the kernel's would follow
+/// SO_RCVBUF doubling, tcp_rmem and rmem_max), at its own field.
 #[test]
-fn the_rfc5961_sim_is_refused_for_its_forged_segments_only() {
+fn the_rfc5961_sim_is_refused_for_its_forged_segments_and_its_buffer() {
     let out = tcpsim(&["kernel", "sims/rfc5961-challenge-ack.ron"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.lines().all(|l| l.contains("forged segments are not played on the kernel")), "{err}");
+    let (forged, buffer): (Vec<&str>, Vec<&str>) =
+        err.lines().partition(|l| l.contains("forged segments are not played on the kernel"));
+    assert_eq!(forged.len(), 7, "{err}");
+    assert_eq!(buffer.len(), 1, "{err}");
+    assert!(buffer[0].contains("listeners[0].tcp.recv_buffer_bytes: a receive buffer is not played"), "{err}");
     let run = tcpsim(&["run", "sims/rfc5961-challenge-ack.ron", "--set", "tcp.profile=linux", "--quiet"]);
     assert_ne!(run.status.code(), Some(2), "{}", stderr(&run));
 }
