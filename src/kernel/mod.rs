@@ -46,15 +46,14 @@ pub fn supported(model: &Model) -> Vec<Unsupported> {
     }
     for (i, link) in model.links.iter().enumerate() {
         // A field of both directions (one `loss` for the link) is named
-        // once.
-        let mut named: Vec<&str> = Vec::new();
-        for params in [&link.ab, &link.ba] {
-            for (field, why) in link_problems(params) {
-                if !named.contains(&field) {
-                    named.push(field);
-                    no(format!("links[{i}].{field}"), why);
-                }
-            }
+        // once; one of a single direction at that direction's block.
+        let (ab, ba) = (link_problems(&link.ab), link_problems(&link.ba));
+        for (field, why) in &ab {
+            let both = ba.iter().any(|(f, _)| f == field);
+            no(format!("links[{i}].{}{field}", if both { "" } else { "a_to_b." }), why);
+        }
+        for (field, why) in ba.iter().filter(|(f, _)| !ab.iter().any(|(g, _)| g == f)) {
+            no(format!("links[{i}].b_to_a.{field}"), why);
         }
     }
     for (i, l) in model.listeners.iter().enumerate() {
@@ -207,6 +206,14 @@ mod tests {
         let text =
             PLAIN.replace("tcp: (msl_ms: 1000)", "tcp: (msl_ms: 1000, profile: linux, recv_buffer_bytes: 131072)");
         assert_eq!(supported(&load(&text)), vec![], "the profile's own buffer is played");
+    }
+
+    /// Loss on one direction only is named at that direction's field.
+    #[test]
+    fn a_one_way_field_is_named_with_its_direction() {
+        let text = PLAIN.replace("delay_ms: 10)", "delay_ms: 10, b_to_a: (loss: 0.02))");
+        let fields: Vec<String> = supported(&load(&text)).into_iter().map(|u| u.field).collect();
+        assert_eq!(fields, ["links[0].b_to_a.loss"]);
     }
 
     #[test]
