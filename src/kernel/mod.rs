@@ -13,7 +13,7 @@
 //! - [`sysctls`]: the kernel's settings beside the profile's, and the
 //!   file's values the run sets in the namespaces.
 //! - [`timing`]: the timings measured on both sides (SYN schedule and
-//!   give-up, first data retransmission, delayed ACK of a FIN, TIME_WAIT)
+//!   give-up, every resend of a segment, the ACK of a FIN and of data, TIME_WAIT)
 //!   and the kernel timer wheel's tolerance for them.
 
 pub mod drops;

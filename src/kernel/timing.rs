@@ -1,6 +1,7 @@
-//! Timings compared between tcpsim and the kernel: the first data
-//! retransmission, the delayed ACK of a FIN, the SYN retry schedule and
-//! give-up, and TIME_WAIT's length (docs/linux.md: B-LNX-01, B-LNX-02,
+//! Timings compared between tcpsim and the kernel: every resend of the
+//! first data segment (and of the first lone FIN) resent, the ACK of a FIN
+//! and of the first data segments, the SYN retry schedule and give-up,
+//! and TIME_WAIT's length (docs/linux.md: B-LNX-01, B-LNX-02,
 //! B-LNX-05/06).
 //!
 //! Both sides are measured by the same functions from the same record of
@@ -67,6 +68,10 @@ pub enum Kind {
     /// From a FIN's arrival to the receiver's first segment acknowledging
     /// it (B-LNX-05, B-LNX-06).
     FinAck,
+    /// From the k-th data segment's arrival (k <= [`DATA_ACKS`], first
+    /// copies only) to the receiver's first segment acknowledging it:
+    /// quick or delayed ACK (B-LNX-05).
+    DataAck(u32),
     /// From entering TIME_WAIT to its end (RFC 9293 2 MSL; Linux
     /// TCP_TIMEWAIT_LEN 60 s, restarted by a retransmitted FIN): on the
     /// kernel, until sock_diag no longer lists the timewait socket.
@@ -96,6 +101,7 @@ impl Measure {
             Kind::Resend(k) => format!("{}: data retransmission {k} (after the one before)", self.endpoint),
             Kind::FinResend(k) => format!("{}: FIN retransmission {k} (after the send before)", self.endpoint),
             Kind::FinAck => format!("{}: ACK of the peer's FIN (after its arrival)", self.endpoint),
+            Kind::DataAck(k) => format!("{}: ACK of the peer's data segment {k} (after it)", self.endpoint),
             Kind::TimeWait => format!("{}: TIME_WAIT length", self.endpoint),
         }
     }
@@ -138,6 +144,41 @@ pub fn measure(segs: &[WireSeg]) -> Vec<Measure> {
                 out.push(Measure { endpoint: name.into(), kind: Kind::FinResend(k as u32 + 1), ns, timers: vec![ns] });
             }
         }
+        // The first data segments that reached this endpoint in order, and
+        // the first segment it sent after each acknowledging it. One that
+        // arrives beyond a hole is not timed: its ACK waits for the hole,
+        // which is the sender's repair, not the receiver's ACK policy.
+        // The receiver's first expected byte: one past the peer's SYN.
+        let syn = segs.iter().find(|s| s.to == name && s.flags & SYN != 0 && s.arrived_ns.is_some());
+        let mut next = syn.map(|s| s.seq.wrapping_add(1));
+        let (mut arrived_ranges, mut timed): (Vec<(u32, u32)>, u32) = (Vec::new(), 0);
+        let arrivals = segs.iter().filter(|s| s.to == name && s.len > 0).filter_map(|s| s.arrived_ns.map(|a| (s, a)));
+        for (data, arrived) in arrivals {
+            let end = data.seq.wrapping_add(data.len);
+            let first_copy = !arrived_ranges.iter().any(|r| r.0 == data.seq);
+            arrived_ranges.push((data.seq, end));
+            if next.is_some_and(|n| n != data.seq) {
+                continue; // out of order, or a copy of data already taken
+            }
+            // In order: the receiver's next byte moves past it and past
+            // what had arrived beyond it.
+            let mut n = end;
+            while let Some(r) = arrived_ranges.iter().find(|r| r.0 == n) {
+                n = r.1;
+            }
+            next = Some(n);
+            if !first_copy || timed >= DATA_ACKS {
+                continue;
+            }
+            timed += 1;
+            let acked = mine
+                .iter()
+                .find(|s| s.sent_ns >= arrived && s.flags & ACK != 0 && (s.ack.wrapping_sub(end) as i32) >= 0);
+            if let Some(a) = acked {
+                let (kind, ns) = (Kind::DataAck(timed), a.sent_ns - arrived);
+                out.push(Measure { endpoint: name.into(), kind, ns, timers: vec![ns] });
+            }
+        }
         // The first FIN that reached this endpoint, and the first segment
         // it sent after that acknowledging the FIN.
         let fin = segs.iter().filter(|s| s.to == name && s.flags & FIN != 0).find_map(|s| s.arrived_ns.map(|a| (s, a)));
@@ -154,6 +195,11 @@ pub fn measure(segs: &[WireSeg]) -> Vec<Measure> {
     }
     out
 }
+
+/// How many of the first data segments an endpoint receives have their
+/// ACK timed: enough to see quick-ack mode end (Linux grants at most
+/// `TCP_MAX_QUICKACKS`, 16), few enough for a readable report.
+pub const DATA_ACKS: u32 = 20;
 
 /// The send times of the first segment of `segs` that was sent more than
 /// once (by sequence number), in order; `None` when none was.
@@ -296,6 +342,32 @@ mod tests {
         assert_eq!(find(Kind::SynSend(1)), Some(("c", 1000)));
         assert_eq!(find(Kind::FirstRetransmit), Some(("c", 220)));
         assert_eq!(find(Kind::FinAck), Some(("s", 40)));
+        // The data (seq 100, 10 bytes) arrived at 1330 ms, first acknowledged
+        // (ACK 110) at 1405 ms; the lost first copy never arrived.
+        assert_eq!(find(Kind::DataAck(1)), Some(("s", 75)));
+        assert_eq!(find(Kind::DataAck(2)), None);
+    }
+
+    /// A segment that arrives beyond a hole is not timed (its ACK waits
+    /// for the repair); the repair is, and the receiver's next byte then
+    /// moves past what had arrived beyond the hole, so in-order data after
+    /// it is timed again.
+    #[test]
+    fn data_acks_are_timed_for_in_order_arrivals_only() {
+        let segs = vec![
+            seg("c", "s", 0, Some(10), SYN, 99, 0, 0),
+            seg("c", "s", 100, None, ACK, 100, 500, 10),
+            seg("c", "s", 101, Some(111), ACK, 110, 500, 10),
+            seg("s", "c", 111, Some(121), ACK, 500, 100, 0),
+            seg("c", "s", 320, Some(330), ACK, 100, 500, 10),
+            seg("s", "c", 330, Some(340), ACK, 500, 120, 0),
+            seg("c", "s", 400, Some(410), ACK, 120, 500, 10),
+            seg("s", "c", 450, Some(460), ACK, 500, 130, 0),
+        ];
+        let m = measure(&segs);
+        let acks: Vec<(Kind, u64)> =
+            m.iter().filter(|x| matches!(x.kind, Kind::DataAck(_))).map(|x| (x.kind, x.ns / 1_000_000)).collect();
+        assert_eq!(acks, [(Kind::DataAck(1), 0), (Kind::DataAck(2), 40)]);
     }
 
     /// Every resend of the first retransmitted segment is timed from the

@@ -412,3 +412,23 @@ fn every_resend_is_timed_and_a_tail_loss_probe_is_named() {
     assert!(second.contains("440.000") && second.ends_with("outside"), "{text}");
     assert!(text.contains("tail loss probe"), "{text}");
 }
+
+/// Every data segment's ACK is timed (the first 20 an endpoint receives):
+/// tcpsim's linux profile delays the 17th onwards by the 40 ms ATO after 16
+/// quick ACKs, and the kernel does not (tests/kernel/quickack.ron), so the
+/// rows for segments 17 to 20 are outside and the run exits 1.
+#[test]
+fn the_ack_of_every_data_segment_is_timed() {
+    let test = "the_ack_of_every_data_segment_is_timed";
+    let Some(out) = kernel_run(test, "tests/kernel/quickack.ron") else { return };
+    let text = stdout(&out);
+    let row = |k: u32| {
+        let label = format!("server: ACK of the peer's data segment {k} (after it)");
+        text.lines().find(|l| l.contains(&label)).unwrap_or_default().to_string()
+    };
+    assert!(row(1).contains("0.000") && row(1).ends_with("within"), "{text}");
+    assert!(row(17).contains("40.000"), "tcpsim's 17th ACK waits the ATO: {text}");
+    let outside = (17..=20).filter(|&k| row(k).ends_with("outside")).count();
+    assert!(outside == 0 || out.status.code() == Some(1), "{text}");
+    assert_eq!(row(21), "", "only the first 20 are timed");
+}

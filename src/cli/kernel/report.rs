@@ -332,7 +332,7 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
     println!("timings (ms; the kernel's timers are jiffies on the timer wheel, HZ={hz} from {from}):");
     println!("  {:<58}{:>12}{:>12}   {:<18}verdict", "", "tcpsim", "kernel", "tolerance");
     let (mut inside, mut outside) = (0, 0);
-    let mut resends_differ = false;
+    let (mut resends_differ, mut data_acks_differ) = (false, false);
     for (name, kind) in keys {
         let a = ours.iter().find(|m| m.endpoint == name && m.kind == kind);
         let b = theirs.iter().find(|m| m.endpoint == name && m.kind == kind);
@@ -353,6 +353,7 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
         } else {
             outside += 1;
             resends_differ |= matches!(kind, Kind::FirstRetransmit | Kind::Resend(_) | Kind::FinResend(_));
+            data_acks_differ |= matches!(kind, Kind::DataAck(_));
         }
         println!("  {label:<58}{:>12}{:>12}   {tol:<18}{}", show(a), show(b), paint(verdict, ok, color));
     }
@@ -364,6 +365,12 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
         println!(
             "  resends: Linux's tail loss probe (RFC 8985 TLP, tcp_send_loss_probe) and RACK resend a tail \
              sooner, and a probe re-arms an un-doubled RTO (tcp_rearm_rto); the linux profile models neither"
+        );
+    }
+    if data_acks_differ {
+        println!(
+            "  data ACKs: Linux's quick-ack budget follows its receive window (tcp_incr_quickack) and reading \
+             data may send a window update at once (tcp_cleanup_rbuf); the linux profile quick-acks 16, then delays"
         );
     }
     println!("  timings: {inside} within tolerance, {outside} not");
