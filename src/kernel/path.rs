@@ -138,7 +138,8 @@ impl Representation {
         match self {
             Representation::RequestSocket => {
                 "the listener stays LISTEN and SYN_RECEIVED is a request socket the tracepoint \
-                 does not show; the full socket is born at the handshake's ACK"
+                 does not show (the SYN,ACKs it sends on the wire do: none, no SYN came; no full socket, \
+                 it expired back to LISTEN); the full socket is born at the handshake's ACK"
             }
             Representation::TimewaitSocket => {
                 "the full socket goes to CLOSE as a timewait socket takes over; TIME_WAIT and \
@@ -199,6 +200,9 @@ pub struct KernelRecord {
     pub time_wait: Option<TimeWaitSeen>,
     /// When segments were handed to the endpoint's host, in order.
     pub arrivals: Vec<u64>,
+    /// When the endpoint's host sent a SYN,ACK for it (the relay's
+    /// capture): a passive open's request socket answering a SYN.
+    pub synacks_sent: Vec<u64>,
 }
 
 /// One step of a kernel path.
@@ -224,7 +228,19 @@ pub fn kernel_path(rec: &KernelRecord) -> Vec<Step> {
     let mut steps = vec![Step::new(State::Closed, None, &[])];
     if rec.passive {
         steps.push(Step::new(State::Listen, rec.listen_ns, &[Representation::RequestSocket]));
+        // The tracepoint never shows the request socket: the SYN,ACKs it
+        // sent do. None sent and no full socket: no SYN ever came.
+        if rec.synacks_sent.is_empty() && rec.changes.is_empty() {
+            return steps;
+        }
         steps.push(Step::new(State::SynReceived, None, &[Representation::RequestSocket]));
+        if rec.changes.is_empty() {
+            // SYN,ACKs but no full socket: the handshake never completed
+            // and the request socket expired (reqsk_timer_handler),
+            // leaving the listener in LISTEN.
+            steps.push(Step::new(State::Listen, None, &[Representation::RequestSocket]));
+            return steps;
+        }
     }
     let push = |steps: &mut Vec<Step>, step: Step| {
         // The child socket's own birth (LISTEN → SYN_RECV) repeats the
@@ -326,6 +342,7 @@ mod tests {
                 time_wait_seen_ns: None,
             }),
             arrivals,
+            synacks_sent: vec![],
         }
     }
 
@@ -387,6 +404,7 @@ mod tests {
                 time_wait_seen_ns: None,
             }),
             arrivals: vec![20 * MS, 120 * MS - 10_000],
+            synacks_sent: vec![],
         };
         let path = kernel_path(&rec);
         let want = [S::Closed, S::SynSent, S::Established, S::FinWait1, S::FinWait2, S::Closed];
@@ -411,11 +429,26 @@ mod tests {
             ],
             time_wait: None,
             arrivals: vec![],
+            synacks_sent: vec![],
         };
         let want = [S::Closed, S::Listen, S::SynReceived, S::Established, S::CloseWait, S::LastAck, S::Closed];
         let path = kernel_path(&rec);
         assert_eq!(states(&path), want);
         assert_eq!(path[2].via, vec![Representation::RequestSocket]);
+    }
+
+    /// The request socket is seen on the wire: a listener that sent no
+    /// SYN,ACK never had one (CLOSED, LISTEN); one that sent SYN,ACKs but
+    /// whose full socket was never born had a request socket that expired
+    /// back to LISTEN (tcp_synack_retries; reqsk_timer_handler).
+    #[test]
+    fn the_request_socket_is_read_from_the_synacks_sent() {
+        let never = KernelRecord { passive: true, listen_ns: Some(0), ..KernelRecord::default() };
+        assert_eq!(states(&kernel_path(&never)), [S::Closed, S::Listen]);
+        let expired = KernelRecord { synacks_sent: vec![10 * MS, 1010 * MS], ..never.clone() };
+        let path = kernel_path(&expired);
+        assert_eq!(states(&path), [S::Closed, S::Listen, S::SynReceived, S::Listen]);
+        assert_eq!(path[3].via, vec![Representation::RequestSocket]);
     }
 
     #[test]

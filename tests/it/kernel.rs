@@ -432,3 +432,18 @@ fn the_ack_of_every_data_segment_is_timed() {
     assert!(outside == 0 || out.status.code() == Some(1), "{text}");
     assert_eq!(row(21), "", "only the first 20 are timed");
 }
+
+/// A passive open that never completes (tests/kernel/synack-never-answered.ron):
+/// the request socket the tracepoint cannot show is read from the
+/// SYN,ACKs on the wire, so the server's path matches tcpsim's, back to
+/// LISTEN when the request socket expires, and the run exits 0.
+#[test]
+fn a_request_socket_that_expires_matches() {
+    let test = "a_request_socket_that_expires_matches";
+    let Some(out) = kernel_run(test, "tests/kernel/synack-never-answered.ron") else { return };
+    let text = stdout(&out);
+    assert!(text.contains("server (connection 0): match"), "{text}");
+    let table = text.split("server (connection 0)").nth(1).unwrap_or_default();
+    let listens = table.split("\n\n").next().unwrap_or_default().matches("LISTEN").count();
+    assert_eq!(listens, 4, "LISTEN twice on each side: {text}");
+}

@@ -639,7 +639,7 @@ fn run_kernel(
     let name_of = |a: SocketAddrV4, b: SocketAddrV4| {
         wire.endpoints.iter().position(|t| *t == (a, b)).map(|i| plans[i].name.clone()).unwrap_or_else(|| a.to_string())
     };
-    let segs = wire
+    let segs: Vec<WireSeg> = wire
         .capture
         .lock()
         .expect("capture")
@@ -659,15 +659,24 @@ fn run_kernel(
         .iter()
         .zip(&outcomes)
         .map(|(p, o)| {
-            let (Some(l), Some(r)) = (o.local, o.remote) else {
-                return KernelRecord { passive: matches!(p.open, Open::Accept { .. }), ..KernelRecord::default() };
-            };
+            // A passive open's request socket shows only on the wire: the
+            // SYN,ACKs sent under this endpoint's name.
+            let synacks_sent: Vec<u64> =
+                segs.iter().filter(|s| s.from == p.name && s.flags & 0x12 == 0x12).map(|s| s.sent_ns).collect();
             let listen_ns = match p.open {
                 Open::Accept { listener, .. } => lines
                     .iter()
                     .find(|t| t.local == listeners[listener].addr && t.to == tcpsim::kernel::path::LinuxState::Listen)
                     .map(|t| rel(t.at_ns)),
                 Open::Connect { .. } => None,
+            };
+            let (Some(l), Some(r)) = (o.local, o.remote) else {
+                return KernelRecord {
+                    passive: matches!(p.open, Open::Accept { .. }),
+                    listen_ns,
+                    synacks_sent,
+                    ..KernelRecord::default()
+                };
             };
             KernelRecord {
                 passive: matches!(p.open, Open::Accept { .. }),
@@ -685,6 +694,7 @@ fn run_kernel(
                     time_wait_seen_ns: s.time_wait_seen_ns.map(rel),
                 }),
                 arrivals: arrivals[p.host].iter().map(|&a| rel(a)).collect(),
+                synacks_sent,
             }
         })
         .collect();
