@@ -447,3 +447,16 @@ fn a_request_socket_that_expires_matches() {
     let listens = table.split("\n\n").next().unwrap_or_default().matches("LISTEN").count();
     assert_eq!(listens, 4, "LISTEN twice on each side: {text}");
 }
+
+/// A call the kernel run makes late is reported as late, with why
+/// (tests/kernel/blocking-send.ron): the 200 000-byte write blocks on the
+/// kernel's send buffer, so close(2), due at 60 ms, is made late, and the
+/// late FIN_WAIT_1 it causes is explained.
+#[test]
+fn a_late_call_is_reported_with_its_cause() {
+    let test = "a_late_call_is_reported_with_its_cause";
+    let Some(out) = kernel_run(test, "tests/kernel/blocking-send.ron") else { return };
+    let text = stdout(&out);
+    let note = text.lines().find(|l| l.starts_with("client: late call: Close due at 60.000 ms")).unwrap_or_default();
+    assert!(note.contains("send buffer (tcp_wmem, not modelled)"), "{text}");
+}

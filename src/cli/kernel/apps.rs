@@ -383,10 +383,29 @@ fn play(
             react(ctx, ep, &slot, *r, full);
         }
     }
+    let mut last_was_send = false;
     for t in &script {
-        if !sleep_until(base_ns + t.at.as_nanos(), &ctx.apps.stop) {
+        let due = base_ns + t.at.as_nanos();
+        if !sleep_until(due, &ctx.apps.stop) {
             break;
         }
+        // A call made late moves every state it causes: say so, and why
+        // when the call before was a send (a blocking write waits for the
+        // kernel's send buffer, tcp_wmem, which tcpsim does not model).
+        let late = now_ns().saturating_sub(due);
+        if late > tcpsim::kernel::timing::OBSERVE_NS {
+            let (due_ms, late_ms) = (due.saturating_sub(ctx.t0_ns) as f64 / 1e6, late as f64 / 1e6);
+            let why = if last_was_send {
+                "the send before it blocked on the kernel's send buffer (tcp_wmem, not modelled)"
+            } else {
+                "the call before it took that long"
+            };
+            let call = format!("{:?}", t.action);
+            ctx.apps.update(ep, |o| {
+                o.notes.push(format!("late call: {call} due at {due_ms:.3} ms was made {late_ms:.3} ms late: {why}"))
+            });
+        }
+        last_was_send = matches!(t.action, Action::Send(_));
         match t.action {
             Action::Send(n) => react(ctx, ep, &slot, Reaction::Send(n), full),
             Action::Close => react(ctx, ep, &slot, Reaction::Close, full),
