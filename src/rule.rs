@@ -125,19 +125,26 @@ impl Area {
         }
     }
 
+    /// Where the area's IDs start in the dense index: read from a table
+    /// built at compile time, since coverage counts one rule per step.
     const fn offset(self) -> usize {
-        let mut sum = 0;
-        let mut i = 0;
-        while i < Area::VALUES.len() {
-            if Area::VALUES[i] as u8 == self as u8 {
-                return sum;
-            }
-            sum += Area::VALUES[i].count() as usize;
-            i += 1;
-        }
-        sum
+        AREA_OFFSETS[self as usize] as usize
     }
 }
+
+/// The dense index of each area's first ID, by `Area as usize`.
+const AREA_OFFSETS: [u8; Area::VALUES.len()] = {
+    let mut offsets = [0u8; Area::VALUES.len()];
+    let mut sum = 0usize;
+    let mut i = 0;
+    while i < Area::VALUES.len() {
+        offsets[Area::VALUES[i] as usize] = sum as u8;
+        sum += Area::VALUES[i].count() as usize;
+        i += 1;
+    }
+    assert!(sum == COUNT);
+    offsets
+};
 
 /// One behaviour ID, e.g. `B-CLOSE-06`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
