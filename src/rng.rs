@@ -14,6 +14,7 @@
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
+use wide::u32x4;
 
 /// Component ids (the master stream a component key is taken from).
 pub mod component {
@@ -78,51 +79,62 @@ impl Key {
 /// variant of Salsa20"; RFC 8439 §2.3 describes the 20-round version):
 /// constants, 256-bit key, 64-bit block counter in words 12-13 and 64-bit
 /// stream id in words 14-15, as rand_chacha lays them out.
+///
+/// The state is held as four rows of four words in 128-bit vectors, so
+/// each step of a quarter round works on a whole row: the column round is
+/// four quarter rounds side by side, and the diagonal round the same after
+/// rotating rows 1-3 by one, two and three lanes (and back). That is about
+/// a third of the instructions of the word-by-word form, at one block per
+/// segment sent; the result is the same block (a test compares it with
+/// `rand_chacha`).
 fn chacha8_block(key: &[u32; 8], stream: u64, counter: u64) -> [u32; 16] {
+    /// `(x ^ y) <<< BITS` in every lane.
     #[inline(always)]
-    fn quarter(x: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
-        x[a] = x[a].wrapping_add(x[b]);
-        x[d] = (x[d] ^ x[a]).rotate_left(16);
-        x[c] = x[c].wrapping_add(x[d]);
-        x[b] = (x[b] ^ x[c]).rotate_left(12);
-        x[a] = x[a].wrapping_add(x[b]);
-        x[d] = (x[d] ^ x[a]).rotate_left(8);
-        x[c] = x[c].wrapping_add(x[d]);
-        x[b] = (x[b] ^ x[c]).rotate_left(7);
+    fn xor_rotate<const BITS: u32>(x: u32x4, y: u32x4) -> u32x4 {
+        let v = x ^ y;
+        (v << BITS) | (v >> (32 - BITS))
     }
-    let state = [
-        0x6170_7865,
-        0x3320_646e,
-        0x7962_2d32,
-        0x6b20_6574,
-        key[0],
-        key[1],
-        key[2],
-        key[3],
-        key[4],
-        key[5],
-        key[6],
-        key[7],
-        counter as u32,
-        (counter >> 32) as u32,
-        stream as u32,
-        (stream >> 32) as u32,
+    /// Lane `i` of the result is lane `(i + BY) % 4` of `x`.
+    #[inline(always)]
+    fn lanes<const BY: usize>(x: u32x4) -> u32x4 {
+        let a = x.to_array();
+        u32x4::new([a[BY % 4], a[(BY + 1) % 4], a[(BY + 2) % 4], a[(BY + 3) % 4]])
+    }
+    #[inline(always)]
+    fn quarter_rows(a: &mut u32x4, b: &mut u32x4, c: &mut u32x4, d: &mut u32x4) {
+        *a += *b;
+        *d = xor_rotate::<16>(*d, *a);
+        *c += *d;
+        *b = xor_rotate::<12>(*b, *c);
+        *a += *b;
+        *d = xor_rotate::<8>(*d, *a);
+        *c += *d;
+        *b = xor_rotate::<7>(*b, *c);
+    }
+    let rows = [
+        u32x4::new([0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574]),
+        u32x4::new([key[0], key[1], key[2], key[3]]),
+        u32x4::new([key[4], key[5], key[6], key[7]]),
+        u32x4::new([counter as u32, (counter >> 32) as u32, stream as u32, (stream >> 32) as u32]),
     ];
-    let mut x = state;
+    let [mut a, mut b, mut c, mut d] = rows;
     for _ in 0..4 {
-        quarter(&mut x, 0, 4, 8, 12);
-        quarter(&mut x, 1, 5, 9, 13);
-        quarter(&mut x, 2, 6, 10, 14);
-        quarter(&mut x, 3, 7, 11, 15);
-        quarter(&mut x, 0, 5, 10, 15);
-        quarter(&mut x, 1, 6, 11, 12);
-        quarter(&mut x, 2, 7, 8, 13);
-        quarter(&mut x, 3, 4, 9, 14);
+        // Columns: words (0,4,8,12), (1,5,9,13), (2,6,10,14), (3,7,11,15).
+        quarter_rows(&mut a, &mut b, &mut c, &mut d);
+        // Diagonals: (0,5,10,15), (1,6,11,12), (2,7,8,13), (3,4,9,14).
+        b = lanes::<1>(b);
+        c = lanes::<2>(c);
+        d = lanes::<3>(d);
+        quarter_rows(&mut a, &mut b, &mut c, &mut d);
+        b = lanes::<3>(b);
+        c = lanes::<2>(c);
+        d = lanes::<1>(d);
     }
-    for (w, s) in x.iter_mut().zip(state) {
-        *w = w.wrapping_add(s);
+    let mut out = [0u32; 16];
+    for (i, (row, start)) in [a, b, c, d].into_iter().zip(rows).enumerate() {
+        out[4 * i..4 * i + 4].copy_from_slice(&(row + start).to_array());
     }
-    x
+    out
 }
 
 /// A probability in parts per million.
