@@ -98,6 +98,8 @@ const BUCKET_SHIFT: u32 = 20;
 /// Buckets in the ring: 4096 of them cover about 4.4 s ahead, past the
 /// usual retransmission timeouts and a TIME-WAIT of short MSL.
 const RING: usize = 4096;
+/// Entries a bucket makes room for when it first takes one.
+const FIRST_BUCKET_CAPACITY: usize = 32;
 /// Entries a drained bucket may keep room for.
 const KEPT_BUCKET_CAPACITY: usize = 256;
 
@@ -301,7 +303,14 @@ impl Later {
     fn place(&mut self, entry: Entry) {
         if entry.time < self.ring_end() {
             let slot = slot_of(entry.time);
-            self.ring[slot].push(entry);
+            let bucket = &mut self.ring[slot];
+            if bucket.capacity() == 0 {
+                // One allocation for a bucket's first entries instead of
+                // growing through 4, 8 and 16 (a bucket holds a
+                // millisecond of events, usually a few dozen).
+                bucket.reserve(FIRST_BUCKET_CAPACITY);
+            }
+            bucket.push(entry);
             self.occupied[slot / 64] |= 1 << (slot % 64);
             self.ring_len += 1;
         } else {
