@@ -91,6 +91,7 @@ pub mod model;
 pub mod parallel;
 pub mod pcap;
 pub mod pictures;
+mod prefetch;
 pub mod replay;
 pub mod report;
 pub mod rng;

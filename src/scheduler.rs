@@ -201,6 +201,17 @@ impl<E: Token> Scheduler<E> {
         top.map(|top| (Instant::from_nanos(top.time), E::from_bits(top.token())))
     }
 
+    /// The event the next [`Scheduler::pop`] returns, when it is already at
+    /// hand: no bucket is moved to find it (`None` then, although events
+    /// may be pending).
+    pub fn next_at_hand(&self) -> Option<E> {
+        let top = match (self.near.first(), self.run.last()) {
+            (Some(heap), Some(&run)) => Some(if run.key() < heap.key() { run } else { heap }),
+            (heap, run) => heap.or(run.copied()),
+        }?;
+        Some(E::from_bits(top.token()))
+    }
+
     /// Removes the earliest event and advances the clock to its time.
     pub fn pop(&mut self) -> Option<(Instant, E)> {
         self.fill_near();

@@ -54,6 +54,10 @@ const LISTENER_FLOW_BASE: u64 = 1 << 62;
 const HOST_FLOW_BASE: u64 = 3 << 62;
 /// "No endpoint" in `u32` endpoint fields.
 const NO_EP: u32 = u32::MAX;
+/// Endpoints from which the next event's memory is prefetched: below it
+/// the endpoints (about 1.3 MB at this count) stay in cache, and the hint
+/// would only add instructions.
+const PREFETCH_FROM_ENDPOINTS: usize = 4096;
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -715,6 +719,11 @@ impl World {
             return Some(self.finish(Outcome::InFlightLimit));
         }
         self.sched.pop();
+        if self.eps.len() >= PREFETCH_FROM_ENDPOINTS
+            && let Some(after) = self.sched.next_at_hand()
+        {
+            self.prefetch_for(after);
+        }
         self.last_event = next;
         match event {
             Event::Arrive(p) => self.on_arrive(p, sink),
@@ -727,6 +736,31 @@ impl World {
             Event::Restart(f) => self.on_restart(f, sink),
         }
         None
+    }
+
+    /// Asks for the memory the event after this one will read first, so
+    /// that with many connections its fetch overlaps this event's work
+    /// (whole-process time at 10^6 connections: 0.74 of the time without;
+    /// at 10^5, 0.73).
+    fn prefetch_for(&self, event: Event) {
+        let ep = match event {
+            Event::Arrive(p) => self.network.parked(p).dst_hint,
+            Event::Wake(ep) | Event::Script(ep) => ep,
+            Event::ListenerOpen(_)
+            | Event::ListenerClose(_)
+            | Event::Inject(_)
+            | Event::Crash(_)
+            | Event::Restart(_) => {
+                return;
+            }
+        };
+        if let Some(e) = self.eps.get(ep as usize) {
+            crate::prefetch::line(e);
+            e.tcp.prefetch();
+            crate::prefetch::line(&e.remote);
+            crate::prefetch::line(&e.bound);
+            self.observer.prefetch(ep);
+        }
     }
 
     // ---- event handlers ----

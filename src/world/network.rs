@@ -171,6 +171,11 @@ impl Network {
         }
     }
 
+    /// The packet parked in `slot`, left there.
+    pub fn parked(&self, slot: u32) -> &Packet {
+        &self.packets[slot as usize]
+    }
+
     /// Takes the packet out of `slot`, freeing the slot.
     pub fn take(&mut self, slot: u32) -> Packet {
         self.free_packets.push(slot);

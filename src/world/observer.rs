@@ -298,6 +298,13 @@ impl Observer {
         }
     }
 
+    /// Asks for the memory of `ep`'s log ahead of its next step.
+    pub fn prefetch(&self, ep: u32) {
+        if let Some(log) = self.logs.get(ep as usize) {
+            crate::prefetch::line(log);
+        }
+    }
+
     pub fn log(&self, ep: u32) -> &EndpointLog {
         &self.logs[ep as usize]
     }
