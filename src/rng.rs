@@ -255,6 +255,20 @@ mod tests {
                 assert_eq!(key.block(flow, n).to_vec(), expected, "seed {seed} flow {flow} n {n}");
             }
         }
+        // And over many streams and block numbers, high words included.
+        let key = Key::derive(7, component::LINK_BASE);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..500 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (flow, n) = (x.rotate_left(17), x >> (x % 61));
+            let mut rng = ChaCha8Rng::from_seed(key.bytes());
+            rng.set_stream(flow);
+            rng.set_word_pos(u128::from(n) * 16);
+            let expected: Vec<u32> = (0..16).map(|_| rng.next_u32()).collect();
+            assert_eq!(key.block(flow, n).to_vec(), expected, "flow {flow} n {n}");
+        }
     }
 
     /// Pins one output, so a change in the generator (which would change

@@ -643,6 +643,69 @@ mod tests {
         assert_eq!(drain(&mut s), expected);
     }
 
+    /// Renumbering while a sorted bucket is half popped, with new events
+    /// before the horizon (they join the heap beside the run) and beyond
+    /// it, keeps the order.
+    #[test]
+    fn renumbering_with_a_run_half_popped_keeps_the_order() {
+        let mut s = Scheduler::new();
+        let mut reference = BTreeSet::new();
+        let mut x = 99u64;
+        let mut seq = 0u64;
+        let mut schedule = |s: &mut Scheduler<u32>, reference: &mut BTreeSet<(u64, u64, u32)>, at: u64, e: u32| {
+            s.schedule(Instant::from_nanos(at), e);
+            reference.insert((at, seq, e));
+            seq += 1;
+        };
+        for i in 0..(4 * SPILL_AT as u32) {
+            x = xorshift(x);
+            schedule(&mut s, &mut reference, BUCKET_NS + x % (8 * BUCKET_NS), i);
+        }
+        assert!(s.later.is_some());
+        // Pop into the first bucket's run, and stop half way.
+        for _ in 0..20 {
+            let want = reference.pop_first().expect("pending");
+            assert_eq!(s.pop().map(|(t, e)| (t.as_nanos(), e)), Some((want.0, want.2)));
+        }
+        assert!(!s.run.is_empty(), "a run is half popped");
+        s.next_seq = SEQ_LIMIT - 3;
+        let now = s.now().as_nanos();
+        for i in 0..12u32 {
+            // At the current time, inside the run's bucket, and later.
+            let at = now + u64::from(i % 3) * (BUCKET_NS / 4) + u64::from(i / 3) * 3 * BUCKET_NS;
+            schedule(&mut s, &mut reference, at, 1_000_000 + i);
+        }
+        assert!(s.next_seq < 10_000, "renumbered");
+        assert_eq!(s.len(), reference.len());
+        while let Some(want) = reference.pop_first() {
+            assert_eq!(s.pop().map(|(t, e)| (t.as_nanos(), e)), Some((want.0, want.2)));
+        }
+        assert!(s.pop().is_none());
+    }
+
+    /// `next_at_hand` names what `pop` returns next whenever it names
+    /// anything.
+    #[test]
+    fn the_event_at_hand_is_the_next_popped() {
+        let mut s = Scheduler::new();
+        let mut x = 5u64;
+        for i in 0..(3 * SPILL_AT as u32) {
+            x = xorshift(x);
+            s.schedule(Instant::from_nanos(ahead(x)), i);
+        }
+        let mut named = 0;
+        while let Some(at_hand) = {
+            let hint = s.next_at_hand();
+            s.pop().map(|(_, e)| (hint, e))
+        } {
+            if let (Some(hint), e) = at_hand {
+                assert_eq!(hint, e);
+                named += 1;
+            }
+        }
+        assert!(named > SPILL_AT, "named {named}");
+    }
+
     /// Events at the very end of time still come out, in order.
     #[test]
     fn events_at_the_end_of_time() {
