@@ -1,7 +1,7 @@
 //! The determinism check: run a scenario twice in one process, the second
 //! time with everything that must not matter changed (the lookup tables'
 //! hash seed, the order packet slots are reused in, the heap addresses of
-//! every allocation), and compare the two traces record by record. The
+//! every allocation, prefetching on from the first endpoint), and compare the two traces record by record. The
 //! runs go in lockstep, one event at a time, so memory stays small however
 //! long the run.
 
@@ -26,8 +26,12 @@ pub struct Divergence {
 }
 
 /// The perturbations of the second run.
-pub const PERTURBATION: Perturbation =
-    Perturbation { hash_seed: 0x9e37_79b9_7f4a_7c15, spare_packet_slots: 97, ballast_bytes: 1 << 20 };
+pub const PERTURBATION: Perturbation = Perturbation {
+    hash_seed: 0x9e37_79b9_7f4a_7c15,
+    spare_packet_slots: 97,
+    ballast_bytes: 1 << 20,
+    prefetch_always: true,
+};
 
 /// Two runs that agreed: how many records, how the run ended, its digest.
 #[derive(Clone, Debug, PartialEq, Eq)]

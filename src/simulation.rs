@@ -309,7 +309,8 @@ mod tests {
     fn options_do_not_change_the_digest() {
         let plain = Simulation::from_model(model()).expect("a valid model").run(&mut NullSink);
         assert_eq!(plain.outcome, Outcome::Completed);
-        let perturbation = Some(Perturbation { hash_seed: 5, spare_packet_slots: 3, ballast_bytes: 64 });
+        let perturbation =
+            Some(Perturbation { hash_seed: 5, spare_packet_slots: 3, ballast_bytes: 64, prefetch_always: true });
         let kept = Simulation::from_model(model())
             .expect("a valid model")
             .record_fates(true)
@@ -325,7 +326,8 @@ mod tests {
     /// others as they are.
     #[test]
     fn option_setters_compose() {
-        let perturbation = Some(Perturbation { hash_seed: 1, spare_packet_slots: 2, ballast_bytes: 3 });
+        let perturbation =
+            Some(Perturbation { hash_seed: 1, spare_packet_slots: 2, ballast_bytes: 3, prefetch_always: true });
         let sim = Simulation::from_model(model())
             .expect("a valid model")
             .record_fates(true)

@@ -416,7 +416,7 @@ fn check_determinism(model: &Model, label: &str) -> u8 {
         Ok(agreed) => {
             let _ = writeln!(
                 std::io::stdout(),
-                "determinism: ok: {} trace records identical with hasher seeds, slot reuse and heap addresses changed (outcome {}, digest {})",
+                "determinism: ok: {} trace records identical with hasher seeds, slot reuse, heap addresses and prefetching changed (outcome {}, digest {})",
                 agreed.records,
                 agreed.outcome.name(),
                 agreed.digest

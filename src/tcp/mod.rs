@@ -504,9 +504,11 @@ impl Endpoint {
     }
 
     /// Asks the processor for the memory of this record, ahead of a step
-    /// that will read it: a hint that changes no result. A field in each
-    /// stretch of 64 bytes or less, so every cache line the record spans is
-    /// asked for, wherever the compiler placed the fields.
+    /// that will read it: a hint that changes no result. The fields are
+    /// chosen so that, in the layout the compiler gives the record today,
+    /// no two asked-for addresses are more than 64 bytes apart, so every
+    /// cache line it spans is asked for; another layout only asks for
+    /// fewer lines.
     pub fn prefetch(&self) {
         use crate::prefetch::line;
         line(&self.timers);

@@ -251,6 +251,8 @@ pub struct World {
     /// The time of the last executed event (stale wake-ups do not count).
     last_event: Instant,
     eps: Vec<EndpointSlot>,
+    /// Endpoints from which the next event's memory is prefetched.
+    prefetch_from: usize,
     /// Endpoint and host names; endpoints and packets refer to them by id.
     names: Vec<String>,
     host_name: Vec<u32>,
@@ -307,7 +309,8 @@ fn emit(observer: &mut Observer, counts: &mut LimitCounts, sink: &mut dyn TraceS
 
 /// Changes that must not change any result, for the determinism check:
 /// another seed for the lookup tables' hasher, packet slots handed out in
-/// another order, and other heap addresses for everything allocated.
+/// another order, other heap addresses for everything allocated, and
+/// prefetching however small the world.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Perturbation {
     /// The seed of the lookup tables' hasher.
@@ -316,6 +319,9 @@ pub struct Perturbation {
     pub spare_packet_slots: u32,
     /// Bytes allocated (and kept) before the world is built.
     pub ballast_bytes: usize,
+    /// Prefetch the next event's memory from the first endpoint on, not
+    /// only in big worlds.
+    pub prefetch_always: bool,
 }
 
 impl World {
@@ -346,6 +352,9 @@ impl World {
             pkt: 0,
         };
         world.network.add_spare_slots(spare, p.spare_packet_slots);
+        if p.prefetch_always {
+            world.prefetch_from = 0;
+        }
         world.ballast = ballast;
         world
     }
@@ -395,6 +404,7 @@ impl World {
         let mut world = World {
             sched,
             last_event: Instant::ZERO,
+            prefetch_from: PREFETCH_FROM_ENDPOINTS,
             eps: Vec::with_capacity(endpoints),
             names,
             host_name,
@@ -719,7 +729,7 @@ impl World {
             return Some(self.finish(Outcome::InFlightLimit));
         }
         self.sched.pop();
-        if self.eps.len() >= PREFETCH_FROM_ENDPOINTS
+        if self.eps.len() >= self.prefetch_from
             && let Some(after) = self.sched.next_at_hand()
         {
             self.prefetch_for(after);
