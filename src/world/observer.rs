@@ -321,6 +321,7 @@ impl Observer {
         self.coverage[rule.index()] += 1;
     }
 
+    #[inline(always)]
     pub fn on_transition(&mut self, ep: u32, from: State, to: State, at: Instant) {
         self.stats.transitions += 1;
         self.stats.transitions_by[from as usize][to as usize] += 1;
