@@ -699,14 +699,15 @@ mod tests {
 
     /// A bucket sorts into key order, earliest last, whether its equal
     /// times stand in sequence order (the radix path) or not (checked, then
-    /// sorted by key), short or long, over a bucket's span, none or one
-    /// wider than 32 bits.
+    /// sorted by key), short or long, over spans that take from none to
+    /// four radix passes (one and three end in the scratch memory and are
+    /// copied back) and one wider than 32 bits.
     #[test]
     fn a_sorted_run_is_in_key_order() {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let mut scratch = Vec::new();
         for len in [0, 1, 2, RADIX_FROM - 1, RADIX_FROM, 1000, 5000] {
-            for span in [0, 7, 1 << 10, BUCKET_NS, 1 << 31, 1 << 40] {
+            for span in [0, 7, 1 << 10, BUCKET_NS, 1 << 25, 1 << 31, 1 << 40] {
                 for seq_ordered in [true, false] {
                     let mut bucket: Vec<Entry> = (0..len as u64)
                         .map(|i| {
@@ -719,6 +720,21 @@ mod tests {
                         .collect();
                     let mut expected = bucket.clone();
                     expected.sort_by_key(|e| std::cmp::Reverse(e.key()));
+                    // In sequence order, a long bucket is sorted by radix
+                    // alone; all at one time and out of sequence order, it
+                    // needs the fallback.
+                    let mut by_radix = bucket.clone();
+                    let radix = radix_sorted(&mut by_radix, &mut scratch);
+                    let long = len >= RADIX_FROM && span < 1 << 32;
+                    if long && seq_ordered {
+                        assert!(radix, "len {len}, span {span}");
+                    }
+                    if long && !seq_ordered && span == 0 {
+                        assert!(!radix, "len {len}");
+                    }
+                    if radix {
+                        assert_eq!(by_radix, expected);
+                    }
                     let mut run = Vec::new();
                     sort_run(&mut bucket, &mut run, &mut scratch);
                     assert_eq!(run, expected, "len {len}, span {span}, seq ordered {seq_ordered}");
