@@ -426,11 +426,13 @@ const RADIX_BITS: u32 = 10;
 /// the heap into an empty bucket), so a stable sort by time alone puts
 /// them in key order: a radix sort of two passes over the entries instead
 /// of a dozen comparisons of 128-bit keys an entry (5 % of the
-/// instructions of a run at 10^5 connections). The result is checked, and
-/// a run found out of key order is sorted by key: the order never depends
-/// on that argument.
+/// instructions of a run at 10^5 connections). Each radix pass moves every
+/// entry exactly once (a permutation), and the result is checked: a run
+/// found out of key order is sorted by key, so the order never depends on
+/// that argument.
 fn sort_run(bucket: &mut Vec<Entry>, run: &mut Vec<Entry>, scratch: &mut Vec<Entry>) {
-    debug_assert!(run.is_empty());
+    // Swapped, not appended: entries left in the run would be lost.
+    assert!(run.is_empty(), "a bucket moves into an empty run");
     if !radix_sorted(bucket, scratch) {
         // Keys are unique (sequence numbers are), so the unstable sort has
         // one result.
