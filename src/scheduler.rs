@@ -428,8 +428,7 @@ const RADIX_BITS: u32 = 10;
 /// heap's entries after its own, all at the last instant, which none of
 /// its own is), so a stable sort by time alone puts them in key order: a
 /// radix sort of at most two passes over the entries (a bucket spans 2^20
-/// ns) instead
-/// of a dozen comparisons of 128-bit keys an entry (5 % of the
+/// ns) instead of a dozen comparisons of 128-bit keys an entry (5 % of the
 /// instructions of a run at 10^5 connections). Each radix pass moves every
 /// entry exactly once (a permutation), and the result is checked: a run
 /// found out of key order is sorted by key, so the order never depends on
@@ -772,9 +771,7 @@ mod tests {
                 assert_eq!(s.pop().map(|(t, e)| (t.as_nanos(), e)), Some(want));
             }
         }
-        while let Some(want) = reference.pop_first() {
-            assert_eq!(s.pop().map(|(t, e)| (t.as_nanos(), e)), Some(want));
-        }
+        assert_eq!(drain(&mut s), Vec::from_iter(reference));
         assert!(s.scratch.len() >= RADIX_FROM, "the radix path ran");
     }
 
@@ -794,9 +791,7 @@ mod tests {
             reference.insert((t, seq));
         }
         assert!(s.later.is_some());
-        while let Some(want) = reference.pop_first() {
-            assert_eq!(s.pop().map(|(t, e)| (t.as_nanos(), e)), Some(want));
-        }
+        assert_eq!(drain(&mut s), Vec::from_iter(reference));
         assert!(s.scratch.len() >= 2000, "sorted by radix");
     }
 
@@ -816,9 +811,7 @@ mod tests {
             }
         }
         assert!(s.next_seq < 10_000, "renumbered");
-        while let Some(want) = reference.pop_first() {
-            assert_eq!(s.pop().map(|(t, e)| (t.as_nanos(), e)), Some(want));
-        }
+        assert_eq!(drain(&mut s), Vec::from_iter(reference));
         assert!(s.scratch.len() >= RADIX_FROM, "sorted by radix");
     }
 
