@@ -173,8 +173,10 @@ enum Word {
 }
 
 /// Per-flow state on one link direction: the draw counter and the burst
-/// state. Kept by the caller next to the flow, 9 bytes of it.
+/// state. Kept by the caller next to the flow: packed, 5 bytes that fit
+/// in what an endpoint's record would otherwise leave as padding.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, packed)]
 pub struct FlowState {
     /// Blocks drawn so far (wraps after 2^32 segments of one flow).
     pub draws: u32,

@@ -4,11 +4,14 @@
 //! ephemeral port.
 //!
 //! The demux knows endpoints only by number: whether an owner is still
-//! open is the caller's to say. An endpoint's `bound` flag (kept beside the
+//! open is the caller's to say, and so is an owner's 4-tuple (the table
+//! stores the owner's number alone and asks the caller for the 4-tuple of
+//! each candidate, see [`IdTable`]; an endpoint's 4-tuple never changes
+//! while it is bound). An endpoint's `bound` flag (kept beside the
 //! endpoint, for the arrival fast path) is true exactly while the table
 //! names it as its 4-tuple's owner; the world keeps the two in step.
 
-use super::hash::{FastBuild, FastMap};
+use super::hash::{FastBuild, FastMap, IdTable};
 use crate::model::HostId;
 use std::collections::VecDeque;
 
@@ -50,7 +53,7 @@ pub(super) struct ListenerState {
 
 pub(super) struct Demux {
     /// 4-tuple → the endpoint that owns it.
-    owners: FastMap<FourTuple, u32>,
+    owners: IdTable<FourTuple>,
     pub listeners: Vec<ListenerState>,
     /// (address, port) → listener.
     listener_at: FastMap<(u32, u16), u32>,
@@ -61,7 +64,7 @@ pub(super) struct Demux {
 impl Demux {
     pub fn new(hosts: usize, endpoints: usize, hasher: FastBuild) -> Demux {
         Demux {
-            owners: FastMap::with_capacity_and_hasher(endpoints, hasher),
+            owners: IdTable::with_capacity_and_hasher(endpoints, hasher),
             listeners: Vec::new(),
             listener_at: FastMap::with_hasher(hasher),
             next_ephemeral: vec![EPHEMERAL_FIRST; hosts],
@@ -75,25 +78,25 @@ impl Demux {
         self.listener_at.insert((addr, port), l);
     }
 
-    /// The endpoint that owns `key`, if one does.
-    pub fn owner(&self, key: &FourTuple) -> Option<u32> {
-        self.owners.get(key).copied()
+    /// The endpoint that owns `key`, if one does; `tuple_of` says an
+    /// endpoint's 4-tuple.
+    pub fn owner(&self, key: &FourTuple, tuple_of: impl Fn(u32) -> FourTuple) -> Option<u32> {
+        self.owners.get(key, tuple_of)
     }
 
     pub fn listener_at(&self, addr: u32, port: u16) -> Option<u32> {
         self.listener_at.get(&(addr, port)).copied()
     }
 
-    /// Makes `ep` the owner of `key`; returns the endpoint it displaced.
-    pub fn bind(&mut self, key: FourTuple, ep: u32) -> Option<u32> {
-        self.owners.insert(key, ep).filter(|&old| old != ep)
+    /// Makes `ep` the owner of `key` (its 4-tuple, as `tuple_of` says);
+    /// returns the endpoint it displaced.
+    pub fn bind(&mut self, key: FourTuple, ep: u32, tuple_of: impl Fn(u32) -> FourTuple) -> Option<u32> {
+        self.owners.insert(&key, ep, tuple_of).filter(|&old| old != ep)
     }
 
     /// Forgets `key` if `ep` owns it.
     pub fn unbind(&mut self, key: &FourTuple, ep: u32) {
-        if self.owners.get(key) == Some(&ep) {
-            self.owners.remove(key);
-        }
+        self.owners.remove(key, ep);
     }
 
     /// The next ephemeral port of `host` (at `addr`) whose 4-tuple with
@@ -104,13 +107,14 @@ impl Demux {
         host: HostId,
         addr: u32,
         remote: (u32, u16),
+        tuple_of: impl Fn(u32) -> FourTuple,
         is_closed: impl Fn(u32) -> bool,
     ) -> Option<u16> {
         for _ in 0..=(u16::MAX - EPHEMERAL_FIRST) {
             let port = self.next_ephemeral[host as usize];
             self.next_ephemeral[host as usize] = if port == u16::MAX { EPHEMERAL_FIRST } else { port + 1 };
             let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
-            if self.owner(&key).is_none_or(&is_closed) {
+            if self.owner(&key, &tuple_of).is_none_or(&is_closed) {
                 return Some(port);
             }
         }

@@ -101,42 +101,127 @@ enum AppRef {
     Listener(u32),
 }
 
+/// The stream id of the link draws and ISS of an endpoint running `app`,
+/// numbered `index` among its kind's: a connection's two endpoints share
+/// its number, told apart by the low bit; a listener's endpoints count
+/// from `LISTENER_FLOW_BASE` in the listener's own range.
+fn flow_id(app: AppRef, index: u32) -> u64 {
+    match app {
+        AppRef::Client(_) => u64::from(index) << 2,
+        AppRef::Peer(_) => u64::from(index) << 2 | 1,
+        AppRef::Listener(l) => LISTENER_FLOW_BASE | (u64::from(l) << 32) | u64::from(index),
+    }
+}
+
+impl AppRef {
+    /// The kind in the top two bits, the index (of a connection spec or a
+    /// listener: a model has far fewer than 2^30) below.
+    fn pack(self) -> u32 {
+        let (kind, index) = match self {
+            AppRef::Client(i) => (0, i),
+            AppRef::Peer(i) => (1, i),
+            AppRef::Listener(i) => (2, i),
+        };
+        assert!(index < 1 << 30, "model index {index} beyond 2^30");
+        kind << 30 | index
+    }
+
+    fn unpack(packed: u32) -> AppRef {
+        let index = packed & ((1 << 30) - 1);
+        match packed >> 30 {
+            0 => AppRef::Client(index),
+            1 => AppRef::Peer(index),
+            _ => AppRef::Listener(index),
+        }
+    }
+}
+
 /// One endpoint and what the world keeps beside it.
 struct EndpointSlot {
     tcp: Endpoint,
     flow: FlowState,
-    /// The stream id of this endpoint's link draws and ISS.
-    flow_id: u64,
+    /// Numbers its flow among its kind's ([`EndpointSlot::flow_id`]): the
+    /// connection for a connection's endpoints, the spawn count for a
+    /// listener's.
+    flow_index: u32,
     /// The deadline a Wake event is scheduled for, or MAX.
     wake: Instant,
     /// Script times count from here.
     script_base: Instant,
-    /// The peer's address and port; port 0 until known.
-    remote: (u32, u16),
+    /// The peer's address and port ([`EndpointSlot::remote`]); port 0
+    /// until known. Two fields, not a tuple, which would pad to 8 bytes.
+    remote_addr: u32,
+    remote_port: u16,
     host: HostId,
     /// Its name, interned (`World::names`).
     name_id: u32,
     conn: u32,
-    app: AppRef,
+    /// Its [`AppRef`], packed ([`AppRef::pack`]): 4 bytes, not 8.
+    app: u32,
     script_pos: u32,
     /// A hint: the endpoint that last sent to this one, or NO_EP.
     peer: u32,
     local_port: u16,
     config: u16,
-    /// It owns the demultiplexing entry of its 4-tuple.
-    bound: bool,
-    /// Its host crashed: the TCB is gone and it never acts again.
-    lost: bool,
+    /// `BOUND` and `LOST`, in one byte (the record is 64 bytes beside
+    /// the TCB with one, 72 with two bools).
+    flags: u8,
 }
+
+/// It owns the demultiplexing entry of its 4-tuple.
+const BOUND: u8 = 1 << 0;
+/// Its host crashed: the TCB is gone and it never acts again.
+const LOST: u8 = 1 << 1;
 
 impl EndpointSlot {
     fn has_remote(&self) -> bool {
-        self.remote.1 != 0
+        self.remote_port != 0
+    }
+
+    /// The peer's address and port; port 0 until known.
+    fn remote(&self) -> (u32, u16) {
+        (self.remote_addr, self.remote_port)
+    }
+
+    /// Which application script it runs.
+    fn app(&self) -> AppRef {
+        AppRef::unpack(self.app)
+    }
+
+    /// The stream id of its link draws and ISS.
+    fn flow_id(&self) -> u64 {
+        flow_id(self.app(), self.flow_index)
+    }
+
+    /// It owns the demultiplexing entry of its 4-tuple.
+    fn bound(&self) -> bool {
+        self.flags & BOUND != 0
+    }
+
+    fn set_bound(&mut self, bound: bool) {
+        self.flags = if bound { self.flags | BOUND } else { self.flags & !BOUND };
+    }
+
+    /// Its host crashed: the TCB is gone and it never acts again.
+    fn lost(&self) -> bool {
+        self.flags & LOST != 0
+    }
+
+    /// Sets its local port and peer. The 4-tuple table finds a bound
+    /// endpoint by the 4-tuple it reads from it (`demux`), so a bound
+    /// endpoint's 4-tuple never changes: it is unbound first.
+    fn set_tuple(&mut self, local_port: u16, remote: (u32, u16)) {
+        debug_assert!(
+            !self.bound() || (self.local_port, self.remote()) == (local_port, remote),
+            "the 4-tuple of a bound endpoint changed"
+        );
+        self.local_port = local_port;
+        (self.remote_addr, self.remote_port) = remote;
     }
 
     /// The listener that spawned it, if one did.
     fn listener(&self) -> Option<u32> {
-        match self.app {
+        match self.app() {
             AppRef::Listener(l) => Some(l),
             AppRef::Client(_) | AppRef::Peer(_) => None,
         }
@@ -467,13 +552,12 @@ impl World {
             for k in 0..count {
                 let offset =
                     Duration::from_nanos((u128::from(spread.as_nanos()) * u128::from(k) / u128::from(count)) as u64);
-                let flow_id = u64::from(conn) << 2;
                 let client_host = host + k % span;
                 let client = self.add_endpoint(
                     name,
                     config,
                     iss,
-                    flow_id,
+                    conn,
                     client_host,
                     local_port.unwrap_or(0),
                     conn,
@@ -488,13 +572,13 @@ impl World {
                         peer_name,
                         peer_config,
                         peer_iss,
-                        flow_id | 1,
+                        conn,
                         remote_host,
                         remote_port,
                         conn,
                         AppRef::Peer(ci as u32),
                     );
-                    self.eps[p as usize].remote = (remote_addr, fixed);
+                    self.eps[p as usize].set_tuple(remote_port, (remote_addr, fixed));
                     self.bind(p);
                     self.schedule_script(p);
                 }
@@ -513,12 +597,13 @@ impl World {
         name_id: u32,
         config: usize,
         iss: Option<u32>,
-        flow_id: u64,
+        flow_index: u32,
         host: HostId,
         local_port: u16,
         conn: u32,
         app: AppRef,
     ) -> u32 {
+        let flow_id = flow_id(app, flow_index);
         let iss = iss.unwrap_or_else(|| self.iss_key.block(flow_id, 0)[0]);
         let id = self.eps.len() as u32;
         let cfg = &self.model.configs[config];
@@ -539,20 +624,20 @@ impl World {
                 tcp
             },
             flow: FlowState::default(),
-            flow_id,
+            flow_index,
             wake: Instant::MAX,
             script_base: now,
-            remote: (0, 0),
+            remote_addr: 0,
+            remote_port: 0,
             host,
             name_id,
             conn,
-            app,
+            app: app.pack(),
             script_pos: 0,
             peer: NO_EP,
             local_port,
             config: config as u16,
-            bound: false,
-            lost: false,
+            flags: 0,
         });
         id
     }
@@ -567,7 +652,7 @@ impl World {
 
     fn schedule_script(&mut self, ep: u32) {
         let e = &self.eps[ep as usize];
-        if let Some(t) = self.app_of(e.app).script.get(e.script_pos as usize) {
+        if let Some(t) = self.app_of(e.app()).script.get(e.script_pos as usize) {
             let at = (e.script_base + t.at).max(self.sched.now());
             self.sched.schedule(at, Event::Script(ep));
         }
@@ -658,7 +743,7 @@ impl World {
             local_port: e.local_port,
             tcp: &e.tcp,
             log: self.observer.log(i as u32),
-            lost: e.lost,
+            lost: e.lost(),
             times: self.observer.phase_times(i as u32),
             config: &self.model.configs[e.config as usize],
         }
@@ -714,7 +799,7 @@ impl World {
                 return Some(self.finish(Outcome::Completed));
             };
             match event {
-                Event::Wake(ep) if self.eps[ep as usize].wake != t || self.eps[ep as usize].lost => {
+                Event::Wake(ep) if self.eps[ep as usize].wake != t || self.eps[ep as usize].lost() => {
                     self.sched.pop();
                 }
                 _ => break (t, event),
@@ -772,8 +857,8 @@ impl World {
         if let Some(e) = self.eps.get(ep as usize) {
             crate::prefetch::line(e);
             e.tcp.prefetch();
-            crate::prefetch::line(&e.remote);
-            crate::prefetch::line(&e.bound);
+            crate::prefetch::line(&e.remote_addr);
+            crate::prefetch::line(&e.flags);
             self.observer.prefetch(ep);
         }
     }
@@ -796,10 +881,10 @@ impl World {
 
     fn on_script(&mut self, ep: u32, sink: &mut dyn TraceSink) {
         let e = &self.eps[ep as usize];
-        if e.lost {
+        if e.lost() {
             return;
         }
-        let Some(timed) = self.app_of(e.app).script.get(e.script_pos as usize).copied() else { return };
+        let Some(timed) = self.app_of(e.app()).script.get(e.script_pos as usize).copied() else { return };
         self.eps[ep as usize].script_pos += 1;
         self.count_event();
         self.run_step(ep, step::Input::Call(timed.action), sink);
@@ -834,10 +919,10 @@ impl World {
         let (config, iss, host, port) = (spec.config, spec.iss, spec.host, spec.port);
         let name = self.name_id(&spec.name);
         let rt = &mut self.demux.listeners[l as usize];
-        let flow_id = LISTENER_FLOW_BASE | (u64::from(l) << 32) | u64::from(rt.spawned);
+        let spawned = rt.spawned;
         rt.spawned += 1;
         let conn = rt.conn;
-        let ep = self.add_endpoint(name, config, iss, flow_id, host, port, conn, AppRef::Listener(l));
+        let ep = self.add_endpoint(name, config, iss, spawned, host, port, conn, AppRef::Listener(l));
         self.demux.listeners[l as usize].idle.push_back(ep);
         self.run_step(ep, step::Input::Call(crate::model::Action::Listen), sink);
     }
@@ -861,14 +946,14 @@ impl World {
         let mut lost = Vec::new();
         for ep in 0..self.eps.len() as u32 {
             let e = &self.eps[ep as usize];
-            if e.host != host || e.lost {
+            if e.host != host || e.lost() {
                 continue;
             }
             lost.push(ep);
             self.unbind(ep);
             let e = &mut self.eps[ep as usize];
             // The TCB is gone and the endpoint never acts again.
-            e.lost = true;
+            e.flags |= LOST;
             e.wake = Instant::MAX;
         }
         for (l, spec) in self.model.listeners.iter().enumerate() {
@@ -952,11 +1037,15 @@ mod tests {
     /// `Copy` and the option needs no allocation per ACK. Limited
     /// transmit's octet count and CUBIC's and the Linux options' boxed
     /// states grew an endpoint to 336 bytes; one box for all four option
-    /// states brought it back to 312.)
+    /// states brought it back to 312. The world's part beside the TCB, 80
+    /// bytes with 11 of padding, was packed to 64: the peer as two fields,
+    /// the application reference in 32 bits, the flow's stream id made
+    /// from a 32-bit index, the link's flow state packed, two flags in
+    /// one byte; 296 in all.)
     #[test]
     fn per_endpoint_and_per_packet_state_stays_small() {
         assert!(
-            std::mem::size_of::<super::EndpointSlot>() <= 312,
+            std::mem::size_of::<super::EndpointSlot>() <= 296,
             "{} bytes",
             std::mem::size_of::<super::EndpointSlot>()
         );

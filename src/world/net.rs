@@ -92,12 +92,12 @@ impl World {
             return None;
         }
         let key = FourTuple {
-            local_addr: e.remote.0,
-            local_port: e.remote.1,
+            local_addr: e.remote_addr,
+            local_port: e.remote_port,
             remote_addr: self.model.hosts[e.host as usize].addr,
             remote_port: e.local_port,
         };
-        self.demux.owner(&key)
+        self.owner(&key)
     }
 
     pub(super) fn on_arrive(&mut self, p: u32, sink: &mut dyn TraceSink) {
@@ -116,8 +116,8 @@ impl World {
         // table would name it too.
         if pkt.dst_hint != NO_EP {
             let e = &self.eps[pkt.dst_hint as usize];
-            if e.bound
-                && e.remote == pkt.src
+            if e.bound()
+                && e.remote() == pkt.src
                 && e.local_port == pkt.dst.1
                 && e.host == pkt.dst_host
                 && e.tcp.state() != State::Closed
@@ -128,7 +128,7 @@ impl World {
         }
         let key =
             FourTuple { local_addr: pkt.dst.0, local_port: pkt.dst.1, remote_addr: pkt.src.0, remote_port: pkt.src.1 };
-        let bound = self.demux.owner(&key);
+        let bound = self.owner(&key);
         if let Some(ep) = bound
             && self.eps[ep as usize].tcp.state() != State::Closed
         {
@@ -161,7 +161,7 @@ impl World {
         rt.idle.pop_front();
         rt.accepted += 1;
         let e = &mut self.eps[ep as usize];
-        e.remote = pkt.src;
+        e.set_tuple(e.local_port, pkt.src);
         e.conn = pkt.conn;
         self.bind(ep);
     }
@@ -246,7 +246,7 @@ impl World {
     pub(super) fn transmit(&mut self, ep: u32, seg: Segment, injected: bool, sink: &mut dyn TraceSink) {
         let e = &self.eps[ep as usize];
         let (remote, conn, hint) = match (e.has_remote(), self.reply_to) {
-            (true, _) => (e.remote, e.conn, e.peer),
+            (true, _) => (e.remote(), e.conn, e.peer),
             (false, Some((r, conn, sender))) => (r, conn, sender),
             (false, None) => return,
         };
@@ -351,7 +351,7 @@ impl World {
             Flow::Host(pkt.sender_host)
         } else {
             let e = &mut self.eps[pkt.sender as usize];
-            Flow::Endpoint { id: e.flow_id, state: &mut e.flow }
+            Flow::Endpoint { id: e.flow_id(), state: &mut e.flow }
         };
         let bytes = wire_bytes(&pkt.seg);
         // No lookup unless fates are in play: this is the path of every send.

@@ -210,7 +210,7 @@ impl World {
 
     fn facts(&self, ep: u32) -> EndFacts {
         let e = &self.eps[ep as usize];
-        EndFacts { state: e.tcp.state(), app_closed: self.observer.log(ep).app_closed, lost: e.lost }
+        EndFacts { state: e.tcp.state(), app_closed: self.observer.log(ep).app_closed, lost: e.lost() }
     }
 
     /// The endpoint that owns the other end of `ep`'s 4-tuple, if any.

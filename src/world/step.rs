@@ -2,8 +2,8 @@
 //! the application react, dispatch, and send what it emits.
 
 use super::demux::FourTuple;
-use super::{AppRef, World};
-use crate::model::{Action, HostId, Reaction};
+use super::{AppRef, EndpointSlot, World};
+use crate::model::{Action, Host, HostId, Reaction};
 use crate::rule;
 use crate::tcp::{AppEvent, Call, CallError, Note, Segment, State};
 use crate::trace::{TraceEvent, TraceKind, TraceSink};
@@ -14,6 +14,18 @@ pub(super) enum Input {
     Segment(Segment),
     Timeout,
     Call(Action),
+}
+
+/// Endpoint `ep`'s 4-tuple, from its own point of view (the key the
+/// demultiplexer files it under while it is bound).
+fn tuple_of(eps: &[EndpointSlot], hosts: &[Host], ep: u32) -> FourTuple {
+    let e = &eps[ep as usize];
+    FourTuple {
+        local_addr: hosts[e.host as usize].addr,
+        local_port: e.local_port,
+        remote_addr: e.remote_addr,
+        remote_port: e.remote_port,
+    }
 }
 
 impl World {
@@ -132,12 +144,12 @@ impl World {
             // TCP refuses it (B-APP-04) without changing anything.
             return self.eps[ep as usize].tcp.connect(&mut self.out);
         }
-        let remote = match e.app {
+        let remote = match e.app() {
             AppRef::Client(ci) => {
                 let c = &self.model.connections[ci as usize];
                 (self.model.hosts[c.remote_host as usize].addr, c.remote_port)
             }
-            AppRef::Peer(_) | AppRef::Listener(_) if e.has_remote() => e.remote,
+            AppRef::Peer(_) | AppRef::Listener(_) if e.has_remote() => e.remote(),
             AppRef::Peer(_) | AppRef::Listener(_) => return Err(CallError::RemoteUnspecified),
         };
         let (host, fixed_port) = (e.host, e.local_port);
@@ -147,7 +159,7 @@ impl World {
         };
         let addr = self.model.hosts[host as usize].addr;
         let key = FourTuple { local_addr: addr, local_port: port, remote_addr: remote.0, remote_port: remote.1 };
-        if let Some(other) = self.demux.owner(&key)
+        if let Some(other) = self.owner(&key)
             && other != ep
             && self.eps[other as usize].tcp.state() != State::Closed
         {
@@ -157,49 +169,54 @@ impl World {
             return Err(CallError::ConnectionExists);
         }
         let e = &mut self.eps[ep as usize];
-        e.local_port = port;
-        e.remote = remote;
+        e.set_tuple(port, remote);
         self.bind(ep);
         self.eps[ep as usize].tcp.connect(&mut self.out)
     }
 
     fn ephemeral_port(&mut self, host: HostId, remote: (u32, u16)) -> Option<u16> {
         let addr = self.model.hosts[host as usize].addr;
-        let eps = &self.eps;
-        self.demux.ephemeral_port(host, addr, remote, |o| eps[o as usize].tcp.state() == State::Closed)
+        let (eps, hosts) = (&self.eps, &self.model.hosts);
+        self.demux.ephemeral_port(
+            host,
+            addr,
+            remote,
+            |o| tuple_of(eps, hosts, o),
+            |o| eps[o as usize].tcp.state() == State::Closed,
+        )
     }
 
     fn tuple_of(&self, ep: u32) -> FourTuple {
-        let e = &self.eps[ep as usize];
-        FourTuple {
-            local_addr: self.model.hosts[e.host as usize].addr,
-            local_port: e.local_port,
-            remote_addr: e.remote.0,
-            remote_port: e.remote.1,
-        }
+        tuple_of(&self.eps, &self.model.hosts, ep)
+    }
+
+    /// The endpoint that owns `key`, if one does.
+    pub(super) fn owner(&self, key: &FourTuple) -> Option<u32> {
+        self.demux.owner(key, |o| tuple_of(&self.eps, &self.model.hosts, o))
     }
 
     /// Makes `ep` the owner of its 4-tuple (replacing a closed owner).
     pub(super) fn bind(&mut self, ep: u32) {
         let key = self.tuple_of(ep);
-        if let Some(old) = self.demux.bind(key, ep) {
-            self.eps[old as usize].bound = false;
+        let (eps, hosts) = (&self.eps, &self.model.hosts);
+        if let Some(old) = self.demux.bind(key, ep, |o| tuple_of(eps, hosts, o)) {
+            self.eps[old as usize].set_bound(false);
         }
-        self.eps[ep as usize].bound = true;
+        self.eps[ep as usize].set_bound(true);
     }
 
     pub(super) fn unbind(&mut self, ep: u32) {
-        if !self.eps[ep as usize].bound {
+        if !self.eps[ep as usize].bound() {
             return;
         }
         let key = self.tuple_of(ep);
         self.demux.unbind(&key, ep);
-        self.eps[ep as usize].bound = false;
+        self.eps[ep as usize].set_bound(false);
     }
 
     /// The application's synchronous reactions to an event.
     fn react(&mut self, ep: u32, ev: AppEvent, sink: &mut dyn TraceSink) {
-        let app = self.eps[ep as usize].app;
+        let app = self.eps[ep as usize].app();
         if ev == AppEvent::Connected
             && let AppRef::Listener(_) = app
         {
@@ -318,7 +335,7 @@ impl World {
                     self.close_after_step = Some(ep);
                 }
                 let e = &mut self.eps[ep as usize];
-                e.remote = (0, 0);
+                e.set_tuple(e.local_port, (0, 0));
                 e.conn = conn;
             }
             (State::Listen, State::Closed) => {
