@@ -61,7 +61,7 @@ impl BuildHasher for FastBuild {
     }
 }
 
-/// A lookup table: get, insert, remove, and nothing that iterates, so its
+/// A lookup table: get and insert, and nothing that iterates, so its
 /// order (the hasher's) can never reach a result. A plain hash table
 /// underneath: an insertion-ordered map would cost a second indirection
 /// per lookup and about 20 more bytes per entry for an order never used.
@@ -159,31 +159,60 @@ impl<K: Hash + Eq> IdTable<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
 
-    /// Ids 0..n keyed by `keys[id]`: replaced, removed and found again,
-    /// against a plain model of the same operations; the table grows from
-    /// a capacity of 1, so entries move by their recomputed keys.
+    /// Ids filed, moved and removed at random, against a map from keys to
+    /// ids doing what the old 4-tuple map did. An id's key changes only
+    /// while the id is out of the table (as an endpoint's 4-tuple does);
+    /// 500 keys for 3000 ids, so ids displace one another; the table grows
+    /// from a capacity of 1, so entries move by their recomputed keys.
     #[test]
-    fn an_id_table_files_ids_under_the_keys_their_owners_give() {
-        let keys: Vec<u64> = (0..5_000u64).map(|i| i % 1_700 * 7919).collect();
-        let key_of = |id: u32| keys[id as usize];
-        let mut table = IdTable::with_capacity_and_hasher(1, FastBuild { seed: 3 });
-        let mut model = std::collections::BTreeMap::new();
-        for id in 0..keys.len() as u32 {
-            let replaced = table.insert(&key_of(id), id, key_of);
-            assert_eq!(replaced, model.insert(key_of(id), id), "insert {id}");
-            if id % 3 == 0 {
-                // Removing an id no longer filed there does nothing.
-                let stale = id.saturating_sub(1_700);
-                let filed = model.get(&key_of(stale)) == Some(&stale);
-                assert_eq!(table.remove(&key_of(stale), stale), filed, "remove {stale}");
-                if filed {
-                    model.remove(&key_of(stale));
+    fn an_id_table_does_what_a_map_from_keys_to_ids_does() {
+        for seed in 0..8u64 {
+            let n = 3000;
+            let keys = RefCell::new(vec![0u64; n]);
+            let key_of = |id: u32| keys.borrow()[id as usize];
+            let mut filed = vec![false; n];
+            let mut table = IdTable::with_capacity_and_hasher(1, FastBuild { seed });
+            let mut map = BTreeMap::new();
+            let mut state = seed.wrapping_add(1);
+            let mut draw = |m: u64| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                (state >> 33) % m
+            };
+            for _ in 0..50_000 {
+                let id = draw(n as u64) as u32;
+                match draw(4) {
+                    0 => {
+                        if !filed[id as usize] {
+                            keys.borrow_mut()[id as usize] = draw(500) * 0x1_0000_0001;
+                        }
+                        let key = key_of(id);
+                        let displaced = table.insert(&key, id, key_of).filter(|&old| old != id);
+                        assert_eq!(displaced, map.insert(key, id).filter(|&old| old != id));
+                        if let Some(old) = displaced {
+                            filed[old as usize] = false;
+                        }
+                        filed[id as usize] = true;
+                    }
+                    1 => {
+                        let key = key_of(id);
+                        assert_eq!(table.remove(&key, id), filed[id as usize], "remove {id}");
+                        if filed[id as usize] {
+                            map.remove(&key);
+                            filed[id as usize] = false;
+                        }
+                    }
+                    _ => {
+                        let key = draw(500) * 0x1_0000_0001;
+                        assert_eq!(table.get(&key, key_of), map.get(&key).copied());
+                    }
                 }
             }
-        }
-        for key in (0..2_000u64).map(|k| k * 7919) {
-            assert_eq!(table.get(&key, key_of), model.get(&key).copied(), "key {key}");
+            for key in (0..500).map(|k| k * 0x1_0000_0001) {
+                assert_eq!(table.get(&key, key_of), map.get(&key).copied(), "key {key}");
+            }
         }
     }
 }

@@ -115,7 +115,8 @@ fn flow_id(app: AppRef, index: u32) -> u64 {
 
 impl AppRef {
     /// The kind in the top two bits, the index (of a connection spec or a
-    /// listener: a model has far fewer than 2^30) below.
+    /// listener) below. Validation caps connection specs far below 2^30
+    /// (`MAX_CONNECTIONS`); 2^30 listener entries would not fit in memory.
     fn pack(self) -> u32 {
         let (kind, index) = match self {
             AppRef::Client(i) => (0, i),
@@ -209,9 +210,11 @@ impl EndpointSlot {
 
     /// Sets its local port and peer. The 4-tuple table finds a bound
     /// endpoint by the 4-tuple it reads from it (`demux`), so a bound
-    /// endpoint's 4-tuple never changes: it is unbound first.
+    /// endpoint's 4-tuple never changes: it is unbound first. Checked in
+    /// every build (once a connect or an accept): a table filed under a
+    /// stale key would misroute segments without a sign.
     fn set_tuple(&mut self, local_port: u16, remote: (u32, u16)) {
-        debug_assert!(
+        assert!(
             !self.bound() || (self.local_port, self.remote()) == (local_port, remote),
             "the 4-tuple of a bound endpoint changed"
         );
