@@ -18,7 +18,8 @@
 //! bucket is at or after it (once the last bucket of time is taken, every
 //! event waits in the heap or the run), so events still pop in exact key
 //! order; the tiers only decide where an event waits. Sorting a bucket costs a few
-//! comparisons an entry (at most two radix passes over a big one), against a full
+//! comparisons an entry (two radix passes over a big one; up to four for the
+//! last bucket of time, which also takes the far heap's), against a full
 //! sift-down of a heap of thousands for every pop (a third of a pop's
 //! instructions at 10^5 connections). This matters at scale: with
 //! 10^6 connections a run has 10^6 retransmission and TIME-WAIT timers
@@ -427,8 +428,9 @@ const RADIX_BITS: u32 = 10;
 /// the heap into an empty bucket; the last bucket of time takes the far
 /// heap's entries after its own, all at the last instant, which none of
 /// its own is), so a stable sort by time alone puts them in key order: a
-/// radix sort of at most two passes over the entries (a bucket spans 2^20
-/// ns) instead of a dozen comparisons of 128-bit keys an entry (5 % of the
+/// radix sort of two passes over the entries (a bucket spans 2^20 ns; the
+/// last bucket of time, holding the far heap's too, takes up to four, and
+/// one spread over 2^32 ns or more is sorted by comparison) instead of a dozen comparisons of 128-bit keys an entry (5 % of the
 /// instructions of a run at 10^5 connections). Each radix pass moves every
 /// entry exactly once (a permutation), and the result is checked: a run
 /// found out of key order is sorted by key, so the order never depends on

@@ -210,7 +210,7 @@ impl Observer {
     /// One trace event: into the digest, counted, and to the sink if it
     /// takes records ([`Observer::set_sink_wants`]).
     pub fn emit(&mut self, sink: &mut dyn TraceSink, ev: &TraceEvent<'_>) {
-        self.digest.add(ev);
+        self.digest.add_event_interned(ev);
         self.stats.trace_records += 1;
         if self.sink_wants {
             sink.record(ev);
@@ -230,7 +230,7 @@ impl Observer {
         endpoint: &str,
         kind: TraceKind,
     ) {
-        self.digest.add_record(t, conn, ep, endpoint, &kind, None);
+        self.digest.add_interned(t, conn, ep, endpoint, &kind, None);
         self.stats.trace_records += 1;
         if self.sink_wants {
             sink.record(&TraceEvent { t, conn, ep, endpoint, kind, route: None, pkt: None, lost_eps: &[] });
