@@ -5,6 +5,7 @@ use super::output::Dest;
 use super::progress::with_progress;
 use super::shared::{interrupt_flag, load_with_overrides};
 use super::{EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, ExploreArgs, error, millis};
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -66,6 +67,10 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         return EXIT_BAD_INPUT;
     };
     if let Some(dir) = &args.emit_dir {
+        if let Err(e) = spares_the_input(dir, &args.sim.file.path) {
+            error(&e);
+            return EXIT_BAD_INPUT;
+        }
         // Found before the run: a directory where no file can be created,
         // or a missing one that cannot be made (it is made after the run,
         // so an interrupted run leaves nothing behind).
@@ -154,7 +159,9 @@ pub fn explore(args: &ExploreArgs) -> u8 {
             return EXIT_INCOMPLETE;
         }
     }
-    if out.write_all(report.as_bytes()).and_then(|_| out.commit()).is_err() {
+    if let Err(e) = out.write_all(report.as_bytes()).and_then(|_| out.commit()) {
+        // Quiet when the reader went away (`| head`); `main` then exits 0.
+        error(&format!("writing the report failed: {e}"));
         return EXIT_INCOMPLETE;
     }
     eprintln!(
@@ -176,21 +183,51 @@ fn can_write_in(dir: &Path) -> bool {
     existing.is_some_and(|a| writable(if a.as_os_str().is_empty() { Path::new(".") } else { a }))
 }
 
-/// The report: a header, each outcome with its share and smallest fault
-/// set, and the closing count line. Independent of threads and timing.
+/// N when `name` is `outcome-N.ron` as tcpsim names outcome files (N from
+/// 1, no leading zeros).
+fn outcome_number(name: &OsStr) -> Option<usize> {
+    let n = name.to_str()?.strip_prefix("outcome-")?.strip_suffix(".ron")?;
+    let canonical = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0');
+    n.parse().ok().filter(|_| canonical)
+}
+
+/// Refuses an `--emit-dir` where explore would write or remove the input
+/// file. Every `outcome-N.ron` in it is one or the other (written for N up
+/// to the number of outcomes, which is known only after the runs, removed
+/// above), and writing follows a symlink to its target; so none may be the
+/// input, be a link to it, or be the link the input was named by.
+fn spares_the_input(dir: &Path, input: &Path) -> Result<(), String> {
+    // A missing directory is made empty; one that is no directory is
+    // refused by `can_write_in`.
+    let Ok(listing) = std::fs::read_dir(dir) else { return Ok(()) };
+    let real = |p: &Path| std::fs::canonicalize(if p.as_os_str().is_empty() { Path::new(".") } else { p }).ok();
+    let (Some(dir_real), Some(input_real)) = (real(dir), real(input)) else { return Ok(()) };
+    // The input's own directory entry, a final symlink not followed.
+    let input_entry = input.parent().and_then(real).zip(input.file_name()).map(|(d, name)| d.join(name));
+    for entry in listing.flatten() {
+        let name = entry.file_name();
+        if outcome_number(&name).is_none() {
+            continue;
+        }
+        let path = dir_real.join(&name);
+        if input_entry.as_ref() == Some(&path) || real(&path).as_ref() == Some(&input_real) {
+            return Err(format!(
+                "--emit-dir {}: {} is the simulation file itself, and explore rewrites or removes every outcome-N.ron there; choose another directory",
+                dir.display(),
+                dir.join(&name).display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Removes every `outcome-N.ron` in `dir` (N a number, the name tcpsim
 /// gives outcome files) with N above `written`, the count this run wrote.
 fn remove_earlier_outcomes(dir: &Path, written: usize) -> Result<(), String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot list the directory: {e}"))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot list the directory: {e}"))?;
-        let name = entry.file_name();
-        let Some(n) = name.to_str().and_then(|n| n.strip_prefix("outcome-")?.strip_suffix(".ron")) else { continue };
-        let earlier = !n.is_empty()
-            && n.bytes().all(|b| b.is_ascii_digit())
-            && !n.starts_with('0')
-            && n.parse::<usize>().is_ok_and(|n| n > written);
-        if earlier {
+        if outcome_number(&entry.file_name()).is_some_and(|n| n > written) {
             std::fs::remove_file(entry.path())
                 .map_err(|e| format!("cannot remove the earlier {}: {e}", entry.path().display()))?;
         }
@@ -198,6 +235,8 @@ fn remove_earlier_outcomes(dir: &Path, written: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// The report: a header, each outcome with its share and smallest fault
+/// set, and the closing count line. Independent of threads and timing.
 fn render(label: &str, model: &tcpsim::model::Model, plan: &Plan, total: u64, groups: &[Group]) -> String {
     let mut s = String::new();
     let _ = writeln!(

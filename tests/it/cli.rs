@@ -772,6 +772,75 @@ fn test_command_bad_input_wins() {
     assert!(stdout(&out).contains("sims/no-such-file.ron: error: "), "{}", stdout(&out));
 }
 
+/// `tcpsim test` walks directory symlinks but not around a cycle
+/// (`loop/sub/up -> ..`), and runs each file once, under the first path
+/// the sorted walk meets it by; links to a file or to a directory outside
+/// the cycle are followed.
+#[test]
+fn test_command_runs_each_file_once_and_leaves_cycles() {
+    use std::os::unix::fs::symlink;
+    let dir = tempdir();
+    let (root_dir, outside) = (dir.path().join("loop"), dir.path().join("outside"));
+    std::fs::create_dir_all(root_dir.join("sub")).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::copy(root().join(NORMAL), root_dir.join("normal-close.ron")).unwrap();
+    std::fs::copy(root().join("sims/lost-ack.ron"), outside.join("lost-ack.ron")).unwrap();
+    std::fs::copy(root().join("sims/half-close.ron"), outside.join("half-close.ron")).unwrap();
+    symlink("..", root_dir.join("sub/up")).unwrap();
+    symlink("../../outside", root_dir.join("sub/other")).unwrap();
+    symlink("../outside/half-close.ron", root_dir.join("linked.ron")).unwrap();
+    symlink("../normal-close.ron", root_dir.join("sub/alias.ron")).unwrap();
+    // half-close.ron is met first as loop/linked.ron, normal-close.ron
+    // before its alias.
+    let expected = ["loop/linked.ron", "loop/normal-close.ron", "loop/sub/other/lost-ack.ron"];
+    // The loop twice, and a file of it again: still each file once.
+    for args in [&["test", "loop"][..], &["test", "loop", "loop/sub/up/", "loop/sub/alias.ron"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tcpsim")).args(args).current_dir(dir.path()).output().unwrap();
+        assert_exit(&out, 0);
+        let text = stdout(&out);
+        let files: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("PASS  ")?.split("  ").next()).collect();
+        assert_eq!(files, expected, "{args:?}:\n{text}");
+        assert_eq!(text.lines().last(), Some("3 passed, 0 failed"));
+    }
+}
+
+/// A file stopped by one of its limits did not finish: its FAIL line says
+/// which limit and gives the command that replays it, and the exit is 3,
+/// which wins over 1 (as for `sweep`) and loses to bad input's 2.
+#[test]
+fn test_command_incomplete_run_exits_3_with_replay_line() {
+    let dir = tempdir();
+    let text = std::fs::read_to_string(root().join(NORMAL)).unwrap();
+    assert!(text.contains("    seed: 1,\n"));
+    let limited = write(
+        dir.path(),
+        "limited.ron",
+        text.replace("    seed: 1,\n", "    seed: 1,\n    limits: (max_events: 5),\n"),
+    );
+    let failing = write(dir.path(), "failing.ron", text.replace("ms: 4000", "ms: 4001"));
+
+    let out = tcpsim(&["test", &limited]);
+    assert_exit(&out, 3);
+    let report = stdout(&out);
+    let replay = format!("tcpsim run {limited} --seed 1");
+    assert!(
+        report.contains(&format!("FAIL  {limited}\n        run incomplete: event_limit\n        replay: {replay}\n")),
+        "{report}"
+    );
+    assert_eq!(report.lines().last(), Some("0 passed, 1 failed"));
+    // The replay command stops at the same limit.
+    let argv: Vec<&str> = replay.split(' ').skip(1).chain(["--quiet"]).collect();
+    let replayed = tcpsim(&argv);
+    assert_exit(&replayed, 3);
+    assert!(stderr(&replayed).contains("max_events (5)"), "{}", stderr(&replayed));
+
+    let out = tcpsim(&["test", &failing, &limited, NORMAL]);
+    assert_exit(&out, 3);
+    assert_eq!(stdout(&out).lines().last(), Some("1 passed, 2 failed"));
+    let out = tcpsim(&["test", &limited, "tests/bad-input/duration-zero.ron"]);
+    assert_exit(&out, 2);
+}
+
 // -------------------------------------------------------------------- jsonl
 
 fn json_lines(text: &str) -> Vec<serde_json::Value> {
@@ -1464,7 +1533,26 @@ fn test_command_survives_closed_stdout() {
     drop(child.stdout.take()); // the reader goes away before any output
     let out = child.wait_with_output().unwrap();
     assert_no_panic(&out);
-    assert_ne!(out.status.code(), Some(101), "{}", stderr(&out));
+    // As README says: not a failed write, so quietly 0.
+    assert_exit(&out, 0);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+/// A report that cannot be written (stdout is `/dev/full`) is a failed
+/// write: exit 3 with a message, for `test` and `explore` alike.
+#[test]
+fn test_and_explore_say_when_their_report_cannot_be_written() {
+    for args in [&["test", NORMAL][..], &["explore", "sims/close-explore.ron", "--drop-first", "2"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+            .args(args)
+            .current_dir(root())
+            .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_exit(&out, 3);
+        let err = stderr(&out);
+        assert!(err.contains("error: writing the report failed: No space left on device"), "{args:?}: {err}");
+    }
 }
 
 /// A reader that stops early (`tcpsim run f.ron | head -1`) is not an

@@ -773,6 +773,64 @@ fn explore_emit_dir_removes_earlier_outcome_files_only() {
     assert_eq!(entries(dir.path()), ["notes.txt", "outcome-1.ron", "outcome-3.ron.bak", "outcome-x.ron"]);
 }
 
+/// The bytes of every file in `dir`, by name: what an explore that
+/// refuses its `--emit-dir` must leave as it was.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    entries(dir).into_iter().map(|n| (n.clone(), std::fs::read(dir.join(&n)).unwrap_or_default())).collect()
+}
+
+/// `explore --emit-dir` writes or removes every `outcome-N.ron` in its
+/// directory, so one that is the input file (reached by any path, through
+/// a symlink, or as a symlink there that would be written through or
+/// removed) is refused before any run: exit 2, no report, the directory
+/// as it was. Other files in the directory may be the input.
+#[test]
+fn explore_refuses_an_emit_dir_that_holds_its_input() {
+    let dir = tempdir();
+    let o9 = dir.path().join("o9");
+    let first = tcpsim(&["explore", "sims/close-explore.ron", "--drop-first", "8", "--emit-dir", path_str(&o9)]);
+    assert_exit(&first, 0, "explore --drop-first 8");
+    assert!(entries(&o9).contains(&"outcome-10.ron".to_string()), "{:?}", entries(&o9));
+    let elsewhere = dir.path().join("elsewhere.ron");
+    std::fs::copy(root().join("sims/close-explore.ron"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink("o9/outcome-10.ron", dir.path().join("link.ron")).unwrap();
+    std::os::unix::fs::symlink("o9", dir.path().join("o9-link")).unwrap();
+    // Written through if this run has 20 outcomes, removed otherwise.
+    std::os::unix::fs::symlink("../elsewhere.ron", o9.join("outcome-20.ron")).unwrap();
+    let before = snapshot(&o9);
+    let cases: [(&str, &str); 7] = [
+        ("o9/outcome-10.ron", "o9"),
+        ("o9/../o9/outcome-10.ron", "./o9/"),
+        ("link.ron", "o9"),
+        ("o9/outcome-10.ron", "o9-link"),
+        ("o9/outcome-1.ron", "o9"),
+        ("elsewhere.ron", "o9"),
+        ("o9/outcome-20.ron", "o9"),
+    ];
+    for (input, emit_dir) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+            .args(["explore", input, "--drop-first", "1", "--emit-dir", emit_dir])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let what = format!("explore {input} --emit-dir {emit_dir}");
+        assert_exit(&out, 2, &what);
+        assert!(stdout(&out).is_empty(), "{what}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("--emit-dir {emit_dir}: ")), "{what}: {err}");
+        assert!(err.contains("the simulation file itself"), "{what}: {err}");
+        assert_eq!(snapshot(&o9), before, "{what}");
+    }
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), std::fs::read(root().join("sims/close-explore.ron")).unwrap());
+
+    // An input among the other files of the directory is not touched.
+    std::fs::remove_file(o9.join("outcome-20.ron")).unwrap();
+    std::fs::copy(root().join("sims/close-explore.ron"), o9.join("input.ron")).unwrap();
+    let out = tcpsim(&["explore", path_str(&o9.join("input.ron")), "--drop-first", "1", "--emit-dir", path_str(&o9)]);
+    assert_exit(&out, 0, "explore o9/input.ron --emit-dir o9");
+    assert_eq!(entries(&o9), ["input.ron", "outcome-1.ron"]);
+}
+
 /// A missing `--emit-dir` is created, its missing parents too, as
 /// `explore --help` shows (`--emit-dir outcomes/`).
 #[test]
