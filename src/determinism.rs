@@ -6,7 +6,7 @@
 //! long the run.
 
 use crate::model::Model;
-use crate::simulation::Simulation;
+use crate::simulation::{Finished, Simulation};
 use crate::trace::{OwnedEvent, Recorder};
 use crate::world::{Outcome, Perturbation, World};
 use std::collections::VecDeque;
@@ -52,9 +52,24 @@ pub fn check(model: &Model) -> Result<Agreement, Box<Divergence>> {
     compare(normal.into_world(), perturbed.into_world())
 }
 
+/// As [`check`], for `sim` with its options (measurement records, say);
+/// also returns the normal run, its expectations checked, for a caller
+/// that reports its result, statistics or coverage.
+pub fn check_run(sim: Simulation) -> Result<(Agreement, Finished), Box<Divergence>> {
+    let perturbed = sim.clone().perturbation(Some(PERTURBATION));
+    let (agreed, world) = lockstep(sim.into_world(), perturbed.into_world())?;
+    let outcome = agreed.outcome;
+    Ok((agreed, Finished::of(world, outcome)))
+}
+
 /// Runs two worlds in lockstep, one event at a time, comparing their
 /// trace records.
-pub fn compare(mut a: World, mut b: World) -> Result<Agreement, Box<Divergence>> {
+pub fn compare(a: World, b: World) -> Result<Agreement, Box<Divergence>> {
+    lockstep(a, b).map(|(agreed, _)| agreed)
+}
+
+/// [`compare`], keeping the first world once it agreed.
+fn lockstep(mut a: World, mut b: World) -> Result<(Agreement, World), Box<Divergence>> {
     let (mut ra, mut rb) = (Recorder::default(), Recorder::default());
     let mut context: VecDeque<OwnedEvent> = VecDeque::with_capacity(8);
     let mut compared = 0u64;
@@ -83,7 +98,8 @@ pub fn compare(mut a: World, mut b: World) -> Result<Agreement, Box<Divergence>>
         match (oa, ob) {
             (None, None) => {}
             (Some(x), Some(y)) if x == y && a.digest() == b.digest() => {
-                return Ok(Agreement { records: compared, outcome: x, digest: a.digest() });
+                let digest = a.digest();
+                return Ok((Agreement { records: compared, outcome: x, digest }, a));
             }
             _ => {
                 return Err(Box::new(Divergence {

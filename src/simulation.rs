@@ -240,11 +240,7 @@ impl Simulation {
     pub fn run_until(self, sink: &mut dyn TraceSink, stop: &AtomicBool) -> Finished {
         let mut world = self.into_world();
         let outcome = world.run_until(sink, stop);
-        let checks = match &world.model().expect {
-            Some(e) => expect::check(&world, e),
-            None => Vec::new(),
-        };
-        Finished { outcome, checks, world }
+        Finished::of(world, outcome)
     }
 }
 
@@ -260,6 +256,16 @@ pub struct Finished {
 }
 
 impl Finished {
+    /// A world whose run ended with `outcome`, its `expect` block checked
+    /// (for a caller that stepped the world itself).
+    pub fn of(world: World, outcome: Outcome) -> Finished {
+        let checks = match &world.model().expect {
+            Some(e) => expect::check(&world, e),
+            None => Vec::new(),
+        };
+        Finished { outcome, checks, world }
+    }
+
     /// The digest of every trace event (32 hex digits).
     pub fn digest(&self) -> String {
         self.world.digest()

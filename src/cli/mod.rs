@@ -124,7 +124,7 @@ pub enum Command {
     /// Combine the shards of a sweep into what an unsharded sweep writes.
     #[command(
         after_help = MERGE_EXAMPLES,
-        mut_arg("out", |a| a.help("Write the merged CSV to PATH (default: stdout)")),
+        mut_arg("out", |a| a.help("Write the merged CSV to PATH (default, or `-`: stdout)")),
     )]
     Merge(MergeArgs),
     /// Run every way the network can treat the first K segments; list the distinct outcomes.
@@ -165,7 +165,9 @@ pub struct SimArgs {
     #[command(flatten)]
     pub file: FileArg,
     /// Override the file's seed.
-    #[arg(long)]
+    // Every numeric flag takes `-1` as its value, so the value's own check
+    // answers rather than clap's advice to write `-- -1`.
+    #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     #[command(flatten)]
     pub overrides: SetArg,
@@ -192,7 +194,7 @@ pub struct SetArg {
 #[derive(clap::Args, Debug)]
 pub struct LossArg {
     /// Set the loss probability of every link (both directions).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub loss: Option<String>,
 }
 
@@ -200,14 +202,14 @@ pub struct LossArg {
 #[derive(clap::Args, Debug)]
 pub struct JobsArg {
     /// Worker threads (default: all cores).
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true)]
     pub jobs: Option<usize>,
 }
 
 /// The outputs of a sweep and of a merge: the CSV, the summary, the plot.
 #[derive(clap::Args, Debug)]
 pub struct SweepOutputs {
-    /// Write the CSV of runs to PATH (default: stdout).
+    /// Write the CSV of runs to PATH (default, or `-`: stdout).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Write the summary as JSON to PATH.
@@ -236,7 +238,7 @@ pub struct DiffArgs {
     /// The second trace.
     pub b: PathBuf,
     /// Lines of context before and after the first difference.
-    #[arg(long, short = 'C', default_value_t = 3, value_name = "N")]
+    #[arg(long, short = 'C', default_value_t = 3, value_name = "N", allow_negative_numbers = true)]
     pub context: usize,
 }
 
@@ -255,16 +257,16 @@ pub struct ShrinkArgs {
 #[derive(clap::Args, Debug)]
 pub struct ExploreArgs {
     /// Explore the first K segments sent: each passed or dropped (2^K runs).
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub drop_first: u32,
     /// Also let each segment be duplicated, the copy arriving MS later.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub duplicate: Option<f64>,
     /// Also let each segment be delayed by MS, so later ones overtake it.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub delay: Option<f64>,
     /// Refuse plans with more runs than this.
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = 100_000, allow_negative_numbers = true)]
     pub max_runs: u64,
     #[command(flatten)]
     pub jobs: JobsArg,
@@ -280,10 +282,11 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub file: FileArg,
     /// Seeds per grid point; run i of every point uses the same seed.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true)]
     pub seeds: u64,
     /// Loss probabilities to sweep, set on every link (e.g. 0,0.01,0.05).
-    #[arg(long, value_name = "P,P,...")]
+    // A list such as `-0.1,0` is no number: any value may start with `-`.
+    #[arg(long, value_name = "P,P,...", allow_hyphen_values = true)]
     pub loss: Option<String>,
     /// Sweep a field over values (RON), e.g. links[0].delay_ms=10,50; several make a grid.
     #[arg(long, value_name = "FIELD=V,V,...")]
@@ -357,7 +360,8 @@ pub struct RunArgs {
     /// Trace format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write the trace to PATH (atomically: a temp file renamed on success).
+    /// Write the trace to PATH (atomically: a temp file renamed on success;
+    /// `-` is stdout).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// No trace: only open endpoints, expectation results and the summary.
@@ -367,7 +371,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub stats: bool,
     /// Show only this connection's events.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub conn: Option<u32>,
     /// Show only this endpoint's events.
     #[arg(long, value_name = "NAME")]
@@ -376,16 +380,16 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', value_name = "KINDS", help = kinds_help())]
     pub kinds: Option<Vec<String>>,
     /// Show only events at or after this virtual time.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub from_ms: Option<f64>,
     /// Show only events at or before this virtual time.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub to_ms: Option<f64>,
     /// Stop after this many events (exit 3).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_events: Option<u64>,
     /// Stop at this virtual time (exit 3).
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub max_time_ms: Option<f64>,
     /// Colour the text trace: auto on a terminal unless NO_COLOR is set;
     /// an explicit `always` wins over NO_COLOR.
@@ -442,8 +446,12 @@ pub struct RunArgs {
     pub measurements: bool,
     /// Run twice, the second time with hasher seeds, slot reuse and heap
     /// addresses changed; exit 4 with the first differing event if the
-    /// traces differ. Writes no trace.
-    #[arg(long, conflicts_with_all = ["out", "pcap", "svg", "tsg", "series_plot", "state_diagram", "emit_faults", "connections", "series"])]
+    /// traces differ, else exit as the run would. Writes no trace.
+    #[arg(long, conflicts_with_all = [
+        "out", "pcap", "svg", "tsg", "series_plot", "state_diagram", "emit_faults", "connections", "series",
+        // Filters and the table shape a trace, and none is written.
+        "conn", "endpoint", "kinds", "from_ms", "to_ms", "connections_table",
+    ])]
     pub check_determinism: bool,
 }
 
@@ -463,15 +471,15 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub loss: LossArg,
     /// Write the page to PATH (atomically: a temp file renamed on success;
-    /// default: stdout).
+    /// default, or `-`: stdout).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Draw the pictures of the first N connections; the page says how many
     /// it left out.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = 8, allow_negative_numbers = true)]
     pub max_connections: u32,
     /// Draw only connection N.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub conn: Option<u32>,
 }
 

@@ -1,8 +1,8 @@
 //! Output destinations. A regular file is written to a temporary file in
 //! the same directory and renamed into place only when the run succeeded,
 //! so an existing file is never half-overwritten. Pipes, devices and
-//! open descriptors (`/dev/stdout`, `/dev/fd/N`) are written in place, even
-//! when the descriptor leads to a regular file.
+//! open descriptors (`-` and `/dev/stdout`, `/dev/fd/N`) are written in
+//! place, even when the descriptor leads to a regular file.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -16,47 +16,81 @@ pub enum Dest {
 }
 
 impl Dest {
-    /// Opens the destination for `path` (stdout when `None`). Fails before
-    /// the run starts if the file could not be written.
+    /// Opens the destination for `path` (stdout when `None` or `-`). Fails
+    /// before the run starts if the file could not be written: the path
+    /// names a directory (one that exists, or any path ending in `/`), its
+    /// directory is missing, or no file can be created there. The message
+    /// starts with the path as given.
     pub fn open(path: Option<&Path>) -> Result<Dest, String> {
-        let Some(path) = path else {
+        let Some(given) = path else {
             return Ok(Dest::Stdout(io::stdout()));
         };
+        let fail = |problem: String| Err(format!("{}: {problem}", given.display()));
         // `/dev/stdout`, `/dev/fd/N` and the like name an open descriptor,
         // not a file: even when it leads to a regular file (`> trace.txt`),
         // writing goes through it, so `>>` appends and nothing is replaced.
-        if let Some(fd) = descriptor(path) {
+        if let Some(fd) = descriptor(given) {
             if fd == 1 {
                 return Ok(Dest::Stdout(io::stdout()));
             }
-            let f = OpenOptions::new().append(true).open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            return Ok(Dest::Device(f));
+            return match OpenOptions::new().append(true).open(given) {
+                Ok(f) => Ok(Dest::Device(f)),
+                Err(e) => fail(e.to_string()),
+            };
         }
         // Write through a symlink to its target rather than replacing it.
-        let resolved = std::fs::canonicalize(path).ok().filter(|_| path.is_symlink());
-        let path = resolved.as_deref().unwrap_or(path);
+        let resolved = std::fs::canonicalize(given).ok().filter(|_| given.is_symlink());
+        let path = resolved.as_deref().unwrap_or(given);
         match std::fs::metadata(path) {
-            Ok(m) if m.is_dir() => return Err(format!("{}: is a directory", path.display())),
+            Ok(m) if m.is_dir() => return fail("is a directory; expected a file name".into()),
             Ok(m) if !m.is_file() => {
-                let f = OpenOptions::new().write(true).open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                return Ok(Dest::Device(f));
+                return match OpenOptions::new().write(true).open(path) {
+                    Ok(f) => Ok(Dest::Device(f)),
+                    Err(e) => fail(e.to_string()),
+                };
             }
             _ => {}
+        }
+        // `out/` (or `out/..`) asks for a directory, never a file: the
+        // rename at the end would fail after the whole run.
+        let ends_in_separator =
+            given.as_os_str().as_encoded_bytes().last().is_some_and(|&b| std::path::is_separator(b as char));
+        if ends_in_separator || path.file_name().is_none() {
+            return fail("names a directory (it ends in `/`); expected a file name".into());
         }
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        match std::fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return fail(format!("{} is not a directory", dir.display())),
+            Err(_) => return fail(format!("the directory {} does not exist", dir.display())),
+        }
         // The new file gets the old one's permissions, or rw-r--r-- (what
         // most umasks give) rather than the temp file's private 0600.
         let mode = std::fs::metadata(path).map(|m| m.permissions()).ok();
-        let file = tempfile::Builder::new()
+        let created = tempfile::Builder::new()
             .prefix(".tcpsim-")
             .suffix(".tmp")
             .permissions(mode.unwrap_or_else(default_permissions))
-            .tempfile_in(&dir)
-            .map_err(|e| format!("{}: cannot write in {}: {e}", path.display(), dir.display()))?;
-        Ok(Dest::Temp { file, target: path.to_path_buf() })
+            .tempfile_in(&dir);
+        match created {
+            Ok(file) => Ok(Dest::Temp { file, target: path.to_path_buf() }),
+            // tempfile's message ends in the temp file's name, which the
+            // user never gave: the directory is named instead.
+            Err(e) => {
+                let text = e.to_string();
+                let why = text.rsplit_once(" at path ").map_or(text.as_str(), |(why, _)| why);
+                fail(format!("cannot create a file in {}: {why}", dir.display()))
+            }
+        }
+    }
+
+    /// [`Dest::open`] for the output of `flag`: the message starts with
+    /// the flag and the path (`--pcap out/: ...`), as every flag's does.
+    pub fn open_flag(flag: &str, path: Option<&Path>) -> Result<Dest, String> {
+        Dest::open(path).map_err(|e| format!("{flag} {e}"))
     }
 
     /// Makes the output visible: renames a temp file into place.
@@ -65,7 +99,7 @@ impl Dest {
             Dest::Stdout(mut s) => s.flush(),
             Dest::Device(mut f) => f.flush(),
             Dest::Temp { mut file, target } => {
-                file.flush()?;
+                file.as_file_mut().flush()?;
                 file.as_file().sync_all()?;
                 file.persist(&target).map_err(|e| e.error)?;
                 Ok(())
@@ -115,7 +149,9 @@ impl Write for Dest {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Dest::Stdout(s) => watch(s.write(buf)),
-            Dest::Temp { file, .. } => file.write(buf),
+            // Through the `File`: `NamedTempFile`'s own errors end in the
+            // temp file's name, which the user never gave.
+            Dest::Temp { file, .. } => file.as_file_mut().write(buf),
             Dest::Device(f) => f.write(buf),
         }
     }
@@ -123,7 +159,7 @@ impl Write for Dest {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Dest::Stdout(s) => watch(s.flush()),
-            Dest::Temp { file, .. } => file.flush(),
+            Dest::Temp { file, .. } => file.as_file_mut().flush(),
             Dest::Device(f) => f.flush(),
         }
     }
@@ -177,9 +213,13 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// The descriptor number `path` names (`/dev/stdout` is 1, `/dev/fd/N` and
-/// `/proc/self/fd/N` are N), if it names one.
+/// The descriptor number `path` names (`-` and `/dev/stdout` are 1,
+/// `/dev/fd/N` and `/proc/self/fd/N` are N), if it names one.
 fn descriptor(path: &Path) -> Option<u32> {
+    // `-` is stdout, as in most command-line tools.
+    if path.as_os_str() == "-" {
+        return Some(1);
+    }
     if !cfg!(unix) {
         return None;
     }

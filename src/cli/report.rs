@@ -55,10 +55,10 @@ pub fn report(args: &ReportArgs) -> u8 {
     // Install the handler before the temp file exists, so an interrupt can
     // never leave one behind.
     let stop = interrupt_flag();
-    let dest = match Dest::open(args.out.as_deref()) {
+    let dest = match Dest::open_flag("--out", args.out.as_deref()) {
         Ok(d) => d,
         Err(e) => {
-            error(&format!("--out: {e}"));
+            error(&e);
             return EXIT_BAD_INPUT;
         }
     };

@@ -91,8 +91,9 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     }
     if let Some(ms) = args.max_time_ms {
-        let max_time = match instant("--max-time-ms", ms) {
-            Ok(t) => t,
+        // A zero limit stops a run before it starts, as --max-events 0 would.
+        let max_time = match millis("--max-time-ms", ms, true) {
+            Ok(d) => Instant::ZERO + d,
             Err(e) => {
                 error(&e);
                 return EXIT_BAD_INPUT;
@@ -104,7 +105,7 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     }
     if args.check_determinism {
-        return check_determinism(sim.model(), &label);
+        return check_determinism(sim, args, &label);
     }
     let filter = match filter(args, sim.model()) {
         Ok(f) => f,
@@ -144,7 +145,7 @@ pub fn run(args: &RunArgs) -> u8 {
     // Install the handler before any temp file exists, so an interrupt can
     // never leave one behind.
     let stop = interrupt_flag();
-    let dest = match Dest::open(args.out.as_deref()) {
+    let dest = match Dest::open_flag("--out", args.out.as_deref()) {
         Ok(d) => d,
         Err(e) => {
             error(&e);
@@ -410,26 +411,52 @@ fn incomplete_reason(finished: &Finished) -> String {
     }
 }
 
-/// `--check-determinism`: the run and its perturbed twin, record by record.
-fn check_determinism(model: &Model, label: &str) -> u8 {
-    match determinism::check(model) {
-        Ok(agreed) => {
-            let _ = writeln!(
-                std::io::stdout(),
+/// `--check-determinism`: the run and its perturbed twin, record by
+/// record. Once they agree, the run's own result decides the exit code as
+/// a plain run's does (3 for a limit, 1 for a failed expectation), and
+/// `--stats` and `--coverage` report it; a divergence (exit 4) wins.
+fn check_determinism(sim: Simulation, args: &RunArgs, label: &str) -> u8 {
+    let seed = sim.model().seed;
+    #[allow(clippy::disallowed_methods, reason = "wall-clock figures for --stats only, never in the trace")]
+    let started = std::time::Instant::now();
+    match determinism::check_run(sim.measure_records(args.measurements)) {
+        Ok((agreed, finished)) => {
+            let line = format!(
                 "determinism: ok: {} trace records identical with hasher seeds, slot reuse, heap addresses and prefetching changed (outcome {}, digest {})",
                 agreed.records,
                 agreed.outcome.name(),
                 agreed.digest
             );
-            EXIT_OK
+            // In JSONL mode stdout carries only JSON records.
+            if args.format == Format::Jsonl {
+                eprintln!("{line}");
+            } else {
+                let _ = writeln!(std::io::stdout(), "{line}");
+            }
+            // The wall-clock figures cover both runs, which go in lockstep.
+            if args.stats {
+                print_stats(&finished.world, started.elapsed());
+            }
+            if args.coverage {
+                eprint!("{}", tcpsim::report::coverage_report(finished.world.coverage()));
+            }
+            if finished.outcome != Outcome::Completed {
+                error(&format!("{label}: run incomplete: {}", incomplete_reason(&finished)));
+                return EXIT_INCOMPLETE;
+            }
+            if finished.failed_checks().next().is_none() {
+                return EXIT_OK;
+            }
+            for c in finished.failed_checks() {
+                eprintln!("{label}: expectation failed: {}", c.describe());
+            }
+            eprintln!("replay: {}", replay_command(args, seed));
+            EXIT_EXPECT_FAILED
         }
         Err(d) => {
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(
-                err,
-                "{label}: error: nondeterminism: the traces differ at record {} (seed {})",
-                d.record, model.seed
-            );
+            let _ =
+                writeln!(err, "{label}: error: nondeterminism: the traces differ at record {} (seed {seed})", d.record);
             for e in &d.context {
                 let _ = writeln!(err, "  {}", e.json());
             }
@@ -634,7 +661,7 @@ impl Extras {
         replay_text: Option<String>,
         filter: &trace::Filter,
     ) -> Result<Extras, String> {
-        let open = |flag: &str, p: &std::path::Path| Dest::open(Some(p)).map_err(|e| format!("{flag}: {e}"));
+        let open = |flag: &str, p: &std::path::Path| Dest::open_flag(flag, Some(p));
         let side = match args.pcap_side {
             PcapSide::Sender => CaptureSide::Sender,
             PcapSide::Receiver => CaptureSide::Receiver,

@@ -27,6 +27,11 @@ pub fn set_overrides(set: &[String]) -> Result<Vec<Override>, String> {
     set.iter().map(|s| Override::parse(s).map_err(|msg| format!("--set {s}: {msg}"))).collect()
 }
 
+/// Whether an override sets the seed (`--set seed=N`).
+pub fn sets_seed(o: &Override) -> bool {
+    o.overlaps(&Override { path: "seed".into(), value: String::new() })
+}
+
 /// `--loss P` sets every link's loss; another flag (`--set`, `--vary`,
 /// each given with its overrides) that sets one of those losses too would
 /// silently win or lose, so the pair is refused, naming both.
@@ -71,6 +76,12 @@ pub fn load_with_defaults(sim: &SimArgs, loss: Option<&str>, defaults: Vec<Overr
     }
     match set_overrides(&sim.overrides.set) {
         Ok(set) => {
+            // One of the two would silently win, and the replay command
+            // of a run gives its seed with `--seed`.
+            if let (Some(seed), Some(o)) = (sim.seed, set.iter().find(|o| sets_seed(o))) {
+                error(&format!("--seed {seed} and {} both set the seed: give the seed once", o.flag()));
+                return None;
+            }
             if let Some(p) = loss {
                 let others: Vec<(String, Vec<Override>)> =
                     sim.overrides.set.iter().zip(&set).map(|(s, o)| (format!("--set {s}"), vec![o.clone()])).collect();
@@ -99,13 +110,14 @@ pub fn load_with_defaults(sim: &SimArgs, loss: Option<&str>, defaults: Vec<Overr
     }
 }
 
-/// `tcpsim run FILE --seed N` with the overrides that shaped the run.
+/// `tcpsim run FILE --seed N` with the overrides that shaped the run; a
+/// `--set seed=N` is given as `--seed` (both would be refused).
 pub fn replay_line(sim: &SimArgs, seed: u64, loss: Option<&str>) -> String {
     let mut cmd = format!("tcpsim run {} --seed {seed}", sim.file.path.display());
     if let Some(p) = loss {
         cmd.push_str(&format!(" --loss {p}"));
     }
-    for s in &sim.overrides.set {
+    for s in sim.overrides.set.iter().filter(|s| Override::parse(s).map_or(true, |o| !sets_seed(&o))) {
         cmd.push_str(&format!(" --set '{s}'"));
     }
     cmd

@@ -37,10 +37,10 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
     // The handler first, so an interrupt can never leave a temp file; then
     // the output (as a temp file), so a bad path fails before the work.
     let stop = interrupt_flag();
-    let mut dest = match Dest::open(Some(&out_path)) {
+    let mut dest = match Dest::open_flag("--out", Some(&out_path)) {
         Ok(d) => d,
         Err(e) => {
-            error(&format!("--out: {e}"));
+            error(&e);
             return EXIT_BAD_INPUT;
         }
     };

@@ -4,7 +4,7 @@
 
 use super::output::{Dest, check_distinct, is_stdout};
 use super::progress::with_progress;
-use super::shared::{interrupt_flag, read_file, refuse_loss_overlap, set_overrides};
+use super::shared::{interrupt_flag, read_file, refuse_loss_overlap, set_overrides, sets_seed};
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -148,6 +148,15 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    // The sweep derives every run's seed from the file's; a `--set` of it
+    // would also win over the seed each replay command gives.
+    if let Some(o) = base.iter().find(|o| sets_seed(o)) {
+        error(&format!(
+            "{}: a sweep chooses each run's seed itself (from the file's `seed`); give the number of seeds with --seeds N",
+            o.flag()
+        ));
+        return EXIT_BAD_INPUT;
+    }
     if let (Some(loss), Some(loss_axis)) = (&args.loss, axes.first()) {
         // The `--loss` axis comes first, then one axis per `--vary`.
         let sets = args.overrides.set.iter().zip(&base).map(|(s, o)| (format!("--set {s}"), vec![o.clone()]));
@@ -321,9 +330,7 @@ fn open_outputs<const N: usize>(outputs: &[(&str, Option<&std::path::Path>); N])
             // The CSV goes to stdout without --out.
             None if i == 0 => Dest::open(None).map(Some),
             None => Ok(None),
-            // As `run`: the trace's errors name the path, the others the flag too.
-            Some(p) if i == 0 => Dest::open(Some(p)).map(Some),
-            Some(p) => Dest::open(Some(p)).map(Some).map_err(|e| format!("{flag}: {e}")),
+            Some(p) => Dest::open_flag(flag, Some(p)).map(Some),
         };
         match opened {
             Ok(d) => dests.push(d),

@@ -10,6 +10,8 @@
 //! - `digests`: every shipped simulation keeps its pinned digest.
 //! - `examples`: the examples run and show what they say.
 //! - `cli`: exit codes, error messages, atomic outputs.
+//! - `cli_flags`: flags that would contradict each other or go unheard
+//!   (one seed, `--check-determinism`), negative numbers, `-` for stdout.
 //! - `help_examples`: every example in every `--help` works, in order.
 //! - `outputs`: no partial outputs, for every kind of file the CLI writes:
 //!   whole or untouched on failure and interrupt, pipes written in place.
@@ -44,6 +46,7 @@ mod behaviours;
 mod browser;
 mod cc;
 mod cli;
+mod cli_flags;
 mod cross_check;
 mod determinism;
 mod digests;

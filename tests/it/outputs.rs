@@ -310,6 +310,44 @@ fn a_directory_at_the_target_is_bad_input() {
     }
 }
 
+/// A target ending in `/` names a directory even when none exists (or
+/// when a file stands there): bad input (exit 2) before the run, for every
+/// output flag, the message naming the flag and the path; nothing is
+/// printed or created. A missing parent directory is told by its name,
+/// never the temp file's.
+#[test]
+fn a_path_naming_a_directory_is_bad_input() {
+    let inputs = Inputs::new();
+    // The outputs no `Kind` writes, each as a run's.
+    let more: &[&[&str]] = &[
+        &["run", "sims/lost-final-ack.ron", "--connections", TARGET],
+        &["run", "sims/lost-final-ack.ron", "--series", TARGET],
+    ];
+    let more: Vec<Kind> = more.iter().map(|argv| Kind { name: "run", argv, marker: b"", late_failures: &[] }).collect();
+    for kind in KINDS.iter().chain(&more) {
+        let flag = kind.argv[kind.argv.iter().position(|&a| a == TARGET).unwrap() - 1];
+        let dir = tempdir();
+        std::fs::write(dir.path().join("file"), "kept\n").unwrap();
+        let missing = dir.path().join("no-such-dir");
+        let targets = [
+            (format!("{}/", path_str(&missing)), "names a directory"),
+            (format!("{}/", path_str(&dir.path().join("file"))), "names a directory"),
+            (path_str(&missing.join("output")).to_string(), "does not exist"),
+            ("/proc/self/tcpsim-output".to_string(), "cannot create a file in /proc/self: "),
+        ];
+        for (target, problem) in &targets {
+            let what = format!("{} {flag} {target}", kind.argv[0]);
+            let out = inputs.run(kind, target, &[]);
+            assert_exit(&out, 2, &what);
+            let err = stderr(&out);
+            assert!(err.contains(&format!("{flag} {target}: ")) && err.contains(problem), "{what}: {err}");
+            assert!(!err.contains(".tcpsim-"), "{what}: names the temp file: {err}");
+            assert!(out.stdout.is_empty(), "{what}: printed\n{}", stdout(&out));
+            assert_eq!(entries(dir.path()), ["file"], "{what}");
+        }
+    }
+}
+
 /// A target in a directory where no file can be created is bad input
 /// (exit 2), found before the run, and creates nothing: a directory that
 /// does not exist, `/proc/self` and `/sys` (where even root cannot create

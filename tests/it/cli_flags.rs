@@ -1,0 +1,238 @@
+//! Flags that must not contradict each other or be silently dropped: one
+//! seed per run (`--seed` against `--set seed=`), `--check-determinism`'s
+//! exit codes and streams, numeric flags given negative or zero values,
+//! and `-` as an output path.
+
+use crate::util::{entries, path_str, root, stderr, stdout, tcpsim};
+use std::process::{Command, Output};
+
+/// A small passing sim with one connection and an `expect` block.
+const NORMAL: &str = "sims/normal-close.ron";
+/// Breaks NORMAL's `time_in TIME_WAIT: 4000 ms` expectation (2 × 3000 ms).
+const BREAK_EXPECT: &str = "tcp.msl_ms=3000";
+
+#[track_caller]
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+    for word in ["panicked", "RUST_BACKTRACE"] {
+        assert!(!stderr(out).contains(word), "stderr mentions {word:?}:\n{}", stderr(out));
+    }
+}
+
+/// The digest that ends a text trace.
+fn digest(out: &Output) -> String {
+    let text = stdout(out);
+    let line = text.lines().rfind(|l| l.starts_with("digest: ")).unwrap_or_else(|| panic!("no digest in\n{text}"));
+    line.trim_start_matches("digest: ").to_string()
+}
+
+// ------------------------------------------------------------------ one seed
+
+/// `--seed` and `--set seed=` together would have one silently win: every
+/// command with both refuses the pair (exit 2), naming both and saying
+/// what to do.
+#[test]
+fn seed_and_set_seed_together_are_refused() {
+    let cases: &[&[&str]] = &[
+        &["run", "sims/lossy-transfer.ron", "--seed", "7", "--set", "seed=5"],
+        &["run", "sims/lossy-transfer.ron", "--set", " seed = 5 ", "--seed", "7", "--quiet"],
+        &["report", "sims/lossy-transfer.ron", "--seed", "7", "--set", "seed=5"],
+        &["explore", "sims/close-explore.ron", "--drop-first", "2", "--seed", "7", "--set", "seed=5"],
+        &["shrink", "examples/shrink-demo.ron", "--seed", "7", "--set", "seed=5", "--out", "/dev/null"],
+    ];
+    for argv in cases {
+        let out = tcpsim(argv);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(
+            err.contains("--seed 7") && err.contains("--set seed=5") && err.contains("give the seed once"),
+            "{argv:?}: {err}"
+        );
+        assert!(stdout(&out).is_empty(), "{argv:?}: nothing runs: {}", stdout(&out));
+    }
+}
+
+/// `--set seed=N` alone sets the seed as `--seed N` does; when the run
+/// fails its expectations, the replay command it prints gives the seed
+/// once (as `--seed`) and reproduces the run.
+#[test]
+fn set_seed_alone_is_the_seed_and_replays() {
+    let by_set = tcpsim(&["run", "sims/lossy-transfer.ron", "--set", "seed=5", "--quiet"]);
+    let by_flag = tcpsim(&["run", "sims/lossy-transfer.ron", "--seed", "5", "--quiet"]);
+    assert_exit(&by_set, 0);
+    assert_eq!(digest(&by_set), digest(&by_flag));
+
+    let failing = tcpsim(&["run", NORMAL, "--set", "seed=5", "--set", BREAK_EXPECT, "--quiet"]);
+    assert_exit(&failing, 1);
+    let err = stderr(&failing);
+    let replay = err.lines().find_map(|l| l.strip_prefix("replay: tcpsim ")).unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(replay, format!("run {NORMAL} --seed 5 --set '{BREAK_EXPECT}'"));
+    let again = tcpsim(&["run", NORMAL, "--seed", "5", "--set", BREAK_EXPECT, "--quiet"]);
+    assert_exit(&again, 1);
+    assert_eq!(digest(&again), digest(&failing));
+}
+
+/// A sweep chooses every run's seed, so `--set seed=` is refused there
+/// whatever else is given, pointing to `--seeds`.
+#[test]
+fn sweep_refuses_set_seed() {
+    for set in ["seed=5", "seed = 5"] {
+        let out = tcpsim(&["sweep", "examples/shrink-demo.ron", "--seeds", "20", "--set", set]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains("--set seed=5") && err.contains("--seeds"), "{err}");
+        assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    }
+}
+
+// ------------------------------------------------------ --check-determinism
+
+/// Once the two runs agree, the run's own result decides the exit code:
+/// 1 for a failed expectation (printed, with its replay), 3 for a limit.
+#[test]
+fn check_determinism_keeps_the_run_exit_codes() {
+    let failed = tcpsim(&["run", NORMAL, "--set", BREAK_EXPECT, "--check-determinism"]);
+    assert_exit(&failed, 1);
+    assert!(stdout(&failed).starts_with("determinism: ok: "), "{}", stdout(&failed));
+    let err = stderr(&failed);
+    assert!(err.contains(&format!("{NORMAL}: expectation failed: ")), "{err}");
+    assert!(err.contains(&format!("replay: tcpsim run {NORMAL} --seed ")), "{err}");
+    // The same expectation fails in the plain run.
+    let plain = tcpsim(&["run", NORMAL, "--set", BREAK_EXPECT, "--quiet"]);
+    assert_exit(&plain, 1);
+    let failures = |o: &Output| {
+        stderr(o).lines().filter(|l| l.contains("expectation failed")).map(String::from).collect::<Vec<_>>()
+    };
+    assert_eq!(failures(&failed), failures(&plain));
+
+    let limited = tcpsim(&["run", NORMAL, "--max-events", "10", "--check-determinism"]);
+    assert_exit(&limited, 3);
+    assert!(stdout(&limited).contains("(outcome event_limit"), "{}", stdout(&limited));
+    assert!(
+        stderr(&limited).contains("run incomplete") && stderr(&limited).contains("--max-events"),
+        "{}",
+        stderr(&limited)
+    );
+}
+
+/// In JSONL mode stdout carries only JSON records: the determinism line,
+/// which is none, goes to stderr.
+#[test]
+fn check_determinism_in_jsonl_keeps_stdout_json() {
+    let out = tcpsim(&["run", NORMAL, "--format", "jsonl", "--check-determinism"]);
+    assert_exit(&out, 0);
+    for line in stdout(&out).lines() {
+        assert!(line.starts_with('{') && line.ends_with('}'), "not JSON on stdout: {line}");
+    }
+    assert!(stderr(&out).contains("determinism: ok: "), "{}", stderr(&out));
+}
+
+/// `--stats` and `--coverage` report the first of the two runs; flags
+/// that only shape a trace (filters, the table) are refused, as the
+/// outputs are, since the check writes none.
+#[test]
+fn check_determinism_honours_or_refuses_every_flag() {
+    let out = tcpsim(&["run", NORMAL, "--check-determinism", "--stats", "--coverage"]);
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    let plain = tcpsim(&["run", NORMAL, "--quiet", "--stats"]);
+    let events = |text: &str| {
+        let stats = text.lines().find(|l| l.starts_with("stats: ")).unwrap_or_else(|| panic!("no stats in {text}"));
+        stats.split(' ').find(|w| w.starts_with("events=")).unwrap().to_string()
+    };
+    assert_eq!(events(&err), events(&stderr(&plain)));
+    assert!(err.contains("behaviour coverage") && err.contains("never reached"), "{err}");
+
+    for extra in [
+        &["--kinds", "transition"][..],
+        &["--conn", "0"],
+        &["--endpoint", "client"],
+        &["--from-ms", "1"],
+        &["--to-ms", "1"],
+        &["--connections-table"],
+    ] {
+        let argv = [&["run", NORMAL, "--check-determinism"][..], extra].concat();
+        let out = tcpsim(&argv);
+        assert_exit(&out, 2);
+        assert!(stderr(&out).contains(extra[0]), "{argv:?}: {}", stderr(&out));
+    }
+}
+
+// --------------------------------------------------------------- numbers
+
+/// A zero limit is refused before the run, whichever limit it is.
+#[test]
+fn zero_limits_are_bad_input() {
+    for (flag, expected) in [
+        ("--max-events", "--max-events 0: expected at least 1"),
+        ("--max-time-ms", "--max-time-ms 0: expected a positive"),
+    ] {
+        let out = tcpsim(&["run", NORMAL, flag, "0"]);
+        assert_exit(&out, 2);
+        assert!(stderr(&out).contains(expected), "{flag}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{flag}: {}", stdout(&out));
+    }
+}
+
+/// A negative number is a value of its flag, checked as values are:
+/// never clap's advice to write `-- -1`.
+#[test]
+fn negative_numbers_reach_the_value_checks() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", NORMAL, "--seed", "-1"], "--seed"),
+        (&["run", NORMAL, "--max-time-ms", "-5"], "--max-time-ms -5: expected a positive number of milliseconds"),
+        (&["run", NORMAL, "--max-events", "-5"], "--max-events"),
+        (&["run", NORMAL, "--from-ms", "-5"], "--from-ms -5: expected a non-negative number of milliseconds"),
+        (&["run", NORMAL, "--conn", "-1"], "--conn"),
+        (&["run", NORMAL, "--loss", "-0.1"], "--loss -0.1: expected a probability"),
+        (&["sweep", NORMAL, "--loss", "-0.1,0", "--seeds", "2"], "--loss -0.1: expected probabilities"),
+        (&["sweep", NORMAL, "--seeds", "-2"], "--seeds"),
+        (&["report", NORMAL, "--max-connections", "-1"], "--max-connections"),
+        (&["explore", "sims/close-explore.ron", "--drop-first", "2", "--delay", "-5"], "--delay"),
+        (&["sweep", NORMAL, "--seeds", "2", "--jobs", "-1"], "--jobs"),
+    ];
+    for (argv, expected) in cases {
+        let out = tcpsim(argv);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(!err.contains("unexpected argument") && !err.contains("use '--"), "{argv:?}: {err}");
+        assert!(err.contains(expected), "{argv:?}: {err}");
+    }
+}
+
+// ------------------------------------------------------------ `-` is stdout
+
+fn tcpsim_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tcpsim")).args(args).current_dir(dir).env("NO_COLOR", "1").output().unwrap()
+}
+
+/// `--out -` writes to stdout, as in most command-line tools; no file
+/// named `-` appears.
+#[test]
+fn dash_is_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = root().join("sims/lost-final-ack.ron");
+    let sim = path_str(&sim);
+    let plain = tcpsim_in(dir.path(), &["run", sim]);
+    let dashed = tcpsim_in(dir.path(), &["run", sim, "--out", "-"]);
+    assert_exit(&dashed, 0);
+    assert_eq!(stdout(&dashed), stdout(&plain));
+
+    // A sweep's CSV on stdout sends the summary table to stderr.
+    let sweep = tcpsim_in(dir.path(), &["sweep", sim, "--seeds", "2", "--out", "-"]);
+    assert_exit(&sweep, 0);
+    assert!(stdout(&sweep).contains("\nrun,seed,"), "{}", stdout(&sweep));
+    assert!(!stdout(&sweep).contains("(2 runs)") && stderr(&sweep).contains("(2 runs)"), "{}", stderr(&sweep));
+
+    // Two outputs on stdout would interleave.
+    let both = tcpsim_in(dir.path(), &["run", sim, "--out", "-", "--svg", "/dev/stdout"]);
+    assert_exit(&both, 2);
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
