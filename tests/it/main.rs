@@ -10,6 +10,7 @@
 //! - `digests`: every shipped simulation keeps its pinned digest.
 //! - `examples`: the examples run and show what they say.
 //! - `cli`: exit codes, error messages, atomic outputs.
+//! - `load_errors`: what loading refuses, once per mistake, at the value.
 //! - `help_examples`: every example in every `--help` works, in order.
 //! - `outputs`: no partial outputs, for every kind of file the CLI writes:
 //!   whole or untouched on failure and interrupt, pipes written in place.
@@ -54,6 +55,7 @@ mod identity;
 #[cfg(target_os = "linux")]
 mod kernel;
 mod linux;
+mod load_errors;
 mod loss_models;
 mod measure_review;
 mod measures;
