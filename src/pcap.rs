@@ -42,6 +42,12 @@ const TTL: u8 = 64;
 /// so only a SYN carrying a full segment of data could exceed it).
 const IP_MAX: usize = 65_535;
 
+/// The largest payload of a captured packet: the largest IPv4 packet less
+/// a 20-byte IPv4 header and a 20-byte TCP header; TCP options take their
+/// bytes from it. Loading refuses an injected segment longer than this
+/// (less its options), so the capture holds every byte the trace counts.
+pub const MAX_PAYLOAD: u32 = (IP_MAX - 20 - 20) as u32;
+
 /// A [`TraceSink`] writing a pcap file.
 pub struct PcapWriter<W: Write> {
     out: Option<pcap_file::pcap::PcapWriter<W>>,
@@ -196,8 +202,7 @@ fn packet_into(buf: &mut Vec<u8>, seg: &Segment, route: Route) -> io::Result<()>
     if n > 0 {
         b = b.options(&options[..n]).map_err(io::Error::other)?;
     }
-    let tcp_header = 20 + seg.option_bytes() as usize;
-    let len = (seg.len as usize).min(IP_MAX - 20 - tcp_header);
+    let len = seg.len.min(MAX_PAYLOAD - seg.option_bytes()) as usize;
     let payload: Vec<u8> =
         (0..len as u32).map(|i| payload_byte(seg.payload.stream, seg.payload.offset.wrapping_add(i))).collect();
     b.write(buf, &payload).map_err(io::Error::other)

@@ -34,6 +34,18 @@ pub(crate) fn host_name(name: &str) -> Option<String> {
     (name.trim().is_empty() || name.contains('#')).then(|| "expected a non-empty host name without `#`".into())
 }
 
+/// A host's address names one host (RFC 1122 §3.2.1.3, RFC 5771): not
+/// 0.0.0.0 (unspecified), 255.255.255.255 (broadcast) or multicast
+/// (224.0.0.0/4), which would also end up in captures.
+pub(crate) fn host_addr(addr: u32) -> Option<String> {
+    (addr == 0 || addr == u32::MAX || addr >> 28 == 0xe).then(|| {
+        format!(
+            "expected a unicast address (not 0.0.0.0, 255.255.255.255 or multicast 224.0.0.0/4), found {}",
+            super::format_addr(addr)
+        )
+    })
+}
+
 /// A host name used once: traces, links and faults name hosts.
 pub(crate) fn unique_host_name<'a>(name: &str, earlier: impl IntoIterator<Item = &'a str>) -> Option<String> {
     earlier.into_iter().any(|x| x == name).then(|| format!("duplicate host name {name:?}"))
@@ -575,6 +587,7 @@ pub(crate) fn model(m: &Model) -> Vec<(String, String)> {
             format!("hosts[{i}].addr"),
             reused.then(|| format!("address {} is already used by another host", super::format_addr(h.addr))),
         );
+        check(format!("hosts[{i}].addr"), host_addr(h.addr));
     }
     check("configs".into(), (configs == 0).then(|| "expected at least one configuration (the default)".into()));
     for (i, c) in m.configs.iter().enumerate() {

@@ -145,6 +145,10 @@ fn explain(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (Vec<Step>, P
     }
     let at = doc.byte_of(pos);
     let at_end = text[at.min(text.len())..].trim().is_empty();
+    let path = deepest_path(doc, pos);
+    if let Some((start, message)) = fraction_in_integer(doc, text, &path, at, &e.code) {
+        return (path, doc.pos_of(start), message);
+    }
     match &e.code {
         E::MissingStructField { .. } => {
             let path = doc.path_at(pos);
@@ -190,13 +194,54 @@ fn explain(doc: &Doc, text: &str, e: &ron::error::SpannedError) -> (Vec<Step>, P
             (path, doc.pos_of(start), format!("{expected}; found `{token}`"))
         }
         _ => {
-            let trimmed = text.trim_start();
             let mut message = describe(&e.code);
-            if trimmed.starts_with('{') || trimmed.starts_with('[') {
-                message.push_str("; this looks like JSON, but simulation files are RON: `(name: \"...\", ...)`");
+            if let Some(format) = other_format(text) {
+                message.push_str(&format!(
+                    "; this looks like {format}, but simulation files are RON: `(name: \"...\", ...)`"
+                ));
             }
             (deepest_path(doc, pos), pos, message)
         }
+    }
+}
+
+/// A number where an integer is expected, but written with a fraction or
+/// an exponent (`seed: 3.5`): its start, and the message. ron reads the
+/// integer's digits, stops at the `.` and names what it wanted next ("expected a
+/// comma"), which says neither what the field takes nor what it found. A
+/// field that takes any number would have read the whole token, so an
+/// error inside a number token (or ron's integer errors at one) means the
+/// field takes an integer.
+fn fraction_in_integer(doc: &Doc, text: &str, path: &[Step], at: usize, code: &E) -> Option<(usize, String)> {
+    let (start, end) = doc.span(path)?;
+    let token = text.get(start..end)?;
+    let digits = token.trim_start_matches(['-', '+']);
+    let numeric = digits.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    if !numeric || token.parse::<f64>().is_err() || token.parse::<i128>().is_ok() {
+        return None;
+    }
+    let inside = start < at && at < end;
+    let integer_error = matches!(code, E::ExpectedInteger | E::IntegerOutOfBounds | E::InvalidIntegerDigit { .. });
+    (inside || integer_error).then(|| (start, format!("expected an integer; found `{token}`")))
+}
+
+/// The format a file that is not RON looks like, from its first line
+/// that is not blank or a comment: a TOML table header (`[package]`,
+/// `[[bin]]`) or `key = value`, or JSON's `{` or `[` (`Cargo.toml` starts
+/// with `[` too, so the bracket alone does not say JSON).
+fn other_format(text: &str) -> Option<&'static str> {
+    let comment = |l: &str| l.starts_with('#') || l.starts_with("//");
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !comment(l))?;
+    let name = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let table =
+        line.strip_prefix('[').and_then(|l| l.trim_start_matches('[').split_once(']')).is_some_and(|(n, _)| name(n));
+    let key_value = line.split_once('=').is_some_and(|(k, _)| name(k.trim()));
+    if table || key_value {
+        Some("TOML")
+    } else if line.starts_with('{') || line.starts_with('[') {
+        Some("JSON")
+    } else {
+        None
     }
 }
 
@@ -222,7 +267,11 @@ fn hint(doc: &Doc, text: &str, e: &ron::error::SpannedError, path: &[Step]) -> O
         _ if text[end..].starts_with('%') && token.parse::<f64>().is_ok() => {
             Some((path.to_vec(), percentage(text, path, token)?))
         }
-        E::InvalidIntegerDigit { .. } | E::ExpectedInteger | E::IntegerOutOfBounds if token.contains(['e', 'E']) => {
+        // ron stops inside `1.5e3` at the `.` and names what it wanted next.
+        code if token.contains(['e', 'E'])
+            && (start < at
+                || matches!(code, E::InvalidIntegerDigit { .. } | E::ExpectedInteger | E::IntegerOutOfBounds)) =>
+        {
             let value = token.parse::<f64>().ok().filter(|v| v.fract() == 0.0 && v.abs() < 1e18)?;
             let message =
                 format!("expected an integer; found `{token}`: write {value:.0} (no exponent notation in integers)");
@@ -410,6 +459,16 @@ mod tests {
         assert_eq!(closest("xyz", &["loss", "delay_ms"]), None);
         // Two equally near names: no guess.
         assert_eq!(closest("ab", &["a", "b"]), None);
+    }
+
+    #[test]
+    fn other_formats_are_named_by_their_first_line() {
+        assert_eq!(other_format("[package]\nname = \"x\"\n"), Some("TOML"));
+        assert_eq!(other_format("# a comment\n\n[[bin]]\n"), Some("TOML"));
+        assert_eq!(other_format("name = \"x\"\n"), Some("TOML"));
+        assert_eq!(other_format("[{\"name\": \"x\"}]"), Some("JSON"));
+        assert_eq!(other_format("// JSONC\n{\"name\": 1}"), Some("JSON"));
+        assert_eq!(other_format("(name: \"x\", seed: )"), None);
     }
 
     #[test]

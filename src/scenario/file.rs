@@ -705,7 +705,8 @@ pub enum FaultSpec {
         /// The control bits, as a flags string such as `"RST"` or `"FIN|ACK"`.
         flags: String,
         /// The sequence number relative to the sender's ISS: 0 is the ISS
-        /// (where its SYN sits), 1 the first data byte. Default 0.
+        /// (where its SYN sits), 1 the first data byte; added modulo 2^32,
+        /// so at most 4294967295 either way. Default 0.
         #[serde(default)]
         seq: i64,
         /// The acknowledgment number relative to the receiver's ISS (1
@@ -713,7 +714,8 @@ pub enum FaultSpec {
         #[serde(default)]
         ack: i64,
         /// The payload length in bytes (the sender's own stream at that
-        /// offset); default 0.
+        /// offset), at most what one IPv4 packet holds beside the headers;
+        /// default 0.
         #[serde(default)]
         len: u32,
         /// The window field; default 65535.

@@ -98,6 +98,12 @@ impl Validator {
         self.diags.push(Diagnostic { path: path.into(), message: message.into() });
     }
 
+    /// Whether `path` already has an error: a value refused on its own
+    /// is not also compared with others (one error per mistake).
+    fn has_error(&self, path: &str) -> bool {
+        self.diags.iter().any(|d| d.path == path)
+    }
+
     /// A duration in ms; `positive` rejects zero.
     fn ms(&mut self, path: &str, ms: f64, positive: bool) -> Duration {
         match millis(ms, positive) {
@@ -197,7 +203,7 @@ pub fn validate(file: &SimFile) -> Result<Model, Vec<Diagnostic>> {
     if let Some(problem) = rules::scenario_name(&file.name) {
         v.err("name", problem);
     }
-    let base = tcp_config(&mut v, "tcp", &profile_defaults(file.tcp.profile), &file.tcp);
+    let base = tcp_config(&mut v, "tcp", &profile_defaults(file.tcp.profile), &file.tcp, None);
     let mut endpoints = Endpoints { configs: vec![base.clone()], base, file_tcp: file.tcp.clone(), names: Vec::new() };
     let (hosts, groups) = hosts(&mut v, file);
     let host_groups = HostGroups { file, groups };
@@ -286,11 +292,11 @@ impl Endpoints {
             // problems are not reported again here.
             Some(profile) => {
                 let mut quiet = Validator { diags: Vec::new(), allow: v.allow, deviations: Vec::new() };
-                tcp_config(&mut quiet, "tcp", &profile_defaults(Some(profile)), &self.file_tcp)
+                tcp_config(&mut quiet, "tcp", &profile_defaults(Some(profile)), &self.file_tcp, None)
             }
             None => self.base.clone(),
         };
-        endpoint_config(v, &mut self.configs, &base, p, spec)
+        endpoint_config(v, &mut self.configs, &base, p, spec, &self.file_tcp)
     }
 
     fn name(&mut self, v: &mut Validator, path: &str, name: &str, hosts: &HostGroups) {
@@ -578,6 +584,12 @@ fn hosts(v: &mut Validator, file: &SimFile) -> (Vec<model::Host>, Vec<(u32, u32)
         groups.push((out.len() as u32, count));
         for k in 0..count {
             let addr = first.wrapping_add(k);
+            // An overflowing group, already refused, runs into 255.255.255.255.
+            if let Some(problem) = rules::host_addr(addr).filter(|_| !v.has_error(&format!("{p}.addr"))) {
+                let member = if h.count > 1 { format!(" (member \"{}#{k}\")", h.name) } else { String::new() };
+                v.err(format!("{p}.addr"), format!("{problem}{member}"));
+                break;
+            }
             if out.iter().any(|x| x.addr == addr) {
                 v.err(
                     format!("{p}.addr"),
@@ -706,9 +718,12 @@ fn link_dir_checked(
     params
 }
 
-/// Builds a config from `spec` over `base`. Consent rules are checked
-/// for the values this block sets, and reported at its own fields.
-fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> TcpConfig {
+/// Builds a config from `spec` over `base`, which holds `inherited` (the
+/// file's `tcp` block, for an endpoint's block). Consent rules and bounds
+/// between fields are checked where this block sets one of the values
+/// involved, and reported at its own fields; a field with an error of its
+/// own gets no second one.
+fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec, inherited: Option<&TcpSpec>) -> TcpConfig {
     let mut c = base.clone();
     let f = |name: &str| format!("{p}.{name}");
     if let Some(x) = spec.msl_ms {
@@ -764,7 +779,8 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     if let Some(x) = spec.ts_tick_ms {
         let tick = v.ms(&f("ts_tick_ms"), x, true);
         match rules::ts_tick(tick, x) {
-            Some(problem) => v.err(f("ts_tick_ms"), problem),
+            Some(problem) if !v.has_error(&f("ts_tick_ms")) => v.err(f("ts_tick_ms"), problem),
+            Some(_) => {}
             None => c.ts_tick = tick,
         }
     }
@@ -866,10 +882,24 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
         }
     }
     // Consistency and RFC floors.
-    if let Some(problem) = rules::rto_bounds(&c) {
-        v.err(f("rto_max_ms"), problem);
+    let setting = |field, value, pick: fn(&TcpSpec) -> Option<f64>| Setting {
+        field,
+        value,
+        here: pick(spec).is_some(),
+        inherited: inherited.and_then(pick).is_some(),
+    };
+    let rto_min = setting("rto_min_ms", c.rto_min, |s| s.rto_min_ms);
+    let rto_initial = setting("rto_initial_ms", c.rto_initial, |s| s.rto_initial_ms);
+    let rto_max = setting("rto_max_ms", c.rto_max, |s| s.rto_max_ms);
+    let sets_profile = inherited.is_some() && spec.profile.is_some();
+    if rules::rto_bounds(&c).is_some() {
+        out_of_order(v, p, c.profile, sets_profile, &rto_min, &rto_max);
+    }
+    if rules::rto_initial(&c).is_some() {
+        out_of_order(v, p, c.profile, sets_profile, &rto_initial, &rto_max);
     }
     if spec.rto_max_ms.is_some()
+        && !v.has_error(&f("rto_max_ms"))
         && let Some(what) = rules::rto_max_floor(&c)
     {
         v.violation(&f("rto_max_ms"), &what);
@@ -882,21 +912,74 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec) -> T
     }
     if spec.time_wait_ms.is_some() || spec.msl_ms.is_some() {
         let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "msl_ms" };
-        if let Some(what) = rules::time_wait_floor(&c) {
+        if !v.has_error(&f("time_wait_ms"))
+            && !v.has_error(&f("msl_ms"))
+            && let Some(what) = rules::time_wait_floor(&c)
+        {
             v.violation(&f(field), &what);
         }
     }
-    if spec.rto_initial_ms.is_some()
-        && let Some(problem) = rules::rto_initial(&c)
-    {
-        v.err(f("rto_initial_ms"), problem);
-    }
     if spec.delayed_ack_ms.is_some()
+        && !v.has_error(&f("delayed_ack_ms"))
         && let Some(what) = rules::delayed_ack_ceiling(&c)
     {
         v.violation(&f("delayed_ack_ms"), &what);
     }
     c
+}
+
+/// One side of a bound between two durations of a `tcp` block.
+struct Setting {
+    field: &'static str,
+    value: Duration,
+    /// Set by the block being checked.
+    here: bool,
+    /// Set by the file's `tcp` block, which the block inherits.
+    inherited: bool,
+}
+
+impl Setting {
+    /// The value, and where it comes from when another block or the
+    /// defaults give it.
+    fn shown(&self, profile: Profile) -> String {
+        let value = self.value;
+        match (self.here, self.inherited, profile) {
+            (true, _, _) => format!("{value}"),
+            (false, true, _) => format!("{value}, from `tcp`"),
+            (false, false, Profile::Linux) => format!("{value}, the linux profile's default"),
+            (false, false, Profile::Rfc) => format!("{value}, the default"),
+        }
+    }
+}
+
+/// `low` is above `high` in the block at `p`. Reported once, where the
+/// user wrote the value that breaks the bound: the upper field if the
+/// block sets it, else the lower one, else its `profile` (whose defaults
+/// broke it, and the inherited values had no error of their own); a
+/// block that sets none of them repeats nothing of the block it inherits.
+/// Fields refused on their own are not compared again.
+fn out_of_order(v: &mut Validator, p: &str, profile: Profile, sets_profile: bool, low: &Setting, high: &Setting) {
+    let path = |field: &str| format!("{p}.{field}");
+    if v.has_error(&path(low.field)) || v.has_error(&path(high.field)) {
+        return;
+    }
+    let (field, message) = if high.here {
+        (high.field, format!("expected at least {} ({}), found {}", low.field, low.shown(profile), high.value))
+    } else if low.here {
+        (low.field, format!("expected at most {} ({}), found {}", high.field, high.shown(profile), low.value))
+    } else if sets_profile && !inherited_error(v, low) && !inherited_error(v, high) {
+        let (l, h) = (low.shown(profile), high.shown(profile));
+        ("profile", format!("under this profile, {} ({l}) is above {} ({h})", low.field, high.field))
+    } else {
+        return;
+    };
+    v.err(path(field), message);
+}
+
+/// Whether the file's `tcp` block already has an error at `s`'s field,
+/// which a block choosing another profile inherits.
+fn inherited_error(v: &Validator, s: &Setting) -> bool {
+    s.inherited && v.has_error(&format!("tcp.{}", s.field))
 }
 
 fn endpoint_config(
@@ -905,8 +988,9 @@ fn endpoint_config(
     base: &TcpConfig,
     p: &str,
     spec: &TcpSpec,
+    inherited: &TcpSpec,
 ) -> usize {
-    let c = tcp_config(v, p, base, spec);
+    let c = tcp_config(v, p, base, spec, Some(inherited));
     match configs.iter().position(|x| *x == c) {
         Some(i) => i,
         None => {
@@ -1031,6 +1115,21 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
                 }
                 let flags = v.flags(&format!("{p}.flags"), flags);
                 let at = v.at(&format!("{p}.at_ms"), *at_ms);
+                // RFC 9293 §3.4: sequence numbers are 32 bits and wrap, so an
+                // offset beyond the whole space is a mistake, not a number.
+                let bound = u64::from(u32::MAX);
+                for (field, offset) in [("seq", *seq), ("ack", *ack)] {
+                    if offset.unsigned_abs() > bound {
+                        let why = "sequence numbers are 32 bits; a larger offset would wrap around";
+                        v.err(
+                            format!("{p}.{field}"),
+                            format!("expected an offset in -{bound}..={bound} ({why}), found {offset}"),
+                        );
+                    }
+                }
+                if let Some(problem) = inject_len(*len, tsval.is_some()) {
+                    v.err(format!("{p}.len"), problem);
+                }
                 out.push(Fault::Inject {
                     at,
                     conn: *conn,
@@ -1104,6 +1203,27 @@ fn faults(v: &mut Validator, file: &SimFile, endpoints: &[String], hosts: &[Stri
         }
     }
     out
+}
+
+/// An injected segment's payload fits one IPv4 packet beside its headers
+/// and its one option (Timestamps, with `tsval`), as the capture writes
+/// it: a longer one would be traced at a length the capture cannot hold.
+fn inject_len(len: u32, timestamps: bool) -> Option<String> {
+    // The options the forged segment carries, counted as the capture counts them.
+    let ts = timestamps.then_some(crate::tcp::Timestamps { tsval: 0, tsecr: 0 });
+    let options =
+        crate::tcp::Segment { opts: crate::tcp::Options::NONE.with_ts(ts), ..Default::default() }.option_bytes();
+    let max = crate::pcap::MAX_PAYLOAD - options;
+    let header = if timestamps {
+        format!("a 20-byte TCP header and the {options}-byte Timestamps option")
+    } else {
+        "a 20-byte TCP header".to_string()
+    };
+    (len > max).then(|| {
+        format!(
+            "expected at most {max} bytes (an IPv4 packet holds 65535, less a 20-byte IPv4 and {header}), found {len}"
+        )
+    })
 }
 
 fn limits(v: &mut Validator, spec: &LimitsSpec) -> model::Limits {

@@ -370,7 +370,7 @@ fn a_set_value_is_named_by_its_flag_once() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("links[0].loss") && err.ends_with("(set by --set links[0].loss=0.1)\n"), "{err}");
+    assert!(err.contains("error: `links[0].loss`: ") && err.ends_with("(set by --set links[0].loss=0.1)\n"), "{err}");
 }
 
 /// sims/rfc5961-challenge-ack.ron sets a 1000-byte receive buffer: under
@@ -389,7 +389,7 @@ fn the_rfc5961_sim_is_refused_for_its_forged_segments_and_its_buffer() {
         err.lines().partition(|l| l.contains("forged segments are not played on the kernel"));
     assert_eq!(forged.len(), 7, "{err}");
     assert_eq!(buffer.len(), 1, "{err}");
-    assert!(buffer[0].contains("listeners[0].tcp.recv_buffer_bytes: a receive buffer is not played"), "{err}");
+    assert!(buffer[0].contains("`listeners[0].tcp.recv_buffer_bytes`: a receive buffer is not played"), "{err}");
     let run = tcpsim(&["run", "sims/rfc5961-challenge-ack.ron", "--set", "tcp.profile=linux", "--quiet"]);
     assert_ne!(run.status.code(), Some(2), "{}", stderr(&run));
 }

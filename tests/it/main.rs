@@ -12,6 +12,7 @@
 //! - `cli`: exit codes, error messages, atomic outputs.
 //! - `cli_flags`: flags that would contradict each other or go unheard
 //!   (one seed, `--check-determinism`), negative numbers, `-` for stdout.
+//! - `load_errors`: what loading refuses, once per mistake, at the value.
 //! - `help_examples`: every example in every `--help` works, in order.
 //! - `outputs`: no partial outputs, for every kind of file the CLI writes:
 //!   whole or untouched on failure and interrupt, pipes written in place.
@@ -57,6 +58,7 @@ mod identity;
 #[cfg(target_os = "linux")]
 mod kernel;
 mod linux;
+mod load_errors;
 mod loss_models;
 mod measure_review;
 mod measures;

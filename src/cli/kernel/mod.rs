@@ -825,8 +825,8 @@ pub fn kernel(args: &KernelArgs) -> u8 {
                 .map(|o| format!(" (set by {})", o.flag()))
                 .unwrap_or_default();
             match pos {
-                Some(pos) => eprintln!("{label}:{}:{}: error: {}: {}{set_by}", pos.line, pos.column, p.field, p.why),
-                None => eprintln!("{label}: error: {}: {}{set_by}", p.field, p.why),
+                Some(pos) => eprintln!("{label}:{}:{}: error: `{}`: {}{set_by}", pos.line, pos.column, p.field, p.why),
+                None => eprintln!("{label}: error: `{}`: {}{set_by}", p.field, p.why),
             }
         }
         return EXIT_BAD_INPUT;
