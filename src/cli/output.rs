@@ -51,11 +51,13 @@ impl Dest {
             }
             _ => {}
         }
-        // `out/` (or `out/..`) asks for a directory, never a file: the
-        // rename at the end would fail after the whole run.
-        let ends_in_separator =
-            given.as_os_str().as_encoded_bytes().last().is_some_and(|&b| std::path::is_separator(b as char));
-        if ends_in_separator || path.file_name().is_none() {
+        // `out/`, `out/.` or `out/..` asks for a directory, never a file:
+        // the rename at the end would fail after the whole run. Read from
+        // the bytes as given, since a parsed path drops a last `.` and
+        // would take `out` for the file's name.
+        let bytes = given.as_os_str().as_encoded_bytes();
+        let last = bytes.rsplit(|&b| std::path::is_separator(b as char)).next().unwrap_or_default();
+        if matches!(last, b"" | b"." | b"..") || path.file_name().is_none() {
             return fail("names a directory (it ends in `/`); expected a file name".into());
         }
         let dir = match path.parent() {
@@ -169,16 +171,23 @@ impl Write for Dest {
 /// file would silently replace another. `outputs` are (flag, path) pairs,
 /// `inputs` (what it is, path) pairs. Devices are written in place, so
 /// they never clash; but two outputs on one descriptor (`/dev/stdout` and
-/// `/dev/fd/1`) would interleave their bytes, so they are refused.
+/// `/dev/fd/1`, or `-` and the output that goes to stdout when no `--out`
+/// is given: see [`default_on_stdout`]) would interleave their bytes, so
+/// they are refused.
 pub fn check_distinct(outputs: &[(&str, Option<&Path>)], inputs: &[(&str, &Path)]) -> Result<(), String> {
     let streams: Vec<(&str, &Path, u32)> =
         outputs.iter().filter_map(|&(flag, p)| p.and_then(|p| Some((flag, p, descriptor(p)?)))).collect();
+    // A flag shows with its path; an output no flag named, by what it is.
+    let shown = |flag: &str, path: &Path| match flag.starts_with('-') {
+        true => format!("{flag} {}", path.display()),
+        false => flag.to_string(),
+    };
     for (i, &(flag, path, fd)) in streams.iter().enumerate() {
-        if let Some((other, other_path, _)) = streams[..i].iter().find(|s| s.2 == fd) {
+        if let Some(&(other, other_path, _)) = streams[..i].iter().find(|s| s.2 == fd) {
             return Err(format!(
-                "{other} {} and {flag} {}: both write to descriptor {fd}, their bytes would interleave",
-                other_path.display(),
-                path.display()
+                "{} and {}: both write to descriptor {fd}, their bytes would interleave",
+                shown(other, other_path),
+                shown(flag, path)
             ));
         }
     }
@@ -193,6 +202,17 @@ pub fn check_distinct(outputs: &[(&str, Option<&Path>)], inputs: &[(&str, &Path)
         }
     }
     Ok(())
+}
+
+/// The main output's entry for [`check_distinct`]: `(flag, path)` as
+/// given, or, when no path was given and so it goes to stdout, `what` it
+/// is (`the trace (stdout, no --out)`) on `-`, so that another output
+/// sent to stdout is found to clash with it.
+pub fn default_on_stdout<'a>(flag: &'a str, path: Option<&'a Path>, what: &'a str) -> (&'a str, Option<&'a Path>) {
+    match path {
+        Some(p) => (flag, Some(p)),
+        None => (what, Some(Path::new("-"))),
+    }
 }
 
 /// Whether an output goes to stdout: no path, or one naming descriptor 1.

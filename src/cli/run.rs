@@ -1,6 +1,6 @@
 //! `tcpsim run FILE`: one simulation, its trace, its expectations.
 
-use super::output::{Dest, check_distinct, use_color};
+use super::output::{Dest, check_distinct, default_on_stdout, is_stdout, use_color};
 use super::shared::{interrupt_flag, load_with_overrides, replay_line};
 use super::{
     EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, Format, PcapSide, RunArgs,
@@ -8,6 +8,7 @@ use super::{
 };
 use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use tcpsim::determinism;
 use tcpsim::measure::conn::{Collector, EndpointResult};
@@ -91,9 +92,10 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     }
     if let Some(ms) = args.max_time_ms {
-        // A zero limit stops a run before it starts, as --max-events 0 would.
-        let max_time = match millis("--max-time-ms", ms, true) {
-            Ok(d) => Instant::ZERO + d,
+        // 0 is a limit, as `limits.max_time_ms: 0` is: the events at time
+        // 0 run, and the run stops there with events left (exit 3).
+        let max_time = match instant("--max-time-ms", ms) {
+            Ok(t) => t,
             Err(e) => {
                 error(&e);
                 return EXIT_BAD_INPUT;
@@ -118,8 +120,7 @@ pub fn run(args: &RunArgs) -> u8 {
         error(&e);
         return EXIT_BAD_INPUT;
     }
-    let outputs = [
-        ("--out", args.out.as_deref()),
+    let others = [
         ("--pcap", args.pcap.as_deref()),
         ("--svg", args.svg.as_deref()),
         ("--tsg", args.tsg.as_deref()),
@@ -129,6 +130,9 @@ pub fn run(args: &RunArgs) -> u8 {
         ("--connections", args.connections.as_deref()),
         ("--series", args.series.as_deref()),
     ];
+    let trace_path = trace_path(args.out.as_deref(), &others);
+    let mut outputs = vec![default_on_stdout("--out", trace_path, "the trace (stdout, no --out)")];
+    outputs.extend(others);
     if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.sim.file.path)]) {
         error(&e);
         return EXIT_BAD_INPUT;
@@ -145,7 +149,7 @@ pub fn run(args: &RunArgs) -> u8 {
     // Install the handler before any temp file exists, so an interrupt can
     // never leave one behind.
     let stop = interrupt_flag();
-    let dest = match Dest::open_flag("--out", args.out.as_deref()) {
+    let dest = match Dest::open_flag("--out", trace_path) {
         Ok(d) => d,
         Err(e) => {
             error(&e);
@@ -365,6 +369,19 @@ fn picture_conn(args: &RunArgs, model: &Model) -> Result<u32, String> {
         first += u64::from(c.count);
     }
     Err(format!("{flag}: no connection has an endpoint named {name:?} (--endpoint); name one with --conn"))
+}
+
+/// Where the trace goes: `--out`, else stdout, unless another output
+/// takes stdout (`--pcap -`, `--connections /dev/stdout`): then the trace
+/// goes to stderr, as a sweep's summary table does when its CSV is on
+/// stdout, so `tcpsim run F --quiet --pcap - | tshark -r -` reads a whole
+/// capture and nothing else.
+fn trace_path<'a>(out: Option<&'a Path>, others: &[(&str, Option<&Path>)]) -> Option<&'a Path> {
+    let stdout_taken = others.iter().any(|&(_, p)| p.is_some_and(|p| is_stdout(Some(p))));
+    match out {
+        None if stdout_taken => Some(Path::new("/dev/stderr")),
+        out => out,
+    }
 }
 
 /// Whether the trace ends with the path summary: a text trace, not quiet.

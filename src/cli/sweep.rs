@@ -2,7 +2,7 @@
 //! settings, in parallel, optionally sharded over machines, with a CSV of
 //! runs and a summary of outcomes.
 
-use super::output::{Dest, check_distinct, is_stdout};
+use super::output::{Dest, check_distinct, default_on_stdout, is_stdout};
 use super::progress::with_progress;
 use super::shared::{interrupt_flag, read_file, refuse_loss_overlap, set_overrides, sets_seed};
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
@@ -229,7 +229,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     let (first, last) = shard.map_or((0, runs), |(i, n)| sweep::shard_runs(i, n, runs));
     let [out, json, plot] = args.outputs.named();
     let outputs = [out, json, plot, ("--state-diagram", args.state_diagram.as_deref())];
-    if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.file.path)]) {
+    let checked = [default_on_stdout(out.0, out.1, "the CSV (stdout, no --out)"), json, plot, outputs[3]];
+    if let Err(e) = check_distinct(&checked, &[("the simulation file itself", &args.file.path)]) {
         error(&e);
         return EXIT_BAD_INPUT;
     }
@@ -311,7 +312,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             title: models[0].name.clone(),
             summaries,
             coverage: args.coverage.then(|| totals.coverage.clone()),
-            to_stdout: is_stdout(args.outputs.out.as_deref()),
+            to_stdout: takes_stdout(&args.outputs, args.state_diagram.as_deref()),
             states,
         },
         &rows,
@@ -319,6 +320,13 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         &columns,
         &stop,
     )
+}
+
+/// Whether an output goes to stdout (the CSV without `--out`, or any
+/// given as `-` or `/dev/stdout`): the summary table then goes to stderr.
+fn takes_stdout(outputs: &super::SweepOutputs, state_diagram: Option<&std::path::Path>) -> bool {
+    let [out, json, plot] = outputs.named();
+    is_stdout(out.1) || [json.1, plot.1, state_diagram].into_iter().flatten().any(|p| is_stdout(Some(p)))
 }
 
 /// Opens the destinations of `outputs` (--out first: stdout when absent);
@@ -358,7 +366,7 @@ struct SweepReport<'a> {
     title: String,
     summaries: Vec<PointSummary>,
     coverage: Option<Vec<u64>>,
-    /// The CSV goes to stdout, so people's text goes to stderr.
+    /// An output goes to stdout, so people's text goes to stderr.
     to_stdout: bool,
     /// `--state-diagram`: where, and the picture of the summed transitions.
     states: Option<(Dest, String)>,
@@ -503,8 +511,10 @@ pub fn merge(args: &MergeArgs) -> u8 {
         .or_else(|| comment("file: ").and_then(|f| f.split("  ").next().map(str::to_string)))
         .unwrap_or_else(|| "merged sweep".to_string());
     let outputs = args.outputs.named();
+    let [out, json, plot] = outputs;
+    let checked = [default_on_stdout(out.0, out.1, "the CSV (stdout, no --out)"), json, plot];
     let inputs: Vec<(&str, &std::path::Path)> = args.parts.iter().map(|p| ("one of the parts", p.as_path())).collect();
-    if let Err(e) = check_distinct(&outputs, &inputs) {
+    if let Err(e) = check_distinct(&checked, &inputs) {
         error(&e);
         return EXIT_BAD_INPUT;
     }
@@ -523,7 +533,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
             title,
             summaries: merged.summaries(),
             coverage: merged.coverage.clone(),
-            to_stdout: is_stdout(args.outputs.out.as_deref()),
+            to_stdout: takes_stdout(&args.outputs, None),
             states: None,
         },
         &merged.rows,

@@ -167,18 +167,22 @@ fn check_determinism_honours_or_refuses_every_flag() {
 
 // --------------------------------------------------------------- numbers
 
-/// A zero limit is refused before the run, whichever limit it is.
+/// The limit flags take the values the file's `limits` take: at least one
+/// event (`--max-events 0` is bad input, exit 2), and any time from 0 on
+/// (`--max-time-ms 0` runs the events at time 0 and stops there with
+/// events left: exit 3, as `limits.max_time_ms: 0` does).
 #[test]
-fn zero_limits_are_bad_input() {
-    for (flag, expected) in [
-        ("--max-events", "--max-events 0: expected at least 1"),
-        ("--max-time-ms", "--max-time-ms 0: expected a positive"),
-    ] {
-        let out = tcpsim(&["run", NORMAL, flag, "0"]);
-        assert_exit(&out, 2);
-        assert!(stderr(&out).contains(expected), "{flag}: {}", stderr(&out));
-        assert!(stdout(&out).is_empty(), "{flag}: {}", stdout(&out));
-    }
+fn limits_take_the_values_the_file_takes() {
+    let out = tcpsim(&["run", NORMAL, "--max-events", "0"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--max-events 0: expected at least 1"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let flag = tcpsim(&["run", NORMAL, "--max-time-ms", "0"]);
+    assert_exit(&flag, 3);
+    assert!(stderr(&flag).contains("max_time (0.000 ms)"), "{}", stderr(&flag));
+    let file = tcpsim(&["run", NORMAL, "--set", "limits.max_time_ms=0"]);
+    assert_exit(&file, 3);
+    assert_eq!(stdout(&flag), stdout(&file));
 }
 
 /// A negative number is a value of its flag, checked as values are:
@@ -187,7 +191,7 @@ fn zero_limits_are_bad_input() {
 fn negative_numbers_reach_the_value_checks() {
     let cases: &[(&[&str], &str)] = &[
         (&["run", NORMAL, "--seed", "-1"], "--seed"),
-        (&["run", NORMAL, "--max-time-ms", "-5"], "--max-time-ms -5: expected a positive number of milliseconds"),
+        (&["run", NORMAL, "--max-time-ms", "-5"], "--max-time-ms -5: expected a non-negative number of milliseconds"),
         (&["run", NORMAL, "--max-events", "-5"], "--max-events"),
         (&["run", NORMAL, "--from-ms", "-5"], "--from-ms -5: expected a non-negative number of milliseconds"),
         (&["run", NORMAL, "--conn", "-1"], "--conn"),
@@ -235,4 +239,53 @@ fn dash_is_stdout() {
     let both = tcpsim_in(dir.path(), &["run", sim, "--out", "-", "--svg", "/dev/stdout"]);
     assert_exit(&both, 2);
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
+
+/// An output given as `-` (or `/dev/stdout`) takes stdout. A run's trace,
+/// given no `--out`, then goes to stderr, so stdout carries that output
+/// alone (`--quiet --pcap - | tshark -r -`). A sweep's or a merge's CSV is
+/// data, not a log: with no `--out` it would share stdout, so that is bad
+/// input (exit 2) naming both, found before anything runs or is written.
+#[test]
+fn an_output_on_stdout_beside_the_default_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = root().join("sims/lost-final-ack.ron");
+    let sim = path_str(&sim);
+
+    let pcap = tcpsim_in(dir.path(), &["run", sim, "--format", "jsonl", "--pcap", "-"]);
+    assert_exit(&pcap, 0);
+    // The magic number of a nanosecond pcap, little-endian, first.
+    assert!(pcap.stdout.starts_with(&[0x4d, 0x3c, 0xb2, 0xa1]), "{:?}", &pcap.stdout[..16.min(pcap.stdout.len())]);
+    assert!(!pcap.stdout.windows(8).any(|w| w == b"\"kind\":"), "a trace record on stdout");
+    assert!(stderr(&pcap).contains("{\"t_ns\":0,"), "{}", stderr(&pcap));
+    let alone = tcpsim_in(dir.path(), &["run", sim, "--quiet", "--out", "/dev/null", "--pcap", "-"]);
+    assert_eq!(pcap.stdout, alone.stdout, "the capture is the one written with the trace elsewhere");
+
+    let csv = tcpsim_in(dir.path(), &["run", sim, "--quiet", "--connections", "/dev/stdout"]);
+    assert_exit(&csv, 0);
+    assert!(stdout(&csv).starts_with("ep,conn,") && !stdout(&csv).contains("expect"), "{}", stdout(&csv));
+    assert!(stderr(&csv).contains("expect ok"), "{}", stderr(&csv));
+
+    let part = dir.path().join("part.csv");
+    let made = tcpsim_in(dir.path(), &["sweep", sim, "--seeds", "2", "--shard", "0/1", "--out", path_str(&part)]);
+    assert_exit(&made, 0);
+    let cases: &[(&[&str], &str)] = &[
+        (&["sweep", sim, "--seeds", "2", "--json", "-"], "--json -"),
+        (&["sweep", sim, "--seeds", "2", "--plot", "/dev/stdout"], "--plot /dev/stdout"),
+        (&["merge", path_str(&part), "--plot", "/dev/fd/1"], "--plot /dev/fd/1"),
+    ];
+    for (argv, flag) in cases {
+        let out = tcpsim_in(dir.path(), argv);
+        let what = argv.join(" ");
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        let expected = format!("the CSV (stdout, no --out) and {flag}: both write to descriptor 1");
+        assert!(err.contains(&expected), "{what}: {err}");
+        assert!(out.stdout.is_empty(), "{what}: printed {}", stdout(&out));
+    }
+    assert_eq!(entries(dir.path()), ["part.csv"]);
+    // Two outputs given on stdout are refused as before, the trace too.
+    let both = tcpsim_in(dir.path(), &["run", sim, "--pcap", "-", "--svg", "/dev/stdout"]);
+    assert_exit(&both, 2);
+    assert!(stderr(&both).contains("--pcap - and --svg /dev/stdout: both write to descriptor 1"), "{}", stderr(&both));
 }
