@@ -34,9 +34,15 @@ pub(crate) fn host_name(name: &str) -> Option<String> {
     (name.trim().is_empty() || name.contains('#')).then(|| "expected a non-empty host name without `#`".into())
 }
 
-/// A host's address names one host (RFC 1122 §3.2.1.3, RFC 5771): not
-/// 0.0.0.0 (unspecified), 255.255.255.255 (broadcast) or multicast
-/// (224.0.0.0/4), which would also end up in captures.
+/// A host's address is one that no stack gives a host and that no TCP
+/// connection can reach: 0.0.0.0 (the unspecified address, a source only
+/// while a host learns its own, RFC 1122 §3.2.1.3 (a)), 255.255.255.255
+/// (limited broadcast, §3.2.1.3 (c)) and multicast 224.0.0.0/4 (RFC 5771)
+/// are refused; RFC 1122 §4.2.3.10 has TCP refuse to open a connection to
+/// broadcast or multicast and drop a SYN sent to one, and a capture would
+/// show packets no network carries. The rest of 0.0.0.0/8 and the reserved
+/// 240.0.0.0/4 are accepted: Linux takes both as unicast (0/8 since 5.3),
+/// so a simulated network may use them; loopback and private ranges too.
 pub(crate) fn host_addr(addr: u32) -> Option<String> {
     (addr == 0 || addr == u32::MAX || addr >> 28 == 0xe).then(|| {
         format!(

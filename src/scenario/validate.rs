@@ -98,8 +98,8 @@ impl Validator {
         self.diags.push(Diagnostic { path: path.into(), message: message.into() });
     }
 
-    /// Whether `path` already has an error: a value refused on its own
-    /// is not also compared with others (one error per mistake).
+    /// Whether `path` already has an error: a second check that would say
+    /// the same about the same value stays quiet (one error per mistake).
     fn has_error(&self, path: &str) -> bool {
         self.diags.iter().any(|d| d.path == path)
     }
@@ -582,27 +582,52 @@ fn hosts(v: &mut Validator, file: &SimFile) -> (Vec<model::Host>, Vec<(u32, u32)
             );
         }
         groups.push((out.len() as u32, count));
+        // One address error per entry (an overflowing group, already
+        // refused, runs into 255.255.255.255). Every member is recorded
+        // all the same: later names resolve by position in `out`.
+        let mut reported = v.has_error(&format!("{p}.addr"));
+        let mut refused = false;
         for k in 0..count {
             let addr = first.wrapping_add(k);
-            // An overflowing group, already refused, runs into 255.255.255.255.
-            if let Some(problem) = rules::host_addr(addr).filter(|_| !v.has_error(&format!("{p}.addr"))) {
-                let member = if h.count > 1 { format!(" (member \"{}#{k}\")", h.name) } else { String::new() };
-                v.err(format!("{p}.addr"), format!("{problem}{member}"));
-                break;
-            }
-            if out.iter().any(|x| x.addr == addr) {
-                v.err(
-                    format!("{p}.addr"),
-                    format!("address {} is already used by another host", model::format_addr(addr)),
-                );
-                break;
+            let unicast = rules::host_addr(addr);
+            refused |= unicast.is_some();
+            if !reported {
+                let problem = match unicast {
+                    Some(problem) => Some(refused_addr(h, k, first, problem)),
+                    None => out
+                        .iter()
+                        .any(|x| x.addr == addr)
+                        .then(|| format!("address {} is already used by another host", model::format_addr(addr))),
+                };
+                if let Some(problem) = problem {
+                    v.err(format!("{p}.addr"), problem);
+                    reported = true;
+                }
             }
             let name = if h.count > 1 { format!("{}#{k}", h.name) } else { h.name.clone() };
             out.push(model::Host { name, addr });
         }
-        next_default = next_default.max(first.wrapping_add(count));
+        // A refused address is no host's: the defaults after it do not
+        // follow it (which would refuse them too, for the same mistake).
+        if !refused {
+            next_default = next_default.max(first.wrapping_add(count));
+        }
     }
     (out, groups)
+}
+
+/// `problem`, the refused address of member `k` of the entry `h` whose
+/// first address is `first`, with the member's name and, when the file
+/// did not write the address, that it is the default.
+fn refused_addr(h: &HostSpec, k: u32, first: u32, problem: String) -> String {
+    let member = if h.count > 1 { format!(" (member \"{}#{k}\")", h.name) } else { String::new() };
+    let after = || format!("the one after the highest before it, {}", model::format_addr(first.wrapping_sub(1)));
+    let default = match (&h.addr, h.count > 1) {
+        (Some(_), _) => String::new(),
+        (None, false) => format!(", the default address ({})", after()),
+        (None, true) => format!(", in a group from the default address {} ({})", model::format_addr(first), after()),
+    };
+    format!("{problem}{member}{default}")
 }
 
 /// One direction's parameters: the shared values overridden by `over`.
@@ -721,9 +746,12 @@ fn link_dir_checked(
 /// Builds a config from `spec` over `base`, which holds `inherited` (the
 /// file's `tcp` block, for an endpoint's block). Consent rules and bounds
 /// between fields are checked where this block sets one of the values
-/// involved, and reported at its own fields; a field with an error of its
-/// own gets no second one.
+/// involved, and reported at its own fields. Each rule a value breaks is
+/// reported (`rto_max_ms: 500` is both below `rto_min_ms` and below RFC
+/// 6298's floor), except for a value refused on its own (`0`): it is
+/// unknown, so no other rule compares it.
 fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec, inherited: Option<&TcpSpec>) -> TcpConfig {
+    let errors_before = v.diags.len();
     let mut c = base.clone();
     let f = |name: &str| format!("{p}.{name}");
     if let Some(x) = spec.msl_ms {
@@ -881,25 +909,34 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec, inhe
             v.violation(&f("initial_window_segments"), &what);
         }
     }
-    // Consistency and RFC floors.
+    // Consistency and RFC floors, over the values not refused above.
+    let own_errors: Vec<String> = v.diags[errors_before..].iter().map(|d| d.path.clone()).collect();
+    let refused = |name: &str| own_errors.contains(&f(name));
     let setting = |field, value, pick: fn(&TcpSpec) -> Option<f64>| Setting {
         field,
         value,
         here: pick(spec).is_some(),
         inherited: inherited.and_then(pick).is_some(),
+        refused: refused(field),
     };
     let rto_min = setting("rto_min_ms", c.rto_min, |s| s.rto_min_ms);
     let rto_initial = setting("rto_initial_ms", c.rto_initial, |s| s.rto_initial_ms);
     let rto_max = setting("rto_max_ms", c.rto_max, |s| s.rto_max_ms);
     let sets_profile = inherited.is_some() && spec.profile.is_some();
-    if rules::rto_bounds(&c).is_some() {
-        out_of_order(v, p, c.profile, sets_profile, &rto_min, &rto_max);
+    let mut below_max: Vec<&Setting> = [(&rto_min, rules::rto_bounds(&c)), (&rto_initial, rules::rto_initial(&c))]
+        .into_iter()
+        .filter_map(|(low, broken)| broken.map(|_| low))
+        .collect();
+    // An rto_max_ms written below both its lower bounds is one mistake, a
+    // maximum too small: named once, against the larger (rto_min_ms on a tie).
+    if rto_max.here && below_max.len() == 2 {
+        below_max.remove(usize::from(below_max[1].value <= below_max[0].value));
     }
-    if rules::rto_initial(&c).is_some() {
-        out_of_order(v, p, c.profile, sets_profile, &rto_initial, &rto_max);
+    for low in below_max {
+        out_of_order(v, p, c.profile, sets_profile, low, &rto_max);
     }
     if spec.rto_max_ms.is_some()
-        && !v.has_error(&f("rto_max_ms"))
+        && !refused("rto_max_ms")
         && let Some(what) = rules::rto_max_floor(&c)
     {
         v.violation(&f("rto_max_ms"), &what);
@@ -912,15 +949,15 @@ fn tcp_config(v: &mut Validator, p: &str, base: &TcpConfig, spec: &TcpSpec, inhe
     }
     if spec.time_wait_ms.is_some() || spec.msl_ms.is_some() {
         let field = if spec.time_wait_ms.is_some() { "time_wait_ms" } else { "msl_ms" };
-        if !v.has_error(&f("time_wait_ms"))
-            && !v.has_error(&f("msl_ms"))
+        if !refused("time_wait_ms")
+            && !refused("msl_ms")
             && let Some(what) = rules::time_wait_floor(&c)
         {
             v.violation(&f(field), &what);
         }
     }
     if spec.delayed_ack_ms.is_some()
-        && !v.has_error(&f("delayed_ack_ms"))
+        && !refused("delayed_ack_ms")
         && let Some(what) = rules::delayed_ack_ceiling(&c)
     {
         v.violation(&f("delayed_ack_ms"), &what);
@@ -936,6 +973,8 @@ struct Setting {
     here: bool,
     /// Set by the file's `tcp` block, which the block inherits.
     inherited: bool,
+    /// Set by the block but refused on its own: its value is unknown.
+    refused: bool,
 }
 
 impl Setting {
@@ -957,10 +996,11 @@ impl Setting {
 /// block sets it, else the lower one, else its `profile` (whose defaults
 /// broke it, and the inherited values had no error of their own); a
 /// block that sets none of them repeats nothing of the block it inherits.
-/// Fields refused on their own are not compared again.
+/// A value refused on its own is not compared; another bound or an RFC
+/// floor the value breaks is a mistake of its own, reported beside this.
 fn out_of_order(v: &mut Validator, p: &str, profile: Profile, sets_profile: bool, low: &Setting, high: &Setting) {
     let path = |field: &str| format!("{p}.{field}");
-    if v.has_error(&path(low.field)) || v.has_error(&path(high.field)) {
+    if low.refused || high.refused {
         return;
     }
     let (field, message) = if high.here {

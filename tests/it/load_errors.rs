@@ -225,6 +225,48 @@ fn an_endpoint_block_breaking_an_inherited_bound_is_named() {
     );
 }
 
+/// Rules that are independent of each other each report, at the same
+/// value: an RTO maximum below the minimum (or the initial RTO) is out of
+/// order and also below RFC 6298's 60 s floor.
+#[test]
+fn independent_tcp_rules_each_report() {
+    let dir = tempdir();
+    let floor = "RFC 6298 (2.5) requires an RTO maximum of at least 60 s";
+    let consent = "set `allow_rfc_violations: true` to run it anyway";
+    let (out, file) = run(&dir, "tcp: (rto_max_ms: 500),", "", &[]);
+    assert_errors(
+        &out,
+        &file,
+        &[
+            "7:23: error: `tcp.rto_max_ms`: expected at least rto_min_ms (1000 ms, the default), found 500 ms",
+            &format!("7:23: error: `tcp.rto_max_ms`: {floor}, found 500 ms; {consent}"),
+        ],
+    );
+    // Below both rto_min_ms and rto_initial_ms, the maximum is too small:
+    // one mistake, named against the larger. Line 5: the listener's
+    // `rto_max_ms` value is at column 94 (95 with a 4-digit initial RTO).
+    let (out, file) = run(&dir, "", ", tcp: (rto_initial_ms: 500, rto_max_ms: 400)", &[]);
+    let at = "5:94: error: `listeners[0].tcp.rto_max_ms`";
+    assert_errors(
+        &out,
+        &file,
+        &[
+            &format!("{at}: expected at least rto_min_ms (1000 ms, the default), found 400 ms"),
+            &format!("{at}: {floor}, found 400 ms; {consent}"),
+        ],
+    );
+    let (out, file) = run(&dir, "", ", tcp: (rto_initial_ms: 3000, rto_max_ms: 2000)", &[]);
+    let at = "5:95: error: `listeners[0].tcp.rto_max_ms`";
+    assert_errors(
+        &out,
+        &file,
+        &[
+            &format!("{at}: expected at least rto_initial_ms (3000 ms), found 2000 ms"),
+            &format!("{at}: {floor}, found 2000 ms; {consent}"),
+        ],
+    );
+}
+
 // ------------------------------------------------------------- host address
 
 /// A host's address names one host: not the unspecified address, the
@@ -248,6 +290,63 @@ fn host_addresses_are_unicast() {
     let file = path_str(&path);
     let out = tcpsim(&["run", file]);
     assert_errors(&out, file, &[&format!("3:31: error: `hosts[0].addr`: {allowed}, found 224.0.0.0 (member \"a#2\")")]);
+}
+
+/// A refused address is the only error: the host, and every member of a
+/// group, is still recorded, so later names resolve to the hosts they name
+/// and later defaults do not follow the refused address.
+#[test]
+fn a_refused_address_misnames_no_other_host() {
+    let allowed = "expected a unicast address (not 0.0.0.0, 255.255.255.255 or multicast 224.0.0.0/4)";
+    let file = "sims/lossy-transfer.ron";
+    let out = tcpsim(&["run", file, "--set", "hosts[0].addr=\"224.1.1.1\""]);
+    assert_errors(
+        &out,
+        file,
+        &[&format!(
+            "27:13: error: `hosts[0].addr`: {allowed}, found 224.1.1.1 (set by --set hosts[0].addr=\"224.1.1.1\")"
+        )],
+    );
+    let dir = tempdir();
+    let cases = [
+        (
+            r#"hosts: [(name: "z", addr: "0.0.0.0"), (name: "a", count: 3), (name: "b")],
+    links: [(between: ("a", "b")), (between: ("z", "b"))],"#,
+            format!("3:31: error: `hosts[0].addr`: {allowed}, found 0.0.0.0"),
+        ),
+        (
+            r#"hosts: [(name: "a"), (name: "b", addr: "223.255.255.254", count: 3)],
+    faults: [Partition(between: ("a", "b#2"), from_ms: 0, to_ms: 10)],"#,
+            format!("3:44: error: `hosts[1].addr`: {allowed}, found 224.0.0.0 (member \"b#2\")"),
+        ),
+    ];
+    for (body, line) in cases {
+        let path = dir.path().join("h.ron");
+        std::fs::write(&path, format!("(\n    name: \"h\",\n    {body}\n)\n")).unwrap();
+        let file = path_str(&path);
+        assert_errors(&tcpsim(&["run", file]), file, &[&line]);
+    }
+}
+
+/// An address the file does not write is named as the default, the one
+/// after the highest before it, not as a value the user wrote.
+#[test]
+fn a_refused_default_address_is_named_the_default() {
+    let dir = tempdir();
+    let path = dir.path().join("d.ron");
+    std::fs::write(
+        &path,
+        "(\n    name: \"d\",\n    hosts: [(name: \"a\", addr: \"223.255.255.255\"), (name: \"b\")],\n)\n",
+    )
+    .unwrap();
+    let file = path_str(&path);
+    assert_errors(
+        &tcpsim(&["run", file]),
+        file,
+        &[
+            "3:51: error: `hosts[1].addr`: expected a unicast address (not 0.0.0.0, 255.255.255.255 or multicast 224.0.0.0/4), found 224.0.0.0, the default address (the one after the highest before it, 223.255.255.255)",
+        ],
+    );
 }
 
 // ------------------------------------------------------ not RON at all
