@@ -361,7 +361,8 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Write the trace to PATH (atomically: a temp file renamed on success;
-    /// `-` is stdout).
+    /// `-` is stdout). Without it the trace goes to stdout, or to stderr
+    /// when another output takes stdout (`--pcap -`).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// No trace: only open endpoints, expectation results and the summary.

@@ -11,7 +11,15 @@ use tempfile::NamedTempFile;
 
 pub enum Dest {
     Stdout(io::Stdout),
-    Temp { file: NamedTempFile, target: PathBuf },
+    /// Standard error itself (descriptor 2, as inherited): a run's trace
+    /// when another output takes stdout. Once stdout's reader has gone
+    /// (`| head`), nothing more is written: the run was cut short, and its
+    /// summary would report the cut as failures.
+    Stderr(io::Stderr),
+    Temp {
+        file: NamedTempFile,
+        target: PathBuf,
+    },
     Device(File),
 }
 
@@ -58,7 +66,11 @@ impl Dest {
         let bytes = given.as_os_str().as_encoded_bytes();
         let last = bytes.rsplit(|&b| std::path::is_separator(b as char)).next().unwrap_or_default();
         if matches!(last, b"" | b"." | b"..") || path.file_name().is_none() {
-            return fail("names a directory (it ends in `/`); expected a file name".into());
+            let end = match last {
+                b"" => "it ends in `/`".to_string(),
+                _ => format!("it ends in `{}`", String::from_utf8_lossy(last)),
+            };
+            return fail(format!("names a directory ({end}); expected a file name"));
         }
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -99,6 +111,7 @@ impl Dest {
     pub fn commit(self) -> io::Result<()> {
         match self {
             Dest::Stdout(mut s) => s.flush(),
+            Dest::Stderr(mut s) => s.flush(),
             Dest::Device(mut f) => f.flush(),
             Dest::Temp { mut file, target } => {
                 file.as_file_mut().flush()?;
@@ -115,6 +128,7 @@ impl Dest {
     pub fn second_writer(&self) -> io::Result<Box<dyn Write>> {
         Ok(match self {
             Dest::Stdout(_) => Box::new(io::stdout()),
+            Dest::Stderr(_) => Box::new(io::stderr()),
             Dest::Temp { file, .. } => Box::new(file.as_file().try_clone()?),
             Dest::Device(f) => Box::new(f.try_clone()?),
         })
@@ -123,7 +137,11 @@ impl Dest {
     /// Whether this writes to the terminal.
     pub fn is_terminal(&self) -> bool {
         use std::io::IsTerminal;
-        matches!(self, Dest::Stdout(s) if s.is_terminal())
+        match self {
+            Dest::Stdout(s) => s.is_terminal(),
+            Dest::Stderr(s) => s.is_terminal(),
+            _ => false,
+        }
     }
 }
 
@@ -151,6 +169,8 @@ impl Write for Dest {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Dest::Stdout(s) => watch(s.write(buf)),
+            Dest::Stderr(_) if stdout_closed() => Ok(buf.len()),
+            Dest::Stderr(s) => s.write(buf),
             // Through the `File`: `NamedTempFile`'s own errors end in the
             // temp file's name, which the user never gave.
             Dest::Temp { file, .. } => file.as_file_mut().write(buf),
@@ -161,6 +181,7 @@ impl Write for Dest {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Dest::Stdout(s) => watch(s.flush()),
+            Dest::Stderr(s) => s.flush(),
             Dest::Temp { file, .. } => file.as_file_mut().flush(),
             Dest::Device(f) => f.flush(),
         }

@@ -130,8 +130,11 @@ pub fn run(args: &RunArgs) -> u8 {
         ("--connections", args.connections.as_deref()),
         ("--series", args.series.as_deref()),
     ];
-    let trace_path = trace_path(args.out.as_deref(), &others);
-    let mut outputs = vec![default_on_stdout("--out", trace_path, "the trace (stdout, no --out)")];
+    let trace_on_stderr = trace_on_stderr(args, &others);
+    let mut outputs = vec![match trace_on_stderr {
+        true => ("the trace (stderr, as stdout is taken; no --out)", Some(Path::new("/dev/stderr"))),
+        false => default_on_stdout("--out", args.out.as_deref(), "the trace (stdout, no --out)"),
+    }];
     outputs.extend(others);
     if let Err(e) = check_distinct(&outputs, &[("the simulation file itself", &args.sim.file.path)]) {
         error(&e);
@@ -149,7 +152,11 @@ pub fn run(args: &RunArgs) -> u8 {
     // Install the handler before any temp file exists, so an interrupt can
     // never leave one behind.
     let stop = interrupt_flag();
-    let dest = match Dest::open_flag("--out", trace_path) {
+    let opened = match trace_on_stderr {
+        true => Ok(Dest::Stderr(std::io::stderr())),
+        false => Dest::open_flag("--out", args.out.as_deref()),
+    };
+    let dest = match opened {
         Ok(d) => d,
         Err(e) => {
             error(&e);
@@ -371,17 +378,16 @@ fn picture_conn(args: &RunArgs, model: &Model) -> Result<u32, String> {
     Err(format!("{flag}: no connection has an endpoint named {name:?} (--endpoint); name one with --conn"))
 }
 
-/// Where the trace goes: `--out`, else stdout, unless another output
-/// takes stdout (`--pcap -`, `--connections /dev/stdout`): then the trace
-/// goes to stderr, as a sweep's summary table does when its CSV is on
-/// stdout, so `tcpsim run F --quiet --pcap - | tshark -r -` reads a whole
-/// capture and nothing else.
-fn trace_path<'a>(out: Option<&'a Path>, others: &[(&str, Option<&Path>)]) -> Option<&'a Path> {
+/// Whether the trace goes to stderr: it goes to `--out`, else to stdout,
+/// unless another output takes stdout (`--pcap -`, `--connections
+/// /dev/stdout`). A text or ladder trace, read by people, then goes to
+/// stderr, as a sweep's summary table does when its CSV is on stdout, so
+/// `tcpsim run F --quiet --pcap - | tshark -r -` reads a whole capture and
+/// nothing else. A JSONL trace is data for a program and stays on stdout,
+/// where the clash is refused ([`check_distinct`]).
+fn trace_on_stderr(args: &RunArgs, others: &[(&str, Option<&Path>)]) -> bool {
     let stdout_taken = others.iter().any(|&(_, p)| p.is_some_and(|p| is_stdout(Some(p))));
-    match out {
-        None if stdout_taken => Some(Path::new("/dev/stderr")),
-        out => out,
-    }
+    args.out.is_none() && stdout_taken && args.format != Format::Jsonl
 }
 
 /// Whether the trace ends with the path summary: a text trace, not quiet.

@@ -252,14 +252,32 @@ fn an_output_on_stdout_beside_the_default_one() {
     let sim = root().join("sims/lost-final-ack.ron");
     let sim = path_str(&sim);
 
-    let pcap = tcpsim_in(dir.path(), &["run", sim, "--format", "jsonl", "--pcap", "-"]);
+    let pcap = tcpsim_in(dir.path(), &["run", sim, "--quiet", "--pcap", "-"]);
     assert_exit(&pcap, 0);
     // The magic number of a nanosecond pcap, little-endian, first.
     assert!(pcap.stdout.starts_with(&[0x4d, 0x3c, 0xb2, 0xa1]), "{:?}", &pcap.stdout[..16.min(pcap.stdout.len())]);
-    assert!(!pcap.stdout.windows(8).any(|w| w == b"\"kind\":"), "a trace record on stdout");
-    assert!(stderr(&pcap).contains("{\"t_ns\":0,"), "{}", stderr(&pcap));
+    assert!(!pcap.stdout.windows(6).any(|w| w == b"expect"), "trace text on stdout");
+    assert!(stderr(&pcap).contains("expect ok") && stderr(&pcap).contains("\ndigest: "), "{}", stderr(&pcap));
     let alone = tcpsim_in(dir.path(), &["run", sim, "--quiet", "--out", "/dev/null", "--pcap", "-"]);
     assert_eq!(pcap.stdout, alone.stdout, "the capture is the one written with the trace elsewhere");
+    // A JSONL trace is data: it keeps stdout, and the clash is refused.
+    let jsonl = tcpsim_in(dir.path(), &["run", sim, "--format", "jsonl", "--pcap", "-"]);
+    assert_exit(&jsonl, 2);
+    assert!(
+        stderr(&jsonl).contains("the trace (stdout, no --out) and --pcap -: both write to descriptor 1"),
+        "{}",
+        stderr(&jsonl)
+    );
+    // Moved to stderr, the trace clashes with an output sent there.
+    let err2 = tcpsim_in(dir.path(), &["run", sim, "--pcap", "-", "--svg", "/dev/stderr"]);
+    assert_exit(&err2, 2);
+    assert!(
+        stderr(&err2).contains(
+            "the trace (stderr, as stdout is taken; no --out) and --svg /dev/stderr: both write to descriptor 2"
+        ),
+        "{}",
+        stderr(&err2)
+    );
 
     let csv = tcpsim_in(dir.path(), &["run", sim, "--quiet", "--connections", "/dev/stdout"]);
     assert_exit(&csv, 0);
@@ -288,4 +306,40 @@ fn an_output_on_stdout_beside_the_default_one() {
     let both = tcpsim_in(dir.path(), &["run", sim, "--pcap", "-", "--svg", "/dev/stdout"]);
     assert_exit(&both, 2);
     assert!(stderr(&both).contains("--pcap - and --svg /dev/stdout: both write to descriptor 1"), "{}", stderr(&both));
+}
+
+/// The trace moved to stderr is written through descriptor 2 itself: with
+/// stderr a file the shell truncated (`2> trace.txt`, no append), a later
+/// message (the `--stats` line) follows the trace instead of overwriting
+/// its first bytes; and once stdout's reader is gone, the run stops
+/// quietly, exit 0, with nothing on stderr (no summary of a cut-short run).
+#[test]
+fn the_trace_on_stderr_is_descriptor_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = root().join("sims/lossy-transfer.ron");
+    let log = dir.path().join("trace.txt");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["run", path_str(&sim), "--quiet", "--stats", "--pcap", "-"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let piped = tcpsim_in(dir.path(), &["run", path_str(&sim), "--quiet", "--out", "/dev/stdout"]);
+    assert!(text.starts_with(&stdout(&piped)), "the trace was overwritten:\n{text}");
+    assert!(text[stdout(&piped).len()..].starts_with("stats: "), "{text}");
+
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let cut = std::process::Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["run", path_str(&sim), "--quiet", "--pcap", "-"])
+        .env("NO_COLOR", "1")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(cut.status.code(), Some(0), "{}", String::from_utf8_lossy(&cut.stderr));
+    assert!(cut.stderr.is_empty(), "{}", String::from_utf8_lossy(&cut.stderr));
 }
