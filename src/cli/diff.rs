@@ -197,7 +197,7 @@ pub fn diff(args: &DiffArgs) -> u8 {
     let (a, b) = match (read_trace(&args.a), read_trace(&args.b)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("{e}");
+            stderrln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };

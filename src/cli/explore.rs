@@ -87,7 +87,7 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         }
     };
     if model.links.iter().any(|l| l.ab.is_random() || l.ba.is_random()) {
-        eprintln!(
+        stderrln!(
             "explore: note: the links' random elements (loss, jitter, reordering, ...) are off while exploring: each run is decided by its faults alone"
         );
     }
@@ -164,7 +164,7 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         error(&format!("writing the report failed: {e}"));
         return EXIT_INCOMPLETE;
     }
-    eprintln!(
+    stderrln!(
         "explore: {} in {elapsed:.2} s ({} runs/s, {})",
         count(total, "run"),
         (total as f64 / elapsed) as u64,

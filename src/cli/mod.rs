@@ -2,6 +2,25 @@
 //! contract: 0 ok, 1 expectations failed, 2 bad input, 3 incomplete run,
 //! 4 nondeterminism.
 
+/// `eprint!` that never ends the process: the std macro panics when a
+/// write fails, as it does once stderr's reader has gone (`2>&1 | head`);
+/// then the message is lost, and the command still exits with its own
+/// code.
+macro_rules! stderr {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never ends the process ([`stderr!`]).
+macro_rules! stderrln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod diff;
 mod explore;
 #[cfg(target_os = "linux")]
@@ -544,5 +563,5 @@ pub fn error(message: &str) {
     if output::stdout_closed() {
         return;
     }
-    eprintln!("tcpsim: error: {message}");
+    stderrln!("tcpsim: error: {message}");
 }

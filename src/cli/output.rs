@@ -38,8 +38,13 @@ impl Dest {
         // not a file: even when it leads to a regular file (`> trace.txt`),
         // writing goes through it, so `>>` appends and nothing is replaced.
         if let Some(fd) = descriptor(given) {
-            if fd == 1 {
-                return Ok(Dest::Stdout(io::stdout()));
+            // The process's own stdout and stderr, not reopened: a file the
+            // shell opened for `2>` without appending shares its offset
+            // with every other message, and a socket cannot be reopened.
+            match fd {
+                1 => return Ok(Dest::Stdout(io::stdout())),
+                2 => return Ok(Dest::Stderr(io::stderr())),
+                _ => {}
             }
             return match OpenOptions::new().append(true).open(given) {
                 Ok(f) => Ok(Dest::Device(f)),
@@ -127,8 +132,9 @@ impl Dest {
     /// [`Dest::commit`].
     pub fn second_writer(&self) -> io::Result<Box<dyn Write>> {
         Ok(match self {
-            Dest::Stdout(_) => Box::new(io::stdout()),
-            Dest::Stderr(_) => Box::new(io::stderr()),
+            // Through `Dest`, so a reader gone from stdout is noticed.
+            Dest::Stdout(_) => Box::new(Dest::Stdout(io::stdout())),
+            Dest::Stderr(_) => Box::new(Dest::Stderr(io::stderr())),
             Dest::Temp { file, .. } => Box::new(file.as_file().try_clone()?),
             Dest::Device(f) => Box::new(f.try_clone()?),
         })

@@ -118,9 +118,9 @@ pub fn report(args: &ReportArgs) -> u8 {
         EXIT_OK
     } else {
         for c in finished.failed_checks() {
-            eprintln!("{label}: expectation failed: {}", c.describe());
+            stderrln!("{label}: expectation failed: {}", c.describe());
         }
-        eprintln!("replay: {}", page.replay);
+        stderrln!("replay: {}", page.replay);
         EXIT_EXPECT_FAILED
     }
 }

@@ -227,7 +227,7 @@ pub fn run(args: &RunArgs) -> u8 {
         print_stats(world, elapsed);
     }
     if args.coverage {
-        eprint!("{}", tcpsim::report::coverage_report(world.coverage()));
+        stderr!("{}", tcpsim::report::coverage_report(world.coverage()));
     }
     let dest = match written {
         Ok(d) => d,
@@ -265,7 +265,7 @@ pub fn run(args: &RunArgs) -> u8 {
         for (flag, d) in extra_dests {
             match d.commit() {
                 Ok(()) => {
-                    eprintln!("{flag}: written with the partial results of the incomplete run ({})", outcome.name())
+                    stderrln!("{flag}: written with the partial results of the incomplete run ({})", outcome.name())
                 }
                 Err(e) => error(&format!("{flag}: writing failed: {e}")),
             }
@@ -287,9 +287,9 @@ pub fn run(args: &RunArgs) -> u8 {
         EXIT_OK
     } else {
         for c in finished.failed_checks() {
-            eprintln!("{label}: expectation failed: {}", c.describe());
+            stderrln!("{label}: expectation failed: {}", c.describe());
         }
-        eprintln!("replay: {}", replay_command(args, seed));
+        stderrln!("replay: {}", replay_command(args, seed));
         EXIT_EXPECT_FAILED
     }
 }
@@ -325,7 +325,7 @@ fn check_measure_flags(args: &RunArgs, model: &Model) -> Result<(), String> {
     if !args.measurements
         && let Some(k) = args.kinds.iter().flatten().find(|k| measured.contains(&k.as_str()))
     {
-        eprintln!(
+        stderrln!(
             "tcpsim: note: --kinds {k}: `{k}` records are measurement records, shown only with --measurements (`rtt` also for endpoints with timestamps)"
         );
     }
@@ -403,7 +403,7 @@ fn set_limit(sim: &mut Simulation, path: &str, value: &str, label: &str) -> bool
         Ok(()) => true,
         Err(errors) => {
             for e in errors {
-                eprintln!("{}", e.render(label));
+                stderrln!("{}", e.render(label));
             }
             false
         }
@@ -452,7 +452,7 @@ fn check_determinism(sim: Simulation, args: &RunArgs, label: &str) -> u8 {
             );
             // In JSONL mode stdout carries only JSON records.
             if args.format == Format::Jsonl {
-                eprintln!("{line}");
+                stderrln!("{line}");
             } else {
                 let _ = writeln!(std::io::stdout(), "{line}");
             }
@@ -461,7 +461,7 @@ fn check_determinism(sim: Simulation, args: &RunArgs, label: &str) -> u8 {
                 print_stats(&finished.world, started.elapsed());
             }
             if args.coverage {
-                eprint!("{}", tcpsim::report::coverage_report(finished.world.coverage()));
+                stderr!("{}", tcpsim::report::coverage_report(finished.world.coverage()));
             }
             if finished.outcome != Outcome::Completed {
                 error(&format!("{label}: run incomplete: {}", incomplete_reason(&finished)));
@@ -471,9 +471,9 @@ fn check_determinism(sim: Simulation, args: &RunArgs, label: &str) -> u8 {
                 return EXIT_OK;
             }
             for c in finished.failed_checks() {
-                eprintln!("{label}: expectation failed: {}", c.describe());
+                stderrln!("{label}: expectation failed: {}", c.describe());
             }
-            eprintln!("replay: {}", replay_command(args, seed));
+            stderrln!("replay: {}", replay_command(args, seed));
             EXIT_EXPECT_FAILED
         }
         Err(d) => {
@@ -565,7 +565,7 @@ impl TraceOut {
                 // People read stderr in JSONL mode: a run whose connections
                 // never closed must say so there too (the records list them).
                 if let Some(heading) = report::open_lines_shown(world, 0, filter).first() {
-                    eprintln!("tcpsim: note: {heading} (the `open` records list them)");
+                    stderrln!("tcpsim: note: {heading} (the `open` records list them)");
                 }
                 w.finish().map_err(|e| e.to_string()).and_then(|b| b.into_inner().map_err(|e| e.to_string()))
             }
@@ -918,7 +918,7 @@ fn run_traced(
 fn print_stats(world: &World, elapsed: std::time::Duration) {
     let s = world.stats();
     let secs = elapsed.as_secs_f64().max(1e-9);
-    eprintln!(
+    stderrln!(
         "stats: connections={} events={} transitions={} wall_ms={} events_per_s={} transitions_per_s={} peak_rss_mib={}",
         world.model().connection_count(),
         s.events,

@@ -15,7 +15,7 @@ pub fn read_file(file: &std::path::Path) -> Option<Vec<u8>> {
     match std::fs::read(file) {
         Ok(b) => Some(b),
         Err(e) => {
-            eprintln!("{}: error: cannot read the file: {e}", file.display());
+            stderrln!("{}: error: cannot read the file: {e}", file.display());
             None
         }
     }
@@ -103,7 +103,7 @@ pub fn load_with_defaults(sim: &SimArgs, loss: Option<&str>, defaults: Vec<Overr
         Ok(sim) => Some(sim),
         Err(errors) => {
             for e in errors {
-                eprintln!("{}", e.render(&label));
+                stderrln!("{}", e.render(&label));
             }
             None
         }

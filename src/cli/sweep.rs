@@ -193,7 +193,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         Ok(models) => models,
         Err(errs) => {
             for e in errs {
-                eprintln!("{}", e.render(&label));
+                stderrln!("{}", e.render(&label));
             }
             return EXIT_BAD_INPUT;
         }
@@ -442,18 +442,21 @@ fn finish(
     let table = sweep::summary_table(&summaries);
     let coverage_text = coverage.as_deref().map(coverage_report).unwrap_or_default();
     if to_stdout {
-        eprint!("{table}{coverage_text}");
+        stderr!("{table}{coverage_text}");
     } else {
-        print!("{table}{coverage_text}");
+        // Through `Dest`: a reader gone from stdout (`| head`) is noted, and
+        // the command ends quietly with 0, instead of `print!`'s panic.
+        let mut out = Dest::Stdout(std::io::stdout());
+        let _ = write!(out, "{table}{coverage_text}").and_then(|()| out.flush());
     }
     let failing: Vec<(usize, &RunRow)> = rows.iter().enumerate().filter(|(_, r)| r.failed()).collect();
     for &(k, r) in failing.iter().take(10) {
-        eprintln!("run {} failed; replay: {}", r.run, replay(k, r));
+        stderrln!("run {} failed; replay: {}", r.run, replay(k, r));
     }
     if failing.len() > 10 {
         let more = failing.len() - 10;
         let runs = if more == 1 { "run" } else { "runs" };
-        eprintln!("... and {more} more failing {runs} (the CSV's `replay` column has each command)");
+        stderrln!("... and {more} more failing {runs} (the CSV's `replay` column has each command)");
     }
     // A run a limit stopped did not complete: the sweep's figures for its
     // grid point are incomplete, so the contract's exit 3 ("a limit stopped
@@ -483,7 +486,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
         match std::fs::read(p) {
             Ok(bytes) => texts.push((label, bytes)),
             Err(e) => {
-                eprintln!("{label}: error: cannot read the file: {e}");
+                stderrln!("{label}: error: cannot read the file: {e}");
                 return EXIT_BAD_INPUT;
             }
         }
@@ -492,7 +495,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
     let merged = match merge::merge(&parts) {
         Ok(m) => m,
         Err(merge::MergeError::At { file, error }) => {
-            eprintln!("{}", error.render(&file));
+            stderrln!("{}", error.render(&file));
             return EXIT_BAD_INPUT;
         }
         Err(merge::MergeError::Parts(message)) => {

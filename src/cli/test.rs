@@ -96,7 +96,7 @@ pub fn test(args: &TestArgs) -> u8 {
     let mut walk = Walk::default();
     for p in &args.paths {
         if let Err(e) = walk.add(p) {
-            eprintln!("{e}");
+            stderrln!("{e}");
             return EXIT_BAD_INPUT;
         }
     }
@@ -132,7 +132,7 @@ pub fn test(args: &TestArgs) -> u8 {
                 // Errors go to stderr in the contract's format, as well as
                 // into the per-file report.
                 for l in &lines {
-                    eprintln!("{l}");
+                    stderrln!("{l}");
                 }
                 writeln!(out, "FAIL  {}  (bad input)", file.display())
                     .and_then(|_| lines.iter().try_for_each(|l| writeln!(out, "        {l}")))

@@ -343,3 +343,73 @@ fn the_trace_on_stderr_is_descriptor_2() {
     assert_eq!(cut.status.code(), Some(0), "{}", String::from_utf8_lossy(&cut.stderr));
     assert!(cut.stderr.is_empty(), "{}", String::from_utf8_lossy(&cut.stderr));
 }
+
+/// Messages on stderr never end the process: with stderr's reader gone
+/// (`2>&1 | head`), the `--stats` line and a failed expectation's lines
+/// are lost, and the run exits with its own code (0, or 1 for a failed
+/// expectation), never a panic's 101. An explicit `--out /dev/stderr` is
+/// descriptor 2 itself, as the moved trace is: a later message follows
+/// the trace. `--series -` or a sweep's summary table whose reader went
+/// away stops quietly, exit 0.
+#[test]
+fn stderr_and_stdout_readers_that_go_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let normal = root().join("sims/normal-close.ron");
+    let closed_pipe = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    let run = |args: &[&str], stdout: std::process::Stdio, stderr: std::process::Stdio| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdout(stdout)
+            .stderr(stderr)
+            .output()
+            .unwrap()
+    };
+    let out = run(
+        &["run", path_str(&normal), "--quiet", "--out", "/dev/null", "--stats"],
+        std::process::Stdio::null(),
+        closed_pipe().into(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(
+        &["run", path_str(&normal), "--quiet", "--out", "/dev/null", "--set", "expect.endpoints[0].bytes_delivered=5"],
+        std::process::Stdio::null(),
+        closed_pipe().into(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    let log = dir.path().join("err.txt");
+    let out = run(
+        &["run", path_str(&normal), "--quiet", "--out", "/dev/stderr", "--stats"],
+        std::process::Stdio::null(),
+        std::fs::File::create(&log).unwrap().into(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let trace = tcpsim_in(dir.path(), &["run", path_str(&normal), "--quiet"]);
+    assert!(text.starts_with(&stdout(&trace)), "the trace was overwritten:\n{text}");
+    assert!(text[stdout(&trace).len()..].starts_with("stats: "), "{text}");
+
+    let scale = root().join("scale/scale-1k.ron");
+    let out = run(
+        &["run", path_str(&scale), "--quiet", "--series", "-", "--endpoint", "client"],
+        closed_pipe().into(),
+        std::process::Stdio::piped(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A sweep's summary table on stdout (its CSV in a file), reader gone.
+    let csv = dir.path().join("runs.csv");
+    let out = run(
+        &["sweep", path_str(&normal), "--seeds", "3", "--out", path_str(&csv)],
+        closed_pipe().into(),
+        std::process::Stdio::piped(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(csv.exists());
+}

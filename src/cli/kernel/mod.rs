@@ -825,21 +825,21 @@ pub fn kernel(args: &KernelArgs) -> u8 {
                 .map(|o| format!(" (set by {})", o.flag()))
                 .unwrap_or_default();
             match pos {
-                Some(pos) => eprintln!("{label}:{}:{}: error: `{}`: {}{set_by}", pos.line, pos.column, p.field, p.why),
-                None => eprintln!("{label}: error: `{}`: {}{set_by}", p.field, p.why),
+                Some(pos) => stderrln!("{label}:{}:{}: error: `{}`: {}{set_by}", pos.line, pos.column, p.field, p.why),
+                None => stderrln!("{label}: error: `{}`: {}{set_by}", p.field, p.why),
             }
         }
         return EXIT_BAD_INPUT;
     }
     if !rustix::process::geteuid().is_root() {
-        eprintln!("tcpsim kernel: cannot run: not root (network namespaces, TUN devices and tracefs need root)");
+        stderrln!("tcpsim kernel: cannot run: not root (network namespaces, TUN devices and tracefs need root)");
         return EXIT_INCOMPLETE;
     }
     let cc = tcpsim::kernel::controller(&model);
     let run = match tcpsim_run(&model) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("{label}: error: {e}");
+            stderrln!("{label}: error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -847,12 +847,12 @@ pub fn kernel(args: &KernelArgs) -> u8 {
     let (kernel, eps) = match run_kernel(&model, &run, cc, &interrupted) {
         Ok(k) => k,
         Err(e) => {
-            eprintln!("tcpsim kernel: cannot run: {e}");
+            stderrln!("tcpsim kernel: cannot run: {e}");
             return EXIT_INCOMPLETE;
         }
     };
     if kernel.interrupted {
-        eprintln!("tcpsim kernel: interrupted; namespaces, devices and the trace instance are removed");
+        stderrln!("tcpsim kernel: interrupted; namespaces, devices and the trace instance are removed");
         return EXIT_INCOMPLETE;
     }
     let color = super::output::use_color(args.color, &super::output::Dest::Stdout(std::io::stdout()));

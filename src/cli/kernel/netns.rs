@@ -120,7 +120,7 @@ impl Netns {
 impl Drop for Netns {
     fn drop(&mut self) {
         if let Err(e) = helper("ip", &["netns", "del", &self.name]) {
-            eprintln!("tcpsim: warning: {e}");
+            stderrln!("tcpsim: warning: {e}");
         }
     }
 }

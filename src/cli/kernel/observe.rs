@@ -34,7 +34,7 @@ impl Drop for OwnMount {
     fn drop(&mut self) {
         let dir = self.0.display().to_string();
         if let Err(e) = super::netns::helper("umount", &[&dir]) {
-            eprintln!("tcpsim: warning: {e}");
+            stderrln!("tcpsim: warning: {e}");
         }
         let _ = std::fs::remove_dir(&self.0);
     }
@@ -117,7 +117,7 @@ impl Drop for TraceInstance {
         self.pipe = None;
         let _ = std::fs::write(self.dir.join("events/sock/inet_sock_set_state/enable"), "0");
         if let Err(e) = std::fs::remove_dir(&self.dir) {
-            eprintln!("tcpsim: warning: cannot remove the trace instance {}: {e}", self.dir.display());
+            stderrln!("tcpsim: warning: cannot remove the trace instance {}: {e}", self.dir.display());
         }
     }
 }

@@ -77,7 +77,7 @@ fn debug_line(dir: usize, t_ns: u64, packet: &[u8], dropped: bool) {
                 .map(|(_, n)| *n)
                 .collect::<Vec<_>>()
                 .join("|");
-        eprintln!(
+        stderrln!(
             "relay {:>10.3} ms host {dir} -> {}: {}:{} {flags} seq={} ack={} len={}{}",
             t_ns as f64 / 1e6,
             1 - dir,
