@@ -460,3 +460,27 @@ fn a_late_call_is_reported_with_its_cause() {
     let note = text.lines().find(|l| l.starts_with("client: late call: Close due at 60.000 ms")).unwrap_or_default();
     assert!(note.contains("send buffer (tcp_wmem, not modelled)"), "{text}");
 }
+
+/// The report's reader gone (`tcpsim kernel F | head -1`): the command
+/// stops quietly with 0, as every command does, never a panic's 101.
+#[test]
+fn a_reader_that_goes_away_ends_the_report_quietly() {
+    let test = "a_reader_that_goes_away_ends_the_report_quietly";
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
+        .args(["kernel", "tests/kernel/synack-drop.ron"])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdout(writer)
+        .output()
+        .expect("tcpsim runs");
+    if out.status.code() == Some(3) {
+        let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
+        assert!(!required, "the kernel run could not be carried out:\n{}", stderr(&out));
+        let _ = writeln!(std::io::stderr(), "{test}: skipped: {}", stderr(&out).trim());
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+}

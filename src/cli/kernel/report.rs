@@ -11,6 +11,17 @@ use tcpsim::model::Model;
 use tcpsim::report::count;
 use tcpsim::tcp::State;
 
+/// `println!` that never ends the process: once the report's reader has
+/// gone (`| head -1`), the rest is lost through `Dest`, which notes it, and
+/// the command ends quietly with 0, as every command does (the std macro
+/// panics on a failed write).
+macro_rules! reportln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(crate::cli::output::Dest::Stdout(std::io::stdout()), $($arg)*);
+    }};
+}
+
 fn ms(ns: u64) -> String {
     format!("{:.3}", ns as f64 / 1e6)
 }
@@ -39,14 +50,14 @@ pub fn print(
     cc: &str,
     color: bool,
 ) -> u8 {
-    println!("tcpsim kernel {label}: Linux {} in two network namespaces ({} and {})", k.release, k.addr[0], k.addr[1]);
+    reportln!("tcpsim kernel {label}: Linux {} in two network namespaces ({} and {})", k.release, k.addr[0], k.addr[1]);
     let profiles: std::collections::BTreeSet<&str> = model.configs.iter().map(|c| c.profile.name()).collect();
     let profiles: Vec<&str> = profiles.into_iter().collect();
-    println!(
+    reportln!(
         "tcpsim side: the file under profile {} (linux unless the file or --set chooses one; docs/linux.md)",
         profiles.join(" and ")
     );
-    println!(
+    reportln!(
         "not modelled by tcpsim: tail loss probes (TLP) and RACK, on in Linux by default (tcp_early_retrans, \
          tcp_recovery below): a loss the kernel repairs with them shows as a timing difference"
     );
@@ -55,7 +66,7 @@ pub fn print(
         .iter()
         .map(|l| format!("{} ms / {} ms", ms(l.ab.delay.as_nanos()), ms(l.ba.delay.as_nanos())))
         .collect();
-    println!("kernel side: congestion control {cc}; link delay {} (relay)", delays.join(", "));
+    reportln!("kernel side: congestion control {cc}; link delay {} (relay)", delays.join(", "));
     print_settings(k);
     let hz = k.hz.0;
     let mut used: Vec<Representation> = Vec::new();
@@ -104,9 +115,9 @@ pub fn print(
             (true, false) => "differs (entry times outside the tolerance)",
             _ => "differs",
         };
-        println!();
-        println!("{name} (connection {conn}): {}", paint(verdict, ok, color));
-        println!("  {:<14}{:>11}   {:<14}{:>11}   note", "tcpsim", "ms", "kernel", "ms");
+        reportln!();
+        reportln!("{name} (connection {conn}): {}", paint(verdict, ok, color));
+        reportln!("  {:<14}{:>11}   {:<14}{:>11}   note", "tcpsim", "ms", "kernel", "ms");
         for i in 0..side.len().max(kernel.len()) {
             let (ts, tt) = side.get(i).map(|(s, t)| (s.to_string(), ms(*t))).unwrap_or_default();
             let (ks, kt, note) = kernel
@@ -128,12 +139,12 @@ pub fn print(
                 .unwrap_or_default();
             let mark = if states.get(i).map(|s| s.to_string()) == Some(ks.clone()) { " " } else { "≠" };
             let row = format!("  {ts:<14}{tt:>11} {mark} {ks:<14}{kt:>11}   {note}");
-            println!("{}", row.trim_end());
+            reportln!("{}", row.trim_end());
         }
     }
-    println!();
+    reportln!();
     for (label, who, matched, dropped, in_tcpsim) in &k.rules {
-        println!(
+        reportln!(
             "{label}: the kernel run dropped {dropped} of the {matched} matching segments from {who} (tcpsim: {in_tcpsim})"
         );
     }
@@ -149,7 +160,7 @@ pub fn print(
                     Some(g) => format!("it was gone {} ms after entry", ms(g.saturating_sub(entry))),
                     None => "it had not ended when the run did".into(),
                 };
-                println!(
+                reportln!(
                     "TIME_WAIT of {}: {ended} (sock_diag, asked every 100 ms; tcpsim: {} ms); its timer, read {} ms \
                      after entry, was armed for {} ms from entry",
                     e.name,
@@ -163,20 +174,20 @@ pub fn print(
         if let (Some(start), Some((at, errno, err))) = (o.connect_ns, &o.connect_error) {
             let after = ms(at.saturating_sub(start));
             if *errno == Some(rustix::io::Errno::TIMEDOUT.raw_os_error()) {
-                println!("SYN give-up of {}: connect() failed with ETIMEDOUT {after} ms after it was called", e.name);
+                reportln!("SYN give-up of {}: connect() failed with ETIMEDOUT {after} ms after it was called", e.name);
             } else {
-                println!("{}: connect() failed ({err}) {after} ms after it was called", e.name);
+                reportln!("{}: connect() failed ({err}) {after} ms after it was called", e.name);
             }
         }
         for n in &o.notes {
-            println!("{}: {n}", e.name);
+            reportln!("{}: {n}", e.name);
         }
         let orphan_timer = model.configs.get(e.config).is_some_and(|c| c.linux_fin_wait_2_timeout.is_some());
         let closes = e.app.script.iter().any(|t| t.action == tcpsim::model::Action::Close)
             || e.app.on_end_of_stream.contains(&tcpsim::model::Reaction::Close)
             || e.app.on_connected.contains(&tcpsim::model::Reaction::Close);
         if orphan_timer && closes && !e.full_close {
-            println!(
+            reportln!(
                 "{}: CLOSE played as shutdown(SHUT_WR), not close(2): it receives data after closing, \
                  which Linux answers with RST for an orphan; the kernel's FIN_WAIT_2 then has no orphan timeout",
                 e.name
@@ -185,22 +196,22 @@ pub fn print(
     }
     let timings_outside = print_timings(paths, segs, eps, k, color);
     if k.request_sockets_seen > 0 {
-        println!("request sockets seen by sock_diag: {}", k.request_sockets_seen);
+        reportln!("request sockets seen by sock_diag: {}", k.request_sockets_seen);
     }
     if k.timed_out {
-        println!("the kernel run stopped at its deadline (tcpsim's last event + 10 s) with sockets still open");
+        reportln!("the kernel run stopped at its deadline (tcpsim's last event + 10 s) with sockets still open");
     }
     if !used.is_empty() {
-        println!();
-        println!("Compared modulo Linux's representation of:");
+        reportln!();
+        reportln!("Compared modulo Linux's representation of:");
         for r in Representation::ALL.iter().filter(|r| used.contains(r)) {
-            println!("  {}: {}", r.name(), r.explain());
+            reportln!("  {}: {}", r.name(), r.explain());
         }
     }
-    println!();
+    reportln!();
     let total = matched + differ;
     let ok = differ == 0 && timings_outside == 0;
-    println!("{}", paint(&verdict_line(total, matched, differ, timings_outside), ok, color));
+    reportln!("{}", paint(&verdict_line(total, matched, differ, timings_outside), ok, color));
     if ok { 0 } else { 1 }
 }
 
@@ -222,7 +233,7 @@ fn verdict_line(total: usize, matched: usize, differ: usize, timings_outside: us
 /// (`tcpsim::kernel::sysctls`): the first namespace's, then the second's
 /// where the file gives its endpoints other values.
 fn print_settings(k: &KernelRun) {
-    println!(
+    reportln!(
         "kernel settings: the namespace's value, the linux profile's (≠: this kernel's default differs), \
          and the file's where it changes the profile's (set in the namespace):"
     );
@@ -248,11 +259,11 @@ fn print_settings(k: &KernelRun) {
                 }
                 (None, None) => format!("  {:<36}{:<24}  file {}{host}", r.key, show(&r.kernel), show(&r.file)),
             };
-            println!("{}", line.trim_end());
+            reportln!("{}", line.trim_end());
         }
     }
     for (key, v) in &k.sysctls {
-        println!("  {key}: {v}");
+        reportln!("  {key}: {v}");
     }
 }
 
@@ -328,9 +339,9 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
         return 0;
     }
     let (hz, from) = &k.hz;
-    println!();
-    println!("timings (ms; the kernel's timers are jiffies on the timer wheel, HZ={hz} from {from}):");
-    println!("  {:<58}{:>12}{:>12}   {:<18}verdict", "", "tcpsim", "kernel", "tolerance");
+    reportln!();
+    reportln!("timings (ms; the kernel's timers are jiffies on the timer wheel, HZ={hz} from {from}):");
+    reportln!("  {:<58}{:>12}{:>12}   {:<18}verdict", "", "tcpsim", "kernel", "tolerance");
     let (mut inside, mut outside) = (0, 0);
     let (mut resends_differ, mut data_acks_differ) = (false, false);
     for (name, kind) in keys {
@@ -355,25 +366,25 @@ fn print_timings(paths: &[SidePath], segs: &[WireSeg], eps: &[EndpointPlan], k: 
             resends_differ |= matches!(kind, Kind::FirstRetransmit | Kind::Resend(_) | Kind::FinResend(_));
             data_acks_differ |= matches!(kind, Kind::DataAck(_));
         }
-        println!("  {label:<58}{:>12}{:>12}   {tol:<18}{}", show(a), show(b), paint(verdict, ok, color));
+        reportln!("  {label:<58}{:>12}{:>12}   {tol:<18}{}", show(a), show(b), paint(verdict, ok, color));
     }
-    println!(
+    reportln!(
         "  tolerance: the kernel may fire its timers late by the wheel's granularity for each timer chained \
          (plus 2 jiffies), and the relay may see any time 5 ms off"
     );
     if resends_differ {
-        println!(
+        reportln!(
             "  resends: Linux's tail loss probe (RFC 8985 TLP, tcp_send_loss_probe) and RACK resend a tail \
              sooner, and a probe re-arms an un-doubled RTO (tcp_rearm_rto); the linux profile models neither"
         );
     }
     if data_acks_differ {
-        println!(
+        reportln!(
             "  data ACKs: Linux's quick-ack budget follows its receive window (tcp_incr_quickack) and reading \
              data may send a window update at once (tcp_cleanup_rbuf); the linux profile quick-acks 16, then delays"
         );
     }
-    println!("  timings: {inside} within tolerance, {outside} not");
+    reportln!("  timings: {inside} within tolerance, {outside} not");
     outside
 }
 
