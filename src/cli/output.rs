@@ -247,6 +247,12 @@ pub fn is_stdout(path: Option<&Path>) -> bool {
     path.is_none_or(|p| descriptor(p) == Some(1))
 }
 
+/// Whether one of the outputs given a path sends it to stdout (`-`,
+/// `/dev/stdout`): an output left without one is not counted.
+pub fn given_on_stdout<'a>(paths: impl IntoIterator<Item = Option<&'a Path>>) -> bool {
+    paths.into_iter().flatten().any(|p| is_stdout(Some(p)))
+}
+
 /// Whether writing `path` replaces a regular file (or creates one).
 fn replaces_file(path: &Path) -> bool {
     descriptor(path).is_none() && std::fs::metadata(path).map_or(true, |m| m.is_file())

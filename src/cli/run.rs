@@ -1,6 +1,6 @@
 //! `tcpsim run FILE`: one simulation, its trace, its expectations.
 
-use super::output::{Dest, check_distinct, default_on_stdout, is_stdout, use_color};
+use super::output::{Dest, check_distinct, default_on_stdout, given_on_stdout, use_color};
 use super::shared::{interrupt_flag, load_with_overrides, replay_line};
 use super::{
     EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_NONDETERMINISM, EXIT_OK, Format, PcapSide, RunArgs,
@@ -386,8 +386,7 @@ fn picture_conn(args: &RunArgs, model: &Model) -> Result<u32, String> {
 /// nothing else. A JSONL trace is data for a program and stays on stdout,
 /// where the clash is refused ([`check_distinct`]).
 fn trace_on_stderr(args: &RunArgs, others: &[(&str, Option<&Path>)]) -> bool {
-    let stdout_taken = others.iter().any(|&(_, p)| p.is_some_and(|p| is_stdout(Some(p))));
-    args.out.is_none() && stdout_taken && args.format != Format::Jsonl
+    args.out.is_none() && given_on_stdout(others.iter().map(|&(_, p)| p)) && args.format != Format::Jsonl
 }
 
 /// Whether the trace ends with the path summary: a text trace, not quiet.

@@ -2,7 +2,7 @@
 //! settings, in parallel, optionally sharded over machines, with a CSV of
 //! runs and a summary of outcomes.
 
-use super::output::{Dest, check_distinct, default_on_stdout, is_stdout};
+use super::output::{Dest, check_distinct, default_on_stdout, given_on_stdout, is_stdout};
 use super::progress::with_progress;
 use super::shared::{interrupt_flag, read_file, refuse_loss_overlap, set_overrides, sets_seed};
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_INCOMPLETE, EXIT_OK, MergeArgs, SweepArgs, error};
@@ -326,7 +326,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
 /// given as `-` or `/dev/stdout`): the summary table then goes to stderr.
 fn takes_stdout(outputs: &super::SweepOutputs, state_diagram: Option<&std::path::Path>) -> bool {
     let [out, json, plot] = outputs.named();
-    is_stdout(out.1) || [json.1, plot.1, state_diagram].into_iter().flatten().any(|p| is_stdout(Some(p)))
+    is_stdout(out.1) || given_on_stdout([json.1, plot.1, state_diagram])
 }
 
 /// Opens the destinations of `outputs` (--out first: stdout when absent);

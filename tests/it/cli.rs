@@ -4,35 +4,11 @@
 //! `tests/bad-input/` (one file per class of mistake, each naming the error
 //! it must produce in its leading `// expect:` and `// at:` comments).
 
-use crate::util::{entries, path_str, root, stderr, stdout, tcpsim};
+use crate::util::{
+    BREAK_EXPECT, NORMAL, assert_exit, assert_no_panic, entries, path_str, root, stderr, stdout, tcpsim,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-/// A small passing sim with one connection and an `expect` block.
-const NORMAL: &str = "sims/normal-close.ron";
-/// Breaks NORMAL's `time_in TIME_WAIT: 4000 ms` expectation (2 × 3000 ms).
-const BREAK_EXPECT: &str = "tcp.msl_ms=3000";
-
-#[track_caller]
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit status {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
-}
-
-/// No panic message and no backtrace, whatever went wrong.
-#[track_caller]
-fn assert_no_panic(out: &Output) {
-    let err = stderr(out);
-    for word in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
-        assert!(!err.contains(word), "stderr mentions {word:?}:\n{err}");
-    }
-}
 
 /// Runs the binary from the repository root with `env` set and `remove`
 /// unset (colour tests need control over `NO_COLOR`).

@@ -3,28 +3,8 @@
 //! exit codes and streams, numeric flags given negative or zero values,
 //! and `-` as an output path.
 
-use crate::util::{entries, path_str, root, stderr, stdout, tcpsim};
+use crate::util::{BREAK_EXPECT, NORMAL, assert_exit, entries, path_str, root, stderr, stdout, tcpsim};
 use std::process::{Command, Output};
-
-/// A small passing sim with one connection and an `expect` block.
-const NORMAL: &str = "sims/normal-close.ron";
-/// Breaks NORMAL's `time_in TIME_WAIT: 4000 ms` expectation (2 × 3000 ms).
-const BREAK_EXPECT: &str = "tcp.msl_ms=3000";
-
-#[track_caller]
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit status {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
-    for word in ["panicked", "RUST_BACKTRACE"] {
-        assert!(!stderr(out).contains(word), "stderr mentions {word:?}:\n{}", stderr(out));
-    }
-}
 
 /// The digest that ends a text trace.
 fn digest(out: &Output) -> String {

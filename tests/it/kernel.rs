@@ -35,10 +35,7 @@ fn close_scenarios_match_the_kernel() {
     let children: Vec<_> = CLOSE_SCENARIOS
         .iter()
         .map(|f| {
-            Command::new(env!("CARGO_BIN_EXE_tcpsim"))
-                .args(["kernel", f])
-                .current_dir(root())
-                .env("NO_COLOR", "1")
+            kernel_command(f)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -49,18 +46,7 @@ fn close_scenarios_match_the_kernel() {
     let mut failures = Vec::new();
     for (file, out) in CLOSE_SCENARIOS.iter().zip(&outputs) {
         let code = out.status.code();
-        if code == Some(3) {
-            let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
-            assert!(
-                !required,
-                "{file}: the kernel run could not be carried out, but TCPSIM_REQUIRE_KERNEL=1 requires it:\n{}",
-                stderr(out)
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "close_scenarios_match_the_kernel: skipped: {} (set TCPSIM_REQUIRE_KERNEL=1 to make this a failure)",
-                stderr(out).trim()
-            );
+        if skipped("close_scenarios_match_the_kernel", file, out) {
             return;
         }
         if code != Some(0) {
@@ -100,9 +86,8 @@ fn a_crash_fault_is_bad_input() {
 /// gone.
 #[test]
 fn an_interrupted_run_removes_its_namespaces() {
-    let child = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
-        .args(["kernel", "sims/lost-ack.ron"])
-        .current_dir(root())
+    let file = "sims/lost-ack.ron";
+    let child = kernel_command(file)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -111,11 +96,8 @@ fn an_interrupted_run_removes_its_namespaces() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let _ = Command::new("kill").args(["-INT", &pid]).status();
     let out = child.wait_with_output().expect("tcpsim ends");
-    if out.status.code() == Some(3) && !stderr(&out).contains("interrupted") {
-        let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
-        assert!(!required, "the kernel run could not be carried out: {}", stderr(&out));
-        let _ =
-            writeln!(std::io::stderr(), "an_interrupted_run_removes_its_namespaces: skipped: {}", stderr(&out).trim());
+    // Exit 3 is also the interrupt's: only one not interrupted is a skip.
+    if !stderr(&out).contains("interrupted") && skipped("an_interrupted_run_removes_its_namespaces", file, &out) {
         return;
     }
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
@@ -176,10 +158,7 @@ fn linux_timings_match_the_kernel() {
     let children: Vec<_> = TIMING_SCENARIOS
         .iter()
         .map(|(f, _)| {
-            Command::new(env!("CARGO_BIN_EXE_tcpsim"))
-                .args(["kernel", f])
-                .current_dir(root())
-                .env("NO_COLOR", "1")
+            kernel_command(f)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -189,14 +168,7 @@ fn linux_timings_match_the_kernel() {
     let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().expect("tcpsim ends")).collect();
     let mut failures = Vec::new();
     for ((file, rows), out) in TIMING_SCENARIOS.iter().zip(&outputs) {
-        if out.status.code() == Some(3) {
-            let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
-            assert!(!required, "{file}: the kernel run could not be carried out:\n{}", stderr(out));
-            let _ = writeln!(
-                std::io::stderr(),
-                "linux_timings_match_the_kernel: skipped: {} (set TCPSIM_REQUIRE_KERNEL=1 to make this a failure)",
-                stderr(out).trim()
-            );
+        if skipped("linux_timings_match_the_kernel", file, out) {
             return;
         }
         let text = stdout(out);
@@ -227,22 +199,39 @@ fn linux_timings_match_the_kernel() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `tcpsim kernel FILE` from the repository root, without colour.
+fn kernel_command(file: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tcpsim"));
+    cmd.args(["kernel", file]).current_dir(root()).env("NO_COLOR", "1");
+    cmd
+}
+
+/// Whether `test` is skipped: the kernel run of `file` could not be
+/// carried out here (exit 3). Then it prints a skip notice, or fails when
+/// `TCPSIM_REQUIRE_KERNEL=1` requires the run.
+fn skipped(test: &str, file: &str, out: &std::process::Output) -> bool {
+    if out.status.code() != Some(3) {
+        return false;
+    }
+    let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "{file}: the kernel run could not be carried out, but TCPSIM_REQUIRE_KERNEL=1 requires it:\n{}",
+        stderr(out)
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "{test}: skipped: {} (set TCPSIM_REQUIRE_KERNEL=1 to make this a failure)",
+        stderr(out).trim()
+    );
+    true
+}
+
 /// Runs `tcpsim kernel FILE`; `None` (with a skip notice) when the run
 /// cannot be carried out here and `TCPSIM_REQUIRE_KERNEL=1` is not set.
 fn kernel_run(test: &str, file: &str) -> Option<std::process::Output> {
-    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
-        .args(["kernel", file])
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("tcpsim runs");
-    if out.status.code() == Some(3) {
-        let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
-        assert!(!required, "{file}: the kernel run could not be carried out:\n{}", stderr(&out));
-        let _ = writeln!(std::io::stderr(), "{test}: skipped: {}", stderr(&out).trim());
-        return None;
-    }
-    Some(out)
+    let out = kernel_command(file).output().expect("tcpsim runs");
+    (!skipped(test, file, &out)).then_some(out)
 }
 
 /// The kernel's time (ms) of `state` in `endpoint`'s table.
@@ -298,17 +287,9 @@ fn a_socket_the_script_never_closes_stays_open() {
 #[test]
 fn a_send_in_syn_sent_goes_with_the_handshakes_ack() {
     let test = "a_send_in_syn_sent_goes_with_the_handshakes_ack";
-    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
-        .args(["kernel", "tests/kernel/send-in-syn-sent.ron"])
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env("TCPSIM_KERNEL_DEBUG", "1")
-        .output()
-        .expect("tcpsim runs");
-    if out.status.code() == Some(3) {
-        let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
-        assert!(!required, "the kernel run could not be carried out:\n{}", stderr(&out));
-        let _ = writeln!(std::io::stderr(), "{test}: skipped: {}", stderr(&out).trim());
+    let file = "tests/kernel/send-in-syn-sent.ron";
+    let out = kernel_command(file).env("TCPSIM_KERNEL_DEBUG", "1").output().expect("tcpsim runs");
+    if skipped(test, file, &out) {
         return;
     }
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
@@ -466,19 +447,11 @@ fn a_late_call_is_reported_with_its_cause() {
 #[test]
 fn a_reader_that_goes_away_ends_the_report_quietly() {
     let test = "a_reader_that_goes_away_ends_the_report_quietly";
+    let file = "tests/kernel/synack-drop.ron";
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let out = Command::new(env!("CARGO_BIN_EXE_tcpsim"))
-        .args(["kernel", "tests/kernel/synack-drop.ron"])
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .stdout(writer)
-        .output()
-        .expect("tcpsim runs");
-    if out.status.code() == Some(3) {
-        let required = std::env::var("TCPSIM_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
-        assert!(!required, "the kernel run could not be carried out:\n{}", stderr(&out));
-        let _ = writeln!(std::io::stderr(), "{test}: skipped: {}", stderr(&out).trim());
+    let out = kernel_command(file).stdout(writer).output().expect("tcpsim runs");
+    if skipped(test, file, &out) {
         return;
     }
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

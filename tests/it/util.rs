@@ -7,6 +7,35 @@ use tcpsim::simulation::Simulation;
 use tcpsim::trace::Recorder;
 use tcpsim::world::{Histories, Outcome, World};
 
+/// A small passing sim with one connection and an `expect` block.
+pub const NORMAL: &str = "sims/normal-close.ron";
+/// Breaks NORMAL's `time_in TIME_WAIT: 4000 ms` expectation (2 × 3000 ms).
+pub const BREAK_EXPECT: &str = "tcp.msl_ms=3000";
+
+/// The exit code is `code`, and the process did not panic; the message
+/// shows both streams.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+    assert_no_panic(out);
+}
+
+/// No panic message and no backtrace, whatever went wrong.
+#[track_caller]
+pub fn assert_no_panic(out: &Output) {
+    let err = stderr(out);
+    for word in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
+        assert!(!err.contains(word), "stderr mentions {word:?}:\n{err}");
+    }
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
